@@ -1,0 +1,4 @@
+package auth
+
+// Service is a placeholder until the real implementation lands.
+type Service struct{}

@@ -1,0 +1,4 @@
+package keys
+
+// Manager is a placeholder until the real implementation lands.
+type Manager struct{}

@@ -1,0 +1,9 @@
+// Package server is latchkey's HTTP layer: the one route table (routes.go), the
+// middleware, the error writers for FusionAuth's /api/* format and OAuth2's
+// format (errors.go), the strict JSON decoder (decode.go), the only place that
+// writes cookies (cookies.go), CORS (cors.go), and one file per endpoint family.
+//
+// Handlers are methods on Server, whose dependencies are fields. Rules live in
+// internal/auth; this package translates HTTP to use-case calls and back.
+// It must not import internal/storage/sqlstorage, internal/app or internal/demo.
+package server

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Error is one FusionAuth error entry: {"code":"[blank]user.email","message":"..."}.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Errors is FusionAuth's error body for /api/* (errors.mdx):
+// {"fieldErrors":{"user.email":[{code,message}]},"generalErrors":[{code,message}]}.
+type Errors struct {
+	FieldErrors   map[string][]Error `json:"fieldErrors,omitempty"`
+	GeneralErrors []Error            `json:"generalErrors,omitempty"`
+}
+
+// Field adds a field error whose code is "[kind]field", e.g. Field("blank", "user.email", "...").
+func (e *Errors) Field(kind, field, message string) {
+	if e.FieldErrors == nil {
+		e.FieldErrors = map[string][]Error{}
+	}
+	e.FieldErrors[field] = append(e.FieldErrors[field], Error{Code: "[" + kind + "]" + field, Message: message})
+}
+
+// General adds a general error with code "[name]".
+func (e *Errors) General(name, message string) {
+	e.GeneralErrors = append(e.GeneralErrors, Error{Code: "[" + name + "]", Message: message})
+}
+
+// Empty reports whether no error was added.
+func (e *Errors) Empty() bool { return len(e.FieldErrors) == 0 && len(e.GeneralErrors) == 0 }
+
+// Error makes *Errors usable as an error value.
+func (e *Errors) Error() string { return "validation failed" }
+
+// writeJSON writes v as JSON with FusionAuth's content type. Responses to API
+// calls are never cached: they carry tokens or personal data.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+// writeEmpty writes a status with no body (FusionAuth's 401/404 on many APIs).
+func writeEmpty(w http.ResponseWriter, status int) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+}
+
+// writeErrors writes a FusionAuth Errors body.
+func writeErrors(w http.ResponseWriter, status int, e *Errors) { writeJSON(w, status, e) }
+
+// writeFieldError is a shortcut for a single field error with status 400.
+func writeFieldError(w http.ResponseWriter, kind, field, message string) {
+	var e Errors
+	e.Field(kind, field, message)
+	writeErrors(w, http.StatusBadRequest, &e)
+}
+
+// OAuthError is the /oauth2/* error body (RFC 6749 §5.2 plus FusionAuth's error_reason).
+type OAuthError struct {
+	Error       string `json:"error"`
+	Reason      string `json:"error_reason,omitempty"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// writeOAuthError writes an OAuth2 error. 401 responses to client
+// authentication failures carry WWW-Authenticate (RFC 6749 §5.2).
+func writeOAuthError(w http.ResponseWriter, status int, e OAuthError) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="latchkey"`)
+	}
+	writeJSON(w, status, e)
+}
+
+// writeInternal logs err with the request id and answers a generic 500 (or 503
+// when the database is unavailable). Never leaks the error text.
+func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, storage.ErrUnavailable) {
+		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "database unavailable",
+			slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+		var e Errors
+		e.General("ServiceUnavailable", "The database is unavailable. Try again shortly.")
+		w.Header().Set("Retry-After", "1")
+		writeErrors(w, http.StatusServiceUnavailable, &e)
+		return
+	}
+	s.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
+		slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	var e Errors
+	e.General("InternalError", "An internal error occurred. Request id "+requestID(r.Context())+".")
+	writeErrors(w, http.StatusInternalServerError, &e)
+}

@@ -1,0 +1,151 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// requestID returns the id middleware gave this request.
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusRecorder remembers the status for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// middleware wraps every request: request id, panic recovery (a generic 500,
+// logged with the id, never a stack trace to the client), security headers,
+// CORS, and an access log line that names no secret (no query string, no
+// headers).
+func (s *Server) middleware(next http.Handler) http.Handler {
+	withCORS := s.cors(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newRequestID()
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		r = r.WithContext(ctx)
+		rec := &statusRecorder{ResponseWriter: w}
+		hdr := w.Header()
+		hdr.Set("X-Request-Id", id)
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr.Set("X-Frame-Options", "DENY")
+		hdr.Set("Referrer-Policy", "no-referrer")
+		hdr.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+		if s.isHTTPS(r) {
+			hdr.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.Logger.LogAttrs(ctx, slog.LevelError, "panic", slog.String("request_id", id),
+					slog.String("path", r.URL.Path), slog.Any("panic", p))
+				if rec.status == 0 {
+					var e Errors
+					e.General("InternalError", "An internal error occurred. Request id "+id+".")
+					writeErrors(rec, http.StatusInternalServerError, &e)
+				}
+			}
+			s.Logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("request_id", id),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+		}()
+		withCORS.ServeHTTP(rec, r)
+	})
+}
+
+// peerIP is the socket peer address.
+func peerIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, _ := netip.ParseAddr(host)
+	return a.Unmap()
+}
+
+// trusted reports whether the peer is a configured trusted proxy.
+func (s *Server) trusted(r *http.Request) bool {
+	ip := peerIP(r)
+	for _, p := range s.Config.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the socket peer, or the right-most untrusted X-Forwarded-For
+// entry when the peer is a trusted proxy. A direct client cannot spoof it.
+func (s *Server) clientIP(r *http.Request) string {
+	ip := peerIP(r)
+	if !s.trusted(r) {
+		return ip.String()
+	}
+	parts := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(parts) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(parts[i]))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		inTrusted := false
+		for _, p := range s.Config.TrustedProxies {
+			if p.Contains(a) {
+				inTrusted = true
+				break
+			}
+		}
+		if !inTrusted {
+			return a.String()
+		}
+	}
+	return ip.String()
+}
+
+// isHTTPS reports whether the client's request came over TLS, directly or as
+// told by a trusted proxy's X-Forwarded-Proto.
+func (s *Server) isHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return s.trusted(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}

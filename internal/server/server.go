@@ -1,0 +1,49 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Config is what the HTTP layer needs from the operator configuration.
+type Config struct {
+	// Issuer is the public base URL (iss claim, OIDC discovery).
+	Issuer string
+	// CookieSameSite is Lax (default), Strict or None.
+	CookieSameSite http.SameSite
+	// TrustedProxies are the peers whose X-Forwarded-For / X-Forwarded-Proto
+	// are believed. Nobody else's are.
+	TrustedProxies []netip.Prefix
+}
+
+// Server holds the dependencies of every handler.
+type Server struct {
+	Store  storage.Storage
+	Keys   *keys.Manager
+	Auth   *auth.Service
+	Logger *slog.Logger
+	Now    func() time.Time
+	Config Config
+}
+
+// Handler returns the complete HTTP handler: the route table wrapped in the
+// middleware every request passes through.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
+	mux.HandleFunc("/", s.notFound)
+	return s.middleware(mux)
+}
+
+// notFound answers unknown paths with an empty 404, as FusionAuth does.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeEmpty(w, http.StatusNotFound)
+}

@@ -1,0 +1,16 @@
+package storage
+
+import "errors"
+
+// Sentinel errors. Backends wrap driver errors into these so that callers never
+// inspect driver-specific codes.
+var (
+	// ErrNotFound: no record matches.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrConflict: a uniqueness constraint was violated (duplicate id, email,
+	// username, registration) or a compare-and-swap lost its race.
+	ErrConflict = errors.New("storage: conflict")
+	// ErrUnavailable: the database cannot be reached right now. The HTTP layer
+	// answers 503 and the caller may retry.
+	ErrUnavailable = errors.New("storage: unavailable")
+)

@@ -1,0 +1,346 @@
+package storage
+
+import "time"
+
+// Instants in FusionAuth-shaped records are milliseconds since the Unix epoch
+// (FusionAuth API convention); internal records use time.Time.
+
+// Tenant is FusionAuth's tenant object, reduced to what latchkey uses. There is
+// one default tenant today; every other record carries TenantID so that more
+// tenants can come later without a migration of meaning.
+type Tenant struct {
+	ID                                string                            `json:"id"`
+	Name                              string                            `json:"name"`
+	Issuer                            string                            `json:"issuer"`
+	JWTConfiguration                  TenantJWTConfiguration            `json:"jwtConfiguration"`
+	FailedAuthenticationConfiguration FailedAuthenticationConfiguration `json:"failedAuthenticationConfiguration"`
+	PasswordEncryptionConfiguration   PasswordEncryptionConfiguration   `json:"passwordEncryptionConfiguration"`
+	PasswordValidationRules           PasswordValidationRules           `json:"passwordValidationRules"`
+	LoginConfiguration                TenantLoginConfiguration          `json:"loginConfiguration"`
+	Data                              map[string]any                    `json:"data,omitempty"`
+	InsertInstant                     int64                             `json:"insertInstant"`
+	LastUpdateInstant                 int64                             `json:"lastUpdateInstant"`
+}
+
+// TenantJWTConfiguration is tenant.jwtConfiguration: the defaults every
+// application without its own enabled jwtConfiguration uses.
+type TenantJWTConfiguration struct {
+	Enabled                                bool                                   `json:"enabled"`
+	TimeToLiveInSeconds                    int                                    `json:"timeToLiveInSeconds"`
+	RefreshTokenTimeToLiveInMinutes        int                                    `json:"refreshTokenTimeToLiveInMinutes"`
+	RefreshTokenExpirationPolicy           string                                 `json:"refreshTokenExpirationPolicy"`
+	RefreshTokenUsagePolicy                string                                 `json:"refreshTokenUsagePolicy"`
+	RefreshTokenSlidingWindowConfiguration RefreshTokenSlidingWindowConfiguration `json:"refreshTokenSlidingWindowConfiguration"`
+	RefreshTokenOneTimeUseConfiguration    RefreshTokenOneTimeUseConfiguration    `json:"refreshTokenOneTimeUseConfiguration"`
+	RefreshTokenRevocationPolicy           RefreshTokenRevocationPolicy           `json:"refreshTokenRevocationPolicy"`
+	// AccessTokenKeyID selects the signing key; empty means the default key of
+	// the default algorithm (ES256).
+	AccessTokenKeyID string `json:"accessTokenKeyId,omitempty"`
+	// SigningAlgorithm is latchkey's addition: ES256 (default) or RS256.
+	SigningAlgorithm string `json:"signingAlgorithm,omitempty"`
+}
+
+// RefreshTokenSlidingWindowConfiguration bounds SlidingWindowWithMaximumLifetime.
+type RefreshTokenSlidingWindowConfiguration struct {
+	MaximumTimeToLiveInMinutes int `json:"maximumTimeToLiveInMinutes"`
+}
+
+// RefreshTokenOneTimeUseConfiguration holds the grace period during which the
+// immediately previous value of a rotated token is still honoured.
+type RefreshTokenOneTimeUseConfiguration struct {
+	GracePeriodInSeconds int `json:"gracePeriodInSeconds"`
+}
+
+// RefreshTokenRevocationPolicy says which events revoke refresh tokens.
+type RefreshTokenRevocationPolicy struct {
+	OnLoginPrevented    bool `json:"onLoginPrevented"`
+	OnPasswordChanged   bool `json:"onPasswordChanged"`
+	OnMultiFactorEnable bool `json:"onMultiFactorEnable"`
+	OnOneTimeTokenReuse bool `json:"onOneTimeTokenReuse"`
+}
+
+// FailedAuthenticationConfiguration is the tenant lockout policy.
+type FailedAuthenticationConfiguration struct {
+	TooManyAttempts     int    `json:"tooManyAttempts"`
+	ResetCountInSeconds int    `json:"resetCountInSeconds"`
+	ActionDuration      int    `json:"actionDuration"`
+	ActionDurationUnit  string `json:"actionDurationUnit"`
+	UserActionID        string `json:"userActionId,omitempty"`
+	// Enabled is latchkey's addition: lockout is on by default (FusionAuth
+	// ships it without an action configured, i.e. effectively off).
+	Enabled bool `json:"enabled"`
+}
+
+// PasswordEncryptionConfiguration is the tenant's default hashing scheme.
+type PasswordEncryptionConfiguration struct {
+	EncryptionScheme              string `json:"encryptionScheme"`
+	EncryptionSchemeFactor        int    `json:"encryptionSchemeFactor"`
+	ModifyEncryptionSchemeOnLogin bool   `json:"modifyEncryptionSchemeOnLogin"`
+}
+
+// PasswordValidationRules are the tenant's password rules.
+type PasswordValidationRules struct {
+	MinLength        int  `json:"minLength"`
+	MaxLength        int  `json:"maxLength"`
+	RequireMixedCase bool `json:"requireMixedCase"`
+	RequireNonAlpha  bool `json:"requireNonAlpha"`
+	RequireNumber    bool `json:"requireNumber"`
+	ValidateOnLogin  bool `json:"validateOnLogin"`
+}
+
+// TenantLoginConfiguration governs /api/login calls without an applicationId.
+type TenantLoginConfiguration struct {
+	RequireAuthentication bool `json:"requireAuthentication"`
+}
+
+// Application is FusionAuth's application object.
+type Application struct {
+	ID                  string                  `json:"id"`
+	TenantID            string                  `json:"tenantId"`
+	Name                string                  `json:"name"`
+	Active              bool                    `json:"active"`
+	State               string                  `json:"state"` // Active | Inactive
+	Roles               []ApplicationRole       `json:"roles"`
+	JWTConfiguration    ApplicationJWTConfig    `json:"jwtConfiguration"`
+	LoginConfiguration  ApplicationLoginConfig  `json:"loginConfiguration"`
+	OAuthConfiguration  ApplicationOAuthConfig  `json:"oauthConfiguration"`
+	VerifyRegistration  bool                    `json:"verifyRegistration"`
+	Data                map[string]any          `json:"data,omitempty"`
+	InsertInstant       int64                   `json:"insertInstant"`
+	LastUpdateInstant   int64                   `json:"lastUpdateInstant"`
+	CookieConfiguration ApplicationCookieConfig `json:"cookieConfiguration"`
+}
+
+// ApplicationRole is one role an application defines.
+type ApplicationRole struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	IsDefault   bool   `json:"isDefault"`
+	IsSuperRole bool   `json:"isSuperRole"`
+}
+
+// ApplicationJWTConfig is application.jwtConfiguration. Its values apply only
+// when Enabled; otherwise the tenant's do (FusionAuth precedence rule), except
+// the grace period, which an application may always override when > 0.
+type ApplicationJWTConfig struct {
+	Enabled                                bool                                   `json:"enabled"`
+	TimeToLiveInSeconds                    int                                    `json:"timeToLiveInSeconds"`
+	RefreshTokenTimeToLiveInMinutes        int                                    `json:"refreshTokenTimeToLiveInMinutes"`
+	RefreshTokenExpirationPolicy           string                                 `json:"refreshTokenExpirationPolicy"`
+	RefreshTokenUsagePolicy                string                                 `json:"refreshTokenUsagePolicy"`
+	RefreshTokenSlidingWindowConfiguration RefreshTokenSlidingWindowConfiguration `json:"refreshTokenSlidingWindowConfiguration"`
+	RefreshTokenOneTimeUseConfiguration    RefreshTokenOneTimeUseConfiguration    `json:"refreshTokenOneTimeUseConfiguration"`
+	AccessTokenKeyID                       string                                 `json:"accessTokenKeyId,omitempty"`
+	IDTokenKeyID                           string                                 `json:"idTokenKeyId,omitempty"`
+	// SigningAlgorithm is latchkey's addition: ES256 (default) or RS256.
+	SigningAlgorithm string `json:"signingAlgorithm,omitempty"`
+}
+
+// ApplicationLoginConfig is application.loginConfiguration.
+type ApplicationLoginConfig struct {
+	AllowTokenRefresh     bool `json:"allowTokenRefresh"`
+	GenerateRefreshTokens bool `json:"generateRefreshTokens"`
+	RequireAuthentication bool `json:"requireAuthentication"`
+}
+
+// ApplicationOAuthConfig is application.oauthConfiguration.
+type ApplicationOAuthConfig struct {
+	ClientID                   string   `json:"clientId"`
+	ClientSecret               string   `json:"clientSecret,omitempty"`
+	ClientAuthenticationPolicy string   `json:"clientAuthenticationPolicy"` // Required | NotRequired | NotRequiredWhenUsingPKCE
+	EnabledGrants              []string `json:"enabledGrants"`
+	GenerateRefreshTokens      bool     `json:"generateRefreshTokens"`
+	AuthorizedOriginURLs       []string `json:"authorizedOriginURLs"`
+	AuthorizedRedirectURLs     []string `json:"authorizedRedirectURLs"`
+	RequireRegistration        bool     `json:"requireRegistration"`
+}
+
+// ApplicationCookieConfig is latchkey's addition (app-scoped cookies): when
+// Scoped is true the refresh cookie is named per application so that logging in
+// to one application does not clobber another's cookie (workflow step 14).
+type ApplicationCookieConfig struct {
+	Scoped bool `json:"scoped"`
+}
+
+// User is FusionAuth's user object. Password material is never serialized.
+type User struct {
+	ID                        string         `json:"id"`
+	TenantID                  string         `json:"tenantId"`
+	Active                    bool           `json:"active"`
+	Email                     string         `json:"email,omitempty"`
+	Username                  string         `json:"username,omitempty"`
+	FirstName                 string         `json:"firstName,omitempty"`
+	MiddleName                string         `json:"middleName,omitempty"`
+	LastName                  string         `json:"lastName,omitempty"`
+	FullName                  string         `json:"fullName,omitempty"`
+	BirthDate                 string         `json:"birthDate,omitempty"`
+	ImageURL                  string         `json:"imageUrl,omitempty"`
+	MobilePhone               string         `json:"mobilePhone,omitempty"`
+	Timezone                  string         `json:"timezone,omitempty"`
+	PreferredLanguages        []string       `json:"preferredLanguages,omitempty"`
+	Data                      map[string]any `json:"data,omitempty"`
+	Expiry                    int64          `json:"expiry,omitempty"`
+	Verified                  bool           `json:"verified"`
+	PasswordChangeRequired    bool           `json:"passwordChangeRequired"`
+	PasswordLastUpdateInstant int64          `json:"passwordLastUpdateInstant,omitempty"`
+	InsertInstant             int64          `json:"insertInstant"`
+	LastUpdateInstant         int64          `json:"lastUpdateInstant"`
+	LastLoginInstant          int64          `json:"lastLoginInstant,omitempty"`
+	// Registrations is filled by the API layer from ListRegistrations; the
+	// storage layer neither reads nor writes it on the user row.
+	Registrations []Registration `json:"registrations,omitempty"`
+
+	// Password is the hash record (scheme, factor, salt, hash); never serialized.
+	Password PasswordHash `json:"-"`
+}
+
+// PasswordHash is a stored password hash in FusionAuth's terms.
+type PasswordHash struct {
+	Scheme string // e.g. salted-pbkdf2-hmac-sha256, bcrypt, argon2id
+	Factor int
+	Salt   string // base64, empty for schemes that embed it
+	Hash   string // base64 or the scheme's own encoding
+}
+
+// Registration links a user to an application with roles.
+type Registration struct {
+	ID                 string         `json:"id"`
+	ApplicationID      string         `json:"applicationId"`
+	UserID             string         `json:"-"`
+	Roles              []string       `json:"roles"`
+	Data               map[string]any `json:"data,omitempty"`
+	Username           string         `json:"username,omitempty"`
+	Timezone           string         `json:"timezone,omitempty"`
+	PreferredLanguages []string       `json:"preferredLanguages,omitempty"`
+	Verified           bool           `json:"verified"`
+	InsertInstant      int64          `json:"insertInstant"`
+	LastUpdateInstant  int64          `json:"lastUpdateInstant"`
+	LastLoginInstant   int64          `json:"lastLoginInstant,omitempty"`
+}
+
+// APIKey is a management API key. Only the SHA-256 of the key is stored.
+type APIKey struct {
+	ID          string
+	TenantID    string // empty: global
+	KeyHash     []byte // SHA-256 of the raw key
+	Description string
+	// Endpoints maps an endpoint path to allowed methods; empty = all.
+	Endpoints         map[string][]string
+	KeyManager        bool
+	ExpirationInstant int64 // ms; 0 = never
+	InsertInstant     int64
+}
+
+// SystemConfiguration holds the system-wide CORS configuration (FusionAuth's
+// systemConfiguration object, reduced).
+type SystemConfiguration struct {
+	CORSConfiguration CORSConfiguration `json:"corsConfiguration"`
+	ReportTimezone    string            `json:"reportTimezone"`
+}
+
+// CORSConfiguration is FusionAuth's systemConfiguration.corsConfiguration.
+type CORSConfiguration struct {
+	Enabled                  bool     `json:"enabled"`
+	AllowCredentials         bool     `json:"allowCredentials"`
+	AllowedHeaders           []string `json:"allowedHeaders"`
+	AllowedMethods           []string `json:"allowedMethods"`
+	AllowedOrigins           []string `json:"allowedOrigins"`
+	ExposedHeaders           []string `json:"exposedHeaders"`
+	PreflightMaxAgeInSeconds int      `json:"preflightMaxAgeInSeconds"`
+	Debug                    bool     `json:"debug"`
+}
+
+// RefreshToken is one login's refresh-token record: a stable ID (FusionAuth's
+// refreshTokenId, the access token's sid) and a secret that rotates under
+// OneTimeUse. The record is the token family: every successor of one login
+// shares it, so revoking the record revokes the whole family.
+//
+// Only SHA-256 hashes of secrets are stored. Every superseded hash stays known
+// (RotateRefreshToken moves it into the history) so that presenting any
+// ancestor is recognised as reuse.
+type RefreshToken struct {
+	ID            string
+	TenantID      string
+	UserID        string
+	ApplicationID string
+	Hash          []byte // SHA-256 of the current secret
+	PrevHash      []byte // SHA-256 of the immediately previous secret, nil before the first rotation
+	RotatedAt     time.Time
+	Generation    int       // 0 at login, +1 per rotation
+	StartInstant  time.Time // the login; basis of Fixed expiry and the maximum lifetime
+	LastUsedAt    time.Time // basis of SlidingWindow expiry
+	ExpiresAt     time.Time // effective expiry, recomputed on each use
+	AuthTime      time.Time // original authentication, copied into auth_time
+	Scopes        []string
+	// DPoPJKT is the RFC 7638 thumbprint of the key the token is bound to
+	// (RFC 9449); empty when unbound.
+	DPoPJKT      string
+	Device       DeviceInfo
+	InsertedAt   time.Time
+	RevokedAt    time.Time // zero: live
+	RevokeReason string    // logout | admin | reuse | password_changed | user_deactivated | ...
+}
+
+// DeviceInfo is FusionAuth's refresh token metaData.device.
+type DeviceInfo struct {
+	Description         string `json:"description,omitempty"`
+	LastAccessedAddress string `json:"lastAccessedAddress,omitempty"`
+	LastAccessedInstant int64  `json:"lastAccessedInstant,omitempty"`
+	Name                string `json:"name,omitempty"`
+	Type                string `json:"type,omitempty"`
+}
+
+// RefreshTokenFilter selects refresh tokens to revoke. At least one field is
+// set; set fields are ANDed.
+type RefreshTokenFilter struct {
+	ID            string
+	UserID        string
+	ApplicationID string
+}
+
+// Rotation is the compare-and-swap RotateRefreshToken performs.
+type Rotation struct {
+	ID        string
+	OldHash   []byte    // must equal the current hash, or the swap fails with ErrConflict
+	NewHash   []byte    // becomes the current hash; OldHash becomes PrevHash and history
+	At        time.Time // RotatedAt and LastUsedAt
+	ExpiresAt time.Time // new effective expiry
+}
+
+// SigningKey is a JWT signing key pair. Private keys never leave the process
+// except into storage.
+type SigningKey struct {
+	ID            string // the JWT kid
+	Algorithm     string // ES256 | RS256
+	PrivateKeyPEM string // PKCS#8
+	PublicKeyPEM  string // PKIX
+	State         string // active | retiring
+	CreatedAt     time.Time
+	// RetireAt: after this instant the key is no longer published or trusted.
+	// Zero while active.
+	RetireAt time.Time
+}
+
+// LoginFailures is the lockout counter of one user (counted in the database so
+// it holds across restarts and nodes).
+type LoginFailures struct {
+	UserID      string
+	Count       int
+	WindowStart time.Time
+	LockedUntil time.Time
+}
+
+// LockoutPolicy parameterises RecordLoginFailure.
+type LockoutPolicy struct {
+	Threshold    int           // failures within Window that lock the account
+	Window       time.Duration // resetCountInSeconds
+	LockDuration time.Duration
+}
+
+// UserFilter selects users for lookup by a login identifier.
+type UserFilter struct {
+	TenantID string
+	Email    string // matched case-insensitively
+	Username string // matched case-insensitively
+}

@@ -1,0 +1,142 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Storage is the one contract every backend implements (SQLite and PostgreSQL
+// through sqlstorage). Records are passed by value, ctx first. Every method is
+// atomic on its own; there are no transactions in the interface.
+type Storage interface {
+	TenantStore
+	ApplicationStore
+	UserStore
+	RegistrationStore
+	APIKeyStore
+	SystemConfigStore
+	RefreshTokenStore
+	SigningKeyStore
+	LockoutStore
+	KickstartStore
+
+	// Ping answers nil while the database answers (GET /api/status, readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// TenantStore stores tenants.
+type TenantStore interface {
+	CreateTenant(ctx context.Context, t Tenant) error // ErrConflict on duplicate id
+	GetTenant(ctx context.Context, id string) (Tenant, error)
+	ListTenants(ctx context.Context) ([]Tenant, error)
+	UpdateTenant(ctx context.Context, t Tenant) error // ErrNotFound
+}
+
+// ApplicationStore stores applications.
+type ApplicationStore interface {
+	CreateApplication(ctx context.Context, a Application) error // ErrConflict on duplicate id
+	GetApplication(ctx context.Context, id string) (Application, error)
+	// ListApplications lists active applications, or inactive ones when inactive is true.
+	ListApplications(ctx context.Context, inactive bool) ([]Application, error)
+	UpdateApplication(ctx context.Context, a Application) error // ErrNotFound
+	// DeleteApplication removes the application, its registrations and its
+	// refresh tokens.
+	DeleteApplication(ctx context.Context, id string) error
+}
+
+// UserStore stores users. Email and username are unique per tenant,
+// case-insensitively.
+type UserStore interface {
+	CreateUser(ctx context.Context, u User) error // ErrConflict on duplicate id, email or username
+	GetUser(ctx context.Context, id string) (User, error)
+	// FindUser finds one user by email or username within a tenant.
+	FindUser(ctx context.Context, f UserFilter) (User, error)
+	// UpdateUser replaces the user row (including the password hash).
+	UpdateUser(ctx context.Context, u User) error // ErrNotFound, ErrConflict
+	// DeleteUser removes the user, their registrations, refresh tokens and
+	// lockout counters (hard delete; soft delete is UpdateUser with Active=false).
+	DeleteUser(ctx context.Context, id string) error
+	// RecordLogin sets user.lastLoginInstant and, when applicationID is not
+	// empty, the registration's lastLoginInstant.
+	RecordLogin(ctx context.Context, userID, applicationID string, at int64) error
+}
+
+// RegistrationStore stores registrations (user x application).
+type RegistrationStore interface {
+	CreateRegistration(ctx context.Context, r Registration) error // ErrConflict when already registered
+	GetRegistration(ctx context.Context, userID, applicationID string) (Registration, error)
+	ListRegistrations(ctx context.Context, userID string) ([]Registration, error)
+	UpdateRegistration(ctx context.Context, r Registration) error // ErrNotFound
+	DeleteRegistration(ctx context.Context, userID, applicationID string) error
+}
+
+// APIKeyStore stores management API keys by hash.
+type APIKeyStore interface {
+	CreateAPIKey(ctx context.Context, k APIKey) error // ErrConflict on duplicate id or hash
+	GetAPIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
+	CountAPIKeys(ctx context.Context) (int, error)
+}
+
+// SystemConfigStore stores the single system configuration.
+type SystemConfigStore interface {
+	// GetSystemConfiguration returns ErrNotFound before the first Put.
+	GetSystemConfiguration(ctx context.Context) (SystemConfiguration, error)
+	PutSystemConfiguration(ctx context.Context, c SystemConfiguration) error
+}
+
+// RefreshTokenStore stores refresh-token families.
+type RefreshTokenStore interface {
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	GetRefreshToken(ctx context.Context, id string) (RefreshToken, error)
+	// FindRefreshTokenByHash finds the record whose current hash, or any
+	// superseded hash, equals hash. current reports which: false means the
+	// presented secret was rotated away (grace or reuse, the caller decides).
+	FindRefreshTokenByHash(ctx context.Context, hash []byte) (t RefreshToken, current bool, err error)
+	// ListRefreshTokens lists a user's live (unrevoked) tokens.
+	ListRefreshTokens(ctx context.Context, userID string) ([]RefreshToken, error)
+	// RotateRefreshToken is the single-row compare-and-swap of a rotation: it
+	// succeeds only while r.OldHash is the current hash and the token is not
+	// revoked; otherwise ErrConflict (or ErrNotFound when the id is unknown).
+	// Exactly one of N concurrent rotations of one token succeeds.
+	RotateRefreshToken(ctx context.Context, r Rotation) (RefreshToken, error)
+	// TouchRefreshToken records a use without rotating (Reusable policy):
+	// LastUsedAt and ExpiresAt. ErrNotFound when unknown or revoked.
+	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
+	// RevokeRefreshTokens revokes every live token matching f and returns them.
+	RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter, at time.Time, reason string) ([]RefreshToken, error)
+	// DeleteExpiredRefreshTokens removes tokens (and their history) that expired
+	// or were revoked before the given instant. Returns how many.
+	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int, error)
+}
+
+// SigningKeyStore stores JWT signing keys. At most one key per algorithm is
+// active at a time.
+type SigningKeyStore interface {
+	// InsertSigningKey adds an active key; ErrConflict when an active key of
+	// that algorithm exists already (so N nodes starting at once create one).
+	InsertSigningKey(ctx context.Context, k SigningKey) error
+	// RotateSigningKey atomically marks the algorithm's active key retiring
+	// (published until retireOldAt) and inserts next as active.
+	RotateSigningKey(ctx context.Context, next SigningKey, retireOldAt time.Time) error
+	// ListSigningKeys lists keys that are active or not yet retired at now.
+	ListSigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error)
+}
+
+// LockoutStore counts failed logins.
+type LockoutStore interface {
+	// RecordLoginFailure counts one failure atomically: the count restarts when
+	// the window has passed; reaching the threshold sets LockedUntil.
+	RecordLoginFailure(ctx context.Context, userID string, at time.Time, p LockoutPolicy) (LoginFailures, error)
+	// GetLoginFailures returns the counter (zero value with nil error if none).
+	GetLoginFailures(ctx context.Context, userID string) (LoginFailures, error)
+	ResetLoginFailures(ctx context.Context, userID string) error
+}
+
+// KickstartStore makes the Kickstart run once across restarts and nodes.
+type KickstartStore interface {
+	// ClaimKickstart returns true for exactly one caller ever (until released).
+	ClaimKickstart(ctx context.Context, at time.Time) (bool, error)
+	// ReleaseKickstart undoes a claim whose run failed, so a later start retries.
+	ReleaseKickstart(ctx context.Context) error
+}
