@@ -1,4 +1,132 @@
 package auth
 
-// Service is a placeholder until the real implementation lands.
-type Service struct{}
+// PLACEHOLDER bodies: replaced by the real implementation. The exported
+// names and signatures are the contract internal/server compiles against.
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Outcomes of the use cases. The HTTP layer maps each to one status per wire
+// format (/api/* and /oauth2/token) in one table.
+var (
+	// ErrInvalidCredentials: unknown user, wrong password, inactive user or
+	// (for OAuth) any other credential failure. One error, one response.
+	ErrInvalidCredentials = errors.New("auth: invalid credentials")
+	// ErrAPIKeyRequired: the application requires an API key on /api/login.
+	ErrAPIKeyRequired = errors.New("auth: api key required")
+	// ErrExpiredUser: user.expiry has passed (410).
+	ErrExpiredUser = errors.New("auth: user expired")
+	// ErrUnknownApplication: applicationId names no active application.
+	ErrUnknownApplication = errors.New("auth: unknown application")
+	// ErrRefreshNotFound: unknown, expired, revoked or reused refresh token
+	// (404 on /api/jwt/refresh, invalid_grant on /oauth2/token).
+	ErrRefreshNotFound = errors.New("auth: refresh token not found")
+	// ErrRefreshNotAllowed: the application does not allow token refresh.
+	ErrRefreshNotAllowed = errors.New("auth: refresh not allowed")
+	// ErrInvalidToken: a JWT failed validation.
+	ErrInvalidToken = errors.New("auth: invalid token")
+)
+
+// LockedError is returned while the account is locked by failed logins (409).
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string { return "auth: account locked" }
+
+// Config wires a Service.
+type Config struct {
+	Store  storage.Storage
+	Keys   *keys.Manager
+	Logger *slog.Logger
+	Now    func() time.Time
+	Issuer string
+	// TenantID is the default tenant used when the request names none.
+	TenantID string
+}
+
+// Service implements the use cases.
+type Service struct{ cfg Config }
+
+// New returns a Service.
+func New(cfg Config) *Service { return &Service{cfg: cfg} }
+
+// LoginRequest is a credential login from /api/login or the password grant.
+type LoginRequest struct {
+	LoginID       string
+	Password      string
+	ApplicationID string // may be empty on /api/login
+	IPAddress     string
+	NoJWT         bool
+	Device        storage.DeviceInfo
+	// HasAPIKey: the caller presented a valid API key.
+	HasAPIKey bool
+	// OAuth marks the password grant: client authentication and enabled
+	// grants were checked by the caller; Scopes are the requested scopes.
+	OAuth  bool
+	Scopes []string
+	// DPoPJKT binds the issued refresh token to a DPoP key (RFC 9449) when set.
+	DPoPJKT string
+}
+
+// Tokens is what a successful login or refresh produces.
+type Tokens struct {
+	AccessToken          string
+	AccessTokenExpiresAt time.Time
+	RefreshToken         string // empty when none was issued
+	RefreshTokenID       string
+	RefreshExpiresAt     time.Time // for the cookie's Max-Age
+	IDToken              string    // OAuth with openid scope
+	Scopes               []string
+	User                 storage.User // with Registrations filled
+	Application          storage.Application
+	// Registered is false when the user is not registered for the requested
+	// application (/api/login answers 202 and issues no refresh token).
+	Registered bool
+}
+
+// Login authenticates credentials and issues tokens.
+func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
+	return Tokens{}, errors.New("auth: not implemented yet")
+}
+
+// RefreshRequest exchanges a refresh token for a new access token.
+type RefreshRequest struct {
+	RefreshToken string
+	// ApplicationID, when set (OAuth client_id, or the app the caller names),
+	// must equal the token's application, else ErrRefreshNotFound and the
+	// token is not consumed.
+	ApplicationID string
+	OAuth         bool
+	Scopes        []string
+	DPoPJKT       string
+	IPAddress     string
+}
+
+// Refresh validates, rotates (OneTimeUse) or touches (Reusable) the token and
+// signs a new access token.
+func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, error) {
+	return Tokens{}, errors.New("auth: not implemented yet")
+}
+
+// Logout revokes the refresh token (all of its owner's when global). An
+// unknown token is not an error.
+func (s *Service) Logout(ctx context.Context, refreshToken string, global bool) error {
+	return errors.New("auth: not implemented yet")
+}
+
+// Validate verifies an access token and returns its claims.
+func (s *Service) Validate(ctx context.Context, token string) (map[string]any, error) {
+	return nil, errors.New("auth: not implemented yet")
+}
+
+// FindRefreshToken resolves a raw refresh token value to its live record
+// (DELETE /api/jwt/refresh?token=).
+func (s *Service) FindRefreshToken(ctx context.Context, raw string) (storage.RefreshToken, error) {
+	return storage.RefreshToken{}, errors.New("auth: not implemented yet")
+}

@@ -19,6 +19,7 @@ type Storage interface {
 	SigningKeyStore
 	LockoutStore
 	KickstartStore
+	SecretStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
@@ -139,4 +140,12 @@ type KickstartStore interface {
 	ClaimKickstart(ctx context.Context, at time.Time) (bool, error)
 	// ReleaseKickstart undoes a claim whose run failed, so a later start retries.
 	ReleaseKickstart(ctx context.Context) error
+}
+
+// SecretStore keeps server-wide secrets (e.g. the key that derives a rotated
+// refresh token's successor) so every node shares them.
+type SecretStore interface {
+	// ServerSecret stores candidate under name unless a value exists, and
+	// returns the stored value: concurrent first calls on N nodes agree.
+	ServerSecret(ctx context.Context, name string, candidate []byte) ([]byte, error)
 }
