@@ -14,6 +14,7 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.statusRoutes()...)     // status.go
 	rs = append(rs, s.managementRoutes()...) // users.go, applications.go, registrations.go, tenants.go, systemconfig.go, apikeys.go
 	rs = append(rs, s.tokenRoutes()...)      // login.go, jwt.go, logout.go, oauth_token.go, wellknown.go
+	rs = append(rs, s.sdkRoutes()...)        // sdk.go: the browser SDK
 	return rs
 }
 
