@@ -1,0 +1,4 @@
+// Package archtest holds only tests: it enforces the dependency direction the
+// design promises (auth free of net/http, storage free of drivers, demos and
+// jwtverify free of latchkey internals) with `go list -deps`.
+package archtest
