@@ -1,4 +1,39 @@
 package server
 
-// sdkRoutes serves the browser SDK at a stable path. Owned by the demo/SDK work.
-func (s *Server) sdkRoutes() []route { return nil }
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+
+	sdkjs "github.com/latchkeyhq/latchkey/sdk/js"
+)
+
+// sdkETag identifies the embedded SDK build so browsers revalidate cheaply.
+var sdkETag = func() string {
+	sum := sha256.Sum256(sdkjs.Module)
+	return `"` + hex.EncodeToString(sum[:8]) + `"`
+}()
+
+// sdkRoutes serves the browser SDK at a stable path.
+func (s *Server) sdkRoutes() []route {
+	return []route{{"GET /sdk/latchkey.js", h(s.sdk)}}
+}
+
+// sdk answers GET /sdk/latchkey.js. The SPAs live on other origins and load it
+// with `import`, and module scripts are always fetched in CORS mode, so it
+// needs Access-Control-Allow-Origin (a public, credential-free file: `*` is
+// right here) and Cross-Origin-Resource-Policy: cross-origin for pages that
+// set COEP. The code is public, so no secret is exposed by either header.
+func (s *Server) sdk(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/javascript") // module scripts are always decoded as UTF-8 (HTML spec)
+	hdr.Set("Access-Control-Allow-Origin", "*")
+	hdr.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("ETag", sdkETag)
+	if r.Header.Get("If-None-Match") == sdkETag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(sdkjs.Module)
+}

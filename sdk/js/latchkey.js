@@ -1,0 +1,255 @@
+// latchkey browser SDK: the SPA side of "native login, JWT in localStorage,
+// refresh token in an HttpOnly cookie on the identity server's host".
+// An ES module with no dependencies and no build step; latchkey serves it at
+// GET /sdk/latchkey.js so a page on another origin can `import` it.
+//
+// Wire format is FusionAuth's (POST /api/login, POST /api/jwt/refresh,
+// POST /api/logout), so the same code works against FusionAuth itself.
+
+/**
+ * @typedef {object} StorageLike The subset of the Web Storage API the SDK uses.
+ * @property {(key: string) => (string | null)} getItem
+ * @property {(key: string, value: string) => void} setItem
+ * @property {(key: string) => void} removeItem
+ */
+
+/**
+ * @typedef {object} LocksLike The subset of the Web Locks API the SDK uses.
+ * @property {<T>(name: string, cb: () => Promise<T>) => Promise<T>} request
+ */
+
+/**
+ * @typedef {object} ClientOptions
+ * @property {string} baseURL identity server origin, e.g. "https://login.example.com"
+ * @property {string} applicationId the application (JWT audience) this SPA logs in to
+ * @property {StorageLike} [storage] default: localStorage
+ * @property {typeof fetch} [fetch] default: globalThis.fetch
+ * @property {number} [leewaySeconds] refresh this many seconds before exp (default 5)
+ * @property {LocksLike | null} [locks] default: navigator.locks when present
+ * @property {() => number} [now] milliseconds since the epoch (default Date.now)
+ */
+
+/** @typedef {'login' | 'refresh' | 'logout' | 'session-end'} EventName */
+
+/** Thrown by login() for any non-200 answer. `status` is the HTTP status. */
+export class LoginError extends Error {
+  /** @param {number} status @param {string} message */
+  constructor(status, message) {
+    super(message);
+    this.name = 'LoginError';
+    this.status = status;
+  }
+}
+
+/**
+ * Decodes a JWT payload without verifying it. The SPA only needs `exp` (to
+ * decide when to refresh) and display claims; the backends verify signatures.
+ * @param {string | null | undefined} token
+ * @returns {Record<string, any> | null}
+ */
+export function decodeJWT(token) {
+  if (typeof token !== 'string') return null;
+  const parts = token.split('.');
+  if (parts.length !== 3) return null;
+  try {
+    const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
+    const json = new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+    const claims = JSON.parse(json);
+    return claims && typeof claims === 'object' ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+/** @param {Record<string, any> | null} claims @param {string} applicationId */
+function audienceMatches(claims, applicationId) {
+  if (!claims) return false;
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  return aud.includes(applicationId) || claims.applicationId === applicationId;
+}
+
+/**
+ * Creates a client for one application.
+ * @param {ClientOptions} opts
+ */
+export function createClient(opts) {
+  const baseURL = String(opts.baseURL).replace(/\/+$/, '');
+  const applicationId = opts.applicationId;
+  const storage = opts.storage ?? globalThis.localStorage;
+  const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  const leewayMs = (opts.leewaySeconds ?? 5) * 1000;
+  const locks = opts.locks !== undefined ? opts.locks : globalThis.navigator?.locks ?? null;
+  const now = opts.now ?? Date.now;
+  // One key per application: two apps on one origin must not share a JWT.
+  const key = `latchkey.jwt.${applicationId}`;
+  const lockName = `latchkey-refresh:${applicationId}`;
+  /** @type {Map<EventName, Set<(detail: any) => void>>} */
+  const listeners = new Map();
+  /** @type {Promise<string | null> | null} */
+  let inflight = null;
+
+  /** @param {EventName} name @param {any} detail */
+  function emit(name, detail) {
+    for (const fn of listeners.get(name) ?? []) {
+      try { fn(detail); } catch (e) { console.error(e); }
+    }
+  }
+
+  /** A stored token counts only if it is for this app and not about to expire. */
+  function usable(token) {
+    const c = decodeJWT(token);
+    return !!c && typeof c.exp === 'number' && c.exp * 1000 - leewayMs > now();
+  }
+
+  function stored() {
+    return storage.getItem(key);
+  }
+
+  /** @param {string} token */
+  function expiresAt(token) {
+    const c = decodeJWT(token);
+    return c && typeof c.exp === 'number' ? new Date(c.exp * 1000) : null;
+  }
+
+  /** @param {string} reason */
+  function endSession(reason) {
+    storage.removeItem(key);
+    emit('session-end', { reason });
+    return null;
+  }
+
+  /**
+   * The refresh itself: the browser sends the HttpOnly refresh_token cookie
+   * (credentials:'include'); the SPA never sees it.
+   * @param {string | null} stale the token the caller found unusable
+   * @returns {Promise<string | null>}
+   */
+  async function refreshOnce(stale) {
+    // Another tab may have refreshed while we waited for the lock; its JWT is
+    // in the shared localStorage and the cookie it got is the current one.
+    const current = stored();
+    if (current && current !== stale && usable(current)) return current;
+    const res = await doFetch(`${baseURL}/api/jwt/refresh`, {
+      method: 'POST',
+      credentials: 'include',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: '{}',
+    });
+    // latchkey answers 404 for an unknown/expired/revoked refresh token
+    // (workflow step 11); FusionAuth answers 400, older versions 401.
+    if (res.status === 404 || res.status === 400 || res.status === 401) {
+      return endSession(`refresh answered ${res.status}`);
+    }
+    if (!res.ok) throw new Error(`latchkey: refresh failed with status ${res.status}`);
+    const body = await res.json();
+    // The cookie is shared by every app of the identity host; if another app
+    // logged in since, the cookie mints *its* tokens. Do not keep those.
+    if (!audienceMatches(decodeJWT(body.token), applicationId)) {
+      return endSession('refresh token belongs to another application');
+    }
+    storage.setItem(key, body.token);
+    emit('refresh', { token: body.token, expiresAt: expiresAt(body.token) });
+    return body.token;
+  }
+
+  /**
+   * One refresh at a time: across tabs with Web Locks, within a tab with a
+   * shared promise (also the fallback when Web Locks is missing).
+   * @param {string | null} stale
+   */
+  function refresh(stale) {
+    if (!inflight) {
+      const run = () => refreshOnce(stale);
+      inflight = (locks ? locks.request(lockName, run) : run()).finally(() => { inflight = null; });
+    }
+    return inflight;
+  }
+
+  return {
+    applicationId,
+    baseURL,
+
+    /**
+     * POST /api/login with {loginId, password, applicationId}; the response
+     * sets the refresh cookie on the identity host and the JWT moves to
+     * storage (workflow steps 4-6).
+     * @param {string} loginId @param {string} password
+     */
+    async login(loginId, password) {
+      const res = await doFetch(`${baseURL}/api/login`, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ loginId, password, applicationId }),
+      });
+      if (res.status === 404) throw new LoginError(404, 'Invalid login id or password');
+      if (res.status === 202) throw new LoginError(202, 'Not registered for this application');
+      if (res.status !== 200) throw new LoginError(res.status, `Login failed (status ${res.status})`);
+      const body = await res.json();
+      storage.setItem(key, body.token);
+      const detail = { user: body.user, token: body.token, expiresAt: expiresAt(body.token) };
+      emit('login', detail);
+      return detail;
+    },
+
+    /** POST /api/logout: revokes the cookie's refresh token, clears the JWT. */
+    async logout() {
+      storage.removeItem(key);
+      try {
+        await doFetch(`${baseURL}/api/logout`, {
+          method: 'POST',
+          credentials: 'include',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{}',
+        });
+      } finally {
+        emit('logout', {});
+      }
+    },
+
+    /**
+     * A usable JWT, refreshing when the stored one is expired or about to be.
+     * Null when there is no session (never logged in, or refresh said 404).
+     * @returns {Promise<string | null>}
+     */
+    async getToken() {
+      const token = stored();
+      if (token && usable(token)) return token;
+      if (!token) return null; // workflow step 2: nothing stored → log in
+      return refresh(token);
+    },
+
+    /** Decoded claims of the stored JWT, for display. */
+    claims() {
+      return decodeJWT(stored());
+    },
+
+    /**
+     * fetch with `Authorization: Bearer`; on 401 refreshes once and retries
+     * once (the JWT may have expired in flight, or keys rotated).
+     * @param {RequestInfo | URL} url @param {RequestInit} [init]
+     */
+    async fetch(url, init = {}) {
+      const call = (/** @type {string | null} */ t) => {
+        const headers = new Headers(init.headers);
+        if (t) headers.set('Authorization', `Bearer ${t}`);
+        return doFetch(url, { ...init, headers });
+      };
+      const token = await this.getToken();
+      const res = await call(token);
+      if (res.status !== 401 || !token) return res;
+      const fresh = await refresh(token);
+      return fresh ? call(fresh) : res;
+    },
+
+    /**
+     * Subscribes to an event; returns the unsubscribe function.
+     * @param {EventName} name @param {(detail: any) => void} fn
+     */
+    on(name, fn) {
+      if (!listeners.has(name)) listeners.set(name, new Set());
+      listeners.get(name)?.add(fn);
+      return () => listeners.get(name)?.delete(fn);
+    },
+  };
+}
