@@ -1,0 +1,132 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Cookie names FusionAuth writes (fusionauth-api.md §1.5). The access token
+// cookie is shared by every application on the host; the refresh cookie is
+// per application when the application opts in (scopedRefreshPrefix).
+const (
+	accessCookie        = "access_token"
+	refreshCookie       = "refresh_token"
+	scopedRefreshPrefix = "refresh_token_"
+	// maxCookieToken bounds a cookie value we are willing to treat as a
+	// token: refresh tokens are short opaque strings and a JWT fits in 8 KiB.
+	maxCookieToken = 8 << 10
+)
+
+// refreshCookieName is the refresh cookie of app: refresh_token, or
+// refresh_token_<applicationId> when cookieConfiguration.scoped is set, so
+// that logging in to a second application on the same identity host does not
+// clobber the first one's cookie (workflow.md step 14, security-bar.md §4.10).
+func refreshCookieName(app storage.Application) string {
+	if app.CookieConfiguration.Scoped && app.ID != "" {
+		return scopedRefreshPrefix + app.ID
+	}
+	return refreshCookie
+}
+
+// writeCookie is the only place that emits Set-Cookie. Every cookie is
+// HttpOnly, host-only (no Domain), Path=/, SameSite from configuration
+// (default Lax) and Secure when the request came over HTTPS, directly or via
+// a trusted proxy. maxAge > 0 makes a persistent cookie, 0 a session cookie,
+// < 0 deletes it (Max-Age=0 plus an Expires in the past for old agents).
+// Deletion uses the same attributes as setting, so the browser matches and
+// drops the cookie (security-bar.md §4.10, O1).
+func (s *Server) writeCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	c := &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   s.isHTTPS(r),
+		SameSite: s.sameSite(),
+	}
+	switch {
+	case maxAge > 0:
+		c.MaxAge = maxAge
+		c.Expires = s.Now().Add(time.Duration(maxAge) * time.Second).UTC()
+	case maxAge < 0:
+		c.MaxAge = -1 // net/http renders Max-Age=0
+		c.Expires = time.Unix(0, 0).UTC()
+	}
+	w.Header().Add("Set-Cookie", c.String())
+}
+
+// sameSite is the configured SameSite policy; Lax unless set (FusionAuth's
+// global default, fusionauth-api.md §1.5).
+func (s *Server) sameSite() http.SameSite {
+	switch s.Config.CookieSameSite {
+	case http.SameSiteStrictMode, http.SameSiteNoneMode, http.SameSiteLaxMode:
+		return s.Config.CookieSameSite
+	}
+	return http.SameSiteLaxMode
+}
+
+// setTokenCookies writes access_token (session) and the application's refresh
+// cookie (Max-Age = remaining refresh lifetime) for what a login or refresh
+// issued. Nothing is written for a value that was not issued.
+func (s *Server) setTokenCookies(w http.ResponseWriter, r *http.Request, t auth.Tokens) {
+	if t.AccessToken != "" {
+		s.writeCookie(w, r, accessCookie, t.AccessToken, 0)
+	}
+	if t.RefreshToken == "" {
+		return
+	}
+	maxAge := 0
+	if !t.RefreshExpiresAt.IsZero() {
+		remaining := t.RefreshExpiresAt.Sub(s.Now())
+		// Round up: a token valid for 0.4 s more must not become a session
+		// cookie (0) or a deletion (< 0).
+		maxAge = int((remaining + time.Second - 1) / time.Second)
+		if maxAge <= 0 {
+			maxAge = 1
+		}
+	}
+	s.writeCookie(w, r, refreshCookieName(t.Application), t.RefreshToken, maxAge)
+}
+
+// clearTokenCookies deletes access_token and the named refresh cookie.
+func (s *Server) clearTokenCookies(w http.ResponseWriter, r *http.Request, refreshName string) {
+	s.writeCookie(w, r, accessCookie, "", -1)
+	s.writeCookie(w, r, refreshName, "", -1)
+}
+
+// refreshFromCookies returns the refresh token cookie to use: the scoped
+// cookie of applicationID when one is named and present, else refresh_token.
+// The first cookie of a name wins (browsers send the most specific first,
+// RFC 6265 §5.4). Values that cannot be tokens (too long, control bytes) are
+// ignored rather than passed on.
+func refreshFromCookies(r *http.Request, applicationID string) string {
+	if applicationID != "" {
+		if v := cookieToken(r, scopedRefreshPrefix+applicationID); v != "" {
+			return v
+		}
+	}
+	return cookieToken(r, refreshCookie)
+}
+
+// cookieToken returns the first plausible value of the named cookie.
+func cookieToken(r *http.Request, name string) string {
+	for _, c := range r.CookiesNamed(name) {
+		if plausibleToken(c.Value) {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// plausibleToken accepts non-empty printable ASCII without spaces up to
+// maxCookieToken bytes.
+func plausibleToken(v string) bool {
+	if v == "" || len(v) > maxCookieToken {
+		return false
+	}
+	return !strings.ContainsFunc(v, func(c rune) bool { return c <= ' ' || c >= 0x7f })
+}

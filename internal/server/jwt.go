@@ -1,0 +1,122 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// maxBearer bounds the access token /api/jwt/validate will parse. Our tokens
+// are well under 2 KiB; anything larger is refused before any base64 or
+// signature work (security-bar.md J12).
+const maxBearer = 16 << 10
+
+// refreshRequest is FusionAuth's JWTRefreshRequest. ApplicationID is
+// latchkey's addition: it selects the application's scoped refresh cookie and
+// binds the refresh to that application.
+type refreshRequest struct {
+	RefreshToken  string `json:"refreshToken"`
+	Token         string `json:"token"` // the expired access token; accepted, unused
+	ApplicationID string `json:"applicationId"`
+}
+
+// refreshResponse is FusionAuth's JWTRefreshResponse (fusionauth-api.md §2.1):
+// no tokenExpirationInstant.
+type refreshResponse struct {
+	Token          string `json:"token"`
+	RefreshToken   string `json:"refreshToken,omitempty"`
+	RefreshTokenID string `json:"refreshTokenId,omitempty"`
+}
+
+// refreshJWT handles POST /api/jwt/refresh. The refresh token comes from the
+// cookie (which wins, FusionAuth behaviour) or the body. Unknown, expired,
+// revoked and reused tokens all answer the same 404 (workflow.md step 11,
+// latchkey's deliberate difference from FusionAuth's 400) so the answer is no
+// oracle of the token's state (security-bar.md R11). Cross-origin requests
+// from origins that are not allowed never reach this handler (cors.go).
+func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
+	var req refreshRequest
+	if !s.decodeJSON(w, r, &req, true) {
+		return
+	}
+	if req.ApplicationID != "" && !validUUID(req.ApplicationID) {
+		writeFieldError(w, "invalid", "applicationId", "The [applicationId] property is not a valid application id.")
+		return
+	}
+	appID := req.ApplicationID
+	if appID == "" {
+		// An origin that belongs to exactly one application may refresh only
+		// that application's tokens (security-bar.md R8); auth refuses a
+		// mismatch without consuming the token.
+		appID = originApplication(r.Context())
+	}
+	raw := refreshFromCookies(r, appID)
+	if raw == "" {
+		raw = req.RefreshToken
+	}
+	if raw == "" {
+		writeFieldError(w, "blank", "refreshToken", "You must specify the [refreshToken] property or send the refresh_token cookie.")
+		return
+	}
+	t, err := s.Auth.Refresh(r.Context(), auth.RefreshRequest{
+		RefreshToken:  raw,
+		ApplicationID: appID,
+		IPAddress:     s.clientIP(r),
+	})
+	switch {
+	case errors.Is(err, auth.ErrRefreshNotFound):
+		var e Errors
+		e.Field("invalid", "refreshToken", "The refresh token is unknown, expired or revoked. Log in again.")
+		writeErrors(w, http.StatusNotFound, &e)
+		return
+	case errors.Is(err, auth.ErrRefreshNotAllowed):
+		writeFieldError(w, "notAllowed", "refreshToken", "The application does not allow token refresh (loginConfiguration.allowTokenRefresh).")
+		return
+	case err != nil:
+		s.writeInternal(w, r, err)
+		return
+	}
+	s.setTokenCookies(w, r, t)
+	writeJSON(w, http.StatusOK, refreshResponse{Token: t.AccessToken, RefreshToken: t.RefreshToken, RefreshTokenID: t.RefreshTokenID})
+}
+
+// validateJWT handles GET /api/jwt/validate: 200 {"jwt":{claims}} or an
+// empty 401 for any token that fails (fusionauth-api.md §2.2). The token is
+// the Bearer credential or, failing that, the access_token cookie.
+func (s *Server) validateJWT(w http.ResponseWriter, r *http.Request) {
+	tok := bearerToken(r)
+	if tok == "" {
+		tok = cookieToken(r, accessCookie)
+	}
+	if tok == "" || len(tok) > maxBearer {
+		writeEmpty(w, http.StatusUnauthorized)
+		return
+	}
+	claims, err := s.Auth.Validate(r.Context(), tok)
+	switch {
+	case errors.Is(err, storage.ErrUnavailable):
+		s.writeInternal(w, r, err)
+	case err != nil:
+		// Whatever else failed, the token was not proven valid: refuse it
+		// the same way, never with a 500 for attacker input. An error other
+		// than ErrInvalidToken is logged so a bug does not hide behind 401.
+		if !errors.Is(err, auth.ErrInvalidToken) {
+			s.Logger.WarnContext(r.Context(), "validate: unexpected error", "request_id", requestID(r.Context()), "error", err.Error())
+		}
+		writeEmpty(w, http.StatusUnauthorized)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"jwt": claims})
+	}
+}
+
+// bearerToken returns the RFC 6750 §2.1 Bearer credential, or "".
+func bearerToken(r *http.Request) string {
+	v := r.Header.Get("Authorization")
+	if len(v) < 7 || !strings.EqualFold(v[:7], "Bearer ") {
+		return ""
+	}
+	return strings.TrimSpace(v[7:])
+}

@@ -1,0 +1,154 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// loginRequest is FusionAuth's LoginRequest (fusionauth-api.md §1.1), the
+// fields latchkey uses. Unknown members are ignored by the decoder.
+type loginRequest struct {
+	LoginID       string `json:"loginId"`
+	Password      string `json:"password"`
+	ApplicationID string `json:"applicationId"`
+	IPAddress     string `json:"ipAddress"`
+	NoJWT         bool   `json:"noJWT"`
+	MetaData      struct {
+		Device storage.DeviceInfo `json:"device"`
+	} `json:"metaData"`
+}
+
+// validate reports FusionAuth's field errors for a login body.
+func (req *loginRequest) validate() *Errors {
+	var e Errors
+	if req.LoginID == "" {
+		e.Field("blank", "loginId", "You must specify the [loginId] property.")
+	}
+	if req.Password == "" {
+		e.Field("blank", "password", "You must specify the [password] property.")
+	}
+	if req.ApplicationID != "" && !validUUID(req.ApplicationID) {
+		e.Field("invalid", "applicationId", "The [applicationId] property is not a valid application id.")
+	}
+	return &e
+}
+
+// loginResponse is FusionAuth's LoginResponse (fusionauth-api.md §1.4).
+type loginResponse struct {
+	Token                  string       `json:"token,omitempty"`
+	TokenExpirationInstant int64        `json:"tokenExpirationInstant,omitempty"`
+	RefreshToken           string       `json:"refreshToken,omitempty"`
+	RefreshTokenID         string       `json:"refreshTokenId,omitempty"`
+	User                   storage.User `json:"user"`
+}
+
+// login handles POST /api/login. The API key is optional: auth decides with
+// loginConfiguration.requireAuthentication whether its absence is a 401.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if !s.decodeJSON(w, r, &req, false) {
+		return
+	}
+	if e := req.validate(); !e.Empty() {
+		writeErrors(w, http.StatusBadRequest, e)
+		return
+	}
+	_, hasKey, err := s.lookupAPIKey(r)
+	if err != nil {
+		s.writeInternal(w, r, err)
+		return
+	}
+	ip := req.IPAddress // the body wins over the socket (fusionauth-api.md §1.1)
+	if ip == "" {
+		ip = s.clientIP(r)
+	}
+	t, err := s.Auth.Login(r.Context(), auth.LoginRequest{
+		LoginID:       req.LoginID,
+		Password:      req.Password,
+		ApplicationID: req.ApplicationID,
+		IPAddress:     ip,
+		NoJWT:         req.NoJWT,
+		Device:        req.MetaData.Device,
+		HasAPIKey:     hasKey,
+	})
+	if err != nil {
+		s.writeLoginError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if req.ApplicationID != "" && !t.Registered {
+		status = http.StatusAccepted // authenticated, not registered: no refresh token
+		t.RefreshToken, t.RefreshTokenID = "", ""
+	}
+	if req.NoJWT {
+		t.AccessToken, t.RefreshToken, t.RefreshTokenID = "", "", ""
+	}
+	resp := loginResponse{
+		Token:          t.AccessToken,
+		RefreshToken:   t.RefreshToken,
+		RefreshTokenID: t.RefreshTokenID,
+		User:           t.User,
+	}
+	if t.AccessToken != "" {
+		resp.TokenExpirationInstant = t.AccessTokenExpiresAt.UnixMilli()
+	}
+	s.setTokenCookies(w, r, t)
+	writeJSON(w, status, resp)
+}
+
+// lockAction is the FusionAuth user action a 409 lists (fusionauth-api.md
+// §1.3): the lockout is modelled as a prevent-login action.
+type lockAction struct {
+	Name       string `json:"name"`
+	Reason     string `json:"reason"`
+	ReasonCode string `json:"reasonCode"`
+	Expiry     int64  `json:"expiry,omitempty"`
+}
+
+// writeLoginError maps auth outcomes to /api/login statuses. Every
+// credential failure is the same empty 404: auth already folds unknown user,
+// wrong password and inactive user into ErrInvalidCredentials, and nothing
+// here adds a header or body that could tell them apart.
+func (s *Server) writeLoginError(w http.ResponseWriter, r *http.Request, err error) {
+	var locked *auth.LockedError
+	switch {
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		writeEmpty(w, http.StatusNotFound)
+	case errors.Is(err, auth.ErrAPIKeyRequired):
+		writeEmpty(w, http.StatusUnauthorized)
+	case errors.Is(err, auth.ErrExpiredUser):
+		writeEmpty(w, http.StatusGone)
+	case errors.Is(err, auth.ErrUnknownApplication):
+		writeFieldError(w, "invalid", "applicationId", "The [applicationId] property does not name an active application.")
+	case errors.As(err, &locked):
+		var expiry int64
+		if !locked.Until.IsZero() {
+			expiry = locked.Until.UnixMilli()
+		}
+		writeJSON(w, http.StatusConflict, struct {
+			Actions       []lockAction `json:"actions"`
+			GeneralErrors []Error      `json:"generalErrors"`
+		}{
+			Actions: []lockAction{{Name: "Locked", Reason: "Too many failed login attempts",
+				ReasonCode: "failed_authentication", Expiry: expiry}},
+			GeneralErrors: []Error{{Code: "[UserLockedException]",
+				Message: "The account is locked after too many failed login attempts. Try again later."}},
+		})
+	default:
+		s.writeInternal(w, r, err)
+	}
+}
+
+// validUUID reports whether v is a UUID in FusionAuth's canonical form.
+func validUUID(v string) bool {
+	if len(v) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(v)
+	return err == nil
+}

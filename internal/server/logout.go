@@ -1,0 +1,75 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// logoutRequest is FusionAuth's LogoutRequest. ApplicationID is latchkey's
+// addition: it names the application whose scoped refresh cookie to use and
+// clear.
+type logoutRequest struct {
+	Global        bool   `json:"global"`
+	RefreshToken  string `json:"refreshToken"`
+	ApplicationID string `json:"applicationId"`
+}
+
+// logout handles POST /api/logout in both shapes FusionAuth clients send
+// (fusionauth-api.md §3): the TS client's query form
+// (?global=&refreshToken=, Content-Type text/plain, no body) and the JSON
+// form. An explicit refresh token beats the cookie; an unknown token is not
+// an error; both cookies are cleared with the attributes they were set with.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	req := logoutRequest{
+		Global:        queryValue(r, "global") == "true",
+		RefreshToken:  queryValue(r, "refreshToken"),
+		ApplicationID: queryValue(r, "applicationId"),
+	}
+	if isJSON(r.Header.Get("Content-Type")) && !s.decodeJSON(w, r, &req, true) {
+		return
+	}
+	if req.ApplicationID != "" && !validUUID(req.ApplicationID) {
+		writeFieldError(w, "invalid", "applicationId", "The [applicationId] property is not a valid application id.")
+		return
+	}
+	if req.ApplicationID == "" {
+		req.ApplicationID = originApplication(r.Context())
+	}
+	raw := req.RefreshToken
+	if raw == "" {
+		raw = refreshFromCookies(r, req.ApplicationID)
+	}
+	if raw != "" {
+		if err := s.Auth.Logout(r.Context(), raw, req.Global); err != nil {
+			s.writeInternal(w, r, err)
+			return
+		}
+	}
+	name, err := s.refreshCookieFor(r, req.ApplicationID)
+	if err != nil {
+		s.writeInternal(w, r, err)
+		return
+	}
+	s.clearTokenCookies(w, r, name)
+	writeEmpty(w, http.StatusOK)
+}
+
+// refreshCookieFor is the refresh cookie name of the application with id
+// appID, refresh_token when none is named or it does not exist.
+func (s *Server) refreshCookieFor(r *http.Request, appID string) (string, error) {
+	if appID == "" {
+		return refreshCookie, nil
+	}
+	app, err := s.Store.GetApplication(r.Context(), appID)
+	switch {
+	case err == nil:
+		return refreshCookieName(app), nil
+	case isNotFound(err):
+		return refreshCookie, nil
+	}
+	return "", err
+}
+
+func isNotFound(err error) bool { return err != nil && errors.Is(err, storage.ErrNotFound) }

@@ -1,0 +1,238 @@
+package server
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// tokenResponse is the RFC 6749 §5.1 success body with FusionAuth's extras
+// (fusionauth-api.md §4.4).
+type tokenResponse struct {
+	AccessToken    string `json:"access_token"`
+	ExpiresIn      int64  `json:"expires_in"`
+	TokenType      string `json:"token_type"`
+	RefreshToken   string `json:"refresh_token,omitempty"`
+	RefreshTokenID string `json:"refresh_token_id,omitempty"`
+	IDToken        string `json:"id_token,omitempty"`
+	Scope          string `json:"scope,omitempty"`
+	UserID         string `json:"userId"`
+}
+
+// oauthToken handles POST /oauth2/token for grant_type=password and
+// refresh_token (fusionauth-api.md §4). Both grants call the same auth use
+// cases as /api/login and /api/jwt/refresh, so lockout, anti-enumeration and
+// rotation rules are the same code.
+func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
+	form, ok := s.tokenForm(w, r)
+	if !ok {
+		return
+	}
+	grant := formValue(form, "grant_type")
+	if grant == "" {
+		writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "missing_grant_type", "The grant_type parameter is required."})
+		return
+	}
+	app, ok := s.authenticateClient(w, r, form)
+	if !ok {
+		return
+	}
+	if grant != "password" && grant != "refresh_token" {
+		writeOAuthError(w, http.StatusBadRequest, OAuthError{"unsupported_grant_type", "invalid_grant_type", "Only the password and refresh_token grants are supported here."})
+		return
+	}
+	if !slices.Contains(app.OAuthConfiguration.EnabledGrants, grant) {
+		writeOAuthError(w, http.StatusBadRequest, OAuthError{"unauthorized_client", "grant_type_disabled", "The " + grant + " grant is not enabled for this application."})
+		return
+	}
+	scopes := strings.Fields(formValue(form, "scope"))
+	var t auth.Tokens
+	var err error
+	if grant == "password" {
+		username, password := formValue(form, "username"), formValue(form, "password")
+		if username == "" || password == "" {
+			writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "invalid_user_credentials", "The username and password parameters are required."})
+			return
+		}
+		t, err = s.Auth.Login(r.Context(), auth.LoginRequest{
+			LoginID: username, Password: password, ApplicationID: app.ID,
+			IPAddress: s.clientIP(r), OAuth: true, Scopes: scopes,
+			Device: storage.DeviceInfo{
+				Description: formValue(form, "metaData.device.description"),
+				Name:        formValue(form, "metaData.device.name"),
+				Type:        formValue(form, "metaData.device.type"),
+			},
+		})
+	} else {
+		rt := formValue(form, "refresh_token")
+		if rt == "" {
+			writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "missing_refresh_token", "The refresh_token parameter is required."})
+			return
+		}
+		t, err = s.Auth.Refresh(r.Context(), auth.RefreshRequest{
+			RefreshToken: rt, ApplicationID: app.ID, OAuth: true, Scopes: scopes, IPAddress: s.clientIP(r),
+		})
+	}
+	if err != nil {
+		s.writeGrantError(w, r, err)
+		return
+	}
+	expiresIn := int64(t.AccessTokenExpiresAt.Sub(s.Now()) / time.Second)
+	w.Header().Set("Pragma", "no-cache") // RFC 6749 §5.1, next to Cache-Control: no-store
+	writeJSON(w, http.StatusOK, tokenResponse{
+		AccessToken: t.AccessToken, ExpiresIn: max(expiresIn, 0), TokenType: "Bearer",
+		RefreshToken: t.RefreshToken, RefreshTokenID: t.RefreshTokenID, IDToken: t.IDToken,
+		Scope: strings.Join(t.Scopes, " "), UserID: t.User.ID,
+	})
+}
+
+// tokenForm reads the form-encoded body; parameters in the query string are
+// ignored (RFC 6749 §3.2 says POST body). Bad media types answer 400
+// invalid_request.
+func (s *Server) tokenForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/x-www-form-urlencoded" {
+		writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "", "Send the parameters as application/x-www-form-urlencoded."})
+		return nil, false
+	}
+	body, err := readBody(w, r)
+	if err == nil {
+		var form url.Values
+		if form, err = url.ParseQuery(string(body)); err == nil {
+			return form, true
+		}
+	}
+	status := http.StatusBadRequest
+	if errors.Is(err, errBodyTooLarge) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	writeOAuthError(w, status, OAuthError{"invalid_request", "", "The request body is not a valid form."})
+	return nil, false
+}
+
+// formValue treats the TS client's "undefined"/"null" literals as absent
+// (fusionauth-api.md §0.3).
+func formValue(f url.Values, name string) string {
+	switch v := f.Get(name); v {
+	case "undefined", "null":
+		return ""
+	default:
+		return v
+	}
+}
+
+// authenticateClient identifies the client by HTTP Basic or client_id /
+// client_secret (RFC 6749 §2.3.1) and applies clientAuthenticationPolicy
+// (fusionauth-api.md §4.1): a secret that is sent is always checked, and is
+// required unless the policy is NotRequired. The password and refresh_token
+// grants carry no PKCE, so NotRequiredWhenUsingPKCE requires the secret.
+func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, form url.Values) (storage.Application, bool) {
+	clientID, secret := formValue(form, "client_id"), formValue(form, "client_secret")
+	if hdr := r.Header.Get("Authorization"); hdr != "" {
+		user, pass, ok := r.BasicAuth()
+		if !ok {
+			return s.clientFailure(w, "invalid_client_authentication_scheme", "Only HTTP Basic client authentication is supported.")
+		}
+		// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+		u, err1 := url.QueryUnescape(user)
+		p, err2 := url.QueryUnescape(pass)
+		if err1 != nil || err2 != nil {
+			return s.clientFailure(w, "invalid_client_authentication", "The client credentials are not valid.")
+		}
+		if clientID != "" && clientID != u {
+			writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "client_id_mismatch", "The client_id parameter does not match the Authorization header."})
+			return storage.Application{}, false
+		}
+		clientID, secret = u, p
+	}
+	if clientID == "" {
+		writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "missing_client_id", "The client_id parameter is required."})
+		return storage.Application{}, false
+	}
+	app, err := s.clientApplication(r, clientID)
+	if err != nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			s.writeInternal(w, r, err)
+			return storage.Application{}, false
+		}
+		return s.clientFailure(w, "invalid_client_id", "The client could not be verified.")
+	}
+	switch {
+	case secret != "":
+		if !secretsEqual(secret, app.OAuthConfiguration.ClientSecret) {
+			return s.clientFailure(w, "invalid_client_authentication", "The client could not be verified.")
+		}
+	case app.OAuthConfiguration.ClientAuthenticationPolicy != "NotRequired":
+		return s.clientFailure(w, "client_authentication_missing", "The client must authenticate with its secret.")
+	}
+	return app, true
+}
+
+// clientApplication loads the active application whose client id (= its id,
+// FusionAuth convention) is clientID. Inactive reads as unknown.
+func (s *Server) clientApplication(r *http.Request, clientID string) (storage.Application, error) {
+	if !validUUID(clientID) {
+		return storage.Application{}, storage.ErrNotFound
+	}
+	app, err := s.Store.GetApplication(r.Context(), clientID)
+	if err != nil {
+		return app, err
+	}
+	if !app.Active || (app.OAuthConfiguration.ClientID != "" && app.OAuthConfiguration.ClientID != clientID) {
+		return storage.Application{}, storage.ErrNotFound
+	}
+	return app, nil
+}
+
+// secretsEqual compares in constant time. Hashing first makes the comparison
+// independent of both lengths too.
+func secretsEqual(got, want string) bool {
+	if want == "" {
+		return false
+	}
+	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+func (s *Server) clientFailure(w http.ResponseWriter, reason, desc string) (storage.Application, bool) {
+	writeOAuthError(w, http.StatusUnauthorized, OAuthError{"invalid_client", reason, desc})
+	return storage.Application{}, false
+}
+
+// writeGrantError maps auth outcomes to RFC 6749 §5.2 errors with
+// FusionAuth's error_reason values. Credential failures stay one answer.
+func (s *Server) writeGrantError(w http.ResponseWriter, r *http.Request, err error) {
+	var locked *auth.LockedError
+	bad := func(code, reason, desc string) {
+		writeOAuthError(w, http.StatusBadRequest, OAuthError{code, reason, desc})
+	}
+	switch {
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		bad("invalid_grant", "invalid_user_credentials", "The user credentials are invalid.")
+	case errors.As(err, &locked):
+		bad("invalid_grant", "user_locked", "The account is locked after too many failed login attempts.")
+	case errors.Is(err, auth.ErrExpiredUser):
+		bad("invalid_grant", "user_expired", "The user account has expired.")
+	case errors.Is(err, auth.ErrRefreshNotFound):
+		bad("invalid_grant", "refresh_token_not_found", "The refresh token is unknown, expired or revoked.")
+	case errors.Is(err, auth.ErrRefreshNotAllowed):
+		bad("unauthorized_client", "grant_type_disabled", "Token refresh is not allowed for this application.")
+	case errors.Is(err, auth.ErrUnknownApplication), errors.Is(err, auth.ErrAPIKeyRequired):
+		writeOAuthError(w, http.StatusUnauthorized, OAuthError{"invalid_client", "invalid_client_id", "The client could not be verified."})
+	case errors.Is(err, storage.ErrUnavailable):
+		w.Header().Set("Retry-After", "1")
+		writeOAuthError(w, http.StatusServiceUnavailable, OAuthError{"temporarily_unavailable", "", "The database is unavailable. Try again shortly."})
+	default:
+		s.Logger.ErrorContext(r.Context(), "oauth token: internal error", "request_id", requestID(r.Context()), "error", err.Error())
+		writeOAuthError(w, http.StatusInternalServerError, OAuthError{"server_error", "unknown", "An internal error occurred. Request id " + requestID(r.Context()) + "."})
+	}
+}
