@@ -1,0 +1,306 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the operator configuration of `latchkey serve`.
+//
+// Settings that need parsing (same-site policy, proxies, log level) are kept as
+// the text the operator wrote, so Validate can quote it back; the typed
+// accessors below assume Validate passed.
+type Config struct {
+	// Addr is the listen address (LATCHKEY_ADDR).
+	Addr string
+	// DatabaseURL is a SQLite file path, a sqlite: URL, or (later) a
+	// postgres:// URL (LATCHKEY_DATABASE_URL).
+	DatabaseURL string
+	// Kickstart is the path of a FusionAuth-format Kickstart file, or empty
+	// (LATCHKEY_KICKSTART).
+	Kickstart string
+	// Issuer is the public base URL: the iss claim and the OIDC discovery
+	// base. It defaults to the server's own URL rather than FusionAuth's
+	// acme.com because OIDC clients (coreos/go-oidc) require the issuer to be
+	// the discovery URL (OpenID Connect Discovery 1.0 §4.3).
+	Issuer string
+	// LogFormat is text or json (LATCHKEY_LOG_FORMAT).
+	LogFormat string
+	// LogLevel is debug, info, warn or error (LATCHKEY_LOG_LEVEL).
+	LogLevel string
+	// CookieSameSite is Lax, Strict or None (LATCHKEY_COOKIE_SAMESITE); one
+	// global policy, as FusionAuth's FUSIONAUTH_COOKIE_SAME_SITE_POLICY.
+	CookieSameSite string
+	// TrustedProxies is a comma-separated list of CIDRs (or single IPs) whose
+	// X-Forwarded-For / X-Forwarded-Proto are believed
+	// (LATCHKEY_TRUSTED_PROXIES). Empty: nobody's.
+	TrustedProxies string
+	// ShutdownTimeout bounds the graceful drain of in-flight requests
+	// (LATCHKEY_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+
+	// envProblems are values from the environment that could not even be
+	// parsed into their field; Validate reports them with the rest.
+	envProblems []string
+}
+
+// Default returns the configuration that runs out of the box: a SQLite file in
+// the working directory, listening on loopback only.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:9011",
+		DatabaseURL:     "latchkey.db",
+		Issuer:          "http://localhost:9011",
+		LogFormat:       "text",
+		LogLevel:        "info",
+		CookieSameSite:  "Lax",
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// setting describes one operator setting once, so the environment, the flags
+// and the help text cannot drift apart.
+type setting struct {
+	flag, env, help string
+	str             func(*Config) *string
+	dur             func(*Config) *time.Duration
+}
+
+var settings = []setting{
+	{flag: "addr", env: "LATCHKEY_ADDR", help: "listen address host:port (port 0 picks a free port)",
+		str: func(c *Config) *string { return &c.Addr }},
+	{flag: "database-url", env: "LATCHKEY_DATABASE_URL", help: "SQLite file path or sqlite: URL (postgres:// URLs in a later release); created and migrated on first start",
+		str: func(c *Config) *string { return &c.DatabaseURL }},
+	{flag: "kickstart", env: "LATCHKEY_KICKSTART", help: "path of a FusionAuth-format Kickstart file applied once to a fresh database",
+		str: func(c *Config) *string { return &c.Kickstart }},
+	{flag: "issuer", env: "LATCHKEY_ISSUER", help: "public base URL: the iss claim and the OIDC discovery base",
+		str: func(c *Config) *string { return &c.Issuer }},
+	{flag: "log-format", env: "LATCHKEY_LOG_FORMAT", help: "log format: text or json",
+		str: func(c *Config) *string { return &c.LogFormat }},
+	{flag: "log-level", env: "LATCHKEY_LOG_LEVEL", help: "log level: debug, info, warn or error",
+		str: func(c *Config) *string { return &c.LogLevel }},
+	{flag: "cookie-samesite", env: "LATCHKEY_COOKIE_SAMESITE", help: "SameSite policy of the token cookies: Lax, Strict or None",
+		str: func(c *Config) *string { return &c.CookieSameSite }},
+	{flag: "trusted-proxies", env: "LATCHKEY_TRUSTED_PROXIES", help: "comma-separated CIDRs of proxies whose X-Forwarded-For/-Proto are believed",
+		str: func(c *Config) *string { return &c.TrustedProxies }},
+	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
+		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
+}
+
+// ApplyEnv overrides c with every LATCHKEY_* variable that is set and not
+// empty. getenv is os.Getenv in production and a map in tests.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	for _, s := range settings {
+		v := getenv(s.env)
+		if v == "" {
+			continue
+		}
+		if s.str != nil {
+			*s.str(c) = v
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			c.envProblems = append(c.envProblems, fmt.Sprintf("%s=%q is not a duration (e.g. 10s, 1m)", s.env, v))
+			continue
+		}
+		*s.dur(c) = d
+	}
+}
+
+// RegisterFlags binds every setting to fs with c's current values as
+// defaults, so that flags parsed afterwards beat the environment.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	for _, s := range settings {
+		help := s.help + " (env " + s.env + ")"
+		if s.str != nil {
+			fs.StringVar(s.str(c), s.flag, *s.str(c), help)
+		} else {
+			fs.DurationVar(s.dur(c), s.flag, *s.dur(c), help)
+		}
+	}
+}
+
+// Load builds the configuration from defaults, then the environment, then the
+// flags in args. It returns flag.ErrHelp for -h/--help. It does not validate.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := Default()
+	c.ApplyEnv(getenv)
+	c.RegisterFlags(fs)
+	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return c, err
+}
+
+// Problems is Validate's error: one human sentence per problem.
+type Problems []string
+
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
+// Validate checks every setting and returns all problems at once (as
+// Problems), or nil.
+func (c Config) Validate() error {
+	p := Problems(append([]string(nil), c.envProblems...))
+	p = append(p, checkAddr(c.Addr)...)
+	p = append(p, checkDatabaseURL(c.DatabaseURL)...)
+	p = append(p, checkIssuer(c.Issuer)...)
+	if c.Kickstart != "" {
+		if st, err := os.Stat(c.Kickstart); err != nil {
+			p = append(p, fmt.Sprintf("kickstart: cannot read %q: %v", c.Kickstart, unwrapPath(err)))
+		} else if st.IsDir() {
+			p = append(p, fmt.Sprintf("kickstart: %q is a directory, not a file", c.Kickstart))
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		p = append(p, fmt.Sprintf("log format %q: use text or json", c.LogFormat))
+	}
+	if _, ok := parseLevel(c.LogLevel); !ok {
+		p = append(p, fmt.Sprintf("log level %q: use debug, info, warn or error", c.LogLevel))
+	}
+	if _, ok := parseSameSite(c.CookieSameSite); !ok {
+		p = append(p, fmt.Sprintf("cookie SameSite %q: use Lax, Strict or None", c.CookieSameSite))
+	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		p = append(p, err.Error())
+	}
+	if c.ShutdownTimeout <= 0 {
+		p = append(p, fmt.Sprintf("shutdown timeout %s: must be positive", c.ShutdownTimeout))
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func checkAddr(addr string) []string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return []string{fmt.Sprintf("listen address %q: want host:port, e.g. 127.0.0.1:9011", addr)}
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return []string{fmt.Sprintf("listen address %q: port must be a number from 0 to 65535", addr)}
+	}
+	return nil
+}
+
+func checkDatabaseURL(u string) []string {
+	switch {
+	case u == "":
+		return []string{"database URL is empty: give a SQLite file path, e.g. latchkey.db"}
+	case strings.HasPrefix(u, "sqlite:"), strings.HasPrefix(u, "file:"),
+		strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return nil
+	case strings.Contains(u, "://"):
+		return []string{fmt.Sprintf("database URL %q: unsupported scheme; use a SQLite file path, sqlite: or postgres://", redact(u))}
+	}
+	return nil
+}
+
+// redact hides a password in a database URL before it is printed.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+func checkIssuer(iss string) []string {
+	u, err := url.Parse(iss)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return []string{fmt.Sprintf("issuer %q: must be an absolute http(s) URL, e.g. https://login.example.com", iss)}
+	}
+	// OpenID Connect Discovery 1.0 §3: the issuer has no query or fragment.
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return []string{fmt.Sprintf("issuer %q: must not contain a query, fragment or user info", iss)}
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, bool) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, false
+	}
+	return l, true
+}
+
+func parseSameSite(s string) (http.SameSite, bool) {
+	switch strings.ToLower(s) {
+	case "lax":
+		return http.SameSiteLaxMode, true
+	case "strict":
+		return http.SameSiteStrictMode, true
+	case "none":
+		return http.SameSiteNoneMode, true
+	}
+	return 0, false
+}
+
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	var bad []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		bad = append(bad, strconv.Quote(f))
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("trusted proxies: %s not a CIDR (e.g. 10.0.0.0/8) or IP address", strings.Join(bad, ", "))
+	}
+	return out, nil
+}
+
+// Level is the parsed LogLevel (info if invalid).
+func (c Config) Level() slog.Level {
+	l, ok := parseLevel(c.LogLevel)
+	if !ok {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// SameSite is the parsed CookieSameSite (Lax if invalid).
+func (c Config) SameSite() http.SameSite {
+	s, ok := parseSameSite(c.CookieSameSite)
+	if !ok {
+		return http.SameSiteLaxMode
+	}
+	return s
+}
+
+// Proxies is the parsed TrustedProxies (none if invalid).
+func (c Config) Proxies() []netip.Prefix {
+	p, _ := parseProxies(c.TrustedProxies)
+	return p
+}

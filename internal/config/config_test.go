@@ -1,0 +1,146 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func load(t *testing.T, args []string, e map[string]string) Config {
+	t.Helper()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c, err := Load(fs, args, env(e))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return c
+}
+
+func TestDefaultsAreValid(t *testing.T) {
+	c := load(t, nil, nil)
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	if c.Addr != "127.0.0.1:9011" || c.DatabaseURL != "latchkey.db" || c.Issuer != "http://localhost:9011" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.SameSite() != http.SameSiteLaxMode || c.ShutdownTimeout != 10*time.Second {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"default", nil, nil, "127.0.0.1:9011"},
+		{"env beats default", nil, map[string]string{"LATCHKEY_ADDR": "0.0.0.0:1"}, "0.0.0.0:1"},
+		{"flag beats env", []string{"--addr", "127.0.0.1:2"}, map[string]string{"LATCHKEY_ADDR": "0.0.0.0:1"}, "127.0.0.1:2"},
+		{"empty env is unset", nil, map[string]string{"LATCHKEY_ADDR": ""}, "127.0.0.1:9011"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := load(t, tt.args, tt.env).Addr; got != tt.want {
+				t.Fatalf("Addr = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEverySettingHasFlagAndEnv(t *testing.T) {
+	e := map[string]string{
+		"LATCHKEY_DATABASE_URL":     "sqlite:/tmp/x.db",
+		"LATCHKEY_KICKSTART":        "ks.json",
+		"LATCHKEY_ISSUER":           "https://login.example.com",
+		"LATCHKEY_LOG_FORMAT":       "json",
+		"LATCHKEY_LOG_LEVEL":        "debug",
+		"LATCHKEY_COOKIE_SAMESITE":  "Strict",
+		"LATCHKEY_TRUSTED_PROXIES":  "10.0.0.0/8, 192.168.1.1",
+		"LATCHKEY_SHUTDOWN_TIMEOUT": "3s",
+	}
+	c := load(t, nil, e)
+	if c.DatabaseURL != "sqlite:/tmp/x.db" || c.Kickstart != "ks.json" || c.Issuer != "https://login.example.com" ||
+		c.LogFormat != "json" || c.Level().String() != "DEBUG" || c.SameSite() != http.SameSiteStrictMode ||
+		c.ShutdownTimeout != 3*time.Second {
+		t.Fatalf("environment not applied: %+v", c)
+	}
+	if p := c.Proxies(); len(p) != 2 || p[1].String() != "192.168.1.1/32" {
+		t.Fatalf("proxies = %v", p)
+	}
+	c = load(t, []string{"--log-format=text", "--cookie-samesite=None", "--shutdown-timeout=1m"}, e)
+	if c.LogFormat != "text" || c.SameSite() != http.SameSiteNoneMode || c.ShutdownTimeout != time.Minute {
+		t.Fatalf("flags not applied: %+v", c)
+	}
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	c := load(t, []string{
+		"--addr", "nohostport",
+		"--database-url", "mysql://u:secret@h/db",
+		"--issuer", "acme.com",
+		"--log-format", "xml",
+		"--log-level", "loud",
+		"--cookie-samesite", "sometimes",
+		"--trusted-proxies", "10.0.0.0/8,not-an-ip",
+		"--kickstart", filepath.Join(t.TempDir(), "missing.json"),
+	}, map[string]string{"LATCHKEY_SHUTDOWN_TIMEOUT": "soon"})
+	err := c.Validate()
+	var p Problems
+	if !errors.As(err, &p) {
+		t.Fatalf("Validate = %v, want Problems", err)
+	}
+	wants := []string{"LATCHKEY_SHUTDOWN_TIMEOUT", "listen address", "database URL", "issuer", "log format",
+		"log level", "SameSite", "not-an-ip", "kickstart"}
+	if len(p) != len(wants) {
+		t.Fatalf("got %d problems, want %d:\n%s", len(p), len(wants), err)
+	}
+	for _, w := range wants {
+		if !slices.ContainsFunc(p, func(s string) bool { return strings.Contains(s, w) }) {
+			t.Errorf("no problem mentions %q:\n%s", w, err)
+		}
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("database password printed: %s", err)
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	tests := []struct{ name, flag, value string }{
+		{"port out of range", "addr", "127.0.0.1:70000"},
+		{"issuer with query", "issuer", "https://a.example?x=1"},
+		{"issuer not http", "issuer", "ftp://a.example"},
+		{"empty database", "database-url", ""},
+		{"zero timeout", "shutdown-timeout", "0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := load(t, []string{"--" + tt.flag + "=" + tt.value}, nil)
+			if err := c.Validate(); err == nil {
+				t.Fatalf("%s=%q accepted", tt.flag, tt.value)
+			}
+		})
+	}
+}
+
+func TestLoadRefusesStrayArguments(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if _, err := Load(fs, []string{"extra"}, env(nil)); err == nil {
+		t.Fatal("stray argument accepted")
+	}
+	if _, err := Load(flag.NewFlagSet("x", flag.ContinueOnError), []string{"--nope"}, env(nil)); err == nil {
+		t.Fatal("unknown flag accepted")
+	}
+}
