@@ -1,12 +1,9 @@
 package auth
 
-// PLACEHOLDER bodies: replaced by the real implementation. The exported
-// names and signatures are the contract internal/server compiles against.
-
 import (
-	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/keys"
@@ -14,7 +11,9 @@ import (
 )
 
 // Outcomes of the use cases. The HTTP layer maps each to one status per wire
-// format (/api/* and /oauth2/token) in one table.
+// format (/api/* and /oauth2/token) in one table. Any other error is an
+// infrastructure failure (storage.ErrUnavailable, a signing failure) and is
+// returned wrapped.
 var (
 	// ErrInvalidCredentials: unknown user, wrong password, inactive user or
 	// (for OAuth) any other credential failure. One error, one response.
@@ -43,18 +42,37 @@ func (e *LockedError) Error() string { return "auth: account locked" }
 type Config struct {
 	Store  storage.Storage
 	Keys   *keys.Manager
-	Logger *slog.Logger
+	Logger *slog.Logger // nil: events are discarded
 	Now    func() time.Time
+	// Issuer is the iss claim; when empty the tenant's issuer is used.
 	Issuer string
 	// TenantID is the default tenant used when the request names none.
 	TenantID string
 }
 
-// Service implements the use cases.
-type Service struct{ cfg Config }
+// Service implements the use cases. It is safe for concurrent use and holds
+// no state that matters across nodes: the only cache is the successor secret,
+// which every node reads from the same SecretStore row.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+	pw  hasher
+
+	secretMu sync.Mutex
+	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
+}
 
 // New returns a Service.
-func New(cfg Config) *Service { return &Service{cfg: cfg} }
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, log: log, pw: passwordHasher{}}
+}
 
 // LoginRequest is a credential login from /api/login or the password grant.
 type LoginRequest struct {
@@ -90,11 +108,6 @@ type Tokens struct {
 	Registered bool
 }
 
-// Login authenticates credentials and issues tokens.
-func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
-	return Tokens{}, errors.New("auth: not implemented yet")
-}
-
 // RefreshRequest exchanges a refresh token for a new access token.
 type RefreshRequest struct {
 	RefreshToken string
@@ -106,27 +119,4 @@ type RefreshRequest struct {
 	Scopes        []string
 	DPoPJKT       string
 	IPAddress     string
-}
-
-// Refresh validates, rotates (OneTimeUse) or touches (Reusable) the token and
-// signs a new access token.
-func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, error) {
-	return Tokens{}, errors.New("auth: not implemented yet")
-}
-
-// Logout revokes the refresh token (all of its owner's when global). An
-// unknown token is not an error.
-func (s *Service) Logout(ctx context.Context, refreshToken string, global bool) error {
-	return errors.New("auth: not implemented yet")
-}
-
-// Validate verifies an access token and returns its claims.
-func (s *Service) Validate(ctx context.Context, token string) (map[string]any, error) {
-	return nil, errors.New("auth: not implemented yet")
-}
-
-// FindRefreshToken resolves a raw refresh token value to its live record
-// (DELETE /api/jwt/refresh?token=).
-func (s *Service) FindRefreshToken(ctx context.Context, raw string) (storage.RefreshToken, error) {
-	return storage.RefreshToken{}, errors.New("auth: not implemented yet")
 }

@@ -1,0 +1,44 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Security event names (security-bar.md G1: every login success and failure,
+// lockout, refresh, reuse detection and logout is logged with user, app, ip
+// and outcome). Attributes carry identifiers only: never a password, a token
+// value or a hash, and never the loginId (people type passwords into it).
+const (
+	evLoginSuccess = "login_success"
+	evLoginFailure = "login_failure"
+	evLockout      = "account_locked"
+	evRefresh      = "refresh"
+	evRefreshFail  = "refresh_failure"
+	evReuse        = "refresh_token_reuse"
+	evLogout       = "logout"
+)
+
+// event is one security log record.
+type event struct {
+	name    string
+	level   slog.Level
+	userID  string
+	appID   string
+	tokenID string // refresh token record id (refreshTokenId), not its value
+	ip      string
+	outcome string
+}
+
+func (s *Service) emit(ctx context.Context, e event) {
+	attrs := []slog.Attr{slog.String("event", e.name), slog.String("outcome", e.outcome)}
+	for _, a := range [...]struct{ k, v string }{
+		{"user_id", e.userID}, {"application_id", e.appID},
+		{"refresh_token_id", e.tokenID}, {"ip", e.ip},
+	} {
+		if a.v != "" {
+			attrs = append(attrs, slog.String(a.k, a.v))
+		}
+	}
+	s.log.LogAttrs(ctx, e.level, "security event", attrs...)
+}

@@ -1,0 +1,182 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// defaultScheme is FusionAuth's default tenant hashing scheme (§6.4), used
+// when a tenant record leaves it empty.
+const defaultScheme = "salted-pbkdf2-hmac-sha256"
+
+// Login authenticates credentials and issues tokens (POST /api/login,
+// fusionauth-api.md §1, and the password grant, §4.2). Every credential
+// failure (unknown user, wrong password, inactive user) returns
+// ErrInvalidCredentials after the same hashing work, so neither the answer
+// nor its timing tells an attacker which accounts exist (security-bar L2).
+func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
+	now := s.cfg.Now()
+	app, tenant, err := s.loginContext(ctx, req)
+	if err != nil {
+		return Tokens{}, err
+	}
+	scheme, factor := tenantScheme(tenant)
+	fail := event{name: evLoginFailure, level: slog.LevelInfo, appID: app.ID, ip: req.IPAddress}
+
+	user, err := s.findUser(ctx, tenant.ID, req.LoginID)
+	if errors.Is(err, storage.ErrNotFound) {
+		s.pw.DummyVerify(req.Password, scheme, factor)
+		fail.outcome = "unknown_user"
+		s.emit(ctx, fail)
+		return Tokens{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return Tokens{}, fmt.Errorf("auth: find user: %w", err)
+	}
+	fail.userID = user.ID
+
+	// A locked account is refused before the hash is evaluated: a guess made
+	// during the lock is never checked, so the lock really stops guessing.
+	failures, err := s.cfg.Store.GetLoginFailures(ctx, user.ID)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("auth: read login failures: %w", err)
+	}
+	if failures.LockedUntil.After(now) {
+		fail.outcome = "locked"
+		s.emit(ctx, fail)
+		return Tokens{}, &LockedError{Until: failures.LockedUntil}
+	}
+
+	ok, verr := s.pw.Verify(req.Password, user.Password)
+	if verr != nil {
+		// An unreadable stored hash is an operator problem, not the caller's;
+		// it is logged and answered like a wrong password, without counting.
+		s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", user.ID, "err", verr)
+		fail.outcome = "hash_error"
+		s.emit(ctx, fail)
+		return Tokens{}, ErrInvalidCredentials
+	}
+	if !ok {
+		if err := s.countFailure(ctx, tenant, user.ID, fail); err != nil {
+			return Tokens{}, err
+		}
+		return Tokens{}, ErrInvalidCredentials
+	}
+	if !user.Active {
+		fail.outcome = "inactive_user"
+		s.emit(ctx, fail)
+		return Tokens{}, ErrInvalidCredentials
+	}
+	if user.Expiry != 0 && now.UnixMilli() >= user.Expiry {
+		fail.outcome = "expired_user"
+		s.emit(ctx, fail)
+		return Tokens{}, ErrExpiredUser
+	}
+	return s.loginSucceeded(ctx, req, tenant, app, user, failures)
+}
+
+// loginContext resolves the application and tenant and enforces the API-key
+// requirement (fusionauth-api.md §1.2): the application's
+// loginConfiguration.requireAuthentication when applicationId is given, the
+// tenant's otherwise. OAuth logins authenticated the client instead. An
+// unknown application is treated as requiring a key (FusionAuth's default),
+// so anonymous callers cannot probe which application ids exist.
+func (s *Service) loginContext(ctx context.Context, req LoginRequest) (storage.Application, storage.Tenant, error) {
+	var app storage.Application
+	tenantID := s.cfg.TenantID
+	needKey := false
+	if req.ApplicationID != "" {
+		a, err := s.cfg.Store.GetApplication(ctx, req.ApplicationID)
+		switch {
+		case errors.Is(err, storage.ErrNotFound) || (err == nil && !appActive(a)):
+			if !req.OAuth && !req.HasAPIKey {
+				return app, storage.Tenant{}, ErrAPIKeyRequired
+			}
+			return app, storage.Tenant{}, ErrUnknownApplication
+		case err != nil:
+			return app, storage.Tenant{}, fmt.Errorf("auth: get application: %w", err)
+		}
+		app, needKey = a, a.LoginConfiguration.RequireAuthentication
+		if a.TenantID != "" {
+			tenantID = a.TenantID
+		}
+	} else if req.OAuth {
+		return app, storage.Tenant{}, ErrUnknownApplication
+	}
+	tenant, err := s.cfg.Store.GetTenant(ctx, tenantID)
+	if err != nil {
+		return app, storage.Tenant{}, fmt.Errorf("auth: get tenant %q: %w", tenantID, err)
+	}
+	if req.ApplicationID == "" {
+		needKey = tenant.LoginConfiguration.RequireAuthentication
+	}
+	if needKey && !req.OAuth && !req.HasAPIKey {
+		return app, tenant, ErrAPIKeyRequired
+	}
+	return app, tenant, nil
+}
+
+// findUser looks the login id up as an email, then as a username, both
+// case-insensitively within the tenant (FusionAuth's default loginIdTypes
+// order). An empty id matches nobody, even users without an email.
+func (s *Service) findUser(ctx context.Context, tenantID, loginID string) (storage.User, error) {
+	if loginID == "" {
+		return storage.User{}, storage.ErrNotFound
+	}
+	u, err := s.cfg.Store.FindUser(ctx, storage.UserFilter{TenantID: tenantID, Email: loginID})
+	if errors.Is(err, storage.ErrNotFound) {
+		u, err = s.cfg.Store.FindUser(ctx, storage.UserFilter{TenantID: tenantID, Username: loginID})
+	}
+	return u, err
+}
+
+// countFailure feeds the tenant lockout counter (failedAuthenticationConfiguration,
+// counted in the database so it holds across restarts and nodes).
+func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID string, ev event) error {
+	ev.outcome = "wrong_password"
+	s.emit(ctx, ev)
+	p, ok := lockoutPolicy(t.FailedAuthenticationConfiguration)
+	if !ok {
+		return nil
+	}
+	f, err := s.cfg.Store.RecordLoginFailure(ctx, userID, s.cfg.Now(), p)
+	if err != nil {
+		return fmt.Errorf("auth: record login failure: %w", err)
+	}
+	if f.LockedUntil.After(s.cfg.Now()) {
+		ev.name, ev.level, ev.outcome = evLockout, slog.LevelWarn, "locked"
+		s.emit(ctx, ev)
+	}
+	return nil
+}
+
+// tenantScheme is the tenant's default hashing scheme and factor (0 = the
+// scheme's default).
+func tenantScheme(t storage.Tenant) (string, int) {
+	c := t.PasswordEncryptionConfiguration
+	if c.EncryptionScheme == "" {
+		return defaultScheme, c.EncryptionSchemeFactor
+	}
+	return c.EncryptionScheme, c.EncryptionSchemeFactor
+}
+
+// wantsRefresh says whether a login issues a refresh token: /api/login when
+// an application is named, the user is registered, the application's
+// loginConfiguration.generateRefreshTokens is on and noJWT is off (§1.4); the
+// password grant when offline_access was requested and
+// oauthConfiguration.generateRefreshTokens is on (§4.4). Both require a
+// registration, because Refresh re-reads the roles from it.
+func wantsRefresh(req LoginRequest, app storage.Application, reg *storage.Registration) bool {
+	if app.ID == "" || reg == nil || req.NoJWT {
+		return false
+	}
+	if req.OAuth {
+		return app.OAuthConfiguration.GenerateRefreshTokens && slices.Contains(req.Scopes, scopeOfflineAccess)
+	}
+	return app.LoginConfiguration.GenerateRefreshTokens
+}

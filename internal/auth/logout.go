@@ -1,0 +1,76 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Logout revokes the refresh token (all of its owner's when global), for
+// POST /api/logout (fusionauth-api.md §3). The presented value may be the
+// current one or a superseded one of the same family: either identifies the
+// session to end. An unknown token is not an error (FusionAuth answers 200).
+// global=true needs a live token, so an old, dead value cannot be used to log
+// its former owner out everywhere.
+func (s *Service) Logout(ctx context.Context, refreshToken string, global bool) error {
+	if refreshToken == "" || len(refreshToken) > maxRefreshTokenLen {
+		return nil
+	}
+	now := s.cfg.Now()
+	rt, _, err := s.cfg.Store.FindRefreshTokenByHash(ctx, hashToken(refreshToken))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("auth: find refresh token: %w", err)
+	}
+	if !rt.RevokedAt.IsZero() {
+		return nil // already ended: nothing to do, and not proof of ownership
+	}
+	f := storage.RefreshTokenFilter{ID: rt.ID}
+	outcome := "session_revoked"
+	if global && now.Before(rt.ExpiresAt) {
+		f, outcome = storage.RefreshTokenFilter{UserID: rt.UserID}, "all_sessions_revoked"
+	}
+	if _, err := s.cfg.Store.RevokeRefreshTokens(ctx, f, now, "logout"); err != nil {
+		return fmt.Errorf("auth: revoke on logout: %w", err)
+	}
+	s.emit(ctx, event{name: evLogout, level: slog.LevelInfo, userID: rt.UserID,
+		appID: rt.ApplicationID, tokenID: rt.ID, outcome: outcome})
+	return nil
+}
+
+// Validate verifies an access token and returns its claims (GET
+// /api/jwt/validate). The cause of a failure stays in keys; callers get one
+// error, as FusionAuth answers every invalid token with the same 401.
+func (s *Service) Validate(ctx context.Context, token string) (map[string]any, error) {
+	claims, err := s.cfg.Keys.Verify(ctx, token)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	return claims, nil
+}
+
+// FindRefreshToken resolves a raw refresh token value to its live record
+// (DELETE /api/jwt/refresh?token=, §2.4). A superseded value resolves to its
+// family's record, so revoking by an old value still ends the session.
+// Unknown, revoked or expired values answer ErrRefreshNotFound.
+func (s *Service) FindRefreshToken(ctx context.Context, raw string) (storage.RefreshToken, error) {
+	if raw == "" || len(raw) > maxRefreshTokenLen {
+		return storage.RefreshToken{}, ErrRefreshNotFound
+	}
+	rt, _, err := s.cfg.Store.FindRefreshTokenByHash(ctx, hashToken(raw))
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.RefreshToken{}, ErrRefreshNotFound
+	}
+	if err != nil {
+		return storage.RefreshToken{}, fmt.Errorf("auth: find refresh token: %w", err)
+	}
+	if !rt.RevokedAt.IsZero() || !s.cfg.Now().Before(rt.ExpiresAt) {
+		return storage.RefreshToken{}, ErrRefreshNotFound
+	}
+	return rt, nil
+}

@@ -1,0 +1,172 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Refresh validates, rotates (OneTimeUse) or touches (Reusable) the token and
+// signs a new access token (POST /api/jwt/refresh, fusionauth-api.md §2.1;
+// grant_type=refresh_token, §4.3). Every refusal that concerns the token
+// itself (unknown, revoked, expired, other application, user gone, reuse) is
+// the same ErrRefreshNotFound, so a caller learns nothing about its state
+// (security-bar R11). Nothing is consumed until every check has passed.
+func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, error) {
+	now := s.cfg.Now()
+	ev := event{name: evRefreshFail, level: slog.LevelInfo, appID: req.ApplicationID, ip: req.IPAddress}
+	refuse := func(outcome string) (Tokens, error) {
+		ev.outcome = outcome
+		s.emit(ctx, ev)
+		return Tokens{}, ErrRefreshNotFound
+	}
+	raw := req.RefreshToken
+	if raw == "" || len(raw) > maxRefreshTokenLen {
+		return refuse("malformed")
+	}
+	h := hashToken(raw)
+	rt, current, err := s.cfg.Store.FindRefreshTokenByHash(ctx, h)
+	if errors.Is(err, storage.ErrNotFound) {
+		return refuse("unknown")
+	}
+	if err != nil {
+		return Tokens{}, fmt.Errorf("auth: find refresh token: %w", err)
+	}
+	ev.userID, ev.appID, ev.tokenID = rt.UserID, rt.ApplicationID, rt.ID
+	switch {
+	case !rt.RevokedAt.IsZero():
+		return refuse("revoked")
+	case req.ApplicationID != "" && req.ApplicationID != rt.ApplicationID:
+		// RFC 6749 §6: the token must have been issued to this client. It is
+		// not consumed, so a confused client cannot burn another app's token.
+		return refuse("wrong_application")
+	case !now.Before(rt.ExpiresAt):
+		return refuse("expired")
+	case rt.DPoPJKT != "" && req.DPoPJKT != rt.DPoPJKT:
+		return refuse("dpop_key_mismatch") // RFC 9449 §5: bound to one key
+	}
+
+	c, err := s.refreshContext(ctx, rt)
+	if errors.Is(err, storage.ErrNotFound) {
+		return refuse("context_gone")
+	}
+	if err != nil {
+		return Tokens{}, err
+	}
+	if !req.OAuth && !c.app.LoginConfiguration.AllowTokenRefresh {
+		ev.outcome = "not_allowed"
+		s.emit(ctx, ev)
+		return Tokens{}, ErrRefreshNotAllowed
+	}
+	scopes, ok := narrowScopes(rt.Scopes, req.Scopes)
+	if !ok {
+		return refuse("scope_not_granted") // RFC 6749 §6: no scope beyond the original
+	}
+
+	var value string
+	switch {
+	case !current:
+		value, err = s.previousValue(ctx, rt, raw, h, c.set, now, ev)
+	case c.set.Usage == usageReusable:
+		rt.ExpiresAt = c.set.refreshExpiry(rt.StartInstant, now)
+		value, err = raw, s.cfg.Store.TouchRefreshToken(ctx, rt.ID, now, rt.ExpiresAt)
+	default:
+		value, rt, err = s.rotate(ctx, rt, raw, h, c.set, now)
+	}
+	if errors.Is(err, ErrRefreshNotFound) || errors.Is(err, storage.ErrNotFound) {
+		return refuse("consumed")
+	}
+	if err != nil {
+		return Tokens{}, fmt.Errorf("auth: use refresh token: %w", err)
+	}
+
+	// Roles come from the registration as it is now, so a role change shows
+	// on the next refresh (security-bar R12); auth_time stays the login's.
+	g := grant{tenant: c.tenant, app: c.app, user: c.user, reg: c.reg, authType: authRefreshToken,
+		authTime: rt.AuthTime, refreshID: rt.ID, oauth: req.OAuth, scopes: scopes, set: c.set}
+	out := Tokens{User: c.user, Application: c.app, Registered: true,
+		RefreshToken: value, RefreshTokenID: rt.ID, RefreshExpiresAt: rt.ExpiresAt}
+	if err := s.mint(ctx, g, now, &out); err != nil {
+		return Tokens{}, err
+	}
+	ev.name, ev.outcome = evRefresh, "success"
+	s.emit(ctx, ev)
+	return out, nil
+}
+
+// refreshCtx is what a refresh re-reads: the application, tenant, user and
+// registration as they are now.
+type refreshCtx struct {
+	app    storage.Application
+	tenant storage.Tenant
+	user   storage.User
+	reg    *storage.Registration
+	set    settings
+}
+
+// refreshContext loads the token's surroundings. storage.ErrNotFound means
+// the token must be refused: the application is gone or inactive, the user is
+// gone, inactive or expired, or no longer registered.
+func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken) (refreshCtx, error) {
+	var c refreshCtx
+	var err error
+	if c.app, err = s.cfg.Store.GetApplication(ctx, rt.ApplicationID); err != nil {
+		return c, wrapLoad("application", err)
+	}
+	if !appActive(c.app) {
+		return c, storage.ErrNotFound
+	}
+	tid := rt.TenantID
+	if tid == "" {
+		tid = c.app.TenantID
+	}
+	if c.tenant, err = s.cfg.Store.GetTenant(ctx, tid); err != nil {
+		return c, wrapLoad("tenant", err)
+	}
+	if c.user, err = s.cfg.Store.GetUser(ctx, rt.UserID); err != nil {
+		return c, wrapLoad("user", err)
+	}
+	if !c.user.Active || (c.user.Expiry != 0 && s.cfg.Now().UnixMilli() >= c.user.Expiry) {
+		return c, storage.ErrNotFound
+	}
+	regs, err := s.cfg.Store.ListRegistrations(ctx, rt.UserID)
+	if err != nil {
+		return c, wrapLoad("registrations", err)
+	}
+	c.user.Registrations = regs
+	if c.reg = findRegistration(regs, c.app.ID); c.reg == nil {
+		return c, storage.ErrNotFound
+	}
+	c.set = resolveSettings(c.tenant, c.app)
+	return c, nil
+}
+
+func wrapLoad(what string, err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.ErrNotFound
+	}
+	return fmt.Errorf("auth: load %s: %w", what, err)
+}
+
+// narrowScopes applies RFC 6749 §6: a refresh may ask for a subset of the
+// originally granted scopes, never more; none requested means all granted.
+func narrowScopes(granted, requested []string) ([]string, bool) {
+	if len(requested) == 0 {
+		return granted, true
+	}
+	for _, r := range requested {
+		if !slices.Contains(granted, r) {
+			return nil, false
+		}
+	}
+	return requested, true
+}
+
+// equalHash compares two SHA-256 digests. They are digests of secrets, not
+// the secrets, so a plain comparison leaks nothing useful.
+func equalHash(a, b []byte) bool { return bytes.Equal(a, b) }

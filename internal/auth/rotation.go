@@ -1,0 +1,81 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// rotate performs a OneTimeUse rotation: the successor replaces the presented
+// value through the storage compare-and-swap, so of N concurrent refreshes
+// exactly one adds a generation (security-bar §0.7, R6). The successor is
+// HMAC(serverSecret, presented), so the racers that lose the swap compute the
+// very value the winner stored and return it: two tabs sharing one cookie end
+// up with the same token and never log each other out.
+func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
+	set settings, now time.Time) (string, storage.RefreshToken, error) {
+	next, err := s.successor(ctx, raw)
+	if err != nil {
+		return "", rt, err
+	}
+	nextHash := hashToken(next)
+	// The expiry is recomputed from the original StartInstant: rotation slides
+	// the window but never moves the maximum lifetime (§10.3).
+	rotated, err := s.cfg.Store.RotateRefreshToken(ctx, storage.Rotation{
+		ID: rt.ID, OldHash: h, NewHash: nextHash, At: now,
+		ExpiresAt: set.refreshExpiry(rt.StartInstant, now),
+	})
+	if err == nil {
+		return next, rotated, nil
+	}
+	if !errors.Is(err, storage.ErrConflict) {
+		return "", rt, err
+	}
+	// Lost the race. Our lookup saw the value as current, so this is a
+	// concurrent legitimate use, not reuse: answer with the winner's successor
+	// if it is still the current value and the family is alive.
+	cur, err := s.cfg.Store.GetRefreshToken(ctx, rt.ID)
+	if err != nil {
+		return "", rt, err
+	}
+	if !cur.RevokedAt.IsZero() || !equalHash(cur.Hash, nextHash) {
+		return "", rt, ErrRefreshNotFound
+	}
+	return next, cur, nil
+}
+
+// previousValue handles a presented value that is no longer current. The
+// immediately previous value within the grace period
+// (refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds, §10.6) gets the
+// current successor back without rotating again. Anything else is reuse of a
+// rotated token, which is how a stolen token shows itself: the whole family
+// is revoked, so the thief's copy and the victim's both stop working, and a
+// warning is logged (RFC 9700 §4.14.2; security-bar R4, R5).
+func (s *Service) previousValue(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
+	set settings, now time.Time, ev event) (string, error) {
+	// now-RotatedAt <= grace, literally: with grace 0 only a request at the
+	// very instant of the rotation qualifies (an injected clock in tests);
+	// in production 0 means no tolerance, as in FusionAuth.
+	if equalHash(h, rt.PrevHash) && now.Sub(rt.RotatedAt) <= set.Grace {
+		next, err := s.successor(ctx, raw)
+		if err != nil {
+			return "", err
+		}
+		if equalHash(hashToken(next), rt.Hash) {
+			return next, nil
+		}
+		// Only possible if the successor secret changed under us: refuse
+		// without punishing a client that did nothing wrong.
+		return "", ErrRefreshNotFound
+	}
+	if _, err := s.cfg.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{ID: rt.ID}, now, "reuse"); err != nil {
+		return "", fmt.Errorf("auth: revoke reused family: %w", err)
+	}
+	ev.name, ev.level, ev.outcome = evReuse, slog.LevelWarn, "family_revoked"
+	s.emit(ctx, ev)
+	return "", ErrRefreshNotFound
+}

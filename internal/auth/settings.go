@@ -1,0 +1,156 @@
+package auth
+
+import (
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Refresh token policies (FusionAuth enum values, fusionauth-api.md §6.1).
+const (
+	policyFixed          = "Fixed"
+	policySliding        = "SlidingWindow"
+	policySlidingWithMax = "SlidingWindowWithMaximumLifetime"
+	usageReusable        = "Reusable"
+	usageOneTimeUse      = "OneTimeUse"
+	defaultAccessTTL     = 3600 * time.Second  // tenant default timeToLiveInSeconds
+	defaultRefreshTTL    = 43200 * time.Minute // tenant default refreshTokenTimeToLiveInMinutes
+	defaultMaxLifetime   = 43200 * time.Minute // maximumTimeToLiveInMinutes default
+	defaultAlg           = "ES256"
+	defaultLockThreshold = 5
+	defaultLockWindow    = 60 * time.Second
+	defaultLockDuration  = 3 * time.Minute
+)
+
+// settings are the token rules in force for one application.
+type settings struct {
+	AccessTTL   time.Duration
+	RefreshTTL  time.Duration
+	Expiration  string // policyFixed | policySliding | policySlidingWithMax
+	Usage       string // usageReusable | usageOneTimeUse
+	MaxLifetime time.Duration
+	Grace       time.Duration
+	Alg         string
+}
+
+// resolveSettings applies FusionAuth's precedence (fusionauth-api.md §6.5):
+// application.jwtConfiguration is used only when enabled, otherwise the
+// tenant's; the application's grace period overrides the tenant's when > 0
+// (FusionAuth issue #2952). Zero values fall back to FusionAuth's defaults so
+// that a half-filled record never yields a token that expires at issue.
+func resolveSettings(t storage.Tenant, a storage.Application) settings {
+	tj := t.JWTConfiguration
+	s := settings{
+		AccessTTL:   time.Duration(tj.TimeToLiveInSeconds) * time.Second,
+		RefreshTTL:  time.Duration(tj.RefreshTokenTimeToLiveInMinutes) * time.Minute,
+		Expiration:  tj.RefreshTokenExpirationPolicy,
+		Usage:       tj.RefreshTokenUsagePolicy,
+		MaxLifetime: time.Duration(tj.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes) * time.Minute,
+		Grace:       time.Duration(tj.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds) * time.Second,
+		Alg:         tj.SigningAlgorithm,
+	}
+	if aj := a.JWTConfiguration; aj.Enabled {
+		s.AccessTTL = time.Duration(aj.TimeToLiveInSeconds) * time.Second
+		s.RefreshTTL = time.Duration(aj.RefreshTokenTimeToLiveInMinutes) * time.Minute
+		s.Expiration = aj.RefreshTokenExpirationPolicy
+		s.Usage = aj.RefreshTokenUsagePolicy
+		s.MaxLifetime = time.Duration(aj.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes) * time.Minute
+		s.Alg = aj.SigningAlgorithm
+	}
+	if g := a.JWTConfiguration.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds; g > 0 {
+		s.Grace = time.Duration(g) * time.Second
+	}
+	if s.AccessTTL <= 0 {
+		s.AccessTTL = defaultAccessTTL
+	}
+	if s.RefreshTTL <= 0 {
+		s.RefreshTTL = defaultRefreshTTL
+	}
+	if s.MaxLifetime <= 0 {
+		s.MaxLifetime = defaultMaxLifetime
+	}
+	switch s.Expiration {
+	case policySliding, policySlidingWithMax:
+	default:
+		s.Expiration = policyFixed
+	}
+	if s.Usage != usageOneTimeUse {
+		s.Usage = usageReusable
+	}
+	if s.Grace < 0 {
+		s.Grace = 0
+	}
+	if s.Alg == "" {
+		s.Alg = defaultAlg
+	}
+	return s
+}
+
+// refreshExpiry is the effective expiry of a refresh token started at start
+// and last used at lastUse (fusionauth-api.md §10.3). Fixed ignores use;
+// SlidingWindow moves with use; the maximum-lifetime variant slides but is
+// capped at start+MaxLifetime, so rotation never extends the absolute lifetime.
+func (s settings) refreshExpiry(start, lastUse time.Time) time.Time {
+	switch s.Expiration {
+	case policySliding:
+		return lastUse.Add(s.RefreshTTL)
+	case policySlidingWithMax:
+		exp := lastUse.Add(s.RefreshTTL)
+		if limit := start.Add(s.MaxLifetime); limit.Before(exp) {
+			exp = limit
+		}
+		return exp
+	default:
+		return start.Add(s.RefreshTTL)
+	}
+}
+
+// lockoutPolicy converts tenant.failedAuthenticationConfiguration into the
+// storage counter's terms. ok is false when lockout is disabled.
+func lockoutPolicy(c storage.FailedAuthenticationConfiguration) (p storage.LockoutPolicy, ok bool) {
+	if !c.Enabled {
+		return p, false
+	}
+	p = storage.LockoutPolicy{
+		Threshold:    c.TooManyAttempts,
+		Window:       time.Duration(c.ResetCountInSeconds) * time.Second,
+		LockDuration: time.Duration(c.ActionDuration) * durationUnit(c.ActionDurationUnit),
+	}
+	if p.Threshold <= 0 {
+		p.Threshold = defaultLockThreshold
+	}
+	if p.Window <= 0 {
+		p.Window = defaultLockWindow
+	}
+	if p.LockDuration <= 0 {
+		p.LockDuration = defaultLockDuration
+	}
+	return p, true
+}
+
+// durationUnit maps FusionAuth's ExpiryUnit enum; months and years are
+// approximated (30 and 365 days), which only matters for absurd lockouts.
+func durationUnit(u string) time.Duration {
+	switch u {
+	case "SECONDS":
+		return time.Second
+	case "HOURS":
+		return time.Hour
+	case "DAYS":
+		return 24 * time.Hour
+	case "WEEKS":
+		return 7 * 24 * time.Hour
+	case "MONTHS":
+		return 30 * 24 * time.Hour
+	case "YEARS":
+		return 365 * 24 * time.Hour
+	default: // MINUTES, FusionAuth's default unit
+		return time.Minute
+	}
+}
+
+// appActive reports whether an application may be used: FusionAuth marks a
+// soft-deleted application with state Inactive.
+func appActive(a storage.Application) bool {
+	return a.Active && a.State != "Inactive"
+}

@@ -1,0 +1,174 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Values of the authenticationType claim (FusionAuth authenticationtype.json).
+const (
+	authPassword     = "PASSWORD"
+	authRefreshToken = "REFRESH_TOKEN"
+)
+
+// OAuth scopes with a meaning here (OIDC Core §3.1.2.1, §11).
+const (
+	scopeOpenID        = "openid"
+	scopeOfflineAccess = "offline_access"
+)
+
+// grant is everything one access token is minted from.
+type grant struct {
+	tenant    storage.Tenant
+	app       storage.Application // zero when /api/login named no application
+	user      storage.User
+	reg       *storage.Registration // nil when not registered for app
+	authType  string
+	authTime  time.Time
+	refreshID string // the sid claim; empty when no refresh token exists
+	oauth     bool
+	scopes    []string
+	set       settings
+}
+
+// issuer is the iss claim: the server's configured public URL when set (so
+// OIDC discovery and the claim agree), else the tenant's issuer.
+func (s *Service) issuer(t storage.Tenant) string {
+	if s.cfg.Issuer != "" {
+		return s.cfg.Issuer
+	}
+	return t.Issuer
+}
+
+// mint signs the access token (and, for OAuth with openid, the ID token) of g
+// into out. Claims follow fusionauth-api.md §5.2.
+func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens) error {
+	iat := now.Unix()
+	exp := now.Add(g.set.AccessTTL).Unix()
+	c := map[string]any{
+		"iss":                s.issuer(g.tenant),
+		"sub":                g.user.ID,
+		"iat":                iat,
+		"exp":                exp,
+		"jti":                newID(),
+		"auth_time":          g.authTime.Unix(),
+		"authenticationType": g.authType,
+		"tid":                g.user.TenantID,
+		"email_verified":     g.user.Verified,
+	}
+	if g.user.Email != "" {
+		c["email"] = g.user.Email
+	}
+	if g.user.Username != "" {
+		c["preferred_username"] = g.user.Username
+	}
+	if g.app.ID != "" {
+		c["aud"] = g.app.ID
+	}
+	if g.refreshID != "" {
+		c["sid"] = g.refreshID
+	}
+	if g.reg != nil {
+		roles := g.reg.Roles
+		if roles == nil {
+			roles = []string{} // FusionAuth: present (maybe empty) when registered
+		}
+		c["applicationId"] = g.app.ID
+		c["roles"] = roles
+	}
+	if g.oauth {
+		c["scope"] = strings.Join(g.scopes, " ")
+	}
+	at, err := s.cfg.Keys.Sign(ctx, g.set.Alg, c)
+	if err != nil {
+		return fmt.Errorf("auth: sign access token: %w", err)
+	}
+	out.AccessToken = at
+	out.AccessTokenExpiresAt = time.Unix(exp, 0)
+	out.Scopes = g.scopes
+	if !g.oauth || !slices.Contains(g.scopes, scopeOpenID) {
+		return nil
+	}
+	id, err := s.cfg.Keys.Sign(ctx, g.set.Alg, idClaims(c, g, at))
+	if err != nil {
+		return fmt.Errorf("auth: sign id token: %w", err)
+	}
+	out.IDToken = id
+	return nil
+}
+
+// idClaims builds the OIDC ID token from the access token's claims. Since
+// FusionAuth 1.24 the ID token carries no applicationId/roles; at_hash is the
+// left half of SHA-256 of the access token (OIDC Core §3.1.3.6, both ES256
+// and RS256 use SHA-256).
+func idClaims(ac map[string]any, g grant, accessToken string) map[string]any {
+	sum := sha256.Sum256([]byte(accessToken))
+	c := map[string]any{
+		"iss":            ac["iss"],
+		"sub":            ac["sub"],
+		"aud":            g.app.ID,
+		"iat":            ac["iat"],
+		"exp":            ac["exp"],
+		"jti":            newID(),
+		"auth_time":      ac["auth_time"],
+		"tid":            ac["tid"],
+		"at_hash":        base64.RawURLEncoding.EncodeToString(sum[:16]),
+		"email_verified": g.user.Verified,
+	}
+	u := g.user
+	for k, v := range map[string]string{
+		"email": u.Email, "preferred_username": u.Username, "name": u.FullName,
+		"given_name": u.FirstName, "middle_name": u.MiddleName, "family_name": u.LastName,
+		"birthdate": u.BirthDate, "picture": u.ImageURL, "phone_number": u.MobilePhone,
+	} {
+		if v != "" {
+			c[k] = v
+		}
+	}
+	return c
+}
+
+// issueRefresh creates a new refresh-token family for a login and returns
+// the raw value, which exists only in this response: storage gets its hash.
+func (s *Service) issueRefresh(ctx context.Context, g grant, now time.Time, req LoginRequest) (string, storage.RefreshToken, error) {
+	raw := newRefreshValue()
+	dev := req.Device
+	dev.LastAccessedAddress = req.IPAddress
+	dev.LastAccessedInstant = now.UnixMilli()
+	rt := storage.RefreshToken{
+		ID:            g.refreshID,
+		TenantID:      g.user.TenantID,
+		UserID:        g.user.ID,
+		ApplicationID: g.app.ID,
+		Hash:          hashToken(raw),
+		StartInstant:  now,
+		LastUsedAt:    now,
+		ExpiresAt:     g.set.refreshExpiry(now, now),
+		AuthTime:      g.authTime,
+		Scopes:        g.scopes,
+		DPoPJKT:       req.DPoPJKT,
+		Device:        dev,
+		InsertedAt:    now,
+	}
+	if err := s.cfg.Store.CreateRefreshToken(ctx, rt); err != nil {
+		return "", storage.RefreshToken{}, fmt.Errorf("auth: create refresh token: %w", err)
+	}
+	return raw, rt, nil
+}
+
+// findRegistration returns the user's registration for appID, or nil.
+func findRegistration(regs []storage.Registration, appID string) *storage.Registration {
+	for i := range regs {
+		if regs[i].ApplicationID == appID {
+			return &regs[i]
+		}
+	}
+	return nil
+}
