@@ -1,0 +1,131 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// maxTxAttempts bounds retries of PostgreSQL serialization failures and
+// deadlocks: enough to ride out a burst, small enough that a pathological
+// workload fails visibly instead of spinning.
+const maxTxAttempts = 5
+
+// wrap maps a driver error onto the storage sentinels; callers never see
+// driver codes. The original error stays in the chain for logs.
+func (s *Store) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return storage.ErrNotFound
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrUnavailable):
+		return err
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23505": // unique_violation
+			return fmt.Errorf("%w: %s", storage.ErrConflict, pgErr.ConstraintName)
+		case pgErr.Code == "23503": // foreign_key_violation: the referenced row is missing
+			return fmt.Errorf("%w: %s", storage.ErrNotFound, pgErr.ConstraintName)
+		case pgErr.Code[:2] == "08", pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "53300":
+			// connection exception, admin/crash shutdown, cannot connect now, too many connections
+			return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+		}
+		return fmt.Errorf("sqlstorage: %w", err)
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
+		}
+		switch sqErr.Code() & 0xff { // primary result code
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FULL:
+			return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+		}
+		return fmt.Errorf("sqlstorage: %w", err)
+	}
+	var netErr net.Error
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err) {
+		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+	}
+	return fmt.Errorf("sqlstorage: %w", err)
+}
+
+// retryable reports PostgreSQL serialization failures and deadlocks, which
+// PostgreSQL documents as "retry the transaction"
+// (https://www.postgresql.org/docs/current/mvcc-serialization-failure-handling.html).
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// querier is what a statement needs: a pool or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// tx runs fn in one write transaction, retrying retryable failures, and maps
+// the final error. fn must be safe to run more than once.
+func (s *Store) tx(ctx context.Context, fn func(q querier) error) error {
+	var err error
+	for range maxTxAttempts {
+		err = s.tryTx(ctx, fn)
+		if !retryable(err) {
+			break
+		}
+	}
+	return s.wrap(err)
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(q querier) error) (err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// exec runs one write statement (atomic on its own) and returns rows affected.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
+	for range maxTxAttempts {
+		res, err = s.w.ExecContext(ctx, query, args...)
+		if !retryable(err) {
+			break
+		}
+	}
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	n, err := res.RowsAffected()
+	return n, s.wrap(err)
+}

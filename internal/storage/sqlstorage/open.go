@@ -1,0 +1,209 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Dialect names returned by Store.Dialect.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// Options tune Open. The zero value works.
+type Options struct {
+	Logger *slog.Logger
+	// MaxOpenConns bounds the connection pool (readers, on SQLite). 0 picks a default.
+	MaxOpenConns int
+}
+
+// Store implements storage.Storage on SQLite or PostgreSQL.
+type Store struct {
+	dialect string
+	// w runs writes, r runs reads. On PostgreSQL both are the same pool. On
+	// SQLite w is a single connection whose transactions BEGIN IMMEDIATE, so
+	// writers queue in Go instead of failing with SQLITE_BUSY (see
+	// BenchmarkRotateRefreshToken and the decision in the report).
+	w, r   *sql.DB
+	logger *slog.Logger
+}
+
+var _ storage.Storage = (*Store)(nil)
+
+// Dialect reports "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Open connects to the database named by url and applies pending migrations.
+// Accepted forms: a plain file path, sqlite:path, sqlite://path, file:path
+// (SQLite, created when missing); postgres:// or postgresql:// (PostgreSQL).
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	dialect, target, err := parseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	var s *Store
+	switch dialect {
+	case DialectPostgres:
+		s, err = openPostgres(ctx, target, opts)
+	default:
+		s, err = openSQLite(ctx, target, opts, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// parseURL splits a database URL into its dialect and the driver's target
+// (a file path for SQLite, the URL itself for PostgreSQL).
+func parseURL(raw string) (dialect, target string, err error) {
+	raw = strings.TrimSpace(raw)
+	switch {
+	case raw == "":
+		return "", "", errors.New("sqlstorage: empty database URL (want a file path, sqlite:path or postgres://...)")
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return DialectPostgres, raw, nil
+	case strings.HasPrefix(raw, "sqlite://"):
+		target = strings.TrimPrefix(raw, "sqlite://")
+	case strings.HasPrefix(raw, "sqlite:"):
+		target = strings.TrimPrefix(raw, "sqlite:")
+	case strings.HasPrefix(raw, "file:"):
+		target = strings.TrimPrefix(raw, "file:")
+	case strings.Contains(raw, "://"):
+		scheme, _, _ := strings.Cut(raw, "://")
+		return "", "", fmt.Errorf("sqlstorage: unsupported database URL scheme %q (want sqlite: or postgres://)", scheme)
+	default:
+		target = raw
+	}
+	// Query strings would be taken as driver parameters and silently override
+	// the durability settings below; refuse them rather than guess.
+	if strings.ContainsAny(target, "?#") {
+		return "", "", fmt.Errorf("sqlstorage: SQLite path %q must not contain '?' or '#'", target)
+	}
+	if target == "" {
+		return "", "", errors.New("sqlstorage: SQLite URL has an empty path")
+	}
+	return DialectSQLite, target, nil
+}
+
+// sqliteDSN names the file and the settings every connection applies:
+// WAL so readers never block the writer, synchronous=FULL so an acknowledged
+// commit survives power loss (https://www.sqlite.org/pragma.html#pragma_synchronous),
+// foreign keys for the cascades, and a busy timeout as a backstop.
+func sqliteDSN(path string, immediate bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if immediate {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// openSQLite opens path. With splitWriter, writes go through one dedicated
+// connection and reads through a pool; without it, one pool serves both and
+// every transaction is BEGIN IMMEDIATE (kept for the benchmark comparison).
+func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstorage: SQLite path %q: %w", path, err)
+	}
+	n := opts.MaxOpenConns
+	if n <= 0 {
+		n = 8
+	}
+	w, err := sql.Open("sqlite", sqliteDSN(abs, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
+	}
+	s := &Store{dialect: DialectSQLite, w: w, r: w, logger: opts.Logger}
+	if splitWriter {
+		w.SetMaxOpenConns(1)
+		s.r, err = sql.Open("sqlite", sqliteDSN(abs, false))
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
+		}
+		s.r.SetMaxOpenConns(n)
+	} else {
+		w.SetMaxOpenConns(n)
+	}
+	// Connections are cheap to keep and costly to reopen (pragmas run per connection).
+	s.w.SetConnMaxIdleTime(0)
+	if err := s.w.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlstorage: cannot open SQLite database %s: %w", abs, err)
+	}
+	return s, nil
+}
+
+// openPostgres opens a pgx-backed database/sql pool and checks that the server
+// answers. The error names the host and database, never the password.
+func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's parse errors can echo the DSN; keep only what is safe.
+		return nil, errors.New("sqlstorage: invalid PostgreSQL URL (check its syntax)")
+	}
+	db := stdlib.OpenDB(*cfg)
+	n := opts.MaxOpenConns
+	if n <= 0 {
+		n = 20
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		msg := err.Error()
+		if cfg.Password != "" {
+			msg = strings.ReplaceAll(msg, cfg.Password, "xxxxx")
+		}
+		return nil, fmt.Errorf("%w: cannot reach PostgreSQL at %s:%d (database %q, user %q): %s",
+			storage.ErrUnavailable, cfg.Host, cfg.Port, cfg.Database, cfg.User, msg)
+	}
+	return &Store{dialect: DialectPostgres, w: db, r: db, logger: opts.Logger}, nil
+}
+
+// Ping answers nil while the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return s.wrap(err)
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}

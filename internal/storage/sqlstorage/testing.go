@@ -1,0 +1,85 @@
+package sqlstorage
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// TestPostgresEnv names the PostgreSQL DSN tests use when set (CI sets it from
+// scripts/postgres-test.sh).
+const TestPostgresEnv = "LATCHKEY_TEST_POSTGRES_DSN"
+
+// OpenTest opens a fresh, migrated store for a test and closes it in
+// t.Cleanup: SQLite in t.TempDir(), or, when LATCHKEY_TEST_POSTGRES_DSN is
+// set, a new PostgreSQL schema of its own that is dropped afterwards, so
+// parallel tests never see each other's rows.
+func OpenTest(t testing.TB) *Store {
+	t.Helper()
+	ctx := context.Background()
+	dsn := os.Getenv(TestPostgresEnv)
+	if dsn == "" {
+		s, err := Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"), Options{})
+		if err != nil {
+			t.Fatalf("open SQLite test store: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	schemaURL, drop, err := NewTestSchema(ctx, dsn)
+	if err != nil {
+		t.Fatalf("create PostgreSQL test schema: %v", err)
+	}
+	s, err := Open(ctx, schemaURL, Options{MaxOpenConns: 8})
+	if err != nil {
+		drop()
+		t.Fatalf("open PostgreSQL test store: %v", err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		if err := drop(); err != nil {
+			t.Errorf("drop PostgreSQL test schema: %v", err)
+		}
+	})
+	return s
+}
+
+// NewTestSchema creates an empty schema with a random name in the database of
+// dsn and returns a DSN whose search_path is that schema, and a function that
+// drops it (with everything in it).
+func NewTestSchema(ctx context.Context, dsn string) (schemaDSN string, drop func() error, err error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	schema := "lk_test_" + hex.EncodeToString(b)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		db.Close()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	drop = func() error {
+		defer db.Close()
+		_, err := db.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+		return err
+	}
+	return u.String(), drop, nil
+}
+
+// The "pgx" driver name used above is registered by the stdlib package.
+var _ = stdlib.GetDefaultDriver

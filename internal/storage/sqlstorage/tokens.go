@@ -1,0 +1,179 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+const tokenColumns = `id, tenant_id, user_id, application_id, hash, prev_hash, rotated_at, generation, start_instant,
+	last_used_at, expires_at, auth_time, scopes, dpop_jkt, device, inserted_at, revoked_at, revoke_reason`
+
+// scanToken reads one row selected with tokenColumns.
+func scanToken(row interface{ Scan(...any) error }) (storage.RefreshToken, error) {
+	var t storage.RefreshToken
+	var app sql.NullString
+	var revoked sql.NullInt64
+	var rotated, start, lastUsed, expires, authTime, inserted int64
+	var scopes, device string
+	err := row.Scan(&t.ID, &t.TenantID, &t.UserID, &app, &t.Hash, &t.PrevHash, &rotated, &t.Generation, &start,
+		&lastUsed, &expires, &authTime, &scopes, &t.DPoPJKT, &device, &inserted, &revoked, &t.RevokeReason)
+	if err != nil {
+		return t, err
+	}
+	t.ApplicationID = app.String
+	t.RotatedAt, t.StartInstant, t.LastUsedAt = fromMS(rotated), fromMS(start), fromMS(lastUsed)
+	t.ExpiresAt, t.AuthTime, t.InsertedAt = fromMS(expires), fromMS(authTime), fromMS(inserted)
+	t.RevokedAt = fromMS(revoked.Int64)
+	if err := decode(scopes, &t.Scopes); err != nil {
+		return t, err
+	}
+	return t, decode(device, &t.Device)
+}
+
+// CreateRefreshToken stores a new token family (generation as given, no history).
+// ErrConflict on a duplicate id or hash; ErrNotFound when the user or
+// application does not exist.
+func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error {
+	scopes, err := encode(t.Scopes)
+	if err != nil {
+		return err
+	}
+	device, err := encode(t.Device)
+	if err != nil {
+		return err
+	}
+	var app, revoked any
+	if t.ApplicationID != "" {
+		app = t.ApplicationID
+	}
+	if !t.RevokedAt.IsZero() {
+		revoked = ms(t.RevokedAt)
+	}
+	_, err = s.exec(ctx, `INSERT INTO refresh_tokens (`+tokenColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		t.ID, t.TenantID, t.UserID, app, t.Hash, t.PrevHash, ms(t.RotatedAt), t.Generation, ms(t.StartInstant),
+		ms(t.LastUsedAt), ms(t.ExpiresAt), ms(t.AuthTime), scopes, t.DPoPJKT, device, ms(t.InsertedAt), revoked, t.RevokeReason)
+	return err
+}
+
+// GetRefreshToken returns the token family by id (revoked or not).
+func (s *Store) GetRefreshToken(ctx context.Context, id string) (storage.RefreshToken, error) {
+	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE id = $1`, id))
+	return t, s.wrap(err)
+}
+
+// FindRefreshTokenByHash looks the hash up as the current secret first, then in
+// the history of superseded secrets (current=false). Revoked families are
+// returned too: the caller decides what a revoked or superseded hash means.
+func (s *Store) FindRefreshTokenByHash(ctx context.Context, hash []byte) (storage.RefreshToken, bool, error) {
+	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
+	if err == nil {
+		return t, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return t, false, s.wrap(err)
+	}
+	t, err = scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens
+		WHERE id = (SELECT token_id FROM refresh_token_history WHERE hash = $1)`, hash))
+	return t, false, s.wrap(err)
+}
+
+// ListRefreshTokens lists a user's unrevoked tokens, oldest first.
+func (s *Store) ListRefreshTokens(ctx context.Context, userID string) ([]storage.RefreshToken, error) {
+	return s.queryTokens(ctx, s.r, `SELECT `+tokenColumns+` FROM refresh_tokens
+		WHERE user_id = $1 AND revoked_at IS NULL ORDER BY inserted_at, id`, userID)
+}
+
+func (s *Store) queryTokens(ctx context.Context, q querier, query string, args ...any) ([]storage.RefreshToken, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	out := []storage.RefreshToken{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		out = append(out, t)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// RotateRefreshToken is the compare-and-swap of a rotation: one UPDATE whose
+// WHERE clause holds the expected current hash and "not revoked", so of N
+// concurrent rotations exactly one matches the row (on PostgreSQL the losers
+// re-check the WHERE clause against the winner's row version and match
+// nothing). The superseded hash goes to the history in the same transaction.
+func (s *Store) RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error) {
+	var out storage.RefreshToken
+	err := s.tx(ctx, func(q querier) error {
+		t, err := scanToken(q.QueryRowContext(ctx, `UPDATE refresh_tokens
+			SET prev_hash = hash, hash = $3, rotated_at = $4, last_used_at = $4, expires_at = $5, generation = generation + 1
+			WHERE id = $1 AND hash = $2 AND revoked_at IS NULL
+			RETURNING `+tokenColumns, r.ID, r.OldHash, r.NewHash, ms(r.At), ms(r.ExpiresAt)))
+		if errors.Is(err, sql.ErrNoRows) {
+			var one int
+			if err := q.QueryRowContext(ctx, `SELECT 1 FROM refresh_tokens WHERE id = $1`, r.ID).Scan(&one); err != nil {
+				return err // ErrNoRows: unknown id
+			}
+			return storage.ErrConflict // superseded hash or revoked
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO refresh_token_history (hash, token_id, superseded_at) VALUES ($1, $2, $3)`,
+			r.OldHash, r.ID, ms(r.At)); err != nil {
+			return err
+		}
+		out = t
+		return nil
+	})
+	return out, err
+}
+
+// TouchRefreshToken records a use without rotation (Reusable policy).
+func (s *Store) TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error {
+	return s.mustAffect(s.exec(ctx, `UPDATE refresh_tokens SET last_used_at = $2, expires_at = $3
+		WHERE id = $1 AND revoked_at IS NULL`, id, ms(at), ms(expiresAt)))
+}
+
+// RevokeRefreshTokens revokes every live token matching f (fields ANDed) and
+// returns them as revoked. An empty filter is refused: it would revoke every
+// session of every user.
+func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error) {
+	args := []any{ms(at), reason}
+	var where []string
+	for _, c := range []struct{ col, val string }{{"id", f.ID}, {"user_id", f.UserID}, {"application_id", f.ApplicationID}} {
+		if c.val != "" {
+			args = append(args, c.val)
+			where = append(where, c.col+" = $"+strconv.Itoa(len(args)))
+		}
+	}
+	if len(where) == 0 {
+		return nil, errors.New("sqlstorage: RevokeRefreshTokens needs an id, user id or application id")
+	}
+	var out []storage.RefreshToken
+	err := s.tx(ctx, func(q querier) error {
+		var err error
+		out, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
+			WHERE revoked_at IS NULL AND `+strings.Join(where, " AND ")+` RETURNING `+tokenColumns, args...)
+		return err
+	})
+	return out, err
+}
+
+// DeleteExpiredRefreshTokens removes tokens that expired or were revoked
+// before the instant; their history goes with them (ON DELETE CASCADE).
+func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.exec(ctx, `DELETE FROM refresh_tokens
+		WHERE (expires_at > 0 AND expires_at < $1) OR (revoked_at IS NOT NULL AND revoked_at < $1)`, ms(before))
+	return int(n), err
+}

@@ -1,0 +1,155 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// lowerOrNull is the value of the case-insensitive unique columns: NULL when
+// the identifier is unset, so that many users may have no username.
+func lowerOrNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return strings.ToLower(s)
+}
+
+// userDoc is the JSON document of a user: registrations live in their own
+// table and the password hash in its own columns.
+func userDoc(u storage.User) (string, error) {
+	u.Registrations = nil
+	u.Password = storage.PasswordHash{}
+	return encode(u)
+}
+
+// CreateUser stores a user; ErrConflict on a duplicate id, email or username.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	doc, err := userDoc(u)
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, `INSERT INTO users (id, tenant_id, email_lower, username_lower, doc, pw_scheme, pw_factor, pw_salt, pw_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.ID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), doc,
+		u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash)
+	return err
+}
+
+const userColumns = `doc, pw_scheme, pw_factor, pw_salt, pw_hash`
+
+func (s *Store) scanUser(row *sql.Row) (storage.User, error) {
+	var u storage.User
+	var doc string
+	var pw storage.PasswordHash
+	if err := row.Scan(&doc, &pw.Scheme, &pw.Factor, &pw.Salt, &pw.Hash); err != nil {
+		return u, s.wrap(err)
+	}
+	if err := decode(doc, &u); err != nil {
+		return u, err
+	}
+	u.Password = pw
+	return u, nil
+}
+
+// GetUser returns the user or ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
+	return s.scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+}
+
+// FindUser finds a user by email (preferred when both are set) or username
+// within a tenant, case-insensitively.
+func (s *Store) FindUser(ctx context.Context, f storage.UserFilter) (storage.User, error) {
+	switch {
+	case f.Email != "":
+		return s.scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND email_lower = $2`,
+			f.TenantID, strings.ToLower(f.Email)))
+	case f.Username != "":
+		return s.scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND username_lower = $2`,
+			f.TenantID, strings.ToLower(f.Username)))
+	}
+	return storage.User{}, storage.ErrNotFound
+}
+
+// UpdateUser replaces the user row including the password hash.
+func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
+	doc, err := userDoc(u)
+	if err != nil {
+		return err
+	}
+	return s.mustAffect(s.exec(ctx, `UPDATE users SET tenant_id = $2, email_lower = $3, username_lower = $4, doc = $5,
+		pw_scheme = $6, pw_factor = $7, pw_salt = $8, pw_hash = $9 WHERE id = $1`,
+		u.ID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), doc,
+		u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash))
+}
+
+// DeleteUser removes the user; registrations and refresh tokens cascade, and
+// the lockout counter (no foreign key: failures may be counted before a user
+// row is visible to every node) is deleted in the same transaction.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.tx(ctx, func(q querier) error {
+		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, id); err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return storage.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// forUpdate locks a row read in a read-modify-write transaction. PostgreSQL
+// needs it at READ COMMITTED; SQLite's write transactions are already
+// exclusive (BEGIN IMMEDIATE) and have no FOR UPDATE.
+func (s *Store) forUpdate() string {
+	if s.dialect == DialectPostgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// RecordLogin sets user.lastLoginInstant and, for a non-empty applicationID,
+// the registration's.
+func (s *Store) RecordLogin(ctx context.Context, userID, applicationID string, at int64) error {
+	return s.tx(ctx, func(q querier) error {
+		var doc string
+		if err := q.QueryRowContext(ctx, `SELECT doc FROM users WHERE id = $1`+s.forUpdate(), userID).Scan(&doc); err != nil {
+			return err
+		}
+		var u storage.User
+		if err := decode(doc, &u); err != nil {
+			return err
+		}
+		u.LastLoginInstant = at
+		if doc, err := encode(u); err != nil {
+			return err
+		} else if _, err := q.ExecContext(ctx, `UPDATE users SET doc = $2 WHERE id = $1`, userID, doc); err != nil {
+			return err
+		}
+		if applicationID == "" {
+			return nil
+		}
+		if err := q.QueryRowContext(ctx, `SELECT doc FROM registrations WHERE user_id = $1 AND application_id = $2`+s.forUpdate(),
+			userID, applicationID).Scan(&doc); err != nil {
+			return err
+		}
+		var r storage.Registration
+		if err := decode(doc, &r); err != nil {
+			return err
+		}
+		r.LastLoginInstant = at
+		doc, err := encode(r)
+		if err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, `UPDATE registrations SET doc = $3 WHERE user_id = $1 AND application_id = $2`,
+			userID, applicationID, doc)
+		return err
+	})
+}
