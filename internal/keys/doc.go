@@ -1,5 +1,14 @@
 // Package keys owns JWT signing keys: generation at first start, persistence
 // through storage.SigningKeyStore, rotation with an overlap during which the
 // previous key stays published, the JWKS and PEM views, signing access tokens
-// and strictly verifying them. It must not import net/http.
+// and strictly verifying them.
+//
+// The key set is cached in memory and reloaded from storage when older than
+// Options.RefreshInterval, or (at most once per interval) when a token names
+// a kid the cache does not know, so a rotation on another node is seen within
+// a second and random kids cannot turn into database load.
+//
+// Verification rules live in jwtverify/strictjwt, shared with the public
+// jwtverify package so latchkey and resource servers refuse the same tokens.
+// It must not import net/http, internal/server or internal/auth.
 package keys

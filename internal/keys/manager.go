@@ -1,11 +1,10 @@
 package keys
 
-// PLACEHOLDER: replaced by the real implementation. Signatures are the
-// contract other packages compile against.
-
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -13,7 +12,27 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-var errPlaceholder = errors.New("keys: not implemented yet")
+// Algorithms latchkey signs with. ES256 is the default (fusionauth-api.md
+// decisions); RS256 exists for consumers without EC support.
+const (
+	ES256 = "ES256"
+	RS256 = "RS256"
+)
+
+// Algorithms is the allow-list Verify pins (RFC 8725 §3.1).
+var Algorithms = []string{ES256, RS256}
+
+// Defaults applied by New when an Options field is zero.
+const (
+	DefaultRefreshInterval = time.Second
+	// DefaultRetireAfter must outlive the longest access token signed by the
+	// old key (FusionAuth's default TTL is 3600 s) so rotation logs no one out.
+	DefaultRetireAfter = 24 * time.Hour
+)
+
+// ErrNoActiveKey: Sign was asked for an algorithm that has no active key
+// (Init not run, or an algorithm latchkey does not sign with).
+var ErrNoActiveKey = errors.New("keys: no active signing key for algorithm")
 
 // Options configures a Manager.
 type Options struct {
@@ -25,38 +44,176 @@ type Options struct {
 	// RefreshInterval is how stale the cached key set may get before it is
 	// reloaded from storage (so a rotation on another node is seen).
 	RefreshInterval time.Duration
+	// Leeway is the clock skew tolerated on exp and nbf (default 0: every
+	// node reads the same database and tokens are verified where issued).
+	Leeway time.Duration
 }
 
-// Manager signs and verifies access tokens with keys kept in storage.
-type Manager struct{}
+// Manager signs and verifies access tokens with keys kept in storage. It is
+// safe for concurrent use; the key set is cached and reloaded as described on
+// Options.RefreshInterval.
+type Manager struct {
+	store storage.SigningKeyStore
+	opts  Options
 
-// New returns a Manager.
-func New(store storage.SigningKeyStore, opts Options) *Manager { return &Manager{} }
+	mu       sync.RWMutex
+	set      keySet
+	loadedAt time.Time // zero: never loaded
 
-// Init makes sure an active ES256 and RS256 key exist.
-func (m *Manager) Init(ctx context.Context) error { return errPlaceholder }
-
-// Sign signs claims with the active key of alg ("" = ES256).
-func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (string, error) {
-	return "", errPlaceholder
+	reloadMu      sync.Mutex // one storage load at a time
+	unknownReload time.Time  // last reload caused by an unknown kid
 }
 
-// Verify checks a compact JWS strictly and returns its claims.
-func (m *Manager) Verify(ctx context.Context, token string) (map[string]any, error) {
-	return nil, errPlaceholder
+// New returns a Manager. It does not touch storage; call Init.
+func New(store storage.SigningKeyStore, opts Options) *Manager {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RefreshInterval <= 0 {
+		opts.RefreshInterval = DefaultRefreshInterval
+	}
+	if opts.RetireAfter <= 0 {
+		opts.RetireAfter = DefaultRetireAfter
+	}
+	return &Manager{store: store, opts: opts}
 }
 
-// JWKS is the published key set.
-func (m *Manager) JWKS(ctx context.Context) (jose.JSONWebKeySet, error) {
-	return jose.JSONWebKeySet{}, errPlaceholder
+// Init makes sure an active ES256 and RS256 key exist. On the first start of
+// a cluster every node may try to create them; storage lets one insert win
+// (ErrConflict for the others), and the losers load the winner's key.
+func (m *Manager) Init(ctx context.Context) error {
+	set, err := m.reload(ctx)
+	if err != nil {
+		return err
+	}
+	for _, alg := range Algorithms {
+		if set.active(alg, m.opts.Now()) != nil {
+			continue
+		}
+		k, err := generate(alg, m.opts.Now())
+		if err != nil {
+			return err
+		}
+		if err := m.store.InsertSigningKey(ctx, k); err != nil && !errors.Is(err, storage.ErrConflict) {
+			return fmt.Errorf("keys: insert %s key: %w", alg, err)
+		}
+	}
+	if _, err := m.reload(ctx); err != nil {
+		return err
+	}
+	return nil
 }
 
-// PublicKeyPEMs maps kid to PEM public key.
-func (m *Manager) PublicKeyPEMs(ctx context.Context) (map[string]string, error) {
-	return nil, errPlaceholder
-}
-
-// Rotate creates a new active key for alg; the old one is published until RetireAfter.
+// Rotate creates a new active key for alg; the old one is published until
+// RetireAfter, so tokens it signed keep verifying until they expire.
 func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, error) {
-	return storage.SigningKey{}, errPlaceholder
+	if alg == "" {
+		alg = ES256
+	}
+	now := m.opts.Now()
+	k, err := generate(alg, now)
+	if err != nil {
+		return storage.SigningKey{}, err
+	}
+	if err := m.store.RotateSigningKey(ctx, k, now.Add(m.opts.RetireAfter)); err != nil {
+		return storage.SigningKey{}, fmt.Errorf("keys: rotate %s: %w", alg, err)
+	}
+	if _, err := m.reload(ctx); err != nil {
+		return storage.SigningKey{}, err
+	}
+	k.PrivateKeyPEM = "" // the caller gets the public record only
+	return k, nil
+}
+
+// current returns the cached key set, reloading it when older than
+// RefreshInterval so that a rotation on another node is seen within it.
+func (m *Manager) current(ctx context.Context) (keySet, error) {
+	m.mu.RLock()
+	set, loadedAt := m.set, m.loadedAt
+	m.mu.RUnlock()
+	if !loadedAt.IsZero() && m.opts.Now().Sub(loadedAt) < m.opts.RefreshInterval {
+		return set, nil
+	}
+	return m.reloadIfStale(ctx, loadedAt)
+}
+
+func (m *Manager) reloadIfStale(ctx context.Context, seen time.Time) (keySet, error) {
+	m.reloadMu.Lock()
+	defer m.reloadMu.Unlock()
+	m.mu.RLock()
+	set, loadedAt := m.set, m.loadedAt
+	m.mu.RUnlock()
+	if !loadedAt.Equal(seen) { // another caller reloaded while we waited
+		return set, nil
+	}
+	return m.load(ctx)
+}
+
+// reloadForUnknownKID reloads once per RefreshInterval at most, however many
+// distinct unknown kids arrive: an attacker cannot turn random kids into
+// database load (security-bar J3).
+func (m *Manager) reloadForUnknownKID(ctx context.Context) (keySet, bool, error) {
+	m.reloadMu.Lock()
+	defer m.reloadMu.Unlock()
+	now := m.opts.Now()
+	if !m.unknownReload.IsZero() && now.Sub(m.unknownReload) < m.opts.RefreshInterval {
+		m.mu.RLock()
+		defer m.mu.RUnlock()
+		return m.set, false, nil
+	}
+	m.unknownReload = now
+	set, err := m.load(ctx)
+	return set, true, err
+}
+
+func (m *Manager) reload(ctx context.Context) (keySet, error) {
+	m.reloadMu.Lock()
+	defer m.reloadMu.Unlock()
+	return m.load(ctx)
+}
+
+// load reads storage; the caller holds reloadMu. Keys are parsed once here,
+// not per token.
+func (m *Manager) load(ctx context.Context) (keySet, error) {
+	now := m.opts.Now()
+	recs, err := m.store.ListSigningKeys(ctx, now)
+	if err != nil {
+		return keySet{}, fmt.Errorf("keys: list signing keys: %w", err)
+	}
+	set, err := parseKeySet(recs)
+	if err != nil {
+		return keySet{}, err
+	}
+	m.mu.Lock()
+	m.set, m.loadedAt = set, now
+	m.mu.Unlock()
+	return set, nil
+}
+
+// JWKS is the published key set: every key not retired at Now, public parts
+// only (RFC 7517 §5). Private keys are never part of it.
+func (m *Manager) JWKS(ctx context.Context) (jose.JSONWebKeySet, error) {
+	set, err := m.current(ctx)
+	if err != nil {
+		return jose.JSONWebKeySet{}, err
+	}
+	out := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
+	for _, k := range set.published(m.opts.Now()) {
+		out.Keys = append(out.Keys, k.jwk)
+	}
+	return out, nil
+}
+
+// PublicKeyPEMs maps kid to PKIX PEM public key, the shape of FusionAuth's
+// GET /api/jwt/public-key {"publicKeys":{kid:pem}}.
+func (m *Manager) PublicKeyPEMs(ctx context.Context) (map[string]string, error) {
+	set, err := m.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, k := range set.published(m.opts.Now()) {
+		out[k.rec.ID] = k.rec.PublicKeyPEM
+	}
+	return out, nil
 }

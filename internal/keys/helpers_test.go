@@ -1,0 +1,158 @@
+package keys
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/jwtverify/strictjwt"
+)
+
+// memStore is an in-memory storage.SigningKeyStore with the contract's
+// semantics (one active key per algorithm, ErrConflict otherwise). lists
+// counts ListSigningKeys calls so tests can prove reloads are bounded.
+type memStore struct {
+	mu    sync.Mutex
+	keys  []storage.SigningKey
+	lists atomic.Int64
+}
+
+func (s *memStore) InsertSigningKey(_ context.Context, k storage.SigningKey) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.keys {
+		if e.ID == k.ID || (e.Algorithm == k.Algorithm && e.State == "active") {
+			return storage.ErrConflict
+		}
+	}
+	s.keys = append(s.keys, k)
+	return nil
+}
+
+func (s *memStore) RotateSigningKey(_ context.Context, next storage.SigningKey, retireOldAt time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, e := range s.keys {
+		if e.Algorithm == next.Algorithm && e.State == "active" {
+			s.keys[i].State, s.keys[i].RetireAt = "retiring", retireOldAt
+		}
+	}
+	s.keys = append(s.keys, next)
+	return nil
+}
+
+func (s *memStore) ListSigningKeys(_ context.Context, now time.Time) ([]storage.SigningKey, error) {
+	s.lists.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []storage.SigningKey
+	for _, k := range s.keys {
+		if k.RetireAt.IsZero() || now.Before(k.RetireAt) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// clock is a fake, settable clock: tests move time instead of sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+const testIssuer = "https://login.example.test"
+
+// newManager returns an initialised Manager on a fresh store.
+func newManager(t testing.TB) (*Manager, *memStore, *clock) {
+	t.Helper()
+	st, clk := &memStore{}, newClock()
+	m := New(st, Options{Now: clk.Now, Issuer: testIssuer, RetireAfter: 2 * time.Hour})
+	if err := m.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m, st, clk
+}
+
+func (m *Manager) testClaims() map[string]any {
+	now := m.opts.Now().Unix()
+	return map[string]any{"sub": "u1", "iss": testIssuer, "aud": "app", "iat": now, "exp": now + 300}
+}
+
+// activeKey returns the store record of the active key of alg.
+func activeKey(t testing.TB, st *memStore, alg string) storage.SigningKey {
+	t.Helper()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, k := range st.keys {
+		if k.Algorithm == alg && k.State == "active" {
+			return k
+		}
+	}
+	t.Fatalf("no active %s key", alg)
+	return storage.SigningKey{}
+}
+
+func privateKey(t testing.TB, k storage.SigningKey) crypto.Signer {
+	t.Helper()
+	b, _ := pem.Decode([]byte(k.PrivateKeyPEM))
+	p, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.(crypto.Signer)
+}
+
+var enc = base64.RawURLEncoding
+
+// forge builds a compact JWS from raw header and payload JSON, signed with
+// priv (raw R||S for ECDSA, PKCS#1 v1.5 for RSA), so tests can put anything
+// in the header while keeping a signature that is valid for our key.
+func forge(t testing.TB, priv crypto.Signer, header, payload string) string {
+	t.Helper()
+	in := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
+	sum := sha256.Sum256([]byte(in))
+	var sig []byte
+	switch p := priv.(type) {
+	case *ecdsa.PrivateKey:
+		r, s, err := ecdsa.Sign(rand.Reader, p, sum[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+	case *rsa.PrivateKey:
+		var err error
+		if sig, err = rsa.SignPKCS1v15(rand.Reader, p, crypto.SHA256, sum[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in + "." + enc.EncodeToString(sig)
+}
+
+func stricterHeader(tok string) (strictjwt.Header, error) {
+	return strictjwt.ParseHeader(tok, Algorithms)
+}

@@ -1,0 +1,94 @@
+package keys
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/latchkeyhq/latchkey/jwtverify/strictjwt"
+)
+
+// Verify's rejection reasons. Each matches ErrInvalidToken with errors.Is,
+// and they are the same values jwtverify returns (one rule set, strictjwt).
+var (
+	ErrInvalidToken    = strictjwt.ErrInvalidToken
+	ErrTooLarge        = strictjwt.ErrTooLarge
+	ErrMalformed       = strictjwt.ErrMalformed
+	ErrAlgorithm       = strictjwt.ErrAlgorithm
+	ErrForbiddenHeader = strictjwt.ErrForbiddenHeader
+	ErrType            = strictjwt.ErrType
+	ErrUnknownKey      = strictjwt.ErrUnknownKey
+	ErrSignature       = strictjwt.ErrSignature
+	ErrMissingExp      = strictjwt.ErrMissingExp
+	ErrExpired         = strictjwt.ErrExpired
+	ErrNotYetValid     = strictjwt.ErrNotYetValid
+	ErrIssuer          = strictjwt.ErrIssuer
+)
+
+// Sign signs claims with the active key of alg ("" = ES256). The header is
+// {"alg","kid","typ":"JWT"} as FusionAuth's access tokens (fusionauth-api.md
+// §5.1). The caller sets exp, iat and the other claims.
+func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (string, error) {
+	if alg == "" {
+		alg = ES256
+	}
+	set, err := m.current(ctx)
+	if err != nil {
+		return "", err
+	}
+	k := set.active(alg, m.opts.Now())
+	if k == nil {
+		return "", fmt.Errorf("%w: %q", ErrNoActiveKey, alg)
+	}
+	// encoding/json sorts map keys, so equal claims give equal tokens.
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("keys: encode claims: %w", err)
+	}
+	jws, err := k.signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("keys: sign: %w", err)
+	}
+	return jws.CompactSerialize()
+}
+
+// Verify checks a compact JWS strictly and returns its claims: size before
+// parsing, header allow-list, alg in {ES256, RS256} and equal to the key's
+// own algorithm, kid from our key set only, signature, then exp (required),
+// nbf and iss. See strictjwt for the rules and the RFCs behind them.
+func (m *Manager) Verify(ctx context.Context, token string) (map[string]any, error) {
+	h, err := strictjwt.ParseHeader(token, Algorithms)
+	if err != nil {
+		return nil, err
+	}
+	set, err := m.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := m.opts.Now()
+	k := set.lookup(h.Kid, now)
+	if k == nil && set.byID[h.Kid] == nil {
+		// Maybe another node rotated since our last load; reloads for this
+		// reason are rate-limited inside reloadForUnknownKID.
+		if set, _, err = m.reloadForUnknownKID(ctx); err != nil {
+			return nil, err
+		}
+		k = set.lookup(h.Kid, now)
+	}
+	if k == nil {
+		return nil, ErrUnknownKey
+	}
+	// The header's alg must be the algorithm the key was made for; HS256
+	// never reaches here (not in Algorithms), ES256-over-RSA is refused.
+	if h.Alg != k.rec.Algorithm {
+		return nil, ErrAlgorithm
+	}
+	claims, err := strictjwt.VerifySignature(token, h, k.public)
+	if err != nil {
+		return nil, err
+	}
+	if err := strictjwt.CheckClaims(claims, strictjwt.Rules{Now: now, Leeway: m.opts.Leeway, Issuer: m.opts.Issuer}); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
