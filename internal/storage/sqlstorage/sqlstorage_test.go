@@ -1,0 +1,66 @@
+package sqlstorage
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/internal/storage/storagetest"
+)
+
+func TestConformanceSQLite(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Storage {
+		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// postgresDSN returns the test DSN, or skips (fails under LATCHKEY_REQUIRE_ALL=1).
+func postgresDSN(t testing.TB) string {
+	dsn := os.Getenv(TestPostgresEnv)
+	if dsn == "" {
+		if os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
+			t.Fatalf("%s is not set but LATCHKEY_REQUIRE_ALL=1 (run: export %s=$(scripts/postgres-test.sh))", TestPostgresEnv, TestPostgresEnv)
+		}
+		t.Skipf("%s not set; run scripts/postgres-test.sh to test PostgreSQL", TestPostgresEnv)
+	}
+	return dsn
+}
+
+func TestConformancePostgres(t *testing.T) {
+	dsn := postgresDSN(t)
+	storagetest.Run(t, func(t *testing.T) storage.Storage {
+		return openPostgresTest(t, dsn)
+	})
+}
+
+// openPostgresTest opens a store in a fresh schema dropped at cleanup.
+func openPostgresTest(t testing.TB, dsn string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	schemaDSN, drop, err := NewTestSchema(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, schemaDSN, Options{MaxOpenConns: 25})
+	if err != nil {
+		drop()
+		t.Fatal(err)
+	}
+	if s.Dialect() != DialectPostgres {
+		t.Fatalf("Dialect() = %q", s.Dialect())
+	}
+	t.Cleanup(func() {
+		s.Close()
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
