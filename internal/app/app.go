@@ -1,0 +1,205 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/kickstart"
+	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
+)
+
+// Options are what tests (and the demo) inject; the zero value is production.
+type Options struct {
+	// Store is a pre-opened storage; App does not close it. Nil: open
+	// cfg.DatabaseURL.
+	Store storage.Storage
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger (default: cfg's format and level on stderr).
+	Logger *slog.Logger
+	// Listener to serve on (default: listen on cfg.Addr).
+	Listener net.Listener
+}
+
+// App is one running latchkey identity server.
+type App struct {
+	cfg       config.Config
+	log       *slog.Logger
+	store     storage.Storage
+	ownsStore bool
+	ln        net.Listener
+	handler   http.Handler
+	Server    *server.Server
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open wires the application and starts listening, but does not serve yet.
+// Any failing step stops start-up with an error naming the step.
+func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = NewLogger(cfg, os.Stderr)
+	}
+	a = &App{cfg: cfg, log: opts.Logger, store: opts.Store}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+			a = nil
+		}
+	}()
+	if a.store == nil {
+		st, err := sqlstorage.Open(ctx, cfg.DatabaseURL, sqlstorage.Options{Logger: a.log})
+		if err != nil {
+			return a, fmt.Errorf("open database: %w", err)
+		}
+		a.store, a.ownsStore = st, true
+	}
+	if err := ensureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
+		return a, err
+	}
+	km := keys.New(a.store, keys.Options{Now: opts.Now, Issuer: cfg.Issuer})
+	if err := km.Init(ctx); err != nil {
+		return a, fmt.Errorf("signing keys: %w", err)
+	}
+	svc := auth.New(auth.Config{Store: a.store, Keys: km, Logger: a.log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: server.DefaultTenantID})
+	a.Server = &server.Server{
+		Store: a.store, Keys: km, Auth: svc, Logger: a.log, Now: opts.Now,
+		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
+	}
+	a.handler = a.Server.Handler()
+	if cfg.Kickstart != "" {
+		err := kickstart.Run(ctx, kickstart.Options{
+			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
+		})
+		if err != nil {
+			return a, err
+		}
+	}
+	a.ln = opts.Listener
+	if a.ln == nil {
+		if a.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return a, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+	}
+	return a, nil
+}
+
+// ensureDefaults creates the default tenant and system configuration on a
+// fresh database. Another node doing the same at once is not an error
+// (ErrConflict on the tenant's fixed id).
+func ensureDefaults(ctx context.Context, st storage.Storage, issuer string, now time.Time) error {
+	_, err := st.GetTenant(ctx, server.DefaultTenantID)
+	if errors.Is(err, storage.ErrNotFound) {
+		err = st.CreateTenant(ctx, server.NewDefaultTenant(issuer, now))
+		if errors.Is(err, storage.ErrConflict) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("default tenant: %w", err)
+	}
+	_, err = st.GetSystemConfiguration(ctx)
+	if errors.Is(err, storage.ErrNotFound) {
+		err = st.PutSystemConfiguration(ctx, server.DefaultSystemConfiguration())
+	}
+	if err != nil {
+		return fmt.Errorf("default system configuration: %w", err)
+	}
+	return nil
+}
+
+// Handler is the complete HTTP handler (for in-process use).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Store is the storage the App uses.
+func (a *App) Store() storage.Storage { return a.store }
+
+// Addr is the address the App listens on (the real port when cfg.Addr
+// asked for port 0).
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// URL is the base URL to reach the listener.
+func (a *App) URL() string { return "http://" + a.Addr() }
+
+// Run serves until ctx is done, then drains in-flight requests for at most
+// the configured shutdown timeout (http.Server.Shutdown closes the listener
+// first, so new connections are refused while old ones finish).
+func (a *App) Run(ctx context.Context) error {
+	srv := &http.Server{
+		Handler: a.handler,
+		// Slowloris and slow-body bounds (security-bar.md §4.4).
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(a.ln) }()
+	a.log.Info("latchkey listening", "url", a.URL(), "issuer", a.cfg.Issuer)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("latchkey stopping", "drain_timeout", a.cfg.ShutdownTimeout)
+	dctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(dctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("drain did not finish within %s: %w", a.cfg.ShutdownTimeout, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// Close releases the listener (if Run never took it) and the storage the App
+// opened itself. It is safe to call more than once.
+func (a *App) Close() error {
+	a.closeOnce.Do(func() {
+		var errs []error
+		if a.ln != nil {
+			if err := a.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
+		if a.ownsStore && a.store != nil {
+			errs = append(errs, a.store.Close())
+		}
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
+}
+
+// NewLogger builds the operator's logger: text or JSON at the configured
+// level.
+func NewLogger(cfg config.Config, w interface{ Write([]byte) (int, error) }) *slog.Logger {
+	o := &slog.HandlerOptions{Level: cfg.Level()}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}

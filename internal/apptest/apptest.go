@@ -1,0 +1,166 @@
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/latchkeyhq/latchkey/internal/app"
+	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
+)
+
+// Options tune Start; the zero value is a plain fresh instance.
+type Options struct {
+	// Kickstart is the text of a Kickstart file applied at start.
+	Kickstart string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Config adjusts the configuration before Open (Addr and Issuer are
+	// already set to the test listener).
+	Config func(*config.Config)
+	// Store reuses a store (e.g. to restart on the same database); default a
+	// fresh sqlstorage.OpenTest.
+	Store storage.Storage
+	// Logger (default: discard, or stderr when LATCHKEY_TEST_LOG=1).
+	Logger *slog.Logger
+}
+
+// Instance is a running App.
+type Instance struct {
+	URL string
+	// APIKey is a super key (key manager) created directly in storage; empty
+	// when a Kickstart was given (use its keys).
+	APIKey string
+	App    *app.App
+	Store  storage.Storage
+	Client *http.Client
+}
+
+// Start opens and runs the App; it is stopped in t.Cleanup.
+func Start(t testing.TB, o Options) *Instance {
+	t.Helper()
+	st := o.Store
+	if st == nil {
+		st = sqlstorage.OpenTest(t)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("apptest: listen: %v", err)
+	}
+	cfg := config.Default()
+	cfg.Addr = ln.Addr().String()
+	cfg.Issuer = "http://" + ln.Addr().String()
+	cfg.DatabaseURL = "unused-store-injected"
+	if o.Kickstart != "" {
+		cfg.Kickstart = filepath.Join(t.TempDir(), "kickstart.json")
+		if err := os.WriteFile(cfg.Kickstart, []byte(o.Kickstart), 0o600); err != nil {
+			t.Fatalf("apptest: %v", err)
+		}
+	}
+	if o.Config != nil {
+		o.Config(&cfg)
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if os.Getenv("LATCHKEY_TEST_LOG") == "1" {
+			logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Open(ctx, cfg, app.Options{Store: st, Now: o.Now, Logger: logger, Listener: ln})
+	if err != nil {
+		cancel()
+		_ = ln.Close()
+		t.Fatalf("apptest: open: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("apptest: run: %v", err)
+		}
+		if err := a.Close(); err != nil {
+			t.Errorf("apptest: close: %v", err)
+		}
+	})
+	in := &Instance{URL: a.URL(), App: a, Store: st, Client: &http.Client{Timeout: 30 * time.Second}}
+	if o.Kickstart == "" {
+		in.APIKey = rand.Text() + rand.Text()
+		k := storage.APIKey{ID: uuid.NewString(), KeyHash: server.HashAPIKey(in.APIKey), Description: "apptest super key",
+			KeyManager: true, InsertInstant: time.Now().UnixMilli()}
+		if err := st.CreateAPIKey(context.Background(), k); err != nil {
+			t.Fatalf("apptest: create API key: %v", err)
+		}
+	}
+	return in
+}
+
+// Do sends a request and returns the response (body already read and
+// closed) and its body. body may be nil, a string or []byte (sent as is), or
+// anything else (sent as JSON). headers are name, value pairs; the
+// instance's API key is sent as Authorization unless headers set one ("" to
+// send none), and Content-Type is application/json for a body unless set.
+func (in *Instance) Do(t testing.TB, method, path string, body any, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewReader([]byte(b))
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("apptest: marshal body: %v", err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, in.URL+path, rd)
+	if err != nil {
+		t.Fatalf("apptest: %v", err)
+	}
+	if in.APIKey != "" {
+		req.Header.Set("Authorization", in.APIKey)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if len(headers)%2 != 0 {
+		t.Fatalf("apptest: headers must be name, value pairs")
+	}
+	for i := 0; i < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+			continue
+		}
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := in.Client.Do(req)
+	if err != nil {
+		t.Fatalf("apptest: %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil && !errors.Is(err, io.EOF) {
+		t.Fatalf("apptest: read body: %v", err)
+	}
+	return resp, b
+}

@@ -1,0 +1,12 @@
+// Package kickstart applies a FusionAuth-format Kickstart file
+// (kickstart.mdx; fusionauth-api.md §7.6) to a fresh latchkey instance:
+// `variables` with #{name}, #{ENV.NAME} and #{UUID()} substitution, @{file}
+// text and &{file} JSON includes relative to the Kickstart file, `apiKeys`
+// created directly in storage, and `requests` executed in-process against the
+// server's handler with the first key. It runs once per database
+// (storage.KickstartStore) and stops start-up on the first failing request.
+//
+// It may import internal/storage and internal/server (for the API-key hash
+// and the default tenant id); it must not import internal/app or a storage
+// backend.
+package kickstart

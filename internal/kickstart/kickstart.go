@@ -1,0 +1,216 @@
+package kickstart
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	json "github.com/go-json-experiment/json"
+	"github.com/google/uuid"
+
+	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Options configures Run.
+type Options struct {
+	Path    string          // the Kickstart file
+	Store   storage.Storage // for the claim and the API keys
+	Handler http.Handler    // the server's complete handler; requests run through it
+	Now     func() time.Time
+	Logger  *slog.Logger
+	// Getenv reads #{ENV.NAME}; default os.LookupEnv.
+	Getenv func(string) (string, bool)
+}
+
+// apiKey is one entry of "apiKeys".
+type apiKey struct {
+	Key         string `json:"key"`
+	Description string `json:"description"`
+	Permissions struct {
+		Endpoints map[string][]string `json:"endpoints"`
+	} `json:"permissions"`
+	TenantID   string `json:"tenantId"`
+	KeyManager *bool  `json:"keyManager"`
+}
+
+// request is one entry of "requests".
+type request struct {
+	Method      string         `json:"method"`
+	URL         string         `json:"url"`
+	TenantID    string         `json:"tenantId"`
+	Body        map[string]any `json:"body"`
+	ContentType string         `json:"contentType"`
+}
+
+type plan struct {
+	keys     []apiKey
+	requests []request
+}
+
+// Run applies the Kickstart file unless this database already had one
+// applied. Problems in the file are reported before anything is written; a
+// failing request releases the claim (so a fixed file can be retried) and
+// stops start-up with the request number, method, URL, status and body.
+func Run(ctx context.Context, o Options) error {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.LookupEnv
+	}
+	p, err := load(o.Path, o.Getenv)
+	if err != nil {
+		return fmt.Errorf("kickstart %s: %w", o.Path, err)
+	}
+	claimed, err := o.Store.ClaimKickstart(ctx, o.Now())
+	if err != nil {
+		return fmt.Errorf("kickstart: %w", err)
+	}
+	if !claimed {
+		o.Logger.Info("kickstart already applied to this database; skipping", "file", o.Path)
+		return nil
+	}
+	if err := apply(ctx, o, p); err != nil {
+		if rerr := o.Store.ReleaseKickstart(context.WithoutCancel(ctx)); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("release kickstart claim: %w", rerr))
+		}
+		return err
+	}
+	o.Logger.Info("kickstart applied", "file", o.Path, "api_keys", len(p.keys), "requests", len(p.requests))
+	return nil
+}
+
+// load reads, substitutes and checks the file.
+func load(path string, getenv func(string) (string, bool)) (plan, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return plan{}, err
+	}
+	var doc struct {
+		Variables map[string]string `json:"variables"`
+		APIKeys   []any             `json:"apiKeys"`
+		Requests  []any             `json:"requests"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return plan{}, fmt.Errorf("not valid Kickstart JSON: %w", err)
+	}
+	vars := map[string]string{"FUSIONAUTH_TENANT_ID": server.DefaultTenantID, "defaultTenantId": server.DefaultTenantID}
+	for k, v := range doc.Variables {
+		vars[k] = v
+	}
+	s := &substituter{dir: filepath.Dir(path), getenv: getenv, raw: vars, vars: map[string]string{}, resolving: map[string]bool{}}
+	if id, err := s.resolveVar("defaultTenantId"); err != nil {
+		return plan{}, err
+	} else if !strings.EqualFold(id, server.DefaultTenantID) {
+		return plan{}, fmt.Errorf("variables.defaultTenantId: latchkey's default tenant has the fixed id %s; remove the variable or set it to that id", server.DefaultTenantID)
+	}
+	var p plan
+	tree, err := s.tree(map[string]any{"apiKeys": doc.APIKeys, "requests": doc.Requests}, 0)
+	if err == nil {
+		var b []byte
+		if b, err = json.Marshal(tree); err == nil {
+			var out struct {
+				APIKeys  []apiKey  `json:"apiKeys"`
+				Requests []request `json:"requests"`
+			}
+			err = json.Unmarshal(b, &out)
+			p.keys, p.requests = out.APIKeys, out.Requests
+		}
+	}
+	if err != nil {
+		return plan{}, err
+	}
+	return p, check(p)
+}
+
+func check(p plan) error {
+	if len(p.keys) == 0 {
+		return errors.New(`"apiKeys" needs at least one key: the first one runs the requests`)
+	}
+	for i, k := range p.keys {
+		if len(k.Key) < 16 {
+			return fmt.Errorf("apiKeys[%d].key must be at least 16 characters", i)
+		}
+	}
+	if k := p.keys[0]; len(k.Permissions.Endpoints) > 0 || k.TenantID != "" {
+		return errors.New("apiKeys[0] must be global and unrestricted: it runs the requests")
+	}
+	for i, r := range p.requests {
+		if !slices.Contains([]string{"POST", "PUT", "PATCH"}, r.Method) || !strings.HasPrefix(r.URL, "/api/") {
+			return fmt.Errorf("requests[%d]: want method POST, PUT or PATCH and a url starting with /api/, got %q %q", i, r.Method, r.URL)
+		}
+	}
+	return nil
+}
+
+func apply(ctx context.Context, o Options, p plan) error {
+	now := o.Now().UnixMilli()
+	for i, k := range p.keys {
+		// The first key manages keys unless the file says otherwise, so an
+		// operator can mint further keys through /api/api-key.
+		manager := i == 0
+		if k.KeyManager != nil {
+			manager = *k.KeyManager
+		}
+		rec := storage.APIKey{ID: uuid.NewString(), TenantID: k.TenantID, KeyHash: server.HashAPIKey(k.Key), Description: k.Description,
+			Endpoints: k.Permissions.Endpoints, KeyManager: manager, InsertInstant: now}
+		err := o.Store.CreateAPIKey(ctx, rec)
+		if errors.Is(err, storage.ErrConflict) {
+			// A previous, released attempt created it already.
+			_, err = o.Store.GetAPIKeyByHash(ctx, rec.KeyHash)
+		}
+		if err != nil {
+			return fmt.Errorf("kickstart: apiKeys[%d]: %w", i, err)
+		}
+	}
+	for i, r := range p.requests {
+		if err := send(ctx, o, p.keys[0].Key, i+1, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func send(ctx context.Context, o Options, key string, n int, r request) error {
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = json.Marshal(r.Body); err != nil {
+			return fmt.Errorf("kickstart: request %d (%s %s): %w", n, r.Method, r.URL, err)
+		}
+	}
+	req := httptest.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(body))
+	req.RemoteAddr = "127.0.0.1:0"
+	req.Header.Set("Authorization", key)
+	req.Header.Set("Content-Type", "application/json")
+	if r.ContentType != "" {
+		req.Header.Set("Content-Type", r.ContentType)
+	}
+	if r.TenantID != "" {
+		req.Header.Set("X-FusionAuth-TenantId", r.TenantID)
+	}
+	rec := httptest.NewRecorder()
+	o.Handler.ServeHTTP(rec, req)
+	if rec.Code < 200 || rec.Code > 299 {
+		msg := strings.TrimSpace(rec.Body.String())
+		if len(msg) > 2000 {
+			msg = msg[:2000] + "..."
+		}
+		if msg == "" {
+			msg = "(empty body)"
+		}
+		return fmt.Errorf("kickstart: request %d (%s %s) failed with status %d: %s", n, r.Method, r.URL, rec.Code, msg)
+	}
+	o.Logger.Info("kickstart request applied", "n", n, "method", r.Method, "url", r.URL, "status", rec.Code)
+	return nil
+}

@@ -1,0 +1,153 @@
+package kickstart
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	json "github.com/go-json-experiment/json"
+	"github.com/google/uuid"
+)
+
+// substituter resolves FusionAuth's Kickstart placeholders. It works on the
+// parsed JSON tree, never on the raw text, so a value (an environment
+// variable, an included text file) can never break out of its JSON string
+// and inject members (docs/decisions.md, "Kickstart substitution on the tree").
+type substituter struct {
+	dir       string // includes are relative to the Kickstart file
+	getenv    func(string) (string, bool)
+	raw       map[string]string // variables as written
+	vars      map[string]string // resolved variables
+	resolving map[string]bool   // cycle detection
+}
+
+// resolveVar returns variable name, resolving its own placeholders once (so
+// #{UUID()} in a variable is one UUID everywhere the variable is used).
+func (s *substituter) resolveVar(name string) (string, error) {
+	if v, ok := s.vars[name]; ok {
+		return v, nil
+	}
+	raw, ok := s.raw[name]
+	if !ok {
+		return "", fmt.Errorf("#{%s}: no such variable in \"variables\"", name)
+	}
+	if s.resolving[name] {
+		return "", fmt.Errorf("variable %q refers to itself", name)
+	}
+	s.resolving[name] = true
+	v, err := s.text(raw)
+	delete(s.resolving, name)
+	if err != nil {
+		return "", fmt.Errorf("variable %q: %w", name, err)
+	}
+	s.vars[name] = v
+	return v, nil
+}
+
+// text substitutes #{...} and @{...} in one string. `\#{` is a literal `#{`.
+// Substituted values are not scanned again.
+func (s *substituter) text(in string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(in); {
+		switch {
+		case strings.HasPrefix(in[i:], `\#{`):
+			b.WriteString("#{")
+			i += 3
+		case strings.HasPrefix(in[i:], "#{"), strings.HasPrefix(in[i:], "@{"):
+			end := strings.IndexByte(in[i:], '}')
+			if end < 0 {
+				return "", fmt.Errorf("unterminated %q in %q", in[i:i+2], in)
+			}
+			inner := in[i+2 : i+end]
+			var v string
+			var err error
+			if in[i] == '@' {
+				v, err = s.include(inner)
+			} else {
+				v, err = s.placeholder(inner)
+			}
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(v)
+			i += end + 1
+		default:
+			b.WriteByte(in[i])
+			i++
+		}
+	}
+	return b.String(), nil
+}
+
+func (s *substituter) placeholder(name string) (string, error) {
+	switch {
+	case name == "UUID()":
+		return uuid.NewString(), nil
+	case strings.HasPrefix(name, "ENV."):
+		v, ok := s.getenv(strings.TrimPrefix(name, "ENV."))
+		if !ok {
+			// An unset variable silently becoming "" could create an API
+			// key or password that is empty; refuse instead.
+			return "", fmt.Errorf("#{%s}: environment variable %s is not set", name, strings.TrimPrefix(name, "ENV."))
+		}
+		return v, nil
+	}
+	return s.resolveVar(name)
+}
+
+func (s *substituter) include(rel string) (string, error) {
+	path := rel
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(s.dir, rel)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("include %q: %w", rel, err)
+	}
+	return string(b), nil
+}
+
+// tree substitutes every string and member name in v. A string that is
+// exactly &{file.json} is replaced by that file's JSON, itself substituted.
+func (s *substituter) tree(v any, depth int) (any, error) {
+	if depth > 32 {
+		return nil, fmt.Errorf("&{} includes nest more than 32 deep")
+	}
+	switch v := v.(type) {
+	case string:
+		if strings.HasPrefix(v, "&{") && strings.HasSuffix(v, "}") {
+			text, err := s.include(v[2 : len(v)-1])
+			if err != nil {
+				return nil, err
+			}
+			var inc any
+			if err := json.Unmarshal([]byte(text), &inc); err != nil {
+				return nil, fmt.Errorf("include %q: %w", v, err)
+			}
+			return s.tree(inc, depth+1)
+		}
+		return s.text(v)
+	case []any:
+		for i := range v {
+			var err error
+			if v[i], err = s.tree(v[i], depth); err != nil {
+				return nil, err
+			}
+		}
+		return v, nil
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, val := range v {
+			nk, err := s.text(k)
+			if err != nil {
+				return nil, err
+			}
+			if out[nk], err = s.tree(val, depth); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return v, nil
+}
