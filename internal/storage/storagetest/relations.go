@@ -76,7 +76,6 @@ func wantTokensGone(t *testing.T, s storage.Storage, hashes [][]byte) {
 	}
 }
 
-
 func testDeleteUserCascades(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
 	hashes := cascadeFixture(t, s)
