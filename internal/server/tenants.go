@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -152,7 +153,7 @@ func validateTenant(t storage.Tenant) *Errors {
 		e.Field("invalid", "tenant.failedAuthenticationConfiguration.actionDurationUnit", "Use one of MINUTES, HOURS, DAYS, WEEKS, MONTHS, YEARS.")
 	}
 	p := t.PasswordEncryptionConfiguration
-	if !schemeSupported(p.EncryptionScheme) {
+	if !password.Supported(p.EncryptionScheme) {
 		e.Field("invalid", "tenant.passwordEncryptionConfiguration.encryptionScheme", "Unsupported scheme ["+truncate(p.EncryptionScheme, 64)+"].")
 	}
 	if p.EncryptionSchemeFactor < 1 {

@@ -4,27 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/mail"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
-
-// TEMPORARY until internal/password lands: the agreed contract is
-// password.Hash(plain, scheme, factor), password.Supported(scheme) and
-// password.ErrTooLong; these three stand in for it so the tree compiles.
-var errPasswordTooLong = errors.New("password too long for the scheme")
-
-func hashPassword(plain, scheme string, factor int) (storage.PasswordHash, error) {
-	return storage.PasswordHash{}, errors.New("password hashing not available yet")
-}
-
-func schemeSupported(scheme string) bool {
-	return slices.Contains([]string{"salted-pbkdf2-hmac-sha256", "bcrypt", "argon2id"}, scheme)
-}
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
@@ -85,7 +72,7 @@ func (s *Server) setPassword(e *Errors, u *storage.User, in userInput, t storage
 	pw, rules := in.Password, t.PasswordValidationRules
 	scheme, factor := t.PasswordEncryptionConfiguration.EncryptionScheme, t.PasswordEncryptionConfiguration.EncryptionSchemeFactor
 	if in.EncryptionScheme != "" && in.EncryptionScheme != scheme {
-		if !schemeSupported(in.EncryptionScheme) {
+		if !password.Supported(in.EncryptionScheme) {
 			e.Field("invalid", "user.encryptionScheme", "Unsupported encryption scheme ["+truncate(in.EncryptionScheme, 64)+"].")
 			return nil
 		}
@@ -112,9 +99,13 @@ func (s *Server) setPassword(e *Errors, u *storage.User, in userInput, t storage
 	if !e.Empty() {
 		return nil
 	}
-	h, err := hashPassword(pw, scheme, factor)
-	if errors.Is(err, errPasswordTooLong) {
+	h, err := password.Hash(pw, scheme, factor)
+	if errors.Is(err, password.ErrTooLong) {
 		e.Field("tooLong", "user.password", "The [user.password] is too long for the hashing scheme.")
+		return nil
+	}
+	if errors.Is(err, password.ErrFactor) {
+		e.Field("invalid", "user.factor", "The [user.factor] is out of range for the encryption scheme.")
 		return nil
 	}
 	if err != nil {
