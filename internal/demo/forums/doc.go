@@ -1,0 +1,7 @@
+// Package forums is the workflow's second application, the Forums: a Go
+// backend with its own SQLite database that serves the Forums single-page app
+// and the user's posts (GET /api/posts, POST /api/posts).
+//
+// Like the Store it trusts latchkey only through the public jwtverify package
+// and must not import any other latchkey package (internal/archtest).
+package forums

@@ -1,0 +1,139 @@
+package forums
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/latchkeyhq/latchkey/jwtverify"
+)
+
+const (
+	issuer    = "https://login.example.test"
+	forumsApp = "5f1a2b3c-0000-4000-8000-00000000000f"
+	storeApp  = "5f1a2b3c-0000-4000-8000-000000000001"
+)
+
+func setup(t *testing.T) (*httptest.Server, func(sub, aud string, exp time.Time) string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	}))
+	t.Cleanup(jwks.Close)
+	v, err := jwtverify.New(context.Background(), jwtverify.Config{Issuer: issuer, JWKSURL: jwks.URL, Audience: forumsApp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := New(Config{DBPath: filepath.Join(t.TempDir(), "forums.db"), IdentityURL: issuer, ApplicationID: forumsApp, Verifier: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	mint := func(sub, aud string, exp time.Time) string {
+		sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := jwt.Signed(sig).Claims(map[string]any{"iss": issuer, "sub": sub, "aud": aud, "email": sub + "@example.com",
+			"iat": exp.Add(-time.Minute).Unix(), "exp": exp.Unix()}).Serialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	return srv, mint
+}
+
+func do(t *testing.T, srv *httptest.Server, method, token, body string) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.URL+"/api/posts", strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return res.StatusCode, res.Header, m
+}
+
+func bodies(t *testing.T, srv *httptest.Server, token string) []string {
+	t.Helper()
+	status, _, m := do(t, srv, "GET", token, "")
+	if status != http.StatusOK {
+		t.Fatalf("GET /api/posts: %d %v", status, m)
+	}
+	var out []string
+	for _, p := range m["posts"].([]any) {
+		out = append(out, p.(map[string]any)["body"].(string))
+	}
+	return out
+}
+
+func TestPosts(t *testing.T) {
+	srv, mint := setup(t)
+	soon := time.Now().Add(time.Minute)
+	alice, bob := mint("alice", forumsApp, soon), mint("bob", forumsApp, soon)
+
+	if got := bodies(t, srv, alice); len(got) != 1 || !strings.Contains(got[0], "Hello Forums") {
+		t.Fatalf("first visit: posts %q, want the welcome post", got)
+	}
+	if status, _, p := do(t, srv, "POST", alice, `{"body":"  tokens are fun  "}`); status != http.StatusCreated || p["body"] != "tokens are fun" || p["author"] != "alice@example.com" {
+		t.Fatalf("create: %d %v", status, p)
+	}
+	if got := bodies(t, srv, alice); len(got) != 2 || got[0] != "tokens are fun" {
+		t.Errorf("alice's posts, newest first: %q", got)
+	}
+	if got := bodies(t, srv, bob); len(got) != 1 {
+		t.Errorf("bob sees %q: posts are per user", got)
+	}
+
+	tests := []struct {
+		name, token, body string
+		want              int
+	}{
+		{"empty post", alice, `{"body":"   "}`, http.StatusBadRequest},
+		{"too long", alice, `{"body":"` + strings.Repeat("x", maxPostRunes+1) + `"}`, http.StatusBadRequest},
+		{"not JSON", alice, `body=hi`, http.StatusBadRequest},
+		{"unknown field", alice, `{"body":"hi","author":"admin"}`, http.StatusBadRequest},
+		{"no token", "", `{"body":"hi"}`, http.StatusUnauthorized},
+		{"Store's token (other audience)", mint("alice", storeApp, soon), `{"body":"hi"}`, http.StatusUnauthorized},
+		{"expired", mint("alice", forumsApp, time.Now().Add(-10*time.Minute)), `{"body":"hi"}`, http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, hdr, m := do(t, srv, "POST", tt.token, tt.body)
+			if status != tt.want || m == nil {
+				t.Errorf("status %d body %v, want %d with a JSON body", status, m, tt.want)
+			}
+			if tt.want == http.StatusUnauthorized && !strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("WWW-Authenticate %q", hdr.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	if got := bodies(t, srv, alice); len(got) != 2 {
+		t.Errorf("refused posts were stored: %q", got)
+	}
+}

@@ -1,0 +1,108 @@
+// The part of the demo page both apps share: the workflow's session handling
+// (steps 2-11) plus what a person watching needs to see: who is logged in,
+// when the JWT expires (live countdown) and a log of logins and refreshes.
+// Kept identical in store/web and forums/web (each app embeds its own copy).
+
+/** Builds an element; strings become text nodes (never HTML). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v);
+  }
+  el.append(...children.flat());
+  return el;
+}
+
+const $ = (id) => document.getElementById(id);
+const clock = (d) => d.toLocaleTimeString([], { hour12: false });
+
+/** Appends a line to the session log; `kind` lets tests and CSS find it. */
+export function log(kind, text) {
+  const li = h('li', { 'data-kind': kind }, h('time', {}, clock(new Date())), ' ', text);
+  $('log').prepend(li);
+}
+
+/**
+ * Starts the page. `load(client, container)` renders the app's data with
+ * client.fetch and returns false when the backend refused the token.
+ */
+export async function boot({ load }) {
+  const cfg = await (await fetch('/config.json')).json();
+  // The SDK comes from the identity server, as any SPA would load it.
+  const { createClient } = await import(`${cfg.identityURL}/sdk/latchkey.js`);
+  const client = createClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId, leewaySeconds: 1 });
+  let timer = 0;
+  let ticker = 0;
+
+  client.on('login', (d) => log('login', `Logged in as ${d.user?.email ?? '?'}; JWT expires at ${clock(d.expiresAt)}`));
+  client.on('refresh', (d) => log('refresh', `JWT refreshed; new one expires at ${clock(d.expiresAt)}`));
+  client.on('session-end', (d) => log('session-end', `Session ended (${d.reason}); please log in again`));
+  client.on('logout', () => log('logout', 'Logged out'));
+
+  function showLogin() {
+    clearTimeout(timer);
+    clearInterval(ticker);
+    document.body.dataset.state = 'login';
+    $('app').hidden = true;
+    $('login').hidden = false;
+    $('loginId').focus();
+  }
+
+  async function showApp() {
+    const claims = client.claims();
+    document.body.dataset.state = 'app';
+    $('login').hidden = true;
+    $('app').hidden = false;
+    $('who').textContent = claims?.email ?? claims?.sub ?? '?';
+    if (!(await load(client, $('content')))) {
+      log('error', 'The backend refused the token');
+      showLogin();
+      return;
+    }
+    schedule();
+  }
+
+  // Step 9: when exp is (about to be) reached, refresh, then repeat 7-8.
+  function schedule() {
+    clearTimeout(timer);
+    clearInterval(ticker);
+    const exp = (client.claims()?.exp ?? 0) * 1000;
+    const tick = () => {
+      const left = Math.max(0, Math.ceil((exp - Date.now()) / 1000));
+      $('countdown').textContent = `${left}s`;
+      $('expires-at').textContent = clock(new Date(exp));
+    };
+    tick();
+    ticker = setInterval(tick, 250);
+    timer = setTimeout(async () => {
+      try {
+        (await client.getToken()) ? await showApp() : showLogin(); // null: step 11
+      } catch (e) {
+        log('error', String(e.message ?? e));
+        timer = setTimeout(schedule, 2000);
+      }
+    }, Math.max(0, exp - 1000 - Date.now()));
+  }
+
+  $('login-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    $('login-error').textContent = '';
+    try {
+      await client.login($('loginId').value, $('password').value);
+      $('password').value = '';
+      await showApp();
+    } catch (e) {
+      $('login-error').textContent = e.message;
+    }
+  });
+  $('logout').addEventListener('click', async () => {
+    await client.logout().catch(() => {});
+    showLogin();
+  });
+
+  // Step 2: a still-valid JWT in localStorage? (an expired one is refreshed)
+  let token = null;
+  try { token = await client.getToken(); } catch (e) { log('error', String(e.message ?? e)); }
+  token ? await showApp() : showLogin(); // step 3 when there is none
+}
