@@ -1,0 +1,19 @@
+// Command latchkey is an identity server that speaks FusionAuth's HTTP API.
+//
+// main only connects the process to run: arguments, environment, output and
+// a context cancelled by SIGINT/SIGTERM.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/app"
+	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/demo"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise the module version or VCS revision from the build info is shown.
+var version = ""
+
+const usage = `latchkey: an identity server that speaks FusionAuth's HTTP API.
+
+Usage:
+  latchkey serve [flags]   run the identity server (latchkey serve --help lists every setting)
+  latchkey demo [flags]    run the identity server with the Store and Forums example apps
+  latchkey version         print the version
+  latchkey help            show this text
+
+Every serve setting is a flag and a LATCHKEY_* environment variable; a flag
+beats the environment, which beats the default. Out of the box latchkey
+listens on 127.0.0.1:9011 with a SQLite database file latchkey.db, created
+and migrated on first start. A bad setting stops the program before it
+listens, with one line per problem.
+`
+
+// run is the whole program; it returns the process exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "latchkey", buildVersion())
+		return 0
+	case "help", "--help", "-help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "latchkey: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: latchkey serve [flags]\n\nRuns the identity server. Settings (flag, then environment variable):\n\n")
+		fs.PrintDefaults()
+	}
+	cfg, err := config.Load(fs, args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "latchkey serve: %v\n", err)
+		return 2
+	}
+	if err := cfg.Validate(); err != nil {
+		var p config.Problems
+		if errors.As(err, &p) {
+			for _, line := range p {
+				fmt.Fprintf(stderr, "latchkey serve: %s\n", line)
+			}
+		} else {
+			fmt.Fprintf(stderr, "latchkey serve: %v\n", err)
+		}
+		return 2
+	}
+	logger := app.NewLogger(cfg, stderr)
+	a, err := app.Open(ctx, cfg, app.Options{Logger: logger})
+	if err != nil {
+		fmt.Fprintf(stderr, "latchkey serve: cannot start: %v\n", err)
+		return 1
+	}
+	defer a.Close()
+	fmt.Fprintf(stdout, "latchkey %s listening on %s\n", buildVersion(), a.URL())
+	if err := a.Run(ctx); err != nil {
+		fmt.Fprintf(stderr, "latchkey serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o demo.Options
+	fs.StringVar(&o.DataDir, "data-dir", "", "folder for the demo's SQLite files (default: under the user cache dir)")
+	fs.StringVar(&o.IdentityAddr, "identity-addr", "127.0.0.1:9011", "listen address of the identity server")
+	fs.StringVar(&o.StoreAddr, "store-addr", "127.0.0.1:3000", "listen address of the Store example app")
+	fs.StringVar(&o.ForumsAddr, "forums-addr", "127.0.0.1:3001", "listen address of the Forums example app")
+	fs.DurationVar(&o.JWTTTL, "jwt-ttl", 30*time.Second, "access token lifetime")
+	fs.DurationVar(&o.RefreshTTL, "refresh-ttl", 10*time.Minute, "refresh token lifetime")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: latchkey demo [flags]\n\nRuns the identity server, the Store and the Forums, seeded. Ctrl-C stops them.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		return 2
+	}
+	o.Out = stdout
+	o.Logger = app.NewLogger(config.Default(), stderr)
+	if err := demo.Run(ctx, o); err != nil {
+		fmt.Fprintf(stderr, "latchkey demo: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
+	}
+	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "(devel " + s.Value[:12] + ")"
+		}
+	}
+	return "(devel)"
+}
