@@ -1,5 +1,12 @@
-// Package auth holds latchkey's use cases, free of HTTP: Login, Refresh
-// (rotation, grace, reuse => revoke the family), Logout, Revoke, Validate and
-// lockout. /api/* and /oauth2/* both call these, so every rule lives once.
-// It must not import net/http.
+// Package auth holds latchkey's use cases, free of HTTP: Login (lockout,
+// anti-enumeration, rehash on login), Refresh (Reusable/OneTimeUse, Fixed and
+// sliding expiry, atomic rotation with a grace period, reuse => revoke the
+// family), Logout, Validate and FindRefreshToken. /api/* and /oauth2/* both
+// call these, so every rule lives once.
+//
+// It owns the refresh-token value format (32 random bytes, base64url),
+// its SHA-256 storage form and the HMAC derivation of OneTimeUse successors.
+// It depends on storage (records and contract), keys (signing) and password
+// (hashing) only. It must not import net/http, internal/server or any
+// storage implementation (tests use sqlstorage.OpenTest).
 package auth

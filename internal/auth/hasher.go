@@ -1,13 +1,9 @@
 package auth
 
 import (
-	"errors"
-
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
-
-// TEMPORARY until internal/password lands: keeps the shared tree compiling.
-var errNoPassword = errors.New("auth: password package not available yet")
 
 // hasher is the slice of internal/password that Login uses. It exists so the
 // package's own tests can count hash evaluations (a locked account must not
@@ -23,16 +19,17 @@ type hasher interface {
 type passwordHasher struct{}
 
 func (passwordHasher) Hash(plain, scheme string, factor int) (storage.PasswordHash, error) {
-	return storage.PasswordHash{}, errNoPassword
+	return password.Hash(plain, scheme, factor)
 }
 
 func (passwordHasher) Verify(plain string, h storage.PasswordHash) (bool, error) {
-	return false, errNoPassword
+	return password.Verify(plain, h)
 }
 
 func (passwordHasher) DummyVerify(plain, scheme string, factor int) {
+	password.DummyVerify(plain, scheme, factor)
 }
 
 func (passwordHasher) NeedsRehash(h storage.PasswordHash, scheme string, factor int) bool {
-	return false
+	return password.NeedsRehash(h, scheme, factor)
 }

@@ -1,0 +1,103 @@
+package auth
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Lockout policy of defaultWorld: 3 failures within 60 s lock for 5 minutes.
+func TestLockout(t *testing.T) {
+	type step struct {
+		advance time.Duration
+		pass    string
+		want    string // "ok", "invalid", "locked"
+	}
+	wrong := func(w string) step { return step{pass: "wrong", want: w} }
+	right := func(w string) step { return step{pass: goodPass, want: w} }
+	tests := []struct {
+		name  string
+		world func(*world)
+		steps []step
+	}{
+		{name: "below threshold", steps: []step{wrong("invalid"), wrong("invalid"), right("ok")}},
+		{name: "threshold locks, even the right password", steps: []step{wrong("invalid"), wrong("invalid"), wrong("invalid"), right("locked")}},
+		{name: "lock ends at LockedUntil", steps: []step{wrong("invalid"), wrong("invalid"), wrong("invalid"),
+			{advance: 5*time.Minute - time.Millisecond, pass: goodPass, want: "locked"},
+			{advance: time.Millisecond, pass: goodPass, want: "ok"}}},
+		{name: "window passing restarts the count", steps: []step{wrong("invalid"), wrong("invalid"),
+			{advance: 61 * time.Second, pass: "wrong", want: "invalid"}, wrong("invalid"), right("ok")}},
+		{name: "success resets the count", steps: []step{wrong("invalid"), wrong("invalid"), right("ok"),
+			wrong("invalid"), wrong("invalid"), right("ok")}},
+		{name: "count resets after a lock ends", steps: []step{wrong("invalid"), wrong("invalid"), wrong("invalid"),
+			{advance: 5 * time.Minute, pass: goodPass, want: "ok"}, wrong("invalid"), wrong("invalid"), right("ok")}},
+		{name: "disabled lockout never locks", world: func(w *world) { w.tenant.FailedAuthenticationConfiguration.Enabled = false },
+			steps: []step{wrong("invalid"), wrong("invalid"), wrong("invalid"), wrong("invalid"), right("ok")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []func(*world)
+			if tc.world != nil {
+				opts = append(opts, tc.world)
+			}
+			e := newEnv(t, opts...)
+			for i, s := range tc.steps {
+				d := s.advance
+				if d == 0 {
+					d = time.Second
+				}
+				e.clock.Advance(d)
+				_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: s.pass, ApplicationID: appID})
+				var locked *LockedError
+				got := "ok"
+				switch {
+				case errors.As(err, &locked):
+					got = "locked"
+				case errors.Is(err, ErrInvalidCredentials):
+					got = "invalid"
+				case err != nil:
+					t.Fatalf("step %d: unexpected error %v", i, err)
+				}
+				if got != s.want {
+					t.Fatalf("step %d (%s): got %s, want %s", i, s.pass, got, s.want)
+				}
+			}
+		})
+	}
+}
+
+// A locked account is refused before the password hash is evaluated: a
+// guess during the lock is neither checked nor counted, and even the right
+// password is refused until the lock ends.
+func TestLockedAccountDoesNotEvaluateHash(t *testing.T) {
+	e := newEnv(t)
+	for range 3 {
+		_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: "wrong", ApplicationID: appID})
+		wantErr(t, err, ErrInvalidCredentials)
+	}
+	before, err := e.store.GetLoginFailures(e.ctx, userID)
+	must(t, err)
+	if !before.LockedUntil.Equal(e.clock.Now().Add(5 * time.Minute)) {
+		t.Fatalf("LockedUntil = %v, want now+5m", before.LockedUntil)
+	}
+	evals := e.hasher.evals.Load()
+	for _, pass := range []string{"wrong", "wrong again", goodPass} {
+		_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: pass, ApplicationID: appID})
+		var locked *LockedError
+		if !errors.As(err, &locked) || !locked.Until.Equal(before.LockedUntil) {
+			t.Fatalf("password %q while locked: %v, want *LockedError until %v", pass, err, before.LockedUntil)
+		}
+	}
+	if n := e.hasher.evals.Load() - evals; n != 0 {
+		t.Fatalf("%d hash evaluations while locked, want 0", n)
+	}
+	after, err := e.store.GetLoginFailures(e.ctx, userID)
+	must(t, err)
+	if after.Count != before.Count || !after.LockedUntil.Equal(before.LockedUntil) {
+		t.Fatalf("counter changed while locked: %+v -> %+v", before, after)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, `"event":"account_locked"`) || strings.Contains(logs, goodPass) {
+		t.Fatalf("want an account_locked event and no password in logs:\n%s", logs)
+	}
+}

@@ -1,0 +1,129 @@
+package auth
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Every expiration policy under both usage policies, with the expiry edges
+// just before, at and after. defaultWorld: TTL 60 min, maximum lifetime 90 min.
+func TestRefreshExpiryPolicies(t *testing.T) {
+	type step struct {
+		at      time.Duration // since login
+		ok      bool
+		expires time.Duration // since login, when ok
+	}
+	const ms = time.Millisecond
+	policies := []struct {
+		policy string
+		steps  []step
+	}{
+		{policyFixed, []step{
+			{at: 30 * time.Minute, ok: true, expires: 60 * time.Minute},
+			{at: 60*time.Minute - ms, ok: true, expires: 60 * time.Minute},
+			{at: 60 * time.Minute, ok: false},
+		}},
+		{policyFixed, []step{{at: 60*time.Minute + ms, ok: false}}},
+		{policySliding, []step{
+			{at: 30 * time.Minute, ok: true, expires: 90 * time.Minute},
+			{at: 90*time.Minute - ms, ok: true, expires: 150*time.Minute - ms},
+			{at: 150*time.Minute - ms, ok: false},
+		}},
+		{policySliding, []step{{at: 60*time.Minute - ms, ok: true, expires: 120*time.Minute - ms}, {at: 120*time.Minute + ms, ok: false}}},
+		{policySlidingWithMax, []step{
+			{at: 10 * time.Minute, ok: true, expires: 70 * time.Minute},
+			{at: 50 * time.Minute, ok: true, expires: 90 * time.Minute}, // capped: 110 > 90
+			{at: 90*time.Minute - ms, ok: true, expires: 90 * time.Minute},
+			{at: 90 * time.Minute, ok: false},
+		}},
+		{policySlidingWithMax, []step{{at: 60 * time.Minute, ok: false}}}, // unused: the sliding part expires
+	}
+	for _, usage := range []string{usageReusable, usageOneTimeUse} {
+		for i, p := range policies {
+			t.Run(fmt.Sprintf("%s/%s/%d", usage, p.policy, i), func(t *testing.T) {
+				e := newEnv(t, func(w *world) {
+					w.tenant.JWTConfiguration.RefreshTokenExpirationPolicy = p.policy
+					w.tenant.JWTConfiguration.RefreshTokenUsagePolicy = usage
+				})
+				start := e.clock.Now()
+				tok := e.login()
+				if want := map[string]time.Duration{policyFixed: 60 * time.Minute, policySliding: 60 * time.Minute,
+					policySlidingWithMax: 60 * time.Minute}[p.policy]; !tok.RefreshExpiresAt.Equal(start.Add(want)) {
+					t.Fatalf("login RefreshExpiresAt = %v, want start+%v", tok.RefreshExpiresAt.Sub(start), want)
+				}
+				value := tok.RefreshToken
+				for j, s := range p.steps {
+					e.clock.Advance(start.Add(s.at).Sub(e.clock.Now()))
+					got, err := e.refresh(value)
+					if !s.ok {
+						wantErr(t, err, ErrRefreshNotFound)
+						continue
+					}
+					must(t, err)
+					if !got.RefreshExpiresAt.Equal(start.Add(s.expires)) {
+						t.Fatalf("step %d: expires start+%v, want start+%v", j, got.RefreshExpiresAt.Sub(start), s.expires)
+					}
+					if rec := e.record(tok.RefreshTokenID); !rec.ExpiresAt.Equal(start.Add(s.expires)) {
+						t.Fatalf("step %d: stored expiry start+%v, want start+%v", j, rec.ExpiresAt.Sub(start), s.expires)
+					}
+					if (got.RefreshToken == value) != (usage == usageReusable) {
+						t.Fatalf("step %d: value rotated = %v under %s", j, got.RefreshToken != value, usage)
+					}
+					value = got.RefreshToken
+				}
+			})
+		}
+	}
+}
+
+// The precedence rules of fusionauth-api.md §6.5.
+func TestResolveSettings(t *testing.T) {
+	base := defaultWorld()
+	tests := []struct {
+		name  string
+		edit  func(*world)
+		check func(settings) bool
+	}{
+		{"tenant applies when app config disabled", func(w *world) {
+			w.app.JWTConfiguration.TimeToLiveInSeconds = 10 // ignored: not enabled
+		}, func(s settings) bool { return s.AccessTTL == 300*time.Second && s.Alg == "ES256" }},
+		{"enabled app config wins", func(w *world) {
+			w.app.JWTConfiguration = appJWT(true, 10, 5, policySliding, usageOneTimeUse, "RS256")
+		}, func(s settings) bool {
+			return s.AccessTTL == 10*time.Second && s.RefreshTTL == 5*time.Minute && s.Expiration == policySliding &&
+				s.Usage == usageOneTimeUse && s.Alg == "RS256"
+		}},
+		{"app grace overrides tenant even when disabled", func(w *world) {
+			w.tenant.JWTConfiguration.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds = 5
+			w.app.JWTConfiguration.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds = 30
+		}, func(s settings) bool { return s.Grace == 30*time.Second }},
+		{"tenant grace when app grace is 0", func(w *world) {
+			w.tenant.JWTConfiguration.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds = 5
+			w.app.JWTConfiguration = appJWT(true, 10, 5, policyFixed, usageOneTimeUse, "")
+		}, func(s settings) bool { return s.Grace == 5*time.Second }},
+		{"empty values fall back to FusionAuth defaults", func(w *world) {
+			w.tenant.JWTConfiguration = storage.TenantJWTConfiguration{}
+		}, func(s settings) bool {
+			return s.AccessTTL == time.Hour && s.RefreshTTL == 43200*time.Minute && s.Expiration == policyFixed &&
+				s.Usage == usageReusable && s.Alg == "ES256"
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := base
+			tc.edit(&w)
+			if s := resolveSettings(w.tenant, w.app); !tc.check(s) {
+				t.Fatalf("settings = %+v", s)
+			}
+		})
+	}
+}
+
+func appJWT(enabled bool, ttlSec, refreshMin int, exp, usage, alg string) storage.ApplicationJWTConfig {
+	return storage.ApplicationJWTConfig{Enabled: enabled, TimeToLiveInSeconds: ttlSec,
+		RefreshTokenTimeToLiveInMinutes: refreshMin, RefreshTokenExpirationPolicy: exp,
+		RefreshTokenUsagePolicy: usage, SigningAlgorithm: alg}
+}

@@ -1,0 +1,180 @@
+package auth
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Refusals that must not consume the token: afterwards the record is
+// unchanged and the same value still refreshes for the right caller.
+func TestRefreshRefusalsDoNotConsume(t *testing.T) {
+	tests := []struct {
+		name string
+		req  func(raw string) RefreshRequest
+	}{
+		{"other application", func(raw string) RefreshRequest { return RefreshRequest{RefreshToken: raw, ApplicationID: otherApp} }},
+		{"other application via OAuth", func(raw string) RefreshRequest {
+			return RefreshRequest{RefreshToken: raw, ApplicationID: otherApp, OAuth: true}
+		}},
+		{"other DPoP key", func(raw string) RefreshRequest { return RefreshRequest{RefreshToken: raw, DPoPJKT: "attacker-jkt"} }},
+		{"no DPoP proof", func(raw string) RefreshRequest { return RefreshRequest{RefreshToken: raw} }},
+	}
+	for _, usage := range []string{usageReusable, usageOneTimeUse} {
+		for _, tc := range tests {
+			t.Run(usage+"/"+tc.name, func(t *testing.T) {
+				e := newEnv(t, func(w *world) { w.tenant.JWTConfiguration.RefreshTokenUsagePolicy = usage })
+				tok, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: goodPass, ApplicationID: appID, DPoPJKT: "good-jkt"})
+				must(t, err)
+				before := e.record(tok.RefreshTokenID)
+				e.clock.Advance(time.Minute)
+				_, err = e.svc.Refresh(e.ctx, tc.req(tok.RefreshToken))
+				wantErr(t, err, ErrRefreshNotFound)
+				after := e.record(tok.RefreshTokenID)
+				if after.Generation != before.Generation || !after.LastUsedAt.Equal(before.LastUsedAt) ||
+					!after.RevokedAt.IsZero() || string(after.Hash) != string(before.Hash) {
+					t.Fatalf("refused refresh changed the record: %+v -> %+v", before, after)
+				}
+				if _, err := e.svc.Refresh(e.ctx, RefreshRequest{RefreshToken: tok.RefreshToken, ApplicationID: appID, DPoPJKT: "good-jkt"}); err != nil {
+					t.Fatalf("token unusable after a refused attempt: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// Unknown, revoked, expired and malformed tokens and a user or application
+// that is gone all get the same error (no state oracle, security-bar R11).
+func TestRefreshRefusedIdentically(t *testing.T) {
+	tests := []struct {
+		name  string
+		spoil func(e *env, tok Tokens) string
+	}{
+		{"unknown well-formed", func(e *env, tok Tokens) string { return newRefreshValue() }},
+		{"empty", func(e *env, tok Tokens) string { return "" }},
+		{"oversized", func(e *env, tok Tokens) string { return string(make([]byte, 4096)) }},
+		{"revoked", func(e *env, tok Tokens) string {
+			_, err := e.store.RevokeRefreshTokens(e.ctx, storage.RefreshTokenFilter{ID: tok.RefreshTokenID}, e.clock.Now(), "admin")
+			must(e.t, err)
+			return tok.RefreshToken
+		}},
+		{"expired", func(e *env, tok Tokens) string { e.clock.Advance(time.Hour); return tok.RefreshToken }},
+		{"user deactivated", func(e *env, tok Tokens) string {
+			u, err := e.store.GetUser(e.ctx, userID)
+			must(e.t, err)
+			u.Active = false
+			must(e.t, e.store.UpdateUser(e.ctx, u))
+			return tok.RefreshToken
+		}},
+		{"user expired", func(e *env, tok Tokens) string {
+			u, err := e.store.GetUser(e.ctx, userID)
+			must(e.t, err)
+			u.Expiry = e.clock.Now().UnixMilli()
+			must(e.t, e.store.UpdateUser(e.ctx, u))
+			return tok.RefreshToken
+		}},
+		{"registration removed", func(e *env, tok Tokens) string {
+			must(e.t, e.store.DeleteRegistration(e.ctx, userID, appID))
+			return tok.RefreshToken
+		}},
+		{"application deactivated", func(e *env, tok Tokens) string {
+			a, err := e.store.GetApplication(e.ctx, appID)
+			must(e.t, err)
+			a.Active, a.State = false, "Inactive"
+			must(e.t, e.store.UpdateApplication(e.ctx, a))
+			return tok.RefreshToken
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			tok := e.login()
+			raw := tc.spoil(e, tok)
+			got, err := e.refresh(raw)
+			wantErr(t, err, ErrRefreshNotFound)
+			if got.AccessToken != "" {
+				t.Fatal("refused refresh returned an access token")
+			}
+		})
+	}
+}
+
+func TestRefreshNotAllowed(t *testing.T) {
+	e := newEnv(t, func(w *world) { w.app.LoginConfiguration.AllowTokenRefresh = false })
+	tok := e.login()
+	_, err := e.refresh(tok.RefreshToken)
+	wantErr(t, err, ErrRefreshNotAllowed)
+	// allowTokenRefresh governs /api/jwt/refresh only; the OAuth refresh
+	// grant is governed by enabledGrants, checked by the caller (§6.2).
+	if _, err := e.svc.Refresh(e.ctx, RefreshRequest{RefreshToken: tok.RefreshToken, ApplicationID: appID, OAuth: true}); err != nil {
+		t.Fatalf("OAuth refresh: %v", err)
+	}
+}
+
+// A refreshed access token re-reads roles, keeps auth_time and says
+// REFRESH_TOKEN (fusionauth-api.md §2.1; security-bar R12).
+func TestRefreshClaims(t *testing.T) {
+	e := newEnv(t)
+	login := e.login()
+	loginAt := e.clock.Now().Unix()
+	reg, err := e.store.GetRegistration(e.ctx, userID, appID)
+	must(t, err)
+	reg.Roles = []string{"admin", "user"}
+	must(t, e.store.UpdateRegistration(e.ctx, reg))
+	e.clock.Advance(10 * time.Minute)
+	got, err := e.refresh(login.RefreshToken)
+	must(t, err)
+	c := e.claims(got.AccessToken)
+	roles, _ := c["roles"].([]any)
+	var names []string
+	for _, r := range roles {
+		names = append(names, r.(string))
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"admin", "user"}) {
+		t.Errorf("roles = %v, want the updated [admin user]", c["roles"])
+	}
+	for k, want := range map[string]any{
+		"authenticationType": "REFRESH_TOKEN", "auth_time": float64(loginAt), "sid": login.RefreshTokenID,
+		"iat": float64(e.clock.Now().Unix()), "applicationId": appID, "aud": appID,
+	} {
+		if got := jsonNumber(c[k]); got != want {
+			t.Errorf("claim %s = %v, want %v", k, c[k], want)
+		}
+	}
+}
+
+// OAuth refresh: scopes may narrow, never widen (RFC 6749 §6); the ID token
+// follows the openid scope.
+func TestOAuthRefreshScopes(t *testing.T) {
+	tests := []struct {
+		name      string
+		requested []string
+		wantErr   error
+		wantScope []string
+		wantID    bool
+	}{
+		{"same scopes", nil, nil, []string{"openid", "offline_access"}, true},
+		{"narrowed", []string{"offline_access"}, nil, []string{"offline_access"}, false},
+		{"widened", []string{"offline_access", "admin"}, ErrRefreshNotFound, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			tok, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: goodPass, ApplicationID: appID,
+				OAuth: true, Scopes: []string{"openid", "offline_access"}})
+			must(t, err)
+			got, err := e.svc.Refresh(e.ctx, RefreshRequest{RefreshToken: tok.RefreshToken, ApplicationID: appID, OAuth: true, Scopes: tc.requested})
+			if tc.wantErr != nil {
+				wantErr(t, err, tc.wantErr)
+				return
+			}
+			must(t, err)
+			if !slices.Equal(got.Scopes, tc.wantScope) || (got.IDToken != "") != tc.wantID {
+				t.Fatalf("scopes %v, id token %v; want %v, %v", got.Scopes, got.IDToken != "", tc.wantScope, tc.wantID)
+			}
+		})
+	}
+}
