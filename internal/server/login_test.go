@@ -47,7 +47,7 @@ func TestLoginStatuses(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", res.status, tt.want, res.body)
 			}
 			if tt.golden != "" {
-				golden(t, tt.golden, res.body)
+				tokenGolden(t, tt.golden, res.body)
 			}
 			if got := res.header.Get("Cache-Control"); got != "no-store" {
 				t.Fatalf("Cache-Control %q", got)
@@ -99,7 +99,7 @@ func TestLoginLockedAndExpired(t *testing.T) {
 	if res.status != 409 {
 		t.Fatalf("locked login answered %d %s", res.status, res.body)
 	}
-	golden(t, "login_409", res.body)
+	tokenGolden(t, "login_409", res.body)
 	if res.header.Get("Set-Cookie") != "" {
 		t.Fatal("locked login set a cookie")
 	}

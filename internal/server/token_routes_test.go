@@ -42,7 +42,13 @@ const (
 	forumsSite = "https://forums.example.test"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/token")
+// updating reports the -update flag. The flag itself is registered once for
+// the package's tests (management_golden_test.go registers it too, and a flag
+// can be defined only once), so it is looked up rather than defined here.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 type clock struct {
 	mu sync.Mutex
@@ -182,9 +188,9 @@ func cookieValue(res result, name string) string {
 	return ""
 }
 
-// golden compares body, normalised (tokens, ids and instants replaced), with
+// tokenGolden compares body, normalised (tokens, ids and instants replaced), with
 // testdata/token/name.json; -update rewrites it.
-func golden(t *testing.T, name string, body []byte) {
+func tokenGolden(t *testing.T, name string, body []byte) {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
@@ -197,7 +203,7 @@ func golden(t *testing.T, name string, body []byte) {
 	must(t, enc.Encode(normalise("", v)))
 	got := buf.Bytes()
 	path := filepath.Join("testdata", "token", name+".json")
-	if *update {
+	if updating() {
 		must(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		must(t, os.WriteFile(path, got, 0o644))
 		return
@@ -213,7 +219,7 @@ func golden(t *testing.T, name string, body []byte) {
 
 var volatile = map[string]bool{"token": true, "refreshToken": true, "refreshTokenId": true, "access_token": true,
 	"refresh_token": true, "refresh_token_id": true, "id_token": true, "jti": true, "sid": true, "id": true, "kid": true,
-	"x": true, "y": true, "n": true, "e": true, "publicKey": true}
+	"x": true, "y": true, "n": true, "e": true, "publicKey": true, "iss": true}
 
 func normalise(key string, v any) any {
 	switch x := v.(type) {

@@ -1,0 +1,232 @@
+package server_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+func refreshCall(cookie, body, origin string) call {
+	return call{method: "POST", path: "/api/jwt/refresh", body: body,
+		hdr: map[string]string{"Cookie": cookie, "Origin": origin, "Content-Type": "application/json"}}
+}
+
+// TestRefresh covers /api/jwt/refresh: cookie and body sources, rotation
+// (OneTimeUse), the deliberate 404 for every dead token, 400s, golden bodies.
+func TestRefresh(t *testing.T) {
+	s := newStack(t)
+	first := s.login(storeApp, nil).json(t)["refreshToken"].(string)
+
+	res := s.do(refreshCall("refresh_token="+first, "", storeSite))
+	if res.status != 200 {
+		t.Fatalf("cookie refresh: %d %s", res.status, res.body)
+	}
+	tokenGolden(t, "refresh_200", res.body)
+	second := res.json(t)["refreshToken"].(string)
+	s.Clock.Advance(time.Second) // past the (zero) grace period
+	if second == first || cookieValue(res, "refresh_token") != second || cookieValue(res, "access_token") != res.json(t)["token"] {
+		t.Fatalf("cookies not rewritten with the rotated token: %q", res.header.Values("Set-Cookie"))
+	}
+	if res.header.Get("Access-Control-Allow-Origin") != storeSite || res.header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Fatalf("CORS headers missing: %v", res.header)
+	}
+
+	tests := []struct {
+		name   string
+		c      call
+		want   int
+		golden string
+	}{
+		{"body token", refreshCall("", `{"refreshToken":"`+second+`"}`, ""), 200, ""},
+		{"missing", refreshCall("", `{}`, ""), 400, "refresh_400_blank"},
+		{"unknown", refreshCall("refresh_token=not-a-token", "", ""), 404, "refresh_404"},
+		{"reused after rotation", refreshCall("refresh_token="+first, "", ""), 404, ""},
+		{"not JSON", call{method: "POST", path: "/api/jwt/refresh", body: "refreshToken=x", hdr: map[string]string{"Content-Type": "text/plain"}}, 415, ""},
+		{"GET without key is the management list", call{method: "GET", path: "/api/jwt/refresh", hdr: map[string]string{"Cookie": "refresh_token=" + second}}, 401, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.do(tt.c)
+			if res.status != tt.want {
+				t.Fatalf("status %d, want %d: %s", res.status, tt.want, res.body)
+			}
+			if tt.golden != "" {
+				tokenGolden(t, tt.golden, res.body)
+			}
+		})
+	}
+}
+
+// TestRefreshCookieWinsOverBody: a valid cookie is used even when the body
+// names another token (FusionAuth precedence).
+func TestRefreshCookieWinsOverBody(t *testing.T) {
+	s := newStack(t)
+	rt := s.login(storeApp, nil).json(t)["refreshToken"].(string)
+	if res := s.do(refreshCall("refresh_token="+rt, `{"refreshToken":"garbage"}`, "")); res.status != 200 {
+		t.Fatalf("status %d %s", res.status, res.body)
+	}
+}
+
+// TestRefreshExpiredAndNotAllowed: past the Fixed lifetime (injected clock)
+// 404; an application without allowTokenRefresh 400.
+func TestRefreshExpiredAndNotAllowed(t *testing.T) {
+	s := newStack(t)
+	rt := s.login(storeApp, nil).json(t)["refreshToken"].(string)
+	s.Clock.Advance(61 * time.Minute)
+	if res := s.do(refreshCall("refresh_token="+rt, "", "")); res.status != 404 {
+		t.Fatalf("expired: %d", res.status)
+	}
+	s = newStack(t, func(apps map[string]*storage.Application, _ *storage.Tenant) {
+		apps[storeApp].LoginConfiguration.AllowTokenRefresh = false
+	})
+	rt = s.login(storeApp, nil).json(t)["refreshToken"].(string)
+	res := s.do(refreshCall("refresh_token="+rt, "", ""))
+	if res.status != 400 {
+		t.Fatalf("not allowed: %d %s", res.status, res.body)
+	}
+	tokenGolden(t, "refresh_400_not_allowed", res.body)
+}
+
+// TestRefreshForeignOriginChangesNothing is R2/R8: from an origin that is not
+// allowed 403; from another application's origin the token is refused; in
+// both cases the token was not rotated and still works afterwards.
+func TestRefreshForeignOriginChangesNothing(t *testing.T) {
+	s := newStack(t)
+	rt := s.login(storeApp, nil).json(t)["refreshToken"].(string)
+	for _, origin := range []string{"https://evil.test", "null", "https://store.example.test.evil.test", "http://store.example.test"} {
+		res := s.do(refreshCall("refresh_token="+rt, "", origin))
+		if res.status != 403 || len(res.header.Values("Set-Cookie")) != 0 || res.header.Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("origin %s: %d %v", origin, res.status, res.header)
+		}
+	}
+	if res := s.do(refreshCall("refresh_token="+rt, "", forumsSite)); res.status != 404 {
+		t.Fatalf("forums origin spent the store's token: %d", res.status)
+	}
+	if res := s.do(refreshCall("refresh_token="+rt, "", storeSite)); res.status != 200 {
+		t.Fatalf("token no longer works after refused attempts: %d %s", res.status, res.body)
+	}
+}
+
+// TestScopedRefreshCookie (workflow step 14): logging in to Forums writes
+// refresh_token_<forums> and leaves Store's refresh_token; each SPA then
+// refreshes with its own cookie while the browser sends both.
+func TestScopedRefreshCookie(t *testing.T) {
+	s := newStack(t)
+	must(t, s.Store.CreateRegistration(context.Background(), storage.Registration{ID: "0f1a2b3c-0000-4000-8000-0000000000c2",
+		ApplicationID: forumsApp, UserID: aliceID, Roles: []string{"user"}}))
+	store := s.login(storeApp, nil)
+	forums := s.login(forumsApp, nil)
+	jar := "refresh_token=" + cookieValue(store, "refresh_token") + "; refresh_token_" + forumsApp + "=" + cookieValue(forums, "refresh_token_"+forumsApp)
+	for _, tc := range []struct{ name, body, origin, app string }{
+		{"forums by origin", "{}", forumsSite, forumsApp},
+		{"store by origin", "{}", storeSite, storeApp},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := s.do(refreshCall(jar, tc.body, tc.origin))
+			if res.status != 200 {
+				t.Fatalf("status %d %s", res.status, res.body)
+			}
+			if aud := claims(t, res.json(t)["token"].(string))["aud"]; aud != tc.app {
+				t.Fatalf("refreshed token for %v, want %s", aud, tc.app)
+			}
+		})
+	}
+	s.Clock.Advance(time.Second) // past the (zero) grace period
+	res := s.do(refreshCall("refresh_token_"+forumsApp+"=x; refresh_token="+cookieValue(store, "refresh_token"), `{"applicationId":"`+storeApp+`"}`, ""))
+	if res.status != 404 { // store's token was rotated above: the named app's cookie is absent, the plain one is stale
+		t.Fatalf("stale store token: %d", res.status)
+	}
+}
+
+func claims(t testing.TB, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	must(t, err)
+	var m map[string]any
+	must(t, json.Unmarshal(b, &m))
+	return m
+}
+
+// TestValidateAttacks is the JWT attack catalogue (security-bar.md §3, J1,
+// J2, J3, J5, J8, J12) against /api/jwt/validate: each is an empty 401.
+func TestValidateAttacks(t *testing.T) {
+	s := newStack(t)
+	good := s.login(storeApp, nil).json(t)["token"].(string)
+	parts := strings.Split(good, ".")
+	var hdr map[string]any
+	b, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	must(t, json.Unmarshal(b, &hdr))
+	kid := hdr["kid"].(string)
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+
+	pk := s.do(call{method: "GET", path: "/api/jwt/public-key?kid=" + kid}).json(t)["publicKey"].(string)
+	sign := func(alg jose.SignatureAlgorithm, key any, kid string) string {
+		opts := (&jose.SignerOptions{}).WithType("JWT")
+		if kid != "" {
+			opts = opts.WithHeader("kid", kid)
+		}
+		sg, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+		must(t, err)
+		jws, err := sg.Sign(payload)
+		must(t, err)
+		out, err := jws.CompactSerialize()
+		must(t, err)
+		return out
+	}
+	own, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	flipped := []byte(parts[2])
+	flipped[5] ^= 0x01
+	if flipped[5] == parts[2][5] {
+		t.Fatal("flip did nothing")
+	}
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT","kid":"`+kid+`"}`)) + "." + parts[1] + "."
+
+	res := s.do(call{method: "GET", path: "/api/jwt/validate", hdr: map[string]string{"Authorization": "Bearer " + good}})
+	if res.status != 200 {
+		t.Fatalf("valid token: %d", res.status)
+	}
+	tokenGolden(t, "validate_200", res.body)
+	if res := s.do(call{method: "GET", path: "/api/jwt/validate", hdr: map[string]string{"Cookie": "access_token=" + good}}); res.status != 200 {
+		t.Fatalf("cookie token: %d", res.status)
+	}
+
+	tests := map[string]string{
+		"alg none":               none,
+		"HS256 with the PEM key": sign(jose.HS256, []byte(pk), kid),
+		"own key, real kid":      sign(jose.ES256, own, kid),
+		"own key, unknown kid":   sign(jose.ES256, own, "unknown-kid"),
+		"kid traversal":          sign(jose.ES256, own, "../../etc/passwd"),
+		"bit-flipped signature":  parts[0] + "." + parts[1] + "." + string(flipped),
+		"stripped signature":     parts[0] + "." + parts[1] + ".",
+		"1 MB":                   strings.Repeat("a", 1<<20),
+		"dots":                   strings.Repeat(".", 100000),
+		"not a token":            "hello",
+	}
+	for name, tok := range tests {
+		t.Run(name, func(t *testing.T) {
+			res := s.do(call{method: "GET", path: "/api/jwt/validate", hdr: map[string]string{"Authorization": "Bearer " + tok}})
+			// 431 is net/http refusing a header over its 1 MB limit.
+			if (res.status != 401 && res.status != 431) || len(res.body) != 0 && res.status == 401 {
+				t.Fatalf("status %d body %q", res.status, res.body)
+			}
+		})
+	}
+	t.Run("expired", func(t *testing.T) {
+		s.Clock.Advance(5*time.Minute + time.Second)
+		res := s.do(call{method: "GET", path: "/api/jwt/validate", hdr: map[string]string{"Authorization": "Bearer " + good}})
+		if res.status != 401 {
+			t.Fatalf("expired token: %d", res.status)
+		}
+	})
+}
