@@ -32,6 +32,13 @@ type Options struct {
 	MaxOpenConns int
 }
 
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
+
 // Store implements storage.Storage on SQLite or PostgreSQL.
 type Store struct {
 	dialect string
@@ -52,9 +59,6 @@ func (s *Store) Dialect() string { return s.dialect }
 // Accepted forms: a plain file path, sqlite:path, sqlite://path, file:path
 // (SQLite, created when missing); postgres:// or postgresql:// (PostgreSQL).
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	dialect, target, err := parseURL(url)
 	if err != nil {
 		return nil, err
@@ -128,6 +132,7 @@ func sqliteDSN(path string, immediate bool) string {
 // connection and reads through a pool; without it, one pool serves both and
 // every transaction is BEGIN IMMEDIATE (kept for the benchmark comparison).
 func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool) (*Store, error) {
+	opts = opts.withDefaults()
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstorage: SQLite path %q: %w", path, err)
@@ -164,6 +169,7 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 // openPostgres opens a pgx-backed database/sql pool and checks that the server
 // answers. The error names the host and database, never the password.
 func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's parse errors can echo the DSN; keep only what is safe.

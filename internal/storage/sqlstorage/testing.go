@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // TestPostgresEnv names the PostgreSQL DSN tests use when set (CI sets it from
@@ -62,7 +60,7 @@ func NewTestSchema(ctx context.Context, dsn string) (schemaDSN string, drop func
 	b := make([]byte, 8)
 	rand.Read(b)
 	schema := "lk_test_" + hex.EncodeToString(b)
-	db, err := sql.Open("pgx", dsn)
+	db, err := sql.Open("pgx", dsn) // driver registered by pgx/v5/stdlib (open.go)
 	if err != nil {
 		return "", nil, err
 	}
@@ -80,6 +78,3 @@ func NewTestSchema(ctx context.Context, dsn string) (schemaDSN string, drop func
 	}
 	return u.String(), drop, nil
 }
-
-// The "pgx" driver name used above is registered by the stdlib package.
-var _ = stdlib.GetDefaultDriver
