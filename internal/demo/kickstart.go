@@ -1,0 +1,128 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Fixed ids keep the SPAs' application ids, and the users the Store's and
+// Forums' own databases know, stable across runs of the demo.
+const (
+	StoreAppID  = "3a2c2d6e-5b7f-4c1e-9d0a-000000000001"
+	ForumsAppID = "3a2c2d6e-5b7f-4c1e-9d0a-000000000002"
+	DemoUserID  = "00000000-0000-4000-8000-00000000de70"
+	// DemoEmail and DemoPassword are printed by Run: a demo, not a secret.
+	DemoEmail    = "richard@example.com"
+	DemoPassword = "password"
+)
+
+// settings are the lifetimes and origins the Kickstart and reconcile write.
+type settings struct {
+	jwtTTL, refreshTTL, grace time.Duration
+	storeOrigin, forumsOrigin string
+}
+
+// refreshMinutes converts to FusionAuth's unit, rounding up: the field is
+// whole minutes (application.jwtConfiguration.refreshTokenTimeToLiveInMinutes).
+func (s settings) refreshMinutes() int { return int((s.refreshTTL + time.Minute - 1) / time.Minute) }
+
+func (s settings) jwtConfiguration() map[string]any {
+	return map[string]any{
+		"enabled":                         true,
+		"timeToLiveInSeconds":             max(1, int(s.jwtTTL/time.Second)),
+		"refreshTokenTimeToLiveInMinutes": s.refreshMinutes(),
+		"refreshTokenExpirationPolicy":    "Fixed",
+		// OneTimeUse: every refresh rotates the cookie, so a stolen one that
+		// is used after the victim's next refresh is recognised as reuse.
+		"refreshTokenUsagePolicy": "OneTimeUse",
+		// A short grace period: two tabs refreshing at once must not look like
+		// theft (security-bar.md §0.1).
+		"refreshTokenOneTimeUseConfiguration": map[string]any{"gracePeriodInSeconds": int(s.grace / time.Second)},
+	}
+}
+
+func (s settings) application(name, origin string) map[string]any {
+	return map[string]any{
+		"name":             name,
+		"roles":            []map[string]any{{"name": "customer", "isDefault": true}},
+		"jwtConfiguration": s.jwtConfiguration(),
+		// The SPA calls /api/login from the browser, so no API key
+		// (fusionauth-api.md §1.2), and it refreshes through the cookie.
+		"loginConfiguration": map[string]any{
+			"requireAuthentication": false, "allowTokenRefresh": true, "generateRefreshTokens": true,
+		},
+		"oauthConfiguration": map[string]any{"authorizedOriginURLs": []string{origin}},
+	}
+}
+
+// kickstartFile is the demo's own FusionAuth-format Kickstart (kickstart.mdx):
+// the two applications, the user registered to both, and CORS for the two
+// origins with credentials (fusionauth-api.md §6.6).
+func kickstartFile(s settings, apiKey string) ([]byte, error) {
+	k := map[string]any{
+		"apiKeys": []map[string]any{{"key": apiKey, "description": "latchkey demo kickstart"}},
+		"requests": []map[string]any{
+			{"method": "POST", "url": "/api/application/" + StoreAppID, "body": map[string]any{"application": s.application("Store", s.storeOrigin)}},
+			{"method": "POST", "url": "/api/application/" + ForumsAppID, "body": map[string]any{"application": s.application("Forums", s.forumsOrigin)}},
+			{"method": "POST", "url": "/api/user/registration/" + DemoUserID, "body": map[string]any{
+				"user":         map[string]any{"email": DemoEmail, "password": DemoPassword, "firstName": "Richard"},
+				"registration": map[string]any{"applicationId": StoreAppID},
+			}},
+			{"method": "POST", "url": "/api/user/registration/" + DemoUserID, "body": map[string]any{
+				"registration": map[string]any{"applicationId": ForumsAppID},
+			}},
+			{"method": "PATCH", "url": "/api/system-configuration", "body": map[string]any{
+				"systemConfiguration": map[string]any{"corsConfiguration": cors(s)},
+			}},
+		},
+	}
+	return json.MarshalIndent(k, "", "  ")
+}
+
+func cors(s settings) map[string]any {
+	return map[string]any{
+		"enabled":                  true,
+		"allowCredentials":         true,
+		"allowedOrigins":           []string{s.storeOrigin, s.forumsOrigin},
+		"allowedMethods":           []string{"GET", "POST", "OPTIONS"},
+		"allowedHeaders":           []string{"Accept", "Authorization", "Content-Type", "Origin"},
+		"preflightMaxAgeInSeconds": 1800,
+	}
+}
+
+// reconcile applies this run's lifetimes and origins to a database that a
+// previous run already kickstarted (a Kickstart runs only once per database),
+// so flags always take effect.
+func reconcile(ctx context.Context, st storage.Storage, s settings) error {
+	for id, origin := range map[string]string{StoreAppID: s.storeOrigin, ForumsAppID: s.forumsOrigin} {
+		app, err := st.GetApplication(ctx, id)
+		if err != nil {
+			return fmt.Errorf("demo: application %s: %w", id, err)
+		}
+		jc := &app.JWTConfiguration
+		jc.Enabled = true
+		jc.TimeToLiveInSeconds = max(1, int(s.jwtTTL/time.Second))
+		jc.RefreshTokenTimeToLiveInMinutes = s.refreshMinutes()
+		jc.RefreshTokenExpirationPolicy = "Fixed"
+		jc.RefreshTokenUsagePolicy = "OneTimeUse"
+		jc.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds = int(s.grace / time.Second)
+		app.OAuthConfiguration.AuthorizedOriginURLs = []string{origin}
+		if err := st.UpdateApplication(ctx, app); err != nil {
+			return fmt.Errorf("demo: update application %s: %w", id, err)
+		}
+	}
+	sc, err := st.GetSystemConfiguration(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: system configuration: %w", err)
+	}
+	c := &sc.CORSConfiguration
+	c.Enabled, c.AllowCredentials = true, true
+	c.AllowedOrigins = []string{s.storeOrigin, s.forumsOrigin}
+	c.AllowedMethods = []string{"GET", "POST", "OPTIONS"}
+	c.AllowedHeaders = []string{"Accept", "Authorization", "Content-Type", "Origin"}
+	return st.PutSystemConfiguration(ctx, sc)
+}
