@@ -230,3 +230,5 @@ func TestValidateAttacks(t *testing.T) {
 		}
 	})
 }
+
+func b64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }

@@ -1,0 +1,83 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
+)
+
+// TestOIDCDiscoveryWithGoOIDC: go-oidc's NewProvider accepts the discovery
+// document (issuer must equal the URL it was fetched from), and its verifier
+// verifies an id_token from the password grant against our JWKS.
+func TestOIDCDiscoveryWithGoOIDC(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	p, err := oidc.NewProvider(ctx, s.URL)
+	must(t, err)
+	if p.Endpoint().TokenURL != s.URL+"/oauth2/token" {
+		t.Fatalf("token endpoint %q", p.Endpoint().TokenURL)
+	}
+	cfg := oauth2.Config{ClientID: storeApp, ClientSecret: secret, Endpoint: p.Endpoint(), Scopes: []string{"openid"}}
+	tok, err := cfg.PasswordCredentialsToken(ctx, aliceEmail, alicePass)
+	must(t, err)
+	raw, _ := tok.Extra("id_token").(string)
+	// The injected clock is in 2026-03; go-oidc checks expiry against its own.
+	v := p.Verifier(&oidc.Config{ClientID: storeApp, Now: s.Clock.Now})
+	idt, err := v.Verify(ctx, raw)
+	must(t, err)
+	if idt.Subject != aliceID {
+		t.Fatalf("id_token subject %q", idt.Subject)
+	}
+}
+
+// TestPublicKeys: JWKS, /api/jwt/public-key in its three forms, and that the
+// key the access token names is published in both.
+func TestPublicKeys(t *testing.T) {
+	s := newStack(t)
+	at := s.login(storeApp, nil).json(t)["token"].(string)
+	var hdr struct{ Kid, Alg string }
+	b, _ := jsonPart(at, 0)
+	must(t, json.Unmarshal(b, &hdr))
+
+	res := s.do(call{method: "GET", path: "/.well-known/jwks.json"})
+	var set jose.JSONWebKeySet
+	must(t, json.Unmarshal(res.body, &set))
+	if res.status != 200 || len(set.Key(hdr.Kid)) != 1 || !set.Key(hdr.Kid)[0].IsPublic() {
+		t.Fatalf("JWKS %d lacks public kid %s: %s", res.status, hdr.Kid, res.body)
+	}
+	all := s.do(call{method: "GET", path: "/api/jwt/public-key"}).json(t)["publicKeys"].(map[string]any)
+	pem, _ := all[hdr.Kid].(string)
+	if !strings.HasPrefix(pem, "-----BEGIN PUBLIC KEY-----") {
+		t.Fatalf("publicKeys %v", all)
+	}
+	tests := []struct {
+		name, query string
+		want        int
+	}{
+		{"by kid", "?kid=" + hdr.Kid, 200},
+		{"by application", "?applicationId=" + storeApp, 200},
+		{"unknown kid", "?kid=nope", 404},
+		{"unknown application", "?applicationId=0f1a2b3c-0000-4000-8000-0000000000ff", 404},
+		{"TS client literal", "?kid=undefined", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.do(call{method: "GET", path: "/api/jwt/public-key" + tt.query})
+			if res.status != tt.want {
+				t.Fatalf("status %d: %s", res.status, res.body)
+			}
+			if tt.want == 200 && strings.Contains(tt.query, "=0f1a") && res.json(t)["publicKey"] != pem {
+				t.Fatalf("application key is not the signing key: %s", res.body)
+			}
+		})
+	}
+}
+
+func jsonPart(jwt string, i int) ([]byte, error) {
+	return b64(strings.Split(jwt, ".")[i])
+}
