@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -57,18 +58,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package prints usage itself on -help or a parse error; collect
+	// it so that help goes to stdout and errors to stderr, once each.
+	var usage bytes.Buffer
+	fs.SetOutput(&usage)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: latchkey serve [flags]\n\nRuns the identity server. Settings (flag, then environment variable):\n\n")
 		fs.PrintDefaults()
 	}
 	cfg, err := config.Load(fs, args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(stdout)
-		fs.Usage()
+		_, _ = stdout.Write(usage.Bytes())
 		return 0
 	}
 	if err != nil {
+		_, _ = stderr.Write(usage.Bytes())
 		fmt.Fprintf(stderr, "latchkey serve: %v\n", err)
 		return 2
 	}

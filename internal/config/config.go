@@ -79,7 +79,7 @@ type setting struct {
 var settings = []setting{
 	{flag: "addr", env: "LATCHKEY_ADDR", help: "listen address host:port (port 0 picks a free port)",
 		str: func(c *Config) *string { return &c.Addr }},
-	{flag: "database-url", env: "LATCHKEY_DATABASE_URL", help: "SQLite file path or sqlite: URL (postgres:// URLs in a later release); created and migrated on first start",
+	{flag: "database-url", env: "LATCHKEY_DATABASE_URL", help: "SQLite file path or sqlite: URL, or a postgres:// URL for several nodes on one PostgreSQL; created and migrated on first start",
 		str: func(c *Config) *string { return &c.DatabaseURL }},
 	{flag: "kickstart", env: "LATCHKEY_KICKSTART", help: "path of a FusionAuth-format Kickstart file applied once to a fresh database",
 		str: func(c *Config) *string { return &c.Kickstart }},
