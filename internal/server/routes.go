@@ -15,6 +15,7 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.managementRoutes()...) // users.go, applications.go, registrations.go, tenants.go, systemconfig.go, apikeys.go
 	rs = append(rs, s.tokenRoutes()...)      // login.go, jwt.go, logout.go, oauth_token.go, wellknown.go
 	rs = append(rs, s.sdkRoutes()...)        // sdk.go: the browser SDK
+	rs = append(rs, s.keyRoutes()...)        // keys.go: POST /api/key/rotate
 	return rs
 }
 
