@@ -101,3 +101,63 @@ func TestLockedAccountDoesNotEvaluateHash(t *testing.T) {
 		t.Fatalf("want an account_locked event and no password in logs:\n%s", logs)
 	}
 }
+
+// An unknown login id locks exactly like a real account (no 404-versus-409
+// account-existence oracle, security-bar L2/L3): step by step, the outcome
+// and the lock's end are the same for alice and for an id naming nobody, the
+// hash is not evaluated while either is locked, and the counter key keeps no
+// trace of the typed id.
+func TestUnknownLoginIDLocksLikeARealOne(t *testing.T) {
+	e := newEnv(t)
+	type outcome struct {
+		kind  string
+		until time.Time
+	}
+	attempt := func(loginID, pass string) outcome {
+		_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: loginID, Password: pass, ApplicationID: appID})
+		var locked *LockedError
+		switch {
+		case errors.As(err, &locked):
+			return outcome{"locked", locked.Until}
+		case errors.Is(err, ErrInvalidCredentials):
+			return outcome{kind: "invalid"}
+		case err != nil:
+			t.Fatalf("%s: unexpected error %v", loginID, err)
+		}
+		return outcome{kind: "ok"}
+	}
+	const nobody = "Nobody@Example.test"
+	for i, pass := range []string{"wrong", "wrong", "wrong", "wrong", goodPass} {
+		e.clock.Advance(time.Second)
+		evals := e.hasher.evals.Load()
+		real := attempt(userEmail, pass)
+		realEvals := e.hasher.evals.Load() - evals
+		evals = e.hasher.evals.Load()
+		// Alternate the case: the unknown id's counter is case-insensitive
+		// like the lookup, as a real account's is.
+		id := nobody
+		if i%2 == 1 {
+			id = strings.ToLower(nobody)
+		}
+		unknown := attempt(id, pass)
+		unknownEvals := e.hasher.evals.Load() - evals
+		if real.kind != unknown.kind || !real.until.Equal(unknown.until) {
+			t.Fatalf("attempt %d: real %+v, unknown %+v", i, real, unknown)
+		}
+		if realEvals != unknownEvals {
+			t.Fatalf("attempt %d: %d hash evaluations for real, %d for unknown", i, realEvals, unknownEvals)
+		}
+		if want := i >= 3; (real.kind == "locked") != want {
+			t.Fatalf("attempt %d: %s, locked want %v", i, real.kind, want)
+		}
+	}
+	f, err := e.store.GetLoginFailures(e.ctx, unknownLoginKey(nobody))
+	must(t, err)
+	if f.Count != 3 || strings.Contains(f.UserID, "obody") {
+		t.Fatalf("unknown id counter %+v", f)
+	}
+	// Another unknown id is not affected by the first one's lock.
+	if got := attempt("someone-else@example.test", "wrong"); got.kind != "invalid" {
+		t.Fatalf("other unknown id: %+v", got)
+	}
+}

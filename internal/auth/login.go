@@ -25,15 +25,11 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 	if err != nil {
 		return Tokens{}, err
 	}
-	scheme, factor := tenantScheme(tenant)
 	fail := event{name: evLoginFailure, level: slog.LevelInfo, appID: app.ID, ip: req.IPAddress}
 
 	user, err := s.findUser(ctx, tenant.ID, req.LoginID)
 	if errors.Is(err, storage.ErrNotFound) {
-		s.pw.DummyVerify(req.Password, scheme, factor)
-		fail.outcome = "unknown_user"
-		s.emit(ctx, fail)
-		return Tokens{}, ErrInvalidCredentials
+		return Tokens{}, s.unknownUser(ctx, tenant, req, fail)
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: find user: %w", err)
@@ -42,14 +38,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 
 	// A locked account is refused before the hash is evaluated: a guess made
 	// during the lock is never checked, so the lock really stops guessing.
-	failures, err := s.cfg.Store.GetLoginFailures(ctx, user.ID)
+	failures, err := s.checkLock(ctx, user.ID, fail)
 	if err != nil {
-		return Tokens{}, fmt.Errorf("auth: read login failures: %w", err)
-	}
-	if failures.LockedUntil.After(now) {
-		fail.outcome = "locked"
-		s.emit(ctx, fail)
-		return Tokens{}, &LockedError{Until: failures.LockedUntil}
+		return Tokens{}, err
 	}
 
 	ok, verr := s.pw.Verify(req.Password, user.Password)
@@ -62,6 +53,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 		return Tokens{}, ErrInvalidCredentials
 	}
 	if !ok {
+		fail.outcome = "wrong_password"
 		if err := s.countFailure(ctx, tenant, user.ID, fail); err != nil {
 			return Tokens{}, err
 		}
@@ -137,8 +129,8 @@ func (s *Service) findUser(ctx context.Context, tenantID, loginID string) (stora
 
 // countFailure feeds the tenant lockout counter (failedAuthenticationConfiguration,
 // counted in the database so it holds across restarts and nodes).
+// ev.outcome says why (wrong_password, unknown_user).
 func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID string, ev event) error {
-	ev.outcome = "wrong_password"
 	s.emit(ctx, ev)
 	p, ok := lockoutPolicy(t.FailedAuthenticationConfiguration)
 	if !ok {
