@@ -1,0 +1,275 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/latchkeyhq/latchkey/internal/demo"
+)
+
+// Lifetimes short enough that the walk finishes in about a minute. The
+// refresh token lives 1 minute: FusionAuth counts it in whole minutes.
+const (
+	jwtTTL = 4 * time.Second
+	grace  = 1 * time.Second
+)
+
+// stack is the three servers as the browser sees them.
+type stack struct {
+	idp, store, forums string // public URLs (http://<name>.example.test:<port>)
+}
+
+// startStack runs demo.Run on port-0 listeners and waits until it serves.
+func startStack(t *testing.T) stack {
+	t.Helper()
+	var lns [3]net.Listener
+	for i := range lns {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns[i] = ln
+	}
+	pub := func(name string, ln net.Listener) string {
+		return fmt.Sprintf("http://%s.example.test:%d", name, ln.Addr().(*net.TCPAddr).Port)
+	}
+	s := stack{idp: pub("login", lns[0]), store: pub("store", lns[1]), forums: pub("forums", lns[2])}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("LATCHKEY_TEST_LOG") == "1" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	go func() {
+		done <- demo.Run(ctx, demo.Options{
+			DataDir: t.TempDir(), Out: io.Discard, Logger: logger,
+			JWTTTL: jwtTTL, RefreshTTL: time.Minute, GracePeriod: grace,
+			IdentityListener: lns[0], StoreListener: lns[1], ForumsListener: lns[2],
+			IdentityURL: s.idp, StoreURL: s.store, ForumsURL: s.forums,
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo.Run: %v", err)
+		}
+	})
+	for {
+		res, err := http.Get("http://" + lns[1].Addr().String() + "/config.json")
+		if err == nil {
+			res.Body.Close()
+			return s
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("demo.Run stopped: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// chromium finds Debian's chromium; missing skips, or fails under CI.
+func chromium(t *testing.T) string {
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
+		t.Fatal("chromium not found and LATCHKEY_REQUIRE_ALL=1")
+	}
+	t.Skip("chromium not found (apt-get install chromium)")
+	return ""
+}
+
+// newBrowser starts headless Chromium resolving *.example.test to 127.0.0.1.
+func newBrowser(t *testing.T, s stack) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"),
+		// Web Locks exist only in secure contexts; treat the two app origins
+		// as secure so the SDK's cross-tab lock path is the one exercised.
+		chromedp.Flag("unsafely-treat-insecure-origin-as-secure", s.store+","+s.forums),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+type step = chromedp.Action[chromedp.Void]
+
+func run(t *testing.T, ctx context.Context, what string, steps ...step) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// value runs one action that returns a value.
+func value[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// poll waits until the page expression is truthy.
+func poll(expr string, timeout time.Duration) step {
+	p := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(100*time.Millisecond))
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := p(ctx, tg)
+		return chromedp.Void{}, err
+	}
+}
+
+// waitState polls until the page shows the login form or the app.
+func waitState(state string, timeout time.Duration) step {
+	return poll(fmt.Sprintf(`document.body.dataset.state === %q`, state), timeout)
+}
+
+// login fills the SPA's own form, as a person would.
+func login() step {
+	return chromedp.Steps(
+		waitState("login", 10*time.Second),
+		chromedp.SetValue(chromedp.ID("loginId"), demo.DemoEmail),
+		chromedp.SetValue(chromedp.ID("password"), demo.DemoPassword),
+		chromedp.Click(chromedp.ID("login-button")),
+		waitState("app", 10*time.Second),
+	)
+}
+
+func text(t *testing.T, ctx context.Context, id string) string {
+	t.Helper()
+	return value(t, ctx, "text of #"+id, chromedp.Text(chromedp.ID(id)))
+}
+
+func jwtKey(appID string) string { return "latchkey.jwt." + appID }
+
+// storedJWT reads the JWT from the page's localStorage, as an injected
+// script could.
+func storedJWT(ctx context.Context, t *testing.T, appID string) string {
+	t.Helper()
+	return value(t, ctx, "read localStorage", chromedp.Evaluate[string](fmt.Sprintf(`localStorage.getItem(%q) || ""`, jwtKey(appID))))
+}
+
+// cookies reads cookies for url through the DevTools protocol, which sees
+// HttpOnly cookies that page scripts cannot.
+func cookies(ctx context.Context, t *testing.T, url string) map[string]*network.Cookie {
+	t.Helper()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{url}})
+	if err != nil {
+		t.Fatalf("Network.getCookies: %v", err)
+	}
+	out := map[string]*network.Cookie{}
+	for _, c := range res.Cookies {
+		out[c.Name] = c
+	}
+	return out
+}
+
+func logEntries(ctx context.Context, t *testing.T, kind string) []string {
+	t.Helper()
+	return value(t, ctx, "read session log", chromedp.Evaluate[[]string](
+		fmt.Sprintf(`[...document.querySelectorAll('#log li[data-kind=%q]')].map(li => li.textContent)`, kind)))
+}
+
+// screenshot saves the viewport to the test's temp dir and, when
+// LATCHKEY_SCREENSHOTS is set, there too.
+func screenshot(ctx context.Context, t *testing.T, dir, name string) {
+	t.Helper()
+	png := value(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+	dirs := []string{dir}
+	if d := os.Getenv("LATCHKEY_SCREENSHOTS"); d != "" {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// attacker is a plain Go HTTP client: no browser, no Origin header. It
+// resolves *.example.test to 127.0.0.1 like the browser's resolver rule.
+type attacker struct{ http.Client }
+
+func newAttacker() *attacker {
+	var d net.Dialer
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err == nil && strings.HasSuffix(host, ".example.test") {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		return d.DialContext(ctx, network, addr)
+	}}
+	return &attacker{http.Client{Transport: tr, Timeout: 10 * time.Second}}
+}
+
+func (a *attacker) refresh(t *testing.T, idp, refreshToken string) (status int, jwt, next string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", idp+"/api/jwt/refresh", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: "refresh_token", Value: refreshToken})
+	res, err := a.Do(req)
+	if err != nil {
+		t.Fatalf("attacker refresh: %v", err)
+	}
+	defer res.Body.Close()
+	var body struct{ Token, RefreshToken string }
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	return res.StatusCode, body.Token, body.RefreshToken
+}
+
+func (a *attacker) get(t *testing.T, url, jwt string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+jwt)
+	res, err := a.Do(req)
+	if err != nil {
+		t.Fatalf("attacker GET %s: %v", url, err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}

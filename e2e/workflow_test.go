@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/latchkeyhq/latchkey/internal/demo"
+)
+
+// TestWorkflow walks shared/spec/workflow.md steps 1-17 in Chromium. Each
+// step asserts what a person sees (the page's state, cart, posts, session
+// log) and what the browser holds (localStorage, cookies via DevTools).
+func TestWorkflow(t *testing.T) {
+	s := startStack(t)
+	browser := newBrowser(t, s)
+	shots := t.TempDir()
+	evil := newAttacker()
+	cart := s.store + "/api/load-shopping-cart"
+
+	// Step 11 needs the refresh token's 1-minute life to run out, so a
+	// second, isolated browser profile logs in to the Store now and is
+	// checked at the end, while steps 12-17 run in the main one.
+	other, cancelOther := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancelOther()
+	run(t, other, "step 11 setup: log in in a second profile", chromedp.Navigate(s.store), login(),
+		chromedp.WaitVisible(chromedp.ID("cart-status")))
+	step11Deadline := time.Now().Add(time.Minute + 30*time.Second)
+
+	t.Run("steps 1-8: Store login, JWT in localStorage, HttpOnly cookie on the identity host, cart loads", func(t *testing.T) {
+		run(t, browser, "open the Store", chromedp.Navigate(s.store), waitState("login", 10*time.Second))
+		if jwt := storedJWT(browser, t, demo.StoreAppID); jwt != "" {
+			t.Fatalf("step 2: a JWT was already in localStorage")
+		}
+		run(t, browser, "log in", login(), chromedp.WaitVisible(chromedp.ID("cart-status")))
+		cartText, who := text(t, browser, "cart"), text(t, browser, "who")
+		docCookie := value(t, browser, "document.cookie", chromedp.Evaluate[string](`document.cookie`))
+		if who != demo.DemoEmail || !strings.Contains(cartText, "Latchkey mug") {
+			t.Errorf("page shows user %q and cart %q", who, cartText)
+		}
+		if !strings.HasPrefix(storedJWT(browser, t, demo.StoreAppID), "eyJ") {
+			t.Error("step 6: no JWT in localStorage")
+		}
+		if strings.Contains(docCookie, "refresh_token") {
+			t.Errorf("step 5: the refresh token is visible to page scripts: %q", docCookie)
+		}
+		rt := cookies(browser, t, s.idp)["refresh_token"]
+		if rt == nil || !rt.HTTPOnly || rt.Domain != "login.example.test" {
+			t.Fatalf("step 5: refresh cookie on the identity host: %+v", rt)
+		}
+		for _, u := range []string{s.store, s.forums} {
+			if c := cookies(browser, t, u)["refresh_token"]; c != nil {
+				t.Errorf("step 5: refresh cookie also sent to %s", u)
+			}
+		}
+		screenshot(browser, t, shots, "store-logged-in.png")
+	})
+
+	t.Run("steps 9-10: the JWT expires, the SPA refreshes and the cart still loads", func(t *testing.T) {
+		before := storedJWT(browser, t, demo.StoreAppID)
+		run(t, browser, "wait for two refreshes",
+			poll(`document.querySelectorAll('#log li[data-kind="refresh"]').length >= 2`, 3*jwtTTL),
+			waitState("app", time.Second))
+		status := text(t, browser, "cart-status")
+		if after := storedJWT(browser, t, demo.StoreAppID); after == before || after == "" {
+			t.Error("step 10: localStorage still holds the old JWT")
+		}
+		if !strings.Contains(status, "2 item(s)") {
+			t.Errorf("step 10: cart after refresh: %q", status)
+		}
+		screenshot(browser, t, shots, "refresh-log.png")
+	})
+
+	storeCookie := cookies(browser, t, s.idp)["refresh_token"].Value
+	var forumsJWT string
+	t.Run("steps 12-15: Forums has no SSO, its login clobbers the Store's cookie, posts load", func(t *testing.T) {
+		run(t, browser, "open the Forums", chromedp.Navigate(s.forums), waitState("login", 10*time.Second))
+		run(t, browser, "log in to the Forums", login(), chromedp.WaitVisible(chromedp.ID("posts-status")))
+		posts := text(t, browser, "posts")
+		if !strings.Contains(posts, "Hello Forums") {
+			t.Errorf("step 15: posts %q", posts)
+		}
+		if c := cookies(browser, t, s.idp)["refresh_token"]; c == nil || c.Value == storeCookie {
+			t.Error("step 14: the Forums login did not replace the Store's refresh cookie")
+		}
+		forumsJWT = storedJWT(browser, t, demo.ForumsAppID)
+		if got := evil.get(t, cart, forumsJWT); got != http.StatusUnauthorized {
+			t.Errorf("step 15: the Store accepted a Forums token: %d", got)
+		}
+		// Back at the Store, its JWT has expired and the cookie is the
+		// Forums' now: the Store must log in again.
+		run(t, browser, "Store after clobbering", chromedp.Navigate(s.store), waitState("login", 3*jwtTTL))
+		if ends := logEntries(browser, t, "session-end"); len(ends) == 0 {
+			t.Error("step 14: the Store showed the login form without a session-end entry")
+		}
+		screenshot(browser, t, shots, "store-after-forums-login.png")
+	})
+
+	t.Run("step 16: stolen refresh cookie works, then reuse revokes the family", func(t *testing.T) {
+		run(t, browser, "victim logs in to the Store", login(), chromedp.WaitVisible(chromedp.ID("cart-status")))
+		stolen := cookies(browser, t, s.idp)["refresh_token"].Value
+		status, jwt, next := evil.refresh(t, s.idp, stolen)
+		if status != http.StatusOK || jwt == "" {
+			t.Fatalf("attacker refresh with the stolen cookie: %d", status)
+		}
+		if got := evil.get(t, cart, jwt); got != http.StatusOK {
+			t.Fatalf("attacker loads the victim's cart: %d", got)
+		}
+		// The victim's next refresh presents the rotated-out cookie after
+		// the grace period: reuse, the family is revoked, the victim is out.
+		run(t, browser, "victim's refresh is reuse", waitState("login", 3*jwtTTL))
+		if status, _, _ := evil.refresh(t, s.idp, next); status != http.StatusNotFound {
+			t.Errorf("attacker's rotated token after reuse: status %d, want 404 (family revoked)", status)
+		}
+		screenshot(browser, t, shots, "reuse-detected.png")
+	})
+
+	t.Run("step 17: a stolen JWT works until it expires, not after", func(t *testing.T) {
+		run(t, browser, "victim logs in again", login(), chromedp.WaitVisible(chromedp.ID("cart-status")))
+		jwt := storedJWT(browser, t, demo.StoreAppID)
+		if got := evil.get(t, cart, jwt); got != http.StatusOK {
+			t.Fatalf("stolen JWT before expiry: %d", got)
+		}
+		deadline := time.Now().Add(jwtTTL + 10*time.Second) // exp + jwtverify's 5 s leeway + slack
+		for evil.get(t, cart, jwt) == http.StatusOK {
+			if time.Now().After(deadline) {
+				t.Fatal("stolen JWT still accepted long after it expired")
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	})
+
+	t.Run("step 11: the refresh token expires, refresh answers 404, the login form returns", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(other, time.Until(step11Deadline)+time.Second)
+		defer cancel()
+		if err := chromedp.Do(ctx, waitState("login", time.Until(step11Deadline))); err != nil {
+			log := value(t, other, "session log", chromedp.Evaluate[string](`document.getElementById('log').innerText`))
+			t.Fatalf("the login form did not return after the refresh token expired: %v\nsession log:\n%s", err, log)
+		}
+		ends := logEntries(other, t, "session-end")
+		if len(ends) == 0 || !strings.Contains(ends[0], "404") {
+			t.Errorf("session log: %q, want a session end after a 404", ends)
+		}
+		if jwt := storedJWT(other, t, demo.StoreAppID); jwt != "" {
+			t.Error("the expired session's JWT is still in localStorage")
+		}
+		screenshot(other, t, shots, "refresh-expired.png")
+	})
+	t.Logf("screenshots in %s", shots)
+}
