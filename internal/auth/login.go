@@ -100,7 +100,7 @@ func (s *Service) loginContext(ctx context.Context, req LoginRequest) (storage.A
 	} else if req.OAuth {
 		return app, storage.Tenant{}, ErrUnknownApplication
 	}
-	tenant, err := s.cfg.Store.GetTenant(ctx, tenantID)
+	tenant, err := s.tenant(ctx, tenantID)
 	if err != nil {
 		return app, storage.Tenant{}, fmt.Errorf("auth: get tenant %q: %w", tenantID, err)
 	}

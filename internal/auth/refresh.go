@@ -125,7 +125,7 @@ func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken) (
 	if tid == "" {
 		tid = c.app.TenantID
 	}
-	if c.tenant, err = s.cfg.Store.GetTenant(ctx, tid); err != nil {
+	if c.tenant, err = s.tenant(ctx, tid); err != nil {
 		return c, wrapLoad("tenant", err)
 	}
 	if c.user, err = s.cfg.Store.GetUser(ctx, rt.UserID); err != nil {

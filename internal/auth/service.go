@@ -48,15 +48,20 @@ type Config struct {
 	Issuer string
 	// TenantID is the default tenant used when the request names none.
 	TenantID string
+	// TenantCacheTTL is how long a tenant read may be reused (0: one second;
+	// negative: never cached).
+	TenantCacheTTL time.Duration
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds
-// no state that matters across nodes: the only cache is the successor secret,
-// which every node reads from the same SecretStore row.
+// no state that matters across nodes: the caches are the successor secret,
+// which every node reads from the same SecretStore row, and tenants for at
+// most TenantCacheTTL.
 type Service struct {
-	cfg Config
-	log *slog.Logger
-	pw  hasher
+	cfg     Config
+	log     *slog.Logger
+	pw      hasher
+	tenants *tenantCache
 
 	secretMu sync.Mutex
 	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
@@ -71,7 +76,11 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, log: log, pw: passwordHasher{}}
+	ttl := cfg.TenantCacheTTL
+	if ttl == 0 {
+		ttl = defaultTenantCacheTTL
+	}
+	return &Service{cfg: cfg, log: log, pw: passwordHasher{}, tenants: newTenantCache(ttl)}
 }
 
 // LoginRequest is a credential login from /api/login or the password grant.

@@ -135,14 +135,25 @@ func idClaims(ac map[string]any, g grant, accessToken string) map[string]any {
 	return c
 }
 
-// issueRefresh creates a new refresh-token family for a login and returns
-// the raw value, which exists only in this response: storage gets its hash.
+// issueRefresh creates a new refresh-token family and returns the raw value,
+// which exists only in this response: storage gets its hash. Login does not
+// use it: it stores the record inside RecordLogin's transaction instead.
 func (s *Service) issueRefresh(ctx context.Context, g grant, now time.Time, req LoginRequest) (string, storage.RefreshToken, error) {
+	raw, rt := newRefresh(g, now, req)
+	if err := s.cfg.Store.CreateRefreshToken(ctx, rt); err != nil {
+		return "", storage.RefreshToken{}, fmt.Errorf("auth: create refresh token: %w", err)
+	}
+	return raw, rt, nil
+}
+
+// newRefresh draws a refresh-token value for g and builds its record
+// (hash only), without storing it.
+func newRefresh(g grant, now time.Time, req LoginRequest) (string, storage.RefreshToken) {
 	raw := newRefreshValue()
 	dev := req.Device
 	dev.LastAccessedAddress = req.IPAddress
 	dev.LastAccessedInstant = now.UnixMilli()
-	rt := storage.RefreshToken{
+	return raw, storage.RefreshToken{
 		ID:            g.refreshID,
 		TenantID:      g.user.TenantID,
 		UserID:        g.user.ID,
@@ -157,10 +168,6 @@ func (s *Service) issueRefresh(ctx context.Context, g grant, now time.Time, req 
 		Device:        dev,
 		InsertedAt:    now,
 	}
-	if err := s.cfg.Store.CreateRefreshToken(ctx, rt); err != nil {
-		return "", storage.RefreshToken{}, fmt.Errorf("auth: create refresh token: %w", err)
-	}
-	return raw, rt, nil
 }
 
 // findRegistration returns the user's registration for appID, or nil.

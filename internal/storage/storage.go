@@ -58,9 +58,27 @@ type UserStore interface {
 	// DeleteUser removes the user, their registrations, refresh tokens and
 	// lockout counters (hard delete; soft delete is UpdateUser with Active=false).
 	DeleteUser(ctx context.Context, id string) error
-	// RecordLogin sets user.lastLoginInstant and, when applicationID is not
-	// empty, the registration's lastLoginInstant.
-	RecordLogin(ctx context.Context, userID, applicationID string, at int64) error
+	// RecordLogin writes everything a successful login changes in ONE
+	// transaction (one commit, one fsync): user.lastLoginInstant, the
+	// registration's when l.ApplicationID is set, the lockout counter reset
+	// when asked, and the new refresh token when given. All or nothing:
+	// ErrNotFound (unknown user or registration) or ErrConflict (refresh token
+	// id or hash taken) leaves every row as it was.
+	RecordLogin(ctx context.Context, l Login) error
+}
+
+// Login is one successful login as RecordLogin stores it.
+type Login struct {
+	UserID string
+	// ApplicationID, when set, names the registration whose lastLoginInstant
+	// is set too; it must exist.
+	ApplicationID string
+	At            int64 // ms since the epoch (FusionAuth instant)
+	// ResetFailures deletes the user's lockout counter (a success after
+	// failures); false skips the statement in the common case.
+	ResetFailures bool
+	// RefreshToken, when not nil, is created as by CreateRefreshToken.
+	RefreshToken *RefreshToken
 }
 
 // RegistrationStore stores registrations (user x application).

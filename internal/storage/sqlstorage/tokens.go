@@ -40,6 +40,12 @@ func scanToken(row interface{ Scan(...any) error }) (storage.RefreshToken, error
 // ErrConflict on a duplicate id or hash; ErrNotFound when the user or
 // application does not exist.
 func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error {
+	return s.tx(ctx, func(q querier) error { return insertToken(ctx, q, t) })
+}
+
+// insertToken is the INSERT of CreateRefreshToken, on q so RecordLogin can
+// run it inside its transaction.
+func insertToken(ctx context.Context, q querier, t storage.RefreshToken) error {
 	scopes, err := encode(t.Scopes)
 	if err != nil {
 		return err
@@ -55,7 +61,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) 
 	if !t.RevokedAt.IsZero() {
 		revoked = ms(t.RevokedAt)
 	}
-	_, err = s.exec(ctx, `INSERT INTO refresh_tokens (`+tokenColumns+`)
+	_, err = q.ExecContext(ctx, `INSERT INTO refresh_tokens (`+tokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		t.ID, t.TenantID, t.UserID, app, t.Hash, t.PrevHash, ms(t.RotatedAt), t.Generation, ms(t.StartInstant),
 		ms(t.LastUsedAt), ms(t.ExpiresAt), ms(t.AuthTime), scopes, t.DPoPJKT, device, ms(t.InsertedAt), revoked, t.RevokeReason)

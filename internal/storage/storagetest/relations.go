@@ -109,33 +109,6 @@ func testDeleteApplicationCascades(t *testing.T, s storage.Storage) {
 	must(t, err)
 }
 
-func testRecordLogin(t *testing.T, s storage.Storage) {
-	ctx := context.Background()
-	app, u := seed(t, s)
-	at := base.Add(time.Hour).UnixMilli()
-	must(t, s.RecordLogin(ctx, u.ID, app.ID, at))
-	gotU, err := s.GetUser(ctx, u.ID)
-	must(t, err)
-	gotR, err := s.GetRegistration(ctx, u.ID, app.ID)
-	must(t, err)
-	if gotU.LastLoginInstant != at || gotR.LastLoginInstant != at {
-		t.Fatalf("lastLoginInstant user=%d registration=%d, want %d", gotU.LastLoginInstant, gotR.LastLoginInstant, at)
-	}
-	if gotU.Password != u.Password || gotU.Email != u.Email {
-		t.Fatalf("RecordLogin changed other fields: %+v", gotU)
-	}
-	// Without an application only the user changes.
-	must(t, s.RecordLogin(ctx, u.ID, "", at+1))
-	gotU, _ = s.GetUser(ctx, u.ID)
-	gotR, _ = s.GetRegistration(ctx, u.ID, app.ID)
-	if gotU.LastLoginInstant != at+1 || gotR.LastLoginInstant != at {
-		t.Fatalf("after tenant-level login: user=%d registration=%d", gotU.LastLoginInstant, gotR.LastLoginInstant)
-	}
-	if err := s.RecordLogin(ctx, "nobody", "", at); err == nil {
-		t.Fatal("RecordLogin for an unknown user succeeded")
-	}
-}
-
 func testAPIKeys(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
 	n, err := s.CountAPIKeys(ctx)

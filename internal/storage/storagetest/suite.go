@@ -28,6 +28,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"DeleteApplicationCascades", testDeleteApplicationCascades},
 		{"Registrations", testRegistrations},
 		{"RecordLogin", testRecordLogin},
+		{"RecordLoginAllOrNothing", testRecordLoginAllOrNothing},
 		{"APIKeys", testAPIKeys},
 		{"SystemConfiguration", testSystemConfiguration},
 		{"RefreshTokenRoundTrip", testRefreshTokenRoundTrip},

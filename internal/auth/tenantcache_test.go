@@ -1,0 +1,55 @@
+package auth
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// A tenant change (here: lockout switched off) reaches logins on this node
+// no later than the cache TTL, at once after ForgetTenant, and at once when
+// caching is off. The cache's clock is advanced, never slept on.
+func TestTenantCacheBoundsStaleness(t *testing.T) {
+	tests := []struct {
+		name       string
+		ttl        time.Duration
+		forget     bool
+		advance    time.Duration
+		wantLocked bool // the stale tenant (lockout on) was still used
+	}{
+		{name: "within the TTL the cached tenant is used", advance: 999 * time.Millisecond, wantLocked: true},
+		{name: "after the TTL the change applies", advance: time.Second},
+		{name: "ForgetTenant applies it at once", forget: true},
+		{name: "negative TTL never caches", ttl: -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.svc.tenants.ttl = defaultTenantCacheTTL
+			if tt.ttl != 0 {
+				e.svc.tenants.ttl = tt.ttl
+			}
+			wall := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+			e.svc.tenants.now = wall.Now
+			fail := func() error {
+				_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: "wrong", ApplicationID: appID})
+				return err
+			}
+			wantErr(t, fail(), ErrInvalidCredentials) // caches the tenant: 3 failures lock
+			ten, err := e.store.GetTenant(e.ctx, tenantID)
+			must(t, err)
+			ten.FailedAuthenticationConfiguration.Enabled = false
+			must(t, e.store.UpdateTenant(e.ctx, ten))
+			if tt.forget {
+				e.svc.ForgetTenant(tenantID)
+			}
+			wall.Advance(tt.advance)
+			wantErr(t, fail(), ErrInvalidCredentials)
+			wantErr(t, fail(), ErrInvalidCredentials)
+			var locked *LockedError
+			if got := errors.As(fail(), &locked); got != tt.wantLocked {
+				t.Fatalf("locked after 4 failures = %v, want %v", got, tt.wantLocked)
+			}
+		})
+	}
+}
