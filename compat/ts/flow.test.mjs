@@ -1,0 +1,247 @@
+// FusionAuth's official TypeScript client (@fusionauth/typescript-client)
+// driven against a running latchkey, unchanged: every call below is the
+// client's own method, and the assertions are on what the client hands back
+// (ClientResponse.statusCode / .response / .exception). ts_test.go starts the
+// server and passes LATCHKEY_URL, LATCHKEY_API_KEY, LATCHKEY_APP_ID and
+// LATCHKEY_TENANT_ID. The subtests share one user and run in order.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pkg from '@fusionauth/typescript-client';
+
+const { FusionAuthClient } = pkg;
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run this through ts_test.go (go test ./compat/ts)`);
+  return v;
+};
+const url = env('LATCHKEY_URL');
+const apiKey = env('LATCHKEY_API_KEY');
+const kickstartAppId = env('LATCHKEY_APP_ID');
+const defaultTenantId = env('LATCHKEY_TENANT_ID');
+
+// admin carries the API key; anon is what a SPA holds (no key, no
+// setRequestCredentials: node has no cookie jar, so tokens travel in bodies).
+const admin = new FusionAuthClient(apiKey, url);
+const anon = new FusionAuthClient(null, url);
+
+// rejected awaits a promise the client must reject (any non-2xx) and returns
+// the ClientResponse it rejected with.
+async function rejected(p) {
+  try {
+    const res = await p;
+    assert.fail(`expected a rejection, got ${res.statusCode} ${JSON.stringify(res.response)}`);
+  } catch (e) {
+    if (e instanceof assert.AssertionError) throw e;
+    return e;
+  }
+}
+
+const jwtPart = (jwt, i) => JSON.parse(Buffer.from(jwt.split('.')[i], 'base64url').toString());
+const email = `ada.${Date.now()}@example.com`;
+const password = 'correct horse battery staple';
+const s = {}; // state shared by the ordered subtests
+
+test('FusionAuth TypeScript client against latchkey', async (t) => {
+  await t.test('createApplication: SPA login flags, OneTimeUse, OAuth grants', async () => {
+    const res = await admin.createApplication(null, {
+      application: {
+        name: 'ts-compat',
+        roles: [{ name: 'user', isDefault: true }, { name: 'admin' }],
+        loginConfiguration: { requireAuthentication: false, allowTokenRefresh: true, generateRefreshTokens: true },
+        jwtConfiguration: {
+          enabled: true, timeToLiveInSeconds: 300, refreshTokenTimeToLiveInMinutes: 60,
+          refreshTokenUsagePolicy: 'OneTimeUse',
+        },
+        oauthConfiguration: { enabledGrants: ['password', 'refresh_token'], generateRefreshTokens: true },
+      },
+    });
+    assert.equal(res.statusCode, 200);
+    const app = res.response.application;
+    assert.match(app.id, /^[0-9a-f-]{36}$/);
+    assert.equal(app.tenantId, defaultTenantId);
+    assert.deepEqual(app.loginConfiguration,
+      { allowTokenRefresh: true, generateRefreshTokens: true, requireAuthentication: false });
+    assert.equal(app.jwtConfiguration.refreshTokenUsagePolicy, 'OneTimeUse');
+    assert.equal(app.oauthConfiguration.clientId, app.id);
+    assert.ok(app.oauthConfiguration.clientSecret.length >= 32, 'a generated client secret');
+    s.appId = app.id;
+    s.clientSecret = app.oauthConfiguration.clientSecret;
+  });
+
+  await t.test('register (combined form) creates the user, the registration and a token', async () => {
+    const res = await admin.register(null, {
+      user: { email: email.toUpperCase(), password, firstName: 'Ada' },
+      registration: { applicationId: s.appId },
+    });
+    assert.equal(res.statusCode, 200);
+    const { user, registration } = res.response;
+    assert.equal(user.email, email, 'stored lowercase');
+    assert.equal(user.password, undefined, 'a password is never returned');
+    assert.equal(registration.applicationId, s.appId);
+    assert.deepEqual(registration.roles, ['user'], 'default role');
+    assert.equal(typeof res.response.token, 'string', 'FusionAuth returns a token on registration');
+    const claims = jwtPart(res.response.token, 1);
+    assert.equal(claims.authenticationType, 'REGISTRATION');
+    assert.equal(claims.sub, user.id);
+    assert.equal(claims.aud, s.appId);
+    assert.ok(res.response.tokenExpirationInstant > Date.now());
+    s.userId = user.id;
+  });
+
+  await t.test('createUser with a taken email: Errors with [duplicate]user.email', async () => {
+    const e = await rejected(admin.createUser(null, { user: { email, password } }));
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.exception.fieldErrors['user.email'][0].code, '[duplicate]user.email');
+  });
+
+  await t.test('createUser returns a USER_CREATE token', async () => {
+    const res = await admin.createUser(null, { user: { email: `other.${email}`, password } });
+    assert.equal(res.statusCode, 200);
+    assert.equal(jwtPart(res.response.token, 1).authenticationType, 'USER_CREATE');
+    assert.equal(jwtPart(res.response.token, 1).sub, res.response.user.id);
+    assert.ok(res.response.tokenExpirationInstant > Date.now());
+    assert.equal((await admin.deleteUser(res.response.user.id)).statusCode, 200);
+  });
+
+  await t.test('login without an API key (requireAuthentication=false)', async () => {
+    const res = await anon.login({ loginId: email, password, applicationId: s.appId });
+    assert.equal(res.statusCode, 200);
+    const r = res.response;
+    assert.equal(r.user.id, s.userId);
+    assert.ok(r.tokenExpirationInstant > Date.now() && r.tokenExpirationInstant < Date.now() + 301_000, 'ms, 300 s TTL');
+    assert.equal(typeof r.refreshToken, 'string');
+    assert.match(r.refreshTokenId, /^[0-9a-f-]{36}$/);
+    const claims = jwtPart(r.token, 1);
+    assert.equal(claims.sid, r.refreshTokenId);
+    assert.deepEqual(claims.roles, ['user']);
+    s.token = r.token;
+    s.refreshToken = r.refreshToken;
+    s.refreshTokenId = r.refreshTokenId;
+  });
+
+  await t.test('login with a wrong password is a 404 rejection', async () => {
+    const e = await rejected(anon.login({ loginId: email, password: 'wrong password!', applicationId: s.appId }));
+    assert.equal(e.statusCode, 404);
+  });
+
+  await t.test('exchangeRefreshTokenForJWT rotates the value, keeps the id', async () => {
+    const res = await anon.exchangeRefreshTokenForJWT({ refreshToken: s.refreshToken });
+    assert.equal(res.statusCode, 200);
+    assert.notEqual(res.response.token, s.token);
+    assert.notEqual(res.response.refreshToken, s.refreshToken, 'OneTimeUse rotates');
+    assert.equal(res.response.refreshTokenId, s.refreshTokenId);
+    assert.equal(jwtPart(res.response.token, 1).authenticationType, 'REFRESH_TOKEN');
+    s.rotatedFrom = s.refreshToken;
+    s.refreshToken = res.response.refreshToken;
+    s.token = res.response.token;
+  });
+
+  await t.test('validateJWT decodes the claims', async () => {
+    const res = await anon.validateJWT(s.token);
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.response.jwt.sub, s.userId);
+    assert.equal(res.response.jwt.aud, s.appId);
+    assert.equal(res.response.jwt.applicationId, s.appId);
+    const e = await rejected(anon.validateJWT(s.token.slice(0, -4) + 'AAAA'));
+    assert.equal(e.statusCode, 401);
+  });
+
+  await t.test('retrieveJsonWebKeySet publishes the signing key', async () => {
+    const res = await anon.retrieveJsonWebKeySet();
+    assert.equal(res.statusCode, 200);
+    const { kid, alg } = jwtPart(s.token, 0);
+    const key = res.response.keys.find((k) => k.kid === kid);
+    assert.ok(key, `kid ${kid} in the JWKS`);
+    assert.equal(alg, 'ES256');
+    assert.equal(key.kty, 'EC');
+  });
+
+  await t.test('retrieveRefreshTokens lists the session without its secret', async () => {
+    const res = await admin.retrieveRefreshTokens(s.userId);
+    assert.equal(res.statusCode, 200);
+    const rt = res.response.refreshTokens.find((x) => x.id === s.refreshTokenId);
+    assert.ok(rt, 'the login session is listed');
+    assert.equal(rt.applicationId, s.appId);
+    assert.equal(rt.token, undefined, 'only a hash is stored (deliberate difference)');
+  });
+
+  await t.test('retrieveUserByEmail is case-insensitive; tenant header', async () => {
+    const res = await admin.retrieveUserByEmail(email.toUpperCase());
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.response.user.id, s.userId);
+    assert.equal(res.response.user.registrations[0].applicationId, s.appId);
+
+    const scoped = new FusionAuthClient(apiKey, url, defaultTenantId);
+    assert.equal((await scoped.retrieveUserByEmail(email)).response.user.id, s.userId);
+    const other = new FusionAuthClient(apiKey, url, '00000000-0000-4000-8000-000000000001');
+    const e = await rejected(other.retrieveUserByEmail(email));
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.exception.fieldErrors.tenantId[0].code, '[invalid]tenantId');
+
+    const missing = await rejected(admin.retrieveUserByEmail(`nobody.${email}`));
+    assert.equal(missing.statusCode, 404);
+  });
+
+  await t.test('patchUser merges, keeps the password', async () => {
+    const res = await admin.patchUser(s.userId, { user: { lastName: 'Lovelace' } });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.response.user.firstName, 'Ada');
+    assert.equal(res.response.user.lastName, 'Lovelace');
+    assert.equal(res.response.user.email, email);
+    assert.equal((await anon.login({ loginId: email, password, applicationId: s.appId })).statusCode, 200);
+  });
+
+  await t.test('OAuth password and refresh_token grants (undefined form fields)', async () => {
+    const pw = await anon.exchangeUserCredentialsForAccessToken(email, password, s.appId, s.clientSecret, 'offline_access', undefined);
+    assert.equal(pw.statusCode, 200);
+    assert.equal(pw.response.token_type, 'Bearer');
+    assert.equal(pw.response.userId, s.userId);
+    assert.ok(pw.response.expires_in > 0 && pw.response.expires_in <= 300);
+    assert.equal(typeof pw.response.refresh_token, 'string');
+    assert.equal(jwtPart(pw.response.access_token, 1).aud, s.appId);
+
+    const rf = await anon.exchangeRefreshTokenForAccessToken(pw.response.refresh_token, s.appId, s.clientSecret, undefined, undefined);
+    assert.equal(rf.statusCode, 200);
+    assert.notEqual(rf.response.refresh_token, pw.response.refresh_token, 'OneTimeUse rotates');
+
+    const bad = await rejected(anon.exchangeUserCredentialsForAccessToken(email, password, s.appId, 'wrong-secret', undefined, undefined));
+    assert.equal(bad.statusCode, 401);
+    assert.equal(bad.exception.error, 'invalid_client');
+  });
+
+  await t.test('logout(false, undefined) is a 200 that revokes nothing', async () => {
+    const res = await anon.logout(false, undefined);
+    assert.equal(res.statusCode, 200);
+    assert.equal((await anon.exchangeRefreshTokenForJWT({ refreshToken: s.refreshToken })).statusCode, 200,
+      'the literal "undefined" is not a token');
+  });
+
+  await t.test('reuse of a rotated refresh token revokes the family (404)', async () => {
+    const login = await anon.login({ loginId: email, password, applicationId: s.appId });
+    const first = login.response.refreshToken;
+    const next = (await anon.exchangeRefreshTokenForJWT({ refreshToken: first })).response.refreshToken;
+    const reuse = await rejected(anon.exchangeRefreshTokenForJWT({ refreshToken: first }));
+    assert.equal(reuse.statusCode, 404, 'FusionAuth answers 400; latchkey 404 (workflow step 11)');
+    const after = await rejected(anon.exchangeRefreshTokenForJWT({ refreshToken: next }));
+    assert.equal(after.statusCode, 404, 'the legitimate successor is revoked too');
+  });
+
+  await t.test('logout(false, token) revokes that refresh token', async () => {
+    const login = await anon.login({ loginId: email, password, applicationId: s.appId });
+    assert.equal((await anon.logout(false, login.response.refreshToken)).statusCode, 200);
+    const e = await rejected(anon.exchangeRefreshTokenForJWT({ refreshToken: login.response.refreshToken }));
+    assert.equal(e.statusCode, 404);
+  });
+
+  await t.test('the Kickstart application accepts a login', async () => {
+    const res = await anon.login({ loginId: 'kick@example.com', password, applicationId: kickstartAppId });
+    assert.equal(res.statusCode, 200);
+    assert.equal(jwtPart(res.response.token, 1).aud, kickstartAppId);
+  });
+
+  await t.test('deleteUser (hardDelete=true) removes the user', async () => {
+    assert.equal((await admin.deleteUser(s.userId)).statusCode, 200);
+    assert.equal((await rejected(admin.retrieveUser(s.userId))).statusCode, 404);
+    assert.equal((await rejected(anon.login({ loginId: email, password, applicationId: s.appId }))).statusCode, 404);
+  });
+});
