@@ -35,6 +35,8 @@ func normalize(v any, key string) any {
 		switch key {
 		case "clientSecret", "key":
 			return "<secret>"
+		case "token", "refreshToken":
+			return "<token>"
 		case "issuer":
 			return "<issuer>"
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -71,8 +72,14 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	t, ok := s.issueCreated(w, r, auth.IssueRequest{UserID: u.ID, ApplicationID: reg.ApplicationID,
+		AuthenticationType: auth.AuthRegistration, RefreshToken: true})
+	if !ok {
+		return
+	}
 	u.Registrations = []storage.Registration{reg}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u, "registration": reg})
+	writeJSON(w, http.StatusOK, createdResponse{User: u, Registration: &reg, Token: t.AccessToken,
+		TokenExpirationInstant: t.AccessTokenExpiresAt.UnixMilli(), RefreshToken: t.RefreshToken, RefreshTokenID: t.RefreshTokenID})
 }
 
 func mergeFieldErrors(m map[string][]Error, k string, v []Error) map[string][]Error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -39,18 +40,64 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, e, err := s.newUser(r.Context(), id, req.User)
-	if err != nil {
-		s.writeInternal(w, r, err)
+	if err == nil && req.ApplicationID != "" {
+		err = s.checkApplication(r.Context(), e, "applicationId", req.ApplicationID)
+	}
+	if s.failed(w, r, e, err) || !s.storeNewUser(w, r, u) {
 		return
 	}
-	if !e.Empty() {
-		writeErrors(w, http.StatusBadRequest, e)
+	t, ok := s.issueCreated(w, r, auth.IssueRequest{UserID: u.ID, ApplicationID: req.ApplicationID,
+		AuthenticationType: auth.AuthUserCreate})
+	if !ok {
 		return
 	}
-	if !s.storeNewUser(w, r, u) {
-		return
+	writeJSON(w, http.StatusOK, createdResponse{User: u, Token: t.AccessToken,
+		TokenExpirationInstant: t.AccessTokenExpiresAt.UnixMilli()})
+}
+
+// createdResponse is FusionAuth's UserResponse / RegistrationResponse after a
+// create: the records plus the token FusionAuth issues for the new user
+// (users.mdx: USER_CREATE; registrations.mdx: REGISTRATION, refreshToken
+// since 1.17.0, refreshTokenId since 1.37.0).
+type createdResponse struct {
+	Registration           *storage.Registration `json:"registration,omitempty"`
+	RefreshToken           string                `json:"refreshToken,omitempty"`
+	RefreshTokenID         string                `json:"refreshTokenId,omitempty"`
+	Token                  string                `json:"token,omitempty"`
+	TokenExpirationInstant int64                 `json:"tokenExpirationInstant,omitempty"`
+	User                   storage.User          `json:"user"`
+}
+
+// issueCreated mints the token of a create response. The user is already
+// stored; if minting fails (a signing or storage failure, never bad input)
+// the user is removed again so the request can simply be retried, as
+// FusionAuth's single transaction would leave nothing behind.
+func (s *Server) issueCreated(w http.ResponseWriter, r *http.Request, req auth.IssueRequest) (auth.Tokens, bool) {
+	req.IPAddress = s.clientIP(r)
+	t, err := s.Auth.Issue(r.Context(), req)
+	if err == nil {
+		return t, true
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	if derr := s.Store.DeleteUser(r.Context(), req.UserID); derr != nil {
+		s.Logger.ErrorContext(r.Context(), "undo user create failed", "request_id", requestID(r.Context()), "user_id", req.UserID, "error", derr)
+	}
+	s.writeInternal(w, r, err)
+	return auth.Tokens{}, false
+}
+
+// checkApplication adds [invalid]<field> unless id names an active
+// application.
+func (s *Server) checkApplication(ctx context.Context, e *Errors, field, id string) error {
+	if !validUUID(id) {
+		e.Field("invalid", field, "The ["+field+"] property is not a valid application id.")
+		return nil
+	}
+	a, err := s.Store.GetApplication(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !a.Active) {
+		e.Field("invalid", field, "No active application exists with Id ["+id+"].")
+		return nil
+	}
+	return err
 }
 
 // newID takes the id from the path (which must be a UUID) or generates one.
