@@ -12,7 +12,9 @@ import (
 // handler sits behind requireAPIKey with FusionAuth's endpoint permission name
 // (the path prefix an API key's permissions.endpoints map lists).
 func (s *Server) managementRoutes() []route {
-	k := s.requireAPIKey
+	k := func(endpoint string, f http.HandlerFunc) http.Handler {
+		return s.requireAPIKey(endpoint, tenantScoped(f))
+	}
 	return []route{
 		{"POST /api/api-key", k("/api/api-key", s.createAPIKey)},
 		{"POST /api/api-key/{id}", k("/api/api-key", s.createAPIKey)},
@@ -47,6 +49,36 @@ func (s *Server) managementRoutes() []route {
 		{"GET /api/system-configuration", k("/api/system-configuration", s.getSystemConfiguration)},
 		{"PUT /api/system-configuration", k("/api/system-configuration", s.updateSystemConfiguration)},
 		{"PATCH /api/system-configuration", k("/api/system-configuration", s.updateSystemConfiguration)},
+	}
+}
+
+// tenantHeader is the header FusionAuth's clients send after setTenantId
+// (fusionauth-api.md §0.5).
+const tenantHeader = "X-FusionAuth-TenantId"
+
+// tenantScoped checks X-FusionAuth-TenantId on a management request.
+// latchkey has one tenant, so the header is optional and may name only that
+// tenant; FusionAuth answers a request scoped to a tenant that does not exist
+// with a validation error rather than silently widening it, and so does this
+// (400 [invalid]tenantId). A tenant-scoped API key (apiKey.tenantId) with a
+// header naming another tenant is refused with 401, as FusionAuth refuses a
+// key used outside its tenant.
+func tenantScoped(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v := strings.TrimSpace(r.Header.Get(tenantHeader))
+		if v == "" {
+			next(w, r)
+			return
+		}
+		if k, _ := apiKeyFromContext(r.Context()); k.TenantID != "" && !strings.EqualFold(k.TenantID, v) {
+			writeEmpty(w, http.StatusUnauthorized)
+			return
+		}
+		if !strings.EqualFold(v, DefaultTenantID) {
+			writeFieldError(w, "invalid", "tenantId", "The tenant ["+truncate(v, 64)+"] given in the "+tenantHeader+" header does not exist.")
+			return
+		}
+		next(w, r)
 	}
 }
 
