@@ -191,6 +191,27 @@ test('FusionAuth TypeScript client against latchkey', async (t) => {
     assert.equal((await anon.login({ loginId: email, password, applicationId: s.appId })).statusCode, 200);
   });
 
+  await t.test('updateRegistration / patchRegistration (application in the body)', async () => {
+    const put = await admin.updateRegistration(s.userId, { registration: { applicationId: s.appId, roles: ['admin'] } });
+    assert.equal(put.statusCode, 200);
+    assert.deepEqual(put.response.registration.roles, ['admin']);
+    const patch = await admin.patchRegistration(s.userId, { registration: { applicationId: s.appId, data: { plan: 'pro' } } });
+    assert.equal(patch.statusCode, 200);
+    assert.deepEqual(patch.response.registration.roles, ['admin'], 'a PATCH keeps what it does not name');
+    assert.deepEqual(patch.response.registration.data, { plan: 'pro' });
+    const got = await admin.retrieveRegistration(s.userId, s.appId);
+    assert.deepEqual(got.response.registration.roles, ['admin']);
+    await admin.updateRegistration(s.userId, { registration: { applicationId: s.appId, roles: ['user'] } });
+  });
+
+  await t.test('retrieveOauthConfiguration returns the client secret to an API key', async () => {
+    const res = await admin.retrieveOauthConfiguration(s.appId);
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.response.oauthConfiguration.clientId, s.appId);
+    assert.equal(res.response.oauthConfiguration.clientSecret, s.clientSecret);
+    assert.deepEqual(res.response.oauthConfiguration.enabledGrants, ['password', 'refresh_token']);
+  });
+
   await t.test('OAuth password and refresh_token grants (undefined form fields)', async () => {
     const pw = await anon.exchangeUserCredentialsForAccessToken(email, password, s.appId, s.clientSecret, 'offline_access', undefined);
     assert.equal(pw.statusCode, 200);

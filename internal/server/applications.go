@@ -182,6 +182,15 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// getOAuthConfiguration handles GET /api/application/{id}/oauth-configuration
+// (applications.mdx, TS retrieveOauthConfiguration). Only API-key callers
+// reach it, so the client secret is included, as FusionAuth does for them.
+func (s *Server) getOAuthConfiguration(w http.ResponseWriter, r *http.Request) {
+	if a, ok := s.loadApplication(w, r); ok {
+		writeJSON(w, http.StatusOK, map[string]any{"oauthConfiguration": a.OAuthConfiguration})
+	}
+}
+
 // updateApplication handles PUT and PATCH /api/application/{id} and PUT
 // ?reactivate=true. Roles are not changed here (FusionAuth has a role API).
 func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,7 @@ func (s *Server) managementRoutes() []route {
 		{"POST /api/application/{id}", k("/api/application", s.createApplication)},
 		{"GET /api/application", k("/api/application", s.listApplications)},
 		{"GET /api/application/{id}", k("/api/application", s.getApplication)},
+		{"GET /api/application/{id}/oauth-configuration", k("/api/application", s.getOAuthConfiguration)},
 		{"PUT /api/application/{id}", k("/api/application", s.updateApplication)},
 		{"PATCH /api/application/{id}", k("/api/application", s.updateApplication)},
 		{"DELETE /api/application/{id}", k("/api/application", s.deleteApplication)},
@@ -40,6 +41,10 @@ func (s *Server) managementRoutes() []route {
 		{"GET /api/user/registration/{userId}/{applicationId}", k("/api/user/registration", s.getRegistration)},
 		{"PUT /api/user/registration/{userId}/{applicationId}", k("/api/user/registration", s.updateRegistration)},
 		{"PATCH /api/user/registration/{userId}/{applicationId}", k("/api/user/registration", s.updateRegistration)},
+		// The TS client's updateRegistration/patchRegistration name only the
+		// user; the application is registration.applicationId in the body.
+		{"PUT /api/user/registration/{userId}", k("/api/user/registration", s.updateRegistration)},
+		{"PATCH /api/user/registration/{userId}", k("/api/user/registration", s.updateRegistration)},
 		{"DELETE /api/user/registration/{userId}/{applicationId}", k("/api/user/registration", s.deleteRegistration)},
 
 		{"GET /api/tenant", k("/api/tenant", s.listTenants)},

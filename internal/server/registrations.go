@@ -1,11 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 
+	json "github.com/go-json-experiment/json"
 	"github.com/google/uuid"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
@@ -202,6 +205,9 @@ func (s *Server) getRegistration(w http.ResponseWriter, r *http.Request) {
 // updateRegistration handles PUT and PATCH of a registration: roles, data,
 // username, timezone, preferredLanguages.
 func (s *Server) updateRegistration(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("applicationId") == "" && !appIDFromBody(w, r) {
+		return
+	}
 	cur, ok := s.loadRegistration(w, r)
 	if !ok {
 		return
@@ -231,6 +237,33 @@ func (s *Server) updateRegistration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"registration": reg})
+}
+
+// appIDFromBody serves PUT/PATCH /api/user/registration/{userId}, the form
+// FusionAuth's clients use (updateRegistration, patchRegistration): the
+// application is registration.applicationId in the body. It becomes the
+// {applicationId} path value and the body is put back for the real decode,
+// which reports any JSON error. On failure the response is written.
+func appIDFromBody(w http.ResponseWriter, r *http.Request) bool {
+	body, err := readBody(w, r)
+	if err != nil {
+		writeDecodeError(w, err)
+		return false
+	}
+	var probe struct {
+		Registration struct {
+			ApplicationID string `json:"applicationId"`
+		} `json:"registration"`
+	}
+	_ = json.Unmarshal(body, &probe) // malformed JSON is reported by the real decode
+	id := probe.Registration.ApplicationID
+	if id == "" {
+		writeFieldError(w, "blank", "registration.applicationId", "You must specify the [registration.applicationId] property.")
+		return false
+	}
+	r.SetPathValue("applicationId", id)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
 }
 
 // deleteRegistration handles DELETE of a registration; the user's refresh

@@ -85,21 +85,6 @@ func (s *Server) issueCreated(w http.ResponseWriter, r *http.Request, req auth.I
 	return auth.Tokens{}, false
 }
 
-// checkApplication adds [invalid]<field> unless id names an active
-// application.
-func (s *Server) checkApplication(ctx context.Context, e *Errors, field, id string) error {
-	if !validUUID(id) {
-		e.Field("invalid", field, "The ["+field+"] property is not a valid application id.")
-		return nil
-	}
-	a, err := s.Store.GetApplication(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !a.Active) {
-		e.Field("invalid", field, "No active application exists with Id ["+id+"].")
-		return nil
-	}
-	return err
-}
-
 // newID takes the id from the path (which must be a UUID) or generates one.
 func (s *Server) newID(w http.ResponseWriter, r *http.Request, name, field string) (string, bool) {
 	if r.PathValue(name) == "" {

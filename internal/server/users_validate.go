@@ -124,3 +124,18 @@ func (s *Server) revokeSessions(ctx context.Context, userID, reason string) erro
 	}
 	return s.Store.ResetLoginFailures(ctx, userID)
 }
+
+// checkApplication adds [invalid]<field> unless id names an active
+// application.
+func (s *Server) checkApplication(ctx context.Context, e *Errors, field, id string) error {
+	if !validUUID(id) {
+		e.Field("invalid", field, "The ["+field+"] property is not a valid application id.")
+		return nil
+	}
+	a, err := s.Store.GetApplication(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !a.Active) {
+		e.Field("invalid", field, "No active application exists with Id ["+id+"].")
+		return nil
+	}
+	return err
+}
