@@ -38,6 +38,15 @@ type Options struct {
 	Store storage.Storage
 	// Logger (default: discard, or stderr when LATCHKEY_TEST_LOG=1).
 	Logger *slog.Logger
+	// Tenant, when set, edits the default tenant (server.NewDefaultTenant)
+	// before it is stored and the App opens, e.g. a cheap PBKDF2 factor or a
+	// lockout policy. Ignored when Store already holds a default tenant.
+	Tenant func(*storage.Tenant)
+	// Seed stores the test's world (applications, users, ...) before the
+	// App opens, so the first request already sees it.
+	Seed func(ctx context.Context, st storage.Storage) error
+	// APIKey is the value of the super key Start creates (default: random).
+	APIKey string
 }
 
 // Instance is a running App.
@@ -82,6 +91,10 @@ func Start(t testing.TB, o Options) *Instance {
 			logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
 	}
+	if err := seed(st, o, cfg.Issuer); err != nil {
+		_ = ln.Close()
+		t.Fatalf("apptest: seed: %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, cfg, app.Options{Store: st, Now: o.Now, Logger: logger, Listener: ln})
 	if err != nil {
@@ -102,7 +115,10 @@ func Start(t testing.TB, o Options) *Instance {
 	})
 	in := &Instance{URL: a.URL(), App: a, Store: st, Client: &http.Client{Timeout: 30 * time.Second}}
 	if o.Kickstart == "" {
-		in.APIKey = rand.Text() + rand.Text()
+		in.APIKey = o.APIKey
+		if in.APIKey == "" {
+			in.APIKey = rand.Text() + rand.Text()
+		}
 		k := storage.APIKey{ID: uuid.NewString(), KeyHash: server.HashAPIKey(in.APIKey), Description: "apptest super key",
 			KeyManager: true, InsertInstant: time.Now().UnixMilli()}
 		if err := st.CreateAPIKey(context.Background(), k); err != nil {
@@ -110,6 +126,26 @@ func Start(t testing.TB, o Options) *Instance {
 		}
 	}
 	return in
+}
+
+// seed applies Options.Tenant and Options.Seed to the store.
+func seed(st storage.Storage, o Options, issuer string) error {
+	ctx := context.Background()
+	if o.Tenant != nil {
+		now := time.Now
+		if o.Now != nil {
+			now = o.Now
+		}
+		t := server.NewDefaultTenant(issuer, now())
+		o.Tenant(&t)
+		if err := st.CreateTenant(ctx, t); err != nil && !errors.Is(err, storage.ErrConflict) {
+			return err
+		}
+	}
+	if o.Seed != nil {
+		return o.Seed(ctx, st)
+	}
+	return nil
 }
 
 // Do sends a request and returns the response (body already read and
