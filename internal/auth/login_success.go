@@ -27,6 +27,13 @@ func (s *Service) loginSucceeded(ctx context.Context, req LoginRequest, tenant s
 	if app.ID != "" {
 		reg = findRegistration(regs, app.ID)
 	}
+	// FusionAuth oauthConfiguration.requireRegistration: the OAuth grants
+	// refuse a user not registered for the client; nothing is written.
+	if req.OAuth && reg == nil && app.OAuthConfiguration.RequireRegistration {
+		s.emit(ctx, event{name: evLoginFailure, level: slog.LevelInfo, userID: user.ID, appID: app.ID,
+			ip: req.IPAddress, outcome: "registration_required"})
+		return Tokens{}, ErrRegistrationRequired
+	}
 	// Success resets the lockout counter; skipping the statement when there
 	// is nothing to reset keeps the common login lean.
 	rec := storage.Login{UserID: user.ID, At: now.UnixMilli(),

@@ -65,7 +65,11 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	}
 	scopes, ok := narrowScopes(rt.Scopes, req.Scopes)
 	if !ok {
-		return refuse("scope_not_granted") // RFC 6749 §6: no scope beyond the original
+		// RFC 6749 §6: no scope beyond the original. The caller holds a valid
+		// token, so saying so tells it nothing new; the token stays unused.
+		ev.outcome = "scope_not_granted"
+		s.emit(ctx, ev)
+		return Tokens{}, ErrInvalidScope
 	}
 
 	var value string

@@ -158,7 +158,7 @@ func TestOAuthRefreshScopes(t *testing.T) {
 	}{
 		{"same scopes", nil, nil, []string{"openid", "offline_access"}, true},
 		{"narrowed", []string{"offline_access"}, nil, []string{"offline_access"}, false},
-		{"widened", []string{"offline_access", "admin"}, ErrRefreshNotFound, nil, false},
+		{"widened", []string{"offline_access", "admin"}, ErrInvalidScope, nil, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,6 +169,12 @@ func TestOAuthRefreshScopes(t *testing.T) {
 			got, err := e.svc.Refresh(e.ctx, RefreshRequest{RefreshToken: tok.RefreshToken, ApplicationID: appID, OAuth: true, Scopes: tc.requested})
 			if tc.wantErr != nil {
 				wantErr(t, err, tc.wantErr)
+				// Refused without consuming: the token still refreshes as granted.
+				again, err := e.svc.Refresh(e.ctx, RefreshRequest{RefreshToken: tok.RefreshToken, ApplicationID: appID, OAuth: true})
+				must(t, err)
+				if !slices.Equal(again.Scopes, []string{"openid", "offline_access"}) {
+					t.Fatalf("after the refusal: scopes %v", again.Scopes)
+				}
 				return
 			}
 			must(t, err)

@@ -31,6 +31,15 @@ var (
 	ErrRefreshNotAllowed = errors.New("auth: refresh not allowed")
 	// ErrInvalidToken: a JWT failed validation.
 	ErrInvalidToken = errors.New("auth: invalid token")
+	// ErrRegistrationRequired: the password grant authenticated a user who
+	// is not registered for an application whose
+	// oauthConfiguration.requireRegistration is on (400 invalid_grant,
+	// error_reason registration_required). Only reached after the password
+	// verified, so it reveals nothing to a guesser.
+	ErrRegistrationRequired = errors.New("auth: registration required")
+	// ErrInvalidScope: a refresh asked for a scope the token was not granted
+	// (RFC 6749 §6; 400 invalid_scope). The token is not consumed.
+	ErrInvalidScope = errors.New("auth: scope not granted")
 )
 
 // LockedError is returned while the account is locked by failed logins (409).

@@ -224,6 +224,13 @@ func (s *Server) writeGrantError(w http.ResponseWriter, r *http.Request, err err
 		bad("invalid_grant", "user_expired", "The user account has expired.")
 	case errors.Is(err, auth.ErrRefreshNotFound):
 		bad("invalid_grant", "refresh_token_not_found", "The refresh token is unknown, expired or revoked.")
+	case errors.Is(err, auth.ErrRegistrationRequired):
+		// FusionAuth error_reason registration_required (OAuthErrorReason).
+		bad("invalid_grant", "registration_required", "The user is not registered for this application.")
+	case errors.Is(err, auth.ErrInvalidScope):
+		// RFC 6749 §5.2 invalid_scope: "exceeds the scope granted by the
+		// resource owner"; FusionAuth's nearest error_reason is unknown_scope.
+		bad("invalid_scope", "unknown_scope", "The requested scope exceeds the scope originally granted.")
 	case errors.Is(err, auth.ErrRefreshNotAllowed):
 		bad("unauthorized_client", "grant_type_disabled", "Token refresh is not allowed for this application.")
 	case errors.Is(err, auth.ErrUnknownApplication), errors.Is(err, auth.ErrAPIKeyRequired):

@@ -123,3 +123,46 @@ func TestOAuthRefreshOtherClient(t *testing.T) {
 		t.Fatalf("token consumed by the refused attempt: %v", err)
 	}
 }
+
+// TestOAuthRegistrationAndScope: oauthConfiguration.requireRegistration
+// refuses the password grant for an unregistered user with FusionAuth's
+// registration_required (and issues nothing); a refresh asking for more
+// than was granted is invalid_scope (RFC 6749 §6) and does not consume the
+// token.
+func TestOAuthRegistrationAndScope(t *testing.T) {
+	s := newStack(t, func(apps map[string]*storage.Application, _ *storage.Tenant) {
+		apps[forumsApp].OAuthConfiguration.RequireRegistration = true
+	})
+	post := func(body url.Values) result {
+		return s.do(call{method: "POST", path: "/oauth2/token", body: body.Encode(),
+			hdr: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	}
+	pw := func(app string) url.Values {
+		return url.Values{"grant_type": {"password"}, "username": {aliceEmail}, "password": {alicePass},
+			"client_id": {app}, "client_secret": {secret}, "scope": {"offline_access"}}
+	}
+	res := post(pw(forumsApp))
+	if res.status != 400 || res.json(t)["error"] != "invalid_grant" || res.json(t)["error_reason"] != "registration_required" {
+		t.Fatalf("unregistered, registration required: %d %s", res.status, res.body)
+	}
+	if live, err := s.Store.ListRefreshTokens(context.Background(), aliceID); err != nil || len(live) != 0 {
+		t.Fatalf("refused grant left refresh tokens: %v %v", live, err)
+	}
+
+	res = post(pw(storeApp))
+	if res.status != 200 {
+		t.Fatalf("registered: %d %s", res.status, res.body)
+	}
+	rt := res.json(t)["refresh_token"].(string)
+	refresh := func(scope string) result {
+		return post(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {storeApp},
+			"client_secret": {secret}, "scope": {scope}})
+	}
+	res = refresh("offline_access openid")
+	if m := res.json(t); res.status != 400 || m["error"] != "invalid_scope" || m["error_reason"] != "unknown_scope" {
+		t.Fatalf("widened scope: %d %s", res.status, res.body)
+	}
+	if res := refresh("offline_access"); res.status != 200 {
+		t.Fatalf("token consumed by the refused refresh: %d %s", res.status, res.body)
+	}
+}
