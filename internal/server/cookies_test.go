@@ -128,20 +128,33 @@ func TestRefreshFromCookies(t *testing.T) {
 	}
 }
 
-// TestMethodNotAllowed is R3: a GET (link, image) on a cookie endpoint is 405.
+// TestMethodNotAllowed is R3: a GET (link, image) on a cookie endpoint never
+// acts on the cookie. GET /api/logout is 405; GET /api/jwt/refresh is
+// FusionAuth's API-key list endpoint, so without a key it is 401 and, like
+// the 405s, neither reads nor rewrites the refresh cookie.
 func TestMethodNotAllowed(t *testing.T) {
 	s, _, _ := newUnitServer(t)
 	hdl := s.Handler()
-	for _, tc := range []struct{ method, path string }{
-		{"GET", "/api/logout"}, {"GET", "/api/login"}, {"PUT", "/api/jwt/refresh"}, {"GET", "/oauth2/token"},
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/api/logout", http.StatusMethodNotAllowed},
+		{"GET", "/api/login", http.StatusMethodNotAllowed},
+		{"PUT", "/api/jwt/refresh", http.StatusMethodNotAllowed},
+		{"GET", "/oauth2/token", http.StatusMethodNotAllowed},
+		{"GET", "/api/jwt/refresh", http.StatusUnauthorized},
 	} {
 		t.Run(tc.method+tc.path, func(t *testing.T) {
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest(tc.method, tc.path, nil)
 			req.Header.Set("Cookie", "refresh_token=abc")
 			hdl.ServeHTTP(rec, req)
-			if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") == "" || rec.Header().Get("Set-Cookie") != "" {
-				t.Fatalf("status %d Allow %q Set-Cookie %q", rec.Code, rec.Header().Get("Allow"), rec.Header().Get("Set-Cookie"))
+			if rec.Code != tc.want || rec.Header().Get("Set-Cookie") != "" {
+				t.Fatalf("status %d (want %d) Set-Cookie %q", rec.Code, tc.want, rec.Header().Get("Set-Cookie"))
+			}
+			if tc.want == http.StatusMethodNotAllowed && rec.Header().Get("Allow") == "" {
+				t.Fatal("405 without Allow")
 			}
 		})
 	}

@@ -75,3 +75,23 @@ func TestLogout(t *testing.T) {
 		}
 	})
 }
+
+// TestCookieGETsChangeNothing is R3 full stack: with alice's real refresh
+// cookie, GET /api/logout (405) and GET /api/jwt/refresh without a key (401)
+// neither revoke, rotate nor rewrite it: it still refreshes afterwards.
+func TestCookieGETsChangeNothing(t *testing.T) {
+	s := newStack(t)
+	rt := cookieValue(s.login(storeApp, nil), "refresh_token")
+	if rt == "" {
+		t.Fatal("login set no refresh cookie")
+	}
+	cookie := map[string]string{"Cookie": "refresh_token=" + rt, "Origin": storeSite}
+	for path, want := range map[string]int{"/api/logout": 405, "/api/jwt/refresh": 401, "/api/logout?global=true": 405} {
+		if res := s.do(call{method: "GET", path: path, hdr: cookie}); res.status != want || len(res.header.Values("Set-Cookie")) != 0 {
+			t.Fatalf("GET %s: %d (want %d), Set-Cookie %q", path, res.status, want, res.header.Values("Set-Cookie"))
+		}
+	}
+	if res := s.do(call{method: "POST", path: "/api/jwt/refresh", hdr: cookie}); res.status != 200 {
+		t.Fatalf("refresh after the GETs: %d %s", res.status, res.body)
+	}
+}
