@@ -67,7 +67,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		}
 	}()
 	if a.store == nil {
-		st, err := sqlstorage.Open(ctx, cfg.DatabaseURL, sqlstorage.Options{Logger: a.log})
+		st, err := sqlstorage.Open(ctx, cfg.DatabaseURL, sqlstorage.Options{Logger: a.log, MaxOpenConns: cfg.DatabaseMaxConns})
 		if err != nil {
 			return a, fmt.Errorf("open database: %w", err)
 		}
@@ -76,7 +76,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := ensureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	km := keys.New(a.store, keys.Options{Now: opts.Now, Issuer: cfg.Issuer})
+	km := keys.New(a.store, keys.Options{Now: opts.Now, Issuer: cfg.Issuer,
+		// Half a second, so a rotation through another node is in use here
+		// within one second even when this node reloaded just before it.
+		RefreshInterval: 500 * time.Millisecond})
 	if err := km.Init(ctx); err != nil {
 		return a, fmt.Errorf("signing keys: %w", err)
 	}

@@ -23,9 +23,13 @@ import (
 type Config struct {
 	// Addr is the listen address (LATCHKEY_ADDR).
 	Addr string
-	// DatabaseURL is a SQLite file path, a sqlite: URL, or (later) a
-	// postgres:// URL (LATCHKEY_DATABASE_URL).
+	// DatabaseURL is a SQLite file path, a sqlite: URL, or a postgres:// URL
+	// (LATCHKEY_DATABASE_URL).
 	DatabaseURL string
+	// DatabaseMaxConns caps the connection pool (LATCHKEY_DATABASE_MAX_CONNS);
+	// 0 keeps the backend's default (PostgreSQL 20 per node; SQLite one writer
+	// plus a reader pool). See docs/deploy.md for sizing.
+	DatabaseMaxConns int
 	// Kickstart is the path of a FusionAuth-format Kickstart file, or empty
 	// (LATCHKEY_KICKSTART).
 	Kickstart string
@@ -74,6 +78,7 @@ type setting struct {
 	flag, env, help string
 	str             func(*Config) *string
 	dur             func(*Config) *time.Duration
+	num             func(*Config) *int
 }
 
 var settings = []setting{
@@ -81,6 +86,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.Addr }},
 	{flag: "database-url", env: "LATCHKEY_DATABASE_URL", help: "SQLite file path or sqlite: URL, or a postgres:// URL for several nodes on one PostgreSQL; created and migrated on first start",
 		str: func(c *Config) *string { return &c.DatabaseURL }},
+	{flag: "database-max-conns", env: "LATCHKEY_DATABASE_MAX_CONNS", help: "maximum open database connections of this node (0: the backend's default)",
+		num: func(c *Config) *int { return &c.DatabaseMaxConns }},
 	{flag: "kickstart", env: "LATCHKEY_KICKSTART", help: "path of a FusionAuth-format Kickstart file applied once to a fresh database",
 		str: func(c *Config) *string { return &c.Kickstart }},
 	{flag: "issuer", env: "LATCHKEY_ISSUER", help: "public base URL: the iss claim and the OIDC discovery base",
@@ -109,6 +116,15 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 			*s.str(c) = v
 			continue
 		}
+		if s.num != nil {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				c.envProblems = append(c.envProblems, fmt.Sprintf("%s=%q is not a whole number", s.env, v))
+				continue
+			}
+			*s.num(c) = n
+			continue
+		}
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			c.envProblems = append(c.envProblems, fmt.Sprintf("%s=%q is not a duration (e.g. 10s, 1m)", s.env, v))
@@ -125,6 +141,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		help := s.help + " (env " + s.env + ")"
 		if s.str != nil {
 			fs.StringVar(s.str(c), s.flag, *s.str(c), help)
+		} else if s.num != nil {
+			fs.IntVar(s.num(c), s.flag, *s.num(c), help)
 		} else {
 			fs.DurationVar(s.dur(c), s.flag, *s.dur(c), help)
 		}
@@ -155,6 +173,9 @@ func (c Config) Validate() error {
 	p := Problems(append([]string(nil), c.envProblems...))
 	p = append(p, checkAddr(c.Addr)...)
 	p = append(p, checkDatabaseURL(c.DatabaseURL)...)
+	if c.DatabaseMaxConns < 0 || c.DatabaseMaxConns > 1000 {
+		p = append(p, fmt.Sprintf("database max conns %d: must be from 0 (backend default) to 1000", c.DatabaseMaxConns))
+	}
 	p = append(p, checkIssuer(c.Issuer)...)
 	if c.Kickstart != "" {
 		if st, err := os.Stat(c.Kickstart); err != nil {

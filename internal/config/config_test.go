@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -142,5 +143,21 @@ func TestLoadRefusesStrayArguments(t *testing.T) {
 	}
 	if _, err := Load(flag.NewFlagSet("x", flag.ContinueOnError), []string{"--nope"}, env(nil)); err == nil {
 		t.Fatal("unknown flag accepted")
+	}
+}
+
+func TestDatabaseMaxConns(t *testing.T) {
+	if c := load(t, nil, map[string]string{"LATCHKEY_DATABASE_MAX_CONNS": "40"}); c.DatabaseMaxConns != 40 {
+		t.Fatalf("env: DatabaseMaxConns = %d, want 40", c.DatabaseMaxConns)
+	}
+	if c := load(t, []string{"--database-max-conns", "7"}, map[string]string{"LATCHKEY_DATABASE_MAX_CONNS": "40"}); c.DatabaseMaxConns != 7 {
+		t.Fatalf("flag: DatabaseMaxConns = %d, want 7", c.DatabaseMaxConns)
+	}
+	for _, bad := range []string{"many", "-1", "5000"} {
+		c := load(t, nil, map[string]string{"LATCHKEY_DATABASE_MAX_CONNS": bad})
+		err := c.Validate()
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()+fmt.Sprint(err)), "max") {
+			t.Errorf("LATCHKEY_DATABASE_MAX_CONNS=%s: Validate() = %v, want a problem naming it", bad, err)
+		}
 	}
 }
