@@ -102,7 +102,10 @@ func chromium(t *testing.T) string {
 // newBrowser starts headless Chromium resolving *.example.test to 127.0.0.1.
 func newBrowser(t *testing.T, s stack) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
+	// chromedp's defaults keep background tabs running (no timer
+	// throttling, no renderer backgrounding): the second profile of step 11
+	// must keep refreshing while the first one is in front.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
@@ -118,7 +121,7 @@ func newBrowser(t *testing.T, s stack) context.Context {
 		chromedp.Flag("unsafely-treat-insecure-origin-as-secure", s.store+","+s.forums),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
-	}
+	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
