@@ -117,6 +117,9 @@ func (s *Server) patchTenant(w http.ResponseWriter, r *http.Request) {
 		s.writeInternal(w, r, err)
 		return
 	}
+	// This node applies the change at once; other nodes within their
+	// tenant cache's one second.
+	s.Auth.ForgetTenant(t.ID)
 	writeJSON(w, http.StatusOK, map[string]any{"tenant": t})
 }
 

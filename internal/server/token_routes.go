@@ -14,18 +14,22 @@ import (
 // login.go, jwt.go, logout.go, oauth_token.go, wellknown.go. Paths are
 // FusionAuth's (fusionauth-api.md §1-§4).
 func (s *Server) tokenRoutes() []route {
+	// X-FusionAuth-TenantId may name only the one tenant on /api/* as on the
+	// management API (tenantScoped); /oauth2/* is tenant-free.
+	t := func(f http.HandlerFunc) http.Handler { return h(tenantScoped(f)) }
+	k := func(f http.HandlerFunc) http.Handler { return s.requireAPIKey("/api/jwt/refresh", tenantScoped(f)) }
 	return []route{
-		{"POST /api/login", h(s.login)},
+		{"POST /api/login", t(s.login)},
 
-		{"POST /api/jwt/refresh", h(s.refreshJWT)},
-		{"GET /api/jwt/refresh", s.requireAPIKey("/api/jwt/refresh", s.listRefreshTokens)},
-		{"GET /api/jwt/refresh/{id}", s.requireAPIKey("/api/jwt/refresh", s.getRefreshToken)},
-		{"DELETE /api/jwt/refresh", s.requireAPIKey("/api/jwt/refresh", s.revokeRefreshTokens)},
-		{"DELETE /api/jwt/refresh/{id}", s.requireAPIKey("/api/jwt/refresh", s.revokeRefreshTokens)},
-		{"GET /api/jwt/validate", h(s.validateJWT)},
-		{"GET /api/jwt/public-key", h(s.publicKey)},
+		{"POST /api/jwt/refresh", t(s.refreshJWT)},
+		{"GET /api/jwt/refresh", k(s.listRefreshTokens)},
+		{"GET /api/jwt/refresh/{id}", k(s.getRefreshToken)},
+		{"DELETE /api/jwt/refresh", k(s.revokeRefreshTokens)},
+		{"DELETE /api/jwt/refresh/{id}", k(s.revokeRefreshTokens)},
+		{"GET /api/jwt/validate", t(s.validateJWT)},
+		{"GET /api/jwt/public-key", t(s.publicKey)},
 
-		{"POST /api/logout", h(s.logout)},
+		{"POST /api/logout", t(s.logout)},
 		{"POST /oauth2/token", h(s.oauthToken)},
 
 		{"GET /.well-known/jwks.json", h(s.jwks)},
