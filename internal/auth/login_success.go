@@ -70,7 +70,7 @@ func (s *Service) loginSucceeded(ctx context.Context, req LoginRequest, tenant s
 func (s *Service) mintLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
 	user storage.User, reg *storage.Registration, now time.Time, out *Tokens, rec *storage.Login) error {
 	g := grant{tenant: tenant, app: app, user: user, reg: reg, authType: authPassword,
-		authTime: now, oauth: req.OAuth, set: resolveSettings(tenant, app)}
+		authTime: now, oauth: req.OAuth, set: resolveSettings(tenant, app), jkt: req.DPoPJKT}
 	if req.OAuth {
 		g.scopes = req.Scopes
 	}

@@ -92,7 +92,14 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	// Roles come from the registration as it is now, so a role change shows
 	// on the next refresh (security-bar R12); auth_time stays the login's.
 	g := grant{tenant: c.tenant, app: c.app, user: c.user, reg: c.reg, authType: authRefreshToken,
-		authTime: rt.AuthTime, refreshID: rt.ID, oauth: req.OAuth, scopes: scopes, set: c.set}
+		authTime: rt.AuthTime, refreshID: rt.ID, oauth: req.OAuth, scopes: scopes, set: c.set,
+		jkt: rt.DPoPJKT}
+	if g.jkt == "" {
+		// An unbound refresh token presented with a proof: the new access
+		// token is bound to the proof's key (RFC 9449 §5), the refresh
+		// token stays as it was issued.
+		g.jkt = req.DPoPJKT
+	}
 	out := Tokens{User: c.user, Application: c.app, Registered: true,
 		RefreshToken: value, RefreshTokenID: rt.ID, RefreshExpiresAt: rt.ExpiresAt}
 	if err := s.mint(ctx, g, now, &out); err != nil {

@@ -36,6 +36,9 @@ type grant struct {
 	oauth     bool
 	scopes    []string
 	set       settings
+	// jkt, when set, binds the access token to a DPoP key: cnf.jkt
+	// (RFC 9449 §6.1), the RFC 7638 thumbprint.
+	jkt string
 }
 
 // issuer is the iss claim: the server's configured public URL when set (so
@@ -85,6 +88,9 @@ func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens)
 	}
 	if g.oauth {
 		c["scope"] = strings.Join(g.scopes, " ")
+	}
+	if g.jkt != "" {
+		c["cnf"] = map[string]string{"jkt": g.jkt}
 	}
 	at, err := s.cfg.Keys.Sign(ctx, g.set.Alg, c)
 	if err != nil {
