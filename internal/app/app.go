@@ -31,6 +31,51 @@ type Options struct {
 	Logger *slog.Logger
 	// Listener to serve on (default: listen on cfg.Addr).
 	Listener net.Listener
+	// HTTP overrides the http.Server bounds; zero fields keep the defaults
+	// (DefaultHTTPLimits). Tests use it to shorten a timeout.
+	HTTP HTTPLimits
+	// Limits bound concurrent password verification (zero: server's
+	// defaults, 2×GOMAXPROCS at once).
+	Limits server.Limits
+}
+
+// HTTPLimits are the http.Server bounds against slow or oversized clients
+// (security-bar.md §4.4, L13; gosec G112).
+type HTTPLimits struct {
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+}
+
+// DefaultHTTPLimits: 5s to send the headers (slowloris), 30s for a whole
+// request body or response (a login body is under 1 KiB; the largest
+// management bodies are 64 KiB), 2 min idle keep-alive, 32 KiB of headers
+// (a session cookie plus a JWT is under 8 KiB; Go's default is 1 MiB).
+var DefaultHTTPLimits = HTTPLimits{
+	ReadHeaderTimeout: 5 * time.Second,
+	ReadTimeout:       30 * time.Second,
+	WriteTimeout:      30 * time.Second,
+	IdleTimeout:       120 * time.Second,
+	MaxHeaderBytes:    32 << 10,
+}
+
+func (l HTTPLimits) withDefaults() HTTPLimits {
+	d := DefaultHTTPLimits
+	for _, f := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&l.ReadHeaderTimeout, d.ReadHeaderTimeout}, {&l.ReadTimeout, d.ReadTimeout},
+		{&l.WriteTimeout, d.WriteTimeout}, {&l.IdleTimeout, d.IdleTimeout}} {
+		if *f.v <= 0 {
+			*f.v = f.def
+		}
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	return l
 }
 
 // App is one running latchkey identity server.
@@ -41,6 +86,8 @@ type App struct {
 	ownsStore bool
 	ln        net.Listener
 	handler   http.Handler
+	gate      *server.Gate
+	limits    HTTPLimits
 	Server    *server.Server
 
 	closeOnce sync.Once
@@ -59,7 +106,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if opts.Logger == nil {
 		opts.Logger = NewLogger(cfg, os.Stderr)
 	}
-	a = &App{cfg: cfg, log: opts.Logger, store: opts.Store}
+	a = &App{cfg: cfg, log: opts.Logger, store: opts.Store, gate: server.NewGate(opts.Limits), limits: opts.HTTP.withDefaults()}
 	defer func() {
 		if err != nil {
 			_ = a.Close()
@@ -88,7 +135,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		Store: a.store, Keys: km, Auth: svc, Logger: a.log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
 	}
-	a.handler = a.Server.Handler()
+	a.handler = a.gate.Bind(a.Server.Handler())
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
@@ -144,17 +191,21 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 func (a *App) URL() string { return "http://" + a.Addr() }
 
 // Run serves until ctx is done, then drains in-flight requests for at most
-// the configured shutdown timeout (http.Server.Shutdown closes the listener
-// first, so new connections are refused while old ones finish).
+// the configured shutdown timeout: /api/status turns 503 at once, then
+// http.Server.Shutdown closes the listener (new connections are refused)
+// and waits for in-flight requests to finish (security-bar.md §5.8, D8).
+// It returns nil after a complete drain; past the timeout it closes the
+// remaining connections and returns an error.
 func (a *App) Run(ctx context.Context) error {
+	l := a.limits
 	srv := &http.Server{
 		Handler: a.handler,
 		// Slowloris and slow-body bounds (security-bar.md §4.4).
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    l.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -166,6 +217,7 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	a.gate.Drain()
 	a.log.Info("latchkey stopping", "drain_timeout", a.cfg.ShutdownTimeout)
 	dctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()

@@ -52,10 +52,13 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 
 // middleware wraps every request: request id, panic recovery (a generic 500,
 // logged with the id, never a stack trace to the client), security headers,
-// CORS, and an access log line that names no secret (no query string, no
-// headers).
+// the draining answer of /api/status, CORS, the password-verification limit
+// (limit.go; inside CORS so refused origins and preflights never queue), an
+// api_key_failure security event, and an access log line that names no
+// secret (no query string, no headers).
 func (s *Server) middleware(next http.Handler) http.Handler {
-	withCORS := s.cors(next)
+	fallback := NewGate(Limits{})
+	withCORS := s.cors(s.limitHashing(fallback, next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
@@ -67,7 +70,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		hdr.Set("X-Content-Type-Options", "nosniff")
 		hdr.Set("X-Frame-Options", "DENY")
 		hdr.Set("Referrer-Policy", "no-referrer")
-		hdr.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+		// default-src 'none' already covers object-src; it is spelled out
+		// because scanners and security-bar.md H3 look for it by name.
+		hdr.Set("Content-Security-Policy", "default-src 'none'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'")
 		if s.isHTTPS(r) {
 			hdr.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
@@ -84,12 +89,44 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					writeErrors(rec, http.StatusInternalServerError, &e)
 				}
 			}
+			if rec.status == http.StatusUnauthorized && apiKeyGuarded(r) {
+				s.apiKeyFailure(ctx, r, id)
+			}
 			s.Logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("request_id", id),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 		}()
+		if drainingStatus(rec, r, gateFrom(ctx, fallback)) {
+			return
+		}
 		withCORS.ServeHTTP(rec, r)
 	})
+}
+
+// apiKeyGuarded reports whether a 401 on r means an API key was missing or
+// refused: every /api/* route answers 401 only for that, except JWT
+// validation (a bad bearer token) and the cookie endpoints.
+func apiKeyGuarded(r *http.Request) bool {
+	if !strings.HasPrefix(r.URL.Path, "/api/") {
+		return false
+	}
+	switch r.URL.Path {
+	case "/api/jwt/validate", "/api/logout":
+		return false
+	case "/api/jwt/refresh":
+		return r.Method != http.MethodPost
+	}
+	return true
+}
+
+// apiKeyFailure logs the security event for a refused API key
+// (security-bar.md G1, §4.12). It names whether a key was presented, never
+// the key, and the path only (a key put in the query string stays out).
+func (s *Server) apiKeyFailure(ctx context.Context, r *http.Request, id string) {
+	s.Logger.LogAttrs(ctx, slog.LevelWarn, "security event", slog.String("event", "api_key_failure"),
+		slog.String("outcome", "refused"), slog.Bool("key_presented", r.Header.Get("Authorization") != ""),
+		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("ip", s.clientIP(r)), slog.String("request_id", id))
 }
 
 // peerIP is the socket peer address.

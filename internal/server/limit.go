@@ -1,0 +1,202 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// Limits bound the password-verifying work the server accepts at once. A
+// password KDF is deliberately expensive (Argon2id allocates 19-64 MiB per
+// call), so an unbounded login storm turns into an out-of-memory kill rather
+// than slow answers (security-bar.md §4.3 "memory-hard KDF under load", L9,
+// §5.7 "hash concurrency"). Zero fields take the defaults.
+type Limits struct {
+	// HashConcurrency is how many password-verifying requests run at once
+	// (default 2×GOMAXPROCS: the KDF is CPU-bound, more would only queue on
+	// the scheduler while holding their memory).
+	HashConcurrency int
+	// HashQueue is how many more may wait for a slot (default
+	// 4×HashConcurrency). Beyond that a request is refused at once.
+	HashQueue int
+	// HashWait is how long a queued request waits for a slot before it is
+	// refused (default 2s, well inside a browser's patience).
+	HashWait time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.HashConcurrency <= 0 {
+		l.HashConcurrency = 2 * runtime.GOMAXPROCS(0)
+	}
+	if l.HashQueue < 0 {
+		l.HashQueue = 0
+	} else if l.HashQueue == 0 {
+		l.HashQueue = 4 * l.HashConcurrency
+	}
+	if l.HashWait <= 0 {
+		l.HashWait = 2 * time.Second
+	}
+	return l
+}
+
+// Gate is the process-wide admission state the middleware consults: the
+// password-verification semaphore and the draining flag that turns
+// /api/status to 503 when shutdown begins (security-bar.md D8, §5.8). The
+// application owns one per listener and binds it with Bind; a Handler used
+// without a bound Gate gets a private one with default Limits.
+type Gate struct {
+	slots    chan struct{}
+	queue    chan struct{}
+	wait     time.Duration
+	draining atomic.Bool
+	shed     atomic.Int64
+}
+
+// NewGate returns a Gate enforcing l.
+func NewGate(l Limits) *Gate {
+	l = l.withDefaults()
+	return &Gate{slots: make(chan struct{}, l.HashConcurrency), queue: make(chan struct{}, l.HashQueue), wait: l.HashWait}
+}
+
+// Drain marks the server as shutting down: from now on /api/status answers
+// 503 so a load balancer stops routing here, while requests still complete.
+func (g *Gate) Drain() { g.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (g *Gate) Draining() bool { return g.draining.Load() }
+
+const gateKey ctxKey = 300
+
+// Bind returns h with g reachable by the middleware of the Server behind h.
+// (Server has no Gate field; the context carries it so that the App, which
+// owns shutdown, and the middleware share one.)
+func (g *Gate) Bind(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), gateKey, g)))
+	})
+}
+
+func gateFrom(ctx context.Context, fallback *Gate) *Gate {
+	if g, ok := ctx.Value(gateKey).(*Gate); ok {
+		return g
+	}
+	return fallback
+}
+
+// acquire takes a verification slot, waiting in the bounded queue for at
+// most g.wait. ok=false means the request must be refused.
+func (g *Gate) acquire(ctx context.Context) (release func(), ok bool) {
+	release = func() { <-g.slots }
+	select {
+	case g.slots <- struct{}{}:
+		return release, true
+	default:
+	}
+	select {
+	case g.queue <- struct{}{}:
+	default:
+		return nil, false // queue full: refuse at once, hold nothing
+	}
+	defer func() { <-g.queue }()
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return release, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
+}
+
+// verifiesPassword reports whether a request with this (already read) body
+// runs a password KDF: POST /api/login, and POST /oauth2/token with
+// grant_type=password. The refresh grant is not held back by a login storm.
+func verifiesPassword(r *http.Request, body []byte) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	switch r.URL.Path {
+	case "/api/login":
+		return true
+	case "/oauth2/token":
+		form, err := url.ParseQuery(string(body))
+		return err == nil && form.Get("grant_type") == "password"
+	}
+	return false
+}
+
+// limitHashing bounds the requests that verify a password. The body is read
+// (within maxBodyBytes) before a slot is taken, so a client trickling its
+// body cannot hold a slot, and an oversized body is refused by the handler
+// (413) without ever queueing; the handler then reads the buffered copy.
+func (s *Server) limitHashing(fallback *Gate, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || (r.URL.Path != "/api/login" && r.URL.Path != "/oauth2/token") || r.Body == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		if err != nil {
+			// Replay what was read, then the error, so the handler answers
+			// exactly as it would have (413 for *http.MaxBytesError).
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+			next.ServeHTTP(w, r)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if !verifiesPassword(r, body) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		g := gateFrom(r.Context(), fallback)
+		release, ok := g.acquire(r.Context())
+		if !ok {
+			s.refuseBusy(w, r, g)
+			return
+		}
+		defer release()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// refuseBusy answers 503 with Retry-After (RFC 9110 §15.6.4, §10.2.3) in the
+// endpoint's own error format. It is logged at 1, 2, 4, 8, ... refusals so a
+// storm cannot flood the log.
+func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, g *Gate) {
+	if n := g.shed.Add(1); n&(n-1) == 0 {
+		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "password verification refused: server busy",
+			slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path),
+			slog.String("ip", s.clientIP(r)), slog.Int64("refused_total", n))
+	}
+	w.Header().Set("Retry-After", "1")
+	if r.URL.Path == "/oauth2/token" {
+		writeOAuthError(w, http.StatusServiceUnavailable, OAuthError{"temporarily_unavailable", "",
+			"Too many logins are being processed. Try again shortly."})
+		return
+	}
+	var e Errors
+	e.General("[TooManyRequests]", "Too many logins are being processed. Try again shortly.")
+	writeErrors(w, http.StatusServiceUnavailable, &e)
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// drainingStatus answers GET /api/status with 503 once shutdown has begun
+// (security-bar.md D8: "Ready=false immediately"); it reports whether it did.
+func drainingStatus(w http.ResponseWriter, r *http.Request, g *Gate) bool {
+	if !g.Draining() || r.URL.Path != "/api/status" || r.Method != http.MethodGet {
+		return false
+	}
+	w.Header().Set("Retry-After", "1")
+	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+	return true
+}
