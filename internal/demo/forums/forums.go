@@ -1,115 +1,136 @@
 package forums
 
 import (
-	"database/sql"
 	"embed"
-	"encoding/json"
-	"errors"
+	"fmt"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"strings"
-	"time"
+	"unicode/utf8"
 
-	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
-
+	"github.com/latchkeyhq/latchkey/internal/demo/appkit"
 	"github.com/latchkeyhq/latchkey/jwtverify"
 )
 
 //go:embed web
 var webFS embed.FS
 
-// Config configures the Forums backend.
-type Config struct {
-	// DBPath is the Forums's own SQLite file.
-	DBPath string
-	// IdentityURL is latchkey's public base URL as the browser reaches it: the
-	// page imports the SDK from it and POSTs logins to it.
-	IdentityURL string
-	// ApplicationID is the Forums's application id: the audience its tokens
-	// must carry.
-	ApplicationID string
-	// Verifier checks bearer tokens (issuer, audience = ApplicationID, JWKS).
-	Verifier *jwtverify.Verifier
-	Logger   *slog.Logger
-	Now      func() time.Time
-}
+// Config configures the Forums backend; DBPath is the Forums' own SQLite
+// file.
+type Config = appkit.Config
 
 // Forums is the Forums backend; it is an http.Handler.
 type Forums struct {
-	cfg     Config
-	db      *sql.DB
-	handler http.Handler
+	*appkit.App
 }
+
+// schema is the Forums' own table: the posts.
+const schema = `
+CREATE TABLE IF NOT EXISTS posts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id TEXT NOT NULL,
+  author TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS posts_user ON posts(user_id);`
 
 // New opens (and migrates) the database and builds the handler.
 func New(cfg Config) (*Forums, error) {
-	if cfg.DBPath == "" || cfg.IdentityURL == "" || cfg.ApplicationID == "" || cfg.Verifier == nil {
-		return nil, errors.New("forums: DBPath, IdentityURL, ApplicationID and Verifier are required")
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	db, err := openDB(cfg.DBPath)
+	web, _ := fs.Sub(webFS, "web")
+	a, err := appkit.New(cfg, appkit.Spec{Name: "Forums", Schema: schema, Web: web})
 	if err != nil {
 		return nil, err
 	}
-	s := &Forums{cfg: cfg, db: db}
-	static, _ := fs.Sub(webFS, "web")
-	mux := http.NewServeMux()
-	mux.Handle("GET /", pageHeaders(cfg.IdentityURL, http.FileServerFS(static)))
-	mux.HandleFunc("GET /config.json", s.config)
-	api := cfg.Verifier.Middleware
-	mux.Handle("GET /api/posts", api(http.HandlerFunc(s.listPosts)))
-	mux.Handle("POST /api/posts", api(http.HandlerFunc(s.createPost)))
-	s.handler = mux
-	return s, nil
+	f := &Forums{a}
+	a.Handle("GET /api/posts", f.listPosts)
+	a.Handle("POST /api/posts", f.createPost)
+	return f, nil
 }
 
-func (s *Forums) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+// maxPostRunes bounds a post; the form's maxlength says the same.
+const maxPostRunes = 2000
 
-// Close closes the database.
-func (s *Forums) Close() error { return s.db.Close() }
-
-// config tells the page where the identity server is and which application
-// it logs in to; nothing secret.
-func (s *Forums) config(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{
-		"appName":       "Forums",
-		"identityURL":   strings.TrimRight(s.cfg.IdentityURL, "/"),
-		"applicationId": s.cfg.ApplicationID,
-	})
+type post struct {
+	ID        int64  `json:"id"`
+	Author    string `json:"author"`
+	Body      string `json:"body"`
+	CreatedAt int64  `json:"createdAt"` // ms since epoch
 }
 
-// pageHeaders locks the page down: scripts only from itself and the identity
-// server (the SDK), fetches only to those two. A JWT in localStorage is
-// readable by any script on the page (the workflow's own warning), so the
-// fewer scripts can run, the better.
-func pageHeaders(identityURL string, next http.Handler) http.Handler {
-	idp := strings.TrimRight(identityURL, "/")
-	csp := "default-src 'self'; script-src 'self' " + idp + "; connect-src 'self' " + idp +
-		"; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
-		next.ServeHTTP(w, r)
-	})
+// listPosts answers GET /api/posts (workflow step 15): the posts of the user
+// the verified token names. A first visit gets a welcome post, so the first
+// load visibly comes from the Forums' own database.
+func (s *Forums) listPosts(w http.ResponseWriter, r *http.Request) {
+	c, _ := jwtverify.ClaimsFromContext(r.Context())
+	first, err := s.FirstVisit(c.Subject)
+	if err != nil {
+		s.Fail(w, err)
+		return
+	}
+	if first {
+		if _, err := s.insert(c.Subject, author(c.Email, c.Subject), "Hello Forums! (my first post, written for me by the demo)"); err != nil {
+			s.Fail(w, err)
+			return
+		}
+	}
+	rows, err := s.DB.Query(`SELECT id, author, body, created_at FROM posts WHERE user_id = ? ORDER BY id DESC`, c.Subject)
+	if err != nil {
+		s.Fail(w, err)
+		return
+	}
+	defer rows.Close()
+	posts := []post{}
+	for rows.Next() {
+		var p post
+		if err := rows.Scan(&p.ID, &p.Author, &p.Body, &p.CreatedAt); err != nil {
+			s.Fail(w, err)
+			return
+		}
+		posts = append(posts, p)
+	}
+	if err := rows.Err(); err != nil {
+		s.Fail(w, err)
+		return
+	}
+	appkit.WriteJSON(w, http.StatusOK, map[string]any{"posts": posts})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// createPost answers POST /api/posts {"body": "..."}.
+func (s *Forums) createPost(w http.ResponseWriter, r *http.Request) {
+	c, _ := jwtverify.ClaimsFromContext(r.Context())
+	var req struct {
+		Body string `json:"body"`
+	}
+	if err := appkit.DecodeJSON(w, r, 16<<10, &req); err != nil {
+		appkit.WriteError(w, http.StatusBadRequest, "invalid_request", "Body must be JSON {\"body\": \"...\"}.")
+		return
+	}
+	body := strings.TrimSpace(req.Body)
+	if body == "" || !utf8.ValidString(body) || utf8.RuneCountInString(body) > maxPostRunes {
+		appkit.WriteError(w, http.StatusBadRequest, "invalid_body", fmt.Sprintf("A post is 1 to %d characters of text.", maxPostRunes))
+		return
+	}
+	p, err := s.insert(c.Subject, author(c.Email, c.Subject), body)
+	if err != nil {
+		s.Fail(w, err)
+		return
+	}
+	appkit.WriteJSON(w, http.StatusCreated, p)
 }
 
-// writeError is the API's one error shape, {"error": code, "message": text}.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]string{"error": code, "message": msg})
+func (s *Forums) insert(userID, author, body string) (post, error) {
+	now := s.Now().UnixMilli()
+	res, err := s.DB.Exec(`INSERT INTO posts(user_id, author, body, created_at) VALUES(?,?,?,?)`, userID, author, body, now)
+	if err != nil {
+		return post{}, err
+	}
+	id, _ := res.LastInsertId()
+	return post{ID: id, Author: author, Body: body, CreatedAt: now}, nil
+}
+
+func author(email, sub string) string {
+	if email != "" {
+		return email
+	}
+	return sub
 }

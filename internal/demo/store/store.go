@@ -1,116 +1,179 @@
 package store
 
 import (
-	"database/sql"
 	"embed"
-	"encoding/json"
-	"errors"
 	"io/fs"
-	"log/slog"
 	"net/http"
-	"strings"
-	"time"
+	"strconv"
 
-	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
-
+	"github.com/latchkeyhq/latchkey/internal/demo/appkit"
 	"github.com/latchkeyhq/latchkey/jwtverify"
 )
 
 //go:embed web
 var webFS embed.FS
 
-// Config configures the Store backend.
-type Config struct {
-	// DBPath is the Store's own SQLite file.
-	DBPath string
-	// IdentityURL is latchkey's public base URL as the browser reaches it: the
-	// page imports the SDK from it and POSTs logins to it.
-	IdentityURL string
-	// ApplicationID is the Store's application id: the audience its tokens
-	// must carry.
-	ApplicationID string
-	// Verifier checks bearer tokens (issuer, audience = ApplicationID, JWKS).
-	Verifier *jwtverify.Verifier
-	Logger   *slog.Logger
-	Now      func() time.Time
-}
+// Config configures the Store backend; DBPath is the Store's own SQLite file.
+type Config = appkit.Config
 
 // Store is the Store backend; it is an http.Handler.
 type Store struct {
-	cfg     Config
-	db      *sql.DB
-	handler http.Handler
+	*appkit.App
 }
+
+// schema is the Store's own table: the carts.
+const schema = `
+CREATE TABLE IF NOT EXISTS cart_items (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id TEXT NOT NULL,
+  sku TEXT NOT NULL,
+  added_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS cart_items_user ON cart_items(user_id);`
 
 // New opens (and migrates) the database and builds the handler.
 func New(cfg Config) (*Store, error) {
-	if cfg.DBPath == "" || cfg.IdentityURL == "" || cfg.ApplicationID == "" || cfg.Verifier == nil {
-		return nil, errors.New("store: DBPath, IdentityURL, ApplicationID and Verifier are required")
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	db, err := openDB(cfg.DBPath)
+	web, _ := fs.Sub(webFS, "web")
+	a, err := appkit.New(cfg, appkit.Spec{Name: "Store", Schema: schema, Web: web})
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg, db: db}
-	static, _ := fs.Sub(webFS, "web")
-	mux := http.NewServeMux()
-	mux.Handle("GET /", pageHeaders(cfg.IdentityURL, http.FileServerFS(static)))
-	mux.HandleFunc("GET /config.json", s.config)
-	api := cfg.Verifier.Middleware
-	mux.Handle("GET /api/load-shopping-cart", api(http.HandlerFunc(s.loadCart)))
-	mux.Handle("POST /api/cart/items", api(http.HandlerFunc(s.addItem)))
-	mux.Handle("DELETE /api/cart/items/{id}", api(http.HandlerFunc(s.removeItem)))
-	s.handler = mux
+	s := &Store{a}
+	a.Handle("GET /api/load-shopping-cart", s.loadCart)
+	a.Handle("POST /api/cart/items", s.addItem)
+	a.Handle("DELETE /api/cart/items/{id}", s.removeItem)
 	return s, nil
 }
 
-func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+// product is one thing the Store sells. The catalogue is fixed: the demo is
+// about who may see a cart, not about shopping.
+type product struct {
+	SKU        string `json:"sku"`
+	Name       string `json:"name"`
+	PriceCents int    `json:"priceCents"`
+}
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+var catalog = []product{
+	{"mug", "Latchkey mug", 1200},
+	{"tee", "Refresh-token T-shirt", 2500},
+	{"stickers", "Sticker pack", 400},
+	{"socks", "One-time-use socks", 900},
+}
 
-// config tells the page where the identity server is and which application
-// it logs in to; nothing secret.
-func (s *Store) config(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{
-		"appName":       "Store",
-		"identityURL":   strings.TrimRight(s.cfg.IdentityURL, "/"),
-		"applicationId": s.cfg.ApplicationID,
+// welcomeCart is what a user's cart holds the first time it is loaded, so the
+// first load visibly comes from the Store's database.
+var welcomeCart = []string{"mug", "stickers"}
+
+type item struct {
+	ID         int64  `json:"id"`
+	SKU        string `json:"sku"`
+	Name       string `json:"name"`
+	PriceCents int    `json:"priceCents"`
+	AddedAt    int64  `json:"addedAt"` // ms since epoch
+}
+
+func findProduct(sku string) (product, bool) {
+	for _, p := range catalog {
+		if p.SKU == sku {
+			return p, true
+		}
+	}
+	return product{}, false
+}
+
+// loadCart answers GET /api/load-shopping-cart (workflow steps 7-8): the cart
+// of the user the verified token names, from the Store's own database.
+func (s *Store) loadCart(w http.ResponseWriter, r *http.Request) {
+	c, _ := jwtverify.ClaimsFromContext(r.Context())
+	if err := s.welcome(c.Subject); err != nil {
+		s.Fail(w, err)
+		return
+	}
+	items, err := s.items(c.Subject)
+	if err != nil {
+		s.Fail(w, err)
+		return
+	}
+	appkit.WriteJSON(w, http.StatusOK, map[string]any{
+		"user":    map[string]any{"id": c.Subject, "email": c.Email},
+		"items":   items,
+		"catalog": catalog,
 	})
 }
 
-// pageHeaders locks the page down: scripts only from itself and the identity
-// server (the SDK), fetches only to those two. A JWT in localStorage is
-// readable by any script on the page (the workflow's own warning), so the
-// fewer scripts can run, the better.
-func pageHeaders(identityURL string, next http.Handler) http.Handler {
-	idp := strings.TrimRight(identityURL, "/")
-	csp := "default-src 'self'; script-src 'self' " + idp + "; connect-src 'self' " + idp +
-		"; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
-		next.ServeHTTP(w, r)
-	})
+// addItem answers POST /api/cart/items {"sku": "..."}.
+func (s *Store) addItem(w http.ResponseWriter, r *http.Request) {
+	c, _ := jwtverify.ClaimsFromContext(r.Context())
+	var req struct {
+		SKU string `json:"sku"`
+	}
+	if err := appkit.DecodeJSON(w, r, 4096, &req); err != nil {
+		appkit.WriteError(w, http.StatusBadRequest, "invalid_request", "Body must be JSON {\"sku\": \"...\"}.")
+		return
+	}
+	p, ok := findProduct(req.SKU)
+	if !ok {
+		appkit.WriteError(w, http.StatusBadRequest, "unknown_sku", "No such product.")
+		return
+	}
+	now := s.Now().UnixMilli()
+	res, err := s.DB.Exec(`INSERT INTO cart_items(user_id, sku, added_at) VALUES(?,?,?)`, c.Subject, p.SKU, now)
+	if err != nil {
+		s.Fail(w, err)
+		return
+	}
+	id, _ := res.LastInsertId()
+	appkit.WriteJSON(w, http.StatusCreated, item{ID: id, SKU: p.SKU, Name: p.Name, PriceCents: p.PriceCents, AddedAt: now})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// removeItem answers DELETE /api/cart/items/{id}. Another user's item is
+// answered like a missing one: no oracle for ids.
+func (s *Store) removeItem(w http.ResponseWriter, r *http.Request) {
+	c, _ := jwtverify.ClaimsFromContext(r.Context())
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		appkit.WriteError(w, http.StatusBadRequest, "invalid_request", "Item id must be a number.")
+		return
+	}
+	res, err := s.DB.Exec(`DELETE FROM cart_items WHERE id = ? AND user_id = ?`, id, c.Subject)
+	if err != nil {
+		s.Fail(w, err)
+		return
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		appkit.WriteError(w, http.StatusNotFound, "not_found", "No such item in your cart.")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
-// writeError is the API's one error shape, {"error": code, "message": text}.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]string{"error": code, "message": msg})
+// welcome fills a user's cart once, on their first load.
+func (s *Store) welcome(userID string) error {
+	if first, err := s.FirstVisit(userID); err != nil || !first {
+		return err
+	}
+	for _, sku := range welcomeCart {
+		if _, err := s.DB.Exec(`INSERT INTO cart_items(user_id, sku, added_at) VALUES(?,?,?)`, userID, sku, s.Now().UnixMilli()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) items(userID string) ([]item, error) {
+	rows, err := s.DB.Query(`SELECT id, sku, added_at FROM cart_items WHERE user_id = ? ORDER BY id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []item{}
+	for rows.Next() {
+		var it item
+		if err := rows.Scan(&it.ID, &it.SKU, &it.AddedAt); err != nil {
+			return nil, err
+		}
+		p, _ := findProduct(it.SKU)
+		it.Name, it.PriceCents = p.Name, p.PriceCents
+		items = append(items, it)
+	}
+	return items, rows.Err()
 }

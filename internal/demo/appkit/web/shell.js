@@ -1,7 +1,8 @@
 // The part of the demo page both apps share: the workflow's session handling
 // (steps 2-11) plus what a person watching needs to see: who is logged in,
 // when the JWT expires (live countdown) and a log of logins and refreshes.
-// Kept identical in store/web and forums/web (each app embeds its own copy).
+// Shared by both apps: internal/demo/appkit embeds it and each app serves it
+// at /shell.js beside its own /app.js.
 
 /** Builds an element; strings become text nodes (never HTML). */
 export function h(tag, attrs = {}, ...children) {
