@@ -124,6 +124,11 @@ type RefreshTokenStore interface {
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
 	// RevokeRefreshTokens revokes every live token matching f and returns them.
 	RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter, at time.Time, reason string) ([]RefreshToken, error)
+	// ListRevocations lists appID's refresh tokens revoked after the cursor
+	// (since, afterID) in (RevokedAt, ID) order, at most limit: the
+	// revocation feed resource servers poll (GET /api/jwt/revocations). The
+	// id breaks ties, so a bulk revocation sharing one instant pages through.
+	ListRevocations(ctx context.Context, appID string, since time.Time, afterID string, limit int) ([]RefreshToken, error)
 	// DeleteExpiredRefreshTokens removes tokens (and their history) that expired
 	// or were revoked before the given instant. Returns how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int, error)

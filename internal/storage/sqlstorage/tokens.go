@@ -176,6 +176,18 @@ func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenF
 	return out, err
 }
 
+// ListRevocations pages through appID's revoked tokens by (revoked_at, id),
+// a keyset cursor: no OFFSET, and the application index narrows the scan.
+func (s *Store) ListRevocations(ctx context.Context, appID string, since time.Time, afterID string, limit int) ([]storage.RefreshToken, error) {
+	if limit <= 0 {
+		return []storage.RefreshToken{}, nil
+	}
+	return s.queryTokens(ctx, s.r, `SELECT `+tokenColumns+` FROM refresh_tokens
+		WHERE application_id = $1 AND revoked_at IS NOT NULL
+		  AND (revoked_at > $2 OR (revoked_at = $2 AND id > $3))
+		ORDER BY revoked_at, id LIMIT $4`, appID, ms(since), afterID, limit)
+}
+
 // DeleteExpiredRefreshTokens removes tokens that expired or were revoked
 // before the instant; their history goes with them (ON DELETE CASCADE).
 func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int, error) {

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"RefreshTokenTouch", testTouch},
 		{"RefreshTokenRevokeEmptyFilter", testRevokeEmptyFilter},
 		{"RefreshTokenDeleteExpired", testDeleteExpired},
+		{"ListRevocations", testListRevocations},
 		{"SigningKeys", testSigningKeys},
 		{"SigningKeysConcurrentInsert", testConcurrentSigningKeyInsert},
 		{"Lockout", testLockout},
