@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -61,10 +60,19 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, "blank", "refreshToken", "You must specify the [refreshToken] property or send the refresh_token cookie.")
 		return
 	}
+	// A token bound to a DPoP key refreshes only with a proof by that key
+	// (RFC 9449 §5); auth refuses a missing or other key with the same 404
+	// as any bad token, without consuming it.
+	proof, _, err := s.dpopProof(r, "")
+	if err != nil {
+		writeDPoPFusion(w, err)
+		return
+	}
 	t, err := s.Auth.Refresh(r.Context(), auth.RefreshRequest{
 		RefreshToken:  raw,
 		ApplicationID: appID,
 		IPAddress:     s.clientIP(r),
+		DPoPJKT:       proof.JKT,
 	})
 	switch {
 	case errors.Is(err, auth.ErrRefreshNotFound):
@@ -85,11 +93,13 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 
 // validateJWT handles GET /api/jwt/validate: 200 {"jwt":{claims}} or an
 // empty 401 for any token that fails (fusionauth-api.md §2.2). The token is
-// the Bearer credential or, failing that, the access_token cookie.
+// the Bearer or DPoP credential or, failing that, the access_token cookie.
+// A DPoP-bound token (cnf.jkt) is valid only as Authorization: DPoP with a
+// matching proof for this request (RFC 9449 §7.1).
 func (s *Server) validateJWT(w http.ResponseWriter, r *http.Request) {
-	tok := bearerToken(r)
+	tok, scheme := accessCredential(r)
 	if tok == "" {
-		tok = cookieToken(r, accessCookie)
+		tok, scheme = cookieToken(r, accessCookie), ""
 	}
 	if tok == "" || len(tok) > maxBearer {
 		writeEmpty(w, http.StatusUnauthorized)
@@ -107,16 +117,12 @@ func (s *Server) validateJWT(w http.ResponseWriter, r *http.Request) {
 			s.Logger.WarnContext(r.Context(), "validate: unexpected error", "request_id", requestID(r.Context()), "error", err.Error())
 		}
 		writeEmpty(w, http.StatusUnauthorized)
+	case !s.checkBinding(r, tok, scheme, claims):
+		if boundKey(claims) != "" {
+			w.Header().Set("WWW-Authenticate", `DPoP error="invalid_token", algs="ES256 RS256"`)
+		}
+		writeEmpty(w, http.StatusUnauthorized)
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"jwt": claims})
 	}
-}
-
-// bearerToken returns the RFC 6750 §2.1 Bearer credential, or "".
-func bearerToken(r *http.Request) string {
-	v := r.Header.Get("Authorization")
-	if len(v) < 7 || !strings.EqualFold(v[:7], "Bearer ") {
-		return ""
-	}
-	return strings.TrimSpace(v[7:])
 }

@@ -58,6 +58,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, e)
 		return
 	}
+	// RFC 9449 §5: a valid DPoP proof binds the refresh token to the key
+	// and the access token gets cnf.jkt; a bad one is refused before any
+	// credential is looked at.
+	proof, _, err := s.dpopProof(r, "")
+	if err != nil {
+		writeDPoPFusion(w, err)
+		return
+	}
 	_, hasKey, err := s.lookupAPIKey(r)
 	if err != nil {
 		s.writeInternal(w, r, err)
@@ -75,6 +83,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		NoJWT:         req.NoJWT,
 		Device:        req.MetaData.Device,
 		HasAPIKey:     hasKey,
+		DPoPJKT:       proof.JKT,
 	})
 	if err != nil {
 		s.writeLoginError(w, r, err)

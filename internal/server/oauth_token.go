@@ -54,9 +54,15 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, OAuthError{"unauthorized_client", "grant_type_disabled", "The " + grant + " grant is not enabled for this application."})
 		return
 	}
+	// RFC 9449 §5: with a valid proof the tokens are bound to its key and
+	// the token_type is DPoP; a bad proof is 400 invalid_dpop_proof.
+	proof, bound, err := s.dpopProof(r, "")
+	if err != nil {
+		writeDPoPOAuth(w, err)
+		return
+	}
 	scopes := strings.Fields(formValue(form, "scope"))
 	var t auth.Tokens
-	var err error
 	if grant == "password" {
 		username, password := formValue(form, "username"), formValue(form, "password")
 		if username == "" || password == "" {
@@ -65,7 +71,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		t, err = s.Auth.Login(r.Context(), auth.LoginRequest{
 			LoginID: username, Password: password, ApplicationID: app.ID,
-			IPAddress: s.clientIP(r), OAuth: true, Scopes: scopes,
+			IPAddress: s.clientIP(r), OAuth: true, Scopes: scopes, DPoPJKT: proof.JKT,
 			Device: storage.DeviceInfo{
 				Description: formValue(form, "metaData.device.description"),
 				Name:        formValue(form, "metaData.device.name"),
@@ -80,16 +86,21 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		t, err = s.Auth.Refresh(r.Context(), auth.RefreshRequest{
 			RefreshToken: rt, ApplicationID: app.ID, OAuth: true, Scopes: scopes, IPAddress: s.clientIP(r),
+			DPoPJKT: proof.JKT,
 		})
 	}
 	if err != nil {
 		s.writeGrantError(w, r, err)
 		return
 	}
+	tokenType := "Bearer"
+	if bound {
+		tokenType = "DPoP" // RFC 9449 §5: the access token carries cnf.jkt
+	}
 	expiresIn := int64(t.AccessTokenExpiresAt.Sub(s.Now()) / time.Second)
 	w.Header().Set("Pragma", "no-cache") // RFC 6749 §5.1, next to Cache-Control: no-store
 	writeJSON(w, http.StatusOK, tokenResponse{
-		AccessToken: t.AccessToken, ExpiresIn: max(expiresIn, 0), TokenType: "Bearer",
+		AccessToken: t.AccessToken, ExpiresIn: max(expiresIn, 0), TokenType: tokenType,
 		RefreshToken: t.RefreshToken, RefreshTokenID: t.RefreshTokenID, IDToken: t.IDToken,
 		Scope: strings.Join(t.Scopes, " "), UserID: t.User.ID,
 	})

@@ -28,6 +28,7 @@ func (s *Server) tokenRoutes() []route {
 		{"DELETE /api/jwt/refresh/{id}", k(s.revokeRefreshTokens)},
 		{"GET /api/jwt/validate", t(s.validateJWT)},
 		{"GET /api/jwt/public-key", t(s.publicKey)},
+		{"GET /api/jwt/revocations", h(s.revocations)},
 
 		{"POST /api/logout", t(s.logout)},
 		{"POST /oauth2/token", h(s.oauthToken)},

@@ -123,6 +123,8 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 		"scopes_supported":                      []string{"openid", "offline_access", "email", "profile"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"ES256", "RS256"},
+		// RFC 9449 §5.1: the proof algorithms /oauth2/token accepts.
+		"dpop_signing_alg_values_supported":     []string{"ES256", "RS256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"claims_supported": []string{"applicationId", "aud", "auth_time", "authenticationType", "email",
 			"email_verified", "exp", "iat", "iss", "jti", "preferred_username", "roles", "sid", "sub", "tid"},
