@@ -1,82 +1,37 @@
 package forums
 
 import (
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
-
-	"github.com/latchkeyhq/latchkey/jwtverify"
+	"github.com/latchkeyhq/latchkey/internal/demo/appkit/appkittest"
 )
 
 const (
-	issuer    = "https://login.example.test"
 	forumsApp = "5f1a2b3c-0000-4000-8000-00000000000f"
 	storeApp  = "5f1a2b3c-0000-4000-8000-000000000001"
 )
 
+// setup runs the Forums behind a real jwtverify that trusts one key, and
+// returns a function minting tokens with that key.
 func setup(t *testing.T) (*httptest.Server, func(sub, aud string, exp time.Time) string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	trusted := appkittest.NewSigner(t, "k1")
+	f, err := New(appkittest.Config(t, trusted, forumsApp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-	}))
-	t.Cleanup(jwks.Close)
-	v, err := jwtverify.New(context.Background(), jwtverify.Config{Issuer: issuer, JWKSURL: jwks.URL, Audience: forumsApp})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := New(Config{DBPath: filepath.Join(t.TempDir(), "forums.db"), IdentityURL: issuer, ApplicationID: forumsApp, Verifier: v})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	mint := func(sub, aud string, exp time.Time) string {
-		sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := jwt.Signed(sig).Claims(map[string]any{"iss": issuer, "sub": sub, "aud": aud, "email": sub + "@example.com",
-			"iat": exp.Add(-time.Minute).Unix(), "exp": exp.Unix()}).Serialize()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
-	return srv, mint
+	mint := func(sub, aud string, exp time.Time) string { return trusted.Token(t, sub, aud, exp) }
+	return appkittest.Serve(t, f), mint
 }
 
+// do calls /api/posts.
 func do(t *testing.T, srv *httptest.Server, method, token, body string) (int, http.Header, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, srv.URL+"/api/posts", strings.NewReader(body))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return res.StatusCode, res.Header, m
+	return appkittest.Call(t, srv, method, "/api/posts", token, body)
 }
 
 func bodies(t *testing.T, srv *httptest.Server, token string) []string {

@@ -1,103 +1,37 @@
 package store
 
 import (
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
-
-	"github.com/latchkeyhq/latchkey/jwtverify"
+	"github.com/latchkeyhq/latchkey/internal/demo/appkit/appkittest"
 )
 
 const (
-	issuer   = "https://login.example.test"
+	issuer   = appkittest.Issuer
 	storeApp = "5f1a2b3c-0000-4000-8000-000000000001"
 	otherApp = "5f1a2b3c-0000-4000-8000-000000000002"
 )
 
-// signer mints tokens the way latchkey does (ES256, kid, iss, aud = app id).
-type signer struct {
-	key *ecdsa.PrivateKey
-	kid string
-}
-
-func newSigner(t *testing.T, kid string) signer {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signer{k, kid}
-}
-
-func (s signer) token(t *testing.T, sub, aud string, exp time.Time) string {
-	t.Helper()
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: s.key, KeyID: s.kid}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	claims := map[string]any{"iss": issuer, "sub": sub, "aud": aud, "applicationId": aud, "email": sub + "@example.com",
-		"iat": exp.Add(-time.Minute).Unix(), "exp": exp.Unix(), "roles": []string{}}
-	tok, err := jwt.Signed(sig).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
 // newTestStore runs the Store behind a real jwtverify that fetches a test JWKS
 // publishing only the trusted signer's key.
-func newTestStore(t *testing.T, trusted signer) *httptest.Server {
+func newTestStore(t *testing.T, trusted appkittest.Signer) *httptest.Server {
 	t.Helper()
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &trusted.key.PublicKey, KeyID: trusted.kid, Algorithm: "ES256", Use: "sig"}}})
-	}))
-	t.Cleanup(jwks.Close)
-	v, err := jwtverify.New(context.Background(), jwtverify.Config{Issuer: issuer, JWKSURL: jwks.URL, Audience: storeApp})
+	s, err := New(appkittest.Config(t, trusted, storeApp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{DBPath: filepath.Join(t.TempDir(), "store.db"), IdentityURL: issuer + "/", ApplicationID: storeApp, Verifier: v})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-func call(t *testing.T, srv *httptest.Server, method, path, token, body string) (int, http.Header, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return res.StatusCode, res.Header, m
+	return appkittest.Serve(t, s)
 }
 
 func cartSKUs(t *testing.T, srv *httptest.Server, token string) []string {
 	t.Helper()
-	status, _, body := call(t, srv, "GET", "/api/load-shopping-cart", token, "")
+	status, _, body := appkittest.Call(t, srv, "GET", "/api/load-shopping-cart", token, "")
 	if status != http.StatusOK {
 		t.Fatalf("load cart: status %d %v", status, body)
 	}
@@ -109,18 +43,18 @@ func cartSKUs(t *testing.T, srv *httptest.Server, token string) []string {
 }
 
 func TestRefusesBadTokens(t *testing.T) {
-	trusted := newSigner(t, "k1")
+	trusted := appkittest.NewSigner(t, "k1")
 	srv := newTestStore(t, trusted)
-	good := trusted.token(t, "alice", storeApp, time.Now().Add(time.Minute))
+	good := trusted.Token(t, "alice", storeApp, time.Now().Add(time.Minute))
 	before := cartSKUs(t, srv, good)
 
-	forger := newSigner(t, "k1") // same kid, different key
+	forger := appkittest.NewSigner(t, "k1") // same kid, different key
 	tests := []struct{ name, token string }{
 		{"missing", ""},
-		{"expired", trusted.token(t, "alice", storeApp, time.Now().Add(-10*time.Minute))},
-		{"forged signature", forger.token(t, "alice", storeApp, time.Now().Add(time.Minute))},
-		{"unknown kid", newSigner(t, "k2").token(t, "alice", storeApp, time.Now().Add(time.Minute))},
-		{"other application's token", trusted.token(t, "alice", otherApp, time.Now().Add(time.Minute))},
+		{"expired", trusted.Token(t, "alice", storeApp, time.Now().Add(-10*time.Minute))},
+		{"forged signature", forger.Token(t, "alice", storeApp, time.Now().Add(time.Minute))},
+		{"unknown kid", appkittest.NewSigner(t, "k2").Token(t, "alice", storeApp, time.Now().Add(time.Minute))},
+		{"other application's token", trusted.Token(t, "alice", otherApp, time.Now().Add(time.Minute))},
 		{"garbage", "not.a.jwt"},
 	}
 	for _, tt := range tests {
@@ -130,7 +64,7 @@ func TestRefusesBadTokens(t *testing.T) {
 				{"POST", "/api/cart/items", `{"sku":"tee"}`},
 				{"DELETE", "/api/cart/items/1", ""},
 			} {
-				status, hdr, body := call(t, srv, req.method, req.path, tt.token, req.body)
+				status, hdr, body := appkittest.Call(t, srv, req.method, req.path, tt.token, req.body)
 				if status != http.StatusUnauthorized {
 					t.Errorf("%s %s: status %d, want 401", req.method, req.path, status)
 				}
@@ -149,15 +83,15 @@ func TestRefusesBadTokens(t *testing.T) {
 }
 
 func TestCart(t *testing.T) {
-	trusted := newSigner(t, "k1")
+	trusted := appkittest.NewSigner(t, "k1")
 	srv := newTestStore(t, trusted)
-	alice := trusted.token(t, "alice", storeApp, time.Now().Add(time.Minute))
-	bob := trusted.token(t, "bob", storeApp, time.Now().Add(time.Minute))
+	alice := trusted.Token(t, "alice", storeApp, time.Now().Add(time.Minute))
+	bob := trusted.Token(t, "bob", storeApp, time.Now().Add(time.Minute))
 
 	if got := strings.Join(cartSKUs(t, srv, alice), ","); got != "mug,stickers" {
 		t.Fatalf("first load: cart %q, want the welcome cart mug,stickers", got)
 	}
-	status, _, added := call(t, srv, "POST", "/api/cart/items", alice, `{"sku":"tee"}`)
+	status, _, added := appkittest.Call(t, srv, "POST", "/api/cart/items", alice, `{"sku":"tee"}`)
 	if status != http.StatusCreated {
 		t.Fatalf("add: status %d", status)
 	}
@@ -179,7 +113,7 @@ func TestCart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, hdr, body := call(t, srv, tt.method, tt.path, tt.token, tt.body)
+			status, hdr, body := appkittest.Call(t, srv, tt.method, tt.path, tt.token, tt.body)
 			if status != tt.want || body["error"] == nil || !strings.Contains(hdr.Get("Content-Type"), "json") {
 				t.Errorf("status %d body %v, want %d with a JSON error", status, body, tt.want)
 			}
@@ -188,7 +122,7 @@ func TestCart(t *testing.T) {
 	if got := strings.Join(cartSKUs(t, srv, alice), ","); got != "mug,stickers,tee" {
 		t.Fatalf("after refused changes: cart %q", got)
 	}
-	if status, _, _ := call(t, srv, "DELETE", "/api/cart/items/"+itoa(teeID), alice, ""); status != http.StatusNoContent {
+	if status, _, _ := appkittest.Call(t, srv, "DELETE", "/api/cart/items/"+itoa(teeID), alice, ""); status != http.StatusNoContent {
 		t.Fatalf("remove own item: status %d", status)
 	}
 	if got := strings.Join(cartSKUs(t, srv, alice), ","); got != "mug,stickers" {
@@ -197,8 +131,8 @@ func TestCart(t *testing.T) {
 }
 
 func TestPageAndConfig(t *testing.T) {
-	srv := newTestStore(t, newSigner(t, "k1"))
-	status, _, cfg := call(t, srv, "GET", "/config.json", "", "")
+	srv := newTestStore(t, appkittest.NewSigner(t, "k1"))
+	status, _, cfg := appkittest.Call(t, srv, "GET", "/config.json", "", "")
 	if status != 200 || cfg["identityURL"] != issuer || cfg["applicationId"] != storeApp {
 		t.Errorf("config.json: %d %v", status, cfg)
 	}
