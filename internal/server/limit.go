@@ -182,7 +182,7 @@ func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, g *Gate) {
 		return
 	}
 	var e Errors
-	e.General("[TooManyRequests]", "Too many logins are being processed. Try again shortly.")
+	e.General("TooManyRequests", "Too many logins are being processed. Try again shortly.")
 	writeErrors(w, http.StatusServiceUnavailable, &e)
 }
 
