@@ -76,7 +76,10 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) {
 
 // feedApplication authenticates the caller of the feed.
 func (s *Server) feedApplication(w http.ResponseWriter, r *http.Request) (storage.Application, bool) {
-	deny := func() (storage.Application, bool) { writeEmpty(w, http.StatusUnauthorized); return storage.Application{}, false }
+	deny := func() (storage.Application, bool) {
+		writeEmpty(w, http.StatusUnauthorized)
+		return storage.Application{}, false
+	}
 	if user, pass, ok := r.BasicAuth(); ok && user != "apikey" {
 		app, err := s.clientApplication(r, user)
 		if err != nil && !isNotFound(err) {
