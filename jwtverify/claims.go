@@ -21,7 +21,10 @@ type Claims struct {
 	Email         string
 	SessionID     string // sid: the refresh token id of the login
 	Roles         []string
-	Raw           map[string]any
+	// DPoPJKT is cnf.jkt (RFC 9449 §6.1): the thumbprint of the key the
+	// token is bound to, "" for a Bearer token.
+	DPoPJKT string
+	Raw     map[string]any
 }
 
 func newClaims(raw map[string]any) (*Claims, error) {
@@ -34,6 +37,9 @@ func newClaims(raw map[string]any) (*Claims, error) {
 		ExpiresAt: instant(raw, "exp"), IssuedAt: instant(raw, "iat"),
 		ID: str(raw, "jti"), ApplicationID: str(raw, "applicationId"),
 		Email: str(raw, "email"), SessionID: str(raw, "sid"), Raw: raw,
+	}
+	if cnf, ok := raw["cnf"].(map[string]any); ok {
+		c.DPoPJKT, _ = cnf["jkt"].(string)
 	}
 	if roles, ok := raw["roles"].([]any); ok {
 		for _, r := range roles {

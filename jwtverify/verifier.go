@@ -11,6 +11,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchkeyhq/latchkey/jwtverify/dpop"
 	"github.com/latchkeyhq/latchkey/jwtverify/strictjwt"
 )
 
@@ -29,7 +30,20 @@ var (
 	ErrNotYetValid     = strictjwt.ErrNotYetValid
 	ErrIssuer          = strictjwt.ErrIssuer
 	ErrAudience        = strictjwt.ErrAudience
+	// ErrRevoked: the token's session (sid) was revoked (revocation feed).
+	ErrRevoked = newErr("token session revoked")
+	// ErrDPoPRequired: the token is DPoP-bound and was not presented as
+	// Authorization: DPoP with a proof by its key (RFC 9449 §7.1).
+	ErrDPoPRequired = newErr("token is DPoP-bound: a valid DPoP proof by its key is required")
 )
+
+// tokenError is a jwtverify rejection that matches ErrInvalidToken.
+type tokenError struct{ msg string }
+
+func (e *tokenError) Error() string { return e.msg }
+func (e *tokenError) Unwrap() error { return ErrInvalidToken }
+
+func newErr(msg string) error { return &tokenError{msg: msg} }
 
 // ErrJWKSUnavailable: no key set could be fetched yet. This is the identity
 // server's outage, not the client's fault; it does not match ErrInvalidToken.
@@ -39,6 +53,9 @@ var ErrJWKSUnavailable = errors.New("jwtverify: JWKS unavailable")
 const (
 	DefaultLeeway             = 5 * time.Second
 	DefaultMinRefetchInterval = 10 * time.Second
+	// DefaultRevocationPollInterval: revocations reach the resource server
+	// within about this long (workflow.md's "in seconds").
+	DefaultRevocationPollInterval = 2 * time.Second
 	// maxKeySetAge: a cached key set older than this is refetched (still at
 	// most once per MinRefetchInterval) so retired keys stop being trusted.
 	maxKeySetAge = 5 * time.Minute
@@ -55,6 +72,30 @@ type Config struct {
 	HTTPClient         *http.Client  // default: 10 s timeout
 	MinRefetchInterval time.Duration // default 10s
 	Now                func() time.Time
+
+	// PublicURL is this resource server's external base URL (scheme and
+	// host, e.g. "https://store.example.test"), against which DPoP proofs'
+	// htu is compared (RFC 9449 §4.3). Unset: the request's Host, with
+	// https when the connection is TLS.
+	PublicURL string
+	// DPoPWindow is how far a proof's iat may be from Now (default 60s).
+	DPoPWindow time.Duration
+
+	// RevocationURL enables the revocation feed poller (Start):
+	// latchkey's GET /api/jwt/revocations, authenticated with the
+	// application's ClientID and ClientSecret (HTTP Basic).
+	RevocationURL string
+	ClientID      string
+	ClientSecret  string
+	// RevocationPollInterval: default 2s.
+	RevocationPollInterval time.Duration
+	// MaxTokenLifetime is the longest access-token lifetime of the
+	// application: a revoked session is remembered this long after its
+	// revocation, since no token of it can be valid later (default 1h,
+	// FusionAuth's default timeToLiveInSeconds).
+	MaxTokenLifetime time.Duration
+	// MaxRevocations caps the remembered sessions (default 100000).
+	MaxRevocations int
 }
 
 // Verifier verifies access tokens against a cached JWKS. Safe for
@@ -67,6 +108,10 @@ type Verifier struct {
 	fetchedAt   time.Time
 	lastAttempt time.Time
 	inflight    *flight
+
+	replay  *dpop.ReplayCache
+	revoked *revocationSet
+	polled  chan struct{} // tests: signalled after each poll by Start
 }
 
 // flight is one JWKS request that concurrent callers share.
@@ -104,12 +149,36 @@ func New(_ context.Context, cfg Config) (*Verifier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Verifier{cfg: cfg}, nil
+	if cfg.RevocationPollInterval <= 0 {
+		cfg.RevocationPollInterval = DefaultRevocationPollInterval
+	}
+	if cfg.MaxTokenLifetime <= 0 {
+		cfg.MaxTokenLifetime = time.Hour
+	}
+	if cfg.MaxRevocations <= 0 {
+		cfg.MaxRevocations = 100_000
+	}
+	if cfg.RevocationURL != "" && cfg.ClientID == "" {
+		return nil, errors.New("jwtverify: Config.RevocationURL needs ClientID (and ClientSecret)")
+	}
+	return &Verifier{cfg: cfg, replay: dpop.NewReplayCache(dpop.DefaultMaxEntries),
+		revoked: newRevocationSet(cfg.MaxRevocations)}, nil
 }
 
 // Verify checks token and returns its claims. Errors match ErrInvalidToken
-// (the token is bad) or ErrJWKSUnavailable (we could not get keys).
+// (the token is bad) or ErrJWKSUnavailable (we could not get keys). A
+// DPoP-bound token (cnf.jkt) is refused with ErrDPoPRequired: only
+// VerifyRequest (and Middleware) can check its proof.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	c, err := v.verify(ctx, token)
+	if err == nil && c.DPoPJKT != "" {
+		return nil, ErrDPoPRequired
+	}
+	return c, err
+}
+
+// verify checks signature, claims and revocation, not the DPoP binding.
+func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	h, err := strictjwt.ParseHeader(token, v.cfg.Algorithms)
 	if err != nil {
 		return nil, err
@@ -132,5 +201,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newClaims(raw)
+	c, err := newClaims(raw)
+	if err != nil {
+		return nil, err
+	}
+	if c.SessionID != "" && v.revoked.has(c.SessionID) {
+		return nil, ErrRevoked
+	}
+	return c, nil
 }

@@ -71,7 +71,9 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) {
 			next, nextID = back, ""
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"revocations": out, "cursor": formatCursor(next, nextID)})
+	// more: a full page, ask again at once with the cursor.
+	writeJSON(w, http.StatusOK, map[string]any{"revocations": out, "cursor": formatCursor(next, nextID),
+		"more": len(ts) == revocationPage})
 }
 
 // feedApplication authenticates the caller of the feed.
