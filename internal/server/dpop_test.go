@@ -213,3 +213,7 @@ func TestDiscoveryAdvertisesDPoP(t *testing.T) {
 		t.Fatalf("dpop_signing_alg_values_supported = %v", doc["dpop_signing_alg_values_supported"])
 	}
 }
+
+func dpopNewProof(k any, method, url, tok string, at time.Time) (string, error) {
+	return dpop.NewProof(k.(crypto.Signer), method, url, tok, at)
+}
