@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"net/http"
@@ -149,31 +150,19 @@ func validateApplication(a storage.Application) *Errors {
 // listApplications handles GET /api/application (active ones) and
 // GET /api/application?inactive=true.
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
-	apps, err := s.Store.ListApplications(r.Context(), isFlag(r, "inactive"))
-	if err != nil {
-		s.writeInternal(w, r, err)
-		return
-	}
-	apps = slices.DeleteFunc(apps, func(a storage.Application) bool { return !inTenant(r, a.TenantID) })
-	writeJSON(w, http.StatusOK, map[string]any{"applications": apps})
+	inactive := isFlag(r, "inactive")
+	writeRecords(s, w, r, "applications", func(ctx context.Context) ([]storage.Application, error) {
+		return s.Store.ListApplications(ctx, inactive)
+	}, applicationTenant)
 }
 
+// loadApplication reads the {id} application; 404 (empty body) when unknown
+// or outside the calling key's tenant.
 func (s *Server) loadApplication(w http.ResponseWriter, r *http.Request) (storage.Application, bool) {
-	id, ok := pathID(w, r, "id", "applicationId")
-	if !ok {
-		return storage.Application{}, false
-	}
-	a, err := s.Store.GetApplication(r.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !inTenant(r, a.TenantID)) {
-		writeEmpty(w, http.StatusNotFound)
-		return storage.Application{}, false
-	}
-	if err != nil {
-		s.writeInternal(w, r, err)
-		return storage.Application{}, false
-	}
-	return a, true
+	return loadRecord(s, w, r, "applicationId", s.Store.GetApplication, applicationTenant)
 }
+
+func applicationTenant(a storage.Application) string { return a.TenantID }
 
 // getApplication handles GET /api/application/{id} (inactive ones too).
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -59,13 +60,7 @@ func NewDefaultTenant(issuer string, now time.Time) storage.Tenant {
 
 // listTenants handles GET /api/tenant.
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.Store.ListTenants(r.Context())
-	if err != nil {
-		s.writeInternal(w, r, err)
-		return
-	}
-	ts = slices.DeleteFunc(ts, func(t storage.Tenant) bool { return !inTenant(r, t.ID) })
-	writeJSON(w, http.StatusOK, map[string]any{"tenants": ts})
+	writeRecords(s, w, r, "tenants", s.Store.ListTenants, tenantSelf)
 }
 
 // getTenant handles GET /api/tenant/{id}.
@@ -77,20 +72,47 @@ func (s *Server) getTenant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) loadTenant(w http.ResponseWriter, r *http.Request) (storage.Tenant, bool) {
-	id, ok := pathID(w, r, "id", "tenantId")
+	return loadRecord(s, w, r, "tenantId", s.Store.GetTenant, tenantSelf)
+}
+
+// tenantSelf is a tenant's own tenant: a tenant-scoped key sees only its own.
+func tenantSelf(t storage.Tenant) string { return t.ID }
+
+// loadRecord reads the record whose id is the {id} path value with get, for
+// the handlers that read, update or delete one record. A malformed id is a
+// 400 naming field; an unknown record and one outside a tenant-scoped key's
+// tenant are the same empty 404, so such a key learns nothing about other
+// tenants' ids; any other error is a logged 500.
+func loadRecord[T any](s *Server, w http.ResponseWriter, r *http.Request, field string,
+	get func(context.Context, string) (T, error), tenantOf func(T) string) (T, bool) {
+	var none T
+	id, ok := pathID(w, r, "id", field)
 	if !ok {
-		return storage.Tenant{}, false
+		return none, false
 	}
-	t, err := s.Store.GetTenant(r.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !inTenant(r, t.ID)) {
+	rec, err := get(r.Context(), id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !inTenant(r, tenantOf(rec))) {
 		writeEmpty(w, http.StatusNotFound)
-		return storage.Tenant{}, false
+		return none, false
 	}
 	if err != nil {
 		s.writeInternal(w, r, err)
-		return storage.Tenant{}, false
+		return none, false
 	}
-	return t, true
+	return rec, true
+}
+
+// writeRecords answers {key: [...]} with the records of list that the calling
+// key may see (a tenant-scoped key: only its tenant's).
+func writeRecords[T any](s *Server, w http.ResponseWriter, r *http.Request, key string,
+	list func(context.Context) ([]T, error), tenantOf func(T) string) {
+	recs, err := list(r.Context())
+	if err != nil {
+		s.writeInternal(w, r, err)
+		return
+	}
+	recs = slices.DeleteFunc(recs, func(rec T) bool { return !inTenant(r, tenantOf(rec)) })
+	writeJSON(w, http.StatusOK, map[string]any{key: recs})
 }
 
 // patchTenant handles PATCH /api/tenant/{id}: jwtConfiguration,
