@@ -27,6 +27,11 @@
  * @property {number} [leewaySeconds] refresh this many seconds before exp (default 5)
  * @property {LocksLike | null} [locks] default: navigator.locks when present
  * @property {() => number} [now] milliseconds since the epoch (default Date.now)
+ * @property {boolean} [dpop] sender-constrain the tokens with DPoP (RFC 9449): a
+ *   non-extractable P-256 key signs a proof for login, refresh, logout and fetch
+ * @property {Crypto} [crypto] default: globalThis.crypto (WebCrypto)
+ * @property {IDBFactory | null} [indexedDB] where the DPoP key persists across
+ *   reloads (default globalThis.indexedDB; without it the key lives in memory)
  */
 
 /** @typedef {'login' | 'refresh' | 'logout' | 'session-end'} EventName */
@@ -68,6 +73,75 @@ function audienceMatches(claims, applicationId) {
   return aud.includes(applicationId) || claims.applicationId === applicationId;
 }
 
+const b64url = (/** @type {ArrayBuffer | Uint8Array} */ buf) => {
+  let s = '';
+  for (const b of new Uint8Array(buf)) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+};
+const b64urlJSON = (/** @type {any} */ o) => b64url(new TextEncoder().encode(JSON.stringify(o)));
+
+/**
+ * Loads this application's DPoP key pair from IndexedDB, or generates one.
+ * The private key is created non-extractable: script injected into the page
+ * can use it while the page is open but cannot copy it elsewhere, which is
+ * what makes a stolen token useless (workflow steps 16-17, docs/dpop.md).
+ * @param {Crypto} cr @param {IDBFactory | null} idb @param {string} name
+ * @returns {Promise<CryptoKeyPair>}
+ */
+async function dpopKeyPair(cr, idb, name) {
+  const generate = () => cr.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+  if (!idb) return /** @type {Promise<CryptoKeyPair>} */ (generate());
+  /** @type {IDBDatabase} */
+  const db = await new Promise((resolve, reject) => {
+    const req = idb.open('latchkey-dpop', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('keys');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const op = (/** @type {IDBTransactionMode} */ mode, /** @type {(s: IDBObjectStore) => IDBRequest} */ fn) =>
+    new Promise((resolve, reject) => {
+      const req = fn(db.transaction('keys', mode).objectStore('keys'));
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+  const found = await op('readonly', (s) => s.get(name));
+  if (found) return found;
+  const pair = /** @type {CryptoKeyPair} */ (await generate());
+  await op('readwrite', (s) => s.put(pair, name)); // CryptoKeys are structured-cloneable
+  return pair;
+}
+
+/**
+ * Returns a function that signs DPoP proofs (RFC 9449 §4.2) with one key.
+ * @param {Crypto} cr @param {Promise<CryptoKeyPair>} pairP @param {() => number} now
+ */
+function dpopSigner(cr, pairP, now) {
+  /** @type {Promise<Record<string, string>> | null} */
+  let jwkP = null;
+  /**
+   * @param {string} method @param {string} url absolute; query and fragment are dropped (htu)
+   * @param {string} [accessToken] bound through ath when given
+   */
+  return async function proof(method, url, accessToken) {
+    const pair = await pairP;
+    jwkP ??= cr.subtle.exportKey('jwk', pair.publicKey).then((k) => ({ kty: k.kty, crv: k.crv, x: k.x, y: k.y }));
+    const u = new URL(url);
+    const claims = {
+      jti: b64url(cr.getRandomValues(new Uint8Array(16))),
+      htm: method.toUpperCase(),
+      htu: `${u.origin}${u.pathname}`,
+      iat: Math.floor(now() / 1000),
+    };
+    if (accessToken) {
+      claims.ath = b64url(await cr.subtle.digest('SHA-256', new TextEncoder().encode(accessToken)));
+    }
+    const input = `${b64urlJSON({ typ: 'dpop+jwt', alg: 'ES256', jwk: await jwkP })}.${b64urlJSON(claims)}`;
+    // WebCrypto's ECDSA signature is r||s, exactly JWS ES256 (RFC 7518 §3.4).
+    const sig = await cr.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, new TextEncoder().encode(input));
+    return `${input}.${b64url(sig)}`;
+  };
+}
+
 /**
  * Creates a client for one application.
  * @param {ClientOptions} opts
@@ -87,6 +161,23 @@ export function createClient(opts) {
   const listeners = new Map();
   /** @type {Promise<string | null> | null} */
   let inflight = null;
+  const cr = opts.crypto ?? globalThis.crypto;
+  const idb = opts.indexedDB !== undefined ? opts.indexedDB : globalThis.indexedDB ?? null;
+  /** @type {((method: string, url: string, accessToken?: string) => Promise<string>) | null} */
+  let proof = null;
+  if (opts.dpop) {
+    const pairP = dpopKeyPair(cr, idb, applicationId);
+    pairP.catch(() => {}); // reported by the first proof() that awaits it
+    proof = dpopSigner(cr, pairP, now);
+  }
+
+  /**
+   * Headers for a call to the identity server, with a DPoP proof when on.
+   * @param {string} path @param {Record<string, string>} base
+   */
+  async function idpHeaders(path, base) {
+    return proof ? { ...base, DPoP: await proof('POST', `${baseURL}${path}`) } : base;
+  }
 
   /** @param {EventName} name @param {any} detail */
   function emit(name, detail) {
@@ -132,7 +223,7 @@ export function createClient(opts) {
     const res = await doFetch(`${baseURL}/api/jwt/refresh`, {
       method: 'POST',
       credentials: 'include',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers: await idpHeaders('/api/jwt/refresh', { 'Content-Type': 'application/json', Accept: 'application/json' }),
       body: '{}',
     });
     // latchkey answers 404 for an unknown/expired/revoked refresh token
@@ -179,7 +270,7 @@ export function createClient(opts) {
       const res = await doFetch(`${baseURL}/api/login`, {
         method: 'POST',
         credentials: 'include',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: await idpHeaders('/api/login', { 'Content-Type': 'application/json', Accept: 'application/json' }),
         body: JSON.stringify({ loginId, password, applicationId }),
       });
       if (res.status === 404) throw new LoginError(404, 'Invalid login id or password');
@@ -199,7 +290,7 @@ export function createClient(opts) {
         await doFetch(`${baseURL}/api/logout`, {
           method: 'POST',
           credentials: 'include',
-          headers: { 'Content-Type': 'application/json' },
+          headers: await idpHeaders('/api/logout', { 'Content-Type': 'application/json' }),
           body: '{}',
         });
       } finally {
@@ -225,14 +316,23 @@ export function createClient(opts) {
     },
 
     /**
-     * fetch with `Authorization: Bearer`; on 401 refreshes once and retries
-     * once (the JWT may have expired in flight, or keys rotated).
+     * fetch with `Authorization: Bearer`, or, for a DPoP-bound token (cnf.jkt),
+     * `Authorization: DPoP` plus a proof for this method and URL (RFC 9449
+     * §7.1); on 401 refreshes once and retries once (the JWT may have
+     * expired in flight, or keys rotated).
      * @param {RequestInfo | URL} url @param {RequestInit} [init]
      */
     async fetch(url, init = {}) {
-      const call = (/** @type {string | null} */ t) => {
+      const call = async (/** @type {string | null} */ t) => {
         const headers = new Headers(init.headers);
-        if (t) headers.set('Authorization', `Bearer ${t}`);
+        if (t && proof && decodeJWT(t)?.cnf?.jkt) {
+          const target = new URL(typeof url === 'object' && 'url' in url ? url.url : String(url), globalThis.location?.href);
+          const method = init.method ?? (typeof url === 'object' && 'method' in url ? url.method : 'GET');
+          headers.set('Authorization', `DPoP ${t}`);
+          headers.set('DPoP', await proof(method, target.href, t));
+        } else if (t) {
+          headers.set('Authorization', `Bearer ${t}`);
+        }
         return doFetch(url, { ...init, headers });
       };
       const token = await this.getToken();
