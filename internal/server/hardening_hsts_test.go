@@ -1,0 +1,57 @@
+package server
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestHSTSOnlyOverHTTPS is the HSTS half of security-bar.md H3: a browser
+// ignores HSTS over plain HTTP (RFC 6797 §8.1), and sending it there on a
+// development host would pin localhost to HTTPS; so it is sent over TLS, or
+// when a trusted proxy says the client used https, with max-age ≥ 1 year.
+// A direct client claiming X-Forwarded-Proto gets none.
+func TestHSTSOnlyOverHTTPS(t *testing.T) {
+	s, _, _ := newUnitServer(t)
+	s.Config.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	hdl := s.Handler()
+	tests := []struct {
+		name, peer, proto string
+		tls               bool
+		want              bool
+	}{
+		{"plain direct", "192.0.2.7:5000", "", false, false},
+		{"direct client claims https", "192.0.2.7:5000", "https", false, false},
+		{"TLS direct", "192.0.2.7:5000", "", true, true},
+		{"trusted proxy says https", "10.1.2.3:5000", "https", false, true},
+		{"trusted proxy says http", "10.1.2.3:5000", "http", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/no/such/page", nil)
+			req.RemoteAddr = tt.peer
+			if tt.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			if tt.tls {
+				req.TLS = &tls.ConnectionState{}
+			}
+			rec := httptest.NewRecorder()
+			hdl.ServeHTTP(rec, req)
+			hsts := rec.Header().Get("Strict-Transport-Security")
+			if (hsts != "") != tt.want {
+				t.Fatalf("HSTS %q, want present=%v", hsts, tt.want)
+			}
+			if tt.want {
+				age, err := strconv.Atoi(strings.TrimPrefix(strings.Split(hsts, ";")[0], "max-age="))
+				if err != nil || age < 31536000 {
+					t.Fatalf("HSTS %q: max-age must be at least one year", hsts)
+				}
+			}
+		})
+	}
+}
