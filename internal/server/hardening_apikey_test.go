@@ -1,0 +1,117 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/latchkeyhq/latchkey/internal/loghygiene"
+	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// TestManagementKeyRefusals is security-bar.md A1 / §4.12: no key, a wrong
+// key, an expired key, a Bearer-wrapped key, Basic with another user, and
+// the right key in the query string all get the same 401 (same body, same
+// headers but the request id), the user is not touched, and no key value
+// reaches the log. The right key in the header then works, so the refusals
+// were not an accident of the route.
+func TestManagementKeyRefusals(t *testing.T) {
+	var buf loghygiene.Buffer
+	s := loggedStack(t, &buf)
+	expired := "expired-api-key-0123456789abcdef0123456789"
+	must(t, s.Store.CreateAPIKey(context.Background(), storage.APIKey{ID: uuid.NewString(), KeyHash: server.HashAPIKey(expired),
+		KeyManager: true, InsertInstant: s.Clock.Now().UnixMilli(), ExpirationInstant: s.Clock.Now().Add(-time.Minute).UnixMilli()}))
+	path := "/api/user/" + aliceID
+	patch := `{"user":{"firstName":"Eve"}}`
+	tests := []struct {
+		name string
+		c    call
+	}{
+		{"no key", call{method: "PATCH", path: path, body: patch}},
+		{"wrong key", call{method: "PATCH", path: path, body: patch, hdr: map[string]string{"Authorization": "not-the-key-0123456789"}}},
+		{"expired key", call{method: "PATCH", path: path, body: patch, hdr: map[string]string{"Authorization": expired}}},
+		{"bearer-wrapped key", call{method: "PATCH", path: path, body: patch, hdr: map[string]string{"Authorization": "Bearer " + apiKey}}},
+		{"key in the query", call{method: "PATCH", path: path + "?apiKey=" + apiKey, body: patch}},
+		{"key in the query, GET", call{method: "GET", path: path + "?apiKey=" + apiKey}},
+	}
+	var first result
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.do(tt.c)
+			if res.status != http.StatusUnauthorized {
+				t.Fatalf("status %d %s, want 401", res.status, res.body)
+			}
+			if i == 0 {
+				first = res
+				return
+			}
+			if string(res.body) != string(first.body) || !reflect.DeepEqual(stripID(res.header), stripID(first.header)) {
+				t.Fatalf("refusal differs from the no-key one:\n%v %q\n%v %q", res.header, res.body, first.header, first.body)
+			}
+		})
+	}
+	u, err := s.Store.GetUser(context.Background(), aliceID)
+	must(t, err)
+	if u.FirstName == "Eve" {
+		t.Fatal("a refused request changed the user")
+	}
+	if res := s.do(call{method: "GET", path: path, hdr: map[string]string{"Authorization": apiKey}}); res.status != 200 {
+		t.Fatalf("the right key in the header: %d", res.status)
+	}
+	if leaks := loghygiene.Leaks(buf.String(), apiKey, expired, "not-the-key-0123456789"); len(leaks) != 0 {
+		t.Fatalf("API keys in the log: %v", leaks)
+	}
+	if n := strings.Count(buf.String(), "event=api_key_failure"); n != len(tests) {
+		t.Fatalf("%d api_key_failure events for %d refusals", n, len(tests))
+	}
+}
+
+func stripID(h http.Header) http.Header {
+	c := h.Clone()
+	c.Del("X-Request-Id")
+	c.Del("Date")
+	return c
+}
+
+// TestManagementNotCORS is A4 / §4.6: even from an application's own
+// authorized origin, a preflight or a request to a management endpoint gets
+// no Access-Control-Allow-Origin, so a page there cannot read management
+// answers or send a key from the browser. The login endpoint from the same
+// origin does get CORS, so the origin really is allowed.
+func TestManagementNotCORS(t *testing.T) {
+	s := newStack(t)
+	tests := []struct {
+		name     string
+		c        call
+		wantACAO bool
+	}{
+		{"preflight user PATCH", call{method: "OPTIONS", path: "/api/user/" + aliceID,
+			hdr: map[string]string{"Origin": storeSite, "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization,content-type"}}, false},
+		{"preflight api key create", call{method: "OPTIONS", path: "/api/api-key",
+			hdr: map[string]string{"Origin": storeSite, "Access-Control-Request-Method": "POST"}}, false},
+		{"preflight application list", call{method: "OPTIONS", path: "/api/application",
+			hdr: map[string]string{"Origin": storeSite, "Access-Control-Request-Method": "GET"}}, false},
+		{"simple GET with the key", call{method: "GET", path: "/api/user/" + aliceID,
+			hdr: map[string]string{"Origin": storeSite, "Authorization": apiKey}}, false},
+		{"preflight login (control)", call{method: "OPTIONS", path: "/api/login",
+			hdr: map[string]string{"Origin": storeSite, "Access-Control-Request-Method": "POST"}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.do(tt.c)
+			acao := res.header.Get("Access-Control-Allow-Origin")
+			if (acao != "") != tt.wantACAO {
+				t.Fatalf("Access-Control-Allow-Origin %q (status %d), want present=%v", acao, res.status, tt.wantACAO)
+			}
+			if !tt.wantACAO && (res.header.Get("Access-Control-Allow-Credentials") != "" || res.header.Get("Access-Control-Allow-Methods") != "") {
+				t.Fatalf("CORS headers on a management answer: %v", res.header)
+			}
+		})
+	}
+}
