@@ -21,9 +21,10 @@ const originTTL = time.Second
 
 const originAppsKey ctxKey = 200
 
-// baseCORSHeaders are the request headers a browser client needs; the
-// system corsConfiguration.allowedHeaders adds to them.
-var baseCORSHeaders = []string{"Accept", "Authorization", "Content-Type", "X-FusionAuth-TenantId", "X-Requested-With"}
+// baseCORSHeaders are the request headers a browser client needs (DPoP for
+// sender-constrained tokens, RFC 9449 §4.1); the system
+// corsConfiguration.allowedHeaders adds to them.
+var baseCORSHeaders = []string{"Accept", "Authorization", "Content-Type", "DPoP", "X-FusionAuth-TenantId", "X-Requested-With"}
 
 // corsMethods is the CORS surface: the endpoints a browser SPA calls, with
 // the methods it may use. Everything else, the management API in particular,

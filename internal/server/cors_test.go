@@ -173,7 +173,8 @@ func TestCORSPreflight(t *testing.T) {
 			}
 			if h.Get("Access-Control-Allow-Origin") != tt.origin || h.Get("Access-Control-Allow-Credentials") != "true" ||
 				h.Get("Access-Control-Allow-Methods") != "POST" || h.Get("Access-Control-Max-Age") != "600" ||
-				!strings.Contains(h.Get("Access-Control-Allow-Headers"), "X-Custom") {
+				!strings.Contains(h.Get("Access-Control-Allow-Headers"), "X-Custom") ||
+				!strings.Contains(h.Get("Access-Control-Allow-Headers"), "DPoP") {
 				t.Fatalf("preflight headers %v", h)
 			}
 		})
