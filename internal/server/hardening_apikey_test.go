@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"reflect"
 	"strings"
@@ -37,6 +38,8 @@ func TestManagementKeyRefusals(t *testing.T) {
 		{"wrong key", call{method: "PATCH", path: path, body: patch, hdr: map[string]string{"Authorization": "not-the-key-0123456789"}}},
 		{"expired key", call{method: "PATCH", path: path, body: patch, hdr: map[string]string{"Authorization": expired}}},
 		{"bearer-wrapped key", call{method: "PATCH", path: path, body: patch, hdr: map[string]string{"Authorization": "Bearer " + apiKey}}},
+		{"Basic with another user", call{method: "PATCH", path: path, body: patch,
+			hdr: map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+apiKey))}}},
 		{"key in the query", call{method: "PATCH", path: path + "?apiKey=" + apiKey, body: patch}},
 		{"key in the query, GET", call{method: "GET", path: path + "?apiKey=" + apiKey}},
 	}
