@@ -134,8 +134,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	a.Server = &server.Server{
 		Store: a.store, Keys: km, Auth: svc, Logger: a.log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
+		Gate:   a.gate,
 	}
-	a.handler = a.gate.Bind(a.Server.Handler())
+	a.handler = a.Server.Handler()
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,

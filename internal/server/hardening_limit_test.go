@@ -91,7 +91,8 @@ func TestHashLimitBoundsVerifications(t *testing.T) {
 			s, _, _ := newUnitServer(t)
 			g := NewGate(Limits{HashConcurrency: 2, HashQueue: 1, HashWait: time.Hour})
 			b := newBlocker()
-			hdl := g.Bind(s.middleware(b))
+			s.Gate = g
+			hdl := s.middleware(b)
 
 			first, second := serveAsync(hdl, tt.call), serveAsync(hdl, tt.call)
 			<-b.entered
@@ -181,7 +182,8 @@ func TestHashLimitOversizedBodyNeverQueues(t *testing.T) {
 	defer hold()
 	g.queue <- struct{}{}
 	defer func() { <-g.queue }()
-	hdl := g.Bind(s.Handler())
+	s.Gate = g
+	hdl := s.Handler()
 	big := `{"loginId":"a@example.test","password":"` + strings.Repeat("x", 1<<20) + `"}`
 	for _, c := range []hashCall{
 		{"/api/login", "application/json", big},

@@ -48,8 +48,9 @@ func (l Limits) withDefaults() Limits {
 // Gate is the process-wide admission state the middleware consults: the
 // password-verification semaphore and the draining flag that turns
 // /api/status to 503 when shutdown begins (security-bar.md D8, §5.8). The
-// application owns one per listener and binds it with Bind; a Handler used
-// without a bound Gate gets a private one with default Limits.
+// application owns one and sets it as Server.Gate, so that shutdown and the
+// middleware share it; a Server without one gets a private Gate with default
+// Limits.
 type Gate struct {
 	slots    chan struct{}
 	queue    chan struct{}
@@ -70,24 +71,6 @@ func (g *Gate) Drain() { g.draining.Store(true) }
 
 // Draining reports whether Drain was called.
 func (g *Gate) Draining() bool { return g.draining.Load() }
-
-const gateKey ctxKey = 300
-
-// Bind returns h with g reachable by the middleware of the Server behind h.
-// (Server has no Gate field; the context carries it so that the App, which
-// owns shutdown, and the middleware share one.)
-func (g *Gate) Bind(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), gateKey, g)))
-	})
-}
-
-func gateFrom(ctx context.Context, fallback *Gate) *Gate {
-	if g, ok := ctx.Value(gateKey).(*Gate); ok {
-		return g
-	}
-	return fallback
-}
 
 // acquire takes a verification slot, waiting in the bounded queue for at
 // most g.wait. ok=false means the request must be refused.
@@ -136,7 +119,7 @@ func verifiesPassword(r *http.Request, body []byte) bool {
 // (within maxBodyBytes) before a slot is taken, so a client trickling its
 // body cannot hold a slot, and an oversized body is refused by the handler
 // (413) without ever queueing; the handler then reads the buffered copy.
-func (s *Server) limitHashing(fallback *Gate, next http.Handler) http.Handler {
+func (s *Server) limitHashing(g *Gate, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || (r.URL.Path != "/api/login" && r.URL.Path != "/oauth2/token") || r.Body == nil {
 			next.ServeHTTP(w, r)
@@ -155,7 +138,6 @@ func (s *Server) limitHashing(fallback *Gate, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		g := gateFrom(r.Context(), fallback)
 		release, ok := g.acquire(r.Context())
 		if !ok {
 			s.refuseBusy(w, r, g)

@@ -57,8 +57,11 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // api_key_failure security event, and an access log line that names no
 // secret (no query string, no headers).
 func (s *Server) middleware(next http.Handler) http.Handler {
-	fallback := NewGate(Limits{})
-	withCORS := s.cors(s.limitHashing(fallback, next))
+	gate := s.Gate
+	if gate == nil {
+		gate = NewGate(Limits{})
+	}
+	withCORS := s.cors(s.limitHashing(gate, next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
@@ -96,7 +99,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 		}()
-		if drainingStatus(rec, r, gateFrom(ctx, fallback)) {
+		if drainingStatus(rec, r, gate) {
 			return
 		}
 		withCORS.ServeHTTP(rec, r)

@@ -30,6 +30,9 @@ type Server struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Config Config
+	// Gate bounds concurrent password verification and carries the draining
+	// flag that shutdown sets (limit.go); nil means default Limits.
+	Gate *Gate
 }
 
 // Handler returns the complete HTTP handler: the route table wrapped in the
