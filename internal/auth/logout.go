@@ -9,13 +9,22 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
+// LogoutRequest ends a session: the refresh token's family, or every session
+// of its owner when Global.
+type LogoutRequest struct {
+	RefreshToken string
+	Global       bool
+	IPAddress    string // for the security event only
+}
+
 // Logout revokes the refresh token (all of its owner's when global), for
 // POST /api/logout (fusionauth-api.md §3). The presented value may be the
 // current one or a superseded one of the same family: either identifies the
 // session to end. An unknown token is not an error (FusionAuth answers 200).
 // global=true needs a live token, so an old, dead value cannot be used to log
 // its former owner out everywhere.
-func (s *Service) Logout(ctx context.Context, refreshToken string, global bool) error {
+func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
+	refreshToken, global := req.RefreshToken, req.Global
 	if refreshToken == "" || len(refreshToken) > maxRefreshTokenLen {
 		return nil
 	}
@@ -39,7 +48,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string, global bool) 
 		return fmt.Errorf("auth: revoke on logout: %w", err)
 	}
 	s.emit(ctx, event{name: evLogout, level: slog.LevelInfo, userID: rt.UserID,
-		appID: rt.ApplicationID, tokenID: rt.ID, outcome: outcome})
+		appID: rt.ApplicationID, tokenID: rt.ID, ip: req.IPAddress, outcome: outcome})
 	return nil
 }
 

@@ -29,7 +29,7 @@ func TestLogout(t *testing.T) {
 			rotated, err := e.refresh(first.RefreshToken)
 			must(t, err)
 			e.clock.Advance(time.Minute)
-			must(t, e.svc.Logout(e.ctx, tc.present(first, rotated), tc.global))
+			must(t, e.svc.Logout(e.ctx, LogoutRequest{RefreshToken: tc.present(first, rotated), Global: tc.global}))
 			for _, s := range []struct {
 				value string
 				id    string
@@ -63,7 +63,7 @@ func TestFindRefreshToken(t *testing.T) {
 			t.Fatalf("%s: %v, want ErrRefreshNotFound", name, err)
 		}
 	}
-	must(t, e.svc.Logout(e.ctx, tok.RefreshToken, false))
+	must(t, e.svc.Logout(e.ctx, LogoutRequest{RefreshToken: tok.RefreshToken}))
 	if _, err := e.svc.FindRefreshToken(e.ctx, tok.RefreshToken); err != ErrRefreshNotFound {
 		t.Fatalf("revoked: %v, want ErrRefreshNotFound", err)
 	}

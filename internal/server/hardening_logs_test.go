@@ -126,16 +126,12 @@ func TestLogHygiene(t *testing.T) {
 		t.Errorf("forged or broken log lines: %q", lines)
 	}
 
-	// noIP marks a known gap: auth.Logout is not given the client address,
-	// so the logout event has user, application and token id but no ip
-	// (reported to the auth owner; docs/security.md lists it).
 	want := []struct {
 		event, outcome string
-		noIP           bool
 	}{
-		{"login_success", "success", false}, {"refresh", "success", false}, {"refresh_token_reuse", "family_revoked", false},
-		{"logout", "", true}, {"login_failure", "wrong_password", false}, {"account_locked", "locked", false},
-		{"api_key_failure", "refused", false},
+		{"login_success", "success"}, {"refresh", "success"}, {"refresh_token_reuse", "family_revoked"},
+		{"logout", ""}, {"login_failure", "wrong_password"}, {"account_locked", "locked"},
+		{"api_key_failure", "refused"},
 	}
 	events := loghygiene.Events(logs)
 	for _, w := range want {
@@ -144,7 +140,7 @@ func TestLogHygiene(t *testing.T) {
 				if e["event"] != w.event || (w.outcome != "" && e["outcome"] != w.outcome) {
 					continue
 				}
-				if (!w.noIP && e["ip"] != "127.0.0.1") || !strings.HasPrefix(e["time"], "20") {
+				if e["ip"] != "127.0.0.1" || !strings.HasPrefix(e["time"], "20") {
 					t.Fatalf("event without ip or time: %v", e)
 				}
 				if w.event != "api_key_failure" && (e["user_id"] != aliceID || e["application_id"] != storeApp) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"net/http"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -42,7 +43,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		raw = refreshFromCookies(r, req.ApplicationID)
 	}
 	if raw != "" {
-		if err := s.Auth.Logout(r.Context(), raw, req.Global); err != nil {
+		if err := s.Auth.Logout(r.Context(), auth.LogoutRequest{RefreshToken: raw, Global: req.Global, IPAddress: s.clientIP(r)}); err != nil {
 			s.writeInternal(w, r, err)
 			return
 		}
