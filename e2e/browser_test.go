@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/latchkeyhq/latchkey/internal/demo"
+	"github.com/latchkeyhq/latchkey/internal/demo/demotest"
 )
 
 // Lifetimes short enough that the walk finishes in about a minute. The
@@ -36,50 +37,15 @@ type stack struct {
 // startStack runs demo.Run on port-0 listeners and waits until it serves.
 func startStack(t *testing.T) stack {
 	t.Helper()
-	var lns [3]net.Listener
-	for i := range lns {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns[i] = ln
-	}
-	pub := func(name string, ln net.Listener) string {
-		return fmt.Sprintf("http://%s.example.test:%d", name, ln.Addr().(*net.TCPAddr).Port)
-	}
-	s := stack{idp: pub("login", lns[0]), store: pub("store", lns[1]), forums: pub("forums", lns[2])}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("LATCHKEY_TEST_LOG") == "1" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	go func() {
-		done <- demo.Run(ctx, demo.Options{
-			DataDir: t.TempDir(), Out: io.Discard, Logger: logger,
-			JWTTTL: jwtTTL, RefreshTTL: time.Minute, GracePeriod: grace,
-			IdentityListener: lns[0], StoreListener: lns[1], ForumsListener: lns[2],
-			IdentityURL: s.idp, StoreURL: s.store, ForumsURL: s.forums,
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("demo.Run: %v", err)
-		}
-	})
-	for {
-		res, err := http.Get("http://" + lns[1].Addr().String() + "/config.json")
-		if err == nil {
-			res.Body.Close()
-			return s
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("demo.Run stopped: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	st := demotest.Start(t, demo.Options{
+		DataDir: t.TempDir(), Logger: logger,
+		JWTTTL: jwtTTL, RefreshTTL: time.Minute, GracePeriod: grace,
+	}, func(role string, port int) string { return fmt.Sprintf("http://%s.example.test:%d", role, port) })
+	return stack{idp: st.IdentityURL, store: st.StoreURL, forums: st.ForumsURL}
 }
 
 // chromium finds Debian's chromium; missing skips, or fails under CI.

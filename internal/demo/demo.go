@@ -74,24 +74,15 @@ func (o *Options) defaults() error {
 	return os.MkdirAll(o.DataDir, 0o700)
 }
 
-// listen returns ln, or a new listener on addr.
-func listen(ln net.Listener, addr string) (net.Listener, error) {
-	if ln != nil {
-		return ln, nil
-	}
-	return net.Listen("tcp", addr)
-}
-
 func localURL(ln net.Listener) string {
 	return fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
 }
 
 // Run starts everything and blocks until ctx is done, then stops cleanly.
 func Run(ctx context.Context, opts Options) (err error) {
-	if err := opts.defaults(); err != nil {
-		return err
-	}
-	lns := make([]net.Listener, 3)
+	// Given listeners are closed whatever happens, as Options promises, even
+	// when Run fails before serving (a test polling one would hang).
+	lns := []net.Listener{opts.IdentityListener, opts.StoreListener, opts.ForumsListener}
 	defer func() {
 		for _, ln := range lns {
 			if ln != nil {
@@ -99,12 +90,15 @@ func Run(ctx context.Context, opts Options) (err error) {
 			}
 		}
 	}()
-	for i, p := range []struct {
-		ln   net.Listener
-		addr string
-	}{{opts.IdentityListener, opts.IdentityAddr}, {opts.StoreListener, opts.StoreAddr}, {opts.ForumsListener, opts.ForumsAddr}} {
-		if lns[i], err = listen(p.ln, p.addr); err != nil {
-			return fmt.Errorf("demo: listen on %s: %w", p.addr, err)
+	if err := opts.defaults(); err != nil {
+		return err
+	}
+	for i, addr := range []string{opts.IdentityAddr, opts.StoreAddr, opts.ForumsAddr} {
+		if lns[i] != nil {
+			continue
+		}
+		if lns[i], err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("demo: listen on %s: %w", addr, err)
 		}
 	}
 	urls := []*string{&opts.IdentityURL, &opts.StoreURL, &opts.ForumsURL}

@@ -1,73 +1,27 @@
-package demo
+package demo_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/demo"
+	"github.com/latchkeyhq/latchkey/internal/demo/demotest"
 )
-
-// start runs the demo on port-0 listeners and returns the three base URLs.
-// syncBuffer is written by Run's goroutine and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-func start(t *testing.T, dataDir string) (idp, storeURL, forumsURL string, out *syncBuffer, stop func() error) {
-	t.Helper()
-	var lns [3]net.Listener
-	for i := range lns {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns[i] = ln
-	}
-	url := func(ln net.Listener) string { return "http://" + ln.Addr().String() }
-	out = &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{DataDir: dataDir, Out: out, Logger: slog.New(slog.DiscardHandler),
-			IdentityListener: lns[0], StoreListener: lns[1], ForumsListener: lns[2],
-			IdentityURL: url(lns[0]), StoreURL: url(lns[1]), ForumsURL: url(lns[2])})
-	}()
-	stop = func() error { cancel(); return <-done }
-	t.Cleanup(func() { cancel() })
-	// Listeners exist already, so requests queue until each server serves.
-	for {
-		res, err := http.Get(url(lns[1]) + "/config.json")
-		if err == nil && res.StatusCode == 200 {
-			res.Body.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("Run stopped early: %v\n%s", err, out)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return url(lns[0]), url(lns[1]), url(lns[2]), out, stop
-}
 
 func login(t *testing.T, idp, origin, appID string) (int, string) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"loginId": DemoEmail, "password": DemoPassword, "applicationId": appID})
+	body, _ := json.Marshal(map[string]string{"loginId": demo.DemoEmail, "password": demo.DemoPassword, "applicationId": appID})
 	req, _ := http.NewRequest("POST", idp+"/api/login", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Origin", origin)
@@ -101,17 +55,18 @@ func get(t *testing.T, url, token string) int {
 func TestRunSeedsAndServes(t *testing.T) {
 	dir := t.TempDir()
 	for run := 1; run <= 2; run++ {
-		idp, storeURL, forumsURL, out, stop := start(t, dir)
-		for _, want := range []string{idp, storeURL, forumsURL, DemoEmail, DemoPassword, dir} {
+		st := demotest.Start(t, demo.Options{DataDir: dir, Logger: slog.New(slog.DiscardHandler)}, nil)
+		idp, storeURL, forumsURL, out := st.IdentityURL, st.StoreURL, st.ForumsURL, st.Out
+		for _, want := range []string{idp, storeURL, forumsURL, demo.DemoEmail, demo.DemoPassword, dir} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("run %d: output does not mention %q:\n%s", run, want, out)
 			}
 		}
-		status, storeTok := login(t, idp, storeURL, StoreAppID)
+		status, storeTok := login(t, idp, storeURL, demo.StoreAppID)
 		if status != 200 || storeTok == "" {
 			t.Fatalf("run %d: Store login: status %d", run, status)
 		}
-		_, forumsTok := login(t, idp, forumsURL, ForumsAppID)
+		_, forumsTok := login(t, idp, forumsURL, demo.ForumsAppID)
 		tests := []struct {
 			name, url, token string
 			want             int
@@ -133,8 +88,54 @@ func TestRunSeedsAndServes(t *testing.T) {
 			t.Fatalf("SDK not served: %v", err)
 		}
 		res.Body.Close()
-		if err := stop(); err != nil {
+		if err := st.Stop(); err != nil {
 			t.Fatalf("run %d: stop: %v", run, err)
 		}
+	}
+}
+
+// TestRunClosesListenersWhenItFails: Options promises Run closes the
+// listeners it is given. It must also do so when it fails before serving,
+// or a caller waiting on one (demotest, e2e) would wait for ever.
+func TestRunClosesListenersWhenItFails(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		opts demo.Options
+	}{
+		{"data folder cannot be made", demo.Options{DataDir: filepath.Join(file, "sub")}},
+		{"forums address in use", demo.Options{DataDir: t.TempDir(), ForumsAddr: busy.Addr().String()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var given []net.Listener
+			for _, p := range []*net.Listener{&tt.opts.IdentityListener, &tt.opts.StoreListener} {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				*p, given = ln, append(given, ln)
+			}
+			tt.opts.Out, tt.opts.Logger = io.Discard, slog.New(slog.DiscardHandler)
+			if err := demo.Run(context.Background(), tt.opts); err == nil {
+				t.Fatal("Run succeeded")
+			}
+			for _, ln := range given {
+				// A deadline already past: an open listener answers at once
+				// with a timeout instead of blocking the test.
+				_ = ln.(*net.TCPListener).SetDeadline(time.Now())
+				if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+					t.Errorf("listener %s still open after Run failed (Accept: %v)", ln.Addr(), err)
+				}
+			}
+		})
 	}
 }

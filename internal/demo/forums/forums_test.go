@@ -34,17 +34,10 @@ func do(t *testing.T, srv *httptest.Server, method, token, body string) (int, ht
 	return appkittest.Call(t, srv, method, "/api/posts", token, body)
 }
 
+// bodies lists the bodies of the token holder's posts, newest first.
 func bodies(t *testing.T, srv *httptest.Server, token string) []string {
 	t.Helper()
-	status, _, m := do(t, srv, "GET", token, "")
-	if status != http.StatusOK {
-		t.Fatalf("GET /api/posts: %d %v", status, m)
-	}
-	var out []string
-	for _, p := range m["posts"].([]any) {
-		out = append(out, p.(map[string]any)["body"].(string))
-	}
-	return out
+	return appkittest.List(t, srv, "/api/posts", token, "posts", "body")
 }
 
 func TestPosts(t *testing.T) {

@@ -31,15 +31,7 @@ func newTestStore(t *testing.T, trusted appkittest.Signer) *httptest.Server {
 
 func cartSKUs(t *testing.T, srv *httptest.Server, token string) []string {
 	t.Helper()
-	status, _, body := appkittest.Call(t, srv, "GET", "/api/load-shopping-cart", token, "")
-	if status != http.StatusOK {
-		t.Fatalf("load cart: status %d %v", status, body)
-	}
-	var skus []string
-	for _, it := range body["items"].([]any) {
-		skus = append(skus, it.(map[string]any)["sku"].(string))
-	}
-	return skus
+	return appkittest.List(t, srv, "/api/load-shopping-cart", token, "items", "sku")
 }
 
 func TestRefusesBadTokens(t *testing.T) {

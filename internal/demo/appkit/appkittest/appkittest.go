@@ -109,3 +109,18 @@ func Call(t testing.TB, srv *httptest.Server, method, path, token, body string) 
 	_ = json.Unmarshal(raw, &m)
 	return res.StatusCode, res.Header, m
 }
+
+// List GETs path, fails the test unless it answers 200, and returns field of
+// each object in the answer's array key (e.g. the "sku" of each "items").
+func List(t testing.TB, srv *httptest.Server, path, token, key, field string) []string {
+	t.Helper()
+	status, _, body := Call(t, srv, "GET", path, token, "")
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: status %d %v", path, status, body)
+	}
+	var out []string
+	for _, v := range body[key].([]any) {
+		out = append(out, v.(map[string]any)[field].(string))
+	}
+	return out
+}
