@@ -111,13 +111,14 @@ func validateApplication(a storage.Application) *Errors {
 	if a.Name == "" {
 		e.Field("blank", "application.name", "You must specify the [application.name] property.")
 	}
-	if j := a.JWTConfiguration; j.Enabled {
-		validateLifetimes(e, "application.jwtConfiguration", j.TimeToLiveInSeconds, j.RefreshTokenTimeToLiveInMinutes,
-			j.RefreshTokenExpirationPolicy, j.RefreshTokenUsagePolicy, j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes,
-			j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds, j.SigningAlgorithm)
-	} else if g := j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds; g < 0 || g >= 86400 {
-		e.Field("invalid", "application.jwtConfiguration.refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds", "The grace period must be from 0 to 86399 seconds.")
-	}
+	// Checked whatever jwtConfiguration.enabled says, as the tenant's are:
+	// a disabled configuration is stored and served back, and enabling it
+	// later with a PATCH of just "enabled" must not activate a stored
+	// timeToLiveInSeconds of -5 or an unknown usage policy.
+	j := a.JWTConfiguration
+	validateLifetimes(e, "application.jwtConfiguration", j.TimeToLiveInSeconds, j.RefreshTokenTimeToLiveInMinutes,
+		j.RefreshTokenExpirationPolicy, j.RefreshTokenUsagePolicy, j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes,
+		j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds, j.SigningAlgorithm)
 	o := a.OAuthConfiguration
 	if !slices.Contains(clientPolicy, o.ClientAuthenticationPolicy) {
 		e.Field("invalid", "application.oauthConfiguration.clientAuthenticationPolicy", "Use Required, NotRequired or NotRequiredWhenUsingPKCE.")

@@ -51,7 +51,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"registration": reg})
 		return
 	}
-	id, ok := s.newID(w, r, "userId", "userId")
+	id, ok := s.newUserID(w, r, "userId", req.User.ID)
 	if !ok {
 		return
 	}

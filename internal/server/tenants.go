@@ -181,7 +181,13 @@ func validateTenant(t storage.Tenant) *Errors {
 	if !password.Supported(p.EncryptionScheme) {
 		e.Field("invalid", "tenant.passwordEncryptionConfiguration.encryptionScheme", "Unsupported scheme ["+truncate(p.EncryptionScheme, 64)+"].")
 	}
-	if p.EncryptionSchemeFactor < 1 {
+	// The factor is checked against what the hasher accepts: a stored
+	// out-of-range factor would make every later user create fail with a
+	// misleading [invalid]user.factor (review of issue #2).
+	if lo, hi, err := password.FactorRange(p.EncryptionScheme); err == nil && (p.EncryptionSchemeFactor < lo || p.EncryptionSchemeFactor > hi) {
+		e.Field("invalid", "tenant.passwordEncryptionConfiguration.encryptionSchemeFactor",
+			"The factor for ["+p.EncryptionScheme+"] must be from "+itoa(lo)+" to "+itoa(hi)+".")
+	} else if err != nil && p.EncryptionSchemeFactor < 1 {
 		e.Field("invalid", "tenant.passwordEncryptionConfiguration.encryptionSchemeFactor", "The factor must be at least 1.")
 	}
 	v := t.PasswordValidationRules

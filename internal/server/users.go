@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -31,12 +29,12 @@ type userRequest struct {
 
 // createUser handles POST /api/user and POST /api/user/{id} (users.mdx).
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.newID(w, r, "id", "userId")
-	if !ok {
-		return
-	}
 	var req userRequest
 	if !s.decodeJSON(w, r, &req, false) {
+		return
+	}
+	id, ok := s.newUserID(w, r, "id", req.User.ID)
+	if !ok {
 		return
 	}
 	u, e, err := s.newUser(r.Context(), id, req.User)
@@ -85,14 +83,6 @@ func (s *Server) issueCreated(w http.ResponseWriter, r *http.Request, req auth.I
 	return auth.Tokens{}, false
 }
 
-// newID takes the id from the path (which must be a UUID) or generates one.
-func (s *Server) newID(w http.ResponseWriter, r *http.Request, name, field string) (string, bool) {
-	if r.PathValue(name) == "" {
-		return uuid.NewString(), true
-	}
-	return pathID(w, r, name, field)
-}
-
 // storeNewUser creates u, mapping a lost uniqueness race to the duplicate
 // error the pre-check would have given.
 func (s *Server) storeNewUser(w http.ResponseWriter, r *http.Request, u storage.User) bool {
@@ -129,6 +119,7 @@ func (s *Server) newUser(ctx context.Context, id string, in userInput) (storage.
 	if err := s.checkIdentity(ctx, e, &u, ""); err != nil {
 		return storage.User{}, nil, err
 	}
+	checkBirthDate(e, u.BirthDate)
 	if in.Password == "" {
 		e.Field("blank", "user.password", "You must specify the [user.password] property.")
 	} else if err := s.setPassword(e, &u, in, tenant); err != nil {
@@ -252,6 +243,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		s.writeInternal(w, r, err)
 		return
 	}
+	checkBirthDate(e, u.BirthDate)
 	changed := req.User.Password != ""
 	if changed {
 		if err := s.setPassword(e, &u, req.User, tenant); err != nil {

@@ -3,11 +3,15 @@ package server
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -43,6 +47,19 @@ func (s *Server) checkIdentity(ctx context.Context, e *Errors, u *storage.User, 
 		}
 	}
 	return nil
+}
+
+// checkBirthDate refuses a birthDate that is not a calendar date
+// YYYY-MM-DD (FusionAuth's LocalDate; fusionauth-api.md §7.1): it is copied
+// into the birthdate claim of every token (OIDC Core §5.1), where a resource
+// server would have to parse it.
+func checkBirthDate(e *Errors, v string) {
+	if v == "" {
+		return
+	}
+	if _, err := time.Parse(time.DateOnly, v); err != nil {
+		e.Field("invalid", "user.birthDate", "The [user.birthDate] property must be a date in the format YYYY-MM-DD.")
+	}
 }
 
 func (s *Server) taken(ctx context.Context, f storage.UserFilter, self string) (bool, error) {
@@ -138,4 +155,28 @@ func (s *Server) checkApplication(ctx context.Context, e *Errors, field, id stri
 		return nil
 	}
 	return err
+}
+
+// newUserID is the id of a user being created: the path's (which must be a
+// UUID), else the body's user.id, else a new random UUID (users.mdx: "If not
+// specified a secure random UUID will be generated"). A body id that is not a
+// UUID is refused rather than silently replaced, so a client relying on it
+// learns at once; when the path has an id too, the path wins.
+func (s *Server) newUserID(w http.ResponseWriter, r *http.Request, name, bodyID string) (string, bool) {
+	if bodyID != "" && !validUUID(bodyID) {
+		writeFieldError(w, "couldNotConvert", "user.id", "Invalid [user.id] ["+truncate(bodyID, 64)+"]. It must be a UUID.")
+		return "", false
+	}
+	if r.PathValue(name) == "" && bodyID != "" {
+		return strings.ToLower(bodyID), true
+	}
+	return s.newID(w, r, name, "userId")
+}
+
+// newID takes the id from the path (which must be a UUID) or generates one.
+func (s *Server) newID(w http.ResponseWriter, r *http.Request, name, field string) (string, bool) {
+	if r.PathValue(name) == "" {
+		return uuid.NewString(), true
+	}
+	return pathID(w, r, name, field)
 }
