@@ -4,7 +4,9 @@
 // (GET /.well-known/jwks.json) lazily, caches it, and verifies each
 // Authorization: Bearer token strictly — algorithm pinned to ES256/RS256 and
 // to the key, no keys taken from the token (jku, x5u, jwk, x5c refused),
-// exp required, iss and aud checked (RFC 8725, RFC 7519 §4.1).
+// exp required, iss and aud checked (RFC 8725, RFC 7519 §4.1), and by
+// default the applicationId claim too: aud alone names the application even
+// for a user who is not registered for it (Config.AllowUnregistered).
 //
 // An unknown kid causes at most one JWKS refetch per MinRefetchInterval, and
 // concurrent refetches collapse into one request, so random kids cannot be

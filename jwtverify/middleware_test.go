@@ -25,6 +25,12 @@ func TestMiddleware(t *testing.T) {
 	expired["exp"] = p.clock.Now().Unix() - 60
 	otherAud := p.claims()
 	otherAud["aud"] = "forums"
+	// carol authenticated but is not registered for the Store: FusionAuth's
+	// token for her names the Store in aud and has no applicationId/roles.
+	carol := p.claims()
+	carol["sub"] = "carol"
+	delete(carol, "applicationId")
+	delete(carol, "roles")
 	tests := []struct {
 		name, auth, query string
 		status            int
@@ -37,6 +43,7 @@ func TestMiddleware(t *testing.T) {
 		{"basic scheme", "Basic dXNlcjpwdw==", "", 401, `{"error":"invalid_token","error_description":"missing bearer token"}`},
 		{"expired", "Bearer " + p.token(t, "ec-1", expired), "", 401, `{"error":"invalid_token","error_description":"token expired"}`},
 		{"other audience", "Bearer " + p.token(t, "ec-1", otherAud), "", 401, `{"error":"invalid_token","error_description":"token audience not accepted"}`},
+		{"not registered (carol)", "Bearer " + p.token(t, "ec-1", carol), "", 401, `{"error":"invalid_token","error_description":"token user not registered for this application"}`},
 		{"forged", "Bearer " + valid[:len(valid)-4] + "AAAA", "", 401, `{"error":"invalid_token","error_description":"token signature invalid"}`},
 		{"1 MB", "Bearer " + strings.Repeat("A", 1<<20), "", 401, `{"error":"invalid_token","error_description":"token too large"}`},
 	}

@@ -106,7 +106,7 @@ func TestJWKSFetching(t *testing.T) {
 	t.Run("retired key dropped after max age", func(t *testing.T) {
 		p := newIDP(t)
 		v := p.verifier(t, nil)
-		tok := p.token(t, "ec-1", map[string]any{"aud": store, "iss": issuer, "exp": p.clock.Now().Add(time.Hour).Unix()})
+		tok := p.token(t, "ec-1", map[string]any{"aud": store, "applicationId": store, "iss": issuer, "exp": p.clock.Now().Add(time.Hour).Unix()})
 		if _, err := v.Verify(ctx, tok); err != nil {
 			t.Fatal(err)
 		}

@@ -35,6 +35,12 @@ var (
 	// ErrDPoPRequired: the token is DPoP-bound and was not presented as
 	// Authorization: DPoP with a proof by its key (RFC 9449 §7.1).
 	ErrDPoPRequired = newErr("token is DPoP-bound: a valid DPoP proof by its key is required")
+	// ErrNotRegistered: the token names this application as its audience
+	// but its applicationId claim does not, so its user is not registered
+	// for the application (FusionAuth puts applicationId and roles only in
+	// a registered user's token, fusionauth-api.md §5.2). Config.AllowUnregistered
+	// turns this check off.
+	ErrNotRegistered = newErr("token user not registered for this application")
 )
 
 // tokenError is a jwtverify rejection that matches ErrInvalidToken.
@@ -66,6 +72,15 @@ type Config struct {
 	Issuer   string // when set, iss must equal it exactly
 	JWKSURL  string
 	Audience string // this resource server's application id
+	// AllowUnregistered accepts a token whose aud is Audience but whose
+	// applicationId claim is absent or different: a user of the tenant who
+	// authenticated but is not registered for the application. FusionAuth
+	// issues such tokens (its login answers 202), and an aud check alone
+	// lets every user of the tenant in. Off by default: only registered
+	// users (applicationId == Audience) are accepted. Turn it on only when
+	// the application authorises users by something other than their
+	// registration.
+	AllowUnregistered bool
 	// Algorithms allowed; default ES256 and RS256, the only ones accepted.
 	Algorithms         []string
 	Leeway             time.Duration // clock skew on exp/nbf; default 5s, negative means 0
@@ -204,6 +219,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	c, err := newClaims(raw)
 	if err != nil {
 		return nil, err
+	}
+	if !v.cfg.AllowUnregistered && c.ApplicationID != v.cfg.Audience {
+		return nil, ErrNotRegistered
 	}
 	if c.SessionID != "" && v.revoked.has(c.SessionID) {
 		return nil, ErrRevoked

@@ -77,6 +77,9 @@ func TestVerifyRejects(t *testing.T) {
 		{"exp missing", p.token(t, "ec-1", with("exp", nil)), ErrMissingExp},
 		{"nbf beyond leeway", p.token(t, "ec-1", with("nbf", now+6)), ErrNotYetValid},
 		{"other application", p.token(t, "ec-1", with("aud", "forums-app")), ErrAudience},
+		{"not registered: no applicationId", p.token(t, "ec-1", with("applicationId", nil)), ErrNotRegistered},
+		{"registered for another application", p.token(t, "ec-1", with("applicationId", "forums-app")), ErrNotRegistered},
+		{"applicationId wrong type", p.token(t, "ec-1", with("applicationId", 7)), ErrNotRegistered},
 		{"aud empty list", p.token(t, "ec-1", with("aud", []string{})), ErrAudience},
 		{"aud missing", p.token(t, "ec-1", with("aud", nil)), ErrAudience},
 		{"aud wrong type", p.token(t, "ec-1", with("aud", 7)), ErrMalformed},
@@ -109,6 +112,26 @@ func TestVerifyRejects(t *testing.T) {
 			t.Fatalf("exp 4 s ago with 5 s leeway: %v", err)
 		}
 	})
+}
+
+// TestAllowUnregistered: the opt-out accepts a token of this audience without
+// (or with another) applicationId, the FusionAuth shape of a user who is not
+// registered, and still refuses another audience.
+func TestAllowUnregistered(t *testing.T) {
+	p := newIDP(t)
+	v := p.verifier(t, func(c *Config) { c.AllowUnregistered = true })
+	unregistered := p.claims()
+	delete(unregistered, "applicationId")
+	delete(unregistered, "roles")
+	c, err := v.Verify(context.Background(), p.token(t, "ec-1", unregistered))
+	if err != nil || c.ApplicationID != "" || c.Roles != nil {
+		t.Fatalf("unregistered with opt-out: %+v, %v", c, err)
+	}
+	other := p.claims()
+	other["aud"] = "forums-app"
+	if _, err := v.Verify(context.Background(), p.token(t, "ec-1", other)); !errors.Is(err, ErrAudience) {
+		t.Fatalf("opt-out dropped the aud check: %v", err)
+	}
 }
 
 func TestNewRefusesBadConfig(t *testing.T) {
