@@ -91,8 +91,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if req.ApplicationID != "" && !t.Registered {
-		status = http.StatusAccepted // authenticated, not registered: no refresh token
-		t.RefreshToken, t.RefreshTokenID = "", ""
+		// Authenticated, not registered: 202 with the user and no tokens.
+		// FusionAuth also returns an access token here whose aud is the
+		// application (without applicationId/roles); a resource server that
+		// checks aud, as RFC 7519 §4.1.3 asks, would then serve every user
+		// of the tenant. latchkey hands out no token at all instead
+		// (docs/compatibility.md), and no cookie either.
+		status = http.StatusAccepted
+		t.AccessToken, t.RefreshToken, t.RefreshTokenID = "", "", ""
 	}
 	if req.NoJWT {
 		t.AccessToken, t.RefreshToken, t.RefreshTokenID = "", "", ""

@@ -89,6 +89,13 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			DPoPJKT: proof.JKT,
 		})
 	}
+	if err == nil && !t.Registered {
+		// RFC 6749 §5.1 requires an access_token in every success, and the
+		// only one auth can mint for an unregistered user names the client
+		// as its audience (see login.go's 202). So the grant is refused as
+		// with requireRegistration, whatever that setting says.
+		err = auth.ErrRegistrationRequired
+	}
 	if err != nil {
 		s.writeGrantError(w, r, err)
 		return
