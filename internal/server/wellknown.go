@@ -107,6 +107,12 @@ func (s *Server) applicationKeyID(r *http.Request, appID string) (string, error)
 // (OpenID Connect Discovery 1.0 §3, fusionauth-api.md §2.9). The issuer is
 // the configured one verbatim: go-oidc and every conforming client require it
 // to equal the URL the document was fetched from (Discovery §4.3).
+//
+// Only what exists is advertised. latchkey has no /oauth2/authorize, so there
+// is no authorization_endpoint and response_types_supported is empty: a
+// client that would start a code flow learns up front that it cannot
+// (RFC 8414 §2: the endpoint is omitted when no grant uses it). Discovery §3
+// lists both as REQUIRED for a full OpenID Provider, which latchkey is not.
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	base := s.publicBase(r)
 	issuer := s.Config.Issuer
@@ -115,11 +121,10 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                issuer,
-		"authorization_endpoint":                base + "/oauth2/authorize",
 		"token_endpoint":                        base + "/oauth2/token",
 		"jwks_uri":                              base + "/.well-known/jwks.json",
 		"grant_types_supported":                 []string{"password", "refresh_token"},
-		"response_types_supported":              []string{"code"},
+		"response_types_supported":              []string{},
 		"scopes_supported":                      []string{"openid", "offline_access", "email", "profile"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"ES256", "RS256"},

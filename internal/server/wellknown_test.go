@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -32,6 +33,44 @@ func TestOIDCDiscoveryWithGoOIDC(t *testing.T) {
 	must(t, err)
 	if idt.Subject != aliceID {
 		t.Fatalf("id_token subject %q", idt.Subject)
+	}
+}
+
+// TestOIDCDiscoveryAdvertisesOnlyWhatExists pins the discovery document:
+// no authorization_endpoint and no response types (there is no
+// /oauth2/authorize), only the password and refresh_token grants, and every
+// endpoint it names answers something other than 404.
+func TestOIDCDiscoveryAdvertisesOnlyWhatExists(t *testing.T) {
+	s := newStack(t)
+	doc := s.do(call{method: "GET", path: "/.well-known/openid-configuration"}).json(t)
+	if _, ok := doc["authorization_endpoint"]; ok {
+		t.Errorf("authorization_endpoint advertised: %v", doc["authorization_endpoint"])
+	}
+	for key, want := range map[string]string{
+		"response_types_supported": "[]",
+		"grant_types_supported":    "[password refresh_token]",
+		"token_endpoint":           s.URL + "/oauth2/token",
+		"jwks_uri":                 s.URL + "/.well-known/jwks.json",
+	} {
+		if got := fmt.Sprint(doc[key]); got != want {
+			t.Errorf("%s = %s, want %s", key, got, want)
+		}
+	}
+	if res := s.do(call{method: "GET", path: "/oauth2/authorize"}); res.status != 404 {
+		t.Fatalf("/oauth2/authorize now answers %d: advertise it again", res.status)
+	}
+	for key, v := range doc {
+		u, ok := v.(string)
+		if !ok || !strings.HasSuffix(key, "_endpoint") && !strings.HasSuffix(key, "_uri") {
+			continue
+		}
+		method := "GET"
+		if key == "token_endpoint" {
+			method = "POST"
+		}
+		if res := s.do(call{method: method, path: strings.TrimPrefix(u, s.URL)}); res.status == 404 {
+			t.Errorf("%s %s is 404", key, u)
+		}
 	}
 }
 
