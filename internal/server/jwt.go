@@ -32,9 +32,9 @@ type refreshResponse struct {
 
 // refreshJWT handles POST /api/jwt/refresh. The refresh token comes from the
 // cookie (which wins, FusionAuth behaviour) or the body. Unknown, expired,
-// revoked and reused tokens all answer the same 404 (workflow.md step 11,
-// latchkey's deliberate difference from FusionAuth's 400) so the answer is no
-// oracle of the token's state (security-bar.md R11). Cross-origin requests
+// revoked and reused tokens, and no token at all, answer 404 (workflow.md
+// step 11, latchkey's deliberate difference from FusionAuth's 400) so the
+// answer is no oracle of the token's state (security-bar.md R11). Cross-origin requests
 // from origins that are not allowed never reach this handler (cors.go).
 func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 	var req refreshRequest
@@ -57,7 +57,14 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 		raw = req.RefreshToken
 	}
 	if raw == "" {
-		writeFieldError(w, "blank", "refreshToken", "You must specify the [refreshToken] property or send the refresh_token cookie.")
+		// No token at all is what the SPA sends once the browser has
+		// dropped the refresh cookie at its Max-Age (workflow.md step 11),
+		// so it gets the same 404 as a dead token: one status means "log in
+		// again". FusionAuth answers 400 here (docs/compatibility.md); the
+		// [blank] code still tells a developer what was missing.
+		var e Errors
+		e.Field("blank", "refreshToken", "No session was presented: send the refresh_token cookie or the [refreshToken] property, or log in again.")
+		writeErrors(w, http.StatusNotFound, &e)
 		return
 	}
 	// A token bound to a DPoP key refreshes only with a proof by that key

@@ -22,7 +22,8 @@ func refreshCall(cookie, body, origin string) call {
 }
 
 // TestRefresh covers /api/jwt/refresh: cookie and body sources, rotation
-// (OneTimeUse), the deliberate 404 for every dead token, 400s, golden bodies.
+// (OneTimeUse), the deliberate 404 for every dead or missing token, golden
+// bodies.
 func TestRefresh(t *testing.T) {
 	s := newStack(t)
 	first := s.login(storeApp, nil).json(t)["refreshToken"].(string)
@@ -48,7 +49,12 @@ func TestRefresh(t *testing.T) {
 		golden string
 	}{
 		{"body token", refreshCall("", `{"refreshToken":"`+second+`"}`, ""), 200, ""},
-		{"missing", refreshCall("", `{}`, ""), 400, "refresh_400_blank"},
+		// Workflow step 11: the browser dropped the cookie at its Max-Age,
+		// so the SPA's refresh presents nothing; 404 like a dead token.
+		{"missing", refreshCall("", `{}`, ""), 404, "refresh_404_blank"},
+		{"missing, empty body", refreshCall("", "", storeSite), 404, "refresh_404_blank"},
+		{"missing, only another cookie", refreshCall("access_token=x; refresh_token_"+forumsApp+"=", "", storeSite), 404, "refresh_404_blank"},
+		{"missing, empty body value", refreshCall("", `{"refreshToken":""}`, ""), 404, "refresh_404_blank"},
 		{"unknown", refreshCall("refresh_token=not-a-token", "", ""), 404, "refresh_404"},
 		{"reused after rotation", refreshCall("refresh_token="+first, "", ""), 404, ""},
 		{"not JSON", call{method: "POST", path: "/api/jwt/refresh", body: "refreshToken=x", hdr: map[string]string{"Content-Type": "text/plain"}}, 415, ""},
