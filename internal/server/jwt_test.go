@@ -165,7 +165,8 @@ func claims(t testing.TB, jwt string) map[string]any {
 }
 
 // TestValidateAttacks is the JWT attack catalogue (security-bar.md §3, J1,
-// J2, J3, J5, J8, J12) against /api/jwt/validate: each is an empty 401.
+// J2, J3, J5, J8, J12) against /api/jwt/validate: each is an empty 401,
+// including HS256 keyed with the published RS256 PEM and a rewritten aud.
 func TestValidateAttacks(t *testing.T) {
 	s := newStack(t)
 	good := s.login(storeApp, nil).json(t)["token"].(string)
@@ -190,6 +191,28 @@ func TestValidateAttacks(t *testing.T) {
 		must(t, err)
 		return out
 	}
+	// The published RS256 key: HS256 keyed with its PEM is the classic
+	// algorithm confusion (security-bar.md J3) against a verifier that lets
+	// the header pick the algorithm.
+	var set jose.JSONWebKeySet
+	must(t, json.Unmarshal(s.do(call{method: "GET", path: "/.well-known/jwks.json"}).body, &set))
+	var rsKid string
+	for _, k := range set.Keys {
+		if k.Algorithm == "RS256" {
+			rsKid = k.KeyID
+		}
+	}
+	rsPEM, _ := s.do(call{method: "GET", path: "/api/jwt/public-key?kid=" + rsKid}).json(t)["publicKey"].(string)
+	if rsKid == "" || !strings.HasPrefix(rsPEM, "-----BEGIN PUBLIC KEY-----") {
+		t.Fatalf("no published RS256 key: %q %q", rsKid, rsPEM)
+	}
+	// aud changed to Forums with the Store token's signature kept.
+	var body map[string]any
+	must(t, json.Unmarshal(payload, &body))
+	body["aud"] = forumsApp
+	forumsPayload, _ := json.Marshal(body)
+	wrongAud := parts[0] + "." + base64.RawURLEncoding.EncodeToString(forumsPayload) + "." + parts[2]
+
 	own, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	flipped := []byte(parts[2])
 	flipped[5] ^= 0x01
@@ -208,16 +231,20 @@ func TestValidateAttacks(t *testing.T) {
 	}
 
 	tests := map[string]string{
-		"alg none":               none,
-		"HS256 with the PEM key": sign(jose.HS256, []byte(pk), kid),
-		"own key, real kid":      sign(jose.ES256, own, kid),
-		"own key, unknown kid":   sign(jose.ES256, own, "unknown-kid"),
-		"kid traversal":          sign(jose.ES256, own, "../../etc/passwd"),
-		"bit-flipped signature":  parts[0] + "." + parts[1] + "." + string(flipped),
-		"stripped signature":     parts[0] + "." + parts[1] + ".",
-		"1 MB":                   strings.Repeat("a", 1<<20),
-		"dots":                   strings.Repeat(".", 100000),
-		"not a token":            "hello",
+		"alg none":                                     none,
+		"HS256 with the PEM key":                       sign(jose.HS256, []byte(pk), kid),
+		"HS256 with the RS256 PEM, RS256 kid":          sign(jose.HS256, []byte(rsPEM), rsKid),
+		"HS256 with the RS256 PEM, no newline":         sign(jose.HS256, []byte(strings.TrimSpace(rsPEM)), rsKid),
+		"HS256 with the RS256 PEM, no kid":             sign(jose.HS256, []byte(rsPEM), ""),
+		"aud rewritten to another app, signature kept": wrongAud,
+		"own key, real kid":                            sign(jose.ES256, own, kid),
+		"own key, unknown kid":                         sign(jose.ES256, own, "unknown-kid"),
+		"kid traversal":                                sign(jose.ES256, own, "../../etc/passwd"),
+		"bit-flipped signature":                        parts[0] + "." + parts[1] + "." + string(flipped),
+		"stripped signature":                           parts[0] + "." + parts[1] + ".",
+		"1 MB":                                         strings.Repeat("a", 1<<20),
+		"dots":                                         strings.Repeat(".", 100000),
+		"not a token":                                  "hello",
 	}
 	for name, tok := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -228,6 +255,18 @@ func TestValidateAttacks(t *testing.T) {
 			}
 		})
 	}
+	// FusionAuth's validate takes no audience (fusionauth-api.md §2.2), so a
+	// genuine token of another application is valid here: the audience is
+	// the resource server's check (jwtverify), documented in docs/api.md.
+	t.Run("another application's genuine token is valid", func(t *testing.T) {
+		must(t, s.Store.CreateRegistration(context.Background(), storage.Registration{ID: "0f1a2b3c-0000-4000-8000-0000000000c2",
+			ApplicationID: forumsApp, UserID: aliceID, Roles: []string{"user"}}))
+		forums := s.login(forumsApp, nil).json(t)["token"].(string)
+		res := s.do(call{method: "GET", path: "/api/jwt/validate", hdr: map[string]string{"Authorization": "Bearer " + forums}})
+		if res.status != 200 || res.json(t)["jwt"].(map[string]any)["aud"] != forumsApp {
+			t.Fatalf("status %d %s", res.status, res.body)
+		}
+	})
 	t.Run("expired", func(t *testing.T) {
 		s.Clock.Advance(5*time.Minute + time.Second)
 		res := s.do(call{method: "GET", path: "/api/jwt/validate", hdr: map[string]string{"Authorization": "Bearer " + good}})
