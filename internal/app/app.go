@@ -11,9 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/config"
-	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -37,6 +35,10 @@ type Options struct {
 	// Limits bound concurrent password verification (zero: server's
 	// defaults, 2×GOMAXPROCS at once).
 	Limits server.Limits
+	// KickstartWait and KickstartStaleAfter override kickstart.Options'
+	// defaults (60 s wait for another node's Kickstart, 30 s until an
+	// unrenewed claim is taken over).
+	KickstartWait, KickstartStaleAfter time.Duration
 }
 
 // HTTPLimits are the http.Server bounds against slow or oversized clients
@@ -123,23 +125,14 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := ensureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	km := keys.New(a.store, keys.Options{Now: opts.Now, Issuer: cfg.Issuer,
-		// Half a second, so a rotation through another node is in use here
-		// within one second even when this node reloaded just before it.
-		RefreshInterval: 500 * time.Millisecond})
-	if err := km.Init(ctx); err != nil {
-		return a, fmt.Errorf("signing keys: %w", err)
-	}
-	svc := auth.New(auth.Config{Store: a.store, Keys: km, Logger: a.log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: server.DefaultTenantID})
-	a.Server = &server.Server{
-		Store: a.store, Keys: km, Auth: svc, Logger: a.log, Now: opts.Now,
-		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
-		Gate:   a.gate,
+	if a.Server, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate); err != nil {
+		return a, err
 	}
 	a.handler = a.Server.Handler()
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
+			Scratch: scratch(cfg, opts, a.log), Wait: opts.KickstartWait, StaleAfter: opts.KickstartStaleAfter,
 		})
 		if err != nil {
 			return a, err

@@ -4,7 +4,10 @@
 // text and &{file} JSON includes relative to the Kickstart file, `apiKeys`
 // created directly in storage, and `requests` executed in-process against the
 // server's handler with the first key. It runs once per database
-// (storage.KickstartStore) and stops start-up on the first failing request.
+// (storage.KickstartStore's two-phase claim: other nodes wait until it is
+// done, a dead node's stale claim is taken over). The whole file is first
+// applied to a scratch database supplied by the caller (Options.Scratch), so
+// a failing request stops start-up with the real database untouched.
 //
 // It may import internal/storage and internal/server (for the API-key hash
 // and the default tenant id); it must not import internal/app or a storage

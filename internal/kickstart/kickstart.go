@@ -26,10 +26,45 @@ type Options struct {
 	Path    string          // the Kickstart file
 	Store   storage.Storage // for the claim and the API keys
 	Handler http.Handler    // the server's complete handler; requests run through it
+	// Scratch opens a throwaway stack (an empty temporary database behind
+	// the same server code) for the dry run, and a function that removes
+	// it. Nil skips the dry run (then a failing request can leave the
+	// requests before it applied).
+	Scratch func(ctx context.Context) (http.Handler, storage.Storage, func(), error)
 	Now     func() time.Time
 	Logger  *slog.Logger
 	// Getenv reads #{ENV.NAME}; default os.LookupEnv.
 	Getenv func(string) (string, bool)
+	// Wait bounds how long a node waits for another node's Kickstart to
+	// finish before it gives up starting (default 60 s).
+	Wait time.Duration
+	// StaleAfter: a claim not renewed for this long, and not done, belongs
+	// to a node that died mid-apply and is taken over (default 30 s; the
+	// holder renews it every StaleAfter/3).
+	StaleAfter time.Duration
+	// Poll is the interval between checks while waiting (default 250 ms).
+	Poll time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.LookupEnv
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Wait <= 0 {
+		o.Wait = 60 * time.Second
+	}
+	if o.StaleAfter <= 0 {
+		o.StaleAfter = 30 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
+	}
 }
 
 // apiKey is one entry of "apiKeys".
@@ -58,36 +93,48 @@ type plan struct {
 }
 
 // Run applies the Kickstart file unless this database already had one
-// applied. Problems in the file are reported before anything is written; a
-// failing request releases the claim (so a fixed file can be retried) and
-// stops start-up with the request number, method, URL, status and body.
+// applied, and returns only once the Kickstart is done on this database
+// (by this node or another), so no node serves a half-seeded instance.
+//
+// Problems in the file are reported before anything is written: the whole
+// file is first applied to a scratch database (Options.Scratch), and only
+// when every request succeeds there is it applied for real. Start-up stops
+// with the request number, method, URL, status and body of the first
+// failure, and a fixed file works on the next start.
 func Run(ctx context.Context, o Options) error {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Getenv == nil {
-		o.Getenv = os.LookupEnv
-	}
+	o.defaults()
 	p, err := load(o.Path, o.Getenv)
 	if err != nil {
 		return fmt.Errorf("kickstart %s: %w", o.Path, err)
 	}
-	claimed, err := o.Store.ClaimKickstart(ctx, o.Now())
-	if err != nil {
+	if done, err := o.Store.KickstartDone(ctx); err != nil {
 		return fmt.Errorf("kickstart: %w", err)
-	}
-	if !claimed {
+	} else if done {
 		o.Logger.Info("kickstart already applied to this database; skipping", "file", o.Path)
 		return nil
 	}
-	if err := apply(ctx, o, p); err != nil {
-		if rerr := o.Store.ReleaseKickstart(context.WithoutCancel(ctx)); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("release kickstart claim: %w", rerr))
+	if o.Scratch != nil {
+		if err := dryRun(ctx, o, p); err != nil {
+			return fmt.Errorf("%w (found by a dry run on a scratch database; nothing was written to the real one)", err)
 		}
-		return err
 	}
-	o.Logger.Info("kickstart applied", "file", o.Path, "api_keys", len(p.keys), "requests", len(p.requests))
-	return nil
+	return claimAndApply(ctx, o, p)
+}
+
+// dryRun applies p to a throwaway stack. Its API keys and requests are the
+// same plan (variables such as #{UUID()} already resolved), so what fails
+// here would fail for real, except for conflicts with data the real
+// database had before.
+func dryRun(ctx context.Context, o Options, p plan) error {
+	h, st, cleanup, err := o.Scratch(ctx)
+	if err != nil {
+		return fmt.Errorf("kickstart: open scratch database: %w", err)
+	}
+	defer cleanup()
+	d := o
+	d.Handler, d.Store = h, st
+	d.Logger = o.Logger.With("dry_run", true)
+	return apply(ctx, d, p)
 }
 
 // load reads, substitutes and checks the file.

@@ -157,12 +157,26 @@ type LockoutStore interface {
 	ResetLoginFailures(ctx context.Context, userID string) error
 }
 
-// KickstartStore makes the Kickstart run once across restarts and nodes.
+// KickstartStore makes the Kickstart run once across restarts and nodes, in
+// two phases: one node holds the claim (claimed_at, renewed while it works)
+// until it marks the Kickstart done (done_at). Other nodes wait for done
+// before serving; a claim not renewed since staleBefore and never done (its
+// node crashed mid-apply) can be taken over.
 type KickstartStore interface {
-	// ClaimKickstart returns true for exactly one caller ever (until released).
-	ClaimKickstart(ctx context.Context, at time.Time) (bool, error)
-	// ReleaseKickstart undoes a claim whose run failed, so a later start retries.
-	ReleaseKickstart(ctx context.Context) error
+	// ClaimKickstart takes the claim for owner (a random id per attempt)
+	// and returns true when nobody holds it, when owner holds it already
+	// (a renewal: claimed_at becomes at), or when the holder's claimed_at is
+	// before staleBefore and it is not done. Of N concurrent callers at most
+	// one gets true. After CompleteKickstart it returns false for everyone.
+	ClaimKickstart(ctx context.Context, owner string, at, staleBefore time.Time) (bool, error)
+	// CompleteKickstart marks owner's claim done; ErrConflict when owner no
+	// longer holds an undone claim (another node took it over).
+	CompleteKickstart(ctx context.Context, owner string, at time.Time) error
+	// ReleaseKickstart drops owner's undone claim so a later start retries;
+	// it does nothing when owner does not hold one.
+	ReleaseKickstart(ctx context.Context, owner string) error
+	// KickstartDone reports whether a Kickstart completed on this database.
+	KickstartDone(ctx context.Context) (bool, error)
 }
 
 // SecretStore keeps server-wide secrets (e.g. the key that derives a rotated

@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
+)
+
+// newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
+// for the real database and scratch for the Kickstart dry run, so both run
+// the same code with the same settings.
+func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate) (*server.Server, error) {
+	if err := ensureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
+		return nil, err
+	}
+	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer,
+		// Half a second, so a rotation through another node is in use here
+		// within one second even when this node reloaded just before it.
+		RefreshInterval: 500 * time.Millisecond})
+	if err := km.Init(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: server.DefaultTenantID})
+	return &server.Server{
+		Store: st, Keys: km, Auth: svc, Logger: log, Now: opts.Now,
+		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
+		Gate:   gate,
+	}, nil
+}
+
+// scratch returns the Kickstart dry run's stack factory: a fresh SQLite file
+// in a temporary directory behind a server wired like the real one, removed
+// again by the returned cleanup. SQLite whatever the real database is: the
+// dry run checks the requests (validation, duplicates, references), which
+// the server does the same way on both dialects.
+func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Context) (http.Handler, storage.Storage, func(), error) {
+	return func(ctx context.Context) (http.Handler, storage.Storage, func(), error) {
+		dir, err := os.MkdirTemp("", "latchkey-kickstart-")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		quiet := slog.New(slog.DiscardHandler)
+		st, err := sqlstorage.Open(ctx, filepath.Join(dir, "dry-run.db"), sqlstorage.Options{Logger: quiet})
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, nil, err
+		}
+		cleanup := func() {
+			st.Close()
+			os.RemoveAll(dir)
+		}
+		// The dry run's 500s are logged (they are server faults, not bad
+		// input); its routine output is not.
+		srv, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits))
+		if err != nil {
+			cleanup()
+			return nil, nil, nil, err
+		}
+		return srv.Handler(), st, cleanup, nil
+	}
+}
