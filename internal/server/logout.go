@@ -2,9 +2,11 @@ package server
 
 import (
 	"errors"
-	"github.com/latchkeyhq/latchkey/internal/auth"
 	"net/http"
 
+	json "github.com/go-json-experiment/json"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -20,20 +22,32 @@ type logoutRequest struct {
 // logout handles POST /api/logout in both shapes FusionAuth clients send
 // (fusionauth-api.md §3): the TS client's query form
 // (?global=&refreshToken=, Content-Type text/plain, no body) and the JSON
-// form. An explicit refresh token beats the cookie; an unknown token is not
-// an error; both cookies are cleared with the attributes they were set with.
+// form. An explicit refresh token beats the cookie; an unknown token, an
+// empty or undecodable body and a malformed applicationId are not errors
+// (200, only a body over the size limit is 413); both cookies are cleared
+// with the attributes they were set with.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	req := logoutRequest{
 		Global:        queryValue(r, "global") == "true",
 		RefreshToken:  queryValue(r, "refreshToken"),
 		ApplicationID: queryValue(r, "applicationId"),
 	}
-	if isJSON(r.Header.Get("Content-Type")) && !s.decodeJSON(w, r, &req, true) {
-		return
+	if isJSON(r.Header.Get("Content-Type")) {
+		body, err := readBody(w, r)
+		if err != nil {
+			writeDecodeError(w, err) // 413 over the limit: nothing is done
+			return
+		}
+		// FusionAuth's logout is always 200: a body that is empty or does
+		// not decode (syntax, types, duplicate names) counts as no
+		// parameters, and the cookie still logs the browser out. The
+		// decoder is the shared strict one; a failed decode changes nothing.
+		if parsed := req; len(body) > 0 && json.Unmarshal(body, &parsed) == nil {
+			req = parsed
+		}
 	}
-	if req.ApplicationID != "" && !validUUID(req.ApplicationID) {
-		writeFieldError(w, "invalid", "applicationId", "The [applicationId] property is not a valid application id.")
-		return
+	if !validUUID(req.ApplicationID) {
+		req.ApplicationID = "" // cannot name an application: absent
 	}
 	if req.ApplicationID == "" {
 		req.ApplicationID = originApplication(r.Context())

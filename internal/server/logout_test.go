@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -66,6 +67,30 @@ func TestLogout(t *testing.T) {
 			if res := s.do(c); res.status != 200 || len(res.header.Values("Set-Cookie")) != 2 {
 				t.Fatalf("%s: %d %q", c.body, res.status, res.header.Values("Set-Cookie"))
 			}
+		}
+	})
+	// "Always 200" (issue #3): a body that does not decode is no
+	// parameters, so the cookie still logs out and both cookies are
+	// cleared; only a body over the limit is refused, and then nothing is
+	// revoked.
+	t.Run("bad bodies still log the cookie out", func(t *testing.T) {
+		for _, body := range []string{"", "{", "not json", `{"global":"yes"}`, `{"refreshToken":7}`,
+			`{"refreshToken":"a","refreshToken":"b"}`, `{"applicationId":"not-a-uuid"}`, "[]", "null", "\xff"} {
+			rt := newRT()
+			res := s.do(call{method: "POST", path: "/api/logout", body: body,
+				hdr: map[string]string{"Content-Type": "application/json", "Cookie": "refresh_token=" + rt, "Origin": storeSite}})
+			if res.status != 200 || len(res.body) != 0 || !slices.Equal(res.header.Values("Set-Cookie"), []string{clearedAT, clearedRT}) {
+				t.Fatalf("body %q: %d %q %q", body, res.status, res.body, res.header.Values("Set-Cookie"))
+			}
+			if live(rt) {
+				t.Fatalf("body %q: the cookie's token is still live", body)
+			}
+		}
+		rt := newRT()
+		res := s.do(call{method: "POST", path: "/api/logout", body: `{"x":"` + strings.Repeat("a", 65<<10) + `"}`,
+			hdr: map[string]string{"Cookie": "refresh_token=" + rt}})
+		if res.status != 413 || len(res.header.Values("Set-Cookie")) != 0 || !live(rt) {
+			t.Fatalf("oversized body: %d %q, live %v", res.status, res.header.Values("Set-Cookie"), live(rt))
 		}
 	})
 	t.Run("GET is 405", func(t *testing.T) {
