@@ -27,27 +27,9 @@ type logoutRequest struct {
 // (200, only a body over the size limit is 413); both cookies are cleared
 // with the attributes they were set with.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	req := logoutRequest{
-		Global:        queryValue(r, "global") == "true",
-		RefreshToken:  queryValue(r, "refreshToken"),
-		ApplicationID: queryValue(r, "applicationId"),
-	}
-	if isJSON(r.Header.Get("Content-Type")) {
-		body, err := readBody(w, r)
-		if err != nil {
-			writeDecodeError(w, err) // 413 over the limit: nothing is done
-			return
-		}
-		// FusionAuth's logout is always 200: a body that is empty or does
-		// not decode (syntax, types, duplicate names) counts as no
-		// parameters, and the cookie still logs the browser out. The
-		// decoder is the shared strict one; a failed decode changes nothing.
-		if parsed := req; len(body) > 0 && json.Unmarshal(body, &parsed) == nil {
-			req = parsed
-		}
-	}
-	if !validUUID(req.ApplicationID) {
-		req.ApplicationID = "" // cannot name an application: absent
+	req, ok := logoutParams(w, r)
+	if !ok {
+		return
 	}
 	if req.ApplicationID == "" {
 		req.ApplicationID = originApplication(r.Context())
@@ -69,6 +51,34 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	s.clearTokenCookies(w, r, name)
 	writeEmpty(w, http.StatusOK)
+}
+
+// logoutParams reads the query form and, for a JSON body, the JSON form
+// over it. FusionAuth's logout is always 200: a body that is empty or does
+// not decode (syntax, types, duplicate names) counts as no parameters, so the
+// cookie still logs the browser out. The decoder is the shared strict one and
+// a failed decode changes nothing. Only a body over maxBodyBytes is refused
+// (413, written here, ok false). A malformed applicationId is absent.
+func logoutParams(w http.ResponseWriter, r *http.Request) (logoutRequest, bool) {
+	req := logoutRequest{
+		Global:        queryValue(r, "global") == "true",
+		RefreshToken:  queryValue(r, "refreshToken"),
+		ApplicationID: queryValue(r, "applicationId"),
+	}
+	if isJSON(r.Header.Get("Content-Type")) {
+		body, err := readBody(w, r)
+		if err != nil {
+			writeDecodeError(w, err)
+			return logoutRequest{}, false
+		}
+		if parsed := req; len(body) > 0 && json.Unmarshal(body, &parsed) == nil {
+			req = parsed
+		}
+	}
+	if !validUUID(req.ApplicationID) {
+		req.ApplicationID = ""
+	}
+	return req, true
 }
 
 // refreshCookieFor is the refresh cookie name of the application with id
