@@ -42,8 +42,8 @@ function memStorage() {
 }
 
 test('dpop: login, refresh and logout carry proofs by one key; fetch binds the token', async () => {
-  const bound = jwt({ sub: 'u1', aud: APP, exp: NOW / 1000 + 60, cnf: { jkt: 'x' } });
-  const expired = jwt({ sub: 'u1', aud: APP, exp: NOW / 1000 - 1, cnf: { jkt: 'x' } });
+  const bound = jwt({ sub: 'u1', aud: APP, applicationId: APP, exp: NOW / 1000 + 60, cnf: { jkt: 'x' } });
+  const expired = jwt({ sub: 'u1', aud: APP, applicationId: APP, exp: NOW / 1000 - 1, cnf: { jkt: 'x' } });
   const f = recorder({
     '/api/login': () => [200, { token: expired, user: {} }],
     '/api/jwt/refresh': () => [200, { token: bound }],
@@ -77,7 +77,7 @@ test('dpop: login, refresh and logout carry proofs by one key; fetch binds the t
 });
 
 test('dpop: an unbound token still goes as Bearer without a proof', async () => {
-  const plain = jwt({ sub: 'u1', aud: APP, exp: NOW / 1000 + 60 });
+  const plain = jwt({ sub: 'u1', aud: APP, applicationId: APP, exp: NOW / 1000 + 60 });
   const f = recorder({ '/api/login': () => [200, { token: plain, user: {} }] });
   const c = createClient({ baseURL: 'https://login.example.test', applicationId: APP, storage: memStorage(), fetch: f,
     locks: null, now: () => NOW, dpop: true, indexedDB: null });

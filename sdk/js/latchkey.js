@@ -66,11 +66,18 @@ export function decodeJWT(token) {
   }
 }
 
-/** @param {Record<string, any> | null} claims @param {string} applicationId */
+/**
+ * Whether a token is for this application and its user is registered for it:
+ * aud names the application and so does applicationId, which FusionAuth and
+ * latchkey put only in a registered user's token. The same rule as the
+ * backends' jwtverify default, so the SPA never keeps a token its backend
+ * would refuse.
+ * @param {Record<string, any> | null} claims @param {string} applicationId
+ */
 function audienceMatches(claims, applicationId) {
   if (!claims) return false;
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  return aud.includes(applicationId) || claims.applicationId === applicationId;
+  return aud.includes(applicationId) && claims.applicationId === applicationId;
 }
 
 const b64url = (/** @type {ArrayBuffer | Uint8Array} */ buf) => {
@@ -186,10 +193,15 @@ export function createClient(opts) {
     }
   }
 
-  /** A stored token counts only if it is for this app and not about to expire. */
+  /**
+   * A stored token counts only if it is for this app (audienceMatches) and
+   * not about to expire. localStorage is shared by every script of the
+   * origin, so what is under our key is not trusted to be ours.
+   * @param {string | null} token
+   */
   function usable(token) {
     const c = decodeJWT(token);
-    return !!c && typeof c.exp === 'number' && c.exp * 1000 - leewayMs > now();
+    return !!c && audienceMatches(c, applicationId) && typeof c.exp === 'number' && c.exp * 1000 - leewayMs > now();
   }
 
   function stored() {
@@ -226,8 +238,9 @@ export function createClient(opts) {
       headers: await idpHeaders('/api/jwt/refresh', { 'Content-Type': 'application/json', Accept: 'application/json' }),
       body: '{}',
     });
-    // latchkey answers 404 for an unknown/expired/revoked refresh token
-    // (workflow step 11); FusionAuth answers 400, older versions 401.
+    // latchkey answers 404 for an unknown/expired/revoked refresh token and
+    // for none at all (the browser dropped the expired cookie: workflow step
+    // 11); FusionAuth answers 400 for these, older versions 401.
     if (res.status === 404 || res.status === 400 || res.status === 401) {
       return endSession(`refresh answered ${res.status}`);
     }

@@ -47,6 +47,9 @@ test('expiry decision', async (t) => {
     { name: 'inside the leeway: refreshes early', stored: tokenFor(nowSec + 4), refreshes: 1 },
     { name: 'expired: refreshes', stored: tokenFor(nowSec - 1), refreshes: 1 },
     { name: 'malformed token: refreshes', stored: 'not-a-jwt', refreshes: 1 },
+    { name: "another app's valid token under our key: refreshes", stored: jwt({ aud: OTHER, applicationId: OTHER, exp: nowSec + 60 }), refreshes: 1 },
+    { name: 'aud ours but not registered (no applicationId): refreshes', stored: jwt({ aud: APP, exp: nowSec + 60 }), refreshes: 1 },
+    { name: 'applicationId ours but aud another: refreshes', stored: jwt({ aud: OTHER, applicationId: APP, exp: nowSec + 60 }), refreshes: 1 },
     { name: 'nothing stored: no refresh, no session', stored: null, refreshes: 0, want: null },
   ];
   for (const tc of cases) {
@@ -80,6 +83,8 @@ test('refresh sends the cookie, stores the new JWT and emits refresh', async () 
 test('refresh refusal ends the session', async (t) => {
   const cases = [
     { name: '404 (latchkey, workflow step 11)', answer: [404] },
+    { name: '404 no session presented (cookie expired)', answer: [404, { fieldErrors: { refreshToken: [{ code: '[blank]refreshToken' }] } }] },
+    { name: 'token without applicationId (not registered)', answer: [200, { token: jwt({ aud: APP, exp: nowSec + 30 }) }] },
     { name: '400 (FusionAuth)', answer: [400, { fieldErrors: {} }] },
     { name: 'token for another application', answer: [200, { token: jwt({ aud: OTHER, applicationId: OTHER, exp: nowSec + 30 }) }] },
   ];
