@@ -2,6 +2,7 @@ package password
 
 import (
 	"testing"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -76,6 +77,30 @@ func BenchmarkVerifyVsDummy(b *testing.B) {
 			for b.Loop() {
 				DummyVerify("wrong", s, 0)
 			}
+		})
+	}
+}
+
+// BenchmarkDummyOverVerify interleaves a real verification (wrong password)
+// and a dummy one for an unknown user, per scheme, and reports their ratio:
+// anti-enumeration wants ≈1.0. Interleaving keeps machine load from skewing
+// one side, which separate benchmarks cannot promise.
+func BenchmarkDummyOverVerify(b *testing.B) {
+	for _, s := range []string{PBKDF2SHA256, Bcrypt, Argon2id} {
+		b.Run(s, func(b *testing.B) {
+			h, err := Hash("pw", s, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var verify, dummy time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				_, _ = Verify("wrong", h)
+				t1 := time.Now()
+				DummyVerify("wrong", s, 0)
+				verify, dummy = verify+t1.Sub(t0), dummy+time.Since(t1)
+			}
+			b.ReportMetric(float64(dummy)/float64(verify), "dummy/verify")
 		})
 	}
 }
