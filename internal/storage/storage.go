@@ -65,6 +65,31 @@ type UserStore interface {
 	// ErrNotFound (unknown user or registration) or ErrConflict (refresh token
 	// id or hash taken) leaves every row as it was.
 	RecordLogin(ctx context.Context, l Login) error
+	// UndoLogin takes back a RecordLogin that was stored speculatively, while
+	// the password was still being checked, once the login is refused; in the
+	// same transaction it counts the failure when u.Policy is set (as
+	// RecordLoginFailure would), so a refused login costs one commit. The
+	// refresh token (matched by id AND hash) is deleted, not revoked: it was
+	// never handed out, so the revocation feed must not list it. Each
+	// lastLoginInstant returns to its previous value only where it still
+	// holds u.Login.At, so a real login that landed meanwhile is kept.
+	// Idempotent: undoing a login that was never stored changes nothing but
+	// the counter. A speculative login must not reset the counter (a reset
+	// cannot be undone without losing concurrent failures), so
+	// u.Login.ResetFailures is refused with an error and nothing changes.
+	UndoLogin(ctx context.Context, u LoginUndo) (LoginFailures, error)
+}
+
+// LoginUndo names what UndoLogin takes back and the failure it counts.
+type LoginUndo struct {
+	Login Login // exactly as given to RecordLogin
+	// PrevUserLastLogin and PrevRegistrationLastLogin are the
+	// lastLoginInstants before the speculative write (0: none).
+	PrevUserLastLogin, PrevRegistrationLastLogin int64
+	// Policy, when not nil, counts one failure of Login.UserID at FailedAt.
+	// Nil for a refusal that is not a wrong guess (inactive user, ...).
+	Policy   *LockoutPolicy
+	FailedAt time.Time
 }
 
 // Login is one successful login as RecordLogin stores it.

@@ -2,6 +2,7 @@ package sqlstorage
 
 import (
 	"context"
+	"errors"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -51,4 +52,73 @@ func (s *Store) RecordLogin(ctx context.Context, l storage.Login) error {
 		}
 		return nil
 	})
+}
+
+// restoreLastLogin is the per-dialect statement that puts lastLoginInstant
+// back to $1 (removing the key when $1 is 0, as omitempty never wrote it)
+// where it still holds $2, the speculative instant: a later real login,
+// which wrote another instant, is left alone.
+func (s *Store) restoreLastLogin(table, where string) string {
+	if s.dialect == DialectPostgres {
+		return `UPDATE ` + table + ` SET doc = (CASE WHEN CAST($1 AS BIGINT) = 0 THEN doc::jsonb - 'lastLoginInstant'
+			ELSE jsonb_set(doc::jsonb, '{lastLoginInstant}', to_jsonb(CAST($1 AS BIGINT))) END)::text
+			WHERE doc::jsonb -> 'lastLoginInstant' = to_jsonb(CAST($2 AS BIGINT)) AND ` + where
+	}
+	return `UPDATE ` + table + ` SET doc = CASE WHEN CAST($1 AS INTEGER) = 0 THEN json_remove(doc, '$.lastLoginInstant')
+		ELSE json_set(doc, '$.lastLoginInstant', CAST($1 AS INTEGER)) END
+		WHERE json_extract(doc, '$.lastLoginInstant') = CAST($2 AS INTEGER) AND ` + where
+}
+
+// errUndoReset refuses to undo a login that reset the lockout counter: the
+// counter it deleted is gone, and restoring a remembered copy would drop
+// failures counted meanwhile (a lockout bypass by concurrent guessing).
+var errUndoReset = errors.New("sqlstorage: UndoLogin cannot undo a login that reset the lockout counter")
+
+// UndoLogin takes back a speculative RecordLogin and counts the failure in
+// one transaction (one commit, like RecordLoginFailure alone). Every
+// statement matches only what the speculative write left, so running it
+// when that write never happened, or twice, changes nothing but the counter.
+func (s *Store) UndoLogin(ctx context.Context, u storage.LoginUndo) (storage.LoginFailures, error) {
+	l := u.Login
+	if l.ResetFailures {
+		return storage.LoginFailures{}, errUndoReset
+	}
+	var f storage.LoginFailures
+	err := s.tx(ctx, func(q querier) error {
+		f = storage.LoginFailures{}
+		if _, err := q.ExecContext(ctx, s.restoreLastLogin("users", "id = $3"), u.PrevUserLastLogin, l.At, l.UserID); err != nil {
+			return err
+		}
+		if l.ApplicationID != "" {
+			if _, err := q.ExecContext(ctx, s.restoreLastLogin("registrations", "user_id = $3 AND application_id = $4"),
+				u.PrevRegistrationLastLogin, l.At, l.UserID, l.ApplicationID); err != nil {
+				return err
+			}
+		}
+		// Deleted, not revoked: a revoked row would show in ListRevocations
+		// (the feed resource servers poll) for a session that never existed.
+		// Its history rows, if any, go with it (ON DELETE CASCADE).
+		if t := l.RefreshToken; t != nil {
+			if _, err := q.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE id = $1 AND hash = $2 AND user_id = $3`,
+				t.ID, t.Hash, l.UserID); err != nil {
+				return err
+			}
+		}
+		if u.Policy == nil {
+			return nil
+		}
+		p := *u.Policy
+		var window, locked int64
+		f.UserID = l.UserID
+		if err := q.QueryRowContext(ctx, recordFailureSQL, l.UserID, ms(u.FailedAt), p.Threshold,
+			ms(u.FailedAt.Add(p.LockDuration)), p.Window.Milliseconds()).Scan(&f.Count, &window, &locked); err != nil {
+			return err
+		}
+		f.WindowStart, f.LockedUntil = fromMS(window), fromMS(locked)
+		return nil
+	})
+	if err != nil {
+		return storage.LoginFailures{}, err
+	}
+	return f, nil
 }

@@ -29,6 +29,8 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Registrations", testRegistrations},
 		{"RecordLogin", testRecordLogin},
 		{"RecordLoginAllOrNothing", testRecordLoginAllOrNothing},
+		{"UndoLogin", testUndoLogin},
+		{"UndoLoginKeepsOthers", testUndoLoginKeepsOthers},
 		{"APIKeys", testAPIKeys},
 		{"SystemConfiguration", testSystemConfiguration},
 		{"RefreshTokenRoundTrip", testRefreshTokenRoundTrip},
