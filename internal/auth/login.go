@@ -20,7 +20,6 @@ const defaultScheme = "salted-pbkdf2-hmac-sha256"
 // ErrInvalidCredentials after the same hashing work, so neither the answer
 // nor its timing tells an attacker which accounts exist (security-bar L2).
 func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
-	now := s.cfg.Now()
 	app, tenant, err := s.loginContext(ctx, req)
 	if err != nil {
 		return Tokens{}, err
@@ -43,33 +42,10 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 		return Tokens{}, err
 	}
 
-	ok, verr := s.pw.Verify(req.Password, user.Password)
-	if verr != nil {
-		// An unreadable stored hash is an operator problem, not the caller's;
-		// it is logged and answered like a wrong password, without counting.
-		s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", user.ID, "err", verr)
-		fail.outcome = "hash_error"
-		s.emit(ctx, fail)
-		return Tokens{}, ErrInvalidCredentials
+	if speculate(tenant, failures) {
+		return s.speculativeLogin(ctx, req, tenant, app, user, failures, fail)
 	}
-	if !ok {
-		fail.outcome = "wrong_password"
-		if err := s.countFailure(ctx, tenant, user.ID, fail); err != nil {
-			return Tokens{}, err
-		}
-		return Tokens{}, ErrInvalidCredentials
-	}
-	if !user.Active {
-		fail.outcome = "inactive_user"
-		s.emit(ctx, fail)
-		return Tokens{}, ErrInvalidCredentials
-	}
-	if user.Expiry != 0 && now.UnixMilli() >= user.Expiry {
-		fail.outcome = "expired_user"
-		s.emit(ctx, fail)
-		return Tokens{}, ErrExpiredUser
-	}
-	return s.loginSucceeded(ctx, req, tenant, app, user, failures)
+	return s.sequentialLogin(ctx, req, tenant, app, user, failures, fail)
 }
 
 // loginContext resolves the application and tenant and enforces the API-key
@@ -136,14 +112,13 @@ func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID str
 	if !ok {
 		return nil
 	}
-	f, err := s.cfg.Store.RecordLoginFailure(ctx, userID, s.cfg.Now(), p)
+	// Counted even when the client hangs up: a guess must not go uncounted
+	// because its sender stopped listening.
+	f, err := s.cfg.Store.RecordLoginFailure(context.WithoutCancel(ctx), userID, s.cfg.Now(), p)
 	if err != nil {
 		return fmt.Errorf("auth: record login failure: %w", err)
 	}
-	if f.LockedUntil.After(s.cfg.Now()) {
-		ev.name, ev.level, ev.outcome = evLockout, slog.LevelWarn, "locked"
-		s.emit(ctx, ev)
-	}
+	s.noteLock(ctx, f, ev)
 	return nil
 }
 

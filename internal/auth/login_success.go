@@ -9,90 +9,108 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// loginSucceeded runs the side effects of a successful login (fusionauth-api.md
-// §1.6) and issues the tokens. Every write (lastLoginInstant on user and
-// registration, the lockout reset, the new refresh token) goes to storage in
-// one RecordLogin transaction: one commit instead of two or three, which is
-// most of what a login costs beyond the password hash (BenchmarkLogin).
-func (s *Service) loginSucceeded(ctx context.Context, req LoginRequest, tenant storage.Tenant,
-	app storage.Application, user storage.User, failures storage.LoginFailures) (Tokens, error) {
-	now := s.cfg.Now()
-	s.rehash(ctx, tenant, &user, req.Password)
+// loginPlan is everything a successful login writes and signs, prepared
+// from what is known before the password is checked, so that its write can
+// overlap the hash (speculativeLogin) or follow it (sequentialLogin).
+type loginPlan struct {
+	user storage.User // LastLoginInstant and Registrations as after the login
+	reg  *storage.Registration
+	// prevUser and prevReg are the lastLoginInstants the login replaces,
+	// which UndoLogin restores when the login is refused after all.
+	prevUser, prevReg int64
+	rec               storage.Login
+	g                 grant
+	raw               string // the refresh token's secret: released only on success
+	// refused: OAuth requireRegistration turns the user away after the
+	// password; nothing is to be written.
+	refused bool
+}
 
+// planLogin prepares the side effects of a successful login
+// (fusionauth-api.md §1.6): lastLoginInstant on user and registration, the
+// lockout reset, the new refresh token, all for ONE RecordLogin transaction.
+// It reads the registrations only; it writes nothing.
+func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
+	user storage.User, failures storage.LoginFailures, now time.Time) (loginPlan, error) {
 	regs, err := s.cfg.Store.ListRegistrations(ctx, user.ID)
 	if err != nil {
-		return Tokens{}, fmt.Errorf("auth: list registrations: %w", err)
+		return loginPlan{}, fmt.Errorf("auth: list registrations: %w", err)
 	}
-	var reg *storage.Registration
+	p := loginPlan{prevUser: user.LastLoginInstant}
 	if app.ID != "" {
-		reg = findRegistration(regs, app.ID)
+		p.reg = findRegistration(regs, app.ID)
 	}
 	// FusionAuth oauthConfiguration.requireRegistration: the OAuth grants
-	// refuse a user not registered for the client; nothing is written.
-	if req.OAuth && reg == nil && app.OAuthConfiguration.RequireRegistration {
-		s.emit(ctx, event{name: evLoginFailure, level: slog.LevelInfo, userID: user.ID, appID: app.ID,
-			ip: req.IPAddress, outcome: "registration_required"})
-		return Tokens{}, ErrRegistrationRequired
+	// refuse a user not registered for the client.
+	if req.OAuth && p.reg == nil && app.OAuthConfiguration.RequireRegistration {
+		p.refused = true
+		return p, nil
 	}
 	// Success resets the lockout counter; skipping the statement when there
 	// is nothing to reset keeps the common login lean.
-	rec := storage.Login{UserID: user.ID, At: now.UnixMilli(),
+	p.rec = storage.Login{UserID: user.ID, At: now.UnixMilli(),
 		ResetFailures: failures.Count > 0 || !failures.LockedUntil.IsZero()}
-	if reg != nil {
-		rec.ApplicationID = app.ID
-		reg.LastLoginInstant = rec.At
+	if p.reg != nil {
+		p.rec.ApplicationID = app.ID
+		p.prevReg = p.reg.LastLoginInstant
+		p.reg.LastLoginInstant = p.rec.At
 	}
-	user.LastLoginInstant = rec.At
+	user.LastLoginInstant = p.rec.At
 	user.Registrations = regs
+	p.user = user
+	if req.NoJWT {
+		return p, nil
+	}
+	p.g = grant{tenant: tenant, app: app, user: user, reg: p.reg, authType: authPassword,
+		authTime: now, oauth: req.OAuth, set: resolveSettings(tenant, app), jkt: req.DPoPJKT}
+	if req.OAuth {
+		p.g.scopes = req.Scopes
+	}
+	if wantsRefresh(req, app, p.reg) {
+		p.g.refreshID = newID()
+		raw, rt := newRefresh(p.g, now, req)
+		p.rec.RefreshToken, p.raw = &rt, raw
+	}
+	return p, nil
+}
 
-	out := Tokens{User: user, Application: app, Registered: app.ID == "" || reg != nil}
-	ev := event{name: evLoginSuccess, level: slog.LevelInfo, userID: user.ID, appID: app.ID,
+// issueLogin signs the planned login's tokens (nothing when noJWT) and
+// returns the answer with its success event, not yet emitted.
+func (s *Service) issueLogin(ctx context.Context, req LoginRequest, app storage.Application, p loginPlan,
+	now time.Time) (Tokens, event, error) {
+	out := Tokens{User: p.user, Application: app, Registered: app.ID == "" || p.reg != nil}
+	ev := event{name: evLoginSuccess, level: slog.LevelInfo, userID: p.user.ID, appID: app.ID,
 		ip: req.IPAddress, outcome: "success"}
 	if !out.Registered {
 		ev.outcome = "success_not_registered"
 	}
-	if !req.NoJWT {
-		if err := s.mintLogin(ctx, req, tenant, app, user, reg, now, &out, &rec); err != nil {
-			return Tokens{}, err
-		}
-		ev.tokenID = out.RefreshTokenID
+	if req.NoJWT {
+		return out, ev, nil
 	}
-	if err := s.cfg.Store.RecordLogin(ctx, rec); err != nil {
-		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
+	if err := s.mint(ctx, p.g, now, &out); err != nil {
+		return Tokens{}, ev, err
 	}
-	s.emit(ctx, ev)
-	return out, nil
+	if rt := p.rec.RefreshToken; rt != nil {
+		out.RefreshToken, out.RefreshTokenID, out.RefreshExpiresAt = p.raw, rt.ID, rt.ExpiresAt
+		ev.tokenID = rt.ID
+	}
+	return out, ev, nil
 }
 
-// mintLogin signs the login's tokens into out and, when a refresh token is
-// due, puts its record into rec for RecordLogin to store. Signing comes
-// first, so a signing failure leaves nothing behind.
-func (s *Service) mintLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
-	user storage.User, reg *storage.Registration, now time.Time, out *Tokens, rec *storage.Login) error {
-	g := grant{tenant: tenant, app: app, user: user, reg: reg, authType: authPassword,
-		authTime: now, oauth: req.OAuth, set: resolveSettings(tenant, app), jkt: req.DPoPJKT}
-	if req.OAuth {
-		g.scopes = req.Scopes
-	}
-	issue := wantsRefresh(req, app, reg)
-	if issue {
-		g.refreshID = newID()
-	}
-	if err := s.mint(ctx, g, now, out); err != nil {
-		return err
-	}
-	if issue {
-		raw, rt := newRefresh(g, now, req)
-		rec.RefreshToken = &rt
-		out.RefreshToken, out.RefreshTokenID, out.RefreshExpiresAt = raw, rt.ID, rt.ExpiresAt
-	}
-	return nil
+// refuseRegistration answers an OAuth login of a user not registered for
+// the client (after the password was accepted); nothing was written.
+func (s *Service) refuseRegistration(ctx context.Context, req LoginRequest, app storage.Application, userID string) error {
+	s.emit(ctx, event{name: evLoginFailure, level: slog.LevelInfo, userID: userID, appID: app.ID,
+		ip: req.IPAddress, outcome: "registration_required"})
+	return ErrRegistrationRequired
 }
 
 // rehash upgrades the stored hash to the tenant's current scheme and factor
 // after a successful verification, the only moment the plain password is
 // known: changing the tenant scheme migrates users as they log in. A failure
 // is logged and does not fail the login; the old hash still verifies.
+// user must carry the lastLoginInstant the row holds (UpdateUser replaces
+// the whole document).
 func (s *Service) rehash(ctx context.Context, tenant storage.Tenant, user *storage.User, plain string) {
 	scheme, factor := tenantScheme(tenant)
 	if !s.pw.NeedsRehash(user.Password, scheme, factor) {

@@ -1,0 +1,121 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Outcomes of the password step that refuse the login. Only a wrong
+// password is a guess and feeds the lockout counter.
+const (
+	outcomeHashError     = "hash_error"
+	outcomeWrongPassword = "wrong_password"
+	outcomeInactive      = "inactive_user"
+	outcomeExpired       = "expired_user"
+)
+
+// verdict judges a found, unlocked user once the hash has answered: ""
+// accepts the login, anything else names the refusal and its error. The
+// expiry is told only to someone who knows the password (§1.3: 410).
+func verdict(ok bool, verr error, user storage.User, now time.Time) (string, error) {
+	switch {
+	case verr != nil:
+		return outcomeHashError, ErrInvalidCredentials
+	case !ok:
+		return outcomeWrongPassword, ErrInvalidCredentials
+	case !user.Active:
+		return outcomeInactive, ErrInvalidCredentials
+	case user.Expiry != 0 && now.UnixMilli() >= user.Expiry:
+		return outcomeExpired, ErrExpiredUser
+	}
+	return "", nil
+}
+
+// speculate says whether a login may write before its hash answers. Only
+// when the tenant counts failures, so every refusal writes once after the
+// hash anyway (the undo rides in that write and an unknown user's failure
+// count costs the same commit), and only while the counter is clean: a
+// reset cannot be taken back without losing failures counted meanwhile.
+func speculate(t storage.Tenant, failures storage.LoginFailures) bool {
+	_, counting := lockoutPolicy(t.FailedAuthenticationConfiguration)
+	return counting && failures.Count == 0 && failures.LockedUntil.IsZero()
+}
+
+// sequentialLogin checks the password, then writes: the path for tenants
+// without lockout and for users with failures to reset. A success costs
+// the hash plus one commit.
+func (s *Service) sequentialLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
+	user storage.User, failures storage.LoginFailures, fail event) (Tokens, error) {
+	ok, verr := s.pw.Verify(req.Password, user.Password)
+	now := s.cfg.Now()
+	if outcome, err := verdict(ok, verr, user, now); outcome != "" {
+		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err, nil)
+	}
+	p, err := s.planLogin(ctx, req, tenant, app, user, failures, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if p.refused {
+		s.rehash(ctx, tenant, &user, req.Password)
+		return Tokens{}, s.refuseRegistration(ctx, req, app, user.ID)
+	}
+	// Signing comes before the write, so a signing failure leaves nothing.
+	out, ev, err := s.issueLogin(ctx, req, app, p, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
+		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
+	}
+	s.rehash(ctx, tenant, &out.User, req.Password)
+	s.emit(ctx, ev)
+	return out, nil
+}
+
+// refuse ends a login the password step refused: it logs an unusable hash,
+// takes back the speculative write when there is one (undo, in the same
+// transaction as the failure count) and counts a wrong password. The
+// caller's answer is err, whatever the cause.
+func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID string, verr error, fail event,
+	outcome string, err error, undo *storage.LoginUndo) error {
+	if verr != nil {
+		// An unreadable stored hash is an operator problem, not the caller's;
+		// it is logged and answered like a wrong password, without counting.
+		s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", userID, "err", verr)
+	}
+	fail.outcome = outcome
+	if undo == nil {
+		if outcome == outcomeWrongPassword {
+			if cerr := s.countFailure(ctx, tenant, userID, fail); cerr != nil {
+				return cerr
+			}
+			return err
+		}
+		s.emit(ctx, fail)
+		return err
+	}
+	p, counting := lockoutPolicy(tenant.FailedAuthenticationConfiguration)
+	if counting && outcome == outcomeWrongPassword {
+		undo.Policy, undo.FailedAt = &p, s.cfg.Now()
+	}
+	s.emit(ctx, fail)
+	f, uerr := s.cfg.Store.UndoLogin(context.WithoutCancel(ctx), *undo)
+	if uerr != nil {
+		return fmt.Errorf("auth: undo speculative login: %w", uerr)
+	}
+	s.noteLock(ctx, f, fail)
+	return err
+}
+
+// noteLock emits the lockout event when the failure just counted locked
+// the account.
+func (s *Service) noteLock(ctx context.Context, f storage.LoginFailures, ev event) {
+	if f.LockedUntil.After(s.cfg.Now()) {
+		ev.name, ev.level, ev.outcome = evLockout, slog.LevelWarn, "locked"
+		s.emit(ctx, ev)
+	}
+}
