@@ -24,6 +24,7 @@ type Stack struct {
 	done   chan error
 	once   sync.Once
 	err    error
+	front  *http.Server // the WrapIdentity front, if any
 }
 
 // Start runs demo.Run with opts on three loopback port-0 listeners and
@@ -31,9 +32,14 @@ type Stack struct {
 // listeners, public URLs and Out; publicURL names each server's public URL
 // from its role ("login", "store" or "forums") and port, nil meaning
 // http://127.0.0.1:<port>. Whatever the test does not stop is stopped at its
-// end, and an error from Run then fails the test.
-func Start(t testing.TB, opts demo.Options, publicURL func(role string, port int) string) *Stack {
+// end, and an error from Run then fails the test. Options add hooks
+// (WrapIdentity).
+func Start(t testing.TB, opts demo.Options, publicURL func(role string, port int) string, options ...Option) *Stack {
 	t.Helper()
+	var o startOptions
+	for _, fn := range options {
+		fn(&o)
+	}
 	if publicURL == nil {
 		publicURL = func(_ string, port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
 	}
@@ -49,6 +55,14 @@ func Start(t testing.TB, opts demo.Options, publicURL func(role string, port int
 	opts.IdentityListener, opts.StoreListener, opts.ForumsListener = lns[0], lns[1], lns[2]
 	opts.IdentityURL, opts.StoreURL, opts.ForumsURL = urls[0], urls[1], urls[2]
 	s := &Stack{IdentityURL: urls[0], StoreURL: urls[1], ForumsURL: urls[2], Out: &loghygiene.Buffer{}, done: make(chan error, 1)}
+	if o.identity != nil {
+		inner, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.IdentityListener = inner
+		s.front = serveFront(lns[0], inner.Addr().String(), o.identity)
+	}
 	opts.Out = s.Out
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -85,6 +99,9 @@ func (s *Stack) Stop() error {
 	s.once.Do(func() {
 		s.cancel()
 		s.err = <-s.done
+		if s.front != nil {
+			s.front.Close()
+		}
 	})
 	return s.err
 }
