@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -34,8 +36,9 @@ type stack struct {
 	idp, store, forums string // public URLs (http://<name>.example.test:<port>)
 }
 
-// startStack runs demo.Run on port-0 listeners and waits until it serves.
-func startStack(t *testing.T) stack {
+// startStack runs demo.Run on port-0 listeners and waits until it serves;
+// rec sees every request to the identity server.
+func startStack(t *testing.T, rec *recorder) stack {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("LATCHKEY_TEST_LOG") == "1" {
@@ -44,7 +47,8 @@ func startStack(t *testing.T) stack {
 	st := demotest.Start(t, demo.Options{
 		DataDir: t.TempDir(), Logger: logger,
 		JWTTTL: jwtTTL, RefreshTTL: time.Minute, GracePeriod: grace,
-	}, func(role string, port int) string { return fmt.Sprintf("http://%s.example.test:%d", role, port) })
+	}, func(role string, port int) string { return fmt.Sprintf("http://%s.example.test:%d", role, port) },
+		demotest.WrapIdentity(rec.wrap))
 	return stack{idp: st.IdentityURL, store: st.StoreURL, forums: st.ForumsURL}
 }
 
@@ -93,6 +97,30 @@ func newBrowser(t *testing.T, s stack) context.Context {
 	t.Cleanup(func() { cancel(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// openTab opens a tab whose requests carry tag (see uaTag): in a fresh,
+// isolated profile (its own cookies and localStorage) when newProfile,
+// else beside parent's tab in parent's profile. It closes with the test.
+func openTab(t *testing.T, parent context.Context, tag string, newProfile bool) context.Context {
+	t.Helper()
+	var opts []chromedp.ContextOption
+	if newProfile {
+		opts = append(opts, chromedp.WithNewBrowserContext())
+	}
+	ctx, cancel := chromedp.NewContext(parent, opts...)
+	t.Cleanup(cancel)
+	// The first call on a chromedp context opens its tab for the life of
+	// that call's context: no timeout here.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open tab %s: %v", tag, err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
+		UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Chromium" + uaTag + tag,
+	}); err != nil {
+		t.Fatalf("tag tab %s: %v", tag, err)
 	}
 	return ctx
 }
@@ -151,6 +179,30 @@ func text(t *testing.T, ctx context.Context, id string) string {
 }
 
 func jwtKey(appID string) string { return "latchkey.jwt." + appID }
+
+// jwtExp is a JWT's exp claim (unverified: the test only compares it).
+func jwtExp(t *testing.T, jwt string) int64 {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	var claims struct{ Exp int64 }
+	if len(parts) == 3 {
+		if raw, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
+			_ = json.Unmarshal(raw, &claims)
+		}
+	}
+	if claims.Exp == 0 {
+		t.Fatalf("no exp in JWT %q", jwt)
+	}
+	return claims.Exp
+}
+
+// clockText is exp as the page prints it (#expires-at, the session log):
+// the browser formats it, in the browser's locale and zone.
+func clockText(t *testing.T, ctx context.Context, exp int64) string {
+	t.Helper()
+	return value(t, ctx, "format a time", chromedp.Evaluate[string](
+		fmt.Sprintf(`new Date(%d * 1000).toLocaleTimeString([], { hour12: false })`, exp)))
+}
 
 // storedJWT reads the JWT from the page's localStorage, as an injected
 // script could.
