@@ -21,8 +21,9 @@ func TestPasswordGrantRequireRegistration(t *testing.T) {
 	}{
 		{"required, not registered", true, false, true, ErrRegistrationRequired},
 		{"required, registered", true, true, true, nil},
-		{"not required, not registered", false, false, true, nil},
-		{"/api/login ignores it", true, false, false, nil},
+		// latchkey refuses an unregistered user on the grant whatever the
+		// setting says: it issues no token to an unregistered user.
+		{"not required, not registered", false, false, true, ErrRegistrationRequired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,9 +40,11 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 	if app.ID != "" {
 		p.reg = findRegistration(regs, app.ID)
 	}
-	// FusionAuth oauthConfiguration.requireRegistration: the OAuth grants
-	// refuse a user not registered for the client.
-	if req.OAuth && p.reg == nil && app.OAuthConfiguration.RequireRegistration {
+	// The password grant refuses a user not registered for the client,
+	// whatever oauthConfiguration.requireRegistration says: RFC 6749 §5.1
+	// wants an access token in every success, and latchkey issues none to an
+	// unregistered user (docs/decisions.md).
+	if req.OAuth && p.reg == nil && app.ID != "" {
 		p.refused = true
 		return p, nil
 	}
@@ -84,7 +86,10 @@ func (s *Service) issueLogin(ctx context.Context, req LoginRequest, app storage.
 	if !out.Registered {
 		ev.outcome = "success_not_registered"
 	}
-	if req.NoJWT {
+	// No token for a user not registered for the named application: one whose
+	// aud names the application would be accepted by its resource servers
+	// (FusionAuth issues one; latchkey deliberately does not).
+	if req.NoJWT || !out.Registered {
 		return out, ev, nil
 	}
 	if err := s.mint(ctx, p.g, now, &out); err != nil {
