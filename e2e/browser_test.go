@@ -5,10 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,6 +154,14 @@ func poll(expr string, timeout time.Duration) step {
 	}
 }
 
+// script runs a statement in the page for its effect.
+func script(js string) step {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](js)(ctx, tg)
+		return err
+	})
+}
+
 // waitState polls until the page shows the login form or the app.
 func waitState(state string, timeout time.Duration) step {
 	return poll(fmt.Sprintf(`document.body.dataset.state === %q`, state), timeout)
@@ -249,48 +254,4 @@ func screenshot(ctx context.Context, t *testing.T, dir, name string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// attacker is a plain Go HTTP client: no browser, no Origin header. It
-// resolves *.example.test to 127.0.0.1 like the browser's resolver rule.
-type attacker struct{ http.Client }
-
-func newAttacker() *attacker {
-	var d net.Dialer
-	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, port, err := net.SplitHostPort(addr)
-		if err == nil && strings.HasSuffix(host, ".example.test") {
-			addr = net.JoinHostPort("127.0.0.1", port)
-		}
-		return d.DialContext(ctx, network, addr)
-	}}
-	return &attacker{http.Client{Transport: tr, Timeout: 10 * time.Second}}
-}
-
-func (a *attacker) refresh(t *testing.T, idp, refreshToken string) (status int, jwt, next string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", idp+"/api/jwt/refresh", strings.NewReader("{}"))
-	req.Header.Set("Content-Type", "application/json")
-	req.AddCookie(&http.Cookie{Name: "refresh_token", Value: refreshToken})
-	res, err := a.Do(req)
-	if err != nil {
-		t.Fatalf("attacker refresh: %v", err)
-	}
-	defer res.Body.Close()
-	var body struct{ Token, RefreshToken string }
-	_ = json.NewDecoder(res.Body).Decode(&body)
-	return res.StatusCode, body.Token, body.RefreshToken
-}
-
-func (a *attacker) get(t *testing.T, url, jwt string) int {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Authorization", "Bearer "+jwt)
-	res, err := a.Do(req)
-	if err != nil {
-		t.Fatalf("attacker GET %s: %v", url, err)
-	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode
 }

@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,11 +25,12 @@ type walk struct {
 }
 
 // beyondGrace waits until the one-time-use grace period of a rotation that
-// was answered at answered is over: the identity server rotated before it
-// answered, so from then on the rotated-out value is reuse (FusionAuth
-// refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds). This is the
-// one sleep: exactly the lifetime waited for, plus a margin for clock
-// granularity.
+// was answered at answered is over (FusionAuth
+// refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds): the identity
+// server rotated before it answered, so from then on the rotated-out value
+// is reuse. Polling cannot replace this wait, since a replay inside the
+// grace period succeeds and changes what is being tested; it lasts the grace
+// period plus a margin for the stored rotation time's rounding.
 func beyondGrace(answered time.Time) {
 	time.Sleep(time.Until(answered.Add(grace + 50*time.Millisecond)))
 }
@@ -116,4 +120,48 @@ func stolenRefreshToken(t *testing.T, w *walk, tc theftCase) {
 		t.Error("the revoked session's JWT is still in localStorage")
 	}
 	screenshot(tab, t, w.shots, "reuse-detected-"+tc.tag+".png")
+}
+
+// attacker is a plain Go HTTP client: no browser, no Origin header. It
+// resolves *.example.test to 127.0.0.1 like the browser's resolver rule.
+type attacker struct{ http.Client }
+
+func newAttacker() *attacker {
+	var d net.Dialer
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err == nil && strings.HasSuffix(host, ".example.test") {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		return d.DialContext(ctx, network, addr)
+	}}
+	return &attacker{http.Client{Transport: tr, Timeout: 10 * time.Second}}
+}
+
+func (a *attacker) refresh(t *testing.T, idp, refreshToken string) (status int, jwt, next string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", idp+"/api/jwt/refresh", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: "refresh_token", Value: refreshToken})
+	res, err := a.Do(req)
+	if err != nil {
+		t.Fatalf("attacker refresh: %v", err)
+	}
+	defer res.Body.Close()
+	var body struct{ Token, RefreshToken string }
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	return res.StatusCode, body.Token, body.RefreshToken
+}
+
+func (a *attacker) get(t *testing.T, url, jwt string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+jwt)
+	res, err := a.Do(req)
+	if err != nil {
+		t.Fatalf("attacker GET %s: %v", url, err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
 }
