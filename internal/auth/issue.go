@@ -57,7 +57,7 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Tokens, error) {
 	}
 	var app storage.Application
 	if req.ApplicationID != "" {
-		app, err = s.cfg.Store.GetApplication(ctx, req.ApplicationID)
+		app, err = s.application(ctx, req.ApplicationID)
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && !appActive(app)) {
 			return Tokens{}, ErrUnknownApplication
 		}

@@ -59,7 +59,7 @@ func (s *Service) loginContext(ctx context.Context, req LoginRequest) (storage.A
 	tenantID := s.cfg.TenantID
 	needKey := false
 	if req.ApplicationID != "" {
-		a, err := s.cfg.Store.GetApplication(ctx, req.ApplicationID)
+		a, err := s.application(ctx, req.ApplicationID)
 		switch {
 		case errors.Is(err, storage.ErrNotFound) || (err == nil && !appActive(a)):
 			if !req.OAuth && !req.HasAPIKey {

@@ -126,7 +126,7 @@ type refreshCtx struct {
 func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken) (refreshCtx, error) {
 	var c refreshCtx
 	var err error
-	if c.app, err = s.cfg.Store.GetApplication(ctx, rt.ApplicationID); err != nil {
+	if c.app, err = s.application(ctx, rt.ApplicationID); err != nil {
 		return c, wrapLoad("application", err)
 	}
 	if !appActive(c.app) {

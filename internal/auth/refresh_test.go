@@ -84,6 +84,7 @@ func TestRefreshRefusedIdentically(t *testing.T) {
 			must(e.t, err)
 			a.Active, a.State = false, "Inactive"
 			must(e.t, e.store.UpdateApplication(e.ctx, a))
+			e.svc.ForgetApplication(appID) // as the application API does on this node
 			return tok.RefreshToken
 		}},
 	}

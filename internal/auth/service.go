@@ -60,17 +60,21 @@ type Config struct {
 	// TenantCacheTTL is how long a tenant read may be reused (0: one second;
 	// negative: never cached).
 	TenantCacheTTL time.Duration
+	// ApplicationCacheTTL is the same for applications (0: half a second;
+	// negative: never cached).
+	ApplicationCacheTTL time.Duration
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds
 // no state that matters across nodes: the caches are the successor secret,
-// which every node reads from the same SecretStore row, and tenants for at
-// most TenantCacheTTL.
+// which every node reads from the same SecretStore row, and tenants and
+// applications for at most TenantCacheTTL and ApplicationCacheTTL.
 type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	pw      hasher
-	tenants *tenantCache
+	tenants *ttlCache[storage.Tenant]
+	apps    *ttlCache[storage.Application]
 
 	secretMu sync.Mutex
 	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
@@ -85,11 +89,9 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ttl := cfg.TenantCacheTTL
-	if ttl == 0 {
-		ttl = defaultTenantCacheTTL
-	}
-	return &Service{cfg: cfg, log: log, pw: passwordHasher{}, tenants: newTenantCache(ttl)}
+	return &Service{cfg: cfg, log: log, pw: passwordHasher{},
+		tenants: newCache[storage.Tenant](orDefault(cfg.TenantCacheTTL, defaultTenantCacheTTL)),
+		apps:    newCache[storage.Application](orDefault(cfg.ApplicationCacheTTL, defaultApplicationCacheTTL))}
 }
 
 // LoginRequest is a credential login from /api/login or the password grant.
@@ -137,4 +139,12 @@ type RefreshRequest struct {
 	Scopes        []string
 	DPoPJKT       string
 	IPAddress     string
+}
+
+// orDefault is d when ttl is zero.
+func orDefault(ttl, d time.Duration) time.Duration {
+	if ttl == 0 {
+		return d
+	}
+	return ttl
 }

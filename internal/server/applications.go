@@ -213,6 +213,7 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 		s.writeInternal(w, r, err)
 		return
 	}
+	s.Auth.ForgetApplication(a.ID) // this node at once; others within the cache TTL
 	writeJSON(w, http.StatusOK, applicationRequest{a})
 }
 
@@ -233,6 +234,7 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 			_, err = s.Store.RevokeRefreshTokens(r.Context(), storage.RefreshTokenFilter{ApplicationID: a.ID}, s.Now(), "application_deactivated")
 		}
 	}
+	s.Auth.ForgetApplication(a.ID)
 	if err != nil {
 		s.writeInternal(w, r, err)
 		return

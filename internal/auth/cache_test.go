@@ -53,3 +53,42 @@ func TestTenantCacheBoundsStaleness(t *testing.T) {
 		})
 	}
 }
+
+// An application change made on another node (here: deactivated, written
+// straight to storage) reaches refreshes on this node no later than the
+// application cache's TTL, and at once after ForgetApplication.
+func TestApplicationCacheBoundsStaleness(t *testing.T) {
+	tests := []struct {
+		name      string
+		forget    bool
+		advance   time.Duration
+		wantStale bool // the cached, still-active application was used
+	}{
+		{name: "within the TTL the cached application is used", advance: defaultApplicationCacheTTL - time.Millisecond, wantStale: true},
+		{name: "after the TTL the change applies", advance: defaultApplicationCacheTTL},
+		{name: "ForgetApplication applies it at once", forget: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			wall := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+			e.svc.apps.now = wall.Now
+			tok := e.login() // caches the application
+			a, err := e.store.GetApplication(e.ctx, appID)
+			must(t, err)
+			a.Active, a.State = false, "Inactive"
+			must(t, e.store.UpdateApplication(e.ctx, a))
+			if tt.forget {
+				e.svc.ForgetApplication(appID)
+			}
+			wall.Advance(tt.advance)
+			_, err = e.refresh(tok.RefreshToken)
+			if stale := err == nil; stale != tt.wantStale {
+				t.Fatalf("refresh with the application deactivated: err = %v, want stale use = %v", err, tt.wantStale)
+			}
+			if !tt.wantStale {
+				wantErr(t, err, ErrRefreshNotFound)
+			}
+		})
+	}
+}
