@@ -114,7 +114,9 @@ func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID str
 	}
 	// Counted even when the client hangs up: a guess must not go uncounted
 	// because its sender stopped listening.
-	f, err := s.cfg.Store.RecordLoginFailure(context.WithoutCancel(ctx), userID, s.cfg.Now(), p)
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	f, err := s.cfg.Store.RecordLoginFailure(wctx, userID, s.cfg.Now(), p)
 	if err != nil {
 		return fmt.Errorf("auth: record login failure: %w", err)
 	}

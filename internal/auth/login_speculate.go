@@ -33,9 +33,10 @@ type specWrite struct {
 func (s *Service) speculativeLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
 	user storage.User, failures storage.LoginFailures, fail event) (Tokens, error) {
 	now := s.cfg.Now()
-	wctx := context.WithoutCancel(ctx)
+	wctx, cancel := detached(ctx)
 	done := make(chan specWrite, 1)
 	go func() {
+		defer cancel()
 		p, err := s.planLogin(wctx, req, tenant, app, user, failures, now)
 		if err != nil || p.refused {
 			done <- specWrite{p: p, err: err}
@@ -84,7 +85,9 @@ func (s *Service) takeBack(ctx context.Context, undo *storage.LoginUndo) {
 	if undo == nil {
 		return
 	}
-	if _, err := s.cfg.Store.UndoLogin(context.WithoutCancel(ctx), *undo); err != nil {
+	uctx, cancel := detached(ctx)
+	defer cancel()
+	if _, err := s.cfg.Store.UndoLogin(uctx, *undo); err != nil {
 		s.log.ErrorContext(ctx, "speculative login not taken back", "user_id", undo.Login.UserID, "err", err)
 	}
 }

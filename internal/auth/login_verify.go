@@ -103,7 +103,9 @@ func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID stri
 		undo.Policy, undo.FailedAt = &p, s.cfg.Now()
 	}
 	s.emit(ctx, fail)
-	f, uerr := s.cfg.Store.UndoLogin(context.WithoutCancel(ctx), *undo)
+	uctx, cancel := detached(ctx)
+	defer cancel()
+	f, uerr := s.cfg.Store.UndoLogin(uctx, *undo)
 	if uerr != nil {
 		return fmt.Errorf("auth: undo speculative login: %w", uerr)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -88,7 +89,7 @@ func writeOAuthError(w http.ResponseWriter, status int, e OAuthError) {
 // writeInternal logs err with the request id and answers a generic 500 (or 503
 // when the database is unavailable). Never leaks the error text.
 func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, storage.ErrUnavailable) {
+	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "database unavailable",
 			slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
 		var e Errors

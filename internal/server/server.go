@@ -20,7 +20,17 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For / X-Forwarded-Proto
 	// are believed. Nobody else's are.
 	TrustedProxies []netip.Prefix
+	// RequestTimeout bounds the work of one request (database calls see it
+	// through the request context), so a database that stops answering —
+	// a network partition rather than a refused connection — turns into a
+	// 503 instead of a hang. Zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is RequestTimeout's default: far above any real
+// request (a bcrypt login is a fraction of a second), short enough that a
+// client and a load balancer get an answer.
+const DefaultRequestTimeout = 15 * time.Second
 
 // Server holds the dependencies of every handler.
 type Server struct {
