@@ -2,6 +2,7 @@ package multinode
 
 import (
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -31,6 +32,11 @@ func TestThroughput(t *testing.T) {
 		t.Skip("set LATCHKEY_MULTINODE_LOAD=1 to run the load loop")
 	}
 	c := startCluster(t, 2)
+	// The same program on the default backend, for comparison: one node on
+	// a SQLite file (WAL, synchronous=FULL).
+	ks, _ := writeKickstart(t)
+	lite := launch(t, "sqlite", filepath.Join(t.TempDir(), "latchkey.db"), ks)
+	lite.waitReady(t)
 	t.Logf("machine: %s/%s, %d CPUs; %d concurrent clients, %s or %d requests per scenario",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadClients, loadDuration, loadMaxReqs)
 	scenarios := []struct {
@@ -38,8 +44,10 @@ func TestThroughput(t *testing.T) {
 		nodes []*node
 		login bool
 	}{
+		{"refresh, 1 node, SQLite", []*node{lite}, false},
 		{"refresh, 1 node", c.nodes[:1], false},
 		{"refresh, 2 nodes", c.nodes, false},
+		{"login, 1 node, SQLite", []*node{lite}, true},
 		{"login, 1 node", c.nodes[:1], true},
 		{"login, 2 nodes", c.nodes, true},
 	}
