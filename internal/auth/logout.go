@@ -14,7 +14,11 @@ import (
 type LogoutRequest struct {
 	RefreshToken string
 	Global       bool
-	IPAddress    string // for the security event only
+	// ApplicationID, when set, restricts the logout to a token of that
+	// application: the request came from a page of that application only,
+	// and must not end another application's session (security-bar.md R8).
+	ApplicationID string
+	IPAddress     string // for the security event only
 }
 
 // Logout revokes the refresh token (all of its owner's when global), for
@@ -39,10 +43,16 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
 	if !rt.RevokedAt.IsZero() {
 		return nil // already ended: nothing to do, and not proof of ownership
 	}
+	if req.ApplicationID != "" && req.ApplicationID != rt.ApplicationID {
+		return nil // another application's session: not this caller's to end
+	}
 	f := storage.RefreshTokenFilter{ID: rt.ID}
 	outcome := "session_revoked"
 	if global && now.Before(rt.ExpiresAt) {
 		f, outcome = storage.RefreshTokenFilter{UserID: rt.UserID}, "all_sessions_revoked"
+		// A page of one application ends every session of the user in that
+		// application only; other applications' sessions are not its to end.
+		f.ApplicationID = req.ApplicationID
 	}
 	if _, err := s.cfg.Store.RevokeRefreshTokens(ctx, f, now, "logout"); err != nil {
 		return fmt.Errorf("auth: revoke on logout: %w", err)

@@ -158,6 +158,23 @@ func originApplication(ctx context.Context) string {
 	return id
 }
 
+// requestApplication is the application a refresh or logout acts on: the
+// origin's, when the Origin belongs to exactly one, else the one the request
+// names. ok is false when the origin belongs to one application and the
+// request names another: a page of app A must never read, rotate or revoke
+// app B's scoped refresh cookie just by naming B (security-bar.md R8), since
+// the browser sends B's cookie with A's credentialed request all the same.
+func requestApplication(ctx context.Context, named string) (id string, ok bool) {
+	origin := originApplication(ctx)
+	switch {
+	case origin == "":
+		return named, true
+	case named != "" && named != origin:
+		return "", false
+	}
+	return origin, true
+}
+
 // sameOrigin: the page is served by this host, so the request is not
 // cross-origin at all.
 func (s *Server) sameOrigin(r *http.Request, origin string) bool {

@@ -45,12 +45,14 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, "invalid", "applicationId", "The [applicationId] property is not a valid application id.")
 		return
 	}
-	appID := req.ApplicationID
-	if appID == "" {
-		// An origin that belongs to exactly one application may refresh only
-		// that application's tokens (security-bar.md R8); auth refuses a
-		// mismatch without consuming the token.
-		appID = originApplication(r.Context())
+	// An origin that belongs to exactly one application may refresh only
+	// that application's tokens (security-bar.md R8): naming another one is
+	// answered like a dead token, before any cookie is read, so nothing is
+	// consumed. auth also refuses a token of another application.
+	appID, ok := requestApplication(r.Context(), req.ApplicationID)
+	if !ok {
+		writeRefreshNotFound(w)
+		return
 	}
 	raw := refreshFromCookies(r, appID)
 	if raw == "" {
@@ -83,9 +85,7 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case errors.Is(err, auth.ErrRefreshNotFound):
-		var e Errors
-		e.Field("invalid", "refreshToken", "The refresh token is unknown, expired or revoked. Log in again.")
-		writeErrors(w, http.StatusNotFound, &e)
+		writeRefreshNotFound(w)
 		return
 	case errors.Is(err, auth.ErrRefreshNotAllowed):
 		writeFieldError(w, "notAllowed", "refreshToken", "The application does not allow token refresh (loginConfiguration.allowTokenRefresh).")
@@ -96,6 +96,14 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setTokenCookies(w, r, t)
 	writeJSON(w, http.StatusOK, refreshResponse{Token: t.AccessToken, RefreshToken: t.RefreshToken, RefreshTokenID: t.RefreshTokenID})
+}
+
+// writeRefreshNotFound is the one answer for every token that cannot be
+// used, whatever the reason (security-bar.md R11).
+func writeRefreshNotFound(w http.ResponseWriter) {
+	var e Errors
+	e.Field("invalid", "refreshToken", "The refresh token is unknown, expired or revoked. Log in again.")
+	writeErrors(w, http.StatusNotFound, &e)
 }
 
 // validateJWT handles GET /api/jwt/validate: 200 {"jwt":{claims}} or an

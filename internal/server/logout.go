@@ -31,15 +31,23 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if req.ApplicationID == "" {
-		req.ApplicationID = originApplication(r.Context())
+	appID, ok := requestApplication(r.Context(), req.ApplicationID)
+	if !ok {
+		// A page of app A naming app B: B's session and cookie are not A's to
+		// end (security-bar.md R8). Logout is always 200, so nothing happens.
+		writeEmpty(w, http.StatusOK)
+		return
 	}
+	req.ApplicationID = appID
 	raw := req.RefreshToken
 	if raw == "" {
 		raw = refreshFromCookies(r, req.ApplicationID)
 	}
 	if raw != "" {
-		if err := s.Auth.Logout(r.Context(), auth.LogoutRequest{RefreshToken: raw, Global: req.Global, IPAddress: s.clientIP(r)}); err != nil {
+		// From an origin of one application only that application's token
+		// is revoked, whichever token the body or an unscoped cookie holds.
+		if err := s.Auth.Logout(r.Context(), auth.LogoutRequest{RefreshToken: raw, Global: req.Global,
+			ApplicationID: originApplication(r.Context()), IPAddress: s.clientIP(r)}); err != nil {
 			s.writeInternal(w, r, err)
 			return
 		}
