@@ -153,9 +153,20 @@ type RefreshTokenStore interface {
 	// (since, afterID) in (RevokedAt, ID) order, at most limit: the
 	// revocation feed resource servers poll (GET /api/jwt/revocations). The
 	// id breaks ties, so a bulk revocation sharing one instant pages through.
+	// Sessions of hard-deleted users and applications are listed too
+	// (tombstones, RevokeReason user_deleted / application_deleted), so a
+	// hard delete does not leave their JWTs accepted until exp.
 	ListRevocations(ctx context.Context, appID string, since time.Time, afterID string, limit int) ([]RefreshToken, error)
+	// DeleteUserAt is DeleteUser that, in the same transaction, records the
+	// user's sessions as revoked at at for ListRevocations (already-revoked
+	// ones keep their time). DeleteUser does the same with the wall clock.
+	DeleteUserAt(ctx context.Context, id string, at time.Time) error
+	// DeleteApplicationAt is DeleteApplication that records the application's
+	// sessions as revoked at at, like DeleteUserAt.
+	DeleteApplicationAt(ctx context.Context, id string, at time.Time) error
 	// DeleteExpiredRefreshTokens removes tokens (and their history) that expired
-	// or were revoked before the given instant. Returns how many.
+	// or were revoked before the given instant, and tombstones of deleted
+	// sessions revoked before it. Returns how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int, error)
 }
 

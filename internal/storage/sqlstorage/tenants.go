@@ -145,12 +145,6 @@ func (s *Store) UpdateApplication(ctx context.Context, a storage.Application) er
 		a.ID, a.TenantID, a.Active, doc))
 }
 
-// DeleteApplication removes the application; its registrations and refresh
-// tokens (with their hash history) go with it through ON DELETE CASCADE.
-func (s *Store) DeleteApplication(ctx context.Context, id string) error {
-	return s.mustAffect(s.exec(ctx, `DELETE FROM applications WHERE id = $1`, id))
-}
-
 // GetSystemConfiguration returns ErrNotFound before the first Put.
 func (s *Store) GetSystemConfiguration(ctx context.Context) (storage.SystemConfiguration, error) {
 	var c storage.SystemConfiguration

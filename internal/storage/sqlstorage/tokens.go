@@ -176,22 +176,46 @@ func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenF
 	return out, err
 }
 
-// ListRevocations pages through appID's revoked tokens by (revoked_at, id),
-// a keyset cursor: no OFFSET, and the application index narrows the scan.
+// ListRevocations pages through appID's revoked tokens and the tombstones of
+// hard-deleted sessions by (revoked_at, id), a keyset cursor: no OFFSET, and
+// the application indexes narrow both scans.
 func (s *Store) ListRevocations(ctx context.Context, appID string, since time.Time, afterID string, limit int) ([]storage.RefreshToken, error) {
 	if limit <= 0 {
 		return []storage.RefreshToken{}, nil
 	}
-	return s.queryTokens(ctx, s.r, `SELECT `+tokenColumns+` FROM refresh_tokens
+	revoked, err := s.queryTokens(ctx, s.r, `SELECT `+tokenColumns+` FROM refresh_tokens
 		WHERE application_id = $1 AND revoked_at IS NOT NULL
 		  AND (revoked_at > $2 OR (revoked_at = $2 AND id > $3))
 		ORDER BY revoked_at, id LIMIT $4`, appID, ms(since), afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	deleted, err := s.listTombstones(ctx, appID, since, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return mergeRevocations(revoked, deleted, limit), nil
 }
 
 // DeleteExpiredRefreshTokens removes tokens that expired or were revoked
 // before the instant; their history goes with them (ON DELETE CASCADE).
+// Tombstones revoked before it go too: the caller picks an instant older than
+// the longest token lifetime, after which no JWT of the session is valid.
 func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int, error) {
-	n, err := s.exec(ctx, `DELETE FROM refresh_tokens
-		WHERE (expires_at > 0 AND expires_at < $1) OR (revoked_at IS NOT NULL AND revoked_at < $1)`, ms(before))
-	return int(n), err
+	var total int64
+	err := s.tx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM refresh_tokens
+			WHERE (expires_at > 0 AND expires_at < $1) OR (revoked_at IS NOT NULL AND revoked_at < $1)`, ms(before))
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		if res, err = q.ExecContext(ctx, `DELETE FROM session_tombstones WHERE revoked_at < $1`, ms(before)); err != nil {
+			return err
+		}
+		m, _ := res.RowsAffected()
+		total = n + m
+		return nil
+	})
+	return int(total), err
 }

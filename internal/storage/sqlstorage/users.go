@@ -84,22 +84,3 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
 		u.ID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), doc,
 		u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash))
 }
-
-// DeleteUser removes the user; registrations and refresh tokens cascade, and
-// the lockout counter (no foreign key: failures may be counted before a user
-// row is visible to every node) is deleted in the same transaction.
-func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	return s.tx(ctx, func(q querier) error {
-		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, id); err != nil {
-			return err
-		}
-		res, err := q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return storage.ErrNotFound
-		}
-		return nil
-	})
-}
