@@ -108,7 +108,7 @@ func truncate(s string, n int) string {
 
 // isFlag reads a boolean query flag such as hardDelete=true; the TypeScript
 // client's "undefined"/"null" literals count as absent (queryValue).
-func isFlag(r *http.Request, name string) bool { return queryValue(r, name) == "true" }
+func isFlag(r *http.Request, name string) bool { return strings.EqualFold(queryValue(r, name), "true") }
 
 // decodePatch applies a PATCH body to current (the record's JSON view) and
 // decodes the result into into, which then goes through the same validation as

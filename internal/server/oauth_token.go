@@ -129,11 +129,12 @@ func (s *Server) tokenForm(w http.ResponseWriter, r *http.Request) (url.Values, 
 			return form, true
 		}
 	}
-	status := http.StatusBadRequest
 	if errors.Is(err, errBodyTooLarge) {
-		status = http.StatusRequestEntityTooLarge
+		writeOAuthError(w, http.StatusRequestEntityTooLarge, OAuthError{"invalid_request", "",
+			"The request body is larger than the 64 KiB limit."})
+		return nil, false
 	}
-	writeOAuthError(w, status, OAuthError{"invalid_request", "", "The request body is not a valid form."})
+	writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "", "The request body is not a valid form."})
 	return nil, false
 }
 

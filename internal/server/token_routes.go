@@ -86,8 +86,12 @@ func inTenant(r *http.Request, tenantID string) bool {
 // user's live tokens, never 404.
 func (s *Server) listRefreshTokens(w http.ResponseWriter, r *http.Request) {
 	userID := queryValue(r, "userId")
-	if !validUUID(userID) {
+	switch {
+	case userID == "":
 		writeFieldError(w, "blank", "userId", "You must specify the [userId] parameter as a user id.")
+		return
+	case !validUUID(userID):
+		writeFieldError(w, "couldNotConvert", "userId", "The [userId] parameter is not a valid user id (a UUID).")
 		return
 	}
 	ts, err := s.Store.ListRefreshTokens(r.Context(), userID)
