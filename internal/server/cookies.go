@@ -45,7 +45,9 @@ func (s *Server) writeCookie(w http.ResponseWriter, r *http.Request, name, value
 		Value:    value,
 		Path:     "/",
 		HttpOnly: true,
-		Secure:   s.isHTTPS(r),
+		// SameSite=None without Secure is dropped by browsers (RFC 6265bis
+		// §5.4.7), so None always sets Secure: such a deployment must be HTTPS.
+		Secure:   s.isHTTPS(r) || s.sameSite() == http.SameSiteNoneMode,
 		SameSite: s.sameSite(),
 	}
 	switch {

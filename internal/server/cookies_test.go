@@ -46,6 +46,12 @@ func TestTokenCookiesExact(t *testing.T) {
 			"access_token=AT; Path=/; HttpOnly; SameSite=Lax",
 			"refresh_token=RT; Path=/; Expires=Fri, 02 Jan 2026 04:04:05 GMT; Max-Age=3600; HttpOnly; SameSite=Lax",
 		}},
+		// Browsers drop a SameSite=None cookie without Secure, so None is
+		// always Secure (it then works only over HTTPS, as browsers require).
+		{"None is always Secure, even over plain HTTP", http.SameSiteNoneMode, func(*http.Request) {}, storage.Application{ID: storeAppID}, []string{
+			"access_token=AT; Path=/; HttpOnly; Secure; SameSite=None",
+			"refresh_token=RT; Path=/; Expires=Fri, 02 Jan 2026 04:04:05 GMT; Max-Age=3600; HttpOnly; Secure; SameSite=None",
+		}},
 		{"scoped application", 0, func(*http.Request) {}, storage.Application{ID: forumsAppID, CookieConfiguration: storage.ApplicationCookieConfig{Scoped: true}}, []string{
 			"access_token=AT; Path=/; HttpOnly; SameSite=Lax",
 			"refresh_token_" + forumsAppID + "=RT; Path=/; Expires=Fri, 02 Jan 2026 04:04:05 GMT; Max-Age=3600; HttpOnly; SameSite=Lax",
