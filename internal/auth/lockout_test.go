@@ -32,6 +32,13 @@ func TestLockout(t *testing.T) {
 			wrong("invalid"), wrong("invalid"), right("ok")}},
 		{name: "count resets after a lock ends", steps: []step{wrong("invalid"), wrong("invalid"), wrong("invalid"),
 			{advance: 5 * time.Minute, pass: goodPass, want: "ok"}, wrong("invalid"), wrong("invalid"), right("ok")}},
+		// An inactive account with the right password is refused like a wrong
+		// password and counted like one, so the lock at the threshold does
+		// not tell the two apart (security-bar L2).
+		{name: "deactivated account, right password at threshold-1 locks", world: func(w *world) { w.user.Active = false },
+			steps: []step{wrong("invalid"), wrong("invalid"), right("invalid"), right("locked"), wrong("locked")}},
+		{name: "deactivated account, right passwords alone lock", world: func(w *world) { w.user.Active = false },
+			steps: []step{right("invalid"), right("invalid"), right("invalid"), right("locked")}},
 		{name: "disabled lockout never locks", world: func(w *world) { w.tenant.FailedAuthenticationConfiguration.Enabled = false },
 			steps: []step{wrong("invalid"), wrong("invalid"), wrong("invalid"), wrong("invalid"), right("ok")}},
 	}

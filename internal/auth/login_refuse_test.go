@@ -34,7 +34,7 @@ func (e *env) traces() traces {
 
 // TestRefusedLoginLeavesOnlyTheCount (adversarial): every refusal after the
 // speculative write leaves no trace but the failure count (the wrong
-// password's only), and every anti-enumeration refusal (wrong password,
+// password's and the inactive user's only), and every anti-enumeration refusal (wrong password,
 // unusable hash, inactive user, unknown user) does the same work: one hash,
 // one write after it, one answer. A client hanging up during the hash does
 // not leave the speculative login behind.
@@ -60,7 +60,7 @@ func TestRefusedLoginLeavesOnlyTheCount(t *testing.T) {
 		{name: "wrong password, client hung up during the hash", pass: "wrong", hangUp: true,
 			want: ErrInvalidCredentials, counted: userID},
 		{name: "inactive user, right password", change: setUser(func(u *storage.User) { u.Active = false }),
-			pass: goodPass, want: ErrInvalidCredentials},
+			pass: goodPass, want: ErrInvalidCredentials, counted: userID},
 		{name: "unusable stored hash", change: setUser(func(u *storage.User) { u.Password = storage.PasswordHash{Scheme: "rot13", Hash: "x"} }),
 			pass: goodPass, want: ErrInvalidCredentials},
 		{name: "unknown user", loginID: "mallory@example.test", pass: "wrong", want: ErrInvalidCredentials,

@@ -22,7 +22,7 @@ type specWrite struct {
 //
 //   - hash yes: the write is already durable; sign and answer.
 //   - hash no (or inactive, expired, unusable hash): UndoLogin takes the
-//     write back and counts a wrong password in ONE transaction, so the
+//     write back and counts a guess (wrong password, inactive user) in ONE transaction, so the
 //     refusal costs one commit after the hash, like an unknown user's
 //     failure count (same work, same answer: security-bar L2).
 //

@@ -9,8 +9,13 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// Outcomes of the password step that refuse the login. Only a wrong
-// password is a guess and feeds the lockout counter.
+// Outcomes of the password step that refuse the login. A wrong password and
+// an inactive user feed the lockout counter: both answer the same
+// ErrInvalidCredentials, so counting only the first would let a caller near
+// the threshold tell "right password, deactivated account" from "wrong
+// password" by whether the next try locks (security-bar L2). An expired user
+// is answered 410 (§1.3), a different shape already, and is not counted; an
+// unusable stored hash is the operator's fault, not a guess.
 const (
 	outcomeHashError     = "hash_error"
 	outcomeWrongPassword = "wrong_password"
@@ -78,7 +83,7 @@ func (s *Service) sequentialLogin(ctx context.Context, req LoginRequest, tenant 
 
 // refuse ends a login the password step refused: it logs an unusable hash,
 // takes back the speculative write when there is one (undo, in the same
-// transaction as the failure count) and counts a wrong password. The
+// transaction as the failure count) and counts a guess (counted). The
 // caller's answer is err, whatever the cause.
 func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID string, verr error, fail event,
 	outcome string, err error, undo *storage.LoginUndo) error {
@@ -89,7 +94,7 @@ func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID stri
 	}
 	fail.outcome = outcome
 	if undo == nil {
-		if outcome == outcomeWrongPassword {
+		if counted(outcome) {
 			if cerr := s.countFailure(ctx, tenant, userID, fail); cerr != nil {
 				return cerr
 			}
@@ -99,7 +104,7 @@ func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID stri
 		return err
 	}
 	p, counting := lockoutPolicy(tenant.FailedAuthenticationConfiguration)
-	if counting && outcome == outcomeWrongPassword {
+	if counting && counted(outcome) {
 		undo.Policy, undo.FailedAt = &p, s.cfg.Now()
 	}
 	s.emit(ctx, fail)
@@ -111,6 +116,12 @@ func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID stri
 	}
 	s.noteLock(ctx, f, fail)
 	return err
+}
+
+// counted reports whether a refusal feeds the lockout counter (see the
+// outcome constants): in the same single write whichever it is.
+func counted(outcome string) bool {
+	return outcome == outcomeWrongPassword || outcome == outcomeInactive
 }
 
 // noteLock emits the lockout event when the failure just counted locked
