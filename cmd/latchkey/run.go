@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/app"
@@ -111,7 +112,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.StoreAddr, "store-addr", "127.0.0.1:3000", "listen address of the Store example app")
 	fs.StringVar(&o.ForumsAddr, "forums-addr", "127.0.0.1:3001", "listen address of the Forums example app")
 	fs.DurationVar(&o.JWTTTL, "jwt-ttl", 30*time.Second, "access token lifetime")
-	fs.DurationVar(&o.RefreshTTL, "refresh-ttl", 10*time.Minute, "refresh token lifetime")
+	fs.DurationVar(&o.RefreshTTL, "refresh-ttl", 10*time.Minute, "refresh token lifetime (FusionAuth counts it in whole minutes: rounded up)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: latchkey demo [flags]\n\nRuns the identity server, the Store and the Forums, seeded. Ctrl-C stops them.\n\n")
 		fs.PrintDefaults()
@@ -121,10 +122,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else if err != nil {
 		return 2
 	}
+	if o.JWTTTL < time.Second || o.RefreshTTL < time.Second {
+		fmt.Fprintf(stderr, "latchkey demo: --jwt-ttl and --refresh-ttl must be at least 1s (got %s and %s)\n", o.JWTTTL, o.RefreshTTL)
+		return 2
+	}
 	o.Out = stdout
 	o.Logger = app.NewLogger(config.Default(), stderr)
 	if err := demo.Run(ctx, o); err != nil {
-		fmt.Fprintf(stderr, "latchkey demo: %v\n", err)
+		// demo's errors already say "demo: ..."; do not say it twice.
+		fmt.Fprintf(stderr, "latchkey demo: %s\n", strings.TrimPrefix(err.Error(), "demo: "))
 		return 1
 	}
 	return 0

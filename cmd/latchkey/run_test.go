@@ -108,11 +108,12 @@ func TestCommands(t *testing.T) {
 		{"help", []string{"--help"}, 0, []string{"latchkey serve", "latchkey demo", "LATCHKEY_"}, ""},
 		{"serve help lists every setting", []string{"serve", "--help"}, 0, []string{"LATCHKEY_ADDR", "LATCHKEY_DATABASE_URL",
 			"LATCHKEY_KICKSTART", "LATCHKEY_ISSUER", "LATCHKEY_LOG_FORMAT", "LATCHKEY_LOG_LEVEL", "LATCHKEY_COOKIE_SAMESITE",
-			"LATCHKEY_TRUSTED_PROXIES", "LATCHKEY_SHUTDOWN_TIMEOUT"}, ""},
+			"LATCHKEY_TRUSTED_PROXIES", "LATCHKEY_SHUTDOWN_TIMEOUT", "LATCHKEY_DATABASE_MAX_CONNS"}, ""},
 		{"version", []string{"version"}, 0, []string{"latchkey "}, ""},
 		{"unknown command", []string{"frobnicate"}, 2, nil, "unknown command"},
 		{"no command", nil, 2, nil, "Usage"},
 		{"unknown flag", []string{"serve", "--nope"}, 2, nil, "nope"},
+		{"demo refuses a zero lifetime", []string{"demo", "--jwt-ttl", "0s"}, 2, nil, "at least 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
