@@ -23,6 +23,13 @@ import (
 // seconds to minutes). Replay entries are kept for as long.
 const DefaultWindow = 60 * time.Second
 
+// The only RSA keys a proof may carry: e = 65537, 2048 to 4096 bits.
+const (
+	rsaExponent = 65537
+	minRSABits  = 2048
+	maxRSABits  = 4096
+)
+
 // MaxProofLength caps a proof before any decoding. An RSA-4096 jwk plus
 // claims stays well under it.
 const MaxProofLength = 4 << 10
@@ -150,14 +157,18 @@ func publicJWK(raw jsontext.Value, alg string) (jose.JSONWebKey, error) {
 		return jose.JSONWebKey{}, ErrKey
 	}
 	// The key type must fit the algorithm (RFC 8725 §3.1), and be strong
-	// enough: P-256 for ES256, RSA of at least 2048 bits for RS256.
+	// enough: P-256 for ES256, RSA of at least 2048 bits for RS256. The
+	// proof is checked before any authentication, so an RSA key must also
+	// be cheap to verify with: the exponent exactly 65537 (what every
+	// library generates; e = 2^31-1 makes each verification ~30 times the
+	// work) and the modulus at most 4096 bits.
 	switch pk := k.Key.(type) {
 	case *ecdsa.PublicKey:
 		if alg != "ES256" || pk.Curve != elliptic.P256() {
 			return jose.JSONWebKey{}, ErrKey
 		}
 	case *rsa.PublicKey:
-		if alg != "RS256" || pk.N.BitLen() < 2048 {
+		if bits := pk.N.BitLen(); alg != "RS256" || pk.E != rsaExponent || bits < minRSABits || bits > maxRSABits {
 			return jose.JSONWebKey{}, ErrKey
 		}
 	default:

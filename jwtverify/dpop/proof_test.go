@@ -91,7 +91,12 @@ func TestVerifyProofAccepts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, key := range map[string]crypto.Signer{"ES256": ec, "RS256": rk} {
+	// The largest RSA modulus a proof may carry (proof.go maxRSABits).
+	rk4096, err := rsa.GenerateKey(rand.Reader, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, key := range map[string]crypto.Signer{"ES256": ec, "RS256": rk, "RS256-4096": rk4096} {
 		t.Run(name, func(t *testing.T) {
 			p, err := NewProof(key, "GET", "HTTPS://API.example.test:443/cart?x=1#f", "tok", now.Add(-30*time.Second))
 			if err != nil {
@@ -140,6 +145,25 @@ func TestVerifyProofRefuses(t *testing.T) {
 	}
 	privJWK["d"] = base64.RawURLEncoding.EncodeToString(raw)
 	rsaSmall, _ := rsa.GenerateKey(rand.Reader, 1024)
+	rsaGood, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// rsaJWK is rsaGood's public jwk with e replaced (a 2048-bit modulus)
+	// or with a modulus of the given size (e = 65537). The modulus need not
+	// factor: the key is refused before any signature is checked.
+	rsaJWK := func(e int, bits int) map[string]any {
+		pub := rsa.PublicKey{N: rsaGood.N, E: e}
+		if bits != 0 {
+			n := new(big.Int).Lsh(big.NewInt(1), uint(bits-1))
+			pub.N = n.Or(n, big.NewInt(1))
+		}
+		m := publicJWKMap(t, &rsaGood.PublicKey)
+		m["n"] = base64.RawURLEncoding.EncodeToString(pub.N.Bytes())
+		m["e"] = base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes())
+		return m
+	}
+	rs := func(jwk map[string]any) map[string]any { return with(with(hdr(), "alg", "RS256"), "jwk", jwk) }
 
 	cases := []struct {
 		name   string
@@ -164,6 +188,12 @@ func TestVerifyProofRefuses(t *testing.T) {
 		{"private key in jwk", handmade(t, with(hdr(), "jwk", privJWK), goodClaims(), key), nil, ErrKey},
 		{"symmetric jwk", handmade(t, with(hdr(), "jwk", map[string]any{"kty": "oct", "k": "c2VjcmV0"}), goodClaims(), key), nil, ErrKey},
 		{"rsa-1024 jwk", handmade(t, with(with(hdr(), "alg", "RS256"), "jwk", publicJWKMap(t, &rsaSmall.PublicKey)), goodClaims(), key), nil, ErrKey},
+		{"rsa e=2^31-1 (slow to verify)", handmade(t, rs(rsaJWK(1<<31-1, 0)), goodClaims(), key), nil, ErrKey},
+		{"rsa e=3", handmade(t, rs(rsaJWK(3, 0)), goodClaims(), key), nil, ErrKey},
+		{"rsa e=65539", handmade(t, rs(rsaJWK(65539, 0)), goodClaims(), key), nil, ErrKey},
+		{"rsa-4097 jwk", handmade(t, rs(rsaJWK(65537, 4097)), goodClaims(), key), nil, ErrKey},
+		{"rsa-8192 jwk", handmade(t, rs(rsaJWK(65537, 8192)), goodClaims(), key), nil, ErrKey},
+		{"rsa-2047 jwk", handmade(t, rs(rsaJWK(65537, 2047)), goodClaims(), key), nil, ErrKey},
 		{"no jwk", handmade(t, with(hdr(), "jwk", nil), goodClaims(), key), nil, ErrKey},
 		{"alg none", handmade(t, with(hdr(), "alg", "none"), goodClaims(), key), nil, ErrAlgorithm},
 		{"alg HS256", handmade(t, with(hdr(), "alg", "HS256"), goodClaims(), key), nil, ErrAlgorithm},
