@@ -160,8 +160,9 @@ func publicJWK(raw jsontext.Value, alg string) (jose.JSONWebKey, error) {
 	// enough: P-256 for ES256, RSA of at least 2048 bits for RS256. The
 	// proof is checked before any authentication, so an RSA key must also
 	// be cheap to verify with: the exponent exactly 65537 (what every
-	// library generates; e = 2^31-1 makes each verification ~30 times the
-	// work) and the modulus at most 4096 bits.
+	// library generates; verification cost grows with the exponent's bits,
+	// and e = 2^31-1 has 31 of them, all set) and the modulus at most 4096
+	// bits (cost grows with its square).
 	switch pk := k.Key.(type) {
 	case *ecdsa.PublicKey:
 		if alg != "ES256" || pk.Curve != elliptic.P256() {
