@@ -99,6 +99,12 @@ func writeDecodeError(w http.ResponseWriter, err error) {
 		writeErrors(w, http.StatusBadRequest, &e)
 		return
 	}
+	if errors.As(err, &se) && !errors.Is(se.Err, jsontext.ErrDuplicateName) {
+		// A type mismatch at the top: the decoder's text names Go types.
+		e.General("invalid", "Your JSON was invalid: the request body must be a JSON object.")
+		writeErrors(w, http.StatusBadRequest, &e)
+		return
+	}
 	e.General("invalid", "Your JSON was invalid: "+sanitizeDecodeMessage(err))
 	writeErrors(w, http.StatusBadRequest, &e)
 }

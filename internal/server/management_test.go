@@ -251,6 +251,7 @@ func TestBadInputNeverA500(t *testing.T) {
 		{"unknown application", "DELETE", "/api/application/" + missing, nil, 404, nil},
 		{"non-UUID user", "DELETE", "/api/user/not-a-uuid", nil, 400, nil},
 		{"non-UUID registration app", "GET", "/api/user/registration/" + missing + "/x", nil, 404, nil},
+		{"array instead of object", "POST", "/api/user", `[]`, 400, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,6 +264,9 @@ func TestBadInputNeverA500(t *testing.T) {
 			}
 			if resp.StatusCode >= 400 && resp.StatusCode != 404 && !strings.Contains(string(body), `"code"`) {
 				t.Fatalf("error without a FusionAuth error body: %s", body)
+			}
+			if strings.Contains(string(body), "Go ") || strings.Contains(string(body), "server.") {
+				t.Fatalf("error names Go internals: %s", body)
 			}
 		})
 	}
