@@ -227,7 +227,7 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if isFlag(r, "hardDelete") {
-		err = s.Store.DeleteApplication(r.Context(), a.ID)
+		err = s.Store.DeleteApplicationAt(r.Context(), a.ID, s.Now())
 	} else {
 		a.Active, a.State, a.LastUpdateInstant = false, "Inactive", s.Now().UnixMilli()
 		if err = s.Store.UpdateApplication(r.Context(), a); err == nil {

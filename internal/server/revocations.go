@@ -15,10 +15,13 @@ import (
 const revocationPage = 500
 
 // revocationOverlap: once a poller has caught up, its next cursor starts this
-// far back, so a revocation committed a moment late (a slow transaction, a
-// node whose clock is slightly behind) is still delivered. Repeats are
+// far back, so a revocation that commits after later ones were already read
+// is still delivered. revoked_at is taken before the revoking transaction
+// waits for the write lock: a commit can land up to the request deadline
+// (DefaultRequestTimeout, 15 s) after its timestamp, and another node's clock may
+// be behind; 30 s covers the deadline plus 15 s of skew. Repeats are
 // harmless: the feed is a set of session ids.
-const revocationOverlap = 2 * time.Second
+const revocationOverlap = 30 * time.Second
 
 // defaultAccessTTL is FusionAuth's default access-token lifetime (1 hour):
 // a first poll (no cursor) gets everything revoked within the longest

@@ -281,7 +281,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if isFlag(r, "hardDelete") {
-		err = s.Store.DeleteUser(r.Context(), u.ID)
+		err = s.Store.DeleteUserAt(r.Context(), u.ID, s.Now())
 	} else {
 		u.Active, u.LastUpdateInstant = false, s.Now().UnixMilli()
 		if err = s.Store.UpdateUser(r.Context(), u); err == nil {
