@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	json "github.com/go-json-experiment/json"
@@ -19,64 +18,8 @@ const maxFeedPages = 50
 // maxFeedBody bounds one feed answer (500 entries are ~60 KiB).
 const maxFeedBody = 1 << 20
 
-// revocationSet remembers revoked sessions (sid) until no access token of
-// theirs can still be valid. Memory is capped: when full, the entry that
-// would be forgotten first goes (a session revoked long ago whose tokens are
-// about to expire anyway).
-type revocationSet struct {
-	mu     sync.Mutex
-	max    int
-	until  map[string]time.Time
-	cursor string
-}
-
-func newRevocationSet(limit int) *revocationSet {
-	return &revocationSet{max: limit, until: map[string]time.Time{}}
-}
-
-func (s *revocationSet) has(sid string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.until[sid]
-	return ok
-}
-
-func (s *revocationSet) add(sid string, until, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !now.Before(until) {
-		return // every token of that session has expired already
-	}
-	if _, ok := s.until[sid]; !ok && len(s.until) >= s.max {
-		s.forget(now)
-		if len(s.until) >= s.max {
-			var oldest string
-			for k, t := range s.until {
-				if oldest == "" || t.Before(s.until[oldest]) {
-					oldest = k
-				}
-			}
-			delete(s.until, oldest)
-		}
-	}
-	s.until[sid] = until
-}
-
-// forget drops expired entries; called with mu held.
-func (s *revocationSet) forget(now time.Time) {
-	for k, t := range s.until {
-		if !now.Before(t) {
-			delete(s.until, k)
-		}
-	}
-}
-
 // Revoked is how many sessions the verifier currently refuses.
-func (v *Verifier) Revoked() int {
-	v.revoked.mu.Lock()
-	defer v.revoked.mu.Unlock()
-	return len(v.revoked.until)
-}
+func (v *Verifier) Revoked() int { return v.revoked.len() }
 
 type feedPage struct {
 	Revocations []struct {
@@ -106,7 +49,8 @@ func (v *Verifier) PollRevocations(ctx context.Context) error {
 		v.revoked.mu.Unlock()
 		for _, e := range p.Revocations {
 			if e.SID != "" {
-				v.revoked.add(e.SID, time.UnixMilli(e.RevokedAt).Add(v.cfg.MaxTokenLifetime), now)
+				at := time.UnixMilli(e.RevokedAt)
+				v.revoked.add(e.SID, at, at.Add(v.cfg.MaxTokenLifetime), now)
 			}
 		}
 		v.revoked.mu.Lock()

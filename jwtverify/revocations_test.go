@@ -128,17 +128,109 @@ func TestRevocationStart(t *testing.T) {
 	}
 }
 
-func TestRevocationSetBounded(t *testing.T) {
+// TestRevocationSetFailsClosed: a full set evicts the entry expiring first
+// and from then on refuses every token issued no later than the newest
+// revocation it evicted; expired entries go without raising that floor.
+func TestRevocationSetFailsClosed(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	s := newRevocationSet(2)
-	s.add("a", now.Add(time.Minute), now)
-	s.add("b", now.Add(3*time.Minute), now)
-	s.add("c", now.Add(2*time.Minute), now)
-	if s.has("a") || !s.has("b") || !s.has("c") {
-		t.Fatal("the entry expiring first should have gone")
+	sec := func(n int) time.Time { return now.Add(time.Duration(n) * time.Second) }
+	type query struct {
+		sid  string
+		iat  time.Time
+		want bool
 	}
-	s.add("d", now.Add(-time.Second), now)
-	if s.has("d") {
-		t.Fatal("an already-expired session was remembered")
+	tests := []struct {
+		name  string
+		run   func(s *revocationSet)
+		size  int
+		check []query
+	}{
+		{"not full: only revoked sids", func(s *revocationSet) {
+			s.add("a", sec(0), sec(60), now)
+			s.add("b", sec(1), sec(61), now)
+		}, 2, []query{{"a", sec(5), true}, {"b", sec(5), true}, {"c", sec(-100), false}}},
+		{"full: soonest expiry evicted, older tokens refused", func(s *revocationSet) {
+			s.add("a", sec(0), sec(60), now)
+			s.add("b", sec(2), sec(62), now)
+			s.add("c", sec(1), sec(61), now) // evicts a: floor = 0 s
+		}, 2, []query{{"a", sec(0), true}, {"a", sec(1), false}, {"z", sec(0), true}, {"z", time.Time{}, true},
+			{"b", sec(9), true}, {"c", sec(9), true}}},
+		{"flood of later revocations: floor follows the newest evicted", func(s *revocationSet) {
+			s.add("victim", sec(0), sec(60), now)
+			for i := range 10 {
+				s.add("x-"+strconv.Itoa(i), sec(i+1), sec(i+61), now)
+			}
+		}, 2, []query{{"victim", sec(0), true}, {"victim", sec(8), true}, {"other", sec(8), true},
+			{"fresh", sec(9), false}, {"x-9", sec(30), true}}},
+		{"re-revoking a sid extends it, no eviction", func(s *revocationSet) {
+			s.add("a", sec(0), sec(60), now)
+			s.add("b", sec(1), sec(61), now)
+			s.add("a", sec(5), sec(65), now)
+			s.add("c", sec(6), sec(66), now) // evicts b, the soonest now
+		}, 2, []query{{"a", sec(10), true}, {"b", sec(2), false}, {"b", sec(1), true}}},
+		{"expired entries go first, floor untouched", func(s *revocationSet) {
+			s.add("a", sec(0), sec(60), now)
+			s.add("b", sec(1), sec(61), now)
+			s.add("c", sec(100), sec(160), sec(90)) // a and b expired by then
+		}, 1, []query{{"a", sec(0), false}, {"z", time.Time{}, false}, {"c", sec(120), true}}},
+		{"already expired is not remembered", func(s *revocationSet) {
+			s.add("d", sec(-70), sec(-10), now)
+		}, 0, []query{{"d", sec(-70), false}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newRevocationSet(2)
+			tc.run(s)
+			if s.len() != tc.size || len(s.heap) != tc.size {
+				t.Fatalf("size %d (heap %d), want %d", s.len(), len(s.heap), tc.size)
+			}
+			for _, q := range tc.check {
+				if got := s.revoked(q.sid, q.iat); got != q.want {
+					t.Errorf("revoked(%s, iat %v) = %v, want %v", q.sid, q.iat.Sub(now), got, q.want)
+				}
+			}
+		})
+	}
+}
+
+// TestRevocationFloodDoesNotReviveVictim is the review finding end to end:
+// with room for two sessions, an attacker's three logouts after the
+// victim's must not make the victim's stolen token valid again; a token
+// issued after the flood still verifies.
+func TestRevocationFloodDoesNotReviveVictim(t *testing.T) {
+	p := newIDP(t)
+	feed := newFeed(t, p.clock.Now())
+	v := p.verifier(t, func(c *Config) {
+		c.RevocationURL, c.ClientID, c.ClientSecret = feed.srv.URL, store, "s3cret"
+		c.MaxTokenLifetime, c.MaxRevocations = 10*time.Minute, 2
+	})
+	ctx := context.Background()
+	stolen := p.token(t, "ec-1", p.claims()) // sid rt-1
+	feed.revoke("rt-1")
+	must(t, v.PollRevocations(ctx))
+	p.clock.Advance(time.Second)
+	feed.mu.Lock()
+	feed.at = p.clock.Now()
+	feed.mu.Unlock()
+	feed.revoke("x-1", "x-2", "x-3")
+	must(t, v.PollRevocations(ctx))
+	if v.Revoked() != 2 {
+		t.Fatalf("remembered %d sessions, want the cap, 2", v.Revoked())
+	}
+	if _, err := v.Verify(ctx, stolen); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("the victim's revoked session was revived by the flood: %v", err)
+	}
+	p.clock.Advance(time.Second)
+	fresh := p.claims()
+	fresh["sid"] = "rt-2"
+	if _, err := v.Verify(ctx, p.token(t, "ec-1", fresh)); err != nil {
+		t.Fatalf("a token issued after the evictions was refused: %v", err)
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -109,7 +109,9 @@ type Config struct {
 	// revocation, since no token of it can be valid later (default 1h,
 	// FusionAuth's default timeToLiveInSeconds).
 	MaxTokenLifetime time.Duration
-	// MaxRevocations caps the remembered sessions (default 100000).
+	// MaxRevocations caps the remembered sessions (default 100000). When
+	// more are revoked, tokens issued before the evicted revocations are
+	// refused, so clients refresh rather than a revoked session revive.
 	MaxRevocations int
 }
 
@@ -223,7 +225,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	if !v.cfg.AllowUnregistered && c.ApplicationID != v.cfg.Audience {
 		return nil, ErrNotRegistered
 	}
-	if c.SessionID != "" && v.revoked.has(c.SessionID) {
+	// A token issued before a revocation the set had to evict is refused
+	// too (revset.go): when memory runs out the verifier fails closed.
+	if c.SessionID != "" && v.revoked.revoked(c.SessionID, c.IssuedAt) {
 		return nil, ErrRevoked
 	}
 	return c, nil
