@@ -42,7 +42,8 @@ type ApplicationStore interface {
 	ListApplications(ctx context.Context, inactive bool) ([]Application, error)
 	UpdateApplication(ctx context.Context, a Application) error // ErrNotFound
 	// DeleteApplication removes the application, its registrations and its
-	// refresh tokens.
+	// refresh tokens, leaving their sessions as tombstones in the revocation
+	// feed (stamped with the wall clock; DeleteApplicationAt takes the time).
 	DeleteApplication(ctx context.Context, id string) error
 }
 
@@ -56,7 +57,9 @@ type UserStore interface {
 	// UpdateUser replaces the user row (including the password hash).
 	UpdateUser(ctx context.Context, u User) error // ErrNotFound, ErrConflict
 	// DeleteUser removes the user, their registrations, refresh tokens and
-	// lockout counters (hard delete; soft delete is UpdateUser with Active=false).
+	// lockout counters (hard delete; soft delete is UpdateUser with
+	// Active=false), leaving the sessions as tombstones in the revocation feed
+	// (stamped with the wall clock; DeleteUserAt takes the time).
 	DeleteUser(ctx context.Context, id string) error
 	// RecordLogin writes everything a successful login changes in ONE
 	// transaction (one commit, one fsync): user.lastLoginInstant, the
