@@ -1,54 +1,18 @@
 package server_test
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/latchkeyhq/latchkey/internal/apptest"
 	"github.com/latchkeyhq/latchkey/internal/loghygiene"
-	"github.com/latchkeyhq/latchkey/internal/password"
-	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// loggedStack is newStack's world (Store app with the password grant, alice
-// registered, 3-failure lockout) with the logger at debug into buf.
+// loggedStack is newStack's world with the logger at debug into buf.
 func loggedStack(t *testing.T, buf *loghygiene.Buffer) *stack {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey, Logger: loghygiene.NewLogger(buf),
-		Tenant: func(tn *storage.Tenant) {
-			tn.JWTConfiguration = storage.TenantJWTConfiguration{Enabled: true, TimeToLiveInSeconds: 300,
-				RefreshTokenTimeToLiveInMinutes: 60, RefreshTokenExpirationPolicy: "Fixed", RefreshTokenUsagePolicy: "OneTimeUse"}
-			tn.FailedAuthenticationConfiguration = storage.FailedAuthenticationConfiguration{Enabled: true,
-				TooManyAttempts: 3, ResetCountInSeconds: 60, ActionDuration: 5, ActionDurationUnit: "MINUTES"}
-			tn.PasswordEncryptionConfiguration = storage.PasswordEncryptionConfiguration{
-				EncryptionScheme: "salted-pbkdf2-hmac-sha256", EncryptionSchemeFactor: testFactor}
-			tn.LoginConfiguration = storage.TenantLoginConfiguration{RequireAuthentication: true}
-		},
-		Seed: func(ctx context.Context, st storage.Storage) error {
-			if err := st.CreateApplication(ctx, storage.Application{ID: storeApp, TenantID: tenantID, Name: "Store", Active: true, State: "Active",
-				LoginConfiguration: storage.ApplicationLoginConfig{AllowTokenRefresh: true, GenerateRefreshTokens: true},
-				OAuthConfiguration: storage.ApplicationOAuthConfig{ClientID: storeApp, ClientSecret: secret,
-					ClientAuthenticationPolicy: "Required", GenerateRefreshTokens: true,
-					EnabledGrants: []string{"password", "refresh_token"}, AuthorizedOriginURLs: []string{storeSite}}}); err != nil {
-				return err
-			}
-			ph, err := password.Hash(alicePass, "salted-pbkdf2-hmac-sha256", testFactor)
-			if err != nil {
-				return err
-			}
-			if err := st.CreateUser(ctx, storage.User{ID: aliceID, TenantID: tenantID, Active: true, Email: aliceEmail,
-				Username: "alice", Verified: true, Password: ph, InsertInstant: clk.Now().UnixMilli()}); err != nil {
-				return err
-			}
-			return st.CreateRegistration(ctx, storage.Registration{ID: "0f1a2b3c-0000-4000-8000-0000000000c1",
-				ApplicationID: storeApp, UserID: aliceID, Roles: []string{"user"}})
-		},
-	})
-	return &stack{t: t, URL: in.URL, Store: in.Store, Clock: clk, Srv: in.App.Server}
+	return newLoggedStack(t, loghygiene.NewLogger(buf))
 }
 
 // TestLogHygiene is security-bar.md G1 (and the logging halves of A1, R11,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -70,6 +71,13 @@ type stack struct {
 // newStack starts the App; edit changes the world before it is stored.
 func newStack(t testing.TB, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
 	t.Helper()
+	return newLoggedStack(t, nil, edit...)
+}
+
+// newLoggedStack is newStack with the App logging to logger (nil: apptest's
+// default).
+func newLoggedStack(t testing.TB, logger *slog.Logger, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	mkApp := func(id, name, origin string, scoped bool) *storage.Application {
 		return &storage.Application{ID: id, TenantID: tenantID, Name: name, Active: true, State: "Active",
@@ -82,7 +90,7 @@ func newStack(t testing.TB, edit ...func(apps map[string]*storage.Application, t
 	}
 	apps := map[string]*storage.Application{
 		storeApp: mkApp(storeApp, "Store", storeSite, false), forumsApp: mkApp(forumsApp, "Forums", forumsSite, true)}
-	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey,
+	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey, Logger: logger,
 		Tenant: func(tn *storage.Tenant) {
 			tn.JWTConfiguration = storage.TenantJWTConfiguration{Enabled: true, TimeToLiveInSeconds: 300,
 				RefreshTokenTimeToLiveInMinutes: 60, RefreshTokenExpirationPolicy: "Fixed", RefreshTokenUsagePolicy: "OneTimeUse"}
