@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/latchkeyhq/latchkey/internal/jwttest"
 )
 
 const (
@@ -119,27 +120,8 @@ func (p *idp) token(t testing.TB, kid string, claims map[string]any) string {
 
 var enc = base64.RawURLEncoding
 
-// forge signs raw header and payload JSON with priv.
-func forge(t testing.TB, priv crypto.Signer, header, payload string) string {
-	t.Helper()
-	in := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
-	sum := sha256.Sum256([]byte(in))
-	var sig []byte
-	switch k := priv.(type) {
-	case *ecdsa.PrivateKey:
-		r, s, err := ecdsa.Sign(rand.Reader, k, sum[:])
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
-	case *rsa.PrivateKey:
-		var err error
-		if sig, err = rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, sum[:]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return in + "." + enc.EncodeToString(sig)
-}
+// forge signs raw header and payload JSON with a real key (jwttest.Forge).
+var forge = jwttest.Forge
 
 type clock struct {
 	mu sync.Mutex

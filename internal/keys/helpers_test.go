@@ -3,10 +3,6 @@ package keys
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -15,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/jwttest"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/jwtverify/strictjwt"
 )
@@ -129,29 +126,8 @@ func privateKey(t testing.TB, k storage.SigningKey) crypto.Signer {
 
 var enc = base64.RawURLEncoding
 
-// forge builds a compact JWS from raw header and payload JSON, signed with
-// priv (raw R||S for ECDSA, PKCS#1 v1.5 for RSA), so tests can put anything
-// in the header while keeping a signature that is valid for our key.
-func forge(t testing.TB, priv crypto.Signer, header, payload string) string {
-	t.Helper()
-	in := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
-	sum := sha256.Sum256([]byte(in))
-	var sig []byte
-	switch p := priv.(type) {
-	case *ecdsa.PrivateKey:
-		r, s, err := ecdsa.Sign(rand.Reader, p, sum[:])
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
-	case *rsa.PrivateKey:
-		var err error
-		if sig, err = rsa.SignPKCS1v15(rand.Reader, p, crypto.SHA256, sum[:]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return in + "." + enc.EncodeToString(sig)
-}
+// forge signs raw header and payload JSON with a real key (jwttest.Forge).
+var forge = jwttest.Forge
 
 func stricterHeader(tok string) (strictjwt.Header, error) {
 	return strictjwt.ParseHeader(tok, Algorithms)
