@@ -35,9 +35,13 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	if o.Rate > 0 {
 		rep.Loop, rep.Rate = "open", o.Rate
 	}
-	var made created
+	made := created{runID: newRunID()}
+	rep.RunID = made.runID
 	defer func() {
-		rep.UsersCreated, rep.ApplicationCreated = len(made.users), made.appID != ""
+		rep.UsersCreated = len(made.users)
+		if made.appID != "" {
+			rep.ApplicationCreated = made.appID
+		}
 		rep.Cleanup = cleanup(ctx, t, &made)
 	}()
 	creds, err := prepare(ctx, o, t, &made)

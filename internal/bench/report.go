@@ -23,13 +23,16 @@ type Report struct {
 	OpReport // every operation together
 	// Unsent counts, in an open loop, the requests that were due before the
 	// time bound but could not be sent: the target rate was not reached.
-	Unsent             int                 `json:"unsent,omitempty"`
-	Operations         map[string]OpReport `json:"operations"`
-	Server             *ServerReport       `json:"server,omitempty"`
-	UsersCreated       int                 `json:"usersCreated"`
-	ApplicationCreated bool                `json:"applicationCreated"`
-	Cleanup            Cleanup             `json:"cleanup"`
-	Notes              []string            `json:"notes,omitempty"`
+	Unsent     int                 `json:"unsent,omitempty"`
+	Operations map[string]OpReport `json:"operations"`
+	Server     *ServerReport       `json:"server,omitempty"`
+	// RunID is in the login id of every user the run creates (UserLoginID)
+	// and in the name of its application.
+	RunID              string   `json:"runId"`
+	UsersCreated       int      `json:"usersCreated"`
+	ApplicationCreated string   `json:"applicationCreated,omitempty"` // its id
+	Cleanup            Cleanup  `json:"cleanup"`
+	Notes              []string `json:"notes,omitempty"`
 }
 
 // OpReport is one operation's figures (or all of them together).
@@ -124,8 +127,8 @@ func (r Report) WriteText(w io.Writer) {
 			s.CPUMsPerRequest, mib(s.RSSBytesBefore), mib(s.RSSBytesAfter))
 	}
 	fmt.Fprintf(w, "  cleanup      %d of %d users deleted", r.Cleanup.UsersDeleted, r.UsersCreated)
-	if r.ApplicationCreated {
-		fmt.Fprintf(w, ", application deleted: %v", r.Cleanup.ApplicationDeleted)
+	if r.ApplicationCreated != "" {
+		fmt.Fprintf(w, ", application %s deleted: %v", r.ApplicationCreated, r.Cleanup.ApplicationDeleted)
 	}
 	fmt.Fprintln(w)
 	for _, e := range r.Cleanup.Errors {

@@ -13,6 +13,7 @@ import (
 
 // created is what a run made on the server, to be deleted afterwards.
 type created struct {
+	runID string
 	mu    sync.Mutex
 	users []string
 	appID string
@@ -35,7 +36,7 @@ const setupWorkers = 4
 func prepare(ctx context.Context, o Options, t *target, c *created) ([]Credential, error) {
 	t.appID, t.clientSecret = o.ApplicationID, o.ClientSecret
 	if t.appID == "" && len(o.Users) == 0 {
-		app, err := t.createApplication(ctx, "latchkey bench "+runID())
+		app, err := t.createApplication(ctx, "latchkey bench "+c.runID)
 		if err != nil {
 			return nil, fmt.Errorf("create the test application: %w", err)
 		}
@@ -61,13 +62,19 @@ func prepare(ctx context.Context, o Options, t *target, c *created) ([]Credentia
 	return createUsers(ctx, o.Clients, t, c)
 }
 
+// UserLoginID is the login id of the i-th user a run creates: one
+// recognisable pattern, so leftovers of a run that could not clean up (a
+// killed process) can be found and deleted.
+func UserLoginID(runID string, i int) string {
+	return fmt.Sprintf("latchkey-bench-%s-%d@example.com", runID, i)
+}
+
 // createUsers creates n users registered to t's application, each with its
 // own random password, with a few requests at a time.
 func createUsers(ctx context.Context, n int, t *target, c *created) ([]Credential, error) {
-	id := runID()
 	creds := make([]Credential, n)
 	for i := range creds {
-		creds[i] = Credential{fmt.Sprintf("latchkey-bench-%s-%d@example.com", id, i), rand.Text()}
+		creds[i] = Credential{UserLoginID(c.runID, i), rand.Text()}
 	}
 	next := make(chan int)
 	errs := make(chan error, setupWorkers)
@@ -104,8 +111,8 @@ feed:
 	return creds, err
 }
 
-// runID tells one run's users and application from another's.
-func runID() string { return strings.ToLower(rand.Text()[:10]) }
+// newRunID tells one run's users and application from another's.
+func newRunID() string { return strings.ToLower(rand.Text()[:10]) }
 
 // openSessions logs every client in before the measured phase, a few at a
 // time: with the OAuth password grant for refresh-oauth (the refresh token
