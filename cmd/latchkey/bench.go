@@ -71,6 +71,12 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return 2
 	}
 	o.Users = users
+	if err := o.Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "latchkey bench: %s\n", line)
+		}
+		return 2
+	}
 	line := progressLine(stdout, stderr)
 	o.Progress = line.show
 	rep, err := bench.Run(ctx, o)

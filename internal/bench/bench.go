@@ -18,7 +18,7 @@ import (
 // error means no measurement was made (bad options, a refused target, a
 // failed setup); cleanup has run by then too.
 func Run(ctx context.Context, o Options) (rep Report, err error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return rep, err
 	}
 	base, err := checkTarget(ctx, o.URL, o.AllowRemote)

@@ -64,8 +64,8 @@ func Defaults() Options {
 		Duration: 10 * time.Second, Timeout: 10 * time.Second}
 }
 
-// validate lists every problem with o at once.
-func (o Options) validate() error {
+// Validate lists every problem with o at once.
+func (o Options) Validate() error {
 	var errs []error
 	if !slices.Contains(Modes, o.Mode) {
 		errs = append(errs, fmt.Errorf("mode %q: want one of %s", o.Mode, strings.Join(Modes, ", ")))

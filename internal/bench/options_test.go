@@ -11,7 +11,7 @@ import (
 
 func TestValidateListsEveryProblem(t *testing.T) {
 	o := Options{Mode: "fast", Clients: 0, Rate: -1, Duration: 0, Requests: -1, Timeout: 0}
-	err := o.validate()
+	err := o.Validate()
 	for _, want := range []string{"mode", "clients", "rate", "duration", "requests", "timeout", "no users"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("validate() = %v; want a line about %s", err, want)
@@ -19,16 +19,16 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	}
 	o = Defaults()
 	o.APIKey = "k"
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		t.Fatalf("defaults with an API key: %v", err)
 	}
 	o.Duration = MaxDuration + time.Second
-	if err := o.validate(); err == nil {
+	if err := o.Validate(); err == nil {
 		t.Fatal("a run longer than MaxDuration accepted: it must always stop by itself")
 	}
 	o = Defaults()
 	o.Users = []Credential{{"a@b.c", "pw"}}
-	if err := o.validate(); err == nil || !strings.Contains(err.Error(), "application-id") {
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "application-id") {
 		t.Fatalf("existing users refreshing without an application: %v", err)
 	}
 }
