@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // api sends FusionAuth-format requests to one server (fusionauth-api.md
@@ -109,13 +110,17 @@ type application struct {
 // calls /api/login without an API key), refresh tokens for the login API
 // and the OAuth grants, one-time-use rotation (what the browser workflow
 // recommends), and a client secret for the OAuth refresh grant.
-func (a *api) createApplication(ctx context.Context, name string) (application, error) {
+//
+// Tokens outlive the run (an hour, or the run's length and ten minutes),
+// so a long validate run does not turn into a run of 401s.
+func (a *api) createApplication(ctx context.Context, name string, run time.Duration) (application, error) {
+	ttl := max(time.Hour, run+10*time.Minute)
 	in := map[string]any{"application": map[string]any{
 		"name": name,
 		"loginConfiguration": map[string]any{
 			"allowTokenRefresh": true, "generateRefreshTokens": true, "requireAuthentication": false},
 		"jwtConfiguration": map[string]any{
-			"enabled": true, "timeToLiveInSeconds": 600, "refreshTokenTimeToLiveInMinutes": 1440,
+			"enabled": true, "timeToLiveInSeconds": int(ttl.Seconds()), "refreshTokenTimeToLiveInMinutes": int(ttl.Minutes()),
 			"refreshTokenUsagePolicy": "OneTimeUse"},
 		"oauthConfiguration": map[string]any{
 			"enabledGrants": []string{"password", "refresh_token"}, "generateRefreshTokens": true,

@@ -78,8 +78,8 @@ func (o Options) Validate() error {
 	if o.Clients < 1 || o.Clients > 10000 {
 		errs = append(errs, fmt.Errorf("clients %d: want 1 to 10000", o.Clients))
 	}
-	if o.Rate < 0 {
-		errs = append(errs, fmt.Errorf("rate %v: want 0 (closed loop) or more", o.Rate))
+	if o.Rate < 0 || o.Rate > 0 && o.Rate*o.Duration.Seconds() < 1 {
+		errs = append(errs, fmt.Errorf("rate %v: want 0 (closed loop), or at least one request within the duration", o.Rate))
 	}
 	if o.Duration <= 0 || o.Duration > MaxDuration {
 		errs = append(errs, fmt.Errorf("duration %s: want more than 0 and at most %s (a run always stops by itself)", o.Duration, MaxDuration))

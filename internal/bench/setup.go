@@ -36,7 +36,7 @@ const setupWorkers = 4
 func prepare(ctx context.Context, o Options, t *target, c *created) ([]Credential, error) {
 	t.appID, t.clientSecret = o.ApplicationID, o.ClientSecret
 	if t.appID == "" && len(o.Users) == 0 {
-		app, err := t.createApplication(ctx, "latchkey bench "+c.runID)
+		app, err := t.createApplication(ctx, "latchkey bench "+c.runID, o.Duration)
 		if err != nil {
 			return nil, fmt.Errorf("create the test application: %w", err)
 		}
