@@ -126,11 +126,15 @@ func (r Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  server       pid %d (%s): %.3f ms CPU per request, RSS %s -> %s\n", s.PID, s.FoundBy,
 			s.CPUMsPerRequest, mib(s.RSSBytesBefore), mib(s.RSSBytesAfter))
 	}
-	fmt.Fprintf(w, "  cleanup      %d of %d users deleted", r.Cleanup.UsersDeleted, r.UsersCreated)
-	if r.ApplicationCreated != "" {
-		fmt.Fprintf(w, ", application %s deleted: %v", r.ApplicationCreated, r.Cleanup.ApplicationDeleted)
+	switch {
+	case r.UsersCreated == 0 && r.ApplicationCreated == "":
+		fmt.Fprintln(w, "  cleanup      nothing to delete: the run created no users")
+	case r.ApplicationCreated == "":
+		fmt.Fprintf(w, "  cleanup      %d of %d users deleted\n", r.Cleanup.UsersDeleted, r.UsersCreated)
+	default:
+		fmt.Fprintf(w, "  cleanup      %d of %d users deleted, application %s deleted: %v\n",
+			r.Cleanup.UsersDeleted, r.UsersCreated, r.ApplicationCreated, r.Cleanup.ApplicationDeleted)
 	}
-	fmt.Fprintln(w)
 	for _, e := range r.Cleanup.Errors {
 		fmt.Fprintf(w, "    %s\n", e)
 	}
