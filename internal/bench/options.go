@@ -32,6 +32,9 @@ const DefaultMix = "login=1,refresh-cookie=4,validate=15"
 // 10,000 requests/s).
 const MaxDuration = time.Hour
 
+// maxRate keeps the open loop's interval above a microsecond.
+const maxRate = 1_000_000
+
 // Options configure a run. The zero value is not valid; see Defaults.
 type Options struct {
 	URL  string // the server's base URL, e.g. http://127.0.0.1:9011
@@ -80,8 +83,8 @@ func (o Options) Validate() error {
 	if o.Clients < 1 || o.Clients > 10000 {
 		errs = append(errs, fmt.Errorf("clients %d: want 1 to 10000", o.Clients))
 	}
-	if o.Rate < 0 || o.Rate > 0 && o.Rate*o.Duration.Seconds() < 1 {
-		errs = append(errs, fmt.Errorf("rate %v: want 0 (closed loop), or at least one request within the duration", o.Rate))
+	if o.Rate < 0 || o.Rate > maxRate || o.Rate > 0 && o.Rate*o.Duration.Seconds() < 1 {
+		errs = append(errs, fmt.Errorf("rate %v: want 0 (closed loop), or up to %d requests/s with at least one within the duration", o.Rate, maxRate))
 	}
 	if o.Duration <= 0 || o.Duration > MaxDuration {
 		errs = append(errs, fmt.Errorf("duration %s: want more than 0 and at most %s (a run always stops by itself)", o.Duration, MaxDuration))

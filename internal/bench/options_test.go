@@ -22,6 +22,11 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatalf("defaults with an API key: %v", err)
 	}
+	o.Rate = 2e9
+	if err := o.Validate(); err == nil {
+		t.Fatal("a rate above a million requests/s accepted")
+	}
+	o.Rate = 0
 	o.Duration = MaxDuration + time.Second
 	if err := o.Validate(); err == nil {
 		t.Fatal("a run longer than MaxDuration accepted: it must always stop by itself")
