@@ -57,16 +57,21 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	}
 	p := &phase{t: t, o: o, sessions: sessions, pick: picker(o), rec: newRecorder()}
 	srv := watchServer(o, base, &rep)
+	self, selfErr := readProcStat(os.Getpid())
 	elapsed := p.run(ctx)
 	if srv != nil {
 		srv.finish(rep.Server)
 	}
+	selfAfter, err := readProcStat(os.Getpid())
 	rep.Seconds = elapsed.Seconds()
 	rep.Interrupted = ctx.Err() != nil
 	rep.OpReport, rep.Operations = summarize(p.rec, elapsed)
 	rep.Unsent = p.unsent
 	if rep.Server != nil && rep.Requests > 0 {
 		rep.Server.CPUMsPerRequest = rep.Server.CPUSeconds * 1000 / float64(rep.Requests)
+	}
+	if selfErr == nil && err == nil && rep.Requests > 0 {
+		rep.LoadGeneratorCPUMsPerRequest = (selfAfter.cpu - self.cpu).Seconds() * 1000 / float64(rep.Requests)
 	}
 	return rep, nil
 }
@@ -75,6 +80,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 // its connections instead of measuring TCP handshakes.
 func transport(clients int) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil // measure the server, not a proxy named in the environment
 	t.MaxIdleConns = clients + 16
 	t.MaxIdleConnsPerHost = clients + 16
 	return t

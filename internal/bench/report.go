@@ -26,6 +26,9 @@ type Report struct {
 	Unsent     int                 `json:"unsent,omitempty"`
 	Operations map[string]OpReport `json:"operations"`
 	Server     *ServerReport       `json:"server,omitempty"`
+	// LoadGeneratorCPUMsPerRequest is the bench's own CPU per request: on
+	// a shared machine, what the load took from the server.
+	LoadGeneratorCPUMsPerRequest float64 `json:"loadGeneratorCpuMsPerRequest,omitempty"`
 	// RunID is in the login id of every user the run creates (UserLoginID)
 	// and in the name of its application.
 	RunID              string   `json:"runId"`
@@ -125,6 +128,9 @@ func (r Report) WriteText(w io.Writer) {
 	if s := r.Server; s != nil {
 		fmt.Fprintf(w, "  server       pid %d (%s): %.3f ms CPU per request, RSS %s -> %s\n", s.PID, s.FoundBy,
 			s.CPUMsPerRequest, mib(s.RSSBytesBefore), mib(s.RSSBytesAfter))
+	}
+	if r.LoadGeneratorCPUMsPerRequest > 0 {
+		fmt.Fprintf(w, "  bench        %.3f ms CPU per request (the load generator itself)\n", r.LoadGeneratorCPUMsPerRequest)
 	}
 	switch {
 	case r.UsersCreated == 0 && r.ApplicationCreated == "":
