@@ -25,6 +25,7 @@ const usage = `latchkey: an identity server that speaks FusionAuth's HTTP API.
 Usage:
   latchkey serve [flags]   run the identity server (latchkey serve --help lists every setting)
   latchkey demo [flags]    run the identity server with the Store and Forums example apps
+  latchkey bench [flags]   load a latchkey (or FusionAuth) server and report throughput and latency
   latchkey version         print the version
   latchkey help            show this text
 
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "latchkey", buildVersion())
 		return 0

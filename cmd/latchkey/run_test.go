@@ -105,7 +105,7 @@ func TestCommands(t *testing.T) {
 		stdout   []string
 		stderrIn string
 	}{
-		{"help", []string{"--help"}, 0, []string{"latchkey serve", "latchkey demo", "LATCHKEY_"}, ""},
+		{"help", []string{"--help"}, 0, []string{"latchkey serve", "latchkey demo", "latchkey bench", "LATCHKEY_"}, ""},
 		{"serve help lists every setting", []string{"serve", "--help"}, 0, []string{"LATCHKEY_ADDR", "LATCHKEY_DATABASE_URL",
 			"LATCHKEY_KICKSTART", "LATCHKEY_ISSUER", "LATCHKEY_LOG_FORMAT", "LATCHKEY_LOG_LEVEL", "LATCHKEY_COOKIE_SAMESITE",
 			"LATCHKEY_TRUSTED_PROXIES", "LATCHKEY_SHUTDOWN_TIMEOUT", "LATCHKEY_DATABASE_MAX_CONNS"}, ""},

@@ -35,6 +35,8 @@ func TestDependencyDirection(t *testing.T) {
 		}, "the contract imports no backend"},
 		{"internal/keys", func(d string) bool { return d == "net/http" }, "key management stays free of HTTP"},
 		{"jwtverify", func(d string) bool { return strings.HasPrefix(d, module+"/internal/") }, "a public package for third parties"},
+		{"internal/bench", func(d string) bool { return strings.HasPrefix(d, module+"/") && d != module+"/internal/bench" },
+			"the load generator is a client of the HTTP API like any third party, so it works against FusionAuth too"},
 		{"internal/server", func(d string) bool {
 			return strings.HasPrefix(d, module+"/internal/storage/sqlstorage") || strings.HasPrefix(d, module+"/internal/app")
 		}, "the HTTP layer does not know the storage backend"},

@@ -1,8 +1,6 @@
 package password
 
 import (
-	"crypto/pbkdf2"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
@@ -30,7 +28,7 @@ func (p pbkdf2Scheme) derive(plain string, salt []byte, factor int) ([]byte, err
 	if factor < 1 || factor > maxIterations {
 		return nil, fmt.Errorf("%w: %s iterations %d", ErrFactor, p.name, factor)
 	}
-	return pbkdf2.Key(sha256.New, plain, salt, factor, p.keyLen)
+	return pbkdf2SHA256(plain, salt, factor, p.keyLen)
 }
 
 func (p pbkdf2Scheme) hash(plain string, factor int) (storage.PasswordHash, error) {

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/latchkeyhq/latchkey/internal/bench"
+)
+
+const benchUsage = `Usage: latchkey bench [flags]
+
+Loads latchkey, or any FusionAuth-compatible server, and reports throughput,
+latency percentiles, errors by status, and the server's CPU per request and
+memory when it runs on this machine. Modes: login, refresh-cookie,
+refresh-oauth, validate, mixed. A closed loop by default (--clients busy
+clients); --rate R sends R requests/s whatever the answers (open loop).
+
+It creates its own users and application with --api-key and deletes them
+afterwards (also on Ctrl-C), or uses existing users (--users, --login-id).
+Only loopback targets unless --allow-remote. docs/performance.md explains it.
+
+`
+
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	o := bench.Defaults()
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.URL, "url", o.URL, "base URL of the server")
+	fs.StringVar(&o.Mode, "mode", o.Mode, "what to send: "+strings.Join(bench.Modes, ", "))
+	fs.StringVar(&o.Mix, "mix", o.Mix, "weights of the operations in mixed mode")
+	fs.IntVar(&o.Clients, "clients", o.Clients, "concurrent clients (closed loop), or sessions an open loop spreads over; one test user each")
+	fs.Float64Var(&o.Rate, "rate", 0, "requests per second (open loop); 0 = closed loop")
+	fs.DurationVar(&o.Duration, "duration", o.Duration, "time bound of the measured phase")
+	fs.IntVar(&o.Requests, "requests", 0, "count bound (0 = the time bound only)")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "timeout of one request")
+	fs.StringVar(&o.APIKey, "api-key", getenv("LATCHKEY_BENCH_API_KEY"), "API key to create and delete test users and an application (env LATCHKEY_BENCH_API_KEY)")
+	fs.StringVar(&o.ApplicationID, "application-id", "", "use this application instead of creating one")
+	fs.StringVar(&o.ClientSecret, "client-secret", "", "its OAuth client secret, for refresh-oauth (read with --api-key when empty)")
+	fs.StringVar(&o.TenantID, "tenant-id", "", "X-FusionAuth-TenantId for the management calls, when the server has several tenants")
+	usersFile := fs.String("users", "", "file of existing users, one loginId:password per line")
+	loginID := fs.String("login-id", "", "one existing user's login id (with --password)")
+	password := fs.String("password", getenv("LATCHKEY_BENCH_PASSWORD"), "that user's password (env LATCHKEY_BENCH_PASSWORD)")
+	fs.IntVar(&o.ServerPID, "server-pid", 0, "the server's process id (default: found by the listening port on this machine)")
+	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), benchUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "latchkey bench: unexpected argument %q (the target is --url)\n", fs.Arg(0))
+		return 2
+	}
+	users, err := benchUsers(*usersFile, *loginID, *password)
+	if err != nil {
+		fmt.Fprintf(stderr, "latchkey bench: %v\n", err)
+		return 2
+	}
+	o.Users = users
+	if err := o.Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "latchkey bench: %s\n", line)
+		}
+		return 2
+	}
+	line := progressLine(stdout, stderr)
+	o.Progress = line.show
+	rep, err := bench.Run(ctx, o)
+	line.clear()
+	if err != nil {
+		fmt.Fprintf(stderr, "latchkey bench: %s\n", strings.TrimPrefix(err.Error(), "bench: "))
+		for _, e := range rep.Cleanup.Errors {
+			fmt.Fprintf(stderr, "latchkey bench: cleanup: %s\n", e)
+		}
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		rep.WriteText(stdout)
+	}
+	if rep.Interrupted || len(rep.Cleanup.Errors) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func benchUsers(file, loginID, password string) ([]bench.Credential, error) {
+	switch {
+	case file != "" && loginID != "":
+		return nil, errors.New("give --users or --login-id, not both")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		return bench.ParseUsers(string(b))
+	case loginID != "" && password == "":
+		return nil, errors.New("--login-id needs --password (or LATCHKEY_BENCH_PASSWORD)")
+	case loginID != "":
+		return []bench.Credential{{LoginID: loginID, Password: password}}, nil
+	}
+	return nil, nil
+}
+
+// ttyLine is the progress line: redrawn in place on stderr, and only when
+// stdout is a terminal, so a report piped to a file or to jq stays clean.
+type ttyLine struct{ w io.Writer }
+
+func progressLine(stdout, stderr io.Writer) *ttyLine {
+	if isTTY(stdout) && isTTY(stderr) {
+		return &ttyLine{w: stderr}
+	}
+	return &ttyLine{}
+}
+
+func isTTY(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+func (l *ttyLine) show(s bench.Status) {
+	if l.w == nil {
+		return
+	}
+	frac := float64(s.Elapsed) / float64(s.Bound)
+	if s.Limit > 0 {
+		frac = max(frac, float64(s.Done)/float64(s.Limit))
+	}
+	frac = min(frac, 1)
+	const width = 30
+	bar := strings.Repeat("=", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
+	rate := float64(s.Done) / max(s.Elapsed.Seconds(), 1e-3)
+	fmt.Fprintf(l.w, "\r\x1b[K[%s] %5.1fs/%s  %d requests  %.0f/s  %d failed",
+		bar, s.Elapsed.Seconds(), s.Bound.Round(time.Second), s.Done, rate, s.Failed)
+}
+
+func (l *ttyLine) clear() {
+	if l.w != nil {
+		fmt.Fprint(l.w, "\r\x1b[K")
+	}
+}

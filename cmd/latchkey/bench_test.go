@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/latchkeyhq/latchkey/internal/apptest"
+)
+
+// TestBenchCommand runs `latchkey bench` against the in-process server: the
+// JSON report parses and holds the counts and percentiles scripts read,
+// and the API key can come from the environment.
+func TestBenchCommand(t *testing.T) {
+	in := apptest.Start(t, apptest.Options{})
+	env := func(k string) string { return map[string]string{"LATCHKEY_BENCH_API_KEY": in.APIKey}[k] }
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--url", in.URL, "--mode", "refresh-cookie",
+		"--clients", "2", "--requests", "10", "--json"}, env, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var rep struct {
+		Requests, OK, Rotations int
+		LatencyMs               map[string]float64
+		Errors                  map[string]int
+		Cleanup                 struct{ UsersDeleted int }
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("--json output does not parse: %v\n%s", err, out.String())
+	}
+	if rep.Requests != 10 || rep.OK != 10 || rep.Rotations != 10 || len(rep.Errors) != 0 || rep.Cleanup.UsersDeleted != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, p := range []string{"p50", "p90", "p99", "p999", "max", "mean"} {
+		if _, ok := rep.LatencyMs[p]; !ok {
+			t.Errorf("latencyMs lacks %s: %v", p, rep.LatencyMs)
+		}
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("stderr not empty (no progress line when stdout is not a terminal): %q", errOut.String())
+	}
+
+	out.Reset()
+	if code := run(context.Background(), []string{"bench", "--url", in.URL, "--mode", "validate", "--clients", "1",
+		"--requests", "3"}, env, &out, &errOut); code != 0 || !strings.Contains(out.String(), "latency ms") ||
+		!strings.Contains(out.String(), "1 of 1 users deleted") {
+		t.Fatalf("text report, exit %d:\n%s%s", code, out.String(), errOut.String())
+	}
+}
+
+func TestBenchCommandRefusals(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"remote target", []string{"--url", "http://192.0.2.1:9011", "--api-key", "k"}, 1, "--allow-remote"},
+		{"no users", []string{}, 2, "--api-key"},
+		{"zero duration", []string{"--api-key", "k", "--duration", "0s"}, 2, "duration"},
+		{"unknown mode", []string{"--api-key", "k", "--mode", "fast"}, 2, "mode"},
+		{"users and login id", []string{"--users", "f", "--login-id", "a"}, 2, "not both"},
+		{"login id without password", []string{"--login-id", "a"}, 2, "--password"},
+		{"stray argument", []string{"http://127.0.0.1:9011"}, 2, "--url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if c := run(context.Background(), append([]string{"bench"}, tt.args...), noEnv, &out, &errOut); c != tt.code ||
+				!strings.Contains(errOut.String(), tt.stderr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", c, errOut.String(), tt.code, tt.stderr)
+			}
+		})
+	}
+}

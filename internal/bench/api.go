@@ -1,0 +1,179 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// api sends FusionAuth-format requests to one server (fusionauth-api.md
+// §1, §2, §4, §7). Every method reads and closes the body, so connections
+// are reused.
+type api struct {
+	base     string
+	http     *http.Client
+	apiKey   string
+	tenantID string
+}
+
+// maxBody bounds what is read of a response: tokens and small JSON objects.
+const maxBody = 1 << 20
+
+// outcome is one request's result: the HTTP status (0 when no response
+// came) and the transport error, if any.
+type outcome struct {
+	status int
+	err    error
+}
+
+// ok reports a 200, the only success the load operations count: FusionAuth's
+// 202/203/212/213/242 for a login mean the run is misconfigured.
+func (o outcome) ok() bool { return o.err == nil && o.status == http.StatusOK }
+
+// do sends a request and decodes a 200 JSON body into out (when not nil).
+func (a *api) do(ctx context.Context, method, path string, body io.Reader, hdr http.Header, out any) (outcome, http.Header) {
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
+	if err != nil {
+		return outcome{err: err}, nil
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return outcome{err: err}, nil
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return outcome{status: resp.StatusCode, err: err}, resp.Header
+	}
+	o := outcome{status: resp.StatusCode}
+	if out != nil && resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(b, out); err != nil {
+			o.err = fmt.Errorf("%s %s: response is not the expected JSON: %w", method, path, err)
+		}
+	} else if resp.StatusCode >= 300 {
+		o.err = fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(b[:min(len(b), 300)])))
+	}
+	return o, resp.Header
+}
+
+func jsonBody(v any) (io.Reader, http.Header) {
+	b, _ := json.Marshal(v) // only maps and structs of strings and bools
+	return bytes.NewReader(b), http.Header{"Content-Type": {"application/json"}}
+}
+
+func formBody(v url.Values) (io.Reader, http.Header) {
+	return strings.NewReader(v.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+}
+
+// manage sends a management request with the API key (fusionauth-api.md
+// §0.4: the raw key, no scheme) and the tenant header when one is set.
+func (a *api) manage(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	hdr := http.Header{"Authorization": {a.apiKey}}
+	if in != nil {
+		var h http.Header
+		body, h = jsonBody(in)
+		hdr["Content-Type"] = h["Content-Type"]
+	}
+	if a.tenantID != "" {
+		hdr["X-Fusionauth-Tenantid"] = []string{a.tenantID}
+	}
+	o, _ := a.do(ctx, method, path, body, hdr, out)
+	if o.err != nil {
+		return o.err
+	}
+	if o.status != http.StatusOK {
+		return fmt.Errorf("%s %s: status %d", method, path, o.status)
+	}
+	return nil
+}
+
+// application is what the run needs of an application.
+type application struct {
+	ID    string `json:"id"`
+	OAuth struct {
+		ClientSecret string `json:"clientSecret"`
+	} `json:"oauthConfiguration"`
+}
+
+// createApplication creates the run's application: anonymous login (an SPA
+// calls /api/login without an API key), refresh tokens for the login API
+// and the OAuth grants, one-time-use rotation (what the browser workflow
+// recommends), and a client secret for the OAuth refresh grant.
+//
+// Tokens outlive the run (an hour, or the run's length and ten minutes),
+// so a long validate run does not turn into a run of 401s.
+func (a *api) createApplication(ctx context.Context, name string, run time.Duration) (application, error) {
+	ttl := max(time.Hour, run+10*time.Minute)
+	in := map[string]any{"application": map[string]any{
+		"name": name,
+		"loginConfiguration": map[string]any{
+			"allowTokenRefresh": true, "generateRefreshTokens": true, "requireAuthentication": false},
+		"jwtConfiguration": map[string]any{
+			"enabled": true, "timeToLiveInSeconds": int(ttl.Seconds()), "refreshTokenTimeToLiveInMinutes": int(ttl.Minutes()),
+			"refreshTokenUsagePolicy": "OneTimeUse"},
+		"oauthConfiguration": map[string]any{
+			"enabledGrants": []string{"password", "refresh_token"}, "generateRefreshTokens": true,
+			"clientAuthenticationPolicy": "Required"},
+	}}
+	var out struct{ Application application }
+	err := a.manage(ctx, http.MethodPost, "/api/application", in, &out)
+	if err == nil && out.Application.ID == "" {
+		err = errors.New("POST /api/application: no application id in the response")
+	}
+	return out.Application, err
+}
+
+// clientSecret reads an existing application's OAuth client secret, which
+// FusionAuth returns to an API key (fusionauth-api.md §7.3).
+func (a *api) clientSecret(ctx context.Context, appID string) (string, error) {
+	var out struct {
+		OAuthConfiguration struct {
+			ClientSecret string `json:"clientSecret"`
+		} `json:"oauthConfiguration"`
+	}
+	err := a.manage(ctx, http.MethodGet, "/api/application/"+url.PathEscape(appID)+"/oauth-configuration", nil, &out)
+	return out.OAuthConfiguration.ClientSecret, err
+}
+
+// createUser creates a user registered to appID in one call (POST
+// /api/user/registration, fusionauth-api.md §7.2) and returns its id.
+func (a *api) createUser(ctx context.Context, c Credential, appID string) (string, error) {
+	in := map[string]any{
+		"user":                         map[string]any{"email": c.LoginID, "password": c.Password},
+		"registration":                 map[string]any{"applicationId": appID},
+		"sendSetPasswordEmail":         false,
+		"skipVerification":             true,
+		"skipRegistrationVerification": true,
+	}
+	var out struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	err := a.manage(ctx, http.MethodPost, "/api/user/registration", in, &out)
+	if err == nil && out.User.ID == "" {
+		err = errors.New("POST /api/user/registration: no user id in the response")
+	}
+	return out.User.ID, err
+}
+
+// deleteUser removes a user for good (hardDelete, fusionauth-api.md §7.1),
+// with its registrations and refresh tokens.
+func (a *api) deleteUser(ctx context.Context, id string) error {
+	return a.manage(ctx, http.MethodDelete, "/api/user/"+url.PathEscape(id)+"?hardDelete=true", nil, nil)
+}
+
+func (a *api) deleteApplication(ctx context.Context, id string) error {
+	return a.manage(ctx, http.MethodDelete, "/api/application/"+url.PathEscape(id)+"?hardDelete=true", nil, nil)
+}

@@ -1,0 +1,199 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Run prepares the users (and application), runs the measured phase, and
+// deletes what it created, also when ctx is cancelled (Ctrl-C) midway: then
+// the report covers the run until then and says it was interrupted. An
+// error means no measurement was made (bad options, a refused target, a
+// failed setup); cleanup has run by then too.
+func Run(ctx context.Context, o Options) (rep Report, err error) {
+	if err := o.Validate(); err != nil {
+		return rep, err
+	}
+	base, err := checkTarget(ctx, o.URL, o.AllowRemote)
+	if err != nil {
+		return rep, err
+	}
+	t := &target{api: &api{base: base.String(), apiKey: o.APIKey, tenantID: o.TenantID,
+		http: &http.Client{Timeout: o.Timeout, Transport: transport(o.Clients)}}}
+	defer t.http.CloseIdleConnections()
+	rep = Report{Target: base.String(), Mode: o.Mode, Loop: "closed", Clients: o.Clients}
+	if o.Mode == ModeMixed {
+		rep.Mix = o.Mix
+	}
+	if o.Rate > 0 {
+		rep.Loop, rep.Rate = "open", o.Rate
+	}
+	made := created{runID: newRunID()}
+	rep.RunID = made.runID
+	defer func() {
+		rep.UsersCreated = len(made.users)
+		if made.appID != "" {
+			rep.ApplicationCreated = made.appID
+		}
+		rep.Cleanup = cleanup(ctx, t, &made)
+	}()
+	creds, err := prepare(ctx, o, t, &made)
+	if err != nil {
+		return rep, fmt.Errorf("bench: %w", err)
+	}
+	sessions, err := openSessions(ctx, o, t, creds)
+	if err != nil {
+		return rep, fmt.Errorf("bench: %w", err)
+	}
+	if ctx.Err() != nil {
+		return rep, fmt.Errorf("bench: interrupted during setup: %w", ctx.Err())
+	}
+	p := &phase{t: t, o: o, sessions: sessions, pick: picker(o), rec: newRecorder()}
+	srv := watchServer(o, base, &rep)
+	self, selfErr := readProcStat(os.Getpid())
+	elapsed := p.run(ctx)
+	if srv != nil {
+		srv.finish(rep.Server)
+	}
+	selfAfter, err := readProcStat(os.Getpid())
+	rep.Seconds = elapsed.Seconds()
+	rep.Interrupted = ctx.Err() != nil
+	rep.OpReport, rep.Operations = summarize(p.rec, elapsed)
+	rep.Unsent = p.unsent
+	if rep.Server != nil && rep.Requests > 0 {
+		rep.Server.CPUMsPerRequest = rep.Server.CPUSeconds * 1000 / float64(rep.Requests)
+	}
+	if selfErr == nil && err == nil && rep.Requests > 0 {
+		rep.LoadGeneratorCPUMsPerRequest = (selfAfter.cpu - self.cpu).Seconds() * 1000 / float64(rep.Requests)
+	}
+	return rep, nil
+}
+
+// transport keeps one idle connection per client, so a closed loop reuses
+// its connections instead of measuring TCP handshakes.
+func transport(clients int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil // measure the server, not a proxy named in the environment
+	t.MaxIdleConns = clients + 16
+	t.MaxIdleConnsPerHost = clients + 16
+	return t
+}
+
+// run is the measured phase: until the time bound, the count bound or ctx,
+// whichever comes first; it returns its wall time, to the last answer.
+func (p *phase) run(ctx context.Context) time.Duration {
+	start := time.Now()
+	stop := make(chan struct{})
+	timer := time.AfterFunc(p.o.Duration, func() { close(stop) })
+	defer timer.Stop()
+	done := make(chan struct{})
+	if p.o.Progress != nil {
+		go p.progress(start, done)
+	}
+	if p.o.Rate > 0 {
+		p.openLoop(ctx, stop, start)
+	} else {
+		p.closedLoop(ctx, stop)
+	}
+	close(done)
+	return time.Since(start)
+}
+
+// progress reports four times a second until done, then once more.
+func (p *phase) progress(start time.Time, done <-chan struct{}) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	report := func() {
+		n, failed := p.rec.total()
+		p.o.Progress(Status{Elapsed: time.Since(start), Bound: p.o.Duration, Done: n, Failed: failed, Limit: p.o.Requests})
+	}
+	for {
+		select {
+		case <-tick.C:
+			report()
+		case <-done:
+			return
+		}
+	}
+}
+
+// picker returns the operation for each request: the mode's, or a draw
+// from the mix by weight.
+func picker(o Options) func(*rand.Rand) string {
+	if o.Mode != ModeMixed {
+		return func(*rand.Rand) string { return o.Mode }
+	}
+	mix, _ := parseMix(o.Mix)
+	total := 0
+	for _, w := range mix {
+		total += w.w
+	}
+	return func(r *rand.Rand) string {
+		n := r.IntN(total)
+		for _, w := range mix {
+			if n < w.w {
+				return w.op
+			}
+			n -= w.w
+		}
+		return mix[len(mix)-1].op
+	}
+}
+
+// serverWatch samples the server process around the measured phase.
+type serverWatch struct {
+	pid    int
+	before procSample
+}
+
+// watchServer finds the server process (by --server-pid, or by the socket
+// listening on the target's port when the target is this machine) and
+// samples it; nil when it cannot, with a note saying why.
+func watchServer(o Options, base *url.URL, rep *Report) *serverWatch {
+	pid, foundBy := o.ServerPID, "--server-pid"
+	if pid == 0 {
+		host := base.Hostname()
+		ip := net.ParseIP(host) // nil for localhost: any listener on the port
+		if ip != nil && !ip.IsLoopback() || ip == nil && host != "localhost" {
+			rep.Notes = append(rep.Notes, "server CPU and memory not measured: the target is another machine (give --server-pid if it is not)")
+			return nil
+		}
+		port, _ := strconv.Atoi(base.Port())
+		if port == 0 {
+			port = map[string]int{"http": 80, "https": 443}[base.Scheme]
+		}
+		var err error
+		if pid, err = findListener(ip, port); err != nil {
+			rep.Notes = append(rep.Notes, "server CPU and memory not measured: "+err.Error())
+			return nil
+		}
+		foundBy = "port"
+	}
+	before, err := readProcStat(pid)
+	if err != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("server CPU and memory not measured: %v", err))
+		return nil
+	}
+	rep.Server = &ServerReport{PID: pid, FoundBy: foundBy, SameProcess: pid == os.Getpid(), RSSBytesBefore: before.rss}
+	if rep.Server.SameProcess {
+		rep.Notes = append(rep.Notes, "the server runs in the bench's own process: its CPU includes the load generator's")
+	}
+	return &serverWatch{pid: pid, before: before}
+}
+
+// finish samples the process again and fills s.
+func (w *serverWatch) finish(s *ServerReport) {
+	after, err := readProcStat(w.pid)
+	if err != nil {
+		return
+	}
+	s.CPUSeconds = (after.cpu - w.before.cpu).Seconds()
+	s.RSSBytesAfter = after.rss
+}
