@@ -37,6 +37,15 @@ func TestDependencyDirection(t *testing.T) {
 		{"jwtverify", func(d string) bool { return strings.HasPrefix(d, module+"/internal/") }, "a public package for third parties"},
 		{"internal/bench", func(d string) bool { return strings.HasPrefix(d, module+"/") && d != module+"/internal/bench" },
 			"the load generator is a client of the HTTP API like any third party, so it works against FusionAuth too"},
+		{"internal/mail", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && !onlyFrom(d, "internal/mail", "internal/outbox", "internal/storage")
+		}, "mail is a use case: no HTTP (go-mail's SMTP client is its network code), no backend, no server or auth"},
+		{"internal/outbox", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && !onlyFrom(d, "internal/outbox", "internal/storage")
+		}, "the outbox delivers through the storage contract only"},
+		{"internal/mailcatcher", func(d string) bool {
+			return strings.HasPrefix(d, module+"/") && d != module+"/internal/mailcatcher"
+		}, "the demo's mail catcher stands alone, like a mail server would"},
 		{"internal/server", func(d string) bool {
 			return strings.HasPrefix(d, module+"/internal/storage/sqlstorage") || strings.HasPrefix(d, module+"/internal/app")
 		}, "the HTTP layer does not know the storage backend"},
@@ -53,6 +62,11 @@ func TestDependencyDirection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// onlyFrom reports whether latchkey package d is one of pkgs.
+func onlyFrom(d string, pkgs ...string) bool {
+	return slices.Contains(pkgs, strings.TrimPrefix(d, module+"/"))
 }
 
 // demoAppRule is the demo applications' rule: of latchkey they may import

@@ -20,6 +20,7 @@ type Storage interface {
 	LockoutStore
 	KickstartStore
 	SecretStore
+	MailStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
