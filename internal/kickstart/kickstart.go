@@ -162,7 +162,7 @@ func load(path string, getenv func(string) (string, bool)) (plan, error) {
 		return plan{}, fmt.Errorf("variables.defaultTenantId: latchkey's default tenant has the fixed id %s; remove the variable or set it to that id", server.DefaultTenantID)
 	}
 	var p plan
-	tree, err := s.tree(map[string]any{"apiKeys": doc.APIKeys, "requests": doc.Requests}, 0)
+	tree, err := s.tree(map[string]any{"apiKeys": doc.APIKeys, "requests": doc.Requests}, "", 0)
 	if err == nil {
 		var b []byte
 		if b, err = json.Marshal(tree); err == nil {

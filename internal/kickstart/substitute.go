@@ -2,8 +2,10 @@ package kickstart
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	json "github.com/go-json-experiment/json"
@@ -110,7 +112,8 @@ func (s *substituter) include(rel string) (string, error) {
 
 // tree substitutes every string and member name in v. A string that is
 // exactly &{file.json} is replaced by that file's JSON, itself substituted.
-func (s *substituter) tree(v any, depth int) (any, error) {
+// path names v in errors ("requests[2].body.user").
+func (s *substituter) tree(v any, path string, depth int) (any, error) {
 	if depth > 32 {
 		return nil, fmt.Errorf("&{} includes nest more than 32 deep")
 	}
@@ -125,29 +128,44 @@ func (s *substituter) tree(v any, depth int) (any, error) {
 			if err := json.Unmarshal([]byte(text), &inc); err != nil {
 				return nil, fmt.Errorf("include %q: %w", v, err)
 			}
-			return s.tree(inc, depth+1)
+			return s.tree(inc, path, depth+1)
 		}
 		return s.text(v)
 	case []any:
 		for i := range v {
 			var err error
-			if v[i], err = s.tree(v[i], depth); err != nil {
+			if v[i], err = s.tree(v[i], fmt.Sprintf("%s[%d]", path, i), depth); err != nil {
 				return nil, err
 			}
 		}
 		return v, nil
 	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, val := range v {
-			nk, err := s.text(k)
-			if err != nil {
-				return nil, err
-			}
-			if out[nk], err = s.tree(val, depth); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
+		return s.object(v, path, depth)
 	}
 	return v, nil
+}
+
+// object substitutes an object's member names and values. Two names that
+// become equal are an error: keeping either value would depend on map order.
+func (s *substituter) object(v map[string]any, path string, depth int) (any, error) {
+	out := make(map[string]any, len(v))
+	from := make(map[string]string, len(v))
+	for _, k := range slices.Sorted(maps.Keys(v)) {
+		nk, err := s.text(k)
+		if err != nil {
+			return nil, err
+		}
+		at := nk
+		if path != "" {
+			at = path + "." + nk
+		}
+		if prev, dup := from[nk]; dup {
+			return nil, fmt.Errorf("%s: members %q and %q both become %q after substitution", at, prev, k, nk)
+		}
+		from[nk] = k
+		if out[nk], err = s.tree(v[k], at, depth); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
