@@ -139,7 +139,13 @@ func dryRun(ctx context.Context, o Options, p plan) error {
 
 // load reads, substitutes and checks the file.
 func load(path string, getenv func(string) (string, bool)) (plan, error) {
-	raw, err := os.ReadFile(path)
+	root, err := os.OpenRoot(filepath.Dir(path))
+	if err != nil {
+		return plan{}, err
+	}
+	defer root.Close()
+	s := &substituter{root: root, budget: maxTotalBytes, getenv: getenv, vars: map[string]string{}, resolving: map[string]bool{}}
+	raw, err := readFile(s, path)
 	if err != nil {
 		return plan{}, err
 	}
@@ -155,7 +161,7 @@ func load(path string, getenv func(string) (string, bool)) (plan, error) {
 	for k, v := range doc.Variables {
 		vars[k] = v
 	}
-	s := &substituter{dir: filepath.Dir(path), getenv: getenv, raw: vars, vars: map[string]string{}, resolving: map[string]bool{}}
+	s.raw = vars
 	if id, err := s.resolveVar("defaultTenantId"); err != nil {
 		return plan{}, err
 	} else if !strings.EqualFold(id, server.DefaultTenantID) {
@@ -178,6 +184,17 @@ func load(path string, getenv func(string) (string, bool)) (plan, error) {
 		return plan{}, err
 	}
 	return p, check(p)
+}
+
+// readFile reads the Kickstart file itself, under the same bounds as an
+// include (it may be named by an absolute path).
+func readFile(s *substituter, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return s.read(f)
 }
 
 func check(p plan) error {

@@ -1,12 +1,18 @@
 package kickstart
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
 
-func newSubstituter(dir string, vars map[string]string, env map[string]string) *substituter {
-	return &substituter{dir: dir, raw: vars, vars: map[string]string{}, resolving: map[string]bool{},
+func newSubstituter(t testing.TB, vars map[string]string, env map[string]string) *substituter {
+	root, err := os.OpenRoot(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	return &substituter{root: root, budget: maxTotalBytes, raw: vars, vars: map[string]string{}, resolving: map[string]bool{},
 		getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 }
 
@@ -27,7 +33,7 @@ func TestSubstitutionMemberCollision(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for range 20 { // map order is random: every order must fail
-				s := newSubstituter(t.TempDir(), map[string]string{"a": "x", "b": "x"}, map[string]string{"X": "x"})
+				s := newSubstituter(t, map[string]string{"a": "x", "b": "x"}, map[string]string{"X": "x"})
 				out, err := s.tree(tt.doc, "", 0)
 				if err == nil {
 					t.Fatalf("no error; kept %v", out)
@@ -40,7 +46,7 @@ func TestSubstitutionMemberCollision(t *testing.T) {
 			}
 		})
 	}
-	s := newSubstituter(t.TempDir(), map[string]string{"a": "x", "b": "y"}, nil)
+	s := newSubstituter(t, map[string]string{"a": "x", "b": "y"}, nil)
 	out, err := s.tree(map[string]any{"#{a}": 1.0, "#{b}": 2.0}, "", 0)
 	if m, _ := out.(map[string]any); err != nil || m["x"] != 1.0 || m["y"] != 2.0 || len(m) != 2 {
 		t.Fatalf("distinct names: %v, %v", out, err)
