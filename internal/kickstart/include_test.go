@@ -34,7 +34,12 @@ func kickstartDir(t *testing.T, files map[string]string) (kick, secret string) {
 
 func loadWith(t *testing.T, dir, requestsJSON string) (plan, error) {
 	t.Helper()
-	doc := `{"apiKeys":[{"key":"kickstart-test-key-0123456789"}],"requests":` + requestsJSON + `}`
+	return loadDoc(t, dir, `{"apiKeys":[{"key":"kickstart-test-key-0123456789"}],"requests":`+requestsJSON+`}`)
+}
+
+// loadDoc writes doc as dir/kickstart.json and loads it.
+func loadDoc(t *testing.T, dir, doc string) (plan, error) {
+	t.Helper()
 	path := filepath.Join(dir, "kickstart.json")
 	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
