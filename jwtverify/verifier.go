@@ -25,6 +25,7 @@ var (
 	ErrType            = strictjwt.ErrType
 	ErrUnknownKey      = strictjwt.ErrUnknownKey
 	ErrSignature       = strictjwt.ErrSignature
+	ErrNonCanonical    = strictjwt.ErrNonCanonical
 	ErrMissingExp      = strictjwt.ErrMissingExp
 	ErrExpired         = strictjwt.ErrExpired
 	ErrNotYetValid     = strictjwt.ErrNotYetValid

@@ -19,6 +19,7 @@ var (
 	ErrType            = strictjwt.ErrType
 	ErrUnknownKey      = strictjwt.ErrUnknownKey
 	ErrSignature       = strictjwt.ErrSignature
+	ErrNonCanonical    = strictjwt.ErrNonCanonical
 	ErrMissingExp      = strictjwt.ErrMissingExp
 	ErrExpired         = strictjwt.ErrExpired
 	ErrNotYetValid     = strictjwt.ErrNotYetValid
@@ -49,7 +50,13 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 	if err != nil {
 		return "", fmt.Errorf("keys: sign: %w", err)
 	}
-	return jws.CompactSerialize()
+	tok, err := jws.CompactSerialize()
+	if err != nil || alg != ES256 {
+		return tok, err
+	}
+	// go-jose returns either s or n−s; the verifiers accept only s ≤ n/2
+	// (strictjwt.VerifySignature), so each token has one spelling.
+	return strictjwt.CanonicalES256(tok)
 }
 
 // Verify checks a compact JWS strictly and returns its claims: size before

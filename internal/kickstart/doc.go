@@ -1,8 +1,9 @@
 // Package kickstart applies a FusionAuth-format Kickstart file
 // (kickstart.mdx; fusionauth-api.md §7.6) to a fresh latchkey instance:
 // `variables` with #{name}, #{ENV.NAME} and #{UUID()} substitution, @{file}
-// text and &{file} JSON includes relative to the Kickstart file, `apiKeys`
-// created directly in storage, and `requests` executed in-process against the
+// text and &{file} JSON includes confined to the Kickstart file's folder and
+// size-bounded, `apiKeys` checked (tenant, endpoints, methods) and created
+// directly in storage, and `requests` executed in-process against the
 // server's handler with the first key. It runs once per database
 // (storage.KickstartStore's two-phase claim: other nodes wait until it is
 // done, a dead node's stale claim is taken over). The whole file is first

@@ -103,15 +103,17 @@ type plan struct {
 // failure, and a fixed file works on the next start.
 func Run(ctx context.Context, o Options) error {
 	o.defaults()
-	p, err := load(o.Path, o.Getenv)
-	if err != nil {
-		return fmt.Errorf("kickstart %s: %w", o.Path, err)
-	}
+	// Done first: an applied file is not read again, so the secrets it
+	// took from the environment can be removed after the first start.
 	if done, err := o.Store.KickstartDone(ctx); err != nil {
 		return fmt.Errorf("kickstart: %w", err)
 	} else if done {
 		o.Logger.Info("kickstart already applied to this database; skipping", "file", o.Path)
 		return nil
+	}
+	p, err := load(o.Path, o.Getenv)
+	if err != nil {
+		return fmt.Errorf("kickstart %s: %w", o.Path, err)
 	}
 	if o.Scratch != nil {
 		if err := dryRun(ctx, o, p); err != nil {
@@ -139,7 +141,13 @@ func dryRun(ctx context.Context, o Options, p plan) error {
 
 // load reads, substitutes and checks the file.
 func load(path string, getenv func(string) (string, bool)) (plan, error) {
-	raw, err := os.ReadFile(path)
+	root, err := os.OpenRoot(filepath.Dir(path))
+	if err != nil {
+		return plan{}, err
+	}
+	defer root.Close()
+	s := &substituter{root: root, budget: maxTotalBytes, getenv: getenv, vars: map[string]string{}, resolving: map[string]bool{}}
+	raw, err := readFile(s, path)
 	if err != nil {
 		return plan{}, err
 	}
@@ -155,14 +163,14 @@ func load(path string, getenv func(string) (string, bool)) (plan, error) {
 	for k, v := range doc.Variables {
 		vars[k] = v
 	}
-	s := &substituter{dir: filepath.Dir(path), getenv: getenv, raw: vars, vars: map[string]string{}, resolving: map[string]bool{}}
+	s.raw = vars
 	if id, err := s.resolveVar("defaultTenantId"); err != nil {
 		return plan{}, err
 	} else if !strings.EqualFold(id, server.DefaultTenantID) {
 		return plan{}, fmt.Errorf("variables.defaultTenantId: latchkey's default tenant has the fixed id %s; remove the variable or set it to that id", server.DefaultTenantID)
 	}
 	var p plan
-	tree, err := s.tree(map[string]any{"apiKeys": doc.APIKeys, "requests": doc.Requests}, 0)
+	tree, err := s.tree(map[string]any{"apiKeys": doc.APIKeys, "requests": doc.Requests}, "", 0)
 	if err == nil {
 		var b []byte
 		if b, err = json.Marshal(tree); err == nil {
@@ -180,13 +188,24 @@ func load(path string, getenv func(string) (string, bool)) (plan, error) {
 	return p, check(p)
 }
 
+// readFile reads the Kickstart file itself, under the same bounds as an
+// include (it may be named by an absolute path).
+func readFile(s *substituter, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return s.read(f)
+}
+
 func check(p plan) error {
 	if len(p.keys) == 0 {
 		return errors.New(`"apiKeys" needs at least one key: the first one runs the requests`)
 	}
-	for i, k := range p.keys {
-		if len(k.Key) < 16 {
-			return fmt.Errorf("apiKeys[%d].key must be at least 16 characters", i)
+	for i := range p.keys {
+		if err := checkKey(i, &p.keys[i]); err != nil {
+			return err
 		}
 	}
 	if k := p.keys[0]; len(k.Permissions.Endpoints) > 0 || k.TenantID != "" {
@@ -209,6 +228,13 @@ func apply(ctx context.Context, o Options, p plan) error {
 		if k.KeyManager != nil {
 			manager = *k.KeyManager
 		}
+		if k.TenantID != "" {
+			if _, err := o.Store.GetTenant(ctx, k.TenantID); errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("kickstart: %s: tenantId %s: no such tenant", keyName(i, k), k.TenantID)
+			} else if err != nil {
+				return fmt.Errorf("kickstart: %s: %w", keyName(i, k), err)
+			}
+		}
 		rec := storage.APIKey{ID: uuid.NewString(), TenantID: k.TenantID, KeyHash: server.HashAPIKey(k.Key), Description: k.Description,
 			Endpoints: k.Permissions.Endpoints, KeyManager: manager, InsertInstant: now}
 		err := o.Store.CreateAPIKey(ctx, rec)
@@ -217,7 +243,7 @@ func apply(ctx context.Context, o Options, p plan) error {
 			_, err = o.Store.GetAPIKeyByHash(ctx, rec.KeyHash)
 		}
 		if err != nil {
-			return fmt.Errorf("kickstart: apiKeys[%d]: %w", i, err)
+			return fmt.Errorf("kickstart: %s: %w", keyName(i, k), err)
 		}
 	}
 	for i, r := range p.requests {

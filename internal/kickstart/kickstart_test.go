@@ -94,6 +94,12 @@ func TestKickstartFailures(t *testing.T) {
 		{"restricted first key", `{"apiKeys":[{"key":"#{ENV.LK_TEST_KEY}","permissions":{"endpoints":{"/api/user":["GET"]}}}]}`, []string{"unrestricted"}},
 		{"missing include", `{"apiKeys":[{"key":"#{ENV.LK_TEST_KEY}"}],"requests":["&{missing.json}"]}`, []string{"missing.json"}},
 		{"not JSON", `{"apiKeys": [`, []string{"not valid Kickstart JSON"}},
+		{"tenant that does not exist", `{"apiKeys":[{"key":"#{ENV.LK_TEST_KEY}"},
+			{"key":"kickstart-tenant-key-0123456789","description":"other","tenantId":"00000000-0000-4000-8000-000000000000"}]}`,
+			[]string{`apiKeys[1] ("other")`, "tenantId 00000000-0000-4000-8000-000000000000: no such tenant"}},
+		{"unknown endpoint", `{"apiKeys":[{"key":"#{ENV.LK_TEST_KEY}"},
+			{"key":"kickstart-store-key-0123456789","permissions":{"endpoints":{"/api/users":["GET"]}}}]}`,
+			[]string{`apiKeys[1]`, `"/api/users"`}},
 		{"self-referencing variable", `{"variables":{"a":"#{a}"},"apiKeys":[{"key":"#{a}"}]}`, []string{"refers to itself"}},
 	}
 	for _, tt := range tests {
@@ -115,5 +121,30 @@ func TestKickstartFailures(t *testing.T) {
 			// Nothing was claimed or written: a fixed file runs.
 			assertUntouched(t, store)
 		})
+	}
+}
+
+// TestKickstartAppliedNeedsNoEnvironment: once the Kickstart is applied, a
+// later start skips the file without reading it, so the bootstrap secrets
+// (#{ENV.X}) can be removed from the environment, as they should be.
+func TestKickstartAppliedNeedsNoEnvironment(t *testing.T) {
+	t.Setenv("LK_TEST_KEY", key)
+	path := writeFiles(t, map[string]string{"kickstart.json": `{"apiKeys":[{"key":"#{ENV.LK_TEST_KEY}"}],"requests":[]}`})
+	store := sqlstorage.OpenTest(t)
+	open := func() error {
+		cfg := config.Default()
+		cfg.Addr, cfg.Kickstart = "127.0.0.1:0", path
+		a, err := app.Open(context.Background(), cfg, app.Options{Store: store})
+		if err == nil {
+			a.Close()
+		}
+		return err
+	}
+	if err := open(); err != nil {
+		t.Fatal(err)
+	}
+	os.Unsetenv("LK_TEST_KEY") // t.Setenv restores it after the test
+	if err := open(); err != nil {
+		t.Fatalf("second start without the bootstrap key in the environment: %v", err)
 	}
 }

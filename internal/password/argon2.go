@@ -84,6 +84,12 @@ func (argon2Scheme) verify(plain string, h storage.PasswordHash) (bool, error) {
 	return subtle.ConstantTimeCompare(got, a.digest) == 1, nil
 }
 
+func (argon2Scheme) dummyHash(t int) storage.PasswordHash {
+	enc := base64.RawStdEncoding
+	return storage.PasswordHash{Hash: fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemoryKiB, t, argonThreads,
+		enc.EncodeToString(dummySalt[:argonSaltLen]), enc.EncodeToString(make([]byte, argonKeyLen)))}
+}
+
 func (argon2Scheme) current(h storage.PasswordHash, t int) bool {
 	a, err := parsePHC(h.Hash)
 	return err == nil && a.t == uint32(t) && a.m == argonMemoryKiB && a.p == argonThreads

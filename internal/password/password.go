@@ -45,6 +45,9 @@ type scheme interface {
 	// current reports whether h was made with this scheme's factor and
 	// any other parameters it pins (argon2 memory and lanes).
 	current(h storage.PasswordHash, factor int) bool
+	// dummyHash is a record shaped like hash(_, factor)'s, built without
+	// hashing, whose digest (all zero bytes) no password derives.
+	dummyHash(factor int) storage.PasswordHash
 }
 
 var schemes = map[string]scheme{
@@ -94,31 +97,29 @@ func Verify(plain string, h storage.PasswordHash) (bool, error) {
 	return s.verify(plain, h)
 }
 
-// dummySalt is fixed: DummyVerify's output is thrown away, only its cost
-// matters.
+// dummySalt is fixed: a dummy verification's answer is thrown away, only its
+// cost matters.
 var dummySalt = make([]byte, saltBytes)
 
-// DummyVerify spends what Verify of a hash with scheme and factor costs and
-// discards the result. Login calls it when the loginId matches no user, so
-// the response time does not tell whether the account exists (Keycloak
-// #12298/#29304; ASVS 5.0 6.3.8). Like Verify, it does no work for a
-// password the scheme refuses as too long.
+// DummyVerify spends what Verify of a wrong password against a hash with
+// scheme and factor costs, and discards the result. Login calls it when the
+// loginId matches no user, so the response time does not tell whether the
+// account exists (Keycloak #12298/#29304; ASVS 5.0 6.3.8). It is Verify
+// itself, run against a record of that scheme and factor that no password
+// matches (dummyHash), so the work is the same by construction: one KDF
+// evaluation with the same parameters, or none for a password the scheme
+// refuses as too long. An unknown scheme costs what the default scheme does.
 func DummyVerify(plain, scheme string, factor int) {
-	s, _, err := lookup(scheme)
+	s, name, err := lookup(scheme)
 	if err != nil {
-		s = schemes[Default]
-	}
-	if len(plain) > s.maxBytes() {
-		return
+		s, name = schemes[Default], Default
 	}
 	if factor == 0 {
 		factor = s.defaultFactor()
 	}
-	if d, ok := s.(interface{ dummy(string, int) }); ok {
-		d.dummy(plain, factor)
-		return
-	}
-	_, _ = s.hash(plain, factor)
+	h := s.dummyHash(factor)
+	h.Scheme, h.Factor = name, factor
+	_, _ = Verify(plain, h)
 }
 
 // NeedsRehash reports whether h should be replaced by a hash with scheme and

@@ -74,7 +74,9 @@ func VerifyProof(proof string, p ProofCheck) (Proof, error) {
 	if err != nil {
 		return Proof{}, err
 	}
-	claims, err := strictjwt.VerifySignature(proof, strictjwt.Header{Alg: alg}, key.Key)
+	// Either ECDSA s is accepted (clients do not normalise it); the two
+	// spellings share jkt and jti, so the replay cache treats them as one.
+	claims, err := strictjwt.VerifySignatureAnyS(proof, strictjwt.Header{Alg: alg}, key.Key)
 	if err != nil {
 		if err == strictjwt.ErrSignature {
 			return Proof{}, ErrSignature

@@ -25,6 +25,7 @@ var (
 	ErrType            = newErr("token typ must be JWT")
 	ErrUnknownKey      = newErr("token signed by an unknown key")
 	ErrSignature       = newErr("token signature invalid")
+	ErrNonCanonical    = newErr("token not in its one accepted encoding (strict base64, ES256 low-S)")
 	ErrMissingExp      = newErr("token has no exp")
 	ErrExpired         = newErr("token expired")
 	ErrNotYetValid     = newErr("token not valid yet")

@@ -121,18 +121,50 @@ func validKID(kid string) bool {
 // by kid and whose algorithm it already compared with h.Alg, and decodes the
 // claims strictly. The signature is checked before any claim, so a token
 // that is both expired and forged reports ErrSignature (CVE-2024-51744).
+//
+// Only one spelling of a signed token is accepted (ErrNonCanonical
+// otherwise): every segment in strict base64, and an ES256 signature with
+// s ≤ n/2, the form latchkey signs (CanonicalES256). So a token accepted
+// here is byte-for-byte the token its issuer produced.
 func VerifySignature(token string, h Header, key crypto.PublicKey) (map[string]any, error) {
+	claims, sig, err := verify(token, h, key)
+	if err != nil {
+		return nil, err
+	}
+	if h.Alg == "ES256" && !lowS(sig) {
+		return nil, ErrNonCanonical
+	}
+	return claims, nil
+}
+
+// VerifySignatureAnyS is VerifySignature for a JWS from a signer latchkey
+// does not control, identified by its content rather than its bytes: a DPoP
+// proof, whose identity is its key and jti (RFC 9449 §11.1). It accepts an
+// ES256 signature with either s or n−s, because WebCrypto and most JOSE
+// libraries do not normalise s and RFC 7518 §3.4 does not ask them to;
+// refusing high s would refuse every other proof of such clients. Base64
+// must still be strict.
+func VerifySignatureAnyS(token string, h Header, key crypto.PublicKey) (map[string]any, error) {
+	claims, _, err := verify(token, h, key)
+	return claims, err
+}
+
+func verify(token string, h Header, key crypto.PublicKey) (map[string]any, []byte, error) {
+	sig, err := strictSegments(token)
+	if err != nil {
+		return nil, nil, err
+	}
 	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(h.Alg)})
 	if err != nil {
-		return nil, ErrMalformed
+		return nil, nil, ErrMalformed
 	}
 	payload, err := jws.Verify(key)
 	if err != nil {
-		return nil, ErrSignature
+		return nil, nil, ErrSignature
 	}
 	var claims map[string]any
 	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
-		return nil, ErrMalformed
+		return nil, nil, ErrMalformed
 	}
-	return claims, nil
+	return claims, sig, nil
 }

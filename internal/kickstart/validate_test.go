@@ -1,0 +1,100 @@
+package kickstart
+
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestCheckAPIKeyPermissions: a restricted key whose endpoints or methods
+// latchkey does not know would silently grant less than the file says (a
+// typo such as /api/users grants nothing). Such a file is refused with an
+// error naming the key by index and description, never by its value.
+func TestCheckAPIKeyPermissions(t *testing.T) {
+	const super = `{"key":"kickstart-super-key-0123456789","description":"bootstrap"}`
+	restricted := func(perms string) string {
+		return `{"key":"kickstart-store-key-0123456789","description":"Store backend","permissions":{"endpoints":` + perms + `}}`
+	}
+	tests := []struct {
+		name  string
+		key   string
+		wants []string // empty: accepted
+	}{
+		{"known endpoints and methods", restricted(`{"/api/user":["GET","PATCH"],"/api/user/registration":["POST"]}`), nil},
+		{"unknown path", restricted(`{"/api/users":["GET"]}`), []string{`apiKeys[1] ("Store backend")`, `"/api/users"`}},
+		{"path without /api", restricted(`{"user":["GET"]}`), []string{`apiKeys[1]`, `"user"`}},
+		{"unknown method", restricted(`{"/api/user":["GET","FETCH"]}`), []string{`apiKeys[1] ("Store backend")`, `"FETCH"`, `"/api/user"`}},
+		{"lower-case method", restricted(`{"/api/user":["get"]}`), []string{`apiKeys[1]`, `"get"`}},
+		{"no methods", restricted(`{"/api/user":[]}`), []string{`apiKeys[1]`, `"/api/user"`, "no methods"}},
+		{"tenantId not a UUID", `{"key":"kickstart-tenant-key-0123456789","tenantId":"default"}`, []string{`apiKeys[1]`, `"default"`, "UUID"}},
+		{"tenantId UUID", `{"key":"kickstart-tenant-key-0123456789","tenantId":"B54CA84B-ACEB-4215-9678-473AFDEAABED"}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kick, _ := kickstartDir(t, nil)
+			p, err := loadKeys(t, kick, super+","+tt.key)
+			if len(tt.wants) == 0 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if len(p.keys) != 2 {
+					t.Fatalf("keys = %+v", p.keys)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %s: %v", w, err)
+				}
+			}
+			if strings.Contains(err.Error(), "0123456789") {
+				t.Errorf("error shows the key: %v", err)
+			}
+		})
+	}
+}
+
+func loadKeys(t *testing.T, dir, keys string) (plan, error) {
+	t.Helper()
+	return loadDoc(t, dir, `{"apiKeys":[`+keys+`],"requests":[]}`)
+}
+
+// TestKnownEndpointsMatchServer: knownEndpoints is the set of permission
+// names internal/server's routes check, read from its source (the route
+// table is not exported). A new permission name there must be added here,
+// or a Kickstart key for it would be refused; a removed one must go.
+func TestKnownEndpointsMatchServer(t *testing.T) {
+	files, err := filepath.Glob("../server/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// requireAPIKey("/api/x", ...) and the route tables' k("/api/x", ...).
+	name := regexp.MustCompile(`(?:requireAPIKey|\bk)\(\s*"(/api/[^"]+)"`)
+	found := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range name.FindAllStringSubmatch(string(src), -1) {
+			found[m[1]] = true
+		}
+	}
+	got := slices.Sorted(maps.Keys(found))
+	if len(got) == 0 {
+		t.Fatal("no permission names found in internal/server: update this scan to how the routes name them now")
+	}
+	if !slices.Equal(got, knownEndpoints) {
+		t.Fatalf("internal/server checks %v; knownEndpoints lists %v", got, knownEndpoints)
+	}
+}
