@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"net/http"
@@ -10,14 +9,6 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
-
-const apiKeyCtxKey ctxKey = 100
-
-// apiKeyFromContext returns the API key that authenticated the request.
-func apiKeyFromContext(ctx context.Context) (storage.APIKey, bool) {
-	k, ok := ctx.Value(apiKeyCtxKey).(storage.APIKey)
-	return k, ok
-}
 
 // HashAPIKey is how API keys are stored: SHA-256 of the raw key. Keys are long
 // random strings, so a fast hash suffices (no password KDF needed).
@@ -64,22 +55,4 @@ func allows(k storage.APIKey, endpoint, method string) bool {
 	}
 	methods, ok := k.Endpoints[endpoint]
 	return ok && slices.ContainsFunc(methods, func(m string) bool { return strings.EqualFold(m, method) })
-}
-
-// requireAPIKey protects a management endpoint: a missing, wrong, expired or
-// insufficient key gets 401 with an empty body (FusionAuth behaviour). The
-// endpoint argument is the permission name the key must hold.
-func (s *Server) requireAPIKey(endpoint string, next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		k, ok, err := s.lookupAPIKey(r)
-		if err != nil {
-			s.writeInternal(w, r, err)
-			return
-		}
-		if !ok || !allows(k, endpoint, r.Method) {
-			writeEmpty(w, http.StatusUnauthorized)
-			return
-		}
-		next(w, r.WithContext(context.WithValue(r.Context(), apiKeyCtxKey, k)))
-	})
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -11,17 +12,18 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// maxBodyBytes bounds every request body (documented in docs/api.md). A login
-// body is a few hundred bytes; 64 KiB leaves room for large user.data objects
-// while keeping hash-cost and parser abuse cheap to refuse.
-const maxBodyBytes = 64 << 10
+// errUnsupportedMediaType is a decode failure with its own status code (415).
+var errUnsupportedMediaType = errors.New("unsupported media type")
 
-// errBodyTooLarge and errUnsupportedMediaType are decode failures with their
-// own status codes.
-var (
-	errBodyTooLarge         = errors.New("request body too large")
-	errUnsupportedMediaType = errors.New("unsupported media type")
-)
+// tooLargeError is a body over its route's bound (routes.go), answered 413.
+type tooLargeError struct{ limit int64 }
+
+func (e tooLargeError) Error() string { return "request body too large" }
+
+// message is the client's explanation, naming the bound.
+func (e tooLargeError) message() string {
+	return fmt.Sprintf("The request body is larger than the %d KiB limit.", e.limit>>10)
+}
 
 // decodeJSON reads the request body into v strictly: invalid UTF-8, duplicate
 // member names (including case variants, since names match case-sensitively
@@ -33,7 +35,7 @@ var (
 // An empty body leaves v untouched and returns nil when allowEmpty is true.
 // On failure it writes the response itself and returns false.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) bool {
-	body, err := readBody(w, r)
+	body, err := readBody(r)
 	if err == nil && len(body) == 0 {
 		if allowEmpty {
 			return true
@@ -56,15 +58,15 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allow
 	return false
 }
 
-// readBody reads at most maxBodyBytes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readBody reads the body, which guard bounded to the route's limit.
+func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	b, err := io.ReadAll(r.Body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, errBodyTooLarge
+		return nil, tooLargeError{mbe.Limit}
 	}
 	return b, err
 }
@@ -82,9 +84,10 @@ func isJSON(ct string) bool {
 // writeDecodeError maps a decode failure to FusionAuth's error body.
 func writeDecodeError(w http.ResponseWriter, err error) {
 	var e Errors
+	var tooLarge tooLargeError
 	switch {
-	case errors.Is(err, errBodyTooLarge):
-		e.General("tooLarge", "The request body is larger than the 64 KiB limit.")
+	case errors.As(err, &tooLarge):
+		e.General("tooLarge", tooLarge.message())
 		writeErrors(w, http.StatusRequestEntityTooLarge, &e)
 		return
 	case errors.Is(err, errUnsupportedMediaType):
@@ -127,16 +130,4 @@ func sanitizeDecodeMessage(err error) string {
 		msg = msg[:200]
 	}
 	return msg
-}
-
-// queryValue returns an optional query parameter, treating the TypeScript
-// client's literal "undefined" and "null" (and empty) as absent
-// (fusionauth-api.md §0.3).
-func queryValue(r *http.Request, name string) string {
-	v := r.URL.Query().Get(name)
-	switch v {
-	case "undefined", "null":
-		return ""
-	}
-	return v
 }

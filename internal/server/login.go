@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/google/uuid"
-
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -47,8 +45,9 @@ type loginResponse struct {
 	User                   storage.User `json:"user"`
 }
 
-// login handles POST /api/login. The API key is optional: auth decides with
-// loginConfiguration.requireAuthentication whether its absence is a 401.
+// login handles POST /api/login. The API key is optional (authOptionalAPIKey):
+// auth decides with loginConfiguration.requireAuthentication whether its
+// absence is a 401.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if !s.decodeJSON(w, r, &req, false) {
@@ -66,11 +65,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeDPoPFusion(w, err)
 		return
 	}
-	_, hasKey, err := s.lookupAPIKey(r)
-	if err != nil {
-		s.writeInternal(w, r, err)
-		return
-	}
+	// The route is authOptionalAPIKey (authn.go): a valid key is in the context.
+	_, hasKey := apiKeyFromContext(r.Context())
 	ip := req.IPAddress // the body wins over the socket (fusionauth-api.md §1.1)
 	if ip == "" {
 		ip = s.clientIP(r)
@@ -157,13 +153,4 @@ func (s *Server) writeLoginError(w http.ResponseWriter, r *http.Request, err err
 	default:
 		s.writeInternal(w, r, err)
 	}
-}
-
-// validUUID reports whether v is a UUID in FusionAuth's canonical form.
-func validUUID(v string) bool {
-	if len(v) != 36 {
-		return false
-	}
-	_, err := uuid.Parse(v)
-	return err == nil
 }

@@ -245,7 +245,7 @@ func (s *Server) updateRegistration(w http.ResponseWriter, r *http.Request) {
 // {applicationId} path value and the body is put back for the real decode,
 // which reports any JSON error. On failure the response is written.
 func appIDFromBody(w http.ResponseWriter, r *http.Request) bool {
-	body, err := readBody(w, r)
+	body, err := readBody(r)
 	if err != nil {
 		writeDecodeError(w, err)
 		return false

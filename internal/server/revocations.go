@@ -79,31 +79,14 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) {
 		"more": len(ts) == revocationPage})
 }
 
-// feedApplication authenticates the caller of the feed.
+// feedApplication is the application whose feed is read: the client that
+// authenticated itself, or, for an API key (authClientOrAPIKey, authn.go),
+// the ?applicationId= the key may see.
 func (s *Server) feedApplication(w http.ResponseWriter, r *http.Request) (storage.Application, bool) {
-	deny := func() (storage.Application, bool) {
-		writeEmpty(w, http.StatusUnauthorized)
-		return storage.Application{}, false
-	}
-	if user, pass, ok := r.BasicAuth(); ok && user != "apikey" {
-		app, err := s.clientApplication(r, user)
-		if err != nil && !isNotFound(err) {
-			s.writeInternal(w, r, err)
-			return storage.Application{}, false
-		}
-		if err != nil || !secretsEqual(pass, app.OAuthConfiguration.ClientSecret) {
-			return deny()
-		}
+	if app, ok := clientFromContext(r.Context()); ok {
 		return app, true
 	}
-	k, ok, err := s.lookupAPIKey(r)
-	if err != nil {
-		s.writeInternal(w, r, err)
-		return storage.Application{}, false
-	}
-	if !ok || !allows(k, "/api/jwt/revocations", r.Method) {
-		return deny()
-	}
+	k, _ := apiKeyFromContext(r.Context())
 	appID := queryValue(r, "applicationId")
 	if !validUUID(appID) {
 		writeFieldError(w, "invalid", "applicationId", "With an API key, name the application: ?applicationId=.")
@@ -111,7 +94,8 @@ func (s *Server) feedApplication(w http.ResponseWriter, r *http.Request) (storag
 	}
 	app, err := s.Store.GetApplication(r.Context(), appID)
 	if isNotFound(err) || (err == nil && k.TenantID != "" && k.TenantID != app.TenantID) {
-		return deny()
+		writeEmpty(w, http.StatusUnauthorized)
+		return storage.Application{}, false
 	}
 	if err != nil {
 		s.writeInternal(w, r, err)

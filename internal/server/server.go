@@ -44,19 +44,3 @@ type Server struct {
 	// flag that shutdown sets (limit.go); nil means default Limits.
 	Gate *Gate
 }
-
-// Handler returns the complete HTTP handler: the route table wrapped in the
-// middleware every request passes through.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	for _, rt := range s.routes() {
-		mux.Handle(rt.pattern, rt.handler)
-	}
-	mux.HandleFunc("/", s.notFound)
-	return s.middleware(mux)
-}
-
-// notFound answers unknown paths with an empty 404, as FusionAuth does.
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeEmpty(w, http.StatusNotFound)
-}

@@ -10,50 +10,6 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// tokenRoutes lists the login and token lifecycle endpoints (issue #3):
-// login.go, jwt.go, logout.go, oauth_token.go, wellknown.go. Paths are
-// FusionAuth's (fusionauth-api.md §1-§4).
-func (s *Server) tokenRoutes() []route {
-	// X-FusionAuth-TenantId may name only the one tenant on /api/* as on the
-	// management API (tenantScoped); /oauth2/* is tenant-free.
-	t := func(f http.HandlerFunc) http.Handler { return h(tenantScoped(f)) }
-	k := func(f http.HandlerFunc) http.Handler { return s.requireAPIKey("/api/jwt/refresh", tenantScoped(f)) }
-	return []route{
-		{"POST /api/login", t(s.login)},
-
-		{"POST /api/jwt/refresh", t(s.refreshJWT)},
-		{"GET /api/jwt/refresh", k(s.listRefreshTokens)},
-		{"GET /api/jwt/refresh/{id}", k(s.getRefreshToken)},
-		{"DELETE /api/jwt/refresh", k(s.revokeRefreshTokens)},
-		{"DELETE /api/jwt/refresh/{id}", k(s.revokeRefreshTokens)},
-		{"GET /api/jwt/validate", t(s.validateJWT)},
-		{"GET /api/jwt/public-key", t(s.publicKey)},
-		{"GET /api/jwt/revocations", h(s.revocations)},
-
-		{"POST /api/logout", t(s.logout)},
-		{"POST /oauth2/token", h(s.oauthToken)},
-
-		{"GET /.well-known/jwks.json", h(s.jwks)},
-		{"GET /.well-known/openid-configuration", h(s.openIDConfiguration)},
-
-		// The mux's catch-all "/" would answer other methods on these paths
-		// with 404; a cookie-spending endpoint must say 405 instead so that
-		// a GET (link, <img>) is clearly refused (security-bar.md R3).
-		{"/api/login", methodNotAllowed("POST")},
-		{"/api/jwt/refresh", methodNotAllowed("GET, POST, DELETE")},
-		{"/api/logout", methodNotAllowed("POST")},
-		{"/oauth2/token", methodNotAllowed("POST")},
-	}
-}
-
-// methodNotAllowed answers 405 with the Allow header (RFC 9110 §15.5.6).
-func methodNotAllowed(allow string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		writeEmpty(w, http.StatusMethodNotAllowed)
-	})
-}
-
 // refreshTokenView is FusionAuth's RefreshToken object (fusionauth-api.md
 // §2.3). Its secret `token` member is never present: latchkey stores only a
 // hash of the secret, so the value cannot be returned (docs/api.md).
@@ -74,12 +30,6 @@ func viewRefreshToken(t storage.RefreshToken) refreshTokenView {
 		InsertInstant: t.InsertedAt.UnixMilli(), StartInstant: t.StartInstant.UnixMilli()}
 	v.MetaData.Device, v.MetaData.Scopes = t.Device, t.Scopes
 	return v
-}
-
-// inTenant reports whether a tenant-scoped API key may see a record.
-func inTenant(r *http.Request, tenantID string) bool {
-	k, _ := apiKeyFromContext(r.Context())
-	return k.TenantID == "" || k.TenantID == tenantID
 }
 
 // listRefreshTokens handles GET /api/jwt/refresh?userId= (API key): the
@@ -218,7 +168,7 @@ func (s *Server) namedRefreshToken(r *http.Request, id, raw string) (storage.Ref
 // tokenFormFusion reads a form body for the /api/* endpoints, answering
 // decode failures in FusionAuth's error format.
 func (s *Server) tokenFormFusion(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
-	body, err := readBody(w, r)
+	body, err := readBody(r)
 	if err == nil {
 		var form url.Values
 		if form, err = url.ParseQuery(string(body)); err == nil {
