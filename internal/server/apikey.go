@@ -1,21 +1,14 @@
 package server
 
 import (
-	"crypto/sha256"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
-
-// HashAPIKey is how API keys are stored: SHA-256 of the raw key. Keys are long
-// random strings, so a fast hash suffices (no password KDF needed).
-func HashAPIKey(raw string) []byte {
-	sum := sha256.Sum256([]byte(raw))
-	return sum[:]
-}
 
 // lookupAPIKey authenticates the raw `Authorization: <key>` header
 // (FusionAuth's scheme, no "Bearer"), also accepting `Basic base64(apikey:<key>)`.
@@ -32,7 +25,7 @@ func (s *Server) lookupAPIKey(r *http.Request) (storage.APIKey, bool, error) {
 		}
 		raw = pass
 	}
-	k, err := s.Store.GetAPIKeyByHash(r.Context(), HashAPIKey(raw))
+	k, err := s.Store.GetAPIKeyByHash(r.Context(), manage.HashAPIKey(raw))
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.APIKey{}, false, nil
 	}

@@ -10,11 +10,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // minAPIKeyLength: a caller-chosen key shorter than this is refused. Keys are
-// stored as a fast SHA-256 (HashAPIKey), which is only safe for keys with
+// stored as a fast SHA-256 (manage.HashAPIKey), which is only safe for keys with
 // enough entropy to make an offline guess hopeless (security-bar.md §4.12).
 const minAPIKeyLength = 16
 
@@ -102,7 +103,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := storage.APIKey{
-		ID: id, TenantID: in.TenantID, KeyHash: HashAPIKey(in.Key), Description: in.MetaData.Attributes["description"],
+		ID: id, TenantID: in.TenantID, KeyHash: manage.HashAPIKey(in.Key), Description: in.MetaData.Attributes["description"],
 		Endpoints: in.Permissions.Endpoints, KeyManager: in.KeyManager, ExpirationInstant: in.ExpirationInstant, InsertInstant: now,
 	}
 	if _, err := s.Store.GetAPIKeyByHash(r.Context(), rec.KeyHash); err == nil {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/manage"
 )
 
 // corsClass is who may call a route from a script on another origin.
@@ -155,5 +157,5 @@ func requestApplication(ctx context.Context, named string) (id string, ok bool) 
 // sameOrigin: the page is served by this host, so the request is not
 // cross-origin at all.
 func (s *Server) sameOrigin(r *http.Request, origin string) bool {
-	return origin == normalizeOrigin(s.publicBase(r))
+	return origin == manage.NormalizeOrigin(s.publicBase(r))
 }

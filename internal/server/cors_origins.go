@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -92,7 +92,7 @@ func (s *Server) loadOrigins(ctx context.Context, now time.Time) (*originSet, er
 	}
 	if c := sc.CORSConfiguration; c.Enabled {
 		for _, v := range c.AllowedOrigins {
-			if n := normalizeOrigin(v); n != "" {
+			if n := manage.NormalizeOrigin(v); n != "" {
 				o.system[n] = true
 			}
 		}
@@ -115,32 +115,10 @@ func (s *Server) loadOrigins(ctx context.Context, now time.Time) (*originSet, er
 			continue
 		}
 		for _, v := range a.OAuthConfiguration.AuthorizedOriginURLs {
-			if n := normalizeOrigin(v); n != "" && !slices.Contains(o.apps[n], a.ID) {
+			if n := manage.NormalizeOrigin(v); n != "" && !slices.Contains(o.apps[n], a.ID) {
 				o.apps[n] = append(o.apps[n], a.ID)
 			}
 		}
 	}
 	return o, nil
-}
-
-// normalizeOrigin turns a configured URL into the serialised origin a
-// browser sends (RFC 6454 §6.1): lower-case scheme and host, default port
-// dropped, no path. Anything that is not an absolute http(s) URL with a host
-// ("*", "null", "app.example.com") yields "" and is ignored.
-func normalizeOrigin(v string) string {
-	u, err := url.Parse(strings.TrimSpace(v))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.Opaque != "" {
-		return ""
-	}
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
-		port = ""
-	}
-	if port != "" {
-		return u.Scheme + "://" + host + ":" + port
-	}
-	return u.Scheme + "://" + host
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -96,7 +97,7 @@ func newUnitServer(t testing.TB) (*Server, *fakeStore, *clock) {
 			OAuthConfiguration: storage.ApplicationOAuthConfig{AuthorizedOriginURLs: []string{"https://forums.example.test:8443"}}},
 	}}
 	c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	return &Server{Store: fs, Logger: slog.New(slog.DiscardHandler), Now: c.Now,
+	return &Server{Store: fs, Manage: manage.New(fs, nil, c.Now), Logger: slog.New(slog.DiscardHandler), Now: c.Now,
 		Config: Config{Issuer: "https://login.example.test"}}, fs, c
 }
 
@@ -285,7 +286,7 @@ func TestNormalizeOrigin(t *testing.T) {
 	}
 	for in, want := range tests {
 		t.Run(in, func(t *testing.T) {
-			if got := normalizeOrigin(in); got != want {
+			if got := manage.NormalizeOrigin(in); got != want {
 				t.Fatalf("normalizeOrigin(%q) = %q, want %q", in, got, want)
 			}
 		})

@@ -12,8 +12,11 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// errUnsupportedMediaType is a decode failure with its own status code (415).
-var errUnsupportedMediaType = errors.New("unsupported media type")
+// The decode failures with their own answers: 415 and an empty body.
+var (
+	errUnsupportedMediaType = errors.New("unsupported media type")
+	errEmptyBody            = errors.New("empty body")
+)
 
 // tooLargeError is a body over its route's bound (routes.go), answered 413.
 type tooLargeError struct{ limit int64 }
@@ -25,6 +28,14 @@ func (e tooLargeError) message() string {
 	return fmt.Sprintf("The request body is larger than the %d KiB limit.", e.limit>>10)
 }
 
+// badBody is a request body that could not be read or decoded: always the
+// client's error, answered by writeDecodeError (also through writeError, so
+// a decode inside a use case's change function is answered the same way).
+type badBody struct{ err error }
+
+func (b badBody) Error() string { return b.err.Error() }
+func (b badBody) Unwrap() error { return b.err }
+
 // decodeJSON reads the request body into v strictly: invalid UTF-8, duplicate
 // member names (including case variants, since names match case-sensitively
 // and a case variant is simply unknown), trailing data and over-deep nesting are
@@ -32,30 +43,35 @@ func (e tooLargeError) message() string {
 // fields. The JSON v2 decoder is used for exactly these properties
 // (docs/decisions.md, "strict JSON decoding").
 //
-// An empty body leaves v untouched and returns nil when allowEmpty is true.
+// An empty body leaves v untouched and is accepted when allowEmpty is true.
 // On failure it writes the response itself and returns false.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) bool {
-	body, err := readBody(r)
-	if err == nil && len(body) == 0 {
-		if allowEmpty {
-			return true
-		}
-		var e Errors
-		e.General("invalid", "Your request body was empty. Send a JSON object.")
-		writeErrors(w, http.StatusBadRequest, &e)
+	if err := decodeBody(r, v, allowEmpty); err != nil {
+		writeDecodeError(w, err)
 		return false
 	}
-	if err == nil && !isJSON(r.Header.Get("Content-Type")) {
+	return true
+}
+
+// decodeBody is decodeJSON returning the failure (a badBody) instead of
+// writing it.
+func decodeBody(r *http.Request, v any, allowEmpty bool) error {
+	body, err := readBody(r)
+	switch {
+	case err != nil:
+	case len(body) == 0 && allowEmpty:
+		return nil
+	case len(body) == 0:
+		err = errEmptyBody
+	case !isJSON(r.Header.Get("Content-Type")):
 		err = errUnsupportedMediaType
-	}
-	if err == nil {
+	default:
 		err = json.Unmarshal(body, v)
 	}
-	if err == nil {
-		return true
+	if err != nil {
+		return badBody{err}
 	}
-	writeDecodeError(w, err)
-	return false
+	return nil
 }
 
 // readBody reads the body, which guard bounded to the route's limit.
@@ -93,6 +109,10 @@ func writeDecodeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, errUnsupportedMediaType):
 		e.General("invalidContentType", "Send the request body as application/json.")
 		writeErrors(w, http.StatusUnsupportedMediaType, &e)
+		return
+	case errors.Is(err, errEmptyBody):
+		e.General("invalid", "Your request body was empty. Send a JSON object.")
+		writeErrors(w, http.StatusBadRequest, &e)
 		return
 	}
 	var se *json.SemanticError

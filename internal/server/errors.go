@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -103,4 +104,40 @@ func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error
 	var e Errors
 	e.General("InternalError", "An internal error occurred. Request id "+requestID(r.Context())+".")
 	writeErrors(w, http.StatusInternalServerError, &e)
+}
+
+// writeError is the one table from a use case's error to FusionAuth's /api/*
+// answer: the request's content refused (*manage.Invalid) is 400 with
+// fieldErrors/generalErrors, an unreadable body its decode answer (413, 415 or
+// 400), an unknown record (or one outside the key's tenant) an empty 404, a
+// caller without the right an empty 401 (FusionAuth's answer for an
+// insufficient key); anything else is the server's fault (writeInternal).
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var inv *manage.Invalid
+	var bad badBody
+	switch {
+	case errors.As(err, &inv):
+		writeErrors(w, http.StatusBadRequest, fusionErrors(inv))
+	case errors.As(err, &bad):
+		writeDecodeError(w, bad)
+	case errors.Is(err, manage.ErrNotFound):
+		writeEmpty(w, http.StatusNotFound)
+	case errors.Is(err, manage.ErrForbidden):
+		writeEmpty(w, http.StatusUnauthorized)
+	default:
+		s.writeInternal(w, r, err)
+	}
+}
+
+// fusionErrors is FusionAuth's error body for a use case's problems, in order.
+func fusionErrors(inv *manage.Invalid) *Errors {
+	e := &Errors{}
+	for _, p := range inv.Problems {
+		if p.Field == "" {
+			e.General(p.Kind, p.Message)
+		} else {
+			e.Field(p.Kind, p.Field, p.Message)
+		}
+	}
+	return e
 }

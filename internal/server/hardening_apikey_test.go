@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchkeyhq/latchkey/internal/loghygiene"
-	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -26,7 +26,7 @@ func TestManagementKeyRefusals(t *testing.T) {
 	var buf loghygiene.Buffer
 	s := loggedStack(t, &buf)
 	expired := "expired-api-key-0123456789abcdef0123456789"
-	must(t, s.Store.CreateAPIKey(context.Background(), storage.APIKey{ID: uuid.NewString(), KeyHash: server.HashAPIKey(expired),
+	must(t, s.Store.CreateAPIKey(context.Background(), storage.APIKey{ID: uuid.NewString(), KeyHash: manage.HashAPIKey(expired),
 		KeyManager: true, InsertInstant: s.Clock.Now().UnixMilli(), ExpirationInstant: s.Clock.Now().Add(-time.Minute).UnixMilli()}))
 	path := "/api/user/" + aliceID
 	patch := `{"user":{"firstName":"Eve"}}`

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
-	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -144,7 +144,7 @@ func TestTenantHeader(t *testing.T) {
 	other := uuid.NewString()
 	scopedKey := "tenant-scoped-key-" + uuid.NewString()
 	resp, body := in.Do(t, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{
-		"key": scopedKey, "tenantId": server.DefaultTenantID}})
+		"key": scopedKey, "tenantId": manage.DefaultTenantID}})
 	if resp.StatusCode != 200 {
 		t.Fatalf("scoped key: %d %s", resp.StatusCode, body)
 	}
@@ -154,11 +154,11 @@ func TestTenantHeader(t *testing.T) {
 		code              string
 	}{
 		{"no header", "", "", 200, ""},
-		{"default tenant", server.DefaultTenantID, "", 200, ""},
-		{"default tenant, upper case", strings.ToUpper(server.DefaultTenantID), "", 200, ""},
+		{"default tenant", manage.DefaultTenantID, "", 200, ""},
+		{"default tenant, upper case", strings.ToUpper(manage.DefaultTenantID), "", 200, ""},
 		{"unknown tenant", other, "", 400, "[invalid]tenantId"},
 		{"not a uuid", "acme", "", 400, "[invalid]tenantId"},
-		{"scoped key, own tenant", server.DefaultTenantID, scopedKey, 200, ""},
+		{"scoped key, own tenant", manage.DefaultTenantID, scopedKey, 200, ""},
 		{"scoped key, other tenant", other, scopedKey, 401, ""},
 	}
 	for i, tt := range tests {
@@ -175,7 +175,7 @@ func TestTenantHeader(t *testing.T) {
 			if tt.code != "" && !strings.Contains(string(body), `"code":"`+tt.code+`"`) {
 				t.Fatalf("body %s, want code %s", body, tt.code)
 			}
-			_, err := in.Store.FindUser(t.Context(), storage.UserFilter{TenantID: server.DefaultTenantID, Email: email})
+			_, err := in.Store.FindUser(t.Context(), storage.UserFilter{TenantID: manage.DefaultTenantID, Email: email})
 			if created := err == nil; created != (tt.status == 200) {
 				t.Fatalf("user created=%v after status %d (err %v)", created, resp.StatusCode, err)
 			}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/management")
@@ -43,7 +43,7 @@ func normalize(v any, key string) any {
 		// The default tenant's id is fixed; keeping it shows that a body's
 		// tenantId was ignored.
 		return uuidRE.ReplaceAllStringFunc(v, func(id string) string {
-			if id == server.DefaultTenantID {
+			if id == manage.DefaultTenantID {
 				return id
 			}
 			return "<uuid>"

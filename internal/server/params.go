@@ -19,6 +19,15 @@ func pathID(w http.ResponseWriter, r *http.Request, name, field string) (string,
 	return strings.ToLower(v), true
 }
 
+// optionalPathID is pathID for a create whose id may be in the path: "" when
+// it is not (the use case generates one).
+func optionalPathID(w http.ResponseWriter, r *http.Request, name, field string) (string, bool) {
+	if r.PathValue(name) == "" {
+		return "", true
+	}
+	return pathID(w, r, name, field)
+}
+
 // validUUID reports whether v is a UUID in FusionAuth's canonical form.
 func validUUID(v string) bool {
 	if len(v) != 36 {

@@ -5,18 +5,19 @@ import (
 	"net/http"
 
 	json "github.com/go-json-experiment/json"
+
+	"github.com/latchkeyhq/latchkey/internal/mergepatch"
 )
 
 // decodePatch applies a PATCH body to current (the record's JSON view) and
 // decodes the result into into, which then goes through the same validation as
 // a PUT. Content-Type application/merge-patch+json is RFC 7396; anything else
-// JSON is FusionAuth's legacy merge (PATCH support since 1.12: objects merge
-// recursively, arrays are appended, null removes). On failure the response is
-// written and false returned.
-func (s *Server) decodePatch(w http.ResponseWriter, r *http.Request, current, into any) bool {
+// JSON is FusionAuth's legacy merge (internal/mergepatch). A failure of the
+// body is a badBody; failing to encode current is the server's.
+func decodePatch(r *http.Request, current, into any) error {
 	var patch map[string]any
-	if !s.decodeJSON(w, r, &patch, false) {
-		return false
+	if err := decodeBody(r, &patch, false); err != nil {
+		return err
 	}
 	raw, err := json.Marshal(current)
 	var base map[string]any
@@ -24,45 +25,37 @@ func (s *Server) decodePatch(w http.ResponseWriter, r *http.Request, current, in
 		err = json.Unmarshal(raw, &base)
 	}
 	if err != nil {
-		s.writeInternal(w, r, err)
-		return false
+		return err
 	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	merged := mergeJSON(base, patch, mt != "application/merge-patch+json")
-	raw, err = json.Marshal(merged)
+	mode := mergepatch.FusionAuthLegacy
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/merge-patch+json" {
+		mode = mergepatch.RFC7396
+	}
+	raw, err = json.Marshal(mergepatch.Merge(base, patch, mode))
 	if err == nil {
 		err = json.Unmarshal(raw, into)
 	}
 	if err != nil {
-		writeDecodeError(w, err)
+		return badBody{err}
+	}
+	return nil
+}
+
+// decodeReplacement decodes a PUT body, or applies a PATCH body to current,
+// into into: the change a use case's update applies.
+func decodeReplacement(r *http.Request, current, into any) error {
+	if r.Method == http.MethodPatch {
+		return decodePatch(r, current, into)
+	}
+	return decodeBody(r, into, false)
+}
+
+// decodePatchWrite is decodePatch writing its failure (the handlers that do
+// not call a use case yet).
+func (s *Server) decodePatchWrite(w http.ResponseWriter, r *http.Request, current, into any) bool {
+	if err := decodePatch(r, current, into); err != nil {
+		s.writeError(w, r, err)
 		return false
 	}
 	return true
-}
-
-// mergeJSON merges patch into base. With appendArrays (FusionAuth legacy) an
-// array in the patch is appended to the existing array; otherwise (RFC 7396
-// §2) it replaces it. null removes the member in both.
-func mergeJSON(base, patch map[string]any, appendArrays bool) map[string]any {
-	if base == nil {
-		base = map[string]any{}
-	}
-	for k, pv := range patch {
-		switch pv := pv.(type) {
-		case nil:
-			delete(base, k)
-		case map[string]any:
-			bv, _ := base[k].(map[string]any)
-			base[k] = mergeJSON(bv, pv, appendArrays)
-		case []any:
-			if bv, ok := base[k].([]any); ok && appendArrays {
-				base[k] = append(bv, pv...)
-			} else {
-				base[k] = pv
-			}
-		default:
-			base[k] = pv
-		}
-	}
-	return base
 }

@@ -214,7 +214,7 @@ func (s *Server) updateRegistration(w http.ResponseWriter, r *http.Request) {
 	}
 	var req registrationRequest
 	if r.Method == http.MethodPatch {
-		if !s.decodePatch(w, r, map[string]any{"registration": cur}, &req) {
+		if !s.decodePatchWrite(w, r, map[string]any{"registration": cur}, &req) {
 			return
 		}
 	} else if !s.decodeJSON(w, r, &req, false) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -34,9 +35,11 @@ const DefaultRequestTimeout = 15 * time.Second
 
 // Server holds the dependencies of every handler.
 type Server struct {
-	Store  storage.Storage
-	Keys   *keys.Manager
-	Auth   *auth.Service
+	Store storage.Storage
+	Keys  *keys.Manager
+	Auth  *auth.Service
+	// Manage holds the management use cases (internal/manage).
+	Manage *manage.Service
 	Logger *slog.Logger
 	Now    func() time.Time
 	Config Config

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -25,7 +26,7 @@ import (
 // forums.example.test), both anonymous-login SPAs with refresh enabled;
 // alice registered to Store only.
 const (
-	tenantID   = server.DefaultTenantID
+	tenantID   = manage.DefaultTenantID
 	storeApp   = "0f1a2b3c-0000-4000-8000-0000000000a1"
 	forumsApp  = "0f1a2b3c-0000-4000-8000-0000000000a2"
 	aliceID    = "0f1a2b3c-0000-4000-8000-0000000000b1"

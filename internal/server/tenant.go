@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/manage"
 )
 
 // tenantHeader is the header FusionAuth's clients send after setTenantId
@@ -26,7 +28,7 @@ func checkTenantHeader(w http.ResponseWriter, r *http.Request, a authClass) bool
 		writeEmpty(w, http.StatusUnauthorized)
 		return false
 	}
-	if !strings.EqualFold(v, DefaultTenantID) {
+	if !strings.EqualFold(v, manage.DefaultTenantID) {
 		writeFieldError(w, "invalid", "tenantId", "The tenant ["+truncate(v, 64)+"] given in the "+tenantHeader+" header does not exist.")
 		return false
 	}
@@ -34,7 +36,10 @@ func checkTenantHeader(w http.ResponseWriter, r *http.Request, a authClass) bool
 }
 
 // inTenant reports whether a tenant-scoped API key may see a record.
-func inTenant(r *http.Request, tenantID string) bool {
+func inTenant(r *http.Request, tenantID string) bool { return scope(r).Sees(tenantID) }
+
+// scope is what the request's API key may see (manage.Scope).
+func scope(r *http.Request) manage.Scope {
 	k, _ := apiKeyFromContext(r.Context())
-	return k.TenantID == "" || k.TenantID == tenantID
+	return manage.Scope{TenantID: k.TenantID}
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
-	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 )
 
 // TestTokenEndpointsTenantHeader: /api/login and /api/jwt/* take
@@ -33,10 +33,10 @@ func TestTokenEndpointsTenantHeader(t *testing.T) {
 			t.Fatalf("login with another tenant: %d %s, want 400 [invalid]tenantId", resp.StatusCode, body)
 		}
 	}
-	if got := login(server.DefaultTenantID, "a good password"); got != 200 {
+	if got := login(manage.DefaultTenantID, "a good password"); got != 200 {
 		t.Fatalf("login with the default tenant after refused attempts: %d, want 200", got)
 	}
-	if got := login(strings.ToUpper(server.DefaultTenantID), "a good password"); got != 200 {
+	if got := login(strings.ToUpper(manage.DefaultTenantID), "a good password"); got != 200 {
 		t.Fatalf("login with the default tenant in upper case: %d, want 200", got)
 	}
 	resp, _ := in.Do(t, "GET", "/api/jwt/public-key", nil, "X-FusionAuth-TenantId", other)
@@ -60,7 +60,7 @@ func TestTenantPatchAppliesAtOnce(t *testing.T) {
 	if got := login(); got != 401 {
 		t.Fatalf("login without API key while the tenant requires one: %d, want 401", got)
 	}
-	resp, body := in.Do(t, "PATCH", "/api/tenant/"+server.DefaultTenantID,
+	resp, body := in.Do(t, "PATCH", "/api/tenant/"+manage.DefaultTenantID,
 		map[string]any{"tenant": map[string]any{"loginConfiguration": map[string]any{"requireAuthentication": false}}})
 	if resp.StatusCode != 200 {
 		t.Fatalf("patch tenant: %d %s", resp.StatusCode, body)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -103,7 +104,7 @@ func (s *Server) storeNewUser(w http.ResponseWriter, r *http.Request, u storage.
 // body (mass assignment, security-bar.md §4.12).
 func (s *Server) newUser(ctx context.Context, id string, in userInput) (storage.User, *Errors, error) {
 	e := &Errors{}
-	tenant, err := s.Store.GetTenant(ctx, DefaultTenantID)
+	tenant, err := s.Store.GetTenant(ctx, manage.DefaultTenantID)
 	if err != nil {
 		return storage.User{}, nil, err
 	}
@@ -185,7 +186,7 @@ func (s *Server) findUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, f := range filters {
-		f.TenantID = DefaultTenantID
+		f.TenantID = manage.DefaultTenantID
 		f.Email = strings.ToLower(f.Email)
 		u, err := s.Store.FindUser(r.Context(), f)
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && !inTenant(r, u.TenantID)) {
@@ -223,7 +224,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPatch {
 		view := cur
 		view.Registrations = nil
-		if !s.decodePatch(w, r, map[string]any{"user": view}, &req) {
+		if !s.decodePatchWrite(w, r, map[string]any{"user": view}, &req) {
 			return
 		}
 	} else if !s.decodeJSON(w, r, &req, false) {

@@ -1,0 +1,32 @@
+package manage
+
+import (
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Auth is what the use cases need from internal/auth: tokens for created
+// users, and the node-local caches a change must clear. *auth.Service
+// satisfies it.
+type Auth interface {
+	TenantCache
+	ApplicationCache
+}
+
+// Service is every management use case over one store, for the HTTP layer
+// to hold as one field. Each use case keeps only its narrow view of st.
+type Service struct {
+	Applications *Applications
+	Tenants      *Tenants
+	SystemConfig *SystemConfig
+}
+
+// New wires the use cases to st, a and the clock now.
+func New(st storage.Storage, a Auth, now func() time.Time) *Service {
+	return &Service{
+		Applications: &Applications{Store: st, Cache: a, Now: now},
+		Tenants:      &Tenants{Store: st, Cache: a, Now: now},
+		SystemConfig: &SystemConfig{Store: st},
+	}
+}
