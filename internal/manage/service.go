@@ -10,6 +10,7 @@ import (
 // users, and the node-local caches a change must clear. *auth.Service
 // satisfies it.
 type Auth interface {
+	TokenIssuer
 	TenantCache
 	ApplicationCache
 }
@@ -17,16 +18,21 @@ type Auth interface {
 // Service is every management use case over one store, for the HTTP layer
 // to hold as one field. Each use case keeps only its narrow view of st.
 type Service struct {
-	Applications *Applications
-	Tenants      *Tenants
-	SystemConfig *SystemConfig
+	Users         *Users
+	Registrations *Registrations
+	Applications  *Applications
+	Tenants       *Tenants
+	SystemConfig  *SystemConfig
 }
 
 // New wires the use cases to st, a and the clock now.
 func New(st storage.Storage, a Auth, now func() time.Time) *Service {
+	users := &Users{Store: st, Tokens: a, Now: now}
 	return &Service{
-		Applications: &Applications{Store: st, Cache: a, Now: now},
-		Tenants:      &Tenants{Store: st, Cache: a, Now: now},
-		SystemConfig: &SystemConfig{Store: st},
+		Users:         users,
+		Registrations: &Registrations{Store: st, Users: users, Now: now},
+		Applications:  &Applications{Store: st, Cache: a, Now: now},
+		Tenants:       &Tenants{Store: st, Cache: a, Now: now},
+		SystemConfig:  &SystemConfig{Store: st},
 	}
 }

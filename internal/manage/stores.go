@@ -20,6 +20,11 @@ type applicationReader interface {
 	GetApplication(ctx context.Context, id string) (storage.Application, error)
 }
 
+type userReader interface {
+	GetUser(ctx context.Context, id string) (storage.User, error)
+	FindUser(ctx context.Context, f storage.UserFilter) (storage.User, error)
+}
+
 // sessionRevoker ends sessions: refresh tokens, and with them the sid the
 // revocation feed lists.
 type sessionRevoker interface {

@@ -49,13 +49,3 @@ func decodeReplacement(r *http.Request, current, into any) error {
 	}
 	return decodeBody(r, into, false)
 }
-
-// decodePatchWrite is decodePatch writing its failure (the handlers that do
-// not call a use case yet).
-func (s *Server) decodePatchWrite(w http.ResponseWriter, r *http.Request, current, into any) bool {
-	if err := decodePatch(r, current, into); err != nil {
-		s.writeError(w, r, err)
-		return false
-	}
-	return true
-}
