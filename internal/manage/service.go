@@ -21,6 +21,7 @@ type Service struct {
 	Users         *Users
 	Registrations *Registrations
 	Applications  *Applications
+	APIKeys       *APIKeys
 	Tenants       *Tenants
 	SystemConfig  *SystemConfig
 }
@@ -32,6 +33,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Users:         users,
 		Registrations: &Registrations{Store: st, Users: users, Now: now},
 		Applications:  &Applications{Store: st, Cache: a, Now: now},
+		APIKeys:       &APIKeys{Store: st, Now: now},
 		Tenants:       &Tenants{Store: st, Cache: a, Now: now},
 		SystemConfig:  &SystemConfig{Store: st},
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -86,7 +87,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, a authClas
 		case err != nil:
 			s.writeInternal(w, r, err)
 			return nil, false
-		case ok && (a.kind == authOptionalAPIKey || allows(k, a.permission, r.Method)):
+		case ok && (a.kind == authOptionalAPIKey || manage.Permits(k, a.permission, r.Method)):
 			return withValue(r, apiKeyKey{}, k), true
 		case a.kind == authOptionalAPIKey:
 			return r, true

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -26,8 +27,9 @@ func (hangingStore) GetAPIKeyByHash(ctx context.Context, _ []byte) (storage.APIK
 // passes — not a hang, not a 500 (issue #5: "a database that disappears later
 // gives 503s, not hangs").
 func TestHangingDatabaseAnswers503(t *testing.T) {
-	s, fs, _ := newUnitServer(t)
+	s, fs, c := newUnitServer(t)
 	s.Store = hangingStore{fs}
+	s.Manage = manage.New(s.Store, nil, c.Now)
 	s.Config.RequestTimeout = 50 * time.Millisecond
 	req := httptest.NewRequest("GET", "/api/user/0f1a2b3c-0000-4000-8000-0000000000b1", nil)
 	req.Header.Set("Authorization", "some-api-key-0123456789")
