@@ -11,6 +11,7 @@ import (
 // satisfies it.
 type Auth interface {
 	TokenIssuer
+	TokenFinder
 	TenantCache
 	ApplicationCache
 }
@@ -24,6 +25,8 @@ type Service struct {
 	APIKeys       *APIKeys
 	Tenants       *Tenants
 	SystemConfig  *SystemConfig
+	RefreshTokens *RefreshTokens
+	Revocations   *Revocations
 }
 
 // New wires the use cases to st, a and the clock now.
@@ -36,5 +39,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		APIKeys:       &APIKeys{Store: st, Now: now},
 		Tenants:       &Tenants{Store: st, Cache: a, Now: now},
 		SystemConfig:  &SystemConfig{Store: st},
+		RefreshTokens: &RefreshTokens{Store: st, Tokens: a, Now: now},
+		Revocations:   &Revocations{Store: st, Now: now},
 	}
 }

@@ -28,8 +28,8 @@ func (hangingStore) GetAPIKeyByHash(ctx context.Context, _ []byte) (storage.APIK
 // gives 503s, not hangs").
 func TestHangingDatabaseAnswers503(t *testing.T) {
 	s, fs, c := newUnitServer(t)
-	s.Store = hangingStore{fs}
-	s.Manage = manage.New(s.Store, nil, c.Now)
+	hanging := hangingStore{fs}
+	s.Store, s.Manage = hanging, manage.New(hanging, nil, c.Now)
 	s.Config.RequestTimeout = 50 * time.Millisecond
 	req := httptest.NewRequest("GET", "/api/user/0f1a2b3c-0000-4000-8000-0000000000b1", nil)
 	req.Header.Set("Authorization", "some-api-key-0123456789")

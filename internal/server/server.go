@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -33,9 +34,20 @@ type Config struct {
 // client and a load balancer get an answer.
 const DefaultRequestTimeout = 15 * time.Second
 
+// Store is what the HTTP layer reads itself: readiness, the CORS origins, and
+// the application (or tenant) a token endpoint acts for. Every change goes
+// through a use case (Manage, Auth, Keys).
+type Store interface {
+	Ping(ctx context.Context) error
+	GetApplication(ctx context.Context, id string) (storage.Application, error)
+	ListApplications(ctx context.Context, inactive bool) ([]storage.Application, error)
+	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
+	GetSystemConfiguration(ctx context.Context) (storage.SystemConfiguration, error)
+}
+
 // Server holds the dependencies of every handler.
 type Server struct {
-	Store storage.Storage
+	Store Store
 	Keys  *keys.Manager
 	Auth  *auth.Service
 	// Manage holds the management use cases (internal/manage).
