@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
@@ -41,20 +40,13 @@ const (
 	testFactor = 1000
 )
 
-// updating reports the -update flag. The flag itself is registered once for
-// the package's tests (management_golden_test.go registers it too, and a flag
-// can be defined only once), so it is looked up rather than defined here.
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
 func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
