@@ -8,6 +8,9 @@
 // cors_origins.go); and one file per endpoint family.
 //
 // Handlers are methods on Server, whose dependencies are fields. Rules live in
-// internal/auth; this package translates HTTP to use-case calls and back.
-// It must not import internal/storage/sqlstorage, internal/app or internal/demo.
+// the use cases, internal/auth (login and tokens) and internal/manage (the
+// management API); this package translates HTTP to use-case calls and back,
+// mapping their errors in one table per wire format (errors.go). It must not
+// import internal/storage/sqlstorage, internal/app or internal/demo, and
+// nothing but internal/app imports it (internal/archtest).
 package server
