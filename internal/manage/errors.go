@@ -7,11 +7,12 @@ import (
 )
 
 var (
-	// ErrNotFound: the record does not exist, or the caller's Scope does
-	// not see it (the two are one answer, so a tenant-scoped key learns
-	// nothing about other tenants' ids). It is storage's sentinel, so a
-	// lookup's ErrNotFound passes through unchanged.
-	ErrNotFound = storage.ErrNotFound
+	// ErrNotFound: the record the caller named does not exist, or the
+	// caller's Scope does not see it (one answer, so a tenant-scoped key
+	// learns nothing about other tenants' ids). It is not storage's
+	// sentinel: a record that vanishes under a use case midway (the tenant
+	// of a user being updated, say) is a fault, not the caller's 404.
+	ErrNotFound = errors.New("manage: not found")
 	// ErrForbidden: the caller is authenticated but may not do this
 	// (FusionAuth answers 401).
 	ErrForbidden = errors.New("manage: not allowed for this caller")
@@ -60,4 +61,13 @@ func invalid(kind, field, message string) error {
 	v := &Invalid{}
 	v.Field(kind, field, message)
 	return v
+}
+
+// notFound turns the store's ErrNotFound for the record the caller named
+// into ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
 }

@@ -66,7 +66,7 @@ func (rt *RefreshTokens) Get(ctx context.Context, scope Scope, id string) (stora
 	if err == nil && (!rt.live(t) || !scope.Sees(t.TenantID)) {
 		err = ErrNotFound
 	}
-	return t, err
+	return t, notFound(err)
 }
 
 // Revocation names what Revoke ends: one token (by ID or by its value), or
@@ -118,5 +118,5 @@ func (rt *RefreshTokens) named(ctx context.Context, scope Scope, id, raw string)
 	if errors.Is(err, auth.ErrRefreshNotFound) || (err == nil && !scope.Sees(t.TenantID)) {
 		err = ErrNotFound
 	}
-	return t, err
+	return t, notFound(err)
 }

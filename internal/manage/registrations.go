@@ -142,7 +142,8 @@ func (rs *Registrations) Get(ctx context.Context, scope Scope, userID, appID str
 		return storage.Registration{}, invalid("couldNotConvert", "applicationId",
 			"Invalid [applicationId] on the URL ["+truncate(appID, 64)+"]. It must be a UUID.")
 	}
-	return rs.Store.GetRegistration(ctx, u.ID, strings.ToLower(appID))
+	reg, err := rs.Store.GetRegistration(ctx, u.ID, strings.ToLower(appID))
+	return reg, notFound(err)
 }
 
 // Update replaces roles, data, username, timezone and preferredLanguages of

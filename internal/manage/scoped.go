@@ -15,7 +15,7 @@ func scopedGet[T any](ctx context.Context, get func(context.Context, string) (T,
 		var none T
 		return none, ErrNotFound
 	}
-	return rec, err
+	return rec, notFound(err)
 }
 
 // scopedList returns the records of list that scope sees.

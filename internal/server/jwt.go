@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
@@ -82,27 +81,12 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 		IPAddress:     s.clientIP(r),
 		DPoPJKT:       proof.JKT,
 	})
-	switch {
-	case errors.Is(err, auth.ErrRefreshNotFound):
-		writeRefreshNotFound(w)
-		return
-	case errors.Is(err, auth.ErrRefreshNotAllowed):
-		writeFieldError(w, "notAllowed", "refreshToken", "The application does not allow token refresh (loginConfiguration.allowTokenRefresh).")
-		return
-	case err != nil:
-		s.writeInternal(w, r, err)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	s.setTokenCookies(w, r, t)
 	writeJSON(w, http.StatusOK, refreshResponse{Token: t.AccessToken, RefreshToken: t.RefreshToken, RefreshTokenID: t.RefreshTokenID})
-}
-
-// writeRefreshNotFound is the one answer for every token that cannot be
-// used, whatever the reason (security-bar.md R11).
-func writeRefreshNotFound(w http.ResponseWriter) {
-	var e Errors
-	e.Field("invalid", "refreshToken", "The refresh token is unknown, expired or revoked. Log in again.")
-	writeErrors(w, http.StatusNotFound, &e)
 }
 
 // validateJWT handles GET /api/jwt/validate: 200 {"jwt":{claims}} (fusionauth-api.md
