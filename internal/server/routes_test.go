@@ -10,9 +10,10 @@ import (
 // TestRouteTable checks every row of the route table for the rules a new
 // endpoint could otherwise silently miss: an explicit authentication class,
 // a body bound on every method that sends a body, the API key permission of
-// FusionAuth's endpoint naming, no CORS on the management API, the hashing
-// gate only where a body is read, and 405 rows whose Allow names exactly the
-// methods of their path.
+// FusionAuth's endpoint naming, no CORS on the management API, the CSRF
+// guard on every route a cookie authenticates, the hashing gate only where a
+// body is read, and 405 rows whose Allow names exactly the methods of their
+// path.
 func TestRouteTable(t *testing.T) {
 	s, _, _ := newUnitServer(t)
 	rs := s.routes()
@@ -56,6 +57,14 @@ func TestRouteTable(t *testing.T) {
 			}
 			if rt.auth.kind == authAPIKey && rt.cors != corsNone {
 				t.Fatal("an API-key route must not be callable from a browser script (security-bar.md A4)")
+			}
+			// The access-token class also accepts the access_token cookie, and
+			// the refresh-token class reads the refresh cookie: a browser sends
+			// both with a forged cross-site request, so a route that acts on them
+			// with anything but a read needs the Origin guard.
+			cookieAuth := rt.auth.kind == authRefreshToken || (rt.auth.kind == authAccessToken && m != "GET")
+			if cookieAuth && hasMethod && !rt.spendsCookie {
+				t.Fatal("authenticated by a cookie: mark it spendsCookie (the CSRF guard)")
 			}
 			if rt.spendsCookie && rt.cors == corsAnyOrigin {
 				t.Fatal("a cookie-spending route cannot be open to any origin")
