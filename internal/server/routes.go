@@ -53,58 +53,57 @@ const (
 // routes is the one route table, in the order of the API documentation.
 // Handlers live in one file per endpoint family (named in each block).
 func (s *Server) routes() []route {
-	// The management API (fusionauth-api.md §7): an API key holding
+	// The management API (fusionauth-api.md §7) takes an API key holding
 	// FusionAuth's endpoint permission (the path prefix an API key's
-	// permissions.endpoints map lists), and the tenant header.
-	key := apiKey
+	// permissions.endpoints map lists) and the tenant header.
 	return []route{
 		// status.go
 		{pattern: "GET /api/status", handler: s.status, auth: public},
 
 		// apikeys.go
-		{pattern: "POST /api/api-key", handler: s.createAPIKey, auth: key("/api/api-key"), tenantHeader: true, body: maxBody},
-		{pattern: "POST /api/api-key/{id}", handler: s.createAPIKey, auth: key("/api/api-key"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/api-key", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/api-key/{id}", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
 
 		// applications.go
-		{pattern: "POST /api/application", handler: s.createApplication, auth: key("/api/application"), tenantHeader: true, body: maxBody},
-		{pattern: "POST /api/application/{id}", handler: s.createApplication, auth: key("/api/application"), tenantHeader: true, body: maxBody},
-		{pattern: "GET /api/application", handler: s.listApplications, auth: key("/api/application"), tenantHeader: true},
-		{pattern: "GET /api/application/{id}", handler: s.getApplication, auth: key("/api/application"), tenantHeader: true},
-		{pattern: "GET /api/application/{id}/oauth-configuration", handler: s.getOAuthConfiguration, auth: key("/api/application"), tenantHeader: true},
-		{pattern: "PUT /api/application/{id}", handler: s.updateApplication, auth: key("/api/application"), tenantHeader: true, body: maxBody},
-		{pattern: "PATCH /api/application/{id}", handler: s.updateApplication, auth: key("/api/application"), tenantHeader: true, body: maxBody},
-		{pattern: "DELETE /api/application/{id}", handler: s.deleteApplication, auth: key("/api/application"), tenantHeader: true},
+		{pattern: "POST /api/application", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/application/{id}", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/application", handler: s.listApplications, auth: apiKey("/api/application"), tenantHeader: true},
+		{pattern: "GET /api/application/{id}", handler: s.getApplication, auth: apiKey("/api/application"), tenantHeader: true},
+		{pattern: "GET /api/application/{id}/oauth-configuration", handler: s.getOAuthConfiguration, auth: apiKey("/api/application"), tenantHeader: true},
+		{pattern: "PUT /api/application/{id}", handler: s.updateApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/application/{id}", handler: s.updateApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/application/{id}", handler: s.deleteApplication, auth: apiKey("/api/application"), tenantHeader: true},
 
 		// users.go
-		{pattern: "POST /api/user", handler: s.createUser, auth: key("/api/user"), tenantHeader: true, body: maxBody},
-		{pattern: "POST /api/user/{id}", handler: s.createUser, auth: key("/api/user"), tenantHeader: true, body: maxBody},
-		{pattern: "GET /api/user", handler: s.findUser, auth: key("/api/user"), tenantHeader: true},
-		{pattern: "GET /api/user/{id}", handler: s.getUser, auth: key("/api/user"), tenantHeader: true},
-		{pattern: "PUT /api/user/{id}", handler: s.updateUser, auth: key("/api/user"), tenantHeader: true, body: maxBody},
-		{pattern: "PATCH /api/user/{id}", handler: s.updateUser, auth: key("/api/user"), tenantHeader: true, body: maxBody},
-		{pattern: "DELETE /api/user/{id}", handler: s.deleteUser, auth: key("/api/user"), tenantHeader: true},
+		{pattern: "POST /api/user", handler: s.createUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/user/{id}", handler: s.createUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user", handler: s.findUser, auth: apiKey("/api/user"), tenantHeader: true},
+		{pattern: "GET /api/user/{id}", handler: s.getUser, auth: apiKey("/api/user"), tenantHeader: true},
+		{pattern: "PUT /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/user/{id}", handler: s.deleteUser, auth: apiKey("/api/user"), tenantHeader: true},
 
 		// registrations.go
-		{pattern: "POST /api/user/registration", handler: s.register, auth: key("/api/user/registration"), tenantHeader: true, body: maxBody},
-		{pattern: "POST /api/user/registration/{userId}", handler: s.register, auth: key("/api/user/registration"), tenantHeader: true, body: maxBody},
-		{pattern: "GET /api/user/registration/{userId}/{applicationId}", handler: s.getRegistration, auth: key("/api/user/registration"), tenantHeader: true},
-		{pattern: "PUT /api/user/registration/{userId}/{applicationId}", handler: s.updateRegistration, auth: key("/api/user/registration"), tenantHeader: true, body: maxBody},
-		{pattern: "PATCH /api/user/registration/{userId}/{applicationId}", handler: s.updateRegistration, auth: key("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/user/registration", handler: s.register, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/user/registration/{userId}", handler: s.register, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user/registration/{userId}/{applicationId}", handler: s.getRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true},
+		{pattern: "PUT /api/user/registration/{userId}/{applicationId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/user/registration/{userId}/{applicationId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
 		// The TS client's updateRegistration/patchRegistration name only the
 		// user; the application is registration.applicationId in the body.
-		{pattern: "PUT /api/user/registration/{userId}", handler: s.updateRegistration, auth: key("/api/user/registration"), tenantHeader: true, body: maxBody},
-		{pattern: "PATCH /api/user/registration/{userId}", handler: s.updateRegistration, auth: key("/api/user/registration"), tenantHeader: true, body: maxBody},
-		{pattern: "DELETE /api/user/registration/{userId}/{applicationId}", handler: s.deleteRegistration, auth: key("/api/user/registration"), tenantHeader: true},
+		{pattern: "PUT /api/user/registration/{userId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/user/registration/{userId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/user/registration/{userId}/{applicationId}", handler: s.deleteRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true},
 
 		// tenants.go
-		{pattern: "GET /api/tenant", handler: s.listTenants, auth: key("/api/tenant"), tenantHeader: true},
-		{pattern: "GET /api/tenant/{id}", handler: s.getTenant, auth: key("/api/tenant"), tenantHeader: true},
-		{pattern: "PATCH /api/tenant/{id}", handler: s.patchTenant, auth: key("/api/tenant"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/tenant", handler: s.listTenants, auth: apiKey("/api/tenant"), tenantHeader: true},
+		{pattern: "GET /api/tenant/{id}", handler: s.getTenant, auth: apiKey("/api/tenant"), tenantHeader: true},
+		{pattern: "PATCH /api/tenant/{id}", handler: s.patchTenant, auth: apiKey("/api/tenant"), tenantHeader: true, body: maxBody},
 
 		// systemconfig.go
-		{pattern: "GET /api/system-configuration", handler: s.getSystemConfiguration, auth: key("/api/system-configuration"), tenantHeader: true},
-		{pattern: "PUT /api/system-configuration", handler: s.updateSystemConfiguration, auth: key("/api/system-configuration"), tenantHeader: true, body: maxBody},
-		{pattern: "PATCH /api/system-configuration", handler: s.updateSystemConfiguration, auth: key("/api/system-configuration"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/system-configuration", handler: s.getSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true},
+		{pattern: "PUT /api/system-configuration", handler: s.updateSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/system-configuration", handler: s.updateSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true, body: maxBody},
 
 		// login.go: the API key is optional; auth decides with
 		// loginConfiguration.requireAuthentication whether its absence is a 401.
@@ -116,10 +115,10 @@ func (s *Server) routes() []route {
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "GET /api/jwt/validate", handler: s.validateJWT, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
 		// refresh_tokens.go: FusionAuth's refresh-token administration.
-		{pattern: "GET /api/jwt/refresh", handler: s.listRefreshTokens, auth: key("/api/jwt/refresh"), tenantHeader: true},
-		{pattern: "GET /api/jwt/refresh/{id}", handler: s.getRefreshToken, auth: key("/api/jwt/refresh"), tenantHeader: true},
-		{pattern: "DELETE /api/jwt/refresh", handler: s.revokeRefreshTokens, auth: key("/api/jwt/refresh"), tenantHeader: true, body: maxBody},
-		{pattern: "DELETE /api/jwt/refresh/{id}", handler: s.revokeRefreshTokens, auth: key("/api/jwt/refresh"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/jwt/refresh", handler: s.listRefreshTokens, auth: apiKey("/api/jwt/refresh"), tenantHeader: true},
+		{pattern: "GET /api/jwt/refresh/{id}", handler: s.getRefreshToken, auth: apiKey("/api/jwt/refresh"), tenantHeader: true},
+		{pattern: "DELETE /api/jwt/refresh", handler: s.revokeRefreshTokens, auth: apiKey("/api/jwt/refresh"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/jwt/refresh/{id}", handler: s.revokeRefreshTokens, auth: apiKey("/api/jwt/refresh"), tenantHeader: true, body: maxBody},
 		// wellknown.go
 		{pattern: "GET /api/jwt/public-key", handler: s.publicKey, auth: public, tenantHeader: true, cors: corsCredentialed},
 		// revocations.go: resource servers poll it (latchkey extension).
@@ -140,7 +139,7 @@ func (s *Server) routes() []route {
 		// keys.go: latchkey's key-management extension. FusionAuth's
 		// permission name "/api/key", so a key limited to key management
 		// covers it.
-		{pattern: "POST /api/key/rotate", handler: s.rotateKey, auth: key("/api/key"), body: maxBody},
+		{pattern: "POST /api/key/rotate", handler: s.rotateKey, auth: apiKey("/api/key"), body: maxBody},
 
 		// sdk.go: the browser SDK, a public file any page may import.
 		{pattern: "GET /sdk/latchkey.js", handler: s.sdk, auth: public, cors: corsAnyOrigin},
