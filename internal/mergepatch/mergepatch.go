@@ -1,11 +1,3 @@
-// Package mergepatch merges a JSON patch document into a JSON object, the
-// two ways FusionAuth's PATCH endpoints accept: RFC 7396 JSON Merge Patch
-// (Content-Type application/merge-patch+json) and FusionAuth's legacy merge
-// (any other JSON content type; PATCH support since FusionAuth 1.12), which
-// differs only in appending arrays instead of replacing them.
-//
-// It works on decoded JSON (map[string]any, []any, scalars) and imports
-// nothing of latchkey.
 package mergepatch
 
 // Mode is how arrays in the patch are applied.
