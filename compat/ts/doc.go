@@ -5,5 +5,5 @@
 // ts_test.go starts the server and runs `node --test`.
 //
 // It owns nothing but tests. It may import internal/apptest and
-// internal/server (for DefaultTenantID); nothing imports it.
+// internal/manage (for DefaultTenantID); nothing imports it.
 package tscompat

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
-	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 )
 
 // kickstartAppID is the SPA application the Kickstart creates, with one user
@@ -85,6 +85,6 @@ func TestTypeScriptClient(t *testing.T) {
 		"LATCHKEY_URL=" + in.URL,
 		"LATCHKEY_API_KEY=" + key,
 		"LATCHKEY_APP_ID=" + kickstartAppID,
-		"LATCHKEY_TENANT_ID=" + server.DefaultTenantID,
+		"LATCHKEY_TENANT_ID=" + manage.DefaultTenantID,
 	}, node, "--test", "flow.test.mjs")
 }

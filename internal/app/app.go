@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -122,7 +123,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		}
 		a.store, a.ownsStore = st, true
 	}
-	if err := ensureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
+	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
 	if a.Server, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate); err != nil {
@@ -145,30 +146,6 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		}
 	}
 	return a, nil
-}
-
-// ensureDefaults creates the default tenant and system configuration on a
-// fresh database. Another node doing the same at once is not an error
-// (ErrConflict on the tenant's fixed id).
-func ensureDefaults(ctx context.Context, st storage.Storage, issuer string, now time.Time) error {
-	_, err := st.GetTenant(ctx, server.DefaultTenantID)
-	if errors.Is(err, storage.ErrNotFound) {
-		err = st.CreateTenant(ctx, server.NewDefaultTenant(issuer, now))
-		if errors.Is(err, storage.ErrConflict) {
-			err = nil
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("default tenant: %w", err)
-	}
-	_, err = st.GetSystemConfiguration(ctx)
-	if errors.Is(err, storage.ErrNotFound) {
-		err = st.PutSystemConfiguration(ctx, server.DefaultSystemConfiguration())
-	}
-	if err != nil {
-		return fmt.Errorf("default system configuration: %w", err)
-	}
-	return nil
 }
 
 // Handler is the complete HTTP handler (for in-process use).

@@ -17,8 +17,8 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/app"
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/password"
-	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
@@ -79,12 +79,12 @@ func start(t *testing.T, opts app.Options, edit func(*config.Config), wrap func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateUser(ctx, storage.User{ID: uuid.NewString(), TenantID: server.DefaultTenantID, Active: true,
+	if err := st.CreateUser(ctx, storage.User{ID: uuid.NewString(), TenantID: manage.DefaultTenantID, Active: true,
 		Email: userEmail, Verified: true, Password: ph, InsertInstant: time.Now().UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}
 	r := &running{APIKey: rand.Text() + rand.Text(), done: make(chan struct{})}
-	if err := st.CreateAPIKey(ctx, storage.APIKey{ID: uuid.NewString(), KeyHash: server.HashAPIKey(r.APIKey),
+	if err := st.CreateAPIKey(ctx, storage.APIKey{ID: uuid.NewString(), KeyHash: manage.HashAPIKey(r.APIKey),
 		KeyManager: true, InsertInstant: time.Now().UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}

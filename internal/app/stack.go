@@ -12,6 +12,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -21,7 +22,7 @@ import (
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings.
 func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate) (*server.Server, error) {
-	if err := ensureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
+	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, err
 	}
 	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer,
@@ -31,9 +32,9 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	if err := km.Init(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: server.DefaultTenantID})
+	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID})
 	return &server.Server{
-		Store: st, Keys: km, Auth: svc, Logger: log, Now: opts.Now,
+		Store: st, Keys: km, Auth: svc, Manage: manage.New(st, svc, opts.Now), Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
 		Gate:   gate,
 	}, nil

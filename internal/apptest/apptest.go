@@ -19,7 +19,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/app"
 	"github.com/latchkeyhq/latchkey/internal/config"
-	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
@@ -38,7 +38,7 @@ type Options struct {
 	Store storage.Storage
 	// Logger (default: discard, or stderr when LATCHKEY_TEST_LOG=1).
 	Logger *slog.Logger
-	// Tenant, when set, edits the default tenant (server.NewDefaultTenant)
+	// Tenant, when set, edits the default tenant (manage.NewDefaultTenant)
 	// before it is stored and the App opens, e.g. a cheap PBKDF2 factor or a
 	// lockout policy. Ignored when Store already holds a default tenant.
 	Tenant func(*storage.Tenant)
@@ -119,7 +119,7 @@ func Start(t testing.TB, o Options) *Instance {
 		if in.APIKey == "" {
 			in.APIKey = rand.Text() + rand.Text()
 		}
-		k := storage.APIKey{ID: uuid.NewString(), KeyHash: server.HashAPIKey(in.APIKey), Description: "apptest super key",
+		k := storage.APIKey{ID: uuid.NewString(), KeyHash: manage.HashAPIKey(in.APIKey), Description: "apptest super key",
 			KeyManager: true, InsertInstant: time.Now().UnixMilli()}
 		if err := st.CreateAPIKey(context.Background(), k); err != nil {
 			t.Fatalf("apptest: create API key: %v", err)
@@ -136,7 +136,7 @@ func seed(st storage.Storage, o Options, issuer string) error {
 		if o.Now != nil {
 			now = o.Now
 		}
-		t := server.NewDefaultTenant(issuer, now())
+		t := manage.NewDefaultTenant(issuer, now())
 		o.Tenant(&t)
 		if err := st.CreateTenant(ctx, t); err != nil && !errors.Is(err, storage.ErrConflict) {
 			return err

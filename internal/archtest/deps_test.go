@@ -26,9 +26,22 @@ type rule struct {
 	why       string
 }
 
+// TestServerUsesTheUseCases: the HTTP layer depends on the use-case
+// packages, so their rules are called, not copied (issue 8's package graph).
+func TestServerUsesTheUseCases(t *testing.T) {
+	got := deps(t, "internal/server")
+	for _, want := range []string{"internal/manage", "internal/auth", "internal/keys"} {
+		if !slices.Contains(got, module+"/"+want) {
+			t.Errorf("internal/server does not depend on %s", want)
+		}
+	}
+}
+
 func TestDependencyDirection(t *testing.T) {
 	tests := []rule{
-		{"internal/auth", func(d string) bool { return d == "net/http" }, "use cases stay free of HTTP"},
+		{"internal/auth", func(d string) bool {
+			return d == "net/http" || d == module+"/internal/server"
+		}, "use cases stay free of HTTP and never depend on the HTTP layer"},
 		{"internal/storage", func(d string) bool {
 			return strings.HasPrefix(d, module+"/") && d != module+"/internal/storage" ||
 				strings.Contains(d, "sqlite") || strings.Contains(d, "pgx")
@@ -46,6 +59,15 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/mailcatcher", func(d string) bool {
 			return strings.HasPrefix(d, module+"/") && d != module+"/internal/mailcatcher"
 		}, "the demo's mail catcher stands alone, like a mail server would"},
+		{"internal/manage", func(d string) bool {
+			return d == "net/http" || d == module+"/internal/server"
+		}, "management use cases stay free of HTTP; server calls them, never the reverse"},
+		{"internal/mergepatch", func(d string) bool {
+			return strings.HasPrefix(d, module+"/") && d != module+"/internal/mergepatch"
+		}, "a leaf: JSON only"},
+		{"internal/kickstart", func(d string) bool {
+			return d == module+"/internal/server" || strings.HasPrefix(d, module+"/internal/app")
+		}, "Kickstart drives the server through an http.Handler it is given"},
 		{"internal/server", func(d string) bool {
 			return strings.HasPrefix(d, module+"/internal/storage/sqlstorage") || strings.HasPrefix(d, module+"/internal/app")
 		}, "the HTTP layer does not know the storage backend"},

@@ -10,7 +10,7 @@
 // applied to a scratch database supplied by the caller (Options.Scratch), so
 // a failing request stops start-up with the real database untouched.
 //
-// It may import internal/storage and internal/server (for the API-key hash
-// and the default tenant id); it must not import internal/app or a storage
-// backend.
+// It may import internal/storage and internal/manage (for the API-key hash
+// and the default tenant id); it must not import internal/server,
+// internal/app or a storage backend.
 package kickstart

@@ -17,7 +17,7 @@ import (
 	json "github.com/go-json-experiment/json"
 	"github.com/google/uuid"
 
-	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -159,15 +159,15 @@ func load(path string, getenv func(string) (string, bool)) (plan, error) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return plan{}, fmt.Errorf("not valid Kickstart JSON: %w", err)
 	}
-	vars := map[string]string{"FUSIONAUTH_TENANT_ID": server.DefaultTenantID, "defaultTenantId": server.DefaultTenantID}
+	vars := map[string]string{"FUSIONAUTH_TENANT_ID": manage.DefaultTenantID, "defaultTenantId": manage.DefaultTenantID}
 	for k, v := range doc.Variables {
 		vars[k] = v
 	}
 	s.raw = vars
 	if id, err := s.resolveVar("defaultTenantId"); err != nil {
 		return plan{}, err
-	} else if !strings.EqualFold(id, server.DefaultTenantID) {
-		return plan{}, fmt.Errorf("variables.defaultTenantId: latchkey's default tenant has the fixed id %s; remove the variable or set it to that id", server.DefaultTenantID)
+	} else if !strings.EqualFold(id, manage.DefaultTenantID) {
+		return plan{}, fmt.Errorf("variables.defaultTenantId: latchkey's default tenant has the fixed id %s; remove the variable or set it to that id", manage.DefaultTenantID)
 	}
 	var p plan
 	tree, err := s.tree(map[string]any{"apiKeys": doc.APIKeys, "requests": doc.Requests}, "", 0)
@@ -235,7 +235,7 @@ func apply(ctx context.Context, o Options, p plan) error {
 				return fmt.Errorf("kickstart: %s: %w", keyName(i, k), err)
 			}
 		}
-		rec := storage.APIKey{ID: uuid.NewString(), TenantID: k.TenantID, KeyHash: server.HashAPIKey(k.Key), Description: k.Description,
+		rec := storage.APIKey{ID: uuid.NewString(), TenantID: k.TenantID, KeyHash: manage.HashAPIKey(k.Key), Description: k.Description,
 			Endpoints: k.Permissions.Endpoints, KeyManager: manager, InsertInstant: now}
 		err := o.Store.CreateAPIKey(ctx, rec)
 		if errors.Is(err, storage.ErrConflict) {

@@ -7,23 +7,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 )
-
-// knownEndpoints are the permission names latchkey's management API checks
-// (the endpoint argument of internal/server's requireAPIKey: FusionAuth's
-// endpoint prefixes). A Kickstart key restricted to any other name would
-// grant nothing there, silently. TestKnownEndpointsMatchServer keeps this
-// list equal to the names internal/server uses.
-var knownEndpoints = []string{
-	"/api/api-key",
-	"/api/application",
-	"/api/jwt/refresh",
-	"/api/key",
-	"/api/system-configuration",
-	"/api/tenant",
-	"/api/user",
-	"/api/user/registration",
-}
 
 // endpointMethods are the methods a permission may list, spelled as
 // /api/api-key accepts them.
@@ -53,9 +38,9 @@ func checkKey(i int, k *apiKey) error {
 		k.TenantID = strings.ToLower(k.TenantID)
 	}
 	for _, ep := range slices.Sorted(maps.Keys(k.Permissions.Endpoints)) {
-		if !slices.Contains(knownEndpoints, ep) {
+		if !slices.Contains(manage.EndpointPermissions, ep) {
 			return fmt.Errorf("%s: permissions.endpoints: %q is not an endpoint latchkey serves (known: %s)",
-				name, ep, strings.Join(knownEndpoints, ", "))
+				name, ep, strings.Join(manage.EndpointPermissions, ", "))
 		}
 		methods := k.Permissions.Endpoints[ep]
 		if len(methods) == 0 {

@@ -1,35 +1,16 @@
 package server
 
 import (
-	"context"
-	"crypto/sha256"
-	"errors"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-const apiKeyCtxKey ctxKey = 100
-
-// apiKeyFromContext returns the API key that authenticated the request.
-func apiKeyFromContext(ctx context.Context) (storage.APIKey, bool) {
-	k, ok := ctx.Value(apiKeyCtxKey).(storage.APIKey)
-	return k, ok
-}
-
-// HashAPIKey is how API keys are stored: SHA-256 of the raw key. Keys are long
-// random strings, so a fast hash suffices (no password KDF needed).
-func HashAPIKey(raw string) []byte {
-	sum := sha256.Sum256([]byte(raw))
-	return sum[:]
-}
-
 // lookupAPIKey authenticates the raw `Authorization: <key>` header
-// (FusionAuth's scheme, no "Bearer"), also accepting `Basic base64(apikey:<key>)`.
-// It returns ok=false for a missing, unknown or expired key, and an error only
-// for a storage failure.
+// (FusionAuth's scheme, no "Bearer"), also accepting `Basic base64(apikey:<key>)`,
+// with manage.APIKeys.Authenticate. It returns ok=false for a missing,
+// unknown or expired key, and an error only for a storage failure.
 func (s *Server) lookupAPIKey(r *http.Request) (storage.APIKey, bool, error) {
 	raw := strings.TrimSpace(r.Header.Get("Authorization"))
 	if raw == "" || strings.HasPrefix(raw, "Bearer ") {
@@ -41,45 +22,5 @@ func (s *Server) lookupAPIKey(r *http.Request) (storage.APIKey, bool, error) {
 		}
 		raw = pass
 	}
-	k, err := s.Store.GetAPIKeyByHash(r.Context(), HashAPIKey(raw))
-	if errors.Is(err, storage.ErrNotFound) {
-		return storage.APIKey{}, false, nil
-	}
-	if err != nil {
-		return storage.APIKey{}, false, err
-	}
-	if k.ExpirationInstant != 0 && s.Now().UnixMilli() >= k.ExpirationInstant {
-		return storage.APIKey{}, false, nil
-	}
-	return k, true, nil
-}
-
-// allows reports whether the key may call method on the endpoint. An empty
-// permission map is a super key. Endpoint keys are FusionAuth's endpoint
-// prefixes such as "/api/user"; a key for "/api/user" covers "/api/user/{id}"
-// but not "/api/user/registration" unless listed.
-func allows(k storage.APIKey, endpoint, method string) bool {
-	if len(k.Endpoints) == 0 {
-		return true
-	}
-	methods, ok := k.Endpoints[endpoint]
-	return ok && slices.ContainsFunc(methods, func(m string) bool { return strings.EqualFold(m, method) })
-}
-
-// requireAPIKey protects a management endpoint: a missing, wrong, expired or
-// insufficient key gets 401 with an empty body (FusionAuth behaviour). The
-// endpoint argument is the permission name the key must hold.
-func (s *Server) requireAPIKey(endpoint string, next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		k, ok, err := s.lookupAPIKey(r)
-		if err != nil {
-			s.writeInternal(w, r, err)
-			return
-		}
-		if !ok || !allows(k, endpoint, r.Method) {
-			writeEmpty(w, http.StatusUnauthorized)
-			return
-		}
-		next(w, r.WithContext(context.WithValue(r.Context(), apiKeyCtxKey, k)))
-	})
+	return s.Manage.APIKeys.Authenticate(r.Context(), raw)
 }

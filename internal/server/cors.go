@@ -2,66 +2,68 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
-	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 )
 
-// originTTL bounds how stale the allowed-origin set may be, so that a change
-// made through another node applies everywhere within a second.
-const originTTL = time.Second
+// corsClass is who may call a route from a script on another origin.
+type corsClass int
 
-const originAppsKey ctxKey = 200
+const (
+	// corsNone: no CORS headers; a browser keeps other origins' scripts
+	// from reading the answer (the management API, security-bar.md §4.6, A4).
+	corsNone corsClass = iota
+	// corsCredentialed: the allowed origins (cors_origins.go) may call it
+	// with credentials (cookies); preflights are answered for them.
+	corsCredentialed
+	// corsAnyOrigin: a public file without credentials that any page may
+	// load (the SDK): Access-Control-Allow-Origin: * and
+	// Cross-Origin-Resource-Policy: cross-origin for pages that set COEP.
+	corsAnyOrigin
+)
 
-// baseCORSHeaders are the request headers a browser client needs (DPoP for
-// sender-constrained tokens, RFC 9449 §4.1); the system
-// corsConfiguration.allowedHeaders adds to them.
-var baseCORSHeaders = []string{"Accept", "Authorization", "Content-Type", "DPoP", "X-FusionAuth-TenantId", "X-Requested-With"}
+// corsPath is the credentialed CORS surface of one path: the methods of its
+// corsCredentialed routes. It is a Handler only so that a ServeMux can match
+// paths (wildcards included) to it; it is never served.
+type corsPath struct{ methods []string }
 
-// corsMethods is the CORS surface: the endpoints a browser SPA calls, with
-// the methods it may use. Everything else, the management API in particular,
-// gets no CORS headers at all (security-bar.md §4.6, A4).
-func corsMethods(path string) []string {
-	switch path {
-	case "/api/login", "/api/jwt/refresh", "/api/logout", "/oauth2/token":
-		return []string{"POST"}
-	case "/api/jwt/validate", "/api/jwt/public-key", "/.well-known/jwks.json", "/.well-known/openid-configuration":
-		return []string{"GET"}
+func (corsPath) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
+// corsSurface indexes the corsCredentialed routes by path: a preflight names
+// a URL, not a route, and Vary: Origin belongs on every answer of such a URL.
+func corsSurface(rs []route) *http.ServeMux {
+	var paths []string
+	methods := map[string][]string{}
+	for _, rt := range rs {
+		m, p, ok := strings.Cut(rt.pattern, " ")
+		if rt.cors != corsCredentialed || !ok {
+			continue
+		}
+		if _, seen := methods[p]; !seen {
+			paths = append(paths, p)
+		}
+		methods[p] = append(methods[p], m)
 	}
-	return nil
+	mux := http.NewServeMux()
+	for _, p := range paths {
+		mux.Handle(p, corsPath{methods[p]})
+	}
+	return mux
 }
 
-// cookieSpending lists the endpoints that act on (or set) the cookies. A
-// browser request to them from an origin that is not allowed is refused
-// before the handler runs, so a page elsewhere can neither spend, rotate nor
-// revoke the user's refresh token, nor log them in to another account
-// (security-bar.md §4.7, R2, L14). Requests without Origin (non-browser
-// clients) pass.
-func cookieSpending(r *http.Request) bool {
-	return r.Method == http.MethodPost &&
-		(r.URL.Path == "/api/jwt/refresh" || r.URL.Path == "/api/logout" || r.URL.Path == "/api/login")
-}
-
-// originSet is one snapshot of the allowed origins.
-type originSet struct {
-	at      time.Time
-	apps    map[string][]string // origin -> ids of active applications listing it
-	system  map[string]bool     // origins from the enabled system corsConfiguration
-	headers string
-	maxAge  string
-}
-
-// allowed reports whether origin may make credentialed requests.
-func (o *originSet) allowed(origin string) bool {
-	return o.system[origin] || len(o.apps[origin]) > 0
+// corsMethods returns the methods the path of r offers to allowed origins,
+// nil when it is not on the CORS surface. A path the main mux would redirect
+// (not clean) is not on it either.
+func corsMethods(surface *http.ServeMux, r *http.Request) []string {
+	h, _ := surface.Handler(r)
+	p, ok := h.(corsPath)
+	if !ok {
+		return nil
+	}
+	return p.methods
 }
 
 // cors answers preflights and adds CORS headers for allowed origins on the
@@ -70,42 +72,23 @@ func (o *originSet) allowed(origin string) bool {
 // exactly after normalising the configured values: "null", other schemes,
 // ports or look-alike hosts never match, and "*" is never honoured because
 // these responses carry credentials (Fetch standard, CORS protocol).
-func (s *Server) cors(next http.Handler) http.Handler {
-	var (
-		cur    atomic.Pointer[originSet]
-		loadMu sync.Mutex
-	)
-	load := func(ctx context.Context) *originSet {
-		now := s.Now()
-		if o := cur.Load(); o != nil && fresh(o.at, now) {
-			return o
-		}
-		loadMu.Lock()
-		defer loadMu.Unlock()
-		if o := cur.Load(); o != nil && fresh(o.at, now) {
-			return o
-		}
-		o, err := s.loadOrigins(ctx, now)
-		if err != nil {
-			s.Logger.WarnContext(ctx, "cors: loading allowed origins failed", "error", err.Error())
-			if old := cur.Load(); old != nil {
-				return old // keep serving the last known set
-			}
-			return &originSet{} // fail closed
-		}
-		cur.Store(o)
-		return o
-	}
+// Refusing a foreign origin on a cookie-spending route is guard's
+// (guard.go): it is a property of the route, CORS or not.
+func (s *Server) cors(origins *originCache, surface *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		methods := corsMethods(r.URL.Path)
 		origin := r.Header.Get("Origin")
-		if methods == nil || origin == "" {
+		if origin == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		methods := corsMethods(surface, r)
+		if methods == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
 		hdr := w.Header()
 		hdr.Add("Vary", "Origin")
-		set := load(r.Context())
+		set := origins.load(r.Context())
 		ok := set.allowed(origin)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			hdr.Add("Vary", "Access-Control-Request-Method")
@@ -123,12 +106,6 @@ func (s *Server) cors(next http.Handler) http.Handler {
 			return
 		}
 		if !ok {
-			if cookieSpending(r) && !s.sameOrigin(r, origin) {
-				var e Errors
-				e.General("invalidOrigin", "The request's Origin is not an allowed origin of any application.")
-				writeErrors(w, http.StatusForbidden, &e)
-				return
-			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -137,25 +114,27 @@ func (s *Server) cors(next http.Handler) http.Handler {
 			hdr.Set("Access-Control-Allow-Credentials", "true")
 		}
 		if apps := set.apps[origin]; len(apps) == 1 && !set.system[origin] {
-			r = r.WithContext(context.WithValue(r.Context(), originAppsKey, apps[0]))
+			r = withValue(r, originAppKey{}, apps[0])
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// fresh: at most originTTL old and not from the future (a clock that moved
-// back must not pin a stale set).
-func fresh(at, now time.Time) bool {
-	age := now.Sub(at)
-	return age >= 0 && age < originTTL
-}
-
-// originApplication is the application an allowed Origin belongs to when it
-// belongs to exactly one (and not to the system-wide list): refresh and
-// logout from that origin act on that application's token only.
-func originApplication(ctx context.Context) string {
-	id, _ := ctx.Value(originAppsKey).(string)
-	return id
+// refuseForeignOrigin is the guard of a spendsCookie route: a browser
+// request from an origin that is neither allowed nor this host is refused
+// before the handler runs, so a page elsewhere can neither spend, rotate nor
+// revoke the user's refresh token, nor log them in to another account
+// (security-bar.md §4.7, R2, L14). Requests without Origin (non-browser
+// clients) pass. It reports whether it refused.
+func (s *Server) refuseForeignOrigin(w http.ResponseWriter, r *http.Request, origins *originCache) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || origins.load(r.Context()).allowed(origin) || s.sameOrigin(r, origin) {
+		return false
+	}
+	var e Errors
+	e.General("invalidOrigin", "The request's Origin is not an allowed origin of any application.")
+	writeErrors(w, http.StatusForbidden, &e)
+	return true
 }
 
 // requestApplication is the application a refresh or logout acts on: the
@@ -178,68 +157,5 @@ func requestApplication(ctx context.Context, named string) (id string, ok bool) 
 // sameOrigin: the page is served by this host, so the request is not
 // cross-origin at all.
 func (s *Server) sameOrigin(r *http.Request, origin string) bool {
-	return origin == normalizeOrigin(s.publicBase(r))
-}
-
-// loadOrigins reads the system configuration and the active applications.
-func (s *Server) loadOrigins(ctx context.Context, now time.Time) (*originSet, error) {
-	o := &originSet{at: now, apps: map[string][]string{}, system: map[string]bool{}, maxAge: "1800"}
-	headers := slices.Clone(baseCORSHeaders)
-	sc, err := s.Store.GetSystemConfiguration(ctx)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return nil, err
-	}
-	if c := sc.CORSConfiguration; c.Enabled {
-		for _, v := range c.AllowedOrigins {
-			if n := normalizeOrigin(v); n != "" {
-				o.system[n] = true
-			}
-		}
-		for _, h := range c.AllowedHeaders {
-			if h = strings.TrimSpace(h); h != "" && !slices.ContainsFunc(headers, func(x string) bool { return strings.EqualFold(x, h) }) {
-				headers = append(headers, h)
-			}
-		}
-		if c.PreflightMaxAgeInSeconds > 0 {
-			o.maxAge = strconv.Itoa(c.PreflightMaxAgeInSeconds)
-		}
-	}
-	o.headers = strings.Join(headers, ", ")
-	apps, err := s.Store.ListApplications(ctx, false)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range apps {
-		if !a.Active {
-			continue
-		}
-		for _, v := range a.OAuthConfiguration.AuthorizedOriginURLs {
-			if n := normalizeOrigin(v); n != "" && !slices.Contains(o.apps[n], a.ID) {
-				o.apps[n] = append(o.apps[n], a.ID)
-			}
-		}
-	}
-	return o, nil
-}
-
-// normalizeOrigin turns a configured URL into the serialised origin a
-// browser sends (RFC 6454 §6.1): lower-case scheme and host, default port
-// dropped, no path. Anything that is not an absolute http(s) URL with a host
-// ("*", "null", "app.example.com") yields "" and is ignored.
-func normalizeOrigin(v string) string {
-	u, err := url.Parse(strings.TrimSpace(v))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.Opaque != "" {
-		return ""
-	}
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
-		port = ""
-	}
-	if port != "" {
-		return u.Scheme + "://" + host + ":" + port
-	}
-	return u.Scheme + "://" + host
+	return origin == manage.NormalizeOrigin(s.publicBase(r))
 }

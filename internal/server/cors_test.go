@@ -1,98 +1,21 @@
 package server
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
-
-// fakeStore embeds the contract and implements only what the unit tests of
-// the HTTP layer touch; anything else panics, which the test would notice.
-type fakeStore struct {
-	storage.Storage
-	mu    sync.Mutex
-	apps  map[string]storage.Application
-	sys   *storage.SystemConfiguration
-	loads atomic.Int32
-}
-
-func (f *fakeStore) GetSystemConfiguration(context.Context) (storage.SystemConfiguration, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.sys == nil {
-		return storage.SystemConfiguration{}, storage.ErrNotFound
-	}
-	return *f.sys, nil
-}
-
-func (f *fakeStore) ListApplications(_ context.Context, inactive bool) ([]storage.Application, error) {
-	f.loads.Add(1)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []storage.Application
-	for _, a := range f.apps {
-		if a.Active != inactive {
-			out = append(out, a)
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeStore) GetApplication(_ context.Context, id string) (storage.Application, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, ok := f.apps[id]
-	if !ok {
-		return a, storage.ErrNotFound
-	}
-	return a, nil
-}
-
-const (
-	storeAppID  = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
-	forumsAppID = "7a5e3b1c-2d4f-4e6a-8b9c-0d1e2f3a4b5c"
-)
-
-// clock is an injectable, advanceable Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newUnitServer(t testing.TB) (*Server, *fakeStore, *clock) {
-	t.Helper()
-	fs := &fakeStore{apps: map[string]storage.Application{
-		storeAppID: {ID: storeAppID, Active: true, OAuthConfiguration: storage.ApplicationOAuthConfig{
-			AuthorizedOriginURLs: []string{"https://store.example.test/"}}},
-		forumsAppID: {ID: forumsAppID, Active: true, CookieConfiguration: storage.ApplicationCookieConfig{Scoped: true},
-			OAuthConfiguration: storage.ApplicationOAuthConfig{AuthorizedOriginURLs: []string{"https://forums.example.test:8443"}}},
-	}}
-	c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	return &Server{Store: fs, Logger: slog.New(slog.DiscardHandler), Now: c.Now,
-		Config: Config{Issuer: "https://login.example.test"}}, fs, c
-}
 
 // TestCORSMatrix is security-bar.md H1 / §4.6: exact echo with credentials
 // and Vary for allowed origins, nothing for look-alikes.
 func TestCORSMatrix(t *testing.T) {
 	s, _, _ := newUnitServer(t)
 	var reached atomic.Int32
-	hdl := s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1); w.WriteHeader(200) }))
+	hdl := stubbed(s, func(w http.ResponseWriter, r *http.Request) { reached.Add(1); w.WriteHeader(200) })
 	tests := []struct {
 		name, method, path, origin string
 		wantACAO                   bool
@@ -188,7 +111,7 @@ func TestCORSPreflight(t *testing.T) {
 func TestCookieEndpointsRefuseForeignOrigin(t *testing.T) {
 	s, _, _ := newUnitServer(t)
 	var reached atomic.Int32
-	hdl := s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1) }))
+	hdl := stubbed(s, func(w http.ResponseWriter, r *http.Request) { reached.Add(1) })
 	tests := []struct {
 		name, path, origin string
 		want               int
@@ -230,7 +153,7 @@ func TestCookieEndpointsRefuseForeignOrigin(t *testing.T) {
 // not read on every request.
 func TestCORSCacheFollowsChanges(t *testing.T) {
 	s, fs, c := newUnitServer(t)
-	hdl := s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	hdl := stubbed(s, func(w http.ResponseWriter, r *http.Request) {})
 	allowed := func() bool {
 		req := httptest.NewRequest("GET", "/api/jwt/validate", nil)
 		req.Header.Set("Origin", "https://new.example.test")
@@ -254,27 +177,5 @@ func TestCORSCacheFollowsChanges(t *testing.T) {
 	c.Advance(originTTL)
 	if !allowed() {
 		t.Fatal("configured origin (normalised) not allowed after the cache aged")
-	}
-}
-
-func TestNormalizeOrigin(t *testing.T) {
-	tests := map[string]string{
-		"https://App.Example.test/":     "https://app.example.test",
-		"https://app.example.test:443":  "https://app.example.test",
-		"http://app.example.test:80/x":  "http://app.example.test",
-		"http://localhost:3000":         "http://localhost:3000",
-		"http://[::1]:8080":             "http://[::1]:8080",
-		"*":                             "",
-		"null":                          "",
-		"app.example.test":              "",
-		"ftp://app.example.test":        "",
-		"https://user:pw@app.example.t": "",
-	}
-	for in, want := range tests {
-		t.Run(in, func(t *testing.T) {
-			if got := normalizeOrigin(in); got != want {
-				t.Fatalf("normalizeOrigin(%q) = %q, want %q", in, got, want)
-			}
-		})
 	}
 }

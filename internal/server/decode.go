@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -11,17 +12,29 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// maxBodyBytes bounds every request body (documented in docs/api.md). A login
-// body is a few hundred bytes; 64 KiB leaves room for large user.data objects
-// while keeping hash-cost and parser abuse cheap to refuse.
-const maxBodyBytes = 64 << 10
-
-// errBodyTooLarge and errUnsupportedMediaType are decode failures with their
-// own status codes.
+// The decode failures with their own answers: 415 and an empty body.
 var (
-	errBodyTooLarge         = errors.New("request body too large")
 	errUnsupportedMediaType = errors.New("unsupported media type")
+	errEmptyBody            = errors.New("empty body")
 )
+
+// tooLargeError is a body over its route's bound (routes.go), answered 413.
+type tooLargeError struct{ limit int64 }
+
+func (e tooLargeError) Error() string { return "request body too large" }
+
+// message is the client's explanation, naming the bound.
+func (e tooLargeError) message() string {
+	return fmt.Sprintf("The request body is larger than the %d KiB limit.", e.limit>>10)
+}
+
+// badBody is a request body that could not be read or decoded: always the
+// client's error, answered by writeDecodeError (also through writeError, so
+// a decode inside a use case's change function is answered the same way).
+type badBody struct{ err error }
+
+func (b badBody) Error() string { return b.err.Error() }
+func (b badBody) Unwrap() error { return b.err }
 
 // decodeJSON reads the request body into v strictly: invalid UTF-8, duplicate
 // member names (including case variants, since names match case-sensitively
@@ -30,41 +43,46 @@ var (
 // fields. The JSON v2 decoder is used for exactly these properties
 // (docs/decisions.md, "strict JSON decoding").
 //
-// An empty body leaves v untouched and returns nil when allowEmpty is true.
+// An empty body leaves v untouched and is accepted when allowEmpty is true.
 // On failure it writes the response itself and returns false.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) bool {
-	body, err := readBody(w, r)
-	if err == nil && len(body) == 0 {
-		if allowEmpty {
-			return true
-		}
-		var e Errors
-		e.General("invalid", "Your request body was empty. Send a JSON object.")
-		writeErrors(w, http.StatusBadRequest, &e)
+	if err := decodeBody(r, v, allowEmpty); err != nil {
+		writeDecodeError(w, err)
 		return false
 	}
-	if err == nil && !isJSON(r.Header.Get("Content-Type")) {
-		err = errUnsupportedMediaType
-	}
-	if err == nil {
-		err = json.Unmarshal(body, v)
-	}
-	if err == nil {
-		return true
-	}
-	writeDecodeError(w, err)
-	return false
+	return true
 }
 
-// readBody reads at most maxBodyBytes.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// decodeBody is decodeJSON returning the failure (a badBody) instead of
+// writing it.
+func decodeBody(r *http.Request, v any, allowEmpty bool) error {
+	body, err := readBody(r)
+	switch {
+	case err != nil:
+	case len(body) == 0 && allowEmpty:
+		return nil
+	case len(body) == 0:
+		err = errEmptyBody
+	case !isJSON(r.Header.Get("Content-Type")):
+		err = errUnsupportedMediaType
+	default:
+		err = json.Unmarshal(body, v)
+	}
+	if err != nil {
+		return badBody{err}
+	}
+	return nil
+}
+
+// readBody reads the body, which guard bounded to the route's limit.
+func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	b, err := io.ReadAll(r.Body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, errBodyTooLarge
+		return nil, tooLargeError{mbe.Limit}
 	}
 	return b, err
 }
@@ -82,14 +100,19 @@ func isJSON(ct string) bool {
 // writeDecodeError maps a decode failure to FusionAuth's error body.
 func writeDecodeError(w http.ResponseWriter, err error) {
 	var e Errors
+	var tooLarge tooLargeError
 	switch {
-	case errors.Is(err, errBodyTooLarge):
-		e.General("tooLarge", "The request body is larger than the 64 KiB limit.")
+	case errors.As(err, &tooLarge):
+		e.General("tooLarge", tooLarge.message())
 		writeErrors(w, http.StatusRequestEntityTooLarge, &e)
 		return
 	case errors.Is(err, errUnsupportedMediaType):
 		e.General("invalidContentType", "Send the request body as application/json.")
 		writeErrors(w, http.StatusUnsupportedMediaType, &e)
+		return
+	case errors.Is(err, errEmptyBody):
+		e.General("invalid", "Your request body was empty. Send a JSON object.")
+		writeErrors(w, http.StatusBadRequest, &e)
 		return
 	}
 	var se *json.SemanticError
@@ -127,16 +150,4 @@ func sanitizeDecodeMessage(err error) string {
 		msg = msg[:200]
 	}
 	return msg
-}
-
-// queryValue returns an optional query parameter, treating the TypeScript
-// client's literal "undefined" and "null" (and empty) as absent
-// (fusionauth-api.md §0.3).
-func queryValue(r *http.Request, name string) string {
-	v := r.URL.Query().Get(name)
-	switch v {
-	case "undefined", "null":
-		return ""
-	}
-	return v
 }

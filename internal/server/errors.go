@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -103,4 +105,91 @@ func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error
 	var e Errors
 	e.General("InternalError", "An internal error occurred. Request id "+requestID(r.Context())+".")
 	writeErrors(w, http.StatusInternalServerError, &e)
+}
+
+// writeError is the one table from a use case's error to FusionAuth's /api/*
+// answer (OAuth endpoints have theirs: writeGrantError). The request's
+// content refused (*manage.Invalid) is 400 with fieldErrors/generalErrors; an
+// unreadable body its decode answer (413, 415 or 400); an unknown record (or
+// one outside the key's tenant) an empty 404; a caller without the right, or
+// without the API key the application requires, an empty 401 (FusionAuth's
+// answer for an insufficient key). Every credential failure of a login is
+// the same empty 404 (auth folds unknown user, wrong password and inactive
+// user into ErrInvalidCredentials, and nothing here adds a header or body
+// that could tell them apart); every unusable refresh token the same 404
+// body (security-bar.md R11). Anything else is the server's fault
+// (writeInternal).
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var inv *manage.Invalid
+	var bad badBody
+	var locked *auth.LockedError
+	switch {
+	case errors.As(err, &inv):
+		writeErrors(w, http.StatusBadRequest, fusionErrors(inv))
+	case errors.As(err, &bad):
+		writeDecodeError(w, bad)
+	case errors.Is(err, manage.ErrNotFound), errors.Is(err, auth.ErrInvalidCredentials):
+		writeEmpty(w, http.StatusNotFound)
+	case errors.Is(err, manage.ErrForbidden), errors.Is(err, auth.ErrAPIKeyRequired):
+		writeEmpty(w, http.StatusUnauthorized)
+	case errors.Is(err, auth.ErrExpiredUser):
+		writeEmpty(w, http.StatusGone)
+	case errors.Is(err, auth.ErrUnknownApplication):
+		writeFieldError(w, "invalid", "applicationId", "The [applicationId] property does not name an active application.")
+	case errors.As(err, &locked):
+		writeLocked(w, locked)
+	case errors.Is(err, auth.ErrRefreshNotFound):
+		writeRefreshNotFound(w)
+	case errors.Is(err, auth.ErrRefreshNotAllowed):
+		writeFieldError(w, "notAllowed", "refreshToken", "The application does not allow token refresh (loginConfiguration.allowTokenRefresh).")
+	default:
+		s.writeInternal(w, r, err)
+	}
+}
+
+// fusionErrors is FusionAuth's error body for a use case's problems, in order.
+func fusionErrors(inv *manage.Invalid) *Errors {
+	e := &Errors{}
+	for _, p := range inv.Problems {
+		if p.Field == "" {
+			e.General(p.Kind, p.Message)
+		} else {
+			e.Field(p.Kind, p.Field, p.Message)
+		}
+	}
+	return e
+}
+
+// writeRefreshNotFound is the one answer for every token that cannot be
+// used, whatever the reason (security-bar.md R11).
+func writeRefreshNotFound(w http.ResponseWriter) {
+	var e Errors
+	e.Field("invalid", "refreshToken", "The refresh token is unknown, expired or revoked. Log in again.")
+	writeErrors(w, http.StatusNotFound, &e)
+}
+
+// lockAction is the FusionAuth user action a 409 lists (fusionauth-api.md
+// §1.3): the lockout is modelled as a prevent-login action.
+type lockAction struct {
+	Name       string `json:"name"`
+	Reason     string `json:"reason"`
+	ReasonCode string `json:"reasonCode"`
+	Expiry     int64  `json:"expiry,omitempty"`
+}
+
+// writeLocked is the 409 of a locked account (fusionauth-api.md §1.3).
+func writeLocked(w http.ResponseWriter, locked *auth.LockedError) {
+	var expiry int64
+	if !locked.Until.IsZero() {
+		expiry = locked.Until.UnixMilli()
+	}
+	writeJSON(w, http.StatusConflict, struct {
+		Actions       []lockAction `json:"actions"`
+		GeneralErrors []Error      `json:"generalErrors"`
+	}{
+		Actions: []lockAction{{Name: "Locked", Reason: "Too many failed login attempts",
+			ReasonCode: "failed_authentication", Expiry: expiry}},
+		GeneralErrors: []Error{{Code: "[UserLockedException]",
+			Message: "The account is locked after too many failed login attempts. Try again later."}},
+	})
 }

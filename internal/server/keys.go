@@ -8,18 +8,6 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// keyRoutes lists latchkey's key-management extension. FusionAuth manages
-// keys through /api/key with operator-supplied material; latchkey generates
-// its own keys, so the one operation an operator needs is "rotate now"
-// (e.g. after a suspected leak). The permission name is FusionAuth's
-// "/api/key", so an API key limited to key management covers it.
-func (s *Server) keyRoutes() []route {
-	return []route{
-		{"POST /api/key/rotate", s.requireAPIKey("/api/key", s.rotateKey)},
-		{"/api/key/rotate", methodNotAllowed("POST")},
-	}
-}
-
 // rotateKeyRequest names the algorithm whose active key is replaced. An
 // empty body rotates the default algorithm (ES256).
 type rotateKeyRequest struct {

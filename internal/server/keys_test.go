@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
-	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -119,7 +119,7 @@ func TestRotateKey(t *testing.T) {
 func TestRotateKeyRefusals(t *testing.T) {
 	in := apptest.Start(t, apptest.Options{})
 	limited := "limited-" + uuid.NewString()
-	err := in.Store.CreateAPIKey(context.Background(), storage.APIKey{ID: uuid.NewString(), KeyHash: server.HashAPIKey(limited),
+	err := in.Store.CreateAPIKey(context.Background(), storage.APIKey{ID: uuid.NewString(), KeyHash: manage.HashAPIKey(limited),
 		Endpoints: map[string][]string{"/api/user": {"GET"}}, InsertInstant: time.Now().UnixMilli()})
 	if err != nil {
 		t.Fatal(err)

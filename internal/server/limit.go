@@ -98,67 +98,47 @@ func (g *Gate) acquire(ctx context.Context) (release func(), ok bool) {
 	return nil, false
 }
 
-// verifiesPassword reports whether a request with this (already read) body
-// runs a password KDF: POST /api/login, and POST /oauth2/token with
-// grant_type=password. The refresh grant is not held back by a login storm.
-func verifiesPassword(r *http.Request, body []byte) bool {
-	if r.Method != http.MethodPost {
-		return false
+// admit holds a password-verifying request until a slot of the hashing gate
+// is free. The body is read (within the route's bound) before a slot is
+// taken, so a client trickling its body cannot hold a slot, and an oversized
+// body is refused by the handler (413) without ever queueing; the handler
+// then reads the buffered copy. A request that turns out to verify no
+// password (another OAuth grant) passes at once. ok=false: the refusal is
+// written.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *route, g *Gate) (release func(), ok bool) {
+	none := func() {}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		// Replay what was read, then the error, so the handler answers
+		// exactly as it would have (413 for *http.MaxBytesError).
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+		return none, true
 	}
-	switch r.URL.Path {
-	case "/api/login":
-		return true
-	case "/oauth2/token":
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if rt.password == verifiesPasswordGrant {
 		form, err := url.ParseQuery(string(body))
-		return err == nil && form.Get("grant_type") == "password"
+		if err != nil || form.Get("grant_type") != "password" {
+			return none, true
+		}
 	}
-	return false
-}
-
-// limitHashing bounds the requests that verify a password. The body is read
-// (within maxBodyBytes) before a slot is taken, so a client trickling its
-// body cannot hold a slot, and an oversized body is refused by the handler
-// (413) without ever queueing; the handler then reads the buffered copy.
-func (s *Server) limitHashing(g *Gate, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || (r.URL.Path != "/api/login" && r.URL.Path != "/oauth2/token") || r.Body == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-		if err != nil {
-			// Replay what was read, then the error, so the handler answers
-			// exactly as it would have (413 for *http.MaxBytesError).
-			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
-			next.ServeHTTP(w, r)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if !verifiesPassword(r, body) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		release, ok := g.acquire(r.Context())
-		if !ok {
-			s.refuseBusy(w, r, g)
-			return
-		}
-		defer release()
-		next.ServeHTTP(w, r)
-	})
+	release, ok = g.acquire(r.Context())
+	if !ok {
+		s.refuseBusy(w, r, rt, g)
+	}
+	return release, ok
 }
 
 // refuseBusy answers 503 with Retry-After (RFC 9110 §15.6.4, §10.2.3) in the
 // endpoint's own error format. It is logged at 1, 2, 4, 8, ... refusals so a
 // storm cannot flood the log.
-func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, g *Gate) {
+func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, rt *route, g *Gate) {
 	if n := g.shed.Add(1); n&(n-1) == 0 {
 		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "password verification refused: server busy",
 			slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path),
 			slog.String("ip", s.clientIP(r)), slog.Int64("refused_total", n))
 	}
 	w.Header().Set("Retry-After", "1")
-	if r.URL.Path == "/oauth2/token" {
+	if rt.oauthErrors() {
 		writeOAuthError(w, http.StatusServiceUnavailable, OAuthError{"temporarily_unavailable", "",
 			"Too many logins are being processed. Try again shortly."})
 		return

@@ -1,10 +1,7 @@
 package server
 
 import (
-	"errors"
 	"net/http"
-
-	"github.com/google/uuid"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -47,8 +44,9 @@ type loginResponse struct {
 	User                   storage.User `json:"user"`
 }
 
-// login handles POST /api/login. The API key is optional: auth decides with
-// loginConfiguration.requireAuthentication whether its absence is a 401.
+// login handles POST /api/login. The API key is optional (authOptionalAPIKey):
+// auth decides with loginConfiguration.requireAuthentication whether its
+// absence is a 401.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
 	if !s.decodeJSON(w, r, &req, false) {
@@ -66,11 +64,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeDPoPFusion(w, err)
 		return
 	}
-	_, hasKey, err := s.lookupAPIKey(r)
-	if err != nil {
-		s.writeInternal(w, r, err)
-		return
-	}
+	// The route is authOptionalAPIKey (authn.go): a valid key is in the context.
+	_, hasKey := apiKeyFromContext(r.Context())
 	ip := req.IPAddress // the body wins over the socket (fusionauth-api.md §1.1)
 	if ip == "" {
 		ip = s.clientIP(r)
@@ -86,7 +81,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		DPoPJKT:       proof.JKT,
 	})
 	if err != nil {
-		s.writeLoginError(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	status := http.StatusOK
@@ -114,56 +109,4 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setTokenCookies(w, r, t)
 	writeJSON(w, status, resp)
-}
-
-// lockAction is the FusionAuth user action a 409 lists (fusionauth-api.md
-// §1.3): the lockout is modelled as a prevent-login action.
-type lockAction struct {
-	Name       string `json:"name"`
-	Reason     string `json:"reason"`
-	ReasonCode string `json:"reasonCode"`
-	Expiry     int64  `json:"expiry,omitempty"`
-}
-
-// writeLoginError maps auth outcomes to /api/login statuses. Every
-// credential failure is the same empty 404: auth already folds unknown user,
-// wrong password and inactive user into ErrInvalidCredentials, and nothing
-// here adds a header or body that could tell them apart.
-func (s *Server) writeLoginError(w http.ResponseWriter, r *http.Request, err error) {
-	var locked *auth.LockedError
-	switch {
-	case errors.Is(err, auth.ErrInvalidCredentials):
-		writeEmpty(w, http.StatusNotFound)
-	case errors.Is(err, auth.ErrAPIKeyRequired):
-		writeEmpty(w, http.StatusUnauthorized)
-	case errors.Is(err, auth.ErrExpiredUser):
-		writeEmpty(w, http.StatusGone)
-	case errors.Is(err, auth.ErrUnknownApplication):
-		writeFieldError(w, "invalid", "applicationId", "The [applicationId] property does not name an active application.")
-	case errors.As(err, &locked):
-		var expiry int64
-		if !locked.Until.IsZero() {
-			expiry = locked.Until.UnixMilli()
-		}
-		writeJSON(w, http.StatusConflict, struct {
-			Actions       []lockAction `json:"actions"`
-			GeneralErrors []Error      `json:"generalErrors"`
-		}{
-			Actions: []lockAction{{Name: "Locked", Reason: "Too many failed login attempts",
-				ReasonCode: "failed_authentication", Expiry: expiry}},
-			GeneralErrors: []Error{{Code: "[UserLockedException]",
-				Message: "The account is locked after too many failed login attempts. Try again later."}},
-		})
-	default:
-		s.writeInternal(w, r, err)
-	}
-}
-
-// validUUID reports whether v is a UUID in FusionAuth's canonical form.
-func validUUID(v string) bool {
-	if len(v) != 36 {
-		return false
-	}
-	_, err := uuid.Parse(v)
-	return err == nil
 }

@@ -65,7 +65,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 // over it. FusionAuth's logout is always 200: a body that is empty or does
 // not decode (syntax, types, duplicate names) counts as no parameters, so the
 // cookie still logs the browser out. The decoder is the shared strict one and
-// a failed decode changes nothing. Only a body over maxBodyBytes is refused
+// a failed decode changes nothing. Only a body over the route's bound is refused
 // (413, written here, ok false). A malformed applicationId is absent.
 func logoutParams(w http.ResponseWriter, r *http.Request) (logoutRequest, bool) {
 	req := logoutRequest{
@@ -74,7 +74,7 @@ func logoutParams(w http.ResponseWriter, r *http.Request) (logoutRequest, bool) 
 		ApplicationID: queryValue(r, "applicationId"),
 	}
 	if isJSON(r.Header.Get("Content-Type")) {
-		body, err := readBody(w, r)
+		body, err := readBody(r)
 		if err != nil {
 			writeDecodeError(w, err)
 			return logoutRequest{}, false

@@ -12,26 +12,18 @@ import (
 	"time"
 )
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
-// requestID returns the id middleware gave this request.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
-
 func newRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-// statusRecorder remembers the status for the access log.
+// statusRecorder remembers the status, and the route guard matched, for the
+// access log and the api_key_failure event.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	route  *route // nil: no route matched (404)
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -50,18 +42,13 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// middleware wraps every request: request id, panic recovery (a generic 500,
-// logged with the id, never a stack trace to the client), security headers,
-// the draining answer of /api/status, CORS, the password-verification limit
-// (limit.go; inside CORS so refused origins and preflights never queue), an
-// api_key_failure security event, and an access log line that names no
-// secret (no query string, no headers).
-func (s *Server) middleware(next http.Handler) http.Handler {
-	gate := s.Gate
-	if gate == nil {
-		gate = NewGate(Limits{})
-	}
-	withCORS := s.cors(s.limitHashing(gate, next))
+// middleware wraps every request, matched or not: request id, the request
+// deadline, panic recovery (a generic 500, logged with the id, never a stack
+// trace to the client), security headers, the draining answer of
+// /api/status, an api_key_failure security event for a 401 on a route whose
+// auth class uses API keys, and an access log line that names no secret (no
+// query string, no headers). What depends on the route is guard's (guard.go).
+func (s *Server) middleware(gate *Gate, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
@@ -69,7 +56,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if timeout <= 0 {
 			timeout = DefaultRequestTimeout
 		}
-		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey, id), timeout)
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey{}, id), timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
@@ -97,7 +84,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					writeErrors(rec, http.StatusInternalServerError, &e)
 				}
 			}
-			if rec.status == http.StatusUnauthorized && apiKeyGuarded(r) {
+			if rec.status == http.StatusUnauthorized && rec.route != nil && rec.route.auth.keyFailureEvent() {
 				s.apiKeyFailure(ctx, r, id)
 			}
 			s.Logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("request_id", id),
@@ -107,24 +94,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if drainingStatus(rec, r, gate) {
 			return
 		}
-		withCORS.ServeHTTP(rec, r)
+		next.ServeHTTP(rec, r)
 	})
-}
-
-// apiKeyGuarded reports whether a 401 on r means an API key was missing or
-// refused: every /api/* route answers 401 only for that, except JWT
-// validation (a bad bearer token) and the cookie endpoints.
-func apiKeyGuarded(r *http.Request) bool {
-	if !strings.HasPrefix(r.URL.Path, "/api/") {
-		return false
-	}
-	switch r.URL.Path {
-	case "/api/jwt/validate", "/api/logout":
-		return false
-	case "/api/jwt/refresh":
-		return r.Method != http.MethodPost
-	}
-	return true
 }
 
 // apiKeyFailure logs the security event for a refused API key

@@ -122,16 +122,16 @@ func (s *Server) tokenForm(w http.ResponseWriter, r *http.Request) (url.Values, 
 		writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "", "Send the parameters as application/x-www-form-urlencoded."})
 		return nil, false
 	}
-	body, err := readBody(w, r)
+	body, err := readBody(r)
 	if err == nil {
 		var form url.Values
 		if form, err = url.ParseQuery(string(body)); err == nil {
 			return form, true
 		}
 	}
-	if errors.Is(err, errBodyTooLarge) {
-		writeOAuthError(w, http.StatusRequestEntityTooLarge, OAuthError{"invalid_request", "",
-			"The request body is larger than the 64 KiB limit."})
+	var tooLarge tooLargeError
+	if errors.As(err, &tooLarge) {
+		writeOAuthError(w, http.StatusRequestEntityTooLarge, OAuthError{"invalid_request", "", tooLarge.message()})
 		return nil, false
 	}
 	writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "", "The request body is not a valid form."})

@@ -2,22 +2,164 @@ package server
 
 import "net/http"
 
+// route is one row of the route table: the endpoint and every rule the
+// middleware applies to it. The rules are data so that a new endpoint states
+// them in one place and TestRouteTable can check every row; guard (guard.go)
+// is the one middleware that reads them.
 type route struct {
-	pattern string // Go 1.22 ServeMux pattern, "METHOD /path"
-	handler http.Handler
+	// pattern is a Go ServeMux pattern, "METHOD /path/{wildcard}". A path
+	// without a method is the row that answers every other method on that
+	// path (methodNotAllowed).
+	pattern string
+	handler http.HandlerFunc
+	// auth says who may call it; there is no default (auth.go).
+	auth authClass
+	// tenantHeader: X-FusionAuth-TenantId is checked (tenant.go).
+	tenantHeader bool
+	// cors is who may call it from a script on another origin (cors.go).
+	cors corsClass
+	// spendsCookie: it reads, sets or clears the session cookies, so a
+	// browser request from an origin that is not allowed is refused before
+	// the handler runs (the CSRF guard, security-bar.md §4.7).
+	spendsCookie bool
+	// password: it verifies a password, so it waits for a slot of the
+	// hashing gate (limit.go).
+	password passwordUse
+	// body is the largest request body it reads, in bytes; 0 means it reads
+	// none and its handler sees an empty body.
+	body int64
+	// html: it may answer text/html. Nothing does yet; a page will need its
+	// own Content-Security-Policy (middleware.go sets default-src 'none').
+	html bool
 }
 
-// routes is the one route table. Each endpoint family contributes its rows
-// from its own file; this function is the place to see them all in order.
+// maxBody bounds every request body (documented in docs/api.md). A login
+// body is a few hundred bytes; 64 KiB leaves room for large user.data objects
+// while keeping hash-cost and parser abuse cheap to refuse.
+const maxBody = 64 << 10
+
+// passwordUse says whether a route runs a password KDF.
+type passwordUse int
+
+const (
+	noPassword passwordUse = iota
+	// verifiesPassword: every request verifies a password.
+	verifiesPassword
+	// verifiesPasswordGrant: a form body with grant_type=password does
+	// (POST /oauth2/token); its other grants do not wait.
+	verifiesPasswordGrant
+)
+
+// routes is the one route table, in the order of the API documentation.
+// Handlers live in one file per endpoint family (named in each block).
 func (s *Server) routes() []route {
-	var rs []route
-	rs = append(rs, s.statusRoutes()...)     // status.go
-	rs = append(rs, s.managementRoutes()...) // users.go, applications.go, registrations.go, tenants.go, systemconfig.go, apikeys.go
-	rs = append(rs, s.tokenRoutes()...)      // login.go, jwt.go, logout.go, oauth_token.go, wellknown.go
-	rs = append(rs, s.sdkRoutes()...)        // sdk.go: the browser SDK
-	rs = append(rs, s.keyRoutes()...)        // keys.go: POST /api/key/rotate
-	return rs
+	// The management API (fusionauth-api.md §7) takes an API key holding
+	// FusionAuth's endpoint permission (the path prefix an API key's
+	// permissions.endpoints map lists) and the tenant header.
+	return []route{
+		// status.go
+		{pattern: "GET /api/status", handler: s.status, auth: public},
+
+		// apikeys.go
+		{pattern: "POST /api/api-key", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/api-key/{id}", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
+
+		// applications.go
+		{pattern: "POST /api/application", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/application/{id}", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/application", handler: s.listApplications, auth: apiKey("/api/application"), tenantHeader: true},
+		{pattern: "GET /api/application/{id}", handler: s.getApplication, auth: apiKey("/api/application"), tenantHeader: true},
+		{pattern: "GET /api/application/{id}/oauth-configuration", handler: s.getOAuthConfiguration, auth: apiKey("/api/application"), tenantHeader: true},
+		{pattern: "PUT /api/application/{id}", handler: s.updateApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/application/{id}", handler: s.updateApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/application/{id}", handler: s.deleteApplication, auth: apiKey("/api/application"), tenantHeader: true},
+
+		// users.go
+		{pattern: "POST /api/user", handler: s.createUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/user/{id}", handler: s.createUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user", handler: s.findUser, auth: apiKey("/api/user"), tenantHeader: true},
+		{pattern: "GET /api/user/{id}", handler: s.getUser, auth: apiKey("/api/user"), tenantHeader: true},
+		{pattern: "PUT /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/user/{id}", handler: s.deleteUser, auth: apiKey("/api/user"), tenantHeader: true},
+
+		// registrations.go
+		{pattern: "POST /api/user/registration", handler: s.register, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/user/registration/{userId}", handler: s.register, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user/registration/{userId}/{applicationId}", handler: s.getRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true},
+		{pattern: "PUT /api/user/registration/{userId}/{applicationId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/user/registration/{userId}/{applicationId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		// The TS client's updateRegistration/patchRegistration name only the
+		// user; the application is registration.applicationId in the body.
+		{pattern: "PUT /api/user/registration/{userId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/user/registration/{userId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/user/registration/{userId}/{applicationId}", handler: s.deleteRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true},
+
+		// tenants.go
+		{pattern: "GET /api/tenant", handler: s.listTenants, auth: apiKey("/api/tenant"), tenantHeader: true},
+		{pattern: "GET /api/tenant/{id}", handler: s.getTenant, auth: apiKey("/api/tenant"), tenantHeader: true},
+		{pattern: "PATCH /api/tenant/{id}", handler: s.patchTenant, auth: apiKey("/api/tenant"), tenantHeader: true, body: maxBody},
+
+		// systemconfig.go
+		{pattern: "GET /api/system-configuration", handler: s.getSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true},
+		{pattern: "PUT /api/system-configuration", handler: s.updateSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/system-configuration", handler: s.updateSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true, body: maxBody},
+
+		// login.go: the API key is optional; auth decides with
+		// loginConfiguration.requireAuthentication whether its absence is a 401.
+		{pattern: "POST /api/login", handler: s.login, auth: optionalAPIKey, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, password: verifiesPassword, body: maxBody},
+
+		// jwt.go
+		{pattern: "POST /api/jwt/refresh", handler: s.refreshJWT, auth: refreshToken, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "GET /api/jwt/validate", handler: s.validateJWT, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
+		// refresh_tokens.go: FusionAuth's refresh-token administration.
+		{pattern: "GET /api/jwt/refresh", handler: s.listRefreshTokens, auth: apiKey("/api/jwt/refresh"), tenantHeader: true},
+		{pattern: "GET /api/jwt/refresh/{id}", handler: s.getRefreshToken, auth: apiKey("/api/jwt/refresh"), tenantHeader: true},
+		{pattern: "DELETE /api/jwt/refresh", handler: s.revokeRefreshTokens, auth: apiKey("/api/jwt/refresh"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/jwt/refresh/{id}", handler: s.revokeRefreshTokens, auth: apiKey("/api/jwt/refresh"), tenantHeader: true, body: maxBody},
+		// wellknown.go
+		{pattern: "GET /api/jwt/public-key", handler: s.publicKey, auth: public, tenantHeader: true, cors: corsCredentialed},
+		// revocations.go: resource servers poll it (latchkey extension).
+		{pattern: "GET /api/jwt/revocations", handler: s.revocations, auth: clientOrAPIKey("/api/jwt/revocations")},
+
+		// logout.go
+		{pattern: "POST /api/logout", handler: s.logout, auth: refreshToken, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+
+		// oauth_token.go: tenant-free, OAuth2 error format.
+		{pattern: "POST /oauth2/token", handler: s.oauthToken, auth: oauthClient,
+			cors: corsCredentialed, password: verifiesPasswordGrant, body: maxBody},
+
+		// wellknown.go
+		{pattern: "GET /.well-known/jwks.json", handler: s.jwks, auth: public, cors: corsCredentialed},
+		{pattern: "GET /.well-known/openid-configuration", handler: s.openIDConfiguration, auth: public, cors: corsCredentialed},
+
+		// keys.go: latchkey's key-management extension. FusionAuth's
+		// permission name "/api/key", so a key limited to key management
+		// covers it.
+		{pattern: "POST /api/key/rotate", handler: s.rotateKey, auth: apiKey("/api/key"), body: maxBody},
+
+		// sdk.go: the browser SDK, a public file any page may import.
+		{pattern: "GET /sdk/latchkey.js", handler: s.sdk, auth: public, cors: corsAnyOrigin},
+
+		// The mux's catch-all "/" would answer other methods on these paths
+		// with 404; a cookie-spending endpoint must say 405 instead so that a
+		// GET (link, <img>) is clearly refused (security-bar.md R3).
+		// TestRouteTable checks each Allow against the rows above.
+		{pattern: "/api/login", handler: methodNotAllowed("POST"), auth: public},
+		{pattern: "/api/jwt/refresh", handler: methodNotAllowed("GET, POST, DELETE"), auth: public},
+		{pattern: "/api/logout", handler: methodNotAllowed("POST"), auth: public},
+		{pattern: "/oauth2/token", handler: methodNotAllowed("POST"), auth: public},
+		{pattern: "/api/key/rotate", handler: methodNotAllowed("POST"), auth: public},
+	}
 }
 
-// h adapts a method to http.Handler.
-func h(f func(http.ResponseWriter, *http.Request)) http.Handler { return http.HandlerFunc(f) }
+// methodNotAllowed answers 405 with the Allow header (RFC 9110 §15.5.6).
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeEmpty(w, http.StatusMethodNotAllowed)
+	}
+}

@@ -14,21 +14,12 @@ var sdkETag = func() string {
 	return `"` + hex.EncodeToString(sum[:8]) + `"`
 }()
 
-// sdkRoutes serves the browser SDK at a stable path.
-func (s *Server) sdkRoutes() []route {
-	return []route{{"GET /sdk/latchkey.js", h(s.sdk)}}
-}
-
 // sdk answers GET /sdk/latchkey.js. The SPAs live on other origins and load it
-// with `import`, and module scripts are always fetched in CORS mode, so it
-// needs Access-Control-Allow-Origin (a public, credential-free file: `*` is
-// right here) and Cross-Origin-Resource-Policy: cross-origin for pages that
-// set COEP. The code is public, so no secret is exposed by either header.
+// with `import`, and module scripts are always fetched in CORS mode: its route
+// is corsAnyOrigin (cors.go), which adds the headers such a file needs.
 func (s *Server) sdk(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/javascript") // module scripts are always decoded as UTF-8 (HTML spec)
-	hdr.Set("Access-Control-Allow-Origin", "*")
-	hdr.Set("Cross-Origin-Resource-Policy", "cross-origin")
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("ETag", sdkETag)
 	if r.Header.Get("If-None-Match") == sdkETag {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -32,31 +34,28 @@ type Config struct {
 // client and a load balancer get an answer.
 const DefaultRequestTimeout = 15 * time.Second
 
+// Store is what the HTTP layer reads itself: readiness, the CORS origins, and
+// the application (or tenant) a token endpoint acts for. Every change goes
+// through a use case (Manage, Auth, Keys).
+type Store interface {
+	Ping(ctx context.Context) error
+	GetApplication(ctx context.Context, id string) (storage.Application, error)
+	ListApplications(ctx context.Context, inactive bool) ([]storage.Application, error)
+	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
+	GetSystemConfiguration(ctx context.Context) (storage.SystemConfiguration, error)
+}
+
 // Server holds the dependencies of every handler.
 type Server struct {
-	Store  storage.Storage
-	Keys   *keys.Manager
-	Auth   *auth.Service
+	Store Store
+	Keys  *keys.Manager
+	Auth  *auth.Service
+	// Manage holds the management use cases (internal/manage).
+	Manage *manage.Service
 	Logger *slog.Logger
 	Now    func() time.Time
 	Config Config
 	// Gate bounds concurrent password verification and carries the draining
 	// flag that shutdown sets (limit.go); nil means default Limits.
 	Gate *Gate
-}
-
-// Handler returns the complete HTTP handler: the route table wrapped in the
-// middleware every request passes through.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	for _, rt := range s.routes() {
-		mux.Handle(rt.pattern, rt.handler)
-	}
-	mux.HandleFunc("/", s.notFound)
-	return s.middleware(mux)
-}
-
-// notFound answers unknown paths with an empty 404, as FusionAuth does.
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeEmpty(w, http.StatusNotFound)
 }

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -25,7 +25,7 @@ import (
 // forums.example.test), both anonymous-login SPAs with refresh enabled;
 // alice registered to Store only.
 const (
-	tenantID   = server.DefaultTenantID
+	tenantID   = manage.DefaultTenantID
 	storeApp   = "0f1a2b3c-0000-4000-8000-0000000000a1"
 	forumsApp  = "0f1a2b3c-0000-4000-8000-0000000000a2"
 	aliceID    = "0f1a2b3c-0000-4000-8000-0000000000b1"
@@ -40,20 +40,13 @@ const (
 	testFactor = 1000
 )
 
-// updating reports the -update flag. The flag itself is registered once for
-// the package's tests (management_golden_test.go registers it too, and a flag
-// can be defined only once), so it is looked up rather than defined here.
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
 func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)

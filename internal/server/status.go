@@ -2,12 +2,6 @@ package server
 
 import "net/http"
 
-func (s *Server) statusRoutes() []route {
-	return []route{
-		{"GET /api/status", h(s.status)},
-	}
-}
-
 // status handles GET /api/status: 200 while the database answers, 503 otherwise.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	if err := s.Store.Ping(r.Context()); err != nil {

@@ -1,71 +1,10 @@
 package server_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// tokenGolden compares body, normalised (tokens, ids and instants replaced), with
-// testdata/token/name.json; -update rewrites it.
-func tokenGolden(t *testing.T, name string, body []byte) {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		t.Fatalf("golden %s: body %q: %v", name, body, err)
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	must(t, enc.Encode(normalise("", v)))
-	got := buf.Bytes()
-	path := filepath.Join("testdata", "token", name+".json")
-	if updating() {
-		must(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		must(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s differs from golden file:\n got %s\nwant %s", name, got, want)
-	}
-}
-
-var volatile = map[string]bool{"token": true, "refreshToken": true, "refreshTokenId": true, "access_token": true,
-	"refresh_token": true, "refresh_token_id": true, "id_token": true, "jti": true, "sid": true, "id": true, "kid": true,
-	"x": true, "y": true, "n": true, "e": true, "publicKey": true, "iss": true}
-
-func normalise(key string, v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalise(k, e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = normalise(key, e)
-		}
-		return x
-	case string:
-		if volatile[key] && x != "" {
-			return "<" + key + ">"
-		}
-	case float64:
-		if strings.HasSuffix(key, "Instant") || key == "exp" || key == "iat" || key == "auth_time" {
-			return "<" + key + ">"
-		}
-	}
-	return v
-}
 
 // TestRefreshTokenAdmin covers the API-key refresh-token endpoints
 // (fusionauth-api.md §2.3-§2.4): list, get (no secret in the view), every

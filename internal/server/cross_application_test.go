@@ -8,7 +8,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// TestCrossApplicationRefreshAndLogout is the review finding against R8: a
+// TestCrossApplicationRefreshAndLogout is security-bar.md R8: a
 // page of Store (store.example.test) names Forums in the body while the
 // browser sends Forums' scoped cookie along. Refresh must answer the 404 of
 // any dead token and consume nothing; logout must leave Forums' session

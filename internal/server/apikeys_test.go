@@ -11,10 +11,29 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchkeyhq/latchkey/internal/apptest"
 	"github.com/latchkeyhq/latchkey/internal/loghygiene"
-	"github.com/latchkeyhq/latchkey/internal/server"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
+
+func TestAPIKeys(t *testing.T) {
+	in := apptest.Start(t, apptest.Options{})
+	const readUsers = "read-only-users-key-0123456789"
+	runSteps(t, in, []step{
+		{"apikey-create", "POST", "/api/api-key/" + appID, map[string]any{"apiKey": map[string]any{"key": readUsers,
+			"permissions": map[string]any{"endpoints": map[string]any{"/api/user": []string{"GET"}}}, "metaData": map[string]any{"attributes": map[string]any{"description": "reader"}}}}, 200, nil},
+		{"apikey-create-generated", "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{}}, 200, nil},
+		{"apikey-create-duplicate", "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"key": readUsers}}, 400, nil},
+		{"apikey-create-short", "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"key": "short"}}, 400, nil},
+		{"apikey-non-manager", "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{}}, 401, []string{"Authorization", readUsers}},
+		{"apikey-restricted-reads", "GET", "/api/user?email=x@example.com", nil, 404, []string{"Authorization", readUsers}},
+		{"apikey-restricted-cannot-write", "POST", "/api/user", map[string]any{"user": map[string]any{}}, 401, []string{"Authorization", readUsers}},
+		{"apikey-missing", "GET", "/api/tenant", nil, 401, []string{"Authorization", ""}},
+		{"apikey-wrong", "GET", "/api/tenant", nil, 401, []string{"Authorization", "wrong-key-wrong-key"}},
+		{"apikey-bearer-is-not-a-key", "GET", "/api/tenant", nil, 401, []string{"Authorization", "Bearer " + in.APIKey}},
+	})
+}
 
 // TestManagementKeyRefusals is security-bar.md A1 / §4.12: no key, a wrong
 // key, an expired key, a Bearer-wrapped key, Basic with another user, and
@@ -26,7 +45,7 @@ func TestManagementKeyRefusals(t *testing.T) {
 	var buf loghygiene.Buffer
 	s := loggedStack(t, &buf)
 	expired := "expired-api-key-0123456789abcdef0123456789"
-	must(t, s.Store.CreateAPIKey(context.Background(), storage.APIKey{ID: uuid.NewString(), KeyHash: server.HashAPIKey(expired),
+	must(t, s.Store.CreateAPIKey(context.Background(), storage.APIKey{ID: uuid.NewString(), KeyHash: manage.HashAPIKey(expired),
 		KeyManager: true, InsertInstant: s.Clock.Now().UnixMilli(), ExpirationInstant: s.Clock.Now().Add(-time.Minute).UnixMilli()}))
 	path := "/api/user/" + aliceID
 	patch := `{"user":{"firstName":"Eve"}}`
@@ -80,41 +99,4 @@ func stripID(h http.Header) http.Header {
 	c.Del("X-Request-Id")
 	c.Del("Date")
 	return c
-}
-
-// TestManagementNotCORS is A4 / §4.6: even from an application's own
-// authorized origin, a preflight or a request to a management endpoint gets
-// no Access-Control-Allow-Origin, so a page there cannot read management
-// answers or send a key from the browser. The login endpoint from the same
-// origin does get CORS, so the origin really is allowed.
-func TestManagementNotCORS(t *testing.T) {
-	s := newStack(t)
-	tests := []struct {
-		name     string
-		c        call
-		wantACAO bool
-	}{
-		{"preflight user PATCH", call{method: "OPTIONS", path: "/api/user/" + aliceID,
-			hdr: map[string]string{"Origin": storeSite, "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization,content-type"}}, false},
-		{"preflight api key create", call{method: "OPTIONS", path: "/api/api-key",
-			hdr: map[string]string{"Origin": storeSite, "Access-Control-Request-Method": "POST"}}, false},
-		{"preflight application list", call{method: "OPTIONS", path: "/api/application",
-			hdr: map[string]string{"Origin": storeSite, "Access-Control-Request-Method": "GET"}}, false},
-		{"simple GET with the key", call{method: "GET", path: "/api/user/" + aliceID,
-			hdr: map[string]string{"Origin": storeSite, "Authorization": apiKey}}, false},
-		{"preflight login (control)", call{method: "OPTIONS", path: "/api/login",
-			hdr: map[string]string{"Origin": storeSite, "Access-Control-Request-Method": "POST"}}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := s.do(tt.c)
-			acao := res.header.Get("Access-Control-Allow-Origin")
-			if (acao != "") != tt.wantACAO {
-				t.Fatalf("Access-Control-Allow-Origin %q (status %d), want present=%v", acao, res.status, tt.wantACAO)
-			}
-			if !tt.wantACAO && (res.header.Get("Access-Control-Allow-Credentials") != "" || res.header.Get("Access-Control-Allow-Methods") != "") {
-				t.Fatalf("CORS headers on a management answer: %v", res.header)
-			}
-		})
-	}
 }

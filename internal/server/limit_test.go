@@ -77,7 +77,8 @@ func serveAsync(h http.Handler, c hashCall) <-chan *httptest.ResponseRecorder {
 // refused at once with 503 + Retry-After in its endpoint's error format and
 // never reaches the KDF; a queued request runs as soon as a slot frees; the
 // refresh paths (no KDF) are not held back. It runs through the real
-// middleware chain, so it also pins that the limit is applied by path.
+// middleware with the real route table, so it also pins which rows are
+// marked as verifying a password.
 func TestHashLimitBoundsVerifications(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
@@ -92,7 +93,7 @@ func TestHashLimitBoundsVerifications(t *testing.T) {
 			g := NewGate(Limits{HashConcurrency: 2, HashQueue: 1, HashWait: time.Hour})
 			b := newBlocker()
 			s.Gate = g
-			hdl := s.middleware(b)
+			hdl := stubbed(s, b.ServeHTTP)
 
 			first, second := serveAsync(hdl, tt.call), serveAsync(hdl, tt.call)
 			<-b.entered

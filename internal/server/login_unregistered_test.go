@@ -31,7 +31,7 @@ func (s *stack) addCarol(t *testing.T) {
 		Email: carolEmail, Verified: true, Password: ph, InsertInstant: s.Clock.Now().UnixMilli()}))
 }
 
-// TestUnregisteredGetsNoStoreToken (review of issue #3, finding 1): carol is
+// TestUnregisteredGetsNoStoreToken: carol is
 // not registered for the Store. Logging in with the Store's id answers 202
 // with her user and no token and no cookie; the password grant refuses her;
 // nothing of hers is left that names the Store.

@@ -1,0 +1,16 @@
+// Package manage holds the management use cases: users, registrations,
+// applications, tenants, API keys, the system configuration, refresh-token
+// administration and the revocation feed. Every rule of the management API
+// (validation, server-owned fields, what a change revokes, tenant scoping)
+// lives here once; internal/server only decodes a request, calls a use case
+// and encodes the answer.
+//
+// Each use case is a struct whose dependencies are fields, and it takes a
+// narrow interface naming only the storage methods it calls (stores.go).
+// Errors are values: *Invalid (the request's content is refused, one Problem
+// per reason), ErrNotFound (unknown, or outside the caller's Scope),
+// ErrForbidden (the caller may not do this); anything else is a fault of the
+// server or its database.
+//
+// It must not import net/http or internal/server (internal/archtest).
+package manage

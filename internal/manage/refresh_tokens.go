@@ -1,0 +1,122 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// RefreshTokensStore is what RefreshTokens uses.
+type RefreshTokensStore interface {
+	sessionRevoker
+	GetRefreshToken(ctx context.Context, id string) (storage.RefreshToken, error)
+	ListRefreshTokens(ctx context.Context, userID string) ([]storage.RefreshToken, error)
+}
+
+// TokenFinder finds a refresh token by its secret value (internal/auth owns
+// how secrets are hashed).
+type TokenFinder interface {
+	FindRefreshToken(ctx context.Context, raw string) (storage.RefreshToken, error)
+}
+
+// RefreshTokens is FusionAuth's refresh-token administration with an API key
+// (fusionauth-api.md §2.3, §2.4): list, read and revoke users' sessions.
+// Only live tokens (neither revoked nor expired) are shown; anything else is
+// ErrNotFound.
+type RefreshTokens struct {
+	Store  RefreshTokensStore
+	Tokens TokenFinder
+	Now    func() time.Time
+}
+
+// List returns userID's live tokens that scope sees; never ErrNotFound.
+func (rt *RefreshTokens) List(ctx context.Context, scope Scope, userID string) ([]storage.RefreshToken, error) {
+	switch {
+	case userID == "":
+		return nil, invalid("blank", "userId", "You must specify the [userId] parameter as a user id.")
+	case !ValidID(userID):
+		return nil, invalid("couldNotConvert", "userId", "The [userId] parameter is not a valid user id (a UUID).")
+	}
+	ts, err := rt.Store.ListRefreshTokens(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var out []storage.RefreshToken
+	for _, t := range ts {
+		if scope.Sees(t.TenantID) && rt.live(t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func (rt *RefreshTokens) live(t storage.RefreshToken) bool {
+	return t.RevokedAt.IsZero() && rt.Now().Before(t.ExpiresAt)
+}
+
+// Get returns the live token id.
+func (rt *RefreshTokens) Get(ctx context.Context, scope Scope, id string) (storage.RefreshToken, error) {
+	if !ValidID(id) {
+		return storage.RefreshToken{}, ErrNotFound
+	}
+	t, err := rt.Store.GetRefreshToken(ctx, id)
+	if err == nil && (!rt.live(t) || !scope.Sees(t.TenantID)) {
+		err = ErrNotFound
+	}
+	return t, notFound(err)
+}
+
+// Revocation names what Revoke ends: one token (by ID or by its value), or
+// every token of a user, of an application, or of a user in an application.
+type Revocation struct {
+	ID, Token, UserID, ApplicationID string
+}
+
+// Revoke ends the tokens q names. A named token that is not live, or does
+// not belong to the user or application also given, is ErrNotFound; a bulk
+// revocation crosses tenants, so only an unscoped caller may make one
+// (ErrForbidden).
+func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) error {
+	e := &Invalid{}
+	for _, p := range [][2]string{{"applicationId", q.ApplicationID}, {"userId", q.UserID}} {
+		if field, v := p[0], p[1]; v != "" && !ValidID(v) {
+			e.Field("invalid", field, "The ["+field+"] parameter is not a valid id.")
+		}
+	}
+	if q.ID == "" && q.Token == "" && q.UserID == "" && q.ApplicationID == "" {
+		e.General("missing", "Name a refresh token (id or token) or a userId and/or applicationId.")
+	}
+	if err := e.Err(); err != nil {
+		return err
+	}
+	f := storage.RefreshTokenFilter{UserID: q.UserID, ApplicationID: q.ApplicationID}
+	if q.ID != "" || q.Token != "" {
+		t, err := rt.named(ctx, scope, q.ID, q.Token)
+		if err == nil && ((f.UserID != "" && f.UserID != t.UserID) || (f.ApplicationID != "" && f.ApplicationID != t.ApplicationID)) {
+			err = ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		f = storage.RefreshTokenFilter{ID: t.ID}
+	} else if scope.TenantID != "" {
+		return ErrForbidden
+	}
+	_, err := rt.Store.RevokeRefreshTokens(ctx, f, rt.Now(), "admin")
+	return err
+}
+
+// named resolves a token by id or by its secret value.
+func (rt *RefreshTokens) named(ctx context.Context, scope Scope, id, raw string) (storage.RefreshToken, error) {
+	if id != "" {
+		return rt.Get(ctx, scope, id)
+	}
+	t, err := rt.Tokens.FindRefreshToken(ctx, raw)
+	if errors.Is(err, auth.ErrRefreshNotFound) || (err == nil && !scope.Sees(t.TenantID)) {
+		err = ErrNotFound
+	}
+	return t, notFound(err)
+}

@@ -1,0 +1,211 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// RegistrationsStore is what Registrations uses besides Users.
+type RegistrationsStore interface {
+	applicationReader
+	sessionRevoker
+	CreateRegistration(ctx context.Context, r storage.Registration) error
+	GetRegistration(ctx context.Context, userID, applicationID string) (storage.Registration, error)
+	UpdateRegistration(ctx context.Context, r storage.Registration) error
+	DeleteRegistration(ctx context.Context, userID, applicationID string) error
+}
+
+// Registrations is the registration API (registrations.mdx;
+// fusionauth-api.md §7.2): a user's membership of an application, with its
+// roles. It creates users through Users when a registration comes with one.
+type Registrations struct {
+	Store RegistrationsStore
+	Users *Users
+	Now   func() time.Time
+}
+
+// NewRegistration registers a user created in the same call (the form
+// Kickstart uses).
+type NewRegistration struct {
+	UserID       string // "" generates one
+	User         UserInput
+	Registration storage.Registration
+	IPAddress    string
+}
+
+// Register registers the existing user userID. The application must exist
+// and be active, roles must be the application's role names (its default
+// roles when none are given), and the user must not be registered yet.
+func (rs *Registrations) Register(ctx context.Context, scope Scope, userID string, in storage.Registration) (storage.Registration, error) {
+	u, err := rs.Users.load(ctx, scope, userID)
+	if err != nil {
+		return storage.Registration{}, err
+	}
+	reg, e, err := rs.newRegistration(ctx, u.ID, in, true)
+	if err == nil {
+		err = e.Err()
+	}
+	if err == nil {
+		err = rs.store(ctx, reg)
+	}
+	return reg, err
+}
+
+// RegisterNew creates a user and their registration in one call, and
+// issues the tokens FusionAuth returns with it (access and refresh token).
+// Nothing is left behind when a step after the user's creation fails.
+func (rs *Registrations) RegisterNew(ctx context.Context, in NewRegistration) (Created, error) {
+	u, e, err := rs.Users.newUser(ctx, in.UserID, in.User)
+	if err != nil {
+		return Created{}, err
+	}
+	reg, re, err := rs.newRegistration(ctx, u.ID, in.Registration, false)
+	if err != nil {
+		return Created{}, err
+	}
+	e.Problems = append(e.Problems, re.Problems...)
+	if err := e.Err(); err != nil {
+		return Created{}, err
+	}
+	if err := rs.Users.storeNew(ctx, u); err != nil {
+		return Created{}, err
+	}
+	if err := rs.store(ctx, reg); err != nil {
+		// No transaction spans the two writes; undo the user so a retry of
+		// the same request can succeed.
+		return Created{}, rs.Users.undoCreate(ctx, u.ID, err)
+	}
+	t, err := rs.Users.issue(ctx, auth.IssueRequest{UserID: u.ID, ApplicationID: reg.ApplicationID,
+		AuthenticationType: auth.AuthRegistration, RefreshToken: true, IPAddress: in.IPAddress})
+	if err != nil {
+		return Created{}, err
+	}
+	u.Registrations = []storage.Registration{reg}
+	return Created{User: u, Registration: reg, Tokens: t}, nil
+}
+
+// newRegistration validates a registration for userID: the application must
+// exist and be active, roles must be the application's role names (its
+// default roles when none are given), and an existing user must not be
+// registered yet.
+func (rs *Registrations) newRegistration(ctx context.Context, userID string, in storage.Registration, userExists bool) (storage.Registration, *Invalid, error) {
+	e := &Invalid{}
+	now := rs.Now().UnixMilli()
+	reg := in
+	reg.ID, reg.UserID, reg.Verified, reg.InsertInstant, reg.LastUpdateInstant, reg.LastLoginInstant = newID(), userID, true, now, now, 0
+	if reg.ApplicationID == "" {
+		e.Field("blank", "registration.applicationId", "You must specify the [registration.applicationId] property.")
+		return reg, e, nil
+	}
+	app, err := rs.Store.GetApplication(ctx, reg.ApplicationID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !app.Active) || !ValidID(reg.ApplicationID) {
+		e.Field("invalid", "registration.applicationId", "No active application exists with Id ["+truncate(reg.ApplicationID, 64)+"].")
+		return reg, e, nil
+	}
+	if err != nil {
+		return reg, nil, err
+	}
+	reg.Roles = checkRoles(e, app, reg.Roles, true)
+	if userExists {
+		if _, err := rs.Store.GetRegistration(ctx, userID, app.ID); err == nil {
+			e.Field("duplicate", "registration", "The user is already registered for application ["+app.ID+"].")
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return reg, nil, err
+		}
+	}
+	return reg, e, nil
+}
+
+func (rs *Registrations) store(ctx context.Context, reg storage.Registration) error {
+	err := rs.Store.CreateRegistration(ctx, reg)
+	if errors.Is(err, storage.ErrConflict) {
+		return invalid("duplicate", "registration", "The user is already registered for this application.")
+	}
+	return err
+}
+
+// Get returns the registration of userID for appID. The user is looked up
+// first (ErrNotFound when unknown or outside scope); appID comes from the URL
+// and must then be a UUID.
+func (rs *Registrations) Get(ctx context.Context, scope Scope, userID, appID string) (storage.Registration, error) {
+	u, err := rs.Users.load(ctx, scope, userID)
+	if err != nil {
+		return storage.Registration{}, err
+	}
+	if !ValidID(appID) {
+		return storage.Registration{}, invalid("couldNotConvert", "applicationId",
+			"Invalid [applicationId] on the URL ["+truncate(appID, 64)+"]. It must be a UUID.")
+	}
+	reg, err := rs.Store.GetRegistration(ctx, u.ID, strings.ToLower(appID))
+	return reg, notFound(err)
+}
+
+// Update replaces roles, data, username, timezone and preferredLanguages of
+// a registration with change's result (a PUT, or a PATCH applied to the
+// current one); roles must be the application's. An error of change is
+// returned as it is.
+func (rs *Registrations) Update(ctx context.Context, scope Scope, userID, appID string, change func(storage.Registration) (storage.Registration, error)) (storage.Registration, error) {
+	cur, err := rs.Get(ctx, scope, userID, appID)
+	if err != nil {
+		return cur, err
+	}
+	reg, err := change(cur)
+	if err != nil {
+		return reg, err
+	}
+	app, err := rs.Store.GetApplication(ctx, cur.ApplicationID)
+	if err != nil {
+		return reg, err
+	}
+	e := &Invalid{}
+	reg.ID, reg.UserID, reg.ApplicationID, reg.Verified = cur.ID, cur.UserID, cur.ApplicationID, cur.Verified
+	reg.InsertInstant, reg.LastLoginInstant, reg.LastUpdateInstant = cur.InsertInstant, cur.LastLoginInstant, rs.Now().UnixMilli()
+	reg.Roles = checkRoles(e, app, reg.Roles, false)
+	if err := e.Err(); err != nil {
+		return reg, err
+	}
+	return reg, rs.Store.UpdateRegistration(ctx, reg)
+}
+
+// Delete removes a registration; the user's refresh tokens for that
+// application are revoked with it.
+func (rs *Registrations) Delete(ctx context.Context, scope Scope, userID, appID string) error {
+	reg, err := rs.Get(ctx, scope, userID, appID)
+	if err != nil {
+		return err
+	}
+	err = rs.Store.DeleteRegistration(ctx, reg.UserID, reg.ApplicationID)
+	if err == nil {
+		_, err = rs.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{UserID: reg.UserID, ApplicationID: reg.ApplicationID}, rs.Now(), "registration_deleted")
+	}
+	return err
+}
+
+// checkRoles keeps roles to the application's role names: an unknown name is
+// [invalid]registration.roles, never silently granted.
+func checkRoles(e *Invalid, app storage.Application, roles []string, useDefaults bool) []string {
+	if len(roles) == 0 && useDefaults {
+		roles = []string{}
+		for _, r := range app.Roles {
+			if r.IsDefault {
+				roles = append(roles, r.Name)
+			}
+		}
+		return roles
+	}
+	out := []string{}
+	for _, name := range roles {
+		if !slices.ContainsFunc(app.Roles, func(r storage.ApplicationRole) bool { return r.Name == name }) {
+			e.Field("invalid", "registration.roles", "The role ["+truncate(name, 64)+"] does not exist in the application.")
+		} else if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}

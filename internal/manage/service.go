@@ -1,0 +1,45 @@
+package manage
+
+import (
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Auth is what the use cases need from internal/auth: tokens for created
+// users, and the node-local caches a change must clear. *auth.Service
+// satisfies it.
+type Auth interface {
+	TokenIssuer
+	TokenFinder
+	TenantCache
+	ApplicationCache
+}
+
+// Service is every management use case over one store, for the HTTP layer
+// to hold as one field. Each use case keeps only its narrow view of st.
+type Service struct {
+	Users         *Users
+	Registrations *Registrations
+	Applications  *Applications
+	APIKeys       *APIKeys
+	Tenants       *Tenants
+	SystemConfig  *SystemConfig
+	RefreshTokens *RefreshTokens
+	Revocations   *Revocations
+}
+
+// New wires the use cases to st, a and the clock now.
+func New(st storage.Storage, a Auth, now func() time.Time) *Service {
+	users := &Users{Store: st, Tokens: a, Now: now}
+	return &Service{
+		Users:         users,
+		Registrations: &Registrations{Store: st, Users: users, Now: now},
+		Applications:  &Applications{Store: st, Cache: a, Now: now},
+		APIKeys:       &APIKeys{Store: st, Now: now},
+		Tenants:       &Tenants{Store: st, Cache: a, Now: now},
+		SystemConfig:  &SystemConfig{Store: st},
+		RefreshTokens: &RefreshTokens{Store: st, Tokens: a, Now: now},
+		Revocations:   &Revocations{Store: st, Now: now},
+	}
+}

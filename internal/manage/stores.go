@@ -1,0 +1,46 @@
+package manage
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// The storage each use case uses, method by method, so that a use case
+// cannot reach what it has no business with and a test can see at a glance
+// what it touches. storage.Storage satisfies all of them.
+
+type tenantReader interface {
+	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
+}
+
+type applicationReader interface {
+	GetApplication(ctx context.Context, id string) (storage.Application, error)
+}
+
+type userReader interface {
+	GetUser(ctx context.Context, id string) (storage.User, error)
+	FindUser(ctx context.Context, f storage.UserFilter) (storage.User, error)
+}
+
+// sessionRevoker ends sessions: refresh tokens, and with them the sid the
+// revocation feed lists.
+type sessionRevoker interface {
+	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error)
+}
+
+// DefaultsStore is what EnsureDefaults uses.
+type DefaultsStore interface {
+	tenantReader
+	CreateTenant(ctx context.Context, t storage.Tenant) error
+	GetSystemConfiguration(ctx context.Context) (storage.SystemConfiguration, error)
+	PutSystemConfiguration(ctx context.Context, c storage.SystemConfiguration) error
+}
+
+// TokenIssuer mints the tokens FusionAuth returns with a created user or
+// registration (internal/auth).
+type TokenIssuer interface {
+	Issue(ctx context.Context, req auth.IssueRequest) (auth.Tokens, error)
+}

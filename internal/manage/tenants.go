@@ -1,0 +1,152 @@
+package manage
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/password"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// TenantsStore is what Tenants uses.
+type TenantsStore interface {
+	tenantReader
+	ListTenants(ctx context.Context) ([]storage.Tenant, error)
+	UpdateTenant(ctx context.Context, t storage.Tenant) error
+}
+
+// TenantCache is the node-local tenant cache a change must clear.
+type TenantCache interface {
+	ForgetTenant(id string)
+}
+
+// Tenants is the tenant API (tenants.mdx; fusionauth-api.md §6.4).
+type Tenants struct {
+	Store TenantsStore
+	Cache TenantCache
+	Now   func() time.Time
+}
+
+// tenantSelf is a tenant's own tenant: a tenant-scoped key sees only its own.
+func tenantSelf(t storage.Tenant) string { return t.ID }
+
+// List returns the tenants scope sees.
+func (ts *Tenants) List(ctx context.Context, scope Scope) ([]storage.Tenant, error) {
+	return scopedList(ctx, ts.Store.ListTenants, scope, tenantSelf)
+}
+
+// Get returns one tenant; ErrNotFound outside scope.
+func (ts *Tenants) Get(ctx context.Context, scope Scope, id string) (storage.Tenant, error) {
+	return scopedGet(ctx, ts.Store.GetTenant, id, scope, tenantSelf)
+}
+
+// Update applies change to the tenant id: jwtConfiguration,
+// failedAuthenticationConfiguration, passwordEncryptionConfiguration,
+// passwordValidationRules, loginConfiguration and issuer. The id and
+// instants are the server's. An error of change is returned as it is.
+func (ts *Tenants) Update(ctx context.Context, scope Scope, id string, change func(storage.Tenant) (storage.Tenant, error)) (storage.Tenant, error) {
+	cur, err := ts.Get(ctx, scope, id)
+	if err != nil {
+		return cur, err
+	}
+	t, err := change(cur)
+	if err != nil {
+		return t, err
+	}
+	t.ID, t.InsertInstant, t.LastUpdateInstant = cur.ID, cur.InsertInstant, ts.Now().UnixMilli()
+	if err := validateTenant(t).Err(); err != nil {
+		return t, err
+	}
+	if err := ts.Store.UpdateTenant(ctx, t); err != nil {
+		return t, err
+	}
+	// This node applies the change at once; other nodes within their
+	// tenant cache's one second.
+	ts.Cache.ForgetTenant(t.ID)
+	return t, nil
+}
+
+var (
+	expirationPolicies = []string{"Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime"}
+	usagePolicies      = []string{"Reusable", "OneTimeUse"}
+	signingAlgorithms  = []string{"", "ES256", "RS256"}
+	durationUnits      = []string{"MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS"}
+)
+
+func validateTenant(t storage.Tenant) *Invalid {
+	e := &Invalid{}
+	if t.Name == "" {
+		e.Field("blank", "tenant.name", "You must specify the [tenant.name] property.")
+	}
+	if t.Issuer == "" {
+		e.Field("blank", "tenant.issuer", "You must specify the [tenant.issuer] property.")
+	}
+	j := t.JWTConfiguration
+	validateLifetimes(e, "tenant.jwtConfiguration", j.TimeToLiveInSeconds, j.RefreshTokenTimeToLiveInMinutes,
+		j.RefreshTokenExpirationPolicy, j.RefreshTokenUsagePolicy, j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes,
+		j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds, j.SigningAlgorithm)
+	f := t.FailedAuthenticationConfiguration
+	if f.TooManyAttempts < 1 {
+		e.Field("invalid", "tenant.failedAuthenticationConfiguration.tooManyAttempts", "The value must be at least 1.")
+	}
+	if f.ResetCountInSeconds < 1 {
+		e.Field("invalid", "tenant.failedAuthenticationConfiguration.resetCountInSeconds", "The value must be at least 1.")
+	}
+	if f.ActionDuration < 1 {
+		e.Field("invalid", "tenant.failedAuthenticationConfiguration.actionDuration", "The value must be at least 1.")
+	}
+	if !slices.Contains(durationUnits, f.ActionDurationUnit) {
+		e.Field("invalid", "tenant.failedAuthenticationConfiguration.actionDurationUnit", "Use one of MINUTES, HOURS, DAYS, WEEKS, MONTHS, YEARS.")
+	}
+	p := t.PasswordEncryptionConfiguration
+	if !password.Supported(p.EncryptionScheme) {
+		e.Field("invalid", "tenant.passwordEncryptionConfiguration.encryptionScheme", "Unsupported scheme ["+truncate(p.EncryptionScheme, 64)+"].")
+	}
+	// The factor is checked against what the hasher accepts: a stored
+	// out-of-range factor would make every later user create fail with a
+	// misleading [invalid]user.factor (review of issue #2).
+	if lo, hi, err := password.FactorRange(p.EncryptionScheme); err == nil && (p.EncryptionSchemeFactor < lo || p.EncryptionSchemeFactor > hi) {
+		e.Field("invalid", "tenant.passwordEncryptionConfiguration.encryptionSchemeFactor",
+			"The factor for ["+p.EncryptionScheme+"] must be from "+itoa(lo)+" to "+itoa(hi)+".")
+	} else if err != nil && p.EncryptionSchemeFactor < 1 {
+		e.Field("invalid", "tenant.passwordEncryptionConfiguration.encryptionSchemeFactor", "The factor must be at least 1.")
+	}
+	v := t.PasswordValidationRules
+	if v.MinLength < 1 {
+		e.Field("invalid", "tenant.passwordValidationRules.minLength", "The minimum length must be at least 1.")
+	}
+	// The maximum is also the hash-cost bound: a longer password is refused
+	// before any KDF runs (security-bar.md §4.3).
+	if v.MaxLength < v.MinLength || v.MaxLength > 256 {
+		e.Field("invalid", "tenant.passwordValidationRules.maxLength", "The maximum length must be between minLength and 256.")
+	}
+	return e
+}
+
+// validateLifetimes checks a jwtConfiguration (tenant or application) against
+// the documented limits (fusionauth-api.md §6.1, §10.10).
+func validateLifetimes(e *Invalid, prefix string, ttl, refreshTTL int, expiration, usage string, maxTTL, grace int, alg string) {
+	if ttl < 1 {
+		e.Field("invalid", prefix+".timeToLiveInSeconds", "The value must be greater than 0.")
+	}
+	if refreshTTL < 1 {
+		e.Field("invalid", prefix+".refreshTokenTimeToLiveInMinutes", "The value must be greater than 0.")
+	}
+	if !slices.Contains(expirationPolicies, expiration) {
+		e.Field("invalid", prefix+".refreshTokenExpirationPolicy", "Use Fixed, SlidingWindow or SlidingWindowWithMaximumLifetime.")
+	}
+	if !slices.Contains(usagePolicies, usage) {
+		e.Field("invalid", prefix+".refreshTokenUsagePolicy", "Use Reusable or OneTimeUse.")
+	}
+	if expiration == "SlidingWindowWithMaximumLifetime" && (maxTTL < 1 || maxTTL < refreshTTL) {
+		e.Field("invalid", prefix+".refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes",
+			"The maximum lifetime must be greater than 0 and at least refreshTokenTimeToLiveInMinutes.")
+	}
+	if grace < 0 || grace >= 86400 {
+		e.Field("invalid", prefix+".refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds", "The grace period must be from 0 to 86399 seconds.")
+	}
+	if !slices.Contains(signingAlgorithms, alg) {
+		e.Field("invalid", prefix+".signingAlgorithm", "Use ES256 or RS256.")
+	}
+}

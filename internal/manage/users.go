@@ -1,0 +1,208 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// UsersStore is what Users uses.
+type UsersStore interface {
+	tenantReader
+	applicationReader
+	userReader
+	sessionRevoker
+	CreateUser(ctx context.Context, u storage.User) error
+	UpdateUser(ctx context.Context, u storage.User) error
+	DeleteUser(ctx context.Context, id string) error
+	DeleteUserAt(ctx context.Context, id string, at time.Time) error
+	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
+	ResetLoginFailures(ctx context.Context, userID string) error
+}
+
+// Users is the user API (users.mdx; fusionauth-api.md §7.1).
+type Users struct {
+	Store  UsersStore
+	Tokens TokenIssuer
+	Now    func() time.Time
+}
+
+// UserInput is the user of a create or update request: the profile plus the
+// plain-text password, which is hashed and never stored or echoed, with an
+// optional scheme and factor (users.mdx: encryptionScheme, factor).
+type UserInput struct {
+	User             storage.User
+	Password         string
+	EncryptionScheme string
+	Factor           int
+}
+
+// NewUser is a create request.
+type NewUser struct {
+	ID   string // "" generates one
+	User UserInput
+	// ApplicationID, when set, must name an active application: the
+	// token FusionAuth returns with the user is for it.
+	ApplicationID string
+	IPAddress     string // for the token's refresh metadata and events
+}
+
+// Created is a created user (with their registration, for
+// Registrations.RegisterNew) and the tokens FusionAuth returns with it
+// (users.mdx: USER_CREATE; registrations.mdx: REGISTRATION).
+type Created struct {
+	User         storage.User
+	Registration storage.Registration
+	Tokens       auth.Tokens
+}
+
+// UserQuery finds a user by email, login id (email, then username:
+// FusionAuth's default loginIdTypes order) or username; the first one set
+// is used. Email matching is case-insensitive.
+type UserQuery struct {
+	Email, LoginID, Username string
+}
+
+// Create validates and stores a new user and issues the token FusionAuth
+// returns with it. Server-owned fields (id, tenant, instants, active,
+// verified) are never taken from the input (mass assignment,
+// security-bar.md §4.12).
+func (us *Users) Create(ctx context.Context, in NewUser) (Created, error) {
+	u, e, err := us.newUser(ctx, in.ID, in.User)
+	if err == nil && in.ApplicationID != "" {
+		err = checkApplication(ctx, us.Store, e, "applicationId", in.ApplicationID)
+	}
+	if err == nil {
+		err = e.Err()
+	}
+	if err == nil {
+		err = us.storeNew(ctx, u)
+	}
+	if err != nil {
+		return Created{}, err
+	}
+	t, err := us.issue(ctx, auth.IssueRequest{UserID: u.ID, ApplicationID: in.ApplicationID,
+		AuthenticationType: auth.AuthUserCreate, IPAddress: in.IPAddress})
+	return Created{User: u, Tokens: t}, err
+}
+
+// newUser validates a create request and builds the record; the problems
+// are returned for the caller to add to (RegisterNew) or report.
+func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.User, *Invalid, error) {
+	if id == "" {
+		id = newID()
+	}
+	e := &Invalid{}
+	tenant, err := us.Store.GetTenant(ctx, DefaultTenantID)
+	if err != nil {
+		return storage.User{}, nil, err
+	}
+	if _, err := us.Store.GetUser(ctx, id); err == nil {
+		e.Field("duplicate", "user.id", "A user with Id ["+id+"] already exists.")
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, nil, err
+	}
+	u := in.User
+	now := us.Now().UnixMilli()
+	u.ID, u.TenantID, u.Active, u.Verified = id, tenant.ID, true, true
+	u.InsertInstant, u.LastUpdateInstant, u.LastLoginInstant, u.Registrations = now, now, 0, nil
+	if err := us.checkIdentity(ctx, e, &u, ""); err != nil {
+		return storage.User{}, nil, err
+	}
+	checkBirthDate(e, u.BirthDate)
+	if in.Password == "" {
+		e.Field("blank", "user.password", "You must specify the [user.password] property.")
+	} else if err := us.setPassword(e, &u, in, tenant); err != nil {
+		return storage.User{}, nil, err
+	}
+	return u, e, nil
+}
+
+// storeNew creates u, reporting a lost uniqueness race as the duplicate the
+// pre-check would have found.
+func (us *Users) storeNew(ctx context.Context, u storage.User) error {
+	err := us.Store.CreateUser(ctx, u)
+	if errors.Is(err, storage.ErrConflict) {
+		return invalid("duplicate", "user.email", "A user with this email, username or id already exists.")
+	}
+	return err
+}
+
+// issue mints the token of a create. The user is already stored; if minting
+// fails (a signing or storage failure, never bad input) the user is removed
+// again so the request can simply be retried, as FusionAuth's single
+// transaction would leave nothing behind.
+func (us *Users) issue(ctx context.Context, req auth.IssueRequest) (auth.Tokens, error) {
+	t, err := us.Tokens.Issue(ctx, req)
+	if err != nil {
+		return t, us.undoCreate(ctx, req.UserID, err)
+	}
+	return t, nil
+}
+
+// undoCreate removes a user whose create failed after it was stored, and
+// returns cause together with any failure to do so.
+func (us *Users) undoCreate(ctx context.Context, userID string, cause error) error {
+	if err := us.Store.DeleteUser(ctx, userID); err != nil {
+		return errors.Join(cause, fmt.Errorf("undo user create of %s: %w", userID, err))
+	}
+	return cause
+}
+
+// Get returns the user id with their registrations; ErrNotFound when unknown
+// or outside scope.
+func (us *Users) Get(ctx context.Context, scope Scope, id string) (storage.User, error) {
+	u, err := us.load(ctx, scope, id)
+	if err != nil {
+		return u, err
+	}
+	return us.withRegistrations(ctx, u)
+}
+
+func (us *Users) load(ctx context.Context, scope Scope, id string) (storage.User, error) {
+	return scopedGet(ctx, us.Store.GetUser, id, scope, func(u storage.User) string { return u.TenantID })
+}
+
+func (us *Users) withRegistrations(ctx context.Context, u storage.User) (storage.User, error) {
+	regs, err := us.Store.ListRegistrations(ctx, u.ID)
+	if err != nil {
+		return u, err
+	}
+	u.Registrations = regs
+	return u, nil
+}
+
+// Find returns the user q names, with their registrations.
+func (us *Users) Find(ctx context.Context, scope Scope, q UserQuery) (storage.User, error) {
+	var filters []storage.UserFilter
+	switch {
+	case q.Email != "":
+		filters = []storage.UserFilter{{Email: q.Email}}
+	case q.LoginID != "":
+		filters = []storage.UserFilter{{Email: q.LoginID}, {Username: q.LoginID}}
+	case q.Username != "":
+		filters = []storage.UserFilter{{Username: q.Username}}
+	default:
+		e := &Invalid{}
+		e.General("missing", "Specify the user by email, loginId or username, or use GET /api/user/{userId}.")
+		return storage.User{}, e
+	}
+	for _, f := range filters {
+		f.TenantID = DefaultTenantID
+		f.Email = strings.ToLower(f.Email)
+		u, err := us.Store.FindUser(ctx, f)
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && !scope.Sees(u.TenantID)) {
+			continue
+		}
+		if err != nil {
+			return u, err
+		}
+		return us.withRegistrations(ctx, u)
+	}
+	return storage.User{}, ErrNotFound
+}

@@ -1,0 +1,160 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// authKind is who may call a route; authenticate applies it.
+type authKind int
+
+const (
+	// authUnset is the zero value: a row without an auth class is refused
+	// by TestRouteTable, and answered with a 500 should one slip through.
+	authUnset authKind = iota
+	// authNone: public, nobody is authenticated.
+	authNone
+	// authAPIKey: a management API key holding the route's permission
+	// (FusionAuth's Authorization: <key>). Anything else is an empty 401.
+	authAPIKey
+	// authOptionalAPIKey: a valid key, if one is sent, is put in the
+	// context; none, or a bad one, is not an error (POST /api/login, where
+	// loginConfiguration.requireAuthentication decides).
+	authOptionalAPIKey
+	// authAccessToken: an access token, as Bearer, as DPoP with a proof by
+	// its key (RFC 9449 §7.1), or in the access_token cookie; its claims are
+	// put in the context. Anything else is an empty 401.
+	authAccessToken
+	// authRefreshToken: the credential is a refresh token (cookie or body)
+	// that the handler hands to internal/auth to spend.
+	authRefreshToken
+	// authOAuthClient: the handler authenticates the OAuth client
+	// (RFC 6749 §2.3) and answers failures in OAuth's error format.
+	authOAuthClient
+	// authClientOrAPIKey: an OAuth client by HTTP Basic client_id:secret
+	// (put in the context), or an API key holding the route's permission.
+	// Anything else is an empty 401.
+	authClientOrAPIKey
+)
+
+// authClass is a route's authentication: its kind and, for the API-key
+// kinds, the endpoint permission the key must hold.
+type authClass struct {
+	kind       authKind
+	permission string
+}
+
+var (
+	public         = authClass{kind: authNone}
+	optionalAPIKey = authClass{kind: authOptionalAPIKey}
+	accessToken    = authClass{kind: authAccessToken}
+	refreshToken   = authClass{kind: authRefreshToken}
+	oauthClient    = authClass{kind: authOAuthClient}
+)
+
+// apiKey requires a key holding permission, FusionAuth's endpoint name
+// (the path prefix an API key's permissions.endpoints map lists).
+func apiKey(permission string) authClass {
+	return authClass{kind: authAPIKey, permission: permission}
+}
+
+// clientOrAPIKey accepts the OAuth client itself or an API key holding
+// permission.
+func clientOrAPIKey(permission string) authClass {
+	return authClass{kind: authClientOrAPIKey, permission: permission}
+}
+
+// keyFailureEvent: a 401 on such a route means an API key was missing or
+// refused, which is logged as a security event (middleware.go).
+func (a authClass) keyFailureEvent() bool {
+	return a.kind == authAPIKey || a.kind == authOptionalAPIKey || a.kind == authClientOrAPIKey
+}
+
+// authenticate applies a to r. It returns the request carrying what was
+// authenticated, or false after writing the refusal.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, a authClass) (*http.Request, bool) {
+	switch a.kind {
+	case authNone, authRefreshToken, authOAuthClient:
+		return r, true
+	case authAPIKey, authOptionalAPIKey:
+		k, ok, err := s.lookupAPIKey(r)
+		switch {
+		case err != nil:
+			s.writeInternal(w, r, err)
+			return nil, false
+		case ok && (a.kind == authOptionalAPIKey || manage.Permits(k, a.permission, r.Method)):
+			return withValue(r, apiKeyKey{}, k), true
+		case a.kind == authOptionalAPIKey:
+			return r, true
+		}
+		writeEmpty(w, http.StatusUnauthorized)
+		return nil, false
+	case authAccessToken:
+		return s.authenticateAccessToken(w, r)
+	case authClientOrAPIKey:
+		return s.authenticateClientOrKey(w, r, a.permission)
+	}
+	s.writeInternal(w, r, fmt.Errorf("route %s has no authentication class", r.Pattern))
+	return nil, false
+}
+
+// authenticateAccessToken verifies the Bearer or DPoP credential or, failing
+// that, the access_token cookie. A DPoP-bound token (cnf.jkt) is valid only
+// as Authorization: DPoP with a matching proof for this request (RFC 9449
+// §7.1). Every failure is the same empty 401 (fusionauth-api.md §2.2).
+func (s *Server) authenticateAccessToken(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	tok, scheme := accessCredential(r)
+	if tok == "" {
+		tok, scheme = cookieToken(r, accessCookie), ""
+	}
+	if tok == "" || len(tok) > maxBearer {
+		writeEmpty(w, http.StatusUnauthorized)
+		return nil, false
+	}
+	claims, err := s.Auth.Validate(r.Context(), tok)
+	switch {
+	case errors.Is(err, storage.ErrUnavailable):
+		s.writeInternal(w, r, err)
+		return nil, false
+	case err != nil:
+		// Whatever else failed, the token was not proven valid: refuse it
+		// the same way, never with a 500 for attacker input. An error other
+		// than ErrInvalidToken is logged so a bug does not hide behind 401.
+		if !errors.Is(err, auth.ErrInvalidToken) {
+			s.Logger.WarnContext(r.Context(), "validate: unexpected error", "request_id", requestID(r.Context()), "error", err.Error())
+		}
+		writeEmpty(w, http.StatusUnauthorized)
+		return nil, false
+	case !s.checkBinding(r, tok, scheme, claims):
+		if boundKey(claims) != "" {
+			w.Header().Set("WWW-Authenticate", `DPoP error="invalid_token", algs="ES256 RS256"`)
+		}
+		writeEmpty(w, http.StatusUnauthorized)
+		return nil, false
+	}
+	return withValue(r, claimsKey{}, claims), true
+}
+
+// authenticateClientOrKey accepts an application by HTTP Basic
+// client_id:client_secret, or an API key holding permission (as
+// Authorization: <key> or Basic apikey:<key>).
+func (s *Server) authenticateClientOrKey(w http.ResponseWriter, r *http.Request, permission string) (*http.Request, bool) {
+	if user, pass, ok := r.BasicAuth(); ok && user != "apikey" {
+		app, err := s.clientApplication(r, user)
+		if err != nil && !isNotFound(err) {
+			s.writeInternal(w, r, err)
+			return nil, false
+		}
+		if err != nil || !secretsEqual(pass, app.OAuthConfiguration.ClientSecret) {
+			writeEmpty(w, http.StatusUnauthorized)
+			return nil, false
+		}
+		return withValue(r, clientKey{}, app), true
+	}
+	return s.authenticate(w, r, apiKey(permission))
+}

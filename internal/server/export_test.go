@@ -1,0 +1,18 @@
+package server
+
+// RouteForTest is what the external tests may know of a route-table row.
+type RouteForTest struct {
+	Pattern string
+	Body    int64
+	HTML    bool
+}
+
+// RoutesForTest lists the route table for tests that walk it through the
+// real App.
+func (s *Server) RoutesForTest() []RouteForTest {
+	var out []RouteForTest
+	for _, rt := range s.routes() {
+		out = append(out, RouteForTest{Pattern: rt.pattern, Body: rt.body, HTML: rt.html})
+	}
+	return out
+}

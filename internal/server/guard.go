@@ -1,0 +1,88 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Handler returns the complete HTTP handler: the route table wrapped in the
+// middleware every request passes through.
+func (s *Server) Handler() http.Handler { return s.handler(s.routes()) }
+
+// handler serves rs: each row behind guard, unknown paths an empty 404, the
+// whole behind CORS and the request middleware (middleware.go). Tests pass a
+// table whose handlers they replaced, to exercise the real middleware.
+func (s *Server) handler(rs []route) http.Handler {
+	gate := s.Gate
+	if gate == nil {
+		gate = NewGate(Limits{})
+	}
+	origins := newOriginCache(s)
+	mux := http.NewServeMux()
+	for i := range rs {
+		mux.Handle(rs[i].pattern, s.guard(&rs[i], gate, origins))
+	}
+	mux.HandleFunc("/", s.notFound)
+	return s.middleware(gate, s.cors(origins, corsSurface(rs), mux))
+}
+
+// notFound answers unknown paths with an empty 404, as FusionAuth does.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeEmpty(w, http.StatusNotFound)
+}
+
+// guard is the one middleware that reads a route's row, in this order: the
+// CSRF guard of cookie-spending routes, public CORS headers, the body
+// bound, the hashing gate, authentication and the tenant header. An API key
+// is checked before the tenant header (a key's tenant must match it); other
+// credentials after, so a bad header is reported before any token is looked at.
+func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.route = rt // for the api_key_failure event (middleware.go)
+		}
+		if rt.spendsCookie && s.refuseForeignOrigin(w, r, origins) {
+			return
+		}
+		if rt.cors == corsAnyOrigin {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+		}
+		if rt.body > 0 && r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, rt.body)
+		} else {
+			r.Body = http.NoBody
+		}
+		if rt.password != noPassword {
+			release, ok := s.admit(w, r, rt, gate)
+			if !ok {
+				return
+			}
+			defer release()
+		}
+		keyFirst := rt.auth.kind == authAPIKey
+		if keyFirst {
+			var ok bool
+			if r, ok = s.authenticate(w, r, rt.auth); !ok {
+				return
+			}
+		}
+		if rt.tenantHeader && !checkTenantHeader(w, r, rt.auth) {
+			return
+		}
+		if !keyFirst {
+			var ok bool
+			if r, ok = s.authenticate(w, r, rt.auth); !ok {
+				return
+			}
+		}
+		rt.handler(w, r)
+	})
+}
+
+// oauthErrors: routes under /oauth2/ answer errors in OAuth 2.0's format
+// (RFC 6749 §5.2), every other one in FusionAuth's.
+func (rt *route) oauthErrors() bool {
+	_, p, _ := strings.Cut(rt.pattern, " ")
+	return strings.HasPrefix(p, "/oauth2/") || strings.HasPrefix(rt.pattern, "/oauth2/")
+}

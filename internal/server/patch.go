@@ -1,0 +1,51 @@
+package server
+
+import (
+	"mime"
+	"net/http"
+
+	json "github.com/go-json-experiment/json"
+
+	"github.com/latchkeyhq/latchkey/internal/mergepatch"
+)
+
+// decodePatch applies a PATCH body to current (the record's JSON view) and
+// decodes the result into into, which then goes through the same validation as
+// a PUT. Content-Type application/merge-patch+json is RFC 7396; anything else
+// JSON is FusionAuth's legacy merge (internal/mergepatch). A failure of the
+// body is a badBody; failing to encode current is the server's.
+func decodePatch(r *http.Request, current, into any) error {
+	var patch map[string]any
+	if err := decodeBody(r, &patch, false); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(current)
+	var base map[string]any
+	if err == nil {
+		err = json.Unmarshal(raw, &base)
+	}
+	if err != nil {
+		return err
+	}
+	mode := mergepatch.FusionAuthLegacy
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/merge-patch+json" {
+		mode = mergepatch.RFC7396
+	}
+	raw, err = json.Marshal(mergepatch.Merge(base, patch, mode))
+	if err == nil {
+		err = json.Unmarshal(raw, into)
+	}
+	if err != nil {
+		return badBody{err}
+	}
+	return nil
+}
+
+// decodeReplacement decodes a PUT body, or applies a PATCH body to current,
+// into into: the change a use case's update applies.
+func decodeReplacement(r *http.Request, current, into any) error {
+	if r.Method == http.MethodPatch {
+		return decodePatch(r, current, into)
+	}
+	return decodeBody(r, into, false)
+}

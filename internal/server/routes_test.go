@@ -1,0 +1,107 @@
+package server
+
+import (
+	"maps"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/latchkeyhq/latchkey/internal/manage"
+)
+
+// TestRouteTable checks every row of the route table for the rules a new
+// endpoint could otherwise silently miss: an explicit authentication class,
+// a body bound on every method that sends a body, the API key permission of
+// FusionAuth's endpoint naming, no CORS on the management API, the CSRF
+// guard on every route a cookie authenticates, the hashing gate only where a
+// body is read, and 405 rows whose Allow names exactly the methods of their
+// path.
+func TestRouteTable(t *testing.T) {
+	s, _, _ := newUnitServer(t)
+	rs := s.routes()
+	methods := map[string][]string{} // path -> methods of its rows
+	for _, rt := range rs {
+		if m, p, ok := strings.Cut(rt.pattern, " "); ok {
+			methods[p] = append(methods[p], m)
+		}
+	}
+	seen := map[string]bool{}
+	perms := map[string]bool{}
+	for _, rt := range rs {
+		if rt.auth.permission != "" {
+			perms[rt.auth.permission] = true
+		}
+	}
+	if got := slices.Sorted(maps.Keys(perms)); !slices.Equal(got, manage.EndpointPermissions) {
+		t.Errorf("the route table checks the permissions %v; manage.EndpointPermissions (what Kickstart and API-key validation accept) lists %v", got, manage.EndpointPermissions)
+	}
+	for _, rt := range rs {
+		t.Run(rt.pattern, func(t *testing.T) {
+			if seen[rt.pattern] {
+				t.Fatal("pattern listed twice")
+			}
+			seen[rt.pattern] = true
+			m, p, hasMethod := strings.Cut(rt.pattern, " ")
+			if !hasMethod {
+				p = rt.pattern
+			}
+			if rt.handler == nil {
+				t.Fatal("no handler")
+			}
+			if rt.auth.kind == authUnset {
+				t.Fatal("no auth class: say who may call it (authn.go)")
+			}
+			if k := rt.auth.kind; (k == authAPIKey || k == authClientOrAPIKey) != (rt.auth.permission != "") {
+				t.Fatalf("permission %q does not fit auth kind %d", rt.auth.permission, k)
+			}
+			if perm := rt.auth.permission; perm != "" && p != perm && !strings.HasPrefix(p, perm+"/") {
+				t.Fatalf("permission %q is not a FusionAuth endpoint prefix of %s", perm, p)
+			}
+			switch m {
+			case "POST", "PUT", "PATCH":
+				if rt.body <= 0 {
+					t.Fatal("a method with a body needs a body bound")
+				}
+			}
+			if rt.password != noPassword && (m != "POST" || rt.body <= 0) {
+				t.Fatal("the hashing gate reads the body of a POST: give it one")
+			}
+			if rt.auth.kind == authAPIKey && rt.cors != corsNone {
+				t.Fatal("an API-key route must not be callable from a browser script (security-bar.md A4)")
+			}
+			// The access-token class also accepts the access_token cookie, and
+			// the refresh-token class reads the refresh cookie: a browser sends
+			// both with a forged cross-site request, so a route that acts on them
+			// with anything but a read needs the Origin guard.
+			cookieAuth := rt.auth.kind == authRefreshToken || (rt.auth.kind == authAccessToken && m != "GET")
+			if cookieAuth && hasMethod && !rt.spendsCookie {
+				t.Fatal("authenticated by a cookie: mark it spendsCookie (the CSRF guard)")
+			}
+			if rt.spendsCookie && rt.cors == corsAnyOrigin {
+				t.Fatal("a cookie-spending route cannot be open to any origin")
+			}
+			if !hasMethod {
+				assertAllow(t, rt, methods[p])
+			}
+		})
+	}
+}
+
+// assertAllow checks that a 405 row's Allow header lists exactly the methods
+// the table has for its path.
+func assertAllow(t *testing.T, rt route, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatal("a 405 row for a path with no routes")
+	}
+	rec := httptest.NewRecorder()
+	rt.handler(rec, nil)
+	got := strings.Split(rec.Header().Get("Allow"), ", ")
+	slices.Sort(got)
+	want = slices.Clone(want)
+	slices.Sort(want)
+	if rec.Code != 405 || !slices.Equal(got, want) {
+		t.Fatalf("%d Allow %v, want 405 Allow %v", rec.Code, got, want)
+	}
+}
