@@ -62,7 +62,7 @@ func parsePHC(s string) (argonParams, error) {
 	var p uint32
 	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &a.m, &a.t, &p); err != nil || n != 3 ||
 		fmt.Sprintf("m=%d,t=%d,p=%d", a.m, a.t, p) != parts[3] {
-		return a, fmt.Errorf("%w: argon2id parameters %q", ErrMalformedHash, parts[3])
+		return a, fmt.Errorf("%w: argon2id parameters are not m=…,t=…,p=…", ErrMalformedHash)
 	}
 	if a.m < 8 || a.m > argonMaxMemoryKiB || a.t < 1 || a.t > argonMaxTime || p < 1 || p > argonMaxThreads ||
 		uint64(a.m)*uint64(a.t) > argonMaxWorkKiB {

@@ -22,7 +22,7 @@ var fuzzSchemes = []string{
 // bcrypt modular-crypt strings, PHC strings, base64 salts and digests). The
 // invariants: nothing panics; CheckStored and Verify agree on whether the
 // record is usable, and on the kind of refusal; the only errors are the
-// package's sentinels; and a record never matches a password it was not
+// package's sentinels, with short messages whatever the input's size; and a record never matches a password it was not
 // made from (the seeds are real hashes of other passwords).
 func FuzzStoredHash(f *testing.F) {
 	for _, v := range legacyVectors() {
@@ -45,8 +45,8 @@ func FuzzStoredHash(f *testing.F) {
 		if (err == nil) != (checkErr == nil) || (err != nil && !sameSentinel(err, checkErr)) {
 			t.Fatalf("CheckStored = %v but Verify = %v for %+v", checkErr, err, h)
 		}
-		if err != nil && !sameSentinel(err, err) {
-			t.Fatalf("Verify error %v is none of the package's sentinels", err)
+		if err != nil && (!sameSentinel(err, err) || len(err.Error()) > 200) {
+			t.Fatalf("Verify error %q is not a short sentinel error", err)
 		}
 	})
 }

@@ -220,10 +220,10 @@ func orDefault(name string) string {
 }
 
 // truncate keeps an attacker-chosen scheme name out of error messages at
-// full length.
+// full length (32 bytes stay short even %q-escaped).
 func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
+	if len(s) > 32 {
+		return s[:32] + "…"
 	}
 	return s
 }

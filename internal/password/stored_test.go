@@ -45,6 +45,7 @@ func TestStoredHashBounds(t *testing.T) {
 		{"phpass hash one character short", storage.PasswordHash{Scheme: PHPassMD5, Salt: "IQRaTwmf", Hash: "eRo7ud9Fh4E2PdI0S3r.L"}, ErrMalformedHash},
 		{"drupal hash under the phpass-md5 name", storage.PasswordHash{Scheme: PHPassMD5, Hash: "$S$DDEzmVGyUponhBeWCHBORSLh8X/MX1k0dnHdjF2QG8eq3IDaugr6"}, ErrMalformedHash},
 		{"wordpress hash under the phpass-sha512 name", storage.PasswordHash{Scheme: PHPassSHA512, Hash: "$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0"}, ErrMalformedHash},
+		{"argon2 parameters of 64 KiB", storage.PasswordHash{Scheme: Argon2id, Hash: "$argon2id$v=19$" + strings.Repeat("\xff", 1<<16) + "$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdHNhbHRzYWx0c2FsdHNhbHQ"}, ErrMalformedHash},
 		{"scheme name of 1 MiB", storage.PasswordHash{Scheme: strings.Repeat("x", 1<<20)}, ErrUnknownScheme},
 	}
 	for _, tt := range tests {
