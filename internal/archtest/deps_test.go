@@ -68,6 +68,10 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/kickstart", func(d string) bool {
 			return d == module+"/internal/server" || strings.HasPrefix(d, module+"/internal/app")
 		}, "Kickstart drives the server through an http.Handler it is given"},
+		{"internal/password", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/storage" &&
+				d != module+"/internal/password" && !strings.HasPrefix(d, module+"/internal/password/")
+		}, "hashing and policy are pure functions over the PasswordHash record"},
 		{"internal/server", func(d string) bool {
 			return strings.HasPrefix(d, module+"/internal/storage/sqlstorage") || strings.HasPrefix(d, module+"/internal/app")
 		}, "the HTTP layer does not know the storage backend"},
