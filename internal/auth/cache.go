@@ -69,8 +69,13 @@ func (c *ttlCache[T]) forget(id string) {
 }
 
 // tenant returns the tenant through the cache.
+// Sections a tenant was stored without read as FusionAuth's defaults
+// (storage.Tenant.WithDefaults).
 func (s *Service) tenant(ctx context.Context, id string) (storage.Tenant, error) {
-	return s.tenants.get(ctx, id, s.cfg.Store.GetTenant)
+	return s.tenants.get(ctx, id, func(ctx context.Context, id string) (storage.Tenant, error) {
+		t, err := s.cfg.Store.GetTenant(ctx, id)
+		return t.WithDefaults(), err
+	})
 }
 
 // application returns the application through the cache.

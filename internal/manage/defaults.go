@@ -53,7 +53,7 @@ func NewDefaultTenant(issuer string, now time.Time) storage.Tenant {
 		LoginConfiguration:      storage.TenantLoginConfiguration{RequireAuthentication: true},
 		InsertInstant:           ms,
 		LastUpdateInstant:       ms,
-	}
+	}.WithDefaults()
 }
 
 // DefaultSystemConfiguration is FusionAuth's shipped system configuration

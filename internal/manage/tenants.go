@@ -31,14 +31,20 @@ type Tenants struct {
 // tenantSelf is a tenant's own tenant: a tenant-scoped key sees only its own.
 func tenantSelf(t storage.Tenant) string { return t.ID }
 
-// List returns the tenants scope sees.
+// List returns the tenants scope sees, sections a tenant was stored
+// without at FusionAuth's defaults (storage.Tenant.WithDefaults).
 func (ts *Tenants) List(ctx context.Context, scope Scope) ([]storage.Tenant, error) {
-	return scopedList(ctx, ts.Store.ListTenants, scope, tenantSelf)
+	list, err := scopedList(ctx, ts.Store.ListTenants, scope, tenantSelf)
+	for i := range list {
+		list[i] = list[i].WithDefaults()
+	}
+	return list, err
 }
 
 // Get returns one tenant; ErrNotFound outside scope.
 func (ts *Tenants) Get(ctx context.Context, scope Scope, id string) (storage.Tenant, error) {
-	return scopedGet(ctx, ts.Store.GetTenant, id, scope, tenantSelf)
+	t, err := scopedGet(ctx, ts.Store.GetTenant, id, scope, tenantSelf)
+	return t.WithDefaults(), err
 }
 
 // Update applies change to the tenant id: jwtConfiguration,
