@@ -12,6 +12,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -44,8 +45,8 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 // again by the returned cleanup. SQLite whatever the real database is: the
 // dry run checks the requests (validation, duplicates, references), which
 // the server does the same way on both dialects.
-func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Context) (http.Handler, storage.Storage, func(), error) {
-	return func(ctx context.Context) (http.Handler, storage.Storage, func(), error) {
+func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Context) (http.Handler, kickstart.Store, func(), error) {
+	return func(ctx context.Context) (http.Handler, kickstart.Store, func(), error) {
 		dir, err := os.MkdirTemp("", "latchkey-kickstart-")
 		if err != nil {
 			return nil, nil, nil, err

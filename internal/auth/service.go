@@ -49,7 +49,7 @@ func (e *LockedError) Error() string { return "auth: account locked" }
 
 // Config wires a Service.
 type Config struct {
-	Store  storage.Storage
+	Store  Store
 	Keys   *keys.Manager
 	Logger *slog.Logger // nil: events are discarded
 	Now    func() time.Time
