@@ -22,16 +22,34 @@
 // # Every freshness bound in latchkey
 //
 // A change made through a node's own API applies on that node's next request
-// (the handler calls Forget). On another node it applies within:
+// (the handler calls Forget). On the other nodes:
+//
+//   - with PostgreSQL, the writing transaction sends a NOTIFY (triggers of
+//     sqlstorage migration 0010) and every node's change feed, a LISTEN on a
+//     dedicated connection (sqlstorage/changes.go), makes its caches Forget
+//     the record as the change commits: in effect on the next request,
+//     milliseconds later (TestChangesArePushedToOtherNodes in
+//     internal/multinode, with caches that would keep for an hour);
+//   - while a node's feed is down (database outage, connection lost), its
+//     caches fall back to their TTL below; a dead connection that looks
+//     alive is found by a ping after 10 s of silence (5 s to answer), and
+//     on reconnection the feed says ChangeAll and everything cached is
+//     dropped (TestChangeFeedReconnects, TestChangeFeedRecoversAfterDatabaseOutage);
+//   - with SQLite there is one node, and its handlers Forget what they change.
+//
+// The TTLs (the worst case while the feed is down), and how long a value is
+// still served when reloading it fails because the database does not answer:
 //
 //	what                     TTL     kept on DB errors   owner
 //	tenants                  1 s     +1 min              internal/auth (cache.go)
 //	applications             0.5 s   +1 min              internal/auth (cache.go)
 //	signing key set          0.5 s   +1 min              internal/keys (manager.go; RefreshInterval set by internal/app)
-//	  unknown kid in a token reloads at once, at most once per TTL (≤ 1 s)
-//	CORS allowed origins     1 s     until reload works  internal/server (cors.go, its own cache for now)
+//	  a token naming an unknown kid reloads at once, at most once per min(TTL, 1 s)
+//	CORS allowed origins     1 s     until reload works  internal/server (cors.go: its own cache, not yet on the feed)
 //	successor secret         forever (it never changes)  internal/auth (secrets.go)
 //
-// Users, registrations, refresh tokens, lockout counters and API keys are not
-// cached: a change applies on the next request to any node.
+// LATCHKEY_CACHE_TTL replaces the first three TTLs (up to one hour; useful
+// with PostgreSQL, where the feed carries the changes and the TTL is only
+// the fallback). Users, registrations, refresh tokens, lockout counters and
+// API keys are not cached: a change applies on the next request to any node.
 package cache

@@ -22,6 +22,7 @@ type Storage interface {
 	LockoutStore
 	KickstartStore
 	SecretStore
+	ChangeFeed
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
