@@ -47,6 +47,9 @@ func TestDependencyDirection(t *testing.T) {
 				strings.Contains(d, "sqlite") || strings.Contains(d, "pgx")
 		}, "the contract imports no backend"},
 		{"internal/keys", func(d string) bool { return d == "net/http" }, "key management stays free of HTTP"},
+		{"internal/cache", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/cache"
+		}, "the cache primitive knows nothing of latchkey"},
 		{"jwtverify", func(d string) bool { return strings.HasPrefix(d, module+"/internal/") }, "a public package for third parties"},
 		{"internal/bench", func(d string) bool { return strings.HasPrefix(d, module+"/") && d != module+"/internal/bench" },
 			"the load generator is a client of the HTTP API like any third party, so it works against FusionAuth too"},
