@@ -33,7 +33,8 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 
 // guard is the one middleware that reads a route's row, in this order: the
 // CSRF guard of cookie-spending routes, public CORS headers, the body
-// bound, the hashing gate, authentication and the tenant header. An API key
+// bound, the per-address rate limit, the hashing gate, authentication and
+// the tenant header. An API key
 // is checked before the tenant header (a key's tenant must match it); other
 // credentials after, so a bad header is reported before any token is looked at.
 func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler {
@@ -52,6 +53,11 @@ func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler
 			r.Body = http.MaxBytesReader(w, r.Body, rt.body)
 		} else {
 			r.Body = http.NoBody
+		}
+		if rt.rate != nil {
+			if r = s.rateLimited(w, r, rt, gate); r == nil {
+				return
+			}
 		}
 		if rt.password != noPassword {
 			release, ok := s.admit(w, r, rt, gate)

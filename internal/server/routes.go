@@ -31,6 +31,8 @@ type route struct {
 	// html: it may answer text/html. Nothing does yet; a page will need its
 	// own Content-Security-Policy (middleware.go sets default-src 'none').
 	html bool
+	// rate limits requests per client address (ratelimit.go); nil: none.
+	rate *rateLimit
 }
 
 // maxBody bounds every request body (documented in docs/api.md). A login
