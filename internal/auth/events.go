@@ -15,6 +15,9 @@ const (
 	// evLoginWithheld: the password verified but the login ended without
 	// tokens (outcome.go); the outcome names the Withheld kind.
 	evLoginWithheld = "login_withheld"
+	// evPasswordCheck: a current password asked for again (change password)
+	// was refused.
+	evPasswordCheck = "password_check_failure"
 	evLockout       = "account_locked"
 	evRefresh       = "refresh"
 	evRefreshFail   = "refresh_failure"

@@ -20,6 +20,9 @@ const defaultScheme = "salted-pbkdf2-hmac-sha256"
 // ErrInvalidCredentials after the same hashing work, so neither the answer
 // nor its timing tells an attacker which accounts exist (security-bar L2).
 func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
+	if req.OneTimePassword != "" {
+		return s.oneTimePasswordLogin(ctx, req)
+	}
 	app, tenant, err := s.loginContext(ctx, req)
 	if err != nil {
 		return Tokens{}, err

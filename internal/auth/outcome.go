@@ -164,7 +164,13 @@ func (s *Service) heldLogin(ctx context.Context, f loginFacts, rule *loginRule, 
 	if outcome, err := verdict(ok, verr, f.user, s.cfg.Now()); outcome != "" {
 		return s.refuse(ctx, f.tenant, f.user.ID, verr, fail, outcome, err, nil)
 	}
-	reset := failures.Count > 0 || !failures.LockedUntil.IsZero()
+	return s.withhold(ctx, f, rule, w, failures.Count > 0 || !failures.LockedUntil.IsZero())
+}
+
+// withhold finishes a withheld login whose credential was accepted (a
+// password, a oneTimePassword): the rule issues what its answer carries,
+// the lockout counter is reset when asked, and the answer gets the user.
+func (s *Service) withhold(ctx context.Context, f loginFacts, rule *loginRule, w *Withheld, reset bool) error {
 	if rule.finish != nil {
 		if err := rule.finish(ctx, s, f, w, reset); err != nil {
 			return err
@@ -174,7 +180,9 @@ func (s *Service) heldLogin(ctx context.Context, f loginFacts, rule *loginRule, 
 			return fmt.Errorf("auth: reset login failures: %w", err)
 		}
 	}
-	s.rehash(ctx, f.tenant, &f.user, f.req.Password)
+	if f.req.Password != "" {
+		s.rehash(ctx, f.tenant, &f.user, f.req.Password)
+	}
 	regs, err := s.cfg.Store.ListRegistrations(ctx, f.user.ID)
 	if err != nil {
 		return fmt.Errorf("auth: list registrations: %w", err)

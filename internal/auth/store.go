@@ -33,6 +33,9 @@ type Store interface {
 	GetLoginFailures(ctx context.Context, userID string) (storage.LoginFailures, error)
 	// ResetLoginFailures: a withheld login's right password (outcome.go).
 	ResetLoginFailures(ctx context.Context, userID string) error
+	// A oneTimePassword, looked at, then spent (login_otp.go).
+	GetIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Identifier, error)
+	ConsumeIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Identifier, error)
 
 	// Sessions (storage.RefreshTokenStore without the listing and the purge).
 	CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error

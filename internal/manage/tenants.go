@@ -14,6 +14,7 @@ type TenantsStore interface {
 	tenantReader
 	ListTenants(ctx context.Context) ([]storage.Tenant, error)
 	UpdateTenant(ctx context.Context, t storage.Tenant) error
+	GetEmailTemplate(ctx context.Context, id string) (storage.EmailTemplate, error)
 }
 
 // TenantCache is the node-local tenant cache a change must clear.
@@ -61,7 +62,13 @@ func (ts *Tenants) Update(ctx context.Context, scope Scope, id string, change fu
 		return t, err
 	}
 	t.ID, t.InsertInstant, t.LastUpdateInstant = cur.ID, cur.InsertInstant, ts.Now().UnixMilli()
-	if err := validateTenant(t).Err(); err != nil {
+	keepSMTPPassword(&cur, &t)
+	e := validateTenant(t)
+	validateAccounts(e, t)
+	if err := checkTemplateIDs(ctx, ts.Store, e, "tenant.emailConfiguration.", tenantTemplateIDs(t)); err != nil {
+		return t, err
+	}
+	if err := e.Err(); err != nil {
 		return t, err
 	}
 	if err := ts.Store.UpdateTenant(ctx, t); err != nil {

@@ -137,6 +137,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeEmpty(w, http.StatusNotFound)
 	case errors.Is(err, manage.ErrForbidden), errors.Is(err, auth.ErrAPIKeyRequired):
 		writeEmpty(w, http.StatusUnauthorized)
+	case errors.Is(err, manage.ErrDisabled):
+		writeEmpty(w, http.StatusForbidden)
 	case errors.Is(err, auth.ErrExpiredUser):
 		writeEmpty(w, http.StatusGone)
 	case errors.Is(err, auth.ErrUnknownApplication):

@@ -66,7 +66,7 @@ func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler
 			}
 			defer release()
 		}
-		keyFirst := rt.auth.kind == authAPIKey
+		keyFirst := rt.auth.kind == authAPIKey || rt.auth.kind == authKeyOrAnonymous
 		if keyFirst {
 			var ok bool
 			if r, ok = s.authenticate(w, r, rt.auth); !ok {

@@ -54,7 +54,7 @@ func TestRouteTable(t *testing.T) {
 			if rt.auth.kind == authUnset {
 				t.Fatal("no auth class: say who may call it (authn.go)")
 			}
-			if k := rt.auth.kind; (k == authAPIKey || k == authClientOrAPIKey) != (rt.auth.permission != "") {
+			if k := rt.auth.kind; (k == authAPIKey || k == authClientOrAPIKey || k == authKeyOrAnonymous) != (rt.auth.permission != "") {
 				t.Fatalf("permission %q does not fit auth kind %d", rt.auth.permission, k)
 			}
 			if perm := rt.auth.permission; perm != "" && p != perm && !strings.HasPrefix(p, perm+"/") {
