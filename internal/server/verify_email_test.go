@@ -138,11 +138,15 @@ func TestEmailVerificationFormField(t *testing.T) {
 	if len(code) != 6 || !strings.Contains(m.Text, code) {
 		t.Fatalf("code %q, mail %q", code, m.Text)
 	}
-	for body, want := range map[string]int{
-		`{"verificationId":"` + id + `"}`:                                               400,
-		`{"verificationId":"` + id + `","oneTimeCode":"ZZZZZZ"}`:                        400,
-		`{"verificationId":"` + id + `","oneTimeCode":"` + strings.ToLower(code) + `"}`: 200,
+	for _, c := range []struct {
+		body string
+		want int
+	}{
+		{`{"verificationId":"` + id + `"}`, 400},
+		{`{"verificationId":"` + id + `","oneTimeCode":"ZZZZZZ"}`, 400},
+		{`{"verificationId":"` + id + `","oneTimeCode":"` + strings.ToLower(code) + `"}`, 200},
 	} {
+		body, want := c.body, c.want
 		if res := s.do(call{method: "POST", path: "/api/user/verify-email", body: body}); res.status != want {
 			t.Fatalf("%s: %d %s", body, res.status, res.body)
 		}
