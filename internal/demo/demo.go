@@ -16,8 +16,8 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/app"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/demo/forums"
-	"github.com/latchkeyhq/latchkey/internal/mailcatcher"
 	"github.com/latchkeyhq/latchkey/internal/demo/store"
+	"github.com/latchkeyhq/latchkey/internal/mailcatcher"
 	"github.com/latchkeyhq/latchkey/jwtverify"
 )
 
