@@ -1,0 +1,108 @@
+package lambda
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Populate runs l's populate(jwt, user, registration, context) on a copy of
+// in.Claims and returns the claims to sign. It never fails the caller: a
+// lambda that throws, times out or exceeds a limit leaves the claims as they
+// were, as FusionAuth does for JWT populate lambdas (extend/code/lambdas
+// "Exceptions"), and the failure is logged with the lambda's id. Populate
+// returns within Config.Timeout plus a tenth of it, whatever the body does.
+//
+// Token minting calls it once per token and lambda: with the access token's
+// claims for application.lambdaConfiguration.accessTokenPopulateId, with the
+// id token's for idTokenPopulateId, after every claim latchkey sets itself
+// and before signing, and signs Result.Claims.
+func (e *Engine) Populate(ctx context.Context, l Lambda, in Input) Result {
+	unchanged := Result{Claims: in.Claims}
+	claims, err := json.Marshal(in.Claims)
+	if err != nil {
+		return e.failed(ctx, l, unchanged, &Failure{l.ID, ReasonInternal, "claims: " + err.Error()}, nil)
+	}
+	prog, err := e.program(l)
+	if err != nil {
+		return e.failed(ctx, l, unchanged, &Failure{l.ID, ReasonInvalid, err.Error()}, nil)
+	}
+	out := e.run(ctx, l, prog, &call{claims: claims, user: bytes.Clone(in.User),
+		registration: bytes.Clone(in.Registration), scopes: append([]string{}, in.Scopes...)})
+	if out.failure != nil {
+		return e.failed(ctx, l, unchanged, out.failure, out.console)
+	}
+	return e.merge(ctx, l, in.Claims, out)
+}
+
+// run runs one call on its own goroutine, so that a builtin deaf to the
+// interrupt cannot hold the caller: past the deadline the runtime is
+// abandoned, and its slot is freed only when it really returns.
+func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, args *call) outcome {
+	start := time.Now()
+	w := newWatch(e.cfg.MemoryLimit)
+	hard := time.NewTimer(e.cfg.Timeout + e.cfg.Timeout/10)
+	defer hard.Stop()
+	select {
+	case e.slots <- struct{}{}:
+	case <-hard.C:
+		return outcome{failure: &Failure{l.ID, ReasonBusy, ""}}
+	case <-ctx.Done():
+		return outcome{failure: &Failure{l.ID, ReasonCancelled, ""}}
+	}
+	remaining := e.cfg.Timeout - time.Since(start)
+	done := make(chan outcome, 1)
+	go func() {
+		defer func() { <-e.slots }()
+		done <- e.execute(l, prog, args, w, remaining)
+	}()
+	select {
+	case out := <-done:
+		return out
+	case <-hard.C:
+		w.stop(ReasonTimeout)
+	case <-ctx.Done():
+		w.stop(ReasonCancelled)
+	}
+	r, _ := w.stopped()
+	return outcome{failure: &Failure{l.ID, r, "abandoned while a builtin was running"}}
+}
+
+// program returns l's compiled body, compiling it once per id and version.
+func (e *Engine) program(l Lambda) (*goja.Program, error) {
+	e.mu.Lock()
+	c, ok := e.cache[l.ID]
+	e.mu.Unlock()
+	if ok && c.lastUpdate == l.LastUpdateInstant && c.body == l.Body {
+		return c.prog, nil
+	}
+	prog, err := compile(l)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.cache[l.ID]; !ok && len(e.cache) >= maxCached {
+		for id := range e.cache {
+			delete(e.cache, id)
+			break
+		}
+	}
+	e.cache[l.ID] = cached{lastUpdate: l.LastUpdateInstant, body: l.Body, prog: prog}
+	return prog, nil
+}
+
+// failed logs a failure and returns the unchanged claims.
+func (e *Engine) failed(ctx context.Context, l Lambda, res Result, f *Failure, console []entry) Result {
+	attrs := []any{"lambdaId", l.ID, "lambdaName", l.Name, "reason", string(f.Reason)}
+	if l.Debug && f.Detail != "" {
+		attrs = append(attrs, "error", f.Detail)
+	}
+	e.cfg.Logger.WarnContext(ctx, "lambda failed; the token is issued without its changes", attrs...)
+	e.logConsole(ctx, l, console)
+	res.Err = f
+	return res
+}

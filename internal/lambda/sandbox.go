@@ -1,0 +1,152 @@
+package lambda
+
+import (
+	"strings"
+
+	"github.com/dop251/goja"
+)
+
+// removed are globals a lambda does not get. Binary buffers allocate any
+// size in one native call (new ArrayBuffer(1e12) ends the process, not the
+// call), and a Proxy's ownKeys trap result is copied by goja into a slice
+// sized by its length before any check could run. Neither has a use in
+// building claims; FusionAuth documents neither for lambdas. require, fetch,
+// process and the like are not defined by goja at all.
+var removed = []string{
+	"ArrayBuffer", "SharedArrayBuffer", "DataView", "Atomics", "Proxy",
+	"Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
+	"Int32Array", "Uint32Array", "Float16Array", "Float32Array", "Float64Array",
+	"BigInt64Array", "BigUint64Array", "WeakRef", "FinalizationRegistry",
+}
+
+// sandbox is one call's runtime with its limits installed.
+type sandbox struct {
+	rt      *goja.Runtime
+	cfg     Config
+	w       *watch
+	console console
+
+	jsonParse  goja.Callable
+	isArray    goja.Callable
+	ownDesc    goja.Callable
+	rangeError goja.Constructor
+	joining    []*goja.Object // arrays being joined, for cycles (as goja's own join)
+}
+
+func newSandbox(rt *goja.Runtime, cfg Config, w *watch, debug bool) *sandbox {
+	sb := &sandbox{rt: rt, cfg: cfg, w: w}
+	sb.console = console{left: cfg.MaxConsoleBytes, debug: debug}
+	rt.SetMaxCallStackSize(cfg.MaxCallDepth)
+	g := rt.GlobalObject()
+	for _, name := range removed {
+		_ = g.Delete(name)
+	}
+	sb.jsonParse = function(rt.Get("JSON").ToObject(rt).Get("parse"))
+	sb.isArray = function(rt.Get("Array").ToObject(rt).Get("isArray"))
+	sb.ownDesc = function(rt.Get("Object").ToObject(rt).Get("getOwnPropertyDescriptor"))
+	sb.rangeError, _ = goja.AssertConstructor(rt.Get("RangeError"))
+	sb.installGuards()
+	sb.installConsole()
+	return sb
+}
+
+func function(v goja.Value) goja.Callable {
+	f, ok := goja.AssertFunction(v)
+	if !ok {
+		panic("lambda: goja lacks a builtin the sandbox needs")
+	}
+	return f
+}
+
+// throwRange throws a RangeError into the running JavaScript.
+func (sb *sandbox) throwRange(msg string) {
+	obj, err := sb.rangeError(nil, sb.rt.ToValue("lambda limit: "+msg))
+	if err != nil {
+		panic(err)
+	}
+	panic(obj)
+}
+
+// checkStop aborts the builtin in progress when the call has been stopped;
+// goja's interrupt then ends the call at its next instruction.
+func (sb *sandbox) checkStop() {
+	if r, ok := sb.w.stopped(); ok {
+		sb.throwRange("stopped (" + string(r) + ")")
+	}
+}
+
+// call calls a builtin or callback from a guard, rethrowing what it throws.
+func (sb *sandbox) call(f goja.Callable, this goja.Value, args ...goja.Value) goja.Value {
+	v, err := f(this, args...)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// replace swaps obj[name] for a guard that gets the original. The guard keeps
+// a builtin's attributes (writable, configurable, not enumerable), so that
+// for-in over an array still lists only its elements.
+func (sb *sandbox) replace(obj *goja.Object, name string, guard func(orig goja.Callable, c goja.FunctionCall) goja.Value) goja.Value {
+	orig, ok := goja.AssertFunction(obj.Get(name))
+	if !ok {
+		return nil
+	}
+	fn := sb.rt.ToValue(func(c goja.FunctionCall) goja.Value {
+		sb.checkStop()
+		return guard(orig, c)
+	})
+	if err := obj.DefineDataProperty(name, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		panic(err)
+	}
+	return fn
+}
+
+// entry is one console call's text.
+type entry struct {
+	level string // "debug", "info" or "error"
+	text  string
+}
+
+// console collects a call's console output, bounded in total size. FusionAuth
+// writes log/info and error to its Event Log always and debug only for
+// lambdas with debug on (extend/code/lambdas "Console").
+type console struct {
+	entries   []entry
+	left      int
+	debug     bool
+	truncated bool
+}
+
+func (c *console) add(level string, args []goja.Value) {
+	if level == "debug" && !c.debug || c.truncated {
+		return
+	}
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = a.String()
+	}
+	text := strings.Join(parts, " ")
+	if len(text) > c.left {
+		text = strings.ToValidUTF8(text[:c.left], "") + " …(console output truncated)"
+		c.truncated = true
+	}
+	c.left -= len(text)
+	c.entries = append(c.entries, entry{level, text})
+}
+
+func (sb *sandbox) installConsole() {
+	obj := sb.rt.NewObject()
+	for name, level := range map[string]string{"log": "info", "info": "info", "debug": "debug", "error": "error"} {
+		if err := obj.Set(name, func(c goja.FunctionCall) goja.Value {
+			sb.checkStop()
+			sb.console.add(level, c.Arguments)
+			return goja.Undefined()
+		}); err != nil {
+			panic(err)
+		}
+	}
+	if err := sb.rt.Set("console", obj); err != nil {
+		panic(err)
+	}
+}
