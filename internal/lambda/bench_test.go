@@ -2,7 +2,6 @@ package lambda
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 )
 
@@ -14,8 +13,8 @@ func BenchmarkPopulate(b *testing.B) {
 	l := jwtLambda("bench", `function populate(jwt, user, registration, context) {
 		jwt.favoriteColor = user.data.favoriteColor;
 	}`)
-	in := Input{Claims: baseClaims(), User: json.RawMessage(testUser),
-		Registration: json.RawMessage(testRegistration), Scopes: []string{"openid"}}
+	in := Input{Claims: baseClaims(), User: decode(testUser),
+		Registration: decode(testRegistration), Scopes: []string{"openid"}}
 	ctx := context.Background()
 	for b.Loop() {
 		if r := e.Populate(ctx, l, in); r.Err != nil || r.Claims["favoriteColor"] != "teal" {
@@ -28,7 +27,7 @@ func BenchmarkPopulate(b *testing.B) {
 func BenchmarkPopulateParallel(b *testing.B) {
 	e := New(Config{})
 	l := jwtLambda("bench", `function populate(jwt, user) { jwt.favoriteColor = user.data.favoriteColor; }`)
-	in := Input{Claims: baseClaims(), User: json.RawMessage(testUser)}
+	in := Input{Claims: baseClaims(), User: decode(testUser)}
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if r := e.Populate(context.Background(), l, in); r.Err != nil {

@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -74,6 +73,7 @@ func (c Config) withDefaults() Config {
 type Engine struct {
 	cfg   Config
 	slots chan struct{}
+	idle  chan *sandbox
 
 	mu    sync.Mutex
 	cache map[string]cached // by lambda id
@@ -92,18 +92,24 @@ const maxCached = 1024
 // New returns an engine with cfg's limits.
 func New(cfg Config) *Engine {
 	cfg = cfg.withDefaults()
-	return &Engine{cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent), cache: map[string]cached{}}
+	return &Engine{cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent),
+		idle: make(chan *sandbox, cfg.MaxConcurrent), cache: map[string]cached{}}
 }
 
-// Input is one populate call's arguments. User and Registration are
-// FusionAuth's JSON views of the user and of their registration for the
-// application (as the User and Registration APIs return them, without
-// secrets); an empty Registration is passed as undefined, FusionAuth's
-// value for a user not registered for the application.
+// Input is one populate call's arguments, as JSON values: what
+// encoding/json decodes into any (string, float64, bool, nil, []any,
+// map[string]any), plus the Go types token minting uses ([]string,
+// map[string]string, integers); anything else is passed through
+// encoding/json. User and Registration are FusionAuth's JSON views of the
+// user and of their registration for the application (as the User and
+// Registration APIs return them, without secrets); a nil Registration is
+// passed as undefined, FusionAuth's value for a user not registered for the
+// application. Populate reads them only before it returns and never changes
+// them.
 type Input struct {
 	Claims       map[string]any
-	User         json.RawMessage
-	Registration json.RawMessage
+	User         map[string]any
+	Registration map[string]any
 	// Scopes become context.scopes (FusionAuth 1.59): the requested scopes,
 	// an empty array when there are none.
 	Scopes []string

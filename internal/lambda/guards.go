@@ -18,23 +18,15 @@ import (
 // MaxStringLength. docs/decisions.md ("Lambda limits") lists them and what
 // is left unbounded.
 
-// iteratorPrototypes finds the iterator prototypes the language hides.
-var iteratorPrototypes = goja.MustCompile("iterator prototypes", `[
-	Object.getPrototypeOf([][Symbol.iterator]()),
-	Object.getPrototypeOf(""[Symbol.iterator]()),
-	Object.getPrototypeOf(/a/[Symbol.matchAll]("")),
-	Object.getPrototypeOf(new Map()[Symbol.iterator]()),
-	Object.getPrototypeOf(new Set()[Symbol.iterator]()),
-]`, true)
-
 func (sb *sandbox) installGuards() {
 	rt := sb.rt
-	protos, err := rt.RunProgram(iteratorPrototypes)
+	protos, err := rt.RunProgram(hiddenIntrinsics)
 	if err != nil {
 		panic(err)
 	}
-	// Spread, destructuring and Array.from drive these from Go: each step
-	// checks the stop flag.
+	// Spread, destructuring and Array.from drive the iterators' next from
+	// Go: each step checks the stop flag. (The first five hidden intrinsics
+	// are the iterator prototypes.)
 	po := protos.ToObject(rt)
 	for i := range 5 {
 		sb.replace(po.Get(strconv.Itoa(i)).ToObject(rt), "next", sb.passThrough)

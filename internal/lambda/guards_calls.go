@@ -124,4 +124,17 @@ func (sb *sandbox) guardObjectKeys(object, reflect *goja.Object) {
 		sb.replace(object, name, check)
 	}
 	sb.replace(reflect, "ownKeys", check)
+	// A call's globals must stay deletable (sandbox.clean).
+	notGlobal := func(orig goja.Callable, c goja.FunctionCall) goja.Value {
+		if o, ok := c.Argument(0).(*goja.Object); ok && o == sb.rt.GlobalObject() && sb.hardened {
+			panic(sb.rt.NewTypeError("lambda: the global object takes only plain assignments"))
+		}
+		return sb.call(orig, c.This, c.Arguments...)
+	}
+	for _, name := range []string{"defineProperty", "defineProperties", "preventExtensions", "seal", "freeze"} {
+		sb.replace(object, name, notGlobal)
+	}
+	for _, name := range []string{"defineProperty", "preventExtensions"} {
+		sb.replace(reflect, name, notGlobal)
+	}
 }

@@ -78,8 +78,8 @@ const testRegistration = `{"applicationId":"app-1","roles":["user"],"data":{"dep
 func populate(t *testing.T, e *Engine, body string) Result {
 	t.Helper()
 	return e.Populate(context.Background(), jwtLambda("l-"+t.Name(), body), Input{
-		Claims: baseClaims(), User: json.RawMessage(testUser),
-		Registration: json.RawMessage(testRegistration), Scopes: []string{"openid"},
+		Claims: baseClaims(), User: decode(testUser),
+		Registration: decode(testRegistration), Scopes: []string{"openid"},
 	})
 }
 
@@ -120,4 +120,13 @@ func within(t *testing.T, limit time.Duration, f func()) {
 	case <-time.After(limit):
 		t.Fatalf("did not return within %v", limit)
 	}
+}
+
+// decode is a JSON view as callers pass it.
+func decode(s string) map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		panic(err)
+	}
+	return m
 }

@@ -129,8 +129,17 @@ func (e *Engine) checkBody(l Lambda) string {
 }
 
 // compile parses a body into a program that any number of runtimes may run
-// at once (goja.Program is not linked to a runtime). The body runs as a
-// sloppy-mode script, as in FusionAuth, where "use strict" is opt-in.
+// at once (goja.Program is not linked to a runtime). The body must parse on
+// its own, as a sloppy-mode script as in FusionAuth ("use strict" is
+// opt-in); it then runs inside a function, called with the global object as
+// this, so that its top-level declarations are made anew by every call and
+// never left behind on a reused runtime. The function returns populate.
+// The prefix shares the body's first line, so line numbers in errors match.
 func compile(l Lambda) (*goja.Program, error) {
-	return goja.Compile("lambda "+l.ID, l.Body, false)
+	name := "lambda " + l.ID
+	if _, err := goja.Compile(name, l.Body, false); err != nil {
+		return nil, err
+	}
+	return goja.Compile(name, "(function () {"+l.Body+
+		"\n;return typeof populate === \"function\" ? populate : undefined;\n})", false)
 }

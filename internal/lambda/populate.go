@@ -1,9 +1,8 @@
 package lambda
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/dop251/goja"
@@ -22,16 +21,11 @@ import (
 // and before signing, and signs Result.Claims.
 func (e *Engine) Populate(ctx context.Context, l Lambda, in Input) Result {
 	unchanged := Result{Claims: in.Claims}
-	claims, err := json.Marshal(in.Claims)
-	if err != nil {
-		return e.failed(ctx, l, unchanged, &Failure{l.ID, ReasonInternal, "claims: " + err.Error()}, nil)
-	}
 	prog, err := e.program(l)
 	if err != nil {
 		return e.failed(ctx, l, unchanged, &Failure{l.ID, ReasonInvalid, err.Error()}, nil)
 	}
-	out := e.run(ctx, l, prog, &call{claims: claims, user: bytes.Clone(in.User),
-		registration: bytes.Clone(in.Registration), scopes: append([]string{}, in.Scopes...)})
+	out := e.run(ctx, l, prog, &in)
 	if out.failure != nil {
 		return e.failed(ctx, l, unchanged, out.failure, out.console)
 	}
@@ -40,24 +34,43 @@ func (e *Engine) Populate(ctx context.Context, l Lambda, in Input) Result {
 
 // run runs one call on its own goroutine, so that a builtin deaf to the
 // interrupt cannot hold the caller: past the deadline the runtime is
-// abandoned, and its slot is freed only when it really returns.
-func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, args *call) outcome {
-	start := time.Now()
-	w := newWatch(e.cfg.MemoryLimit)
-	hard := time.NewTimer(e.cfg.Timeout + e.cfg.Timeout/10)
-	defer hard.Stop()
+// abandoned, and its slot is freed only when it really returns. Waiting for
+// a slot is bounded by Config.Timeout; the call itself by Timeout plus a
+// tenth, from when it has a runtime.
+func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Input) outcome {
+	wait := time.NewTimer(e.cfg.Timeout)
 	select {
 	case e.slots <- struct{}{}:
-	case <-hard.C:
+		wait.Stop()
+	case <-wait.C:
 		return outcome{failure: &Failure{l.ID, ReasonBusy, ""}}
 	case <-ctx.Done():
+		wait.Stop()
 		return outcome{failure: &Failure{l.ID, ReasonCancelled, ""}}
 	}
-	remaining := e.cfg.Timeout - time.Since(start)
+	sb, err := e.sandbox()
+	if err != nil {
+		<-e.slots
+		return outcome{failure: &Failure{l.ID, ReasonInternal, err.Error()}}
+	}
+	var a *args
+	if in != nil {
+		if a, err = sb.arguments(*in); err != nil {
+			<-e.slots
+			return outcome{failure: &Failure{l.ID, ReasonInternal, err.Error()}}
+		}
+	}
+	w := newWatch(e.cfg.Timeout, e.cfg.MemoryLimit)
+	hard := time.NewTimer(e.cfg.Timeout + e.cfg.Timeout/10)
+	defer hard.Stop()
 	done := make(chan outcome, 1)
 	go func() {
 		defer func() { <-e.slots }()
-		done <- e.execute(l, prog, args, w, remaining)
+		out, reusable := e.execute(l, prog, a, sb, w)
+		if reusable {
+			e.release(sb)
+		}
+		done <- out
 	}()
 	select {
 	case out := <-done:
@@ -69,6 +82,29 @@ func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, args *ca
 	}
 	r, _ := w.stopped()
 	return outcome{failure: &Failure{l.ID, r, "abandoned while a builtin was running"}}
+}
+
+// sandbox takes an idle runtime or builds one.
+func (e *Engine) sandbox() (sb *sandbox, err error) {
+	select {
+	case sb := <-e.idle:
+		return sb, nil
+	default:
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("lambda: building a runtime: %v", p)
+		}
+	}()
+	return newSandbox(e.cfg), nil
+}
+
+// release keeps a clean runtime for the next call.
+func (e *Engine) release(sb *sandbox) {
+	select {
+	case e.idle <- sb:
+	default:
+	}
 }
 
 // program returns l's compiled body, compiling it once per id and version.

@@ -49,7 +49,7 @@ func TestPopulateDoesNotTouchTheCallersClaims(t *testing.T) {
 	in := baseClaims()
 	before, _ := json.Marshal(in)
 	r := e.Populate(context.Background(), jwtLambda("l1", `function populate(jwt) { jwt.x = 1; delete jwt.email; }`),
-		Input{Claims: in, User: json.RawMessage(testUser)})
+		Input{Claims: in, User: decode(testUser)})
 	mustSucceed(t, r)
 	after, _ := json.Marshal(in)
 	if string(before) != string(after) {
@@ -75,7 +75,7 @@ func TestPopulateUnregisteredUserGetsUndefined(t *testing.T) {
 	r := e.Populate(context.Background(), jwtLambda("l1", `function populate(jwt, user, registration, context) {
 		jwt.registered = registration !== undefined;
 		jwt.scopes = context.scopes;
-	}`), Input{Claims: baseClaims(), User: json.RawMessage(testUser)})
+	}`), Input{Claims: baseClaims(), User: decode(testUser)})
 	claims := mustSucceed(t, r)
 	if claims["registered"] != false || !reflect.DeepEqual(claims["scopes"], []any{}) {
 		t.Errorf("registered=%v scopes=%#v; want false and []", claims["registered"], claims["scopes"])

@@ -3,17 +3,10 @@ package lambda
 import (
 	"errors"
 	"fmt"
-	"time"
+	"strconv"
 
 	"github.com/dop251/goja"
 )
-
-// call carries one call's arguments, copied so that a call abandoned at its
-// deadline never reads memory its caller has reused.
-type call struct {
-	claims, user, registration []byte
-	scopes                     []string
-}
 
 // outcome is what the call's goroutine hands back.
 type outcome struct {
@@ -23,36 +16,39 @@ type outcome struct {
 	failure *Failure
 }
 
-// findPopulate resolves populate as the body's top level sees it, so that a
-// `let` or `const` binding counts as well as a function declaration.
-var findPopulate = goja.MustCompile("find populate",
-	`typeof populate === "function" ? populate : undefined`, false)
-
-// execute runs one call in a fresh runtime. A fresh runtime per call is what
-// keeps calls apart: nothing a body does to globals or builtin prototypes
-// survives it (docs/decisions.md, "Lambda isolation"). With args nil it only
-// loads the body and looks for populate (Validate).
-func (e *Engine) execute(l Lambda, prog *goja.Program, args *call, w *watch, remaining time.Duration) (out outcome) {
-	var sb *sandbox
+// execute runs one call on sb, which is either fresh or was left clean by
+// its previous call. With args nil it only loads the body and looks for
+// populate (Validate). It reports whether sb may serve another call: not
+// after a stop (deadline, memory, cancel), a fault, or a global it cannot
+// remove.
+func (e *Engine) execute(l Lambda, prog *goja.Program, a *args, sb *sandbox, w *watch) (out outcome, reusable bool) {
 	defer func() {
 		if p := recover(); p != nil {
-			out = outcome{failure: &Failure{l.ID, ReasonInternal, fmt.Sprint(p)}}
+			out, reusable = outcome{failure: &Failure{l.ID, ReasonInternal, fmt.Sprint(p)}}, false
 		}
-		if sb != nil {
-			out.console = sb.console.entries
-		}
+		out.console = sb.console.entries
 	}()
-	if remaining <= 0 {
-		return outcome{failure: &Failure{l.ID, ReasonTimeout, ""}}
+	sb.begin(w, l.Debug)
+	w.start(sb.rt)
+	out = sb.call1(l, prog, a)
+	w.finish()
+	if _, stopped := w.stopped(); stopped {
+		return out, false
 	}
-	rt := goja.New()
-	sb = newSandbox(rt, e.cfg, w, l.Debug)
-	w.start(rt, remaining)
-	defer w.finish()
-	if _, err := rt.RunProgram(prog); err != nil {
+	if out.failure != nil && out.failure.Reason == ReasonInternal {
+		return out, false
+	}
+	return out, sb.clean()
+}
+
+// call1 loads the body and calls populate.
+func (sb *sandbox) call1(l Lambda, prog *goja.Program, a *args) outcome {
+	rt := sb.rt
+	wrapper, err := rt.RunProgram(prog)
+	if err != nil {
 		return outcome{failure: sb.failure(l, err)}
 	}
-	v, err := rt.RunProgram(findPopulate)
+	v, err := function(wrapper)(rt.GlobalObject())
 	if err != nil {
 		return outcome{failure: sb.failure(l, err)}
 	}
@@ -60,21 +56,17 @@ func (e *Engine) execute(l Lambda, prog *goja.Program, args *call, w *watch, rem
 	if !ok {
 		return outcome{failure: &Failure{l.ID, ReasonNoPopulate, ""}}
 	}
-	if args == nil {
+	if a == nil {
 		return outcome{}
 	}
-	jwt, user, reg, ctx, err := sb.arguments(args)
+	if _, err := populate(goja.Undefined(), a.jwt, a.user, a.registration, a.context); err != nil {
+		return outcome{failure: sb.failure(l, err)}
+	}
+	claims, dropped, err := sb.export(a.jwt)
 	if err != nil {
 		return outcome{failure: sb.failure(l, err)}
 	}
-	if _, err := populate(goja.Undefined(), jwt, user, reg, ctx); err != nil {
-		return outcome{failure: sb.failure(l, err)}
-	}
-	claims, dropped, err := sb.export(jwt)
-	if err != nil {
-		return outcome{failure: sb.failure(l, err)}
-	}
-	if r, ok := w.stopped(); ok {
+	if r, ok := sb.w.stopped(); ok {
 		return outcome{failure: &Failure{l.ID, r, ""}}
 	}
 	return outcome{claims: claims, dropped: dropped}
@@ -91,11 +83,14 @@ func (sb *sandbox) failure(l Lambda, err error) *Failure {
 	}
 	var ex *goja.Exception
 	var interrupted *goja.InterruptedError
+	var overflow *goja.StackOverflowError
 	switch {
 	case errors.Is(err, errTooLarge):
 		return &Failure{l.ID, ReasonTooLarge, err.Error()}
 	case errors.As(err, &interrupted):
 		return &Failure{l.ID, ReasonTimeout, err.Error()}
+	case errors.As(err, &overflow):
+		return &Failure{l.ID, ReasonException, "RangeError: call stack exceeded " + strconv.Itoa(sb.cfg.MaxCallDepth) + " frames"}
 	case errors.As(err, &ex):
 		return &Failure{l.ID, ReasonException, ex.Error()}
 	default:
@@ -103,34 +98,3 @@ func (sb *sandbox) failure(l Lambda, err error) *Failure {
 	}
 }
 
-// arguments builds populate's arguments as plain JavaScript values, parsed
-// by the runtime's own JSON.parse before the body can have replaced it.
-func (sb *sandbox) arguments(a *call) (jwt, user, reg, ctx goja.Value, err error) {
-	if jwt, err = sb.parse(a.claims); err != nil {
-		return
-	}
-	user, reg = goja.Undefined(), goja.Undefined()
-	if len(a.user) > 0 {
-		if user, err = sb.parse(a.user); err != nil {
-			return
-		}
-	}
-	if len(a.registration) > 0 && string(a.registration) != "null" {
-		if reg, err = sb.parse(a.registration); err != nil {
-			return
-		}
-	}
-	scopes := make([]any, len(a.scopes))
-	for i, s := range a.scopes {
-		scopes[i] = s
-	}
-	c := sb.rt.NewObject()
-	if err = c.Set("scopes", sb.rt.NewArray(scopes...)); err != nil {
-		return
-	}
-	return jwt, user, reg, c, nil
-}
-
-func (sb *sandbox) parse(b []byte) (goja.Value, error) {
-	return sb.jsonParse(goja.Undefined(), sb.rt.ToValue(string(b)))
-}

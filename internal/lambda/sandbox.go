@@ -1,8 +1,11 @@
 package lambda
 
 import (
+	"math"
 	"strings"
+	"time"
 
+	"github.com/dlclark/regexp2/v2"
 	"github.com/dop251/goja"
 )
 
@@ -19,35 +22,84 @@ var removed = []string{
 	"BigInt64Array", "BigUint64Array", "WeakRef", "FinalizationRegistry",
 }
 
-// sandbox is one call's runtime with its limits installed.
+// sandbox is a runtime with the limits installed and its builtins frozen,
+// reused call after call (docs/decisions.md, "Lambda isolation"). A runtime
+// is not safe for concurrent use: a sandbox serves one call at a time.
 type sandbox struct {
 	rt      *goja.Runtime
 	cfg     Config
-	w       *watch
+	w       *watch // the current call's
 	console console
 
-	jsonParse  goja.Callable
-	isArray    goja.Callable
-	ownDesc    goja.Callable
-	rangeError goja.Constructor
-	joining    []*goja.Object // arrays being joined, for cycles (as goja's own join)
+	jsonParse    goja.Callable
+	ownDesc      goja.Callable
+	rangeError   goja.Constructor
+	joining      []*goja.Object // arrays being joined, for cycles (as goja's own join)
+	globals      map[string]bool // enumerable globals after hardening
+	symbols      int
+	globalProto  *goja.Object
+	hardened     bool // set once the builtins are frozen; the global's guards apply from then on
 }
 
-func newSandbox(rt *goja.Runtime, cfg Config, w *watch, debug bool) *sandbox {
-	sb := &sandbox{rt: rt, cfg: cfg, w: w}
-	sb.console = console{left: cfg.MaxConsoleBytes, debug: debug}
+// newSandbox builds a runtime: globals removed, guards and console
+// installed, builtins frozen. It costs milliseconds, once per pooled runtime.
+func newSandbox(cfg Config) *sandbox {
+	rt := goja.New()
+	sb := &sandbox{rt: rt, cfg: cfg, w: newWatch(0, math.MaxInt64)}
 	rt.SetMaxCallStackSize(cfg.MaxCallDepth)
 	g := rt.GlobalObject()
 	for _, name := range removed {
 		_ = g.Delete(name)
 	}
+	object := rt.Get("Object").ToObject(rt)
 	sb.jsonParse = function(rt.Get("JSON").ToObject(rt).Get("parse"))
-	sb.isArray = function(rt.Get("Array").ToObject(rt).Get("isArray"))
-	sb.ownDesc = function(rt.Get("Object").ToObject(rt).Get("getOwnPropertyDescriptor"))
+	sb.ownDesc = function(object.Get("getOwnPropertyDescriptor"))
 	sb.rangeError, _ = goja.AssertConstructor(rt.Get("RangeError"))
 	sb.installGuards()
 	sb.installConsole()
+	sb.harden()
+	sb.hardened = true
+	sb.globals = map[string]bool{}
+	sb.globalProto = g.Prototype()
+	for _, k := range g.Keys() {
+		sb.globals[k] = true
+	}
+	sb.symbols = len(g.Symbols())
 	return sb
+}
+
+// begin readies the sandbox for one call.
+func (sb *sandbox) begin(w *watch, debug bool) {
+	sb.w = w
+	sb.console = console{left: sb.cfg.MaxConsoleBytes, debug: debug}
+	sb.joining = sb.joining[:0]
+}
+
+// clean deletes what a call added to the global object (a sloppy-mode
+// assignment to an undeclared name, globalThis.x = ...). The guards refuse
+// defineProperty and preventExtensions on the global object, so whatever a
+// call adds there is enumerable and configurable: listing the enumerable
+// keys finds it all, without listing every builtin on every call. It
+// reports false when the global object is not as it was (another
+// prototype, an undeletable property): such a runtime serves no more calls.
+func (sb *sandbox) clean() (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	g := sb.rt.GlobalObject()
+	if g.Prototype() != sb.globalProto || len(g.Symbols()) != sb.symbols {
+		return false
+	}
+	for _, k := range g.Keys() {
+		if !sb.globals[k] {
+			if err := g.Delete(k); err != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func function(v goja.Value) goja.Callable {
@@ -150,3 +202,13 @@ func (sb *sandbox) installConsole() {
 		panic(err)
 	}
 }
+
+// regexpTimeout bounds one match by goja's backtracking engine (regexp2,
+// used for patterns Go's linear-time regexp cannot run, such as
+// backreferences): catastrophic backtracking runs inside the builtin, where
+// the interrupt does not reach. regexp2 reads this default when a pattern
+// is compiled; only goja uses regexp2 in latchkey. A timed-out match
+// counts as no match, and the call is by then past its own deadline.
+const regexpTimeout = time.Second
+
+func init() { regexp2.DefaultMatchTimeout = regexpTimeout }

@@ -23,6 +23,7 @@ const memoryTick = time.Millisecond
 // that the guarded builtins check, since goja's interrupt does not reach into
 // native builtins. The first reason wins.
 type watch struct {
+	timeout time.Duration
 	limit  uint64
 	base   uint64
 	reason atomic.Pointer[Reason]
@@ -35,8 +36,8 @@ type watch struct {
 	sample   []metrics.Sample
 }
 
-func newWatch(limit int64) *watch {
-	w := &watch{limit: uint64(limit), sample: []metrics.Sample{{Name: allocsMetric}}}
+func newWatch(timeout time.Duration, limit int64) *watch {
+	w := &watch{timeout: timeout, limit: uint64(limit), sample: []metrics.Sample{{Name: allocsMetric}}}
 	w.base = w.allocated()
 	return w
 }
@@ -51,7 +52,7 @@ func (w *watch) allocated() uint64 {
 
 // start arms the deadline and the memory check for rt; a stop that came
 // before start interrupts rt at once (goja then interrupts its next run).
-func (w *watch) start(rt *goja.Runtime, remaining time.Duration) {
+func (w *watch) start(rt *goja.Runtime) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.rt = rt
@@ -59,7 +60,7 @@ func (w *watch) start(rt *goja.Runtime, remaining time.Duration) {
 		rt.Interrupt(*r)
 		return
 	}
-	w.deadline = time.AfterFunc(remaining, func() { w.stop(ReasonTimeout) })
+	w.deadline = time.AfterFunc(w.timeout, func() { w.stop(ReasonTimeout) })
 	w.tick = time.AfterFunc(memoryTick, w.checkMemory)
 }
 
