@@ -97,4 +97,3 @@ func (sb *sandbox) failure(l Lambda, err error) *Failure {
 		return &Failure{l.ID, ReasonInternal, err.Error()}
 	}
 }
-

@@ -31,14 +31,14 @@ type sandbox struct {
 	w       *watch // the current call's
 	console console
 
-	jsonParse    goja.Callable
-	ownDesc      goja.Callable
-	rangeError   goja.Constructor
-	joining      []*goja.Object // arrays being joined, for cycles (as goja's own join)
-	globals      map[string]bool // enumerable globals after hardening
-	symbols      int
-	globalProto  *goja.Object
-	hardened     bool // set once the builtins are frozen; the global's guards apply from then on
+	jsonParse   goja.Callable
+	ownDesc     goja.Callable
+	rangeError  goja.Constructor
+	joining     []*goja.Object  // arrays being joined, for cycles (as goja's own join)
+	globals     map[string]bool // enumerable globals after hardening
+	symbols     int
+	globalProto *goja.Object
+	hardened    bool // set once the builtins are frozen; the global's guards apply from then on
 }
 
 // newSandbox builds a runtime: globals removed, guards and console

@@ -24,9 +24,9 @@ const memoryTick = time.Millisecond
 // native builtins. The first reason wins.
 type watch struct {
 	timeout time.Duration
-	limit  uint64
-	base   uint64
-	reason atomic.Pointer[Reason]
+	limit   uint64
+	base    uint64
+	reason  atomic.Pointer[Reason]
 
 	mu       sync.Mutex
 	rt       *goja.Runtime
