@@ -25,8 +25,12 @@ type Config struct {
 	MemoryLimit int64
 	// MaxConcurrent bounds the calls running at once, including calls
 	// abandoned at their deadline that have not yet returned (default
-	// 2×GOMAXPROCS). A call that finds no free slot before its deadline fails.
+	// 2×GOMAXPROCS). A call that finds no free slot within MaxWait fails.
 	MaxConcurrent int
+	// MaxWait bounds how long a call waits for a free slot (default 1 s): a
+	// runtime takes milliseconds to build, so the first concurrent calls
+	// after start wait for one rather than fail.
+	MaxWait time.Duration
 	// MaxCallDepth bounds JavaScript recursion (default 256 frames).
 	MaxCallDepth int
 	// MaxStringLength bounds the strings that builtins such as repeat, join
@@ -53,6 +57,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 100 * time.Millisecond
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = time.Second
 	}
 	if c.MemoryLimit <= 0 {
 		c.MemoryLimit = 32 << 20

@@ -141,9 +141,9 @@ func (sb *sandbox) join(_ goja.Callable, c goja.FunctionCall) goja.Value {
 	sb.joining = append(sb.joining, o)
 	defer func() { sb.joining = sb.joining[:len(sb.joining)-1] }()
 	n := sb.arrayLength(o)
-	var sep goja.String = asString(sb.rt.ToValue(","))
+	var sep goja.String = sb.str(sb.rt.ToValue(","))
 	if s := c.Argument(0); !goja.IsUndefined(s) {
-		sep = asString(s.ToString())
+		sep = sb.str(s)
 	}
 	var b goja.StringBuilder
 	total := 0
@@ -154,7 +154,7 @@ func (sb *sandbox) join(_ goja.Callable, c goja.FunctionCall) goja.Value {
 			b.WriteString(sep)
 		}
 		if el := o.Get(strconv.FormatInt(i, 10)); el != nil && !goja.IsUndefined(el) && !goja.IsNull(el) {
-			s := asString(el.ToString())
+			s := sb.str(el)
 			total += s.Length()
 			sb.spend(total)
 			b.WriteString(s)
@@ -173,11 +173,14 @@ func (sb *sandbox) spend(total int) {
 	}
 }
 
-func asString(v goja.Value) goja.String {
-	if s, ok := v.(goja.String); ok {
-		return s
+// str is ToString as a goja.String (goja's own ToString leaves numbers and
+// booleans as they are). An object's toString runs once, here.
+func (sb *sandbox) str(v goja.Value) goja.String {
+	s := v.ToString()
+	if gs, ok := s.(goja.String); ok {
+		return gs
 	}
-	panic("lambda: ToString returned a non-string")
+	return sb.rt.ToValue(s.String()).(goja.String)
 }
 
 // concat refuses a result longer than MaxArrayLength. An object that sets

@@ -29,7 +29,7 @@ func (sb *sandbox) stringify(orig goja.Callable, c goja.FunctionCall) goja.Value
 		case "Number":
 			space = sb.rt.ToValue(o.ToFloat())
 		case "String":
-			space = o.ToString()
+			space = sb.str(o)
 		}
 	}
 	switch v := space.(type) {
@@ -136,7 +136,7 @@ func (s *snapshot) value(holder *goja.Object, key string, v goja.Value, depth in
 // goja's recursive decoder sees it: a few megabytes of "[" would otherwise
 // take the goroutine's stack past Go's limit, which ends the process.
 func (sb *sandbox) parseGuard(orig goja.Callable, c goja.FunctionCall) goja.Value {
-	text := c.Argument(0).ToString()
+	text := sb.str(c.Argument(0))
 	if jsonDepth(text.String()) > maxJSONDepth {
 		sb.throwRange("JSON nested more than 256 levels deep")
 	}

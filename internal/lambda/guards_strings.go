@@ -31,7 +31,7 @@ func (sb *sandbox) guardStrings(str, regexp *goja.Object) {
 		}
 		fill := c.Argument(1)
 		if !goja.IsUndefined(fill) {
-			fill = fill.ToString()
+			fill = sb.str(fill)
 		}
 		return sb.call(orig, s, sb.rt.ToValue(n), fill)
 	}
@@ -43,7 +43,7 @@ func (sb *sandbox) guardStrings(str, regexp *goja.Object) {
 		total := s.Length()
 		b.WriteString(s)
 		for _, a := range c.Arguments {
-			p := asString(a.ToString())
+			p := sb.str(a)
 			total += p.Length()
 			sb.spend(total)
 			b.WriteString(p)
@@ -72,7 +72,7 @@ func (sb *sandbox) this(orig goja.Callable, c goja.FunctionCall) goja.String {
 	if goja.IsUndefined(c.This) || goja.IsNull(c.This) {
 		sb.call(orig, c.This, c.Arguments...)
 	}
-	return asString(c.This.ToString())
+	return sb.str(c.This)
 }
 
 func (sb *sandbox) split(orig goja.Callable, c goja.FunctionCall) goja.Value {
@@ -89,7 +89,7 @@ func (sb *sandbox) split(orig goja.Callable, c goja.FunctionCall) goja.Value {
 		}
 	}
 	if !goja.IsUndefined(sep) {
-		sep = sep.ToString()
+		sep = sb.str(sep)
 		parts := s.Length() + 1
 		if p := sep.String(); p != "" {
 			parts = strings.Count(s.String(), p) + 1
@@ -108,7 +108,7 @@ func (sb *sandbox) replaceString(all bool) func(goja.Callable, goja.FunctionCall
 			return sb.call(orig, c.This, pat, repl)
 		}
 		s := sb.this(orig, c)
-		pat = pat.ToString()
+		pat = sb.str(pat)
 		matches := 1
 		if all {
 			if p := pat.String(); p == "" {
@@ -129,8 +129,8 @@ func (sb *sandbox) replacement(s goja.String, repl goja.Value, matches int) goja
 	if _, ok := goja.AssertFunction(repl); ok {
 		return repl
 	}
-	repl = repl.ToString()
-	r := asString(repl)
+	r := sb.str(repl)
+	repl = r
 	dollars := strings.Count(repl.String(), "$")
 	n, m := float64(s.Length()), float64(matches)
 	if n+m*(float64(r.Length())+float64(dollars)*n) > float64(sb.cfg.MaxStringLength) {
@@ -156,7 +156,7 @@ func (sb *sandbox) guardRegExps(proto *goja.Object) {
 			if len(args) == 0 {
 				args = append(args, goja.Undefined())
 			}
-			s := asString(args[0].ToString())
+			s := sb.str(args[0])
 			args[0] = s
 			sb.arrayLength(s)
 			if replace && len(args) > 1 {
@@ -185,7 +185,7 @@ func (sb *sandbox) raw(_ goja.Callable, c goja.FunctionCall) goja.Value {
 			if v == nil {
 				continue
 			}
-			s := asString(v.ToString())
+			s := sb.str(v)
 			total += s.Length()
 			sb.spend(total)
 			b.WriteString(s)

@@ -59,7 +59,7 @@ func TestInfiniteLoopIsInterrupted(t *testing.T) {
 // into a native builtin, so Populate itself returns at the deadline and
 // leaves the call to finish on its own goroutine.
 func TestRunawayBuiltinDoesNotHoldTheCaller(t *testing.T) {
-	e, _ := newTestEngine(t, Config{Timeout: 50 * time.Millisecond, MaxConcurrent: 1})
+	e, _ := newTestEngine(t, Config{Timeout: 50 * time.Millisecond, MaxConcurrent: 1, MaxWait: 50 * time.Millisecond})
 	// Catastrophic backtracking runs inside the regular-expression engine.
 	body := `function populate(jwt) { jwt.m = /^(a+)+\1$/.test("a".repeat(40) + "!"); }`
 	in := baseClaims()

@@ -12,8 +12,10 @@ import (
 // in.Claims and returns the claims to sign. It never fails the caller: a
 // lambda that throws, times out or exceeds a limit leaves the claims as they
 // were, as FusionAuth does for JWT populate lambdas (extend/code/lambdas
-// "Exceptions"), and the failure is logged with the lambda's id. Populate
-// returns within Config.Timeout plus a tenth of it, whatever the body does.
+// "Exceptions"), and the failure is logged with the lambda's id. Whatever
+// the body does, Populate returns within Config.Timeout plus a tenth of it
+// once the call has a runtime; before that it waits at most Config.MaxWait
+// for a free slot, and builds a runtime if none is idle (milliseconds).
 //
 // Token minting calls it once per token and lambda: with the access token's
 // claims for application.lambdaConfiguration.accessTokenPopulateId, with the
@@ -35,10 +37,10 @@ func (e *Engine) Populate(ctx context.Context, l Lambda, in Input) Result {
 // run runs one call on its own goroutine, so that a builtin deaf to the
 // interrupt cannot hold the caller: past the deadline the runtime is
 // abandoned, and its slot is freed only when it really returns. Waiting for
-// a slot is bounded by Config.Timeout; the call itself by Timeout plus a
+// a slot is bounded by Config.MaxWait; the call itself by Timeout plus a
 // tenth, from when it has a runtime.
 func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Input) outcome {
-	wait := time.NewTimer(e.cfg.Timeout)
+	wait := time.NewTimer(e.cfg.MaxWait)
 	select {
 	case e.slots <- struct{}{}:
 		wait.Stop()
