@@ -46,8 +46,14 @@ func (b *logBuffer) records(t *testing.T) []map[string]any {
 	return out
 }
 
+// newTestEngine is an engine logging JSON into a buffer. Tests that are not
+// about the deadline get a generous one, so a loaded machine (or -race)
+// cannot turn a slow call into a failure.
 func newTestEngine(t *testing.T, cfg Config) (*Engine, *logBuffer) {
 	t.Helper()
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
+	}
 	logs := &logBuffer{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	return New(cfg), logs
