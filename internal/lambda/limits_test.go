@@ -155,7 +155,7 @@ func TestMemoryLimitStopsAllocationLoops(t *testing.T) {
 		r = populate(t, e, `function populate(jwt) { var keep = []; for (;;) keep.push("item " + keep.length); }`)
 	})
 	if got := failureReason(t, r, in); got != ReasonMemory {
-		t.Errorf("reason = %s, want memory", got)
+		t.Errorf("reason = %s, want memory (%s)", got, r.Err.(*Failure).Detail)
 	}
 }
 
@@ -181,5 +181,26 @@ func TestGlobalsAreNotThere(t *testing.T) {
 	}`))
 	if want := strings.TrimSuffix(strings.Repeat("undefined,", 10), ","); claims["types"] != want {
 		t.Errorf("types = %v, want %v", claims["types"], want)
+	}
+}
+
+// TestThrownValuesThatFightBack: a failure's message comes from the thrown
+// value's toString, which is the body's own code.
+func TestThrownValuesThatFightBack(t *testing.T) {
+	e, _ := newTestEngine(t, Config{Timeout: 100 * time.Millisecond})
+	for name, body := range map[string]string{
+		"toString loops":  `function populate(jwt) { throw {toString() { for (;;) {} }}; }`,
+		"toString throws": `function populate(jwt) { throw {toString() { throw new Error("again"); }}; }`,
+		"null":            `function populate(jwt) { throw null; }`,
+		"symbol":          `function populate(jwt) { throw Symbol("s"); }`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			in := baseClaims()
+			var r Result
+			within(t, 5*time.Second, func() { r = populate(t, e, body) })
+			if got := failureReason(t, r, in); got != ReasonException && got != ReasonTimeout {
+				t.Errorf("reason = %s, want exception or timeout", got)
+			}
+		})
 	}
 }

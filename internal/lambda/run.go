@@ -79,7 +79,7 @@ var errTooLarge = errors.New("the claims are larger than the limit")
 // cancel) wins over whatever error it caused on the way out.
 func (sb *sandbox) failure(l Lambda, err error) *Failure {
 	if r, ok := sb.w.stopped(); ok {
-		return &Failure{l.ID, r, err.Error()}
+		return &Failure{l.ID, r, message(err)}
 	}
 	var ex *goja.Exception
 	var interrupted *goja.InterruptedError
@@ -92,8 +92,21 @@ func (sb *sandbox) failure(l Lambda, err error) *Failure {
 	case errors.As(err, &overflow):
 		return &Failure{l.ID, ReasonException, "RangeError: call stack exceeded " + strconv.Itoa(sb.cfg.MaxCallDepth) + " frames"}
 	case errors.As(err, &ex):
-		return &Failure{l.ID, ReasonException, ex.Error()}
+		return &Failure{l.ID, ReasonException, message(ex)}
 	default:
-		return &Failure{l.ID, ReasonInternal, err.Error()}
+		return &Failure{l.ID, ReasonInternal, message(err)}
 	}
+}
+
+// message is an error's text. A JavaScript exception's text comes from
+// the thrown value's toString, which is JavaScript (the body's own, or a
+// builtin's accessor) and may be interrupted or throw here, outside any
+// call; that is caught.
+func message(err error) (msg string) {
+	defer func() {
+		if recover() != nil {
+			msg = "(the error's message could not be read)"
+		}
+	}()
+	return err.Error()
 }
