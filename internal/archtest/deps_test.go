@@ -37,6 +37,10 @@ func TestDependencyDirection(t *testing.T) {
 		{"jwtverify", func(d string) bool { return strings.HasPrefix(d, module+"/internal/") }, "a public package for third parties"},
 		{"internal/bench", func(d string) bool { return strings.HasPrefix(d, module+"/") && d != module+"/internal/bench" },
 			"the load generator is a client of the HTTP API like any third party, so it works against FusionAuth too"},
+		{"internal/lambda", func(d string) bool {
+			return d == "net/http" || d == "net" || d == "os/exec" ||
+				strings.HasPrefix(d, module+"/") && d != module+"/internal/lambda"
+		}, "lambdas reach nothing outside: no sockets, no processes, and only the values latchkey passes in"},
 		{"internal/server", func(d string) bool {
 			return strings.HasPrefix(d, module+"/internal/storage/sqlstorage") || strings.HasPrefix(d, module+"/internal/app")
 		}, "the HTTP layer does not know the storage backend"},
