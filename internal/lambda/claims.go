@@ -22,14 +22,6 @@ var Reserved = []string{
 	"nonce", "at_hash", "c_hash", "s_hash",
 }
 
-var reserved = func() map[string]bool {
-	m := make(map[string]bool, len(Reserved))
-	for _, c := range Reserved {
-		m[c] = true
-	}
-	return m
-}()
-
 // merge turns a successful call's claims into the result: every reserved
 // claim is put back as the caller had it.
 func (e *Engine) merge(ctx context.Context, l Lambda, orig map[string]any, out outcome) Result {
