@@ -33,6 +33,9 @@ func FuzzPopulate(f *testing.F) {
 		`jwt.s = "é".repeat(100).split("").reverse().join("");`,
 		`leaked = 1; Array.prototype.x = 1; jwt.l = typeof leaked;`,
 		`}); function populate(jwt) { jwt.escaped = 1; `,
+		`jwt.b = String(1n << 100000000000n);`,
+		`jwt.f = Function("return 1")(); jwt.e = eval("2");`,
+		`var o = {...jwt, ...user}; jwt.n = Object.keys(o).length;`,
 	} {
 		f.Add(seed, false)
 		f.Add("function populate(jwt, user, registration, context) {\n"+seed+"\n}", true)

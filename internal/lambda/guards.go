@@ -31,6 +31,7 @@ func (sb *sandbox) installGuards() {
 	for i := range 5 {
 		sb.replace(po.Get(strconv.Itoa(i)).ToObject(rt), "next", sb.passThrough)
 	}
+	sb.disableFunctionConstructors(po)
 	sb.guardArrays(object(rt, "Array"))
 	sb.guardStrings(object(rt, "String"), object(rt, "RegExp"))
 	sb.guardCalls(object(rt, "Function"), object(rt, "Reflect"))
@@ -209,3 +210,30 @@ func (sb *sandbox) concat(orig goja.Callable, c goja.FunctionCall) goja.Value {
 // defined reports whether a property read found a value other than
 // undefined (goja answers nil for a missing property).
 func defined(v goja.Value) bool { return v != nil && !goja.IsUndefined(v) }
+
+// disableFunctionConstructors makes Function, and the generator and async
+// function constructors reached through their prototypes, throw: code
+// compiled at run time would escape the compile-time BigInt check. The
+// global Function keeps Function.prototype, so instanceof Function works.
+func (sb *sandbox) disableFunctionConstructors(hidden *goja.Object) {
+	rt := sb.rt
+	refuse := rt.ToValue(func(goja.ConstructorCall) *goja.Object {
+		panic(rt.NewTypeError("lambda: code cannot be compiled at run time"))
+	}).ToObject(rt)
+	fnProto := object(rt, "Function").Get("prototype")
+	must(refuse.DefineDataProperty("prototype", fnProto, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE))
+	must(rt.GlobalObject().DefineDataProperty("Function", refuse, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_FALSE))
+	protos := []*goja.Object{fnProto.ToObject(rt)}
+	for _, i := range []int{5, 6} { // the generator and async function prototypes
+		protos = append(protos, hidden.Get(strconv.Itoa(i)).ToObject(rt))
+	}
+	for _, p := range protos {
+		must(p.DefineDataProperty("constructor", refuse, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE))
+	}
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}

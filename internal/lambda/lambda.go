@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
 )
 
 // Type is a FusionAuth lambda type name (lambdas.json; the TypeScript
@@ -107,11 +108,11 @@ func (e *Engine) Validate(l Lambda) []FieldError {
 // populate function is defined, else a message for the administrator.
 func (e *Engine) checkBody(l Lambda) string {
 	prog, err := compile(l)
-	if err != nil {
-		var syn *goja.CompilerSyntaxError
-		if errors.As(err, &syn) {
-			return "The lambda body is not valid JavaScript: " + syn.Error()
-		}
+	var refused refusedError
+	switch {
+	case errors.As(err, &refused):
+		return "The lambda body uses what lambdas cannot: " + string(refused)
+	case err != nil:
 		return "The lambda body is not valid JavaScript: " + err.Error()
 	}
 	out := e.run(context.Background(), l, prog, nil)
@@ -128,17 +129,28 @@ func (e *Engine) checkBody(l Lambda) string {
 	}
 }
 
+// refusedError is valid JavaScript that a lambda may not contain.
+type refusedError string
+
+func (e refusedError) Error() string { return string(e) }
+
 // compile parses a body into a program that any number of runtimes may run
 // at once (goja.Program is not linked to a runtime). The body must parse on
 // its own, as a sloppy-mode script as in FusionAuth ("use strict" is
-// opt-in); it then runs inside a function, called with the global object as
-// this, so that its top-level declarations are made anew by every call and
-// never left behind on a reused runtime. The function returns populate.
-// The prefix shares the body's first line, so line numbers in errors match.
+// opt-in), and hold no BigInt literal (bigint.go); it then runs inside a
+// function, called with the global object as this, so that its top-level
+// declarations are made anew by every call and never left behind on a
+// reused runtime. The function returns populate. The prefix shares the
+// body's first line, so line numbers in errors match.
 func compile(l Lambda) (*goja.Program, error) {
 	name := "lambda " + l.ID
-	if _, err := goja.Compile(name, l.Body, false); err != nil {
+	tree, err := parser.ParseFile(nil, name, l.Body, 0)
+	if err != nil {
 		return nil, err
+	}
+	if at := bigIntLiteral(tree); at >= 0 {
+		pos := tree.File.Position(int(at) - tree.File.Base())
+		return nil, refusedError(fmt.Sprintf("Line %d:%d a BigInt literal; BigInt values are not available in lambdas", pos.Line, pos.Column))
 	}
 	return goja.Compile(name, "(function () {"+l.Body+
 		"\n;return typeof populate === \"function\" ? populate : undefined;\n})", false)

@@ -125,6 +125,8 @@ func TestHugeAllocationsAreBounded(t *testing.T) {
 		"object keys of string":  `var s = "x"; for (var i = 0; i < 25; i++) s += s; Object.keys(s);`,
 		"concat arrays":          `var a = new Array(1e5).fill(0); var b = []; for (var i = 0; i < 100; i++) b.push(a); a.concat(...b);`,
 		"flatMap returns sparse": `[1, 2].flatMap(() => { var a = []; a.length = 1e9; return a; });`,
+		"BigInt shift":           `var b = 1n << 10000000000000n;`,
+		"BigInt from a string":   `var b = (void 0, globalThis["Big" + "Int"])("1") << 10000000000000n;`,
 	}
 	var before runtime.MemStats
 	runtime.GC()
@@ -202,5 +204,38 @@ func TestThrownValuesThatFightBack(t *testing.T) {
 				t.Errorf("reason = %s, want exception or timeout", got)
 			}
 		})
+	}
+}
+
+// TestNoBigIntsNoRuntimeCode: BigInt arithmetic allocates inside one
+// instruction (1n << 10000000000000n is a fatal out-of-memory), so no BigInt
+// can be made: no literal, no BigInt global, no code compiled at run time.
+func TestNoBigIntsNoRuntimeCode(t *testing.T) {
+	e, _ := newTestEngine(t, Config{})
+	errs := e.Validate(jwtLambda("big", "function populate(jwt) {\n  jwt.n = String(10n);\n}"))
+	if len(errs) != 1 || errs[0].Code != "[invalid]lambda.body" || !strings.Contains(errs[0].Message, "Line 2:18 a BigInt literal") {
+		t.Errorf("a BigInt literal: %+v", errs)
+	}
+	for _, code := range []string{
+		`typeof BigInt === "undefined" || (() => { throw 1; })()`,
+		`eval("1")`,
+		`Function("return 1")()`,
+		`new Function("return 1")()`,
+		`(function () {}).constructor("return 1")()`,
+		`Object.getPrototypeOf(function* () {}).constructor("yield 1")`,
+		`Object.getPrototypeOf(async function () {}).constructor("return 1")`,
+		`JSON.parse("1n")`,
+	} {
+		r := populate(t, e, "function populate(jwt) { jwt.x = "+code+"; throw new Error(\"ok\"); }")
+		if got := failureReason(t, r, baseClaims()); got != ReasonException {
+			t.Errorf("%s: %s", code, got)
+		}
+	}
+	claims := mustSucceed(t, populate(t, e, `function populate(jwt) {
+		jwt.isFn = (function () {}) instanceof Function && (() => 1) instanceof Function;
+		jwt.name = Function.prototype.call.name;
+	}`))
+	if claims["isFn"] != true || claims["name"] != "call" {
+		t.Errorf("instanceof Function or Function.prototype broke: %v", claims)
 	}
 }

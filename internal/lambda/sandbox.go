@@ -11,12 +11,12 @@ import (
 
 // removed are globals a lambda does not get. Binary buffers allocate any
 // size in one native call (new ArrayBuffer(1e12) ends the process, not the
-// call), and a Proxy's ownKeys trap result is copied by goja into a slice
-// sized by its length before any check could run. Neither has a use in
-// building claims; FusionAuth documents neither for lambdas. require, fetch,
-// process and the like are not defined by goja at all.
+// call), a Proxy's ownKeys trap result is copied by goja into a slice sized
+// by its length before any check could run, and BigInt and eval are part of
+// keeping BigInts out (bigint.go). None has a use in building claims.
+// require, fetch, process and the like are not defined by goja at all.
 var removed = []string{
-	"ArrayBuffer", "SharedArrayBuffer", "DataView", "Atomics", "Proxy",
+	"ArrayBuffer", "SharedArrayBuffer", "DataView", "Atomics", "Proxy", "BigInt", "eval",
 	"Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
 	"Int32Array", "Uint32Array", "Float16Array", "Float32Array", "Float64Array",
 	"BigInt64Array", "BigUint64Array", "WeakRef", "FinalizationRegistry",
