@@ -101,3 +101,22 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestRuntimesAreRetired(t *testing.T) {
+	e, _ := newTestEngine(t, Config{MaxConcurrent: 1})
+	body := `function populate(jwt) { jwt.s = typeof Symbol.for("k" + Math.random()); }`
+	for range 3 {
+		mustSucceed(t, populate(t, e, body))
+	}
+	sb := <-e.idle
+	if sb.uses != 3 {
+		t.Fatalf("uses = %d, want 3", sb.uses)
+	}
+	sb.uses = maxUses - 1
+	e.idle <- sb
+	mustSucceed(t, populate(t, e, body))
+	if len(e.idle) != 0 {
+		t.Errorf("a runtime past maxUses went back to the pool")
+	}
+	mustSucceed(t, populate(t, e, body)) // a new one is built
+}

@@ -38,8 +38,16 @@ func (e *Engine) execute(l Lambda, prog *goja.Program, a *args, sb *sandbox, w *
 	if out.failure != nil && out.failure.Reason == ReasonInternal {
 		return out, false
 	}
-	return out, sb.clean()
+	sb.uses++
+	return out, sb.uses < maxUses && sb.clean()
 }
+
+// maxUses retires a runtime after this many calls. Some state a call can
+// leave is not on the global object and cannot be cleaned, only outgrown:
+// the Symbol.for registry gains an entry per new key, and goja's internal
+// stacks keep their largest size. A rebuild costs milliseconds, well under
+// a microsecond a call at this rate.
+const maxUses = 10000
 
 // call1 loads the body and calls populate.
 func (sb *sandbox) call1(l Lambda, prog *goja.Program, a *args) outcome {

@@ -39,6 +39,7 @@ type sandbox struct {
 	symbols     int
 	globalProto *goja.Object
 	hardened    bool // set once the builtins are frozen; the global's guards apply from then on
+	uses        int  // calls served
 }
 
 // newSandbox builds a runtime: globals removed, guards and console
