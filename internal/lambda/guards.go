@@ -34,6 +34,7 @@ func (sb *sandbox) installGuards() {
 	sb.disableFunctionConstructors(po)
 	sb.guardArrays(object(rt, "Array"))
 	sb.guardStrings(object(rt, "String"), object(rt, "RegExp"))
+	sb.guardRegExpCreation(object(rt, "String"), object(rt, "RegExp"))
 	sb.guardCalls(object(rt, "Function"), object(rt, "Reflect"))
 	sb.guardObjectKeys(object(rt, "Object"), object(rt, "Reflect"))
 	json := object(rt, "JSON")
@@ -220,6 +221,7 @@ func (sb *sandbox) disableFunctionConstructors(hidden *goja.Object) {
 	refuse := rt.ToValue(func(goja.ConstructorCall) *goja.Object {
 		panic(rt.NewTypeError("lambda: code cannot be compiled at run time"))
 	}).ToObject(rt)
+	sb.nameLike(refuse, object(rt, "Function"))
 	fnProto := object(rt, "Function").Get("prototype")
 	must(refuse.DefineDataProperty("prototype", fnProto, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE))
 	must(rt.GlobalObject().DefineDataProperty("Function", refuse, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_FALSE))

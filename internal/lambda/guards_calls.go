@@ -58,6 +58,7 @@ func (sb *sandbox) flatMap(orig goja.Callable, c goja.FunctionCall) goja.Value {
 		}
 		return v
 	})
+	sb.nameLike(checked.ToObject(sb.rt), c.Argument(0).ToObject(sb.rt))
 	return sb.call(orig, c.This, checked, c.Argument(1))
 }
 

@@ -53,15 +53,11 @@ func (sb *sandbox) guardStrings(str, regexp *goja.Object) {
 	sb.replace(proto, "split", sb.split)
 	sb.replace(proto, "replace", sb.replaceString(false))
 	sb.replace(proto, "replaceAll", sb.replaceString(true))
-	iterate := function(proto.GetSymbol(goja.SymIterator))
-	if err := proto.DefineDataPropertySymbol(goja.SymIterator, sb.rt.ToValue(func(c goja.FunctionCall) goja.Value {
-		sb.checkStop()
-		s := sb.this(iterate, c)
+	sb.replaceSymbol(proto, goja.SymIterator, func(orig goja.Callable, c goja.FunctionCall) goja.Value {
+		s := sb.this(orig, c)
 		sb.arrayLength(s)
-		return sb.call(iterate, s)
-	}), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
-		panic(err)
-	}
+		return sb.call(orig, s)
+	})
 	sb.replace(str, "raw", sb.raw)
 	sb.guardRegExps(regexp.Get("prototype").ToObject(sb.rt))
 }
@@ -145,13 +141,8 @@ func (sb *sandbox) replacement(s goja.String, repl goja.Value, matches int) goja
 // position as a match since the flags can be accessors.
 func (sb *sandbox) guardRegExps(proto *goja.Object) {
 	for _, sym := range []*goja.Symbol{goja.SymMatch, goja.SymMatchAll, goja.SymSplit, goja.SymReplace, goja.SymSearch} {
-		orig, ok := goja.AssertFunction(proto.GetSymbol(sym))
-		if !ok {
-			continue
-		}
 		replace := sym == goja.SymReplace
-		fn := sb.rt.ToValue(func(c goja.FunctionCall) goja.Value {
-			sb.checkStop()
+		sb.replaceSymbol(proto, sym, func(orig goja.Callable, c goja.FunctionCall) goja.Value {
 			args := append([]goja.Value{}, c.Arguments...)
 			if len(args) == 0 {
 				args = append(args, goja.Undefined())
@@ -164,9 +155,6 @@ func (sb *sandbox) guardRegExps(proto *goja.Object) {
 			}
 			return sb.call(orig, c.This, args...)
 		})
-		if err := proto.DefineDataPropertySymbol(sym, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
-			panic(err)
-		}
 	}
 }
 

@@ -68,6 +68,11 @@ func TestGuardedBuiltinsBehaveAsBuiltins(t *testing.T) {
 		`(function () { var s = 0; for (var x of [1, 2, 3]) s += x; var [a, ...rest] = [4, 5, 6]; return s + a + rest.length; })()`,
 		`Math.max(...[1, 7, 3]) + Object.fromEntries([["a", 1]]).a`,
 		`Object.assign({}, {a: 1}, "xy")[1]`,
+		`new RegExp("a+", "g").test("caab") + "," + RegExp("b").source + "," + (/x/ instanceof RegExp) + "," + (new RegExp(/y/i)).flags`,
+		`(function () { class R extends RegExp { hi() { return "hi" + this.source; } } var r = new R("z+"); return r.hi() + (r instanceof R) + (r instanceof RegExp) + r.test("zz"); })()`,
+		`"a1b2".match("\\d").index + "," + "xyz".search("z") + "," + [..."a1b2".matchAll("\\d")].length + "," + /q/.constructor.name`,
+		`"aaa".split(/a/).length + "," + "abc".replace(/b/, "$&$&")`,
+		`[[].map.name, [].map.length, "".repeat.name, JSON.stringify.name, Function.name, RegExp.name, ""[Symbol.iterator].name, RegExp.prototype[Symbol.replace].name, Math.max.apply.name].join()`,
 	}
 	plain := goja.New()
 	e, _ := newTestEngine(t, Config{})

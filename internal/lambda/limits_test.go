@@ -126,6 +126,9 @@ func TestHugeAllocationsAreBounded(t *testing.T) {
 		"concat arrays":          `var a = new Array(1e5).fill(0); var b = []; for (var i = 0; i < 100; i++) b.push(a); a.concat(...b);`,
 		"flatMap returns sparse": `[1, 2].flatMap(() => { var a = []; a.length = 1e9; return a; });`,
 		"BigInt shift":           `var b = 1n << 10000000000000n;`,
+		"RegExp compile":         `var s = "(a)".repeat(1 << 18); s = s + s + s + s; new RegExp(s);`,
+		"match compiles":         `var s = "(a)".repeat(1 << 18); s = s + s + s + s; "a".match(s);`,
+		"RegExp subclass":        `class R extends RegExp {} var s = "(a)".repeat(1 << 18); new R(s + s + s + s);`,
 		"BigInt from a string":   `var b = (void 0, globalThis["Big" + "Int"])("1") << 10000000000000n;`,
 	}
 	var before runtime.MemStats

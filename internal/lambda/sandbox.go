@@ -139,9 +139,11 @@ func (sb *sandbox) call(f goja.Callable, this goja.Value, args ...goja.Value) go
 
 // replace swaps obj[name] for a guard that gets the original. The guard keeps
 // a builtin's attributes (writable, configurable, not enumerable), so that
-// for-in over an array still lists only its elements.
+// for-in over an array still lists only its elements, and the original's
+// name and length, which goja would otherwise take from the Go function.
 func (sb *sandbox) replace(obj *goja.Object, name string, guard func(orig goja.Callable, c goja.FunctionCall) goja.Value) goja.Value {
-	orig, ok := goja.AssertFunction(obj.Get(name))
+	origValue := obj.Get(name)
+	orig, ok := goja.AssertFunction(origValue)
 	if !ok {
 		return nil
 	}
@@ -149,10 +151,31 @@ func (sb *sandbox) replace(obj *goja.Object, name string, guard func(orig goja.C
 		sb.checkStop()
 		return guard(orig, c)
 	})
-	if err := obj.DefineDataProperty(name, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
-		panic(err)
-	}
+	sb.nameLike(fn.ToObject(sb.rt), origValue.ToObject(sb.rt))
+	must(obj.DefineDataProperty(name, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE))
 	return fn
+}
+
+// replaceSymbol is replace for a symbol-keyed builtin.
+func (sb *sandbox) replaceSymbol(obj *goja.Object, sym *goja.Symbol, guard func(orig goja.Callable, c goja.FunctionCall) goja.Value) {
+	origValue := obj.GetSymbol(sym)
+	orig, ok := goja.AssertFunction(origValue)
+	if !ok {
+		return
+	}
+	fn := sb.rt.ToValue(func(c goja.FunctionCall) goja.Value {
+		sb.checkStop()
+		return guard(orig, c)
+	})
+	sb.nameLike(fn.ToObject(sb.rt), origValue.ToObject(sb.rt))
+	must(obj.DefineDataPropertySymbol(sym, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE))
+}
+
+// nameLike gives a guard the name and length of the builtin it stands for.
+func (sb *sandbox) nameLike(guard, builtin *goja.Object) {
+	for _, p := range []string{"name", "length"} {
+		must(guard.DefineDataProperty(p, builtin.Get(p), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE))
+	}
 }
 
 // entry is one console call's text.
@@ -191,17 +214,15 @@ func (c *console) add(level string, args []goja.Value) {
 func (sb *sandbox) installConsole() {
 	obj := sb.rt.NewObject()
 	for name, level := range map[string]string{"log": "info", "info": "info", "debug": "debug", "error": "error"} {
-		if err := obj.Set(name, func(c goja.FunctionCall) goja.Value {
+		fn := sb.rt.ToValue(func(c goja.FunctionCall) goja.Value {
 			sb.checkStop()
 			sb.console.add(level, c.Arguments)
 			return goja.Undefined()
-		}); err != nil {
-			panic(err)
-		}
+		}).ToObject(sb.rt)
+		must(fn.DefineDataProperty("name", sb.rt.ToValue(name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE))
+		must(obj.Set(name, fn))
 	}
-	if err := sb.rt.Set("console", obj); err != nil {
-		panic(err)
-	}
+	must(sb.rt.Set("console", obj))
 }
 
 // regexpTimeout bounds one match by goja's backtracking engine (regexp2,
