@@ -16,12 +16,12 @@ import (
 // what it does not.
 type Config struct {
 	// Timeout bounds one call, load and populate together (default 100 ms).
-	// JavaScript is interrupted at the deadline; Populate itself returns at
-	// the deadline even when a builtin ignores the interrupt.
+	// JavaScript is interrupted at the deadline; Populate itself returns a
+	// tenth later even when a builtin ignores the interrupt.
 	Timeout time.Duration
-	// MemoryLimit bounds the bytes the process allocates while a call runs
-	// (default 32 MiB), checked every millisecond; the call is interrupted
-	// when it is exceeded.
+	// MemoryLimit bounds the bytes the whole process allocates while a call
+	// runs (default 32 MiB), checked every millisecond; the call is stopped
+	// when it is exceeded. Other goroutines' allocations count too.
 	MemoryLimit int64
 	// MaxConcurrent bounds the calls running at once, including calls
 	// abandoned at their deadline that have not yet returned (default
@@ -34,10 +34,11 @@ type Config struct {
 	// MaxCallDepth bounds JavaScript recursion (default 256 frames).
 	MaxCallDepth int
 	// MaxStringLength bounds the strings that builtins such as repeat, join
-	// and JSON.stringify may build in one step, in UTF-16 units (default 1 MiB).
+	// and JSON.stringify may build in one step, in UTF-16 units (default 1 Mi).
 	MaxStringLength int
 	// MaxArrayLength bounds the length of an array or array-like that a
-	// builtin walks in one step (default 131072).
+	// builtin walks in one step, and of a string that a regular-expression
+	// builtin, a key listing or an iterator walks (default 131072).
 	MaxArrayLength int
 	// MaxClaimsBytes bounds the size of the claims a lambda returns, measured
 	// roughly as JSON (default 64 KiB); a larger result is a failure.
