@@ -62,6 +62,12 @@ func (sb *sandbox) toJS(v any) goja.Value {
 			items[i] = sb.toJS(el)
 		}
 		return rt.NewArray(items...)
+	case []map[string]any:
+		items := make([]any, len(x))
+		for i, el := range x {
+			items[i] = sb.toJS(el)
+		}
+		return rt.NewArray(items...)
 	case map[string]any:
 		obj := rt.NewObject()
 		for _, k := range slices.Sorted(mapKeys(x)) {

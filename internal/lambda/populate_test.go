@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPopulateAddsClaims(t *testing.T) {
@@ -153,5 +154,33 @@ func TestPopulateClaimsSizeLimit(t *testing.T) {
 	r := populate(t, e, `function populate(jwt) { jwt.big = "x".repeat(5000); }`)
 	if got := failureReason(t, r, in); got != ReasonTooLarge {
 		t.Errorf("reason = %s, want %s", got, ReasonTooLarge)
+	}
+}
+
+// TestPopulateArgumentsFromGoValues: callers pass JSON views built in Go as
+// well as decoded JSON; both reach the body as plain JavaScript values.
+func TestPopulateArgumentsFromGoValues(t *testing.T) {
+	e, _ := newTestEngine(t, Config{})
+	user := map[string]any{
+		"id": "u1", "active": true, "birthDate": "1990-01-02", "tenantId": "t1",
+		"registrations": []map[string]any{{"applicationId": "app-1", "roles": []string{"admin", "user"}}},
+		"data":          map[string]any{"n": 3, "f": 1.5, "u": uint64(7), "when": time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)},
+		"memberships":   []any{map[string]string{"groupId": "g1"}},
+	}
+	r := e.Populate(context.Background(), jwtLambda("go", `function populate(jwt, user) {
+		jwt.roles = user.registrations[0].roles.filter(r => r !== "user");
+		jwt.sum = user.data.n + user.data.f + user.data.u;
+		jwt.when = user.data.when;
+		jwt.group = user.memberships[0].groupId;
+		jwt.isArray = Array.isArray(user.registrations) && Array.isArray(user.registrations[0].roles);
+		jwt.keys = Object.keys(user).join();
+	}`), Input{Claims: baseClaims(), User: user})
+	claims := mustSucceed(t, r)
+	want := map[string]any{"roles": []any{"admin"}, "sum": 11.5, "when": "2024-01-02T03:04:05Z", "group": "g1",
+		"isArray": true, "keys": "active,birthDate,data,id,memberships,registrations,tenantId"}
+	for k, v := range want {
+		if !reflect.DeepEqual(claims[k], v) {
+			t.Errorf("claim %s = %#v, want %#v", k, claims[k], v)
+		}
 	}
 }
