@@ -3,6 +3,7 @@ package lambda_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/lambda"
 )
@@ -10,7 +11,7 @@ import (
 // How token minting uses the engine: validate when a lambda is saved, then
 // run it on the claims latchkey built, and sign what comes back.
 func ExampleEngine_Populate() {
-	engine := lambda.New(lambda.Config{}) // one per process
+	engine := lambda.New(lambda.Config{Timeout: time.Second}) // one per process; the default timeout is 100 ms
 	l := lambda.Lambda{
 		ID: "2ac8f5d2-0b1e-4a53-9a6b-5f0f2c6b7a10", Name: "Favorite color", Type: lambda.JWTPopulate,
 		EngineType: lambda.EngineGraalJS, Enabled: true, LastUpdateInstant: 1700000000000,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestCallsDoNotShareState: runtimes are reused, so every way a body could
@@ -69,7 +70,7 @@ func TestOverridesOnOwnObjectsStillWork(t *testing.T) {
 }
 
 func TestConcurrentCalls(t *testing.T) {
-	e, _ := newTestEngine(t, Config{})
+	e, _ := newTestEngine(t, Config{MaxWait: 30 * time.Second}) // the first calls build runtimes, slowly under -race
 	const workers, calls = 8, 25
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*calls)
