@@ -32,6 +32,11 @@ func (sb *sandbox) installGuards() {
 		sb.replace(po.Get(strconv.Itoa(i)).ToObject(rt), "next", sb.passThrough)
 	}
 	sb.disableFunctionConstructors(po)
+	// The Symbol.for registry outlives a call and cannot be cleaned: a body
+	// could park a string in it on every call of a pooled runtime.
+	sb.replace(object(rt, "Symbol"), "for", func(goja.Callable, goja.FunctionCall) goja.Value {
+		panic(rt.NewTypeError("lambda: Symbol.for is not available (its registry outlives a call)"))
+	})
 	sb.guardArrays(object(rt, "Array"))
 	sb.guardStrings(object(rt, "String"), object(rt, "RegExp"))
 	sb.guardRegExpCreation(object(rt, "String"), object(rt, "RegExp"))

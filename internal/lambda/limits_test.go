@@ -213,6 +213,7 @@ func TestThrownValuesThatFightBack(t *testing.T) {
 // TestNoBigIntsNoRuntimeCode: BigInt arithmetic allocates inside one
 // instruction (1n << 10000000000000n is a fatal out-of-memory), so no BigInt
 // can be made: no literal, no BigInt global, no code compiled at run time.
+// Symbol.for is refused too: its registry would outlive the call.
 func TestNoBigIntsNoRuntimeCode(t *testing.T) {
 	e, _ := newTestEngine(t, Config{})
 	errs := e.Validate(jwtLambda("big", "function populate(jwt) {\n  jwt.n = String(10n);\n}"))
@@ -228,6 +229,7 @@ func TestNoBigIntsNoRuntimeCode(t *testing.T) {
 		`Object.getPrototypeOf(function* () {}).constructor("yield 1")`,
 		`Object.getPrototypeOf(async function () {}).constructor("return 1")`,
 		`JSON.parse("1n")`,
+		`Symbol.for("parked " + Math.random())`,
 	} {
 		r := populate(t, e, "function populate(jwt) { jwt.x = "+code+"; throw new Error(\"ok\"); }")
 		if got := failureReason(t, r, baseClaims()); got != ReasonException {

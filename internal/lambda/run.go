@@ -42,11 +42,11 @@ func (e *Engine) execute(l Lambda, prog *goja.Program, a *args, sb *sandbox, w *
 	return out, sb.uses < maxUses && sb.clean()
 }
 
-// maxUses retires a runtime after this many calls. Some state a call can
-// leave is not on the global object and cannot be cleaned, only outgrown:
-// the Symbol.for registry gains an entry per new key, and goja's internal
-// stacks keep their largest size. A rebuild costs milliseconds, well under
-// a microsecond a call at this rate.
+// maxUses retires a runtime after this many calls: whatever state a call
+// can leave outside the global object and the frozen builtins (goja's
+// internal stacks keep their largest size; anything this package has not
+// found) is then outgrown. A rebuild costs milliseconds, well under a
+// microsecond a call at this rate.
 const maxUses = 10000
 
 // call1 loads the body and calls populate.
