@@ -143,12 +143,12 @@ type Reason string
 
 // The reasons a call fails. Each leaves the claims unchanged.
 const (
-	ReasonInvalid    Reason = "invalid"     // the body does not compile
+	ReasonInvalid    Reason = "invalid"     // the body does not compile, or holds a BigInt literal
 	ReasonNoPopulate Reason = "no-populate" // the body defines no populate function
 	ReasonException  Reason = "exception"   // the body threw
 	ReasonTimeout    Reason = "timeout"     // Config.Timeout passed
 	ReasonMemory     Reason = "memory"      // Config.MemoryLimit exceeded
-	ReasonBusy       Reason = "busy"        // no free slot before the deadline
+	ReasonBusy       Reason = "busy"        // no free slot within Config.MaxWait
 	ReasonCancelled  Reason = "cancelled"   // the caller's context ended
 	ReasonTooLarge   Reason = "too-large"   // the claims exceed Config.MaxClaimsBytes
 	ReasonInternal   Reason = "internal"    // a fault in the engine or goja
