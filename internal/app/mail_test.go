@@ -71,7 +71,7 @@ type tlsSession struct {
 	to []string
 }
 
-func (s *tlsSession) Mail(string, *smtp.MailOptions) error    { return nil }
+func (s *tlsSession) Mail(string, *smtp.MailOptions) error      { return nil }
 func (s *tlsSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
 func (s *tlsSession) Reset()                                    { s.to = nil }
 func (s *tlsSession) Logout() error                             { return nil }
