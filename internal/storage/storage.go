@@ -24,6 +24,9 @@ type Storage interface {
 	SecretStore
 	MailStore
 	ChangeFeed
+	TwoFactorStore
+	ChallengeStore
+	WebAuthnStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
