@@ -64,6 +64,10 @@ type Config struct {
 	// ApplicationCacheTTL is the same for applications (0: half a second;
 	// negative: never cached).
 	ApplicationCacheTTL time.Duration
+	// SealKey (32 bytes) encrypts TOTP secrets at rest (seal.go). The app
+	// reads it from a file outside the database; nil falls back to a key
+	// kept in the database (docs/decisions.md).
+	SealKey []byte
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds
@@ -111,6 +115,16 @@ type LoginRequest struct {
 	Scopes []string
 	// DPoPJKT binds the issued refresh token to a DPoP key (RFC 9449) when set.
 	DPoPJKT string
+	// TwoFactorTrustID is a trusted device's twoFactorTrustId (the
+	// fusionauth.trust cookie or the body): a valid one skips the second
+	// factor.
+	TwoFactorTrustID string
+
+	// authType and authTime are set by logins that authenticated without a
+	// password (second factor, passkey, passwordless) so their tokens say
+	// how and when (authenticationType, auth_time).
+	authType string
+	authTime time.Time
 }
 
 // Tokens is what a successful login or refresh produces.
@@ -127,6 +141,14 @@ type Tokens struct {
 	// Registered is false when the user is not registered for the requested
 	// application (/api/login answers 202 and issues no refresh token).
 	Registered bool
+	// TwoFactorTrustID is set when the login trusted this device for the
+	// second factor (trustComputer): the answer's twoFactorTrustId and the
+	// fusionauth.trust cookie. TrustExpiresAt is its end.
+	TwoFactorTrustID string
+	TrustExpiresAt   time.Time
+	// State is the state a flow carried (passwordless start, two-factor
+	// start), returned as the answer's state.
+	State map[string]any
 }
 
 // RefreshRequest exchanges a refresh token for a new access token.

@@ -17,9 +17,12 @@ type Tenant struct {
 	PasswordEncryptionConfiguration   PasswordEncryptionConfiguration   `json:"passwordEncryptionConfiguration"`
 	PasswordValidationRules           PasswordValidationRules           `json:"passwordValidationRules"`
 	LoginConfiguration                TenantLoginConfiguration          `json:"loginConfiguration"`
-	Data                              map[string]any                    `json:"data,omitempty"`
-	InsertInstant                     int64                             `json:"insertInstant"`
-	LastUpdateInstant                 int64                             `json:"lastUpdateInstant"`
+	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
+	MultiFactorConfiguration *TenantMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
+	WebAuthnConfiguration    *TenantWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
+	Data                     map[string]any                  `json:"data,omitempty"`
+	InsertInstant            int64                           `json:"insertInstant"`
+	LastUpdateInstant        int64                           `json:"lastUpdateInstant"`
 }
 
 // TenantJWTConfiguration is tenant.jwtConfiguration: the defaults every
@@ -109,6 +112,10 @@ type Application struct {
 	InsertInstant       int64                   `json:"insertInstant"`
 	LastUpdateInstant   int64                   `json:"lastUpdateInstant"`
 	CookieConfiguration ApplicationCookieConfig `json:"cookieConfiguration"`
+	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
+	MultiFactorConfiguration  *ApplicationMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
+	WebAuthnConfiguration     *ApplicationWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
+	PasswordlessConfiguration *PasswordlessConfiguration           `json:"passwordlessConfiguration,omitempty"`
 }
 
 // ApplicationRole is one role an application defines.
