@@ -20,6 +20,9 @@ const (
 	// Issue 10: a wrong second factor, a device trusted.
 	evTwoFactorFailure = "two_factor_failure"
 	evTrust            = "two_factor_trust"
+	// evLoginWithheldTwoFactor: the first factor was right, a second is
+	// asked for (242).
+	evLoginWithheldTwoFactor = "login_two_factor_required"
 )
 
 // event is one security log record.

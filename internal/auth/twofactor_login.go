@@ -32,9 +32,6 @@ const (
 	// lockout says: a pending login is not a place to guess (the user logs
 	// in again; each new id costs a password check).
 	maxTwoFactorAttempts = 5
-	// Authentication types (FusionAuth authenticationtype.json).
-	authWebAuthn     = "WebAuthn"
-	authPasswordless = "PASSWORDLESS"
 )
 
 // pendingLogin is what a twoFactorId remembers of the first step, kept

@@ -70,8 +70,10 @@ var EndpointPermissions = []string{
 	"/api/key",
 	"/api/system-configuration",
 	"/api/tenant",
+	"/api/two-factor",
 	"/api/user",
 	"/api/user/registration",
+	"/api/user/two-factor",
 }
 
 // Permits reports whether k may call method on endpoint. An empty permission

@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -123,7 +124,18 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *manage.Invalid
 	var bad badBody
 	var locked *auth.LockedError
+	var twoFactor *auth.TwoFactorRequired
 	switch {
+	case errors.As(err, &twoFactor):
+		writeJSON(w, 242, map[string]any{"twoFactorId": twoFactor.TwoFactorID, "methods": methodsJSON(twoFactor.Methods)})
+	case errors.Is(err, auth.ErrInvalidTwoFactorCode):
+		writeEmpty(w, 421) // FusionAuth: invalid-two-factor-code, empty body
+	case errors.Is(err, auth.ErrTwoFactorNotFound):
+		writeEmpty(w, http.StatusNotFound)
+	case errors.Is(err, mfa.ErrMailUnavailable):
+		var e Errors
+		e.General("MailUnavailable", "No mail server is configured for this tenant, so no code can be sent.")
+		writeErrors(w, http.StatusBadRequest, &e)
 	case errors.As(err, &inv):
 		writeErrors(w, http.StatusBadRequest, fusionErrors(inv))
 	case errors.As(err, &bad):

@@ -1,0 +1,104 @@
+package mfa
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Mailer sends one templated message through latchkey's mail path (the
+// outbox). Template ids are FusionAuth's; data is the template's model.
+type Mailer interface {
+	SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, templateID string,
+		to storage.User, address string, data map[string]any) error
+}
+
+// ErrMailUnavailable: no mail path is configured (the email method and
+// passwordless email need one).
+var ErrMailUnavailable = errors.New("mfa: mail is not configured")
+
+// SendRequest is POST /api/two-factor/send for enable (Email) or disable
+// (MethodID).
+type SendRequest struct {
+	UserID, Method, Email, MethodID, ApplicationID string
+}
+
+// SendMethodCode emails a code proving an address (before enabling the
+// email method) or an existing email method (before disabling it).
+func (s *Service) SendMethodCode(ctx context.Context, scope manage.Scope, mailer Mailer, req SendRequest) error {
+	user, err := s.user(ctx, scope, req.UserID)
+	if err != nil {
+		return err
+	}
+	tenant, err := s.Store.GetTenant(ctx, user.TenantID)
+	if err != nil {
+		return err
+	}
+	target, address := "", ""
+	switch {
+	case req.MethodID != "":
+		methods, err := s.Store.ListTwoFactorMethods(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		for _, m := range methods {
+			if m.ID == req.MethodID {
+				if m.Method != auth.MethodEmail {
+					return invalid("cannotSend", "method", "Only the email method is sent a code.")
+				}
+				target, address = "method:"+m.ID, m.Email
+			}
+		}
+		if target == "" {
+			return invalid("invalid", "methodId", "The [methodId] property does not name a two-factor method of the user.")
+		}
+	case req.Method == auth.MethodEmail:
+		if !validEmail(req.Email) {
+			return invalid("invalid", "email", "The [email] property is not an email address.")
+		}
+		if !tenant.MultiFactor().Email.Enabled {
+			return invalid("disabled", "method", "The email method is disabled in the tenant's multiFactorConfiguration.")
+		}
+		target, address = "email:"+req.Email, req.Email
+	case req.Method == "":
+		return invalid("blank", "method", "You must specify the [method] (email) or the [methodId] property.")
+	default:
+		return invalid("cannotSend", "method", "Only the email method is sent a code.")
+	}
+	if mailer == nil {
+		return ErrMailUnavailable
+	}
+	code, err := s.Auth.IssueMethodCode(ctx, user, target)
+	if err != nil {
+		return err
+	}
+	return mailer.SendTemplate(ctx, tenant, storage.Application{ID: req.ApplicationID}, twoFactorTemplate(tenant), user, address,
+		map[string]any{"code": code})
+}
+
+// consumeEnableCode checks the code emailed to address before an email
+// method is added.
+func (s *Service) consumeEnableCode(ctx context.Context, user storage.User, address, code string) error {
+	ok, err := s.Auth.CheckAddressCode(ctx, user.ID, address, code)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrInvalidCode
+	}
+	return nil
+}
+
+// twoFactorTemplate is the tenant's two-factor email template; empty
+// means latchkey's default.
+func twoFactorTemplate(t storage.Tenant) string { return t.MultiFactor().Email.TemplateID }
+
+func validEmail(v string) bool {
+	a, err := mail.ParseAddress(v)
+	return err == nil && a.Address == v && strings.Contains(v, "@") && len(v) <= 320
+}
