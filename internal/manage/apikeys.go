@@ -74,6 +74,7 @@ var EndpointPermissions = []string{
 	"/api/user",
 	"/api/user/registration",
 	"/api/user/two-factor",
+	"/api/webauthn",
 }
 
 // Permits reports whether k may call method on endpoint. An empty permission

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -139,7 +140,11 @@ func (s *Service) allowedOrigins(ctx context.Context, c storage.TenantWebAuthnCo
 
 // webAuthn builds the library's relying party for rp.
 func (rp relyingParty) webAuthn() (*webauthn.WebAuthn, error) {
-	return webauthn.New(&webauthn.Config{RPID: rp.ID, RPDisplayName: rp.Name, RPOrigins: rp.Origins})
+	// 180 s, FusionAuth's challenge lifetime; enforced here too, since the
+	// stored challenge expires then.
+	t := webauthn.TimeoutConfig{Enforce: true, Timeout: challengeTTLSeconds * time.Second, TimeoutUVD: challengeTTLSeconds * time.Second}
+	return webauthn.New(&webauthn.Config{RPID: rp.ID, RPDisplayName: rp.Name, RPOrigins: rp.Origins,
+		Timeouts: webauthn.TimeoutsConfig{Login: t, Registration: t}})
 }
 
 // passkeyUser adapts a user and their passkeys to the library. The user
@@ -148,6 +153,9 @@ func (rp relyingParty) webAuthn() (*webauthn.WebAuthn, error) {
 type passkeyUser struct {
 	user  storage.User
 	creds []storage.WebAuthnCredential
+	// display is the registration's displayName (FusionAuth sends it as
+	// user.displayName).
+	display string
 }
 
 func (u passkeyUser) WebAuthnID() []byte { return []byte(u.user.ID) }
@@ -157,7 +165,12 @@ func (u passkeyUser) WebAuthnName() string {
 	}
 	return u.user.Username
 }
-func (u passkeyUser) WebAuthnDisplayName() string { return u.WebAuthnName() }
+func (u passkeyUser) WebAuthnDisplayName() string {
+	if u.display != "" {
+		return u.display
+	}
+	return u.WebAuthnName()
+}
 func (u passkeyUser) WebAuthnCredentials() []webauthn.Credential {
 	out := make([]webauthn.Credential, 0, len(u.creds))
 	for _, c := range u.creds {

@@ -27,7 +27,7 @@ func withRawID(credential json.RawMessage) ([]byte, error) {
 		return nil, invalid("blank", "credential", "You must specify the [credential] property.")
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(credential, &m); err != nil {
+	if err := json.Unmarshal(credential, &m); err != nil || m == nil {
 		return nil, invalid("invalid", "credential", "The [credential] property is not a JSON object.")
 	}
 	if _, ok := m["rawId"]; !ok {

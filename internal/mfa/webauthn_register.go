@@ -68,7 +68,7 @@ func (s *Service) StartRegistration(ctx context.Context, sc manage.Scope, req Re
 	if err != nil {
 		return nil, invalid("invalid", "rpId", "The relying party is not usable: "+err.Error())
 	}
-	pu := passkeyUser{user: user, creds: creds}
+	pu := passkeyUser{user: user, creds: creds, display: req.DisplayName}
 	exclude := make([]protocol.CredentialDescriptor, 0, len(creds))
 	for _, c := range pu.WebAuthnCredentials() {
 		exclude = append(exclude, c.Descriptor())

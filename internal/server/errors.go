@@ -130,7 +130,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, 242, map[string]any{"twoFactorId": twoFactor.TwoFactorID, "methods": methodsJSON(twoFactor.Methods)})
 	case errors.Is(err, auth.ErrInvalidTwoFactorCode):
 		writeEmpty(w, 421) // FusionAuth: invalid-two-factor-code, empty body
-	case errors.Is(err, auth.ErrTwoFactorNotFound):
+	case errors.Is(err, auth.ErrTwoFactorNotFound), isChallengeNotFound(err):
 		writeEmpty(w, http.StatusNotFound)
 	case errors.Is(err, mfa.ErrMailUnavailable):
 		var e Errors

@@ -128,6 +128,24 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/user/two-factor/recovery-code/{userId}", handler: s.retrieveRecoveryCodes, auth: apiKey("/api/user/two-factor"), tenantHeader: true},
 		{pattern: "POST /api/user/two-factor/recovery-code/{userId}", handler: s.generateRecoveryCodes, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
 
+		// webauthn.go (issue 10): FusionAuth's passkey API; the user's JWT may
+		// register, list and delete its own passkeys, and a keyless start is
+		// a usernameless login.
+		{pattern: "POST /api/webauthn/register/start", handler: s.startWebAuthnRegistration, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/webauthn/register/complete", handler: s.completeWebAuthnRegistration, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/webauthn/start", handler: s.startWebAuthnLogin, auth: optionalAPIKey, tenantHeader: true,
+			cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/webauthn/login", handler: s.webAuthnLogin, auth: public, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/webauthn/assert", handler: s.webAuthnAssert, auth: public, tenantHeader: true, cors: corsCredentialed, body: maxBody},
+		{pattern: "GET /api/webauthn", handler: s.listWebAuthnCredentials, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true, cors: corsCredentialed},
+		{pattern: "GET /api/webauthn/{id}", handler: s.getWebAuthnCredential, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true, cors: corsCredentialed},
+		{pattern: "DELETE /api/webauthn/{id}", handler: s.deleteWebAuthnCredential, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true},
+		{pattern: "DELETE /api/webauthn", handler: s.deleteWebAuthnCredentials, auth: apiKey("/api/webauthn"), tenantHeader: true},
+
 		// jwt.go
 		{pattern: "POST /api/jwt/refresh", handler: s.refreshJWT, auth: refreshToken, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
