@@ -12,11 +12,19 @@ import (
 )
 
 // Mailer sends one templated message through latchkey's mail path (the
-// outbox). Template ids are FusionAuth's; data is the template's model.
+// outbox). purpose says which template (MailTwoFactor, MailPasswordless);
+// the implementation picks the application's or tenant's template id for
+// it, else latchkey's default. data is the template's model.
 type Mailer interface {
-	SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, templateID string,
+	SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
 		to storage.User, address string, data map[string]any) error
 }
+
+// Purposes of Mailer.SendTemplate.
+const (
+	MailTwoFactor    = "two-factor"
+	MailPasswordless = "passwordless"
+)
 
 // ErrMailUnavailable: no mail path is configured (the email method and
 // passwordless email need one).
@@ -77,7 +85,7 @@ func (s *Service) SendMethodCode(ctx context.Context, scope manage.Scope, mailer
 	if err != nil {
 		return err
 	}
-	return mailer.SendTemplate(ctx, tenant, storage.Application{ID: req.ApplicationID}, twoFactorTemplate(tenant), user, address,
+	return mailer.SendTemplate(ctx, tenant, storage.Application{ID: req.ApplicationID}, MailTwoFactor, user, address,
 		map[string]any{"code": code})
 }
 
@@ -93,10 +101,6 @@ func (s *Service) consumeEnableCode(ctx context.Context, user storage.User, addr
 	}
 	return nil
 }
-
-// twoFactorTemplate is the tenant's two-factor email template; empty
-// means latchkey's default.
-func twoFactorTemplate(t storage.Tenant) string { return t.MultiFactor().Email.TemplateID }
 
 func validEmail(v string) bool {
 	a, err := mail.ParseAddress(v)

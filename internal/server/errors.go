@@ -130,8 +130,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, 242, map[string]any{"twoFactorId": twoFactor.TwoFactorID, "methods": methodsJSON(twoFactor.Methods)})
 	case errors.Is(err, auth.ErrInvalidTwoFactorCode):
 		writeEmpty(w, 421) // FusionAuth: invalid-two-factor-code, empty body
-	case errors.Is(err, auth.ErrTwoFactorNotFound), isChallengeNotFound(err):
+	case errors.Is(err, auth.ErrTwoFactorNotFound), isChallengeNotFound(err), errors.Is(err, mfa.ErrPasswordlessNotFound):
 		writeEmpty(w, http.StatusNotFound)
+	case errors.Is(err, mfa.ErrRateLimited):
+		var e Errors
+		e.General("RateLimitedException", "Too many codes were requested for this user. Try again in a minute.")
+		w.Header().Set("Retry-After", "60")
+		writeErrors(w, http.StatusTooManyRequests, &e)
 	case errors.Is(err, mfa.ErrMailUnavailable):
 		var e Errors
 		e.General("MailUnavailable", "No mail server is configured for this tenant, so no code can be sent.")

@@ -146,6 +146,14 @@ func (s *Server) routes() []route {
 			cors: corsCredentialed, spendsCookie: true},
 		{pattern: "DELETE /api/webauthn", handler: s.deleteWebAuthnCredentials, auth: apiKey("/api/webauthn"), tenantHeader: true},
 
+		// passwordless.go (issue 10): a keyless start mails the code and
+		// reveals nothing.
+		{pattern: "POST /api/passwordless/start", handler: s.startPasswordless, auth: optionalAPIKey, tenantHeader: true,
+			cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/passwordless/send", handler: s.sendPasswordless, auth: public, tenantHeader: true, cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/passwordless/login", handler: s.passwordlessLogin, auth: public, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+
 		// jwt.go
 		{pattern: "POST /api/jwt/refresh", handler: s.refreshJWT, auth: refreshToken, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
