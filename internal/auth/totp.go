@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -42,10 +43,14 @@ func TOTPBase32(secret string) string { return b32.EncodeToString([]byte(secret)
 
 // SecretFromBase32 decodes a secretBase32Encoded back to the secret string
 // (enable accepts either form); ok is false for anything that is not the
-// base32 of a printable string of 10 to 64 bytes.
+// base32 of a printable string of 10 to 64 bytes. Case and padding are
+// forgiven; otherwise only the canonical spelling is accepted (base32
+// decoders ignore the unused bits of the last character, so without this
+// check several strings would stand for one secret: FuzzTOTPInput).
 func SecretFromBase32(v string) (string, bool) {
+	v = canonicalBase32(v)
 	raw, err := b32.DecodeString(v)
-	if err != nil || len(raw) < 10 || len(raw) > 64 {
+	if err != nil || len(raw) < 10 || len(raw) > 64 || b32.EncodeToString(raw) != v {
 		return "", false
 	}
 	for _, c := range raw {
@@ -55,6 +60,9 @@ func SecretFromBase32(v string) (string, bool) {
 	}
 	return string(raw), true
 }
+
+// canonicalBase32 upper-cases v and drops its padding.
+func canonicalBase32(v string) string { return strings.ToUpper(strings.TrimRight(v, "=")) }
 
 // TOTPStep is the RFC 6238 time step of t.
 func TOTPStep(t time.Time) int64 { return t.Unix() / int64(totpStep/time.Second) }

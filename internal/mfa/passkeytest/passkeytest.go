@@ -59,9 +59,8 @@ func (a *Authenticator) flags(attested bool) byte {
 
 // coseKey is the credential's public key as a COSE_Key (RFC 9053 EC2).
 func (a *Authenticator) coseKey() []byte {
-	x, y := make([]byte, 32), make([]byte, 32)
-	a.Key.PublicKey.X.FillBytes(x)
-	a.Key.PublicKey.Y.FillBytes(y)
+	raw, _ := a.Key.PublicKey.Bytes() // 0x04 ‖ X ‖ Y (SEC 1 uncompressed)
+	x, y := raw[1:33], raw[33:65]
 	b, _ := webauthncbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
 	return b
 }
