@@ -149,6 +149,43 @@ function dpopSigner(cr, pairP, now) {
   };
 }
 
+const fromB64url = (/** @type {string} */ s) =>
+  Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
+/**
+ * The options latchkey (and FusionAuth) send are WebAuthn's JSON form
+ * (binary fields base64url); navigator.credentials wants ArrayBuffers.
+ * @param {any} o PublicKeyCredentialCreationOptionsJSON or ...RequestOptionsJSON
+ */
+function webAuthnOptions(o) {
+  const ids = (/** @type {any[] | undefined} */ list) => list?.map((c) => ({ ...c, id: fromB64url(c.id) }));
+  const out = { ...o, challenge: fromB64url(o.challenge) };
+  if (o.user) out.user = { ...o.user, id: fromB64url(o.user.id) };
+  if (o.excludeCredentials) out.excludeCredentials = ids(o.excludeCredentials);
+  if (o.allowCredentials) out.allowCredentials = ids(o.allowCredentials);
+  return out;
+}
+
+/**
+ * A PublicKeyCredential as the JSON latchkey's register/complete and login
+ * take (FusionAuth's shape: base64url binary fields).
+ * @param {any} cred PublicKeyCredential
+ */
+function credentialJSON(cred) {
+  const r = cred.response;
+  /** @type {Record<string, string>} */
+  const response = { clientDataJSON: b64url(r.clientDataJSON) };
+  if (r.attestationObject) response.attestationObject = b64url(r.attestationObject);
+  if (r.authenticatorData) response.authenticatorData = b64url(r.authenticatorData);
+  if (r.signature) response.signature = b64url(r.signature);
+  if (r.userHandle) response.userHandle = b64url(r.userHandle);
+  return {
+    id: cred.id, type: cred.type, response,
+    transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
+    clientExtensionResults: typeof cred.getClientExtensionResults === 'function' ? cred.getClientExtensionResults() : {},
+  };
+}
+
 /**
  * Creates a client for one application.
  * @param {ClientOptions} opts
@@ -269,31 +306,159 @@ export function createClient(opts) {
     return inflight;
   }
 
+  /** The pending 242 of the last login, for completeTwoFactor. */
+  let twoFactorId = '';
+
+  /**
+   * POSTs a login-like call (credentials included so the refresh cookie is
+   * set) and ends it as login() does: 200 stores the JWT and emits login;
+   * 242 answers {twoFactor: {methods}} and remembers the twoFactorId for
+   * completeTwoFactor; anything else throws a LoginError.
+   * @param {string} path @param {Record<string, any>} body
+   */
+  async function loginCall(path, body) {
+    const res = await doFetch(`${baseURL}${path}`, {
+      method: 'POST',
+      credentials: 'include',
+      headers: await idpHeaders(path, { 'Content-Type': 'application/json', Accept: 'application/json' }),
+      body: JSON.stringify(body),
+    });
+    if (res.status === 242) {
+      const b = await res.json();
+      twoFactorId = b.twoFactorId;
+      return { twoFactor: { methods: b.methods ?? [] } };
+    }
+    if (res.status === 404) throw new LoginError(404, 'Invalid login id or password');
+    if (res.status === 421) throw new LoginError(421, 'Invalid code');
+    if (res.status === 202) throw new LoginError(202, 'Not registered for this application');
+    if (res.status !== 200) throw new LoginError(res.status, `Login failed (status ${res.status})`);
+    const b = await res.json();
+    twoFactorId = '';
+    storage.setItem(key, b.token);
+    const detail = { user: b.user, token: b.token, expiresAt: expiresAt(b.token) };
+    emit('login', detail);
+    return detail;
+  }
+
+  /**
+   * A call to the identity server authenticated by the user's JWT (their
+   * own two-factor methods and passkeys). JSON in and out; a non-2xx throws.
+   * @param {string} method @param {string} path @param {any} [body]
+   */
+  async function userCall(method, path, body) {
+    const token = await getTokenOrThrow();
+    const init = { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${token}` } };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await doFetch(`${baseURL}${path}`, init);
+    if (res.status < 200 || res.status > 299) throw new LoginError(res.status, `${method} ${path} failed (status ${res.status})`);
+    const text = await res.text();
+    return text ? JSON.parse(text) : {};
+  }
+
+  async function getTokenOrThrow() {
+    const t = stored();
+    const token = t && usable(t) ? t : t ? await refresh(t) : null;
+    if (!token) throw new LoginError(401, 'Not logged in');
+    return token;
+  }
+
   return {
     applicationId,
     baseURL,
 
     /**
+     * The second step after login() answered {twoFactor}: a code from the
+     * authenticator app, an emailed code or a recovery code. With
+     * trustComputer the server remembers this browser (fusionauth.trust
+     * cookie) and the next login skips the step.
+     * @param {string} code @param {{trustComputer?: boolean}} [o]
+     */
+    async completeTwoFactor(code, o = {}) {
+      if (!twoFactorId) throw new LoginError(400, 'No login is waiting for a second factor');
+      return loginCall('/api/two-factor/login', { twoFactorId, code, trustComputer: !!o.trustComputer });
+    },
+
+    /** Emails a code for the pending second step (the email method). @param {string} methodId */
+    async sendTwoFactorCode(methodId) {
+      if (!twoFactorId) throw new LoginError(400, 'No login is waiting for a second factor');
+      const res = await doFetch(`${baseURL}/api/two-factor/send/${encodeURIComponent(twoFactorId)}`, {
+        method: 'POST', credentials: 'include', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ methodId }),
+      });
+      if (!res.ok) throw new LoginError(res.status, `Sending the code failed (status ${res.status})`);
+    },
+
+    /** A new TOTP secret to show as a QR code: {secret, secretBase32Encoded}. */
+    twoFactorSecret() { return userCall('GET', '/api/two-factor/secret'); },
+
+    /**
+     * Enables the authenticator method with a code the app shows for the
+     * secret; answers the recovery codes (only for the first method: show
+     * them once, they are not retrievable).
+     * @param {{secret: string, code: string, name?: string}} o
+     */
+    enableTwoFactor(o) { return userCall('POST', '/api/user/two-factor', { method: 'authenticator', ...o }); },
+
+    /** The user's two-factor methods (no secrets). */
+    async twoFactorMethods() { return (await userCall('GET', '/api/user/two-factor')).twoFactor?.methods ?? []; },
+
+    /** Disables a method with its code, or every method with a recovery code. @param {string} methodId @param {string} code */
+    disableTwoFactor(methodId, code) { return userCall('DELETE', '/api/user/two-factor', { methodId, code }); },
+
+    /**
+     * Registers a passkey for the logged-in user (WebAuthn in this page).
+     * @param {{displayName?: string, credentials?: CredentialsContainer}} [o]
+     */
+    async registerPasskey(o = {}) {
+      const creds = o.credentials ?? globalThis.navigator.credentials;
+      const start = await userCall('POST', '/api/webauthn/register/start', { displayName: o.displayName ?? 'Passkey', workflow: 'bootstrap' });
+      const cred = await creds.create({ publicKey: webAuthnOptions(start.options) });
+      return (await userCall('POST', '/api/webauthn/register/complete', { credential: credentialJSON(cred) })).credential;
+    },
+
+    /** The user's passkeys. */
+    async passkeys() { return (await userCall('GET', '/api/webauthn')).credentials ?? []; },
+
+    /** Deletes one of the user's passkeys. @param {string} id */
+    deletePasskey(id) { return userCall('DELETE', `/api/webauthn/${encodeURIComponent(id)}`); },
+
+    /**
+     * Logs in with a passkey, without a user name: the authenticator offers
+     * the passkeys it holds for this site. Ends like login().
+     * @param {{credentials?: CredentialsContainer}} [o]
+     */
+    async loginWithPasskey(o = {}) {
+      const creds = o.credentials ?? globalThis.navigator.credentials;
+      const res = await doFetch(`${baseURL}/api/webauthn/start`, {
+        method: 'POST', credentials: 'include', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ applicationId, workflow: 'bootstrap' }),
+      });
+      if (!res.ok) throw new LoginError(res.status, `Passkey login failed (status ${res.status})`);
+      const { options } = await res.json();
+      const cred = await creds.get({ publicKey: webAuthnOptions(options) });
+      return loginCall('/api/webauthn/login', { credential: credentialJSON(cred), applicationId });
+    },
+
+    /** Mails a passwordless code; answers the same whether or not the account exists. @param {string} loginId */
+    async startPasswordless(loginId) {
+      const res = await doFetch(`${baseURL}/api/passwordless/start`, {
+        method: 'POST', credentials: 'include', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ applicationId, loginId }),
+      });
+      if (!res.ok) throw new LoginError(res.status, `Passwordless start failed (status ${res.status})`);
+    },
+
+    /** Logs in with the code from the passwordless email. Ends like login(). @param {string} code */
+    completePasswordless(code) { return loginCall('/api/passwordless/login', { code }); },
+
+    /**
      * POST /api/login with {loginId, password, applicationId}; the response
      * sets the refresh cookie on the identity host and the JWT moves to
-     * storage (workflow steps 4-6).
+     * storage (workflow steps 4-6). A user with a second factor gets
+     * {twoFactor: {methods}} instead: finish with completeTwoFactor(code).
      * @param {string} loginId @param {string} password
      */
     async login(loginId, password) {
-      const res = await doFetch(`${baseURL}/api/login`, {
-        method: 'POST',
-        credentials: 'include',
-        headers: await idpHeaders('/api/login', { 'Content-Type': 'application/json', Accept: 'application/json' }),
-        body: JSON.stringify({ loginId, password, applicationId }),
-      });
-      if (res.status === 404) throw new LoginError(404, 'Invalid login id or password');
-      if (res.status === 202) throw new LoginError(202, 'Not registered for this application');
-      if (res.status !== 200) throw new LoginError(res.status, `Login failed (status ${res.status})`);
-      const body = await res.json();
-      storage.setItem(key, body.token);
-      const detail = { user: body.user, token: body.token, expiresAt: expiresAt(body.token) };
-      emit('login', detail);
-      return detail;
+      return loginCall('/api/login', { loginId, password, applicationId });
     },
 
     /** POST /api/logout: revokes the cookie's refresh token, clears the JWT. */
