@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -78,6 +79,11 @@ func kickstartFile(s settings, apiKey string) ([]byte, error) {
 			{"method": "PATCH", "url": "/api/system-configuration", "body": map[string]any{
 				"systemConfiguration": map[string]any{"corsConfiguration": cors(s)},
 			}},
+			// Passkeys for the Store's account page and its passkey login
+			// (issue 10). The RP id is each page's host.
+			{"method": "PATCH", "url": "/api/tenant/" + manage.DefaultTenantID, "body": map[string]any{
+				"tenant": map[string]any{"webAuthnConfiguration": webAuthn()},
+			}},
 		},
 	}
 	return json.MarshalIndent(k, "", "  ")
@@ -88,7 +94,7 @@ func cors(s settings) map[string]any {
 		"enabled":                  true,
 		"allowCredentials":         true,
 		"allowedOrigins":           []string{s.storeOrigin, s.forumsOrigin},
-		"allowedMethods":           []string{"GET", "POST", "OPTIONS"},
+		"allowedMethods":           []string{"GET", "POST", "DELETE", "OPTIONS"},
 		"allowedHeaders":           []string{"Accept", "Authorization", "Content-Type", "Origin"},
 		"preflightMaxAgeInSeconds": 1800,
 	}
@@ -122,7 +128,23 @@ func reconcile(ctx context.Context, st storage.Storage, s settings) error {
 	c := &sc.CORSConfiguration
 	c.Enabled, c.AllowCredentials = true, true
 	c.AllowedOrigins = []string{s.storeOrigin, s.forumsOrigin}
-	c.AllowedMethods = []string{"GET", "POST", "OPTIONS"}
+	c.AllowedMethods = []string{"GET", "POST", "DELETE", "OPTIONS"}
 	c.AllowedHeaders = []string{"Accept", "Authorization", "Content-Type", "Origin"}
-	return st.PutSystemConfiguration(ctx, sc)
+	if err := st.PutSystemConfiguration(ctx, sc); err != nil {
+		return err
+	}
+	t, err := st.GetTenant(ctx, manage.DefaultTenantID)
+	if err != nil {
+		return fmt.Errorf("demo: tenant: %w", err)
+	}
+	w := storage.WebAuthnWorkflow{Enabled: true, UserVerificationRequirement: "required"}
+	t.WebAuthnConfiguration = &storage.TenantWebAuthnConfiguration{Enabled: true, Bootstrap: w, Reauthentication: w}
+	return st.UpdateTenant(ctx, t)
+}
+
+// webAuthn is the demo tenant's webAuthnConfiguration: both workflows on,
+// user verification required.
+func webAuthn() map[string]any {
+	w := map[string]any{"enabled": true, "userVerificationRequirement": "required"}
+	return map[string]any{"enabled": true, "bootstrapWorkflow": w, "reauthenticationWorkflow": w}
 }

@@ -62,10 +62,28 @@ func jwtUser(r *http.Request) (userID string, sc manage.Scope) {
 }
 
 // twoFactorSecret handles GET /api/two-factor/secret (API key or JWT):
-// {"secret","secretBase32Encoded"}. Nothing is stored.
+// {"secret","secretBase32Encoded"}. Nothing is stored. With a JWT latchkey
+// adds the otpauth URI for the user and its QR code as a PNG data URL
+// (otpauthURI, qrCode: docs/compatibility.md), so a SPA can show it
+// without sending the secret anywhere else.
 func (s *Server) twoFactorSecret(w http.ResponseWriter, r *http.Request) {
 	secret, b32 := s.MFA.Secret()
-	writeJSON(w, http.StatusOK, map[string]string{"secret": secret, "secretBase32Encoded": b32})
+	out := map[string]string{"secret": secret, "secretBase32Encoded": b32}
+	if c := claimsFromContext(r.Context()); c != nil {
+		account, _ := c["email"].(string)
+		if account == "" {
+			account, _ = c["preferred_username"].(string)
+		}
+		issuer := "latchkey"
+		if t, err := s.Store.GetTenant(r.Context(), manage.DefaultTenantID); err == nil && t.Name != "" {
+			issuer = t.Name
+		}
+		out["otpauthURI"] = mfa.OTPAuthURI(issuer, account, secret)
+		if png, err := mfa.QRCode(out["otpauthURI"]); err == nil {
+			out["qrCode"] = png
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // twoFactorRequest is FusionAuth's TwoFactorRequest.

@@ -86,17 +86,40 @@ export async function boot({ load }) {
     }, Math.max(0, exp - 1000 - Date.now()));
   }
 
-  $('login-form').addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  // A login may answer "needs a second factor" (242): the code form
+  // finishes it; the same for a passkey or passwordless login.
+  async function finish(result) {
+    if (result.twoFactor) {
+      log('two-factor', 'Password accepted; enter the code from your authenticator app');
+      $('login-form').hidden = true;
+      $('two-factor-form').hidden = false;
+      $('two-factor-code').focus();
+      return;
+    }
+    $('two-factor-form').hidden = true;
+    $('login-form').hidden = false;
+    await showApp();
+  }
+  const attempt = (fn) => async (ev) => {
+    ev?.preventDefault();
     $('login-error').textContent = '';
     try {
-      await client.login($('loginId').value, $('password').value);
-      $('password').value = '';
-      await showApp();
+      await finish(await fn());
     } catch (e) {
       $('login-error').textContent = e.message;
     }
-  });
+  };
+  $('login-form').addEventListener('submit', attempt(async () => {
+    const r = await client.login($('loginId').value, $('password').value);
+    $('password').value = '';
+    return r;
+  }));
+  $('two-factor-form').addEventListener('submit', attempt(async () => {
+    const r = await client.completeTwoFactor($('two-factor-code').value.trim(), { trustComputer: $('trust-computer').checked });
+    $('two-factor-code').value = '';
+    return r;
+  }));
+  $('passkey-login').addEventListener('click', attempt(() => client.loginWithPasskey()));
   $('logout').addEventListener('click', async () => {
     await client.logout().catch(() => {});
     showLogin();
