@@ -66,70 +66,19 @@ func (s *Service) LoginAuthenticated(ctx context.Context, r AuthenticatedLogin) 
 	case user.Expiry != 0 && now.UnixMilli() >= user.Expiry:
 		return Tokens{}, ErrExpiredUser
 	}
+	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now, withoutPassword: true,
+		secondFactorDone: r.SecondFactor}
 	if !r.SecondFactor {
-		if err := s.challengeSecondFactor(ctx, req, tenant, app, user); err != nil {
+		if facts.twoFactor, err = s.secondFactorMethods(ctx, req, tenant, app, user); err != nil {
 			return Tokens{}, err
 		}
+	}
+	// The same outcomes as a password login (242 first), decided before
+	// anything is written.
+	if rule, w := withheld(facts); w != nil {
+		return Tokens{}, s.withhold(ctx, facts, rule, w, false)
 	}
 	out, err := s.grantLogin(ctx, req, tenant, app, user, failures, now)
 	out.State = r.State
 	return out, err
-}
-
-// TwoFactorRequired is the 242 answer: the first factor was right and a
-// second is needed (accounts spec §10.8). No token was issued and nothing
-// but the pending login was written.
-type TwoFactorRequired struct {
-	TwoFactorID string
-	Methods     []storage.TwoFactorMethod
-}
-
-func (e *TwoFactorRequired) Error() string { return "auth: two-factor authentication required" }
-
-// challengeSecondFactor returns a *TwoFactorRequired when the login policy
-// asks this user for a second factor and no trust of this device skips it;
-// nil otherwise.
-func (s *Service) challengeSecondFactor(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
-	user storage.User) error {
-	methods, need, err := s.secondFactorNeeded(ctx, req.TwoFactorTrustID, tenant, app, user)
-	if err != nil || !need {
-		return err
-	}
-	id, err := s.startTwoFactor(ctx, req, tenant, app, user, s.cfg.Now())
-	if err != nil {
-		return err
-	}
-	s.emit(ctx, event{name: evLoginWithheldTwoFactor, level: slog.LevelInfo, userID: user.ID, appID: app.ID,
-		ip: req.IPAddress, outcome: "two_factor_required"})
-	for i := range methods {
-		methods[i].Secret = nil
-	}
-	return &TwoFactorRequired{TwoFactorID: id, Methods: methods}
-}
-
-// secondFactorNeeded applies the login policy (the application's
-// multiFactorConfiguration.loginPolicy, else the tenant's; Enabled by
-// default): a user with at least one method is asked for one unless the
-// device is trusted. Disabled never asks.
-func (s *Service) secondFactorNeeded(ctx context.Context, trustID string, tenant storage.Tenant, app storage.Application,
-	user storage.User) ([]storage.TwoFactorMethod, bool, error) {
-	policy := tenant.MultiFactor().LoginPolicy
-	if c := app.MultiFactorConfiguration; c != nil && c.LoginPolicy != "" {
-		policy = c.LoginPolicy
-	}
-	if policy == "Disabled" {
-		return nil, false, nil
-	}
-	methods, err := s.cfg.Store.ListTwoFactorMethods(ctx, user.ID)
-	if err != nil {
-		return nil, false, fmt.Errorf("auth: list two-factor methods: %w", err)
-	}
-	if len(methods) == 0 {
-		return nil, false, nil
-	}
-	ok, err := s.trusted(ctx, trustID, app, user)
-	if err != nil || ok {
-		return nil, false, err
-	}
-	return methods, true, nil
 }

@@ -12,17 +12,20 @@ import (
 const (
 	evLoginSuccess = "login_success"
 	evLoginFailure = "login_failure"
-	evLockout      = "account_locked"
-	evRefresh      = "refresh"
-	evRefreshFail  = "refresh_failure"
-	evReuse        = "refresh_token_reuse"
-	evLogout       = "logout"
+	// evLoginWithheld: the password verified but the login ended without
+	// tokens (outcome.go); the outcome names the Withheld kind.
+	evLoginWithheld = "login_withheld"
+	// evPasswordCheck: a current password asked for again (change password)
+	// was refused.
+	evPasswordCheck = "password_check_failure"
+	evLockout       = "account_locked"
+	evRefresh       = "refresh"
+	evRefreshFail   = "refresh_failure"
+	evReuse         = "refresh_token_reuse"
+	evLogout        = "logout"
 	// Issue 10: a wrong second factor, a device trusted.
 	evTwoFactorFailure = "two_factor_failure"
 	evTrust            = "two_factor_trust"
-	// evLoginWithheldTwoFactor: the first factor was right, a second is
-	// asked for (242).
-	evLoginWithheldTwoFactor = "login_two_factor_required"
 )
 
 // event is one security log record.

@@ -125,6 +125,9 @@ type LoginRequest struct {
 	// how and when (authenticationType, auth_time).
 	authType string
 	authTime time.Time
+	// OneTimePassword, when set, is the credential instead of LoginID and
+	// Password: a change-password answer's oneTimePassword (login_otp.go).
+	OneTimePassword string
 }
 
 // Tokens is what a successful login or refresh produces.
@@ -146,8 +149,9 @@ type Tokens struct {
 	// fusionauth.trust cookie. TrustExpiresAt is its end.
 	TwoFactorTrustID string
 	TrustExpiresAt   time.Time
-	// State is the state a flow carried (passwordless start, two-factor
-	// start), returned as the answer's state.
+	// State is the state a flow carried (forgot password's, returned by a
+	// one-time-password login; passwordless and two-factor starts'), the
+	// answer's state (FusionAuth login.mdx).
 	State map[string]any
 }
 

@@ -43,7 +43,10 @@ type pendingLogin struct {
 	Device        storage.DeviceInfo `json:"device"`
 	DPoPJKT       string             `json:"dpopJkt,omitempty"`
 	AuthType      string             `json:"authType,omitempty"`
-	State         map[string]any     `json:"state,omitempty"`
+	// PasswordReason is what the password rules said when the password
+	// was typed (a 203 to answer after the second factor).
+	PasswordReason string         `json:"passwordReason,omitempty"`
+	State          map[string]any `json:"state,omitempty"`
 	// The emailed code of this login (POST /api/two-factor/send): only its
 	// hash, the method it went to and when it stops working.
 	EmailMethodID    string `json:"emailMethodId,omitempty"`
@@ -64,9 +67,9 @@ type TwoFactorLoginRequest struct {
 // startTwoFactor stores a pending login for user and returns its
 // twoFactorId (256 bits; only its hash is stored).
 func (s *Service) startTwoFactor(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
-	user storage.User, now time.Time) (string, error) {
+	user storage.User, passwordReason string, now time.Time) (string, error) {
 	p := pendingLogin{ApplicationID: app.ID, IPAddress: req.IPAddress, NoJWT: req.NoJWT, Device: req.Device,
-		DPoPJKT: req.DPoPJKT, AuthType: req.authType}
+		DPoPJKT: req.DPoPJKT, AuthType: req.authType, PasswordReason: passwordReason}
 	data, err := json.Marshal(p)
 	if err != nil {
 		return "", err
@@ -166,6 +169,13 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	}
 	lr := LoginRequest{ApplicationID: p.app.ID, IPAddress: ip, NoJWT: p.login.NoJWT, Device: p.login.Device,
 		DPoPJKT: req.DPoPJKT, authType: p.login.AuthType}
+	// The outcomes after the second factor (203, 212), as FusionAuth
+	// answers them from /api/two-factor/login.
+	facts := loginFacts{req: lr, tenant: p.tenant, app: p.app, user: p.user, now: now, secondFactorDone: true,
+		withoutPassword: true, passwordReason: p.login.PasswordReason}
+	if rule, w := withheld(facts); w != nil {
+		return Tokens{}, s.withhold(ctx, facts, rule, w, failures.Count > 0 || !failures.LockedUntil.IsZero())
+	}
 	out, err := s.grantLogin(ctx, lr, p.tenant, p.app, p.user, failures, now)
 	if err != nil {
 		return Tokens{}, err

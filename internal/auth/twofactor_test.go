@@ -114,7 +114,7 @@ func (e *env) pendingID() string {
 	must(e.t, err)
 	tenant, _ := e.store.GetTenant(e.ctx, tenantID)
 	app, _ := e.store.GetApplication(e.ctx, appID)
-	id, err := e.svc.startTwoFactor(e.ctx, LoginRequest{IPAddress: "192.0.2.1"}, tenant, app, user, e.clock.Now())
+	id, err := e.svc.startTwoFactor(e.ctx, LoginRequest{IPAddress: "192.0.2.1"}, tenant, app, user, "", e.clock.Now())
 	must(e.t, err)
 	return id
 }

@@ -65,6 +65,7 @@ func (ks *APIKeys) Authenticate(ctx context.Context, raw string) (k storage.APIK
 var EndpointPermissions = []string{
 	"/api/api-key",
 	"/api/application",
+	"/api/email/template",
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
 	"/api/key",
@@ -72,8 +73,11 @@ var EndpointPermissions = []string{
 	"/api/tenant",
 	"/api/two-factor",
 	"/api/user",
+	"/api/user/change-password",
+	"/api/user/forgot-password",
 	"/api/user/registration",
 	"/api/user/two-factor",
+	"/api/user/verify-email",
 	"/api/webauthn",
 }
 

@@ -17,6 +17,11 @@ type Tenant struct {
 	PasswordEncryptionConfiguration   PasswordEncryptionConfiguration   `json:"passwordEncryptionConfiguration"`
 	PasswordValidationRules           PasswordValidationRules           `json:"passwordValidationRules"`
 	LoginConfiguration                TenantLoginConfiguration          `json:"loginConfiguration"`
+	// The account flows (issue 9): mail, identifier lifetimes, password ages.
+	EmailConfiguration              EmailConfiguration              `json:"emailConfiguration"`
+	ExternalIdentifierConfiguration ExternalIdentifierConfiguration `json:"externalIdentifierConfiguration"`
+	MinimumPasswordAge              MinimumPasswordAge              `json:"minimumPasswordAge"`
+	MaximumPasswordAge              MaximumPasswordAge              `json:"maximumPasswordAge"`
 	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
 	MultiFactorConfiguration *TenantMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
 	WebAuthnConfiguration    *TenantWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
@@ -89,6 +94,10 @@ type PasswordValidationRules struct {
 	RequireNonAlpha  bool `json:"requireNonAlpha"`
 	RequireNumber    bool `json:"requireNumber"`
 	ValidateOnLogin  bool `json:"validateOnLogin"`
+	// The account flows' rules (issue 9).
+	DisallowUserLoginID       bool                      `json:"disallowUserLoginId"`
+	RememberPreviousPasswords RememberPreviousPasswords `json:"rememberPreviousPasswords"`
+	BreachDetection           BreachDetection           `json:"breachDetection"`
 }
 
 // TenantLoginConfiguration governs /api/login calls without an applicationId.
@@ -112,6 +121,9 @@ type Application struct {
 	InsertInstant       int64                   `json:"insertInstant"`
 	LastUpdateInstant   int64                   `json:"lastUpdateInstant"`
 	CookieConfiguration ApplicationCookieConfig `json:"cookieConfiguration"`
+	// Self-service sign-up and template overrides (issue 9).
+	RegistrationConfiguration RegistrationConfiguration     `json:"registrationConfiguration"`
+	EmailConfiguration        ApplicationEmailConfiguration `json:"emailConfiguration"`
 	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
 	MultiFactorConfiguration  *ApplicationMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
 	WebAuthnConfiguration     *ApplicationWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`

@@ -24,6 +24,7 @@ type Storage interface {
 	SecretStore
 	MailStore
 	ChangeFeed
+	AccountStore
 	TwoFactorStore
 	ChallengeStore
 	WebAuthnStore
