@@ -53,6 +53,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	return &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: m, Logger: log, Now: opts.Now,
 		MFA:    &mfa.Service{Store: st, Auth: svc, Now: opts.Now, Logger: log, TenantID: manage.DefaultTenantID},
+		Mailer: codeMailer{m: m.Mail, q: st, now: opts.Now},
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
 		Gate:   gate,
 	}, unfollow, nil
@@ -101,4 +102,17 @@ func dialectOf(st storage.Storage, cfg config.Config) string {
 		return "postgres"
 	}
 	return "sqlite"
+}
+
+// codeMailer is internal/mfa's Mailer on manage's mail path (templates and
+// the outbox).
+type codeMailer struct {
+	m   *manage.Mailer
+	q   manage.Enqueuer
+	now func() time.Time
+}
+
+func (c codeMailer) SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
+	to storage.User, address string, data map[string]any) error {
+	return c.m.SendCode(ctx, c.q, tenant, app, purpose, to, address, data, c.now())
 }

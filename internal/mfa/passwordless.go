@@ -176,8 +176,14 @@ func (s *Service) mailCode(ctx context.Context, mailer Mailer, app storage.Appli
 	}
 	tenant, err := s.Store.GetTenant(ctx, user.TenantID)
 	if err == nil {
-		err = mailer.SendTemplate(ctx, tenant, app, MailPasswordless, user, user.Email,
-			map[string]any{"code": code, "oneTimeCode": d.OneTimeCode, "state": d.State})
+		data := map[string]any{"code": code}
+		if d.OneTimeCode != "" {
+			data["oneTimeCode"] = d.OneTimeCode
+		}
+		if d.State != nil {
+			data["state"] = d.State
+		}
+		err = mailer.SendTemplate(ctx, tenant, app, MailPasswordless, user, user.Email, data)
 	}
 	if err != nil {
 		s.log().ErrorContext(ctx, "passwordless code not sent", "user_id", user.ID, "err", err)

@@ -106,3 +106,21 @@ func validEmail(v string) bool {
 	a, err := mail.ParseAddress(v)
 	return err == nil && a.Address == v && strings.Contains(v, "@") && len(v) <= 320
 }
+
+// SendLoginCode is POST /api/two-factor/send/{twoFactorId}: a code for the
+// pending login by its email method (methodId, or the only one).
+func (s *Service) SendLoginCode(ctx context.Context, mailer Mailer, twoFactorID, methodID string) error {
+	if mailer == nil {
+		return ErrMailUnavailable
+	}
+	c, err := s.Auth.LoginCodeFor(ctx, twoFactorID, methodID)
+	switch {
+	case errors.Is(err, auth.ErrNotMessageMethod):
+		return invalid("cannotSend", "method", "Only the email method is sent a code.")
+	case errors.Is(err, auth.ErrUnknownMethod):
+		return invalid("invalid", "methodId", "The [methodId] property does not name an email method of the user.")
+	case err != nil:
+		return err
+	}
+	return mailer.SendTemplate(ctx, c.Tenant, c.App, MailTwoFactor, c.User, c.Address, map[string]any{"code": c.Code})
+}

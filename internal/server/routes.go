@@ -154,6 +154,8 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/two-factor/secret", handler: s.twoFactorSecret, auth: apiKeyOrAccessToken("/api/two-factor"), tenantHeader: true, cors: corsCredentialed},
 		{pattern: "POST /api/two-factor/send", handler: s.sendTwoFactorCode, auth: apiKeyOrAccessToken("/api/two-factor"), tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/two-factor/send/{twoFactorId}", handler: s.sendTwoFactorLoginCode, auth: public, tenantHeader: true,
+			cors: corsCredentialed, body: maxBody},
 		{pattern: "POST /api/two-factor/login", handler: s.twoFactorLogin, auth: public, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "GET /api/user/two-factor", handler: s.twoFactorMethods, auth: accessToken, tenantHeader: true, cors: corsCredentialed},

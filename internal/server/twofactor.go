@@ -286,3 +286,18 @@ func (s *Server) twoFactorLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeLogin(w, r, t, false)
 }
+
+// sendTwoFactorLoginCode handles POST /api/two-factor/send/{twoFactorId}
+// {methodId} (no auth; the TS client's sendTwoFactorCodeForLogin sends no
+// body, as text/plain): a new code for the pending login, by email.
+func (s *Server) sendTwoFactorLoginCode(w http.ResponseWriter, r *http.Request) {
+	var req twoFactorRequest
+	if !s.decodeJSON(w, r, &req, true) {
+		return
+	}
+	if err := s.MFA.SendLoginCode(r.Context(), s.Mailer, r.PathValue("twoFactorId"), req.MethodID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeEmpty(w, http.StatusOK)
+}
