@@ -107,7 +107,7 @@ func TestSecondFactorsInChromium(t *testing.T) {
 	// discoverable credential.
 	run(t, tab, "add a passkey", chromedp.WaitVisible(chromedp.ID("add-passkey")), chromedp.Click(chromedp.ID("add-passkey")),
 		poll(`document.querySelectorAll('#passkeys li').length === 1`, 15*time.Second))
-	creds, err := chromedp.Call(tab, cdpwebauthn.GetCredentials, cdpwebauthn.GetCredentialsParams{AuthenticatorID: va.AuthenticatorID})
+	creds, err := chromedp.Call(tab, cdpwebauthn.GetCredentials, cdpwebauthn.GetCredentialsParams(va))
 	if err != nil || len(creds.Credentials) != 1 || !creds.Credentials[0].IsResidentCredential || creds.Credentials[0].RpID != "store.example.test" {
 		t.Fatalf("virtual authenticator holds %+v (%v)", creds, err)
 	}
