@@ -347,7 +347,14 @@ export function createClient(opts) {
    */
   async function userCall(method, path, body) {
     const token = await getTokenOrThrow();
-    const init = { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${token}` } };
+    /** @type {Record<string, string>} */
+    const headers = { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${token}` };
+    if (proof && decodeJWT(token)?.cnf?.jkt) {
+      // A DPoP-bound token travels as DPoP with a proof for this call (RFC 9449 §7.1).
+      headers.Authorization = `DPoP ${token}`;
+      headers.DPoP = await proof(method, `${baseURL}${path}`, token);
+    }
+    const init = { method, headers };
     if (body !== undefined) init.body = JSON.stringify(body);
     const res = await doFetch(`${baseURL}${path}`, init);
     if (res.status < 200 || res.status > 299) throw new LoginError(res.status, `${method} ${path} failed (status ${res.status})`);
