@@ -128,7 +128,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	sealKey, err := loadSealKey(cfg, dialectOf(a.store, cfg), a.log)
+	sealKey, err := loadSealKey(cfg, dialectOf(a.store, cfg), a.ownsStore, a.log)
 	if err != nil {
 		return a, err
 	}

@@ -25,10 +25,15 @@ const sealKeyLen = 32
 //     of a cluster must read the same key, so none may invent one);
 //   - SQLite: <database file>.secret-key, created (0600) on first start;
 //   - PostgreSQL without the setting: nil, so auth falls back to a key kept
-//     in the database, and a warning says so.
-func loadSealKey(cfg config.Config, dialect string, log *slog.Logger) ([]byte, error) {
+//     in the database, and a warning says so;
+//   - a store the caller injected (tests, embedding): nil as well, since
+//     there is no database file of ours to put the key next to.
+func loadSealKey(cfg config.Config, dialect string, ownsStore bool, log *slog.Logger) ([]byte, error) {
 	if cfg.SecretKeyFile != "" {
 		return readSealKey(cfg.SecretKeyFile)
+	}
+	if !ownsStore {
+		return nil, nil
 	}
 	if dialect != "sqlite" {
 		log.Warn("two-factor secrets are sealed with a key kept in the database; set LATCHKEY_SECRET_KEY_FILE to keep it outside (docs/deploy.md)")
