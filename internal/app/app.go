@@ -128,7 +128,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate); err != nil {
+	sealKey, err := loadSealKey(cfg, dialectOf(a.store, cfg), a.ownsStore, a.log)
+	if err != nil {
+		return a, err
+	}
+	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, sealKey); err != nil {
 		return a, err
 	}
 	a.handler = a.Server.Handler()

@@ -1,12 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
@@ -14,6 +16,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -23,7 +26,8 @@ import (
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
 // st's change feed.
-func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate) (srv *server.Server, unfollow func(), err error) {
+func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
+	sealKey []byte) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -36,7 +40,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	}
 	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL})
 	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL})
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SealKey: sealKey})
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).
 	unfollow = followChanges(st, svc, km)
@@ -49,6 +53,8 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	svc.SetEmailVerifier(m.Accounts)
 	return &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: m, Logger: log, Now: opts.Now,
+		MFA:    &mfa.Service{Store: st, Auth: svc, Now: opts.Now, Logger: log, TenantID: manage.DefaultTenantID},
+		Mailer: codeMailer{m: m.Mail, q: st, now: opts.Now},
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
 		Gate:   gate,
 	}, unfollow, nil
@@ -77,11 +83,37 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
-		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits))
+		// A throwaway key: the dry run's database is thrown away too.
+		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits),
+			bytes.Repeat([]byte{0x5a}, sealKeyLen))
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err
 		}
 		return srv.Handler(), st, func() { unfollow(); cleanup() }, nil
 	}
+}
+
+// dialectOf names the store's SQL dialect (sqlite or postgres).
+func dialectOf(st storage.Storage, cfg config.Config) string {
+	if d, ok := st.(interface{ Dialect() string }); ok {
+		return d.Dialect()
+	}
+	if strings.HasPrefix(cfg.DatabaseURL, "postgres") {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// codeMailer is internal/mfa's Mailer on manage's mail path (templates and
+// the outbox).
+type codeMailer struct {
+	m   *manage.Mailer
+	q   manage.Enqueuer
+	now func() time.Time
+}
+
+func (c codeMailer) SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
+	to storage.User, address string, data map[string]any) error {
+	return c.m.SendCode(ctx, c.q, tenant, app, purpose, to, address, data, c.now())
 }

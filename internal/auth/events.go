@@ -23,6 +23,9 @@ const (
 	evRefreshFail   = "refresh_failure"
 	evReuse         = "refresh_token_reuse"
 	evLogout        = "logout"
+	// Issue 10: a wrong second factor, a device trusted.
+	evTwoFactorFailure = "two_factor_failure"
+	evTrust            = "two_factor_trust"
 )
 
 // event is one security log record.

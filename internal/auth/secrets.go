@@ -81,3 +81,7 @@ func (s *Service) successorKey(ctx context.Context) ([]byte, error) {
 	s.secret = key
 	return key, nil
 }
+
+// NewSecretValue is a fresh 256-bit secret, base64url without padding,
+// for the use cases outside this package (passwordless codes).
+func NewSecretValue() string { return newRefreshValue() }

@@ -64,6 +64,10 @@ type Config struct {
 	// ApplicationCacheTTL is the same for applications (0: half a second;
 	// negative: never cached).
 	ApplicationCacheTTL time.Duration
+	// SealKey (32 bytes) encrypts TOTP secrets at rest (seal.go). The app
+	// reads it from a file outside the database; nil falls back to a key
+	// kept in the database (docs/decisions.md).
+	SealKey []byte
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds
@@ -113,6 +117,16 @@ type LoginRequest struct {
 	Scopes []string
 	// DPoPJKT binds the issued refresh token to a DPoP key (RFC 9449) when set.
 	DPoPJKT string
+	// TwoFactorTrustID is a trusted device's twoFactorTrustId (the
+	// fusionauth.trust cookie or the body): a valid one skips the second
+	// factor.
+	TwoFactorTrustID string
+
+	// authType and authTime are set by logins that authenticated without a
+	// password (second factor, passkey, passwordless) so their tokens say
+	// how and when (authenticationType, auth_time).
+	authType string
+	authTime time.Time
 	// OneTimePassword, when set, is the credential instead of LoginID and
 	// Password: a change-password answer's oneTimePassword (login_otp.go).
 	OneTimePassword string
@@ -132,8 +146,14 @@ type Tokens struct {
 	// Registered is false when the user is not registered for the requested
 	// application (/api/login answers 202 and issues no refresh token).
 	Registered bool
-	// State is forgot password's state, returned by a one-time-password
-	// login (FusionAuth login.mdx).
+	// TwoFactorTrustID is set when the login trusted this device for the
+	// second factor (trustComputer): the answer's twoFactorTrustId and the
+	// fusionauth.trust cookie. TrustExpiresAt is its end.
+	TwoFactorTrustID string
+	TrustExpiresAt   time.Time
+	// State is the state a flow carried (forgot password's, returned by a
+	// one-time-password login; passwordless and two-factor starts'), the
+	// answer's state (FusionAuth login.mdx).
 	State map[string]any
 }
 

@@ -46,4 +46,7 @@ type Store interface {
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error)
 	// ServerSecret: the key deriving OneTimeUse successors (secrets.go).
 	storage.SecretStore
+	// Second factors and the challenges between login steps (issue 10).
+	storage.TwoFactorStore
+	storage.ChallengeStore
 }

@@ -25,6 +25,9 @@ type Storage interface {
 	MailStore
 	ChangeFeed
 	AccountStore
+	TwoFactorStore
+	ChallengeStore
+	WebAuthnStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
