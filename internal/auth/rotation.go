@@ -57,9 +57,10 @@ func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw strin
 // warning is logged (RFC 9700 §4.14.2; security-bar R4, R5).
 func (s *Service) previousValue(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
 	set settings, now time.Time, ev event) (string, error) {
-	// now-RotatedAt <= grace, literally: with grace 0 only a request at the
-	// very instant of the rotation qualifies (an injected clock in tests);
-	// in production 0 means no tolerance, as in FusionAuth.
+	// now-RotatedAt <= grace; the grace is never zero (DefaultRetryWindow
+	// when none is configured), so racers that looked the token up just
+	// after the winner's commit, and retries of a lost answer, get the
+	// successor.
 	if equalHash(h, rt.PrevHash) && now.Sub(rt.RotatedAt) <= set.Grace {
 		next, err := s.successor(ctx, raw)
 		if err != nil {

@@ -19,8 +19,9 @@ const (
 	// just after another node rotated the same token gets the successor
 	// (two tabs, two nodes) instead of revoking the family.
 	raceApp = "5e1f0000-0000-4000-8000-00000000000a"
-	// strictApp: OneTimeUse without grace: any reuse of a rotated value is
-	// theft (RFC 9700 §4.14.2) and revokes the family.
+	// strictApp: OneTimeUse with a one-second grace period (the shortest
+	// one can set; 0 means latchkey's 60 s retry window): reuse of a rotated
+	// value after it is theft (RFC 9700 §4.14.2) and revokes the family.
 	strictApp = "5e1f0000-0000-4000-8000-00000000000b"
 	userID    = "5e1f0000-0000-4000-8000-0000000000c1"
 	lockID    = "5e1f0000-0000-4000-8000-0000000000c2"
@@ -51,7 +52,7 @@ func writeKickstart(t *testing.T) (path, apiKey string) {
 		"apiKeys": []map[string]any{{"key": apiKey, "description": "multinode test"}},
 		"requests": []map[string]any{
 			{"method": "POST", "url": "/api/application/" + raceApp, "body": application("race", 60)},
-			{"method": "POST", "url": "/api/application/" + strictApp, "body": application("strict", 0)},
+			{"method": "POST", "url": "/api/application/" + strictApp, "body": application("strict", 1)},
 			{"method": "POST", "url": "/api/user/registration/" + userID, "body": map[string]any{
 				"user":         map[string]any{"email": userEmail, "password": password},
 				"registration": map[string]any{"applicationId": raceApp}}},
