@@ -69,6 +69,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: latchkey serve [flags]\n\nRuns the identity server. Settings (flag, then environment variable):\n\n")
 		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\nEnvironment only (secrets stay out of the process list):\n\n"+config.EnvOnlyHelp())
 	}
 	cfg, err := config.Load(fs, args, getenv)
 	if errors.Is(err, flag.ErrHelp) {

@@ -108,7 +108,7 @@ func TestCommands(t *testing.T) {
 		{"help", []string{"--help"}, 0, []string{"latchkey serve", "latchkey demo", "latchkey bench", "LATCHKEY_"}, ""},
 		{"serve help lists every setting", []string{"serve", "--help"}, 0, []string{"LATCHKEY_ADDR", "LATCHKEY_DATABASE_URL",
 			"LATCHKEY_KICKSTART", "LATCHKEY_ISSUER", "LATCHKEY_LOG_FORMAT", "LATCHKEY_LOG_LEVEL", "LATCHKEY_COOKIE_SAMESITE",
-			"LATCHKEY_TRUSTED_PROXIES", "LATCHKEY_SHUTDOWN_TIMEOUT", "LATCHKEY_DATABASE_MAX_CONNS"}, ""},
+			"LATCHKEY_TRUSTED_PROXIES", "LATCHKEY_SHUTDOWN_TIMEOUT", "LATCHKEY_DATABASE_MAX_CONNS", "LATCHKEY_SECRET_FILE", "LATCHKEY_SECRET\n"}, ""},
 		{"version", []string{"version"}, 0, []string{"latchkey "}, ""},
 		{"unknown command", []string{"frobnicate"}, 2, nil, "unknown command"},
 		{"no command", nil, 2, nil, "Usage"},

@@ -124,10 +124,14 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		}
 		a.store, a.ownsStore = st, true
 	}
+	sec, err := serverSecret(cfg, opts, a.log)
+	if err != nil {
+		return a, fmt.Errorf("server secret: %w", err)
+	}
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate); err != nil {
+	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, sec); err != nil {
 		return a, err
 	}
 	a.handler = a.Server.Handler()

@@ -212,3 +212,49 @@ func TestConfiguredGraceShorterThanDefault(t *testing.T) {
 	wantErr(t, err, ErrRefreshNotFound)
 	e.assertFamilyDead(rt0.RefreshTokenID, "reuse", rt1.RefreshToken)
 }
+
+// The successor key can be replaced without logging anyone out: refresh
+// tokens are looked up by hash, which no key enters, and a node that still
+// accepts the previous key answers a retry whose successor that key derived.
+// With the previous key dropped, such a retry is refused but revokes nothing.
+func TestSuccessorKeyChange(t *testing.T) {
+	e := newEnv(t, oneTimeUse(0))
+	k1, k2, k3 := randomBytes(32), randomBytes(32), randomBytes(32)
+	with := func(keys ...[]byte) *Service {
+		return New(Config{Store: e.store, Keys: e.keys, Now: e.clock.Now, TenantID: tenantID, SuccessorKeys: keys})
+	}
+	refresh := func(s *Service, raw string) (Tokens, error) {
+		return s.Refresh(e.ctx, RefreshRequest{RefreshToken: raw})
+	}
+	rt0 := e.login()
+	e.clock.Advance(time.Second)
+	rt1, err := refresh(with(k1), rt0.RefreshToken)
+	must(t, err)
+
+	// Rolling change: the new key first, the old one still accepted.
+	rolling := with(k2, k1)
+	retry, err := refresh(rolling, rt0.RefreshToken)
+	must(t, err)
+	if retry.RefreshToken != rt1.RefreshToken {
+		t.Fatal("a retry on a node with the new key did not get the successor the old key derived")
+	}
+	rt2, err := refresh(rolling, rt1.RefreshToken)
+	must(t, err)
+
+	// The old key dropped: the session goes on.
+	done := with(k2)
+	rt3, err := refresh(done, rt2.RefreshToken)
+	must(t, err)
+
+	// A key replaced outright (no overlap): the current value still works;
+	// a retry of the previous one is refused without revoking the family.
+	abrupt := with(k3)
+	_, err = refresh(abrupt, rt2.RefreshToken)
+	wantErr(t, err, ErrRefreshNotFound)
+	if rec := e.record(rt0.RefreshTokenID); !rec.RevokedAt.IsZero() {
+		t.Fatalf("a retry refused for a replaced key revoked the family (%s)", rec.RevokeReason)
+	}
+	if _, err := refresh(abrupt, rt3.RefreshToken); err != nil {
+		t.Fatalf("the current value stopped working after the key change: %v", err)
+	}
+}

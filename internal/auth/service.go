@@ -3,7 +3,6 @@ package auth
 import (
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/cache"
@@ -64,12 +63,19 @@ type Config struct {
 	// ApplicationCacheTTL is the same for applications (0: half a second;
 	// negative: never cached).
 	ApplicationCacheTTL time.Duration
+	// SuccessorKeys derive OneTimeUse successors (secrets.go): the first
+	// derives, all are accepted when matching a successor another node (or
+	// this one before a key change) derived. They come from the server
+	// secret, which every node of a deployment shares and which is kept out
+	// of the database (internal/secret). Empty: one random key for this
+	// Service's lifetime, for tests and single-process throwaway stores.
+	SuccessorKeys [][]byte
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds
-// no state that matters across nodes: the caches are the successor secret,
-// which every node reads from the same SecretStore row, and tenants and
-// applications (cache.go).
+// no state that matters across nodes: its caches are tenants and
+// applications (cache.go); the successor keys are configuration every node
+// shares.
 type Service struct {
 	cfg     Config
 	log     *slog.Logger
@@ -77,8 +83,7 @@ type Service struct {
 	tenants *cache.Cache[string, storage.Tenant]
 	apps    *cache.Cache[string, storage.Application]
 
-	secretMu sync.Mutex
-	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
+	succKeys [][]byte // Config.SuccessorKeys, never empty
 }
 
 // New returns a Service.
@@ -90,7 +95,10 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, log: log, pw: passwordHasher{}}
+	s := &Service{cfg: cfg, log: log, pw: passwordHasher{}, succKeys: cfg.SuccessorKeys}
+	if len(s.succKeys) == 0 {
+		s.succKeys = [][]byte{randomBytes(32)}
+	}
 	s.newCaches(time.Now)
 	return s
 }

@@ -38,6 +38,4 @@ type Store interface {
 	RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error)
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error)
-	// ServerSecret: the key deriving OneTimeUse successors (secrets.go).
-	storage.SecretStore
 }

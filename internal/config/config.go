@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/secret"
 )
 
 // Config is the operator configuration of `latchkey serve`.
@@ -58,6 +60,17 @@ type Config struct {
 	// changes also reach every node's caches at once through the change
 	// feed; the TTL bounds staleness while that feed is down.
 	CacheTTL time.Duration
+	// Secret is the server secret: base64 keys of at least 32 bytes, comma
+	// separated, the current one first (LATCHKEY_SECRET; environment only,
+	// since a flag would show in the process list). It never goes into the
+	// database (internal/secret).
+	Secret string
+	// SecretFile is a file holding the server secret, one key a line
+	// (LATCHKEY_SECRET_FILE). With SQLite and neither set, the file next to
+	// the database (SQLitePath + ".secret") is used, and generated on the
+	// first start. PostgreSQL requires one of the two: every node needs the
+	// same secret.
+	SecretFile string
 
 	// envProblems are values from the environment that could not even be
 	// parsed into their field; Validate reports them with the rest.
@@ -111,6 +124,10 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.TrustedProxies }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
+	{flag: "secret-file", env: "LATCHKEY_SECRET_FILE", help: "file holding the server secret (one base64 key a line, current first); SQLite default: <database>.secret, created on first start; PostgreSQL: this or LATCHKEY_SECRET is required",
+		str: func(c *Config) *string { return &c.SecretFile }},
+	{env: "LATCHKEY_SECRET", help: "the server secret itself: base64 keys of at least 32 bytes, comma separated, current first (environment only)",
+		str: func(c *Config) *string { return &c.Secret }},
 	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application or signing-key set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
 		dur: func(c *Config) *time.Duration { return &c.CacheTTL }},
 }
@@ -149,6 +166,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 // defaults, so that flags parsed afterwards beat the environment.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	for _, s := range settings {
+		if s.flag == "" {
+			continue // environment only (a secret)
+		}
 		help := s.help + " (env " + s.env + ")"
 		if s.str != nil {
 			fs.StringVar(s.str(c), s.flag, *s.str(c), help)
@@ -158,6 +178,18 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 			fs.DurationVar(s.dur(c), s.flag, *s.dur(c), help)
 		}
 	}
+}
+
+// EnvOnlyHelp describes the settings that have no flag, in the layout of
+// flag.PrintDefaults.
+func EnvOnlyHelp() string {
+	var b strings.Builder
+	for _, s := range settings {
+		if s.flag == "" {
+			fmt.Fprintf(&b, "  %s\n    \t%s\n", s.env, s.help)
+		}
+	}
+	return b.String()
 }
 
 // Load builds the configuration from defaults, then the environment, then the
@@ -215,10 +247,34 @@ func (c Config) Validate() error {
 	if c.CacheTTL < 0 || c.CacheTTL > MaxCacheTTL {
 		p = append(p, fmt.Sprintf("cache TTL %s: must be from 0 (built-in defaults) to %s", c.CacheTTL, MaxCacheTTL))
 	}
+	p = append(p, c.checkSecret()...)
 	if len(p) == 0 {
 		return nil
 	}
 	return p
+}
+
+// checkSecret: a given secret must parse (its keys are never quoted), at
+// most one source is set, and PostgreSQL needs one, since nodes generating
+// their own would each derive different successors.
+func (c Config) checkSecret() []string {
+	switch {
+	case c.Secret != "" && c.SecretFile != "":
+		return []string{"server secret: set LATCHKEY_SECRET or LATCHKEY_SECRET_FILE, not both"}
+	case c.Secret != "":
+		if _, err := secret.Parse(c.Secret); err != nil {
+			return []string{"LATCHKEY_SECRET: " + strings.TrimPrefix(err.Error(), "secret: ")}
+		}
+	case c.SecretFile == "" && c.Postgres():
+		return []string{"server secret: PostgreSQL deployments must set LATCHKEY_SECRET_FILE (or LATCHKEY_SECRET) to the same secret on every node, " +
+			"e.g. a file made once with `openssl rand -base64 32` (docs/deploy.md); it must not be stored in the database"}
+	}
+	return nil
+}
+
+// Postgres reports whether DatabaseURL names a PostgreSQL database.
+func (c Config) Postgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
 }
 
 func unwrapPath(err error) error {

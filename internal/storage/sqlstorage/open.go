@@ -81,6 +81,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// SQLitePath is the file a SQLite database URL names (ok false for
+// PostgreSQL or a URL Open would refuse), so that files kept next to the
+// database (the server secret) can be found.
+func SQLitePath(url string) (path string, ok bool) {
+	dialect, target, err := parseURL(url)
+	return target, err == nil && dialect == DialectSQLite
+}
+
 // parseURL splits a database URL into its dialect and the driver's target
 // (a file path for SQLite, the URL itself for PostgreSQL).
 func parseURL(raw string) (dialect, target string, err error) {
