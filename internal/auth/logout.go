@@ -64,9 +64,15 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
 
 // Validate verifies an access token and returns its claims (GET
 // /api/jwt/validate). The cause of a failure stays in keys; callers get one
-// error, as FusionAuth answers every invalid token with the same 401.
+// error, as FusionAuth answers every invalid token with the same 401. A key
+// set that cannot be read (the database does not answer and no last good
+// set is left) is not the token's fault: that error is returned as is
+// (storage.Transient), for a 503.
 func (s *Service) Validate(ctx context.Context, token string) (map[string]any, error) {
 	claims, err := s.cfg.Keys.Verify(ctx, token)
+	if storage.Transient(err) {
+		return nil, fmt.Errorf("auth: validate: %w", err)
+	}
 	if err != nil {
 		return nil, ErrInvalidToken
 	}

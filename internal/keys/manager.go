@@ -69,6 +69,7 @@ type Manager struct {
 
 	unknownMu     sync.Mutex
 	unknownReload time.Time // last reload caused by an unknown kid
+	unknownErr    error     // its transient failure, if it failed
 }
 
 // New returns a Manager. It does not touch storage; call Init.
@@ -153,27 +154,43 @@ func (m *Manager) current(ctx context.Context) (keySet, error) {
 	return m.set.Get(ctx, struct{}{})
 }
 
-// reload reads the key set now (one load however many callers ask).
+// reload reads the key set now (one load however many callers ask). A
+// failed read is an error even though the last good set stays cached for
+// current(): the caller asked because it needs the set as it is now.
 func (m *Manager) reload(ctx context.Context) (keySet, error) {
-	m.set.Expire(struct{}{})
-	return m.set.Get(ctx, struct{}{})
+	return m.set.Reload(ctx, struct{}{})
 }
 
 // reloadForUnknownKID reloads at most once per interval (RefreshInterval, at
 // most one second), however many distinct unknown kids arrive: an attacker
 // cannot turn random kids into database load (security-bar J3). It reports
 // whether it reloaded.
+//
+// A reload that failed because the database did not answer is an error
+// (storage.Transient: a 503), and so is every lookup rate-limited behind
+// it: the kid may be another node's new key, so "unknown" would refuse a
+// valid token for the identity server's outage.
 func (m *Manager) reloadForUnknownKID(ctx context.Context) (keySet, bool, error) {
 	m.unknownMu.Lock()
 	now := m.clock()
 	if !m.unknownReload.IsZero() && now.Sub(m.unknownReload) < min(m.opts.RefreshInterval, DefaultRefreshInterval) {
+		failed := m.unknownErr
 		m.unknownMu.Unlock()
+		if failed != nil {
+			return keySet{}, false, failed
+		}
 		set, err := m.current(ctx)
 		return set, false, err
 	}
 	m.unknownReload = now
 	m.unknownMu.Unlock()
 	set, err := m.reload(ctx)
+	m.unknownMu.Lock()
+	m.unknownErr = nil
+	if storage.Transient(err) {
+		m.unknownErr = err
+	}
+	m.unknownMu.Unlock()
 	return set, true, err
 }
 

@@ -118,8 +118,8 @@ func (s *Server) authenticateAccessToken(w http.ResponseWriter, r *http.Request)
 	}
 	claims, err := s.Auth.Validate(r.Context(), tok)
 	switch {
-	case errors.Is(err, storage.ErrUnavailable):
-		s.writeInternal(w, r, err)
+	case storage.Transient(err):
+		s.writeInternal(w, r, err) // 503: the key set cannot be read
 		return nil, false
 	case err != nil:
 		// Whatever else failed, the token was not proven valid: refuse it
