@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/dbclock"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/server"
@@ -24,7 +25,8 @@ type Options struct {
 	// Store is a pre-opened storage; App does not close it. Nil: open
 	// cfg.DatabaseURL.
 	Store storage.Storage
-	// Now is the clock (default time.Now).
+	// Now is the clock. Default: the database's clock, followed by
+	// internal/dbclock, so that every node of a deployment agrees.
 	Now func() time.Time
 	// Logger (default: cfg's format and level on stderr).
 	Logger *slog.Logger
@@ -93,6 +95,7 @@ type App struct {
 	limits    HTTPLimits
 	Server    *server.Server
 	unfollow  func() // stops the caches following the store's change feed
+	clock     *dbclock.Clock
 
 	closeOnce sync.Once
 	closeErr  error
@@ -104,8 +107,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	followDB := opts.Now == nil
+	if followDB {
+		opts.Now = localClock(cfg)
 	}
 	if opts.Logger == nil {
 		opts.Logger = NewLogger(cfg, os.Stderr)
@@ -123,6 +127,13 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 			return a, fmt.Errorf("open database: %w", err)
 		}
 		a.store, a.ownsStore = st, true
+	}
+	if followDB {
+		// One clock for every node: the database's (internal/dbclock).
+		if a.clock, err = dbclock.Start(ctx, a.store.DatabaseTime, dbclock.Options{Local: opts.Now, Logger: a.log}); err != nil {
+			return a, fmt.Errorf("read the database's clock: %w", err)
+		}
+		opts.Now = a.clock.Now
 	}
 	sec, err := serverSecret(cfg, opts, a.log)
 	if err != nil {
@@ -151,6 +162,15 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		}
 	}
 	return a, nil
+}
+
+// localClock is this process's clock, shifted by the test-only
+// config.ClockOffset. Adding to time.Now keeps its monotonic reading.
+func localClock(cfg config.Config) func() time.Time {
+	if off := cfg.ClockOffset; off != 0 {
+		return func() time.Time { return time.Now().Add(off) }
+	}
+	return time.Now
 }
 
 // Handler is the complete HTTP handler (for in-process use).
@@ -213,6 +233,9 @@ func (a *App) Close() error {
 	a.closeOnce.Do(func() {
 		if a.unfollow != nil {
 			a.unfollow()
+		}
+		if a.clock != nil {
+			a.clock.Stop()
 		}
 		var errs []error
 		if a.ln != nil {

@@ -71,6 +71,11 @@ type Config struct {
 	// first start. PostgreSQL requires one of the two: every node needs the
 	// same secret.
 	SecretFile string
+	// ClockOffset shifts this process's own clock, for tests only
+	// (LATCHKEY_TEST_CLOCK_OFFSET, e.g. 120s): it simulates a node whose
+	// clock is wrong, which internal/dbclock must make harmless. Not a flag
+	// and not in the help.
+	ClockOffset time.Duration
 
 	// envProblems are values from the environment that could not even be
 	// parsed into their field; Validate reports them with the rest.
@@ -160,7 +165,17 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 		}
 		*s.dur(c) = d
 	}
+	if v := getenv(testClockOffsetEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			c.envProblems = append(c.envProblems, fmt.Sprintf("%s=%q is not a duration", testClockOffsetEnv, v))
+		}
+		c.ClockOffset = d
+	}
 }
+
+// testClockOffsetEnv is the hidden test-only setting behind ClockOffset.
+const testClockOffsetEnv = "LATCHKEY_TEST_CLOCK_OFFSET"
 
 // RegisterFlags binds every setting to fs with c's current values as
 // defaults, so that flags parsed afterwards beat the environment.

@@ -23,6 +23,9 @@ const (
 	// one can set; 0 means latchkey's 60 s retry window): reuse of a rotated
 	// value after it is theft (RFC 9700 §4.14.2) and revokes the family.
 	strictApp = "5e1f0000-0000-4000-8000-00000000000b"
+	// shortApp: access tokens live one minute, less than the clock skew
+	// the clock tests give a node.
+	shortApp  = "5e1f0000-0000-4000-8000-00000000000c"
 	userID    = "5e1f0000-0000-4000-8000-0000000000c1"
 	lockID    = "5e1f0000-0000-4000-8000-0000000000c2"
 	userEmail = "node-user@example.com"
@@ -43,6 +46,12 @@ func application(name string, grace int) map[string]any {
 	}}
 }
 
+// shortLived gives an application's access tokens a one-minute lifetime.
+func shortLived(app map[string]any) map[string]any {
+	app["application"].(map[string]any)["jwtConfiguration"].(map[string]any)["timeToLiveInSeconds"] = 60
+	return app
+}
+
 // writeKickstart writes the cluster's one Kickstart file and returns its
 // path and the API key it creates.
 func writeKickstart(t *testing.T) (path, apiKey string) {
@@ -58,6 +67,9 @@ func writeKickstart(t *testing.T) (path, apiKey string) {
 				"registration": map[string]any{"applicationId": raceApp}}},
 			{"method": "POST", "url": "/api/user/registration/" + userID, "body": map[string]any{
 				"registration": map[string]any{"applicationId": strictApp}}},
+			{"method": "POST", "url": "/api/application/" + shortApp, "body": shortLived(application("short", 0))},
+			{"method": "POST", "url": "/api/user/registration/" + userID, "body": map[string]any{
+				"registration": map[string]any{"applicationId": shortApp}}},
 			{"method": "POST", "url": "/api/user/registration/" + lockID, "body": map[string]any{
 				"user":         map[string]any{"email": lockEmail, "password": password},
 				"registration": map[string]any{"applicationId": raceApp}}},
@@ -102,10 +114,20 @@ type cluster struct {
 // adds LATCHKEY_* settings to every node.
 func startCluster(t *testing.T, n int, env ...string) *cluster {
 	t.Helper()
+	envs := make([][]string, n)
+	for i := range envs {
+		envs[i] = env
+	}
+	return startNodes(t, envs)
+}
+
+// startNodes is startCluster with settings of its own for each node.
+func startNodes(t *testing.T, envs [][]string) *cluster {
+	t.Helper()
 	c := &cluster{dbURL: freshSchema(t)}
 	var ks string
 	ks, c.apiKey = writeKickstart(t)
-	for i := range n {
+	for i, env := range envs {
 		c.nodes = append(c.nodes, launch(t, "node"+string(rune('A'+i)), c.dbURL, ks, env...))
 	}
 	for _, nd := range c.nodes {

@@ -24,6 +24,7 @@ type Storage interface {
 	SecretStore
 	MailStore
 	ChangeFeed
+	DatabaseClock
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
@@ -238,4 +239,13 @@ type SecretStore interface {
 	// ServerSecret stores candidate under name unless a value exists, and
 	// returns the stored value: concurrent first calls on N nodes agree.
 	ServerSecret(ctx context.Context, name string, candidate []byte) ([]byte, error)
+}
+
+// DatabaseClock reads the database's clock: the one clock every node of a
+// deployment shares, which internal/dbclock follows so that grace periods,
+// expiry and lockout windows do not depend on each node's own clock.
+type DatabaseClock interface {
+	// DatabaseTime is the database server's current time (PostgreSQL
+	// clock_timestamp(); SQLite runs in this process, so this process's).
+	DatabaseTime(ctx context.Context) (time.Time, error)
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Kickstart", testKickstart},
 		{"ServerSecret", testServerSecret},
 		{"Ping", func(t *testing.T, s storage.Storage) { must(t, s.Ping(context.Background())) }},
+		{"DatabaseTime", testDatabaseTime},
 	}
 	for _, tc := range append(tests, mailTests...) {
 		t.Run(tc.name, func(t *testing.T) {
