@@ -48,7 +48,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	}
 	return &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: manage.New(st, svc, opts.Now), Logger: log, Now: opts.Now,
-		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
+		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(), CookiePrefix: cfg.CookiePrefix},
 		Gate:   gate,
 	}, unfollow, nil
 }

@@ -47,6 +47,11 @@ type Config struct {
 	// CookieSameSite is Lax, Strict or None (LATCHKEY_COOKIE_SAMESITE); one
 	// global policy, as FusionAuth's FUSIONAUTH_COOKIE_SAME_SITE_POLICY.
 	CookieSameSite string
+	// CookiePrefix is "" (FusionAuth's cookie names) or "__Host-"
+	// (LATCHKEY_COOKIE_PREFIX): the browser then keeps the token cookies
+	// only as this host set them, Secure, Path=/ and without Domain, so a
+	// sibling subdomain cannot plant one. HTTPS only (or localhost).
+	CookiePrefix string
 	// TrustedProxies is a comma-separated list of CIDRs (or single IPs) whose
 	// X-Forwarded-For / X-Forwarded-Proto are believed
 	// (LATCHKEY_TRUSTED_PROXIES). Empty: nobody's.
@@ -125,6 +130,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.LogLevel }},
 	{flag: "cookie-samesite", env: "LATCHKEY_COOKIE_SAMESITE", help: "SameSite policy of the token cookies: Lax, Strict or None",
 		str: func(c *Config) *string { return &c.CookieSameSite }},
+	{flag: "cookie-prefix", env: "LATCHKEY_COOKIE_PREFIX", help: "token cookie names: empty for FusionAuth's (access_token, refresh_token), or __Host- so that no other subdomain can plant one (HTTPS only)",
+		str: func(c *Config) *string { return &c.CookiePrefix }},
 	{flag: "trusted-proxies", env: "LATCHKEY_TRUSTED_PROXIES", help: "comma-separated CIDRs of proxies whose X-Forwarded-For/-Proto are believed",
 		str: func(c *Config) *string { return &c.TrustedProxies }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
@@ -251,6 +258,7 @@ func (c Config) Validate() error {
 	if _, ok := parseSameSite(c.CookieSameSite); !ok {
 		p = append(p, fmt.Sprintf("cookie SameSite %q: use Lax, Strict or None", c.CookieSameSite))
 	}
+	p = append(p, c.checkCookiePrefix()...)
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		p = append(p, err.Error())
 	}
@@ -285,6 +293,22 @@ func (c Config) checkSecret() []string {
 			"e.g. a file made once with `openssl rand -base64 32` (docs/deploy.md); it must not be stored in the database"}
 	}
 	return nil
+}
+
+// checkCookiePrefix: "" or "__Host-", and the latter only where browsers
+// accept Secure cookies: an https issuer, or localhost.
+func (c Config) checkCookiePrefix() []string {
+	switch c.CookiePrefix {
+	case "":
+		return nil
+	case "__Host-":
+		u, err := url.Parse(c.Issuer)
+		if err == nil && (u.Scheme == "https" || u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1") {
+			return nil
+		}
+		return []string{fmt.Sprintf("cookie prefix __Host- needs an https issuer (browsers keep __Host- cookies only when Secure); issuer is %q", c.Issuer)}
+	}
+	return []string{fmt.Sprintf("cookie prefix %q: use __Host- or leave it empty", c.CookiePrefix)}
 }
 
 // Postgres reports whether DatabaseURL names a PostgreSQL database.

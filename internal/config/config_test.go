@@ -214,3 +214,24 @@ func TestServerSecretSetting(t *testing.T) {
 		t.Fatal("the secret itself is a flag: it would show in the process list")
 	}
 }
+
+// The cookie prefix: empty or __Host-, the latter only for an https issuer
+// (or localhost, where browsers accept Secure cookies over http).
+func TestCookiePrefix(t *testing.T) {
+	for _, tc := range []struct {
+		prefix, issuer string
+		ok             bool
+	}{
+		{"", "http://localhost:9011", true},
+		{"__Host-", "https://login.example.com", true},
+		{"__Host-", "http://localhost:9011", true},
+		{"__Host-", "http://login.example.com", false},
+		{"__Secure-", "https://login.example.com", false},
+		{"host", "https://login.example.com", false},
+	} {
+		c := load(t, []string{"--cookie-prefix=" + tc.prefix, "--issuer=" + tc.issuer}, nil)
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("prefix %q, issuer %s: %v", tc.prefix, tc.issuer, err)
+		}
+	}
+}
