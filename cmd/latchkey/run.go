@@ -117,6 +117,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.ForumsAddr, "forums-addr", "127.0.0.1:3001", "listen address of the Forums example app")
 	fs.DurationVar(&o.JWTTTL, "jwt-ttl", 30*time.Second, "access token lifetime")
 	fs.DurationVar(&o.RefreshTTL, "refresh-ttl", 10*time.Minute, "refresh token lifetime (FusionAuth counts it in whole minutes: rounded up)")
+	fs.StringVar(&o.CookiePrefix, "cookie-prefix", "", "token cookie names: empty for FusionAuth's, or __Host- (browsers accept it on http://localhost)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: latchkey demo [flags]\n\nRuns the identity server, the Store and the Forums, seeded. Ctrl-C stops them.\n\n")
 		fs.PrintDefaults()
