@@ -65,6 +65,12 @@ type Config struct {
 	// changes also reach every node's caches at once through the change
 	// feed; the TTL bounds staleness while that feed is down.
 	CacheTTL time.Duration
+	// KeyPublishAhead is how long a rotated-in signing key is published in
+	// the JWKS before any node signs with it (LATCHKEY_KEY_PUBLISH_AHEAD;
+	// 0: keys.DefaultPublishAhead, 10 min). It must be longer than your
+	// resource servers may go without refetching the JWKS when they meet an
+	// unknown kid; shorter, and they refuse valid tokens after a rotation.
+	KeyPublishAhead time.Duration
 	// Secret is the server secret: base64 keys of at least 32 bytes, comma
 	// separated, the current one first (LATCHKEY_SECRET; environment only,
 	// since a flag would show in the process list). It never goes into the
@@ -136,6 +142,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.TrustedProxies }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
+	{flag: "key-publish-ahead", env: "LATCHKEY_KEY_PUBLISH_AHEAD", help: "how long a rotated-in signing key is in the JWKS before it signs, at most 24h (0: 10m); must exceed how long resource servers cache the JWKS",
+		dur: func(c *Config) *time.Duration { return &c.KeyPublishAhead }},
 	{flag: "secret-file", env: "LATCHKEY_SECRET_FILE", help: "file holding the server secret (one base64 key a line, current first); SQLite default: <database>.secret, created on first start; PostgreSQL: this or LATCHKEY_SECRET is required",
 		str: func(c *Config) *string { return &c.SecretFile }},
 	{env: "LATCHKEY_SECRET", help: "the server secret itself: base64 keys of at least 32 bytes, comma separated, current first (environment only)",
@@ -269,6 +277,9 @@ func (c Config) Validate() error {
 	// for longer than retired keys stay published (24 h).
 	if c.CacheTTL < 0 || c.CacheTTL > MaxCacheTTL {
 		p = append(p, fmt.Sprintf("cache TTL %s: must be from 0 (built-in defaults) to %s", c.CacheTTL, MaxCacheTTL))
+	}
+	if c.KeyPublishAhead < 0 || c.KeyPublishAhead > 24*time.Hour {
+		p = append(p, fmt.Sprintf("key publish ahead %s: must be from 0 (10m) to 24h", c.KeyPublishAhead))
 	}
 	p = append(p, c.checkSecret()...)
 	if len(p) == 0 {

@@ -41,7 +41,7 @@ func pushed(t *testing.T, what string, check func() bool) {
 // is applied by node B within moments, because A's transaction notified
 // every node and B dropped what it had cached.
 func TestChangesArePushedToOtherNodes(t *testing.T) {
-	c := startCluster(t, 2, cachedForAnHour)
+	c := startCluster(t, 2, cachedForAnHour, "LATCHKEY_KEY_PUBLISH_AHEAD=1ms") // new keys sign at once: the push is measured
 	a, b := c.nodes[0], c.nodes[1]
 
 	t.Run("application", func(t *testing.T) { changeTokenLifetime(t, a, b, c.apiKey, 90) })

@@ -195,7 +195,8 @@ type SigningKeyStore interface {
 	// that algorithm exists already (so N nodes starting at once create one).
 	InsertSigningKey(ctx context.Context, k SigningKey) error
 	// RotateSigningKey atomically marks the algorithm's active key retiring
-	// (published until retireOldAt) and inserts next as active.
+	// (published until retireOldAt) and inserts next as active (signing
+	// from next.ActivateAt; until then the retiring key still signs).
 	RotateSigningKey(ctx context.Context, next SigningKey, retireOldAt time.Time) error
 	// ListSigningKeys lists keys that are active or not yet retired at now.
 	ListSigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error)
