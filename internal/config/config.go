@@ -88,6 +88,11 @@ type Config struct {
 	// and not in the help.
 	ClockOffset time.Duration
 
+	// SMTPRootCAs is a PEM file of CA certificates the mail sender trusts
+	// besides the system's, for an SMTP relay with a private CA
+	// (LATCHKEY_SMTP_ROOT_CAS). Empty: the system roots only.
+	SMTPRootCAs string
+
 	// envProblems are values from the environment that could not even be
 	// parsed into their field; Validate reports them with the rest.
 	envProblems []string
@@ -140,6 +145,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.CookiePrefix }},
 	{flag: "trusted-proxies", env: "LATCHKEY_TRUSTED_PROXIES", help: "comma-separated CIDRs of proxies whose X-Forwarded-For/-Proto are believed",
 		str: func(c *Config) *string { return &c.TrustedProxies }},
+	{flag: "smtp-root-cas", env: "LATCHKEY_SMTP_ROOT_CAS", help: "PEM file of CA certificates trusted for SMTP over TLS besides the system's",
+		str: func(c *Config) *string { return &c.SMTPRootCAs }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
 	{flag: "key-publish-ahead", env: "LATCHKEY_KEY_PUBLISH_AHEAD", help: "how long a rotated-in signing key is in the JWKS before it signs, at most 24h (0: 10m); must exceed how long resource servers cache the JWKS",
@@ -268,6 +275,9 @@ func (c Config) Validate() error {
 	}
 	p = append(p, c.checkCookiePrefix()...)
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		p = append(p, err.Error())
+	}
+	if _, err := c.SMTPRootCAPool(); err != nil {
 		p = append(p, err.Error())
 	}
 	if c.ShutdownTimeout <= 0 {

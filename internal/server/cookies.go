@@ -123,6 +123,24 @@ func (s *Server) refreshCookies(r *http.Request, applicationID string) []string 
 	return cookieValues(r, s.Config.CookiePrefix+refreshCookie)
 }
 
+// sessionCookie is the caller's own refresh cookie, for an endpoint the
+// access token authenticated: the one value, or of several (cookie tossing)
+// the one auth picks for the access token's session (its sid); "" when none
+// is usable.
+func (s *Server) sessionCookie(r *http.Request, applicationID string) string {
+	values := s.refreshCookies(r, applicationID)
+	if len(values) < 2 {
+		return firstOf(values...)
+	}
+	sid, _ := claimsFromContext(r.Context())["sid"].(string)
+	v, err := s.Auth.PickRefreshToken(r.Context(), auth.PickRequest{Values: values, ApplicationID: applicationID,
+		SessionID: sid, IPAddress: s.clientIP(r)})
+	if err != nil {
+		return ""
+	}
+	return v
+}
+
 // cookieValues returns the distinct plausible values of the named cookie.
 func cookieValues(r *http.Request, name string) []string {
 	var out []string

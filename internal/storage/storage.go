@@ -24,6 +24,7 @@ type Storage interface {
 	SecretStore
 	MailStore
 	ChangeFeed
+	AccountStore
 	DatabaseClock
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
