@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/dbclock"
+	"github.com/latchkeyhq/latchkey/internal/janitor"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/server"
@@ -38,6 +39,9 @@ type Options struct {
 	// Limits bound concurrent password verification (zero: server's
 	// defaults, 2×GOMAXPROCS at once).
 	Limits server.Limits
+	// JanitorInterval overrides the janitor's pass interval (default
+	// janitor.DefaultInterval, 5 min); tests shorten it.
+	JanitorInterval time.Duration
 	// KickstartWait and KickstartStaleAfter override kickstart.Options'
 	// defaults (60 s wait for another node's Kickstart, 30 s until an
 	// unrenewed claim is taken over).
@@ -97,6 +101,7 @@ type App struct {
 	unfollow  func() // stops the caches following the store's change feed
 	clock     *dbclock.Clock
 	workers   *workers
+	janitor   *janitor.Janitor
 
 	closeOnce sync.Once
 	closeErr  error
@@ -150,6 +155,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if a.workers, err = newWorkers(a.store, a.Server.Manage, cfg, opts.Now, a.log); err != nil {
 		return a, fmt.Errorf("outbox workers: %w", err)
 	}
+	a.janitor = newJanitor(a.store, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
@@ -214,8 +220,13 @@ func (a *App) Run(ctx context.Context) error {
 	// is still sent.
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	waitWorkers := a.workers.start(wctx)
+	// The janitor purges what would grow forever (internal/janitor); a
+	// pass in progress ends at its next statement once stopped.
+	janitorDone := make(chan struct{})
+	go func() { _ = a.janitor.Run(wctx); close(janitorDone) }()
 	defer func() {
 		stopWorkers()
+		<-janitorDone
 		waitWorkers(a.cfg.ShutdownTimeout)
 	}()
 	errc := make(chan error, 1)

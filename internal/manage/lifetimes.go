@@ -38,3 +38,21 @@ func LongestTokenLifetime(ctx context.Context, st LifetimeStore) (time.Duration,
 	}
 	return longest, nil
 }
+
+// LongestLockoutWindow is the longest failedAuthenticationConfiguration
+// window (resetCountInSeconds, 60 s when unset, as internal/auth counts it)
+// of every tenant: a lockout counter older than that restarts at its next
+// failure, so the janitor may delete it.
+func LongestLockoutWindow(ctx context.Context, st interface {
+	ListTenants(ctx context.Context) ([]storage.Tenant, error)
+}) (time.Duration, error) {
+	longest := time.Minute
+	tenants, err := st.ListTenants(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range tenants {
+		longest = max(longest, time.Duration(t.FailedAuthenticationConfiguration.ResetCountInSeconds)*time.Second)
+	}
+	return longest, nil
+}

@@ -26,6 +26,7 @@ type Storage interface {
 	ChangeFeed
 	AccountStore
 	DatabaseClock
+	JanitorStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
@@ -250,4 +251,34 @@ type DatabaseClock interface {
 	// DatabaseTime is the database server's current time (PostgreSQL
 	// clock_timestamp(); SQLite runs in this process, so this process's).
 	DatabaseTime(ctx context.Context) (time.Time, error)
+}
+
+// JanitorStore purges what would otherwise grow forever (internal/janitor).
+// Every purge deletes at most limit rows in one short transaction and
+// returns how many, so a caller bounds each write and loops; none touches a
+// row a login, a refresh or the revocation feed can still need.
+type JanitorStore interface {
+	// PurgeRefreshTokens deletes refresh tokens (with their history) that
+	// expired before expiredBefore without being revoked, or were revoked
+	// before revokedBefore (once no access token of the session can be valid,
+	// so the revocation feed no longer needs them).
+	PurgeRefreshTokens(ctx context.Context, expiredBefore, revokedBefore time.Time, limit int) (int, error)
+	// PurgeRotationHistory forgets superseded refresh-token values rotated
+	// away before before: presenting one then finds nothing (404) instead of
+	// revoking the family as reuse.
+	PurgeRotationHistory(ctx context.Context, before time.Time, limit int) (int, error)
+	// PurgeTombstones deletes the feed entries of hard-deleted sessions
+	// revoked before before.
+	PurgeTombstones(ctx context.Context, before time.Time, limit int) (int, error)
+	// PurgeLoginFailures deletes lockout counters whose window started
+	// before windowBefore and that hold no lock at now: the next failure
+	// would restart them anyway.
+	PurgeLoginFailures(ctx context.Context, windowBefore, now time.Time, limit int) (int, error)
+	// PurgeSigningKeys deletes keys (private parts included) retired before
+	// retiredBefore; they are no longer published or trusted.
+	PurgeSigningKeys(ctx context.Context, retiredBefore time.Time, limit int) (int, error)
+	// ClaimLease takes or renews the named lease for owner until expires,
+	// when it is free, expired at now, or owner's already. Of concurrent
+	// claimers at most one gets true: one node at a time does the work.
+	ClaimLease(ctx context.Context, name, owner string, now, expires time.Time) (bool, error)
 }
