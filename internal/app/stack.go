@@ -40,20 +40,22 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) }})
 	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
 		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose)})
+	m := manage.New(st, svc, opts.Now)
+	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
+	srv = &server.Server{
+		Store: st, Keys: km, Auth: svc, Manage: m, Logger: log, Now: opts.Now,
+		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),
+			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL},
+		Gate: gate,
+	}
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).
-	unfollow = followChanges(st, svc, km)
+	unfollow = followChanges(st, svc, km, srv.ForgetOrigins)
 	if err := km.Init(ctx); err != nil {
 		unfollow()
 		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
-	m := manage.New(st, svc, opts.Now)
-	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
-	return &server.Server{
-		Store: st, Keys: km, Auth: svc, Manage: m, Logger: log, Now: opts.Now,
-		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(), CookiePrefix: cfg.CookiePrefix},
-		Gate:   gate,
-	}, unfollow, nil
+	return srv, unfollow, nil
 }
 
 // scratch returns the Kickstart dry run's stack factory: a fresh SQLite file

@@ -64,6 +64,31 @@ func TestChangesArePushedToOtherNodes(t *testing.T) {
 		pushed(t, "login without an API key allowed", func() bool { return anonymous() == 200 })
 	})
 
+	// The CORS origin set is made of the applications and the system
+	// configuration: B forgets it on either change.
+	t.Run("CORS origins", func(t *testing.T) {
+		preflight := func(origin string) bool {
+			r := b.do(t, "OPTIONS", "/api/jwt/refresh", nil, "Origin", origin, "Access-Control-Request-Method", "POST")
+			return r.header.Get("Access-Control-Allow-Origin") == origin
+		}
+		const viaSystem, viaApp = "https://admin.multinode.test", "https://spa.multinode.test"
+		if preflight(viaSystem) || preflight(viaApp) { // B has the origin set cached now
+			t.Fatal("before: origins allowed on B that nobody configured")
+		}
+		r := a.do(t, "PATCH", "/api/system-configuration", map[string]any{"systemConfiguration": map[string]any{
+			"corsConfiguration": map[string]any{"enabled": true, "allowedOrigins": []string{viaSystem}}}}, "Authorization", c.apiKey)
+		if r.status != 200 {
+			t.Fatalf("PATCH system configuration on A: %d %s", r.status, r.body)
+		}
+		pushed(t, "system corsConfiguration", func() bool { return preflight(viaSystem) })
+		r = a.do(t, "PATCH", "/api/application/"+raceApp, map[string]any{"application": map[string]any{
+			"oauthConfiguration": map[string]any{"authorizedOriginURLs": []string{viaApp}}}}, "Authorization", c.apiKey)
+		if r.status != 200 {
+			t.Fatalf("PATCH application on A: %d %s", r.status, r.body)
+		}
+		pushed(t, "application authorizedOriginURLs", func() bool { return preflight(viaApp) })
+	})
+
 	t.Run("signing key", func(t *testing.T) {
 		jwks(t, b) // B has the key set cached now
 		r := a.do(t, "POST", "/api/key/rotate", map[string]string{"algorithm": "ES256"}, "Authorization", c.apiKey)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
@@ -33,6 +34,9 @@ type Config struct {
 	// Path=/ and no Domain, so a sibling subdomain cannot plant one
 	// (RFC 6265bis §4.1.3.2). Only the prefixed names are read then.
 	CookiePrefix string
+	// OriginCacheTTL is how long this node reuses the allowed-origin set it
+	// read (0: one second); changes also arrive through the change feed.
+	OriginCacheTTL time.Duration
 }
 
 // HostCookiePrefix is the one CookiePrefix besides "".
@@ -67,4 +71,8 @@ type Server struct {
 	// Gate bounds concurrent password verification and carries the draining
 	// flag that shutdown sets (limit.go); nil means default Limits.
 	Gate *Gate
+
+	origins     *originCache     // cors_origins.go
+	originsOnce sync.Once        // makes origins
+	originClock func() time.Time // the origin cache's clock; tests move it (nil: time.Now)
 }
