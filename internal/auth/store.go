@@ -24,9 +24,8 @@ type Store interface {
 	ChangeUser(ctx context.Context, c storage.UserChange) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
 
-	// RecordLogin and UndoLogin: a login's one write, and its undo when the
-	// speculative login is refused (login_speculate.go).
-	storage.LoginStore
+	// RecordLogin: a login's one write, after its hash (login_verify.go).
+	RecordLogin(ctx context.Context, l storage.Login) error
 	// RecordLoginFailure and GetLoginFailures: lockout (lockout.go). Resets
 	// ride on RecordLogin.
 	RecordLoginFailure(ctx context.Context, userID string, at time.Time, p storage.LockoutPolicy) (storage.LoginFailures, error)
