@@ -23,6 +23,9 @@ const (
 	// one can set; 0 means latchkey's 60 s retry window): reuse of a rotated
 	// value after it is theft (RFC 9700 §4.14.2) and revokes the family.
 	strictApp = "5e1f0000-0000-4000-8000-00000000000b"
+	// defaultsApp: OneTimeUse with no grace period configured
+	// (gracePeriodInSeconds 0, FusionAuth's default).
+	defaultsApp = "5e1f0000-0000-4000-8000-00000000000d"
 	// shortApp: access tokens live one minute, less than the clock skew
 	// the clock tests give a node.
 	shortApp  = "5e1f0000-0000-4000-8000-00000000000c"
@@ -68,6 +71,9 @@ func writeKickstart(t *testing.T) (path, apiKey string) {
 			{"method": "POST", "url": "/api/user/registration/" + userID, "body": map[string]any{
 				"registration": map[string]any{"applicationId": strictApp}}},
 			{"method": "POST", "url": "/api/application/" + shortApp, "body": shortLived(application("short", 0))},
+			{"method": "POST", "url": "/api/application/" + defaultsApp, "body": application("defaults", 0)},
+			{"method": "POST", "url": "/api/user/registration/" + userID, "body": map[string]any{
+				"registration": map[string]any{"applicationId": defaultsApp}}},
 			{"method": "POST", "url": "/api/user/registration/" + userID, "body": map[string]any{
 				"registration": map[string]any{"applicationId": shortApp}}},
 			{"method": "POST", "url": "/api/user/registration/" + lockID, "body": map[string]any{

@@ -136,3 +136,41 @@ func TestReuseRevokesFamilyOnBothNodes(t *testing.T) {
 		t.Fatalf("an unrelated session was revoked too: %d %s", r.status, r.body)
 	}
 }
+
+// TestTenTabsWithDefaultSettings: ten refreshes of one OneTimeUse cookie at
+// once, spread over both nodes, with the application's default settings
+// (no grace period configured), round after round: every answer is 200 with
+// the same successor and the family is never revoked (issue 15; FusionAuth's
+// grace 0 would revoke it: docs/decisions.md "A retry window by default").
+func TestTenTabsWithDefaultSettings(t *testing.T) {
+	c := startCluster(t, 2)
+	rt := login(t, c.nodes[0], userEmail, defaultsApp).str("refreshToken")
+	for round := range 5 {
+		var wg sync.WaitGroup
+		res := make([]response, 10)
+		errs := make([]error, 10)
+		start := make(chan struct{})
+		for i := range res {
+			wg.Go(func() {
+				<-start
+				res[i], errs[i] = send("POST", c.nodes[i%2].URL+"/api/jwt/refresh", map[string]any{},
+					"Cookie", "refresh_token="+rt)
+			})
+		}
+		close(start)
+		wg.Wait()
+		next := ""
+		for i := range res {
+			if errs[i] != nil || res[i].status != 200 {
+				t.Fatalf("round %d, tab %d: %v %d %s", round, i, errs[i], res[i].status, res[i].body)
+			}
+			if next == "" {
+				next = res[i].str("refreshToken")
+			}
+			if res[i].str("refreshToken") != next {
+				t.Fatalf("round %d: two successors, the family forked", round)
+			}
+		}
+		rt = next
+	}
+}
