@@ -284,7 +284,8 @@ func (c Config) Validate() error {
 		p = append(p, fmt.Sprintf("shutdown timeout %s: must be positive", c.ShutdownTimeout))
 	}
 	// At most an hour: a node must not sign with a key another node retired
-	// for longer than retired keys stay published (24 h).
+	// for longer than retired keys stay published (at least an hour,
+	// keys.DefaultRetireAfter).
 	if c.CacheTTL < 0 || c.CacheTTL > MaxCacheTTL {
 		p = append(p, fmt.Sprintf("cache TTL %s: must be from 0 (built-in defaults) to %s", c.CacheTTL, MaxCacheTTL))
 	}

@@ -236,8 +236,10 @@ type KickstartStore interface {
 	KickstartDone(ctx context.Context) (bool, error)
 }
 
-// SecretStore keeps server-wide secrets (e.g. the key that derives a rotated
-// refresh token's successor) so every node shares them.
+// SecretStore keeps server-wide values every node shares. Not for keys whose
+// leak with a database copy matters: those derive from the server secret,
+// which is kept out of the database (internal/secret; the refresh-token
+// successor key moved there, migration 0020).
 type SecretStore interface {
 	// ServerSecret stores candidate under name unless a value exists, and
 	// returns the stored value: concurrent first calls on N nodes agree.
