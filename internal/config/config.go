@@ -155,7 +155,7 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.SecretFile }},
 	{env: "LATCHKEY_SECRET", help: "the server secret itself: base64 keys of at least 32 bytes, comma separated, current first (environment only)",
 		str: func(c *Config) *string { return &c.Secret }},
-	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application or signing-key set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
+	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application, signing-key set or CORS origin set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
 		dur: func(c *Config) *time.Duration { return &c.CacheTTL }},
 }
 
