@@ -55,17 +55,6 @@ func (s *Service) successor(presented string) string {
 	return derive(s.succKeys[0], presented)
 }
 
-// successorHashes are the hashes of presented's successor under every
-// accepted key, the current one first: a node still on the previous key
-// during a rolling key change may have made the winning rotation.
-func (s *Service) successorHashes(presented string) [][]byte {
-	out := make([][]byte, len(s.succKeys))
-	for i, k := range s.succKeys {
-		out[i] = hashToken(derive(k, presented))
-	}
-	return out
-}
-
 // matchSuccessor returns the successor of presented whose hash is h, under
 // any accepted key.
 func (s *Service) matchSuccessor(presented string, h []byte) (string, bool) {

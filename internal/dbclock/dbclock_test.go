@@ -24,7 +24,7 @@ func TestNowFollowsTheDatabase(t *testing.T) {
 		}
 		got := c.Now()
 		c.Stop()
-		if d := got.Sub(time.Now()); d < -50*time.Millisecond || d > 50*time.Millisecond {
+		if d := time.Until(got); d < -50*time.Millisecond || d > 50*time.Millisecond {
 			t.Fatalf("local clock %v off: Now is %v from the database's", localSkew, d)
 		}
 	}
@@ -52,11 +52,11 @@ func TestResampleKeepsLastOnFailure(t *testing.T) {
 	down.Store(true)
 	off.Store(int64(time.Hour))
 	waitSamples(t, &samples, 10)
-	if d := c.Now().Sub(time.Now()); d > time.Second {
+	if d := time.Until(c.Now()); d > time.Second {
 		t.Fatalf("followed a sample that failed: %v", d)
 	}
 	down.Store(false)
-	waitFor(t, func() bool { return c.Now().Sub(time.Now()) > 59*time.Minute })
+	waitFor(t, func() bool { return time.Until(c.Now()) > 59*time.Minute })
 
 	down.Store(true)
 	if _, err := Start(context.Background(), src, Options{}); err == nil {
