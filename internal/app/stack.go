@@ -42,6 +42,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose)})
 	m := manage.New(st, svc, opts.Now)
 	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
+	svc.SetEmailVerifier(m.Accounts)
 	srv = &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: m, Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),

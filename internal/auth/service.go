@@ -84,6 +84,8 @@ type Service struct {
 	apps    *cache.Cache[string, storage.Application]
 
 	succKeys [][]byte // Config.SuccessorKeys, never empty
+
+	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
 }
 
 // New returns a Service.
