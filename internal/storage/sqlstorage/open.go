@@ -46,7 +46,7 @@ type Store struct {
 	// SQLite w is a single connection whose transactions BEGIN IMMEDIATE, so
 	// writers queue in Go instead of failing with SQLITE_BUSY (see
 	// BenchmarkRotateRefreshToken and the decision in the report).
-	w, r   *sql.DB
+	w, r   *pool // prepared.go
 	logger *slog.Logger
 	feed   *changeFeed // PostgreSQL only (changes.go)
 }
@@ -154,15 +154,17 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	if err != nil {
 		return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 	}
-	s := &Store{dialect: DialectSQLite, w: w, r: w, logger: opts.Logger}
+	s := &Store{dialect: DialectSQLite, w: newPool(w, true), logger: opts.Logger}
+	s.r = s.w
 	if splitWriter {
 		w.SetMaxOpenConns(1)
-		s.r, err = sql.Open("sqlite", sqliteDSN(abs, false))
+		r, err := sql.Open("sqlite", sqliteDSN(abs, false))
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 		}
-		s.r.SetMaxOpenConns(n)
+		r.SetMaxOpenConns(n)
+		s.r = newPool(r, true)
 	} else {
 		w.SetMaxOpenConns(n)
 	}
@@ -203,7 +205,8 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 		return nil, fmt.Errorf("%w: cannot reach PostgreSQL at %s:%d (database %q, user %q): %s",
 			storage.ErrUnavailable, cfg.Host, cfg.Port, cfg.Database, cfg.User, msg)
 	}
-	return &Store{dialect: DialectPostgres, w: db, r: db, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}, nil
+	p := newPool(db, false)
+	return &Store{dialect: DialectPostgres, w: p, r: p, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}, nil
 }
 
 // Ping answers nil while the database answers.
@@ -219,9 +222,9 @@ func (s *Store) Close() error {
 	if s.feed != nil {
 		s.feed.close()
 	}
-	err := s.w.Close()
+	err := s.w.close()
 	if s.r != s.w {
-		err = errors.Join(err, s.r.Close())
+		err = errors.Join(err, s.r.close())
 	}
 	return err
 }
