@@ -21,6 +21,7 @@ type Storage interface {
 	KickstartStore
 	SecretStore
 	MailStore
+	HealthStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
