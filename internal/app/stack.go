@@ -13,6 +13,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -21,7 +22,7 @@ import (
 // newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings.
-func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate) (*server.Server, error) {
+func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate, m *observe.Metrics) (*server.Server, error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, err
 	}
@@ -32,11 +33,15 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	if err := km.Init(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID})
+	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID}
+	if m != nil {
+		ac.Count = m.Count
+	}
+	svc := auth.New(ac)
 	return &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: manage.New(st, svc, opts.Now), Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
-		Gate:   gate,
+		Gate:   gate, Metrics: m,
 	}, nil
 }
 
@@ -63,7 +68,7 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
-		srv, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits))
+		srv, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), nil)
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err

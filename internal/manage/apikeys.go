@@ -68,6 +68,7 @@ var EndpointPermissions = []string{
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
 	"/api/key",
+	"/api/prometheus/metrics",
 	"/api/system-configuration",
 	"/api/tenant",
 	"/api/user",

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -30,6 +32,10 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxOpenConns bounds the connection pool (readers, on SQLite). 0 picks a default.
 	MaxOpenConns int
+	// Tracer and Meter, when set, instrument the pools (instrument.go):
+	// a span per statement, and query latency.
+	Tracer trace.TracerProvider
+	Meter  metric.MeterProvider
 }
 
 func (o Options) withDefaults() Options {
@@ -141,14 +147,14 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	if n <= 0 {
 		n = 8
 	}
-	w, err := sql.Open("sqlite", sqliteDSN(abs, true))
+	w, err := openSQLiteDB(sqliteDSN(abs, true), opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 	}
 	s := &Store{dialect: DialectSQLite, w: w, r: w, logger: opts.Logger}
 	if splitWriter {
 		w.SetMaxOpenConns(1)
-		s.r, err = sql.Open("sqlite", sqliteDSN(abs, false))
+		s.r, err = openSQLiteDB(sqliteDSN(abs, false), opts)
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
@@ -175,7 +181,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 		// pgx's parse errors can echo the DSN; keep only what is safe.
 		return nil, errors.New("sqlstorage: invalid PostgreSQL URL (check its syntax)")
 	}
-	db := stdlib.OpenDB(*cfg)
+	db := openConnector(stdlib.GetConnector(*cfg), opts)
 	n := opts.MaxOpenConns
 	if n <= 0 {
 		n = 20
