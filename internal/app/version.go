@@ -2,9 +2,11 @@ package app
 
 import "runtime/debug"
 
-// version is set at build time with
-// -ldflags "-X github.com/latchkeyhq/latchkey/internal/app.version=v1.2.3".
-var version = ""
+// version and commit can be set at build time with -ldflags "-X
+// github.com/latchkeyhq/latchkey/internal/app.version=v1.2.3 -X
+// ...app.commit=<sha>" (deploy/container/build.sh sets commit, since a
+// build from a copied tree has no VCS information of its own).
+var version, commit = "", ""
 
 // Version is the module version of the binary (a release tag), else the
 // -ldflags version, else "(devel)"; Commit adds the VCS revision.
@@ -29,7 +31,7 @@ type BuildInfo struct {
 
 // ReadBuildInfo reads the binary's build information.
 func ReadBuildInfo() BuildInfo {
-	b := BuildInfo{Version: Version()}
+	b := BuildInfo{Version: Version(), Commit: commit}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return b
@@ -38,7 +40,9 @@ func ReadBuildInfo() BuildInfo {
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			b.Commit = s.Value
+			if b.Commit == "" {
+				b.Commit = s.Value
+			}
 		case "vcs.time":
 			b.CommitTime = s.Value
 		case "vcs.modified":
@@ -46,4 +50,27 @@ func ReadBuildInfo() BuildInfo {
 		}
 	}
 	return b
+}
+
+// String is the text of `latchkey version`.
+func (b BuildInfo) String() string {
+	out := "latchkey " + b.Version + "\n"
+	if b.Module != "" {
+		out += "module " + b.Module + "\n"
+	}
+	c := b.Commit
+	if c == "" {
+		c = "unknown (built without VCS information)"
+	}
+	if b.CommitTime != "" {
+		c += " (" + b.CommitTime + ")"
+	}
+	if b.Modified {
+		c += " modified"
+	}
+	out += "commit " + c + "\n"
+	if b.GoVersion != "" {
+		out += "go " + b.GoVersion + "\n"
+	}
+	return out
 }

@@ -38,8 +38,8 @@ var requestBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25
 func NewMetrics() *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "latchkey_http_request_duration_seconds",
-		Help: "HTTP requests by route-table pattern (\"unmatched\" for unknown paths) and status code; _count is the number of requests.",
+		Name:    "latchkey_http_request_duration_seconds",
+		Help:    "HTTP requests by route-table pattern (\"unmatched\" for unknown paths) and status code; _count is the number of requests.",
 		Buckets: requestBuckets,
 	}, []string{"route", "code"})
 	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
