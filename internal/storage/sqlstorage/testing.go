@@ -108,3 +108,10 @@ func (s *Store) FillSQLiteForTest(ctx context.Context) (restore func() error, er
 		return err
 	}, nil
 }
+
+// ForgetLastMigrationForTest deletes the newest schema_migrations row, as
+// if that migration had not run yet (readiness tests).
+func (s *Store) ForgetLastMigrationForTest(ctx context.Context) error {
+	_, err := s.exec(ctx, `DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)`)
+	return err
+}
