@@ -64,6 +64,8 @@ func (s *Server) routes() []route {
 		{pattern: "GET /readyz", handler: s.readyz, auth: public},
 		// FusionAuth's Prometheus path; the key needs that endpoint.
 		{pattern: "GET /api/prometheus/metrics", handler: s.prometheusMetrics, auth: apiKey("/api/prometheus/metrics")},
+		// openapi.go: the description of every row (internal/openapi).
+		{pattern: "GET /api/openapi.json", handler: s.openAPI, auth: public, cors: corsAnyOrigin},
 
 		// apikeys.go
 		{pattern: "POST /api/api-key", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
