@@ -55,10 +55,10 @@ func TestDocsCopyIsCurrent(t *testing.T) {
 func TestAssembleRefusesDuplicates(t *testing.T) {
 	base := &fstest.MapFile{Data: []byte(`{"openapi":"3.1.0","paths":{},"components":{"schemas":{"A":{}}}}`)}
 	for name, frags := range map[string][2]string{
-		"operation": {`{"paths":{"/x":{"get":{}}}}`, `{"paths":{"/x":{"get":{}}}}`},
-		"component": {`{"paths":{},"components":{"schemas":{"B":{}}}}`, `{"paths":{},"components":{"schemas":{"B":{}}}}`},
+		"operation":      {`{"paths":{"/x":{"get":{}}}}`, `{"paths":{"/x":{"get":{}}}}`},
+		"component":      {`{"paths":{},"components":{"schemas":{"B":{}}}}`, `{"paths":{},"components":{"schemas":{"B":{}}}}`},
 		"base component": {`{"paths":{},"components":{"schemas":{"A":{}}}}`, `{"paths":{}}`},
-		"unknown key": {`{"paths":{},"info":{}}`, `{"paths":{}}`},
+		"unknown key":    {`{"paths":{},"info":{}}`, `{"paths":{}}`},
 	} {
 		fsys := fstest.MapFS{"base.json": base, "paths/a.json": {Data: []byte(frags[0])}, "paths/b.json": {Data: []byte(frags[1])}}
 		if _, err := openapi.Assemble(fsys); err == nil {
