@@ -123,7 +123,7 @@ func TestTracingFollowsARequestThroughAuthAndStorage(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, kv := range server.Attributes() {
-		attrs[string(kv.Key)] = kv.Value.Emit()
+		attrs[string(kv.Key)] = kv.Value.String()
 	}
 	if attrs["latchkey.request_id"] != reqID || attrs["http.response.status_code"] != "200" || attrs["http.route"] != "POST /api/login" {
 		t.Errorf("server span attributes %v, want request id %s, status 200, route", attrs, reqID)
