@@ -237,7 +237,7 @@ func (c Config) Validate() error {
 			p = append(p, "metrics "+m)
 		}
 	}
-	if c.TracesExporter != "none" && c.TracesExporter != "otlp" {
+	if c.TracesExporter != "" && c.TracesExporter != "none" && c.TracesExporter != "otlp" {
 		p = append(p, fmt.Sprintf("traces exporter %q: use none or otlp", c.TracesExporter))
 	}
 	if c.OTLPEndpoint != "" {
