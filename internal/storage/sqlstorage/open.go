@@ -16,7 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -166,7 +167,7 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	}
 	// Connections are cheap to keep and costly to reopen (pragmas run per connection).
 	s.w.SetConnMaxIdleTime(0)
-	if err := s.w.PingContext(ctx); err != nil {
+	if err := firstPing(ctx, s.w); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlstorage: cannot open SQLite database %s: %w", abs, err)
 	}
@@ -202,6 +203,31 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 			storage.ErrUnavailable, cfg.Host, cfg.Port, cfg.Database, cfg.User, msg)
 	}
 	return &Store{dialect: DialectPostgres, w: db, r: db, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}, nil
+}
+
+// firstPing opens the first connection, which applies the pragmas. When
+// several opens of a brand-new file race, the first connection's pragmas
+// (the switch to WAL) failed once with SQLITE_BUSY despite busy_timeout, in
+// TestKickstartConcurrentNodesSeedOnceAndWait on a loaded machine. BUSY is
+// retried for up to five seconds; any other error is returned at once.
+func firstPing(ctx context.Context, db *sql.DB) error {
+	var err error
+	for range 50 {
+		if err = db.PingContext(ctx); err == nil || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // Ping answers nil while the database answers.
