@@ -72,6 +72,11 @@ type Config struct {
 	// feed; the TTL bounds staleness while that feed is down.
 	CacheTTL time.Duration
 
+	// SMTPRootCAs is a PEM file of CA certificates the mail sender trusts
+	// besides the system's, for an SMTP relay with a private CA
+	// (LATCHKEY_SMTP_ROOT_CAS). Empty: the system roots only.
+	SMTPRootCAs string
+
 	// envProblems are values from the environment that could not even be
 	// parsed into their field; Validate reports them with the rest.
 	envProblems []string
@@ -123,6 +128,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.CookieSameSite }},
 	{flag: "trusted-proxies", env: "LATCHKEY_TRUSTED_PROXIES", help: "comma-separated CIDRs of proxies whose X-Forwarded-For/-Proto are believed",
 		str: func(c *Config) *string { return &c.TrustedProxies }},
+	{flag: "smtp-root-cas", env: "LATCHKEY_SMTP_ROOT_CAS", help: "PEM file of CA certificates trusted for SMTP over TLS besides the system's",
+		str: func(c *Config) *string { return &c.SMTPRootCAs }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
 	{flag: "metrics-addr", env: "LATCHKEY_METRICS_ADDR", help: "second listener host:port serving Prometheus /metrics without authentication (keep it on loopback or a private network); empty: off",
@@ -244,6 +251,9 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			p = append(p, fmt.Sprintf("OTLP endpoint %q: must be an http(s) URL, e.g. http://127.0.0.1:4318", c.OTLPEndpoint))
 		}
+	}
+	if _, err := c.SMTPRootCAPool(); err != nil {
+		p = append(p, err.Error())
 	}
 	if c.ShutdownTimeout <= 0 {
 		p = append(p, fmt.Sprintf("shutdown timeout %s: must be positive", c.ShutdownTimeout))

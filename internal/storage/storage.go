@@ -25,6 +25,7 @@ type Storage interface {
 	MailStore
 	HealthStore
 	ChangeFeed
+	AccountStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
