@@ -3,6 +3,8 @@ package sqlstorage
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"path/filepath"
 	"testing"
 
@@ -49,5 +51,17 @@ func TestPendingMigrationsCountsMissingRows(t *testing.T) {
 	n, err := s.PendingMigrations(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("PendingMigrations = %d, %v; want 1", n, err)
+	}
+}
+
+// TestWrapCutConnectionIsUnavailable: a connection cut mid-query (the wire
+// protocol's unexpected EOF) is ErrUnavailable, so the request answers 503
+// and the client retries, rather than a 500.
+func TestWrapCutConnectionIsUnavailable(t *testing.T) {
+	s := &Store{}
+	for _, err := range []error{io.ErrUnexpectedEOF, fmt.Errorf("read: %w", io.EOF)} {
+		if got := s.wrap(err); !errors.Is(got, storage.ErrUnavailable) {
+			t.Errorf("wrap(%v) = %v, want ErrUnavailable", err, got)
+		}
 	}
 }
