@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -27,6 +29,18 @@ func (a *App) openObservability(ctx context.Context, opts Options) error {
 			return err
 		}
 		a.tracing = t
+		if t.Enabled {
+			// The exporter reports failures (a collector that is down)
+			// through OpenTelemetry's global handler, which would print to
+			// stderr with the log package: send them to the operator's log,
+			// once a minute per distinct failure.
+			failures := observe.NewThrottle(time.Minute, nil)
+			otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+				if ok, n := failures.Allow(err.Error()); ok {
+					a.log.Warn("opentelemetry", "error", err.Error(), "repeated", n)
+				}
+			}))
+		}
 	}
 	return nil
 }
