@@ -14,6 +14,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -23,9 +24,10 @@ import (
 // newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
-// st's change feed.
+// st's change feed. m (nil for the dry run) counts auth's events; sec is the
+// server secret (internal/secret).
 func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
-	sec secret.Secret) (srv *server.Server, unfollow func(), err error) {
+	m *observe.Metrics, sec secret.Secret) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -38,16 +40,20 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	}
 	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL, PublishAhead: cfg.KeyPublishAhead,
 		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) }})
-	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose)})
-	m := manage.New(st, svc, opts.Now)
-	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
-	svc.SetEmailVerifier(m.Accounts)
+	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose)}
+	if m != nil {
+		ac.Count = m.Count
+	}
+	svc := auth.New(ac)
+	mg := manage.New(st, svc, opts.Now)
+	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
+	svc.SetEmailVerifier(mg.Accounts)
 	srv = &server.Server{
-		Store: st, Keys: km, Auth: svc, Manage: m, Logger: log, Now: opts.Now,
+		Store: st, Keys: km, Auth: svc, Manage: mg, Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),
 			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL},
-		Gate: gate,
+		Gate: gate, Metrics: m,
 	}
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).
@@ -82,7 +88,7 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
-		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), secret.Generate())
+		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), nil, secret.Generate())
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -70,6 +71,10 @@ type Config struct {
 	// of the database (internal/secret). Empty: one random key for this
 	// Service's lifetime, for tests and single-process throwaway stores.
 	SuccessorKeys [][]byte
+	// Count, when set, is called with every security event's name and
+	// outcome (events.go), e.g. to count it in a metric. It runs on the
+	// login and refresh paths, so it must be cheap and must not block.
+	Count func(ctx context.Context, event, outcome string)
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds

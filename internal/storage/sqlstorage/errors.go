@@ -58,8 +58,12 @@ func (s *Store) wrap(err error) error {
 	}
 	var netErr net.Error
 	var connErr *pgconn.ConnectError
+	// A connection cut mid-query (PostgreSQL stopped or restarted, a
+	// proxy closing it) surfaces as io.ErrUnexpectedEOF or io.EOF from the
+	// wire protocol: the database went away, so the caller may retry (503),
+	// not a fault of the request (issue 15, "Unavailable is 503").
 	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
-		pgconn.SafeToRetry(err) || droppedMidQuery(err) {
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.SafeToRetry(err) {
 		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlstorage: %w", err)
@@ -71,13 +75,4 @@ func (s *Store) wrap(err error) error {
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
-}
-
-// droppedMidQuery reports a connection that ended while a statement was in
-// flight: pgx reports the closed socket as io.ErrUnexpectedEOF (or io.EOF)
-// without a net.Error. The statement's fate is unknown, which is exactly
-// "unavailable, the caller may retry" (a rotation's retry is answered with
-// its successor within the retry window, internal/auth).
-func droppedMidQuery(err error) bool {
-	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
