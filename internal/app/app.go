@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/dbclock"
+	"github.com/latchkeyhq/latchkey/internal/janitor"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
-	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
 
 // Options are what tests (and the demo) inject; the zero value is production.
@@ -24,7 +26,8 @@ type Options struct {
 	// Store is a pre-opened storage; App does not close it. Nil: open
 	// cfg.DatabaseURL.
 	Store storage.Storage
-	// Now is the clock (default time.Now).
+	// Now is the clock. Default: the database's clock, followed by
+	// internal/dbclock, so that every node of a deployment agrees.
 	Now func() time.Time
 	// Logger (default: cfg's format and level on stderr).
 	Logger *slog.Logger
@@ -36,10 +39,20 @@ type Options struct {
 	// Limits bound concurrent password verification (zero: server's
 	// defaults, 2×GOMAXPROCS at once).
 	Limits server.Limits
+	// JanitorInterval overrides the janitor's pass interval (default
+	// janitor.DefaultInterval, 5 min); tests shorten it.
+	JanitorInterval time.Duration
 	// KickstartWait and KickstartStaleAfter override kickstart.Options'
 	// defaults (60 s wait for another node's Kickstart, 30 s until an
 	// unrenewed claim is taken over).
 	KickstartWait, KickstartStaleAfter time.Duration
+	// Tracing replaces the tracing cfg asks for (tests trace into memory).
+	Tracing *observe.Tracing
+	// MetricsListener serves /metrics (default: listen on cfg.MetricsAddr
+	// when set).
+	MetricsListener net.Listener
+	// ReadyProbeEvery spaces the readiness write probe (default 10 s).
+	ReadyProbeEvery time.Duration
 }
 
 // HTTPLimits are the http.Server bounds against slow or oversized clients
@@ -92,8 +105,13 @@ type App struct {
 	gate      *server.Gate
 	limits    HTTPLimits
 	Server    *server.Server
+	metrics   *observe.Metrics
+	tracing   *observe.Tracing
+	metricsLn net.Listener
 	unfollow  func() // stops the caches following the store's change feed
+	clock     *dbclock.Clock
 	workers   *workers
+	janitor   *janitor.Janitor
 
 	closeOnce sync.Once
 	closeErr  error
@@ -105,12 +123,16 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	followDB := opts.Now == nil
+	if followDB {
+		opts.Now = localClock(cfg)
 	}
 	if opts.Logger == nil {
 		opts.Logger = NewLogger(cfg, os.Stderr)
 	}
+	// Every line logged with a request's context names its request id
+	// (and trace id when traced).
+	opts.Logger = slog.New(observe.LogHandler(opts.Logger.Handler()))
 	a = &App{cfg: cfg, log: opts.Logger, store: opts.Store, gate: server.NewGate(opts.Limits), limits: opts.HTTP.withDefaults()}
 	defer func() {
 		if err != nil {
@@ -118,12 +140,27 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 			a = nil
 		}
 	}()
+	if err := a.openObservability(ctx, opts); err != nil {
+		return a, err
+	}
 	if a.store == nil {
-		st, err := sqlstorage.Open(ctx, cfg.DatabaseURL, sqlstorage.Options{Logger: a.log, MaxOpenConns: cfg.DatabaseMaxConns})
+		st, err := a.openStore(ctx)
 		if err != nil {
 			return a, fmt.Errorf("open database: %w", err)
 		}
 		a.store, a.ownsStore = st, true
+	}
+	a.watch(opts)
+	if followDB {
+		// One clock for every node: the database's (internal/dbclock).
+		if a.clock, err = dbclock.Start(ctx, a.store.DatabaseTime, dbclock.Options{Local: opts.Now, Logger: a.log}); err != nil {
+			return a, fmt.Errorf("read the database's clock: %w", err)
+		}
+		opts.Now = a.clock.Now
+	}
+	sec, err := serverSecret(cfg, opts, a.log)
+	if err != nil {
+		return a, fmt.Errorf("server secret: %w", err)
 	}
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
@@ -132,13 +169,16 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err != nil {
 		return a, err
 	}
-	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, sealKey); err != nil {
+	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, a.metrics, sec, sealKey); err != nil {
 		return a, err
 	}
+	a.Server.Tracing = a.tracing
+	a.Server.Ready = &server.Readiness{Store: a.store, Now: opts.Now, Logger: a.log, ProbeEvery: opts.ReadyProbeEvery}
 	a.handler = a.Server.Handler()
 	if a.workers, err = newWorkers(a.store, a.Server.Manage, cfg, opts.Now, a.log); err != nil {
 		return a, fmt.Errorf("outbox workers: %w", err)
 	}
+	a.janitor = newJanitor(a.store, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
@@ -154,7 +194,22 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 			return a, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 		}
 	}
+	a.metricsLn = opts.MetricsListener
+	if a.metricsLn == nil && cfg.MetricsAddr != "" {
+		if a.metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return a, fmt.Errorf("listen on %s (metrics): %w", cfg.MetricsAddr, err)
+		}
+	}
 	return a, nil
+}
+
+// localClock is this process's clock, shifted by the test-only
+// config.ClockOffset. Adding to time.Now keeps its monotonic reading.
+func localClock(cfg config.Config) func() time.Time {
+	if off := cfg.ClockOffset; off != 0 {
+		return func() time.Time { return time.Now().Add(off) }
+	}
+	return time.Now
 }
 
 // Handler is the complete HTTP handler (for in-process use).
@@ -194,13 +249,20 @@ func (a *App) Run(ctx context.Context) error {
 	// is still sent.
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	waitWorkers := a.workers.start(wctx)
+	// The janitor purges what would grow forever (internal/janitor); a
+	// pass in progress ends at its next statement once stopped.
+	janitorDone := make(chan struct{})
+	go func() { _ = a.janitor.Run(wctx); close(janitorDone) }()
 	defer func() {
 		stopWorkers()
+		<-janitorDone
 		waitWorkers(a.cfg.ShutdownTimeout)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.ln) }()
 	a.log.Info("latchkey listening", "url", a.URL(), "issuer", a.cfg.Issuer)
+	stopMetrics := a.serveMetrics(ctx)
+	defer stopMetrics()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -227,14 +289,31 @@ func (a *App) Close() error {
 		if a.unfollow != nil {
 			a.unfollow()
 		}
+		if a.clock != nil {
+			a.clock.Stop()
+		}
 		var errs []error
 		if a.ln != nil {
 			if err := a.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 				errs = append(errs, err)
 			}
 		}
+		if a.metricsLn != nil {
+			if err := a.metricsLn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
 		if a.ownsStore && a.store != nil {
 			errs = append(errs, a.store.Close())
+		}
+		if a.tracing != nil {
+			// Flush buffered spans, bounded: a dead collector must not
+			// hold up a stop.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := a.tracing.Shutdown(ctx); err != nil {
+				a.log.Warn("flushing traces failed", "error", err.Error())
+			}
+			cancel()
 		}
 		a.closeErr = errors.Join(errs...)
 	})

@@ -17,6 +17,8 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/mfa"
+	"github.com/latchkeyhq/latchkey/internal/observe"
+	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -25,9 +27,10 @@ import (
 // newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
-// st's change feed.
+// st's change feed. m (nil for the dry run) counts auth's events; sec is the
+// server secret (internal/secret); sealKey seals TOTP secrets (auth.Config).
 func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
-	sealKey []byte) (srv *server.Server, unfollow func(), err error) {
+	m *observe.Metrics, sec secret.Secret, sealKey []byte) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -38,26 +41,33 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	if cfg.CacheTTL > 0 {
 		keysTTL = cfg.CacheTTL
 	}
-	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL})
-	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SealKey: sealKey})
+	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL, PublishAhead: cfg.KeyPublishAhead,
+		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) }})
+	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose), SealKey: sealKey}
+	if m != nil {
+		ac.Count = m.Count
+	}
+	svc := auth.New(ac)
+	mg := manage.New(st, svc, opts.Now)
+	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
+	svc.SetEmailVerifier(mg.Accounts)
+	srv = &server.Server{
+		Store: st, Keys: km, Auth: svc, Manage: mg, Logger: log, Now: opts.Now,
+		MFA:    &mfa.Service{Store: st, Auth: svc, Now: opts.Now, Logger: log, TenantID: manage.DefaultTenantID},
+		Mailer: codeMailer{m: mg.Mail, q: st, now: opts.Now},
+		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),
+			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL},
+		Gate: gate, Metrics: m,
+	}
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).
-	unfollow = followChanges(st, svc, km)
+	unfollow = followChanges(st, svc, km, srv.ForgetOrigins)
 	if err := km.Init(ctx); err != nil {
 		unfollow()
 		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
-	m := manage.New(st, svc, opts.Now)
-	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
-	svc.SetEmailVerifier(m.Accounts)
-	return &server.Server{
-		Store: st, Keys: km, Auth: svc, Manage: m, Logger: log, Now: opts.Now,
-		MFA:    &mfa.Service{Store: st, Auth: svc, Now: opts.Now, Logger: log, TenantID: manage.DefaultTenantID},
-		Mailer: codeMailer{m: m.Mail, q: st, now: opts.Now},
-		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
-		Gate:   gate,
-	}, unfollow, nil
+	return srv, unfollow, nil
 }
 
 // scratch returns the Kickstart dry run's stack factory: a fresh SQLite file
@@ -84,7 +94,7 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
 		// A throwaway key: the dry run's database is thrown away too.
-		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits),
+		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), nil, secret.Generate(),
 			bytes.Repeat([]byte{0x5a}, sealKeyLen))
 		if err != nil {
 			cleanup()

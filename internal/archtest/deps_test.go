@@ -69,6 +69,15 @@ func TestDependencyDirection(t *testing.T) {
 			return d == module+"/internal/server" || strings.HasPrefix(d, module+"/internal/storage/sqlstorage") ||
 				strings.HasPrefix(d, module+"/internal/app")
 		}, "second factors, passkeys and passwordless are use cases: HTTP calls them, they know no backend (go-webauthn brings net/http along; mfa itself handles no request)"},
+		{"internal/janitor", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/janitor" && d != module+"/internal/storage"
+		}, "the janitor deletes through the storage contract only; its policies are given to it"},
+		{"internal/dbclock", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/dbclock"
+		}, "the shared clock follows any time source it is given"},
+		{"internal/secret", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/secret"
+		}, "the server secret is a leaf: no storage, so it cannot end up in the database by import"},
 		{"internal/mergepatch", func(d string) bool {
 			return strings.HasPrefix(d, module+"/") && d != module+"/internal/mergepatch"
 		}, "a leaf: JSON only"},
@@ -86,6 +95,11 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/server", func(d string) bool {
 			return strings.HasPrefix(d, module+"/internal/storage/sqlstorage") || strings.HasPrefix(d, module+"/internal/app")
 		}, "the HTTP layer does not know the storage backend"},
+		{"internal/openapi", func(d string) bool {
+			return strings.HasPrefix(d, module+"/") && d != module+"/internal/openapi" || strings.Contains(d, "kin-openapi")
+		}, "the description is data: the binary carries its bytes, the validator is for tests (openapitest)"},
+		{"cmd/latchkey", func(d string) bool { return strings.Contains(d, "kin-openapi") || strings.HasSuffix(d, "/openapitest") },
+			"the OpenAPI validator is a test tool, not part of the server"},
 	}
 	for _, pkg := range demoApps(t) {
 		tests = append(tests, demoAppRule(pkg))

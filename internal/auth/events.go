@@ -26,6 +26,9 @@ const (
 	// Issue 10: a wrong second factor, a device trusted.
 	evTwoFactorFailure = "two_factor_failure"
 	evTrust            = "two_factor_trust"
+	// evCookieConflict: one request carried refresh tokens of different
+	// users (a planted cookie: cookie tossing); it was refused.
+	evCookieConflict = "refresh_cookie_conflict"
 )
 
 // event is one security log record.
@@ -40,6 +43,9 @@ type event struct {
 }
 
 func (s *Service) emit(ctx context.Context, e event) {
+	if s.cfg.Count != nil {
+		s.cfg.Count(ctx, e.name, e.outcome)
+	}
 	attrs := []slog.Attr{slog.String("event", e.name), slog.String("outcome", e.outcome)}
 	for _, a := range [...]struct{ k, v string }{
 		{"user_id", e.userID}, {"application_id", e.appID},

@@ -9,8 +9,8 @@ import (
 
 // The 242 outcome (accounts spec §10.8) as a rule of loginRules
 // (outcome.go): decided before anything is written, after the first factor
-// verified, so a login that needs a second factor never takes the
-// speculative path and writes no refresh token and no lastLoginInstant;
+// verified, so a login that needs a second factor writes no refresh token
+// and no lastLoginInstant;
 // only the pending login (the twoFactorId) is stored. It comes first, as
 // in FusionAuth's BaseLoginAction: a user who must also change their
 // password or verify their email is told so only after the second factor.

@@ -69,6 +69,7 @@ var EndpointPermissions = []string{
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
 	"/api/key",
+	"/api/prometheus/metrics",
 	"/api/system-configuration",
 	"/api/tenant",
 	"/api/two-factor",

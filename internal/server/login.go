@@ -89,7 +89,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		HasAPIKey:        hasKey,
 		DPoPJKT:          proof.JKT,
 		OneTimePassword:  req.OneTimePassword,
-		TwoFactorTrustID: trustID(r, req.TwoFactorTrustID),
+		TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID),
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -136,16 +136,16 @@ func (s *Server) writeLogin(w http.ResponseWriter, r *http.Request, t auth.Token
 	}
 	s.setTokenCookies(w, r, t)
 	if t.TwoFactorTrustID != "" {
-		s.writeCookie(w, r, trustCookie, t.TwoFactorTrustID, int(t.TrustExpiresAt.Sub(s.Now())/time.Second))
+		s.writeCookie(w, r, s.trustCookieName(), t.TwoFactorTrustID, int(t.TrustExpiresAt.Sub(s.Now())/time.Second))
 	}
 	writeJSON(w, status, resp)
 }
 
 // trustID is the twoFactorTrustId a login presents: the fusionauth.trust
-// cookie, else the body's (accounts spec §10.9: the cookie wins).
-func trustID(r *http.Request, body string) string {
-	if v := cookieToken(r, trustCookie); v != "" {
-		return v
-	}
-	return body
+// cookie, else the body's (accounts spec §10.9: the cookie wins). Of several
+// cookie values the first is taken: a planted one can at worst cost its
+// victim the skipped step, never skip it for another user (auth checks the
+// trust's user).
+func (s *Server) trustID(r *http.Request, body string) string {
+	return firstOf(append(cookieValues(r, s.trustCookieName()), body)...)
 }

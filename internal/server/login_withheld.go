@@ -47,8 +47,8 @@ func (s *Server) writeWithheld(w http.ResponseWriter, r *http.Request, held *aut
 		// FusionAuth's 242: {twoFactorId, methods}, no user, no token, and
 		// the fusionauth.trust cookie cleared (it did not spare the step).
 		a.TwoFactorID, a.Methods = held.TwoFactorID, methodsJSON(held.Methods)
-		if cookieToken(r, trustCookie) != "" {
-			s.writeCookie(w, r, trustCookie, "", -1)
+		if len(cookieValues(r, s.trustCookieName())) > 0 {
+			s.writeCookie(w, r, s.trustCookieName(), "", -1)
 		}
 	case auth.WithheldChangePassword:
 	default:

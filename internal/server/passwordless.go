@@ -86,7 +86,7 @@ func (s *Server) passwordlessLogin(w http.ResponseWriter, r *http.Request) {
 		ip = s.clientIP(r)
 	}
 	t, err := s.MFA.LoginPasswordless(r.Context(), mfa.PasswordlessLogin{Code: req.Code, OneTimeCode: req.OneTimeCode,
-		ApplicationID: req.ApplicationID, IPAddress: ip, DPoPJKT: proof.JKT, TwoFactorTrustID: trustID(r, req.TwoFactorTrustID),
+		ApplicationID: req.ApplicationID, IPAddress: ip, DPoPJKT: proof.JKT, TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID),
 		Device: req.MetaData.Device, NoJWT: req.NoJWT})
 	if err != nil {
 		s.writeError(w, r, err)

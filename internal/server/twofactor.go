@@ -17,6 +17,10 @@ import (
 // trustCookie is FusionAuth's "remember this device" cookie.
 const trustCookie = "fusionauth.trust"
 
+// trustCookieName is fusionauth.trust with Config.CookiePrefix in front, like
+// the token cookies: with __Host- only the prefixed name is written and read.
+func (s *Server) trustCookieName() string { return s.Config.CookiePrefix + trustCookie }
+
 // methodJSON is FusionAuth's user.twoFactor.methods[x]: never the secret.
 type methodJSON struct {
 	Authenticator *authenticatorJSON `json:"authenticator,omitempty"`

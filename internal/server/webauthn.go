@@ -146,7 +146,7 @@ func (s *Server) webAuthnLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := s.MFA.Login(r.Context(), mfa.PasskeyLogin{Credential: req.Credential, ApplicationID: req.ApplicationID,
 		IPAddress: ip, Device: req.MetaData.Device, NoJWT: req.NoJWT, DPoPJKT: proof.JKT,
-		TwoFactorTrustID: trustID(r, req.TwoFactorTrustID)})
+		TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
