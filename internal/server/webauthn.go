@@ -28,6 +28,9 @@ type credentialJSON struct {
 }
 
 func credentialOut(c storage.WebAuthnCredential) credentialJSON {
+	if c.Transports == nil {
+		c.Transports = []string{} // FusionAuth's array, never null
+	}
 	return credentialJSON{WebAuthnCredential: c, CredentialID: base64.RawURLEncoding.EncodeToString(c.CredentialID),
 		PublicKeyPEM: publicKeyPEM(c.PublicKey), Data: map[string]any{}}
 }
