@@ -165,11 +165,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	sealKey, err := loadSealKey(cfg, dialectOf(a.store, cfg), a.ownsStore, a.log)
-	if err != nil {
-		return a, err
-	}
-	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, a.metrics, sec, sealKey); err != nil {
+	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, a.metrics, sec); err != nil {
 		return a, err
 	}
 	a.Server.Tracing = a.tracing
@@ -178,7 +174,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if a.workers, err = newWorkers(a.store, a.Server.Manage, cfg, opts.Now, a.log); err != nil {
 		return a, fmt.Errorf("outbox workers: %w", err)
 	}
-	a.janitor = newJanitor(a.store, opts.Now, opts.JanitorInterval, a.log)
+	a.janitor = newJanitor(a.store, a.Server.Auth, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/janitor"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -16,13 +17,18 @@ import (
 // revocation feed for the longest token lifetime, a lockout counter for the
 // longest failed-login window. Every node runs it; the lease makes one
 // node at a time do the storage work. The DPoP replay cache is per node,
-// so each node prunes its own.
-func newJanitor(st storage.Storage, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
+// so each node prunes its own. Beside the purges, it re-seals TOTP secrets
+// still sealed with an older key of the server secret (svc).
+func newJanitor(st storage.Storage, svc *auth.Service, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
+	tasks := janitor.Tasks(st, janitor.Retention{
+		TokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
+		LockoutWindow: func(ctx context.Context) (time.Duration, error) { return manage.LongestLockoutWindow(ctx, st) },
+	})
+	tasks = append(tasks, janitor.Task{Name: "two_factor_reseal", Purge: func(ctx context.Context, _ time.Time, limit int) (int, error) {
+		return svc.ResealTwoFactorSecrets(ctx, limit)
+	}})
 	return janitor.New(janitor.Config{
-		Tasks: janitor.Tasks(st, janitor.Retention{
-			TokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
-			LockoutWindow: func(ctx context.Context) (time.Duration, error) { return manage.LongestLockoutWindow(ctx, st) },
-		}),
+		Tasks: tasks,
 		Local: []janitor.Task{{Name: "dpop_replay", Purge: func(_ context.Context, now time.Time, _ int) (int, error) {
 			dpop.Default.Prune(now)
 			return 0, nil

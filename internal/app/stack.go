@@ -1,14 +1,12 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
@@ -28,9 +26,10 @@ import (
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
 // st's change feed. m (nil for the dry run) counts auth's events; sec is the
-// server secret (internal/secret); sealKey seals TOTP secrets (auth.Config).
+// server secret (internal/secret), from which the refresh-token successor
+// keys and the TOTP seal keys are derived.
 func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
-	m *observe.Metrics, sec secret.Secret, sealKey []byte) (srv *server.Server, unfollow func(), err error) {
+	m *observe.Metrics, sec secret.Secret) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -44,7 +43,8 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL, PublishAhead: cfg.KeyPublishAhead,
 		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) }})
 	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose), SealKey: sealKey}
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose),
+		SealKeys: sec.Derive(sealPurpose)}
 	if m != nil {
 		ac.Count = m.Count
 	}
@@ -93,26 +93,13 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
-		// A throwaway key: the dry run's database is thrown away too.
-		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), nil, secret.Generate(),
-			bytes.Repeat([]byte{0x5a}, sealKeyLen))
+		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), nil, secret.Generate())
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err
 		}
 		return srv.Handler(), st, func() { unfollow(); cleanup() }, nil
 	}
-}
-
-// dialectOf names the store's SQL dialect (sqlite or postgres).
-func dialectOf(st storage.Storage, cfg config.Config) string {
-	if d, ok := st.(interface{ Dialect() string }); ok {
-		return d.Dialect()
-	}
-	if strings.HasPrefix(cfg.DatabaseURL, "postgres") {
-		return "postgres"
-	}
-	return "sqlite"
 }
 
 // codeMailer is internal/mfa's Mailer on manage's mail path (templates and

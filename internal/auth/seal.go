@@ -1,89 +1,85 @@
 package auth
 
 import (
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 )
 
 // Sealing of TOTP secrets at rest (docs/decisions.md, "TOTP secrets are
-// sealed with a key kept outside the database"). A two-factor secret must
-// be readable again to check a code, so it cannot be hashed like a
-// password; it is encrypted with AES-256-GCM under Config.SealKey, which
-// the app loads from a file outside the database. The sealed form is
+// sealed with a key derived from the server secret"). A two-factor secret
+// must be readable again to check a code, so it cannot be hashed like a
+// password; it is encrypted with AES-256-GCM under Config.SealKeys, which
+// the app derives from the server secret (internal/secret), kept out of
+// the database. The sealed form is
 //
 //	0x01 ‖ key id (4 bytes: SHA-256(key)[:4]) ‖ nonce (12) ‖ ciphertext+tag
 //
-// and the additional data binds it to its user and method, so a row copied
-// to another user in the database does not open.
+// so a value says which key sealed it and an older key of the ring still
+// opens it after a key change (ResealTwoFactorSecrets then moves it to the
+// current key). The additional data binds it to its user and method, so a
+// row copied to another user in the database does not open.
 
 const sealVersion = 1
 
-// legacySealKeyName names the ServerSecret row used as the key when no
-// SealKey is configured (PostgreSQL without LATCHKEY_SECRET_KEY_FILE): the
-// secrets are then only as safe as the database.
-const legacySealKeyName = "two-factor-seal"
+// errUnseal: a sealed secret did not open (no key of the ring sealed it, or
+// the row was tampered with or moved).
+var errUnseal = errors.New("auth: sealed two-factor secret does not open with the server secret's keys")
 
-// errUnseal: a sealed secret did not open (wrong key, tampered row).
-var errUnseal = errors.New("auth: sealed two-factor secret does not open with the configured key")
+// sealer is one key of the ring.
+type sealer struct {
+	aead cipher.AEAD
+	id   []byte // sealVersion ‖ SHA-256(key)[:4]: every value it seals starts so
+}
 
-// sealKey returns the AEAD and key id in use.
-func (s *Service) sealKey(ctx context.Context) (cipher.AEAD, []byte, error) {
-	key := s.cfg.SealKey
-	if len(key) == 0 {
-		k, err := s.cfg.Store.ServerSecret(ctx, legacySealKeyName, randomBytes(32))
-		if err != nil {
-			return nil, nil, fmt.Errorf("auth: load seal key: %w", err)
+// newSealers builds the ring from Config.SealKeys, the current key first.
+// Keys must be 32 bytes (AES-256); New panics otherwise, a wiring bug.
+func newSealers(keys [][]byte) []sealer {
+	out := make([]sealer, 0, len(keys))
+	for _, k := range keys {
+		if len(k) != 32 {
+			panic("auth: a seal key must be 32 bytes")
 		}
-		key = k
+		block, err := aes.NewCipher(k)
+		if err != nil {
+			panic("auth: " + err.Error())
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			panic("auth: " + err.Error())
+		}
+		h := sha256.Sum256(k)
+		out = append(out, sealer{aead: aead, id: append([]byte{sealVersion}, h[:4]...)})
 	}
-	if len(key) != 32 {
-		return nil, nil, fmt.Errorf("auth: seal key must be 32 bytes, have %d", len(key))
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, nil, err
-	}
-	id := sha256.Sum256(key)
-	return aead, id[:4], nil
+	return out
 }
 
 func sealAAD(userID, methodID string) []byte {
 	return []byte("latchkey two-factor " + userID + "/" + methodID)
 }
 
-// SealSecret encrypts a method's TOTP secret for storage.
-func (s *Service) SealSecret(ctx context.Context, userID, methodID, secret string) ([]byte, error) {
-	aead, id, err := s.sealKey(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := append([]byte{sealVersion}, id...)
-	nonce := randomBytes(aead.NonceSize())
-	out = append(out, nonce...)
-	return aead.Seal(out, nonce, []byte(secret), sealAAD(userID, methodID)), nil
+// SealSecret encrypts a method's TOTP secret for storage with the current
+// key.
+func (s *Service) SealSecret(userID, methodID, secret string) []byte {
+	k := s.sealers[0]
+	nonce := randomBytes(k.aead.NonceSize())
+	out := append(append([]byte(nil), k.id...), nonce...)
+	return k.aead.Seal(out, nonce, []byte(secret), sealAAD(userID, methodID))
 }
 
-// unsealSecret opens what SealSecret made.
-func (s *Service) unsealSecret(ctx context.Context, userID, methodID string, sealed []byte) (string, error) {
-	aead, id, err := s.sealKey(ctx)
-	if err != nil {
-		return "", err
+// unsealSecret opens what SealSecret made, with whichever key of the ring
+// sealed it; current says that was the current key.
+func (s *Service) unsealSecret(userID, methodID string, sealed []byte) (secret string, current bool, err error) {
+	for i, k := range s.sealers {
+		head := len(k.id) + k.aead.NonceSize()
+		if len(sealed) < head+k.aead.Overhead() || string(sealed[:len(k.id)]) != string(k.id) {
+			continue
+		}
+		plain, err := k.aead.Open(nil, sealed[len(k.id):head], sealed[head:], sealAAD(userID, methodID))
+		if err == nil {
+			return string(plain), i == 0, nil
+		}
 	}
-	head := 1 + len(id) + aead.NonceSize()
-	if len(sealed) < head+aead.Overhead() || sealed[0] != sealVersion || string(sealed[1:1+len(id)]) != string(id) {
-		return "", errUnseal
-	}
-	plain, err := aead.Open(nil, sealed[1+len(id):head], sealed[head:], sealAAD(userID, methodID))
-	if err != nil {
-		return "", errUnseal
-	}
-	return string(plain), nil
+	return "", false, errUnseal
 }

@@ -64,10 +64,12 @@ type Config struct {
 	// ApplicationCacheTTL is the same for applications (0: half a second;
 	// negative: never cached).
 	ApplicationCacheTTL time.Duration
-	// SealKey (32 bytes) encrypts TOTP secrets at rest (seal.go). The app
-	// reads it from a file outside the database; nil falls back to a key
-	// kept in the database (docs/decisions.md).
-	SealKey []byte
+	// SealKeys (32 bytes each) encrypt TOTP secrets at rest (seal.go): the
+	// first seals, every one opens what it sealed. Like SuccessorKeys they
+	// are derived from the server secret, so a copy of the database alone
+	// opens no TOTP secret. Empty: one random key for this Service's
+	// lifetime, for tests and single-process throwaway stores.
+	SealKeys [][]byte
 	// SuccessorKeys derive OneTimeUse successors (secrets.go): the first
 	// derives, all are accepted when matching a successor another node (or
 	// this one before a key change) derived. They come from the server
@@ -93,6 +95,7 @@ type Service struct {
 	apps    *cache.Cache[string, storage.Application]
 
 	succKeys [][]byte // Config.SuccessorKeys, never empty
+	sealers  []sealer // Config.SealKeys, never empty
 
 	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
 }
@@ -110,6 +113,11 @@ func New(cfg Config) *Service {
 	if len(s.succKeys) == 0 {
 		s.succKeys = [][]byte{randomBytes(32)}
 	}
+	sealKeys := cfg.SealKeys
+	if len(sealKeys) == 0 {
+		sealKeys = [][]byte{randomBytes(32)}
+	}
+	s.sealers = newSealers(sealKeys)
 	s.newCaches(time.Now)
 	return s
 }

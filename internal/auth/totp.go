@@ -95,9 +95,15 @@ func MatchTOTP(secret, code string, now time.Time) (step int64, ok bool) {
 // accepted again (RFC 6238 §5.2), across nodes: the compare-and-swap in
 // storage decides. A replayed code answers false like a wrong one.
 func (s *Service) checkTOTP(ctx context.Context, m storage.TwoFactorMethod, code string, now time.Time) (bool, error) {
-	secret, err := s.unsealSecret(ctx, m.UserID, m.ID, m.Secret)
+	secret, _, err := s.unsealSecret(m.UserID, m.ID, m.Secret)
 	if err != nil {
-		return false, err
+		// Not the caller's fault and not a reason to fail the login: the
+		// server secret lost the key that sealed it (or the row was moved
+		// or altered). The code cannot match; a recovery code or another
+		// method still can. The operator learns why here.
+		s.log.ErrorContext(ctx, "two-factor secret does not open: its key is not in the server secret, or the row was altered",
+			"user_id", m.UserID, "method_id", m.ID)
+		return false, nil
 	}
 	step, ok := MatchTOTP(secret, code, now)
 	if !ok {

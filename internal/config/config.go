@@ -78,12 +78,6 @@ type Config struct {
 	// changes also reach every node's caches at once through the change
 	// feed; the TTL bounds staleness while that feed is down.
 	CacheTTL time.Duration
-	// SecretKeyFile holds the key that seals TOTP secrets in the database
-	// (LATCHKEY_SECRET_KEY_FILE): 32 bytes, base64 or hex. Empty: with
-	// SQLite a file next to the database, created on first start; with
-	// PostgreSQL a key kept in the database (a warning at start;
-	// docs/decisions.md).
-	SecretKeyFile string
 	// KeyPublishAhead is how long a rotated-in signing key is published in
 	// the JWKS before any node signs with it (LATCHKEY_KEY_PUBLISH_AHEAD;
 	// 0: keys.DefaultPublishAhead, 10 min). It must be longer than your
@@ -183,8 +177,6 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.OTLPEndpoint }},
 	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application, signing-key set or CORS origin set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
 		dur: func(c *Config) *time.Duration { return &c.CacheTTL }},
-	{flag: "secret-key-file", env: "LATCHKEY_SECRET_KEY_FILE", help: "file holding the 32-byte key (base64 or hex) that seals two-factor secrets; default: next to a SQLite database, created on first start",
-		str: func(c *Config) *string { return &c.SecretKeyFile }},
 }
 
 // ApplyEnv overrides c with every LATCHKEY_* variable that is set and not

@@ -62,6 +62,14 @@ type TwoFactorStore interface {
 	DisableTwoFactor(ctx context.Context, userID string, recoveryHash []byte) error
 	// CountRecoveryCodes is how many unused codes the user has.
 	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
+	// ListTwoFactorSecrets lists at most limit methods whose Secret begins
+	// with prefix (compared as bytes), in (UserID, ID) order: the secrets
+	// sealed with one key, which auth re-seals after a key change.
+	ListTwoFactorSecrets(ctx context.Context, prefix []byte, limit int) ([]TwoFactorMethod, error)
+	// ReplaceTwoFactorSecret sets a method's Secret to next if it is still
+	// prev (compare-and-swap): ErrConflict when it is not, ErrNotFound when
+	// the method is gone.
+	ReplaceTwoFactorSecret(ctx context.Context, userID, id string, prev, next []byte) error
 }
 
 // Kinds of Challenge.

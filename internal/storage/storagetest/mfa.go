@@ -17,6 +17,7 @@ var mfaTests = []struct {
 	{"TwoFactorMethods", testTwoFactorMethods},
 	{"TwoFactorStepOnce", testTwoFactorStepOnce},
 	{"TwoFactorStepConcurrent", testTwoFactorStepConcurrent},
+	{"TwoFactorSecrets", testTwoFactorSecrets},
 	{"RecoveryCodes", testRecoveryCodes},
 	{"RecoveryCodeConcurrent", testRecoveryCodeConcurrent},
 	{"Challenges", testChallenges},
