@@ -36,8 +36,8 @@ func (s *Service) IssueMethodCode(ctx context.Context, user storage.User, target
 	if _, err := s.cfg.Store.ConsumeChallenge(ctx, storage.ChallengeTwoFactorEnable, key, now); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return "", err
 	}
-	// An expired row with the same key may remain; it is purged by
-	// DeleteExpiredChallenges, so make room for the new one.
+	// An expired row with the same key may remain until the janitor's
+	// PurgeChallenges, so make room for the new one.
 	if _, err := s.cfg.Store.ConsumeChallenge(ctx, storage.ChallengeTwoFactorEnable, key, time.Time{}); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return "", err
 	}

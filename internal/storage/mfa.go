@@ -125,9 +125,13 @@ type ChallengeStore interface {
 	UpdateChallengeData(ctx context.Context, kind string, hash []byte, data []byte, now time.Time) error
 	// DeleteChallenges deletes the user's challenges of kind.
 	DeleteChallenges(ctx context.Context, userID, kind string) (int, error)
-	// DeleteExpiredChallenges removes challenges that expired before the
-	// instant and rate counters idle since then.
-	DeleteExpiredChallenges(ctx context.Context, before time.Time) (int, error)
+	// PurgeChallenges deletes at most limit challenges that expired at or
+	// before the instant (the janitor's task; an expired one is never
+	// answered anyway).
+	PurgeChallenges(ctx context.Context, expiredBefore time.Time, limit int) (int, error)
+	// PurgeRateCounters deletes at most limit counters whose window started
+	// before the instant: their next event starts a new window anyway.
+	PurgeRateCounters(ctx context.Context, windowBefore time.Time, limit int) (int, error)
 	// CountEvent counts one event under key in a fixed window starting at
 	// its first event and returns the count in the current window, so N
 	// nodes share one limit.

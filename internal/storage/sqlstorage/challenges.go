@@ -73,16 +73,19 @@ func (s *Store) DeleteChallenges(ctx context.Context, userID, kind string) (int,
 	return int(n), err
 }
 
-// DeleteExpiredChallenges purges expired challenges and idle counters.
-func (s *Store) DeleteExpiredChallenges(ctx context.Context, before time.Time) (int, error) {
-	n, err := s.exec(ctx, `DELETE FROM challenges WHERE expires_at <= $1`, ms(before))
-	if err != nil {
-		return 0, err
-	}
-	// A counter whose window started before the instant is no longer
-	// counting anything worth keeping: its next event starts a new window.
-	m, err := s.exec(ctx, `DELETE FROM rate_counters WHERE window_start < $1`, ms(before))
-	return int(n + m), err
+// PurgeChallenges deletes a batch of expired challenges (challenges_expiry
+// index), one short write like the janitor's other purges (janitor.go).
+func (s *Store) PurgeChallenges(ctx context.Context, expiredBefore time.Time, limit int) (int, error) {
+	return s.purge(ctx, `DELETE FROM challenges WHERE hash IN (
+		SELECT hash FROM challenges WHERE expires_at <= $1 LIMIT $2)`, ms(expiredBefore), limit)
+}
+
+// PurgeRateCounters deletes a batch of counters whose window started before
+// windowBefore. The table holds one row per user who asked for a code
+// recently, so the scan without an index stays small.
+func (s *Store) PurgeRateCounters(ctx context.Context, windowBefore time.Time, limit int) (int, error) {
+	return s.purge(ctx, `DELETE FROM rate_counters WHERE key IN (
+		SELECT key FROM rate_counters WHERE window_start < $1 LIMIT $2)`, ms(windowBefore), limit)
 }
 
 // countEventSQL counts in one upsert (no read-modify-write race across

@@ -23,6 +23,7 @@ var mfaTests = []struct {
 	{"Challenges", testChallenges},
 	{"ChallengeConsumeConcurrent", testChallengeConsumeConcurrent},
 	{"ChallengeAttempts", testChallengeAttempts},
+	{"PurgeChallenges", testPurgeChallenges},
 	{"CountEvent", testCountEvent},
 	{"WebAuthnCredentials", testWebAuthnCredentials},
 	{"WebAuthnSignCountCAS", testWebAuthnSignCount},
@@ -161,11 +162,9 @@ func testChallenges(t *testing.T, s storage.Storage) {
 	n, err := s.DeleteChallenges(ctx, "u1", storage.ChallengeWebAuthnAuthentication)
 	must(t, err)
 	wantEqual(t, "deleted for u1", n, 2)
-	n, err = s.DeleteExpiredChallenges(ctx, base.Add(2*time.Minute))
+	n, err = s.PurgeChallenges(ctx, base.Add(2*time.Minute), 10)
 	must(t, err)
-	if n < 1 {
-		t.Fatalf("DeleteExpiredChallenges removed %d, want the expired one", n)
-	}
+	wantEqual(t, "purged: the expired one of u2", n, 1)
 	if _, err := s.GetChallenge(ctx, storage.ChallengePasswordless, hash("d"), base); err != nil {
 		t.Fatalf("a live challenge was purged: %v", err)
 	}
