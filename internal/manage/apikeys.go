@@ -72,11 +72,14 @@ var EndpointPermissions = []string{
 	"/api/prometheus/metrics",
 	"/api/system-configuration",
 	"/api/tenant",
+	"/api/two-factor",
 	"/api/user",
 	"/api/user/change-password",
 	"/api/user/forgot-password",
 	"/api/user/registration",
+	"/api/user/two-factor",
 	"/api/user/verify-email",
+	"/api/webauthn",
 }
 
 // Permits reports whether k may call method on endpoint. An empty permission

@@ -26,6 +26,9 @@ type Storage interface {
 	HealthStore
 	ChangeFeed
 	AccountStore
+	TwoFactorStore
+	ChallengeStore
+	WebAuthnStore
 	DatabaseClock
 	JanitorStore
 
