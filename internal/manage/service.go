@@ -38,7 +38,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Applications:  &Applications{Store: st, Cache: a, Now: now},
 		APIKeys:       &APIKeys{Store: st, Now: now},
 		Tenants:       &Tenants{Store: st, Cache: a, Now: now},
-		SystemConfig:  &SystemConfig{Store: st},
+		SystemConfig:  &SystemConfig{Store: st, Now: now},
 		RefreshTokens: &RefreshTokens{Store: st, Tokens: a, Now: now},
 		Revocations:   &Revocations{Store: st, Now: now},
 	}

@@ -17,11 +17,12 @@ type UsersStore interface {
 	applicationReader
 	userReader
 	sessionRevoker
-	CreateUser(ctx context.Context, u storage.User) error
-	UpdateUser(ctx context.Context, u storage.User) error
+	CreateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error
+	UpdateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error
 	DeleteUser(ctx context.Context, id string) error
-	DeleteUserAt(ctx context.Context, id string, at time.Time) error
+	DeleteUserAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
+	ListGroupMembers(ctx context.Context, f storage.GroupMemberFilter) ([]storage.GroupMember, int, error)
 	ResetLoginFailures(ctx context.Context, userID string) error
 }
 
@@ -126,7 +127,7 @@ func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.
 // storeNew creates u, reporting a lost uniqueness race as the duplicate the
 // pre-check would have found.
 func (us *Users) storeNew(ctx context.Context, u storage.User) error {
-	err := us.Store.CreateUser(ctx, u)
+	err := us.Store.CreateUser(ctx, u, audit(ctx, us.Now(), u.TenantID, "Created the user with Id ["+u.ID+"]", nil, u))
 	if errors.Is(err, storage.ErrConflict) {
 		return invalid("duplicate", "user.email", "A user with this email, username or id already exists.")
 	}
@@ -168,13 +169,27 @@ func (us *Users) load(ctx context.Context, scope Scope, id string) (storage.User
 	return scopedGet(ctx, us.Store.GetUser, id, scope, func(u storage.User) string { return u.TenantID })
 }
 
+// withRegistrations fills what a user response shows beside the user row:
+// registrations and group memberships (user.memberships).
 func (us *Users) withRegistrations(ctx context.Context, u storage.User) (storage.User, error) {
 	regs, err := us.Store.ListRegistrations(ctx, u.ID)
 	if err != nil {
 		return u, err
 	}
-	u.Registrations = regs
+	members, _, err := us.Store.ListGroupMembers(ctx, storage.GroupMemberFilter{UserIDs: []string{u.ID}})
+	if err != nil {
+		return u, err
+	}
+	u.Registrations, u.Memberships = regs, nilIfNone(members)
 	return u, nil
+}
+
+// nilIfNone is nil for an empty list, so an omitempty property is left out.
+func nilIfNone[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // Find returns the user q names, with their registrations.

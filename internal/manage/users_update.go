@@ -43,7 +43,9 @@ func (us *Users) Update(ctx context.Context, scope Scope, id string, change func
 	if err := e.Err(); err != nil {
 		return u, err
 	}
-	if err := us.Store.UpdateUser(ctx, u); errors.Is(err, storage.ErrConflict) {
+	cur.Registrations, cur.Memberships = nil, nil
+	entry := audit(ctx, us.Now(), u.TenantID, "Updated the user with Id ["+u.ID+"]", cur, u)
+	if err := us.Store.UpdateUser(ctx, u, entry); errors.Is(err, storage.ErrConflict) {
 		return u, invalid("duplicate", "user.email", "A user with this email or username already exists.")
 	} else if err != nil {
 		return u, err
@@ -62,8 +64,9 @@ func (us *Users) Reactivate(ctx context.Context, scope Scope, id string) (storag
 	if err != nil {
 		return u, err
 	}
+	old := u
 	u.Active, u.LastUpdateInstant = true, us.Now().UnixMilli()
-	if err := us.Store.UpdateUser(ctx, u); err != nil {
+	if err := us.Store.UpdateUser(ctx, u, audit(ctx, us.Now(), u.TenantID, "Reactivated the user with Id ["+u.ID+"]", old, u)); err != nil {
 		return u, err
 	}
 	return us.withRegistrations(ctx, u)
@@ -76,8 +79,9 @@ func (us *Users) Deactivate(ctx context.Context, scope Scope, id string) error {
 	if err != nil {
 		return err
 	}
+	old := u
 	u.Active, u.LastUpdateInstant = false, us.Now().UnixMilli()
-	if err := us.Store.UpdateUser(ctx, u); err != nil {
+	if err := us.Store.UpdateUser(ctx, u, audit(ctx, us.Now(), u.TenantID, "Deactivated the user with Id ["+u.ID+"]", old, u)); err != nil {
 		return err
 	}
 	return us.revokeSessions(ctx, u.ID, "user_deactivated")
@@ -90,5 +94,5 @@ func (us *Users) Delete(ctx context.Context, scope Scope, id string) error {
 	if err != nil {
 		return err
 	}
-	return us.Store.DeleteUserAt(ctx, u.ID, us.Now())
+	return us.Store.DeleteUserAt(ctx, u.ID, us.Now(), audit(ctx, us.Now(), u.TenantID, "Deleted the user with Id ["+u.ID+"]", u, nil))
 }

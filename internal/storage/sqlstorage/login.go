@@ -48,7 +48,12 @@ func (s *Store) RecordLogin(ctx context.Context, l storage.Login) error {
 			}
 		}
 		if l.RefreshToken != nil {
-			return insertToken(ctx, q, *l.RefreshToken)
+			if err := insertToken(ctx, q, *l.RefreshToken); err != nil {
+				return err
+			}
+		}
+		if l.Record != nil {
+			return insertLoginRecord(ctx, q, *l.Record)
 		}
 		return nil
 	})
@@ -101,6 +106,11 @@ func (s *Store) UndoLogin(ctx context.Context, u storage.LoginUndo) (storage.Log
 		if t := l.RefreshToken; t != nil {
 			if _, err := q.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE id = $1 AND hash = $2 AND user_id = $3`,
 				t.ID, t.Hash, l.UserID); err != nil {
+				return err
+			}
+		}
+		if r := l.Record; r != nil {
+			if _, err := q.ExecContext(ctx, `DELETE FROM login_records WHERE id = $1 AND user_id = $2`, r.ID, l.UserID); err != nil {
 				return err
 			}
 		}

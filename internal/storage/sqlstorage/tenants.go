@@ -67,12 +67,12 @@ func (s *Store) ListTenants(ctx context.Context) ([]storage.Tenant, error) {
 }
 
 // UpdateTenant replaces the tenant; ErrNotFound when it does not exist.
-func (s *Store) UpdateTenant(ctx context.Context, t storage.Tenant) error {
+func (s *Store) UpdateTenant(ctx context.Context, t storage.Tenant, audit ...storage.AuditEntry) error {
 	doc, err := encode(t)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE tenants SET doc = $2 WHERE id = $1`, t.ID, doc))
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE tenants SET doc = $2 WHERE id = $1`, t.ID, doc))
 }
 
 // mustAffect turns "no row changed" into ErrNotFound.
@@ -109,12 +109,12 @@ func listDocs[T any](ctx context.Context, s *Store, query string, args ...any) (
 }
 
 // CreateApplication stores an application; ErrConflict on a duplicate id.
-func (s *Store) CreateApplication(ctx context.Context, a storage.Application) error {
+func (s *Store) CreateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error {
 	doc, err := encode(a)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO applications (id, tenant_id, active, doc) VALUES ($1, $2, $3, $4)`,
+	_, err = s.execAudited(ctx, audit, `INSERT INTO applications (id, tenant_id, active, doc) VALUES ($1, $2, $3, $4)`,
 		a.ID, a.TenantID, a.Active, doc)
 	return err
 }
@@ -136,12 +136,12 @@ func (s *Store) ListApplications(ctx context.Context, inactive bool) ([]storage.
 }
 
 // UpdateApplication replaces the application; ErrNotFound when missing.
-func (s *Store) UpdateApplication(ctx context.Context, a storage.Application) error {
+func (s *Store) UpdateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error {
 	doc, err := encode(a)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE applications SET tenant_id = $2, active = $3, doc = $4 WHERE id = $1`,
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE applications SET tenant_id = $2, active = $3, doc = $4 WHERE id = $1`,
 		a.ID, a.TenantID, a.Active, doc))
 }
 
@@ -156,12 +156,12 @@ func (s *Store) GetSystemConfiguration(ctx context.Context) (storage.SystemConfi
 }
 
 // PutSystemConfiguration stores the single system configuration (upsert).
-func (s *Store) PutSystemConfiguration(ctx context.Context, c storage.SystemConfiguration) error {
+func (s *Store) PutSystemConfiguration(ctx context.Context, c storage.SystemConfiguration, audit ...storage.AuditEntry) error {
 	doc, err := encode(c)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO system_configuration (id, doc) VALUES (1, $1)
+	_, err = s.execAudited(ctx, audit, `INSERT INTO system_configuration (id, doc) VALUES (1, $1)
 		ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`, doc)
 	return err
 }

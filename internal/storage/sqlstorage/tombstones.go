@@ -38,7 +38,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // after the sessions were tombstoned as revoked at at (reason user_deleted).
 // The lockout counter (no foreign key: failures may be counted before a user
 // row is visible to every node) is deleted in the same transaction.
-func (s *Store) DeleteUserAt(ctx context.Context, id string, at time.Time) error {
+func (s *Store) DeleteUserAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error {
 	return s.tx(ctx, func(q querier) error {
 		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, id); err != nil {
 			return err
@@ -46,7 +46,10 @@ func (s *Store) DeleteUserAt(ctx context.Context, id string, at time.Time) error
 		if err := tombstone(ctx, q, "user_id", id, at, "user_deleted"); err != nil {
 			return err
 		}
-		return mustAffectTx(q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id))
+		if err := mustAffectTx(q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
 	})
 }
 
@@ -58,12 +61,15 @@ func (s *Store) DeleteApplication(ctx context.Context, id string) error {
 // DeleteApplicationAt removes the application; its registrations and refresh
 // tokens (with their hash history) go with it through ON DELETE CASCADE,
 // after its sessions were tombstoned (reason application_deleted).
-func (s *Store) DeleteApplicationAt(ctx context.Context, id string, at time.Time) error {
+func (s *Store) DeleteApplicationAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error {
 	return s.tx(ctx, func(q querier) error {
 		if err := tombstone(ctx, q, "application_id", id, at, "application_deleted"); err != nil {
 			return err
 		}
-		return mustAffectTx(q.ExecContext(ctx, `DELETE FROM applications WHERE id = $1`, id))
+		if err := mustAffectTx(q.ExecContext(ctx, `DELETE FROM applications WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
 	})
 }
 

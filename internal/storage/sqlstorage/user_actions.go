@@ -1,0 +1,145 @@
+package sqlstorage
+
+import (
+	"context"
+	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// CreateUserAction stores a definition; ErrConflict on a duplicate id or name.
+func (s *Store) CreateUserAction(ctx context.Context, a storage.UserAction, audit ...storage.AuditEntry) error {
+	doc, err := encode(a)
+	if err != nil {
+		return err
+	}
+	_, err = s.execAudited(ctx, audit, `INSERT INTO user_actions (id, name_lower, doc) VALUES ($1, $2, $3)`,
+		a.ID, strings.ToLower(a.Name), doc)
+	return err
+}
+
+// GetUserAction returns the definition or ErrNotFound.
+func (s *Store) GetUserAction(ctx context.Context, id string) (storage.UserAction, error) {
+	var a storage.UserAction
+	var doc string
+	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM user_actions WHERE id = $1`, id).Scan(&doc); err != nil {
+		return a, s.wrap(err)
+	}
+	return a, decode(doc, &a)
+}
+
+// ListUserActions lists every definition ordered by name.
+func (s *Store) ListUserActions(ctx context.Context) ([]storage.UserAction, error) {
+	return listDocs[storage.UserAction](ctx, s, `SELECT doc FROM user_actions ORDER BY name_lower, id`)
+}
+
+// UpdateUserAction replaces a definition; ErrNotFound, ErrConflict.
+func (s *Store) UpdateUserAction(ctx context.Context, a storage.UserAction, audit ...storage.AuditEntry) error {
+	doc, err := encode(a)
+	if err != nil {
+		return err
+	}
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE user_actions SET name_lower = $2, doc = $3 WHERE id = $1`,
+		a.ID, strings.ToLower(a.Name), doc))
+}
+
+// DeleteUserAction removes a definition; ErrNotFound.
+func (s *Store) DeleteUserAction(ctx context.Context, id string, audit ...storage.AuditEntry) error {
+	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM user_actions WHERE id = $1`, id))
+}
+
+// actionLogDoc is the stored form of an action taken: the record's JSON plus
+// the fields its JSON form leaves out.
+type actionLogDoc struct {
+	storage.UserActionLog
+	TenantID     string `json:"tenantId"`
+	PreventLogin bool   `json:"preventLogin"`
+	Temporal     bool   `json:"temporal"`
+	Canceled     bool   `json:"canceled"`
+}
+
+func encodeActionLog(l storage.UserActionLog) (string, error) {
+	return encode(actionLogDoc{UserActionLog: l, TenantID: l.TenantID, PreventLogin: l.PreventLogin, Temporal: l.Temporal, Canceled: l.Canceled})
+}
+
+// TakeUserAction stores an action taken and, when revoke is set, revokes
+// the user's live refresh tokens in the same transaction.
+func (s *Store) TakeUserAction(ctx context.Context, l storage.UserActionLog, revoke *storage.SessionRevocation, audit ...storage.AuditEntry) ([]storage.RefreshToken, error) {
+	doc, err := encodeActionLog(l)
+	if err != nil {
+		return nil, err
+	}
+	var revoked []storage.RefreshToken
+	err = s.tx(ctx, func(q querier) error {
+		revoked = nil
+		if _, err := q.ExecContext(ctx, `INSERT INTO user_action_logs (id, user_id, tenant_id, prevent_login, canceled, expiry, insert_instant, doc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			l.ID, l.ActioneeUserID, l.TenantID, l.PreventLogin, l.Canceled, l.Expiry, l.InsertInstant, doc); err != nil {
+			return err
+		}
+		if revoke != nil {
+			var err error
+			revoked, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
+				WHERE revoked_at IS NULL AND user_id = $3 RETURNING `+tokenColumns, ms(revoke.At), revoke.Reason, revoke.UserID)
+			if err != nil {
+				return err
+			}
+		}
+		return insertAudit(ctx, q, audit)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return revoked, nil
+}
+
+func (s *Store) queryActionLogs(ctx context.Context, query string, args ...any) ([]storage.UserActionLog, error) {
+	docs, err := listDocs[actionLogDoc](ctx, s, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]storage.UserActionLog, len(docs))
+	for i, d := range docs {
+		out[i] = d.UserActionLog
+		out[i].TenantID, out[i].PreventLogin, out[i].Temporal, out[i].Canceled = d.TenantID, d.PreventLogin, d.Temporal, d.Canceled
+	}
+	return out, nil
+}
+
+// GetUserActionLog returns the action taken with id, or ErrNotFound.
+func (s *Store) GetUserActionLog(ctx context.Context, id string) (storage.UserActionLog, error) {
+	logs, err := s.queryActionLogs(ctx, `SELECT doc FROM user_action_logs WHERE id = $1`, id)
+	if err != nil {
+		return storage.UserActionLog{}, err
+	}
+	if len(logs) == 0 {
+		return storage.UserActionLog{}, storage.ErrNotFound
+	}
+	return logs[0], nil
+}
+
+// ListUserActionLogs lists the actions taken on userID, oldest first.
+func (s *Store) ListUserActionLogs(ctx context.Context, userID string) ([]storage.UserActionLog, error) {
+	return s.queryActionLogs(ctx, `SELECT doc FROM user_action_logs WHERE user_id = $1 ORDER BY insert_instant, id`, userID)
+}
+
+// UpdateUserActionLog replaces an action taken (modify, cancel).
+func (s *Store) UpdateUserActionLog(ctx context.Context, l storage.UserActionLog, audit ...storage.AuditEntry) error {
+	doc, err := encodeActionLog(l)
+	if err != nil {
+		return err
+	}
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE user_action_logs SET prevent_login = $2, canceled = $3, expiry = $4, doc = $5
+		WHERE id = $1`, l.ID, l.PreventLogin, l.Canceled, l.Expiry, doc))
+}
+
+// LoginPreventions lists userID's actions that prevent login and are in
+// force at now: one probe of the partial index user_action_logs_preventing.
+func (s *Store) LoginPreventions(ctx context.Context, userID string, now int64) ([]storage.UserActionLog, error) {
+	preventing := "prevent_login = 1 AND canceled = 0"
+	if s.dialect == DialectPostgres {
+		preventing = "prevent_login = TRUE AND canceled = FALSE"
+	}
+	return s.queryActionLogs(ctx, `SELECT doc FROM user_action_logs WHERE user_id = $1 AND `+preventing+`
+		AND expiry > $2 ORDER BY insert_instant, id`, userID, now)
+}
