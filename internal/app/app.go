@@ -92,6 +92,7 @@ type App struct {
 	gate      *server.Gate
 	limits    HTTPLimits
 	Server    *server.Server
+	unfollow  func() // stops the caches following the store's change feed
 
 	closeOnce sync.Once
 	closeErr  error
@@ -126,7 +127,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	if a.Server, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate); err != nil {
+	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate); err != nil {
 		return a, err
 	}
 	a.handler = a.Server.Handler()
@@ -206,6 +207,9 @@ func (a *App) Run(ctx context.Context) error {
 // opened itself. It is safe to call more than once.
 func (a *App) Close() error {
 	a.closeOnce.Do(func() {
+		if a.unfollow != nil {
+			a.unfollow()
+		}
 		var errs []error
 		if a.ln != nil {
 			if err := a.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {

@@ -12,6 +12,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -20,24 +21,34 @@ import (
 
 // newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
 // for the real database and scratch for the Kickstart dry run, so both run
-// the same code with the same settings.
-func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate) (*server.Server, error) {
+// the same code with the same settings. unfollow stops the caches following
+// st's change feed.
+func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer,
-		// Half a second, so a rotation through another node is in use here
-		// within one second even when this node reloaded just before it.
-		RefreshInterval: 500 * time.Millisecond})
+	// Half a second by default, so a rotation through another node is in
+	// use here within one second even when this node reloaded just before
+	// it, should the change feed be down.
+	keysTTL := 500 * time.Millisecond
+	if cfg.CacheTTL > 0 {
+		keysTTL = cfg.CacheTTL
+	}
+	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL})
+	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL})
+	// Follow from the start. Whatever is read before the feed listens is
+	// dropped by its first event (ChangeAll, once LISTEN is in place).
+	unfollow = followChanges(st, svc, km)
 	if err := km.Init(ctx); err != nil {
-		return nil, fmt.Errorf("signing keys: %w", err)
+		unfollow()
+		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
-	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID})
 	return &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: manage.New(st, svc, opts.Now), Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
 		Gate:   gate,
-	}, nil
+	}, unfollow, nil
 }
 
 // scratch returns the Kickstart dry run's stack factory: a fresh SQLite file
@@ -45,8 +56,8 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 // again by the returned cleanup. SQLite whatever the real database is: the
 // dry run checks the requests (validation, duplicates, references), which
 // the server does the same way on both dialects.
-func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Context) (http.Handler, storage.Storage, func(), error) {
-	return func(ctx context.Context) (http.Handler, storage.Storage, func(), error) {
+func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Context) (http.Handler, kickstart.Store, func(), error) {
+	return func(ctx context.Context) (http.Handler, kickstart.Store, func(), error) {
 		dir, err := os.MkdirTemp("", "latchkey-kickstart-")
 		if err != nil {
 			return nil, nil, nil, err
@@ -63,11 +74,11 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
-		srv, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits))
+		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits))
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err
 		}
-		return srv.Handler(), st, cleanup, nil
+		return srv.Handler(), st, func() { unfollow(); cleanup() }, nil
 	}
 }

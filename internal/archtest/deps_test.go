@@ -47,6 +47,9 @@ func TestDependencyDirection(t *testing.T) {
 				strings.Contains(d, "sqlite") || strings.Contains(d, "pgx")
 		}, "the contract imports no backend"},
 		{"internal/keys", func(d string) bool { return d == "net/http" }, "key management stays free of HTTP"},
+		{"internal/cache", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/cache"
+		}, "the cache primitive knows nothing of latchkey"},
 		{"jwtverify", func(d string) bool { return strings.HasPrefix(d, module+"/internal/") }, "a public package for third parties"},
 		{"internal/bench", func(d string) bool { return strings.HasPrefix(d, module+"/") && d != module+"/internal/bench" },
 			"the load generator is a client of the HTTP API like any third party, so it works against FusionAuth too"},
@@ -68,6 +71,10 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/kickstart", func(d string) bool {
 			return d == module+"/internal/server" || strings.HasPrefix(d, module+"/internal/app")
 		}, "Kickstart drives the server through an http.Handler it is given"},
+		{"internal/password", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/storage" &&
+				d != module+"/internal/password" && !strings.HasPrefix(d, module+"/internal/password/")
+		}, "hashing and policy are pure functions over the PasswordHash record"},
 		{"internal/server", func(d string) bool {
 			return strings.HasPrefix(d, module+"/internal/storage/sqlstorage") || strings.HasPrefix(d, module+"/internal/app")
 		}, "the HTTP layer does not know the storage backend"},

@@ -2,87 +2,61 @@ package auth
 
 import (
 	"context"
-	"sync"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/cache"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// Cache lifetimes. A tenant or application read by one node may be reused
-// for this long: a change made through any node applies on every node within
-// it (design.md: nodes hold no state that matters; issue #5: an application
-// change through node A is in effect on node B within one second). Both are
-// read by every login and refresh and change rarely, so one read per TTL per
-// node replaces one per request; a change made through this node applies at
-// once (ForgetTenant, ForgetApplication).
+// Cache lifetimes (internal/cache/doc.go lists every freshness bound). Both
+// records are read by every login and refresh and change rarely, so one read
+// per TTL per node replaces one per request. A change applies on this node
+// at once (the API handlers call ForgetTenant/ForgetApplication), on the
+// other nodes at once with PostgreSQL's change feed, and within the TTL
+// when that feed is down (issue #5: within one second).
 const (
 	defaultTenantCacheTTL      = time.Second
 	defaultApplicationCacheTTL = 500 * time.Millisecond
+	// KeepLastGood bounds how long past its TTL a tenant or application is
+	// still used while the database does not answer. Such a request fails at
+	// its next storage call anyway; the bound only keeps the caches from
+	// turning a blip into errors on paths that need nothing else.
+	keepLastGood = time.Minute
 )
 
-// ttlCache keeps recently read records by id. Ages are measured on the real
-// monotonic clock, not Config.Now: the bound is about wall time between
-// nodes, and tests freeze Config.Now. Errors are never cached, so ids that do
-// not exist cannot fill it.
-type ttlCache[T any] struct {
-	ttl time.Duration // <= 0: no caching
-	now func() time.Time
-
-	mu sync.Mutex
-	m  map[string]cached[T]
-}
-
-type cached[T any] struct {
-	v    T
-	read time.Time
-}
-
-func newCache[T any](ttl time.Duration) *ttlCache[T] {
-	return &ttlCache[T]{ttl: ttl, now: time.Now, m: map[string]cached[T]{}}
-}
-
-// get returns the record, from the cache while younger than the TTL.
-func (c *ttlCache[T]) get(ctx context.Context, id string, load func(context.Context, string) (T, error)) (T, error) {
-	if c.ttl > 0 {
-		c.mu.Lock()
-		e, ok := c.m[id]
-		c.mu.Unlock()
-		if ok && c.now().Sub(e.read) < c.ttl {
-			return e.v, nil
-		}
+// newCaches builds the tenant and application caches. Ages are measured on
+// now (the real monotonic clock in production), never on Config.Now: the
+// bound is about wall time between nodes, and tests freeze Config.Now.
+func (s *Service) newCaches(now func() time.Time) {
+	opts := func(ttl time.Duration) cache.Options {
+		return cache.Options{TTL: ttl, KeepLastGood: keepLastGood, Transient: storage.Transient, Now: now}
 	}
-	read := c.now() // before the read: an entry never outlives the TTL past the data's age
-	v, err := load(ctx, id)
-	if err != nil || c.ttl <= 0 {
-		return v, err
-	}
-	c.mu.Lock()
-	c.m[id] = cached[T]{v: v, read: read}
-	c.mu.Unlock()
-	return v, nil
-}
-
-func (c *ttlCache[T]) forget(id string) {
-	c.mu.Lock()
-	delete(c.m, id)
-	c.mu.Unlock()
+	s.tenants = cache.New(s.cfg.Store.GetTenant, opts(orDefault(s.cfg.TenantCacheTTL, defaultTenantCacheTTL)))
+	s.apps = cache.New(s.cfg.Store.GetApplication, opts(orDefault(s.cfg.ApplicationCacheTTL, defaultApplicationCacheTTL)))
 }
 
 // tenant returns the tenant through the cache.
 func (s *Service) tenant(ctx context.Context, id string) (storage.Tenant, error) {
-	return s.tenants.get(ctx, id, s.cfg.Store.GetTenant)
+	return s.tenants.Get(ctx, id)
 }
 
 // application returns the application through the cache.
 func (s *Service) application(ctx context.Context, id string) (storage.Application, error) {
-	return s.apps.get(ctx, id, s.cfg.Store.GetApplication)
+	return s.apps.Get(ctx, id)
 }
 
-// ForgetTenant drops a cached tenant so that a change made through this node
-// applies to its next login at once (other nodes follow within the TTL).
-// The tenant API handler calls it after UpdateTenant.
-func (s *Service) ForgetTenant(id string) { s.tenants.forget(id) }
+// ForgetTenant drops a cached tenant so that a change applies to this
+// node's next request at once. The tenant API handler calls it after
+// UpdateTenant; the change feed calls it for changes made elsewhere.
+func (s *Service) ForgetTenant(id string) { s.tenants.Forget(id) }
 
 // ForgetApplication does the same for an application; the application API
 // handlers call it after every change.
-func (s *Service) ForgetApplication(id string) { s.apps.forget(id) }
+func (s *Service) ForgetApplication(id string) { s.apps.Forget(id) }
+
+// ForgetAll drops every cached tenant and application: the change feed calls
+// it when changes may have been missed (its connection was down).
+func (s *Service) ForgetAll() {
+	s.tenants.ForgetAll()
+	s.apps.ForgetAll()
+}

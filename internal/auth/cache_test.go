@@ -25,12 +25,9 @@ func TestTenantCacheBoundsStaleness(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.svc.tenants.ttl = defaultTenantCacheTTL
-			if tt.ttl != 0 {
-				e.svc.tenants.ttl = tt.ttl
-			}
 			wall := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-			e.svc.tenants.now = wall.Now
+			e.svc.cfg.TenantCacheTTL = tt.ttl // 0: the default
+			e.svc.newCaches(wall.Now)
 			fail := func() error {
 				_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: "wrong", ApplicationID: appID})
 				return err
@@ -72,7 +69,7 @@ func TestApplicationCacheBoundsStaleness(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			wall := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-			e.svc.apps.now = wall.Now
+			e.svc.newCaches(wall.Now)
 			tok := e.login() // caches the application
 			a, err := e.store.GetApplication(e.ctx, appID)
 			must(t, err)

@@ -6,7 +6,7 @@
 //
 // It owns the refresh-token value format (32 random bytes, base64url),
 // its SHA-256 storage form and the HMAC derivation of OneTimeUse successors.
-// It depends on storage (records and contract), keys (signing) and password
-// (hashing) only. It must not import net/http, internal/server or any
+// It depends on storage (records and contract; the part it uses is Store),
+// keys (signing), password (hashing) and cache (tenants, applications) only. It must not import net/http, internal/server or any
 // storage implementation (tests use sqlstorage.OpenTest).
 package auth

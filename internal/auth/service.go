@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/cache"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -49,7 +50,7 @@ func (e *LockedError) Error() string { return "auth: account locked" }
 
 // Config wires a Service.
 type Config struct {
-	Store  storage.Storage
+	Store  Store
 	Keys   *keys.Manager
 	Logger *slog.Logger // nil: events are discarded
 	Now    func() time.Time
@@ -68,13 +69,13 @@ type Config struct {
 // Service implements the use cases. It is safe for concurrent use and holds
 // no state that matters across nodes: the caches are the successor secret,
 // which every node reads from the same SecretStore row, and tenants and
-// applications for at most TenantCacheTTL and ApplicationCacheTTL.
+// applications (cache.go).
 type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	pw      hasher
-	tenants *ttlCache[storage.Tenant]
-	apps    *ttlCache[storage.Application]
+	tenants *cache.Cache[string, storage.Tenant]
+	apps    *cache.Cache[string, storage.Application]
 
 	secretMu sync.Mutex
 	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
@@ -89,9 +90,9 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, log: log, pw: passwordHasher{},
-		tenants: newCache[storage.Tenant](orDefault(cfg.TenantCacheTTL, defaultTenantCacheTTL)),
-		apps:    newCache[storage.Application](orDefault(cfg.ApplicationCacheTTL, defaultApplicationCacheTTL))}
+	s := &Service{cfg: cfg, log: log, pw: passwordHasher{}}
+	s.newCaches(time.Now)
+	return s
 }
 
 // LoginRequest is a credential login from /api/login or the password grant.

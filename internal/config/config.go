@@ -52,11 +52,20 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful drain of in-flight requests
 	// (LATCHKEY_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// CacheTTL replaces the built-in lifetimes of the per-node caches of
+	// tenants (1 s), applications and the signing-key set (0.5 s) when not
+	// zero (LATCHKEY_CACHE_TTL; internal/cache/doc.go). With PostgreSQL,
+	// changes also reach every node's caches at once through the change
+	// feed; the TTL bounds staleness while that feed is down.
+	CacheTTL time.Duration
 
 	// envProblems are values from the environment that could not even be
 	// parsed into their field; Validate reports them with the rest.
 	envProblems []string
 }
+
+// MaxCacheTTL bounds CacheTTL.
+const MaxCacheTTL = time.Hour
 
 // Default returns the configuration that runs out of the box: a SQLite file in
 // the working directory, listening on loopback only.
@@ -102,6 +111,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.TrustedProxies }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
+	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application or signing-key set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
+		dur: func(c *Config) *time.Duration { return &c.CacheTTL }},
 }
 
 // ApplyEnv overrides c with every LATCHKEY_* variable that is set and not
@@ -198,6 +209,11 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		p = append(p, fmt.Sprintf("shutdown timeout %s: must be positive", c.ShutdownTimeout))
+	}
+	// At most an hour: a node must not sign with a key another node retired
+	// for longer than retired keys stay published (24 h).
+	if c.CacheTTL < 0 || c.CacheTTL > MaxCacheTTL {
+		p = append(p, fmt.Sprintf("cache TTL %s: must be from 0 (built-in defaults) to %s", c.CacheTTL, MaxCacheTTL))
 	}
 	if len(p) == 0 {
 		return nil

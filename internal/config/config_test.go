@@ -124,6 +124,8 @@ func TestValidateRejects(t *testing.T) {
 		{"issuer not http", "issuer", "ftp://a.example"},
 		{"empty database", "database-url", ""},
 		{"zero timeout", "shutdown-timeout", "0s"},
+		{"negative cache TTL", "cache-ttl", "-1s"},
+		{"cache TTL over an hour", "cache-ttl", "61m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,5 +161,17 @@ func TestDatabaseMaxConns(t *testing.T) {
 		if err == nil || !strings.Contains(strings.ToLower(err.Error()+fmt.Sprint(err)), "max") {
 			t.Errorf("LATCHKEY_DATABASE_MAX_CONNS=%s: Validate() = %v, want a problem naming it", bad, err)
 		}
+	}
+}
+
+func TestCacheTTL(t *testing.T) {
+	if c := load(t, nil, nil); c.CacheTTL != 0 || c.Validate() != nil {
+		t.Fatalf("default CacheTTL = %s (%v), want 0: the built-in lifetimes", c.CacheTTL, c.Validate())
+	}
+	if c := load(t, nil, map[string]string{"LATCHKEY_CACHE_TTL": "1h"}); c.CacheTTL != time.Hour || c.Validate() != nil {
+		t.Fatalf("env: CacheTTL = %s (%v), want 1h", c.CacheTTL, c.Validate())
+	}
+	if c := load(t, []string{"--cache-ttl=250ms"}, map[string]string{"LATCHKEY_CACHE_TTL": "1h"}); c.CacheTTL != 250*time.Millisecond {
+		t.Fatalf("flag: CacheTTL = %s, want 250ms", c.CacheTTL)
 	}
 }

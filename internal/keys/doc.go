@@ -3,10 +3,13 @@
 // previous key stays published, the JWKS and PEM views, signing access tokens
 // and strictly verifying them.
 //
-// The key set is cached in memory and reloaded from storage when older than
-// Options.RefreshInterval, or (at most once per interval) when a token names
-// a kid the cache does not know, so a rotation on another node is seen within
-// a second and random kids cannot turn into database load.
+// The key set is cached in memory (internal/cache) and reloaded from storage
+// when older than Options.RefreshInterval, when KeysChanged says another node
+// rotated, or (at most once per interval) when a token names a kid the cache
+// does not know, so a rotation on another node is seen within a second and
+// random kids cannot turn into database load. When a reload fails because
+// the database does not answer, the last good set is used for up to a minute
+// more.
 //
 // Verification rules live in jwtverify/strictjwt, shared with the public
 // jwtverify package so latchkey and resource servers refuse the same tokens.

@@ -23,6 +23,7 @@ type memStore struct {
 	mu    sync.Mutex
 	keys  []storage.SigningKey
 	lists atomic.Int64
+	down  atomic.Bool // ListSigningKeys answers ErrUnavailable, as a stopped database
 }
 
 func (s *memStore) InsertSigningKey(_ context.Context, k storage.SigningKey) error {
@@ -37,7 +38,7 @@ func (s *memStore) InsertSigningKey(_ context.Context, k storage.SigningKey) err
 	return nil
 }
 
-func (s *memStore) RotateSigningKey(_ context.Context, next storage.SigningKey, retireOldAt time.Time) error {
+func (s *memStore) RotateSigningKey(_ context.Context, next storage.SigningKey, retireOldAt time.Time, _ ...storage.AuditEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, e := range s.keys {
@@ -51,6 +52,9 @@ func (s *memStore) RotateSigningKey(_ context.Context, next storage.SigningKey, 
 
 func (s *memStore) ListSigningKeys(_ context.Context, now time.Time) ([]storage.SigningKey, error) {
 	s.lists.Add(1)
+	if s.down.Load() {
+		return nil, storage.ErrUnavailable
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []storage.SigningKey
@@ -84,11 +88,13 @@ func (c *clock) Advance(d time.Duration) {
 
 const testIssuer = "https://login.example.test"
 
-// newManager returns an initialised Manager on a fresh store.
+// newManager returns an initialised Manager on a fresh store, its key set
+// cached on the returned clock.
 func newManager(t testing.TB) (*Manager, *memStore, *clock) {
 	t.Helper()
 	st, clk := &memStore{}, newClock()
 	m := New(st, Options{Now: clk.Now, Issuer: testIssuer, RetireAfter: 2 * time.Hour})
+	m.newCache(clk.Now) // the cache ages on the test's clock too
 	if err := m.Init(context.Background()); err != nil {
 		t.Fatal(err)
 	}

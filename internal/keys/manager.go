@@ -9,6 +9,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchkeyhq/latchkey/internal/cache"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -42,26 +43,32 @@ type Options struct {
 	// RetireAfter is how long a rotated-out key stays published.
 	RetireAfter time.Duration
 	// RefreshInterval is how stale the cached key set may get before it is
-	// reloaded from storage (so a rotation on another node is seen).
+	// reloaded from storage (so a rotation on another node is seen), when
+	// nothing (KeysChanged) says earlier that it changed.
 	RefreshInterval time.Duration
 	// Leeway is the clock skew tolerated on exp and nbf (default 0: every
 	// node reads the same database and tokens are verified where issued).
 	Leeway time.Duration
 }
 
+// keepLastGood bounds how long past RefreshInterval the key set is still
+// used while reloading it fails (a database blip): a refresh that committed
+// its rotation must still get its token signed. Safe because a key is used
+// only until the RetireAt this node knows, and another node's rotation keeps
+// the old key published for RetireAfter (24 h by default), far longer.
+const keepLastGood = time.Minute
+
 // Manager signs and verifies access tokens with keys kept in storage. It is
-// safe for concurrent use; the key set is cached and reloaded as described on
-// Options.RefreshInterval.
+// safe for concurrent use; the key set is cached as described on
+// Options.RefreshInterval and in internal/cache/doc.go.
 type Manager struct {
 	store storage.SigningKeyStore
 	opts  Options
+	set   *cache.Cache[struct{}, keySet]
+	clock func() time.Time // the cache's clock, for the unknown-kid bound
 
-	mu       sync.RWMutex
-	set      keySet
-	loadedAt time.Time // zero: never loaded
-
-	reloadMu      sync.Mutex // one storage load at a time
-	unknownReload time.Time  // last reload caused by an unknown kid
+	unknownMu     sync.Mutex
+	unknownReload time.Time // last reload caused by an unknown kid
 }
 
 // New returns a Manager. It does not touch storage; call Init.
@@ -75,7 +82,17 @@ func New(store storage.SigningKeyStore, opts Options) *Manager {
 	if opts.RetireAfter <= 0 {
 		opts.RetireAfter = DefaultRetireAfter
 	}
-	return &Manager{store: store, opts: opts}
+	m := &Manager{store: store, opts: opts}
+	m.newCache(time.Now)
+	return m
+}
+
+// newCache (re)builds the key-set cache on clock: the real monotonic clock,
+// not Options.Now, which tests freeze; tests pass a clock they move.
+func (m *Manager) newCache(clock func() time.Time) {
+	m.clock = clock
+	m.set = cache.New(func(ctx context.Context, _ struct{}) (keySet, error) { return m.load(ctx) },
+		cache.Options{TTL: m.opts.RefreshInterval, KeepLastGood: keepLastGood, Transient: storage.Transient, Now: clock})
 }
 
 // Init makes sure an active ES256 and RS256 key exist. On the first start of
@@ -105,8 +122,10 @@ func (m *Manager) Init(ctx context.Context) error {
 }
 
 // Rotate creates a new active key for alg; the old one is published until
-// RetireAfter, so tokens it signed keep verifying until they expire.
-func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, error) {
+// RetireAfter, so tokens it signed keep verifying until they expire. Each
+// audit function, when given, describes the new key (public part only) for
+// an audit entry stored in the rotation's transaction.
+func (m *Manager) Rotate(ctx context.Context, alg string, audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error) {
 	if alg == "" {
 		alg = ES256
 	}
@@ -115,7 +134,13 @@ func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, e
 	if err != nil {
 		return storage.SigningKey{}, err
 	}
-	if err := m.store.RotateSigningKey(ctx, k, now.Add(m.opts.RetireAfter)); err != nil {
+	public := k
+	public.PrivateKeyPEM = ""
+	entries := make([]storage.AuditEntry, len(audit))
+	for i, a := range audit {
+		entries[i] = a(public)
+	}
+	if err := m.store.RotateSigningKey(ctx, k, now.Add(m.opts.RetireAfter), entries...); err != nil {
 		return storage.SigningKey{}, fmt.Errorf("keys: rotate %s: %w", alg, err)
 	}
 	if _, err := m.reload(ctx); err != nil {
@@ -125,69 +150,48 @@ func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, e
 	return k, nil
 }
 
+// KeysChanged makes the next use reload the key set: the change feed calls
+// it when another node rotated. The set in memory stays the last good one
+// should that reload fail.
+func (m *Manager) KeysChanged() { m.set.Expire(struct{}{}) }
+
 // current returns the cached key set, reloading it when older than
 // RefreshInterval so that a rotation on another node is seen within it.
 func (m *Manager) current(ctx context.Context) (keySet, error) {
-	m.mu.RLock()
-	set, loadedAt := m.set, m.loadedAt
-	m.mu.RUnlock()
-	if !loadedAt.IsZero() && m.opts.Now().Sub(loadedAt) < m.opts.RefreshInterval {
-		return set, nil
-	}
-	return m.reloadIfStale(ctx, loadedAt)
+	return m.set.Get(ctx, struct{}{})
 }
 
-func (m *Manager) reloadIfStale(ctx context.Context, seen time.Time) (keySet, error) {
-	m.reloadMu.Lock()
-	defer m.reloadMu.Unlock()
-	m.mu.RLock()
-	set, loadedAt := m.set, m.loadedAt
-	m.mu.RUnlock()
-	if !loadedAt.Equal(seen) { // another caller reloaded while we waited
-		return set, nil
-	}
-	return m.load(ctx)
+// reload reads the key set now (one load however many callers ask).
+func (m *Manager) reload(ctx context.Context) (keySet, error) {
+	m.set.Expire(struct{}{})
+	return m.set.Get(ctx, struct{}{})
 }
 
-// reloadForUnknownKID reloads once per RefreshInterval at most, however many
-// distinct unknown kids arrive: an attacker cannot turn random kids into
-// database load (security-bar J3).
+// reloadForUnknownKID reloads at most once per interval (RefreshInterval, at
+// most one second), however many distinct unknown kids arrive: an attacker
+// cannot turn random kids into database load (security-bar J3). It reports
+// whether it reloaded.
 func (m *Manager) reloadForUnknownKID(ctx context.Context) (keySet, bool, error) {
-	m.reloadMu.Lock()
-	defer m.reloadMu.Unlock()
-	now := m.opts.Now()
-	if !m.unknownReload.IsZero() && now.Sub(m.unknownReload) < m.opts.RefreshInterval {
-		m.mu.RLock()
-		defer m.mu.RUnlock()
-		return m.set, false, nil
+	m.unknownMu.Lock()
+	now := m.clock()
+	if !m.unknownReload.IsZero() && now.Sub(m.unknownReload) < min(m.opts.RefreshInterval, DefaultRefreshInterval) {
+		m.unknownMu.Unlock()
+		set, err := m.current(ctx)
+		return set, false, err
 	}
 	m.unknownReload = now
-	set, err := m.load(ctx)
+	m.unknownMu.Unlock()
+	set, err := m.reload(ctx)
 	return set, true, err
 }
 
-func (m *Manager) reload(ctx context.Context) (keySet, error) {
-	m.reloadMu.Lock()
-	defer m.reloadMu.Unlock()
-	return m.load(ctx)
-}
-
-// load reads storage; the caller holds reloadMu. Keys are parsed once here,
-// not per token.
+// load reads storage. Keys are parsed once here, not per token.
 func (m *Manager) load(ctx context.Context) (keySet, error) {
-	now := m.opts.Now()
-	recs, err := m.store.ListSigningKeys(ctx, now)
+	recs, err := m.store.ListSigningKeys(ctx, m.opts.Now())
 	if err != nil {
 		return keySet{}, fmt.Errorf("keys: list signing keys: %w", err)
 	}
-	set, err := parseKeySet(recs)
-	if err != nil {
-		return keySet{}, err
-	}
-	m.mu.Lock()
-	m.set, m.loadedAt = set, now
-	m.mu.Unlock()
-	return set, nil
+	return parseKeySet(recs)
 }
 
 // JWKS is the published key set: every key not retired at Now, public parts

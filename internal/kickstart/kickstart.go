@@ -21,16 +21,27 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
+// Store is the storage Run uses: the claim that makes the Kickstart run once
+// (storage.KickstartStore) and the API keys it creates. Everything else the
+// file asks for goes through Handler, like any API client's requests.
+type Store interface {
+	storage.KickstartStore
+	CreateAPIKey(ctx context.Context, k storage.APIKey, audit ...storage.AuditEntry) error
+	GetAPIKeyByHash(ctx context.Context, hash []byte) (storage.APIKey, error)
+	// GetTenant checks that a key's tenantId names a tenant.
+	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
+}
+
 // Options configures Run.
 type Options struct {
-	Path    string          // the Kickstart file
-	Store   storage.Storage // for the claim and the API keys
-	Handler http.Handler    // the server's complete handler; requests run through it
+	Path    string       // the Kickstart file
+	Store   Store        // for the claim and the API keys
+	Handler http.Handler // the server's complete handler; requests run through it
 	// Scratch opens a throwaway stack (an empty temporary database behind
 	// the same server code) for the dry run, and a function that removes
 	// it. Nil skips the dry run (then a failing request can leave the
 	// requests before it applied).
-	Scratch func(ctx context.Context) (http.Handler, storage.Storage, func(), error)
+	Scratch func(ctx context.Context) (http.Handler, Store, func(), error)
 	Now     func() time.Time
 	Logger  *slog.Logger
 	// Getenv reads #{ENV.NAME}; default os.LookupEnv.
@@ -237,7 +248,11 @@ func apply(ctx context.Context, o Options, p plan) error {
 		}
 		rec := storage.APIKey{ID: uuid.NewString(), TenantID: k.TenantID, KeyHash: manage.HashAPIKey(k.Key), Description: k.Description,
 			Endpoints: k.Permissions.Endpoints, KeyManager: manager, InsertInstant: now}
-		err := o.Store.CreateAPIKey(ctx, rec)
+		// Audited like a key created through the API; the actor is the
+		// Kickstart file itself.
+		actx := manage.WithActor(ctx, manage.Actor{Name: "kickstart"})
+		err := o.Store.CreateAPIKey(ctx, rec, manage.AuditEntry(actx, o.Now(), rec.TenantID,
+			"Created the API key with Id ["+rec.ID+"]", nil, manage.ViewAPIKey(rec)))
 		if errors.Is(err, storage.ErrConflict) {
 			// A previous, released attempt created it already.
 			_, err = o.Store.GetAPIKeyByHash(ctx, rec.KeyHash)

@@ -98,6 +98,12 @@ func audit(ctx context.Context, now time.Time, tenantID, message string, old, ne
 	return e
 }
 
+// AuditEntry is audit for a write made outside this package (Kickstart's
+// API keys), so every entry has the same shape.
+func AuditEntry(ctx context.Context, now time.Time, tenantID, message string, old, new any) storage.AuditEntry {
+	return audit(ctx, now, tenantID, message, old, new)
+}
+
 // jsonValue is v as its JSON form decodes (maps, slices, strings, numbers),
 // so records of every type are compared by what the API shows.
 func jsonValue(v any) any {

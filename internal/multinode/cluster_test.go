@@ -97,14 +97,15 @@ type cluster struct {
 	dbURL  string
 }
 
-// startCluster launches n nodes at once and waits until all listen.
-func startCluster(t *testing.T, n int) *cluster {
+// startCluster launches n nodes at once and waits until all listen. env
+// adds LATCHKEY_* settings to every node.
+func startCluster(t *testing.T, n int, env ...string) *cluster {
 	t.Helper()
 	c := &cluster{dbURL: freshSchema(t)}
 	var ks string
 	ks, c.apiKey = writeKickstart(t)
 	for i := range n {
-		c.nodes = append(c.nodes, launch(t, "node"+string(rune('A'+i)), c.dbURL, ks))
+		c.nodes = append(c.nodes, launch(t, "node"+string(rune('A'+i)), c.dbURL, ks, env...))
 	}
 	for _, nd := range c.nodes {
 		nd.waitReady(t)

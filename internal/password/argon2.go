@@ -23,6 +23,10 @@ const (
 	argonMaxMemoryKiB = 256 * 1024
 	argonMaxTime      = 64
 	argonMaxThreads   = 16
+	// argonMaxWorkKiB bounds memory × passes at what latchkey's own
+	// largest configurable hash costs (19 MiB × 64 passes, about 5 s;
+	// limits.go): m = 256 MiB allows t ≤ 4, not 64.
+	argonMaxWorkKiB = argonMemoryKiB * argonMaxTime
 )
 
 // argon2Scheme stores the PHC string
@@ -30,8 +34,9 @@ const (
 // the reference implementation's encoding) in Hash with an empty Salt.
 type argon2Scheme struct{}
 
-func (argon2Scheme) defaultFactor() int { return 2 }
-func (argon2Scheme) maxBytes() int      { return MaxBytes }
+func (argon2Scheme) defaultFactor() int  { return 2 }
+func (argon2Scheme) factors() (int, int) { return 1, argonMaxWorkKiB / argonMemoryKiB }
+func (argon2Scheme) maxBytes() int       { return MaxBytes }
 
 type argonParams struct {
 	m, t   uint32
@@ -41,9 +46,6 @@ type argonParams struct {
 }
 
 func (argon2Scheme) hash(plain string, t int) (storage.PasswordHash, error) {
-	if t < 1 || t > argonMaxTime {
-		return storage.PasswordHash{}, fmt.Errorf("%w: argon2id t=%d", ErrFactor, t)
-	}
 	salt := newSalt()[:argonSaltLen]
 	dk := argon2.IDKey([]byte(plain), salt, uint32(t), argonMemoryKiB, argonThreads, argonKeyLen)
 	enc := base64.RawStdEncoding
@@ -60,19 +62,29 @@ func parsePHC(s string) (argonParams, error) {
 	var p uint32
 	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &a.m, &a.t, &p); err != nil || n != 3 ||
 		fmt.Sprintf("m=%d,t=%d,p=%d", a.m, a.t, p) != parts[3] {
-		return a, fmt.Errorf("%w: argon2id parameters %q", ErrMalformedHash, parts[3])
+		return a, fmt.Errorf("%w: argon2id parameters are not m=…,t=…,p=…", ErrMalformedHash)
 	}
-	if a.m < 8 || a.m > argonMaxMemoryKiB || a.t < 1 || a.t > argonMaxTime || p < 1 || p > argonMaxThreads {
+	if a.m < 8 || a.m > argonMaxMemoryKiB || a.t < 1 || a.t > argonMaxTime || p < 1 || p > argonMaxThreads ||
+		uint64(a.m)*uint64(a.t) > argonMaxWorkKiB {
 		return a, fmt.Errorf("%w: argon2id parameters out of bounds", ErrMalformedHash)
 	}
 	a.p = uint8(p)
 	var err1, err2 error
 	a.salt, err1 = base64.RawStdEncoding.DecodeString(parts[4])
 	a.digest, err2 = base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(a.salt) < 8 || len(a.digest) < 16 {
+	if err1 != nil || err2 != nil || len(a.salt) < 8 || len(a.salt) > maxSaltBytes || len(a.digest) < 16 || len(a.digest) > 64 {
 		return a, fmt.Errorf("%w: argon2id salt or hash", ErrMalformedHash)
 	}
 	return a, nil
+}
+
+// factorInHash: the PHC string's t= is the factor; the record's Factor is
+// informative (FusionAuth's import would ignore it) and is not bounded.
+func (argon2Scheme) factorInHash() {}
+
+func (argon2Scheme) check(h storage.PasswordHash) error {
+	_, err := parsePHC(h.Hash)
+	return err
 }
 
 func (argon2Scheme) verify(plain string, h storage.PasswordHash) (bool, error) {

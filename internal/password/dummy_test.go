@@ -41,7 +41,11 @@ func work(t *testing.T, h storage.PasswordHash) string {
 	t.Helper()
 	switch h.Scheme {
 	case Bcrypt:
-		cost, err := bcrypt.Cost([]byte(bcryptScheme{}.encoded(h)))
+		enc, err := bcryptScheme{}.encoded(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost, err := bcrypt.Cost(enc)
 		if err != nil {
 			t.Fatal(err)
 		}

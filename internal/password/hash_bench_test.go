@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"testing"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/password/breached"
 )
 
 // The benchmarks CI runs once each as a smoke run (scripts/test); figures
@@ -88,7 +90,7 @@ func BenchmarkHashArgon2id(b *testing.B)        { benchHash(b, Argon2id) }
 // derive, compare, and decide whether to rehash, at each scheme's default
 // factor.
 func BenchmarkVerify(b *testing.B) {
-	for _, s := range []string{PBKDF2SHA256, PBKDF2SHA256512, Bcrypt, Argon2id} {
+	for _, s := range []string{PBKDF2SHA256, PBKDF2SHA256512, PBKDF2SHA512512, Bcrypt, Argon2id} {
 		h, err := Hash("correct horse", s, 0)
 		if err != nil {
 			b.Fatal(err)
@@ -145,5 +147,18 @@ func BenchmarkDummyOverVerify(b *testing.B) {
 			}
 			b.ReportMetric(float64(dummy)/float64(verify), "dummy/verify")
 		})
+	}
+}
+
+// BenchmarkCheck is the policy on a password change without history: the
+// rules and the common-password lookup (no KDF).
+func BenchmarkCheck(b *testing.B) {
+	r := DefaultRules()
+	r.RequireMixedCase, r.RequireNumber, r.BreachDetection.Enabled = true, true, true
+	breached.Preload()
+	for b.Loop() {
+		if errs := r.Check("Ribbon-anchor-velvet-88", Change{Field: "password"}); errs != nil {
+			b.Fatal(errs)
+		}
 	}
 }

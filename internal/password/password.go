@@ -8,16 +8,6 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// FusionAuth scheme names.
-const (
-	PBKDF2SHA256    = "salted-pbkdf2-hmac-sha256"
-	PBKDF2SHA256512 = "salted-pbkdf2-hmac-sha256-512"
-	Bcrypt          = "bcrypt"
-	Argon2id        = "argon2id"
-	// Default is FusionAuth's default tenant scheme.
-	Default = PBKDF2SHA256
-)
-
 // MaxBytes caps every password before any KDF runs, so a megabyte-long
 // password costs nothing (Django CVE-2013-1443; security-bar L8). FusionAuth's
 // own maxLength default is 256 characters, at most 1024 bytes in UTF-8.
@@ -26,6 +16,10 @@ const MaxBytes = 1024
 var (
 	// ErrUnknownScheme: the scheme name is not one this package implements.
 	ErrUnknownScheme = errors.New("password: unknown encryption scheme")
+	// ErrLegacyScheme: the scheme is verified for imported users only; a new
+	// password is never hashed with it (Hash refuses, HashLegacy exists for
+	// tests and export tooling).
+	ErrLegacyScheme = errors.New("password: legacy encryption scheme, verified for import only")
 	// ErrTooLong: the password exceeds what the scheme hashes without
 	// truncation (72 bytes for bcrypt) or MaxBytes.
 	ErrTooLong = errors.New("password: too long for the encryption scheme")
@@ -38,10 +32,17 @@ var (
 // scheme is one hashing algorithm.
 type scheme interface {
 	defaultFactor() int
+	// factors is the range of factors hash accepts and verify reads from a
+	// stored hash: the upper bound is what keeps an imported record from
+	// costing a login seconds or gigabytes (limits.go).
+	factors() (lo, hi int)
 	maxBytes() int
 	hash(plain string, factor int) (storage.PasswordHash, error)
 	// verify reports whether plain matches h; it compares in constant time.
 	verify(plain string, h storage.PasswordHash) (bool, error)
+	// check parses h as verify would, without a password and without
+	// running the KDF.
+	check(h storage.PasswordHash) error
 	// current reports whether h was made with this scheme's factor and
 	// any other parameters it pins (argon2 memory and lanes).
 	current(h storage.PasswordHash, factor int) bool
@@ -50,19 +51,47 @@ type scheme interface {
 	dummyHash(factor int) storage.PasswordHash
 }
 
-var schemes = map[string]scheme{
-	PBKDF2SHA256:    pbkdf2Scheme{name: PBKDF2SHA256, keyLen: 32},
-	PBKDF2SHA256512: pbkdf2Scheme{name: PBKDF2SHA256512, keyLen: 64},
-	Bcrypt:          bcryptScheme{},
-	Argon2id:        argon2Scheme{},
+// Supported reports whether scheme is one latchkey hashes new passwords
+// with, so a tenant (passwordEncryptionConfiguration.encryptionScheme) or a
+// user create may name it. The legacy schemes are not: see Verifiable.
+func Supported(scheme string) bool {
+	_, ok := schemes[scheme]
+	return ok && !legacy[scheme]
 }
 
-// Supported reports whether scheme is implemented.
-func Supported(scheme string) bool { _, ok := schemes[scheme]; return ok }
+// Verifiable reports whether Verify accepts stored hashes of scheme: every
+// scheme FusionAuth ships, argon2id, and FusionAuth's deprecated aliases
+// "fusionauth" and "django". The user import validates encryptionScheme
+// with it.
+func Verifiable(scheme string) bool {
+	_, ok := schemes[canonical(scheme)]
+	return ok
+}
+
+// Legacy reports whether scheme is a weak one kept only so imported users
+// can log in once (salted-md5, salted-sha256, salted-hmac-sha256, the phpass
+// schemes): NeedsRehash always answers true for their hashes.
+func Legacy(scheme string) bool { return legacy[canonical(scheme)] }
 
 // Hash hashes plain with scheme ("" = Default) and factor (0 = the scheme's
-// default: 24000 PBKDF2 iterations, bcrypt cost 10, argon2id t=2).
+// default: 24000 PBKDF2 iterations, bcrypt cost 10, argon2id t=2). A legacy
+// scheme is ErrLegacyScheme.
 func Hash(plain, scheme string, factor int) (storage.PasswordHash, error) {
+	if Legacy(scheme) {
+		return storage.PasswordHash{}, fmt.Errorf("%w: %q", ErrLegacyScheme, scheme)
+	}
+	return hashWith(plain, scheme, factor)
+}
+
+// HashLegacy hashes plain with any scheme Verify accepts, the legacy ones
+// included, exactly as the system the users come from stored it. It exists
+// for tests and export tooling (an import fixture); a user's new password
+// always goes through Hash.
+func HashLegacy(plain, scheme string, factor int) (storage.PasswordHash, error) {
+	return hashWith(plain, scheme, factor)
+}
+
+func hashWith(plain, scheme string, factor int) (storage.PasswordHash, error) {
 	s, name, err := lookup(scheme)
 	if err != nil {
 		return storage.PasswordHash{}, err
@@ -73,6 +102,9 @@ func Hash(plain, scheme string, factor int) (storage.PasswordHash, error) {
 	if factor == 0 {
 		factor = s.defaultFactor()
 	}
+	if lo, hi := s.factors(); factor < lo || factor > hi {
+		return storage.PasswordHash{}, fmt.Errorf("%w: %s factor %d not in [%d, %d]", ErrFactor, name, factor, lo, hi)
+	}
 	h, err := s.hash(plain, factor)
 	if err != nil {
 		return storage.PasswordHash{}, err
@@ -82,19 +114,47 @@ func Hash(plain, scheme string, factor int) (storage.PasswordHash, error) {
 }
 
 // Verify reports whether plain matches the stored hash. A password longer
-// than the scheme can hash without truncation never matches.
+// than the scheme can hash without truncation never matches. A stored
+// factor outside the scheme's bounds is ErrFactor before any work is done.
 func Verify(plain string, h storage.PasswordHash) (bool, error) {
-	s, ok := schemes[h.Scheme]
-	if !ok {
-		return false, fmt.Errorf("%w: %q", ErrUnknownScheme, h.Scheme)
+	s, h, err := stored(h)
+	if err != nil {
+		return false, err
 	}
 	if len(plain) > s.maxBytes() {
 		return false, nil
 	}
+	return s.verify(plain, h)
+}
+
+// CheckStored parses a stored hash as Verify would, without a password: the
+// import reports a record Verify could never accept (an unknown scheme,
+// ErrMalformedHash, ErrFactor) when it is imported, not at its first login.
+func CheckStored(h storage.PasswordHash) error {
+	s, h, err := stored(h)
+	if err != nil {
+		return err
+	}
+	return s.check(h)
+}
+
+// stored resolves h's scheme (aliases included) and factor (0 = the scheme's
+// default) and bounds the factor.
+func stored(h storage.PasswordHash) (scheme, storage.PasswordHash, error) {
+	s, ok := schemes[canonical(h.Scheme)]
+	if !ok {
+		return nil, h, fmt.Errorf("%w: %q", ErrUnknownScheme, truncate(h.Scheme))
+	}
 	if h.Factor == 0 {
 		h.Factor = s.defaultFactor()
 	}
-	return s.verify(plain, h)
+	if _, inHash := s.(interface{ factorInHash() }); inHash {
+		return s, h, nil // bounded where the scheme reads it
+	}
+	if lo, hi := s.factors(); h.Factor < lo || h.Factor > hi {
+		return nil, h, fmt.Errorf("%w: stored factor %d not in [%d, %d]", ErrFactor, h.Factor, lo, hi)
+	}
+	return s, h, nil
 }
 
 // dummySalt is fixed: a dummy verification's answer is thrown away, only its
@@ -114,7 +174,7 @@ func DummyVerify(plain, scheme string, factor int) {
 	if err != nil {
 		s, name = schemes[Default], Default
 	}
-	if factor == 0 {
+	if lo, hi := s.factors(); factor == 0 || factor < lo || factor > hi {
 		factor = s.defaultFactor()
 	}
 	h := s.dummyHash(factor)
@@ -124,16 +184,18 @@ func DummyVerify(plain, scheme string, factor int) {
 
 // NeedsRehash reports whether h should be replaced by a hash with scheme and
 // factor (0 = default) after a successful login, FusionAuth's
-// modifyEncryptionSchemeOnLogin.
+// modifyEncryptionSchemeOnLogin. A legacy hash always needs it, unless the
+// tenant names a scheme that cannot be produced (then nothing could replace
+// it: keep h).
 func NeedsRehash(h storage.PasswordHash, scheme string, factor int) bool {
-	s, name, err := lookup(scheme)
-	if err != nil {
-		return false // the tenant names a scheme we cannot produce: keep h
+	if !Supported(orDefault(scheme)) {
+		return false
 	}
+	s, name, _ := lookup(scheme)
 	if factor == 0 {
 		factor = s.defaultFactor()
 	}
-	if h.Scheme != name {
+	if h.Scheme != name || Legacy(h.Scheme) {
 		return true
 	}
 	if h.Factor == 0 {
@@ -143,14 +205,28 @@ func NeedsRehash(h storage.PasswordHash, scheme string, factor int) bool {
 }
 
 func lookup(name string) (scheme, string, error) {
-	if name == "" {
-		name = Default
-	}
+	name = canonical(orDefault(name))
 	s, ok := schemes[name]
 	if !ok {
-		return nil, "", fmt.Errorf("%w: %q", ErrUnknownScheme, name)
+		return nil, "", fmt.Errorf("%w: %q", ErrUnknownScheme, truncate(name))
 	}
 	return s, name, nil
+}
+
+func orDefault(name string) string {
+	if name == "" {
+		return Default
+	}
+	return name
+}
+
+// truncate keeps an attacker-chosen scheme name out of error messages at
+// full length (32 bytes stay short even %q-escaped).
+func truncate(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "…"
+	}
+	return s
 }
 
 // saltBytes: 32 random bytes, the salt size FusionAuth generates.

@@ -121,8 +121,9 @@ func TestRefusals(t *testing.T) {
 		run  func() error
 		want error
 	}{
-		{"hash unknown scheme", func() error { _, err := Hash("pw", "salted-md5", 0); return err }, ErrUnknownScheme},
-		{"verify unknown scheme", func() error { return verifyErr("pw", storage.PasswordHash{Scheme: "phpass-md5", Hash: "x"}) }, ErrUnknownScheme},
+		{"hash unknown scheme", func() error { _, err := Hash("pw", "salted-sha1", 0); return err }, ErrUnknownScheme},
+		{"hash legacy scheme", func() error { _, err := Hash("pw", SaltedMD5, 0); return err }, ErrLegacyScheme},
+		{"verify unknown scheme", func() error { return verifyErr("pw", storage.PasswordHash{Scheme: "md5-crypt", Hash: "x"}) }, ErrUnknownScheme},
 		{"hash 1 MB", func() error { _, err := Hash(huge, "", 0); return err }, ErrTooLong},
 		{"pbkdf2 factor -1", func() error { _, err := Hash("pw", PBKDF2SHA256, -1); return err }, ErrFactor},
 		{"pbkdf2 factor huge", func() error { _, err := Hash("pw", PBKDF2SHA256, 1e9); return err }, ErrFactor},

@@ -1,32 +1,49 @@
 package password
 
 import (
+	"crypto/pbkdf2"
+	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/base64"
-	"fmt"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// maxIterations bounds the factor of a stored hash so an imported record
-// cannot make one login burn minutes of CPU.
-const maxIterations = 10_000_000
+// prf names PBKDF2's pseudo-random function.
+type prf int
 
-// pbkdf2Scheme is FusionAuth's salted-pbkdf2-hmac-sha256 (keyLen 32) and
-// salted-pbkdf2-hmac-sha256-512 (keyLen 64): PBKDF2-HMAC-SHA256(password,
+const (
+	prfSHA256 prf = iota
+	prfSHA512
+)
+
+// pbkdf2Scheme is FusionAuth's salted-pbkdf2-hmac-sha256 (keyLen 32),
+// salted-pbkdf2-hmac-sha256-512 (keyLen 64) and
+// salted-pbkdf2-hmac-sha512-512 (HMAC-SHA512, keyLen 64): PBKDF2(password,
 // base64-decoded salt, iterations = factor, keyLen), salt and hash in
-// standard base64 (FusionAuth reference/password-hashes pseudocode).
+// standard base64 (FusionAuth reference/password-hashes pseudocode; its
+// encryptors pass the salt through java.util.Base64's decoder).
 type pbkdf2Scheme struct {
 	name   string
+	prf    prf
 	keyLen int
 }
 
 func (pbkdf2Scheme) defaultFactor() int { return 24000 }
 func (pbkdf2Scheme) maxBytes() int      { return MaxBytes }
 
+func (p pbkdf2Scheme) factors() (int, int) {
+	if p.prf == prfSHA512 {
+		return 1, maxIterationsSHA512
+	}
+	return 1, maxIterations
+}
+
+// derive runs the KDF; the factor was bounded by the caller (hashWith,
+// stored).
 func (p pbkdf2Scheme) derive(plain string, salt []byte, factor int) ([]byte, error) {
-	if factor < 1 || factor > maxIterations {
-		return nil, fmt.Errorf("%w: %s iterations %d", ErrFactor, p.name, factor)
+	if p.prf == prfSHA512 {
+		return pbkdf2.Key(sha512.New, plain, salt, factor, p.keyLen)
 	}
 	return pbkdf2SHA256(plain, salt, factor, p.keyLen)
 }
@@ -43,14 +60,23 @@ func (p pbkdf2Scheme) hash(plain string, factor int) (storage.PasswordHash, erro
 	}, nil
 }
 
-func (p pbkdf2Scheme) verify(plain string, h storage.PasswordHash) (bool, error) {
-	salt, err := base64.StdEncoding.DecodeString(h.Salt)
-	if err != nil {
-		return false, fmt.Errorf("%w: salt: %v", ErrMalformedHash, err)
+func (p pbkdf2Scheme) parse(h storage.PasswordHash) (salt, want []byte, err error) {
+	if salt, err = decodeSalt(h.Salt); err != nil {
+		return nil, nil, err
 	}
-	want, err := base64.StdEncoding.DecodeString(h.Hash)
-	if err != nil || len(want) != p.keyLen {
-		return false, fmt.Errorf("%w: %s hash is not %d bytes of base64", ErrMalformedHash, p.name, p.keyLen)
+	want, err = decodeDigest(h.Hash, p.name, p.keyLen)
+	return salt, want, err
+}
+
+func (p pbkdf2Scheme) check(h storage.PasswordHash) error {
+	_, _, err := p.parse(h)
+	return err
+}
+
+func (p pbkdf2Scheme) verify(plain string, h storage.PasswordHash) (bool, error) {
+	salt, want, err := p.parse(h)
+	if err != nil {
+		return false, err
 	}
 	got, err := p.derive(plain, salt, h.Factor)
 	if err != nil {

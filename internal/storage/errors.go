@@ -1,6 +1,9 @@
 package storage
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Sentinel errors. Backends wrap driver errors into these so that callers never
 // inspect driver-specific codes.
@@ -14,3 +17,11 @@ var (
 	// answers 503 and the caller may retry.
 	ErrUnavailable = errors.New("storage: unavailable")
 )
+
+// Transient reports an error after which the same read may succeed later
+// without anything changing: the database did not answer (ErrUnavailable)
+// or not in time. Caches keep serving their last good value on these
+// (internal/cache), never on ErrNotFound.
+func Transient(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -12,15 +12,18 @@ type Storage interface {
 	TenantStore
 	ApplicationStore
 	UserStore
+	LoginStore
 	RegistrationStore
 	APIKeyStore
 	SystemConfigStore
 	RefreshTokenStore
+	RevocationFeed
 	SigningKeyStore
 	LockoutStore
 	KickstartStore
 	SecretStore
 	MailStore
+	ChangeFeed
 	GroupStore
 	RoleStore
 	UserActionStore
@@ -52,6 +55,9 @@ type ApplicationStore interface {
 	// refresh tokens, leaving their sessions as tombstones in the revocation
 	// feed (stamped with the wall clock; DeleteApplicationAt takes the time).
 	DeleteApplication(ctx context.Context, id string) error
+	// DeleteApplicationAt is DeleteApplication that records the application's
+	// sessions as revoked at at, like DeleteUserAt.
+	DeleteApplicationAt(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
 }
 
 // UserStore stores users. Email and username are unique per tenant,
@@ -68,6 +74,16 @@ type UserStore interface {
 	// Active=false), leaving the sessions as tombstones in the revocation feed
 	// (stamped with the wall clock; DeleteUserAt takes the time).
 	DeleteUser(ctx context.Context, id string) error
+	// DeleteUserAt is DeleteUser that, in the same transaction, records the
+	// user's sessions as revoked at at for ListRevocations (already-revoked
+	// ones keep their time). DeleteUser does the same with the wall clock.
+	DeleteUserAt(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
+}
+
+// LoginStore writes everything a login changes, across the user, the
+// registration, the lockout counter and the refresh token, in one transaction,
+// and takes a speculative login back.
+type LoginStore interface {
 	// RecordLogin writes everything a successful login changes in ONE
 	// transaction (one commit, one fsync): user.lastLoginInstant, the
 	// registration's when l.ApplicationID is set, the lockout counter reset
@@ -167,6 +183,14 @@ type RefreshTokenStore interface {
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
 	// RevokeRefreshTokens revokes every live token matching f and returns them.
 	RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter, at time.Time, reason string, audit ...AuditEntry) ([]RefreshToken, error)
+	// DeleteExpiredRefreshTokens removes tokens (and their history) that expired
+	// or were revoked before the given instant, and tombstones of deleted
+	// sessions revoked before it. Returns how many.
+	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int, error)
+}
+
+// RevocationFeed is the read side of revocations: what resource servers poll.
+type RevocationFeed interface {
 	// ListRevocations lists appID's refresh tokens revoked after the cursor
 	// (since, afterID) in (RevokedAt, ID) order, at most limit: the
 	// revocation feed resource servers poll (GET /api/jwt/revocations). The
@@ -175,17 +199,6 @@ type RefreshTokenStore interface {
 	// (tombstones, RevokeReason user_deleted / application_deleted), so a
 	// hard delete does not leave their JWTs accepted until exp.
 	ListRevocations(ctx context.Context, appID string, since time.Time, afterID string, limit int) ([]RefreshToken, error)
-	// DeleteUserAt is DeleteUser that, in the same transaction, records the
-	// user's sessions as revoked at at for ListRevocations (already-revoked
-	// ones keep their time). DeleteUser does the same with the wall clock.
-	DeleteUserAt(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
-	// DeleteApplicationAt is DeleteApplication that records the application's
-	// sessions as revoked at at, like DeleteUserAt.
-	DeleteApplicationAt(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
-	// DeleteExpiredRefreshTokens removes tokens (and their history) that expired
-	// or were revoked before the given instant, and tombstones of deleted
-	// sessions revoked before it. Returns how many.
-	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int, error)
 }
 
 // SigningKeyStore stores JWT signing keys. At most one key per algorithm is

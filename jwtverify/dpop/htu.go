@@ -17,7 +17,7 @@ import (
 // as the client sent it. Only absolute http(s) URIs with a host and without
 // userinfo are accepted, and the result normalises to itself.
 func NormalizeURL(raw string) (string, bool) {
-	if raw == "" || len(raw) > 2048 {
+	if raw == "" || len(raw) > maxURL {
 		return "", false
 	}
 	u, err := url.Parse(raw)
@@ -28,8 +28,18 @@ func NormalizeURL(raw string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return origin + normalizePath(u.EscapedPath()), true
+	// The bound applies to the result too: escaping can triple a path's
+	// length, and an output longer than the input bound would not normalise
+	// again (found by FuzzNormalizeURL).
+	out := origin + normalizePath(u.EscapedPath())
+	if len(out) > maxURL {
+		return "", false
+	}
+	return out, true
 }
+
+// maxURL bounds an htu or request URI, before and after normalisation.
+const maxURL = 2048
 
 const upperHex = "0123456789ABCDEF"
 

@@ -48,6 +48,7 @@ type Store struct {
 	// BenchmarkRotateRefreshToken and the decision in the report).
 	w, r   *sql.DB
 	logger *slog.Logger
+	feed   *changeFeed // PostgreSQL only (changes.go)
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -195,7 +196,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 		return nil, fmt.Errorf("%w: cannot reach PostgreSQL at %s:%d (database %q, user %q): %s",
 			storage.ErrUnavailable, cfg.Host, cfg.Port, cfg.Database, cfg.User, msg)
 	}
-	return &Store{dialect: DialectPostgres, w: db, r: db, logger: opts.Logger}, nil
+	return &Store{dialect: DialectPostgres, w: db, r: db, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}, nil
 }
 
 // Ping answers nil while the database answers.
@@ -206,8 +207,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the pools.
+// Close stops the change feed and closes the pools.
 func (s *Store) Close() error {
+	if s.feed != nil {
+		s.feed.close()
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -96,6 +97,31 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User, audit ...storage
 			return err
 		}
 		if err := upsertUserSearch(ctx, q, u); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
+	})
+}
+
+// DeleteUser is DeleteUserAt with the wall clock, for callers that undo a
+// user they just created (it normally has no session to tombstone).
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.DeleteUserAt(ctx, id, time.Now())
+}
+
+// DeleteUserAt removes the user; registrations and refresh tokens cascade,
+// after the sessions were tombstoned as revoked at at (reason user_deleted).
+// The lockout counter (no foreign key: failures may be counted before a user
+// row is visible to every node) is deleted in the same transaction.
+func (s *Store) DeleteUserAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error {
+	return s.tx(ctx, func(q querier) error {
+		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, id); err != nil {
+			return err
+		}
+		if err := tombstone(ctx, q, "user_id", id, at, "user_deleted"); err != nil {
+			return err
+		}
+		if err := mustAffectTx(q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)); err != nil {
 			return err
 		}
 		return insertAudit(ctx, q, audit)

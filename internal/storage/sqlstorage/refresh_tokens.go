@@ -179,27 +179,6 @@ func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenF
 	return out, err
 }
 
-// ListRevocations pages through appID's revoked tokens and the tombstones of
-// hard-deleted sessions by (revoked_at, id), a keyset cursor: no OFFSET, and
-// the application indexes narrow both scans.
-func (s *Store) ListRevocations(ctx context.Context, appID string, since time.Time, afterID string, limit int) ([]storage.RefreshToken, error) {
-	if limit <= 0 {
-		return []storage.RefreshToken{}, nil
-	}
-	revoked, err := s.queryTokens(ctx, s.r, `SELECT `+tokenColumns+` FROM refresh_tokens
-		WHERE application_id = $1 AND revoked_at IS NOT NULL
-		  AND (revoked_at > $2 OR (revoked_at = $2 AND id > $3))
-		ORDER BY revoked_at, id LIMIT $4`, appID, ms(since), afterID, limit)
-	if err != nil {
-		return nil, err
-	}
-	deleted, err := s.listTombstones(ctx, appID, since, afterID, limit)
-	if err != nil {
-		return nil, err
-	}
-	return mergeRevocations(revoked, deleted, limit), nil
-}
-
 // DeleteExpiredRefreshTokens removes tokens that expired or were revoked
 // before the instant; their history goes with them (ON DELETE CASCADE).
 // Tombstones revoked before it go too: the caller picks an instant older than

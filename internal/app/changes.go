@@ -1,0 +1,31 @@
+package app
+
+import (
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// followChanges makes this node's caches drop what another node changed,
+// from the store's change feed (PostgreSQL LISTEN/NOTIFY; nothing on
+// SQLite, where this node is the only writer and its handlers forget what
+// they change). It returns the function that stops following.
+//
+// API keys are not cached, and the CORS origin set keeps its own cache in
+// internal/server for now: it would follow ChangeApplication,
+// ChangeSystemConfiguration and ChangeAll here.
+func followChanges(feed storage.ChangeFeed, svc *auth.Service, km *keys.Manager) (stop func()) {
+	return feed.SubscribeChanges(func(c storage.Change) {
+		switch c.Kind {
+		case storage.ChangeTenant:
+			svc.ForgetTenant(c.ID)
+		case storage.ChangeApplication:
+			svc.ForgetApplication(c.ID)
+		case storage.ChangeSigningKey:
+			km.KeysChanged()
+		case storage.ChangeAll:
+			svc.ForgetAll()
+			km.KeysChanged()
+		}
+	})
+}

@@ -1,0 +1,43 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Store is the storage the use cases need, and no more: a role interface of
+// storage.go where they use the whole role, its methods one by one where they
+// use part of it. Management writes (creating users, applications, API keys,
+// ...) are not here: they belong to the management use cases, and a Service
+// cannot make them by mistake.
+type Store interface {
+	// GetTenant and GetApplication are read through the caches (cache.go).
+	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
+	GetApplication(ctx context.Context, id string) (storage.Application, error)
+
+	GetUser(ctx context.Context, id string) (storage.User, error)
+	FindUser(ctx context.Context, f storage.UserFilter) (storage.User, error)
+	// UpdateUser stores a rehashed password after a login (rehash on login).
+	UpdateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error
+	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
+
+	// RecordLogin and UndoLogin: a login's one write, and its undo when the
+	// speculative login is refused (login_speculate.go).
+	storage.LoginStore
+	// RecordLoginFailure and GetLoginFailures: lockout (lockout.go). Resets
+	// ride on RecordLogin.
+	RecordLoginFailure(ctx context.Context, userID string, at time.Time, p storage.LockoutPolicy) (storage.LoginFailures, error)
+	GetLoginFailures(ctx context.Context, userID string) (storage.LoginFailures, error)
+
+	// Sessions (storage.RefreshTokenStore without the listing and the purge).
+	CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error
+	GetRefreshToken(ctx context.Context, id string) (storage.RefreshToken, error)
+	FindRefreshTokenByHash(ctx context.Context, hash []byte) (t storage.RefreshToken, current bool, err error)
+	RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error)
+	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
+	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)
+	// ServerSecret: the key deriving OneTimeUse successors (secrets.go).
+	storage.SecretStore
+}

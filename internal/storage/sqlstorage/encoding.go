@@ -1,0 +1,62 @@
+package sqlstorage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// ms stores an instant as UTC milliseconds; the zero time is 0 so that "unset"
+// round-trips.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS is the inverse of ms.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func encode(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("sqlstorage: encode %T: %w", v, err)
+	}
+	return string(b), nil
+}
+
+func decode(doc string, v any) error {
+	if err := json.Unmarshal([]byte(doc), v); err != nil {
+		return fmt.Errorf("sqlstorage: decode %T: %w", v, err)
+	}
+	return nil
+}
+
+// listDocs runs a query selecting one JSON document column.
+func listDocs[T any](ctx context.Context, s *Store, query string, args ...any) ([]T, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, s.wrap(err)
+		}
+		var v T
+		if err := decode(doc, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, s.wrap(rows.Err())
+}

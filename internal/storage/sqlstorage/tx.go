@@ -1,0 +1,89 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// maxTxAttempts bounds retries of PostgreSQL serialization failures and
+// deadlocks: enough to ride out a burst, small enough that a pathological
+// workload fails visibly instead of spinning.
+const maxTxAttempts = 5
+
+// querier is what a statement needs: a pool or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// tx runs fn in one write transaction, retrying retryable failures, and maps
+// the final error. fn must be safe to run more than once.
+func (s *Store) tx(ctx context.Context, fn func(q querier) error) error {
+	var err error
+	for range maxTxAttempts {
+		err = s.tryTx(ctx, fn)
+		if !retryable(err) {
+			break
+		}
+	}
+	return s.wrap(err)
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(q querier) error) (err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// exec runs one write statement (atomic on its own) and returns rows affected.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
+	for range maxTxAttempts {
+		res, err = s.w.ExecContext(ctx, query, args...)
+		if !retryable(err) {
+			break
+		}
+	}
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	n, err := res.RowsAffected()
+	return n, s.wrap(err)
+}
+
+// mustAffect turns "no row changed" into ErrNotFound.
+func (s *Store) mustAffect(n int64, err error) error {
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+// mustAffectTx turns "no row deleted" into ErrNotFound inside a transaction,
+// which then rolls the tombstones back too.
+func mustAffectTx(res interface{ RowsAffected() (int64, error) }, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
