@@ -67,13 +67,25 @@ func (ks *APIKeys) Authenticate(ctx context.Context, raw string) (k storage.APIK
 var EndpointPermissions = []string{
 	"/api/api-key",
 	"/api/application",
+	"/api/application/role",
+	"/api/group",
+	"/api/group/member",
+	"/api/group/member/search",
+	"/api/group/search",
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
 	"/api/key",
 	"/api/system-configuration",
+	"/api/system/audit-log",
+	"/api/system/audit-log/search",
+	"/api/system/login-record/search",
 	"/api/tenant",
 	"/api/user",
+	"/api/user-action",
+	"/api/user/action",
+	"/api/user/recent-login",
 	"/api/user/registration",
+	"/api/user/search",
 }
 
 // Permits reports whether k may call method on endpoint. An empty permission

@@ -72,7 +72,7 @@ func (as *Applications) Create(ctx context.Context, id string, a storage.Applica
 	now := as.Now().UnixMilli()
 	a.ID, a.TenantID, a.Active, a.State, a.InsertInstant, a.LastUpdateInstant = id, DefaultTenantID, true, "Active", now, now
 	for i := range a.Roles {
-		a.Roles[i].ID = newID()
+		a.Roles[i].ID, a.Roles[i].InsertInstant, a.Roles[i].LastUpdateInstant = newID(), now, now
 	}
 	finishApplication(&a, "")
 	e := validateApplication(a)

@@ -27,6 +27,17 @@ type Service struct {
 	SystemConfig  *SystemConfig
 	RefreshTokens *RefreshTokens
 	Revocations   *Revocations
+	// The directory (issue 12).
+	Search       *UserSearch
+	Roles        *Roles
+	Groups       *Groups
+	Members      *Members
+	UserActions  *UserActions
+	Actions      *Actions
+	LoginRecords *LoginRecords
+	AuditLogs    *AuditLogs
+	// Keys lists signing keys; its Rotator is set by the wiring.
+	Keys *Keys
 }
 
 // New wires the use cases to st, a and the clock now.
@@ -41,5 +52,14 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		SystemConfig:  &SystemConfig{Store: st, Now: now},
 		RefreshTokens: &RefreshTokens{Store: st, Tokens: a, Now: now},
 		Revocations:   &Revocations{Store: st, Now: now},
+		Search:        &UserSearch{Store: st},
+		Roles:         &Roles{Store: st, Cache: a, Now: now},
+		Groups:        &Groups{Store: st, Cache: a, Now: now},
+		Members:       &Members{Store: st, Now: now},
+		UserActions:   &UserActions{Store: st, Now: now},
+		Actions:       &Actions{Store: st, Now: now},
+		LoginRecords:  &LoginRecords{Store: st, Now: now},
+		AuditLogs:     &AuditLogs{Store: st, Now: now},
+		Keys:          &Keys{Store: st, Now: now},
 	}
 }

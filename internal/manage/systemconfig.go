@@ -37,6 +37,8 @@ func (sc *SystemConfig) Get(ctx context.Context) (storage.SystemConfiguration, e
 	if errors.Is(err, storage.ErrNotFound) {
 		return DefaultSystemConfiguration(), nil
 	}
+	lr := LoginRecordSettings(c)
+	c.LoginRecordConfiguration = &lr
 	return c, err
 }
 
@@ -72,6 +74,9 @@ func validateSystemConfiguration(c storage.SystemConfiguration) *Invalid {
 	const p = "systemConfiguration.corsConfiguration"
 	if c.ReportTimezone == "" {
 		e.Field("blank", "systemConfiguration.reportTimezone", "You must specify the [systemConfiguration.reportTimezone] property.")
+	}
+	if lr := c.LoginRecordConfiguration; lr != nil && lr.Delete.Enabled && lr.Delete.NumberOfDaysToRetain < 1 {
+		e.Field("invalid", "systemConfiguration.loginRecordConfiguration.delete.numberOfDaysToRetain", "Keep login records for at least one day.")
 	}
 	cc := c.CORSConfiguration
 	for _, m := range cc.AllowedMethods {

@@ -186,11 +186,12 @@ func (l UserActionLog) ActiveAt(now int64) bool {
 }
 
 // SessionRevocation asks a write to revoke a user's live refresh tokens in
-// its transaction.
+// its transaction: all of them, or those of ApplicationIDs when set.
 type SessionRevocation struct {
-	UserID string
-	At     time.Time
-	Reason string
+	UserID         string
+	ApplicationIDs []string
+	At             time.Time
+	Reason         string
 }
 
 // UserActionStore stores user action definitions and the actions taken.

@@ -118,6 +118,9 @@ type ApplicationRole struct {
 	Description string `json:"description,omitempty"`
 	IsDefault   bool   `json:"isDefault"`
 	IsSuperRole bool   `json:"isSuperRole"`
+	// Instants of the role itself (FusionAuth's role response).
+	InsertInstant     int64 `json:"insertInstant,omitempty"`
+	LastUpdateInstant int64 `json:"lastUpdateInstant,omitempty"`
 }
 
 // ApplicationJWTConfig is application.jwtConfiguration. Its values apply only

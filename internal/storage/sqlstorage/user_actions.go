@@ -78,9 +78,14 @@ func (s *Store) TakeUserAction(ctx context.Context, l storage.UserActionLog, rev
 			return err
 		}
 		if revoke != nil {
+			w := &whereBuilder{args: []any{ms(revoke.At), revoke.Reason}}
+			w.add("revoked_at IS NULL AND user_id = ?", revoke.UserID)
+			if len(revoke.ApplicationIDs) > 0 {
+				w.conds = append(w.conds, "application_id IN "+w.inList(revoke.ApplicationIDs))
+			}
 			var err error
-			revoked, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
-				WHERE revoked_at IS NULL AND user_id = $3 RETURNING `+tokenColumns, ms(revoke.At), revoke.Reason, revoke.UserID)
+			revoked, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2`+w.sql()+
+				` RETURNING `+tokenColumns, w.args...)
 			if err != nil {
 				return err
 			}
