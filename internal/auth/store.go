@@ -22,6 +22,10 @@ type Store interface {
 	// UpdateUser stores a rehashed password after a login (rehash on login).
 	UpdateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
+	// GroupRolesOf (cached like the application) and ListGroupMembers give
+	// the roles a user's groups grant (group_roles.go).
+	GroupRolesOf(ctx context.Context, appID string) (map[string][]string, error)
+	ListGroupMembers(ctx context.Context, f storage.GroupMemberFilter) ([]storage.GroupMember, int, error)
 
 	// RecordLogin and UndoLogin: a login's one write, and its undo when the
 	// speculative login is refused (login_speculate.go).

@@ -27,3 +27,24 @@ CREATE TABLE group_members (
     UNIQUE (group_id, user_id)
 );
 CREATE INDEX group_members_user ON group_members (user_id);
+
+-- Which groups grant roles in an application is cached with the
+-- application (internal/auth), so a change to group_roles is announced as a
+-- change of that application (migration 0010's channel and payload).
+CREATE FUNCTION latchkey_notify_group_role() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    app_id TEXT;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        app_id := OLD.application_id;
+    ELSE
+        app_id := NEW.application_id;
+    END IF;
+    PERFORM pg_notify('latchkey_changes',
+        json_build_object('schema', TG_TABLE_SCHEMA, 'kind', 'application', 'id', app_id)::text);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER group_roles_notify AFTER INSERT OR UPDATE OR DELETE ON group_roles
+    FOR EACH ROW EXECUTE FUNCTION latchkey_notify_group_role();
