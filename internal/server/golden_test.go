@@ -95,6 +95,8 @@ func normalizeManagement(v any, key string) any {
 			return "<token>"
 		case "issuer":
 			return "<issuer>"
+		case "publicKey":
+			return "<public key>"
 		}
 		// The default tenant's id is fixed; keeping it shows that a body's
 		// tenantId was ignored.
