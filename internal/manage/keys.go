@@ -1,11 +1,13 @@
 package manage
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"slices"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -65,7 +67,8 @@ func ViewKey(k storage.SigningKey) KeyView {
 	return v
 }
 
-// List returns the keys in use (active, and retiring ones still published).
+// List returns the keys in use (active, and retiring ones still published),
+// oldest first, then by algorithm.
 func (ks *Keys) List(ctx context.Context) ([]KeyView, error) {
 	keys, err := ks.Store.ListSigningKeys(ctx, ks.Now())
 	if err != nil {
@@ -75,6 +78,9 @@ func (ks *Keys) List(ctx context.Context) ([]KeyView, error) {
 	for i, k := range keys {
 		out[i] = ViewKey(k)
 	}
+	slices.SortStableFunc(out, func(a, b KeyView) int {
+		return cmp.Or(cmp.Compare(a.InsertInstant, b.InsertInstant), cmp.Compare(a.Algorithm, b.Algorithm), cmp.Compare(a.ID, b.ID))
+	})
 	return out, nil
 }
 

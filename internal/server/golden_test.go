@@ -90,6 +90,9 @@ func normalizeManagement(v any, key string) any {
 	case string:
 		switch key {
 		case "clientSecret", "key":
+			if v == manage.Redacted {
+				return v // the audit log's stand-in, pinned as is
+			}
 			return "<secret>"
 		case "token", "refreshToken":
 			return "<token>"

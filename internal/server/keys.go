@@ -48,7 +48,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.writeInternal(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	s.Logger.InfoContext(r.Context(), "signing key rotated", "request_id", requestID(r.Context()),

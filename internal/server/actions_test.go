@@ -1,0 +1,141 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+const (
+	lockActionID  = "0f1a2b3c-0000-4000-8000-0000000000a7"
+	awardActionID = "0f1a2b3c-0000-4000-8000-0000000000a8"
+)
+
+// TestUserActions pins the user action definitions (user-actions.mdx) and
+// taking one on a user (actioning-users.mdx): a temporal action that
+// prevents login, taken, modified and cancelled, and a plain one.
+func TestUserActions(t *testing.T) {
+	s := newStack(t)
+	hour := s.Clock.Now().Add(time.Hour).UnixMilli()
+	steps := []struct {
+		name, method, path string
+		body               any
+		status             int
+	}{
+		{"useraction-create", "POST", "/api/user-action/" + lockActionID, map[string]any{"userAction": map[string]any{
+			"name": "Lock", "preventLogin": true, "temporal": true, "localizedNames": map[string]any{"de": "Sperre"},
+			"options": []any{map[string]any{"name": "Fraud"}}}}, 200},
+		{"useraction-create-plain", "POST", "/api/user-action/" + awardActionID, map[string]any{"userAction": map[string]any{"name": "Award"}}, 200},
+		{"useraction-prevent-not-temporal", "POST", "/api/user-action", map[string]any{"userAction": map[string]any{
+			"name": "Forever", "preventLogin": true}}, 400},
+		{"useraction-duplicate", "POST", "/api/user-action", map[string]any{"userAction": map[string]any{"name": "lock"}}, 400},
+		{"useraction-email-unsupported", "POST", "/api/user-action", map[string]any{"userAction": map[string]any{"name": "Mail", "userEmailingEnabled": true}}, 400},
+		{"useraction-list", "GET", "/api/user-action", nil, 200},
+		{"action-take", "POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": aliceID,
+			"userActionId": lockActionID, "comment": "Chargebacks", "expiry": hour, "option": "Fraud"}, "broadcast": false}, 200},
+		{"action-take-no-expiry", "POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": aliceID,
+			"userActionId": lockActionID}}, 400},
+		{"action-take-past-expiry", "POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": aliceID,
+			"userActionId": lockActionID, "expiry": 1}}, 400},
+		{"action-take-unknown-user", "POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": missing,
+			"userActionId": awardActionID}}, 400},
+		{"action-take-plain", "POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": aliceID,
+			"userActionId": awardActionID, "comment": "Top seller"}}, 200},
+		{"action-list-preventing", "GET", "/api/user/action?userId=" + aliceID + "&preventingLogin=true", nil, 200},
+		{"action-list-inactive", "GET", "/api/user/action?userId=" + aliceID + "&active=false", nil, 200},
+	}
+	var lockLogID string
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			res := s.api(st.method, st.path, st.body)
+			if res.status != st.status {
+				t.Fatalf("%d %s, want %d", res.status, res.body, st.status)
+			}
+			directoryGolden(t, st.name, res)
+			if st.name == "action-take" {
+				lockLogID = res.json(t)["action"].(map[string]any)["id"].(string)
+			}
+		})
+	}
+	s.Clock.Advance(time.Minute)
+	res := s.api("PUT", "/api/user/action/"+lockLogID, map[string]any{"action": map[string]any{
+		"comment": "Extended", "expiry": s.Clock.Now().Add(2 * time.Hour).UnixMilli()}})
+	directoryGolden(t, "action-modify", res)
+	res = s.api("DELETE", "/api/user/action/"+lockLogID, map[string]any{"action": map[string]any{"comment": "Paid back"}})
+	directoryGolden(t, "action-cancel", res)
+	if res := s.api("DELETE", "/api/user/action/"+lockLogID, map[string]any{"action": map[string]any{}}); res.status != 400 {
+		t.Fatalf("cancelling a cancelled action: %d %s", res.status, res.body)
+	}
+	active := s.apiOK("GET", "/api/user/action?userId="+aliceID+"&preventingLogin=true", nil)["actions"].([]any)
+	if len(active) != 0 {
+		t.Fatalf("a cancelled lock still prevents login: %v", active)
+	}
+	// Soft delete, reactivate, hard delete of a definition.
+	s.apiOK("DELETE", "/api/user-action/"+awardActionID, nil)
+	if res := s.api("POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": aliceID,
+		"userActionId": awardActionID}}); res.status != 400 {
+		t.Fatalf("taking an inactive action: %d", res.status)
+	}
+	if n := len(s.apiOK("GET", "/api/user-action?inactive=true", nil)["userActions"].([]any)); n != 1 {
+		t.Fatalf("%d inactive actions, want 1", n)
+	}
+	s.apiOK("PUT", "/api/user-action/"+awardActionID+"?reactivate=true", nil)
+	s.apiOK("DELETE", "/api/user-action/"+awardActionID+"?hardDelete=true", nil)
+	if res := s.api("GET", "/api/user-action/"+awardActionID, nil); res.status != 404 {
+		t.Fatalf("a deleted action: %d", res.status)
+	}
+}
+
+// TestLockRevokesSessions: taking an action that prevents login revokes
+// the user's sessions in its transaction (tenant
+// refreshTokenRevocationPolicy.onLoginPrevented, on by default), so the
+// refresh token of the login before it is refused at once.
+func TestLockRevokesSessions(t *testing.T) {
+	s := newStack(t, func(_ map[string]*storage.Application, tn *storage.Tenant) {
+		tn.JWTConfiguration.RefreshTokenRevocationPolicy.OnLoginPrevented = true
+	})
+	login := s.login(storeApp, nil)
+	rt := login.json(t)["refreshToken"].(string)
+	s.apiOK("POST", "/api/user-action/"+lockActionID, map[string]any{"userAction": map[string]any{"name": "Lock", "preventLogin": true, "temporal": true}})
+	s.apiOK("POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": aliceID,
+		"userActionId": lockActionID, "expiry": s.Clock.Now().Add(time.Hour).UnixMilli()}})
+	res := s.do(call{method: "POST", path: "/api/jwt/refresh", body: `{"refreshToken":"` + rt + `"}`})
+	if res.status != 404 {
+		t.Fatalf("refresh after the lock: %d %s", res.status, res.body)
+	}
+	live, err := s.Store.ListRefreshTokens(context.Background(), aliceID)
+	must(t, err)
+	if len(live) != 0 {
+		t.Fatalf("%d sessions live after the lock", len(live))
+	}
+}
+
+// TestUserActionTenantScope (adversarial): a key scoped to the default
+// tenant cannot take an action on another tenant's user (the same answer as
+// for an unknown user), and nothing is stored.
+func TestUserActionTenantScope(t *testing.T) {
+	s := newStack(t)
+	s.withOtherTenant()
+	s.apiOK("POST", "/api/user-action/"+awardActionID, map[string]any{"userAction": map[string]any{"name": "Award"}})
+	res := s.api("POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": otherUserID,
+		"userActionId": awardActionID}}, "Authorization", scopedKey)
+	if res.status != 400 {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	unknown := s.api("POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": missing,
+		"userActionId": awardActionID}}, "Authorization", scopedKey)
+	if strings.ReplaceAll(string(unknown.body), missing, "ID") != strings.ReplaceAll(string(res.body), otherUserID, "ID") {
+		t.Fatalf("another tenant's user answers %s, an unknown one %s", res.body, unknown.body)
+	}
+	logs, err := s.Store.ListUserActionLogs(context.Background(), otherUserID)
+	must(t, err)
+	if len(logs) != 0 {
+		t.Fatalf("%d actions stored on the other tenant's user", len(logs))
+	}
+	if res := s.api("GET", "/api/user/action?userId="+otherUserID, nil, "Authorization", scopedKey); res.status != 404 {
+		t.Fatalf("listing another tenant's user's actions: %d", res.status)
+	}
+}
