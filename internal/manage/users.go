@@ -19,7 +19,6 @@ type UsersStore interface {
 	sessionRevoker
 	CreateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error
 	UpdateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error
-	DeleteUser(ctx context.Context, id string) error
 	DeleteUserAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
 	ListGroupMembers(ctx context.Context, f storage.GroupMemberFilter) ([]storage.GroupMember, int, error)
@@ -147,9 +146,11 @@ func (us *Users) issue(ctx context.Context, req auth.IssueRequest) (auth.Tokens,
 }
 
 // undoCreate removes a user whose create failed after it was stored, and
-// returns cause together with any failure to do so.
+// returns cause together with any failure to do so. The removal is audited
+// too, so the log never shows a user created that does not exist.
 func (us *Users) undoCreate(ctx context.Context, userID string, cause error) error {
-	if err := us.Store.DeleteUser(ctx, userID); err != nil {
+	entry := audit(ctx, us.Now(), DefaultTenantID, "Removed the user with Id ["+userID+"] again: the rest of its create failed", nil, nil)
+	if err := us.Store.DeleteUserAt(ctx, userID, us.Now(), entry); err != nil {
 		return errors.Join(cause, fmt.Errorf("undo user create of %s: %w", userID, err))
 	}
 	return cause
