@@ -33,7 +33,15 @@ type SearchQuery struct {
 	SortFields      []SortField
 	StartRow        int
 	NumberOfResults int // 0: 25; more than MaxPageSize: MaxPageSize
+	// AccurateTotal counts every match; without it total stops at
+	// TotalCap, as FusionAuth's search does without accurateTotal.
+	AccurateTotal bool
 }
+
+// TotalCap is where total stops counting without accurateTotal (FusionAuth:
+// "the total is accurate up to 10,000"), so a search matching most of a
+// large directory answers as fast as a narrow one.
+const TotalCap = 10000
 
 // SortField is one of search.sortFields.
 type SortField struct {
@@ -65,6 +73,9 @@ func (s *UserSearch) Search(ctx context.Context, scope Scope, q SearchQuery) (Se
 	} else {
 		sq := storage.UserSearch{TenantID: scope.TenantID, QueryString: q.QueryString,
 			Offset: q.StartRow, Limit: pageSize(q.NumberOfResults, 25)}
+		if !q.AccurateTotal {
+			sq.CountLimit = TotalCap
+		}
 		for _, f := range q.SortFields {
 			sq.Sort = append(sq.Sort, storage.SortField{Name: f.Name, Desc: strings.EqualFold(f.Order, "desc")})
 		}

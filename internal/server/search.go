@@ -17,6 +17,7 @@ type searchRequest struct {
 		SortFields      []manage.SortField `json:"sortFields"`
 		StartRow        int                `json:"startRow"`
 		NumberOfResults int                `json:"numberOfResults"`
+		AccurateTotal   bool               `json:"accurateTotal"`
 	} `json:"search"`
 }
 
@@ -33,7 +34,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		in := req.Search
 		q = manage.SearchQuery{IDs: in.IDs, QueryString: in.QueryString, Query: in.Query, SortFields: in.SortFields,
-			StartRow: in.StartRow, NumberOfResults: in.NumberOfResults}
+			StartRow: in.StartRow, NumberOfResults: in.NumberOfResults, AccurateTotal: in.AccurateTotal}
 	} else {
 		var ok bool
 		if q, ok = searchQueryParams(w, r); !ok {
@@ -51,7 +52,8 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 // searchQueryParams reads GET /api/user/search's parameters; a number that
 // is not one is a 400 naming it.
 func searchQueryParams(w http.ResponseWriter, r *http.Request) (manage.SearchQuery, bool) {
-	q := manage.SearchQuery{QueryString: queryValue(r, "queryString"), Query: queryValue(r, "query")}
+	q := manage.SearchQuery{QueryString: queryValue(r, "queryString"), Query: queryValue(r, "query"),
+		AccurateTotal: isFlag(r, "accurateTotal")}
 	for _, id := range r.URL.Query()["ids"] {
 		if id != "" && id != "undefined" && id != "null" {
 			q.IDs = append(q.IDs, id)

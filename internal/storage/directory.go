@@ -233,6 +233,10 @@ type UserSearch struct {
 	Sort        []SortField
 	Offset      int
 	Limit       int // > 0
+	// CountLimit, when positive, stops counting matches there: the total
+	// is min(matches, CountLimit), so a term that matches most users does
+	// not cost a count of all of them. 0 counts exactly.
+	CountLimit int
 }
 
 // SortField is one of a search's sortFields. Name is one of UserSortNames.

@@ -3,6 +3,7 @@ package sqlstorage
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -151,8 +152,12 @@ func (s *Store) SearchUsers(ctx context.Context, q storage.UserSearch) ([]storag
 		order = append(order, "s.login")
 	}
 	w := s.userSearchWhere(q)
+	count := `SELECT COUNT(*) FROM user_search s` + w.sql()
+	if q.CountLimit > 0 {
+		count = `SELECT COUNT(*) FROM (SELECT 1 FROM user_search s` + w.sql() + ` LIMIT ` + strconv.Itoa(q.CountLimit) + `) AS matches`
+	}
 	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_search s`+w.sql(), w.args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, count, w.args...).Scan(&total); err != nil {
 		return nil, 0, s.wrap(err)
 	}
 	query := `SELECT ` + prefixed("u.", userColumns) + ` FROM user_search s JOIN users u ON u.id = s.user_id` + w.sql() +

@@ -143,6 +143,9 @@ func testUserSearchSortAndPage(t *testing.T, s storage.Storage) {
 		paged = append(paged, page...)
 	}
 	wantEqual(t, "pages", paged, want)
+	if page, total := searchIDs(t, s, storage.UserSearch{Limit: 2, CountLimit: 3}); total != 3 || len(page) != 2 {
+		t.Fatalf("a count stopped at 3 gave %d (page %d)", total, len(page))
+	}
 	if _, _, err := s.SearchUsers(context.Background(), storage.UserSearch{Limit: 10, Sort: []storage.SortField{{Name: "doc; DROP TABLE users"}}}); err == nil {
 		t.Fatal("an unknown sort field was accepted")
 	}
