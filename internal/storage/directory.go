@@ -194,6 +194,31 @@ type SessionRevocation struct {
 	Reason         string
 }
 
+// LoginPrevented is RecordLogin's refusal when its Gate finds actions in
+// force that prevent the login.
+type LoginPrevented struct {
+	Actions []UserActionLog
+}
+
+func (e *LoginPrevented) Error() string { return "storage: login prevented by a user action" }
+
+// Prevents reports whether l, in force at now (ms), prevents a login to
+// appID: it prevents login, and names no applications or names appID.
+func (l UserActionLog) Prevents(appID string, now int64) bool {
+	if !l.PreventLogin || !l.ActiveAt(now) {
+		return false
+	}
+	if len(l.ApplicationIDs) == 0 {
+		return true
+	}
+	for _, id := range l.ApplicationIDs {
+		if id == appID {
+			return true
+		}
+	}
+	return false
+}
+
 // UserActionStore stores user action definitions and the actions taken.
 type UserActionStore interface {
 	// CreateUserAction: ErrConflict on a duplicate id or name.

@@ -134,6 +134,19 @@ type Login struct {
 	// Record, when not nil, is stored as the login's record (recent
 	// logins, login-record search) in the same transaction.
 	Record *LoginRecord
+	// Gate, when not nil, refuses the login with a *LoginPrevented error,
+	// writing nothing, when a user action in force at At prevents it. It is
+	// checked inside the transaction, after the user row is locked, and
+	// TakeUserAction locks that row too, so a login and a lock racing on
+	// two nodes end either with the login refused or with its session
+	// revoked by the lock, never with a session the lock missed.
+	Gate *LoginGate
+}
+
+// LoginGate names the application a login is for: an action in force that
+// names no applications, or names this one, prevents it.
+type LoginGate struct {
+	ApplicationID string
 }
 
 // RegistrationStore stores registrations (user x application).

@@ -72,6 +72,10 @@ func (s *Store) TakeUserAction(ctx context.Context, l storage.UserActionLog, rev
 	var revoked []storage.RefreshToken
 	err = s.tx(ctx, func(q querier) error {
 		revoked = nil
+		// Lock the user row first, as RecordLogin does (gateLogin).
+		if err := s.lockUser(ctx, q, l.ActioneeUserID); err != nil {
+			return err
+		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO user_action_logs (id, user_id, tenant_id, prevent_login, canceled, expiry, insert_instant, doc)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			l.ID, l.ActioneeUserID, l.TenantID, l.PreventLogin, l.Canceled, l.Expiry, l.InsertInstant, doc); err != nil {
@@ -99,9 +103,30 @@ func (s *Store) TakeUserAction(ctx context.Context, l storage.UserActionLog, rev
 }
 
 func (s *Store) queryActionLogs(ctx context.Context, query string, args ...any) ([]storage.UserActionLog, error) {
-	docs, err := listDocs[actionLogDoc](ctx, s, query, args...)
+	return s.queryActionLogsOn(ctx, s.r, query, args...)
+}
+
+// queryActionLogsOn reads actions taken on q (a pool or a transaction).
+func (s *Store) queryActionLogsOn(ctx context.Context, q querier, query string, args ...any) ([]storage.UserActionLog, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var docs []actionLogDoc
+	for rows.Next() {
+		var doc string
+		var d actionLogDoc
+		if err := rows.Scan(&doc); err != nil {
+			return nil, s.wrap(err)
+		}
+		if err := decode(doc, &d); err != nil {
+			return nil, err
+		}
+		docs = append(docs, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err)
 	}
 	out := make([]storage.UserActionLog, len(docs))
 	for i, d := range docs {
@@ -141,10 +166,48 @@ func (s *Store) UpdateUserActionLog(ctx context.Context, l storage.UserActionLog
 // LoginPreventions lists userID's actions that prevent login and are in
 // force at now: one probe of the partial index user_action_logs_preventing.
 func (s *Store) LoginPreventions(ctx context.Context, userID string, now int64) ([]storage.UserActionLog, error) {
+	return s.loginPreventionsOn(ctx, s.r, userID, now)
+}
+
+func (s *Store) loginPreventionsOn(ctx context.Context, q querier, userID string, now int64) ([]storage.UserActionLog, error) {
 	preventing := "prevent_login = 1 AND canceled = 0"
 	if s.dialect == DialectPostgres {
 		preventing = "prevent_login = TRUE AND canceled = FALSE"
 	}
-	return s.queryActionLogs(ctx, `SELECT doc FROM user_action_logs WHERE user_id = $1 AND `+preventing+`
+	return s.queryActionLogsOn(ctx, q, `SELECT doc FROM user_action_logs WHERE user_id = $1 AND `+preventing+`
 		AND expiry > $2 ORDER BY insert_instant, id`, userID, now)
+}
+
+// gateLogin refuses a login that an action in force prevents, inside its
+// transaction: the user row is locked by then (RecordLogin updated it), and
+// TakeUserAction locks it first, so on PostgreSQL the two serialise and the
+// read sees a lock that committed before it (READ COMMITTED takes a new
+// snapshot per statement); SQLite has one writer.
+func (s *Store) gateLogin(ctx context.Context, q querier, l storage.Login) error {
+	actions, err := s.loginPreventionsOn(ctx, q, l.UserID, l.At)
+	if err != nil {
+		return err
+	}
+	var prevent []storage.UserActionLog
+	for _, a := range actions {
+		if a.Prevents(l.Gate.ApplicationID, l.At) {
+			prevent = append(prevent, a)
+		}
+	}
+	if len(prevent) > 0 {
+		return &storage.LoginPrevented{Actions: prevent}
+	}
+	return nil
+}
+
+// lockUser takes the user row's lock for the rest of the transaction
+// (PostgreSQL's FOR UPDATE; SQLite's write transaction excludes every other
+// writer already). ErrNotFound when the user does not exist.
+func (s *Store) lockUser(ctx context.Context, q querier, userID string) error {
+	query := `SELECT id FROM users WHERE id = $1`
+	if s.dialect == DialectPostgres {
+		query += ` FOR UPDATE`
+	}
+	var id string
+	return q.QueryRowContext(ctx, query, userID).Scan(&id)
 }

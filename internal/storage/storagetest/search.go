@@ -26,6 +26,8 @@ var directoryTests = []struct {
 	{"ApplicationRoleChange", testApplicationRoleChange},
 	{"UserActions", testUserActions},
 	{"TakeUserAction", testTakeUserAction},
+	{"LoginGate", testLoginGate},
+	{"LoginGateRace", testLoginGateRace},
 	{"LoginRecords", testLoginRecords},
 	{"LoginRecordsUndoAndPurge", testLoginRecordsUndoAndPurge},
 	{"AuditLog", testAuditLog},

@@ -2,6 +2,8 @@ package storagetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -111,4 +113,77 @@ func testTakeUserAction(t *testing.T, s storage.Storage) {
 	must(t, s.DeleteUserAt(ctx, u.ID, base))
 	_, err = s.GetUserActionLog(ctx, "l1")
 	wantErr(t, err, storage.ErrNotFound)
+}
+
+// testLoginGate: a login whose gate finds an action in force that prevents
+// it is refused with those actions and writes nothing (no token, no record,
+// no lastLoginInstant); an action for another application, cancelled or
+// expired, does not stop it.
+func testLoginGate(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	app, u := seed(t, s)
+	now := base.UnixMilli()
+	hour := time.Hour.Milliseconds()
+	other := newActionLog("l-other", u.ID, true, now+hour)
+	other.ApplicationIDs = []string{"another-app"}
+	_, err := s.TakeUserAction(ctx, other, nil)
+	must(t, err)
+	_, err = s.TakeUserAction(ctx, newActionLog("l-old", u.ID, true, now-1), nil)
+	must(t, err)
+	login := func(id string) storage.Login {
+		tok := newToken(id, u.ID, app.ID, "secret-"+id)
+		return storage.Login{UserID: u.ID, ApplicationID: app.ID, At: now, RefreshToken: &tok,
+			Record: loginRecord("rec-"+id, u.ID, app.ID, now), Gate: &storage.LoginGate{ApplicationID: app.ID}}
+	}
+	must(t, s.RecordLogin(ctx, login("t1")))
+
+	lock := newActionLog("l-lock", u.ID, true, now+hour)
+	_, err = s.TakeUserAction(ctx, lock, nil)
+	must(t, err)
+	before, _ := s.GetUser(ctx, u.ID)
+	err = s.RecordLogin(ctx, storage.Login{UserID: u.ID, ApplicationID: app.ID, At: now + 5,
+		RefreshToken: login("t2").RefreshToken, Record: loginRecord("rec-t2", u.ID, app.ID, now+5), Gate: &storage.LoginGate{ApplicationID: app.ID}})
+	var prevented *storage.LoginPrevented
+	if !errors.As(err, &prevented) || len(prevented.Actions) != 1 || prevented.Actions[0].ID != "l-lock" {
+		t.Fatalf("gated login: %v, want LoginPrevented by l-lock", err)
+	}
+	after, _ := s.GetUser(ctx, u.ID)
+	_, found, _ := s.FindRefreshTokenByHash(ctx, hash("secret-t2"))
+	recs, _, _ := s.ListLoginRecords(ctx, storage.LoginRecordFilter{UserID: u.ID, Limit: 10})
+	if after.LastLoginInstant != before.LastLoginInstant || found || len(recs) != 1 {
+		t.Fatal("a refused login wrote something")
+	}
+	lock.Canceled, lock.Expiry = true, now
+	must(t, s.UpdateUserActionLog(ctx, lock))
+	must(t, s.RecordLogin(ctx, login("t3")))
+}
+
+// testLoginGateRace: a lock and a login racing (RecordLogin with a gate,
+// TakeUserAction revoking the user's sessions) never leave a live session
+// behind: either the login is refused or its token is revoked by the lock.
+func testLoginGateRace(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	app, u := seed(t, s)
+	now := base.UnixMilli()
+	for i := range 20 {
+		tok := newToken(fmt.Sprint("race-", i), u.ID, app.ID, fmt.Sprint("race-secret-", i))
+		lock := newActionLog(fmt.Sprint("race-lock-", i), u.ID, true, now+time.Hour.Milliseconds())
+		errs := parallel(2, func(j int) error {
+			if j == 0 {
+				_, err := s.TakeUserAction(ctx, lock, &storage.SessionRevocation{UserID: u.ID, At: base, Reason: "login_prevented"})
+				return err
+			}
+			return s.RecordLogin(ctx, storage.Login{UserID: u.ID, At: now, RefreshToken: &tok, Gate: &storage.LoginGate{ApplicationID: app.ID}})
+		})
+		must(t, errs[0])
+		var prevented *storage.LoginPrevented
+		if errs[1] != nil && !errors.As(errs[1], &prevented) {
+			t.Fatalf("round %d: login failed with %v", i, errs[1])
+		}
+		if live, _ := s.ListRefreshTokens(ctx, u.ID); len(live) != 0 {
+			t.Fatalf("round %d: a session outlived the lock racing its login", i)
+		}
+		lock.Canceled, lock.Expiry = true, now
+		must(t, s.UpdateUserActionLog(ctx, lock))
+	}
 }
