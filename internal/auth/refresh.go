@@ -52,6 +52,9 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	}
 
 	c, err := s.refreshContext(ctx, rt)
+	if errors.Is(err, errLoginPrevented) {
+		return refuse("login_prevented")
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return refuse("context_gone")
 	}
@@ -153,6 +156,9 @@ func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken) (
 	c.user.Registrations = regs
 	if c.reg = findRegistration(regs, c.app.ID); c.reg == nil {
 		return c, storage.ErrNotFound
+	}
+	if err := s.refusePrevented(ctx, c.user.ID, c.app.ID); err != nil {
+		return c, err
 	}
 	if c.groups, err = s.groupRoles(ctx, c.app, c.user.ID); err != nil {
 		return c, err

@@ -25,6 +25,9 @@ type Store interface {
 	// GroupRolesOf (cached like the application) and ListGroupMembers give
 	// the roles a user's groups grant (group_roles.go).
 	GroupRolesOf(ctx context.Context, appID string) (map[string][]string, error)
+	// LoginPreventions: the user actions in force that prevent login
+	// (prevented.go).
+	LoginPreventions(ctx context.Context, userID string, now int64) ([]storage.UserActionLog, error)
 	ListGroupMembers(ctx context.Context, f storage.GroupMemberFilter) ([]storage.GroupMember, int, error)
 
 	// RecordLogin and UndoLogin: a login's one write, and its undo when the

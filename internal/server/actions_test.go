@@ -92,24 +92,27 @@ func TestUserActions(t *testing.T) {
 // TestLockRevokesSessions: taking an action that prevents login revokes
 // the user's sessions in its transaction (tenant
 // refreshTokenRevocationPolicy.onLoginPrevented, on by default), so the
-// refresh token of the login before it is refused at once.
+// refresh token of the login before it is refused at once; with the policy
+// off the sessions stay, and their refresh is refused while the lock lasts.
 func TestLockRevokesSessions(t *testing.T) {
-	s := newStack(t, func(_ map[string]*storage.Application, tn *storage.Tenant) {
-		tn.JWTConfiguration.RefreshTokenRevocationPolicy.OnLoginPrevented = true
-	})
-	login := s.login(storeApp, nil)
-	rt := login.json(t)["refreshToken"].(string)
-	s.apiOK("POST", "/api/user-action/"+lockActionID, map[string]any{"userAction": map[string]any{"name": "Lock", "preventLogin": true, "temporal": true}})
-	s.apiOK("POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": aliceID,
-		"userActionId": lockActionID, "expiry": s.Clock.Now().Add(time.Hour).UnixMilli()}})
-	res := s.do(call{method: "POST", path: "/api/jwt/refresh", body: `{"refreshToken":"` + rt + `"}`})
-	if res.status != 404 {
-		t.Fatalf("refresh after the lock: %d %s", res.status, res.body)
-	}
-	live, err := s.Store.ListRefreshTokens(context.Background(), aliceID)
-	must(t, err)
-	if len(live) != 0 {
-		t.Fatalf("%d sessions live after the lock", len(live))
+	for _, revoke := range []bool{true, false} {
+		s := newStack(t, func(_ map[string]*storage.Application, tn *storage.Tenant) {
+			tn.JWTConfiguration.RefreshTokenRevocationPolicy.OnLoginPrevented = revoke
+		})
+		login := s.login(storeApp, nil)
+		rt := login.json(t)["refreshToken"].(string)
+		s.apiOK("POST", "/api/user-action/"+lockActionID, map[string]any{"userAction": map[string]any{"name": "Lock", "preventLogin": true, "temporal": true}})
+		s.apiOK("POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": aliceID,
+			"userActionId": lockActionID, "expiry": s.Clock.Now().Add(time.Hour).UnixMilli()}})
+		res := s.do(call{method: "POST", path: "/api/jwt/refresh", body: `{"refreshToken":"` + rt + `"}`})
+		if res.status != 404 {
+			t.Fatalf("revoke %v: refresh after the lock: %d %s", revoke, res.status, res.body)
+		}
+		live, err := s.Store.ListRefreshTokens(context.Background(), aliceID)
+		must(t, err)
+		if want := map[bool]int{true: 0, false: 1}[revoke]; len(live) != want {
+			t.Fatalf("revoke %v: %d sessions live after the lock, want %d", revoke, len(live), want)
+		}
 	}
 }
 
