@@ -72,15 +72,17 @@ func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
 	} else {
 		q = manage.AuditQuery{Message: queryValue(r, "message"), User: queryValue(r, "user"), Reason: queryValue(r, "reason"),
 			OldValue: queryValue(r, "oldValue"), NewValue: queryValue(r, "newValue"), OrderBy: queryValue(r, "orderBy")}
-		ok := true
-		if q.Start, ok = queryInt64(w, r, "start"); ok {
-			if q.End, ok = queryInt64(w, r, "end"); ok {
-				if q.StartRow, ok = queryInt(w, r, "startRow"); ok {
-					q.NumberOfResults, ok = queryInt(w, r, "numberOfResults")
-				}
-			}
+		var ok bool
+		if q.Start, ok = queryInt64(w, r, "start"); !ok {
+			return
 		}
-		if !ok {
+		if q.End, ok = queryInt64(w, r, "end"); !ok {
+			return
+		}
+		if q.StartRow, ok = queryInt(w, r, "startRow"); !ok {
+			return
+		}
+		if q.NumberOfResults, ok = queryInt(w, r, "numberOfResults"); !ok {
 			return
 		}
 	}

@@ -49,24 +49,8 @@ func (s *Server) searchLoginRecords(w http.ResponseWriter, r *http.Request) {
 		q = manage.LoginRecordQuery{ApplicationID: in.ApplicationID, UserID: in.UserID, Start: in.Start, End: in.End,
 			StartRow: in.StartRow, NumberOfResults: in.NumberOfResults, RetrieveTotal: req.RetrieveTotal}
 	} else {
-		ok := true
-		q = manage.LoginRecordQuery{ApplicationID: queryValue(r, "applicationId"), UserID: queryValue(r, "userId"),
-			RetrieveTotal: isFlag(r, "retrieveTotal")}
-		for _, p := range []struct {
-			name string
-			v    *int64
-		}{{"start", &q.Start}, {"end", &q.End}} {
-			if ok {
-				*p.v, ok = queryInt64(w, r, p.name)
-			}
-		}
-		if ok {
-			q.StartRow, ok = queryInt(w, r, "startRow")
-		}
-		if ok {
-			q.NumberOfResults, ok = queryInt(w, r, "numberOfResults")
-		}
-		if !ok {
+		var ok bool
+		if q, ok = loginRecordParams(w, r); !ok {
 			return
 		}
 	}
@@ -80,4 +64,22 @@ func (s *Server) searchLoginRecords(w http.ResponseWriter, r *http.Request) {
 		out["total"] = total
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// loginRecordParams reads the GET form of the login-record search.
+func loginRecordParams(w http.ResponseWriter, r *http.Request) (manage.LoginRecordQuery, bool) {
+	q := manage.LoginRecordQuery{ApplicationID: queryValue(r, "applicationId"), UserID: queryValue(r, "userId"),
+		RetrieveTotal: isFlag(r, "retrieveTotal")}
+	var ok bool
+	if q.Start, ok = queryInt64(w, r, "start"); !ok {
+		return q, false
+	}
+	if q.End, ok = queryInt64(w, r, "end"); !ok {
+		return q, false
+	}
+	if q.StartRow, ok = queryInt(w, r, "startRow"); !ok {
+		return q, false
+	}
+	q.NumberOfResults, ok = queryInt(w, r, "numberOfResults")
+	return q, ok
 }
