@@ -73,7 +73,7 @@ func BenchmarkUserSearch(b *testing.B) {
 // seedDirectory stores n users through the same rows every user write
 // makes (users and user_search), in batches of 10,000 per transaction so a
 // million users take minutes rather than a million commits.
-func seedDirectory(b *testing.B, s *Store, n int) {
+func seedDirectory(b testing.TB, s *Store, n int) {
 	b.Helper()
 	first := []string{"Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John", "Radia", "Ken"}
 	last := []string{"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Backus", "Perlman", "Thompson"}

@@ -3,10 +3,10 @@ package sqlstorage
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -65,54 +65,60 @@ func searchTerm(q string) string {
 	return t
 }
 
-// userSearchWhere builds the WHERE clause of a search on user_search s.
-// Without '*' the term is matched against text, which holds every field
-// between newlines: a term (which cannot hold a newline) is in text exactly
-// when some field contains it. With '*' each field is matched against the
-// pattern as a whole. Before that exact test, an index narrows the rows:
-// SQLite's FTS5 trigram table by the term's pieces of 3 or more characters,
-// PostgreSQL's pg_trgm GIN index by LIKE on text.
-func (s *Store) userSearchWhere(q storage.UserSearch) *whereBuilder {
+// userSearchWhere builds the WHERE clause of a search on user_search s,
+// and the plan it follows (user_search_plan.go). Without '*' the term is
+// matched against text, which holds every field between newlines: a term
+// (which cannot hold a newline) is in text exactly when some field contains
+// it. With '*' each field is matched against the pattern as a whole.
+// Before that exact test an index narrows the rows (on SQLite unless the
+// term is common): SQLite's FTS5 trigram table by the term's rarest
+// trigrams, PostgreSQL's pg_trgm GIN index by LIKE on text.
+func (s *Store) userSearchWhere(ctx context.Context, q storage.UserSearch) (*whereBuilder, searchPlan, error) {
 	w := &whereBuilder{}
 	if q.TenantID != "" {
 		w.add("s.tenant_id = ?", q.TenantID)
 	}
 	term := searchTerm(q.QueryString)
 	if term == "" {
-		return w
+		return w, searchPlan{}, nil
 	}
-	star := strings.Contains(term, "*")
+	var plan searchPlan
 	if s.dialect == DialectSQLite {
-		if m := ftsQuery(term); m != "" {
-			w.add("s.rid IN (SELECT rowid FROM user_search_fts WHERE user_search_fts MATCH ?)", m)
+		// PostgreSQL's planner weighs the trigram index against reading in
+		// order itself, from pg_trgm's statistics; SQLite's cannot see into
+		// FTS5, so latchkey plans for it.
+		var err error
+		if plan, err = s.planSearch(ctx, term); err != nil {
+			return nil, plan, err
 		}
-	} else if star {
+	}
+	switch {
+	case plan.dense:
+		// Read in the page's order and stop at the page (and the count at
+		// its cap): most rows match.
+	case s.dialect == DialectSQLite:
+		if plan.match != "" {
+			w.add("s.rid IN (SELECT rowid FROM user_search_fts WHERE user_search_fts MATCH ?)", plan.match)
+		}
+	case strings.Contains(term, "*"):
 		// The fields' pattern, unanchored over text: a superset the trigram
 		// index can serve; the per-field test below is exact.
 		w.add(`s.text LIKE ? ESCAPE '\'`, "%\n"+likePattern(term)+"\n%")
 	}
-	if !star {
-		w.add(`s.text LIKE ? ESCAPE '\'`, likePattern(term))
-		return w
-	}
-	p := likePattern(term)
-	w.add(`(s.email LIKE ? ESCAPE '\' OR s.username LIKE ? ESCAPE '\' OR s.first_name LIKE ? ESCAPE '\'
-		OR s.last_name LIKE ? ESCAPE '\' OR s.full_name LIKE ? ESCAPE '\')`, p, p, p, p, p)
-	return w
+	exactMatch(w, term)
+	return w, plan, nil
 }
 
-// ftsQuery is the FTS5 query for term's literal pieces of at least three
-// characters (the trigram tokenizer cannot look up shorter ones), each a
-// quoted phrase with its quotes doubled (https://www.sqlite.org/fts5.html#fts5_strings);
-// "" when there is none and the search reads every row.
-func ftsQuery(term string) string {
-	var parts []string
-	for _, piece := range strings.Split(term, "*") {
-		if utf8.RuneCountInString(piece) >= 3 {
-			parts = append(parts, `"`+strings.ReplaceAll(piece, `"`, `""`)+`"`)
-		}
+// exactMatch adds the exact test of term to w: text contains it, or with
+// '*' some field matches the pattern as a whole.
+func exactMatch(w *whereBuilder, term string) {
+	p := likePattern(term)
+	if !strings.Contains(term, "*") {
+		w.add(`s.text LIKE ? ESCAPE '\'`, p)
+		return
 	}
-	return strings.Join(parts, " AND ")
+	w.add(`(s.email LIKE ? ESCAPE '\' OR s.username LIKE ? ESCAPE '\' OR s.first_name LIKE ? ESCAPE '\'
+		OR s.last_name LIKE ? ESCAPE '\' OR s.full_name LIKE ? ESCAPE '\')`, p, p, p, p, p)
 }
 
 // userSortColumns maps FusionAuth's sort field names to expressions; a
@@ -151,28 +157,69 @@ func (s *Store) SearchUsers(ctx context.Context, q storage.UserSearch) ([]storag
 	if len(order) == 0 {
 		order = append(order, "s.login")
 	}
-	w := s.userSearchWhere(q)
-	count := `SELECT COUNT(*) FROM user_search s` + w.sql()
+	w, plan, err := s.userSearchWhere(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	if plan.sortMatches {
+		// A rare term no index can look up: read the table once and sort
+		// the few matches, rather than walk an index and fetch every row
+		// out of order. A unary + keeps SQLite from ordering by an index
+		// (https://www.sqlite.org/optoverview.html#disqualifying_where_clause_terms_using_unary_).
+		for i := range order {
+			order[i] = "+" + order[i]
+		}
+	}
+	where, args := w.sql(), slices.Clone(w.args)
+	// The page is chosen on user_search alone (narrow rows to sort), and
+	// only its users are read; users is joined only to sort by
+	// lastLoginInstant, which lives in the user's document.
+	from := ` FROM user_search s`
+	if slices.ContainsFunc(q.Sort, func(f storage.SortField) bool { return f.Name == "lastLoginInstant" }) {
+		from += ` JOIN users u ON u.id = s.user_id`
+	}
+	ids, err := s.queryStrings(ctx, `SELECT s.user_id`+from+where+` ORDER BY `+strings.Join(order, ", ")+`, `+tiebreak(plan)+
+		w.page(s.dialect, q.Offset, q.Limit), w.args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	users, err := s.GetUsers(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	// A partial page ends the matches: the total is known without a count
+	// (the common case of a narrow search, and of a short term that had
+	// to read every row once already).
+	if len(ids) < q.Limit && (len(ids) > 0 || q.Offset == 0) {
+		return users, q.Offset + len(ids), nil
+	}
+	count := `SELECT COUNT(*) FROM user_search s` + where
 	if q.CountLimit > 0 {
-		count = `SELECT COUNT(*) FROM (SELECT 1 FROM user_search s` + w.sql() + ` LIMIT ` + strconv.Itoa(q.CountLimit) + `) AS matches`
+		count = `SELECT COUNT(*) FROM (SELECT 1 FROM user_search s` + where + ` LIMIT ` + strconv.Itoa(q.CountLimit) + `) AS matches`
 	}
 	var total int
-	if err := s.r.QueryRowContext(ctx, count, w.args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, s.wrap(err)
 	}
-	query := `SELECT ` + prefixed("u.", userColumns) + ` FROM user_search s JOIN users u ON u.id = s.user_id` + w.sql() +
-		` ORDER BY ` + strings.Join(order, ", ") + `, s.user_id` + w.page(s.dialect, q.Offset, q.Limit)
-	users, err := s.queryUsers(ctx, query, w.args...)
-	return users, total, err
+	return users, total, nil
 }
 
-// prefixed qualifies a column list with a table alias.
-func prefixed(alias, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = alias + strings.TrimSpace(c)
+// queryStrings runs a query selecting one text column.
+func (s *Store) queryStrings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, s.wrap(err)
 	}
-	return strings.Join(cols, ", ")
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, s.wrap(err)
+		}
+		out = append(out, v)
+	}
+	return out, s.wrap(rows.Err())
 }
 
 func (s *Store) queryUsers(ctx context.Context, query string, args ...any) ([]storage.User, error) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -34,7 +36,10 @@ func TestUserSearchUsesIndex(t *testing.T) {
 	for dialect, s := range testStores(t) {
 		t.Run(dialect, func(t *testing.T) {
 			for _, term := range []string{"piper", "rich*@pied*"} {
-				w := s.userSearchWhere(storage.UserSearch{QueryString: term})
+				w, _, err := s.userSearchWhere(context.Background(), storage.UserSearch{QueryString: term})
+				if err != nil {
+					t.Fatal(err)
+				}
 				plan := explain(t, s, `SELECT s.user_id FROM user_search s`+w.sql(), w.args...)
 				want := "user_search_fts"
 				if dialect == DialectPostgres {
@@ -119,4 +124,69 @@ func TestBackfillUserSearch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUserSearchPlansAgree: every plan a SQLite search may take (the
+// trigram index, reading in the page's order for a common term, reading
+// the table once for a rare short term) answers what a plain filter over
+// every user answers, page and total; PostgreSQL's plans are its planner's
+// and are checked the same way.
+func TestUserSearchPlansAgree(t *testing.T) {
+	for dialect, s := range testStores(t) {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			seedDirectory(t, s, 3000)
+			for i, name := range []string{"qx-one", "qx-two", "qx-three"} {
+				if err := s.CreateUser(ctx, storage.User{ID: "qx" + strconv.Itoa(i), TenantID: "bench", Username: name, InsertInstant: 5000}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			all, _, err := s.SearchUsers(ctx, storage.UserSearch{Limit: 5000})
+			if err != nil || len(all) != 3003 {
+				t.Fatalf("all users: %d, %v", len(all), err)
+			}
+			for _, tc := range []struct {
+				term string
+				plan func(searchPlan) bool // SQLite's plan
+			}{
+				{"example", func(p searchPlan) bool { return p.dense }},
+				{"user0001500@", func(p searchPlan) bool { return !p.dense && p.match != "" }},
+				{"grace hop", func(p searchPlan) bool { return !p.dense && p.match != "" }},
+				{"user00015*", func(p searchPlan) bool { return !p.dense && p.match != "" }},
+				{"qx", func(p searchPlan) bool { return p.sortMatches }},
+				{"*three", func(p searchPlan) bool { return p.match != "" }},
+			} {
+				if dialect == DialectSQLite {
+					p, err := s.planSearch(ctx, searchTerm(tc.term))
+					if err != nil || !tc.plan(p) {
+						t.Fatalf("%q: plan %+v (%v)", tc.term, p, err)
+					}
+				}
+				var want []string
+				for _, u := range all {
+					if searchRowOf(u).matches(searchTerm(tc.term)) {
+						want = append(want, u.ID)
+					}
+				}
+				got, total, err := s.SearchUsers(ctx, storage.UserSearch{QueryString: tc.term, Limit: 5000,
+					Sort: []storage.SortField{{Name: "id"}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids := make([]string, len(got))
+				for i, u := range got {
+					ids[i] = u.ID
+				}
+				slices.Sort(want)
+				if !slices.Equal(ids, want) || total != len(want) {
+					t.Fatalf("%q: %d users (total %d), a filter over every user finds %d", tc.term, len(ids), total, len(want))
+				}
+			}
+		})
+	}
+}
+
+// matches is sampleRow.matches for a searchRow.
+func (r searchRow) matches(term string) bool {
+	return sampleRow{text: r.text, fields: [5]string{r.email, r.username, r.first, r.last, r.full}}.matches(term)
 }
