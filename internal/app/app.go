@@ -93,6 +93,7 @@ type App struct {
 	limits    HTTPLimits
 	Server    *server.Server
 	unfollow  func() // stops the caches following the store's change feed
+	workers   *workers
 
 	closeOnce sync.Once
 	closeErr  error
@@ -131,6 +132,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		return a, err
 	}
 	a.handler = a.Server.Handler()
+	if a.workers, err = newWorkers(a.store, a.Server.Manage, cfg, opts.Now, a.log); err != nil {
+		return a, fmt.Errorf("outbox workers: %w", err)
+	}
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
@@ -181,6 +185,15 @@ func (a *App) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// The outbox workers (mail, account jobs) run for as long as the server
+	// and stop after it has drained, so mail queued by the last requests
+	// is still sent.
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	waitWorkers := a.workers.start(wctx)
+	defer func() {
+		stopWorkers()
+		waitWorkers(a.cfg.ShutdownTimeout)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.ln) }()
 	a.log.Info("latchkey listening", "url", a.URL(), "issuer", a.cfg.Issuer)

@@ -44,10 +44,11 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		unfollow()
 		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
-	mg := manage.New(st, svc, opts.Now)
-	mg.Keys.Rotator = km
+	m := manage.New(st, svc, opts.Now)
+	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
+	m.Keys.Rotator = km
 	return &server.Server{
-		Store: st, Keys: km, Auth: svc, Manage: mg, Logger: log, Now: opts.Now,
+		Store: st, Keys: km, Auth: svc, Manage: m, Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
 		Gate:   gate,
 	}, unfollow, nil

@@ -68,6 +68,7 @@ var EndpointPermissions = []string{
 	"/api/api-key",
 	"/api/application",
 	"/api/application/role",
+	"/api/email/template",
 	"/api/group",
 	"/api/group/member",
 	"/api/group/member/search",
@@ -83,9 +84,12 @@ var EndpointPermissions = []string{
 	"/api/user",
 	"/api/user-action",
 	"/api/user/action",
+	"/api/user/change-password",
+	"/api/user/forgot-password",
 	"/api/user/recent-login",
 	"/api/user/registration",
 	"/api/user/search",
+	"/api/user/verify-email",
 }
 
 // Permits reports whether k may call method on endpoint. An empty permission

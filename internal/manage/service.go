@@ -14,6 +14,7 @@ type Auth interface {
 	TokenFinder
 	TenantCache
 	ApplicationCache
+	PasswordChecker
 }
 
 // Service is every management use case over one store, for the HTTP layer
@@ -27,6 +28,12 @@ type Service struct {
 	SystemConfig  *SystemConfig
 	RefreshTokens *RefreshTokens
 	Revocations   *Revocations
+	// The account flows (issue 9).
+	EmailTemplates *EmailTemplates
+	Accounts       *Accounts
+	// Mail renders the mail the use cases cause; the app sets its BaseURL,
+	// Log and Notify before serving.
+	Mail *Mailer
 	// The directory (issue 12).
 	Search       *UserSearch
 	Roles        *Roles
@@ -42,24 +49,28 @@ type Service struct {
 
 // New wires the use cases to st, a and the clock now.
 func New(st storage.Storage, a Auth, now func() time.Time) *Service {
-	users := &Users{Store: st, Tokens: a, Now: now}
+	m := &Mailer{Store: st}
+	users := &Users{Store: st, Tokens: a, Mail: m, Now: now}
 	return &Service{
-		Users:         users,
-		Registrations: &Registrations{Store: st, Users: users, Now: now},
-		Applications:  &Applications{Store: st, Cache: a, Now: now},
-		APIKeys:       &APIKeys{Store: st, Now: now},
-		Tenants:       &Tenants{Store: st, Cache: a, Now: now},
-		SystemConfig:  &SystemConfig{Store: st, Now: now},
-		RefreshTokens: &RefreshTokens{Store: st, Tokens: a, Now: now},
-		Revocations:   &Revocations{Store: st, Now: now},
-		Search:        &UserSearch{Store: st},
-		Roles:         &Roles{Store: st, Cache: a, Now: now},
-		Groups:        &Groups{Store: st, Cache: a, Now: now},
-		Members:       &Members{Store: st, Now: now},
-		UserActions:   &UserActions{Store: st, Now: now},
-		Actions:       &Actions{Store: st, Now: now},
-		LoginRecords:  &LoginRecords{Store: st, Now: now},
-		AuditLogs:     &AuditLogs{Store: st, Now: now},
-		Keys:          &Keys{Store: st, Now: now},
+		Mail:           m,
+		EmailTemplates: &EmailTemplates{Store: st, Now: now},
+		Accounts:       &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now},
+		Users:          users,
+		Registrations:  &Registrations{Store: st, Users: users, Now: now},
+		Applications:   &Applications{Store: st, Cache: a, Now: now},
+		APIKeys:        &APIKeys{Store: st, Now: now},
+		Tenants:        &Tenants{Store: st, Cache: a, Now: now},
+		SystemConfig:   &SystemConfig{Store: st, Now: now},
+		RefreshTokens:  &RefreshTokens{Store: st, Tokens: a, Now: now},
+		Revocations:    &Revocations{Store: st, Now: now},
+		Search:         &UserSearch{Store: st},
+		Roles:          &Roles{Store: st, Cache: a, Now: now},
+		Groups:         &Groups{Store: st, Cache: a, Now: now},
+		Members:        &Members{Store: st, Now: now},
+		UserActions:    &UserActions{Store: st, Now: now},
+		Actions:        &Actions{Store: st, Now: now},
+		LoginRecords:   &LoginRecords{Store: st, Now: now},
+		AuditLogs:      &AuditLogs{Store: st, Now: now},
+		Keys:           &Keys{Store: st, Now: now},
 	}
 }

@@ -30,6 +30,7 @@ type Storage interface {
 	UserSearchStore
 	AuditStore
 	LoginRecordStore
+	AccountStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error

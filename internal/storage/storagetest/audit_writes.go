@@ -33,6 +33,18 @@ func testAuditWithEveryWrite(t *testing.T, s storage.Storage) {
 		{"CreateUser duplicate", func(a storage.AuditEntry) error { return s.CreateUser(ctx, u2, a) }, false},
 		{"UpdateUser", func(a storage.AuditEntry) error { return s.UpdateUser(ctx, u2, a) }, true},
 		{"UpdateUser missing", func(a storage.AuditEntry) error { return s.UpdateUser(ctx, newUser("x", "x@example.com", ""), a) }, false},
+		{"CreateAccount", func(a storage.AuditEntry) error {
+			return s.CreateAccount(ctx, storage.NewAccount{User: newUser("u3", "three@example.com", ""), Audit: []storage.AuditEntry{a}})
+		}, true},
+		{"CreateAccount duplicate", func(a storage.AuditEntry) error {
+			return s.CreateAccount(ctx, storage.NewAccount{User: newUser("u3", "three@example.com", ""), Audit: []storage.AuditEntry{a}})
+		}, false},
+		{"ChangeUser", func(a storage.AuditEntry) error {
+			return s.ChangeUser(ctx, storage.UserChange{UserID: "u3", Now: base, RevokeReason: "user_deactivated", Audit: []storage.AuditEntry{a}})
+		}, true},
+		{"ChangeUser missing", func(a storage.AuditEntry) error {
+			return s.ChangeUser(ctx, storage.UserChange{UserID: "nobody", Now: base, Audit: []storage.AuditEntry{a}})
+		}, false},
 		{"CreateApplication", func(a storage.AuditEntry) error { return s.CreateApplication(ctx, app2, a) }, true},
 		{"CreateApplication duplicate", func(a storage.AuditEntry) error { return s.CreateApplication(ctx, app2, a) }, false},
 		{"UpdateApplication", func(a storage.AuditEntry) error { return s.UpdateApplication(ctx, app2, a) }, true},

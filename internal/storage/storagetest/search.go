@@ -178,6 +178,22 @@ func testUserSearchFollowsWrites(t *testing.T, s storage.Storage) {
 	if got, _ := searchIDs(t, s, storage.UserSearch{QueryString: "zebulon"}); len(got) != 0 {
 		t.Fatalf("a refused write reached the index: %v", got)
 	}
+	// The account flows' writes keep it too: a created account is found,
+	// a replaced email is found by its new value only.
+	must(t, s.CreateAccount(ctx, storage.NewAccount{User: storage.User{ID: "u-acct", TenantID: tenantID, Email: "signup@newco.example", Active: true}}))
+	if got, _ := searchIDs(t, s, storage.UserSearch{QueryString: "newco"}); !slices.Equal(got, []string{"u-acct"}) {
+		t.Fatalf("a created account is not found: %v", got)
+	}
+	acct, err := s.GetUser(ctx, "u-acct")
+	must(t, err)
+	acct.Email = "moved@otherco.example"
+	must(t, s.ChangeUser(ctx, storage.UserChange{UserID: acct.ID, Now: base, Replace: &acct}))
+	if got, _ := searchIDs(t, s, storage.UserSearch{QueryString: "newco"}); len(got) != 0 {
+		t.Fatalf("a replaced email is still found: %v", got)
+	}
+	if got, _ := searchIDs(t, s, storage.UserSearch{QueryString: "otherco"}); !slices.Equal(got, []string{"u-acct"}) {
+		t.Fatalf("the new email is not found: %v", got)
+	}
 	must(t, s.DeleteUserAt(ctx, "u-erich", base))
 	if got, total := searchIDs(t, s, storage.UserSearch{QueryString: "aviato"}); len(got) != 0 || total != 0 {
 		t.Fatalf("a deleted user is still found: %v (%d)", got, total)
