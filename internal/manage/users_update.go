@@ -139,7 +139,7 @@ func (us *Users) Deactivate(ctx context.Context, scope Scope, id string) error {
 	return us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
 		Fields:       storage.UserFields{Active: &inactive, LastUpdateInstant: u.LastUpdateInstant},
 		RevokeReason: "user_deactivated", ResetFailures: true,
-		Audit:        []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Deactivated the user with Id ["+u.ID+"]", old, u)}})
+		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Deactivated the user with Id ["+u.ID+"]", old, u)}})
 }
 
 // Delete removes the user with their registrations and tokens; their
