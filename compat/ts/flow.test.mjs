@@ -291,7 +291,7 @@ test('FusionAuth TypeScript client against latchkey', async (t) => {
     assert.equal(user.response.user.memberships[0].groupId, s.groupId);
   });
 
-  await t.test('createUserAction, actionUser, retrieveActionsPreventingLogin, cancelAction', async () => {
+  await t.test('createUserAction, actionUser (login answers 409), retrieveActionsPreventingLogin, cancelAction', async () => {
     const def = await admin.createUserAction(null, { userAction: { name: 'Lock', preventLogin: true, temporal: true } });
     assert.equal(def.statusCode, 200);
     const taken = await admin.actionUser({ action: { actioneeUserId: s.userId, userActionId: def.response.userAction.id,
@@ -300,6 +300,10 @@ test('FusionAuth TypeScript client against latchkey', async (t) => {
     assert.equal(taken.response.action.name, 'Lock');
     const preventing = await admin.retrieveActionsPreventingLogin(s.userId);
     assert.deepEqual(preventing.response.actions.map((a) => a.id), [taken.response.action.id]);
+    const locked = await rejected(anon.login({ loginId: email, password, applicationId: s.appId }));
+    assert.equal(locked.statusCode, 409);
+    assert.equal(locked.exception.actions[0].actionId, taken.response.action.id);
+    assert.equal(locked.exception.actions[0].name, 'Lock');
     const cancelled = await admin.cancelAction(taken.response.action.id, { action: { comment: 'lifted' } });
     assert.equal(cancelled.statusCode, 200);
     assert.equal((await admin.retrieveActionsPreventingLogin(s.userId)).response.actions.length, 0);

@@ -64,6 +64,9 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 	// same write; its id lets UndoLogin take exactly it back.
 	p.rec.Record = &storage.LoginRecord{ID: newID(), UserID: user.ID, TenantID: user.TenantID, ApplicationID: app.ID,
 		Instant: p.rec.At, IPAddress: req.IPAddress, LoginID: req.LoginID}
+	// A lock that commits after Login read the user's actions is caught
+	// in the write itself (storage.LoginGate): 409, not a session.
+	p.rec.Gate = &storage.LoginGate{ApplicationID: app.ID}
 	if req.NoJWT {
 		return p, nil
 	}

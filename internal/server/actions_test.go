@@ -142,3 +142,35 @@ func TestUserActionTenantScope(t *testing.T) {
 		t.Fatalf("listing another tenant's user's actions: %d", res.status)
 	}
 }
+
+// TestLoginPreventedAnswer pins FusionAuth's 409 (login-prevented-response.json)
+// while a lock is in force: /api/login answers the actions and sets no
+// cookie, the password grant answers invalid_grant/login_prevented, a wrong
+// password is the usual empty 404; after the cancel the login succeeds.
+func TestLoginPreventedAnswer(t *testing.T) {
+	s := newStack(t)
+	s.apiOK("POST", "/api/user-action/"+lockActionID, map[string]any{"userAction": map[string]any{"name": "Lock", "preventLogin": true, "temporal": true,
+		"options": []any{map[string]any{"name": "Fraud"}}}})
+	taken := s.apiOK("POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": aliceID,
+		"userActionId": lockActionID, "expiry": s.Clock.Now().Add(time.Hour).UnixMilli(), "option": "Fraud", "comment": "Chargebacks"}})
+	res := s.login(storeApp, nil)
+	if res.status != 409 || len(res.header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("login while locked: %d, cookies %v", res.status, res.header.Values("Set-Cookie"))
+	}
+	directoryGolden(t, "login-prevented", res)
+	grant := s.do(call{method: "POST", path: "/oauth2/token", hdr: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		body: "grant_type=password&client_id=" + storeApp + "&client_secret=" + secret + "&username=" + aliceEmail + "&password=" + alicePass})
+	if grant.status != 400 || grant.json(t)["error_reason"] != "login_prevented" {
+		t.Fatalf("password grant while locked: %d %s", grant.status, grant.body)
+	}
+	wrong := s.do(call{method: "POST", path: "/api/login",
+		body: `{"loginId":"` + aliceEmail + `","password":"wrong","applicationId":"` + storeApp + `"}`})
+	if wrong.status != 404 || len(wrong.body) != 0 {
+		t.Fatalf("wrong password while locked: %d %s", wrong.status, wrong.body)
+	}
+	id := taken["action"].(map[string]any)["id"].(string)
+	s.apiOK("DELETE", "/api/user/action/"+id, map[string]any{"action": map[string]any{"comment": "Lifted"}})
+	if res := s.login(storeApp, nil); res.status != 200 {
+		t.Fatalf("login after the cancel: %d %s", res.status, res.body)
+	}
+}
