@@ -1,6 +1,10 @@
 // Package manage holds the management use cases: users, registrations,
 // applications, tenants, API keys, the system configuration, refresh-token
-// administration and the revocation feed. Every rule of the management API
+// administration and the revocation feed, and the directory: user search,
+// application roles, groups and members, user actions, login records, the
+// audit log and the signing-key listing. Every change is audited in its own
+// transaction, naming the Actor its context carries (audit.go); the admin
+// console calls these use cases directly. Every rule of the management API
 // (validation, server-owned fields, what a change revokes, tenant scoping)
 // lives here once; internal/server only decodes a request, calls a use case
 // and encodes the answer.
