@@ -80,6 +80,8 @@ type Service struct {
 	// (group_roles.go); cached and forgotten with the application.
 	groupGrants *cache.Cache[string, map[string][]string]
 
+	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
+
 	secretMu sync.Mutex
 	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
 }
