@@ -58,6 +58,9 @@ func (s *Service) speculativeLogin(ctx context.Context, req LoginRequest, tenant
 	if outcome, err := verdict(ok, verr, user, s.cfg.Now()); outcome != "" {
 		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err, undo)
 	}
+	if held, ok := preventedLate(w.err, user); ok {
+		return Tokens{}, held // the gate's transaction wrote nothing
+	}
 	if w.err != nil {
 		// The commit's fate may be unknown (a lost connection): take it back
 		// so no half-login stays, then fail.

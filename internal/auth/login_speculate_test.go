@@ -46,9 +46,9 @@ func (p *probe) RecordLoginFailure(ctx context.Context, id string, at time.Time,
 	return p.Storage.RecordLoginFailure(ctx, id, at, pol)
 }
 
-func (p *probe) UpdateUser(ctx context.Context, u storage.User) error {
+func (p *probe) UpdateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error {
 	p.write()
-	return p.Storage.UpdateUser(ctx, u)
+	return p.Storage.UpdateUser(ctx, u, audit...)
 }
 
 // gatedHasher holds Verify until the speculative write has committed, so a

@@ -74,6 +74,9 @@ func (s *Service) sequentialLogin(ctx context.Context, req LoginRequest, tenant 
 		return Tokens{}, err
 	}
 	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
+		if held, ok := preventedLate(err, user); ok {
+			return Tokens{}, held
+		}
 		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
 	}
 	s.rehash(ctx, tenant, &out.User, req.Password)

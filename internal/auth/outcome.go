@@ -52,6 +52,9 @@ const (
 	// WithheldEmailUnverified: 212, the email address is not verified and
 	// emailConfiguration.unverified.behavior is Gated.
 	WithheldEmailUnverified = "identity-not-verified"
+	// WithheldLoginPrevented: 409, a user action in force prevents the
+	// login (prevented.go).
+	WithheldLoginPrevented = "login-prevented"
 )
 
 // Withheld is a login whose password verified but that ends without tokens.
@@ -67,6 +70,8 @@ type Withheld struct {
 	// EmailVerificationID is set on 212 when the tenant's verification
 	// strategy is FormField: a fresh id whose code was just mailed.
 	EmailVerificationID string
+	// Actions are the user actions that prevent the login (409).
+	Actions []storage.UserActionLog
 }
 
 func (w *Withheld) Error() string { return "auth: login withheld: " + w.Kind }
@@ -79,6 +84,9 @@ type loginFacts struct {
 	app    storage.Application
 	user   storage.User
 	now    time.Time
+	// preventions are the user's actions in force that prevent login (to
+	// any application; the rule picks this login's).
+	preventions []storage.UserActionLog
 }
 
 // loginRule is one outcome. check must not write; finish, when set, runs
@@ -93,6 +101,7 @@ type loginRule struct {
 // is the answer. Issue 12 adds the user-action rule (409) first, issue 10
 // the two-factor rule (242) before change-password.
 var loginRules = []loginRule{
+	{kind: WithheldLoginPrevented, check: preventedByAction},
 	{kind: WithheldChangePassword, check: mustChangePassword, finish: issueChangePasswordID},
 	{kind: WithheldEmailUnverified, check: unverifiedGated, finish: issueFormFieldVerification},
 }

@@ -122,8 +122,10 @@ func (m *Manager) Init(ctx context.Context) error {
 }
 
 // Rotate creates a new active key for alg; the old one is published until
-// RetireAfter, so tokens it signed keep verifying until they expire.
-func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, error) {
+// RetireAfter, so tokens it signed keep verifying until they expire. Each
+// audit function, when given, describes the new key (public part only) for
+// an audit entry stored in the rotation's transaction.
+func (m *Manager) Rotate(ctx context.Context, alg string, audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error) {
 	if alg == "" {
 		alg = ES256
 	}
@@ -132,7 +134,13 @@ func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, e
 	if err != nil {
 		return storage.SigningKey{}, err
 	}
-	if err := m.store.RotateSigningKey(ctx, k, now.Add(m.opts.RetireAfter)); err != nil {
+	public := k
+	public.PrivateKeyPEM = ""
+	entries := make([]storage.AuditEntry, len(audit))
+	for i, a := range audit {
+		entries[i] = a(public)
+	}
+	if err := m.store.RotateSigningKey(ctx, k, now.Add(m.opts.RetireAfter), entries...); err != nil {
 		return storage.SigningKey{}, fmt.Errorf("keys: rotate %s: %w", alg, err)
 	}
 	if _, err := m.reload(ctx); err != nil {
