@@ -31,9 +31,8 @@ type Store interface {
 	LoginPreventions(ctx context.Context, userID string, now int64) ([]storage.UserActionLog, error)
 	ListGroupMembers(ctx context.Context, f storage.GroupMemberFilter) ([]storage.GroupMember, int, error)
 
-	// RecordLogin and UndoLogin: a login's one write, and its undo when the
-	// speculative login is refused (login_speculate.go).
-	storage.LoginStore
+	// RecordLogin: a login's one write, after its hash (login_verify.go).
+	RecordLogin(ctx context.Context, l storage.Login) error
 	// RecordLoginFailure and GetLoginFailures: lockout (lockout.go). Resets
 	// ride on RecordLogin.
 	RecordLoginFailure(ctx context.Context, userID string, at time.Time, p storage.LockoutPolicy) (storage.LoginFailures, error)
@@ -51,6 +50,4 @@ type Store interface {
 	RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error)
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)
-	// ServerSecret: the key deriving OneTimeUse successors (secrets.go).
-	storage.SecretStore
 }
