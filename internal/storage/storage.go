@@ -25,6 +25,10 @@ type Storage interface {
 	MailStore
 	ChangeFeed
 	AccountStore
+	WebhookStore
+	LambdaStore
+	EventWriteStore
+	ImportStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
@@ -111,6 +115,9 @@ type LoginUndo struct {
 	// Nil for a refusal that is not a wrong guess (inactive user, ...).
 	Policy   *LockoutPolicy
 	FailedAt time.Time
+	// Outbox messages (the refusal's webhook events) are enqueued in the
+	// same transaction.
+	Outbox []OutboxMessage
 }
 
 // Login is one successful login as RecordLogin stores it.
@@ -125,6 +132,9 @@ type Login struct {
 	ResetFailures bool
 	// RefreshToken, when not nil, is created as by CreateRefreshToken.
 	RefreshToken *RefreshToken
+	// Outbox messages (the login's webhook events) are enqueued in the
+	// same transaction.
+	Outbox []OutboxMessage
 }
 
 // RegistrationStore stores registrations (user x application).

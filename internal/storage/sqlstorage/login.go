@@ -48,9 +48,11 @@ func (s *Store) RecordLogin(ctx context.Context, l storage.Login) error {
 			}
 		}
 		if l.RefreshToken != nil {
-			return insertToken(ctx, q, *l.RefreshToken)
+			if err := insertToken(ctx, q, *l.RefreshToken); err != nil {
+				return err
+			}
 		}
-		return nil
+		return enqueueTx(ctx, q, l.Outbox)
 	})
 }
 
@@ -103,6 +105,9 @@ func (s *Store) UndoLogin(ctx context.Context, u storage.LoginUndo) (storage.Log
 				t.ID, t.Hash, l.UserID); err != nil {
 				return err
 			}
+		}
+		if err := enqueueTx(ctx, q, u.Outbox); err != nil {
+			return err
 		}
 		if u.Policy == nil {
 			return nil

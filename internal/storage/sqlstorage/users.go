@@ -97,13 +97,17 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // The lockout counter (no foreign key: failures may be counted before a user
 // row is visible to every node) is deleted in the same transaction.
 func (s *Store) DeleteUserAt(ctx context.Context, id string, at time.Time) error {
-	return s.tx(ctx, func(q querier) error {
-		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, id); err != nil {
-			return err
-		}
-		if err := tombstone(ctx, q, "user_id", id, at, "user_deleted"); err != nil {
-			return err
-		}
-		return mustAffectTx(q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id))
-	})
+	return s.tx(ctx, func(q querier) error { return deleteUserTx(ctx, q, id, at) })
+}
+
+// deleteUserTx is DeleteUserAt inside a caller's transaction (ChangeUser's
+// Delete commits the user's delete events with it).
+func deleteUserTx(ctx context.Context, q querier, id string, at time.Time) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, id); err != nil {
+		return err
+	}
+	if err := tombstone(ctx, q, "user_id", id, at, "user_deleted"); err != nil {
+		return err
+	}
+	return mustAffectTx(q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id))
 }

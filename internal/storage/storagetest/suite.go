@@ -50,11 +50,14 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"ServerSecret", testServerSecret},
 		{"Ping", func(t *testing.T, s storage.Storage) { must(t, s.Ping(context.Background())) }},
 	}
+	tests = append(tests, eventTests...)
 	for _, tc := range append(append(tests, mailTests...), accountTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStorage(t))
 		})
 	}
+	t.Run("EventsCommitWithTheChange", func(t *testing.T) { testEventsCommitWithTheChange(t, newStorage) })
+	t.Run("EventsRollBackWithTheChange", func(t *testing.T) { testEventsRollBackWithTheChange(t, newStorage) })
 	for _, rc := range revokeCases {
 		t.Run("RefreshTokenRevoke/"+rc.name, func(t *testing.T) {
 			testRevoke(t, newStorage(t), rc)
