@@ -13,7 +13,9 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
+	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -40,6 +42,10 @@ type Options struct {
 	// defaults (60 s wait for another node's Kickstart, 30 s until an
 	// unrenewed claim is taken over).
 	KickstartWait, KickstartStaleAfter time.Duration
+	// Webhooks tunes the webhook queue's worker beyond the configuration
+	// (tests: a short poll interval, backoff or attempt count); zero fields
+	// keep cfg's settings and the outbox defaults.
+	Webhooks outbox.Config
 }
 
 // HTTPLimits are the http.Server bounds against slow or oversized clients
@@ -128,17 +134,19 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate); err != nil {
+	// One lambda engine per process, shared with the Kickstart dry run.
+	engine := lambda.New(lambda.Config{Logger: a.log})
+	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, engine); err != nil {
 		return a, err
 	}
 	a.handler = a.Server.Handler()
-	if a.workers, err = newWorkers(a.store, a.Server.Manage, cfg, opts.Now, a.log); err != nil {
+	if a.workers, err = newWorkers(a.store, a.Server.Manage, a.Server.Events, cfg, opts, a.log); err != nil {
 		return a, fmt.Errorf("outbox workers: %w", err)
 	}
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
-			Scratch: scratch(cfg, opts, a.log), Wait: opts.KickstartWait, StaleAfter: opts.KickstartStaleAfter,
+			Scratch: scratch(cfg, opts, a.log, engine), Wait: opts.KickstartWait, StaleAfter: opts.KickstartStaleAfter,
 		})
 		if err != nil {
 			return a, err

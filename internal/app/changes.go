@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -14,7 +15,7 @@ import (
 // API keys are not cached, and the CORS origin set keeps its own cache in
 // internal/server for now: it would follow ChangeApplication,
 // ChangeSystemConfiguration and ChangeAll here.
-func followChanges(feed storage.ChangeFeed, svc *auth.Service, km *keys.Manager) (stop func()) {
+func followChanges(feed storage.ChangeFeed, svc *auth.Service, km *keys.Manager, pub *events.Publisher) (stop func()) {
 	return feed.SubscribeChanges(func(c storage.Change) {
 		switch c.Kind {
 		case storage.ChangeTenant:
@@ -23,9 +24,14 @@ func followChanges(feed storage.ChangeFeed, svc *auth.Service, km *keys.Manager)
 			svc.ForgetApplication(c.ID)
 		case storage.ChangeSigningKey:
 			km.KeysChanged()
+		case storage.ChangeLambda:
+			svc.ForgetLambda(c.ID)
+		case storage.ChangeWebhook:
+			pub.ForgetWebhooks()
 		case storage.ChangeAll:
 			svc.ForgetAll()
 			km.KeysChanged()
+			pub.ForgetWebhooks()
 		}
 	})
 }

@@ -11,8 +11,11 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/events"
+	"github.com/latchkeyhq/latchkey/internal/events/sender"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
+	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -23,7 +26,8 @@ import (
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
 // st's change feed.
-func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate) (srv *server.Server, unfollow func(), err error) {
+func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
+	engine *lambda.Engine) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -35,19 +39,25 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		keysTTL = cfg.CacheTTL
 	}
 	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL})
-	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL})
+	var svc *auth.Service
+	pub := events.New(events.Config{Store: st, Signer: km, Now: opts.Now, Logger: log, CacheTTL: cfg.CacheTTL,
+		Tenant: func(ctx context.Context, id string) (storage.Tenant, error) { return svc.Tenant(ctx, id) },
+		Poster: sender.New(sender.Options{DenyPrivate: cfg.WebhookPrivateAddresses == "deny"})})
+	svc = auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, Events: pub, Lambdas: engine})
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).
-	unfollow = followChanges(st, svc, km)
+	unfollow = followChanges(st, svc, km, pub)
 	if err := km.Init(ctx); err != nil {
 		unfollow()
 		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
 	m := manage.New(st, svc, opts.Now)
 	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
+	m.Lambdas.Engine, m.Keys.Rotator = engine, km
+	m.UseEvents(pub)
 	return &server.Server{
-		Store: st, Keys: km, Auth: svc, Manage: m, Logger: log, Now: opts.Now,
+		Store: st, Keys: km, Auth: svc, Manage: m, Events: pub, Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
 		Gate:   gate,
 	}, unfollow, nil
@@ -58,7 +68,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 // again by the returned cleanup. SQLite whatever the real database is: the
 // dry run checks the requests (validation, duplicates, references), which
 // the server does the same way on both dialects.
-func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Context) (http.Handler, kickstart.Store, func(), error) {
+func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.Engine) func(context.Context) (http.Handler, kickstart.Store, func(), error) {
 	return func(ctx context.Context) (http.Handler, kickstart.Store, func(), error) {
 		dir, err := os.MkdirTemp("", "latchkey-kickstart-")
 		if err != nil {
@@ -76,7 +86,7 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
-		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits))
+		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), engine)
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err

@@ -36,6 +36,7 @@ func (s *Service) newCaches(now func() time.Time) {
 		return t.WithDefaults(), err
 	}, opts(orDefault(s.cfg.TenantCacheTTL, defaultTenantCacheTTL)))
 	s.apps = cache.New(s.cfg.Store.GetApplication, opts(orDefault(s.cfg.ApplicationCacheTTL, defaultApplicationCacheTTL)))
+	s.lambdas = cache.New(s.cfg.Store.GetLambda, opts(orDefault(s.cfg.ApplicationCacheTTL, defaultApplicationCacheTTL)))
 }
 
 // tenant returns the tenant through the cache; sections a tenant was stored
@@ -58,9 +59,10 @@ func (s *Service) ForgetTenant(id string) { s.tenants.Forget(id) }
 // handlers call it after every change.
 func (s *Service) ForgetApplication(id string) { s.apps.Forget(id) }
 
-// ForgetAll drops every cached tenant and application: the change feed calls
+// ForgetAll drops every cached tenant, application and lambda: the change feed calls
 // it when changes may have been missed (its connection was down).
 func (s *Service) ForgetAll() {
 	s.tenants.ForgetAll()
 	s.apps.ForgetAll()
+	s.lambdas.ForgetAll()
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -51,10 +52,14 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.heldLogin(ctx, facts, rule, w, failures, fail)
 	}
-	if speculate(tenant, failures) {
+	success, err := s.plan(ctx, tenant, events.UserLoginSuccess)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if success.Empty() && speculate(tenant, failures) {
 		return s.speculativeLogin(ctx, req, tenant, app, user, failures, fail)
 	}
-	return s.sequentialLogin(ctx, req, tenant, app, user, failures, fail)
+	return s.sequentialLogin(ctx, req, tenant, app, user, failures, fail, success)
 }
 
 // loginContext resolves the application and tenant and enforces the API-key
@@ -114,21 +119,33 @@ func (s *Service) findUser(ctx context.Context, tenantID, loginID string) (stora
 
 // countFailure feeds the tenant lockout counter (failedAuthenticationConfiguration,
 // counted in the database so it holds across restarts and nodes).
-// ev.outcome says why (wrong_password, unknown_user).
-func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID string, ev event) error {
+// ev.outcome says why (wrong_password, unknown_user). The failure's events
+// (msgs, user.login.failed) commit with the count: through UndoLogin of a
+// login that was never stored, which per its contract changes nothing but
+// the counter and takes outbox messages; without lockout they are stored
+// on their own.
+func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID string, ev event, msgs []storage.OutboxMessage) error {
 	s.emit(ctx, ev)
 	p, ok := lockoutPolicy(t.FailedAuthenticationConfiguration)
 	if !ok {
-		return nil
+		return s.publish(ctx, msgs)
 	}
 	// Counted even when the client hangs up: a guess must not go uncounted
 	// because its sender stopped listening.
 	wctx, cancel := detached(ctx)
 	defer cancel()
-	f, err := s.cfg.Store.RecordLoginFailure(wctx, userID, s.cfg.Now(), p)
+	var f storage.LoginFailures
+	var err error
+	if len(msgs) > 0 {
+		f, err = s.cfg.Store.UndoLogin(wctx, storage.LoginUndo{Login: storage.Login{UserID: userID},
+			Policy: &p, FailedAt: s.cfg.Now(), Outbox: msgs})
+	} else {
+		f, err = s.cfg.Store.RecordLoginFailure(wctx, userID, s.cfg.Now(), p)
+	}
 	if err != nil {
 		return fmt.Errorf("auth: record login failure: %w", err)
 	}
+	s.cfg.Events.Committed(msgs)
 	s.noteLock(ctx, f, ev)
 	return nil
 }

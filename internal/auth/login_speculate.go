@@ -56,7 +56,7 @@ func (s *Service) speculativeLogin(ctx context.Context, req LoginRequest, tenant
 		undo = &storage.LoginUndo{Login: w.p.rec, PrevUserLastLogin: w.p.prevUser, PrevRegistrationLastLogin: w.p.prevReg}
 	}
 	if outcome, err := verdict(ok, verr, user, s.cfg.Now()); outcome != "" {
-		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err, undo)
+		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err, undo, &attempt{req, user})
 	}
 	if w.err != nil {
 		// The commit's fate may be unknown (a lost connection): take it back

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -51,14 +52,17 @@ func speculate(t storage.Tenant, failures storage.LoginFailures) bool {
 }
 
 // sequentialLogin checks the password, then writes: the path for tenants
-// without lockout and for users with failures to reset. A success costs
-// the hash plus one commit.
+// without lockout, for users with failures to reset, and for logins whose
+// user.login.success a webhook wants (success: its plan), since that event
+// must exist only for a login that succeeded. A success costs the hash plus
+// one commit (a transactional success event first waits for its webhooks,
+// which may refuse the login).
 func (s *Service) sequentialLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
-	user storage.User, failures storage.LoginFailures, fail event) (Tokens, error) {
+	user storage.User, failures storage.LoginFailures, fail event, success events.Plan) (Tokens, error) {
 	ok, verr := s.pw.Verify(req.Password, user.Password)
 	now := s.cfg.Now()
 	if outcome, err := verdict(ok, verr, user, now); outcome != "" {
-		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err, nil)
+		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err, nil, &attempt{req, user})
 	}
 	p, err := s.planLogin(ctx, req, tenant, app, user, failures, now)
 	if err != nil {
@@ -73,29 +77,49 @@ func (s *Service) sequentialLogin(ctx context.Context, req LoginRequest, tenant 
 	if err != nil {
 		return Tokens{}, err
 	}
+	if p.rec.Outbox, err = s.loginSuccess(ctx, success, req, app, p.user, authPassword); err != nil {
+		return Tokens{}, err
+	}
 	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
 		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
 	}
+	s.cfg.Events.Committed(p.rec.Outbox)
 	s.rehash(ctx, tenant, &out.User, req.Password)
 	s.emit(ctx, ev)
 	return out, nil
 }
 
+// attempt is the login a refusal refuses.
+type attempt struct {
+	req  LoginRequest
+	user storage.User
+}
+
 // refuse ends a login the password step refused: it logs an unusable hash,
 // takes back the speculative write when there is one (undo, in the same
-// transaction as the failure count) and counts a guess (counted). The
-// caller's answer is err, whatever the cause.
+// transaction as the failure count) and counts a guess (counted). A counted
+// refusal of a login (a; nil for a password asked for again) is a
+// user.login.failed event, which rides in that same write, so a refused
+// guess at a real account still costs one commit like an unknown login
+// id's. The caller's answer is err, whatever the cause.
 func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID string, verr error, fail event,
-	outcome string, err error, undo *storage.LoginUndo) error {
+	outcome string, err error, undo *storage.LoginUndo, a *attempt) error {
 	if verr != nil {
 		// An unreadable stored hash is an operator problem, not the caller's;
 		// it is logged and answered like a wrong password, without counting.
 		s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", userID, "err", verr)
 	}
 	fail.outcome = outcome
+	var msgs []storage.OutboxMessage
+	if counted(outcome) && a != nil {
+		var perr error
+		if msgs, perr = s.loginFailed(ctx, tenant, a.req, fail.appID, a.user); perr != nil {
+			return perr
+		}
+	}
 	if undo == nil {
 		if counted(outcome) {
-			if cerr := s.countFailure(ctx, tenant, userID, fail); cerr != nil {
+			if cerr := s.countFailure(ctx, tenant, userID, fail, msgs); cerr != nil {
 				return cerr
 			}
 			return err
@@ -107,6 +131,7 @@ func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID stri
 	if counting && counted(outcome) {
 		undo.Policy, undo.FailedAt = &p, s.cfg.Now()
 	}
+	undo.Outbox = msgs
 	s.emit(ctx, fail)
 	uctx, cancel := detached(ctx)
 	defer cancel()
@@ -114,6 +139,7 @@ func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID stri
 	if uerr != nil {
 		return fmt.Errorf("auth: undo speculative login: %w", uerr)
 	}
+	s.cfg.Events.Committed(msgs)
 	s.noteLock(ctx, f, fail)
 	return err
 }

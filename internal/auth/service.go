@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/cache"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -61,9 +63,14 @@ type Config struct {
 	// TenantCacheTTL is how long a tenant read may be reused (0: one second;
 	// negative: never cached).
 	TenantCacheTTL time.Duration
-	// ApplicationCacheTTL is the same for applications (0: half a second;
-	// negative: never cached).
+	// ApplicationCacheTTL is the same for applications and lambdas (0: half
+	// a second; negative: never cached).
 	ApplicationCacheTTL time.Duration
+	// Events publishes the token path's webhook events (nil: none).
+	Events *events.Publisher
+	// Lambdas runs the applications' JWT populate lambdas (nil: none run);
+	// one engine per process.
+	Lambdas *lambda.Engine
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds
@@ -76,6 +83,7 @@ type Service struct {
 	pw      hasher
 	tenants *cache.Cache[string, storage.Tenant]
 	apps    *cache.Cache[string, storage.Application]
+	lambdas *cache.Cache[string, storage.Lambda]
 
 	secretMu sync.Mutex
 	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
@@ -103,6 +111,7 @@ type LoginRequest struct {
 	IPAddress     string
 	NoJWT         bool
 	Device        storage.DeviceInfo
+	UserAgent     string // for events only
 	// HasAPIKey: the caller presented a valid API key.
 	HasAPIKey bool
 	// OAuth marks the password grant: client authentication and enabled
@@ -146,6 +155,7 @@ type RefreshRequest struct {
 	Scopes        []string
 	DPoPJKT       string
 	IPAddress     string
+	UserAgent     string // for events only
 }
 
 // orDefault is d when ttl is zero.

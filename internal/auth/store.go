@@ -46,4 +46,11 @@ type Store interface {
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error)
 	// ServerSecret: the key deriving OneTimeUse successors (secrets.go).
 	storage.SecretStore
+
+	// Issue 14: the JWT populate lambdas (read through a cache), a
+	// revocation that commits its events, and the events whose cause
+	// stores nothing (webhooks.go).
+	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
+	RevokeRefreshTokensWith(ctx context.Context, r storage.Revocation) ([]storage.RefreshToken, error)
+	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
 }

@@ -64,6 +64,18 @@ type Config struct {
 	// (LATCHKEY_SMTP_ROOT_CAS). Empty: the system roots only.
 	SMTPRootCAs string
 
+	// Webhook delivery (issue 14). WebhookPrivateAddresses is allow (the
+	// default, as FusionAuth) or deny: refuse to post to loopback, private,
+	// link-local and other non-public addresses (docs/security.md, SSRF)
+	// (LATCHKEY_WEBHOOK_PRIVATE_ADDRESSES). WebhookRetryBase is the first
+	// retry's delay, doubling up to 4 h (LATCHKEY_WEBHOOK_RETRY_BASE).
+	// WebhookLease is how long a node holds a delivery before another may
+	// take it over (LATCHKEY_WEBHOOK_LEASE); one attempt is bounded by half
+	// of it.
+	WebhookPrivateAddresses string
+	WebhookRetryBase        time.Duration
+	WebhookLease            time.Duration
+
 	// envProblems are values from the environment that could not even be
 	// parsed into their field; Validate reports them with the rest.
 	envProblems []string
@@ -83,8 +95,20 @@ func Default() Config {
 		LogLevel:        "info",
 		CookieSameSite:  "Lax",
 		ShutdownTimeout: 10 * time.Second,
+
+		WebhookPrivateAddresses: "allow",
+		WebhookRetryBase:        15 * time.Second,
+		WebhookLease:            2 * time.Minute,
 	}
 }
+
+// Bounds of the webhook delivery settings: the lease must leave room for
+// one attempt at the largest timeouts a webhook may set (10 s to connect,
+// 30 s to answer) with half of it.
+const (
+	MinWebhookLease = 2 * time.Second
+	MaxWebhookLease = time.Hour
+)
 
 // setting describes one operator setting once, so the environment, the flags
 // and the help text cannot drift apart.
@@ -118,6 +142,12 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.SMTPRootCAs }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
+	{flag: "webhook-private-addresses", env: "LATCHKEY_WEBHOOK_PRIVATE_ADDRESSES", help: "allow or deny webhook deliveries to loopback, private and link-local addresses (allow, as FusionAuth; see docs/security.md)",
+		str: func(c *Config) *string { return &c.WebhookPrivateAddresses }},
+	{flag: "webhook-retry-base", env: "LATCHKEY_WEBHOOK_RETRY_BASE", help: "delay before a failed webhook delivery is retried; it doubles per attempt up to 4h",
+		dur: func(c *Config) *time.Duration { return &c.WebhookRetryBase }},
+	{flag: "webhook-lease", env: "LATCHKEY_WEBHOOK_LEASE", help: "how long a node holds a webhook delivery before another node may take it over; one attempt is bounded by half of it",
+		dur: func(c *Config) *time.Duration { return &c.WebhookLease }},
 	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application or signing-key set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
 		dur: func(c *Config) *time.Duration { return &c.CacheTTL }},
 }
@@ -225,8 +255,23 @@ func (c Config) Validate() error {
 	if c.CacheTTL < 0 || c.CacheTTL > MaxCacheTTL {
 		p = append(p, fmt.Sprintf("cache TTL %s: must be from 0 (built-in defaults) to %s", c.CacheTTL, MaxCacheTTL))
 	}
+	p = append(p, c.checkWebhooks()...)
 	if len(p) == 0 {
 		return nil
+	}
+	return p
+}
+
+func (c Config) checkWebhooks() []string {
+	var p []string
+	if c.WebhookPrivateAddresses != "allow" && c.WebhookPrivateAddresses != "deny" {
+		p = append(p, fmt.Sprintf("webhook private addresses %q: use allow or deny", c.WebhookPrivateAddresses))
+	}
+	if c.WebhookRetryBase < time.Second || c.WebhookRetryBase > time.Hour {
+		p = append(p, fmt.Sprintf("webhook retry base %s: must be from 1s to 1h", c.WebhookRetryBase))
+	}
+	if c.WebhookLease < MinWebhookLease || c.WebhookLease > MaxWebhookLease {
+		p = append(p, fmt.Sprintf("webhook lease %s: must be from %s to %s", c.WebhookLease, MinWebhookLease, MaxWebhookLease))
 	}
 	return p
 }

@@ -62,7 +62,7 @@ const keepLastGood = time.Minute
 // safe for concurrent use; the key set is cached as described on
 // Options.RefreshInterval and in internal/cache/doc.go.
 type Manager struct {
-	store storage.SigningKeyStore
+	store Store
 	opts  Options
 	set   *cache.Cache[struct{}, keySet]
 	clock func() time.Time // the cache's clock, for the unknown-kid bound
@@ -71,8 +71,15 @@ type Manager struct {
 	unknownReload time.Time // last reload caused by an unknown kid
 }
 
+// Store is the storage a Manager uses: the signing keys, and the rotation
+// that commits its events with it.
+type Store interface {
+	storage.SigningKeyStore
+	RotateSigningKeyWith(ctx context.Context, r storage.KeyRotation) error
+}
+
 // New returns a Manager. It does not touch storage; call Init.
-func New(store storage.SigningKeyStore, opts Options) *Manager {
+func New(store Store, opts Options) *Manager {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -124,6 +131,12 @@ func (m *Manager) Init(ctx context.Context) error {
 // Rotate creates a new active key for alg; the old one is published until
 // RetireAfter, so tokens it signed keep verifying until they expire.
 func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, error) {
+	return m.RotateWith(ctx, alg, nil)
+}
+
+// RotateWith is Rotate that commits outbox (the jwt.public-key.update
+// event) with the rotation.
+func (m *Manager) RotateWith(ctx context.Context, alg string, outbox []storage.OutboxMessage) (storage.SigningKey, error) {
 	if alg == "" {
 		alg = ES256
 	}
@@ -132,7 +145,7 @@ func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, e
 	if err != nil {
 		return storage.SigningKey{}, err
 	}
-	if err := m.store.RotateSigningKey(ctx, k, now.Add(m.opts.RetireAfter)); err != nil {
+	if err := m.store.RotateSigningKeyWith(ctx, storage.KeyRotation{Next: k, RetireOldAt: now.Add(m.opts.RetireAfter), Outbox: outbox}); err != nil {
 		return storage.SigningKey{}, fmt.Errorf("keys: rotate %s: %w", alg, err)
 	}
 	if _, err := m.reload(ctx); err != nil {

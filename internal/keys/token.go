@@ -41,6 +41,38 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 	if k == nil {
 		return "", fmt.Errorf("%w: %q", ErrNoActiveKey, alg)
 	}
+	return sign(k, claims)
+}
+
+// SignWithKey signs claims with the key whose id (kid) is kid: a webhook's
+// signatureConfiguration.signingKeyId. Only an active key signs, so once
+// kid has been rotated out (retiring, or gone after RetireAfter) the active
+// key of its algorithm signs instead, of the default algorithm when kid is
+// no longer known at all: the header's kid always names the key used, which
+// the JWKS publishes, so receivers that look keys up by kid follow a
+// rotation without a change.
+func (m *Manager) SignWithKey(ctx context.Context, kid string, claims map[string]any) (string, error) {
+	set, err := m.current(ctx)
+	if err != nil {
+		return "", err
+	}
+	now := m.opts.Now()
+	k := set.lookup(kid, now)
+	switch {
+	case k != nil && k.signer != nil && k.rec.State == "active":
+	case k != nil:
+		k = set.active(k.rec.Algorithm, now)
+	default:
+		k = set.active(ES256, now)
+	}
+	if k == nil {
+		return "", fmt.Errorf("%w: for key %q", ErrNoActiveKey, kid)
+	}
+	return sign(k, claims)
+}
+
+// sign makes the compact JWS of claims with k.
+func sign(k *key, claims map[string]any) (string, error) {
 	// encoding/json sorts map keys, so equal claims give equal tokens.
 	payload, err := json.Marshal(claims)
 	if err != nil {
@@ -51,7 +83,7 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 		return "", fmt.Errorf("keys: sign: %w", err)
 	}
 	tok, err := jws.CompactSerialize()
-	if err != nil || alg != ES256 {
+	if err != nil || k.rec.Algorithm != ES256 {
 		return tok, err
 	}
 	// go-jose returns either s or n−s; the verifiers accept only s ≤ n/2

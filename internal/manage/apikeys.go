@@ -69,13 +69,16 @@ var EndpointPermissions = []string{
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
 	"/api/key",
+	"/api/lambda",
 	"/api/system-configuration",
 	"/api/tenant",
 	"/api/user",
 	"/api/user/change-password",
 	"/api/user/forgot-password",
+	"/api/user/import",
 	"/api/user/registration",
 	"/api/user/verify-email",
+	"/api/webhook",
 }
 
 // Permits reports whether k may call method on endpoint. An empty permission

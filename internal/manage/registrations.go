@@ -52,7 +52,7 @@ func (rs *Registrations) Register(ctx context.Context, scope Scope, userID strin
 		err = e.Err()
 	}
 	if err == nil {
-		err = rs.store(ctx, reg)
+		err = rs.store(ctx, u, reg)
 	}
 	return reg, err
 }
@@ -118,10 +118,19 @@ func (rs *Registrations) newRegistration(ctx context.Context, userID string, in 
 	return reg, app, e, nil
 }
 
-func (rs *Registrations) store(ctx context.Context, reg storage.Registration) error {
-	err := rs.Store.CreateRegistration(ctx, reg)
+// store creates reg for u with its user.registration.create event, in one
+// transaction (storage.UserChange.Register).
+func (rs *Registrations) store(ctx context.Context, u storage.User, reg storage.Registration) error {
+	evs, err := registrationEvent(ctx, rs.Users.Events, u, reg)
+	if err != nil {
+		return err
+	}
+	err = rs.Users.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: rs.Now(), Register: &reg, Outbox: evs})
 	if errors.Is(err, storage.ErrConflict) {
 		return invalid("duplicate", "registration", "The user is already registered for this application.")
+	}
+	if err == nil {
+		rs.Users.Events.Committed(evs)
 	}
 	return err
 }

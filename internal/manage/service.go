@@ -3,6 +3,7 @@ package manage
 import (
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -15,6 +16,7 @@ type Auth interface {
 	TenantCache
 	ApplicationCache
 	PasswordChecker
+	LambdaCache
 }
 
 // Service is every management use case over one store, for the HTTP layer
@@ -34,6 +36,13 @@ type Service struct {
 	// Mail renders the mail the use cases cause; the app sets its BaseURL,
 	// Log and Notify before serving.
 	Mail *Mailer
+	// Issue 14: webhooks, lambdas, user import, key rotation with its
+	// event. The app sets Webhooks.Cache, Lambdas.Engine and Cache, and
+	// Keys.Rotator, and calls UseEvents.
+	Webhooks *Webhooks
+	Lambdas  *Lambdas
+	Import   *Import
+	Keys     *Keys
 }
 
 // New wires the use cases to st, a and the clock now.
@@ -52,5 +61,9 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		SystemConfig:   &SystemConfig{Store: st},
 		RefreshTokens:  &RefreshTokens{Store: st, Tokens: a, Now: now},
 		Revocations:    &Revocations{Store: st, Now: now},
+		Webhooks:       &Webhooks{Store: st, Cache: (*events.Publisher)(nil), Now: now},
+		Lambdas:        &Lambdas{Store: st, Cache: a, Now: now},
+		Import:         &Import{Store: st, Now: now},
+		Keys:           &Keys{Store: st},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -60,15 +61,47 @@ func (us *Users) Update(ctx context.Context, scope Scope, id string, change func
 	if err != nil {
 		return u, err
 	}
+	mailed := len(c.Outbox) > 0
+	evs, err := us.updateEvents(ctx, cur, u, changed)
+	if err != nil {
+		return u, err
+	}
+	c.Outbox = append(c.Outbox, evs...)
 	if err := us.Store.ChangeUser(ctx, c); errors.Is(err, storage.ErrConflict) {
 		return u, invalid("duplicate", "user.email", "A user with this email or username already exists.")
 	} else if err != nil {
 		return u, err
 	}
-	if len(c.Outbox) > 0 {
+	if mailed {
 		us.Mail.notify(mail.Queue)
 	}
+	us.Events.Committed(evs)
 	return us.withRegistrations(ctx, u)
+}
+
+// updateEvents are user.update (the user before and after, with their
+// registrations) and, when the password changed, user.password.update.
+func (us *Users) updateEvents(ctx context.Context, cur, u storage.User, pwChanged bool) ([]storage.OutboxMessage, error) {
+	pl, err := us.Events.Plan(ctx, u.TenantID, events.UserUpdate)
+	if err != nil {
+		return nil, err
+	}
+	var evs []storage.OutboxMessage
+	if !pl.Empty() {
+		regs, err := us.Store.ListRegistrations(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		cur.Registrations, u.Registrations = regs, regs
+		if evs, err = us.Events.Prepare(ctx, pl, &events.Event{Original: events.UserView(cur), User: events.UserView(u)}); err != nil {
+			return nil, err
+		}
+	}
+	if !pwChanged {
+		return evs, nil
+	}
+	more, err := userEvent(ctx, us.Events, events.UserPasswordUpdate, u)
+	return append(evs, more...), err
 }
 
 // updateChange is what an update writes besides the user row.
@@ -106,19 +139,27 @@ func (us *Users) updateChange(ctx context.Context, cur storage.User, u *storage.
 	return c, nil
 }
 
-// Reactivate makes a soft-deleted user active again.
+// Reactivate makes a soft-deleted user active again (user.reactivate).
 func (us *Users) Reactivate(ctx context.Context, scope Scope, id string) (storage.User, error) {
 	u, err := us.load(ctx, scope, id)
 	if err != nil {
 		return u, err
 	}
 	u.Active, u.LastUpdateInstant = true, us.Now().UnixMilli()
-	active := true
-	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
-		Fields: storage.UserFields{Active: &active, LastUpdateInstant: u.LastUpdateInstant}}); err != nil {
+	if u, err = us.withRegistrations(ctx, u); err != nil {
 		return u, err
 	}
-	return us.withRegistrations(ctx, u)
+	evs, err := userEvent(ctx, us.Events, events.UserReactivate, u)
+	if err != nil {
+		return u, err
+	}
+	active := true
+	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
+		Fields: storage.UserFields{Active: &active, LastUpdateInstant: u.LastUpdateInstant}, Outbox: evs}); err != nil {
+		return u, err
+	}
+	us.Events.Committed(evs)
+	return u, nil
 }
 
 // Deactivate is the soft delete: the user becomes inactive, their refresh
@@ -129,19 +170,49 @@ func (us *Users) Deactivate(ctx context.Context, scope Scope, id string) error {
 	if err != nil {
 		return err
 	}
+	u.Active, u.LastUpdateInstant = false, us.Now().UnixMilli()
+	evs, err := us.userEventWithRegistrations(ctx, events.UserDeactivate, u)
+	if err != nil {
+		return err
+	}
 	inactive := false
-	return us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
-		Fields:       storage.UserFields{Active: &inactive, LastUpdateInstant: us.Now().UnixMilli()},
-		RevokeReason: "user_deactivated", ResetFailures: true})
+	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
+		Fields:       storage.UserFields{Active: &inactive, LastUpdateInstant: u.LastUpdateInstant},
+		RevokeReason: "user_deactivated", ResetFailures: true, Outbox: evs}); err != nil {
+		return err
+	}
+	us.Events.Committed(evs)
+	return nil
 }
 
 // Delete removes the user with their registrations and tokens; their
-// sessions stay in the revocation feed as tombstones (storage.DeleteUserAt),
-// all in one transaction.
+// sessions stay in the revocation feed as tombstones, and the user.delete
+// event is queued, all in one transaction (storage.UserChange.Delete).
 func (us *Users) Delete(ctx context.Context, scope Scope, id string) error {
 	u, err := us.load(ctx, scope, id)
 	if err != nil {
 		return err
 	}
-	return us.Store.DeleteUserAt(ctx, u.ID, us.Now())
+	evs, err := us.userEventWithRegistrations(ctx, events.UserDelete, u)
+	if err != nil {
+		return err
+	}
+	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(), Delete: true, Outbox: evs}); err != nil {
+		return notFound(err)
+	}
+	us.Events.Committed(evs)
+	return nil
+}
+
+// userEventWithRegistrations is userEvent with u's registrations read
+// first, only when a webhook wants the event.
+func (us *Users) userEventWithRegistrations(ctx context.Context, typ string, u storage.User) ([]storage.OutboxMessage, error) {
+	pl, err := us.Events.Plan(ctx, u.TenantID, typ)
+	if err != nil || pl.Empty() {
+		return nil, err
+	}
+	if u, err = us.withRegistrations(ctx, u); err != nil {
+		return nil, err
+	}
+	return us.Events.Prepare(ctx, pl, &events.Event{User: events.UserView(u)})
 }

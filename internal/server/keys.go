@@ -38,7 +38,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, "invalid", "algorithm", "The [algorithm] property must be ES256 or RS256.")
 		return
 	}
-	k, err := s.Keys.Rotate(r.Context(), req.Algorithm)
+	k, err := s.Manage.Keys.Rotate(r.Context(), req.Algorithm)
 	if errors.Is(err, storage.ErrConflict) {
 		// Another rotation of the same algorithm committed first (the unique
 		// "one active key per algorithm" index); this one changed nothing.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -52,6 +53,9 @@ type Server struct {
 	Auth  *auth.Service
 	// Manage holds the management use cases (internal/manage).
 	Manage *manage.Service
+	// Events is the webhook publisher (internal/events), which the use
+	// cases already hold; the app starts its delivery worker.
+	Events *events.Publisher
 	Logger *slog.Logger
 	Now    func() time.Time
 	Config Config

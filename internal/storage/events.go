@@ -26,9 +26,15 @@ type Webhook struct {
 	HTTPAuthenticationUsername string                 `json:"httpAuthenticationUsername,omitempty"`
 	HTTPAuthenticationPassword string                 `json:"httpAuthenticationPassword,omitempty"`
 	SignatureConfiguration     SignatureConfiguration `json:"signatureConfiguration"`
-	Data                       map[string]any         `json:"data,omitempty"`
-	InsertInstant              int64                  `json:"insertInstant"`
-	LastUpdateInstant          int64                  `json:"lastUpdateInstant"`
+	// SSLCertificateKeyID and SSLCertificate (FusionAuth's trust anchor for
+	// the receiver's TLS certificate) are kept only so that a request
+	// naming one is refused rather than silently ignored: latchkey trusts
+	// the system's roots.
+	SSLCertificateKeyID string         `json:"sslCertificateKeyId,omitempty"`
+	SSLCertificate      string         `json:"sslCertificate,omitempty"`
+	Data                map[string]any `json:"data,omitempty"`
+	InsertInstant       int64          `json:"insertInstant"`
+	LastUpdateInstant   int64          `json:"lastUpdateInstant"`
 }
 
 // SignatureConfiguration is webhook.signatureConfiguration: when Enabled,
