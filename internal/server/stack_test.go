@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -71,6 +72,13 @@ func newStack(t testing.TB, edit ...func(apps map[string]*storage.Application, t
 // default).
 func newLoggedStack(t testing.TB, logger *slog.Logger, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
 	t.Helper()
+	return newTunedStack(t, logger, outbox.Config{}, edit...)
+}
+
+// newTunedStack is newLoggedStack with the webhook worker tuned (a short
+// poll interval and backoff for the webhook tests).
+func newTunedStack(t testing.TB, logger *slog.Logger, webhooks outbox.Config, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	mkApp := func(id, name, origin string, scoped bool) *storage.Application {
 		return &storage.Application{ID: id, TenantID: tenantID, Name: name, Active: true, State: "Active",
@@ -83,7 +91,7 @@ func newLoggedStack(t testing.TB, logger *slog.Logger, edit ...func(apps map[str
 	}
 	apps := map[string]*storage.Application{
 		storeApp: mkApp(storeApp, "Store", storeSite, false), forumsApp: mkApp(forumsApp, "Forums", forumsSite, true)}
-	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey, Logger: logger,
+	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey, Logger: logger, Webhooks: webhooks,
 		Tenant: func(tn *storage.Tenant) {
 			tn.JWTConfiguration = storage.TenantJWTConfiguration{Enabled: true, TimeToLiveInSeconds: 300,
 				RefreshTokenTimeToLiveInMinutes: 60, RefreshTokenExpirationPolicy: "Fixed", RefreshTokenUsagePolicy: "OneTimeUse"}
