@@ -117,14 +117,16 @@ func (s *Server) searchLambdas(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"lambdas": page, "total": len(hits)})
 }
 
-// updateLambda handles PUT and PATCH /api/lambda/{id}: the type is kept.
+// updateLambda handles PUT and PATCH /api/lambda/{id}: the type is kept;
+// a PUT's omitted fields take manage.LambdaDefaults, as a create's.
 func (s *Server) updateLambda(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "lambdaId")
 	if !ok || !globalKey(w, r) {
 		return
 	}
 	l, err := s.Manage.Lambdas.Update(r.Context(), id, func(cur storage.Lambda) (storage.Lambda, error) {
-		var req lambdaRequest
+		d := manage.LambdaDefaults()
+		req := lambdaRequest{Lambda: &d}
 		if err := decodeReplacement(r, lambdaResponse{cur}, &req); err != nil {
 			return cur, err
 		}
