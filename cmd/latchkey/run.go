@@ -26,6 +26,7 @@ Usage:
   latchkey serve [flags]   run the identity server (latchkey serve --help lists every setting)
   latchkey demo [flags]    run the identity server with the Store and Forums example apps
   latchkey bench [flags]   load a latchkey (or FusionAuth) server and report throughput and latency
+  latchkey import FILE     import a FusionAuth user import file into a running server, in batches
   latchkey version         print the version
   latchkey help            show this text
 
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "latchkey", buildVersion())
 		return 0

@@ -53,6 +53,8 @@ func TestDependencyDirection(t *testing.T) {
 		{"jwtverify", func(d string) bool { return strings.HasPrefix(d, module+"/internal/") }, "a public package for third parties"},
 		{"internal/bench", func(d string) bool { return strings.HasPrefix(d, module+"/") && d != module+"/internal/bench" },
 			"the load generator is a client of the HTTP API like any third party, so it works against FusionAuth too"},
+		{"internal/userimport", func(d string) bool { return strings.HasPrefix(d, module+"/") && d != module+"/internal/userimport" },
+			"latchkey import is a client of the HTTP API like internal/bench, so it imports into FusionAuth too"},
 		{"internal/mail", func(d string) bool {
 			return d == "net/http" || strings.HasPrefix(d, module+"/") && !onlyFrom(d, "internal/mail", "internal/outbox", "internal/storage")
 		}, "mail is a use case: no HTTP (go-mail's SMTP client is its network code), no backend, no server or auth"},
