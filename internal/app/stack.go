@@ -56,6 +56,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
 	m.Lambdas.Engine, m.Keys.Rotator = engine, km
 	m.UseEvents(pub)
+	svc.SetEmailVerifier(m.Accounts)
 	return &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: m, Events: pub, Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},

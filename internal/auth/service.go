@@ -85,6 +85,8 @@ type Service struct {
 	apps    *cache.Cache[string, storage.Application]
 	lambdas *cache.Cache[string, storage.Lambda]
 
+	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
+
 	secretMu sync.Mutex
 	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
 }

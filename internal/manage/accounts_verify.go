@@ -137,3 +137,16 @@ func (a *Accounts) verifiedEvent(ctx context.Context, u storage.User) ([]storage
 	u.Verified, u.LastUpdateInstant = true, a.Now().UnixMilli()
 	return userEvent(ctx, a.Events, events.UserEmailVerified, u)
 }
+
+// IssueLoginVerification is a 212's verification with the FormField
+// strategy (auth.EmailVerifier): a fresh id for the form, the code by
+// mail, earlier ids voided.
+func (a *Accounts) IssueLoginVerification(ctx context.Context, t storage.Tenant, app *storage.Application, u storage.User) (string, error) {
+	v, err := a.Mail.issueVerification(ctx, MailFor{Tenant: t, App: app, User: u}, a.Now(), true)
+	if err != nil {
+		return "", err
+	}
+	err = a.commit(ctx, storage.UserChange{UserID: u.ID, Now: a.Now(), DropIdentifiers: []string{storage.IdentifierEmailVerification},
+		Issue: []storage.Identifier{v.id}, Outbox: v.mail})
+	return v.raw, err
+}

@@ -15,7 +15,16 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+import { wireAccounts } from './accounts.js';
+
 const $ = (id) => document.getElementById(id);
+const sections = ['login', 'signup', 'forgot', 'reset', 'notice', 'app'];
+
+/** Shows one section; body[data-state] names it for tests and CSS. */
+function show(name) {
+  for (const s of sections) $(s).hidden = s !== name;
+  document.body.dataset.state = name;
+}
 const clock = (d) => d.toLocaleTimeString([], { hour12: false });
 
 /** Appends a line to the session log; `kind` lets tests and CSS find it. */
@@ -44,17 +53,13 @@ export async function boot({ load }) {
   function showLogin() {
     clearTimeout(timer);
     clearInterval(ticker);
-    document.body.dataset.state = 'login';
-    $('app').hidden = true;
-    $('login').hidden = false;
+    show('login');
     $('loginId').focus();
   }
 
   async function showApp() {
     const claims = client.claims();
-    document.body.dataset.state = 'app';
-    $('login').hidden = true;
-    $('app').hidden = false;
+    show('app');
     $('who').textContent = claims?.email ?? claims?.sub ?? '?';
     if (!(await load(client, $('content')))) {
       log('error', 'The backend refused the token');
@@ -86,6 +91,7 @@ export async function boot({ load }) {
     }, Math.max(0, exp - 1000 - Date.now()));
   }
 
+  const accounts = wireAccounts({ client, show, showApp, showLogin, log, $ });
   $('login-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     $('login-error').textContent = '';
@@ -94,7 +100,8 @@ export async function boot({ load }) {
       $('password').value = '';
       await showApp();
     } catch (e) {
-      $('login-error').textContent = e.message;
+      $('password').value = '';
+      if (!accounts.loginError(e, $('loginId').value)) $('login-error').textContent = e.message;
     }
   });
   $('logout').addEventListener('click', async () => {
@@ -102,6 +109,8 @@ export async function boot({ load }) {
     showLogin();
   });
 
+  // A mail's link (confirm the address, reset the password) opened the page.
+  if (await accounts.route(location.pathname)) return;
   // Step 2: a still-valid JWT in localStorage? (an expired one is refreshed)
   let token = null;
   try { token = await client.getToken(); } catch (e) { log('error', String(e.message ?? e)); }
