@@ -43,12 +43,14 @@
 //	what                     TTL     kept on DB errors   owner
 //	tenants                  1 s     +1 min              internal/auth (cache.go)
 //	applications             0.5 s   +1 min              internal/auth (cache.go)
+//	lambdas                  0.5 s   +1 min              internal/auth (lambdas.go; feed kind lambda, migration 0050)
+//	webhooks (the list)      1 s     +1 min              internal/events (publisher.go; feed kind webhook, migration 0050)
 //	signing key set          0.5 s   +1 min              internal/keys (manager.go; RefreshInterval set by internal/app)
 //	  a token naming an unknown kid reloads at once, at most once per min(TTL, 1 s)
 //	CORS allowed origins     1 s     until reload works  internal/server (cors.go: its own cache, not yet on the feed)
 //	successor secret         forever (it never changes)  internal/auth (secrets.go)
 //
-// LATCHKEY_CACHE_TTL replaces the first three TTLs (up to one hour; useful
+// LATCHKEY_CACHE_TTL replaces the first five TTLs (up to one hour; useful
 // with PostgreSQL, where the feed carries the changes and the TTL is only
 // the fallback). Users, registrations, refresh tokens, lockout counters and
 // API keys are not cached: a change applies on the next request to any node.

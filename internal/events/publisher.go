@@ -38,9 +38,9 @@ type Config struct {
 	// TransactionTimeout bounds the synchronous delivery of a
 	// transactional event, whatever the webhooks' own timeouts (10 s).
 	TransactionTimeout time.Duration
-	// CacheTTL is how long the webhook list is reused (1 s); changes on
-	// this node and, with PostgreSQL, on others (the change feed) drop it
-	// at once.
+	// CacheTTL is how long the webhook list is reused (0: 1 s; negative:
+	// never); changes on this node and, with PostgreSQL, on others (the
+	// change feed) drop it at once.
 	CacheTTL time.Duration
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -71,7 +71,7 @@ func New(cfg Config) *Publisher {
 	if cfg.TransactionTimeout <= 0 {
 		cfg.TransactionTimeout = 10 * time.Second
 	}
-	if cfg.CacheTTL <= 0 {
+	if cfg.CacheTTL == 0 {
 		cfg.CacheTTL = time.Second
 	}
 	p := &Publisher{cfg: cfg}
