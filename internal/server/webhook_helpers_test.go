@@ -155,7 +155,7 @@ func verifySignature(t testing.TB, s *stack, d delivery) string {
 	if sig == "" {
 		t.Fatalf("no %s header", events.SignatureHeader)
 	}
-	jws, err := jose.ParseSigned(sig, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
+	jws, err := jose.ParseSignedCompact(sig, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
 	if err != nil {
 		t.Fatalf("signature is not a JWS: %v", err)
 	}
