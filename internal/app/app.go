@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/events/sender"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/manage"
@@ -136,7 +137,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	}
 	// One lambda engine per process, shared with the Kickstart dry run.
 	engine := lambda.New(lambda.Config{Logger: a.log})
-	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, engine); err != nil {
+	poster := sender.New(sender.Options{DenyPrivate: cfg.WebhookPrivateAddresses == "deny"})
+	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, engine, poster); err != nil {
 		return a, err
 	}
 	a.handler = a.Server.Handler()

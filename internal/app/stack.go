@@ -12,7 +12,6 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/events"
-	"github.com/latchkeyhq/latchkey/internal/events/sender"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/lambda"
@@ -26,8 +25,10 @@ import (
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
 // st's change feed.
+//
+// poster sends webhook requests (events.NoDelivery for the dry run).
 func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
-	engine *lambda.Engine) (srv *server.Server, unfollow func(), err error) {
+	engine *lambda.Engine, poster events.Poster) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -42,7 +43,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	var svc *auth.Service
 	pub := events.New(events.Config{Store: st, Signer: km, Now: opts.Now, Logger: log, CacheTTL: cfg.CacheTTL,
 		Tenant: func(ctx context.Context, id string) (storage.Tenant, error) { return svc.Tenant(ctx, id) },
-		Poster: sender.New(sender.Options{DenyPrivate: cfg.WebhookPrivateAddresses == "deny"})})
+		Poster: poster})
 	svc = auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
 		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, Events: pub, Lambdas: engine})
 	// Follow from the start. Whatever is read before the feed listens is
@@ -87,7 +88,8 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.E
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
-		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), engine)
+		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits),
+			engine, events.NoDelivery)
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err

@@ -29,6 +29,15 @@ type Poster interface {
 	Post(ctx context.Context, r Request) error
 }
 
+// NoDelivery is a Poster that sends nothing and reports success: the
+// Kickstart dry run (internal/app) runs the real requests on a throwaway
+// database and must not reach the outside world, nor be refused by it.
+var NoDelivery Poster = noDelivery{}
+
+type noDelivery struct{}
+
+func (noDelivery) Post(context.Context, Request) error { return nil }
+
 // Signer signs claims with the signing key kid as a compact JWS whose
 // header names alg, kid and typ JWT (internal/keys).
 type Signer interface {
