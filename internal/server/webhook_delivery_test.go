@@ -148,3 +148,43 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestLoginFailedEventOnEveryPath: user.login.failed is sent for a wrong
+// password on each path a refusal takes: the speculative login's undo
+// (lockout on, clean counter, no success event wanted), the sequential
+// path's count (a counter to reset), and without lockout, where nothing
+// else is written; never for an unknown login id.
+func TestLoginFailedEventOnEveryPath(t *testing.T) {
+	s := newTunedStack(t, nil, webhookTuning, func(_ map[string]*storage.Application, tn *storage.Tenant) {
+		tn.EventConfiguration.Events = map[string]storage.EventConfigurationData{events.UserLoginFailed: {Enabled: true, TransactionType: "None"}}
+		tn.FailedAuthenticationConfiguration.TooManyAttempts = 10
+	})
+	rec := newReceiver(t)
+	createHook(t, s, webhookBody(rec.srv.URL, []string{events.UserLoginFailed}, ""))
+	wrong := func(loginID string) {
+		t.Helper()
+		wantStatus(t, s.do(call{method: "POST", path: "/api/login",
+			body: `{"loginId":"` + loginID + `","password":"wrong","applicationId":"` + storeApp + `"}`}), 404)
+	}
+	wrong(aliceEmail) // speculative: the event rides in UndoLogin
+	rec.waitFor(events.UserLoginFailed, 1)
+	wrong(aliceEmail) // a counter exists now: sequential, counted with the event
+	rec.waitFor(events.UserLoginFailed, 2)
+	wrong("nobody@example.test")
+	wantStatus(t, s.do(call{method: "PATCH", path: "/api/tenant/" + tenantID, hdr: admin,
+		body: `{"tenant":{"failedAuthenticationConfiguration":{"enabled":false}}}`}), 200)
+	wrong(aliceEmail) // no lockout: the event is stored on its own
+	rec.waitFor(events.UserLoginFailed, 3)
+	waitFor(t, "every failure's row sent", func() bool {
+		msgs := webhookMessages(t, s)
+		for _, m := range msgs {
+			if m.State != storage.OutboxSent {
+				return false
+			}
+		}
+		return len(msgs) == 3
+	})
+	if got := len(rec.deliveries()); got != 3 {
+		t.Fatalf("%d deliveries; the unknown login id must have none", got)
+	}
+}
