@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -137,9 +138,10 @@ func TestWorkerDelivers(t *testing.T) {
 	must(t, err)
 	must(t, st.EnqueueOutbox(ctx, msgs...))
 	must(t, st.DeleteWebhook(ctx, "w-gone"))
+	var mu sync.Mutex
 	var outcomes []string
 	w, err := outbox.New(outbox.Config{Store: st, Queue: events.Queue, Deliver: pub.Deliver,
-		Observe: func(o outbox.Outcome) { outcomes = append(outcomes, o.Result) }})
+		Observe: func(o outbox.Outcome) { mu.Lock(); outcomes = append(outcomes, o.Result); mu.Unlock() }})
 	must(t, err)
 	n, err := w.Poll(ctx)
 	must(t, err)
