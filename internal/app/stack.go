@@ -16,19 +16,27 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
 
+// wiring is what newServer shares with the process: the metrics (nil for
+// the Kickstart dry run), the one lambda engine, and what posts webhook
+// requests (events.NoDelivery for the dry run, which must not reach the
+// outside world).
+type wiring struct {
+	metrics *observe.Metrics
+	engine  *lambda.Engine
+	poster  events.Poster
+}
+
 // newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
 // st's change feed.
-//
-// poster sends webhook requests (events.NoDelivery for the dry run).
-func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
-	engine *lambda.Engine, poster events.Poster) (srv *server.Server, unfollow func(), err error) {
+func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate, w wiring) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -43,9 +51,13 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	var svc *auth.Service
 	pub := events.New(events.Config{Store: st, Signer: km, Now: opts.Now, Logger: log, CacheTTL: cfg.CacheTTL,
 		Tenant: func(ctx context.Context, id string) (storage.Tenant, error) { return svc.Tenant(ctx, id) },
-		Poster: poster})
-	svc = auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, Events: pub, Lambdas: engine})
+		Poster: w.poster})
+	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, Events: pub, Lambdas: w.engine}
+	if w.metrics != nil {
+		ac.Count = w.metrics.Count
+	}
+	svc = auth.New(ac)
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).
 	unfollow = followChanges(st, svc, km, pub)
@@ -53,15 +65,15 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		unfollow()
 		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
-	m := manage.New(st, svc, opts.Now)
-	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
-	m.Lambdas.Engine, m.Keys.Rotator = engine, km
-	m.UseEvents(pub)
-	svc.SetEmailVerifier(m.Accounts)
+	mg := manage.New(st, svc, opts.Now)
+	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
+	mg.Lambdas.Engine, mg.Keys.Rotator = w.engine, km
+	mg.UseEvents(pub)
+	svc.SetEmailVerifier(mg.Accounts)
 	return &server.Server{
-		Store: st, Keys: km, Auth: svc, Manage: m, Events: pub, Logger: log, Now: opts.Now,
+		Store: st, Keys: km, Auth: svc, Manage: mg, Events: pub, Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
-		Gate:   gate,
+		Gate:   gate, Metrics: w.metrics,
 	}, unfollow, nil
 }
 
@@ -89,7 +101,7 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.E
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
 		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits),
-			engine, events.NoDelivery)
+			wiring{engine: engine, poster: events.NoDelivery})
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"sync"
@@ -71,6 +72,10 @@ type Config struct {
 	// Lambdas runs the applications' JWT populate lambdas (nil: none run);
 	// one engine per process.
 	Lambdas *lambda.Engine
+	// Count, when set, is called with every security event's name and
+	// outcome (events.go), e.g. to count it in a metric. It runs on the
+	// login and refresh paths, so it must be cheap and must not block.
+	Count func(ctx context.Context, event, outcome string)
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds

@@ -70,6 +70,7 @@ var EndpointPermissions = []string{
 	"/api/jwt/revocations",
 	"/api/key",
 	"/api/lambda",
+	"/api/prometheus/metrics",
 	"/api/system-configuration",
 	"/api/tenant",
 	"/api/user",

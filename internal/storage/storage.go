@@ -23,6 +23,7 @@ type Storage interface {
 	KickstartStore
 	SecretStore
 	MailStore
+	HealthStore
 	ChangeFeed
 	AccountStore
 	WebhookStore
