@@ -17,17 +17,19 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/observe"
+	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
 
 // wiring is what newServer shares with the process: the metrics (nil for
-// the Kickstart dry run), the one lambda engine, and what posts webhook
-// requests (events.NoDelivery for the dry run, which must not reach the
-// outside world).
+// the Kickstart dry run), the server secret (internal/secret), the one
+// lambda engine, and what posts webhook requests (events.NoDelivery for the
+// dry run, which must not reach the outside world).
 type wiring struct {
 	metrics *observe.Metrics
+	secret  secret.Secret
 	engine  *lambda.Engine
 	poster  events.Poster
 }
@@ -36,7 +38,8 @@ type wiring struct {
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
 // st's change feed.
-func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate, w wiring) (srv *server.Server, unfollow func(), err error) {
+func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
+	w wiring) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -47,34 +50,38 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	if cfg.CacheTTL > 0 {
 		keysTTL = cfg.CacheTTL
 	}
-	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL})
+	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL, PublishAhead: cfg.KeyPublishAhead,
+		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) }})
 	var svc *auth.Service
 	pub := events.New(events.Config{Store: st, Signer: km, Now: opts.Now, Logger: log, CacheTTL: cfg.CacheTTL,
 		Tenant: func(ctx context.Context, id string) (storage.Tenant, error) { return svc.Tenant(ctx, id) },
 		Poster: w.poster})
 	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, Events: pub, Lambdas: w.engine}
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: w.secret.Derive(successorPurpose),
+		Events: pub, Lambdas: w.engine}
 	if w.metrics != nil {
 		ac.Count = w.metrics.Count
 	}
 	svc = auth.New(ac)
-	// Follow from the start. Whatever is read before the feed listens is
-	// dropped by its first event (ChangeAll, once LISTEN is in place).
-	unfollow = followChanges(st, svc, km, pub)
-	if err := km.Init(ctx); err != nil {
-		unfollow()
-		return nil, nil, fmt.Errorf("signing keys: %w", err)
-	}
 	mg := manage.New(st, svc, opts.Now)
 	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
 	mg.Lambdas.Engine, mg.Keys.Rotator = w.engine, km
 	mg.UseEvents(pub)
 	svc.SetEmailVerifier(mg.Accounts)
-	return &server.Server{
+	srv = &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: mg, Events: pub, Logger: log, Now: opts.Now,
-		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
-		Gate:   gate, Metrics: w.metrics,
-	}, unfollow, nil
+		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),
+			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL},
+		Gate: gate, Metrics: w.metrics,
+	}
+	// Follow from the start. Whatever is read before the feed listens is
+	// dropped by its first event (ChangeAll, once LISTEN is in place).
+	unfollow = followChanges(st, svc, km, pub, srv.ForgetOrigins)
+	if err := km.Init(ctx); err != nil {
+		unfollow()
+		return nil, nil, fmt.Errorf("signing keys: %w", err)
+	}
+	return srv, unfollow, nil
 }
 
 // scratch returns the Kickstart dry run's stack factory: a fresh SQLite file
@@ -101,7 +108,7 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.E
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
 		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits),
-			wiring{engine: engine, poster: events.NoDelivery})
+			wiring{secret: secret.Generate(), engine: engine, poster: events.NoDelivery})
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err

@@ -26,18 +26,7 @@ type workers struct {
 	jobs  *outbox.Worker
 	hooks *outbox.Worker
 	log   *slog.Logger
-	store storage.OutboxStore
-	now   func() time.Time
 }
-
-// Sent outbox rows (their bodies already cleared) are kept a week for
-// operators, then deleted by every node once an hour: webhook deliveries
-// add one row per event, so without it the table would only grow. Dead
-// rows stay until an operator requeues or removes them.
-const (
-	keepSent   = 7 * 24 * time.Hour
-	purgeEvery = time.Hour
-)
 
 // newWorkers builds the workers and points the use cases' Notify at them,
 // so a message stored by a request on this node goes out at once (other
@@ -75,7 +64,7 @@ func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cf
 		return nil, err
 	}
 	pub.SetNotify(hw.Notify)
-	return &workers{mail: mw, jobs: jw, hooks: hw, log: log, store: st, now: now}, nil
+	return &workers{mail: mw, jobs: jw, hooks: hw, log: log}, nil
 }
 
 // webhookWorker delivers the webhook queue (internal/events): at least
@@ -107,7 +96,7 @@ func webhookWorker(st storage.Storage, pub *events.Publisher, cfg config.Config,
 // once, the Message-ID lets a receiver drop the repeat).
 func (w *workers) start(ctx context.Context) (wait func(limit time.Duration)) {
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{w.mail.Run, w.jobs.Run, w.hooks.Run, w.purge} {
+	for _, run := range []func(context.Context) error{w.mail.Run, w.jobs.Run, w.hooks.Run} {
 		wg.Go(func() {
 			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				w.log.Error("outbox worker stopped", "err", err)
@@ -122,28 +111,5 @@ func (w *workers) start(ctx context.Context) (wait func(limit time.Duration)) {
 		case <-time.After(limit):
 			w.log.Warn("outbox workers still delivering at shutdown; their messages will be retried", "waited", limit)
 		}
-	}
-}
-
-// purge deletes sent outbox rows older than keepSent, hourly, until ctx
-// is done.
-func (w *workers) purge(ctx context.Context) error {
-	t := time.NewTicker(purgeEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		w.purgeOnce(ctx)
-	}
-}
-
-func (w *workers) purgeOnce(ctx context.Context) {
-	if n, err := w.store.PurgeSentOutbox(ctx, w.now().Add(-keepSent)); err != nil {
-		w.log.Warn("outbox: purging sent messages failed", "err", err)
-	} else if n > 0 {
-		w.log.Info("outbox: purged sent messages", "count", n)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 
-	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -47,19 +46,12 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 	}
 
 	// An outcome that withholds tokens (outcome.go) is decided before
-	// anything is written, so such a login never speculates.
+	// anything is written.
 	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: s.cfg.Now()}
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.heldLogin(ctx, facts, rule, w, failures, fail)
 	}
-	success, err := s.plan(ctx, tenant, events.UserLoginSuccess)
-	if err != nil {
-		return Tokens{}, err
-	}
-	if success.Empty() && speculate(tenant, failures) {
-		return s.speculativeLogin(ctx, req, tenant, app, user, failures, fail)
-	}
-	return s.sequentialLogin(ctx, req, tenant, app, user, failures, fail, success)
+	return s.passwordLogin(ctx, req, tenant, app, user, failures, fail)
 }
 
 // loginContext resolves the application and tenant and enforces the API-key
@@ -120,10 +112,8 @@ func (s *Service) findUser(ctx context.Context, tenantID, loginID string) (stora
 // countFailure feeds the tenant lockout counter (failedAuthenticationConfiguration,
 // counted in the database so it holds across restarts and nodes).
 // ev.outcome says why (wrong_password, unknown_user). The failure's events
-// (msgs, user.login.failed) commit with the count: through UndoLogin of a
-// login that was never stored, which per its contract changes nothing but
-// the counter and takes outbox messages; without lockout they are stored
-// on their own.
+// (msgs, user.login.failed) commit with the count (RecordLoginFailureWith);
+// without lockout they are stored on their own.
 func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID string, ev event, msgs []storage.OutboxMessage) error {
 	s.emit(ctx, ev)
 	p, ok := lockoutPolicy(t.FailedAuthenticationConfiguration)
@@ -137,8 +127,7 @@ func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID str
 	var f storage.LoginFailures
 	var err error
 	if len(msgs) > 0 {
-		f, err = s.cfg.Store.UndoLogin(wctx, storage.LoginUndo{Login: storage.Login{UserID: userID},
-			Policy: &p, FailedAt: s.cfg.Now(), Outbox: msgs})
+		f, err = s.cfg.Store.RecordLoginFailureWith(wctx, storage.LoginFailure{UserID: userID, At: s.cfg.Now(), Policy: p, Outbox: msgs})
 	} else {
 		f, err = s.cfg.Store.RecordLoginFailure(wctx, userID, s.cfg.Now(), p)
 	}

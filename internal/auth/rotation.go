@@ -13,7 +13,7 @@ import (
 // rotate performs a OneTimeUse rotation: the successor replaces the presented
 // value through the storage compare-and-swap, so of N concurrent refreshes
 // exactly one adds a generation (security-bar §0.7, R6). The successor is
-// HMAC(serverSecret, presented), so the racers that lose the swap compute the
+// HMAC(successor key, presented), so the racers that lose the swap compute the
 // very value the winner stored and return it: two tabs sharing one cookie end
 // up with the same token and never log each other out.
 //
@@ -21,10 +21,7 @@ import (
 // they did (false for a loser of the race, whose caller stores them alone).
 func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
 	set settings, now time.Time, msgs []storage.OutboxMessage) (string, storage.RefreshToken, bool, error) {
-	next, err := s.successor(ctx, raw)
-	if err != nil {
-		return "", rt, false, err
-	}
+	next := s.successor(raw)
 	nextHash := hashToken(next)
 	// The expiry is recomputed from the original StartInstant: rotation slides
 	// the window but never moves the maximum lifetime (§10.3).
@@ -45,17 +42,20 @@ func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw strin
 	if err != nil {
 		return "", rt, false, err
 	}
-	if !cur.RevokedAt.IsZero() || !equalHash(cur.Hash, nextHash) {
+	if !cur.RevokedAt.IsZero() || !equalHash(cur.PrevHash, h) {
 		return "", rt, false, ErrRefreshNotFound
 	}
-	return next, cur, false, nil
+	// The winner may be a node still deriving with the previous key.
+	if won, ok := s.matchSuccessor(raw, cur.Hash); ok {
+		return won, cur, false, nil
+	}
+	return "", rt, false, ErrRefreshNotFound
 }
 
 // withinGrace reports whether h, no longer current, is the immediately
-// previous value presented within the grace period: a retry, not reuse.
-// now-RotatedAt <= grace, literally: with grace 0 only a request at the
-// very instant of the rotation qualifies (an injected clock in tests); in
-// production 0 means no tolerance, as in FusionAuth.
+// previous value presented within the grace period (never zero:
+// DefaultRetryWindow when none is configured): a retry or a racer, not
+// reuse.
 func withinGrace(rt storage.RefreshToken, h []byte, set settings, now time.Time) bool {
 	return equalHash(h, rt.PrevHash) && now.Sub(rt.RotatedAt) <= set.Grace
 }
@@ -72,16 +72,17 @@ func withinGrace(rt storage.RefreshToken, h []byte, set settings, now time.Time)
 // latchkey's jwt.refresh-token.reuse.
 func (s *Service) previousValue(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
 	c refreshCtx, now time.Time, ev event, req RefreshRequest) (string, error) {
+	// now-RotatedAt <= grace; the grace is never zero (DefaultRetryWindow
+	// when none is configured), so racers that looked the token up just
+	// after the winner's commit, and retries of a lost answer, get the
+	// successor.
 	if withinGrace(rt, h, c.set, now) {
-		next, err := s.successor(ctx, raw)
-		if err != nil {
-			return "", err
-		}
-		if equalHash(hashToken(next), rt.Hash) {
+		if next, ok := s.matchSuccessor(raw, rt.Hash); ok {
 			return next, nil
 		}
-		// Only possible if the successor secret changed under us: refuse
-		// without punishing a client that did nothing wrong.
+		// Only possible if the successor key was replaced (and the old one
+		// dropped) since the rotation: refuse without punishing a client
+		// that did nothing wrong.
 		return "", ErrRefreshNotFound
 	}
 	f := storage.RefreshTokenFilter{ID: rt.ID}

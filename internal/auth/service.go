@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/cache"
@@ -67,6 +66,13 @@ type Config struct {
 	// ApplicationCacheTTL is the same for applications and lambdas (0: half
 	// a second; negative: never cached).
 	ApplicationCacheTTL time.Duration
+	// SuccessorKeys derive OneTimeUse successors (secrets.go): the first
+	// derives, all are accepted when matching a successor another node (or
+	// this one before a key change) derived. They come from the server
+	// secret, which every node of a deployment shares and which is kept out
+	// of the database (internal/secret). Empty: one random key for this
+	// Service's lifetime, for tests and single-process throwaway stores.
+	SuccessorKeys [][]byte
 	// Events publishes the token path's webhook events (nil: none).
 	Events *events.Publisher
 	// Lambdas runs the applications' JWT populate lambdas (nil: none run);
@@ -79,9 +85,9 @@ type Config struct {
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds
-// no state that matters across nodes: the caches are the successor secret,
-// which every node reads from the same SecretStore row, and tenants and
-// applications (cache.go).
+// no state that matters across nodes: its caches are tenants and
+// applications (cache.go); the successor keys are configuration every node
+// shares.
 type Service struct {
 	cfg     Config
 	log     *slog.Logger
@@ -90,10 +96,9 @@ type Service struct {
 	apps    *cache.Cache[string, storage.Application]
 	lambdas *cache.Cache[string, storage.Lambda]
 
-	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
+	succKeys [][]byte // Config.SuccessorKeys, never empty
 
-	secretMu sync.Mutex
-	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
+	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
 }
 
 // New returns a Service.
@@ -105,7 +110,10 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, log: log, pw: passwordHasher{}}
+	s := &Service{cfg: cfg, log: log, pw: passwordHasher{}, succKeys: cfg.SuccessorKeys}
+	if len(s.succKeys) == 0 {
+		s.succKeys = [][]byte{randomBytes(32)}
+	}
 	s.newCaches(time.Now)
 	return s
 }

@@ -24,9 +24,8 @@ type Store interface {
 	ChangeUser(ctx context.Context, c storage.UserChange) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
 
-	// RecordLogin and UndoLogin: a login's one write, and its undo when the
-	// speculative login is refused (login_speculate.go).
-	storage.LoginStore
+	// RecordLogin: a login's one write, after its hash (login_verify.go).
+	RecordLogin(ctx context.Context, l storage.Login) error
 	// RecordLoginFailure and GetLoginFailures: lockout (lockout.go). Resets
 	// ride on RecordLogin.
 	RecordLoginFailure(ctx context.Context, userID string, at time.Time, p storage.LockoutPolicy) (storage.LoginFailures, error)
@@ -44,13 +43,12 @@ type Store interface {
 	RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error)
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error)
-	// ServerSecret: the key deriving OneTimeUse successors (secrets.go).
-	storage.SecretStore
 
-	// Issue 14: the JWT populate lambdas (read through a cache), a
-	// revocation that commits its events, and the events whose cause
-	// stores nothing (webhooks.go).
+	// Issue 14: the JWT populate lambdas (read through a cache), a failure
+	// count and a revocation that commit their events, and the events whose
+	// cause stores nothing (webhooks.go).
 	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
+	RecordLoginFailureWith(ctx context.Context, f storage.LoginFailure) (storage.LoginFailures, error)
 	RevokeRefreshTokensWith(ctx context.Context, r storage.Revocation) ([]storage.RefreshToken, error)
 	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
 }

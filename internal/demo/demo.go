@@ -32,6 +32,10 @@ type Options struct {
 	JWTTTL       time.Duration // default 30s
 	RefreshTTL   time.Duration // default 10m; FusionAuth counts whole minutes, so rounded up
 	GracePeriod  time.Duration // one-time-use grace period; default 2s
+	// CookiePrefix is the identity server's LATCHKEY_COOKIE_PREFIX: "" or
+	// "__Host-" (browsers accept __Host- cookies on https, and on
+	// http://localhost, the demo's default).
+	CookiePrefix string
 	Logger       *slog.Logger
 	Out          io.Writer // where the URLs and credentials are printed
 
@@ -199,6 +203,7 @@ func openIdentity(ctx context.Context, opts Options, s settings, ln net.Listener
 	cfg.DatabaseURL = filepath.Join(opts.DataDir, "latchkey.db")
 	cfg.Issuer = opts.IdentityURL
 	cfg.Kickstart = ksPath
+	cfg.CookiePrefix = opts.CookiePrefix
 	a, err := app.Open(ctx, cfg, app.Options{Logger: opts.Logger, Listener: ln})
 	if err != nil {
 		return nil, fmt.Errorf("demo: identity server: %w", err)

@@ -37,34 +37,31 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 	if err != nil {
 		return "", err
 	}
-	k := set.active(alg, m.opts.Now())
+	k := set.signer(alg, m.opts.Now(), claimExp(claims))
 	if k == nil {
 		return "", fmt.Errorf("%w: %q", ErrNoActiveKey, alg)
 	}
 	return sign(k, claims)
 }
 
-// SignWithKey signs claims with the key whose id (kid) is kid: a webhook's
-// signatureConfiguration.signingKeyId. Only an active key signs, so once
-// kid has been rotated out (retiring, or gone after RetireAfter) the active
-// key of its algorithm signs instead, of the default algorithm when kid is
-// no longer known at all: the header's kid always names the key used, which
-// the JWKS publishes, so receivers that look keys up by kid follow a
-// rotation without a change.
+// SignWithKey signs claims for a webhook whose
+// signatureConfiguration.signingKeyId is kid: with the key that signs for
+// kid's algorithm now (the default algorithm's when kid is no longer
+// known). That is kid itself while it is its algorithm's signing key; after
+// a rotation its successor signs once it is active. The header's kid always
+// names the key used, which the JWKS publishes, so receivers that look keys
+// up by kid follow a rotation without a change.
 func (m *Manager) SignWithKey(ctx context.Context, kid string, claims map[string]any) (string, error) {
 	set, err := m.current(ctx)
 	if err != nil {
 		return "", err
 	}
 	now := m.opts.Now()
-	k := set.lookup(kid, now)
-	switch {
-	case k != nil && k.signer != nil && k.rec.State == "active":
-	case k != nil:
-		k = set.active(k.rec.Algorithm, now)
-	default:
-		k = set.active(ES256, now)
+	alg := ES256
+	if k := set.lookup(kid, now); k != nil {
+		alg = k.rec.Algorithm
 	}
+	k := set.active(alg, now)
 	if k == nil {
 		return "", fmt.Errorf("%w: for key %q", ErrNoActiveKey, kid)
 	}
@@ -130,4 +127,20 @@ func (m *Manager) Verify(ctx context.Context, token string) (map[string]any, err
 		return nil, err
 	}
 	return claims, nil
+}
+
+// claimExp reads the exp the caller set (0 when absent).
+func claimExp(claims map[string]any) int64 {
+	switch v := claims["exp"].(type) {
+	case int64:
+		return v
+	case int:
+		return int64(v)
+	case float64:
+		return int64(v)
+	case json.Number:
+		n, _ := v.Int64()
+		return n
+	}
+	return 0
 }

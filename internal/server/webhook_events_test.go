@@ -79,7 +79,7 @@ func TestWebhookEvents(t *testing.T) {
 	refreshed := s.do(call{method: "POST", path: "/api/jwt/refresh", body: `{"refreshToken":"` + rt + `"}`})
 	wantStatus(t, refreshed, 200)
 	eventGolden(t, "jwt-refresh", rec.waitFor(events.JWTRefresh, 1)[0])
-	s.Clock.Advance(time.Second) // past the grace period: the old value is reuse now
+	s.Clock.Advance(2 * time.Minute) // past the retry window (60 s when no grace is set): the old value is reuse now
 	wantStatus(t, s.do(call{method: "POST", path: "/api/jwt/refresh", body: `{"refreshToken":"` + rt + `"}`}), 404)
 	eventGolden(t, "jwt-refresh-token-reuse", rec.waitFor(events.JWTRefreshTokenReuse, 1)[0])
 	eventGolden(t, "jwt-refresh-token-revoke-reuse", rec.waitFor(events.JWTRefreshTokenRevoke, 1)[0])

@@ -117,10 +117,19 @@ type KeyRotation struct {
 	Outbox      []OutboxMessage
 }
 
+// LoginFailure is RecordLoginFailure with the outbox messages (the
+// user.login.failed event) that commit with the count.
+type LoginFailure struct {
+	UserID string
+	At     time.Time
+	Policy LockoutPolicy
+	Outbox []OutboxMessage
+}
+
 // EventWriteStore holds the writes whose events (webhook deliveries, as
 // outbox messages) have no other method to commit with: every other change
 // that causes an event takes its outbox messages in its own argument
-// (UserChange, NewAccount, Login, LoginUndo, Rotation, UserImport).
+// (UserChange, NewAccount, Login, Rotation, UserImport).
 type EventWriteStore interface {
 	// RevokeRefreshTokensWith is RevokeRefreshTokens that enqueues
 	// r.Outbox in the same transaction: both or neither.
@@ -128,4 +137,7 @@ type EventWriteStore interface {
 	// RotateSigningKeyWith is RotateSigningKey that enqueues r.Outbox in
 	// the same transaction: both or neither.
 	RotateSigningKeyWith(ctx context.Context, r KeyRotation) error
+	// RecordLoginFailureWith is RecordLoginFailure that enqueues f.Outbox
+	// in the same transaction: both or neither.
+	RecordLoginFailureWith(ctx context.Context, f LoginFailure) (LoginFailures, error)
 }

@@ -34,15 +34,30 @@ func (s *Store) ImportUsers(ctx context.Context, b storage.UserImport) error {
 			regs = append(regs, []any{r.ID, u.ID, r.ApplicationID, rdoc})
 		}
 	}
-	return s.tx(ctx, func(q querier) error {
+	return s.tx(ctx, func(tq querier) error {
+		q := unprepared(tq)
 		if err := s.insertRows(ctx, q, `INSERT INTO users (id, tenant_id, email_lower, username_lower, doc, pw_scheme, pw_factor, pw_salt, pw_hash) VALUES `, users); err != nil {
 			return err
 		}
 		if err := s.insertRows(ctx, q, `INSERT INTO registrations (id, user_id, application_id, doc) VALUES `, regs); err != nil {
 			return err
 		}
-		return enqueueTx(ctx, q, b.Outbox)
+		return enqueueTx(ctx, tq, b.Outbox)
 	})
+}
+
+// unprepared is q without prepared.go's statement cache: the import's SQL
+// texts vary with the batch (the rows of its last INSERT, the lengths of
+// its IN lists), and that cache is for the fixed texts of this package,
+// which it keeps for the life of the process.
+func unprepared(q querier) querier {
+	switch v := q.(type) {
+	case txq:
+		return v.tx
+	case *pool:
+		return v.DB
+	}
+	return q
 }
 
 // insertRows runs prefix with rows as multi-row VALUES lists, importChunk
@@ -121,7 +136,7 @@ func (s *Store) taken(ctx context.Context, prefix string, lead []any, values []s
 			args = append(args, k)
 			marks[i] = "$" + strconv.Itoa(len(args))
 		}
-		rows, err := s.r.QueryContext(ctx, prefix+"("+strings.Join(marks, ", ")+")", args...)
+		rows, err := unprepared(s.r).QueryContext(ctx, prefix+"("+strings.Join(marks, ", ")+")", args...)
 		if err != nil {
 			return nil, s.wrap(err)
 		}

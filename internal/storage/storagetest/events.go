@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -123,6 +124,17 @@ var eventWrites = []struct {
 	{"UndoLogin", func(ctx context.Context, s storage.Storage, o []storage.OutboxMessage) error {
 		p := storage.LockoutPolicy{Threshold: 5, Window: time.Minute, LockDuration: time.Minute}
 		_, err := s.UndoLogin(ctx, storage.LoginUndo{Login: storage.Login{UserID: "u1", At: base.UnixMilli()}, Policy: &p, FailedAt: base, Outbox: o})
+		return err
+	}, func(ctx context.Context, s storage.Storage) bool {
+		f, err := s.GetLoginFailures(ctx, "u1")
+		return err == nil && f.Count == 1
+	}},
+	{"RecordLoginFailureWith", func(ctx context.Context, s storage.Storage, o []storage.OutboxMessage) error {
+		p := storage.LockoutPolicy{Threshold: 5, Window: time.Minute, LockDuration: time.Minute}
+		f, err := s.RecordLoginFailureWith(ctx, storage.LoginFailure{UserID: "u1", At: base, Policy: p, Outbox: o})
+		if err == nil && (f.Count != 1 || f.UserID != "u1") {
+			return fmt.Errorf("counter %+v", f)
+		}
 		return err
 	}, func(ctx context.Context, s storage.Storage) bool {
 		f, err := s.GetLoginFailures(ctx, "u1")

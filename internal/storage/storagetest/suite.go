@@ -50,9 +50,10 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"ServerSecret", testServerSecret},
 		{"Health", testHealth},
 		{"Ping", func(t *testing.T, s storage.Storage) { must(t, s.Ping(context.Background())) }},
+		{"DatabaseTime", testDatabaseTime},
 	}
 	tests = append(tests, eventTests...)
-	for _, tc := range append(append(tests, mailTests...), accountTests...) {
+	for _, tc := range append(append(append(tests, mailTests...), accountTests...), janitorTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStorage(t))
 		})
