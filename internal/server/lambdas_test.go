@@ -75,9 +75,10 @@ func TestLambdaAPI(t *testing.T) {
 // it issues: the access token of a login and of a refresh
 // (accessTokenPopulateId), the id token of the password grant
 // (idTokenPopulateId). Reserved claims stay latchkey's. A change to the
-// lambda applies to the next token; a lambda that throws leaves the token
-// as latchkey made it, the login succeeds and the failure is logged with
-// the lambda's id (FusionAuth's semantics).
+// lambda applies to the next token; a lambda that throws, or runs past its
+// time limit, leaves the token as latchkey made it, the login and refresh
+// succeed and the failure is logged with the lambda's id (FusionAuth's
+// semantics).
 func TestLambdasPopulateTokens(t *testing.T) {
 	var logs syncBuffer
 	s := newLoggedStack(t, slog.New(slog.NewTextHandler(&logs, nil)), validJWTConfig)
@@ -124,6 +125,25 @@ func TestLambdasPopulateTokens(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "lambdaId="+lambdaID) {
 		t.Fatalf("the failure was not logged with the lambda id:\n%s", logs.String())
+	}
+
+	// A lambda that never returns is stopped at its time limit: the login
+	// and the refresh still succeed with latchkey's own claims, and the
+	// timeout is logged with the lambda's id.
+	wantStatus(t, s.do(call{method: "PATCH", path: "/api/lambda/" + lambdaID, hdr: admin,
+		body: `{"lambda":{"body":` + quote(`function populate(jwt) { jwt.favoriteColor = "never"; while (true) {} }`) + `}}`}), 200)
+	login = s.login(storeApp, nil)
+	wantStatus(t, login, 200)
+	if c := claims(t, login.json(t)["token"].(string)); c["favoriteColor"] != nil || c["sub"] != aliceID {
+		t.Fatalf("a lambda stopped at its time limit changed the token: %v", c)
+	}
+	refreshed = s.do(call{method: "POST", path: "/api/jwt/refresh", body: `{"refreshToken":"` + login.json(t)["refreshToken"].(string) + `"}`})
+	wantStatus(t, refreshed, 200)
+	if c := claims(t, refreshed.json(t)["token"].(string)); c["favoriteColor"] != nil || c["sub"] != aliceID {
+		t.Fatalf("a lambda stopped at its time limit changed the refreshed token: %v", c)
+	}
+	if !strings.Contains(logs.String(), "reason=timeout") || !strings.Contains(logs.String(), "lambdaId="+lambdaID) {
+		t.Fatalf("the timeout was not logged with the lambda id:\n%s", logs.String())
 	}
 }
 
