@@ -18,12 +18,18 @@ type WebhooksStore interface {
 	storage.WebhookStore
 	tenantReader
 	ListSigningKeys(ctx context.Context, now time.Time) ([]storage.SigningKey, error)
+	// The webhook queue's deliveries (WebhookDelivery).
+	GetOutboxMessage(ctx context.Context, id string) (storage.OutboxMessage, error)
+	ListOutbox(ctx context.Context, f storage.OutboxFilter) ([]storage.OutboxMessage, error)
+	OutboxDepth(ctx context.Context, queue string) (storage.OutboxDepth, error)
+	RequeueOutbox(ctx context.Context, id string, at time.Time) error
 }
 
-// WebhookCache is the node-local webhook list a change must clear
-// (*events.Publisher).
+// WebhookCache is the node-local webhook list a change must clear, and
+// the wake-up of this node's webhook worker (*events.Publisher).
 type WebhookCache interface {
 	ForgetWebhooks()
+	Committed(msgs []storage.OutboxMessage)
 }
 
 // Webhooks is the webhook API (apis/webhooks; spec §3.1). Webhooks are

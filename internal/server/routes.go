@@ -155,6 +155,8 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/webhook/{id}", handler: s.createWebhook, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "POST /api/webhook/search", handler: s.searchWebhooks, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "GET /api/webhook/search", handler: s.searchWebhooks, auth: apiKey("/api/webhook")},
+		{pattern: "GET /api/webhook/delivery", handler: s.listWebhookDeliveries, auth: apiKey("/api/webhook")},
+		{pattern: "POST /api/webhook/delivery/{id}/retry", handler: s.retryWebhookDelivery, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "GET /api/webhook", handler: s.listWebhooks, auth: apiKey("/api/webhook")},
 		{pattern: "GET /api/webhook/{id}", handler: s.getWebhook, auth: apiKey("/api/webhook")},
 		{pattern: "PUT /api/webhook/{id}", handler: s.updateWebhook, auth: apiKey("/api/webhook"), body: maxBody},
