@@ -36,6 +36,8 @@ type Event struct {
 	// carries the token values themselves, which latchkey never stores,
 	// so never puts in an outbox row either).
 	RefreshTokenID string `json:"refreshTokenId,omitempty"`
+	// Message is the text of a test event (FusionAuth's TestEvent).
+	Message string `json:"message,omitempty"`
 }
 
 // Info is FusionAuth's EventInfo: where the request that caused the event

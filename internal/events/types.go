@@ -25,6 +25,9 @@ const (
 	// next to jwt.refresh-token.revoke; FusionAuth has no such event, and
 	// its receivers ignore types they do not know.
 	JWTRefreshTokenReuse = "jwt.refresh-token.reuse"
+	// Test is FusionAuth's test event, sent only on request to one webhook
+	// (Publisher.Test), never routed.
+	Test = "test"
 )
 
 // Sent lists the types latchkey emits, in documentation order. A webhook

@@ -21,7 +21,7 @@ func (m *Service) UseEvents(p *events.Publisher) {
 	m.RefreshTokens.Events = p
 	m.Import.Events = p
 	m.Keys.Events = p
-	m.Webhooks.Cache = p
+	m.Webhooks.Publisher = p
 }
 
 // eventMessages prepares one event of typ in tenantID, built by fill, and

@@ -37,7 +37,7 @@ type Service struct {
 	// Log and Notify before serving.
 	Mail *Mailer
 	// Issue 14: webhooks, lambdas, user import, key rotation with its
-	// event. The app sets Webhooks.Cache, Lambdas.Engine and Cache, and
+	// event. The app sets Webhooks.Publisher, Lambdas.Engine and Cache, and
 	// Keys.Rotator, and calls UseEvents.
 	Webhooks *Webhooks
 	Lambdas  *Lambdas
@@ -61,7 +61,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		SystemConfig:   &SystemConfig{Store: st},
 		RefreshTokens:  &RefreshTokens{Store: st, Tokens: a, Now: now},
 		Revocations:    &Revocations{Store: st, Now: now},
-		Webhooks:       &Webhooks{Store: st, Cache: (*events.Publisher)(nil), Now: now},
+		Webhooks:       &Webhooks{Store: st, Publisher: (*events.Publisher)(nil), Now: now},
 		Lambdas:        &Lambdas{Store: st, Cache: a, Now: now},
 		Import:         &Import{Store: st, Now: now},
 		Keys:           &Keys{Store: st},

@@ -129,7 +129,30 @@ func (ws *Webhooks) RetryDelivery(ctx context.Context, id string) (WebhookDelive
 	} else if err != nil {
 		return WebhookDelivery{}, err
 	}
-	ws.Cache.Committed([]storage.OutboxMessage{m})
+	ws.Publisher.Committed([]storage.OutboxMessage{m})
 	m.State, m.Attempts, m.NextAttemptAt, m.DoneAt = storage.OutboxPending, 0, now, time.Time{}
 	return deliveryView(m), nil
+}
+
+// WebhookTest is the outcome of a test event sent to a webhook.
+type WebhookTest struct {
+	EventID   string `json:"eventId"`
+	Succeeded bool   `json:"succeeded"`
+	Error     string `json:"error,omitempty"` // why it failed: the status, a timeout, a refused connection
+}
+
+// Test sends the webhook id a test event at once and reports whether it
+// answered 2xx within its timeouts (events.Publisher.Test). A failure is
+// the outcome, not an error of the call.
+func (ws *Webhooks) Test(ctx context.Context, id string) (WebhookTest, error) {
+	w, err := ws.Store.GetWebhook(ctx, id)
+	if err != nil {
+		return WebhookTest{}, notFound(err)
+	}
+	eventID, err := ws.Publisher.Test(ctx, w)
+	out := WebhookTest{EventID: eventID, Succeeded: err == nil}
+	if err != nil {
+		out.Error = truncate(err.Error(), 500)
+	}
+	return out, nil
 }

@@ -25,19 +25,21 @@ type WebhooksStore interface {
 	RequeueOutbox(ctx context.Context, id string, at time.Time) error
 }
 
-// WebhookCache is the node-local webhook list a change must clear, and
-// the wake-up of this node's webhook worker (*events.Publisher).
-type WebhookCache interface {
+// WebhookPublisher is what the webhook API needs of *events.Publisher:
+// its node-local webhook list, which a change must clear; the wake-up of
+// this node's webhook worker; a test event sent at once.
+type WebhookPublisher interface {
 	ForgetWebhooks()
 	Committed(msgs []storage.OutboxMessage)
+	Test(ctx context.Context, w storage.Webhook) (eventID string, err error)
 }
 
 // Webhooks is the webhook API (apis/webhooks; spec §3.1). Webhooks are
 // global, as in FusionAuth: a tenant-scoped key may not use this API.
 type Webhooks struct {
-	Store WebhooksStore
-	Cache WebhookCache
-	Now   func() time.Time
+	Store     WebhooksStore
+	Publisher WebhookPublisher
+	Now       func() time.Time
 }
 
 // Bounds of a webhook's timeouts (ms). One attempt takes at most their sum,
@@ -72,7 +74,7 @@ func (ws *Webhooks) Create(ctx context.Context, id string, w storage.Webhook) (s
 	} else if err != nil {
 		return w, err
 	}
-	ws.Cache.ForgetWebhooks()
+	ws.Publisher.ForgetWebhooks()
 	return w, nil
 }
 
@@ -152,7 +154,7 @@ func (ws *Webhooks) Update(ctx context.Context, id string, change func(storage.W
 	if err := ws.Store.UpdateWebhook(ctx, w); err != nil {
 		return w, notFound(err)
 	}
-	ws.Cache.ForgetWebhooks()
+	ws.Publisher.ForgetWebhooks()
 	return w, nil
 }
 
@@ -161,7 +163,7 @@ func (ws *Webhooks) Delete(ctx context.Context, id string) error {
 	if err := ws.Store.DeleteWebhook(ctx, id); err != nil {
 		return notFound(err)
 	}
-	ws.Cache.ForgetWebhooks()
+	ws.Publisher.ForgetWebhooks()
 	return nil
 }
 

@@ -157,6 +157,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/webhook/search", handler: s.searchWebhooks, auth: apiKey("/api/webhook")},
 		{pattern: "GET /api/webhook/delivery", handler: s.listWebhookDeliveries, auth: apiKey("/api/webhook")},
 		{pattern: "POST /api/webhook/delivery/{id}/retry", handler: s.retryWebhookDelivery, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "POST /api/webhook/{id}/test", handler: s.testWebhook, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "GET /api/webhook", handler: s.listWebhooks, auth: apiKey("/api/webhook")},
 		{pattern: "GET /api/webhook/{id}", handler: s.getWebhook, auth: apiKey("/api/webhook")},
 		{pattern: "PUT /api/webhook/{id}", handler: s.updateWebhook, auth: apiKey("/api/webhook"), body: maxBody},

@@ -45,3 +45,21 @@ func (s *Server) retryWebhookDelivery(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"delivery": d})
 }
+
+// testWebhook handles POST /api/webhook/{id}/test: the webhook gets a
+// FusionAuth test event at once ({"event":{"type":"test","message":…}},
+// signed and authenticated as configured); 200 {"result":{"eventId",
+// "succeeded","error"}} whatever the receiver answered, 404 for an unknown
+// webhook. latchkey's own: FusionAuth offers this only in its admin UI.
+func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id", "webhookId")
+	if !ok || !globalKey(w, r) {
+		return
+	}
+	res, err := s.Manage.Webhooks.Test(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"result": res})
+}

@@ -96,3 +96,50 @@ func TestWebhookDeliveriesListAndRetry(t *testing.T) {
 		t.Fatalf("a refused retry changed the delivery: %+v %v", m, err)
 	}
 }
+
+// TestWebhookTestEvent: POST /api/webhook/{id}/test sends the webhook a
+// FusionAuth test event at once, with its headers, Basic credentials and a
+// signature that verifies with the published key, and reports the
+// receiver's answer (golden, success and failure); nothing is queued or
+// retried. An unknown webhook is 404, a tenant-scoped key refused.
+func TestWebhookTestEvent(t *testing.T) {
+	s := newStack(t)
+	rec := newReceiver(t)
+	kid := activeKID(t, s, "ES256")
+	hook := createHook(t, s, webhookBody(rec.srv.URL, nil, `,"headers":{"X-Env":"test"},"httpAuthenticationUsername":"hook",`+
+		`"httpAuthenticationPassword":"s3cret","signatureConfiguration":{"enabled":true,"signingKeyId":"`+kid+`"}`))
+	res := s.do(call{method: "POST", path: "/api/webhook/" + hook + "/test", hdr: admin})
+	managementGolden(t, "webhook-test-succeeded", res.status, res.body)
+	got := rec.deliveries()
+	if len(got) != 1 {
+		t.Fatalf("%d requests, want 1", len(got))
+	}
+	d := got[0]
+	result := res.json(t)["result"].(map[string]any)
+	if d.event["type"] != events.Test || d.event["message"] != events.TestMessage || d.event["id"] != result["eventId"] {
+		t.Fatalf("test event %s, result %v", d.body, result)
+	}
+	if verifySignature(t, s, d) != kid || d.header.Get("X-Env") != "test" {
+		t.Fatalf("headers: %v", d.header)
+	}
+	if u, p, ok := (&http.Request{Header: d.header}).BasicAuth(); !ok || u != "hook" || p != "s3cret" {
+		t.Fatalf("Basic credentials: %q %q %v", u, p, ok)
+	}
+
+	rec.answer(http.StatusServiceUnavailable)
+	res = s.do(call{method: "POST", path: "/api/webhook/" + hook + "/test", hdr: admin})
+	managementGolden(t, "webhook-test-failed", res.status, res.body)
+	if len(rec.deliveries()) != 2 {
+		t.Fatalf("%d requests, want 2", len(rec.deliveries()))
+	}
+	if msgs := webhookMessages(t, s); len(msgs) != 0 {
+		t.Fatalf("a test event was queued: %+v", msgs)
+	}
+	wantStatus(t, s.do(call{method: "POST", path: "/api/webhook/0f1a2b3c-0000-4000-8000-0000000000f9/test", hdr: admin}), 404)
+	if res := s.do(call{method: "POST", path: "/api/webhook/" + hook + "/test", hdr: map[string]string{"Authorization": tenantScopedKey(t, s)}}); res.status != http.StatusUnauthorized {
+		t.Fatalf("a tenant-scoped key: %d", res.status)
+	}
+	if len(rec.deliveries()) != 2 {
+		t.Fatalf("a refused call delivered: %d requests", len(rec.deliveries()))
+	}
+}
