@@ -16,6 +16,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/server"
@@ -37,7 +38,10 @@ type wiring struct {
 // newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
-// st's change feed.
+// st's change feed. w carries the metrics (nil for the dry run: they count
+// auth's events), the lambda engine, the webhook poster and the server
+// secret (internal/secret), from which the refresh-token successor keys
+// and the TOTP seal keys are derived.
 func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
 	w wiring) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
@@ -58,7 +62,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		Poster: w.poster})
 	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
 		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: w.secret.Derive(successorPurpose),
-		Events: pub, Lambdas: w.engine}
+		SealKeys: w.secret.Derive(sealPurpose), Events: pub, Lambdas: w.engine}
 	if w.metrics != nil {
 		ac.Count = w.metrics.Count
 	}
@@ -70,6 +74,8 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	svc.SetEmailVerifier(mg.Accounts)
 	srv = &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: mg, Events: pub, Logger: log, Now: opts.Now,
+		MFA:    &mfa.Service{Store: st, Auth: svc, Now: opts.Now, Logger: log, TenantID: manage.DefaultTenantID},
+		Mailer: codeMailer{m: mg.Mail, q: st, now: opts.Now},
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),
 			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL},
 		Gate: gate, Metrics: w.metrics,
@@ -115,4 +121,17 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.E
 		}
 		return srv.Handler(), st, func() { unfollow(); cleanup() }, nil
 	}
+}
+
+// codeMailer is internal/mfa's Mailer on manage's mail path (templates and
+// the outbox).
+type codeMailer struct {
+	m   *manage.Mailer
+	q   manage.Enqueuer
+	now func() time.Time
+}
+
+func (c codeMailer) SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
+	to storage.User, address string, data map[string]any) error {
+	return c.m.SendCode(ctx, c.q, tenant, app, purpose, to, address, data, c.now())
 }

@@ -166,14 +166,17 @@ func (m *Manager) Init(ctx context.Context) error {
 // it before the first token it signs arrives; until then the old key signs.
 // The old key stays published until the longest token it can have signed
 // has expired: ActivateAt + the longest token lifetime (plus a margin), and
-// at least RetireAfter.
-func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, error) {
-	return m.RotateWith(ctx, alg, nil)
+// at least RetireAfter. Each audit function, when given, describes the new
+// key (public part only) for an audit entry stored in the rotation's
+// transaction.
+func (m *Manager) Rotate(ctx context.Context, alg string, audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error) {
+	return m.RotateWith(ctx, alg, nil, audit...)
 }
 
-// RotateWith is Rotate that commits outbox (the jwt.public-key.update
-// event) with the rotation.
-func (m *Manager) RotateWith(ctx context.Context, alg string, outbox []storage.OutboxMessage) (storage.SigningKey, error) {
+// RotateWith is Rotate that also commits outbox (the jwt.public-key.update
+// event) in the rotation's transaction.
+func (m *Manager) RotateWith(ctx context.Context, alg string, outbox []storage.OutboxMessage,
+	audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error) {
 	if alg == "" {
 		alg = ES256
 	}
@@ -191,7 +194,14 @@ func (m *Manager) RotateWith(ctx context.Context, alg string, outbox []storage.O
 		return storage.SigningKey{}, err
 	}
 	k.ActivateAt = now.Add(m.opts.PublishAhead)
-	if err := m.store.RotateSigningKeyWith(ctx, storage.KeyRotation{Next: k, RetireOldAt: k.ActivateAt.Add(keep), Outbox: outbox}); err != nil {
+	public := k
+	public.PrivateKeyPEM = ""
+	entries := make([]storage.AuditEntry, len(audit))
+	for i, a := range audit {
+		entries[i] = a(public)
+	}
+	if err := m.store.RotateSigningKeyWith(ctx, storage.KeyRotation{Next: k, RetireOldAt: k.ActivateAt.Add(keep),
+		Outbox: outbox, Audit: entries}); err != nil {
 		return storage.SigningKey{}, fmt.Errorf("keys: rotate %s: %w", alg, err)
 	}
 	if _, err := m.reload(ctx); err != nil {

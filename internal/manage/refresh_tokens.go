@@ -101,6 +101,7 @@ func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) 
 	}
 	f := storage.RefreshTokenFilter{UserID: q.UserID, ApplicationID: q.ApplicationID}
 	var named storage.RefreshToken
+	tenantID := scope.TenantID
 	if q.ID != "" || q.Token != "" {
 		t, err := rt.named(ctx, scope, q.ID, q.Token)
 		if err == nil && ((f.UserID != "" && f.UserID != t.UserID) || (f.ApplicationID != "" && f.ApplicationID != t.ApplicationID)) {
@@ -109,7 +110,7 @@ func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) 
 		if err != nil {
 			return err
 		}
-		f, named = storage.RefreshTokenFilter{ID: t.ID}, t
+		f, named, tenantID = storage.RefreshTokenFilter{ID: t.ID}, t, t.TenantID
 	} else if scope.TenantID != "" {
 		return ErrForbidden
 	}
@@ -117,11 +118,27 @@ func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) 
 	if err != nil {
 		return err
 	}
-	if _, err := rt.Store.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: rt.Now(), Reason: "admin", Outbox: evs}); err != nil {
+	entry := audit(ctx, rt.Now(), tenantID, "Revoked the refresh tokens "+revocationSubject(f), nil, nil)
+	if _, err := rt.Store.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: rt.Now(), Reason: "admin",
+		Outbox: evs, Audit: []storage.AuditEntry{entry}}); err != nil {
 		return err
 	}
 	rt.Events.Committed(evs)
 	return nil
+}
+
+// revocationSubject says which tokens a revocation ends, for its audit
+// entry (ids only: a token's value never reaches the log).
+func revocationSubject(f storage.RefreshTokenFilter) string {
+	switch {
+	case f.ID != "":
+		return "with Id [" + f.ID + "]"
+	case f.UserID != "" && f.ApplicationID != "":
+		return "of the user with Id [" + f.UserID + "] for the application with Id [" + f.ApplicationID + "]"
+	case f.UserID != "":
+		return "of the user with Id [" + f.UserID + "]"
+	}
+	return "of the application with Id [" + f.ApplicationID + "]"
 }
 
 // named resolves a token by id or by its secret value.

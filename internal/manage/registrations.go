@@ -15,10 +15,10 @@ import (
 type RegistrationsStore interface {
 	applicationReader
 	sessionRevoker
-	CreateRegistration(ctx context.Context, r storage.Registration) error
+	CreateRegistration(ctx context.Context, r storage.Registration, audit ...storage.AuditEntry) error
 	GetRegistration(ctx context.Context, userID, applicationID string) (storage.Registration, error)
-	UpdateRegistration(ctx context.Context, r storage.Registration) error
-	DeleteRegistration(ctx context.Context, userID, applicationID string) error
+	UpdateRegistration(ctx context.Context, r storage.Registration, audit ...storage.AuditEntry) error
+	DeleteRegistration(ctx context.Context, userID, applicationID string, audit ...storage.AuditEntry) error
 }
 
 // Registrations is the registration API (registrations.mdx;
@@ -118,14 +118,17 @@ func (rs *Registrations) newRegistration(ctx context.Context, userID string, in 
 	return reg, app, e, nil
 }
 
-// store creates reg for u with its user.registration.create event, in one
-// transaction (storage.UserChange.Register).
+// store creates reg for u with its user.registration.create event and its
+// audit entry, in one transaction (storage.UserChange.Register).
 func (rs *Registrations) store(ctx context.Context, u storage.User, reg storage.Registration) error {
 	evs, err := registrationEvent(ctx, rs.Users.Events, u, reg)
 	if err != nil {
 		return err
 	}
-	err = rs.Users.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: rs.Now(), Register: &reg, Outbox: evs})
+	entry := audit(ctx, rs.Now(), u.TenantID,
+		"Registered the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", nil, reg)
+	err = rs.Users.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: rs.Now(), Register: &reg, Outbox: evs,
+		Audit: []storage.AuditEntry{entry}})
 	if errors.Is(err, storage.ErrConflict) {
 		return invalid("duplicate", "registration", "The user is already registered for this application.")
 	}
@@ -175,7 +178,8 @@ func (rs *Registrations) Update(ctx context.Context, scope Scope, userID, appID 
 	if err := e.Err(); err != nil {
 		return reg, err
 	}
-	return reg, rs.Store.UpdateRegistration(ctx, reg)
+	return reg, rs.Store.UpdateRegistration(ctx, reg, audit(ctx, rs.Now(), app.TenantID,
+		"Updated the registration of the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", cur, reg))
 }
 
 // Delete removes a registration; the user's refresh tokens for that
@@ -185,7 +189,12 @@ func (rs *Registrations) Delete(ctx context.Context, scope Scope, userID, appID 
 	if err != nil {
 		return err
 	}
-	err = rs.Store.DeleteRegistration(ctx, reg.UserID, reg.ApplicationID)
+	u, err := rs.Users.load(ctx, scope, userID)
+	if err != nil {
+		return err
+	}
+	err = rs.Store.DeleteRegistration(ctx, reg.UserID, reg.ApplicationID, audit(ctx, rs.Now(), u.TenantID,
+		"Deleted the registration of the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", reg, nil))
 	if err == nil {
 		_, err = rs.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{UserID: reg.UserID, ApplicationID: reg.ApplicationID}, rs.Now(), "registration_deleted")
 	}

@@ -36,13 +36,23 @@ type Service struct {
 	// Mail renders the mail the use cases cause; the app sets its BaseURL,
 	// Log and Notify before serving.
 	Mail *Mailer
-	// Issue 14: webhooks, lambdas, user import, key rotation with its
-	// event. The app sets Webhooks.Publisher, Lambdas.Engine and Cache, and
-	// Keys.Rotator, and calls UseEvents.
+	// Issue 14: webhooks, lambdas, user import. The app sets
+	// Webhooks.Publisher, Lambdas.Engine and Cache, and calls UseEvents.
 	Webhooks *Webhooks
 	Lambdas  *Lambdas
 	Import   *Import
-	Keys     *Keys
+	// The directory (issue 12).
+	Search       *UserSearch
+	Roles        *Roles
+	Groups       *Groups
+	Members      *Members
+	UserActions  *UserActions
+	Actions      *Actions
+	LoginRecords *LoginRecords
+	AuditLogs    *AuditLogs
+	// Keys lists signing keys and rotates them (with jwt.public-key.update);
+	// its Rotator is set by the wiring.
+	Keys *Keys
 }
 
 // New wires the use cases to st, a and the clock now.
@@ -58,12 +68,20 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Applications:   &Applications{Store: st, Cache: a, Now: now},
 		APIKeys:        &APIKeys{Store: st, Now: now},
 		Tenants:        &Tenants{Store: st, Cache: a, Now: now},
-		SystemConfig:   &SystemConfig{Store: st},
+		SystemConfig:   &SystemConfig{Store: st, Now: now},
 		RefreshTokens:  &RefreshTokens{Store: st, Tokens: a, Now: now},
 		Revocations:    &Revocations{Store: st, Now: now},
 		Webhooks:       &Webhooks{Store: st, Publisher: (*events.Publisher)(nil), Now: now},
 		Lambdas:        &Lambdas{Store: st, Cache: a, Now: now},
 		Import:         &Import{Store: st, Now: now},
-		Keys:           &Keys{Store: st},
+		Search:         &UserSearch{Store: st},
+		Roles:          &Roles{Store: st, Cache: a, Now: now},
+		Groups:         &Groups{Store: st, Cache: a, Now: now},
+		Members:        &Members{Store: st, Now: now},
+		UserActions:    &UserActions{Store: st, Now: now},
+		Actions:        &Actions{Store: st, Now: now},
+		LoginRecords:   &LoginRecords{Store: st, Now: now},
+		AuditLogs:      &AuditLogs{Store: st, Now: now},
+		Keys:           &Keys{Store: st, Now: now},
 	}
 }

@@ -67,6 +67,8 @@ func (us *Users) Update(ctx context.Context, scope Scope, id string, change func
 		return u, err
 	}
 	c.Outbox = append(c.Outbox, evs...)
+	cur.Registrations, cur.Memberships = nil, nil
+	c.Audit = []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Updated the user with Id ["+u.ID+"]", cur, u)}
 	if err := us.Store.ChangeUser(ctx, c); errors.Is(err, storage.ErrConflict) {
 		return u, invalid("duplicate", "user.email", "A user with this email or username already exists.")
 	} else if err != nil {
@@ -145,7 +147,9 @@ func (us *Users) Reactivate(ctx context.Context, scope Scope, id string) (storag
 	if err != nil {
 		return u, err
 	}
+	old := u
 	u.Active, u.LastUpdateInstant = true, us.Now().UnixMilli()
+	entry := audit(ctx, us.Now(), u.TenantID, "Reactivated the user with Id ["+u.ID+"]", old, u)
 	if u, err = us.withRegistrations(ctx, u); err != nil {
 		return u, err
 	}
@@ -155,7 +159,8 @@ func (us *Users) Reactivate(ctx context.Context, scope Scope, id string) (storag
 	}
 	active := true
 	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
-		Fields: storage.UserFields{Active: &active, LastUpdateInstant: u.LastUpdateInstant}, Outbox: evs}); err != nil {
+		Fields: storage.UserFields{Active: &active, LastUpdateInstant: u.LastUpdateInstant}, Outbox: evs,
+		Audit: []storage.AuditEntry{entry}}); err != nil {
 		return u, err
 	}
 	us.Events.Committed(evs)
@@ -170,6 +175,7 @@ func (us *Users) Deactivate(ctx context.Context, scope Scope, id string) error {
 	if err != nil {
 		return err
 	}
+	old := u
 	u.Active, u.LastUpdateInstant = false, us.Now().UnixMilli()
 	evs, err := us.userEventWithRegistrations(ctx, events.UserDeactivate, u)
 	if err != nil {
@@ -178,7 +184,8 @@ func (us *Users) Deactivate(ctx context.Context, scope Scope, id string) error {
 	inactive := false
 	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
 		Fields:       storage.UserFields{Active: &inactive, LastUpdateInstant: u.LastUpdateInstant},
-		RevokeReason: "user_deactivated", ResetFailures: true, Outbox: evs}); err != nil {
+		RevokeReason: "user_deactivated", ResetFailures: true, Outbox: evs,
+		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Deactivated the user with Id ["+u.ID+"]", old, u)}}); err != nil {
 		return err
 	}
 	us.Events.Committed(evs)
@@ -197,7 +204,8 @@ func (us *Users) Delete(ctx context.Context, scope Scope, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(), Delete: true, Outbox: evs}); err != nil {
+	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(), Delete: true, Outbox: evs,
+		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Deleted the user with Id ["+u.ID+"]", u, nil)}}); err != nil {
 		return notFound(err)
 	}
 	us.Events.Committed(evs)

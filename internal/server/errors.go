@@ -10,6 +10,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -145,6 +146,19 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, manage.ErrImportConflict):
 		var e Errors
 		e.General("ImportRequestFailed", "An error occurred during the import request. This is most likely due to a unique key constraint which would indicate one or more of the users in the import request already exist. Nothing was imported. Re-attempt the request with additional validation by using the [validateDbConstraints] property.")
+		writeErrors(w, http.StatusBadRequest, &e)
+	case errors.Is(err, auth.ErrInvalidTwoFactorCode):
+		writeEmpty(w, 421) // FusionAuth: invalid-two-factor-code, empty body
+	case errors.Is(err, auth.ErrTwoFactorNotFound), isChallengeNotFound(err), errors.Is(err, mfa.ErrPasswordlessNotFound):
+		writeEmpty(w, http.StatusNotFound)
+	case errors.Is(err, mfa.ErrRateLimited):
+		var e Errors
+		e.General("RateLimitedException", "Too many codes were requested for this user. Try again in a minute.")
+		w.Header().Set("Retry-After", "60")
+		writeErrors(w, http.StatusTooManyRequests, &e)
+	case errors.Is(err, mfa.ErrMailUnavailable):
+		var e Errors
+		e.General("MailUnavailable", "No mail server is configured for this tenant, so no code can be sent.")
 		writeErrors(w, http.StatusBadRequest, &e)
 	case errors.As(err, &inv):
 		writeErrors(w, http.StatusBadRequest, fusionErrors(inv))

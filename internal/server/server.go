@@ -12,6 +12,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -70,6 +71,10 @@ type Server struct {
 	// Events is the webhook publisher (internal/events), which the use
 	// cases already hold; the app starts its delivery worker.
 	Events *events.Publisher
+	// MFA holds two-factor enrolment, passkeys and passwordless
+	// (internal/mfa); Mailer is its mail path (nil: no mail configured).
+	MFA    *mfa.Service
+	Mailer mfa.Mailer
 	Logger *slog.Logger
 	Now    func() time.Time
 	Config Config

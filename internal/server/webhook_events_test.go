@@ -118,8 +118,6 @@ func TestWebhookEvents(t *testing.T) {
 	}
 }
 
-const bobID = "0f1a2b3c-0000-4000-8000-0000000000b2"
-
 func wantStatus(t *testing.T, r result, status int) {
 	t.Helper()
 	if r.status != status {

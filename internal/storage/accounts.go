@@ -115,11 +115,13 @@ type UserChange struct {
 	Register *Registration
 	// Delete removes the user as DeleteUserAt does at Now (registrations
 	// and refresh tokens go, sessions stay as tombstones in the revocation
-	// feed). Only Outbox applies with it; every other field is ignored.
+	// feed). Only Outbox and Audit apply with it; every other field is ignored.
 	Delete bool
 	// Outbox messages are enqueued with the change (the mail and the
 	// webhook events it causes).
 	Outbox []OutboxMessage
+	// Audit entries are stored with the change (audit.go).
+	Audit []AuditEntry
 }
 
 // NewAccount is a user created with what comes with them, committed by
@@ -129,6 +131,7 @@ type NewAccount struct {
 	Registration *Registration // nil: none
 	Issue        []Identifier
 	Outbox       []OutboxMessage
+	Audit        []AuditEntry // stored with the account (audit.go)
 }
 
 // AccountStore is the storage of the account flows (forgot and change

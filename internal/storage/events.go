@@ -107,6 +107,7 @@ type Revocation struct {
 	At     time.Time
 	Reason string
 	Outbox []OutboxMessage
+	Audit  []AuditEntry // stored with the revocation (audit.go)
 }
 
 // KeyRotation is RotateSigningKey with the outbox messages that commit
@@ -115,6 +116,7 @@ type KeyRotation struct {
 	Next        SigningKey
 	RetireOldAt time.Time
 	Outbox      []OutboxMessage
+	Audit       []AuditEntry // stored with the rotation (audit.go)
 }
 
 // LoginFailure is RecordLoginFailure with the outbox messages (the

@@ -30,6 +30,9 @@ func (s *Store) CreateAccount(ctx context.Context, a storage.NewAccount) error {
 			u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash); err != nil {
 			return err
 		}
+		if err := upsertUserSearch(ctx, q, u); err != nil {
+			return err
+		}
 		if r := a.Registration; r != nil {
 			if _, err := q.ExecContext(ctx, `INSERT INTO registrations (id, user_id, application_id, doc) VALUES ($1, $2, $3, $4)`,
 				r.ID, r.UserID, r.ApplicationID, regDoc); err != nil {
@@ -37,6 +40,9 @@ func (s *Store) CreateAccount(ctx context.Context, a storage.NewAccount) error {
 			}
 		}
 		if err := insertIdentifiers(ctx, q, a.Issue); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, q, a.Audit); err != nil {
 			return err
 		}
 		return enqueueTx(ctx, q, a.Outbox)
@@ -81,6 +87,9 @@ func (s *Store) ChangeUser(ctx context.Context, c storage.UserChange) error {
 			if err := deleteUserTx(ctx, q, c.UserID, c.Now); err != nil {
 				return err
 			}
+			if err := insertAudit(ctx, q, c.Audit); err != nil {
+				return err
+			}
 			return enqueueTx(ctx, q, c.Outbox)
 		}
 		if r := c.Register; r != nil {
@@ -103,6 +112,9 @@ func (s *Store) ChangeUser(ctx context.Context, c storage.UserChange) error {
 				pw_scheme = $6, pw_factor = $7, pw_salt = $8, pw_hash = $9 WHERE id = $1`,
 				c.UserID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), replaceDoc,
 				u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash); err != nil {
+				return err
+			}
+			if err := upsertUserSearch(ctx, q, *u); err != nil {
 				return err
 			}
 		case c.Password != nil:
@@ -146,6 +158,9 @@ func (s *Store) sideEffects(ctx context.Context, q querier, c storage.UserChange
 		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, c.UserID); err != nil {
 			return err
 		}
+	}
+	if err := insertAudit(ctx, q, c.Audit); err != nil {
+		return err
 	}
 	return enqueueTx(ctx, q, c.Outbox)
 }

@@ -154,8 +154,8 @@ func (s *Store) TouchRefreshToken(ctx context.Context, id string, at, expiresAt 
 // RevokeRefreshTokens revokes every live token matching f (fields ANDed) and
 // returns them as revoked. An empty filter is refused: it would revoke every
 // session of every user.
-func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error) {
-	return s.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: at, Reason: reason})
+func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error) {
+	return s.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: at, Reason: reason, Audit: audit})
 }
 
 // RevokeRefreshTokensWith is RevokeRefreshTokens with the events that
@@ -179,6 +179,9 @@ func (s *Store) RevokeRefreshTokensWith(ctx context.Context, r storage.Revocatio
 		out, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
 			WHERE revoked_at IS NULL AND `+strings.Join(where, " AND ")+` RETURNING `+tokenColumns, args...)
 		if err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, q, r.Audit); err != nil {
 			return err
 		}
 		return enqueueTx(ctx, q, r.Outbox)

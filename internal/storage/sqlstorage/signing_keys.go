@@ -21,8 +21,8 @@ func (s *Store) InsertSigningKey(ctx context.Context, k storage.SigningKey) erro
 // next as active, in one transaction. Two
 // concurrent rotations cannot both win: the loser's insert hits the unique
 // partial index and gets ErrConflict.
-func (s *Store) RotateSigningKey(ctx context.Context, next storage.SigningKey, retireOldAt time.Time) error {
-	return s.RotateSigningKeyWith(ctx, storage.KeyRotation{Next: next, RetireOldAt: retireOldAt})
+func (s *Store) RotateSigningKey(ctx context.Context, next storage.SigningKey, retireOldAt time.Time, audit ...storage.AuditEntry) error {
+	return s.RotateSigningKeyWith(ctx, storage.KeyRotation{Next: next, RetireOldAt: retireOldAt, Audit: audit})
 }
 
 // RotateSigningKeyWith is RotateSigningKey with the events that commit
@@ -36,6 +36,9 @@ func (s *Store) RotateSigningKeyWith(ctx context.Context, r storage.KeyRotation)
 		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_pem, public_pem, state, created_at, retire_at, activate_at)
 			VALUES ($1, $2, $3, $4, 'active', $5, 0, $6)`, next.ID, next.Algorithm, next.PrivateKeyPEM, next.PublicKeyPEM, ms(next.CreatedAt), ms(next.ActivateAt)); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, q, r.Audit); err != nil {
 			return err
 		}
 		return enqueueTx(ctx, q, r.Outbox)
