@@ -188,3 +188,24 @@ func TestLoginFailedEventOnEveryPath(t *testing.T) {
 		t.Fatalf("%d deliveries; the unknown login id must have none", got)
 	}
 }
+
+// TestLoginSuccessEventWithoutPassword: a login that no password proved (a
+// passwordless code here; passkeys and the second step end in the same
+// grantLogin) sends user.login.success with its authenticationType, once.
+func TestLoginSuccessEventWithoutPassword(t *testing.T) {
+	s := newTunedStack(t, nil, webhookTuning, allEvents, func(apps map[string]*storage.Application, _ *storage.Tenant) {
+		apps[storeApp].PasswordlessConfiguration = &storage.PasswordlessConfiguration{Enabled: true}
+	})
+	rec := newReceiver(t)
+	createHook(t, s, webhookBody(rec.srv.URL, []string{events.UserLoginSuccess}, ""))
+	wantStatus(t, s.passwordless(s.passwordlessCode(), nil), 200)
+	ev := rec.waitFor(events.UserLoginSuccess, 1)[0].event
+	user, _ := ev["user"].(map[string]any)
+	if ev["authenticationType"] != "PASSWORDLESS" || ev["applicationId"] != storeApp || user["id"] != aliceID {
+		t.Fatalf("user.login.success: %v", ev)
+	}
+	waitFor(t, "the delivery recorded as sent", func() bool {
+		msgs := webhookMessages(t, s)
+		return len(msgs) == 1 && msgs[0].State == storage.OutboxSent
+	})
+}
