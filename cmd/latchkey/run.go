@@ -21,6 +21,7 @@ Usage:
   latchkey serve [flags]   run the identity server (latchkey serve --help lists every setting)
   latchkey demo [flags]    run the identity server with the Store and Forums example apps
   latchkey bench [flags]   load a latchkey (or FusionAuth) server and report throughput and latency
+  latchkey import FILE     import a FusionAuth user import file into a running server, in batches
   latchkey backup FILE     copy the SQLite database consistently while latchkey runs
   latchkey version         print the version, module and commit
   latchkey help            show this text
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprint(stdout, app.ReadBuildInfo())
 		return 0

@@ -75,21 +75,42 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 		return Tokens{}, ErrInvalidScope
 	}
 
+	// A refresh that will be answered gets its jwt.refresh event before
+	// anything is consumed, so a transactional one can still refuse it;
+	// reuse gets its own events with the revocation instead.
+	reuse := !current && !withinGrace(rt, h, c.set, now)
+	var msgs []storage.OutboxMessage
+	if !reuse {
+		if msgs, err = s.refreshEvent(ctx, c, rt, req); err != nil {
+			if errors.Is(err, ErrVetoed) {
+				ev.outcome = "vetoed"
+				s.emit(ctx, ev)
+			}
+			return Tokens{}, err
+		}
+	}
+
 	var value string
+	committed := false
 	switch {
 	case !current:
-		value, err = s.previousValue(ctx, rt, raw, h, c.set, now, ev)
+		value, err = s.previousValue(ctx, rt, raw, h, c, now, ev, req)
 	case c.set.Usage == usageReusable:
 		rt.ExpiresAt = c.set.refreshExpiry(rt.StartInstant, now)
 		value, err = raw, s.cfg.Store.TouchRefreshToken(ctx, rt.ID, now, rt.ExpiresAt)
 	default:
-		value, rt, err = s.rotate(ctx, rt, raw, h, c.set, now)
+		value, rt, committed, err = s.rotate(ctx, rt, raw, h, c.set, now, msgs)
 	}
 	if errors.Is(err, ErrRefreshNotFound) || errors.Is(err, storage.ErrNotFound) {
 		return refuse("consumed")
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: use refresh token: %w", err)
+	}
+	if committed {
+		s.cfg.Events.Committed(msgs)
+	} else if err := s.publish(ctx, msgs); err != nil {
+		return Tokens{}, err
 	}
 
 	// Roles come from the registration and the groups as they are now, so a role change shows

@@ -53,4 +53,12 @@ type Store interface {
 	// Second factors and the challenges between login steps (issue 10).
 	storage.TwoFactorStore
 	storage.ChallengeStore
+
+	// Issue 14: the JWT populate lambdas (read through a cache), a failure
+	// count and a revocation that commit their events, and the events whose
+	// cause stores nothing (webhooks.go).
+	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
+	RecordLoginFailureWith(ctx context.Context, f storage.LoginFailure) (storage.LoginFailures, error)
+	RevokeRefreshTokensWith(ctx context.Context, r storage.Revocation) ([]storage.RefreshToken, error)
+	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
 }

@@ -93,6 +93,9 @@ func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens)
 	if g.jkt != "" {
 		c["cnf"] = map[string]string{"jkt": g.jkt}
 	}
+	// The application's lambda adds its claims last; it cannot change the
+	// ones above that verifiers trust (lambda.Reserved).
+	c = s.populate(ctx, g.app.LambdaConfiguration.AccessTokenPopulateID, c, g)
 	at, err := s.cfg.Keys.Sign(ctx, g.set.Alg, c)
 	if err != nil {
 		return fmt.Errorf("auth: sign access token: %w", err)
@@ -103,7 +106,8 @@ func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens)
 	if !g.oauth || !slices.Contains(g.scopes, scopeOpenID) {
 		return nil
 	}
-	id, err := s.cfg.Keys.Sign(ctx, g.set.Alg, idClaims(c, g, at))
+	idc := s.populate(ctx, g.app.LambdaConfiguration.IDTokenPopulateID, idClaims(c, g, at), g)
+	id, err := s.cfg.Keys.Sign(ctx, g.set.Alg, idc)
 	if err != nil {
 		return fmt.Errorf("auth: sign id token: %w", err)
 	}

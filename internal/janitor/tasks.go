@@ -14,8 +14,11 @@ const (
 	// the value is unknown (404, nothing granted, the family left alone):
 	// only detection of very old stolen values is given up.
 	DefaultHistory = 7 * 24 * time.Hour
-	// DefaultSentMail: sent mail rows (no body) are kept a week.
-	DefaultSentMail = 7 * 24 * time.Hour
+	// DefaultSentOutbox: sent outbox rows (mail, account jobs, webhook
+	// deliveries; their bodies cleared when sent) are kept a week for
+	// operators. Webhooks add a row per event, so without this the table
+	// would only grow. Dead rows stay until an operator deals with them.
+	DefaultSentOutbox = 7 * 24 * time.Hour
 	// DefaultRetiredKeys: a retired signing key (private part included) is
 	// deleted a day after its retirement; no node trusts it by then.
 	DefaultRetiredKeys = 24 * time.Hour
@@ -46,7 +49,7 @@ type Retention struct {
 	// (manage.LongestLockoutWindow).
 	LockoutWindow func(ctx context.Context) (time.Duration, error)
 	History       time.Duration // default DefaultHistory
-	SentMail      time.Duration // default DefaultSentMail
+	SentOutbox    time.Duration // default DefaultSentOutbox
 	RetiredKeys   time.Duration // default DefaultRetiredKeys
 }
 
@@ -55,8 +58,8 @@ func Tasks(st Store, r Retention) []Task {
 	if r.History <= 0 {
 		r.History = DefaultHistory
 	}
-	if r.SentMail <= 0 {
-		r.SentMail = DefaultSentMail
+	if r.SentOutbox <= 0 {
+		r.SentOutbox = DefaultSentOutbox
 	}
 	if r.RetiredKeys <= 0 {
 		r.RetiredKeys = DefaultRetiredKeys
@@ -93,10 +96,10 @@ func Tasks(st Store, r Retention) []Task {
 		{Name: "signing_keys", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
 			return st.PurgeSigningKeys(ctx, now.Add(-r.RetiredKeys), limit)
 		}},
-		{Name: "sent_mail", Purge: func(ctx context.Context, now time.Time, _ int) (int, error) {
+		{Name: "sent_outbox", Purge: func(ctx context.Context, now time.Time, _ int) (int, error) {
 			// PurgeSentOutbox has no limit of its own: it deletes everything
 			// due at once (rows without bodies), and the next call nothing.
-			return st.PurgeSentOutbox(ctx, now.Add(-r.SentMail))
+			return st.PurgeSentOutbox(ctx, now.Add(-r.SentOutbox))
 		}},
 	}
 }

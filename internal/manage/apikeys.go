@@ -76,6 +76,7 @@ var EndpointPermissions = []string{
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
 	"/api/key",
+	"/api/lambda",
 	"/api/prometheus/metrics",
 	"/api/system-configuration",
 	"/api/system/audit-log",
@@ -88,12 +89,14 @@ var EndpointPermissions = []string{
 	"/api/user/action",
 	"/api/user/change-password",
 	"/api/user/forgot-password",
+	"/api/user/import",
 	"/api/user/recent-login",
 	"/api/user/registration",
 	"/api/user/search",
 	"/api/user/two-factor",
 	"/api/user/verify-email",
 	"/api/webauthn",
+	"/api/webhook",
 }
 
 // Permits reports whether k may call method on endpoint. An empty permission

@@ -71,7 +71,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		t, err = s.Auth.Login(r.Context(), auth.LoginRequest{
 			LoginID: username, Password: password, ApplicationID: app.ID,
-			IPAddress: s.clientIP(r), OAuth: true, Scopes: scopes, DPoPJKT: proof.JKT,
+			IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), OAuth: true, Scopes: scopes, DPoPJKT: proof.JKT,
 			Device: storage.DeviceInfo{
 				Description: formValue(form, "metaData.device.description"),
 				Name:        formValue(form, "metaData.device.name"),
@@ -85,7 +85,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		t, err = s.Auth.Refresh(r.Context(), auth.RefreshRequest{
-			RefreshToken: rt, ApplicationID: app.ID, OAuth: true, Scopes: scopes, IPAddress: s.clientIP(r),
+			RefreshToken: rt, ApplicationID: app.ID, OAuth: true, Scopes: scopes, IPAddress: s.clientIP(r), UserAgent: r.UserAgent(),
 			DPoPJKT: proof.JKT,
 		})
 	}
@@ -266,6 +266,10 @@ func (s *Server) writeGrantError(w http.ResponseWriter, r *http.Request, err err
 	case errors.Is(err, storage.ErrUnavailable):
 		w.Header().Set("Retry-After", "1")
 		writeOAuthError(w, http.StatusServiceUnavailable, OAuthError{"temporarily_unavailable", "", "The database is unavailable. Try again shortly."})
+	case errors.Is(err, auth.ErrVetoed):
+		// A transactional webhook refused the login or refresh (504 on
+		// /api/*; here OAuth's nearest error, RFC 6749 §5.2 has no 504).
+		writeOAuthError(w, http.StatusGatewayTimeout, OAuthError{"temporarily_unavailable", "webhook_transaction", "The webhooks this login requires did not accept it."})
 	default:
 		s.Logger.ErrorContext(r.Context(), "oauth token: internal error", "request_id", requestID(r.Context()), "error", err.Error())
 		writeOAuthError(w, http.StatusInternalServerError, OAuthError{"server_error", "unknown", "An internal error occurred. Request id " + requestID(r.Context()) + "."})

@@ -94,6 +94,10 @@ func (s *Server) routes() []route {
 		{pattern: "PATCH /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/user/{id}", handler: s.deleteUser, auth: apiKey("/api/user"), tenantHeader: true},
 
+		// user_import.go: FusionAuth's bulk import (issue 14), one
+		// transaction per request.
+		{pattern: "POST /api/user/import", handler: s.importUsers, auth: apiKey("/api/user/import"), tenantHeader: true, body: maxImportBody},
+
 		// registrations.go; without an API key POST /api/user/registration is
 		// the SPA's self-service sign-up (signup.go).
 		{pattern: "POST /api/user/registration", handler: s.register, auth: keyOrAnonymous("/api/user/registration"), tenantHeader: true,
@@ -198,6 +202,28 @@ func (s *Server) routes() []route {
 		{pattern: "PUT /api/email/template/{id}", handler: s.updateEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "PATCH /api/email/template/{id}", handler: s.updateEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "DELETE /api/email/template/{id}", handler: s.deleteEmailTemplate, auth: apiKey("/api/email/template")},
+
+		// webhooks.go, lambdas.go: global, as in FusionAuth (issue 14).
+		{pattern: "POST /api/webhook", handler: s.createWebhook, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "POST /api/webhook/{id}", handler: s.createWebhook, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "POST /api/webhook/search", handler: s.searchWebhooks, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "GET /api/webhook/search", handler: s.searchWebhooks, auth: apiKey("/api/webhook")},
+		{pattern: "GET /api/webhook/delivery", handler: s.listWebhookDeliveries, auth: apiKey("/api/webhook")},
+		{pattern: "POST /api/webhook/delivery/{id}/retry", handler: s.retryWebhookDelivery, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "POST /api/webhook/{id}/test", handler: s.testWebhook, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "GET /api/webhook", handler: s.listWebhooks, auth: apiKey("/api/webhook")},
+		{pattern: "GET /api/webhook/{id}", handler: s.getWebhook, auth: apiKey("/api/webhook")},
+		{pattern: "PUT /api/webhook/{id}", handler: s.updateWebhook, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "PATCH /api/webhook/{id}", handler: s.updateWebhook, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "DELETE /api/webhook/{id}", handler: s.deleteWebhook, auth: apiKey("/api/webhook")},
+		{pattern: "POST /api/lambda", handler: s.createLambda, auth: apiKey("/api/lambda"), body: maxBody},
+		{pattern: "POST /api/lambda/{id}", handler: s.createLambda, auth: apiKey("/api/lambda"), body: maxBody},
+		{pattern: "POST /api/lambda/search", handler: s.searchLambdas, auth: apiKey("/api/lambda"), body: maxBody},
+		{pattern: "GET /api/lambda", handler: s.listLambdas, auth: apiKey("/api/lambda")},
+		{pattern: "GET /api/lambda/{id}", handler: s.getLambda, auth: apiKey("/api/lambda")},
+		{pattern: "PUT /api/lambda/{id}", handler: s.updateLambda, auth: apiKey("/api/lambda"), body: maxBody},
+		{pattern: "PATCH /api/lambda/{id}", handler: s.updateLambda, auth: apiKey("/api/lambda"), body: maxBody},
+		{pattern: "DELETE /api/lambda/{id}", handler: s.deleteLambda, auth: apiKey("/api/lambda")},
 
 		// systemconfig.go
 		{pattern: "GET /api/system-configuration", handler: s.getSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true},

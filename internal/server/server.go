@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/mfa"
@@ -67,6 +68,9 @@ type Server struct {
 	Auth  *auth.Service
 	// Manage holds the management use cases (internal/manage).
 	Manage *manage.Service
+	// Events is the webhook publisher (internal/events), which the use
+	// cases already hold; the app starts its delivery worker.
+	Events *events.Publisher
 	// MFA holds two-factor enrolment, passkeys and passwordless
 	// (internal/mfa); Mailer is its mail path (nil: no mail configured).
 	MFA    *mfa.Service

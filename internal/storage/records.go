@@ -22,6 +22,8 @@ type Tenant struct {
 	ExternalIdentifierConfiguration ExternalIdentifierConfiguration `json:"externalIdentifierConfiguration"`
 	MinimumPasswordAge              MinimumPasswordAge              `json:"minimumPasswordAge"`
 	MaximumPasswordAge              MaximumPasswordAge              `json:"maximumPasswordAge"`
+	// EventConfiguration says which webhook events the tenant sends (issue 14).
+	EventConfiguration EventConfiguration `json:"eventConfiguration"`
 	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
 	MultiFactorConfiguration *TenantMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
 	WebAuthnConfiguration    *TenantWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
@@ -121,6 +123,8 @@ type Application struct {
 	InsertInstant       int64                   `json:"insertInstant"`
 	LastUpdateInstant   int64                   `json:"lastUpdateInstant"`
 	CookieConfiguration ApplicationCookieConfig `json:"cookieConfiguration"`
+	// LambdaConfiguration names the JWT populate lambdas (issue 14).
+	LambdaConfiguration LambdaConfiguration `json:"lambdaConfiguration"`
 	// Self-service sign-up and template overrides (issue 9).
 	RegistrationConfiguration RegistrationConfiguration     `json:"registrationConfiguration"`
 	EmailConfiguration        ApplicationEmailConfiguration `json:"emailConfiguration"`
@@ -347,6 +351,9 @@ type Rotation struct {
 	NewHash   []byte    // becomes the current hash; OldHash becomes PrevHash and history
 	At        time.Time // RotatedAt and LastUsedAt
 	ExpiresAt time.Time // new effective expiry
+	// Outbox messages (the refresh's webhook events) are enqueued in the
+	// same transaction when the swap succeeds.
+	Outbox []OutboxMessage
 }
 
 // SigningKey is a JWT signing key pair. Private keys never leave the process
