@@ -23,6 +23,7 @@ type Storage interface {
 	KickstartStore
 	SecretStore
 	MailStore
+	OAuthStore
 	ChangeFeed
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
