@@ -40,4 +40,6 @@ type Store interface {
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error)
 	// ServerSecret: the key deriving OneTimeUse successors (secrets.go).
 	storage.SecretStore
+	// Authorization codes and login sessions (codes.go, sessions.go).
+	storage.OAuthStore
 }
