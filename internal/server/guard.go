@@ -53,6 +53,9 @@ func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler
 		} else {
 			r.Body = http.NoBody
 		}
+		if rt.hostedForm && !s.checkHostedForm(w, r) {
+			return
+		}
 		if rt.password != noPassword {
 			release, ok := s.admit(w, r, rt, gate)
 			if !ok {

@@ -28,9 +28,13 @@ type route struct {
 	// body is the largest request body it reads, in bytes; 0 means it reads
 	// none and its handler sees an empty body.
 	body int64
-	// html: it may answer text/html. Nothing does yet; a page will need its
-	// own Content-Security-Policy (middleware.go sets default-src 'none').
+	// html: it may answer text/html. A page sets its own
+	// Content-Security-Policy (hosted.go; middleware.go sets default-src
+	// 'none' for everything else).
 	html bool
+	// hostedForm: a POST is a hosted HTML form, accepted only from this
+	// origin with the form's CSRF token (csrf.go).
+	hostedForm bool
 }
 
 // maxBody bounds every request body (documented in docs/api.md). A login
@@ -48,6 +52,9 @@ const (
 	// verifiesPasswordGrant: a form body with grant_type=password does
 	// (POST /oauth2/token); its other grants do not wait.
 	verifiesPasswordGrant
+	// verifiesPasswordForm: a hosted form (already parsed by the CSRF
+	// guard) with a password field does (POST /oauth2/authorize).
+	verifiesPasswordForm
 )
 
 // routes is the one route table, in the order of the API documentation.
@@ -131,6 +138,21 @@ func (s *Server) routes() []route {
 		// oauth_token.go: tenant-free, OAuth2 error format.
 		{pattern: "POST /oauth2/token", handler: s.oauthToken, auth: oauthClient,
 			cors: corsCredentialed, password: verifiesPasswordGrant, body: maxBody},
+
+		// oauth_authorize.go: the hosted login page posts back to
+		// /oauth2/authorize (FusionAuth's form does the same).
+		{pattern: "GET /oauth2/authorize", handler: s.authorize, auth: public, html: true},
+		{pattern: "POST /oauth2/authorize", handler: s.authorize, auth: public, html: true, hostedForm: true,
+			password: verifiesPasswordForm, body: maxBody},
+		// hosted.go: a theme's stylesheet.
+		{pattern: "GET /theme/{id}/styles.css", handler: s.themeCSS, auth: public},
+		// oauth_userinfo.go, oauth_introspect.go, oauth_logout.go
+		{pattern: "GET /oauth2/userinfo", handler: s.userinfo, auth: public, cors: corsCredentialed},
+		{pattern: "POST /oauth2/userinfo", handler: s.userinfo, auth: public, cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /oauth2/introspect", handler: s.introspect, auth: oauthClient, body: maxBody},
+		{pattern: "POST /oauth2/revoke", handler: s.revoke, auth: oauthClient, cors: corsCredentialed, body: maxBody},
+		{pattern: "GET /oauth2/logout", handler: s.oauthLogout, auth: public, html: true},
+		{pattern: "POST /oauth2/logout", handler: s.oauthLogout, auth: public, html: true, body: maxBody},
 
 		// wellknown.go
 		{pattern: "GET /.well-known/jwks.json", handler: s.jwks, auth: public, cors: corsCredentialed},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -55,6 +56,9 @@ type Server struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Config Config
+	// Hosted renders the hosted pages (login, error, logout); nil means the
+	// built-in theme only.
+	Hosted *hosted.Renderer
 	// Gate bounds concurrent password verification and carries the draining
 	// flag that shutdown sets (limit.go); nil means default Limits.
 	Gate *Gate
