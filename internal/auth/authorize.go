@@ -112,7 +112,10 @@ func (s *Service) authorizeClient(ctx context.Context, req AuthorizeRequest) (st
 		return app, storage.Tenant{}, storage.ErrNotFound
 	}
 	tenant, err := s.tenant(ctx, app.TenantID)
-	return app, tenant, wrapLoad("tenant", err)
+	if err != nil {
+		return app, tenant, wrapLoad("tenant", err)
+	}
+	return app, tenant, nil
 }
 
 // check applies the rules whose failures go back to the client.
