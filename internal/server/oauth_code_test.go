@@ -2,8 +2,11 @@ package server_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,4 +137,32 @@ func wantRedirectError(t testing.TB, s *stack, res result, redirectURI, code, re
 	}
 }
 
-var _ = url.Values{}
+// introspectActive asks /oauth2/introspect as client about tok.
+func introspectActive(t testing.TB, s *stack, client, tok string) bool {
+	t.Helper()
+	f := url.Values{"client_id": {client}, "token": {tok}}
+	if client == storeApp {
+		f.Set("client_secret", secret)
+	}
+	res := s.do(call{method: "POST", path: "/oauth2/introspect", body: f.Encode(),
+		hdr: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	if res.status != http.StatusOK {
+		t.Fatalf("introspect: %d %s", res.status, res.body)
+	}
+	return res.json(t)["active"] == true
+}
+
+// idTokenClaims decodes (without verifying: other tests do) the id token of
+// a token response.
+func idTokenClaims(t testing.TB, res result) map[string]any {
+	t.Helper()
+	if res.status != http.StatusOK {
+		t.Fatalf("token response %d %s", res.status, res.body)
+	}
+	parts := strings.Split(res.json(t)["id_token"].(string), ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	must(t, err)
+	var c map[string]any
+	must(t, json.Unmarshal(b, &c))
+	return c
+}
