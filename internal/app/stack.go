@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
@@ -44,8 +46,17 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		unfollow()
 		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
+	var themes fs.FS
+	if cfg.ThemesDir != "" {
+		themes = os.DirFS(cfg.ThemesDir)
+	}
+	pages, err := hosted.New(themes)
+	if err != nil {
+		unfollow()
+		return nil, nil, err
+	}
 	return &server.Server{
-		Store: st, Keys: km, Auth: svc, Manage: manage.New(st, svc, opts.Now), Logger: log, Now: opts.Now,
+		Store: st, Keys: km, Auth: svc, Hosted: pages, Manage: manage.New(st, svc, opts.Now), Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
 		Gate:   gate,
 	}, unfollow, nil

@@ -58,6 +58,10 @@ type Config struct {
 	// changes also reach every node's caches at once through the change
 	// feed; the TTL bounds staleness while that feed is down.
 	CacheTTL time.Duration
+	// ThemesDir is a directory of hosted-page themes, one subdirectory per
+	// application or tenant id (LATCHKEY_THEMES_DIR; internal/hosted). Empty:
+	// the built-in theme only.
+	ThemesDir string
 
 	// envProblems are values from the environment that could not even be
 	// parsed into their field; Validate reports them with the rest.
@@ -113,6 +117,8 @@ var settings = []setting{
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
 	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application or signing-key set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
 		dur: func(c *Config) *time.Duration { return &c.CacheTTL }},
+	{flag: "themes-dir", env: "LATCHKEY_THEMES_DIR", help: "directory of hosted login page themes, one subdirectory per application or tenant id (templates, styles.css, messages.<lang>.json)",
+		str: func(c *Config) *string { return &c.ThemesDir }},
 }
 
 // ApplyEnv overrides c with every LATCHKEY_* variable that is set and not
@@ -214,6 +220,11 @@ func (c Config) Validate() error {
 	// for longer than retired keys stay published (24 h).
 	if c.CacheTTL < 0 || c.CacheTTL > MaxCacheTTL {
 		p = append(p, fmt.Sprintf("cache TTL %s: must be from 0 (built-in defaults) to %s", c.CacheTTL, MaxCacheTTL))
+	}
+	if c.ThemesDir != "" {
+		if st, err := os.Stat(c.ThemesDir); err != nil || !st.IsDir() {
+			p = append(p, fmt.Sprintf("themes dir %q: not a readable directory", c.ThemesDir))
+		}
 	}
 	if len(p) == 0 {
 		return nil

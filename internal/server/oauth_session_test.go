@@ -207,3 +207,21 @@ func TestIntrospectRevokeUserinfo(t *testing.T) {
 		t.Errorf("revoking an unknown token: %d", res.status)
 	}
 }
+
+// TestApplicationOAuthSettingsValidated: the code flow's settings are
+// checked when an application is saved.
+func TestApplicationOAuthSettingsValidated(t *testing.T) {
+	s := newOAuthStack(t)
+	body := `{"application":{"name":"Bad","oauthConfiguration":{"authorizedURLValidationPolicy":"Loose",
+		"proofKeyForCodeExchangePolicy":"Sometimes","authorizedRedirectURLs":["https://a.example/cb#x","https://*.example.com/cb"],
+		"logoutURL":"javascript:alert(1)"}}}`
+	res := s.do(call{method: "POST", path: "/api/application", body: body, hdr: map[string]string{"Authorization": apiKey}})
+	if res.status != http.StatusBadRequest {
+		t.Fatalf("status %d: %s", res.status, res.body)
+	}
+	for _, f := range []string{"authorizedURLValidationPolicy", "proofKeyForCodeExchangePolicy", "authorizedRedirectURLs", "logoutURL"} {
+		if !strings.Contains(string(res.body), "[invalid]application.oauthConfiguration."+f) {
+			t.Errorf("no field error for %s: %s", f, res.body)
+		}
+	}
+}
