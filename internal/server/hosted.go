@@ -69,6 +69,10 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 	h.Set("Content-Type", "text/html;charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", csp)
+	// same-origin, not the API's no-referrer: under no-referrer a browser
+	// sends "Origin: null" with the form's POST (Fetch §3.1), which the CSRF
+	// guard must refuse; same-origin still sends nothing to the client.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Language", lang.String())
 	h.Set("Vary", "Accept-Language, Cookie")
 	w.WriteHeader(status)
