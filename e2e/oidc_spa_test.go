@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"log/slog"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/latchkeyhq/latchkey/internal/demo"
+	"github.com/latchkeyhq/latchkey/internal/demo/demotest"
 	"io"
 	"net"
 	"net/http"
@@ -285,3 +289,43 @@ func until(expr string, timeout time.Duration) chromedp.Action[chromedp.Void] {
 		}
 	})
 }
+
+// TestDemoStoreOAuthMode runs `latchkey demo --oauth` as the binary does and
+// walks the Store's alternative mode in Chromium: the login button leads to
+// latchkey's hosted page, the code comes back with state and iss, the Store
+// exchanges it with its PKCE verifier and loads the cart with the access
+// token; logging out revokes the refresh token and ends the session.
+func TestDemoStoreOAuthMode(t *testing.T) {
+	st := demotest.Start(t, demo.Options{DataDir: t.TempDir(), Logger: slogDiscard(), OAuth: true,
+		JWTTTL: time.Minute, RefreshTTL: 10 * time.Minute, GracePeriod: time.Second},
+		func(role string, port int) string { return fmt.Sprintf("http://%s.example.test:%d", role, port) })
+	ctx := spaBrowser(t, st.StoreURL)
+	steps := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		if err := chromedp.Do(tctx, actions...); err != nil {
+			where, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " | " + document.body.innerText.slice(0, 300)`))
+			t.Fatalf("%s: %v\n  page: %s", what, err, where)
+		}
+	}
+	steps("open the Store", chromedp.Navigate(st.StoreURL+"/"), until(`document.body.dataset.state === "login"`, 10*time.Second))
+	steps("log in on latchkey's page",
+		chromedp.Click(`#login-button`),
+		until(fmt.Sprintf(`location.origin === %q && !!document.getElementById("loginId")`, st.IdentityURL), 10*time.Second),
+		chromedp.SetValue(chromedp.ID("loginId"), demo.DemoEmail),
+		chromedp.SetValue(chromedp.ID("password"), demo.DemoPassword),
+		chromedp.Click(`button[type=submit]`),
+		until(`document.body.dataset.state === "app" && !!document.getElementById("cart-status")`, 15*time.Second))
+	if who := value(t, ctx, "who", chromedp.Evaluate[string](`document.getElementById("who").textContent`)); who != demo.DemoEmail {
+		t.Fatalf("logged in as %q", who)
+	}
+	if q := value(t, ctx, "url", chromedp.Evaluate[string](`location.search`)); q != "" {
+		t.Errorf("the code stayed in the address bar: %q", q)
+	}
+	steps("log out", chromedp.Click(`#logout`), until(`document.body.dataset.state === "login"`, 15*time.Second))
+	steps("the next login asks for the password again",
+		chromedp.Click(`#login-button`), until(`!!document.getElementById("password")`, 10*time.Second))
+}
+
+func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -30,9 +30,21 @@ export function log(kind, text) {
  */
 export async function boot({ load }) {
   const cfg = await (await fetch('/config.json')).json();
-  // The SDK comes from the identity server, as any SPA would load it.
-  const { createClient } = await import(`${cfg.identityURL}/sdk/latchkey.js`);
-  const client = createClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId, leewaySeconds: 1 });
+  const oauth = cfg.login === 'oauth';
+  let client;
+  if (oauth) {
+    // latchkey demo --oauth: code flow with PKCE through the hosted page.
+    const { createOAuthClient } = await import('./oauth.js');
+    client = createOAuthClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId,
+      redirectURI: `${location.origin}/`, leewaySeconds: 1 });
+    for (const id of ['loginId', 'password']) $(id).closest('label').hidden = true;
+    $('login-button').textContent = 'Log in with latchkey';
+    document.querySelector('#login .hint').textContent = 'Signs in on the identity server\'s own page (authorization code flow with PKCE).';
+  } else {
+    // The SDK comes from the identity server, as any SPA would load it.
+    const { createClient } = await import(`${cfg.identityURL}/sdk/latchkey.js`);
+    client = createClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId, leewaySeconds: 1 });
+  }
   let timer = 0;
   let ticker = 0;
 
@@ -47,7 +59,7 @@ export async function boot({ load }) {
     document.body.dataset.state = 'login';
     $('app').hidden = true;
     $('login').hidden = false;
-    $('loginId').focus();
+    (oauth ? $('login-button') : $('loginId')).focus();
   }
 
   async function showApp() {
@@ -90,7 +102,7 @@ export async function boot({ load }) {
     ev.preventDefault();
     $('login-error').textContent = '';
     try {
-      await client.login($('loginId').value, $('password').value);
+      await client.login($('loginId').value, $('password').value); // oauth: leaves the page
       $('password').value = '';
       await showApp();
     } catch (e) {
@@ -104,6 +116,9 @@ export async function boot({ load }) {
 
   // Step 2: a still-valid JWT in localStorage? (an expired one is refreshed)
   let token = null;
+  if (oauth) {
+    try { await client.handleRedirect(); } catch (e) { log('error', String(e.message ?? e)); }
+  }
   try { token = await client.getToken(); } catch (e) { log('error', String(e.message ?? e)); }
   token ? await showApp() : showLogin(); // step 3 when there is none
 }
