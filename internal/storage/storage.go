@@ -24,6 +24,7 @@ type Storage interface {
 	SecretStore
 	MailStore
 	OAuthStore
+	EntityStore
 	ChangeFeed
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
