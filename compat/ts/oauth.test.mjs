@@ -103,4 +103,26 @@ test('FusionAuth TypeScript client on the OAuth endpoints', async (t) => {
     assert.equal(bad.statusCode, 401);
     assert.equal(bad.exception.error, 'invalid_token');
   });
+
+  await t.test('clientCredentialsGrant and introspectClientCredentialsAccessToken (entities)', async () => {
+    const api = env('LATCHKEY_API_ENTITY');
+    const client = env('LATCHKEY_CLIENT_ENTITY');
+    const res = await anon.clientCredentialsGrant(client, env('LATCHKEY_CLIENT_SECRET'), `target-entity:${api}:read`);
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.response.token_type, 'Bearer');
+    assert.equal(res.response.scope, `target-entity:${api}:read`);
+    assert.equal(res.response.refresh_token, undefined);
+    const intro = await anon.introspectClientCredentialsAccessToken(res.response.access_token);
+    assert.equal(intro.statusCode, 200);
+    assert.equal(intro.response.active, true);
+    assert.equal(intro.response.sub, client);
+    assert.equal(intro.response.aud, api);
+    assert.deepEqual(intro.response.permissions, { [api]: ['read'] });
+    const bad = await rejected(anon.clientCredentialsGrant(client, 'wrong', `target-entity:${api}`));
+    assert.equal(bad.statusCode, 401);
+    assert.equal(bad.exception.error, 'invalid_client');
+    const denied = await rejected(anon.clientCredentialsGrant(client, env('LATCHKEY_CLIENT_SECRET'), `target-entity:${api}:write`));
+    assert.equal(denied.statusCode, 400);
+    assert.equal(denied.exception.error_reason, 'invalid_entity_permission_scope');
+  });
 });

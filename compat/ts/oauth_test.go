@@ -26,9 +26,24 @@ const oauthKickstart = `{
       "roles": [{"name": "user", "isDefault": true}]}}},
     {"method": "POST", "url": "/api/user/registration", "body": {
       "user": {"email": "oauth@example.com", "password": "correct horse battery staple"},
-      "registration": {"applicationId": "#{appId}"}}}
+      "registration": {"applicationId": "#{appId}"}}},
+    {"method": "POST", "url": "/api/entity/type/` + entityTypeID + `", "body": {"entityType": {"name": "Service",
+      "permissions": [{"name": "read"}, {"name": "write"}]}}},
+    {"method": "POST", "url": "/api/entity/` + apiEntityID + `", "body": {"entity": {"name": "Inventory API",
+      "type": {"id": "` + entityTypeID + `"}}}},
+    {"method": "POST", "url": "/api/entity/` + clientEntityID + `", "body": {"entity": {"name": "Billing job",
+      "type": {"id": "` + entityTypeID + `"}, "clientSecret": "` + clientEntitySecret + `"}}},
+    {"method": "POST", "url": "/api/entity/` + apiEntityID + `/grant", "body": {"grant": {
+      "recipientEntityId": "` + clientEntityID + `", "permissions": ["read"]}}}
   ]
 }`
+
+const (
+	entityTypeID       = "7d4b6c1e-2f0a-4c3e-8b5d-0000000000e1"
+	apiEntityID        = "7d4b6c1e-2f0a-4c3e-8b5d-0000000000e2"
+	clientEntityID     = "7d4b6c1e-2f0a-4c3e-8b5d-0000000000e3"
+	clientEntitySecret = "billing-job-secret-0123456789abcdef"
+)
 
 // TestTypeScriptClientOAuth runs oauth.test.mjs: the TS client's
 // exchangeOAuthCodeForAccessTokenUsingPKCE, retrieveUserInfoFromAccessToken
@@ -49,5 +64,8 @@ func TestTypeScriptClientOAuth(t *testing.T) {
 		"LATCHKEY_REDIRECT_URI=https://spa.example.test/callback",
 		"LATCHKEY_LOGIN=oauth@example.com",
 		"LATCHKEY_PASSWORD=correct horse battery staple",
+		"LATCHKEY_API_ENTITY=" + apiEntityID,
+		"LATCHKEY_CLIENT_ENTITY=" + clientEntityID,
+		"LATCHKEY_CLIENT_SECRET=" + clientEntitySecret,
 	}, node, "--test", "oauth.test.mjs")
 }

@@ -42,4 +42,9 @@ type Store interface {
 	storage.SecretStore
 	// Authorization codes and login sessions (codes.go, sessions.go).
 	storage.OAuthStore
+	// The client_credentials grant reads entities and grants (clientcreds.go).
+	FindEntityByClientID(ctx context.Context, clientID string) (storage.Entity, error)
+	GetEntity(ctx context.Context, id string) (storage.Entity, error)
+	GetEntityType(ctx context.Context, id string) (storage.EntityType, error)
+	GetEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string) (storage.EntityGrant, error)
 }

@@ -42,6 +42,9 @@ type grant struct {
 	// sessionID, nonce and code go into the id token of a code exchange:
 	// sid (the login session), nonce and c_hash (OIDC Core §3.1.3.6).
 	sessionID, nonce, code string
+	// maxExp, when set, caps exp (seconds): /api/jwt/issue never outlives
+	// the token it was issued from.
+	maxExp int64
 }
 
 // issuer is the iss claim: the server's configured public URL when set (so
@@ -58,6 +61,9 @@ func (s *Service) issuer(t storage.Tenant) string {
 func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens) error {
 	iat := now.Unix()
 	exp := now.Add(g.set.AccessTTL).Unix()
+	if g.maxExp > 0 && g.maxExp < exp {
+		exp = g.maxExp
+	}
 	c := map[string]any{
 		"iss":                s.issuer(g.tenant),
 		"sub":                g.user.ID,

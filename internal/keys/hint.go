@@ -42,3 +42,18 @@ func (m *Manager) VerifyHint(ctx context.Context, token string) (map[string]any,
 	}
 	return claims, nil
 }
+
+// SignWith signs claims with the key named kid, which must be the active
+// key of its algorithm (POST /api/jwt/vend's keyId): a retiring or unknown
+// key is ErrUnknownKey.
+func (m *Manager) SignWith(ctx context.Context, kid string, claims map[string]any) (string, error) {
+	set, err := m.current(ctx)
+	if err != nil {
+		return "", err
+	}
+	k := set.lookup(kid, m.opts.Now())
+	if k == nil || set.active(k.rec.Algorithm, m.opts.Now()) != k {
+		return "", ErrUnknownKey
+	}
+	return m.Sign(ctx, k.rec.Algorithm, claims)
+}

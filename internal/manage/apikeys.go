@@ -65,8 +65,11 @@ func (ks *APIKeys) Authenticate(ctx context.Context, raw string) (k storage.APIK
 var EndpointPermissions = []string{
 	"/api/api-key",
 	"/api/application",
+	"/api/entity",
+	"/api/entity/type",
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
+	"/api/jwt/vend",
 	"/api/key",
 	"/api/system-configuration",
 	"/api/tenant",

@@ -27,6 +27,7 @@ type Service struct {
 	SystemConfig  *SystemConfig
 	RefreshTokens *RefreshTokens
 	Revocations   *Revocations
+	Entities      *Entities
 }
 
 // New wires the use cases to st, a and the clock now.
@@ -41,5 +42,6 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		SystemConfig:  &SystemConfig{Store: st},
 		RefreshTokens: &RefreshTokens{Store: st, Tokens: a, Now: now},
 		Revocations:   &Revocations{Store: st, Now: now},
+		Entities:      &Entities{Store: st, Now: now},
 	}
 }

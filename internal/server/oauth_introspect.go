@@ -21,11 +21,14 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	token := formValue(form, "token")
+	if formValue(form, "client_id") == "" && r.Header.Get("Authorization") == "" && s.introspectMachineToken(w, r, token) {
+		return
+	}
 	app, _, ok := s.authenticateClient(w, r, form, true)
 	if !ok {
 		return
 	}
-	token := formValue(form, "token")
 	if token == "" {
 		writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "missing_token", "The token parameter is required."})
 		return
@@ -83,4 +86,25 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeEmpty(w, http.StatusOK)
+}
+
+// introspectMachineToken answers, without client authentication, for a
+// client_credentials token (FusionAuth's introspectClientCredentialsAccessToken
+// sends only the token): its claims name entities and permissions, no user.
+// Any other token is left to the client-authenticated path (false).
+func (s *Server) introspectMachineToken(w http.ResponseWriter, r *http.Request, token string) bool {
+	claims, err := s.Auth.Active(r.Context(), token)
+	if errors.Is(err, auth.ErrInvalidToken) && strings.Count(token, ".") == 2 {
+		writeJSON(w, http.StatusOK, map[string]any{"active": false})
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	if gty, _ := claims["gty"].([]any); len(gty) != 1 || gty[0] != "client_credentials" {
+		return false
+	}
+	claims["active"] = true
+	writeJSON(w, http.StatusOK, claims)
+	return true
 }

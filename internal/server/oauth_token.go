@@ -42,12 +42,16 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "missing_grant_type", "The grant_type parameter is required."})
 		return
 	}
+	if grant == "client_credentials" {
+		s.clientCredentials(w, r, form) // the client is an entity, not an application
+		return
+	}
 	app, secret, ok := s.authenticateClient(w, r, form, grant == "authorization_code" && formValue(form, "code_verifier") != "")
 	if !ok {
 		return
 	}
 	if grant != "password" && grant != "refresh_token" && grant != "authorization_code" {
-		writeOAuthError(w, http.StatusBadRequest, OAuthError{"unsupported_grant_type", "invalid_grant_type", "Only the authorization_code, password and refresh_token grants are supported here."})
+		writeOAuthError(w, http.StatusBadRequest, OAuthError{"unsupported_grant_type", "invalid_grant_type", "Only the authorization_code, client_credentials, password and refresh_token grants are supported here."})
 		return
 	}
 	if !slices.Contains(app.OAuthConfiguration.EnabledGrants, grant) {

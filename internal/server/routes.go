@@ -102,6 +102,32 @@ func (s *Server) routes() []route {
 		{pattern: "PATCH /api/user/registration/{userId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/user/registration/{userId}/{applicationId}", handler: s.deleteRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true},
 
+		// entities.go: FusionAuth's entity management (client_credentials clients).
+		{pattern: "POST /api/entity/type", handler: s.createEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/entity/type/{id}", handler: s.createEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/entity/type", handler: s.listEntityTypes, auth: apiKey("/api/entity/type"), tenantHeader: true},
+		{pattern: "GET /api/entity/type/{id}", handler: s.getEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true},
+		{pattern: "PUT /api/entity/type/{id}", handler: s.updateEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/entity/type/{id}", handler: s.updateEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/entity/type/{id}", handler: s.deleteEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true},
+		{pattern: "POST /api/entity/type/{id}/permission", handler: s.createEntityTypePermission, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/entity/type/{id}/permission/{permissionId}", handler: s.createEntityTypePermission, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/entity/type/{id}/permission/{permissionId}", handler: s.deleteEntityTypePermission, auth: apiKey("/api/entity/type"), tenantHeader: true},
+		{pattern: "POST /api/entity", handler: s.createEntity, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/entity/{id}", handler: s.createEntity, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/entity/{id}", handler: s.getEntity, auth: apiKey("/api/entity"), tenantHeader: true},
+		{pattern: "GET /api/entity/search", handler: s.searchEntities, auth: apiKey("/api/entity"), tenantHeader: true},
+		{pattern: "POST /api/entity/search", handler: s.searchEntities, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/entity/{id}", handler: s.updateEntity, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/entity/{id}", handler: s.updateEntity, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/entity/{id}", handler: s.deleteEntity, auth: apiKey("/api/entity"), tenantHeader: true},
+		// {grant} is the literal "grant" (checked by the handlers): a literal
+		// segment would make "/api/entity/type/grant" ambiguous for ServeMux.
+		{pattern: "POST /api/entity/{id}/{grant}", handler: s.upsertEntityGrant, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/entity/{id}/{grant}", handler: s.upsertEntityGrant, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/entity/{id}/{grant}", handler: s.getEntityGrants, auth: apiKey("/api/entity"), tenantHeader: true},
+		{pattern: "DELETE /api/entity/{id}/{grant}", handler: s.deleteEntityGrant, auth: apiKey("/api/entity"), tenantHeader: true},
+
 		// tenants.go
 		{pattern: "GET /api/tenant", handler: s.listTenants, auth: apiKey("/api/tenant"), tenantHeader: true},
 		{pattern: "GET /api/tenant/{id}", handler: s.getTenant, auth: apiKey("/api/tenant"), tenantHeader: true},
@@ -121,6 +147,9 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/jwt/refresh", handler: s.refreshJWT, auth: refreshToken, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "GET /api/jwt/validate", handler: s.validateJWT, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
+		// jwt_issue.go
+		{pattern: "GET /api/jwt/issue", handler: s.issueJWT, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
+		{pattern: "POST /api/jwt/vend", handler: s.vendJWT, auth: apiKey("/api/jwt/vend"), tenantHeader: true, body: maxBody},
 		// refresh_tokens.go: FusionAuth's refresh-token administration.
 		{pattern: "GET /api/jwt/refresh", handler: s.listRefreshTokens, auth: apiKey("/api/jwt/refresh"), tenantHeader: true},
 		{pattern: "GET /api/jwt/refresh/{id}", handler: s.getRefreshToken, auth: apiKey("/api/jwt/refresh"), tenantHeader: true},
