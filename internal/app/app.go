@@ -11,9 +11,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/backchannel"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -93,6 +96,8 @@ type App struct {
 	limits    HTTPLimits
 	Server    *server.Server
 	unfollow  func() // stops the caches following the store's change feed
+	// workers deliver outbox queues (back-channel logout notices) while Run runs.
+	workers []*outbox.Worker
 
 	closeOnce sync.Once
 	closeErr  error
@@ -128,6 +133,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		return a, err
 	}
 	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate); err != nil {
+		return a, err
+	}
+	if err := a.startWorkers(opts); err != nil {
 		return a, err
 	}
 	a.handler = a.Server.Handler()
@@ -183,6 +191,12 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.ln) }()
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	var workers sync.WaitGroup
+	for _, w := range a.workers {
+		workers.Go(func() { _ = w.Run(wctx) })
+	}
+	defer func() { stopWorkers(); workers.Wait() }()
 	a.log.Info("latchkey listening", "url", a.URL(), "issuer", a.cfg.Issuer)
 	select {
 	case err := <-errc:
@@ -232,4 +246,23 @@ func NewLogger(cfg config.Config, w interface{ Write([]byte) (int, error) }) *sl
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
 	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// startWorkers builds the outbox workers Run starts: the back-channel
+// logout queue (internal/backchannel), woken by the server right after a
+// logout queued a notice.
+func (a *App) startWorkers(opts Options) error {
+	sender := &backchannel.Sender{Keys: a.Server.Keys, Now: opts.Now}
+	w, err := outbox.New(outbox.Config{Store: a.store, Queue: auth.BackchannelQueue, Deliver: sender.Deliver,
+		Now: opts.Now, Logger: a.log, AttemptTimeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	a.workers = append(a.workers, w)
+	a.Server.NotifyOutbox = func(queue string) {
+		if queue == auth.BackchannelQueue {
+			w.Notify()
+		}
+	}
+	return nil
 }

@@ -63,13 +63,15 @@ func (s *Service) Session(ctx context.Context, raw string) (storage.LoginSession
 
 // EndSession ends a login session and revokes every token issued under it
 // (RP-initiated logout; FusionAuth keeps the refresh tokens, latchkey does
-// not: the user asked to be logged out). It returns the revoked tokens. An
-// unknown session is not an error.
+// not: the user asked to be logged out), and queues an OpenID Connect
+// Back-Channel Logout notice for every application that received tokens in
+// it and registered a backchannelLogoutURL, in the same transaction. It
+// returns the revoked tokens. An unknown session is not an error.
 func (s *Service) EndSession(ctx context.Context, id, ip string) ([]storage.RefreshToken, error) {
 	if id == "" {
 		return nil, nil
 	}
-	revoked, err := s.cfg.Store.EndLoginSession(ctx, id, s.cfg.Now(), "logout")
+	revoked, err := s.cfg.Store.EndLoginSession(ctx, id, s.cfg.Now(), "logout", s.backchannelNotices(ctx, id))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}

@@ -68,6 +68,9 @@ func (s *Server) oauthLogout(w http.ResponseWriter, r *http.Request) {
 	if !s.endSessions(w, r, hintSID) {
 		return
 	}
+	if s.NotifyOutbox != nil {
+		s.NotifyOutbox(auth.BackchannelQueue)
+	}
 	if next == "" {
 		s.renderPage(w, r, http.StatusOK, "logout", s.pages().Theme(app.ID, app.TenantID), pageCSP(), &hosted.Data{Lang: locale})
 		return

@@ -59,6 +59,9 @@ type Server struct {
 	// Hosted renders the hosted pages (login, error, logout); nil means the
 	// built-in theme only.
 	Hosted *hosted.Renderer
+	// NotifyOutbox, when set, wakes the worker of an outbox queue after a
+	// request queued a message on this node (auth.BackchannelQueue).
+	NotifyOutbox func(queue string)
 	// Gate bounds concurrent password verification and carries the draining
 	// flag that shutdown sets (limit.go); nil means default Limits.
 	Gate *Gate

@@ -147,8 +147,12 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 			"c_hash", "email", "email_verified", "exp", "family_name", "given_name", "iat", "iss", "jti", "locale",
 			"middle_name", "name", "nonce", "phone_number", "picture", "preferred_username", "roles", "sid", "sub",
 			"tid", "zoneinfo"},
-		"backchannel_logout_supported":  false,
-		"frontchannel_logout_supported": false,
+		// OpenID Connect Back-Channel Logout 1.0 §2.1 (latchkey extension):
+		// logout tokens carry sid, to applications that register a
+		// backchannelLogoutURL.
+		"backchannel_logout_supported":         true,
+		"backchannel_logout_session_supported": true,
+		"frontchannel_logout_supported":        false,
 	})
 }
 

@@ -69,10 +69,12 @@ type OAuthStore interface {
 	FindLoginSessionByHash(ctx context.Context, hash []byte) (LoginSession, error)
 	// EndLoginSession revokes the session and every live refresh token
 	// issued under it (RedeemAuthorizationCode's grants), in one
-	// transaction, and returns the tokens it revoked. Ending a session that
-	// is already ended revokes what is still live under it; ErrNotFound for
-	// an unknown id.
-	EndLoginSession(ctx context.Context, id string, at time.Time, reason string) ([]RefreshToken, error)
+	// transaction, and returns the tokens it revoked. notify, when not nil,
+	// is given those tokens and the outbox messages it returns are enqueued
+	// in the same transaction (back-channel logout notices exist exactly
+	// when the session ended). Ending a session that is already ended
+	// revokes what is still live under it; ErrNotFound for an unknown id.
+	EndLoginSession(ctx context.Context, id string, at time.Time, reason string, notify func([]RefreshToken) []OutboxMessage) ([]RefreshToken, error)
 	// DeleteExpiredOAuth removes codes and sessions that expired before the
 	// instant. Returns how many.
 	DeleteExpiredOAuth(ctx context.Context, before time.Time) (int, error)

@@ -116,7 +116,7 @@ func (s *Store) scanSession(row *sql.Row) (storage.LoginSession, error) {
 }
 
 // EndLoginSession revokes the session and its live grants in one transaction.
-func (s *Store) EndLoginSession(ctx context.Context, id string, at time.Time, reason string) ([]storage.RefreshToken, error) {
+func (s *Store) EndLoginSession(ctx context.Context, id string, at time.Time, reason string, notify func([]storage.RefreshToken) []storage.OutboxMessage) ([]storage.RefreshToken, error) {
 	var out []storage.RefreshToken
 	err := s.tx(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE login_sessions SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END
@@ -133,7 +133,10 @@ func (s *Store) EndLoginSession(ctx context.Context, id string, at time.Time, re
 		out, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
 			WHERE revoked_at IS NULL AND id IN (SELECT token_id FROM session_grants WHERE session_id = $3)
 			RETURNING `+tokenColumns, ms(at), reason, id)
-		return err
+		if err != nil || notify == nil {
+			return err
+		}
+		return enqueueTx(ctx, q, notify(out))
 	})
 	return out, err
 }

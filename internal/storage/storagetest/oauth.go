@@ -127,10 +127,17 @@ func testLoginSessionEnd(t *testing.T, s storage.Storage) {
 		must(t, s.RedeemAuthorizationCode(ctx, c.Hash, base, &g))
 	}
 	at := base.Add(time.Minute)
-	revoked, err := s.EndLoginSession(ctx, "sess1", at, "logout")
+	var notified int
+	revoked, err := s.EndLoginSession(ctx, "sess1", at, "logout", func(ts []storage.RefreshToken) []storage.OutboxMessage {
+		notified = len(ts)
+		return []storage.OutboxMessage{{ID: "bcl-1", Queue: "backchannel_logout", TenantID: tenantID, Payload: []byte(`{}`), CreatedAt: at}}
+	})
 	must(t, err)
-	if len(revoked) != 2 {
-		t.Fatalf("EndLoginSession revoked %d tokens, want 2", len(revoked))
+	if len(revoked) != 2 || notified != 2 {
+		t.Fatalf("EndLoginSession revoked %d tokens (notify saw %d), want 2", len(revoked), notified)
+	}
+	if msgs, _ := s.ListOutbox(ctx, storage.OutboxFilter{Queue: "backchannel_logout"}); len(msgs) != 1 {
+		t.Errorf("the notice was not enqueued with the session's end: %d messages", len(msgs))
 	}
 	if got, _ := s.GetLoginSession(ctx, "sess1"); !got.RevokedAt.Equal(at) {
 		t.Errorf("session RevokedAt = %v, want %v", got.RevokedAt, at)
@@ -139,7 +146,7 @@ func testLoginSessionEnd(t *testing.T, s storage.Storage) {
 		t.Errorf("a grant of another session was revoked")
 	}
 	// Ending again keeps the first instant and revokes nothing more.
-	again, err := s.EndLoginSession(ctx, "sess1", at.Add(time.Hour), "logout")
+	again, err := s.EndLoginSession(ctx, "sess1", at.Add(time.Hour), "logout", nil)
 	must(t, err)
 	if len(again) != 0 {
 		t.Errorf("second EndLoginSession revoked %d", len(again))
@@ -147,7 +154,7 @@ func testLoginSessionEnd(t *testing.T, s storage.Storage) {
 	if got, _ := s.GetLoginSession(ctx, "sess1"); !got.RevokedAt.Equal(at) {
 		t.Errorf("second end moved RevokedAt to %v", got.RevokedAt)
 	}
-	_, err = s.EndLoginSession(ctx, "nope", at, "logout")
+	_, err = s.EndLoginSession(ctx, "nope", at, "logout", nil)
 	wantErr(t, err, storage.ErrNotFound)
 }
 
