@@ -25,6 +25,7 @@ type Storage interface {
 	MailStore
 	OAuthStore
 	EntityStore
+	IdentityProviderStore
 	ChangeFeed
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
