@@ -47,4 +47,8 @@ type Store interface {
 	GetEntity(ctx context.Context, id string) (storage.Entity, error)
 	GetEntityType(ctx context.Context, id string) (storage.EntityType, error)
 	GetEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string) (storage.EntityGrant, error)
+	// A federated login reads links and writes a first login's account
+	// (federated.go).
+	GetIdentityProviderLink(ctx context.Context, providerID, providerUserID string) (storage.IdentityProviderLink, error)
+	CreateFederatedAccount(ctx context.Context, a storage.FederatedAccount) error
 }

@@ -67,6 +67,7 @@ var EndpointPermissions = []string{
 	"/api/application",
 	"/api/entity",
 	"/api/entity/type",
+	"/api/identity-provider",
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
 	"/api/jwt/vend",

@@ -28,20 +28,23 @@ type Service struct {
 	RefreshTokens *RefreshTokens
 	Revocations   *Revocations
 	Entities      *Entities
+	// IdentityProviders is the federation configuration.
+	IdentityProviders *IdentityProviders
 }
 
 // New wires the use cases to st, a and the clock now.
 func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 	users := &Users{Store: st, Tokens: a, Now: now}
 	return &Service{
-		Users:         users,
-		Registrations: &Registrations{Store: st, Users: users, Now: now},
-		Applications:  &Applications{Store: st, Cache: a, Now: now},
-		APIKeys:       &APIKeys{Store: st, Now: now},
-		Tenants:       &Tenants{Store: st, Cache: a, Now: now},
-		SystemConfig:  &SystemConfig{Store: st},
-		RefreshTokens: &RefreshTokens{Store: st, Tokens: a, Now: now},
-		Revocations:   &Revocations{Store: st, Now: now},
-		Entities:      &Entities{Store: st, Now: now},
+		Users:             users,
+		Registrations:     &Registrations{Store: st, Users: users, Now: now},
+		Applications:      &Applications{Store: st, Cache: a, Now: now},
+		APIKeys:           &APIKeys{Store: st, Now: now},
+		Tenants:           &Tenants{Store: st, Cache: a, Now: now},
+		SystemConfig:      &SystemConfig{Store: st},
+		RefreshTokens:     &RefreshTokens{Store: st, Tokens: a, Now: now},
+		Revocations:       &Revocations{Store: st, Now: now},
+		Entities:          &Entities{Store: st, Now: now},
+		IdentityProviders: &IdentityProviders{Store: st, Now: now},
 	}
 }

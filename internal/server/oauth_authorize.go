@@ -190,7 +190,7 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, a auth.Au
 // loginPage renders the hosted login form for a.
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, status int, loginID, msg string) {
 	d := &hosted.Data{Lang: params.Get("locale"), AppName: a.App.Name, Action: "/oauth2/authorize",
-		CSRF: s.csrfToken(w, r), LoginID: loginID, Error: msg}
+		CSRF: s.csrfToken(w, r), LoginID: loginID, Error: msg, Providers: s.providerButtons(r, a, params)}
 	for _, n := range authorizeParams {
 		if v := params.Get(n); v != "" {
 			d.Hidden = append(d.Hidden, hosted.Field{Name: n, Value: v})

@@ -128,6 +128,19 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/entity/{id}/{grant}", handler: s.getEntityGrants, auth: apiKey("/api/entity"), tenantHeader: true},
 		{pattern: "DELETE /api/entity/{id}/{grant}", handler: s.deleteEntityGrant, auth: apiKey("/api/entity"), tenantHeader: true},
 
+		// identity_providers.go, oauth_federation.go: federation.
+		{pattern: "POST /api/identity-provider", handler: s.createIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/identity-provider/{id}", handler: s.createIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/identity-provider", handler: s.listIdentityProviders, auth: apiKey("/api/identity-provider"), tenantHeader: true},
+		{pattern: "GET /api/identity-provider/{id}", handler: s.getIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true},
+		{pattern: "PUT /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/identity-provider/{id}", handler: s.deleteIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true},
+		{pattern: "POST /api/identity-provider/login", handler: s.identityProviderLogin, auth: optionalAPIKey, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "GET /oauth2/federate/{id}", handler: s.federate, auth: public, html: true},
+		{pattern: "GET /oauth2/callback", handler: s.federationCallback, auth: public, html: true},
+
 		// tenants.go
 		{pattern: "GET /api/tenant", handler: s.listTenants, auth: apiKey("/api/tenant"), tenantHeader: true},
 		{pattern: "GET /api/tenant/{id}", handler: s.getTenant, auth: apiKey("/api/tenant"), tenantHeader: true},

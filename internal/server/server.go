@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/federation"
 	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
@@ -59,6 +60,8 @@ type Server struct {
 	// Hosted renders the hosted pages (login, error, logout); nil means the
 	// built-in theme only.
 	Hosted *hosted.Renderer
+	// Federation calls upstream identity providers (nil: a default client).
+	Federation *federation.Client
 	// NotifyOutbox, when set, wakes the worker of an outbox queue after a
 	// request queued a message on this node (auth.BackchannelQueue).
 	NotifyOutbox func(queue string)

@@ -55,9 +55,10 @@ type IdentityProviderLink struct {
 	InsertInstant          int64  `json:"insertInstant"`
 }
 
-// FederatedAccount is what a first federated login writes in one
-// transaction: the new user (nil when linking an existing one), the
-// registration to create (nil when none), and the link.
+// FederatedAccount is what a federated login writes in one transaction:
+// the new user (nil when linking an existing one), the registration to
+// create (nil when none), and the link (none when IdentityProviderID is
+// empty: an earlier login linked the user).
 type FederatedAccount struct {
 	User         *User
 	Registration *Registration

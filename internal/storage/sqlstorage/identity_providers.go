@@ -81,6 +81,9 @@ func (s *Store) CreateFederatedAccount(ctx context.Context, a storage.FederatedA
 				return err
 			}
 		}
+		if a.Link.IdentityProviderID == "" {
+			return nil // a registration only: the user was linked before
+		}
 		doc, err := encode(a.Link)
 		if err != nil {
 			return err
