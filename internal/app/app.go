@@ -96,8 +96,7 @@ type App struct {
 	limits    HTTPLimits
 	Server    *server.Server
 	unfollow  func() // stops the caches following the store's change feed
-	// workers deliver outbox queues (back-channel logout notices) while Run runs.
-	workers []*outbox.Worker
+	workers   *workers
 
 	closeOnce sync.Once
 	closeErr  error
@@ -135,10 +134,13 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate); err != nil {
 		return a, err
 	}
-	if err := a.startWorkers(opts); err != nil {
-		return a, err
-	}
 	a.handler = a.Server.Handler()
+	if a.workers, err = newWorkers(a.store, a.Server.Manage, cfg, opts.Now, a.log); err != nil {
+		return a, fmt.Errorf("outbox workers: %w", err)
+	}
+	if err := a.startBackchannel(opts); err != nil {
+		return a, fmt.Errorf("outbox workers: %w", err)
+	}
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
@@ -189,14 +191,17 @@ func (a *App) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// The outbox workers (mail, account jobs) run for as long as the server
+	// and stop after it has drained, so mail queued by the last requests
+	// is still sent.
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	waitWorkers := a.workers.start(wctx)
+	defer func() {
+		stopWorkers()
+		waitWorkers(a.cfg.ShutdownTimeout)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.ln) }()
-	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	var workers sync.WaitGroup
-	for _, w := range a.workers {
-		workers.Go(func() { _ = w.Run(wctx) })
-	}
-	defer func() { stopWorkers(); workers.Wait() }()
 	a.log.Info("latchkey listening", "url", a.URL(), "issuer", a.cfg.Issuer)
 	select {
 	case err := <-errc:
@@ -248,17 +253,17 @@ func NewLogger(cfg config.Config, w interface{ Write([]byte) (int, error) }) *sl
 	return slog.New(slog.NewTextHandler(w, o))
 }
 
-// startWorkers builds the outbox workers Run starts: the back-channel
-// logout queue (internal/backchannel), woken by the server right after a
-// logout queued a notice.
-func (a *App) startWorkers(opts Options) error {
+// startBackchannel adds the back-channel logout queue's worker
+// (internal/backchannel) to the outbox workers, woken by the server right
+// after a logout queued a notice.
+func (a *App) startBackchannel(opts Options) error {
 	sender := &backchannel.Sender{Keys: a.Server.Keys, Now: opts.Now}
 	w, err := outbox.New(outbox.Config{Store: a.store, Queue: auth.BackchannelQueue, Deliver: sender.Deliver,
-		Now: opts.Now, Logger: a.log, AttemptTimeout: 30 * time.Second})
+		Now: opts.Now, Logger: a.log.With("queue", auth.BackchannelQueue), AttemptTimeout: 30 * time.Second})
 	if err != nil {
 		return err
 	}
-	a.workers = append(a.workers, w)
+	a.workers.extra = append(a.workers.extra, w)
 	a.Server.NotifyOutbox = func(queue string) {
 		if queue == auth.BackchannelQueue {
 			w.Notify()

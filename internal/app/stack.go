@@ -55,8 +55,10 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		unfollow()
 		return nil, nil, err
 	}
+	m := manage.New(st, svc, opts.Now)
+	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
 	return &server.Server{
-		Store: st, Keys: km, Auth: svc, Hosted: pages, Manage: manage.New(st, svc, opts.Now), Logger: log, Now: opts.Now,
+		Store: st, Keys: km, Auth: svc, Hosted: pages, Manage: m, Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
 		Gate:   gate,
 	}, unfollow, nil

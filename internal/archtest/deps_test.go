@@ -78,6 +78,10 @@ func TestDependencyDirection(t *testing.T) {
 			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/storage" &&
 				d != module+"/internal/password" && !strings.HasPrefix(d, module+"/internal/password/")
 		}, "hashing and policy are pure functions over the PasswordHash record"},
+		{"internal/lambda", func(d string) bool {
+			return d == "net/http" || d == "net" || d == "os/exec" ||
+				strings.HasPrefix(d, module+"/") && d != module+"/internal/lambda"
+		}, "lambdas reach nothing outside: no sockets, no processes, and only the values latchkey passes in"},
 		{"internal/server", func(d string) bool {
 			return strings.HasPrefix(d, module+"/internal/storage/sqlstorage") || strings.HasPrefix(d, module+"/internal/app")
 		}, "the HTTP layer does not know the storage backend"},

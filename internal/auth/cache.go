@@ -31,11 +31,15 @@ func (s *Service) newCaches(now func() time.Time) {
 	opts := func(ttl time.Duration) cache.Options {
 		return cache.Options{TTL: ttl, KeepLastGood: keepLastGood, Transient: storage.Transient, Now: now}
 	}
-	s.tenants = cache.New(s.cfg.Store.GetTenant, opts(orDefault(s.cfg.TenantCacheTTL, defaultTenantCacheTTL)))
+	s.tenants = cache.New(func(ctx context.Context, id string) (storage.Tenant, error) {
+		t, err := s.cfg.Store.GetTenant(ctx, id)
+		return t.WithDefaults(), err
+	}, opts(orDefault(s.cfg.TenantCacheTTL, defaultTenantCacheTTL)))
 	s.apps = cache.New(s.cfg.Store.GetApplication, opts(orDefault(s.cfg.ApplicationCacheTTL, defaultApplicationCacheTTL)))
 }
 
-// tenant returns the tenant through the cache.
+// tenant returns the tenant through the cache; sections a tenant was stored
+// without read as FusionAuth's defaults (storage.Tenant.WithDefaults).
 func (s *Service) tenant(ctx context.Context, id string) (storage.Tenant, error) {
 	return s.tenants.Get(ctx, id)
 }

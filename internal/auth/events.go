@@ -12,11 +12,17 @@ import (
 const (
 	evLoginSuccess = "login_success"
 	evLoginFailure = "login_failure"
-	evLockout      = "account_locked"
-	evRefresh      = "refresh"
-	evRefreshFail  = "refresh_failure"
-	evReuse        = "refresh_token_reuse"
-	evLogout       = "logout"
+	// evLoginWithheld: the password verified but the login ended without
+	// tokens (outcome.go); the outcome names the Withheld kind.
+	evLoginWithheld = "login_withheld"
+	// evPasswordCheck: a current password asked for again (change password)
+	// was refused.
+	evPasswordCheck = "password_check_failure"
+	evLockout       = "account_locked"
+	evRefresh       = "refresh"
+	evRefreshFail   = "refresh_failure"
+	evReuse         = "refresh_token_reuse"
+	evLogout        = "logout"
 )
 
 // event is one security log record.

@@ -20,6 +20,9 @@ const defaultScheme = "salted-pbkdf2-hmac-sha256"
 // ErrInvalidCredentials after the same hashing work, so neither the answer
 // nor its timing tells an attacker which accounts exist (security-bar L2).
 func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
+	if req.OneTimePassword != "" {
+		return s.oneTimePasswordLogin(ctx, req)
+	}
 	app, tenant, err := s.loginContext(ctx, req)
 	if err != nil {
 		return Tokens{}, err
@@ -42,6 +45,12 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 		return Tokens{}, err
 	}
 
+	// An outcome that withholds tokens (outcome.go) is decided before
+	// anything is written, so such a login never speculates.
+	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: s.cfg.Now()}
+	if rule, w := withheld(facts); w != nil {
+		return Tokens{}, s.heldLogin(ctx, facts, rule, w, failures, fail)
+	}
 	if speculate(tenant, failures) {
 		return s.speculativeLogin(ctx, req, tenant, app, user, failures, fail)
 	}

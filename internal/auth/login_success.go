@@ -114,8 +114,6 @@ func (s *Service) refuseRegistration(ctx context.Context, req LoginRequest, app 
 // after a successful verification, the only moment the plain password is
 // known: changing the tenant scheme migrates users as they log in. A failure
 // is logged and does not fail the login; the old hash still verifies.
-// user must carry the lastLoginInstant the row holds (UpdateUser replaces
-// the whole document).
 func (s *Service) rehash(ctx context.Context, tenant storage.Tenant, user *storage.User, plain string) {
 	scheme, factor := tenantScheme(tenant)
 	if !s.pw.NeedsRehash(user.Password, scheme, factor) {
@@ -126,9 +124,10 @@ func (s *Service) rehash(ctx context.Context, tenant storage.Tenant, user *stora
 		s.log.WarnContext(ctx, "password rehash failed", "user_id", user.ID, "scheme", scheme, "err", err)
 		return
 	}
-	updated := *user
-	updated.Password = h
-	if err := s.cfg.Store.UpdateUser(ctx, updated); err != nil {
+	// Only the hash columns are written: the document may have changed
+	// since it was read (a verification, a profile edit), and the same
+	// password is not remembered in the history.
+	if err := s.cfg.Store.ChangeUser(ctx, storage.UserChange{UserID: user.ID, Now: s.cfg.Now(), Password: &h}); err != nil {
 		s.log.WarnContext(ctx, "password rehash not stored", "user_id", user.ID, "err", err)
 		return
 	}

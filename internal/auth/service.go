@@ -111,6 +111,9 @@ type LoginRequest struct {
 	Scopes []string
 	// DPoPJKT binds the issued refresh token to a DPoP key (RFC 9449) when set.
 	DPoPJKT string
+	// OneTimePassword, when set, is the credential instead of LoginID and
+	// Password: a change-password answer's oneTimePassword (login_otp.go).
+	OneTimePassword string
 }
 
 // Tokens is what a successful login or refresh produces.
@@ -127,6 +130,9 @@ type Tokens struct {
 	// Registered is false when the user is not registered for the requested
 	// application (/api/login answers 202 and issues no refresh token).
 	Registered bool
+	// State is forgot password's state, returned by a one-time-password
+	// login (FusionAuth login.mdx).
+	State map[string]any
 }
 
 // RefreshRequest exchanges a refresh token for a new access token.

@@ -19,8 +19,9 @@ type Store interface {
 
 	GetUser(ctx context.Context, id string) (storage.User, error)
 	FindUser(ctx context.Context, f storage.UserFilter) (storage.User, error)
-	// UpdateUser stores a rehashed password after a login (rehash on login).
-	UpdateUser(ctx context.Context, u storage.User) error
+	// ChangeUser writes a rehashed password after a login (rehash on login)
+	// and a 203's changePasswordId (outcome.go).
+	ChangeUser(ctx context.Context, c storage.UserChange) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
 
 	// RecordLogin and UndoLogin: a login's one write, and its undo when the
@@ -30,6 +31,11 @@ type Store interface {
 	// ride on RecordLogin.
 	RecordLoginFailure(ctx context.Context, userID string, at time.Time, p storage.LockoutPolicy) (storage.LoginFailures, error)
 	GetLoginFailures(ctx context.Context, userID string) (storage.LoginFailures, error)
+	// ResetLoginFailures: a withheld login's right password (outcome.go).
+	ResetLoginFailures(ctx context.Context, userID string) error
+	// A oneTimePassword, looked at, then spent (login_otp.go).
+	GetIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Identifier, error)
+	ConsumeIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Identifier, error)
 
 	// Sessions (storage.RefreshTokenStore without the listing and the purge).
 	CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error

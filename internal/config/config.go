@@ -63,6 +63,11 @@ type Config struct {
 	// the built-in theme only.
 	ThemesDir string
 
+	// SMTPRootCAs is a PEM file of CA certificates the mail sender trusts
+	// besides the system's, for an SMTP relay with a private CA
+	// (LATCHKEY_SMTP_ROOT_CAS). Empty: the system roots only.
+	SMTPRootCAs string
+
 	// envProblems are values from the environment that could not even be
 	// parsed into their field; Validate reports them with the rest.
 	envProblems []string
@@ -113,6 +118,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.CookieSameSite }},
 	{flag: "trusted-proxies", env: "LATCHKEY_TRUSTED_PROXIES", help: "comma-separated CIDRs of proxies whose X-Forwarded-For/-Proto are believed",
 		str: func(c *Config) *string { return &c.TrustedProxies }},
+	{flag: "smtp-root-cas", env: "LATCHKEY_SMTP_ROOT_CAS", help: "PEM file of CA certificates trusted for SMTP over TLS besides the system's",
+		str: func(c *Config) *string { return &c.SMTPRootCAs }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
 	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application or signing-key set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
@@ -211,6 +218,9 @@ func (c Config) Validate() error {
 		p = append(p, fmt.Sprintf("cookie SameSite %q: use Lax, Strict or None", c.CookieSameSite))
 	}
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		p = append(p, err.Error())
+	}
+	if _, err := c.SMTPRootCAPool(); err != nil {
 		p = append(p, err.Error())
 	}
 	if c.ShutdownTimeout <= 0 {

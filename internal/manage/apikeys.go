@@ -65,6 +65,7 @@ func (ks *APIKeys) Authenticate(ctx context.Context, raw string) (k storage.APIK
 var EndpointPermissions = []string{
 	"/api/api-key",
 	"/api/application",
+	"/api/email/template",
 	"/api/entity",
 	"/api/entity/type",
 	"/api/identity-provider",
@@ -75,7 +76,10 @@ var EndpointPermissions = []string{
 	"/api/system-configuration",
 	"/api/tenant",
 	"/api/user",
+	"/api/user/change-password",
+	"/api/user/forgot-password",
 	"/api/user/registration",
+	"/api/user/verify-email",
 }
 
 // Permits reports whether k may call method on endpoint. An empty permission

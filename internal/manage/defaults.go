@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -51,9 +52,13 @@ func NewDefaultTenant(issuer string, now time.Time) storage.Tenant {
 		},
 		PasswordValidationRules: storage.PasswordValidationRules{MinLength: 8, MaxLength: 256},
 		LoginConfiguration:      storage.TenantLoginConfiguration{RequireAuthentication: true},
-		InsertInstant:           ms,
-		LastUpdateInstant:       ms,
-	}
+		// A fresh install tells users their password changed (a notice
+		// FusionAuth leaves off until configured).
+		EmailConfiguration: storage.EmailConfiguration{EmailTemplateIDs: storage.EmailTemplateIDs{
+			PasswordUpdateEmailTemplateID: mail.DefaultPasswordUpdateID}},
+		InsertInstant:     ms,
+		LastUpdateInstant: ms,
+	}.WithDefaults()
 }
 
 // DefaultSystemConfiguration is FusionAuth's shipped system configuration
@@ -92,6 +97,9 @@ func EnsureDefaults(ctx context.Context, st DefaultsStore, issuer string, now ti
 	}
 	if err != nil {
 		return fmt.Errorf("default system configuration: %w", err)
+	}
+	if err := SeedEmailTemplates(ctx, st, now); err != nil {
+		return fmt.Errorf("default email templates: %w", err)
 	}
 	return nil
 }

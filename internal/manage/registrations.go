@@ -47,7 +47,7 @@ func (rs *Registrations) Register(ctx context.Context, scope Scope, userID strin
 	if err != nil {
 		return storage.Registration{}, err
 	}
-	reg, e, err := rs.newRegistration(ctx, u.ID, in, true)
+	reg, _, e, err := rs.newRegistration(ctx, u.ID, in, true)
 	if err == nil {
 		err = e.Err()
 	}
@@ -61,11 +61,11 @@ func (rs *Registrations) Register(ctx context.Context, scope Scope, userID strin
 // issues the tokens FusionAuth returns with it (access and refresh token).
 // Nothing is left behind when a step after the user's creation fails.
 func (rs *Registrations) RegisterNew(ctx context.Context, in NewRegistration) (Created, error) {
-	u, e, err := rs.Users.newUser(ctx, in.UserID, in.User)
+	u, tenant, e, err := rs.Users.newUser(ctx, in.UserID, in.User)
 	if err != nil {
 		return Created{}, err
 	}
-	reg, re, err := rs.newRegistration(ctx, u.ID, in.Registration, false)
+	reg, app, re, err := rs.newRegistration(ctx, u.ID, in.Registration, false)
 	if err != nil {
 		return Created{}, err
 	}
@@ -73,13 +73,9 @@ func (rs *Registrations) RegisterNew(ctx context.Context, in NewRegistration) (C
 	if err := e.Err(); err != nil {
 		return Created{}, err
 	}
-	if err := rs.Users.storeNew(ctx, u); err != nil {
+	// The user, the registration and the verification mail commit together.
+	if err := rs.Users.storeNew(ctx, u, &reg, tenant, &app); err != nil {
 		return Created{}, err
-	}
-	if err := rs.store(ctx, reg); err != nil {
-		// No transaction spans the two writes; undo the user so a retry of
-		// the same request can succeed.
-		return Created{}, rs.Users.undoCreate(ctx, u.ID, err)
 	}
 	t, err := rs.Users.issue(ctx, auth.IssueRequest{UserID: u.ID, ApplicationID: reg.ApplicationID,
 		AuthenticationType: auth.AuthRegistration, RefreshToken: true, IPAddress: in.IPAddress})
@@ -94,32 +90,32 @@ func (rs *Registrations) RegisterNew(ctx context.Context, in NewRegistration) (C
 // exist and be active, roles must be the application's role names (its
 // default roles when none are given), and an existing user must not be
 // registered yet.
-func (rs *Registrations) newRegistration(ctx context.Context, userID string, in storage.Registration, userExists bool) (storage.Registration, *Invalid, error) {
+func (rs *Registrations) newRegistration(ctx context.Context, userID string, in storage.Registration, userExists bool) (storage.Registration, storage.Application, *Invalid, error) {
 	e := &Invalid{}
 	now := rs.Now().UnixMilli()
 	reg := in
 	reg.ID, reg.UserID, reg.Verified, reg.InsertInstant, reg.LastUpdateInstant, reg.LastLoginInstant = newID(), userID, true, now, now, 0
 	if reg.ApplicationID == "" {
 		e.Field("blank", "registration.applicationId", "You must specify the [registration.applicationId] property.")
-		return reg, e, nil
+		return reg, storage.Application{}, e, nil
 	}
 	app, err := rs.Store.GetApplication(ctx, reg.ApplicationID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && !app.Active) || !ValidID(reg.ApplicationID) {
 		e.Field("invalid", "registration.applicationId", "No active application exists with Id ["+truncate(reg.ApplicationID, 64)+"].")
-		return reg, e, nil
+		return reg, app, e, nil
 	}
 	if err != nil {
-		return reg, nil, err
+		return reg, app, nil, err
 	}
 	reg.Roles = checkRoles(e, app, reg.Roles, true)
 	if userExists {
 		if _, err := rs.Store.GetRegistration(ctx, userID, app.ID); err == nil {
 			e.Field("duplicate", "registration", "The user is already registered for application ["+app.ID+"].")
 		} else if !errors.Is(err, storage.ErrNotFound) {
-			return reg, nil, err
+			return reg, app, nil, err
 		}
 	}
-	return reg, e, nil
+	return reg, app, e, nil
 }
 
 func (rs *Registrations) store(ctx context.Context, reg storage.Registration) error {

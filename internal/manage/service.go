@@ -14,6 +14,7 @@ type Auth interface {
 	TokenFinder
 	TenantCache
 	ApplicationCache
+	PasswordChecker
 }
 
 // Service is every management use case over one store, for the HTTP layer
@@ -27,15 +28,25 @@ type Service struct {
 	SystemConfig  *SystemConfig
 	RefreshTokens *RefreshTokens
 	Revocations   *Revocations
-	Entities      *Entities
+	// The account flows (issue 9).
+	EmailTemplates *EmailTemplates
+	Accounts       *Accounts
+	// Mail renders the mail the use cases cause; the app sets its BaseURL,
+	// Log and Notify before serving.
+	Mail     *Mailer
+	Entities *Entities
 	// IdentityProviders is the federation configuration.
 	IdentityProviders *IdentityProviders
 }
 
 // New wires the use cases to st, a and the clock now.
 func New(st storage.Storage, a Auth, now func() time.Time) *Service {
-	users := &Users{Store: st, Tokens: a, Now: now}
+	m := &Mailer{Store: st}
+	users := &Users{Store: st, Tokens: a, Mail: m, Now: now}
 	return &Service{
+		Mail:              m,
+		EmailTemplates:    &EmailTemplates{Store: st, Now: now},
+		Accounts:          &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now},
 		Users:             users,
 		Registrations:     &Registrations{Store: st, Users: users, Now: now},
 		Applications:      &Applications{Store: st, Cache: a, Now: now},

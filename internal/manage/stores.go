@@ -34,6 +34,7 @@ type sessionRevoker interface {
 // DefaultsStore is what EnsureDefaults uses.
 type DefaultsStore interface {
 	tenantReader
+	storage.EmailTemplateStore
 	CreateTenant(ctx context.Context, t storage.Tenant) error
 	GetSystemConfiguration(ctx context.Context) (storage.SystemConfiguration, error)
 	PutSystemConfiguration(ctx context.Context, c storage.SystemConfiguration) error

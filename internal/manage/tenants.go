@@ -14,6 +14,7 @@ type TenantsStore interface {
 	tenantReader
 	ListTenants(ctx context.Context) ([]storage.Tenant, error)
 	UpdateTenant(ctx context.Context, t storage.Tenant) error
+	GetEmailTemplate(ctx context.Context, id string) (storage.EmailTemplate, error)
 }
 
 // TenantCache is the node-local tenant cache a change must clear.
@@ -31,14 +32,20 @@ type Tenants struct {
 // tenantSelf is a tenant's own tenant: a tenant-scoped key sees only its own.
 func tenantSelf(t storage.Tenant) string { return t.ID }
 
-// List returns the tenants scope sees.
+// List returns the tenants scope sees, sections a tenant was stored
+// without at FusionAuth's defaults (storage.Tenant.WithDefaults).
 func (ts *Tenants) List(ctx context.Context, scope Scope) ([]storage.Tenant, error) {
-	return scopedList(ctx, ts.Store.ListTenants, scope, tenantSelf)
+	list, err := scopedList(ctx, ts.Store.ListTenants, scope, tenantSelf)
+	for i := range list {
+		list[i] = list[i].WithDefaults()
+	}
+	return list, err
 }
 
 // Get returns one tenant; ErrNotFound outside scope.
 func (ts *Tenants) Get(ctx context.Context, scope Scope, id string) (storage.Tenant, error) {
-	return scopedGet(ctx, ts.Store.GetTenant, id, scope, tenantSelf)
+	t, err := scopedGet(ctx, ts.Store.GetTenant, id, scope, tenantSelf)
+	return t.WithDefaults(), err
 }
 
 // Update applies change to the tenant id: jwtConfiguration,
@@ -55,7 +62,13 @@ func (ts *Tenants) Update(ctx context.Context, scope Scope, id string, change fu
 		return t, err
 	}
 	t.ID, t.InsertInstant, t.LastUpdateInstant = cur.ID, cur.InsertInstant, ts.Now().UnixMilli()
-	if err := validateTenant(t).Err(); err != nil {
+	keepSMTPPassword(&cur, &t)
+	e := validateTenant(t)
+	validateAccounts(e, t)
+	if err := checkTemplateIDs(ctx, ts.Store, e, "tenant.emailConfiguration.", tenantTemplateIDs(t)); err != nil {
+		return t, err
+	}
+	if err := e.Err(); err != nil {
 		return t, err
 	}
 	if err := ts.Store.UpdateTenant(ctx, t); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -23,12 +24,18 @@ type UsersStore interface {
 	DeleteUserAt(ctx context.Context, id string, at time.Time) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
 	ResetLoginFailures(ctx context.Context, userID string) error
+	// The account flows' atomic writes: a user with their registration,
+	// verification and mail; a change with what it revokes and sends.
+	CreateAccount(ctx context.Context, a storage.NewAccount) error
+	ChangeUser(ctx context.Context, c storage.UserChange) error
+	PasswordHistory(ctx context.Context, userID string, n int) ([]storage.PasswordHash, error)
 }
 
 // Users is the user API (users.mdx; fusionauth-api.md §7.1).
 type Users struct {
 	Store  UsersStore
 	Tokens TokenIssuer
+	Mail   *Mailer
 	Now    func() time.Time
 }
 
@@ -40,6 +47,9 @@ type UserInput struct {
 	Password         string
 	EncryptionScheme string
 	Factor           int
+	// SkipVerification (an API key's skipVerification) creates the user
+	// verified although the tenant verifies addresses, and sends no mail.
+	SkipVerification bool
 }
 
 // NewUser is a create request.
@@ -73,7 +83,7 @@ type UserQuery struct {
 // verified) are never taken from the input (mass assignment,
 // security-bar.md §4.12).
 func (us *Users) Create(ctx context.Context, in NewUser) (Created, error) {
-	u, e, err := us.newUser(ctx, in.ID, in.User)
+	u, tenant, e, err := us.newUser(ctx, in.ID, in.User)
 	if err == nil && in.ApplicationID != "" {
 		err = checkApplication(ctx, us.Store, e, "applicationId", in.ApplicationID)
 	}
@@ -81,7 +91,7 @@ func (us *Users) Create(ctx context.Context, in NewUser) (Created, error) {
 		err = e.Err()
 	}
 	if err == nil {
-		err = us.storeNew(ctx, u)
+		err = us.storeNew(ctx, u, nil, tenant, nil)
 	}
 	if err != nil {
 		return Created{}, err
@@ -93,42 +103,64 @@ func (us *Users) Create(ctx context.Context, in NewUser) (Created, error) {
 
 // newUser validates a create request and builds the record; the problems
 // are returned for the caller to add to (RegisterNew) or report.
-func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.User, *Invalid, error) {
+//
+// user.verified is real (accounts spec §5.3): false while the tenant
+// verifies addresses (emailConfiguration.verifyEmail) and this one is not
+// verified yet, true otherwise (FusionAuth's legacy field for a tenant that
+// does not verify, or a user without an address).
+func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.User, storage.Tenant, *Invalid, error) {
 	if id == "" {
 		id = newID()
 	}
 	e := &Invalid{}
 	tenant, err := us.Store.GetTenant(ctx, DefaultTenantID)
 	if err != nil {
-		return storage.User{}, nil, err
+		return storage.User{}, tenant, nil, err
 	}
+	tenant = tenant.WithDefaults()
 	if _, err := us.Store.GetUser(ctx, id); err == nil {
 		e.Field("duplicate", "user.id", "A user with Id ["+id+"] already exists.")
 	} else if !errors.Is(err, storage.ErrNotFound) {
-		return storage.User{}, nil, err
+		return storage.User{}, tenant, nil, err
 	}
 	u := in.User
 	now := us.Now().UnixMilli()
-	u.ID, u.TenantID, u.Active, u.Verified = id, tenant.ID, true, true
+	u.ID, u.TenantID, u.Active = id, tenant.ID, true
 	u.InsertInstant, u.LastUpdateInstant, u.LastLoginInstant, u.Registrations = now, now, 0, nil
+	u.PasswordLastUpdateInstant = 0
 	if err := us.checkIdentity(ctx, e, &u, ""); err != nil {
-		return storage.User{}, nil, err
+		return storage.User{}, tenant, nil, err
 	}
+	u.Verified = !tenant.EmailConfiguration.VerifyEmail || in.SkipVerification || u.Email == ""
 	checkBirthDate(e, u.BirthDate)
 	if in.Password == "" {
 		e.Field("blank", "user.password", "You must specify the [user.password] property.")
-	} else if err := us.setPassword(e, &u, in, tenant); err != nil {
-		return storage.User{}, nil, err
+	} else if err := us.setPassword(e, &u, in, tenant, nil); err != nil {
+		return storage.User{}, tenant, nil, err
 	}
-	return u, e, nil
+	return u, tenant, e, nil
 }
 
-// storeNew creates u, reporting a lost uniqueness race as the duplicate the
-// pre-check would have found.
-func (us *Users) storeNew(ctx context.Context, u storage.User) error {
-	err := us.Store.CreateUser(ctx, u)
+// storeNew creates u (and reg when given) in one transaction with the
+// verification of u's address when the tenant asks for one (the mail goes
+// out with the commit; app, when known, picks its template and links), and
+// reports a lost uniqueness race as the duplicate the pre-check would have
+// found.
+func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Registration, tenant storage.Tenant, app *storage.Application) error {
+	a := storage.NewAccount{User: u, Registration: reg}
+	if needsVerification(tenant, u) {
+		v, err := us.Mail.issueVerification(ctx, MailFor{Tenant: tenant, App: app, User: u}, us.Now(), true)
+		if err != nil {
+			return err
+		}
+		a.Issue, a.Outbox = []storage.Identifier{v.id}, v.mail
+	}
+	err := us.Store.CreateAccount(ctx, a)
 	if errors.Is(err, storage.ErrConflict) {
 		return invalid("duplicate", "user.email", "A user with this email, username or id already exists.")
+	}
+	if err == nil && len(a.Outbox) > 0 {
+		us.Mail.notify(mail.Queue)
 	}
 	return err
 }

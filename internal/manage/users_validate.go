@@ -75,12 +75,11 @@ func validEmail(v string) bool {
 	return at > 0 && strings.Contains(v[at+1:], ".") && !strings.ContainsAny(v, " \t\r\n")
 }
 
-// setPassword validates in.Password against the tenant rules and stores its
-// hash in u. The length limits are checked before any hashing so a huge
-// password costs nothing (security-bar.md §4.3); bcrypt's 72-byte limit is an
-// error, never a silent truncation.
-func (us *Users) setPassword(e *Invalid, u *storage.User, in UserInput, t storage.Tenant) error {
-	pw, rules := in.Password, t.PasswordValidationRules
+// setPassword checks in.Password against the tenant's policy (field
+// user.password) and stores its hash in u. previous are the user's current
+// and remembered hashes, newest first (none for a new user), which
+// rememberPreviousPasswords compares with.
+func (us *Users) setPassword(e *Invalid, u *storage.User, in UserInput, t storage.Tenant, previous []storage.PasswordHash) error {
 	scheme, factor := t.PasswordEncryptionConfiguration.EncryptionScheme, t.PasswordEncryptionConfiguration.EncryptionSchemeFactor
 	if in.EncryptionScheme != "" && in.EncryptionScheme != scheme {
 		if !password.Supported(in.EncryptionScheme) {
@@ -92,48 +91,89 @@ func (us *Users) setPassword(e *Invalid, u *storage.User, in UserInput, t storag
 	if in.Factor != 0 {
 		factor = in.Factor
 	}
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case n < rules.MinLength:
-		e.Field("tooShort", "user.password", "The [user.password] must be at least "+itoa(rules.MinLength)+" characters.")
-		return nil
-	case n > rules.MaxLength || (scheme == "bcrypt" && len(pw) > 72):
-		e.Field("tooLong", "user.password", "The [user.password] is too long for the tenant's rules or hashing scheme.")
-		return nil
-	case rules.RequireMixedCase && (strings.ToLower(pw) == pw || strings.ToUpper(pw) == pw):
-		e.Field("singleCase", "user.password", "The [user.password] must contain upper and lower case letters.")
-	case rules.RequireNonAlpha && strings.IndexFunc(pw, func(r rune) bool { return !unicode.IsLetter(r) }) < 0:
-		e.Field("onlyAlpha", "user.password", "The [user.password] must contain a character that is not a letter.")
-	case rules.RequireNumber && strings.IndexFunc(pw, unicode.IsDigit) < 0:
-		e.Field("requireNumber", "user.password", "The [user.password] must contain a number.")
-	}
-	if !e.Empty() {
-		return nil
-	}
-	h, err := password.Hash(pw, scheme, factor)
-	if errors.Is(err, password.ErrTooLong) {
-		e.Field("tooLong", "user.password", "The [user.password] is too long for the hashing scheme.")
-		return nil
-	}
-	if errors.Is(err, password.ErrFactor) {
-		e.Field("invalid", "user.factor", "The [user.factor] is out of range for the encryption scheme.")
-		return nil
-	}
-	if err != nil {
+	h, err := hashChecked(e, policyCheck{field: "user.password", plain: in.Password, user: *u, tenant: t,
+		scheme: scheme, factor: factor, previous: previous, now: us.Now()})
+	if err != nil || h == nil {
 		return err
 	}
-	u.Password, u.PasswordLastUpdateInstant = h, us.Now().UnixMilli()
+	u.Password, u.PasswordLastUpdateInstant = *h, us.Now().UnixMilli()
 	return nil
 }
 
-// revokeSessions ends a user's refresh tokens and clears their lockout
-// counter: after a password change or a deactivation no old session may
-// continue (tenant refreshTokenRevocationPolicy.onPasswordChanged, default on).
-func (us *Users) revokeSessions(ctx context.Context, userID, reason string) error {
-	if _, err := us.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{UserID: userID}, us.Now(), reason); err != nil {
-		return err
+// policyCheck is a password being set and what the policy needs to judge it.
+type policyCheck struct {
+	field    string // user.password, or password on change-password
+	plain    string
+	user     storage.User
+	tenant   storage.Tenant
+	scheme   string
+	factor   int
+	previous []storage.PasswordHash
+	// minimumAge applies tenant.minimumPasswordAge (the user's own change,
+	// not an administrator's).
+	minimumAge bool
+	now        time.Time
+}
+
+// hashChecked applies the tenant's password policy (password.Rules.Check:
+// length and character rules, [tooYoung], [previouslyUsed], the offline
+// breached-password check) and hashes a password that passes. Problems go
+// to e with FusionAuth's codes and the hash is nil. The length limits are
+// checked before any hashing, so a huge password costs nothing
+// (security-bar.md §4.3).
+func hashChecked(e *Invalid, c policyCheck) (*storage.PasswordHash, error) {
+	ch := password.Change{Field: c.field, Scheme: c.scheme, LoginIDs: password.UserLoginIDs(c.user),
+		Previous: c.previous, Now: c.now}
+	if c.minimumAge {
+		ch.MinimumAge = password.TenantMinimumAge(c.tenant)
+		if c.user.PasswordLastUpdateInstant != 0 {
+			ch.LastUpdate = time.UnixMilli(c.user.PasswordLastUpdateInstant)
+		}
 	}
-	return us.Store.ResetLoginFailures(ctx, userID)
+	if errs := password.TenantRules(c.tenant).Check(c.plain, ch); len(errs) > 0 {
+		for _, fe := range errs {
+			kind := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(fe.Code, fe.Field), "["), "]")
+			e.Field(kind, fe.Field, fe.Message)
+		}
+		return nil, nil
+	}
+	h, err := password.Hash(c.plain, c.scheme, c.factor)
+	switch {
+	case errors.Is(err, password.ErrTooLong):
+		e.Field("tooLong", c.field, "The ["+c.field+"] is too long for the hashing scheme.")
+		return nil, nil
+	case errors.Is(err, password.ErrFactor):
+		e.Field("invalid", "user.factor", "The [user.factor] is out of range for the encryption scheme.")
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return &h, nil
+}
+
+// previousPasswords are u's current hash and the remembered ones the
+// tenant's rememberPreviousPasswords compares a new password with.
+func previousPasswords(ctx context.Context, st interface {
+	PasswordHistory(ctx context.Context, userID string, n int) ([]storage.PasswordHash, error)
+}, u storage.User, t storage.Tenant) ([]storage.PasswordHash, error) {
+	rp := t.PasswordValidationRules.RememberPreviousPasswords
+	if !rp.Enabled || u.Password.Hash == "" {
+		return nil, nil
+	}
+	hist, err := st.PasswordHistory(ctx, u.ID, rp.Count-1)
+	if err != nil {
+		return nil, err
+	}
+	return append([]storage.PasswordHash{u.Password}, hist...), nil
+}
+
+// remembered is how many replaced hashes a change keeps in the history:
+// enough for the tenant's count (the current hash is the newest).
+func remembered(t storage.Tenant) int {
+	if rp := t.PasswordValidationRules.RememberPreviousPasswords; rp.Enabled {
+		return max(rp.Count-1, 0)
+	}
+	return 0
 }
 
 // checkApplication adds [invalid]<field> unless id names an active

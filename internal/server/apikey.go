@@ -12,6 +12,9 @@ import (
 // with manage.APIKeys.Authenticate. It returns ok=false for a missing,
 // unknown or expired key, and an error only for a storage failure.
 func (s *Server) lookupAPIKey(r *http.Request) (storage.APIKey, bool, error) {
+	if l, ok := r.Context().Value(keyLookupKey{}).(keyLookup); ok {
+		return l.key, l.ok, nil
+	}
 	raw := strings.TrimSpace(r.Header.Get("Authorization"))
 	if raw == "" || strings.HasPrefix(raw, "Bearer ") {
 		return storage.APIKey{}, false, nil

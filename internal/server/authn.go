@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/manage"
@@ -40,6 +41,13 @@ const (
 	// (put in the context), or an API key holding the route's permission.
 	// Anything else is an empty 401.
 	authClientOrAPIKey
+	// authKeyOrAnonymous: FusionAuth's endpoints that serve anonymous
+	// callers and API keys differently (forgot password, change password,
+	// verify email, sign-up). No Authorization header passes, and so does a
+	// Bearer or DPoP access token, which the handler verifies itself (the
+	// access-token mode of change password); an API key must hold the
+	// route's permission (put in the context), anything else is an empty 401.
+	authKeyOrAnonymous
 )
 
 // authClass is a route's authentication: its kind and, for the API-key
@@ -63,6 +71,12 @@ func apiKey(permission string) authClass {
 	return authClass{kind: authAPIKey, permission: permission}
 }
 
+// keyOrAnonymous lets anonymous callers through to the handler and
+// requires an API key that is sent to hold permission.
+func keyOrAnonymous(permission string) authClass {
+	return authClass{kind: authKeyOrAnonymous, permission: permission}
+}
+
 // clientOrAPIKey accepts the OAuth client itself or an API key holding
 // permission.
 func clientOrAPIKey(permission string) authClass {
@@ -72,7 +86,7 @@ func clientOrAPIKey(permission string) authClass {
 // keyFailureEvent: a 401 on such a route means an API key was missing or
 // refused, which is logged as a security event (middleware.go).
 func (a authClass) keyFailureEvent() bool {
-	return a.kind == authAPIKey || a.kind == authOptionalAPIKey || a.kind == authClientOrAPIKey
+	return a.kind == authAPIKey || a.kind == authOptionalAPIKey || a.kind == authClientOrAPIKey || a.kind == authKeyOrAnonymous
 }
 
 // authenticate applies a to r. It returns the request carrying what was
@@ -94,6 +108,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, a authClas
 		}
 		writeEmpty(w, http.StatusUnauthorized)
 		return nil, false
+	case authKeyOrAnonymous:
+		raw := strings.TrimSpace(r.Header.Get("Authorization"))
+		if raw == "" || hasScheme(raw, "Bearer") || hasScheme(raw, "DPoP") {
+			return r, true
+		}
+		return s.authenticate(w, r, apiKey(a.permission))
 	case authAccessToken:
 		return s.authenticateAccessToken(w, r)
 	case authClientOrAPIKey:
@@ -157,4 +177,10 @@ func (s *Server) authenticateClientOrKey(w http.ResponseWriter, r *http.Request,
 		return withValue(r, clientKey{}, app), true
 	}
 	return s.authenticate(w, r, apiKey(permission))
+}
+
+// hasScheme reports whether an Authorization value uses scheme
+// (case-insensitive, RFC 9110 §11.1).
+func hasScheme(v, scheme string) bool {
+	return len(v) > len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) && v[len(scheme)] == ' '
 }

@@ -16,7 +16,15 @@ type (
 	clientKey    struct{} // storage.Application: the OAuth client that authenticated
 	claimsKey    struct{} // map[string]any: the verified access token's claims
 	originAppKey struct{} // string: the one application the Origin belongs to (cors.go)
+	keyLookupKey struct{} // keyLookup: the API key the rate limit already looked up (ratelimit.go)
 )
+
+// keyLookup is the result of looking up the request's API key, kept so a
+// request is looked up once.
+type keyLookup struct {
+	key storage.APIKey
+	ok  bool
+}
 
 // requestID returns the id middleware gave this request.
 func requestID(ctx context.Context) string {

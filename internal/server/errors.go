@@ -117,13 +117,18 @@ func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error
 // the same empty 404 (auth folds unknown user, wrong password and inactive
 // user into ErrInvalidCredentials, and nothing here adds a header or body
 // that could tell them apart); every unusable refresh token the same 404
-// body (security-bar.md R11). Anything else is the server's fault
+// body (security-bar.md R11). A login whose password verified but that
+// ends without tokens (auth.Withheld: 203, 212, ...) gets its kind's status
+// and body (login_withheld.go). Anything else is the server's fault
 // (writeInternal).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *manage.Invalid
 	var bad badBody
 	var locked *auth.LockedError
+	var held *auth.Withheld
 	switch {
+	case errors.As(err, &held):
+		s.writeWithheld(w, r, held)
 	case errors.As(err, &inv):
 		writeErrors(w, http.StatusBadRequest, fusionErrors(inv))
 	case errors.As(err, &bad):
@@ -132,6 +137,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeEmpty(w, http.StatusNotFound)
 	case errors.Is(err, manage.ErrForbidden), errors.Is(err, auth.ErrAPIKeyRequired):
 		writeEmpty(w, http.StatusUnauthorized)
+	case errors.Is(err, manage.ErrDisabled):
+		writeEmpty(w, http.StatusForbidden)
 	case errors.Is(err, auth.ErrExpiredUser):
 		writeEmpty(w, http.StatusGone)
 	case errors.Is(err, auth.ErrUnknownApplication):

@@ -89,7 +89,7 @@ func normalizeManagement(v any, key string) any {
 		return v
 	case string:
 		switch key {
-		case "clientSecret", "key":
+		case "clientSecret", "key", "changePasswordId", "verificationId", "oneTimePassword", "oneTimeCode":
 			return "<secret>"
 		case "token", "refreshToken":
 			return "<token>"
@@ -114,7 +114,8 @@ func normalizeManagement(v any, key string) any {
 
 var volatile = map[string]bool{"token": true, "refreshToken": true, "refreshTokenId": true, "access_token": true,
 	"refresh_token": true, "refresh_token_id": true, "id_token": true, "jti": true, "sid": true, "id": true, "kid": true,
-	"x": true, "y": true, "n": true, "e": true, "publicKey": true, "iss": true}
+	"x": true, "y": true, "n": true, "e": true, "publicKey": true, "iss": true,
+	"changePasswordId": true, "change_password_id": true, "emailVerificationId": true, "oneTimePassword": true}
 
 func normalizeToken(key string, v any) any {
 	switch x := v.(type) {

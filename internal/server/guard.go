@@ -33,7 +33,8 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 
 // guard is the one middleware that reads a route's row, in this order: the
 // CSRF guard of cookie-spending routes, public CORS headers, the body
-// bound, the hashing gate, authentication and the tenant header. An API key
+// bound, the per-address rate limit, the hashing gate, authentication and
+// the tenant header. An API key
 // is checked before the tenant header (a key's tenant must match it); other
 // credentials after, so a bad header is reported before any token is looked at.
 func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler {
@@ -56,6 +57,11 @@ func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler
 		if rt.hostedForm && !s.checkHostedForm(w, r) {
 			return
 		}
+		if rt.rate != nil {
+			if r = s.rateLimited(w, r, rt, gate); r == nil {
+				return
+			}
+		}
 		if rt.password != noPassword {
 			release, ok := s.admit(w, r, rt, gate)
 			if !ok {
@@ -63,7 +69,7 @@ func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler
 			}
 			defer release()
 		}
-		keyFirst := rt.auth.kind == authAPIKey
+		keyFirst := rt.auth.kind == authAPIKey || rt.auth.kind == authKeyOrAnonymous
 		if keyFirst {
 			var ok bool
 			if r, ok = s.authenticate(w, r, rt.auth); !ok {

@@ -28,6 +28,9 @@ type Limits struct {
 	// HashWait is how long a queued request waits for a slot before it is
 	// refused (default 2s, well inside a browser's patience).
 	HashWait time.Duration
+	// Rates overrides the per-address rate limits by rule name
+	// (ratelimit.go); a Rate with Limit 0 turns its rule off.
+	Rates map[string]Rate
 }
 
 func (l Limits) withDefaults() Limits {
@@ -57,12 +60,15 @@ type Gate struct {
 	wait     time.Duration
 	draining atomic.Bool
 	shed     atomic.Int64
+	// rates holds this node's per-address buckets (ratelimit.go).
+	rates *limiter
 }
 
 // NewGate returns a Gate enforcing l.
 func NewGate(l Limits) *Gate {
 	l = l.withDefaults()
-	return &Gate{slots: make(chan struct{}, l.HashConcurrency), queue: make(chan struct{}, l.HashQueue), wait: l.HashWait}
+	return &Gate{slots: make(chan struct{}, l.HashConcurrency), queue: make(chan struct{}, l.HashQueue), wait: l.HashWait,
+		rates: newLimiter(l.Rates, nil)}
 }
 
 // Drain marks the server as shutting down: from now on /api/status answers

@@ -10,12 +10,15 @@ import (
 // loginRequest is FusionAuth's LoginRequest (fusionauth-api.md §1.1), the
 // fields latchkey uses. Unknown members are ignored by the decoder.
 type loginRequest struct {
-	LoginID       string `json:"loginId"`
-	Password      string `json:"password"`
-	ApplicationID string `json:"applicationId"`
-	IPAddress     string `json:"ipAddress"`
-	NoJWT         bool   `json:"noJWT"`
-	MetaData      struct {
+	LoginID  string `json:"loginId"`
+	Password string `json:"password"`
+	// OneTimePassword replaces loginId and password: a change-password
+	// answer's oneTimePassword (login.mdx; accounts spec §4.3).
+	OneTimePassword string `json:"oneTimePassword"`
+	ApplicationID   string `json:"applicationId"`
+	IPAddress       string `json:"ipAddress"`
+	NoJWT           bool   `json:"noJWT"`
+	MetaData        struct {
 		Device storage.DeviceInfo `json:"device"`
 	} `json:"metaData"`
 }
@@ -23,10 +26,10 @@ type loginRequest struct {
 // validate reports FusionAuth's field errors for a login body.
 func (req *loginRequest) validate() *Errors {
 	var e Errors
-	if req.LoginID == "" {
+	if req.LoginID == "" && req.OneTimePassword == "" {
 		e.Field("blank", "loginId", "You must specify the [loginId] property.")
 	}
-	if req.Password == "" {
+	if req.Password == "" && req.OneTimePassword == "" {
 		e.Field("blank", "password", "You must specify the [password] property.")
 	}
 	if req.ApplicationID != "" && !validUUID(req.ApplicationID) {
@@ -37,11 +40,13 @@ func (req *loginRequest) validate() *Errors {
 
 // loginResponse is FusionAuth's LoginResponse (fusionauth-api.md §1.4).
 type loginResponse struct {
-	Token                  string       `json:"token,omitempty"`
-	TokenExpirationInstant int64        `json:"tokenExpirationInstant,omitempty"`
-	RefreshToken           string       `json:"refreshToken,omitempty"`
-	RefreshTokenID         string       `json:"refreshTokenId,omitempty"`
-	User                   storage.User `json:"user"`
+	Token                  string `json:"token,omitempty"`
+	TokenExpirationInstant int64  `json:"tokenExpirationInstant,omitempty"`
+	RefreshToken           string `json:"refreshToken,omitempty"`
+	RefreshTokenID         string `json:"refreshTokenId,omitempty"`
+	// State is forgot password's state on a one-time-password login.
+	State map[string]any `json:"state,omitempty"`
+	User  storage.User   `json:"user"`
 }
 
 // login handles POST /api/login. The API key is optional (authOptionalAPIKey):
@@ -71,14 +76,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		ip = s.clientIP(r)
 	}
 	t, err := s.Auth.Login(r.Context(), auth.LoginRequest{
-		LoginID:       req.LoginID,
-		Password:      req.Password,
-		ApplicationID: req.ApplicationID,
-		IPAddress:     ip,
-		NoJWT:         req.NoJWT,
-		Device:        req.MetaData.Device,
-		HasAPIKey:     hasKey,
-		DPoPJKT:       proof.JKT,
+		LoginID:         req.LoginID,
+		Password:        req.Password,
+		ApplicationID:   req.ApplicationID,
+		IPAddress:       ip,
+		NoJWT:           req.NoJWT,
+		Device:          req.MetaData.Device,
+		HasAPIKey:       hasKey,
+		DPoPJKT:         proof.JKT,
+		OneTimePassword: req.OneTimePassword,
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -102,6 +108,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		Token:          t.AccessToken,
 		RefreshToken:   t.RefreshToken,
 		RefreshTokenID: t.RefreshTokenID,
+		State:          t.State,
 		User:           t.User,
 	}
 	if t.AccessToken != "" {

@@ -112,8 +112,15 @@ func (s *Server) hostedLogin(w http.ResponseWriter, r *http.Request, params url.
 // credential failure is one message (security-bar.md L2).
 func (s *Server) hostedLoginFailure(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, loginID string, err error) {
 	var locked *auth.LockedError
+	var withheld *auth.Withheld
 	msg, status := "", http.StatusOK
 	switch {
+	case errors.As(err, &withheld) && withheld.Kind == auth.WithheldChangePassword:
+		// The password verified but must be changed first (FusionAuth 203);
+		// the hosted page has no change-password step yet, so it says so.
+		msg = "login.error.changePassword"
+	case errors.As(err, &withheld) && withheld.Kind == auth.WithheldEmailUnverified:
+		msg = "login.error.unverified" // 212: the tenant gates unverified users
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		msg = "login.error.invalid"
 	case errors.As(err, &locked):

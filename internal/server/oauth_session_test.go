@@ -225,3 +225,21 @@ func TestApplicationOAuthSettingsValidated(t *testing.T) {
 		}
 	}
 }
+
+// TestHostedLoginPasswordChangeRequired: the login outcomes /api/login
+// withholds tokens for (here 203, change password) withhold the code too:
+// the page says why and no code is issued.
+func TestHostedLoginPasswordChangeRequired(t *testing.T) {
+	s := newOAuthStack(t)
+	ctx := t.Context()
+	u, err := s.Store.GetUser(ctx, aliceID)
+	must(t, err)
+	u.PasswordChangeRequired = true
+	must(t, s.Store.UpdateUser(ctx, u))
+	_, challenge := pkce("change-required-")
+	b := newBrowser(s)
+	res := b.submitLogin(b.get("/oauth2/authorize?"+authzQuery(forumsApp, forumsCallback, challenge).Encode()), aliceEmail, alicePass)
+	if res.status != http.StatusOK || res.header.Get("Location") != "" || !strings.Contains(string(res.body), "must be changed") {
+		t.Fatalf("change required: %d %q %.400s", res.status, res.header.Get("Location"), res.body)
+	}
+}

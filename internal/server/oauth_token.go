@@ -243,10 +243,13 @@ func (s *Server) clientFailure(w http.ResponseWriter, reason, desc string) (stor
 // FusionAuth's error_reason values. Credential failures stay one answer.
 func (s *Server) writeGrantError(w http.ResponseWriter, r *http.Request, err error) {
 	var locked *auth.LockedError
+	var held *auth.Withheld
 	bad := func(code, reason, desc string) {
 		writeOAuthError(w, http.StatusBadRequest, OAuthError{code, reason, desc})
 	}
 	switch {
+	case errors.As(err, &held):
+		s.writeWithheldGrant(w, r, held)
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		bad("invalid_grant", "invalid_user_credentials", "The user credentials are invalid.")
 	case errors.As(err, &locked):

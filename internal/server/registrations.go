@@ -14,8 +14,8 @@ import (
 type registrationRequest struct {
 	User         *userInput           `json:"user"`
 	Registration storage.Registration `json:"registration"`
-	// Flags FusionAuth accepts; latchkey sends no email and has no
-	// verification flow, so they change nothing.
+	// SkipVerification creates the user verified without a mail (an API
+	// key's choice); the other flags are accepted and change nothing.
 	SendSetPasswordEmail         bool `json:"sendSetPasswordEmail"`
 	SkipRegistrationVerification bool `json:"skipRegistrationVerification"`
 	SkipVerification             bool `json:"skipVerification"`
@@ -30,7 +30,14 @@ type registrationResponse struct {
 // with a "user" member it creates the user and the registration in one call
 // (the form Kickstart uses, manage.Registrations.RegisterNew); without, it
 // registers the existing {userId} (Register).
+//
+// Without an API key (only POST /api/user/registration) it is latchkey's
+// self-service sign-up (signup.go).
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	if _, withKey := apiKeyFromContext(r.Context()); !withKey {
+		s.signUp(w, r)
+		return
+	}
 	var req registrationRequest
 	if !s.decodeJSON(w, r, &req, false) {
 		return
@@ -52,7 +59,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, err := s.Manage.Registrations.RegisterNew(r.Context(), manage.NewRegistration{UserID: id, User: req.User.input(),
+	in := req.User.input()
+	in.SkipVerification = req.SkipVerification
+	c, err := s.Manage.Registrations.RegisterNew(r.Context(), manage.NewRegistration{UserID: id, User: in,
 		Registration: req.Registration, IPAddress: s.clientIP(r)})
 	if err != nil {
 		s.writeError(w, r, err)

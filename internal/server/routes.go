@@ -35,6 +35,8 @@ type route struct {
 	// hostedForm: a POST is a hosted HTML form, accepted only from this
 	// origin with the form's CSRF token (csrf.go).
 	hostedForm bool
+	// rate limits requests per client address (ratelimit.go); nil: none.
+	rate *rateLimit
 }
 
 // maxBody bounds every request body (documented in docs/api.md). A login
@@ -90,8 +92,10 @@ func (s *Server) routes() []route {
 		{pattern: "PATCH /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/user/{id}", handler: s.deleteUser, auth: apiKey("/api/user"), tenantHeader: true},
 
-		// registrations.go
-		{pattern: "POST /api/user/registration", handler: s.register, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
+		// registrations.go; without an API key POST /api/user/registration is
+		// the SPA's self-service sign-up (signup.go).
+		{pattern: "POST /api/user/registration", handler: s.register, auth: keyOrAnonymous("/api/user/registration"), tenantHeader: true,
+			cors: corsCredentialed, password: verifiesPassword, rate: rateSignUp, body: maxBody},
 		{pattern: "POST /api/user/registration/{userId}", handler: s.register, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/user/registration/{userId}/{applicationId}", handler: s.getRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true},
 		{pattern: "PUT /api/user/registration/{userId}/{applicationId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
@@ -140,11 +144,45 @@ func (s *Server) routes() []route {
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "GET /oauth2/federate/{id}", handler: s.federate, auth: public, html: true},
 		{pattern: "GET /oauth2/callback", handler: s.federationCallback, auth: public, html: true},
+		// accounts.go: forgot and change password (accounts spec §3, §4).
+		// Anonymous callers, API keys and (change password) access tokens
+		// each have their mode; the SPA calls them from its own origin.
+		{pattern: "POST /api/user/forgot-password", handler: s.forgotPassword, auth: keyOrAnonymous("/api/user/forgot-password"), tenantHeader: true,
+			cors: corsCredentialed, rate: rateForgotPassword, body: maxBody},
+		{pattern: "POST /api/user/change-password", handler: s.changePassword, auth: keyOrAnonymous("/api/user/change-password"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, password: verifiesPassword, rate: rateChangePassword, body: maxBody},
+		{pattern: "POST /api/user/change-password/{changePasswordId}", handler: s.changePassword, auth: keyOrAnonymous("/api/user/change-password"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, password: verifiesPassword, rate: rateChangePassword, body: maxBody},
+		{pattern: "GET /api/user/change-password", handler: s.checkChangePassword, auth: keyOrAnonymous("/api/user/change-password"), tenantHeader: true,
+			cors: corsCredentialed, rate: rateChangePassword},
+		{pattern: "GET /api/user/change-password/{changePasswordId}", handler: s.checkChangePassword, auth: keyOrAnonymous("/api/user/change-password"), tenantHeader: true,
+			cors: corsCredentialed, rate: rateChangePassword},
+		// verify_email.go (accounts spec §5).
+		{pattern: "PUT /api/user/verify-email", handler: s.generateEmailVerification, auth: keyOrAnonymous("/api/user/verify-email"), tenantHeader: true,
+			cors: corsCredentialed, rate: rateVerifyEmail, body: maxBody},
+		{pattern: "POST /api/user/verify-email", handler: s.verifyEmail, auth: keyOrAnonymous("/api/user/verify-email"), tenantHeader: true,
+			cors: corsCredentialed, rate: rateVerifyEmail, body: maxBody},
+		{pattern: "POST /api/user/verify-email/{verificationId}", handler: s.verifyEmail, auth: keyOrAnonymous("/api/user/verify-email"), tenantHeader: true,
+			cors: corsCredentialed, rate: rateVerifyEmail, body: maxBody},
 
 		// tenants.go
 		{pattern: "GET /api/tenant", handler: s.listTenants, auth: apiKey("/api/tenant"), tenantHeader: true},
 		{pattern: "GET /api/tenant/{id}", handler: s.getTenant, auth: apiKey("/api/tenant"), tenantHeader: true},
-		{pattern: "PATCH /api/tenant/{id}", handler: s.patchTenant, auth: apiKey("/api/tenant"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/tenant/{id}", handler: s.updateTenant, auth: apiKey("/api/tenant"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/tenant/{id}", handler: s.updateTenant, auth: apiKey("/api/tenant"), tenantHeader: true, body: maxBody},
+		// Keyless, for sign-up forms (accounts spec §9.1).
+		{pattern: "GET /api/tenant/password-validation-rules", handler: s.passwordValidationRules, auth: public, tenantHeader: true, cors: corsCredentialed},
+		{pattern: "GET /api/tenant/password-validation-rules/{tenantId}", handler: s.passwordValidationRules, auth: public, cors: corsCredentialed},
+
+		// email_templates.go: global, as in FusionAuth.
+		{pattern: "POST /api/email/template", handler: s.createEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
+		{pattern: "POST /api/email/template/{id}", handler: s.createEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
+		{pattern: "POST /api/email/template/preview", handler: s.previewEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
+		{pattern: "GET /api/email/template", handler: s.listEmailTemplates, auth: apiKey("/api/email/template")},
+		{pattern: "GET /api/email/template/{id}", handler: s.getEmailTemplate, auth: apiKey("/api/email/template")},
+		{pattern: "PUT /api/email/template/{id}", handler: s.updateEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
+		{pattern: "PATCH /api/email/template/{id}", handler: s.updateEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
+		{pattern: "DELETE /api/email/template/{id}", handler: s.deleteEmailTemplate, auth: apiKey("/api/email/template")},
 
 		// systemconfig.go
 		{pattern: "GET /api/system-configuration", handler: s.getSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true},

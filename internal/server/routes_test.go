@@ -36,8 +36,10 @@ func TestRouteTable(t *testing.T) {
 	if got := slices.Sorted(maps.Keys(perms)); !slices.Equal(got, manage.EndpointPermissions) {
 		t.Errorf("the route table checks the permissions %v; manage.EndpointPermissions (what Kickstart and API-key validation accept) lists %v", got, manage.EndpointPermissions)
 	}
+	rates := map[string]*rateLimit{}
 	for _, rt := range rs {
 		t.Run(rt.pattern, func(t *testing.T) {
+			checkRate(t, rt, rates)
 			if seen[rt.pattern] {
 				t.Fatal("pattern listed twice")
 			}
@@ -52,7 +54,7 @@ func TestRouteTable(t *testing.T) {
 			if rt.auth.kind == authUnset {
 				t.Fatal("no auth class: say who may call it (authn.go)")
 			}
-			if k := rt.auth.kind; (k == authAPIKey || k == authClientOrAPIKey) != (rt.auth.permission != "") {
+			if k := rt.auth.kind; (k == authAPIKey || k == authClientOrAPIKey || k == authKeyOrAnonymous) != (rt.auth.permission != "") {
 				t.Fatalf("permission %q does not fit auth kind %d", rt.auth.permission, k)
 			}
 			if perm := rt.auth.permission; perm != "" && p != perm && !strings.HasPrefix(p, perm+"/") {
@@ -103,5 +105,27 @@ func assertAllow(t *testing.T, rt route, want []string) {
 	slices.Sort(want)
 	if rec.Code != 405 || !slices.Equal(got, want) {
 		t.Fatalf("%d Allow %v, want 405 Allow %v", rec.Code, got, want)
+	}
+}
+
+// checkRate checks a row's per-address rate limit: a named rule with a
+// positive limit and window, one rule per name (rows sharing a name share
+// buckets), and not on a route every caller of which holds an API key
+// (keys are not counted, so the limit would do nothing).
+func checkRate(t *testing.T, rt route, seen map[string]*rateLimit) {
+	t.Helper()
+	r := rt.rate
+	if r == nil {
+		return
+	}
+	if r.name == "" || r.limit <= 0 || r.window <= 0 {
+		t.Fatalf("rate limit %+v needs a name, a limit and a window", *r)
+	}
+	if prev, ok := seen[r.name]; ok && prev != r {
+		t.Fatalf("two rate rules are named %q", r.name)
+	}
+	seen[r.name] = r
+	if rt.auth.kind == authAPIKey {
+		t.Fatal("a rate limit on an API-key route counts nothing: keys are exempt")
 	}
 }

@@ -24,7 +24,7 @@ func checkTenantHeader(w http.ResponseWriter, r *http.Request, a authClass) bool
 	if v == "" {
 		return true
 	}
-	if k, _ := apiKeyFromContext(r.Context()); a.kind == authAPIKey && k.TenantID != "" && !strings.EqualFold(k.TenantID, v) {
+	if k, _ := apiKeyFromContext(r.Context()); (a.kind == authAPIKey || a.kind == authKeyOrAnonymous) && k.TenantID != "" && !strings.EqualFold(k.TenantID, v) {
 		writeEmpty(w, http.StatusUnauthorized)
 		return false
 	}

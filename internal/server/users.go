@@ -52,7 +52,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, err := s.Manage.Users.Create(r.Context(), manage.NewUser{ID: id, User: req.User.input(),
+	in := req.User.input()
+	in.SkipVerification = req.SkipVerification
+	c, err := s.Manage.Users.Create(r.Context(), manage.NewUser{ID: id, User: in,
 		ApplicationID: req.ApplicationID, IPAddress: s.clientIP(r)})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -99,7 +101,18 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, u storage.Use
 
 // findUser handles GET /api/user?email=, ?loginId= and ?username=
 // (manage.UserQuery).
+//
+// ?changePasswordId= and ?verificationId= find the user a live identifier
+// belongs to without consuming it (TS retrieveUserByChangePasswordId,
+// retrieveUserByVerificationId; accounts spec §4.4).
 func (s *Server) findUser(w http.ResponseWriter, r *http.Request) {
+	for param, kind := range map[string]string{"changePasswordId": storage.IdentifierChangePassword, "verificationId": storage.IdentifierEmailVerification} {
+		if v := queryValue(r, param); v != "" {
+			u, err := s.Manage.Accounts.UserByIdentifier(r.Context(), scope(r), kind, v)
+			s.writeUser(w, r, u, err)
+			return
+		}
+	}
 	u, err := s.Manage.Users.Find(r.Context(), scope(r), manage.UserQuery{
 		Email: queryValue(r, "email"), LoginID: queryValue(r, "loginId"), Username: queryValue(r, "username")})
 	s.writeUser(w, r, u, err)

@@ -17,9 +17,14 @@ type Tenant struct {
 	PasswordEncryptionConfiguration   PasswordEncryptionConfiguration   `json:"passwordEncryptionConfiguration"`
 	PasswordValidationRules           PasswordValidationRules           `json:"passwordValidationRules"`
 	LoginConfiguration                TenantLoginConfiguration          `json:"loginConfiguration"`
-	Data                              map[string]any                    `json:"data,omitempty"`
-	InsertInstant                     int64                             `json:"insertInstant"`
-	LastUpdateInstant                 int64                             `json:"lastUpdateInstant"`
+	// The account flows (issue 9): mail, identifier lifetimes, password ages.
+	EmailConfiguration              EmailConfiguration              `json:"emailConfiguration"`
+	ExternalIdentifierConfiguration ExternalIdentifierConfiguration `json:"externalIdentifierConfiguration"`
+	MinimumPasswordAge              MinimumPasswordAge              `json:"minimumPasswordAge"`
+	MaximumPasswordAge              MaximumPasswordAge              `json:"maximumPasswordAge"`
+	Data                            map[string]any                  `json:"data,omitempty"`
+	InsertInstant                   int64                           `json:"insertInstant"`
+	LastUpdateInstant               int64                           `json:"lastUpdateInstant"`
 }
 
 // TenantJWTConfiguration is tenant.jwtConfiguration: the defaults every
@@ -86,6 +91,10 @@ type PasswordValidationRules struct {
 	RequireNonAlpha  bool `json:"requireNonAlpha"`
 	RequireNumber    bool `json:"requireNumber"`
 	ValidateOnLogin  bool `json:"validateOnLogin"`
+	// The account flows' rules (issue 9).
+	DisallowUserLoginID       bool                      `json:"disallowUserLoginId"`
+	RememberPreviousPasswords RememberPreviousPasswords `json:"rememberPreviousPasswords"`
+	BreachDetection           BreachDetection           `json:"breachDetection"`
 }
 
 // TenantLoginConfiguration governs /api/login calls without an applicationId.
@@ -109,6 +118,9 @@ type Application struct {
 	InsertInstant       int64                   `json:"insertInstant"`
 	LastUpdateInstant   int64                   `json:"lastUpdateInstant"`
 	CookieConfiguration ApplicationCookieConfig `json:"cookieConfiguration"`
+	// Self-service sign-up and template overrides (issue 9).
+	RegistrationConfiguration RegistrationConfiguration     `json:"registrationConfiguration"`
+	EmailConfiguration        ApplicationEmailConfiguration `json:"emailConfiguration"`
 }
 
 // ApplicationRole is one role an application defines.

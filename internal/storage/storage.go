@@ -27,6 +27,7 @@ type Storage interface {
 	EntityStore
 	IdentityProviderStore
 	ChangeFeed
+	AccountStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error

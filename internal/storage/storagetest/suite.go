@@ -50,7 +50,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"ServerSecret", testServerSecret},
 		{"Ping", func(t *testing.T, s storage.Storage) { must(t, s.Ping(context.Background())) }},
 	}
-	for _, tc := range append(append(tests, mailTests...), oauthTests...) {
+	for _, tc := range append(append(append(tests, mailTests...), accountTests...), oauthTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStorage(t))
 		})

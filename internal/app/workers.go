@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/mail"
+	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/outbox"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// workers drain this node's outbox queues: the mail (sent over SMTP with
+// the tenant's configuration read at send time) and the account jobs
+// (keyless forgot-password and verification requests, manage.JobQueue).
+// Every node runs both; when several share PostgreSQL, a message is leased
+// to one worker at a time (storage.OutboxStore.ClaimOutbox), so one node
+// sends each.
+type workers struct {
+	mail *mail.Worker
+	jobs *outbox.Worker
+	// extra are the other queues' workers (back-channel logout).
+	extra []*outbox.Worker
+	log   *slog.Logger
+}
+
+// newWorkers builds the workers and points the use cases' Notify at them,
+// so a message stored by a request on this node goes out at once (other
+// nodes' messages are found by polling).
+func newWorkers(st storage.Storage, m *manage.Service, cfg config.Config, now func() time.Time, log *slog.Logger) (*workers, error) {
+	roots, err := cfg.SMTPRootCAPool()
+	if err != nil {
+		return nil, err
+	}
+	configs := func(ctx context.Context, tenantID string) (mail.EmailConfiguration, error) {
+		t, err := st.GetTenant(ctx, tenantID)
+		return t.WithDefaults().EmailConfiguration, err
+	}
+	mw, err := mail.NewWorker(mail.WorkerConfig{Store: st, Configs: configs, Sender: mail.NewSender(mail.SenderOptions{RootCAs: roots}),
+		Tuning: outbox.Config{Now: now, Logger: log.With("queue", mail.Queue)}})
+	if err != nil {
+		return nil, err
+	}
+	jw, err := outbox.New(outbox.Config{Store: st, Queue: manage.JobQueue, Deliver: m.Accounts.RunJob,
+		Now: now, Logger: log.With("queue", manage.JobQueue)})
+	if err != nil {
+		return nil, err
+	}
+	m.Mail.Notify = func(queue string) {
+		switch queue {
+		case mail.Queue:
+			mw.Notify()
+		case manage.JobQueue:
+			jw.Notify()
+		}
+	}
+	return &workers{mail: mw, jobs: jw, log: log}, nil
+}
+
+// start runs the workers until ctx is done; wait then returns once their
+// deliveries in flight have finished, or after limit (a delivery left
+// running is redone from its lease by a later run: delivery is at least
+// once, the Message-ID lets a receiver drop the repeat).
+func (w *workers) start(ctx context.Context) (wait func(limit time.Duration)) {
+	var wg sync.WaitGroup
+	runs := []func(context.Context) error{w.mail.Run, w.jobs.Run}
+	for _, x := range w.extra {
+		runs = append(runs, x.Run)
+	}
+	for _, run := range runs {
+		wg.Go(func() {
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				w.log.Error("outbox worker stopped", "err", err)
+			}
+		})
+	}
+	return func(limit time.Duration) {
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(limit):
+			w.log.Warn("outbox workers still delivering at shutdown; their messages will be retried", "waited", limit)
+		}
+	}
+}

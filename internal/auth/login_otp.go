@@ -1,0 +1,121 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// authOneTimePassword is the authenticationType of a one-time-password
+// login (FusionAuth authenticationtype.json).
+const authOneTimePassword = "ONE_TIME_PASSWORD"
+
+// oneTimePasswordLogin is POST /api/login {"oneTimePassword"} (login.mdx;
+// accounts spec §4.3): the oneTimePassword a change-password answer
+// carried, exchanged once, within its lifetime
+// (oneTimePasswordTimeToLiveInSeconds), for the tokens its issuer allowed:
+// a JWT, and a refresh token only when the change said so — continuing
+// the caller's session from its original start after a change with an
+// access token, so a password change never lengthens a session. Unknown,
+// used and expired values, and a request naming another application than
+// the one it was issued for, are the same ErrInvalidCredentials as a wrong
+// password.
+func (s *Service) oneTimePasswordLogin(ctx context.Context, req LoginRequest) (Tokens, error) {
+	if !ValidIdentifier(req.OneTimePassword) {
+		return Tokens{}, ErrInvalidCredentials
+	}
+	hash := HashIdentifier(req.OneTimePassword)
+	peek, err := s.cfg.Store.GetIdentifier(ctx, storage.IdentifierOneTimePassword, hash, s.cfg.Now())
+	if errors.Is(err, storage.ErrNotFound) {
+		return Tokens{}, ErrInvalidCredentials
+	} else if err != nil {
+		return Tokens{}, fmt.Errorf("auth: one-time password: %w", err)
+	}
+	if app := peek.Data.ApplicationID; app != "" && req.ApplicationID != "" && app != req.ApplicationID {
+		return Tokens{}, ErrInvalidCredentials
+	} else if req.ApplicationID == "" {
+		req.ApplicationID = app
+	}
+	app, tenant, err := s.loginContext(ctx, req)
+	if err != nil {
+		return Tokens{}, err
+	}
+	// Consumed before anything is issued: of two concurrent logins with one
+	// value, one finds it gone.
+	id, err := s.cfg.Store.ConsumeIdentifier(ctx, storage.IdentifierOneTimePassword, hash, s.cfg.Now())
+	if errors.Is(err, storage.ErrNotFound) {
+		return Tokens{}, ErrInvalidCredentials
+	} else if err != nil {
+		return Tokens{}, fmt.Errorf("auth: one-time password: %w", err)
+	}
+	user, err := s.cfg.Store.GetUser(ctx, id.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return Tokens{}, ErrInvalidCredentials
+	} else if err != nil {
+		return Tokens{}, fmt.Errorf("auth: get user: %w", err)
+	}
+	now := s.cfg.Now()
+	if _, err := verdict(true, nil, user, now); err != nil {
+		return Tokens{}, err
+	}
+	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now}
+	if rule, w := withheld(facts); w != nil {
+		return Tokens{}, s.withhold(ctx, facts, rule, w, false)
+	}
+	return s.issueOneTimePassword(ctx, req, tenant, app, user, id.Data, now)
+}
+
+// issueOneTimePassword signs and stores the login the identifier allows.
+func (s *Service) issueOneTimePassword(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
+	user storage.User, d storage.IdentifierData, now time.Time) (Tokens, error) {
+	req.NoJWT = req.NoJWT || !d.IssueJWT
+	p, err := s.planLogin(ctx, req, tenant, app, user, storage.LoginFailures{}, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	p.g.authType = authOneTimePassword
+	if rt := p.rec.RefreshToken; rt != nil {
+		if !d.IssueRefreshToken {
+			p.rec.RefreshToken, p.raw, p.g.refreshID = nil, "", ""
+		} else if d.RefreshTokenStart != 0 {
+			start, authAt := time.UnixMilli(d.RefreshTokenStart).UTC(), time.UnixMilli(d.AuthTime).UTC()
+			rt.StartInstant, rt.AuthTime, p.g.authTime = start, authAt, authAt
+			rt.ExpiresAt = p.g.set.refreshExpiry(start, now)
+			if !rt.ExpiresAt.After(now) {
+				p.rec.RefreshToken, p.raw, p.g.refreshID = nil, "", "" // the session it continued has ended
+			}
+		}
+	}
+	out, ev, err := s.issueLogin(ctx, req, app, p, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
+		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
+	}
+	out.State = d.State
+	ev.outcome = "success_one_time_password"
+	s.emit(ctx, ev)
+	return out, nil
+}
+
+// CheckPassword checks u's current password as Login checks a password,
+// for the flows that ask for it again (change password with an access
+// token or an API key): a locked account is refused without hashing
+// (*LockedError), a wrong password (or an inactive user) costs one hash,
+// counts toward the lockout and is ErrInvalidCredentials.
+func (s *Service) CheckPassword(ctx context.Context, t storage.Tenant, u storage.User, plain string) error {
+	fail := event{name: evPasswordCheck, level: slog.LevelInfo, userID: u.ID}
+	if _, err := s.checkLock(ctx, u.ID, fail); err != nil {
+		return err
+	}
+	ok, verr := s.pw.Verify(plain, u.Password)
+	if outcome, err := verdict(ok, verr, u, s.cfg.Now()); outcome != "" {
+		return s.refuse(ctx, t.WithDefaults(), u.ID, verr, fail, outcome, err, nil)
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package lambda
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/dop251/goja"
+)
+
+// args are populate's arguments, built as plain JavaScript values.
+type args struct {
+	jwt, user, registration, context goja.Value
+}
+
+// arguments builds populate's arguments in sb's runtime from the caller's
+// values. It runs on the caller's goroutine, before the call starts, so that
+// a call abandoned at its deadline never reads memory the caller has since
+// reused; it runs no JavaScript.
+func (sb *sandbox) arguments(in Input) (a *args, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			a, err = nil, errArguments{p}
+		}
+	}()
+	a = &args{jwt: sb.toJS(in.Claims), user: goja.Undefined(), registration: goja.Undefined()}
+	if in.User != nil {
+		a.user = sb.toJS(in.User)
+	}
+	if in.Registration != nil {
+		a.registration = sb.toJS(in.Registration)
+	}
+	ctx := sb.rt.NewObject()
+	sb.define(ctx, "scopes", sb.toJS(append([]string{}, in.Scopes...)))
+	a.context = ctx
+	return a, nil
+}
+
+type errArguments struct{ p any }
+
+func (e errArguments) Error() string { return "lambda: arguments cannot be converted" }
+
+// toJS converts a Go value as JSON would see it into a fresh JavaScript
+// value. Object members are defined in sorted key order, so a body that
+// lists them sees the same order every call. Types other than the common
+// ones go through encoding/json and the runtime's JSON.parse.
+func (sb *sandbox) toJS(v any) goja.Value {
+	rt := sb.rt
+	switch x := v.(type) {
+	case nil:
+		return goja.Null()
+	case string, bool, int, int32, int64, uint32, float64:
+		return rt.ToValue(x)
+	case []string:
+		items := make([]any, len(x))
+		for i, s := range x {
+			items[i] = s
+		}
+		return rt.NewArray(items...)
+	case []any:
+		items := make([]any, len(x))
+		for i, el := range x {
+			items[i] = sb.toJS(el)
+		}
+		return rt.NewArray(items...)
+	case []map[string]any:
+		items := make([]any, len(x))
+		for i, el := range x {
+			items[i] = sb.toJS(el)
+		}
+		return rt.NewArray(items...)
+	case map[string]any:
+		obj := rt.NewObject()
+		for _, k := range slices.Sorted(mapKeys(x)) {
+			sb.define(obj, k, sb.toJS(x[k]))
+		}
+		return obj
+	case map[string]string:
+		obj := rt.NewObject()
+		for _, k := range slices.Sorted(mapKeys(x)) {
+			sb.define(obj, k, rt.ToValue(x[k]))
+		}
+		return obj
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	w, err := sb.jsonParse(goja.Undefined(), rt.ToValue(string(b)))
+	if err != nil {
+		panic(err)
+	}
+	return w
+}
+
+// define creates an own enumerable data property, as JSON.parse does: no
+// setter on the (frozen, partly accessor) Object.prototype is consulted, so
+// a member named toString or __proto__ is just a member.
+func (sb *sandbox) define(obj *goja.Object, k string, v goja.Value) {
+	if err := obj.DefineDataProperty(k, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+		panic(err)
+	}
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package lambda
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Populate runs l's populate(jwt, user, registration, context) on a copy of
+// in.Claims and returns the claims to sign. It never fails the caller: a
+// lambda that throws, times out or exceeds a limit leaves the claims as they
+// were, as FusionAuth does for JWT populate lambdas (extend/code/lambdas
+// "Exceptions"), and the failure is logged with the lambda's id. Whatever
+// the body does, Populate returns within Config.Timeout plus a tenth of it
+// once the call has a runtime; before that it waits at most Config.MaxWait
+// for a free slot, and builds a runtime if none is idle (milliseconds).
+//
+// Token minting calls it once per token and lambda: with the access token's
+// claims for application.lambdaConfiguration.accessTokenPopulateId, with the
+// id token's for idTokenPopulateId, after every claim latchkey sets itself
+// and before signing, and signs Result.Claims.
+func (e *Engine) Populate(ctx context.Context, l Lambda, in Input) Result {
+	unchanged := Result{Claims: in.Claims}
+	prog, err := e.program(l)
+	if err != nil {
+		return e.failed(ctx, l, unchanged, &Failure{l.ID, ReasonInvalid, err.Error()}, nil)
+	}
+	out := e.run(ctx, l, prog, &in)
+	if out.failure != nil {
+		return e.failed(ctx, l, unchanged, out.failure, out.console)
+	}
+	return e.merge(ctx, l, in.Claims, out)
+}
+
+// run runs one call on its own goroutine, so that a builtin deaf to the
+// interrupt cannot hold the caller: past the deadline the runtime is
+// abandoned, and its slot is freed only when it really returns. Waiting for
+// a slot is bounded by Config.MaxWait; the call itself by Timeout plus a
+// tenth, from when it has a runtime.
+func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Input) outcome {
+	wait := time.NewTimer(e.cfg.MaxWait)
+	select {
+	case e.slots <- struct{}{}:
+		wait.Stop()
+	case <-wait.C:
+		return outcome{failure: &Failure{l.ID, ReasonBusy, ""}}
+	case <-ctx.Done():
+		wait.Stop()
+		return outcome{failure: &Failure{l.ID, ReasonCancelled, ""}}
+	}
+	sb, err := e.sandbox()
+	if err != nil {
+		<-e.slots
+		return outcome{failure: &Failure{l.ID, ReasonInternal, err.Error()}}
+	}
+	var a *args
+	if in != nil {
+		if a, err = sb.arguments(*in); err != nil {
+			<-e.slots
+			return outcome{failure: &Failure{l.ID, ReasonInternal, err.Error()}}
+		}
+	}
+	w := newWatch(e.cfg.Timeout, e.cfg.MemoryLimit)
+	hard := time.NewTimer(e.cfg.Timeout + e.cfg.Timeout/10)
+	defer hard.Stop()
+	done := make(chan outcome, 1)
+	go func() {
+		defer func() { <-e.slots }()
+		out, reusable := e.execute(l, prog, a, sb, w)
+		if reusable {
+			e.release(sb)
+		}
+		done <- out
+	}()
+	select {
+	case out := <-done:
+		return out
+	case <-hard.C:
+		w.stop(ReasonTimeout)
+	case <-ctx.Done():
+		w.stop(ReasonCancelled)
+	}
+	r, _ := w.stopped()
+	return outcome{failure: &Failure{l.ID, r, "abandoned while a builtin was running"}}
+}
+
+// sandbox takes an idle runtime or builds one.
+func (e *Engine) sandbox() (sb *sandbox, err error) {
+	select {
+	case sb := <-e.idle:
+		return sb, nil
+	default:
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("lambda: building a runtime: %v", p)
+		}
+	}()
+	return newSandbox(e.cfg), nil
+}
+
+// release keeps a clean runtime for the next call.
+func (e *Engine) release(sb *sandbox) {
+	select {
+	case e.idle <- sb:
+	default:
+	}
+}
+
+// program returns l's compiled body, compiling it once per id and version.
+func (e *Engine) program(l Lambda) (*goja.Program, error) {
+	e.mu.Lock()
+	c, ok := e.cache[l.ID]
+	e.mu.Unlock()
+	if ok && c.lastUpdate == l.LastUpdateInstant && c.body == l.Body {
+		return c.prog, nil
+	}
+	prog, err := compile(l)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.cache[l.ID]; !ok && len(e.cache) >= maxCached {
+		for id := range e.cache {
+			delete(e.cache, id)
+			break
+		}
+	}
+	e.cache[l.ID] = cached{lastUpdate: l.LastUpdateInstant, body: l.Body, prog: prog}
+	return prog, nil
+}
+
+// failed logs a failure and returns the unchanged claims.
+func (e *Engine) failed(ctx context.Context, l Lambda, res Result, f *Failure, console []entry) Result {
+	attrs := []any{"lambdaId", l.ID, "lambdaName", l.Name, "reason", string(f.Reason)}
+	if l.Debug && f.Detail != "" {
+		attrs = append(attrs, "error", f.Detail)
+	}
+	e.cfg.Logger.WarnContext(ctx, "lambda failed; the token is issued without its changes", attrs...)
+	e.logConsole(ctx, l, console)
+	res.Err = f
+	return res
+}

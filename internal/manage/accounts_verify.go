@@ -1,0 +1,124 @@
+package manage
+
+import (
+	"context"
+	"crypto/subtle"
+	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// GenerateVerification is PUT /api/user/verify-email (accounts spec §5.1):
+// a new verificationId for the user of Email, mailed unless an API key says
+// Send=false.
+type GenerateVerification struct {
+	Email         string
+	ApplicationID string
+	WithKey, Send bool
+}
+
+// GenerateVerification issues (and by default mails) a verificationId,
+// voiding the user's earlier ones. With an API key it answers the id (and
+// the FormField code) or ErrDisabled when the tenant does not verify
+// addresses, ErrNotFound for an unknown or already verified user. Without
+// one it stores a job and answers nothing, whatever the address names.
+func (a *Accounts) GenerateVerification(ctx context.Context, scope Scope, in GenerateVerification) (id, code string, err error) {
+	e := &Invalid{}
+	if in.Email == "" {
+		e.Field("blank", "email", "You must specify the [email] parameter.")
+	}
+	if in.ApplicationID != "" {
+		if err := checkApplication(ctx, a.Store, e, "applicationId", in.ApplicationID); err != nil {
+			return "", "", err
+		}
+	}
+	if err := e.Err(); err != nil {
+		return "", "", err
+	}
+	if !in.WithKey {
+		return "", "", a.enqueueJob(ctx, job{Kind: "verify-email", TenantID: DefaultTenantID, LoginID: in.Email,
+			ApplicationID: in.ApplicationID})
+	}
+	u, err := a.Users.Find(ctx, scope, UserQuery{Email: in.Email})
+	if err != nil {
+		return "", "", err
+	}
+	return a.resend(ctx, u, in.ApplicationID, in.Send)
+}
+
+// resend replaces u's verificationIds with a new one and, when send, its
+// mail, in one write.
+func (a *Accounts) resend(ctx context.Context, u storage.User, appID string, send bool) (string, string, error) {
+	f, err := a.mailFor(ctx, u, appID)
+	if err != nil {
+		return "", "", err
+	}
+	if !f.Tenant.EmailConfiguration.VerifyEmail {
+		return "", "", ErrDisabled
+	}
+	if !needsVerification(f.Tenant, u) {
+		return "", "", ErrNotFound // nothing to verify
+	}
+	v, err := a.Mail.issueVerification(ctx, f, a.Now(), send)
+	if err != nil {
+		return "", "", err
+	}
+	err = a.commit(ctx, storage.UserChange{UserID: u.ID, Now: a.Now(), DropIdentifiers: []string{storage.IdentifierEmailVerification},
+		Issue: []storage.Identifier{v.id}, Outbox: v.mail})
+	return v.raw, v.code, err
+}
+
+// VerifyEmail is POST /api/user/verify-email (accounts spec §5.2).
+type VerifyEmail struct {
+	VerificationID, OneTimeCode string
+	// UserID verifies administratively (API key only).
+	UserID  string
+	WithKey bool
+}
+
+// VerifyEmail marks an address verified: the verificationId is consumed in
+// the same transaction (single use), it must verify the address the user
+// has now, and with the FormField strategy the one-time code from the mail
+// must come with it. Unknown, used, expired or stale ids are ErrNotFound.
+func (a *Accounts) VerifyEmail(ctx context.Context, scope Scope, in VerifyEmail) error {
+	verified := true
+	if in.UserID != "" && in.WithKey && in.VerificationID == "" {
+		u, err := a.Users.load(ctx, scope, in.UserID)
+		if err != nil {
+			return err
+		}
+		return a.commit(ctx, storage.UserChange{UserID: u.ID, Now: a.Now(), DropIdentifiers: []string{storage.IdentifierEmailVerification},
+			Fields: storage.UserFields{Verified: &verified, LastUpdateInstant: a.Now().UnixMilli()}})
+	}
+	if in.VerificationID == "" {
+		return invalid("blank", "verificationId", "You must specify the [verificationId] property.")
+	}
+	if !auth.ValidIdentifier(in.VerificationID) {
+		return ErrNotFound
+	}
+	ref := storage.IdentifierRef{Kind: storage.IdentifierEmailVerification, Hash: auth.HashIdentifier(in.VerificationID)}
+	id, err := a.Store.GetIdentifier(ctx, ref.Kind, ref.Hash, a.Now())
+	if err != nil {
+		return notFound(err)
+	}
+	u, err := a.Store.GetUser(ctx, id.UserID)
+	if err != nil {
+		return notFound(err)
+	}
+	if !strings.EqualFold(u.Email, id.Data.Email) {
+		return ErrNotFound // the address changed since: the id proves nothing now
+	}
+	if len(id.Data.CodeHash) > 0 {
+		if in.OneTimeCode == "" {
+			return invalid("blank", "oneTimeCode", "You must specify the [oneTimeCode] property.")
+		}
+		if subtle.ConstantTimeCompare(auth.HashIdentifier(auth.NormalizeCode(in.OneTimeCode)), id.Data.CodeHash) != 1 {
+			return invalid("invalid", "oneTimeCode", "The [oneTimeCode] does not match.")
+		}
+	}
+	err = a.commit(ctx, storage.UserChange{UserID: u.ID, Now: a.Now(), Consume: &ref,
+		DropIdentifiers: []string{storage.IdentifierEmailVerification},
+		Fields:          storage.UserFields{Verified: &verified, LastUpdateInstant: a.Now().UnixMilli()}})
+	return notFound(err)
+}

@@ -1,0 +1,57 @@
+package manage
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// verificationFor is a verificationId for u's address with the mail that
+// carries it, ready to be stored with the change that calls for it (a new
+// user, a changed address, a resend). With the FormField strategy a
+// one-time code goes in the mail (never in an answer without an API key)
+// and its hash beside the id; both must be presented.
+type verificationFor struct {
+	raw, code string
+	id        storage.Identifier
+	mail      []storage.OutboxMessage
+}
+
+// issueVerification prepares u's verification. send=false only for an API
+// key's generateEmailVerificationId (no mail).
+func (m *Mailer) issueVerification(ctx context.Context, f MailFor, now time.Time, send bool) (verificationFor, error) {
+	c := f.Tenant.ExternalIdentifierConfiguration
+	data := storage.IdentifierData{Email: f.User.Email}
+	if f.App != nil {
+		data.ApplicationID = f.App.ID
+	}
+	var v verificationFor
+	vars := map[string]any{}
+	if f.Tenant.EmailConfiguration.VerificationStrategy == "FormField" {
+		v.code = auth.GenerateIdentifier(c.EmailVerificationOneTimeCodeGenerator)
+		data.CodeHash = auth.HashIdentifier(auth.NormalizeCode(v.code))
+		vars["verificationOneTimeCode"] = v.code
+	}
+	v.raw, v.id = auth.NewIdentifier(storage.IdentifierEmailVerification, c.EmailVerificationIDGenerator,
+		c.EmailVerificationIDTimeToLiveInSeconds, f.User, now, data)
+	vars["verificationId"] = v.raw
+	if !send {
+		return v, nil
+	}
+	msg, ok, err := m.message(ctx, mailVerification, f, vars, now)
+	if err != nil {
+		return v, err
+	}
+	if ok {
+		v.mail = []storage.OutboxMessage{msg}
+	}
+	return v, nil
+}
+
+// needsVerification reports whether the tenant verifies addresses and u
+// has one not yet verified (accounts spec §5.3).
+func needsVerification(t storage.Tenant, u storage.User) bool {
+	return t.EmailConfiguration.VerifyEmail && !u.Verified && u.Email != ""
+}

@@ -1,0 +1,153 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Kinds of single-use identifiers (Identifier.Kind).
+const (
+	// IdentifierChangePassword is FusionAuth's changePasswordId: from forgot
+	// password (emailed or returned to an API key) or a login answered 203.
+	IdentifierChangePassword = "change_password"
+	// IdentifierEmailVerification is FusionAuth's email verificationId.
+	IdentifierEmailVerification = "email_verification"
+	// IdentifierOneTimePassword is the oneTimePassword a change-password
+	// answer carries, exchanged once at POST /api/login.
+	IdentifierOneTimePassword = "one_time_password"
+)
+
+// Identifier is a single-use secret handed to a user: a changePasswordId, a
+// verificationId, a oneTimePassword. Only its SHA-256 is stored, so a
+// database reader cannot use one; it must therefore carry at least 128 bits
+// of entropy (a short code belongs in Data beside a random identifier, as the
+// FormField verification code does). It is gone once used, and unusable
+// after ExpiresAt (FusionAuth tenant.externalIdentifierConfiguration).
+type Identifier struct {
+	Hash      []byte
+	Kind      string
+	UserID    string
+	TenantID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Data      IdentifierData
+}
+
+// IdentifierData is what the flow that issued an identifier needs back when
+// it is presented. Stored as JSON; fields are added as flows need them.
+type IdentifierData struct {
+	// ApplicationID is the application the flow ran for (template choice,
+	// the one-time password's token audience).
+	ApplicationID string `json:"applicationId,omitempty"`
+	// State is forgot password's state, returned by change password and by
+	// the one-time-password login (FusionAuth users.mdx).
+	State map[string]any `json:"state,omitempty"`
+	// Email is the address a verificationId verifies, or the address a
+	// changePasswordId was mailed to (implicit verification).
+	Email string `json:"email,omitempty"`
+	// CodeHash is the SHA-256 of the FormField verification strategy's
+	// one-time code, which must be presented with the identifier.
+	CodeHash []byte `json:"codeHash,omitempty"`
+	// Reason is the changePasswordReason of a login answered 203.
+	Reason string `json:"reason,omitempty"`
+	// The one-time password's login (FusionAuth BaseLoginAction): a JWT is
+	// issued when IssueJWT; a refresh token when IssueRefreshToken, starting
+	// at RefreshTokenStart (the original session's start, so a password
+	// change does not lengthen the session) and authenticated at AuthTime.
+	IssueJWT          bool  `json:"issueJWT,omitempty"`
+	IssueRefreshToken bool  `json:"issueRefreshToken,omitempty"`
+	RefreshTokenStart int64 `json:"refreshTokenStart,omitempty"` // ms
+	AuthTime          int64 `json:"authTime,omitempty"`          // ms
+}
+
+// IdentifierRef names an identifier to consume.
+type IdentifierRef struct {
+	Kind string
+	Hash []byte
+}
+
+// UserFields are user document fields a UserChange sets; nil (or zero for
+// the instants) leaves a field as stored, so a concurrent change of other
+// fields is kept.
+type UserFields struct {
+	Active                    *bool `json:"active,omitempty"`
+	Verified                  *bool `json:"verified,omitempty"`
+	PasswordChangeRequired    *bool `json:"passwordChangeRequired,omitempty"`
+	PasswordLastUpdateInstant int64 `json:"passwordLastUpdateInstant,omitempty"`
+	LastUpdateInstant         int64 `json:"lastUpdateInstant,omitempty"`
+}
+
+// UserChange is one change of a user together with everything that must
+// change with it, committed by AccountStore.ChangeUser in one transaction:
+// a new password, its history, the refresh tokens it revokes, the
+// identifier it consumes and the ones it issues, the mail it causes. All of
+// it commits, or none.
+type UserChange struct {
+	UserID string
+	// Now stamps revocations, and decides whether Consume is still live.
+	Now time.Time
+	// Replace, when set, replaces the whole user row as UpdateUser does
+	// (the management API's PUT and PATCH), password hash included.
+	Replace *User
+	// Fields are merged into the stored document.
+	Fields UserFields
+	// Password, when set (and Replace is not), replaces the password hash.
+	Password *PasswordHash
+	// RememberPasswords > 0 keeps the hash being replaced in the user's
+	// password history, trimmed to that many entries, when the hash changes.
+	RememberPasswords int
+	// Consume names a live identifier of this user that is deleted; when
+	// there is none (unknown, used, expired, another user's), ChangeUser
+	// returns ErrNotFound and changes nothing.
+	Consume *IdentifierRef
+	// DropIdentifiers deletes the user's identifiers of these kinds (the
+	// outstanding changePasswordIds once the password changed).
+	DropIdentifiers []string
+	// Issue creates identifiers (after DropIdentifiers).
+	Issue []Identifier
+	// RevokeReason, when not empty, revokes every live refresh token of the
+	// user at Now with this reason.
+	RevokeReason string
+	// ResetFailures deletes the user's lockout counter.
+	ResetFailures bool
+	// Outbox messages are enqueued with the change (the mail it causes).
+	Outbox []OutboxMessage
+}
+
+// NewAccount is a user created with what comes with them, committed by
+// AccountStore.CreateAccount in one transaction.
+type NewAccount struct {
+	User         User
+	Registration *Registration // nil: none
+	Issue        []Identifier
+	Outbox       []OutboxMessage
+}
+
+// AccountStore is the storage of the account flows (forgot and change
+// password, email verification, sign-up): single-use identifiers, the
+// password history, and changes of a user that commit atomically with what
+// they cause.
+type AccountStore interface {
+	// CreateAccount creates the user, the registration when given, the
+	// identifiers and the outbox messages, all or nothing. ErrConflict on a
+	// duplicate id, email or username (nothing is created).
+	CreateAccount(ctx context.Context, a NewAccount) error
+	// ChangeUser applies c in one transaction. ErrNotFound when the user is
+	// unknown or Consume names no live identifier of theirs; ErrConflict
+	// when Replace takes another user's email or username. On any error
+	// nothing changed.
+	ChangeUser(ctx context.Context, c UserChange) error
+	// GetIdentifier returns the identifier of kind whose hash is hash while
+	// it is live at now (ErrNotFound otherwise); it is not consumed.
+	GetIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (Identifier, error)
+	// ConsumeIdentifier deletes and returns the identifier of kind whose
+	// hash is hash if it is live at now; ErrNotFound otherwise. Of
+	// concurrent calls with one identifier, at most one succeeds.
+	ConsumeIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (Identifier, error)
+	// PasswordHistory returns up to n of the user's previous password
+	// hashes, newest first (the current one is on the user).
+	PasswordHistory(ctx context.Context, userID string, n int) ([]PasswordHash, error)
+	// DeleteExpiredIdentifiers removes identifiers that expired before the
+	// given instant and returns how many.
+	DeleteExpiredIdentifiers(ctx context.Context, before time.Time) (int, error)
+}
