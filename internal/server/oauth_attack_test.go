@@ -344,3 +344,23 @@ func TestHostedLoginUnregistered(t *testing.T) {
 	res := b.submitLogin(b.get("/oauth2/authorize?"+authzQuery(forumsApp, forumsCallback, challenge).Encode()), aliceEmail, alicePass)
 	wantRedirectError(t, s, res, forumsCallback, "access_denied", "registration_required", "st-1")
 }
+
+// TestHostedLoginRateLimited: one address gets 20 hosted-login posts a
+// minute, then a 429 page with Retry-After, whatever accounts it tries (the
+// per-account lockout does not stop a spray over many accounts).
+func TestHostedLoginRateLimited(t *testing.T) {
+	s := newOAuthStack(t)
+	_, challenge := pkce("rate-limited-")
+	b := newBrowser(s)
+	page := b.get("/oauth2/authorize?" + authzQuery(forumsApp, forumsCallback, challenge).Encode())
+	for i := range 20 {
+		if res := b.submitLogin(page, "user"+strings.Repeat("x", i)+"@example.test", "guess"); res.status != http.StatusOK {
+			t.Fatalf("attempt %d: %d", i+1, res.status)
+		}
+	}
+	res := b.submitLogin(page, aliceEmail, alicePass)
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" ||
+		!strings.HasPrefix(res.header.Get("Content-Type"), "text/html") || res.header.Get("Location") != "" {
+		t.Fatalf("21st attempt: %d %v", res.status, res.header)
+	}
+}

@@ -223,7 +223,7 @@ func (s *Server) routes() []route {
 		// /oauth2/authorize (FusionAuth's form does the same).
 		{pattern: "GET /oauth2/authorize", handler: s.authorize, auth: public, html: true},
 		{pattern: "POST /oauth2/authorize", handler: s.authorize, auth: public, html: true, hostedForm: true,
-			password: verifiesPasswordForm, body: maxBody},
+			password: verifiesPasswordForm, rate: rateHostedLogin, body: maxBody},
 		// hosted.go: a theme's stylesheet.
 		{pattern: "GET /theme/{id}/styles.css", handler: s.themeCSS, auth: public},
 		// oauth_userinfo.go, oauth_introspect.go, oauth_logout.go
