@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,6 +127,9 @@ func TestWrapErrors(t *testing.T) {
 		{"pg connection failure", &pgconn.PgError{Code: "08006"}, storage.ErrUnavailable},
 		{"pg shutting down", &pgconn.PgError{Code: "57P01"}, storage.ErrUnavailable},
 		{"bad conn", fmt.Errorf("x: %w", sql.ErrConnDone), storage.ErrUnavailable},
+		// TestDatabaseOutage (multinode) met it: a restart cut a login's
+		// connection mid-reply, and it was answered 500, not 503.
+		{"connection cut mid-reply", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), storage.ErrUnavailable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
