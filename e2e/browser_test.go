@@ -31,6 +31,7 @@ const (
 // stack is the three servers as the browser sees them.
 type stack struct {
 	idp, store, forums string // public URLs (http://<name>.example.test:<port>)
+	inbox              string // the demo's mail catcher (its web inbox)
 }
 
 // startStack runs demo.Run on port-0 listeners and waits until it serves;
@@ -46,7 +47,7 @@ func startStack(t *testing.T, rec *recorder) stack {
 		JWTTTL: jwtTTL, RefreshTTL: time.Minute, GracePeriod: grace,
 	}, func(role string, port int) string { return fmt.Sprintf("http://%s.example.test:%d", role, port) },
 		demotest.WrapIdentity(rec.wrap))
-	return stack{idp: st.IdentityURL, store: st.StoreURL, forums: st.ForumsURL}
+	return stack{idp: st.IdentityURL, store: st.StoreURL, forums: st.ForumsURL, inbox: st.InboxURL}
 }
 
 // chromium finds Debian's chromium; missing skips, or fails under CI.

@@ -57,6 +57,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	}
 	m := manage.New(st, svc, opts.Now)
 	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
+	svc.SetEmailVerifier(m.Accounts)
 	return &server.Server{
 		Store: st, Keys: km, Auth: svc, Hosted: pages, Manage: m, Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},

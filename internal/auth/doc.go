@@ -1,7 +1,9 @@
 // Package auth holds latchkey's use cases, free of HTTP: Login (lockout,
 // anti-enumeration, rehash on login), Refresh (Reusable/OneTimeUse, Fixed and
 // sliding expiry, atomic rotation with a grace period, reuse => revoke the
-// family), Logout, Validate and FindRefreshToken. /api/* and /oauth2/* both
+// family), Logout, Validate and FindRefreshToken, the one-time-password
+// login, CheckPassword, and the login outcomes that withhold tokens
+// (outcome.go: 203, 212; the place for 242 and 409). /api/* and /oauth2/* both
 // call these, so every rule lives once.
 //
 // It owns the refresh-token value format (32 random bytes, base64url),

@@ -94,7 +94,7 @@ type loginRule struct {
 // the two-factor rule (242) before change-password.
 var loginRules = []loginRule{
 	{kind: WithheldChangePassword, check: mustChangePassword, finish: issueChangePasswordID},
-	{kind: WithheldEmailUnverified, check: unverifiedGated},
+	{kind: WithheldEmailUnverified, check: unverifiedGated, finish: issueFormFieldVerification},
 }
 
 // withheld returns the first outcome that holds for f, or nil.
@@ -154,6 +154,42 @@ func unverifiedGated(f loginFacts) *Withheld {
 	}
 	return &Withheld{}
 }
+
+// issueFormFieldVerification gives a 212 of the FormField strategy a
+// fresh emailVerificationId, whose code goes to the user's address (the
+// form asks for both; accounts spec §5.4). The mail is the account flows'
+// (Config.Verifier); without one, or with the link strategy, the answer
+// has no id.
+func issueFormFieldVerification(ctx context.Context, s *Service, f loginFacts, w *Withheld, resetFailures bool) error {
+	if resetFailures {
+		if err := s.cfg.Store.ResetLoginFailures(ctx, f.user.ID); err != nil {
+			return fmt.Errorf("auth: reset login failures: %w", err)
+		}
+	}
+	if s.verifier == nil || f.tenant.EmailConfiguration.VerificationStrategy != "FormField" {
+		return nil
+	}
+	var app *storage.Application
+	if f.app.ID != "" {
+		app = &f.app
+	}
+	id, err := s.verifier.IssueLoginVerification(ctx, f.tenant, app, f.user)
+	if err != nil {
+		return fmt.Errorf("auth: email verification for a 212: %w", err)
+	}
+	w.EmailVerificationID = id
+	return nil
+}
+
+// EmailVerifier issues a verificationId and mails its code, for a 212 of
+// the FormField strategy (internal/manage's Accounts).
+type EmailVerifier interface {
+	IssueLoginVerification(ctx context.Context, t storage.Tenant, app *storage.Application, u storage.User) (string, error)
+}
+
+// SetEmailVerifier wires the account flows in after both are built (the
+// account flows use this Service, so they cannot be built before it).
+func (s *Service) SetEmailVerifier(v EmailVerifier) { s.verifier = v }
 
 // heldLogin is a login that one of loginRules withholds: the password is
 // checked with nothing written, a refusal goes the way of every refusal,

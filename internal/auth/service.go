@@ -77,6 +77,8 @@ type Service struct {
 	tenants *cache.Cache[string, storage.Tenant]
 	apps    *cache.Cache[string, storage.Application]
 
+	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
+
 	secretMu sync.Mutex
 	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
 }

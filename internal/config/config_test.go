@@ -126,6 +126,8 @@ func TestValidateRejects(t *testing.T) {
 		{"zero timeout", "shutdown-timeout", "0s"},
 		{"negative cache TTL", "cache-ttl", "-1s"},
 		{"cache TTL over an hour", "cache-ttl", "61m"},
+		{"SMTP root CAs missing", "smtp-root-cas", "/nonexistent/ca.pem"},
+		{"SMTP root CAs not PEM", "smtp-root-cas", "config_test.go"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

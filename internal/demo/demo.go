@@ -17,6 +17,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/demo/forums"
 	"github.com/latchkeyhq/latchkey/internal/demo/store"
+	"github.com/latchkeyhq/latchkey/internal/mailcatcher"
 	"github.com/latchkeyhq/latchkey/jwtverify"
 )
 
@@ -26,6 +27,8 @@ type Options struct {
 	IdentityAddr string        // default 127.0.0.1:9011 (published as http://localhost:9011)
 	StoreAddr    string        // default 127.0.0.1:3000
 	ForumsAddr   string        // default 127.0.0.1:3001
+	InboxAddr    string        // the mail catcher's web inbox; default 127.0.0.1:3025
+	MailAddr     string        // the mail catcher's SMTP listener; default 127.0.0.1:2525 (loopback only)
 	JWTTTL       time.Duration // default 30s
 	RefreshTTL   time.Duration // default 10m; FusionAuth counts whole minutes, so rounded up
 	GracePeriod  time.Duration // one-time-use grace period; default 2s
@@ -37,10 +40,10 @@ type Options struct {
 
 	// Public URLs as the browser reaches each server; default
 	// http://localhost:<port>. The e2e test uses *.example.test names.
-	IdentityURL, StoreURL, ForumsURL string
+	IdentityURL, StoreURL, ForumsURL, InboxURL string
 	// Listeners, when set, are used instead of the addresses (tests use
 	// port 0). Run closes them.
-	IdentityListener, StoreListener, ForumsListener net.Listener
+	IdentityListener, StoreListener, ForumsListener, InboxListener, MailListener net.Listener
 }
 
 func (o *Options) defaults() error {
@@ -52,6 +55,8 @@ func (o *Options) defaults() error {
 	def(&o.IdentityAddr, "127.0.0.1:9011")
 	def(&o.StoreAddr, "127.0.0.1:3000")
 	def(&o.ForumsAddr, "127.0.0.1:3001")
+	def(&o.InboxAddr, "127.0.0.1:3025")
+	def(&o.MailAddr, "127.0.0.1:2525")
 	if o.JWTTTL <= 0 {
 		o.JWTTTL = 30 * time.Second
 	}
@@ -85,7 +90,7 @@ func localURL(ln net.Listener) string {
 func Run(ctx context.Context, opts Options) (err error) {
 	// Given listeners are closed whatever happens, as Options promises, even
 	// when Run fails before serving (a test polling one would hang).
-	lns := []net.Listener{opts.IdentityListener, opts.StoreListener, opts.ForumsListener}
+	lns := []net.Listener{opts.IdentityListener, opts.StoreListener, opts.ForumsListener, opts.InboxListener, opts.MailListener}
 	defer func() {
 		for _, ln := range lns {
 			if ln != nil {
@@ -96,7 +101,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err := opts.defaults(); err != nil {
 		return err
 	}
-	for i, addr := range []string{opts.IdentityAddr, opts.StoreAddr, opts.ForumsAddr} {
+	for i, addr := range []string{opts.IdentityAddr, opts.StoreAddr, opts.ForumsAddr, opts.InboxAddr, opts.MailAddr} {
 		if lns[i] != nil {
 			continue
 		}
@@ -104,14 +109,20 @@ func Run(ctx context.Context, opts Options) (err error) {
 			return fmt.Errorf("demo: listen on %s: %w", addr, err)
 		}
 	}
-	urls := []*string{&opts.IdentityURL, &opts.StoreURL, &opts.ForumsURL}
+	urls := []*string{&opts.IdentityURL, &opts.StoreURL, &opts.ForumsURL, &opts.InboxURL}
 	for i, u := range urls {
 		if *u == "" {
 			*u = localURL(lns[i])
 		}
 	}
 	s := settings{jwtTTL: opts.JWTTTL, refreshTTL: opts.RefreshTTL, grace: opts.GracePeriod,
-		storeOrigin: opts.StoreURL, forumsOrigin: opts.ForumsURL}
+		storeOrigin: opts.StoreURL, forumsOrigin: opts.ForumsURL, mailPort: lns[4].Addr().(*net.TCPAddr).Port}
+
+	// The mail catcher receives what latchkey sends (verification, password
+	// reset) on loopback SMTP and shows it in a web inbox.
+	catcher := mailcatcher.Start(lns[4], lns[3], mailcatcher.Options{})
+	lns[3], lns[4] = nil, nil
+	defer catcher.Close()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -137,8 +148,9 @@ func Run(ctx context.Context, opts Options) (err error) {
 	}
 	// Printed before serving: the listeners already queue connections.
 	fmt.Fprintf(opts.Out, "latchkey demo (data in %s)\n\n", opts.DataDir)
-	fmt.Fprintf(opts.Out, "  identity server  %s\n  Store            %s\n  Forums           %s\n\n", opts.IdentityURL, opts.StoreURL, opts.ForumsURL)
-	fmt.Fprintf(opts.Out, "  log in as %s / %s\n  JWTs live %s, refresh tokens %d min (one-time use, %s grace). Ctrl-C stops.\n",
+	fmt.Fprintf(opts.Out, "  identity server  %s\n  Store            %s\n  Forums           %s\n  mail inbox       %s\n\n",
+		opts.IdentityURL, opts.StoreURL, opts.ForumsURL, opts.InboxURL)
+	fmt.Fprintf(opts.Out, "  log in as %s / %s, or create an account (its mail lands in the inbox)\n  JWTs live %s, refresh tokens %d min (one-time use, %s grace). Ctrl-C stops.\n",
 		DemoEmail, DemoPassword, opts.JWTTTL, s.refreshMinutes(), opts.GracePeriod)
 
 	for i, srv := range servers {

@@ -57,7 +57,7 @@ func TestRunSeedsAndServes(t *testing.T) {
 	for run := 1; run <= 2; run++ {
 		st := demotest.Start(t, demo.Options{DataDir: dir, Logger: slog.New(slog.DiscardHandler)}, nil)
 		idp, storeURL, forumsURL, out := st.IdentityURL, st.StoreURL, st.ForumsURL, st.Out
-		for _, want := range []string{idp, storeURL, forumsURL, demo.DemoEmail, demo.DemoPassword, dir} {
+		for _, want := range []string{idp, storeURL, forumsURL, st.InboxURL, demo.DemoEmail, demo.DemoPassword, dir} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("run %d: output does not mention %q:\n%s", run, want, out)
 			}
@@ -137,5 +137,67 @@ func TestRunClosesListenersWhenItFails(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDemoMail is the demo's mail path without a browser: "Forgot
+// password?" from the Store (no API key) puts a mail in the catcher's
+// inbox, over SMTP, whose link opens the Store's own page; a sign-up from
+// the Forums gets a confirmation link to the Forums.
+func TestDemoMail(t *testing.T) {
+	st := demotest.Start(t, demo.Options{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)}, nil)
+	post := func(path, body, origin string) int {
+		req, _ := http.NewRequest("POST", st.IdentityURL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", origin)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := post("/api/user/forgot-password", `{"loginId":"`+demo.DemoEmail+`","applicationId":"`+demo.StoreAppID+`"}`, st.StoreURL); got != 200 {
+		t.Fatalf("forgot password: %d", got)
+	}
+	if got := post("/api/user/registration", `{"user":{"email":"newcomer@example.com","password":"a newcomer's passphrase"},"registration":{"applicationId":"`+demo.ForumsAppID+`"}}`, st.ForumsURL); got != 200 {
+		t.Fatalf("sign-up: %d", got)
+	}
+	links := map[string]string{}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(links) < 2 && time.Now().Before(deadline) {
+		res, err := http.Get(st.InboxURL + "/api/messages")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inbox struct {
+			Messages []struct {
+				EnvelopeTo []string
+				Links      []string
+			}
+		}
+		_ = json.NewDecoder(res.Body).Decode(&inbox)
+		res.Body.Close()
+		for _, m := range inbox.Messages {
+			if len(m.Links) > 0 && len(m.EnvelopeTo) == 1 {
+				links[m.EnvelopeTo[0]] = m.Links[0]
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	reset, confirm := links[demo.DemoEmail], links["newcomer@example.com"]
+	if !strings.HasPrefix(reset, st.StoreURL+"/password/change/") || !strings.HasPrefix(confirm, st.ForumsURL+"/email/verify/") {
+		t.Fatalf("links in the inbox: %v", links)
+	}
+	for _, link := range []string{reset, confirm} {
+		res, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(page), `id="reset-form"`) || res.Header.Get("Referrer-Policy") != "no-referrer" {
+			t.Fatalf("%s: %d, referrer policy %q", link, res.StatusCode, res.Header.Get("Referrer-Policy"))
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -24,6 +25,26 @@ const (
 type settings struct {
 	jwtTTL, refreshTTL, grace time.Duration
 	storeOrigin, forumsOrigin string
+	mailPort                  int // the mail catcher's SMTP port on 127.0.0.1
+}
+
+// emailConfiguration sends the tenant's mail to the demo's catcher, and
+// asks new users to confirm their address before they can log in
+// (tenant.emailConfiguration; accounts spec §6).
+func (s settings) emailConfiguration() map[string]any {
+	return map[string]any{
+		"host": "127.0.0.1", "port": s.mailPort, "security": "NONE",
+		"defaultFromEmail": "no-reply@latchkey.demo", "defaultFromName": "Latchkey demo",
+		"verifyEmail": true, "verifyEmailWhenChanged": true, "verificationStrategy": "ClickableLink",
+		"unverified": map[string]any{"behavior": "Gated"},
+	}
+}
+
+// registrationConfiguration lets the SPA create accounts without an API
+// key (latchkey's keyless sign-up), with a first name.
+var registrationConfiguration = map[string]any{
+	"enabled": true, "type": "basic", "loginIdType": "email",
+	"firstName": map[string]any{"enabled": true, "required": false},
 }
 
 // refreshMinutes converts to FusionAuth's unit, rounding up: the field is
@@ -55,7 +76,9 @@ func (s settings) application(name, origin string) map[string]any {
 		"loginConfiguration": map[string]any{
 			"requireAuthentication": false, "allowTokenRefresh": true, "generateRefreshTokens": true,
 		},
-		"oauthConfiguration": oauthConfiguration(origin),
+		// The first origin is also where the account mails' links point.
+		"oauthConfiguration":        oauthConfiguration(origin),
+		"registrationConfiguration": registrationConfiguration,
 	}
 }
 
@@ -81,9 +104,14 @@ func kickstartFile(s settings, apiKey string) ([]byte, error) {
 		"requests": []map[string]any{
 			{"method": "POST", "url": "/api/application/" + StoreAppID, "body": map[string]any{"application": s.application("Store", s.storeOrigin)}},
 			{"method": "POST", "url": "/api/application/" + ForumsAppID, "body": map[string]any{"application": s.application("Forums", s.forumsOrigin)}},
+			{"method": "PATCH", "url": "/api/tenant/" + manage.DefaultTenantID, "body": map[string]any{
+				"tenant": map[string]any{"emailConfiguration": s.emailConfiguration()},
+			}},
 			{"method": "POST", "url": "/api/user/registration/" + DemoUserID, "body": map[string]any{
 				"user":         map[string]any{"email": DemoEmail, "password": DemoPassword, "firstName": "Richard"},
 				"registration": map[string]any{"applicationId": StoreAppID},
+				// The demo user is ready to log in: no confirmation mail.
+				"skipVerification": true,
 			}},
 			{"method": "POST", "url": "/api/user/registration/" + DemoUserID, "body": map[string]any{
 				"registration": map[string]any{"applicationId": ForumsAppID},
@@ -127,9 +155,20 @@ func reconcile(ctx context.Context, st storage.Storage, s settings) error {
 		o.AuthorizedOriginURLs, o.AuthorizedRedirectURLs = []string{origin}, []string{origin + "/"}
 		o.ClientAuthenticationPolicy, o.GenerateRefreshTokens = "NotRequired", true
 		o.EnabledGrants = []string{"authorization_code", "refresh_token"}
+		app.RegistrationConfiguration.Enabled = true
 		if err := st.UpdateApplication(ctx, app); err != nil {
 			return fmt.Errorf("demo: update application %s: %w", id, err)
 		}
+	}
+	// The catcher's port may differ from the last run's.
+	t, err := st.GetTenant(ctx, manage.DefaultTenantID)
+	if err != nil {
+		return fmt.Errorf("demo: tenant: %w", err)
+	}
+	e := &t.EmailConfiguration
+	e.Host, e.Port, e.Security, e.Username, e.Password = "127.0.0.1", s.mailPort, "NONE", "", ""
+	if err := st.UpdateTenant(ctx, t); err != nil {
+		return fmt.Errorf("demo: update tenant: %w", err)
 	}
 	sc, err := st.GetSystemConfiguration(ctx)
 	if err != nil {

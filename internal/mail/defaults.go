@@ -26,7 +26,7 @@ func Defaults() []storage.EmailTemplate {
 	return []storage.EmailTemplate{
 		{
 			ID: DefaultEmailVerificationID, Name: "[latchkey] Email verification", DefaultSubject: "Confirm your email address",
-			DefaultHTMLTemplate: `<p>Hello ${user.firstName!""},</p>
+			DefaultHTMLTemplate: `<p>Hello[#if user.firstName??] ${user.firstName}[/#if],</p>
 [#if verificationOneTimeCode??]
 <p>Enter this code where you signed up to confirm that ${user.email} is yours:</p>
 <p style="font-size:1.5em;letter-spacing:.2em"><strong>${verificationOneTimeCode}</strong></p>
@@ -37,7 +37,7 @@ func Defaults() []storage.EmailTemplate {
 [/#if]
 <p>If you did not create an account, you can ignore this email.</p>
 `,
-			DefaultTextTemplate: `Hello ${user.firstName!""},
+			DefaultTextTemplate: `Hello[#if user.firstName??] ${user.firstName}[/#if],
 
 [#if verificationOneTimeCode??]
 Enter this code where you signed up to confirm that ${user.email} is yours:
@@ -57,7 +57,7 @@ If you did not create an account, you can ignore this email.
 			DefaultHTMLTemplate: `[#setting url_escaping_charset="UTF-8"]
 [#assign url = "${baseUrl}/password/change/${changePasswordId}" /]
 [#assign sep = "?" /][#list state!{} as key, value][#if value??][#assign url = url + sep + key?url + "=" + value?url /][#assign sep = "&" /][/#if][/#list]
-<p>Hello ${user.firstName!""},</p>
+<p>Hello[#if user.firstName??] ${user.firstName}[/#if],</p>
 <p>Someone asked to reset the password of ${user.email}. To choose a new one, open this link:</p>
 <p><a href="${url}">${url}</a></p>
 <p>The link works once and expires soon. If you did not ask for it, ignore this email: your password stays as it is.</p>
@@ -65,7 +65,7 @@ If you did not create an account, you can ignore this email.
 			DefaultTextTemplate: `[#setting url_escaping_charset="UTF-8"]
 [#assign url = "${baseUrl}/password/change/${changePasswordId}" /]
 [#assign sep = "?" /][#list state!{} as key, value][#if value??][#assign url = url + sep + key?url + "=" + value?url /][#assign sep = "&" /][/#if][/#list]
-Hello ${user.firstName!""},
+Hello[#if user.firstName??] ${user.firstName}[/#if],
 
 Someone asked to reset the password of ${user.email}. To choose a new one, open this link:
 
@@ -77,11 +77,11 @@ The link works once and expires soon. If you did not ask for it, ignore this ema
 		{
 			ID: DefaultSetupPasswordID, Name: "[latchkey] Set up password", DefaultSubject: "Set up your password",
 			DefaultHTMLTemplate: `[#assign url = "${baseUrl}/password/change/${changePasswordId}" /]
-<p>Hello ${user.firstName!""},</p>
+<p>Hello[#if user.firstName??] ${user.firstName}[/#if],</p>
 <p>An account was created for ${user.email}. Choose your password here:</p>
 <p><a href="${url}">${url}</a></p>
 `,
-			DefaultTextTemplate: `Hello ${user.firstName!""},
+			DefaultTextTemplate: `Hello[#if user.firstName??] ${user.firstName}[/#if],
 
 An account was created for ${user.email}. Choose your password here:
 
@@ -90,11 +90,11 @@ ${baseUrl}/password/change/${changePasswordId}
 		},
 		{
 			ID: DefaultPasswordUpdateID, Name: "[latchkey] Password changed", DefaultSubject: "Your password was changed",
-			DefaultHTMLTemplate: `<p>Hello ${user.firstName!""},</p>
+			DefaultHTMLTemplate: `<p>Hello[#if user.firstName??] ${user.firstName}[/#if],</p>
 <p>The password of ${user.email} was just changed, and your other sessions were signed out.</p>
 <p>If this was not you, reset your password now and tell your administrator.</p>
 `,
-			DefaultTextTemplate: `Hello ${user.firstName!""},
+			DefaultTextTemplate: `Hello[#if user.firstName??] ${user.firstName}[/#if],
 
 The password of ${user.email} was just changed, and your other sessions were signed out.
 

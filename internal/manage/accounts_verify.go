@@ -122,3 +122,16 @@ func (a *Accounts) VerifyEmail(ctx context.Context, scope Scope, in VerifyEmail)
 		Fields:          storage.UserFields{Verified: &verified, LastUpdateInstant: a.Now().UnixMilli()}})
 	return notFound(err)
 }
+
+// IssueLoginVerification is a 212's verification with the FormField
+// strategy (auth.EmailVerifier): a fresh id for the form, the code by
+// mail, earlier ids voided.
+func (a *Accounts) IssueLoginVerification(ctx context.Context, t storage.Tenant, app *storage.Application, u storage.User) (string, error) {
+	v, err := a.Mail.issueVerification(ctx, MailFor{Tenant: t, App: app, User: u}, a.Now(), true)
+	if err != nil {
+		return "", err
+	}
+	err = a.commit(ctx, storage.UserChange{UserID: u.ID, Now: a.Now(), DropIdentifiers: []string{storage.IdentifierEmailVerification},
+		Issue: []storage.Identifier{v.id}, Outbox: v.mail})
+	return v.raw, err
+}

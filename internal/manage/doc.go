@@ -1,6 +1,10 @@
 // Package manage holds the management use cases: users, registrations,
 // applications, tenants, API keys, the system configuration, refresh-token
-// administration and the revocation feed. Every rule of the management API
+// administration, the revocation feed, email templates, and the account
+// flows (forgot and change password, email verification, keyless sign-up)
+// with the mail they cause (Mailer renders it into the outbox with the
+// change; JobQueue runs the keyless requests that must not reveal whether
+// an account exists). Every rule of the management API
 // (validation, server-owned fields, what a change revokes, tenant scoping)
 // lives here once; internal/server only decodes a request, calls a use case
 // and encodes the answer.
@@ -9,7 +13,8 @@
 // narrow interface naming only the storage methods it calls (stores.go).
 // Errors are values: *Invalid (the request's content is refused, one Problem
 // per reason), ErrNotFound (unknown, or outside the caller's Scope),
-// ErrForbidden (the caller may not do this); anything else is a fault of the
+// ErrForbidden (the caller may not do this), ErrDisabled (the tenant has the
+// feature off), ErrNoAddress (no email address to send to); anything else is a fault of the
 // server or its database.
 //
 // It must not import net/http or internal/server (internal/archtest).

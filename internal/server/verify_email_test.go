@@ -170,3 +170,26 @@ func TestEmailChangeReverifies(t *testing.T) {
 		t.Fatal("the new address's id does not verify")
 	}
 }
+
+// TestLoginUnverifiedFormField: with the FormField strategy a gated login
+// answers 212 with an emailVerificationId (golden) whose code it mails,
+// and the pair verifies the address.
+func TestLoginUnverifiedFormField(t *testing.T) {
+	s := newMailStack(t, verifying("FormField"))
+	s.createBob()
+	s.mailTo("bob@example.test", 1)
+	res := s.loginBob()
+	if res.status != 212 {
+		t.Fatalf("login: %d %s", res.status, res.body)
+	}
+	tokenGolden(t, "login_212_form_field", res.body)
+	id := res.json(t)["emailVerificationId"].(string)
+	m := s.mailTo("bob@example.test", 2)[1]
+	code := strings.TrimSpace(strings.SplitN(strings.SplitN(m.Text, "yours:", 2)[1], "If you", 2)[0])
+	if res := s.do(call{method: "POST", path: "/api/user/verify-email", body: `{"verificationId":"` + id + `","oneTimeCode":"` + code + `"}`}); res.status != 200 {
+		t.Fatalf("verify with the 212's id and the mailed code %q: %d %s", code, res.status, res.body)
+	}
+	if res := s.loginBob(); res.status != 200 {
+		t.Fatalf("login after verifying: %d", res.status)
+	}
+}

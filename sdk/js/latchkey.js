@@ -4,7 +4,9 @@
 // GET /sdk/latchkey.js so a page on another origin can `import` it.
 //
 // Wire format is FusionAuth's (POST /api/login, POST /api/jwt/refresh,
-// POST /api/logout), so the same code works against FusionAuth itself.
+// POST /api/logout, and the account API: forgot and change password, verify
+// email), so the same code works against FusionAuth itself; keyless sign-up
+// (signUp) is latchkey's.
 
 /**
  * @typedef {object} StorageLike The subset of the Web Storage API the SDK uses.
@@ -36,13 +38,43 @@
 
 /** @typedef {'login' | 'refresh' | 'logout' | 'session-end'} EventName */
 
-/** Thrown by login() for any non-200 answer. `status` is the HTTP status. */
+/**
+ * Thrown by login() for any non-200 answer. `status` is the HTTP status;
+ * `details` is the answer's body where it says what to do next: 203
+ * `{changePasswordId, changePasswordReason}` (the password must be changed
+ * first: pass the id to changePassword), 212 `{user, emailVerificationId?}`
+ * (the email address must be verified first).
+ */
 export class LoginError extends Error {
-  /** @param {number} status @param {string} message */
-  constructor(status, message) {
+  /** @param {number} status @param {string} message @param {Record<string, any>} [details] */
+  constructor(status, message, details = {}) {
     super(message);
     this.name = 'LoginError';
     this.status = status;
+    this.details = details;
+  }
+}
+
+/**
+ * Thrown by the account calls (signUp, forgotPassword, changePassword,
+ * verifyEmail, ...) for a non-2xx answer: FusionAuth's error body, e.g.
+ * `fieldErrors['user.password'][0].code === '[tooShort]user.password'`;
+ * `retryAfter` (seconds) on 429.
+ */
+export class APIError extends Error {
+  /** @param {number} status @param {any} body @param {number} [retryAfter] */
+  constructor(status, body, retryAfter) {
+    const fieldErrors = body?.fieldErrors ?? {};
+    const generalErrors = body?.generalErrors ?? [];
+    const first = Object.values(fieldErrors).flat()[0] ?? generalErrors[0];
+    super(first?.message ?? `latchkey: request failed with status ${status}`);
+    this.name = 'APIError';
+    this.status = status;
+    /** @type {Record<string, {code: string, message: string}[]>} */
+    this.fieldErrors = fieldErrors;
+    /** @type {{code: string, message: string}[]} */
+    this.generalErrors = generalErrors;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -269,9 +301,143 @@ export function createClient(opts) {
     return inflight;
   }
 
+  /**
+   * POST /api/login and, on 200, the JWT to storage. Any other answer is a
+   * LoginError (203 and 212 carry what to do next in `details`).
+   * @param {Record<string, any>} body
+   */
+  async function postLogin(body) {
+    const res = await doFetch(`${baseURL}/api/login`, {
+      method: 'POST',
+      credentials: 'include',
+      headers: await idpHeaders('/api/login', { 'Content-Type': 'application/json', Accept: 'application/json' }),
+      body: JSON.stringify(body),
+    });
+    const json = async () => (res.headers.get('content-type')?.includes('json') ? res.json() : {});
+    if (res.status === 404) throw new LoginError(404, 'Invalid login id or password');
+    if (res.status === 202) throw new LoginError(202, 'Not registered for this application');
+    if (res.status === 203) throw new LoginError(203, 'The password must be changed before logging in', await json());
+    if (res.status === 212) throw new LoginError(212, 'The email address must be verified before logging in', await json());
+    if (res.status === 429) throw new LoginError(429, 'Too many attempts; try again later');
+    if (res.status !== 200) throw new LoginError(res.status, `Login failed (status ${res.status})`);
+    const answer = await res.json();
+    storage.setItem(key, answer.token);
+    const detail = { user: answer.user, token: answer.token, expiresAt: expiresAt(answer.token), state: answer.state };
+    emit('login', detail);
+    return detail;
+  }
+
+  /**
+   * A call of the account API: JSON in and out, FusionAuth's errors as
+   * APIError. Resolves with the parsed body, or null when there is none.
+   * @param {string} method @param {string} path @param {any} [body] @param {Record<string, string>} [headers]
+   */
+  async function call(method, path, body, headers = {}) {
+    const init = { method, credentials: /** @type {RequestCredentials} */ ('include'), headers: { Accept: 'application/json', ...headers } };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const res = await doFetch(`${baseURL}${path}`, init);
+    const text = await res.text();
+    const parsed = text ? JSON.parse(text) : null;
+    if (!res.ok) {
+      const retry = Number(res.headers.get('retry-after')) || undefined;
+      throw new APIError(res.status, parsed, retry);
+    }
+    return parsed;
+  }
+
+  /** Authorization (and DPoP proof) for the stored JWT on an identity-server call. */
+  async function bearer(/** @type {string} */ method, /** @type {string} */ path) {
+    const t = stored();
+    if (!t) return {};
+    if (proof && decodeJWT(t)?.cnf?.jkt) return { Authorization: `DPoP ${t}`, DPoP: await proof(method, `${baseURL}${path}`, t) };
+    return { Authorization: `Bearer ${t}` };
+  }
+
   return {
     applicationId,
     baseURL,
+
+    /**
+     * Self-service sign-up (POST /api/user/registration without an API key;
+     * the application must have registrationConfiguration.enabled). `user`
+     * holds email (or username), password and profile fields; anything
+     * else is refused by the server. Resolves with {user, registration};
+     * no session: log in next (a gated tenant first wants the address
+     * verified, see verifyEmail).
+     * @param {Record<string, any>} user
+     */
+    async signUp(user) {
+      return call('POST', '/api/user/registration', { user, registration: { applicationId } });
+    },
+
+    /**
+     * Starts a password reset: the server mails a link to
+     * /password/change/{id} on this application's origin. Resolves whether
+     * or not the login id names an account (the answer never tells).
+     * @param {string} loginId @param {Record<string, any>} [state] returned after the change
+     */
+    async forgotPassword(loginId, state) {
+      await call('POST', '/api/user/forgot-password', { loginId, applicationId, ...(state ? { state } : {}) });
+    },
+
+    /**
+     * Changes the password: with `changePasswordId` (from the reset link or
+     * a 203 login), or as the logged-in user with `currentPassword`. Every
+     * session of the user ends; this one continues through the answer's
+     * one-time password, exchanged here for a new JWT and refresh cookie.
+     * Resolves with the login detail ({user, token, expiresAt, state}).
+     * @param {{password: string, changePasswordId?: string, currentPassword?: string}} opts
+     */
+    async changePassword({ password, changePasswordId, currentPassword }) {
+      const path = '/api/user/change-password';
+      const headers = changePasswordId ? {} : await bearer('POST', path);
+      const body = changePasswordId ? { changePasswordId, password, applicationId } : { currentPassword, password, applicationId };
+      const res = await call('POST', path, body, headers);
+      if (!res?.oneTimePassword) return null;
+      return postLogin({ oneTimePassword: res.oneTimePassword, applicationId });
+    },
+
+    /**
+     * Whether a changePasswordId can still be used (GET, consumes nothing):
+     * true, or false for an unknown, used or expired id.
+     * @param {string} changePasswordId
+     */
+    async checkChangePasswordId(changePasswordId) {
+      try {
+        await call('GET', `/api/user/change-password/${encodeURIComponent(changePasswordId)}`);
+        return true;
+      } catch (e) {
+        if (e instanceof APIError && e.status === 404) return false;
+        throw e;
+      }
+    },
+
+    /**
+     * Verifies an email address with the id from the verification link (and
+     * the code from the mail with the FormField strategy).
+     * @param {string} verificationId @param {string} [oneTimeCode]
+     */
+    async verifyEmail(verificationId, oneTimeCode) {
+      await call('POST', '/api/user/verify-email', { verificationId, ...(oneTimeCode ? { oneTimeCode } : {}) });
+    },
+
+    /**
+     * Asks for a new verification mail for `email` (the answer never tells
+     * whether the address has an account).
+     * @param {string} email
+     */
+    async resendVerification(email) {
+      const q = new URLSearchParams({ email, applicationId });
+      await call('PUT', `/api/user/verify-email?${q}`);
+    },
+
+    /** The tenant's password rules, for a sign-up form's hints. */
+    async passwordRules() {
+      return (await call('GET', '/api/tenant/password-validation-rules'))?.passwordValidationRules ?? null;
+    },
 
     /**
      * POST /api/login with {loginId, password, applicationId}; the response
@@ -280,20 +446,7 @@ export function createClient(opts) {
      * @param {string} loginId @param {string} password
      */
     async login(loginId, password) {
-      const res = await doFetch(`${baseURL}/api/login`, {
-        method: 'POST',
-        credentials: 'include',
-        headers: await idpHeaders('/api/login', { 'Content-Type': 'application/json', Accept: 'application/json' }),
-        body: JSON.stringify({ loginId, password, applicationId }),
-      });
-      if (res.status === 404) throw new LoginError(404, 'Invalid login id or password');
-      if (res.status === 202) throw new LoginError(202, 'Not registered for this application');
-      if (res.status !== 200) throw new LoginError(res.status, `Login failed (status ${res.status})`);
-      const body = await res.json();
-      storage.setItem(key, body.token);
-      const detail = { user: body.user, token: body.token, expiresAt: expiresAt(body.token) };
-      emit('login', detail);
-      return detail;
+      return postLogin({ loginId, password, applicationId });
     },
 
     /** POST /api/logout: revokes the cookie's refresh token, clears the JWT. */

@@ -80,7 +80,16 @@ func New(cfg Config, spec Spec) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, title: spec.Name, name: name, mux: http.NewServeMux()}
-	a.mux.Handle("GET /", pageHeaders(cfg.IdentityURL, http.FileServerFS(page)))
+	files := pageHeaders(cfg.IdentityURL, http.FileServerFS(page))
+	a.mux.Handle("GET /", files)
+	// The links of latchkey's account mails open the page itself, which
+	// reads the id from its path (shell.js): the verification link and the
+	// password reset link (the default templates' paths).
+	for _, p := range []string{"GET /email/verify/{id}", "GET /password/change/{id}"} {
+		a.mux.Handle(p, pageHeaders(cfg.IdentityURL, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.ServeFileFS(w, r, page, "index.html")
+		})))
+	}
 	a.mux.HandleFunc("GET /config.json", a.config)
 	return a, nil
 }

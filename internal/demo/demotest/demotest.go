@@ -17,6 +17,9 @@ import (
 // printed.
 type Stack struct {
 	IdentityURL, StoreURL, ForumsURL string
+	// InboxURL is the mail catcher's web inbox (its /api/messages lists
+	// the mail as JSON).
+	InboxURL string
 	// Out is what Run printed (URLs, credentials).
 	Out *loghygiene.Buffer
 
@@ -31,7 +34,7 @@ type Stack struct {
 // returns once the Store answers /config.json. Start fills in opts'
 // listeners, public URLs and Out; publicURL names each server's public URL
 // from its role ("login", "store" or "forums") and port, nil meaning
-// http://127.0.0.1:<port>. Whatever the test does not stop is stopped at its
+// http://127.0.0.1:<port> ("inbox" is the mail catcher's web inbox). Whatever the test does not stop is stopped at its
 // end, and an error from Run then fails the test. Options add hooks
 // (WrapIdentity).
 func Start(t testing.TB, opts demo.Options, publicURL func(role string, port int) string, options ...Option) *Stack {
@@ -43,18 +46,22 @@ func Start(t testing.TB, opts demo.Options, publicURL func(role string, port int
 	if publicURL == nil {
 		publicURL = func(_ string, port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
 	}
-	var lns [3]net.Listener
-	var urls [3]string
-	for i, role := range []string{"login", "store", "forums"} {
+	var lns [4]net.Listener
+	var urls [4]string
+	for i, role := range []string{"login", "store", "forums", "inbox"} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		lns[i], urls[i] = ln, publicURL(role, ln.Addr().(*net.TCPAddr).Port)
 	}
-	opts.IdentityListener, opts.StoreListener, opts.ForumsListener = lns[0], lns[1], lns[2]
-	opts.IdentityURL, opts.StoreURL, opts.ForumsURL = urls[0], urls[1], urls[2]
-	s := &Stack{IdentityURL: urls[0], StoreURL: urls[1], ForumsURL: urls[2], Out: &loghygiene.Buffer{}, done: make(chan error, 1)}
+	mail, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.IdentityListener, opts.StoreListener, opts.ForumsListener, opts.InboxListener, opts.MailListener = lns[0], lns[1], lns[2], lns[3], mail
+	opts.IdentityURL, opts.StoreURL, opts.ForumsURL, opts.InboxURL = urls[0], urls[1], urls[2], urls[3]
+	s := &Stack{IdentityURL: urls[0], StoreURL: urls[1], ForumsURL: urls[2], InboxURL: urls[3], Out: &loghygiene.Buffer{}, done: make(chan error, 1)}
 	if o.identity != nil {
 		inner, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

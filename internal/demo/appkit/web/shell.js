@@ -15,7 +15,16 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+import { wireAccounts } from './accounts.js';
+
 const $ = (id) => document.getElementById(id);
+const sections = ['login', 'signup', 'forgot', 'reset', 'notice', 'app'];
+
+/** Shows one section; body[data-state] names it for tests and CSS. */
+function show(name) {
+  for (const s of sections) $(s).hidden = s !== name;
+  document.body.dataset.state = name;
+}
 const clock = (d) => d.toLocaleTimeString([], { hour12: false });
 
 /** Appends a line to the session log; `kind` lets tests and CSS find it. */
@@ -31,19 +40,19 @@ export function log(kind, text) {
 export async function boot({ load }) {
   const cfg = await (await fetch('/config.json')).json();
   const oauth = cfg.login === 'oauth';
-  let client;
+  // The SDK comes from the identity server, as any SPA would load it.
+  const { createClient } = await import(`${cfg.identityURL}/sdk/latchkey.js`);
+  let client = createClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId, leewaySeconds: 1 });
   if (oauth) {
-    // latchkey demo --oauth: code flow with PKCE through the hosted page.
+    // latchkey demo --oauth: the session is the code flow's (PKCE, hosted
+    // page); sign-up and password reset still go through the SDK.
     const { createOAuthClient } = await import('./oauth.js');
-    client = createOAuthClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId,
+    const session = createOAuthClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId,
       redirectURI: `${location.origin}/`, leewaySeconds: 1 });
+    client = Object.assign(Object.create(client), session);
     for (const id of ['loginId', 'password']) $(id).closest('label').hidden = true;
     $('login-button').textContent = 'Log in with latchkey';
     document.querySelector('#login .hint').textContent = 'Signs in on the identity server\'s own page (authorization code flow with PKCE).';
-  } else {
-    // The SDK comes from the identity server, as any SPA would load it.
-    const { createClient } = await import(`${cfg.identityURL}/sdk/latchkey.js`);
-    client = createClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId, leewaySeconds: 1 });
   }
   let timer = 0;
   let ticker = 0;
@@ -56,17 +65,13 @@ export async function boot({ load }) {
   function showLogin() {
     clearTimeout(timer);
     clearInterval(ticker);
-    document.body.dataset.state = 'login';
-    $('app').hidden = true;
-    $('login').hidden = false;
+    show('login');
     (oauth ? $('login-button') : $('loginId')).focus();
   }
 
   async function showApp() {
     const claims = client.claims();
-    document.body.dataset.state = 'app';
-    $('login').hidden = true;
-    $('app').hidden = false;
+    show('app');
     $('who').textContent = claims?.email ?? claims?.sub ?? '?';
     if (!(await load(client, $('content')))) {
       log('error', 'The backend refused the token');
@@ -98,6 +103,7 @@ export async function boot({ load }) {
     }, Math.max(0, exp - 1000 - Date.now()));
   }
 
+  const accounts = wireAccounts({ client, show, showApp, showLogin, log, $ });
   $('login-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     $('login-error').textContent = '';
@@ -106,7 +112,8 @@ export async function boot({ load }) {
       $('password').value = '';
       await showApp();
     } catch (e) {
-      $('login-error').textContent = e.message;
+      $('password').value = '';
+      if (!accounts.loginError(e, $('loginId').value)) $('login-error').textContent = e.message;
     }
   });
   $('logout').addEventListener('click', async () => {
@@ -114,6 +121,8 @@ export async function boot({ load }) {
     showLogin();
   });
 
+  // A mail's link (confirm the address, reset the password) opened the page.
+  if (await accounts.route(location.pathname)) return;
   // Step 2: a still-valid JWT in localStorage? (an expired one is refreshed)
   let token = null;
   if (oauth) {
