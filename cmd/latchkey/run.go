@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -16,17 +15,14 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/demo"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3";
-// otherwise the module version or VCS revision from the build info is shown.
-var version = ""
-
 const usage = `latchkey: an identity server that speaks FusionAuth's HTTP API.
 
 Usage:
   latchkey serve [flags]   run the identity server (latchkey serve --help lists every setting)
   latchkey demo [flags]    run the identity server with the Store and Forums example apps
   latchkey bench [flags]   load a latchkey (or FusionAuth) server and report throughput and latency
-  latchkey version         print the version
+  latchkey backup FILE     copy the SQLite database consistently while latchkey runs
+  latchkey version         print the version, module and commit
   latchkey help            show this text
 
 Every serve setting is a flag and a LATCHKEY_* environment variable; a flag
@@ -49,8 +45,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "latchkey", buildVersion())
+		fmt.Fprint(stdout, app.ReadBuildInfo())
 		return 0
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
@@ -98,7 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return 1
 	}
 	defer a.Close()
-	fmt.Fprintf(stdout, "latchkey %s listening on %s\n", buildVersion(), a.URL())
+	fmt.Fprintf(stdout, "latchkey %s listening on %s\n", app.Version(), a.URL())
 	if err := a.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "latchkey serve: %v\n", err)
 		return 1
@@ -138,23 +136,4 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(devel)"
-	}
-	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "(devel " + s.Value[:12] + ")"
-		}
-	}
-	return "(devel)"
 }

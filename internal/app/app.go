@@ -16,10 +16,10 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
-	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
 
 // Options are what tests (and the demo) inject; the zero value is production.
@@ -43,6 +43,13 @@ type Options struct {
 	// defaults (60 s wait for another node's Kickstart, 30 s until an
 	// unrenewed claim is taken over).
 	KickstartWait, KickstartStaleAfter time.Duration
+	// Tracing replaces the tracing cfg asks for (tests trace into memory).
+	Tracing *observe.Tracing
+	// MetricsListener serves /metrics (default: listen on cfg.MetricsAddr
+	// when set).
+	MetricsListener net.Listener
+	// ReadyProbeEvery spaces the readiness write probe (default 10 s).
+	ReadyProbeEvery time.Duration
 }
 
 // HTTPLimits are the http.Server bounds against slow or oversized clients
@@ -95,6 +102,9 @@ type App struct {
 	gate      *server.Gate
 	limits    HTTPLimits
 	Server    *server.Server
+	metrics   *observe.Metrics
+	tracing   *observe.Tracing
+	metricsLn net.Listener
 	unfollow  func() // stops the caches following the store's change feed
 	workers   *workers
 
@@ -114,6 +124,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if opts.Logger == nil {
 		opts.Logger = NewLogger(cfg, os.Stderr)
 	}
+	// Every line logged with a request's context names its request id
+	// (and trace id when traced).
+	opts.Logger = slog.New(observe.LogHandler(opts.Logger.Handler()))
 	a = &App{cfg: cfg, log: opts.Logger, store: opts.Store, gate: server.NewGate(opts.Limits), limits: opts.HTTP.withDefaults()}
 	defer func() {
 		if err != nil {
@@ -121,19 +134,25 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 			a = nil
 		}
 	}()
+	if err := a.openObservability(ctx, opts); err != nil {
+		return a, err
+	}
 	if a.store == nil {
-		st, err := sqlstorage.Open(ctx, cfg.DatabaseURL, sqlstorage.Options{Logger: a.log, MaxOpenConns: cfg.DatabaseMaxConns})
+		st, err := a.openStore(ctx)
 		if err != nil {
 			return a, fmt.Errorf("open database: %w", err)
 		}
 		a.store, a.ownsStore = st, true
 	}
+	a.watch(opts)
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate); err != nil {
+	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, a.metrics); err != nil {
 		return a, err
 	}
+	a.Server.Tracing = a.tracing
+	a.Server.Ready = &server.Readiness{Store: a.store, Now: opts.Now, Logger: a.log, ProbeEvery: opts.ReadyProbeEvery}
 	a.handler = a.Server.Handler()
 	if a.workers, err = newWorkers(a.store, a.Server.Manage, cfg, opts.Now, a.log); err != nil {
 		return a, fmt.Errorf("outbox workers: %w", err)
@@ -154,6 +173,12 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if a.ln == nil {
 		if a.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 			return a, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+	}
+	a.metricsLn = opts.MetricsListener
+	if a.metricsLn == nil && cfg.MetricsAddr != "" {
+		if a.metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return a, fmt.Errorf("listen on %s (metrics): %w", cfg.MetricsAddr, err)
 		}
 	}
 	return a, nil
@@ -203,6 +228,8 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.ln) }()
 	a.log.Info("latchkey listening", "url", a.URL(), "issuer", a.cfg.Issuer)
+	stopMetrics := a.serveMetrics(ctx)
+	defer stopMetrics()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -235,8 +262,22 @@ func (a *App) Close() error {
 				errs = append(errs, err)
 			}
 		}
+		if a.metricsLn != nil {
+			if err := a.metricsLn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
 		if a.ownsStore && a.store != nil {
 			errs = append(errs, a.store.Close())
+		}
+		if a.tracing != nil {
+			// Flush buffered spans, bounded: a dead collector must not
+			// hold up a stop.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := a.tracing.Shutdown(ctx); err != nil {
+				a.log.Warn("flushing traces failed", "error", err.Error())
+			}
+			cancel()
 		}
 		a.closeErr = errors.Join(errs...)
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -24,8 +25,8 @@ import (
 // newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
-// st's change feed.
-func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate) (srv *server.Server, unfollow func(), err error) {
+// st's change feed. m (nil for the dry run) counts auth's events.
+func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate, m *observe.Metrics) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -37,8 +38,12 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		keysTTL = cfg.CacheTTL
 	}
 	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL})
-	svc := auth.New(auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL})
+	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL}
+	if m != nil {
+		ac.Count = m.Count
+	}
+	svc := auth.New(ac)
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).
 	unfollow = followChanges(st, svc, km)
@@ -55,13 +60,13 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		unfollow()
 		return nil, nil, err
 	}
-	m := manage.New(st, svc, opts.Now)
-	m.Mail.BaseURL, m.Mail.Log = cfg.Issuer, log
-	svc.SetEmailVerifier(m.Accounts)
+	mg := manage.New(st, svc, opts.Now)
+	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
+	svc.SetEmailVerifier(mg.Accounts)
 	return &server.Server{
-		Store: st, Keys: km, Auth: svc, Hosted: pages, Manage: m, Logger: log, Now: opts.Now,
+		Store: st, Keys: km, Auth: svc, Hosted: pages, Manage: mg, Logger: log, Now: opts.Now,
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
-		Gate:   gate,
+		Gate:   gate, Metrics: m,
 	}, unfollow, nil
 }
 
@@ -88,7 +93,7 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
-		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits))
+		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), nil)
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err

@@ -20,6 +20,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/app"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/openapi/openapitest"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
@@ -113,7 +114,9 @@ func Start(t testing.TB, o Options) *Instance {
 			t.Errorf("apptest: close: %v", err)
 		}
 	})
-	in := &Instance{URL: a.URL(), App: a, Store: st, Client: &http.Client{Timeout: 30 * time.Second}}
+	// The client checks every exchange against the OpenAPI description, so
+	// the tests that use it keep the description true.
+	in := &Instance{URL: a.URL(), App: a, Store: st, Client: &http.Client{Timeout: 30 * time.Second, Transport: openapitest.Transport(t, nil)}}
 	if o.Kickstart == "" {
 		in.APIKey = o.APIKey
 		if in.APIKey == "" {

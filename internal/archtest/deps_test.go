@@ -85,6 +85,11 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/server", func(d string) bool {
 			return strings.HasPrefix(d, module+"/internal/storage/sqlstorage") || strings.HasPrefix(d, module+"/internal/app")
 		}, "the HTTP layer does not know the storage backend"},
+		{"internal/openapi", func(d string) bool {
+			return strings.HasPrefix(d, module+"/") && d != module+"/internal/openapi" || strings.Contains(d, "kin-openapi")
+		}, "the description is data: the binary carries its bytes, the validator is for tests (openapitest)"},
+		{"cmd/latchkey", func(d string) bool { return strings.Contains(d, "kin-openapi") || strings.HasSuffix(d, "/openapitest") },
+			"the OpenAPI validator is a test tool, not part of the server"},
 	}
 	for _, pkg := range demoApps(t) {
 		tests = append(tests, demoAppRule(pkg))

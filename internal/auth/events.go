@@ -37,6 +37,9 @@ type event struct {
 }
 
 func (s *Service) emit(ctx context.Context, e event) {
+	if s.cfg.Count != nil {
+		s.cfg.Count(ctx, e.name, e.outcome)
+	}
 	attrs := []slog.Attr{slog.String("event", e.name), slog.String("outcome", e.outcome)}
 	for _, a := range [...]struct{ k, v string }{
 		{"user_id", e.userID}, {"application_id", e.appID},

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"sync"
@@ -64,6 +65,10 @@ type Config struct {
 	// ApplicationCacheTTL is the same for applications (0: half a second;
 	// negative: never cached).
 	ApplicationCacheTTL time.Duration
+	// Count, when set, is called with every security event's name and
+	// outcome (events.go), e.g. to count it in a metric. It runs on the
+	// login and refresh paths, so it must be cheap and must not block.
+	Count func(ctx context.Context, event, outcome string)
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds

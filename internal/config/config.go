@@ -52,6 +52,19 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful drain of in-flight requests
 	// (LATCHKEY_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// MetricsAddr, when set, is a second listener serving Prometheus'
+	// /metrics without authentication (LATCHKEY_METRICS_ADDR), meant for
+	// loopback or a private interface. Empty: metrics only at
+	// /api/prometheus/metrics on the main listener, behind an API key.
+	MetricsAddr string
+	// TracesExporter is none (default) or otlp (LATCHKEY_TRACES_EXPORTER;
+	// OTEL_TRACES_EXPORTER=otlp also turns it on). The OTLP/HTTP exporter
+	// reads the standard OTEL_EXPORTER_OTLP_* variables.
+	TracesExporter string
+	// OTLPEndpoint is the OTLP/HTTP base URL for traces, e.g.
+	// http://127.0.0.1:4318 (LATCHKEY_OTLP_ENDPOINT); empty: the
+	// exporter's OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT or its default.
+	OTLPEndpoint string
 	// CacheTTL replaces the built-in lifetimes of the per-node caches of
 	// tenants (1 s), applications and the signing-key set (0.5 s) when not
 	// zero (LATCHKEY_CACHE_TTL; internal/cache/doc.go). With PostgreSQL,
@@ -87,6 +100,7 @@ func Default() Config {
 		LogLevel:        "info",
 		CookieSameSite:  "Lax",
 		ShutdownTimeout: 10 * time.Second,
+		TracesExporter:  "none",
 	}
 }
 
@@ -122,6 +136,12 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.SMTPRootCAs }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
+	{flag: "metrics-addr", env: "LATCHKEY_METRICS_ADDR", help: "second listener host:port serving Prometheus /metrics without authentication (keep it on loopback or a private network); empty: off",
+		str: func(c *Config) *string { return &c.MetricsAddr }},
+	{flag: "traces-exporter", env: "LATCHKEY_TRACES_EXPORTER", help: "OpenTelemetry traces: none or otlp (OTLP/HTTP; OTEL_EXPORTER_OTLP_* are honoured)",
+		str: func(c *Config) *string { return &c.TracesExporter }},
+	{flag: "otlp-endpoint", env: "LATCHKEY_OTLP_ENDPOINT", help: "OTLP/HTTP base URL for traces, e.g. http://127.0.0.1:4318 (default: OTEL_EXPORTER_OTLP_ENDPOINT)",
+		str: func(c *Config) *string { return &c.OTLPEndpoint }},
 	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application or signing-key set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
 		dur: func(c *Config) *time.Duration { return &c.CacheTTL }},
 	{flag: "themes-dir", env: "LATCHKEY_THEMES_DIR", help: "directory of hosted login page themes, one subdirectory per application or tenant id (templates, styles.css, messages.<lang>.json)",
@@ -131,6 +151,11 @@ var settings = []setting{
 // ApplyEnv overrides c with every LATCHKEY_* variable that is set and not
 // empty. getenv is os.Getenv in production and a map in tests.
 func (c *Config) ApplyEnv(getenv func(string) string) {
+	// OpenTelemetry's own switch is honoured, but only to turn tracing on:
+	// latchkey exports nothing unless asked (the SDK's default is otlp).
+	if v := getenv("OTEL_TRACES_EXPORTER"); v == "otlp" {
+		c.TracesExporter = v
+	}
 	for _, s := range settings {
 		v := getenv(s.env)
 		if v == "" {
@@ -219,6 +244,19 @@ func (c Config) Validate() error {
 	}
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		p = append(p, err.Error())
+	}
+	if c.MetricsAddr != "" {
+		for _, m := range checkAddr(c.MetricsAddr) {
+			p = append(p, "metrics "+m)
+		}
+	}
+	if c.TracesExporter != "" && c.TracesExporter != "none" && c.TracesExporter != "otlp" {
+		p = append(p, fmt.Sprintf("traces exporter %q: use none or otlp", c.TracesExporter))
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p = append(p, fmt.Sprintf("OTLP endpoint %q: must be an http(s) URL, e.g. http://127.0.0.1:4318", c.OTLPEndpoint))
+		}
 	}
 	if _, err := c.SMTPRootCAPool(); err != nil {
 		p = append(p, err.Error())

@@ -177,3 +177,26 @@ func TestCacheTTL(t *testing.T) {
 		t.Fatalf("flag: CacheTTL = %s, want 250ms", c.CacheTTL)
 	}
 }
+
+// TestObservabilitySettings: the metrics address and the OTLP endpoint are
+// checked like the others, tracing is off by default, and OpenTelemetry's
+// own switch turns it on.
+func TestObservabilitySettings(t *testing.T) {
+	c := Default()
+	if c.TracesExporter != "none" || c.MetricsAddr != "" {
+		t.Fatalf("defaults: traces %q, metrics %q; want off", c.TracesExporter, c.MetricsAddr)
+	}
+	c.ApplyEnv(func(k string) string {
+		return map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "LATCHKEY_METRICS_ADDR": "127.0.0.1:9464"}[k]
+	})
+	if c.TracesExporter != "otlp" || c.MetricsAddr != "127.0.0.1:9464" || c.Validate() != nil {
+		t.Fatalf("from the environment: %+v, %v", c, c.Validate())
+	}
+	c.MetricsAddr, c.TracesExporter, c.OTLPEndpoint = "nope", "zipkin", "localhost:4318"
+	err := c.Validate()
+	for _, want := range []string{"metrics listen address", "traces exporter", "OTLP endpoint"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate: %v, want a problem about %s", err, want)
+		}
+	}
+}

@@ -73,6 +73,7 @@ var EndpointPermissions = []string{
 	"/api/jwt/revocations",
 	"/api/jwt/vend",
 	"/api/key",
+	"/api/prometheus/metrics",
 	"/api/system-configuration",
 	"/api/tenant",
 	"/api/user",

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/latchkeyhq/latchkey/internal/observe"
+
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -11,7 +13,6 @@ import (
 // Each key is its own unexported type, so no other package, and no second
 // constant that happens to share a number, can collide with it.
 type (
-	requestIDKey struct{} // string: the id of the access log and error bodies
 	apiKeyKey    struct{} // storage.APIKey: the key that authenticated the request
 	clientKey    struct{} // storage.Application: the OAuth client that authenticated
 	claimsKey    struct{} // map[string]any: the verified access token's claims
@@ -26,11 +27,9 @@ type keyLookup struct {
 	ok  bool
 }
 
-// requestID returns the id middleware gave this request.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+// requestID returns the id middleware gave this request (kept in
+// internal/observe, whose log handler writes it on every log line).
+func requestID(ctx context.Context) string { return observe.RequestID(ctx) }
 
 // apiKeyFromContext returns the API key that authenticated the request.
 func apiKeyFromContext(ctx context.Context) (storage.APIKey, bool) {

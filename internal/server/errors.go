@@ -92,8 +92,13 @@ func writeOAuthError(w http.ResponseWriter, status int, e OAuthError) {
 // when the database is unavailable). Never leaks the error text.
 func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "database unavailable",
-			slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+		// An outage fails every request the same way: the first is logged,
+		// then one line a minute with the count (observe.Throttle).
+		if ok, n := s.failureLog().Allow("database unavailable: " + err.Error()); ok {
+			s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "database unavailable",
+				slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()),
+				slog.Int("repeated", n))
+		}
 		var e Errors
 		e.General("ServiceUnavailable", "The database is unavailable. Try again shortly.")
 		w.Header().Set("Retry-After", "1")

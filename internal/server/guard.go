@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"strings"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Handler returns the complete HTTP handler: the route table wrapped in the
@@ -17,6 +19,7 @@ func (s *Server) handler(rs []route) http.Handler {
 	if gate == nil {
 		gate = NewGate(Limits{})
 	}
+	s.gate = gate
 	origins := newOriginCache(s)
 	mux := http.NewServeMux()
 	for i := range rs {
@@ -63,7 +66,9 @@ func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler
 			}
 		}
 		if rt.password != noPassword {
+			_, span := s.childSpan(r.Context(), "hash gate")
 			release, ok := s.admit(w, r, rt, gate)
+			span.End()
 			if !ok {
 				return
 			}
@@ -72,7 +77,7 @@ func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler
 		keyFirst := rt.auth.kind == authAPIKey || rt.auth.kind == authKeyOrAnonymous
 		if keyFirst {
 			var ok bool
-			if r, ok = s.authenticate(w, r, rt.auth); !ok {
+			if r, ok = s.traceAuthenticate(w, r, rt.auth); !ok {
 				return
 			}
 		}
@@ -81,7 +86,7 @@ func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler
 		}
 		if !keyFirst {
 			var ok bool
-			if r, ok = s.authenticate(w, r, rt.auth); !ok {
+			if r, ok = s.traceAuthenticate(w, r, rt.auth); !ok {
 				return
 			}
 		}
@@ -94,4 +99,21 @@ func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler
 func (rt *route) oauthErrors() bool {
 	_, p, _ := strings.Cut(rt.pattern, " ")
 	return strings.HasPrefix(p, "/oauth2/") || strings.HasPrefix(rt.pattern, "/oauth2/")
+}
+
+// traceAuthenticate is authenticate inside an "authenticate" span (API key
+// lookup, token verification); the handler then runs under the request's
+// span again, with the values authenticate added.
+func (s *Server) traceAuthenticate(w http.ResponseWriter, r *http.Request, a authClass) (*http.Request, bool) {
+	if s.Tracing == nil || !s.Tracing.Enabled {
+		return s.authenticate(w, r, a)
+	}
+	parent := trace.SpanFromContext(r.Context())
+	ctx, span := s.childSpan(r.Context(), "authenticate")
+	defer span.End()
+	r2, ok := s.authenticate(w, r.WithContext(ctx), a)
+	if !ok {
+		return r2, false
+	}
+	return r2.WithContext(trace.ContextWithSpan(r2.Context(), parent)), true
 }

@@ -176,3 +176,15 @@ func drainingStatus(w http.ResponseWriter, r *http.Request, g *Gate) bool {
 	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
 	return true
 }
+
+// InUse is how many password verifications hold a slot now (metrics).
+func (g *Gate) InUse() int { return len(g.slots) }
+
+// Queued is how many requests wait for a slot now (metrics).
+func (g *Gate) Queued() int { return len(g.queue) }
+
+// Capacity is the number of slots (metrics).
+func (g *Gate) Capacity() int { return cap(g.slots) }
+
+// Refused counts the requests refused with 503 since start (metrics).
+func (g *Gate) Refused() int64 { return g.shed.Load() }

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/observe"
 )
 
 func newRequestID() string {
@@ -56,10 +58,12 @@ func (s *Server) middleware(gate *Gate, next http.Handler) http.Handler {
 		if timeout <= 0 {
 			timeout = DefaultRequestTimeout
 		}
-		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey{}, id), timeout)
+		ctx, endSpan := s.startSpan(observe.WithRequestID(r.Context(), id), r, id)
+		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
+		observed := s.Metrics.RequestStarted()
 		hdr := w.Header()
 		hdr.Set("X-Request-Id", id)
 		hdr.Set("X-Content-Type-Options", "nosniff")
@@ -87,9 +91,15 @@ func (s *Server) middleware(gate *Gate, next http.Handler) http.Handler {
 			if rec.status == http.StatusUnauthorized && rec.route != nil && rec.route.auth.keyFailureEvent() {
 				s.apiKeyFailure(ctx, r, id)
 			}
+			d := time.Since(start)
+			if rec.status == 0 {
+				rec.status = http.StatusOK // nothing written: net/http sends 200
+			}
+			observed(routeLabel(rec.route), rec.status, d)
+			endSpan(rec)
 			s.Logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("request_id", id),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+				slog.Int("status", rec.status), slog.Duration("duration", d))
 		}()
 		if drainingStatus(rec, r, gate) {
 			return

@@ -68,6 +68,13 @@ func (s *Server) routes() []route {
 	return []route{
 		// status.go
 		{pattern: "GET /api/status", handler: s.status, auth: public},
+		{pattern: "GET /api/health", handler: s.health, auth: public},
+		{pattern: "GET /livez", handler: s.livez, auth: public},
+		{pattern: "GET /readyz", handler: s.readyz, auth: public},
+		// FusionAuth's Prometheus path; the key needs that endpoint.
+		{pattern: "GET /api/prometheus/metrics", handler: s.prometheusMetrics, auth: apiKey("/api/prometheus/metrics")},
+		// openapi.go: the description of every row (internal/openapi).
+		{pattern: "GET /api/openapi.json", handler: s.openAPI, auth: public, cors: corsAnyOrigin},
 
 		// apikeys.go
 		{pattern: "POST /api/api-key", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
@@ -12,6 +13,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -36,11 +38,11 @@ type Config struct {
 // client and a load balancer get an answer.
 const DefaultRequestTimeout = 15 * time.Second
 
-// Store is what the HTTP layer reads itself: readiness, the CORS origins, and
+// Store is what the HTTP layer reads itself: readiness (HealthStore), the CORS origins, and
 // the application (or tenant) a token endpoint acts for. Every change goes
 // through a use case (Manage, Auth, Keys).
 type Store interface {
-	Ping(ctx context.Context) error
+	HealthStore
 	GetApplication(ctx context.Context, id string) (storage.Application, error)
 	ListApplications(ctx context.Context, inactive bool) ([]storage.Application, error)
 	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
@@ -68,4 +70,43 @@ type Server struct {
 	// Gate bounds concurrent password verification and carries the draining
 	// flag that shutdown sets (limit.go); nil means default Limits.
 	Gate *Gate
+	// Metrics records requests by route (nil: none) and is served at
+	// /api/prometheus/metrics.
+	Metrics *observe.Metrics
+	// Tracing starts a span per request (nil: off).
+	Tracing *observe.Tracing
+	// Ready answers /readyz, /api/health and /api/status (nil: one over
+	// Store with the defaults, made by Handler).
+	Ready *Readiness
+
+	readyOnce sync.Once
+	logOnce   sync.Once
+	failures  *observe.Throttle
+	gate      *Gate // the gate Handler uses (Gate, or a private one)
 }
+
+// ready is Ready, made on first use.
+func (s *Server) ready() *Readiness {
+	s.readyOnce.Do(func() {
+		if s.Ready == nil {
+			s.Ready = &Readiness{Store: s.Store, Now: s.now, Logger: s.Logger}
+		}
+	})
+	return s.Ready
+}
+
+// failureLog throttles identical failure lines (an outage, a flood).
+func (s *Server) failureLog() *observe.Throttle {
+	s.logOnce.Do(func() { s.failures = observe.NewThrottle(time.Minute, s.now) })
+	return s.failures
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// draining reports whether shutdown has begun.
+func (s *Server) draining() bool { return s.gate != nil && s.gate.Draining() }

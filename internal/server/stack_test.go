@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/openapi/openapitest"
 	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -157,7 +158,8 @@ func (s *stack) do(c call) result {
 			req.Header.Set(k, v)
 		}
 	}
-	res, err := http.DefaultTransport.RoundTrip(req)
+	// Every exchange is checked against the OpenAPI description.
+	res, err := openapitest.Transport(s.t, nil).RoundTrip(req)
 	must(s.t, err)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)

@@ -26,6 +26,7 @@ type Storage interface {
 	OAuthStore
 	EntityStore
 	IdentityProviderStore
+	HealthStore
 	ChangeFeed
 	AccountStore
 

@@ -58,11 +58,12 @@ func (s *Store) wrap(err error) error {
 	}
 	var netErr net.Error
 	var connErr *pgconn.ConnectError
-	// io.ErrUnexpectedEOF: the server closed the connection in the middle
-	// of a reply (a database restart kills its sessions), which is an
-	// outage like a refused connection, not a fault of ours.
+	// A connection cut mid-query (PostgreSQL stopped or restarted, a
+	// proxy closing it) surfaces as io.ErrUnexpectedEOF or io.EOF from the
+	// wire protocol: the database went away, so the caller may retry (503),
+	// not a fault of the request (issue 15, "Unavailable is 503").
 	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err) {
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || pgconn.SafeToRetry(err) {
 		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlstorage: %w", err)

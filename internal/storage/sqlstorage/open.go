@@ -14,7 +14,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -30,6 +33,10 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxOpenConns bounds the connection pool (readers, on SQLite). 0 picks a default.
 	MaxOpenConns int
+	// Tracer and Meter, when set, instrument the pools (instrument.go):
+	// a span per statement, and query latency.
+	Tracer trace.TracerProvider
+	Meter  metric.MeterProvider
 }
 
 func (o Options) withDefaults() Options {
@@ -142,14 +149,14 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	if n <= 0 {
 		n = 8
 	}
-	w, err := sql.Open("sqlite", sqliteDSN(abs, true))
+	w, err := openSQLiteDB(sqliteDSN(abs, true), opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 	}
 	s := &Store{dialect: DialectSQLite, w: w, r: w, logger: opts.Logger}
 	if splitWriter {
 		w.SetMaxOpenConns(1)
-		s.r, err = sql.Open("sqlite", sqliteDSN(abs, false))
+		s.r, err = openSQLiteDB(sqliteDSN(abs, false), opts)
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
@@ -160,7 +167,7 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	}
 	// Connections are cheap to keep and costly to reopen (pragmas run per connection).
 	s.w.SetConnMaxIdleTime(0)
-	if err := s.w.PingContext(ctx); err != nil {
+	if err := firstPing(ctx, s.w); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlstorage: cannot open SQLite database %s: %w", abs, err)
 	}
@@ -176,7 +183,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 		// pgx's parse errors can echo the DSN; keep only what is safe.
 		return nil, errors.New("sqlstorage: invalid PostgreSQL URL (check its syntax)")
 	}
-	db := stdlib.OpenDB(*cfg)
+	db := openConnector(stdlib.GetConnector(*cfg), opts)
 	n := opts.MaxOpenConns
 	if n <= 0 {
 		n = 20
@@ -196,6 +203,31 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 			storage.ErrUnavailable, cfg.Host, cfg.Port, cfg.Database, cfg.User, msg)
 	}
 	return &Store{dialect: DialectPostgres, w: db, r: db, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}, nil
+}
+
+// firstPing opens the first connection, which applies the pragmas. When
+// several opens of a brand-new file race, the first connection's pragmas
+// (the switch to WAL) failed once with SQLITE_BUSY despite busy_timeout, in
+// TestKickstartConcurrentNodesSeedOnceAndWait on a loaded machine. BUSY is
+// retried for up to five seconds; any other error is returned at once.
+func firstPing(ctx context.Context, db *sql.DB) error {
+	var err error
+	for range 50 {
+		if err = db.PingContext(ctx); err == nil || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // Ping answers nil while the database answers.

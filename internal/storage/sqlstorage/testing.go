@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -77,4 +79,39 @@ func NewTestSchema(ctx context.Context, dsn string) (schemaDSN string, drop func
 		return err
 	}
 	return u.String(), drop, nil
+}
+
+// FillSQLiteForTest makes the SQLite database full the way a full disk
+// does for SQLite's page allocator: it sets max_page_count on the one writer
+// connection to the pages in use now, so any write that needs a new page
+// fails with SQLITE_FULL (https://www.sqlite.org/pragma.html#pragma_max_page_count).
+// The returned function lifts the limit again. It is for tests of what a
+// full database does; it fails on PostgreSQL.
+func (s *Store) FillSQLiteForTest(ctx context.Context) (restore func() error, err error) {
+	if s.dialect != DialectSQLite || s.r == s.w {
+		return nil, errors.New("sqlstorage: FillSQLiteForTest needs SQLite with its single writer connection")
+	}
+	// VACUUM first empties the free list, which would otherwise keep
+	// serving pages below the limit.
+	if _, err := s.w.ExecContext(ctx, `VACUUM`); err != nil {
+		return nil, err
+	}
+	var pages int64
+	if err := s.w.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		return nil, err
+	}
+	if _, err := s.w.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		return nil, err
+	}
+	return func() error {
+		_, err := s.w.ExecContext(context.Background(), `PRAGMA max_page_count = 1073741823`)
+		return err
+	}, nil
+}
+
+// ForgetLastMigrationForTest deletes the newest schema_migrations row, as
+// if that migration had not run yet (readiness tests).
+func (s *Store) ForgetLastMigrationForTest(ctx context.Context) error {
+	_, err := s.exec(ctx, `DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)`)
+	return err
 }

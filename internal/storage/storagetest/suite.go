@@ -48,6 +48,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"LockoutConcurrent", testLockoutConcurrent},
 		{"Kickstart", testKickstart},
 		{"ServerSecret", testServerSecret},
+		{"Health", testHealth},
 		{"Ping", func(t *testing.T, s storage.Storage) { must(t, s.Ping(context.Background())) }},
 	}
 	for _, tc := range append(append(append(tests, mailTests...), accountTests...), oauthTests...) {
