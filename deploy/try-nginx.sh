@@ -66,9 +66,13 @@ cat >"$WORK/kickstart.json" <<JSON
 }
 JSON
 
+# Both nodes share one server secret (required with PostgreSQL, never in the database).
+head -c 32 /dev/urandom | base64 >"$WORK/secret"
+chmod 600 "$WORK/secret"
+
 # Both nodes at once, as a deployment would start them; the Kickstart runs once.
 for n in a b; do
-	LATCHKEY_ADDR=127.0.0.1:0 LATCHKEY_DATABASE_URL=$DB LATCHKEY_KICKSTART=$WORK/kickstart.json \
+	LATCHKEY_ADDR=127.0.0.1:0 LATCHKEY_DATABASE_URL=$DB LATCHKEY_KICKSTART=$WORK/kickstart.json LATCHKEY_SECRET_FILE=$WORK/secret \
 		LATCHKEY_ISSUER=http://127.0.0.1:$PORT LATCHKEY_TRUSTED_PROXIES=127.0.0.1/32 LATCHKEY_LOG_LEVEL=debug \
 		"$WORK/latchkey" serve >"$WORK/$n.out" 2>"$WORK/$n.log" &
 	PIDS="$PIDS $!"

@@ -63,9 +63,14 @@ const (
 	// DefaultRevocationPollInterval: revocations reach the resource server
 	// within about this long (workflow.md's "in seconds").
 	DefaultRevocationPollInterval = 2 * time.Second
-	// maxKeySetAge: a cached key set older than this is refetched (still at
-	// most once per MinRefetchInterval) so retired keys stop being trusted.
-	maxKeySetAge = 5 * time.Minute
+	// DefaultMaxKeySetAge: a cached key set older than this is refetched
+	// (still at most once per MinRefetchInterval) so retired keys stop
+	// being trusted. latchkey publishes a new signing key 10 minutes before
+	// it signs with it (keys.DefaultPublishAhead), longer than both this and
+	// MinRefetchInterval, so a Verifier with the defaults never refuses a
+	// valid token because of a key rotation.
+	DefaultMaxKeySetAge = 5 * time.Minute
+	maxKeySetAge        = DefaultMaxKeySetAge
 )
 
 // Config configures a Verifier. JWKSURL and Audience are required.

@@ -67,6 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: latchkey serve [flags]\n\nRuns the identity server. Settings (flag, then environment variable):\n\n")
 		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\nEnvironment only (secrets stay out of the process list):\n\n"+config.EnvOnlyHelp())
 	}
 	cfg, err := config.Load(fs, args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -115,6 +116,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.ForumsAddr, "forums-addr", "127.0.0.1:3001", "listen address of the Forums example app")
 	fs.DurationVar(&o.JWTTTL, "jwt-ttl", 30*time.Second, "access token lifetime")
 	fs.DurationVar(&o.RefreshTTL, "refresh-ttl", 10*time.Minute, "refresh token lifetime (FusionAuth counts it in whole minutes: rounded up)")
+	fs.StringVar(&o.CookiePrefix, "cookie-prefix", "", "token cookie names: empty for FusionAuth's, or __Host- (browsers accept it on http://localhost)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: latchkey demo [flags]\n\nRuns the identity server, the Store and the Forums, seeded. Ctrl-C stops them.\n\n")
 		fs.PrintDefaults()

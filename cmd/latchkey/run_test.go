@@ -109,7 +109,7 @@ func TestCommands(t *testing.T) {
 		{"serve help lists every setting", []string{"serve", "--help"}, 0, []string{"LATCHKEY_ADDR", "LATCHKEY_DATABASE_URL",
 			"LATCHKEY_KICKSTART", "LATCHKEY_ISSUER", "LATCHKEY_LOG_FORMAT", "LATCHKEY_LOG_LEVEL", "LATCHKEY_COOKIE_SAMESITE",
 			"LATCHKEY_TRUSTED_PROXIES", "LATCHKEY_SHUTDOWN_TIMEOUT", "LATCHKEY_DATABASE_MAX_CONNS",
-			"LATCHKEY_METRICS_ADDR", "LATCHKEY_TRACES_EXPORTER", "LATCHKEY_OTLP_ENDPOINT"}, ""},
+			"LATCHKEY_METRICS_ADDR", "LATCHKEY_TRACES_EXPORTER", "LATCHKEY_OTLP_ENDPOINT", "LATCHKEY_SECRET_FILE", "LATCHKEY_SECRET\n"}, ""},
 		{"version", []string{"version"}, 0, []string{"latchkey ", "module github.com/latchkeyhq/latchkey", "commit ", "go go1."}, ""},
 		{"backup needs a file", []string{"backup"}, 2, nil, "Usage: latchkey backup"},
 		{"backup refuses PostgreSQL", []string{"backup", "--database-url", "postgres://h/db", "x.db"}, 1, nil, "pg_dump"},

@@ -14,6 +14,8 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/backchannel"
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/dbclock"
+	"github.com/latchkeyhq/latchkey/internal/janitor"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/observe"
@@ -27,7 +29,8 @@ type Options struct {
 	// Store is a pre-opened storage; App does not close it. Nil: open
 	// cfg.DatabaseURL.
 	Store storage.Storage
-	// Now is the clock (default time.Now).
+	// Now is the clock. Default: the database's clock, followed by
+	// internal/dbclock, so that every node of a deployment agrees.
 	Now func() time.Time
 	// Logger (default: cfg's format and level on stderr).
 	Logger *slog.Logger
@@ -39,6 +42,9 @@ type Options struct {
 	// Limits bound concurrent password verification (zero: server's
 	// defaults, 2×GOMAXPROCS at once).
 	Limits server.Limits
+	// JanitorInterval overrides the janitor's pass interval (default
+	// janitor.DefaultInterval, 5 min); tests shorten it.
+	JanitorInterval time.Duration
 	// KickstartWait and KickstartStaleAfter override kickstart.Options'
 	// defaults (60 s wait for another node's Kickstart, 30 s until an
 	// unrenewed claim is taken over).
@@ -106,7 +112,9 @@ type App struct {
 	tracing   *observe.Tracing
 	metricsLn net.Listener
 	unfollow  func() // stops the caches following the store's change feed
+	clock     *dbclock.Clock
 	workers   *workers
+	janitor   *janitor.Janitor
 
 	closeOnce sync.Once
 	closeErr  error
@@ -118,8 +126,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	followDB := opts.Now == nil
+	if followDB {
+		opts.Now = localClock(cfg)
 	}
 	if opts.Logger == nil {
 		opts.Logger = NewLogger(cfg, os.Stderr)
@@ -145,10 +154,21 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		a.store, a.ownsStore = st, true
 	}
 	a.watch(opts)
+	if followDB {
+		// One clock for every node: the database's (internal/dbclock).
+		if a.clock, err = dbclock.Start(ctx, a.store.DatabaseTime, dbclock.Options{Local: opts.Now, Logger: a.log}); err != nil {
+			return a, fmt.Errorf("read the database's clock: %w", err)
+		}
+		opts.Now = a.clock.Now
+	}
+	sec, err := serverSecret(cfg, opts, a.log)
+	if err != nil {
+		return a, fmt.Errorf("server secret: %w", err)
+	}
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, a.metrics); err != nil {
+	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, a.metrics, sec); err != nil {
 		return a, err
 	}
 	a.Server.Tracing = a.tracing
@@ -158,8 +178,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		return a, fmt.Errorf("outbox workers: %w", err)
 	}
 	if err := a.startBackchannel(opts); err != nil {
-		return a, fmt.Errorf("outbox workers: %w", err)
+		return a, fmt.Errorf("back-channel logout: %w", err)
 	}
+	a.janitor = newJanitor(a.store, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
@@ -182,6 +203,15 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		}
 	}
 	return a, nil
+}
+
+// localClock is this process's clock, shifted by the test-only
+// config.ClockOffset. Adding to time.Now keeps its monotonic reading.
+func localClock(cfg config.Config) func() time.Time {
+	if off := cfg.ClockOffset; off != 0 {
+		return func() time.Time { return time.Now().Add(off) }
+	}
+	return time.Now
 }
 
 // Handler is the complete HTTP handler (for in-process use).
@@ -221,8 +251,13 @@ func (a *App) Run(ctx context.Context) error {
 	// is still sent.
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	waitWorkers := a.workers.start(wctx)
+	// The janitor purges what would grow forever (internal/janitor); a
+	// pass in progress ends at its next statement once stopped.
+	janitorDone := make(chan struct{})
+	go func() { _ = a.janitor.Run(wctx); close(janitorDone) }()
 	defer func() {
 		stopWorkers()
+		<-janitorDone
 		waitWorkers(a.cfg.ShutdownTimeout)
 	}()
 	errc := make(chan error, 1)
@@ -255,6 +290,9 @@ func (a *App) Close() error {
 	a.closeOnce.Do(func() {
 		if a.unfollow != nil {
 			a.unfollow()
+		}
+		if a.clock != nil {
+			a.clock.Stop()
 		}
 		var errs []error
 		if a.ln != nil {

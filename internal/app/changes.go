@@ -11,21 +11,24 @@ import (
 // SQLite, where this node is the only writer and its handlers forget what
 // they change). It returns the function that stops following.
 //
-// API keys are not cached, and the CORS origin set keeps its own cache in
-// internal/server for now: it would follow ChangeApplication,
-// ChangeSystemConfiguration and ChangeAll here.
-func followChanges(feed storage.ChangeFeed, svc *auth.Service, km *keys.Manager) (stop func()) {
+// API keys are not cached. The CORS origin set (internal/server) is made of
+// the applications and the system configuration, so it follows both.
+func followChanges(feed storage.ChangeFeed, svc *auth.Service, km *keys.Manager, origins func()) (stop func()) {
 	return feed.SubscribeChanges(func(c storage.Change) {
 		switch c.Kind {
 		case storage.ChangeTenant:
 			svc.ForgetTenant(c.ID)
 		case storage.ChangeApplication:
 			svc.ForgetApplication(c.ID)
+			origins()
+		case storage.ChangeSystemConfiguration:
+			origins()
 		case storage.ChangeSigningKey:
 			km.KeysChanged()
 		case storage.ChangeAll:
 			svc.ForgetAll()
 			km.KeysChanged()
+			origins()
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/observe"
+	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -25,8 +26,10 @@ import (
 // newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
-// st's change feed. m (nil for the dry run) counts auth's events.
-func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate, m *observe.Metrics) (srv *server.Server, unfollow func(), err error) {
+// st's change feed. m (nil for the dry run) counts auth's events; sec is the
+// server secret (internal/secret).
+func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
+	m *observe.Metrics, sec secret.Secret) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -37,37 +40,40 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	if cfg.CacheTTL > 0 {
 		keysTTL = cfg.CacheTTL
 	}
-	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL})
+	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL, PublishAhead: cfg.KeyPublishAhead,
+		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) }})
 	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL}
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose),
+		FederationKeys: sec.Derive(federationPurpose)}
 	if m != nil {
 		ac.Count = m.Count
 	}
 	svc := auth.New(ac)
-	// Follow from the start. Whatever is read before the feed listens is
-	// dropped by its first event (ChangeAll, once LISTEN is in place).
-	unfollow = followChanges(st, svc, km)
-	if err := km.Init(ctx); err != nil {
-		unfollow()
-		return nil, nil, fmt.Errorf("signing keys: %w", err)
-	}
 	var themes fs.FS
 	if cfg.ThemesDir != "" {
 		themes = os.DirFS(cfg.ThemesDir)
 	}
 	pages, err := hosted.New(themes)
 	if err != nil {
-		unfollow()
 		return nil, nil, err
 	}
 	mg := manage.New(st, svc, opts.Now)
 	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
 	svc.SetEmailVerifier(mg.Accounts)
-	return &server.Server{
+	srv = &server.Server{
 		Store: st, Keys: km, Auth: svc, Hosted: pages, Manage: mg, Logger: log, Now: opts.Now,
-		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies()},
-		Gate:   gate, Metrics: m,
-	}, unfollow, nil
+		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),
+			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL},
+		Gate: gate, Metrics: m,
+	}
+	// Follow from the start. Whatever is read before the feed listens is
+	// dropped by its first event (ChangeAll, once LISTEN is in place).
+	unfollow = followChanges(st, svc, km, srv.ForgetOrigins)
+	if err := km.Init(ctx); err != nil {
+		unfollow()
+		return nil, nil, fmt.Errorf("signing keys: %w", err)
+	}
+	return srv, unfollow, nil
 }
 
 // scratch returns the Kickstart dry run's stack factory: a fresh SQLite file
@@ -93,7 +99,7 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
-		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), nil)
+		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), nil, secret.Generate())
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err

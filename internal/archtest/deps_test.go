@@ -68,6 +68,15 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/manage", func(d string) bool {
 			return d == "net/http" || d == module+"/internal/server"
 		}, "management use cases stay free of HTTP; server calls them, never the reverse"},
+		{"internal/janitor", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/janitor" && d != module+"/internal/storage"
+		}, "the janitor deletes through the storage contract only; its policies are given to it"},
+		{"internal/dbclock", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/dbclock"
+		}, "the shared clock follows any time source it is given"},
+		{"internal/secret", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/secret"
+		}, "the server secret is a leaf: no storage, so it cannot end up in the database by import"},
 		{"internal/mergepatch", func(d string) bool {
 			return strings.HasPrefix(d, module+"/") && d != module+"/internal/mergepatch"
 		}, "a leaf: JSON only"},

@@ -49,6 +49,14 @@ func (s *Service) application(ctx context.Context, id string) (storage.Applicati
 	return s.apps.Get(ctx, id)
 }
 
+// Application is the application read through this node's cache, for the
+// HTTP layer's OAuth client authentication (every /oauth2/token request):
+// a change made through this node applies at once (ForgetApplication),
+// one made elsewhere through the change feed, within the TTL at worst.
+func (s *Service) Application(ctx context.Context, id string) (storage.Application, error) {
+	return s.application(ctx, id)
+}
+
 // ForgetTenant drops a cached tenant so that a change applies to this
 // node's next request at once. The tenant API handler calls it after
 // UpdateTenant; the change feed calls it for changes made elsewhere.

@@ -6,7 +6,7 @@ import (
 )
 
 // detachedWriteTimeout bounds a write that must not be cancelled by the
-// client hanging up (a failure count, taking back a speculative login): it
+// client hanging up (a failure count): it
 // outlives the request, but not a database that stopped answering.
 const detachedWriteTimeout = 15 * time.Second
 

@@ -32,17 +32,39 @@ const (
 	testFactor = 1000
 )
 
-// clock is the injected Now: tests advance it instead of sleeping.
+// clock is the injected Now: tests advance it instead of sleeping. It is
+// frozen until Run, after which it also moves with real time, as a server's
+// clock does while concurrent requests are served: a race test must run on
+// a running clock, or a frozen instant hides every "just after" case.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu      sync.Mutex
+	t       time.Time
+	running bool
+	since   time.Time // real time when Run was called
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running {
+		return c.t.Add(time.Since(c.since))
+	}
+	return c.t
+}
+
 func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// Run makes the clock move with real time from now on.
+func (c *clock) Run() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.running {
+		c.running, c.since = true, time.Now()
+	}
 }
 
 // countingHasher wraps the real hasher and counts hash evaluations, the

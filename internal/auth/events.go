@@ -23,6 +23,9 @@ const (
 	evRefreshFail   = "refresh_failure"
 	evReuse         = "refresh_token_reuse"
 	evLogout        = "logout"
+	// evCookieConflict: one request carried refresh tokens of different
+	// users (a planted cookie: cookie tossing); it was refused.
+	evCookieConflict = "refresh_cookie_conflict"
 )
 
 // event is one security log record.

@@ -183,10 +183,11 @@ func (s *Service) IssueFederated(ctx context.Context, user storage.User, app sto
 	return out, nil
 }
 
-// FederationKey is the key sealing the hosted page's federation state
-// cookie; every node shares it (SecretStore).
-func (s *Service) FederationKey(ctx context.Context) ([]byte, error) {
-	return s.cfg.Store.ServerSecret(ctx, "federation-state", randomBytes(32))
+// FederationKeys are the keys sealing the hosted page's federation state
+// cookie, the current one first; every node shares them (derived from the
+// server secret, Config.FederationKeys).
+func (s *Service) FederationKeys() [][]byte {
+	return s.fedKeys
 }
 
 func claimString(c map[string]any, name, def string) string {

@@ -46,15 +46,12 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 	}
 
 	// An outcome that withholds tokens (outcome.go) is decided before
-	// anything is written, so such a login never speculates.
+	// anything is written.
 	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: s.cfg.Now()}
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.heldLogin(ctx, facts, rule, w, failures, fail)
 	}
-	if speculate(tenant, failures) {
-		return s.speculativeLogin(ctx, req, tenant, app, user, failures, fail)
-	}
-	return s.sequentialLogin(ctx, req, tenant, app, user, failures, fail)
+	return s.passwordLogin(ctx, req, tenant, app, user, failures, fail)
 }
 
 // loginContext resolves the application and tenant and enforces the API-key

@@ -115,7 +115,7 @@ func (s *Service) CheckPassword(ctx context.Context, t storage.Tenant, u storage
 	}
 	ok, verr := s.pw.Verify(plain, u.Password)
 	if outcome, err := verdict(ok, verr, u, s.cfg.Now()); outcome != "" {
-		return s.refuse(ctx, t.WithDefaults(), u.ID, verr, fail, outcome, err, nil)
+		return s.refuse(ctx, t.WithDefaults(), u.ID, verr, fail, outcome, err)
 	}
 	return nil
 }

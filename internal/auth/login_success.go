@@ -10,17 +10,13 @@ import (
 )
 
 // loginPlan is everything a successful login writes and signs, prepared
-// from what is known before the password is checked, so that its write can
-// overlap the hash (speculativeLogin) or follow it (sequentialLogin).
+// once the password has been checked (passwordLogin).
 type loginPlan struct {
 	user storage.User // LastLoginInstant and Registrations as after the login
 	reg  *storage.Registration
-	// prevUser and prevReg are the lastLoginInstants the login replaces,
-	// which UndoLogin restores when the login is refused after all.
-	prevUser, prevReg int64
-	rec               storage.Login
-	g                 grant
-	raw               string // the refresh token's secret: released only on success
+	rec  storage.Login
+	g    grant
+	raw  string // the refresh token's secret: released only on success
 	// refused: OAuth requireRegistration turns the user away after the
 	// password; nothing is to be written.
 	refused bool
@@ -36,7 +32,7 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 	if err != nil {
 		return loginPlan{}, fmt.Errorf("auth: list registrations: %w", err)
 	}
-	p := loginPlan{prevUser: user.LastLoginInstant}
+	p := loginPlan{}
 	if app.ID != "" {
 		p.reg = findRegistration(regs, app.ID)
 	}
@@ -54,7 +50,6 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 		ResetFailures: failures.Count > 0 || !failures.LockedUntil.IsZero()}
 	if p.reg != nil {
 		p.rec.ApplicationID = app.ID
-		p.prevReg = p.reg.LastLoginInstant
 		p.reg.LastLoginInstant = p.rec.At
 	}
 	user.LastLoginInstant = p.rec.At

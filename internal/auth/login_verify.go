@@ -40,25 +40,19 @@ func verdict(ok bool, verr error, user storage.User, now time.Time) (string, err
 	return "", nil
 }
 
-// speculate says whether a login may write before its hash answers. Only
-// when the tenant counts failures, so every refusal writes once after the
-// hash anyway (the undo rides in that write and an unknown user's failure
-// count costs the same commit), and only while the counter is clean: a
-// reset cannot be taken back without losing failures counted meanwhile.
-func speculate(t storage.Tenant, failures storage.LoginFailures) bool {
-	_, counting := lockoutPolicy(t.FailedAuthenticationConfiguration)
-	return counting && failures.Count == 0 && failures.LockedUntil.IsZero()
-}
-
-// sequentialLogin checks the password, then writes: the path for tenants
-// without lockout and for users with failures to reset. A success costs
-// the hash plus one commit.
-func (s *Service) sequentialLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
+// passwordLogin checks the password, then writes exactly once: the login
+// (RecordLogin: lastLoginInstant, the lockout reset, the refresh token, one
+// transaction) or the failure count. Nothing is written before the hash has
+// answered, so a process killed at any moment leaves either a whole login
+// or none, and a refused login never leaves a session or a lastLoginInstant
+// behind (docs/decisions.md "A login writes once, after its hash"). A
+// success costs the hash plus one commit, like every refusal.
+func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
 	user storage.User, failures storage.LoginFailures, fail event) (Tokens, error) {
 	ok, verr := s.pw.Verify(req.Password, user.Password)
 	now := s.cfg.Now()
 	if outcome, err := verdict(ok, verr, user, now); outcome != "" {
-		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err, nil)
+		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err)
 	}
 	p, err := s.planLogin(ctx, req, tenant, app, user, failures, now)
 	if err != nil {
@@ -81,40 +75,24 @@ func (s *Service) sequentialLogin(ctx context.Context, req LoginRequest, tenant 
 	return out, nil
 }
 
-// refuse ends a login the password step refused: it logs an unusable hash,
-// takes back the speculative write when there is one (undo, in the same
-// transaction as the failure count) and counts a guess (counted). The
-// caller's answer is err, whatever the cause.
+// refuse ends a login the password step refused: it logs an unusable hash
+// and counts a guess (counted), in one write. The caller's answer is err,
+// whatever the cause.
 func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID string, verr error, fail event,
-	outcome string, err error, undo *storage.LoginUndo) error {
+	outcome string, err error) error {
 	if verr != nil {
 		// An unreadable stored hash is an operator problem, not the caller's;
 		// it is logged and answered like a wrong password, without counting.
 		s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", userID, "err", verr)
 	}
 	fail.outcome = outcome
-	if undo == nil {
-		if counted(outcome) {
-			if cerr := s.countFailure(ctx, tenant, userID, fail); cerr != nil {
-				return cerr
-			}
-			return err
+	if counted(outcome) {
+		if cerr := s.countFailure(ctx, tenant, userID, fail); cerr != nil {
+			return cerr
 		}
-		s.emit(ctx, fail)
 		return err
 	}
-	p, counting := lockoutPolicy(tenant.FailedAuthenticationConfiguration)
-	if counting && counted(outcome) {
-		undo.Policy, undo.FailedAt = &p, s.cfg.Now()
-	}
 	s.emit(ctx, fail)
-	uctx, cancel := detached(ctx)
-	defer cancel()
-	f, uerr := s.cfg.Store.UndoLogin(uctx, *undo)
-	if uerr != nil {
-		return fmt.Errorf("auth: undo speculative login: %w", uerr)
-	}
-	s.noteLock(ctx, f, fail)
 	return err
 }
 

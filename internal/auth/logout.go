@@ -18,7 +18,11 @@ type LogoutRequest struct {
 	// application: the request came from a page of that application only,
 	// and must not end another application's session (security-bar.md R8).
 	ApplicationID string
-	IPAddress     string // for the security event only
+	// DPoPJKT is the key of the request's valid DPoP proof, if any. A
+	// token bound to a key (RFC 9449) is ended only with a proof by that
+	// key: holding the token alone is not enough to log its owner out.
+	DPoPJKT   string
+	IPAddress string // for the security event only
 }
 
 // Logout revokes the refresh token (all of its owner's when global), for
@@ -46,6 +50,13 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
 	if req.ApplicationID != "" && req.ApplicationID != rt.ApplicationID {
 		return nil // another application's session: not this caller's to end
 	}
+	if rt.DPoPJKT != "" && rt.DPoPJKT != req.DPoPJKT {
+		// RFC 9449 §5: the token is usable only with its key, and so is
+		// ending it. Answered like an unknown token (200, nothing done).
+		s.emit(ctx, event{name: evLogout, level: slog.LevelInfo, userID: rt.UserID, appID: rt.ApplicationID,
+			tokenID: rt.ID, ip: req.IPAddress, outcome: "dpop_key_mismatch"})
+		return nil
+	}
 	f := storage.RefreshTokenFilter{ID: rt.ID}
 	outcome := "session_revoked"
 	if global && now.Before(rt.ExpiresAt) {
@@ -64,9 +75,15 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
 
 // Validate verifies an access token and returns its claims (GET
 // /api/jwt/validate). The cause of a failure stays in keys; callers get one
-// error, as FusionAuth answers every invalid token with the same 401.
+// error, as FusionAuth answers every invalid token with the same 401. A key
+// set that cannot be read (the database does not answer and no last good
+// set is left) is not the token's fault: that error is returned as is
+// (storage.Transient), for a 503.
 func (s *Service) Validate(ctx context.Context, token string) (map[string]any, error) {
 	claims, err := s.cfg.Keys.Verify(ctx, token)
+	if storage.Transient(err) {
+		return nil, fmt.Errorf("auth: validate: %w", err)
+	}
 	if err != nil {
 		return nil, ErrInvalidToken
 	}

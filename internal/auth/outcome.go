@@ -15,8 +15,7 @@ package auth
 // writeGrantError). Every outcome is decided by a rule of loginRules BEFORE
 // anything is written: from the user, tenant and application (and the
 // typed password, for the password rules) as Login has them before the
-// hash. A login that will be withheld therefore never takes the
-// speculative path (login_speculate.go) and never writes a refresh token or
+// hash. A login that will be withheld therefore never writes a refresh token or
 // lastLoginInstant; it checks the password first (login_verify.go), so a
 // wrong password on such an account is refused exactly like any other
 // failure — one hash, one failure counted, the same empty 404 — and the
@@ -198,7 +197,7 @@ func (s *Service) heldLogin(ctx context.Context, f loginFacts, rule *loginRule, 
 	failures storage.LoginFailures, fail event) error {
 	ok, verr := s.pw.Verify(f.req.Password, f.user.Password)
 	if outcome, err := verdict(ok, verr, f.user, s.cfg.Now()); outcome != "" {
-		return s.refuse(ctx, f.tenant, f.user.ID, verr, fail, outcome, err, nil)
+		return s.refuse(ctx, f.tenant, f.user.ID, verr, fail, outcome, err)
 	}
 	return s.withhold(ctx, f, rule, w, failures.Count > 0 || !failures.LockedUntil.IsZero())
 }

@@ -13,15 +13,12 @@ import (
 // rotate performs a OneTimeUse rotation: the successor replaces the presented
 // value through the storage compare-and-swap, so of N concurrent refreshes
 // exactly one adds a generation (security-bar §0.7, R6). The successor is
-// HMAC(serverSecret, presented), so the racers that lose the swap compute the
+// HMAC(successor key, presented), so the racers that lose the swap compute the
 // very value the winner stored and return it: two tabs sharing one cookie end
 // up with the same token and never log each other out.
 func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
 	set settings, now time.Time) (string, storage.RefreshToken, error) {
-	next, err := s.successor(ctx, raw)
-	if err != nil {
-		return "", rt, err
-	}
+	next := s.successor(raw)
 	nextHash := hashToken(next)
 	// The expiry is recomputed from the original StartInstant: rotation slides
 	// the window but never moves the maximum lifetime (§10.3).
@@ -42,10 +39,14 @@ func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw strin
 	if err != nil {
 		return "", rt, err
 	}
-	if !cur.RevokedAt.IsZero() || !equalHash(cur.Hash, nextHash) {
+	if !cur.RevokedAt.IsZero() || !equalHash(cur.PrevHash, h) {
 		return "", rt, ErrRefreshNotFound
 	}
-	return next, cur, nil
+	// The winner may be a node still deriving with the previous key.
+	if won, ok := s.matchSuccessor(raw, cur.Hash); ok {
+		return won, cur, nil
+	}
+	return "", rt, ErrRefreshNotFound
 }
 
 // previousValue handles a presented value that is no longer current. The
@@ -57,19 +58,17 @@ func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw strin
 // warning is logged (RFC 9700 §4.14.2; security-bar R4, R5).
 func (s *Service) previousValue(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
 	set settings, now time.Time, ev event) (string, error) {
-	// now-RotatedAt <= grace, literally: with grace 0 only a request at the
-	// very instant of the rotation qualifies (an injected clock in tests);
-	// in production 0 means no tolerance, as in FusionAuth.
+	// now-RotatedAt <= grace; the grace is never zero (DefaultRetryWindow
+	// when none is configured), so racers that looked the token up just
+	// after the winner's commit, and retries of a lost answer, get the
+	// successor.
 	if equalHash(h, rt.PrevHash) && now.Sub(rt.RotatedAt) <= set.Grace {
-		next, err := s.successor(ctx, raw)
-		if err != nil {
-			return "", err
-		}
-		if equalHash(hashToken(next), rt.Hash) {
+		if next, ok := s.matchSuccessor(raw, rt.Hash); ok {
 			return next, nil
 		}
-		// Only possible if the successor secret changed under us: refuse
-		// without punishing a client that did nothing wrong.
+		// Only possible if the successor key was replaced (and the old one
+		// dropped) since the rotation: refuse without punishing a client
+		// that did nothing wrong.
 		return "", ErrRefreshNotFound
 	}
 	if _, err := s.cfg.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{ID: rt.ID}, now, "reuse"); err != nil {

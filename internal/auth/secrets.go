@@ -1,20 +1,13 @@
 package auth
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 
 	"github.com/google/uuid"
 )
-
-// successorSecretName names the SecretStore row holding the HMAC key that
-// derives a rotated refresh token's successor. Every node must use the same
-// key so that two nodes racing on one token derive the same successor.
-const successorSecretName = "refresh-successor"
 
 // maxRefreshTokenLen bounds what is hashed and looked up; a real token is 43
 // characters. Anything longer is refused without touching storage.
@@ -52,32 +45,29 @@ func hashToken(raw string) []byte {
 	return h[:]
 }
 
-// successor derives the OneTimeUse successor of presented. Being a pure
-// function of the presented value, every racer that lost the rotation CAS, and
-// every grace-period retry, computes the same successor without it ever being
-// stored in the clear.
-func (s *Service) successor(ctx context.Context, presented string) (string, error) {
-	key, err := s.successorKey(ctx)
-	if err != nil {
-		return "", err
-	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(presented))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
+// successor derives the OneTimeUse successor of presented with the current
+// successor key. Being a pure function of the presented value, every racer
+// that lost the rotation CAS, and every grace-period retry, computes the same
+// successor without it ever being stored in the clear. The key is not in the
+// database (Config.SuccessorKeys), so a copy of the database and an old value
+// of a session do not yield its current value.
+func (s *Service) successor(presented string) string {
+	return derive(s.succKeys[0], presented)
 }
 
-// successorKey loads the shared HMAC key once. A failure is not cached, so a
-// database blip at start does not disable rotation until restart.
-func (s *Service) successorKey(ctx context.Context) ([]byte, error) {
-	s.secretMu.Lock()
-	defer s.secretMu.Unlock()
-	if s.secret != nil {
-		return s.secret, nil
+// matchSuccessor returns the successor of presented whose hash is h, under
+// any accepted key.
+func (s *Service) matchSuccessor(presented string, h []byte) (string, bool) {
+	for _, k := range s.succKeys {
+		if next := derive(k, presented); equalHash(hashToken(next), h) {
+			return next, true
+		}
 	}
-	key, err := s.cfg.Store.ServerSecret(ctx, successorSecretName, randomBytes(32))
-	if err != nil {
-		return nil, fmt.Errorf("auth: load successor secret: %w", err)
-	}
-	s.secret = key
-	return key, nil
+	return "", false
+}
+
+func derive(key []byte, presented string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(presented))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

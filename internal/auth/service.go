@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/cache"
@@ -65,6 +64,17 @@ type Config struct {
 	// ApplicationCacheTTL is the same for applications (0: half a second;
 	// negative: never cached).
 	ApplicationCacheTTL time.Duration
+	// SuccessorKeys derive OneTimeUse successors (secrets.go): the first
+	// derives, all are accepted when matching a successor another node (or
+	// this one before a key change) derived. They come from the server
+	// secret, which every node of a deployment shares and which is kept out
+	// of the database (internal/secret). Empty: one random key for this
+	// Service's lifetime, for tests and single-process throwaway stores.
+	SuccessorKeys [][]byte
+	// FederationKeys seal the hosted page's federation state cookie: the
+	// first seals, all open (a key change keeps flows in progress). Empty:
+	// one random key for this Service's lifetime.
+	FederationKeys [][]byte
 	// Count, when set, is called with every security event's name and
 	// outcome (events.go), e.g. to count it in a metric. It runs on the
 	// login and refresh paths, so it must be cheap and must not block.
@@ -72,9 +82,9 @@ type Config struct {
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds
-// no state that matters across nodes: the caches are the successor secret,
-// which every node reads from the same SecretStore row, and tenants and
-// applications (cache.go).
+// no state that matters across nodes: its caches are tenants and
+// applications (cache.go); the successor keys are configuration every node
+// shares.
 type Service struct {
 	cfg     Config
 	log     *slog.Logger
@@ -82,10 +92,10 @@ type Service struct {
 	tenants *cache.Cache[string, storage.Tenant]
 	apps    *cache.Cache[string, storage.Application]
 
-	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
+	succKeys [][]byte // Config.SuccessorKeys, never empty
+	fedKeys  [][]byte // Config.FederationKeys, never empty
 
-	secretMu sync.Mutex
-	secret   []byte // HMAC key deriving OneTimeUse successors; loaded once
+	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
 }
 
 // New returns a Service.
@@ -97,7 +107,13 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, log: log, pw: passwordHasher{}}
+	s := &Service{cfg: cfg, log: log, pw: passwordHasher{}, succKeys: cfg.SuccessorKeys}
+	if len(s.succKeys) == 0 {
+		s.succKeys = [][]byte{randomBytes(32)}
+	}
+	if s.fedKeys = cfg.FederationKeys; len(s.fedKeys) == 0 {
+		s.fedKeys = [][]byte{randomBytes(32)}
+	}
 	s.newCaches(time.Now)
 	return s
 }

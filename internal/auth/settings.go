@@ -22,6 +22,17 @@ const (
 	defaultLockDuration  = 3 * time.Minute
 )
 
+// DefaultRetryWindow is how long the previous value of a OneTimeUse refresh
+// token is still answered with its successor when neither the application
+// nor the tenant sets refreshTokenOneTimeUseConfiguration.gracePeriodInSeconds
+// (FusionAuth's default 0 means "no grace"; latchkey's 0 means this window).
+// It covers concurrent refreshes of one cookie by several tabs, browsers or
+// FusionAuth clients that do not serialize them, and the retry of a rotation
+// whose answer was lost (node killed after the commit, proxy or client
+// timeout: the request deadline is 15 s and the HTTP write timeout 30 s).
+// docs/decisions.md "A retry window by default" explains why this is safe.
+const DefaultRetryWindow = 60 * time.Second
+
 // settings are the token rules in force for one application.
 type settings struct {
 	AccessTTL   time.Duration
@@ -36,7 +47,8 @@ type settings struct {
 // resolveSettings applies FusionAuth's precedence (fusionauth-api.md §6.5):
 // application.jwtConfiguration is used only when enabled, otherwise the
 // tenant's; the application's grace period overrides the tenant's when > 0
-// (FusionAuth issue #2952). Zero values fall back to FusionAuth's defaults so
+// (FusionAuth issue #2952), and when neither sets one the grace period is
+// DefaultRetryWindow, not FusionAuth's "none". Zero values fall back to FusionAuth's defaults so
 // that a half-filled record never yields a token that expires at issue.
 func resolveSettings(t storage.Tenant, a storage.Application) settings {
 	tj := t.JWTConfiguration
@@ -77,8 +89,8 @@ func resolveSettings(t storage.Tenant, a storage.Application) settings {
 	if s.Usage != usageOneTimeUse {
 		s.Usage = usageReusable
 	}
-	if s.Grace < 0 {
-		s.Grace = 0
+	if s.Grace <= 0 {
+		s.Grace = DefaultRetryWindow
 	}
 	if s.Alg == "" {
 		s.Alg = defaultAlg

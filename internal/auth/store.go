@@ -24,9 +24,8 @@ type Store interface {
 	ChangeUser(ctx context.Context, c storage.UserChange) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
 
-	// RecordLogin and UndoLogin: a login's one write, and its undo when the
-	// speculative login is refused (login_speculate.go).
-	storage.LoginStore
+	// RecordLogin: a login's one write, after its hash (login_verify.go).
+	RecordLogin(ctx context.Context, l storage.Login) error
 	// RecordLoginFailure and GetLoginFailures: lockout (lockout.go). Resets
 	// ride on RecordLogin.
 	RecordLoginFailure(ctx context.Context, userID string, at time.Time, p storage.LockoutPolicy) (storage.LoginFailures, error)
@@ -44,8 +43,6 @@ type Store interface {
 	RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error)
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error)
-	// ServerSecret: the key deriving OneTimeUse successors (secrets.go).
-	storage.SecretStore
 	// Authorization codes and login sessions (codes.go, sessions.go).
 	storage.OAuthStore
 	// The client_credentials grant reads entities and grants (clientcreds.go).

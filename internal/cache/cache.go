@@ -60,7 +60,8 @@ type call[V any] struct {
 	done    chan struct{}
 	v       V
 	err     error
-	waiters int // Gets that joined after the first (guarded by Cache.mu)
+	kept    error // the load failed and v is the last good value (Reload reports it)
+	waiters int   // Gets that joined after the first (guarded by Cache.mu)
 }
 
 // New returns a cache that reads missing or expired values with load.
@@ -79,8 +80,30 @@ func New[K comparable, V any](load func(context.Context, K) (V, error), opts Opt
 // flight). Errors are never cached. When ctx ends first, Get returns its
 // error and the load goes on for the others.
 func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
+	v, _, err := c.get(ctx, k)
+	return v, err
+}
+
+// Reload loads k now, as Get does after Expire (a load in flight is
+// joined, and a transient failure keeps the last good value in the cache
+// for later Gets), but it reports a failed load as an error even when a last
+// good value was kept: for callers that need to know whether the value is
+// current, such as a lookup that found nothing in the last good value.
+func (c *Cache[K, V]) Reload(ctx context.Context, k K) (V, error) {
+	c.Expire(k)
+	v, kept, err := c.get(ctx, k)
+	if err == nil && kept != nil {
+		var zero V
+		return zero, kept
+	}
+	return v, err
+}
+
+// get is Get, also returning the load error hidden by a last good value.
+func (c *Cache[K, V]) get(ctx context.Context, k K) (V, error, error) {
 	if c.opts.TTL <= 0 {
-		return c.load(ctx, k)
+		v, err := c.load(ctx, k)
+		return v, nil, err
 	}
 	now := c.opts.Now()
 	c.mu.Lock()
@@ -88,7 +111,7 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	if e != nil && e.ok && !e.stale && c.young(e, now, c.opts.TTL) {
 		v := e.v
 		c.mu.Unlock()
-		return v, nil
+		return v, nil, nil
 	}
 	if e == nil {
 		e = &entry[V]{}
@@ -105,10 +128,10 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	c.mu.Unlock()
 	select {
 	case <-cl.done:
-		return cl.v, cl.err
+		return cl.v, cl.kept, cl.err
 	case <-ctx.Done():
 		var zero V
-		return zero, ctx.Err()
+		return zero, nil, ctx.Err()
 	}
 }
 
@@ -144,7 +167,7 @@ func (c *Cache[K, V]) run(ctx context.Context, k K, e *entry[V], cl *call[V], st
 		c.young(e, c.opts.Now(), c.opts.TTL+c.opts.KeepLastGood):
 		// Keep the last good value (not after a Forget: c.m[k] != e); the
 		// next Get tries again.
-		cl.v = e.v
+		cl.v, cl.kept = e.v, err
 	default:
 		cl.err = err
 		if current {

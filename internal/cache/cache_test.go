@@ -260,6 +260,24 @@ func TestKeepLastGood(t *testing.T) {
 	want(t, c, "a", "a=v2")
 }
 
+// TestReloadReportsAFailureItHides: Reload says when its load failed even
+// though a last good value was kept, and later Gets still serve that value.
+func TestReloadReportsAFailureItHides(t *testing.T) {
+	clk, src := newClock(), newSource("v1")
+	c := newTestCache(src, clk)
+	want(t, c, "a", "a=v1")
+	src.set("", errDown)
+	if v, err := c.Reload(context.Background(), "a"); !errors.Is(err, errDown) || v != "" {
+		t.Fatalf("Reload during an outage = %q, %v; want errDown", v, err)
+	}
+	want(t, c, "a", "a=v1")
+	src.set("v2", nil)
+	if v, err := c.Reload(context.Background(), "a"); err != nil || v != "a=v2" {
+		t.Fatalf("Reload once the source answers = %q, %v", v, err)
+	}
+	want(t, c, "a", "a=v2")
+}
+
 // TestNotTransientDropsValue: an error that is not transient (the record
 // is gone) is returned at once and the old value is not served again.
 func TestNotTransientDropsValue(t *testing.T) {

@@ -45,10 +45,11 @@
 //	applications             0.5 s   +1 min              internal/auth (cache.go)
 //	signing key set          0.5 s   +1 min              internal/keys (manager.go; RefreshInterval set by internal/app)
 //	  a token naming an unknown kid reloads at once, at most once per min(TTL, 1 s)
-//	CORS allowed origins     1 s     until reload works  internal/server (cors.go: its own cache, not yet on the feed)
-//	successor secret         forever (it never changes)  internal/auth (secrets.go)
+//	CORS allowed origins     1 s     +1 min, then none   internal/server (cors_origins.go; forgotten on application
+//	                                                     and system-configuration changes, here and via the feed)
 //
-// LATCHKEY_CACHE_TTL replaces the first three TTLs (up to one hour; useful
+// The successor keys (internal/auth) are configuration (the server secret),
+// not cached records. LATCHKEY_CACHE_TTL replaces the first four TTLs (up to one hour; useful
 // with PostgreSQL, where the feed carries the changes and the TTL is only
 // the fallback). Users, registrations, refresh tokens, lockout counters and
 // API keys are not cached: a change applies on the next request to any node.

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/secret"
 )
 
 // Config is the operator configuration of `latchkey serve`.
@@ -45,6 +47,11 @@ type Config struct {
 	// CookieSameSite is Lax, Strict or None (LATCHKEY_COOKIE_SAMESITE); one
 	// global policy, as FusionAuth's FUSIONAUTH_COOKIE_SAME_SITE_POLICY.
 	CookieSameSite string
+	// CookiePrefix is "" (FusionAuth's cookie names) or "__Host-"
+	// (LATCHKEY_COOKIE_PREFIX): the browser then keeps the token cookies
+	// only as this host set them, Secure, Path=/ and without Domain, so a
+	// sibling subdomain cannot plant one. HTTPS only (or localhost).
+	CookiePrefix string
 	// TrustedProxies is a comma-separated list of CIDRs (or single IPs) whose
 	// X-Forwarded-For / X-Forwarded-Proto are believed
 	// (LATCHKEY_TRUSTED_PROXIES). Empty: nobody's.
@@ -75,6 +82,28 @@ type Config struct {
 	// application or tenant id (LATCHKEY_THEMES_DIR; internal/hosted). Empty:
 	// the built-in theme only.
 	ThemesDir string
+	// KeyPublishAhead is how long a rotated-in signing key is published in
+	// the JWKS before any node signs with it (LATCHKEY_KEY_PUBLISH_AHEAD;
+	// 0: keys.DefaultPublishAhead, 10 min). It must be longer than your
+	// resource servers may go without refetching the JWKS when they meet an
+	// unknown kid; shorter, and they refuse valid tokens after a rotation.
+	KeyPublishAhead time.Duration
+	// Secret is the server secret: base64 keys of at least 32 bytes, comma
+	// separated, the current one first (LATCHKEY_SECRET; environment only,
+	// since a flag would show in the process list). It never goes into the
+	// database (internal/secret).
+	Secret string
+	// SecretFile is a file holding the server secret, one key a line
+	// (LATCHKEY_SECRET_FILE). With SQLite and neither set, the file next to
+	// the database (SQLitePath + ".secret") is used, and generated on the
+	// first start. PostgreSQL requires one of the two: every node needs the
+	// same secret.
+	SecretFile string
+	// ClockOffset shifts this process's own clock, for tests only
+	// (LATCHKEY_TEST_CLOCK_OFFSET, e.g. 120s): it simulates a node whose
+	// clock is wrong, which internal/dbclock must make harmless. Not a flag
+	// and not in the help.
+	ClockOffset time.Duration
 
 	// SMTPRootCAs is a PEM file of CA certificates the mail sender trusts
 	// besides the system's, for an SMTP relay with a private CA
@@ -130,19 +159,27 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.LogLevel }},
 	{flag: "cookie-samesite", env: "LATCHKEY_COOKIE_SAMESITE", help: "SameSite policy of the token cookies: Lax, Strict or None",
 		str: func(c *Config) *string { return &c.CookieSameSite }},
+	{flag: "cookie-prefix", env: "LATCHKEY_COOKIE_PREFIX", help: "token cookie names: empty for FusionAuth's (access_token, refresh_token), or __Host- so that no other subdomain can plant one (HTTPS only)",
+		str: func(c *Config) *string { return &c.CookiePrefix }},
 	{flag: "trusted-proxies", env: "LATCHKEY_TRUSTED_PROXIES", help: "comma-separated CIDRs of proxies whose X-Forwarded-For/-Proto are believed",
 		str: func(c *Config) *string { return &c.TrustedProxies }},
 	{flag: "smtp-root-cas", env: "LATCHKEY_SMTP_ROOT_CAS", help: "PEM file of CA certificates trusted for SMTP over TLS besides the system's",
 		str: func(c *Config) *string { return &c.SMTPRootCAs }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
+	{flag: "key-publish-ahead", env: "LATCHKEY_KEY_PUBLISH_AHEAD", help: "how long a rotated-in signing key is in the JWKS before it signs, at most 24h (0: 10m); must exceed how long resource servers cache the JWKS",
+		dur: func(c *Config) *time.Duration { return &c.KeyPublishAhead }},
+	{flag: "secret-file", env: "LATCHKEY_SECRET_FILE", help: "file holding the server secret (one base64 key a line, current first); SQLite default: <database>.secret, created on first start; PostgreSQL: this or LATCHKEY_SECRET is required",
+		str: func(c *Config) *string { return &c.SecretFile }},
+	{env: "LATCHKEY_SECRET", help: "the server secret itself: base64 keys of at least 32 bytes, comma separated, current first (environment only)",
+		str: func(c *Config) *string { return &c.Secret }},
 	{flag: "metrics-addr", env: "LATCHKEY_METRICS_ADDR", help: "second listener host:port serving Prometheus /metrics without authentication (keep it on loopback or a private network); empty: off",
 		str: func(c *Config) *string { return &c.MetricsAddr }},
 	{flag: "traces-exporter", env: "LATCHKEY_TRACES_EXPORTER", help: "OpenTelemetry traces: none or otlp (OTLP/HTTP; OTEL_EXPORTER_OTLP_* are honoured)",
 		str: func(c *Config) *string { return &c.TracesExporter }},
 	{flag: "otlp-endpoint", env: "LATCHKEY_OTLP_ENDPOINT", help: "OTLP/HTTP base URL for traces, e.g. http://127.0.0.1:4318 (default: OTEL_EXPORTER_OTLP_ENDPOINT)",
 		str: func(c *Config) *string { return &c.OTLPEndpoint }},
-	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application or signing-key set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
+	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application, signing-key set or CORS origin set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
 		dur: func(c *Config) *time.Duration { return &c.CacheTTL }},
 	{flag: "themes-dir", env: "LATCHKEY_THEMES_DIR", help: "directory of hosted login page themes, one subdirectory per application or tenant id (templates, styles.css, messages.<lang>.json)",
 		str: func(c *Config) *string { return &c.ThemesDir }},
@@ -181,12 +218,25 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 		}
 		*s.dur(c) = d
 	}
+	if v := getenv(testClockOffsetEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			c.envProblems = append(c.envProblems, fmt.Sprintf("%s=%q is not a duration", testClockOffsetEnv, v))
+		}
+		c.ClockOffset = d
+	}
 }
+
+// testClockOffsetEnv is the hidden test-only setting behind ClockOffset.
+const testClockOffsetEnv = "LATCHKEY_TEST_CLOCK_OFFSET"
 
 // RegisterFlags binds every setting to fs with c's current values as
 // defaults, so that flags parsed afterwards beat the environment.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	for _, s := range settings {
+		if s.flag == "" {
+			continue // environment only (a secret)
+		}
 		help := s.help + " (env " + s.env + ")"
 		if s.str != nil {
 			fs.StringVar(s.str(c), s.flag, *s.str(c), help)
@@ -196,6 +246,18 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 			fs.DurationVar(s.dur(c), s.flag, *s.dur(c), help)
 		}
 	}
+}
+
+// EnvOnlyHelp describes the settings that have no flag, in the layout of
+// flag.PrintDefaults.
+func EnvOnlyHelp() string {
+	var b strings.Builder
+	for _, s := range settings {
+		if s.flag == "" {
+			fmt.Fprintf(&b, "  %s\n    \t%s\n", s.env, s.help)
+		}
+	}
+	return b.String()
 }
 
 // Load builds the configuration from defaults, then the environment, then the
@@ -242,6 +304,7 @@ func (c Config) Validate() error {
 	if _, ok := parseSameSite(c.CookieSameSite); !ok {
 		p = append(p, fmt.Sprintf("cookie SameSite %q: use Lax, Strict or None", c.CookieSameSite))
 	}
+	p = append(p, c.checkCookiePrefix()...)
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		p = append(p, err.Error())
 	}
@@ -265,7 +328,8 @@ func (c Config) Validate() error {
 		p = append(p, fmt.Sprintf("shutdown timeout %s: must be positive", c.ShutdownTimeout))
 	}
 	// At most an hour: a node must not sign with a key another node retired
-	// for longer than retired keys stay published (24 h).
+	// for longer than retired keys stay published (at least an hour,
+	// keys.DefaultRetireAfter).
 	if c.CacheTTL < 0 || c.CacheTTL > MaxCacheTTL {
 		p = append(p, fmt.Sprintf("cache TTL %s: must be from 0 (built-in defaults) to %s", c.CacheTTL, MaxCacheTTL))
 	}
@@ -274,10 +338,53 @@ func (c Config) Validate() error {
 			p = append(p, fmt.Sprintf("themes dir %q: not a readable directory", c.ThemesDir))
 		}
 	}
+	if c.KeyPublishAhead < 0 || c.KeyPublishAhead > 24*time.Hour {
+		p = append(p, fmt.Sprintf("key publish ahead %s: must be from 0 (10m) to 24h", c.KeyPublishAhead))
+	}
+	p = append(p, c.checkSecret()...)
 	if len(p) == 0 {
 		return nil
 	}
 	return p
+}
+
+// checkSecret: a given secret must parse (its keys are never quoted), at
+// most one source is set, and PostgreSQL needs one, since nodes generating
+// their own would each derive different successors.
+func (c Config) checkSecret() []string {
+	switch {
+	case c.Secret != "" && c.SecretFile != "":
+		return []string{"server secret: set LATCHKEY_SECRET or LATCHKEY_SECRET_FILE, not both"}
+	case c.Secret != "":
+		if _, err := secret.Parse(c.Secret); err != nil {
+			return []string{"LATCHKEY_SECRET: " + strings.TrimPrefix(err.Error(), "secret: ")}
+		}
+	case c.SecretFile == "" && c.Postgres():
+		return []string{"server secret: PostgreSQL deployments must set LATCHKEY_SECRET_FILE (or LATCHKEY_SECRET) to the same secret on every node, " +
+			"e.g. a file made once with `openssl rand -base64 32` (docs/deploy.md); it must not be stored in the database"}
+	}
+	return nil
+}
+
+// checkCookiePrefix: "" or "__Host-", and the latter only where browsers
+// accept Secure cookies: an https issuer, or localhost.
+func (c Config) checkCookiePrefix() []string {
+	switch c.CookiePrefix {
+	case "":
+		return nil
+	case "__Host-":
+		u, err := url.Parse(c.Issuer)
+		if err == nil && (u.Scheme == "https" || u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1") {
+			return nil
+		}
+		return []string{fmt.Sprintf("cookie prefix __Host- needs an https issuer (browsers keep __Host- cookies only when Secure); issuer is %q", c.Issuer)}
+	}
+	return []string{fmt.Sprintf("cookie prefix %q: use __Host- or leave it empty", c.CookiePrefix)}
+}
+
+// Postgres reports whether DatabaseURL names a PostgreSQL database.
+func (c Config) Postgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
 }
 
 func unwrapPath(err error) error {

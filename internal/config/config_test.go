@@ -178,6 +178,66 @@ func TestCacheTTL(t *testing.T) {
 	}
 }
 
+// The server secret: PostgreSQL needs one (every node must share it), a
+// given one must parse, one source only, and no problem quotes a key.
+func TestServerSecretSetting(t *testing.T) {
+	key := "c2VjcmV0LWtleS1vZi0zMi1ieXRlcy1hdC1sZWFzdC0xMjM0NQ=="
+	pg := "postgres://latchkey@db.internal:5432/latchkey"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // "" valid
+	}{
+		{"sqlite needs none", nil, ""},
+		{"postgres without one", map[string]string{"LATCHKEY_DATABASE_URL": pg}, "LATCHKEY_SECRET_FILE"},
+		{"postgres with a value", map[string]string{"LATCHKEY_DATABASE_URL": pg, "LATCHKEY_SECRET": key}, ""},
+		{"postgres with a file", map[string]string{"LATCHKEY_DATABASE_URL": pg, "LATCHKEY_SECRET_FILE": "/etc/latchkey/secret"}, ""},
+		{"both", map[string]string{"LATCHKEY_SECRET": key, "LATCHKEY_SECRET_FILE": "/x"}, "not both"},
+		{"short key", map[string]string{"LATCHKEY_SECRET": "c2hvcnQ="}, "at least 32"},
+		{"second key bad", map[string]string{"LATCHKEY_SECRET": key + ",%%%"}, "not base64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := load(t, nil, tt.env).Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Validate = %v, want a problem mentioning %q", err, tt.want)
+			case err != nil && strings.Contains(err.Error(), key[:20]):
+				t.Fatalf("a problem quotes the key: %v", err)
+			}
+		})
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c := Default()
+	c.RegisterFlags(fs)
+	if fs.Lookup("secret") != nil {
+		t.Fatal("the secret itself is a flag: it would show in the process list")
+	}
+}
+
+// The cookie prefix: empty or __Host-, the latter only for an https issuer
+// (or localhost, where browsers accept Secure cookies over http).
+func TestCookiePrefix(t *testing.T) {
+	for _, tc := range []struct {
+		prefix, issuer string
+		ok             bool
+	}{
+		{"", "http://localhost:9011", true},
+		{"__Host-", "https://login.example.com", true},
+		{"__Host-", "http://localhost:9011", true},
+		{"__Host-", "http://login.example.com", false},
+		{"__Secure-", "https://login.example.com", false},
+		{"host", "https://login.example.com", false},
+	} {
+		c := load(t, []string{"--cookie-prefix=" + tc.prefix, "--issuer=" + tc.issuer}, nil)
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("prefix %q, issuer %s: %v", tc.prefix, tc.issuer, err)
+		}
+	}
+}
+
 // TestObservabilitySettings: the metrics address and the OTLP endpoint are
 // checked like the others, tracing is off by default, and OpenTelemetry's
 // own switch turns it on.

@@ -34,9 +34,13 @@ type Options struct {
 	GracePeriod  time.Duration // one-time-use grace period; default 2s
 	// OAuth runs the Store with the authorization code flow and PKCE
 	// through latchkey's hosted login page instead of the native form.
-	OAuth  bool
-	Logger *slog.Logger
-	Out    io.Writer // where the URLs and credentials are printed
+	OAuth bool
+	// CookiePrefix is the identity server's LATCHKEY_COOKIE_PREFIX: "" or
+	// "__Host-" (browsers accept __Host- cookies on https, and on
+	// http://localhost, the demo's default).
+	CookiePrefix string
+	Logger       *slog.Logger
+	Out          io.Writer // where the URLs and credentials are printed
 
 	// Public URLs as the browser reaches each server; default
 	// http://localhost:<port>. The e2e test uses *.example.test names.
@@ -202,6 +206,7 @@ func openIdentity(ctx context.Context, opts Options, s settings, ln net.Listener
 	cfg.DatabaseURL = filepath.Join(opts.DataDir, "latchkey.db")
 	cfg.Issuer = opts.IdentityURL
 	cfg.Kickstart = ksPath
+	cfg.CookiePrefix = opts.CookiePrefix
 	a, err := app.Open(ctx, cfg, app.Options{Logger: opts.Logger, Listener: ln})
 	if err != nil {
 		return nil, fmt.Errorf("demo: identity server: %w", err)

@@ -140,6 +140,45 @@ func TestRunClosesListenersWhenItFails(t *testing.T) {
 	}
 }
 
+// TestDemoHostPrefixedCookies: `latchkey demo --cookie-prefix __Host-` runs
+// the identity server with __Host- cookie names (Secure, Path=/, no
+// Domain), and a refresh with what the browser would send back (the
+// prefixed cookie, the SDK's body) works. The SDK needs no setting: it never
+// names a cookie, the browser sends them.
+func TestDemoHostPrefixedCookies(t *testing.T) {
+	st := demotest.Start(t, demo.Options{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), CookiePrefix: "__Host-"}, nil)
+	body, _ := json.Marshal(map[string]string{"loginId": demo.DemoEmail, "password": demo.DemoPassword, "applicationId": demo.StoreAppID})
+	req, _ := http.NewRequest("POST", st.IdentityURL+"/api/login", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", st.StoreURL)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var rt string
+	for _, c := range res.Cookies() {
+		if c.Name == "__Host-refresh_token" && c.Secure && c.Path == "/" && c.Domain == "" {
+			rt = c.Value
+		}
+	}
+	if res.StatusCode != 200 || rt == "" {
+		t.Fatalf("login: %d, Set-Cookie %q", res.StatusCode, res.Header.Values("Set-Cookie"))
+	}
+	req, _ = http.NewRequest("POST", st.IdentityURL+"/api/jwt/refresh", strings.NewReader(`{"token":"stale.jwt.here"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", st.StoreURL)
+	req.Header.Set("Cookie", "__Host-refresh_token="+rt)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("refresh with the __Host- cookie: %d", res.StatusCode)
+	}
+}
+
 // TestDemoMail is the demo's mail path without a browser: "Forgot
 // password?" from the Store (no API key) puts a mail in the catcher's
 // inbox, over SMTP, whose link opens the Store's own page; a sign-up from

@@ -49,7 +49,7 @@ func TestSigningSurvivesADatabaseBlip(t *testing.T) {
 func TestKeysChangedReloadsAtOnce(t *testing.T) {
 	a, st, clk := newManager(t)
 	ctx := context.Background()
-	b := New(st, Options{Now: clk.Now, Issuer: testIssuer})
+	b := New(st, Options{Now: clk.Now, Issuer: testIssuer, PublishAhead: -1}) // signs at once
 	if err := b.Init(ctx); err != nil {
 		t.Fatal(err)
 	}

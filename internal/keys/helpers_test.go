@@ -89,11 +89,16 @@ func (c *clock) Advance(d time.Duration) {
 const testIssuer = "https://login.example.test"
 
 // newManager returns an initialised Manager on a fresh store, its key set
-// cached on the returned clock.
-func newManager(t testing.TB) (*Manager, *memStore, *clock) {
+// cached on the returned clock. Its rotations sign at once (PublishAhead
+// < 0, an emergency rotation) unless a test asks for publishing ahead.
+func newManager(t testing.TB, edit ...func(*Options)) (*Manager, *memStore, *clock) {
 	t.Helper()
 	st, clk := &memStore{}, newClock()
-	m := New(st, Options{Now: clk.Now, Issuer: testIssuer, RetireAfter: 2 * time.Hour})
+	o := Options{Now: clk.Now, Issuer: testIssuer, RetireAfter: 2 * time.Hour, PublishAhead: -1}
+	for _, e := range edit {
+		e(&o)
+	}
+	m := New(st, o)
 	m.newCache(clk.Now) // the cache ages on the test's clock too
 	if err := m.Init(context.Background()); err != nil {
 		t.Fatal(err)

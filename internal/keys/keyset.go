@@ -27,13 +27,13 @@ type key struct {
 	rec    storage.SigningKey
 	public crypto.PublicKey
 	jwk    jose.JSONWebKey // public, with kid, alg and use
-	signer jose.Signer     // nil when the record is not active
+	signer jose.Signer     // nil when the record has no private key
 }
 
 // keySet is an immutable snapshot of the keys storage returned.
 type keySet struct {
 	byID map[string]*key
-	list []*key // newest first
+	list []*key // newest first (by starts)
 }
 
 func (s keySet) live(k *key, now time.Time) bool {
@@ -50,14 +50,36 @@ func (s keySet) lookup(kid string, now time.Time) *key {
 	return k
 }
 
-// active is the newest active key of alg.
+// active is the key of alg that signs at now: the newest one whose
+// ActivateAt has come. A rotated-in key is published before it signs
+// (Manager.Rotate), and the key it replaces (retiring) signs until then.
 func (s keySet) active(alg string, now time.Time) *key {
 	for _, k := range s.list {
-		if k.rec.Algorithm == alg && k.rec.State == "active" && k.signer != nil && s.live(k, now) {
+		if k.rec.Algorithm == alg && k.signer != nil && s.live(k, now) && !now.Before(k.rec.ActivateAt) {
 			return k
 		}
 	}
 	return nil
+}
+
+// signer is the key that signs a token of alg expiring at exp: the active
+// one, unless that key retires before exp (its successor is scheduled and a
+// lifetime was raised since the rotation). Then a newer published key that
+// outlives the token signs it instead, so no token outlives its key.
+func (s keySet) signer(alg string, now time.Time, exp int64) *key {
+	k := s.active(alg, now)
+	if k == nil || k.rec.RetireAt.IsZero() || exp <= k.rec.RetireAt.Unix() {
+		return k
+	}
+	for _, n := range s.list {
+		if n == k {
+			break // the rest are older
+		}
+		if n.rec.Algorithm == alg && n.signer != nil && s.live(n, now) && (n.rec.RetireAt.IsZero() || exp <= n.rec.RetireAt.Unix()) {
+			return n
+		}
+	}
+	return k
 }
 
 func (s keySet) published(now time.Time) []*key {
@@ -80,8 +102,26 @@ func parseKeySet(recs []storage.SigningKey) (keySet, error) {
 		set.byID[r.ID] = k
 		set.list = append(set.list, k)
 	}
-	sort.SliceStable(set.list, func(i, j int) bool { return set.list[i].rec.CreatedAt.After(set.list[j].rec.CreatedAt) })
+	// Newest first: by when each key starts (or started) signing, and of
+	// two starting in the same millisecond the active one before the one it
+	// replaced.
+	sort.SliceStable(set.list, func(i, j int) bool {
+		a, b := set.list[i].rec, set.list[j].rec
+		if sa, sb := starts(a), starts(b); !sa.Equal(sb) {
+			return sa.After(sb)
+		}
+		return a.State == "active" && b.State != "active"
+	})
 	return set, nil
+}
+
+// starts is when a key starts signing: ActivateAt, or CreatedAt for a key
+// active from its creation.
+func starts(k storage.SigningKey) time.Time {
+	if k.ActivateAt.IsZero() {
+		return k.CreatedAt
+	}
+	return k.ActivateAt
 }
 
 func parseKey(r storage.SigningKey) (*key, error) {
@@ -107,7 +147,9 @@ func parseKey(r storage.SigningKey) (*key, error) {
 		return nil, fmt.Errorf("keys: key %q: unsupported key type %T", r.ID, pub)
 	}
 	k := &key{rec: r, public: pub, jwk: jose.JSONWebKey{Key: pub, KeyID: r.ID, Algorithm: r.Algorithm, Use: "sig"}}
-	if r.State == "active" && r.PrivateKeyPEM != "" {
+	// A retiring key keeps its signer: it signs until its successor's
+	// ActivateAt (keySet.active).
+	if r.PrivateKeyPEM != "" {
 		priv, err := parsePEM(r.PrivateKeyPEM, "PRIVATE KEY", x509.ParsePKCS8PrivateKey)
 		if err != nil {
 			return nil, fmt.Errorf("keys: key %q private key: %w", r.ID, err)

@@ -26,9 +26,24 @@ var Algorithms = []string{ES256, RS256}
 // Defaults applied by New when an Options field is zero.
 const (
 	DefaultRefreshInterval = time.Second
-	// DefaultRetireAfter must outlive the longest access token signed by the
-	// old key (FusionAuth's default TTL is 3600 s) so rotation logs no one out.
-	DefaultRetireAfter = 24 * time.Hour
+	// DefaultPublishAhead is how long a rotated-in key is in the JWKS before
+	// any node signs with it. Resource servers cache the JWKS: jwtverify
+	// refetches on an unknown kid at most every 10 s
+	// (jwtverify.DefaultMinRefetchInterval) and at least every 5 min
+	// (jwtverify.DefaultMaxKeySetAge); common libraries refetch on an
+	// unknown kid after a pause of up to 5 minutes, or cache for 5-10
+	// minutes. Ten minutes covers them all, so a rotation never makes a
+	// resource server refuse a valid token (TestPublishAheadOutlastsVerifierCaches).
+	DefaultPublishAhead = 10 * time.Minute
+	// DefaultRetireAfter is the least time a replaced key stays published
+	// after its successor started signing; it stays longer when tokens live
+	// longer (Options.LongestTokenLifetime). An hour also outlasts the
+	// longest any node may keep a stale key set (config.MaxCacheTTL), so a
+	// node that missed the rotation never signs with a key others dropped.
+	DefaultRetireAfter = time.Hour
+	// retireMargin is added to the longest token lifetime: resource servers'
+	// leeway on exp (jwtverify: 5 s) and the nodes' clock tolerance.
+	retireMargin = time.Minute
 )
 
 // ErrNoActiveKey: Sign was asked for an algorithm that has no active key
@@ -40,8 +55,19 @@ type Options struct {
 	Now func() time.Time
 	// Issuer, when set, is required as the iss claim by Verify.
 	Issuer string
-	// RetireAfter is how long a rotated-out key stays published.
+	// RetireAfter is the least time a rotated-out key stays published after
+	// its successor's activation (default DefaultRetireAfter).
 	RetireAfter time.Duration
+	// LongestTokenLifetime reports the longest lifetime a token can be
+	// given now (the tenants' and applications' jwtConfiguration), so that a
+	// rotated-out key stays published until the last token it signed has
+	// expired. Nil: RetireAfter alone.
+	LongestTokenLifetime func(ctx context.Context) (time.Duration, error)
+	// PublishAhead is how long a rotated-in key is published before it
+	// signs (default DefaultPublishAhead; negative: it signs at once, for an
+	// emergency rotation, at the price of refusals by resource servers that
+	// have not fetched it yet).
+	PublishAhead time.Duration
 	// RefreshInterval is how stale the cached key set may get before it is
 	// reloaded from storage (so a rotation on another node is seen), when
 	// nothing (KeysChanged) says earlier that it changed.
@@ -55,7 +81,7 @@ type Options struct {
 // used while reloading it fails (a database blip): a refresh that committed
 // its rotation must still get its token signed. Safe because a key is used
 // only until the RetireAt this node knows, and another node's rotation keeps
-// the old key published for RetireAfter (24 h by default), far longer.
+// the old key published for at least RetireAfter (an hour), far longer.
 const keepLastGood = time.Minute
 
 // Manager signs and verifies access tokens with keys kept in storage. It is
@@ -69,6 +95,7 @@ type Manager struct {
 
 	unknownMu     sync.Mutex
 	unknownReload time.Time // last reload caused by an unknown kid
+	unknownErr    error     // its transient failure, if it failed
 }
 
 // New returns a Manager. It does not touch storage; call Init.
@@ -81,6 +108,12 @@ func New(store storage.SigningKeyStore, opts Options) *Manager {
 	}
 	if opts.RetireAfter <= 0 {
 		opts.RetireAfter = DefaultRetireAfter
+	}
+	switch {
+	case opts.PublishAhead == 0:
+		opts.PublishAhead = DefaultPublishAhead
+	case opts.PublishAhead < 0:
+		opts.PublishAhead = 0
 	}
 	m := &Manager{store: store, opts: opts}
 	m.newCache(time.Now)
@@ -121,18 +154,31 @@ func (m *Manager) Init(ctx context.Context) error {
 	return nil
 }
 
-// Rotate creates a new active key for alg; the old one is published until
-// RetireAfter, so tokens it signed keep verifying until they expire.
+// Rotate creates the next key for alg. It is published at once and signs
+// from ActivateAt, PublishAhead later, so every resource server has fetched
+// it before the first token it signs arrives; until then the old key signs.
+// The old key stays published until the longest token it can have signed
+// has expired: ActivateAt + the longest token lifetime (plus a margin), and
+// at least RetireAfter.
 func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, error) {
 	if alg == "" {
 		alg = ES256
+	}
+	keep := m.opts.RetireAfter
+	if m.opts.LongestTokenLifetime != nil {
+		longest, err := m.opts.LongestTokenLifetime(ctx)
+		if err != nil {
+			return storage.SigningKey{}, fmt.Errorf("keys: longest token lifetime: %w", err)
+		}
+		keep = max(keep, longest+retireMargin)
 	}
 	now := m.opts.Now()
 	k, err := generate(alg, now)
 	if err != nil {
 		return storage.SigningKey{}, err
 	}
-	if err := m.store.RotateSigningKey(ctx, k, now.Add(m.opts.RetireAfter)); err != nil {
+	k.ActivateAt = now.Add(m.opts.PublishAhead)
+	if err := m.store.RotateSigningKey(ctx, k, k.ActivateAt.Add(keep)); err != nil {
 		return storage.SigningKey{}, fmt.Errorf("keys: rotate %s: %w", alg, err)
 	}
 	if _, err := m.reload(ctx); err != nil {
@@ -153,27 +199,43 @@ func (m *Manager) current(ctx context.Context) (keySet, error) {
 	return m.set.Get(ctx, struct{}{})
 }
 
-// reload reads the key set now (one load however many callers ask).
+// reload reads the key set now (one load however many callers ask). A
+// failed read is an error even though the last good set stays cached for
+// current(): the caller asked because it needs the set as it is now.
 func (m *Manager) reload(ctx context.Context) (keySet, error) {
-	m.set.Expire(struct{}{})
-	return m.set.Get(ctx, struct{}{})
+	return m.set.Reload(ctx, struct{}{})
 }
 
 // reloadForUnknownKID reloads at most once per interval (RefreshInterval, at
 // most one second), however many distinct unknown kids arrive: an attacker
 // cannot turn random kids into database load (security-bar J3). It reports
 // whether it reloaded.
+//
+// A reload that failed because the database did not answer is an error
+// (storage.Transient: a 503), and so is every lookup rate-limited behind
+// it: the kid may be another node's new key, so "unknown" would refuse a
+// valid token for the identity server's outage.
 func (m *Manager) reloadForUnknownKID(ctx context.Context) (keySet, bool, error) {
 	m.unknownMu.Lock()
 	now := m.clock()
 	if !m.unknownReload.IsZero() && now.Sub(m.unknownReload) < min(m.opts.RefreshInterval, DefaultRefreshInterval) {
+		failed := m.unknownErr
 		m.unknownMu.Unlock()
+		if failed != nil {
+			return keySet{}, false, failed
+		}
 		set, err := m.current(ctx)
 		return set, false, err
 	}
 	m.unknownReload = now
 	m.unknownMu.Unlock()
 	set, err := m.reload(ctx)
+	m.unknownMu.Lock()
+	m.unknownErr = nil
+	if storage.Transient(err) {
+		m.unknownErr = err
+	}
+	m.unknownMu.Unlock()
 	return set, true, err
 }
 

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/jwtverify"
 )
 
 // TestRotationOverlap: a token signed before a rotation verifies until the
@@ -77,8 +79,9 @@ func TestRotationOverlap(t *testing.T) {
 }
 
 // TestRotationSeenByOtherNode: two Managers share one store, like two nodes
-// on one PostgreSQL. A rotation on B is trusted by A at once (unknown kid
-// reload) and used by A for signing within RefreshInterval.
+// on one PostgreSQL. A rotation on B is published by A within
+// RefreshInterval, and from its ActivateAt both sign with it; a token B
+// signs with it is trusted by A at once (unknown kid reload).
 func TestRotationSeenByOtherNode(t *testing.T) {
 	a, st, clk := newManager(t)
 	ctx := context.Background()
@@ -90,15 +93,112 @@ func TestRotationSeenByOtherNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	clk.Advance(DefaultRefreshInterval)
+	if pems, _ := a.PublicKeyPEMs(ctx); pems[next.ID] == "" {
+		t.Fatal("node A does not publish node B's new key within one interval")
+	}
+	clk.Advance(DefaultPublishAhead)
 	tok, _ := b.Sign(ctx, ES256, b.testClaims())
+	if kid, _ := parseKID(tok); kid != next.ID {
+		t.Fatalf("node B signs with %q after the key's activation, want %q", kid, next.ID)
+	}
 	if _, err := a.Verify(ctx, tok); err != nil {
 		t.Fatalf("node A rejects node B's new key: %v", err)
 	}
-	clk.Advance(DefaultRefreshInterval)
 	fromA, _ := a.Sign(ctx, ES256, a.testClaims())
-	h, err := parseKID(fromA)
-	if err != nil || h != next.ID {
-		t.Fatalf("node A signs with %q after one interval, want %q", h, next.ID)
+	if kid, err := parseKID(fromA); err != nil || kid != next.ID {
+		t.Fatalf("node A signs with %q after the key's activation, want %q", kid, next.ID)
+	}
+}
+
+// TestRotationPublishesBeforeSigning: a rotated-in key is in the JWKS at
+// once but signs only PublishAhead later, on every node: a resource server
+// that refetches its JWKS at any point of that window already knows the key
+// when the first token signed with it arrives (security-bar D6).
+func TestRotationPublishesBeforeSigning(t *testing.T) {
+	m, st, clk := newManager(t, func(o *Options) { o.PublishAhead = 10 * time.Minute })
+	ctx := context.Background()
+	oldKID := activeKey(t, st, ES256).ID
+	next, err := m.Rotate(ctx, ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signsWith := func() string {
+		tok, err := m.Sign(ctx, ES256, m.testClaims())
+		if err != nil {
+			t.Fatal(err)
+		}
+		kid, _ := parseKID(tok)
+		return kid
+	}
+	if pems, _ := m.PublicKeyPEMs(ctx); pems[next.ID] == "" || pems[oldKID] == "" {
+		t.Fatalf("right after the rotation the JWKS lacks a key: %v", pems)
+	}
+	if kid := signsWith(); kid != oldKID {
+		t.Fatalf("signs with %s right after the rotation, want the old key until activation", kid)
+	}
+	clk.Advance(10*time.Minute - time.Millisecond)
+	if kid := signsWith(); kid != oldKID {
+		t.Fatal("the new key signed before its activation")
+	}
+	clk.Advance(time.Millisecond)
+	if kid := signsWith(); kid != next.ID {
+		t.Fatalf("signs with %s at the activation, want the new key", kid)
+	}
+}
+
+// TestRetiredKeyOutlivesLongestToken: the replaced key stays published
+// until the longest token it can have signed has expired, however long the
+// configured lifetimes are (not a fixed 24 h); a token that would outlive
+// it is signed with the new key, published since the rotation.
+func TestRetiredKeyOutlivesLongestToken(t *testing.T) {
+	longest := 48 * time.Hour
+	m, st, clk := newManager(t, func(o *Options) {
+		o.PublishAhead = 10 * time.Minute
+		o.LongestTokenLifetime = func(context.Context) (time.Duration, error) { return longest, nil }
+	})
+	ctx := context.Background()
+	oldKID := activeKey(t, st, ES256).ID
+	next, err := m.Rotate(ctx, ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10*time.Minute - time.Second) // the last moment the old key signs
+	claims := m.testClaims()
+	claims["exp"] = clk.Now().Add(longest).Unix()
+	last, err := m.Sign(ctx, ES256, claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid, _ := parseKID(last); kid != oldKID {
+		t.Fatalf("signed with %s before the activation", kid)
+	}
+	clk.Advance(longest - time.Second)
+	if _, err := m.Verify(ctx, last); err != nil {
+		t.Fatalf("the old key's last token, at the end of its lifetime: %v", err)
+	}
+	clk.Advance(2 * retireMargin)
+	if pems, _ := m.PublicKeyPEMs(ctx); pems[oldKID] != "" || pems[next.ID] == "" {
+		t.Fatalf("after every token of the old key expired, published %v", pems)
+	}
+
+	// A lifetime raised after the rotation: a token that would outlive the
+	// old key's retirement is signed with the new one.
+	m2, st2, clk2 := newManager(t, func(o *Options) { o.PublishAhead = 10 * time.Minute })
+	oldKID2 := activeKey(t, st2, ES256).ID
+	next2, err := m2.Rotate(ctx, ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims = m2.testClaims()
+	claims["exp"] = clk2.Now().Add(3 * time.Hour).Unix() // beyond the old key's 2 h retirement
+	long, _ := m2.Sign(ctx, ES256, claims)
+	short, _ := m2.Sign(ctx, ES256, m2.testClaims())
+	if kid, _ := parseKID(long); kid != next2.ID {
+		t.Fatalf("a token outliving the old key was signed with %s, want the new key", kid)
+	}
+	if kid, _ := parseKID(short); kid != oldKID2 {
+		t.Fatalf("an ordinary token was signed with %s before the activation", kid)
 	}
 }
 
@@ -192,4 +292,19 @@ func TestConcurrentSignVerify(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestPublishAheadOutlastsVerifierCaches: a new key is published longer
+// before it signs than a jwtverify resource server with its defaults can go
+// without refetching the JWKS, whether it refetches for an unknown kid
+// (MinRefetchInterval) or for age (MaxKeySetAge): the defaults of the two
+// sides are consistent, so a rotation refuses no valid token.
+func TestPublishAheadOutlastsVerifierCaches(t *testing.T) {
+	if DefaultPublishAhead <= jwtverify.DefaultMinRefetchInterval || DefaultPublishAhead <= jwtverify.DefaultMaxKeySetAge {
+		t.Fatalf("keys publish %v ahead; jwtverify refetches after %v (unknown kid) and %v (age)",
+			DefaultPublishAhead, jwtverify.DefaultMinRefetchInterval, jwtverify.DefaultMaxKeySetAge)
+	}
+	if DefaultRetireAfter < time.Hour {
+		t.Fatalf("a replaced key is published for %v; nodes may keep a key set up to an hour (config.MaxCacheTTL)", DefaultRetireAfter)
+	}
 }

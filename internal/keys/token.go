@@ -37,7 +37,7 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 	if err != nil {
 		return "", err
 	}
-	k := set.active(alg, m.opts.Now())
+	k := set.signer(alg, m.opts.Now(), claimExp(claims))
 	if k == nil {
 		return "", fmt.Errorf("%w: %q", ErrNoActiveKey, alg)
 	}
@@ -98,4 +98,20 @@ func (m *Manager) Verify(ctx context.Context, token string) (map[string]any, err
 		return nil, err
 	}
 	return claims, nil
+}
+
+// claimExp reads the exp the caller set (0 when absent).
+func claimExp(claims map[string]any) int64 {
+	switch v := claims["exp"].(type) {
+	case int64:
+		return v
+	case int:
+		return int64(v)
+	case float64:
+		return int64(v)
+	case json.Number:
+		n, _ := v.Int64()
+		return n
+	}
+	return 0
 }

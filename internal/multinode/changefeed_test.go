@@ -41,7 +41,7 @@ func pushed(t *testing.T, what string, check func() bool) {
 // is applied by node B within moments, because A's transaction notified
 // every node and B dropped what it had cached.
 func TestChangesArePushedToOtherNodes(t *testing.T) {
-	c := startCluster(t, 2, cachedForAnHour)
+	c := startCluster(t, 2, cachedForAnHour, "LATCHKEY_KEY_PUBLISH_AHEAD=1ms") // new keys sign at once: the push is measured
 	a, b := c.nodes[0], c.nodes[1]
 
 	t.Run("application", func(t *testing.T) { changeTokenLifetime(t, a, b, c.apiKey, 90) })
@@ -62,6 +62,31 @@ func TestChangesArePushedToOtherNodes(t *testing.T) {
 			t.Fatalf("PATCH on A: %d %s", r.status, r.body)
 		}
 		pushed(t, "login without an API key allowed", func() bool { return anonymous() == 200 })
+	})
+
+	// The CORS origin set is made of the applications and the system
+	// configuration: B forgets it on either change.
+	t.Run("CORS origins", func(t *testing.T) {
+		preflight := func(origin string) bool {
+			r := b.do(t, "OPTIONS", "/api/jwt/refresh", nil, "Origin", origin, "Access-Control-Request-Method", "POST")
+			return r.header.Get("Access-Control-Allow-Origin") == origin
+		}
+		const viaSystem, viaApp = "https://admin.multinode.test", "https://spa.multinode.test"
+		if preflight(viaSystem) || preflight(viaApp) { // B has the origin set cached now
+			t.Fatal("before: origins allowed on B that nobody configured")
+		}
+		r := a.do(t, "PATCH", "/api/system-configuration", map[string]any{"systemConfiguration": map[string]any{
+			"corsConfiguration": map[string]any{"enabled": true, "allowedOrigins": []string{viaSystem}}}}, "Authorization", c.apiKey)
+		if r.status != 200 {
+			t.Fatalf("PATCH system configuration on A: %d %s", r.status, r.body)
+		}
+		pushed(t, "system corsConfiguration", func() bool { return preflight(viaSystem) })
+		r = a.do(t, "PATCH", "/api/application/"+raceApp, map[string]any{"application": map[string]any{
+			"oauthConfiguration": map[string]any{"authorizedOriginURLs": []string{viaApp}}}}, "Authorization", c.apiKey)
+		if r.status != 200 {
+			t.Fatalf("PATCH application on A: %d %s", r.status, r.body)
+		}
+		pushed(t, "application authorizedOriginURLs", func() bool { return preflight(viaApp) })
 	})
 
 	t.Run("signing key", func(t *testing.T) {

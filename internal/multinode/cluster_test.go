@@ -19,9 +19,16 @@ const (
 	// just after another node rotated the same token gets the successor
 	// (two tabs, two nodes) instead of revoking the family.
 	raceApp = "5e1f0000-0000-4000-8000-00000000000a"
-	// strictApp: OneTimeUse without grace: any reuse of a rotated value is
-	// theft (RFC 9700 §4.14.2) and revokes the family.
+	// strictApp: OneTimeUse with a one-second grace period (the shortest
+	// one can set; 0 means latchkey's 60 s retry window): reuse of a rotated
+	// value after it is theft (RFC 9700 §4.14.2) and revokes the family.
 	strictApp = "5e1f0000-0000-4000-8000-00000000000b"
+	// defaultsApp: OneTimeUse with no grace period configured
+	// (gracePeriodInSeconds 0, FusionAuth's default).
+	defaultsApp = "5e1f0000-0000-4000-8000-00000000000d"
+	// shortApp: access tokens live one minute, less than the clock skew
+	// the clock tests give a node.
+	shortApp  = "5e1f0000-0000-4000-8000-00000000000c"
 	userID    = "5e1f0000-0000-4000-8000-0000000000c1"
 	lockID    = "5e1f0000-0000-4000-8000-0000000000c2"
 	userEmail = "node-user@example.com"
@@ -42,6 +49,12 @@ func application(name string, grace int) map[string]any {
 	}}
 }
 
+// shortLived gives an application's access tokens a one-minute lifetime.
+func shortLived(app map[string]any) map[string]any {
+	app["application"].(map[string]any)["jwtConfiguration"].(map[string]any)["timeToLiveInSeconds"] = 60
+	return app
+}
+
 // writeKickstart writes the cluster's one Kickstart file and returns its
 // path and the API key it creates.
 func writeKickstart(t *testing.T) (path, apiKey string) {
@@ -51,12 +64,18 @@ func writeKickstart(t *testing.T) (path, apiKey string) {
 		"apiKeys": []map[string]any{{"key": apiKey, "description": "multinode test"}},
 		"requests": []map[string]any{
 			{"method": "POST", "url": "/api/application/" + raceApp, "body": application("race", 60)},
-			{"method": "POST", "url": "/api/application/" + strictApp, "body": application("strict", 0)},
+			{"method": "POST", "url": "/api/application/" + strictApp, "body": application("strict", 1)},
 			{"method": "POST", "url": "/api/user/registration/" + userID, "body": map[string]any{
 				"user":         map[string]any{"email": userEmail, "password": password},
 				"registration": map[string]any{"applicationId": raceApp}}},
 			{"method": "POST", "url": "/api/user/registration/" + userID, "body": map[string]any{
 				"registration": map[string]any{"applicationId": strictApp}}},
+			{"method": "POST", "url": "/api/application/" + shortApp, "body": shortLived(application("short", 0))},
+			{"method": "POST", "url": "/api/application/" + defaultsApp, "body": application("defaults", 0)},
+			{"method": "POST", "url": "/api/user/registration/" + userID, "body": map[string]any{
+				"registration": map[string]any{"applicationId": defaultsApp}}},
+			{"method": "POST", "url": "/api/user/registration/" + userID, "body": map[string]any{
+				"registration": map[string]any{"applicationId": shortApp}}},
 			{"method": "POST", "url": "/api/user/registration/" + lockID, "body": map[string]any{
 				"user":         map[string]any{"email": lockEmail, "password": password},
 				"registration": map[string]any{"applicationId": raceApp}}},
@@ -101,10 +120,20 @@ type cluster struct {
 // adds LATCHKEY_* settings to every node.
 func startCluster(t *testing.T, n int, env ...string) *cluster {
 	t.Helper()
+	envs := make([][]string, n)
+	for i := range envs {
+		envs[i] = env
+	}
+	return startNodes(t, envs)
+}
+
+// startNodes is startCluster with settings of its own for each node.
+func startNodes(t *testing.T, envs [][]string) *cluster {
+	t.Helper()
 	c := &cluster{dbURL: freshSchema(t)}
 	var ks string
 	ks, c.apiKey = writeKickstart(t)
-	for i := range n {
+	for i, env := range envs {
 		c.nodes = append(c.nodes, launch(t, "node"+string(rune('A'+i)), c.dbURL, ks, env...))
 	}
 	for _, nd := range c.nodes {

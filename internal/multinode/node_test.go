@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/secret"
 )
 
 // Bounds: every wait in this package ends by itself.
@@ -20,6 +22,9 @@ const (
 	stopTimeout  = 10 * time.Second
 	httpTimeout  = 15 * time.Second
 )
+
+// clusterSecret is the LATCHKEY_SECRET of every node (internal/secret).
+var clusterSecret = strings.TrimSpace(secret.Generate().Encode())
 
 // issuer is shared by every node of a cluster, as an operator behind one
 // load balancer would set it: tokens carry it and every node checks it.
@@ -81,6 +86,9 @@ func launch(t *testing.T, name, dbURL, kickstart string, env ...string) *node {
 		"LATCHKEY_KICKSTART=" + kickstart,
 		"LATCHKEY_ISSUER=" + issuer,
 		"LATCHKEY_LOG_LEVEL=warn",
+		// Every node of a deployment shares the server secret (required
+		// with PostgreSQL); one per test binary is enough.
+		"LATCHKEY_SECRET=" + clusterSecret,
 	}, env...)
 	n := &node{name: name, cmd: cmd, out: newWatcher(), errs: newWatcher(), done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = n.out, n.errs

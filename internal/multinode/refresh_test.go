@@ -100,22 +100,24 @@ func TestConcurrentRefreshAcrossNodes(t *testing.T) {
 	}
 }
 
-// TestReuseRevokesFamilyOnBothNodes: with no grace period, presenting a
-// rotated value on B after A rotated it is reuse (a stolen copy): the whole
-// family is revoked, so neither node accepts the current value any more. A
-// second session of the same user is untouched.
+// TestReuseRevokesFamilyOnBothNodes: presenting on B a value that A rotated
+// twice since is reuse (a stolen copy; only the immediately previous value
+// has a grace period): the whole family is revoked, so neither node accepts
+// the current value any more. A second session of the same user is
+// untouched.
 func TestReuseRevokesFamilyOnBothNodes(t *testing.T) {
 	c := startCluster(t, 2)
 	a, b := c.nodes[0], c.nodes[1]
 	other := login(t, b, userEmail, strictApp).str("refreshToken")
 	old := login(t, a, userEmail, strictApp).str("refreshToken")
-	r := a.do(t, "POST", "/api/jwt/refresh", refresh(old))
-	if r.status != 200 {
-		t.Fatalf("rotation on A: %d %s", r.status, r.body)
+	current := old
+	for range 2 {
+		r := a.do(t, "POST", "/api/jwt/refresh", refresh(current))
+		if r.status != 200 {
+			t.Fatalf("rotation on A: %d %s", r.status, r.body)
+		}
+		current = r.str("refreshToken")
 	}
-	current := r.str("refreshToken")
-	// The grace period is 0 and this request is sent after A's answer
-	// arrived, so it is past the grace period.
 	if r := b.do(t, "POST", "/api/jwt/refresh", refresh(old)); r.status != 404 {
 		t.Fatalf("reuse on B: %d %s; want 404", r.status, r.body)
 	}
@@ -132,5 +134,43 @@ func TestReuseRevokesFamilyOnBothNodes(t *testing.T) {
 	}
 	if r := a.do(t, "POST", "/api/jwt/refresh", refresh(other)); r.status != 200 {
 		t.Fatalf("an unrelated session was revoked too: %d %s", r.status, r.body)
+	}
+}
+
+// TestTenTabsWithDefaultSettings: ten refreshes of one OneTimeUse cookie at
+// once, spread over both nodes, with the application's default settings
+// (no grace period configured), round after round: every answer is 200 with
+// the same successor and the family is never revoked (issue 15; FusionAuth's
+// grace 0 would revoke it: docs/decisions.md "A retry window by default").
+func TestTenTabsWithDefaultSettings(t *testing.T) {
+	c := startCluster(t, 2)
+	rt := login(t, c.nodes[0], userEmail, defaultsApp).str("refreshToken")
+	for round := range 5 {
+		var wg sync.WaitGroup
+		res := make([]response, 10)
+		errs := make([]error, 10)
+		start := make(chan struct{})
+		for i := range res {
+			wg.Go(func() {
+				<-start
+				res[i], errs[i] = send("POST", c.nodes[i%2].URL+"/api/jwt/refresh", map[string]any{},
+					"Cookie", "refresh_token="+rt)
+			})
+		}
+		close(start)
+		wg.Wait()
+		next := ""
+		for i := range res {
+			if errs[i] != nil || res[i].status != 200 {
+				t.Fatalf("round %d, tab %d: %v %d %s", round, i, errs[i], res[i].status, res[i].body)
+			}
+			if next == "" {
+				next = res[i].str("refreshToken")
+			}
+			if res[i].str("refreshToken") != next {
+				t.Fatalf("round %d: two successors, the family forked", round)
+			}
+		}
+		rt = next
 	}
 }

@@ -34,9 +34,9 @@ func TestSimultaneousStartOnEmptySchema(t *testing.T) {
 		{"active signing keys", `SELECT count(*) FROM signing_keys WHERE state = 'active'`, 2},
 		{"kickstart claim", `SELECT count(*) FROM kickstart`, 1},
 		{"the Kickstart's API key", `SELECT count(*) FROM api_keys`, 1},
-		{"applications", `SELECT count(*) FROM applications`, 2},
+		{"applications", `SELECT count(*) FROM applications`, 4},
 		{"users", `SELECT count(*) FROM users`, 2},
-		{"registrations", `SELECT count(*) FROM registrations`, 3},
+		{"registrations", `SELECT count(*) FROM registrations`, 5},
 		{"default tenant", `SELECT count(*) FROM tenants`, 1},
 	}
 	for _, tc := range counts {

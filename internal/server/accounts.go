@@ -107,7 +107,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	if in.UserID != "" {
 		// The caller's session continues after the change through the
 		// oneTimePassword; the cookie wins over the body (accounts spec §4.3).
-		in.RefreshToken = firstOf(refreshFromCookies(r, req.ApplicationID), req.RefreshToken)
+		in.RefreshToken = firstOf(s.sessionCookie(r, req.ApplicationID), req.RefreshToken)
 	}
 	res, err := s.Manage.Accounts.ChangePassword(r.Context(), scope(r), in)
 	switch {
@@ -159,7 +159,7 @@ func (s *Server) changePasswordMode(w http.ResponseWriter, r *http.Request, body
 // Bearer or DPoP, else the access_token cookie) when it has one and returns
 // its subject; none is fine (""), a bad one is an empty 401.
 func (s *Server) optionalAccessToken(w http.ResponseWriter, r *http.Request) (*http.Request, string, bool) {
-	if tok, _ := accessCredential(r); tok == "" && cookieToken(r, accessCookie) == "" {
+	if tok, _ := accessCredential(r); tok == "" && len(cookieValues(r, s.accessCookieName())) == 0 {
 		return r, "", true
 	}
 	r, ok := s.authenticateAccessToken(w, r)

@@ -23,6 +23,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.Manage.Applications.Create(r.Context(), id, req.Application)
+	s.ForgetOrigins() // its authorizedOriginURLs apply on this node's next request
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -88,6 +89,7 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 			return req.Application, err
 		})
 	}
+	s.ForgetOrigins()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -106,7 +108,9 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 	if isFlag(r, "hardDelete") {
 		del = s.Manage.Applications.Delete
 	}
-	if err := del(r.Context(), scope(r), id); err != nil {
+	err := del(r.Context(), scope(r), id)
+	s.ForgetOrigins()
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

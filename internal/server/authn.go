@@ -129,17 +129,20 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, a authClas
 // §7.1). Every failure is the same empty 401 (fusionauth-api.md §2.2).
 func (s *Server) authenticateAccessToken(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	tok, scheme := accessCredential(r)
+	var claims map[string]any
+	var err error
 	if tok == "" {
-		tok, scheme = cookieToken(r, accessCookie), ""
+		tok, claims, err = s.accessFromCookies(r)
+	} else if len(tok) <= maxBearer {
+		claims, err = s.Auth.Validate(r.Context(), tok)
 	}
 	if tok == "" || len(tok) > maxBearer {
 		writeEmpty(w, http.StatusUnauthorized)
 		return nil, false
 	}
-	claims, err := s.Auth.Validate(r.Context(), tok)
 	switch {
-	case errors.Is(err, storage.ErrUnavailable):
-		s.writeInternal(w, r, err)
+	case storage.Transient(err):
+		s.writeInternal(w, r, err) // 503: the key set cannot be read
 		return nil, false
 	case err != nil:
 		// Whatever else failed, the token was not proven valid: refuse it
@@ -159,6 +162,52 @@ func (s *Server) authenticateAccessToken(w http.ResponseWriter, r *http.Request)
 	}
 	return withValue(r, claimsKey{}, claims), true
 }
+
+// accessFromCookies validates the access_token cookie. When several values
+// came (a cookie planted by a sibling subdomain: cookie tossing), each is
+// validated: invalid ones are ignored, so planted garbage logs nobody out,
+// and valid ones of different users are refused together (ErrInvalidToken),
+// so the request never runs as the planter.
+func (s *Server) accessFromCookies(r *http.Request) (string, map[string]any, error) {
+	values := cookieValues(r, s.accessCookieName())
+	if len(values) > maxAccessCookies {
+		values = values[:maxAccessCookies]
+	}
+	var tok string
+	var claims map[string]any
+	var lastErr error = auth.ErrInvalidToken
+	for _, v := range values {
+		if len(v) > maxBearer {
+			continue
+		}
+		c, err := s.Auth.Validate(r.Context(), v)
+		if err != nil {
+			if storage.Transient(err) {
+				return v, nil, err
+			}
+			lastErr = err
+			continue
+		}
+		if claims != nil && c["sub"] != claims["sub"] {
+			s.Logger.WarnContext(r.Context(), "security event", "event", "access_cookie_conflict", "outcome", "refused",
+				"request_id", requestID(r.Context()), "ip", s.clientIP(r))
+			return v, nil, auth.ErrInvalidToken
+		}
+		if claims == nil {
+			tok, claims = v, c
+		}
+	}
+	if claims == nil {
+		if len(values) == 0 {
+			return "", nil, auth.ErrInvalidToken
+		}
+		return values[0], nil, lastErr
+	}
+	return tok, claims, nil
+}
+
+// maxAccessCookies bounds the signature checks one request can cause.
+const maxAccessCookies = 4
 
 // authenticateClientOrKey accepts an application by HTTP Basic
 // client_id:client_secret, or an API key holding permission (as

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,13 +25,17 @@ const (
 // refreshCookieName is the refresh cookie of app: refresh_token, or
 // refresh_token_<applicationId> when cookieConfiguration.scoped is set, so
 // that logging in to a second application on the same identity host does not
-// clobber the first one's cookie (workflow.md step 14, security-bar.md §4.10).
-func refreshCookieName(app storage.Application) string {
+// clobber the first one's cookie (workflow.md step 14, security-bar.md §4.10);
+// with Config.CookiePrefix in front.
+func (s *Server) refreshCookieName(app storage.Application) string {
 	if app.CookieConfiguration.Scoped && app.ID != "" {
-		return scopedRefreshPrefix + app.ID
+		return s.Config.CookiePrefix + scopedRefreshPrefix + app.ID
 	}
-	return refreshCookie
+	return s.Config.CookiePrefix + refreshCookie
 }
+
+// accessCookieName is access_token with Config.CookiePrefix in front.
+func (s *Server) accessCookieName() string { return s.Config.CookiePrefix + accessCookie }
 
 // writeCookie is the only place that emits Set-Cookie. Every cookie is
 // HttpOnly, host-only (no Domain), Path=/, SameSite from configuration
@@ -47,7 +52,8 @@ func (s *Server) writeCookie(w http.ResponseWriter, r *http.Request, name, value
 		HttpOnly: true,
 		// SameSite=None without Secure is dropped by browsers (RFC 6265bis
 		// §5.4.7), so None always sets Secure: such a deployment must be HTTPS.
-		Secure:   s.isHTTPS(r) || s.sameSite() == http.SameSiteNoneMode,
+		// So does a __Host- name, which browsers accept only with Secure.
+		Secure:   s.isHTTPS(r) || s.sameSite() == http.SameSiteNoneMode || s.Config.CookiePrefix != "",
 		SameSite: s.sameSite(),
 	}
 	switch {
@@ -76,7 +82,7 @@ func (s *Server) sameSite() http.SameSite {
 // issued. Nothing is written for a value that was not issued.
 func (s *Server) setTokenCookies(w http.ResponseWriter, r *http.Request, t auth.Tokens) {
 	if t.AccessToken != "" {
-		s.writeCookie(w, r, accessCookie, t.AccessToken, 0)
+		s.writeCookie(w, r, s.accessCookieName(), t.AccessToken, 0)
 	}
 	if t.RefreshToken == "" {
 		return
@@ -91,37 +97,59 @@ func (s *Server) setTokenCookies(w http.ResponseWriter, r *http.Request, t auth.
 			maxAge = 1
 		}
 	}
-	s.writeCookie(w, r, refreshCookieName(t.Application), t.RefreshToken, maxAge)
+	s.writeCookie(w, r, s.refreshCookieName(t.Application), t.RefreshToken, maxAge)
 }
 
 // clearTokenCookies deletes access_token and the named refresh cookie.
 func (s *Server) clearTokenCookies(w http.ResponseWriter, r *http.Request, refreshName string) {
-	s.writeCookie(w, r, accessCookie, "", -1)
+	s.writeCookie(w, r, s.accessCookieName(), "", -1)
 	s.writeCookie(w, r, refreshName, "", -1)
 }
 
-// refreshFromCookies returns the refresh token cookie to use: the scoped
-// cookie of applicationID when one is named and present, else refresh_token.
-// The first cookie of a name wins (browsers send the most specific first,
-// RFC 6265 §5.4). Values that cannot be tokens (too long, control bytes) are
-// ignored rather than passed on.
-func refreshFromCookies(r *http.Request, applicationID string) string {
+// refreshCookies returns the values of the refresh cookie to use: the
+// scoped cookie of applicationID when one is named and present, else
+// refresh_token (with Config.CookiePrefix). A browser sends several values
+// of one name when cookies of other domains or paths share it (RFC 6265
+// §5.4), which is how a sibling subdomain plants one (cookie tossing): all
+// are returned, distinct, in the order sent, and auth.PickRefreshToken
+// decides between them. Values that cannot be tokens (too long, control
+// bytes) are left out.
+func (s *Server) refreshCookies(r *http.Request, applicationID string) []string {
 	if applicationID != "" {
-		if v := cookieToken(r, scopedRefreshPrefix+applicationID); v != "" {
+		if v := cookieValues(r, s.Config.CookiePrefix+scopedRefreshPrefix+applicationID); len(v) > 0 {
 			return v
 		}
 	}
-	return cookieToken(r, refreshCookie)
+	return cookieValues(r, s.Config.CookiePrefix+refreshCookie)
 }
 
-// cookieToken returns the first plausible value of the named cookie.
-func cookieToken(r *http.Request, name string) string {
+// sessionCookie is the caller's own refresh cookie, for an endpoint the
+// access token authenticated: the one value, or of several (cookie tossing)
+// the one auth picks for the access token's session (its sid); "" when none
+// is usable.
+func (s *Server) sessionCookie(r *http.Request, applicationID string) string {
+	values := s.refreshCookies(r, applicationID)
+	if len(values) < 2 {
+		return firstOf(values...)
+	}
+	sid, _ := claimsFromContext(r.Context())["sid"].(string)
+	v, err := s.Auth.PickRefreshToken(r.Context(), auth.PickRequest{Values: values, ApplicationID: applicationID,
+		SessionID: sid, IPAddress: s.clientIP(r)})
+	if err != nil {
+		return ""
+	}
+	return v
+}
+
+// cookieValues returns the distinct plausible values of the named cookie.
+func cookieValues(r *http.Request, name string) []string {
+	var out []string
 	for _, c := range r.CookiesNamed(name) {
-		if plausibleToken(c.Value) {
-			return c.Value
+		if plausibleToken(c.Value) && !slices.Contains(out, c.Value) {
+			out = append(out, c.Value)
 		}
 	}
-	return ""
+	return out
 }
 
 // plausibleToken accepts non-empty printable ASCII without spaces up to

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,12 +57,21 @@ func TestTokenCookiesExact(t *testing.T) {
 			"access_token=AT; Path=/; HttpOnly; SameSite=Lax",
 			"refresh_token_" + forumsAppID + "=RT; Path=/; Expires=Fri, 02 Jan 2026 04:04:05 GMT; Max-Age=3600; HttpOnly; SameSite=Lax",
 		}},
+		// __Host- names (RFC 6265bis §4.1.3.2): Secure, Path=/, no Domain,
+		// whatever the request looked like.
+		{"host prefix", 0, func(*http.Request) {}, storage.Application{ID: forumsAppID, CookieConfiguration: storage.ApplicationCookieConfig{Scoped: true}}, []string{
+			"__Host-access_token=AT; Path=/; HttpOnly; Secure; SameSite=Lax",
+			"__Host-refresh_token_" + forumsAppID + "=RT; Path=/; Expires=Fri, 02 Jan 2026 04:04:05 GMT; Max-Age=3600; HttpOnly; Secure; SameSite=Lax",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _, c := newUnitServer(t)
 			s.Config.CookieSameSite = tt.sameSite
 			s.Config.TrustedProxies = []netip.Prefix{proxy}
+			if strings.HasPrefix(tt.name, "host prefix") {
+				s.Config.CookiePrefix = HostCookiePrefix
+			}
 			req := httptest.NewRequest("POST", "/api/login", nil)
 			tt.setup(req)
 			rec := httptest.NewRecorder()
@@ -110,24 +120,34 @@ func TestClearCookiesMirrorsAttributes(t *testing.T) {
 	}
 }
 
-func TestRefreshFromCookies(t *testing.T) {
+// TestRefreshCookies: which cookie values a refresh or logout considers:
+// the named application's scoped cookie, else refresh_token; every distinct
+// plausible value in the order sent (auth picks among several); with the
+// __Host- prefix only the prefixed names.
+func TestRefreshCookies(t *testing.T) {
 	tests := []struct {
-		name, cookie, appID, want string
+		name, prefix, cookie, appID string
+		want                        []string
 	}{
-		{"plain", "refresh_token=abc", "", "abc"},
-		{"scoped wins when named", "refresh_token=abc; refresh_token_" + forumsAppID + "=xyz", forumsAppID, "xyz"},
-		{"scoped ignored when not named", "refresh_token_" + forumsAppID + "=xyz", "", ""},
-		{"falls back to plain", "refresh_token=abc", forumsAppID, "abc"},
-		{"first of duplicates", "refresh_token=one; refresh_token=two", "", "one"},
-		{"empty value skipped", "refresh_token=; refresh_token=two", "", "two"},
-		{"quoted value unquoted by net/http", `refresh_token="q"`, "", "q"},
-		{"none", "other=1", "", ""},
+		{"plain", "", "refresh_token=abc", "", []string{"abc"}},
+		{"scoped wins when named", "", "refresh_token=abc; refresh_token_" + forumsAppID + "=xyz", forumsAppID, []string{"xyz"}},
+		{"scoped ignored when not named", "", "refresh_token_" + forumsAppID + "=xyz", "", nil},
+		{"falls back to plain", "", "refresh_token=abc", forumsAppID, []string{"abc"}},
+		{"all of duplicates, in order", "", "refresh_token=one; refresh_token=two; refresh_token=one", "", []string{"one", "two"}},
+		{"empty value skipped", "", "refresh_token=; refresh_token=two", "", []string{"two"}},
+		{"quoted value unquoted by net/http", "", `refresh_token="q"`, "", []string{"q"}},
+		{"none", "", "other=1", "", nil},
+		{"host prefix", HostCookiePrefix, "refresh_token=planted; __Host-refresh_token=mine", "", []string{"mine"}},
+		{"host prefix ignores plain names", HostCookiePrefix, "refresh_token=planted", "", nil},
+		{"host prefix, scoped", HostCookiePrefix, "__Host-refresh_token_" + forumsAppID + "=xyz; refresh_token_" + forumsAppID + "=p", forumsAppID, []string{"xyz"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			s, _, _ := newUnitServer(t)
+			s.Config.CookiePrefix = tt.prefix
 			r := httptest.NewRequest("POST", "/", nil)
 			r.Header.Set("Cookie", tt.cookie)
-			if got := refreshFromCookies(r, tt.appID); got != tt.want {
+			if got := s.refreshCookies(r, tt.appID); !slices.Equal(got, tt.want) {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})

@@ -74,7 +74,7 @@ func corsMethods(surface *http.ServeMux, r *http.Request) []string {
 // these responses carry credentials (Fetch standard, CORS protocol).
 // Refusing a foreign origin on a cookie-spending route is guard's
 // (guard.go): it is a property of the route, CORS or not.
-func (s *Server) cors(origins *originCache, surface *http.ServeMux, next http.Handler) http.Handler {
+func (s *Server) cors(surface *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
@@ -88,7 +88,7 @@ func (s *Server) cors(origins *originCache, surface *http.ServeMux, next http.Ha
 		}
 		hdr := w.Header()
 		hdr.Add("Vary", "Origin")
-		set := origins.load(r.Context())
+		set := s.allowedOrigins(r.Context())
 		ok := set.allowed(origin)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			hdr.Add("Vary", "Access-Control-Request-Method")
@@ -126,9 +126,9 @@ func (s *Server) cors(origins *originCache, surface *http.ServeMux, next http.Ha
 // revoke the user's refresh token, nor log them in to another account
 // (security-bar.md §4.7, R2, L14). Requests without Origin (non-browser
 // clients) pass. It reports whether it refused.
-func (s *Server) refuseForeignOrigin(w http.ResponseWriter, r *http.Request, origins *originCache) bool {
+func (s *Server) refuseForeignOrigin(w http.ResponseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" || origins.load(r.Context()).allowed(origin) || s.sameOrigin(r, origin) {
+	if origin == "" || s.allowedOrigins(r.Context()).allowed(origin) || s.sameOrigin(r, origin) {
 		return false
 	}
 	var e Errors

@@ -6,21 +6,30 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/cache"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// This file is the CORS origin cache: the set of allowed origins, read from
-// the system configuration and the active applications, kept for at most
-// originTTL on this node.
+// This file is the CORS origin set: the allowed origins, read from the
+// system configuration and the active applications, kept on this node in
+// an internal/cache value (TTL Config.OriginCacheTTL, one second by
+// default). A change made through this node forgets it at once
+// (ForgetOrigins, called by the application and system-configuration
+// handlers); one made through another node arrives through the change feed
+// (internal/app/changes.go), the TTL being the fallback. When a reload
+// fails because the database does not answer, the last good set is used for
+// at most a minute more, then no origin is allowed (fail closed).
 
-// originTTL bounds how stale the allowed-origin set may be, so that a change
-// made through another node applies everywhere within a second.
+// originTTL is the default lifetime of the origin set on this node.
 const originTTL = time.Second
+
+// originKeepLastGood bounds how long the set is used past its TTL while
+// reloading it fails (as for tenants, applications and keys).
+const originKeepLastGood = time.Minute
 
 // baseCORSHeaders are the request headers a browser client needs (DPoP for
 // sender-constrained tokens, RFC 9449 §4.1); the system
@@ -29,7 +38,6 @@ var baseCORSHeaders = []string{"Accept", "Authorization", "Content-Type", "DPoP"
 
 // originSet is one snapshot of the allowed origins.
 type originSet struct {
-	at      time.Time
 	apps    map[string][]string // origin -> ids of active applications listing it
 	system  map[string]bool     // origins from the enabled system corsConfiguration
 	headers string
@@ -41,50 +49,40 @@ func (o *originSet) allowed(origin string) bool {
 	return o.system[origin] || len(o.apps[origin]) > 0
 }
 
-// originCache holds the current originSet. A load failure keeps serving the
-// last known set, or fails closed (no origin allowed) when there is none.
-type originCache struct {
-	s      *Server
-	cur    atomic.Pointer[originSet]
-	loadMu sync.Mutex
+// originCache holds the origin set of one Server.
+type originCache = cache.Cache[struct{}, *originSet]
+
+// originCache returns the Server's origin set cache, made on first use.
+func (s *Server) originCache() *originCache {
+	s.originsOnce.Do(func() {
+		ttl := s.Config.OriginCacheTTL
+		if ttl <= 0 {
+			ttl = originTTL
+		}
+		s.origins = cache.New(func(ctx context.Context, _ struct{}) (*originSet, error) { return s.loadOrigins(ctx) },
+			cache.Options{TTL: ttl, KeepLastGood: originKeepLastGood, Transient: storage.Transient, Now: s.originClock})
+	})
+	return s.origins
 }
 
-func newOriginCache(s *Server) *originCache { return &originCache{s: s} }
+// ForgetOrigins drops this node's origin set: an application or the
+// system configuration changed, here or (change feed) on another node.
+func (s *Server) ForgetOrigins() { s.originCache().Forget(struct{}{}) }
 
-// load returns a set at most originTTL old, reading the store when needed
-// (one reader at a time; the others wait for its result).
-func (c *originCache) load(ctx context.Context) *originSet {
-	now := c.s.Now()
-	if o := c.cur.Load(); o != nil && fresh(o.at, now) {
-		return o
-	}
-	c.loadMu.Lock()
-	defer c.loadMu.Unlock()
-	if o := c.cur.Load(); o != nil && fresh(o.at, now) {
-		return o
-	}
-	o, err := c.s.loadOrigins(ctx, now)
+// allowedOrigins is the current origin set; when it cannot be read (and no
+// last good set is left) no origin is allowed: CORS fails closed.
+func (s *Server) allowedOrigins(ctx context.Context) *originSet {
+	o, err := s.originCache().Get(ctx, struct{}{})
 	if err != nil {
-		c.s.Logger.WarnContext(ctx, "cors: loading allowed origins failed", "error", err.Error())
-		if old := c.cur.Load(); old != nil {
-			return old // keep serving the last known set
-		}
-		return &originSet{} // fail closed
+		s.Logger.WarnContext(ctx, "cors: loading allowed origins failed; allowing none", "error", err.Error())
+		return &originSet{}
 	}
-	c.cur.Store(o)
 	return o
 }
 
-// fresh: at most originTTL old and not from the future (a clock that moved
-// back must not pin a stale set).
-func fresh(at, now time.Time) bool {
-	age := now.Sub(at)
-	return age >= 0 && age < originTTL
-}
-
 // loadOrigins reads the system configuration and the active applications.
-func (s *Server) loadOrigins(ctx context.Context, now time.Time) (*originSet, error) {
-	o := &originSet{at: now, apps: map[string][]string{}, system: map[string]bool{}, maxAge: "1800"}
+func (s *Server) loadOrigins(ctx context.Context) (*originSet, error) {
+	o := &originSet{apps: map[string][]string{}, system: map[string]bool{}, maxAge: "1800"}
 	headers := slices.Clone(baseCORSHeaders)
 	sc, err := s.Store.GetSystemConfiguration(ctx)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {

@@ -153,6 +153,7 @@ func TestCookieEndpointsRefuseForeignOrigin(t *testing.T) {
 // not read on every request.
 func TestCORSCacheFollowsChanges(t *testing.T) {
 	s, fs, c := newUnitServer(t)
+	s.originClock = c.Now // the cache ages on the clock the test moves
 	hdl := stubbed(s, func(w http.ResponseWriter, r *http.Request) {})
 	allowed := func() bool {
 		req := httptest.NewRequest("GET", "/api/jwt/validate", nil)

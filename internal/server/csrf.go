@@ -21,17 +21,33 @@ const (
 
 // csrfCookieName is __Host-latchkey_csrf over HTTPS (RFC 6265bis §4.1.3.2:
 // Secure, Path=/, no Domain, so only this host can set it).
-func (s *Server) csrfCookieName(r *http.Request) string {
-	if s.isHTTPS(r) {
-		return "__Host-" + csrfCookie
+func (s *Server) csrfCookieName(r *http.Request) string { return s.hostCookieName(r, csrfCookie) }
+
+// hostCookieName is base with the __Host- prefix over HTTPS or when the
+// deployment prefixes its cookies (Config.CookiePrefix): such a cookie is
+// Secure, Path=/ and host-only, so no sibling subdomain can set it (cookie
+// tossing).
+func (s *Server) hostCookieName(r *http.Request, base string) string {
+	if s.isHTTPS(r) || s.Config.CookiePrefix != "" {
+		return "__Host-" + base
 	}
-	return csrfCookie
+	return base
+}
+
+// singleCookie is the named cookie's value when the browser sent exactly
+// one, else "": several values mean one was planted (tossed), and the
+// hosted flows' cookies (SSO, federation state) must not pick among them.
+func singleCookie(r *http.Request, name string) string {
+	if v := cookieValues(r, name); len(v) == 1 {
+		return v[0]
+	}
+	return ""
 }
 
 // csrfToken returns the form token for r, reusing the browser's cookie so
 // that two tabs showing the form both work, else setting a new one.
 func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if v := cookieToken(r, s.csrfCookieName(r)); len(v) >= 32 && len(v) <= 64 {
+	if v := singleCookie(r, s.csrfCookieName(r)); len(v) >= 32 && len(v) <= 64 {
 		return v
 	}
 	v := rand.Text() + rand.Text()
@@ -60,7 +76,7 @@ func (s *Server) checkHostedForm(w http.ResponseWriter, r *http.Request) bool {
 	if !r.PostForm.Has("loginId") && !r.PostForm.Has("password") {
 		return true // a POST authorization request (RFC 6749 §3.1), not the login form
 	}
-	got, want := r.PostForm.Get(csrfField), cookieToken(r, s.csrfCookieName(r))
+	got, want := r.PostForm.Get(csrfField), singleCookie(r, s.csrfCookieName(r))
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		s.errorPage(w, r, http.StatusForbidden, "invalid_request", "invalid_csrf_token",
 			"The sign-in form expired or was not sent from its page. Go back to the application and sign in again.", "")

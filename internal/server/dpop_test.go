@@ -217,3 +217,53 @@ func TestDiscoveryAdvertisesDPoP(t *testing.T) {
 func dpopNewProof(k any, method, url, tok string, at time.Time) (string, error) {
 	return dpop.NewProof(k.(crypto.Signer), method, url, tok, at)
 }
+
+// A DPoP-bound refresh token is ended by a logout only with a proof by its
+// key (RFC 9449 §5): whoever holds the token without the key (a leaked
+// cookie, a log line) cannot log its owner out, globally or not; the
+// owner's proof can. Each refusal is an ordinary 200 that changed nothing.
+func TestDPoPLogoutNeedsTheKey(t *testing.T) {
+	s := newStack(t)
+	key, other := newDPoPKey(t), newDPoPKey(t)
+	res := s.login(storeApp, map[string]string{"DPoP": s.proof(key, "POST", "/api/login", "")})
+	if res.status != 200 {
+		t.Fatalf("login: %d %s", res.status, res.body)
+	}
+	rt := res.json(t)["refreshToken"].(string)
+	// alive refreshes with the key; the stack rotates (OneTimeUse), so rt
+	// follows.
+	alive := func() bool {
+		res := s.do(call{method: "POST", path: "/api/jwt/refresh", body: `{"refreshToken":"` + rt + `"}`,
+			hdr: map[string]string{"DPoP": s.proof(key, "POST", "/api/jwt/refresh", "")}})
+		if res.status != 200 {
+			return false
+		}
+		rt = res.json(t)["refreshToken"].(string)
+		return true
+	}
+	for _, tc := range []struct{ name, body, cookie, proof string }{
+		{"body, no proof", `{"refreshToken":"` + rt + `"}`, "", ""},
+		{"cookie, no proof", "", "refresh_token=" + rt, ""},
+		{"global, no proof", `{"refreshToken":"` + rt + `","global":true}`, "", ""},
+		{"proof by another key", `{"refreshToken":"` + rt + `"}`, "", s.proof(other, "POST", "/api/logout", "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := s.do(call{method: "POST", path: "/api/logout", body: tc.body,
+				hdr: map[string]string{"Cookie": tc.cookie, "DPoP": tc.proof}})
+			if res.status != 200 {
+				t.Fatalf("logout: %d %s", res.status, res.body)
+			}
+			if !alive() {
+				t.Fatal("the bound session was ended without its key")
+			}
+		})
+	}
+	res = s.do(call{method: "POST", path: "/api/logout", body: `{"refreshToken":"` + rt + `"}`,
+		hdr: map[string]string{"DPoP": s.proof(key, "POST", "/api/logout", "")}})
+	if res.status != 200 {
+		t.Fatalf("logout with the key: %d %s", res.status, res.body)
+	}
+	if alive() {
+		t.Fatal("the session survived a logout with its key's proof")
+	}
+}

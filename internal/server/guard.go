@@ -20,13 +20,12 @@ func (s *Server) handler(rs []route) http.Handler {
 		gate = NewGate(Limits{})
 	}
 	s.gate = gate
-	origins := newOriginCache(s)
 	mux := http.NewServeMux()
 	for i := range rs {
-		mux.Handle(rs[i].pattern, s.guard(&rs[i], gate, origins))
+		mux.Handle(rs[i].pattern, s.guard(&rs[i], gate))
 	}
 	mux.HandleFunc("/", s.notFound)
-	return s.middleware(gate, s.cors(origins, corsSurface(rs), mux))
+	return s.middleware(gate, s.cors(corsSurface(rs), mux))
 }
 
 // notFound answers unknown paths with an empty 404, as FusionAuth does.
@@ -40,12 +39,12 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // the tenant header. An API key
 // is checked before the tenant header (a key's tenant must match it); other
 // credentials after, so a bad header is reported before any token is looked at.
-func (s *Server) guard(rt *route, gate *Gate, origins *originCache) http.Handler {
+func (s *Server) guard(rt *route, gate *Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rec, ok := w.(*statusRecorder); ok {
 			rec.route = rt // for the api_key_failure event (middleware.go)
 		}
-		if rt.spendsCookie && s.refuseForeignOrigin(w, r, origins) {
+		if rt.spendsCookie && s.refuseForeignOrigin(w, r) {
 			return
 		}
 		if rt.cors == corsAnyOrigin {

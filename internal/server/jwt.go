@@ -1,7 +1,10 @@
 package server
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 )
@@ -52,9 +55,18 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 		writeRefreshNotFound(w)
 		return
 	}
-	raw := refreshFromCookies(r, appID)
-	if raw == "" {
-		raw = req.RefreshToken
+	// A token bound to a DPoP key refreshes only with a proof by that key
+	// (RFC 9449 §5); auth refuses a missing or other key with the same 404
+	// as any bad token, without consuming it.
+	proof, _, err := s.dpopProof(r, "")
+	if err != nil {
+		writeDPoPFusion(w, err)
+		return
+	}
+	raw, err := s.pickRefreshToken(r, req, appID, proof.JKT)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	if raw == "" {
 		// No token at all is what the SPA sends once the browser has
@@ -65,14 +77,6 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 		var e Errors
 		e.Field("blank", "refreshToken", "No session was presented: send the refresh_token cookie or the [refreshToken] property, or log in again.")
 		writeErrors(w, http.StatusNotFound, &e)
-		return
-	}
-	// A token bound to a DPoP key refreshes only with a proof by that key
-	// (RFC 9449 §5); auth refuses a missing or other key with the same 404
-	// as any bad token, without consuming it.
-	proof, _, err := s.dpopProof(r, "")
-	if err != nil {
-		writeDPoPFusion(w, err)
 		return
 	}
 	t, err := s.Auth.Refresh(r.Context(), auth.RefreshRequest{
@@ -95,4 +99,43 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 // failure was the same empty 401 (authn.go).
 func (s *Server) validateJWT(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"jwt": claimsFromContext(r.Context())})
+}
+
+// pickRefreshToken is the refresh token a refresh acts on: the cookie (which
+// beats the body, as in FusionAuth), else the body's refreshToken. When
+// several cookie values came (cookie tossing, cookies.go) auth picks one
+// without consuming any, preferring the session named by the sid of the
+// caller's own access token in the body's token member (FusionAuth's
+// JWTRefreshRequest.token; the SDK sends its last JWT there). The hint is
+// not verified: it can only choose among tokens the request presented.
+func (s *Server) pickRefreshToken(r *http.Request, req refreshRequest, appID, jkt string) (string, error) {
+	values := s.refreshCookies(r, appID)
+	switch len(values) {
+	case 0:
+		return req.RefreshToken, nil
+	case 1:
+		return values[0], nil
+	}
+	return s.Auth.PickRefreshToken(r.Context(), auth.PickRequest{Values: values, ApplicationID: appID, DPoPJKT: jkt,
+		SessionID: unverifiedSID(req.Token), IPAddress: s.clientIP(r)})
+}
+
+// unverifiedSID reads the sid claim of a JWT without verifying it ("" when
+// it has none or is not a JWT).
+func unverifiedSID(token string) string {
+	parts := strings.Split(token, ".")
+	if len(token) > maxBearer || len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		SID string `json:"sid"`
+	}
+	if json.Unmarshal(b, &c) != nil || !validUUID(c.SID) {
+		return ""
+	}
+	return c.SID
 }

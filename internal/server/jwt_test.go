@@ -13,6 +13,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -34,7 +35,7 @@ func TestRefresh(t *testing.T) {
 	}
 	tokenGolden(t, "refresh_200", res.body)
 	second := res.json(t)["refreshToken"].(string)
-	s.Clock.Advance(time.Second) // past the (zero) grace period
+	s.Clock.Advance(auth.DefaultRetryWindow + time.Second) // past the default grace period
 	if second == first || cookieValue(res, "refresh_token") != second || cookieValue(res, "access_token") != res.json(t)["token"] {
 		t.Fatalf("cookies not rewritten with the rotated token: %q", res.header.Values("Set-Cookie"))
 	}
@@ -147,7 +148,7 @@ func TestScopedRefreshCookie(t *testing.T) {
 			}
 		})
 	}
-	s.Clock.Advance(time.Second) // past the (zero) grace period
+	s.Clock.Advance(auth.DefaultRetryWindow + time.Second) // past the default grace period
 	res := s.do(refreshCall("refresh_token_"+forumsApp+"=x; refresh_token="+cookieValue(store, "refresh_token"), `{"applicationId":"`+storeApp+`"}`, ""))
 	if res.status != 404 { // store's token was rotated above: the named app's cookie is absent, the plain one is stale
 		t.Fatalf("stale store token: %d", res.status)

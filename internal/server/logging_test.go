@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/loghygiene"
 )
 
@@ -38,7 +39,7 @@ func TestLogHygiene(t *testing.T) {
 		t.Fatalf("refresh: %d %s", rot.status, rot.body)
 	}
 	rt2 := rot.json(t)["refreshToken"].(string)
-	s.Clock.Advance(time.Second)
+	s.Clock.Advance(auth.DefaultRetryWindow + time.Second)
 	if res := s.do(refreshCall("refresh_token="+rt1, "", storeSite)); res.status != 404 {
 		t.Fatalf("reuse: %d", res.status)
 	}

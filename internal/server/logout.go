@@ -39,15 +39,26 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.ApplicationID = appID
-	raw := req.RefreshToken
-	if raw == "" {
-		raw = refreshFromCookies(r, req.ApplicationID)
+	values := []string{req.RefreshToken}
+	if req.RefreshToken == "" {
+		// Every presented cookie value is ended, so a cookie planted in
+		// front of the user's own (cookie tossing) cannot keep the user's
+		// session alive through a logout; ending the planter's session
+		// is no harm to anyone but the planter.
+		values = s.refreshCookies(r, req.ApplicationID)
 	}
-	if raw != "" {
+	proof, _, err := s.dpopProof(r, "")
+	if err != nil {
+		proof.JKT = "" // a bad proof proves no key: bound tokens stay alive
+	}
+	for _, raw := range values {
+		if raw == "" {
+			continue
+		}
 		// From an origin of one application only that application's token
 		// is revoked, whichever token the body or an unscoped cookie holds.
 		if err := s.Auth.Logout(r.Context(), auth.LogoutRequest{RefreshToken: raw, Global: req.Global,
-			ApplicationID: originApplication(r.Context()), IPAddress: s.clientIP(r)}); err != nil {
+			ApplicationID: originApplication(r.Context()), IPAddress: s.clientIP(r), DPoPJKT: proof.JKT}); err != nil {
 			s.writeInternal(w, r, err)
 			return
 		}
@@ -93,14 +104,14 @@ func logoutParams(w http.ResponseWriter, r *http.Request) (logoutRequest, bool) 
 // appID, refresh_token when none is named or it does not exist.
 func (s *Server) refreshCookieFor(r *http.Request, appID string) (string, error) {
 	if appID == "" {
-		return refreshCookie, nil
+		return s.Config.CookiePrefix + refreshCookie, nil
 	}
 	app, err := s.Store.GetApplication(r.Context(), appID)
 	switch {
 	case err == nil:
-		return refreshCookieName(app), nil
+		return s.refreshCookieName(app), nil
 	case isNotFound(err):
-		return refreshCookie, nil
+		return s.Config.CookiePrefix + refreshCookie, nil
 	}
 	return "", err
 }

@@ -16,12 +16,7 @@ import (
 // __Host- prefixed over HTTPS like the CSRF cookie.
 const ssoCookie = "latchkey_sso"
 
-func (s *Server) ssoCookieName(r *http.Request) string {
-	if s.isHTTPS(r) {
-		return "__Host-" + ssoCookie
-	}
-	return ssoCookie
-}
+func (s *Server) ssoCookieName(r *http.Request) string { return s.hostCookieName(r, ssoCookie) }
 
 // authorizeParams are the parameters the login form carries through as
 // hidden fields, in this order.
@@ -57,7 +52,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.App.OAuthConfiguration.SSOEnabled && !a.PromptLogin && a.MaxAge != 0 {
-		ls, _, err := s.Auth.Session(r.Context(), cookieToken(r, s.ssoCookieName(r)))
+		ls, _, err := s.Auth.Session(r.Context(), singleCookie(r, s.ssoCookieName(r)))
 		switch {
 		case err == nil && ls.TenantID == a.App.TenantID &&
 			(a.MaxAge < 0 || s.Now().Sub(ls.AuthTime) <= time.Duration(a.MaxAge)*time.Second):

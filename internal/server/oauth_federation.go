@@ -45,10 +45,7 @@ type federationState struct {
 }
 
 func (s *Server) federationCookieName(r *http.Request) string {
-	if s.isHTTPS(r) {
-		return "__Host-" + federationCookie
-	}
-	return federationCookie
+	return s.hostCookieName(r, federationCookie)
 }
 
 // callbackURL is where upstream providers send the browser back; register
@@ -183,44 +180,49 @@ func (s *Server) providerButtons(r *http.Request, a auth.Authorization, params u
 	return out
 }
 
-func (s *Server) stateAEAD(ctx context.Context) (cipher.AEAD, error) {
-	key, err := s.Auth.FederationKey(ctx)
-	if err != nil {
-		return nil, err
+// stateAEADs are the ciphers of the federation state cookie, one per key
+// of auth's FederationKeys: the first seals, all open.
+func stateAEADs(keys [][]byte) []cipher.AEAD {
+	var out []cipher.AEAD
+	for _, key := range keys {
+		k := sha256.Sum256(append([]byte("latchkey federation state v1"), key...))
+		block, err := aes.NewCipher(k[:])
+		if err != nil {
+			continue
+		}
+		if aead, err := cipher.NewGCM(block); err == nil {
+			out = append(out, aead)
+		}
 	}
-	k := sha256.Sum256(append([]byte("latchkey federation state v1"), key...))
-	block, err := aes.NewCipher(k[:])
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
+	return out
 }
 
-func (s *Server) sealState(ctx context.Context, st federationState) (string, error) {
-	aead, err := s.stateAEAD(ctx)
-	if err != nil {
-		return "", err
+func (s *Server) sealState(_ context.Context, st federationState) (string, error) {
+	aeads := stateAEADs(s.Auth.FederationKeys())
+	if len(aeads) == 0 {
+		return "", errors.New("server: no federation state key")
 	}
 	plain, _ := json.Marshal(st)
-	nonce := make([]byte, aead.NonceSize())
+	nonce := make([]byte, aeads[0].NonceSize())
 	_, _ = rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, nil)), nil
+	return base64.RawURLEncoding.EncodeToString(aeads[0].Seal(nonce, nonce, plain, nil)), nil
 }
 
 func (s *Server) openState(r *http.Request) (federationState, bool) {
 	var st federationState
-	raw := cookieToken(r, s.federationCookieName(r))
+	raw := singleCookie(r, s.federationCookieName(r))
 	b, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil || raw == "" {
 		return st, false
 	}
-	aead, err := s.stateAEAD(r.Context())
-	if err != nil || len(b) < aead.NonceSize() {
-		return st, false
+	for _, aead := range stateAEADs(s.Auth.FederationKeys()) {
+		if len(b) < aead.NonceSize() {
+			continue
+		}
+		plain, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
+		if err == nil && json.Unmarshal(plain, &st) == nil && s.Now().Unix() <= st.Expires {
+			return st, true
+		}
 	}
-	plain, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
-	if err != nil || json.Unmarshal(plain, &st) != nil || s.Now().Unix() > st.Expires {
-		return st, false
-	}
-	return st, true
+	return st, false
 }

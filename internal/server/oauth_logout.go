@@ -85,7 +85,7 @@ func (s *Server) oauthLogout(w http.ResponseWriter, r *http.Request) {
 // the cookie. false after writing a failure.
 func (s *Server) endSessions(w http.ResponseWriter, r *http.Request, hintSID string) bool {
 	ids := []string{hintSID}
-	if raw := cookieToken(r, s.ssoCookieName(r)); raw != "" {
+	if raw := singleCookie(r, s.ssoCookieName(r)); raw != "" {
 		if ls, _, err := s.Auth.Session(r.Context(), raw); err == nil {
 			ids = append(ids, ls.ID)
 		}

@@ -31,7 +31,19 @@ type Config struct {
 	// a network partition rather than a refused connection — turns into a
 	// 503 instead of a hang. Zero means DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// CookiePrefix is "" (FusionAuth's names: access_token, refresh_token,
+	// refresh_token_<applicationId>) or "__Host-" for HTTPS deployments: the
+	// browser then accepts the cookies only from this host with Secure,
+	// Path=/ and no Domain, so a sibling subdomain cannot plant one
+	// (RFC 6265bis §4.1.3.2). Only the prefixed names are read then.
+	CookiePrefix string
+	// OriginCacheTTL is how long this node reuses the allowed-origin set it
+	// read (0: one second); changes also arrive through the change feed.
+	OriginCacheTTL time.Duration
 }
+
+// HostCookiePrefix is the one CookiePrefix besides "".
+const HostCookiePrefix = "__Host-"
 
 // DefaultRequestTimeout is RequestTimeout's default: far above any real
 // request (a bcrypt login is a fraction of a second), short enough that a
@@ -83,6 +95,10 @@ type Server struct {
 	logOnce   sync.Once
 	failures  *observe.Throttle
 	gate      *Gate // the gate Handler uses (Gate, or a private one)
+
+	origins     *originCache     // cors_origins.go
+	originsOnce sync.Once        // makes origins
+	originClock func() time.Time // the origin cache's clock; tests move it (nil: time.Now)
 }
 
 // ready is Ready, made on first use.

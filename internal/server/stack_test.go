@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
+	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/openapi/openapitest"
 	"github.com/latchkeyhq/latchkey/internal/password"
@@ -72,6 +73,18 @@ func newStack(t testing.TB, edit ...func(apps map[string]*storage.Application, t
 // default).
 func newLoggedStack(t testing.TB, logger *slog.Logger, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
 	t.Helper()
+	return buildStack(t, logger, nil, edit...)
+}
+
+// newConfiguredStack is newStack with operator settings changed by cfg.
+func newConfiguredStack(t testing.TB, cfg func(*config.Config)) *stack {
+	t.Helper()
+	return buildStack(t, nil, cfg)
+}
+
+func buildStack(t testing.TB, logger *slog.Logger, cfg func(*config.Config),
+	edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	mkApp := func(id, name, origin string, scoped bool) *storage.Application {
 		return &storage.Application{ID: id, TenantID: tenantID, Name: name, Active: true, State: "Active",
@@ -84,7 +97,7 @@ func newLoggedStack(t testing.TB, logger *slog.Logger, edit ...func(apps map[str
 	}
 	apps := map[string]*storage.Application{
 		storeApp: mkApp(storeApp, "Store", storeSite, false), forumsApp: mkApp(forumsApp, "Forums", forumsSite, true)}
-	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey, Logger: logger,
+	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey, Logger: logger, Config: cfg,
 		Tenant: func(tn *storage.Tenant) {
 			tn.JWTConfiguration = storage.TenantJWTConfiguration{Enabled: true, TimeToLiveInSeconds: 300,
 				RefreshTokenTimeToLiveInMinutes: 60, RefreshTokenExpirationPolicy: "Fixed", RefreshTokenUsagePolicy: "OneTimeUse"}

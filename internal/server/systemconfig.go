@@ -32,6 +32,7 @@ func (s *Server) updateSystemConfiguration(w http.ResponseWriter, r *http.Reques
 		err := decodeReplacement(r, systemConfigRequest{cur}, &req)
 		return req.SystemConfiguration, err
 	})
+	s.ForgetOrigins() // its corsConfiguration applies on this node's next request
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -351,6 +351,10 @@ type SigningKey struct {
 	// RetireAt: after this instant the key is no longer published or trusted.
 	// Zero while active.
 	RetireAt time.Time
+	// ActivateAt: the key is published from CreatedAt but signs only from
+	// this instant (zero: at once), so that resource servers caching the
+	// JWKS know it before the first token signed with it reaches them.
+	ActivateAt time.Time
 }
 
 // LoginFailures is the lockout counter of one user (counted in the database so

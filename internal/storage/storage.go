@@ -29,6 +29,8 @@ type Storage interface {
 	HealthStore
 	ChangeFeed
 	AccountStore
+	DatabaseClock
+	JanitorStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
@@ -199,7 +201,8 @@ type SigningKeyStore interface {
 	// that algorithm exists already (so N nodes starting at once create one).
 	InsertSigningKey(ctx context.Context, k SigningKey) error
 	// RotateSigningKey atomically marks the algorithm's active key retiring
-	// (published until retireOldAt) and inserts next as active.
+	// (published until retireOldAt) and inserts next as active (signing
+	// from next.ActivateAt; until then the retiring key still signs).
 	RotateSigningKey(ctx context.Context, next SigningKey, retireOldAt time.Time) error
 	// ListSigningKeys lists keys that are active or not yet retired at now.
 	ListSigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error)
@@ -237,10 +240,51 @@ type KickstartStore interface {
 	KickstartDone(ctx context.Context) (bool, error)
 }
 
-// SecretStore keeps server-wide secrets (e.g. the key that derives a rotated
-// refresh token's successor) so every node shares them.
+// SecretStore keeps server-wide values every node shares. Not for keys whose
+// leak with a database copy matters: those derive from the server secret,
+// which is kept out of the database (internal/secret; the refresh-token
+// successor key moved there, migration 0020).
 type SecretStore interface {
 	// ServerSecret stores candidate under name unless a value exists, and
 	// returns the stored value: concurrent first calls on N nodes agree.
 	ServerSecret(ctx context.Context, name string, candidate []byte) ([]byte, error)
+}
+
+// DatabaseClock reads the database's clock: the one clock every node of a
+// deployment shares, which internal/dbclock follows so that grace periods,
+// expiry and lockout windows do not depend on each node's own clock.
+type DatabaseClock interface {
+	// DatabaseTime is the database server's current time (PostgreSQL
+	// clock_timestamp(); SQLite runs in this process, so this process's).
+	DatabaseTime(ctx context.Context) (time.Time, error)
+}
+
+// JanitorStore purges what would otherwise grow forever (internal/janitor).
+// Every purge deletes at most limit rows in one short transaction and
+// returns how many, so a caller bounds each write and loops; none touches a
+// row a login, a refresh or the revocation feed can still need.
+type JanitorStore interface {
+	// PurgeRefreshTokens deletes refresh tokens (with their history) that
+	// expired before expiredBefore without being revoked, or were revoked
+	// before revokedBefore (once no access token of the session can be valid,
+	// so the revocation feed no longer needs them).
+	PurgeRefreshTokens(ctx context.Context, expiredBefore, revokedBefore time.Time, limit int) (int, error)
+	// PurgeRotationHistory forgets superseded refresh-token values rotated
+	// away before before: presenting one then finds nothing (404) instead of
+	// revoking the family as reuse.
+	PurgeRotationHistory(ctx context.Context, before time.Time, limit int) (int, error)
+	// PurgeTombstones deletes the feed entries of hard-deleted sessions
+	// revoked before before.
+	PurgeTombstones(ctx context.Context, before time.Time, limit int) (int, error)
+	// PurgeLoginFailures deletes lockout counters whose window started
+	// before windowBefore and that hold no lock at now: the next failure
+	// would restart them anyway.
+	PurgeLoginFailures(ctx context.Context, windowBefore, now time.Time, limit int) (int, error)
+	// PurgeSigningKeys deletes keys (private parts included) retired before
+	// retiredBefore; they are no longer published or trusted.
+	PurgeSigningKeys(ctx context.Context, retiredBefore time.Time, limit int) (int, error)
+	// ClaimLease takes or renews the named lease for owner until expires,
+	// when it is free, expired at now, or owner's already. Of concurrent
+	// claimers at most one gets true: one node at a time does the work.
+	ClaimLease(ctx context.Context, name, owner string, now, expires time.Time) (bool, error)
 }

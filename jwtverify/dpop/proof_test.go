@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -260,6 +261,21 @@ func TestReplayCacheBounded(t *testing.T) {
 	c.Add("f", now.Add(3*time.Minute), now.Add(2*time.Minute))
 	if c.Len() != 1 {
 		t.Fatalf("len after expiry = %d, want 1", c.Len())
+	}
+}
+
+// TestReplayCachePrune: Prune drops what expired without waiting for the
+// next proof, and keeps what can still be replayed.
+func TestReplayCachePrune(t *testing.T) {
+	c := NewReplayCache(100)
+	for i := range 10 {
+		c.Add(fmt.Sprintf("k%d", i), now.Add(time.Duration(i+1)*time.Second), now)
+	}
+	if n := c.Prune(now.Add(5 * time.Second)); n != 5 {
+		t.Fatalf("left %d after pruning, want 5", n)
+	}
+	if c.Add("k9", now.Add(time.Minute), now.Add(5*time.Second)) {
+		t.Fatal("a proof still in its window was forgotten by Prune")
 	}
 }
 

@@ -62,6 +62,16 @@ func (c *ReplayCache) Len() int {
 	return len(c.seen)
 }
 
+// Prune forgets every proof that expired by now and reports how many are
+// left. Add prunes too; a janitor calls Prune so that an idle process does
+// not keep a burst's entries until the next proof arrives.
+func (c *ReplayCache) Prune(now time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.purge(now)
+	return len(c.seen)
+}
+
 func (c *ReplayCache) purge(now time.Time) {
 	for c.head < len(c.order) && !now.Before(c.order[c.head].exp) {
 		c.dropOldest()

@@ -264,11 +264,15 @@ export function createClient(opts) {
     // in the shared localStorage and the cookie it got is the current one.
     const current = stored();
     if (current && current !== stale && usable(current)) return current;
+    // The stale JWT goes along as FusionAuth's `token` member: should the
+    // browser send more than one refresh cookie (one planted by a sibling
+    // subdomain: cookie tossing), latchkey refreshes the session this JWT
+    // names (its sid) and never another user's.
     const res = await doFetch(`${baseURL}/api/jwt/refresh`, {
       method: 'POST',
       credentials: 'include',
       headers: await idpHeaders('/api/jwt/refresh', { 'Content-Type': 'application/json', Accept: 'application/json' }),
-      body: '{}',
+      body: stale ? JSON.stringify({ token: stale }) : '{}',
     });
     // latchkey answers 404 for an unknown/expired/revoked refresh token and
     // for none at all (the browser dropped the expired cookie: workflow step

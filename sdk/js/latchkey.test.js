@@ -76,6 +76,8 @@ test('refresh sends the cookie, stores the new JWT and emits refresh', async () 
   assert.equal(storage.getItem(key), fresh);
   assert.equal(f.calls[0].init.credentials, 'include');
   assert.equal(f.calls[0].init.method, 'POST');
+  // The stale JWT names the session, should several refresh cookies arrive.
+  assert.deepEqual(JSON.parse(f.calls[0].init.body), { token: tokenFor(nowSec - 10) });
   assert.equal(events.length, 1);
   assert.equal(events[0].expiresAt.getTime(), (nowSec + 30) * 1000);
 });

@@ -97,7 +97,7 @@ func (s *Store) ProbeWrite(ctx context.Context) error {
 // "pool" on PostgreSQL, where both are the same), for pool metrics.
 func (s *Store) Pools() map[string]*sql.DB {
 	if s.r == s.w {
-		return map[string]*sql.DB{"pool": s.w}
+		return map[string]*sql.DB{"pool": s.w.DB}
 	}
-	return map[string]*sql.DB{"writer": s.w, "reader": s.r}
+	return map[string]*sql.DB{"writer": s.w.DB, "reader": s.r.DB}
 }

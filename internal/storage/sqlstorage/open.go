@@ -53,7 +53,7 @@ type Store struct {
 	// SQLite w is a single connection whose transactions BEGIN IMMEDIATE, so
 	// writers queue in Go instead of failing with SQLITE_BUSY (see
 	// BenchmarkRotateRefreshToken and the decision in the report).
-	w, r   *sql.DB
+	w, r   *pool // prepared.go
 	logger *slog.Logger
 	feed   *changeFeed // PostgreSQL only (changes.go)
 }
@@ -86,6 +86,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// SQLitePath is the file a SQLite database URL names (ok false for
+// PostgreSQL or a URL Open would refuse), so that files kept next to the
+// database (the server secret) can be found.
+func SQLitePath(url string) (path string, ok bool) {
+	dialect, target, err := parseURL(url)
+	return target, err == nil && dialect == DialectSQLite
 }
 
 // parseURL splits a database URL into its dialect and the driver's target
@@ -153,21 +161,23 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	if err != nil {
 		return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 	}
-	s := &Store{dialect: DialectSQLite, w: w, r: w, logger: opts.Logger}
+	s := &Store{dialect: DialectSQLite, w: newPool(w, true), logger: opts.Logger}
+	s.r = s.w
 	if splitWriter {
 		w.SetMaxOpenConns(1)
-		s.r, err = openSQLiteDB(sqliteDSN(abs, false), opts)
+		r, err := openSQLiteDB(sqliteDSN(abs, false), opts)
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 		}
-		s.r.SetMaxOpenConns(n)
+		r.SetMaxOpenConns(n)
+		s.r = newPool(r, true)
 	} else {
 		w.SetMaxOpenConns(n)
 	}
 	// Connections are cheap to keep and costly to reopen (pragmas run per connection).
 	s.w.SetConnMaxIdleTime(0)
-	if err := firstPing(ctx, s.w); err != nil {
+	if err := firstPing(ctx, s.w.DB); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlstorage: cannot open SQLite database %s: %w", abs, err)
 	}
@@ -202,7 +212,8 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 		return nil, fmt.Errorf("%w: cannot reach PostgreSQL at %s:%d (database %q, user %q): %s",
 			storage.ErrUnavailable, cfg.Host, cfg.Port, cfg.Database, cfg.User, msg)
 	}
-	return &Store{dialect: DialectPostgres, w: db, r: db, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}, nil
+	p := newPool(db, false)
+	return &Store{dialect: DialectPostgres, w: p, r: p, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}, nil
 }
 
 // firstPing opens the first connection, which applies the pragmas. When
@@ -243,9 +254,9 @@ func (s *Store) Close() error {
 	if s.feed != nil {
 		s.feed.close()
 	}
-	err := s.w.Close()
+	err := s.w.close()
 	if s.r != s.w {
-		err = errors.Join(err, s.r.Close())
+		err = errors.Join(err, s.r.close())
 	}
 	return err
 }

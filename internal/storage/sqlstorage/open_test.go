@@ -66,7 +66,7 @@ func TestSQLiteSettings(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("database file not created: %v", err)
 	}
-	for name, db := range map[string]*sql.DB{"writer": s.w, "reader": s.r} {
+	for name, db := range map[string]*sql.DB{"writer": s.w.DB, "reader": s.r.DB} {
 		for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"} {
 			var got string
 			if err := db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
@@ -127,9 +127,7 @@ func TestWrapErrors(t *testing.T) {
 		{"pg connection failure", &pgconn.PgError{Code: "08006"}, storage.ErrUnavailable},
 		{"pg shutting down", &pgconn.PgError{Code: "57P01"}, storage.ErrUnavailable},
 		{"bad conn", fmt.Errorf("x: %w", sql.ErrConnDone), storage.ErrUnavailable},
-		// TestDatabaseOutage (multinode) met it: a restart cut a login's
-		// connection mid-reply, and it was answered 500, not 503.
-		{"connection cut mid-reply", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), storage.ErrUnavailable},
+		{"dropped mid-query", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), storage.ErrUnavailable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

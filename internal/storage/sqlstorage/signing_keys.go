@@ -11,13 +11,14 @@ import (
 // partial index signing_keys_one_active makes a second active key of the same
 // algorithm fail with ErrConflict, so N nodes starting at once create one key.
 func (s *Store) InsertSigningKey(ctx context.Context, k storage.SigningKey) error {
-	_, err := s.exec(ctx, `INSERT INTO signing_keys (id, algorithm, private_pem, public_pem, state, created_at, retire_at)
-		VALUES ($1, $2, $3, $4, 'active', $5, 0)`, k.ID, k.Algorithm, k.PrivateKeyPEM, k.PublicKeyPEM, ms(k.CreatedAt))
+	_, err := s.exec(ctx, `INSERT INTO signing_keys (id, algorithm, private_pem, public_pem, state, created_at, retire_at, activate_at)
+		VALUES ($1, $2, $3, $4, 'active', $5, 0, $6)`, k.ID, k.Algorithm, k.PrivateKeyPEM, k.PublicKeyPEM, ms(k.CreatedAt), ms(k.ActivateAt))
 	return err
 }
 
 // RotateSigningKey marks the algorithm's active key retiring (still published
-// until retireOldAt) and inserts next as active, in one transaction. Two
+// until retireOldAt, and still signing until next.ActivateAt) and inserts
+// next as active, in one transaction. Two
 // concurrent rotations cannot both win: the loser's insert hits the unique
 // partial index and gets ErrConflict.
 func (s *Store) RotateSigningKey(ctx context.Context, next storage.SigningKey, retireOldAt time.Time) error {
@@ -26,8 +27,8 @@ func (s *Store) RotateSigningKey(ctx context.Context, next storage.SigningKey, r
 			WHERE algorithm = $1 AND state = 'active'`, next.Algorithm, ms(retireOldAt)); err != nil {
 			return err
 		}
-		_, err := q.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_pem, public_pem, state, created_at, retire_at)
-			VALUES ($1, $2, $3, $4, 'active', $5, 0)`, next.ID, next.Algorithm, next.PrivateKeyPEM, next.PublicKeyPEM, ms(next.CreatedAt))
+		_, err := q.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_pem, public_pem, state, created_at, retire_at, activate_at)
+			VALUES ($1, $2, $3, $4, 'active', $5, 0, $6)`, next.ID, next.Algorithm, next.PrivateKeyPEM, next.PublicKeyPEM, ms(next.CreatedAt), ms(next.ActivateAt))
 		return err
 	})
 }
@@ -35,7 +36,7 @@ func (s *Store) RotateSigningKey(ctx context.Context, next storage.SigningKey, r
 // ListSigningKeys lists active keys and retiring keys whose RetireAt is after
 // now, oldest first.
 func (s *Store) ListSigningKeys(ctx context.Context, now time.Time) ([]storage.SigningKey, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, algorithm, private_pem, public_pem, state, created_at, retire_at
+	rows, err := s.r.QueryContext(ctx, `SELECT id, algorithm, private_pem, public_pem, state, created_at, retire_at, activate_at
 		FROM signing_keys WHERE state = 'active' OR retire_at > $1 ORDER BY created_at, id`, ms(now))
 	if err != nil {
 		return nil, s.wrap(err)
@@ -44,11 +45,11 @@ func (s *Store) ListSigningKeys(ctx context.Context, now time.Time) ([]storage.S
 	out := []storage.SigningKey{}
 	for rows.Next() {
 		var k storage.SigningKey
-		var created, retire int64
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKeyPEM, &k.PublicKeyPEM, &k.State, &created, &retire); err != nil {
+		var created, retire, activate int64
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKeyPEM, &k.PublicKeyPEM, &k.State, &created, &retire, &activate); err != nil {
 			return nil, s.wrap(err)
 		}
-		k.CreatedAt, k.RetireAt = fromMS(created), fromMS(retire)
+		k.CreatedAt, k.RetireAt, k.ActivateAt = fromMS(created), fromMS(retire), fromMS(activate)
 		out = append(out, k)
 	}
 	return out, s.wrap(rows.Err())

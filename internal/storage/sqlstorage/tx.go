@@ -42,7 +42,7 @@ func (s *Store) tryTx(ctx context.Context, fn func(q querier) error) (err error)
 			_ = tx.Rollback()
 		}
 	}()
-	if err = fn(tx); err != nil {
+	if err = fn(txq{tx: tx, p: s.w}); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -27,6 +27,7 @@ func testSigningKeys(t *testing.T, s storage.Storage) {
 
 	retire := base.Add(24 * time.Hour)
 	k2 := signingKey("k2", "ES256", base.Add(time.Hour))
+	k2.ActivateAt = base.Add(time.Hour + 10*time.Minute)
 	must(t, s.RotateSigningKey(ctx, k2, retire))
 	oldK1 := k1
 	oldK1.State, oldK1.RetireAt = "retiring", retire
@@ -47,6 +48,9 @@ func testSigningKeys(t *testing.T, s storage.Storage) {
 				got = append(got, k.ID)
 				if k.ID == "k1" {
 					wantEqual(t, "retiring key", k, oldK1)
+				}
+				if k.ID == "k2" {
+					wantEqual(t, "new key", k, k2)
 				}
 			}
 			wantEqual(t, "published keys", got, tc.want)

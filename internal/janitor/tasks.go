@@ -1,0 +1,102 @@
+package janitor
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Retention defaults.
+const (
+	// DefaultHistory: a live session's superseded values are remembered a
+	// week. Presenting one within it revokes the family as reuse; after it,
+	// the value is unknown (404, nothing granted, the family left alone):
+	// only detection of very old stolen values is given up.
+	DefaultHistory = 7 * 24 * time.Hour
+	// DefaultSentMail: sent mail rows (no body) are kept a week.
+	DefaultSentMail = 7 * 24 * time.Hour
+	// DefaultRetiredKeys: a retired signing key (private part included) is
+	// deleted a day after its retirement; no node trusts it by then.
+	DefaultRetiredKeys = 24 * time.Hour
+	// feedMargin is added to the longest token lifetime before a revoked
+	// session leaves the revocation feed: the feed's 30 s look-back, the
+	// resource servers' leeway, the nodes' clock tolerance.
+	feedMargin = 5 * time.Minute
+	// minLockoutKeep: a lockout counter is kept at least a day after its
+	// window started, whatever the tenants' windows are.
+	minLockoutKeep = 24 * time.Hour
+)
+
+// Store is what the standard tasks delete from.
+type Store interface {
+	storage.JanitorStore
+	PurgeSentOutbox(ctx context.Context, before time.Time) (int, error)
+}
+
+// Retention says how long things are kept. The two functions are asked at
+// every pass, so a changed configuration applies at the next one.
+type Retention struct {
+	// TokenLifetime is the longest lifetime an access token can have
+	// (manage.LongestTokenLifetime): a revoked session stays in the
+	// revocation feed that long (plus a margin), since one of its tokens
+	// may be valid until then.
+	TokenLifetime func(ctx context.Context) (time.Duration, error)
+	// LockoutWindow is the longest failed-login window of the tenants
+	// (manage.LongestLockoutWindow).
+	LockoutWindow func(ctx context.Context) (time.Duration, error)
+	History       time.Duration // default DefaultHistory
+	SentMail      time.Duration // default DefaultSentMail
+	RetiredKeys   time.Duration // default DefaultRetiredKeys
+}
+
+// Tasks are the standard purges over st.
+func Tasks(st Store, r Retention) []Task {
+	if r.History <= 0 {
+		r.History = DefaultHistory
+	}
+	if r.SentMail <= 0 {
+		r.SentMail = DefaultSentMail
+	}
+	if r.RetiredKeys <= 0 {
+		r.RetiredKeys = DefaultRetiredKeys
+	}
+	feedKeep := func(ctx context.Context) (time.Duration, error) {
+		d, err := r.TokenLifetime(ctx)
+		return d + feedMargin, err
+	}
+	return []Task{
+		{Name: "refresh_tokens", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			keep, err := feedKeep(ctx)
+			if err != nil {
+				return 0, err
+			}
+			return st.PurgeRefreshTokens(ctx, now, now.Add(-keep), limit)
+		}},
+		{Name: "rotation_history", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			return st.PurgeRotationHistory(ctx, now.Add(-r.History), limit)
+		}},
+		{Name: "session_tombstones", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			keep, err := feedKeep(ctx)
+			if err != nil {
+				return 0, err
+			}
+			return st.PurgeTombstones(ctx, now.Add(-keep), limit)
+		}},
+		{Name: "login_failures", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			w, err := r.LockoutWindow(ctx)
+			if err != nil {
+				return 0, err
+			}
+			return st.PurgeLoginFailures(ctx, now.Add(-max(w, minLockoutKeep)), now, limit)
+		}},
+		{Name: "signing_keys", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			return st.PurgeSigningKeys(ctx, now.Add(-r.RetiredKeys), limit)
+		}},
+		{Name: "sent_mail", Purge: func(ctx context.Context, now time.Time, _ int) (int, error) {
+			// PurgeSentOutbox has no limit of its own: it deletes everything
+			// due at once (rows without bodies), and the next call nothing.
+			return st.PurgeSentOutbox(ctx, now.Add(-r.SentMail))
+		}},
+	}
+}
