@@ -75,7 +75,12 @@ type OAuthStore interface {
 	// when the session ended). Ending a session that is already ended
 	// revokes what is still live under it; ErrNotFound for an unknown id.
 	EndLoginSession(ctx context.Context, id string, at time.Time, reason string, notify func([]RefreshToken) []OutboxMessage) ([]RefreshToken, error)
-	// DeleteExpiredOAuth removes codes and sessions that expired before the
-	// instant. Returns how many.
-	DeleteExpiredOAuth(ctx context.Context, before time.Time) (int, error)
+	// PurgeAuthorizationCodes deletes at most limit codes that expired
+	// before before (used or not); the janitor calls it (internal/janitor).
+	PurgeAuthorizationCodes(ctx context.Context, before time.Time, limit int) (int, error)
+	// PurgeLoginSessions deletes at most limit sessions that expired before
+	// before and under which no refresh token is left (session_grants go
+	// with their tokens), so ending a session by its sid (logout with an
+	// id_token_hint) still revokes every grant it issued.
+	PurgeLoginSessions(ctx context.Context, before time.Time, limit int) (int, error)
 }

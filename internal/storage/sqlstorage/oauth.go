@@ -141,20 +141,18 @@ func (s *Store) EndLoginSession(ctx context.Context, id string, at time.Time, re
 	return out, err
 }
 
-// DeleteExpiredOAuth purges expired codes and sessions. A session's
-// session_grants rows go with their refresh tokens (ON DELETE CASCADE).
-func (s *Store) DeleteExpiredOAuth(ctx context.Context, before time.Time) (int, error) {
-	var total int64
-	err := s.tx(ctx, func(q querier) error {
-		for _, stmt := range []string{`DELETE FROM oauth_codes WHERE expires_at < $1`, `DELETE FROM login_sessions WHERE expires_at < $1`} {
-			res, err := q.ExecContext(ctx, stmt, ms(before))
-			if err != nil {
-				return err
-			}
-			n, _ := res.RowsAffected()
-			total += n
-		}
-		return nil
-	})
-	return int(total), err
+// PurgeAuthorizationCodes deletes at most limit codes expired before before.
+func (s *Store) PurgeAuthorizationCodes(ctx context.Context, before time.Time, limit int) (int, error) {
+	return s.purge(ctx, `DELETE FROM oauth_codes WHERE hash IN (
+		SELECT hash FROM oauth_codes WHERE expires_at < $1 LIMIT $2)`, ms(before), limit)
+}
+
+// PurgeLoginSessions deletes at most limit sessions expired before before
+// with no grant left: a grant row goes with its refresh token (ON DELETE
+// CASCADE), which the janitor purges once it expired or was revoked long
+// enough ago.
+func (s *Store) PurgeLoginSessions(ctx context.Context, before time.Time, limit int) (int, error) {
+	return s.purge(ctx, `DELETE FROM login_sessions WHERE id IN (
+		SELECT id FROM login_sessions l WHERE l.expires_at < $1
+		AND NOT EXISTS (SELECT 1 FROM session_grants g WHERE g.session_id = l.id) LIMIT $2)`, ms(before), limit)
 }

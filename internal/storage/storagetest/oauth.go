@@ -17,7 +17,8 @@ var oauthTests = []struct {
 	{"AuthorizationCodeRedeemOnce", testCodeRedeemOnce},
 	{"AuthorizationCodeConcurrentRedeem", testCodeConcurrentRedeem},
 	{"LoginSessionEndRevokesGrants", testLoginSessionEnd},
-	{"OAuthDeleteExpired", testOAuthDeleteExpired},
+	{"PurgeAuthorizationCodes", testPurgeAuthorizationCodes},
+	{"PurgeLoginSessions", testPurgeLoginSessions},
 }
 
 func newCode(secret string) storage.AuthorizationCode {
@@ -158,23 +159,69 @@ func testLoginSessionEnd(t *testing.T, s storage.Storage) {
 	wantErr(t, err, storage.ErrNotFound)
 }
 
-func testOAuthDeleteExpired(t *testing.T, s storage.Storage) {
+// Expired codes go in bounded batches; a live one stays.
+func testPurgeAuthorizationCodes(t *testing.T, s storage.Storage) {
 	seed(t, s)
 	ctx := context.Background()
-	old, fresh := newCode("old"), newCode("fresh")
+	fresh := newCode("fresh")
 	fresh.ExpiresAt = base.Add(time.Hour)
-	must(t, s.CreateAuthorizationCode(ctx, old))
 	must(t, s.CreateAuthorizationCode(ctx, fresh))
-	must(t, s.CreateLoginSession(ctx, storage.LoginSession{ID: "s-old", TenantID: tenantID, UserID: "u1",
-		CreatedAt: base, ExpiresAt: base.Add(time.Minute)}))
-	n, err := s.DeleteExpiredOAuth(ctx, base.Add(10*time.Minute))
-	must(t, err)
-	if n != 2 {
-		t.Errorf("deleted %d, want 2", n)
+	for _, c := range []string{"old1", "old2", "old3"} {
+		must(t, s.CreateAuthorizationCode(ctx, newCode(c)))
+	}
+	must(t, s.RedeemAuthorizationCode(ctx, hash("old1"), base, nil)) // used codes go too
+	for i, want := range []int{2, 1, 0} {
+		n, err := s.PurgeAuthorizationCodes(ctx, base.Add(10*time.Minute), 2)
+		must(t, err)
+		if n != want {
+			t.Errorf("pass %d purged %d, want %d", i, n, want)
+		}
 	}
 	if _, err := s.GetAuthorizationCode(ctx, fresh.Hash); err != nil {
-		t.Errorf("fresh code deleted: %v", err)
+		t.Errorf("live code purged: %v", err)
+	}
+	_, err := s.GetAuthorizationCode(ctx, hash("old2"))
+	wantErr(t, err, storage.ErrNotFound)
+}
+
+// An expired session goes only once no refresh token it issued is left:
+// until then, ending it by its sid must still revoke that token.
+func testPurgeLoginSessions(t *testing.T, s storage.Storage) {
+	seed(t, s)
+	ctx := context.Background()
+	for id, exp := range map[string]time.Time{"s-old": base.Add(time.Minute), "s-granted": base.Add(time.Minute), "s-fresh": base.Add(2 * time.Hour)} {
+		must(t, s.CreateLoginSession(ctx, storage.LoginSession{ID: id, TenantID: tenantID, UserID: "u1",
+			AuthTime: base, AuthType: "PASSWORD", CreatedAt: base, ExpiresAt: exp}))
+	}
+	c := newCode("c1")
+	c.SessionID = "s-granted"
+	must(t, s.CreateAuthorizationCode(ctx, c))
+	g := newToken("grant-1", "u1", "app1", "rt-1")
+	must(t, s.RedeemAuthorizationCode(ctx, c.Hash, base, &g))
+
+	later := base.Add(10 * time.Minute)
+	n, err := s.PurgeLoginSessions(ctx, later, 10)
+	must(t, err)
+	if n != 1 {
+		t.Errorf("purged %d sessions, want 1 (s-old)", n)
 	}
 	_, err = s.GetLoginSession(ctx, "s-old")
 	wantErr(t, err, storage.ErrNotFound)
+	revoked, err := s.EndLoginSession(ctx, "s-granted", later, "logout", nil)
+	must(t, err)
+	if len(revoked) != 1 || revoked[0].ID != g.ID {
+		t.Fatalf("ending the expired session with a live grant revoked %v, want %s", revoked, g.ID)
+	}
+	// Once the janitor purged the revoked token, the session can go.
+	if _, err := s.PurgeRefreshTokens(ctx, later, later.Add(time.Millisecond), 10); err != nil {
+		t.Fatal(err)
+	}
+	n, err = s.PurgeLoginSessions(ctx, later, 10)
+	must(t, err)
+	if n != 1 {
+		t.Errorf("after its token was purged: purged %d, want 1 (s-granted)", n)
+	}
+	if _, err := s.GetLoginSession(ctx, "s-fresh"); err != nil {
+		t.Errorf("live session purged: %v", err)
+	}
 }
