@@ -19,7 +19,7 @@ import (
 // exchanges the code, coreos/go-oidc discovers the provider and verifies
 // the id token (signature, issuer, audience, expiry, nonce, at_hash), the
 // user info endpoint answers for the access token, and the refresh token
-// refreshes.
+// refreshes into an id token of the same session (sid).
 func TestCodeFlowWithGoOIDC(t *testing.T) {
 	s := newOAuthStack(t)
 	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
@@ -74,8 +74,19 @@ func TestCodeFlowWithGoOIDC(t *testing.T) {
 	if fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == "" {
 		t.Fatal("refresh returned no new access token")
 	}
-	if _, err := v.Verify(ctx, fresh.Extra("id_token").(string)); err != nil {
+	refreshed, err := v.Verify(ctx, fresh.Extra("id_token").(string))
+	if err != nil {
 		t.Fatalf("refreshed id token: %v", err)
+	}
+	// OIDC Core §12.2: the refreshed id token keeps the login's session and
+	// time, so back-channel logout by sid still finds it.
+	var again struct {
+		SID      string `json:"sid"`
+		AuthTime int64  `json:"auth_time"`
+	}
+	must(t, refreshed.Claims(&again))
+	if again.SID != claims.SID || again.AuthTime != claims.AuthTime {
+		t.Fatalf("refreshed id token sid %q auth_time %d, want the login's %q %d", again.SID, again.AuthTime, claims.SID, claims.AuthTime)
 	}
 }
 

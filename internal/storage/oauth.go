@@ -67,6 +67,10 @@ type OAuthStore interface {
 	// SHA-256 of its cookie. Revoked and expired sessions are returned too.
 	GetLoginSession(ctx context.Context, id string) (LoginSession, error)
 	FindLoginSessionByHash(ctx context.Context, hash []byte) (LoginSession, error)
+	// GrantSession is the id of the login session under which the refresh
+	// token tokenID was issued (a code exchange's grant); ErrNotFound for a
+	// token issued outside one (password grant, /api/login).
+	GrantSession(ctx context.Context, tokenID string) (string, error)
 	// EndLoginSession revokes the session and every live refresh token
 	// issued under it (RedeemAuthorizationCode's grants), in one
 	// transaction, and returns the tokens it revoked. notify, when not nil,

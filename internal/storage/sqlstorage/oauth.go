@@ -104,6 +104,13 @@ func (s *Store) FindLoginSessionByHash(ctx context.Context, hash []byte) (storag
 	return s.scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM login_sessions WHERE hash = $1`, hash))
 }
 
+// GrantSession returns the login session a code exchange's grant belongs to.
+func (s *Store) GrantSession(ctx context.Context, tokenID string) (string, error) {
+	var id string
+	err := s.r.QueryRowContext(ctx, `SELECT session_id FROM session_grants WHERE token_id = $1`, tokenID).Scan(&id)
+	return id, s.wrap(err)
+}
+
 func (s *Store) scanSession(row *sql.Row) (storage.LoginSession, error) {
 	var ls storage.LoginSession
 	var authTime, created, expires, revoked int64

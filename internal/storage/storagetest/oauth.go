@@ -127,6 +127,12 @@ func testLoginSessionEnd(t *testing.T, s storage.Storage) {
 		g := newToken(c.GrantID, "u1", "app1", "rt"+string(rune('0'+i)))
 		must(t, s.RedeemAuthorizationCode(ctx, c.Hash, base, &g))
 	}
+	if sid, err := s.GrantSession(ctx, "grant-c2"); err != nil || sid != "sess3" {
+		t.Errorf("GrantSession(grant-c2) = %q, %v; want sess3", sid, err)
+	}
+	must(t, s.CreateRefreshToken(ctx, newToken("password-grant", "u1", "app1", "rt-pw")))
+	_, err = s.GrantSession(ctx, "password-grant")
+	wantErr(t, err, storage.ErrNotFound)
 	at := base.Add(time.Minute)
 	var notified int
 	revoked, err := s.EndLoginSession(ctx, "sess1", at, "logout", func(ts []storage.RefreshToken) []storage.OutboxMessage {
