@@ -180,7 +180,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := a.startBackchannel(opts); err != nil {
 		return a, fmt.Errorf("back-channel logout: %w", err)
 	}
-	a.janitor = newJanitor(a.store, opts.Now, opts.JanitorInterval, a.log)
+	a.janitor = newJanitor(a.store, a.Server.Auth, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,

@@ -13,6 +13,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -68,6 +69,10 @@ type Server struct {
 	Auth  *auth.Service
 	// Manage holds the management use cases (internal/manage).
 	Manage *manage.Service
+	// MFA holds two-factor enrolment, passkeys and passwordless
+	// (internal/mfa); Mailer is its mail path (nil: no mail configured).
+	MFA    *mfa.Service
+	Mailer mfa.Mailer
 	Logger *slog.Logger
 	Now    func() time.Time
 	Config Config
