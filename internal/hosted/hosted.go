@@ -21,7 +21,7 @@ import (
 var builtin embed.FS
 
 // Pages a theme may override, and the layout they are drawn in.
-var pages = []string{"login", "error", "logout"}
+var pages = []string{"login", "error", "logout", "twofactor"}
 
 // DefaultTheme is the id of the built-in theme.
 const DefaultTheme = "default"
@@ -179,7 +179,7 @@ func (r *Renderer) CSSPath(themeID string) string {
 	return "/theme/" + t.id + "/styles.css?v=" + t.cssTag
 }
 
-// Render writes page (login, error or logout) of themeID in lang to w. The
+// Render writes page (login, twofactor, error or logout) of themeID in lang to w. The
 // page is rendered to a buffer first, so a template error never leaves half
 // a page on the wire.
 func (r *Renderer) Render(w io.Writer, page, themeID string, lang language.Tag, d *Data) error {
@@ -213,6 +213,12 @@ type Data struct {
 	LoginID   string
 	Error     string // a message key
 	Providers []Provider
+
+	// Two-factor page: Notice is the address a code was just sent to;
+	// Emails the methods a code can be sent to (Name: method id, Value:
+	// address).
+	Notice string
+	Emails []Field
 
 	// Error page.
 	ErrorCode, ErrorReason, ErrorDescription string

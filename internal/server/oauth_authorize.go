@@ -87,12 +87,18 @@ func (s *Server) hostedLogin(w http.ResponseWriter, r *http.Request, params url.
 		return
 	}
 	t, err := s.Auth.Login(r.Context(), auth.LoginRequest{LoginID: loginID, Password: password,
-		ApplicationID: a.App.ID, IPAddress: s.clientIP(r), OAuth: true, NoJWT: true})
+		ApplicationID: a.App.ID, IPAddress: s.clientIP(r), OAuth: true, NoJWT: true, TwoFactorTrustID: s.trustID(r, "")})
 	if err != nil {
 		s.hostedLoginFailure(w, r, a, params, loginID, err)
 		return
 	}
-	ls, raw, err := s.Auth.StartSession(r.Context(), t.User, "PASSWORD", a.App.OAuthConfiguration.SSOEnabled)
+	s.startHostedSession(w, r, a, params, t.User)
+}
+
+// startHostedSession ends a login on the hosted page: a login session (with
+// the SSO cookie when the application opted in) and the code.
+func (s *Server) startHostedSession(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, user storage.User) {
+	ls, raw, err := s.Auth.StartSession(r.Context(), user, "PASSWORD", a.App.OAuthConfiguration.SSOEnabled)
 	if err != nil {
 		s.authorizeFailure(w, r, a, params, err)
 		return
@@ -110,6 +116,9 @@ func (s *Server) hostedLoginFailure(w http.ResponseWriter, r *http.Request, a au
 	var withheld *auth.Withheld
 	msg, status := "", http.StatusOK
 	switch {
+	case errors.As(err, &withheld) && withheld.Kind == auth.WithheldTwoFactor:
+		s.twoFactorPage(w, r, a, params, withheld.TwoFactorID, emailMethods(withheld.Methods), "", "")
+		return
 	case errors.As(err, &withheld) && withheld.Kind == auth.WithheldChangePassword:
 		// The password verified but must be changed first (FusionAuth 203);
 		// the hosted page has no change-password step yet, so it says so.
