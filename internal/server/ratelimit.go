@@ -45,8 +45,9 @@ var (
 	// (20 per 10 minutes).
 	rateVerifyEmail = &rateLimit{"verify-email", 20, 10 * time.Minute}
 	// rateHostedLogin: the hosted login form (and POST authorization
-	// requests), 20 a minute: the per-account lockout does not stop one
-	// address trying one password on many accounts.
+	// requests) and its second step, 20 a minute together: the per-account
+	// lockout does not stop one address trying one password on many
+	// accounts.
 	rateHostedLogin = &rateLimit{"hosted-login", 20, time.Minute}
 )
 

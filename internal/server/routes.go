@@ -333,7 +333,7 @@ func (s *Server) routes() []route {
 			password: verifiesPasswordForm, rate: rateHostedLogin, body: maxBody},
 		// oauth_twofactor.go: the hosted page's second step.
 		{pattern: "POST /oauth2/two-factor", handler: s.hostedTwoFactor, auth: public, html: true, hostedForm: true,
-			rate: rateCodes, body: maxBody},
+			rate: rateHostedLogin, body: maxBody},
 		// hosted.go: a theme's stylesheet.
 		{pattern: "GET /theme/{id}/styles.css", handler: s.themeCSS, auth: public},
 		// oauth_userinfo.go, oauth_introspect.go, oauth_logout.go
