@@ -113,6 +113,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o demo.Options
 	fs.StringVar(&o.DataDir, "data-dir", "", "folder for the demo's SQLite files (default: under the user cache dir)")
+	fs.BoolVar(&o.OAuth, "oauth", false, "the Store logs in with the authorization code flow and PKCE through latchkey's hosted page instead of its native form")
 	fs.StringVar(&o.IdentityAddr, "identity-addr", "127.0.0.1:9011", "listen address of the identity server")
 	fs.StringVar(&o.StoreAddr, "store-addr", "127.0.0.1:3000", "listen address of the Store example app")
 	fs.StringVar(&o.ForumsAddr, "forums-addr", "127.0.0.1:3001", "listen address of the Forums example app")

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/backchannel"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/dbclock"
 	"github.com/latchkeyhq/latchkey/internal/events/sender"
@@ -185,6 +187,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if a.workers, err = newWorkers(a.store, a.Server.Manage, a.Server.Events, cfg, opts, a.log); err != nil {
 		return a, fmt.Errorf("outbox workers: %w", err)
 	}
+	if err := a.startBackchannel(opts); err != nil {
+		return a, fmt.Errorf("back-channel logout: %w", err)
+	}
 	a.janitor = newJanitor(a.store, a.Server.Auth, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
@@ -335,4 +340,23 @@ func NewLogger(cfg config.Config, w interface{ Write([]byte) (int, error) }) *sl
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
 	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// startBackchannel adds the back-channel logout queue's worker
+// (internal/backchannel) to the outbox workers, woken by the server right
+// after a logout queued a notice.
+func (a *App) startBackchannel(opts Options) error {
+	sender := &backchannel.Sender{Keys: a.Server.Keys, Now: opts.Now}
+	w, err := outbox.New(outbox.Config{Store: a.store, Queue: auth.BackchannelQueue, Deliver: sender.Deliver,
+		Now: opts.Now, Logger: a.log.With("queue", auth.BackchannelQueue), AttemptTimeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	a.workers.extra = append(a.workers.extra, w)
+	a.Server.NotifyOutbox = func(queue string) {
+		if queue == auth.BackchannelQueue {
+			w.Notify()
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/events"
+	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/lambda"
@@ -62,18 +64,27 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		Poster: w.poster})
 	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
 		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: w.secret.Derive(successorPurpose),
-		SealKeys: w.secret.Derive(sealPurpose), Events: pub, Lambdas: w.engine}
+		FederationKeys: w.secret.Derive(federationPurpose),
+		SealKeys:       w.secret.Derive(sealPurpose), Events: pub, Lambdas: w.engine}
 	if w.metrics != nil {
 		ac.Count = w.metrics.Count
 	}
 	svc = auth.New(ac)
+	var themes fs.FS
+	if cfg.ThemesDir != "" {
+		themes = os.DirFS(cfg.ThemesDir)
+	}
+	pages, err := hosted.New(themes)
+	if err != nil {
+		return nil, nil, err
+	}
 	mg := manage.New(st, svc, opts.Now)
 	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
 	mg.Lambdas.Engine, mg.Keys.Rotator = w.engine, km
 	mg.UseEvents(pub)
 	svc.SetEmailVerifier(mg.Accounts)
 	srv = &server.Server{
-		Store: st, Keys: km, Auth: svc, Manage: mg, Events: pub, Logger: log, Now: opts.Now,
+		Store: st, Keys: km, Auth: svc, Hosted: pages, Manage: mg, Events: pub, Logger: log, Now: opts.Now,
 		MFA:    &mfa.Service{Store: st, Auth: svc, Now: opts.Now, Logger: log, TenantID: manage.DefaultTenantID},
 		Mailer: codeMailer{m: mg.Mail, q: st, now: opts.Now},
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),

@@ -25,6 +25,8 @@ type workers struct {
 	mail  *mail.Worker
 	jobs  *outbox.Worker
 	hooks *outbox.Worker
+	// extra are the other queues' workers (back-channel logout).
+	extra []*outbox.Worker
 	log   *slog.Logger
 }
 
@@ -96,7 +98,11 @@ func webhookWorker(st storage.Storage, pub *events.Publisher, cfg config.Config,
 // once, the Message-ID lets a receiver drop the repeat).
 func (w *workers) start(ctx context.Context) (wait func(limit time.Duration)) {
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{w.mail.Run, w.jobs.Run, w.hooks.Run} {
+	runs := []func(context.Context) error{w.mail.Run, w.jobs.Run, w.hooks.Run}
+	for _, x := range w.extra {
+		runs = append(runs, x.Run)
+	}
+	for _, run := range runs {
 		wg.Go(func() {
 			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				w.log.Error("outbox worker stopped", "err", err)

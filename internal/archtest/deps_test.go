@@ -64,6 +64,9 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/mailcatcher", func(d string) bool {
 			return strings.HasPrefix(d, module+"/") && d != module+"/internal/mailcatcher"
 		}, "the demo's mail catcher stands alone, like a mail server would"},
+		{"internal/hosted", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/hosted"
+		}, "the hosted pages only render: the server decides and sets headers, so no HTTP and no latchkey package"},
 		{"internal/manage", func(d string) bool {
 			return d == "net/http" || d == module+"/internal/server"
 		}, "management use cases stay free of HTTP; server calls them, never the reverse"},

@@ -124,6 +124,9 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 		// token stays as it was issued.
 		g.jkt = req.DPoPJKT
 	}
+	if g.sessionID, err = s.refreshedSID(ctx, rt.ID, g); err != nil {
+		return Tokens{}, err
+	}
 	out := Tokens{User: c.user, Application: c.app, Registered: true,
 		RefreshToken: value, RefreshTokenID: rt.ID, RefreshExpiresAt: rt.ExpiresAt}
 	if err := s.mint(ctx, g, now, &out); err != nil {
@@ -212,3 +215,22 @@ func narrowScopes(granted, requested []string) ([]string, bool) {
 // equalHash compares two SHA-256 digests. They are digests of secrets, not
 // the secrets, so a plain comparison leaks nothing useful.
 func equalHash(a, b []byte) bool { return bytes.Equal(a, b) }
+
+// refreshedSID is the login session of a code exchange's grant, for the
+// sid of a refreshed id token: OIDC Core §12.2 keeps the claims of the
+// original, and a relying party matching back-channel logout tokens by sid
+// (OIDC Back-Channel Logout §2.4) must find the same session. "" when no id
+// token is minted or the token came from a grant without a login session.
+func (s *Service) refreshedSID(ctx context.Context, tokenID string, g grant) (string, error) {
+	if !g.oauth || !slices.Contains(g.scopes, scopeOpenID) {
+		return "", nil
+	}
+	sid, err := s.cfg.Store.GrantSession(ctx, tokenID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("auth: session of grant: %w", err)
+	}
+	return sid, nil
+}

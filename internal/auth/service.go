@@ -84,6 +84,10 @@ type Config struct {
 	// Lambdas runs the applications' JWT populate lambdas (nil: none run);
 	// one engine per process.
 	Lambdas *lambda.Engine
+	// FederationKeys seal the hosted page's federation state cookie: the
+	// first seals, all open (a key change keeps flows in progress). Empty:
+	// one random key for this Service's lifetime.
+	FederationKeys [][]byte
 	// Count, when set, is called with every security event's name and
 	// outcome (events.go), e.g. to count it in a metric. It runs on the
 	// login and refresh paths, so it must be cheap and must not block.
@@ -106,6 +110,7 @@ type Service struct {
 	groupGrants *cache.Cache[string, map[string][]string]
 
 	succKeys [][]byte // Config.SuccessorKeys, never empty
+	fedKeys  [][]byte // Config.FederationKeys, never empty
 	sealers  []sealer // Config.SealKeys, never empty
 
 	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
@@ -123,6 +128,9 @@ func New(cfg Config) *Service {
 	s := &Service{cfg: cfg, log: log, pw: passwordHasher{}, succKeys: cfg.SuccessorKeys}
 	if len(s.succKeys) == 0 {
 		s.succKeys = [][]byte{randomBytes(32)}
+	}
+	if s.fedKeys = cfg.FederationKeys; len(s.fedKeys) == 0 {
+		s.fedKeys = [][]byte{randomBytes(32)}
 	}
 	sealKeys := cfg.SealKeys
 	if len(sealKeys) == 0 {

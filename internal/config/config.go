@@ -78,6 +78,10 @@ type Config struct {
 	// changes also reach every node's caches at once through the change
 	// feed; the TTL bounds staleness while that feed is down.
 	CacheTTL time.Duration
+	// ThemesDir is a directory of hosted-page themes, one subdirectory per
+	// application or tenant id (LATCHKEY_THEMES_DIR; internal/hosted). Empty:
+	// the built-in theme only.
+	ThemesDir string
 	// KeyPublishAhead is how long a rotated-in signing key is published in
 	// the JWKS before any node signs with it (LATCHKEY_KEY_PUBLISH_AHEAD;
 	// 0: keys.DefaultPublishAhead, 10 min). It must be longer than your
@@ -207,6 +211,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.OTLPEndpoint }},
 	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application, signing-key set or CORS origin set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
 		dur: func(c *Config) *time.Duration { return &c.CacheTTL }},
+	{flag: "themes-dir", env: "LATCHKEY_THEMES_DIR", help: "directory of hosted login page themes, one subdirectory per application or tenant id (templates, styles.css, messages.<lang>.json)",
+		str: func(c *Config) *string { return &c.ThemesDir }},
 }
 
 // ApplyEnv overrides c with every LATCHKEY_* variable that is set and not
@@ -358,6 +364,11 @@ func (c Config) Validate() error {
 		p = append(p, fmt.Sprintf("cache TTL %s: must be from 0 (built-in defaults) to %s", c.CacheTTL, MaxCacheTTL))
 	}
 	p = append(p, c.checkWebhooks()...)
+	if c.ThemesDir != "" {
+		if st, err := os.Stat(c.ThemesDir); err != nil || !st.IsDir() {
+			p = append(p, fmt.Sprintf("themes dir %q: not a readable directory", c.ThemesDir))
+		}
+	}
 	if c.KeyPublishAhead < 0 || c.KeyPublishAhead > 24*time.Hour {
 		p = append(p, fmt.Sprintf("key publish ahead %s: must be from 0 (10m) to 24h", c.KeyPublishAhead))
 	}

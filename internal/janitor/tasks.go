@@ -26,6 +26,10 @@ const (
 	// session leaves the revocation feed: the feed's 30 s look-back, the
 	// resource servers' leeway, the nodes' clock tolerance.
 	feedMargin = 5 * time.Minute
+	// DefaultCodes: an authorization code is kept a day after it expired,
+	// so a replay within it is still recognised and revokes what the code
+	// issued (RFC 6749 §4.1.2); after it, the code is unknown.
+	DefaultCodes = 24 * time.Hour
 	// minLockoutKeep: a lockout counter is kept at least a day after its
 	// window started, whatever the tenants' windows are.
 	minLockoutKeep = 24 * time.Hour
@@ -35,6 +39,9 @@ const (
 type Store interface {
 	storage.JanitorStore
 	PurgeSentOutbox(ctx context.Context, before time.Time) (int, error)
+	// Authorization codes and the hosted page's login sessions (issue 11).
+	PurgeAuthorizationCodes(ctx context.Context, before time.Time, limit int) (int, error)
+	PurgeLoginSessions(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Retention says how long things are kept. The two functions are asked at
@@ -51,6 +58,7 @@ type Retention struct {
 	History       time.Duration // default DefaultHistory
 	SentOutbox    time.Duration // default DefaultSentOutbox
 	RetiredKeys   time.Duration // default DefaultRetiredKeys
+	Codes         time.Duration // default DefaultCodes
 }
 
 // Tasks are the standard purges over st.
@@ -63,6 +71,9 @@ func Tasks(st Store, r Retention) []Task {
 	}
 	if r.RetiredKeys <= 0 {
 		r.RetiredKeys = DefaultRetiredKeys
+	}
+	if r.Codes <= 0 {
+		r.Codes = DefaultCodes
 	}
 	feedKeep := func(ctx context.Context) (time.Duration, error) {
 		d, err := r.TokenLifetime(ctx)
@@ -78,6 +89,14 @@ func Tasks(st Store, r Retention) []Task {
 		}},
 		{Name: "rotation_history", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
 			return st.PurgeRotationHistory(ctx, now.Add(-r.History), limit)
+		}},
+		{Name: "oauth_codes", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			return st.PurgeAuthorizationCodes(ctx, now.Add(-r.Codes), limit)
+		}},
+		// An expired login session goes once its refresh tokens were purged
+		// (the store checks), so logout by its sid revokes them until then.
+		{Name: "login_sessions", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			return st.PurgeLoginSessions(ctx, now, limit)
 		}},
 		{Name: "session_tombstones", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
 			keep, err := feedKeep(ctx)

@@ -232,6 +232,7 @@ func validateApplication(a storage.Application) *Invalid {
 			e.Field("invalid", "application.oauthConfiguration.enabledGrants", "Unknown grant ["+truncate(g, 64)+"].")
 		}
 	}
+	validateOAuthURLs(e, o)
 	// These origins open CORS with credentials for this application, so
 	// only exact origins are accepted (security-bar.md §4.6).
 	for _, u := range o.AuthorizedOriginURLs {

@@ -41,6 +41,9 @@ type Service struct {
 	Webhooks *Webhooks
 	Lambdas  *Lambdas
 	Import   *Import
+	Entities *Entities
+	// IdentityProviders is the federation configuration.
+	IdentityProviders *IdentityProviders
 	// The directory (issue 12).
 	Search       *UserSearch
 	Roles        *Roles
@@ -60,28 +63,30 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 	m := &Mailer{Store: st}
 	users := &Users{Store: st, Tokens: a, Mail: m, Now: now}
 	return &Service{
-		Mail:           m,
-		EmailTemplates: &EmailTemplates{Store: st, Now: now},
-		Accounts:       &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now},
-		Users:          users,
-		Registrations:  &Registrations{Store: st, Users: users, Now: now},
-		Applications:   &Applications{Store: st, Cache: a, Now: now},
-		APIKeys:        &APIKeys{Store: st, Now: now},
-		Tenants:        &Tenants{Store: st, Cache: a, Now: now},
-		SystemConfig:   &SystemConfig{Store: st, Now: now},
-		RefreshTokens:  &RefreshTokens{Store: st, Tokens: a, Now: now},
-		Revocations:    &Revocations{Store: st, Now: now},
-		Webhooks:       &Webhooks{Store: st, Publisher: (*events.Publisher)(nil), Now: now},
-		Lambdas:        &Lambdas{Store: st, Cache: a, Now: now},
-		Import:         &Import{Store: st, Now: now},
-		Search:         &UserSearch{Store: st},
-		Roles:          &Roles{Store: st, Cache: a, Now: now},
-		Groups:         &Groups{Store: st, Cache: a, Now: now},
-		Members:        &Members{Store: st, Now: now},
-		UserActions:    &UserActions{Store: st, Now: now},
-		Actions:        &Actions{Store: st, Now: now},
-		LoginRecords:   &LoginRecords{Store: st, Now: now},
-		AuditLogs:      &AuditLogs{Store: st, Now: now},
-		Keys:           &Keys{Store: st, Now: now},
+		Mail:              m,
+		EmailTemplates:    &EmailTemplates{Store: st, Now: now},
+		Accounts:          &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now},
+		Users:             users,
+		Registrations:     &Registrations{Store: st, Users: users, Now: now},
+		Applications:      &Applications{Store: st, Cache: a, Now: now},
+		APIKeys:           &APIKeys{Store: st, Now: now},
+		Tenants:           &Tenants{Store: st, Cache: a, Now: now},
+		SystemConfig:      &SystemConfig{Store: st, Now: now},
+		RefreshTokens:     &RefreshTokens{Store: st, Tokens: a, Now: now},
+		Revocations:       &Revocations{Store: st, Now: now},
+		Webhooks:          &Webhooks{Store: st, Publisher: (*events.Publisher)(nil), Now: now},
+		Lambdas:           &Lambdas{Store: st, Cache: a, Now: now},
+		Import:            &Import{Store: st, Now: now},
+		Search:            &UserSearch{Store: st},
+		Roles:             &Roles{Store: st, Cache: a, Now: now},
+		Groups:            &Groups{Store: st, Cache: a, Now: now},
+		Members:           &Members{Store: st, Now: now},
+		UserActions:       &UserActions{Store: st, Now: now},
+		Actions:           &Actions{Store: st, Now: now},
+		LoginRecords:      &LoginRecords{Store: st, Now: now},
+		AuditLogs:         &AuditLogs{Store: st, Now: now},
+		Keys:              &Keys{Store: st, Now: now},
+		Entities:          &Entities{Store: st, Now: now},
+		IdentityProviders: &IdentityProviders{Store: st, Now: now},
 	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/events"
+	"github.com/latchkeyhq/latchkey/internal/federation"
+	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/mfa"
@@ -78,6 +80,14 @@ type Server struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Config Config
+	// Hosted renders the hosted pages (login, error, logout); nil means the
+	// built-in theme only.
+	Hosted *hosted.Renderer
+	// Federation calls upstream identity providers (nil: a default client).
+	Federation *federation.Client
+	// NotifyOutbox, when set, wakes the worker of an outbox queue after a
+	// request queued a message on this node (auth.BackchannelQueue).
+	NotifyOutbox func(queue string)
 	// Gate bounds concurrent password verification and carries the draining
 	// flag that shutdown sets (limit.go); nil means default Limits.
 	Gate *Gate

@@ -180,6 +180,25 @@ type ApplicationOAuthConfig struct {
 	AuthorizedOriginURLs       []string `json:"authorizedOriginURLs"`
 	AuthorizedRedirectURLs     []string `json:"authorizedRedirectURLs"`
 	RequireRegistration        bool     `json:"requireRegistration"`
+	// AuthorizedURLValidationPolicy is ExactMatch (default when empty) or
+	// AllowWildcards (FusionAuth url-validation.mdx).
+	AuthorizedURLValidationPolicy string `json:"authorizedURLValidationPolicy,omitempty"`
+	// ProofKeyForCodeExchangePolicy is Required, NotRequired (default when
+	// empty) or NotRequiredWhenUsingClientAuthentication.
+	ProofKeyForCodeExchangePolicy string `json:"proofKeyForCodeExchangePolicy,omitempty"`
+	// AllowPlainCodeChallengeMethod is latchkey's: PKCE "plain" is refused
+	// unless set (FusionAuth accepts S256 only).
+	AllowPlainCodeChallengeMethod bool `json:"allowPlainCodeChallengeMethod,omitempty"`
+	// SSOEnabled is latchkey's: a hosted-page login for this application sets
+	// the single sign-on cookie, and an existing SSO session authorizes it
+	// without a password. Off by default (the native-login workflow has no SSO).
+	SSOEnabled bool `json:"ssoEnabled,omitempty"`
+	// LogoutURL is where /oauth2/logout sends the browser when no
+	// post_logout_redirect_uri is given.
+	LogoutURL string `json:"logoutURL,omitempty"`
+	// BackchannelLogoutURL is latchkey's: OpenID Connect Back-Channel Logout
+	// 1.0 receives a logout token here when a session ends.
+	BackchannelLogoutURL string `json:"backchannelLogoutURL,omitempty"`
 }
 
 // ApplicationCookieConfig is latchkey's addition (app-scoped cookies): when

@@ -23,6 +23,9 @@ type Storage interface {
 	KickstartStore
 	SecretStore
 	MailStore
+	OAuthStore
+	EntityStore
+	IdentityProviderStore
 	HealthStore
 	ChangeFeed
 	GroupStore
