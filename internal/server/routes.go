@@ -28,9 +28,14 @@ type route struct {
 	// body is the largest request body it reads, in bytes; 0 means it reads
 	// none and its handler sees an empty body.
 	body int64
-	// html: it may answer text/html. Nothing does yet; a page will need its
-	// own Content-Security-Policy (middleware.go sets default-src 'none').
+	// html: it may answer text/html: the admin console's pages, which set
+	// their own Content-Security-Policy (console_render.go; middleware.go
+	// sets default-src 'none' for everything else).
 	html bool
+	// sameOrigin: an unsafe method is refused unless it comes from a page
+	// of this server (Origin, else Sec-Fetch-Site), before the body is read
+	// (console.go refuseCrossSite). Every console form.
+	sameOrigin bool
 	// rate limits requests per client address (ratelimit.go); nil: none.
 	rate *rateLimit
 }
@@ -58,7 +63,7 @@ func (s *Server) routes() []route {
 	// The management API (fusionauth-api.md §7) takes an API key holding
 	// FusionAuth's endpoint permission (the path prefix an API key's
 	// permissions.endpoints map lists) and the tenant header.
-	return []route{
+	rs := []route{
 		// status.go
 		{pattern: "GET /api/status", handler: s.status, auth: public},
 		{pattern: "GET /api/health", handler: s.health, auth: public},
@@ -258,6 +263,7 @@ func (s *Server) routes() []route {
 		// conflict with it in the mux).
 		{pattern: "GET /api/key/rotate", handler: methodNotAllowed("POST"), auth: public},
 	}
+	return append(rs, s.consoleRoutes()...)
 }
 
 // methodNotAllowed answers 405 with the Allow header (RFC 9110 §15.5.6).

@@ -1,0 +1,36 @@
+package server
+
+import (
+	"net/http"
+	"time"
+)
+
+// rateConsoleLogin bounds sign-in attempts to the console per address, on
+// top of the per-user lockout every login has.
+var rateConsoleLogin = &rateLimit{"console-login", 20, time.Minute}
+
+// consoleRoutes are the admin console's rows (docs/admin.md): every page
+// html, every form same-origin only, every page but the sign-in for a
+// signed-in admin (consoleAdmin, which also checks each form's CSRF token).
+func (s *Server) consoleRoutes() []route {
+	form := int64(maxBody)
+	return []route{
+		{pattern: "GET /admin", handler: s.consoleRoot, auth: public, html: true},
+		{pattern: "GET /admin/console.css", handler: s.consoleStyle, auth: public},
+		{pattern: "GET /admin/login", handler: s.consoleLoginPage, auth: public, html: true},
+		{pattern: "POST /admin/login", handler: s.consoleLogin, auth: public, html: true, sameOrigin: true,
+			password: verifiesPassword, body: form, rate: rateConsoleLogin},
+		{pattern: "POST /admin/logout", handler: s.consoleLogout, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
+		{pattern: "GET /admin/{$}", handler: s.consoleHome, auth: consoleAdmin, html: true},
+		// console_users.go
+		{pattern: "GET /admin/users", handler: s.consoleUsers, auth: consoleAdmin, html: true},
+		{pattern: "GET /admin/users/{id}", handler: s.consoleUser, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/users/{id}/{action}", handler: s.consoleUserAction, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
+	}
+}
+
+// consoleRoot sends /admin to the console's home, /admin/.
+func (s *Server) consoleRoot(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, consolePath+"/", http.StatusSeeOther)
+}

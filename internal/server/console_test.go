@@ -1,0 +1,218 @@
+package server_test
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// The admin console (console*.go) on the full stack: an admin created the
+// way `latchkey admin` does, signing in through the form.
+const (
+	rootEmail = "root@example.test"
+	rootPass  = "console admin password"
+)
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// consoleClient is a signed-in (or not) console browser: its cookie and
+// the Origin its forms carry.
+type consoleClient struct {
+	s      *stack
+	cookie string
+	origin string
+}
+
+// newConsole creates the first admin and returns a client for the stack's
+// own origin, not signed in.
+func newConsole(t *testing.T) (*stack, *consoleClient) {
+	// The default tenant's policy (newStack's tenant leaves it out): a lock
+	// ends the user's sessions.
+	s := newStack(t, func(_ map[string]*storage.Application, tn *storage.Tenant) {
+		tn.JWTConfiguration.RefreshTokenRevocationPolicy.OnLoginPrevented = true
+	})
+	_, err := s.Srv.Manage.Console.CreateAdmin(context.Background(), rootEmail, rootPass)
+	must(t, err)
+	return s, &consoleClient{s: s, origin: s.URL}
+}
+
+func (c *consoleClient) get(path string) result {
+	return c.s.do(call{method: "GET", path: path, hdr: map[string]string{"Cookie": c.cookie}})
+}
+
+func (c *consoleClient) post(path string, form url.Values) result {
+	return c.s.do(call{method: "POST", path: path, body: form.Encode(), hdr: map[string]string{"Cookie": c.cookie,
+		"Origin": c.origin, "Content-Type": "application/x-www-form-urlencoded"}})
+}
+
+// signIn posts the sign-in form and keeps the session cookie.
+func (c *consoleClient) signIn(t *testing.T, loginID, password string) result {
+	t.Helper()
+	res := c.post("/admin/login", url.Values{"loginId": {loginID}, "password": {password}})
+	if v := cookieValue(res, "latchkey_console"); v != "" {
+		c.cookie = "latchkey_console=" + v
+	}
+	return res
+}
+
+// csrf reads the form token of a page.
+func csrf(t *testing.T, res result) string {
+	t.Helper()
+	m := csrfInput.FindSubmatch(res.body)
+	if m == nil {
+		t.Fatalf("no csrf field in %d page:\n%s", res.status, res.body)
+	}
+	return string(m[1])
+}
+
+func wantStatus(t *testing.T, what string, res result, want int) {
+	t.Helper()
+	if res.status != want {
+		t.Fatalf("%s = %d, want %d:\n%s", what, res.status, want, res.body)
+	}
+}
+
+// TestConsoleSignInFindLockUnlock: the admin signs in, finds alice by part
+// of her email, locks her (her session ends, her next login is refused
+// with FusionAuth's 409, the change is audited with the admin as actor),
+// unlocks her (she logs in again).
+func TestConsoleSignInFindLockUnlock(t *testing.T) {
+	s, c := newConsole(t)
+	page := c.get("/admin/login")
+	wantStatus(t, "GET /admin/login", page, 200)
+	if csp := page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Fatalf("CSP %q: want default-src 'none' and no script", csp)
+	}
+	res := c.signIn(t, rootEmail, rootPass)
+	wantStatus(t, "sign in", res, 303)
+	setCookie := res.header.Get("Set-Cookie")
+	for _, attr := range []string{"HttpOnly", "SameSite=Strict", "Path=/admin"} {
+		if !strings.Contains(setCookie, attr) {
+			t.Fatalf("console cookie %q lacks %s", setCookie, attr)
+		}
+	}
+	found := c.get("/admin/users?q=" + url.QueryEscape("ice@example.te"))
+	wantStatus(t, "search", found, 200)
+	if !strings.Contains(string(found.body), "/admin/users/"+aliceID) {
+		t.Fatalf("alice not found by part of her email:\n%s", found.body)
+	}
+
+	session := s.login(storeApp, nil)
+	wantStatus(t, "alice's login", session, 200)
+	refresh := session.json(t)["refreshToken"].(string)
+
+	userPage := c.get("/admin/users/" + aliceID)
+	wantStatus(t, "user page", userPage, 200)
+	token := csrf(t, userPage)
+	wantStatus(t, "lock without confirming", c.post("/admin/users/"+aliceID+"/lock", url.Values{"csrf": {token}}), 400)
+	wantStatus(t, "alice's login before the lock", s.login(storeApp, nil), 200)
+	locked := c.post("/admin/users/"+aliceID+"/lock", url.Values{"csrf": {token}, "confirm": {"yes"}, "duration": {"never"}})
+	wantStatus(t, "lock", locked, 303)
+	wantStatus(t, "alice's login while locked", s.login(storeApp, nil), 409)
+	wantStatus(t, "alice's refresh while locked", s.do(call{method: "POST", path: "/api/jwt/refresh",
+		body: `{"refreshToken":"` + refresh + `"}`}), 404)
+	live, err := s.Store.ListRefreshTokens(context.Background(), aliceID)
+	must(t, err)
+	for _, rt := range live {
+		if rt.RevokedAt.IsZero() {
+			t.Fatalf("session %s of alice survived the lock", rt.ID)
+		}
+	}
+	entries, _, err := s.Store.SearchAuditEntries(context.Background(), storage.AuditSearch{User: rootEmail, Limit: 10})
+	must(t, err)
+	if len(entries) == 0 || !strings.Contains(entries[0].Message, aliceID) {
+		t.Fatalf("no audit entry by %s about alice: %+v", rootEmail, entries)
+	}
+
+	wantStatus(t, "unlock", c.post("/admin/users/"+aliceID+"/unlock", url.Values{"csrf": {token}}), 303)
+	wantStatus(t, "alice's login after unlock", s.login(storeApp, nil), 200)
+}
+
+// aliceCanLogIn fails the test unless alice still logs in (nothing the
+// refused request asked for happened).
+func aliceCanLogIn(t *testing.T, s *stack) {
+	t.Helper()
+	wantStatus(t, "alice's login", s.login(storeApp, nil), 200)
+}
+
+// TestConsoleRefusesNonAdmins: a user who is not an admin gets the 403
+// page and no console cookie, whether unregistered or registered to the
+// admin application without the admin role (whose login's session is
+// ended at once); an admin whose role is removed is refused on the next
+// request, and their forms change nothing.
+func TestConsoleRefusesNonAdmins(t *testing.T) {
+	s, c := newConsole(t)
+	ctx := context.Background()
+	alice := &consoleClient{s: s, origin: s.URL}
+	res := alice.signIn(t, aliceEmail, alicePass)
+	wantStatus(t, "unregistered alice signs in", res, 403)
+	if alice.cookie != "" {
+		t.Fatal("a non-admin got a console cookie")
+	}
+	must(t, s.Store.CreateRegistration(ctx, storage.Registration{ID: "0f1a2b3c-0000-4000-8000-0000000000c9",
+		ApplicationID: manage.AdminApplicationID, UserID: aliceID, Roles: []string{}}))
+	res = alice.signIn(t, aliceEmail, alicePass)
+	wantStatus(t, "registered alice without the role signs in", res, 403)
+	if alice.cookie != "" {
+		t.Fatal("a non-admin got a console cookie")
+	}
+	tokens, err := s.Store.ListRefreshTokens(ctx, aliceID)
+	must(t, err)
+	for _, rt := range tokens {
+		if rt.ApplicationID == manage.AdminApplicationID && rt.RevokedAt.IsZero() {
+			t.Fatal("the non-admin's console login left a live session")
+		}
+	}
+	wantStatus(t, "unsigned GET /admin/users", alice.get("/admin/users"), 303)
+
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	token := csrf(t, c.get("/admin/users/"+aliceID))
+	root, err := s.Srv.Manage.Users.Find(ctx, manage.Scope{}, manage.UserQuery{Email: rootEmail})
+	must(t, err)
+	_, err = s.Srv.Manage.Registrations.Update(ctx, manage.Scope{}, root.ID, manage.AdminApplicationID,
+		func(r storage.Registration) (storage.Registration, error) { r.Roles = nil; return r, nil })
+	must(t, err)
+	wantStatus(t, "former admin reads users", c.get("/admin/users"), 403)
+	wantStatus(t, "former admin locks alice", c.post("/admin/users/"+aliceID+"/lock",
+		url.Values{"csrf": {token}, "confirm": {"yes"}}), 403)
+	aliceCanLogIn(t, s)
+}
+
+// TestConsoleRefusesCrossSiteForms: a console form posted from another
+// origin, with no origin at all, or without the session's CSRF token is
+// refused with the 403 page and changes nothing; so is a sign-in posted
+// cross-site.
+func TestConsoleRefusesCrossSiteForms(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	token := csrf(t, c.get("/admin/users/"+aliceID))
+	lock := url.Values{"csrf": {token}, "confirm": {"yes"}}
+	for _, tc := range []struct {
+		name   string
+		origin string
+		form   url.Values
+	}{
+		{"another site", "https://evil.example.test", lock},
+		{"a sibling port", strings.Replace(s.URL, "127.0.0.1", "localhost", 1), lock},
+		{"the null origin", "null", lock},
+		{"no origin", "", lock},
+		{"no csrf token", s.URL, url.Values{"confirm": {"yes"}}},
+		{"another session's token", s.URL, url.Values{"csrf": {"AAAA" + token[4:]}, "confirm": {"yes"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forged := &consoleClient{s: s, cookie: c.cookie, origin: tc.origin}
+			wantStatus(t, "forged lock", forged.post("/admin/users/"+aliceID+"/lock", tc.form), 403)
+			aliceCanLogIn(t, s)
+		})
+	}
+	evil := &consoleClient{s: s, origin: "https://evil.example.test"}
+	wantStatus(t, "cross-site sign-in", evil.signIn(t, rootEmail, rootPass), 403)
+	if evil.cookie != "" {
+		t.Fatal("a cross-site sign-in set the console cookie")
+	}
+}
