@@ -43,6 +43,15 @@ var consoleFuncs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
 	"join": strings.Join,
+	// dict passes named values to a sub-template (a form field).
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			k, _ := kv[i].(string)
+			m[k] = kv[i+1]
+		}
+		return m
+	},
 }
 
 func parseConsolePages() map[string]*template.Template {

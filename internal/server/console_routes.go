@@ -27,6 +27,17 @@ func (s *Server) consoleRoutes() []route {
 		{pattern: "GET /admin/users/{id}", handler: s.consoleUser, auth: consoleAdmin, html: true},
 		{pattern: "POST /admin/users/{id}/{action}", handler: s.consoleUserAction, auth: consoleAdmin, html: true,
 			sameOrigin: true, body: form},
+		// console_apps.go
+		{pattern: "GET /admin/applications", handler: s.consoleApplications, auth: consoleAdmin, html: true},
+		{pattern: "GET /admin/applications/{id}", handler: s.consoleApplication, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/applications/{id}", handler: s.consoleApplicationSave, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
+		// console_keys.go
+		{pattern: "GET /admin/keys", handler: s.consoleKeys, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/keys/rotate", handler: s.consoleRotateKey, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
+		// console_audit.go
+		{pattern: "GET /admin/audit", handler: s.consoleAudit, auth: consoleAdmin, html: true},
 	}
 }
 

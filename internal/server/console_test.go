@@ -216,3 +216,72 @@ func TestConsoleRefusesCrossSiteForms(t *testing.T) {
 		t.Fatal("a cross-site sign-in set the console cookie")
 	}
 }
+
+// TestConsoleEditsRefreshPolicy: the admin sets Store's token lifetimes
+// and refresh policy; alice's next login gets them. A bad value is shown
+// next to its field and nothing is saved.
+func TestConsoleEditsRefreshPolicy(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	token := csrf(t, c.get("/admin/applications/"+storeApp))
+	policy := url.Values{"csrf": {token}, "enabled": {"on"}, "ttl": {"120"}, "generateRefresh": {"on"}, "allowRefresh": {"on"},
+		"usagePolicy": {"Reusable"}, "grace": {"0"}, "expirationPolicy": {"Fixed"}, "refreshTTL": {"5"}, "maxTTL": {"5"}}
+	bad := url.Values{}
+	for k, v := range policy {
+		bad[k] = v
+	}
+	bad.Set("ttl", "-5")
+	refused := c.post("/admin/applications/"+storeApp, bad)
+	wantStatus(t, "a negative lifetime", refused, 400)
+	if !strings.Contains(string(refused.body), `id="ttl-error"`) {
+		t.Fatalf("the error is not next to its field:\n%s", refused.body)
+	}
+	app, err := s.Store.GetApplication(context.Background(), storeApp)
+	must(t, err)
+	if app.JWTConfiguration.Enabled {
+		t.Fatal("a refused form changed the application")
+	}
+
+	wantStatus(t, "save", c.post("/admin/applications/"+storeApp, policy), 303)
+	login := s.login(storeApp, nil)
+	wantStatus(t, "alice's login", login, 200)
+	body := login.json(t)
+	if got, want := int64(body["tokenExpirationInstant"].(float64)), s.Clock.Now().Add(120e9).UnixMilli(); got != want {
+		t.Fatalf("access token expires at %d, want %d (the 120 s set in the console)", got, want)
+	}
+	refresh := body["refreshToken"].(string)
+	again := s.do(call{method: "POST", path: "/api/jwt/refresh", body: `{"refreshToken":"` + refresh + `"}`})
+	wantStatus(t, "refresh", again, 200)
+	if got := again.json(t)["refreshToken"]; got != refresh {
+		t.Fatalf("refresh rotated the token (%v) under the Reusable policy set in the console", got)
+	}
+}
+
+// TestConsoleRotatesSigningKey: the keys page lists the published key; a
+// rotation publishes a second one, shows in the JWKS and in the audit log
+// page with the admin as actor.
+func TestConsoleRotatesSigningKey(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	before := c.get("/admin/keys")
+	wantStatus(t, "keys page", before, 200)
+	token := csrf(t, before)
+	wantStatus(t, "rotate unconfirmed", c.post("/admin/keys/rotate", url.Values{"csrf": {token}, "algorithm": {"ES256"}}), 400)
+	wantStatus(t, "rotate", c.post("/admin/keys/rotate", url.Values{"csrf": {token}, "algorithm": {"ES256"}, "confirm": {"yes"}}), 303)
+	jwks := s.do(call{method: "GET", path: "/.well-known/jwks.json"})
+	keys := jwks.json(t)["keys"].([]any)
+	if len(keys) < 2 {
+		t.Fatalf("JWKS after the rotation has %d keys, want the old and the new", len(keys))
+	}
+	after := string(c.get("/admin/keys").body)
+	for _, k := range keys {
+		if kid := k.(map[string]any)["kid"].(string); !strings.Contains(after, kid) {
+			t.Fatalf("published key %s missing from the keys page", kid)
+		}
+	}
+	audit := c.get("/admin/audit?user=" + url.QueryEscape(rootEmail))
+	wantStatus(t, "audit page", audit, 200)
+	if !strings.Contains(string(audit.body), "Rotated the ES256 signing key") {
+		t.Fatalf("the rotation is not in the audit log page:\n%s", audit.body)
+	}
+}
