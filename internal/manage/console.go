@@ -34,10 +34,10 @@ type Console struct {
 	Now           func() time.Time
 }
 
-// adminApplication is the built-in application: the admin role, short
+// AdminApplication is the built-in application: the admin role, short
 // access tokens (the console reads the session on every request anyway),
 // and refresh tokens of a working day that rotate on use.
-func adminApplication() storage.Application {
+func AdminApplication() storage.Application {
 	a := ApplicationDefaults()
 	a.Name = "Latchkey admin console"
 	a.TenantID = DefaultTenantID
@@ -54,7 +54,7 @@ func adminApplication() storage.Application {
 // are missing; another node doing the same at once is not an error.
 func (c *Console) EnsureSetup(ctx context.Context) error {
 	if _, err := c.Applications.Get(ctx, Scope{}, AdminApplicationID); errors.Is(err, ErrNotFound) {
-		if _, err := c.Applications.Create(ctx, AdminApplicationID, adminApplication()); err != nil && !duplicate(err) {
+		if _, err := c.Applications.Create(ctx, AdminApplicationID, AdminApplication()); err != nil && !duplicate(err) {
 			return err
 		}
 	} else if err != nil {
@@ -88,11 +88,11 @@ func (c *Console) CreateAdmin(ctx context.Context, email, password string) (stor
 	}
 	u, err := c.Users.Find(ctx, Scope{}, UserQuery{Email: email})
 	if errors.Is(err, ErrNotFound) {
-		created, err := c.Registrations.RegisterNew(ctx, NewRegistration{
-			User:         UserInput{User: storage.User{Email: email}, Password: password, SkipVerification: true},
-			Registration: storage.Registration{ApplicationID: AdminApplicationID, Roles: []string{AdminRole}},
-		})
-		return created.User, err
+		// Created without an application, then registered: no session is
+		// issued that nobody holds (RegisterNew would issue one).
+		created, cerr := c.Users.Create(ctx, NewUser{User: UserInput{User: storage.User{Email: email},
+			Password: password, SkipVerification: true}})
+		u, err = created.User, cerr
 	}
 	if err != nil {
 		return u, err
