@@ -109,6 +109,11 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", consoleCSP)
 	h.Set("Cache-Control", "no-store")
+	// same-origin, not the API's no-referrer: under no-referrer a browser
+	// sends "Origin: null" with a form post (Fetch, "serializing a request
+	// origin"), which refuseCrossSite must refuse. Other sites still get no
+	// referrer.
+	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

@@ -71,6 +71,8 @@ type userData struct {
 	Sessions []storage.RefreshToken
 	Logins   []manage.LoginRecordView
 	Self     bool
+	// AppNames names the applications of the registrations and sessions.
+	AppNames map[string]string
 }
 
 // consoleUser serves GET /admin/users/{id}: the profile, registrations and
@@ -96,6 +98,14 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	if err == nil {
 		d.Logins, err = s.Manage.LoginRecords.Recent(ctx, manage.Scope{}, u.ID, 0, 10)
+	}
+	if err == nil {
+		var apps []storage.Application
+		apps, err = s.Manage.Applications.List(ctx, manage.Scope{}, false)
+		d.AppNames = map[string]string{}
+		for _, a := range apps {
+			d.AppNames[a.ID] = a.Name
+		}
 	}
 	if err != nil {
 		s.consoleError(w, r, err)
