@@ -169,6 +169,10 @@ func TestConsoleRefusesNonAdmins(t *testing.T) {
 		}
 	}
 	wantStatus(t, "unsigned GET /admin/users", alice.get("/admin/users"), 303)
+	// The admin application's tokens are not to be had through the API
+	// without a key, even with the admin's own password.
+	wantStatus(t, "admin login through /api/login without a key", s.do(call{method: "POST", path: "/api/login",
+		body: `{"loginId":"` + rootEmail + `","password":"` + rootPass + `","applicationId":"` + manage.AdminApplicationID + `"}`}), 401)
 
 	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
 	token := csrf(t, c.get("/admin/users/"+aliceID))
