@@ -289,3 +289,42 @@ func TestConsoleRotatesSigningKey(t *testing.T) {
 		t.Fatalf("the rotation is not in the audit log page:\n%s", audit.body)
 	}
 }
+
+// TestConsoleEndsOneSessionAndMailsAReset: the admin ends one of alice's
+// two sessions (the other still refreshes; another user's session id is
+// not found and nothing ends), and mails her a password reset link.
+func TestConsoleEndsOneSessionAndMailsAReset(t *testing.T) {
+	ms := newMailStack(t)
+	s := ms.stack
+	_, err := s.Srv.Manage.Console.CreateAdmin(context.Background(), rootEmail, rootPass)
+	must(t, err)
+	c := &consoleClient{s: s, origin: s.URL}
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	first, second := s.login(storeApp, nil).json(t), s.login(storeApp, nil).json(t)
+	token := csrf(t, c.get("/admin/users/"+aliceID))
+
+	root, err := s.Srv.Manage.Users.Find(context.Background(), manage.Scope{}, manage.UserQuery{Email: rootEmail})
+	must(t, err)
+	rootSessions, err := s.Store.ListRefreshTokens(context.Background(), root.ID)
+	must(t, err)
+	wantStatus(t, "end another user's session through alice's page", c.post("/admin/users/"+aliceID+"/end-session",
+		url.Values{"csrf": {token}, "session": {rootSessions[0].ID}}), 404)
+	wantStatus(t, "the admin's own session still works", c.get("/admin/users"), 200)
+
+	wantStatus(t, "end alice's first session", c.post("/admin/users/"+aliceID+"/end-session",
+		url.Values{"csrf": {token}, "session": {first["refreshTokenId"].(string)}}), 303)
+	refresh := func(v map[string]any) int {
+		return s.do(call{method: "POST", path: "/api/jwt/refresh", body: `{"refreshToken":"` + v["refreshToken"].(string) + `"}`}).status
+	}
+	if got := refresh(first); got != 404 {
+		t.Fatalf("the ended session refreshes: %d", got)
+	}
+	if got := refresh(second); got != 200 {
+		t.Fatalf("the other session no longer refreshes: %d", got)
+	}
+
+	wantStatus(t, "send a reset", c.post("/admin/users/"+aliceID+"/reset", url.Values{"csrf": {token}}), 303)
+	if m := ms.mailTo(aliceEmail, 1)[0]; len(m.Links) == 0 {
+		t.Fatalf("the reset mail has no link: %+v", m)
+	}
+}

@@ -22,6 +22,8 @@ var userNotices = map[string]string{
 	"deactivated": "The user is deactivated and their sessions ended.",
 	"reactivated": "The user is active again.",
 	"revoked":     "Every session of the user has ended.",
+	"ended":       "The session has ended.",
+	"reset":       "A password reset mail is on its way to the user.",
 }
 
 // usersData is the users page.
@@ -159,6 +161,17 @@ func (s *Server) consoleUserAction(w http.ResponseWriter, r *http.Request) {
 		notice = "reactivated"
 	case "revoke":
 		err, notice = s.Manage.RefreshTokens.Revoke(ctx, manage.Scope{}, manage.Revocation{UserID: id}), "revoked"
+	case "end-session":
+		// The session must be the user's: another's id is not found.
+		sid := r.PostFormValue("session")
+		if !manage.ValidID(sid) {
+			s.consoleNotFound(w, r, "session")
+			return
+		}
+		err, notice = s.Manage.RefreshTokens.Revoke(ctx, manage.Scope{}, manage.Revocation{ID: sid, UserID: id}), "ended"
+	case "reset":
+		err = s.consoleSendReset(r, id)
+		notice = "reset"
 	default:
 		s.consoleNotFound(w, r, "action")
 		return
@@ -175,6 +188,28 @@ func (s *Server) consoleUserAction(w http.ResponseWriter, r *http.Request) {
 		seeOther(w, r, consolePath+"/users/"+id, notice)
 	}
 }
+
+// consoleSendReset mails userID a password reset link (FusionAuth's
+// forgot-password with an API key: the console is trusted like one).
+func (s *Server) consoleSendReset(r *http.Request, userID string) error {
+	u, err := s.Manage.Users.Get(r.Context(), manage.Scope{}, userID)
+	if err != nil {
+		return err
+	}
+	if u.Email == "" {
+		return noAddress
+	}
+	_, err = s.Manage.Accounts.ForgotPassword(r.Context(), manage.Scope{}, manage.ForgotPassword{LoginID: u.Email,
+		WithKey: true, SendEmail: true})
+	if errors.Is(err, manage.ErrNoAddress) {
+		return noAddress
+	}
+	return err
+}
+
+// noAddress refuses a reset for a user without an email address.
+var noAddress = &manage.Invalid{Problems: []manage.Problem{{Kind: "missing", Field: "email",
+	Message: "The user has no email address to send a reset link to."}}}
 
 // problemText joins an Invalid's messages for a page.
 func problemText(inv *manage.Invalid) string {
