@@ -36,6 +36,9 @@ func (s *Server) consoleRoutes() []route {
 		{pattern: "GET /admin/keys", handler: s.consoleKeys, auth: consoleAdmin, html: true},
 		{pattern: "POST /admin/keys/rotate", handler: s.consoleRotateKey, auth: consoleAdmin, html: true,
 			sameOrigin: true, body: form},
+		// console_tenant.go
+		{pattern: "GET /admin/tenant", handler: s.consoleTenant, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/tenant", handler: s.consoleTenantSave, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
 		// console_audit.go
 		{pattern: "GET /admin/audit", handler: s.consoleAudit, auth: consoleAdmin, html: true},
 	}

@@ -328,3 +328,39 @@ func TestConsoleEndsOneSessionAndMailsAReset(t *testing.T) {
 		t.Fatalf("the reset mail has no link: %+v", m)
 	}
 }
+
+// TestConsoleEditsTenantRules: a longer minimum password length set in the
+// console refuses a shorter password at the next user creation; an
+// impossible maximum is shown next to its field and nothing is saved.
+func TestConsoleEditsTenantRules(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	token := csrf(t, c.get("/admin/tenant"))
+	form := url.Values{"csrf": {token}, "minLength": {"20"}, "maxLength": {"256"}, "lockout": {"on"}, "attempts": {"3"},
+		"resetSeconds": {"60"}, "duration": {"5"}, "durationUnit": {"MINUTES"}}
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("maxLength", "999")
+	refused := c.post("/admin/tenant", bad)
+	wantStatus(t, "an impossible maximum", refused, 400)
+	if !strings.Contains(string(refused.body), `id="maxLength-error"`) {
+		t.Fatalf("the error is not next to its field:\n%s", refused.body)
+	}
+	create := func(email string) int {
+		return s.api("POST", "/api/user", map[string]any{"user": map[string]any{"email": email, "password": "fifteen chars.."}}).status
+	}
+	tn, err := s.Store.GetTenant(context.Background(), tenantID)
+	must(t, err)
+	if tn.PasswordValidationRules.MaxLength == 999 || tn.PasswordValidationRules.MinLength == 20 {
+		t.Fatal("a refused form changed the tenant")
+	}
+	if got := create("before@example.test"); got != 200 {
+		t.Fatalf("a 15-character password before the change: %d, want 200", got)
+	}
+	wantStatus(t, "save", c.post("/admin/tenant", form), 303)
+	if got := create("after@example.test"); got != 400 {
+		t.Fatalf("a 15-character password after minLength 20: %d, want 400", got)
+	}
+}
