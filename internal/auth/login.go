@@ -51,6 +51,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 	if facts.preventions, err = s.loginPreventions(ctx, user.ID, facts.now); err != nil {
 		return Tokens{}, err
 	}
+	if facts.twoFactor, err = s.secondFactorMethods(ctx, req, tenant, app, user); err != nil {
+		return Tokens{}, err
+	}
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.heldLogin(ctx, facts, rule, w, failures, fail)
 	}

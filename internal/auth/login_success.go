@@ -66,8 +66,15 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 	if req.NoJWT {
 		return p, nil
 	}
-	p.g = grant{tenant: tenant, app: app, user: user, reg: p.reg, authType: authPassword,
-		authTime: now, oauth: req.OAuth, set: resolveSettings(tenant, app), jkt: req.DPoPJKT}
+	authType, authTime := authPassword, now
+	if req.authType != "" {
+		authType = req.authType
+	}
+	if !req.authTime.IsZero() {
+		authTime = req.authTime
+	}
+	p.g = grant{tenant: tenant, app: app, user: user, reg: p.reg, authType: authType,
+		authTime: authTime, oauth: req.OAuth, set: resolveSettings(tenant, app), jkt: req.DPoPJKT}
 	if p.reg != nil {
 		if p.g.groupRoles, err = s.groupRoles(ctx, app, user.ID); err != nil {
 			return loginPlan{}, err

@@ -82,6 +82,7 @@ var EndpointPermissions = []string{
 	"/api/system/audit-log/search",
 	"/api/system/login-record/search",
 	"/api/tenant",
+	"/api/two-factor",
 	"/api/user",
 	"/api/user-action",
 	"/api/user/action",
@@ -90,7 +91,9 @@ var EndpointPermissions = []string{
 	"/api/user/recent-login",
 	"/api/user/registration",
 	"/api/user/search",
+	"/api/user/two-factor",
 	"/api/user/verify-email",
+	"/api/webauthn",
 }
 
 // Permits reports whether k may call method on endpoint. An empty permission

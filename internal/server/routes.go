@@ -214,6 +214,52 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/login", handler: s.login, auth: optionalAPIKey, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, password: verifiesPassword, body: maxBody},
 
+		// twofactor.go (issue 10): enrolment by API key or by the user's JWT,
+		// and the second step of a login.
+		{pattern: "GET /api/two-factor/secret", handler: s.twoFactorSecret, auth: apiKeyOrAccessToken("/api/two-factor"), tenantHeader: true, cors: corsCredentialed},
+		{pattern: "POST /api/two-factor/send", handler: s.sendTwoFactorCode, auth: apiKeyOrAccessToken("/api/two-factor"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/two-factor/send/{twoFactorId}", handler: s.sendTwoFactorLoginCode, auth: public, tenantHeader: true,
+			cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/two-factor/login", handler: s.twoFactorLogin, auth: public, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "GET /api/user/two-factor", handler: s.twoFactorMethods, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
+		{pattern: "POST /api/user/two-factor", handler: s.enableTwoFactor, auth: accessToken, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "DELETE /api/user/two-factor", handler: s.disableTwoFactor, auth: accessToken, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/user/two-factor/{userId}", handler: s.enableTwoFactor, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/user/two-factor/{userId}", handler: s.renameTwoFactor, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/user/two-factor/{userId}", handler: s.disableTwoFactor, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user/two-factor/recovery-code/{userId}", handler: s.retrieveRecoveryCodes, auth: apiKey("/api/user/two-factor"), tenantHeader: true},
+		{pattern: "POST /api/user/two-factor/recovery-code/{userId}", handler: s.generateRecoveryCodes, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
+
+		// webauthn.go (issue 10): FusionAuth's passkey API; the user's JWT may
+		// register, list and delete its own passkeys, and a keyless start is
+		// a usernameless login.
+		{pattern: "POST /api/webauthn/register/start", handler: s.startWebAuthnRegistration, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/webauthn/register/complete", handler: s.completeWebAuthnRegistration, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/webauthn/start", handler: s.startWebAuthnLogin, auth: optionalAPIKey, tenantHeader: true,
+			cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/webauthn/login", handler: s.webAuthnLogin, auth: public, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/webauthn/assert", handler: s.webAuthnAssert, auth: public, tenantHeader: true, cors: corsCredentialed, body: maxBody},
+		{pattern: "GET /api/webauthn", handler: s.listWebAuthnCredentials, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true, cors: corsCredentialed},
+		{pattern: "GET /api/webauthn/{id}", handler: s.getWebAuthnCredential, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true, cors: corsCredentialed},
+		{pattern: "DELETE /api/webauthn/{id}", handler: s.deleteWebAuthnCredential, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true},
+		{pattern: "DELETE /api/webauthn", handler: s.deleteWebAuthnCredentials, auth: apiKey("/api/webauthn"), tenantHeader: true},
+
+		// passwordless.go (issue 10): a keyless start mails the code and
+		// reveals nothing.
+		{pattern: "POST /api/passwordless/start", handler: s.startPasswordless, auth: optionalAPIKey, tenantHeader: true,
+			cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/passwordless/send", handler: s.sendPasswordless, auth: public, tenantHeader: true, cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/passwordless/login", handler: s.passwordlessLogin, auth: public, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+
 		// jwt.go
 		{pattern: "POST /api/jwt/refresh", handler: s.refreshJWT, auth: refreshToken, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
@@ -257,6 +303,7 @@ func (s *Server) routes() []route {
 		{pattern: "/api/login", handler: methodNotAllowed("POST"), auth: public},
 		{pattern: "/api/jwt/refresh", handler: methodNotAllowed("GET, POST, DELETE"), auth: public},
 		{pattern: "/api/logout", handler: methodNotAllowed("POST"), auth: public},
+		{pattern: "/api/two-factor/login", handler: methodNotAllowed("POST"), auth: public},
 		{pattern: "/oauth2/token", handler: methodNotAllowed("POST"), auth: public},
 		// GET /api/key/{id} covers other paths under /api/key, so the
 		// rotation's 405 is a GET row of its own (a method-less row would

@@ -54,7 +54,7 @@ func TestRouteTable(t *testing.T) {
 			if rt.auth.kind == authUnset {
 				t.Fatal("no auth class: say who may call it (authn.go)")
 			}
-			if k := rt.auth.kind; (k == authAPIKey || k == authClientOrAPIKey || k == authKeyOrAnonymous) != (rt.auth.permission != "") {
+			if k := rt.auth.kind; (k == authAPIKey || k == authClientOrAPIKey || k == authKeyOrAnonymous || k == authAPIKeyOrAccessToken) != (rt.auth.permission != "") {
 				t.Fatalf("permission %q does not fit auth kind %d", rt.auth.permission, k)
 			}
 			// FusionAuth names an endpoint by its path without the id
@@ -78,7 +78,7 @@ func TestRouteTable(t *testing.T) {
 			// the refresh-token class reads the refresh cookie: a browser sends
 			// both with a forged cross-site request, so a route that acts on them
 			// with anything but a read needs the Origin guard.
-			cookieAuth := rt.auth.kind == authRefreshToken || (rt.auth.kind == authAccessToken && m != "GET")
+			cookieAuth := rt.auth.kind == authRefreshToken || ((rt.auth.kind == authAccessToken || rt.auth.kind == authAPIKeyOrAccessToken) && m != "GET")
 			if cookieAuth && hasMethod && !rt.spendsCookie {
 				t.Fatal("authenticated by a cookie: mark it spendsCookie (the CSRF guard)")
 			}

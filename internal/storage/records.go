@@ -22,9 +22,12 @@ type Tenant struct {
 	ExternalIdentifierConfiguration ExternalIdentifierConfiguration `json:"externalIdentifierConfiguration"`
 	MinimumPasswordAge              MinimumPasswordAge              `json:"minimumPasswordAge"`
 	MaximumPasswordAge              MaximumPasswordAge              `json:"maximumPasswordAge"`
-	Data                            map[string]any                  `json:"data,omitempty"`
-	InsertInstant                   int64                           `json:"insertInstant"`
-	LastUpdateInstant               int64                           `json:"lastUpdateInstant"`
+	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
+	MultiFactorConfiguration *TenantMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
+	WebAuthnConfiguration    *TenantWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
+	Data                     map[string]any                  `json:"data,omitempty"`
+	InsertInstant            int64                           `json:"insertInstant"`
+	LastUpdateInstant        int64                           `json:"lastUpdateInstant"`
 }
 
 // TenantJWTConfiguration is tenant.jwtConfiguration: the defaults every
@@ -121,6 +124,10 @@ type Application struct {
 	// Self-service sign-up and template overrides (issue 9).
 	RegistrationConfiguration RegistrationConfiguration     `json:"registrationConfiguration"`
 	EmailConfiguration        ApplicationEmailConfiguration `json:"emailConfiguration"`
+	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
+	MultiFactorConfiguration  *ApplicationMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
+	WebAuthnConfiguration     *ApplicationWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
+	PasswordlessConfiguration *PasswordlessConfiguration           `json:"passwordlessConfiguration,omitempty"`
 }
 
 // ApplicationRole is one role an application defines.

@@ -32,6 +32,9 @@ type Storage interface {
 	AuditStore
 	LoginRecordStore
 	AccountStore
+	TwoFactorStore
+	ChallengeStore
+	WebAuthnStore
 	DatabaseClock
 	JanitorStore
 
