@@ -48,6 +48,12 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		s.consoleLoginRefused(w, r, loginID, err)
 		return
 	}
+	s.consoleSignedIn(w, r, t)
+}
+
+// consoleSignedIn ends a login that issued tokens: the session cookie for
+// an admin, the 403 page (and the session revoked) for anyone else.
+func (s *Server) consoleSignedIn(w http.ResponseWriter, r *http.Request, t auth.Tokens) {
 	if !t.Registered || !manage.IsAdmin(t.User) || t.RefreshToken == "" {
 		if t.RefreshToken != "" {
 			if err := s.Auth.Logout(r.Context(), auth.LogoutRequest{RefreshToken: t.RefreshToken, IPAddress: s.clientIP(r)}); err != nil {
@@ -75,6 +81,10 @@ func (s *Server) consoleLoginRefused(w http.ResponseWriter, r *http.Request, log
 		msg, status = "Too many failed attempts: this account is locked for a while.", http.StatusConflict
 	case errors.As(err, &held) && held.Kind == auth.WithheldLoginPrevented:
 		msg, status = "This account is locked by an administrator.", http.StatusConflict
+	case errors.As(err, &held) && held.Kind == auth.WithheldTwoFactor:
+		// The password was right: the second step (console_twofactor.go).
+		s.renderTwoFactor(w, r, http.StatusOK, twoFactorForm{TwoFactorID: held.TwoFactorID, Methods: held.Methods}, consolePage{})
+		return
 	case errors.As(err, &held):
 		msg = "This account cannot sign in to the console yet (" + held.Kind + "); finish that step in your application first."
 	case errors.Is(err, auth.ErrUnknownApplication):

@@ -20,6 +20,8 @@ func (s *Server) consoleRoutes() []route {
 		{pattern: "GET /admin/login", handler: s.consoleLoginPage, auth: public, html: true},
 		{pattern: "POST /admin/login", handler: s.consoleLogin, auth: public, html: true, sameOrigin: true,
 			password: verifiesPassword, body: form, rate: rateConsoleLogin},
+		{pattern: "POST /admin/login/two-factor", handler: s.consoleTwoFactor, auth: public, html: true, sameOrigin: true,
+			body: form, rate: rateConsoleLogin},
 		{pattern: "POST /admin/logout", handler: s.consoleLogout, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
 		{pattern: "GET /admin/{$}", handler: s.consoleHome, auth: consoleAdmin, html: true},
 		// console_users.go

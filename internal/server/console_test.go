@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -362,5 +363,45 @@ func TestConsoleEditsTenantRules(t *testing.T) {
 	wantStatus(t, "save", c.post("/admin/tenant", form), 303)
 	if got := create("after@example.test"); got != 400 {
 		t.Fatalf("a 15-character password after minLength 20: %d, want 400", got)
+	}
+}
+
+var twoFactorIDInput = regexp.MustCompile(`name="twoFactorId" value="([^"]+)"`)
+
+// TestConsoleTwoFactorSignIn: an admin with an authenticator app is asked
+// for the code after the password; a wrong code gives no session, the
+// right one does, and the pending sign-in cannot be used twice.
+func TestConsoleTwoFactorSignIn(t *testing.T) {
+	s, c := newConsole(t)
+	root, err := s.Srv.Manage.Users.Find(context.Background(), manage.Scope{}, manage.UserQuery{Email: rootEmail})
+	must(t, err)
+	s.apiOK("POST", "/api/user/two-factor/"+root.ID, map[string]any{"method": "authenticator",
+		"secret": totpTestSecret, "code": s.totp(totpTestSecret)})
+	s.Clock.Advance(30 * time.Second)
+
+	step := c.signIn(t, rootEmail, rootPass)
+	wantStatus(t, "password step", step, 200)
+	if c.cookie != "" {
+		t.Fatal("the password alone gave a console session")
+	}
+	m := twoFactorIDInput.FindSubmatch(step.body)
+	if m == nil {
+		t.Fatalf("no two-factor form:\n%s", step.body)
+	}
+	id := string(m[1])
+	wrong := c.post("/admin/login/two-factor", url.Values{"twoFactorId": {id}, "code": {"000000"}})
+	wantStatus(t, "wrong code", wrong, 400)
+	if cookieValue(wrong, "latchkey_console") != "" {
+		t.Fatal("a wrong code gave a console session")
+	}
+	right := c.post("/admin/login/two-factor", url.Values{"twoFactorId": {id}, "code": {s.totp(totpTestSecret)}})
+	wantStatus(t, "right code", right, 303)
+	c.cookie = "latchkey_console=" + cookieValue(right, "latchkey_console")
+	wantStatus(t, "the console after two factors", c.get("/admin/users"), 200)
+	s.Clock.Advance(30 * time.Second)
+	again := c.post("/admin/login/two-factor", url.Values{"twoFactorId": {id}, "code": {s.totp(totpTestSecret)}})
+	wantStatus(t, "the pending sign-in used twice", again, 400)
+	if cookieValue(again, "latchkey_console") != "" {
+		t.Fatal("a used two-factor id gave a second session")
 	}
 }
