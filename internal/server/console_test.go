@@ -405,3 +405,26 @@ func TestConsoleTwoFactorSignIn(t *testing.T) {
 		t.Fatal("a used two-factor id gave a second session")
 	}
 }
+
+// TestConsoleMakesAnotherAdmin: the admin registers alice to the console's
+// application and ticks her admin role; she then signs in to the console.
+// Taking away one's own admin role is refused and changes nothing.
+func TestConsoleMakesAnotherAdmin(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	token := csrf(t, c.get("/admin/users/"+aliceID))
+	wantStatus(t, "register alice", c.post("/admin/users/"+aliceID+"/register",
+		url.Values{"csrf": {token}, "application": {manage.AdminApplicationID}}), 303)
+	alice := &consoleClient{s: s, origin: s.URL}
+	wantStatus(t, "alice registered without the role signs in", alice.signIn(t, aliceEmail, alicePass), 403)
+	wantStatus(t, "give alice the admin role", c.post("/admin/users/"+aliceID+"/roles",
+		url.Values{"csrf": {token}, "application": {manage.AdminApplicationID}, "role": {"admin"}}), 303)
+	wantStatus(t, "alice signs in as an admin", alice.signIn(t, aliceEmail, alicePass), 303)
+	wantStatus(t, "alice uses the console", alice.get("/admin/users"), 200)
+
+	root, err := s.Srv.Manage.Users.Find(context.Background(), manage.Scope{}, manage.UserQuery{Email: rootEmail})
+	must(t, err)
+	wantStatus(t, "the admin drops their own admin role", c.post("/admin/users/"+root.ID+"/roles",
+		url.Values{"csrf": {token}, "application": {manage.AdminApplicationID}}), 400)
+	wantStatus(t, "the admin still uses the console", c.get("/admin/users"), 200)
+}

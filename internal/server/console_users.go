@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,8 @@ var userNotices = map[string]string{
 	"revoked":     "Every session of the user has ended.",
 	"ended":       "The session has ended.",
 	"reset":       "A password reset mail is on its way to the user.",
+	"roles":       "The roles are saved; the user's next login or refresh carries them.",
+	"registered":  "The user is registered to the application with its default roles.",
 }
 
 // usersData is the users page.
@@ -73,9 +76,16 @@ type userData struct {
 	Sessions []storage.RefreshToken
 	Logins   []manage.LoginRecordView
 	Self     bool
-	// AppNames names the applications of the registrations and sessions.
-	AppNames map[string]string
+	// AppNames names the applications of the registrations and sessions;
+	// Apps are the active applications by id (their roles), Unregistered
+	// those the user may still be registered to.
+	AppNames     map[string]string
+	Apps         map[string]storage.Application
+	Unregistered []storage.Application
 }
+
+// Has reports whether reg holds role (for the role checkboxes).
+func (userData) Has(reg storage.Registration, role string) bool { return slices.Contains(reg.Roles, role) }
 
 // consoleUser serves GET /admin/users/{id}: the profile, registrations and
 // roles, locks in force, live sessions and recent logins, with the actions.
@@ -104,9 +114,12 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, status int, 
 	if err == nil {
 		var apps []storage.Application
 		apps, err = s.Manage.Applications.List(ctx, manage.Scope{}, false)
-		d.AppNames = map[string]string{}
+		d.AppNames, d.Apps = map[string]string{}, map[string]storage.Application{}
 		for _, a := range apps {
-			d.AppNames[a.ID] = a.Name
+			d.AppNames[a.ID], d.Apps[a.ID] = a.Name, a
+			if !slices.ContainsFunc(u.Registrations, func(r storage.Registration) bool { return r.ApplicationID == a.ID }) {
+				d.Unregistered = append(d.Unregistered, a)
+			}
 		}
 	}
 	if err != nil {
@@ -172,6 +185,11 @@ func (s *Server) consoleUserAction(w http.ResponseWriter, r *http.Request) {
 	case "reset":
 		err = s.consoleSendReset(r, id)
 		notice = "reset"
+	case "roles":
+		err, notice = s.consoleSetRoles(r, id, self), "roles"
+	case "register":
+		_, err = s.Manage.Registrations.Register(ctx, manage.Scope{}, id, storage.Registration{ApplicationID: r.PostFormValue("application")})
+		notice = "registered"
 	default:
 		s.consoleNotFound(w, r, "action")
 		return
@@ -187,6 +205,26 @@ func (s *Server) consoleUserAction(w http.ResponseWriter, r *http.Request) {
 	default:
 		seeOther(w, r, consolePath+"/users/"+id, notice)
 	}
+}
+
+// consoleSetRoles replaces the roles of the user's registration to the
+// form's application with the ticked ones. An admin cannot take their own
+// admin role away (they would lock themselves out of the console).
+func (s *Server) consoleSetRoles(r *http.Request, userID string, self bool) error {
+	app, roles := r.PostFormValue("application"), r.PostForm["role"]
+	if self && app == manage.AdminApplicationID && !slices.Contains(roles, manage.AdminRole) {
+		return &manage.Invalid{Problems: []manage.Problem{{Kind: "invalid", Field: "role",
+			Message: "You cannot remove your own admin role."}}}
+	}
+	if !manage.ValidID(app) {
+		return manage.ErrNotFound
+	}
+	_, err := s.Manage.Registrations.Update(r.Context(), manage.Scope{}, userID, app,
+		func(reg storage.Registration) (storage.Registration, error) {
+			reg.Roles = append([]string{}, roles...)
+			return reg, nil
+		})
+	return err
 }
 
 // consoleSendReset mails userID a password reset link (FusionAuth's
