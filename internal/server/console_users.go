@@ -85,7 +85,9 @@ type userData struct {
 }
 
 // Has reports whether reg holds role (for the role checkboxes).
-func (userData) Has(reg storage.Registration, role string) bool { return slices.Contains(reg.Roles, role) }
+func (userData) Has(reg storage.Registration, role string) bool {
+	return slices.Contains(reg.Roles, role)
+}
 
 // consoleUser serves GET /admin/users/{id}: the profile, registrations and
 // roles, locks in force, live sessions and recent logins, with the actions.
