@@ -38,6 +38,12 @@ func (s *Server) consoleRoutes() []route {
 		{pattern: "GET /admin/keys", handler: s.consoleKeys, auth: consoleAdmin, html: true},
 		{pattern: "POST /admin/keys/rotate", handler: s.consoleRotateKey, auth: consoleAdmin, html: true,
 			sameOrigin: true, body: form},
+		// console_groups.go
+		{pattern: "GET /admin/groups", handler: s.consoleGroups, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/groups", handler: s.consoleGroupCreate, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
+		{pattern: "GET /admin/groups/{id}", handler: s.consoleGroup, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/groups/{id}/{action}", handler: s.consoleGroupAction, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
 		// console_tenant.go
 		{pattern: "GET /admin/tenant", handler: s.consoleTenant, auth: consoleAdmin, html: true},
 		{pattern: "POST /admin/tenant", handler: s.consoleTenantSave, auth: consoleAdmin, html: true, sameOrigin: true, body: form},

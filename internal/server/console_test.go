@@ -428,3 +428,47 @@ func TestConsoleMakesAnotherAdmin(t *testing.T) {
 		url.Values{"csrf": {token}, "application": {manage.AdminApplicationID}}), 400)
 	wantStatus(t, "the admin still uses the console", c.get("/admin/users"), 200)
 }
+
+// TestConsoleGroupRolesReachTokens: a group made in the console, given a
+// role of Forums, puts that role in a member's Forums token; removing the
+// member takes it away at the next login. A group without a name is
+// refused next to the field.
+func TestConsoleGroupRolesReachTokens(t *testing.T) {
+	s, c := newConsole(t)
+	s.apiOK("POST", "/api/user/registration/"+aliceID, map[string]any{"registration": map[string]any{"applicationId": forumsApp}})
+	roles := func() []any {
+		res := s.login(forumsApp, nil)
+		wantStatus(t, "alice's Forums login", res, 200)
+		r, _ := s.validate(res.json(t)["token"].(string))["roles"].([]any)
+		return r
+	}
+	if r := roles(); len(r) != 0 {
+		t.Fatalf("alice has Forums roles %v before the group", r)
+	}
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	token := csrf(t, c.get("/admin/groups"))
+	blank := c.post("/admin/groups", url.Values{"csrf": {token}, "name": {" "}})
+	wantStatus(t, "a nameless group", blank, 400)
+	if !strings.Contains(string(blank.body), `id="name-error"`) {
+		t.Fatalf("the error is not next to its field:\n%s", blank.body)
+	}
+	created := c.post("/admin/groups", url.Values{"csrf": {token}, "name": {"Moderators"}})
+	wantStatus(t, "create", created, 303)
+	group := strings.TrimPrefix(strings.SplitN(created.header.Get("Location"), "?", 2)[0], "/admin/groups/")
+	app, err := s.Store.GetApplication(context.Background(), forumsApp)
+	must(t, err)
+	wantStatus(t, "give the group Forums' role", c.post("/admin/groups/"+group+"/roles",
+		url.Values{"csrf": {token}, "role": {app.Roles[0].ID}}), 303)
+	wantStatus(t, "add alice", c.post("/admin/groups/"+group+"/add", url.Values{"csrf": {token}, "email": {aliceEmail}}), 303)
+	if r := roles(); len(r) != 1 || r[0] != app.Roles[0].Name {
+		t.Fatalf("alice's Forums roles as a member: %v", r)
+	}
+	page := c.get("/admin/groups/" + group)
+	if !strings.Contains(string(page.body), aliceEmail) {
+		t.Fatalf("the group page does not list alice:\n%s", page.body)
+	}
+	wantStatus(t, "remove alice", c.post("/admin/groups/"+group+"/remove", url.Values{"csrf": {token}, "user": {aliceID}}), 303)
+	if r := roles(); len(r) != 0 {
+		t.Fatalf("alice keeps Forums roles %v after leaving the group", r)
+	}
+}
