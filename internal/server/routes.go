@@ -79,6 +79,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/api-key/{id}", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/api-key", handler: s.getAPIKeys, auth: apiKey("/api/api-key"), tenantHeader: true},
 		{pattern: "GET /api/api-key/{id}", handler: s.getAPIKeys, auth: apiKey("/api/api-key"), tenantHeader: true},
+		{pattern: "DELETE /api/api-key/{id}", handler: s.deleteAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true},
 
 		// applications.go
 		{pattern: "POST /api/application", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
