@@ -44,6 +44,11 @@ func (s *Server) consoleRoutes() []route {
 		{pattern: "GET /admin/groups/{id}", handler: s.consoleGroup, auth: consoleAdmin, html: true},
 		{pattern: "POST /admin/groups/{id}/{action}", handler: s.consoleGroupAction, auth: consoleAdmin, html: true,
 			sameOrigin: true, body: form},
+		// console_apikeys.go
+		{pattern: "GET /admin/api-keys", handler: s.consoleAPIKeys, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/api-keys", handler: s.consoleAPIKeyCreate, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
+		{pattern: "POST /admin/api-keys/{id}/delete", handler: s.consoleAPIKeyDelete, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
 		// console_tenant.go
 		{pattern: "GET /admin/tenant", handler: s.consoleTenant, auth: consoleAdmin, html: true},
 		{pattern: "POST /admin/tenant", handler: s.consoleTenantSave, auth: consoleAdmin, html: true, sameOrigin: true, body: form},

@@ -472,3 +472,48 @@ func TestConsoleGroupRolesReachTokens(t *testing.T) {
 		t.Fatalf("alice keeps Forums roles %v after leaving the group", r)
 	}
 }
+
+var createdKey = regexp.MustCompile(`id="created-key" type="text" readonly value="([^"]+)"`)
+
+// TestConsoleCreatesAndDeletesAPIKey: a key made in the console for
+// /api/user calls that endpoint and nothing else, and its value is shown
+// once; a form that names no endpoints (or every one and some) is refused;
+// deleting needs the box ticked, and the deleted key is refused at once.
+func TestConsoleCreatesAndDeletesAPIKey(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	token := csrf(t, c.get("/admin/api-keys"))
+	wantStatus(t, "no endpoints", c.post("/admin/api-keys", url.Values{"csrf": {token}}), 400)
+	wantStatus(t, "every endpoint and one", c.post("/admin/api-keys",
+		url.Values{"csrf": {token}, "all": {"yes"}, "endpoint": {"/api/user"}}), 400)
+	created := c.post("/admin/api-keys", url.Values{"csrf": {token}, "description": {"user reader"}, "endpoint": {"/api/user"}})
+	wantStatus(t, "create", created, 200)
+	m := createdKey.FindSubmatch(created.body)
+	if m == nil {
+		t.Fatalf("the new key's value is not shown:\n%s", created.body)
+	}
+	key := string(m[1])
+	if strings.Contains(string(c.get("/admin/api-keys").body), key) {
+		t.Fatal("the key's value is shown again")
+	}
+	wantStatus(t, "the key reads users", s.api("GET", "/api/user/"+aliceID, nil, "Authorization", key), 200)
+	wantStatus(t, "the key reads applications", s.api("GET", "/api/application", nil, "Authorization", key), 401)
+
+	keys, err := s.Store.ListAPIKeys(context.Background())
+	must(t, err)
+	id := ""
+	for _, k := range keys {
+		if k.Description == "user reader" {
+			id = k.ID
+		}
+	}
+	wantStatus(t, "delete unconfirmed", c.post("/admin/api-keys/"+id+"/delete", url.Values{"csrf": {token}}), 400)
+	wantStatus(t, "the key still works", s.api("GET", "/api/user/"+aliceID, nil, "Authorization", key), 200)
+	wantStatus(t, "delete", c.post("/admin/api-keys/"+id+"/delete", url.Values{"csrf": {token}, "confirm": {"yes"}}), 303)
+	wantStatus(t, "the deleted key", s.api("GET", "/api/user/"+aliceID, nil, "Authorization", key), 401)
+	entries, _, err := s.Store.SearchAuditEntries(context.Background(), storage.AuditSearch{User: rootEmail, Message: "API key", Limit: 10})
+	must(t, err)
+	if len(entries) != 2 {
+		t.Fatalf("audit entries of the admin about API keys: %+v, want the creation and the deletion", entries)
+	}
+}
