@@ -43,6 +43,7 @@ var consoleFuncs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
 	"join": strings.Join,
+	"sub":  func(a, b int) int { return a - b },
 	// dict passes named values to a sub-template (a form field).
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)

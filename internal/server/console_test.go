@@ -517,3 +517,19 @@ func TestConsoleCreatesAndDeletesAPIKey(t *testing.T) {
 		t.Fatalf("audit entries of the admin about API keys: %+v, want the creation and the deletion", entries)
 	}
 }
+
+// TestConsoleDashboardCountsLogins: the dashboard's chart counts the
+// logins of the current hour (alice's three and the admin's sign-in).
+func TestConsoleDashboardCountsLogins(t *testing.T) {
+	s, c := newConsole(t)
+	for range 3 {
+		wantStatus(t, "alice's login", s.login(storeApp, nil), 200)
+	}
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	home := c.get("/admin/")
+	wantStatus(t, "dashboard", home, 200)
+	hour := s.Clock.Now().UTC().Format("15") + ":00"
+	if want := "<tr><td>" + hour + "</td><td>4</td></tr>"; !strings.Contains(string(home.body), want) {
+		t.Fatalf("the dashboard lacks %s:\n%s", want, home.body)
+	}
+}
