@@ -27,6 +27,11 @@ func (s *Server) consoleRoutes() []route {
 		// console_users.go
 		{pattern: "GET /admin/users", handler: s.consoleUsers, auth: consoleAdmin, html: true},
 		{pattern: "GET /admin/users/{id}", handler: s.consoleUser, auth: consoleAdmin, html: true},
+		{pattern: "GET /admin/users/new", handler: s.consoleNewUser, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/users", handler: s.consoleUserCreate, auth: consoleAdmin, html: true, sameOrigin: true,
+			password: verifiesPassword, body: form},
+		{pattern: "POST /admin/users/{id}/edit", handler: s.consoleUserEdit, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
 		{pattern: "POST /admin/users/{id}/{action}", handler: s.consoleUserAction, auth: consoleAdmin, html: true,
 			sameOrigin: true, body: form},
 		// console_apps.go

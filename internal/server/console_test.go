@@ -533,3 +533,39 @@ func TestConsoleDashboardCountsLogins(t *testing.T) {
 		t.Fatalf("the dashboard lacks %s:\n%s", want, home.body)
 	}
 }
+
+// TestConsoleCreatesAndEditsUser: a user created in the console (a too
+// short password is refused next to its field) logs in with that password;
+// an edit to another user's email is refused next to the field and changes
+// nothing; a name edit is saved.
+func TestConsoleCreatesAndEditsUser(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	token := csrf(t, c.get("/admin/users/new"))
+	form := url.Values{"csrf": {token}, "email": {"nova@example.test"}, "firstName": {"Nova"}, "password": {"short"}}
+	short := c.post("/admin/users", form)
+	wantStatus(t, "a short password", short, 400)
+	if !strings.Contains(string(short.body), `id="password-error"`) || !strings.Contains(string(short.body), `value="nova@example.test"`) {
+		t.Fatalf("the refusal is not next to the password, or the form lost its values:\n%s", short.body)
+	}
+	form.Set("password", "a long enough password")
+	created := c.post("/admin/users", form)
+	wantStatus(t, "create", created, 303)
+	id := strings.TrimPrefix(strings.SplitN(created.header.Get("Location"), "?", 2)[0], "/admin/users/")
+	login := s.do(call{method: "POST", path: "/api/login", hdr: map[string]string{"Authorization": apiKey},
+		body: `{"loginId":"nova@example.test","password":"a long enough password"}`})
+	wantStatus(t, "the new user's login", login, 200)
+
+	dup := c.post("/admin/users/"+id+"/edit", url.Values{"csrf": {token}, "email": {aliceEmail}, "firstName": {"Nova"}})
+	wantStatus(t, "another user's email", dup, 400)
+	if !strings.Contains(string(dup.body), `id="email-error"`) {
+		t.Fatalf("the duplicate is not next to the email:\n%s", dup.body)
+	}
+	wantStatus(t, "rename", c.post("/admin/users/"+id+"/edit", url.Values{"csrf": {token}, "email": {"nova@example.test"},
+		"firstName": {"Nova"}, "lastName": {"Stellar"}}), 303)
+	u, err := s.Store.GetUser(context.Background(), id)
+	must(t, err)
+	if u.Email != "nova@example.test" || u.LastName != "Stellar" {
+		t.Fatalf("after the edits: %q %q", u.Email, u.LastName)
+	}
+}

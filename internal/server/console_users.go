@@ -27,6 +27,8 @@ var userNotices = map[string]string{
 	"reset":       "A password reset mail is on its way to the user.",
 	"roles":       "The roles are saved; the user's next login or refresh carries them.",
 	"registered":  "The user is registered to the application with its default roles.",
+	"created":     "The user is created.",
+	"saved":       "The profile is saved.",
 }
 
 // usersData is the users page.
