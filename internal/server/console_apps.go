@@ -28,6 +28,10 @@ type appForm struct {
 	TTL, RefreshTTL, MaxTTL, Grace         string
 	ExpirationPolicy, UsagePolicy          string
 	ExpirationPolicies, UsagePolicies      []string
+	// Origins are oauthConfiguration.authorizedOriginURLs, one a line;
+	// Scoped is cookieConfiguration.scoped.
+	Origins string
+	Scoped  bool
 }
 
 func newAppForm(a storage.Application) appForm {
@@ -37,7 +41,19 @@ func newAppForm(a storage.Application) appForm {
 		TTL:          strconv.Itoa(j.TimeToLiveInSeconds), RefreshTTL: strconv.Itoa(j.RefreshTokenTimeToLiveInMinutes),
 		MaxTTL:           strconv.Itoa(j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes),
 		Grace:            strconv.Itoa(j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds),
-		ExpirationPolicy: j.RefreshTokenExpirationPolicy, UsagePolicy: j.RefreshTokenUsagePolicy}
+		ExpirationPolicy: j.RefreshTokenExpirationPolicy, UsagePolicy: j.RefreshTokenUsagePolicy,
+		Origins: strings.Join(a.OAuthConfiguration.AuthorizedOriginURLs, "\n"), Scoped: a.CookieConfiguration.Scoped}
+}
+
+// origins splits the form's origins, one a line.
+func origins(text string) []string {
+	out := []string{}
+	for _, line := range strings.Split(text, "\n") {
+		if o := strings.TrimSpace(line); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // appNotices are the messages after a change (seeOther's done=).
@@ -72,6 +88,7 @@ var appFields = map[string]string{
 	"refreshTokenUsagePolicy":         "usagePolicy",
 	"maximumTimeToLiveInMinutes":      "maxTTL",
 	"gracePeriodInSeconds":            "grace",
+	"authorizedOriginURLs":            "origins",
 }
 
 // consoleApplicationSave handles POST /admin/applications/{id}: the JWT
@@ -91,7 +108,8 @@ func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) 
 	f := appForm{App: cur, Enabled: r.PostFormValue("enabled") == "on", GenerateRefresh: r.PostFormValue("generateRefresh") == "on",
 		AllowRefresh: r.PostFormValue("allowRefresh") == "on", TTL: r.PostFormValue("ttl"), RefreshTTL: r.PostFormValue("refreshTTL"),
 		MaxTTL: r.PostFormValue("maxTTL"), Grace: r.PostFormValue("grace"),
-		ExpirationPolicy: r.PostFormValue("expirationPolicy"), UsagePolicy: r.PostFormValue("usagePolicy")}
+		ExpirationPolicy: r.PostFormValue("expirationPolicy"), UsagePolicy: r.PostFormValue("usagePolicy"),
+		Origins: r.PostFormValue("origins"), Scoped: r.PostFormValue("scoped") == "on"}
 	fields := map[string]string{}
 	num := func(name, v string) int {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -112,6 +130,7 @@ func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) 
 		j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes = maxTTL
 		j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds = grace
 		a.LoginConfiguration.GenerateRefreshTokens, a.LoginConfiguration.AllowTokenRefresh = f.GenerateRefresh, f.AllowRefresh
+		a.OAuthConfiguration.AuthorizedOriginURLs, a.CookieConfiguration.Scoped = origins(f.Origins), f.Scoped
 		return a, nil
 	})
 	var inv *manage.Invalid
@@ -129,6 +148,7 @@ func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) 
 	case err != nil:
 		s.consoleError(w, r, err)
 	default:
+		s.ForgetOrigins() // its authorizedOriginURLs apply on this node's next request
 		seeOther(w, r, consolePath+"/applications/"+cur.ID, "saved")
 	}
 }

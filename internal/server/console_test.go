@@ -569,3 +569,34 @@ func TestConsoleCreatesAndEditsUser(t *testing.T) {
 		t.Fatalf("after the edits: %q %q", u.Email, u.LastName)
 	}
 }
+
+// TestConsoleEditsOrigins: an origin added in the console may call
+// latchkey with credentials at once; a value that is not an origin is
+// refused next to the field and nothing changes.
+func TestConsoleEditsOrigins(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	const site = "https://shop.example.test"
+	allowed := func() string {
+		res := s.do(call{method: "OPTIONS", path: "/api/jwt/refresh", hdr: map[string]string{"Origin": site,
+			"Access-Control-Request-Method": "POST"}})
+		return res.header.Get("Access-Control-Allow-Origin")
+	}
+	if got := allowed(); got != "" {
+		t.Fatalf("%s is allowed before the edit: %q", site, got)
+	}
+	token := csrf(t, c.get("/admin/applications/"+storeApp))
+	form := url.Values{"csrf": {token}, "ttl": {"300"}, "refreshTTL": {"60"}, "maxTTL": {"60"}, "grace": {"0"},
+		"usagePolicy": {"OneTimeUse"}, "expirationPolicy": {"Fixed"}, "generateRefresh": {"on"}, "allowRefresh": {"on"},
+		"origins": {storeSite + "\n" + "https://shop.example.test/path"}}
+	bad := c.post("/admin/applications/"+storeApp, form)
+	wantStatus(t, "an origin with a path", bad, 400)
+	if !strings.Contains(string(bad.body), `id="origins-error"`) {
+		t.Fatalf("the error is not next to the origins:\n%s", bad.body)
+	}
+	form.Set("origins", storeSite+"\n"+site)
+	wantStatus(t, "save", c.post("/admin/applications/"+storeApp, form), 303)
+	if got := allowed(); got != site {
+		t.Fatalf("%s after the edit: Access-Control-Allow-Origin %q", site, got)
+	}
+}
