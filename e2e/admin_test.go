@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/latchkeyhq/latchkey/internal/demo"
@@ -53,12 +55,12 @@ func TestAdminConsoleInChromium(t *testing.T) {
 	run(t, victim, "the demo user logs in to the Store", chromedp.Navigate(s.store), login(),
 		chromedp.WaitVisible(chromedp.ID("cart-status")))
 
+	// Signed in with the keyboard only: typed, and Enter submits the form.
 	run(t, browser, "the admin signs in",
 		chromedp.Navigate(admin+"/"),
 		chromedp.WaitVisible(chromedp.ID("loginId")),
-		chromedp.SetValue(chromedp.ID("loginId"), demo.AdminEmail),
-		chromedp.SetValue(chromedp.ID("password"), demo.AdminPassword),
-		chromedp.Click(chromedp.CSS(`form.login button`)),
+		chromedp.SendKeys(chromedp.ID("loginId"), demo.AdminEmail),
+		chromedp.SendKeys(chromedp.ID("password"), demo.AdminPassword+"\r"),
 		pageShows(`document.title.startsWith("Dashboard")`, 10*time.Second))
 	screenshot(browser, t, shots, "admin-dashboard.png")
 
@@ -69,6 +71,7 @@ func TestAdminConsoleInChromium(t *testing.T) {
 		chromedp.Submit(chromedp.ID("q")),
 		pageShows(`document.querySelector("#result-count") && document.querySelector("#result-count").textContent.startsWith("1 user")`, 10*time.Second))
 	screenshot(browser, t, shots, "admin-users-search.png")
+	phoneWidth(t, browser, admin+"/users?q="+partial, shots)
 	run(t, browser, "open the user", chromedp.Click(chromedp.CSS(`table a[href^="/admin/users/"]`)),
 		chromedp.WaitVisible(chromedp.ID("lock-h")))
 
@@ -164,6 +167,27 @@ func pageShows(expr string, timeout time.Duration) step {
 		body, _ := chromedp.Evaluate[string](`document.location.href + "\n" + document.body.innerText`)(ctx, tg)
 		return fmt.Errorf("page never showed %s (last error: %v); the page:\n%s", expr, last, body)
 	})
+}
+
+// phoneWidth loads page at a phone's width (390 CSS pixels): nothing may
+// stick out sideways (wide tables scroll inside their own box), and the
+// search field stays usable. The desktop size is restored afterwards.
+func phoneWidth(t *testing.T, ctx context.Context, page, shots string) {
+	t.Helper()
+	run(t, ctx, "phone width", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: 390, Height: 844, DeviceScaleFactor: 2, Mobile: true})
+		return err
+	}), chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("q")))
+	overflow := value(t, ctx, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+	if overflow > 0 {
+		t.Errorf("at 390 px the page is %d px too wide", overflow)
+	}
+	screenshot(ctx, t, shots, "admin-phone.png")
+	run(t, ctx, "desktop width", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+		return err
+	}))
 }
 
 // seedUsers adds n users to the demo's database, written directly (the
