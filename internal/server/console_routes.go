@@ -54,6 +54,11 @@ func (s *Server) consoleRoutes() []route {
 		{pattern: "POST /admin/api-keys", handler: s.consoleAPIKeyCreate, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
 		{pattern: "POST /admin/api-keys/{id}/delete", handler: s.consoleAPIKeyDelete, auth: consoleAdmin, html: true,
 			sameOrigin: true, body: form},
+		// console_templates.go
+		{pattern: "GET /admin/email-templates", handler: s.consoleTemplates, auth: consoleAdmin, html: true},
+		{pattern: "GET /admin/email-templates/{id}", handler: s.consoleTemplate, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/email-templates/{id}", handler: s.consoleTemplateSave, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
 		// console_tenant.go
 		{pattern: "GET /admin/tenant", handler: s.consoleTenant, auth: consoleAdmin, html: true},
 		{pattern: "POST /admin/tenant", handler: s.consoleTenantSave, auth: consoleAdmin, html: true, sameOrigin: true, body: form},

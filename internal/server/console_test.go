@@ -600,3 +600,54 @@ func TestConsoleEditsOrigins(t *testing.T) {
 		t.Fatalf("%s after the edit: Access-Control-Allow-Origin %q", site, got)
 	}
 }
+
+// TestConsoleEditsEmailTemplate: the preview renders the form's template
+// against sample data and saves nothing; a template that does not parse is
+// refused next to its field and the stored one is unchanged; a good one
+// is saved.
+func TestConsoleEditsEmailTemplate(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	ts, err := s.Store.ListEmailTemplates(context.Background())
+	must(t, err)
+	tpl := ts[0]
+	path := "/admin/email-templates/" + tpl.ID
+	token := csrf(t, c.get(path))
+	form := url.Values{"csrf": {token}, "name": {tpl.Name}, "subject": {"Hello ${user.email}"},
+		"html": {"<p>Hi ${user.email}</p>"}, "text": {"Hi ${user.email}"}}
+	preview := url.Values{"preview": {"1"}}
+	for k, v := range form {
+		preview[k] = v
+	}
+	shown := c.post(path, preview)
+	wantStatus(t, "preview", shown, 200)
+	if !strings.Contains(string(shown.body), `id="preview-subject">Hello ada@example.com<`) || !strings.Contains(string(shown.body), "&lt;p&gt;Hi ada@example.com") {
+		t.Fatalf("the preview is not rendered (escaped):\n%s", shown.body)
+	}
+	unchanged := func() {
+		t.Helper()
+		got, err := s.Store.GetEmailTemplate(context.Background(), tpl.ID)
+		must(t, err)
+		if got.DefaultSubject != tpl.DefaultSubject {
+			t.Fatalf("the stored subject changed to %q", got.DefaultSubject)
+		}
+	}
+	unchanged()
+	broken := url.Values{}
+	for k, v := range form {
+		broken[k] = v
+	}
+	broken.Set("subject", "Hello ${user.email")
+	refused := c.post(path, broken)
+	wantStatus(t, "a subject that does not parse", refused, 400)
+	if !strings.Contains(string(refused.body), `id="subject-error"`) {
+		t.Fatalf("the error is not next to the subject:\n%s", refused.body)
+	}
+	unchanged()
+	wantStatus(t, "save", c.post(path, form), 303)
+	got, err := s.Store.GetEmailTemplate(context.Background(), tpl.ID)
+	must(t, err)
+	if got.DefaultSubject != "Hello ${user.email}" {
+		t.Fatalf("saved subject %q", got.DefaultSubject)
+	}
+}
