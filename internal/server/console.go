@@ -84,7 +84,7 @@ func (s *Server) authenticateConsole(w http.ResponseWriter, r *http.Request) (*h
 		if len(r.CookiesNamed(consoleCookie)) > 0 {
 			s.setConsoleCookie(w, r, "", time.Time{})
 		}
-		http.Redirect(w, r, consolePath+"/login", http.StatusSeeOther)
+		consoleRedirect(w, consolePath+"/login")
 		return nil, false
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead &&

@@ -14,7 +14,7 @@ import (
 // console itself for an admin already signed in.
 func (s *Server) consoleLoginPage(w http.ResponseWriter, r *http.Request) {
 	if sess, _, err := s.consoleSessionOf(r); err == nil && sess.User.ID != "" {
-		http.Redirect(w, r, consolePath+"/", http.StatusSeeOther)
+		consoleRedirect(w, consolePath+"/")
 		return
 	}
 	s.renderPage(w, r, http.StatusOK, "login", consolePage{Title: "Sign in"})
@@ -65,7 +65,7 @@ func (s *Server) consoleSignedIn(w http.ResponseWriter, r *http.Request, t auth.
 		return
 	}
 	s.setConsoleCookie(w, r, t.RefreshToken, t.RefreshExpiresAt)
-	http.Redirect(w, r, consolePath+"/", http.StatusSeeOther)
+	consoleRedirect(w, consolePath+"/")
 }
 
 // consoleLoginRefused re-renders the form with why the login failed, in
@@ -106,5 +106,5 @@ func (s *Server) consoleLogout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.setConsoleCookie(w, r, "", time.Time{})
-	http.Redirect(w, r, consolePath+"/login", http.StatusSeeOther)
+	consoleRedirect(w, consolePath+"/login")
 }

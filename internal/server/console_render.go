@@ -155,6 +155,15 @@ func (s *Server) consoleStyle(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
+// consoleRedirect answers 303 to the console path to, with no body
+// (http.Redirect would add a small HTML page to a GET's answer: the
+// console's only HTML is its templates).
+func consoleRedirect(w http.ResponseWriter, to string) {
+	w.Header().Set("Location", to)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusSeeOther)
+}
+
 // seeOther redirects after a console POST (post/redirect/get), with a
 // fixed notice name the next page maps to its text (never reflected).
 func seeOther(w http.ResponseWriter, r *http.Request, to, notice string) {
@@ -165,5 +174,5 @@ func seeOther(w http.ResponseWriter, r *http.Request, to, notice string) {
 		}
 		to += sep + "done=" + notice
 	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	consoleRedirect(w, to)
 }

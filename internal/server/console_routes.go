@@ -69,5 +69,5 @@ func (s *Server) consoleRoutes() []route {
 
 // consoleRoot sends /admin to the console's home, /admin/.
 func (s *Server) consoleRoot(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, consolePath+"/", http.StatusSeeOther)
+	consoleRedirect(w, consolePath+"/")
 }
