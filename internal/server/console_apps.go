@@ -119,6 +119,11 @@ func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) 
 		return n
 	}
 	ttl, refreshTTL, maxTTL, grace := num("ttl", f.TTL), num("refreshTTL", f.RefreshTTL), num("maxTTL", f.MaxTTL), num("grace", f.Grace)
+	if cur.ID == manage.AdminApplicationID && !f.GenerateRefresh {
+		// The console's session is its refresh token: without them nobody
+		// could sign in to the console again.
+		fields["generateRefresh"] = "The console's own application must issue refresh tokens: they are its sessions."
+	}
 	if len(fields) > 0 {
 		s.renderApp(w, r, http.StatusBadRequest, f, consolePage{Fields: fields, Problem: "Some settings need fixing."})
 		return

@@ -54,7 +54,14 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 // consoleSignedIn ends a login that issued tokens: the session cookie for
 // an admin, the 403 page (and the session revoked) for anyone else.
 func (s *Server) consoleSignedIn(w http.ResponseWriter, r *http.Request, t auth.Tokens) {
-	if !t.Registered || !manage.IsAdmin(t.User) || t.RefreshToken == "" {
+	if t.Registered && manage.IsAdmin(t.User) && t.RefreshToken == "" {
+		// The session is the refresh token: without one there is none.
+		s.renderPage(w, r, http.StatusConflict, "login", consolePage{Title: "Sign in", Problem: "The console's application " +
+			"issues no refresh tokens, so no console session can start: turn its loginConfiguration.generateRefreshTokens " +
+			"back on through the API."})
+		return
+	}
+	if !t.Registered || !manage.IsAdmin(t.User) {
 		if t.RefreshToken != "" {
 			if err := s.Auth.Logout(r.Context(), auth.LogoutRequest{RefreshToken: t.RefreshToken, IPAddress: s.clientIP(r)}); err != nil {
 				s.consoleError(w, r, err)

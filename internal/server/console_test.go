@@ -651,3 +651,26 @@ func TestConsoleEditsEmailTemplate(t *testing.T) {
 		t.Fatalf("saved subject %q", got.DefaultSubject)
 	}
 }
+
+// TestConsoleKeepsItsOwnSessions: the console's own application cannot be
+// set to issue no refresh tokens from the console (nobody could sign in
+// again); the refusal is next to the field and nothing changes.
+func TestConsoleKeepsItsOwnSessions(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	path := "/admin/applications/" + manage.AdminApplicationID
+	token := csrf(t, c.get(path))
+	res := c.post(path, url.Values{"csrf": {token}, "enabled": {"on"}, "ttl": {"300"}, "allowRefresh": {"on"},
+		"usagePolicy": {"Reusable"}, "grace": {"0"}, "expirationPolicy": {"Fixed"}, "refreshTTL": {"480"}, "maxTTL": {"480"}})
+	wantStatus(t, "turn refresh tokens off", res, 400)
+	if !strings.Contains(string(res.body), `id="generateRefresh-error"`) {
+		t.Fatalf("the refusal is not next to the field:\n%s", res.body)
+	}
+	app, err := s.Store.GetApplication(context.Background(), manage.AdminApplicationID)
+	must(t, err)
+	if !app.LoginConfiguration.GenerateRefreshTokens {
+		t.Fatal("the console's application stopped issuing refresh tokens")
+	}
+	other := &consoleClient{s: s, origin: s.URL}
+	wantStatus(t, "a second sign-in", other.signIn(t, rootEmail, rootPass), 303)
+}
