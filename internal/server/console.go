@@ -46,10 +46,10 @@ func consoleFrom(ctx context.Context) consoleSession {
 	return c
 }
 
-// csrfToken derives the form token from the raw session cookie. The key
+// consoleCSRF derives the form token from the raw session cookie. The key
 // only separates this use from every other hash of the token (the stored
 // refresh-token hash is an unkeyed SHA-256, so the two never coincide).
-func csrfToken(raw string) string {
+func consoleCSRF(raw string) string {
 	m := hmac.New(sha256.New, []byte("latchkey admin console csrf token"))
 	m.Write([]byte(raw))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -124,7 +124,7 @@ func (s *Server) consoleSessionOf(r *http.Request) (sess consoleSession, forbidd
 			forbidden = true
 			continue
 		}
-		return consoleSession{User: u, Token: rt, CSRF: csrfToken(raw)}, false, nil
+		return consoleSession{User: u, Token: rt, CSRF: consoleCSRF(raw)}, false, nil
 	}
 	return sess, forbidden, nil
 }
