@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ Usage:
   latchkey bench [flags]   load a latchkey (or FusionAuth) server and report throughput and latency
   latchkey import FILE     import a FusionAuth user import file into a running server, in batches
   latchkey backup FILE     copy the SQLite database consistently while latchkey runs
+  latchkey admin --email E make E an administrator of the admin console (/admin)
   latchkey version         print the version, module and commit
   latchkey help            show this text
 
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprint(stdout, app.ReadBuildInfo())
 		return 0

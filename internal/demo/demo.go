@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/app"
@@ -18,6 +19,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/demo/forums"
 	"github.com/latchkeyhq/latchkey/internal/demo/store"
 	"github.com/latchkeyhq/latchkey/internal/mailcatcher"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/jwtverify"
 )
 
@@ -154,6 +156,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	fmt.Fprintf(opts.Out, "latchkey demo (data in %s)\n\n", opts.DataDir)
 	fmt.Fprintf(opts.Out, "  identity server  %s\n  Store            %s\n  Forums           %s\n  mail inbox       %s\n\n",
 		opts.IdentityURL, opts.StoreURL, opts.ForumsURL, opts.InboxURL)
+	fmt.Fprintf(opts.Out, "  admin console    %s/admin/ (sign in as %s / %s)\n\n", strings.TrimSuffix(opts.IdentityURL, "/"), AdminEmail, AdminPassword)
 	fmt.Fprintf(opts.Out, "  log in as %s / %s, or create an account (its mail lands in the inbox)\n  JWTs live %s, refresh tokens %d min (one-time use, %s grace). Ctrl-C stops.\n",
 		DemoEmail, DemoPassword, opts.JWTTTL, s.refreshMinutes(), opts.GracePeriod)
 
@@ -214,6 +217,12 @@ func openIdentity(ctx context.Context, opts Options, s settings, ln net.Listener
 	if err := reconcile(ctx, a.Store(), s); err != nil {
 		a.Close()
 		return nil, err
+	}
+	// The console's admin, on a fresh data folder and an old one alike.
+	actx := manage.WithActor(ctx, manage.Actor{Name: "latchkey demo"})
+	if _, err := a.Server.Manage.Console.CreateAdmin(actx, AdminEmail, AdminPassword); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("demo: console admin: %w", err)
 	}
 	return a, nil
 }

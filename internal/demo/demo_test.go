@@ -57,7 +57,8 @@ func TestRunSeedsAndServes(t *testing.T) {
 	for run := 1; run <= 2; run++ {
 		st := demotest.Start(t, demo.Options{DataDir: dir, Logger: slog.New(slog.DiscardHandler)}, nil)
 		idp, storeURL, forumsURL, out := st.IdentityURL, st.StoreURL, st.ForumsURL, st.Out
-		for _, want := range []string{idp, storeURL, forumsURL, st.InboxURL, demo.DemoEmail, demo.DemoPassword, dir} {
+		for _, want := range []string{idp, storeURL, forumsURL, st.InboxURL, demo.DemoEmail, demo.DemoPassword, dir,
+			idp + "/admin/", demo.AdminEmail, demo.AdminPassword} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("run %d: output does not mention %q:\n%s", run, want, out)
 			}

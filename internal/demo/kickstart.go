@@ -19,6 +19,10 @@ const (
 	// DemoEmail and DemoPassword are printed by Run: a demo, not a secret.
 	DemoEmail    = "richard@example.com"
 	DemoPassword = "password"
+	// AdminEmail and AdminPassword sign in to the admin console at
+	// /admin/; printed by Run like the demo user's.
+	AdminEmail    = "admin@example.com"
+	AdminPassword = "admin-password"
 )
 
 // settings are the lifetimes and origins the Kickstart and reconcile write.

@@ -170,7 +170,8 @@ func load(path string, getenv func(string) (string, bool)) (plan, error) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return plan{}, fmt.Errorf("not valid Kickstart JSON: %w", err)
 	}
-	vars := map[string]string{"FUSIONAUTH_TENANT_ID": manage.DefaultTenantID, "defaultTenantId": manage.DefaultTenantID}
+	vars := map[string]string{"FUSIONAUTH_TENANT_ID": manage.DefaultTenantID, "defaultTenantId": manage.DefaultTenantID,
+		adminVariable: manage.AdminApplicationID}
 	for k, v := range doc.Variables {
 		vars[k] = v
 	}
@@ -259,6 +260,11 @@ func apply(ctx context.Context, o Options, p plan) error {
 		}
 		if err != nil {
 			return fmt.Errorf("kickstart: %s: %w", keyName(i, k), err)
+		}
+	}
+	if needsAdminApplication(p) {
+		if err := ensureAdminApplication(ctx, o, p.keys[0].Key); err != nil {
+			return err
 		}
 	}
 	for i, r := range p.requests {

@@ -33,6 +33,7 @@ type APIKeysStore interface {
 	GetAPIKeyByHash(ctx context.Context, hash []byte) (storage.APIKey, error)
 	GetAPIKey(ctx context.Context, id string) (storage.APIKey, error)
 	ListAPIKeys(ctx context.Context) ([]storage.APIKey, error)
+	DeleteAPIKey(ctx context.Context, id string, audit ...storage.AuditEntry) error
 }
 
 // APIKeys authenticates management API keys and creates them

@@ -77,6 +77,25 @@ func (ks *APIKeys) List(ctx context.Context, caller storage.APIKey) ([]APIKeyVie
 	return out, nil
 }
 
+// Delete removes key id (apikeys.mdx "Delete an API Key"), audited; it stops
+// working on the next request (keys are not cached). Like create it needs a
+// key manager, sees only the caller's tenant, and a key cannot delete
+// itself (the caller would lock itself out mid-request).
+func (ks *APIKeys) Delete(ctx context.Context, caller storage.APIKey, id string) error {
+	if err := ks.MayCreate(caller); err != nil {
+		return err
+	}
+	k, err := scopedGet(ctx, ks.Store.GetAPIKey, id, Scope{TenantID: caller.TenantID}, apiKeyTenant)
+	if err != nil {
+		return err
+	}
+	if caller.ID != "" && caller.ID == k.ID {
+		return invalid("invalid", "apiKeyId", "An API key cannot delete itself; use another key manager.")
+	}
+	return notFound(ks.Store.DeleteAPIKey(ctx, k.ID, audit(ctx, ks.Now(), k.TenantID,
+		"Deleted the API key with Id ["+k.ID+"]", ViewAPIKey(k), nil)))
+}
+
 // apiKeyTenant: a global key ("") is seen by global callers only.
 func apiKeyTenant(k storage.APIKey) string {
 	if k.TenantID == "" {

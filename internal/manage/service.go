@@ -56,13 +56,15 @@ type Service struct {
 	// Keys lists signing keys and rotates them (with jwt.public-key.update);
 	// its Rotator is set by the wiring.
 	Keys *Keys
+	// Console is the admin console's setup, admins and lock (console.go).
+	Console *Console
 }
 
 // New wires the use cases to st, a and the clock now.
 func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 	m := &Mailer{Store: st}
 	users := &Users{Store: st, Tokens: a, Mail: m, Now: now}
-	return &Service{
+	svc := &Service{
 		Mail:              m,
 		EmailTemplates:    &EmailTemplates{Store: st, Now: now},
 		Accounts:          &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now},
@@ -89,4 +91,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Entities:          &Entities{Store: st, Now: now},
 		IdentityProviders: &IdentityProviders{Store: st, Now: now},
 	}
+	svc.Console = &Console{Applications: svc.Applications, Users: users, Registrations: svc.Registrations,
+		UserActions: svc.UserActions, Actions: svc.Actions, Now: now}
+	return svc
 }

@@ -94,3 +94,18 @@ func (s *Server) getAPIKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"apiKey": k})
 }
+
+// deleteAPIKey handles DELETE /api/api-key/{id} (apikeys.mdx "Delete an
+// API Key"): 200 with no body; the key stops working at once.
+func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) {
+	caller, _ := apiKeyFromContext(r.Context())
+	id, ok := pathID(w, r, "id", "apiKeyId")
+	if !ok {
+		return
+	}
+	if err := s.Manage.APIKeys.Delete(r.Context(), caller, id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeEmpty(w, http.StatusOK)
+}

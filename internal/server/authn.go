@@ -53,6 +53,10 @@ const (
 	// access-token mode of change password); an API key must hold the
 	// route's permission (put in the context), anything else is an empty 401.
 	authKeyOrAnonymous
+	// authConsole: a signed-in admin of the console (its session cookie,
+	// console.go); none is sent to the login page, a non-admin gets the 403
+	// page, and an unsafe method must carry the session's CSRF token.
+	authConsole
 )
 
 // authClass is a route's authentication: its kind and, for the API-key
@@ -68,6 +72,7 @@ var (
 	accessToken    = authClass{kind: authAccessToken}
 	refreshToken   = authClass{kind: authRefreshToken}
 	oauthClient    = authClass{kind: authOAuthClient}
+	consoleAdmin   = authClass{kind: authConsole}
 )
 
 // apiKey requires a key holding permission, FusionAuth's endpoint name
@@ -130,6 +135,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, a authClas
 		return s.authenticateAccessToken(w, r)
 	case authClientOrAPIKey:
 		return s.authenticateClientOrKey(w, r, a.permission)
+	case authConsole:
+		return s.authenticateConsole(w, r)
 	case authAPIKeyOrAccessToken:
 		if tok, _ := accessCredential(r); tok != "" || (r.Header.Get("Authorization") == "" && len(cookieValues(r, s.accessCookieName())) > 0) {
 			return s.authenticateAccessToken(w, r)

@@ -37,7 +37,8 @@ func (s *Server) refreshCookieName(app storage.Application) string {
 // accessCookieName is access_token with Config.CookiePrefix in front.
 func (s *Server) accessCookieName() string { return s.Config.CookiePrefix + accessCookie }
 
-// writeCookie is the only place that emits Set-Cookie. Every cookie is
+// writeCookie writes the token cookies (emitCookie is the only place that
+// emits Set-Cookie). Every token cookie is
 // HttpOnly, host-only (no Domain), Path=/, SameSite from configuration
 // (default Lax) and Secure when the request came over HTTPS, directly or via
 // a trusted proxy. maxAge > 0 makes a persistent cookie, 0 a session cookie,
@@ -45,7 +46,7 @@ func (s *Server) accessCookieName() string { return s.Config.CookiePrefix + acce
 // Deletion uses the same attributes as setting, so the browser matches and
 // drops the cookie (security-bar.md §4.10, O1).
 func (s *Server) writeCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
-	c := &http.Cookie{
+	s.emitCookie(w, &http.Cookie{
 		Name:     name,
 		Value:    value,
 		Path:     "/",
@@ -55,7 +56,12 @@ func (s *Server) writeCookie(w http.ResponseWriter, r *http.Request, name, value
 		// So does a __Host- name, which browsers accept only with Secure.
 		Secure:   s.isHTTPS(r) || s.sameSite() == http.SameSiteNoneMode || s.Config.CookiePrefix != "",
 		SameSite: s.sameSite(),
-	}
+	}, maxAge)
+}
+
+// emitCookie adds c with its lifetime: maxAge > 0 persistent, 0 a session
+// cookie, < 0 a deletion (writeCookie; the console's cookie, console.go).
+func (s *Server) emitCookie(w http.ResponseWriter, c *http.Cookie, maxAge int) {
 	switch {
 	case maxAge > 0:
 		c.MaxAge = maxAge

@@ -34,7 +34,8 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // guard is the one middleware that reads a route's row, in this order: the
-// CSRF guard of cookie-spending routes, public CORS headers, the body
+// CSRF guard of cookie-spending routes, the console's same-origin rule,
+// public CORS headers, the body
 // bound, the per-address rate limit, the hashing gate, authentication and
 // the tenant header. An API key
 // is checked before the tenant header (a key's tenant must match it); other
@@ -45,6 +46,9 @@ func (s *Server) guard(rt *route, gate *Gate) http.Handler {
 			rec.route = rt // for the api_key_failure event (middleware.go)
 		}
 		if rt.spendsCookie && s.refuseForeignOrigin(w, r) {
+			return
+		}
+		if rt.sameOrigin && s.refuseCrossSite(w, r) {
 			return
 		}
 		if rt.cors == corsAnyOrigin {

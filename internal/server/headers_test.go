@@ -64,9 +64,11 @@ func TestSecurityHeadersEveryResponse(t *testing.T) {
 			}
 		})
 	}
-	// The headers must not hide an HTML page anywhere: the identity server
-	// serves only its hosted pages (TestHostedPageHeaders), so any other
-	// text/html answer would be a page without review.
+	// The headers must not hide an HTML page anywhere: outside the hosted
+	// pages (TestHostedPageHeaders) and the admin console's templates (html
+	// routes with their own CSP: TestConsole*) the identity server serves
+	// none, so any other text/html answer would be a page without review;
+	// /admin itself only redirects, with no body.
 	for _, p := range []string{"/", "/index.html", "/admin", "/oauth2", "/login"} {
 		res := s.do(call{method: "GET", path: p})
 		if ct := res.header.Get("Content-Type"); strings.HasPrefix(ct, "text/html") {

@@ -28,13 +28,18 @@ type route struct {
 	// body is the largest request body it reads, in bytes; 0 means it reads
 	// none and its handler sees an empty body.
 	body int64
-	// html: it may answer text/html. A page sets its own
-	// Content-Security-Policy (hosted.go; middleware.go sets default-src
-	// 'none' for everything else).
+	// html: it may answer text/html: the hosted pages (hosted.go) and the
+	// admin console's pages (console_render.go), which set their own
+	// Content-Security-Policy (middleware.go sets default-src 'none' for
+	// everything else).
 	html bool
 	// hostedForm: a POST is a hosted HTML form, accepted only from this
 	// origin with the form's CSRF token (csrf.go).
 	hostedForm bool
+	// sameOrigin: an unsafe method is refused unless it comes from a page
+	// of this server (Origin, else Sec-Fetch-Site), before the body is read
+	// (console.go refuseCrossSite). Every console form.
+	sameOrigin bool
 	// rate limits requests per client address (ratelimit.go); nil: none.
 	rate *rateLimit
 }
@@ -65,7 +70,7 @@ func (s *Server) routes() []route {
 	// The management API (fusionauth-api.md §7) takes an API key holding
 	// FusionAuth's endpoint permission (the path prefix an API key's
 	// permissions.endpoints map lists) and the tenant header.
-	return []route{
+	rs := []route{
 		// status.go
 		{pattern: "GET /api/status", handler: s.status, auth: public},
 		{pattern: "GET /api/health", handler: s.health, auth: public},
@@ -81,6 +86,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/api-key/{id}", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/api-key", handler: s.getAPIKeys, auth: apiKey("/api/api-key"), tenantHeader: true},
 		{pattern: "GET /api/api-key/{id}", handler: s.getAPIKeys, auth: apiKey("/api/api-key"), tenantHeader: true},
+		{pattern: "DELETE /api/api-key/{id}", handler: s.deleteAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true},
 
 		// applications.go
 		{pattern: "POST /api/application", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
@@ -398,6 +404,7 @@ func (s *Server) routes() []route {
 		// conflict with it in the mux).
 		{pattern: "GET /api/key/rotate", handler: methodNotAllowed("POST"), auth: public},
 	}
+	return append(rs, s.consoleRoutes()...)
 }
 
 // methodNotAllowed answers 405 with the Allow header (RFC 9110 §15.5.6).

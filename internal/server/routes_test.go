@@ -82,6 +82,17 @@ func TestRouteTable(t *testing.T) {
 			if cookieAuth && hasMethod && !rt.spendsCookie {
 				t.Fatal("authenticated by a cookie: mark it spendsCookie (the CSRF guard)")
 			}
+			// The console (console.go): its pages are html, and every form
+			// it posts is same-origin only, whoever may send it.
+			if rt.auth.kind == authConsole && !rt.html {
+				t.Fatal("a console route is a page: mark it html")
+			}
+			if rt.html && hasMethod && m != "GET" && !rt.sameOrigin {
+				t.Fatal("a page's form must be sameOrigin (refuseCrossSite)")
+			}
+			if rt.html && rt.cors != corsNone {
+				t.Fatal("a console page must not be callable from another origin's script")
+			}
 			if rt.spendsCookie && rt.cors == corsAnyOrigin {
 				t.Fatal("a cookie-spending route cannot be open to any origin")
 			}

@@ -187,6 +187,9 @@ type APIKeyStore interface {
 	GetAPIKey(ctx context.Context, id string) (APIKey, error)
 	// ListAPIKeys lists every key ordered by insert instant and id.
 	ListAPIKeys(ctx context.Context) ([]APIKey, error)
+	// DeleteAPIKey removes the key with id, with the audit entries in the
+	// same transaction; ErrNotFound (and nothing written) when none.
+	DeleteAPIKey(ctx context.Context, id string, audit ...AuditEntry) error
 }
 
 // SystemConfigStore stores the single system configuration.

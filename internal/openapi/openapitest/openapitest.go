@@ -89,11 +89,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func init() {
-	// The SDK is JavaScript; its schema is a string.
-	openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.FileBodyDecoder)
-	// The hosted pages (html) and their themes' stylesheets (css).
-	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
-	openapi3filter.RegisterBodyDecoder("text/css", openapi3filter.FileBodyDecoder)
+	// The SDK is JavaScript, the admin console's pages HTML and its style
+	// sheet CSS; each schema is a string.
+	for _, ct := range []string{"text/javascript", "text/html", "text/css"} {
+		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
+	}
 }
 
 // Check returns what in the exchange contradicts the description, or "".

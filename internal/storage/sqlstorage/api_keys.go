@@ -58,6 +58,16 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]storage.APIKey, error) {
 	return out, s.wrap(rows.Err())
 }
 
+// DeleteAPIKey removes a key; ErrNotFound when none has id. The key stops
+// working at once: keys are looked up on every request, never cached.
+func (s *Store) DeleteAPIKey(ctx context.Context, id string, audit ...storage.AuditEntry) error {
+	n, err := s.execAudited(ctx, audit, `DELETE FROM api_keys WHERE id = $1`, id)
+	if err == nil && n == 0 {
+		return storage.ErrNotFound
+	}
+	return err
+}
+
 // CountAPIKeys counts stored keys (zero means the instance is unconfigured).
 func (s *Store) CountAPIKeys(ctx context.Context) (int, error) {
 	var n int

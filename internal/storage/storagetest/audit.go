@@ -175,3 +175,21 @@ func testAPIKeyListing(t *testing.T, s storage.Storage) {
 		t.Fatalf("ListAPIKeys = %+v", list)
 	}
 }
+
+// testAPIKeyDelete: a deleted key is gone by id and by hash, with its audit
+// entry; deleting it again is ErrNotFound and writes no entry.
+func testAPIKeyDelete(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	must(t, s.CreateAPIKey(ctx, storage.APIKey{ID: "k1", KeyHash: hash("one"), InsertInstant: 1}))
+	must(t, s.DeleteAPIKey(ctx, "k1", newEntry("Deleted the API key with Id [k1]", "admin@example.com", 5)))
+	_, err := s.GetAPIKey(ctx, "k1")
+	wantErr(t, err, storage.ErrNotFound)
+	_, err = s.GetAPIKeyByHash(ctx, hash("one"))
+	wantErr(t, err, storage.ErrNotFound)
+	wantErr(t, s.DeleteAPIKey(ctx, "k1", newEntry("Deleted the API key with Id [k1]", "admin@example.com", 6)), storage.ErrNotFound)
+	entries, total, err := s.SearchAuditEntries(ctx, storage.AuditSearch{Message: "Deleted the API key", Limit: 10})
+	must(t, err)
+	if total != 1 || len(entries) != 1 || entries[0].InsertInstant != 5 {
+		t.Fatalf("audit entries of the deletion: %d %+v, want the first one only", total, entries)
+	}
+}

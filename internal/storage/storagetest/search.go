@@ -33,6 +33,7 @@ var directoryTests = []struct {
 	{"AuditLog", testAuditLog},
 	{"AuditWithEveryWrite", testAuditWithEveryWrite},
 	{"APIKeyListing", testAPIKeyListing},
+	{"APIKeyDelete", testAPIKeyDelete},
 }
 
 // searchPeople stores the search fixtures in tenantID.

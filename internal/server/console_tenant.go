@@ -1,0 +1,106 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// tenantForm is the default tenant's password rules and lockout, as typed.
+type tenantForm struct {
+	Tenant                               storage.Tenant
+	MinLength, MaxLength                 string
+	MixedCase, NonAlpha, Number, OnLogin bool
+	LockoutEnabled                       bool
+	Attempts, ResetSeconds, Duration     string
+	DurationUnit                         string
+	Units                                []string
+}
+
+func newTenantForm(t storage.Tenant) tenantForm {
+	p, f := t.PasswordValidationRules, t.FailedAuthenticationConfiguration
+	return tenantForm{Tenant: t, MinLength: strconv.Itoa(p.MinLength), MaxLength: strconv.Itoa(p.MaxLength),
+		MixedCase: p.RequireMixedCase, NonAlpha: p.RequireNonAlpha, Number: p.RequireNumber, OnLogin: p.ValidateOnLogin,
+		LockoutEnabled: f.Enabled, Attempts: strconv.Itoa(f.TooManyAttempts), ResetSeconds: strconv.Itoa(f.ResetCountInSeconds),
+		Duration: strconv.Itoa(f.ActionDuration), DurationUnit: f.ActionDurationUnit}
+}
+
+// tenantFields maps the tenant API's field names to the form's.
+var tenantFields = map[string]string{
+	"minLength": "minLength", "maxLength": "maxLength", "tooManyAttempts": "attempts",
+	"resetCountInSeconds": "resetSeconds", "actionDuration": "duration", "actionDurationUnit": "durationUnit",
+}
+
+// consoleTenant serves GET /admin/tenant: the default tenant's password
+// rules and failed-login lockout, editable.
+func (s *Server) consoleTenant(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Manage.Tenants.Get(r.Context(), manage.Scope{}, manage.DefaultTenantID)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	notice := map[string]string{"saved": "Saved. New passwords and the next failed logins follow these rules."}[r.URL.Query().Get("done")]
+	s.renderTenant(w, r, http.StatusOK, newTenantForm(t), consolePage{Notice: notice})
+}
+
+func (s *Server) renderTenant(w http.ResponseWriter, r *http.Request, status int, f tenantForm, p consolePage) {
+	f.Units = []string{"MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS"}
+	p.Title, p.Nav, p.Data = "Tenant settings", "tenant", f
+	s.renderConsolePage(w, r, status, "tenant", p)
+}
+
+// consoleTenantSave handles POST /admin/tenant through the tenant API's
+// update (its validation, audit entry and every node's cache).
+func (s *Server) consoleTenantSave(w http.ResponseWriter, r *http.Request) {
+	on := func(name string) bool { return r.PostFormValue(name) == "on" }
+	f := tenantForm{MinLength: r.PostFormValue("minLength"), MaxLength: r.PostFormValue("maxLength"),
+		MixedCase: on("mixedCase"), NonAlpha: on("nonAlpha"), Number: on("number"), OnLogin: on("onLogin"),
+		LockoutEnabled: on("lockout"), Attempts: r.PostFormValue("attempts"), ResetSeconds: r.PostFormValue("resetSeconds"),
+		Duration: r.PostFormValue("duration"), DurationUnit: r.PostFormValue("durationUnit")}
+	fields := map[string]string{}
+	num := func(name, v string) int {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			fields[name] = "Enter a whole number."
+		}
+		return n
+	}
+	minLen, maxLen := num("minLength", f.MinLength), num("maxLength", f.MaxLength)
+	attempts, reset, duration := num("attempts", f.Attempts), num("resetSeconds", f.ResetSeconds), num("duration", f.Duration)
+	cur, err := s.Manage.Tenants.Get(r.Context(), manage.Scope{}, manage.DefaultTenantID)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	f.Tenant = cur
+	if len(fields) > 0 {
+		s.renderTenant(w, r, http.StatusBadRequest, f, consolePage{Fields: fields, Problem: "Some settings need fixing."})
+		return
+	}
+	_, err = s.Manage.Tenants.Update(r.Context(), manage.Scope{}, cur.ID, func(t storage.Tenant) (storage.Tenant, error) {
+		p, l := &t.PasswordValidationRules, &t.FailedAuthenticationConfiguration
+		p.MinLength, p.MaxLength, p.RequireMixedCase, p.RequireNonAlpha, p.RequireNumber, p.ValidateOnLogin =
+			minLen, maxLen, f.MixedCase, f.NonAlpha, f.Number, f.OnLogin
+		l.Enabled, l.TooManyAttempts, l.ResetCountInSeconds, l.ActionDuration, l.ActionDurationUnit =
+			f.LockoutEnabled, attempts, reset, duration, f.DurationUnit
+		return t, nil
+	})
+	var inv *manage.Invalid
+	switch {
+	case errors.As(err, &inv):
+		for _, p := range inv.Problems {
+			if ff, ok := tenantFields[p.Field[strings.LastIndex(p.Field, ".")+1:]]; ok {
+				fields[ff] = p.Message
+			}
+		}
+		s.renderTenant(w, r, http.StatusBadRequest, f, consolePage{Fields: fields, Problem: problemText(inv)})
+	case err != nil:
+		s.consoleError(w, r, err)
+	default:
+		seeOther(w, r, consolePath+"/tenant", "saved")
+	}
+}
