@@ -118,3 +118,31 @@ func TestLockCommittedDuringLogin(t *testing.T) {
 		}
 	}
 }
+
+// TestLockedTwoFactorUser (adversarial): a user action that prevents login
+// comes before the second factor, so a locked user with TOTP gets 409 and
+// no 242 (no twoFactorId, no code mailed), and a lock taken between the two
+// steps refuses the second step with 409 and no session.
+func TestLockedTwoFactorUser(t *testing.T) {
+	e := newEnv(t)
+	e.enrolTOTP()
+	lock := e.lock("lock-1")
+	_, err := e.loginAlice(goodPass)
+	var w *Withheld
+	if !errors.As(err, &w) || w.Kind != WithheldLoginPrevented || w.TwoFactorID != "" {
+		t.Fatalf("locked user with TOTP: login = %v (%+v), want 409 without a twoFactorId", err, w)
+	}
+	lock.Canceled, lock.Expiry = true, e.clock.Now().UnixMilli()
+	must(t, e.store.UpdateUserActionLog(e.ctx, lock))
+
+	_, err = e.loginAlice(goodPass)
+	pending := held242(t, err)
+	e.lock("lock-2")
+	_, err = e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: pending.TwoFactorID, Code: e.code()})
+	if !errors.As(err, &w) || w.Kind != WithheldLoginPrevented {
+		t.Fatalf("second step after a lock: %v, want 409", err)
+	}
+	if live, _ := e.store.ListRefreshTokens(e.ctx, userID); len(live) != 0 {
+		t.Fatalf("a session despite the lock: %d", len(live))
+	}
+}
