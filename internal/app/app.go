@@ -184,7 +184,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	a.Server.Tracing = a.tracing
 	a.Server.Ready = &server.Readiness{Store: a.store, Now: opts.Now, Logger: a.log, ProbeEvery: opts.ReadyProbeEvery}
 	a.handler = a.Server.Handler()
-	if a.workers, err = newWorkers(a.store, a.Server.Manage, a.Server.Events, cfg, opts, a.log); err != nil {
+	if a.workers, err = newWorkers(a.store, a.Server.Manage, a.Server.Events, cfg, opts, a.log, a.metrics); err != nil {
 		return a, fmt.Errorf("outbox workers: %w", err)
 	}
 	if err := a.startBackchannel(opts); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -33,7 +34,8 @@ type workers struct {
 // newWorkers builds the workers and points the use cases' Notify at them,
 // so a message stored by a request on this node goes out at once (other
 // nodes' messages are found by polling).
-func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cfg config.Config, opts Options, log *slog.Logger) (*workers, error) {
+func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cfg config.Config, opts Options, log *slog.Logger,
+	metrics *observe.Metrics) (*workers, error) {
 	now := opts.Now
 	roots, err := cfg.SMTPRootCAPool()
 	if err != nil {
@@ -44,12 +46,12 @@ func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cf
 		return t.WithDefaults().EmailConfiguration, err
 	}
 	mw, err := mail.NewWorker(mail.WorkerConfig{Store: st, Configs: configs, Sender: mail.NewSender(mail.SenderOptions{RootCAs: roots}),
-		Tuning: outbox.Config{Now: now, Logger: log.With("queue", mail.Queue)}})
+		Tuning: outbox.Config{Now: now, Logger: log.With("queue", mail.Queue), Observe: counted(metrics, nil)}})
 	if err != nil {
 		return nil, err
 	}
 	jw, err := outbox.New(outbox.Config{Store: st, Queue: manage.JobQueue, Deliver: m.Accounts.RunJob,
-		Now: now, Logger: log.With("queue", manage.JobQueue)})
+		Now: now, Logger: log.With("queue", manage.JobQueue), Observe: counted(metrics, nil)})
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +63,7 @@ func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cf
 			jw.Notify()
 		}
 	}
-	hw, err := webhookWorker(st, pub, cfg, opts, log)
+	hw, err := webhookWorker(st, pub, cfg, opts, log, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +75,10 @@ func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cf
 // once, retried with backoff from cfg.WebhookRetryBase, each attempt
 // bounded by half the lease so a slow receiver is never taken over while
 // its delivery still runs. opts.Webhooks overrides for tests.
-func webhookWorker(st storage.Storage, pub *events.Publisher, cfg config.Config, opts Options, log *slog.Logger) (*outbox.Worker, error) {
+func webhookWorker(st storage.Storage, pub *events.Publisher, cfg config.Config, opts Options, log *slog.Logger,
+	metrics *observe.Metrics) (*outbox.Worker, error) {
 	c := opts.Webhooks
+	c.Observe = counted(metrics, c.Observe)
 	c.Store, c.Queue, c.Deliver = st, events.Queue, pub.Deliver
 	if c.Lease <= 0 {
 		c.Lease = cfg.WebhookLease
@@ -90,6 +94,18 @@ func webhookWorker(st storage.Storage, pub *events.Publisher, cfg config.Config,
 	}
 	c.Logger = log.With("queue", events.Queue)
 	return outbox.New(c)
+}
+
+// counted is an outbox.Config.Observe that counts each attempt's result in
+// latchkey_outbox_deliveries_total{queue,result} and then calls next (a
+// test's observer), when set.
+func counted(metrics *observe.Metrics, next func(outbox.Outcome)) func(outbox.Outcome) {
+	return func(o outbox.Outcome) {
+		metrics.OutboxAttempt(o.Message.Queue, o.Result)
+		if next != nil {
+			next(o)
+		}
+	}
 }
 
 // start runs the workers until ctx is done; wait then returns once their

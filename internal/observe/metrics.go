@@ -22,6 +22,7 @@ type Metrics struct {
 	requests *prometheus.HistogramVec
 	inFlight prometheus.Gauge
 	events   *prometheus.CounterVec
+	outbox   *prometheus.CounterVec
 
 	// eventCounters caches the counter of each (event, outcome) pair so the
 	// auth hot path pays one sync.Map load and an atomic add.
@@ -49,7 +50,11 @@ func NewMetrics() *Metrics {
 		Name: "latchkey_auth_events_total",
 		Help: "Security events of internal/auth by event (login_success, login_failure, account_locked, refresh, refresh_failure, refresh_token_reuse, logout) and outcome.",
 	}, []string{"event", "outcome"})
-	m.reg.MustRegister(m.requests, m.inFlight, m.events,
+	m.outbox = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "latchkey_outbox_deliveries_total",
+		Help: "Outbox delivery attempts by queue (mail, account, webhook) and result: sent, retry (failed, retried after a backoff), dead (failed its last attempt or refused for good), lost (its lease was taken over).",
+	}, []string{"queue", "result"})
+	m.reg.MustRegister(m.requests, m.inFlight, m.events, m.outbox,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -109,4 +114,14 @@ func (m *Metrics) Count(ctx context.Context, event, outcome string) {
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.AddEvent(event, trace.WithAttributes(attribute.String("outcome", outcome)))
 	}
+}
+
+// OutboxAttempt counts one outbox delivery attempt of queue by its result
+// (outbox.Outcome.Result); it is an outbox.Config.Observe. The pending and
+// dead gauges say how much is waiting, this says how often receivers fail.
+func (m *Metrics) OutboxAttempt(queue, result string) {
+	if m == nil {
+		return
+	}
+	m.outbox.WithLabelValues(queue, result).Inc()
 }

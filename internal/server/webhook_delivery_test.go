@@ -35,7 +35,8 @@ func webhookMessages(t *testing.T, s *stack) []storage.OutboxMessage {
 
 // TestWebhookRetriesUntilDelivered: a receiver answering 500 gets the event
 // again after the backoff (on the test's clock), with the same event id,
-// until it answers 2xx; the outbox row is then sent.
+// until it answers 2xx; the outbox row is then sent, and the attempts are
+// counted in latchkey_outbox_deliveries_total (2 retries, 1 sent).
 func TestWebhookRetriesUntilDelivered(t *testing.T) {
 	s := newTunedStack(t, nil, webhookTuning, allEvents)
 	rec := newReceiver(t)
@@ -59,6 +60,12 @@ func TestWebhookRetriesUntilDelivered(t *testing.T) {
 	waitFor(t, "the delivery recorded as sent", func() bool {
 		msgs := webhookMessages(t, s)
 		return len(msgs) == 1 && msgs[0].State == storage.OutboxSent && msgs[0].Attempts == 3
+	})
+	// Each attempt is counted by its result, for dashboards.
+	waitFor(t, "the attempts counted", func() bool {
+		fams := s.scrape(t)
+		return value(fams, "latchkey_outbox_deliveries_total", map[string]string{"queue": "webhook", "result": "retry"}) == 2 &&
+			value(fams, "latchkey_outbox_deliveries_total", map[string]string{"queue": "webhook", "result": "sent"}) == 1
 	})
 }
 
