@@ -69,8 +69,9 @@ const Redacted = "[redacted]"
 // secretFields are the JSON property names whose values never reach the
 // audit log, wherever they appear: password hashes and passwords, client
 // secrets, API key values and hashes, private keys, SMTP passwords
-// (tenant.emailConfiguration.password), tokens.
-var secretFields = map[string]bool{"password": true, "clientSecret": true, "secret": true, "key": true,
+// (tenant.emailConfiguration.password), tokens, an identity provider's
+// client_secret (FusionAuth's snake case there).
+var secretFields = map[string]bool{"password": true, "clientSecret": true, "client_secret": true, "secret": true, "key": true,
 	"keyHash": true, "privateKey": true, "salt": true, "hash": true, "token": true, "refreshToken": true,
 	"oneTimePassword": true, "currentPassword": true}
 

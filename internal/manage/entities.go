@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -47,7 +48,7 @@ func (es *Entities) CreateType(ctx context.Context, id string, t storage.EntityT
 	if err := validateEntityType(t).Err(); err != nil {
 		return t, err
 	}
-	return t, conflict(es.Store.CreateEntityType(ctx, t), "duplicate", "entityType.name", "An entity type with that name or id already exists.")
+	return t, conflict(es.Store.CreateEntityType(ctx, t, audit(ctx, es.Now(), "", "Created the entity type with Id ["+t.ID+"]", nil, t)), "duplicate", "entityType.name", "An entity type with that name or id already exists.")
 }
 
 // GetType returns a type; ErrNotFound when unknown.
@@ -80,12 +81,16 @@ func (es *Entities) UpdateType(ctx context.Context, id string, change func(stora
 	if err := validateEntityType(t).Err(); err != nil {
 		return t, err
 	}
-	return t, conflict(notFound(es.Store.UpdateEntityType(ctx, t)), "duplicate", "entityType.name", "An entity type with that name already exists.")
+	return t, conflict(notFound(es.Store.UpdateEntityType(ctx, t, audit(ctx, es.Now(), "", "Updated the entity type with Id ["+t.ID+"]", cur, t))), "duplicate", "entityType.name", "An entity type with that name already exists.")
 }
 
 // DeleteType removes a type with its entities and their grants.
 func (es *Entities) DeleteType(ctx context.Context, id string) error {
-	return notFound(es.Store.DeleteEntityType(ctx, id))
+	t, err := es.GetType(ctx, id)
+	if err != nil {
+		return err
+	}
+	return notFound(es.Store.DeleteEntityType(ctx, id, audit(ctx, es.Now(), "", "Deleted the entity type with Id ["+id+"]", t, nil)))
 }
 
 // AddPermission adds a permission (names are unique per type and immutable).
@@ -99,11 +104,13 @@ func (es *Entities) AddPermission(ctx context.Context, typeID, id string, p stor
 	}
 	now := es.now()
 	p.ID, p.InsertInstant, p.LastUpdateInstant = id, now, now
-	t.Permissions = append(t.Permissions, p)
+	old := t
+	t.Permissions = append(slices.Clip(t.Permissions), p)
 	if err := validateEntityType(t).Err(); err != nil {
 		return p, err
 	}
-	return p, notFound(es.Store.UpdateEntityType(ctx, t))
+	return p, notFound(es.Store.UpdateEntityType(ctx, t,
+		audit(ctx, es.Now(), "", "Added the permission ["+p.Name+"] to the entity type with Id ["+t.ID+"]", old, t)))
 }
 
 // DeletePermission removes a permission of a type by id.
@@ -114,8 +121,10 @@ func (es *Entities) DeletePermission(ctx context.Context, typeID, id string) err
 	}
 	for i, p := range t.Permissions {
 		if p.ID == id {
-			t.Permissions = append(t.Permissions[:i], t.Permissions[i+1:]...)
-			return notFound(es.Store.UpdateEntityType(ctx, t))
+			old := t
+			t.Permissions = slices.Delete(slices.Clone(t.Permissions), i, i+1)
+			return notFound(es.Store.UpdateEntityType(ctx, t,
+				audit(ctx, es.Now(), "", "Deleted the permission ["+p.Name+"] of the entity type with Id ["+t.ID+"]", old, t)))
 		}
 	}
 	return ErrNotFound
@@ -167,7 +176,7 @@ func (es *Entities) Create(ctx context.Context, scope Scope, id, typeID string, 
 	if err := e.Err(); err != nil {
 		return en, err
 	}
-	return en, conflict(es.Store.CreateEntity(ctx, en), "duplicate", "entity.clientId", "An entity with that id or clientId already exists.")
+	return en, conflict(es.Store.CreateEntity(ctx, en, audit(ctx, es.Now(), en.TenantID, "Created the entity with Id ["+en.ID+"]", nil, en)), "duplicate", "entity.clientId", "An entity with that id or clientId already exists.")
 }
 
 func finishEntity(en *storage.Entity, oldSecret string) {
@@ -220,13 +229,14 @@ func (es *Entities) Update(ctx context.Context, scope Scope, id string, change f
 	if en.Name == "" {
 		return en, invalid("blank", "entity.name", "You must specify the [entity.name] property.")
 	}
-	return en, conflict(notFound(es.Store.UpdateEntity(ctx, en)), "duplicate", "entity.clientId", "An entity with that clientId already exists.")
+	return en, conflict(notFound(es.Store.UpdateEntity(ctx, en, audit(ctx, es.Now(), en.TenantID, "Updated the entity with Id ["+en.ID+"]", cur, en))), "duplicate", "entity.clientId", "An entity with that clientId already exists.")
 }
 
 // Delete removes an entity and its grants.
 func (es *Entities) Delete(ctx context.Context, scope Scope, id string) error {
-	if _, err := es.Get(ctx, scope, id); err != nil {
+	en, err := es.Get(ctx, scope, id)
+	if err != nil {
 		return err
 	}
-	return notFound(es.Store.DeleteEntity(ctx, id))
+	return notFound(es.Store.DeleteEntity(ctx, id, audit(ctx, es.Now(), en.TenantID, "Deleted the entity with Id ["+id+"]", en, nil)))
 }

@@ -47,7 +47,8 @@ func (es *Entities) UpsertGrant(ctx context.Context, scope Scope, entityID strin
 	}
 	now := es.now()
 	g.ID, g.EntityID, g.InsertInstant, g.LastUpdateInstant = newID(), entityID, now, now
-	return es.Store.UpsertEntityGrant(ctx, g)
+	return es.Store.UpsertEntityGrant(ctx, g, audit(ctx, es.Now(), en.TenantID, "Granted "+grantRecipient(g.RecipientEntityID, g.UserID)+
+		" permissions on the entity with Id ["+entityID+"]", nil, g))
 }
 
 // GetGrant returns the grant on entityID to a recipient entity or user.
@@ -73,11 +74,25 @@ func (es *Entities) ListGrants(ctx context.Context, scope Scope, entityID string
 
 // DeleteGrant removes the grant on entityID to a recipient entity or user.
 func (es *Entities) DeleteGrant(ctx context.Context, scope Scope, entityID, recipientEntityID, userID string) error {
-	if _, err := es.Get(ctx, scope, entityID); err != nil {
+	en, err := es.Get(ctx, scope, entityID)
+	if err != nil {
 		return err
 	}
 	if recipientEntityID == "" && userID == "" {
 		return invalid("blank", "recipientEntityId", "Name the grant's recipient: ?recipientEntityId= or ?userId=.")
 	}
-	return notFound(es.Store.DeleteEntityGrant(ctx, entityID, recipientEntityID, userID))
+	old, err := es.Store.GetEntityGrant(ctx, entityID, recipientEntityID, userID)
+	if err != nil {
+		return notFound(err)
+	}
+	return notFound(es.Store.DeleteEntityGrant(ctx, entityID, recipientEntityID, userID, audit(ctx, es.Now(), en.TenantID,
+		"Deleted the grant to "+grantRecipient(recipientEntityID, userID)+" on the entity with Id ["+entityID+"]", old, nil)))
+}
+
+// grantRecipient names a grant's recipient in an audit message.
+func grantRecipient(recipientEntityID, userID string) string {
+	if recipientEntityID != "" {
+		return "the entity with Id [" + recipientEntityID + "]"
+	}
+	return "the user with Id [" + userID + "]"
 }

@@ -39,7 +39,7 @@ func (ps *IdentityProviders) Create(ctx context.Context, id string, p storage.Id
 	if err := validateIdentityProvider(p).Err(); err != nil {
 		return p, err
 	}
-	return p, conflict(ps.Store.CreateIdentityProvider(ctx, p), "duplicate", "identityProvider.name", "An identity provider with that name or id already exists.")
+	return p, conflict(ps.Store.CreateIdentityProvider(ctx, p, audit(ctx, ps.Now(), "", "Created the identity provider with Id ["+p.ID+"]", nil, p)), "duplicate", "identityProvider.name", "An identity provider with that name or id already exists.")
 }
 
 // Get returns a provider; ErrNotFound when unknown.
@@ -77,12 +77,16 @@ func (ps *IdentityProviders) Update(ctx context.Context, id string, change func(
 	if err := validateIdentityProvider(p).Err(); err != nil {
 		return p, err
 	}
-	return p, conflict(notFound(ps.Store.UpdateIdentityProvider(ctx, p)), "duplicate", "identityProvider.name", "An identity provider with that name already exists.")
+	return p, conflict(notFound(ps.Store.UpdateIdentityProvider(ctx, p, audit(ctx, ps.Now(), "", "Updated the identity provider with Id ["+p.ID+"]", cur, p))), "duplicate", "identityProvider.name", "An identity provider with that name already exists.")
 }
 
 // Delete removes a provider and its links.
 func (ps *IdentityProviders) Delete(ctx context.Context, id string) error {
-	return notFound(ps.Store.DeleteIdentityProvider(ctx, id))
+	p, err := ps.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	return notFound(ps.Store.DeleteIdentityProvider(ctx, id, audit(ctx, ps.Now(), "", "Deleted the identity provider with Id ["+id+"]", p, nil)))
 }
 
 func validateIdentityProvider(p storage.IdentityProvider) *Invalid {

@@ -65,27 +65,27 @@ type EntityGrant struct {
 
 // EntityStore stores entity types, entities and grants.
 type EntityStore interface {
-	CreateEntityType(ctx context.Context, t EntityType) error // ErrConflict: id or name taken
+	CreateEntityType(ctx context.Context, t EntityType, audit ...AuditEntry) error // ErrConflict: id or name taken
 	GetEntityType(ctx context.Context, id string) (EntityType, error)
 	ListEntityTypes(ctx context.Context) ([]EntityType, error)
-	UpdateEntityType(ctx context.Context, t EntityType) error // ErrNotFound, ErrConflict (name)
+	UpdateEntityType(ctx context.Context, t EntityType, audit ...AuditEntry) error // ErrNotFound, ErrConflict (name)
 	// DeleteEntityType removes the type, its entities and their grants.
-	DeleteEntityType(ctx context.Context, id string) error
+	DeleteEntityType(ctx context.Context, id string, audit ...AuditEntry) error
 
-	CreateEntity(ctx context.Context, e Entity) error // ErrConflict: id or clientId taken; ErrNotFound: no such type
+	CreateEntity(ctx context.Context, e Entity, audit ...AuditEntry) error // ErrConflict: id or clientId taken; ErrNotFound: no such type
 	GetEntity(ctx context.Context, id string) (Entity, error)
 	FindEntityByClientID(ctx context.Context, clientID string) (Entity, error)
 	// ListEntities lists a tenant's entities ordered by name.
 	ListEntities(ctx context.Context, tenantID string) ([]Entity, error)
-	UpdateEntity(ctx context.Context, e Entity) error // ErrNotFound, ErrConflict (clientId)
+	UpdateEntity(ctx context.Context, e Entity, audit ...AuditEntry) error // ErrNotFound, ErrConflict (clientId)
 	// DeleteEntity removes the entity and every grant on it or to it.
-	DeleteEntity(ctx context.Context, id string) error
+	DeleteEntity(ctx context.Context, id string, audit ...AuditEntry) error
 
 	// UpsertEntityGrant creates or replaces the grant of g.EntityID to its
 	// recipient, keeping the existing id and insert instant.
-	UpsertEntityGrant(ctx context.Context, g EntityGrant) (EntityGrant, error)
+	UpsertEntityGrant(ctx context.Context, g EntityGrant, audit ...AuditEntry) (EntityGrant, error)
 	// GetEntityGrant finds the grant on entityID to the recipient entity or user.
 	GetEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string) (EntityGrant, error)
 	ListEntityGrants(ctx context.Context, entityID string) ([]EntityGrant, error)
-	DeleteEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string) error
+	DeleteEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string, audit ...AuditEntry) error
 }

@@ -67,12 +67,12 @@ type FederatedAccount struct {
 
 // IdentityProviderStore stores identity providers and the users' links.
 type IdentityProviderStore interface {
-	CreateIdentityProvider(ctx context.Context, p IdentityProvider) error // ErrConflict: id or name taken
+	CreateIdentityProvider(ctx context.Context, p IdentityProvider, audit ...AuditEntry) error // ErrConflict: id or name taken
 	GetIdentityProvider(ctx context.Context, id string) (IdentityProvider, error)
 	ListIdentityProviders(ctx context.Context) ([]IdentityProvider, error)
-	UpdateIdentityProvider(ctx context.Context, p IdentityProvider) error // ErrNotFound, ErrConflict
+	UpdateIdentityProvider(ctx context.Context, p IdentityProvider, audit ...AuditEntry) error // ErrNotFound, ErrConflict
 	// DeleteIdentityProvider removes the provider and its links.
-	DeleteIdentityProvider(ctx context.Context, id string) error
+	DeleteIdentityProvider(ctx context.Context, id string, audit ...AuditEntry) error
 	// GetIdentityProviderLink finds the link of an upstream account.
 	GetIdentityProviderLink(ctx context.Context, providerID, providerUserID string) (IdentityProviderLink, error)
 	// CreateFederatedAccount writes a FederatedAccount all or nothing:

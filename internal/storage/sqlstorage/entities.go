@@ -8,12 +8,12 @@ import (
 )
 
 // CreateEntityType stores a type; ErrConflict on a duplicate id or name.
-func (s *Store) CreateEntityType(ctx context.Context, t storage.EntityType) error {
+func (s *Store) CreateEntityType(ctx context.Context, t storage.EntityType, audit ...storage.AuditEntry) error {
 	doc, err := encode(t)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO entity_types (id, name, doc) VALUES ($1, $2, $3)`, t.ID, t.Name, doc)
+	_, err = s.execAudited(ctx, audit, `INSERT INTO entity_types (id, name, doc) VALUES ($1, $2, $3)`, t.ID, t.Name, doc)
 	return err
 }
 
@@ -33,27 +33,27 @@ func (s *Store) ListEntityTypes(ctx context.Context) ([]storage.EntityType, erro
 }
 
 // UpdateEntityType replaces the type.
-func (s *Store) UpdateEntityType(ctx context.Context, t storage.EntityType) error {
+func (s *Store) UpdateEntityType(ctx context.Context, t storage.EntityType, audit ...storage.AuditEntry) error {
 	doc, err := encode(t)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE entity_types SET name = $2, doc = $3 WHERE id = $1`, t.ID, t.Name, doc))
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE entity_types SET name = $2, doc = $3 WHERE id = $1`, t.ID, t.Name, doc))
 }
 
 // DeleteEntityType removes the type; entities and grants cascade.
-func (s *Store) DeleteEntityType(ctx context.Context, id string) error {
-	return s.mustAffect(s.exec(ctx, `DELETE FROM entity_types WHERE id = $1`, id))
+func (s *Store) DeleteEntityType(ctx context.Context, id string, audit ...storage.AuditEntry) error {
+	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM entity_types WHERE id = $1`, id))
 }
 
 // CreateEntity stores an entity; ErrConflict on a duplicate id or clientId,
 // ErrNotFound for an unknown type.
-func (s *Store) CreateEntity(ctx context.Context, e storage.Entity) error {
+func (s *Store) CreateEntity(ctx context.Context, e storage.Entity, audit ...storage.AuditEntry) error {
 	doc, err := encode(e)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO entities (id, tenant_id, type_id, client_id, name, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err = s.execAudited(ctx, audit, `INSERT INTO entities (id, tenant_id, type_id, client_id, name, doc) VALUES ($1, $2, $3, $4, $5, $6)`,
 		e.ID, e.TenantID, e.TypeID, e.ClientID, e.Name, doc)
 	return err
 }
@@ -105,18 +105,18 @@ func (s *Store) ListEntities(ctx context.Context, tenantID string) ([]storage.En
 }
 
 // UpdateEntity replaces the entity (its type stays).
-func (s *Store) UpdateEntity(ctx context.Context, e storage.Entity) error {
+func (s *Store) UpdateEntity(ctx context.Context, e storage.Entity, audit ...storage.AuditEntry) error {
 	doc, err := encode(e)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE entities SET client_id = $2, name = $3, doc = $4 WHERE id = $1`,
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE entities SET client_id = $2, name = $3, doc = $4 WHERE id = $1`,
 		e.ID, e.ClientID, e.Name, doc))
 }
 
 // DeleteEntity removes the entity; grants on it and to it cascade.
-func (s *Store) DeleteEntity(ctx context.Context, id string) error {
-	return s.mustAffect(s.exec(ctx, `DELETE FROM entities WHERE id = $1`, id))
+func (s *Store) DeleteEntity(ctx context.Context, id string, audit ...storage.AuditEntry) error {
+	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM entities WHERE id = $1`, id))
 }
 
 // recipient is the WHERE clause naming a grant's recipient.
@@ -129,7 +129,7 @@ func recipient(recipientEntityID, userID string) (string, any) {
 
 // UpsertEntityGrant replaces the grant of its entity to its recipient, or
 // creates it; the stored id and insert instant win over g's.
-func (s *Store) UpsertEntityGrant(ctx context.Context, g storage.EntityGrant) (storage.EntityGrant, error) {
+func (s *Store) UpsertEntityGrant(ctx context.Context, g storage.EntityGrant, audit ...storage.AuditEntry) (storage.EntityGrant, error) {
 	err := s.tx(ctx, func(q querier) error {
 		where, who := recipient(g.RecipientEntityID, g.UserID)
 		var doc string
@@ -144,8 +144,10 @@ func (s *Store) UpsertEntityGrant(ctx context.Context, g storage.EntityGrant) (s
 			if doc, err = encode(g); err != nil {
 				return err
 			}
-			_, err = q.ExecContext(ctx, `UPDATE entity_grants SET doc = $1 WHERE id = $2`, doc, g.ID)
-			return err
+			if _, err = q.ExecContext(ctx, `UPDATE entity_grants SET doc = $1 WHERE id = $2`, doc, g.ID); err != nil {
+				return err
+			}
+			return insertAudit(ctx, q, audit)
 		case sql.ErrNoRows:
 			if doc, err = encode(g); err != nil {
 				return err
@@ -156,9 +158,11 @@ func (s *Store) UpsertEntityGrant(ctx context.Context, g storage.EntityGrant) (s
 			} else {
 				user = g.UserID
 			}
-			_, err = q.ExecContext(ctx, `INSERT INTO entity_grants (id, entity_id, recipient_entity_id, user_id, doc)
-				VALUES ($1, $2, $3, $4, $5)`, g.ID, g.EntityID, rec, user, doc)
-			return err
+			if _, err = q.ExecContext(ctx, `INSERT INTO entity_grants (id, entity_id, recipient_entity_id, user_id, doc)
+				VALUES ($1, $2, $3, $4, $5)`, g.ID, g.EntityID, rec, user, doc); err != nil {
+				return err
+			}
+			return insertAudit(ctx, q, audit)
 		default:
 			return err
 		}
@@ -189,7 +193,7 @@ func (s *Store) ListEntityGrants(ctx context.Context, entityID string) ([]storag
 }
 
 // DeleteEntityGrant removes one grant; ErrNotFound when there is none.
-func (s *Store) DeleteEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string) error {
+func (s *Store) DeleteEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string, audit ...storage.AuditEntry) error {
 	where, who := recipient(recipientEntityID, userID)
-	return s.mustAffect(s.exec(ctx, `DELETE FROM entity_grants WHERE entity_id = $1 AND `+where, entityID, who))
+	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM entity_grants WHERE entity_id = $1 AND `+where, entityID, who))
 }

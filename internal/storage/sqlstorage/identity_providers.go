@@ -7,12 +7,12 @@ import (
 )
 
 // CreateIdentityProvider stores a provider; ErrConflict on a duplicate id or name.
-func (s *Store) CreateIdentityProvider(ctx context.Context, p storage.IdentityProvider) error {
+func (s *Store) CreateIdentityProvider(ctx context.Context, p storage.IdentityProvider, audit ...storage.AuditEntry) error {
 	doc, err := encode(p)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO identity_providers (id, type, name, doc) VALUES ($1, $2, $3, $4)`, p.ID, p.Type, p.Name, doc)
+	_, err = s.execAudited(ctx, audit, `INSERT INTO identity_providers (id, type, name, doc) VALUES ($1, $2, $3, $4)`, p.ID, p.Type, p.Name, doc)
 	return err
 }
 
@@ -32,17 +32,17 @@ func (s *Store) ListIdentityProviders(ctx context.Context) ([]storage.IdentityPr
 }
 
 // UpdateIdentityProvider replaces a provider.
-func (s *Store) UpdateIdentityProvider(ctx context.Context, p storage.IdentityProvider) error {
+func (s *Store) UpdateIdentityProvider(ctx context.Context, p storage.IdentityProvider, audit ...storage.AuditEntry) error {
 	doc, err := encode(p)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE identity_providers SET type = $2, name = $3, doc = $4 WHERE id = $1`, p.ID, p.Type, p.Name, doc))
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE identity_providers SET type = $2, name = $3, doc = $4 WHERE id = $1`, p.ID, p.Type, p.Name, doc))
 }
 
 // DeleteIdentityProvider removes a provider; its links cascade.
-func (s *Store) DeleteIdentityProvider(ctx context.Context, id string) error {
-	return s.mustAffect(s.exec(ctx, `DELETE FROM identity_providers WHERE id = $1`, id))
+func (s *Store) DeleteIdentityProvider(ctx context.Context, id string, audit ...storage.AuditEntry) error {
+	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM identity_providers WHERE id = $1`, id))
 }
 
 // GetIdentityProviderLink finds the link of an upstream account.
