@@ -87,8 +87,14 @@ func TestRouteTable(t *testing.T) {
 			if rt.auth.kind == authConsole && !rt.html {
 				t.Fatal("a console route is a page: mark it html")
 			}
-			if rt.html && hasMethod && m != "GET" && !rt.sameOrigin {
-				t.Fatal("a page's form must be sameOrigin (refuseCrossSite)")
+			if strings.HasPrefix(p, "/admin") && hasMethod && m != "GET" && !rt.sameOrigin {
+				t.Fatal("a console form must be sameOrigin (refuseCrossSite)")
+			}
+			// The hosted pages' forms carry the CSRF token (hostedForm);
+			// RP-initiated logout is the one html POST another site's form
+			// sends by design (OpenID Connect RP-Initiated Logout 1.0).
+			if rt.html && hasMethod && m != "GET" && !rt.sameOrigin && !rt.hostedForm && rt.pattern != "POST /oauth2/logout" {
+				t.Fatal("a page's form must be sameOrigin or a hostedForm")
 			}
 			if rt.html && rt.cors != corsNone {
 				t.Fatal("a console page must not be callable from another origin's script")
