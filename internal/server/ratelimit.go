@@ -44,6 +44,11 @@ var (
 	// rateVerifyEmail: verification mails asked for and ids presented
 	// (20 per 10 minutes).
 	rateVerifyEmail = &rateLimit{"verify-email", 20, 10 * time.Minute}
+	// rateCodes: keyless steps that take or mail a one-time code (the
+	// second step of a login, an emailed login code, passwordless start,
+	// send and login; 30 a minute). Wrong codes also count toward the
+	// user's lockout; this bounds one address across many users.
+	rateCodes = &rateLimit{"one-time-codes", 30, time.Minute}
 )
 
 // Rate overrides a rule's numbers (Limits.Rates); Limit 0 turns it off.
