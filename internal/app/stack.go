@@ -51,6 +51,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	svc := auth.New(ac)
 	mg := manage.New(st, svc, opts.Now)
 	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
+	mg.Keys.Rotator = km
 	svc.SetEmailVerifier(mg.Accounts)
 	srv = &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: mg, Logger: log, Now: opts.Now,

@@ -68,12 +68,15 @@ func (s *Service) LoginAuthenticated(ctx context.Context, r AuthenticatedLogin) 
 	}
 	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now, withoutPassword: true,
 		secondFactorDone: r.SecondFactor}
+	if facts.preventions, err = s.loginPreventions(ctx, user.ID, now); err != nil {
+		return Tokens{}, err
+	}
 	if !r.SecondFactor {
 		if facts.twoFactor, err = s.secondFactorMethods(ctx, req, tenant, app, user); err != nil {
 			return Tokens{}, err
 		}
 	}
-	// The same outcomes as a password login (242 first), decided before
+	// The same outcomes as a password login (409, then 242), decided before
 	// anything is written.
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.withhold(ctx, facts, rule, w, false)

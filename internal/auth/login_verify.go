@@ -86,6 +86,9 @@ func (s *Service) grantLogin(ctx context.Context, req LoginRequest, tenant stora
 		return Tokens{}, err
 	}
 	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
+		if held, ok := preventedLate(err, user); ok {
+			return Tokens{}, held
+		}
 		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
 	}
 	s.emit(ctx, ev)

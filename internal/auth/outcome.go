@@ -51,6 +51,9 @@ const (
 	// WithheldEmailUnverified: 212, the email address is not verified and
 	// emailConfiguration.unverified.behavior is Gated.
 	WithheldEmailUnverified = "identity-not-verified"
+	// WithheldLoginPrevented: 409, a user action in force prevents the
+	// login (prevented.go).
+	WithheldLoginPrevented = "login-prevented"
 	// WithheldTwoFactor: 242, the first factor was right and a second is
 	// needed (twofactor_rule.go).
 	WithheldTwoFactor = "two-factor-challenge"
@@ -73,6 +76,8 @@ type Withheld struct {
 	// for POST /api/two-factor/login and the user's methods (no secrets).
 	TwoFactorID string
 	Methods     []storage.TwoFactorMethod
+	// Actions are the user actions that prevent the login (409).
+	Actions []storage.UserActionLog
 }
 
 func (w *Withheld) Error() string { return "auth: login withheld: " + w.Kind }
@@ -95,6 +100,9 @@ type loginFacts struct {
 	// password itself use passwordReason, what they found when it was typed.
 	withoutPassword bool
 	passwordReason  string
+	// preventions are the user's actions in force that prevent login (to
+	// any application; the rule picks this login's).
+	preventions []storage.UserActionLog
 }
 
 // loginRule is one outcome. check must not write; finish, when set, runs
@@ -109,6 +117,7 @@ type loginRule struct {
 // is the answer. Issue 12 adds the user-action rule (409) first, issue 10
 // the two-factor rule (242) before change-password.
 var loginRules = []loginRule{
+	{kind: WithheldLoginPrevented, check: preventedByAction},
 	{kind: WithheldTwoFactor, check: needsSecondFactor, finish: startSecondFactor},
 	{kind: WithheldChangePassword, check: mustChangePassword, finish: issueChangePasswordID},
 	{kind: WithheldEmailUnverified, check: unverifiedGated, finish: issueFormFieldVerification},

@@ -93,6 +93,9 @@ type Service struct {
 	pw      hasher
 	tenants *cache.Cache[string, storage.Tenant]
 	apps    *cache.Cache[string, storage.Application]
+	// groupGrants: per application, the role ids each group grants in it
+	// (group_roles.go); cached and forgotten with the application.
+	groupGrants *cache.Cache[string, map[string][]string]
 
 	succKeys [][]byte // Config.SuccessorKeys, never empty
 	sealers  []sealer // Config.SealKeys, never empty

@@ -169,10 +169,14 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	}
 	lr := LoginRequest{ApplicationID: p.app.ID, IPAddress: ip, NoJWT: p.login.NoJWT, Device: p.login.Device,
 		DPoPJKT: req.DPoPJKT, authType: p.login.AuthType}
-	// The outcomes after the second factor (203, 212), as FusionAuth
+	// The outcomes after the second factor (409 for a lock taken since the
+	// first step, 203, 212), as FusionAuth
 	// answers them from /api/two-factor/login.
 	facts := loginFacts{req: lr, tenant: p.tenant, app: p.app, user: p.user, now: now, secondFactorDone: true,
 		withoutPassword: true, passwordReason: p.login.PasswordReason}
+	if facts.preventions, err = s.loginPreventions(ctx, p.user.ID, now); err != nil {
+		return Tokens{}, err
+	}
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.withhold(ctx, facts, rule, w, failures.Count > 0 || !failures.LockedUntil.IsZero())
 	}

@@ -114,7 +114,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, a authClas
 			s.writeInternal(w, r, err)
 			return nil, false
 		case ok && (a.kind == authOptionalAPIKey || manage.Permits(k, a.permission, r.Method)):
-			return withValue(r, apiKeyKey{}, k), true
+			return withAPIKey(r, k), true
 		case a.kind == authOptionalAPIKey:
 			return r, true
 		}
@@ -243,6 +243,13 @@ func (s *Server) authenticateClientOrKey(w http.ResponseWriter, r *http.Request,
 		return withValue(r, clientKey{}, app), true
 	}
 	return s.authenticate(w, r, apiKey(permission))
+}
+
+// withAPIKey puts the key that authenticated r in its context, and names it
+// as the actor of any management change r makes (its audit entries).
+func withAPIKey(r *http.Request, k storage.APIKey) *http.Request {
+	r = withValue(r, apiKeyKey{}, k)
+	return r.WithContext(manage.WithActor(r.Context(), manage.Actor{APIKeyID: k.ID}))
 }
 
 // hasScheme reports whether an Authorization value uses scheme

@@ -90,11 +90,16 @@ func normalizeManagement(v any, key string) any {
 	case string:
 		switch key {
 		case "clientSecret", "key", "changePasswordId", "verificationId", "oneTimePassword", "oneTimeCode":
+			if v == manage.Redacted {
+				return v // the audit log's stand-in, pinned as is
+			}
 			return "<secret>"
 		case "token", "refreshToken":
 			return "<token>"
 		case "issuer":
 			return "<issuer>"
+		case "publicKey":
+			return "<public key>"
 		}
 		// The default tenant's id is fixed; keeping it shows that a body's
 		// tenantId was ignored.

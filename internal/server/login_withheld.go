@@ -29,6 +29,7 @@ var withheldStatus = map[string]int{
 	auth.WithheldChangePassword:  203,
 	auth.WithheldEmailUnverified: 212,
 	auth.WithheldTwoFactor:       242,
+	auth.WithheldLoginPrevented:  409,
 }
 
 // writeWithheld answers /api/login for w: 203 carries only the
@@ -38,6 +39,10 @@ func (s *Server) writeWithheld(w http.ResponseWriter, r *http.Request, held *aut
 	status, ok := withheldStatus[held.Kind]
 	if !ok {
 		s.writeInternal(w, r, held) // a kind without its row: a bug, never the caller's input
+		return
+	}
+	if held.Kind == auth.WithheldLoginPrevented {
+		writeJSON(w, status, preventedAnswer(held.Actions))
 		return
 	}
 	a := withheldAnswer{ChangePasswordID: held.ChangePasswordID, ChangePasswordReason: held.ChangePasswordReason,
@@ -91,6 +96,9 @@ func (s *Server) writeWithheldGrant(w http.ResponseWriter, r *http.Request, held
 	case auth.WithheldEmailUnverified:
 		writeJSON(w, http.StatusBadRequest, grantWithheld{Error: "invalid_grant", Reason: "email_verification_required",
 			Description: "The user's email address must be verified before they can log in."})
+	case auth.WithheldLoginPrevented:
+		writeJSON(w, http.StatusBadRequest, grantWithheld{Error: "invalid_grant", Reason: "login_prevented",
+			Description: "A user action prevents this user from logging in."})
 	default:
 		writeOAuthError(w, http.StatusInternalServerError, OAuthError{"server_error", "unknown", "An internal error occurred. Request id " + requestID(r.Context()) + "."})
 	}
