@@ -120,11 +120,28 @@ test('two-factor, WebAuthn and passwordless through the TypeScript client', asyn
     assert.equal(res.response.methods[0].method, 'authenticator');
     const bad = await rejected(anon.twoFactorLogin({ twoFactorId: res.response.twoFactorId, code: '000000' }));
     assert.equal(bad.statusCode, 421);
-    const ok = await anon.twoFactorLogin({ twoFactorId: res.response.twoFactorId, code: totp(s.secret, Date.now() + 30000) });
+    const ok = await anon.twoFactorLogin({ twoFactorId: res.response.twoFactorId, code: totp(s.secret, Date.now() + 30000), trustComputer: true });
     assert.equal(ok.statusCode, 200);
-    assert.ok(ok.response.token && ok.response.refreshToken);
+    assert.ok(ok.response.token && ok.response.refreshToken && ok.response.twoFactorTrustId);
     const again = await rejected(anon.twoFactorLogin({ twoFactorId: res.response.twoFactorId, code: s.recovery[0] }));
     assert.equal(again.statusCode, 404, 'a twoFactorId is single use');
+    s.trust = ok.response.twoFactorTrustId;
+  });
+
+  await t.test('retrieveTwoFactorStatus: 242 without the trust, 200 with it; user.twoFactor.methods', async () => {
+    const none = await admin.retrieveTwoFactorStatus(s.userId, s.appId, undefined);
+    assert.equal(none.statusCode, 242);
+    const trusted = await admin.retrieveTwoFactorStatus(s.userId, s.appId, s.trust);
+    assert.equal(trusted.statusCode, 200);
+    assert.equal(trusted.response.twoFactorTrustId, s.trust);
+    assert.equal(trusted.response.trusts[0].applicationId, s.appId);
+    assert.ok(trusted.response.trusts[0].expiration > Date.now());
+    const byRequest = await admin.retrieveTwoFactorStatusWithRequest({ userId: s.userId, applicationId: s.appId, twoFactorTrustId: s.trust, action: 'login' });
+    assert.equal(byRequest.statusCode, 200);
+    const user = (await admin.retrieveUser(s.userId)).response.user;
+    assert.equal(user.twoFactor.methods.length, 1);
+    assert.equal(user.twoFactor.methods[0].method, 'authenticator');
+    assert.equal(user.twoFactor.methods[0].secret, undefined);
   });
 
   await t.test('recovery codes: retrieve is empty, generate replaces, disable with one', async () => {

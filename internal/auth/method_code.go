@@ -29,8 +29,12 @@ func methodCodeKey(userID, target string) []byte {
 }
 
 // IssueMethodCode draws a code for user and target, replacing any earlier
-// one, and returns it for the caller to send.
+// one, and returns it for the caller to send; ErrCodeMailLimited past the
+// per-user limit (code_mail_limit.go).
 func (s *Service) IssueMethodCode(ctx context.Context, user storage.User, target string) (string, error) {
+	if err := s.countCodeMail(ctx, user.ID); err != nil {
+		return "", err
+	}
 	now := s.cfg.Now()
 	key := methodCodeKey(user.ID, target)
 	if _, err := s.cfg.Store.ConsumeChallenge(ctx, storage.ChallengeTwoFactorEnable, key, now); err != nil && !errors.Is(err, storage.ErrNotFound) {

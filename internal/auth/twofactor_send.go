@@ -55,6 +55,11 @@ func (s *Service) LoginCodeFor(ctx context.Context, twoFactorID, methodID string
 	case m.Method != MethodEmail:
 		return LoginCode{}, ErrNotMessageMethod
 	}
+	// Counted before the new code replaces the old one, so a refused send
+	// leaves the code already mailed valid.
+	if err := s.countCodeMail(ctx, p.user.ID); err != nil {
+		return LoginCode{}, err
+	}
 	code := numericCode(6)
 	p.login.EmailMethodID = m.ID
 	p.login.EmailCodeHash = CodeHash("login:"+string(p.hash), code)

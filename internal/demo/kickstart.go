@@ -83,6 +83,9 @@ func (s settings) application(name, origin string) map[string]any {
 		// The first origin is also where the account mails' links point.
 		"oauthConfiguration":        oauthConfiguration(origin),
 		"registrationConfiguration": registrationConfiguration,
+		// "Email me a sign-in link" on the login form (issue 10): the
+		// mail's link opens the page at /passwordless/{code}.
+		"passwordlessConfiguration": map[string]any{"enabled": true},
 	}
 }
 

@@ -250,5 +250,6 @@ func validateApplication(a storage.Application) *Invalid {
 		}
 		seen[role.Name] = true
 	}
+	validateApplicationMultiFactor(e, a.MultiFactorConfiguration)
 	return e
 }

@@ -135,6 +135,7 @@ func validateTenant(t storage.Tenant) *Invalid {
 	if v.MaxLength < v.MinLength || v.MaxLength > 256 {
 		e.Field("invalid", "tenant.passwordValidationRules.maxLength", "The maximum length must be between minLength and 256.")
 	}
+	validateTenantMultiFactor(e, t.MultiFactorConfiguration)
 	return e
 }
 

@@ -151,7 +151,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeEmpty(w, 421) // FusionAuth: invalid-two-factor-code, empty body
 	case errors.Is(err, auth.ErrTwoFactorNotFound), isChallengeNotFound(err), errors.Is(err, mfa.ErrPasswordlessNotFound):
 		writeEmpty(w, http.StatusNotFound)
-	case errors.Is(err, mfa.ErrRateLimited):
+	case errors.Is(err, mfa.ErrRateLimited), errors.Is(err, auth.ErrCodeMailLimited):
 		var e Errors
 		e.General("RateLimitedException", "Too many codes were requested for this user. Try again in a minute.")
 		w.Header().Set("Retry-After", "60")

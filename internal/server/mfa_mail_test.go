@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -82,5 +83,53 @@ func TestPasswordlessByMail(t *testing.T) {
 	res := s.do(call{method: "POST", path: "/api/passwordless/login", hdr: map[string]string{"Origin": storeSite}, body: `{"code":"` + code + `"}`})
 	if res.status != 200 || cookieValue(res, "refresh_token") == "" {
 		t.Fatalf("login with the mailed link's code: %d %s", res.status, res.body)
+	}
+}
+
+// TestTwoFactorCodeMailsAreLimitedPerUser: emailed two-factor codes are
+// limited per user (5 a minute, enable and login codes together, counted
+// in the database): the sixth is a 429 and sends nothing, the code mailed
+// before it still works, and a minute later codes flow again.
+func TestTwoFactorCodeMailsAreLimitedPerUser(t *testing.T) {
+	s := newMailStack(t, func(_ map[string]*storage.Application, tn *storage.Tenant) {
+		tn.MultiFactorConfiguration = &storage.TenantMultiFactorConfiguration{LoginPolicy: "Enabled",
+			Authenticator: storage.MultiFactorMethodConfig{Enabled: true}, Email: storage.MultiFactorMethodConfig{Enabled: true}}
+	})
+	me := map[string]string{"Authorization": "Bearer " + s.jwtFor(), "Origin": storeSite}
+	send := func() result {
+		return s.do(call{method: "POST", path: "/api/two-factor/send", hdr: me, body: `{"method":"email","email":"` + aliceEmail + `"}`})
+	}
+	for i := range 5 {
+		if res := send(); res.status != 200 {
+			t.Fatalf("code %d: %d %s", i+1, res.status, res.body)
+		}
+	}
+	res := send()
+	if res.status != 429 || res.header.Get("Retry-After") == "" || !strings.Contains(string(res.body), "[RateLimitedException]") {
+		t.Fatalf("sixth code: %d %s", res.status, res.body)
+	}
+	code := mailedCode(t, s, 5)
+	s.drained()
+	if n := len(s.mailTo(aliceEmail, 5)); n != 5 {
+		t.Fatalf("%d codes mailed, want 5", n)
+	}
+	res = s.do(call{method: "POST", path: "/api/user/two-factor", hdr: me, body: `{"method":"email","email":"` + aliceEmail + `","code":"` + code + `"}`})
+	if res.status != 200 {
+		t.Fatalf("the code mailed before the refusal: %d %s", res.status, res.body)
+	}
+
+	// The login's codes share the budget.
+	res = s.login(storeApp, admin)
+	id := res.json(t)["twoFactorId"].(string)
+	if res := s.do(call{method: "POST", path: "/api/two-factor/send/" + id, body: `{}`}); res.status != 429 {
+		t.Fatalf("a login code within the same minute: %d %s", res.status, res.body)
+	}
+	s.Clock.Advance(61 * time.Second)
+	if res := s.do(call{method: "POST", path: "/api/two-factor/send/" + id, body: `{}`}); res.status != 200 {
+		t.Fatalf("a login code a minute later: %d %s", res.status, res.body)
+	}
+	res = s.do(call{method: "POST", path: "/api/two-factor/login", body: `{"twoFactorId":"` + id + `","code":"` + mailedCode(t, s, 6) + `"}`})
+	if res.status != 200 {
+		t.Fatalf("login with the code: %d %s", res.status, res.body)
 	}
 }

@@ -49,6 +49,11 @@ var (
 	// lockout does not stop one address trying one password on many
 	// accounts.
 	rateHostedLogin = &rateLimit{"hosted-login", 20, time.Minute}
+	// rateCodes: keyless steps that take or mail a one-time code (the
+	// second step of a login, an emailed login code, passwordless start,
+	// send and login; 30 a minute). Wrong codes also count toward the
+	// user's lockout; this bounds one address across many users.
+	rateCodes = &rateLimit{"one-time-codes", 30, time.Minute}
 )
 
 // Rate overrides a rule's numbers (Limits.Rates); Limit 0 turns it off.

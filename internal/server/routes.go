@@ -293,9 +293,12 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/two-factor/send", handler: s.sendTwoFactorCode, auth: apiKeyOrAccessToken("/api/two-factor"), tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "POST /api/two-factor/send/{twoFactorId}", handler: s.sendTwoFactorLoginCode, auth: public, tenantHeader: true,
-			cors: corsCredentialed, body: maxBody},
+			cors: corsCredentialed, rate: rateCodes, body: maxBody},
 		{pattern: "POST /api/two-factor/login", handler: s.twoFactorLogin, auth: public, tenantHeader: true,
-			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+			cors: corsCredentialed, spendsCookie: true, rate: rateCodes, body: maxBody},
+		{pattern: "GET /api/two-factor/status", handler: s.twoFactorStatus, auth: apiKey("/api/two-factor"), tenantHeader: true},
+		{pattern: "GET /api/two-factor/status/{twoFactorTrustId}", handler: s.twoFactorStatus, auth: apiKey("/api/two-factor"), tenantHeader: true},
+		{pattern: "POST /api/two-factor/status", handler: s.twoFactorStatus, auth: apiKey("/api/two-factor"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/user/two-factor", handler: s.twoFactorMethods, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
 		{pattern: "POST /api/user/two-factor", handler: s.enableTwoFactor, auth: accessToken, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
@@ -328,10 +331,10 @@ func (s *Server) routes() []route {
 		// passwordless.go (issue 10): a keyless start mails the code and
 		// reveals nothing.
 		{pattern: "POST /api/passwordless/start", handler: s.startPasswordless, auth: optionalAPIKey, tenantHeader: true,
-			cors: corsCredentialed, body: maxBody},
-		{pattern: "POST /api/passwordless/send", handler: s.sendPasswordless, auth: public, tenantHeader: true, cors: corsCredentialed, body: maxBody},
+			cors: corsCredentialed, rate: rateCodes, body: maxBody},
+		{pattern: "POST /api/passwordless/send", handler: s.sendPasswordless, auth: public, tenantHeader: true, cors: corsCredentialed, rate: rateCodes, body: maxBody},
 		{pattern: "POST /api/passwordless/login", handler: s.passwordlessLogin, auth: public, tenantHeader: true,
-			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+			cors: corsCredentialed, spendsCookie: true, rate: rateCodes, body: maxBody},
 
 		// jwt.go
 		{pattern: "POST /api/jwt/refresh", handler: s.refreshJWT, auth: refreshToken, tenantHeader: true,

@@ -207,3 +207,33 @@ func TestTwoFactorLoginBadInput(t *testing.T) {
 		t.Fatalf("GET: %d", res.status)
 	}
 }
+
+// TestOneTimeCodeRoutesAreRateLimited: the keyless steps that take or mail
+// a one-time code share a per-address limit (30 a minute): guesses from one
+// address stop with 429 before the handler runs, whichever of those routes
+// they go to, and an API key is not counted.
+func TestOneTimeCodeRoutesAreRateLimited(t *testing.T) {
+	s := newStack(t)
+	for i := range 30 {
+		path := "/api/two-factor/login"
+		if i%2 == 1 {
+			path = "/api/passwordless/login"
+		}
+		res := s.do(call{method: "POST", path: path, body: `{"twoFactorId":"guess","code":"guess"}`})
+		if res.status != 404 {
+			t.Fatalf("guess %d on %s within the limit: %d %s", i+1, path, res.status, res.body)
+		}
+	}
+	res := s.do(call{method: "POST", path: "/api/two-factor/send/guess", body: `{}`})
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+		t.Fatalf("31st request: %d Retry-After %q", res.status, res.header.Get("Retry-After"))
+	}
+	if !strings.Contains(string(res.body), "[RateLimitedException]") {
+		t.Fatalf("429 body: %s", res.body)
+	}
+	res = s.do(call{method: "POST", path: "/api/passwordless/start", hdr: map[string]string{"Authorization": apiKey},
+		body: `{"loginId":"` + aliceEmail + `","applicationId":"` + storeApp + `"}`})
+	if res.status == http.StatusTooManyRequests {
+		t.Fatal("an API key was limited by address")
+	}
+}

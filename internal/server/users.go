@@ -90,13 +90,18 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	s.writeUser(w, r, u, err)
 }
 
-// writeUser answers {"user":{...}}, or the use case's error.
+// writeUser answers {"user":{...}} with user.twoFactor
+// (user_twofactor.go), or the use case's error.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, u storage.User, err error) {
+	var out userJSON
+	if err == nil {
+		out, err = s.withTwoFactor(r.Context(), u)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	writeJSON(w, http.StatusOK, map[string]any{"user": out})
 }
 
 // findUser handles GET /api/user?email=, ?loginId= and ?username=

@@ -11,9 +11,9 @@ package storage
 type TenantMultiFactorConfiguration struct {
 	Authenticator MultiFactorMethodConfig `json:"authenticator"`
 	Email         MultiFactorMethodConfig `json:"email"`
-	// LoginPolicy is Enabled (a user with a method is challenged), Disabled
-	// or Required (FusionAuth 1.42; latchkey answers like Enabled for a
-	// user without methods).
+	// LoginPolicy is Enabled (a user with a method is challenged) or
+	// Disabled; FusionAuth's Required (1.42) is refused when saved
+	// (manage/multifactor_validate.go).
 	LoginPolicy string `json:"loginPolicy"`
 }
 

@@ -83,9 +83,10 @@ func New(cfg Config, spec Spec) (*App, error) {
 	files := pageHeaders(cfg.IdentityURL, http.FileServerFS(page))
 	a.mux.Handle("GET /", files)
 	// The links of latchkey's account mails open the page itself, which
-	// reads the id from its path (shell.js): the verification link and the
-	// password reset link (the default templates' paths).
-	for _, p := range []string{"GET /email/verify/{id}", "GET /password/change/{id}"} {
+	// reads the id from its path (shell.js): the verification link, the
+	// password reset link and the passwordless sign-in link (the default
+	// templates' paths).
+	for _, p := range []string{"GET /email/verify/{id}", "GET /password/change/{id}", "GET /passwordless/{id}"} {
 		a.mux.Handle(p, pageHeaders(cfg.IdentityURL, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.ServeFileFS(w, r, page, "index.html")
 		})))

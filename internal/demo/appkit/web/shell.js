@@ -143,12 +143,35 @@ export async function boot({ load }) {
     return r;
   }));
   $('passkey-login').addEventListener('click', attempt(() => client.loginWithPasskey()));
+  // Passwordless: the mail's link comes back to /passwordless/{code}
+  // (below); the answer is the same whether or not the account exists.
+  $('passwordless-start').addEventListener('click', async () => {
+    $('login-error').textContent = $('login-status').textContent = '';
+    const loginId = $('loginId').value.trim();
+    if (!loginId) {
+      $('login-error').textContent = 'Enter your email first.';
+      return;
+    }
+    try {
+      await client.startPasswordless(loginId);
+      $('login-status').textContent = `If ${loginId} has an account, a sign-in link is on its way.`;
+    } catch (e) {
+      $('login-error').textContent = e.message;
+    }
+  });
   $('logout').addEventListener('click', async () => {
     await client.logout().catch(() => {});
     showLogin();
   });
 
-  // A mail's link (confirm the address, reset the password) opened the page.
+  // A mail's link (confirm the address, reset the password, sign in) opened the page.
+  const signIn = location.pathname.match(/^\/passwordless\/([^/]+)$/);
+  if (signIn) {
+    history.replaceState(null, '', '/');
+    showLogin();
+    await attempt(() => client.completePasswordless(decodeURIComponent(signIn[1])))();
+    return;
+  }
   if (await accounts.route(location.pathname)) return;
   // Step 2: a still-valid JWT in localStorage? (an expired one is refreshed)
   let token = null;
