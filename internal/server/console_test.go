@@ -674,3 +674,25 @@ func TestConsoleKeepsItsOwnSessions(t *testing.T) {
 	other := &consoleClient{s: s, origin: s.URL}
 	wantStatus(t, "a second sign-in", other.signIn(t, rootEmail, rootPass), 303)
 }
+
+// TestConsoleSessionEnds: signing out ends the session (the same cookie
+// is sent to the sign-in page afterwards), and so does revoking the
+// admin's sessions through the API, at the next click.
+func TestConsoleSessionEnds(t *testing.T) {
+	s, c := newConsole(t)
+	wantStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	token := csrf(t, c.get("/admin/users"))
+	wantStatus(t, "sign out", c.post("/admin/logout", url.Values{"csrf": {token}}), 303)
+	if res := c.get("/admin/users"); res.status != 303 || res.header.Get("Location") != "/admin/login" {
+		t.Fatalf("the signed-out cookie: %d to %q", res.status, res.header.Get("Location"))
+	}
+
+	wantStatus(t, "admin signs in again", c.signIn(t, rootEmail, rootPass), 303)
+	wantStatus(t, "the console", c.get("/admin/users"), 200)
+	root, err := s.Srv.Manage.Users.Find(context.Background(), manage.Scope{}, manage.UserQuery{Email: rootEmail})
+	must(t, err)
+	wantStatus(t, "revoke the admin's sessions", s.api("DELETE", "/api/jwt/refresh?userId="+root.ID, nil), 200)
+	if res := c.get("/admin/users"); res.status != 303 {
+		t.Fatalf("the revoked session still opens the console: %d", res.status)
+	}
+}
