@@ -696,3 +696,37 @@ func TestConsoleSessionEnds(t *testing.T) {
 		t.Fatalf("the revoked session still opens the console: %d", res.status)
 	}
 }
+
+// TestConsoleEmailSecondFactor: an admin whose second factor is email
+// codes asks the sign-in page for a code, gets it by mail (the real mail
+// path) and signs in with it.
+func TestConsoleEmailSecondFactor(t *testing.T) {
+	ms := newMailStack(t, func(_ map[string]*storage.Application, tn *storage.Tenant) {
+		tn.MultiFactorConfiguration = &storage.TenantMultiFactorConfiguration{LoginPolicy: "Enabled",
+			Email: storage.MultiFactorMethodConfig{Enabled: true}}
+	})
+	s := ms.stack
+	_, err := s.Srv.Manage.Console.CreateAdmin(context.Background(), aliceEmail, "")
+	must(t, err)
+	me := map[string]string{"Authorization": "Bearer " + s.jwtFor(), "Origin": storeSite}
+	wantStatus(t, "send for enrolment", s.do(call{method: "POST", path: "/api/two-factor/send", hdr: me,
+		body: `{"method":"email","email":"` + aliceEmail + `"}`}), 200)
+	wantStatus(t, "enrol email", s.do(call{method: "POST", path: "/api/user/two-factor", hdr: me,
+		body: `{"method":"email","email":"` + aliceEmail + `","code":"` + mailedCode(t, ms, 1) + `"}`}), 200)
+
+	c := &consoleClient{s: s, origin: s.URL}
+	step := c.signIn(t, aliceEmail, alicePass)
+	wantStatus(t, "password step", step, 200)
+	id := string(twoFactorIDInput.FindSubmatch(step.body)[1])
+	method := regexp.MustCompile(`name="methodId" value="([^"]+)"`).FindSubmatch(step.body)
+	if method == nil {
+		t.Fatalf("no button to mail a code:\n%s", step.body)
+	}
+	wantStatus(t, "mail me a code", c.post("/admin/login/two-factor/send",
+		url.Values{"twoFactorId": {id}, "methodId": {string(method[1])}}), 200)
+	signed := c.post("/admin/login/two-factor", url.Values{"twoFactorId": {id}, "code": {mailedCode(t, ms, 2)}})
+	wantStatus(t, "the mailed code", signed, 303)
+	if cookieValue(signed, "latchkey_console") == "" {
+		t.Fatal("no console session after the mailed code")
+	}
+}
