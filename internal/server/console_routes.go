@@ -22,6 +22,8 @@ func (s *Server) consoleRoutes() []route {
 			password: verifiesPassword, body: form, rate: rateConsoleLogin},
 		{pattern: "POST /admin/login/two-factor", handler: s.consoleTwoFactor, auth: public, html: true, sameOrigin: true,
 			body: form, rate: rateConsoleLogin},
+		{pattern: "POST /admin/login/two-factor/send", handler: s.consoleTwoFactorSend, auth: public, html: true, sameOrigin: true,
+			body: form, rate: rateConsoleLogin},
 		{pattern: "POST /admin/logout", handler: s.consoleLogout, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
 		{pattern: "GET /admin/{$}", handler: s.consoleHome, auth: consoleAdmin, html: true},
 		// console_users.go

@@ -674,3 +674,59 @@ func TestConsoleKeepsItsOwnSessions(t *testing.T) {
 	other := &consoleClient{s: s, origin: s.URL}
 	wantConsoleStatus(t, "a second sign-in", other.signIn(t, rootEmail, rootPass), 303)
 }
+
+// TestConsoleSessionEnds: signing out ends the session (the same cookie
+// is sent to the sign-in page afterwards), and so does revoking the
+// admin's sessions through the API, at the next click.
+func TestConsoleSessionEnds(t *testing.T) {
+	s, c := newConsole(t)
+	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	token := csrf(t, c.get("/admin/users"))
+	wantConsoleStatus(t, "sign out", c.post("/admin/logout", url.Values{"csrf": {token}}), 303)
+	if res := c.get("/admin/users"); res.status != 303 || res.header.Get("Location") != "/admin/login" {
+		t.Fatalf("the signed-out cookie: %d to %q", res.status, res.header.Get("Location"))
+	}
+
+	wantConsoleStatus(t, "admin signs in again", c.signIn(t, rootEmail, rootPass), 303)
+	wantConsoleStatus(t, "the console", c.get("/admin/users"), 200)
+	root, err := s.Srv.Manage.Users.Find(context.Background(), manage.Scope{}, manage.UserQuery{Email: rootEmail})
+	must(t, err)
+	wantConsoleStatus(t, "revoke the admin's sessions", s.api("DELETE", "/api/jwt/refresh?userId="+root.ID, nil), 200)
+	if res := c.get("/admin/users"); res.status != 303 {
+		t.Fatalf("the revoked session still opens the console: %d", res.status)
+	}
+}
+
+// TestConsoleEmailSecondFactor: an admin whose second factor is email
+// codes asks the sign-in page for a code, gets it by mail (the real mail
+// path) and signs in with it.
+func TestConsoleEmailSecondFactor(t *testing.T) {
+	ms := newMailStack(t, func(_ map[string]*storage.Application, tn *storage.Tenant) {
+		tn.MultiFactorConfiguration = &storage.TenantMultiFactorConfiguration{LoginPolicy: "Enabled",
+			Email: storage.MultiFactorMethodConfig{Enabled: true}}
+	})
+	s := ms.stack
+	_, err := s.Srv.Manage.Console.CreateAdmin(context.Background(), aliceEmail, "")
+	must(t, err)
+	me := map[string]string{"Authorization": "Bearer " + s.jwtFor(), "Origin": storeSite}
+	wantConsoleStatus(t, "send for enrolment", s.do(call{method: "POST", path: "/api/two-factor/send", hdr: me,
+		body: `{"method":"email","email":"` + aliceEmail + `"}`}), 200)
+	wantConsoleStatus(t, "enrol email", s.do(call{method: "POST", path: "/api/user/two-factor", hdr: me,
+		body: `{"method":"email","email":"` + aliceEmail + `","code":"` + mailedCode(t, ms, 1) + `"}`}), 200)
+
+	c := &consoleClient{s: s, origin: s.URL}
+	step := c.signIn(t, aliceEmail, alicePass)
+	wantConsoleStatus(t, "password step", step, 200)
+	id := string(twoFactorIDInput.FindSubmatch(step.body)[1])
+	method := regexp.MustCompile(`name="methodId" value="([^"]+)"`).FindSubmatch(step.body)
+	if method == nil {
+		t.Fatalf("no button to mail a code:\n%s", step.body)
+	}
+	wantConsoleStatus(t, "mail me a code", c.post("/admin/login/two-factor/send",
+		url.Values{"twoFactorId": {id}, "methodId": {string(method[1])}}), 200)
+	signed := c.post("/admin/login/two-factor", url.Values{"twoFactorId": {id}, "code": {mailedCode(t, ms, 2)}})
+	wantConsoleStatus(t, "the mailed code", signed, 303)
+	if cookieValue(signed, "latchkey_console") == "" {
+		t.Fatal("no console session after the mailed code")
+	}
+}

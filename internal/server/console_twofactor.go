@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -15,11 +17,39 @@ import (
 type twoFactorForm struct {
 	TwoFactorID string
 	Methods     []storage.TwoFactorMethod
+	// Sent: a code was just mailed (the page then says so instead of
+	// naming the methods).
+	Sent bool
 }
 
 func (s *Server) renderTwoFactor(w http.ResponseWriter, r *http.Request, status int, f twoFactorForm, p consolePage) {
 	p.Title, p.Data = "Two-factor code", f
 	s.renderConsolePage(w, r, status, "twofactor", p)
+}
+
+// consoleTwoFactorSend handles POST /admin/login/two-factor/send: a code
+// for the pending sign-in by its email method (latchkey's own
+// /api/two-factor/send/{twoFactorId}), then the code form again.
+func (s *Server) consoleTwoFactorSend(w http.ResponseWriter, r *http.Request) {
+	id, methodID := r.PostFormValue("twoFactorId"), r.PostFormValue("methodId")
+	f := twoFactorForm{TwoFactorID: id, Methods: []storage.TwoFactorMethod{{ID: methodID, Method: "email"}}, Sent: true}
+	err := s.MFA.SendLoginCode(r.Context(), s.Mailer, id, methodID)
+	var inv *manage.Invalid
+	switch {
+	case errors.Is(err, auth.ErrTwoFactorNotFound):
+		s.renderConsolePage(w, r, http.StatusBadRequest, "login", consolePage{Title: "Sign in",
+			Problem: "That sign-in has expired or was already used. Sign in again."})
+	case errors.As(err, &inv):
+		f.Sent = false
+		s.renderTwoFactor(w, r, http.StatusBadRequest, f, consolePage{Problem: problemText(inv)})
+	case errors.Is(err, mfa.ErrMailUnavailable):
+		f.Sent = false
+		s.renderTwoFactor(w, r, http.StatusServiceUnavailable, f, consolePage{Problem: "latchkey cannot send mail: no mail server is configured."})
+	case err != nil:
+		s.consoleError(w, r, err)
+	default:
+		s.renderTwoFactor(w, r, http.StatusOK, f, consolePage{Notice: "A code is on its way to your email address."})
+	}
 }
 
 // consoleTwoFactor handles POST /admin/login/two-factor: the code of the

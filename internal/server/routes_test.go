@@ -83,7 +83,9 @@ func TestRouteTable(t *testing.T) {
 				t.Fatal("authenticated by a cookie: mark it spendsCookie (the CSRF guard)")
 			}
 			// The console (console.go): its pages are html, and every form
-			// it posts is same-origin only, whoever may send it.
+			// it posts is same-origin only, whoever may send it (other html
+			// POSTs have their own rules: hostedForm, or an OIDC logout an
+			// RP posts cross-site).
 			if rt.auth.kind == authConsole && !rt.html {
 				t.Fatal("a console route is a page: mark it html")
 			}
