@@ -54,7 +54,11 @@ type Store struct {
 	// writers queue in Go instead of failing with SQLITE_BUSY (see
 	// BenchmarkRotateRefreshToken and the decision in the report).
 	w, r   *pool // prepared.go
-	logger *slog.Logger
+	// commits is SQLite's group commit on the single writer
+	// (groupcommit.go); nil on PostgreSQL, where each pooled connection
+	// commits on its own and the server groups the WAL flushes.
+	commits *committer
+	logger  *slog.Logger
 	feed   *changeFeed // PostgreSQL only (changes.go)
 }
 
@@ -172,6 +176,7 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 		}
 		r.SetMaxOpenConns(n)
 		s.r = newPool(r, true)
+		s.commits = newCommitter(s.w)
 	} else {
 		w.SetMaxOpenConns(n)
 	}
@@ -254,7 +259,11 @@ func (s *Store) Close() error {
 	if s.feed != nil {
 		s.feed.close()
 	}
-	err := s.w.close()
+	var err error
+	if s.commits != nil {
+		err = s.commits.close()
+	}
+	err = errors.Join(err, s.w.close())
 	if s.r != s.w {
 		err = errors.Join(err, s.r.close())
 	}
