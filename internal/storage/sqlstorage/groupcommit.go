@@ -31,7 +31,7 @@ import (
 // every caller gets the outcome of its own function (the functions given to
 // tx are safe to run more than once).
 type committer struct {
-	w    *pool
+	w       *pool
 	in      chan *commitReq
 	quit    chan struct{}
 	stopped chan struct{} // closed once the loop has returned

@@ -53,13 +53,13 @@ type Store struct {
 	// SQLite w is a single connection whose transactions BEGIN IMMEDIATE, so
 	// writers queue in Go instead of failing with SQLITE_BUSY (see
 	// BenchmarkRotateRefreshToken and the decision in the report).
-	w, r   *pool // prepared.go
+	w, r *pool // prepared.go
 	// commits is SQLite's group commit on the single writer
 	// (groupcommit.go); nil on PostgreSQL, where each pooled connection
 	// commits on its own and the server groups the WAL flushes.
 	commits *committer
 	logger  *slog.Logger
-	feed   *changeFeed // PostgreSQL only (changes.go)
+	feed    *changeFeed // PostgreSQL only (changes.go)
 }
 
 var _ storage.Storage = (*Store)(nil)
