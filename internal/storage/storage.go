@@ -161,6 +161,10 @@ type RefreshTokenStore interface {
 	// superseded hash, equals hash. current reports which: false means the
 	// presented secret was rotated away (grace or reuse, the caller decides).
 	FindRefreshTokenByHash(ctx context.Context, hash []byte) (t RefreshToken, current bool, err error)
+	// FindRefreshSession is a refresh's one read: the family k names, with
+	// its user and the user's registrations, in one round trip. Revoked
+	// families are returned too. ErrNotFound when there is none.
+	FindRefreshSession(ctx context.Context, k SessionKey) (RefreshSession, error)
 	// ListRefreshTokens lists a user's live (unrevoked) tokens.
 	ListRefreshTokens(ctx context.Context, userID string) ([]RefreshToken, error)
 	// RotateRefreshToken is the single-row compare-and-swap of a rotation: it
