@@ -29,13 +29,20 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	if raw == "" || len(raw) > maxRefreshTokenLen {
 		return refuse("malformed")
 	}
-	h := hashToken(raw)
-	rt, current, err := s.cfg.Store.FindRefreshTokenByHash(ctx, h)
+	// One read: the family (by the id the value carries, or by hash for a
+	// value of the earlier format) with its user and registrations.
+	v := readValue(raw)
+	sess, err := s.cfg.Store.FindRefreshSession(ctx, v.key())
 	if errors.Is(err, storage.ErrNotFound) {
 		return refuse("unknown")
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: find refresh token: %w", err)
+	}
+	rt := sess.Token
+	st, gen := s.standing(v, rt)
+	if st == stUnknown {
+		return refuse("unknown")
 	}
 	ev.userID, ev.appID, ev.tokenID = rt.UserID, rt.ApplicationID, rt.ID
 	switch {
@@ -51,7 +58,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 		return refuse("dpop_key_mismatch") // RFC 9449 §5: bound to one key
 	}
 
-	c, err := s.refreshContext(ctx, rt)
+	c, err := s.refreshContext(ctx, rt, sess.User)
 	if errors.Is(err, storage.ErrNotFound) {
 		return refuse("context_gone")
 	}
@@ -74,13 +81,13 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 
 	var value string
 	switch {
-	case !current:
-		value, err = s.previousValue(ctx, rt, raw, h, c.set, now, ev)
+	case st != stCurrent:
+		value, err = s.previousValue(ctx, rt, v, st, gen, c.set, now, ev)
 	case c.set.Usage == usageReusable:
 		rt.ExpiresAt = c.set.refreshExpiry(rt.StartInstant, now)
 		value, err = raw, s.cfg.Store.TouchRefreshToken(ctx, rt.ID, now, rt.ExpiresAt)
 	default:
-		value, rt, err = s.rotate(ctx, rt, raw, h, c.set, now)
+		value, rt, err = s.rotate(ctx, rt, v, gen, c.set, now)
 	}
 	if errors.Is(err, ErrRefreshNotFound) || errors.Is(err, storage.ErrNotFound) {
 		return refuse("consumed")
@@ -120,10 +127,12 @@ type refreshCtx struct {
 	set    settings
 }
 
-// refreshContext loads the token's surroundings. storage.ErrNotFound means
-// the token must be refused: the application is gone or inactive, the user is
-// gone, inactive or expired, or no longer registered.
-func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken) (refreshCtx, error) {
+// refreshContext completes the token's surroundings: user (with its
+// registrations) comes from the refresh's one read, the application and
+// tenant from the caches. storage.ErrNotFound means the token must be
+// refused: the application is gone or inactive, the user inactive or
+// expired, or no longer registered.
+func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken, user storage.User) (refreshCtx, error) {
 	var c refreshCtx
 	var err error
 	if c.app, err = s.application(ctx, rt.ApplicationID); err != nil {
@@ -139,18 +148,11 @@ func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken) (
 	if c.tenant, err = s.tenant(ctx, tid); err != nil {
 		return c, wrapLoad("tenant", err)
 	}
-	if c.user, err = s.cfg.Store.GetUser(ctx, rt.UserID); err != nil {
-		return c, wrapLoad("user", err)
-	}
+	c.user = user
 	if !c.user.Active || (c.user.Expiry != 0 && s.cfg.Now().UnixMilli() >= c.user.Expiry) {
 		return c, storage.ErrNotFound
 	}
-	regs, err := s.cfg.Store.ListRegistrations(ctx, rt.UserID)
-	if err != nil {
-		return c, wrapLoad("registrations", err)
-	}
-	c.user.Registrations = regs
-	if c.reg = findRegistration(regs, c.app.ID); c.reg == nil {
+	if c.reg = findRegistration(c.user.Registrations, c.app.ID); c.reg == nil {
 		return c, storage.ErrNotFound
 	}
 	c.set = resolveSettings(c.tenant, c.app)

@@ -16,15 +16,18 @@ import (
 // HMAC(successor key, presented), so the racers that lose the swap compute the
 // very value the winner stored and return it: two tabs sharing one cookie end
 // up with the same token and never log each other out.
-func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
+//
+// v was issued at generation gen. When it names its family (refresh_value.go)
+// it needs no history row: an ancestor is recognised by its generation, so a
+// session stays one row however often it rotates.
+func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, v value, gen int,
 	set settings, now time.Time) (string, storage.RefreshToken, error) {
-	next := s.successor(raw)
-	nextHash := hashToken(next)
+	next := s.successor(v.raw, rt.ID, gen+1)
 	// The expiry is recomputed from the original StartInstant: rotation slides
 	// the window but never moves the maximum lifetime (§10.3).
 	rotated, err := s.cfg.Store.RotateRefreshToken(ctx, storage.Rotation{
-		ID: rt.ID, OldHash: h, NewHash: nextHash, At: now,
-		ExpiresAt: set.refreshExpiry(rt.StartInstant, now),
+		ID: rt.ID, OldHash: v.hash, NewHash: hashToken(next), At: now,
+		ExpiresAt: set.refreshExpiry(rt.StartInstant, now), NoHistory: v.family != "",
 	})
 	if err == nil {
 		return next, rotated, nil
@@ -39,11 +42,11 @@ func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw strin
 	if err != nil {
 		return "", rt, err
 	}
-	if !cur.RevokedAt.IsZero() || !equalHash(cur.PrevHash, h) {
+	if !cur.RevokedAt.IsZero() || !equalHash(cur.PrevHash, v.hash) {
 		return "", rt, ErrRefreshNotFound
 	}
 	// The winner may be a node still deriving with the previous key.
-	if won, ok := s.matchSuccessor(raw, cur.Hash); ok {
+	if won, ok := s.matchSuccessor(v.raw, rt.ID, gen+1, cur.Hash); ok {
 		return won, cur, nil
 	}
 	return "", rt, ErrRefreshNotFound
@@ -56,14 +59,16 @@ func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw strin
 // rotated token, which is how a stolen token shows itself: the whole family
 // is revoked, so the thief's copy and the victim's both stop working, and a
 // warning is logged (RFC 9700 §4.14.2; security-bar R4, R5).
-func (s *Service) previousValue(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
+//
+// v stands as st (previous or ancestor) in the family and was issued at gen.
+func (s *Service) previousValue(ctx context.Context, rt storage.RefreshToken, v value, st standing, gen int,
 	set settings, now time.Time, ev event) (string, error) {
 	// now-RotatedAt <= grace; the grace is never zero (DefaultRetryWindow
 	// when none is configured), so racers that looked the token up just
 	// after the winner's commit, and retries of a lost answer, get the
 	// successor.
-	if equalHash(h, rt.PrevHash) && now.Sub(rt.RotatedAt) <= set.Grace {
-		if next, ok := s.matchSuccessor(raw, rt.Hash); ok {
+	if st == stPrevious && now.Sub(rt.RotatedAt) <= set.Grace {
+		if next, ok := s.matchSuccessor(v.raw, rt.ID, gen+1, rt.Hash); ok {
 			return next, nil
 		}
 		// Only possible if the successor key was replaced (and the old one

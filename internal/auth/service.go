@@ -89,6 +89,7 @@ type Service struct {
 	apps    *cache.Cache[string, storage.Application]
 
 	succKeys [][]byte // Config.SuccessorKeys, never empty
+	tagKeys  [][]byte // one per successor key (refresh_value.go)
 
 	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
 }
@@ -105,6 +106,9 @@ func New(cfg Config) *Service {
 	s := &Service{cfg: cfg, log: log, pw: passwordHasher{}, succKeys: cfg.SuccessorKeys}
 	if len(s.succKeys) == 0 {
 		s.succKeys = [][]byte{randomBytes(32)}
+	}
+	for _, k := range s.succKeys {
+		s.tagKeys = append(s.tagKeys, tagKeyFor(k))
 	}
 	s.newCaches(time.Now)
 	return s

@@ -270,10 +270,6 @@ type JanitorStore interface {
 	// before revokedBefore (once no access token of the session can be valid,
 	// so the revocation feed no longer needs them).
 	PurgeRefreshTokens(ctx context.Context, expiredBefore, revokedBefore time.Time, limit int) (int, error)
-	// PurgeRotationHistory forgets superseded refresh-token values rotated
-	// away before before: presenting one then finds nothing (404) instead of
-	// revoking the family as reuse.
-	PurgeRotationHistory(ctx context.Context, before time.Time, limit int) (int, error)
 	// PurgeTombstones deletes the feed entries of hard-deleted sessions
 	// revoked before before.
 	PurgeTombstones(ctx context.Context, before time.Time, limit int) (int, error)
