@@ -15,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/observe"
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -38,8 +39,12 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	if cfg.CacheTTL > 0 {
 		keysTTL = cfg.CacheTTL
 	}
+	// The dry run's keys are made when first used (keys.Options.OnDemand):
+	// its tokens are thrown away, and an RSA key it never signs with was
+	// half of a fresh start's time (issue 13).
 	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL, PublishAhead: cfg.KeyPublishAhead,
-		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) }})
+		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
+		OnDemand:             m == nil})
 	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
 		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose)}
 	if m != nil {
@@ -48,6 +53,11 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	svc := auth.New(ac)
 	mg := manage.New(st, svc, opts.Now)
 	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
+	if m == nil {
+		// The dry run refuses what a real run would, but its hashes are
+		// thrown away: made at the scheme's lowest cost (issue 13).
+		mg.Users.Hash = password.HashCheap
+	}
 	svc.SetEmailVerifier(mg.Accounts)
 	srv = &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: mg, Logger: log, Now: opts.Now,

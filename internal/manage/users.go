@@ -37,6 +37,9 @@ type Users struct {
 	Tokens TokenIssuer
 	Mail   *Mailer
 	Now    func() time.Time
+	// Hash hashes a user's password once it passed the policy (nil:
+	// password.Hash). The Kickstart dry run sets password.HashCheap.
+	Hash func(plain, scheme string, factor int) (storage.PasswordHash, error)
 }
 
 // UserInput is the user of a create or update request: the profile plus the
