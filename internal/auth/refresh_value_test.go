@@ -15,9 +15,9 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// newRefreshValue is a well-formed value of a family that does not exist,
+// unknownValue is a well-formed value of a family that does not exist,
 // under a key no test service holds.
-func newRefreshValue() string {
+func unknownValue() string {
 	return otherDeployment().firstValue(newID())
 }
 
@@ -27,9 +27,6 @@ func otherDeployment() *Service {
 	k := randomBytes(32)
 	return &Service{succKeys: [][]byte{k}, tagKeys: [][]byte{tagKeyFor(k)}}
 }
-
-// legacyValue is a value of the format before issue 13: 32 random bytes.
-func legacyValue() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
 
 // decodeValue splits a value into family, generation and tag.
 func decodeValue(t testing.TB, raw string) (family string, gen int, b []byte) {
@@ -129,7 +126,7 @@ func (e *env) legacySession(id string) (string, string) {
 	rec := e.record(id)
 	_, err := e.store.RevokeRefreshTokens(e.ctx, storage.RefreshTokenFilter{ID: id}, e.clock.Now(), "test")
 	must(e.t, err)
-	raw := legacyValue()
+	raw := newRefreshValue() // the format before issue 13
 	rec.ID, rec.Hash, rec.RevokedAt, rec.RevokeReason = newID(), hashToken(raw), time.Time{}, ""
 	must(e.t, e.store.CreateRefreshToken(e.ctx, rec))
 	return raw, rec.ID

@@ -32,6 +32,13 @@ func newID() string {
 	return u.String()
 }
 
+// newRefreshValue is 256 random bits, base64url without padding (43
+// characters, cookie- and form-safe as is): the refresh-token format before
+// issue 13 (refresh_value.go), still the shape of other session secrets.
+func newRefreshValue() string {
+	return base64.RawURLEncoding.EncodeToString(randomBytes(32))
+}
+
 // hashToken is what storage keeps: SHA-256 of the value. A fast hash is
 // right here because the value has 256 bits of entropy (unlike a password).
 func hashToken(raw string) []byte {
