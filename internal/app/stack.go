@@ -87,7 +87,9 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 			return nil, nil, nil, err
 		}
 		quiet := slog.New(slog.DiscardHandler)
-		st, err := sqlstorage.Open(ctx, filepath.Join(dir, "dry-run.db"), sqlstorage.Options{Logger: quiet})
+		// Throwaway: the file is deleted after the dry run, so its commits
+		// need no fsync.
+		st, err := sqlstorage.Open(ctx, filepath.Join(dir, "dry-run.db"), sqlstorage.Options{Logger: quiet, Throwaway: true})
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, nil, nil, err
