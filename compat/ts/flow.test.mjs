@@ -266,6 +266,90 @@ test('FusionAuth TypeScript client against latchkey', async (t) => {
     assert.equal(jwtPart(res.response.token, 1).aud, kickstartAppId);
   });
 
+  await t.test('searchUsersByQuery and searchUsersByIds (database search)', async () => {
+    const q = await admin.searchUsersByQuery({ search: { queryString: email.split('@')[0].toUpperCase(),
+      sortFields: [{ name: 'email', order: 'asc' }], numberOfResults: 5 } });
+    assert.equal(q.statusCode, 200);
+    assert.equal(q.response.total, 1);
+    assert.equal(q.response.users[0].id, s.userId);
+    assert.equal(q.response.users[0].registrations[0].applicationId, s.appId);
+    const ids = await admin.searchUsersByIds([s.userId, '00000000-0000-4000-8000-000000000009']);
+    assert.equal(ids.statusCode, 200);
+    assert.deepEqual(ids.response.users.map((u) => u.id), [s.userId]);
+    const bad = await rejected(admin.searchUsersByQuery({ search: { queryString: '*', sortFields: [{ name: 'password' }] } }));
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.exception.fieldErrors['search.sortFields[0].name'][0].code, '[invalid]search.sortFields[0].name');
+  });
+
+  await t.test('createApplicationRole, createGroup, createGroupMembers: group roles in the JWT', async () => {
+    const role = await admin.createApplicationRole(s.appId, null, { role: { name: 'moderator', description: 'Moderates' } });
+    assert.equal(role.statusCode, 200);
+    const group = await admin.createGroup(null, { group: { name: 'Moderators' }, roleIds: [role.response.role.id] });
+    assert.equal(group.statusCode, 200);
+    s.groupId = group.response.group.id;
+    assert.equal(group.response.group.roles[s.appId][0].name, 'moderator');
+    const members = await admin.createGroupMembers({ members: { [s.groupId]: [{ userId: s.userId }] } });
+    assert.equal(members.statusCode, 200);
+    assert.equal(members.response.members[s.groupId][0].userId, s.userId);
+    const login = await anon.login({ loginId: email, password, applicationId: s.appId });
+    assert.deepEqual(jwtPart(login.response.token, 1).roles.sort(), ['moderator', 'user']);
+    const user = await admin.retrieveUser(s.userId);
+    assert.equal(user.response.user.memberships[0].groupId, s.groupId);
+  });
+
+  await t.test('createUserAction, actionUser (login answers 409), retrieveActionsPreventingLogin, cancelAction', async () => {
+    const def = await admin.createUserAction(null, { userAction: { name: 'Lock', preventLogin: true, temporal: true } });
+    assert.equal(def.statusCode, 200);
+    const taken = await admin.actionUser({ action: { actioneeUserId: s.userId, userActionId: def.response.userAction.id,
+      expiry: Date.now() + 3_600_000, comment: 'ts compat' }, broadcast: false });
+    assert.equal(taken.statusCode, 200);
+    assert.equal(taken.response.action.name, 'Lock');
+    const preventing = await admin.retrieveActionsPreventingLogin(s.userId);
+    assert.deepEqual(preventing.response.actions.map((a) => a.id), [taken.response.action.id]);
+    const locked = await rejected(anon.login({ loginId: email, password, applicationId: s.appId }));
+    assert.equal(locked.statusCode, 409);
+    assert.equal(locked.exception.actions[0].actionId, taken.response.action.id);
+    assert.equal(locked.exception.actions[0].name, 'Lock');
+    const cancelled = await admin.cancelAction(taken.response.action.id, { action: { comment: 'lifted' } });
+    assert.equal(cancelled.statusCode, 200);
+    assert.equal((await admin.retrieveActionsPreventingLogin(s.userId)).response.actions.length, 0);
+    assert.equal((await anon.login({ loginId: email, password, applicationId: s.appId })).statusCode, 200);
+  });
+
+  await t.test('retrieveRecentLogins, retrieveUserRecentLogins, searchLoginRecords', async () => {
+    const all = await admin.retrieveRecentLogins(0, 10);
+    assert.equal(all.statusCode, 200);
+    assert.ok(all.response.logins.some((l) => l.userId === s.userId && l.applicationName === 'ts-compat'));
+    const mine = await admin.retrieveUserRecentLogins(s.userId, 0, 2);
+    assert.equal(mine.response.logins.length, 2);
+    assert.ok(mine.response.logins[0].instant >= mine.response.logins[1].instant, 'newest first');
+    const search = await admin.searchLoginRecords({ search: { userId: s.userId, numberOfResults: 1 }, retrieveTotal: true });
+    assert.equal(search.statusCode, 200);
+    assert.equal(search.response.logins.length, 1);
+    assert.ok(search.response.total >= 2);
+  });
+
+  await t.test('searchAuditLogs, createAuditLog, retrieveAuditLog', async () => {
+    const found = await admin.searchAuditLogs({ search: { message: '*group*', numberOfResults: 10 } });
+    assert.equal(found.statusCode, 200);
+    assert.ok(found.response.total >= 1);
+    assert.match(found.response.auditLogs[0].insertUser, /^apiKey:[0-9a-f-]{36}$/);
+    const created = await admin.createAuditLog({ auditLog: { insertUser: 'ops@example.com', message: 'ts compat', reason: 'test' } });
+    assert.equal(created.statusCode, 200);
+    const got = await admin.retrieveAuditLog(created.response.auditLog.id);
+    assert.equal(got.response.auditLog.message, 'ts compat');
+    assert.equal(typeof got.response.auditLog.id, 'number', 'audit log ids are Longs');
+  });
+
+  await t.test('retrieveKeys lists the signing keys without private parts', async () => {
+    const res = await admin.retrieveKeys();
+    assert.equal(res.statusCode, 200);
+    const es = res.response.keys.find((k) => k.algorithm === 'ES256' && k.state === 'active');
+    assert.equal(es.kid, jwtPart(s.token, 0).kid);
+    assert.match(es.publicKey, /BEGIN PUBLIC KEY/);
+    assert.equal(es.privateKey, undefined);
+  });
+
   await t.test('deleteUser (hardDelete=true) removes the user', async () => {
     assert.equal((await admin.deleteUser(s.userId)).statusCode, 200);
     assert.equal((await rejected(admin.retrieveUser(s.userId))).statusCode, 404);

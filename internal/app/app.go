@@ -174,7 +174,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if a.workers, err = newWorkers(a.store, a.Server.Manage, cfg, opts.Now, a.log); err != nil {
 		return a, fmt.Errorf("outbox workers: %w", err)
 	}
-	a.janitor = newJanitor(a.store, opts.Now, opts.JanitorInterval, a.log)
+	a.janitor = newJanitor(a.store, a.Server.Auth, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,

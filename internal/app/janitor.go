@@ -5,24 +5,43 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/janitor"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/jwtverify/dpop"
 )
 
+// rateCounterKeep: a rate counter is purged this long after its window
+// started; the longest window (passwordless codes per user) is a minute.
+const rateCounterKeep = time.Hour
+
 // newJanitor wires the standard purges (internal/janitor) with the
 // retention the configuration implies: a revoked session stays in the
 // revocation feed for the longest token lifetime, a lockout counter for the
 // longest failed-login window. Every node runs it; the lease makes one
 // node at a time do the storage work. The DPoP replay cache is per node,
-// so each node prunes its own.
-func newJanitor(st storage.Storage, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
+// so each node prunes its own. Issue 10's rows are purged too (expired
+// challenges: twoFactorIds, WebAuthn challenges, emailed and passwordless
+// codes, device trusts; idle rate counters), and TOTP secrets still sealed
+// with an older key of the server secret are re-sealed (svc).
+func newJanitor(st storage.Storage, svc *auth.Service, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
+	tasks := janitor.Tasks(st, janitor.Retention{
+		TokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
+		LockoutWindow: func(ctx context.Context) (time.Duration, error) { return manage.LongestLockoutWindow(ctx, st) },
+	})
+	tasks = append(tasks,
+		janitor.Task{Name: "challenges", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			return st.PurgeChallenges(ctx, now, limit)
+		}},
+		janitor.Task{Name: "rate_counters", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			return st.PurgeRateCounters(ctx, now.Add(-rateCounterKeep), limit)
+		}},
+		janitor.Task{Name: "two_factor_reseal", Purge: func(ctx context.Context, _ time.Time, limit int) (int, error) {
+			return svc.ResealTwoFactorSecrets(ctx, limit)
+		}})
 	return janitor.New(janitor.Config{
-		Tasks: janitor.Tasks(st, janitor.Retention{
-			TokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
-			LockoutWindow: func(ctx context.Context) (time.Duration, error) { return manage.LongestLockoutWindow(ctx, st) },
-		}),
+		Tasks: tasks,
 		Local: []janitor.Task{{Name: "dpop_replay", Purge: func(_ context.Context, now time.Time, _ int) (int, error) {
 			dpop.Default.Prune(now)
 			return 0, nil

@@ -13,6 +13,11 @@ import (
 // OneTimeUse refresh-token successors (internal/auth/secrets.go).
 const successorPurpose = "latchkey refresh-token successor v1"
 
+// sealPurpose names the subkey that seals TOTP secrets (AES-256-GCM,
+// internal/auth/seal.go). A distinct HKDF info string, so the two uses never
+// share a key.
+const sealPurpose = "latchkey two-factor secret seal v1"
+
 // serverSecret finds the server secret (internal/secret): LATCHKEY_SECRET,
 // else LATCHKEY_SECRET_FILE (which must exist: nodes generating their own
 // would disagree), else, with SQLite, the file next to the database,

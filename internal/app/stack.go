@@ -14,6 +14,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/secret"
@@ -26,7 +27,8 @@ import (
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
 // st's change feed. m (nil for the dry run) counts auth's events; sec is the
-// server secret (internal/secret).
+// server secret (internal/secret), from which the refresh-token successor
+// keys and the TOTP seal keys are derived.
 func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
 	m *observe.Metrics, sec secret.Secret) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
@@ -46,7 +48,8 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
 		OnDemand:             m == nil})
 	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose)}
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose),
+		SealKeys: sec.Derive(sealPurpose)}
 	if m != nil {
 		ac.Count = m.Count
 	}
@@ -58,9 +61,12 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		// thrown away: made at the scheme's lowest cost (issue 13).
 		mg.Users.Hash = password.HashCheap
 	}
+	mg.Keys.Rotator = km
 	svc.SetEmailVerifier(mg.Accounts)
 	srv = &server.Server{
 		Store: st, Keys: km, Auth: svc, Manage: mg, Logger: log, Now: opts.Now,
+		MFA:    &mfa.Service{Store: st, Auth: svc, Now: opts.Now, Logger: log, TenantID: manage.DefaultTenantID},
+		Mailer: codeMailer{m: mg.Mail, q: st, now: opts.Now},
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),
 			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL},
 		Gate: gate, Metrics: m,
@@ -107,4 +113,17 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		}
 		return srv.Handler(), st, func() { unfollow(); cleanup() }, nil
 	}
+}
+
+// codeMailer is internal/mfa's Mailer on manage's mail path (templates and
+// the outbox).
+type codeMailer struct {
+	m   *manage.Mailer
+	q   manage.Enqueuer
+	now func() time.Time
+}
+
+func (c codeMailer) SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
+	to storage.User, address string, data map[string]any) error {
+	return c.m.SendCode(ctx, c.q, tenant, app, purpose, to, address, data, c.now())
 }

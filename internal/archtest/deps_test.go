@@ -65,6 +65,10 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/manage", func(d string) bool {
 			return d == "net/http" || d == module+"/internal/server"
 		}, "management use cases stay free of HTTP; server calls them, never the reverse"},
+		{"internal/mfa", func(d string) bool {
+			return d == module+"/internal/server" || strings.HasPrefix(d, module+"/internal/storage/sqlstorage") ||
+				strings.HasPrefix(d, module+"/internal/app")
+		}, "second factors, passkeys and passwordless are use cases: HTTP calls them, they know no backend (go-webauthn brings net/http along; mfa itself handles no request)"},
 		{"internal/janitor", func(d string) bool {
 			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/janitor" && d != module+"/internal/storage"
 		}, "the janitor deletes through the storage contract only; its policies are given to it"},

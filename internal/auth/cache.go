@@ -36,6 +36,7 @@ func (s *Service) newCaches(now func() time.Time) {
 		return t.WithDefaults(), err
 	}, opts(orDefault(s.cfg.TenantCacheTTL, defaultTenantCacheTTL)))
 	s.apps = cache.New(s.cfg.Store.GetApplication, opts(orDefault(s.cfg.ApplicationCacheTTL, defaultApplicationCacheTTL)))
+	s.groupGrants = cache.New(s.cfg.Store.GroupRolesOf, opts(orDefault(s.cfg.ApplicationCacheTTL, defaultApplicationCacheTTL)))
 }
 
 // tenant returns the tenant through the cache; sections a tenant was stored
@@ -62,13 +63,19 @@ func (s *Service) Application(ctx context.Context, id string) (storage.Applicati
 // UpdateTenant; the change feed calls it for changes made elsewhere.
 func (s *Service) ForgetTenant(id string) { s.tenants.Forget(id) }
 
-// ForgetApplication does the same for an application; the application API
-// handlers call it after every change.
-func (s *Service) ForgetApplication(id string) { s.apps.Forget(id) }
+// ForgetApplication does the same for an application and the roles groups
+// grant in it; the application, role and group API handlers call it after
+// every change (the change feed announces a group role change as one of its
+// application).
+func (s *Service) ForgetApplication(id string) {
+	s.apps.Forget(id)
+	s.groupGrants.Forget(id)
+}
 
 // ForgetAll drops every cached tenant and application: the change feed calls
 // it when changes may have been missed (its connection was down).
 func (s *Service) ForgetAll() {
 	s.tenants.ForgetAll()
 	s.apps.ForgetAll()
+	s.groupGrants.ForgetAll()
 }

@@ -23,6 +23,9 @@ const (
 	evRefreshFail   = "refresh_failure"
 	evReuse         = "refresh_token_reuse"
 	evLogout        = "logout"
+	// Issue 10: a wrong second factor, a device trusted.
+	evTwoFactorFailure = "two_factor_failure"
+	evTrust            = "two_factor_trust"
 	// evCookieConflict: one request carried refresh tokens of different
 	// users (a planted cookie: cookie tossing); it was refused.
 	evCookieConflict = "refresh_cookie_conflict"

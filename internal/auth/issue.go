@@ -77,6 +77,11 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Tokens, error) {
 	out := Tokens{User: user, Application: app, Registered: app.ID == "" || reg != nil}
 	g := grant{tenant: tenant, app: app, user: user, reg: reg, authType: req.AuthenticationType,
 		authTime: now, set: resolveSettings(tenant, app)}
+	if reg != nil {
+		if g.groupRoles, err = s.groupRoles(ctx, app, user.ID); err != nil {
+			return Tokens{}, err
+		}
+	}
 	issue := req.RefreshToken && wantsRefresh(LoginRequest{}, app, reg)
 	if issue {
 		g.refreshID = newID()

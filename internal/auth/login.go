@@ -48,6 +48,12 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 	// An outcome that withholds tokens (outcome.go) is decided before
 	// anything is written.
 	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: s.cfg.Now()}
+	if facts.preventions, err = s.loginPreventions(ctx, user.ID, facts.now); err != nil {
+		return Tokens{}, err
+	}
+	if facts.twoFactor, err = s.secondFactorMethods(ctx, req, tenant, app, user); err != nil {
+		return Tokens{}, err
+	}
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.heldLogin(ctx, facts, rule, w, failures, fail)
 	}

@@ -63,6 +63,9 @@ func (s *Service) oneTimePasswordLogin(ctx context.Context, req LoginRequest) (T
 		return Tokens{}, err
 	}
 	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now}
+	if facts.preventions, err = s.loginPreventions(ctx, user.ID, now); err != nil {
+		return Tokens{}, err
+	}
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.withhold(ctx, facts, rule, w, false)
 	}
@@ -95,6 +98,9 @@ func (s *Service) issueOneTimePassword(ctx context.Context, req LoginRequest, te
 		return Tokens{}, err
 	}
 	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
+		if held, ok := preventedLate(err, user); ok {
+			return Tokens{}, held
+		}
 		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
 	}
 	out.State = d.State

@@ -15,6 +15,8 @@ type traces struct {
 	reg  storage.Registration
 	live []storage.RefreshToken
 	feed []storage.RefreshToken
+	// records are the login records (a speculative login's is taken back).
+	records []storage.LoginRecord
 }
 
 func (e *env) traces() traces {
@@ -28,6 +30,8 @@ func (e *env) traces() traces {
 	tr.live, err = e.store.ListRefreshTokens(e.ctx, userID)
 	must(e.t, err)
 	tr.feed, err = e.store.ListRevocations(e.ctx, appID, time.Time{}, "", 100)
+	must(e.t, err)
+	tr.records, _, err = e.store.ListLoginRecords(e.ctx, storage.LoginRecordFilter{UserID: userID, Limit: 100})
 	must(e.t, err)
 	return tr
 }
@@ -133,5 +137,8 @@ func wantSame(t *testing.T, got, want traces) {
 	}
 	if len(got.feed) != len(want.feed) || len(got.feed) != 1 {
 		t.Fatalf("revocation feed lists %d tokens, want only the logged-out one", len(got.feed))
+	}
+	if len(got.records) != len(want.records) || len(got.records) != 2 {
+		t.Fatalf("%d login records, want the 2 of the real logins", len(got.records))
 	}
 }

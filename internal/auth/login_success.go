@@ -55,11 +55,31 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 	user.LastLoginInstant = p.rec.At
 	user.Registrations = regs
 	p.user = user
+	// The login's record (recent logins, login-record search) rides in the
+	// same write (storage.UndoLogin, should a caller take a login back,
+	// removes exactly this record by its id).
+	p.rec.Record = &storage.LoginRecord{ID: newID(), UserID: user.ID, TenantID: user.TenantID, ApplicationID: app.ID,
+		Instant: p.rec.At, IPAddress: req.IPAddress, LoginID: req.LoginID}
+	// A lock that commits after Login read the user's actions is caught
+	// in the write itself (storage.LoginGate): 409, not a session.
+	p.rec.Gate = &storage.LoginGate{ApplicationID: app.ID}
 	if req.NoJWT {
 		return p, nil
 	}
-	p.g = grant{tenant: tenant, app: app, user: user, reg: p.reg, authType: authPassword,
-		authTime: now, oauth: req.OAuth, set: resolveSettings(tenant, app), jkt: req.DPoPJKT}
+	authType, authTime := authPassword, now
+	if req.authType != "" {
+		authType = req.authType
+	}
+	if !req.authTime.IsZero() {
+		authTime = req.authTime
+	}
+	p.g = grant{tenant: tenant, app: app, user: user, reg: p.reg, authType: authType,
+		authTime: authTime, oauth: req.OAuth, set: resolveSettings(tenant, app), jkt: req.DPoPJKT}
+	if p.reg != nil {
+		if p.g.groupRoles, err = s.groupRoles(ctx, app, user.ID); err != nil {
+			return loginPlan{}, err
+		}
+	}
 	if req.OAuth {
 		p.g.scopes = req.Scopes
 	}

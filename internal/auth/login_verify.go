@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -54,23 +55,42 @@ func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant st
 	if outcome, err := verdict(ok, verr, user, now); outcome != "" {
 		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err)
 	}
+	out, err := s.grantLogin(ctx, req, tenant, app, user, failures, now)
+	switch {
+	case err == nil:
+		s.rehash(ctx, tenant, &out.User, req.Password)
+	case errors.Is(err, ErrRegistrationRequired):
+		s.rehash(ctx, tenant, &user, req.Password)
+	}
+	return out, err
+}
+
+// grantLogin is the one way a login that is authenticated ends in tokens,
+// whichever credential did it (password, password and second factor,
+// passkey, passwordless): plan, sign, then ONE RecordLogin write (the
+// refresh token, lastLoginInstant, the lockout reset), then the success
+// event. Signing comes before the write, so a signing failure leaves
+// nothing, and nothing is written before the credential has been checked
+// (docs/decisions.md "A login writes once, after its hash").
+func (s *Service) grantLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
+	user storage.User, failures storage.LoginFailures, now time.Time) (Tokens, error) {
 	p, err := s.planLogin(ctx, req, tenant, app, user, failures, now)
 	if err != nil {
 		return Tokens{}, err
 	}
 	if p.refused {
-		s.rehash(ctx, tenant, &user, req.Password)
 		return Tokens{}, s.refuseRegistration(ctx, req, app, user.ID)
 	}
-	// Signing comes before the write, so a signing failure leaves nothing.
 	out, ev, err := s.issueLogin(ctx, req, app, p, now)
 	if err != nil {
 		return Tokens{}, err
 	}
 	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
+		if held, ok := preventedLate(err, user); ok {
+			return Tokens{}, held
+		}
 		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
 	}
-	s.rehash(ctx, tenant, &out.User, req.Password)
 	s.emit(ctx, ev)
 	return out, nil
 }

@@ -51,6 +51,12 @@ const (
 	// WithheldEmailUnverified: 212, the email address is not verified and
 	// emailConfiguration.unverified.behavior is Gated.
 	WithheldEmailUnverified = "identity-not-verified"
+	// WithheldLoginPrevented: 409, a user action in force prevents the
+	// login (prevented.go).
+	WithheldLoginPrevented = "login-prevented"
+	// WithheldTwoFactor: 242, the first factor was right and a second is
+	// needed (twofactor_rule.go).
+	WithheldTwoFactor = "two-factor-challenge"
 )
 
 // Withheld is a login whose password verified but that ends without tokens.
@@ -66,6 +72,12 @@ type Withheld struct {
 	// EmailVerificationID is set on 212 when the tenant's verification
 	// strategy is FormField: a fresh id whose code was just mailed.
 	EmailVerificationID string
+	// TwoFactorID and Methods are the 242 answer: the pending login's id
+	// for POST /api/two-factor/login and the user's methods (no secrets).
+	TwoFactorID string
+	Methods     []storage.TwoFactorMethod
+	// Actions are the user actions that prevent the login (409).
+	Actions []storage.UserActionLog
 }
 
 func (w *Withheld) Error() string { return "auth: login withheld: " + w.Kind }
@@ -78,6 +90,19 @@ type loginFacts struct {
 	app    storage.Application
 	user   storage.User
 	now    time.Time
+	// Second factors (twofactor_rule.go): twoFactor are the methods to ask
+	// for (none when the policy, a trusted device or the credential itself
+	// spares the user); secondFactorDone after POST /api/two-factor/login.
+	twoFactor        []storage.TwoFactorMethod
+	secondFactorDone bool
+	// withoutPassword: the credential was not a typed password (a second
+	// step, a passkey, a passwordless code), so the rules that judge the
+	// password itself use passwordReason, what they found when it was typed.
+	withoutPassword bool
+	passwordReason  string
+	// preventions are the user's actions in force that prevent login (to
+	// any application; the rule picks this login's).
+	preventions []storage.UserActionLog
 }
 
 // loginRule is one outcome. check must not write; finish, when set, runs
@@ -92,6 +117,8 @@ type loginRule struct {
 // is the answer. Issue 12 adds the user-action rule (409) first, issue 10
 // the two-factor rule (242) before change-password.
 var loginRules = []loginRule{
+	{kind: WithheldLoginPrevented, check: preventedByAction},
+	{kind: WithheldTwoFactor, check: needsSecondFactor, finish: startSecondFactor},
 	{kind: WithheldChangePassword, check: mustChangePassword, finish: issueChangePasswordID},
 	{kind: WithheldEmailUnverified, check: unverifiedGated, finish: issueFormFieldVerification},
 }
@@ -118,6 +145,15 @@ func mustChangePassword(f loginFacts) *Withheld {
 	var last time.Time
 	if f.user.PasswordLastUpdateInstant != 0 {
 		last = time.UnixMilli(f.user.PasswordLastUpdateInstant)
+	}
+	if f.withoutPassword {
+		switch {
+		case f.passwordReason != "":
+			return &Withheld{ChangePasswordReason: f.passwordReason}
+		case password.TenantMaximumAge(f.tenant).Expired(last, f.now):
+			return &Withheld{ChangePasswordReason: password.ReasonExpired}
+		}
+		return nil
 	}
 	reason := password.TenantRules(f.tenant).AtLogin(f.req.Password, password.UserLoginIDs(f.user),
 		password.TenantMaximumAge(f.tenant), last, f.now)

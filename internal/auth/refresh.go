@@ -59,6 +59,9 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	}
 
 	c, err := s.refreshContext(ctx, rt, sess.User)
+	if errors.Is(err, errLoginPrevented) {
+		return refuse("login_prevented")
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return refuse("context_gone")
 	}
@@ -96,9 +99,9 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 		return Tokens{}, fmt.Errorf("auth: use refresh token: %w", err)
 	}
 
-	// Roles come from the registration as it is now, so a role change shows
+	// Roles come from the registration and the groups as they are now, so a role change shows
 	// on the next refresh (security-bar R12); auth_time stays the login's.
-	g := grant{tenant: c.tenant, app: c.app, user: c.user, reg: c.reg, authType: authRefreshToken,
+	g := grant{tenant: c.tenant, app: c.app, user: c.user, reg: c.reg, groupRoles: c.groups, authType: authRefreshToken,
 		authTime: rt.AuthTime, refreshID: rt.ID, oauth: req.OAuth, scopes: scopes, set: c.set,
 		jkt: rt.DPoPJKT}
 	if g.jkt == "" {
@@ -124,6 +127,7 @@ type refreshCtx struct {
 	tenant storage.Tenant
 	user   storage.User
 	reg    *storage.Registration
+	groups []string // roles the user's groups grant in app
 	set    settings
 }
 
@@ -154,6 +158,12 @@ func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken, u
 	}
 	if c.reg = findRegistration(c.user.Registrations, c.app.ID); c.reg == nil {
 		return c, storage.ErrNotFound
+	}
+	if err := s.refusePrevented(ctx, c.user.ID, c.app.ID); err != nil {
+		return c, err
+	}
+	if c.groups, err = s.groupRoles(ctx, c.app, c.user.ID); err != nil {
+		return c, err
 	}
 	c.set = resolveSettings(c.tenant, c.app)
 	return c, nil

@@ -77,3 +77,7 @@ func derive(key []byte, presented string) string {
 	m.Write([]byte(presented))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
+
+// NewSecretValue is a fresh 256-bit secret, base64url without padding,
+// for the use cases outside this package (passwordless codes).
+func NewSecretValue() string { return newRefreshValue() }

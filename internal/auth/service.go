@@ -64,6 +64,12 @@ type Config struct {
 	// ApplicationCacheTTL is the same for applications (0: half a second;
 	// negative: never cached).
 	ApplicationCacheTTL time.Duration
+	// SealKeys (32 bytes each) encrypt TOTP secrets at rest (seal.go): the
+	// first seals, every one opens what it sealed. Like SuccessorKeys they
+	// are derived from the server secret, so a copy of the database alone
+	// opens no TOTP secret. Empty: one random key for this Service's
+	// lifetime, for tests and single-process throwaway stores.
+	SealKeys [][]byte
 	// SuccessorKeys derive OneTimeUse successors (secrets.go): the first
 	// derives, all are accepted when matching a successor another node (or
 	// this one before a key change) derived. They come from the server
@@ -87,9 +93,13 @@ type Service struct {
 	pw      hasher
 	tenants *cache.Cache[string, storage.Tenant]
 	apps    *cache.Cache[string, storage.Application]
+	// groupGrants: per application, the role ids each group grants in it
+	// (group_roles.go); cached and forgotten with the application.
+	groupGrants *cache.Cache[string, map[string][]string]
 
 	succKeys [][]byte // Config.SuccessorKeys, never empty
 	tagKeys  [][]byte // one per successor key (refresh_value.go)
+	sealers  []sealer // Config.SealKeys, never empty
 
 	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
 }
@@ -110,6 +120,11 @@ func New(cfg Config) *Service {
 	for _, k := range s.succKeys {
 		s.tagKeys = append(s.tagKeys, tagKeyFor(k))
 	}
+	sealKeys := cfg.SealKeys
+	if len(sealKeys) == 0 {
+		sealKeys = [][]byte{randomBytes(32)}
+	}
+	s.sealers = newSealers(sealKeys)
 	s.newCaches(time.Now)
 	return s
 }
@@ -130,6 +145,16 @@ type LoginRequest struct {
 	Scopes []string
 	// DPoPJKT binds the issued refresh token to a DPoP key (RFC 9449) when set.
 	DPoPJKT string
+	// TwoFactorTrustID is a trusted device's twoFactorTrustId (the
+	// fusionauth.trust cookie or the body): a valid one skips the second
+	// factor.
+	TwoFactorTrustID string
+
+	// authType and authTime are set by logins that authenticated without a
+	// password (second factor, passkey, passwordless) so their tokens say
+	// how and when (authenticationType, auth_time).
+	authType string
+	authTime time.Time
 	// OneTimePassword, when set, is the credential instead of LoginID and
 	// Password: a change-password answer's oneTimePassword (login_otp.go).
 	OneTimePassword string
@@ -149,8 +174,14 @@ type Tokens struct {
 	// Registered is false when the user is not registered for the requested
 	// application (/api/login answers 202 and issues no refresh token).
 	Registered bool
-	// State is forgot password's state, returned by a one-time-password
-	// login (FusionAuth login.mdx).
+	// TwoFactorTrustID is set when the login trusted this device for the
+	// second factor (trustComputer): the answer's twoFactorTrustId and the
+	// fusionauth.trust cookie. TrustExpiresAt is its end.
+	TwoFactorTrustID string
+	TrustExpiresAt   time.Time
+	// State is the state a flow carried (forgot password's, returned by a
+	// one-time-password login; passwordless and two-factor starts'), the
+	// answer's state (FusionAuth login.mdx).
 	State map[string]any
 }
 

@@ -23,6 +23,13 @@ type Store interface {
 	// and a 203's changePasswordId (outcome.go).
 	ChangeUser(ctx context.Context, c storage.UserChange) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
+	// GroupRolesOf (cached like the application) and ListGroupMembers give
+	// the roles a user's groups grant (group_roles.go).
+	GroupRolesOf(ctx context.Context, appID string) (map[string][]string, error)
+	// LoginPreventions: the user actions in force that prevent login
+	// (prevented.go).
+	LoginPreventions(ctx context.Context, userID string, now int64) ([]storage.UserActionLog, error)
+	ListGroupMembers(ctx context.Context, f storage.GroupMemberFilter) ([]storage.GroupMember, int, error)
 
 	// RecordLogin: a login's one write, after its hash (login_verify.go).
 	RecordLogin(ctx context.Context, l storage.Login) error
@@ -44,5 +51,8 @@ type Store interface {
 	FindRefreshSession(ctx context.Context, k storage.SessionKey) (storage.RefreshSession, error)
 	RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error)
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
-	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error)
+	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)
+	// Second factors and the challenges between login steps (issue 10).
+	storage.TwoFactorStore
+	storage.ChallengeStore
 }

@@ -26,16 +26,19 @@ const (
 
 // grant is everything one access token is minted from.
 type grant struct {
-	tenant    storage.Tenant
-	app       storage.Application // zero when /api/login named no application
-	user      storage.User
-	reg       *storage.Registration // nil when not registered for app
-	authType  string
-	authTime  time.Time
-	refreshID string // the sid claim; empty when no refresh token exists
-	oauth     bool
-	scopes    []string
-	set       settings
+	tenant storage.Tenant
+	app    storage.Application // zero when /api/login named no application
+	user   storage.User
+	reg    *storage.Registration // nil when not registered for app
+	// groupRoles are the roles of app the user's groups grant; the roles
+	// claim is their union with the registration's.
+	groupRoles []string
+	authType   string
+	authTime   time.Time
+	refreshID  string // the sid claim; empty when no refresh token exists
+	oauth      bool
+	scopes     []string
+	set        settings
 	// jkt, when set, binds the access token to a DPoP key: cnf.jkt
 	// (RFC 9449 §6.1), the RFC 7638 thumbprint.
 	jkt string
@@ -79,10 +82,8 @@ func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens)
 		c["sid"] = g.refreshID
 	}
 	if g.reg != nil {
-		roles := g.reg.Roles
-		if roles == nil {
-			roles = []string{} // FusionAuth: present (maybe empty) when registered
-		}
+		// FusionAuth: present (maybe empty) when registered.
+		roles := unionRoles(g.reg.Roles, g.groupRoles)
 		c["applicationId"] = g.app.ID
 		c["roles"] = roles
 	}

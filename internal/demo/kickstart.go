@@ -83,16 +83,19 @@ func (s settings) application(name, origin string) map[string]any {
 }
 
 // kickstartFile is the demo's own FusionAuth-format Kickstart (kickstart.mdx):
-// the two applications, the user registered to both, and CORS for the two
-// origins with credentials (fusionauth-api.md §6.6).
+// the two applications, the tenant's mail and passkey settings, the user
+// registered to both, and CORS for the two origins with credentials
+// (fusionauth-api.md §6.6).
 func kickstartFile(s settings, apiKey string) ([]byte, error) {
 	k := map[string]any{
 		"apiKeys": []map[string]any{{"key": apiKey, "description": "latchkey demo kickstart"}},
 		"requests": []map[string]any{
 			{"method": "POST", "url": "/api/application/" + StoreAppID, "body": map[string]any{"application": s.application("Store", s.storeOrigin)}},
 			{"method": "POST", "url": "/api/application/" + ForumsAppID, "body": map[string]any{"application": s.application("Forums", s.forumsOrigin)}},
+			// Mail to the catcher, and passkeys for the Store's account page
+			// and its passkey login (issue 10; the RP id is each page's host).
 			{"method": "PATCH", "url": "/api/tenant/" + manage.DefaultTenantID, "body": map[string]any{
-				"tenant": map[string]any{"emailConfiguration": s.emailConfiguration()},
+				"tenant": map[string]any{"emailConfiguration": s.emailConfiguration(), "webAuthnConfiguration": webAuthn()},
 			}},
 			{"method": "POST", "url": "/api/user/registration/" + DemoUserID, "body": map[string]any{
 				"user":         map[string]any{"email": DemoEmail, "password": DemoPassword, "firstName": "Richard"},
@@ -116,7 +119,7 @@ func cors(s settings) map[string]any {
 		"enabled":                  true,
 		"allowCredentials":         true,
 		"allowedOrigins":           []string{s.storeOrigin, s.forumsOrigin},
-		"allowedMethods":           []string{"GET", "POST", "OPTIONS"},
+		"allowedMethods":           []string{"GET", "POST", "DELETE", "OPTIONS"},
 		"allowedHeaders":           []string{"Accept", "Authorization", "Content-Type", "Origin"},
 		"preflightMaxAgeInSeconds": 1800,
 	}
@@ -144,13 +147,15 @@ func reconcile(ctx context.Context, st storage.Storage, s settings) error {
 			return fmt.Errorf("demo: update application %s: %w", id, err)
 		}
 	}
-	// The catcher's port may differ from the last run's.
+	// The catcher's port may differ from the last run's; passkeys stay on.
 	t, err := st.GetTenant(ctx, manage.DefaultTenantID)
 	if err != nil {
 		return fmt.Errorf("demo: tenant: %w", err)
 	}
 	e := &t.EmailConfiguration
 	e.Host, e.Port, e.Security, e.Username, e.Password = "127.0.0.1", s.mailPort, "NONE", "", ""
+	w := storage.WebAuthnWorkflow{Enabled: true, UserVerificationRequirement: "required"}
+	t.WebAuthnConfiguration = &storage.TenantWebAuthnConfiguration{Enabled: true, Bootstrap: w, Reauthentication: w}
 	if err := st.UpdateTenant(ctx, t); err != nil {
 		return fmt.Errorf("demo: update tenant: %w", err)
 	}
@@ -161,7 +166,14 @@ func reconcile(ctx context.Context, st storage.Storage, s settings) error {
 	c := &sc.CORSConfiguration
 	c.Enabled, c.AllowCredentials = true, true
 	c.AllowedOrigins = []string{s.storeOrigin, s.forumsOrigin}
-	c.AllowedMethods = []string{"GET", "POST", "OPTIONS"}
+	c.AllowedMethods = []string{"GET", "POST", "DELETE", "OPTIONS"}
 	c.AllowedHeaders = []string{"Accept", "Authorization", "Content-Type", "Origin"}
 	return st.PutSystemConfiguration(ctx, sc)
+}
+
+// webAuthn is the demo tenant's webAuthnConfiguration: both workflows on,
+// user verification required.
+func webAuthn() map[string]any {
+	w := map[string]any{"enabled": true, "userVerificationRequirement": "required"}
+	return map[string]any{"enabled": true, "bootstrapWorkflow": w, "reauthenticationWorkflow": w}
 }

@@ -38,7 +38,7 @@ func (s *memStore) InsertSigningKey(_ context.Context, k storage.SigningKey) err
 	return nil
 }
 
-func (s *memStore) RotateSigningKey(_ context.Context, next storage.SigningKey, retireOldAt time.Time) error {
+func (s *memStore) RotateSigningKey(_ context.Context, next storage.SigningKey, retireOldAt time.Time, _ ...storage.AuditEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, e := range s.keys {

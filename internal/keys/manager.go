@@ -191,8 +191,10 @@ func (m *Manager) onDemand(ctx context.Context, alg string) (keySet, error) {
 // it before the first token it signs arrives; until then the old key signs.
 // The old key stays published until the longest token it can have signed
 // has expired: ActivateAt + the longest token lifetime (plus a margin), and
-// at least RetireAfter.
-func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, error) {
+// at least RetireAfter. Each audit function, when given, describes the new
+// key (public part only) for an audit entry stored in the rotation's
+// transaction.
+func (m *Manager) Rotate(ctx context.Context, alg string, audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error) {
 	if alg == "" {
 		alg = ES256
 	}
@@ -210,7 +212,13 @@ func (m *Manager) Rotate(ctx context.Context, alg string) (storage.SigningKey, e
 		return storage.SigningKey{}, err
 	}
 	k.ActivateAt = now.Add(m.opts.PublishAhead)
-	if err := m.store.RotateSigningKey(ctx, k, k.ActivateAt.Add(keep)); err != nil {
+	public := k
+	public.PrivateKeyPEM = ""
+	entries := make([]storage.AuditEntry, len(audit))
+	for i, a := range audit {
+		entries[i] = a(public)
+	}
+	if err := m.store.RotateSigningKey(ctx, k, k.ActivateAt.Add(keep), entries...); err != nil {
 		return storage.SigningKey{}, fmt.Errorf("keys: rotate %s: %w", alg, err)
 	}
 	if _, err := m.reload(ctx); err != nil {

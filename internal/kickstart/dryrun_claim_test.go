@@ -16,7 +16,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
 
-// Review of issue #2: a failed Kickstart must leave the database untouched
+// A failed Kickstart must leave the database untouched
 // (dry run first), and nodes sharing a database must not serve before the
 // Kickstart is done, nor wait forever for a node that died.
 

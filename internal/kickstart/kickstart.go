@@ -26,7 +26,7 @@ import (
 // file asks for goes through Handler, like any API client's requests.
 type Store interface {
 	storage.KickstartStore
-	CreateAPIKey(ctx context.Context, k storage.APIKey) error
+	CreateAPIKey(ctx context.Context, k storage.APIKey, audit ...storage.AuditEntry) error
 	GetAPIKeyByHash(ctx context.Context, hash []byte) (storage.APIKey, error)
 	// GetTenant checks that a key's tenantId names a tenant.
 	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
@@ -248,7 +248,11 @@ func apply(ctx context.Context, o Options, p plan) error {
 		}
 		rec := storage.APIKey{ID: uuid.NewString(), TenantID: k.TenantID, KeyHash: manage.HashAPIKey(k.Key), Description: k.Description,
 			Endpoints: k.Permissions.Endpoints, KeyManager: manager, InsertInstant: now}
-		err := o.Store.CreateAPIKey(ctx, rec)
+		// Audited like a key created through the API; the actor is the
+		// Kickstart file itself.
+		actx := manage.WithActor(ctx, manage.Actor{Name: "kickstart"})
+		err := o.Store.CreateAPIKey(ctx, rec, manage.AuditEntry(actx, o.Now(), rec.TenantID,
+			"Created the API key with Id ["+rec.ID+"]", nil, manage.ViewAPIKey(rec)))
 		if errors.Is(err, storage.ErrConflict) {
 			// A previous, released attempt created it already.
 			_, err = o.Store.GetAPIKeyByHash(ctx, rec.KeyHash)

@@ -29,8 +29,10 @@ func HashAPIKey(raw string) []byte {
 // APIKeysStore is what APIKeys uses.
 type APIKeysStore interface {
 	tenantReader
-	CreateAPIKey(ctx context.Context, k storage.APIKey) error
+	CreateAPIKey(ctx context.Context, k storage.APIKey, audit ...storage.AuditEntry) error
 	GetAPIKeyByHash(ctx context.Context, hash []byte) (storage.APIKey, error)
+	GetAPIKey(ctx context.Context, id string) (storage.APIKey, error)
+	ListAPIKeys(ctx context.Context) ([]storage.APIKey, error)
 }
 
 // APIKeys authenticates management API keys and creates them
@@ -65,18 +67,33 @@ func (ks *APIKeys) Authenticate(ctx context.Context, raw string) (k storage.APIK
 var EndpointPermissions = []string{
 	"/api/api-key",
 	"/api/application",
+	"/api/application/role",
 	"/api/email/template",
+	"/api/group",
+	"/api/group/member",
+	"/api/group/member/search",
+	"/api/group/search",
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
 	"/api/key",
 	"/api/prometheus/metrics",
 	"/api/system-configuration",
+	"/api/system/audit-log",
+	"/api/system/audit-log/search",
+	"/api/system/login-record/search",
 	"/api/tenant",
+	"/api/two-factor",
 	"/api/user",
+	"/api/user-action",
+	"/api/user/action",
 	"/api/user/change-password",
 	"/api/user/forgot-password",
+	"/api/user/recent-login",
 	"/api/user/registration",
+	"/api/user/search",
+	"/api/user/two-factor",
 	"/api/user/verify-email",
+	"/api/webauthn",
 }
 
 // Permits reports whether k may call method on endpoint. An empty permission
@@ -142,7 +159,8 @@ func (ks *APIKeys) Create(ctx context.Context, caller storage.APIKey, in NewAPIK
 	if _, err := ks.Store.GetAPIKeyByHash(ctx, rec.KeyHash); err == nil {
 		return CreatedAPIKey{}, invalid("duplicate", "apiKey.key", "An API key with this value already exists.")
 	}
-	switch err := ks.Store.CreateAPIKey(ctx, rec); {
+	entry := audit(ctx, ks.Now(), rec.TenantID, "Created the API key with Id ["+rec.ID+"]", nil, ViewAPIKey(rec))
+	switch err := ks.Store.CreateAPIKey(ctx, rec, entry); {
 	case errors.Is(err, storage.ErrConflict):
 		return CreatedAPIKey{}, invalid("duplicate", "apiKeyId", "An API key with Id ["+in.ID+"] already exists.")
 	case err != nil:

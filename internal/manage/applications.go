@@ -14,10 +14,10 @@ import (
 type ApplicationsStore interface {
 	applicationReader
 	sessionRevoker
-	CreateApplication(ctx context.Context, a storage.Application) error
+	CreateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error
 	ListApplications(ctx context.Context, inactive bool) ([]storage.Application, error)
-	UpdateApplication(ctx context.Context, a storage.Application) error
-	DeleteApplicationAt(ctx context.Context, id string, at time.Time) error
+	UpdateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error
+	DeleteApplicationAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error
 }
 
 // ApplicationCache is the node-local application cache a change must clear.
@@ -72,7 +72,7 @@ func (as *Applications) Create(ctx context.Context, id string, a storage.Applica
 	now := as.Now().UnixMilli()
 	a.ID, a.TenantID, a.Active, a.State, a.InsertInstant, a.LastUpdateInstant = id, DefaultTenantID, true, "Active", now, now
 	for i := range a.Roles {
-		a.Roles[i].ID = newID()
+		a.Roles[i].ID, a.Roles[i].InsertInstant, a.Roles[i].LastUpdateInstant = newID(), now, now
 	}
 	finishApplication(&a, "")
 	e := validateApplication(a)
@@ -84,7 +84,7 @@ func (as *Applications) Create(ctx context.Context, id string, a storage.Applica
 	if err := e.Err(); err != nil {
 		return a, err
 	}
-	if err := as.Store.CreateApplication(ctx, a); errors.Is(err, storage.ErrConflict) {
+	if err := as.Store.CreateApplication(ctx, a, audit(ctx, as.Now(), a.TenantID, "Created the application with Id ["+a.ID+"]", nil, a)); errors.Is(err, storage.ErrConflict) {
 		return a, invalid("duplicate", "application.id", "An application with Id ["+id+"] already exists.")
 	} else if err != nil {
 		return a, err
@@ -122,7 +122,7 @@ func (as *Applications) Update(ctx context.Context, scope Scope, id string, chan
 	if err := validateApplication(a).Err(); err != nil {
 		return a, err
 	}
-	return a, as.store(ctx, &a)
+	return a, as.store(ctx, "Updated", cur, &a)
 }
 
 // Reactivate makes a soft-deleted application active again.
@@ -131,13 +131,17 @@ func (as *Applications) Reactivate(ctx context.Context, scope Scope, id string) 
 	if err != nil {
 		return a, err
 	}
+	old := a
 	a.Active, a.State = true, "Active"
-	return a, as.store(ctx, &a)
+	return a, as.store(ctx, "Reactivated", old, &a)
 }
 
-func (as *Applications) store(ctx context.Context, a *storage.Application) error {
+// store saves a changed application (verb says how, for the audit entry)
+// and clears this node's cached copy.
+func (as *Applications) store(ctx context.Context, verb string, old storage.Application, a *storage.Application) error {
 	a.LastUpdateInstant = as.Now().UnixMilli()
-	if err := as.Store.UpdateApplication(ctx, *a); err != nil {
+	entry := audit(ctx, as.Now(), a.TenantID, verb+" the application with Id ["+a.ID+"]", old, *a)
+	if err := as.Store.UpdateApplication(ctx, *a, entry); err != nil {
 		return err
 	}
 	as.Cache.ForgetApplication(a.ID) // this node at once; others within the cache TTL
@@ -151,8 +155,9 @@ func (as *Applications) Deactivate(ctx context.Context, scope Scope, id string) 
 	if err != nil {
 		return err
 	}
+	old := a
 	a.Active, a.State, a.LastUpdateInstant = false, "Inactive", as.Now().UnixMilli()
-	if err = as.Store.UpdateApplication(ctx, a); err == nil {
+	if err = as.Store.UpdateApplication(ctx, a, audit(ctx, as.Now(), a.TenantID, "Deactivated the application with Id ["+a.ID+"]", old, a)); err == nil {
 		_, err = as.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{ApplicationID: a.ID}, as.Now(), "application_deactivated")
 	}
 	as.Cache.ForgetApplication(a.ID)
@@ -166,7 +171,7 @@ func (as *Applications) Delete(ctx context.Context, scope Scope, id string) erro
 	if err != nil {
 		return err
 	}
-	err = as.Store.DeleteApplicationAt(ctx, a.ID, as.Now())
+	err = as.Store.DeleteApplicationAt(ctx, a.ID, as.Now(), audit(ctx, as.Now(), a.TenantID, "Deleted the application with Id ["+a.ID+"]", a, nil))
 	as.Cache.ForgetApplication(a.ID)
 	return err
 }

@@ -74,6 +74,11 @@ func DefaultSystemConfiguration() storage.SystemConfiguration {
 			PreflightMaxAgeInSeconds: 1800,
 		},
 		ReportTimezone: "America/Denver",
+		// FusionAuth keeps login records forever unless told; latchkey
+		// deletes them after a year by default, so a busy server's table
+		// stays bounded (docs/compatibility.md).
+		LoginRecordConfiguration: &storage.LoginRecordConfiguration{
+			Delete: storage.LoginRecordDelete{Enabled: true, NumberOfDaysToRetain: DefaultLoginRecordRetention}},
 	}
 }
 

@@ -4,7 +4,11 @@
 // flows (forgot and change password, email verification, keyless sign-up)
 // with the mail they cause (Mailer renders it into the outbox with the
 // change; JobQueue runs the keyless requests that must not reveal whether
-// an account exists). Every rule of the management API
+// an account exists), and the directory: user search, application roles,
+// groups and members, user actions, login records, the audit log and the
+// signing-key listing. Every management change is audited in its own
+// transaction, naming the Actor its context carries (audit.go); the admin
+// console calls these use cases directly. Every rule of the management API
 // (validation, server-owned fields, what a change revokes, tenant scoping)
 // lives here once; internal/server only decodes a request, calls a use case
 // and encodes the answer.

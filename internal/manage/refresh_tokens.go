@@ -93,6 +93,7 @@ func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) 
 		return err
 	}
 	f := storage.RefreshTokenFilter{UserID: q.UserID, ApplicationID: q.ApplicationID}
+	tenantID := scope.TenantID
 	if q.ID != "" || q.Token != "" {
 		t, err := rt.named(ctx, scope, q.ID, q.Token)
 		if err == nil && ((f.UserID != "" && f.UserID != t.UserID) || (f.ApplicationID != "" && f.ApplicationID != t.ApplicationID)) {
@@ -101,12 +102,27 @@ func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) 
 		if err != nil {
 			return err
 		}
-		f = storage.RefreshTokenFilter{ID: t.ID}
+		f, tenantID = storage.RefreshTokenFilter{ID: t.ID}, t.TenantID
 	} else if scope.TenantID != "" {
 		return ErrForbidden
 	}
-	_, err := rt.Store.RevokeRefreshTokens(ctx, f, rt.Now(), "admin")
+	_, err := rt.Store.RevokeRefreshTokens(ctx, f, rt.Now(), "admin", audit(ctx, rt.Now(), tenantID,
+		"Revoked the refresh tokens "+revocationSubject(f), nil, nil))
 	return err
+}
+
+// revocationSubject says which tokens a revocation ends, for its audit
+// entry (ids only: a token's value never reaches the log).
+func revocationSubject(f storage.RefreshTokenFilter) string {
+	switch {
+	case f.ID != "":
+		return "with Id [" + f.ID + "]"
+	case f.UserID != "" && f.ApplicationID != "":
+		return "of the user with Id [" + f.UserID + "] for the application with Id [" + f.ApplicationID + "]"
+	case f.UserID != "":
+		return "of the user with Id [" + f.UserID + "]"
+	}
+	return "of the application with Id [" + f.ApplicationID + "]"
 }
 
 // named resolves a token by id or by its secret value.

@@ -15,10 +15,10 @@ import (
 type RegistrationsStore interface {
 	applicationReader
 	sessionRevoker
-	CreateRegistration(ctx context.Context, r storage.Registration) error
+	CreateRegistration(ctx context.Context, r storage.Registration, audit ...storage.AuditEntry) error
 	GetRegistration(ctx context.Context, userID, applicationID string) (storage.Registration, error)
-	UpdateRegistration(ctx context.Context, r storage.Registration) error
-	DeleteRegistration(ctx context.Context, userID, applicationID string) error
+	UpdateRegistration(ctx context.Context, r storage.Registration, audit ...storage.AuditEntry) error
+	DeleteRegistration(ctx context.Context, userID, applicationID string, audit ...storage.AuditEntry) error
 }
 
 // Registrations is the registration API (registrations.mdx;
@@ -52,7 +52,7 @@ func (rs *Registrations) Register(ctx context.Context, scope Scope, userID strin
 		err = e.Err()
 	}
 	if err == nil {
-		err = rs.store(ctx, reg)
+		err = rs.store(ctx, u.TenantID, reg)
 	}
 	return reg, err
 }
@@ -118,8 +118,9 @@ func (rs *Registrations) newRegistration(ctx context.Context, userID string, in 
 	return reg, app, e, nil
 }
 
-func (rs *Registrations) store(ctx context.Context, reg storage.Registration) error {
-	err := rs.Store.CreateRegistration(ctx, reg)
+func (rs *Registrations) store(ctx context.Context, tenantID string, reg storage.Registration) error {
+	err := rs.Store.CreateRegistration(ctx, reg, audit(ctx, rs.Now(), tenantID,
+		"Registered the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", nil, reg))
 	if errors.Is(err, storage.ErrConflict) {
 		return invalid("duplicate", "registration", "The user is already registered for this application.")
 	}
@@ -166,7 +167,8 @@ func (rs *Registrations) Update(ctx context.Context, scope Scope, userID, appID 
 	if err := e.Err(); err != nil {
 		return reg, err
 	}
-	return reg, rs.Store.UpdateRegistration(ctx, reg)
+	return reg, rs.Store.UpdateRegistration(ctx, reg, audit(ctx, rs.Now(), app.TenantID,
+		"Updated the registration of the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", cur, reg))
 }
 
 // Delete removes a registration; the user's refresh tokens for that
@@ -176,7 +178,12 @@ func (rs *Registrations) Delete(ctx context.Context, scope Scope, userID, appID 
 	if err != nil {
 		return err
 	}
-	err = rs.Store.DeleteRegistration(ctx, reg.UserID, reg.ApplicationID)
+	u, err := rs.Users.load(ctx, scope, userID)
+	if err != nil {
+		return err
+	}
+	err = rs.Store.DeleteRegistration(ctx, reg.UserID, reg.ApplicationID, audit(ctx, rs.Now(), u.TenantID,
+		"Deleted the registration of the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", reg, nil))
 	if err == nil {
 		_, err = rs.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{UserID: reg.UserID, ApplicationID: reg.ApplicationID}, rs.Now(), "registration_deleted")
 	}

@@ -34,6 +34,17 @@ type Service struct {
 	// Mail renders the mail the use cases cause; the app sets its BaseURL,
 	// Log and Notify before serving.
 	Mail *Mailer
+	// The directory (issue 12).
+	Search       *UserSearch
+	Roles        *Roles
+	Groups       *Groups
+	Members      *Members
+	UserActions  *UserActions
+	Actions      *Actions
+	LoginRecords *LoginRecords
+	AuditLogs    *AuditLogs
+	// Keys lists signing keys; its Rotator is set by the wiring.
+	Keys *Keys
 }
 
 // New wires the use cases to st, a and the clock now.
@@ -49,8 +60,17 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Applications:   &Applications{Store: st, Cache: a, Now: now},
 		APIKeys:        &APIKeys{Store: st, Now: now},
 		Tenants:        &Tenants{Store: st, Cache: a, Now: now},
-		SystemConfig:   &SystemConfig{Store: st},
+		SystemConfig:   &SystemConfig{Store: st, Now: now},
 		RefreshTokens:  &RefreshTokens{Store: st, Tokens: a, Now: now},
 		Revocations:    &Revocations{Store: st, Now: now},
+		Search:         &UserSearch{Store: st},
+		Roles:          &Roles{Store: st, Cache: a, Now: now},
+		Groups:         &Groups{Store: st, Cache: a, Now: now},
+		Members:        &Members{Store: st, Now: now},
+		UserActions:    &UserActions{Store: st, Now: now},
+		Actions:        &Actions{Store: st, Now: now},
+		LoginRecords:   &LoginRecords{Store: st, Now: now},
+		AuditLogs:      &AuditLogs{Store: st, Now: now},
+		Keys:           &Keys{Store: st, Now: now},
 	}
 }

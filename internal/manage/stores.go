@@ -28,7 +28,7 @@ type userReader interface {
 // sessionRevoker ends sessions: refresh tokens, and with them the sid the
 // revocation feed lists.
 type sessionRevoker interface {
-	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error)
+	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)
 }
 
 // DefaultsStore is what EnsureDefaults uses.
@@ -37,7 +37,7 @@ type DefaultsStore interface {
 	storage.EmailTemplateStore
 	CreateTenant(ctx context.Context, t storage.Tenant) error
 	GetSystemConfiguration(ctx context.Context) (storage.SystemConfiguration, error)
-	PutSystemConfiguration(ctx context.Context, c storage.SystemConfiguration) error
+	PutSystemConfiguration(ctx context.Context, c storage.SystemConfiguration, audit ...storage.AuditEntry) error
 }
 
 // TokenIssuer mints the tokens FusionAuth returns with a created user or

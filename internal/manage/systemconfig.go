@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -12,13 +13,21 @@ import (
 // SystemConfigStore is what SystemConfig uses.
 type SystemConfigStore interface {
 	GetSystemConfiguration(ctx context.Context) (storage.SystemConfiguration, error)
-	PutSystemConfiguration(ctx context.Context, c storage.SystemConfiguration) error
+	PutSystemConfiguration(ctx context.Context, c storage.SystemConfiguration, audit ...storage.AuditEntry) error
 }
 
 // SystemConfig is the system configuration API (system-configuration.mdx;
 // fusionauth-api.md §6.6): one object, CORS settings included.
 type SystemConfig struct {
 	Store SystemConfigStore
+	Now   func() time.Time // nil: time.Now
+}
+
+func (sc *SystemConfig) now() time.Time {
+	if sc.Now == nil {
+		return time.Now()
+	}
+	return sc.Now()
 }
 
 // Get returns the stored configuration, or the defaults before the first
@@ -28,6 +37,8 @@ func (sc *SystemConfig) Get(ctx context.Context) (storage.SystemConfiguration, e
 	if errors.Is(err, storage.ErrNotFound) {
 		return DefaultSystemConfiguration(), nil
 	}
+	lr := LoginRecordSettings(c)
+	c.LoginRecordConfiguration = &lr
 	return c, err
 }
 
@@ -53,7 +64,7 @@ func (sc *SystemConfig) Update(ctx context.Context, change func(storage.SystemCo
 	if err := validateSystemConfiguration(c).Err(); err != nil {
 		return c, err
 	}
-	return c, sc.Store.PutSystemConfiguration(ctx, c)
+	return c, sc.Store.PutSystemConfiguration(ctx, c, audit(ctx, sc.now(), "", "Updated the system configuration", cur, c))
 }
 
 var corsMethodNames = []string{"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"}
@@ -63,6 +74,9 @@ func validateSystemConfiguration(c storage.SystemConfiguration) *Invalid {
 	const p = "systemConfiguration.corsConfiguration"
 	if c.ReportTimezone == "" {
 		e.Field("blank", "systemConfiguration.reportTimezone", "You must specify the [systemConfiguration.reportTimezone] property.")
+	}
+	if lr := c.LoginRecordConfiguration; lr != nil && lr.Delete.Enabled && lr.Delete.NumberOfDaysToRetain < 1 {
+		e.Field("invalid", "systemConfiguration.loginRecordConfiguration.delete.numberOfDaysToRetain", "Keep login records for at least one day.")
 	}
 	cc := c.CORSConfiguration
 	for _, m := range cc.AllowedMethods {

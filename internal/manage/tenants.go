@@ -13,7 +13,7 @@ import (
 type TenantsStore interface {
 	tenantReader
 	ListTenants(ctx context.Context) ([]storage.Tenant, error)
-	UpdateTenant(ctx context.Context, t storage.Tenant) error
+	UpdateTenant(ctx context.Context, t storage.Tenant, audit ...storage.AuditEntry) error
 	GetEmailTemplate(ctx context.Context, id string) (storage.EmailTemplate, error)
 }
 
@@ -71,7 +71,7 @@ func (ts *Tenants) Update(ctx context.Context, scope Scope, id string, change fu
 	if err := e.Err(); err != nil {
 		return t, err
 	}
-	if err := ts.Store.UpdateTenant(ctx, t); err != nil {
+	if err := ts.Store.UpdateTenant(ctx, t, audit(ctx, ts.Now(), t.ID, "Updated the tenant with Id ["+t.ID+"]", cur, t)); err != nil {
 		return t, err
 	}
 	// This node applies the change at once; other nodes within their

@@ -18,11 +18,11 @@ type UsersStore interface {
 	applicationReader
 	userReader
 	sessionRevoker
-	CreateUser(ctx context.Context, u storage.User) error
-	UpdateUser(ctx context.Context, u storage.User) error
-	DeleteUser(ctx context.Context, id string) error
-	DeleteUserAt(ctx context.Context, id string, at time.Time) error
+	CreateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error
+	UpdateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error
+	DeleteUserAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
+	ListGroupMembers(ctx context.Context, f storage.GroupMemberFilter) ([]storage.GroupMember, int, error)
 	ResetLoginFailures(ctx context.Context, userID string) error
 	// The account flows' atomic writes: a user with their registration,
 	// verification and mail; a change with what it revokes and sends.
@@ -150,7 +150,12 @@ func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.
 // reports a lost uniqueness race as the duplicate the pre-check would have
 // found.
 func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Registration, tenant storage.Tenant, app *storage.Application) error {
-	a := storage.NewAccount{User: u, Registration: reg}
+	a := storage.NewAccount{User: u, Registration: reg,
+		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Created the user with Id ["+u.ID+"]", nil, u)}}
+	if reg != nil {
+		a.Audit = append(a.Audit, audit(ctx, us.Now(), u.TenantID,
+			"Registered the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", nil, *reg))
+	}
 	if needsVerification(tenant, u) {
 		v, err := us.Mail.issueVerification(ctx, MailFor{Tenant: tenant, App: app, User: u}, us.Now(), true)
 		if err != nil {
@@ -181,9 +186,11 @@ func (us *Users) issue(ctx context.Context, req auth.IssueRequest) (auth.Tokens,
 }
 
 // undoCreate removes a user whose create failed after it was stored, and
-// returns cause together with any failure to do so.
+// returns cause together with any failure to do so. The removal is audited
+// too, so the log never shows a user created that does not exist.
 func (us *Users) undoCreate(ctx context.Context, userID string, cause error) error {
-	if err := us.Store.DeleteUser(ctx, userID); err != nil {
+	entry := audit(ctx, us.Now(), DefaultTenantID, "Removed the user with Id ["+userID+"] again: the rest of its create failed", nil, nil)
+	if err := us.Store.DeleteUserAt(ctx, userID, us.Now(), entry); err != nil {
 		return errors.Join(cause, fmt.Errorf("undo user create of %s: %w", userID, err))
 	}
 	return cause
@@ -203,13 +210,27 @@ func (us *Users) load(ctx context.Context, scope Scope, id string) (storage.User
 	return scopedGet(ctx, us.Store.GetUser, id, scope, func(u storage.User) string { return u.TenantID })
 }
 
+// withRegistrations fills what a user response shows beside the user row:
+// registrations and group memberships (user.memberships).
 func (us *Users) withRegistrations(ctx context.Context, u storage.User) (storage.User, error) {
 	regs, err := us.Store.ListRegistrations(ctx, u.ID)
 	if err != nil {
 		return u, err
 	}
-	u.Registrations = regs
+	members, _, err := us.Store.ListGroupMembers(ctx, storage.GroupMemberFilter{UserIDs: []string{u.ID}})
+	if err != nil {
+		return u, err
+	}
+	u.Registrations, u.Memberships = regs, nilIfNone(members)
 	return u, nil
+}
+
+// nilIfNone is nil for an empty list, so an omitempty property is left out.
+func nilIfNone[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // Find returns the user q names, with their registrations.

@@ -60,6 +60,8 @@ func (us *Users) Update(ctx context.Context, scope Scope, id string, change func
 	if err != nil {
 		return u, err
 	}
+	cur.Registrations, cur.Memberships = nil, nil
+	c.Audit = []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Updated the user with Id ["+u.ID+"]", cur, u)}
 	if err := us.Store.ChangeUser(ctx, c); errors.Is(err, storage.ErrConflict) {
 		return u, invalid("duplicate", "user.email", "A user with this email or username already exists.")
 	} else if err != nil {
@@ -112,10 +114,12 @@ func (us *Users) Reactivate(ctx context.Context, scope Scope, id string) (storag
 	if err != nil {
 		return u, err
 	}
+	old := u
 	u.Active, u.LastUpdateInstant = true, us.Now().UnixMilli()
 	active := true
 	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
-		Fields: storage.UserFields{Active: &active, LastUpdateInstant: u.LastUpdateInstant}}); err != nil {
+		Fields: storage.UserFields{Active: &active, LastUpdateInstant: u.LastUpdateInstant},
+		Audit:  []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Reactivated the user with Id ["+u.ID+"]", old, u)}}); err != nil {
 		return u, err
 	}
 	return us.withRegistrations(ctx, u)
@@ -129,10 +133,13 @@ func (us *Users) Deactivate(ctx context.Context, scope Scope, id string) error {
 	if err != nil {
 		return err
 	}
+	old := u
+	u.Active, u.LastUpdateInstant = false, us.Now().UnixMilli()
 	inactive := false
 	return us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
-		Fields:       storage.UserFields{Active: &inactive, LastUpdateInstant: us.Now().UnixMilli()},
-		RevokeReason: "user_deactivated", ResetFailures: true})
+		Fields:       storage.UserFields{Active: &inactive, LastUpdateInstant: u.LastUpdateInstant},
+		RevokeReason: "user_deactivated", ResetFailures: true,
+		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Deactivated the user with Id ["+u.ID+"]", old, u)}})
 }
 
 // Delete removes the user with their registrations and tokens; their
@@ -143,5 +150,5 @@ func (us *Users) Delete(ctx context.Context, scope Scope, id string) error {
 	if err != nil {
 		return err
 	}
-	return us.Store.DeleteUserAt(ctx, u.ID, us.Now())
+	return us.Store.DeleteUserAt(ctx, u.ID, us.Now(), audit(ctx, us.Now(), u.TenantID, "Deleted the user with Id ["+u.ID+"]", u, nil))
 }

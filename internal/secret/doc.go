@@ -3,11 +3,12 @@
 // of the database (a backup, a dump, a read replica, an SQL injection that
 // reads rows) does not contain it.
 //
-// Its one use today is deriving a rotated refresh token's successor
-// (internal/auth, docs/decisions.md "The successor secret lives outside the
-// database"): with the key in the database, a database copy plus any one old
-// token value of a session would yield the session's current token without
-// tripping reuse detection.
+// It has two uses, each with its own subkey: deriving a rotated refresh
+// token's successor (internal/auth, docs/decisions.md "The successor secret
+// lives outside the database": with the key in the database, a database copy
+// plus any one old token value of a session would yield the session's
+// current token without tripping reuse detection), and sealing TOTP secrets
+// (internal/auth/seal.go: a database copy alone opens none).
 //
 // A secret is one or more keys, newest first: the first derives, every one
 // is accepted when checking, so a key can be replaced without a flag day

@@ -67,3 +67,30 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	// The raw key is shown once, in this response; only its hash is kept.
 	writeJSON(w, http.StatusOK, map[string]any{"apiKey": out})
 }
+
+// getAPIKeys handles GET /api/api-key/{id} (apikeys.mdx "Retrieve an API
+// Key") and GET /api/api-key, latchkey's listing for the console (FusionAuth
+// has none). Key managers only, as FusionAuth; never a key value: latchkey
+// keeps only hashes.
+func (s *Server) getAPIKeys(w http.ResponseWriter, r *http.Request) {
+	caller, _ := apiKeyFromContext(r.Context())
+	if r.PathValue("id") == "" {
+		keys, err := s.Manage.APIKeys.List(r.Context(), caller)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"apiKeys": keys})
+		return
+	}
+	id, ok := pathID(w, r, "id", "apiKeyId")
+	if !ok {
+		return
+	}
+	k, err := s.Manage.APIKeys.Get(r.Context(), caller, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"apiKey": k})
+}

@@ -41,6 +41,11 @@ const (
 	// (put in the context), or an API key holding the route's permission.
 	// Anything else is an empty 401.
 	authClientOrAPIKey
+	// authAPIKeyOrAccessToken: an access token (Bearer, DPoP or the cookie),
+	// whose claims are put in the context, when one is presented; otherwise
+	// an API key holding the route's permission (FusionAuth's endpoints a
+	// user may call about themselves, e.g. GET /api/two-factor/secret).
+	authAPIKeyOrAccessToken
 	// authKeyOrAnonymous: FusionAuth's endpoints that serve anonymous
 	// callers and API keys differently (forgot password, change password,
 	// verify email, sign-up). No Authorization header passes, and so does a
@@ -83,10 +88,17 @@ func clientOrAPIKey(permission string) authClass {
 	return authClass{kind: authClientOrAPIKey, permission: permission}
 }
 
+// apiKeyOrAccessToken accepts the user's access token or an API key
+// holding permission.
+func apiKeyOrAccessToken(permission string) authClass {
+	return authClass{kind: authAPIKeyOrAccessToken, permission: permission}
+}
+
 // keyFailureEvent: a 401 on such a route means an API key was missing or
 // refused, which is logged as a security event (middleware.go).
 func (a authClass) keyFailureEvent() bool {
-	return a.kind == authAPIKey || a.kind == authOptionalAPIKey || a.kind == authClientOrAPIKey || a.kind == authKeyOrAnonymous
+	return a.kind == authAPIKey || a.kind == authOptionalAPIKey || a.kind == authClientOrAPIKey || a.kind == authKeyOrAnonymous ||
+		a.kind == authAPIKeyOrAccessToken
 }
 
 // authenticate applies a to r. It returns the request carrying what was
@@ -102,7 +114,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, a authClas
 			s.writeInternal(w, r, err)
 			return nil, false
 		case ok && (a.kind == authOptionalAPIKey || manage.Permits(k, a.permission, r.Method)):
-			return withValue(r, apiKeyKey{}, k), true
+			return withAPIKey(r, k), true
 		case a.kind == authOptionalAPIKey:
 			return r, true
 		}
@@ -118,6 +130,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, a authClas
 		return s.authenticateAccessToken(w, r)
 	case authClientOrAPIKey:
 		return s.authenticateClientOrKey(w, r, a.permission)
+	case authAPIKeyOrAccessToken:
+		if tok, _ := accessCredential(r); tok != "" || (r.Header.Get("Authorization") == "" && len(cookieValues(r, s.accessCookieName())) > 0) {
+			return s.authenticateAccessToken(w, r)
+		}
+		return s.authenticate(w, r, apiKey(a.permission))
 	}
 	s.writeInternal(w, r, fmt.Errorf("route %s has no authentication class", r.Pattern))
 	return nil, false
@@ -226,6 +243,13 @@ func (s *Server) authenticateClientOrKey(w http.ResponseWriter, r *http.Request,
 		return withValue(r, clientKey{}, app), true
 	}
 	return s.authenticate(w, r, apiKey(permission))
+}
+
+// withAPIKey puts the key that authenticated r in its context, and names it
+// as the actor of any management change r makes (its audit entries).
+func withAPIKey(r *http.Request, k storage.APIKey) *http.Request {
+	r = withValue(r, apiKeyKey{}, k)
+	return r.WithContext(manage.WithActor(r.Context(), manage.Actor{APIKeyID: k.ID}))
 }
 
 // hasScheme reports whether an Authorization value uses scheme

@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -134,6 +135,19 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &held):
 		s.writeWithheld(w, r, held)
+	case errors.Is(err, auth.ErrInvalidTwoFactorCode):
+		writeEmpty(w, 421) // FusionAuth: invalid-two-factor-code, empty body
+	case errors.Is(err, auth.ErrTwoFactorNotFound), isChallengeNotFound(err), errors.Is(err, mfa.ErrPasswordlessNotFound):
+		writeEmpty(w, http.StatusNotFound)
+	case errors.Is(err, mfa.ErrRateLimited):
+		var e Errors
+		e.General("RateLimitedException", "Too many codes were requested for this user. Try again in a minute.")
+		w.Header().Set("Retry-After", "60")
+		writeErrors(w, http.StatusTooManyRequests, &e)
+	case errors.Is(err, mfa.ErrMailUnavailable):
+		var e Errors
+		e.General("MailUnavailable", "No mail server is configured for this tenant, so no code can be sent.")
+		writeErrors(w, http.StatusBadRequest, &e)
 	case errors.As(err, &inv):
 		writeErrors(w, http.StatusBadRequest, fusionErrors(inv))
 	case errors.As(err, &bad):

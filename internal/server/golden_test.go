@@ -90,11 +90,16 @@ func normalizeManagement(v any, key string) any {
 	case string:
 		switch key {
 		case "clientSecret", "key", "changePasswordId", "verificationId", "oneTimePassword", "oneTimeCode":
+			if v == manage.Redacted {
+				return v // the audit log's stand-in, pinned as is
+			}
 			return "<secret>"
 		case "token", "refreshToken":
 			return "<token>"
 		case "issuer":
 			return "<issuer>"
+		case "publicKey":
+			return "<public key>"
 		}
 		// The default tenant's id is fixed; keeping it shows that a body's
 		// tenantId was ignored.
@@ -115,7 +120,8 @@ func normalizeManagement(v any, key string) any {
 var volatile = map[string]bool{"token": true, "refreshToken": true, "refreshTokenId": true, "access_token": true,
 	"refresh_token": true, "refresh_token_id": true, "id_token": true, "jti": true, "sid": true, "id": true, "kid": true,
 	"x": true, "y": true, "n": true, "e": true, "publicKey": true, "iss": true,
-	"changePasswordId": true, "change_password_id": true, "emailVerificationId": true, "oneTimePassword": true}
+	"changePasswordId": true, "change_password_id": true, "emailVerificationId": true, "oneTimePassword": true,
+	"twoFactorTrustId": true, "twoFactorId": true, "two_factor_id": true}
 
 func normalizeToken(key string, v any) any {
 	switch x := v.(type) {

@@ -38,7 +38,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, "invalid", "algorithm", "The [algorithm] property must be ES256 or RS256.")
 		return
 	}
-	k, err := s.Keys.Rotate(r.Context(), req.Algorithm)
+	k, err := s.Manage.Keys.Rotate(r.Context(), scope(r), req.Algorithm)
 	if errors.Is(err, storage.ErrConflict) {
 		// Another rotation of the same algorithm committed first (the unique
 		// "one active key per algorithm" index); this one changed nothing.
@@ -48,10 +48,31 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.writeInternal(w, r, err)
+		s.writeError(w, r, err)
 		return
 	}
 	s.Logger.InfoContext(r.Context(), "signing key rotated", "request_id", requestID(r.Context()),
 		"kid", k.ID, "algorithm", k.Algorithm)
 	writeJSON(w, http.StatusOK, map[string]keyView{"key": {ID: k.ID, Algorithm: k.Algorithm}})
+}
+
+// getKeys handles GET /api/key (keys.mdx "Retrieve all Keys") and GET
+// /api/key/{id}: the signing keys in use, active and retiring, public parts
+// only. The id is the key's kid.
+func (s *Server) getKeys(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("id") == "" {
+		keys, err := s.Manage.Keys.List(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+		return
+	}
+	k, err := s.Manage.Keys.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"key": k})
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -18,7 +19,10 @@ type loginRequest struct {
 	ApplicationID   string `json:"applicationId"`
 	IPAddress       string `json:"ipAddress"`
 	NoJWT           bool   `json:"noJWT"`
-	MetaData        struct {
+	// TwoFactorTrustID: a trusted device skips the second factor; the
+	// fusionauth.trust cookie wins over the body (accounts spec §10.9).
+	TwoFactorTrustID string `json:"twoFactorTrustId"`
+	MetaData         struct {
 		Device storage.DeviceInfo `json:"device"`
 	} `json:"metaData"`
 }
@@ -76,22 +80,38 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		ip = s.clientIP(r)
 	}
 	t, err := s.Auth.Login(r.Context(), auth.LoginRequest{
-		LoginID:         req.LoginID,
-		Password:        req.Password,
-		ApplicationID:   req.ApplicationID,
-		IPAddress:       ip,
-		NoJWT:           req.NoJWT,
-		Device:          req.MetaData.Device,
-		HasAPIKey:       hasKey,
-		DPoPJKT:         proof.JKT,
-		OneTimePassword: req.OneTimePassword,
+		LoginID:          req.LoginID,
+		Password:         req.Password,
+		ApplicationID:    req.ApplicationID,
+		IPAddress:        ip,
+		NoJWT:            req.NoJWT,
+		Device:           req.MetaData.Device,
+		HasAPIKey:        hasKey,
+		DPoPJKT:          proof.JKT,
+		OneTimePassword:  req.OneTimePassword,
+		TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID),
 	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	s.writeLogin(w, r, t, req.NoJWT)
+}
+
+// loginAnswer is loginResponse with what the logins of issue 10 add:
+// the trusted device's id and the flow's state.
+type loginAnswer struct {
+	loginResponse
+	State            map[string]any `json:"state,omitempty"`
+	TwoFactorTrustID string         `json:"twoFactorTrustId,omitempty"`
+}
+
+// writeLogin is the one answer of a successful login, whatever proved the
+// user (/api/login, /api/two-factor/login, /api/webauthn/login,
+// /api/passwordless/login): the status, the body and the cookies.
+func (s *Server) writeLogin(w http.ResponseWriter, r *http.Request, t auth.Tokens, noJWT bool) {
 	status := http.StatusOK
-	if req.ApplicationID != "" && !t.Registered {
+	if t.Application.ID != "" && !t.Registered {
 		// Authenticated, not registered: 202 with the user and no tokens.
 		// FusionAuth also returns an access token here whose aud is the
 		// application (without applicationId/roles); a resource server that
@@ -101,19 +121,31 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusAccepted
 		t.AccessToken, t.RefreshToken, t.RefreshTokenID = "", "", ""
 	}
-	if req.NoJWT {
+	if noJWT {
 		t.AccessToken, t.RefreshToken, t.RefreshTokenID = "", "", ""
 	}
-	resp := loginResponse{
+	resp := loginAnswer{loginResponse: loginResponse{
 		Token:          t.AccessToken,
 		RefreshToken:   t.RefreshToken,
 		RefreshTokenID: t.RefreshTokenID,
 		State:          t.State,
 		User:           t.User,
-	}
+	}, State: t.State, TwoFactorTrustID: t.TwoFactorTrustID}
 	if t.AccessToken != "" {
 		resp.TokenExpirationInstant = t.AccessTokenExpiresAt.UnixMilli()
 	}
 	s.setTokenCookies(w, r, t)
+	if t.TwoFactorTrustID != "" {
+		s.writeCookie(w, r, s.trustCookieName(), t.TwoFactorTrustID, int(t.TrustExpiresAt.Sub(s.Now())/time.Second))
+	}
 	writeJSON(w, status, resp)
+}
+
+// trustID is the twoFactorTrustId a login presents: the fusionauth.trust
+// cookie, else the body's (accounts spec §10.9: the cookie wins). Of several
+// cookie values the first is taken: a planted one can at worst cost its
+// victim the skipped step, never skip it for another user (auth checks the
+// trust's user).
+func (s *Server) trustID(r *http.Request, body string) string {
+	return firstOf(append(cookieValues(r, s.trustCookieName()), body)...)
 }

@@ -72,6 +72,8 @@ func (s *Server) routes() []route {
 		// apikeys.go
 		{pattern: "POST /api/api-key", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
 		{pattern: "POST /api/api-key/{id}", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/api-key", handler: s.getAPIKeys, auth: apiKey("/api/api-key"), tenantHeader: true},
+		{pattern: "GET /api/api-key/{id}", handler: s.getAPIKeys, auth: apiKey("/api/api-key"), tenantHeader: true},
 
 		// applications.go
 		{pattern: "POST /api/application", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
@@ -106,6 +108,57 @@ func (s *Server) routes() []route {
 		{pattern: "PATCH /api/user/registration/{userId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/user/registration/{userId}/{applicationId}", handler: s.deleteRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true},
 
+		// roles.go: application roles (create/update/delete-application-role.mdx).
+		{pattern: "POST /api/application/{id}/role", handler: s.createRole, auth: apiKey("/api/application/role"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/application/{id}/role/{roleId}", handler: s.createRole, auth: apiKey("/api/application/role"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/application/{id}/role/{roleId}", handler: s.updateRole, auth: apiKey("/api/application/role"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/application/{id}/role/{roleId}", handler: s.updateRole, auth: apiKey("/api/application/role"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/application/{id}/role/{roleId}", handler: s.deleteRole, auth: apiKey("/api/application/role"), tenantHeader: true},
+		{pattern: "DELETE /api/application/{id}/role", handler: s.deleteRole, auth: apiKey("/api/application/role"), tenantHeader: true},
+
+		// search.go: user search and bulk retrieve (the database engine).
+		{pattern: "GET /api/user/search", handler: s.searchUsers, auth: apiKey("/api/user/search"), tenantHeader: true},
+		{pattern: "POST /api/user/search", handler: s.searchUsers, auth: apiKey("/api/user/search"), tenantHeader: true, body: maxBody},
+		// login_records.go
+		{pattern: "GET /api/user/recent-login", handler: s.recentLogins, auth: apiKey("/api/user/recent-login"), tenantHeader: true},
+		{pattern: "GET /api/system/login-record/search", handler: s.searchLoginRecords, auth: apiKey("/api/system/login-record/search"), tenantHeader: true},
+		{pattern: "POST /api/system/login-record/search", handler: s.searchLoginRecords, auth: apiKey("/api/system/login-record/search"), tenantHeader: true, body: maxBody},
+
+		// groups.go, group_members.go
+		{pattern: "POST /api/group", handler: s.createGroup, auth: apiKey("/api/group"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/group/{id}", handler: s.createGroup, auth: apiKey("/api/group"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/group", handler: s.listGroups, auth: apiKey("/api/group"), tenantHeader: true},
+		{pattern: "GET /api/group/{id}", handler: s.getGroup, auth: apiKey("/api/group"), tenantHeader: true},
+		{pattern: "PUT /api/group/{id}", handler: s.updateGroup, auth: apiKey("/api/group"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/group/{id}", handler: s.updateGroup, auth: apiKey("/api/group"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/group/{id}", handler: s.deleteGroup, auth: apiKey("/api/group"), tenantHeader: true},
+		{pattern: "POST /api/group/search", handler: s.searchGroups, auth: apiKey("/api/group/search"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/group/member", handler: s.saveMembers, auth: apiKey("/api/group/member"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/group/member", handler: s.saveMembers, auth: apiKey("/api/group/member"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/group/member", handler: s.deleteMembers, auth: apiKey("/api/group/member"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/group/member/{id}", handler: s.deleteMembers, auth: apiKey("/api/group/member"), tenantHeader: true},
+		{pattern: "GET /api/group/member/search", handler: s.searchMembers, auth: apiKey("/api/group/member/search"), tenantHeader: true},
+		{pattern: "POST /api/group/member/search", handler: s.searchMembers, auth: apiKey("/api/group/member/search"), tenantHeader: true, body: maxBody},
+
+		// user_actions.go: definitions; actions.go: actions taken on users.
+		{pattern: "POST /api/user-action", handler: s.createUserAction, auth: apiKey("/api/user-action"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/user-action/{id}", handler: s.createUserAction, auth: apiKey("/api/user-action"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user-action", handler: s.getUserActions, auth: apiKey("/api/user-action"), tenantHeader: true},
+		{pattern: "GET /api/user-action/{id}", handler: s.getUserActions, auth: apiKey("/api/user-action"), tenantHeader: true},
+		{pattern: "PUT /api/user-action/{id}", handler: s.updateUserAction, auth: apiKey("/api/user-action"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/user-action/{id}", handler: s.updateUserAction, auth: apiKey("/api/user-action"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/user-action/{id}", handler: s.deleteUserAction, auth: apiKey("/api/user-action"), tenantHeader: true},
+		{pattern: "POST /api/user/action", handler: s.actionUser, auth: apiKey("/api/user/action"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user/action", handler: s.getActions, auth: apiKey("/api/user/action"), tenantHeader: true},
+		{pattern: "GET /api/user/action/{id}", handler: s.getActions, auth: apiKey("/api/user/action"), tenantHeader: true},
+		{pattern: "PUT /api/user/action/{id}", handler: s.changeAction, auth: apiKey("/api/user/action"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/user/action/{id}", handler: s.changeAction, auth: apiKey("/api/user/action"), tenantHeader: true, body: maxBody},
+
+		// audit_logs.go: FusionAuth's audit log; every management change writes one.
+		{pattern: "POST /api/system/audit-log", handler: s.createAuditLog, auth: apiKey("/api/system/audit-log"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/system/audit-log/{id}", handler: s.getAuditLog, auth: apiKey("/api/system/audit-log"), tenantHeader: true},
+		{pattern: "GET /api/system/audit-log/search", handler: s.searchAuditLogs, auth: apiKey("/api/system/audit-log/search"), tenantHeader: true},
+		{pattern: "POST /api/system/audit-log/search", handler: s.searchAuditLogs, auth: apiKey("/api/system/audit-log/search"), tenantHeader: true, body: maxBody},
 		// accounts.go: forgot and change password (accounts spec §3, §4).
 		// Anonymous callers, API keys and (change password) access tokens
 		// each have their mode; the SPA calls them from its own origin.
@@ -156,6 +209,52 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/login", handler: s.login, auth: optionalAPIKey, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, password: verifiesPassword, body: maxBody},
 
+		// twofactor.go (issue 10): enrolment by API key or by the user's JWT,
+		// and the second step of a login.
+		{pattern: "GET /api/two-factor/secret", handler: s.twoFactorSecret, auth: apiKeyOrAccessToken("/api/two-factor"), tenantHeader: true, cors: corsCredentialed},
+		{pattern: "POST /api/two-factor/send", handler: s.sendTwoFactorCode, auth: apiKeyOrAccessToken("/api/two-factor"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/two-factor/send/{twoFactorId}", handler: s.sendTwoFactorLoginCode, auth: public, tenantHeader: true,
+			cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/two-factor/login", handler: s.twoFactorLogin, auth: public, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "GET /api/user/two-factor", handler: s.twoFactorMethods, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
+		{pattern: "POST /api/user/two-factor", handler: s.enableTwoFactor, auth: accessToken, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "DELETE /api/user/two-factor", handler: s.disableTwoFactor, auth: accessToken, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/user/two-factor/{userId}", handler: s.enableTwoFactor, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/user/two-factor/{userId}", handler: s.renameTwoFactor, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/user/two-factor/{userId}", handler: s.disableTwoFactor, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user/two-factor/recovery-code/{userId}", handler: s.retrieveRecoveryCodes, auth: apiKey("/api/user/two-factor"), tenantHeader: true},
+		{pattern: "POST /api/user/two-factor/recovery-code/{userId}", handler: s.generateRecoveryCodes, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
+
+		// webauthn.go (issue 10): FusionAuth's passkey API; the user's JWT may
+		// register, list and delete its own passkeys, and a keyless start is
+		// a usernameless login.
+		{pattern: "POST /api/webauthn/register/start", handler: s.startWebAuthnRegistration, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/webauthn/register/complete", handler: s.completeWebAuthnRegistration, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/webauthn/start", handler: s.startWebAuthnLogin, auth: optionalAPIKey, tenantHeader: true,
+			cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/webauthn/login", handler: s.webAuthnLogin, auth: public, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "POST /api/webauthn/assert", handler: s.webAuthnAssert, auth: public, tenantHeader: true, cors: corsCredentialed, body: maxBody},
+		{pattern: "GET /api/webauthn", handler: s.listWebAuthnCredentials, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true, cors: corsCredentialed},
+		{pattern: "GET /api/webauthn/{id}", handler: s.getWebAuthnCredential, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true, cors: corsCredentialed},
+		{pattern: "DELETE /api/webauthn/{id}", handler: s.deleteWebAuthnCredential, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true},
+		{pattern: "DELETE /api/webauthn", handler: s.deleteWebAuthnCredentials, auth: apiKey("/api/webauthn"), tenantHeader: true},
+
+		// passwordless.go (issue 10): a keyless start mails the code and
+		// reveals nothing.
+		{pattern: "POST /api/passwordless/start", handler: s.startPasswordless, auth: optionalAPIKey, tenantHeader: true,
+			cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/passwordless/send", handler: s.sendPasswordless, auth: public, tenantHeader: true, cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /api/passwordless/login", handler: s.passwordlessLogin, auth: public, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+
 		// jwt.go
 		{pattern: "POST /api/jwt/refresh", handler: s.refreshJWT, auth: refreshToken, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
@@ -186,6 +285,8 @@ func (s *Server) routes() []route {
 		// permission name "/api/key", so a key limited to key management
 		// covers it.
 		{pattern: "POST /api/key/rotate", handler: s.rotateKey, auth: apiKey("/api/key"), body: maxBody},
+		{pattern: "GET /api/key", handler: s.getKeys, auth: apiKey("/api/key"), tenantHeader: true},
+		{pattern: "GET /api/key/{id}", handler: s.getKeys, auth: apiKey("/api/key"), tenantHeader: true},
 
 		// sdk.go: the browser SDK, a public file any page may import.
 		{pattern: "GET /sdk/latchkey.js", handler: s.sdk, auth: public, cors: corsAnyOrigin},
@@ -197,8 +298,12 @@ func (s *Server) routes() []route {
 		{pattern: "/api/login", handler: methodNotAllowed("POST"), auth: public},
 		{pattern: "/api/jwt/refresh", handler: methodNotAllowed("GET, POST, DELETE"), auth: public},
 		{pattern: "/api/logout", handler: methodNotAllowed("POST"), auth: public},
+		{pattern: "/api/two-factor/login", handler: methodNotAllowed("POST"), auth: public},
 		{pattern: "/oauth2/token", handler: methodNotAllowed("POST"), auth: public},
-		{pattern: "/api/key/rotate", handler: methodNotAllowed("POST"), auth: public},
+		// GET /api/key/{id} covers other paths under /api/key, so the
+		// rotation's 405 is a GET row of its own (a method-less row would
+		// conflict with it in the mux).
+		{pattern: "GET /api/key/rotate", handler: methodNotAllowed("POST"), auth: public},
 	}
 }
 

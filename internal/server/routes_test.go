@@ -54,11 +54,13 @@ func TestRouteTable(t *testing.T) {
 			if rt.auth.kind == authUnset {
 				t.Fatal("no auth class: say who may call it (authn.go)")
 			}
-			if k := rt.auth.kind; (k == authAPIKey || k == authClientOrAPIKey || k == authKeyOrAnonymous) != (rt.auth.permission != "") {
+			if k := rt.auth.kind; (k == authAPIKey || k == authClientOrAPIKey || k == authKeyOrAnonymous || k == authAPIKeyOrAccessToken) != (rt.auth.permission != "") {
 				t.Fatalf("permission %q does not fit auth kind %d", rt.auth.permission, k)
 			}
-			if perm := rt.auth.permission; perm != "" && p != perm && !strings.HasPrefix(p, perm+"/") {
-				t.Fatalf("permission %q is not a FusionAuth endpoint prefix of %s", perm, p)
+			// FusionAuth names an endpoint by its path without the id
+			// segments: /api/application/{id}/role is /api/application/role.
+			if perm, name := rt.auth.permission, endpointName(p); perm != "" && name != perm && !strings.HasPrefix(name, perm+"/") {
+				t.Fatalf("permission %q is not a FusionAuth endpoint prefix of %s", perm, name)
 			}
 			switch m {
 			case "POST", "PUT", "PATCH":
@@ -76,7 +78,7 @@ func TestRouteTable(t *testing.T) {
 			// the refresh-token class reads the refresh cookie: a browser sends
 			// both with a forged cross-site request, so a route that acts on them
 			// with anything but a read needs the Origin guard.
-			cookieAuth := rt.auth.kind == authRefreshToken || (rt.auth.kind == authAccessToken && m != "GET")
+			cookieAuth := rt.auth.kind == authRefreshToken || ((rt.auth.kind == authAccessToken || rt.auth.kind == authAPIKeyOrAccessToken) && m != "GET")
 			if cookieAuth && hasMethod && !rt.spendsCookie {
 				t.Fatal("authenticated by a cookie: mark it spendsCookie (the CSRF guard)")
 			}
@@ -88,6 +90,17 @@ func TestRouteTable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// endpointName is path without its {wildcard} segments.
+func endpointName(path string) string {
+	var keep []string
+	for _, seg := range strings.Split(path, "/") {
+		if !strings.HasPrefix(seg, "{") {
+			keep = append(keep, seg)
+		}
+	}
+	return strings.Join(keep, "/")
 }
 
 // assertAllow checks that a 405 row's Allow header lists exactly the methods

@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -66,6 +67,10 @@ type Server struct {
 	Auth  *auth.Service
 	// Manage holds the management use cases (internal/manage).
 	Manage *manage.Service
+	// MFA holds two-factor enrolment, passkeys and passwordless
+	// (internal/mfa); Mailer is its mail path (nil: no mail configured).
+	MFA    *mfa.Service
+	Mailer mfa.Mailer
 	Logger *slog.Logger
 	Now    func() time.Time
 	Config Config

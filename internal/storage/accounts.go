@@ -112,6 +112,8 @@ type UserChange struct {
 	ResetFailures bool
 	// Outbox messages are enqueued with the change (the mail it causes).
 	Outbox []OutboxMessage
+	// Audit entries are stored with the change (audit.go).
+	Audit []AuditEntry
 }
 
 // NewAccount is a user created with what comes with them, committed by
@@ -121,6 +123,7 @@ type NewAccount struct {
 	Registration *Registration // nil: none
 	Issue        []Identifier
 	Outbox       []OutboxMessage
+	Audit        []AuditEntry // stored with the account (audit.go)
 }
 
 // AccountStore is the storage of the account flows (forgot and change

@@ -22,9 +22,12 @@ type Tenant struct {
 	ExternalIdentifierConfiguration ExternalIdentifierConfiguration `json:"externalIdentifierConfiguration"`
 	MinimumPasswordAge              MinimumPasswordAge              `json:"minimumPasswordAge"`
 	MaximumPasswordAge              MaximumPasswordAge              `json:"maximumPasswordAge"`
-	Data                            map[string]any                  `json:"data,omitempty"`
-	InsertInstant                   int64                           `json:"insertInstant"`
-	LastUpdateInstant               int64                           `json:"lastUpdateInstant"`
+	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
+	MultiFactorConfiguration *TenantMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
+	WebAuthnConfiguration    *TenantWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
+	Data                     map[string]any                  `json:"data,omitempty"`
+	InsertInstant            int64                           `json:"insertInstant"`
+	LastUpdateInstant        int64                           `json:"lastUpdateInstant"`
 }
 
 // TenantJWTConfiguration is tenant.jwtConfiguration: the defaults every
@@ -121,6 +124,10 @@ type Application struct {
 	// Self-service sign-up and template overrides (issue 9).
 	RegistrationConfiguration RegistrationConfiguration     `json:"registrationConfiguration"`
 	EmailConfiguration        ApplicationEmailConfiguration `json:"emailConfiguration"`
+	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
+	MultiFactorConfiguration  *ApplicationMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
+	WebAuthnConfiguration     *ApplicationWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
+	PasswordlessConfiguration *PasswordlessConfiguration           `json:"passwordlessConfiguration,omitempty"`
 }
 
 // ApplicationRole is one role an application defines.
@@ -130,6 +137,9 @@ type ApplicationRole struct {
 	Description string `json:"description,omitempty"`
 	IsDefault   bool   `json:"isDefault"`
 	IsSuperRole bool   `json:"isSuperRole"`
+	// Instants of the role itself (FusionAuth's role response).
+	InsertInstant     int64 `json:"insertInstant,omitempty"`
+	LastUpdateInstant int64 `json:"lastUpdateInstant,omitempty"`
 }
 
 // ApplicationJWTConfig is application.jwtConfiguration. Its values apply only
@@ -202,6 +212,9 @@ type User struct {
 	// Registrations is filled by the API layer from ListRegistrations; the
 	// storage layer neither reads nor writes it on the user row.
 	Registrations []Registration `json:"registrations,omitempty"`
+	// Memberships is filled by the API layer like Registrations: the
+	// user's group memberships (FusionAuth's user.memberships).
+	Memberships []GroupMember `json:"memberships,omitempty"`
 
 	// Password is the hash record (scheme, factor, salt, hash); never serialized.
 	Password PasswordHash `json:"-"`
@@ -249,6 +262,22 @@ type APIKey struct {
 type SystemConfiguration struct {
 	CORSConfiguration CORSConfiguration `json:"corsConfiguration"`
 	ReportTimezone    string            `json:"reportTimezone"`
+	// LoginRecordConfiguration bounds how long login records are kept;
+	// nil (a configuration stored before it existed) means the defaults.
+	LoginRecordConfiguration *LoginRecordConfiguration `json:"loginRecordConfiguration,omitempty"`
+}
+
+// LoginRecordConfiguration is FusionAuth's
+// systemConfiguration.loginRecordConfiguration.
+type LoginRecordConfiguration struct {
+	Delete LoginRecordDelete `json:"delete"`
+}
+
+// LoginRecordDelete says whether and after how many days login records are
+// deleted.
+type LoginRecordDelete struct {
+	Enabled              bool `json:"enabled"`
+	NumberOfDaysToRetain int  `json:"numberOfDaysToRetain"`
 }
 
 // CORSConfiguration is FusionAuth's systemConfiguration.corsConfiguration.

@@ -25,7 +25,16 @@ type Storage interface {
 	MailStore
 	HealthStore
 	ChangeFeed
+	GroupStore
+	RoleStore
+	UserActionStore
+	UserSearchStore
+	AuditStore
+	LoginRecordStore
 	AccountStore
+	TwoFactorStore
+	ChallengeStore
+	WebAuthnStore
 	DatabaseClock
 	JanitorStore
 
@@ -39,34 +48,34 @@ type TenantStore interface {
 	CreateTenant(ctx context.Context, t Tenant) error // ErrConflict on duplicate id
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context) ([]Tenant, error)
-	UpdateTenant(ctx context.Context, t Tenant) error // ErrNotFound
+	UpdateTenant(ctx context.Context, t Tenant, audit ...AuditEntry) error // ErrNotFound
 }
 
 // ApplicationStore stores applications.
 type ApplicationStore interface {
-	CreateApplication(ctx context.Context, a Application) error // ErrConflict on duplicate id
+	CreateApplication(ctx context.Context, a Application, audit ...AuditEntry) error // ErrConflict on duplicate id
 	GetApplication(ctx context.Context, id string) (Application, error)
 	// ListApplications lists active applications, or inactive ones when inactive is true.
 	ListApplications(ctx context.Context, inactive bool) ([]Application, error)
-	UpdateApplication(ctx context.Context, a Application) error // ErrNotFound
+	UpdateApplication(ctx context.Context, a Application, audit ...AuditEntry) error // ErrNotFound
 	// DeleteApplication removes the application, its registrations and its
 	// refresh tokens, leaving their sessions as tombstones in the revocation
 	// feed (stamped with the wall clock; DeleteApplicationAt takes the time).
 	DeleteApplication(ctx context.Context, id string) error
 	// DeleteApplicationAt is DeleteApplication that records the application's
 	// sessions as revoked at at, like DeleteUserAt.
-	DeleteApplicationAt(ctx context.Context, id string, at time.Time) error
+	DeleteApplicationAt(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
 }
 
 // UserStore stores users. Email and username are unique per tenant,
 // case-insensitively.
 type UserStore interface {
-	CreateUser(ctx context.Context, u User) error // ErrConflict on duplicate id, email or username
+	CreateUser(ctx context.Context, u User, audit ...AuditEntry) error // ErrConflict on duplicate id, email or username
 	GetUser(ctx context.Context, id string) (User, error)
 	// FindUser finds one user by email or username within a tenant.
 	FindUser(ctx context.Context, f UserFilter) (User, error)
 	// UpdateUser replaces the user row (including the password hash).
-	UpdateUser(ctx context.Context, u User) error // ErrNotFound, ErrConflict
+	UpdateUser(ctx context.Context, u User, audit ...AuditEntry) error // ErrNotFound, ErrConflict
 	// DeleteUser removes the user, their registrations, refresh tokens and
 	// lockout counters (hard delete; soft delete is UpdateUser with
 	// Active=false), leaving the sessions as tombstones in the revocation feed
@@ -75,7 +84,7 @@ type UserStore interface {
 	// DeleteUserAt is DeleteUser that, in the same transaction, records the
 	// user's sessions as revoked at at for ListRevocations (already-revoked
 	// ones keep their time). DeleteUser does the same with the wall clock.
-	DeleteUserAt(ctx context.Context, id string, at time.Time) error
+	DeleteUserAt(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
 }
 
 // LoginStore writes everything a login changes, across the user, the
@@ -97,6 +106,7 @@ type LoginStore interface {
 	// never handed out, so the revocation feed must not list it. Each
 	// lastLoginInstant returns to its previous value only where it still
 	// holds u.Login.At, so a real login that landed meanwhile is kept.
+	// The login record (matched by id) is deleted too.
 	// Idempotent: undoing a login that was never stored changes nothing but
 	// the counter. A speculative login must not reset the counter (a reset
 	// cannot be undone without losing concurrent failures), so
@@ -128,29 +138,49 @@ type Login struct {
 	ResetFailures bool
 	// RefreshToken, when not nil, is created as by CreateRefreshToken.
 	RefreshToken *RefreshToken
+	// Record, when not nil, is stored as the login's record (recent
+	// logins, login-record search) in the same transaction.
+	Record *LoginRecord
+	// Gate, when not nil, refuses the login with a *LoginPrevented error,
+	// writing nothing, when a user action in force at At prevents it. It is
+	// checked inside the transaction, after the user row is locked, and
+	// TakeUserAction locks that row too, so a login and a lock racing on
+	// two nodes end either with the login refused or with its session
+	// revoked by the lock, never with a session the lock missed.
+	Gate *LoginGate
+}
+
+// LoginGate names the application a login is for: an action in force that
+// names no applications, or names this one, prevents it.
+type LoginGate struct {
+	ApplicationID string
 }
 
 // RegistrationStore stores registrations (user x application).
 type RegistrationStore interface {
-	CreateRegistration(ctx context.Context, r Registration) error // ErrConflict when already registered
+	CreateRegistration(ctx context.Context, r Registration, audit ...AuditEntry) error // ErrConflict when already registered
 	GetRegistration(ctx context.Context, userID, applicationID string) (Registration, error)
 	ListRegistrations(ctx context.Context, userID string) ([]Registration, error)
-	UpdateRegistration(ctx context.Context, r Registration) error // ErrNotFound
-	DeleteRegistration(ctx context.Context, userID, applicationID string) error
+	UpdateRegistration(ctx context.Context, r Registration, audit ...AuditEntry) error // ErrNotFound
+	DeleteRegistration(ctx context.Context, userID, applicationID string, audit ...AuditEntry) error
 }
 
 // APIKeyStore stores management API keys by hash.
 type APIKeyStore interface {
-	CreateAPIKey(ctx context.Context, k APIKey) error // ErrConflict on duplicate id or hash
+	CreateAPIKey(ctx context.Context, k APIKey, audit ...AuditEntry) error // ErrConflict on duplicate id or hash
 	GetAPIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	CountAPIKeys(ctx context.Context) (int, error)
+	// GetAPIKey returns the key with id (its hash, never a value).
+	GetAPIKey(ctx context.Context, id string) (APIKey, error)
+	// ListAPIKeys lists every key ordered by insert instant and id.
+	ListAPIKeys(ctx context.Context) ([]APIKey, error)
 }
 
 // SystemConfigStore stores the single system configuration.
 type SystemConfigStore interface {
 	// GetSystemConfiguration returns ErrNotFound before the first Put.
 	GetSystemConfiguration(ctx context.Context) (SystemConfiguration, error)
-	PutSystemConfiguration(ctx context.Context, c SystemConfiguration) error
+	PutSystemConfiguration(ctx context.Context, c SystemConfiguration, audit ...AuditEntry) error
 }
 
 // RefreshTokenStore stores refresh-token families.
@@ -176,7 +206,7 @@ type RefreshTokenStore interface {
 	// LastUsedAt and ExpiresAt. ErrNotFound when unknown or revoked.
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
 	// RevokeRefreshTokens revokes every live token matching f and returns them.
-	RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter, at time.Time, reason string) ([]RefreshToken, error)
+	RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter, at time.Time, reason string, audit ...AuditEntry) ([]RefreshToken, error)
 	// DeleteExpiredRefreshTokens removes tokens (and their history) that expired
 	// or were revoked before the given instant, and tombstones of deleted
 	// sessions revoked before it. Returns how many.
@@ -203,8 +233,9 @@ type SigningKeyStore interface {
 	InsertSigningKey(ctx context.Context, k SigningKey) error
 	// RotateSigningKey atomically marks the algorithm's active key retiring
 	// (published until retireOldAt) and inserts next as active (signing
-	// from next.ActivateAt; until then the retiring key still signs).
-	RotateSigningKey(ctx context.Context, next SigningKey, retireOldAt time.Time) error
+	// from next.ActivateAt; until then the retiring key still signs), with
+	// the audit entries in the same transaction.
+	RotateSigningKey(ctx context.Context, next SigningKey, retireOldAt time.Time, audit ...AuditEntry) error
 	// ListSigningKeys lists keys that are active or not yet retired at now.
 	ListSigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error)
 }

@@ -95,3 +95,29 @@ test('dpop off (default): no DPoP header anywhere', async () => {
   await c.logout();
   for (const call of f.calls) assert.equal(call.headers.get('DPoP'), null);
 });
+
+test("dpop: the user's own calls (enrolment, passkeys, change password) send the bound token with a proof for each", async () => {
+  const bound = jwt({ sub: 'u1', aud: APP, applicationId: APP, exp: NOW / 1000 + 60, cnf: { jkt: 'x' } });
+  const f = recorder({
+    '/api/login': () => [200, { token: bound, user: {} }],
+    '/api/two-factor/secret': () => [200, { secret: 's' }],
+    '/api/webauthn': () => [200, { credentials: [] }],
+    '/api/user/change-password': () => [200, {}],
+  });
+  const c = createClient({ baseURL: 'https://login.example.test', applicationId: APP, storage: memStorage(), fetch: f,
+    locks: null, now: () => NOW, dpop: true, indexedDB: null });
+  await c.login('alice', 'pw');
+  await c.twoFactorSecret();
+  await c.passkeys();
+  await c.changePassword({ currentPassword: 'pw', password: 'new passphrase' });
+  const ath = createHash('sha256').update(bound).digest('base64url');
+  for (const [call, htm, path] of [[f.calls[1], 'GET', '/api/two-factor/secret'], [f.calls[2], 'GET', '/api/webauthn'],
+    [f.calls[3], 'POST', '/api/user/change-password']]) {
+    assert.equal(call.url.pathname, path);
+    assert.equal(call.headers.get('Authorization'), `DPoP ${bound}`);
+    const { claims } = await verifyProof(call.headers.get('DPoP'));
+    assert.equal(claims.htm, htm);
+    assert.equal(claims.htu, `https://login.example.test${path}`);
+    assert.equal(claims.ath, ath, 'the proof is not bound to the token');
+  }
+});

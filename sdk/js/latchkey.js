@@ -4,9 +4,11 @@
 // GET /sdk/latchkey.js so a page on another origin can `import` it.
 //
 // Wire format is FusionAuth's (POST /api/login, POST /api/jwt/refresh,
-// POST /api/logout, and the account API: forgot and change password, verify
-// email), so the same code works against FusionAuth itself; keyless sign-up
-// (signUp) is latchkey's.
+// POST /api/logout, the account API: forgot and change password, verify
+// email, and the two-factor, WebAuthn and passwordless APIs), so the same
+// code works against FusionAuth itself; keyless sign-up (signUp), keyless
+// passwordless start and the user's own two-factor list and passkey
+// management by JWT are latchkey's.
 
 /**
  * @typedef {object} StorageLike The subset of the Web Storage API the SDK uses.
@@ -39,37 +41,49 @@
 /** @typedef {'login' | 'refresh' | 'logout' | 'session-end'} EventName */
 
 /**
- * Thrown by login() for any non-200 answer. `status` is the HTTP status;
+ * Thrown by login() (and completeTwoFactor, loginWithPasskey,
+ * completePasswordless, and changePassword's one-time-password login) for
+ * an answer that is neither 200 nor 242. `status` is the HTTP status: 202
+ * not registered for this application, 404 unknown login id or wrong
+ * password (or an expired twoFactorId, code or passkey challenge), 409
+ * locked, 421 wrong second-factor code, 429 with `retryAfter` (seconds).
  * `details` is the answer's body where it says what to do next: 203
  * `{changePasswordId, changePasswordReason}` (the password must be changed
  * first: pass the id to changePassword), 212 `{user, emailVerificationId?}`
  * (the email address must be verified first).
  */
 export class LoginError extends Error {
-  /** @param {number} status @param {string} message @param {Record<string, any>} [details] */
-  constructor(status, message, details = {}) {
+  /**
+   * @param {number} status @param {string} message @param {Record<string, any>} [details]
+   * @param {number} [retryAfter]
+   */
+  constructor(status, message, details = {}, retryAfter = undefined) {
     super(message);
     this.name = 'LoginError';
     this.status = status;
     this.details = details;
+    this.retryAfter = retryAfter;
   }
 }
 
 /**
  * Thrown by the account calls (signUp, forgotPassword, changePassword,
- * verifyEmail, ...) for a non-2xx answer: FusionAuth's error body, e.g.
- * `fieldErrors['user.password'][0].code === '[tooShort]user.password'`;
- * `retryAfter` (seconds) on 429.
+ * verifyEmail, ...) and the user's own two-factor, passkey and
+ * passwordless calls for a non-2xx answer: FusionAuth's error body in
+ * `body`, e.g. `fieldErrors['user.password'][0].code ===
+ * '[tooShort]user.password'`; `retryAfter` (seconds) on 429. A call that
+ * needs the user's JWT without a session is a 401 that was never sent.
  */
 export class APIError extends Error {
-  /** @param {number} status @param {any} body @param {number} [retryAfter] */
-  constructor(status, body, retryAfter) {
+  /** @param {number} status @param {any} body @param {number} [retryAfter] @param {string} [message] */
+  constructor(status, body, retryAfter, message) {
     const fieldErrors = body?.fieldErrors ?? {};
     const generalErrors = body?.generalErrors ?? [];
     const first = Object.values(fieldErrors).flat()[0] ?? generalErrors[0];
-    super(first?.message ?? `latchkey: request failed with status ${status}`);
+    super(first?.message ?? message ?? `latchkey: request failed with status ${status}`);
     this.name = 'APIError';
     this.status = status;
+    this.body = body;
     /** @type {Record<string, {code: string, message: string}[]>} */
     this.fieldErrors = fieldErrors;
     /** @type {{code: string, message: string}[]} */
@@ -178,6 +192,43 @@ function dpopSigner(cr, pairP, now) {
     // WebCrypto's ECDSA signature is r||s, exactly JWS ES256 (RFC 7518 §3.4).
     const sig = await cr.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, new TextEncoder().encode(input));
     return `${input}.${b64url(sig)}`;
+  };
+}
+
+const fromB64url = (/** @type {string} */ s) =>
+  Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
+/**
+ * The options latchkey (and FusionAuth) send are WebAuthn's JSON form
+ * (binary fields base64url); navigator.credentials wants ArrayBuffers.
+ * @param {any} o PublicKeyCredentialCreationOptionsJSON or ...RequestOptionsJSON
+ */
+function webAuthnOptions(o) {
+  const ids = (/** @type {any[] | undefined} */ list) => list?.map((c) => ({ ...c, id: fromB64url(c.id) }));
+  const out = { ...o, challenge: fromB64url(o.challenge) };
+  if (o.user) out.user = { ...o.user, id: fromB64url(o.user.id) };
+  if (o.excludeCredentials) out.excludeCredentials = ids(o.excludeCredentials);
+  if (o.allowCredentials) out.allowCredentials = ids(o.allowCredentials);
+  return out;
+}
+
+/**
+ * A PublicKeyCredential as the JSON latchkey's register/complete and login
+ * take (FusionAuth's shape: base64url binary fields).
+ * @param {any} cred PublicKeyCredential
+ */
+function credentialJSON(cred) {
+  const r = cred.response;
+  /** @type {Record<string, string>} */
+  const response = { clientDataJSON: b64url(r.clientDataJSON) };
+  if (r.attestationObject) response.attestationObject = b64url(r.attestationObject);
+  if (r.authenticatorData) response.authenticatorData = b64url(r.authenticatorData);
+  if (r.signature) response.signature = b64url(r.signature);
+  if (r.userHandle) response.userHandle = b64url(r.userHandle);
+  return {
+    id: cred.id, type: cred.type, response,
+    transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
+    clientExtensionResults: typeof cred.getClientExtensionResults === 'function' ? cred.getClientExtensionResults() : {},
   };
 }
 
@@ -306,58 +357,137 @@ export function createClient(opts) {
   }
 
   /**
-   * POST /api/login and, on 200, the JWT to storage. Any other answer is a
-   * LoginError (203 and 212 carry what to do next in `details`).
-   * @param {Record<string, any>} body
+   * A usable JWT, refreshing when the stored one is expired or about to be;
+   * null when there is no session (never logged in, or refresh said 404).
+   * @returns {Promise<string | null>}
    */
-  async function postLogin(body) {
-    const res = await doFetch(`${baseURL}/api/login`, {
-      method: 'POST',
-      credentials: 'include',
-      headers: await idpHeaders('/api/login', { 'Content-Type': 'application/json', Accept: 'application/json' }),
-      body: JSON.stringify(body),
-    });
-    const json = async () => (res.headers.get('content-type')?.includes('json') ? res.json() : {});
-    if (res.status === 404) throw new LoginError(404, 'Invalid login id or password');
-    if (res.status === 202) throw new LoginError(202, 'Not registered for this application');
-    if (res.status === 203) throw new LoginError(203, 'The password must be changed before logging in', await json());
-    if (res.status === 212) throw new LoginError(212, 'The email address must be verified before logging in', await json());
-    if (res.status === 429) throw new LoginError(429, 'Too many attempts; try again later');
-    if (res.status !== 200) throw new LoginError(res.status, `Login failed (status ${res.status})`);
-    const answer = await res.json();
-    storage.setItem(key, answer.token);
-    const detail = { user: answer.user, token: answer.token, expiresAt: expiresAt(answer.token), state: answer.state };
-    emit('login', detail);
-    return detail;
+  async function sessionToken() {
+    const token = stored();
+    if (token && usable(token)) return token;
+    if (!token) return null; // workflow step 2: nothing stored → log in
+    return refresh(token);
   }
 
   /**
-   * A call of the account API: JSON in and out, FusionAuth's errors as
-   * APIError. Resolves with the parsed body, or null when there is none.
-   * @param {string} method @param {string} path @param {any} [body] @param {Record<string, string>} [headers]
+   * The Authorization header for token t: `Bearer`, or, for a DPoP-bound
+   * token (cnf.jkt), `DPoP` plus a proof for this method and URL, bound to
+   * the token by ath (RFC 9449 §7.1).
+   * @param {string} t @param {string} method @param {() => string} url absolute, asked only for a proof
+   * @returns {Promise<Record<string, string>>}
    */
-  async function call(method, path, body, headers = {}) {
-    const init = { method, credentials: /** @type {RequestCredentials} */ ('include'), headers: { Accept: 'application/json', ...headers } };
-    if (body !== undefined) {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    const res = await doFetch(`${baseURL}${path}`, init);
-    const text = await res.text();
-    const parsed = text ? JSON.parse(text) : null;
-    if (!res.ok) {
-      const retry = Number(res.headers.get('retry-after')) || undefined;
-      throw new APIError(res.status, parsed, retry);
-    }
-    return parsed;
+  async function authHeaders(t, method, url) {
+    if (proof && decodeJWT(t)?.cnf?.jkt) return { Authorization: `DPoP ${t}`, DPoP: await proof(method, url(), t) };
+    return { Authorization: `Bearer ${t}` };
   }
 
-  /** Authorization (and DPoP proof) for the stored JWT on an identity-server call. */
-  async function bearer(/** @type {string} */ method, /** @type {string} */ path) {
-    const t = stored();
-    if (!t) return {};
-    if (proof && decodeJWT(t)?.cnf?.jkt) return { Authorization: `DPoP ${t}`, DPoP: await proof(method, `${baseURL}${path}`, t) };
-    return { Authorization: `Bearer ${t}` };
+  /**
+   * Sends a request with the session's JWT (null without a session); on 401
+   * refreshes once and sends once more (the JWT may have expired in flight,
+   * or keys rotated).
+   * @param {(token: string | null) => Promise<Response>} send
+   */
+  async function withToken(send) {
+    const token = await sessionToken();
+    const res = await send(token);
+    if (res.status !== 401 || !token) return res;
+    const fresh = await refresh(token);
+    return fresh ? send(fresh) : res;
+  }
+
+  /**
+   * The one JSON call to the identity server's API, for the account calls
+   * and the user's own two-factor and passkey calls: the body as JSON,
+   * credentials included (the refresh and trust cookies go along), and a
+   * non-2xx answer thrown as APIError (FusionAuth's error body,
+   * `retryAfter` from Retry-After). With `auth` the user's JWT goes along
+   * (withToken: refreshed when needed, DPoP-aware), and without a session
+   * the call is not sent: APIError 401. Resolves with the parsed body, or
+   * null when there is none.
+   * @param {string} method @param {string} path @param {any} [body]
+   * @param {{auth?: boolean}} [o]
+   */
+  async function call(method, path, body, { auth = false } = {}) {
+    const url = `${baseURL}${path}`;
+    /** @type {Record<string, string>} */
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const send = (/** @type {Record<string, string>} */ h) => doFetch(url, {
+      method, credentials: 'include', headers: h, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const res = auth
+      ? await withToken(async (t) => {
+        if (!t) throw new APIError(401, null, undefined, 'Not logged in');
+        return send({ ...headers, ...(await authHeaders(t, method, () => url)) });
+      })
+      : await send(headers);
+    const text = await res.text();
+    if (res.ok) return text ? JSON.parse(text) : null;
+    let parsed = null;
+    try { parsed = text ? JSON.parse(text) : null; } catch { /* not FusionAuth's JSON (a proxy's page): status only */ }
+    throw new APIError(res.status, parsed, Number(res.headers.get('retry-after')) || undefined);
+  }
+
+  /** The pending 242 of the last login, for completeTwoFactor and sendTwoFactorCode. */
+  let twoFactorId = '';
+
+  /** What a 404 means on each login path. */
+  const notFound = {
+    '/api/two-factor/login': 'This login has expired; log in again',
+    '/api/passwordless/login': 'This code is unknown, used or expired',
+    '/api/webauthn/login': 'This passkey was not accepted',
+  };
+
+  /**
+   * The one login answer, for every call that can end in a session:
+   * login (with a password or a change-password's oneTimePassword),
+   * completeTwoFactor, loginWithPasskey and completePasswordless. POSTs
+   * with credentials included (the answer sets the refresh cookie, and a
+   * DPoP proof when on). 200: the JWT to storage, `login` emitted, resolves
+   * {user, token, expiresAt, state}. 242: resolves {twoFactor: {methods}}
+   * and remembers the twoFactorId for completeTwoFactor. Anything else is a
+   * LoginError with the status: 202 not registered, 203 change the
+   * password first and 212 verify the address first (their body in
+   * `details`), 404, 409 locked, 421 wrong code, 429 with `retryAfter`.
+   * @param {string} path @param {Record<string, any>} body
+   */
+  async function loginCall(path, body) {
+    const res = await doFetch(`${baseURL}${path}`, {
+      method: 'POST',
+      credentials: 'include',
+      headers: await idpHeaders(path, { 'Content-Type': 'application/json', Accept: 'application/json' }),
+      body: JSON.stringify(body),
+    });
+    if (res.status === 200) {
+      const answer = await res.json();
+      twoFactorId = '';
+      storage.setItem(key, answer.token);
+      const detail = { user: answer.user, token: answer.token, expiresAt: expiresAt(answer.token), state: answer.state };
+      emit('login', detail);
+      return detail;
+    }
+    const text = await res.text();
+    /** @type {Record<string, any>} */
+    let answer = {};
+    try { answer = (text && JSON.parse(text)) || {}; } catch { /* no JSON body: the status says it */ }
+    switch (res.status) {
+      case 242:
+        twoFactorId = answer.twoFactorId;
+        return { twoFactor: { methods: answer.methods ?? [] } };
+      case 202: throw new LoginError(202, 'Not registered for this application');
+      case 203: throw new LoginError(203, 'The password must be changed before logging in', answer);
+      case 212: throw new LoginError(212, 'The email address must be verified before logging in', answer);
+      case 404: throw new LoginError(404, notFound[path] ?? 'Invalid login id or password');
+      case 409: throw new LoginError(409, 'This account is locked; try again later', answer);
+      case 421: throw new LoginError(421, 'Invalid code');
+      case 429: throw new LoginError(429, 'Too many attempts; try again later', answer, Number(res.headers.get('retry-after')) || undefined);
+      default: throw new LoginError(res.status, `Login failed (status ${res.status})`, answer);
+    }
+  }
+
+  /** The twoFactorId of the login waiting for its second step, or a LoginError. */
+  function pendingTwoFactor() {
+    if (!twoFactorId) throw new LoginError(400, 'No login is waiting for a second factor');
+    return twoFactorId;
   }
 
   return {
@@ -392,16 +522,16 @@ export function createClient(opts) {
      * a 203 login), or as the logged-in user with `currentPassword`. Every
      * session of the user ends; this one continues through the answer's
      * one-time password, exchanged here for a new JWT and refresh cookie.
-     * Resolves with the login detail ({user, token, expiresAt, state}).
+     * Resolves like login(): the login detail ({user, token, expiresAt,
+     * state}), or {twoFactor} should the server ask for a second factor.
      * @param {{password: string, changePasswordId?: string, currentPassword?: string}} opts
      */
     async changePassword({ password, changePasswordId, currentPassword }) {
-      const path = '/api/user/change-password';
-      const headers = changePasswordId ? {} : await bearer('POST', path);
-      const body = changePasswordId ? { changePasswordId, password, applicationId } : { currentPassword, password, applicationId };
-      const res = await call('POST', path, body, headers);
+      const res = changePasswordId
+        ? await call('POST', '/api/user/change-password', { changePasswordId, password, applicationId })
+        : await call('POST', '/api/user/change-password', { currentPassword, password, applicationId }, { auth: true });
       if (!res?.oneTimePassword) return null;
-      return postLogin({ oneTimePassword: res.oneTimePassword, applicationId });
+      return loginCall('/api/login', { oneTimePassword: res.oneTimePassword, applicationId });
     },
 
     /**
@@ -444,13 +574,85 @@ export function createClient(opts) {
     },
 
     /**
+     * The second step after login() answered {twoFactor}: a code from the
+     * authenticator app, an emailed code or a recovery code. With
+     * trustComputer the server remembers this browser (fusionauth.trust
+     * cookie) and the next login skips the step.
+     * @param {string} code @param {{trustComputer?: boolean}} [o]
+     */
+    async completeTwoFactor(code, o = {}) {
+      return loginCall('/api/two-factor/login', { twoFactorId: pendingTwoFactor(), code, trustComputer: !!o.trustComputer });
+    },
+
+    /** Emails a code for the pending second step (the email method). @param {string} methodId */
+    async sendTwoFactorCode(methodId) {
+      await call('POST', `/api/two-factor/send/${encodeURIComponent(pendingTwoFactor())}`, { methodId });
+    },
+
+    /** A new TOTP secret to show as a QR code: {secret, secretBase32Encoded, otpauthURI, qrCode}. */
+    twoFactorSecret() { return call('GET', '/api/two-factor/secret', undefined, { auth: true }); },
+
+    /**
+     * Enables the authenticator method with a code the app shows for the
+     * secret; answers the recovery codes (only for the first method: show
+     * them once, they are not retrievable).
+     * @param {{secret: string, code: string, name?: string}} o
+     */
+    enableTwoFactor(o) { return call('POST', '/api/user/two-factor', { method: 'authenticator', ...o }, { auth: true }); },
+
+    /** The user's two-factor methods (no secrets). */
+    async twoFactorMethods() { return (await call('GET', '/api/user/two-factor', undefined, { auth: true }))?.twoFactor?.methods ?? []; },
+
+    /** Disables a method with its code, or every method with a recovery code. @param {string} methodId @param {string} code */
+    disableTwoFactor(methodId, code) { return call('DELETE', '/api/user/two-factor', { methodId, code }, { auth: true }); },
+
+    /**
+     * Registers a passkey for the logged-in user (WebAuthn in this page).
+     * @param {{displayName?: string, credentials?: CredentialsContainer}} [o]
+     */
+    async registerPasskey(o = {}) {
+      const creds = o.credentials ?? globalThis.navigator.credentials;
+      const start = await call('POST', '/api/webauthn/register/start', { displayName: o.displayName ?? 'Passkey', workflow: 'bootstrap' }, { auth: true });
+      const cred = await creds.create({ publicKey: webAuthnOptions(start.options) });
+      return (await call('POST', '/api/webauthn/register/complete', { credential: credentialJSON(cred) }, { auth: true })).credential;
+    },
+
+    /** The user's passkeys. */
+    async passkeys() { return (await call('GET', '/api/webauthn', undefined, { auth: true }))?.credentials ?? []; },
+
+    /** Deletes one of the user's passkeys. @param {string} id */
+    deletePasskey(id) { return call('DELETE', `/api/webauthn/${encodeURIComponent(id)}`, undefined, { auth: true }); },
+
+    /**
+     * Logs in with a passkey, without a user name: the authenticator offers
+     * the passkeys it holds for this site. Ends like login().
+     * @param {{credentials?: CredentialsContainer}} [o]
+     */
+    async loginWithPasskey(o = {}) {
+      const creds = o.credentials ?? globalThis.navigator.credentials;
+      const { options } = await call('POST', '/api/webauthn/start', { applicationId, workflow: 'bootstrap' });
+      const cred = await creds.get({ publicKey: webAuthnOptions(options) });
+      return loginCall('/api/webauthn/login', { credential: credentialJSON(cred), applicationId });
+    },
+
+    /** Mails a passwordless code; answers the same whether or not the account exists. @param {string} loginId */
+    async startPasswordless(loginId) {
+      await call('POST', '/api/passwordless/start', { applicationId, loginId });
+    },
+
+    /** Logs in with the code from the passwordless email. Ends like login(). @param {string} code */
+    completePasswordless(code) { return loginCall('/api/passwordless/login', { code }); },
+
+    /**
      * POST /api/login with {loginId, password, applicationId}; the response
      * sets the refresh cookie on the identity host and the JWT moves to
-     * storage (workflow steps 4-6).
+     * storage (workflow steps 4-6). A user with a second factor gets
+     * {twoFactor: {methods}} instead: finish with completeTwoFactor(code).
+     * 203 and 212 are LoginErrors saying what comes first (see LoginError).
      * @param {string} loginId @param {string} password
      */
     async login(loginId, password) {
-      return postLogin({ loginId, password, applicationId });
+      return loginCall('/api/login', { loginId, password, applicationId });
     },
 
     /** POST /api/logout: revokes the cookie's refresh token, clears the JWT. */
@@ -473,11 +675,8 @@ export function createClient(opts) {
      * Null when there is no session (never logged in, or refresh said 404).
      * @returns {Promise<string | null>}
      */
-    async getToken() {
-      const token = stored();
-      if (token && usable(token)) return token;
-      if (!token) return null; // workflow step 2: nothing stored → log in
-      return refresh(token);
+    getToken() {
+      return sessionToken();
     },
 
     /** Decoded claims of the stored JWT, for display. */
@@ -493,23 +692,13 @@ export function createClient(opts) {
      * @param {RequestInfo | URL} url @param {RequestInit} [init]
      */
     async fetch(url, init = {}) {
-      const call = async (/** @type {string | null} */ t) => {
+      const method = init.method ?? (typeof url === 'object' && 'method' in url ? url.method : 'GET');
+      const target = () => new URL(typeof url === 'object' && 'url' in url ? url.url : String(url), globalThis.location?.href).href;
+      return withToken(async (t) => {
         const headers = new Headers(init.headers);
-        if (t && proof && decodeJWT(t)?.cnf?.jkt) {
-          const target = new URL(typeof url === 'object' && 'url' in url ? url.url : String(url), globalThis.location?.href);
-          const method = init.method ?? (typeof url === 'object' && 'method' in url ? url.method : 'GET');
-          headers.set('Authorization', `DPoP ${t}`);
-          headers.set('DPoP', await proof(method, target.href, t));
-        } else if (t) {
-          headers.set('Authorization', `Bearer ${t}`);
-        }
+        if (t) for (const [k, v] of Object.entries(await authHeaders(t, method, target))) headers.set(k, v);
         return doFetch(url, { ...init, headers });
-      };
-      const token = await this.getToken();
-      const res = await call(token);
-      if (res.status !== 401 || !token) return res;
-      const fresh = await refresh(token);
-      return fresh ? call(fresh) : res;
+      });
     },
 
     /**

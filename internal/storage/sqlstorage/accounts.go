@@ -30,6 +30,9 @@ func (s *Store) CreateAccount(ctx context.Context, a storage.NewAccount) error {
 			u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash); err != nil {
 			return err
 		}
+		if err := upsertUserSearch(ctx, q, u); err != nil {
+			return err
+		}
 		if r := a.Registration; r != nil {
 			if _, err := q.ExecContext(ctx, `INSERT INTO registrations (id, user_id, application_id, doc) VALUES ($1, $2, $3, $4)`,
 				r.ID, r.UserID, r.ApplicationID, regDoc); err != nil {
@@ -37,6 +40,9 @@ func (s *Store) CreateAccount(ctx context.Context, a storage.NewAccount) error {
 			}
 		}
 		if err := insertIdentifiers(ctx, q, a.Issue); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, q, a.Audit); err != nil {
 			return err
 		}
 		return enqueueTx(ctx, q, a.Outbox)
@@ -87,6 +93,9 @@ func (s *Store) ChangeUser(ctx context.Context, c storage.UserChange) error {
 				u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash); err != nil {
 				return err
 			}
+			if err := upsertUserSearch(ctx, q, *u); err != nil {
+				return err
+			}
 		case c.Password != nil:
 			next = *c.Password
 			if _, err := q.ExecContext(ctx, `UPDATE users SET pw_scheme = $2, pw_factor = $3, pw_salt = $4, pw_hash = $5 WHERE id = $1`,
@@ -128,6 +137,9 @@ func (s *Store) sideEffects(ctx context.Context, q querier, c storage.UserChange
 		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, c.UserID); err != nil {
 			return err
 		}
+	}
+	if err := insertAudit(ctx, q, c.Audit); err != nil {
+		return err
 	}
 	return enqueueTx(ctx, q, c.Outbox)
 }

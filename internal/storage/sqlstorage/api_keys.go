@@ -8,28 +8,54 @@ import (
 )
 
 // CreateAPIKey stores a key by hash; ErrConflict on a duplicate id or hash.
-func (s *Store) CreateAPIKey(ctx context.Context, k storage.APIKey) error {
+func (s *Store) CreateAPIKey(ctx context.Context, k storage.APIKey, audit ...storage.AuditEntry) error {
 	endpoints, err := json.Marshal(k.Endpoints)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO api_keys (id, tenant_id, key_hash, description, endpoints, key_manager, expiration_instant, insert_instant)
+	_, err = s.execAudited(ctx, audit, `INSERT INTO api_keys (id, tenant_id, key_hash, description, endpoints, key_manager, expiration_instant, insert_instant)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		k.ID, k.TenantID, k.KeyHash, k.Description, string(endpoints), k.KeyManager, k.ExpirationInstant, k.InsertInstant)
 	return err
 }
 
-// GetAPIKeyByHash returns the key whose SHA-256 is hash, or ErrNotFound.
-func (s *Store) GetAPIKeyByHash(ctx context.Context, hash []byte) (storage.APIKey, error) {
+const apiKeyColumns = `id, tenant_id, key_hash, description, endpoints, key_manager, expiration_instant, insert_instant`
+
+func scanAPIKey(s *Store, row interface{ Scan(...any) error }) (storage.APIKey, error) {
 	var k storage.APIKey
 	var endpoints string
-	err := s.r.QueryRowContext(ctx, `SELECT id, tenant_id, key_hash, description, endpoints, key_manager, expiration_instant, insert_instant
-		FROM api_keys WHERE key_hash = $1`, hash).
-		Scan(&k.ID, &k.TenantID, &k.KeyHash, &k.Description, &endpoints, &k.KeyManager, &k.ExpirationInstant, &k.InsertInstant)
-	if err != nil {
+	if err := row.Scan(&k.ID, &k.TenantID, &k.KeyHash, &k.Description, &endpoints, &k.KeyManager, &k.ExpirationInstant, &k.InsertInstant); err != nil {
 		return storage.APIKey{}, s.wrap(err)
 	}
 	return k, decode(endpoints, &k.Endpoints)
+}
+
+// GetAPIKeyByHash returns the key whose SHA-256 is hash, or ErrNotFound.
+func (s *Store) GetAPIKeyByHash(ctx context.Context, hash []byte) (storage.APIKey, error) {
+	return scanAPIKey(s, s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = $1`, hash))
+}
+
+// GetAPIKey returns the key with id, or ErrNotFound.
+func (s *Store) GetAPIKey(ctx context.Context, id string) (storage.APIKey, error) {
+	return scanAPIKey(s, s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = $1`, id))
+}
+
+// ListAPIKeys lists every key, oldest first.
+func (s *Store) ListAPIKeys(ctx context.Context) ([]storage.APIKey, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY insert_instant, id`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	out := []storage.APIKey{}
+	for rows.Next() {
+		k, err := scanAPIKey(s, rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, s.wrap(rows.Err())
 }
 
 // CountAPIKeys counts stored keys (zero means the instance is unconfigured).

@@ -8,12 +8,12 @@ import (
 )
 
 // CreateApplication stores an application; ErrConflict on a duplicate id.
-func (s *Store) CreateApplication(ctx context.Context, a storage.Application) error {
+func (s *Store) CreateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error {
 	doc, err := encode(a)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO applications (id, tenant_id, active, doc) VALUES ($1, $2, $3, $4)`,
+	_, err = s.execAudited(ctx, audit, `INSERT INTO applications (id, tenant_id, active, doc) VALUES ($1, $2, $3, $4)`,
 		a.ID, a.TenantID, a.Active, doc)
 	return err
 }
@@ -35,12 +35,12 @@ func (s *Store) ListApplications(ctx context.Context, inactive bool) ([]storage.
 }
 
 // UpdateApplication replaces the application; ErrNotFound when missing.
-func (s *Store) UpdateApplication(ctx context.Context, a storage.Application) error {
+func (s *Store) UpdateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error {
 	doc, err := encode(a)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE applications SET tenant_id = $2, active = $3, doc = $4 WHERE id = $1`,
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE applications SET tenant_id = $2, active = $3, doc = $4 WHERE id = $1`,
 		a.ID, a.TenantID, a.Active, doc))
 }
 
@@ -52,11 +52,14 @@ func (s *Store) DeleteApplication(ctx context.Context, id string) error {
 // DeleteApplicationAt removes the application; its registrations and refresh
 // tokens (with their hash history) go with it through ON DELETE CASCADE,
 // after its sessions were tombstoned (reason application_deleted).
-func (s *Store) DeleteApplicationAt(ctx context.Context, id string, at time.Time) error {
+func (s *Store) DeleteApplicationAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error {
 	return s.tx(ctx, func(q querier) error {
 		if err := tombstone(ctx, q, "application_id", id, at, "application_deleted"); err != nil {
 			return err
 		}
-		return mustAffectTx(q.ExecContext(ctx, `DELETE FROM applications WHERE id = $1`, id))
+		if err := mustAffectTx(q.ExecContext(ctx, `DELETE FROM applications WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
 	})
 }

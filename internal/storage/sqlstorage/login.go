@@ -22,7 +22,9 @@ func (s *Store) setLastLogin(table, where string) string {
 // RecordLogin writes a successful login in one transaction: one commit, so
 // one fsync under synchronous=FULL, instead of one per statement family
 // (the login path's dominant cost after the password hash; see
-// BenchmarkLogin in internal/auth). Statements run writes only, no reads.
+// BenchmarkLogin in internal/auth). Statements are writes, but for the
+// gate's one indexed read (user_actions.go), made after the user row's
+// update has locked it.
 func (s *Store) RecordLogin(ctx context.Context, l storage.Login) error {
 	return s.tx(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, s.setLastLogin("users", "id = $2"), l.At, l.UserID)
@@ -31,6 +33,11 @@ func (s *Store) RecordLogin(ctx context.Context, l storage.Login) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return storage.ErrNotFound
+		}
+		if l.Gate != nil {
+			if err := s.gateLogin(ctx, q, l); err != nil {
+				return err
+			}
 		}
 		if l.ApplicationID != "" {
 			res, err := q.ExecContext(ctx, s.setLastLogin("registrations", "user_id = $2 AND application_id = $3"),
@@ -48,7 +55,12 @@ func (s *Store) RecordLogin(ctx context.Context, l storage.Login) error {
 			}
 		}
 		if l.RefreshToken != nil {
-			return insertToken(ctx, q, *l.RefreshToken)
+			if err := insertToken(ctx, q, *l.RefreshToken); err != nil {
+				return err
+			}
+		}
+		if l.Record != nil {
+			return insertLoginRecord(ctx, q, *l.Record)
 		}
 		return nil
 	})
@@ -101,6 +113,11 @@ func (s *Store) UndoLogin(ctx context.Context, u storage.LoginUndo) (storage.Log
 		if t := l.RefreshToken; t != nil {
 			if _, err := q.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE id = $1 AND hash = $2 AND user_id = $3`,
 				t.ID, t.Hash, l.UserID); err != nil {
+				return err
+			}
+		}
+		if r := l.Record; r != nil {
+			if _, err := q.ExecContext(ctx, `DELETE FROM login_records WHERE id = $1 AND user_id = $2`, r.ID, l.UserID); err != nil {
 				return err
 			}
 		}

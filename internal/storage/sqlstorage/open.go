@@ -94,6 +94,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.warnUnindexedSearch(ctx)
 	return s, nil
 }
 

@@ -186,7 +186,7 @@ func (s *Store) TouchRefreshToken(ctx context.Context, id string, at, expiresAt 
 // RevokeRefreshTokens revokes every live token matching f (fields ANDed) and
 // returns them as revoked. An empty filter is refused: it would revoke every
 // session of every user.
-func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string) ([]storage.RefreshToken, error) {
+func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error) {
 	args := []any{ms(at), reason}
 	var where []string
 	for _, c := range []struct{ col, val string }{{"id", f.ID}, {"user_id", f.UserID}, {"application_id", f.ApplicationID}} {
@@ -203,7 +203,10 @@ func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenF
 		var err error
 		out, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
 			WHERE revoked_at IS NULL AND `+strings.Join(where, " AND ")+` RETURNING `+tokenColumns, args...)
-		return err
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
 	})
 	return out, err
 }

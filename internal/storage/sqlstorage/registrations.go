@@ -24,12 +24,12 @@ func scanRegistration(s *Store, row interface{ Scan(...any) error }) (storage.Re
 // CreateRegistration stores a registration; ErrConflict when the user is
 // already registered to the application (or the id is taken), ErrNotFound
 // when the user or application does not exist.
-func (s *Store) CreateRegistration(ctx context.Context, r storage.Registration) error {
+func (s *Store) CreateRegistration(ctx context.Context, r storage.Registration, audit ...storage.AuditEntry) error {
 	doc, err := encode(r)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO registrations (id, user_id, application_id, doc) VALUES ($1, $2, $3, $4)`,
+	_, err = s.execAudited(ctx, audit, `INSERT INTO registrations (id, user_id, application_id, doc) VALUES ($1, $2, $3, $4)`,
 		r.ID, r.UserID, r.ApplicationID, doc)
 	return err
 }
@@ -59,16 +59,16 @@ func (s *Store) ListRegistrations(ctx context.Context, userID string) ([]storage
 }
 
 // UpdateRegistration replaces the registration identified by (user, application).
-func (s *Store) UpdateRegistration(ctx context.Context, r storage.Registration) error {
+func (s *Store) UpdateRegistration(ctx context.Context, r storage.Registration, audit ...storage.AuditEntry) error {
 	doc, err := encode(r)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE registrations SET doc = $3 WHERE user_id = $1 AND application_id = $2`,
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE registrations SET doc = $3 WHERE user_id = $1 AND application_id = $2`,
 		r.UserID, r.ApplicationID, doc))
 }
 
 // DeleteRegistration removes the registration; ErrNotFound when absent.
-func (s *Store) DeleteRegistration(ctx context.Context, userID, applicationID string) error {
-	return s.mustAffect(s.exec(ctx, `DELETE FROM registrations WHERE user_id = $1 AND application_id = $2`, userID, applicationID))
+func (s *Store) DeleteRegistration(ctx context.Context, userID, applicationID string, audit ...storage.AuditEntry) error {
+	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM registrations WHERE user_id = $1 AND application_id = $2`, userID, applicationID))
 }

@@ -21,7 +21,7 @@ func (s *Store) InsertSigningKey(ctx context.Context, k storage.SigningKey) erro
 // next as active, in one transaction. Two
 // concurrent rotations cannot both win: the loser's insert hits the unique
 // partial index and gets ErrConflict.
-func (s *Store) RotateSigningKey(ctx context.Context, next storage.SigningKey, retireOldAt time.Time) error {
+func (s *Store) RotateSigningKey(ctx context.Context, next storage.SigningKey, retireOldAt time.Time, audit ...storage.AuditEntry) error {
 	return s.tx(ctx, func(q querier) error {
 		if _, err := q.ExecContext(ctx, `UPDATE signing_keys SET state = 'retiring', retire_at = $2
 			WHERE algorithm = $1 AND state = 'active'`, next.Algorithm, ms(retireOldAt)); err != nil {
@@ -29,7 +29,10 @@ func (s *Store) RotateSigningKey(ctx context.Context, next storage.SigningKey, r
 		}
 		_, err := q.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_pem, public_pem, state, created_at, retire_at, activate_at)
 			VALUES ($1, $2, $3, $4, 'active', $5, 0, $6)`, next.ID, next.Algorithm, next.PrivateKeyPEM, next.PublicKeyPEM, ms(next.CreatedAt), ms(next.ActivateAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
 	})
 }
 

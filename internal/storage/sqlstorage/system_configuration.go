@@ -17,12 +17,12 @@ func (s *Store) GetSystemConfiguration(ctx context.Context) (storage.SystemConfi
 }
 
 // PutSystemConfiguration stores the single system configuration (upsert).
-func (s *Store) PutSystemConfiguration(ctx context.Context, c storage.SystemConfiguration) error {
+func (s *Store) PutSystemConfiguration(ctx context.Context, c storage.SystemConfiguration, audit ...storage.AuditEntry) error {
 	doc, err := encode(c)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO system_configuration (id, doc) VALUES (1, $1)
+	_, err = s.execAudited(ctx, audit, `INSERT INTO system_configuration (id, doc) VALUES (1, $1)
 		ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`, doc)
 	return err
 }

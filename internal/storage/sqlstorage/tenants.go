@@ -32,10 +32,10 @@ func (s *Store) ListTenants(ctx context.Context) ([]storage.Tenant, error) {
 }
 
 // UpdateTenant replaces the tenant; ErrNotFound when it does not exist.
-func (s *Store) UpdateTenant(ctx context.Context, t storage.Tenant) error {
+func (s *Store) UpdateTenant(ctx context.Context, t storage.Tenant, audit ...storage.AuditEntry) error {
 	doc, err := encode(t)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE tenants SET doc = $2 WHERE id = $1`, t.ID, doc))
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE tenants SET doc = $2 WHERE id = $1`, t.ID, doc))
 }

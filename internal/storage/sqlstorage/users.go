@@ -21,22 +21,30 @@ func lowerOrNull(s string) any {
 // userDoc is the JSON document of a user: registrations live in their own
 // table and the password hash in its own columns.
 func userDoc(u storage.User) (string, error) {
-	u.Registrations = nil
+	u.Registrations, u.Memberships = nil, nil
 	u.Password = storage.PasswordHash{}
 	return encode(u)
 }
 
-// CreateUser stores a user; ErrConflict on a duplicate id, email or username.
-func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+// CreateUser stores a user and its search row (and audit entries) in one
+// transaction; ErrConflict on a duplicate id, email or username.
+func (s *Store) CreateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error {
 	doc, err := userDoc(u)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO users (id, tenant_id, email_lower, username_lower, doc, pw_scheme, pw_factor, pw_salt, pw_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		u.ID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), doc,
-		u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash)
-	return err
+	return s.tx(ctx, func(q querier) error {
+		if _, err := q.ExecContext(ctx, `INSERT INTO users (id, tenant_id, email_lower, username_lower, doc, pw_scheme, pw_factor, pw_salt, pw_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			u.ID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), doc,
+			u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash); err != nil {
+			return err
+		}
+		if err := upsertUserSearch(ctx, q, u); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
+	})
 }
 
 const userColumns = `doc, pw_scheme, pw_factor, pw_salt, pw_hash`
@@ -74,16 +82,25 @@ func (s *Store) FindUser(ctx context.Context, f storage.UserFilter) (storage.Use
 	return storage.User{}, storage.ErrNotFound
 }
 
-// UpdateUser replaces the user row including the password hash.
-func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
+// UpdateUser replaces the user row including the password hash, with its
+// search row (and audit entries) in the same transaction.
+func (s *Store) UpdateUser(ctx context.Context, u storage.User, audit ...storage.AuditEntry) error {
 	doc, err := userDoc(u)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE users SET tenant_id = $2, email_lower = $3, username_lower = $4, doc = $5,
-		pw_scheme = $6, pw_factor = $7, pw_salt = $8, pw_hash = $9 WHERE id = $1`,
-		u.ID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), doc,
-		u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash))
+	return s.tx(ctx, func(q querier) error {
+		if err := mustAffectTx(q.ExecContext(ctx, `UPDATE users SET tenant_id = $2, email_lower = $3, username_lower = $4, doc = $5,
+			pw_scheme = $6, pw_factor = $7, pw_salt = $8, pw_hash = $9 WHERE id = $1`,
+			u.ID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), doc,
+			u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash)); err != nil {
+			return err
+		}
+		if err := upsertUserSearch(ctx, q, u); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
+	})
 }
 
 // DeleteUser is DeleteUserAt with the wall clock, for callers that undo a
@@ -96,7 +113,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // after the sessions were tombstoned as revoked at at (reason user_deleted).
 // The lockout counter (no foreign key: failures may be counted before a user
 // row is visible to every node) is deleted in the same transaction.
-func (s *Store) DeleteUserAt(ctx context.Context, id string, at time.Time) error {
+func (s *Store) DeleteUserAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error {
 	return s.tx(ctx, func(q querier) error {
 		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, id); err != nil {
 			return err
@@ -104,6 +121,9 @@ func (s *Store) DeleteUserAt(ctx context.Context, id string, at time.Time) error
 		if err := tombstone(ctx, q, "user_id", id, at, "user_deleted"); err != nil {
 			return err
 		}
-		return mustAffectTx(q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id))
+		if err := mustAffectTx(q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
 	})
 }

@@ -52,7 +52,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Ping", func(t *testing.T, s storage.Storage) { must(t, s.Ping(context.Background())) }},
 		{"DatabaseTime", testDatabaseTime},
 	}
-	for _, tc := range append(append(append(append(tests, mailTests...), accountTests...), janitorTests...), sessionTests...) {
+	for _, tc := range append(append(append(append(append(append(tests, mailTests...), accountTests...), mfaTests...), directoryTests...), janitorTests...), sessionTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStorage(t))
 		})

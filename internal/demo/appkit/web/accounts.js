@@ -9,10 +9,12 @@
 
 /**
  * Wires the account forms. `ui` is what the shell gives: the SDK client,
- * show(section), showApp(), showLogin(), log(kind, text) and $(id).
+ * show(section), finish(loginResult) (the app, or the second-factor form
+ * when the login answered {twoFactor}), showLogin(), log(kind, text) and
+ * $(id).
  */
 export function wireAccounts(ui) {
-  const { client, show, showApp, showLogin, log, $ } = ui;
+  const { client, show, finish, showLogin, log, $ } = ui;
   let resetId = '';
   let resendTo = '';
 
@@ -62,21 +64,21 @@ export function wireAccounts(ui) {
     notice(`If ${email} has an account, a link to choose a new password is on its way.`);
   });
   onSubmit('reset-form', 'reset-error', async () => {
-    await client.changePassword({ changePasswordId: resetId, password: $('reset-password').value });
+    const result = await client.changePassword({ changePasswordId: resetId, password: $('reset-password').value });
     $('reset-password').value = '';
     log('password', 'New password set; every other session was signed out');
-    await showApp();
+    await finish(result);
   });
   $('show-change').addEventListener('click', () => {
     $('change-form').hidden = !$('change-form').hidden;
     $('change-current').focus();
   });
   onSubmit('change-form', 'change-error', async () => {
-    await client.changePassword({ currentPassword: $('change-current').value, password: $('change-password').value });
+    const result = await client.changePassword({ currentPassword: $('change-current').value, password: $('change-password').value });
     $('change-current').value = $('change-password').value = '';
     $('change-form').hidden = true;
     log('password', 'Password changed; every other session was signed out');
-    await showApp();
+    await finish(result);
   });
   $('resend').addEventListener('click', async () => {
     await client.resendVerification(resendTo).catch((e) => log('error', e.message));

@@ -54,6 +54,9 @@ export async function boot({ load }) {
     clearTimeout(timer);
     clearInterval(ticker);
     show('login');
+    // Back to the first step: a pending second factor is abandoned.
+    $('two-factor-form').hidden = true;
+    $('login-form').hidden = false;
     $('loginId').focus();
   }
 
@@ -91,19 +94,42 @@ export async function boot({ load }) {
     }, Math.max(0, exp - 1000 - Date.now()));
   }
 
-  const accounts = wireAccounts({ client, show, showApp, showLogin, log, $ });
-  $('login-form').addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+  // A login may answer "needs a second factor" (242): the code form
+  // finishes it; the same for a passkey, passwordless or one-time-password
+  // login (after a password change).
+  async function finish(result) {
+    if (result?.twoFactor) {
+      showLogin();
+      log('two-factor', 'Password accepted; enter the code from your authenticator app');
+      $('login-form').hidden = true;
+      $('two-factor-form').hidden = false;
+      $('two-factor-code').focus();
+      return;
+    }
+    await showApp();
+  }
+  const accounts = wireAccounts({ client, show, finish, showLogin, log, $ });
+  const attempt = (fn) => async (ev) => {
+    ev?.preventDefault();
     $('login-error').textContent = '';
     try {
-      await client.login($('loginId').value, $('password').value);
-      $('password').value = '';
-      await showApp();
+      await finish(await fn());
     } catch (e) {
       $('password').value = '';
       if (!accounts.loginError(e, $('loginId').value)) $('login-error').textContent = e.message;
     }
-  });
+  };
+  $('login-form').addEventListener('submit', attempt(async () => {
+    const r = await client.login($('loginId').value, $('password').value);
+    $('password').value = '';
+    return r;
+  }));
+  $('two-factor-form').addEventListener('submit', attempt(async () => {
+    const r = await client.completeTwoFactor($('two-factor-code').value.trim(), { trustComputer: $('trust-computer').checked });
+    $('two-factor-code').value = '';
+    return r;
+  }));
+  $('passkey-login').addEventListener('click', attempt(() => client.loginWithPasskey()));
   $('logout').addEventListener('click', async () => {
     await client.logout().catch(() => {});
     showLogin();

@@ -1,5 +1,9 @@
 // The Store page: the shopping cart of workflow steps 7-8.
 import { boot, h, log } from './shell.js';
+import { account } from './account.js';
+
+/** @type {HTMLElement | null} */
+let acct = null;
 
 const money = (cents) => `$${(cents / 100).toFixed(2)}`;
 
@@ -15,6 +19,13 @@ async function load(client, el) {
     await load(client, el);
   };
   const total = cart.items.reduce((s, it) => s + it.priceCents, 0);
+  // The account section survives the cart's reloads (every JWT refresh
+  // re-renders the cart), so an enrolment in progress is not wiped.
+  const sub = client.claims()?.sub;
+  if (!acct || acct.dataset.sub !== sub) {
+    acct = h('section', { id: 'account', 'data-sub': sub ?? '' });
+    account(client, acct).catch((e) => log('error', `Account: ${e.message ?? e}`));
+  }
   el.replaceChildren(
     h('h2', {}, 'Your shopping cart'),
     h('p', { id: 'cart-status' }, `Cart loaded at ${new Date().toLocaleTimeString([], { hour12: false })}: ${cart.items.length} item(s), ${money(total)}`),
@@ -24,6 +35,7 @@ async function load(client, el) {
     h('h3', {}, 'Add to cart'),
     h('ul', { class: 'catalog' }, cart.catalog.map((p) =>
       h('li', {}, h('button', { type: 'button', 'data-add': p.sku, onclick: () => change('POST', '/api/cart/items', { sku: p.sku }) }, `+ ${p.name} (${money(p.priceCents)})`)))),
+    acct,
   );
   return true;
 }

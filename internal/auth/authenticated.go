@@ -1,0 +1,87 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Authentication types of logins without a password (FusionAuth
+// authenticationtype.json).
+const (
+	AuthWebAuthn     = "WebAuthn"
+	AuthPasswordless = "PASSWORDLESS"
+)
+
+// AuthenticatedLogin is a login whose user a credential other than a
+// password already proved: a passkey (internal/mfa, go-webauthn) or a
+// passwordless code.
+type AuthenticatedLogin struct {
+	UserID, ApplicationID, IPAddress string
+	Device                           storage.DeviceInfo
+	NoJWT                            bool
+	DPoPJKT, TwoFactorTrustID        string
+	// Method is AuthWebAuthn or AuthPasswordless (the token's
+	// authenticationType).
+	Method string
+	// SecondFactor: the credential is worth two factors (a passkey that
+	// verified the user: something held and something known or been), so a
+	// user with two-factor methods is not asked for one more.
+	SecondFactor bool
+	State        map[string]any
+}
+
+// LoginAuthenticated ends an authenticated login exactly as /api/login
+// ends a password login: the same checks of the user and application, the
+// same lockout (a locked account stays locked whatever the credential),
+// the same second-factor rule, and tokens through grantLogin.
+func (s *Service) LoginAuthenticated(ctx context.Context, r AuthenticatedLogin) (Tokens, error) {
+	now := s.cfg.Now()
+	user, err := s.cfg.Store.GetUser(ctx, r.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return Tokens{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return Tokens{}, fmt.Errorf("auth: get user: %w", err)
+	}
+	req := LoginRequest{ApplicationID: r.ApplicationID, IPAddress: r.IPAddress, NoJWT: r.NoJWT, Device: r.Device,
+		DPoPJKT: r.DPoPJKT, TwoFactorTrustID: r.TwoFactorTrustID, HasAPIKey: true, authType: r.Method}
+	app, tenant, err := s.loginContext(ctx, req)
+	if err != nil {
+		return Tokens{}, err
+	}
+	fail := event{name: evLoginFailure, level: slog.LevelInfo, userID: user.ID, appID: app.ID, ip: r.IPAddress}
+	failures, err := s.checkLock(ctx, user.ID, fail)
+	if err != nil {
+		return Tokens{}, err
+	}
+	switch {
+	case !user.Active:
+		fail.outcome = outcomeInactive
+		s.emit(ctx, fail)
+		return Tokens{}, ErrInvalidCredentials
+	case user.Expiry != 0 && now.UnixMilli() >= user.Expiry:
+		return Tokens{}, ErrExpiredUser
+	}
+	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now, withoutPassword: true,
+		secondFactorDone: r.SecondFactor}
+	if facts.preventions, err = s.loginPreventions(ctx, user.ID, now); err != nil {
+		return Tokens{}, err
+	}
+	if !r.SecondFactor {
+		if facts.twoFactor, err = s.secondFactorMethods(ctx, req, tenant, app, user); err != nil {
+			return Tokens{}, err
+		}
+	}
+	// The same outcomes as a password login (409, then 242), decided before
+	// anything is written.
+	if rule, w := withheld(facts); w != nil {
+		return Tokens{}, s.withhold(ctx, facts, rule, w, false)
+	}
+	out, err := s.grantLogin(ctx, req, tenant, app, user, failures, now)
+	out.State = r.State
+	return out, err
+}

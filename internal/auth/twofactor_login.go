@@ -1,0 +1,253 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// The second step of a login (accounts spec §10.8): the first step proved
+// a password (or another first factor) and was answered 242 with a
+// twoFactorId and no token; POST /api/two-factor/login presents that id
+// with a code, and only then are tokens issued, through grantLogin like
+// every other login.
+
+var (
+	// ErrTwoFactorNotFound: the twoFactorId is unknown, expired, used, or
+	// its user is gone or deactivated (404, empty body).
+	ErrTwoFactorNotFound = errors.New("auth: two-factor login not found")
+	// ErrInvalidTwoFactorCode: the code is wrong, replayed or expired (421).
+	ErrInvalidTwoFactorCode = errors.New("auth: invalid two-factor code")
+)
+
+const (
+	// defaultTwoFactorIDTTL is FusionAuth's twoFactorIdTimeToLiveInSeconds.
+	defaultTwoFactorIDTTL = 300 * time.Second
+	// maxTwoFactorAttempts wrong codes end a twoFactorId, whatever the
+	// lockout says: a pending login is not a place to guess (the user logs
+	// in again; each new id costs a password check).
+	maxTwoFactorAttempts = 5
+)
+
+// pendingLogin is what a twoFactorId remembers of the first step, kept
+// as its challenge's Data.
+type pendingLogin struct {
+	ApplicationID string             `json:"applicationId,omitempty"`
+	IPAddress     string             `json:"ipAddress,omitempty"`
+	NoJWT         bool               `json:"noJWT,omitempty"`
+	Device        storage.DeviceInfo `json:"device"`
+	DPoPJKT       string             `json:"dpopJkt,omitempty"`
+	AuthType      string             `json:"authType,omitempty"`
+	// PasswordReason is what the password rules said when the password
+	// was typed (a 203 to answer after the second factor).
+	PasswordReason string         `json:"passwordReason,omitempty"`
+	State          map[string]any `json:"state,omitempty"`
+	// The emailed code of this login (POST /api/two-factor/send): only its
+	// hash, the method it went to and when it stops working.
+	EmailMethodID    string `json:"emailMethodId,omitempty"`
+	EmailCodeHash    []byte `json:"emailCodeHash,omitempty"`
+	EmailCodeExpires int64  `json:"emailCodeExpires,omitempty"`
+}
+
+// TwoFactorLoginRequest is POST /api/two-factor/login.
+type TwoFactorLoginRequest struct {
+	TwoFactorID   string
+	Code          string
+	TrustComputer bool
+	IPAddress     string
+	Device        storage.DeviceInfo
+	DPoPJKT       string
+}
+
+// startTwoFactor stores a pending login for user and returns its
+// twoFactorId (256 bits; only its hash is stored).
+func (s *Service) startTwoFactor(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
+	user storage.User, passwordReason string, now time.Time) (string, error) {
+	p := pendingLogin{ApplicationID: app.ID, IPAddress: req.IPAddress, NoJWT: req.NoJWT, Device: req.Device,
+		DPoPJKT: req.DPoPJKT, AuthType: req.authType, PasswordReason: passwordReason}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	raw := newRefreshValue()
+	c := storage.Challenge{Hash: hashToken(raw), Kind: storage.ChallengeTwoFactorLogin, UserID: user.ID,
+		TenantID: tenant.ID, CreatedAt: now, ExpiresAt: now.Add(defaultTwoFactorIDTTL), Data: data}
+	if err := s.cfg.Store.CreateChallenge(ctx, c); err != nil {
+		return "", fmt.Errorf("auth: store twoFactorId: %w", err)
+	}
+	return raw, nil
+}
+
+// pending is a live twoFactorId with its user, tenant and application.
+type pending struct {
+	hash   []byte
+	login  pendingLogin
+	user   storage.User
+	tenant storage.Tenant
+	app    storage.Application
+}
+
+// loadPending resolves a twoFactorId; every way of not finding it is
+// ErrTwoFactorNotFound.
+func (s *Service) loadPending(ctx context.Context, twoFactorID string, now time.Time) (pending, error) {
+	var p pending
+	if twoFactorID == "" || len(twoFactorID) > maxRefreshTokenLen {
+		return p, ErrTwoFactorNotFound
+	}
+	p.hash = hashToken(twoFactorID)
+	c, err := s.cfg.Store.GetChallenge(ctx, storage.ChallengeTwoFactorLogin, p.hash, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return p, ErrTwoFactorNotFound
+	}
+	if err != nil {
+		return p, fmt.Errorf("auth: read twoFactorId: %w", err)
+	}
+	if err := json.Unmarshal(c.Data, &p.login); err != nil {
+		return p, fmt.Errorf("auth: decode twoFactorId: %w", err)
+	}
+	p.user, err = s.cfg.Store.GetUser(ctx, c.UserID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !p.user.Active) {
+		return p, ErrTwoFactorNotFound
+	}
+	if err != nil {
+		return p, fmt.Errorf("auth: get user: %w", err)
+	}
+	if p.tenant, err = s.tenant(ctx, p.user.TenantID); err != nil {
+		return p, fmt.Errorf("auth: get tenant: %w", err)
+	}
+	if p.login.ApplicationID != "" {
+		p.app, err = s.application(ctx, p.login.ApplicationID)
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && !appActive(p.app)) {
+			return p, ErrTwoFactorNotFound
+		}
+		if err != nil {
+			return p, fmt.Errorf("auth: get application: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// TwoFactorLogin completes a login answered 242. A wrong code answers
+// ErrInvalidTwoFactorCode, counts toward the tenant's lockout like a wrong
+// password and toward the twoFactorId's attempt cap; the id survives a
+// wrong code (FusionAuth's hosted page lets the user retry) and is
+// consumed by the right one, so it is single use.
+func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest) (Tokens, error) {
+	now := s.cfg.Now()
+	p, err := s.loadPending(ctx, req.TwoFactorID, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	fail := event{name: evTwoFactorFailure, level: slog.LevelInfo, userID: p.user.ID, appID: p.app.ID, ip: req.IPAddress}
+	failures, err := s.checkLock(ctx, p.user.ID, fail)
+	if err != nil {
+		return Tokens{}, err
+	}
+	ok, err := s.checkSecondFactor(ctx, p, req.Code, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if !ok {
+		return Tokens{}, s.wrongCode(ctx, p, fail, now)
+	}
+	// The id is spent before anything is issued: of two requests racing
+	// with one id (and two good codes), one gets tokens.
+	if _, err := s.cfg.Store.ConsumeChallenge(ctx, storage.ChallengeTwoFactorLogin, p.hash, now); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return Tokens{}, ErrTwoFactorNotFound
+		}
+		return Tokens{}, fmt.Errorf("auth: consume twoFactorId: %w", err)
+	}
+	ip := req.IPAddress
+	if ip == "" {
+		ip = p.login.IPAddress
+	}
+	lr := LoginRequest{ApplicationID: p.app.ID, IPAddress: ip, NoJWT: p.login.NoJWT, Device: p.login.Device,
+		DPoPJKT: req.DPoPJKT, authType: p.login.AuthType}
+	// The outcomes after the second factor (409 for a lock taken since the
+	// first step, 203, 212), as FusionAuth
+	// answers them from /api/two-factor/login.
+	facts := loginFacts{req: lr, tenant: p.tenant, app: p.app, user: p.user, now: now, secondFactorDone: true,
+		withoutPassword: true, passwordReason: p.login.PasswordReason}
+	if facts.preventions, err = s.loginPreventions(ctx, p.user.ID, now); err != nil {
+		return Tokens{}, err
+	}
+	if rule, w := withheld(facts); w != nil {
+		return Tokens{}, s.withhold(ctx, facts, rule, w, failures.Count > 0 || !failures.LockedUntil.IsZero())
+	}
+	out, err := s.grantLogin(ctx, lr, p.tenant, p.app, p.user, failures, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	out.State = p.login.State
+	if req.TrustComputer {
+		if err := s.trustDevice(ctx, p.tenant, p.app, p.user, now, &out); err != nil {
+			return Tokens{}, err
+		}
+	}
+	return out, nil
+}
+
+// wrongCode records a refused code: the attempt cap of the id and the
+// lockout counter of the user (security-bar L3: a second factor is a
+// credential, guesses count).
+func (s *Service) wrongCode(ctx context.Context, p pending, fail event, now time.Time) error {
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	if _, err := s.cfg.Store.FailChallenge(wctx, storage.ChallengeTwoFactorLogin, p.hash, now, maxTwoFactorAttempts); err != nil &&
+		!errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("auth: count two-factor attempt: %w", err)
+	}
+	fail.outcome = "wrong_code"
+	if err := s.countFailure(ctx, p.tenant, p.user.ID, fail); err != nil {
+		return err
+	}
+	return ErrInvalidTwoFactorCode
+}
+
+// checkSecondFactor tries code as a recovery code (its shape says so),
+// else against each authenticator method, then the emailed code of this
+// login.
+func (s *Service) checkSecondFactor(ctx context.Context, p pending, code string, now time.Time) (bool, error) {
+	if h, ok := RecoveryHash(code); ok {
+		err := s.cfg.Store.ConsumeRecoveryCode(ctx, p.user.ID, h)
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	methods, err := s.cfg.Store.ListTwoFactorMethods(ctx, p.user.ID)
+	if err != nil {
+		return false, fmt.Errorf("auth: list two-factor methods: %w", err)
+	}
+	for _, m := range methods {
+		if m.Method != MethodAuthenticator {
+			continue
+		}
+		if ok, err := s.checkTOTP(ctx, m, code, now); ok || err != nil {
+			return ok, err
+		}
+	}
+	l := p.login
+	if l.EmailCodeHash == nil || now.UnixMilli() >= l.EmailCodeExpires {
+		return false, nil
+	}
+	if !sameSecret(CodeHash("login:"+string(p.hash), code), l.EmailCodeHash) {
+		return false, nil
+	}
+	if err := s.cfg.Store.MarkTwoFactorUsed(ctx, p.user.ID, l.EmailMethodID, now); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return false, fmt.Errorf("auth: mark method used: %w", err)
+	}
+	return true, nil
+}
+
+// Two-factor method names (accounts spec §10.2).
+const (
+	MethodAuthenticator = "authenticator"
+	MethodEmail         = "email"
+)

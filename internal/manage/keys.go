@@ -1,0 +1,115 @@
+package manage
+
+import (
+	"cmp"
+	"context"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"slices"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// KeysStore is what Keys reads.
+type KeysStore interface {
+	ListSigningKeys(ctx context.Context, now time.Time) ([]storage.SigningKey, error)
+}
+
+// KeyRotator makes a new active signing key (internal/keys.Manager).
+type KeyRotator interface {
+	Rotate(ctx context.Context, alg string, audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error)
+}
+
+// Keys lists the signing keys (keys.mdx shapes: GET /api/key,
+// /api/key/{id}) and rotates them. Only public parts leave this use case.
+type Keys struct {
+	Store   KeysStore
+	Rotator KeyRotator // set by the wiring (internal/app); nil refuses Rotate
+	Now     func() time.Time
+}
+
+// KeyView is FusionAuth's key object for a latchkey signing key: the id is
+// the JWT kid; privateKey and secret never appear. State and
+// expirationInstant say whether the key signs now (active) or is still
+// published for tokens it signed (retiring, until expirationInstant).
+type KeyView struct {
+	ID                string `json:"id"`
+	Algorithm         string `json:"algorithm"`
+	HasPrivateKey     bool   `json:"hasPrivateKey"`
+	Kid               string `json:"kid"`
+	Length            int    `json:"length,omitempty"`
+	Name              string `json:"name"`
+	PublicKey         string `json:"publicKey"`
+	Type              string `json:"type"`
+	State             string `json:"state"`
+	InsertInstant     int64  `json:"insertInstant"`
+	ExpirationInstant int64  `json:"expirationInstant,omitempty"`
+}
+
+// ViewKey is k without its private key.
+func ViewKey(k storage.SigningKey) KeyView {
+	v := KeyView{ID: k.ID, Algorithm: k.Algorithm, HasPrivateKey: true, Kid: k.ID, PublicKey: k.PublicKeyPEM,
+		State: k.State, InsertInstant: k.CreatedAt.UnixMilli(), Name: "latchkey " + k.Algorithm + " signing key"}
+	if !k.RetireAt.IsZero() {
+		v.ExpirationInstant = k.RetireAt.UnixMilli()
+	}
+	if b, _ := pem.Decode([]byte(k.PublicKeyPEM)); b != nil {
+		switch pub, _ := x509.ParsePKIXPublicKey(b.Bytes); p := pub.(type) {
+		case *ecdsa.PublicKey:
+			v.Type, v.Length = "EC", p.Curve.Params().BitSize
+		case *rsa.PublicKey:
+			v.Type, v.Length = "RSA", p.N.BitLen()
+		}
+	}
+	return v
+}
+
+// List returns the keys in use (active, and retiring ones still published),
+// oldest first, then by algorithm.
+func (ks *Keys) List(ctx context.Context) ([]KeyView, error) {
+	keys, err := ks.Store.ListSigningKeys(ctx, ks.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]KeyView, len(keys))
+	for i, k := range keys {
+		out[i] = ViewKey(k)
+	}
+	slices.SortStableFunc(out, func(a, b KeyView) int {
+		return cmp.Or(cmp.Compare(a.InsertInstant, b.InsertInstant), cmp.Compare(a.Algorithm, b.Algorithm), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// Get returns one key in use; ErrNotFound for an unknown or retired one.
+func (ks *Keys) Get(ctx context.Context, id string) (KeyView, error) {
+	keys, err := ks.List(ctx)
+	if err != nil {
+		return KeyView{}, err
+	}
+	for _, k := range keys {
+		if k.ID == id {
+			return k, nil
+		}
+	}
+	return KeyView{}, ErrNotFound
+}
+
+// Rotate makes a new active key for alg, audited with the new key's public
+// part. Keys sign for every tenant, so a tenant-scoped caller may not
+// (ErrForbidden).
+func (ks *Keys) Rotate(ctx context.Context, scope Scope, alg string) (KeyView, error) {
+	if scope.TenantID != "" || ks.Rotator == nil {
+		return KeyView{}, ErrForbidden
+	}
+	k, err := ks.Rotator.Rotate(ctx, alg, func(next storage.SigningKey) storage.AuditEntry {
+		return audit(ctx, ks.Now(), "", "Rotated the "+alg+" signing key; the new key has Id ["+next.ID+"]", nil, ViewKey(next))
+	})
+	if err != nil {
+		return KeyView{}, err
+	}
+	return ViewKey(k), nil
+}

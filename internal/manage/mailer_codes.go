@@ -1,0 +1,68 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/mail"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// The codes of issue 10 (internal/mfa): a two-factor code (enable,
+// disable, or the second step of a login) and a passwordless code. They
+// are not part of a change that commits, so they are enqueued on their
+// own (storage.OutboxStore.EnqueueOutbox), and the worker sends them.
+
+var (
+	// mailTwoFactor: the tenant's multiFactorConfiguration.email.templateId
+	// (SendCode), else the default.
+	mailTwoFactor = mailKind{name: "two-factor code",
+		tenant: func(storage.EmailTemplateIDs) string { return "" },
+		app:    func(storage.ApplicationEmailConfiguration) string { return "" },
+		def:    mail.DefaultTwoFactorCodeID}
+	mailPasswordless = mailKind{name: "passwordless login",
+		tenant: func(t storage.EmailTemplateIDs) string { return t.PasswordlessEmailTemplateID },
+		app:    func(a storage.ApplicationEmailConfiguration) string { return a.PasswordlessEmailTemplateID },
+		def:    mail.DefaultPasswordlessID}
+)
+
+// errNoMailKind: a purpose latchkey has no email for.
+var errNoMailKind = errors.New("manage: no email for this purpose")
+
+// Enqueuer stores outbox messages on their own.
+type Enqueuer interface {
+	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
+}
+
+// SendCode renders the email of purpose ("two-factor" or "passwordless",
+// mfa.MailTwoFactor and mfa.MailPasswordless) to address and enqueues it.
+func (m *Mailer) SendCode(ctx context.Context, q Enqueuer, tenant storage.Tenant, app storage.Application, purpose string,
+	to storage.User, address string, data map[string]any, now time.Time) error {
+	k := mailPasswordless
+	switch purpose {
+	case "passwordless":
+	case "two-factor":
+		k = mailTwoFactor
+		if c := tenant.MultiFactorConfiguration; c != nil && c.Email.TemplateID != "" {
+			id := c.Email.TemplateID
+			k.tenant = func(storage.EmailTemplateIDs) string { return id }
+		}
+	default:
+		return errNoMailKind
+	}
+	to.Email = address
+	f := MailFor{Tenant: tenant, User: to}
+	if app.ID != "" {
+		f.App = &app
+	}
+	msg, ok, err := m.message(ctx, k, f, data, now)
+	if err != nil || !ok {
+		return err
+	}
+	if err := q.EnqueueOutbox(ctx, msg); err != nil {
+		return err
+	}
+	m.notify(mail.Queue)
+	return nil
+}

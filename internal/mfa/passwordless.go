@@ -1,0 +1,250 @@
+package mfa
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// Passwordless login (FusionAuth passwordless.mdx; accounts spec §12): a
+// code (256 bits) that logs its user in once, within 180 s. Only its hash
+// is stored. Codes are rate-limited per user, counted in the database so
+// every node shares the limit, and an unknown login id is never revealed
+// to a caller without an API key.
+
+const (
+	passwordlessTTL = 180 * time.Second
+	// passwordlessLimit codes per user per passwordlessWindow (FusionAuth's
+	// rateLimitConfiguration.sendPasswordless defaults: 5 per 60 s), on
+	// whatever the tenant says: mail to someone else's inbox is a nuisance
+	// an anonymous caller could otherwise repeat without end.
+	passwordlessLimit  = 5
+	passwordlessWindow = 60 * time.Second
+	maxPasswordlessTry = 5
+)
+
+// ErrRateLimited: too many codes for this user just now (429).
+var ErrRateLimited = errors.New("mfa: rate limited")
+
+// ErrPasswordlessNotFound: the code is unknown, expired or used (404).
+var ErrPasswordlessNotFound = errors.New("mfa: passwordless code not found")
+
+// PasswordlessStart is POST /api/passwordless/start.
+type PasswordlessStart struct {
+	ApplicationID, LoginID, LoginStrategy string
+	State                                 map[string]any
+	// HasAPIKey: FusionAuth's form, which answers the code. Without a key
+	// (latchkey's extension for a SPA) the code is emailed and the answer
+	// is the same whether or not the login id names anyone.
+	HasAPIKey bool
+}
+
+// Started is the answer with an API key.
+type Started struct {
+	Code, OneTimeCode string
+}
+
+// passwordlessData is what a code remembers.
+type passwordlessData struct {
+	ApplicationID   string         `json:"applicationId"`
+	State           map[string]any `json:"state,omitempty"`
+	OneTimeCodeHash []byte         `json:"oneTimeCodeHash,omitempty"`
+	OneTimeCode     string         `json:"-"`
+	// Sent: the code was emailed (keyless start, or /send); a second send
+	// is refused so one start cannot fill an inbox.
+	Sent bool `json:"sent,omitempty"`
+}
+
+// StartPasswordless makes a code. With an API key the code is answered
+// (404 for an unknown login id, as FusionAuth); without one it is emailed
+// and nothing about the account is answered.
+func (s *Service) StartPasswordless(ctx context.Context, sc manage.Scope, mailer Mailer, req PasswordlessStart) (Started, error) {
+	inv := &manage.Invalid{}
+	if req.ApplicationID == "" {
+		inv.Field("missing", "applicationId", "You must specify the [applicationId] property.")
+	}
+	if strings.TrimSpace(req.LoginID) == "" {
+		inv.Field("blank", "loginId", "You must specify the [loginId] property.")
+	}
+	if err := inv.Err(); err != nil {
+		return Started{}, err
+	}
+	app, err := s.passwordlessApp(ctx, sc, req.ApplicationID)
+	if err != nil {
+		return Started{}, err
+	}
+	user, err := s.findUser(ctx, sc, "", req.LoginID)
+	if errors.Is(err, manage.ErrNotFound) && !req.HasAPIKey {
+		return Started{}, nil // the same answer as for a real account
+	}
+	if err != nil {
+		return Started{}, err
+	}
+	n, err := s.Store.CountEvent(ctx, "passwordless:"+user.ID, s.now(), passwordlessWindow)
+	if err != nil {
+		return Started{}, err
+	}
+	if n > passwordlessLimit {
+		s.event(ctx, "passwordless_rate_limited", user.ID, "refused")
+		if req.HasAPIKey {
+			return Started{}, ErrRateLimited
+		}
+		return Started{}, nil
+	}
+	d := passwordlessData{ApplicationID: app.ID, State: req.State, Sent: !req.HasAPIKey}
+	if req.LoginStrategy == "FormField" {
+		d.OneTimeCode = auth.NumericCode(6)
+		d.OneTimeCodeHash = auth.CodeHash("passwordless", d.OneTimeCode)
+	}
+	code := auth.NewSecretValue()
+	b, _ := json.Marshal(d)
+	now := s.now()
+	if err := s.Store.CreateChallenge(ctx, storage.Challenge{Hash: hashString("passwordless:" + code), Kind: storage.ChallengePasswordless,
+		UserID: user.ID, TenantID: user.TenantID, CreatedAt: now, ExpiresAt: now.Add(passwordlessTTL), Data: b}); err != nil {
+		return Started{}, err
+	}
+	if !req.HasAPIKey {
+		s.mailCode(ctx, mailer, app, user, code, d)
+		return Started{}, nil
+	}
+	return Started{Code: code, OneTimeCode: d.OneTimeCode}, nil
+}
+
+// passwordlessApp is the application, which must allow passwordless login.
+func (s *Service) passwordlessApp(ctx context.Context, sc manage.Scope, id string) (storage.Application, error) {
+	app, err := s.Store.GetApplication(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!app.Active || !sc.Sees(app.TenantID))) {
+		return app, invalid("invalid", "applicationId", "The [applicationId] property does not name an active application.")
+	}
+	if err != nil {
+		return app, err
+	}
+	if app.PasswordlessConfiguration == nil || !app.PasswordlessConfiguration.Enabled {
+		inv := &manage.Invalid{}
+		inv.General("PasswordlessDisabled", "Passwordless login is not enabled for this application (passwordlessConfiguration.enabled).")
+		return app, inv
+	}
+	return app, nil
+}
+
+// SendPasswordless is POST /api/passwordless/send {code}: emails a code
+// made by an API-key start. Any well-formed request answers 200 (an
+// unknown code too, as FusionAuth); a code is sent once.
+func (s *Service) SendPasswordless(ctx context.Context, mailer Mailer, code string) error {
+	if code == "" || len(code) > 256 {
+		return invalid("blank", "code", "You must specify the [code] property.")
+	}
+	key := hashString("passwordless:" + code)
+	now := s.now()
+	c, err := s.Store.GetChallenge(ctx, storage.ChallengePasswordless, key, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var d passwordlessData
+	if json.Unmarshal(c.Data, &d) != nil || d.Sent || d.OneTimeCodeHash != nil {
+		return nil // sent already; a FormField code's digits are only known to the start's caller
+	}
+	d.Sent = true
+	b, _ := json.Marshal(d)
+	if err := s.Store.UpdateChallengeData(ctx, storage.ChallengePasswordless, key, b, now); err != nil {
+		return nil
+	}
+	user, err := s.Store.GetUser(ctx, c.UserID)
+	if err != nil {
+		return nil
+	}
+	app, _ := s.Store.GetApplication(ctx, d.ApplicationID)
+	s.mailCode(ctx, mailer, app, user, code, d)
+	return nil
+}
+
+// mailCode sends the passwordless email; a failure is logged (the caller's
+// answer must not differ by it).
+func (s *Service) mailCode(ctx context.Context, mailer Mailer, app storage.Application, user storage.User, code string, d passwordlessData) {
+	if mailer == nil || user.Email == "" {
+		s.log().WarnContext(ctx, "passwordless code not sent: no mail path or no address", "user_id", user.ID)
+		return
+	}
+	tenant, err := s.Store.GetTenant(ctx, user.TenantID)
+	if err == nil {
+		data := map[string]any{"code": code}
+		if d.OneTimeCode != "" {
+			data["oneTimeCode"] = d.OneTimeCode
+		}
+		if d.State != nil {
+			data["state"] = d.State
+		}
+		err = mailer.SendTemplate(ctx, tenant, app, MailPasswordless, user, user.Email, data)
+	}
+	if err != nil {
+		s.log().ErrorContext(ctx, "passwordless code not sent", "user_id", user.ID, "err", err)
+	}
+}
+
+// PasswordlessLogin is POST /api/passwordless/login.
+type PasswordlessLogin struct {
+	Code, OneTimeCode, ApplicationID, IPAddress, DPoPJKT, TwoFactorTrustID string
+	Device                                                                 storage.DeviceInfo
+	NoJWT                                                                  bool
+}
+
+// LoginPasswordless spends the code and logs its user in through auth
+// (the one issuance path); a user with two-factor methods gets 242.
+func (s *Service) LoginPasswordless(ctx context.Context, req PasswordlessLogin) (auth.Tokens, error) {
+	if req.Code == "" || len(req.Code) > 256 {
+		return auth.Tokens{}, ErrPasswordlessNotFound
+	}
+	key := hashString("passwordless:" + req.Code)
+	now := s.now()
+	c, err := s.Store.GetChallenge(ctx, storage.ChallengePasswordless, key, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return auth.Tokens{}, ErrPasswordlessNotFound
+	}
+	if err != nil {
+		return auth.Tokens{}, err
+	}
+	var d passwordlessData
+	if err := json.Unmarshal(c.Data, &d); err != nil {
+		return auth.Tokens{}, err
+	}
+	if d.OneTimeCodeHash != nil && !equalHash(d.OneTimeCodeHash, auth.CodeHash("passwordless", req.OneTimeCode)) {
+		_, _ = s.Store.FailChallenge(ctx, storage.ChallengePasswordless, key, now, maxPasswordlessTry)
+		return auth.Tokens{}, ErrPasswordlessNotFound
+	}
+	if req.ApplicationID != "" && !strings.EqualFold(req.ApplicationID, d.ApplicationID) {
+		return auth.Tokens{}, ErrPasswordlessNotFound
+	}
+	if _, err := s.Store.ConsumeChallenge(ctx, storage.ChallengePasswordless, key, now); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return auth.Tokens{}, ErrPasswordlessNotFound
+		}
+		return auth.Tokens{}, err
+	}
+	app, err := s.Store.GetApplication(ctx, d.ApplicationID)
+	if err != nil || app.PasswordlessConfiguration == nil || !app.PasswordlessConfiguration.Enabled {
+		return auth.Tokens{}, ErrPasswordlessNotFound
+	}
+	return s.Auth.LoginAuthenticated(ctx, auth.AuthenticatedLogin{UserID: c.UserID, ApplicationID: d.ApplicationID,
+		IPAddress: req.IPAddress, Device: req.Device, NoJWT: req.NoJWT, DPoPJKT: req.DPoPJKT,
+		TwoFactorTrustID: req.TwoFactorTrustID, Method: auth.AuthPasswordless, State: d.State})
+}
+
+func equalHash(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var v byte
+	for i := range a {
+		v |= a[i] ^ b[i]
+	}
+	return v == 0
+}

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/latchkeyhq/latchkey/internal/manage"
+)
+
+// createAuditLog handles POST /api/system/audit-log (audit-logs.mdx):
+// {"auditLog":{insertUser,message,reason,data,newValue,oldValue}}, answered
+// with the stored entry (FusionAuth's TypeScript client types it
+// AuditLogResponse).
+func (s *Server) createAuditLog(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		AuditLog manage.AuditInput `json:"auditLog"`
+	}
+	if !s.decodeJSON(w, r, &req, false) {
+		return
+	}
+	e, err := s.Manage.AuditLogs.Create(r.Context(), scope(r), req.AuditLog)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"auditLog": e})
+}
+
+// getAuditLog handles GET /api/system/audit-log/{id}; the id is a number
+// (FusionAuth's audit log ids are Longs).
+func (s *Server) getAuditLog(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		writeFieldError(w, "couldNotConvert", "auditLogId", "Invalid [auditLogId] on the URL ["+truncate(r.PathValue("id"), 64)+"]. It must be a positive number.")
+		return
+	}
+	e, err := s.Manage.AuditLogs.Get(r.Context(), scope(r), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"auditLog": e})
+}
+
+// searchAuditLogs handles GET and POST /api/system/audit-log/search:
+// message, user, newValue, oldValue, reason ('*' wildcards; plain text
+// matches containing it), start, end, orderBy, startRow, numberOfResults;
+// {"auditLogs":[...],"total":n}.
+func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
+	var q manage.AuditQuery
+	if r.Method == http.MethodPost {
+		var req struct {
+			Search struct {
+				Message         string `json:"message"`
+				User            string `json:"user"`
+				Reason          string `json:"reason"`
+				OldValue        string `json:"oldValue"`
+				NewValue        string `json:"newValue"`
+				Start           int64  `json:"start"`
+				End             int64  `json:"end"`
+				OrderBy         string `json:"orderBy"`
+				StartRow        int    `json:"startRow"`
+				NumberOfResults int    `json:"numberOfResults"`
+			} `json:"search"`
+		}
+		if !s.decodeJSON(w, r, &req, false) {
+			return
+		}
+		in := req.Search
+		q = manage.AuditQuery{Message: in.Message, User: in.User, Reason: in.Reason, OldValue: in.OldValue, NewValue: in.NewValue,
+			Start: in.Start, End: in.End, OrderBy: in.OrderBy, StartRow: in.StartRow, NumberOfResults: in.NumberOfResults}
+	} else {
+		q = manage.AuditQuery{Message: queryValue(r, "message"), User: queryValue(r, "user"), Reason: queryValue(r, "reason"),
+			OldValue: queryValue(r, "oldValue"), NewValue: queryValue(r, "newValue"), OrderBy: queryValue(r, "orderBy")}
+		var ok bool
+		if q.Start, ok = queryInt64(w, r, "start"); !ok {
+			return
+		}
+		if q.End, ok = queryInt64(w, r, "end"); !ok {
+			return
+		}
+		if q.StartRow, ok = queryInt(w, r, "startRow"); !ok {
+			return
+		}
+		if q.NumberOfResults, ok = queryInt(w, r, "numberOfResults"); !ok {
+			return
+		}
+	}
+	entries, total, err := s.Manage.AuditLogs.Search(r.Context(), scope(r), q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"auditLogs": entries, "total": total})
+}

@@ -1,0 +1,213 @@
+package sqlstorage
+
+import (
+	"context"
+	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// CreateUserAction stores a definition; ErrConflict on a duplicate id or name.
+func (s *Store) CreateUserAction(ctx context.Context, a storage.UserAction, audit ...storage.AuditEntry) error {
+	doc, err := encode(a)
+	if err != nil {
+		return err
+	}
+	_, err = s.execAudited(ctx, audit, `INSERT INTO user_actions (id, name_lower, doc) VALUES ($1, $2, $3)`,
+		a.ID, strings.ToLower(a.Name), doc)
+	return err
+}
+
+// GetUserAction returns the definition or ErrNotFound.
+func (s *Store) GetUserAction(ctx context.Context, id string) (storage.UserAction, error) {
+	var a storage.UserAction
+	var doc string
+	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM user_actions WHERE id = $1`, id).Scan(&doc); err != nil {
+		return a, s.wrap(err)
+	}
+	return a, decode(doc, &a)
+}
+
+// ListUserActions lists every definition ordered by name.
+func (s *Store) ListUserActions(ctx context.Context) ([]storage.UserAction, error) {
+	return listDocs[storage.UserAction](ctx, s, `SELECT doc FROM user_actions ORDER BY name_lower, id`)
+}
+
+// UpdateUserAction replaces a definition; ErrNotFound, ErrConflict.
+func (s *Store) UpdateUserAction(ctx context.Context, a storage.UserAction, audit ...storage.AuditEntry) error {
+	doc, err := encode(a)
+	if err != nil {
+		return err
+	}
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE user_actions SET name_lower = $2, doc = $3 WHERE id = $1`,
+		a.ID, strings.ToLower(a.Name), doc))
+}
+
+// DeleteUserAction removes a definition; ErrNotFound.
+func (s *Store) DeleteUserAction(ctx context.Context, id string, audit ...storage.AuditEntry) error {
+	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM user_actions WHERE id = $1`, id))
+}
+
+// actionLogDoc is the stored form of an action taken: the record's JSON plus
+// the fields its JSON form leaves out.
+type actionLogDoc struct {
+	storage.UserActionLog
+	TenantID     string `json:"tenantId"`
+	PreventLogin bool   `json:"preventLogin"`
+	Temporal     bool   `json:"temporal"`
+	Canceled     bool   `json:"canceled"`
+}
+
+func encodeActionLog(l storage.UserActionLog) (string, error) {
+	return encode(actionLogDoc{UserActionLog: l, TenantID: l.TenantID, PreventLogin: l.PreventLogin, Temporal: l.Temporal, Canceled: l.Canceled})
+}
+
+// TakeUserAction stores an action taken and, when revoke is set, revokes
+// the user's live refresh tokens in the same transaction.
+func (s *Store) TakeUserAction(ctx context.Context, l storage.UserActionLog, revoke *storage.SessionRevocation, audit ...storage.AuditEntry) ([]storage.RefreshToken, error) {
+	doc, err := encodeActionLog(l)
+	if err != nil {
+		return nil, err
+	}
+	var revoked []storage.RefreshToken
+	err = s.tx(ctx, func(q querier) error {
+		revoked = nil
+		// Lock the user row first, as RecordLogin does (gateLogin).
+		if err := s.lockUser(ctx, q, l.ActioneeUserID); err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO user_action_logs (id, user_id, tenant_id, prevent_login, canceled, expiry, insert_instant, doc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			l.ID, l.ActioneeUserID, l.TenantID, l.PreventLogin, l.Canceled, l.Expiry, l.InsertInstant, doc); err != nil {
+			return err
+		}
+		if revoke != nil {
+			w := &whereBuilder{args: []any{ms(revoke.At), revoke.Reason}}
+			w.add("revoked_at IS NULL AND user_id = ?", revoke.UserID)
+			if len(revoke.ApplicationIDs) > 0 {
+				w.conds = append(w.conds, "application_id IN "+w.inList(revoke.ApplicationIDs))
+			}
+			var err error
+			revoked, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2`+w.sql()+
+				` RETURNING `+tokenColumns, w.args...)
+			if err != nil {
+				return err
+			}
+		}
+		return insertAudit(ctx, q, audit)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return revoked, nil
+}
+
+func (s *Store) queryActionLogs(ctx context.Context, query string, args ...any) ([]storage.UserActionLog, error) {
+	return s.queryActionLogsOn(ctx, s.r, query, args...)
+}
+
+// queryActionLogsOn reads actions taken on q (a pool or a transaction).
+func (s *Store) queryActionLogsOn(ctx context.Context, q querier, query string, args ...any) ([]storage.UserActionLog, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var docs []actionLogDoc
+	for rows.Next() {
+		var doc string
+		var d actionLogDoc
+		if err := rows.Scan(&doc); err != nil {
+			return nil, s.wrap(err)
+		}
+		if err := decode(doc, &d); err != nil {
+			return nil, err
+		}
+		docs = append(docs, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err)
+	}
+	out := make([]storage.UserActionLog, len(docs))
+	for i, d := range docs {
+		out[i] = d.UserActionLog
+		out[i].TenantID, out[i].PreventLogin, out[i].Temporal, out[i].Canceled = d.TenantID, d.PreventLogin, d.Temporal, d.Canceled
+	}
+	return out, nil
+}
+
+// GetUserActionLog returns the action taken with id, or ErrNotFound.
+func (s *Store) GetUserActionLog(ctx context.Context, id string) (storage.UserActionLog, error) {
+	logs, err := s.queryActionLogs(ctx, `SELECT doc FROM user_action_logs WHERE id = $1`, id)
+	if err != nil {
+		return storage.UserActionLog{}, err
+	}
+	if len(logs) == 0 {
+		return storage.UserActionLog{}, storage.ErrNotFound
+	}
+	return logs[0], nil
+}
+
+// ListUserActionLogs lists the actions taken on userID, oldest first.
+func (s *Store) ListUserActionLogs(ctx context.Context, userID string) ([]storage.UserActionLog, error) {
+	return s.queryActionLogs(ctx, `SELECT doc FROM user_action_logs WHERE user_id = $1 ORDER BY insert_instant, id`, userID)
+}
+
+// UpdateUserActionLog replaces an action taken (modify, cancel).
+func (s *Store) UpdateUserActionLog(ctx context.Context, l storage.UserActionLog, audit ...storage.AuditEntry) error {
+	doc, err := encodeActionLog(l)
+	if err != nil {
+		return err
+	}
+	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE user_action_logs SET prevent_login = $2, canceled = $3, expiry = $4, doc = $5
+		WHERE id = $1`, l.ID, l.PreventLogin, l.Canceled, l.Expiry, doc))
+}
+
+// LoginPreventions lists userID's actions that prevent login and are in
+// force at now: one probe of the partial index user_action_logs_preventing.
+func (s *Store) LoginPreventions(ctx context.Context, userID string, now int64) ([]storage.UserActionLog, error) {
+	return s.loginPreventionsOn(ctx, s.r, userID, now)
+}
+
+func (s *Store) loginPreventionsOn(ctx context.Context, q querier, userID string, now int64) ([]storage.UserActionLog, error) {
+	preventing := "prevent_login = 1 AND canceled = 0"
+	if s.dialect == DialectPostgres {
+		preventing = "prevent_login = TRUE AND canceled = FALSE"
+	}
+	return s.queryActionLogsOn(ctx, q, `SELECT doc FROM user_action_logs WHERE user_id = $1 AND `+preventing+`
+		AND expiry > $2 ORDER BY insert_instant, id`, userID, now)
+}
+
+// gateLogin refuses a login that an action in force prevents, inside its
+// transaction: the user row is locked by then (RecordLogin updated it), and
+// TakeUserAction locks it first, so on PostgreSQL the two serialise and the
+// read sees a lock that committed before it (READ COMMITTED takes a new
+// snapshot per statement); SQLite has one writer.
+func (s *Store) gateLogin(ctx context.Context, q querier, l storage.Login) error {
+	actions, err := s.loginPreventionsOn(ctx, q, l.UserID, l.At)
+	if err != nil {
+		return err
+	}
+	var prevent []storage.UserActionLog
+	for _, a := range actions {
+		if a.Prevents(l.Gate.ApplicationID, l.At) {
+			prevent = append(prevent, a)
+		}
+	}
+	if len(prevent) > 0 {
+		return &storage.LoginPrevented{Actions: prevent}
+	}
+	return nil
+}
+
+// lockUser takes the user row's lock for the rest of the transaction
+// (PostgreSQL's FOR UPDATE; SQLite's write transaction excludes every other
+// writer already). ErrNotFound when the user does not exist.
+func (s *Store) lockUser(ctx context.Context, q querier, userID string) error {
+	query := `SELECT id FROM users WHERE id = $1`
+	if s.dialect == DialectPostgres {
+		query += ` FOR UPDATE`
+	}
+	var id string
+	return q.QueryRowContext(ctx, query, userID).Scan(&id)
+}
