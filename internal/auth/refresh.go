@@ -32,7 +32,9 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	// One read: the family (by the id the value carries, or by hash for a
 	// value of the earlier format) with its user and registrations.
 	v := readValue(raw)
-	sess, err := s.cfg.Store.FindRefreshSession(ctx, v.key())
+	k := v.key()
+	k.At = now.UnixMilli()
+	sess, err := s.cfg.Store.FindRefreshSession(ctx, k)
 	if errors.Is(err, storage.ErrNotFound) {
 		return refuse("unknown")
 	}
@@ -58,7 +60,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 		return refuse("dpop_key_mismatch") // RFC 9449 §5: bound to one key
 	}
 
-	c, err := s.refreshContext(ctx, rt, sess.User)
+	c, err := s.refreshContext(ctx, rt, sess)
 	if errors.Is(err, errLoginPrevented) {
 		return refuse("login_prevented")
 	}
@@ -131,12 +133,13 @@ type refreshCtx struct {
 	set    settings
 }
 
-// refreshContext completes the token's surroundings: user (with its
-// registrations) comes from the refresh's one read, the application and
-// tenant from the caches. storage.ErrNotFound means the token must be
-// refused: the application is gone or inactive, the user inactive or
-// expired, or no longer registered.
-func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken, user storage.User) (refreshCtx, error) {
+// refreshContext completes the token's surroundings: the user (with its
+// registrations, and whether an action may prevent its login) comes from
+// the refresh's one read, the application and tenant from the caches.
+// storage.ErrNotFound means the token must be refused: the application is
+// gone or inactive, the user inactive or expired, or no longer registered;
+// errLoginPrevented, that a user action prevents the login.
+func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken, sess storage.RefreshSession) (refreshCtx, error) {
 	var c refreshCtx
 	var err error
 	if c.app, err = s.application(ctx, rt.ApplicationID); err != nil {
@@ -152,15 +155,19 @@ func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken, u
 	if c.tenant, err = s.tenant(ctx, tid); err != nil {
 		return c, wrapLoad("tenant", err)
 	}
-	c.user = user
+	c.user = sess.User
 	if !c.user.Active || (c.user.Expiry != 0 && s.cfg.Now().UnixMilli() >= c.user.Expiry) {
 		return c, storage.ErrNotFound
 	}
 	if c.reg = findRegistration(c.user.Registrations, c.app.ID); c.reg == nil {
 		return c, storage.ErrNotFound
 	}
-	if err := s.refusePrevented(ctx, c.user.ID, c.app.ID); err != nil {
-		return c, err
+	if sess.MaybePrevented {
+		// Only a user with an action in force: which applications it
+		// prevents is read now.
+		if err := s.refusePrevented(ctx, c.user.ID, c.app.ID); err != nil {
+			return c, err
+		}
 	}
 	if c.groups, err = s.groupRoles(ctx, c.app, c.user.ID); err != nil {
 		return c, err

@@ -362,6 +362,8 @@ type Rotation struct {
 type SessionKey struct {
 	ID   string
 	Hash []byte
+	// At (ms) is the instant RefreshSession.MaybePrevented is judged at.
+	At int64
 }
 
 // RefreshSession is what a refresh reads, in one query: the token family,
@@ -370,6 +372,11 @@ type SessionKey struct {
 type RefreshSession struct {
 	Token RefreshToken
 	User  User
+	// MaybePrevented: the user has an action in force at SessionKey.At that
+	// prevents login (what LoginPreventions lists), for some application;
+	// the caller reads them to see whether this one is concerned. False for
+	// a user never locked, so a refresh needs no second read.
+	MaybePrevented bool
 }
 
 // SigningKey is a JWT signing key pair. Private keys never leave the process

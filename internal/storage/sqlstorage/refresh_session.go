@@ -10,13 +10,23 @@ import (
 
 // sessionSelect is a refresh's one read (issue 13: the token, the user and
 // the registrations were three to five round trips): the token family, its
-// user's document, and one row per registration of the user (none: one row
-// with a NULL registration), in application id order. The user's password
-// columns are not read: a refresh never needs them.
-var sessionSelect = `SELECT ` + prefixed("t", tokenColumns) + `, u.doc, r.doc
+// user's document, whether an action in force at $2 prevents the user's
+// login (the partial index of loginPreventionsOn, which holds no row for a
+// user never locked), and one row per registration of the user (none: one
+// row with a NULL registration), in application id order. The user's
+// password columns are not read: a refresh never needs them.
+func (s *Store) sessionSelect() string {
+	preventing := "a.prevent_login = 1 AND a.canceled = 0"
+	if s.dialect == DialectPostgres {
+		preventing = "a.prevent_login = TRUE AND a.canceled = FALSE"
+	}
+	return `SELECT ` + prefixed("t", tokenColumns) + `, u.doc,
+		EXISTS (SELECT 1 FROM user_action_logs a WHERE a.user_id = t.user_id AND ` + preventing + ` AND a.expiry > $2),
+		r.doc
 	FROM refresh_tokens t
 	JOIN users u ON u.id = t.user_id
 	LEFT JOIN registrations r ON r.user_id = t.user_id`
+}
 
 const sessionOrder = ` ORDER BY r.application_id`
 
@@ -25,19 +35,20 @@ const sessionOrder = ` ORDER BY r.application_id`
 // history of superseded ones only when that finds nothing, as
 // FindRefreshTokenByHash does.
 func (s *Store) FindRefreshSession(ctx context.Context, k storage.SessionKey) (storage.RefreshSession, error) {
+	sel := s.sessionSelect()
 	if k.ID != "" {
-		return s.querySession(ctx, sessionSelect+` WHERE t.id = $1`+sessionOrder, k.ID)
+		return s.querySession(ctx, sel+` WHERE t.id = $1`+sessionOrder, k.ID, k.At)
 	}
-	out, err := s.querySession(ctx, sessionSelect+` WHERE t.hash = $1`+sessionOrder, k.Hash)
+	out, err := s.querySession(ctx, sel+` WHERE t.hash = $1`+sessionOrder, k.Hash, k.At)
 	if err != storage.ErrNotFound {
 		return out, err
 	}
-	return s.querySession(ctx, sessionSelect+` WHERE t.id = (SELECT token_id FROM refresh_token_history WHERE hash = $1)`+sessionOrder, k.Hash)
+	return s.querySession(ctx, sel+` WHERE t.id = (SELECT token_id FROM refresh_token_history WHERE hash = $1)`+sessionOrder, k.Hash, k.At)
 }
 
-func (s *Store) querySession(ctx context.Context, query string, arg any) (storage.RefreshSession, error) {
+func (s *Store) querySession(ctx context.Context, query string, arg any, at int64) (storage.RefreshSession, error) {
 	var out storage.RefreshSession
-	rows, err := s.r.QueryContext(ctx, query, arg)
+	rows, err := s.r.QueryContext(ctx, query, arg, at)
 	if err != nil {
 		return out, s.wrap(err)
 	}
@@ -45,7 +56,7 @@ func (s *Store) querySession(ctx context.Context, query string, arg any) (storag
 	var x tokenRow
 	var userDoc string
 	var regDoc sql.NullString
-	first := append(x.dest(), &userDoc, &regDoc)
+	first := append(x.dest(), &userDoc, &out.MaybePrevented, &regDoc)
 	// Rows after the first repeat the token and the user: scanned without
 	// copying (RawBytes), only the registration is kept.
 	var skip sql.RawBytes

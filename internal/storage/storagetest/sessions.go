@@ -56,6 +56,7 @@ func testFindRefreshSession(t *testing.T, s storage.Storage) {
 		_, err := s.FindRefreshSession(ctx, k)
 		wantErr(t, err, storage.ErrNotFound)
 	}
+	testSessionPrevented(t, s, u.ID)
 
 	// A user without registrations, a revoked family.
 	must(t, s.CreateUser(ctx, newUser("u2", "bob@example.com", "bob")))
@@ -123,4 +124,31 @@ func testConcurrentRotationWithoutHistory(t *testing.T, s storage.Storage) {
 	if won != 1 || got.Generation != 1 {
 		t.Fatalf("%d winners, generation %d; want 1 and 1", won, got.Generation)
 	}
+}
+
+// testSessionPrevented: MaybePrevented says whether an action in force at
+// SessionKey.At prevents the user's login, by id and by hash: not for an
+// action that does not prevent login, then for a lock while it lasts, not
+// once it has expired.
+func testSessionPrevented(t *testing.T, s storage.Storage, userID string) {
+	ctx := context.Background()
+	at := base.UnixMilli()
+	check := func(when int64, want bool, why string) {
+		t.Helper()
+		for _, k := range []storage.SessionKey{{ID: "rt1", At: when}, {Hash: hash("s1"), At: when}, {Hash: hash("s0"), At: when}} {
+			got, err := s.FindRefreshSession(ctx, k)
+			must(t, err)
+			if got.MaybePrevented != want {
+				t.Fatalf("%s: MaybePrevented %v, want %v", why, got.MaybePrevented, want)
+			}
+		}
+	}
+	check(at, false, "never actioned")
+	_, err := s.TakeUserAction(ctx, newActionLog("warn", userID, false, at+3_600_000), nil)
+	must(t, err)
+	check(at, false, "an action that does not prevent login")
+	_, err = s.TakeUserAction(ctx, newActionLog("lock", userID, true, at+3_600_000), nil)
+	must(t, err)
+	check(at, true, "a lock in force")
+	check(at+3_600_000, false, "the lock has expired")
 }
