@@ -21,6 +21,7 @@ Usage:
   latchkey serve [flags]   run the identity server (latchkey serve --help lists every setting)
   latchkey demo [flags]    run the identity server with the Store and Forums example apps
   latchkey bench [flags]   load a latchkey (or FusionAuth) server and report throughput and latency
+  latchkey import FILE     import a FusionAuth user import file into a running server, in batches
   latchkey backup FILE     copy the SQLite database consistently while latchkey runs
   latchkey version         print the version, module and commit
   latchkey help            show this text
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprint(stdout, app.ReadBuildInfo())
 		return 0
@@ -110,6 +113,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o demo.Options
 	fs.StringVar(&o.DataDir, "data-dir", "", "folder for the demo's SQLite files (default: under the user cache dir)")
+	fs.BoolVar(&o.OAuth, "oauth", false, "the Store logs in with the authorization code flow and PKCE through latchkey's hosted page instead of its native form")
 	fs.StringVar(&o.IdentityAddr, "identity-addr", "127.0.0.1:9011", "listen address of the identity server")
 	fs.StringVar(&o.StoreAddr, "store-addr", "127.0.0.1:3000", "listen address of the Store example app")
 	fs.StringVar(&o.ForumsAddr, "forums-addr", "127.0.0.1:3001", "listen address of the Forums example app")

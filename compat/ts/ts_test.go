@@ -74,10 +74,7 @@ func TestTypeScriptClient(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@fusionauth", "typescript-client")); err != nil {
-		npm := need(t, "npm")
-		run(t, ctx, dir, nil, npm, "ci", "--no-audit", "--no-fund")
-	}
+	installClient(t, ctx, dir)
 
 	key := rand.Text() + rand.Text()
 	in := apptest.Start(t, apptest.Options{Kickstart: fmt.Sprintf(kickstart, key)})
@@ -87,4 +84,13 @@ func TestTypeScriptClient(t *testing.T) {
 		"LATCHKEY_APP_ID=" + kickstartAppID,
 		"LATCHKEY_TENANT_ID=" + manage.DefaultTenantID,
 	}, node, "--test", "--test-concurrency=1", "flow.test.mjs", "accounts.test.mjs", "mfa.test.mjs")
+}
+
+// installClient runs npm ci once, when the pinned client is not installed.
+func installClient(t *testing.T, ctx context.Context, dir string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@fusionauth", "typescript-client")); err != nil {
+		npm := need(t, "npm")
+		run(t, ctx, dir, nil, npm, "ci", "--no-audit", "--no-fund")
+	}
 }

@@ -11,12 +11,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/backchannel"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/dbclock"
+	"github.com/latchkeyhq/latchkey/internal/events/sender"
 	"github.com/latchkeyhq/latchkey/internal/janitor"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
+	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/observe"
+	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -46,6 +51,10 @@ type Options struct {
 	// defaults (60 s wait for another node's Kickstart, 30 s until an
 	// unrenewed claim is taken over).
 	KickstartWait, KickstartStaleAfter time.Duration
+	// Webhooks tunes the webhook queue's worker beyond the configuration
+	// (tests: a short poll interval, backoff or attempt count); zero fields
+	// keep cfg's settings and the outbox defaults.
+	Webhooks outbox.Config
 	// Tracing replaces the tracing cfg asks for (tests trace into memory).
 	Tracing *observe.Tracing
 	// MetricsListener serves /metrics (default: listen on cfg.MetricsAddr
@@ -165,20 +174,27 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate, a.metrics, sec); err != nil {
+	// One lambda engine per process, shared with the Kickstart dry run.
+	engine := lambda.New(lambda.Config{Logger: a.log})
+	poster := sender.New(sender.Options{DenyPrivate: cfg.WebhookPrivateAddresses == "deny"})
+	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate,
+		wiring{metrics: a.metrics, secret: sec, engine: engine, poster: poster}); err != nil {
 		return a, err
 	}
 	a.Server.Tracing = a.tracing
 	a.Server.Ready = &server.Readiness{Store: a.store, Now: opts.Now, Logger: a.log, ProbeEvery: opts.ReadyProbeEvery}
 	a.handler = a.Server.Handler()
-	if a.workers, err = newWorkers(a.store, a.Server.Manage, cfg, opts.Now, a.log); err != nil {
+	if a.workers, err = newWorkers(a.store, a.Server.Manage, a.Server.Events, cfg, opts, a.log); err != nil {
 		return a, fmt.Errorf("outbox workers: %w", err)
+	}
+	if err := a.startBackchannel(opts); err != nil {
+		return a, fmt.Errorf("back-channel logout: %w", err)
 	}
 	a.janitor = newJanitor(a.store, a.Server.Auth, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
-			Scratch: scratch(cfg, opts, a.log), Wait: opts.KickstartWait, StaleAfter: opts.KickstartStaleAfter,
+			Scratch: scratch(cfg, opts, a.log, engine), Wait: opts.KickstartWait, StaleAfter: opts.KickstartStaleAfter,
 		})
 		if err != nil {
 			return a, err
@@ -324,4 +340,23 @@ func NewLogger(cfg config.Config, w interface{ Write([]byte) (int, error) }) *sl
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
 	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// startBackchannel adds the back-channel logout queue's worker
+// (internal/backchannel) to the outbox workers, woken by the server right
+// after a logout queued a notice.
+func (a *App) startBackchannel(opts Options) error {
+	sender := &backchannel.Sender{Keys: a.Server.Keys, Now: opts.Now}
+	w, err := outbox.New(outbox.Config{Store: a.store, Queue: auth.BackchannelQueue, Deliver: sender.Deliver,
+		Now: opts.Now, Logger: a.log.With("queue", auth.BackchannelQueue), AttemptTimeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	a.workers.extra = append(a.workers.extra, w)
+	a.Server.NotifyOutbox = func(queue string) {
+		if queue == auth.BackchannelQueue {
+			w.Notify()
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -13,7 +14,7 @@ import (
 //
 // API keys are not cached. The CORS origin set (internal/server) is made of
 // the applications and the system configuration, so it follows both.
-func followChanges(feed storage.ChangeFeed, svc *auth.Service, km *keys.Manager, origins func()) (stop func()) {
+func followChanges(feed storage.ChangeFeed, svc *auth.Service, km *keys.Manager, pub *events.Publisher, origins func()) (stop func()) {
 	return feed.SubscribeChanges(func(c storage.Change) {
 		switch c.Kind {
 		case storage.ChangeTenant:
@@ -25,9 +26,14 @@ func followChanges(feed storage.ChangeFeed, svc *auth.Service, km *keys.Manager,
 			origins()
 		case storage.ChangeSigningKey:
 			km.KeysChanged()
+		case storage.ChangeLambda:
+			svc.ForgetLambda(c.ID)
+		case storage.ChangeWebhook:
+			pub.ForgetWebhooks()
 		case storage.ChangeAll:
 			svc.ForgetAll()
 			km.KeysChanged()
+			pub.ForgetWebhooks()
 			origins()
 		}
 	})

@@ -12,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
@@ -67,7 +68,7 @@ func (a *App) watch(opts Options) {
 	if p, ok := a.store.(interface{ Pools() map[string]*sql.DB }); ok {
 		a.metrics.WatchPools(p.Pools())
 	}
-	a.metrics.WatchOutbox(a.store, opts.Now, "mail")
+	a.metrics.WatchOutbox(a.store, opts.Now, "mail", events.Queue)
 }
 
 // Metrics is the App's registry (tests scrape it in process).

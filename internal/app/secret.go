@@ -13,6 +13,10 @@ import (
 // OneTimeUse refresh-token successors (internal/auth/secrets.go).
 const successorPurpose = "latchkey refresh-token successor v1"
 
+// federationPurpose names the subkey sealing the hosted page's federation
+// state cookie (internal/server/oauth_federation.go).
+const federationPurpose = "latchkey federation state v1"
+
 // sealPurpose names the subkey that seals TOTP secrets (AES-256-GCM,
 // internal/auth/seal.go). A distinct HKDF info string, so the two uses never
 // share a key.

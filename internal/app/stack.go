@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -11,8 +12,11 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/events"
+	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
+	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/observe"
@@ -23,14 +27,29 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
 
+// wiring is what newServer shares with the process: the metrics (nil for
+// the Kickstart dry run), the server secret (internal/secret), the one
+// lambda engine, and what posts webhook requests (events.NoDelivery for the
+// dry run, which must not reach the outside world).
+type wiring struct {
+	metrics *observe.Metrics
+	secret  secret.Secret
+	engine  *lambda.Engine
+	poster  events.Poster
+	// dryRun: the Kickstart dry run, whose tokens and hashes are thrown
+	// away: keys made on demand, hashes at the lowest cost (issue 13).
+	dryRun bool
+}
+
 // newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
 // for the real database and scratch for the Kickstart dry run, so both run
 // the same code with the same settings. unfollow stops the caches following
-// st's change feed. m (nil for the dry run) counts auth's events; sec is the
-// server secret (internal/secret), from which the refresh-token successor
-// keys and the TOTP seal keys are derived.
+// st's change feed. w carries the metrics (nil for the dry run: they count
+// auth's events), the lambda engine, the webhook poster and the server
+// secret (internal/secret), from which the refresh-token successor keys
+// and the TOTP seal keys are derived.
 func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts Options, log *slog.Logger, gate *server.Gate,
-	m *observe.Metrics, sec secret.Secret) (srv *server.Server, unfollow func(), err error) {
+	w wiring) (srv *server.Server, unfollow func(), err error) {
 	if err := manage.EnsureDefaults(ctx, st, cfg.Issuer, opts.Now()); err != nil {
 		return nil, nil, err
 	}
@@ -46,34 +65,48 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	// half of a fresh start's time (issue 13).
 	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL, PublishAhead: cfg.KeyPublishAhead,
 		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
-		OnDemand:             m == nil})
+		OnDemand:             w.dryRun})
+	var svc *auth.Service
+	pub := events.New(events.Config{Store: st, Signer: km, Now: opts.Now, Logger: log, CacheTTL: cfg.CacheTTL,
+		Tenant: func(ctx context.Context, id string) (storage.Tenant, error) { return svc.Tenant(ctx, id) },
+		Poster: w.poster})
 	ac := auth.Config{Store: st, Keys: km, Logger: log, Now: opts.Now, Issuer: cfg.Issuer, TenantID: manage.DefaultTenantID,
-		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: sec.Derive(successorPurpose),
-		SealKeys: sec.Derive(sealPurpose)}
-	if m != nil {
-		ac.Count = m.Count
+		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: w.secret.Derive(successorPurpose),
+		FederationKeys: w.secret.Derive(federationPurpose),
+		SealKeys:       w.secret.Derive(sealPurpose), Events: pub, Lambdas: w.engine}
+	if w.metrics != nil {
+		ac.Count = w.metrics.Count
 	}
-	svc := auth.New(ac)
+	svc = auth.New(ac)
+	var themes fs.FS
+	if cfg.ThemesDir != "" {
+		themes = os.DirFS(cfg.ThemesDir)
+	}
+	pages, err := hosted.New(themes)
+	if err != nil {
+		return nil, nil, err
+	}
 	mg := manage.New(st, svc, opts.Now)
 	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
-	if m == nil {
+	if w.dryRun {
 		// The dry run refuses what a real run would, but its hashes are
 		// thrown away: made at the scheme's lowest cost (issue 13).
 		mg.Users.Hash = password.HashCheap
 	}
-	mg.Keys.Rotator = km
+	mg.Lambdas.Engine, mg.Keys.Rotator = w.engine, km
+	mg.UseEvents(pub)
 	svc.SetEmailVerifier(mg.Accounts)
 	srv = &server.Server{
-		Store: st, Keys: km, Auth: svc, Manage: mg, Logger: log, Now: opts.Now,
+		Store: st, Keys: km, Auth: svc, Hosted: pages, Manage: mg, Events: pub, Logger: log, Now: opts.Now,
 		MFA:    &mfa.Service{Store: st, Auth: svc, Now: opts.Now, Logger: log, TenantID: manage.DefaultTenantID},
 		Mailer: codeMailer{m: mg.Mail, q: st, now: opts.Now},
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),
 			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL},
-		Gate: gate, Metrics: m,
+		Gate: gate, Metrics: w.metrics,
 	}
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).
-	unfollow = followChanges(st, svc, km, srv.ForgetOrigins)
+	unfollow = followChanges(st, svc, km, pub, srv.ForgetOrigins)
 	if err := km.Init(ctx); err != nil {
 		unfollow()
 		return nil, nil, fmt.Errorf("signing keys: %w", err)
@@ -86,7 +119,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 // again by the returned cleanup. SQLite whatever the real database is: the
 // dry run checks the requests (validation, duplicates, references), which
 // the server does the same way on both dialects.
-func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Context) (http.Handler, kickstart.Store, func(), error) {
+func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.Engine) func(context.Context) (http.Handler, kickstart.Store, func(), error) {
 	return func(ctx context.Context) (http.Handler, kickstart.Store, func(), error) {
 		dir, err := os.MkdirTemp("", "latchkey-kickstart-")
 		if err != nil {
@@ -106,7 +139,8 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger) func(context.Con
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
-		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits), nil, secret.Generate())
+		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits),
+			wiring{secret: secret.Generate(), engine: engine, poster: events.NoDelivery, dryRun: true})
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/outbox"
@@ -21,15 +22,19 @@ import (
 // to one worker at a time (storage.OutboxStore.ClaimOutbox), so one node
 // sends each.
 type workers struct {
-	mail *mail.Worker
-	jobs *outbox.Worker
-	log  *slog.Logger
+	mail  *mail.Worker
+	jobs  *outbox.Worker
+	hooks *outbox.Worker
+	// extra are the other queues' workers (back-channel logout).
+	extra []*outbox.Worker
+	log   *slog.Logger
 }
 
 // newWorkers builds the workers and points the use cases' Notify at them,
 // so a message stored by a request on this node goes out at once (other
 // nodes' messages are found by polling).
-func newWorkers(st storage.Storage, m *manage.Service, cfg config.Config, now func() time.Time, log *slog.Logger) (*workers, error) {
+func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cfg config.Config, opts Options, log *slog.Logger) (*workers, error) {
+	now := opts.Now
 	roots, err := cfg.SMTPRootCAPool()
 	if err != nil {
 		return nil, err
@@ -56,7 +61,35 @@ func newWorkers(st storage.Storage, m *manage.Service, cfg config.Config, now fu
 			jw.Notify()
 		}
 	}
-	return &workers{mail: mw, jobs: jw, log: log}, nil
+	hw, err := webhookWorker(st, pub, cfg, opts, log)
+	if err != nil {
+		return nil, err
+	}
+	pub.SetNotify(hw.Notify)
+	return &workers{mail: mw, jobs: jw, hooks: hw, log: log}, nil
+}
+
+// webhookWorker delivers the webhook queue (internal/events): at least
+// once, retried with backoff from cfg.WebhookRetryBase, each attempt
+// bounded by half the lease so a slow receiver is never taken over while
+// its delivery still runs. opts.Webhooks overrides for tests.
+func webhookWorker(st storage.Storage, pub *events.Publisher, cfg config.Config, opts Options, log *slog.Logger) (*outbox.Worker, error) {
+	c := opts.Webhooks
+	c.Store, c.Queue, c.Deliver = st, events.Queue, pub.Deliver
+	if c.Lease <= 0 {
+		c.Lease = cfg.WebhookLease
+	}
+	if c.AttemptTimeout <= 0 {
+		c.AttemptTimeout = c.Lease / 2
+	}
+	if c.BaseBackoff <= 0 {
+		c.BaseBackoff = cfg.WebhookRetryBase
+	}
+	if c.Now == nil {
+		c.Now = opts.Now
+	}
+	c.Logger = log.With("queue", events.Queue)
+	return outbox.New(c)
 }
 
 // start runs the workers until ctx is done; wait then returns once their
@@ -65,7 +98,11 @@ func newWorkers(st storage.Storage, m *manage.Service, cfg config.Config, now fu
 // once, the Message-ID lets a receiver drop the repeat).
 func (w *workers) start(ctx context.Context) (wait func(limit time.Duration)) {
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{w.mail.Run, w.jobs.Run} {
+	runs := []func(context.Context) error{w.mail.Run, w.jobs.Run, w.hooks.Run}
+	for _, x := range w.extra {
+		runs = append(runs, x.Run)
+	}
+	for _, run := range runs {
 		wg.Go(func() {
 			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				w.log.Error("outbox worker stopped", "err", err)

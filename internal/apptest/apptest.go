@@ -21,6 +21,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/openapi/openapitest"
+	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
@@ -48,6 +49,9 @@ type Options struct {
 	Seed func(ctx context.Context, st storage.Storage) error
 	// APIKey is the value of the super key Start creates (default: random).
 	APIKey string
+	// Webhooks tunes the webhook delivery worker (app.Options.Webhooks),
+	// e.g. a short poll interval and backoff.
+	Webhooks outbox.Config
 }
 
 // Instance is a running App.
@@ -97,7 +101,7 @@ func Start(t testing.TB, o Options) *Instance {
 		t.Fatalf("apptest: seed: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, app.Options{Store: st, Now: o.Now, Logger: logger, Listener: ln})
+	a, err := app.Open(ctx, cfg, app.Options{Store: st, Now: o.Now, Logger: logger, Listener: ln, Webhooks: o.Webhooks})
 	if err != nil {
 		cancel()
 		_ = ln.Close()

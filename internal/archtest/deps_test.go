@@ -53,6 +53,8 @@ func TestDependencyDirection(t *testing.T) {
 		{"jwtverify", func(d string) bool { return strings.HasPrefix(d, module+"/internal/") }, "a public package for third parties"},
 		{"internal/bench", func(d string) bool { return strings.HasPrefix(d, module+"/") && d != module+"/internal/bench" },
 			"the load generator is a client of the HTTP API like any third party, so it works against FusionAuth too"},
+		{"internal/userimport", func(d string) bool { return strings.HasPrefix(d, module+"/") && d != module+"/internal/userimport" },
+			"latchkey import is a client of the HTTP API like internal/bench, so it imports into FusionAuth too"},
 		{"internal/mail", func(d string) bool {
 			return d == "net/http" || strings.HasPrefix(d, module+"/") && !onlyFrom(d, "internal/mail", "internal/outbox", "internal/storage")
 		}, "mail is a use case: no HTTP (go-mail's SMTP client is its network code), no backend, no server or auth"},
@@ -62,6 +64,9 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/mailcatcher", func(d string) bool {
 			return strings.HasPrefix(d, module+"/") && d != module+"/internal/mailcatcher"
 		}, "the demo's mail catcher stands alone, like a mail server would"},
+		{"internal/hosted", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/hosted"
+		}, "the hosted pages only render: the server decides and sets headers, so no HTTP and no latchkey package"},
 		{"internal/manage", func(d string) bool {
 			return d == "net/http" || d == module+"/internal/server"
 		}, "management use cases stay free of HTTP; server calls them, never the reverse"},
@@ -92,6 +97,14 @@ func TestDependencyDirection(t *testing.T) {
 			return d == "net/http" || d == "net" || d == "os/exec" ||
 				strings.HasPrefix(d, module+"/") && d != module+"/internal/lambda"
 		}, "lambdas reach nothing outside: no sockets, no processes, and only the values latchkey passes in"},
+		{"internal/events", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") &&
+				!onlyFrom(d, "internal/events", "internal/storage", "internal/cache", "internal/outbox")
+		}, "events are use-case code: their one HTTP client is internal/events/sender, wired by the app"},
+		{"internal/events/sender", func(d string) bool {
+			return strings.HasPrefix(d, module+"/") && !onlyFrom(d, "internal/events/sender", "internal/events", "internal/storage",
+				"internal/cache", "internal/outbox")
+		}, "the webhook client posts what it is given and knows nothing else of latchkey"},
 		{"internal/server", func(d string) bool {
 			return strings.HasPrefix(d, module+"/internal/storage/sqlstorage") || strings.HasPrefix(d, module+"/internal/app")
 		}, "the HTTP layer does not know the storage backend"},

@@ -36,6 +36,7 @@ func (s *Service) newCaches(now func() time.Time) {
 		return t.WithDefaults(), err
 	}, opts(orDefault(s.cfg.TenantCacheTTL, defaultTenantCacheTTL)))
 	s.apps = cache.New(s.cfg.Store.GetApplication, opts(orDefault(s.cfg.ApplicationCacheTTL, defaultApplicationCacheTTL)))
+	s.lambdas = cache.New(s.cfg.Store.GetLambda, opts(orDefault(s.cfg.ApplicationCacheTTL, defaultApplicationCacheTTL)))
 	s.groupGrants = cache.New(s.cfg.Store.GroupRolesOf, opts(orDefault(s.cfg.ApplicationCacheTTL, defaultApplicationCacheTTL)))
 }
 
@@ -72,10 +73,11 @@ func (s *Service) ForgetApplication(id string) {
 	s.groupGrants.Forget(id)
 }
 
-// ForgetAll drops every cached tenant and application: the change feed calls
+// ForgetAll drops every cached tenant, application and lambda: the change feed calls
 // it when changes may have been missed (its connection was down).
 func (s *Service) ForgetAll() {
 	s.tenants.ForgetAll()
 	s.apps.ForgetAll()
+	s.lambdas.ForgetAll()
 	s.groupGrants.ForgetAll()
 }

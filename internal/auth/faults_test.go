@@ -28,7 +28,7 @@ func (s *keysDown) ListSigningKeys(ctx context.Context, now time.Time) ([]storag
 
 // serviceOn returns a Service sharing e's store whose key manager reads
 // through ks.
-func (e *env) serviceOn(ks storage.SigningKeyStore, load bool) *Service {
+func (e *env) serviceOn(ks keys.Store, load bool) *Service {
 	e.t.Helper()
 	km := keys.New(ks, keys.Options{Now: e.clock.Now, Issuer: issuer})
 	if load {

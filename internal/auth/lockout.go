@@ -40,7 +40,7 @@ func (s *Service) unknownUser(ctx context.Context, tenant storage.Tenant, req Lo
 	scheme, factor := tenantScheme(tenant)
 	s.pw.DummyVerify(req.Password, scheme, factor)
 	fail.outcome = "unknown_user"
-	if err := s.countFailure(ctx, tenant, key, fail); err != nil {
+	if err := s.countFailure(ctx, tenant, key, fail, nil); err != nil {
 		return err
 	}
 	return ErrInvalidCredentials

@@ -117,21 +117,30 @@ func (s *Service) findUser(ctx context.Context, tenantID, loginID string) (stora
 
 // countFailure feeds the tenant lockout counter (failedAuthenticationConfiguration,
 // counted in the database so it holds across restarts and nodes).
-// ev.outcome says why (wrong_password, unknown_user).
-func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID string, ev event) error {
+// ev.outcome says why (wrong_password, unknown_user). The failure's events
+// (msgs, user.login.failed) commit with the count (RecordLoginFailureWith);
+// without lockout they are stored on their own.
+func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID string, ev event, msgs []storage.OutboxMessage) error {
 	s.emit(ctx, ev)
 	p, ok := lockoutPolicy(t.FailedAuthenticationConfiguration)
 	if !ok {
-		return nil
+		return s.publish(ctx, msgs)
 	}
 	// Counted even when the client hangs up: a guess must not go uncounted
 	// because its sender stopped listening.
 	wctx, cancel := detached(ctx)
 	defer cancel()
-	f, err := s.cfg.Store.RecordLoginFailure(wctx, userID, s.cfg.Now(), p)
+	var f storage.LoginFailures
+	var err error
+	if len(msgs) > 0 {
+		f, err = s.cfg.Store.RecordLoginFailureWith(wctx, storage.LoginFailure{UserID: userID, At: s.cfg.Now(), Policy: p, Outbox: msgs})
+	} else {
+		f, err = s.cfg.Store.RecordLoginFailure(wctx, userID, s.cfg.Now(), p)
+	}
 	if err != nil {
 		return fmt.Errorf("auth: record login failure: %w", err)
 	}
+	s.cfg.Events.Committed(msgs)
 	s.noteLock(ctx, f, ev)
 	return nil
 }

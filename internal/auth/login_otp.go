@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -97,12 +98,20 @@ func (s *Service) issueOneTimePassword(ctx context.Context, req LoginRequest, te
 	if err != nil {
 		return Tokens{}, err
 	}
+	success, err := s.plan(ctx, tenant, events.UserLoginSuccess)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if p.rec.Outbox, err = s.loginSuccess(ctx, success, req, app, p.user, authOneTimePassword); err != nil {
+		return Tokens{}, err
+	}
 	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
 		if held, ok := preventedLate(err, user); ok {
 			return Tokens{}, held
 		}
 		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
 	}
+	s.cfg.Events.Committed(p.rec.Outbox)
 	out.State = d.State
 	ev.outcome = "success_one_time_password"
 	s.emit(ctx, ev)
@@ -121,7 +130,7 @@ func (s *Service) CheckPassword(ctx context.Context, t storage.Tenant, u storage
 	}
 	ok, verr := s.pw.Verify(plain, u.Password)
 	if outcome, err := verdict(ok, verr, u, s.cfg.Now()); outcome != "" {
-		return s.refuse(ctx, t.WithDefaults(), u.ID, verr, fail, outcome, err)
+		return s.refuse(ctx, t.WithDefaults(), u.ID, verr, fail, outcome, err, nil)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -47,13 +48,15 @@ func verdict(ok bool, verr error, user storage.User, now time.Time) (string, err
 // answered, so a process killed at any moment leaves either a whole login
 // or none, and a refused login never leaves a session or a lastLoginInstant
 // behind (docs/decisions.md "A login writes once, after its hash"). A
-// success costs the hash plus one commit, like every refusal.
+// success costs the hash plus one commit, like every refusal. The login's
+// webhook events ride in that one write (webhooks.go); a transactional
+// user.login.success first waits for its webhooks, which may refuse it.
 func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
 	user storage.User, failures storage.LoginFailures, fail event) (Tokens, error) {
 	ok, verr := s.pw.Verify(req.Password, user.Password)
 	now := s.cfg.Now()
 	if outcome, err := verdict(ok, verr, user, now); outcome != "" {
-		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err)
+		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err, &attempt{req, user})
 	}
 	out, err := s.grantLogin(ctx, req, tenant, app, user, failures, now)
 	switch {
@@ -68,10 +71,13 @@ func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant st
 // grantLogin is the one way a login that is authenticated ends in tokens,
 // whichever credential did it (password, password and second factor,
 // passkey, passwordless): plan, sign, then ONE RecordLogin write (the
-// refresh token, lastLoginInstant, the lockout reset), then the success
-// event. Signing comes before the write, so a signing failure leaves
-// nothing, and nothing is written before the credential has been checked
-// (docs/decisions.md "A login writes once, after its hash").
+// refresh token, lastLoginInstant, the lockout reset, and the
+// user.login.success webhook event with the credential's
+// authenticationType), then the success log event. Signing comes before the
+// write, so a signing failure leaves nothing, and nothing is written before
+// the credential has been checked (docs/decisions.md "A login writes once,
+// after its hash"). A transactional user.login.success first waits for its
+// webhooks, which may refuse the login.
 func (s *Service) grantLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
 	user storage.User, failures storage.LoginFailures, now time.Time) (Tokens, error) {
 	p, err := s.planLogin(ctx, req, tenant, app, user, failures, now)
@@ -85,21 +91,38 @@ func (s *Service) grantLogin(ctx context.Context, req LoginRequest, tenant stora
 	if err != nil {
 		return Tokens{}, err
 	}
+	success, err := s.plan(ctx, tenant, events.UserLoginSuccess)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if p.rec.Outbox, err = s.loginSuccess(ctx, success, req, app, p.user, p.g.authType); err != nil {
+		return Tokens{}, err
+	}
 	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
 		if held, ok := preventedLate(err, user); ok {
 			return Tokens{}, held
 		}
 		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
 	}
+	s.cfg.Events.Committed(p.rec.Outbox)
 	s.emit(ctx, ev)
 	return out, nil
 }
 
+// attempt is the login a refusal refuses.
+type attempt struct {
+	req  LoginRequest
+	user storage.User
+}
+
 // refuse ends a login the password step refused: it logs an unusable hash
-// and counts a guess (counted), in one write. The caller's answer is err,
-// whatever the cause.
+// and counts a guess (counted), in one write. A counted refusal of a login
+// (a; nil for a password asked for again) is a user.login.failed event,
+// which rides in that same write, so a refused guess at a real account
+// still costs one commit like an unknown login id's. The caller's answer is
+// err, whatever the cause.
 func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID string, verr error, fail event,
-	outcome string, err error) error {
+	outcome string, err error, a *attempt) error {
 	if verr != nil {
 		// An unreadable stored hash is an operator problem, not the caller's;
 		// it is logged and answered like a wrong password, without counting.
@@ -107,7 +130,14 @@ func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID stri
 	}
 	fail.outcome = outcome
 	if counted(outcome) {
-		if cerr := s.countFailure(ctx, tenant, userID, fail); cerr != nil {
+		var msgs []storage.OutboxMessage
+		if a != nil {
+			var perr error
+			if msgs, perr = s.loginFailed(ctx, tenant, a.req, fail.appID, a.user); perr != nil {
+				return perr
+			}
+		}
+		if cerr := s.countFailure(ctx, tenant, userID, fail, msgs); cerr != nil {
 			return cerr
 		}
 		return err

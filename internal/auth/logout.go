@@ -22,7 +22,8 @@ type LogoutRequest struct {
 	// token bound to a key (RFC 9449) is ended only with a proof by that
 	// key: holding the token alone is not enough to log its owner out.
 	DPoPJKT   string
-	IPAddress string // for the security event only
+	IPAddress string // for the security event and webhooks only
+	UserAgent string // for webhooks only
 }
 
 // Logout revokes the refresh token (all of its owner's when global), for
@@ -65,9 +66,14 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
 		// application only; other applications' sessions are not its to end.
 		f.ApplicationID = req.ApplicationID
 	}
-	if _, err := s.cfg.Store.RevokeRefreshTokens(ctx, f, now, "logout"); err != nil {
+	msgs, err := s.logoutEvents(ctx, f, rt, req)
+	if err != nil {
+		return err
+	}
+	if _, err := s.cfg.Store.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: now, Reason: "logout", Outbox: msgs}); err != nil {
 		return fmt.Errorf("auth: revoke on logout: %w", err)
 	}
+	s.cfg.Events.Committed(msgs)
 	s.emit(ctx, event{name: evLogout, level: slog.LevelInfo, userID: rt.UserID,
 		appID: rt.ApplicationID, tokenID: rt.ID, ip: req.IPAddress, outcome: outcome})
 	return nil
@@ -109,4 +115,21 @@ func (s *Service) FindRefreshToken(ctx context.Context, raw string) (storage.Ref
 		return storage.RefreshToken{}, ErrRefreshNotFound
 	}
 	return rt, nil
+}
+
+// logoutEvents prepares the jwt.refresh-token.revoke event of a logout,
+// when a webhook of the token's tenant wants it.
+func (s *Service) logoutEvents(ctx context.Context, f storage.RefreshTokenFilter, rt storage.RefreshToken, req LogoutRequest) ([]storage.OutboxMessage, error) {
+	if s.cfg.Events == nil {
+		return nil, nil
+	}
+	tid := rt.TenantID
+	if tid == "" {
+		tid = s.cfg.TenantID
+	}
+	t, err := s.tenant(ctx, tid)
+	if err != nil {
+		return nil, fmt.Errorf("auth: read tenant for logout events: %w", err)
+	}
+	return s.revokeEvents(ctx, t, f, rt, req.IPAddress, req.UserAgent, false)
 }

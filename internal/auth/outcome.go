@@ -233,7 +233,7 @@ func (s *Service) heldLogin(ctx context.Context, f loginFacts, rule *loginRule, 
 	failures storage.LoginFailures, fail event) error {
 	ok, verr := s.pw.Verify(f.req.Password, f.user.Password)
 	if outcome, err := verdict(ok, verr, f.user, s.cfg.Now()); outcome != "" {
-		return s.refuse(ctx, f.tenant, f.user.ID, verr, fail, outcome, err)
+		return s.refuse(ctx, f.tenant, f.user.ID, verr, fail, outcome, err, &attempt{f.req, f.user})
 	}
 	return s.withhold(ctx, f, rule, w, failures.Count > 0 || !failures.LockedUntil.IsZero())
 }

@@ -84,21 +84,42 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 		return Tokens{}, ErrInvalidScope
 	}
 
+	// A refresh that will be answered gets its jwt.refresh event before
+	// anything is consumed, so a transactional one can still refuse it;
+	// reuse gets its own events with the revocation instead.
+	reuse := st != stCurrent && !withinGrace(rt, st, c.set, now)
+	var msgs []storage.OutboxMessage
+	if !reuse {
+		if msgs, err = s.refreshEvent(ctx, c, rt, req); err != nil {
+			if errors.Is(err, ErrVetoed) {
+				ev.outcome = "vetoed"
+				s.emit(ctx, ev)
+			}
+			return Tokens{}, err
+		}
+	}
+
 	var value string
+	committed := false
 	switch {
 	case st != stCurrent:
-		value, err = s.previousValue(ctx, rt, v, st, gen, c.set, now, ev)
+		value, err = s.previousValue(ctx, rt, v, st, gen, c, now, ev, req)
 	case c.set.Usage == usageReusable:
 		rt.ExpiresAt = c.set.refreshExpiry(rt.StartInstant, now)
 		value, err = raw, s.cfg.Store.TouchRefreshToken(ctx, rt.ID, now, rt.ExpiresAt)
 	default:
-		value, rt, err = s.rotate(ctx, rt, v, gen, c.set, now)
+		value, rt, committed, err = s.rotate(ctx, rt, v, gen, c.set, now, msgs)
 	}
 	if errors.Is(err, ErrRefreshNotFound) || errors.Is(err, storage.ErrNotFound) {
 		return refuse("consumed")
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: use refresh token: %w", err)
+	}
+	if committed {
+		s.cfg.Events.Committed(msgs)
+	} else if err := s.publish(ctx, msgs); err != nil {
+		return Tokens{}, err
 	}
 
 	// Roles come from the registration and the groups as they are now, so a role change shows
@@ -111,6 +132,9 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 		// token is bound to the proof's key (RFC 9449 §5), the refresh
 		// token stays as it was issued.
 		g.jkt = req.DPoPJKT
+	}
+	if g.sessionID, err = s.refreshedSID(ctx, rt.ID, g); err != nil {
+		return Tokens{}, err
 	}
 	out := Tokens{User: c.user, Application: c.app, Registered: true,
 		RefreshToken: value, RefreshTokenID: rt.ID, RefreshExpiresAt: rt.ExpiresAt}
@@ -200,3 +224,22 @@ func narrowScopes(granted, requested []string) ([]string, bool) {
 // equalHash compares two SHA-256 digests. They are digests of secrets, not
 // the secrets, so a plain comparison leaks nothing useful.
 func equalHash(a, b []byte) bool { return bytes.Equal(a, b) }
+
+// refreshedSID is the login session of a code exchange's grant, for the
+// sid of a refreshed id token: OIDC Core §12.2 keeps the claims of the
+// original, and a relying party matching back-channel logout tokens by sid
+// (OIDC Back-Channel Logout §2.4) must find the same session. "" when no id
+// token is minted or the token came from a grant without a login session.
+func (s *Service) refreshedSID(ctx context.Context, tokenID string, g grant) (string, error) {
+	if !g.oauth || !slices.Contains(g.scopes, scopeOpenID) {
+		return "", nil
+	}
+	sid, err := s.cfg.Store.GrantSession(ctx, tokenID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("auth: session of grant: %w", err)
+	}
+	return sid, nil
+}

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/cache"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/keys"
+	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -61,8 +63,8 @@ type Config struct {
 	// TenantCacheTTL is how long a tenant read may be reused (0: one second;
 	// negative: never cached).
 	TenantCacheTTL time.Duration
-	// ApplicationCacheTTL is the same for applications (0: half a second;
-	// negative: never cached).
+	// ApplicationCacheTTL is the same for applications and lambdas (0: half
+	// a second; negative: never cached).
 	ApplicationCacheTTL time.Duration
 	// SealKeys (32 bytes each) encrypt TOTP secrets at rest (seal.go): the
 	// first seals, every one opens what it sealed. Like SuccessorKeys they
@@ -77,6 +79,15 @@ type Config struct {
 	// of the database (internal/secret). Empty: one random key for this
 	// Service's lifetime, for tests and single-process throwaway stores.
 	SuccessorKeys [][]byte
+	// Events publishes the token path's webhook events (nil: none).
+	Events *events.Publisher
+	// Lambdas runs the applications' JWT populate lambdas (nil: none run);
+	// one engine per process.
+	Lambdas *lambda.Engine
+	// FederationKeys seal the hosted page's federation state cookie: the
+	// first seals, all open (a key change keeps flows in progress). Empty:
+	// one random key for this Service's lifetime.
+	FederationKeys [][]byte
 	// Count, when set, is called with every security event's name and
 	// outcome (events.go), e.g. to count it in a metric. It runs on the
 	// login and refresh paths, so it must be cheap and must not block.
@@ -93,12 +104,14 @@ type Service struct {
 	pw      hasher
 	tenants *cache.Cache[string, storage.Tenant]
 	apps    *cache.Cache[string, storage.Application]
+	lambdas *cache.Cache[string, storage.Lambda]
 	// groupGrants: per application, the role ids each group grants in it
 	// (group_roles.go); cached and forgotten with the application.
 	groupGrants *cache.Cache[string, map[string][]string]
 
 	succKeys [][]byte // Config.SuccessorKeys, never empty
 	tagKeys  [][]byte // one per successor key (refresh_value.go)
+	fedKeys  [][]byte // Config.FederationKeys, never empty
 	sealers  []sealer // Config.SealKeys, never empty
 
 	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
@@ -120,6 +133,9 @@ func New(cfg Config) *Service {
 	for _, k := range s.succKeys {
 		s.tagKeys = append(s.tagKeys, tagKeyFor(k))
 	}
+	if s.fedKeys = cfg.FederationKeys; len(s.fedKeys) == 0 {
+		s.fedKeys = [][]byte{randomBytes(32)}
+	}
 	sealKeys := cfg.SealKeys
 	if len(sealKeys) == 0 {
 		sealKeys = [][]byte{randomBytes(32)}
@@ -137,6 +153,7 @@ type LoginRequest struct {
 	IPAddress     string
 	NoJWT         bool
 	Device        storage.DeviceInfo
+	UserAgent     string // for events only
 	// HasAPIKey: the caller presented a valid API key.
 	HasAPIKey bool
 	// OAuth marks the password grant: client authentication and enabled
@@ -196,6 +213,7 @@ type RefreshRequest struct {
 	Scopes        []string
 	DPoPJKT       string
 	IPAddress     string
+	UserAgent     string // for events only
 }
 
 // orDefault is d when ttl is zero.

@@ -52,7 +52,26 @@ type Store interface {
 	RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error)
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)
+	// Authorization codes and login sessions (codes.go, sessions.go).
+	storage.OAuthStore
+	// The client_credentials grant reads entities and grants (clientcreds.go).
+	FindEntityByClientID(ctx context.Context, clientID string) (storage.Entity, error)
+	GetEntity(ctx context.Context, id string) (storage.Entity, error)
+	GetEntityType(ctx context.Context, id string) (storage.EntityType, error)
+	GetEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string) (storage.EntityGrant, error)
+	// A federated login reads links and writes a first login's account
+	// (federated.go).
+	GetIdentityProviderLink(ctx context.Context, providerID, providerUserID string) (storage.IdentityProviderLink, error)
+	CreateFederatedAccount(ctx context.Context, a storage.FederatedAccount) error
 	// Second factors and the challenges between login steps (issue 10).
 	storage.TwoFactorStore
 	storage.ChallengeStore
+
+	// Issue 14: the JWT populate lambdas (read through a cache), a failure
+	// count and a revocation that commit their events, and the events whose
+	// cause stores nothing (webhooks.go).
+	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
+	RecordLoginFailureWith(ctx context.Context, f storage.LoginFailure) (storage.LoginFailures, error)
+	RevokeRefreshTokensWith(ctx context.Context, r storage.Revocation) ([]storage.RefreshToken, error)
+	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
 }

@@ -42,6 +42,12 @@ type grant struct {
 	// jkt, when set, binds the access token to a DPoP key: cnf.jkt
 	// (RFC 9449 §6.1), the RFC 7638 thumbprint.
 	jkt string
+	// sessionID, nonce and code go into the id token of a code exchange:
+	// sid (the login session), nonce and c_hash (OIDC Core §3.1.3.6).
+	sessionID, nonce, code string
+	// maxExp, when set, caps exp (seconds): /api/jwt/issue never outlives
+	// the token it was issued from.
+	maxExp int64
 }
 
 // issuer is the iss claim: the server's configured public URL when set (so
@@ -58,6 +64,9 @@ func (s *Service) issuer(t storage.Tenant) string {
 func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens) error {
 	iat := now.Unix()
 	exp := now.Add(g.set.AccessTTL).Unix()
+	if g.maxExp > 0 && g.maxExp < exp {
+		exp = g.maxExp
+	}
 	c := map[string]any{
 		"iss":                s.issuer(g.tenant),
 		"sub":                g.user.ID,
@@ -93,6 +102,9 @@ func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens)
 	if g.jkt != "" {
 		c["cnf"] = map[string]string{"jkt": g.jkt}
 	}
+	// The application's lambda adds its claims last; it cannot change the
+	// ones above that verifiers trust (lambda.Reserved).
+	c = s.populate(ctx, g.app.LambdaConfiguration.AccessTokenPopulateID, c, g)
 	at, err := s.cfg.Keys.Sign(ctx, g.set.Alg, c)
 	if err != nil {
 		return fmt.Errorf("auth: sign access token: %w", err)
@@ -103,7 +115,8 @@ func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens)
 	if !g.oauth || !slices.Contains(g.scopes, scopeOpenID) {
 		return nil
 	}
-	id, err := s.cfg.Keys.Sign(ctx, g.set.Alg, idClaims(c, g, at))
+	idc := s.populate(ctx, g.app.LambdaConfiguration.IDTokenPopulateID, idClaims(c, g, at), g)
+	id, err := s.cfg.Keys.Sign(ctx, g.set.Alg, idc)
 	if err != nil {
 		return fmt.Errorf("auth: sign id token: %w", err)
 	}
@@ -112,11 +125,10 @@ func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens)
 }
 
 // idClaims builds the OIDC ID token from the access token's claims. Since
-// FusionAuth 1.24 the ID token carries no applicationId/roles; at_hash is the
-// left half of SHA-256 of the access token (OIDC Core §3.1.3.6, both ES256
-// and RS256 use SHA-256).
+// FusionAuth 1.24 the ID token carries no applicationId/roles. A code
+// exchange adds c_hash, nonce and sid (the login session, not the refresh
+// token: FusionAuth tokens.mdx).
 func idClaims(ac map[string]any, g grant, accessToken string) map[string]any {
-	sum := sha256.Sum256([]byte(accessToken))
 	c := map[string]any{
 		"iss":            ac["iss"],
 		"sub":            ac["sub"],
@@ -126,8 +138,17 @@ func idClaims(ac map[string]any, g grant, accessToken string) map[string]any {
 		"jti":            newID(),
 		"auth_time":      ac["auth_time"],
 		"tid":            ac["tid"],
-		"at_hash":        base64.RawURLEncoding.EncodeToString(sum[:16]),
+		"at_hash":        halfHash(accessToken),
 		"email_verified": g.user.Verified,
+	}
+	if g.code != "" {
+		c["c_hash"] = halfHash(g.code)
+	}
+	if g.nonce != "" {
+		c["nonce"] = g.nonce
+	}
+	if g.sessionID != "" {
+		c["sid"] = g.sessionID
 	}
 	u := g.user
 	for k, v := range map[string]string{
@@ -140,6 +161,14 @@ func idClaims(ac map[string]any, g grant, accessToken string) map[string]any {
 		}
 	}
 	return c
+}
+
+// halfHash is at_hash and c_hash: the left half of SHA-256 of the value,
+// base64url (OIDC Core §3.1.3.6, §3.3.2.11); SHA-256 because ES256 and
+// RS256, the only signing algorithms, both use it.
+func halfHash(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
 // issueRefresh creates a new refresh-token family and returns the raw value,

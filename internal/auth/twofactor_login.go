@@ -204,7 +204,7 @@ func (s *Service) wrongCode(ctx context.Context, p pending, fail event, now time
 		return fmt.Errorf("auth: count two-factor attempt: %w", err)
 	}
 	fail.outcome = "wrong_code"
-	if err := s.countFailure(ctx, p.tenant, p.user.ID, fail); err != nil {
+	if err := s.countFailure(ctx, p.tenant, p.user.ID, fail, nil); err != nil {
 		return err
 	}
 	return ErrInvalidTwoFactorCode

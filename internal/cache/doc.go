@@ -43,13 +43,15 @@
 //	what                     TTL     kept on DB errors   owner
 //	tenants                  1 s     +1 min              internal/auth (cache.go)
 //	applications             0.5 s   +1 min              internal/auth (cache.go)
+//	lambdas                  0.5 s   +1 min              internal/auth (lambdas.go; feed kind lambda, migration 0050)
+//	webhooks (the list)      1 s     +1 min              internal/events (publisher.go; feed kind webhook, migration 0050)
 //	signing key set          0.5 s   +1 min              internal/keys (manager.go; RefreshInterval set by internal/app)
 //	  a token naming an unknown kid reloads at once, at most once per min(TTL, 1 s)
 //	CORS allowed origins     1 s     +1 min, then none   internal/server (cors_origins.go; forgotten on application
 //	                                                     and system-configuration changes, here and via the feed)
 //
 // The successor keys (internal/auth) are configuration (the server secret),
-// not cached records. LATCHKEY_CACHE_TTL replaces the first four TTLs (up to one hour; useful
+// not cached records. LATCHKEY_CACHE_TTL replaces the first six TTLs (up to one hour; useful
 // with PostgreSQL, where the feed carries the changes and the TTL is only
 // the fallback). Users, registrations, refresh tokens, lockout counters and
 // API keys are not cached: a change applies on the next request to any node.

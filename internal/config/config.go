@@ -78,6 +78,10 @@ type Config struct {
 	// changes also reach every node's caches at once through the change
 	// feed; the TTL bounds staleness while that feed is down.
 	CacheTTL time.Duration
+	// ThemesDir is a directory of hosted-page themes, one subdirectory per
+	// application or tenant id (LATCHKEY_THEMES_DIR; internal/hosted). Empty:
+	// the built-in theme only.
+	ThemesDir string
 	// KeyPublishAhead is how long a rotated-in signing key is published in
 	// the JWKS before any node signs with it (LATCHKEY_KEY_PUBLISH_AHEAD;
 	// 0: keys.DefaultPublishAhead, 10 min). It must be longer than your
@@ -106,6 +110,18 @@ type Config struct {
 	// (LATCHKEY_SMTP_ROOT_CAS). Empty: the system roots only.
 	SMTPRootCAs string
 
+	// Webhook delivery (issue 14). WebhookPrivateAddresses is allow (the
+	// default, as FusionAuth) or deny: refuse to post to loopback, private,
+	// link-local and other non-public addresses (docs/security.md, SSRF)
+	// (LATCHKEY_WEBHOOK_PRIVATE_ADDRESSES). WebhookRetryBase is the first
+	// retry's delay, doubling up to 4 h (LATCHKEY_WEBHOOK_RETRY_BASE).
+	// WebhookLease is how long a node holds a delivery before another may
+	// take it over (LATCHKEY_WEBHOOK_LEASE); one attempt is bounded by half
+	// of it.
+	WebhookPrivateAddresses string
+	WebhookRetryBase        time.Duration
+	WebhookLease            time.Duration
+
 	// envProblems are values from the environment that could not even be
 	// parsed into their field; Validate reports them with the rest.
 	envProblems []string
@@ -125,9 +141,21 @@ func Default() Config {
 		LogLevel:        "info",
 		CookieSameSite:  "Lax",
 		ShutdownTimeout: 10 * time.Second,
-		TracesExporter:  "none",
+
+		WebhookPrivateAddresses: "allow",
+		WebhookRetryBase:        15 * time.Second,
+		WebhookLease:            2 * time.Minute,
+		TracesExporter:          "none",
 	}
 }
+
+// Bounds of the webhook delivery settings: the lease must leave room for
+// one attempt at the largest timeouts a webhook may set (10 s to connect,
+// 30 s to answer) with half of it.
+const (
+	MinWebhookLease = 2 * time.Second
+	MaxWebhookLease = time.Hour
+)
 
 // setting describes one operator setting once, so the environment, the flags
 // and the help text cannot drift apart.
@@ -163,6 +191,12 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.SMTPRootCAs }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
 		dur: func(c *Config) *time.Duration { return &c.ShutdownTimeout }},
+	{flag: "webhook-private-addresses", env: "LATCHKEY_WEBHOOK_PRIVATE_ADDRESSES", help: "allow or deny webhook deliveries to loopback, private and link-local addresses (allow, as FusionAuth; see docs/security.md)",
+		str: func(c *Config) *string { return &c.WebhookPrivateAddresses }},
+	{flag: "webhook-retry-base", env: "LATCHKEY_WEBHOOK_RETRY_BASE", help: "delay before a failed webhook delivery is retried; it doubles per attempt up to 4h",
+		dur: func(c *Config) *time.Duration { return &c.WebhookRetryBase }},
+	{flag: "webhook-lease", env: "LATCHKEY_WEBHOOK_LEASE", help: "how long a node holds a webhook delivery before another node may take it over; one attempt is bounded by half of it",
+		dur: func(c *Config) *time.Duration { return &c.WebhookLease }},
 	{flag: "key-publish-ahead", env: "LATCHKEY_KEY_PUBLISH_AHEAD", help: "how long a rotated-in signing key is in the JWKS before it signs, at most 24h (0: 10m); must exceed how long resource servers cache the JWKS",
 		dur: func(c *Config) *time.Duration { return &c.KeyPublishAhead }},
 	{flag: "secret-file", env: "LATCHKEY_SECRET_FILE", help: "file holding the server secret (one base64 key a line, current first); SQLite default: <database>.secret, created on first start; PostgreSQL: this or LATCHKEY_SECRET is required",
@@ -177,6 +211,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.OTLPEndpoint }},
 	{flag: "cache-ttl", env: "LATCHKEY_CACHE_TTL", help: "how long a node reuses a tenant, application, signing-key set or CORS origin set it read, at most 1h (0: built-in 0.5-1s); with PostgreSQL changes reach all nodes at once and this bounds staleness while that push is down",
 		dur: func(c *Config) *time.Duration { return &c.CacheTTL }},
+	{flag: "themes-dir", env: "LATCHKEY_THEMES_DIR", help: "directory of hosted login page themes, one subdirectory per application or tenant id (templates, styles.css, messages.<lang>.json)",
+		str: func(c *Config) *string { return &c.ThemesDir }},
 }
 
 // ApplyEnv overrides c with every LATCHKEY_* variable that is set and not
@@ -327,12 +363,32 @@ func (c Config) Validate() error {
 	if c.CacheTTL < 0 || c.CacheTTL > MaxCacheTTL {
 		p = append(p, fmt.Sprintf("cache TTL %s: must be from 0 (built-in defaults) to %s", c.CacheTTL, MaxCacheTTL))
 	}
+	p = append(p, c.checkWebhooks()...)
+	if c.ThemesDir != "" {
+		if st, err := os.Stat(c.ThemesDir); err != nil || !st.IsDir() {
+			p = append(p, fmt.Sprintf("themes dir %q: not a readable directory", c.ThemesDir))
+		}
+	}
 	if c.KeyPublishAhead < 0 || c.KeyPublishAhead > 24*time.Hour {
 		p = append(p, fmt.Sprintf("key publish ahead %s: must be from 0 (10m) to 24h", c.KeyPublishAhead))
 	}
 	p = append(p, c.checkSecret()...)
 	if len(p) == 0 {
 		return nil
+	}
+	return p
+}
+
+func (c Config) checkWebhooks() []string {
+	var p []string
+	if c.WebhookPrivateAddresses != "allow" && c.WebhookPrivateAddresses != "deny" {
+		p = append(p, fmt.Sprintf("webhook private addresses %q: use allow or deny", c.WebhookPrivateAddresses))
+	}
+	if c.WebhookRetryBase < time.Second || c.WebhookRetryBase > time.Hour {
+		p = append(p, fmt.Sprintf("webhook retry base %s: must be from 1s to 1h", c.WebhookRetryBase))
+	}
+	if c.WebhookLease < MinWebhookLease || c.WebhookLease > MaxWebhookLease {
+		p = append(p, fmt.Sprintf("webhook lease %s: must be from %s to %s", c.WebhookLease, MinWebhookLease, MaxWebhookLease))
 	}
 	return p
 }

@@ -32,6 +32,9 @@ type Options struct {
 	JWTTTL       time.Duration // default 30s
 	RefreshTTL   time.Duration // default 10m; FusionAuth counts whole minutes, so rounded up
 	GracePeriod  time.Duration // one-time-use grace period; default 2s
+	// OAuth runs the Store with the authorization code flow and PKCE
+	// through latchkey's hosted login page instead of the native form.
+	OAuth bool
 	// CookiePrefix is the identity server's LATCHKEY_COOKIE_PREFIX: "" or
 	// "__Host-" (browsers accept __Host- cookies on https, and on
 	// http://localhost, the demo's default).
@@ -231,8 +234,12 @@ func openApps(ctx context.Context, opts Options, internalIdentityURL string) (*s
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo: forums verifier: %w", err)
 	}
+	login := ""
+	if opts.OAuth {
+		login = "oauth"
+	}
 	st, err := store.New(store.Config{DBPath: filepath.Join(opts.DataDir, "store.db"), IdentityURL: opts.IdentityURL,
-		ApplicationID: StoreAppID, Verifier: sv, Logger: opts.Logger})
+		ApplicationID: StoreAppID, Verifier: sv, Logger: opts.Logger, Login: login})
 	if err != nil {
 		return nil, nil, err
 	}

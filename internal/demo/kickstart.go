@@ -77,8 +77,21 @@ func (s settings) application(name, origin string) map[string]any {
 			"requireAuthentication": false, "allowTokenRefresh": true, "generateRefreshTokens": true,
 		},
 		// The first origin is also where the account mails' links point.
-		"oauthConfiguration":        map[string]any{"authorizedOriginURLs": []string{origin}},
+		"oauthConfiguration":        oauthConfiguration(origin),
 		"registrationConfiguration": registrationConfiguration,
+	}
+}
+
+// oauthConfiguration also lets the application use the authorization code
+// flow with PKCE as a public client (latchkey demo --oauth): its page is the
+// redirect URL. The native form does not use it.
+func oauthConfiguration(origin string) map[string]any {
+	return map[string]any{
+		"authorizedOriginURLs":       []string{origin},
+		"authorizedRedirectURLs":     []string{origin + "/"},
+		"clientAuthenticationPolicy": "NotRequired",
+		"enabledGrants":              []string{"authorization_code", "refresh_token"},
+		"generateRefreshTokens":      true,
 	}
 }
 
@@ -141,7 +154,10 @@ func reconcile(ctx context.Context, st storage.Storage, s settings) error {
 		jc.RefreshTokenExpirationPolicy = "Fixed"
 		jc.RefreshTokenUsagePolicy = "OneTimeUse"
 		jc.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds = int(s.grace / time.Second)
-		app.OAuthConfiguration.AuthorizedOriginURLs = []string{origin}
+		o := &app.OAuthConfiguration
+		o.AuthorizedOriginURLs, o.AuthorizedRedirectURLs = []string{origin}, []string{origin + "/"}
+		o.ClientAuthenticationPolicy, o.GenerateRefreshTokens = "NotRequired", true
+		o.EnabledGrants = []string{"authorization_code", "refresh_token"}
 		app.RegistrationConfiguration.Enabled = true
 		if err := st.UpdateApplication(ctx, app); err != nil {
 			return fmt.Errorf("demo: update application %s: %w", id, err)

@@ -1,7 +1,8 @@
 // Package janitor deletes what would otherwise grow forever: expired and
 // long-revoked refresh tokens with their rotation history, old rotation
 // history of live sessions, tombstones of deleted sessions, stale lockout
-// counters, retired signing keys, sent mail, and (in memory, on every node)
+// counters, retired signing keys, sent mail, expired authorization codes and
+// login sessions, and (in memory, on every node)
 // expired DPoP replay entries.
 //
 // Each task deletes in bounded batches (one short transaction each, Batch

@@ -9,8 +9,11 @@ import (
 
 // Retention defaults.
 const (
-	// DefaultSentMail: sent mail rows (no body) are kept a week.
-	DefaultSentMail = 7 * 24 * time.Hour
+	// DefaultSentOutbox: sent outbox rows (mail, account jobs, webhook
+	// deliveries; their bodies cleared when sent) are kept a week for
+	// operators. Webhooks add a row per event, so without this the table
+	// would only grow. Dead rows stay until an operator deals with them.
+	DefaultSentOutbox = 7 * 24 * time.Hour
 	// DefaultRetiredKeys: a retired signing key (private part included) is
 	// deleted a day after its retirement; no node trusts it by then.
 	DefaultRetiredKeys = 24 * time.Hour
@@ -18,6 +21,10 @@ const (
 	// session leaves the revocation feed: the feed's 30 s look-back, the
 	// resource servers' leeway, the nodes' clock tolerance.
 	feedMargin = 5 * time.Minute
+	// DefaultCodes: an authorization code is kept a day after it expired,
+	// so a replay within it is still recognised and revokes what the code
+	// issued (RFC 6749 §4.1.2); after it, the code is unknown.
+	DefaultCodes = 24 * time.Hour
 	// minLockoutKeep: a lockout counter is kept at least a day after its
 	// window started, whatever the tenants' windows are.
 	minLockoutKeep = 24 * time.Hour
@@ -27,6 +34,9 @@ const (
 type Store interface {
 	storage.JanitorStore
 	PurgeSentOutbox(ctx context.Context, before time.Time) (int, error)
+	// Authorization codes and the hosted page's login sessions (issue 11).
+	PurgeAuthorizationCodes(ctx context.Context, before time.Time, limit int) (int, error)
+	PurgeLoginSessions(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Retention says how long things are kept. The two functions are asked at
@@ -40,8 +50,9 @@ type Retention struct {
 	// LockoutWindow is the longest failed-login window of the tenants
 	// (manage.LongestLockoutWindow).
 	LockoutWindow func(ctx context.Context) (time.Duration, error)
-	SentMail      time.Duration // default DefaultSentMail
+	SentOutbox    time.Duration // default DefaultSentOutbox
 	RetiredKeys   time.Duration // default DefaultRetiredKeys
+	Codes         time.Duration // default DefaultCodes
 }
 
 // Tasks are the standard purges over st. Rotation history has no task of
@@ -50,11 +61,14 @@ type Retention struct {
 // name their family and need no history (refresh_value.go); only values of
 // the earlier format have history rows, which go with their family.
 func Tasks(st Store, r Retention) []Task {
-	if r.SentMail <= 0 {
-		r.SentMail = DefaultSentMail
+	if r.SentOutbox <= 0 {
+		r.SentOutbox = DefaultSentOutbox
 	}
 	if r.RetiredKeys <= 0 {
 		r.RetiredKeys = DefaultRetiredKeys
+	}
+	if r.Codes <= 0 {
+		r.Codes = DefaultCodes
 	}
 	feedKeep := func(ctx context.Context) (time.Duration, error) {
 		d, err := r.TokenLifetime(ctx)
@@ -67,6 +81,14 @@ func Tasks(st Store, r Retention) []Task {
 				return 0, err
 			}
 			return st.PurgeRefreshTokens(ctx, now, now.Add(-keep), limit)
+		}},
+		{Name: "oauth_codes", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			return st.PurgeAuthorizationCodes(ctx, now.Add(-r.Codes), limit)
+		}},
+		// An expired login session goes once its refresh tokens were purged
+		// (the store checks), so logout by its sid revokes them until then.
+		{Name: "login_sessions", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			return st.PurgeLoginSessions(ctx, now, limit)
 		}},
 		{Name: "session_tombstones", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
 			keep, err := feedKeep(ctx)
@@ -85,10 +107,10 @@ func Tasks(st Store, r Retention) []Task {
 		{Name: "signing_keys", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
 			return st.PurgeSigningKeys(ctx, now.Add(-r.RetiredKeys), limit)
 		}},
-		{Name: "sent_mail", Purge: func(ctx context.Context, now time.Time, _ int) (int, error) {
+		{Name: "sent_outbox", Purge: func(ctx context.Context, now time.Time, _ int) (int, error) {
 			// PurgeSentOutbox has no limit of its own: it deletes everything
 			// due at once (rows without bodies), and the next call nothing.
-			return st.PurgeSentOutbox(ctx, now.Add(-r.SentMail))
+			return st.PurgeSentOutbox(ctx, now.Add(-r.SentOutbox))
 		}},
 	}
 }

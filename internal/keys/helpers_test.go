@@ -50,6 +50,12 @@ func (s *memStore) RotateSigningKey(_ context.Context, next storage.SigningKey, 
 	return nil
 }
 
+// RotateSigningKeyWith rotates; this store keeps no outbox, so messages
+// are dropped (the conformance suite tests that they commit).
+func (s *memStore) RotateSigningKeyWith(ctx context.Context, r storage.KeyRotation) error {
+	return s.RotateSigningKey(ctx, r.Next, r.RetireOldAt)
+}
+
 func (s *memStore) ListSigningKeys(_ context.Context, now time.Time) ([]storage.SigningKey, error) {
 	s.lists.Add(1)
 	if s.down.Load() {

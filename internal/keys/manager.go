@@ -95,7 +95,7 @@ const keepLastGood = time.Minute
 // safe for concurrent use; the key set is cached as described on
 // Options.RefreshInterval and in internal/cache/doc.go.
 type Manager struct {
-	store storage.SigningKeyStore
+	store Store
 	opts  Options
 	set   *cache.Cache[struct{}, keySet]
 	clock func() time.Time // the cache's clock, for the unknown-kid bound
@@ -107,8 +107,15 @@ type Manager struct {
 	unknownErr    error     // its transient failure, if it failed
 }
 
+// Store is the storage a Manager uses: the signing keys, and the rotation
+// that commits its events with it.
+type Store interface {
+	storage.SigningKeyStore
+	RotateSigningKeyWith(ctx context.Context, r storage.KeyRotation) error
+}
+
 // New returns a Manager. It does not touch storage; call Init.
-func New(store storage.SigningKeyStore, opts Options) *Manager {
+func New(store Store, opts Options) *Manager {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -195,6 +202,13 @@ func (m *Manager) onDemand(ctx context.Context, alg string) (keySet, error) {
 // key (public part only) for an audit entry stored in the rotation's
 // transaction.
 func (m *Manager) Rotate(ctx context.Context, alg string, audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error) {
+	return m.RotateWith(ctx, alg, nil, audit...)
+}
+
+// RotateWith is Rotate that also commits outbox (the jwt.public-key.update
+// event) in the rotation's transaction.
+func (m *Manager) RotateWith(ctx context.Context, alg string, outbox []storage.OutboxMessage,
+	audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error) {
 	if alg == "" {
 		alg = ES256
 	}
@@ -218,7 +232,8 @@ func (m *Manager) Rotate(ctx context.Context, alg string, audit ...func(next sto
 	for i, a := range audit {
 		entries[i] = a(public)
 	}
-	if err := m.store.RotateSigningKey(ctx, k, k.ActivateAt.Add(keep), entries...); err != nil {
+	if err := m.store.RotateSigningKeyWith(ctx, storage.KeyRotation{Next: k, RetireOldAt: k.ActivateAt.Add(keep),
+		Outbox: outbox, Audit: entries}); err != nil {
 		return storage.SigningKey{}, fmt.Errorf("keys: rotate %s: %w", alg, err)
 	}
 	if _, err := m.reload(ctx); err != nil {

@@ -47,6 +47,35 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 	if k == nil {
 		return "", fmt.Errorf("%w: %q", ErrNoActiveKey, alg)
 	}
+	return sign(k, claims)
+}
+
+// SignWithKey signs claims for a webhook whose
+// signatureConfiguration.signingKeyId is kid: with the key that signs for
+// kid's algorithm now (the default algorithm's when kid is no longer
+// known). That is kid itself while it is its algorithm's signing key; after
+// a rotation its successor signs once it is active. The header's kid always
+// names the key used, which the JWKS publishes, so receivers that look keys
+// up by kid follow a rotation without a change.
+func (m *Manager) SignWithKey(ctx context.Context, kid string, claims map[string]any) (string, error) {
+	set, err := m.current(ctx)
+	if err != nil {
+		return "", err
+	}
+	now := m.opts.Now()
+	alg := ES256
+	if k := set.lookup(kid, now); k != nil {
+		alg = k.rec.Algorithm
+	}
+	k := set.active(alg, now)
+	if k == nil {
+		return "", fmt.Errorf("%w: for key %q", ErrNoActiveKey, kid)
+	}
+	return sign(k, claims)
+}
+
+// sign makes the compact JWS of claims with k.
+func sign(k *key, claims map[string]any) (string, error) {
 	// encoding/json sorts map keys, so equal claims give equal tokens.
 	payload, err := json.Marshal(claims)
 	if err != nil {
@@ -57,7 +86,7 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 		return "", fmt.Errorf("keys: sign: %w", err)
 	}
 	tok, err := jws.CompactSerialize()
-	if err != nil || alg != ES256 {
+	if err != nil || k.rec.Algorithm != ES256 {
 		return tok, err
 	}
 	// go-jose returns either s or n−s; the verifiers accept only s ≤ n/2

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -45,6 +46,8 @@ type Accounts struct {
 	Auth  PasswordChecker
 	Mail  *Mailer
 	Now   func() time.Time
+	// Events publishes user.password.update and user.email.verified.
+	Events *events.Publisher
 }
 
 var (

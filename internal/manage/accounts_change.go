@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
-	"github.com/latchkeyhq/latchkey/internal/mail"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -222,16 +222,28 @@ func (a *Accounts) passwordChange(ctx context.Context, f MailFor, plain string, 
 	if ok {
 		c.Outbox = []storage.OutboxMessage{msg}
 	}
+	evs, err := userEvent(ctx, a.Events, events.UserPasswordUpdate, f.User)
+	if err != nil {
+		return c, "", err
+	}
+	c.Outbox = append(c.Outbox, evs...)
 	return c, raw, nil
 }
 
+// commit stores c and wakes the workers of the queues it wrote to.
 func (a *Accounts) commit(ctx context.Context, c storage.UserChange) error {
 	if err := a.Store.ChangeUser(ctx, c); err != nil {
 		return err
 	}
-	if len(c.Outbox) > 0 {
-		a.Mail.notify(mail.Queue)
+	var evs []storage.OutboxMessage
+	for _, m := range c.Outbox {
+		if m.Queue == events.Queue {
+			evs = append(evs, m)
+		} else {
+			a.Mail.notify(m.Queue)
+		}
 	}
+	a.Events.Committed(evs)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -88,8 +89,12 @@ func (a *Accounts) VerifyEmail(ctx context.Context, scope Scope, in VerifyEmail)
 		if err != nil {
 			return err
 		}
+		evs, err := a.verifiedEvent(ctx, u)
+		if err != nil {
+			return err
+		}
 		return a.commit(ctx, storage.UserChange{UserID: u.ID, Now: a.Now(), DropIdentifiers: []string{storage.IdentifierEmailVerification},
-			Fields: storage.UserFields{Verified: &verified, LastUpdateInstant: a.Now().UnixMilli()}})
+			Fields: storage.UserFields{Verified: &verified, LastUpdateInstant: a.Now().UnixMilli()}, Outbox: evs})
 	}
 	if in.VerificationID == "" {
 		return invalid("blank", "verificationId", "You must specify the [verificationId] property.")
@@ -117,10 +122,20 @@ func (a *Accounts) VerifyEmail(ctx context.Context, scope Scope, in VerifyEmail)
 			return invalid("invalid", "oneTimeCode", "The [oneTimeCode] does not match.")
 		}
 	}
+	evs, err := a.verifiedEvent(ctx, u)
+	if err != nil {
+		return err
+	}
 	err = a.commit(ctx, storage.UserChange{UserID: u.ID, Now: a.Now(), Consume: &ref,
 		DropIdentifiers: []string{storage.IdentifierEmailVerification},
-		Fields:          storage.UserFields{Verified: &verified, LastUpdateInstant: a.Now().UnixMilli()}})
+		Fields:          storage.UserFields{Verified: &verified, LastUpdateInstant: a.Now().UnixMilli()}, Outbox: evs})
 	return notFound(err)
+}
+
+// verifiedEvent is user.email.verified for u, as after the verification.
+func (a *Accounts) verifiedEvent(ctx context.Context, u storage.User) ([]storage.OutboxMessage, error) {
+	u.Verified, u.LastUpdateInstant = true, a.Now().UnixMilli()
+	return userEvent(ctx, a.Events, events.UserEmailVerified, u)
 }
 
 // IssueLoginVerification is a 212's verification with the FormField

@@ -18,6 +18,7 @@ type ApplicationsStore interface {
 	ListApplications(ctx context.Context, inactive bool) ([]storage.Application, error)
 	UpdateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error
 	DeleteApplicationAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error
+	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
 }
 
 // ApplicationCache is the node-local application cache a change must clear.
@@ -76,6 +77,9 @@ func (as *Applications) Create(ctx context.Context, id string, a storage.Applica
 	}
 	finishApplication(&a, "")
 	e := validateApplication(a)
+	if err := checkLambdas(ctx, as.Store, e, a.LambdaConfiguration); err != nil {
+		return a, err
+	}
 	if _, err := as.Store.GetApplication(ctx, id); err == nil {
 		e.Field("duplicate", "application.id", "An application with Id ["+id+"] already exists.")
 	} else if !errors.Is(err, storage.ErrNotFound) {
@@ -119,7 +123,11 @@ func (as *Applications) Update(ctx context.Context, scope Scope, id string, chan
 	}
 	a.ID, a.TenantID, a.Active, a.State, a.Roles, a.InsertInstant = cur.ID, cur.TenantID, cur.Active, cur.State, cur.Roles, cur.InsertInstant
 	finishApplication(&a, cur.OAuthConfiguration.ClientSecret)
-	if err := validateApplication(a).Err(); err != nil {
+	e := validateApplication(a)
+	if err := checkLambdas(ctx, as.Store, e, a.LambdaConfiguration); err != nil {
+		return a, err
+	}
+	if err := e.Err(); err != nil {
 		return a, err
 	}
 	return a, as.store(ctx, "Updated", cur, &a)
@@ -224,6 +232,7 @@ func validateApplication(a storage.Application) *Invalid {
 			e.Field("invalid", "application.oauthConfiguration.enabledGrants", "Unknown grant ["+truncate(g, 64)+"].")
 		}
 	}
+	validateOAuthURLs(e, o)
 	// These origins open CORS with credentials for this application, so
 	// only exact origins are accepted (security-bar.md §4.6).
 	for _, u := range o.AuthorizedOriginURLs {

@@ -10,17 +10,23 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// KeysStore is what Keys reads.
+// KeysStore is what Keys reads: the keys, and the tenant and applications
+// a rotation's jwt.public-key.update names (key_rotation.go).
 type KeysStore interface {
 	ListSigningKeys(ctx context.Context, now time.Time) ([]storage.SigningKey, error)
+	tenantReader
+	ListApplications(ctx context.Context, inactive bool) ([]storage.Application, error)
 }
 
-// KeyRotator makes a new active signing key (internal/keys.Manager).
+// KeyRotator makes a new active signing key (internal/keys.Manager),
+// committing outbox messages and audit entries with it.
 type KeyRotator interface {
-	Rotate(ctx context.Context, alg string, audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error)
+	RotateWith(ctx context.Context, alg string, outbox []storage.OutboxMessage,
+		audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error)
 }
 
 // Keys lists the signing keys (keys.mdx shapes: GET /api/key,
@@ -29,6 +35,7 @@ type Keys struct {
 	Store   KeysStore
 	Rotator KeyRotator // set by the wiring (internal/app); nil refuses Rotate
 	Now     func() time.Time
+	Events  *events.Publisher // jwt.public-key.update (UseEvents)
 }
 
 // KeyView is FusionAuth's key object for a latchkey signing key: the id is
@@ -99,17 +106,23 @@ func (ks *Keys) Get(ctx context.Context, id string) (KeyView, error) {
 }
 
 // Rotate makes a new active key for alg, audited with the new key's public
-// part. Keys sign for every tenant, so a tenant-scoped caller may not
-// (ErrForbidden).
+// part, with its jwt.public-key.update event in the same transaction (with
+// a transactional one, only if its webhooks agree). Keys sign for every
+// tenant, so a tenant-scoped caller may not (ErrForbidden).
 func (ks *Keys) Rotate(ctx context.Context, scope Scope, alg string) (KeyView, error) {
 	if scope.TenantID != "" || ks.Rotator == nil {
 		return KeyView{}, ErrForbidden
 	}
-	k, err := ks.Rotator.Rotate(ctx, alg, func(next storage.SigningKey) storage.AuditEntry {
+	evs, err := ks.publicKeyUpdate(ctx, alg)
+	if err != nil {
+		return KeyView{}, err
+	}
+	k, err := ks.Rotator.RotateWith(ctx, alg, evs, func(next storage.SigningKey) storage.AuditEntry {
 		return audit(ctx, ks.Now(), "", "Rotated the "+alg+" signing key; the new key has Id ["+next.ID+"]", nil, ViewKey(next))
 	})
 	if err != nil {
 		return KeyView{}, err
 	}
+	ks.Events.Committed(evs)
 	return ViewKey(k), nil
 }

@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // RefreshTokensStore is what RefreshTokens uses.
 type RefreshTokensStore interface {
 	sessionRevoker
+	RevokeRefreshTokensWith(ctx context.Context, r storage.Revocation) ([]storage.RefreshToken, error)
 	GetRefreshToken(ctx context.Context, id string) (storage.RefreshToken, error)
 	ListRefreshTokens(ctx context.Context, userID string) ([]storage.RefreshToken, error)
 }
@@ -20,6 +22,9 @@ type RefreshTokensStore interface {
 // how secrets are hashed).
 type TokenFinder interface {
 	FindRefreshToken(ctx context.Context, raw string) (storage.RefreshToken, error)
+	// RevocationEvents prepares the jwt.refresh-token.revoke event of a
+	// revocation (internal/auth knows the token lifetimes it carries).
+	RevocationEvents(ctx context.Context, f storage.RefreshTokenFilter, named storage.RefreshToken) ([]storage.OutboxMessage, error)
 }
 
 // RefreshTokens is FusionAuth's refresh-token administration with an API key
@@ -30,6 +35,8 @@ type RefreshTokens struct {
 	Store  RefreshTokensStore
 	Tokens TokenFinder
 	Now    func() time.Time
+	// Events wakes the webhook worker after a revocation queued events.
+	Events *events.Publisher
 }
 
 // List returns userID's live tokens that scope sees; never ErrNotFound.
@@ -93,6 +100,7 @@ func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) 
 		return err
 	}
 	f := storage.RefreshTokenFilter{UserID: q.UserID, ApplicationID: q.ApplicationID}
+	var named storage.RefreshToken
 	tenantID := scope.TenantID
 	if q.ID != "" || q.Token != "" {
 		t, err := rt.named(ctx, scope, q.ID, q.Token)
@@ -102,13 +110,21 @@ func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) 
 		if err != nil {
 			return err
 		}
-		f, tenantID = storage.RefreshTokenFilter{ID: t.ID}, t.TenantID
+		f, named, tenantID = storage.RefreshTokenFilter{ID: t.ID}, t, t.TenantID
 	} else if scope.TenantID != "" {
 		return ErrForbidden
 	}
-	_, err := rt.Store.RevokeRefreshTokens(ctx, f, rt.Now(), "admin", audit(ctx, rt.Now(), tenantID,
-		"Revoked the refresh tokens "+revocationSubject(f), nil, nil))
-	return err
+	evs, err := rt.Tokens.RevocationEvents(ctx, f, named)
+	if err != nil {
+		return err
+	}
+	entry := audit(ctx, rt.Now(), tenantID, "Revoked the refresh tokens "+revocationSubject(f), nil, nil)
+	if _, err := rt.Store.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: rt.Now(), Reason: "admin",
+		Outbox: evs, Audit: []storage.AuditEntry{entry}}); err != nil {
+		return err
+	}
+	rt.Events.Committed(evs)
+	return nil
 }
 
 // revocationSubject says which tokens a revocation ends, for its audit

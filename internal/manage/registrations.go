@@ -52,7 +52,7 @@ func (rs *Registrations) Register(ctx context.Context, scope Scope, userID strin
 		err = e.Err()
 	}
 	if err == nil {
-		err = rs.store(ctx, u.TenantID, reg)
+		err = rs.store(ctx, u, reg)
 	}
 	return reg, err
 }
@@ -118,11 +118,22 @@ func (rs *Registrations) newRegistration(ctx context.Context, userID string, in 
 	return reg, app, e, nil
 }
 
-func (rs *Registrations) store(ctx context.Context, tenantID string, reg storage.Registration) error {
-	err := rs.Store.CreateRegistration(ctx, reg, audit(ctx, rs.Now(), tenantID,
-		"Registered the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", nil, reg))
+// store creates reg for u with its user.registration.create event and its
+// audit entry, in one transaction (storage.UserChange.Register).
+func (rs *Registrations) store(ctx context.Context, u storage.User, reg storage.Registration) error {
+	evs, err := registrationEvent(ctx, rs.Users.Events, u, reg)
+	if err != nil {
+		return err
+	}
+	entry := audit(ctx, rs.Now(), u.TenantID,
+		"Registered the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", nil, reg)
+	err = rs.Users.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: rs.Now(), Register: &reg, Outbox: evs,
+		Audit: []storage.AuditEntry{entry}})
 	if errors.Is(err, storage.ErrConflict) {
 		return invalid("duplicate", "registration", "The user is already registered for this application.")
+	}
+	if err == nil {
+		rs.Users.Events.Committed(evs)
 	}
 	return err
 }

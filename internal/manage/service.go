@@ -3,6 +3,7 @@ package manage
 import (
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -15,6 +16,7 @@ type Auth interface {
 	TenantCache
 	ApplicationCache
 	PasswordChecker
+	LambdaCache
 }
 
 // Service is every management use case over one store, for the HTTP layer
@@ -34,6 +36,14 @@ type Service struct {
 	// Mail renders the mail the use cases cause; the app sets its BaseURL,
 	// Log and Notify before serving.
 	Mail *Mailer
+	// Issue 14: webhooks, lambdas, user import. The app sets
+	// Webhooks.Publisher, Lambdas.Engine and Cache, and calls UseEvents.
+	Webhooks *Webhooks
+	Lambdas  *Lambdas
+	Import   *Import
+	Entities *Entities
+	// IdentityProviders is the federation configuration.
+	IdentityProviders *IdentityProviders
 	// The directory (issue 12).
 	Search       *UserSearch
 	Roles        *Roles
@@ -43,7 +53,8 @@ type Service struct {
 	Actions      *Actions
 	LoginRecords *LoginRecords
 	AuditLogs    *AuditLogs
-	// Keys lists signing keys; its Rotator is set by the wiring.
+	// Keys lists signing keys and rotates them (with jwt.public-key.update);
+	// its Rotator is set by the wiring.
 	Keys *Keys
 }
 
@@ -52,25 +63,30 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 	m := &Mailer{Store: st}
 	users := &Users{Store: st, Tokens: a, Mail: m, Now: now}
 	return &Service{
-		Mail:           m,
-		EmailTemplates: &EmailTemplates{Store: st, Now: now},
-		Accounts:       &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now},
-		Users:          users,
-		Registrations:  &Registrations{Store: st, Users: users, Now: now},
-		Applications:   &Applications{Store: st, Cache: a, Now: now},
-		APIKeys:        &APIKeys{Store: st, Now: now},
-		Tenants:        &Tenants{Store: st, Cache: a, Now: now},
-		SystemConfig:   &SystemConfig{Store: st, Now: now},
-		RefreshTokens:  &RefreshTokens{Store: st, Tokens: a, Now: now},
-		Revocations:    &Revocations{Store: st, Now: now},
-		Search:         &UserSearch{Store: st},
-		Roles:          &Roles{Store: st, Cache: a, Now: now},
-		Groups:         &Groups{Store: st, Cache: a, Now: now},
-		Members:        &Members{Store: st, Now: now},
-		UserActions:    &UserActions{Store: st, Now: now},
-		Actions:        &Actions{Store: st, Now: now},
-		LoginRecords:   &LoginRecords{Store: st, Now: now},
-		AuditLogs:      &AuditLogs{Store: st, Now: now},
-		Keys:           &Keys{Store: st, Now: now},
+		Mail:              m,
+		EmailTemplates:    &EmailTemplates{Store: st, Now: now},
+		Accounts:          &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now},
+		Users:             users,
+		Registrations:     &Registrations{Store: st, Users: users, Now: now},
+		Applications:      &Applications{Store: st, Cache: a, Now: now},
+		APIKeys:           &APIKeys{Store: st, Now: now},
+		Tenants:           &Tenants{Store: st, Cache: a, Now: now},
+		SystemConfig:      &SystemConfig{Store: st, Now: now},
+		RefreshTokens:     &RefreshTokens{Store: st, Tokens: a, Now: now},
+		Revocations:       &Revocations{Store: st, Now: now},
+		Webhooks:          &Webhooks{Store: st, Publisher: (*events.Publisher)(nil), Now: now},
+		Lambdas:           &Lambdas{Store: st, Cache: a, Now: now},
+		Import:            &Import{Store: st, Now: now},
+		Search:            &UserSearch{Store: st},
+		Roles:             &Roles{Store: st, Cache: a, Now: now},
+		Groups:            &Groups{Store: st, Cache: a, Now: now},
+		Members:           &Members{Store: st, Now: now},
+		UserActions:       &UserActions{Store: st, Now: now},
+		Actions:           &Actions{Store: st, Now: now},
+		LoginRecords:      &LoginRecords{Store: st, Now: now},
+		AuditLogs:         &AuditLogs{Store: st, Now: now},
+		Keys:              &Keys{Store: st, Now: now},
+		Entities:          &Entities{Store: st, Now: now},
+		IdentityProviders: &IdentityProviders{Store: st, Now: now},
 	}
 }

@@ -65,6 +65,7 @@ func (ts *Tenants) Update(ctx context.Context, scope Scope, id string, change fu
 	keepSMTPPassword(&cur, &t)
 	e := validateTenant(t)
 	validateAccounts(e, t)
+	validateEvents(e, &t)
 	if err := checkTemplateIDs(ctx, ts.Store, e, "tenant.emailConfiguration.", tenantTemplateIDs(t)); err != nil {
 		return t, err
 	}

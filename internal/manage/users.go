@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -40,6 +41,8 @@ type Users struct {
 	// Hash hashes a user's password once it passed the policy (nil:
 	// password.Hash). The Kickstart dry run sets password.HashCheap.
 	Hash func(plain, scheme string, factor int) (storage.PasswordHash, error)
+	// Events publishes user.create, user.update, ... (nil: none).
+	Events *events.Publisher
 }
 
 // UserInput is the user of a create or update request: the profile plus the
@@ -146,9 +149,9 @@ func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.
 
 // storeNew creates u (and reg when given) in one transaction with the
 // verification of u's address when the tenant asks for one (the mail goes
-// out with the commit; app, when known, picks its template and links), and
-// reports a lost uniqueness race as the duplicate the pre-check would have
-// found.
+// out with the commit; app, when known, picks its template and links) and
+// the user.create (and user.registration.create) events, and reports a
+// lost uniqueness race as the duplicate the pre-check would have found.
 func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Registration, tenant storage.Tenant, app *storage.Application) error {
 	a := storage.NewAccount{User: u, Registration: reg,
 		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Created the user with Id ["+u.ID+"]", nil, u)}}
@@ -163,12 +166,32 @@ func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Regi
 		}
 		a.Issue, a.Outbox = []storage.Identifier{v.id}, v.mail
 	}
-	err := us.Store.CreateAccount(ctx, a)
+	mailed := len(a.Outbox) > 0
+	created := u
+	if reg != nil {
+		created.Registrations = []storage.Registration{*reg}
+	}
+	evs, err := userEvent(ctx, us.Events, events.UserCreate, created)
+	if err != nil {
+		return err
+	}
+	if reg != nil {
+		more, err := registrationEvent(ctx, us.Events, u, *reg)
+		if err != nil {
+			return err
+		}
+		evs = append(evs, more...)
+	}
+	a.Outbox = append(a.Outbox, evs...)
+	err = us.Store.CreateAccount(ctx, a)
 	if errors.Is(err, storage.ErrConflict) {
 		return invalid("duplicate", "user.email", "A user with this email, username or id already exists.")
 	}
-	if err == nil && len(a.Outbox) > 0 {
+	if err == nil && mailed {
 		us.Mail.notify(mail.Queue)
+	}
+	if err == nil {
+		us.Events.Committed(evs)
 	}
 	return err
 }

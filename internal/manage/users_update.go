@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -60,6 +61,12 @@ func (us *Users) Update(ctx context.Context, scope Scope, id string, change func
 	if err != nil {
 		return u, err
 	}
+	mailed := len(c.Outbox) > 0
+	evs, err := us.updateEvents(ctx, cur, u, changed)
+	if err != nil {
+		return u, err
+	}
+	c.Outbox = append(c.Outbox, evs...)
 	cur.Registrations, cur.Memberships = nil, nil
 	c.Audit = []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Updated the user with Id ["+u.ID+"]", cur, u)}
 	if err := us.Store.ChangeUser(ctx, c); errors.Is(err, storage.ErrConflict) {
@@ -67,10 +74,36 @@ func (us *Users) Update(ctx context.Context, scope Scope, id string, change func
 	} else if err != nil {
 		return u, err
 	}
-	if len(c.Outbox) > 0 {
+	if mailed {
 		us.Mail.notify(mail.Queue)
 	}
+	us.Events.Committed(evs)
 	return us.withRegistrations(ctx, u)
+}
+
+// updateEvents are user.update (the user before and after, with their
+// registrations) and, when the password changed, user.password.update.
+func (us *Users) updateEvents(ctx context.Context, cur, u storage.User, pwChanged bool) ([]storage.OutboxMessage, error) {
+	pl, err := us.Events.Plan(ctx, u.TenantID, events.UserUpdate)
+	if err != nil {
+		return nil, err
+	}
+	var evs []storage.OutboxMessage
+	if !pl.Empty() {
+		regs, err := us.Store.ListRegistrations(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		cur.Registrations, u.Registrations = regs, regs
+		if evs, err = us.Events.Prepare(ctx, pl, &events.Event{Original: events.UserView(cur), User: events.UserView(u)}); err != nil {
+			return nil, err
+		}
+	}
+	if !pwChanged {
+		return evs, nil
+	}
+	more, err := userEvent(ctx, us.Events, events.UserPasswordUpdate, u)
+	return append(evs, more...), err
 }
 
 // updateChange is what an update writes besides the user row.
@@ -108,7 +141,7 @@ func (us *Users) updateChange(ctx context.Context, cur storage.User, u *storage.
 	return c, nil
 }
 
-// Reactivate makes a soft-deleted user active again.
+// Reactivate makes a soft-deleted user active again (user.reactivate).
 func (us *Users) Reactivate(ctx context.Context, scope Scope, id string) (storage.User, error) {
 	u, err := us.load(ctx, scope, id)
 	if err != nil {
@@ -116,13 +149,22 @@ func (us *Users) Reactivate(ctx context.Context, scope Scope, id string) (storag
 	}
 	old := u
 	u.Active, u.LastUpdateInstant = true, us.Now().UnixMilli()
-	active := true
-	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
-		Fields: storage.UserFields{Active: &active, LastUpdateInstant: u.LastUpdateInstant},
-		Audit:  []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Reactivated the user with Id ["+u.ID+"]", old, u)}}); err != nil {
+	entry := audit(ctx, us.Now(), u.TenantID, "Reactivated the user with Id ["+u.ID+"]", old, u)
+	if u, err = us.withRegistrations(ctx, u); err != nil {
 		return u, err
 	}
-	return us.withRegistrations(ctx, u)
+	evs, err := userEvent(ctx, us.Events, events.UserReactivate, u)
+	if err != nil {
+		return u, err
+	}
+	active := true
+	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
+		Fields: storage.UserFields{Active: &active, LastUpdateInstant: u.LastUpdateInstant}, Outbox: evs,
+		Audit: []storage.AuditEntry{entry}}); err != nil {
+		return u, err
+	}
+	us.Events.Committed(evs)
+	return u, nil
 }
 
 // Deactivate is the soft delete: the user becomes inactive, their refresh
@@ -135,20 +177,50 @@ func (us *Users) Deactivate(ctx context.Context, scope Scope, id string) error {
 	}
 	old := u
 	u.Active, u.LastUpdateInstant = false, us.Now().UnixMilli()
+	evs, err := us.userEventWithRegistrations(ctx, events.UserDeactivate, u)
+	if err != nil {
+		return err
+	}
 	inactive := false
-	return us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
+	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
 		Fields:       storage.UserFields{Active: &inactive, LastUpdateInstant: u.LastUpdateInstant},
-		RevokeReason: "user_deactivated", ResetFailures: true,
-		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Deactivated the user with Id ["+u.ID+"]", old, u)}})
+		RevokeReason: "user_deactivated", ResetFailures: true, Outbox: evs,
+		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Deactivated the user with Id ["+u.ID+"]", old, u)}}); err != nil {
+		return err
+	}
+	us.Events.Committed(evs)
+	return nil
 }
 
 // Delete removes the user with their registrations and tokens; their
-// sessions stay in the revocation feed as tombstones (storage.DeleteUserAt),
-// all in one transaction.
+// sessions stay in the revocation feed as tombstones, and the user.delete
+// event is queued, all in one transaction (storage.UserChange.Delete).
 func (us *Users) Delete(ctx context.Context, scope Scope, id string) error {
 	u, err := us.load(ctx, scope, id)
 	if err != nil {
 		return err
 	}
-	return us.Store.DeleteUserAt(ctx, u.ID, us.Now(), audit(ctx, us.Now(), u.TenantID, "Deleted the user with Id ["+u.ID+"]", u, nil))
+	evs, err := us.userEventWithRegistrations(ctx, events.UserDelete, u)
+	if err != nil {
+		return err
+	}
+	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(), Delete: true, Outbox: evs,
+		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Deleted the user with Id ["+u.ID+"]", u, nil)}}); err != nil {
+		return notFound(err)
+	}
+	us.Events.Committed(evs)
+	return nil
+}
+
+// userEventWithRegistrations is userEvent with u's registrations read
+// first, only when a webhook wants the event.
+func (us *Users) userEventWithRegistrations(ctx context.Context, typ string, u storage.User) ([]storage.OutboxMessage, error) {
+	pl, err := us.Events.Plan(ctx, u.TenantID, typ)
+	if err != nil || pl.Empty() {
+		return nil, err
+	}
+	if u, err = us.withRegistrations(ctx, u); err != nil {
+		return nil, err
+	}
+	return us.Events.Prepare(ctx, pl, &events.Event{User: events.UserView(u)})
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -132,9 +133,20 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var bad badBody
 	var locked *auth.LockedError
 	var held *auth.Withheld
+	var veto *events.VetoError
 	switch {
 	case errors.As(err, &held):
 		s.writeWithheld(w, r, held)
+	case errors.As(err, &veto):
+		// FusionAuth's answer when a transactional event's webhooks refuse
+		// (spec §3.2); nothing was changed.
+		var e Errors
+		e.General("WebhookTransactionException", "One or more webhooks returned an invalid response or were unreachable. Based on your transaction configuration, your action cannot be completed.")
+		writeErrors(w, http.StatusGatewayTimeout, &e)
+	case errors.Is(err, manage.ErrImportConflict):
+		var e Errors
+		e.General("ImportRequestFailed", "An error occurred during the import request. This is most likely due to a unique key constraint which would indicate one or more of the users in the import request already exist. Nothing was imported. Re-attempt the request with additional validation by using the [validateDbConstraints] property.")
+		writeErrors(w, http.StatusBadRequest, &e)
 	case errors.Is(err, auth.ErrInvalidTwoFactorCode):
 		writeEmpty(w, 421) // FusionAuth: invalid-two-factor-code, empty body
 	case errors.Is(err, auth.ErrTwoFactorNotFound), isChallengeNotFound(err), errors.Is(err, mfa.ErrPasswordlessNotFound):

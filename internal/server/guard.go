@@ -56,6 +56,9 @@ func (s *Server) guard(rt *route, gate *Gate) http.Handler {
 		} else {
 			r.Body = http.NoBody
 		}
+		if rt.hostedForm && !s.checkHostedForm(w, r) {
+			return
+		}
 		if rt.rate != nil {
 			if r = s.rateLimited(w, r, rt, gate); r == nil {
 				return

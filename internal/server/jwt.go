@@ -83,6 +83,7 @@ func (s *Server) refreshJWT(w http.ResponseWriter, r *http.Request) {
 		RefreshToken:  raw,
 		ApplicationID: appID,
 		IPAddress:     s.clientIP(r),
+		UserAgent:     r.UserAgent(),
 		DPoPJKT:       proof.JKT,
 	})
 	if err != nil {

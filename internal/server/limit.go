@@ -121,6 +121,9 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *route, g *Gat
 		return none, true
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	if rt.password == verifiesPasswordForm && !r.PostForm.Has("password") {
+		return none, true // a POST authorization request, not the login form
+	}
 	if rt.password == verifiesPasswordGrant {
 		form, err := url.ParseQuery(string(body))
 		if err != nil || form.Get("grant_type") != "password" {
@@ -144,6 +147,11 @@ func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, rt *route, g
 			slog.String("ip", s.clientIP(r)), slog.Int64("refused_total", n))
 	}
 	w.Header().Set("Retry-After", "1")
+	if rt.html {
+		s.errorPage(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", "",
+			"Too many sign-ins are being processed. Try again shortly.", "")
+		return
+	}
 	if rt.oauthErrors() {
 		writeOAuthError(w, http.StatusServiceUnavailable, OAuthError{"temporarily_unavailable", "",
 			"Too many logins are being processed. Try again shortly."})

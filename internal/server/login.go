@@ -84,6 +84,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		Password:         req.Password,
 		ApplicationID:    req.ApplicationID,
 		IPAddress:        ip,
+		UserAgent:        r.UserAgent(),
 		NoJWT:            req.NoJWT,
 		Device:           req.MetaData.Device,
 		HasAPIKey:        hasKey,

@@ -58,7 +58,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		// From an origin of one application only that application's token
 		// is revoked, whichever token the body or an unscoped cookie holds.
 		if err := s.Auth.Logout(r.Context(), auth.LogoutRequest{RefreshToken: raw, Global: req.Global,
-			ApplicationID: originApplication(r.Context()), IPAddress: s.clientIP(r), DPoPJKT: proof.JKT}); err != nil {
+			ApplicationID: originApplication(r.Context()), IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), DPoPJKT: proof.JKT}); err != nil {
 			s.writeInternal(w, r, err)
 			return
 		}

@@ -42,12 +42,16 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "missing_grant_type", "The grant_type parameter is required."})
 		return
 	}
-	app, ok := s.authenticateClient(w, r, form)
+	if grant == "client_credentials" {
+		s.clientCredentials(w, r, form) // the client is an entity, not an application
+		return
+	}
+	app, secret, ok := s.authenticateClient(w, r, form, grant == "authorization_code" && formValue(form, "code_verifier") != "")
 	if !ok {
 		return
 	}
-	if grant != "password" && grant != "refresh_token" {
-		writeOAuthError(w, http.StatusBadRequest, OAuthError{"unsupported_grant_type", "invalid_grant_type", "Only the password and refresh_token grants are supported here."})
+	if grant != "password" && grant != "refresh_token" && grant != "authorization_code" {
+		writeOAuthError(w, http.StatusBadRequest, OAuthError{"unsupported_grant_type", "invalid_grant_type", "Only the authorization_code, client_credentials, password and refresh_token grants are supported here."})
 		return
 	}
 	if !slices.Contains(app.OAuthConfiguration.EnabledGrants, grant) {
@@ -63,7 +67,11 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes := strings.Fields(formValue(form, "scope"))
 	var t auth.Tokens
-	if grant == "password" {
+	if grant == "authorization_code" {
+		if t, ok = s.exchangeCode(w, r, form, app, secret, proof.JKT); !ok {
+			return
+		}
+	} else if grant == "password" {
 		username, password := formValue(form, "username"), formValue(form, "password")
 		if username == "" || password == "" {
 			writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "invalid_user_credentials", "The username and password parameters are required."})
@@ -71,7 +79,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		t, err = s.Auth.Login(r.Context(), auth.LoginRequest{
 			LoginID: username, Password: password, ApplicationID: app.ID,
-			IPAddress: s.clientIP(r), OAuth: true, Scopes: scopes, DPoPJKT: proof.JKT,
+			IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), OAuth: true, Scopes: scopes, DPoPJKT: proof.JKT,
 			Device: storage.DeviceInfo{
 				Description: formValue(form, "metaData.device.description"),
 				Name:        formValue(form, "metaData.device.name"),
@@ -85,11 +93,11 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		t, err = s.Auth.Refresh(r.Context(), auth.RefreshRequest{
-			RefreshToken: rt, ApplicationID: app.ID, OAuth: true, Scopes: scopes, IPAddress: s.clientIP(r),
+			RefreshToken: rt, ApplicationID: app.ID, OAuth: true, Scopes: scopes, IPAddress: s.clientIP(r), UserAgent: r.UserAgent(),
 			DPoPJKT: proof.JKT,
 		})
 	}
-	if err == nil && !t.Registered {
+	if grant != "authorization_code" && err == nil && !t.Registered {
 		// RFC 6749 §5.1 requires an access_token in every success, and the
 		// only one auth can mint for an unregistered user names the client
 		// as its audience (see login.go's 202). So the grant is refused as
@@ -153,8 +161,10 @@ func formValue(f url.Values, name string) string {
 // client_secret (RFC 6749 §2.3.1) and applies clientAuthenticationPolicy
 // (fusionauth-api.md §4.1): a secret that is sent is always checked, and is
 // required unless the policy is NotRequired. The password and refresh_token
-// grants carry no PKCE, so NotRequiredWhenUsingPKCE requires the secret.
-func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, form url.Values) (storage.Application, bool) {
+// grants carry no PKCE, so NotRequiredWhenUsingPKCE requires the secret
+// unless pkce (an authorization_code exchange with a code_verifier). secret
+// reports whether a secret was presented and verified.
+func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, form url.Values, pkce bool) (storage.Application, bool, bool) {
 	clientID, secret := formValue(form, "client_id"), formValue(form, "client_secret")
 	if hdr := r.Header.Get("Authorization"); hdr != "" {
 		user, pass, ok := r.BasicAuth()
@@ -169,31 +179,33 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, form
 		}
 		if clientID != "" && clientID != u {
 			writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "client_id_mismatch", "The client_id parameter does not match the Authorization header."})
-			return storage.Application{}, false
+			return storage.Application{}, false, false
 		}
 		clientID, secret = u, p
 	}
 	if clientID == "" {
 		writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "missing_client_id", "The client_id parameter is required."})
-		return storage.Application{}, false
+		return storage.Application{}, false, false
 	}
 	app, err := s.clientApplication(r, clientID)
 	if err != nil {
 		if !errors.Is(err, storage.ErrNotFound) {
 			s.writeInternal(w, r, err)
-			return storage.Application{}, false
+			return storage.Application{}, false, false
 		}
 		return s.clientFailure(w, "invalid_client_id", "The client could not be verified.")
 	}
+	policy := app.OAuthConfiguration.ClientAuthenticationPolicy
 	switch {
 	case secret != "":
 		if !secretsEqual(secret, app.OAuthConfiguration.ClientSecret) {
 			return s.clientFailure(w, "invalid_client_authentication", "The client could not be verified.")
 		}
-	case app.OAuthConfiguration.ClientAuthenticationPolicy != "NotRequired":
-		return s.clientFailure(w, "client_authentication_missing", "The client must authenticate with its secret.")
+		return app, true, true
+	case policy == "NotRequired", policy == "NotRequiredWhenUsingPKCE" && pkce:
+		return app, false, true
 	}
-	return app, true
+	return s.clientFailure(w, "client_authentication_missing", "The client must authenticate with its secret.")
 }
 
 // clientApplication loads the active application whose client id (= its id,
@@ -228,9 +240,9 @@ func secretsEqual(got, want string) bool {
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
-func (s *Server) clientFailure(w http.ResponseWriter, reason, desc string) (storage.Application, bool) {
+func (s *Server) clientFailure(w http.ResponseWriter, reason, desc string) (storage.Application, bool, bool) {
 	writeOAuthError(w, http.StatusUnauthorized, OAuthError{"invalid_client", reason, desc})
-	return storage.Application{}, false
+	return storage.Application{}, false, false
 }
 
 // writeGrantError maps auth outcomes to RFC 6749 §5.2 errors with
@@ -263,9 +275,21 @@ func (s *Server) writeGrantError(w http.ResponseWriter, r *http.Request, err err
 		bad("unauthorized_client", "grant_type_disabled", "Token refresh is not allowed for this application.")
 	case errors.Is(err, auth.ErrUnknownApplication), errors.Is(err, auth.ErrAPIKeyRequired):
 		writeOAuthError(w, http.StatusUnauthorized, OAuthError{"invalid_client", "invalid_client_id", "The client could not be verified."})
+	case errors.Is(err, auth.ErrInvalidCode):
+		// FusionAuth's answer for every unusable code (DefaultOAuthService),
+		// not RFC 6749's invalid_grant; clients treat any 400 as failure.
+		bad("invalid_request", "auth_code_not_found", "Invalid Authorization Code")
+	case errors.Is(err, auth.ErrVerifierRequired):
+		bad("invalid_request", "missing_code_verifier", "The code_verifier parameter is required.")
+	case errors.Is(err, auth.ErrInvalidVerifier):
+		bad("invalid_request", "invalid_pkce_code_verifier", "The code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~].")
 	case errors.Is(err, storage.ErrUnavailable):
 		w.Header().Set("Retry-After", "1")
 		writeOAuthError(w, http.StatusServiceUnavailable, OAuthError{"temporarily_unavailable", "", "The database is unavailable. Try again shortly."})
+	case errors.Is(err, auth.ErrVetoed):
+		// A transactional webhook refused the login or refresh (504 on
+		// /api/*; here OAuth's nearest error, RFC 6749 §5.2 has no 504).
+		writeOAuthError(w, http.StatusGatewayTimeout, OAuthError{"temporarily_unavailable", "webhook_transaction", "The webhooks this login requires did not accept it."})
 	default:
 		s.Logger.ErrorContext(r.Context(), "oauth token: internal error", "request_id", requestID(r.Context()), "error", err.Error())
 		writeOAuthError(w, http.StatusInternalServerError, OAuthError{"server_error", "unknown", "An internal error occurred. Request id " + requestID(r.Context()) + "."})

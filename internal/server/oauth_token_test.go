@@ -76,7 +76,9 @@ func TestOAuthErrors(t *testing.T) {
 		{"wrong password", pw(aliceEmail, "nope"), "", 400, "invalid_user_credentials"},
 		{"unknown user", pw("nobody@example.test", "nope"), "", 400, "invalid_user_credentials"},
 		{"missing grant", form("client_id", storeApp), "", 400, "missing_grant_type"},
-		{"unsupported grant", form("grant_type", "client_credentials", "client_id", storeApp, "client_secret", secret), "", 400, "invalid_grant_type"},
+		{"unsupported grant", form("grant_type", "urn:ietf:params:oauth:grant-type:device_code", "client_id", storeApp, "client_secret", secret), "", 400, "invalid_grant_type"},
+		// client_credentials authenticates an entity, not an application.
+		{"application as a machine client", form("grant_type", "client_credentials", "client_id", storeApp, "client_secret", secret), "", 401, "invalid_client_id"},
 		{"grant disabled", form("grant_type", "password", "username", "alice", "password", alicePass, "client_id", forumsApp, "client_secret", secret), "", 400, "grant_type_disabled"},
 		{"missing secret", form("grant_type", "password", "username", "alice", "password", alicePass, "client_id", storeApp), "", 401, "client_authentication_missing"},
 		{"wrong secret in body", form("grant_type", "password", "username", "alice", "password", alicePass, "client_id", storeApp, "client_secret", "x"), "", 401, "invalid_client_authentication"},

@@ -44,6 +44,11 @@ var (
 	// rateVerifyEmail: verification mails asked for and ids presented
 	// (20 per 10 minutes).
 	rateVerifyEmail = &rateLimit{"verify-email", 20, 10 * time.Minute}
+	// rateHostedLogin: the hosted login form (and POST authorization
+	// requests) and its second step, 20 a minute together: the per-account
+	// lockout does not stop one address trying one password on many
+	// accounts.
+	rateHostedLogin = &rateLimit{"hosted-login", 20, time.Minute}
 )
 
 // Rate overrides a rule's numbers (Limits.Rates); Limit 0 turns it off.
@@ -170,6 +175,10 @@ func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request, rt *route, 
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 	s.rateEvent(r.Context(), r, rt)
 	msg := "Too many requests from your address. Try again in " + strconv.Itoa(max(secs, 1)) + " seconds."
+	if rt.html {
+		s.errorPage(w, r, http.StatusTooManyRequests, "temporarily_unavailable", "rate_limited", msg, "")
+		return nil
+	}
 	if rt.oauthErrors() {
 		writeOAuthError(w, http.StatusTooManyRequests, OAuthError{Error: "temporarily_unavailable", Reason: "rate_limited", Description: msg})
 		return nil

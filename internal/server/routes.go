@@ -28,9 +28,13 @@ type route struct {
 	// body is the largest request body it reads, in bytes; 0 means it reads
 	// none and its handler sees an empty body.
 	body int64
-	// html: it may answer text/html. Nothing does yet; a page will need its
-	// own Content-Security-Policy (middleware.go sets default-src 'none').
+	// html: it may answer text/html. A page sets its own
+	// Content-Security-Policy (hosted.go; middleware.go sets default-src
+	// 'none' for everything else).
 	html bool
+	// hostedForm: a POST is a hosted HTML form, accepted only from this
+	// origin with the form's CSRF token (csrf.go).
+	hostedForm bool
 	// rate limits requests per client address (ratelimit.go); nil: none.
 	rate *rateLimit
 }
@@ -50,6 +54,9 @@ const (
 	// verifiesPasswordGrant: a form body with grant_type=password does
 	// (POST /oauth2/token); its other grants do not wait.
 	verifiesPasswordGrant
+	// verifiesPasswordForm: a hosted form (already parsed by the CSRF
+	// guard) with a password field does (POST /oauth2/authorize).
+	verifiesPasswordForm
 )
 
 // routes is the one route table, in the order of the API documentation.
@@ -94,6 +101,10 @@ func (s *Server) routes() []route {
 		{pattern: "PATCH /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/user/{id}", handler: s.deleteUser, auth: apiKey("/api/user"), tenantHeader: true},
 
+		// user_import.go: FusionAuth's bulk import (issue 14), one
+		// transaction per request.
+		{pattern: "POST /api/user/import", handler: s.importUsers, auth: apiKey("/api/user/import"), tenantHeader: true, body: maxImportBody},
+
 		// registrations.go; without an API key POST /api/user/registration is
 		// the SPA's self-service sign-up (signup.go).
 		{pattern: "POST /api/user/registration", handler: s.register, auth: keyOrAnonymous("/api/user/registration"), tenantHeader: true,
@@ -107,6 +118,45 @@ func (s *Server) routes() []route {
 		{pattern: "PUT /api/user/registration/{userId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
 		{pattern: "PATCH /api/user/registration/{userId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/user/registration/{userId}/{applicationId}", handler: s.deleteRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true},
+
+		// entities.go: FusionAuth's entity management (client_credentials clients).
+		{pattern: "POST /api/entity/type", handler: s.createEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/entity/type/{id}", handler: s.createEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/entity/type", handler: s.listEntityTypes, auth: apiKey("/api/entity/type"), tenantHeader: true},
+		{pattern: "GET /api/entity/type/{id}", handler: s.getEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true},
+		{pattern: "PUT /api/entity/type/{id}", handler: s.updateEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/entity/type/{id}", handler: s.updateEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/entity/type/{id}", handler: s.deleteEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true},
+		{pattern: "POST /api/entity/type/{id}/permission", handler: s.createEntityTypePermission, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/entity/type/{id}/permission/{permissionId}", handler: s.createEntityTypePermission, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/entity/type/{id}/permission/{permissionId}", handler: s.deleteEntityTypePermission, auth: apiKey("/api/entity/type"), tenantHeader: true},
+		{pattern: "POST /api/entity", handler: s.createEntity, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/entity/{id}", handler: s.createEntity, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/entity/{id}", handler: s.getEntity, auth: apiKey("/api/entity"), tenantHeader: true},
+		{pattern: "GET /api/entity/search", handler: s.searchEntities, auth: apiKey("/api/entity"), tenantHeader: true},
+		{pattern: "POST /api/entity/search", handler: s.searchEntities, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/entity/{id}", handler: s.updateEntity, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/entity/{id}", handler: s.updateEntity, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/entity/{id}", handler: s.deleteEntity, auth: apiKey("/api/entity"), tenantHeader: true},
+		// {grant} is the literal "grant" (checked by the handlers): a literal
+		// segment would make "/api/entity/type/grant" ambiguous for ServeMux.
+		{pattern: "POST /api/entity/{id}/{grant}", handler: s.upsertEntityGrant, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/entity/{id}/{grant}", handler: s.upsertEntityGrant, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/entity/{id}/{grant}", handler: s.getEntityGrants, auth: apiKey("/api/entity"), tenantHeader: true},
+		{pattern: "DELETE /api/entity/{id}/{grant}", handler: s.deleteEntityGrant, auth: apiKey("/api/entity"), tenantHeader: true},
+
+		// identity_providers.go, oauth_federation.go: federation.
+		{pattern: "POST /api/identity-provider", handler: s.createIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/identity-provider/{id}", handler: s.createIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/identity-provider", handler: s.listIdentityProviders, auth: apiKey("/api/identity-provider"), tenantHeader: true},
+		{pattern: "GET /api/identity-provider/{id}", handler: s.getIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true},
+		{pattern: "PUT /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/identity-provider/{id}", handler: s.deleteIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true},
+		{pattern: "POST /api/identity-provider/login", handler: s.identityProviderLogin, auth: optionalAPIKey, tenantHeader: true,
+			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+		{pattern: "GET /oauth2/federate/{id}", handler: s.federate, auth: public, html: true},
+		{pattern: "GET /oauth2/callback", handler: s.federationCallback, auth: public, html: true},
 
 		// roles.go: application roles (create/update/delete-application-role.mdx).
 		{pattern: "POST /api/application/{id}/role", handler: s.createRole, auth: apiKey("/api/application/role"), tenantHeader: true, body: maxBody},
@@ -199,6 +249,28 @@ func (s *Server) routes() []route {
 		{pattern: "PATCH /api/email/template/{id}", handler: s.updateEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "DELETE /api/email/template/{id}", handler: s.deleteEmailTemplate, auth: apiKey("/api/email/template")},
 
+		// webhooks.go, lambdas.go: global, as in FusionAuth (issue 14).
+		{pattern: "POST /api/webhook", handler: s.createWebhook, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "POST /api/webhook/{id}", handler: s.createWebhook, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "POST /api/webhook/search", handler: s.searchWebhooks, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "GET /api/webhook/search", handler: s.searchWebhooks, auth: apiKey("/api/webhook")},
+		{pattern: "GET /api/webhook/delivery", handler: s.listWebhookDeliveries, auth: apiKey("/api/webhook")},
+		{pattern: "POST /api/webhook/delivery/{id}/retry", handler: s.retryWebhookDelivery, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "POST /api/webhook/{id}/test", handler: s.testWebhook, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "GET /api/webhook", handler: s.listWebhooks, auth: apiKey("/api/webhook")},
+		{pattern: "GET /api/webhook/{id}", handler: s.getWebhook, auth: apiKey("/api/webhook")},
+		{pattern: "PUT /api/webhook/{id}", handler: s.updateWebhook, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "PATCH /api/webhook/{id}", handler: s.updateWebhook, auth: apiKey("/api/webhook"), body: maxBody},
+		{pattern: "DELETE /api/webhook/{id}", handler: s.deleteWebhook, auth: apiKey("/api/webhook")},
+		{pattern: "POST /api/lambda", handler: s.createLambda, auth: apiKey("/api/lambda"), body: maxBody},
+		{pattern: "POST /api/lambda/{id}", handler: s.createLambda, auth: apiKey("/api/lambda"), body: maxBody},
+		{pattern: "POST /api/lambda/search", handler: s.searchLambdas, auth: apiKey("/api/lambda"), body: maxBody},
+		{pattern: "GET /api/lambda", handler: s.listLambdas, auth: apiKey("/api/lambda")},
+		{pattern: "GET /api/lambda/{id}", handler: s.getLambda, auth: apiKey("/api/lambda")},
+		{pattern: "PUT /api/lambda/{id}", handler: s.updateLambda, auth: apiKey("/api/lambda"), body: maxBody},
+		{pattern: "PATCH /api/lambda/{id}", handler: s.updateLambda, auth: apiKey("/api/lambda"), body: maxBody},
+		{pattern: "DELETE /api/lambda/{id}", handler: s.deleteLambda, auth: apiKey("/api/lambda")},
+
 		// systemconfig.go
 		{pattern: "GET /api/system-configuration", handler: s.getSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true},
 		{pattern: "PUT /api/system-configuration", handler: s.updateSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true, body: maxBody},
@@ -259,6 +331,9 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/jwt/refresh", handler: s.refreshJWT, auth: refreshToken, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "GET /api/jwt/validate", handler: s.validateJWT, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
+		// jwt_issue.go
+		{pattern: "GET /api/jwt/issue", handler: s.issueJWT, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
+		{pattern: "POST /api/jwt/vend", handler: s.vendJWT, auth: apiKey("/api/jwt/vend"), tenantHeader: true, body: maxBody},
 		// refresh_tokens.go: FusionAuth's refresh-token administration.
 		{pattern: "GET /api/jwt/refresh", handler: s.listRefreshTokens, auth: apiKey("/api/jwt/refresh"), tenantHeader: true},
 		{pattern: "GET /api/jwt/refresh/{id}", handler: s.getRefreshToken, auth: apiKey("/api/jwt/refresh"), tenantHeader: true},
@@ -276,6 +351,24 @@ func (s *Server) routes() []route {
 		// oauth_token.go: tenant-free, OAuth2 error format.
 		{pattern: "POST /oauth2/token", handler: s.oauthToken, auth: oauthClient,
 			cors: corsCredentialed, password: verifiesPasswordGrant, body: maxBody},
+
+		// oauth_authorize.go: the hosted login page posts back to
+		// /oauth2/authorize (FusionAuth's form does the same).
+		{pattern: "GET /oauth2/authorize", handler: s.authorize, auth: public, html: true},
+		{pattern: "POST /oauth2/authorize", handler: s.authorize, auth: public, html: true, hostedForm: true,
+			password: verifiesPasswordForm, rate: rateHostedLogin, body: maxBody},
+		// oauth_twofactor.go: the hosted page's second step.
+		{pattern: "POST /oauth2/two-factor", handler: s.hostedTwoFactor, auth: public, html: true, hostedForm: true,
+			rate: rateHostedLogin, body: maxBody},
+		// hosted.go: a theme's stylesheet.
+		{pattern: "GET /theme/{id}/styles.css", handler: s.themeCSS, auth: public},
+		// oauth_userinfo.go, oauth_introspect.go, oauth_logout.go
+		{pattern: "GET /oauth2/userinfo", handler: s.userinfo, auth: public, cors: corsCredentialed},
+		{pattern: "POST /oauth2/userinfo", handler: s.userinfo, auth: public, cors: corsCredentialed, body: maxBody},
+		{pattern: "POST /oauth2/introspect", handler: s.introspect, auth: oauthClient, body: maxBody},
+		{pattern: "POST /oauth2/revoke", handler: s.revoke, auth: oauthClient, cors: corsCredentialed, body: maxBody},
+		{pattern: "GET /oauth2/logout", handler: s.oauthLogout, auth: public, html: true},
+		{pattern: "POST /oauth2/logout", handler: s.oauthLogout, auth: public, html: true, body: maxBody},
 
 		// wellknown.go
 		{pattern: "GET /.well-known/jwks.json", handler: s.jwks, auth: public, cors: corsCredentialed},

@@ -85,6 +85,15 @@ func TestRouteTable(t *testing.T) {
 			if rt.spendsCookie && rt.cors == corsAnyOrigin {
 				t.Fatal("a cookie-spending route cannot be open to any origin")
 			}
+			// A hosted form is a page, never callable from another origin's
+			// script; its password check is the form's (verifiesPasswordForm
+			// reads the form the CSRF guard parsed).
+			if rt.hostedForm && (!rt.html || rt.cors != corsNone || m != "POST") {
+				t.Fatal("a hostedForm row is a POST of an html page without CORS")
+			}
+			if (rt.password == verifiesPasswordForm) != (rt.hostedForm && rt.password != noPassword) {
+				t.Fatal("verifiesPasswordForm belongs on hostedForm rows, and they use no other")
+			}
 			if !hasMethod {
 				assertAllow(t, rt, methods[p])
 			}

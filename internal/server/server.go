@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
+	"github.com/latchkeyhq/latchkey/internal/federation"
+	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/mfa"
@@ -67,6 +70,9 @@ type Server struct {
 	Auth  *auth.Service
 	// Manage holds the management use cases (internal/manage).
 	Manage *manage.Service
+	// Events is the webhook publisher (internal/events), which the use
+	// cases already hold; the app starts its delivery worker.
+	Events *events.Publisher
 	// MFA holds two-factor enrolment, passkeys and passwordless
 	// (internal/mfa); Mailer is its mail path (nil: no mail configured).
 	MFA    *mfa.Service
@@ -74,6 +80,14 @@ type Server struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Config Config
+	// Hosted renders the hosted pages (login, error, logout); nil means the
+	// built-in theme only.
+	Hosted *hosted.Renderer
+	// Federation calls upstream identity providers (nil: a default client).
+	Federation *federation.Client
+	// NotifyOutbox, when set, wakes the worker of an outbox queue after a
+	// request queued a message on this node (auth.BackchannelQueue).
+	NotifyOutbox func(queue string)
 	// Gate bounds concurrent password verification and carries the draining
 	// flag that shutdown sets (limit.go); nil means default Limits.
 	Gate *Gate

@@ -15,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/openapi/openapitest"
+	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -73,17 +74,31 @@ func newStack(t testing.TB, edit ...func(apps map[string]*storage.Application, t
 // default).
 func newLoggedStack(t testing.TB, logger *slog.Logger, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
 	t.Helper()
-	return buildStack(t, logger, nil, edit...)
+	return buildStack(t, stackOpts{logger: logger}, edit...)
 }
 
 // newConfiguredStack is newStack with operator settings changed by cfg.
 func newConfiguredStack(t testing.TB, cfg func(*config.Config)) *stack {
 	t.Helper()
-	return buildStack(t, nil, cfg)
+	return buildStack(t, stackOpts{cfg: cfg})
 }
 
-func buildStack(t testing.TB, logger *slog.Logger, cfg func(*config.Config),
-	edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
+// newTunedStack is newLoggedStack with the webhook worker tuned (a short
+// poll interval and backoff for the webhook tests).
+func newTunedStack(t testing.TB, logger *slog.Logger, webhooks outbox.Config, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
+	t.Helper()
+	return buildStack(t, stackOpts{logger: logger, webhooks: webhooks}, edit...)
+}
+
+// stackOpts are what the stack constructors vary: the App's logger (nil:
+// apptest's default), operator settings, the webhook worker's tuning.
+type stackOpts struct {
+	logger   *slog.Logger
+	cfg      func(*config.Config)
+	webhooks outbox.Config
+}
+
+func buildStack(t testing.TB, o stackOpts, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	mkApp := func(id, name, origin string, scoped bool) *storage.Application {
@@ -97,7 +112,7 @@ func buildStack(t testing.TB, logger *slog.Logger, cfg func(*config.Config),
 	}
 	apps := map[string]*storage.Application{
 		storeApp: mkApp(storeApp, "Store", storeSite, false), forumsApp: mkApp(forumsApp, "Forums", forumsSite, true)}
-	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey, Logger: logger, Config: cfg,
+	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey, Logger: o.logger, Config: o.cfg, Webhooks: o.webhooks,
 		Tenant: func(tn *storage.Tenant) {
 			tn.JWTConfiguration = storage.TenantJWTConfiguration{Enabled: true, TimeToLiveInSeconds: 300,
 				RefreshTokenTimeToLiveInMinutes: 60, RefreshTokenExpirationPolicy: "Fixed", RefreshTokenUsagePolicy: "OneTimeUse"}

@@ -104,15 +104,13 @@ func (s *Server) applicationKeyID(r *http.Request, appID string) (string, error)
 }
 
 // openIDConfiguration handles GET /.well-known/openid-configuration
-// (OpenID Connect Discovery 1.0 §3, fusionauth-api.md §2.9). The issuer is
-// the configured one verbatim: go-oidc and every conforming client require it
-// to equal the URL the document was fetched from (Discovery §4.3).
-//
-// Only what exists is advertised. latchkey has no /oauth2/authorize, so there
-// is no authorization_endpoint and response_types_supported is empty: a
-// client that would start a code flow learns up front that it cannot
-// (RFC 8414 §2: the endpoint is omitted when no grant uses it). Discovery §3
-// lists both as REQUIRED for a full OpenID Provider, which latchkey is not.
+// (OpenID Connect Discovery 1.0 §3, RFC 8414; fusionauth-api.md §2.9). The
+// issuer is the configured one verbatim: go-oidc and every conforming
+// client require it to equal the URL the document was fetched from
+// (Discovery §4.3). It lists exactly what latchkey implements: the code flow
+// with PKCE S256 (no implicit, no device flow, query response mode only),
+// RFC 7009 revocation and RFC 7662 introspection (neither is in FusionAuth),
+// RP-initiated logout, and RFC 9207's iss in the authorization response.
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	base := s.publicBase(r)
 	issuer := s.Config.Issuer
@@ -121,20 +119,40 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                issuer,
+		"authorization_endpoint":                base + "/oauth2/authorize",
 		"token_endpoint":                        base + "/oauth2/token",
+		"userinfo_endpoint":                     base + "/oauth2/userinfo",
+		"introspection_endpoint":                base + "/oauth2/introspect",
+		"revocation_endpoint":                   base + "/oauth2/revoke",
+		"end_session_endpoint":                  base + "/oauth2/logout",
 		"jwks_uri":                              base + "/.well-known/jwks.json",
-		"grant_types_supported":                 []string{"password", "refresh_token"},
-		"response_types_supported":              []string{},
-		"scopes_supported":                      []string{"openid", "offline_access", "email", "profile"},
+		"grant_types_supported":                 []string{"authorization_code", "password", "refresh_token"},
+		"response_types_supported":              []string{"code"},
+		"response_modes_supported":              []string{"query"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"prompt_values_supported":               []string{"none", "login"},
+		"scopes_supported":                      []string{"openid", "offline_access", "email", "profile", "phone", "address"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"ES256", "RS256"},
 		// RFC 9449 §5.1: the proof algorithms /oauth2/token accepts.
-		"dpop_signing_alg_values_supported":     []string{"ES256", "RS256"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
-		"claims_supported": []string{"applicationId", "aud", "auth_time", "authenticationType", "email",
-			"email_verified", "exp", "iat", "iss", "jti", "preferred_username", "roles", "sid", "sub", "tid"},
-		"backchannel_logout_supported":  false,
-		"frontchannel_logout_supported": false,
+		"dpop_signing_alg_values_supported":              []string{"ES256", "RS256"},
+		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post", "none"},
+		"introspection_endpoint_auth_methods_supported":  []string{"client_secret_basic", "client_secret_post", "none"},
+		"revocation_endpoint_auth_methods_supported":     []string{"client_secret_basic", "client_secret_post", "none"},
+		"authorization_response_iss_parameter_supported": true,
+		"claims_parameter_supported":                     false,
+		"request_parameter_supported":                    false,
+		"request_uri_parameter_supported":                false,
+		"claims_supported": []string{"applicationId", "at_hash", "aud", "auth_time", "authenticationType", "birthdate",
+			"c_hash", "email", "email_verified", "exp", "family_name", "given_name", "iat", "iss", "jti", "locale",
+			"middle_name", "name", "nonce", "phone_number", "picture", "preferred_username", "roles", "sid", "sub",
+			"tid", "zoneinfo"},
+		// OpenID Connect Back-Channel Logout 1.0 §2.1 (latchkey extension):
+		// logout tokens carry sid, to applications that register a
+		// backchannelLogoutURL.
+		"backchannel_logout_supported":         true,
+		"backchannel_logout_session_supported": true,
+		"frontchannel_logout_supported":        false,
 	})
 }
 

@@ -36,28 +36,34 @@ func TestOIDCDiscoveryWithGoOIDC(t *testing.T) {
 	}
 }
 
-// TestOIDCDiscoveryAdvertisesOnlyWhatExists pins the discovery document:
-// no authorization_endpoint and no response types (there is no
-// /oauth2/authorize), only the password and refresh_token grants, and every
-// endpoint it names answers something other than 404.
+// TestOIDCDiscoveryAdvertisesOnlyWhatExists pins the discovery document to
+// what latchkey implements (the code flow with PKCE S256, query response
+// mode, revocation, introspection, RP-initiated logout, no implicit or
+// device flow, no back-channel logout), and every endpoint it names answers
+// something other than 404.
 func TestOIDCDiscoveryAdvertisesOnlyWhatExists(t *testing.T) {
 	s := newStack(t)
 	doc := s.do(call{method: "GET", path: "/.well-known/openid-configuration"}).json(t)
-	if _, ok := doc["authorization_endpoint"]; ok {
-		t.Errorf("authorization_endpoint advertised: %v", doc["authorization_endpoint"])
-	}
 	for key, want := range map[string]string{
-		"response_types_supported": "[]",
-		"grant_types_supported":    "[password refresh_token]",
-		"token_endpoint":           s.URL + "/oauth2/token",
-		"jwks_uri":                 s.URL + "/.well-known/jwks.json",
+		"response_types_supported":                       "[code]",
+		"response_modes_supported":                       "[query]",
+		"grant_types_supported":                          "[authorization_code password refresh_token]",
+		"code_challenge_methods_supported":               "[S256]",
+		"authorization_endpoint":                         s.URL + "/oauth2/authorize",
+		"token_endpoint":                                 s.URL + "/oauth2/token",
+		"userinfo_endpoint":                              s.URL + "/oauth2/userinfo",
+		"introspection_endpoint":                         s.URL + "/oauth2/introspect",
+		"revocation_endpoint":                            s.URL + "/oauth2/revoke",
+		"end_session_endpoint":                           s.URL + "/oauth2/logout",
+		"jwks_uri":                                       s.URL + "/.well-known/jwks.json",
+		"authorization_response_iss_parameter_supported": "true",
 	} {
 		if got := fmt.Sprint(doc[key]); got != want {
 			t.Errorf("%s = %s, want %s", key, got, want)
 		}
 	}
-	if res := s.do(call{method: "GET", path: "/oauth2/authorize"}); res.status != 404 {
-		t.Fatalf("/oauth2/authorize now answers %d: advertise it again", res.status)
+	if _, ok := doc["device_authorization_endpoint"]; ok {
+		t.Error("device_authorization_endpoint advertised: there is no device flow")
 	}
 	for key, v := range doc {
 		u, ok := v.(string)
@@ -65,11 +71,11 @@ func TestOIDCDiscoveryAdvertisesOnlyWhatExists(t *testing.T) {
 			continue
 		}
 		method := "GET"
-		if key == "token_endpoint" {
+		if key == "token_endpoint" || key == "introspection_endpoint" || key == "revocation_endpoint" {
 			method = "POST"
 		}
-		if res := s.do(call{method: method, path: strings.TrimPrefix(u, s.URL)}); res.status == 404 {
-			t.Errorf("%s %s is 404", key, u)
+		if res := s.do(call{method: method, path: strings.TrimPrefix(u, s.URL)}); res.status == 404 || res.status == 405 {
+			t.Errorf("%s %s answers %d", key, u, res.status)
 		}
 	}
 }

@@ -110,7 +110,15 @@ type UserChange struct {
 	RevokeReason string
 	// ResetFailures deletes the user's lockout counter.
 	ResetFailures bool
-	// Outbox messages are enqueued with the change (the mail it causes).
+	// Register, when set, creates this registration of the user
+	// (ErrConflict when they are registered for its application already).
+	Register *Registration
+	// Delete removes the user as DeleteUserAt does at Now (registrations
+	// and refresh tokens go, sessions stay as tombstones in the revocation
+	// feed). Only Outbox and Audit apply with it; every other field is ignored.
+	Delete bool
+	// Outbox messages are enqueued with the change (the mail and the
+	// webhook events it causes).
 	Outbox []OutboxMessage
 	// Audit entries are stored with the change (audit.go).
 	Audit []AuditEntry

@@ -12,6 +12,10 @@ const (
 	ChangeSigningKey          ChangeKind = "signing_key"
 	ChangeAPIKey              ChangeKind = "api_key"
 	ChangeSystemConfiguration ChangeKind = "system_configuration"
+	// Webhooks and lambdas (issue 14): read by every event and every token
+	// of an application with a lambda.
+	ChangeWebhook ChangeKind = "webhook"
+	ChangeLambda  ChangeKind = "lambda"
 	// ChangeAll: changes may have been missed (the feed's connection was
 	// down, or has just been made); forget everything cached.
 	ChangeAll ChangeKind = "all"

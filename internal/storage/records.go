@@ -22,6 +22,8 @@ type Tenant struct {
 	ExternalIdentifierConfiguration ExternalIdentifierConfiguration `json:"externalIdentifierConfiguration"`
 	MinimumPasswordAge              MinimumPasswordAge              `json:"minimumPasswordAge"`
 	MaximumPasswordAge              MaximumPasswordAge              `json:"maximumPasswordAge"`
+	// EventConfiguration says which webhook events the tenant sends (issue 14).
+	EventConfiguration EventConfiguration `json:"eventConfiguration"`
 	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
 	MultiFactorConfiguration *TenantMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
 	WebAuthnConfiguration    *TenantWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
@@ -121,6 +123,8 @@ type Application struct {
 	InsertInstant       int64                   `json:"insertInstant"`
 	LastUpdateInstant   int64                   `json:"lastUpdateInstant"`
 	CookieConfiguration ApplicationCookieConfig `json:"cookieConfiguration"`
+	// LambdaConfiguration names the JWT populate lambdas (issue 14).
+	LambdaConfiguration LambdaConfiguration `json:"lambdaConfiguration"`
 	// Self-service sign-up and template overrides (issue 9).
 	RegistrationConfiguration RegistrationConfiguration     `json:"registrationConfiguration"`
 	EmailConfiguration        ApplicationEmailConfiguration `json:"emailConfiguration"`
@@ -176,6 +180,25 @@ type ApplicationOAuthConfig struct {
 	AuthorizedOriginURLs       []string `json:"authorizedOriginURLs"`
 	AuthorizedRedirectURLs     []string `json:"authorizedRedirectURLs"`
 	RequireRegistration        bool     `json:"requireRegistration"`
+	// AuthorizedURLValidationPolicy is ExactMatch (default when empty) or
+	// AllowWildcards (FusionAuth url-validation.mdx).
+	AuthorizedURLValidationPolicy string `json:"authorizedURLValidationPolicy,omitempty"`
+	// ProofKeyForCodeExchangePolicy is Required, NotRequired (default when
+	// empty) or NotRequiredWhenUsingClientAuthentication.
+	ProofKeyForCodeExchangePolicy string `json:"proofKeyForCodeExchangePolicy,omitempty"`
+	// AllowPlainCodeChallengeMethod is latchkey's: PKCE "plain" is refused
+	// unless set (FusionAuth accepts S256 only).
+	AllowPlainCodeChallengeMethod bool `json:"allowPlainCodeChallengeMethod,omitempty"`
+	// SSOEnabled is latchkey's: a hosted-page login for this application sets
+	// the single sign-on cookie, and an existing SSO session authorizes it
+	// without a password. Off by default (the native-login workflow has no SSO).
+	SSOEnabled bool `json:"ssoEnabled,omitempty"`
+	// LogoutURL is where /oauth2/logout sends the browser when no
+	// post_logout_redirect_uri is given.
+	LogoutURL string `json:"logoutURL,omitempty"`
+	// BackchannelLogoutURL is latchkey's: OpenID Connect Back-Channel Logout
+	// 1.0 receives a logout token here when a session ends.
+	BackchannelLogoutURL string `json:"backchannelLogoutURL,omitempty"`
 }
 
 // ApplicationCookieConfig is latchkey's addition (app-scoped cookies): when
@@ -354,6 +377,9 @@ type Rotation struct {
 	// recognised without a row of its own, so a session's storage stays one
 	// row however often it rotates.
 	NoHistory bool
+	// Outbox messages (the refresh's webhook events) are enqueued in the
+	// same transaction when the swap succeeds.
+	Outbox []OutboxMessage
 }
 
 // SessionKey names the refresh-token family a presented value belongs to:

@@ -23,6 +23,9 @@ type Storage interface {
 	KickstartStore
 	SecretStore
 	MailStore
+	OAuthStore
+	EntityStore
+	IdentityProviderStore
 	HealthStore
 	ChangeFeed
 	GroupStore
@@ -37,6 +40,10 @@ type Storage interface {
 	WebAuthnStore
 	DatabaseClock
 	JanitorStore
+	WebhookStore
+	LambdaStore
+	EventWriteStore
+	ImportStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
@@ -124,6 +131,9 @@ type LoginUndo struct {
 	// Nil for a refusal that is not a wrong guess (inactive user, ...).
 	Policy   *LockoutPolicy
 	FailedAt time.Time
+	// Outbox messages (the refusal's webhook events) are enqueued in the
+	// same transaction.
+	Outbox []OutboxMessage
 }
 
 // Login is one successful login as RecordLogin stores it.
@@ -138,6 +148,9 @@ type Login struct {
 	ResetFailures bool
 	// RefreshToken, when not nil, is created as by CreateRefreshToken.
 	RefreshToken *RefreshToken
+	// Outbox messages (the login's webhook events) are enqueued in the
+	// same transaction.
+	Outbox []OutboxMessage
 	// Record, when not nil, is stored as the login's record (recent
 	// logins, login-record search) in the same transaction.
 	Record *LoginRecord

@@ -183,5 +183,8 @@ func (t Tenant) WithDefaults() Tenant {
 	if e.Port == 0 {
 		e.Port = d.Port
 	}
+	if t.EventConfiguration.Events == nil {
+		t.EventConfiguration.Events = map[string]EventConfigurationData{}
+	}
 	return t
 }

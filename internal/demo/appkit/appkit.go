@@ -25,8 +25,12 @@ type Config struct {
 	ApplicationID string
 	// Verifier checks bearer tokens (issuer, audience = ApplicationID, JWKS).
 	Verifier *jwtverify.Verifier
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Login is how the page logs in: "" for the native form (the workflow),
+	// "oauth" for the authorization code flow with PKCE through the identity
+	// server's hosted page (oauth.js).
+	Login  string
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Spec is what makes one application itself.
@@ -105,11 +109,15 @@ func (a *App) Close() error { return a.DB.Close() }
 // config tells the page where the identity server is and which application
 // it logs in to; nothing secret.
 func (a *App) config(w http.ResponseWriter, r *http.Request) {
-	WriteJSON(w, http.StatusOK, map[string]string{
+	c := map[string]string{
 		"appName":       a.title,
 		"identityURL":   strings.TrimRight(a.IdentityURL, "/"),
 		"applicationId": a.ApplicationID,
-	})
+	}
+	if a.Login != "" {
+		c["login"] = a.Login
+	}
+	WriteJSON(w, http.StatusOK, c)
 }
 
 // pageHeaders locks the page down: scripts only from itself and the identity

@@ -91,6 +91,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func init() {
 	// The SDK is JavaScript; its schema is a string.
 	openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.FileBodyDecoder)
+	// The hosted pages (html) and their themes' stylesheets (css).
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/css", openapi3filter.FileBodyDecoder)
 }
 
 // Check returns what in the exchange contradicts the description, or "".

@@ -72,10 +72,31 @@ func (s *Store) ChangeUser(ctx context.Context, c storage.UserChange) error {
 	if fields, err = encode(c.Fields); err != nil {
 		return err
 	}
+	var regDoc string
+	if c.Register != nil {
+		if regDoc, err = encode(*c.Register); err != nil {
+			return err
+		}
+	}
 	return s.tx(ctx, func(q querier) error {
 		old, err := lockPassword(ctx, q, s.dialect, c.UserID)
 		if err != nil {
 			return err
+		}
+		if c.Delete {
+			if err := deleteUserTx(ctx, q, c.UserID, c.Now); err != nil {
+				return err
+			}
+			if err := insertAudit(ctx, q, c.Audit); err != nil {
+				return err
+			}
+			return enqueueTx(ctx, q, c.Outbox)
+		}
+		if r := c.Register; r != nil {
+			if _, err := q.ExecContext(ctx, `INSERT INTO registrations (id, user_id, application_id, doc) VALUES ($1, $2, $3, $4)`,
+				r.ID, c.UserID, r.ApplicationID, regDoc); err != nil {
+				return err
+			}
 		}
 		if c.Consume != nil {
 			if err := consumeFor(ctx, q, c.UserID, *c.Consume, c.Now); err != nil {

@@ -42,6 +42,27 @@ func (s *Store) RecordLoginFailure(ctx context.Context, userID string, at time.T
 	return f, nil
 }
 
+// RecordLoginFailureWith counts one failure and enqueues the failure's
+// events in one transaction.
+func (s *Store) RecordLoginFailureWith(ctx context.Context, lf storage.LoginFailure) (storage.LoginFailures, error) {
+	var f storage.LoginFailures
+	err := s.tx(ctx, func(q querier) error {
+		f = storage.LoginFailures{UserID: lf.UserID}
+		var window, locked int64
+		p := lf.Policy
+		if err := q.QueryRowContext(ctx, recordFailureSQL, lf.UserID, ms(lf.At), p.Threshold, ms(lf.At.Add(p.LockDuration)),
+			p.Window.Milliseconds()).Scan(&f.Count, &window, &locked); err != nil {
+			return err
+		}
+		f.WindowStart, f.LockedUntil = fromMS(window), fromMS(locked)
+		return enqueueTx(ctx, q, lf.Outbox)
+	})
+	if err != nil {
+		return storage.LoginFailures{}, err
+	}
+	return f, nil
+}
+
 // GetLoginFailures returns the counter, or the zero value when there is none.
 func (s *Store) GetLoginFailures(ctx context.Context, userID string) (storage.LoginFailures, error) {
 	f := storage.LoginFailures{UserID: userID}

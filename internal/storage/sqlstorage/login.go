@@ -60,9 +60,11 @@ func (s *Store) RecordLogin(ctx context.Context, l storage.Login) error {
 			}
 		}
 		if l.Record != nil {
-			return insertLoginRecord(ctx, q, *l.Record)
+			if err := insertLoginRecord(ctx, q, *l.Record); err != nil {
+				return err
+			}
 		}
-		return nil
+		return enqueueTx(ctx, q, l.Outbox)
 	})
 }
 
@@ -115,6 +117,9 @@ func (s *Store) UndoLogin(ctx context.Context, u storage.LoginUndo) (storage.Log
 				t.ID, t.Hash, l.UserID); err != nil {
 				return err
 			}
+		}
+		if err := enqueueTx(ctx, q, u.Outbox); err != nil {
+			return err
 		}
 		if r := l.Record; r != nil {
 			if _, err := q.ExecContext(ctx, `DELETE FROM login_records WHERE id = $1 AND user_id = $2`, r.ID, l.UserID); err != nil {

@@ -156,10 +156,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r storage.Rotation) (sto
 			}
 		}
 		out = t
-		return nil
+		return enqueueTx(ctx, q, r.Outbox)
 	}
 	var err error
-	if r.NoHistory {
+	if r.NoHistory && len(r.Outbox) == 0 {
 		err = s.write1(ctx, swap)
 	} else {
 		err = s.tx(ctx, swap)
@@ -187,7 +187,14 @@ func (s *Store) TouchRefreshToken(ctx context.Context, id string, at, expiresAt 
 // returns them as revoked. An empty filter is refused: it would revoke every
 // session of every user.
 func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error) {
-	args := []any{ms(at), reason}
+	return s.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: at, Reason: reason, Audit: audit})
+}
+
+// RevokeRefreshTokensWith is RevokeRefreshTokens with the events that
+// commit with it (r.Outbox), in one transaction.
+func (s *Store) RevokeRefreshTokensWith(ctx context.Context, r storage.Revocation) ([]storage.RefreshToken, error) {
+	f := r.Filter
+	args := []any{ms(r.At), r.Reason}
 	var where []string
 	for _, c := range []struct{ col, val string }{{"id", f.ID}, {"user_id", f.UserID}, {"application_id", f.ApplicationID}} {
 		if c.val != "" {
@@ -206,7 +213,10 @@ func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenF
 		if err != nil {
 			return err
 		}
-		return insertAudit(ctx, q, audit)
+		if err := insertAudit(ctx, q, r.Audit); err != nil {
+			return err
+		}
+		return enqueueTx(ctx, q, r.Outbox)
 	})
 	return out, err
 }

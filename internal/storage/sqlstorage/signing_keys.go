@@ -22,17 +22,26 @@ func (s *Store) InsertSigningKey(ctx context.Context, k storage.SigningKey) erro
 // concurrent rotations cannot both win: the loser's insert hits the unique
 // partial index and gets ErrConflict.
 func (s *Store) RotateSigningKey(ctx context.Context, next storage.SigningKey, retireOldAt time.Time, audit ...storage.AuditEntry) error {
+	return s.RotateSigningKeyWith(ctx, storage.KeyRotation{Next: next, RetireOldAt: retireOldAt, Audit: audit})
+}
+
+// RotateSigningKeyWith is RotateSigningKey with the events that commit
+// with it (r.Outbox: jwt.public-key.update), in one transaction.
+func (s *Store) RotateSigningKeyWith(ctx context.Context, r storage.KeyRotation) error {
+	next := r.Next
 	return s.tx(ctx, func(q querier) error {
 		if _, err := q.ExecContext(ctx, `UPDATE signing_keys SET state = 'retiring', retire_at = $2
-			WHERE algorithm = $1 AND state = 'active'`, next.Algorithm, ms(retireOldAt)); err != nil {
+			WHERE algorithm = $1 AND state = 'active'`, next.Algorithm, ms(r.RetireOldAt)); err != nil {
 			return err
 		}
-		_, err := q.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_pem, public_pem, state, created_at, retire_at, activate_at)
-			VALUES ($1, $2, $3, $4, 'active', $5, 0, $6)`, next.ID, next.Algorithm, next.PrivateKeyPEM, next.PublicKeyPEM, ms(next.CreatedAt), ms(next.ActivateAt))
-		if err != nil {
+		if _, err := q.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_pem, public_pem, state, created_at, retire_at, activate_at)
+			VALUES ($1, $2, $3, $4, 'active', $5, 0, $6)`, next.ID, next.Algorithm, next.PrivateKeyPEM, next.PublicKeyPEM, ms(next.CreatedAt), ms(next.ActivateAt)); err != nil {
 			return err
 		}
-		return insertAudit(ctx, q, audit)
+		if err := insertAudit(ctx, q, r.Audit); err != nil {
+			return err
+		}
+		return enqueueTx(ctx, q, r.Outbox)
 	})
 }
 

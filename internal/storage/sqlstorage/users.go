@@ -115,15 +115,21 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // row is visible to every node) is deleted in the same transaction.
 func (s *Store) DeleteUserAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error {
 	return s.tx(ctx, func(q querier) error {
-		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, id); err != nil {
-			return err
-		}
-		if err := tombstone(ctx, q, "user_id", id, at, "user_deleted"); err != nil {
-			return err
-		}
-		if err := mustAffectTx(q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)); err != nil {
+		if err := deleteUserTx(ctx, q, id, at); err != nil {
 			return err
 		}
 		return insertAudit(ctx, q, audit)
 	})
+}
+
+// deleteUserTx is DeleteUserAt inside a caller's transaction (ChangeUser's
+// Delete commits the user's delete events with it).
+func deleteUserTx(ctx context.Context, q querier, id string, at time.Time) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, id); err != nil {
+		return err
+	}
+	if err := tombstone(ctx, q, "user_id", id, at, "user_deleted"); err != nil {
+		return err
+	}
+	return mustAffectTx(q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id))
 }

@@ -52,11 +52,14 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Ping", func(t *testing.T, s storage.Storage) { must(t, s.Ping(context.Background())) }},
 		{"DatabaseTime", testDatabaseTime},
 	}
-	for _, tc := range append(append(append(append(append(append(tests, mailTests...), accountTests...), mfaTests...), directoryTests...), janitorTests...), sessionTests...) {
+	tests = append(tests, eventTests...)
+	for _, tc := range append(append(append(append(append(append(append(tests, mailTests...), accountTests...), mfaTests...), directoryTests...), janitorTests...), oauthTests...), sessionTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStorage(t))
 		})
 	}
+	t.Run("EventsCommitWithTheChange", func(t *testing.T) { testEventsCommitWithTheChange(t, newStorage) })
+	t.Run("EventsRollBackWithTheChange", func(t *testing.T) { testEventsRollBackWithTheChange(t, newStorage) })
 	for _, rc := range revokeCases {
 		t.Run("RefreshTokenRevoke/"+rc.name, func(t *testing.T) {
 			testRevoke(t, newStorage(t), rc)

@@ -39,9 +39,22 @@ export function log(kind, text) {
  */
 export async function boot({ load }) {
   const cfg = await (await fetch('/config.json')).json();
+  const oauth = cfg.login === 'oauth';
   // The SDK comes from the identity server, as any SPA would load it.
   const { createClient } = await import(`${cfg.identityURL}/sdk/latchkey.js`);
-  const client = createClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId, leewaySeconds: 1 });
+  let client = createClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId, leewaySeconds: 1 });
+  if (oauth) {
+    // latchkey demo --oauth: the session is the code flow's (PKCE, hosted
+    // page); sign-up and password reset still go through the SDK.
+    const { createOAuthClient } = await import('./oauth.js');
+    const session = createOAuthClient({ baseURL: cfg.identityURL, applicationId: cfg.applicationId,
+      redirectURI: `${location.origin}/`, leewaySeconds: 1 });
+    client = Object.assign(Object.create(client), session);
+    for (const id of ['loginId', 'password']) $(id).closest('label').hidden = true;
+    $('login-button').textContent = 'Log in with latchkey';
+    $('passkey-login').hidden = true; // the hosted page signs in; the SDK's passkey login is the native mode's
+    document.querySelector('#login .hint').textContent = 'Signs in on the identity server\'s own page (authorization code flow with PKCE).';
+  }
   let timer = 0;
   let ticker = 0;
 
@@ -57,7 +70,7 @@ export async function boot({ load }) {
     // Back to the first step: a pending second factor is abandoned.
     $('two-factor-form').hidden = true;
     $('login-form').hidden = false;
-    $('loginId').focus();
+    (oauth ? $('login-button') : $('loginId')).focus();
   }
 
   async function showApp() {
@@ -139,6 +152,9 @@ export async function boot({ load }) {
   if (await accounts.route(location.pathname)) return;
   // Step 2: a still-valid JWT in localStorage? (an expired one is refreshed)
   let token = null;
+  if (oauth) {
+    try { await client.handleRedirect(); } catch (e) { log('error', String(e.message ?? e)); }
+  }
   try { token = await client.getToken(); } catch (e) { log('error', String(e.message ?? e)); }
   token ? await showApp() : showLogin(); // step 3 when there is none
 }

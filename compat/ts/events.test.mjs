@@ -1,0 +1,130 @@
+// FusionAuth's TypeScript client on issue 14's APIs: lambdas, user import
+// and webhooks, unchanged client methods against a running latchkey started
+// by events_test.go (LATCHKEY_URL, LATCHKEY_API_KEY, LATCHKEY_TENANT_ID,
+// LATCHKEY_BCRYPT_HASH: a bcrypt hash of the imported user's password).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import pkg from '@fusionauth/typescript-client';
+
+const { FusionAuthClient } = pkg;
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run this through events_test.go (go test ./compat/ts)`);
+  return v;
+};
+const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), env('LATCHKEY_URL'));
+const anon = new FusionAuthClient(null, env('LATCHKEY_URL'));
+const tenantId = env('LATCHKEY_TENANT_ID');
+const hash = env('LATCHKEY_BCRYPT_HASH'); // $2a$04$<22 salt><31 hash>
+const oldPassword = 'old password from elsewhere';
+
+async function rejected(p) {
+  try {
+    const res = await p;
+    assert.fail(`expected a rejection, got ${res.statusCode} ${JSON.stringify(res.response)}`);
+  } catch (e) {
+    if (e instanceof assert.AssertionError) throw e;
+    return e;
+  }
+}
+
+const jwtPart = (jwt, i) => JSON.parse(Buffer.from(jwt.split('.')[i], 'base64url').toString());
+
+test('FusionAuth TypeScript client: lambdas, import, webhooks', async (t) => {
+  const s = {};
+
+  await t.test('createLambda, retrieveLambdasByType', async () => {
+    const res = await admin.createLambda(null, { lambda: { name: 'plan', type: 'JWTPopulate',
+      body: 'function populate(jwt, user, registration) { jwt.plan = user.data.plan; }' } });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.response.lambda.engineType, 'GraalJS');
+    s.lambdaId = res.response.lambda.id;
+    const list = await admin.retrieveLambdasByType('JWTPopulate');
+    assert.deepEqual(list.response.lambdas.map((l) => l.id), [s.lambdaId]);
+    const bad = await rejected(admin.createLambda(null, { lambda: { name: 'x', type: 'JWTPopulate', body: 'function populate( {' } }));
+    assert.equal(bad.statusCode, 400);
+    assert.ok(bad.exception.fieldErrors['lambda.body']);
+  });
+
+  await t.test('createApplication with lambdaConfiguration', async () => {
+    const res = await admin.createApplication(null, { application: { name: 'moved-app',
+      roles: [{ name: 'user', isDefault: true }],
+      loginConfiguration: { requireAuthentication: false, generateRefreshTokens: true, allowTokenRefresh: true },
+      lambdaConfiguration: { accessTokenPopulateId: s.lambdaId } } });
+    assert.equal(res.statusCode, 200);
+    s.appId = res.response.application.id;
+  });
+
+  await t.test('importUsers with a bcrypt hash; the user logs in with the old password, populated by the lambda', async () => {
+    s.email = `moved.${Date.now()}@example.com`;
+    const res = await admin.importUsers({ users: [{ email: s.email, password: hash.slice(29), salt: hash.slice(7, 29),
+      factor: 4, encryptionScheme: 'bcrypt', active: true, data: { plan: 'gold' },
+      registrations: [{ applicationId: s.appId, roles: ['user'] }] }] });
+    assert.equal(res.statusCode, 200);
+    const login = await anon.login({ loginId: s.email, password: oldPassword, applicationId: s.appId });
+    assert.equal(login.statusCode, 200);
+    assert.equal(jwtPart(login.response.token, 1).plan, 'gold');
+  });
+
+  await t.test('importUsers refuses a duplicate by record (validateDbConstraints)', async () => {
+    const e = await rejected(admin.importUsers({ validateDbConstraints: true,
+      users: [{ email: s.email, password: 'x', encryptionScheme: 'bcrypt', salt: 'x' }] }));
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.exception.fieldErrors['users[0].email'][0].code, '[duplicate]users[0].email');
+  });
+
+  await t.test('createWebhook, patchTenant eventConfiguration: a login is delivered, signed', async () => {
+    const got = [];
+    let arrived;
+    const delivered = new Promise((resolve) => { arrived = resolve; });
+    const receiver = createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        got.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(200).end();
+        arrived();
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const keys = (await anon.retrieveJsonWebKeySet()).response.keys;
+      const es256 = keys.find((k) => k.alg === 'ES256');
+      const hook = await admin.createWebhook(null, { webhook: { url: `http://127.0.0.1:${receiver.address().port}/hook`,
+        connectTimeout: 1000, readTimeout: 2000, global: true, eventsEnabled: { 'user.login.success': true },
+        signatureConfiguration: { enabled: true, signingKeyId: es256.kid } } });
+      assert.equal(hook.statusCode, 200);
+      s.webhookId = hook.response.webhook.id;
+      assert.equal((await admin.retrieveWebhook(s.webhookId)).response.webhook.url.endsWith('/hook'), true);
+      const patched = await admin.patchTenant(tenantId, { tenant: { eventConfiguration: { events: {
+        'user.login.success': { enabled: true, transactionType: 'None' } } } } });
+      assert.equal(patched.statusCode, 200);
+      assert.equal((await anon.login({ loginId: s.email, password: oldPassword, applicationId: s.appId })).statusCode, 200);
+      await delivered;
+      const { headers, body } = got[0];
+      const event = JSON.parse(body.toString()).event;
+      assert.equal(event.type, 'user.login.success');
+      assert.equal(event.user.email, s.email);
+      // X-FusionAuth-Signature-JWT: verify with the published key, then the body hash.
+      const [h, p, sig] = headers['x-fusionauth-signature-jwt'].split('.');
+      const header = JSON.parse(Buffer.from(h, 'base64url').toString());
+      assert.equal(header.kid, es256.kid);
+      const ok = verify('sha256', Buffer.from(`${h}.${p}`), { key: createPublicKey({ key: es256, format: 'jwk' }), dsaEncoding: 'ieee-p1363' },
+        Buffer.from(sig, 'base64url'));
+      assert.ok(ok, 'the signature verifies with the JWKS key');
+      assert.deepEqual(JSON.parse(Buffer.from(p, 'base64url').toString()),
+        { request_body_sha256: createHash('sha256').update(body).digest('base64') });
+    } finally {
+      receiver.close();
+    }
+  });
+
+  await t.test('deleteWebhook; deleteLambda once no application uses it', async () => {
+    assert.equal((await admin.deleteWebhook(s.webhookId)).statusCode, 200);
+    assert.equal((await rejected(admin.deleteLambda(s.lambdaId))).statusCode, 400);
+    assert.equal((await admin.patchApplication(s.appId, { application: { lambdaConfiguration: { accessTokenPopulateId: null } } })).statusCode, 200);
+    assert.equal((await admin.deleteLambda(s.lambdaId)).statusCode, 200);
+  });
+});

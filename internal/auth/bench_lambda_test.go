@@ -1,0 +1,76 @@
+package auth
+
+import (
+	"testing"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/lambda"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// lambdaEnv is the test world with a simple JWT populate lambda on
+// otherApp (one added claim) and none on appID; alice is registered to
+// both, and the service runs lambdas with a default engine.
+func lambdaEnv(b *testing.B) *env {
+	e := newEnv(b)
+	l := storage.Lambda{ID: "0f1a2b3c-0000-4000-8000-0000000000d1", Name: "color", Type: string(lambda.JWTPopulate),
+		EngineType: lambda.EngineGraalJS, Body: `function populate(jwt, user) { jwt.favoriteColor = "teal"; }`}
+	must(b, e.store.CreateLambda(e.ctx, l))
+	app, err := e.store.GetApplication(e.ctx, otherApp)
+	must(b, err)
+	app.LambdaConfiguration = storage.LambdaConfiguration{AccessTokenPopulateID: l.ID}
+	must(b, e.store.UpdateApplication(e.ctx, app))
+	must(b, e.store.CreateRegistration(e.ctx, storage.Registration{ID: "reg-2", ApplicationID: otherApp, UserID: userID, Roles: []string{"user"}}))
+	e.svc.cfg.Lambdas = lambda.New(lambda.Config{})
+	return e
+}
+
+// BenchmarkLambda measures what a simple JWT populate lambda adds to a
+// login and to a refresh: each iteration runs the operation for the
+// application without a lambda and for the one with it, interleaved so that
+// load from other processes weighs on both alike, and reports both and
+// their difference (lambda-ns/op). Issue 14's target: < 0.1 ms added, on a
+// quiet machine (docs/performance.md; not recorded here).
+func BenchmarkLambda(b *testing.B) {
+	b.Run("login", func(b *testing.B) {
+		e := lambdaEnv(b)
+		plain := LoginRequest{LoginID: userEmail, Password: goodPass, ApplicationID: appID}
+		with := LoginRequest{LoginID: userEmail, Password: goodPass, ApplicationID: otherApp}
+		t, err := e.svc.Login(e.ctx, with)
+		must(b, err)
+		if e.claims(t.AccessToken)["favoriteColor"] != "teal" {
+			b.Fatal("the lambda did not run")
+		}
+		interleave(b, func() error { _, err := e.svc.Login(e.ctx, plain); return err },
+			func() error { _, err := e.svc.Login(e.ctx, with); return err })
+	})
+	b.Run("refresh", func(b *testing.B) {
+		e := lambdaEnv(b)
+		plain := e.login().RefreshToken
+		t, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: goodPass, ApplicationID: otherApp})
+		must(b, err)
+		with := t.RefreshToken
+		interleave(b, func() error { _, err := e.refresh(plain); return err },
+			func() error { _, err := e.refresh(with); return err })
+	})
+}
+
+// interleave times base and withLambda once per iteration each.
+func interleave(b *testing.B, base, withLambda func() error) {
+	var tBase, tWith time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if err := base(); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := withLambda(); err != nil {
+			b.Fatal(err)
+		}
+		tBase, tWith = tBase+t1.Sub(t0), tWith+time.Since(t1)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(tBase.Nanoseconds())/n, "without-ns/op")
+	b.ReportMetric(float64(tWith.Nanoseconds())/n, "with-ns/op")
+	b.ReportMetric(float64((tWith-tBase).Nanoseconds())/n, "lambda-ns/op")
+}

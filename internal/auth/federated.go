@@ -1,0 +1,203 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// authOpenIDConnect is FusionAuth's authenticationType for a login through
+// an OpenID Connect identity provider.
+const authOpenIDConnect = "OPENID_CONNECT"
+
+// Outcomes of a federated login (FusionAuth identity-providers/openid-connect.mdx).
+var (
+	// ErrProviderDisabled: the identity provider is unknown, disabled, or
+	// not enabled for the application (404).
+	ErrProviderDisabled = errors.New("auth: identity provider not enabled")
+	// ErrNoLink: the upstream account is linked to nobody and the linking
+	// strategy does not link or create one (404).
+	ErrNoLink = errors.New("auth: no linked user")
+	// ErrLinkRefused: the upstream account cannot be linked: it names no
+	// user id, or its email is not verified upstream and a user with that
+	// email exists here (linking it would hand that account to whoever
+	// controls the upstream one).
+	ErrLinkRefused = errors.New("auth: identity provider account cannot be linked")
+)
+
+// FederatedRequest is a login whose credential an upstream OpenID provider
+// checked: its claims (verified id token and user info).
+type FederatedRequest struct {
+	Provider      storage.IdentityProvider
+	ApplicationID string
+	Claims        map[string]any
+	IPAddress     string
+}
+
+// FederatedUser finds or makes the local user of an upstream account
+// (linkingStrategy: LinkByEmail links to the user with that email or
+// creates one, LinkByEmailForExistingUser only links, Disabled only
+// accepts existing links) and registers them for the application when the
+// provider's applicationConfiguration says createRegistration.
+func (s *Service) FederatedUser(ctx context.Context, req FederatedRequest) (storage.User, storage.Application, error) {
+	p := req.Provider
+	app, err := s.application(ctx, req.ApplicationID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !appActive(app)) {
+		return storage.User{}, app, ErrUnknownApplication
+	}
+	if err != nil {
+		return storage.User{}, app, fmt.Errorf("auth: federated: application: %w", err)
+	}
+	ac, ok := p.ApplicationConfiguration[app.ID]
+	if !p.Enabled || !ok || !ac.Enabled {
+		return storage.User{}, app, ErrProviderDisabled
+	}
+	upstreamID := claimString(req.Claims, p.OAuth2.UniqueIDClaim, "sub")
+	if upstreamID == "" {
+		return storage.User{}, app, ErrLinkRefused
+	}
+	user, acct, err := s.federatedAccount(ctx, p, app, upstreamID, req.Claims)
+	if err != nil {
+		s.emit(ctx, event{name: evLoginFailure, level: slog.LevelInfo, appID: app.ID, ip: req.IPAddress, outcome: "federated_refused"})
+		return storage.User{}, app, err
+	}
+	if !userCanLogIn(user, s.cfg.Now()) {
+		return storage.User{}, app, ErrInvalidCredentials
+	}
+	regs, err := s.cfg.Store.ListRegistrations(ctx, user.ID)
+	if err != nil {
+		return storage.User{}, app, fmt.Errorf("auth: federated: registrations: %w", err)
+	}
+	if findRegistration(regs, app.ID) == nil && ac.CreateRegistration && (acct.Registration == nil) {
+		acct.Registration = s.defaultRegistration(user.ID, app)
+	}
+	if acct.User != nil || acct.Registration != nil || acct.Link.IdentityProviderID != "" {
+		if err := s.cfg.Store.CreateFederatedAccount(ctx, acct); err != nil {
+			return storage.User{}, app, fmt.Errorf("auth: federated: store account: %w", err)
+		}
+	}
+	return user, app, nil
+}
+
+// federatedAccount resolves the upstream account to a local user: the
+// linked one, else per the linking strategy (the account to write says
+// what is new).
+func (s *Service) federatedAccount(ctx context.Context, p storage.IdentityProvider, app storage.Application,
+	upstreamID string, claims map[string]any) (storage.User, storage.FederatedAccount, error) {
+	var acct storage.FederatedAccount
+	link, err := s.cfg.Store.GetIdentityProviderLink(ctx, p.ID, upstreamID)
+	if err == nil {
+		u, err := s.cfg.Store.GetUser(ctx, link.UserID)
+		return u, acct, err
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, acct, fmt.Errorf("auth: federated: link: %w", err)
+	}
+	if p.LinkingStrategy == "Disabled" {
+		return storage.User{}, acct, ErrNoLink
+	}
+	email := claimString(claims, p.OAuth2.EmailClaim, "email")
+	verified, _ := claims[orDefaultName(p.OAuth2.EmailVerifiedClaim, "email_verified")].(bool)
+	acct.Link = storage.IdentityProviderLink{IdentityProviderID: p.ID, IdentityProviderUserID: upstreamID,
+		TenantID: app.TenantID, DisplayName: email, InsertInstant: s.cfg.Now().UnixMilli()}
+	if email != "" {
+		u, err := s.cfg.Store.FindUser(ctx, storage.UserFilter{TenantID: app.TenantID, Email: email})
+		switch {
+		case err == nil && !verified:
+			return storage.User{}, acct, ErrLinkRefused
+		case err == nil:
+			acct.Link.UserID = u.ID
+			return u, acct, nil
+		case !errors.Is(err, storage.ErrNotFound):
+			return storage.User{}, acct, fmt.Errorf("auth: federated: find user: %w", err)
+		}
+	}
+	if p.LinkingStrategy != "LinkByEmail" || email == "" {
+		return storage.User{}, acct, ErrNoLink
+	}
+	now := s.cfg.Now().UnixMilli()
+	u := storage.User{ID: newID(), TenantID: app.TenantID, Active: true, Email: email, Verified: verified,
+		FirstName: claimString(claims, "given_name", ""), LastName: claimString(claims, "family_name", ""),
+		FullName: claimString(claims, "name", ""), InsertInstant: now, LastUpdateInstant: now}
+	acct.User, acct.Link.UserID = &u, u.ID
+	return u, acct, nil
+}
+
+// defaultRegistration registers userID for app with its default roles.
+func (s *Service) defaultRegistration(userID string, app storage.Application) *storage.Registration {
+	roles := []string{}
+	for _, r := range app.Roles {
+		if r.IsDefault {
+			roles = append(roles, r.Name)
+		}
+	}
+	now := s.cfg.Now().UnixMilli()
+	return &storage.Registration{ID: newID(), UserID: userID, ApplicationID: app.ID, Roles: roles, Verified: true,
+		InsertInstant: now, LastUpdateInstant: now}
+}
+
+// IssueFederated issues what /api/login would for a user an identity
+// provider authenticated (POST /api/identity-provider/login): the access
+// token (authenticationType OPENID_CONNECT) and, as the application's
+// loginConfiguration says, a refresh token, written with the login.
+func (s *Service) IssueFederated(ctx context.Context, user storage.User, app storage.Application, ip string) (Tokens, error) {
+	tenant, err := s.tenant(ctx, user.TenantID)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("auth: federated: tenant: %w", err)
+	}
+	regs, err := s.cfg.Store.ListRegistrations(ctx, user.ID)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("auth: federated: registrations: %w", err)
+	}
+	user.Registrations = regs
+	reg := findRegistration(regs, app.ID)
+	out := Tokens{User: user, Application: app, Registered: reg != nil}
+	if reg == nil {
+		return out, nil
+	}
+	now := s.cfg.Now()
+	g := grant{tenant: tenant, app: app, user: user, reg: reg, authType: authOpenIDConnect, authTime: now,
+		set: resolveSettings(tenant, app)}
+	rec := storage.Login{UserID: user.ID, ApplicationID: app.ID, At: now.UnixMilli()}
+	var raw string
+	if wantsRefresh(LoginRequest{}, app, reg) {
+		g.refreshID = newID()
+		var rt storage.RefreshToken
+		raw, rt = s.newRefresh(g, now, LoginRequest{IPAddress: ip})
+		rec.RefreshToken = &rt
+	}
+	if err := s.cfg.Store.RecordLogin(ctx, rec); err != nil {
+		return Tokens{}, fmt.Errorf("auth: federated: record login: %w", err)
+	}
+	if err := s.mint(ctx, g, now, &out); err != nil {
+		return Tokens{}, err
+	}
+	if rt := rec.RefreshToken; rt != nil {
+		out.RefreshToken, out.RefreshTokenID, out.RefreshExpiresAt = raw, rt.ID, rt.ExpiresAt
+	}
+	s.emit(ctx, event{name: evLoginSuccess, level: slog.LevelInfo, userID: user.ID, appID: app.ID, ip: ip, outcome: "federated"})
+	return out, nil
+}
+
+// FederationKeys are the keys sealing the hosted page's federation state
+// cookie, the current one first; every node shares them (derived from the
+// server secret, Config.FederationKeys).
+func (s *Service) FederationKeys() [][]byte {
+	return s.fedKeys
+}
+
+func claimString(c map[string]any, name, def string) string {
+	v, _ := c[orDefaultName(name, def)].(string)
+	return strings.TrimSpace(v)
+}
+
+func orDefaultName(name, def string) string {
+	if name == "" {
+		return def
+	}
+	return name
+}

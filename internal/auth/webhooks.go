@@ -1,0 +1,177 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/latchkeyhq/latchkey/internal/events"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// The webhook events of the token path (internal/events). Each is planned
+// first: when no webhook wants its type the plan is empty, nothing is built
+// and nothing written, so logins and refreshes cost what they cost without
+// webhooks. Otherwise the event's outbox messages ride in the write that
+// stores what it reports (RecordLogin, UndoLogin, RotateRefreshToken,
+// RevokeRefreshTokensWith); where nothing is stored (a Reusable token's
+// refresh, a retry in the grace period) they are stored on their own before
+// the answer leaves.
+
+// ErrVetoed: a transactional event's webhooks refused the login or refresh
+// (events.VetoError; FusionAuth answers 504).
+var ErrVetoed = events.ErrVetoed
+
+// Tenant returns a tenant through the service's cache (the webhook
+// publisher reads eventConfiguration with it).
+func (s *Service) Tenant(ctx context.Context, id string) (storage.Tenant, error) {
+	return s.tenant(ctx, id)
+}
+
+// prepare builds the event of plan pl with fill and returns its messages,
+// or nothing when pl is empty.
+func (s *Service) prepare(ctx context.Context, pl events.Plan, fill func(*events.Event)) ([]storage.OutboxMessage, error) {
+	if pl.Empty() {
+		return nil, nil
+	}
+	ev := &events.Event{}
+	fill(ev)
+	return s.cfg.Events.Prepare(ctx, pl, ev)
+}
+
+// plan is PlanFor with the error wrapped.
+func (s *Service) plan(ctx context.Context, t storage.Tenant, typ string) (events.Plan, error) {
+	pl, err := s.cfg.Events.PlanFor(ctx, t, typ)
+	if err != nil {
+		return pl, fmt.Errorf("auth: plan %s: %w", typ, err)
+	}
+	return pl, nil
+}
+
+// loginSuccess prepares user.login.success for a login about to be
+// recorded (its user as after the login).
+func (s *Service) loginSuccess(ctx context.Context, pl events.Plan, req LoginRequest, app storage.Application, user storage.User, authType string) ([]storage.OutboxMessage, error) {
+	return s.prepare(ctx, pl, func(ev *events.Event) {
+		ev.ApplicationID, ev.AuthenticationType, ev.IPAddress = app.ID, authType, req.IPAddress
+		ev.Info, ev.User = events.Source(req.IPAddress, req.UserAgent), events.UserView(user)
+	})
+}
+
+// loginFailed prepares user.login.failed for a refused guess at an
+// existing account (FusionAuth sends none for an unknown login id).
+func (s *Service) loginFailed(ctx context.Context, t storage.Tenant, req LoginRequest, appID string, user storage.User) ([]storage.OutboxMessage, error) {
+	pl, err := s.plan(ctx, t, events.UserLoginFailed)
+	if err != nil {
+		return nil, err
+	}
+	return s.prepare(ctx, pl, func(ev *events.Event) {
+		ev.ApplicationID, ev.AuthenticationType, ev.IPAddress = appID, authPassword, req.IPAddress
+		ev.Info, ev.User, ev.Reason = events.Source(req.IPAddress, req.UserAgent), events.UserView(user), &events.Reason{Code: "credentials"}
+	})
+}
+
+// publish stores messages prepared for an event whose cause stored
+// nothing, and wakes the worker.
+func (s *Service) publish(ctx context.Context, msgs []storage.OutboxMessage) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	if err := s.cfg.Store.EnqueueOutbox(wctx, msgs...); err != nil {
+		return fmt.Errorf("auth: store events: %w", err)
+	}
+	s.cfg.Events.Committed(msgs)
+	return nil
+}
+
+// revokeEvents prepares jwt.refresh-token.revoke (and, for reuse, latchkey's
+// jwt.refresh-token.reuse) for revoking f's tokens; rt is the token the
+// request presented.
+func (s *Service) revokeEvents(ctx context.Context, t storage.Tenant, f storage.RefreshTokenFilter, rt storage.RefreshToken,
+	ip, ua string, reuse bool) ([]storage.OutboxMessage, error) {
+	pl, err := s.plan(ctx, t, events.JWTRefreshTokenRevoke)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := s.prepare(ctx, pl, func(ev *events.Event) {
+		ev.UserID, ev.Info = rt.UserID, events.Source(ip, ua)
+		ev.ApplicationTimeToLiveInSeconds = s.accessTTLs(ctx, t, f, rt)
+		if f.ID != "" {
+			ev.ApplicationID, ev.RefreshToken = rt.ApplicationID, events.TokenView(rt)
+		} else if f.ApplicationID != "" {
+			ev.ApplicationID = f.ApplicationID
+		}
+	})
+	if err != nil || !reuse {
+		return msgs, err
+	}
+	pl, err = s.plan(ctx, t, events.JWTRefreshTokenReuse)
+	if err != nil {
+		return nil, err
+	}
+	more, err := s.prepare(ctx, pl, func(ev *events.Event) {
+		ev.UserID, ev.ApplicationID, ev.RefreshTokenID, ev.IPAddress = rt.UserID, rt.ApplicationID, rt.ID, ip
+		ev.Info, ev.RefreshToken = events.Source(ip, ua), events.TokenView(rt)
+	})
+	return append(msgs, more...), err
+}
+
+// accessTTLs is the event's applicationTimeToLiveInSeconds: how long access
+// tokens of each affected application may still be valid. For a revocation
+// of every session of a user, the applications they are registered for.
+func (s *Service) accessTTLs(ctx context.Context, t storage.Tenant, f storage.RefreshTokenFilter, rt storage.RefreshToken) map[string]int {
+	apps := []string{rt.ApplicationID}
+	if f.ID == "" && f.ApplicationID == "" {
+		if regs, err := s.cfg.Store.ListRegistrations(ctx, rt.UserID); err == nil {
+			apps = apps[:0]
+			for _, r := range regs {
+				apps = append(apps, r.ApplicationID)
+			}
+		}
+	}
+	out := map[string]int{}
+	for _, id := range apps {
+		if a, err := s.application(ctx, id); err == nil && id != "" {
+			out[id] = int(resolveSettings(t, a).AccessTTL.Seconds())
+		}
+	}
+	return out
+}
+
+// refreshEvent prepares jwt.refresh for a refresh about to be answered.
+// FusionAuth's event carries the old and new token values; latchkey's names
+// the session (refreshTokenId) instead, since no token value may rest in
+// an outbox row.
+func (s *Service) refreshEvent(ctx context.Context, c refreshCtx, rt storage.RefreshToken, req RefreshRequest) ([]storage.OutboxMessage, error) {
+	pl, err := s.plan(ctx, c.tenant, events.JWTRefresh)
+	if err != nil {
+		return nil, err
+	}
+	return s.prepare(ctx, pl, func(ev *events.Event) {
+		ev.ApplicationID, ev.UserID, ev.RefreshTokenID = rt.ApplicationID, rt.UserID, rt.ID
+		ev.Info = events.Source(req.IPAddress, req.UserAgent)
+	})
+}
+
+// RevocationEvents prepares jwt.refresh-token.revoke for an administrator's
+// revocation of f (DELETE /api/jwt/refresh): named is the token when one
+// was named, else the zero value and f names a user, an application or
+// both.
+func (s *Service) RevocationEvents(ctx context.Context, f storage.RefreshTokenFilter, named storage.RefreshToken) ([]storage.OutboxMessage, error) {
+	if s.cfg.Events == nil {
+		return nil, nil
+	}
+	rt := named
+	if rt.ID == "" {
+		rt.UserID, rt.ApplicationID = f.UserID, f.ApplicationID
+	}
+	tid := rt.TenantID
+	if tid == "" {
+		tid = s.cfg.TenantID
+	}
+	t, err := s.tenant(ctx, tid)
+	if err != nil {
+		return nil, fmt.Errorf("auth: read tenant for revocation events: %w", err)
+	}
+	return s.revokeEvents(ctx, t, f, rt, "", "", false)
+}

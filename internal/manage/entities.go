@@ -1,0 +1,232 @@
+package manage
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// EntitiesStore is what the entity use cases touch.
+type EntitiesStore interface {
+	storage.EntityStore
+	GetUser(ctx context.Context, id string) (storage.User, error)
+}
+
+// Entities is FusionAuth's entity management (apis/entities/*.mdx): entity
+// types with their permissions, entities with client credentials (the
+// client_credentials grant's clients), and grants between them.
+type Entities struct {
+	Store EntitiesStore
+	Now   func() time.Time
+}
+
+// now is the clock in FusionAuth instants (ms).
+func (es *Entities) now() int64 { return es.Now().UnixMilli() }
+
+// conflict turns the store's ErrConflict into a field problem.
+func conflict(err error, kind, field, message string) error {
+	if errors.Is(err, storage.ErrConflict) {
+		return invalid(kind, field, message)
+	}
+	return err
+}
+
+// CreateType stores a new entity type with id ("" generates one).
+func (es *Entities) CreateType(ctx context.Context, id string, t storage.EntityType) (storage.EntityType, error) {
+	if id == "" {
+		id = newID()
+	}
+	now := es.now()
+	t.ID, t.InsertInstant, t.LastUpdateInstant = id, now, now
+	for i := range t.Permissions {
+		t.Permissions[i].ID, t.Permissions[i].InsertInstant, t.Permissions[i].LastUpdateInstant = newID(), now, now
+	}
+	if err := validateEntityType(t).Err(); err != nil {
+		return t, err
+	}
+	return t, conflict(es.Store.CreateEntityType(ctx, t), "duplicate", "entityType.name", "An entity type with that name or id already exists.")
+}
+
+// GetType returns a type; ErrNotFound when unknown.
+func (es *Entities) GetType(ctx context.Context, id string) (storage.EntityType, error) {
+	t, err := es.Store.GetEntityType(ctx, id)
+	return t, notFound(err)
+}
+
+// ListTypes lists every type.
+func (es *Entities) ListTypes(ctx context.Context) ([]storage.EntityType, error) {
+	ts, err := es.Store.ListEntityTypes(ctx)
+	if ts == nil {
+		ts = []storage.EntityType{}
+	}
+	return ts, err
+}
+
+// UpdateType replaces a type through change; id, permissions (they have
+// their own API) and insert instant stay.
+func (es *Entities) UpdateType(ctx context.Context, id string, change func(storage.EntityType) (storage.EntityType, error)) (storage.EntityType, error) {
+	cur, err := es.GetType(ctx, id)
+	if err != nil {
+		return cur, err
+	}
+	t, err := change(cur)
+	if err != nil {
+		return t, err
+	}
+	t.ID, t.Permissions, t.InsertInstant, t.LastUpdateInstant = cur.ID, cur.Permissions, cur.InsertInstant, es.now()
+	if err := validateEntityType(t).Err(); err != nil {
+		return t, err
+	}
+	return t, conflict(notFound(es.Store.UpdateEntityType(ctx, t)), "duplicate", "entityType.name", "An entity type with that name already exists.")
+}
+
+// DeleteType removes a type with its entities and their grants.
+func (es *Entities) DeleteType(ctx context.Context, id string) error {
+	return notFound(es.Store.DeleteEntityType(ctx, id))
+}
+
+// AddPermission adds a permission (names are unique per type and immutable).
+func (es *Entities) AddPermission(ctx context.Context, typeID, id string, p storage.EntityTypePermission) (storage.EntityTypePermission, error) {
+	t, err := es.GetType(ctx, typeID)
+	if err != nil {
+		return p, err
+	}
+	if id == "" {
+		id = newID()
+	}
+	now := es.now()
+	p.ID, p.InsertInstant, p.LastUpdateInstant = id, now, now
+	t.Permissions = append(t.Permissions, p)
+	if err := validateEntityType(t).Err(); err != nil {
+		return p, err
+	}
+	return p, notFound(es.Store.UpdateEntityType(ctx, t))
+}
+
+// DeletePermission removes a permission of a type by id.
+func (es *Entities) DeletePermission(ctx context.Context, typeID, id string) error {
+	t, err := es.GetType(ctx, typeID)
+	if err != nil {
+		return err
+	}
+	for i, p := range t.Permissions {
+		if p.ID == id {
+			t.Permissions = append(t.Permissions[:i], t.Permissions[i+1:]...)
+			return notFound(es.Store.UpdateEntityType(ctx, t))
+		}
+	}
+	return ErrNotFound
+}
+
+func validateEntityType(t storage.EntityType) *Invalid {
+	e := &Invalid{}
+	if t.Name == "" {
+		e.Field("blank", "entityType.name", "You must specify the [entityType.name] property.")
+	}
+	if j := t.JWTConfiguration; j.Enabled && (j.TimeToLiveInSeconds <= 0 || j.TimeToLiveInSeconds > 366*24*3600) {
+		e.Field("invalid", "entityType.jwtConfiguration.timeToLiveInSeconds", "With jwtConfiguration.enabled, give a timeToLiveInSeconds from 1 to a year.")
+	}
+	seen := map[string]bool{}
+	for _, p := range t.Permissions {
+		switch {
+		case p.Name == "":
+			e.Field("blank", "permission.name", "You must specify the [permission.name] property.")
+		case seen[p.Name]:
+			e.Field("duplicate", "permission.name", "The permission ["+truncate(p.Name, 64)+"] already exists on this entity type.")
+		}
+		seen[p.Name] = true
+	}
+	return e
+}
+
+// Create stores a new entity of typeID in the scope's tenant: clientId
+// defaults to the id, a blank clientSecret is generated.
+func (es *Entities) Create(ctx context.Context, scope Scope, id, typeID string, en storage.Entity) (storage.Entity, error) {
+	if id == "" {
+		id = newID()
+	}
+	now := es.now()
+	en.ID, en.TypeID, en.InsertInstant, en.LastUpdateInstant = id, typeID, now, now
+	en.TenantID = scope.TenantID
+	if en.TenantID == "" {
+		en.TenantID = DefaultTenantID
+	}
+	finishEntity(&en, "")
+	e := &Invalid{}
+	if en.Name == "" {
+		e.Field("blank", "entity.name", "You must specify the [entity.name] property.")
+	}
+	if typeID == "" {
+		e.Field("blank", "entity.type.id", "You must specify the [entity.type.id] property.")
+	} else if _, err := es.Store.GetEntityType(ctx, typeID); errors.Is(err, storage.ErrNotFound) {
+		e.Field("invalid", "entity.type.id", "The [entity.type.id] does not name an entity type.")
+	}
+	if err := e.Err(); err != nil {
+		return en, err
+	}
+	return en, conflict(es.Store.CreateEntity(ctx, en), "duplicate", "entity.clientId", "An entity with that id or clientId already exists.")
+}
+
+func finishEntity(en *storage.Entity, oldSecret string) {
+	if en.ClientID == "" {
+		en.ClientID = en.ID
+	}
+	if en.ClientSecret == "" {
+		en.ClientSecret = oldSecret
+	}
+	if en.ClientSecret == "" {
+		en.ClientSecret = rand.Text() + rand.Text()
+	}
+}
+
+// Get returns an entity the scope sees.
+func (es *Entities) Get(ctx context.Context, scope Scope, id string) (storage.Entity, error) {
+	en, err := es.Store.GetEntity(ctx, id)
+	if err == nil && !scope.Sees(en.TenantID) {
+		return en, ErrNotFound
+	}
+	return en, notFound(err)
+}
+
+// List lists the scope's entities.
+func (es *Entities) List(ctx context.Context, scope Scope) ([]storage.Entity, error) {
+	tid := scope.TenantID
+	if tid == "" {
+		tid = DefaultTenantID
+	}
+	ens, err := es.Store.ListEntities(ctx, tid)
+	if ens == nil {
+		ens = []storage.Entity{}
+	}
+	return ens, err
+}
+
+// Update replaces an entity through change; id, type, tenant stay, a blank
+// secret keeps the old one.
+func (es *Entities) Update(ctx context.Context, scope Scope, id string, change func(storage.Entity) (storage.Entity, error)) (storage.Entity, error) {
+	cur, err := es.Get(ctx, scope, id)
+	if err != nil {
+		return cur, err
+	}
+	en, err := change(cur)
+	if err != nil {
+		return en, err
+	}
+	en.ID, en.TypeID, en.TenantID, en.InsertInstant, en.LastUpdateInstant = cur.ID, cur.TypeID, cur.TenantID, cur.InsertInstant, es.now()
+	finishEntity(&en, cur.ClientSecret)
+	if en.Name == "" {
+		return en, invalid("blank", "entity.name", "You must specify the [entity.name] property.")
+	}
+	return en, conflict(notFound(es.Store.UpdateEntity(ctx, en)), "duplicate", "entity.clientId", "An entity with that clientId already exists.")
+}
+
+// Delete removes an entity and its grants.
+func (es *Entities) Delete(ctx context.Context, scope Scope, id string) error {
+	if _, err := es.Get(ctx, scope, id); err != nil {
+		return err
+	}
+	return notFound(es.Store.DeleteEntity(ctx, id))
+}

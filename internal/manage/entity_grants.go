@@ -1,0 +1,83 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// UpsertGrant gives g's recipient (exactly one of recipientEntityId and
+// userId) permissions on entityID, replacing an earlier grant to the same
+// recipient (grants.mdx: POST /api/entity/{id}/grant). Every permission must
+// be one of the entity type's.
+func (es *Entities) UpsertGrant(ctx context.Context, scope Scope, entityID string, g storage.EntityGrant) (storage.EntityGrant, error) {
+	en, err := es.Get(ctx, scope, entityID)
+	if err != nil {
+		return g, err
+	}
+	e := &Invalid{}
+	switch {
+	case (g.RecipientEntityID == "") == (g.UserID == ""):
+		e.Field("blank", "grant.recipientEntityId", "Name exactly one of [grant.recipientEntityId] and [grant.userId].")
+	case g.RecipientEntityID != "":
+		if _, err := es.Get(ctx, scope, g.RecipientEntityID); errors.Is(err, ErrNotFound) {
+			e.Field("invalid", "grant.recipientEntityId", "The [grant.recipientEntityId] does not name an entity.")
+		}
+	default:
+		if u, err := es.Store.GetUser(ctx, g.UserID); errors.Is(err, storage.ErrNotFound) || (err == nil && !scope.Sees(u.TenantID)) {
+			e.Field("invalid", "grant.userId", "The [grant.userId] does not name a user.")
+		}
+	}
+	t, err := es.Store.GetEntityType(ctx, en.TypeID)
+	if err != nil {
+		return g, err
+	}
+	for _, p := range g.Permissions {
+		if !slices.ContainsFunc(t.Permissions, func(tp storage.EntityTypePermission) bool { return tp.Name == p }) {
+			e.Field("invalid", "grant.permissions", "The permission ["+truncate(p, 64)+"] is not a permission of the entity's type.")
+		}
+	}
+	if err := e.Err(); err != nil {
+		return g, err
+	}
+	if g.Permissions == nil {
+		g.Permissions = []string{}
+	}
+	now := es.now()
+	g.ID, g.EntityID, g.InsertInstant, g.LastUpdateInstant = newID(), entityID, now, now
+	return es.Store.UpsertEntityGrant(ctx, g)
+}
+
+// GetGrant returns the grant on entityID to a recipient entity or user.
+func (es *Entities) GetGrant(ctx context.Context, scope Scope, entityID, recipientEntityID, userID string) (storage.EntityGrant, error) {
+	if _, err := es.Get(ctx, scope, entityID); err != nil {
+		return storage.EntityGrant{}, err
+	}
+	g, err := es.Store.GetEntityGrant(ctx, entityID, recipientEntityID, userID)
+	return g, notFound(err)
+}
+
+// ListGrants lists the grants on entityID.
+func (es *Entities) ListGrants(ctx context.Context, scope Scope, entityID string) ([]storage.EntityGrant, error) {
+	if _, err := es.Get(ctx, scope, entityID); err != nil {
+		return nil, err
+	}
+	gs, err := es.Store.ListEntityGrants(ctx, entityID)
+	if gs == nil {
+		gs = []storage.EntityGrant{}
+	}
+	return gs, err
+}
+
+// DeleteGrant removes the grant on entityID to a recipient entity or user.
+func (es *Entities) DeleteGrant(ctx context.Context, scope Scope, entityID, recipientEntityID, userID string) error {
+	if _, err := es.Get(ctx, scope, entityID); err != nil {
+		return err
+	}
+	if recipientEntityID == "" && userID == "" {
+		return invalid("blank", "recipientEntityId", "Name the grant's recipient: ?recipientEntityId= or ?userId=.")
+	}
+	return notFound(es.Store.DeleteEntityGrant(ctx, entityID, recipientEntityID, userID))
+}

@@ -1,0 +1,133 @@
+package manage
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// IdentityProviders is FusionAuth's identity-provider API for the
+// OpenIDConnect type (apis/identity-providers/openid-connect.mdx).
+type IdentityProviders struct {
+	Store storage.IdentityProviderStore
+	Now   func() time.Time
+}
+
+// LinkingStrategies latchkey implements: link by email or create the user
+// (LinkByEmail), link to an existing user only
+// (LinkByEmailForExistingUser), or refuse users without a link (Disabled).
+var LinkingStrategies = []string{"LinkByEmail", "LinkByEmailForExistingUser", "Disabled"}
+
+// IdentityProviderDefaults are FusionAuth's defaults for omitted fields.
+func IdentityProviderDefaults() storage.IdentityProvider {
+	return storage.IdentityProvider{Type: "OpenIDConnect", LinkingStrategy: "LinkByEmail", Domains: []string{},
+		ApplicationConfiguration: map[string]storage.IdentityProviderAppConfig{},
+		OAuth2: storage.IdentityProviderOAuth2{ClientAuthenticationMethod: "client_secret_basic", EmailClaim: "email",
+			EmailVerifiedClaim: "email_verified", UniqueIDClaim: "sub", UsernameClaim: "preferred_username"}}
+}
+
+// Create stores a new provider with id ("" generates one).
+func (ps *IdentityProviders) Create(ctx context.Context, id string, p storage.IdentityProvider) (storage.IdentityProvider, error) {
+	if id == "" {
+		id = newID()
+	}
+	now := ps.Now().UnixMilli()
+	p.ID, p.InsertInstant, p.LastUpdateInstant = id, now, now
+	if err := validateIdentityProvider(p).Err(); err != nil {
+		return p, err
+	}
+	return p, conflict(ps.Store.CreateIdentityProvider(ctx, p), "duplicate", "identityProvider.name", "An identity provider with that name or id already exists.")
+}
+
+// Get returns a provider; ErrNotFound when unknown.
+func (ps *IdentityProviders) Get(ctx context.Context, id string) (storage.IdentityProvider, error) {
+	p, err := ps.Store.GetIdentityProvider(ctx, id)
+	return p, notFound(err)
+}
+
+// List lists the providers, of one type when typ is set.
+func (ps *IdentityProviders) List(ctx context.Context, typ string) ([]storage.IdentityProvider, error) {
+	all, err := ps.Store.ListIdentityProviders(ctx)
+	out := []storage.IdentityProvider{}
+	for _, p := range all {
+		if typ == "" || p.Type == typ {
+			out = append(out, p)
+		}
+	}
+	return out, err
+}
+
+// Update replaces a provider through change; id, type and insert instant stay.
+func (ps *IdentityProviders) Update(ctx context.Context, id string, change func(storage.IdentityProvider) (storage.IdentityProvider, error)) (storage.IdentityProvider, error) {
+	cur, err := ps.Get(ctx, id)
+	if err != nil {
+		return cur, err
+	}
+	p, err := change(cur)
+	if err != nil {
+		return p, err
+	}
+	p.ID, p.Type, p.InsertInstant, p.LastUpdateInstant = cur.ID, cur.Type, cur.InsertInstant, ps.Now().UnixMilli()
+	if p.OAuth2.ClientSecret == "" {
+		p.OAuth2.ClientSecret = cur.OAuth2.ClientSecret
+	}
+	if err := validateIdentityProvider(p).Err(); err != nil {
+		return p, err
+	}
+	return p, conflict(notFound(ps.Store.UpdateIdentityProvider(ctx, p)), "duplicate", "identityProvider.name", "An identity provider with that name already exists.")
+}
+
+// Delete removes a provider and its links.
+func (ps *IdentityProviders) Delete(ctx context.Context, id string) error {
+	return notFound(ps.Store.DeleteIdentityProvider(ctx, id))
+}
+
+func validateIdentityProvider(p storage.IdentityProvider) *Invalid {
+	const f = "identityProvider."
+	e := &Invalid{}
+	if p.Type != "OpenIDConnect" {
+		e.Field("invalid", f+"type", "latchkey supports identity providers of type OpenIDConnect.")
+	}
+	if p.Name == "" {
+		e.Field("blank", f+"name", "You must specify the [identityProvider.name] property.")
+	}
+	if p.ButtonText == "" {
+		e.Field("blank", f+"buttonText", "You must specify the [identityProvider.buttonText] property.")
+	}
+	if !slices.Contains(LinkingStrategies, p.LinkingStrategy) {
+		e.Field("invalid", f+"linkingStrategy", "Use LinkByEmail, LinkByEmailForExistingUser or Disabled.")
+	}
+	o := p.OAuth2
+	if o.ClientID == "" {
+		e.Field("blank", f+"oauth2.client_id", "You must specify the [identityProvider.oauth2.client_id] property.")
+	}
+	switch o.ClientAuthenticationMethod {
+	case "client_secret_basic", "client_secret_post":
+		if o.ClientSecret == "" {
+			e.Field("blank", f+"oauth2.client_secret", "You must specify the [identityProvider.oauth2.client_secret] property.")
+		}
+	case "none":
+	default:
+		e.Field("invalid", f+"oauth2.clientAuthenticationMethod", "Use client_secret_basic, client_secret_post or none.")
+	}
+	urls := map[string]string{"issuer": o.Issuer, "authorization_endpoint": o.AuthorizationEndpoint,
+		"token_endpoint": o.TokenEndpoint, "userinfo_endpoint": o.UserinfoEndpoint}
+	if o.Issuer == "" {
+		for _, n := range []string{"authorization_endpoint", "token_endpoint"} {
+			if urls[n] == "" {
+				e.Field("blank", f+"oauth2."+n, "Give [identityProvider.oauth2.issuer] or the ["+n+"].")
+			}
+		}
+	}
+	for _, n := range []string{"issuer", "authorization_endpoint", "token_endpoint", "userinfo_endpoint"} {
+		if v := urls[n]; v != "" {
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				e.Field("invalid", f+"oauth2."+n, "The ["+n+"] must be an absolute http(s) URL.")
+			}
+		}
+	}
+	return e
+}

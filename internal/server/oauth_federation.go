@@ -1,0 +1,228 @@
+package server
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/hosted"
+	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// The hosted page's "Sign in with …" (FusionAuth's identity provider
+// buttons): /oauth2/federate/{id} sends the browser to the upstream
+// provider with state, nonce and PKCE; /oauth2/callback takes the code back,
+// has it verified (internal/federation), links or creates the user
+// (auth.FederatedUser), starts a login session and finishes the original
+// authorization request. What must survive the round trip (the provider,
+// state, nonce, PKCE verifier and the client's authorization request) is
+// sealed with AES-GCM under a key every node shares into a short-lived,
+// HttpOnly cookie, so any node can finish the flow and the browser can
+// neither read nor alter it.
+const (
+	federationCookie = "latchkey_federation"
+	federationTTL    = 10 * time.Minute
+)
+
+type federationState struct {
+	Provider string `json:"p"`
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+	Params   string `json:"q"` // the client's authorization request
+	Expires  int64  `json:"e"`
+}
+
+func (s *Server) federationCookieName(r *http.Request) string {
+	return s.hostCookieName(r, federationCookie)
+}
+
+// callbackURL is where upstream providers send the browser back; register
+// it at the provider.
+func (s *Server) callbackURL(r *http.Request) string { return s.publicBase(r) + "/oauth2/callback" }
+
+// federate handles GET /oauth2/federate/{id}?<authorization request>.
+func (s *Server) federate(w http.ResponseWriter, r *http.Request) {
+	params := r.URL.Query()
+	a, err := s.Auth.CheckAuthorize(r.Context(), authorizeRequest(params))
+	if err != nil {
+		s.authorizeFailure(w, r, a, params, err)
+		return
+	}
+	p, ok := s.buttonProvider(w, r, a, params, r.PathValue("id"))
+	if !ok {
+		return
+	}
+	q := url.Values{}
+	for _, n := range authorizeParams {
+		if v := params.Get(n); v != "" {
+			q.Set(n, v)
+		}
+	}
+	st := federationState{Provider: p.ID, State: rand.Text(), Nonce: rand.Text(), Verifier: rand.Text() + rand.Text(),
+		Params: q.Encode(), Expires: s.Now().Add(federationTTL).Unix()}
+	target, err := s.federation().AuthorizeURL(r.Context(), p, s.callbackURL(r), st.State, st.Nonce, st.Verifier)
+	if err != nil {
+		s.Logger.InfoContext(r.Context(), "federation: provider unreachable", "request_id", requestID(r.Context()), "error", err.Error())
+		s.redirectError(w, r, a, params, "temporarily_unavailable", "", "The identity provider cannot be reached.")
+		return
+	}
+	sealed, err := s.sealState(r.Context(), st)
+	if err != nil {
+		s.authorizeFailure(w, r, a, params, err)
+		return
+	}
+	s.writeCookie(w, r, s.federationCookieName(r), sealed, int(federationTTL/time.Second))
+	redirect(w, target)
+}
+
+// buttonProvider loads a provider that is enabled for the client.
+func (s *Server) buttonProvider(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, id string) (storage.IdentityProvider, bool) {
+	p, err := s.Manage.IdentityProviders.Get(r.Context(), id)
+	if err != nil && !errors.Is(err, manage.ErrNotFound) {
+		s.authorizeFailure(w, r, a, params, err)
+		return p, false
+	}
+	if err != nil || !providerFor(p, a.App.ID) {
+		s.errorPage(w, r, http.StatusNotFound, "invalid_request", "", "This identity provider is not available for the application.", params.Get("locale"))
+		return p, false
+	}
+	return p, true
+}
+
+func providerFor(p storage.IdentityProvider, appID string) bool {
+	c, ok := p.ApplicationConfiguration[appID]
+	return p.Enabled && ok && c.Enabled
+}
+
+// federationCallback handles GET /oauth2/callback?code&state from the
+// upstream provider.
+func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.openState(r)
+	s.writeCookie(w, r, s.federationCookieName(r), "", -1) // single use, whatever happens
+	if !ok || subtle.ConstantTimeCompare([]byte(st.State), []byte(r.URL.Query().Get("state"))) != 1 {
+		s.errorPage(w, r, http.StatusBadRequest, "invalid_request", "invalid_state",
+			"This sign-in answer does not belong to a sign-in started here, or it expired. Start again from the application.", "")
+		return
+	}
+	params, _ := url.ParseQuery(st.Params)
+	a, err := s.Auth.CheckAuthorize(r.Context(), authorizeRequest(params))
+	if err != nil {
+		s.authorizeFailure(w, r, a, params, err)
+		return
+	}
+	if e := r.URL.Query().Get("error"); e != "" {
+		s.redirectError(w, r, a, params, "access_denied", "", "The identity provider did not sign the user in.")
+		return
+	}
+	p, ok := s.buttonProvider(w, r, a, params, st.Provider)
+	if !ok {
+		return
+	}
+	claims, err := s.federation().Exchange(r.Context(), p, r.URL.Query().Get("code"), s.callbackURL(r), st.Verifier, st.Nonce)
+	var user storage.User
+	if err == nil {
+		user, _, err = s.Auth.FederatedUser(r.Context(), auth.FederatedRequest{Provider: p, ApplicationID: a.App.ID,
+			Claims: claims, IPAddress: s.clientIP(r)})
+	}
+	if err != nil {
+		s.Logger.InfoContext(r.Context(), "federated login refused", "request_id", requestID(r.Context()), "error", err.Error())
+		s.redirectError(w, r, a, params, "access_denied", "", "The sign-in with the identity provider was refused.")
+		return
+	}
+	ls, raw, err := s.Auth.StartSession(r.Context(), user, "OPENID_CONNECT", a.App.OAuthConfiguration.SSOEnabled)
+	if err != nil {
+		s.authorizeFailure(w, r, a, params, err)
+		return
+	}
+	if raw != "" {
+		s.writeCookie(w, r, s.ssoCookieName(r), raw, int(auth.LoginSessionTTL/time.Second))
+	}
+	s.finishAuthorize(w, r, a, params, ls)
+}
+
+// providerButtons lists the "Sign in with …" buttons of the login page.
+func (s *Server) providerButtons(r *http.Request, a auth.Authorization, params url.Values) []hosted.Provider {
+	ps, err := s.Manage.IdentityProviders.List(r.Context(), "OpenIDConnect")
+	if err != nil {
+		return nil
+	}
+	// Only the authorization request travels on: never the login form's
+	// password or CSRF token of a page shown again after a failure.
+	q := url.Values{}
+	for _, n := range authorizeParams {
+		if v := params.Get(n); v != "" {
+			q.Set(n, v)
+		}
+	}
+	var out []hosted.Provider
+	for _, p := range ps {
+		if !providerFor(p, a.App.ID) {
+			continue
+		}
+		text := p.ButtonText
+		if t := p.ApplicationConfiguration[a.App.ID].ButtonText; t != "" {
+			text = t
+		}
+		out = append(out, hosted.Provider{Name: text, URL: "/oauth2/federate/" + p.ID + "?" + q.Encode()})
+	}
+	return out
+}
+
+// stateAEADs are the ciphers of the federation state cookie, one per key
+// of auth's FederationKeys: the first seals, all open.
+func stateAEADs(keys [][]byte) []cipher.AEAD {
+	var out []cipher.AEAD
+	for _, key := range keys {
+		k := sha256.Sum256(append([]byte("latchkey federation state v1"), key...))
+		block, err := aes.NewCipher(k[:])
+		if err != nil {
+			continue
+		}
+		if aead, err := cipher.NewGCM(block); err == nil {
+			out = append(out, aead)
+		}
+	}
+	return out
+}
+
+func (s *Server) sealState(_ context.Context, st federationState) (string, error) {
+	aeads := stateAEADs(s.Auth.FederationKeys())
+	if len(aeads) == 0 {
+		return "", errors.New("server: no federation state key")
+	}
+	plain, _ := json.Marshal(st)
+	nonce := make([]byte, aeads[0].NonceSize())
+	_, _ = rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(aeads[0].Seal(nonce, nonce, plain, nil)), nil
+}
+
+func (s *Server) openState(r *http.Request) (federationState, bool) {
+	var st federationState
+	raw := singleCookie(r, s.federationCookieName(r))
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || raw == "" {
+		return st, false
+	}
+	for _, aead := range stateAEADs(s.Auth.FederationKeys()) {
+		if len(b) < aead.NonceSize() {
+			continue
+		}
+		plain, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
+		if err == nil && json.Unmarshal(plain, &st) == nil && s.Now().Unix() <= st.Expires {
+			return st, true
+		}
+	}
+	return st, false
+}

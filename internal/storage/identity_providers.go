@@ -1,0 +1,82 @@
+package storage
+
+import "context"
+
+// IdentityProvider is FusionAuth's OpenID Connect identity provider
+// (apis/identity-providers/openid-connect.mdx), the fields latchkey uses.
+type IdentityProvider struct {
+	ID                       string                               `json:"id"`
+	Type                     string                               `json:"type"`
+	Name                     string                               `json:"name"`
+	ButtonText               string                               `json:"buttonText"`
+	ButtonImageURL           string                               `json:"buttonImageURL,omitempty"`
+	Enabled                  bool                                 `json:"enabled"`
+	Debug                    bool                                 `json:"debug"`
+	Domains                  []string                             `json:"domains"`
+	LinkingStrategy          string                               `json:"linkingStrategy"`
+	OAuth2                   IdentityProviderOAuth2               `json:"oauth2"`
+	ApplicationConfiguration map[string]IdentityProviderAppConfig `json:"applicationConfiguration"`
+	InsertInstant            int64                                `json:"insertInstant"`
+	LastUpdateInstant        int64                                `json:"lastUpdateInstant"`
+}
+
+// IdentityProviderOAuth2 is identityProvider.oauth2: the upstream client
+// and where to find the user's id, email and username in its claims.
+type IdentityProviderOAuth2 struct {
+	ClientID                   string `json:"client_id"`
+	ClientSecret               string `json:"client_secret,omitempty"`
+	ClientAuthenticationMethod string `json:"clientAuthenticationMethod"`
+	AuthorizationEndpoint      string `json:"authorization_endpoint,omitempty"`
+	TokenEndpoint              string `json:"token_endpoint,omitempty"`
+	UserinfoEndpoint           string `json:"userinfo_endpoint,omitempty"`
+	Issuer                     string `json:"issuer,omitempty"`
+	Scope                      string `json:"scope,omitempty"`
+	EmailClaim                 string `json:"emailClaim"`
+	EmailVerifiedClaim         string `json:"emailVerifiedClaim"`
+	UniqueIDClaim              string `json:"uniqueIdClaim"`
+	UsernameClaim              string `json:"usernameClaim"`
+}
+
+// IdentityProviderAppConfig is identityProvider.applicationConfiguration[appId].
+type IdentityProviderAppConfig struct {
+	Enabled            bool   `json:"enabled"`
+	CreateRegistration bool   `json:"createRegistration"`
+	ButtonText         string `json:"buttonText,omitempty"`
+}
+
+// IdentityProviderLink ties a user to their account at an identity
+// provider (its uniqueIdClaim value).
+type IdentityProviderLink struct {
+	IdentityProviderID     string `json:"identityProviderId"`
+	IdentityProviderUserID string `json:"identityProviderUserId"`
+	UserID                 string `json:"userId"`
+	TenantID               string `json:"tenantId"`
+	DisplayName            string `json:"displayName,omitempty"`
+	InsertInstant          int64  `json:"insertInstant"`
+}
+
+// FederatedAccount is what a federated login writes in one transaction:
+// the new user (nil when linking an existing one), the registration to
+// create (nil when none), and the link (none when IdentityProviderID is
+// empty: an earlier login linked the user).
+type FederatedAccount struct {
+	User         *User
+	Registration *Registration
+	Link         IdentityProviderLink
+}
+
+// IdentityProviderStore stores identity providers and the users' links.
+type IdentityProviderStore interface {
+	CreateIdentityProvider(ctx context.Context, p IdentityProvider) error // ErrConflict: id or name taken
+	GetIdentityProvider(ctx context.Context, id string) (IdentityProvider, error)
+	ListIdentityProviders(ctx context.Context) ([]IdentityProvider, error)
+	UpdateIdentityProvider(ctx context.Context, p IdentityProvider) error // ErrNotFound, ErrConflict
+	// DeleteIdentityProvider removes the provider and its links.
+	DeleteIdentityProvider(ctx context.Context, id string) error
+	// GetIdentityProviderLink finds the link of an upstream account.
+	GetIdentityProviderLink(ctx context.Context, providerID, providerUserID string) (IdentityProviderLink, error)
+	// CreateFederatedAccount writes a FederatedAccount all or nothing:
+	// ErrConflict when the link, the user's email or username, or the
+	// registration exists already.
+	CreateFederatedAccount(ctx context.Context, a FederatedAccount) error
+}

@@ -1,0 +1,95 @@
+package sqlstorage
+
+import (
+	"context"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// CreateIdentityProvider stores a provider; ErrConflict on a duplicate id or name.
+func (s *Store) CreateIdentityProvider(ctx context.Context, p storage.IdentityProvider) error {
+	doc, err := encode(p)
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, `INSERT INTO identity_providers (id, type, name, doc) VALUES ($1, $2, $3, $4)`, p.ID, p.Type, p.Name, doc)
+	return err
+}
+
+// GetIdentityProvider returns the provider or ErrNotFound.
+func (s *Store) GetIdentityProvider(ctx context.Context, id string) (storage.IdentityProvider, error) {
+	var p storage.IdentityProvider
+	var doc string
+	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM identity_providers WHERE id = $1`, id).Scan(&doc); err != nil {
+		return p, s.wrap(err)
+	}
+	return p, decode(doc, &p)
+}
+
+// ListIdentityProviders lists every provider by name.
+func (s *Store) ListIdentityProviders(ctx context.Context) ([]storage.IdentityProvider, error) {
+	return listDocs[storage.IdentityProvider](ctx, s, `SELECT doc FROM identity_providers ORDER BY name`)
+}
+
+// UpdateIdentityProvider replaces a provider.
+func (s *Store) UpdateIdentityProvider(ctx context.Context, p storage.IdentityProvider) error {
+	doc, err := encode(p)
+	if err != nil {
+		return err
+	}
+	return s.mustAffect(s.exec(ctx, `UPDATE identity_providers SET type = $2, name = $3, doc = $4 WHERE id = $1`, p.ID, p.Type, p.Name, doc))
+}
+
+// DeleteIdentityProvider removes a provider; its links cascade.
+func (s *Store) DeleteIdentityProvider(ctx context.Context, id string) error {
+	return s.mustAffect(s.exec(ctx, `DELETE FROM identity_providers WHERE id = $1`, id))
+}
+
+// GetIdentityProviderLink finds the link of an upstream account.
+func (s *Store) GetIdentityProviderLink(ctx context.Context, providerID, providerUserID string) (storage.IdentityProviderLink, error) {
+	var l storage.IdentityProviderLink
+	var doc string
+	err := s.r.QueryRowContext(ctx, `SELECT doc FROM identity_provider_links
+		WHERE identity_provider_id = $1 AND identity_provider_user_id = $2`, providerID, providerUserID).Scan(&doc)
+	if err != nil {
+		return l, s.wrap(err)
+	}
+	return l, decode(doc, &l)
+}
+
+// CreateFederatedAccount writes the user, registration and link in one
+// transaction.
+func (s *Store) CreateFederatedAccount(ctx context.Context, a storage.FederatedAccount) error {
+	return s.tx(ctx, func(q querier) error {
+		if u := a.User; u != nil {
+			doc, err := userDoc(*u)
+			if err != nil {
+				return err
+			}
+			if _, err := q.ExecContext(ctx, `INSERT INTO users (id, tenant_id, email_lower, username_lower, doc, pw_scheme, pw_factor, pw_salt, pw_hash)
+				VALUES ($1, $2, $3, $4, $5, '', 0, '', '')`, u.ID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), doc); err != nil {
+				return err
+			}
+		}
+		if r := a.Registration; r != nil {
+			doc, err := encode(*r)
+			if err != nil {
+				return err
+			}
+			if _, err := q.ExecContext(ctx, `INSERT INTO registrations (id, user_id, application_id, doc) VALUES ($1, $2, $3, $4)`,
+				r.ID, r.UserID, r.ApplicationID, doc); err != nil {
+				return err
+			}
+		}
+		if a.Link.IdentityProviderID == "" {
+			return nil // a registration only: the user was linked before
+		}
+		doc, err := encode(a.Link)
+		if err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, `INSERT INTO identity_provider_links (identity_provider_id, identity_provider_user_id, user_id, doc)
+			VALUES ($1, $2, $3, $4)`, a.Link.IdentityProviderID, a.Link.IdentityProviderUserID, a.Link.UserID, doc)
+		return err
+	})
+}
