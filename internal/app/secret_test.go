@@ -88,11 +88,14 @@ func rotations(t *testing.T, h http.Handler) [3]string {
 }
 
 // derivable reports whether key, used as the successor key, turns value
-// into next: what an attacker holding key and an old value would try.
+// into next: what an attacker holding key and an old value would try. next
+// is base64url(1 | session id, 16 bytes | generation, 4 | secret, 32 | tag,
+// 16) (internal/auth/refresh_value.go); its secret is HMAC(key, value).
 func derivable(key []byte, value, next string) bool {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(value))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)) == next
+	b, err := base64.RawURLEncoding.DecodeString(next)
+	return err == nil && len(b) == 69 && bytes.Equal(b[21:53], m.Sum(nil))
 }
 
 // TestDatabaseCopyDoesNotYieldSessions is the successor secret's threat
@@ -149,6 +152,9 @@ func TestServerSecretFileNextToSQLite(t *testing.T) {
 	sec, err := secret.Load(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !derivable(sec.Derive("latchkey refresh-token successor v1")[0], v[1], v[2]) {
+		t.Fatal("the secret file's key does not derive the successor (derivable would prove nothing)")
 	}
 	if err := a.Close(); err != nil {
 		t.Fatal(err)

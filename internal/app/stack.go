@@ -20,6 +20,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/observe"
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -35,6 +36,9 @@ type wiring struct {
 	secret  secret.Secret
 	engine  *lambda.Engine
 	poster  events.Poster
+	// dryRun: the Kickstart dry run, whose tokens and hashes are thrown
+	// away: keys made on demand, hashes at the lowest cost (issue 13).
+	dryRun bool
 }
 
 // newServer wires storage -> keys -> auth -> HTTP server on st. Open uses it
@@ -56,8 +60,12 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	if cfg.CacheTTL > 0 {
 		keysTTL = cfg.CacheTTL
 	}
+	// The dry run's keys are made when first used (keys.Options.OnDemand):
+	// its tokens are thrown away, and an RSA key it never signs with was
+	// half of a fresh start's time (issue 13).
 	km := keys.New(st, keys.Options{Now: opts.Now, Issuer: cfg.Issuer, RefreshInterval: keysTTL, PublishAhead: cfg.KeyPublishAhead,
-		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) }})
+		LongestTokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
+		OnDemand:             w.dryRun})
 	var svc *auth.Service
 	pub := events.New(events.Config{Store: st, Signer: km, Now: opts.Now, Logger: log, CacheTTL: cfg.CacheTTL,
 		Tenant: func(ctx context.Context, id string) (storage.Tenant, error) { return svc.Tenant(ctx, id) },
@@ -80,6 +88,11 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	}
 	mg := manage.New(st, svc, opts.Now)
 	mg.Mail.BaseURL, mg.Mail.Log = cfg.Issuer, log
+	if w.dryRun {
+		// The dry run refuses what a real run would, but its hashes are
+		// thrown away: made at the scheme's lowest cost (issue 13).
+		mg.Users.Hash = password.HashCheap
+	}
 	mg.Lambdas.Engine, mg.Keys.Rotator = w.engine, km
 	mg.UseEvents(pub)
 	svc.SetEmailVerifier(mg.Accounts)
@@ -113,7 +126,9 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.E
 			return nil, nil, nil, err
 		}
 		quiet := slog.New(slog.DiscardHandler)
-		st, err := sqlstorage.Open(ctx, filepath.Join(dir, "dry-run.db"), sqlstorage.Options{Logger: quiet})
+		// Throwaway: the file is deleted after the dry run, so its commits
+		// need no fsync.
+		st, err := sqlstorage.Open(ctx, filepath.Join(dir, "dry-run.db"), sqlstorage.Options{Logger: quiet, Throwaway: true})
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, nil, nil, err
@@ -125,7 +140,7 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.E
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
 		srv, unfollow, err := newServer(ctx, st, cfg, opts, log.With("kickstart_dry_run", true), server.NewGate(opts.Limits),
-			wiring{secret: secret.Generate(), engine: engine, poster: events.NoDelivery})
+			wiring{secret: secret.Generate(), engine: engine, poster: events.NoDelivery, dryRun: true})
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, err

@@ -87,13 +87,14 @@ func TestIDToken(t *testing.T) {
 	}
 }
 
-// Only the SHA-256 of a refresh token is stored; the value carries 256 bits.
+// Only the SHA-256 of a refresh token is stored; the value carries 256
+// random bits (refresh_value.go).
 func TestRefreshTokenStoredAsHash(t *testing.T) {
 	e := newEnv(t)
 	tok := e.login()
 	raw, err := base64.RawURLEncoding.DecodeString(tok.RefreshToken)
-	if err != nil || len(raw) != 32 {
-		t.Fatalf("refresh token is not 32 base64url bytes: %v, %d", err, len(raw))
+	if err != nil || len(raw) != valueBytes || len(raw[21:53]) != 32 {
+		t.Fatalf("refresh token is not %d base64url bytes: %v, %d", valueBytes, err, len(raw))
 	}
 	sum := sha256.Sum256([]byte(tok.RefreshToken))
 	rec := e.record(tok.RefreshTokenID)

@@ -196,7 +196,7 @@ func (s *Service) redeem(ctx context.Context, c storage.AuthorizationCode, req E
 	// is what a replay, /oauth2/revoke or a logout revokes. Its secret is
 	// handed out only when a refresh token was granted.
 	lr := LoginRequest{IPAddress: req.IPAddress, OAuth: true, Scopes: c.Scopes, DPoPJKT: req.DPoPJKT}
-	raw, rec := newRefresh(g, now, lr)
+	raw, rec := s.newRefresh(g, now, lr)
 	withRefresh := wantsRefresh(lr, g.app, g.reg)
 	if !withRefresh {
 		rec.ExpiresAt = now.Add(g.set.AccessTTL)

@@ -167,7 +167,7 @@ func (s *Service) IssueFederated(ctx context.Context, user storage.User, app sto
 	if wantsRefresh(LoginRequest{}, app, reg) {
 		g.refreshID = newID()
 		var rt storage.RefreshToken
-		raw, rt = newRefresh(g, now, LoginRequest{IPAddress: ip})
+		raw, rt = s.newRefresh(g, now, LoginRequest{IPAddress: ip})
 		rec.RefreshToken = &rt
 	}
 	if err := s.cfg.Store.RecordLogin(ctx, rec); err != nil {

@@ -85,7 +85,7 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 	}
 	if wantsRefresh(req, app, p.reg) {
 		p.g.refreshID = newID()
-		raw, rt := newRefresh(p.g, now, req)
+		raw, rt := s.newRefresh(p.g, now, req)
 		p.rec.RefreshToken, p.raw = &rt, raw
 	}
 	return p, nil

@@ -38,7 +38,7 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
 		return nil
 	}
 	now := s.cfg.Now()
-	rt, _, err := s.cfg.Store.FindRefreshTokenByHash(ctx, hashToken(refreshToken))
+	rt, _, err := s.findFamily(ctx, refreshToken)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
@@ -104,7 +104,7 @@ func (s *Service) FindRefreshToken(ctx context.Context, raw string) (storage.Ref
 	if raw == "" || len(raw) > maxRefreshTokenLen {
 		return storage.RefreshToken{}, ErrRefreshNotFound
 	}
-	rt, _, err := s.cfg.Store.FindRefreshTokenByHash(ctx, hashToken(raw))
+	rt, _, err := s.findFamily(ctx, raw)
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.RefreshToken{}, ErrRefreshNotFound
 	}

@@ -17,7 +17,7 @@ func TestLogout(t *testing.T) {
 		{"current value", func(f, r Tokens) string { return r.RefreshToken }, false, true, false, true},
 		{"superseded value ends its session", func(f, r Tokens) string { return f.RefreshToken }, false, true, false, true},
 		{"global ends every session", func(f, r Tokens) string { return r.RefreshToken }, true, true, true, true},
-		{"unknown token is not an error", func(f, r Tokens) string { return newRefreshValue() }, true, false, false, false},
+		{"unknown token is not an error", func(f, r Tokens) string { return unknownValue() }, true, false, false, false},
 		{"no token", func(f, r Tokens) string { return "" }, true, false, false, false},
 	}
 	for _, tc := range tests {
@@ -58,7 +58,7 @@ func TestFindRefreshToken(t *testing.T) {
 	if rt.ID != tok.RefreshTokenID || rt.UserID != userID || rt.ApplicationID != appID {
 		t.Fatalf("found %+v", rt)
 	}
-	for name, raw := range map[string]string{"unknown": newRefreshValue(), "empty": ""} {
+	for name, raw := range map[string]string{"unknown": unknownValue(), "unknown, earlier format": newRefreshValue(), "empty": ""} {
 		if _, err := e.svc.FindRefreshToken(e.ctx, raw); err != ErrRefreshNotFound {
 			t.Fatalf("%s: %v, want ErrRefreshNotFound", name, err)
 		}

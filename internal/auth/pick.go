@@ -80,7 +80,7 @@ func (s *Service) candidates(ctx context.Context, req PickRequest) ([]candidate,
 			continue
 		}
 		seen[raw] = true
-		rt, current, err := s.cfg.Store.FindRefreshTokenByHash(ctx, hashToken(raw))
+		rt, st, err := s.findFamily(ctx, raw)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
@@ -92,7 +92,7 @@ func (s *Service) candidates(ctx context.Context, req PickRequest) ([]candidate,
 			(rt.DPoPJKT != "" && rt.DPoPJKT != req.DPoPJKT) {
 			continue
 		}
-		out = append(out, candidate{raw: raw, rt: rt, current: current})
+		out = append(out, candidate{raw: raw, rt: rt, current: st == stCurrent})
 	}
 	return out, nil
 }
@@ -114,11 +114,11 @@ func best(cands []candidate, ok func(candidate) bool) (candidate, bool) {
 	return b, found
 }
 
-// tokenShaped: every refresh token latchkey issues is 43 characters of
-// base64url (32 random or HMAC bytes); anything else cannot be one and
-// costs no lookup.
+// tokenShaped: every refresh token latchkey issues is base64url, 92
+// characters (refresh_value.go) or 43 (the earlier format: 32 random or
+// HMAC bytes); anything else cannot be one and costs no lookup.
 func tokenShaped(v string) bool {
-	if len(v) != 43 {
+	if len(v) != valueChars && len(v) != legacyChars {
 		return false
 	}
 	for i := 0; i < len(v); i++ {

@@ -29,13 +29,22 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	if raw == "" || len(raw) > maxRefreshTokenLen {
 		return refuse("malformed")
 	}
-	h := hashToken(raw)
-	rt, current, err := s.cfg.Store.FindRefreshTokenByHash(ctx, h)
+	// One read: the family (by the id the value carries, or by hash for a
+	// value of the earlier format) with its user and registrations.
+	v := readValue(raw)
+	k := v.key()
+	k.At = now.UnixMilli()
+	sess, err := s.cfg.Store.FindRefreshSession(ctx, k)
 	if errors.Is(err, storage.ErrNotFound) {
 		return refuse("unknown")
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: find refresh token: %w", err)
+	}
+	rt := sess.Token
+	st, gen := s.standing(v, rt)
+	if st == stUnknown {
+		return refuse("unknown")
 	}
 	ev.userID, ev.appID, ev.tokenID = rt.UserID, rt.ApplicationID, rt.ID
 	switch {
@@ -51,7 +60,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 		return refuse("dpop_key_mismatch") // RFC 9449 §5: bound to one key
 	}
 
-	c, err := s.refreshContext(ctx, rt)
+	c, err := s.refreshContext(ctx, rt, sess)
 	if errors.Is(err, errLoginPrevented) {
 		return refuse("login_prevented")
 	}
@@ -78,7 +87,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	// A refresh that will be answered gets its jwt.refresh event before
 	// anything is consumed, so a transactional one can still refuse it;
 	// reuse gets its own events with the revocation instead.
-	reuse := !current && !withinGrace(rt, h, c.set, now)
+	reuse := st != stCurrent && !withinGrace(rt, st, c.set, now)
 	var msgs []storage.OutboxMessage
 	if !reuse {
 		if msgs, err = s.refreshEvent(ctx, c, rt, req); err != nil {
@@ -93,13 +102,13 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	var value string
 	committed := false
 	switch {
-	case !current:
-		value, err = s.previousValue(ctx, rt, raw, h, c, now, ev, req)
+	case st != stCurrent:
+		value, err = s.previousValue(ctx, rt, v, st, gen, c, now, ev, req)
 	case c.set.Usage == usageReusable:
 		rt.ExpiresAt = c.set.refreshExpiry(rt.StartInstant, now)
 		value, err = raw, s.cfg.Store.TouchRefreshToken(ctx, rt.ID, now, rt.ExpiresAt)
 	default:
-		value, rt, committed, err = s.rotate(ctx, rt, raw, h, c.set, now, msgs)
+		value, rt, committed, err = s.rotate(ctx, rt, v, gen, c.set, now, msgs)
 	}
 	if errors.Is(err, ErrRefreshNotFound) || errors.Is(err, storage.ErrNotFound) {
 		return refuse("consumed")
@@ -148,10 +157,13 @@ type refreshCtx struct {
 	set    settings
 }
 
-// refreshContext loads the token's surroundings. storage.ErrNotFound means
-// the token must be refused: the application is gone or inactive, the user is
-// gone, inactive or expired, or no longer registered.
-func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken) (refreshCtx, error) {
+// refreshContext completes the token's surroundings: the user (with its
+// registrations, and whether an action may prevent its login) comes from
+// the refresh's one read, the application and tenant from the caches.
+// storage.ErrNotFound means the token must be refused: the application is
+// gone or inactive, the user inactive or expired, or no longer registered;
+// errLoginPrevented, that a user action prevents the login.
+func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken, sess storage.RefreshSession) (refreshCtx, error) {
 	var c refreshCtx
 	var err error
 	if c.app, err = s.application(ctx, rt.ApplicationID); err != nil {
@@ -167,22 +179,19 @@ func (s *Service) refreshContext(ctx context.Context, rt storage.RefreshToken) (
 	if c.tenant, err = s.tenant(ctx, tid); err != nil {
 		return c, wrapLoad("tenant", err)
 	}
-	if c.user, err = s.cfg.Store.GetUser(ctx, rt.UserID); err != nil {
-		return c, wrapLoad("user", err)
-	}
+	c.user = sess.User
 	if !c.user.Active || (c.user.Expiry != 0 && s.cfg.Now().UnixMilli() >= c.user.Expiry) {
 		return c, storage.ErrNotFound
 	}
-	regs, err := s.cfg.Store.ListRegistrations(ctx, rt.UserID)
-	if err != nil {
-		return c, wrapLoad("registrations", err)
-	}
-	c.user.Registrations = regs
-	if c.reg = findRegistration(regs, c.app.ID); c.reg == nil {
+	if c.reg = findRegistration(c.user.Registrations, c.app.ID); c.reg == nil {
 		return c, storage.ErrNotFound
 	}
-	if err := s.refusePrevented(ctx, c.user.ID, c.app.ID); err != nil {
-		return c, err
+	if sess.MaybePrevented {
+		// Only a user with an action in force: which applications it
+		// prevents is read now.
+		if err := s.refusePrevented(ctx, c.user.ID, c.app.ID); err != nil {
+			return c, err
+		}
 	}
 	if c.groups, err = s.groupRoles(ctx, c.app, c.user.ID); err != nil {
 		return c, err

@@ -52,7 +52,8 @@ func TestRefreshRefusedIdentically(t *testing.T) {
 		name  string
 		spoil func(e *env, tok Tokens) string
 	}{
-		{"unknown well-formed", func(e *env, tok Tokens) string { return newRefreshValue() }},
+		{"unknown well-formed", func(e *env, tok Tokens) string { return unknownValue() }},
+		{"unknown of the earlier format", func(e *env, tok Tokens) string { return newRefreshValue() }},
 		{"empty", func(e *env, tok Tokens) string { return "" }},
 		{"oversized", func(e *env, tok Tokens) string { return string(make([]byte, 4096)) }},
 		{"revoked", func(e *env, tok Tokens) string {

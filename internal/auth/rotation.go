@@ -17,17 +17,19 @@ import (
 // very value the winner stored and return it: two tabs sharing one cookie end
 // up with the same token and never log each other out.
 //
-// The refresh's events (msgs) commit with the swap; committed says whether
-// they did (false for a loser of the race, whose caller stores them alone).
-func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
+// v was issued at generation gen. When it names its family (refresh_value.go)
+// it needs no history row: an ancestor is recognised by its generation, so a
+// session stays one row however often it rotates. The refresh's events
+// (msgs) commit with the swap; committed says whether they did (false for a
+// loser of the race, whose caller stores them alone).
+func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, v value, gen int,
 	set settings, now time.Time, msgs []storage.OutboxMessage) (string, storage.RefreshToken, bool, error) {
-	next := s.successor(raw)
-	nextHash := hashToken(next)
+	next := s.successor(v.raw, rt.ID, gen+1)
 	// The expiry is recomputed from the original StartInstant: rotation slides
 	// the window but never moves the maximum lifetime (§10.3).
 	rotated, err := s.cfg.Store.RotateRefreshToken(ctx, storage.Rotation{
-		ID: rt.ID, OldHash: h, NewHash: nextHash, At: now,
-		ExpiresAt: set.refreshExpiry(rt.StartInstant, now), Outbox: msgs,
+		ID: rt.ID, OldHash: v.hash, NewHash: hashToken(next), At: now,
+		ExpiresAt: set.refreshExpiry(rt.StartInstant, now), NoHistory: v.family != "", Outbox: msgs,
 	})
 	if err == nil {
 		return next, rotated, true, nil
@@ -42,22 +44,22 @@ func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, raw strin
 	if err != nil {
 		return "", rt, false, err
 	}
-	if !cur.RevokedAt.IsZero() || !equalHash(cur.PrevHash, h) {
+	if !cur.RevokedAt.IsZero() || !equalHash(cur.PrevHash, v.hash) {
 		return "", rt, false, ErrRefreshNotFound
 	}
 	// The winner may be a node still deriving with the previous key.
-	if won, ok := s.matchSuccessor(raw, cur.Hash); ok {
+	if won, ok := s.matchSuccessor(v.raw, rt.ID, gen+1, cur.Hash); ok {
 		return won, cur, false, nil
 	}
 	return "", rt, false, ErrRefreshNotFound
 }
 
-// withinGrace reports whether h, no longer current, is the immediately
-// previous value presented within the grace period (never zero:
-// DefaultRetryWindow when none is configured): a retry or a racer, not
-// reuse.
-func withinGrace(rt storage.RefreshToken, h []byte, set settings, now time.Time) bool {
-	return equalHash(h, rt.PrevHash) && now.Sub(rt.RotatedAt) <= set.Grace
+// withinGrace reports whether a value standing st, no longer current, is
+// the immediately previous value presented within the grace period (never
+// zero: DefaultRetryWindow when none is configured): a retry or a racer,
+// not reuse.
+func withinGrace(rt storage.RefreshToken, st standing, set settings, now time.Time) bool {
+	return st == stPrevious && now.Sub(rt.RotatedAt) <= set.Grace
 }
 
 // previousValue handles a presented value that is no longer current. The
@@ -68,16 +70,17 @@ func withinGrace(rt storage.RefreshToken, h []byte, set settings, now time.Time)
 // is revoked, so the thief's copy and the victim's both stop working, and a
 // warning is logged (RFC 9700 §4.14.2; security-bar R4, R5).
 //
-// The revocation commits with its events: jwt.refresh-token.revoke and
+// v stands as st (previous or ancestor) in the family and was issued at
+// gen. The revocation commits with its events: jwt.refresh-token.revoke and
 // latchkey's jwt.refresh-token.reuse.
-func (s *Service) previousValue(ctx context.Context, rt storage.RefreshToken, raw string, h []byte,
+func (s *Service) previousValue(ctx context.Context, rt storage.RefreshToken, v value, st standing, gen int,
 	c refreshCtx, now time.Time, ev event, req RefreshRequest) (string, error) {
 	// now-RotatedAt <= grace; the grace is never zero (DefaultRetryWindow
 	// when none is configured), so racers that looked the token up just
 	// after the winner's commit, and retries of a lost answer, get the
 	// successor.
-	if withinGrace(rt, h, c.set, now) {
-		if next, ok := s.matchSuccessor(raw, rt.Hash); ok {
+	if withinGrace(rt, st, c.set, now) {
+		if next, ok := s.matchSuccessor(v.raw, rt.ID, gen+1, rt.Hash); ok {
 			return next, nil
 		}
 		// Only possible if the successor key was replaced (and the old one

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// maxRefreshTokenLen bounds what is hashed and looked up; a real token is 43
+// maxRefreshTokenLen bounds what is hashed and looked up; a real token is 92
 // characters. Anything longer is refused without touching storage.
 const maxRefreshTokenLen = 512
 
@@ -32,8 +32,9 @@ func newID() string {
 	return u.String()
 }
 
-// newRefreshValue is a fresh refresh token: 256 bits, base64url without
-// padding so it is cookie- and form-safe as is.
+// newRefreshValue is 256 random bits, base64url without padding (43
+// characters, cookie- and form-safe as is): the refresh-token format before
+// issue 13 (refresh_value.go), still the shape of other session secrets.
 func newRefreshValue() string {
 	return base64.RawURLEncoding.EncodeToString(randomBytes(32))
 }
@@ -45,20 +46,25 @@ func hashToken(raw string) []byte {
 	return h[:]
 }
 
-// successor derives the OneTimeUse successor of presented with the current
-// successor key. Being a pure function of the presented value, every racer
-// that lost the rotation CAS, and every grace-period retry, computes the same
-// successor without it ever being stored in the clear. The key is not in the
-// database (Config.SuccessorKeys), so a copy of the database and an old value
-// of a session do not yield its current value.
-func (s *Service) successor(presented string) string {
-	return derive(s.succKeys[0], presented)
+// successor derives the OneTimeUse successor of presented, a value of
+// family issued at generation gen-1, with the current successor key (the
+// format: refresh_value.go). Being a pure function of the presented value,
+// every racer that lost the rotation CAS, and every grace-period retry,
+// computes the same successor without it ever being stored in the clear. The
+// key is not in the database (Config.SuccessorKeys), so a copy of the
+// database and an old value of a session do not yield its current value.
+func (s *Service) successor(presented, family string, gen int) string {
+	return s.successorUnder(0, presented, family, gen)
 }
 
 // matchSuccessor returns the successor of presented whose hash is h, under
-// any accepted key.
-func (s *Service) matchSuccessor(presented string, h []byte) (string, bool) {
-	for _, k := range s.succKeys {
+// any accepted key; in either format, since a node not yet upgraded derives
+// the earlier one (the bare HMAC).
+func (s *Service) matchSuccessor(presented, family string, gen int, h []byte) (string, bool) {
+	for i, k := range s.succKeys {
+		if next := s.successorUnder(i, presented, family, gen); equalHash(hashToken(next), h) {
+			return next, true
+		}
 		if next := derive(k, presented); equalHash(hashToken(next), h) {
 			return next, true
 		}

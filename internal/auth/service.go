@@ -110,6 +110,7 @@ type Service struct {
 	groupGrants *cache.Cache[string, map[string][]string]
 
 	succKeys [][]byte // Config.SuccessorKeys, never empty
+	tagKeys  [][]byte // one per successor key (refresh_value.go)
 	fedKeys  [][]byte // Config.FederationKeys, never empty
 	sealers  []sealer // Config.SealKeys, never empty
 
@@ -128,6 +129,9 @@ func New(cfg Config) *Service {
 	s := &Service{cfg: cfg, log: log, pw: passwordHasher{}, succKeys: cfg.SuccessorKeys}
 	if len(s.succKeys) == 0 {
 		s.succKeys = [][]byte{randomBytes(32)}
+	}
+	for _, k := range s.succKeys {
+		s.tagKeys = append(s.tagKeys, tagKeyFor(k))
 	}
 	if s.fedKeys = cfg.FederationKeys; len(s.fedKeys) == 0 {
 		s.fedKeys = [][]byte{randomBytes(32)}

@@ -47,6 +47,8 @@ type Store interface {
 	CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error
 	GetRefreshToken(ctx context.Context, id string) (storage.RefreshToken, error)
 	FindRefreshTokenByHash(ctx context.Context, hash []byte) (t storage.RefreshToken, current bool, err error)
+	// FindRefreshSession: a refresh's one read (refresh.go).
+	FindRefreshSession(ctx context.Context, k storage.SessionKey) (storage.RefreshSession, error)
 	RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error)
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)

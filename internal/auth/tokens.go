@@ -175,17 +175,18 @@ func halfHash(v string) string {
 // which exists only in this response: storage gets its hash. Login does not
 // use it: it stores the record inside RecordLogin's transaction instead.
 func (s *Service) issueRefresh(ctx context.Context, g grant, now time.Time, req LoginRequest) (string, storage.RefreshToken, error) {
-	raw, rt := newRefresh(g, now, req)
+	raw, rt := s.newRefresh(g, now, req)
 	if err := s.cfg.Store.CreateRefreshToken(ctx, rt); err != nil {
 		return "", storage.RefreshToken{}, fmt.Errorf("auth: create refresh token: %w", err)
 	}
 	return raw, rt, nil
 }
 
-// newRefresh draws a refresh-token value for g and builds its record
-// (hash only), without storing it.
-func newRefresh(g grant, now time.Time, req LoginRequest) (string, storage.RefreshToken) {
-	raw := newRefreshValue()
+// newRefresh draws a refresh-token value for g (generation 0 of the family
+// g.refreshID, refresh_value.go) and builds its record (hash only), without
+// storing it.
+func (s *Service) newRefresh(g grant, now time.Time, req LoginRequest) (string, storage.RefreshToken) {
+	raw := s.firstValue(g.refreshID)
 	dev := req.Device
 	dev.LastAccessedAddress = req.IPAddress
 	dev.LastAccessedInstant = now.UnixMilli()

@@ -9,11 +9,6 @@ import (
 
 // Retention defaults.
 const (
-	// DefaultHistory: a live session's superseded values are remembered a
-	// week. Presenting one within it revokes the family as reuse; after it,
-	// the value is unknown (404, nothing granted, the family left alone):
-	// only detection of very old stolen values is given up.
-	DefaultHistory = 7 * 24 * time.Hour
 	// DefaultSentOutbox: sent outbox rows (mail, account jobs, webhook
 	// deliveries; their bodies cleared when sent) are kept a week for
 	// operators. Webhooks add a row per event, so without this the table
@@ -55,17 +50,17 @@ type Retention struct {
 	// LockoutWindow is the longest failed-login window of the tenants
 	// (manage.LongestLockoutWindow).
 	LockoutWindow func(ctx context.Context) (time.Duration, error)
-	History       time.Duration // default DefaultHistory
 	SentOutbox    time.Duration // default DefaultSentOutbox
 	RetiredKeys   time.Duration // default DefaultRetiredKeys
 	Codes         time.Duration // default DefaultCodes
 }
 
-// Tasks are the standard purges over st.
+// Tasks are the standard purges over st. Rotation history has no task of
+// its own: superseded values stay as long as their family, so reuse is
+// detected for the family's whole life. A family is one row: auth's values
+// name their family and need no history (refresh_value.go); only values of
+// the earlier format have history rows, which go with their family.
 func Tasks(st Store, r Retention) []Task {
-	if r.History <= 0 {
-		r.History = DefaultHistory
-	}
 	if r.SentOutbox <= 0 {
 		r.SentOutbox = DefaultSentOutbox
 	}
@@ -86,9 +81,6 @@ func Tasks(st Store, r Retention) []Task {
 				return 0, err
 			}
 			return st.PurgeRefreshTokens(ctx, now, now.Add(-keep), limit)
-		}},
-		{Name: "rotation_history", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
-			return st.PurgeRotationHistory(ctx, now.Add(-r.History), limit)
 		}},
 		{Name: "oauth_codes", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
 			return st.PurgeAuthorizationCodes(ctx, now.Add(-r.Codes), limit)

@@ -75,6 +75,13 @@ type Options struct {
 	// Leeway is the clock skew tolerated on exp and nbf (default 0: every
 	// node reads the same database and tokens are verified where issued).
 	Leeway time.Duration
+	// OnDemand: Init creates no key, and Sign creates an algorithm's first
+	// key when it is first asked to sign with it. Only for a throwaway
+	// stack whose tokens nobody verifies (the Kickstart dry run): an RSA key
+	// costs about as much as everything else a fresh start does (issue 13),
+	// and a dry run that signs at all signs ES256. A serving node calls
+	// Init, so its keys are published before anything is signed.
+	OnDemand bool
 }
 
 // keepLastGood bounds how long past RefreshInterval the key set is still
@@ -92,6 +99,8 @@ type Manager struct {
 	opts  Options
 	set   *cache.Cache[struct{}, keySet]
 	clock func() time.Time // the cache's clock, for the unknown-kid bound
+
+	demandMu sync.Mutex // Options.OnDemand's key creation
 
 	unknownMu     sync.Mutex
 	unknownReload time.Time // last reload caused by an unknown kid
@@ -140,25 +149,48 @@ func (m *Manager) newCache(clock func() time.Time) {
 // (ErrConflict for the others), and the losers load the winner's key.
 func (m *Manager) Init(ctx context.Context) error {
 	set, err := m.reload(ctx)
-	if err != nil {
+	if err != nil || m.opts.OnDemand {
 		return err
 	}
 	for _, alg := range Algorithms {
-		if set.active(alg, m.opts.Now()) != nil {
-			continue
-		}
-		k, err := generate(alg, m.opts.Now())
-		if err != nil {
+		if err := m.ensure(ctx, set, alg); err != nil {
 			return err
-		}
-		if err := m.store.InsertSigningKey(ctx, k); err != nil && !errors.Is(err, storage.ErrConflict) {
-			return fmt.Errorf("keys: insert %s key: %w", alg, err)
 		}
 	}
 	if _, err := m.reload(ctx); err != nil {
 		return err
 	}
 	return nil
+}
+
+// ensure creates an active key of alg unless set has one.
+func (m *Manager) ensure(ctx context.Context, set keySet, alg string) error {
+	if set.active(alg, m.opts.Now()) != nil {
+		return nil
+	}
+	k, err := generate(alg, m.opts.Now())
+	if err != nil {
+		return err
+	}
+	if err := m.store.InsertSigningKey(ctx, k); err != nil && !errors.Is(err, storage.ErrConflict) {
+		return fmt.Errorf("keys: insert %s key: %w", alg, err)
+	}
+	return nil
+}
+
+// onDemand creates alg's first key for Options.OnDemand (one at a time, so
+// concurrent first uses create one key) and returns the reloaded set.
+func (m *Manager) onDemand(ctx context.Context, alg string) (keySet, error) {
+	m.demandMu.Lock()
+	defer m.demandMu.Unlock()
+	set, err := m.reload(ctx)
+	if err != nil {
+		return set, err
+	}
+	if err := m.ensure(ctx, set, alg); err != nil {
+		return set, err
+	}
+	return m.reload(ctx)
 }
 
 // Rotate creates the next key for alg. It is published at once and signs

@@ -38,6 +38,12 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 		return "", err
 	}
 	k := set.signer(alg, m.opts.Now(), claimExp(claims))
+	if k == nil && m.opts.OnDemand {
+		if set, err = m.onDemand(ctx, alg); err != nil {
+			return "", err
+		}
+		k = set.signer(alg, m.opts.Now(), claimExp(claims))
+	}
 	if k == nil {
 		return "", fmt.Errorf("%w: %q", ErrNoActiveKey, alg)
 	}

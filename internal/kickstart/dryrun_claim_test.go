@@ -85,6 +85,11 @@ func TestKickstartFailureLeavesDatabaseUntouchedAndFixedFileSeedsOnce(t *testing
 			[]string{"request 2", "status 400", "[duplicate]application.id"}},
 		{"bad JSON body value", kickstartFile(seedApp, `{"method":"POST","url":"/api/application","body":{"application":{"name":7}}}`),
 			[]string{"request 2", "status 400"}},
+		// The dry run hashes cheaply (password.HashCheap) but refuses what
+		// the real hash would.
+		{"factor out of range", kickstartFile(seedApp, `{"method":"POST","url":"/api/user/registration","body":{"user":{"email":"ada@example.com",`+
+			`"password":"correct horse","encryptionScheme":"bcrypt","factor":99},"registration":{"applicationId":"`+seedAppID+`"}}}`),
+			[]string{"request 2", "status 400", "[invalid]user.factor", "dry run"}},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +112,11 @@ func TestKickstartFailureLeavesDatabaseUntouchedAndFixedFileSeedsOnce(t *testing
 		}
 	}
 	assertSeededOnce(t, store)
+	// The real run hashed at the tenant's cost, not the dry run's.
+	u, err := store.FindUser(context.Background(), storage.UserFilter{TenantID: "b54ca84b-aceb-4215-9678-473afdeaabed", Email: "ada@example.com"})
+	if err != nil || u.Password.Factor != 24000 {
+		t.Fatalf("seeded user's password hashed at factor %d (%v), want the default 24000", u.Password.Factor, err)
+	}
 }
 
 func assertSeededOnce(t *testing.T, store storage.Storage) {

@@ -38,6 +38,9 @@ type Users struct {
 	Tokens TokenIssuer
 	Mail   *Mailer
 	Now    func() time.Time
+	// Hash hashes a user's password once it passed the policy (nil:
+	// password.Hash). The Kickstart dry run sets password.HashCheap.
+	Hash func(plain, scheme string, factor int) (storage.PasswordHash, error)
 	// Events publishes user.create, user.update, ... (nil: none).
 	Events *events.Publisher
 }

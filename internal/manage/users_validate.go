@@ -92,7 +92,7 @@ func (us *Users) setPassword(e *Invalid, u *storage.User, in UserInput, t storag
 		factor = in.Factor
 	}
 	h, err := hashChecked(e, policyCheck{field: "user.password", plain: in.Password, user: *u, tenant: t,
-		scheme: scheme, factor: factor, previous: previous, now: us.Now()})
+		scheme: scheme, factor: factor, previous: previous, now: us.Now(), hash: us.Hash})
 	if err != nil || h == nil {
 		return err
 	}
@@ -113,6 +113,8 @@ type policyCheck struct {
 	// not an administrator's).
 	minimumAge bool
 	now        time.Time
+	// hash is Users.Hash (nil: password.Hash).
+	hash func(plain, scheme string, factor int) (storage.PasswordHash, error)
 }
 
 // hashChecked applies the tenant's password policy (password.Rules.Check:
@@ -137,7 +139,11 @@ func hashChecked(e *Invalid, c policyCheck) (*storage.PasswordHash, error) {
 		}
 		return nil, nil
 	}
-	h, err := password.Hash(c.plain, c.scheme, c.factor)
+	hash := c.hash
+	if hash == nil {
+		hash = password.Hash
+	}
+	h, err := hash(c.plain, c.scheme, c.factor)
 	switch {
 	case errors.Is(err, password.ErrTooLong):
 		e.Field("tooLong", c.field, "The ["+c.field+"] is too long for the hashing scheme.")

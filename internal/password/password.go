@@ -91,19 +91,51 @@ func HashLegacy(plain, scheme string, factor int) (storage.PasswordHash, error) 
 	return hashWith(plain, scheme, factor)
 }
 
-func hashWith(plain, scheme string, factor int) (storage.PasswordHash, error) {
-	s, name, err := lookup(scheme)
+// HashCheap refuses exactly what Hash refuses (scheme, length, factor) and
+// then hashes at the scheme's smallest factor, recording that factor. For
+// the Kickstart dry run, whose hashes are thrown away: at the real factor it
+// hashed every password of the file twice, most of a fresh start (issue 13).
+// The result verifies like any hash; it is never stored for real.
+func HashCheap(plain, scheme string, factor int) (storage.PasswordHash, error) {
+	if Legacy(scheme) {
+		return storage.PasswordHash{}, fmt.Errorf("%w: %q", ErrLegacyScheme, scheme)
+	}
+	if _, err := checkHash(plain, scheme, factor); err != nil {
+		return storage.PasswordHash{}, err
+	}
+	lo, _, err := FactorRange(scheme)
 	if err != nil {
 		return storage.PasswordHash{}, err
 	}
+	return hashWith(plain, scheme, lo)
+}
+
+// checkHash is what hashWith refuses, before any work; it returns the
+// factor to use (0: the scheme's default).
+func checkHash(plain, scheme string, factor int) (int, error) {
+	s, name, err := lookup(scheme)
+	if err != nil {
+		return 0, err
+	}
 	if len(plain) > s.maxBytes() {
-		return storage.PasswordHash{}, ErrTooLong
+		return 0, ErrTooLong
 	}
 	if factor == 0 {
 		factor = s.defaultFactor()
 	}
 	if lo, hi := s.factors(); factor < lo || factor > hi {
-		return storage.PasswordHash{}, fmt.Errorf("%w: %s factor %d not in [%d, %d]", ErrFactor, name, factor, lo, hi)
+		return 0, fmt.Errorf("%w: %s factor %d not in [%d, %d]", ErrFactor, name, factor, lo, hi)
+	}
+	return factor, nil
+}
+
+func hashWith(plain, scheme string, factor int) (storage.PasswordHash, error) {
+	s, name, err := lookup(scheme)
+	if err != nil {
+		return storage.PasswordHash{}, err
+	}
+	if factor, err = checkHash(plain, scheme, factor); err != nil {
+		return storage.PasswordHash{}, err
 	}
 	h, err := s.hash(plain, factor)
 	if err != nil {

@@ -320,9 +320,11 @@ type CORSConfiguration struct {
 // OneTimeUse. The record is the token family: every successor of one login
 // shares it, so revoking the record revokes the whole family.
 //
-// Only SHA-256 hashes of secrets are stored. Every superseded hash stays known
-// (RotateRefreshToken moves it into the history) so that presenting any
-// ancestor is recognised as reuse.
+// Only SHA-256 hashes of secrets are stored: the current one and the
+// immediately previous one. A value issued since issue 13 names its family
+// and generation itself, so an ancestor is recognised from the record alone
+// (auth checks its tag); values of the earlier format are recognised through
+// the history RotateRefreshToken keeps for them (Rotation.NoHistory false).
 type RefreshToken struct {
 	ID            string
 	TenantID      string
@@ -370,9 +372,37 @@ type Rotation struct {
 	NewHash   []byte    // becomes the current hash; OldHash becomes PrevHash and history
 	At        time.Time // RotatedAt and LastUsedAt
 	ExpiresAt time.Time // new effective expiry
+	// NoHistory keeps OldHash out of the history: the old value carries its
+	// family id and generation (auth's format since issue 13) and is
+	// recognised without a row of its own, so a session's storage stays one
+	// row however often it rotates.
+	NoHistory bool
 	// Outbox messages (the refresh's webhook events) are enqueued in the
 	// same transaction when the swap succeeds.
 	Outbox []OutboxMessage
+}
+
+// SessionKey names the refresh-token family a presented value belongs to:
+// by the family id the value carries (ID set), or by the value's hash
+// (current or superseded, as FindRefreshTokenByHash).
+type SessionKey struct {
+	ID   string
+	Hash []byte
+	// At (ms) is the instant RefreshSession.MaybePrevented is judged at.
+	At int64
+}
+
+// RefreshSession is what a refresh reads, in one query: the token family,
+// and its user with every registration (User.Registrations, by application
+// id).
+type RefreshSession struct {
+	Token RefreshToken
+	User  User
+	// MaybePrevented: the user has an action in force at SessionKey.At that
+	// prevents login (what LoginPreventions lists), for some application;
+	// the caller reads them to see whether this one is concerned. False for
+	// a user never locked, so a refresh needs no second read.
+	MaybePrevented bool
 }
 
 // SigningKey is a JWT signing key pair. Private keys never leave the process

@@ -207,6 +207,10 @@ type RefreshTokenStore interface {
 	// superseded hash, equals hash. current reports which: false means the
 	// presented secret was rotated away (grace or reuse, the caller decides).
 	FindRefreshTokenByHash(ctx context.Context, hash []byte) (t RefreshToken, current bool, err error)
+	// FindRefreshSession is a refresh's one read: the family k names, with
+	// its user and the user's registrations, in one round trip. Revoked
+	// families are returned too. ErrNotFound when there is none.
+	FindRefreshSession(ctx context.Context, k SessionKey) (RefreshSession, error)
 	// ListRefreshTokens lists a user's live (unrevoked) tokens.
 	ListRefreshTokens(ctx context.Context, userID string) ([]RefreshToken, error)
 	// RotateRefreshToken is the single-row compare-and-swap of a rotation: it
@@ -313,10 +317,6 @@ type JanitorStore interface {
 	// before revokedBefore (once no access token of the session can be valid,
 	// so the revocation feed no longer needs them).
 	PurgeRefreshTokens(ctx context.Context, expiredBefore, revokedBefore time.Time, limit int) (int, error)
-	// PurgeRotationHistory forgets superseded refresh-token values rotated
-	// away before before: presenting one then finds nothing (404) instead of
-	// revoking the family as reuse.
-	PurgeRotationHistory(ctx context.Context, before time.Time, limit int) (int, error)
 	// PurgeTombstones deletes the feed entries of hard-deleted sessions
 	// revoked before before.
 	PurgeTombstones(ctx context.Context, before time.Time, limit int) (int, error)

@@ -71,36 +71,44 @@ func benchSeed(b *testing.B, s *Store, n int) {
 }
 
 // BenchmarkRotateRefreshToken: parallel rotations of distinct tokens (many
-// users refreshing at once), i.e. writers contending for the database.
+// users refreshing at once), i.e. writers contending for the database; with
+// a history row per rotation (values of the earlier format) and without
+// (Rotation.NoHistory: values that name their family, issue 13).
 func BenchmarkRotateRefreshToken(b *testing.B) {
 	for name, open := range benchStores(b) {
-		b.Run(name, func(b *testing.B) {
-			s := open(b)
-			const tokens = 64
-			benchSeed(b, s, tokens)
-			var next atomic.Int64
-			b.SetParallelism(4)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				id := next.Add(1) - 1
-				if id >= tokens {
-					b.Error("more goroutines than tokens")
-					return
-				}
-				cur := benchHash(fmt.Sprintf("sec-%d", id))
-				for gen := 0; pb.Next(); gen++ {
-					nh := benchHash(fmt.Sprintf("sec-%d-%d", id, gen))
-					_, err := s.RotateRefreshToken(context.Background(), storage.Rotation{ID: fmt.Sprintf("tok-%d", id),
-						OldHash: cur, NewHash: nh, At: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					cur = nh
-				}
+		for _, noHistory := range []bool{false, true} {
+			b.Run(name+map[bool]string{false: "/history", true: "/no-history"}[noHistory], func(b *testing.B) {
+				benchRotate(b, open, noHistory)
 			})
-		})
+		}
 	}
+}
+
+func benchRotate(b *testing.B, open func(b *testing.B) *Store, noHistory bool) {
+	s := open(b)
+	const tokens = 64
+	benchSeed(b, s, tokens)
+	var next atomic.Int64
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		id := next.Add(1) - 1
+		if id >= tokens {
+			b.Error("more goroutines than tokens")
+			return
+		}
+		cur := benchHash(fmt.Sprintf("sec-%d", id))
+		for gen := 0; pb.Next(); gen++ {
+			nh := benchHash(fmt.Sprintf("sec-%d-%d", id, gen))
+			_, err := s.RotateRefreshToken(context.Background(), storage.Rotation{ID: fmt.Sprintf("tok-%d", id),
+				OldHash: cur, NewHash: nh, At: time.Now(), ExpiresAt: time.Now().Add(time.Hour), NoHistory: noHistory})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			cur = nh
+		}
+	})
 }
 
 // BenchmarkFindRefreshTokenByHash: lookups of current hashes among 1000
@@ -121,6 +129,41 @@ func BenchmarkFindRefreshTokenByHash(b *testing.B) {
 				for pb.Next() {
 					if _, _, err := s.FindRefreshTokenByHash(context.Background(), hashes[n.Add(1)%tokens]); err != nil {
 						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkFindRefreshSession: a refresh's one read (token, user and its two
+// registrations) by family id among 1000 tokens, in parallel; compare with
+// BenchmarkFindRefreshTokenByHash, which reads the token alone.
+func BenchmarkFindRefreshSession(b *testing.B) {
+	for name, open := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			s := open(b)
+			const tokens = 1000
+			benchSeed(b, s, tokens)
+			ctx := context.Background()
+			for _, app := range []string{"a", "b"} {
+				if app != "a" {
+					if err := s.CreateApplication(ctx, storage.Application{ID: app, TenantID: "t", Active: true}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := s.CreateRegistration(ctx, storage.Registration{ID: "r" + app, UserID: "u", ApplicationID: app}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var n atomic.Int64
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					got, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: fmt.Sprintf("tok-%d", n.Add(1)%tokens)})
+					if err != nil || len(got.User.Registrations) != 2 {
+						b.Errorf("%v, %d registrations", err, len(got.User.Registrations))
 						return
 					}
 				}

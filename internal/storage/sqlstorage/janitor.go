@@ -11,18 +11,12 @@ import (
 
 // PurgeRefreshTokens deletes at most limit tokens expired (never revoked)
 // before expiredBefore or revoked before revokedBefore; their history goes
-// with them (ON DELETE CASCADE).
+// with them (ON DELETE CASCADE), and only with them: a superseded value is
+// reuse for as long as its family exists (migration 0070).
 func (s *Store) PurgeRefreshTokens(ctx context.Context, expiredBefore, revokedBefore time.Time, limit int) (int, error) {
 	return s.purge(ctx, `DELETE FROM refresh_tokens WHERE id IN (
 		SELECT id FROM refresh_tokens WHERE (revoked_at IS NULL AND expires_at > 0 AND expires_at < $1) OR revoked_at < $2 LIMIT $3)`,
 		ms(expiredBefore), ms(revokedBefore), limit)
-}
-
-// PurgeRotationHistory deletes at most limit superseded values rotated away
-// before before.
-func (s *Store) PurgeRotationHistory(ctx context.Context, before time.Time, limit int) (int, error) {
-	return s.purge(ctx, `DELETE FROM refresh_token_history WHERE hash IN (
-		SELECT hash FROM refresh_token_history WHERE superseded_at < $1 LIMIT $2)`, ms(before), limit)
 }
 
 // PurgeTombstones deletes at most limit tombstones revoked before before.

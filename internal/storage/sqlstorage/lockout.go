@@ -31,16 +31,12 @@ const restartSQL = `((CAST($5 AS BIGINT) > 0 AND login_failures.window_start + C
 func (s *Store) RecordLoginFailure(ctx context.Context, userID string, at time.Time, p storage.LockoutPolicy) (storage.LoginFailures, error) {
 	f := storage.LoginFailures{UserID: userID}
 	var window, locked int64
-	var err error
-	for range maxTxAttempts {
-		err = s.w.QueryRowContext(ctx, recordFailureSQL, userID, ms(at), p.Threshold, ms(at.Add(p.LockDuration)), p.Window.Milliseconds()).
+	err := s.write1(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, recordFailureSQL, userID, ms(at), p.Threshold, ms(at.Add(p.LockDuration)), p.Window.Milliseconds()).
 			Scan(&f.Count, &window, &locked)
-		if !retryable(err) {
-			break
-		}
-	}
+	})
 	if err != nil {
-		return storage.LoginFailures{}, s.wrap(err)
+		return storage.LoginFailures{}, err
 	}
 	f.WindowStart, f.LockedUntil = fromMS(window), fromMS(locked)
 	return f, nil

@@ -37,6 +37,11 @@ type Options struct {
 	// a span per statement, and query latency.
 	Tracer trace.TracerProvider
 	Meter  metric.MeterProvider
+	// Throwaway opens SQLite with synchronous=OFF: commits are not flushed,
+	// so a crash may lose or corrupt the file. Only for a database deleted
+	// after use and never read again (the Kickstart dry run's scratch copy,
+	// whose fsyncs were a good part of a fresh start: issue 13).
+	Throwaway bool
 }
 
 func (o Options) withDefaults() Options {
@@ -53,9 +58,13 @@ type Store struct {
 	// SQLite w is a single connection whose transactions BEGIN IMMEDIATE, so
 	// writers queue in Go instead of failing with SQLITE_BUSY (see
 	// BenchmarkRotateRefreshToken and the decision in the report).
-	w, r   *pool // prepared.go
-	logger *slog.Logger
-	feed   *changeFeed // PostgreSQL only (changes.go)
+	w, r *pool // prepared.go
+	// commits is SQLite's group commit on the single writer
+	// (groupcommit.go); nil on PostgreSQL, where each pooled connection
+	// commits on its own and the server groups the WAL flushes.
+	commits *committer
+	logger  *slog.Logger
+	feed    *changeFeed // PostgreSQL only (changes.go)
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -134,10 +143,16 @@ func parseURL(raw string) (dialect, target string, err error) {
 // commit survives power loss (https://www.sqlite.org/pragma.html#pragma_synchronous),
 // foreign keys for the cascades, and a busy timeout as a backstop.
 func sqliteDSN(path string, immediate bool) string {
+	return sqliteDSNSync(path, immediate, "FULL")
+}
+
+// sqliteDSNSync is sqliteDSN with another synchronous setting
+// (Options.Throwaway).
+func sqliteDSNSync(path string, immediate bool, synchronous string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "synchronous("+synchronous+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	if immediate {
 		q.Set("_txlock", "immediate")
@@ -158,7 +173,11 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	if n <= 0 {
 		n = 8
 	}
-	w, err := openSQLiteDB(sqliteDSN(abs, true), opts)
+	sync := "FULL"
+	if opts.Throwaway {
+		sync = "OFF"
+	}
+	w, err := openSQLiteDB(sqliteDSNSync(abs, true, sync), opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 	}
@@ -166,13 +185,14 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	s.r = s.w
 	if splitWriter {
 		w.SetMaxOpenConns(1)
-		r, err := openSQLiteDB(sqliteDSN(abs, false), opts)
+		r, err := openSQLiteDB(sqliteDSNSync(abs, false, sync), opts)
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 		}
 		r.SetMaxOpenConns(n)
 		s.r = newPool(r, true)
+		s.commits = newCommitter(s.w)
 	} else {
 		w.SetMaxOpenConns(n)
 	}
@@ -255,7 +275,11 @@ func (s *Store) Close() error {
 	if s.feed != nil {
 		s.feed.close()
 	}
-	err := s.w.close()
+	var err error
+	if s.commits != nil {
+		err = s.commits.close()
+	}
+	err = errors.Join(err, s.w.close())
 	if s.r != s.w {
 		err = errors.Join(err, s.r.close())
 	}

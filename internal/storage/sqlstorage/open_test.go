@@ -220,3 +220,27 @@ func TestOpenTestHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestThrowawaySQLite: Options.Throwaway (the Kickstart dry run's scratch
+// database) turns off synchronous on both pools, and only it: the default
+// stays FULL (TestSQLiteSettings).
+func TestThrowawaySQLite(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "scratch.db"), Options{Throwaway: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for name, db := range map[string]*sql.DB{"writer": s.w.DB, "reader": s.r.DB} {
+		var got string
+		if err := db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != "0" {
+			t.Errorf("%s: PRAGMA synchronous = %s, want 0 (OFF)", name, got)
+		}
+	}
+	if err := s.CreateTenant(ctx, storage.Tenant{ID: "t"}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -141,6 +141,17 @@ func (p *pool) close() error {
 type txq struct {
 	tx *sql.Tx
 	p  *pool
+	// ctx, when set, replaces the context a statement is given: a group
+	// commit's members must not interrupt each other (groupcommit.go).
+	ctx context.Context
+}
+
+// in is the context a statement runs on.
+func (q txq) in(ctx context.Context) context.Context {
+	if q.ctx != nil {
+		return q.ctx
+	}
+	return ctx
 }
 
 // prepared is the transaction's use of query's prepared statement, or nil.
@@ -156,6 +167,7 @@ func (q txq) prepared(ctx context.Context, query string, args []any) *sql.Stmt {
 }
 
 func (q txq) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = q.in(ctx)
 	if st := q.prepared(ctx, query, args); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -163,6 +175,7 @@ func (q txq) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 }
 
 func (q txq) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = q.in(ctx)
 	if st := q.prepared(ctx, query, args); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -170,6 +183,7 @@ func (q txq) QueryContext(ctx context.Context, query string, args ...any) (*sql.
 }
 
 func (q txq) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = q.in(ctx)
 	if st := q.prepared(ctx, query, args); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -14,26 +14,42 @@ import (
 const tokenColumns = `id, tenant_id, user_id, application_id, hash, prev_hash, rotated_at, generation, start_instant,
 	last_used_at, expires_at, auth_time, scopes, dpop_jkt, device, inserted_at, revoked_at, revoke_reason`
 
+// tokenRow receives one row's tokenColumns.
+type tokenRow struct {
+	t                                                 storage.RefreshToken
+	app                                               sql.NullString
+	revoked                                           sql.NullInt64
+	rotated, start, lastUsed, expires, auth, inserted int64
+	scopes, device                                    string
+}
+
+// dest lists the scan destinations in tokenColumns' order.
+func (x *tokenRow) dest() []any {
+	t := &x.t
+	return []any{&t.ID, &t.TenantID, &t.UserID, &x.app, &t.Hash, &t.PrevHash, &x.rotated, &t.Generation, &x.start,
+		&x.lastUsed, &x.expires, &x.auth, &x.scopes, &t.DPoPJKT, &x.device, &x.inserted, &x.revoked, &t.RevokeReason}
+}
+
+// token decodes what was scanned.
+func (x *tokenRow) token() (storage.RefreshToken, error) {
+	t := x.t
+	t.ApplicationID = x.app.String
+	t.RotatedAt, t.StartInstant, t.LastUsedAt = fromMS(x.rotated), fromMS(x.start), fromMS(x.lastUsed)
+	t.ExpiresAt, t.AuthTime, t.InsertedAt = fromMS(x.expires), fromMS(x.auth), fromMS(x.inserted)
+	t.RevokedAt = fromMS(x.revoked.Int64)
+	if err := decode(x.scopes, &t.Scopes); err != nil {
+		return t, err
+	}
+	return t, decode(x.device, &t.Device)
+}
+
 // scanToken reads one row selected with tokenColumns.
 func scanToken(row interface{ Scan(...any) error }) (storage.RefreshToken, error) {
-	var t storage.RefreshToken
-	var app sql.NullString
-	var revoked sql.NullInt64
-	var rotated, start, lastUsed, expires, authTime, inserted int64
-	var scopes, device string
-	err := row.Scan(&t.ID, &t.TenantID, &t.UserID, &app, &t.Hash, &t.PrevHash, &rotated, &t.Generation, &start,
-		&lastUsed, &expires, &authTime, &scopes, &t.DPoPJKT, &device, &inserted, &revoked, &t.RevokeReason)
-	if err != nil {
-		return t, err
+	var x tokenRow
+	if err := row.Scan(x.dest()...); err != nil {
+		return x.t, err
 	}
-	t.ApplicationID = app.String
-	t.RotatedAt, t.StartInstant, t.LastUsedAt = fromMS(rotated), fromMS(start), fromMS(lastUsed)
-	t.ExpiresAt, t.AuthTime, t.InsertedAt = fromMS(expires), fromMS(authTime), fromMS(inserted)
-	t.RevokedAt = fromMS(revoked.Int64)
-	if err := decode(scopes, &t.Scopes); err != nil {
-		return t, err
-	}
-	return t, decode(device, &t.Device)
+	return x.token()
 }
 
 // CreateRefreshToken stores a new token family (generation as given, no history).
@@ -117,33 +133,49 @@ func (s *Store) queryTokens(ctx context.Context, q querier, query string, args .
 // WHERE clause holds the expected current hash and "not revoked", so of N
 // concurrent rotations exactly one matches the row (on PostgreSQL the losers
 // re-check the WHERE clause against the winner's row version and match
-// nothing). The superseded hash goes to the history in the same transaction.
+// nothing). Unless r.NoHistory, the superseded hash goes to the history in
+// the same transaction; with it the UPDATE is the whole write, a statement
+// that commits on its own on PostgreSQL (no BEGIN and COMMIT round trips).
 func (s *Store) RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error) {
 	var out storage.RefreshToken
-	err := s.tx(ctx, func(q querier) error {
+	swap := func(q querier) error {
 		t, err := scanToken(q.QueryRowContext(ctx, `UPDATE refresh_tokens
 			SET prev_hash = hash, hash = $3, rotated_at = $4, last_used_at = $4, expires_at = $5, generation = generation + 1
 			WHERE id = $1 AND hash = $2 AND revoked_at IS NULL
 			RETURNING `+tokenColumns, r.ID, r.OldHash, r.NewHash, ms(r.At), ms(r.ExpiresAt)))
 		if errors.Is(err, sql.ErrNoRows) {
-			var one int
-			if err := q.QueryRowContext(ctx, `SELECT 1 FROM refresh_tokens WHERE id = $1`, r.ID).Scan(&one); err != nil {
-				return err // ErrNoRows: unknown id
-			}
-			return storage.ErrConflict // superseded hash or revoked
+			return errNoSwap
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO refresh_token_history (hash, token_id, superseded_at) VALUES ($1, $2, $3)`,
-			r.OldHash, r.ID, ms(r.At)); err != nil {
-			return err
+		if !r.NoHistory {
+			if _, err := q.ExecContext(ctx, `INSERT INTO refresh_token_history (hash, token_id, superseded_at) VALUES ($1, $2, $3)`,
+				r.OldHash, r.ID, ms(r.At)); err != nil {
+				return err
+			}
 		}
 		out = t
 		return enqueueTx(ctx, q, r.Outbox)
-	})
+	}
+	var err error
+	if r.NoHistory && len(r.Outbox) == 0 {
+		err = s.write1(ctx, swap)
+	} else {
+		err = s.tx(ctx, swap)
+	}
+	if errors.Is(err, errNoSwap) {
+		var one int
+		if err := s.r.QueryRowContext(ctx, `SELECT 1 FROM refresh_tokens WHERE id = $1`, r.ID).Scan(&one); err != nil {
+			return out, s.wrap(err) // ErrNotFound: unknown id
+		}
+		return out, storage.ErrConflict // superseded hash or revoked
+	}
 	return out, err
 }
+
+// errNoSwap: the rotation's UPDATE matched no row.
+var errNoSwap = errors.New("sqlstorage: rotation matched no row")
 
 // TouchRefreshToken records a use without rotation (Reusable policy).
 func (s *Store) TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error {

@@ -20,11 +20,18 @@ type querier interface {
 }
 
 // tx runs fn in one write transaction, retrying retryable failures, and maps
-// the final error. fn must be safe to run more than once.
+// the final error. fn must be safe to run more than once. On SQLite the
+// transaction may be shared with other writers' (groupcommit.go): fn then
+// sees their writes that queued before it, and is answered after the shared
+// commit.
 func (s *Store) tx(ctx context.Context, fn func(q querier) error) error {
 	var err error
 	for range maxTxAttempts {
-		err = s.tryTx(ctx, fn)
+		if s.commits != nil {
+			err = s.commits.do(ctx, fn)
+		} else {
+			err = s.tryTx(ctx, fn)
+		}
 		if !retryable(err) {
 			break
 		}
@@ -50,6 +57,18 @@ func (s *Store) tryTx(ctx context.Context, fn func(q querier) error) (err error)
 
 // exec runs one write statement (atomic on its own) and returns rows affected.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if s.commits != nil {
+		var n int64
+		err := s.commits.do(ctx, func(q querier) error {
+			res, err := q.ExecContext(ctx, query, args...)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		return n, s.wrap(err)
+	}
 	var res sql.Result
 	var err error
 	for range maxTxAttempts {
@@ -86,4 +105,23 @@ func mustAffectTx(res interface{ RowsAffected() (int64, error) }, err error) err
 		return storage.ErrNotFound
 	}
 	return nil
+}
+
+// write1 runs fn, one write statement, on the writer: through the group
+// commit on SQLite, on the pool with retries of serialization failures on
+// PostgreSQL (where a single statement commits on its own). The error is
+// mapped.
+func (s *Store) write1(ctx context.Context, fn func(q querier) error) error {
+	var err error
+	for range maxTxAttempts {
+		if s.commits != nil {
+			err = s.commits.do(ctx, fn)
+		} else {
+			err = fn(s.w)
+		}
+		if !retryable(err) {
+			break
+		}
+	}
+	return s.wrap(err)
 }

@@ -15,7 +15,6 @@ var janitorTests = []struct {
 	fn   func(t *testing.T, s storage.Storage)
 }{
 	{"PurgeRefreshTokens", testPurgeRefreshTokens},
-	{"PurgeRotationHistory", testPurgeRotationHistory},
 	{"PurgeTombstonesLoginFailuresKeys", testPurgeOthers},
 	{"ClaimLease", testClaimLease},
 	{"ClaimLeaseConcurrent", testClaimLeaseConcurrent},
@@ -75,35 +74,6 @@ func testPurgeRefreshTokens(t *testing.T, s storage.Storage) {
 	}
 	if _, _, err := s.FindRefreshTokenByHash(ctx, hash("expired-0")); err != storage.ErrNotFound {
 		t.Fatalf("history of a purged token: %v, want ErrNotFound", err)
-	}
-}
-
-// testPurgeRotationHistory: superseded values rotated away before the
-// cutoff are forgotten, later ones still identify their family.
-func testPurgeRotationHistory(t *testing.T, s storage.Storage) {
-	ctx := context.Background()
-	seed(t, s)
-	rt := newToken("fam", "u1", "app1", "v0")
-	must(t, s.CreateRefreshToken(ctx, rt))
-	for i := 1; i <= 4; i++ {
-		_, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: "fam", OldHash: hash(fmt.Sprintf("v%d", i-1)),
-			NewHash: hash(fmt.Sprintf("v%d", i)), At: base.Add(time.Duration(i) * time.Hour), ExpiresAt: base.Add(100 * time.Hour)})
-		must(t, err)
-	}
-	n := purgeAll(t, func(limit int) (int, error) {
-		return s.PurgeRotationHistory(ctx, base.Add(2*time.Hour+time.Minute), limit)
-	})
-	if n != 2 {
-		t.Fatalf("purged %d history rows, want 2 (v0 and v1)", n)
-	}
-	for i, want := range []bool{false, false, true, true} {
-		_, current, err := s.FindRefreshTokenByHash(ctx, hash(fmt.Sprintf("v%d", i)))
-		if found := err == nil; found != want || current {
-			t.Fatalf("v%d: found %v (current %v), want found %v", i, found, current, want)
-		}
-	}
-	if _, current, err := s.FindRefreshTokenByHash(ctx, hash("v4")); err != nil || !current {
-		t.Fatalf("the current value: %v %v", current, err)
 	}
 }
 

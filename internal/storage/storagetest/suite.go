@@ -53,7 +53,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"DatabaseTime", testDatabaseTime},
 	}
 	tests = append(tests, eventTests...)
-	for _, tc := range append(append(append(append(append(append(tests, mailTests...), accountTests...), mfaTests...), directoryTests...), janitorTests...), oauthTests...) {
+	for _, tc := range append(append(append(append(append(append(append(tests, mailTests...), accountTests...), mfaTests...), directoryTests...), janitorTests...), oauthTests...), sessionTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStorage(t))
 		})

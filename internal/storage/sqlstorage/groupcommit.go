@@ -1,0 +1,262 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// committer is SQLite's group commit. Every write of a SQLite store runs on
+// its one writer connection (open.go), and under synchronous=FULL every
+// commit waits for an fsync of the WAL, the largest part of a refresh's or a
+// login's write (issue 13). The committer takes the write transactions that
+// queued while the previous commit was in flight and runs them in ONE
+// transaction, each inside its own savepoint, with one commit and one fsync
+// for all of them. Each caller is answered only after that commit, with its
+// own outcome: a member whose function fails is rolled back to its savepoint
+// and gets its error, the others commit. Nothing waits on a timer: with no
+// concurrent writers a transaction is alone in its group and costs what it
+// cost before. The members of a group see each other's writes in queue
+// order, as if run one after another, which is what the single writer did
+// anyway.
+//
+// A group whose savepoint handling, or whose commit, fails (a full disk, an
+// I/O error that rolled the transaction back) is not half-applied: it is
+// rolled back and each member is run again in a transaction of its own, so
+// every caller gets the outcome of its own function (the functions given to
+// tx are safe to run more than once).
+type committer struct {
+	w       *pool
+	in      chan *commitReq
+	quit    chan struct{}
+	stopped chan struct{} // closed once the loop has returned
+	wg      sync.WaitGroup
+
+	// The savepoint statements, prepared once on the writer (nil when
+	// preparing failed: they then run unprepared).
+	savepoint, release, rollbackTo *sql.Stmt
+
+	// commits counts the transactions committed (a group counts once), for
+	// tests and the benchmark's report.
+	commits atomic.Int64
+}
+
+// commitReq is one write transaction waiting for a group.
+type commitReq struct {
+	ctx context.Context
+	fn  func(q querier) error
+	out chan error // buffered: the committer never blocks on a caller
+}
+
+// maxGroup bounds one group, so one commit's fsync covers at most this many
+// transactions and a caller that queued behind a very long queue waits for
+// at most one group before its own.
+const maxGroup = 256
+
+// errStoreClosed answers writes queued when the store closes.
+var errStoreClosed = fmt.Errorf("%w: sqlstorage: store closed", storage.ErrUnavailable)
+
+func newCommitter(w *pool) *committer {
+	c := &committer{w: w, in: make(chan *commitReq, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+	c.prepare()
+	c.wg.Add(1)
+	go c.loop()
+	return c
+}
+
+// prepare prepares the savepoint statements on the writer connection. The
+// writer is idle at this point (Open has not returned).
+func (c *committer) prepare() {
+	ctx := context.Background()
+	var err error
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{{&c.savepoint, `SAVEPOINT member`}, {&c.release, `RELEASE member`}, {&c.rollbackTo, `ROLLBACK TO member`}} {
+		if *p.st, err = c.w.DB.PrepareContext(ctx, p.sql); err != nil {
+			*p.st = nil
+		}
+	}
+}
+
+// do runs fn in a write transaction, possibly shared with others, and
+// returns its outcome once that transaction committed (or failed). A caller
+// whose ctx ends while queued is answered ctx's error and fn never runs;
+// once its group started, the caller waits for the group's commit (bounded
+// by one group), so its answer is always what happened to its write.
+func (c *committer) do(ctx context.Context, fn func(q querier) error) error {
+	r := &commitReq{ctx: ctx, fn: fn, out: make(chan error, 1)}
+	select {
+	case c.in <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.quit:
+		return errStoreClosed
+	}
+	select {
+	case err := <-r.out:
+		return err
+	case <-c.stopped:
+		// Queued just as the store closed: answered by the loop's last
+		// group, or never run.
+		select {
+		case err := <-r.out:
+			return err
+		default:
+			return errStoreClosed
+		}
+	}
+}
+
+func (c *committer) loop() {
+	defer c.wg.Done()
+	defer close(c.stopped)
+	group := make([]*commitReq, 0, maxGroup)
+	for {
+		var first *commitReq
+		select {
+		case first = <-c.in:
+		case <-c.quit:
+			c.drain()
+			return
+		}
+		group = append(group[:0], first)
+	more:
+		for len(group) < maxGroup {
+			select {
+			case r := <-c.in:
+				group = append(group, r)
+			default:
+				break more
+			}
+		}
+		c.run(group)
+		clear(group) // drop the references until the next group
+	}
+}
+
+// drain answers what is still queued once the store closes.
+func (c *committer) drain() {
+	for {
+		select {
+		case r := <-c.in:
+			r.out <- errStoreClosed
+		default:
+			return
+		}
+	}
+}
+
+// run commits one group. Members whose context ended while queued are
+// answered without running.
+func (c *committer) run(group []*commitReq) {
+	live := group[:0:0]
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.out <- err
+			continue
+		}
+		live = append(live, r)
+	}
+	switch len(live) {
+	case 0:
+		return
+	case 1:
+		live[0].out <- c.alone(live[0])
+		return
+	}
+	errs, ok := c.together(live)
+	for i, r := range live {
+		if ok {
+			r.out <- errs[i]
+		} else {
+			r.out <- c.alone(r)
+		}
+	}
+}
+
+// alone runs one member in a transaction of its own, on its own context,
+// exactly as a write transaction ran before group commit.
+func (c *committer) alone(r *commitReq) (err error) {
+	tx, err := c.w.BeginTx(r.ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = r.fn(txq{tx: tx, p: c.w}); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err == nil {
+		c.commits.Add(1)
+	}
+	return err
+}
+
+// together runs the members in one transaction, one savepoint each, and
+// commits once. ok is false when the group could not be committed as a
+// whole; nothing of it is then applied.
+func (c *committer) together(live []*commitReq) (errs []error, ok bool) {
+	// The group's statements do not follow any one caller's cancellation:
+	// SQLite answers an interrupt inside an explicit transaction by rolling
+	// back the whole transaction, the other members' writes included.
+	ctx := context.Background()
+	tx, err := c.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, false
+	}
+	errs = make([]error, len(live))
+	for i, r := range live {
+		if c.step(ctx, tx, c.savepoint, `SAVEPOINT member`) != nil {
+			_ = tx.Rollback()
+			return nil, false
+		}
+		errs[i] = r.fn(txq{tx: tx, p: c.w, ctx: context.WithoutCancel(r.ctx)})
+		if errs[i] != nil && c.step(ctx, tx, c.rollbackTo, `ROLLBACK TO member`) != nil {
+			_ = tx.Rollback()
+			return nil, false
+		}
+		if c.step(ctx, tx, c.release, `RELEASE member`) != nil {
+			_ = tx.Rollback()
+			return nil, false
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false
+	}
+	c.commits.Add(1)
+	return errs, true
+}
+
+// step runs one savepoint statement, prepared when it could be.
+func (c *committer) step(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string) error {
+	var err error
+	if st != nil {
+		_, err = tx.StmtContext(ctx, st).ExecContext(ctx)
+	} else {
+		_, err = tx.ExecContext(ctx, query)
+	}
+	return err
+}
+
+// close stops the loop; queued writes are answered errStoreClosed. Writes
+// in a running group finish first.
+func (c *committer) close() error {
+	close(c.quit)
+	c.wg.Wait()
+	var errs []error
+	for _, st := range []*sql.Stmt{c.savepoint, c.release, c.rollbackTo} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,112 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// sessionSelect is a refresh's one read (issue 13: the token, the user and
+// the registrations were three to five round trips): the token family, its
+// user's document, whether an action in force at $2 prevents the user's
+// login (the partial index of loginPreventionsOn, which holds no row for a
+// user never locked), and one row per registration of the user (none: one
+// row with a NULL registration), in application id order. The user's
+// password columns are not read: a refresh never needs them.
+func (s *Store) sessionSelect() string {
+	preventing := "a.prevent_login = 1 AND a.canceled = 0"
+	if s.dialect == DialectPostgres {
+		preventing = "a.prevent_login = TRUE AND a.canceled = FALSE"
+	}
+	return `SELECT ` + prefixed("t", tokenColumns) + `, u.doc,
+		EXISTS (SELECT 1 FROM user_action_logs a WHERE a.user_id = t.user_id AND ` + preventing + ` AND a.expiry > $2),
+		r.doc
+	FROM refresh_tokens t
+	JOIN users u ON u.id = t.user_id
+	LEFT JOIN registrations r ON r.user_id = t.user_id`
+}
+
+const sessionOrder = ` ORDER BY r.application_id`
+
+// FindRefreshSession reads the family k names with its user and
+// registrations. By hash it looks the current hashes up first and the
+// history of superseded ones only when that finds nothing, as
+// FindRefreshTokenByHash does.
+func (s *Store) FindRefreshSession(ctx context.Context, k storage.SessionKey) (storage.RefreshSession, error) {
+	sel := s.sessionSelect()
+	if k.ID != "" {
+		return s.querySession(ctx, sel+` WHERE t.id = $1`+sessionOrder, k.ID, k.At)
+	}
+	out, err := s.querySession(ctx, sel+` WHERE t.hash = $1`+sessionOrder, k.Hash, k.At)
+	if err != storage.ErrNotFound {
+		return out, err
+	}
+	return s.querySession(ctx, sel+` WHERE t.id = (SELECT token_id FROM refresh_token_history WHERE hash = $1)`+sessionOrder, k.Hash, k.At)
+}
+
+func (s *Store) querySession(ctx context.Context, query string, arg any, at int64) (storage.RefreshSession, error) {
+	var out storage.RefreshSession
+	rows, err := s.r.QueryContext(ctx, query, arg, at)
+	if err != nil {
+		return out, s.wrap(err)
+	}
+	defer rows.Close()
+	var x tokenRow
+	var userDoc string
+	var regDoc sql.NullString
+	first := append(x.dest(), &userDoc, &out.MaybePrevented, &regDoc)
+	// Rows after the first repeat the token and the user: scanned without
+	// copying (RawBytes), only the registration is kept.
+	var skip sql.RawBytes
+	again := make([]any, len(first))
+	for i := range again {
+		again[i] = &skip
+	}
+	again[len(again)-1] = &regDoc
+	n := 0
+	for rows.Next() {
+		dest := again
+		if n == 0 {
+			dest = first
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return out, s.wrap(err)
+		}
+		if n == 0 {
+			if out.Token, err = x.token(); err != nil {
+				return out, err
+			}
+			if err := decode(userDoc, &out.User); err != nil {
+				return out, err
+			}
+			out.User.Registrations = []storage.Registration{}
+		}
+		n++
+		if regDoc.Valid {
+			var r storage.Registration
+			if err := decode(regDoc.String, &r); err != nil {
+				return out, err
+			}
+			r.UserID = out.User.ID
+			out.User.Registrations = append(out.User.Registrations, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return out, s.wrap(err)
+	}
+	if n == 0 {
+		return out, storage.ErrNotFound
+	}
+	return out, nil
+}
+
+// prefixed qualifies every column of a column list with a table alias.
+func prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}

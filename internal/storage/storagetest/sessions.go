@@ -1,0 +1,154 @@
+package storagetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// sessionTests: a refresh's one read, and rotations that keep no history.
+var sessionTests = []struct {
+	name string
+	fn   func(t *testing.T, s storage.Storage)
+}{
+	{"FindRefreshSession", testFindRefreshSession},
+	{"RotationWithoutHistory", testRotationWithoutHistory},
+	{"ConcurrentRotationWithoutHistory", testConcurrentRotationWithoutHistory},
+}
+
+// testFindRefreshSession: by id and by current or superseded hash, the
+// family comes back with its user (without the password) and every
+// registration of the user in application id order; revoked families too;
+// ErrNotFound for what names nothing.
+func testFindRefreshSession(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	_, u := seed(t, s)
+	must(t, s.CreateApplication(ctx, newApp("app0", true)))
+	must(t, s.CreateRegistration(ctx, storage.Registration{ID: "reg0", UserID: u.ID, ApplicationID: "app0", Roles: []string{"viewer"}}))
+	tok := newToken("rt1", "u1", "app1", "s0")
+	must(t, s.CreateRefreshToken(ctx, tok))
+	_, err := rotate(ctx, s, "s0", "s1", 1) // s0 goes to the history
+	must(t, err)
+	want, err := s.GetRefreshToken(ctx, "rt1")
+	must(t, err)
+	wantUser, err := s.GetUser(ctx, "u1")
+	must(t, err)
+	wantUser.Password = storage.PasswordHash{}
+	regs, err := s.ListRegistrations(ctx, "u1")
+	must(t, err)
+	wantUser.Registrations = regs
+	if len(regs) != 2 || regs[0].ApplicationID != "app0" {
+		t.Fatalf("registrations %+v", regs)
+	}
+	for name, k := range map[string]storage.SessionKey{
+		"by id": {ID: "rt1"}, "by current hash": {Hash: hash("s1")}, "by superseded hash": {Hash: hash("s0")},
+	} {
+		got, err := s.FindRefreshSession(ctx, k)
+		must(t, err)
+		wantEqual(t, name+": token", got.Token, want)
+		wantEqual(t, name+": user", got.User, wantUser)
+	}
+	for _, k := range []storage.SessionKey{{ID: "rt9"}, {Hash: hash("s9")}} {
+		_, err := s.FindRefreshSession(ctx, k)
+		wantErr(t, err, storage.ErrNotFound)
+	}
+	testSessionPrevented(t, s, u.ID)
+
+	// A user without registrations, a revoked family.
+	must(t, s.CreateUser(ctx, newUser("u2", "bob@example.com", "bob")))
+	must(t, s.CreateRefreshToken(ctx, newToken("rt2", "u2", "app1", "b0")))
+	_, err = s.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{ID: "rt2"}, base, "admin")
+	must(t, err)
+	got, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "rt2"})
+	must(t, err)
+	if got.Token.RevokedAt.IsZero() || got.User.ID != "u2" || len(got.User.Registrations) != 0 {
+		t.Fatalf("revoked family of an unregistered user: %+v", got)
+	}
+}
+
+// testRotationWithoutHistory: a rotation with NoHistory swaps like any
+// other (the previous hash is kept, the generation counts) but leaves no
+// row behind: the superseded hash finds nothing, by hash.
+func testRotationWithoutHistory(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	seed(t, s)
+	must(t, s.CreateRefreshToken(ctx, newToken("rt1", "u1", "app1", "s0")))
+	for i := 1; i <= 3; i++ {
+		at := base.Add(time.Duration(i) * time.Minute)
+		got, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: "rt1", OldHash: hash(fmt.Sprint("s", i-1)),
+			NewHash: hash(fmt.Sprint("s", i)), At: at, ExpiresAt: at.Add(time.Hour), NoHistory: true})
+		must(t, err)
+		if got.Generation != i || !bytes.Equal(got.Hash, hash(fmt.Sprint("s", i))) || !bytes.Equal(got.PrevHash, hash(fmt.Sprint("s", i-1))) {
+			t.Fatalf("rotation %d: %+v", i, got)
+		}
+	}
+	for i := range 3 {
+		_, _, err := s.FindRefreshTokenByHash(ctx, hash(fmt.Sprint("s", i)))
+		wantErr(t, err, storage.ErrNotFound)
+	}
+	_, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: "rt1", OldHash: hash("s1"), NewHash: hash("x"), At: base, ExpiresAt: base, NoHistory: true})
+	wantErr(t, err, storage.ErrConflict)
+	_, err = s.RotateRefreshToken(ctx, storage.Rotation{ID: "nope", OldHash: hash("s3"), NewHash: hash("x"), At: base, ExpiresAt: base, NoHistory: true})
+	wantErr(t, err, storage.ErrNotFound)
+	_, err = s.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{ID: "rt1"}, base, "admin")
+	must(t, err)
+	_, err = s.RotateRefreshToken(ctx, storage.Rotation{ID: "rt1", OldHash: hash("s3"), NewHash: hash("x"), At: base, ExpiresAt: base, NoHistory: true})
+	wantErr(t, err, storage.ErrConflict)
+}
+
+// testConcurrentRotationWithoutHistory: of many concurrent swaps of one
+// current hash exactly one wins, as with history.
+func testConcurrentRotationWithoutHistory(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	seed(t, s)
+	must(t, s.CreateRefreshToken(ctx, newToken("rt1", "u1", "app1", "s0")))
+	errs := parallel(16, func(i int) error {
+		_, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: "rt1", OldHash: hash("s0"), NewHash: hash(fmt.Sprint("n", i)),
+			At: base, ExpiresAt: base.Add(time.Hour), NoHistory: true})
+		return err
+	})
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+		} else {
+			wantErr(t, err, storage.ErrConflict)
+		}
+	}
+	got, err := s.GetRefreshToken(ctx, "rt1")
+	must(t, err)
+	if won != 1 || got.Generation != 1 {
+		t.Fatalf("%d winners, generation %d; want 1 and 1", won, got.Generation)
+	}
+}
+
+// testSessionPrevented: MaybePrevented says whether an action in force at
+// SessionKey.At prevents the user's login, by id and by hash: not for an
+// action that does not prevent login, then for a lock while it lasts, not
+// once it has expired.
+func testSessionPrevented(t *testing.T, s storage.Storage, userID string) {
+	ctx := context.Background()
+	at := base.UnixMilli()
+	check := func(when int64, want bool, why string) {
+		t.Helper()
+		for _, k := range []storage.SessionKey{{ID: "rt1", At: when}, {Hash: hash("s1"), At: when}, {Hash: hash("s0"), At: when}} {
+			got, err := s.FindRefreshSession(ctx, k)
+			must(t, err)
+			if got.MaybePrevented != want {
+				t.Fatalf("%s: MaybePrevented %v, want %v", why, got.MaybePrevented, want)
+			}
+		}
+	}
+	check(at, false, "never actioned")
+	_, err := s.TakeUserAction(ctx, newActionLog("warn", userID, false, at+3_600_000), nil)
+	must(t, err)
+	check(at, false, "an action that does not prevent login")
+	_, err = s.TakeUserAction(ctx, newActionLog("lock", userID, true, at+3_600_000), nil)
+	must(t, err)
+	check(at, true, "a lock in force")
+	check(at+3_600_000, false, "the lock has expired")
+}
