@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -23,6 +24,9 @@ func TestImportLeavesTheStatementCacheAlone(t *testing.T) {
 	if err := s.CreateTenant(ctx, storage.Tenant{ID: "t"}); err != nil {
 		t.Fatal(err)
 	}
+	// Statements of Open's migrations and of CreateTenant are prepared
+	// after their transactions, on goroutines: let them land first.
+	settle(t, s.w)
 	writer, reader := count(s.w), count(s.r)
 	n := 0
 	for _, size := range []int{1, 7, 501, 3} {
@@ -48,5 +52,23 @@ func TestImportLeavesTheStatementCacheAlone(t *testing.T) {
 	s.w.mu.Unlock()
 	if pending != 0 || count(s.w) != writer || count(s.r) != reader {
 		t.Fatalf("the import grew the statement cache: writer %d -> %d, reader %d -> %d", writer, count(s.w), reader, count(s.r))
+	}
+}
+
+// settle waits until p has no statement waiting to be prepared.
+func settle(t *testing.T, p *pool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.mu.Lock()
+		n := len(p.pending)
+		p.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d statements still waiting to be prepared", n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
