@@ -28,7 +28,9 @@ func TestAccounts(t *testing.T) {
 	b := openTab(t, browser, "accounts-b", true)
 	const email, first, second = "newcomer@example.com", "my first passphrase", "my second passphrase"
 
-	t.Run("sign-up in the Store sends a confirmation mail", func(t *testing.T) {
+	// Each step continues from the one before; run alone, it first does
+	// what the steps before it would have (see fixture).
+	signedUp := &fixture{name: "the account was created in the Store", make: func(t *testing.T) {
 		run(t, a, "create an account", chromedp.Navigate(s.store), waitState("login", 10*time.Second),
 			chromedp.Click(chromedp.ID("show-signup")), waitState("signup", 5*time.Second),
 			chromedp.SetValue(chromedp.ID("signup-first"), "Nova"),
@@ -39,11 +41,10 @@ func TestAccounts(t *testing.T) {
 			t.Fatalf("after sign-up the page says %q", got)
 		}
 		screenshot(a, t, shots, "signup-sent.png")
-	})
-
-	var confirm string
-	t.Run("the mail arrives in the inbox and its link confirms the address", func(t *testing.T) {
-		confirm = awaitLink(t, s, email, "Confirm your email address")
+	}}
+	confirmed := &fixture{name: "the account's address is confirmed", make: func(t *testing.T) {
+		signedUp.ensure(t)
+		confirm := awaitLink(t, s, email, "Confirm your email address")
 		run(t, a, "open the inbox", chromedp.Navigate(s.inbox), chromedp.WaitVisible(`//a[contains(., "Confirm your email address")]`))
 		screenshot(a, t, shots, "inbox.png")
 		if !strings.HasPrefix(confirm, s.store+"/email/verify/") {
@@ -56,18 +57,18 @@ func TestAccounts(t *testing.T) {
 		if loc := value(t, a, "location", chromedp.Evaluate[string](`location.pathname`)); loc != "/" {
 			t.Errorf("the id stayed in the address bar: %q", loc)
 		}
-	})
-
-	t.Run("the new account logs in, in this browser and in another", func(t *testing.T) {
+	}}
+	loggedIn := &fixture{name: "the account is logged in to the Store in both browsers", make: func(t *testing.T) {
+		confirmed.ensure(t)
 		for _, tab := range []context.Context{a, b} {
 			run(t, tab, "log in", chromedp.Navigate(s.store), loginAs(email, first), chromedp.WaitVisible(chromedp.ID("cart-status")))
 		}
 		if who := text(t, b, "who"); who != email {
 			t.Fatalf("logged in as %q", who)
 		}
-	})
-
-	t.Run("forgot password: the reset mail's link sets a new password and logs in", func(t *testing.T) {
+	}}
+	reset := &fixture{name: "the password was reset through the mailed link", make: func(t *testing.T) {
+		loggedIn.ensure(t)
 		run(t, a, "ask for a reset", chromedp.Click(chromedp.ID("logout")), waitState("login", 10*time.Second),
 			chromedp.Click(chromedp.ID("show-forgot")), waitState("forgot", 5*time.Second),
 			chromedp.SetValue(chromedp.ID("forgot-email"), email),
@@ -81,9 +82,9 @@ func TestAccounts(t *testing.T) {
 		if got := text(t, a, "notice-text"); !strings.Contains(got, "expired or was already used") {
 			t.Fatalf("a used reset link shows %q", got)
 		}
-	})
-
-	t.Run("the other browser's old session is refused at its next refresh", func(t *testing.T) {
+	}}
+	oldSessionEnded := &fixture{name: "the other browser's session ended after the reset", make: func(t *testing.T) {
+		reset.ensure(t)
 		ctx, cancel := context.WithTimeout(b, 3*jwtTTL+10*time.Second)
 		defer cancel()
 		if err := chromedp.Do(ctx, waitState("login", 3*jwtTTL+5*time.Second)); err != nil {
@@ -93,9 +94,15 @@ func TestAccounts(t *testing.T) {
 			t.Errorf("session log %q, want the refresh refused with 404", ends)
 		}
 		screenshot(b, t, shots, "old-session-refused.png")
-	})
+	}}
 
+	t.Run("sign-up in the Store sends a confirmation mail", signedUp.ensure)
+	t.Run("the mail arrives in the inbox and its link confirms the address", confirmed.ensure)
+	t.Run("the new account logs in, in this browser and in another", loggedIn.ensure)
+	t.Run("forgot password: the reset mail's link sets a new password and logs in", reset.ensure)
+	t.Run("the other browser's old session is refused at its next refresh", oldSessionEnded.ensure)
 	t.Run("the old password is refused, the new one logs in", func(t *testing.T) {
+		oldSessionEnded.ensure(t)
 		run(t, b, "old password", chromedp.SetValue(chromedp.ID("loginId"), email), chromedp.SetValue(chromedp.ID("password"), first),
 			chromedp.Click(chromedp.ID("login-button")), poll(`document.getElementById('login-error').textContent !== ''`, 10*time.Second))
 		run(t, b, "new password", loginAs(email, second), chromedp.WaitVisible(chromedp.ID("cart-status")))

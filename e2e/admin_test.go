@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,8 +38,10 @@ const bulkUsers = 10000
 // another browser profile ends, their next login is answered 409), unlocks
 // them (they log in again), rotates the signing key (the JWKS publishes
 // both), and edits the Store's refresh policy (the next login gets the new
-// lifetime and a reusable refresh token). A non-admin who signs in gets the
-// 403 page. Screenshots go to docs/admin/ when LATCHKEY_SCREENSHOTS names it.
+// lifetime and a reusable refresh token) and its CORS origins (the next
+// preflight allows the new one), then walks the newer forms (walkNewForms:
+// an API key, the SMTP headers, a localized template preview, a webhook).
+// A non-admin who signs in gets the 403 page. Screenshots go to docs/admin/ when LATCHKEY_SCREENSHOTS names it.
 func TestAdminConsoleInChromium(t *testing.T) {
 	dir := t.TempDir()
 	st := demotest.Start(t, demo.Options{DataDir: dir, Logger: slog.New(slog.DiscardHandler),
@@ -63,6 +66,7 @@ func TestAdminConsoleInChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), demo.AdminPassword+"\r"),
 		pageShows(`document.title.startsWith("Dashboard")`, 10*time.Second))
 	screenshot(browser, t, shots, "admin-dashboard.png")
+	phoneWidth(t, browser, admin+"/", "chart-lockout", "admin-dashboard-phone.png", shots)
 
 	partial := strings.SplitN(demo.DemoEmail, "@", 2)[0][1:] + "@exa" // "ichard@exa"
 	run(t, browser, "find the demo user by part of their email",
@@ -71,7 +75,7 @@ func TestAdminConsoleInChromium(t *testing.T) {
 		chromedp.Submit(chromedp.ID("q")),
 		pageShows(`document.querySelector("#result-count") && document.querySelector("#result-count").textContent.startsWith("1 user")`, 10*time.Second))
 	screenshot(browser, t, shots, "admin-users-search.png")
-	phoneWidth(t, browser, admin+"/users?q="+partial, shots)
+	phoneWidth(t, browser, admin+"/users?q="+partial, "q", "admin-phone.png", shots)
 	run(t, browser, "open the user", chromedp.Click(chromedp.CSS(`table a[href^="/admin/users/"]`)),
 		chromedp.WaitVisible(chromedp.ID("lock-h")))
 
@@ -122,10 +126,22 @@ func TestAdminConsoleInChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("ttl")),
 		chromedp.SetValue(chromedp.ID("ttl"), "77"),
 		chromedp.SetValue(chromedp.ID("usagePolicy"), "Reusable"),
+		// An OAuth setting on the same form: another origin may call with
+		// credentials (CORS) from the next request on.
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[any](`document.getElementById("origins").value += "\n`+newOrigin+`"`)(ctx, tg)
+			return err
+		}),
 		chromedp.Click(chromedp.CSS(`form[action^="/admin/applications/"] button`)),
 		pageShows(`document.querySelector(".notice") && document.querySelector(".notice").textContent.startsWith("Saved")`, 10*time.Second))
 	screenshot(browser, t, shots, "admin-application.png")
 	checkNextLogin(t, s.idp)
+	if got := preflight(t, s.idp, newOrigin); got != newOrigin {
+		t.Fatalf("CORS preflight from %s after the edit: Access-Control-Allow-Origin %q", newOrigin, got)
+	}
+	phoneWidth(t, browser, admin+"/applications/"+demo.StoreAppID, "ttl", "admin-application-phone.png", shots)
+
+	walkNewForms(t, browser, s, admin, shots)
 
 	run(t, browser, "the audit log shows the admin's changes",
 		chromedp.Navigate(admin+"/audit?user="+demo.AdminEmail),
@@ -149,6 +165,27 @@ func TestAdminConsoleInChromium(t *testing.T) {
 	t.Logf("screenshots in %s", shots)
 }
 
+// newOrigin is the origin the console adds to the Store's CORS origins.
+const newOrigin = "https://shop2.example.test"
+
+// preflight is the Access-Control-Allow-Origin of a CORS preflight of
+// POST /api/jwt/refresh from origin.
+func preflight(t *testing.T, idp, origin string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodOptions, idp+"/api/jwt/refresh", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	res, err := apiClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.Header.Get("Access-Control-Allow-Origin")
+}
+
 // pageShows waits until expr is true on the page that a form submission
 // loads: evaluating on the page being left fails ("navigated or
 // closed"), which is retried, not an error.
@@ -169,21 +206,22 @@ func pageShows(expr string, timeout time.Duration) step {
 	})
 }
 
-// phoneWidth loads page at a phone's width (390 CSS pixels): nothing may
-// stick out sideways (wide tables scroll inside their own box), and the
-// search field stays usable. The desktop size is restored afterwards.
-func phoneWidth(t *testing.T, ctx context.Context, page, shots string) {
+// phoneWidth loads page at a phone's width (390 CSS pixels) until the
+// element with id ready shows: nothing may stick out sideways (wide tables
+// scroll inside their own box, the dashboard's charts stack and scale).
+// The screenshot is saved as name; the desktop size is restored afterwards.
+func phoneWidth(t *testing.T, ctx context.Context, page, ready, name, shots string) {
 	t.Helper()
 	run(t, ctx, "phone width", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
 			Width: 390, Height: 844, DeviceScaleFactor: 2, Mobile: true})
 		return err
-	}), chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("q")))
+	}), chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID(ready)))
 	overflow := value(t, ctx, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
 	if overflow > 0 {
 		t.Errorf("at 390 px the page is %d px too wide", overflow)
 	}
-	screenshot(ctx, t, shots, "admin-phone.png")
+	screenshot(ctx, t, shots, name)
 	run(t, ctx, "desktop width", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
 		return err

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -27,18 +28,7 @@ func TestSecondFactorsInChromium(t *testing.T) {
 	s := startStack(t, rec)
 	browser := newBrowser(t, s)
 	tab := openTab(t, browser, "mfa", true)
-	// A platform authenticator with resident keys and user verification,
-	// which answers presence checks itself.
-	if _, err := chromedp.Call(tab, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
-		t.Fatalf("WebAuthn.enable: %v", err)
-	}
-	va, err := chromedp.Call(tab, cdpwebauthn.AddVirtualAuthenticator, cdpwebauthn.AddVirtualAuthenticatorParams{
-		Options: &cdpwebauthn.VirtualAuthenticatorOptions{Protocol: cdpwebauthn.AuthenticatorProtocolCtap2,
-			Ctap2version: cdpwebauthn.Ctap2versionCtap21, Transport: cdpwebauthn.AuthenticatorTransportInternal,
-			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
-	if err != nil {
-		t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
-	}
+	va := virtualAuthenticator(t, tab)
 
 	run(t, tab, "log in with the password", chromedp.Navigate(s.store), login(), chromedp.WaitVisible(chromedp.ID("enable-two-factor")))
 
@@ -78,6 +68,9 @@ func TestSecondFactorsInChromium(t *testing.T) {
 	}
 	run(t, tab, "log out, log in with the password", logout, passwordStep)
 	logins := rec.find(func(e exchange) bool { return e.login() && e.Tag == "mfa" })
+	if len(logins) == 0 {
+		t.Fatalf("the password step reached no /api/login:\n%s", rec)
+	}
 	if last := logins[len(logins)-1]; last.Status != 242 || last.Set != "" || last.Token != "" {
 		t.Fatalf("the password step answered %d, cookie %q, token %q", last.Status, last.Set, short(last.Token))
 	}
@@ -107,7 +100,7 @@ func TestSecondFactorsInChromium(t *testing.T) {
 	// discoverable credential.
 	run(t, tab, "add a passkey", chromedp.WaitVisible(chromedp.ID("add-passkey")), chromedp.Click(chromedp.ID("add-passkey")),
 		poll(`document.querySelectorAll('#passkeys li').length === 1`, 15*time.Second))
-	creds, err := chromedp.Call(tab, cdpwebauthn.GetCredentials, cdpwebauthn.GetCredentialsParams(va))
+	creds, err := chromedp.Call(tab, cdpwebauthn.GetCredentials, cdpwebauthn.GetCredentialsParams{AuthenticatorID: va})
 	if err != nil || len(creds.Credentials) != 1 || !creds.Credentials[0].IsResidentCredential || creds.Credentials[0].RpID != "store.example.test" {
 		t.Fatalf("virtual authenticator holds %+v (%v)", creds, err)
 	}
@@ -131,6 +124,24 @@ func TestSecondFactorsInChromium(t *testing.T) {
 	if out["first"] != 200 || out["replay"] != 404 || out["otherOrigin"] != 400 {
 		t.Fatalf("assertion: first %d, replay %d, other origin %d", out["first"], out["replay"], out["otherOrigin"])
 	}
+}
+
+// virtualAuthenticator adds to the tab a platform authenticator with
+// resident keys and user verification, which answers presence checks
+// itself (DevTools WebAuthn domain).
+func virtualAuthenticator(t *testing.T, tab context.Context) cdpwebauthn.AuthenticatorID {
+	t.Helper()
+	if _, err := chromedp.Call(tab, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
+		t.Fatalf("WebAuthn.enable: %v", err)
+	}
+	va, err := chromedp.Call(tab, cdpwebauthn.AddVirtualAuthenticator, cdpwebauthn.AddVirtualAuthenticatorParams{
+		Options: &cdpwebauthn.VirtualAuthenticatorOptions{Protocol: cdpwebauthn.AuthenticatorProtocolCtap2,
+			Ctap2version: cdpwebauthn.Ctap2versionCtap21, Transport: cdpwebauthn.AuthenticatorTransportInternal,
+			HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}})
+	if err != nil {
+		t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
+	}
+	return va.AuthenticatorID
 }
 
 // replayScript takes an assertion with the page's passkey and posts it

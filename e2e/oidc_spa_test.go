@@ -66,20 +66,7 @@ if (location.pathname === "/callback.html") {
 func TestOIDCClientTSInChromium(t *testing.T) {
 	bundle := oidcClientBundle(t)
 	spaLn, spaURL := listen(t, "spa")
-	var idpURL string
-	in := apptest.Start(t, apptest.Options{
-		// The browser reaches latchkey as login.example.test (same site as
-		// the SPA), on the port apptest listens on.
-		Config: func(c *config.Config) {
-			_, port, _ := net.SplitHostPort(c.Addr)
-			idpURL = "http://login.example.test:" + port
-			c.Issuer = idpURL
-		},
-		Seed: seedSPA(spaURL),
-		Tenant: func(tn *storage.Tenant) {
-			tn.PasswordEncryptionConfiguration = storage.PasswordEncryptionConfiguration{EncryptionScheme: "salted-pbkdf2-hmac-sha256", EncryptionSchemeFactor: 1000}
-		},
-	})
+	in, idpURL := startSPAIdentity(t, spaURL, nil)
 	spa := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/oidc-client-ts.min.js":
@@ -203,6 +190,44 @@ func listen(t *testing.T, name string) (net.Listener, string) {
 	return ln, fmt.Sprintf("http://%s.example.test:%d", name, ln.Addr().(*net.TCPAddr).Port)
 }
 
+// stepper runs actions in ctx's tab, each call within a minute; a failure
+// names the step and shows where the page is.
+func stepper(t *testing.T, ctx context.Context) func(what string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		if err := chromedp.Do(tctx, actions...); err != nil {
+			where, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " | " + document.body.innerText.slice(0, 300)`))
+			t.Fatalf("%s: %v\n  page: %s", what, err, where)
+		}
+	}
+}
+
+// startSPAIdentity runs latchkey as http://login.example.test:<port> (same
+// site as the SPA, on the port apptest listens on) with the SPA's
+// application and user and a cheap password hash; edit, when set, changes
+// the tenant further knowing that URL.
+func startSPAIdentity(t *testing.T, spaURL string, edit func(idpURL string, tn *storage.Tenant)) (*apptest.Instance, string) {
+	t.Helper()
+	var idpURL string
+	in := apptest.Start(t, apptest.Options{
+		Config: func(c *config.Config) {
+			_, port, _ := net.SplitHostPort(c.Addr)
+			idpURL = "http://login.example.test:" + port
+			c.Issuer = idpURL
+		},
+		Seed: seedSPA(spaURL),
+		Tenant: func(tn *storage.Tenant) {
+			tn.PasswordEncryptionConfiguration = storage.PasswordEncryptionConfiguration{EncryptionScheme: "salted-pbkdf2-hmac-sha256", EncryptionSchemeFactor: 1000}
+			if edit != nil {
+				edit(idpURL, tn)
+			}
+		},
+	})
+	return in, idpURL
+}
+
 // seedSPA stores the SPA's application (public client, PKCE, refresh
 // tokens, SSO on) and its user.
 func seedSPA(spaURL string) func(context.Context, storage.Storage) error {
@@ -300,15 +325,7 @@ func TestDemoStoreOAuthMode(t *testing.T) {
 		JWTTTL: time.Minute, RefreshTTL: 10 * time.Minute, GracePeriod: time.Second},
 		func(role string, port int) string { return fmt.Sprintf("http://%s.example.test:%d", role, port) })
 	ctx := spaBrowser(t, st.StoreURL)
-	steps := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, actions...); err != nil {
-			where, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " | " + document.body.innerText.slice(0, 300)`))
-			t.Fatalf("%s: %v\n  page: %s", what, err, where)
-		}
-	}
+	steps := stepper(t, ctx)
 	steps("open the Store", chromedp.Navigate(st.StoreURL+"/"), until(`document.body.dataset.state === "login"`, 10*time.Second))
 	steps("log in on latchkey's page",
 		chromedp.Click(`#login-button`),

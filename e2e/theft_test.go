@@ -61,7 +61,7 @@ func stolenRefreshToken(t *testing.T, w *walk, tc theftCase) {
 		chromedp.WaitVisible(chromedp.ID("cart-status")))
 	// Taken from the browser (malware, a shared computer): the HttpOnly
 	// cookie that page scripts cannot read.
-	stolen := cookies(tab, t, w.s.idp)["refresh_token"].Value
+	stolen := refreshCookie(tab, t, w.s.idp, "the victim's session after the login").Value
 
 	var attacked time.Time
 	if tc.attackerFirst {

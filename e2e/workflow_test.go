@@ -34,7 +34,9 @@ func TestWorkflow(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("cart-status")))
 	step11Deadline := time.Now().Add(time.Minute + 30*time.Second)
 
-	t.Run("steps 1-8: Store login, JWT in localStorage, HttpOnly cookie on the identity host, cart loads", func(t *testing.T) {
+	// The main profile logged in to the Store (steps 1-8), which steps 9-10
+	// and 12-15 continue from; when one of those runs alone it logs in first.
+	storeLogin := &fixture{name: "steps 1-8: the main profile is logged in to the Store", make: func(t *testing.T) {
 		run(t, browser, "open the Store", chromedp.Navigate(s.store), waitState("login", 10*time.Second))
 		if jwt := storedJWT(browser, t, demo.StoreAppID); jwt != "" {
 			t.Fatalf("step 2: a JWT was already in localStorage")
@@ -61,9 +63,12 @@ func TestWorkflow(t *testing.T) {
 			}
 		}
 		screenshot(browser, t, shots, "store-logged-in.png")
-	})
+	}}
+
+	t.Run("steps 1-8: Store login, JWT in localStorage, HttpOnly cookie on the identity host, cart loads", storeLogin.ensure)
 
 	t.Run("steps 9-10: the JWT expires, the SPA refreshes and the cart still loads", func(t *testing.T) {
+		storeLogin.ensure(t)
 		before := storedJWT(browser, t, demo.StoreAppID)
 		// The SPA logs a refresh, then loads the cart again with the new JWT
 		// and replaces it on the page. The cart shown once two refreshes are
@@ -84,9 +89,9 @@ func TestWorkflow(t *testing.T) {
 		screenshot(browser, t, shots, "refresh-log.png")
 	})
 
-	storeCookie := cookies(browser, t, s.idp)["refresh_token"].Value
-	var forumsJWT string
 	t.Run("steps 12-15: Forums has no SSO, its login clobbers the Store's cookie, posts load", func(t *testing.T) {
+		storeLogin.ensure(t)
+		storeCookie := refreshCookie(browser, t, s.idp, "the Store's session before the Forums login").Value
 		run(t, browser, "open the Forums", chromedp.Navigate(s.forums), waitState("login", 10*time.Second))
 		run(t, browser, "log in to the Forums", login(), chromedp.WaitVisible(chromedp.ID("posts-status")))
 		posts := text(t, browser, "posts")
@@ -96,7 +101,7 @@ func TestWorkflow(t *testing.T) {
 		if c := cookies(browser, t, s.idp)["refresh_token"]; c == nil || c.Value == storeCookie {
 			t.Error("step 14: the Forums login did not replace the Store's refresh cookie")
 		}
-		forumsJWT = storedJWT(browser, t, demo.ForumsAppID)
+		forumsJWT := storedJWT(browser, t, demo.ForumsAppID)
 		if got := evil.get(t, cart, forumsJWT); got != http.StatusUnauthorized {
 			t.Errorf("step 15: the Store accepted a Forums token: %d", got)
 		}
@@ -130,8 +135,13 @@ func TestWorkflow(t *testing.T) {
 	})
 
 	t.Run("step 17: a stolen JWT works until it expires, not after", func(t *testing.T) {
-		run(t, browser, "victim logs in to the Store", login(), chromedp.WaitVisible(chromedp.ID("cart-status")))
-		jwt := storedJWT(browser, t, demo.StoreAppID)
+		// A profile of its own: the step needs nothing from the others.
+		victim := openTab(t, browser, "step17", true)
+		run(t, victim, "victim logs in to the Store", chromedp.Navigate(s.store), login(), chromedp.WaitVisible(chromedp.ID("cart-status")))
+		jwt := storedJWT(victim, t, demo.StoreAppID)
+		if jwt == "" {
+			t.Fatal("no JWT in localStorage after the login")
+		}
 		if got := evil.get(t, cart, jwt); got != http.StatusOK {
 			t.Fatalf("stolen JWT before expiry: %d", got)
 		}

@@ -21,7 +21,10 @@ const benchUsage = `Usage: latchkey bench [flags]
 Loads latchkey, or any FusionAuth-compatible server, and reports throughput,
 latency percentiles, errors by status, and the server's CPU per request and
 memory when it runs on this machine. Modes: login, refresh-cookie,
-refresh-oauth, validate, mixed. A closed loop by default (--clients busy
+refresh-oauth, validate, mixed; and timing, which is not a load: it sends
+--samples interleaved failed logins of each kind (unknown id, a real
+account's first and later wrong password) one at a time and compares their
+latencies (medians, Mann-Whitney U). A closed loop by default (--clients busy
 clients); --rate R sends R requests/s whatever the answers (open loop).
 
 It creates its own users and application with --api-key and deletes them
@@ -35,7 +38,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.URL, "url", o.URL, "base URL of the server")
-	fs.StringVar(&o.Mode, "mode", o.Mode, "what to send: "+strings.Join(bench.Modes, ", "))
+	fs.StringVar(&o.Mode, "mode", o.Mode, "what to send: "+strings.Join(bench.Modes, ", ")+", or "+bench.ModeTiming)
+	samples := fs.Int("samples", 200, "timing mode: failed logins of each kind")
 	fs.StringVar(&o.Mix, "mix", o.Mix, "weights of the operations in mixed mode")
 	fs.IntVar(&o.Clients, "clients", o.Clients, "concurrent clients (closed loop), or sessions an open loop spreads over; one test user each")
 	fs.Float64Var(&o.Rate, "rate", 0, "requests per second (open loop); 0 = closed loop")
@@ -64,6 +68,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "latchkey bench: unexpected argument %q (the target is --url)\n", fs.Arg(0))
 		return 2
+	}
+	if o.Mode == bench.ModeTiming {
+		return runTiming(ctx, bench.TimingOptions{URL: o.URL, APIKey: o.APIKey, TenantID: o.TenantID,
+			Timeout: o.Timeout, AllowRemote: o.AllowRemote, Samples: *samples}, *asJSON, stdout, stderr)
 	}
 	users, err := benchUsers(*usersFile, *loginID, *password)
 	if err != nil {
@@ -155,4 +163,29 @@ func (l *ttyLine) clear() {
 	if l.w != nil {
 		fmt.Fprint(l.w, "\r\x1b[K")
 	}
+}
+
+// runTiming runs `latchkey bench --mode timing`: exit status 0 when the
+// failed logins' timings are equal by the report's bar, 1 when they are not
+// or the run failed.
+func runTiming(ctx context.Context, o bench.TimingOptions, asJSON bool, stdout, stderr io.Writer) int {
+	rep, err := bench.RunTiming(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "latchkey bench: %s\n", strings.TrimPrefix(err.Error(), "bench: "))
+		for _, e := range rep.Cleanup.Errors {
+			fmt.Fprintf(stderr, "latchkey bench: cleanup: %s\n", e)
+		}
+		return 1
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		rep.WriteText(stdout)
+	}
+	if !rep.Equal || rep.Unexpected > 0 || len(rep.Cleanup.Errors) > 0 {
+		return 1
+	}
+	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/dbclock"
 	"github.com/latchkeyhq/latchkey/internal/events/sender"
 	"github.com/latchkeyhq/latchkey/internal/janitor"
+	"github.com/latchkeyhq/latchkey/internal/keys"
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/manage"
@@ -24,6 +26,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
 
 // Options are what tests (and the demo) inject; the zero value is production.
@@ -72,6 +75,10 @@ type HTTPLimits struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	MaxHeaderBytes    int
+	// RequestTimeout bounds one request's work from the moment its headers
+	// are read (server.Config.RequestTimeout; zero:
+	// server.DefaultRequestTimeout).
+	RequestTimeout time.Duration
 }
 
 // DefaultHTTPLimits: 5s to send the headers (slowloris), 30s for a whole
@@ -142,6 +149,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	// Every line logged with a request's context names its request id
 	// (and trace id when traced).
 	opts.Logger = slog.New(observe.LogHandler(opts.Logger.Handler()))
+	opts.Limits = configRates(opts.Limits, cfg)
 	a = &App{cfg: cfg, log: opts.Logger, store: opts.Store, gate: server.NewGate(opts.Limits), limits: opts.HTTP.withDefaults()}
 	defer func() {
 		if err != nil {
@@ -153,6 +161,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		return a, err
 	}
 	if a.store == nil {
+		if mayBeFresh(cfg.DatabaseURL) {
+			// The RS256 key Init will need, made on the spare core while
+			// the database migrates (keys.PrepareRSA; issue 13).
+			keys.PrepareRSA()
+		}
 		st, err := a.openStore(ctx)
 		if err != nil {
 			return a, fmt.Errorf("open database: %w", err)
@@ -190,7 +203,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := a.startBackchannel(opts); err != nil {
 		return a, fmt.Errorf("back-channel logout: %w", err)
 	}
-	a.janitor = newJanitor(a.store, a.Server.Auth, opts.Now, opts.JanitorInterval, a.log)
+	a.janitor = newJanitor(a.store, a.Server.Auth, a.Server.Manage.Actions, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
@@ -213,6 +226,18 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		}
 	}
 	return a, nil
+}
+
+// mayBeFresh reports whether the database may have no signing keys yet: a
+// SQLite file that does not exist, or a PostgreSQL database (which cannot be
+// told without a round trip). Then an RSA key is worth making in advance.
+func mayBeFresh(url string) bool {
+	path, ok := sqlstorage.SQLitePath(url)
+	if !ok {
+		return true
+	}
+	_, err := os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // localClock is this process's clock, shifted by the test-only
@@ -265,9 +290,14 @@ func (a *App) Run(ctx context.Context) error {
 	// pass in progress ends at its next statement once stopped.
 	janitorDone := make(chan struct{})
 	go func() { _ = a.janitor.Run(wctx); close(janitorDone) }()
+	// The dashboard's event counts are flushed every few seconds and once
+	// more after the drain (internal/tally), so the last requests count.
+	tallyDone := make(chan struct{})
+	go func() { a.Server.Tally.Run(wctx, 0); close(tallyDone) }()
 	defer func() {
 		stopWorkers()
 		<-janitorDone
+		<-tallyDone
 		waitWorkers(a.cfg.ShutdownTimeout)
 	}()
 	errc := make(chan error, 1)
@@ -359,4 +389,18 @@ func (a *App) startBackchannel(opts Options) error {
 		}
 	}
 	return nil
+}
+
+// configRates adds the operator's rate-limit overrides (LATCHKEY_RATE_LIMITS)
+// to l; overrides already in l (a test's) win.
+func configRates(l server.Limits, cfg config.Config) server.Limits {
+	rates := map[string]server.Rate{}
+	for name, r := range cfg.Rates() {
+		rates[name] = server.Rate{Limit: r.Limit, Window: r.Window}
+	}
+	for name, r := range l.Rates {
+		rates[name] = r
+	}
+	l.Rates = rates
+	return l
 }

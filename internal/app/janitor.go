@@ -24,8 +24,9 @@ const rateCounterKeep = time.Hour
 // so each node prunes its own. Issue 10's rows are purged too (expired
 // challenges: twoFactorIds, WebAuthn challenges, emailed and passwordless
 // codes, device trusts; idle rate counters), and TOTP secrets still sealed
-// with an older key of the server secret are re-sealed (svc).
-func newJanitor(st storage.Storage, svc *auth.Service, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
+// with an older key of the server secret are re-sealed (svc). Temporal
+// user actions that expired get their user.action "end" event (actions).
+func newJanitor(st storage.Storage, svc *auth.Service, actions *manage.Actions, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
 	tasks := janitor.Tasks(st, janitor.Retention{
 		TokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
 		LockoutWindow: func(ctx context.Context) (time.Duration, error) { return manage.LongestLockoutWindow(ctx, st) },
@@ -37,6 +38,7 @@ func newJanitor(st storage.Storage, svc *auth.Service, now func() time.Time, int
 		janitor.Task{Name: "rate_counters", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
 			return st.PurgeRateCounters(ctx, now.Add(-rateCounterKeep), limit)
 		}},
+		janitor.Task{Name: "user_action_ends", Purge: actions.SendEnds},
 		janitor.Task{Name: "two_factor_reseal", Purge: func(ctx context.Context, _ time.Time, limit int) (int, error) {
 			return svc.ResealTwoFactorSecrets(ctx, limit)
 		}})

@@ -23,8 +23,16 @@ import (
 // login completes with its token, and Run returns nil.
 func TestShutdownDrainsInFlight(t *testing.T) {
 	const inFlight = 20
-	r := start(t, app.Options{Limits: server.Limits{HashConcurrency: 4, HashQueue: inFlight, HashWait: time.Minute}},
-		func(c *config.Config) { c.ShutdownTimeout = time.Minute }, nil)
+	// The logins' bodies are held back by the test, across the shutdown,
+	// for as long as the machine takes to run this far: every server-side
+	// clock that runs meanwhile (the request's deadline, 15 s by default,
+	// which ended a login with 503 under heavy load; ReadTimeout and
+	// WriteTimeout, 30 s) is set beyond the connections' one-minute failsafe
+	// (dial), so no timer decides the outcome.
+	const beyondFailsafe = 10 * time.Minute
+	r := start(t, app.Options{Limits: server.Limits{HashConcurrency: 4, HashQueue: inFlight, HashWait: beyondFailsafe},
+		HTTP: app.HTTPLimits{ReadTimeout: beyondFailsafe, WriteTimeout: beyondFailsafe, RequestTimeout: beyondFailsafe}},
+		func(c *config.Config) { c.ShutdownTimeout = beyondFailsafe }, nil)
 	body := loginBody(userEmail, userPass)
 	conns := make([]*rawConn, inFlight)
 	for i := range conns {

@@ -25,6 +25,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
+	"github.com/latchkeyhq/latchkey/internal/tally"
 )
 
 // wiring is what newServer shares with the process: the metrics (nil for
@@ -74,8 +75,16 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		TenantCacheTTL: cfg.CacheTTL, ApplicationCacheTTL: cfg.CacheTTL, SuccessorKeys: w.secret.Derive(successorPurpose),
 		FederationKeys: w.secret.Derive(federationPurpose),
 		SealKeys:       w.secret.Derive(sealPurpose), Events: pub, Lambdas: w.engine}
+	// The real run counts auth's events twice: into the Prometheus
+	// counters and into the dashboard's hourly counts (internal/tally,
+	// flushed by App.Run). The dry run's events are not counted.
+	var counts *tally.Tally
 	if w.metrics != nil {
-		ac.Count = w.metrics.Count
+		counts = tally.New(st, opts.Now, log.With("component", "tally"))
+		ac.Count = func(ctx context.Context, event, outcome string) {
+			w.metrics.Count(ctx, event, outcome)
+			counts.Count(ctx, event, outcome)
+		}
 	}
 	svc = auth.New(ac)
 	var themes fs.FS
@@ -101,8 +110,8 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		MFA:    &mfa.Service{Store: st, Auth: svc, Now: opts.Now, Logger: log, TenantID: manage.DefaultTenantID},
 		Mailer: codeMailer{m: mg.Mail, q: st, now: opts.Now},
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),
-			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL},
-		Gate: gate, Metrics: w.metrics,
+			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL, RequestTimeout: opts.HTTP.RequestTimeout},
+		Gate: gate, Metrics: w.metrics, Tally: counts,
 	}
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).

@@ -52,6 +52,9 @@ type Options struct {
 	// Webhooks tunes the webhook delivery worker (app.Options.Webhooks),
 	// e.g. a short poll interval and backoff.
 	Webhooks outbox.Config
+	// JanitorInterval overrides the janitor's pass interval
+	// (app.Options.JanitorInterval), e.g. to see a pass within a test.
+	JanitorInterval time.Duration
 }
 
 // Instance is a running App.
@@ -101,7 +104,8 @@ func Start(t testing.TB, o Options) *Instance {
 		t.Fatalf("apptest: seed: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, app.Options{Store: st, Now: o.Now, Logger: logger, Listener: ln, Webhooks: o.Webhooks})
+	a, err := app.Open(ctx, cfg, app.Options{Store: st, Now: o.Now, Logger: logger, Listener: ln, Webhooks: o.Webhooks,
+		JanitorInterval: o.JanitorInterval})
 	if err != nil {
 		cancel()
 		_ = ln.Close()

@@ -74,6 +74,9 @@ func TestDependencyDirection(t *testing.T) {
 			return d == module+"/internal/server" || strings.HasPrefix(d, module+"/internal/storage/sqlstorage") ||
 				strings.HasPrefix(d, module+"/internal/app")
 		}, "second factors, passkeys and passwordless are use cases: HTTP calls them, they know no backend (go-webauthn brings net/http along; mfa itself handles no request)"},
+		{"internal/tally", func(d string) bool {
+			return d == "net/http" || strings.HasPrefix(d, module+"/") && !onlyFrom(d, "internal/tally", "internal/storage")
+		}, "the dashboard's counters are filled by a plain function and flushed through the storage contract"},
 		{"internal/janitor", func(d string) bool {
 			return d == "net/http" || strings.HasPrefix(d, module+"/") && d != module+"/internal/janitor" && d != module+"/internal/storage"
 		}, "the janitor deletes through the storage contract only; its policies are given to it"},

@@ -21,9 +21,12 @@ const (
 // passwordless code.
 type AuthenticatedLogin struct {
 	UserID, ApplicationID, IPAddress string
-	Device                           storage.DeviceInfo
-	NoJWT                            bool
-	DPoPJKT, TwoFactorTrustID        string
+	// UserAgent is the request's, for the login events' info (as a
+	// password login's).
+	UserAgent                 string
+	Device                    storage.DeviceInfo
+	NoJWT                     bool
+	DPoPJKT, TwoFactorTrustID string
 	// Method is AuthWebAuthn or AuthPasswordless (the token's
 	// authenticationType).
 	Method string
@@ -32,6 +35,9 @@ type AuthenticatedLogin struct {
 	// user with two-factor methods is not asked for one more.
 	SecondFactor bool
 	State        map[string]any
+	// OAuth: the login is the hosted page's (the authorization endpoint
+	// authenticated the client), judged as the page's password login is.
+	OAuth bool
 }
 
 // LoginAuthenticated ends an authenticated login exactly as /api/login
@@ -47,14 +53,14 @@ func (s *Service) LoginAuthenticated(ctx context.Context, r AuthenticatedLogin) 
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: get user: %w", err)
 	}
-	req := LoginRequest{ApplicationID: r.ApplicationID, IPAddress: r.IPAddress, NoJWT: r.NoJWT, Device: r.Device,
-		DPoPJKT: r.DPoPJKT, TwoFactorTrustID: r.TwoFactorTrustID, HasAPIKey: true, authType: r.Method}
+	req := LoginRequest{ApplicationID: r.ApplicationID, IPAddress: r.IPAddress, UserAgent: r.UserAgent, NoJWT: r.NoJWT, Device: r.Device,
+		DPoPJKT: r.DPoPJKT, TwoFactorTrustID: r.TwoFactorTrustID, HasAPIKey: true, OAuth: r.OAuth, authType: r.Method}
 	app, tenant, err := s.loginContext(ctx, req)
 	if err != nil {
 		return Tokens{}, err
 	}
 	fail := event{name: evLoginFailure, level: slog.LevelInfo, userID: user.ID, appID: app.ID, ip: r.IPAddress}
-	failures, err := s.checkLock(ctx, user.ID, fail)
+	ch, err := s.checkLock(ctx, tenant, user.ID, r.IPAddress, fail)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -79,9 +85,9 @@ func (s *Service) LoginAuthenticated(ctx context.Context, r AuthenticatedLogin) 
 	// The same outcomes as a password login (409, then 242), decided before
 	// anything is written.
 	if rule, w := withheld(facts); w != nil {
-		return Tokens{}, s.withhold(ctx, facts, rule, w, false)
+		return Tokens{}, s.withhold(ctx, facts, rule, w, charge{})
 	}
-	out, err := s.grantLogin(ctx, req, tenant, app, user, failures, now)
+	out, err := s.grantLogin(ctx, req, tenant, app, user, ch, now)
 	out.State = r.State
 	return out, err
 }

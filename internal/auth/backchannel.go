@@ -28,8 +28,8 @@ type BackchannelNotice struct {
 // backchannelLogoutURL (OpenID Connect Back-Channel Logout 1.0 §2.5; a
 // latchkey extension, FusionAuth has none). It runs inside the storage
 // transaction, reading applications through the cache.
-func (s *Service) backchannelNotices(ctx context.Context, sid string) func([]storage.RefreshToken) []storage.OutboxMessage {
-	return func(revoked []storage.RefreshToken) []storage.OutboxMessage {
+func (s *Service) backchannelNotices(ctx context.Context, sid string) func([]storage.RefreshToken) ([]storage.OutboxMessage, error) {
+	return func(revoked []storage.RefreshToken) ([]storage.OutboxMessage, error) {
 		var out []storage.OutboxMessage
 		var seen []string
 		for _, rt := range revoked {
@@ -50,6 +50,6 @@ func (s *Service) backchannelNotices(ctx context.Context, sid string) func([]sto
 			out = append(out, storage.OutboxMessage{ID: newID(), Queue: BackchannelQueue, TenantID: app.TenantID,
 				Payload: payload, CreatedAt: s.cfg.Now()})
 		}
-		return out
+		return out, nil
 	}
 }

@@ -170,7 +170,7 @@ func (s *Service) consumeCode(ctx context.Context, c storage.AuthorizationCode, 
 
 // codeReplay revokes what the code's first use issued.
 func (s *Service) codeReplay(ctx context.Context, c storage.AuthorizationCode, ev event) error {
-	revoked, err := s.cfg.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{ID: c.GrantID}, s.cfg.Now(), "code_replay")
+	revoked, err := s.revokeOne(ctx, c.GrantID, "code_replay", "")
 	if err != nil {
 		return fmt.Errorf("auth: revoke on code replay: %w", err)
 	}

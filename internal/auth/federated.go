@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -140,11 +141,30 @@ func (s *Service) defaultRegistration(userID string, app storage.Application) *s
 		InsertInstant: now, LastUpdateInstant: now}
 }
 
+// FederatedLogin is a login an identity provider authenticated, for
+// IssueFederated: the local user, the application and the provider.
+type FederatedLogin struct {
+	User                 storage.User
+	Application          storage.Application
+	Provider             storage.IdentityProvider
+	IPAddress, UserAgent string
+	// NoJWT records the login and its event but issues no token (the
+	// request's noJWT; the hosted login page, whose tokens come from the
+	// authorization code).
+	NoJWT bool
+}
+
 // IssueFederated issues what /api/login would for a user an identity
-// provider authenticated (POST /api/identity-provider/login): the access
+// provider authenticated (POST /api/identity-provider/login, and the hosted
+// login page's "Sign in with …" with NoJWT): the access
 // token (authenticationType OPENID_CONNECT) and, as the application's
-// loginConfiguration says, a refresh token, written with the login.
-func (s *Service) IssueFederated(ctx context.Context, user storage.User, app storage.Application, ip string) (Tokens, error) {
+// loginConfiguration says, a refresh token, written with the login and its
+// user.login.success event (naming the identity provider, as FusionAuth's
+// does) in one transaction. A user not registered for the application gets
+// no token; the login and its event are recorded all the same, as
+// /api/login records them.
+func (s *Service) IssueFederated(ctx context.Context, l FederatedLogin) (Tokens, error) {
+	user, app := l.User, l.Application
 	tenant, err := s.tenant(ctx, user.TenantID)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: federated: tenant: %w", err)
@@ -153,34 +173,60 @@ func (s *Service) IssueFederated(ctx context.Context, user storage.User, app sto
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: federated: registrations: %w", err)
 	}
-	user.Registrations = regs
-	reg := findRegistration(regs, app.ID)
-	out := Tokens{User: user, Application: app, Registered: reg != nil}
-	if reg == nil {
-		return out, nil
-	}
 	now := s.cfg.Now()
+	reg := findRegistration(regs, app.ID)
+	rec := storage.Login{UserID: user.ID, At: now.UnixMilli()}
+	if reg != nil {
+		rec.ApplicationID = app.ID
+		reg.LastLoginInstant = rec.At
+	}
+	// The login's record (recent logins, login-record search), as a
+	// password login writes it; the login id is the email the provider
+	// vouched for.
+	rec.Record = &storage.LoginRecord{ID: newID(), UserID: user.ID, TenantID: user.TenantID, ApplicationID: app.ID,
+		Instant: rec.At, IPAddress: l.IPAddress, LoginID: user.Email}
+	user.LastLoginInstant, user.Registrations = rec.At, regs
+	out := Tokens{User: user, Application: app, Registered: reg != nil}
 	g := grant{tenant: tenant, app: app, user: user, reg: reg, authType: authOpenIDConnect, authTime: now,
 		set: resolveSettings(tenant, app)}
-	rec := storage.Login{UserID: user.ID, ApplicationID: app.ID, At: now.UnixMilli()}
 	var raw string
-	if wantsRefresh(LoginRequest{}, app, reg) {
+	if reg != nil && !l.NoJWT && wantsRefresh(LoginRequest{}, app, reg) {
 		g.refreshID = newID()
 		var rt storage.RefreshToken
-		raw, rt = s.newRefresh(g, now, LoginRequest{IPAddress: ip})
+		raw, rt = s.newRefresh(g, now, LoginRequest{IPAddress: l.IPAddress, UserAgent: l.UserAgent})
 		rec.RefreshToken = &rt
+	}
+	if reg != nil && !l.NoJWT {
+		if err := s.mint(ctx, g, now, &out); err != nil {
+			return Tokens{}, err
+		}
+	}
+	if rec.Outbox, err = s.federatedSuccess(ctx, tenant, l, user); err != nil {
+		return Tokens{}, err
 	}
 	if err := s.cfg.Store.RecordLogin(ctx, rec); err != nil {
 		return Tokens{}, fmt.Errorf("auth: federated: record login: %w", err)
 	}
-	if err := s.mint(ctx, g, now, &out); err != nil {
-		return Tokens{}, err
-	}
+	s.cfg.Events.Committed(rec.Outbox)
 	if rt := rec.RefreshToken; rt != nil {
 		out.RefreshToken, out.RefreshTokenID, out.RefreshExpiresAt = raw, rt.ID, rt.ExpiresAt
 	}
-	s.emit(ctx, event{name: evLoginSuccess, level: slog.LevelInfo, userID: user.ID, appID: app.ID, ip: ip, outcome: "federated"})
+	s.emit(ctx, event{name: evLoginSuccess, level: slog.LevelInfo, userID: user.ID, appID: app.ID, ip: l.IPAddress, outcome: "federated"})
 	return out, nil
+}
+
+// federatedSuccess prepares user.login.success for a federated login
+// (FusionAuth's event names the identity provider by id and name).
+func (s *Service) federatedSuccess(ctx context.Context, t storage.Tenant, l FederatedLogin, user storage.User) ([]storage.OutboxMessage, error) {
+	pl, err := s.plan(ctx, t, events.UserLoginSuccess)
+	if err != nil {
+		return nil, err
+	}
+	return s.prepare(ctx, pl, func(ev *events.Event) {
+		ev.ApplicationID, ev.AuthenticationType, ev.IPAddress = l.Application.ID, authOpenIDConnect, l.IPAddress
+		ev.IdentityProviderID, ev.IdentityProviderName = l.Provider.ID, l.Provider.Name
+		ev.Info, ev.User = events.Source(l.IPAddress, l.UserAgent), events.UserView(user)
+	})
 }
 
 // FederationKeys are the keys sealing the hosted page's federation state

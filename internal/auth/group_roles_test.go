@@ -105,6 +105,10 @@ func (w *writeCounter) UpdateUser(ctx context.Context, u storage.User, a ...stor
 	w.writes = append(w.writes, "UpdateUser")
 	return w.Storage.UpdateUser(ctx, u, a...)
 }
+func (w *writeCounter) ReserveLoginAttempt(ctx context.Context, at time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
+	w.writes = append(w.writes, "ReserveLoginAttempt")
+	return w.Storage.ReserveLoginAttempt(ctx, at, cs)
+}
 func (w *writeCounter) RecordLoginFailure(ctx context.Context, id string, at time.Time, p storage.LockoutPolicy) (storage.LoginFailures, error) {
 	w.writes = append(w.writes, "RecordLoginFailure")
 	return w.Storage.RecordLoginFailure(ctx, id, at, p)
@@ -112,7 +116,7 @@ func (w *writeCounter) RecordLoginFailure(ctx context.Context, id string, at tim
 
 // TestLoginRecordRidesInTheLoginWrite: a successful login leaves its record
 // (application, IP address, the login id as typed) and still makes one
-// write, RecordLogin, with or without a JWT.
+// write after its reservation, RecordLogin, with or without a JWT.
 func TestLoginRecordRidesInTheLoginWrite(t *testing.T) {
 	for _, noJWT := range []bool{false, true} {
 		e := newEnv(t)
@@ -121,8 +125,8 @@ func TestLoginRecordRidesInTheLoginWrite(t *testing.T) {
 		_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: "ALICE@example.test", Password: goodPass, ApplicationID: appID,
 			IPAddress: "198.51.100.7", NoJWT: noJWT})
 		must(t, err)
-		if !slices.Equal(w.writes, []string{"RecordLogin"}) {
-			t.Fatalf("noJWT %v: writes %v, want one RecordLogin", noJWT, w.writes)
+		if !slices.Equal(w.writes, []string{"ReserveLoginAttempt", "RecordLogin"}) {
+			t.Fatalf("noJWT %v: writes %v, want the reservation and one RecordLogin", noJWT, w.writes)
 		}
 		recs, _, err := e.store.ListLoginRecords(e.ctx, storage.LoginRecordFilter{UserID: userID, Limit: 10})
 		must(t, err)

@@ -93,7 +93,7 @@ func (s *Service) RevokeToken(ctx context.Context, clientID, token, ip string) e
 	} else {
 		return nil
 	}
-	revoked, err := s.cfg.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{ID: id}, s.cfg.Now(), "revoked")
+	revoked, err := s.revokeOne(ctx, id, "revoked", ip)
 	if err != nil {
 		return fmt.Errorf("auth: revoke: %w", err)
 	}

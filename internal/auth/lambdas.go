@@ -29,9 +29,9 @@ func (s *Service) populate(ctx context.Context, id string, claims map[string]any
 		s.log.WarnContext(ctx, "lambda not available; the token is issued without it", "lambdaId", id, "err", err)
 		return claims
 	}
-	in := lambda.Input{Claims: claims, User: jsonObject(g.user), Scopes: g.scopes}
+	in := lambda.Input{Claims: claims, User: jsonView(g.user), Scopes: g.scopes}
 	if g.reg != nil {
-		in.Registration = jsonObject(*g.reg)
+		in.Registration = jsonView(*g.reg)
 	}
 	return s.cfg.Lambdas.Populate(ctx, engineLambda(l), in).Claims
 }
@@ -42,18 +42,16 @@ func engineLambda(l storage.Lambda) lambda.Lambda {
 		Enabled: l.Enabled, EngineType: l.EngineType, InsertInstant: l.InsertInstant, LastUpdateInstant: l.LastUpdateInstant}
 }
 
-// jsonObject is v as the management API shows it (for a user: never the
-// password hash), as plain JSON values for the lambda's read-only copy.
-func jsonObject(v any) map[string]any {
+// jsonView is v as the management API shows it (for a user: never the
+// password hash), as JSON for the lambda's read-only copy. The engine
+// converts only the members the body reads (lambda.Input); nil, passed as
+// undefined, if v cannot be encoded.
+func jsonView(v any) any {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil
 	}
-	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
-		return nil
-	}
-	return m
+	return json.RawMessage(b)
 }
 
 // ForgetLambda drops a cached lambda: the lambda API calls it after a

@@ -83,7 +83,7 @@ func TestLockedAccountDoesNotEvaluateHash(t *testing.T) {
 		_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: "wrong", ApplicationID: appID})
 		wantErr(t, err, ErrInvalidCredentials)
 	}
-	before, err := e.store.GetLoginFailures(e.ctx, userID)
+	before, err := e.store.GetLoginFailures(e.ctx, addrKey(userID))
 	must(t, err)
 	if !before.LockedUntil.Equal(e.clock.Now().Add(5 * time.Minute)) {
 		t.Fatalf("LockedUntil = %v, want now+5m", before.LockedUntil)
@@ -99,7 +99,7 @@ func TestLockedAccountDoesNotEvaluateHash(t *testing.T) {
 	if n := e.hasher.evals.Load() - evals; n != 0 {
 		t.Fatalf("%d hash evaluations while locked, want 0", n)
 	}
-	after, err := e.store.GetLoginFailures(e.ctx, userID)
+	after, err := e.store.GetLoginFailures(e.ctx, addrKey(userID))
 	must(t, err)
 	if after.Count != before.Count || !after.LockedUntil.Equal(before.LockedUntil) {
 		t.Fatalf("counter changed while locked: %+v -> %+v", before, after)
@@ -158,7 +158,7 @@ func TestUnknownLoginIDLocksLikeARealOne(t *testing.T) {
 			t.Fatalf("attempt %d: %s, locked want %v", i, real.kind, want)
 		}
 	}
-	f, err := e.store.GetLoginFailures(e.ctx, unknownLoginKey(nobody))
+	f, err := e.store.GetLoginFailures(e.ctx, addrKey(unknownLoginKey(nobody)))
 	must(t, err)
 	if f.Count != 3 || strings.Contains(f.UserID, "obody") {
 		t.Fatalf("unknown id counter %+v", f)

@@ -31,16 +31,18 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 
 	user, err := s.findUser(ctx, tenant.ID, req.LoginID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return Tokens{}, s.unknownUser(ctx, tenant, req, fail)
+		return Tokens{}, s.unknownUser(ctx, tenant, app, req, fail)
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: find user: %w", err)
 	}
 	fail.userID = user.ID
 
-	// A locked account is refused before the hash is evaluated: a guess made
-	// during the lock is never checked, so the lock really stops guessing.
-	failures, err := s.checkLock(ctx, user.ID, fail)
+	// The attempt is charged before the hash is evaluated, and a locked
+	// account (from this address, or past its ceiling) is refused unhashed:
+	// a guess made during the lock is never checked, and N concurrent
+	// guesses get at most the threshold's number of checks.
+	ch, err := s.reserve(ctx, tenant, user.ID, req.lockoutIP(), fail)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -55,9 +57,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 		return Tokens{}, err
 	}
 	if rule, w := withheld(facts); w != nil {
-		return Tokens{}, s.heldLogin(ctx, facts, rule, w, failures, fail)
+		return Tokens{}, s.heldLogin(ctx, facts, rule, w, ch, fail)
 	}
-	return s.passwordLogin(ctx, req, tenant, app, user, failures, fail)
+	return s.passwordLogin(ctx, req, tenant, app, user, ch, fail)
 }
 
 // loginContext resolves the application and tenant and enforces the API-key
@@ -115,33 +117,30 @@ func (s *Service) findUser(ctx context.Context, tenantID, loginID string) (stora
 	return u, err
 }
 
-// countFailure feeds the tenant lockout counter (failedAuthenticationConfiguration,
-// counted in the database so it holds across restarts and nodes).
-// ev.outcome says why (wrong_password, unknown_user). The failure's events
-// (msgs, user.login.failed) commit with the count (RecordLoginFailureWith);
-// without lockout they are stored on their own.
-func (s *Service) countFailure(ctx context.Context, t storage.Tenant, userID string, ev event, msgs []storage.OutboxMessage) error {
+// countFailure charges a failure of a step checked before it was charged
+// (checkLock: a second factor's code, a password asked for again) to the
+// attempt's counters, with the failure's events (msgs) in a write of their
+// own after it.
+func (s *Service) countFailure(ctx context.Context, ch charge, ev event, msgs []storage.OutboxMessage) error {
 	s.emit(ctx, ev)
-	p, ok := lockoutPolicy(t.FailedAuthenticationConfiguration)
-	if !ok {
-		return s.publish(ctx, msgs)
-	}
 	// Counted even when the client hangs up: a guess must not go uncounted
 	// because its sender stopped listening.
 	wctx, cancel := detached(ctx)
 	defer cancel()
-	var f storage.LoginFailures
-	var err error
-	if len(msgs) > 0 {
-		f, err = s.cfg.Store.RecordLoginFailureWith(wctx, storage.LoginFailure{UserID: userID, At: s.cfg.Now(), Policy: p, Outbox: msgs})
-	} else {
-		f, err = s.cfg.Store.RecordLoginFailure(wctx, userID, s.cfg.Now(), p)
-	}
+	r, err := s.cfg.Store.ReserveLoginAttempt(wctx, s.cfg.Now(), ch.counters)
 	if err != nil {
 		return fmt.Errorf("auth: record login failure: %w", err)
 	}
+	if r.Allowed {
+		s.noteLock(ctx, r.LockedUntil, ev)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := s.cfg.Store.EnqueueOutbox(wctx, msgs...); err != nil {
+		return fmt.Errorf("auth: store events: %w", err)
+	}
 	s.cfg.Events.Committed(msgs)
-	s.noteLock(ctx, f, ev)
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -68,7 +67,7 @@ func (s *Service) oneTimePasswordLogin(ctx context.Context, req LoginRequest) (T
 		return Tokens{}, err
 	}
 	if rule, w := withheld(facts); w != nil {
-		return Tokens{}, s.withhold(ctx, facts, rule, w, false)
+		return Tokens{}, s.withhold(ctx, facts, rule, w, charge{})
 	}
 	return s.issueOneTimePassword(ctx, req, tenant, app, user, id.Data, now)
 }
@@ -77,7 +76,7 @@ func (s *Service) oneTimePasswordLogin(ctx context.Context, req LoginRequest) (T
 func (s *Service) issueOneTimePassword(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
 	user storage.User, d storage.IdentifierData, now time.Time) (Tokens, error) {
 	req.NoJWT = req.NoJWT || !d.IssueJWT
-	p, err := s.planLogin(ctx, req, tenant, app, user, storage.LoginFailures{}, now)
+	p, err := s.planLogin(ctx, req, tenant, app, user, charge{}, now)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -94,24 +93,10 @@ func (s *Service) issueOneTimePassword(ctx context.Context, req LoginRequest, te
 			}
 		}
 	}
-	out, ev, err := s.issueLogin(ctx, req, app, p, now)
+	out, ev, err := s.commitLogin(ctx, req, tenant, app, user, p, now)
 	if err != nil {
 		return Tokens{}, err
 	}
-	success, err := s.plan(ctx, tenant, events.UserLoginSuccess)
-	if err != nil {
-		return Tokens{}, err
-	}
-	if p.rec.Outbox, err = s.loginSuccess(ctx, success, req, app, p.user, authOneTimePassword); err != nil {
-		return Tokens{}, err
-	}
-	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
-		if held, ok := preventedLate(err, user); ok {
-			return Tokens{}, held
-		}
-		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
-	}
-	s.cfg.Events.Committed(p.rec.Outbox)
 	out.State = d.State
 	ev.outcome = "success_one_time_password"
 	s.emit(ctx, ev)
@@ -125,12 +110,13 @@ func (s *Service) issueOneTimePassword(ctx context.Context, req LoginRequest, te
 // counts toward the lockout and is ErrInvalidCredentials.
 func (s *Service) CheckPassword(ctx context.Context, t storage.Tenant, u storage.User, plain string) error {
 	fail := event{name: evPasswordCheck, level: slog.LevelInfo, userID: u.ID}
-	if _, err := s.checkLock(ctx, u.ID, fail); err != nil {
+	ch, err := s.checkLock(ctx, t.WithDefaults(), u.ID, "", fail)
+	if err != nil {
 		return err
 	}
 	ok, verr := s.pw.Verify(plain, u.Password)
 	if outcome, err := verdict(ok, verr, u, s.cfg.Now()); outcome != "" {
-		return s.refuse(ctx, t.WithDefaults(), u.ID, verr, fail, outcome, err, nil)
+		return s.refuse(ctx, t.WithDefaults(), ch, verr, fail, outcome, err, nil)
 	}
 	return nil
 }

@@ -91,7 +91,7 @@ func TestLoginWithheldWrongPassword(t *testing.T) {
 	if got := e.hasher.evals.Load(); got != 1 {
 		t.Errorf("%d hash evaluations, want 1", got)
 	}
-	f, err := e.store.GetLoginFailures(e.ctx, userID)
+	f, err := e.store.GetLoginFailures(e.ctx, addrKey(userID))
 	must(t, err)
 	if f.Count != 1 {
 		t.Errorf("failure count %d, want 1", f.Count)
@@ -105,7 +105,7 @@ func TestLoginWithheldWrongPassword(t *testing.T) {
 	if !errors.As(err, &w) {
 		t.Fatalf("login = %v, want Withheld", err)
 	}
-	f, err = e.store.GetLoginFailures(e.ctx, userID)
+	f, err = e.store.GetLoginFailures(e.ctx, addrKey(userID))
 	must(t, err)
 	if f.Count != 0 {
 		t.Errorf("failure count %d after the 203, want 0", f.Count)

@@ -102,21 +102,25 @@ func TestRefusedLoginLeavesOnlyTheCount(t *testing.T) {
 				t.Fatal("a refused login returned tokens")
 			}
 			if n := p.beforeHash.Load(); n != 0 {
-				t.Fatalf("%d writes before the hash answered, want none", n)
+				t.Fatalf("%d writes before the hash answered, want none but the reservation", n)
+			}
+			if n := p.reserved.Load(); n != 1 {
+				t.Fatalf("%d reservations before the hash, want 1", n)
 			}
 			if n := e.hasher.evals.Load() - evals; n != 1 {
 				t.Fatalf("%d hash evaluations, want 1", n)
 			}
-			// One write after the hash for every guess that is counted (the
-			// anti-enumeration refusals answer alike); an unusable stored
-			// hash (the operator's fault) and an expired user (410) count
-			// nothing and write nothing.
-			if n, want := p.afterHash.Load(), map[bool]int64{true: 1}[tc.counted != ""]; n != want {
+			// A guess that is counted was charged by its reservation and
+			// writes nothing after the hash (the anti-enumeration refusals
+			// answer alike); an unusable stored hash (the operator's fault)
+			// and an expired user (410) count nothing: their one write after
+			// the hash gives the reservation back.
+			if n, want := p.afterHash.Load(), map[bool]int64{false: 1}[tc.counted != ""]; n != want {
 				t.Fatalf("%d writes after the hash, want %d", n, want)
 			}
 			wantSame(t, e.traces(), before)
 			for _, key := range []string{userID, unknownLoginKey("mallory@example.test")} {
-				f, err := e.store.GetLoginFailures(e.ctx, key)
+				f, err := e.store.GetLoginFailures(e.ctx, addrKey(key))
 				must(t, err)
 				if want := map[bool]int{true: 1}[key == tc.counted]; f.Count != want {
 					t.Fatalf("counter %s = %d, want %d", key, f.Count, want)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -27,7 +28,7 @@ type loginPlan struct {
 // lockout reset, the new refresh token, all for ONE RecordLogin transaction.
 // It reads the registrations only; it writes nothing.
 func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
-	user storage.User, failures storage.LoginFailures, now time.Time) (loginPlan, error) {
+	user storage.User, ch charge, now time.Time) (loginPlan, error) {
 	regs, err := s.cfg.Store.ListRegistrations(ctx, user.ID)
 	if err != nil {
 		return loginPlan{}, fmt.Errorf("auth: list registrations: %w", err)
@@ -44,10 +45,9 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 		p.refused = true
 		return p, nil
 	}
-	// Success resets the lockout counter; skipping the statement when there
-	// is nothing to reset keeps the common login lean.
-	p.rec = storage.Login{UserID: user.ID, At: now.UnixMilli(),
-		ResetFailures: failures.Count > 0 || !failures.LockedUntil.IsZero()}
+	// Success gives the attempt's reservation back and resets the counter
+	// of its account and address (lockout.go).
+	p.rec = storage.Login{UserID: user.ID, At: now.UnixMilli(), Refund: ch.refund()}
 	if p.reg != nil {
 		p.rec.ApplicationID = app.ID
 		p.reg.LastLoginInstant = p.rec.At
@@ -114,6 +114,34 @@ func (s *Service) issueLogin(ctx context.Context, req LoginRequest, app storage.
 		out.RefreshToken, out.RefreshTokenID, out.RefreshExpiresAt = p.raw, rt.ID, rt.ExpiresAt
 		ev.tokenID = rt.ID
 	}
+	return out, ev, nil
+}
+
+// commitLogin signs the planned login (issueLogin), then writes it in ONE
+// RecordLogin with its user.login.success messages (p.g.authType names the
+// credential) and wakes the webhook worker. A login prevention that came
+// between the check and the write is that prevention's refusal. The
+// success event is returned, not yet emitted.
+func (s *Service) commitLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
+	user storage.User, p loginPlan, now time.Time) (Tokens, event, error) {
+	out, ev, err := s.issueLogin(ctx, req, app, p, now)
+	if err != nil {
+		return Tokens{}, ev, err
+	}
+	success, err := s.plan(ctx, tenant, events.UserLoginSuccess)
+	if err != nil {
+		return Tokens{}, ev, err
+	}
+	if p.rec.Outbox, err = s.loginSuccess(ctx, success, req, app, p.user, p.g.authType); err != nil {
+		return Tokens{}, ev, err
+	}
+	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
+		if held, ok := preventedLate(err, user); ok {
+			return Tokens{}, ev, held
+		}
+		return Tokens{}, ev, fmt.Errorf("auth: record login: %w", err)
+	}
+	s.cfg.Events.Committed(p.rec.Outbox)
 	return out, ev, nil
 }
 

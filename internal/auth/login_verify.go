@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
-	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -52,13 +52,13 @@ func verdict(ok bool, verr error, user storage.User, now time.Time) (string, err
 // webhook events ride in that one write (webhooks.go); a transactional
 // user.login.success first waits for its webhooks, which may refuse it.
 func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
-	user storage.User, failures storage.LoginFailures, fail event) (Tokens, error) {
+	user storage.User, ch charge, fail event) (Tokens, error) {
 	ok, verr := s.pw.Verify(req.Password, user.Password)
 	now := s.cfg.Now()
 	if outcome, err := verdict(ok, verr, user, now); outcome != "" {
-		return Tokens{}, s.refuse(ctx, tenant, user.ID, verr, fail, outcome, err, &attempt{req, user})
+		return Tokens{}, s.refuse(ctx, tenant, ch, verr, fail, outcome, err, &attempt{req, user})
 	}
-	out, err := s.grantLogin(ctx, req, tenant, app, user, failures, now)
+	out, err := s.grantLogin(ctx, req, tenant, app, user, ch, now)
 	switch {
 	case err == nil:
 		s.rehash(ctx, tenant, &out.User, req.Password)
@@ -79,32 +79,18 @@ func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant st
 // after its hash"). A transactional user.login.success first waits for its
 // webhooks, which may refuse the login.
 func (s *Service) grantLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
-	user storage.User, failures storage.LoginFailures, now time.Time) (Tokens, error) {
-	p, err := s.planLogin(ctx, req, tenant, app, user, failures, now)
+	user storage.User, ch charge, now time.Time) (Tokens, error) {
+	p, err := s.planLogin(ctx, req, tenant, app, user, ch, now)
 	if err != nil {
 		return Tokens{}, err
 	}
 	if p.refused {
 		return Tokens{}, s.refuseRegistration(ctx, req, app, user.ID)
 	}
-	out, ev, err := s.issueLogin(ctx, req, app, p, now)
+	out, ev, err := s.commitLogin(ctx, req, tenant, app, user, p, now)
 	if err != nil {
 		return Tokens{}, err
 	}
-	success, err := s.plan(ctx, tenant, events.UserLoginSuccess)
-	if err != nil {
-		return Tokens{}, err
-	}
-	if p.rec.Outbox, err = s.loginSuccess(ctx, success, req, app, p.user, p.g.authType); err != nil {
-		return Tokens{}, err
-	}
-	if err := s.cfg.Store.RecordLogin(ctx, p.rec); err != nil {
-		if held, ok := preventedLate(err, user); ok {
-			return Tokens{}, held
-		}
-		return Tokens{}, fmt.Errorf("auth: record login: %w", err)
-	}
-	s.cfg.Events.Committed(p.rec.Outbox)
 	s.emit(ctx, ev)
 	return out, nil
 }
@@ -116,34 +102,67 @@ type attempt struct {
 }
 
 // refuse ends a login the password step refused: it logs an unusable hash
-// and counts a guess (counted), in one write. A counted refusal of a login
-// (a; nil for a password asked for again) is a user.login.failed event,
-// which rides in that same write, so a refused guess at a real account
-// still costs one commit like an unknown login id's. The caller's answer is
-// err, whatever the cause.
-func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, userID string, verr error, fail event,
+// and counts a guess (counted). An attempt reserved before its hash
+// (ch.res) is counted already, so a counted refusal writes only its
+// user.login.failed event, when the tenant sends one (failWrite, the write
+// an unknown login id's refusal mirrors); an uncounted refusal gives the
+// reservation back. A step checked before it was charged is charged now
+// (countFailure). A counted refusal of a login (a; nil for a password asked
+// for again) is a user.login.failed event. The caller's answer is err,
+// whatever the cause.
+func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, ch charge, verr error, fail event,
 	outcome string, err error, a *attempt) error {
 	if verr != nil {
 		// An unreadable stored hash is an operator problem, not the caller's;
 		// it is logged and answered like a wrong password, without counting.
-		s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", userID, "err", verr)
+		s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", fail.userID, "err", verr)
 	}
 	fail.outcome = outcome
-	if counted(outcome) {
-		var msgs []storage.OutboxMessage
-		if a != nil {
-			var perr error
-			if msgs, perr = s.loginFailed(ctx, tenant, a.req, fail.appID, a.user); perr != nil {
-				return perr
+	if !counted(outcome) {
+		s.emit(ctx, fail)
+		if ch.res != nil {
+			if rerr := s.giveBack(ctx, *ch.res, false); rerr != nil {
+				return rerr
 			}
 		}
-		if cerr := s.countFailure(ctx, tenant, userID, fail, msgs); cerr != nil {
+		return err
+	}
+	var msgs []storage.OutboxMessage
+	if a != nil {
+		var perr error
+		if msgs, perr = s.loginFailed(ctx, tenant, a.req, fail.appID, a.user); perr != nil {
+			return perr
+		}
+	}
+	if ch.res == nil {
+		if cerr := s.countFailure(ctx, ch, fail, msgs); cerr != nil {
 			return cerr
 		}
 		return err
 	}
 	s.emit(ctx, fail)
+	s.noteLock(ctx, ch.res.LockedUntil, fail)
+	if werr := s.failWrite(ctx, tenant, msgs, false); werr != nil {
+		return werr
+	}
 	return err
+}
+
+// giveBack refunds a reservation on its own: its one charge, and with
+// reset the deletion of the counters a success resets.
+func (s *Service) giveBack(ctx context.Context, r storage.LoginReservation, reset bool) error {
+	if !reset {
+		r.Charged = slices.Clone(r.Charged)
+		for i := range r.Charged {
+			r.Charged[i].ResetOnSuccess = false
+		}
+	}
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	if err := s.cfg.Store.RefundLoginAttempt(wctx, r); err != nil {
+		return fmt.Errorf("auth: refund login attempt: %w", err)
+	}
+	return nil
 }
 
 // counted reports whether a refusal feeds the lockout counter (see the
@@ -153,9 +172,9 @@ func counted(outcome string) bool {
 }
 
 // noteLock emits the lockout event when the failure just counted locked
-// the account.
-func (s *Service) noteLock(ctx context.Context, f storage.LoginFailures, ev event) {
-	if f.LockedUntil.After(s.cfg.Now()) {
+// the account (lockedUntil: the lock the charge set).
+func (s *Service) noteLock(ctx context.Context, lockedUntil time.Time, ev event) {
+	if lockedUntil.After(s.cfg.Now()) {
 		ev.name, ev.level, ev.outcome = evLockout, slog.LevelWarn, "locked"
 		s.emit(ctx, ev)
 	}

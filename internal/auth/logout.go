@@ -131,5 +131,5 @@ func (s *Service) logoutEvents(ctx context.Context, f storage.RefreshTokenFilter
 	if err != nil {
 		return nil, fmt.Errorf("auth: read tenant for logout events: %w", err)
 	}
-	return s.revokeEvents(ctx, t, f, rt, req.IPAddress, req.UserAgent, false)
+	return s.revokeEvents(ctx, t, f, rt, nil, req.IPAddress, req.UserAgent, false)
 }

@@ -110,7 +110,7 @@ type loginFacts struct {
 type loginRule struct {
 	kind   string
 	check  func(f loginFacts) *Withheld
-	finish func(ctx context.Context, s *Service, f loginFacts, w *Withheld, resetFailures bool) error
+	finish func(ctx context.Context, s *Service, f loginFacts, w *Withheld) error
 }
 
 // loginRules are the outcomes in FusionAuth's order; the first that holds
@@ -165,13 +165,13 @@ func mustChangePassword(f loginFacts) *Withheld {
 
 // issueChangePasswordID stores the changePasswordId of a 203, living
 // externalIdentifierConfiguration.changePasswordIdTimeToLiveInSeconds, and
-// resets the lockout counter in the same write (the password was right).
-func issueChangePasswordID(ctx context.Context, s *Service, f loginFacts, w *Withheld, resetFailures bool) error {
+// (the lockout refund was made by withhold).
+func issueChangePasswordID(ctx context.Context, s *Service, f loginFacts, w *Withheld) error {
 	c := f.tenant.ExternalIdentifierConfiguration
 	raw, id := NewIdentifier(storage.IdentifierChangePassword, c.ChangePasswordIDGenerator, c.ChangePasswordIDTimeToLiveInSeconds,
 		f.user, f.now, storage.IdentifierData{ApplicationID: f.app.ID, Reason: w.ChangePasswordReason})
 	if err := s.cfg.Store.ChangeUser(ctx, storage.UserChange{UserID: f.user.ID, Now: f.now,
-		Issue: []storage.Identifier{id}, ResetFailures: resetFailures}); err != nil {
+		Issue: []storage.Identifier{id}}); err != nil {
 		return fmt.Errorf("auth: store changePasswordId: %w", err)
 	}
 	w.ChangePasswordID = raw
@@ -195,12 +195,7 @@ func unverifiedGated(f loginFacts) *Withheld {
 // form asks for both; accounts spec §5.4). The mail is the account flows'
 // (Config.Verifier); without one, or with the link strategy, the answer
 // has no id.
-func issueFormFieldVerification(ctx context.Context, s *Service, f loginFacts, w *Withheld, resetFailures bool) error {
-	if resetFailures {
-		if err := s.cfg.Store.ResetLoginFailures(ctx, f.user.ID); err != nil {
-			return fmt.Errorf("auth: reset login failures: %w", err)
-		}
-	}
+func issueFormFieldVerification(ctx context.Context, s *Service, f loginFacts, w *Withheld) error {
 	if s.verifier == nil || f.tenant.EmailConfiguration.VerificationStrategy != "FormField" {
 		return nil
 	}
@@ -230,25 +225,36 @@ func (s *Service) SetEmailVerifier(v EmailVerifier) { s.verifier = v }
 // checked with nothing written, a refusal goes the way of every refusal,
 // and only a right password reaches the rule's finish.
 func (s *Service) heldLogin(ctx context.Context, f loginFacts, rule *loginRule, w *Withheld,
-	failures storage.LoginFailures, fail event) error {
+	ch charge, fail event) error {
 	ok, verr := s.pw.Verify(f.req.Password, f.user.Password)
 	if outcome, err := verdict(ok, verr, f.user, s.cfg.Now()); outcome != "" {
-		return s.refuse(ctx, f.tenant, f.user.ID, verr, fail, outcome, err, &attempt{f.req, f.user})
+		return s.refuse(ctx, f.tenant, ch, verr, fail, outcome, err, &attempt{f.req, f.user})
 	}
-	return s.withhold(ctx, f, rule, w, failures.Count > 0 || !failures.LockedUntil.IsZero())
+	return s.withhold(ctx, f, rule, w, ch)
 }
 
 // withhold finishes a withheld login whose credential was accepted (a
-// password, a oneTimePassword): the rule issues what its answer carries,
-// the lockout counter is reset when asked, and the answer gets the user.
-func (s *Service) withhold(ctx context.Context, f loginFacts, rule *loginRule, w *Withheld, reset bool) error {
-	if rule.finish != nil {
-		if err := rule.finish(ctx, s, f, w, reset); err != nil {
+// password, a oneTimePassword): the attempt's reservation is given back
+// (and the counter of its account and address reset, but for a second
+// factor still to come: a password alone must not clear the failures that
+// wrong codes counted, or knowing the password would buy unlimited code
+// guesses), the rule issues what its answer carries, and the answer gets
+// the user.
+func (s *Service) withhold(ctx context.Context, f loginFacts, rule *loginRule, w *Withheld, ch charge) error {
+	if rule.kind == WithheldTwoFactor {
+		if ch.res != nil {
+			if err := s.giveBack(ctx, *ch.res, false); err != nil {
+				return err
+			}
+		}
+	} else if r := ch.refund(); r != nil {
+		if err := s.giveBack(ctx, *r, true); err != nil {
 			return err
 		}
-	} else if reset {
-		if err := s.cfg.Store.ResetLoginFailures(ctx, f.user.ID); err != nil {
-			return fmt.Errorf("auth: reset login failures: %w", err)
+	}
+	if rule.finish != nil {
+		if err := rule.finish(ctx, s, f, w); err != nil {
+			return err
 		}
 	}
 	if f.req.Password != "" {

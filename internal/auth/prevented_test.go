@@ -70,7 +70,7 @@ func TestLoginPreventedByAction(t *testing.T) {
 		before := e.traces()
 		_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: "wrong", ApplicationID: appID, OAuth: oauth})
 		wantErr(t, err, ErrInvalidCredentials)
-		if f, _ := e.store.GetLoginFailures(e.ctx, userID); f.Count != 1 {
+		if f, _ := e.store.GetLoginFailures(e.ctx, addrKey(userID)); f.Count != 1 {
 			t.Fatalf("a wrong password on a locked account counted %d failures, want 1", f.Count)
 		}
 		_, err = e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: goodPass, ApplicationID: appID,

@@ -89,7 +89,7 @@ func (s *Service) previousValue(ctx context.Context, rt storage.RefreshToken, v 
 		return "", ErrRefreshNotFound
 	}
 	f := storage.RefreshTokenFilter{ID: rt.ID}
-	msgs, err := s.revokeEvents(ctx, c.tenant, f, rt, req.IPAddress, req.UserAgent, true)
+	msgs, err := s.revokeEvents(ctx, c.tenant, f, rt, nil, req.IPAddress, req.UserAgent, true)
 	if err != nil {
 		return "", err
 	}

@@ -92,6 +92,9 @@ type Config struct {
 	// outcome (events.go), e.g. to count it in a metric. It runs on the
 	// login and refresh paths, so it must be cheap and must not block.
 	Count func(ctx context.Context, event, outcome string)
+	// Lockout overrides the account ceiling and per-address share
+	// (lockout.go); zero fields keep the defaults.
+	Lockout LockoutLimits
 }
 
 // Service implements the use cases. It is safe for concurrent use and holds
@@ -151,9 +154,13 @@ type LoginRequest struct {
 	Password      string
 	ApplicationID string // may be empty on /api/login
 	IPAddress     string
-	NoJWT         bool
-	Device        storage.DeviceInfo
-	UserAgent     string // for events only
+	// LockoutIP is the client address failures are counted under
+	// (lockout.go): the connection's (trusted-proxy rule), or the body's
+	// ipAddress only when an API key vouches for it. Empty: IPAddress.
+	LockoutIP string
+	NoJWT     bool
+	Device    storage.DeviceInfo
+	UserAgent string // for events only
 	// HasAPIKey: the caller presented a valid API key.
 	HasAPIKey bool
 	// OAuth marks the password grant: client authentication and enabled
@@ -200,6 +207,9 @@ type Tokens struct {
 	// one-time-password login; passwordless and two-factor starts'), the
 	// answer's state (FusionAuth login.mdx).
 	State map[string]any
+	// AuthType is how a two-factor login's first step authenticated
+	// (empty: a password), for the hosted page's login session.
+	AuthType string
 }
 
 // RefreshRequest exchanges a refresh token for a new access token.

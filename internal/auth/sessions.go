@@ -71,13 +71,15 @@ func (s *Service) EndSession(ctx context.Context, id, ip string) ([]storage.Refr
 	if id == "" {
 		return nil, nil
 	}
-	revoked, err := s.cfg.Store.EndLoginSession(ctx, id, s.cfg.Now(), "logout", s.backchannelNotices(ctx, id))
+	var evs []storage.OutboxMessage
+	revoked, err := s.cfg.Store.EndLoginSession(ctx, id, s.cfg.Now(), "logout", s.sessionEvents(ctx, ip, s.backchannelNotices(ctx, id), &evs))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: end login session: %w", err)
 	}
+	s.cfg.Events.Committed(evs)
 	ev := event{name: evLogout, level: slog.LevelInfo, ip: ip, outcome: "session_ended"}
 	if len(revoked) > 0 {
 		ev.userID = revoked[0].UserID

@@ -42,6 +42,10 @@ type settings struct {
 	MaxLifetime time.Duration
 	Grace       time.Duration
 	Alg         string
+	// AccessKeyID and IDKeyID are the application's accessTokenKeyId and
+	// idTokenKeyId (when its jwtConfiguration is enabled): their keys'
+	// algorithm signs (keys.Manager.SignAs).
+	AccessKeyID, IDKeyID string
 }
 
 // resolveSettings applies FusionAuth's precedence (fusionauth-api.md §6.5):
@@ -68,6 +72,7 @@ func resolveSettings(t storage.Tenant, a storage.Application) settings {
 		s.Usage = aj.RefreshTokenUsagePolicy
 		s.MaxLifetime = time.Duration(aj.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes) * time.Minute
 		s.Alg = aj.SigningAlgorithm
+		s.AccessKeyID, s.IDKeyID = aj.AccessTokenKeyID, aj.IDTokenKeyID
 	}
 	if g := a.JWTConfiguration.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds; g > 0 {
 		s.Grace = time.Duration(g) * time.Second

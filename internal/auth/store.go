@@ -33,12 +33,12 @@ type Store interface {
 
 	// RecordLogin: a login's one write, after its hash (login_verify.go).
 	RecordLogin(ctx context.Context, l storage.Login) error
-	// RecordLoginFailure and GetLoginFailures: lockout (lockout.go). Resets
-	// ride on RecordLogin.
-	RecordLoginFailure(ctx context.Context, userID string, at time.Time, p storage.LockoutPolicy) (storage.LoginFailures, error)
-	GetLoginFailures(ctx context.Context, userID string) (storage.LoginFailures, error)
-	// ResetLoginFailures: a withheld login's right password (outcome.go).
-	ResetLoginFailures(ctx context.Context, userID string) error
+	// ReserveLoginAttempt, RefundLoginAttempt and GetLoginFailures: lockout
+	// (lockout.go). A success's refund rides on RecordLogin; a withheld
+	// login's right password refunds on its own (outcome.go).
+	ReserveLoginAttempt(ctx context.Context, at time.Time, counters []storage.LoginCounter) (storage.LoginReservation, error)
+	RefundLoginAttempt(ctx context.Context, r storage.LoginReservation) error
+	GetLoginFailures(ctx context.Context, key string) (storage.LoginFailures, error)
 	// A oneTimePassword, looked at, then spent (login_otp.go).
 	GetIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Identifier, error)
 	ConsumeIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Identifier, error)
@@ -71,7 +71,6 @@ type Store interface {
 	// count and a revocation that commit their events, and the events whose
 	// cause stores nothing (webhooks.go).
 	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
-	RecordLoginFailureWith(ctx context.Context, f storage.LoginFailure) (storage.LoginFailures, error)
 	RevokeRefreshTokensWith(ctx context.Context, r storage.Revocation) ([]storage.RefreshToken, error)
 	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
 }

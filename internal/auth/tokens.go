@@ -105,7 +105,7 @@ func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens)
 	// The application's lambda adds its claims last; it cannot change the
 	// ones above that verifiers trust (lambda.Reserved).
 	c = s.populate(ctx, g.app.LambdaConfiguration.AccessTokenPopulateID, c, g)
-	at, err := s.cfg.Keys.Sign(ctx, g.set.Alg, c)
+	at, err := s.cfg.Keys.SignAs(ctx, g.set.AccessKeyID, g.set.Alg, c)
 	if err != nil {
 		return fmt.Errorf("auth: sign access token: %w", err)
 	}
@@ -116,7 +116,7 @@ func (s *Service) mint(ctx context.Context, g grant, now time.Time, out *Tokens)
 		return nil
 	}
 	idc := s.populate(ctx, g.app.LambdaConfiguration.IDTokenPopulateID, idClaims(c, g, at), g)
-	id, err := s.cfg.Keys.Sign(ctx, g.set.Alg, idc)
+	id, err := s.cfg.Keys.SignAs(ctx, g.set.IDKeyID, g.set.Alg, idc)
 	if err != nil {
 		return fmt.Errorf("auth: sign id token: %w", err)
 	}

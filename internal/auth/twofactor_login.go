@@ -39,6 +39,7 @@ const (
 type pendingLogin struct {
 	ApplicationID string             `json:"applicationId,omitempty"`
 	IPAddress     string             `json:"ipAddress,omitempty"`
+	UserAgent     string             `json:"userAgent,omitempty"`
 	NoJWT         bool               `json:"noJWT,omitempty"`
 	Device        storage.DeviceInfo `json:"device"`
 	DPoPJKT       string             `json:"dpopJkt,omitempty"`
@@ -60,6 +61,7 @@ type TwoFactorLoginRequest struct {
 	Code          string
 	TrustComputer bool
 	IPAddress     string
+	UserAgent     string // the second step's; the first step's when empty
 	Device        storage.DeviceInfo
 	DPoPJKT       string
 }
@@ -68,7 +70,7 @@ type TwoFactorLoginRequest struct {
 // twoFactorId (256 bits; only its hash is stored).
 func (s *Service) startTwoFactor(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
 	user storage.User, passwordReason string, now time.Time) (string, error) {
-	p := pendingLogin{ApplicationID: app.ID, IPAddress: req.IPAddress, NoJWT: req.NoJWT, Device: req.Device,
+	p := pendingLogin{ApplicationID: app.ID, IPAddress: req.IPAddress, UserAgent: req.UserAgent, NoJWT: req.NoJWT, Device: req.Device,
 		DPoPJKT: req.DPoPJKT, AuthType: req.authType, PasswordReason: passwordReason}
 	data, err := json.Marshal(p)
 	if err != nil {
@@ -144,7 +146,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 		return Tokens{}, err
 	}
 	fail := event{name: evTwoFactorFailure, level: slog.LevelInfo, userID: p.user.ID, appID: p.app.ID, ip: req.IPAddress}
-	failures, err := s.checkLock(ctx, p.user.ID, fail)
+	ch, err := s.checkLock(ctx, p.tenant, p.user.ID, lockoutIP(req.IPAddress, p.login.IPAddress), fail)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -153,7 +155,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 		return Tokens{}, err
 	}
 	if !ok {
-		return Tokens{}, s.wrongCode(ctx, p, fail, now)
+		return Tokens{}, s.wrongCode(ctx, p, ch, fail, now)
 	}
 	// The id is spent before anything is issued: of two requests racing
 	// with one id (and two good codes), one gets tokens.
@@ -167,7 +169,11 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	if ip == "" {
 		ip = p.login.IPAddress
 	}
-	lr := LoginRequest{ApplicationID: p.app.ID, IPAddress: ip, NoJWT: p.login.NoJWT, Device: p.login.Device,
+	ua := req.UserAgent
+	if ua == "" {
+		ua = p.login.UserAgent
+	}
+	lr := LoginRequest{ApplicationID: p.app.ID, IPAddress: ip, UserAgent: ua, NoJWT: p.login.NoJWT, Device: p.login.Device,
 		DPoPJKT: req.DPoPJKT, authType: p.login.AuthType}
 	// The outcomes after the second factor (409 for a lock taken since the
 	// first step, 203, 212), as FusionAuth
@@ -178,13 +184,13 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 		return Tokens{}, err
 	}
 	if rule, w := withheld(facts); w != nil {
-		return Tokens{}, s.withhold(ctx, facts, rule, w, failures.Count > 0 || !failures.LockedUntil.IsZero())
+		return Tokens{}, s.withhold(ctx, facts, rule, w, ch)
 	}
-	out, err := s.grantLogin(ctx, lr, p.tenant, p.app, p.user, failures, now)
+	out, err := s.grantLogin(ctx, lr, p.tenant, p.app, p.user, ch, now)
 	if err != nil {
 		return Tokens{}, err
 	}
-	out.State = p.login.State
+	out.State, out.AuthType = p.login.State, p.login.AuthType
 	if req.TrustComputer {
 		if err := s.trustDevice(ctx, p.tenant, p.app, p.user, now, &out); err != nil {
 			return Tokens{}, err
@@ -196,7 +202,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 // wrongCode records a refused code: the attempt cap of the id and the
 // lockout counter of the user (security-bar L3: a second factor is a
 // credential, guesses count).
-func (s *Service) wrongCode(ctx context.Context, p pending, fail event, now time.Time) error {
+func (s *Service) wrongCode(ctx context.Context, p pending, ch charge, fail event, now time.Time) error {
 	wctx, cancel := detached(ctx)
 	defer cancel()
 	if _, err := s.cfg.Store.FailChallenge(wctx, storage.ChallengeTwoFactorLogin, p.hash, now, maxTwoFactorAttempts); err != nil &&
@@ -204,7 +210,7 @@ func (s *Service) wrongCode(ctx context.Context, p pending, fail event, now time
 		return fmt.Errorf("auth: count two-factor attempt: %w", err)
 	}
 	fail.outcome = "wrong_code"
-	if err := s.countFailure(ctx, p.tenant, p.user.ID, fail, nil); err != nil {
+	if err := s.countFailure(ctx, ch, fail, nil); err != nil {
 		return err
 	}
 	return ErrInvalidTwoFactorCode

@@ -34,7 +34,7 @@ func needsSecondFactor(f loginFacts) *Withheld {
 // would buy unlimited code guesses. What the password rules say now (a
 // 203 for a weak or breached password can only be judged while the
 // password is known) travels with the pending login.
-func startSecondFactor(ctx context.Context, s *Service, f loginFacts, w *Withheld, _ bool) error {
+func startSecondFactor(ctx context.Context, s *Service, f loginFacts, w *Withheld) error {
 	later := f
 	later.twoFactor = nil
 	var reason string

@@ -52,7 +52,7 @@ func TestLogin242WritesNothing(t *testing.T) {
 	if after.LastLoginInstant != before.LastLoginInstant {
 		t.Fatal("a 242 wrote lastLoginInstant")
 	}
-	if f, _ := e.store.GetLoginFailures(e.ctx, userID); f.Count != 1 {
+	if f, _ := e.store.GetLoginFailures(e.ctx, ipKey(userID)); f.Count != 1 {
 		t.Fatalf("the password alone reset the lockout counter: %+v", f)
 	}
 	// The second step issues, and only then the counter is reset.
@@ -61,7 +61,7 @@ func TestLogin242WritesNothing(t *testing.T) {
 	if tok.RefreshToken == "" {
 		t.Fatal("no refresh token after the second factor")
 	}
-	if f, _ := e.store.GetLoginFailures(e.ctx, userID); f.Count != 0 {
+	if f, _ := e.store.GetLoginFailures(e.ctx, ipKey(userID)); f.Count != 0 {
 		t.Fatalf("success did not reset the counter: %+v", f)
 	}
 	// A wrong password on a two-factor account: the same refusal, counted.

@@ -110,12 +110,12 @@ func TestTwoFactorLoginRefusals(t *testing.T) {
 	id := e.pendingID()
 	_, err := e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: id, Code: "000000"})
 	wantErr(t, err, ErrInvalidTwoFactorCode)
-	if f, _ := e.store.GetLoginFailures(e.ctx, userID); f.Count != 1 {
+	if f, _ := e.store.GetLoginFailures(e.ctx, ipKey(userID)); f.Count != 1 {
 		t.Fatalf("a wrong code was not counted toward lockout: %+v", f)
 	}
 	tok, err := e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: id, Code: e.code()})
 	must(t, err)
-	if f, _ := e.store.GetLoginFailures(e.ctx, userID); f.Count != 0 {
+	if f, _ := e.store.GetLoginFailures(e.ctx, ipKey(userID)); f.Count != 0 {
 		t.Fatalf("success did not reset the counter: %+v", f)
 	}
 	// The id is single use.

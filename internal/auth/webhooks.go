@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/latchkeyhq/latchkey/internal/events"
@@ -75,6 +76,12 @@ func (s *Service) publish(ctx context.Context, msgs []storage.OutboxMessage) err
 	if len(msgs) == 0 {
 		return nil
 	}
+	return s.enqueue(ctx, msgs)
+}
+
+// enqueue stores msgs in the outbox (none: an empty commit) beyond the
+// request's cancellation, and wakes the worker.
+func (s *Service) enqueue(ctx context.Context, msgs []storage.OutboxMessage) error {
 	wctx, cancel := detached(ctx)
 	defer cancel()
 	if err := s.cfg.Store.EnqueueOutbox(wctx, msgs...); err != nil {
@@ -86,9 +93,9 @@ func (s *Service) publish(ctx context.Context, msgs []storage.OutboxMessage) err
 
 // revokeEvents prepares jwt.refresh-token.revoke (and, for reuse, latchkey's
 // jwt.refresh-token.reuse) for revoking f's tokens; rt is the token the
-// request presented.
+// request presented, user the user when the caller holds them.
 func (s *Service) revokeEvents(ctx context.Context, t storage.Tenant, f storage.RefreshTokenFilter, rt storage.RefreshToken,
-	ip, ua string, reuse bool) ([]storage.OutboxMessage, error) {
+	user *storage.User, ip, ua string, reuse bool) ([]storage.OutboxMessage, error) {
 	pl, err := s.plan(ctx, t, events.JWTRefreshTokenRevoke)
 	if err != nil {
 		return nil, err
@@ -100,6 +107,9 @@ func (s *Service) revokeEvents(ctx context.Context, t storage.Tenant, f storage.
 			ev.ApplicationID, ev.RefreshToken = rt.ApplicationID, events.TokenView(rt)
 		} else if f.ApplicationID != "" {
 			ev.ApplicationID = f.ApplicationID
+		}
+		if user != nil {
+			ev.User = events.UserView(*user)
 		}
 	})
 	if err != nil || !reuse {
@@ -153,25 +163,122 @@ func (s *Service) refreshEvent(ctx context.Context, c refreshCtx, rt storage.Ref
 	})
 }
 
-// RevocationEvents prepares jwt.refresh-token.revoke for an administrator's
-// revocation of f (DELETE /api/jwt/refresh): named is the token when one
-// was named, else the zero value and f names a user, an application or
-// both.
-func (s *Service) RevocationEvents(ctx context.Context, f storage.RefreshTokenFilter, named storage.RefreshToken) ([]storage.OutboxMessage, error) {
-	if s.cfg.Events == nil {
+// Revoked names sessions a caller is about to revoke, for the
+// jwt.refresh-token.revoke event it commits with the revocation: Token when
+// one token is named (Filter.ID), else Filter names a user, an application
+// or both. User, when known, is carried as the event's user (FusionAuth's
+// event holds the user for a user's revocation). TenantID may be empty: the
+// token's, the user's, then the default tenant.
+type Revoked struct {
+	TenantID             string
+	Filter               storage.RefreshTokenFilter
+	Token                storage.RefreshToken
+	User                 *storage.User
+	IPAddress, UserAgent string
+}
+
+// RevokeEvents prepares jwt.refresh-token.revoke for r (nothing when no
+// webhook wants it), for the caller to commit in the write that revokes:
+// every revocation outside auth (a user's deactivation, deletion, password
+// change, lock, second factor, a registration or application ending, the
+// administrator's revoke) goes through it.
+func (s *Service) RevokeEvents(ctx context.Context, r Revoked) ([]storage.OutboxMessage, error) {
+	if s == nil || s.cfg.Events == nil {
 		return nil, nil
 	}
-	rt := named
+	rt := r.Token
 	if rt.ID == "" {
-		rt.UserID, rt.ApplicationID = f.UserID, f.ApplicationID
+		rt.UserID, rt.ApplicationID = r.Filter.UserID, r.Filter.ApplicationID
 	}
-	tid := rt.TenantID
-	if tid == "" {
-		tid = s.cfg.TenantID
+	if r.User == nil && r.TenantID == "" && rt.TenantID == "" && rt.UserID != "" {
+		// A user's revocation names the user's tenant and carries the user.
+		if u, err := s.cfg.Store.GetUser(ctx, rt.UserID); err == nil {
+			r.User = &u
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("auth: read user for revocation events: %w", err)
+		}
+	}
+	tid := r.TenantID
+	for _, c := range []string{rt.TenantID, userTenant(r.User), s.cfg.TenantID} {
+		if tid == "" {
+			tid = c
+		}
 	}
 	t, err := s.tenant(ctx, tid)
 	if err != nil {
 		return nil, fmt.Errorf("auth: read tenant for revocation events: %w", err)
 	}
-	return s.revokeEvents(ctx, t, f, rt, "", "", false)
+	return s.revokeEvents(ctx, t, r.Filter, rt, r.User, r.IPAddress, r.UserAgent, false)
+}
+
+func userTenant(u *storage.User) string {
+	if u == nil {
+		return ""
+	}
+	return u.TenantID
+}
+
+// revokeOne revokes the token id (with its family) and commits its
+// jwt.refresh-token.revoke with it. The token is read to describe it only
+// when a publisher is wired; a token already gone revokes nothing and
+// queues nothing.
+func (s *Service) revokeOne(ctx context.Context, id, reason, ip string) ([]storage.RefreshToken, error) {
+	f := storage.RefreshTokenFilter{ID: id}
+	var msgs []storage.OutboxMessage
+	if s.cfg.Events != nil {
+		rt, err := s.cfg.Store.GetRefreshToken(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && !rt.RevokedAt.IsZero()) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if msgs, err = s.RevokeEvents(ctx, Revoked{Filter: f, Token: rt, IPAddress: ip}); err != nil {
+			return nil, err
+		}
+	}
+	revoked, err := s.cfg.Store.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: s.cfg.Now(), Reason: reason, Outbox: msgs})
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Events.Committed(msgs)
+	return revoked, nil
+}
+
+// sessionEvents adds jwt.refresh-token.revoke, one per token, to the
+// messages notify queues when a login session ends (EndLoginSession calls
+// it inside its transaction with the tokens it revoked); queued receives
+// the events, for Committed.
+func (s *Service) sessionEvents(ctx context.Context, ip string, notify func([]storage.RefreshToken) ([]storage.OutboxMessage, error),
+	queued *[]storage.OutboxMessage) func([]storage.RefreshToken) ([]storage.OutboxMessage, error) {
+	return func(revoked []storage.RefreshToken) ([]storage.OutboxMessage, error) {
+		out, err := notify(revoked)
+		if err != nil {
+			return nil, err
+		}
+		*queued = (*queued)[:0]
+		for _, rt := range revoked {
+			msgs, err := s.RevokeEvents(ctx, Revoked{Filter: storage.RefreshTokenFilter{ID: rt.ID}, Token: rt, IPAddress: ip})
+			if err != nil {
+				return nil, err
+			}
+			*queued = append(*queued, msgs...)
+		}
+		return append(out, *queued...), nil
+	}
+}
+
+// RevokeSessions revokes r.Filter's sessions for reason and commits their
+// jwt.refresh-token.revoke with the revocation (enabling a second factor).
+func (s *Service) RevokeSessions(ctx context.Context, r Revoked, reason string) ([]storage.RefreshToken, error) {
+	msgs, err := s.RevokeEvents(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	revoked, err := s.cfg.Store.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: r.Filter, At: s.cfg.Now(), Reason: reason, Outbox: msgs})
+	if err != nil {
+		return nil, fmt.Errorf("auth: revoke sessions: %w", err)
+	}
+	s.cfg.Events.Committed(msgs)
+	return revoked, nil
 }

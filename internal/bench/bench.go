@@ -66,6 +66,11 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	rep.Seconds = elapsed.Seconds()
 	rep.Interrupted = ctx.Err() != nil
 	rep.OpReport, rep.Operations = summarize(p.rec, elapsed)
+	if n := rep.Errors["429"]; n > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d requests were refused 429 by the target's per-address rate limits "+
+			"(latchkey: login 120, refresh 600, token 300 a minute); to size a deployment, run the server with "+
+			"LATCHKEY_RATE_LIMITS=login=0/1m,refresh=0/1m,token=0/1m", n))
+	}
 	rep.Unsent = p.unsent
 	if rep.Server != nil && rep.Requests > 0 {
 		rep.Server.CPUMsPerRequest = rep.Server.CPUSeconds * 1000 / float64(rep.Requests)

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
+	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -219,6 +221,30 @@ func TestRefusalsCountedByStatus(t *testing.T) {
 			t.Fatalf("server: %d sessions after refused logins", sessions)
 		}
 	})
+}
+
+// TestRateLimitedRunSaysHowToLiftTheLimit: a target whose per-address
+// limit refuses the bench's logins counts them as 429 and the report says
+// which setting lifts the limit, so a sizing run is not mistaken for the
+// server's capacity.
+func TestRateLimitedRunSaysHowToLiftTheLimit(t *testing.T) {
+	in := apptest.Start(t, apptest.Options{
+		Tenant: func(tn *storage.Tenant) { tn.PasswordEncryptionConfiguration.EncryptionSchemeFactor = 1000 },
+		Config: func(c *config.Config) { c.RateLimits = "login=2/1m" },
+	})
+	w := newWorld(t, in, true, 1)
+	o := opts(in, OpLogin, 1, 5)
+	o.APIKey, o.Users, o.ApplicationID = "", w.users, w.appID
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK != 2 || rep.Errors["429"] != 3 {
+		t.Fatalf("ok %d, errors %v; want 2 logins and 3 refused 429", rep.OK, rep.Errors)
+	}
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "LATCHKEY_RATE_LIMITS=") }) {
+		t.Fatalf("notes %q do not say how to lift the rate limit", rep.Notes)
+	}
 }
 
 func assertAllRefused(t *testing.T, rep Report, n int) {

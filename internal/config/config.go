@@ -56,6 +56,10 @@ type Config struct {
 	// X-Forwarded-For / X-Forwarded-Proto are believed
 	// (LATCHKEY_TRUSTED_PROXIES). Empty: nobody's.
 	TrustedProxies string
+	// RateLimits overrides per-address rate limits by rule name
+	// (LATCHKEY_RATE_LIMITS), e.g. "login=300/1m,token=0/1m" (0 turns a
+	// rule off); docs/api.md "Limits" lists the rules and defaults.
+	RateLimits string
 	// ShutdownTimeout bounds the graceful drain of in-flight requests
 	// (LATCHKEY_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
@@ -187,6 +191,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.CookiePrefix }},
 	{flag: "trusted-proxies", env: "LATCHKEY_TRUSTED_PROXIES", help: "comma-separated CIDRs of proxies whose X-Forwarded-For/-Proto are believed",
 		str: func(c *Config) *string { return &c.TrustedProxies }},
+	{flag: "rate-limits", env: "LATCHKEY_RATE_LIMITS", help: "per-address rate limit overrides, name=count/window, comma-separated (e.g. login=300/1m; 0 turns a rule off)",
+		str: func(c *Config) *string { return &c.RateLimits }},
 	{flag: "smtp-root-cas", env: "LATCHKEY_SMTP_ROOT_CAS", help: "PEM file of CA certificates trusted for SMTP over TLS besides the system's",
 		str: func(c *Config) *string { return &c.SMTPRootCAs }},
 	{flag: "shutdown-timeout", env: "LATCHKEY_SHUTDOWN_TIMEOUT", help: "how long a stop waits for in-flight requests",
@@ -336,6 +342,9 @@ func (c Config) Validate() error {
 	}
 	p = append(p, c.checkCookiePrefix()...)
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		p = append(p, err.Error())
+	}
+	if _, err := parseRates(c.RateLimits); err != nil {
 		p = append(p, err.Error())
 	}
 	if c.MetricsAddr != "" {
@@ -551,4 +560,35 @@ func (c Config) SameSite() http.SameSite {
 func (c Config) Proxies() []netip.Prefix {
 	p, _ := parseProxies(c.TrustedProxies)
 	return p
+}
+
+// Rate is one rate-limit override: Limit requests per Window.
+type Rate struct {
+	Limit  int
+	Window time.Duration
+}
+
+// Rates is the parsed RateLimits (none if invalid).
+func (c Config) Rates() map[string]Rate {
+	r, _ := parseRates(c.RateLimits)
+	return r
+}
+
+func parseRates(s string) (map[string]Rate, error) {
+	out := map[string]Rate{}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, spec, ok := strings.Cut(item, "=")
+		count, window, ok2 := strings.Cut(spec, "/")
+		n, err := strconv.Atoi(strings.TrimSpace(count))
+		d, derr := time.ParseDuration(strings.TrimSpace(window))
+		if !ok || !ok2 || err != nil || derr != nil || n < 0 || d <= 0 || strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("rate limits: %q is not name=count/window (e.g. login=300/1m)", item)
+		}
+		out[strings.TrimSpace(name)] = Rate{Limit: n, Window: d}
+	}
+	return out, nil
 }

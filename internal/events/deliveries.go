@@ -19,14 +19,37 @@ type Target struct {
 // TargetOf reads m's target. ok is false for a message whose payload was
 // cleared (a sent delivery) or cannot be read.
 func TargetOf(m storage.OutboxMessage) (t Target, ok bool) {
-	if m.Queue != Queue || len(m.Payload) == 0 {
+	if m.Queue != Queue {
 		return t, false
 	}
 	var msg message
-	if err := json.Unmarshal(m.Payload, &msg); err != nil || msg.WebhookID == "" {
+	if len(m.Payload) > 0 {
+		if err := json.Unmarshal(m.Payload, &msg); err != nil || msg.WebhookID == "" {
+			return t, false
+		}
+		return Target{WebhookID: msg.WebhookID, EventID: msg.EventID, EventType: msg.Type}, true
+	}
+	// Sent: the payload is gone, its summary and reference stay.
+	if err := json.Unmarshal(m.Summary, &msg); err != nil || msg.WebhookID == "" {
 		return t, false
 	}
-	return Target{WebhookID: msg.WebhookID, EventID: msg.EventID, EventType: msg.Type}, true
+	return Target{WebhookID: msg.WebhookID, EventID: m.Ref, EventType: msg.Type}, true
+}
+
+// BodyOf is the event a webhook message carries ({"event":...}'s value),
+// nil once it was sent (the body is cleared: it carries user data).
+func BodyOf(m storage.OutboxMessage) json.RawMessage {
+	var msg message
+	if len(m.Payload) == 0 || json.Unmarshal(m.Payload, &msg) != nil {
+		return nil
+	}
+	var env struct {
+		Event json.RawMessage `json:"event"`
+	}
+	if json.Unmarshal(msg.Body, &env) != nil {
+		return nil
+	}
+	return env.Event
 }
 
 // TestMessage is the text of the test event.

@@ -21,6 +21,10 @@ type Event struct {
 	ApplicationIDs                 []string       `json:"applicationIds,omitempty"`
 	ApplicationTimeToLiveInSeconds map[string]int `json:"applicationTimeToLiveInSeconds,omitempty"`
 	AuthenticationType             string         `json:"authenticationType,omitempty"`
+	// IdentityProviderID and IdentityProviderName name the identity
+	// provider of a federated user.login.success (omitted otherwise).
+	IdentityProviderID   string `json:"identityProviderId,omitempty"`
+	IdentityProviderName string `json:"identityProviderName,omitempty"`
 	// IPAddress is the deprecated top-level copy of info.ipAddress that
 	// FusionAuth still sends with login events.
 	IPAddress    string                `json:"ipAddress,omitempty"`
@@ -38,6 +42,21 @@ type Event struct {
 	RefreshTokenID string `json:"refreshTokenId,omitempty"`
 	// Message is the text of a test event (FusionAuth's TestEvent).
 	Message string `json:"message,omitempty"`
+
+	// user.action (FusionAuth's UserActionEvent; latchkey has no action
+	// reasons, so reason and reasonCode are never set).
+	Action          string `json:"action,omitempty"`
+	ActionID        string `json:"actionId,omitempty"`
+	ActioneeUserID  string `json:"actioneeUserId,omitempty"`
+	ActionerUserID  string `json:"actionerUserId,omitempty"`
+	Comment         string `json:"comment,omitempty"`
+	EmailedUser     *bool  `json:"emailedUser,omitempty"`
+	Expiry          int64  `json:"expiry,omitempty"`
+	LocalizedAction string `json:"localizedAction,omitempty"`
+	LocalizedOption string `json:"localizedOption,omitempty"`
+	NotifyUser      *bool  `json:"notifyUser,omitempty"`
+	Option          string `json:"option,omitempty"`
+	Phase           string `json:"phase,omitempty"` // start, modify, cancel, end
 }
 
 // Info is FusionAuth's EventInfo: where the request that caused the event

@@ -112,6 +112,14 @@ type Plan struct {
 // no event and writes nothing.
 func (pl Plan) Empty() bool { return len(pl.targets) == 0 }
 
+// Queued is pl without its transactional delivery: for an event that
+// reports what has already happened (a temporal action's end), which no
+// webhook can refuse.
+func (pl Plan) Queued() Plan {
+	pl.tx = TxNone
+	return pl
+}
+
 // Plan finds the webhooks that receive an event of typ in tenantID's
 // tenant: those enabling typ that are global or list the tenant, when the
 // tenant enables typ too (FusionAuth's rule).
@@ -189,9 +197,9 @@ func (e *VetoError) Is(target error) bool { return target == ErrVetoed }
 // bytes.
 type message struct {
 	WebhookID string          `json:"webhookId"`
-	EventID   string          `json:"eventId"`
+	EventID   string          `json:"eventId,omitempty"`
 	Type      string          `json:"type"`
-	Body      json.RawMessage `json:"body"`
+	Body      json.RawMessage `json:"body,omitempty"`
 }
 
 // Prepare gives ev its envelope (id, type, instant, tenant) and returns
@@ -223,8 +231,12 @@ func (p *Publisher) Prepare(ctx context.Context, pl Plan, ev *Event) ([]storage.
 		if err != nil {
 			return nil, err
 		}
+		summary, err := json.Marshal(message{WebhookID: w.ID, Type: pl.typ})
+		if err != nil {
+			return nil, err
+		}
 		msgs = append(msgs, storage.OutboxMessage{ID: uuid.NewString(), Queue: Queue, TenantID: pl.tenantID,
-			Payload: payload, CreatedAt: now})
+			Payload: payload, Ref: ev.ID, Summary: summary, CreatedAt: now})
 	}
 	return msgs, nil
 }

@@ -5,6 +5,7 @@ import "slices"
 // The event types latchkey sends (FusionAuth's names, EventType.java and
 // the TypeScript client's EventType enum).
 const (
+	UserAction             = "user.action"
 	UserCreate             = "user.create"
 	UserUpdate             = "user.update"
 	UserDelete             = "user.delete"
@@ -34,7 +35,7 @@ const (
 // or tenant may enable any FusionAuth type (Known); the others are never
 // sent (docs/compatibility.md).
 var Sent = []string{
-	UserCreate, UserUpdate, UserDelete, UserDeactivate, UserReactivate, UserLoginSuccess, UserLoginFailed,
+	UserAction, UserCreate, UserUpdate, UserDelete, UserDeactivate, UserReactivate, UserLoginSuccess, UserLoginFailed,
 	UserRegistrationCreate, UserPasswordUpdate, UserEmailVerified, UserBulkCreate,
 	JWTRefresh, JWTRefreshTokenRevoke, JWTPublicKeyUpdate, JWTRefreshTokenReuse,
 }
@@ -48,7 +49,7 @@ var known = []string{
 	"group.create", "group.create.complete", "group.delete", "group.delete.complete",
 	"group.member.add", "group.member.add.complete", "group.member.remove", "group.member.remove.complete",
 	"group.member.update", "group.member.update.complete", "group.update", "group.update.complete",
-	"user.action", "user.create.complete", "user.delete.complete", "user.email.update",
+	"user.create.complete", "user.delete.complete", "user.email.update",
 	"user.identity-provider.link", "user.identity-provider.unlink",
 	"user.loginId.duplicate.create", "user.loginId.duplicate.update",
 	"user.login.new-device", "user.login.suspicious", "user.password.breach",
@@ -86,7 +87,7 @@ var TransactionTypes = []string{TxNone, TxAny, TxSimpleMajority, TxSuperMajority
 // session must end even when a receiver is down), so those two, like
 // every type FusionAuth calls non-transactional, take None only.
 var Vetoable = []string{
-	UserCreate, UserUpdate, UserDelete, UserDeactivate, UserReactivate, UserRegistrationCreate,
+	UserAction, UserCreate, UserUpdate, UserDelete, UserDeactivate, UserReactivate, UserRegistrationCreate,
 	UserEmailVerified, UserLoginSuccess, JWTRefresh, JWTPublicKeyUpdate,
 }
 

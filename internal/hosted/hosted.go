@@ -92,12 +92,21 @@ func loadTheme(id string, src readFS, base *theme) (*theme, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The passkey script is latchkey's, not a theme's: a theme's login page
+	// may include it ({{template "passkey-script"}}) but not replace it.
+	script, err := builtin.ReadFile("templates/passkey.html")
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range pages {
 		body, err := pick(src, base, "templates/"+p+".html")
 		if err != nil {
 			return nil, err
 		}
 		tpl, err := template.New(p).Parse(string(layout))
+		if err == nil {
+			_, err = tpl.Parse(string(script))
+		}
 		if err == nil {
 			_, err = tpl.Parse(string(body))
 		}
@@ -213,6 +222,12 @@ type Data struct {
 	LoginID   string
 	Error     string // a message key
 	Providers []Provider
+	// Passkey: the page offers a passkey login; its script runs with
+	// Nonce (the response's CSP allows that nonce only) and starts the
+	// ceremony for ApplicationID.
+	Passkey       bool
+	Nonce         string
+	ApplicationID string
 
 	// Two-factor page: Notice is the address a code was just sent to;
 	// Emails the methods a code can be sent to (Name: method id, Value:

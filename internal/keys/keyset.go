@@ -182,7 +182,7 @@ func generate(alg string, now time.Time) (storage.SigningKey, error) {
 	case ES256:
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	case RS256:
-		priv, err = rsa.GenerateKey(rand.Reader, rsaBits)
+		priv, err = newRSAKey()
 	default:
 		return storage.SigningKey{}, fmt.Errorf("keys: cannot generate %q: %w", alg, ErrNoActiveKey)
 	}

@@ -150,3 +150,26 @@ func claimExp(claims map[string]any) int64 {
 	}
 	return 0
 }
+
+// SignAs signs claims for a token whose configuration names the key kid
+// (an application's jwtConfiguration.accessTokenKeyId or idTokenKeyId):
+// with kid's algorithm while kid is published, else with alg (a kid
+// retired or never known falls back to the application's algorithm rather
+// than failing its logins; the console saves the chosen access token key's
+// algorithm as the application's signingAlgorithm). Within the algorithm
+// Sign picks the key: kid itself while it is that algorithm's active key,
+// its successor once a rotation has activated one, so a chosen key follows
+// rotations as a webhook's signingKeyId does. The header's kid names the
+// key used.
+func (m *Manager) SignAs(ctx context.Context, kid, alg string, claims map[string]any) (string, error) {
+	if kid != "" {
+		set, err := m.current(ctx)
+		if err != nil {
+			return "", err
+		}
+		if k := set.lookup(kid, m.opts.Now()); k != nil {
+			alg = k.rec.Algorithm
+		}
+	}
+	return m.Sign(ctx, alg, claims)
+}

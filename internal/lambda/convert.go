@@ -23,16 +23,29 @@ func (sb *sandbox) arguments(in Input) (a *args, err error) {
 		}
 	}()
 	a = &args{jwt: sb.toJS(in.Claims), user: goja.Undefined(), registration: goja.Undefined()}
-	if in.User != nil {
-		a.user = sb.toJS(in.User)
-	}
-	if in.Registration != nil {
-		a.registration = sb.toJS(in.Registration)
-	}
+	a.user, a.registration = sb.object(in.User), sb.object(in.Registration)
 	ctx := sb.rt.NewObject()
 	sb.define(ctx, "scopes", sb.toJS(append([]string{}, in.Scopes...)))
 	a.context = ctx
 	return a, nil
+}
+
+// object converts Input.User or Input.Registration; nil is undefined.
+func (sb *sandbox) object(v any) goja.Value {
+	switch x := v.(type) {
+	case nil:
+		return goja.Undefined()
+	case map[string]any:
+		if x == nil {
+			return goja.Undefined()
+		}
+	case json.RawMessage:
+		if x == nil {
+			return goja.Undefined()
+		}
+		return sb.newLazy(x)
+	}
+	return sb.toJS(v)
 }
 
 type errArguments struct{ p any }

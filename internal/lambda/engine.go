@@ -110,14 +110,17 @@ func New(cfg Config) *Engine {
 // map[string]string, integers); anything else is passed through
 // encoding/json. User and Registration are FusionAuth's JSON views of the
 // user and of their registration for the application (as the User and
-// Registration APIs return them, without secrets); a nil Registration is
+// Registration APIs return them, without secrets), each either a
+// map[string]any, converted before the call, or a json.RawMessage holding
+// the JSON object, whose members are converted only when the body reads
+// them (lazyObject: token minting passes these). A nil Registration is
 // passed as undefined, FusionAuth's value for a user not registered for the
 // application. Populate reads them only before it returns and never changes
 // them.
 type Input struct {
 	Claims       map[string]any
-	User         map[string]any
-	Registration map[string]any
+	User         any
+	Registration any
 	// Scopes become context.scopes (FusionAuth 1.59): the requested scopes,
 	// an empty array when there are none.
 	Scopes []string

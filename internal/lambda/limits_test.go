@@ -153,7 +153,8 @@ func TestHugeAllocationsAreBounded(t *testing.T) {
 }
 
 func TestMemoryLimitStopsAllocationLoops(t *testing.T) {
-	e, _ := newTestEngine(t, Config{Timeout: 5 * time.Second, MemoryLimit: 16 << 20})
+	// The time limit is far away, so only the memory limit can stop the loop.
+	e, _ := newTestEngine(t, Config{Timeout: 2 * time.Minute, MemoryLimit: 16 << 20})
 	in := baseClaims()
 	var r Result
 	within(t, 4*time.Second, func() {

@@ -1,12 +1,14 @@
 package lambda
 
 import (
+	"bytes"
 	"math"
 	"strings"
 	"time"
 
 	"github.com/dlclark/regexp2/v2"
 	"github.com/dop251/goja"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // removed are globals a lambda does not get. Binary buffers allocate any
@@ -38,8 +40,10 @@ type sandbox struct {
 	globals     map[string]bool // enumerable globals after hardening
 	symbols     int
 	globalProto *goja.Object
-	hardened    bool // set once the builtins are frozen; the global's guards apply from then on
-	uses        int  // calls served
+	hardened    bool              // set once the builtins are frozen; the global's guards apply from then on
+	uses        int               // calls served
+	dec         *jsontext.Decoder // splitObject's, reused
+	src         *bytes.Reader
 }
 
 // newSandbox builds a runtime: globals removed, guards and console

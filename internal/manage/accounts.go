@@ -48,6 +48,9 @@ type Accounts struct {
 	Now   func() time.Time
 	// Events publishes user.password.update and user.email.verified.
 	Events *events.Publisher
+	// Revokes prepares the jwt.refresh-token.revoke of a password change
+	// that ends sessions (nil: none).
+	Revokes RevokeEventer
 }
 
 var (

@@ -211,6 +211,12 @@ func (a *Accounts) passwordChange(ctx context.Context, f MailFor, plain string, 
 		DropIdentifiers: []string{storage.IdentifierChangePassword}, ResetFailures: true}
 	if f.Tenant.JWTConfiguration.RefreshTokenRevocationPolicy.OnPasswordChanged {
 		c.RevokeReason = "password_changed"
+		revs, err := revokeEvents(ctx, a.Revokes, auth.Revoked{TenantID: f.User.TenantID,
+			Filter: storage.RefreshTokenFilter{UserID: f.User.ID}, User: &f.User})
+		if err != nil {
+			return storage.UserChange{}, "", err
+		}
+		c.Outbox = append(c.Outbox, revs...)
 	}
 	ec := f.Tenant.ExternalIdentifierConfiguration
 	raw, rec := auth.NewIdentifier(storage.IdentifierOneTimePassword, ec.ChangePasswordIDGenerator, ec.OneTimePasswordTimeToLiveInSeconds, f.User, now, otp)
@@ -220,7 +226,7 @@ func (a *Accounts) passwordChange(ctx context.Context, f MailFor, plain string, 
 		return c, "", err
 	}
 	if ok {
-		c.Outbox = []storage.OutboxMessage{msg}
+		c.Outbox = append(c.Outbox, msg)
 	}
 	evs, err := userEvent(ctx, a.Events, events.UserPasswordUpdate, f.User)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -15,10 +16,12 @@ type ActionsStore interface {
 	applicationReader
 	userReader
 	GetUserAction(ctx context.Context, id string) (storage.UserAction, error)
-	TakeUserAction(ctx context.Context, l storage.UserActionLog, revoke *storage.SessionRevocation, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)
+	TakeUserActionWith(ctx context.Context, a storage.ActionTaking) ([]storage.RefreshToken, error)
 	GetUserActionLog(ctx context.Context, id string) (storage.UserActionLog, error)
 	ListUserActionLogs(ctx context.Context, userID string) ([]storage.UserActionLog, error)
-	UpdateUserActionLog(ctx context.Context, l storage.UserActionLog, audit ...storage.AuditEntry) error
+	UpdateUserActionLogWith(ctx context.Context, l storage.UserActionLog, outbox []storage.OutboxMessage, audit ...storage.AuditEntry) error
+	DueUserActionEnds(ctx context.Context, now int64, limit int) ([]storage.UserActionLog, error)
+	EndUserActionWith(ctx context.Context, l storage.UserActionLog, outbox []storage.OutboxMessage) (bool, error)
 }
 
 // Actions is taking user actions on users (actioning-users.mdx): the
@@ -27,6 +30,10 @@ type ActionsStore interface {
 type Actions struct {
 	Store ActionsStore
 	Now   func() time.Time
+	// Events publishes user.action (nil: none); Revokes prepares the
+	// jwt.refresh-token.revoke of a lock that ends sessions.
+	Events  *events.Publisher
+	Revokes RevokeEventer
 }
 
 // ActionRequest is the action of POST /api/user/action, and of a modify or
@@ -61,7 +68,8 @@ func (as *Actions) Take(ctx context.Context, scope Scope, in ActionRequest) (sto
 	}
 	l := storage.UserActionLog{ID: newID(), TenantID: user.TenantID, ActioneeUserID: user.ID, ActionerUserID: in.ActionerUserID,
 		ApplicationIDs: nonNil(lowerIDs(in.ApplicationIDs)), Comment: in.Comment, InsertInstant: now, Name: def.Name,
-		LocalizedName: def.Name, UserActionID: def.ID, PreventLogin: def.PreventLogin, Temporal: def.Temporal, Option: in.Option}
+		LocalizedName: def.Name, UserActionID: def.ID, PreventLogin: def.PreventLogin, Temporal: def.Temporal, Option: in.Option,
+		SendEndEvent: def.Temporal && def.SendEndEvent}
 	if in.Option != "" {
 		l.LocalizedOption = in.Option
 	}
@@ -79,10 +87,17 @@ func (as *Actions) Take(ctx context.Context, scope Scope, in ActionRequest) (sto
 			revoke = &storage.SessionRevocation{UserID: user.ID, ApplicationIDs: l.ApplicationIDs, At: as.Now(), Reason: "login_prevented"}
 		}
 	}
-	_, err = as.Store.TakeUserAction(ctx, l, revoke, audit(ctx, as.Now(), user.TenantID,
-		"Took the action ["+def.Name+"] on the user with Id ["+user.ID+"]", nil, l))
+	evs, err := as.actionEvents(ctx, l, in, phaseStart, &user, revoke)
+	if err != nil {
+		return l, err
+	}
+	_, err = as.Store.TakeUserActionWith(ctx, storage.ActionTaking{Log: l, Revoke: revoke, Outbox: evs,
+		Audit: []storage.AuditEntry{audit(ctx, as.Now(), user.TenantID, "Took the action ["+def.Name+"] on the user with Id ["+user.ID+"]", nil, l)}})
 	if errors.Is(err, storage.ErrNotFound) {
 		return l, invalid("invalid", "action.actioneeUserId", "No user exists with Id ["+in.ActioneeUserID+"].")
+	}
+	if err == nil {
+		as.Events.Committed(evs)
 	}
 	return l, err
 }

@@ -99,7 +99,18 @@ func (as *Actions) change(ctx context.Context, scope Scope, id string, in Action
 	if cancel {
 		verb = "Cancelled"
 	}
-	err = as.Store.UpdateUserActionLog(ctx, l, audit(ctx, as.Now(), l.TenantID,
+	phase := phaseModify
+	if cancel {
+		phase = phaseCancel
+	}
+	evs, err := as.actionEvents(ctx, l, in, phase, nil, nil)
+	if err != nil {
+		return l, err
+	}
+	err = as.Store.UpdateUserActionLogWith(ctx, l, evs, audit(ctx, as.Now(), l.TenantID,
 		verb+" the action ["+l.Name+"] on the user with Id ["+l.ActioneeUserID+"]", cur, l))
+	if err == nil {
+		as.Events.Committed(evs)
+	}
 	return l, notFound(err)
 }

@@ -34,6 +34,7 @@ type APIKeysStore interface {
 	GetAPIKey(ctx context.Context, id string) (storage.APIKey, error)
 	ListAPIKeys(ctx context.Context) ([]storage.APIKey, error)
 	DeleteAPIKey(ctx context.Context, id string, audit ...storage.AuditEntry) error
+	UpdateAPIKey(ctx context.Context, k storage.APIKey, audit ...storage.AuditEntry) error
 }
 
 // APIKeys authenticates management API keys and creates them
@@ -87,6 +88,8 @@ var EndpointPermissions = []string{
 	"/api/system/audit-log",
 	"/api/system/audit-log/search",
 	"/api/system/login-record/search",
+	"/api/system/webhook-event-log",
+	"/api/system/webhook-event-log/search",
 	"/api/tenant",
 	"/api/two-factor",
 	"/api/user",

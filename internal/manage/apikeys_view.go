@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"errors"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -36,7 +37,7 @@ type APIKeyMetaData struct {
 func ViewAPIKey(k storage.APIKey) APIKeyView {
 	v := APIKeyView{ID: k.ID, TenantID: k.TenantID, Permissions: APIKeyPermissions{Endpoints: k.Endpoints},
 		MetaData: APIKeyMetaData{Attributes: map[string]string{}}, KeyManager: k.KeyManager,
-		ExpirationInstant: k.ExpirationInstant, InsertInstant: k.InsertInstant, LastUpdateInstant: k.InsertInstant}
+		ExpirationInstant: k.ExpirationInstant, InsertInstant: k.InsertInstant, LastUpdateInstant: max(k.LastUpdateInstant, k.InsertInstant)}
 	if v.Permissions.Endpoints == nil {
 		v.Permissions.Endpoints = map[string][]string{}
 	}
@@ -48,16 +49,32 @@ func ViewAPIKey(k storage.APIKey) APIKeyView {
 
 // Get returns the key id as the API shows it; ErrNotFound when unknown or
 // of a tenant the caller's scope does not see. Like create, it needs a key
-// manager (apikeys.mdx: the API-key API is for key managers).
+// manager (apikeys.mdx: the API-key API is for key managers) holding at
+// least the key's permissions.
 func (ks *APIKeys) Get(ctx context.Context, caller storage.APIKey, id string) (APIKeyView, error) {
-	if err := ks.MayCreate(caller); err != nil {
-		return APIKeyView{}, err
-	}
-	k, err := scopedGet(ctx, ks.Store.GetAPIKey, id, Scope{TenantID: caller.TenantID}, apiKeyTenant)
+	k, err := ks.managed(ctx, caller, id)
 	if err != nil {
 		return APIKeyView{}, err
 	}
 	return ViewAPIKey(k), nil
+}
+
+// managed returns key id for caller to retrieve, update or delete: caller
+// is a key manager, sees the key's tenant, and holds permissions equal to
+// or greater than the key's (apikeys.mdx); a key it may not manage is
+// ErrForbidden, one it does not see ErrNotFound.
+func (ks *APIKeys) managed(ctx context.Context, caller storage.APIKey, id string) (storage.APIKey, error) {
+	if err := ks.MayCreate(caller); err != nil {
+		return storage.APIKey{}, err
+	}
+	k, err := scopedGet(ctx, ks.Store.GetAPIKey, id, Scope{TenantID: caller.TenantID}, apiKeyTenant)
+	if err != nil {
+		return storage.APIKey{}, err
+	}
+	if len(caller.Endpoints) > 0 && (k.KeyManager || !endpointsWithin(k.Endpoints, caller.Endpoints)) {
+		return storage.APIKey{}, ErrForbidden
+	}
+	return k, nil
 }
 
 // List returns every key the caller's scope sees (latchkey's extension for
@@ -78,22 +95,52 @@ func (ks *APIKeys) List(ctx context.Context, caller storage.APIKey) ([]APIKeyVie
 }
 
 // Delete removes key id (apikeys.mdx "Delete an API Key"), audited; it stops
-// working on the next request (keys are not cached). Like create it needs a
-// key manager, sees only the caller's tenant, and a key cannot delete
-// itself (the caller would lock itself out mid-request).
+// working on the next request on every node (keys are never cached). Like
+// create it needs a key manager holding at least the key's permissions and
+// sees only the caller's tenant. A key manager may delete itself: that is
+// how a leaked key is killed with nothing but the key (its request, already
+// authenticated, completes; the next one is refused).
 func (ks *APIKeys) Delete(ctx context.Context, caller storage.APIKey, id string) error {
-	if err := ks.MayCreate(caller); err != nil {
-		return err
-	}
-	k, err := scopedGet(ctx, ks.Store.GetAPIKey, id, Scope{TenantID: caller.TenantID}, apiKeyTenant)
+	k, err := ks.managed(ctx, caller, id)
 	if err != nil {
 		return err
 	}
-	if caller.ID != "" && caller.ID == k.ID {
-		return invalid("invalid", "apiKeyId", "An API key cannot delete itself; use another key manager.")
-	}
 	return notFound(ks.Store.DeleteAPIKey(ctx, k.ID, audit(ctx, ks.Now(), k.TenantID,
 		"Deleted the API key with Id ["+k.ID+"]", ViewAPIKey(k), nil)))
+}
+
+// Update replaces key id with in (apikeys.mdx "Update an API Key"):
+// permissions, metaData, keyManager, expirationInstant and tenantId, by the
+// rules of create (a key never grants more than its caller holds). A blank
+// key keeps the key's value; a new one (16 characters at least) replaces it,
+// and the old value is refused from the next request on every node.
+func (ks *APIKeys) Update(ctx context.Context, caller storage.APIKey, id string, in NewAPIKey) (APIKeyView, error) {
+	cur, err := ks.managed(ctx, caller, id)
+	if err != nil {
+		return APIKeyView{}, err
+	}
+	keep := in.Key == ""
+	e, err := ks.check(ctx, caller, &in)
+	if err == nil {
+		err = e.Err()
+	}
+	if err != nil {
+		return APIKeyView{}, err
+	}
+	rec := cur
+	rec.TenantID, rec.Description, rec.Endpoints = in.TenantID, in.Description, in.Endpoints
+	rec.KeyManager, rec.ExpirationInstant, rec.LastUpdateInstant = in.KeyManager, in.ExpirationInstant, ks.Now().UnixMilli()
+	if !keep {
+		rec.KeyHash = HashAPIKey(in.Key)
+	}
+	entry := audit(ctx, ks.Now(), rec.TenantID, "Updated the API key with Id ["+rec.ID+"]", ViewAPIKey(cur), ViewAPIKey(rec))
+	switch err := ks.Store.UpdateAPIKey(ctx, rec, entry); {
+	case errors.Is(err, storage.ErrConflict):
+		return APIKeyView{}, invalid("duplicate", "apiKey.key", "An API key with this value already exists.")
+	case err != nil:
+		return APIKeyView{}, notFound(err)
+	}
+	return ViewAPIKey(rec), nil
 }
 
 // apiKeyTenant: a global key ("") is seen by global callers only.

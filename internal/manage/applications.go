@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -17,7 +19,7 @@ type ApplicationsStore interface {
 	CreateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error
 	ListApplications(ctx context.Context, inactive bool) ([]storage.Application, error)
 	UpdateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error
-	DeleteApplicationAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error
+	DeleteApplicationWith(ctx context.Context, d storage.ApplicationDeletion) error
 	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
 }
 
@@ -33,6 +35,10 @@ type Applications struct {
 	Store ApplicationsStore
 	Cache ApplicationCache
 	Now   func() time.Time
+	// Revokes prepares the jwt.refresh-token.revoke of a deactivated
+	// application's sessions (nil: none); Events wakes the webhook worker.
+	Revokes RevokeEventer
+	Events  *events.Publisher
 }
 
 func applicationTenant(a storage.Application) string { return a.TenantID }
@@ -133,6 +139,18 @@ func (as *Applications) Update(ctx context.Context, scope Scope, id string, chan
 	return a, as.store(ctx, "Updated", cur, &a)
 }
 
+// RegenerateSecret gives the application a new client secret, returned
+// once (the audit entry names the change, never the value): the old one
+// is refused from the next token request on.
+func (as *Applications) RegenerateSecret(ctx context.Context, scope Scope, id string) (string, error) {
+	secret := newClientSecret()
+	_, err := as.Update(ctx, scope, id, func(a storage.Application) (storage.Application, error) {
+		a.OAuthConfiguration.ClientSecret = secret
+		return a, nil
+	})
+	return secret, err
+}
+
 // Reactivate makes a soft-deleted application active again.
 func (as *Applications) Reactivate(ctx context.Context, scope Scope, id string) (storage.Application, error) {
 	a, err := as.Get(ctx, scope, id)
@@ -166,20 +184,32 @@ func (as *Applications) Deactivate(ctx context.Context, scope Scope, id string) 
 	old := a
 	a.Active, a.State, a.LastUpdateInstant = false, "Inactive", as.Now().UnixMilli()
 	if err = as.Store.UpdateApplication(ctx, a, audit(ctx, as.Now(), a.TenantID, "Deactivated the application with Id ["+a.ID+"]", old, a)); err == nil {
-		_, err = as.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{ApplicationID: a.ID}, as.Now(), "application_deactivated")
+		err = revokeWith(ctx, as.Store, as.Revokes, as.Events, auth.Revoked{TenantID: a.TenantID,
+			Filter: storage.RefreshTokenFilter{ApplicationID: a.ID}}, as.Now(), "application_deactivated")
 	}
 	as.Cache.ForgetApplication(a.ID)
 	return err
 }
 
 // Delete removes the application with its registrations and tokens; its
-// sessions stay in the revocation feed as tombstones (storage.DeleteApplicationAt).
+// sessions stay in the revocation feed as tombstones (storage.DeleteApplicationAt)
+// and their jwt.refresh-token.revoke commits with the delete.
 func (as *Applications) Delete(ctx context.Context, scope Scope, id string) error {
 	a, err := as.Get(ctx, scope, id)
 	if err != nil {
 		return err
 	}
-	err = as.Store.DeleteApplicationAt(ctx, a.ID, as.Now(), audit(ctx, as.Now(), a.TenantID, "Deleted the application with Id ["+a.ID+"]", a, nil))
+	// Prepared while the application still exists (the event names its
+	// access tokens' lifetime).
+	msgs, err := revokeEvents(ctx, as.Revokes, auth.Revoked{TenantID: a.TenantID, Filter: storage.RefreshTokenFilter{ApplicationID: a.ID}})
+	if err != nil {
+		return err
+	}
+	err = as.Store.DeleteApplicationWith(ctx, storage.ApplicationDeletion{ID: a.ID, At: as.Now(), Outbox: msgs,
+		Audit: []storage.AuditEntry{audit(ctx, as.Now(), a.TenantID, "Deleted the application with Id ["+a.ID+"]", a, nil)}})
+	if err == nil {
+		as.Events.Committed(msgs)
+	}
 	as.Cache.ForgetApplication(a.ID)
 	return err
 }
@@ -193,7 +223,7 @@ func finishApplication(a *storage.Application, oldSecret string) {
 		a.OAuthConfiguration.ClientSecret = oldSecret
 	}
 	if a.OAuthConfiguration.ClientSecret == "" {
-		a.OAuthConfiguration.ClientSecret = rand.Text() + rand.Text()
+		a.OAuthConfiguration.ClientSecret = newClientSecret()
 	}
 	for _, f := range []*[]string{&a.OAuthConfiguration.EnabledGrants, &a.OAuthConfiguration.AuthorizedOriginURLs, &a.OAuthConfiguration.AuthorizedRedirectURLs} {
 		if *f == nil {
@@ -204,6 +234,10 @@ func finishApplication(a *storage.Application, oldSecret string) {
 		a.Roles = []storage.ApplicationRole{}
 	}
 }
+
+// newClientSecret is a new application's client secret: 52 base32
+// characters, 260 random bits.
+func newClientSecret() string { return rand.Text() + rand.Text() }
 
 var (
 	grantTypes   = []string{"authorization_code", "implicit", "password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"}

@@ -21,6 +21,8 @@ func (m *Service) UseEvents(p *events.Publisher) {
 	m.RefreshTokens.Events = p
 	m.Import.Events = p
 	m.Keys.Events = p
+	m.Actions.Events = p
+	m.Applications.Events = p
 	m.Webhooks.Publisher = p
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/latchkeyhq/latchkey/internal/loginid"
 	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -99,26 +100,57 @@ func (v *importValidator) user(ctx context.Context, i int, in ImportUser) (stora
 	return u, nil
 }
 
-// identity checks email and username as a user create does, without the
-// per-user database lookups (validateDbConstraints makes one per request).
+// identity checks email and username as a user create does
+// (checkIdentity): normalized the same way (internal/loginid: NFKC, case
+// folding), so a full-width copy of another record's address is that
+// address, and a look-alike of a Latin identifier is refused; a username
+// may not be another record's email. It makes none of create's per-user
+// database lookups (validateDbConstraints makes one per request).
 func (v *importValidator) identity(i int, u *storage.User) {
-	u.Email = strings.ToLower(u.Email)
+	u.Email = loginKey(u.Email)
+	u.Username = loginid.Compose(u.Username)
 	if u.Email == "" && u.Username == "" {
 		v.field(i, "blank", "email", "You must specify either the [email] or [username] property.")
 		return
 	}
-	if u.Email != "" && !validEmail(u.Email) {
+	switch {
+	case u.Email == "":
+	case !validEmail(u.Email):
 		v.field(i, "notEmail", "email", "The [email] property is not a valid email address.")
-	} else if u.Email != "" {
-		v.seenOnce(i, v.seen.emails, u.Email, "email", "email")
+	case loginid.LooksLike(u.Email):
+		v.field(i, "invalid", "email", "The [email] property mixes scripts or imitates another address with look-alike characters.")
+	default:
+		v.seenLogin(i, u.Email, "email")
 	}
-	if u.Username != "" {
-		if utf8.RuneCountInString(u.Username) > 191 || strings.IndexFunc(u.Username, unicode.IsControl) >= 0 {
-			v.field(i, "invalid", "username", "The [username] property is too long or contains control characters.")
-		} else {
-			v.seenOnce(i, v.seen.usernames, strings.ToLower(u.Username), "username", "username")
-		}
+	switch {
+	case u.Username == "":
+	case utf8.RuneCountInString(u.Username) > 191 || strings.IndexFunc(u.Username, unicode.IsControl) >= 0:
+		v.field(i, "invalid", "username", "The [username] property is too long or contains control characters.")
+	case loginid.LooksLike(u.Username):
+		v.field(i, "invalid", "username", "The [username] property mixes scripts or imitates another login with look-alike characters.")
+	default:
+		v.seenLogin(i, loginKey(u.Username), "username")
 	}
+}
+
+// loginKey is the form two login ids are compared in: normalized, then
+// lower-cased (what storage indexes, sqlstorage's loginKey).
+func loginKey(id string) string { return strings.ToLower(loginid.Normalize(id)) }
+
+// seenLogin records key as users[i]'s field ("email" or "username") and
+// reports it when an earlier record has it as either: a login id is looked
+// up as both (internal/auth findUser), so an email that is another
+// record's username is a duplicate too.
+func (v *importValidator) seenLogin(i int, key, field string) {
+	mine, other, otherField := v.seen.emails, v.seen.usernames, "username"
+	if field == "username" {
+		mine, other, otherField = v.seen.usernames, v.seen.emails, "email"
+	}
+	if first, ok := other[key]; ok && first != i {
+		v.field(i, "duplicate", field, fmt.Sprintf("The %s is the %s of users[%d].", field, otherField, first))
+		return
+	}
+	v.seenOnce(i, mine, key, field, field)
 }
 
 // seenOnce reports a value that an earlier user of the request has too.
@@ -240,28 +272,46 @@ func (v *importValidator) application(ctx context.Context, id string) (*storage.
 // stored users already hold is a [duplicate] field error of the user that
 // brings it.
 func (v *importValidator) checkStored(ctx context.Context, users []storage.User) error {
-	var k storage.UserKeys
+	// Every login id of the request (normalized, identity) is looked up as
+	// a stored email and as a stored username, as create's takenAny does.
+	k := storage.UserKeys{IDs: make([]string, 0, len(users))}
 	for _, u := range users {
 		k.IDs = append(k.IDs, u.ID)
-		if u.Email != "" {
-			k.Emails = append(k.Emails, u.Email)
-		}
-		if u.Username != "" {
-			k.Usernames = append(k.Usernames, strings.ToLower(u.Username))
+	}
+	for _, seen := range []map[string]int{v.seen.emails, v.seen.usernames} {
+		for key := range seen {
+			k.Emails = append(k.Emails, key)
 		}
 	}
+	k.Usernames = k.Emails
 	taken, err := v.im.Store.TakenUserKeys(ctx, v.tenant.ID, k)
 	if err != nil {
 		return err
 	}
-	for _, t := range []struct {
-		values []string
-		seen   map[string]int
-		field  string
-	}{{taken.IDs, v.seen.ids, "id"}, {taken.Emails, v.seen.emails, "email"}, {taken.Usernames, v.seen.usernames, "username"}} {
-		for _, val := range t.values {
-			if i, ok := t.seen[val]; ok {
+	for _, id := range taken.IDs {
+		if i, ok := v.seen.ids[id]; ok {
+			v.field(i, "duplicate", "id", "A user with this id already exists.")
+		}
+	}
+	storedAs := map[string]string{}
+	for _, key := range taken.Usernames {
+		storedAs[key] = "username"
+	}
+	for _, key := range taken.Emails {
+		storedAs[key] = "email"
+	}
+	for key, as := range storedAs {
+		for _, t := range []struct {
+			seen  map[string]int
+			field string
+		}{{v.seen.emails, "email"}, {v.seen.usernames, "username"}} {
+			i, ok := t.seen[key]
+			switch {
+			case !ok:
+			case as == t.field:
 				v.field(i, "duplicate", t.field, "A user with this "+t.field+" already exists.")
+			default:
+				v.field(i, "duplicate", t.field, "A user has this "+t.field+" as their "+as+".")
 			}
 		}
 	}

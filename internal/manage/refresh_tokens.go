@@ -22,9 +22,23 @@ type RefreshTokensStore interface {
 // how secrets are hashed).
 type TokenFinder interface {
 	FindRefreshToken(ctx context.Context, raw string) (storage.RefreshToken, error)
-	// RevocationEvents prepares the jwt.refresh-token.revoke event of a
-	// revocation (internal/auth knows the token lifetimes it carries).
-	RevocationEvents(ctx context.Context, f storage.RefreshTokenFilter, named storage.RefreshToken) ([]storage.OutboxMessage, error)
+	RevokeEventer
+}
+
+// RevokeEventer prepares the jwt.refresh-token.revoke event of a revocation
+// for the caller to commit in the write that revokes (internal/auth knows
+// the token lifetimes it carries). Every use case that revokes sessions
+// holds one; nil prepares nothing.
+type RevokeEventer interface {
+	RevokeEvents(ctx context.Context, r auth.Revoked) ([]storage.OutboxMessage, error)
+}
+
+// revokeEvents is r.RevokeEvents, or nothing without r.
+func revokeEvents(ctx context.Context, r RevokeEventer, rv auth.Revoked) ([]storage.OutboxMessage, error) {
+	if r == nil {
+		return nil, nil
+	}
+	return r.RevokeEvents(ctx, rv)
 }
 
 // RefreshTokens is FusionAuth's refresh-token administration with an API key
@@ -114,7 +128,7 @@ func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) 
 	} else if scope.TenantID != "" {
 		return ErrForbidden
 	}
-	evs, err := rt.Tokens.RevocationEvents(ctx, f, named)
+	evs, err := rt.Tokens.RevokeEvents(ctx, auth.Revoked{TenantID: tenantID, Filter: f, Token: named})
 	if err != nil {
 		return err
 	}

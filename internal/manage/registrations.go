@@ -28,6 +28,9 @@ type Registrations struct {
 	Store RegistrationsStore
 	Users *Users
 	Now   func() time.Time
+	// Revokes prepares the jwt.refresh-token.revoke of a deleted
+	// registration's sessions (nil: none).
+	Revokes RevokeEventer
 }
 
 // NewRegistration registers a user created in the same call (the form
@@ -196,7 +199,8 @@ func (rs *Registrations) Delete(ctx context.Context, scope Scope, userID, appID 
 	err = rs.Store.DeleteRegistration(ctx, reg.UserID, reg.ApplicationID, audit(ctx, rs.Now(), u.TenantID,
 		"Deleted the registration of the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", reg, nil))
 	if err == nil {
-		_, err = rs.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{UserID: reg.UserID, ApplicationID: reg.ApplicationID}, rs.Now(), "registration_deleted")
+		err = revokeWith(ctx, rs.Store, rs.Revokes, rs.Users.Events, auth.Revoked{TenantID: u.TenantID, User: &u,
+			Filter: storage.RefreshTokenFilter{UserID: reg.UserID, ApplicationID: reg.ApplicationID}}, rs.Now(), "registration_deleted")
 	}
 	return err
 }

@@ -113,5 +113,10 @@ func parseCursor(c string) (time.Time, string, bool) {
 	if !ok || err != nil || ms < 0 || (id != "" && !ValidID(id)) {
 		return time.Time{}, "", false
 	}
+	// One spelling per position: "+5", "05" or upper-case padding bits
+	// would name the same position under another cursor.
+	if formatCursor(time.UnixMilli(ms), id) != c {
+		return time.Time{}, "", false
+	}
 	return time.UnixMilli(ms), id, true
 }

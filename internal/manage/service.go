@@ -63,14 +63,14 @@ type Service struct {
 // New wires the use cases to st, a and the clock now.
 func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 	m := &Mailer{Store: st}
-	users := &Users{Store: st, Tokens: a, Mail: m, Now: now}
+	users := &Users{Store: st, Tokens: a, Mail: m, Now: now, Revokes: a}
 	svc := &Service{
 		Mail:              m,
 		EmailTemplates:    &EmailTemplates{Store: st, Now: now},
-		Accounts:          &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now},
+		Accounts:          &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now, Revokes: a},
 		Users:             users,
-		Registrations:     &Registrations{Store: st, Users: users, Now: now},
-		Applications:      &Applications{Store: st, Cache: a, Now: now},
+		Registrations:     &Registrations{Store: st, Users: users, Now: now, Revokes: a},
+		Applications:      &Applications{Store: st, Cache: a, Now: now, Revokes: a},
 		APIKeys:           &APIKeys{Store: st, Now: now},
 		Tenants:           &Tenants{Store: st, Cache: a, Now: now},
 		SystemConfig:      &SystemConfig{Store: st, Now: now},
@@ -84,7 +84,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Groups:            &Groups{Store: st, Cache: a, Now: now},
 		Members:           &Members{Store: st, Now: now},
 		UserActions:       &UserActions{Store: st, Now: now},
-		Actions:           &Actions{Store: st, Now: now},
+		Actions:           &Actions{Store: st, Now: now, Revokes: a},
 		LoginRecords:      &LoginRecords{Store: st, Now: now},
 		AuditLogs:         &AuditLogs{Store: st, Now: now},
 		Keys:              &Keys{Store: st, Now: now},

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -29,6 +30,22 @@ type userReader interface {
 // revocation feed lists.
 type sessionRevoker interface {
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)
+	// RevokeRefreshTokensWith also commits the revocation's events.
+	RevokeRefreshTokensWith(ctx context.Context, r storage.Revocation) ([]storage.RefreshToken, error)
+}
+
+// revokeWith revokes f's sessions for reason with their
+// jwt.refresh-token.revoke (rv describes them), in one write.
+func revokeWith(ctx context.Context, st sessionRevoker, ev RevokeEventer, p *events.Publisher, rv auth.Revoked, at time.Time, reason string) error {
+	msgs, err := revokeEvents(ctx, ev, rv)
+	if err != nil {
+		return err
+	}
+	if _, err := st.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: rv.Filter, At: at, Reason: reason, Outbox: msgs}); err != nil {
+		return err
+	}
+	p.Committed(msgs)
+	return nil
 }
 
 // DefaultsStore is what EnsureDefaults uses.

@@ -43,6 +43,9 @@ type Users struct {
 	Hash func(plain, scheme string, factor int) (storage.PasswordHash, error)
 	// Events publishes user.create, user.update, ... (nil: none).
 	Events *events.Publisher
+	// Revokes prepares the jwt.refresh-token.revoke of a deactivation,
+	// deletion or password change that ends sessions (nil: none).
+	Revokes RevokeEventer
 }
 
 // UserInput is the user of a create or update request: the profile plus the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -130,6 +131,11 @@ func (us *Users) updateChange(ctx context.Context, cur storage.User, u *storage.
 	c.DropIdentifiers = append(c.DropIdentifiers, storage.IdentifierChangePassword)
 	if tenant.JWTConfiguration.RefreshTokenRevocationPolicy.OnPasswordChanged {
 		c.RevokeReason, c.ResetFailures = "password_changed", true
+		evs, err := us.revokeUserEvents(ctx, *u)
+		if err != nil {
+			return c, err
+		}
+		c.Outbox = append(c.Outbox, evs...)
 	}
 	msg, ok, err := us.Mail.message(ctx, mailPasswordUpdate, MailFor{Tenant: tenant, User: *u}, nil, now)
 	if err != nil {
@@ -181,6 +187,11 @@ func (us *Users) Deactivate(ctx context.Context, scope Scope, id string) error {
 	if err != nil {
 		return err
 	}
+	revs, err := us.revokeUserEvents(ctx, u)
+	if err != nil {
+		return err
+	}
+	evs = append(evs, revs...)
 	inactive := false
 	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(),
 		Fields:       storage.UserFields{Active: &inactive, LastUpdateInstant: u.LastUpdateInstant},
@@ -204,6 +215,11 @@ func (us *Users) Delete(ctx context.Context, scope Scope, id string) error {
 	if err != nil {
 		return err
 	}
+	revs, err := us.revokeUserEvents(ctx, u)
+	if err != nil {
+		return err
+	}
+	evs = append(evs, revs...)
 	if err := us.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: us.Now(), Delete: true, Outbox: evs,
 		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Deleted the user with Id ["+u.ID+"]", u, nil)}}); err != nil {
 		return notFound(err)
@@ -223,4 +239,11 @@ func (us *Users) userEventWithRegistrations(ctx context.Context, typ string, u s
 		return nil, err
 	}
 	return us.Events.Prepare(ctx, pl, &events.Event{User: events.UserView(u)})
+}
+
+// revokeUserEvents prepares jwt.refresh-token.revoke for a change that ends
+// every session of u (deactivation, deletion, a password change under the
+// tenant's onPasswordChanged), committed with the change.
+func (us *Users) revokeUserEvents(ctx context.Context, u storage.User) ([]storage.OutboxMessage, error) {
+	return revokeEvents(ctx, us.Revokes, auth.Revoked{TenantID: u.TenantID, Filter: storage.RefreshTokenFilter{UserID: u.ID}, User: &u})
 }

@@ -9,23 +9,32 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/latchkeyhq/latchkey/internal/loginid"
 	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // checkIdentity normalises and checks email and username: one of them is
 // required, the email is stored lower-case (FusionAuth) and both are unique
-// in the tenant, case-insensitively. self is the user being updated.
+// in the tenant, case-insensitively. Both are normalized first
+// (internal/loginid: NFKC, case folding), so a full-width copy of an
+// address is that address; a look-alike of a Latin identifier (a dotless
+// i, Cyrillic letters drawn like Latin ones, mixed scripts) is refused, and
+// neither may equal another user's other identifier (a username that is
+// someone's email would log in as either). self is the user being updated.
 func (us *Users) checkIdentity(ctx context.Context, e *Invalid, u *storage.User, self string) error {
-	u.Email = strings.ToLower(u.Email)
+	u.Email = strings.ToLower(loginid.Normalize(u.Email))
+	u.Username = loginid.Compose(u.Username)
 	if u.Email == "" && u.Username == "" {
 		e.Field("blank", "user.email", "You must specify either the [user.email] or [user.username] property.")
 		return nil
 	}
 	if u.Email != "" && !validEmail(u.Email) {
 		e.Field("notEmail", "user.email", "The [user.email] property is not a valid email address.")
+	} else if u.Email != "" && loginid.LooksLike(u.Email) {
+		e.Field("invalid", "user.email", "The [user.email] property mixes scripts or imitates another address with look-alike characters.")
 	} else if u.Email != "" {
-		if taken, err := us.taken(ctx, storage.UserFilter{TenantID: u.TenantID, Email: u.Email}, self); err != nil {
+		if taken, err := us.takenAny(ctx, u.TenantID, u.Email, self); err != nil {
 			return err
 		} else if taken {
 			e.Field("duplicate", "user.email", "A user with email ["+u.Email+"] already exists.")
@@ -34,13 +43,24 @@ func (us *Users) checkIdentity(ctx context.Context, e *Invalid, u *storage.User,
 	if u.Username != "" {
 		if utf8.RuneCountInString(u.Username) > 191 || strings.IndexFunc(u.Username, unicode.IsControl) >= 0 {
 			e.Field("invalid", "user.username", "The [user.username] property is too long or contains control characters.")
-		} else if taken, err := us.taken(ctx, storage.UserFilter{TenantID: u.TenantID, Username: u.Username}, self); err != nil {
+		} else if loginid.LooksLike(u.Username) {
+			e.Field("invalid", "user.username", "The [user.username] property mixes scripts or imitates another login with look-alike characters.")
+		} else if taken, err := us.takenAny(ctx, u.TenantID, u.Username, self); err != nil {
 			return err
 		} else if taken {
 			e.Field("duplicate", "user.username", "A user with username ["+u.Username+"] already exists.")
 		}
 	}
 	return nil
+}
+
+// takenAny reports whether another user has id as email or as username: a
+// login id is looked up as both (internal/auth findUser).
+func (us *Users) takenAny(ctx context.Context, tenantID, id, self string) (bool, error) {
+	if taken, err := us.taken(ctx, storage.UserFilter{TenantID: tenantID, Email: id}, self); err != nil || taken {
+		return taken, err
+	}
+	return us.taken(ctx, storage.UserFilter{TenantID: tenantID, Username: id}, self)
 }
 
 // checkBirthDate refuses a birthDate that is not a calendar date

@@ -193,6 +193,7 @@ func (s *Service) mailCode(ctx context.Context, mailer Mailer, app storage.Appli
 // PasswordlessLogin is POST /api/passwordless/login.
 type PasswordlessLogin struct {
 	Code, OneTimeCode, ApplicationID, IPAddress, DPoPJKT, TwoFactorTrustID string
+	UserAgent                                                              string
 	Device                                                                 storage.DeviceInfo
 	NoJWT                                                                  bool
 }
@@ -234,7 +235,7 @@ func (s *Service) LoginPasswordless(ctx context.Context, req PasswordlessLogin) 
 		return auth.Tokens{}, ErrPasswordlessNotFound
 	}
 	return s.Auth.LoginAuthenticated(ctx, auth.AuthenticatedLogin{UserID: c.UserID, ApplicationID: d.ApplicationID,
-		IPAddress: req.IPAddress, Device: req.Device, NoJWT: req.NoJWT, DPoPJKT: req.DPoPJKT,
+		IPAddress: req.IPAddress, UserAgent: req.UserAgent, Device: req.Device, NoJWT: req.NoJWT, DPoPJKT: req.DPoPJKT,
 		TwoFactorTrustID: req.TwoFactorTrustID, Method: auth.AuthPasswordless, State: d.State})
 }
 

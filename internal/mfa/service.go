@@ -20,7 +20,6 @@ type Store interface {
 	storage.TwoFactorStore
 	storage.ChallengeStore
 	storage.WebAuthnStore
-	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)
 }
 
 // Service implements the use cases. Its dependencies are fields.

@@ -91,7 +91,8 @@ func (s *Service) Enable(ctx context.Context, scope manage.Scope, req EnableRequ
 	out.Method = m
 	s.event(ctx, "two_factor_method_add", user.ID, req.Method)
 	if len(methods) == 0 && tenant.JWTConfiguration.RefreshTokenRevocationPolicy.OnMultiFactorEnable {
-		if _, err := s.Store.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{UserID: user.ID}, s.now(), "multi_factor_enable"); err != nil {
+		if _, err := s.Auth.RevokeSessions(ctx, auth.Revoked{TenantID: user.TenantID, User: &user,
+			Filter: storage.RefreshTokenFilter{UserID: user.ID}}, "multi_factor_enable"); err != nil {
 			return Enabled{}, err
 		}
 	}

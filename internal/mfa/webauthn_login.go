@@ -188,7 +188,12 @@ func (s *Service) verifyAssertion(ctx context.Context, a *Assertion, parsed *pro
 		}
 		return err
 	}
-	a.Credential.SignCount, a.Credential.LastUseInstant, a.Verified = next, now.UnixMilli(), got.Flags.UserVerified
+	// Verified is this assertion's UV flag: the library's got.Flags keeps
+	// the stored credential's (registered with UV, it stays true), which
+	// would let an assertion without user verification count as two
+	// factors.
+	a.Verified = parsed.Response.AuthenticatorData.Flags.HasUserVerified()
+	a.Credential.SignCount, a.Credential.LastUseInstant = next, now.UnixMilli()
 	return nil
 }
 
@@ -197,10 +202,14 @@ type PasskeyLogin struct {
 	Credential       json.RawMessage
 	ApplicationID    string
 	IPAddress        string
+	UserAgent        string
 	Device           storage.DeviceInfo
 	NoJWT            bool
 	DPoPJKT          string
 	TwoFactorTrustID string
+	// OAuth: the hosted login page's passkey login (no token here; the
+	// page issues a code).
+	OAuth bool
 }
 
 // Login verifies the assertion and logs the user in through auth (the one
@@ -220,6 +229,26 @@ func (s *Service) Login(ctx context.Context, req PasskeyLogin) (auth.Tokens, err
 		return auth.Tokens{}, invalid("invalid", "applicationId", "The [applicationId] differs from the one the login started with.")
 	}
 	return s.Auth.LoginAuthenticated(ctx, auth.AuthenticatedLogin{UserID: a.User.ID, ApplicationID: appID,
-		IPAddress: req.IPAddress, Device: req.Device, NoJWT: req.NoJWT, DPoPJKT: req.DPoPJKT,
-		TwoFactorTrustID: req.TwoFactorTrustID, Method: auth.AuthWebAuthn, SecondFactor: a.Verified, State: a.Ceremony.State})
+		IPAddress: req.IPAddress, UserAgent: req.UserAgent, Device: req.Device, NoJWT: req.NoJWT, DPoPJKT: req.DPoPJKT,
+		TwoFactorTrustID: req.TwoFactorTrustID, Method: auth.AuthWebAuthn, SecondFactor: a.Verified, State: a.Ceremony.State,
+		OAuth: req.OAuth})
+}
+
+// PasskeysOffered says whether the hosted login page of app, served from
+// origin, offers a passkey login: the bootstrap workflow is on for the
+// tenant (and the application) and origin is one of the tenant's allowed
+// origins within its relying party, so that StartLogin from the page
+// will succeed. Any failure reads as "no" and the page shows the password
+// form alone.
+func (s *Service) PasskeysOffered(ctx context.Context, app storage.Application, origin string) bool {
+	tenant, err := s.Store.GetTenant(ctx, app.TenantID)
+	if err != nil {
+		return false
+	}
+	w, on := workflowOn(tenant, &app, WorkflowBootstrap)
+	if !on {
+		return false
+	}
+	_, err = s.party(ctx, tenant, w, origin)
+	return err == nil
 }

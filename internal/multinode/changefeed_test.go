@@ -101,6 +101,29 @@ func TestChangesArePushedToOtherNodes(t *testing.T) {
 			return k[out.Key.ID] == "ES256" && kid(t, login(t, b, userEmail, raceApp).str("token")) == out.Key.ID
 		})
 	})
+	// API keys are never cached, so no push is needed: a key deleted through
+	// A is refused by B on its very next request (no polling), even though
+	// B accepted it a moment before and caches everything else for an hour.
+	t.Run("API key deleted", func(t *testing.T) {
+		const leaked = "leaked-key-0123456789abcdef0123456789abcdef"
+		r := a.do(t, "POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"key": leaked}}, "Authorization", c.apiKey)
+		if r.status != 200 {
+			t.Fatalf("create on A: %d %s", r.status, r.body)
+		}
+		var created struct{ APIKey struct{ ID string } }
+		if err := json.Unmarshal(r.body, &created); err != nil || created.APIKey.ID == "" {
+			t.Fatalf("create on A: %s", r.body)
+		}
+		if s := b.do(t, "GET", "/api/application", nil, "Authorization", leaked).status; s != 200 {
+			t.Fatalf("the new key on B: %d", s)
+		}
+		if r := a.do(t, "DELETE", "/api/api-key/"+created.APIKey.ID, nil, "Authorization", c.apiKey); r.status != 200 {
+			t.Fatalf("delete on A: %d %s", r.status, r.body)
+		}
+		if s := b.do(t, "GET", "/api/application", nil, "Authorization", leaked).status; s != 401 {
+			t.Fatalf("the deleted key on B right after its deletion: %d, want 401", s)
+		}
+	})
 }
 
 // changeTokenLifetime caches the race application on b (a login), sets its

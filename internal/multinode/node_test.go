@@ -86,6 +86,10 @@ func launch(t *testing.T, name, dbURL, kickstart string, env ...string) *node {
 		"LATCHKEY_KICKSTART=" + kickstart,
 		"LATCHKEY_ISSUER=" + issuer,
 		"LATCHKEY_LOG_LEVEL=warn",
+		// Every test client is 127.0.0.1: the load tests' hundreds of
+		// refreshes a second would meet the per-address refresh and token
+		// limits, which are tested in internal/server, not here.
+		"LATCHKEY_RATE_LIMITS=refresh=0/1m,token=0/1m",
 		// Every node of a deployment shares the server secret (required
 		// with PostgreSQL); one per test binary is enough.
 		"LATCHKEY_SECRET=" + clusterSecret,

@@ -8,6 +8,7 @@ import (
 	"encoding"
 	"encoding/binary"
 	"io"
+	"reflect"
 )
 
 // pbkdf2SHA256 is PBKDF2 (RFC 8018 §5.2) with HMAC-SHA256 (RFC 2104) as the
@@ -31,6 +32,9 @@ func pbkdf2SHA256(password string, salt []byte, iter, keyLen int) ([]byte, error
 	}
 	var h hmacSHA256
 	h.init([]byte(password))
+	if wordsInUse {
+		h.attachWords()
+	}
 	dk := make([]byte, 0, (keyLen+sha256.Size-1)/sha256.Size*sha256.Size)
 	var idx [4]byte
 	for i := uint32(1); len(dk) < keyLen; i++ {
@@ -64,6 +68,11 @@ type hmacSHA256 struct {
 	in, out    sha256State
 	ipad, opad [stateSize]byte
 	scratch    [stateSize]byte
+	// inH, outH are the digests' chaining values, reached directly
+	// (digestWords; nil when this Go's digest does not have the layout
+	// checked there), and ipadH, opadH their values after the pads.
+	inH, outH    *[8]uint32
+	ipadH, opadH [8]uint32
 }
 
 func (h *hmacSHA256) init(key []byte) {
@@ -85,6 +94,19 @@ func (h *hmacSHA256) init(key []byte) {
 	_, _ = h.out.AppendBinary(h.opad[:0])
 }
 
+// attachWords makes chain reach the digests' chaining values directly
+// (digestWords): false, and chain keeps the marshaled states, when they
+// cannot be found.
+func (h *hmacSHA256) attachWords() bool {
+	in, out := digestWords(h.in), digestWords(h.out)
+	if in == nil || out == nil {
+		return false
+	}
+	h.inH, h.outH = in, out
+	h.ipadH, h.opadH = *in, *out
+	return true
+}
+
 // sum sets mac to HMAC(K, the concatenation of msgs).
 func (h *hmacSHA256) sum(mac *[sha256.Size]byte, msgs ...[]byte) {
 	_ = h.in.UnmarshalBinary(h.ipad[:])
@@ -98,9 +120,54 @@ func (h *hmacSHA256) sum(mac *[sha256.Size]byte, msgs ...[]byte) {
 }
 
 // chain runs n more PBKDF2 iterations from t = U_1: U_{k+1} = HMAC(K, U_k),
-// t ^= U_{k+1}. Two block compressions each, no allocation.
+// t ^= U_{k+1}. Two block compressions each, no allocation. With the
+// chaining values reachable (inH, outH), restoring a pad state is a copy of
+// eight words and the digest is read from them; otherwise through the
+// marshaled state (chainMarshaled).
 func (h *hmacSHA256) chain(t *[sha256.Size]byte, n int) {
+	if h.inH == nil {
+		h.chainMarshaled(t, n)
+		return
+	}
 	var ib, ob [64]byte // the padded one-block messages of the inner and outer hash
+	copy(ib[:32], t[:])
+	ib[32], ob[32] = 0x80, 0x80
+	binary.BigEndian.PutUint64(ib[56:], (64+32)*8)
+	binary.BigEndian.PutUint64(ob[56:], (64+32)*8)
+	// Restored once so their buffers are empty (sum leaves bytes in them):
+	// each Write below is then one whole block, straight to the compression.
+	_ = h.in.UnmarshalBinary(h.ipad[:])
+	_ = h.out.UnmarshalBinary(h.opad[:])
+	var acc [8]uint32
+	for i := range acc {
+		acc[i] = binary.BigEndian.Uint32(t[4*i:])
+	}
+	for range n {
+		*h.inH = h.ipadH
+		h.in.Write(ib[:])
+		putWords(ob[:32], h.inH)
+		*h.outH = h.opadH
+		h.out.Write(ob[:])
+		putWords(ib[:32], h.outH)
+		for i, w := range h.outH {
+			acc[i] ^= w
+		}
+	}
+	putWords(t[:], &acc)
+}
+
+// putWords writes eight words big-endian, as SHA-256 emits its digest.
+func putWords(b []byte, w *[8]uint32) {
+	_ = b[31]
+	for i, v := range w {
+		binary.BigEndian.PutUint32(b[4*i:], v)
+	}
+}
+
+// chainMarshaled is chain through the digests' marshaled states: bytes
+// 4..36 are the eight state words in big-endian order, the digest itself.
+func (h *hmacSHA256) chainMarshaled(t *[sha256.Size]byte, n int) {
+	var ib, ob [64]byte
 	copy(ib[:32], t[:])
 	ib[32], ob[32] = 0x80, 0x80
 	binary.BigEndian.PutUint64(ib[56:], (64+32)*8)
@@ -119,11 +186,65 @@ func (h *hmacSHA256) chain(t *[sha256.Size]byte, n int) {
 	}
 }
 
+// digestWords returns the chaining value of a crypto/sha256 digest, the
+// eight words its block function updates, when the digest is a pointer to
+// a struct whose first field is h [8]uint32 (the standard library's
+// layout since Go 1.0); nil otherwise. Writing them and then writing a
+// whole 64-byte block runs exactly one compression from the written
+// state (Digest.Write hands whole blocks to the block function when its
+// buffer is empty, as it is after a pad's 64 bytes). wordsOK checks all of
+// this against the marshaled state and against crypto/hmac once.
+func digestWords(d sha256State) *[8]uint32 {
+	v := reflect.ValueOf(d)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return nil
+	}
+	t := v.Type().Elem()
+	if t.Kind() != reflect.Struct || t.NumField() == 0 {
+		return nil
+	}
+	if f := t.Field(0); f.Name != "h" || f.Offset != 0 || f.Type != reflect.TypeFor[[8]uint32]() {
+		return nil
+	}
+	return (*[8]uint32)(v.UnsafePointer())
+}
+
+// wordsOK: digestWords finds a digest's chaining value in this Go, and it
+// is the value the marshaled state holds.
+var wordsOK = checkWords()
+
+func checkWords() bool {
+	d, ok := sha256.New().(sha256State)
+	if !ok {
+		return false
+	}
+	w := digestWords(d)
+	if w == nil {
+		return false
+	}
+	d.Write([]byte("latchkey digest-words self-check, one whole 64-byte block......"))
+	st, err := d.AppendBinary(nil)
+	if err != nil || len(st) != stateSize {
+		return false
+	}
+	for i, v := range w {
+		if binary.BigEndian.Uint32(st[4+4*i:]) != v {
+			return false
+		}
+	}
+	return true
+}
+
+// wordsInUse: the chaining words are found (wordsOK) and give crypto/hmac's
+// answer.
+var wordsInUse = wordsOK && selfCheck(true)
+
 // fastPathOK: the marshaled-state layout chain relies on holds in this Go.
 var fastPathOK = checkFastPath()
 
-// checkFastPath computes two PBKDF2 iterations with hmacSHA256 and with
-// crypto/hmac, which does not depend on the state layout.
+// checkFastPath computes two PBKDF2 iterations with hmacSHA256 through the
+// marshaled states and with crypto/hmac, which does not depend on the state
+// layout.
 func checkFastPath() bool {
 	st, ok := sha256.New().(sha256State)
 	if !ok {
@@ -132,6 +253,12 @@ func checkFastPath() bool {
 	if b, err := st.AppendBinary(nil); err != nil || len(b) != stateSize || string(b[:4]) != "sha\x03" {
 		return false
 	}
+	return selfCheck(false)
+}
+
+// selfCheck compares two PBKDF2 iterations of hmacSHA256 (through the
+// chaining words, or the marshaled states) with crypto/hmac's.
+func selfCheck(words bool) bool {
 	key, msg := []byte("latchkey fast-path self-check"), []byte("salt")
 	ref := hmac.New(sha256.New, key)
 	ref.Write(msg)
@@ -145,6 +272,13 @@ func checkFastPath() bool {
 	h.init(key)
 	var t [sha256.Size]byte
 	h.sum(&t, msg)
-	h.chain(&t, 1)
+	if words {
+		if !h.attachWords() {
+			return false
+		}
+		h.chain(&t, 1)
+	} else {
+		h.chainMarshaled(&t, 1)
+	}
 	return hmac.Equal(t[:], want)
 }

@@ -99,3 +99,51 @@ func FuzzPBKDF2SHA256(f *testing.F) {
 		assertSameAsStdlib(t, pw, salt, 1+int(iter%128), 1+int(keyLen))
 	})
 }
+
+// TestPBKDF2SHA256WordsInUse: the digests' chaining values were found and
+// passed the self-check, so logins restore the pad states by copying eight
+// words. If a Go release changes the digest's layout this fails, and the
+// marshaled-state path keeps logins correct meanwhile.
+func TestPBKDF2SHA256WordsInUse(t *testing.T) {
+	if !wordsInUse {
+		t.Fatal("the SHA-256 digest's chaining words were not found: PBKDF2 restores marshaled states")
+	}
+}
+
+// TestPBKDF2SHA256PathsAgree: the two ways chain restores the pad states
+// (the chaining words, the marshaled states) give crypto/pbkdf2's answer on
+// random passwords, salts and iteration counts, so the fallback is as right
+// as the path in use.
+func TestPBKDF2SHA256PathsAgree(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 1))
+	for i := range 200 {
+		pw := make([]byte, r.IntN(150))
+		salt := make([]byte, r.IntN(40))
+		for j := range pw {
+			pw[j] = byte(r.Uint32())
+		}
+		for j := range salt {
+			salt[j] = byte(r.Uint32())
+		}
+		iter := 1 + r.IntN(60)
+		want, err := pbkdf2.Key(sha256.New, string(pw), salt, iter, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, words := range []bool{true, false} {
+			var h hmacSHA256
+			h.init(pw)
+			if words && !h.attachWords() {
+				t.Fatal("chaining words not found")
+			}
+			var u [sha256.Size]byte
+			h.sum(&u, salt, []byte{0, 0, 0, 1})
+			h.chain(&u, iter-1)
+			if !bytes.Equal(u[:], want) {
+				t.Fatalf("case %d, words=%v: PBKDF2(%x, %x, %d) = %x; crypto/pbkdf2 says %x", i, words, pw, salt, iter, u, want)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // apiKeyView is FusionAuth's apiKey object (_apikey-post-put-request-body.mdx).
@@ -31,32 +32,18 @@ type apiKeyMetaData struct {
 // (manage.APIKeys.Create). A caller that is not a key manager is refused
 // before its request is read.
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	caller, _ := apiKeyFromContext(r.Context())
-	if err := s.Manage.APIKeys.MayCreate(caller); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	id, ok := optionalPathID(w, r, "id", "apiKeyId")
+	req, ok := s.readAPIKeyRequest(w, r, optionalPathID)
 	if !ok {
 		return
 	}
-	var req struct {
-		APIKey apiKeyView `json:"apiKey"`
-	}
-	if !s.decodeJSON(w, r, &req, false) {
-		return
-	}
-	in := req.APIKey
-	c, err := s.Manage.APIKeys.Create(r.Context(), caller, manage.NewAPIKey{ID: id, Key: in.Key, TenantID: in.TenantID,
-		Endpoints: in.Permissions.Endpoints, Description: in.MetaData.Attributes["description"],
-		KeyManager: in.KeyManager, ExpirationInstant: in.ExpirationInstant})
+	c, err := s.Manage.APIKeys.Create(r.Context(), req.caller, req.key)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	k := c.Record
 	out := apiKeyView{ID: k.ID, Key: c.Key, TenantID: k.TenantID, Permissions: apiKeyPerms{Endpoints: k.Endpoints},
-		MetaData: in.MetaData, KeyManager: k.KeyManager, ExpirationInstant: k.ExpirationInstant,
+		MetaData: req.view.MetaData, KeyManager: k.KeyManager, ExpirationInstant: k.ExpirationInstant,
 		InsertInstant: k.InsertInstant, LastUpdateInstant: k.InsertInstant}
 	if out.Permissions.Endpoints == nil {
 		out.Permissions.Endpoints = map[string][]string{}
@@ -95,8 +82,60 @@ func (s *Server) getAPIKeys(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"apiKey": k})
 }
 
+// updateAPIKey handles PUT /api/api-key/{id} (apikeys.mdx "Update an API
+// Key"): the body is create's; a blank key keeps the key's value. The
+// answer is the key as GET shows it, never a value.
+func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.readAPIKeyRequest(w, r, pathID)
+	if !ok {
+		return
+	}
+	k, err := s.Manage.APIKeys.Update(r.Context(), req.caller, req.key.ID, req.key)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"apiKey": k})
+}
+
+// apiKeyRequest is what create and update read: the calling key, the body
+// and the key it describes.
+type apiKeyRequest struct {
+	caller storage.APIKey
+	view   apiKeyView
+	key    manage.NewAPIKey
+}
+
+// readAPIKeyRequest reads create's and update's request: a caller that is
+// not a key manager is refused before anything else is read; then the id on
+// the path (readID: pathID or optionalPathID) and the {"apiKey"} body. On
+// false the answer is written.
+func (s *Server) readAPIKeyRequest(w http.ResponseWriter, r *http.Request,
+	readID func(w http.ResponseWriter, r *http.Request, name, field string) (string, bool)) (apiKeyRequest, bool) {
+	caller, _ := apiKeyFromContext(r.Context())
+	if err := s.Manage.APIKeys.MayCreate(caller); err != nil {
+		s.writeError(w, r, err)
+		return apiKeyRequest{}, false
+	}
+	id, ok := readID(w, r, "id", "apiKeyId")
+	if !ok {
+		return apiKeyRequest{}, false
+	}
+	var req struct {
+		APIKey apiKeyView `json:"apiKey"`
+	}
+	if !s.decodeJSON(w, r, &req, false) {
+		return apiKeyRequest{}, false
+	}
+	in := req.APIKey
+	return apiKeyRequest{caller: caller, view: in, key: manage.NewAPIKey{ID: id, Key: in.Key, TenantID: in.TenantID,
+		Endpoints: in.Permissions.Endpoints, Description: in.MetaData.Attributes["description"],
+		KeyManager: in.KeyManager, ExpirationInstant: in.ExpirationInstant}}, true
+}
+
 // deleteAPIKey handles DELETE /api/api-key/{id} (apikeys.mdx "Delete an
-// API Key"): 200 with no body; the key stops working at once.
+// API Key"): 200 with no body; the key stops working at once on every node.
+// A key manager may delete itself.
 func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) {
 	caller, _ := apiKeyFromContext(r.Context())
 	id, ok := pathID(w, r, "id", "apiKeyId")

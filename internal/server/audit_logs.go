@@ -47,45 +47,26 @@ func (s *Server) getAuditLog(w http.ResponseWriter, r *http.Request) {
 // matches containing it), start, end, orderBy, startRow, numberOfResults;
 // {"auditLogs":[...],"total":n}.
 func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
-	var q manage.AuditQuery
-	if r.Method == http.MethodPost {
-		var req struct {
-			Search struct {
-				Message         string `json:"message"`
-				User            string `json:"user"`
-				Reason          string `json:"reason"`
-				OldValue        string `json:"oldValue"`
-				NewValue        string `json:"newValue"`
-				Start           int64  `json:"start"`
-				End             int64  `json:"end"`
-				OrderBy         string `json:"orderBy"`
-				StartRow        int    `json:"startRow"`
-				NumberOfResults int    `json:"numberOfResults"`
-			} `json:"search"`
-		}
-		if !s.decodeJSON(w, r, &req, false) {
-			return
-		}
-		in := req.Search
-		q = manage.AuditQuery{Message: in.Message, User: in.User, Reason: in.Reason, OldValue: in.OldValue, NewValue: in.NewValue,
-			Start: in.Start, End: in.End, OrderBy: in.OrderBy, StartRow: in.StartRow, NumberOfResults: in.NumberOfResults}
-	} else {
-		q = manage.AuditQuery{Message: queryValue(r, "message"), User: queryValue(r, "user"), Reason: queryValue(r, "reason"),
-			OldValue: queryValue(r, "oldValue"), NewValue: queryValue(r, "newValue"), OrderBy: queryValue(r, "orderBy")}
-		var ok bool
-		if q.Start, ok = queryInt64(w, r, "start"); !ok {
-			return
-		}
-		if q.End, ok = queryInt64(w, r, "end"); !ok {
-			return
-		}
-		if q.StartRow, ok = queryInt(w, r, "startRow"); !ok {
-			return
-		}
-		if q.NumberOfResults, ok = queryInt(w, r, "numberOfResults"); !ok {
-			return
-		}
+	var req struct {
+		Search struct {
+			Message   string `json:"message"`
+			User      string `json:"user"`
+			Reason    string `json:"reason"`
+			OldValue  string `json:"oldValue"`
+			NewValue  string `json:"newValue"`
+			OrderBy   string `json:"orderBy"`
+			rangePage `json:",inline"`
+		} `json:"search"`
 	}
+	in := &req.Search
+	if !s.readRangeSearch(w, r, &req, &in.rangePage, func() {
+		in.Message, in.User, in.Reason = queryValue(r, "message"), queryValue(r, "user"), queryValue(r, "reason")
+		in.OldValue, in.NewValue, in.OrderBy = queryValue(r, "oldValue"), queryValue(r, "newValue"), queryValue(r, "orderBy")
+	}) {
+		return
+	}
+	q := manage.AuditQuery{Message: in.Message, User: in.User, Reason: in.Reason, OldValue: in.OldValue, NewValue: in.NewValue,
+		Start: in.Start, End: in.End, OrderBy: in.OrderBy, StartRow: in.StartRow, NumberOfResults: in.NumberOfResults}
 	entries, total, err := s.Manage.AuditLogs.Search(r.Context(), scope(r), q)
 	if err != nil {
 		s.writeError(w, r, err)

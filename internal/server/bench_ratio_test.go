@@ -24,7 +24,7 @@ import (
 // BenchmarkLoginHTTPOverHash: POST /api/login through the handler vs
 // password.Verify of the same stored hash.
 func BenchmarkLoginHTTPOverHash(b *testing.B) {
-	s := newStack(b, func(_ map[string]*storage.Application, tn *storage.Tenant) {
+	s := newBenchStack(b, func(_ map[string]*storage.Application, tn *storage.Tenant) {
 		tn.PasswordEncryptionConfiguration = storage.PasswordEncryptionConfiguration{
 			EncryptionScheme: "salted-pbkdf2-hmac-sha256", EncryptionSchemeFactor: 24000}
 	})
@@ -64,7 +64,7 @@ func BenchmarkLoginHTTPOverHash(b *testing.B) {
 // through the handler vs one signature plus one RotateRefreshToken on the
 // same store.
 func BenchmarkRefreshHTTPOverParts(b *testing.B) {
-	s := newStack(b)
+	s := newBenchStack(b)
 	hdl := s.Srv.Handler()
 	rt := s.login(storeApp, nil).json(b)["refreshToken"].(string)
 

@@ -19,7 +19,7 @@ func serve(b *testing.B, s *stack, req *http.Request) *httptest.ResponseRecorder
 }
 
 func BenchmarkLoginHTTP(b *testing.B) {
-	s := newStack(b)
+	s := newBenchStack(b)
 	hdl := s.Srv.Handler()
 	body := `{"loginId":"` + aliceEmail + `","password":"` + alicePass + `","applicationId":"` + storeApp + `"}`
 	b.ReportAllocs()
@@ -37,7 +37,7 @@ func BenchmarkLoginHTTP(b *testing.B) {
 // BenchmarkRefreshHTTP refreshes a OneTimeUse token with its cookie, each
 // iteration presenting the successor the previous one returned.
 func BenchmarkRefreshHTTP(b *testing.B) {
-	s := newStack(b)
+	s := newBenchStack(b)
 	hdl := s.Srv.Handler()
 	rt := s.login(storeApp, nil).json(b)["refreshToken"].(string)
 	b.ReportAllocs()
@@ -55,7 +55,7 @@ func BenchmarkRefreshHTTP(b *testing.B) {
 }
 
 func BenchmarkValidateHTTP(b *testing.B) {
-	s := newStack(b)
+	s := newBenchStack(b)
 	at := s.login(storeApp, nil).json(b)["token"].(string)
 	req := httptest.NewRequest("GET", "/api/jwt/validate", nil)
 	req.Header.Set("Authorization", "Bearer "+at)

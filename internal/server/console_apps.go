@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,20 +33,67 @@ type appForm struct {
 	// Scoped is cookieConfiguration.scoped.
 	Origins string
 	Scoped  bool
+	// OAuth settings: redirect URLs one a line, the URL policy, the
+	// enabled grants, client authentication and PKCE, the logout URL.
+	Redirects, URLPolicy, ClientAuth, PKCE, LogoutURL string
+	Grants                                            []string
+	RequireRegistration                               bool
+	// BackchannelLogoutURL receives OpenID back-channel logout tokens.
+	BackchannelLogoutURL string
+	// MFALogin and MFATrust are multiFactorConfiguration.loginPolicy ("":
+	// the tenant's) and trustPolicy.
+	MFALogin, MFATrust string
+	// AccessKey and IDKey are jwtConfiguration.accessTokenKeyId and
+	// idTokenKeyId ("": the application's algorithm's active key), chosen
+	// from Keys, the published signing keys.
+	AccessKey, IDKey string
+	Keys             []manage.KeyView
+	// NewSecret is the client secret just regenerated, shown once.
+	NewSecret string
+	// NewRole is the add-role form as typed (after a refusal).
+	NewRole storage.ApplicationRole
+}
+
+// The OAuth choices the form offers (manage validates them again).
+var (
+	consoleGrants      = []string{"authorization_code", "refresh_token", "password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"}
+	consoleClientAuths = []string{"Required", "NotRequired", "NotRequiredWhenUsingPKCE"}
+	consolePKCEs       = []string{"NotRequired", "Required", "NotRequiredWhenUsingClientAuthentication"}
+	consoleURLPolicies = []string{"ExactMatch", "AllowWildcards"}
+	consoleMFALogins   = []string{"", "Enabled", "Disabled"}
+	consoleMFATrusts   = []string{"Any", "This", "None"}
+)
+
+// GrantOn reports whether the form has grant ticked.
+func (f appForm) GrantOn(grant string) bool { return slices.Contains(f.Grants, grant) }
+
+// Choices are the OAuth selects' options.
+func (appForm) Choices() map[string][]string {
+	return map[string][]string{"grants": consoleGrants, "clientAuth": consoleClientAuths, "pkce": consolePKCEs,
+		"urlPolicy": consoleURLPolicies, "mfaLogin": consoleMFALogins, "mfaTrust": consoleMFATrusts}
 }
 
 func newAppForm(a storage.Application) appForm {
 	j := a.JWTConfiguration
-	return appForm{App: a, Enabled: j.Enabled, GenerateRefresh: a.LoginConfiguration.GenerateRefreshTokens,
+	f := appForm{App: a, Enabled: j.Enabled, GenerateRefresh: a.LoginConfiguration.GenerateRefreshTokens,
 		AllowRefresh: a.LoginConfiguration.AllowTokenRefresh,
 		TTL:          strconv.Itoa(j.TimeToLiveInSeconds), RefreshTTL: strconv.Itoa(j.RefreshTokenTimeToLiveInMinutes),
 		MaxTTL:           strconv.Itoa(j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes),
 		Grace:            strconv.Itoa(j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds),
 		ExpirationPolicy: j.RefreshTokenExpirationPolicy, UsagePolicy: j.RefreshTokenUsagePolicy,
-		Origins: strings.Join(a.OAuthConfiguration.AuthorizedOriginURLs, "\n"), Scoped: a.CookieConfiguration.Scoped}
+		Origins: strings.Join(a.OAuthConfiguration.AuthorizedOriginURLs, "\n"), Scoped: a.CookieConfiguration.Scoped,
+		Redirects: strings.Join(a.OAuthConfiguration.AuthorizedRedirectURLs, "\n"), LogoutURL: a.OAuthConfiguration.LogoutURL,
+		URLPolicy: firstOf(a.OAuthConfiguration.AuthorizedURLValidationPolicy, "ExactMatch"), ClientAuth: a.OAuthConfiguration.ClientAuthenticationPolicy,
+		PKCE: firstOf(a.OAuthConfiguration.ProofKeyForCodeExchangePolicy, "NotRequired"), Grants: slices.Clone(a.OAuthConfiguration.EnabledGrants),
+		RequireRegistration: a.OAuthConfiguration.RequireRegistration, BackchannelLogoutURL: a.OAuthConfiguration.BackchannelLogoutURL,
+		MFATrust: "Any", AccessKey: j.AccessTokenKeyID, IDKey: j.IDTokenKeyID}
+	if m := a.MultiFactorConfiguration; m != nil {
+		f.MFALogin, f.MFATrust = m.LoginPolicy, firstOf(m.TrustPolicy, "Any")
+	}
+	return f
 }
 
-// origins splits the form's origins, one a line.
+// origins splits a form's list (origins, redirect URLs), one a line.
 func origins(text string) []string {
 	out := []string{}
 	for _, line := range strings.Split(text, "\n") {
@@ -57,7 +105,9 @@ func origins(text string) []string {
 }
 
 // appNotices are the messages after a change (seeOther's done=).
-var appNotices = map[string]string{"saved": "Saved. The next login and refresh of this application use these settings."}
+var appNotices = map[string]string{"saved": "Saved. The next login and refresh of this application use these settings.",
+	"role-added":   "The role is added.",
+	"role-removed": "The role is removed, and taken from every registration and group that had it."}
 
 // consoleApplication serves GET /admin/applications/{id}: its token
 // policy, editable.
@@ -76,6 +126,12 @@ func (s *Server) consoleApplication(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderApp(w http.ResponseWriter, r *http.Request, status int, f appForm, p consolePage) {
 	f.ExpirationPolicies = []string{"Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime"}
 	f.UsagePolicies = []string{"Reusable", "OneTimeUse"}
+	keys, err := s.Manage.Keys.List(r.Context())
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	f.Keys = keys
 	p.Title, p.Nav, p.Data = f.App.Name, "applications", f
 	s.renderConsolePage(w, r, status, "application", p)
 }
@@ -89,10 +145,20 @@ var appFields = map[string]string{
 	"maximumTimeToLiveInMinutes":      "maxTTL",
 	"gracePeriodInSeconds":            "grace",
 	"authorizedOriginURLs":            "origins",
+	"authorizedRedirectURLs":          "redirects",
+	"authorizedURLValidationPolicy":   "urlPolicy",
+	"clientAuthenticationPolicy":      "clientAuth",
+	"proofKeyForCodeExchangePolicy":   "pkce",
+	"enabledGrants":                   "grants",
+	"logoutURL":                       "logoutURL",
+	"backchannelLogoutURL":            "backchannelLogoutURL",
+	"loginPolicy":                     "mfaLogin",
+	"trustPolicy":                     "mfaTrust",
 }
 
 // consoleApplicationSave handles POST /admin/applications/{id}: the JWT
-// and refresh-token policy and lifetimes, through the application API's
+// and refresh-token policy and lifetimes, CORS origins, cookie scoping and
+// the OAuth settings, through the application API's
 // update (its validation, its audit entry, the caches of every node).
 func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -109,8 +175,18 @@ func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) 
 		AllowRefresh: r.PostFormValue("allowRefresh") == "on", TTL: r.PostFormValue("ttl"), RefreshTTL: r.PostFormValue("refreshTTL"),
 		MaxTTL: r.PostFormValue("maxTTL"), Grace: r.PostFormValue("grace"),
 		ExpirationPolicy: r.PostFormValue("expirationPolicy"), UsagePolicy: r.PostFormValue("usagePolicy"),
-		Origins: r.PostFormValue("origins"), Scoped: r.PostFormValue("scoped") == "on"}
-	fields := map[string]string{}
+		Origins: r.PostFormValue("origins"), Scoped: r.PostFormValue("scoped") == "on",
+		Redirects: r.PostFormValue("redirects"), URLPolicy: r.PostFormValue("urlPolicy"), ClientAuth: r.PostFormValue("clientAuth"),
+		PKCE: r.PostFormValue("pkce"), LogoutURL: strings.TrimSpace(r.PostFormValue("logoutURL")), Grants: r.PostForm["grant"],
+		RequireRegistration:  r.PostFormValue("requireRegistration") == "on",
+		BackchannelLogoutURL: strings.TrimSpace(r.PostFormValue("backchannelLogoutURL")),
+		MFALogin:             r.PostFormValue("mfaLogin"), MFATrust: r.PostFormValue("mfaTrust"),
+		AccessKey: r.PostFormValue("accessKey"), IDKey: r.PostFormValue("idKey")}
+	fields, keyAlg, err := s.checkKeyChoices(r, f)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
 	num := func(name, v string) int {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
@@ -136,6 +212,20 @@ func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) 
 		j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds = grace
 		a.LoginConfiguration.GenerateRefreshTokens, a.LoginConfiguration.AllowTokenRefresh = f.GenerateRefresh, f.AllowRefresh
 		a.OAuthConfiguration.AuthorizedOriginURLs, a.CookieConfiguration.Scoped = origins(f.Origins), f.Scoped
+		o := &a.OAuthConfiguration
+		o.AuthorizedRedirectURLs = origins(f.Redirects)
+		// An unset policy shows as its default; choosing the default keeps
+		// it unset (no change in the audit log).
+		o.AuthorizedURLValidationPolicy = orUnset(o.AuthorizedURLValidationPolicy, f.URLPolicy, "ExactMatch")
+		o.ProofKeyForCodeExchangePolicy = orUnset(o.ProofKeyForCodeExchangePolicy, f.PKCE, "NotRequired")
+		o.ClientAuthenticationPolicy = f.ClientAuth
+		o.EnabledGrants, o.LogoutURL, o.RequireRegistration = append([]string{}, f.Grants...), f.LogoutURL, f.RequireRegistration
+		o.BackchannelLogoutURL = f.BackchannelLogoutURL
+		j.AccessTokenKeyID, j.IDTokenKeyID = f.AccessKey, f.IDKey
+		if keyAlg != "" {
+			j.SigningAlgorithm = keyAlg
+		}
+		a.MultiFactorConfiguration = f.multiFactor(a.MultiFactorConfiguration)
 		return a, nil
 	})
 	var inv *manage.Invalid
@@ -156,4 +246,13 @@ func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) 
 		s.ForgetOrigins() // its authorizedOriginURLs apply on this node's next request
 		seeOther(w, r, consolePath+"/applications/"+cur.ID, "saved")
 	}
+}
+
+// orUnset is the form's choice of a policy whose stored value cur may be
+// unset: the default chosen over an unset value keeps it unset.
+func orUnset(cur, chosen, def string) string {
+	if cur == "" && chosen == def {
+		return ""
+	}
+	return chosen
 }

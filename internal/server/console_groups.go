@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
@@ -17,7 +18,11 @@ var groupNotices = map[string]string{
 	"added":   "The user is a member now.",
 	"removed": "The member is removed.",
 	"deleted": "The group is deleted.",
+	"renamed": "The group is renamed.",
 }
+
+// groupPageSize is the number of members a group page lists.
+const groupPageSize = 100
 
 // consoleGroups serves GET /admin/groups: every group with its roles, and
 // a form to create one.
@@ -55,6 +60,11 @@ type groupData struct {
 	Apps    []storage.Application
 	Members []groupMember
 	Total   int
+	// Start is the first member shown; Prev and Next the start rows of the
+	// neighbouring pages (-1: none).
+	Start, Prev, Next int
+	// Name is the rename form's value (as typed after a refusal).
+	Name string
 }
 
 // groupMember is a membership with its user's email.
@@ -68,8 +78,9 @@ func (d groupData) HasRole(appID, roleID string) bool {
 	return slices.ContainsFunc(d.Group.Roles[appID], func(r storage.ApplicationRole) bool { return r.ID == roleID })
 }
 
-// consoleGroup serves GET /admin/groups/{id}: roles by application, and
-// the first members (with the form to add and remove one).
+// consoleGroup serves GET /admin/groups/{id}: its name, roles by
+// application, and 100 members a page from ?start= (with the forms to add
+// and remove one).
 func (s *Server) consoleGroup(w http.ResponseWriter, r *http.Request) {
 	s.renderGroup(w, r, http.StatusOK, consolePage{Notice: groupNotices[r.URL.Query().Get("done")]})
 }
@@ -81,13 +92,23 @@ func (s *Server) renderGroup(w http.ResponseWriter, r *http.Request, status int,
 		s.consoleNotFound(w, r, "group")
 		return
 	}
-	d := groupData{Group: g}
+	start, _ := strconv.Atoi(r.URL.Query().Get("start"))
+	d := groupData{Group: g, Start: max(0, min(start, manage.TotalCap)), Prev: -1, Next: -1, Name: g.Name}
+	if r.Method == http.MethodPost && r.PathValue("action") == "rename" {
+		d.Name = r.PostFormValue("name")
+	}
 	var members []storage.GroupMember
 	if err == nil {
 		d.Apps, err = s.Manage.Applications.List(ctx, manage.Scope{}, false)
 	}
 	if err == nil {
-		members, d.Total, err = s.Manage.Members.Search(ctx, manage.Scope{}, g.ID, "", 0, 100)
+		members, d.Total, err = s.Manage.Members.Search(ctx, manage.Scope{}, g.ID, "", d.Start, groupPageSize)
+	}
+	if d.Start > 0 {
+		d.Prev = max(0, d.Start-groupPageSize)
+	}
+	if d.Start+len(members) < d.Total {
+		d.Next = d.Start + groupPageSize
 	}
 	if err == nil {
 		d.Members, err = s.memberEmails(r, members)
@@ -124,7 +145,8 @@ func (s *Server) memberEmails(r *http.Request, members []storage.GroupMember) ([
 	return out, nil
 }
 
-// consoleGroupAction handles POST /admin/groups/{id}/{action}: roles
+// consoleGroupAction handles POST /admin/groups/{id}/{action}: rename
+// (name; a refusal next to the field), roles
 // (the ticked role ids), add (a user by email), remove (a user id), delete
 // (confirmed). Each through the group and member APIs' use cases.
 func (s *Server) consoleGroupAction(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +154,17 @@ func (s *Server) consoleGroupAction(w http.ResponseWriter, r *http.Request) {
 	var err error
 	to := consolePath + "/groups/" + id
 	switch action {
+	case "rename":
+		_, err = s.Manage.Groups.Update(ctx, manage.Scope{}, id, func(in manage.GroupInput) (manage.GroupInput, error) {
+			in.Name = r.PostFormValue("name")
+			return in, nil
+		})
+		var inv *manage.Invalid
+		if errors.As(err, &inv) {
+			s.renderGroup(w, r, http.StatusBadRequest, consolePage{Fields: map[string]string{"name": problemText(inv)}})
+			return
+		}
+		action = "renamed"
 	case "roles":
 		_, err = s.Manage.Groups.Update(ctx, manage.Scope{}, id, func(in manage.GroupInput) (manage.GroupInput, error) {
 			in.RoleIDs = append([]string{}, r.PostForm["role"]...)

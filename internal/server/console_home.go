@@ -5,53 +5,82 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/tally"
 )
+
+// chartHours is how many hours the dashboard charts, the current one last.
+const chartHours = 24
 
 // homeData is the dashboard.
 type homeData struct {
 	Users        int
 	Applications int
 	Keys         int
-	// Logins are the successful logins of each of the last 24 hours,
-	// oldest first (login records); Max is the largest, for the chart.
-	Logins []hourCount
-	Max    int
+	// Charts are the hourly counts of each kind (internal/tally), in
+	// tally.Kinds' order.
+	Charts []eventChart
 }
 
-// hourCount is one bar of the logins chart.
+// eventChart is one kind's chart and its table.
+type eventChart struct {
+	Kind  string // tally kind: the ids of the chart's heading and table
+	Title string // "Failed logins"
+	Bars  []hourCount
+	Max   int64 // the largest hour's count
+	Total int64 // over the charted hours
+}
+
+// hourCount is one bar of a chart.
 type hourCount struct {
 	Hour  string // "15:00" UTC, the start of the hour
-	Count int
+	Count int64
 	// X and Height place the bar in the chart's 480x120 box.
 	X, Height int
 }
 
-// loginsByHour counts the login records of each of the last 24 hours (one
-// indexed count per hour).
-func (s *Server) loginsByHour(r *http.Request) ([]hourCount, int, error) {
-	end := s.Now().Truncate(time.Hour).Add(time.Hour)
-	out := make([]hourCount, 24)
-	peak := 0
-	for i := range out {
-		from := end.Add(time.Duration(i-24) * time.Hour)
-		_, n, err := s.Manage.LoginRecords.Search(r.Context(), manage.Scope{}, manage.LoginRecordQuery{
-			Start: from.UnixMilli(), End: from.Add(time.Hour).UnixMilli() - 1, NumberOfResults: 1, RetrieveTotal: true})
-		if err != nil {
-			return nil, 0, err
-		}
-		out[i] = hourCount{Hour: from.UTC().Format("15:04"), Count: n, X: i * 20}
-		peak = max(peak, n)
-	}
-	for i := range out {
-		if peak > 0 {
-			out[i].Height = out[i].Count * 110 / peak
-		}
-	}
-	return out, peak, nil
+// chartTitles name the kinds on the page.
+var chartTitles = map[string]string{
+	tally.Login: "Logins", tally.Failure: "Failed logins", tally.Refresh: "Refreshes",
+	tally.Reuse: "Refresh-token reuse detections", tally.Lockout: "Lockouts",
 }
 
-// consoleHome serves GET /admin/: the counts the console manages and where
-// to go from here.
+// eventCharts reads the last chartHours hours of counts (one indexed range
+// read) and lays out one chart per kind.
+func (s *Server) eventCharts(r *http.Request) ([]eventChart, error) {
+	end := s.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+	start := end.Add(-chartHours * time.Hour)
+	rows, err := s.Store.ListEventCounts(r.Context(), start, end)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string][]int64{}
+	for _, k := range tally.Kinds {
+		counts[k] = make([]int64, chartHours)
+	}
+	for _, c := range rows {
+		if v, ok := counts[c.Kind]; ok {
+			v[int(c.Hour.Sub(start)/time.Hour)] += c.Count
+		}
+	}
+	out := make([]eventChart, 0, len(tally.Kinds))
+	for _, k := range tally.Kinds {
+		c := eventChart{Kind: k, Title: chartTitles[k], Bars: make([]hourCount, chartHours)}
+		for i, n := range counts[k] {
+			c.Bars[i] = hourCount{Hour: start.Add(time.Duration(i) * time.Hour).Format("15:04"), Count: n, X: i * 20}
+			c.Max, c.Total = max(c.Max, n), c.Total+n
+		}
+		for i := range c.Bars {
+			if c.Max > 0 {
+				c.Bars[i].Height = int(c.Bars[i].Count * 110 / c.Max)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// consoleHome serves GET /admin/: the counts the console manages, the
+// security events of the last day, and where to go from here.
 func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var d homeData
@@ -66,7 +95,7 @@ func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request) {
 		d.Keys, err = len(keys), kerr
 	}
 	if err == nil {
-		d.Logins, d.Max, err = s.loginsByHour(r)
+		d.Charts, err = s.eventCharts(r)
 	}
 	if err != nil {
 		s.consoleError(w, r, err)

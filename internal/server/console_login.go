@@ -43,7 +43,7 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 	// holder (the admin application requires authentication on /api/login,
 	// so the admin application's tokens cannot be had there without a key).
 	t, err := s.Auth.Login(r.Context(), auth.LoginRequest{LoginID: loginID, Password: password,
-		ApplicationID: manage.AdminApplicationID, IPAddress: s.clientIP(r), HasAPIKey: true})
+		ApplicationID: manage.AdminApplicationID, IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), HasAPIKey: true})
 	if err != nil {
 		s.consoleLoginRefused(w, r, loginID, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -21,12 +22,14 @@ import (
 const consoleCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'"
 
-//go:embed console
+//go:embed console console/parts
 var consoleFiles embed.FS
 
 // consolePages maps a page name (its file without .html) to the layout
-// with that page's blocks.
-var consolePages = parseConsolePages()
+// with that page's blocks. Parsed at the first console page, not at
+// package initialisation: that was most of the package's init time, paid
+// by every start of the binary (issue 13's start-up target).
+var consolePages = sync.OnceValue(parseConsolePages)
 
 var consoleFuncs = template.FuncMap{
 	// when formats a millisecond instant in UTC ("" for none).
@@ -56,7 +59,8 @@ var consoleFuncs = template.FuncMap{
 }
 
 func parseConsolePages() map[string]*template.Template {
-	layout := template.Must(template.New("layout.html").Funcs(consoleFuncs).ParseFS(consoleFiles, "console/layout.html"))
+	// The layout and the form fields the pages share (console/parts).
+	layout := template.Must(template.New("layout.html").Funcs(consoleFuncs).ParseFS(consoleFiles, "console/layout.html", "console/parts/*.html"))
 	names, err := fs.Glob(consoleFiles, "console/*.html")
 	if err != nil {
 		panic(err)
@@ -95,7 +99,7 @@ func (s *Server) renderConsolePage(w http.ResponseWriter, r *http.Request, statu
 		p.Admin, p.CSRF = &sess.User, sess.CSRF
 	}
 	var buf bytes.Buffer
-	t := consolePages[name]
+	t := consolePages()[name]
 	if t == nil {
 		s.Logger.ErrorContext(r.Context(), "console: no such page", "page", name)
 		http.Error(w, "Internal error", http.StatusInternalServerError)

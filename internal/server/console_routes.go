@@ -41,6 +41,13 @@ func (s *Server) consoleRoutes() []route {
 		{pattern: "GET /admin/applications/{id}", handler: s.consoleApplication, auth: consoleAdmin, html: true},
 		{pattern: "POST /admin/applications/{id}", handler: s.consoleApplicationSave, auth: consoleAdmin, html: true,
 			sameOrigin: true, body: form},
+		{pattern: "POST /admin/applications/{id}/secret", handler: s.consoleApplicationSecret, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
+		// console_roles.go
+		{pattern: "POST /admin/applications/{id}/roles", handler: s.consoleRoleAdd, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
+		{pattern: "POST /admin/applications/{id}/roles/{roleId}/delete", handler: s.consoleRoleRemove, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
 		// console_keys.go
 		{pattern: "GET /admin/keys", handler: s.consoleKeys, auth: consoleAdmin, html: true},
 		{pattern: "POST /admin/keys/rotate", handler: s.consoleRotateKey, auth: consoleAdmin, html: true,
@@ -64,6 +71,14 @@ func (s *Server) consoleRoutes() []route {
 		// console_tenant.go
 		{pattern: "GET /admin/tenant", handler: s.consoleTenant, auth: consoleAdmin, html: true},
 		{pattern: "POST /admin/tenant", handler: s.consoleTenantSave, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
+		{pattern: "POST /admin/tenant/email", handler: s.consoleTenantEmail, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
+		// console_webhooks.go
+		{pattern: "GET /admin/webhooks", handler: s.consoleWebhooks, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/webhooks", handler: s.consoleWebhookSave, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
+		{pattern: "GET /admin/webhooks/{id}", handler: s.consoleWebhook, auth: consoleAdmin, html: true},
+		{pattern: "POST /admin/webhooks/{id}", handler: s.consoleWebhookSave, auth: consoleAdmin, html: true, sameOrigin: true, body: form},
+		{pattern: "POST /admin/webhooks/{id}/{action}", handler: s.consoleWebhookAction, auth: consoleAdmin, html: true,
+			sameOrigin: true, body: form},
 		// console_audit.go
 		{pattern: "GET /admin/audit", handler: s.consoleAudit, auth: consoleAdmin, html: true},
 	}

@@ -25,6 +25,10 @@ func (s *Server) consoleTemplates(w http.ResponseWriter, r *http.Request) {
 type templateData struct {
 	Template storage.EmailTemplate
 	Preview  *mail.PreviewEmail
+	// Locales are the localized versions (console_template_locales.go);
+	// PreviewLocale the one previewed ("" the defaults).
+	Locales       []localeVersion
+	PreviewLocale string
 }
 
 // templateFields maps the email template API's fields to the form's.
@@ -42,15 +46,16 @@ func (s *Server) consoleTemplate(w http.ResponseWriter, r *http.Request) {
 	default:
 		notice := map[string]string{"saved": "Saved. The next mail of this template uses it."}[r.URL.Query().Get("done")]
 		s.renderConsolePage(w, r, http.StatusOK, "emailtemplate", consolePage{Title: t.Name, Nav: "templates", Notice: notice,
-			Data: templateData{Template: t}})
+			Data: templateData{Template: t, Locales: localeVersions(t)}})
 	}
 }
 
 // consoleTemplateSave handles POST /admin/email-templates/{id}: with
 // preview=1 the form's template is rendered against sample data (nothing
 // saved; the tenant's from address), else it is saved through the email
-// template API's update (checked the same way). The default-language
-// fields only; localized versions are the API's.
+// template API's update (checked the same way): the default-language
+// fields and the localized versions (the localized from names are the
+// API's).
 func (s *Server) consoleTemplateSave(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	cur, err := s.Manage.EmailTemplates.Get(ctx, r.PathValue("id"))
@@ -65,24 +70,48 @@ func (s *Server) consoleTemplateSave(w http.ResponseWriter, r *http.Request) {
 	t := cur
 	t.Name, t.DefaultSubject = strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("subject")
 	t.DefaultHTMLTemplate, t.DefaultTextTemplate = r.PostFormValue("html"), r.PostFormValue("text")
-	p := consolePage{Title: cur.Name, Nav: "templates", Data: templateData{Template: t}}
+	locales, paths, localeFields := readLocales(r, &t)
+	data := templateData{Template: t, Locales: locales, PreviewLocale: r.PostFormValue("previewLocale")}
+	p := consolePage{Title: cur.Name, Nav: "templates", Data: data}
+	problems := func(inv *manage.Invalid) {
+		p.Fields, p.Problem = templateProblems(inv, paths)
+		for k, v := range localeFields {
+			if p.Fields == nil {
+				p.Fields = map[string]string{}
+			}
+			p.Fields[k] = v
+		}
+		if len(p.Fields) > 0 && p.Problem == "" {
+			p.Problem = "The template has problems; they are shown next to their fields."
+		}
+	}
 	if r.PostFormValue("preview") == "1" {
 		tenant, err := s.Manage.Tenants.Get(ctx, manage.Scope{}, manage.DefaultTenantID)
 		if err != nil {
 			s.consoleError(w, r, err)
 			return
 		}
-		email, inv := s.Manage.EmailTemplates.Preview(t, "", tenant.EmailConfiguration)
-		p.Data = templateData{Template: t, Preview: &email}
-		p.Fields, p.Problem = templateProblems(inv)
+		email, inv := s.Manage.EmailTemplates.Preview(t, data.PreviewLocale, tenant.EmailConfiguration)
+		data.Preview = &email
+		p.Data = data
+		problems(inv)
 		s.renderConsolePage(w, r, http.StatusOK, "emailtemplate", p)
+		return
+	}
+	if r.PostFormValue("preview") == "page" {
+		s.consoleTemplatePage(w, r, data)
+		return
+	}
+	if len(localeFields) > 0 {
+		problems(&manage.Invalid{})
+		s.renderConsolePage(w, r, http.StatusBadRequest, "emailtemplate", p)
 		return
 	}
 	_, err = s.Manage.EmailTemplates.Update(ctx, cur.ID, func(storage.EmailTemplate) (storage.EmailTemplate, error) { return t, nil })
 	var inv *manage.Invalid
 	switch {
 	case errors.As(err, &inv):
-		p.Fields, p.Problem = templateProblems(inv)
+		problems(inv)
 		s.renderConsolePage(w, r, http.StatusBadRequest, "emailtemplate", p)
 	case err != nil:
 		s.consoleError(w, r, err)
@@ -91,19 +120,58 @@ func (s *Server) consoleTemplateSave(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// templateProblems puts each message next to its field.
-func templateProblems(inv *manage.Invalid) (map[string]string, string) {
+// templateProblems puts each message next to its field (localized is
+// readLocales' fields of the localized versions' paths).
+func templateProblems(inv *manage.Invalid, localized map[string]string) (map[string]string, string) {
 	if inv.Empty() {
 		return nil, ""
 	}
 	fields := map[string]string{}
 	var rest []string
 	for _, p := range inv.Problems {
-		if f, ok := templateFields[p.Field]; ok {
+		f, ok := templateFields[p.Field]
+		if !ok {
+			f, ok = localized[p.Field]
+		}
+		if ok {
 			fields[f] = strings.TrimSpace(fields[f] + " " + p.Message)
 		} else {
 			rest = append(rest, p.Message)
 		}
 	}
 	return fields, strings.Join(rest, " ")
+}
+
+// previewCSP is the answer of a preview shown as a page: the template's
+// HTML is the admin's (and FusionAuth's default templates'), so it runs in
+// a sandbox (an opaque origin: no script, no form, no cookie of this
+// origin, no top navigation), loads nothing from anywhere (inline styles and
+// data: images only, so a template cannot call out), and cannot be framed.
+const previewCSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; " +
+	"frame-ancestors 'none'; base-uri 'none'"
+
+// consoleTemplatePage renders the form's HTML body against sample data and
+// answers it as a page of its own under previewCSP (preview=page; the form
+// opens it in a new tab). A template that does not render is shown on the
+// template page with the message next to its field.
+func (s *Server) consoleTemplatePage(w http.ResponseWriter, r *http.Request, data templateData) {
+	t := data.Template
+	tenant, err := s.Manage.Tenants.Get(r.Context(), manage.Scope{}, manage.DefaultTenantID)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	email, inv := s.Manage.EmailTemplates.Preview(t, data.PreviewLocale, tenant.EmailConfiguration)
+	if !inv.Empty() {
+		p := consolePage{Title: t.Name, Nav: "templates", Data: data}
+		p.Fields, p.Problem = templateProblems(inv, nil)
+		s.renderConsolePage(w, r, http.StatusBadRequest, "emailtemplate", p)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", previewCSP)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(email.HTML))
 }

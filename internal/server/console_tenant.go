@@ -19,6 +19,8 @@ type tenantForm struct {
 	Attempts, ResetSeconds, Duration     string
 	DurationUnit                         string
 	Units                                []string
+	// Email is the SMTP form (console_tenant_email.go).
+	Email emailForm
 }
 
 func newTenantForm(t storage.Tenant) tenantForm {
@@ -26,7 +28,7 @@ func newTenantForm(t storage.Tenant) tenantForm {
 	return tenantForm{Tenant: t, MinLength: strconv.Itoa(p.MinLength), MaxLength: strconv.Itoa(p.MaxLength),
 		MixedCase: p.RequireMixedCase, NonAlpha: p.RequireNonAlpha, Number: p.RequireNumber, OnLogin: p.ValidateOnLogin,
 		LockoutEnabled: f.Enabled, Attempts: strconv.Itoa(f.TooManyAttempts), ResetSeconds: strconv.Itoa(f.ResetCountInSeconds),
-		Duration: strconv.Itoa(f.ActionDuration), DurationUnit: f.ActionDurationUnit}
+		Duration: strconv.Itoa(f.ActionDuration), DurationUnit: f.ActionDurationUnit, Email: newEmailForm(t.EmailConfiguration)}
 }
 
 // tenantFields maps the tenant API's field names to the form's.
@@ -43,12 +45,14 @@ func (s *Server) consoleTenant(w http.ResponseWriter, r *http.Request) {
 		s.consoleError(w, r, err)
 		return
 	}
-	notice := map[string]string{"saved": "Saved. New passwords and the next failed logins follow these rules."}[r.URL.Query().Get("done")]
+	notice := map[string]string{"saved": "Saved. New passwords and the next failed logins follow these rules.",
+		"email": "The email settings are saved; the next mail uses them."}[r.URL.Query().Get("done")]
 	s.renderTenant(w, r, http.StatusOK, newTenantForm(t), consolePage{Notice: notice})
 }
 
 func (s *Server) renderTenant(w http.ResponseWriter, r *http.Request, status int, f tenantForm, p consolePage) {
 	f.Units = []string{"MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS"}
+	f.Email.Securities = smtpSecurities
 	p.Title, p.Nav, p.Data = "Tenant settings", "tenant", f
 	s.renderConsolePage(w, r, status, "tenant", p)
 }
@@ -76,7 +80,7 @@ func (s *Server) consoleTenantSave(w http.ResponseWriter, r *http.Request) {
 		s.consoleError(w, r, err)
 		return
 	}
-	f.Tenant = cur
+	f.Tenant, f.Email = cur, newEmailForm(cur.EmailConfiguration)
 	if len(fields) > 0 {
 		s.renderTenant(w, r, http.StatusBadRequest, f, consolePage{Fields: fields, Problem: "Some settings need fixing."})
 		return

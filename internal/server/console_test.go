@@ -37,9 +37,63 @@ func newConsole(t *testing.T) (*stack, *consoleClient) {
 	s := newStack(t, func(_ map[string]*storage.Application, tn *storage.Tenant) {
 		tn.JWTConfiguration.RefreshTokenRevocationPolicy.OnLoginPrevented = true
 	})
+	return s, consoleOn(t, s)
+}
+
+// consoleOn creates the first admin on s and returns a client for its own
+// origin, not signed in.
+func consoleOn(t *testing.T, s *stack) *consoleClient {
+	t.Helper()
 	_, err := s.Srv.Manage.Console.CreateAdmin(context.Background(), rootEmail, rootPass)
 	must(t, err)
-	return s, &consoleClient{s: s, origin: s.URL}
+	return &consoleClient{s: s, origin: s.URL}
+}
+
+// newAdminConsole is newConsole with the first admin signed in, and the
+// form token of page ("" for none): the setup of every console form test.
+func newAdminConsole(t *testing.T, page string) (*stack, *consoleClient, string) {
+	t.Helper()
+	s, c := newConsole(t)
+	c.signInAdmin(t)
+	if page == "" {
+		return s, c, ""
+	}
+	return s, c, csrf(t, c.get(page))
+}
+
+// signInAdmin signs the first admin in on c.
+func (c *consoleClient) signInAdmin(t *testing.T) {
+	t.Helper()
+	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+}
+
+// refusals posts forms as the two strangers every console form must
+// refuse: another site carrying the admin's own cookie and token, and a
+// former admin with a live session and a token of their own.
+type refusals struct {
+	evil, former *consoleClient
+	formerToken  string
+}
+
+func newRefusals(t *testing.T, s *stack, admin *consoleClient) refusals {
+	t.Helper()
+	former, token := formerAdmin(t, s)
+	return refusals{evil: &consoleClient{s: s, cookie: admin.cookie, origin: "https://evil.example.test"}, former: former, formerToken: token}
+}
+
+// refused posts form to path as each stranger: both get the 403 page, and
+// unchanged (which reads the record back) runs after each.
+func (r refusals) refused(t *testing.T, path string, form url.Values, unchanged func()) {
+	t.Helper()
+	wantConsoleStatus(t, "cross-site "+path, r.evil.post(path, form), 403)
+	unchanged()
+	theirs := url.Values{}
+	for k, v := range form {
+		theirs[k] = v
+	}
+	theirs.Set("csrf", r.formerToken)
+	wantConsoleStatus(t, "a former admin's "+path, r.former.post(path, theirs), 403)
+	unchanged()
 }
 
 func (c *consoleClient) get(path string) result {
@@ -175,7 +229,7 @@ func TestConsoleRefusesNonAdmins(t *testing.T) {
 	wantConsoleStatus(t, "admin login through /api/login without a key", s.do(call{method: "POST", path: "/api/login",
 		body: `{"loginId":"` + rootEmail + `","password":"` + rootPass + `","applicationId":"` + manage.AdminApplicationID + `"}`}), 401)
 
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	c.signInAdmin(t)
 	token := csrf(t, c.get("/admin/users/"+aliceID))
 	root, err := s.Srv.Manage.Users.Find(ctx, manage.Scope{}, manage.UserQuery{Email: rootEmail})
 	must(t, err)
@@ -193,9 +247,7 @@ func TestConsoleRefusesNonAdmins(t *testing.T) {
 // refused with the 403 page and changes nothing; so is a sign-in posted
 // cross-site.
 func TestConsoleRefusesCrossSiteForms(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
-	token := csrf(t, c.get("/admin/users/"+aliceID))
+	s, c, token := newAdminConsole(t, "/admin/users/"+aliceID)
 	lock := url.Values{"csrf": {token}, "confirm": {"yes"}}
 	for _, tc := range []struct {
 		name   string
@@ -226,11 +278,12 @@ func TestConsoleRefusesCrossSiteForms(t *testing.T) {
 // and refresh policy; alice's next login gets them. A bad value is shown
 // next to its field and nothing is saved.
 func TestConsoleEditsRefreshPolicy(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
-	token := csrf(t, c.get("/admin/applications/"+storeApp))
-	policy := url.Values{"csrf": {token}, "enabled": {"on"}, "ttl": {"120"}, "generateRefresh": {"on"}, "allowRefresh": {"on"},
-		"usagePolicy": {"Reusable"}, "grace": {"0"}, "expirationPolicy": {"Fixed"}, "refreshTTL": {"5"}, "maxTTL": {"5"}}
+	s, c, token := newAdminConsole(t, "/admin/applications/"+storeApp)
+	policy := appFormOf(t, s, storeApp, token)
+	for k, v := range (url.Values{"enabled": {"on"}, "ttl": {"120"}, "generateRefresh": {"on"}, "allowRefresh": {"on"},
+		"usagePolicy": {"Reusable"}, "grace": {"0"}, "expirationPolicy": {"Fixed"}, "refreshTTL": {"5"}, "maxTTL": {"5"}}) {
+		policy[k] = v
+	}
 	bad := url.Values{}
 	for k, v := range policy {
 		bad[k] = v
@@ -266,8 +319,7 @@ func TestConsoleEditsRefreshPolicy(t *testing.T) {
 // rotation publishes a second one, shows in the JWKS and in the audit log
 // page with the admin as actor.
 func TestConsoleRotatesSigningKey(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	s, c, _ := newAdminConsole(t, "")
 	before := c.get("/admin/keys")
 	wantConsoleStatus(t, "keys page", before, 200)
 	token := csrf(t, before)
@@ -297,10 +349,8 @@ func TestConsoleRotatesSigningKey(t *testing.T) {
 func TestConsoleEndsOneSessionAndMailsAReset(t *testing.T) {
 	ms := newMailStack(t)
 	s := ms.stack
-	_, err := s.Srv.Manage.Console.CreateAdmin(context.Background(), rootEmail, rootPass)
-	must(t, err)
-	c := &consoleClient{s: s, origin: s.URL}
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	c := consoleOn(t, s)
+	c.signInAdmin(t)
 	first, second := s.login(storeApp, nil).json(t), s.login(storeApp, nil).json(t)
 	token := csrf(t, c.get("/admin/users/"+aliceID))
 
@@ -309,14 +359,22 @@ func TestConsoleEndsOneSessionAndMailsAReset(t *testing.T) {
 	rootSessions, err := s.Store.ListRefreshTokens(context.Background(), root.ID)
 	must(t, err)
 	wantConsoleStatus(t, "end another user's session through alice's page", c.post("/admin/users/"+aliceID+"/end-session",
-		url.Values{"csrf": {token}, "session": {rootSessions[0].ID}}), 404)
+		url.Values{"csrf": {token}, "confirm": {"yes"}, "session": {rootSessions[0].ID}}), 404)
 	wantConsoleStatus(t, "the admin's own session still works", c.get("/admin/users"), 200)
 
-	wantConsoleStatus(t, "end alice's first session", c.post("/admin/users/"+aliceID+"/end-session",
-		url.Values{"csrf": {token}, "session": {first["refreshTokenId"].(string)}}), 303)
 	refresh := func(v map[string]any) int {
 		return s.do(call{method: "POST", path: "/api/jwt/refresh", body: `{"refreshToken":"` + v["refreshToken"].(string) + `"}`}).status
 	}
+	unconfirmed := c.post("/admin/users/"+aliceID+"/end-session", url.Values{"csrf": {token}, "session": {first["refreshTokenId"].(string)}})
+	wantConsoleStatus(t, "end a session without confirming", unconfirmed, 400)
+	if !strings.Contains(string(unconfirmed.body), `id="end-`+first["refreshTokenId"].(string)+`-error"`) {
+		t.Fatalf("no message next to the session's confirmation box:\n%s", unconfirmed.body)
+	}
+	if got := s.liveSessions(aliceID); got != 2 {
+		t.Fatalf("alice has %d live sessions after an unconfirmed end-session, want 2", got)
+	}
+	wantConsoleStatus(t, "end alice's first session", c.post("/admin/users/"+aliceID+"/end-session",
+		url.Values{"csrf": {token}, "confirm": {"yes"}, "session": {first["refreshTokenId"].(string)}}), 303)
 	if got := refresh(first); got != 404 {
 		t.Fatalf("the ended session refreshes: %d", got)
 	}
@@ -334,9 +392,7 @@ func TestConsoleEndsOneSessionAndMailsAReset(t *testing.T) {
 // console refuses a shorter password at the next user creation; an
 // impossible maximum is shown next to its field and nothing is saved.
 func TestConsoleEditsTenantRules(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
-	token := csrf(t, c.get("/admin/tenant"))
+	s, c, token := newAdminConsole(t, "/admin/tenant")
 	form := url.Values{"csrf": {token}, "minLength": {"20"}, "maxLength": {"256"}, "lockout": {"on"}, "attempts": {"3"},
 		"resetSeconds": {"60"}, "duration": {"5"}, "durationUnit": {"MINUTES"}}
 	bad := url.Values{}
@@ -410,9 +466,7 @@ func TestConsoleTwoFactorSignIn(t *testing.T) {
 // application and ticks her admin role; she then signs in to the console.
 // Taking away one's own admin role is refused and changes nothing.
 func TestConsoleMakesAnotherAdmin(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
-	token := csrf(t, c.get("/admin/users/"+aliceID))
+	s, c, token := newAdminConsole(t, "/admin/users/"+aliceID)
 	wantConsoleStatus(t, "register alice", c.post("/admin/users/"+aliceID+"/register",
 		url.Values{"csrf": {token}, "application": {manage.AdminApplicationID}}), 303)
 	alice := &consoleClient{s: s, origin: s.URL}
@@ -445,7 +499,7 @@ func TestConsoleGroupRolesReachTokens(t *testing.T) {
 	if r := roles(); len(r) != 0 {
 		t.Fatalf("alice has Forums roles %v before the group", r)
 	}
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	c.signInAdmin(t)
 	token := csrf(t, c.get("/admin/groups"))
 	blank := c.post("/admin/groups", url.Values{"csrf": {token}, "name": {" "}})
 	wantConsoleStatus(t, "a nameless group", blank, 400)
@@ -475,18 +529,16 @@ func TestConsoleGroupRolesReachTokens(t *testing.T) {
 
 var createdKey = regexp.MustCompile(`id="created-key" type="text" readonly value="([^"]+)"`)
 
-// TestConsoleCreatesAndDeletesAPIKey: a key made in the console for
-// /api/user calls that endpoint and nothing else, and its value is shown
+// TestConsoleCreatesAndDeletesAPIKey: a key made in the console for GET
+// /api/user calls that endpoint with that method and nothing else, and its value is shown
 // once; a form that names no endpoints (or every one and some) is refused;
 // deleting needs the box ticked, and the deleted key is refused at once.
 func TestConsoleCreatesAndDeletesAPIKey(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
-	token := csrf(t, c.get("/admin/api-keys"))
+	s, c, token := newAdminConsole(t, "/admin/api-keys")
 	wantConsoleStatus(t, "no endpoints", c.post("/admin/api-keys", url.Values{"csrf": {token}}), 400)
 	wantConsoleStatus(t, "every endpoint and one", c.post("/admin/api-keys",
-		url.Values{"csrf": {token}, "all": {"yes"}, "endpoint": {"/api/user"}}), 400)
-	created := c.post("/admin/api-keys", url.Values{"csrf": {token}, "description": {"user reader"}, "endpoint": {"/api/user"}})
+		url.Values{"csrf": {token}, "all": {"yes"}, "perm": {"/api/user GET"}}), 400)
+	created := c.post("/admin/api-keys", url.Values{"csrf": {token}, "description": {"user reader"}, "perm": {"/api/user GET"}})
 	wantConsoleStatus(t, "create", created, 200)
 	m := createdKey.FindSubmatch(created.body)
 	if m == nil {
@@ -498,6 +550,8 @@ func TestConsoleCreatesAndDeletesAPIKey(t *testing.T) {
 	}
 	wantConsoleStatus(t, "the key reads users", s.api("GET", "/api/user/"+aliceID, nil, "Authorization", key), 200)
 	wantConsoleStatus(t, "the key reads applications", s.api("GET", "/api/application", nil, "Authorization", key), 401)
+	wantConsoleStatus(t, "the key changes a user", s.api("PATCH", "/api/user/"+aliceID,
+		map[string]any{"user": map[string]any{"firstName": "Mallory"}}, "Authorization", key), 401)
 
 	keys, err := s.Store.ListAPIKeys(context.Background())
 	must(t, err)
@@ -518,14 +572,16 @@ func TestConsoleCreatesAndDeletesAPIKey(t *testing.T) {
 	}
 }
 
-// TestConsoleDashboardCountsLogins: the dashboard's chart counts the
-// logins of the current hour (alice's three and the admin's sign-in).
+// TestConsoleDashboardCountsLogins: the dashboard's logins chart counts
+// the logins of the current hour (alice's three and the admin's sign-in)
+// once the node has flushed its counts.
 func TestConsoleDashboardCountsLogins(t *testing.T) {
 	s, c := newConsole(t)
 	for range 3 {
 		wantConsoleStatus(t, "alice's login", s.login(storeApp, nil), 200)
 	}
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	c.signInAdmin(t)
+	must(t, s.Srv.Tally.Flush(context.Background()))
 	home := c.get("/admin/")
 	wantConsoleStatus(t, "dashboard", home, 200)
 	hour := s.Clock.Now().UTC().Format("15") + ":00"
@@ -539,9 +595,7 @@ func TestConsoleDashboardCountsLogins(t *testing.T) {
 // an edit to another user's email is refused next to the field and changes
 // nothing; a name edit is saved.
 func TestConsoleCreatesAndEditsUser(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
-	token := csrf(t, c.get("/admin/users/new"))
+	s, c, token := newAdminConsole(t, "/admin/users/new")
 	form := url.Values{"csrf": {token}, "email": {"nova@example.test"}, "firstName": {"Nova"}, "password": {"short"}}
 	short := c.post("/admin/users", form)
 	wantConsoleStatus(t, "a short password", short, 400)
@@ -574,8 +628,7 @@ func TestConsoleCreatesAndEditsUser(t *testing.T) {
 // latchkey with credentials at once; a value that is not an origin is
 // refused next to the field and nothing changes.
 func TestConsoleEditsOrigins(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	s, c, _ := newAdminConsole(t, "")
 	const site = "https://shop.example.test"
 	allowed := func() string {
 		res := s.do(call{method: "OPTIONS", path: "/api/jwt/refresh", hdr: map[string]string{"Origin": site,
@@ -586,9 +639,8 @@ func TestConsoleEditsOrigins(t *testing.T) {
 		t.Fatalf("%s is allowed before the edit: %q", site, got)
 	}
 	token := csrf(t, c.get("/admin/applications/"+storeApp))
-	form := url.Values{"csrf": {token}, "ttl": {"300"}, "refreshTTL": {"60"}, "maxTTL": {"60"}, "grace": {"0"},
-		"usagePolicy": {"OneTimeUse"}, "expirationPolicy": {"Fixed"}, "generateRefresh": {"on"}, "allowRefresh": {"on"},
-		"origins": {storeSite + "\n" + "https://shop.example.test/path"}}
+	form := appFormOf(t, s, storeApp, token)
+	form.Set("origins", storeSite+"\n"+"https://shop.example.test/path")
 	bad := c.post("/admin/applications/"+storeApp, form)
 	wantConsoleStatus(t, "an origin with a path", bad, 400)
 	if !strings.Contains(string(bad.body), `id="origins-error"`) {
@@ -606,8 +658,7 @@ func TestConsoleEditsOrigins(t *testing.T) {
 // refused next to its field and the stored one is unchanged; a good one
 // is saved.
 func TestConsoleEditsEmailTemplate(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	s, c, _ := newAdminConsole(t, "")
 	ts, err := s.Store.ListEmailTemplates(context.Background())
 	must(t, err)
 	tpl := ts[0]
@@ -656,8 +707,7 @@ func TestConsoleEditsEmailTemplate(t *testing.T) {
 // set to issue no refresh tokens from the console (nobody could sign in
 // again); the refusal is next to the field and nothing changes.
 func TestConsoleKeepsItsOwnSessions(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
+	s, c, _ := newAdminConsole(t, "")
 	path := "/admin/applications/" + manage.AdminApplicationID
 	token := csrf(t, c.get(path))
 	res := c.post(path, url.Values{"csrf": {token}, "enabled": {"on"}, "ttl": {"300"}, "allowRefresh": {"on"},
@@ -679,9 +729,7 @@ func TestConsoleKeepsItsOwnSessions(t *testing.T) {
 // is sent to the sign-in page afterwards), and so does revoking the
 // admin's sessions through the API, at the next click.
 func TestConsoleSessionEnds(t *testing.T) {
-	s, c := newConsole(t)
-	wantConsoleStatus(t, "admin signs in", c.signIn(t, rootEmail, rootPass), 303)
-	token := csrf(t, c.get("/admin/users"))
+	s, c, token := newAdminConsole(t, "/admin/users")
 	wantConsoleStatus(t, "sign out", c.post("/admin/logout", url.Values{"csrf": {token}}), 303)
 	if res := c.get("/admin/users"); res.status != 303 || res.header.Get("Location") != "/admin/login" {
 		t.Fatalf("the signed-out cookie: %d to %q", res.status, res.header.Get("Location"))

@@ -64,7 +64,7 @@ func (s *Server) consoleTwoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.Auth.TwoFactorLogin(r.Context(), auth.TwoFactorLoginRequest{TwoFactorID: f.TwoFactorID, Code: code,
-		IPAddress: s.clientIP(r)})
+		IPAddress: s.clientIP(r), UserAgent: r.UserAgent()})
 	var locked *auth.LockedError
 	switch {
 	case errors.Is(err, auth.ErrInvalidTwoFactorCode):

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -24,6 +25,7 @@ var userNotices = map[string]string{
 	"reactivated": "The user is active again.",
 	"revoked":     "Every session of the user has ended.",
 	"ended":       "The session has ended.",
+	"two-factor":  "Two-factor authentication is removed: the user signs in with the password alone until they enrol again.",
 	"reset":       "A password reset mail is on its way to the user.",
 	"roles":       "The roles are saved; the user's next login or refresh carries them.",
 	"registered":  "The user is registered to the application with its default roles.",
@@ -77,7 +79,9 @@ type userData struct {
 	Locks    []storage.UserActionLog
 	Sessions []storage.RefreshToken
 	Logins   []manage.LoginRecordView
-	Self     bool
+	// Methods are the user's second factors (no secrets).
+	Methods []storage.TwoFactorMethod
+	Self    bool
 	// AppNames names the applications of the registrations and sessions;
 	// Apps are the active applications by id (their roles), Unregistered
 	// those the user may still be registered to.
@@ -116,6 +120,9 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, status int, 
 		d.Logins, err = s.Manage.LoginRecords.Recent(ctx, manage.Scope{}, u.ID, 0, 10)
 	}
 	if err == nil {
+		d.Methods, err = s.MFA.Methods(ctx, u.ID)
+	}
+	if err == nil {
 		var apps []storage.Application
 		apps, err = s.Manage.Applications.List(ctx, manage.Scope{}, false)
 		d.AppNames, d.Apps = map[string]string{}, map[string]storage.Application{}
@@ -139,20 +146,27 @@ var lockDurations = map[string]time.Duration{"1h": time.Hour, "1d": 24 * time.Ho
 	"30d": 30 * 24 * time.Hour}
 
 // consoleUserAction handles POST /admin/users/{id}/{action}: lock, unlock,
-// deactivate, reactivate, revoke (every session). Each goes through the
+// deactivate, reactivate, revoke (every session), end-session (one),
+// two-factor (remove every second factor). Each goes through the
 // management use case the API uses, so it is audited with the admin as the
 // actor. Destructive ones need their confirmation box ticked; an admin
 // cannot lock or deactivate their own account.
 func (s *Server) consoleUserAction(w http.ResponseWriter, r *http.Request) {
 	ctx, id, action := r.Context(), r.PathValue("id"), r.PathValue("action")
 	self := id == consoleFrom(ctx).User.ID
-	destructive := action == "lock" || action == "deactivate" || action == "revoke"
+	destructive := action == "lock" || action == "deactivate" || action == "revoke" || action == "end-session" ||
+		action == "two-factor"
 	switch {
 	case !manage.ValidID(id):
 		s.consoleNotFound(w, r, "user")
 		return
 	case destructive && r.PostFormValue("confirm") != "yes":
-		s.renderUser(w, r, http.StatusBadRequest, consolePage{Fields: map[string]string{action: "Tick the box to confirm."}})
+		field := action
+		if action == "end-session" {
+			// One box per session: the message goes next to the one sent.
+			field = "end-session-" + r.PostFormValue("session")
+		}
+		s.renderUser(w, r, http.StatusBadRequest, consolePage{Fields: map[string]string{field: "Tick the box to confirm."}})
 		return
 	case self && (action == "lock" || action == "deactivate"):
 		s.renderUser(w, r, http.StatusBadRequest, consolePage{Problem: "You cannot " + action + " your own account."})
@@ -186,6 +200,10 @@ func (s *Server) consoleUserAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		err, notice = s.Manage.RefreshTokens.Revoke(ctx, manage.Scope{}, manage.Revocation{ID: sid, UserID: id}), "ended"
+	case "two-factor":
+		// Every method and the recovery codes, audited with the admin as
+		// the actor (mfa.AdminRemove).
+		err, notice = s.MFA.AdminRemove(ctx, manage.Scope{}, mfa.RemoveRequest{UserID: id}), "two-factor"
 	case "reset":
 		err = s.consoleSendReset(r, id)
 		notice = "reset"

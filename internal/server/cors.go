@@ -98,7 +98,9 @@ func (s *Server) cors(surface *http.ServeMux, next http.Handler) http.Handler {
 				return
 			}
 			hdr.Set("Access-Control-Allow-Origin", origin)
-			hdr.Set("Access-Control-Allow-Credentials", "true")
+			if set.credentialed(origin) {
+				hdr.Set("Access-Control-Allow-Credentials", "true")
+			}
 			hdr.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
 			hdr.Set("Access-Control-Allow-Headers", set.headers)
 			hdr.Set("Access-Control-Max-Age", set.maxAge)
@@ -111,9 +113,12 @@ func (s *Server) cors(surface *http.ServeMux, next http.Handler) http.Handler {
 		}
 		if slices.Contains(methods, r.Method) {
 			hdr.Set("Access-Control-Allow-Origin", origin)
-			hdr.Set("Access-Control-Allow-Credentials", "true")
+			if set.credentialed(origin) {
+				hdr.Set("Access-Control-Allow-Credentials", "true")
+			}
 		}
-		if apps := set.apps[origin]; len(apps) == 1 && !set.system[origin] {
+		if _, sys := set.system[origin]; !sys && len(set.apps[origin]) == 1 {
+			apps := set.apps[origin]
 			r = withValue(r, originAppKey{}, apps[0])
 		}
 		next.ServeHTTP(w, r)
@@ -124,11 +129,13 @@ func (s *Server) cors(surface *http.ServeMux, next http.Handler) http.Handler {
 // request from an origin that is neither allowed nor this host is refused
 // before the handler runs, so a page elsewhere can neither spend, rotate nor
 // revoke the user's refresh token, nor log them in to another account
-// (security-bar.md §4.7, R2, L14). Requests without Origin (non-browser
+// (security-bar.md §4.7, R2, L14). An origin the system corsConfiguration
+// allows with allowCredentials false is foreign here: it may read public
+// answers, never spend a cookie. Requests without Origin (non-browser
 // clients) pass. It reports whether it refused.
 func (s *Server) refuseForeignOrigin(w http.ResponseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" || s.allowedOrigins(r.Context()).allowed(origin) || s.sameOrigin(r, origin) {
+	if origin == "" || s.allowedOrigins(r.Context()).credentialed(origin) || s.sameOrigin(r, origin) {
 		return false
 	}
 	var e Errors

@@ -38,14 +38,26 @@ var baseCORSHeaders = []string{"Accept", "Authorization", "Content-Type", "DPoP"
 
 // originSet is one snapshot of the allowed origins.
 type originSet struct {
-	apps    map[string][]string // origin -> ids of active applications listing it
-	system  map[string]bool     // origins from the enabled system corsConfiguration
+	apps map[string][]string // origin -> ids of active applications listing it
+	// system holds the origins of the enabled system corsConfiguration,
+	// each with its allowCredentials: an origin listed there with
+	// allowCredentials false gets CORS without credentials and never
+	// spends a session cookie (unless an application lists it too).
+	system  map[string]bool
 	headers string
 	maxAge  string
 }
 
-// allowed reports whether origin may make credentialed requests.
+// allowed reports whether origin may make CORS requests at all.
 func (o *originSet) allowed(origin string) bool {
+	_, sys := o.system[origin]
+	return sys || len(o.apps[origin]) > 0
+}
+
+// credentialed reports whether origin may make credentialed requests
+// (cookies): an application's origin, or a system one with
+// allowCredentials true.
+func (o *originSet) credentialed(origin string) bool {
 	return o.system[origin] || len(o.apps[origin]) > 0
 }
 
@@ -91,7 +103,7 @@ func (s *Server) loadOrigins(ctx context.Context) (*originSet, error) {
 	if c := sc.CORSConfiguration; c.Enabled {
 		for _, v := range c.AllowedOrigins {
 			if n := manage.NormalizeOrigin(v); n != "" {
-				o.system[n] = true
+				o.system[n] = o.system[n] || c.AllowCredentials
 			}
 		}
 		for _, h := range c.AllowedHeaders {

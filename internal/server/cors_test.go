@@ -62,7 +62,7 @@ func TestCORSMatrix(t *testing.T) {
 func TestCORSPreflight(t *testing.T) {
 	s, fs, _ := newUnitServer(t)
 	fs.sys = &storage.SystemConfiguration{CORSConfiguration: storage.CORSConfiguration{
-		Enabled: true, AllowedOrigins: []string{"https://admin.example.test", "*", "null"},
+		Enabled: true, AllowCredentials: true, AllowedOrigins: []string{"https://admin.example.test", "*", "null"},
 		AllowedHeaders: []string{"X-Custom"}, PreflightMaxAgeInSeconds: 600}}
 	hdl := s.Handler()
 	tests := []struct {

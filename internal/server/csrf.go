@@ -73,7 +73,7 @@ func (s *Server) checkHostedForm(w http.ResponseWriter, r *http.Request) bool {
 		s.errorPage(w, r, http.StatusBadRequest, "invalid_request", "", "The form could not be read.", "")
 		return false
 	}
-	if r.URL.Path == "/oauth2/authorize" && !r.PostForm.Has("loginId") && !r.PostForm.Has("password") {
+	if r.URL.Path == "/oauth2/authorize" && !r.PostForm.Has("loginId") && !r.PostForm.Has("password") && !r.PostForm.Has(passkeyField) {
 		return true // a POST authorization request (RFC 6749 §3.1), not the login form
 	}
 	got, want := r.PostForm.Get(csrfField), singleCookie(r, s.csrfCookieName(r))

@@ -32,6 +32,29 @@ func (s *Server) dpopProof(r *http.Request, accessToken string) (p dpop.Proof, p
 	return p, true, err
 }
 
+// loginCaller reads what a login endpoint takes from the request besides
+// its body: the key of its DPoP proof (RFC 9449 §5: a valid proof binds the
+// refresh token to the key and the access token gets cnf.jkt; a bad one is
+// refused before any credential is looked at; none: "") and the user's
+// address (userIP). On false the answer is written.
+func (s *Server) loginCaller(w http.ResponseWriter, r *http.Request, bodyIP string) (jkt, ip string, ok bool) {
+	proof, _, err := s.dpopProof(r, "")
+	if err != nil {
+		writeDPoPFusion(w, err)
+		return "", "", false
+	}
+	return proof.JKT, s.userIP(r, bodyIP), true
+}
+
+// userIP is the address of the user a login is for: the body's ipAddress
+// wins over the connection's (fusionauth-api.md §1.1).
+func (s *Server) userIP(r *http.Request, bodyIP string) string {
+	if bodyIP != "" {
+		return bodyIP
+	}
+	return s.clientIP(r)
+}
+
 // writeDPoPFusion answers a bad proof on /api/*: a FusionAuth field error on
 // the DPoP header, 400.
 func writeDPoPFusion(w http.ResponseWriter, err error) {

@@ -19,23 +19,13 @@ type emailTemplateResponse struct {
 	EmailTemplate storage.EmailTemplate `json:"emailTemplate"`
 }
 
-// globalKey refuses a tenant-scoped key on a tenant-less API (401, as
-// FusionAuth answers a key that may not call an endpoint).
-func globalKey(w http.ResponseWriter, r *http.Request) bool {
-	if scope(r).TenantID != "" {
-		writeEmpty(w, http.StatusUnauthorized)
-		return false
-	}
-	return true
-}
-
 // createEmailTemplate handles POST /api/email/template[/{id}]: 200
 // {"emailTemplate"}, 400 with FusionAuth's field errors, among them
 // [invalidTemplate]emailTemplate.<field> for a template latchkey cannot
 // parse or render, saying what and where.
 func (s *Server) createEmailTemplate(w http.ResponseWriter, r *http.Request) {
 	id, ok := optionalPathID(w, r, "id", "emailTemplateId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	var req emailTemplateRequest
@@ -60,9 +50,6 @@ func (s *Server) writeEmailTemplate(w http.ResponseWriter, r *http.Request, t st
 
 // listEmailTemplates handles GET /api/email/template.
 func (s *Server) listEmailTemplates(w http.ResponseWriter, r *http.Request) {
-	if !globalKey(w, r) {
-		return
-	}
 	ts, err := s.Manage.EmailTemplates.List(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
@@ -74,7 +61,7 @@ func (s *Server) listEmailTemplates(w http.ResponseWriter, r *http.Request) {
 // getEmailTemplate handles GET /api/email/template/{id}: 404 empty when unknown.
 func (s *Server) getEmailTemplate(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "emailTemplateId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	t, err := s.Manage.EmailTemplates.Get(r.Context(), id)
@@ -85,7 +72,7 @@ func (s *Server) getEmailTemplate(w http.ResponseWriter, r *http.Request) {
 // PATCH merges into the stored template, then both are checked as a create.
 func (s *Server) updateEmailTemplate(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "emailTemplateId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	t, err := s.Manage.EmailTemplates.Update(r.Context(), id, func(cur storage.EmailTemplate) (storage.EmailTemplate, error) {
@@ -107,7 +94,7 @@ func (s *Server) updateEmailTemplate(w http.ResponseWriter, r *http.Request) {
 // or 400 [inUse]emailTemplateId while a tenant or application names it.
 func (s *Server) deleteEmailTemplate(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "emailTemplateId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	if err := s.Manage.EmailTemplates.Delete(r.Context(), id); err != nil {
@@ -132,9 +119,6 @@ type previewResponse struct {
 // tenant's from address; always 200 when the body decodes, the fields that
 // failed listed under errors (FusionAuth's PreviewResponse).
 func (s *Server) previewEmailTemplate(w http.ResponseWriter, r *http.Request) {
-	if !globalKey(w, r) {
-		return
-	}
 	var req previewRequest
 	if !s.decodeJSON(w, r, &req, false) {
 		return

@@ -5,6 +5,7 @@ type RouteForTest struct {
 	Pattern string
 	Body    int64
 	HTML    bool
+	Global  bool
 }
 
 // RoutesForTest lists the route table for tests that walk it through the
@@ -12,7 +13,7 @@ type RouteForTest struct {
 func (s *Server) RoutesForTest() []RouteForTest {
 	var out []RouteForTest
 	for _, rt := range s.routes() {
-		out = append(out, RouteForTest{Pattern: rt.pattern, Body: rt.body, HTML: rt.html})
+		out = append(out, RouteForTest{Pattern: rt.pattern, Body: rt.body, HTML: rt.html, Global: rt.global})
 	}
 	return out
 }

@@ -179,29 +179,7 @@ func TestHostedSignInWithProvider(t *testing.T) {
 	federate(t, down, up, "LinkByEmail")
 	verifier, challenge := pkce("federated-")
 	b := newBrowser(down)
-	page := b.get("/oauth2/authorize?" + authzQuery(forumsApp, forumsCallback, challenge).Encode())
-	m := buttonRe.FindStringSubmatch(string(page.body))
-	if m == nil {
-		t.Fatalf("no provider button on the login page:\n%s", page.body)
-	}
-	toUpstream := b.get(html.UnescapeString(m[1]))
-	loc := toUpstream.header.Get("Location")
-	if toUpstream.status != 302 || !strings.HasPrefix(loc, up.URL+"/oauth2/authorize?") || !strings.Contains(loc, "code_challenge_method=S256") {
-		t.Fatalf("to the upstream: %d %q", toUpstream.status, loc)
-	}
-	upPage := b.get(loc)
-	v := formFields(t, upPage)
-	v.Set("loginId", "dave@example.test")
-	v.Set("password", alicePass)
-	back := b.send(http.MethodPost, up.URL+"/oauth2/authorize", v.Encode(), map[string]string{"Origin": up.URL})
-	callback := back.header.Get("Location")
-	if !strings.HasPrefix(callback, down.URL+"/oauth2/callback?") {
-		t.Fatalf("upstream answer %d %q", back.status, callback)
-	}
-	q := redirectQuery(t, b.get(callback), forumsCallback)
-	if q.Get("state") != "st-1" || q.Get("iss") != down.URL {
-		t.Fatalf("final redirect %v", q)
-	}
+	callback, q := signInWithUpstream(t, b, down, up, "dave@example.test", challenge)
 	id := idTokenClaims(t, down.exchange(forumsApp, q.Get("code"), forumsCallback, verifier))
 	if id["email"] != "dave@example.test" || id["sub"] == aliceID {
 		t.Fatalf("id token %v", id)
@@ -214,4 +192,35 @@ func TestHostedSignInWithProvider(t *testing.T) {
 	if r := newBrowser(down).get(callback); r.status != 400 {
 		t.Fatalf("foreign callback: %d", r.status)
 	}
+}
+
+// signInWithUpstream signs email in on down's hosted login page with its
+// "Sign in with Upstream" button, through up's login page, and returns the
+// upstream's callback URL and the final redirect's query.
+func signInWithUpstream(t *testing.T, b *browser, down, up *stack, email, challenge string) (string, url.Values) {
+	t.Helper()
+	page := b.get("/oauth2/authorize?" + authzQuery(forumsApp, forumsCallback, challenge).Encode())
+	m := buttonRe.FindStringSubmatch(string(page.body))
+	if m == nil {
+		t.Fatalf("no provider button on the login page:\n%s", page.body)
+	}
+	toUpstream := b.get(html.UnescapeString(m[1]))
+	loc := toUpstream.header.Get("Location")
+	if toUpstream.status != 302 || !strings.HasPrefix(loc, up.URL+"/oauth2/authorize?") || !strings.Contains(loc, "code_challenge_method=S256") {
+		t.Fatalf("to the upstream: %d %q", toUpstream.status, loc)
+	}
+	upPage := b.get(loc)
+	v := formFields(t, upPage)
+	v.Set("loginId", email)
+	v.Set("password", alicePass)
+	back := b.send(http.MethodPost, up.URL+"/oauth2/authorize", v.Encode(), map[string]string{"Origin": up.URL})
+	callback := back.header.Get("Location")
+	if !strings.HasPrefix(callback, down.URL+"/oauth2/callback?") {
+		t.Fatalf("upstream answer %d %q", back.status, callback)
+	}
+	q := redirectQuery(t, b.get(callback), forumsCallback)
+	if q.Get("state") != "st-1" || q.Get("iss") != down.URL {
+		t.Fatalf("final redirect %v", q)
+	}
+	return callback, q
 }

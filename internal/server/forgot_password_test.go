@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,7 +98,18 @@ func TestForgotPasswordKeyless(t *testing.T) {
 	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
 		t.Fatalf("11th request: %d Retry-After %q", res.status, res.header.Get("Retry-After"))
 	}
-	managementGolden(t, "forgot-password-429", res.status, res.body)
+	// The message names the wait, which counts down while the test runs:
+	// it must agree with Retry-After and lie within the window's minute;
+	// the golden file pins the rest with the number named.
+	wait := regexp.MustCompile(`Try again in (\d+) seconds`)
+	m2 := wait.FindSubmatch(res.body)
+	if m2 == nil || string(m2[1]) != res.header.Get("Retry-After") {
+		t.Fatalf("429 body %s does not name the Retry-After %q", res.body, res.header.Get("Retry-After"))
+	}
+	if n, _ := strconv.Atoi(string(m2[1])); n < 1 || n > 60 {
+		t.Fatalf("Retry-After %d, want 1..60 seconds", n)
+	}
+	managementGolden(t, "forgot-password-429", res.status, wait.ReplaceAll(res.body, []byte("Try again in {seconds} seconds")))
 	if res := s.do(call{method: "POST", path: "/api/user/forgot-password", hdr: admin, body: `{"loginId":"` + aliceEmail + `"}`}); res.status != 200 {
 		t.Fatalf("an API key is not limited by address: %d", res.status)
 	}

@@ -11,7 +11,7 @@ import (
 // middleware every request passes through.
 func (s *Server) Handler() http.Handler { return s.handler(s.routes()) }
 
-// handler serves rs: each row behind guard, unknown paths an empty 404, the
+// handler serves rs: each row behind guard, unknown paths a 404, the
 // whole behind CORS and the request middleware (middleware.go). Tests pass a
 // table whose handlers they replaced, to exercise the real middleware.
 func (s *Server) handler(rs []route) http.Handler {
@@ -20,6 +20,8 @@ func (s *Server) handler(rs []route) http.Handler {
 		gate = NewGate(Limits{})
 	}
 	s.gate = gate
+	s.paths = indexPaths(rs)
+	s.longRoutes = indexLongRoutes(rs)
 	mux := http.NewServeMux()
 	for i := range rs {
 		mux.Handle(rs[i].pattern, s.guard(&rs[i], gate))
@@ -28,9 +30,10 @@ func (s *Server) handler(rs []route) http.Handler {
 	return s.middleware(gate, s.cors(corsSurface(rs), mux))
 }
 
-// notFound answers unknown paths with an empty 404, as FusionAuth does.
+// notFound answers unknown paths: 404 with FusionAuth's error body
+// (unknown_paths.go).
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeEmpty(w, http.StatusNotFound)
+	writeUnknownPath(w, r, nil)
 }
 
 // guard is the one middleware that reads a route's row, in this order: the
@@ -44,6 +47,10 @@ func (s *Server) guard(rt *route, gate *Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rec, ok := w.(*statusRecorder); ok {
 			rec.route = rt // for the api_key_failure event (middleware.go)
+		}
+		if allow, ok := s.paths.shadowed(rt.pattern, r.URL.Path); ok {
+			writeUnknownPath(w, r, allow)
+			return
 		}
 		if rt.spendsCookie && s.refuseForeignOrigin(w, r) {
 			return
@@ -83,6 +90,9 @@ func (s *Server) guard(rt *route, gate *Gate) http.Handler {
 			if r, ok = s.traceAuthenticate(w, r, rt.auth); !ok {
 				return
 			}
+		}
+		if rt.global && refuseScoped(w, r) {
+			return
 		}
 		if rt.tenantHeader && !checkTenantHeader(w, r, rt.auth) {
 			return

@@ -30,7 +30,7 @@ func TestSecurityHeadersEveryResponse(t *testing.T) {
 			hdr: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, 400, "application/json;charset=UTF-8"},
 		{"sdk", call{method: "GET", path: "/sdk/latchkey.js"}, 200, "text/javascript"},
 		{"management without key", call{method: "GET", path: "/api/user/" + aliceID}, 401, ""},
-		{"unknown path", call{method: "GET", path: "/no/such/page"}, 404, ""},
+		{"unknown path", call{method: "GET", path: "/no/such/page"}, 404, "application/json;charset=UTF-8"},
 		{"spoofed https", call{method: "GET", path: "/api/status", hdr: map[string]string{"X-Forwarded-Proto": "https"}}, 200, "application/json;charset=UTF-8"},
 	}
 	for _, tt := range tests {

@@ -28,18 +28,30 @@ func (s *Server) pages() *hosted.Renderer {
 }
 
 // pageCSP is the Content-Security-Policy of every hosted page: nothing but
-// the theme's stylesheet and images from this origin, no script at all, no
+// the theme's stylesheet and images from this origin, no script (but the
+// passkey script of scriptCSP), no
 // framing (clickjacking, security-bar.md §4.11), forms posted only here or,
 // for the redirect that follows a login, to the client's origin (Chromium
 // applies form-action to a form's redirects too).
-func pageCSP(formTargets ...string) string {
+func pageCSP(formTargets ...string) string { return hostedCSP("", formTargets...) }
+
+// scriptCSP is pageCSP for a login page offering passkeys: the one inline
+// script carrying nonce (new for every response) may run and call this
+// origin's API; no other script, inline or loaded, runs.
+func scriptCSP(nonce string, formTargets ...string) string { return hostedCSP(nonce, formTargets...) }
+
+func hostedCSP(nonce string, formTargets ...string) string {
 	action := "'self'"
 	for _, t := range formTargets {
 		if t != "" {
 			action += " " + t
 		}
 	}
-	return "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + action +
+	script := ""
+	if nonce != "" {
+		script = "; script-src 'nonce-" + nonce + "'; connect-src 'self'"
+	}
+	return "default-src 'none'; style-src 'self'; img-src 'self' data:" + script + "; form-action " + action +
 		"; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 }
 

@@ -113,10 +113,7 @@ func (s *Server) identityProviderLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeInternal(w, r, err)
 		return
 	}
-	ip := req.IPAddress
-	if ip == "" {
-		ip = s.clientIP(r)
-	}
+	ip := s.userIP(r, req.IPAddress)
 	claims, err := s.federation().Exchange(r.Context(), p, req.Data.Code, req.Data.RedirectURI, req.Data.CodeVerifier, "")
 	if err != nil {
 		s.federationFailure(w, r, err)
@@ -127,7 +124,8 @@ func (s *Server) identityProviderLogin(w http.ResponseWriter, r *http.Request) {
 		s.federationFailure(w, r, err)
 		return
 	}
-	t, err := s.Auth.IssueFederated(r.Context(), user, app, ip)
+	t, err := s.Auth.IssueFederated(r.Context(), auth.FederatedLogin{User: user, Application: app, Provider: p,
+		IPAddress: ip, UserAgent: r.UserAgent(), NoJWT: req.NoJWT})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

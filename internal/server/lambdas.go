@@ -9,7 +9,7 @@ import (
 )
 
 // The lambda API (apis/lambdas; spec §3.6.1). Lambdas are global in
-// FusionAuth, so a tenant-scoped key is refused (globalKey). A body is
+// FusionAuth, so a tenant-scoped key is refused (the route's global mark, guard.go). A body is
 // compiled and its top level run when it is saved (lambda.Engine.Validate).
 
 type lambdaRequest struct {
@@ -30,7 +30,7 @@ func missingLambda() error {
 // manage.LambdaDefaults (engineType GraalJS, enabled).
 func (s *Server) createLambda(w http.ResponseWriter, r *http.Request) {
 	id, ok := optionalPathID(w, r, "id", "lambdaId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	d := manage.LambdaDefaults()
@@ -57,7 +57,7 @@ func (s *Server) writeLambda(w http.ResponseWriter, r *http.Request, l storage.L
 // getLambda handles GET /api/lambda/{id}.
 func (s *Server) getLambda(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "lambdaId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	l, err := s.Manage.Lambdas.Get(r.Context(), id)
@@ -67,9 +67,6 @@ func (s *Server) getLambda(w http.ResponseWriter, r *http.Request) {
 // listLambdas handles GET /api/lambda and GET /api/lambda?type=JWTPopulate
 // (TS retrieveLambdas, retrieveLambdasByType).
 func (s *Server) listLambdas(w http.ResponseWriter, r *http.Request) {
-	if !globalKey(w, r) {
-		return
-	}
 	list, err := s.Manage.Lambdas.List(r.Context(), queryValue(r, "type"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -82,9 +79,6 @@ func (s *Server) listLambdas(w http.ResponseWriter, r *http.Request) {
 // "type","numberOfResults","startRow"}} (TS searchLambdas): name and body
 // match as case-insensitive substrings, type exactly.
 func (s *Server) searchLambdas(w http.ResponseWriter, r *http.Request) {
-	if !globalKey(w, r) {
-		return
-	}
 	var req struct {
 		Search struct {
 			Body            string `json:"body"`
@@ -121,7 +115,7 @@ func (s *Server) searchLambdas(w http.ResponseWriter, r *http.Request) {
 // a PUT's omitted fields take manage.LambdaDefaults, as a create's.
 func (s *Server) updateLambda(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "lambdaId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	l, err := s.Manage.Lambdas.Update(r.Context(), id, func(cur storage.Lambda) (storage.Lambda, error) {
@@ -142,7 +136,7 @@ func (s *Server) updateLambda(w http.ResponseWriter, r *http.Request) {
 // an application names it.
 func (s *Server) deleteLambda(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "lambdaId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	if err := s.Manage.Lambdas.Delete(r.Context(), id); err != nil {

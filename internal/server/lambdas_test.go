@@ -60,7 +60,7 @@ func TestLambdaAPI(t *testing.T) {
 		body: `{"application":{"lambdaConfiguration":{"accessTokenPopulateId":"0f1a2b3c-0000-4000-8000-0000000000df","idTokenPopulateId":"nope"}}}`})
 	managementGolden(t, "application-lambda-configuration-invalid", res.status, res.body)
 	scoped := tenantScopedKey(t, s)
-	if res := s.do(call{method: "GET", path: "/api/lambda", hdr: map[string]string{"Authorization": scoped}}); res.status != 401 {
+	if res := s.do(call{method: "GET", path: "/api/lambda", hdr: map[string]string{"Authorization": scoped}}); res.status != 403 {
 		t.Fatalf("a tenant-scoped key listed lambdas: %d", res.status)
 	}
 	wantStatus(t, s.do(call{method: "PATCH", path: "/api/application/" + storeApp, hdr: admin,

@@ -64,7 +64,7 @@ func TestSigningKeyListing(t *testing.T) {
 	if res := s.api("GET", "/api/key/"+missing, nil); res.status != 404 {
 		t.Fatalf("unknown key: %d", res.status)
 	}
-	if res := s.api("POST", "/api/key/rotate", `{"algorithm":"ES256"}`, "Authorization", scopedKey); res.status != 401 {
+	if res := s.api("POST", "/api/key/rotate", `{"algorithm":"ES256"}`, "Authorization", scopedKey); res.status != 403 {
 		t.Fatalf("a tenant-scoped key rotated the signing key: %d %s", res.status, res.body)
 	}
 	s.apiOK("POST", "/api/key/rotate", `{"algorithm":"ES256"}`)

@@ -16,9 +16,15 @@ type loginRequest struct {
 	// OneTimePassword replaces loginId and password: a change-password
 	// answer's oneTimePassword (login.mdx; accounts spec §4.3).
 	OneTimePassword string `json:"oneTimePassword"`
-	ApplicationID   string `json:"applicationId"`
-	IPAddress       string `json:"ipAddress"`
-	NoJWT           bool   `json:"noJWT"`
+	loginBody       `json:",inline"`
+}
+
+// loginBody is what the login request bodies (login, passwordless and
+// passkey logins) carry besides the credential.
+type loginBody struct {
+	ApplicationID string `json:"applicationId"`
+	IPAddress     string `json:"ipAddress"`
+	NoJWT         bool   `json:"noJWT"`
 	// TwoFactorTrustID: a trusted device skips the second factor; the
 	// fusionauth.trust cookie wins over the body (accounts spec §10.9).
 	TwoFactorTrustID string `json:"twoFactorTrustId"`
@@ -65,30 +71,31 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, e)
 		return
 	}
-	// RFC 9449 §5: a valid DPoP proof binds the refresh token to the key
-	// and the access token gets cnf.jkt; a bad one is refused before any
-	// credential is looked at.
-	proof, _, err := s.dpopProof(r, "")
-	if err != nil {
-		writeDPoPFusion(w, err)
+	jkt, ip, ok := s.loginCaller(w, r, req.IPAddress)
+	if !ok {
 		return
 	}
 	// The route is authOptionalAPIKey (authn.go): a valid key is in the context.
 	_, hasKey := apiKeyFromContext(r.Context())
-	ip := req.IPAddress // the body wins over the socket (fusionauth-api.md §1.1)
-	if ip == "" {
-		ip = s.clientIP(r)
+	// Failures count under the connection's address (the trusted-proxy
+	// rule), so a keyless caller cannot pick a fresh address per guess with
+	// the body's ipAddress; a server-side login with an API key vouches for
+	// the address of the user it acts for.
+	lockIP := s.clientIP(r)
+	if hasKey && req.IPAddress != "" {
+		lockIP = req.IPAddress
 	}
 	t, err := s.Auth.Login(r.Context(), auth.LoginRequest{
 		LoginID:          req.LoginID,
 		Password:         req.Password,
 		ApplicationID:    req.ApplicationID,
 		IPAddress:        ip,
+		LockoutIP:        lockIP,
 		UserAgent:        r.UserAgent(),
 		NoJWT:            req.NoJWT,
 		Device:           req.MetaData.Device,
 		HasAPIKey:        hasKey,
-		DPoPJKT:          proof.JKT,
+		DPoPJKT:          jkt,
 		OneTimePassword:  req.OneTimePassword,
 		TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID),
 	})

@@ -29,31 +29,23 @@ func (s *Server) recentLogins(w http.ResponseWriter, r *http.Request) {
 // (login/search.mdx): applicationId, userId, start, end, startRow,
 // numberOfResults, retrieveTotal; {"logins":[...],"total":n}.
 func (s *Server) searchLoginRecords(w http.ResponseWriter, r *http.Request) {
-	var q manage.LoginRecordQuery
-	if r.Method == http.MethodPost {
-		var req struct {
-			Search struct {
-				ApplicationID   string `json:"applicationId"`
-				UserID          string `json:"userId"`
-				Start           int64  `json:"start"`
-				End             int64  `json:"end"`
-				StartRow        int    `json:"startRow"`
-				NumberOfResults int    `json:"numberOfResults"`
-			} `json:"search"`
-			RetrieveTotal bool `json:"retrieveTotal"`
-		}
-		if !s.decodeJSON(w, r, &req, false) {
-			return
-		}
-		in := req.Search
-		q = manage.LoginRecordQuery{ApplicationID: in.ApplicationID, UserID: in.UserID, Start: in.Start, End: in.End,
-			StartRow: in.StartRow, NumberOfResults: in.NumberOfResults, RetrieveTotal: req.RetrieveTotal}
-	} else {
-		var ok bool
-		if q, ok = loginRecordParams(w, r); !ok {
-			return
-		}
+	var req struct {
+		Search struct {
+			ApplicationID string `json:"applicationId"`
+			UserID        string `json:"userId"`
+			rangePage     `json:",inline"`
+		} `json:"search"`
+		RetrieveTotal bool `json:"retrieveTotal"`
 	}
+	in := &req.Search
+	if !s.readRangeSearch(w, r, &req, &in.rangePage, func() {
+		in.ApplicationID, in.UserID = queryValue(r, "applicationId"), queryValue(r, "userId")
+		req.RetrieveTotal = isFlag(r, "retrieveTotal")
+	}) {
+		return
+	}
+	q := manage.LoginRecordQuery{ApplicationID: in.ApplicationID, UserID: in.UserID, Start: in.Start, End: in.End,
+		StartRow: in.StartRow, NumberOfResults: in.NumberOfResults, RetrieveTotal: req.RetrieveTotal}
 	logins, total, err := s.Manage.LoginRecords.Search(r.Context(), scope(r), q)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -64,22 +56,4 @@ func (s *Server) searchLoginRecords(w http.ResponseWriter, r *http.Request) {
 		out["total"] = total
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// loginRecordParams reads the GET form of the login-record search.
-func loginRecordParams(w http.ResponseWriter, r *http.Request) (manage.LoginRecordQuery, bool) {
-	q := manage.LoginRecordQuery{ApplicationID: queryValue(r, "applicationId"), UserID: queryValue(r, "userId"),
-		RetrieveTotal: isFlag(r, "retrieveTotal")}
-	var ok bool
-	if q.Start, ok = queryInt64(w, r, "start"); !ok {
-		return q, false
-	}
-	if q.End, ok = queryInt64(w, r, "end"); !ok {
-		return q, false
-	}
-	if q.StartRow, ok = queryInt(w, r, "startRow"); !ok {
-		return q, false
-	}
-	q.NumberOfResults, ok = queryInt(w, r, "numberOfResults")
-	return q, ok
 }

@@ -54,10 +54,7 @@ func (s *Server) middleware(gate *Gate, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		timeout := s.Config.RequestTimeout
-		if timeout <= 0 {
-			timeout = DefaultRequestTimeout
-		}
+		timeout := s.requestTimeout(w, r)
 		ctx, endSpan := s.startSpan(observe.WithRequestID(r.Context(), id), r, id)
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/hosted"
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -43,6 +45,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		params = r.PostForm
 		if params.Has("loginId") || params.Has("password") {
 			s.hostedLogin(w, r, params)
+			return
+		}
+		if params.Get(passkeyField) != "" {
+			s.hostedPasskeyLogin(w, r, params)
 			return
 		}
 	}
@@ -87,18 +93,19 @@ func (s *Server) hostedLogin(w http.ResponseWriter, r *http.Request, params url.
 		return
 	}
 	t, err := s.Auth.Login(r.Context(), auth.LoginRequest{LoginID: loginID, Password: password,
-		ApplicationID: a.App.ID, IPAddress: s.clientIP(r), OAuth: true, NoJWT: true, TwoFactorTrustID: s.trustID(r, "")})
+		ApplicationID: a.App.ID, IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), OAuth: true, NoJWT: true, TwoFactorTrustID: s.trustID(r, "")})
 	if err != nil {
 		s.hostedLoginFailure(w, r, a, params, loginID, err)
 		return
 	}
-	s.startHostedSession(w, r, a, params, t.User)
+	s.startHostedSession(w, r, a, params, t.User, "PASSWORD")
 }
 
 // startHostedSession ends a login on the hosted page: a login session (with
-// the SSO cookie when the application opted in) and the code.
-func (s *Server) startHostedSession(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, user storage.User) {
-	ls, raw, err := s.Auth.StartSession(r.Context(), user, "PASSWORD", a.App.OAuthConfiguration.SSOEnabled)
+// the SSO cookie when the application opted in) and the code. authType is
+// how the user signed in (FusionAuth's authenticationType).
+func (s *Server) startHostedSession(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, user storage.User, authType string) {
+	ls, raw, err := s.Auth.StartSession(r.Context(), user, authType, a.App.OAuthConfiguration.SSOEnabled)
 	if err != nil {
 		s.authorizeFailure(w, r, a, params, err)
 		return
@@ -207,8 +214,13 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, a auth.Author
 			d.Hidden = append(d.Hidden, hosted.Field{Name: n, Value: v})
 		}
 	}
+	csp := pageCSP(cspSource(a.RedirectURI))
+	if s.MFA != nil && s.MFA.PasskeysOffered(r.Context(), a.App, manage.NormalizeOrigin(s.publicBase(r))) {
+		d.Passkey, d.Nonce, d.ApplicationID = true, rand.Text(), a.App.ID
+		csp = scriptCSP(d.Nonce, cspSource(a.RedirectURI))
+	}
 	theme := s.pages().Theme(a.App.ID, a.App.TenantID)
-	s.renderPage(w, r, status, "login", theme, pageCSP(cspSource(a.RedirectURI)), d)
+	s.renderPage(w, r, status, "login", theme, csp, d)
 }
 
 // appendQuery adds v to uri's query without re-encoding what is there, so

@@ -30,7 +30,13 @@ const (
 
 func newOAuthStack(t testing.TB, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
 	t.Helper()
-	s := newStack(t, append([]func(map[string]*storage.Application, *storage.Tenant){func(apps map[string]*storage.Application, _ *storage.Tenant) {
+	return buildOAuthStack(t, stackOpts{}, edit...)
+}
+
+// buildOAuthStack is newOAuthStack with stack options.
+func buildOAuthStack(t testing.TB, o stackOpts, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
+	t.Helper()
+	s := buildStack(t, o, append([]func(map[string]*storage.Application, *storage.Tenant){func(apps map[string]*storage.Application, _ *storage.Tenant) {
 		st := &apps[storeApp].OAuthConfiguration
 		st.EnabledGrants = []string{"authorization_code", "password", "refresh_token"}
 		st.AuthorizedRedirectURLs, st.SSOEnabled = []string{storeCallback}, true

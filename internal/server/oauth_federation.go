@@ -132,8 +132,9 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	claims, err := s.federation().Exchange(r.Context(), p, r.URL.Query().Get("code"), s.callbackURL(r), st.Verifier, st.Nonce)
 	var user storage.User
+	var app storage.Application
 	if err == nil {
-		user, _, err = s.Auth.FederatedUser(r.Context(), auth.FederatedRequest{Provider: p, ApplicationID: a.App.ID,
+		user, app, err = s.Auth.FederatedUser(r.Context(), auth.FederatedRequest{Provider: p, ApplicationID: a.App.ID,
 			Claims: claims, IPAddress: s.clientIP(r)})
 	}
 	if err != nil {
@@ -141,15 +142,16 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 		s.redirectError(w, r, a, params, "access_denied", "", "The sign-in with the identity provider was refused.")
 		return
 	}
-	ls, raw, err := s.Auth.StartSession(r.Context(), user, "OPENID_CONNECT", a.App.OAuthConfiguration.SSOEnabled)
+	// The login itself is recorded as POST /api/identity-provider/login
+	// records it (lastLoginInstant, the login record, user.login.success
+	// naming the provider); the tokens come from the code.
+	t, err := s.Auth.IssueFederated(r.Context(), auth.FederatedLogin{User: user, Application: app, Provider: p,
+		IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), NoJWT: true})
 	if err != nil {
 		s.authorizeFailure(w, r, a, params, err)
 		return
 	}
-	if raw != "" {
-		s.writeCookie(w, r, s.ssoCookieName(r), raw, int(auth.LoginSessionTTL/time.Second))
-	}
-	s.finishAuthorize(w, r, a, params, ls)
+	s.startHostedSession(w, r, a, params, t.User, "OPENID_CONNECT")
 }
 
 // providerButtons lists the "Sign in with …" buttons of the login page.

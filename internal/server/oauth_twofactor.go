@@ -86,7 +86,7 @@ func (s *Server) hostedTwoFactor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.Auth.TwoFactorLogin(r.Context(), auth.TwoFactorLoginRequest{TwoFactorID: id, Code: code,
-		TrustComputer: params.Get("trustComputer") != "", IPAddress: s.clientIP(r)})
+		TrustComputer: params.Get("trustComputer") != "", IPAddress: s.clientIP(r), UserAgent: r.UserAgent()})
 	switch {
 	case errors.Is(err, auth.ErrInvalidTwoFactorCode):
 		s.twoFactorPage(w, r, a, params, id, emails, "twoFactor.error.invalid", "")
@@ -102,7 +102,11 @@ func (s *Server) hostedTwoFactor(w http.ResponseWriter, r *http.Request) {
 	if t.TwoFactorTrustID != "" {
 		s.writeCookie(w, r, s.trustCookieName(), t.TwoFactorTrustID, int(t.TrustExpiresAt.Sub(s.Now())/time.Second))
 	}
-	s.startHostedSession(w, r, a, params, t.User)
+	authType := "PASSWORD"
+	if t.AuthType != "" {
+		authType = t.AuthType // the first step was a passkey
+	}
+	s.startHostedSession(w, r, a, params, t.User, authType)
 }
 
 // hostedSendCode emails a code for the pending login (the use case behind

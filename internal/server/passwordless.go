@@ -4,24 +4,17 @@ import (
 	"net/http"
 
 	"github.com/latchkeyhq/latchkey/internal/mfa"
-	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // Passwordless login (FusionAuth passwordless.mdx; accounts spec §12).
 
 type passwordlessRequest struct {
-	ApplicationID    string         `json:"applicationId"`
-	LoginID          string         `json:"loginId"`
-	LoginStrategy    string         `json:"loginStrategy"`
-	State            map[string]any `json:"state"`
-	Code             string         `json:"code"`
-	OneTimeCode      string         `json:"oneTimeCode"`
-	IPAddress        string         `json:"ipAddress"`
-	NoJWT            bool           `json:"noJWT"`
-	TwoFactorTrustID string         `json:"twoFactorTrustId"`
-	MetaData         struct {
-		Device storage.DeviceInfo `json:"device"`
-	} `json:"metaData"`
+	LoginID       string         `json:"loginId"`
+	LoginStrategy string         `json:"loginStrategy"`
+	State         map[string]any `json:"state"`
+	Code          string         `json:"code"`
+	OneTimeCode   string         `json:"oneTimeCode"`
+	loginBody     `json:",inline"`
 }
 
 // startPasswordless handles POST /api/passwordless/start: with an API key
@@ -76,17 +69,12 @@ func (s *Server) passwordlessLogin(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, "blank", "code", "You must specify the [code] property.")
 		return
 	}
-	proof, _, err := s.dpopProof(r, "")
-	if err != nil {
-		writeDPoPFusion(w, err)
+	jkt, ip, ok := s.loginCaller(w, r, req.IPAddress)
+	if !ok {
 		return
 	}
-	ip := req.IPAddress
-	if ip == "" {
-		ip = s.clientIP(r)
-	}
 	t, err := s.MFA.LoginPasswordless(r.Context(), mfa.PasswordlessLogin{Code: req.Code, OneTimeCode: req.OneTimeCode,
-		ApplicationID: req.ApplicationID, IPAddress: ip, DPoPJKT: proof.JKT, TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID),
+		ApplicationID: req.ApplicationID, IPAddress: ip, UserAgent: r.UserAgent(), DPoPJKT: jkt, TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID),
 		Device: req.MetaData.Device, NoJWT: req.NoJWT})
 	if err != nil {
 		s.writeError(w, r, err)

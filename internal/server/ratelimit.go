@@ -54,6 +54,18 @@ var (
 	// send and login; 30 a minute). Wrong codes also count toward the
 	// user's lockout; this bounds one address across many users.
 	rateCodes = &rateLimit{"one-time-codes", 30, time.Minute}
+	// rateLogin: keyless password logins (/api/login, 120 a minute). The
+	// lockout counts per account and address, so this is what bounds one
+	// address trying a few passwords on many accounts; a household or an
+	// office behind one address stays far below it.
+	rateLogin = &rateLimit{"login", 120, time.Minute}
+	// rateRefresh: refreshes (/api/jwt/refresh, by body or cookie; 600 a
+	// minute: every tab of every user behind one address refreshes here).
+	rateRefresh = &rateLimit{"refresh", 600, time.Minute}
+	// rateToken: /oauth2/token, every grant (300 a minute). Confidential
+	// clients authenticate with their secret, not an API key, so a busy
+	// backend behind one address may need this raised (Limits.Rates).
+	rateToken = &rateLimit{"token", 300, time.Minute}
 )
 
 // Rate overrides a rule's numbers (Limits.Rates); Limit 0 turns it off.

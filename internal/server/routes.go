@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+	"time"
+)
 
 // route is one row of the route table: the endpoint and every rule the
 // middleware applies to it. The rules are data so that a new endpoint states
@@ -42,6 +46,17 @@ type route struct {
 	sameOrigin bool
 	// rate limits requests per client address (ratelimit.go); nil: none.
 	rate *rateLimit
+	// global: the route reads or changes something shared by every tenant
+	// (system configuration, signing keys, templates, webhooks, lambdas,
+	// identity providers, entity types, metrics), so a tenant-scoped API key
+	// is refused with 403 before the handler runs (tenant.go refuseScoped).
+	// The table sets it for a whole block with globalRoutes.
+	global bool
+	// timeout replaces Config.RequestTimeout (when longer) and the HTTP
+	// server's read and write timeouts for this route: a bulk import's
+	// batch is one transaction of thousands of users (deadline.go). Only on
+	// a literal path.
+	timeout time.Duration
 }
 
 // maxBody bounds every request body (documented in docs/api.md). A login
@@ -70,14 +85,16 @@ func (s *Server) routes() []route {
 	// The management API (fusionauth-api.md §7) takes an API key holding
 	// FusionAuth's endpoint permission (the path prefix an API key's
 	// permissions.endpoints map lists) and the tenant header.
-	rs := []route{
+	rs := slices.Concat([]route{
 		// status.go
 		{pattern: "GET /api/status", handler: s.status, auth: public},
 		{pattern: "GET /api/health", handler: s.health, auth: public},
 		{pattern: "GET /livez", handler: s.livez, auth: public},
 		{pattern: "GET /readyz", handler: s.readyz, auth: public},
+	}, globalRoutes([]route{
 		// FusionAuth's Prometheus path; the key needs that endpoint.
 		{pattern: "GET /api/prometheus/metrics", handler: s.prometheusMetrics, auth: apiKey("/api/prometheus/metrics")},
+	}), []route{
 		// openapi.go: the description of every row (internal/openapi).
 		{pattern: "GET /api/openapi.json", handler: s.openAPI, auth: public, cors: corsAnyOrigin},
 
@@ -86,6 +103,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/api-key/{id}", handler: s.createAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/api-key", handler: s.getAPIKeys, auth: apiKey("/api/api-key"), tenantHeader: true},
 		{pattern: "GET /api/api-key/{id}", handler: s.getAPIKeys, auth: apiKey("/api/api-key"), tenantHeader: true},
+		{pattern: "PUT /api/api-key/{id}", handler: s.updateAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/api-key/{id}", handler: s.deleteAPIKey, auth: apiKey("/api/api-key"), tenantHeader: true},
 
 		// applications.go
@@ -109,7 +127,8 @@ func (s *Server) routes() []route {
 
 		// user_import.go: FusionAuth's bulk import (issue 14), one
 		// transaction per request.
-		{pattern: "POST /api/user/import", handler: s.importUsers, auth: apiKey("/api/user/import"), tenantHeader: true, body: maxImportBody},
+		{pattern: "POST /api/user/import", handler: s.importUsers, auth: apiKey("/api/user/import"), tenantHeader: true, body: maxImportBody,
+			timeout: importTimeout},
 
 		// registrations.go; without an API key POST /api/user/registration is
 		// the SPA's self-service sign-up (signup.go).
@@ -124,8 +143,9 @@ func (s *Server) routes() []route {
 		{pattern: "PUT /api/user/registration/{userId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
 		{pattern: "PATCH /api/user/registration/{userId}", handler: s.updateRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/user/registration/{userId}/{applicationId}", handler: s.deleteRegistration, auth: apiKey("/api/user/registration"), tenantHeader: true},
-
-		// entities.go: FusionAuth's entity management (client_credentials clients).
+	}, globalRoutes([]route{
+		// entities.go: FusionAuth's entity management (client_credentials
+		// clients). Entity types are shared by every tenant; entities are not.
 		{pattern: "POST /api/entity/type", handler: s.createEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
 		{pattern: "POST /api/entity/type/{id}", handler: s.createEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/entity/type", handler: s.listEntityTypes, auth: apiKey("/api/entity/type"), tenantHeader: true},
@@ -136,6 +156,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/entity/type/{id}/permission", handler: s.createEntityTypePermission, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
 		{pattern: "POST /api/entity/type/{id}/permission/{permissionId}", handler: s.createEntityTypePermission, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/entity/type/{id}/permission/{permissionId}", handler: s.deleteEntityTypePermission, auth: apiKey("/api/entity/type"), tenantHeader: true},
+	}), []route{
 		{pattern: "POST /api/entity", handler: s.createEntity, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
 		{pattern: "POST /api/entity/{id}", handler: s.createEntity, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/entity/{id}", handler: s.getEntity, auth: apiKey("/api/entity"), tenantHeader: true},
@@ -150,7 +171,7 @@ func (s *Server) routes() []route {
 		{pattern: "PUT /api/entity/{id}/{grant}", handler: s.upsertEntityGrant, auth: apiKey("/api/entity"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/entity/{id}/{grant}", handler: s.getEntityGrants, auth: apiKey("/api/entity"), tenantHeader: true},
 		{pattern: "DELETE /api/entity/{id}/{grant}", handler: s.deleteEntityGrant, auth: apiKey("/api/entity"), tenantHeader: true},
-
+	}, globalRoutes([]route{
 		// identity_providers.go, oauth_federation.go: federation.
 		{pattern: "POST /api/identity-provider", handler: s.createIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
 		{pattern: "POST /api/identity-provider/{id}", handler: s.createIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
@@ -159,6 +180,7 @@ func (s *Server) routes() []route {
 		{pattern: "PUT /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
 		{pattern: "PATCH /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/identity-provider/{id}", handler: s.deleteIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true},
+	}), []route{
 		{pattern: "POST /api/identity-provider/login", handler: s.identityProviderLogin, auth: optionalAPIKey, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "GET /oauth2/federate/{id}", handler: s.federate, auth: public, html: true},
@@ -244,8 +266,8 @@ func (s *Server) routes() []route {
 		// Keyless, for sign-up forms (accounts spec §9.1).
 		{pattern: "GET /api/tenant/password-validation-rules", handler: s.passwordValidationRules, auth: public, tenantHeader: true, cors: corsCredentialed},
 		{pattern: "GET /api/tenant/password-validation-rules/{tenantId}", handler: s.passwordValidationRules, auth: public, cors: corsCredentialed},
-
-		// email_templates.go: global, as in FusionAuth.
+	}, globalRoutes([]route{
+		// email_templates.go, as in FusionAuth.
 		{pattern: "POST /api/email/template", handler: s.createEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "POST /api/email/template/{id}", handler: s.createEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "POST /api/email/template/preview", handler: s.previewEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
@@ -255,12 +277,16 @@ func (s *Server) routes() []route {
 		{pattern: "PATCH /api/email/template/{id}", handler: s.updateEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "DELETE /api/email/template/{id}", handler: s.deleteEmailTemplate, auth: apiKey("/api/email/template")},
 
-		// webhooks.go, lambdas.go: global, as in FusionAuth (issue 14).
+		// webhooks.go, lambdas.go, webhook_event_log.go, as in FusionAuth
+		// (issue 14).
 		{pattern: "POST /api/webhook", handler: s.createWebhook, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "POST /api/webhook/{id}", handler: s.createWebhook, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "POST /api/webhook/search", handler: s.searchWebhooks, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "GET /api/webhook/search", handler: s.searchWebhooks, auth: apiKey("/api/webhook")},
 		{pattern: "GET /api/webhook/delivery", handler: s.listWebhookDeliveries, auth: apiKey("/api/webhook")},
+		{pattern: "GET /api/system/webhook-event-log/search", handler: s.searchWebhookEventLogs, auth: apiKey("/api/system/webhook-event-log/search")},
+		{pattern: "POST /api/system/webhook-event-log/search", handler: s.searchWebhookEventLogs, auth: apiKey("/api/system/webhook-event-log/search"), body: maxBody},
+		{pattern: "GET /api/system/webhook-event-log/{id}", handler: s.getWebhookEventLog, auth: apiKey("/api/system/webhook-event-log")},
 		{pattern: "POST /api/webhook/delivery/{id}/retry", handler: s.retryWebhookDelivery, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "POST /api/webhook/{id}/test", handler: s.testWebhook, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "GET /api/webhook", handler: s.listWebhooks, auth: apiKey("/api/webhook")},
@@ -281,11 +307,11 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/system-configuration", handler: s.getSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true},
 		{pattern: "PUT /api/system-configuration", handler: s.updateSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true, body: maxBody},
 		{pattern: "PATCH /api/system-configuration", handler: s.updateSystemConfiguration, auth: apiKey("/api/system-configuration"), tenantHeader: true, body: maxBody},
-
+	}), []route{
 		// login.go: the API key is optional; auth decides with
 		// loginConfiguration.requireAuthentication whether its absence is a 401.
 		{pattern: "POST /api/login", handler: s.login, auth: optionalAPIKey, tenantHeader: true,
-			cors: corsCredentialed, spendsCookie: true, password: verifiesPassword, body: maxBody},
+			cors: corsCredentialed, spendsCookie: true, password: verifiesPassword, rate: rateLogin, body: maxBody},
 
 		// twofactor.go (issue 10): enrolment by API key or by the user's JWT,
 		// and the second step of a login.
@@ -338,7 +364,7 @@ func (s *Server) routes() []route {
 
 		// jwt.go
 		{pattern: "POST /api/jwt/refresh", handler: s.refreshJWT, auth: refreshToken, tenantHeader: true,
-			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+			cors: corsCredentialed, spendsCookie: true, rate: rateRefresh, body: maxBody},
 		{pattern: "GET /api/jwt/validate", handler: s.validateJWT, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
 		// jwt_issue.go
 		{pattern: "GET /api/jwt/issue", handler: s.issueJWT, auth: accessToken, tenantHeader: true, cors: corsCredentialed},
@@ -359,7 +385,7 @@ func (s *Server) routes() []route {
 
 		// oauth_token.go: tenant-free, OAuth2 error format.
 		{pattern: "POST /oauth2/token", handler: s.oauthToken, auth: oauthClient,
-			cors: corsCredentialed, password: verifiesPasswordGrant, body: maxBody},
+			cors: corsCredentialed, password: verifiesPasswordGrant, rate: rateToken, body: maxBody},
 
 		// oauth_authorize.go: the hosted login page posts back to
 		// /oauth2/authorize (FusionAuth's form does the same).
@@ -382,14 +408,14 @@ func (s *Server) routes() []route {
 		// wellknown.go
 		{pattern: "GET /.well-known/jwks.json", handler: s.jwks, auth: public, cors: corsCredentialed},
 		{pattern: "GET /.well-known/openid-configuration", handler: s.openIDConfiguration, auth: public, cors: corsCredentialed},
-
+	}, globalRoutes([]route{
 		// keys.go: latchkey's key-management extension. FusionAuth's
 		// permission name "/api/key", so a key limited to key management
 		// covers it.
 		{pattern: "POST /api/key/rotate", handler: s.rotateKey, auth: apiKey("/api/key"), body: maxBody},
 		{pattern: "GET /api/key", handler: s.getKeys, auth: apiKey("/api/key"), tenantHeader: true},
 		{pattern: "GET /api/key/{id}", handler: s.getKeys, auth: apiKey("/api/key"), tenantHeader: true},
-
+	}), []route{
 		// sdk.go: the browser SDK, a public file any page may import.
 		{pattern: "GET /sdk/latchkey.js", handler: s.sdk, auth: public, cors: corsAnyOrigin},
 
@@ -406,8 +432,18 @@ func (s *Server) routes() []route {
 		// rotation's 405 is a GET row of its own (a method-less row would
 		// conflict with it in the mux).
 		{pattern: "GET /api/key/rotate", handler: methodNotAllowed("POST"), auth: public},
+	}, s.consoleRoutes())
+	return rs
+}
+
+// globalRoutes marks every row of a block global (route.global): a family
+// that reads or changes what every tenant shares is declared as one block,
+// so none of its rows can be left open to a tenant-scoped key.
+func globalRoutes(rs []route) []route {
+	for i := range rs {
+		rs[i].global = true
 	}
-	return append(rs, s.consoleRoutes()...)
+	return rs
 }
 
 // methodNotAllowed answers 405 with the Allow header (RFC 9110 §15.5.6).

@@ -17,6 +17,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/internal/tally"
 )
 
 // Config is what the HTTP layer needs from the operator configuration.
@@ -52,8 +53,8 @@ const HostCookiePrefix = "__Host-"
 // client and a load balancer get an answer.
 const DefaultRequestTimeout = 15 * time.Second
 
-// Store is what the HTTP layer reads itself: readiness (HealthStore), the CORS origins, and
-// the application (or tenant) a token endpoint acts for. Every change goes
+// Store is what the HTTP layer reads itself: readiness (HealthStore), the CORS origins,
+// the application (or tenant) a token endpoint acts for, and the dashboard's counts. Every change goes
 // through a use case (Manage, Auth, Keys).
 type Store interface {
 	HealthStore
@@ -61,6 +62,8 @@ type Store interface {
 	ListApplications(ctx context.Context, inactive bool) ([]storage.Application, error)
 	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
 	GetSystemConfiguration(ctx context.Context) (storage.SystemConfiguration, error)
+	// ListEventCounts feeds the console dashboard's charts (internal/tally).
+	ListEventCounts(ctx context.Context, from, to time.Time) ([]storage.HourlyCount, error)
 }
 
 // Server holds the dependencies of every handler.
@@ -96,6 +99,9 @@ type Server struct {
 	Metrics *observe.Metrics
 	// Tracing starts a span per request (nil: off).
 	Tracing *observe.Tracing
+	// Tally counts the dashboard's security events and flushes them to
+	// storage (internal/tally; nil: not counted, the Kickstart dry run).
+	Tally *tally.Tally
 	// Ready answers /readyz, /api/health and /api/status (nil: one over
 	// Store with the defaults, made by Handler).
 	Ready *Readiness
@@ -103,7 +109,11 @@ type Server struct {
 	readyOnce sync.Once
 	logOnce   sync.Once
 	failures  *observe.Throttle
-	gate      *Gate // the gate Handler uses (Gate, or a private one)
+	gate      *Gate      // the gate Handler uses (Gate, or a private one)
+	paths     *pathIndex // the route table's literal paths (unknown_paths.go)
+	// longRoutes are the routes with a deadline of their own (route.timeout),
+	// by literal path.
+	longRoutes map[string]longRoute
 
 	origins     *originCache     // cors_origins.go
 	originsOnce sync.Once        // makes origins

@@ -83,6 +83,14 @@ func newConfiguredStack(t testing.TB, cfg func(*config.Config)) *stack {
 	return buildStack(t, stackOpts{cfg: cfg})
 }
 
+// newBenchStack is newStack without the per-address rate limits: a
+// benchmark sends thousands of requests from one address, and the stack's
+// clock is frozen, so a limit's window would never move on.
+func newBenchStack(b *testing.B, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
+	b.Helper()
+	return buildStack(b, stackOpts{cfg: func(c *config.Config) { c.RateLimits = "login=0/1m,refresh=0/1m,token=0/1m" }}, edit...)
+}
+
 // newTunedStack is newLoggedStack with the webhook worker tuned (a short
 // poll interval and backoff for the webhook tests).
 func newTunedStack(t testing.TB, logger *slog.Logger, webhooks outbox.Config, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
@@ -96,6 +104,7 @@ type stackOpts struct {
 	logger   *slog.Logger
 	cfg      func(*config.Config)
 	webhooks outbox.Config
+	janitor  time.Duration // the janitor's pass interval (0: the default)
 }
 
 func buildStack(t testing.TB, o stackOpts, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
@@ -113,6 +122,7 @@ func buildStack(t testing.TB, o stackOpts, edit ...func(apps map[string]*storage
 	apps := map[string]*storage.Application{
 		storeApp: mkApp(storeApp, "Store", storeSite, false), forumsApp: mkApp(forumsApp, "Forums", forumsSite, true)}
 	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey, Logger: o.logger, Config: o.cfg, Webhooks: o.webhooks,
+		JanitorInterval: o.janitor,
 		Tenant: func(tn *storage.Tenant) {
 			tn.JWTConfiguration = storage.TenantJWTConfiguration{Enabled: true, TimeToLiveInSeconds: 300,
 				RefreshTokenTimeToLiveInMinutes: 60, RefreshTokenExpirationPolicy: "Fixed", RefreshTokenUsagePolicy: "OneTimeUse"}

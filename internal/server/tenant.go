@@ -35,6 +35,20 @@ func checkTenantHeader(w http.ResponseWriter, r *http.Request, a authClass) bool
 	return true
 }
 
+// refuseScoped is the guard of a global route: a tenant-scoped API key
+// (apiKey.tenantId) may not read or change what every tenant shares, so it
+// gets 403 with FusionAuth's error body before the handler runs, whatever
+// its endpoint permissions say. It reports whether it refused.
+func refuseScoped(w http.ResponseWriter, r *http.Request) bool {
+	if k, ok := apiKeyFromContext(r.Context()); !ok || k.TenantID == "" {
+		return false
+	}
+	var e Errors
+	e.General("TenantScopedKey", "A tenant-scoped API key cannot use this API: it acts on every tenant. Use a global key.")
+	writeErrors(w, http.StatusForbidden, &e)
+	return true
+}
+
 // inTenant reports whether a tenant-scoped API key may see a record.
 func inTenant(r *http.Request, tenantID string) bool { return scope(r).Sees(tenantID) }
 

@@ -141,7 +141,8 @@ func (s *Server) twoFactorUser(w http.ResponseWriter, r *http.Request) (string, 
 
 // disableTwoFactor handles DELETE /api/user/two-factor[/{userId}] with
 // methodId and code in the query or a JSON body: a current code removes
-// that method, a recovery code removes all.
+// that method, a recovery code removes all. With an API key (the userId
+// form) and no code, the method is removed without one (mfa.AdminRemove).
 func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	userID, sc, ok := s.twoFactorUser(w, r)
 	if !ok {
@@ -151,7 +152,15 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeJSON(w, r, &req, true) {
 		return
 	}
-	if err := s.MFA.Disable(r.Context(), sc, mfa.DisableRequest{UserID: userID, MethodID: req.MethodID, Code: req.Code}); err != nil {
+	var err error
+	if r.PathValue("userId") != "" && req.MethodID != "" && strings.TrimSpace(req.Code) == "" {
+		// An API key without a code: the administrator's override (FusionAuth's
+		// admin removing a user's method), audited with the key as the actor.
+		err = s.MFA.AdminRemove(r.Context(), sc, mfa.RemoveRequest{UserID: userID, MethodID: req.MethodID})
+	} else {
+		err = s.MFA.Disable(r.Context(), sc, mfa.DisableRequest{UserID: userID, MethodID: req.MethodID, Code: req.Code})
+	}
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -273,17 +282,12 @@ func (s *Server) twoFactorLogin(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, &e)
 		return
 	}
-	proof, _, err := s.dpopProof(r, "")
-	if err != nil {
-		writeDPoPFusion(w, err)
+	jkt, ip, ok := s.loginCaller(w, r, req.IPAddress)
+	if !ok {
 		return
 	}
-	ip := req.IPAddress
-	if ip == "" {
-		ip = s.clientIP(r)
-	}
 	t, err := s.Auth.TwoFactorLogin(r.Context(), auth.TwoFactorLoginRequest{TwoFactorID: req.TwoFactorID, Code: req.Code,
-		TrustComputer: req.TrustComputer, IPAddress: ip, Device: req.MetaData.Device, DPoPJKT: proof.JKT})
+		TrustComputer: req.TrustComputer, IPAddress: ip, UserAgent: r.UserAgent(), Device: req.MetaData.Device, DPoPJKT: jkt})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -46,23 +46,17 @@ func publicKeyPEM(cose []byte) string {
 
 // webAuthnRequest is the union of the WebAuthn request bodies.
 type webAuthnRequest struct {
-	UserID           string          `json:"userId"`
-	LoginID          string          `json:"loginId"`
-	ApplicationID    string          `json:"applicationId"`
-	DisplayName      string          `json:"displayName"`
-	Name             string          `json:"name"`
-	UserAgent        string          `json:"userAgent"`
-	Workflow         string          `json:"workflow"`
-	Origin           string          `json:"origin"`
-	RPID             string          `json:"rpId"`
-	State            map[string]any  `json:"state"`
-	Credential       json.RawMessage `json:"credential"`
-	IPAddress        string          `json:"ipAddress"`
-	NoJWT            bool            `json:"noJWT"`
-	TwoFactorTrustID string          `json:"twoFactorTrustId"`
-	MetaData         struct {
-		Device storage.DeviceInfo `json:"device"`
-	} `json:"metaData"`
+	UserID      string          `json:"userId"`
+	LoginID     string          `json:"loginId"`
+	DisplayName string          `json:"displayName"`
+	Name        string          `json:"name"`
+	UserAgent   string          `json:"userAgent"`
+	Workflow    string          `json:"workflow"`
+	Origin      string          `json:"origin"`
+	RPID        string          `json:"rpId"`
+	State       map[string]any  `json:"state"`
+	Credential  json.RawMessage `json:"credential"`
+	loginBody   `json:",inline"`
 }
 
 // requestOrigin is the page that runs the ceremony: the Origin header of a
@@ -138,17 +132,12 @@ func (s *Server) webAuthnLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeJSON(w, r, &req, false) {
 		return
 	}
-	proof, _, err := s.dpopProof(r, "")
-	if err != nil {
-		writeDPoPFusion(w, err)
+	jkt, ip, ok := s.loginCaller(w, r, req.IPAddress)
+	if !ok {
 		return
 	}
-	ip := req.IPAddress
-	if ip == "" {
-		ip = s.clientIP(r)
-	}
 	t, err := s.MFA.Login(r.Context(), mfa.PasskeyLogin{Credential: req.Credential, ApplicationID: req.ApplicationID,
-		IPAddress: ip, Device: req.MetaData.Device, NoJWT: req.NoJWT, DPoPJKT: proof.JKT,
+		IPAddress: ip, UserAgent: r.UserAgent(), Device: req.MetaData.Device, NoJWT: req.NoJWT, DPoPJKT: jkt,
 		TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID)})
 	if err != nil {
 		s.writeError(w, r, err)

@@ -79,11 +79,7 @@ func TestPasskeyRegisterAndUsernamelessLogin(t *testing.T) {
 	hdr := map[string]string{"Authorization": "Bearer " + jwt, "Origin": storeSite}
 	res := s.do(call{method: "POST", path: "/api/webauthn/register/start", hdr: hdr,
 		body: `{"displayName":"Laptop","workflow":"bootstrap"}`})
-	var raw map[string]any
-	must(t, json.Unmarshal(res.body, &raw))
-	opts := raw["options"].(map[string]any)
-	opts["challenge"] = "<challenge>"
-	golden(t, "webauthn/register-start", raw)
+	golden(t, "webauthn/register-start", webauthnPlaceholders, 0, res.body)
 	if o := s.options(res); o.Options.User.ID != base64.RawURLEncoding.EncodeToString([]byte(aliceID)) || o.Options.RP.ID != rpID {
 		t.Fatalf("user handle or rp id: %+v", o.Options)
 	}
@@ -281,4 +277,25 @@ func (s *stack) validate(token string) map[string]any {
 func sha(v string) []byte {
 	h := sha256.Sum256([]byte(v))
 	return h[:]
+}
+
+// TestPasskeyLoginWithoutUserVerificationIsOneFactor: a passkey registered
+// with user verification, then used without it (the workflow only prefers
+// UV), is one factor: a user with a second factor is answered 242 with no
+// token, not logged in.
+func TestPasskeyLoginWithoutUserVerificationIsOneFactor(t *testing.T) {
+	s := newStack(t, func(_ map[string]*storage.Application, tn *storage.Tenant) {
+		tn.WebAuthnConfiguration = &storage.TenantWebAuthnConfiguration{Enabled: true,
+			Bootstrap: storage.WebAuthnWorkflow{Enabled: true, UserVerificationRequirement: "preferred"}}
+	})
+	a := passkeytest.New()
+	if res := s.registerPasskey(s.jwtFor(), a); res.status != 200 {
+		t.Fatalf("register: %d %s", res.status, res.body)
+	}
+	enableTOTP(t, s)
+	a.UV = false
+	res := s.passkeyLogin(a.Get(rpID, s.startLogin().Options.Challenge, storeSite))
+	if res.status != 242 || res.json(t)["token"] != nil || cookieValue(res, "refresh_token") != "" {
+		t.Fatalf("passkey without user verification for a two-factor user: %d %s", res.status, res.body)
+	}
 }

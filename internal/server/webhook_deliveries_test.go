@@ -49,7 +49,7 @@ func TestWebhookDeliveriesListAndRetry(t *testing.T) {
 		{method: "GET", path: "/api/webhook/delivery", hdr: map[string]string{"Authorization": scoped}},
 		{method: "POST", path: "/api/webhook/delivery/" + id + "/retry", hdr: map[string]string{"Authorization": scoped}},
 	} {
-		if res := s.do(c); res.status != http.StatusUnauthorized {
+		if res := s.do(c); res.status != http.StatusForbidden {
 			t.Fatalf("%s %s with a tenant-scoped key: %d", c.method, c.path, res.status)
 		}
 	}
@@ -136,7 +136,7 @@ func TestWebhookTestEvent(t *testing.T) {
 		t.Fatalf("a test event was queued: %+v", msgs)
 	}
 	wantStatus(t, s.do(call{method: "POST", path: "/api/webhook/0f1a2b3c-0000-4000-8000-0000000000f9/test", hdr: admin}), 404)
-	if res := s.do(call{method: "POST", path: "/api/webhook/" + hook + "/test", hdr: map[string]string{"Authorization": tenantScopedKey(t, s)}}); res.status != http.StatusUnauthorized {
+	if res := s.do(call{method: "POST", path: "/api/webhook/" + hook + "/test", hdr: map[string]string{"Authorization": tenantScopedKey(t, s)}}); res.status != http.StatusForbidden {
 		t.Fatalf("a tenant-scoped key: %d", res.status)
 	}
 	if len(rec.deliveries()) != 2 {

@@ -122,6 +122,25 @@ func (r *receiver) waitFor(typ string, n int) []delivery {
 	}
 }
 
+// waitMatch waits (at most 20 s, like waitFor) for a delivery that match
+// accepts and returns it.
+func (r *receiver) waitMatch(t testing.TB, match func(delivery) bool) delivery {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		for _, d := range r.deliveries() {
+			if match(d) {
+				return d
+			}
+		}
+		select {
+		case <-r.arrived:
+		case <-deadline:
+			t.Fatalf("no matching delivery within 20 s; got %d deliveries", len(r.deliveries()))
+		}
+	}
+}
+
 // webhookTuning polls the webhook queue often and retries after a second of
 // the test's clock, so deliveries happen during the test.
 var webhookTuning = outbox.Config{PollInterval: 20 * time.Millisecond, BaseBackoff: time.Second, MaxBackoff: time.Second}

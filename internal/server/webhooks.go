@@ -9,7 +9,7 @@ import (
 )
 
 // The webhook API (apis/webhooks; spec §3.1). Webhooks are global in
-// FusionAuth, so a tenant-scoped key is refused (globalKey). The Basic
+// FusionAuth, so a tenant-scoped key is refused (the route's global mark, guard.go). The Basic
 // authentication password is stored and used, never returned: a PUT that
 // leaves it blank keeps it.
 
@@ -36,7 +36,7 @@ func missingWebhook() error {
 // createWebhook handles POST /api/webhook[/{id}].
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	id, ok := optionalPathID(w, r, "id", "webhookId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	var req webhookRequest
@@ -62,7 +62,7 @@ func (s *Server) writeWebhook(w http.ResponseWriter, r *http.Request, hook stora
 // getWebhook handles GET /api/webhook/{id}.
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "webhookId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	hook, err := s.Manage.Webhooks.Get(r.Context(), id)
@@ -71,9 +71,6 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 
 // listWebhooks handles GET /api/webhook.
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
-	if !globalKey(w, r) {
-		return
-	}
 	list, err := s.Manage.Webhooks.List(r.Context())
 	s.writeWebhooks(w, r, list, -1, err)
 }
@@ -98,9 +95,6 @@ func (s *Server) writeWebhooks(w http.ResponseWriter, r *http.Request, list []st
 // /api/webhook/search?description=&url=&tenantId=&numberOfResults=&startRow=
 // (FusionAuth 1.45; TS searchWebhooks).
 func (s *Server) searchWebhooks(w http.ResponseWriter, r *http.Request) {
-	if !globalKey(w, r) {
-		return
-	}
 	var q manage.WebhookSearch
 	if r.Method == http.MethodPost {
 		var req struct {
@@ -122,7 +116,7 @@ func (s *Server) searchWebhooks(w http.ResponseWriter, r *http.Request) {
 // updateWebhook handles PUT and PATCH /api/webhook/{id}.
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "webhookId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	hook, err := s.Manage.Webhooks.Update(r.Context(), id, func(cur storage.Webhook) (storage.Webhook, error) {
@@ -142,7 +136,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 // for it are dropped.
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "webhookId")
-	if !ok || !globalKey(w, r) {
+	if !ok {
 		return
 	}
 	if err := s.Manage.Webhooks.Delete(r.Context(), id); err != nil {

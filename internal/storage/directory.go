@@ -164,6 +164,18 @@ type UserActionLog struct {
 	Temporal     bool `json:"-"`
 	// Canceled: the action was cancelled (its Expiry is the cancel instant).
 	Canceled bool `json:"-"`
+	// SendEndEvent is the definition's sendEndEvent when the action was
+	// taken: user.action with phase "end" is owed at Expiry, unless the
+	// action is cancelled first (EndEventSent once it went out).
+	SendEndEvent bool `json:"-"`
+}
+
+// EndDue is when l's end event is due (ms), 0 when none is owed.
+func (l UserActionLog) EndDue() int64 {
+	if !l.Temporal || !l.SendEndEvent || l.Canceled || l.EndEventSent {
+		return 0
+	}
+	return l.Expiry
 }
 
 // UserActionHistory is userActionLog.history.

@@ -119,6 +119,15 @@ type KeyRotation struct {
 	Audit       []AuditEntry // stored with the rotation (audit.go)
 }
 
+// ActionTaking is TakeUserAction with the outbox messages (user.action and
+// the revocation's jwt.refresh-token.revoke) that commit with it.
+type ActionTaking struct {
+	Log    UserActionLog
+	Revoke *SessionRevocation // nil: no session is revoked
+	Audit  []AuditEntry
+	Outbox []OutboxMessage
+}
+
 // LoginFailure is RecordLoginFailure with the outbox messages (the
 // user.login.failed event) that commit with the count.
 type LoginFailure struct {
@@ -142,4 +151,18 @@ type EventWriteStore interface {
 	// RecordLoginFailureWith is RecordLoginFailure that enqueues f.Outbox
 	// in the same transaction: both or neither.
 	RecordLoginFailureWith(ctx context.Context, f LoginFailure) (LoginFailures, error)
+	// TakeUserActionWith is TakeUserAction that enqueues a.Outbox in the
+	// same transaction: all or nothing.
+	TakeUserActionWith(ctx context.Context, a ActionTaking) ([]RefreshToken, error)
+	// UpdateUserActionLogWith is UpdateUserActionLog that enqueues outbox
+	// in the same transaction (a modify's or cancel's user.action).
+	UpdateUserActionLogWith(ctx context.Context, l UserActionLog, outbox []OutboxMessage, audit ...AuditEntry) error
+	// DueUserActionEnds lists at most limit actions whose end event is due
+	// at now (ms; UserActionLog.EndDue), the earliest first.
+	DueUserActionEnds(ctx context.Context, now int64, limit int) ([]UserActionLog, error)
+	// EndUserActionWith marks l's end event sent (EndEventSent) and
+	// enqueues outbox in one transaction, if the end read from
+	// DueUserActionEnds is still due (not cancelled, not modified, not
+	// sent since); false, with nothing written, otherwise.
+	EndUserActionWith(ctx context.Context, l UserActionLog, outbox []OutboxMessage) (bool, error)
 }

@@ -59,7 +59,12 @@ type OutboxMessage struct {
 	TenantID string
 	// Payload is the queue's own JSON (internal/mail.Message for "mail").
 	// Cleared when the message is sent: an email's body carries live links.
-	Payload       []byte
+	Payload []byte
+	// Ref is the queue's reference for lookups (a webhook delivery's event
+	// id) and Summary a description without user data, kept when Payload
+	// is cleared (the webhook event log).
+	Ref           string
+	Summary       []byte
 	State         string
 	Attempts      int // claims so far (a crash mid-delivery counts too)
 	NextAttemptAt time.Time
@@ -85,7 +90,10 @@ type OutboxClaim struct {
 type OutboxFilter struct {
 	Queue string
 	State string // "" for any
-	Limit int    // 0: 100
+	Ref   string // "" for any
+	// Since and Until bound CreatedAt (inclusive); zero for no bound.
+	Since, Until time.Time
+	Limit        int // 0: 100
 }
 
 // OutboxDepth summarises a queue (metrics, readiness).

@@ -41,8 +41,14 @@ type TwoFactorStore interface {
 	// RenameTwoFactorMethod sets a method's name; ErrNotFound when unknown.
 	RenameTwoFactorMethod(ctx context.Context, userID, id, name string) error
 	// RemoveTwoFactorMethod deletes one method; removing the last one also
-	// deletes the recovery codes. ErrNotFound when unknown.
-	RemoveTwoFactorMethod(ctx context.Context, userID, id string) error
+	// deletes the recovery codes. ErrNotFound when unknown. The audit
+	// entries are written in the same transaction.
+	RemoveTwoFactorMethod(ctx context.Context, userID, id string, audit ...AuditEntry) error
+	// RemoveTwoFactorMethods deletes every method and recovery code of the
+	// user (an administrator's override: no code asked) and writes the
+	// audit entries, in one transaction. ErrNotFound when the user has no
+	// method, and then nothing is written.
+	RemoveTwoFactorMethods(ctx context.Context, userID string, audit ...AuditEntry) error
 	// UseTwoFactorStep records that the TOTP code of step was accepted: it
 	// succeeds only while step is above the method's LastStep, so of two
 	// uses of one code (or of an older one) at most one succeeds, on any

@@ -76,9 +76,10 @@ type OAuthStore interface {
 	// transaction, and returns the tokens it revoked. notify, when not nil,
 	// is given those tokens and the outbox messages it returns are enqueued
 	// in the same transaction (back-channel logout notices exist exactly
-	// when the session ended). Ending a session that is already ended
+	// when the session ended); an error from notify rolls everything back.
+	// Ending a session that is already ended
 	// revokes what is still live under it; ErrNotFound for an unknown id.
-	EndLoginSession(ctx context.Context, id string, at time.Time, reason string, notify func([]RefreshToken) []OutboxMessage) ([]RefreshToken, error)
+	EndLoginSession(ctx context.Context, id string, at time.Time, reason string, notify func([]RefreshToken) ([]OutboxMessage, error)) ([]RefreshToken, error)
 	// PurgeAuthorizationCodes deletes at most limit codes that expired
 	// before before (used or not); the janitor calls it (internal/janitor).
 	PurgeAuthorizationCodes(ctx context.Context, before time.Time, limit int) (int, error)

@@ -278,6 +278,7 @@ type APIKey struct {
 	KeyManager        bool
 	ExpirationInstant int64 // ms; 0 = never
 	InsertInstant     int64
+	LastUpdateInstant int64 // ms; 0 = never updated
 }
 
 // SystemConfiguration holds the system-wide CORS configuration (FusionAuth's
@@ -437,6 +438,43 @@ type LockoutPolicy struct {
 	Threshold    int           // failures within Window that lock the account
 	Window       time.Duration // resetCountInSeconds
 	LockDuration time.Duration
+}
+
+// LoginCounter is one lockout counter a login attempt is charged to
+// (ReserveLoginAttempt): the tenant's policy per account and client
+// address, an address's hourly share of an account, the account's ceiling.
+type LoginCounter struct {
+	Key string // the counter's id (login_failures.user_id)
+	// Account is the user id (or an unknown login id's key) the counter
+	// belongs to: ResetLoginFailures, a password change and a user's delete
+	// drop every counter of the account.
+	Account string
+	Policy  LockoutPolicy
+	// ResetOnSuccess: a successful login deletes the counter (FusionAuth's
+	// "a success resets the count"). Otherwise a success only gives back
+	// its own reservation, so the real user's success does not hand an
+	// attacker a fresh ceiling.
+	ResetOnSuccess bool
+}
+
+// LoginReservation is what ReserveLoginAttempt answers.
+type LoginReservation struct {
+	// Allowed: the attempt was charged to every counter and its password
+	// may be checked. False: a counter is locked and nothing was charged.
+	Allowed bool
+	// LockedUntil is the lock that refused the attempt, or, when allowed,
+	// the latest lock this charge set (zero: none): a wrong guess then
+	// leaves the counter locked with no further write.
+	LockedUntil time.Time
+	// Charged holds each counter with its window's start after the charge,
+	// for the refund (Login.Refund).
+	Charged []ChargedCounter
+}
+
+// ChargedCounter is one counter of an allowed reservation.
+type ChargedCounter struct {
+	LoginCounter
+	WindowStart time.Time
 }
 
 // UserFilter selects users for lookup by a login identifier.

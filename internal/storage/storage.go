@@ -44,6 +44,7 @@ type Storage interface {
 	LambdaStore
 	EventWriteStore
 	ImportStore
+	EventCountStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error
@@ -72,6 +73,19 @@ type ApplicationStore interface {
 	// DeleteApplicationAt is DeleteApplication that records the application's
 	// sessions as revoked at at, like DeleteUserAt.
 	DeleteApplicationAt(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
+	// DeleteApplicationWith is DeleteApplicationAt that enqueues d.Outbox
+	// (the jwt.refresh-token.revoke of the application's sessions) in the
+	// same transaction: ErrNotFound (unknown application) stores none.
+	DeleteApplicationWith(ctx context.Context, d ApplicationDeletion) error
+}
+
+// ApplicationDeletion is one hard delete of an application
+// (DeleteApplicationWith): its sessions are tombstoned as revoked at At.
+type ApplicationDeletion struct {
+	ID     string
+	At     time.Time
+	Outbox []OutboxMessage
+	Audit  []AuditEntry
 }
 
 // UserStore stores users. Email and username are unique per tenant,
@@ -143,9 +157,14 @@ type Login struct {
 	// is set too; it must exist.
 	ApplicationID string
 	At            int64 // ms since the epoch (FusionAuth instant)
-	// ResetFailures deletes the user's lockout counter (a success after
-	// failures); false skips the statement in the common case.
+	// ResetFailures deletes every lockout counter of the user (a success
+	// after failures, legacy callers); false skips the statement.
 	ResetFailures bool
+	// Refund, when not nil, gives back the login's reservation
+	// (ReserveLoginAttempt): counters with ResetOnSuccess are deleted, the
+	// others lose one failure (and a lock that count no longer reaches)
+	// where their window is still the reserved one.
+	Refund *LoginReservation
 	// RefreshToken, when not nil, is created as by CreateRefreshToken.
 	RefreshToken *RefreshToken
 	// Outbox messages (the login's webhook events) are enqueued in the
@@ -190,6 +209,10 @@ type APIKeyStore interface {
 	// DeleteAPIKey removes the key with id, with the audit entries in the
 	// same transaction; ErrNotFound (and nothing written) when none.
 	DeleteAPIKey(ctx context.Context, id string, audit ...AuditEntry) error
+	// UpdateAPIKey replaces the key with k.ID (its hash included), with the
+	// audit entries in the same transaction; ErrNotFound when none has the
+	// id, ErrConflict when another key has the hash.
+	UpdateAPIKey(ctx context.Context, k APIKey, audit ...AuditEntry) error
 }
 
 // SystemConfigStore stores the single system configuration.
@@ -263,7 +286,19 @@ type LockoutStore interface {
 	RecordLoginFailure(ctx context.Context, userID string, at time.Time, p LockoutPolicy) (LoginFailures, error)
 	// GetLoginFailures returns the counter (zero value with nil error if none).
 	GetLoginFailures(ctx context.Context, userID string) (LoginFailures, error)
+	// ResetLoginFailures drops every counter of the account userID.
 	ResetLoginFailures(ctx context.Context, userID string) error
+	// ReserveLoginAttempt charges one attempt at at to every counter in ONE
+	// transaction, before the password is checked, so N concurrent guesses
+	// on any number of nodes get at most Threshold checks per window: while
+	// any counter is locked at at, nothing is charged and the answer is not
+	// Allowed. A charge reaching a counter's threshold locks it at once (the
+	// guess it allowed is already counted); a success refunds it (Login.Refund).
+	ReserveLoginAttempt(ctx context.Context, at time.Time, counters []LoginCounter) (LoginReservation, error)
+	// RefundLoginAttempt gives a reservation back on its own, as
+	// Login.Refund does inside RecordLogin (a login whose right password
+	// ends in a withheld answer rather than a session).
+	RefundLoginAttempt(ctx context.Context, r LoginReservation) error
 }
 
 // KickstartStore makes the Kickstart run once across restarts and nodes, in

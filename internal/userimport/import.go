@@ -35,7 +35,8 @@ type Options struct {
 	EncryptionScheme      *string
 	Factor                *int
 	ValidateDbConstraints *bool
-	// Timeout bounds one request (5 min).
+	// Timeout bounds one request (10 min, the server's own bound of an
+	// import request).
 	Timeout time.Duration
 	Client  *http.Client
 	// Progress, when set, is called after each batch.
@@ -75,7 +76,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		o.BatchSize = 10_000
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Minute
+		o.Timeout = 10 * time.Minute
 	}
 	if o.Client == nil {
 		o.Client = &http.Client{}

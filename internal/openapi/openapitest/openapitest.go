@@ -107,6 +107,9 @@ func Check(r routers.Router, req *http.Request, reqBody []byte, res *http.Respon
 	if res.StatusCode == http.StatusRequestHeaderFieldsTooLarge {
 		return ""
 	}
+	if routerAnswer(res, resBody) {
+		return "" // the route table's answer to a path or method it does not serve, not an operation's
+	}
 	probe := req.Clone(context.Background())
 	probe.Body = io.NopCloser(bytes.NewReader(reqBody))
 	route, params, err := r.FindRoute(probe)
@@ -138,4 +141,19 @@ func Check(r routers.Router, req *http.Request, reqBody []byte, res *http.Respon
 		return err.Error()
 	}
 	return ""
+}
+
+// routerAnswer: a 404 [NotFound] or a 405 [MethodNotAllowed] with Allow is
+// the server's answer to a path or method no row of its route table serves
+// (internal/server/unknown_paths.go), even where a templated path of the
+// description matches it (GET /api/user/forgot-password is not
+// GET /api/user/{id}).
+func routerAnswer(res *http.Response, body []byte) bool {
+	switch res.StatusCode {
+	case http.StatusNotFound:
+		return bytes.Contains(body, []byte(`"[NotFound]"`))
+	case http.StatusMethodNotAllowed:
+		return res.Header.Get("Allow") != "" && bytes.Contains(body, []byte(`"[MethodNotAllowed]"`))
+	}
+	return false
 }

@@ -155,7 +155,7 @@ func (s *Store) sideEffects(ctx context.Context, q querier, c storage.UserChange
 		}
 	}
 	if c.ResetFailures {
-		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, c.UserID); err != nil {
+		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE account = $1`, c.UserID); err != nil {
 			return err
 		}
 	}

@@ -19,12 +19,12 @@ func (s *Store) CreateAPIKey(ctx context.Context, k storage.APIKey, audit ...sto
 	return err
 }
 
-const apiKeyColumns = `id, tenant_id, key_hash, description, endpoints, key_manager, expiration_instant, insert_instant`
+const apiKeyColumns = `id, tenant_id, key_hash, description, endpoints, key_manager, expiration_instant, insert_instant, last_update_instant`
 
 func scanAPIKey(s *Store, row interface{ Scan(...any) error }) (storage.APIKey, error) {
 	var k storage.APIKey
 	var endpoints string
-	if err := row.Scan(&k.ID, &k.TenantID, &k.KeyHash, &k.Description, &endpoints, &k.KeyManager, &k.ExpirationInstant, &k.InsertInstant); err != nil {
+	if err := row.Scan(&k.ID, &k.TenantID, &k.KeyHash, &k.Description, &endpoints, &k.KeyManager, &k.ExpirationInstant, &k.InsertInstant, &k.LastUpdateInstant); err != nil {
 		return storage.APIKey{}, s.wrap(err)
 	}
 	return k, decode(endpoints, &k.Endpoints)
@@ -62,6 +62,23 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]storage.APIKey, error) {
 // working at once: keys are looked up on every request, never cached.
 func (s *Store) DeleteAPIKey(ctx context.Context, id string, audit ...storage.AuditEntry) error {
 	n, err := s.execAudited(ctx, audit, `DELETE FROM api_keys WHERE id = $1`, id)
+	if err == nil && n == 0 {
+		return storage.ErrNotFound
+	}
+	return err
+}
+
+// UpdateAPIKey replaces the key with k.ID; ErrNotFound when none has it,
+// ErrConflict when another key has k.KeyHash. The change applies to the
+// next request on every node: keys are never cached.
+func (s *Store) UpdateAPIKey(ctx context.Context, k storage.APIKey, audit ...storage.AuditEntry) error {
+	endpoints, err := json.Marshal(k.Endpoints)
+	if err != nil {
+		return err
+	}
+	n, err := s.execAudited(ctx, audit, `UPDATE api_keys SET tenant_id = $2, key_hash = $3, description = $4, endpoints = $5,
+		key_manager = $6, expiration_instant = $7, last_update_instant = $8 WHERE id = $1`,
+		k.ID, k.TenantID, k.KeyHash, k.Description, string(endpoints), k.KeyManager, k.ExpirationInstant, k.LastUpdateInstant)
 	if err == nil && n == 0 {
 		return storage.ErrNotFound
 	}

@@ -53,13 +53,22 @@ func (s *Store) DeleteApplication(ctx context.Context, id string) error {
 // tokens (with their hash history) go with it through ON DELETE CASCADE,
 // after its sessions were tombstoned (reason application_deleted).
 func (s *Store) DeleteApplicationAt(ctx context.Context, id string, at time.Time, audit ...storage.AuditEntry) error {
+	return s.DeleteApplicationWith(ctx, storage.ApplicationDeletion{ID: id, At: at, Audit: audit})
+}
+
+// DeleteApplicationWith is DeleteApplicationAt enqueueing d.Outbox in its
+// transaction.
+func (s *Store) DeleteApplicationWith(ctx context.Context, d storage.ApplicationDeletion) error {
 	return s.tx(ctx, func(q querier) error {
-		if err := tombstone(ctx, q, "application_id", id, at, "application_deleted"); err != nil {
+		if err := tombstone(ctx, q, "application_id", d.ID, d.At, "application_deleted"); err != nil {
 			return err
 		}
-		if err := mustAffectTx(q.ExecContext(ctx, `DELETE FROM applications WHERE id = $1`, id)); err != nil {
+		if err := mustAffectTx(q.ExecContext(ctx, `DELETE FROM applications WHERE id = $1`, d.ID)); err != nil {
 			return err
 		}
-		return insertAudit(ctx, q, audit)
+		if err := enqueueTx(ctx, q, d.Outbox); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, d.Audit)
 	})
 }

@@ -52,7 +52,7 @@ func benchHash(s string) []byte {
 
 // benchSeed creates a tenant, app and user and n refresh tokens tok-0..n-1
 // with secrets sec-0..n-1.
-func benchSeed(b *testing.B, s *Store, n int) {
+func benchSeed(b testing.TB, s *Store, n int) {
 	ctx := context.Background()
 	now := time.Now()
 	must := func(err error) {

@@ -14,12 +14,17 @@ import (
 // both dialects' parameter limits (SQLite 32766, PostgreSQL 65535).
 const importChunk = 500
 
-// ImportUsers stores a batch of imported users and their registrations in
-// one transaction; any duplicate rolls the whole batch back (ErrConflict).
+// ImportUsers stores a batch of imported users, their registrations and
+// their search rows in one transaction; any duplicate rolls the whole batch
+// back (ErrConflict).
 func (s *Store) ImportUsers(ctx context.Context, b storage.UserImport) error {
 	users := make([][]any, 0, len(b.Users))
+	search := make([][]any, 0, len(b.Users))
 	var regs [][]any
 	for _, u := range b.Users {
+		r := searchRowOf(u)
+		search = append(search, []any{u.ID, u.TenantID, r.text, r.login, r.email, r.username, r.first, r.last, r.full,
+			u.BirthDate, u.InsertInstant})
 		doc, err := userDoc(u)
 		if err != nil {
 			return err
@@ -40,6 +45,11 @@ func (s *Store) ImportUsers(ctx context.Context, b storage.UserImport) error {
 			return err
 		}
 		if err := s.insertRows(ctx, q, `INSERT INTO registrations (id, user_id, application_id, doc) VALUES `, regs); err != nil {
+			return err
+		}
+		// Their search rows, as every user write keeps them (user_search.go).
+		if err := s.insertRows(ctx, q, `INSERT INTO user_search (user_id, tenant_id, text, login, email, username,
+			first_name, last_name, full_name, birth_date, insert_instant) VALUES `, search); err != nil {
 			return err
 		}
 		return enqueueTx(ctx, tq, b.Outbox)
@@ -112,14 +122,14 @@ func (s *Store) TakenUserKeys(ctx context.Context, tenantID string, k storage.Us
 }
 
 // taken runs prefix (whose first parameters are lead) with an IN list of
-// values (lowercased when fold), in chunks, and returns the values found,
+// values (in their indexed form, loginKey, when fold), in chunks, and returns the values found,
 // as given.
 func (s *Store) taken(ctx context.Context, prefix string, lead []any, values []string, fold bool) ([]string, error) {
 	byKey := map[string][]string{}
 	for _, v := range values {
 		key := v
 		if fold {
-			key = strings.ToLower(v)
+			key = loginKey(v) // the form email_lower and username_lower hold
 		}
 		byKey[key] = append(byKey[key], v)
 	}

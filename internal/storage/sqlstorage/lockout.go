@@ -1,7 +1,11 @@
 package sqlstorage
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -13,8 +17,8 @@ import (
 // has expired; an active lock is kept as is (not extended, so an attacker
 // cannot keep a victim locked out forever by failing during the lock).
 // Parameters are CAST so PostgreSQL infers BIGINT, not int4.
-const recordFailureSQL = `INSERT INTO login_failures (user_id, count, window_start, locked_until)
-	VALUES ($1, 1, CAST($2 AS BIGINT), CASE WHEN CAST($3 AS BIGINT) > 0 AND 1 >= CAST($3 AS BIGINT) THEN CAST($4 AS BIGINT) ELSE 0 END)
+const recordFailureSQL = `INSERT INTO login_failures (user_id, account, count, window_start, locked_until)
+	VALUES ($1, $1, 1, CAST($2 AS BIGINT), CASE WHEN CAST($3 AS BIGINT) > 0 AND 1 >= CAST($3 AS BIGINT) THEN CAST($4 AS BIGINT) ELSE 0 END)
 	ON CONFLICT (user_id) DO UPDATE SET
 	count = CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.count + 1 END,
 	window_start = CASE WHEN ` + restartSQL + ` THEN CAST($2 AS BIGINT) ELSE login_failures.window_start END,
@@ -79,8 +83,99 @@ func (s *Store) GetLoginFailures(ctx context.Context, userID string) (storage.Lo
 	return f, nil
 }
 
-// ResetLoginFailures forgets the counter (successful login, password change).
+// ResetLoginFailures forgets every counter of the account (an unlock, a
+// password change).
 func (s *Store) ResetLoginFailures(ctx context.Context, userID string) error {
-	_, err := s.exec(ctx, `DELETE FROM login_failures WHERE user_id = $1`, userID)
+	_, err := s.exec(ctx, `DELETE FROM login_failures WHERE account = $1`, userID)
 	return err
+}
+
+// reserveSQL charges one attempt to a counter unless it is locked at $2:
+// recordFailureSQL's upsert with a WHERE on its update, so a locked row is
+// left as it is and returns no row. A charge reaching the threshold locks at
+// once. PostgreSQL re-evaluates the WHERE on the latest row version after
+// taking the row's lock, so concurrent reservations on any number of nodes
+// see each other's charges.
+const reserveSQL = `INSERT INTO login_failures (user_id, account, count, window_start, locked_until)
+	VALUES ($1, $6, 1, CAST($2 AS BIGINT), CASE WHEN CAST($3 AS BIGINT) > 0 AND 1 >= CAST($3 AS BIGINT) THEN CAST($4 AS BIGINT) ELSE 0 END)
+	ON CONFLICT (user_id) DO UPDATE SET
+	count = CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.count + 1 END,
+	window_start = CASE WHEN ` + restartSQL + ` THEN CAST($2 AS BIGINT) ELSE login_failures.window_start END,
+	locked_until = CASE
+		WHEN CAST($3 AS BIGINT) > 0 AND (CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.count + 1 END) >= CAST($3 AS BIGINT) THEN CAST($4 AS BIGINT)
+		ELSE 0 END
+	WHERE login_failures.locked_until <= CAST($2 AS BIGINT)
+	RETURNING count, window_start, locked_until`
+
+// errReservationLocked rolls a reservation back when one of its counters is
+// locked (never returned to callers).
+var errReservationLocked = errors.New("sqlstorage: login counter locked")
+
+// ReserveLoginAttempt charges one attempt to every counter in one
+// transaction, or to none when one is locked. Counters are charged in key
+// order, so two reservations sharing counters on PostgreSQL lock their rows
+// in the same order and cannot deadlock.
+func (s *Store) ReserveLoginAttempt(ctx context.Context, at time.Time, counters []storage.LoginCounter) (storage.LoginReservation, error) {
+	sorted := slices.Clone(counters)
+	slices.SortFunc(sorted, func(a, b storage.LoginCounter) int { return cmp.Compare(a.Key, b.Key) })
+	var r storage.LoginReservation
+	err := s.tx(ctx, func(q querier) error {
+		r = storage.LoginReservation{Allowed: true}
+		for _, c := range sorted {
+			p := c.Policy
+			var count int
+			var window, locked int64
+			err := q.QueryRowContext(ctx, reserveSQL, c.Key, ms(at), p.Threshold, ms(at.Add(p.LockDuration)),
+				p.Window.Milliseconds(), c.Account).Scan(&count, &window, &locked)
+			if errors.Is(err, sql.ErrNoRows) {
+				if err := q.QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE user_id = $1`, c.Key).Scan(&locked); err != nil {
+					return err
+				}
+				r = storage.LoginReservation{LockedUntil: fromMS(locked)}
+				return errReservationLocked
+			}
+			if err != nil {
+				return err
+			}
+			if l := fromMS(locked); l.After(r.LockedUntil) {
+				r.LockedUntil = l
+			}
+			r.Charged = append(r.Charged, storage.ChargedCounter{LoginCounter: c, WindowStart: fromMS(window)})
+		}
+		return nil
+	})
+	if errors.Is(err, errReservationLocked) {
+		return r, nil
+	}
+	if err != nil {
+		return storage.LoginReservation{}, err
+	}
+	return r, nil
+}
+
+// RefundLoginAttempt gives a reservation back in a transaction of its own.
+func (s *Store) RefundLoginAttempt(ctx context.Context, r storage.LoginReservation) error {
+	return s.tx(ctx, func(q querier) error { return refundTx(ctx, q, &r) })
+}
+
+// refundTx gives a successful login's reservation back inside RecordLogin's
+// transaction: a counter reset on success is deleted; any other loses the
+// one failure charged, where its window is still the one charged (a window
+// that restarted meanwhile holds no charge of this attempt), and a lock the
+// remaining count no longer reaches.
+func refundTx(ctx context.Context, q querier, r *storage.LoginReservation) error {
+	for _, c := range r.Charged {
+		if c.ResetOnSuccess {
+			if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, c.Key); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE login_failures SET count = count - 1,
+			locked_until = CASE WHEN CAST($3 AS BIGINT) > 0 AND count - 1 >= CAST($3 AS BIGINT) THEN locked_until ELSE 0 END
+			WHERE user_id = $1 AND window_start = $2 AND count > 0`, c.Key, ms(c.WindowStart), c.Policy.Threshold); err != nil {
+			return err
+		}
+	}
+	return nil
 }

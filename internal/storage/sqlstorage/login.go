@@ -50,7 +50,12 @@ func (s *Store) RecordLogin(ctx context.Context, l storage.Login) error {
 			}
 		}
 		if l.ResetFailures {
-			if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, l.UserID); err != nil {
+			if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE account = $1`, l.UserID); err != nil {
+				return err
+			}
+		}
+		if l.Refund != nil {
+			if err := refundTx(ctx, q, l.Refund); err != nil {
 				return err
 			}
 		}

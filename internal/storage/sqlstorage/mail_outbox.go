@@ -11,7 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-const outboxColumns = `id, queue, tenant_id, payload, state, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, done_at`
+const outboxColumns = `id, queue, tenant_id, payload, state, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, done_at, ref, summary`
 
 // enqueueTx inserts outbox messages inside a caller's transaction: a storage
 // method whose change causes mail (a password reset, a new user) calls it
@@ -26,9 +26,9 @@ func enqueueTx(ctx context.Context, q querier, msgs []storage.OutboxMessage) err
 		if next.IsZero() {
 			next = m.CreatedAt
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO outbox (id, queue, tenant_id, payload, state, attempts, next_attempt_at, created_at)
-			VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6)`,
-			m.ID, m.Queue, m.TenantID, string(m.Payload), ms(next), ms(m.CreatedAt)); err != nil {
+		if _, err := q.ExecContext(ctx, `INSERT INTO outbox (id, queue, tenant_id, payload, state, attempts, next_attempt_at, created_at, ref, summary)
+			VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $8)`,
+			m.ID, m.Queue, m.TenantID, string(m.Payload), ms(next), ms(m.CreatedAt), m.Ref, string(m.Summary)); err != nil {
 			return err
 		}
 	}
@@ -90,11 +90,14 @@ func scanOutbox(rows *sql.Rows) ([]storage.OutboxMessage, error) {
 	out := []storage.OutboxMessage{}
 	for rows.Next() {
 		var m storage.OutboxMessage
-		var payload string
+		var payload, summary string
 		var next, leaseUntil, created, done int64
 		if err := rows.Scan(&m.ID, &m.Queue, &m.TenantID, &payload, &m.State, &m.Attempts, &next,
-			&m.LeaseOwner, &leaseUntil, &m.LastError, &created, &done); err != nil {
+			&m.LeaseOwner, &leaseUntil, &m.LastError, &created, &done, &m.Ref, &summary); err != nil {
 			return nil, err
+		}
+		if summary != "" {
+			m.Summary = []byte(summary)
 		}
 		if payload != "" {
 			m.Payload = []byte(payload)
@@ -168,8 +171,23 @@ func (s *Store) ListOutbox(ctx context.Context, f storage.OutboxFilter) ([]stora
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox
-		WHERE queue = $1 AND ($2 = '' OR state = $2) ORDER BY created_at DESC, id DESC LIMIT $3`, f.Queue, f.State, f.Limit)
+	w := &whereBuilder{}
+	w.add("queue = ?", f.Queue)
+	if f.State != "" {
+		w.add("state = ?", f.State)
+	}
+	if f.Ref != "" {
+		w.add("ref = ?", f.Ref)
+	}
+	if !f.Since.IsZero() {
+		w.add("created_at >= ?", ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("created_at <= ?", ms(f.Until))
+	}
+	where := w.sql()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox`+where+
+		` ORDER BY created_at DESC, id DESC`+w.page(s.dialect, 0, f.Limit), w.args...)
 	if err != nil {
 		return nil, s.wrap(err)
 	}

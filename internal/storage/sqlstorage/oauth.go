@@ -123,7 +123,7 @@ func (s *Store) scanSession(row *sql.Row) (storage.LoginSession, error) {
 }
 
 // EndLoginSession revokes the session and its live grants in one transaction.
-func (s *Store) EndLoginSession(ctx context.Context, id string, at time.Time, reason string, notify func([]storage.RefreshToken) []storage.OutboxMessage) ([]storage.RefreshToken, error) {
+func (s *Store) EndLoginSession(ctx context.Context, id string, at time.Time, reason string, notify func([]storage.RefreshToken) ([]storage.OutboxMessage, error)) ([]storage.RefreshToken, error) {
 	var out []storage.RefreshToken
 	err := s.tx(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `UPDATE login_sessions SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END
@@ -143,7 +143,11 @@ func (s *Store) EndLoginSession(ctx context.Context, id string, at time.Time, re
 		if err != nil || notify == nil {
 			return err
 		}
-		return enqueueTx(ctx, q, notify(out))
+		msgs, err := notify(out)
+		if err != nil {
+			return err
+		}
+		return enqueueTx(ctx, q, msgs)
 	})
 	return out, err
 }

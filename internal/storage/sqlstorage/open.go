@@ -63,8 +63,12 @@ type Store struct {
 	// (groupcommit.go); nil on PostgreSQL, where each pooled connection
 	// commits on its own and the server groups the WAL flushes.
 	commits *committer
-	logger  *slog.Logger
-	feed    *changeFeed // PostgreSQL only (changes.go)
+	// rotations batches concurrent refresh-token rotations into one
+	// statement on PostgreSQL (pgrotate.go); nil on SQLite, whose
+	// committer groups them.
+	rotations *rotations
+	logger    *slog.Logger
+	feed      *changeFeed // PostgreSQL only (changes.go)
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -191,10 +195,17 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 			return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 		}
 		r.SetMaxOpenConns(n)
+		// As many kept idle as may be open: database/sql keeps 2 by
+		// default, so under more concurrent reads than that every
+		// request closed a connection and opened another (its pragmas,
+		// its prepared statements again): 17 % of a refresh's CPU at 16
+		// clients (docs/performance.md).
+		r.SetMaxIdleConns(n)
 		s.r = newPool(r, true)
 		s.commits = newCommitter(s.w)
 	} else {
 		w.SetMaxOpenConns(n)
+		w.SetMaxIdleConns(n)
 	}
 	// Connections are cheap to keep and costly to reopen (pragmas run per connection).
 	s.w.SetConnMaxIdleTime(0)
@@ -234,7 +245,9 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 			storage.ErrUnavailable, cfg.Host, cfg.Port, cfg.Database, cfg.User, msg)
 	}
 	p := newPool(db, false)
-	return &Store{dialect: DialectPostgres, w: p, r: p, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}, nil
+	s := &Store{dialect: DialectPostgres, w: p, r: p, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}
+	s.rotations = newRotations(s)
+	return s, nil
 }
 
 // firstPing opens the first connection, which applies the pragmas. When
@@ -276,6 +289,9 @@ func (s *Store) Close() error {
 		s.feed.close()
 	}
 	var err error
+	if s.rotations != nil {
+		s.rotations.close()
+	}
 	if s.commits != nil {
 		err = s.commits.close()
 	}

@@ -138,6 +138,27 @@ func (s *Store) queryTokens(ctx context.Context, q querier, query string, args .
 // that commits on its own on PostgreSQL (no BEGIN and COMMIT round trips).
 func (s *Store) RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error) {
 	var out storage.RefreshToken
+	var err error
+	if s.rotations != nil && r.NoHistory && len(r.Outbox) == 0 {
+		// PostgreSQL: batched with concurrent rotations (pgrotate.go).
+		out, err = s.rotations.do(ctx, r)
+	} else {
+		out, err = s.rotateOne(ctx, r)
+	}
+	if errors.Is(err, errNoSwap) {
+		var one int
+		if err := s.r.QueryRowContext(ctx, `SELECT 1 FROM refresh_tokens WHERE id = $1`, r.ID).Scan(&one); err != nil {
+			return out, s.wrap(err) // ErrNotFound: unknown id
+		}
+		return out, storage.ErrConflict // superseded hash or revoked
+	}
+	return out, err
+}
+
+// rotateOne is one rotation's compare-and-swap on its own: errNoSwap when it
+// matched no row.
+func (s *Store) rotateOne(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error) {
+	var out storage.RefreshToken
 	swap := func(q querier) error {
 		t, err := scanToken(q.QueryRowContext(ctx, `UPDATE refresh_tokens
 			SET prev_hash = hash, hash = $3, rotated_at = $4, last_used_at = $4, expires_at = $5, generation = generation + 1
@@ -158,20 +179,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r storage.Rotation) (sto
 		out = t
 		return enqueueTx(ctx, q, r.Outbox)
 	}
-	var err error
 	if r.NoHistory && len(r.Outbox) == 0 {
-		err = s.write1(ctx, swap)
-	} else {
-		err = s.tx(ctx, swap)
+		return out, s.write1(ctx, swap)
 	}
-	if errors.Is(err, errNoSwap) {
-		var one int
-		if err := s.r.QueryRowContext(ctx, `SELECT 1 FROM refresh_tokens WHERE id = $1`, r.ID).Scan(&one); err != nil {
-			return out, s.wrap(err) // ErrNotFound: unknown id
-		}
-		return out, storage.ErrConflict // superseded hash or revoked
-	}
-	return out, err
+	return out, s.tx(ctx, swap)
 }
 
 // errNoSwap: the rotation's UPDATE matched no row.

@@ -64,3 +64,26 @@ func openPostgresTest(t testing.TB, dsn string) *Store {
 	})
 	return s
 }
+
+// TestEventCountsTwoNodesSQLite: two stores on one SQLite file, flushing at
+// once, sum exactly.
+func TestEventCountsTwoNodesSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	open := func() *Store {
+		s, err := Open(context.Background(), path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a := open()
+	storagetest.EventCountsTwoNodes(t, a, open())
+}
+
+// TestEventCountsTwoNodesPostgres: two nodes on one PostgreSQL schema,
+// flushing at once, sum exactly.
+func TestEventCountsTwoNodesPostgres(t *testing.T) {
+	a, b, _ := twoNodes(t)
+	storagetest.EventCountsTwoNodes(t, a, b)
+}

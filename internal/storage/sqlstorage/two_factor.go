@@ -93,14 +93,31 @@ func (s *Store) RenameTwoFactorMethod(ctx context.Context, userID, id, name stri
 
 // RemoveTwoFactorMethod deletes the method, and the recovery codes with the
 // last one.
-func (s *Store) RemoveTwoFactorMethod(ctx context.Context, userID, id string) error {
+func (s *Store) RemoveTwoFactorMethod(ctx context.Context, userID, id string, audit ...storage.AuditEntry) error {
 	return s.tx(ctx, func(q querier) error {
 		if err := mustAffectTx(q.ExecContext(ctx, `DELETE FROM two_factor_methods WHERE user_id = $1 AND id = $2`, userID, id)); err != nil {
 			return err
 		}
-		_, err := q.ExecContext(ctx, `DELETE FROM two_factor_recovery_codes WHERE user_id = $1
-			AND NOT EXISTS (SELECT 1 FROM two_factor_methods WHERE user_id = $1)`, userID)
-		return err
+		if _, err := q.ExecContext(ctx, `DELETE FROM two_factor_recovery_codes WHERE user_id = $1
+			AND NOT EXISTS (SELECT 1 FROM two_factor_methods WHERE user_id = $1)`, userID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
+	})
+}
+
+// RemoveTwoFactorMethods deletes every method and recovery code of the
+// user with the audit entries, in one transaction; ErrNotFound (nothing
+// written) when the user has no method.
+func (s *Store) RemoveTwoFactorMethods(ctx context.Context, userID string, audit ...storage.AuditEntry) error {
+	return s.tx(ctx, func(q querier) error {
+		if err := mustAffectTx(q.ExecContext(ctx, `DELETE FROM two_factor_methods WHERE user_id = $1`, userID)); err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM two_factor_recovery_codes WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
 	})
 }
 

@@ -56,15 +56,24 @@ type actionLogDoc struct {
 	PreventLogin bool   `json:"preventLogin"`
 	Temporal     bool   `json:"temporal"`
 	Canceled     bool   `json:"canceled"`
+	SendEndEvent bool   `json:"sendEndEvent,omitempty"`
 }
 
 func encodeActionLog(l storage.UserActionLog) (string, error) {
-	return encode(actionLogDoc{UserActionLog: l, TenantID: l.TenantID, PreventLogin: l.PreventLogin, Temporal: l.Temporal, Canceled: l.Canceled})
+	return encode(actionLogDoc{UserActionLog: l, TenantID: l.TenantID, PreventLogin: l.PreventLogin, Temporal: l.Temporal, Canceled: l.Canceled,
+		SendEndEvent: l.SendEndEvent})
 }
 
 // TakeUserAction stores an action taken and, when revoke is set, revokes
 // the user's live refresh tokens in the same transaction.
 func (s *Store) TakeUserAction(ctx context.Context, l storage.UserActionLog, revoke *storage.SessionRevocation, audit ...storage.AuditEntry) ([]storage.RefreshToken, error) {
+	return s.TakeUserActionWith(ctx, storage.ActionTaking{Log: l, Revoke: revoke, Audit: audit})
+}
+
+// TakeUserActionWith is TakeUserAction with the events that commit with it
+// (a.Outbox), in one transaction.
+func (s *Store) TakeUserActionWith(ctx context.Context, a storage.ActionTaking) ([]storage.RefreshToken, error) {
+	l, revoke := a.Log, a.Revoke
 	doc, err := encodeActionLog(l)
 	if err != nil {
 		return nil, err
@@ -76,9 +85,9 @@ func (s *Store) TakeUserAction(ctx context.Context, l storage.UserActionLog, rev
 		if err := s.lockUser(ctx, q, l.ActioneeUserID); err != nil {
 			return err
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO user_action_logs (id, user_id, tenant_id, prevent_login, canceled, expiry, insert_instant, doc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			l.ID, l.ActioneeUserID, l.TenantID, l.PreventLogin, l.Canceled, l.Expiry, l.InsertInstant, doc); err != nil {
+		if _, err := q.ExecContext(ctx, `INSERT INTO user_action_logs (id, user_id, tenant_id, prevent_login, canceled, expiry, insert_instant, doc, end_due)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			l.ID, l.ActioneeUserID, l.TenantID, l.PreventLogin, l.Canceled, l.Expiry, l.InsertInstant, doc, l.EndDue()); err != nil {
 			return err
 		}
 		if revoke != nil {
@@ -94,7 +103,10 @@ func (s *Store) TakeUserAction(ctx context.Context, l storage.UserActionLog, rev
 				return err
 			}
 		}
-		return insertAudit(ctx, q, audit)
+		if err := insertAudit(ctx, q, a.Audit); err != nil {
+			return err
+		}
+		return enqueueTx(ctx, q, a.Outbox)
 	})
 	if err != nil {
 		return nil, err
@@ -132,6 +144,7 @@ func (s *Store) queryActionLogsOn(ctx context.Context, q querier, query string, 
 	for i, d := range docs {
 		out[i] = d.UserActionLog
 		out[i].TenantID, out[i].PreventLogin, out[i].Temporal, out[i].Canceled = d.TenantID, d.PreventLogin, d.Temporal, d.Canceled
+		out[i].SendEndEvent = d.SendEndEvent
 	}
 	return out, nil
 }
@@ -155,12 +168,70 @@ func (s *Store) ListUserActionLogs(ctx context.Context, userID string) ([]storag
 
 // UpdateUserActionLog replaces an action taken (modify, cancel).
 func (s *Store) UpdateUserActionLog(ctx context.Context, l storage.UserActionLog, audit ...storage.AuditEntry) error {
+	return s.UpdateUserActionLogWith(ctx, l, nil, audit...)
+}
+
+// UpdateUserActionLogWith is UpdateUserActionLog with the events that
+// commit with it, in one transaction.
+func (s *Store) UpdateUserActionLogWith(ctx context.Context, l storage.UserActionLog, outbox []storage.OutboxMessage, audit ...storage.AuditEntry) error {
 	doc, err := encodeActionLog(l)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE user_action_logs SET prevent_login = $2, canceled = $3, expiry = $4, doc = $5
-		WHERE id = $1`, l.ID, l.PreventLogin, l.Canceled, l.Expiry, doc))
+	return s.tx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE user_action_logs SET prevent_login = $2, canceled = $3, expiry = $4, doc = $5, end_due = $6
+			WHERE id = $1`, l.ID, l.PreventLogin, l.Canceled, l.Expiry, doc, l.EndDue())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return err
+			}
+			return storage.ErrNotFound
+		}
+		if err := insertAudit(ctx, q, audit); err != nil {
+			return err
+		}
+		return enqueueTx(ctx, q, outbox)
+	})
+}
+
+// DueUserActionEnds lists the actions whose end event is due at now: the
+// partial index user_action_logs_end_due holds only those owed one.
+func (s *Store) DueUserActionEnds(ctx context.Context, now int64, limit int) ([]storage.UserActionLog, error) {
+	return s.queryActionLogs(ctx, `SELECT doc FROM user_action_logs WHERE end_due > 0 AND end_due <= $1
+		ORDER BY end_due, id LIMIT $2`, now, limit)
+}
+
+// EndUserActionWith marks l's end sent where end_due still holds the end
+// that was read (a cancel or modify since changed or cleared it), and
+// enqueues its events in the same transaction: each end is sent once.
+func (s *Store) EndUserActionWith(ctx context.Context, l storage.UserActionLog, outbox []storage.OutboxMessage) (bool, error) {
+	due := l.EndDue()
+	if due == 0 {
+		return false, nil
+	}
+	l.EndEventSent = true
+	doc, err := encodeActionLog(l)
+	if err != nil {
+		return false, err
+	}
+	ended := false
+	err = s.tx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE user_action_logs SET end_due = 0, doc = $3 WHERE id = $1 AND end_due = $2`, l.ID, due, doc)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			ended = false
+			return err
+		}
+		ended = true
+		return enqueueTx(ctx, q, outbox)
+	})
+	return ended && err == nil, err
 }
 
 // LoginPreventions lists userID's actions that prevent login and are in

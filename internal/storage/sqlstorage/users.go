@@ -3,9 +3,11 @@ package sqlstorage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/loginid"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -15,7 +17,15 @@ func lowerOrNull(s string) any {
 	if s == "" {
 		return nil
 	}
-	return strings.ToLower(s)
+	return loginKey(s)
+}
+
+// loginKey is the indexed form of an email or username (email_lower,
+// username_lower): normalized (internal/loginid: NFKC, case folding), then
+// lower-cased, so a full-width or otherwise compatibility-encoded copy of an
+// identifier is the same identifier.
+func loginKey(s string) string {
+	return strings.ToLower(loginid.Normalize(s))
 }
 
 // userDoc is the JSON document of a user: registrations live in their own
@@ -73,13 +83,24 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 func (s *Store) FindUser(ctx context.Context, f storage.UserFilter) (storage.User, error) {
 	switch {
 	case f.Email != "":
-		return s.scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND email_lower = $2`,
-			f.TenantID, strings.ToLower(f.Email)))
+		return s.findBy(ctx, "email_lower", f.TenantID, f.Email)
 	case f.Username != "":
-		return s.scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND username_lower = $2`,
-			f.TenantID, strings.ToLower(f.Username)))
+		return s.findBy(ctx, "username_lower", f.TenantID, f.Username)
 	}
 	return storage.User{}, storage.ErrNotFound
+}
+
+// findBy looks id up by its normalized key, then, for a row written before
+// keys were normalized (issue 15) whose identifier is not in normal form,
+// by the key it was stored under then (plain lower case).
+func (s *Store) findBy(ctx context.Context, column, tenantID, id string) (storage.User, error) {
+	q := `SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND ` + column + ` = $2`
+	key := loginKey(id)
+	u, err := s.scanUser(s.r.QueryRowContext(ctx, q, tenantID, key))
+	if legacy := strings.ToLower(id); errors.Is(err, storage.ErrNotFound) && legacy != key {
+		return s.scanUser(s.r.QueryRowContext(ctx, q, tenantID, legacy))
+	}
+	return u, err
 }
 
 // UpdateUser replaces the user row including the password hash, with its
@@ -125,7 +146,7 @@ func (s *Store) DeleteUserAt(ctx context.Context, id string, at time.Time, audit
 // deleteUserTx is DeleteUserAt inside a caller's transaction (ChangeUser's
 // Delete commits the user's delete events with it).
 func deleteUserTx(ctx context.Context, q querier, id string, at time.Time) error {
-	if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE user_id = $1`, id); err != nil {
+	if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE account = $1`, id); err != nil {
 		return err
 	}
 	if err := tombstone(ctx, q, "user_id", id, at, "user_deleted"); err != nil {

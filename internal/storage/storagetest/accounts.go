@@ -16,6 +16,7 @@ var accountTests = []struct {
 }{
 	{"CreateAccountAllOrNothing", testCreateAccountAllOrNothing},
 	{"ChangeUserCommitsEverything", testChangeUserCommitsEverything},
+	{"DeleteUserEndsSessions", testDeleteUserEndsSessions},
 	{"ChangeUserRefusedChangesNothing", testChangeUserRefusedChangesNothing},
 	{"ChangeUserConcurrentConsume", testChangeUserConcurrentConsume},
 	{"ChangeUserReplace", testChangeUserReplace},

@@ -128,6 +128,16 @@ func testAuditWithEveryWrite(t *testing.T, s storage.Storage) {
 		{"ChangeApplicationRole missing", func(a storage.AuditEntry) error {
 			return s.ChangeApplicationRole(ctx, storage.RoleChange{Application: newApp("x", true)}, a)
 		}, false},
+		{"RemoveTwoFactorMethod", func(a storage.AuditEntry) error {
+			must(t, s.AddTwoFactorMethod(ctx, totpMethod(u.ID, "AAAA"), nil))
+			return s.RemoveTwoFactorMethod(ctx, u.ID, "AAAA", a)
+		}, true},
+		{"RemoveTwoFactorMethod missing", func(a storage.AuditEntry) error { return s.RemoveTwoFactorMethod(ctx, u.ID, "AAAA", a) }, false},
+		{"RemoveTwoFactorMethods", func(a storage.AuditEntry) error {
+			must(t, s.AddTwoFactorMethod(ctx, totpMethod(u.ID, "BBBB"), nil))
+			return s.RemoveTwoFactorMethods(ctx, u.ID, a)
+		}, true},
+		{"RemoveTwoFactorMethods none", func(a storage.AuditEntry) error { return s.RemoveTwoFactorMethods(ctx, u.ID, a) }, false},
 		{"DeleteApplicationAt", func(a storage.AuditEntry) error { return s.DeleteApplicationAt(ctx, "app2", base, a) }, true},
 		{"DeleteApplicationAt missing", func(a storage.AuditEntry) error { return s.DeleteApplicationAt(ctx, "app2", base, a) }, false},
 		{"DeleteUserAt", func(a storage.AuditEntry) error { return s.DeleteUserAt(ctx, "u2", base, a) }, true},

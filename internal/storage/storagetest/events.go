@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ var eventTests = []struct {
 	{"ImportUsers", testImportUsers},
 	{"ImportUsersAllOrNothing", testImportUsersAllOrNothing},
 	{"TakenUserKeys", testTakenUserKeys},
+	{"DeleteApplicationWith", testDeleteApplicationWith},
 }
 
 func newWebhook(id, url string) storage.Webhook {
@@ -161,6 +163,12 @@ var eventWrites = []struct {
 		keys, err := s.ListSigningKeys(ctx, base)
 		return err == nil && len(keys) == 2
 	}},
+	{"DeleteApplicationWith", func(ctx context.Context, s storage.Storage, o []storage.OutboxMessage) error {
+		return s.DeleteApplicationWith(ctx, storage.ApplicationDeletion{ID: "app1", At: base, Outbox: o})
+	}, func(ctx context.Context, s storage.Storage) bool {
+		_, err := s.GetApplication(ctx, "app1")
+		return errors.Is(err, storage.ErrNotFound)
+	}},
 	{"ChangeUser", func(ctx context.Context, s storage.Storage, o []storage.OutboxMessage) error {
 		return s.ChangeUser(ctx, storage.UserChange{UserID: "u1", Now: base, Fields: storage.UserFields{Verified: ptr(true)}, Outbox: o})
 	}, func(ctx context.Context, s storage.Storage) bool {
@@ -240,6 +248,27 @@ func testChangeUserDelete(t *testing.T, s storage.Storage) {
 	}
 }
 
+// testDeleteApplicationWith: the hard delete tombstones the application's
+// sessions and stores its events; an unknown application stores none.
+func testDeleteApplicationWith(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	eventFixture(t, s)
+	wantErr(t, s.DeleteApplicationWith(ctx, storage.ApplicationDeletion{ID: "nope", At: base, Outbox: events("e-0")}), storage.ErrNotFound)
+	_, err := s.GetOutboxMessage(ctx, "e-0")
+	wantErr(t, err, storage.ErrNotFound)
+	must(t, s.DeleteApplicationWith(ctx, storage.ApplicationDeletion{ID: "app1", At: base.Add(time.Second), Outbox: events("e-1")}))
+	_, err = s.GetRefreshToken(ctx, "t1")
+	wantErr(t, err, storage.ErrNotFound)
+	m, err := s.GetOutboxMessage(ctx, "e-1")
+	must(t, err)
+	wantEqual(t, "event state", m.State, storage.OutboxPending)
+	revs, err := s.ListRevocations(ctx, "app1", time.Time{}, "", 10)
+	must(t, err)
+	if len(revs) != 1 || revs[0].ID != "t1" || revs[0].RevokeReason != "application_deleted" || !revs[0].RevokedAt.Equal(base.Add(time.Second)) {
+		t.Fatalf("tombstone of t1 = %+v", revs)
+	}
+}
+
 // testChangeUserRegister: Register creates the registration with the
 // change; a second registration for the same application is a conflict
 // that leaves nothing behind.
@@ -289,6 +318,13 @@ func testImportUsers(t *testing.T, s storage.Storage) {
 	found, err := s.FindUser(ctx, storage.UserFilter{TenantID: tenantID, Email: "USER1@example.com"})
 	must(t, err)
 	wantEqual(t, "found by email", found.ID, batch.Users[1].ID)
+	// Imported users are searchable like created ones (user_search is
+	// written in the batch's transaction).
+	hits, total, err := s.SearchUsers(ctx, storage.UserSearch{TenantID: tenantID, QueryString: "user1@exam", Limit: 10})
+	must(t, err)
+	if total != 1 || len(hits) != 1 || hits[0].ID != batch.Users[1].ID {
+		t.Fatalf("search for an imported user's email: %d hits (%+v), want %s", total, hits, batch.Users[1].ID)
+	}
 	_, err = s.GetOutboxMessage(ctx, "bulk-1")
 	must(t, err)
 
@@ -303,6 +339,9 @@ func testImportUsers(t *testing.T, s storage.Storage) {
 		if _, err := s.GetRegistration(ctx, id, "app1"); err != nil {
 			t.Fatalf("registration of %s: %v", id, err)
 		}
+	}
+	if _, total, err := s.SearchUsers(ctx, storage.UserSearch{TenantID: tenantID, QueryString: "big-", Limit: 1}); err != nil || total != 1234 {
+		t.Fatalf("search for the big batch: %d matches, %v; want 1234", total, err)
 	}
 }
 

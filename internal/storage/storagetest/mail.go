@@ -22,6 +22,39 @@ var mailTests = []struct {
 	{"OutboxDeadAndRequeue", testOutboxDeadAndRequeue},
 	{"OutboxConcurrentClaimers", testOutboxConcurrentClaimers},
 	{"OutboxPurgeAndDepth", testOutboxPurgeAndDepth},
+	{"OutboxRefAndSummary", testOutboxRefAndSummary},
+}
+
+// testOutboxRefAndSummary: a message's reference and summary are stored,
+// the summary outlives the payload once sent, and ListOutbox filters by
+// reference and by creation time (bounds inclusive).
+func testOutboxRefAndSummary(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	msg := func(id, ref string, at time.Time) storage.OutboxMessage {
+		return storage.OutboxMessage{ID: id, Queue: "webhook", TenantID: tenantID, Payload: []byte(`{"body":"` + id + `"}`),
+			Ref: ref, Summary: []byte(`{"type":"t-` + id + `"}`), CreatedAt: at}
+	}
+	must(t, s.EnqueueOutbox(ctx, msg("r1", "ev-a", base), msg("r2", "ev-a", base.Add(time.Second)), msg("r3", "ev-b", base.Add(2*time.Second))))
+	got, err := s.ClaimOutbox(ctx, storage.OutboxClaim{Queue: "webhook", Owner: "A", Now: base.Add(time.Hour), LeaseUntil: base.Add(2 * time.Hour), Limit: 1})
+	must(t, err)
+	wantEqual(t, "claimed", outboxIDs(got), []string{"r1"})
+	must(t, s.CompleteOutbox(ctx, "r1", "A", base.Add(time.Hour)))
+	sent, err := s.GetOutboxMessage(ctx, "r1")
+	must(t, err)
+	if sent.Payload != nil || sent.Ref != "ev-a" || string(sent.Summary) != `{"type":"t-r1"}` {
+		t.Fatalf("sent message %+v: want the payload cleared, the reference and summary kept", sent)
+	}
+	list := func(f storage.OutboxFilter) []string {
+		f.Queue = "webhook"
+		ms, err := s.ListOutbox(ctx, f)
+		must(t, err)
+		return outboxIDs(ms)
+	}
+	wantEqual(t, "by reference, newest first", list(storage.OutboxFilter{Ref: "ev-a"}), []string{"r2", "r1"})
+	wantEqual(t, "unknown reference", list(storage.OutboxFilter{Ref: "ev-z"}), []string{})
+	wantEqual(t, "since", list(storage.OutboxFilter{Since: base.Add(time.Second)}), []string{"r3", "r2"})
+	wantEqual(t, "until", list(storage.OutboxFilter{Until: base.Add(time.Second)}), []string{"r2", "r1"})
+	wantEqual(t, "limit", list(storage.OutboxFilter{Limit: 1}), []string{"r3"})
 }
 
 func newEmailTemplate(id, name string) storage.EmailTemplate {

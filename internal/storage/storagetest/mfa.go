@@ -19,6 +19,7 @@ var mfaTests = []struct {
 	{"TwoFactorStepConcurrent", testTwoFactorStepConcurrent},
 	{"TwoFactorSecrets", testTwoFactorSecrets},
 	{"RecoveryCodes", testRecoveryCodes},
+	{"RemoveTwoFactorMethods", testRemoveTwoFactorMethods},
 	{"RecoveryCodeConcurrent", testRecoveryCodeConcurrent},
 	{"Challenges", testChallenges},
 	{"ChallengeConsumeConcurrent", testChallengeConsumeConcurrent},
@@ -114,6 +115,33 @@ func testRecoveryCodes(t *testing.T, s storage.Storage) {
 	must(t, err)
 	if n, _ := s.CountRecoveryCodes(ctx, u.ID); len(got) != 0 || n != 0 {
 		t.Fatalf("after disable: %d methods, %d codes", len(got), n)
+	}
+}
+
+// testRemoveTwoFactorMethods: the administrator's override removes every
+// method and recovery code of one user, no code asked, and nobody else's.
+func testRemoveTwoFactorMethods(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	_, u := seed(t, s)
+	other := newUser("u-other", "other@example.com", "")
+	must(t, s.CreateUser(ctx, other))
+	must(t, s.AddTwoFactorMethod(ctx, totpMethod(u.ID, "AAAA"), [][]byte{hash("r1"), hash("r2")}))
+	must(t, s.AddTwoFactorMethod(ctx, storage.TwoFactorMethod{ID: "BBBB", UserID: u.ID, Method: "email", Email: "ada@example.com",
+		InsertedAt: base.Add(time.Second)}, nil))
+	must(t, s.AddTwoFactorMethod(ctx, totpMethod(other.ID, "CCCC"), [][]byte{hash("o1")}))
+
+	must(t, s.RemoveTwoFactorMethods(ctx, u.ID))
+	got, err := s.ListTwoFactorMethods(ctx, u.ID)
+	must(t, err)
+	if n, _ := s.CountRecoveryCodes(ctx, u.ID); len(got) != 0 || n != 0 {
+		t.Fatalf("after the override: %d methods, %d recovery codes, want none", len(got), n)
+	}
+	wantErr(t, s.ConsumeRecoveryCode(ctx, u.ID, hash("r2")), storage.ErrNotFound)
+	wantErr(t, s.RemoveTwoFactorMethods(ctx, u.ID), storage.ErrNotFound)
+	theirs, err := s.ListTwoFactorMethods(ctx, other.ID)
+	must(t, err)
+	if n, _ := s.CountRecoveryCodes(ctx, other.ID); len(theirs) != 1 || n != 1 {
+		t.Fatalf("another user's second factor changed: %d methods, %d codes", len(theirs), n)
 	}
 }
 

@@ -135,9 +135,9 @@ func testLoginSessionEnd(t *testing.T, s storage.Storage) {
 	wantErr(t, err, storage.ErrNotFound)
 	at := base.Add(time.Minute)
 	var notified int
-	revoked, err := s.EndLoginSession(ctx, "sess1", at, "logout", func(ts []storage.RefreshToken) []storage.OutboxMessage {
+	revoked, err := s.EndLoginSession(ctx, "sess1", at, "logout", func(ts []storage.RefreshToken) ([]storage.OutboxMessage, error) {
 		notified = len(ts)
-		return []storage.OutboxMessage{{ID: "bcl-1", Queue: "backchannel_logout", TenantID: tenantID, Payload: []byte(`{}`), CreatedAt: at}}
+		return []storage.OutboxMessage{{ID: "bcl-1", Queue: "backchannel_logout", TenantID: tenantID, Payload: []byte(`{}`), CreatedAt: at}}, nil
 	})
 	must(t, err)
 	if len(revoked) != 2 || notified != 2 {

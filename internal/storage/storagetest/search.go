@@ -26,6 +26,7 @@ var directoryTests = []struct {
 	{"ApplicationRoleChange", testApplicationRoleChange},
 	{"UserActions", testUserActions},
 	{"TakeUserAction", testTakeUserAction},
+	{"UserActionEnds", testUserActionEnds},
 	{"LoginGate", testLoginGate},
 	{"LoginGateRace", testLoginGateRace},
 	{"LoginRecords", testLoginRecords},
@@ -34,6 +35,7 @@ var directoryTests = []struct {
 	{"AuditWithEveryWrite", testAuditWithEveryWrite},
 	{"APIKeyListing", testAPIKeyListing},
 	{"APIKeyDelete", testAPIKeyDelete},
+	{"APIKeyUpdate", testAPIKeyUpdate},
 }
 
 // searchPeople stores the search fixtures in tenantID.

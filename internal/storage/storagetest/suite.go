@@ -46,11 +46,15 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"SigningKeysConcurrentInsert", testConcurrentSigningKeyInsert},
 		{"Lockout", testLockout},
 		{"LockoutConcurrent", testLockoutConcurrent},
+		{"ReserveLoginAttempt", testReserveLoginAttempt},
+		{"ReserveLoginAttemptRefundUnlocks", testReserveLoginAttemptRefundUnlocks},
+		{"ReserveLoginAttemptConcurrent", testReserveLoginAttemptConcurrent},
 		{"Kickstart", testKickstart},
 		{"ServerSecret", testServerSecret},
 		{"Health", testHealth},
 		{"Ping", func(t *testing.T, s storage.Storage) { must(t, s.Ping(context.Background())) }},
 		{"DatabaseTime", testDatabaseTime},
+		{"EventCounts", testEventCounts},
 	}
 	tests = append(tests, eventTests...)
 	for _, tc := range append(append(append(append(append(append(append(tests, mailTests...), accountTests...), mfaTests...), directoryTests...), janitorTests...), oauthTests...), sessionTests...) {

@@ -1,0 +1,80 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// pathIndex knows which paths the route table names literally, so that a
+// request whose path names one of them with a method it does not offer is
+// answered as such (405, or 404 under it) rather than by a wildcard row
+// that happens to match: without it GET /api/user/forgot-password is
+// GET /api/user/{id}, a 401 without a key and a misleading
+// [couldNotConvert]userId with one.
+type pathIndex struct {
+	literal map[string]bool     // every path prefix whose last segment is literal in some row
+	methods map[string][]string // literal paths -> the methods their rows offer
+}
+
+// indexPaths builds the index of rs.
+func indexPaths(rs []route) *pathIndex {
+	ix := &pathIndex{literal: map[string]bool{}, methods: map[string][]string{}}
+	for _, rt := range rs {
+		method, path, ok := strings.Cut(rt.pattern, " ")
+		if !ok {
+			method, path = "", rt.pattern
+		}
+		segs := strings.Split(strings.Trim(path, "/"), "/")
+		wild := false
+		for i, seg := range segs {
+			if isWildcard(seg) {
+				wild = true
+				continue
+			}
+			ix.literal["/"+strings.Join(segs[:i+1], "/")] = true
+		}
+		if !wild && method != "" && !slices.Contains(ix.methods[path], method) {
+			ix.methods[path] = append(ix.methods[path], method)
+		}
+	}
+	return ix
+}
+
+func isWildcard(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
+
+// shadowed reports whether the request path, matched to pattern, puts a
+// literal path of another row where pattern has a wildcard; allow lists the
+// methods of that exact path, if the table has it.
+func (ix *pathIndex) shadowed(pattern, path string) (allow []string, ok bool) {
+	_, p, found := strings.Cut(pattern, " ")
+	if !found {
+		p = pattern
+	}
+	psegs := strings.Split(strings.Trim(p, "/"), "/")
+	rsegs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, seg := range psegs {
+		if i >= len(rsegs) {
+			break
+		}
+		if isWildcard(seg) && ix.literal["/"+strings.Join(rsegs[:i+1], "/")] {
+			return ix.methods[path], true
+		}
+	}
+	return nil, false
+}
+
+// writeUnknownPath answers a request for a path or method the route table
+// does not serve, with FusionAuth's error body: 405 and Allow when the path
+// exists with other methods, else 404.
+func writeUnknownPath(w http.ResponseWriter, r *http.Request, allow []string) {
+	var e Errors
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		e.General("MethodNotAllowed", "The method ["+r.Method+"] is not allowed on ["+truncate(r.URL.Path, 128)+"]. Allowed: "+strings.Join(allow, ", ")+".")
+		writeErrors(w, http.StatusMethodNotAllowed, &e)
+		return
+	}
+	e.General("NotFound", "There is no API at ["+truncate(r.URL.Path, 128)+"].")
+	writeErrors(w, http.StatusNotFound, &e)
+}

@@ -1,0 +1,283 @@
+package sqlstorage
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// rotations is PostgreSQL's group commit for the refresh hot path (issue 13):
+// the rotations that queue while one is being committed go to the server as
+// ONE statement, an UPDATE joined with the arrays of their ids, expected
+// hashes and new hashes, which commits on its own (one round trip, one
+// commit record, one WAL flush for all of them). Each rotation keeps its own
+// compare-and-swap: a row is updated only when its current hash is the one
+// the caller presented and it is not revoked, so a rotation that lost a race
+// matches nothing, exactly as in the one-row UPDATE. Each caller is
+// answered only once the statement has returned and the server has
+// reported the end of its implicit transaction (rows.Close reads up to
+// ReadyForQuery, which follows the commit and, under synchronous_commit=on,
+// the WAL flush): nothing is acknowledged before it is durable.
+//
+// Two rotations of the same token are never in one batch (the second waits
+// for the next), so the outcome is the one the one-row UPDATEs in queue
+// order would give. A batch the server refuses as a whole (a deadlock with
+// another node's batch, a serialization failure, a dropped connection) is
+// not applied at all; each of its rotations is then run again alone, on its
+// own context, with the usual retries. Nothing waits on a timer: a rotation
+// with no concurrent company is alone in its batch and runs the one-row
+// UPDATE it ran before.
+//
+// Only the hot path's plain swap batches (storage.Rotation with NoHistory
+// and no Outbox); a rotation that writes history or events is a
+// transaction of its own, as before.
+type rotations struct {
+	s       *Store
+	in      chan *rotReq
+	quit    chan struct{}
+	stopped chan struct{}
+	wg      sync.WaitGroup
+
+	// started counts batches begun (a lone rotation counts as one),
+	// grouped the statements that carried more than one rotation: for
+	// tests and the benchmark's report.
+	started, grouped atomic.Int64
+}
+
+// rotReq is one rotation waiting for a batch.
+type rotReq struct {
+	ctx context.Context
+	r   storage.Rotation
+	out chan rotRes // buffered: the batcher never blocks on a caller
+}
+
+type rotRes struct {
+	t   storage.RefreshToken
+	err error // errNoSwap when the compare-and-swap matched nothing
+}
+
+func newRotations(s *Store) *rotations {
+	b := &rotations{s: s, in: make(chan *rotReq, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+	b.wg.Add(1)
+	go b.loop()
+	return b
+}
+
+// do runs one rotation's swap and returns its outcome after its commit.
+func (b *rotations) do(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error) {
+	req := &rotReq{ctx: ctx, r: r, out: make(chan rotRes, 1)}
+	select {
+	case b.in <- req:
+	case <-ctx.Done():
+		return storage.RefreshToken{}, ctx.Err()
+	case <-b.quit:
+		return storage.RefreshToken{}, errStoreClosed
+	}
+	select {
+	case res := <-req.out:
+		return res.t, res.err
+	case <-b.stopped:
+		select {
+		case res := <-req.out:
+			return res.t, res.err
+		default:
+			return storage.RefreshToken{}, errStoreClosed
+		}
+	}
+}
+
+func (b *rotations) loop() {
+	defer b.wg.Done()
+	defer close(b.stopped)
+	var next []*rotReq // rotations deferred to the next batch (same token)
+	batch := make([]*rotReq, 0, maxGroup)
+	ids := map[string]bool{}
+	for {
+		if len(next) == 0 {
+			select {
+			case r := <-b.in:
+				next = append(next, r)
+			case <-b.quit:
+				b.drain()
+				return
+			}
+		}
+		batch, next = b.take(batch[:0], next, ids)
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case r := <-b.in:
+				if ids[r.r.ID] {
+					next = append(next, r)
+					continue
+				}
+				ids[r.r.ID] = true
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		b.run(batch)
+		clear(batch)
+		clear(ids)
+	}
+}
+
+// take moves the deferred rotations into batch, one per token, and returns
+// the ones still deferred.
+func (b *rotations) take(batch, deferred []*rotReq, ids map[string]bool) ([]*rotReq, []*rotReq) {
+	rest := deferred[:0]
+	for _, r := range deferred {
+		if ids[r.r.ID] || len(batch) == maxGroup {
+			rest = append(rest, r)
+			continue
+		}
+		ids[r.r.ID] = true
+		batch = append(batch, r)
+	}
+	clear(deferred[len(rest):])
+	return batch, rest
+}
+
+// drain answers what is still queued once the store closes.
+func (b *rotations) drain() {
+	for {
+		select {
+		case r := <-b.in:
+			r.out <- rotRes{err: errStoreClosed}
+		default:
+			return
+		}
+	}
+}
+
+// run commits one batch. Members whose context ended while queued are
+// answered without running.
+func (b *rotations) run(batch []*rotReq) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.out <- rotRes{err: err}
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) > 0 {
+		b.started.Add(1)
+	}
+	switch len(live) {
+	case 0:
+		return
+	case 1:
+		r := live[0]
+		t, err := b.s.rotateOne(r.ctx, r.r)
+		r.out <- rotRes{t: t, err: err}
+		return
+	}
+	res, err := b.together(live)
+	for _, r := range live {
+		switch {
+		case refusedWhole(err):
+			t, err := b.s.rotateOne(r.ctx, r.r)
+			r.out <- rotRes{t: t, err: err}
+		case err != nil:
+			r.out <- rotRes{err: b.s.wrap(err)}
+		default:
+			out, ok := res[r.r.ID]
+			if !ok {
+				out.err = errNoSwap
+			} else {
+				out.err = b.s.wrap(out.err)
+			}
+			r.out <- out
+		}
+	}
+}
+
+// refusedWhole reports whether err is the server's refusal of the batch's
+// statement, which then was rolled back as a whole (an error inside an
+// implicit transaction aborts it): running each rotation again alone is
+// safe. Any other error (the connection dropped, say) leaves it unknown
+// whether the batch committed, and is each member's answer, as it would
+// have been of its one-row UPDATE.
+func refusedWhole(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr)
+}
+
+// batchRotateSQL is the batch's statement: the one-row UPDATE of
+// RotateRefreshToken, for every (id, expected hash) pair at once.
+var batchRotateSQL = `UPDATE refresh_tokens AS t
+	SET prev_hash = t.hash, hash = v.new_hash, rotated_at = v.at, last_used_at = v.at, expires_at = v.expires_at,
+		generation = t.generation + 1
+	FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bigint[]) AS v(id, old_hash, new_hash, at, expires_at)
+	WHERE t.id = v.id AND t.hash = v.old_hash AND t.revoked_at IS NULL
+	RETURNING ` + qualified("t", tokenColumns)
+
+// qualified prefixes each column of a comma-separated list with table.
+func qualified(table, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// together runs the batch as one statement, which commits on its own, and
+// returns the swapped tokens by id. The rows are read to the end and
+// closed, which waits for the server's ReadyForQuery, sent after the
+// commit; only then is any member answered. The statement does not follow
+// any one member's cancellation.
+func (b *rotations) together(live []*rotReq) (map[string]rotRes, error) {
+	// Rows in id order, so that two nodes' batches lock common rows in the
+	// same order (a deadlock would only cost a retry, one by one).
+	slices.SortFunc(live, func(x, y *rotReq) int { return strings.Compare(x.r.ID, y.r.ID) })
+	n := len(live)
+	ids, at, exp := make([]string, n), make([]int64, n), make([]int64, n)
+	olds, news := make([][]byte, n), make([][]byte, n)
+	for i, r := range live {
+		ids[i], olds[i], news[i], at[i], exp[i] = r.r.ID, r.r.OldHash, r.r.NewHash, ms(r.r.At), ms(r.r.ExpiresAt)
+	}
+	b.grouped.Add(1)
+	ctx := context.Background()
+	rows, err := b.s.w.QueryContext(ctx, batchRotateSQL, ids, olds, news, at, exp)
+	if err != nil {
+		return nil, err
+	}
+	got := make(map[string]rotRes, n)
+	var scanErr error
+	for rows.Next() {
+		var x tokenRow
+		if err := rows.Scan(x.dest()...); err != nil {
+			scanErr = err
+			break
+		}
+		t, err := x.token()
+		got[t.ID] = rotRes{t: t, err: err}
+	}
+	if err := errors.Join(rows.Close(), rows.Err()); err != nil {
+		return nil, err
+	}
+	if scanErr != nil {
+		// The statement ran to its end (Close read up to ReadyForQuery):
+		// the rows changed, but what they became is unknown to this
+		// node. Every member gets the error, as a failed Scan of the
+		// one-row UPDATE would have given it.
+		return nil, scanErr
+	}
+	return got, nil
+}
+
+// close stops the loop; queued rotations are answered errStoreClosed, a
+// running batch finishes first.
+func (b *rotations) close() {
+	close(b.quit)
+	b.wg.Wait()
+}
