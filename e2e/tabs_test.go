@@ -137,7 +137,7 @@ func oneRefreshAcrossTabs(t *testing.T, w *walk, tc tabsCase) {
 			want = 1
 		}
 		if n != want {
-			t.Errorf("tab %d logged %d refresh(es) %q, want %d (tab %s sent it)", i+1, n, entry, want, first.Tag)
+			t.Errorf("tab %d logged %d refresh(es) %q, want %d (tab %s sent it):\n%s", i+1, n, entry, want, first.Tag, w.rec)
 		}
 	}
 	if tc.holdFirst {

@@ -20,6 +20,9 @@
 /**
  * @typedef {object} LocksLike The subset of the Web Locks API the SDK uses.
  * @property {<T>(name: string, cb: () => Promise<T>) => Promise<T>} request
+ * @property {() => Promise<{ held?: { name?: string }[] }>} [query] when
+ *   present, a tab that refreshed leaves a marker lock the other tabs look for
+ *   (taken with request(name, { ifAvailable: true }, cb))
  */
 
 /**
@@ -313,8 +316,18 @@ export function createClient(opts) {
   async function refreshOnce(stale) {
     // Another tab may have refreshed while we waited for the lock; its JWT is
     // in the shared localStorage and the cookie it got is the current one.
-    const current = stored();
+    let current = stored();
     if (current && current !== stale && usable(current)) return current;
+    // localStorage reaches other tabs asynchronously (each renderer keeps its
+    // own copy), so right after another tab's refresh this tab may still read
+    // the stale JWT. The lock manager is one for the whole browser: a tab
+    // that refreshed from this very JWT holds a marker lock, and then its new
+    // JWT is on its way here; wait for it rather than refresh a second time
+    // with the cookie that tab already rotated.
+    if (stale && await refreshedElsewhere(stale)) {
+      current = await storedChange(stale, 5000);
+      if (current && usable(current)) return current;
+    }
     // The stale JWT goes along as FusionAuth's `token` member: should the
     // browser send more than one refresh cookie (one planted by a sibling
     // subdomain: cookie tossing), latchkey refreshes the session this JWT
@@ -339,8 +352,54 @@ export function createClient(opts) {
       return endSession('refresh token belongs to another application');
     }
     storage.setItem(key, body.token);
+    await markRefreshed(stale);
     emit('refresh', { token: body.token, expiresAt: expiresAt(body.token) });
     return body.token;
+  }
+
+  /** The marker lock's name for a refresh from JWT t (its signature's tail). @param {string} t */
+  function markerName(t) {
+    return `${lockName}:from:${t.slice(-24)}`;
+  }
+
+  /**
+   * Holds the marker lock for a refresh from stale for ten seconds; resolves
+   * once it is held, before this tab lets go of the refresh lock.
+   * @param {string | null} stale
+   */
+  function markRefreshed(stale) {
+    if (!stale || !locks?.query) return Promise.resolve();
+    const request = /** @type {any} */ (locks.request);
+    return new Promise((held) => {
+      // ifAvailable: a marker already held says the same; never wait for it.
+      request.call(locks, markerName(stale), { ifAvailable: true }, (/** @type {unknown} */ lock) => {
+        held(undefined);
+        // unref: where timers have it (Node), the marker keeps nothing alive.
+        return lock ? new Promise((r) => { /** @type {any} */ (setTimeout(r, 10_000))?.unref?.(); }) : undefined;
+      }).catch(() => held(undefined));
+    });
+  }
+
+  /** Whether another tab holds the marker for a refresh from stale. @param {string} stale */
+  async function refreshedElsewhere(stale) {
+    if (!locks?.query) return false;
+    try {
+      const { held = [] } = await locks.query();
+      return held.some((l) => l.name === markerName(stale));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * What localStorage holds once it no longer holds stale, or after ms.
+   * @param {string} stale @param {number} ms
+   */
+  async function storedChange(stale, ms) {
+    for (const until = Date.now() + ms; stored() === stale && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return stored();
   }
 
   /**

@@ -144,6 +144,64 @@ test('after the lock, a token another tab stored is used without refreshing', as
   assert.equal(f.count('/api/jwt/refresh'), 0);
 });
 
+/**
+ * One browser's lock manager as navigator.locks behaves: exclusive per name,
+ * FIFO, ifAvailable, and query() listing the held locks.
+ */
+function browserLocks() {
+  const tails = new Map();
+  const held = new Set();
+  return {
+    request(name, a, b) {
+      const [opts, cb] = typeof a === 'function' ? [{}, a] : [a, b];
+      if (opts.ifAvailable && (held.has(name) || tails.has(name))) return Promise.resolve().then(() => cb(null));
+      const run = (tails.get(name) ?? Promise.resolve()).then(async () => {
+        held.add(name);
+        try { return await cb({ name }); } finally { held.delete(name); }
+      });
+      const tail = run.catch(() => {});
+      tails.set(name, tail);
+      tail.then(() => { if (tails.get(name) === tail) tails.delete(name); });
+      return run;
+    },
+    query: async () => ({ held: [...held].map((name) => ({ name })) }),
+  };
+}
+
+test("a tab that gets the lock before another tab's new JWT reaches its localStorage waits for it", async () => {
+  const stale = tokenFor(nowSec - 10);
+  const first = tokenFor(nowSec + 30, { jti: 'first' });
+  // Tab A's localStorage, and tab B's own copy of it, which learns of A's
+  // writes only when propagate() runs (Chromium's renderers each keep one).
+  const a = fakeStorage({ [key]: stale });
+  const bCopy = fakeStorage({ [key]: stale });
+  const propagate = () => bCopy.setItem(key, a.getItem(key));
+  let n = 0;
+  const f = fakeFetch({ '/api/jwt/refresh': () => [200, { token: n++ === 0 ? first : tokenFor(nowSec + 30, { jti: `again-${n}` }) }] });
+  const locks = browserLocks();
+  const tabA = client(a, f, { locks });
+  const tabB = client(bCopy, f, { locks });
+  const refreshedInB = [];
+  tabB.on('refresh', (d) => refreshedInB.push(d));
+  const gotA = tabA.getToken();
+  const gotB = tabB.getToken();
+  setTimeout(propagate, 100); // after B holds the lock and finds the stale JWT
+  assert.deepEqual(await Promise.all([gotA, gotB]), [first, first]);
+  assert.equal(f.count('/api/jwt/refresh'), 1, 'one refresh for both tabs: B did not rotate the cookie again');
+  assert.deepEqual(refreshedInB, []);
+});
+
+test('a tab whose JWT nobody refreshed does not wait for a marker', async () => {
+  const stale = tokenFor(nowSec - 10);
+  const fresh = tokenFor(nowSec + 30, { jti: 'fresh' });
+  const storage = fakeStorage({ [key]: stale });
+  const f = fakeFetch({ '/api/jwt/refresh': () => [200, { token: fresh }] });
+  const started = Date.now();
+  assert.equal(await client(storage, f, { locks: browserLocks() }).getToken(), fresh);
+  assert.equal(f.count('/api/jwt/refresh'), 1);
+  assert.ok(Date.now() - started < 4000, 'no wait for a change that is not coming');
+});
+
 test('fetch wrapper', async (t) => {
   const good = tokenFor(nowSec + 60, { jti: 'good' });
   const fresh = tokenFor(nowSec + 60, { jti: 'fresh' });
