@@ -48,7 +48,7 @@ func TestAdminConsoleAccessibilityTree(t *testing.T) {
 		run(t, browser, "the admin signs in",
 			chromedp.SendKeys(chromedp.ID("loginId"), demo.AdminEmail),
 			chromedp.SendKeys(chromedp.ID("password"), demo.AdminPassword+"\r"),
-			pageShows(`document.title.startsWith("Dashboard")`, 10*time.Second))
+			loaded(`document.title.startsWith("Dashboard")`, 10*time.Second))
 	}}
 	var groupURL, webhookURL string
 	group := &fixture{name: "a group exists", make: func(t *testing.T) {
@@ -56,7 +56,7 @@ func TestAdminConsoleAccessibilityTree(t *testing.T) {
 		run(t, browser, "create a group", chromedp.Navigate(admin+"/groups"), chromedp.WaitVisible(chromedp.ID("name")),
 			chromedp.SetValue(chromedp.ID("name"), "Readers"),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/groups"] button`)),
-			pageShows(`location.pathname.startsWith("/admin/groups/")`, 10*time.Second))
+			loaded(`location.pathname.startsWith("/admin/groups/")`, 10*time.Second))
 		groupURL = value(t, browser, "group URL", chromedp.Evaluate[string](`location.origin + location.pathname`))
 	}}
 	webhook := &fixture{name: "a webhook exists", make: func(t *testing.T) {
@@ -66,38 +66,62 @@ func TestAdminConsoleAccessibilityTree(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`input[name=event][value="user.create"]`)),
 			chromedp.Click(chromedp.ID("global")),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/webhooks"] button`)),
-			pageShows(`location.pathname.startsWith("/admin/webhooks/") && !!document.querySelector(".notice")`, 10*time.Second))
+			loaded(`location.pathname.startsWith("/admin/webhooks/") && !!document.querySelector(".notice")`, 10*time.Second))
 		webhookURL = value(t, browser, "webhook URL", chromedp.Evaluate[string](`location.origin + location.pathname`))
+	}}
+
+	// Rows with controls of their own: a live session (its End button), a
+	// member (its Remove button), an API key (its Revoke form). The Store
+	// has a role from the start (its Remove form, the user's role boxes).
+	session := &fixture{name: "the demo user has a live session", make: func(t *testing.T) {
+		if code := apiLogin(t, s.idp); code != 200 {
+			t.Fatalf("the demo user's login = %d", code)
+		}
+	}}
+	member := &fixture{name: "the group has a member", make: func(t *testing.T) {
+		group.ensure(t)
+		run(t, browser, "add a member", chromedp.Navigate(groupURL), chromedp.WaitVisible(chromedp.ID("email")),
+			chromedp.SetValue(chromedp.ID("email"), demo.DemoEmail),
+			chromedp.Click(chromedp.CSS(`form[action$="/add"] button`)),
+			loaded(`!!document.getElementById("members")`, 10*time.Second))
+	}}
+	apiKey := &fixture{name: "an API key exists", make: func(t *testing.T) {
+		signedIn.ensure(t)
+		run(t, browser, "create an API key", chromedp.Navigate(admin+"/api-keys"), chromedp.WaitVisible(chromedp.ID("permissions")),
+			chromedp.SetValue(chromedp.ID("description"), "user reader"),
+			chromedp.Click(chromedp.CSS(`input[name=perm][value="/api/user GET"]`)),
+			chromedp.Click(chromedp.CSS(`form[action="/admin/api-keys"] button`)),
+			loaded(`!!document.getElementById("created-key")`, 10*time.Second))
 	}}
 
 	pages := []struct {
 		name  string
 		url   func() string
-		needs *fixture
+		needs []*fixture
 	}{
 		{"dashboard", func() string { return admin + "/" }, nil},
 		{"users", func() string { return admin + "/users" }, nil},
 		{"user search", func() string { return admin + "/users?q=richard" }, nil},
-		{"user", func() string { return admin + "/users/" + demo.DemoUserID }, nil},
+		{"user", func() string { return admin + "/users/" + demo.DemoUserID }, []*fixture{session}},
 		{"new user", func() string { return admin + "/users/new" }, nil},
-		{"groups", func() string { return admin + "/groups" }, group},
-		{"group", func() string { return groupURL }, group},
+		{"groups", func() string { return admin + "/groups" }, []*fixture{group}},
+		{"group", func() string { return groupURL }, []*fixture{member}},
 		{"applications", func() string { return admin + "/applications" }, nil},
 		{"application", func() string { return admin + "/applications/" + demo.StoreAppID }, nil},
-		{"API keys", func() string { return admin + "/api-keys" }, nil},
+		{"API keys", func() string { return admin + "/api-keys" }, []*fixture{apiKey}},
 		{"signing keys", func() string { return admin + "/keys" }, nil},
 		{"tenant", func() string { return admin + "/tenant" }, nil},
 		{"email templates", func() string { return admin + "/email-templates" }, nil},
 		{"email template", func() string { return admin + "/email-templates/" + mail.DefaultForgotPasswordID }, nil},
-		{"webhooks", func() string { return admin + "/webhooks" }, webhook},
-		{"webhook", func() string { return webhookURL }, webhook},
+		{"webhooks", func() string { return admin + "/webhooks" }, []*fixture{webhook}},
+		{"webhook", func() string { return webhookURL }, []*fixture{webhook}},
 		{"audit log", func() string { return admin + "/audit" }, nil},
 	}
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
 			signedIn.ensure(t)
-			if p.needs != nil {
-				p.needs.ensure(t)
+			for _, f := range p.needs {
+				f.ensure(t)
 			}
 			run(t, browser, "open "+p.name, chromedp.Navigate(p.url()), chromedp.WaitReady(chromedp.ID("main")))
 			if title := value(t, browser, "title", chromedp.Evaluate[string](`document.title`)); strings.HasPrefix(title, "Not found") || strings.HasPrefix(title, "Error") {
@@ -114,7 +138,7 @@ func TestAdminConsoleAccessibilityTree(t *testing.T) {
 		run(t, browser, "create a group named with spaces", chromedp.Navigate(admin+"/groups"), chromedp.WaitVisible(chromedp.ID("name")),
 			chromedp.SetValue(chromedp.ID("name"), "   "),
 			chromedp.Click(chromedp.CSS(`form[action="/admin/groups"] button`)),
-			pageShows(`location.pathname === "/admin/groups" && !!document.querySelector("[aria-invalid=true]")`, 10*time.Second))
+			loaded(`location.pathname === "/admin/groups" && !!document.querySelector("[aria-invalid=true]")`, 10*time.Second))
 		tree := readTree(t, browser)
 		var announced []string
 		for _, n := range tree.nodes {
@@ -329,4 +353,11 @@ func describe(t *testing.T, ctx context.Context, n *axNode) string {
 		}
 	}
 	return fmt.Sprintf("%s %q %s", n.role(), n.name(), el)
+}
+
+// loaded waits until the page a form submission loads has finished loading
+// and shows expr (false on the form's own page), so that the next
+// navigation does not cut the submission short.
+func loaded(expr string, timeout time.Duration) step {
+	return pageShows(`document.readyState === "complete" && (`+expr+`)`, timeout)
 }
