@@ -13,7 +13,7 @@ import (
 var memberRow = regexp.MustCompile(`<a href="/admin/users/([^"]+)">`)
 
 // TestConsoleRenamesAndPagesGroup: a group is renamed in the console (an
-// empty or taken name is shown next to the field, nothing changes; a
+// empty or taken name is shown next to the field and in an alert, nothing changes; a
 // cross-site or non-admin rename changes nothing), and a group of 150
 // members is listed 100 a page, every member on exactly one page.
 func TestConsoleRenamesAndPagesGroup(t *testing.T) {
@@ -35,6 +35,10 @@ func TestConsoleRenamesAndPagesGroup(t *testing.T) {
 		wantConsoleStatus(t, "rename to "+bad, res, 400)
 		if !strings.Contains(string(res.body), `id="name-error"`) {
 			t.Fatalf("no message next to the name for %q:\n%s", bad, res.body)
+		}
+		// A screen reader is told too: the refusal is in an alert.
+		if !regexp.MustCompile(`<p class="problem" role="alert"[^>]*>Not done: [^<]*name`).Match(res.body) {
+			t.Fatalf("the refusal of %q is in no alert:\n%s", bad, res.body)
 		}
 	}
 	newRefusals(t, s, c).refused(t, path+"/rename", url.Values{"csrf": {token}, "name": {"Pwned"}}, func() {
