@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -156,77 +155,49 @@ type FederatedLogin struct {
 
 // IssueFederated issues what /api/login would for a user an identity
 // provider authenticated (POST /api/identity-provider/login, and the hosted
-// login page's "Sign in with …" with NoJWT): the access
-// token (authenticationType OPENID_CONNECT) and, as the application's
+// login page's "Sign in with …" with NoJWT), through the same plan and
+// write as every other login (planLogin, commitLogin): the access token
+// (authenticationType OPENID_CONNECT) and, as the application's
 // loginConfiguration says, a refresh token, written with the login and its
 // user.login.success event (naming the identity provider, as FusionAuth's
-// does) in one transaction. A user not registered for the application gets
+// does) in one RecordLogin. A user not registered for the application gets
 // no token; the login and its event are recorded all the same, as
-// /api/login records them.
+// /api/login records them. A user action that prevents the login is 409
+// (*Withheld, WithheldLoginPrevented), whether it was in force when the
+// login read the user's actions or committed between that read and the
+// write (RecordLogin's gate); either way nothing is written.
 func (s *Service) IssueFederated(ctx context.Context, l FederatedLogin) (Tokens, error) {
 	user, app := l.User, l.Application
 	tenant, err := s.tenant(ctx, user.TenantID)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: federated: tenant: %w", err)
 	}
-	regs, err := s.cfg.Store.ListRegistrations(ctx, user.ID)
-	if err != nil {
-		return Tokens{}, fmt.Errorf("auth: federated: registrations: %w", err)
-	}
 	now := s.cfg.Now()
-	reg := findRegistration(regs, app.ID)
-	rec := storage.Login{UserID: user.ID, At: now.UnixMilli()}
-	if reg != nil {
-		rec.ApplicationID = app.ID
-		reg.LastLoginInstant = rec.At
-	}
-	// The login's record (recent logins, login-record search), as a
-	// password login writes it; the login id is the email the provider
-	// vouched for.
-	rec.Record = &storage.LoginRecord{ID: newID(), UserID: user.ID, TenantID: user.TenantID, ApplicationID: app.ID,
-		Instant: rec.At, IPAddress: l.IPAddress, LoginID: user.Email}
-	user.LastLoginInstant, user.Registrations = rec.At, regs
-	out := Tokens{User: user, Application: app, Registered: reg != nil}
-	g := grant{tenant: tenant, app: app, user: user, reg: reg, authType: authOpenIDConnect, authTime: now,
-		set: resolveSettings(tenant, app)}
-	var raw string
-	if reg != nil && !l.NoJWT && wantsRefresh(LoginRequest{}, app, reg) {
-		g.refreshID = newID()
-		var rt storage.RefreshToken
-		raw, rt = s.newRefresh(g, now, LoginRequest{IPAddress: l.IPAddress, UserAgent: l.UserAgent})
-		rec.RefreshToken = &rt
-	}
-	if reg != nil && !l.NoJWT {
-		if err := s.mint(ctx, g, now, &out); err != nil {
-			return Tokens{}, err
-		}
-	}
-	if rec.Outbox, err = s.federatedSuccess(ctx, tenant, l, user); err != nil {
+	// The login id of the login record is the email the provider vouched
+	// for.
+	req := LoginRequest{ApplicationID: app.ID, LoginID: user.Email, IPAddress: l.IPAddress, UserAgent: l.UserAgent,
+		NoJWT: l.NoJWT, authType: authOpenIDConnect, provider: &l.Provider}
+	// The same user-action rule as a password login's (outcome.go), read
+	// before anything is signed or written.
+	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now}
+	if facts.preventions, err = s.loginPreventions(ctx, user.ID, now); err != nil {
 		return Tokens{}, err
 	}
-	if err := s.cfg.Store.RecordLogin(ctx, rec); err != nil {
-		return Tokens{}, fmt.Errorf("auth: federated: record login: %w", err)
+	if w := preventedByAction(facts); w != nil {
+		w.Kind, w.User = WithheldLoginPrevented, user
+		return Tokens{}, s.withhold(ctx, facts, &loginRule{kind: WithheldLoginPrevented}, w, charge{})
 	}
-	s.cfg.Events.Committed(rec.Outbox)
-	if rt := rec.RefreshToken; rt != nil {
-		out.RefreshToken, out.RefreshTokenID, out.RefreshExpiresAt = raw, rt.ID, rt.ExpiresAt
-	}
-	s.emit(ctx, event{name: evLoginSuccess, level: slog.LevelInfo, userID: user.ID, appID: app.ID, ip: l.IPAddress, outcome: "federated"})
-	return out, nil
-}
-
-// federatedSuccess prepares user.login.success for a federated login
-// (FusionAuth's event names the identity provider by id and name).
-func (s *Service) federatedSuccess(ctx context.Context, t storage.Tenant, l FederatedLogin, user storage.User) ([]storage.OutboxMessage, error) {
-	pl, err := s.plan(ctx, t, events.UserLoginSuccess)
+	p, err := s.planLogin(ctx, req, tenant, app, user, charge{}, now)
 	if err != nil {
-		return nil, err
+		return Tokens{}, err
 	}
-	return s.prepare(ctx, pl, func(ev *events.Event) {
-		ev.ApplicationID, ev.AuthenticationType, ev.IPAddress = l.Application.ID, authOpenIDConnect, l.IPAddress
-		ev.IdentityProviderID, ev.IdentityProviderName = l.Provider.ID, l.Provider.Name
-		ev.Info, ev.User = events.Source(l.IPAddress, l.UserAgent), events.UserView(user)
-	})
+	out, ev, err := s.commitLogin(ctx, req, tenant, app, user, p, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	ev.outcome = "federated"
+	s.emit(ctx, ev)
+	return out, nil
 }
 
 // FederationKeys are the keys sealing the hosted page's federation state

@@ -63,9 +63,6 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 	// A lock that commits after Login read the user's actions is caught
 	// in the write itself (storage.LoginGate): 409, not a session.
 	p.rec.Gate = &storage.LoginGate{ApplicationID: app.ID}
-	if req.NoJWT {
-		return p, nil
-	}
 	authType, authTime := authPassword, now
 	if req.authType != "" {
 		authType = req.authType
@@ -75,6 +72,11 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 	}
 	p.g = grant{tenant: tenant, app: app, user: user, reg: p.reg, authType: authType,
 		authTime: authTime, oauth: req.OAuth, set: resolveSettings(tenant, app), jkt: req.DPoPJKT}
+	// A login without tokens still names its credential in its
+	// user.login.success event (commitLogin).
+	if req.NoJWT {
+		return p, nil
+	}
 	if p.reg != nil {
 		if p.g.groupRoles, err = s.groupRoles(ctx, app, user.ID); err != nil {
 			return loginPlan{}, err

@@ -179,6 +179,9 @@ type LoginRequest struct {
 	// how and when (authenticationType, auth_time).
 	authType string
 	authTime time.Time
+	// provider is the identity provider of a federated login
+	// (IssueFederated): its user.login.success names it.
+	provider *storage.IdentityProvider
 	// OneTimePassword, when set, is the credential instead of LoginID and
 	// Password: a change-password answer's oneTimePassword (login_otp.go).
 	OneTimePassword string

@@ -54,6 +54,10 @@ func (s *Service) loginSuccess(ctx context.Context, pl events.Plan, req LoginReq
 	return s.prepare(ctx, pl, func(ev *events.Event) {
 		ev.ApplicationID, ev.AuthenticationType, ev.IPAddress = app.ID, authType, req.IPAddress
 		ev.Info, ev.User = events.Source(req.IPAddress, req.UserAgent), events.UserView(user)
+		if p := req.provider; p != nil {
+			// FusionAuth's event names the identity provider by id and name.
+			ev.IdentityProviderID, ev.IdentityProviderName = p.ID, p.Name
+		}
 	})
 }
 

@@ -66,14 +66,8 @@ func (f appForm) multiFactor(cur *storage.ApplicationMultiFactorConfiguration) *
 // one is refused from the next token request on. The audit entry names the
 // change with the values redacted.
 func (s *Server) consoleApplicationSecret(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	cur, err := s.Manage.Applications.Get(ctx, manage.Scope{}, r.PathValue("id"))
-	switch {
-	case errors.Is(err, manage.ErrNotFound):
-		s.consoleNotFound(w, r, "application")
-		return
-	case err != nil:
-		s.consoleError(w, r, err)
+	cur, ok := s.consoleApp(w, r)
+	if !ok {
 		return
 	}
 	if r.PostFormValue("confirm") != "yes" {
@@ -81,7 +75,7 @@ func (s *Server) consoleApplicationSecret(w http.ResponseWriter, r *http.Request
 			Fields: map[string]string{"secretConfirm": "Tick the box to confirm: clients using the old secret stop working."}})
 		return
 	}
-	secret, err := s.Manage.Applications.RegenerateSecret(ctx, manage.Scope{}, cur.ID)
+	secret, err := s.Manage.Applications.RegenerateSecret(r.Context(), manage.Scope{}, cur.ID)
 	var inv *manage.Invalid
 	switch {
 	case errors.As(err, &inv):
@@ -95,8 +89,7 @@ func (s *Server) consoleApplicationSecret(w http.ResponseWriter, r *http.Request
 		s.consoleError(w, r, err)
 		return
 	}
-	if cur, err = s.Manage.Applications.Get(ctx, manage.Scope{}, cur.ID); err != nil {
-		s.consoleError(w, r, err)
+	if cur, ok = s.consoleApp(w, r); !ok {
 		return
 	}
 	f := newAppForm(cur)

@@ -112,6 +112,17 @@ var appNotices = map[string]string{"saved": "Saved. The next login and refresh o
 // consoleApplication serves GET /admin/applications/{id}: its token
 // policy, editable.
 func (s *Server) consoleApplication(w http.ResponseWriter, r *http.Request) {
+	if a, ok := s.consoleApp(w, r); ok {
+		s.renderApp(w, r, http.StatusOK, newAppForm(a), consolePage{Notice: appNotices[r.URL.Query().Get("done")]})
+	}
+}
+
+// consoleApp reads the application of an application page's route
+// ({id}), for every handler of the page (this file,
+// console_app_security.go, console_roles.go). ok is false when it has
+// answered: the console's 404 page when there is no such application, the
+// error page on a failure.
+func (s *Server) consoleApp(w http.ResponseWriter, r *http.Request) (a storage.Application, ok bool) {
 	a, err := s.Manage.Applications.Get(r.Context(), manage.Scope{}, r.PathValue("id"))
 	switch {
 	case errors.Is(err, manage.ErrNotFound):
@@ -119,8 +130,9 @@ func (s *Server) consoleApplication(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.consoleError(w, r, err)
 	default:
-		s.renderApp(w, r, http.StatusOK, newAppForm(a), consolePage{Notice: appNotices[r.URL.Query().Get("done")]})
+		return a, true
 	}
+	return storage.Application{}, false
 }
 
 func (s *Server) renderApp(w http.ResponseWriter, r *http.Request, status int, f appForm, p consolePage) {
@@ -162,13 +174,8 @@ var appFields = map[string]string{
 // update (its validation, its audit entry, the caches of every node).
 func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	cur, err := s.Manage.Applications.Get(ctx, manage.Scope{}, r.PathValue("id"))
-	switch {
-	case errors.Is(err, manage.ErrNotFound):
-		s.consoleNotFound(w, r, "application")
-		return
-	case err != nil:
-		s.consoleError(w, r, err)
+	cur, ok := s.consoleApp(w, r)
+	if !ok {
 		return
 	}
 	f := appForm{App: cur, Enabled: r.PostFormValue("enabled") == "on", GenerateRefresh: r.PostFormValue("generateRefresh") == "on",

@@ -25,12 +25,11 @@ func (s *Server) consoleRoleAdd(w http.ResponseWriter, r *http.Request) {
 // group holding it. The console's own admin role cannot be removed (nobody
 // could sign in to the console again).
 func (s *Server) consoleRoleRemove(w http.ResponseWriter, r *http.Request) {
-	ctx, id, roleID := r.Context(), r.PathValue("id"), r.PathValue("roleId")
-	a, err := s.Manage.Applications.Get(ctx, manage.Scope{}, id)
-	if err != nil {
-		s.afterRoleChange(w, r, err, "")
+	a, ok := s.consoleApp(w, r)
+	if !ok {
 		return
 	}
+	roleID := r.PathValue("roleId")
 	field := "remove-" + roleID
 	for _, role := range a.Roles {
 		if role.ID != roleID {
@@ -45,7 +44,7 @@ func (s *Server) consoleRoleRemove(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	err = s.Manage.Roles.Delete(ctx, manage.Scope{}, id, roleID, "")
+	err := s.Manage.Roles.Delete(r.Context(), manage.Scope{}, a.ID, roleID, "")
 	s.afterRoleChange(w, r, err, "role-removed")
 }
 
@@ -57,9 +56,8 @@ func (s *Server) afterRoleChange(w http.ResponseWriter, r *http.Request, err err
 	case errors.Is(err, manage.ErrNotFound):
 		s.consoleNotFound(w, r, "application or role")
 	case errors.As(err, &inv):
-		a, gerr := s.Manage.Applications.Get(r.Context(), manage.Scope{}, r.PathValue("id"))
-		if gerr != nil {
-			s.consoleError(w, r, gerr)
+		a, ok := s.consoleApp(w, r)
+		if !ok {
 			return
 		}
 		fields := map[string]string{}

@@ -96,6 +96,25 @@ func (r refusals) refused(t *testing.T, path string, form url.Values, unchanged 
 	unchanged()
 }
 
+// formerAdmin signs in a second admin, keeps a page's form token, then
+// takes their admin role away: a live console session of a non-admin, the
+// strongest position a non-admin can post a console form from.
+func formerAdmin(t *testing.T, s *stack) (*consoleClient, string) {
+	t.Helper()
+	ctx := context.Background()
+	const email, pass = "deputy@example.test", "deputy console password"
+	deputy, err := s.Srv.Manage.Console.CreateAdmin(ctx, email, pass)
+	must(t, err)
+	c := &consoleClient{s: s, origin: s.URL}
+	wantConsoleStatus(t, "deputy signs in", c.signIn(t, email, pass), 303)
+	token := csrf(t, c.get("/admin/users"))
+	_, err = s.Srv.Manage.Registrations.Update(ctx, manage.Scope{}, deputy.ID, manage.AdminApplicationID,
+		func(r storage.Registration) (storage.Registration, error) { r.Roles = nil; return r, nil })
+	must(t, err)
+	wantConsoleStatus(t, "former admin reads users", c.get("/admin/users"), 403)
+	return c, token
+}
+
 func (c *consoleClient) get(path string) result {
 	return c.s.do(call{method: "GET", path: path, hdr: map[string]string{"Cookie": c.cookie}})
 }
@@ -532,7 +551,8 @@ var createdKey = regexp.MustCompile(`id="created-key" type="text" readonly value
 // TestConsoleCreatesAndDeletesAPIKey: a key made in the console for GET
 // /api/user calls that endpoint with that method and nothing else, and its value is shown
 // once; a form that names no endpoints (or every one and some) is refused;
-// deleting needs the box ticked, and the deleted key is refused at once.
+// deleting needs the box ticked (a cross-site or non-admin delete leaves the
+// key working), and the deleted key is refused at once.
 func TestConsoleCreatesAndDeletesAPIKey(t *testing.T) {
 	s, c, token := newAdminConsole(t, "/admin/api-keys")
 	wantConsoleStatus(t, "no endpoints", c.post("/admin/api-keys", url.Values{"csrf": {token}}), 400)
@@ -563,6 +583,9 @@ func TestConsoleCreatesAndDeletesAPIKey(t *testing.T) {
 	}
 	wantConsoleStatus(t, "delete unconfirmed", c.post("/admin/api-keys/"+id+"/delete", url.Values{"csrf": {token}}), 400)
 	wantConsoleStatus(t, "the key still works", s.api("GET", "/api/user/"+aliceID, nil, "Authorization", key), 200)
+	newRefusals(t, s, c).refused(t, "/admin/api-keys/"+id+"/delete", url.Values{"csrf": {token}, "confirm": {"yes"}}, func() {
+		wantConsoleStatus(t, "the key after a refused delete", s.api("GET", "/api/user/"+aliceID, nil, "Authorization", key), 200)
+	})
 	wantConsoleStatus(t, "delete", c.post("/admin/api-keys/"+id+"/delete", url.Values{"csrf": {token}, "confirm": {"yes"}}), 303)
 	wantConsoleStatus(t, "the deleted key", s.api("GET", "/api/user/"+aliceID, nil, "Authorization", key), 401)
 	entries, _, err := s.Store.SearchAuditEntries(context.Background(), storage.AuditSearch{User: rootEmail, Message: "API key", Limit: 10})

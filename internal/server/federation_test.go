@@ -224,3 +224,59 @@ func signInWithUpstream(t *testing.T, b *browser, down, up *stack, email, challe
 	}
 	return callback, q
 }
+
+// TestIdentityProviderLoginPrevented (adversarial): while a user action
+// prevents alice's login, a login through the identity provider is refused
+// as her password login is: POST /api/identity-provider/login answers
+// FusionAuth's 409 with the action and no token or cookie, and "Sign in
+// with Upstream" on the hosted page (like the page's password form) sends
+// the browser back with access_denied/login_prevented and no code. None of
+// them records a login or leaves a session. (internal/auth
+// TestFederatedLoginPrevented: a lock committed between the login's read
+// and its write is refused the same way.)
+func TestIdentityProviderLoginPrevented(t *testing.T) {
+	down := newOAuthStack(t)
+	up := newUpstream(t, upstreamUser{aliceEmail, true})
+	federate(t, down, up, "LinkByEmail")
+	if r := idpLogin(down, upstreamCode(t, up, aliceEmail)); r.status != 200 {
+		t.Fatalf("link to alice: %d %s", r.status, r.body)
+	}
+	down.Clock.Advance(time.Minute) // a later login would write a later lastLoginInstant
+	down.apiOK("POST", "/api/user-action/"+lockActionID, map[string]any{"userAction": map[string]any{"name": "Lock", "preventLogin": true, "temporal": true}})
+	down.apiOK("POST", "/api/user/action", map[string]any{"action": map[string]any{"actioneeUserId": aliceID,
+		"userActionId": lockActionID, "expiry": down.Clock.Now().Add(time.Hour).UnixMilli()}})
+	ctx := context.Background()
+	traces := func() (int, int, int64) {
+		live, err := down.Store.ListRefreshTokens(ctx, aliceID)
+		must(t, err)
+		logins, _ := down.apiOK("GET", "/api/user/recent-login?userId="+aliceID, nil)["logins"].([]any)
+		u, err := down.Store.GetUser(ctx, aliceID)
+		must(t, err)
+		return len(live), len(logins), u.LastLoginInstant
+	}
+	sessions, logins, last := traces()
+
+	res := idpLogin(down, upstreamCode(t, up, aliceEmail))
+	if res.status != 409 || len(res.header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("identity provider login while locked: %d %s, cookies %v", res.status, res.body, res.header.Values("Set-Cookie"))
+	}
+	body := res.json(t)
+	if actions, _ := body["actions"].([]any); len(actions) != 1 || body["token"] != nil || body["refreshToken"] != nil {
+		t.Fatalf("409 body: %s", res.body)
+	}
+
+	_, challenge := pkce("federated-locked-")
+	if _, q := signInWithUpstream(t, newBrowser(down), down, up, aliceEmail, challenge); q.Get("code") != "" ||
+		q.Get("error") != "access_denied" || q.Get("error_reason") != "login_prevented" {
+		t.Fatalf("hosted sign-in with the provider while locked: %v", q)
+	}
+	b := newBrowser(down)
+	q := redirectQuery(t, b.submitLogin(b.get("/oauth2/authorize?"+authzQuery(forumsApp, forumsCallback, challenge).Encode()),
+		aliceEmail, alicePass), forumsCallback)
+	if q.Get("code") != "" || q.Get("error") != "access_denied" || q.Get("error_reason") != "login_prevented" {
+		t.Fatalf("hosted password login while locked: %v", q)
+	}
+	if s, l, at := traces(); s != sessions || l != logins || at != last {
+		t.Fatalf("refused logins left traces: sessions %d→%d, login records %d→%d, lastLoginInstant %d→%d", sessions, s, logins, l, last, at)
+	}
+}

@@ -132,6 +132,10 @@ func (s *Server) hostedLoginFailure(w http.ResponseWriter, r *http.Request, a au
 		msg = "login.error.changePassword"
 	case errors.As(err, &withheld) && withheld.Kind == auth.WithheldEmailUnverified:
 		msg = "login.error.unverified" // 212: the tenant gates unverified users
+	case errors.As(err, &withheld) && withheld.Kind == auth.WithheldLoginPrevented:
+		// 409 on /api/login; the client is told in the password grant's words.
+		s.redirectError(w, r, a, params, "access_denied", "login_prevented", "A user action prevents this user from logging in.")
+		return
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		msg = "login.error.invalid"
 	case errors.As(err, &locked):

@@ -148,7 +148,9 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 	t, err := s.Auth.IssueFederated(r.Context(), auth.FederatedLogin{User: user, Application: app, Provider: p,
 		IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), NoJWT: true})
 	if err != nil {
-		s.authorizeFailure(w, r, a, params, err)
+		// Refused as the page's password login is (a user action that
+		// prevents the login: access_denied, login_prevented).
+		s.hostedLoginFailure(w, r, a, params, "", err)
 		return
 	}
 	s.startHostedSession(w, r, a, params, t.User, "OPENID_CONNECT")
