@@ -331,6 +331,11 @@ func (a *App) Close() error {
 		if a.unfollow != nil {
 			a.unfollow()
 		}
+		if a.Server != nil && a.Server.Keys != nil {
+			// A start's RS256 key still being stored (keys.Manager.Start)
+			// is stopped before the storage closes.
+			a.Server.Keys.Close()
+		}
 		if a.clock != nil {
 			a.clock.Stop()
 		}

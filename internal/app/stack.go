@@ -102,7 +102,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		// thrown away: made at the scheme's lowest cost (issue 13).
 		mg.Users.Hash = password.HashCheap
 	}
-	mg.Lambdas.Engine, mg.Keys.Rotator = w.engine, km
+	mg.Lambdas.Engine, mg.Keys.Rotator, mg.Keys.Ready = w.engine, km, km.Ready
 	mg.UseEvents(pub)
 	svc.SetEmailVerifier(mg.Accounts)
 	srv = &server.Server{
@@ -116,7 +116,10 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).
 	unfollow = followChanges(st, svc, km, pub, srv.ForgetOrigins)
-	if err := km.Init(ctx); err != nil {
+	// The ES256 key is stored before the node serves; a missing RS256 key
+	// is made on a goroutine, and what would show or use it waits for it
+	// (keys.Manager.Start; issue 13).
+	if err := km.Start(ctx); err != nil {
 		unfollow()
 		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
