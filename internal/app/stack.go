@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -130,24 +131,18 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 // in a temporary directory behind a server wired like the real one, removed
 // again by the returned cleanup. SQLite whatever the real database is: the
 // dry run checks the requests (validation, duplicates, references), which
-// the server does the same way on both dialects.
-func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.Engine) func(context.Context) (http.Handler, kickstart.Store, func(), error) {
+// the server does the same way on both dialects. schemaCopy, when set, is a
+// copy of a just-migrated database (copySchema) to start from; the cleanup
+// deletes it, so a second dry run would migrate its own.
+func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.Engine, schemaCopy string) func(context.Context) (http.Handler, kickstart.Store, func(), error) {
 	return func(ctx context.Context) (http.Handler, kickstart.Store, func(), error) {
-		dir, err := os.MkdirTemp("", "latchkey-kickstart-")
+		st, remove, err := openScratch(ctx, schemaCopy)
 		if err != nil {
-			return nil, nil, nil, err
-		}
-		quiet := slog.New(slog.DiscardHandler)
-		// Throwaway: the file is deleted after the dry run, so its commits
-		// need no fsync.
-		st, err := sqlstorage.Open(ctx, filepath.Join(dir, "dry-run.db"), sqlstorage.Options{Logger: quiet, Throwaway: true})
-		if err != nil {
-			os.RemoveAll(dir)
 			return nil, nil, nil, err
 		}
 		cleanup := func() {
 			st.Close()
-			os.RemoveAll(dir)
+			remove()
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
@@ -159,6 +154,55 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.E
 		}
 		return srv.Handler(), st, func() { unfollow(); cleanup() }, nil
 	}
+}
+
+// openScratch opens the dry run's database: schemaCopy when it holds
+// nothing but the schema, else a new file migrated from nothing. remove
+// deletes what it opened.
+func openScratch(ctx context.Context, schemaCopy string) (st *sqlstorage.Store, remove func(), err error) {
+	// Throwaway: the file is deleted after the dry run, so its commits need
+	// no fsync.
+	o := sqlstorage.Options{Logger: slog.New(slog.DiscardHandler), Throwaway: true}
+	if schemaCopy != "" {
+		remove = func() {
+			for _, f := range []string{schemaCopy, schemaCopy + "-wal", schemaCopy + "-shm"} {
+				_ = os.Remove(f)
+			}
+		}
+		if st, err = sqlstorage.Open(ctx, schemaCopy, o); err == nil && schemaOnly(ctx, st) {
+			return st, remove, nil
+		}
+		if st != nil {
+			st.Close()
+		}
+		remove()
+	}
+	dir, err := os.MkdirTemp("", "latchkey-kickstart-")
+	if err != nil {
+		return nil, nil, err
+	}
+	remove = func() { os.RemoveAll(dir) }
+	if st, err = sqlstorage.Open(ctx, filepath.Join(dir, "dry-run.db"), o); err != nil {
+		remove()
+		return nil, nil, err
+	}
+	return st, remove, nil
+}
+
+// schemaOnly reports whether st holds nothing a start writes after
+// migrating: no default tenant (the first thing every start writes, before
+// its keys and its Kickstart), no signing key, no API key. A copy taken while another node
+// sharing the SQLite file was already past its migrations is not used: its
+// dry run would meet that node's data.
+func schemaOnly(ctx context.Context, st *sqlstorage.Store) bool {
+	if _, err := st.GetTenant(ctx, manage.DefaultTenantID); !errors.Is(err, storage.ErrNotFound) {
+		return false
+	}
+	if ks, err := st.ListSigningKeys(ctx, time.Now()); err != nil || len(ks) > 0 {
+		return false
+	}
+	n, err := st.CountAPIKeys(ctx)
+	return err == nil && n == 0
 }
 
 // codeMailer is internal/mfa's Mailer on manage's mail path (templates and
