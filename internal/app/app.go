@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -160,10 +161,12 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := a.openObservability(ctx, opts); err != nil {
 		return a, err
 	}
+	var schemaCopy string // the dry run's start: a copy of the fresh database's schema
 	if a.store == nil {
-		if mayBeFresh(cfg.DatabaseURL) {
-			// The RS256 key Init will need, made on the spare core while
-			// the database migrates (keys.PrepareRSA; issue 13).
+		fresh := mayBeFresh(cfg.DatabaseURL)
+		if fresh {
+			// The RS256 key the node will make, made on the spare core
+			// while the database migrates (keys.PrepareRSA; issue 13).
 			keys.PrepareRSA()
 		}
 		st, err := a.openStore(ctx)
@@ -171,6 +174,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 			return a, fmt.Errorf("open database: %w", err)
 		}
 		a.store, a.ownsStore = st, true
+		if fresh && cfg.Kickstart != "" {
+			var remove func()
+			schemaCopy, remove = copySchema(ctx, st, a.log)
+			defer remove()
+		}
 	}
 	a.watch(opts)
 	if followDB {
@@ -207,7 +215,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
-			Scratch: scratch(cfg, opts, a.log, engine), Wait: opts.KickstartWait, StaleAfter: opts.KickstartStaleAfter,
+			Scratch: scratch(cfg, opts, a.log, engine, schemaCopy), Wait: opts.KickstartWait, StaleAfter: opts.KickstartStaleAfter,
 		})
 		if err != nil {
 			return a, err
@@ -238,6 +246,35 @@ func mayBeFresh(url string) bool {
 	}
 	_, err := os.Stat(path)
 	return errors.Is(err, fs.ErrNotExist)
+}
+
+// copySchema copies a SQLite database that Open has just created and
+// migrated, before anything else is written to it, into a temporary file:
+// the Kickstart dry run starts from that copy instead of migrating a second
+// database from nothing (half the migration time of a fresh start, issue
+// 13). It holds the schema only (no keys, no secret). remove deletes the
+// file's directory. A failure is logged and costs only that time: the dry
+// run then migrates its own database. PostgreSQL: none.
+func copySchema(ctx context.Context, st storage.Storage, log *slog.Logger) (path string, remove func()) {
+	c, ok := st.(interface {
+		Dialect() string
+		CopyInto(ctx context.Context, dest string) error
+	})
+	if !ok || c.Dialect() != sqlstorage.DialectSQLite {
+		return "", func() {}
+	}
+	dir, err := os.MkdirTemp("", "latchkey-kickstart-")
+	if err != nil {
+		log.Warn("kickstart: no copy of the schema for the dry run", "error", err.Error())
+		return "", func() {}
+	}
+	path = filepath.Join(dir, "dry-run.db")
+	if err := c.CopyInto(ctx, path); err != nil {
+		log.Warn("kickstart: no copy of the schema for the dry run", "error", err.Error())
+		os.RemoveAll(dir)
+		return "", func() {}
+	}
+	return path, func() { os.RemoveAll(dir) }
 }
 
 // localClock is this process's clock, shifted by the test-only
@@ -330,6 +367,11 @@ func (a *App) Close() error {
 	a.closeOnce.Do(func() {
 		if a.unfollow != nil {
 			a.unfollow()
+		}
+		if a.Server != nil && a.Server.Keys != nil {
+			// A start's RS256 key still being stored (keys.Manager.Start)
+			// is stopped before the storage closes.
+			a.Server.Keys.Close()
 		}
 		if a.clock != nil {
 			a.clock.Stop()

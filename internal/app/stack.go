@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -102,7 +103,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 		// thrown away: made at the scheme's lowest cost (issue 13).
 		mg.Users.Hash = password.HashCheap
 	}
-	mg.Lambdas.Engine, mg.Keys.Rotator = w.engine, km
+	mg.Lambdas.Engine, mg.Keys.Rotator, mg.Keys.Ready = w.engine, km, km.Ready
 	mg.UseEvents(pub)
 	svc.SetEmailVerifier(mg.Accounts)
 	srv = &server.Server{
@@ -116,7 +117,10 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	// Follow from the start. Whatever is read before the feed listens is
 	// dropped by its first event (ChangeAll, once LISTEN is in place).
 	unfollow = followChanges(st, svc, km, pub, srv.ForgetOrigins)
-	if err := km.Init(ctx); err != nil {
+	// The ES256 key is stored before the node serves; a missing RS256 key
+	// is made on a goroutine, and what would show or use it waits for it
+	// (keys.Manager.Start; issue 13).
+	if err := km.Start(ctx); err != nil {
 		unfollow()
 		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
@@ -127,24 +131,18 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 // in a temporary directory behind a server wired like the real one, removed
 // again by the returned cleanup. SQLite whatever the real database is: the
 // dry run checks the requests (validation, duplicates, references), which
-// the server does the same way on both dialects.
-func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.Engine) func(context.Context) (http.Handler, kickstart.Store, func(), error) {
+// the server does the same way on both dialects. schemaCopy, when set, is a
+// copy of a just-migrated database (copySchema) to start from; the cleanup
+// deletes it, so a second dry run would migrate its own.
+func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.Engine, schemaCopy string) func(context.Context) (http.Handler, kickstart.Store, func(), error) {
 	return func(ctx context.Context) (http.Handler, kickstart.Store, func(), error) {
-		dir, err := os.MkdirTemp("", "latchkey-kickstart-")
+		st, remove, err := openScratch(ctx, schemaCopy)
 		if err != nil {
-			return nil, nil, nil, err
-		}
-		quiet := slog.New(slog.DiscardHandler)
-		// Throwaway: the file is deleted after the dry run, so its commits
-		// need no fsync.
-		st, err := sqlstorage.Open(ctx, filepath.Join(dir, "dry-run.db"), sqlstorage.Options{Logger: quiet, Throwaway: true})
-		if err != nil {
-			os.RemoveAll(dir)
 			return nil, nil, nil, err
 		}
 		cleanup := func() {
 			st.Close()
-			os.RemoveAll(dir)
+			remove()
 		}
 		// The dry run's 500s are logged (they are server faults, not bad
 		// input); its routine output is not.
@@ -156,6 +154,55 @@ func scratch(cfg config.Config, opts Options, log *slog.Logger, engine *lambda.E
 		}
 		return srv.Handler(), st, func() { unfollow(); cleanup() }, nil
 	}
+}
+
+// openScratch opens the dry run's database: schemaCopy when it holds
+// nothing but the schema, else a new file migrated from nothing. remove
+// deletes what it opened.
+func openScratch(ctx context.Context, schemaCopy string) (st *sqlstorage.Store, remove func(), err error) {
+	// Throwaway: the file is deleted after the dry run, so its commits need
+	// no fsync.
+	o := sqlstorage.Options{Logger: slog.New(slog.DiscardHandler), Throwaway: true}
+	if schemaCopy != "" {
+		remove = func() {
+			for _, f := range []string{schemaCopy, schemaCopy + "-wal", schemaCopy + "-shm"} {
+				_ = os.Remove(f)
+			}
+		}
+		if st, err = sqlstorage.Open(ctx, schemaCopy, o); err == nil && schemaOnly(ctx, st) {
+			return st, remove, nil
+		}
+		if st != nil {
+			st.Close()
+		}
+		remove()
+	}
+	dir, err := os.MkdirTemp("", "latchkey-kickstart-")
+	if err != nil {
+		return nil, nil, err
+	}
+	remove = func() { os.RemoveAll(dir) }
+	if st, err = sqlstorage.Open(ctx, filepath.Join(dir, "dry-run.db"), o); err != nil {
+		remove()
+		return nil, nil, err
+	}
+	return st, remove, nil
+}
+
+// schemaOnly reports whether st holds nothing a start writes after
+// migrating: no default tenant (the first thing every start writes, before
+// its keys and its Kickstart), no signing key, no API key. A copy taken while another node
+// sharing the SQLite file was already past its migrations is not used: its
+// dry run would meet that node's data.
+func schemaOnly(ctx context.Context, st *sqlstorage.Store) bool {
+	if _, err := st.GetTenant(ctx, manage.DefaultTenantID); !errors.Is(err, storage.ErrNotFound) {
+		return false
+	}
+	if ks, err := st.ListSigningKeys(ctx, time.Now()); err != nil || len(ks) > 0 {
+		return false
+	}
+	n, err := st.CountAPIKeys(ctx)
+	return err == nil && n == 0
 }
 
 // codeMailer is internal/mfa's Mailer on manage's mail path (templates and

@@ -3,6 +3,11 @@
 // previous key stays published, the JWKS and PEM views, signing access tokens
 // and strictly verifying them.
 //
+// A serving node calls Start: its ES256 key exists before it serves, and a
+// missing RS256 key is made right after, on a goroutine; whatever would
+// show the key set or sign with RS256 waits for it (Manager.Ready), so no
+// JWKS lacks a key that then signs.
+//
 // The key set is cached in memory (internal/cache) and reloaded from storage
 // when older than Options.RefreshInterval, when KeysChanged says another node
 // rotated, or (at most once per interval) when a token names a kid the cache

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -100,7 +101,11 @@ type Manager struct {
 	set   *cache.Cache[struct{}, keySet]
 	clock func() time.Time // the cache's clock, for the unknown-kid bound
 
-	demandMu sync.Mutex // Options.OnDemand's key creation
+	demandMu sync.Mutex // Options.OnDemand's key creation, and Ready's retry
+
+	// pending is Start's RS256 key while it is being made and stored (nil
+	// when nothing is pending).
+	pending atomic.Pointer[pendingKey]
 
 	unknownMu     sync.Mutex
 	unknownReload time.Time // last reload caused by an unknown kid
@@ -163,6 +168,89 @@ func (m *Manager) Init(ctx context.Context) error {
 	return nil
 }
 
+// pendingKey is Start's background RS256 key: done is closed when the
+// attempt has ended, err (set before) says whether it failed.
+type pendingKey struct {
+	done   chan struct{}
+	err    error
+	cancel context.CancelFunc
+}
+
+// Start is Init for a node about to serve, which need not wait for an RSA
+// key (tens to hundreds of milliseconds of a core, about a third of a fresh
+// start: issue 13): it makes sure an active ES256 key exists before it
+// returns, and when there is no RS256 key it creates one on a goroutine.
+// Until that key is stored and in this node's key set, everything that
+// shows the key set or could sign with RS256 waits for it (Ready): JWKS,
+// PublicKeyPEMs, Sign (SignAs, SignWith) of RS256, SignWithKey, Rotate,
+// and manage's key listing through Ready. So, as with Init, no key set this
+// node shows lacks the RS256 key, and no token is signed with a key it has
+// not published (TestStartPublishesRS256BeforeUse). Close ends the wait.
+func (m *Manager) Start(ctx context.Context) error {
+	if m.opts.OnDemand {
+		return m.Init(ctx)
+	}
+	set, err := m.reload(ctx)
+	if err != nil {
+		return err
+	}
+	if err := m.ensure(ctx, set, ES256); err != nil {
+		return err
+	}
+	if _, err := m.reload(ctx); err != nil {
+		return err
+	}
+	if set.active(RS256, m.opts.Now()) != nil {
+		return nil
+	}
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p := &pendingKey{done: make(chan struct{}), cancel: cancel}
+	m.pending.Store(p)
+	go func() {
+		defer close(p.done)
+		defer cancel()
+		if p.err = m.ensure(bctx, set, RS256); p.err == nil {
+			// Reload expires the cached set first: a load that started
+			// before the insert is not the one waiters then read.
+			_, p.err = m.reload(bctx)
+		}
+	}()
+	return nil
+}
+
+// Ready waits until the RS256 key Start makes in the background is stored
+// and in this node's key set (at once when nothing is pending). Should that
+// attempt have failed (the database did not answer), Ready makes the key
+// itself, one caller at a time.
+func (m *Manager) Ready(ctx context.Context) error {
+	p := m.pending.Load()
+	if p == nil {
+		return nil
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if p.err != nil {
+		if _, err := m.onDemand(ctx, RS256); err != nil {
+			return err
+		}
+	}
+	m.pending.CompareAndSwap(p, nil)
+	return nil
+}
+
+// Close stops and waits for Start's background key, if it is still being
+// made, so that the storage can be closed after it. A key it did not store
+// is made by the next start.
+func (m *Manager) Close() {
+	if p := m.pending.Load(); p != nil {
+		p.cancel()
+		<-p.done
+	}
+}
+
 // ensure creates an active key of alg unless set has one.
 func (m *Manager) ensure(ctx context.Context, set keySet, alg string) error {
 	if set.active(alg, m.opts.Now()) != nil {
@@ -211,6 +299,11 @@ func (m *Manager) RotateWith(ctx context.Context, alg string, outbox []storage.O
 	audit ...func(next storage.SigningKey) storage.AuditEntry) (storage.SigningKey, error) {
 	if alg == "" {
 		alg = ES256
+	}
+	// Not while Start's RS256 key is still being stored: the rotation would
+	// find no key to replace.
+	if err := m.Ready(ctx); err != nil {
+		return storage.SigningKey{}, err
 	}
 	keep := m.opts.RetireAfter
 	if m.opts.LongestTokenLifetime != nil {
@@ -306,6 +399,9 @@ func (m *Manager) load(ctx context.Context) (keySet, error) {
 // JWKS is the published key set: every key not retired at Now, public parts
 // only (RFC 7517 §5). Private keys are never part of it.
 func (m *Manager) JWKS(ctx context.Context) (jose.JSONWebKeySet, error) {
+	if err := m.Ready(ctx); err != nil {
+		return jose.JSONWebKeySet{}, err
+	}
 	set, err := m.current(ctx)
 	if err != nil {
 		return jose.JSONWebKeySet{}, err
@@ -320,6 +416,9 @@ func (m *Manager) JWKS(ctx context.Context) (jose.JSONWebKeySet, error) {
 // PublicKeyPEMs maps kid to PKIX PEM public key, the shape of FusionAuth's
 // GET /api/jwt/public-key {"publicKeys":{kid:pem}}.
 func (m *Manager) PublicKeyPEMs(ctx context.Context) (map[string]string, error) {
+	if err := m.Ready(ctx); err != nil {
+		return nil, err
+	}
 	set, err := m.current(ctx)
 	if err != nil {
 		return nil, err

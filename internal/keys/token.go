@@ -38,6 +38,13 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 		return "", err
 	}
 	k := set.signer(alg, m.opts.Now(), claimExp(claims))
+	if k == nil && m.pending.Load() != nil {
+		// Start's RS256 key is still being stored (Ready).
+		if set, err = m.readySet(ctx); err != nil {
+			return "", err
+		}
+		k = set.signer(alg, m.opts.Now(), claimExp(claims))
+	}
 	if k == nil && m.opts.OnDemand {
 		if set, err = m.onDemand(ctx, alg); err != nil {
 			return "", err
@@ -68,10 +75,24 @@ func (m *Manager) SignWithKey(ctx context.Context, kid string, claims map[string
 		alg = k.rec.Algorithm
 	}
 	k := set.active(alg, now)
+	if k == nil && m.pending.Load() != nil {
+		if set, err = m.readySet(ctx); err != nil {
+			return "", err
+		}
+		k = set.active(alg, m.opts.Now())
+	}
 	if k == nil {
 		return "", fmt.Errorf("%w: for key %q", ErrNoActiveKey, kid)
 	}
 	return sign(k, claims)
+}
+
+// readySet is the key set once Start's RS256 key is in it (Ready).
+func (m *Manager) readySet(ctx context.Context) (keySet, error) {
+	if err := m.Ready(ctx); err != nil {
+		return keySet{}, err
+	}
+	return m.current(ctx)
 }
 
 // sign makes the compact JWS of claims with k.

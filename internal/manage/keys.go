@@ -36,6 +36,10 @@ type Keys struct {
 	Rotator KeyRotator // set by the wiring (internal/app); nil refuses Rotate
 	Now     func() time.Time
 	Events  *events.Publisher // jwt.public-key.update (UseEvents)
+	// Ready, when set, waits until the node's first keys are all stored
+	// (keys.Manager.Ready: the RS256 key is made after the node serves),
+	// so that a listing never lacks a key the node is about to have.
+	Ready func(ctx context.Context) error
 }
 
 // KeyView is FusionAuth's key object for a latchkey signing key: the id is
@@ -77,6 +81,11 @@ func ViewKey(k storage.SigningKey) KeyView {
 // List returns the keys in use (active, and retiring ones still published),
 // oldest first, then by algorithm.
 func (ks *Keys) List(ctx context.Context) ([]KeyView, error) {
+	if ks.Ready != nil {
+		if err := ks.Ready(ctx); err != nil {
+			return nil, err
+		}
+	}
 	keys, err := ks.Store.ListSigningKeys(ctx, ks.Now())
 	if err != nil {
 		return nil, err

@@ -49,3 +49,49 @@ func Backup(ctx context.Context, url, dest string) (int64, error) {
 	}
 	return st.Size(), nil
 }
+
+// CopyInto writes a copy of this SQLite database into dest, a new file: the
+// image sqlite3_serialize reads in one statement (a consistent snapshot
+// even while others write), written without fsync. Only for a throwaway
+// database: the Kickstart dry run starts from a copy of a fresh database's
+// just-migrated schema instead of migrating a second database from nothing
+// (issue 13). Serialising a fresh database took 2-3 ms where VACUUM INTO,
+// which replays the schema's SQL, took 16-30 ms and migrating 19-25 ms.
+func (s *Store) CopyInto(ctx context.Context, dest string) error {
+	if s.dialect != DialectSQLite || s.path == "" {
+		return errors.New("sqlstorage: CopyInto is for SQLite")
+	}
+	// A connection of its own: the pools' may be instrumented wrappers.
+	db, err := sql.Open("sqlite", sqliteDSN(s.path, false))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstorage: copy into %s: %w", dest, err)
+	}
+	defer conn.Close()
+	var image []byte
+	err = conn.Raw(func(dc any) error {
+		ser, ok := dc.(interface{ Serialize() ([]byte, error) })
+		if !ok {
+			return errors.New("the SQLite driver cannot serialise")
+		}
+		image, err = ser.Serialize()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstorage: copy into %s: %w", dest, err)
+	}
+	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(image); err != nil {
+		f.Close()
+		_ = os.Remove(dest)
+		return err
+	}
+	return f.Close()
+}

@@ -69,6 +69,7 @@ type Store struct {
 	rotations *rotations
 	logger    *slog.Logger
 	feed      *changeFeed // PostgreSQL only (changes.go)
+	path      string      // the SQLite file (absolute); "" on PostgreSQL
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -185,7 +186,7 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	if err != nil {
 		return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 	}
-	s := &Store{dialect: DialectSQLite, w: newPool(w, true), logger: opts.Logger}
+	s := &Store{dialect: DialectSQLite, w: newPool(w, true), logger: opts.Logger, path: abs}
 	s.r = s.w
 	if splitWriter {
 		w.SetMaxOpenConns(1)
