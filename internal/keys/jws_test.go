@@ -12,12 +12,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/latchkeyhq/latchkey/internal/jwttest"
 	"github.com/latchkeyhq/latchkey/jwtverify"
+	"github.com/latchkeyhq/latchkey/jwtverify/strictjwt"
 )
 
 // goJoseToken is how tokens were signed before jwsSigner: go-jose with
@@ -180,5 +182,67 @@ func TestSignerPinsAlgorithm(t *testing.T) {
 		if s, err := newJWSSigner(c.alg, "kid", c.priv); err == nil {
 			t.Errorf("%s: got a signer %v", name, s)
 		}
+	}
+}
+
+// BenchmarkSignerOverGoJose: the direct signer and go-jose as keys.Sign
+// used it before (claims marshalled, go-jose's Sign and CompactSerialize,
+// strictjwt.CanonicalES256), alternating in every iteration on the same key
+// and refresh-sized claims, so load weighs on both alike. Reports each
+// side's time per token and direct/go-jose.
+func BenchmarkSignerOverGoJose(b *testing.B) {
+	m, st, _ := newManager(b)
+	ctx := context.Background()
+	now := m.opts.Now().Unix()
+	claims := map[string]any{
+		"iss": testIssuer, "sub": "8f1f0b5e-3c1e-4f0e-9d3a-1f2b3c4d5e6f", "iat": now, "exp": now + 3600,
+		"jti": "5b7c0e2a-9d3f-4a1b-8c2d-3e4f5a6b7c8d", "auth_time": now - 100, "authenticationType": "REFRESH_TOKEN",
+		"tid": "a1b2c3d4-e5f6-4789-abcd-ef0123456789", "email_verified": true, "email": "alice@example.test",
+		"aud": "app", "sid": "0f9e8d7c-6b5a-4938-a7b6-c5d4e3f2a1b0", "applicationId": "app", "roles": []string{"customer"},
+	}
+	set, err := m.current(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, alg := range Algorithms {
+		rec := activeKey(b, st, alg)
+		k := set.byID[rec.ID]
+		jsg, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg),
+			Key: jose.JSONWebKey{Key: privateKey(b, rec), KeyID: rec.ID}}, (&jose.SignerOptions{}).WithType("JWT"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		goJose := func() (string, error) {
+			payload, err := json.Marshal(claims)
+			if err != nil {
+				return "", err
+			}
+			jws, err := jsg.Sign(payload)
+			if err != nil {
+				return "", err
+			}
+			tok, err := jws.CompactSerialize()
+			if err != nil || alg != ES256 {
+				return tok, err
+			}
+			return strictjwt.CanonicalES256(tok)
+		}
+		b.Run(alg, func(b *testing.B) {
+			var direct, other time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if _, err := sign(k, claims); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if _, err := goJose(); err != nil {
+					b.Fatal(err)
+				}
+				direct, other = direct+t1.Sub(t0), other+time.Since(t1)
+			}
+			b.ReportMetric(float64(direct.Nanoseconds())/float64(b.N), "direct-ns/op")
+			b.ReportMetric(float64(other.Nanoseconds())/float64(b.N), "gojose-ns/op")
+			b.ReportMetric(float64(direct)/float64(other), "direct/gojose")
+		})
 	}
 }
