@@ -17,9 +17,10 @@ import (
 // crypto/ecdsa and crypto/rsa directly. go-jose, which signed before,
 // built and marshalled the protected header for every token, encoded every
 // segment twice and left the ES256 signature's s to be normalised by
-// decoding the token again (strictjwt.CanonicalES256): about twice the
-// allocations of this (docs/decisions.md "Access tokens are signed without
-// a JOSE library"). The tokens are the same bytes go-jose made: header
+// decoding the token again (strictjwt.CanonicalES256): 1.75 times the
+// bytes allocated here for an ES256 token (docs/decisions.md "Access tokens
+// are signed with crypto/ecdsa and crypto/rsa directly"). The tokens are
+// the same bytes go-jose made: header
 // {"alg","kid","typ":"JWT"} in that order, then the payload as given, then
 // the signature, each in unpadded base64url (TestSignerMatchesGoJose).
 type jwsSigner struct {
