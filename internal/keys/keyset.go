@@ -27,7 +27,7 @@ type key struct {
 	rec    storage.SigningKey
 	public crypto.PublicKey
 	jwk    jose.JSONWebKey // public, with kid, alg and use
-	signer jose.Signer     // nil when the record has no private key
+	signer *jwsSigner      // nil when the record has no private key
 }
 
 // keySet is an immutable snapshot of the keys storage returned.
@@ -154,12 +154,7 @@ func parseKey(r storage.SigningKey) (*key, error) {
 		if err != nil {
 			return nil, fmt.Errorf("keys: key %q private key: %w", r.ID, err)
 		}
-		opts := (&jose.SignerOptions{}).WithType("JWT")
-		k.signer, err = jose.NewSigner(jose.SigningKey{
-			Algorithm: jose.SignatureAlgorithm(r.Algorithm),
-			Key:       jose.JSONWebKey{Key: priv, KeyID: r.ID},
-		}, opts)
-		if err != nil {
+		if k.signer, err = newJWSSigner(r.Algorithm, r.ID, priv); err != nil {
 			return nil, fmt.Errorf("keys: key %q signer: %w", r.ID, err)
 		}
 	}

@@ -102,17 +102,11 @@ func sign(k *key, claims map[string]any) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("keys: encode claims: %w", err)
 	}
-	jws, err := k.signer.Sign(payload)
+	tok, err := k.signer.sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("keys: sign: %w", err)
 	}
-	tok, err := jws.CompactSerialize()
-	if err != nil || k.rec.Algorithm != ES256 {
-		return tok, err
-	}
-	// go-jose returns either s or n−s; the verifiers accept only s ≤ n/2
-	// (strictjwt.VerifySignature), so each token has one spelling.
-	return strictjwt.CanonicalES256(tok)
+	return tok, nil
 }
 
 // Verify checks a compact JWS strictly and returns its claims: size before
