@@ -27,8 +27,9 @@ func (sb *sandbox) export(jwt goja.Value) (claims map[string]any, dropped []stri
 	ex := &exporter{sb: sb, left: sb.cfg.MaxClaimsBytes}
 	read := sb.rt.ToValue(func(goja.FunctionCall) goja.Value {
 		obj := jwt.ToObject(sb.rt)
-		claims = map[string]any{}
-		for _, k := range obj.Keys() {
+		keys := obj.Keys()
+		claims = make(map[string]any, len(keys))
+		for _, k := range keys {
 			v := obj.Get(k)
 			if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 				continue
