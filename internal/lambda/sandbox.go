@@ -35,6 +35,8 @@ type sandbox struct {
 
 	jsonParse   goja.Callable
 	objectKeys  goja.Callable // Object.keys as goja has it, before the guards
+	exportFn    goja.Callable // exportClaims
+	exporting   *exporter     // the claims being read back, during export
 	ownDesc     goja.Callable
 	rangeError  goja.Constructor
 	joining     []*goja.Object  // arrays being joined, for cycles (as goja's own join)
@@ -61,6 +63,7 @@ func newSandbox(cfg Config) *sandbox {
 	sb.jsonParse = function(rt.Get("JSON").ToObject(rt).Get("parse"))
 	sb.ownDesc = function(object.Get("getOwnPropertyDescriptor"))
 	sb.objectKeys = function(object.Get("keys"))
+	sb.exportFn = function(rt.ToValue(sb.exportClaims))
 	sb.rangeError, _ = goja.AssertConstructor(rt.Get("RangeError"))
 	sb.installGuards()
 	sb.installConsole()
