@@ -83,13 +83,13 @@ func (sb *sandbox) toJS(v any) goja.Value {
 		return rt.NewArray(items...)
 	case map[string]any:
 		obj := rt.NewObject()
-		for _, k := range slices.Sorted(mapKeys(x)) {
+		for _, k := range sortedKeys(x) {
 			sb.define(obj, k, sb.toJS(x[k]))
 		}
 		return obj
 	case map[string]string:
 		obj := rt.NewObject()
-		for _, k := range slices.Sorted(mapKeys(x)) {
+		for _, k := range sortedKeys(x) {
 			sb.define(obj, k, rt.ToValue(x[k]))
 		}
 		return obj
@@ -114,12 +114,12 @@ func (sb *sandbox) define(obj *goja.Object, k string, v goja.Value) {
 	}
 }
 
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
+// sortedKeys is m's keys in order, in one allocation.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
+	slices.Sort(keys)
+	return keys
 }

@@ -24,42 +24,55 @@ const maxClaimDepth = 32
 // Getters run here, so this runs inside the call's limits, as a native
 // function, where goja turns their exceptions and interrupts into errors.
 func (sb *sandbox) export(jwt goja.Value) (claims map[string]any, dropped []string, err error) {
-	ex := &exporter{sb: sb, left: sb.cfg.MaxClaimsBytes}
-	read := sb.rt.ToValue(func(goja.FunctionCall) goja.Value {
-		obj := jwt.ToObject(sb.rt)
-		claims = map[string]any{}
-		for _, k := range obj.Keys() {
-			v := obj.Get(k)
-			if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-				continue
-			}
-			ex.left -= len(k) + 4
-			g, why := ex.value(v, 0)
-			if ex.left < 0 {
-				return goja.Undefined()
-			}
-			if why != "" {
-				dropped = append(dropped, k+" ("+why+")")
-				continue
-			}
-			claims[k] = g
-		}
-		return goja.Undefined()
-	})
-	f, _ := goja.AssertFunction(read)
-	if _, err = f(goja.Undefined()); err != nil {
+	ex := &exporter{sb: sb, left: sb.cfg.MaxClaimsBytes, jwt: jwt}
+	sb.exporting = ex
+	defer func() { sb.exporting = nil }()
+	if _, err = sb.exportFn(goja.Undefined()); err != nil {
 		return nil, nil, err
 	}
 	if ex.left < 0 {
 		return nil, nil, errTooLarge
 	}
-	return claims, dropped, nil
+	return ex.claims, ex.dropped, nil
+}
+
+// exportClaims is export's native function, made once per sandbox (a
+// function object per call costs more than the rest of export); it reads
+// sb.exporting, set by export for the length of the call.
+func (sb *sandbox) exportClaims(goja.FunctionCall) goja.Value {
+	ex := sb.exporting
+	if ex == nil {
+		return goja.Undefined()
+	}
+	obj := ex.jwt.ToObject(sb.rt)
+	keys := obj.Keys()
+	ex.claims = make(map[string]any, len(keys))
+	for _, k := range keys {
+		v := obj.Get(k)
+		if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+			continue
+		}
+		ex.left -= len(k) + 4
+		g, why := ex.value(v, 0)
+		if ex.left < 0 {
+			return goja.Undefined()
+		}
+		if why != "" {
+			ex.dropped = append(ex.dropped, k+" ("+why+")")
+			continue
+		}
+		ex.claims[k] = g
+	}
+	return goja.Undefined()
 }
 
 type exporter struct {
-	sb   *sandbox
-	left int
-	path []*goja.Object
+	sb      *sandbox
+	left    int
+	path    []*goja.Object
+	jwt     goja.Value
+	claims  map[string]any
+	dropped []string
 }
 
 // value converts one JavaScript value; why is set when it cannot be encoded.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -28,9 +29,16 @@ import (
 // abandoned at its deadline never reads the caller's memory.
 type lazyObject struct {
 	sb   *sandbox
-	raw  map[string]json.RawMessage // members not yet converted
-	vals map[string]goja.Value      // members converted or set by the body
-	keys []string                   // the members present, in order
+	raw  []member              // the document's members, sorted by key; val nil once converted or removed
+	vals map[string]goja.Value // members converted or set by the body (made on first use)
+	keys []string              // the members present, in order
+}
+
+// member is one member of the JSON object, its value's bytes a slice of the
+// sandbox's copy of the document.
+type member struct {
+	key string
+	val json.RawMessage
 }
 
 // newLazy splits a JSON object into members with a token reader, which
@@ -46,31 +54,33 @@ func (sb *sandbox) newLazy(b json.RawMessage) goja.Value {
 		}
 		return sb.toJS(v)
 	}
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
+	slices.SortFunc(raw, func(a, b member) int { return strings.Compare(a.key, b.key) })
+	keys := make([]string, len(raw))
+	for i, m := range raw {
+		keys[i] = m.key
 	}
-	slices.Sort(keys)
-	return sb.rt.NewDynamicObject(&lazyObject{sb: sb, raw: raw, vals: make(map[string]goja.Value, 4), keys: keys})
+	return sb.rt.NewDynamicObject(&lazyObject{sb: sb, raw: raw, keys: keys})
 }
 
-// splitObject returns the members of the JSON object b, each a copy of its
-// value's bytes; false when b is not one well-formed object (a repeated
-// name is malformed too, as jsontext reads it).
-// The sandbox's decoder and reader are reused call after call.
-func (sb *sandbox) splitObject(b []byte) (map[string]json.RawMessage, bool) {
+// splitObject returns the members of the JSON object b, each value a slice
+// of one copy of b (the caller's bytes are never referenced after it
+// returns); false when b is not one well-formed object (a repeated name is
+// malformed too, as jsontext reads it). The sandbox's decoder and reader
+// are reused call after call.
+func (sb *sandbox) splitObject(b []byte) ([]member, bool) {
 	if sb.dec == nil {
 		sb.src = new(bytes.Reader)
 		sb.dec = jsontext.NewDecoder(sb.src)
 	}
-	sb.src.Reset(b)
-	defer sb.src.Reset(nil) // keep no reference to the caller's bytes
+	doc := bytes.Clone(b)
+	sb.src.Reset(doc)
+	defer sb.src.Reset(nil) // keep no reference to the document
 	dec := sb.dec
 	dec.Reset(sb.src)
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return nil, false
 	}
-	raw := make(map[string]json.RawMessage, 32)
+	raw := make([]member, 0, 16)
 	for dec.PeekKind() != '}' {
 		name, err := dec.ReadToken()
 		if err != nil {
@@ -81,7 +91,8 @@ func (sb *sandbox) splitObject(b []byte) (map[string]json.RawMessage, bool) {
 		if err != nil {
 			return nil, false
 		}
-		raw[key] = json.RawMessage(bytes.Clone(v))
+		end := int(dec.InputOffset())
+		raw = append(raw, member{key, json.RawMessage(doc[end-len(v) : end : end])})
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return nil, false
@@ -92,30 +103,53 @@ func (sb *sandbox) splitObject(b []byte) (map[string]json.RawMessage, bool) {
 	return raw, true
 }
 
+// find is the index of key's unconverted member, or -1.
+func (o *lazyObject) find(key string) int {
+	i, ok := slices.BinarySearchFunc(o.raw, key, func(m member, k string) int { return strings.Compare(m.key, k) })
+	if !ok || o.raw[i].val == nil {
+		return -1
+	}
+	return i
+}
+
 func (o *lazyObject) Get(key string) goja.Value {
 	if v, ok := o.vals[key]; ok {
 		return v
 	}
-	b, ok := o.raw[key]
-	if !ok {
+	i := o.find(key)
+	if i < 0 {
 		return nil
 	}
 	var x any
-	if err := json.Unmarshal(b, &x); err != nil {
+	if err := json.Unmarshal(o.raw[i].val, &x); err != nil {
 		panic(err) // not reached: the member came from a valid document
 	}
 	v := o.sb.toJS(x)
-	delete(o.raw, key)
-	o.vals[key] = v
+	o.raw[i].val = nil
+	o.setVal(key, v)
 	return v
+}
+
+func (o *lazyObject) setVal(key string, v goja.Value) {
+	if o.vals == nil {
+		o.vals = make(map[string]goja.Value, 4)
+	}
+	o.vals[key] = v
+}
+
+// drop forgets key's unconverted member, if any.
+func (o *lazyObject) drop(key string) {
+	if i := o.find(key); i >= 0 {
+		o.raw[i].val = nil
+	}
 }
 
 func (o *lazyObject) Set(key string, val goja.Value) bool {
 	if !o.Has(key) {
 		o.keys = append(o.keys, key)
 	}
-	delete(o.raw, key)
-	o.vals[key] = val
+	o.drop(key)
+	o.setVal(key, val)
 	return true
 }
 
@@ -123,13 +157,12 @@ func (o *lazyObject) Has(key string) bool {
 	if _, ok := o.vals[key]; ok {
 		return true
 	}
-	_, ok := o.raw[key]
-	return ok
+	return o.find(key) >= 0
 }
 
 func (o *lazyObject) Delete(key string) bool {
 	if o.Has(key) {
-		delete(o.raw, key)
+		o.drop(key)
 		delete(o.vals, key)
 		o.keys = slices.DeleteFunc(o.keys, func(k string) bool { return k == key })
 	}

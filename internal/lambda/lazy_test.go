@@ -81,3 +81,26 @@ func TestPopulateJSONUserIsACopy(t *testing.T) {
 		t.Errorf("claims changed by a failed call: %v", r.Claims)
 	}
 }
+
+// TestPopulateJSONUserSpacedAndUnsorted: members are read from their place
+// in the document whatever the spacing and order of the caller's JSON, and
+// a member deleted and set again reads as set.
+func TestPopulateJSONUserSpacedAndUnsorted(t *testing.T) {
+	e, _ := newTestEngine(t, Config{})
+	l := jwtLambda("spaced", `function populate(jwt, user) {
+		jwt.view = JSON.stringify(user);
+		jwt.z = user.z;
+		delete user.a;
+		jwt.gone = typeof user.a + "," + ("a" in user);
+		user.a = "again";
+		jwt.back = user.a + "," + Object.keys(user).join(",");
+	}`)
+	spaced := "{\n  \"z\" : [1, {\"k\": \"v\"}] ,\n\t\"a\":\"x\" , \"m\" : null,\"b\": {\"c\" :true}  }\n"
+	c := mustSucceed(t, e.Populate(context.Background(), l, Input{Claims: baseClaims(), User: json.RawMessage(spaced)}))
+	if want := `{"a":"x","b":{"c":true},"m":null,"z":[1,{"k":"v"}]}`; c["view"] != want {
+		t.Errorf("view = %v, want %s", c["view"], want)
+	}
+	if !reflect.DeepEqual(c["z"], []any{int64(1), map[string]any{"k": "v"}}) || c["gone"] != "undefined,false" || c["back"] != "again,b,m,z,a" {
+		t.Errorf("claims %v", c)
+	}
+}

@@ -40,15 +40,8 @@ func (e *Engine) Populate(ctx context.Context, l Lambda, in Input) Result {
 // a slot is bounded by Config.MaxWait; the call itself by Timeout plus a
 // tenth, from when it has a runtime.
 func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Input) outcome {
-	wait := time.NewTimer(e.cfg.MaxWait)
-	select {
-	case e.slots <- struct{}{}:
-		wait.Stop()
-	case <-wait.C:
-		return outcome{failure: &Failure{l.ID, ReasonBusy, ""}}
-	case <-ctx.Done():
-		wait.Stop()
-		return outcome{failure: &Failure{l.ID, ReasonCancelled, ""}}
+	if f := e.acquire(ctx, l); f != nil {
+		return outcome{failure: f}
 	}
 	sb, err := e.sandbox()
 	if err != nil {
@@ -84,6 +77,26 @@ func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Inpu
 	}
 	r, _ := w.stopped()
 	return outcome{failure: &Failure{l.ID, r, "abandoned while a builtin was running"}}
+}
+
+// acquire takes a slot, waiting at most Config.MaxWait. A free slot is
+// taken without arming the wait's timer (the common case).
+func (e *Engine) acquire(ctx context.Context, l Lambda) *Failure {
+	select {
+	case e.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	wait := time.NewTimer(e.cfg.MaxWait)
+	defer wait.Stop()
+	select {
+	case e.slots <- struct{}{}:
+		return nil
+	case <-wait.C:
+		return &Failure{l.ID, ReasonBusy, ""}
+	case <-ctx.Done():
+		return &Failure{l.ID, ReasonCancelled, ""}
+	}
 }
 
 // sandbox takes an idle runtime or builds one.

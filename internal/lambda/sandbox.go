@@ -34,6 +34,9 @@ type sandbox struct {
 	console console
 
 	jsonParse   goja.Callable
+	objectKeys  goja.Callable // Object.keys as goja has it, before the guards
+	exportFn    goja.Callable // exportClaims
+	exporting   *exporter     // the claims being read back, during export
 	ownDesc     goja.Callable
 	rangeError  goja.Constructor
 	joining     []*goja.Object  // arrays being joined, for cycles (as goja's own join)
@@ -59,6 +62,8 @@ func newSandbox(cfg Config) *sandbox {
 	object := rt.Get("Object").ToObject(rt)
 	sb.jsonParse = function(rt.Get("JSON").ToObject(rt).Get("parse"))
 	sb.ownDesc = function(object.Get("getOwnPropertyDescriptor"))
+	sb.objectKeys = function(object.Get("keys"))
+	sb.exportFn = function(rt.ToValue(sb.exportClaims))
 	sb.rangeError, _ = goja.AssertConstructor(rt.Get("RangeError"))
 	sb.installGuards()
 	sb.installConsole()
@@ -87,6 +92,12 @@ func (sb *sandbox) begin(w *watch, debug bool) {
 // keys finds it all, without listing every builtin on every call. It
 // reports false when the global object is not as it was (another
 // prototype, an undeletable property): such a runtime serves no more calls.
+//
+// The enumerable globals after hardening are non-configurable, so a call
+// can neither remove them nor hide them: when the global object has as many
+// enumerable keys as then, it has exactly those, and nothing is listed by
+// name. goja's Object.keys counts them several times faster than
+// Object.Keys lists them (the global object has about a hundred builtins).
 func (sb *sandbox) clean() (ok bool) {
 	defer func() {
 		if recover() != nil {
@@ -96,6 +107,13 @@ func (sb *sandbox) clean() (ok bool) {
 	g := sb.rt.GlobalObject()
 	if g.Prototype() != sb.globalProto || len(g.Symbols()) != sb.symbols {
 		return false
+	}
+	keys, err := sb.objectKeys(goja.Undefined(), g)
+	if err != nil {
+		return false
+	}
+	if keys.ToObject(sb.rt).Get("length").ToInteger() == int64(len(sb.globals)) {
+		return true
 	}
 	for _, k := range g.Keys() {
 		if !sb.globals[k] {
