@@ -33,12 +33,16 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 	if alg == "" {
 		alg = ES256
 	}
+	// pending is read before the set: should Start's key be stored and
+	// pending cleared between the two reads, the set read may predate the
+	// key, and readySet's read then has it.
+	wasPending := m.pending.Load() != nil
 	set, err := m.current(ctx)
 	if err != nil {
 		return "", err
 	}
 	k := set.signer(alg, m.opts.Now(), claimExp(claims))
-	if k == nil && m.pending.Load() != nil {
+	if k == nil && (wasPending || m.pending.Load() != nil) {
 		// Start's RS256 key is still being stored (Ready).
 		if set, err = m.readySet(ctx); err != nil {
 			return "", err
@@ -65,6 +69,7 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 // names the key used, which the JWKS publishes, so receivers that look keys
 // up by kid follow a rotation without a change.
 func (m *Manager) SignWithKey(ctx context.Context, kid string, claims map[string]any) (string, error) {
+	wasPending := m.pending.Load() != nil // before the set, as in Sign
 	set, err := m.current(ctx)
 	if err != nil {
 		return "", err
@@ -75,7 +80,7 @@ func (m *Manager) SignWithKey(ctx context.Context, kid string, claims map[string
 		alg = k.rec.Algorithm
 	}
 	k := set.active(alg, now)
-	if k == nil && m.pending.Load() != nil {
+	if k == nil && (wasPending || m.pending.Load() != nil) {
 		if set, err = m.readySet(ctx); err != nil {
 			return "", err
 		}

@@ -372,11 +372,17 @@ export function createClient(opts) {
     const request = /** @type {any} */ (locks.request);
     return new Promise((held) => {
       // ifAvailable: a marker already held says the same; never wait for it.
-      request.call(locks, markerName(stale), { ifAvailable: true }, (/** @type {unknown} */ lock) => {
+      // The marker only spares other tabs a refresh: a lock manager that
+      // refuses it (or throws) costs this refresh nothing.
+      try {
+        Promise.resolve(request.call(locks, markerName(stale), { ifAvailable: true }, (/** @type {unknown} */ lock) => {
+          held(undefined);
+          // unref: where timers have it (Node), the marker keeps nothing alive.
+          return lock ? new Promise((r) => { /** @type {any} */ (setTimeout(r, 10_000))?.unref?.(); }) : undefined;
+        })).catch(() => held(undefined));
+      } catch {
         held(undefined);
-        // unref: where timers have it (Node), the marker keeps nothing alive.
-        return lock ? new Promise((r) => { /** @type {any} */ (setTimeout(r, 10_000))?.unref?.(); }) : undefined;
-      }).catch(() => held(undefined));
+      }
     });
   }
 

@@ -202,6 +202,28 @@ test('a tab whose JWT nobody refreshed does not wait for a marker', async () => 
   assert.ok(Date.now() - started < 4000, 'no wait for a change that is not coming');
 });
 
+test('a lock manager that refuses the marker does not fail the refresh', async () => {
+  const stale = tokenFor(nowSec - 10);
+  const fresh = tokenFor(nowSec + 30, { jti: 'fresh' });
+  const storage = fakeStorage({ [key]: stale });
+  const f = fakeFetch({ '/api/jwt/refresh': () => [200, { token: fresh }] });
+  // query, but a request that only knows (name, cb) and throws on options.
+  let tail = Promise.resolve();
+  const locks = {
+    request: (_n, cb) => {
+      if (typeof cb !== 'function') throw new TypeError('options are not supported');
+      const run = tail.then(cb); tail = run.catch(() => {}); return run;
+    },
+    query: async () => ({ held: [] }),
+  };
+  const c = client(storage, f, { locks });
+  const events = [];
+  c.on('refresh', (d) => events.push(d));
+  assert.equal(await c.getToken(), fresh);
+  assert.equal(events.length, 1);
+  assert.equal(storage.getItem(key), fresh);
+});
+
 test('fetch wrapper', async (t) => {
   const good = tokenFor(nowSec + 60, { jti: 'good' });
   const fresh = tokenFor(nowSec + 60, { jti: 'fresh' });
