@@ -50,16 +50,7 @@ func TestConsoleSendsHeadersAndLocalizedMail(t *testing.T) {
 	smtp := url.Values{"csrf": {token}, "smtpHost": {e.Host}, "smtpPort": {strconv.Itoa(e.Port)}, "smtpSecurity": {e.Security},
 		"fromEmail": {e.DefaultFromEmail}, "fromName": {e.DefaultFromName}}
 	for _, bad := range []string{"X-Campaign spring", "X Campaign: spring"} {
-		f := url.Values{}
-		for k, v := range smtp {
-			f[k] = v
-		}
-		f.Set("smtpHeaders", bad)
-		res := c.post("/admin/tenant/email", f)
-		wantConsoleStatus(t, "headers "+bad, res, 400)
-		if !strings.Contains(string(res.body), `id="smtpHeaders-error"`) {
-			t.Fatalf("no message next to the headers:\n%s", res.body)
-		}
+		c.refuseField(t, "/admin/tenant/email", smtp, "smtpHeaders", bad)
 		unchanged()
 	}
 	smtp.Set("smtpHeaders", "X-Campaign: spring\nX-Environment: test")
@@ -77,16 +68,7 @@ func TestConsoleSendsHeadersAndLocalizedMail(t *testing.T) {
 		"text": {tpl.DefaultTextTemplate}, "locale-0": {"de"}, "new-0": {"1"}, "subject-0": {"Passwort zurücksetzen"},
 		"html-0": {"<p>Hallo ${user.email}</p>"}, "text-0": {"Hallo ${user.email}, Ihr Passwort."}}
 	for field, bad := range map[string]string{"locale-0": "not a locale!", "html-0": "<p>Hallo ${user.email</p>"} {
-		f := url.Values{}
-		for k, v := range german {
-			f[k] = v
-		}
-		f.Set(field, bad)
-		res := c.post(path, f)
-		wantConsoleStatus(t, "a bad "+field, res, 400)
-		if !strings.Contains(string(res.body), `id="`+field+`-error"`) {
-			t.Fatalf("no message next to %s:\n%s", field, res.body)
-		}
+		c.refuseField(t, path, german, field, bad)
 		unchanged()
 	}
 	preview := url.Values{"preview": {"1"}, "previewLocale": {"de"}}

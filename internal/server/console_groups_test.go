@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
@@ -32,10 +31,7 @@ func TestConsoleRenamesAndPagesGroup(t *testing.T) {
 	}
 	for _, bad := range []string{"", "Taken"} {
 		res := c.post(path+"/rename", url.Values{"csrf": {token}, "name": {bad}})
-		wantConsoleStatus(t, "rename to "+bad, res, 400)
-		if !strings.Contains(string(res.body), `id="name-error"`) {
-			t.Fatalf("no message next to the name for %q:\n%s", bad, res.body)
-		}
+		wantFieldError(t, "rename to "+bad, res, "name")
 		// A screen reader is told too: the refusal is in an alert.
 		if !regexp.MustCompile(`<p class="problem" role="alert"[^>]*>Not done: [^<]*name`).Match(res.body) {
 			t.Fatalf("the refusal of %q is in no alert:\n%s", bad, res.body)

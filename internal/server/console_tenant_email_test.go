@@ -30,16 +30,7 @@ func TestConsoleEditsEmailSettings(t *testing.T) {
 		"smtpUsername": {"mailer"}, "smtpPassword": {secret}, "fromEmail": {"noreply@example.test"}, "fromName": {"Example"}}
 	for field, bad := range map[string]string{"smtpPort": "70000", "smtpSecurity": "STARTSSL", "fromEmail": "not an address",
 		"smtpHost": "smtp://host:25"} {
-		f := url.Values{}
-		for k, v := range form {
-			f[k] = v
-		}
-		f.Set(field, bad)
-		res := c.post("/admin/tenant/email", f)
-		wantConsoleStatus(t, "bad "+field, res, 400)
-		if !strings.Contains(string(res.body), `id="`+field+`-error"`) {
-			t.Fatalf("no message next to %s:\n%s", field, res.body)
-		}
+		c.refuseField(t, "/admin/tenant/email", form, field, bad)
 	}
 	newRefusals(t, s, c).refused(t, "/admin/tenant/email", form, func() {
 		if got := emailConf(); got.Host != before.Host || got.Password != before.Password || got.DefaultFromEmail != before.DefaultFromEmail {

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"strings"
@@ -149,6 +151,25 @@ func wantConsoleStatus(t *testing.T, what string, res result, want int) {
 	if res.status != want {
 		t.Fatalf("%s = %d, want %d:\n%s", what, res.status, want, res.body)
 	}
+}
+
+// wantFieldError wants res refused with 400 and its message next to field
+// (the element id="<field>-error" the field's aria-describedby names).
+func wantFieldError(t *testing.T, what string, res result, field string) {
+	t.Helper()
+	wantConsoleStatus(t, what, res, 400)
+	if !strings.Contains(string(res.body), `id="`+field+`-error"`) {
+		t.Fatalf("%s: no message next to %s:\n%s", what, field, res.body)
+	}
+}
+
+// refuseField posts form to path with field set to bad (the rest as
+// given) and wants it refused next to that field.
+func (c *consoleClient) refuseField(t *testing.T, path string, form url.Values, field, bad string) {
+	t.Helper()
+	f := maps.Clone(form)
+	f.Set(field, bad)
+	wantFieldError(t, fmt.Sprintf("%s with %s=%q", path, field, bad), c.post(path, f), field)
 }
 
 // TestConsoleSignInFindLockUnlock: the admin signs in, finds alice by part
@@ -309,10 +330,7 @@ func TestConsoleEditsRefreshPolicy(t *testing.T) {
 	}
 	bad.Set("ttl", "-5")
 	refused := c.post("/admin/applications/"+storeApp, bad)
-	wantConsoleStatus(t, "a negative lifetime", refused, 400)
-	if !strings.Contains(string(refused.body), `id="ttl-error"`) {
-		t.Fatalf("the error is not next to its field:\n%s", refused.body)
-	}
+	wantFieldError(t, "a negative lifetime", refused, "ttl")
 	app, err := s.Store.GetApplication(context.Background(), storeApp)
 	must(t, err)
 	if app.JWTConfiguration.Enabled {
@@ -420,10 +438,7 @@ func TestConsoleEditsTenantRules(t *testing.T) {
 	}
 	bad.Set("maxLength", "999")
 	refused := c.post("/admin/tenant", bad)
-	wantConsoleStatus(t, "an impossible maximum", refused, 400)
-	if !strings.Contains(string(refused.body), `id="maxLength-error"`) {
-		t.Fatalf("the error is not next to its field:\n%s", refused.body)
-	}
+	wantFieldError(t, "an impossible maximum", refused, "maxLength")
 	create := func(email string) int {
 		return s.api("POST", "/api/user", map[string]any{"user": map[string]any{"email": email, "password": "fifteen chars.."}}).status
 	}
@@ -521,10 +536,7 @@ func TestConsoleGroupRolesReachTokens(t *testing.T) {
 	c.signInAdmin(t)
 	token := csrf(t, c.get("/admin/groups"))
 	blank := c.post("/admin/groups", url.Values{"csrf": {token}, "name": {" "}})
-	wantConsoleStatus(t, "a nameless group", blank, 400)
-	if !strings.Contains(string(blank.body), `id="name-error"`) {
-		t.Fatalf("the error is not next to its field:\n%s", blank.body)
-	}
+	wantFieldError(t, "a nameless group", blank, "name")
 	created := c.post("/admin/groups", url.Values{"csrf": {token}, "name": {"Moderators"}})
 	wantConsoleStatus(t, "create", created, 303)
 	group := strings.TrimPrefix(strings.SplitN(created.header.Get("Location"), "?", 2)[0], "/admin/groups/")
@@ -634,10 +646,7 @@ func TestConsoleCreatesAndEditsUser(t *testing.T) {
 	wantConsoleStatus(t, "the new user's login", login, 200)
 
 	dup := c.post("/admin/users/"+id+"/edit", url.Values{"csrf": {token}, "email": {aliceEmail}, "firstName": {"Nova"}})
-	wantConsoleStatus(t, "another user's email", dup, 400)
-	if !strings.Contains(string(dup.body), `id="email-error"`) {
-		t.Fatalf("the duplicate is not next to the email:\n%s", dup.body)
-	}
+	wantFieldError(t, "another user's email", dup, "email")
 	wantConsoleStatus(t, "rename", c.post("/admin/users/"+id+"/edit", url.Values{"csrf": {token}, "email": {"nova@example.test"},
 		"firstName": {"Nova"}, "lastName": {"Stellar"}}), 303)
 	u, err := s.Store.GetUser(context.Background(), id)
@@ -665,10 +674,7 @@ func TestConsoleEditsOrigins(t *testing.T) {
 	form := appFormOf(t, s, storeApp, token)
 	form.Set("origins", storeSite+"\n"+"https://shop.example.test/path")
 	bad := c.post("/admin/applications/"+storeApp, form)
-	wantConsoleStatus(t, "an origin with a path", bad, 400)
-	if !strings.Contains(string(bad.body), `id="origins-error"`) {
-		t.Fatalf("the error is not next to the origins:\n%s", bad.body)
-	}
+	wantFieldError(t, "an origin with a path", bad, "origins")
 	form.Set("origins", storeSite+"\n"+site)
 	wantConsoleStatus(t, "save", c.post("/admin/applications/"+storeApp, form), 303)
 	if got := allowed(); got != site {
@@ -713,10 +719,7 @@ func TestConsoleEditsEmailTemplate(t *testing.T) {
 	}
 	broken.Set("subject", "Hello ${user.email")
 	refused := c.post(path, broken)
-	wantConsoleStatus(t, "a subject that does not parse", refused, 400)
-	if !strings.Contains(string(refused.body), `id="subject-error"`) {
-		t.Fatalf("the error is not next to the subject:\n%s", refused.body)
-	}
+	wantFieldError(t, "a subject that does not parse", refused, "subject")
 	unchanged()
 	wantConsoleStatus(t, "save", c.post(path, form), 303)
 	got, err := s.Store.GetEmailTemplate(context.Background(), tpl.ID)
@@ -735,10 +738,7 @@ func TestConsoleKeepsItsOwnSessions(t *testing.T) {
 	token := csrf(t, c.get(path))
 	res := c.post(path, url.Values{"csrf": {token}, "enabled": {"on"}, "ttl": {"300"}, "allowRefresh": {"on"},
 		"usagePolicy": {"Reusable"}, "grace": {"0"}, "expirationPolicy": {"Fixed"}, "refreshTTL": {"480"}, "maxTTL": {"480"}})
-	wantConsoleStatus(t, "turn refresh tokens off", res, 400)
-	if !strings.Contains(string(res.body), `id="generateRefresh-error"`) {
-		t.Fatalf("the refusal is not next to the field:\n%s", res.body)
-	}
+	wantFieldError(t, "turn refresh tokens off", res, "generateRefresh")
 	app, err := s.Store.GetApplication(context.Background(), manage.AdminApplicationID)
 	must(t, err)
 	if !app.LoginConfiguration.GenerateRefreshTokens {

@@ -35,10 +35,7 @@ func TestConsoleManagesWebhooks(t *testing.T) {
 		}
 		f.Set(bad[0], bad[1])
 		res := c.post("/admin/webhooks", f)
-		wantConsoleStatus(t, "a bad "+field, res, 400)
-		if !strings.Contains(string(res.body), `id="`+field+`-error"`) {
-			t.Fatalf("no message next to %s:\n%s", field, res.body)
-		}
+		wantFieldError(t, "a bad "+field, res, field)
 	}
 	strangers := newRefusals(t, s, c)
 	evil, former, formerToken := strangers.evil, strangers.former, strangers.formerToken
@@ -88,10 +85,7 @@ func TestConsoleManagesWebhooks(t *testing.T) {
 	}
 
 	unconfirmed := c.post(path+"/delete", url.Values{"csrf": {token}})
-	wantConsoleStatus(t, "delete without confirming", unconfirmed, 400)
-	if !strings.Contains(string(unconfirmed.body), `id="delete-error"`) {
-		t.Fatalf("no message next to the confirmation box:\n%s", unconfirmed.body)
-	}
+	wantFieldError(t, "delete without confirming", unconfirmed, "delete")
 	wantConsoleStatus(t, "non-admin delete", former.post(path+"/delete", url.Values{"csrf": {formerToken}, "confirm": {"yes"}}), 403)
 	if n := hooks(); n != 1 {
 		t.Fatalf("refused deletes left %d webhooks", n)

@@ -15,26 +15,26 @@ import (
 type pathIndex struct {
 	literal map[string]bool     // every path prefix whose last segment is literal in some row
 	methods map[string][]string // literal paths -> the methods their rows offer
+	wild    map[string][]int    // patterns with wildcards -> the wildcards' segment positions
 }
 
 // indexPaths builds the index of rs.
 func indexPaths(rs []route) *pathIndex {
-	ix := &pathIndex{literal: map[string]bool{}, methods: map[string][]string{}}
+	ix := &pathIndex{literal: map[string]bool{}, methods: map[string][]string{}, wild: map[string][]int{}}
 	for _, rt := range rs {
 		method, path, ok := strings.Cut(rt.pattern, " ")
 		if !ok {
 			method, path = "", rt.pattern
 		}
 		segs := strings.Split(strings.Trim(path, "/"), "/")
-		wild := false
 		for i, seg := range segs {
 			if isWildcard(seg) {
-				wild = true
+				ix.wild[rt.pattern] = append(ix.wild[rt.pattern], i)
 				continue
 			}
 			ix.literal["/"+strings.Join(segs[:i+1], "/")] = true
 		}
-		if !wild && method != "" && !slices.Contains(ix.methods[path], method) {
+		if ix.wild[rt.pattern] == nil && method != "" && !slices.Contains(ix.methods[path], method) {
 			ix.methods[path] = append(ix.methods[path], method)
 		}
 	}
@@ -45,21 +45,28 @@ func isWildcard(seg string) bool { return strings.HasPrefix(seg, "{") && strings
 
 // shadowed reports whether the request path, matched to pattern, puts a
 // literal path of another row where pattern has a wildcard; allow lists the
-// methods of that exact path, if the table has it.
+// methods of that exact path, if the table has it. It runs on every
+// request: a pattern without wildcards (login, refresh, validate) costs one
+// map lookup, and the path's prefixes are slices of it, not new strings.
 func (ix *pathIndex) shadowed(pattern, path string) (allow []string, ok bool) {
-	_, p, found := strings.Cut(pattern, " ")
-	if !found {
-		p = pattern
+	wild := ix.wild[pattern]
+	if len(wild) == 0 {
+		return nil, false
 	}
-	psegs := strings.Split(strings.Trim(p, "/"), "/")
-	rsegs := strings.Split(strings.Trim(path, "/"), "/")
-	for i, seg := range psegs {
-		if i >= len(rsegs) {
-			break
+	// The mux serves clean paths ("/a/b/c"): segment i ends at the (i+2)th
+	// slash or at the end.
+	seg, w := 0, 0
+	for j := 1; j <= len(path) && w < len(wild); j++ {
+		if j < len(path) && path[j] != '/' {
+			continue
 		}
-		if isWildcard(seg) && ix.literal["/"+strings.Join(rsegs[:i+1], "/")] {
-			return ix.methods[path], true
+		if seg == wild[w] {
+			if ix.literal[path[:j]] {
+				return ix.methods[path], true
+			}
+			w++
 		}
+		seg++
 	}
 	return nil, false
 }

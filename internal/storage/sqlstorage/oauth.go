@@ -126,17 +126,11 @@ func (s *Store) scanSession(row *sql.Row) (storage.LoginSession, error) {
 func (s *Store) EndLoginSession(ctx context.Context, id string, at time.Time, reason string, notify func([]storage.RefreshToken) ([]storage.OutboxMessage, error)) ([]storage.RefreshToken, error) {
 	var out []storage.RefreshToken
 	err := s.tx(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `UPDATE login_sessions SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END
-			WHERE id = $2`, ms(at), id)
-		if err != nil {
+		if err := mustAffectTx(q.ExecContext(ctx, `UPDATE login_sessions SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END
+			WHERE id = $2`, ms(at), id)); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err != nil {
-				return err
-			}
-			return storage.ErrNotFound
-		}
+		var err error
 		out, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
 			WHERE revoked_at IS NULL AND id IN (SELECT token_id FROM session_grants WHERE session_id = $3)
 			RETURNING `+tokenColumns, ms(at), reason, id)

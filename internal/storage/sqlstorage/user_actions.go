@@ -179,16 +179,9 @@ func (s *Store) UpdateUserActionLogWith(ctx context.Context, l storage.UserActio
 		return err
 	}
 	return s.tx(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `UPDATE user_action_logs SET prevent_login = $2, canceled = $3, expiry = $4, doc = $5, end_due = $6
-			WHERE id = $1`, l.ID, l.PreventLogin, l.Canceled, l.Expiry, doc, l.EndDue())
-		if err != nil {
+		if err := mustAffectTx(q.ExecContext(ctx, `UPDATE user_action_logs SET prevent_login = $2, canceled = $3, expiry = $4, doc = $5, end_due = $6
+			WHERE id = $1`, l.ID, l.PreventLogin, l.Canceled, l.Expiry, doc, l.EndDue())); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err != nil {
-				return err
-			}
-			return storage.ErrNotFound
 		}
 		if err := insertAudit(ctx, q, audit); err != nil {
 			return err
