@@ -191,15 +191,28 @@ test("a tab that gets the lock before another tab's new JWT reaches its localSto
   assert.deepEqual(refreshedInB, []);
 });
 
-test('a tab whose JWT nobody refreshed does not wait for a marker', async () => {
+test("a tab whose JWT nobody refreshed does not wait, even beside another JWT's marker", async () => {
   const stale = tokenFor(nowSec - 10);
   const fresh = tokenFor(nowSec + 30, { jti: 'fresh' });
   const storage = fakeStorage({ [key]: stale });
+  let reads = 0;
+  const getItem = storage.getItem;
+  storage.getItem = (k) => { reads++; return getItem(k); };
   const f = fakeFetch({ '/api/jwt/refresh': () => [200, { token: fresh }] });
-  const started = Date.now();
-  assert.equal(await client(storage, f, { locks: browserLocks() }).getToken(), fresh);
+  const locks = browserLocks();
+  // Another tab refreshed from another JWT: its marker names that one.
+  const other = tokenFor(nowSec - 20, { jti: 'other' });
+  await new Promise((held) => {
+    locks.request(`latchkey-refresh:${APP}:from:${other.slice(-24)}`, { ifAvailable: true }, () => {
+      held(undefined);
+      return new Promise(() => {}); // held for the test's life
+    });
+  });
+  assert.equal(await client(storage, f, { locks }).getToken(), fresh);
   assert.equal(f.count('/api/jwt/refresh'), 1);
-  assert.ok(Date.now() - started < 4000, 'no wait for a change that is not coming');
+  // Waiting would poll localStorage every 20 ms; without it the JWT is read
+  // once to decide and once under the lock.
+  assert.ok(reads <= 2, `localStorage read ${reads} times: the tab waited for a change nobody is making`);
 });
 
 test('a lock manager that refuses the marker does not fail the refresh', async () => {
