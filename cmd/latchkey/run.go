@@ -100,6 +100,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		return 2
 	}
+	tuneGC(getenv)
 	logger := app.NewLogger(cfg, stderr)
 	a, err := app.Open(ctx, cfg, app.Options{Logger: logger})
 	if err != nil {
