@@ -399,10 +399,7 @@ func (m *Manager) load(ctx context.Context) (keySet, error) {
 // JWKS is the published key set: every key not retired at Now, public parts
 // only (RFC 7517 §5). Private keys are never part of it.
 func (m *Manager) JWKS(ctx context.Context) (jose.JSONWebKeySet, error) {
-	if err := m.Ready(ctx); err != nil {
-		return jose.JSONWebKeySet{}, err
-	}
-	set, err := m.current(ctx)
+	set, err := m.publishedSet(ctx)
 	if err != nil {
 		return jose.JSONWebKeySet{}, err
 	}
@@ -413,13 +410,24 @@ func (m *Manager) JWKS(ctx context.Context) (jose.JSONWebKeySet, error) {
 	return out, nil
 }
 
+// publishedSet is the key set to publish: after Start's RS256 key is
+// stored (Ready), or, when storing it failed because the database does not
+// answer, the last good set as every other read serves it during an outage.
+// A set without that key is then the truth: no token is signed with a key
+// that was never stored (Sign waits for Ready and fails with it), so
+// resource servers lose nothing, while refusing to publish would stop them
+// from verifying the ES256 tokens this node still signs.
+func (m *Manager) publishedSet(ctx context.Context) (keySet, error) {
+	if err := m.Ready(ctx); err != nil && ctx.Err() != nil {
+		return keySet{}, err
+	}
+	return m.current(ctx)
+}
+
 // PublicKeyPEMs maps kid to PKIX PEM public key, the shape of FusionAuth's
 // GET /api/jwt/public-key {"publicKeys":{kid:pem}}.
 func (m *Manager) PublicKeyPEMs(ctx context.Context) (map[string]string, error) {
-	if err := m.Ready(ctx); err != nil {
-		return nil, err
-	}
-	set, err := m.current(ctx)
+	set, err := m.publishedSet(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,5 +158,80 @@ func TestCloseStopsTheBackgroundKey(t *testing.T) {
 		if k.Algorithm == RS256 {
 			t.Fatal("an RS256 key was stored after Close")
 		}
+	}
+}
+
+// downStore is a gatedStore whose database stops answering once the
+// ES256 key is stored: Start's RS256 key and every retry of it fail, and so
+// does every read of the key set.
+type downStore struct {
+	*gatedStore
+	down atomic.Bool
+}
+
+func (s *downStore) InsertSigningKey(ctx context.Context, k storage.SigningKey) error {
+	if k.Algorithm == RS256 {
+		s.down.Store(true)
+		return storage.ErrUnavailable
+	}
+	return s.gatedStore.InsertSigningKey(ctx, k)
+}
+
+func (s *downStore) ListSigningKeys(ctx context.Context, at time.Time) ([]storage.SigningKey, error) {
+	if s.down.Load() {
+		return nil, storage.ErrUnavailable
+	}
+	return s.gatedStore.ListSigningKeys(ctx, at)
+}
+
+// TestStartPublishesTheLastGoodSetWhileTheDatabaseIsDown: the database
+// stops answering right after Start stored the ES256 key, so the RS256
+// key is never stored. The node still signs ES256 from its cached set, and
+// its JWKS and PEMs publish that set (the ES256 key) instead of failing,
+// so resource servers can verify what it signs; RS256 signing fails, as no
+// RS256 key exists.
+func TestStartPublishesTheLastGoodSetWhileTheDatabaseIsDown(t *testing.T) {
+	ctx := context.Background()
+	st := &downStore{gatedStore: newGatedStore(false)}
+	st.release()
+	now := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
+	m := New(st, Options{Now: now, Issuer: testIssuer})
+	t.Cleanup(m.Close)
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.Sign(ctx, ES256, m.testClaims())
+	if err != nil {
+		t.Fatalf("ES256 with the database down: %v", err)
+	}
+	if err := m.Ready(ctx); err == nil || !st.down.Load() {
+		t.Fatalf("Ready with the database down: %v (RS256 insert tried: %v)", err, st.down.Load())
+	}
+	set, err := m.JWKS(ctx)
+	if err != nil {
+		t.Fatalf("JWKS with the database down: %v, want the last good set", err)
+	}
+	if len(set.Keys) != 1 || set.Keys[0].Algorithm != ES256 {
+		t.Fatalf("JWKS with the database down: %+v, want the one ES256 key", set.Keys)
+	}
+	h, err := stricterHeader(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Keys[0].KeyID != h.Kid {
+		t.Fatalf("published kid %s, token signed with %s", set.Keys[0].KeyID, h.Kid)
+	}
+	pems, err := m.PublicKeyPEMs(ctx)
+	if err != nil || len(pems) != 1 || pems[h.Kid] == "" {
+		t.Fatalf("PEMs with the database down: %v, %v", pems, err)
+	}
+	if _, err := m.Sign(ctx, RS256, m.testClaims()); err == nil {
+		t.Fatal("RS256 signed although no RS256 key was ever stored")
+	}
+	// A caller that gave up still gets its own context's error.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := m.JWKS(cctx); err == nil {
+		t.Fatal("JWKS with a canceled context answered")
 	}
 }
