@@ -23,20 +23,27 @@ import (
 // interfaces) reach database/sql untouched; a query's time is until its
 // first row is ready (both drivers step or fetch it in the query call).
 
-// The operation names are otelsql's (db_operation_name), so dashboards
-// built on them keep working.
+// queryOp is one kind of timed call. Its name (db_operation_name) is
+// otelsql's, so dashboards built on them keep working.
+type queryOp int
+
 const (
-	opPrepare   = "sql.conn.prepare"
-	opConnExec  = "sql.conn.exec"
-	opConnQuery = "sql.conn.query"
-	opBeginTx   = "sql.conn.begin_tx"
-	opStmtExec  = "sql.stmt.exec"
-	opStmtQuery = "sql.stmt.query"
-	opCommit    = "sql.tx.commit"
-	opRollback  = "sql.tx.rollback"
+	opPrepare queryOp = iota
+	opConnExec
+	opConnQuery
+	opBeginTx
+	opStmtExec
+	opStmtQuery
+	opCommit
+	opRollback
+	numQueryOps
 )
 
-var queryOps = [...]string{opPrepare, opConnExec, opConnQuery, opBeginTx, opStmtExec, opStmtQuery, opCommit, opRollback}
+var queryOpNames = [numQueryOps]string{
+	opPrepare: "sql.conn.prepare", opConnExec: "sql.conn.exec", opConnQuery: "sql.conn.query",
+	opBeginTx: "sql.conn.begin_tx", opStmtExec: "sql.stmt.exec", opStmtQuery: "sql.stmt.query",
+	opCommit: "sql.tx.commit", opRollback: "sql.tx.rollback",
+}
 
 // queryBuckets reach down to the tens of microseconds a cached SQLite read
 // takes and up to a lock wait of seconds.
@@ -70,17 +77,18 @@ func NewQueryMetrics(reg prometheus.Registerer) (*QueryMetrics, error) {
 	return &QueryMetrics{vec: vec}, nil
 }
 
-// opTimer holds the pre-labelled children of one database system.
+// opTimer holds the pre-labelled children of one database system: a
+// successful call costs two clock reads and an Observe, no label lookup.
 type opTimer struct {
 	vec    *prometheus.HistogramVec
 	system string
-	ok     map[string]prometheus.Observer
+	ok     [numQueryOps]prometheus.Observer
 }
 
 func (m *QueryMetrics) timer(system string) *opTimer {
-	t := &opTimer{vec: m.vec, system: system, ok: make(map[string]prometheus.Observer, len(queryOps))}
-	for _, op := range queryOps {
-		t.ok[op] = m.vec.WithLabelValues(system, op, "")
+	t := &opTimer{vec: m.vec, system: system}
+	for op, name := range queryOpNames {
+		t.ok[op] = m.vec.WithLabelValues(system, name, "")
 	}
 	return t
 }
@@ -88,7 +96,7 @@ func (m *QueryMetrics) timer(system string) *opTimer {
 // done records the call op that started at start and ended with err.
 // driver.ErrSkip is not a call that happened (database/sql then prepares
 // instead) and is not recorded.
-func (t *opTimer) done(op string, start time.Time, err error) {
+func (t *opTimer) done(op queryOp, start time.Time, err error) {
 	d := time.Since(start).Seconds()
 	if err == nil {
 		t.ok[op].Observe(d)
@@ -97,7 +105,7 @@ func (t *opTimer) done(op string, start time.Time, err error) {
 	if errors.Is(err, driver.ErrSkip) {
 		return
 	}
-	t.vec.WithLabelValues(t.system, op, errorType(err)).Observe(d)
+	t.vec.WithLabelValues(t.system, queryOpNames[op], errorType(err)).Observe(d)
 }
 
 // errorType names err's type as OpenTelemetry's error.type does: bounded by
