@@ -18,10 +18,13 @@ import (
 // sorted and hashed, and a map lookup, on every driver call, plus a noop
 // span, which was 6-9 % of a refresh's CPU (issue 13; docs/decisions.md).
 // The wrapper times the calls that reach the database: statements
-// (prepared or not), prepare, begin, commit and rollback. It does not wrap
-// rows, so the driver's own rows (and their optional column-type
-// interfaces) reach database/sql untouched; a query's time is until its
-// first row is ready (both drivers step or fetch it in the query call).
+// (prepared or not), prepare, begin, commit, rollback and ping; not
+// otelsql's sql.conn.reset_session (the pool's bookkeeping when it hands a
+// connection out again) nor sql.rows (a result's lifetime while the caller
+// scans it). It does not wrap rows, so the driver's own rows (and their
+// optional column-type interfaces) reach database/sql untouched. A query's
+// time ends when the driver returns its rows: modernc has stepped to the
+// first row by then, pgx has read the server's row description.
 
 // queryOp is one kind of timed call. Its name (db_operation_name) is
 // otelsql's, so dashboards built on them keep working.
@@ -36,13 +39,14 @@ const (
 	opStmtQuery
 	opCommit
 	opRollback
+	opPing
 	numQueryOps
 )
 
 var queryOpNames = [numQueryOps]string{
 	opPrepare: "sql.conn.prepare", opConnExec: "sql.conn.exec", opConnQuery: "sql.conn.query",
 	opBeginTx: "sql.conn.begin_tx", opStmtExec: "sql.stmt.exec", opStmtQuery: "sql.stmt.query",
-	opCommit: "sql.tx.commit", opRollback: "sql.tx.rollback",
+	opCommit: "sql.tx.commit", opRollback: "sql.tx.rollback", opPing: "sql.conn.ping",
 }
 
 // queryBuckets reach down to the tens of microseconds a cached SQLite read
@@ -60,7 +64,7 @@ type QueryMetrics struct {
 func NewQueryMetrics(reg prometheus.Registerer) (*QueryMetrics, error) {
 	vec := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "db_client_operation_duration_seconds",
-		Help:    "Duration of database client operations (each statement, prepare, begin, commit and rollback) by database and operation; error_type is set on failures.",
+		Help:    "Duration of database client operations (each statement, prepare, begin, commit, rollback and ping) by database and operation; error_type is set on failures.",
 		Buckets: queryBuckets,
 	}, []string{"db_system_name", "db_operation_name", "error_type"})
 	if err := reg.Register(vec); err != nil {
@@ -233,10 +237,14 @@ func (c *timedConn) QueryContext(ctx context.Context, query string, args []drive
 }
 
 func (c *timedConn) Ping(ctx context.Context) error {
-	if p, ok := c.Conn.(driver.Pinger); ok {
-		return p.Ping(ctx)
+	p, ok := c.Conn.(driver.Pinger)
+	if !ok {
+		return nil
 	}
-	return nil
+	start := time.Now()
+	err := p.Ping(ctx)
+	c.t.done(opPing, start, err)
+	return err
 }
 
 func (c *timedConn) ResetSession(ctx context.Context) error {
