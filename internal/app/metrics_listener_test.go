@@ -38,9 +38,23 @@ func TestMetricsListener(t *testing.T) {
 	if err != nil {
 		t.Fatalf("scrape does not parse: %v", err)
 	}
-	q := fams["db_client_operation_duration_seconds"]
-	if q == nil || len(q.Metric) == 0 || q.Metric[0].GetHistogram().GetSampleCount() == 0 {
-		t.Errorf("no query latency recorded: %v", q)
+	var queries uint64
+	for _, m := range fams["db_client_operation_duration_seconds"].GetMetric() {
+		system, op := "", ""
+		for _, l := range m.Label {
+			switch l.GetName() {
+			case "db_system_name":
+				system = l.GetValue()
+			case "db_operation_name":
+				op = l.GetValue()
+			}
+		}
+		if system == "sqlite" && (op == "sql.stmt.query" || op == "sql.conn.query") {
+			queries += m.GetHistogram().GetSampleCount()
+		}
+	}
+	if queries == 0 {
+		t.Errorf("no query latency recorded: %v", fams["db_client_operation_duration_seconds"])
 	}
 	pools := map[string]bool{}
 	for _, m := range fams["go_sql_open_connections"].GetMetric() {

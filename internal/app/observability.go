@@ -50,11 +50,11 @@ func (a *App) openObservability(ctx context.Context, opts Options) error {
 // into the registry, and a span per statement when tracing is on.
 func (a *App) openStore(ctx context.Context) (storage.Storage, error) {
 	o := sqlstorage.Options{Logger: a.log, MaxOpenConns: a.cfg.DatabaseMaxConns}
-	mp, err := a.metrics.MeterProvider()
+	qm, err := sqlstorage.NewQueryMetrics(a.metrics.Registry())
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	o.Meter = mp
+	o.QueryMetrics = qm
 	if a.tracing.Enabled {
 		o.Tracer = a.tracing.Provider
 	}

@@ -93,7 +93,8 @@ func tracedLogin(t *testing.T, url string) *http.Response {
 // route, continuing the caller's trace and carrying the request id of
 // X-Request-Id; under it the hashing gate's wait, and a span per SQL
 // statement; the login_success event on the server span. The security log
-// line of that login names the same request id and trace id.
+// line of that login names the same request id and trace id, and query
+// latency is still recorded.
 func TestTracingFollowsARequestThroughAuthAndStorage(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tr, err := observe.NewTracingWith(sdktrace.NewSimpleSpanProcessor(exp), "test")
@@ -153,6 +154,24 @@ func TestTracingFollowsARequestThroughAuthAndStorage(t *testing.T) {
 	}
 	if line == nil || line["request_id"] != reqID || line["trace_id"] != parentTrace {
 		t.Errorf("login_success log line %v, want request_id %s and trace_id %s", line, reqID, parentTrace)
+	}
+
+	// With tracing on, query latency still reaches the metrics (the spans'
+	// wrapper sits above the timing one).
+	fams, err := a.Metrics().Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var timed uint64
+	for _, f := range fams {
+		if f.GetName() == "db_client_operation_duration_seconds" {
+			for _, m := range f.Metric {
+				timed += m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	if timed == 0 {
+		t.Error("tracing on: no query latency recorded")
 	}
 }
 

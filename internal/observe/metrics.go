@@ -59,8 +59,8 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// Registry is where other collectors (pools, gate, outbox, OpenTelemetry's
-// bridge) register.
+// Registry is where other collectors (pools, gate, outbox, the storage's
+// query latency) register.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Handler serves the registry in Prometheus' text (or negotiated) format.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -33,10 +32,11 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxOpenConns bounds the connection pool (readers, on SQLite). 0 picks a default.
 	MaxOpenConns int
-	// Tracer and Meter, when set, instrument the pools (instrument.go):
-	// a span per statement, and query latency.
-	Tracer trace.TracerProvider
-	Meter  metric.MeterProvider
+	// Tracer, when set, puts a span per statement under the request's
+	// (instrument.go); QueryMetrics, when set, records query latency
+	// (querytime.go).
+	Tracer       trace.TracerProvider
+	QueryMetrics *QueryMetrics
 	// Throwaway opens SQLite with synchronous=OFF: commits are not flushed,
 	// so a crash may lose or corrupt the file. Only for a database deleted
 	// after use and never read again (the Kickstart dry run's scratch copy,

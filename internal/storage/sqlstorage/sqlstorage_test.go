@@ -10,9 +10,11 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage/storagetest"
 )
 
+// The conformance suite runs through the query-timing driver wrapper, as a
+// server's store does (querytime.go).
 func TestConformanceSQLite(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Storage {
-		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"), Options{})
+		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"), Options{QueryMetrics: testQueryMetrics})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +50,7 @@ func openPostgresTest(t testing.TB, dsn string) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(ctx, schemaDSN, Options{MaxOpenConns: 25})
+	s, err := Open(ctx, schemaDSN, Options{MaxOpenConns: 25, QueryMetrics: testQueryMetrics})
 	if err != nil {
 		drop()
 		t.Fatal(err)

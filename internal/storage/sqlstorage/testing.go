@@ -11,11 +11,24 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestPostgresEnv names the PostgreSQL DSN tests use when set (CI sets it from
 // scripts/postgres-test.sh).
 const TestPostgresEnv = "LATCHKEY_TEST_POSTGRES_DSN"
+
+// testQueryMetrics times the test stores' queries as a server's are
+// (querytime.go), so every test runs through the driver wrapper the server
+// runs through; nothing reads it.
+var testQueryMetrics = func() *QueryMetrics {
+	m, err := NewQueryMetrics(prometheus.NewRegistry())
+	if err != nil {
+		panic(err)
+	}
+	return m
+}()
 
 // OpenTest opens a fresh, migrated store for a test and closes it in
 // t.Cleanup: SQLite in t.TempDir(), or, when LATCHKEY_TEST_POSTGRES_DSN is
@@ -26,7 +39,7 @@ func OpenTest(t testing.TB) *Store {
 	ctx := context.Background()
 	dsn := os.Getenv(TestPostgresEnv)
 	if dsn == "" {
-		s, err := Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"), Options{})
+		s, err := Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"), Options{QueryMetrics: testQueryMetrics})
 		if err != nil {
 			t.Fatalf("open SQLite test store: %v", err)
 		}
@@ -37,7 +50,7 @@ func OpenTest(t testing.TB) *Store {
 	if err != nil {
 		t.Fatalf("create PostgreSQL test schema: %v", err)
 	}
-	s, err := Open(ctx, schemaURL, Options{MaxOpenConns: 8})
+	s, err := Open(ctx, schemaURL, Options{MaxOpenConns: 8, QueryMetrics: testQueryMetrics})
 	if err != nil {
 		drop()
 		t.Fatalf("open PostgreSQL test store: %v", err)
