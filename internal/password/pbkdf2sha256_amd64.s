@@ -11,9 +11,11 @@
 //
 // Registers: X1, X2 the working state (ABEF, CDGH); X3..X6 the message
 // schedule; X0, X7 scratch; X11, X12 the inner pad's state and X13, X14
-// the outer pad's (ABEF, CDGH); X9, X10 the fixed second half of the
-// padded one-block message (0x80000000, 0 ... 0, 768); X8, X15 the XOR
-// accumulator T; CX the iterations left; AX the round constants.
+// the outer pad's (ABEF, CDGH); X8, X9 the XOR accumulator T; CX the
+// iterations left; AX the round constants. X10 and X15 are not used (X15
+// is Go's zero register in ABIInternal). The fixed second half of each
+// padded one-block message (0x80000000, 0 ... 0, 768) is loaded from
+// padWords.
 
 DATA k256<>+0(SB)/8, $0x71374491428a2f98
 DATA k256<>+8(SB)/8, $0xe9b5dba5b5c0fbcf
@@ -230,21 +232,19 @@ TEXT ·chainSHANI(SB), NOSPLIT, $0-32
 	MOVOU (SI), X13
 	MOVOU 16(SI), X14
 	toABEF(X13, X14)
-	MOVOU padWords<>+0(SB), X9
-	MOVOU padWords<>+16(SB), X10
 	LEAQ  k256<>+0(SB), AX
 	// U_1 = T at the start: the first message and the accumulator.
 	MOVOU (DX), X3
 	MOVOU 16(DX), X4
 	MOVO  X3, X8
-	MOVO  X4, X15
+	MOVO  X4, X9
 
 loop:
 	// inner hash: compress(ipad state, U || padding)
 	MOVO  X11, X1
 	MOVO  X12, X2
-	MOVO  X9, X5
-	MOVO  X10, X6
+	MOVOU padWords<>+0(SB), X5
+	MOVOU padWords<>+16(SB), X6
 	ROUNDS
 	PADDD X11, X1
 	PADDD X12, X2
@@ -255,8 +255,8 @@ loop:
 	// outer hash: compress(opad state, inner || padding) = U_next
 	MOVO  X13, X1
 	MOVO  X14, X2
-	MOVO  X9, X5
-	MOVO  X10, X6
+	MOVOU padWords<>+0(SB), X5
+	MOVOU padWords<>+16(SB), X6
 	ROUNDS
 	PADDD X13, X1
 	PADDD X14, X2
@@ -264,13 +264,13 @@ loop:
 	MOVO  X1, X3
 	MOVO  X2, X4
 	PXOR  X1, X8
-	PXOR  X2, X15
+	PXOR  X2, X9
 
 	DECQ CX
 	JNZ  loop
 
 	MOVOU X8, (DX)
-	MOVOU X15, 16(DX)
+	MOVOU X9, 16(DX)
 
 done:
 	RET
