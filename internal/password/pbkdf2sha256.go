@@ -25,14 +25,17 @@ import (
 // the digest's binary state, whose bytes 4..36 are the eight state words in
 // big-endian order, which is the digest itself. fastPathOK checks that
 // layout once against crypto/hmac and falls back to crypto/pbkdf2 if a
-// future Go changes it.
+// future Go changes it. On amd64 CPUs with the SHA extensions the
+// iterations run in assembly instead (chainRegisters, chainSHANI: the same
+// two compressions per iteration with U kept in registers, nothing
+// byte-swapped or stored in between), checked against crypto/hmac once.
 func pbkdf2SHA256(password string, salt []byte, iter, keyLen int) ([]byte, error) {
 	if !fastPathOK {
 		return pbkdf2.Key(sha256.New, password, salt, iter, keyLen)
 	}
 	var h hmacSHA256
 	h.init([]byte(password))
-	if wordsInUse {
+	if wordsInUse && !shaniInUse {
 		h.attachWords()
 	}
 	dk := make([]byte, 0, (keyLen+sha256.Size-1)/sha256.Size*sha256.Size)
@@ -125,10 +128,34 @@ func (h *hmacSHA256) sum(mac *[sha256.Size]byte, msgs ...[]byte) {
 // eight words and the digest is read from them; otherwise through the
 // marshaled state (chainMarshaled).
 func (h *hmacSHA256) chain(t *[sha256.Size]byte, n int) {
-	if h.inH == nil {
+	switch {
+	case shaniInUse:
+		h.chainRegisters(t, n)
+		return
+	case h.inH == nil:
 		h.chainMarshaled(t, n)
 		return
 	}
+	h.chainWords(t, n)
+}
+
+// chainRegisters is chain on the x86 SHA extensions (chainSHANI): each
+// iteration is the two compressions and nothing else. The pad states are
+// read from their marshaled form (bytes 4..36, fastPathOK).
+func (h *hmacSHA256) chainRegisters(t *[sha256.Size]byte, n int) {
+	var ip, op, acc [8]uint32
+	for i := range acc {
+		ip[i] = binary.BigEndian.Uint32(h.ipad[4+4*i:])
+		op[i] = binary.BigEndian.Uint32(h.opad[4+4*i:])
+		acc[i] = binary.BigEndian.Uint32(t[4*i:])
+	}
+	chainSHANI(&ip, &op, &acc, n)
+	putWords(t[:], &acc)
+}
+
+// chainWords is chain through crypto/sha256's digests, their chaining
+// values reached directly (attachWords).
+func (h *hmacSHA256) chainWords(t *[sha256.Size]byte, n int) {
 	var ib, ob [64]byte // the padded one-block messages of the inner and outer hash
 	copy(ib[:32], t[:])
 	ib[32], ob[32] = 0x80, 0x80
@@ -237,7 +264,12 @@ func checkWords() bool {
 
 // wordsInUse: the chaining words are found (wordsOK) and give crypto/hmac's
 // answer.
-var wordsInUse = wordsOK && selfCheck(true)
+var wordsInUse = wordsOK && selfCheck(pathWords)
+
+// shaniInUse: the CPU has the SHA extensions, the marshaled states have
+// the layout chainRegisters reads (fastPathOK), and chainSHANI gives
+// crypto/hmac's answer.
+var shaniInUse = cpuSHANI && fastPathOK && selfCheck(pathRegisters)
 
 // fastPathOK: the marshaled-state layout chain relies on holds in this Go.
 var fastPathOK = checkFastPath()
@@ -253,12 +285,20 @@ func checkFastPath() bool {
 	if b, err := st.AppendBinary(nil); err != nil || len(b) != stateSize || string(b[:4]) != "sha\x03" {
 		return false
 	}
-	return selfCheck(false)
+	return selfCheck(pathMarshaled)
 }
 
+// The ways chain can run the iterations.
+const (
+	pathMarshaled = iota // chainMarshaled
+	pathWords            // chainWords
+	pathRegisters        // chainRegisters
+)
+
 // selfCheck compares two PBKDF2 iterations of hmacSHA256 (through the
-// chaining words, or the marshaled states) with crypto/hmac's.
-func selfCheck(words bool) bool {
+// chaining words, the marshaled states, or the SHA extensions) with
+// crypto/hmac's.
+func selfCheck(path int) bool {
 	key, msg := []byte("latchkey fast-path self-check"), []byte("salt")
 	ref := hmac.New(sha256.New, key)
 	ref.Write(msg)
@@ -272,12 +312,15 @@ func selfCheck(words bool) bool {
 	h.init(key)
 	var t [sha256.Size]byte
 	h.sum(&t, msg)
-	if words {
+	switch path {
+	case pathWords:
 		if !h.attachWords() {
 			return false
 		}
-		h.chain(&t, 1)
-	} else {
+		h.chainWords(&t, 1)
+	case pathRegisters:
+		h.chainRegisters(&t, 1)
+	default:
 		h.chainMarshaled(&t, 1)
 	}
 	return hmac.Equal(t[:], want)

@@ -110,14 +110,30 @@ func TestPBKDF2SHA256WordsInUse(t *testing.T) {
 	}
 }
 
-// TestPBKDF2SHA256PathsAgree: the two ways chain restores the pad states
-// (the chaining words, the marshaled states) give crypto/pbkdf2's answer on
-// random passwords, salts and iteration counts, so the fallback is as right
-// as the path in use.
+// TestPBKDF2SHA256SHANIInUse: on a CPU with the SHA extensions the
+// iterations run in registers (chainRegisters), the path measured in
+// docs/performance.md; elsewhere there is nothing to check.
+func TestPBKDF2SHA256SHANIInUse(t *testing.T) {
+	if !cpuSHANI {
+		t.Skip("this CPU has no SHA extensions (or not amd64)")
+	}
+	if !shaniInUse {
+		t.Fatal("the CPU has the SHA extensions but chainSHANI failed its self-check")
+	}
+}
+
+// TestPBKDF2SHA256PathsAgree: the ways chain can run the iterations (the
+// SHA extensions when the CPU has them, the chaining words, the marshaled
+// states) give crypto/pbkdf2's answer on random passwords, salts and
+// iteration counts, so each fallback is as right as the path in use.
 func TestPBKDF2SHA256PathsAgree(t *testing.T) {
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewPCG(seed, 1))
+	paths := []int{pathWords, pathMarshaled}
+	if cpuSHANI {
+		paths = append(paths, pathRegisters)
+	}
 	for i := range 200 {
 		pw := make([]byte, r.IntN(150))
 		salt := make([]byte, r.IntN(40))
@@ -128,21 +144,31 @@ func TestPBKDF2SHA256PathsAgree(t *testing.T) {
 			salt[j] = byte(r.Uint32())
 		}
 		iter := 1 + r.IntN(60)
+		if i%50 == 0 {
+			iter = 1 + r.IntN(30000)
+		}
 		want, err := pbkdf2.Key(sha256.New, string(pw), salt, iter, 32)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, words := range []bool{true, false} {
+		for _, path := range paths {
 			var h hmacSHA256
 			h.init(pw)
-			if words && !h.attachWords() {
-				t.Fatal("chaining words not found")
-			}
 			var u [sha256.Size]byte
 			h.sum(&u, salt, []byte{0, 0, 0, 1})
-			h.chain(&u, iter-1)
+			switch path {
+			case pathWords:
+				if !h.attachWords() {
+					t.Fatal("chaining words not found")
+				}
+				h.chainWords(&u, iter-1)
+			case pathRegisters:
+				h.chainRegisters(&u, iter-1)
+			default:
+				h.chainMarshaled(&u, iter-1)
+			}
 			if !bytes.Equal(u[:], want) {
-				t.Fatalf("case %d, words=%v: PBKDF2(%x, %x, %d) = %x; crypto/pbkdf2 says %x", i, words, pw, salt, iter, u, want)
+				t.Fatalf("case %d, path %d: PBKDF2(%x, %x, %d) = %x; crypto/pbkdf2 says %x", i, path, pw, salt, iter, u, want)
 			}
 		}
 	}
