@@ -211,10 +211,12 @@ func (s *Store) SeedScale(ctx context.Context, o Seed) error {
 			return fmt.Errorf("sqlstorage: seed: %s: %w", def, err)
 		}
 	}
+	// PostgreSQL's autovacuum analyzes a table this size on its own; now,
+	// so the first runs do not plan without statistics. SQLite gets none:
+	// latchkey never runs ANALYZE, so a database grown by use has no
+	// sqlite_stat1 and its plans are the schema's.
 	if s.dialect == DialectPostgres {
 		_, err = s.w.ExecContext(ctx, `ANALYZE`)
-	} else {
-		_, err = s.w.ExecContext(ctx, `PRAGMA optimize`)
 	}
 	return err
 }
