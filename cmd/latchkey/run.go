@@ -25,6 +25,7 @@ Usage:
   latchkey import FILE     import a FusionAuth user import file into a running server, in batches
   latchkey backup FILE     copy the SQLite database consistently while latchkey runs
   latchkey admin --email E make E an administrator of the admin console (/admin)
+  latchkey seed --application-id ID  fill the database with users and refresh tokens to bench among
   latchkey api-key list|create|revoke  manage API keys on the database (revoke a leaked key)
   latchkey version         print the version, module and commit
   latchkey help            show this text
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], getenv, stdout, stderr)
+	case "seed":
+		return runSeed(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "api-key":

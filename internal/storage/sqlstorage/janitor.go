@@ -14,10 +14,13 @@ import (
 // with them (ON DELETE CASCADE), and only with them: a superseded value is
 // reuse for as long as its family exists (migration 0070).
 func (s *Store) PurgeRefreshTokens(ctx context.Context, expiredBefore, revokedBefore time.Time, limit int) (int, error) {
-	return s.purge(ctx, `DELETE FROM refresh_tokens WHERE id IN (
-		SELECT id FROM refresh_tokens WHERE (revoked_at IS NULL AND expires_at > 0 AND expires_at < $1) OR revoked_at < $2 LIMIT $3)`,
-		ms(expiredBefore), ms(revokedBefore), limit)
+	return s.purge(ctx, purgeRefreshTokensSQL, ms(expiredBefore), ms(revokedBefore), limit)
 }
+
+// purgeRefreshTokensSQL finds each branch's rows in its own partial index
+// (migration 0080): the live tokens are most of the table.
+const purgeRefreshTokensSQL = `DELETE FROM refresh_tokens WHERE id IN (
+		SELECT id FROM refresh_tokens WHERE (revoked_at IS NULL AND expires_at > 0 AND expires_at < $1) OR revoked_at < $2 LIMIT $3)`
 
 // PurgeTombstones deletes at most limit tombstones revoked before before.
 func (s *Store) PurgeTombstones(ctx context.Context, before time.Time, limit int) (int, error) {

@@ -14,10 +14,7 @@ func (s *Store) ListRevocations(ctx context.Context, appID string, since time.Ti
 	if limit <= 0 {
 		return []storage.RefreshToken{}, nil
 	}
-	revoked, err := s.queryTokens(ctx, s.r, `SELECT `+tokenColumns+` FROM refresh_tokens
-		WHERE application_id = $1 AND revoked_at IS NOT NULL
-		  AND (revoked_at > $2 OR (revoked_at = $2 AND id > $3))
-		ORDER BY revoked_at, id LIMIT $4`, appID, ms(since), afterID, limit)
+	revoked, err := s.queryTokens(ctx, s.r, listRevokedSQL, appID, ms(since), afterID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -27,6 +24,13 @@ func (s *Store) ListRevocations(ctx context.Context, appID string, since time.Ti
 	}
 	return mergeRevocations(revoked, deleted, limit), nil
 }
+
+// listRevokedSQL reads the index of revoked tokens by application in the
+// feed's order (migration 0080), not every token of the application.
+const listRevokedSQL = `SELECT ` + tokenColumns + ` FROM refresh_tokens
+		WHERE application_id = $1 AND revoked_at IS NOT NULL
+		  AND (revoked_at > $2 OR (revoked_at = $2 AND id > $3))
+		ORDER BY revoked_at, id LIMIT $4`
 
 // listTombstones is ListRevocations' query on session_tombstones: the same
 // keyset, so the two ordered lists merge into one.

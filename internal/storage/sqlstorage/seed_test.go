@@ -1,0 +1,97 @@
+package sqlstorage_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/latchkeyhq/latchkey/internal/apptest"
+	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
+)
+
+// TestSeedScaleTokensWorkWithTheRealRefresh seeds 1,000 users and 10,000
+// tokens (latchkey seed's rows at a small scale) and presents seeded values
+// to the running server: a live one refreshes (OneTimeUse rotation of a
+// seeded row), then is superseded; a revoked or expired one is refused; the
+// seeded users are registered to the application. On PostgreSQL too when
+// LATCHKEY_TEST_POSTGRES_DSN is set.
+func TestSeedScaleTokensWorkWithTheRealRefresh(t *testing.T) {
+	const appID = "5eed0000-0000-4000-8000-00000000a002"
+	const users, tokens = 1000, 10000
+	var seededUsers, seededTokens int
+	in := apptest.Start(t, apptest.Options{
+		Tenant: func(tn *storage.Tenant) {
+			tn.JWTConfiguration = storage.TenantJWTConfiguration{Enabled: true, TimeToLiveInSeconds: 300,
+				RefreshTokenTimeToLiveInMinutes: 43200, RefreshTokenExpirationPolicy: "SlidingWindow",
+				RefreshTokenUsagePolicy: "OneTimeUse"}
+		},
+		Seed: func(ctx context.Context, st storage.Storage) error {
+			err := st.CreateApplication(ctx, storage.Application{ID: appID, TenantID: manage.DefaultTenantID,
+				Name: "Seed", Active: true, State: "Active", Roles: []storage.ApplicationRole{{ID: appID + "-r", Name: "user"}},
+				LoginConfiguration: storage.ApplicationLoginConfig{AllowTokenRefresh: true, GenerateRefreshTokens: true}})
+			if err != nil {
+				return err
+			}
+			return st.(*sqlstorage.Store).SeedScale(ctx, sqlstorage.Seed{ApplicationID: appID, Users: users, Tokens: tokens,
+				Progress: func(u, tk int) { seededUsers, seededTokens = u, tk }})
+		},
+	})
+	if seededUsers != users || seededTokens != tokens {
+		t.Fatalf("seeded %d users and %d tokens, want %d and %d", seededUsers, seededTokens, users, tokens)
+	}
+	refresh := func(value string) (int, string) {
+		res, body := in.Do(t, http.MethodPost, "/api/jwt/refresh", map[string]string{"refreshToken": value}, "Authorization", "")
+		var out struct{ RefreshToken, Token string }
+		_ = json.Unmarshal(body, &out)
+		return res.StatusCode, out.RefreshToken
+	}
+	kinds := map[string][]int{}
+	for i := range tokens {
+		k := sqlstorage.SeedTokenKind(i)
+		kinds[k] = append(kinds[k], i)
+	}
+	if len(kinds[sqlstorage.SeedLive]) != tokens*85/100 || len(kinds[sqlstorage.SeedRevoked]) == 0 || len(kinds[sqlstorage.SeedRevokedExpired]) == 0 {
+		t.Fatalf("kinds: %d live, %d revoked, %d revoked and expired", len(kinds[sqlstorage.SeedLive]),
+			len(kinds[sqlstorage.SeedRevoked]), len(kinds[sqlstorage.SeedRevokedExpired]))
+	}
+	// Live tokens of the first and last users, never rotated and rotated many times.
+	for _, i := range []int{0, 21, 781, 9996} {
+		if sqlstorage.SeedTokenKind(i) != sqlstorage.SeedLive {
+			t.Fatalf("token %d is %s", i, sqlstorage.SeedTokenKind(i))
+		}
+		v := sqlstorage.SeedTokenValue(i)
+		status, next := refresh(v)
+		if status != http.StatusOK || next == "" || next == v {
+			t.Fatalf("live seeded token %d: status %d, new value %q", i, status, next)
+		}
+		if status, _ := refresh(next); status != http.StatusOK {
+			t.Fatalf("its successor: status %d", status)
+		}
+		rt, err := in.Store.GetRefreshToken(context.Background(), sqlstorage.SeedTokenID(i))
+		if err != nil || rt.UserID != sqlstorage.SeedUserID(sqlstorage.SeedTokenUser(i, users)) || !rt.RevokedAt.IsZero() {
+			t.Fatalf("token %d after two refreshes: %+v, %v", i, rt, err)
+		}
+	}
+	for _, i := range []int{kinds[sqlstorage.SeedRevoked][0], kinds[sqlstorage.SeedRevokedExpired][5]} {
+		if status, next := refresh(sqlstorage.SeedTokenValue(i)); status == http.StatusOK || next != "" {
+			t.Fatalf("%s seeded token %d refreshed: status %d", sqlstorage.SeedTokenKind(i), i, status)
+		}
+	}
+	// The seeded users are there as the import leaves them: registered, found by email.
+	res, body := in.Do(t, http.MethodGet, "/api/user?email="+sqlstorage.SeedUserEmail(users-1), nil)
+	var got struct {
+		User struct {
+			ID            string
+			Registrations []struct{ ApplicationID string }
+		}
+	}
+	if err := json.Unmarshal(body, &got); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET user: %d %s", res.StatusCode, body)
+	}
+	if got.User.ID != sqlstorage.SeedUserID(users-1) || len(got.User.Registrations) != 1 || got.User.Registrations[0].ApplicationID != appID {
+		t.Fatalf("seeded user: %s", body)
+	}
+}
