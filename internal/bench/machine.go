@@ -16,7 +16,7 @@ import (
 // bound by CPU. A closed loop whose server and bench together keep every CPU
 // busy measures the machine, not a limit of the server's own.
 type MachineReport struct {
-	CPUs int `json:"cpus"` // online CPUs
+	CPUs int `json:"cpus"` // the machine's online CPUs, not only this process's
 	// BusyCPUs is the CPU time spent outside idle and I/O wait, by every
 	// process and the kernel, per second of the phase (at most CPUs).
 	BusyCPUs float64 `json:"busyCpus"`
@@ -33,6 +33,7 @@ type MachineReport struct {
 // time since boot.
 type cpuSample struct {
 	busy, total time.Duration
+	cpus        int // the per-CPU lines: the machine's online CPUs
 	load        float64
 }
 
@@ -73,7 +74,13 @@ func parseCPULine(stat string) (cpuSample, error) {
 		total += v
 	}
 	idle := ticks[3] + ticks[4]
-	return cpuSample{busy: time.Duration(total-idle) * clockTick, total: time.Duration(total) * clockTick}, nil
+	cpus := 0
+	for l := range strings.Lines(stat) {
+		if len(l) > 3 && strings.HasPrefix(l, "cpu") && l[3] >= '0' && l[3] <= '9' {
+			cpus++
+		}
+	}
+	return cpuSample{busy: time.Duration(total-idle) * clockTick, total: time.Duration(total) * clockTick, cpus: cpus}, nil
 }
 
 // machineReport is the phase's machine figures from samples before and
@@ -83,7 +90,11 @@ func machineReport(before, after cpuSample, elapsed, server, bench time.Duration
 		return nil
 	}
 	sec := elapsed.Seconds()
-	return &MachineReport{CPUs: runtime.NumCPU(), BusyCPUs: (after.busy - before.busy).Seconds() / sec,
+	cpus := after.cpus
+	if cpus == 0 {
+		cpus = runtime.NumCPU()
+	}
+	return &MachineReport{CPUs: cpus, BusyCPUs: (after.busy - before.busy).Seconds() / sec,
 		ServerCPUs: server.Seconds() / sec, BenchCPUs: bench.Seconds() / sec,
 		LoadBefore: before.load, LoadAfter: after.load}
 }
