@@ -20,7 +20,8 @@ const benchUsage = `Usage: latchkey bench [flags]
 
 Loads latchkey, or any FusionAuth-compatible server, and reports throughput,
 latency percentiles, errors by status, and the server's CPU per request and
-memory when it runs on this machine. Modes: login, refresh-cookie,
+memory when it runs on this machine, with the bench's own CPU and how many of
+the machine's CPUs were busy (and whose) during the run. Modes: login, refresh-cookie,
 refresh-oauth, validate, mixed; and timing, which is not a load: it sends
 --samples interleaved failed logins of each kind (unknown id, a real
 account's first and later wrong password) one at a time and compares their

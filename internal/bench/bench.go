@@ -58,11 +58,13 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	p := &phase{t: t, o: o, sessions: sessions, pick: picker(o), rec: newRecorder()}
 	srv := watchServer(o, base, &rep)
 	self, selfErr := readProcStat(os.Getpid())
+	mach, machErr := readMachine()
 	elapsed := p.run(ctx)
 	if srv != nil {
 		srv.finish(rep.Server)
 	}
 	selfAfter, err := readProcStat(os.Getpid())
+	machAfter, machAfterErr := readMachine()
 	rep.Seconds = elapsed.Seconds()
 	rep.Interrupted = ctx.Err() != nil
 	rep.OpReport, rep.Operations = summarize(p.rec, elapsed)
@@ -77,6 +79,13 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	}
 	if selfErr == nil && err == nil && rep.Requests > 0 {
 		rep.LoadGeneratorCPUMsPerRequest = (selfAfter.cpu - self.cpu).Seconds() * 1000 / float64(rep.Requests)
+	}
+	if machErr == nil && machAfterErr == nil && selfErr == nil && err == nil {
+		var server time.Duration
+		if rep.Server != nil && !rep.Server.SameProcess {
+			server = time.Duration(rep.Server.CPUSeconds * float64(time.Second))
+		}
+		rep.Machine = machineReport(mach, machAfter, elapsed, server, selfAfter.cpu-self.cpu)
 	}
 	return rep, nil
 }

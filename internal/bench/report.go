@@ -29,6 +29,8 @@ type Report struct {
 	// LoadGeneratorCPUMsPerRequest is the bench's own CPU per request: on
 	// a shared machine, what the load took from the server.
 	LoadGeneratorCPUMsPerRequest float64 `json:"loadGeneratorCpuMsPerRequest,omitempty"`
+	// Machine is the whole machine's CPU in the phase (Linux only).
+	Machine *MachineReport `json:"machine,omitempty"`
 	// RunID is in the login id of every user the run creates (UserLoginID)
 	// and in the name of its application.
 	RunID              string   `json:"runId"`
@@ -131,6 +133,9 @@ func (r Report) WriteText(w io.Writer) {
 	}
 	if r.LoadGeneratorCPUMsPerRequest > 0 {
 		fmt.Fprintf(w, "  bench        %.3f ms CPU per request (the load generator itself)\n", r.LoadGeneratorCPUMsPerRequest)
+	}
+	if m := r.Machine; m != nil {
+		fmt.Fprintf(w, "  machine      %s\n", m.text())
 	}
 	switch {
 	case r.UsersCreated == 0 && r.ApplicationCreated == "":

@@ -67,6 +67,10 @@ func TestEachModeAgainstLatchkey(t *testing.T) {
 			if s := rep.Server; s == nil || s.PID != os.Getpid() || !s.SameProcess || s.FoundBy != "port" || s.RSSBytesAfter <= 0 {
 				t.Errorf("server = %+v, notes %v; want this process, found by port", s, rep.Notes)
 			}
+			// The server shares the bench's process: its CPU is the bench's.
+			if m := rep.Machine; m == nil || m.CPUs < 1 || m.ServerCPUs != 0 {
+				t.Errorf("machine = %+v; want the CPUs counted and no separate server share", m)
+			}
 			assertCleanedUp(t, in, rep, 3)
 		})
 	}

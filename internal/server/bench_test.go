@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -70,5 +72,32 @@ func BenchmarkValidateHTTP(b *testing.B) {
 		if rec.Code != 200 {
 			b.Fatalf("status %d", rec.Code)
 		}
+	}
+}
+
+// BenchmarkRefreshOAuthHTTP is BenchmarkRefreshHTTP's refresh through the
+// refresh_token grant at /oauth2/token, for comparing the two paths.
+func BenchmarkRefreshOAuthHTTP(b *testing.B) {
+	s := newBenchStack(b)
+	hdl := s.Srv.Handler()
+	rt := s.token(url.Values{"grant_type": {"password"}, "username": {aliceEmail}, "password": {alicePass},
+		"client_id": {storeApp}, "client_secret": {secret}, "scope": {"offline_access"}}).json(b)["refresh_token"].(string)
+	b.ReportAllocs()
+	for b.Loop() {
+		body := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {storeApp}, "client_secret": {secret}}.Encode()
+		req := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		hdl.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("status %d %s", rec.Code, rec.Body)
+		}
+		var out struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.RefreshToken == "" {
+			b.Fatalf("no refresh token in %s", rec.Body)
+		}
+		rt = out.RefreshToken
 	}
 }
