@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -55,24 +56,47 @@ func BenchmarkLambda(b *testing.B) {
 	})
 }
 
-// interleave times base and withLambda once per iteration each.
+// interleave times base and withLambda once per iteration each, in
+// alternating order (base first on even iterations, withLambda first on odd
+// ones): whatever the first operation leaves to the second (a commit still
+// syncing, garbage to collect, cold caches) then weighs on both alike. It
+// reports the mean wall times and their difference (lambda-ns/op); the
+// median of the per-iteration differences (lambda-median-ns/op), which a
+// stalled fsync or a descheduled iteration does not move; and the
+// difference in the process's CPU time (lambda-cpu-ns/op, every thread,
+// garbage collection included), which other processes' load does not
+// inflate as it inflates wall time.
 func interleave(b *testing.B, base, withLambda func() error) {
-	var tBase, tWith time.Duration
-	for b.Loop() {
-		t0 := time.Now()
-		if err := base(); err != nil {
+	var tBase, tWith, cBase, cWith time.Duration
+	var diffs []time.Duration
+	timed := func(f func() error, wall, cpu *time.Duration) time.Duration {
+		c0, t0 := processCPU(), time.Now()
+		if err := f(); err != nil {
 			b.Fatal(err)
 		}
-		t1 := time.Now()
-		if err := withLambda(); err != nil {
-			b.Fatal(err)
+		d := time.Since(t0)
+		*wall += d
+		*cpu += processCPU() - c0
+		return d
+	}
+	for i := 0; b.Loop(); i++ {
+		var dBase, dWith time.Duration
+		if i%2 == 0 {
+			dBase = timed(base, &tBase, &cBase)
+			dWith = timed(withLambda, &tWith, &cWith)
+		} else {
+			dWith = timed(withLambda, &tWith, &cWith)
+			dBase = timed(base, &tBase, &cBase)
 		}
-		tBase, tWith = tBase+t1.Sub(t0), tWith+time.Since(t1)
+		diffs = append(diffs, dWith-dBase)
 	}
 	n := float64(b.N)
+	slices.Sort(diffs)
 	b.ReportMetric(float64(tBase.Nanoseconds())/n, "without-ns/op")
 	b.ReportMetric(float64(tWith.Nanoseconds())/n, "with-ns/op")
 	b.ReportMetric(float64((tWith-tBase).Nanoseconds())/n, "lambda-ns/op")
+	b.ReportMetric(float64(diffs[len(diffs)/2].Nanoseconds()), "lambda-median-ns/op")
+	b.ReportMetric(float64((cWith-cBase).Nanoseconds())/n, "lambda-cpu-ns/op")
 }
 
 // BenchmarkPopulateClaims is the lambda's own share of minting one access

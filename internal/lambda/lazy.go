@@ -13,22 +13,28 @@ import (
 )
 
 // lazyObject is populate's user or registration when the caller passes it
-// as JSON (a json.RawMessage): the top level is split into members before
-// the call, on the caller's goroutine, and each member becomes a JavaScript
-// value only when the body first reads it. A body that reads user.email
-// and user.data pays for those two, not for the registrations, memberships
-// and preferences it never looks at; at a login's rate the whole user was
-// most of a simple lambda's cost (docs/performance.md, "JWT populate
-// lambdas").
+// as JSON (a json.RawMessage): the document is copied before the call, on
+// the caller's goroutine; its top level is split into members only when the
+// body first touches the object (reads, writes, lists or asks for a
+// member), and each member becomes a JavaScript value only when the body
+// first reads it. A body that reads user.email and user.data pays for those
+// two, not for the registrations, memberships and preferences it never
+// looks at, and a body that never touches the user pays for neither; at a
+// login's rate the whole user was most of a simple lambda's cost
+// (docs/performance.md, "JWT populate lambdas").
 //
 // It behaves as the plain object JSON.parse would build, with members in
 // sorted key order: reads, writes, deletes, listing, JSON.stringify and
 // for-in work alike. As every goja dynamic object it cannot be frozen or
 // sealed, take accessors or symbol-keyed members (each is a TypeError the
 // body may catch). Its members are copies owned by the sandbox: a call
-// abandoned at its deadline never reads the caller's memory.
+// abandoned at its deadline never reads the caller's memory. A document
+// that turns out malformed when split fails the call (ReasonInternal), as a
+// malformed document did when it was split before the call; one the body
+// never touches is never split.
 type lazyObject struct {
 	sb   *sandbox
+	doc  []byte                // the sandbox's copy of the document until it is split, then nil
 	raw  []member              // the document's members, sorted by key; val nil once converted or removed
 	vals map[string]goja.Value // members converted or set by the body (made on first use)
 	keys []string              // the members present, in order
@@ -41,38 +47,62 @@ type member struct {
 	val json.RawMessage
 }
 
-// newLazy splits a JSON object into members with a token reader, which
-// hands each member's bytes over without decoding them (several times
-// cheaper than encoding/json into a map of raw messages). Anything else
-// (null, an array, malformed JSON) is converted at once, as toJS would.
+// newLazy copies a JSON object for lazyObject, which splits it on first
+// use. Anything else (null, an array, a string) is converted at once, as
+// toJS would; so is a document that does not start as an object, malformed
+// or not, which fails here as before.
 func (sb *sandbox) newLazy(b json.RawMessage) goja.Value {
-	raw, ok := sb.splitObject(b)
-	if !ok {
+	if !startsObject(b) {
 		var v any
 		if err := json.Unmarshal(b, &v); err != nil {
 			panic(err)
 		}
 		return sb.toJS(v)
 	}
+	return sb.rt.NewDynamicObject(&lazyObject{sb: sb, doc: bytes.Clone(b)})
+}
+
+// startsObject reports whether b's first non-space byte opens an object.
+func startsObject(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return c == '{'
+	}
+	return false
+}
+
+// split splits the document into members, once, on the call's goroutine
+// (the document is the sandbox's own copy). A malformed document panics:
+// the call fails as internal (execute recovers it).
+func (o *lazyObject) split() {
+	if o.doc == nil {
+		return
+	}
+	raw, ok := o.sb.splitObject(o.doc)
+	if !ok {
+		panic("lambda: the JSON object passed to the lambda is malformed")
+	}
+	o.doc = nil
 	slices.SortFunc(raw, func(a, b member) int { return strings.Compare(a.key, b.key) })
 	keys := make([]string, len(raw))
 	for i, m := range raw {
 		keys[i] = m.key
 	}
-	return sb.rt.NewDynamicObject(&lazyObject{sb: sb, raw: raw, keys: keys})
+	o.raw, o.keys = raw, keys
 }
 
-// splitObject returns the members of the JSON object b, each value a slice
-// of one copy of b (the caller's bytes are never referenced after it
-// returns); false when b is not one well-formed object (a repeated name is
-// malformed too, as jsontext reads it). The sandbox's decoder and reader
-// are reused call after call.
-func (sb *sandbox) splitObject(b []byte) ([]member, bool) {
+// splitObject returns the members of the JSON object doc, each value a
+// slice of doc, which must be the sandbox's own copy; false when doc is not
+// one well-formed object (a repeated name is malformed too, as jsontext
+// reads it). The sandbox's decoder and reader are reused call after call.
+func (sb *sandbox) splitObject(doc []byte) ([]member, bool) {
 	if sb.dec == nil {
 		sb.src = new(bytes.Reader)
 		sb.dec = jsontext.NewDecoder(sb.src)
 	}
-	doc := bytes.Clone(b)
 	sb.src.Reset(doc)
 	defer sb.src.Reset(nil) // keep no reference to the document
 	dec := sb.dec
@@ -113,6 +143,7 @@ func (o *lazyObject) find(key string) int {
 }
 
 func (o *lazyObject) Get(key string) goja.Value {
+	o.split()
 	if v, ok := o.vals[key]; ok {
 		return v
 	}
@@ -145,6 +176,7 @@ func (o *lazyObject) drop(key string) {
 }
 
 func (o *lazyObject) Set(key string, val goja.Value) bool {
+	o.split()
 	if !o.Has(key) {
 		o.keys = append(o.keys, key)
 	}
@@ -154,6 +186,7 @@ func (o *lazyObject) Set(key string, val goja.Value) bool {
 }
 
 func (o *lazyObject) Has(key string) bool {
+	o.split()
 	if _, ok := o.vals[key]; ok {
 		return true
 	}
@@ -161,6 +194,7 @@ func (o *lazyObject) Has(key string) bool {
 }
 
 func (o *lazyObject) Delete(key string) bool {
+	o.split()
 	if o.Has(key) {
 		o.drop(key)
 		delete(o.vals, key)
@@ -169,4 +203,7 @@ func (o *lazyObject) Delete(key string) bool {
 	return true
 }
 
-func (o *lazyObject) Keys() []string { return slices.Clone(o.keys) }
+func (o *lazyObject) Keys() []string {
+	o.split()
+	return slices.Clone(o.keys)
+}

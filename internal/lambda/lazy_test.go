@@ -104,3 +104,25 @@ func TestPopulateJSONUserSpacedAndUnsorted(t *testing.T) {
 		t.Errorf("claims %v", c)
 	}
 }
+
+// TestPopulateJSONUserSplitOnlyWhenTouched: the user's JSON is split into
+// members only when the body first touches the object, so a body that never
+// reads the user does not pay for it. A malformed document shows when it
+// is split: a body that reads it fails as before, one that never touches it
+// runs (token minting only passes documents encoding/json wrote).
+func TestPopulateJSONUserSplitOnlyWhenTouched(t *testing.T) {
+	e, _ := newTestEngine(t, Config{})
+	malformed := Input{Claims: baseClaims(), User: json.RawMessage(`{"a": 1, "b": [`)}
+	untouched := jwtLambda("untouched", `function populate(jwt, user) { jwt.kind = typeof user; }`)
+	if c := mustSucceed(t, e.Populate(context.Background(), untouched, malformed)); c["kind"] != "object" {
+		t.Errorf("user seen as %v, want object", c["kind"])
+	}
+	for name, read := range map[string]string{"member": `user.a`, "listing": `Object.keys(user)`,
+		"in": `"a" in user`, "write": `user.c = 1`, "delete": `delete user.a`} {
+		l := jwtLambda("touch-"+name, `function populate(jwt, user) { `+read+`; jwt.ran = true; }`)
+		r := e.Populate(context.Background(), l, malformed)
+		if r.Err == nil || !strings.Contains(r.Err.Error(), "internal") || r.Claims["ran"] != nil {
+			t.Errorf("%s of a malformed user: %v %v, want the call to fail (claims unchanged)", name, r.Err, r.Claims)
+		}
+	}
+}
