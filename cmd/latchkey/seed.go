@@ -23,8 +23,10 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprint(fs.Output(), "Usage: latchkey seed --application-id ID [--users N] [--tokens N] [serve flags]\n\n"+
 			"Writes N users (as the user import writes them) and N refresh tokens (as logins and\n"+
 			"rotations leave them) into the database the serve settings name, for latchkey bench to\n"+
-			"measure among (docs/performance.md). Their ids and values are fixed: seed an empty\n"+
-			"database once. Stop the server first.\n\n")
+			"measure among (docs/performance.md). Their ids and values are fixed and their users\n"+
+			"share a known password, so only a database without users or refresh tokens is seeded\n"+
+			"(seed an empty database once, made for benchmarks; never a production one).\n"+
+			"Stop the server first.\n\n")
 		fs.PrintDefaults()
 	}
 	cfg, code, done := c.load(args, getenv, func() error {

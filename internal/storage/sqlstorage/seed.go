@@ -119,7 +119,12 @@ const (
 // dominate, small enough that a SQLite WAL stays a few tens of megabytes.
 const seedBatch = 20000
 
-// SeedScale writes o's users and tokens into an empty-enough database (the
+// ErrSeedNotEmpty: SeedScale refuses a database that holds users or refresh
+// tokens.
+var ErrSeedNotEmpty = errors.New("sqlstorage: seed: the database already has users or refresh tokens; seed only an empty database made for benchmarks (its users share a known password and its token values are computable)")
+
+// SeedScale writes o's users and tokens into a database without users or
+// refresh tokens (ErrSeedNotEmpty otherwise; the
 // ids are fixed, so seeding twice is ErrConflict).
 func (s *Store) SeedScale(ctx context.Context, o Seed) error {
 	if o.Now.IsZero() {
@@ -127,6 +132,17 @@ func (s *Store) SeedScale(ctx context.Context, o Seed) error {
 	}
 	if o.Users <= 0 && o.Tokens > 0 {
 		return errors.New("sqlstorage: seed: tokens need users")
+	}
+	// The seed's users share one known password hash and its refresh
+	// token values follow from their index: in a database with real users
+	// they would be accounts and sessions anyone reading this code could
+	// use. Only a database without users or refresh tokens is seeded.
+	var used bool
+	if err := s.w.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM refresh_tokens)`).Scan(&used); err != nil {
+		return fmt.Errorf("sqlstorage: seed: %w", err)
+	}
+	if used {
+		return ErrSeedNotEmpty
 	}
 	app, err := s.GetApplication(ctx, o.ApplicationID)
 	if err != nil {

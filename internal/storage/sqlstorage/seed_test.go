@@ -3,6 +3,7 @@ package sqlstorage_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 
@@ -93,5 +94,43 @@ func TestSeedScaleTokensWorkWithTheRealRefresh(t *testing.T) {
 	}
 	if got.User.ID != sqlstorage.SeedUserID(users-1) || len(got.User.Registrations) != 1 || got.User.Registrations[0].ApplicationID != appID {
 		t.Fatalf("seeded user: %s", body)
+	}
+}
+
+// TestSeedRefusesADatabaseWithUsers: the seed's users share a known
+// password and its token values are computable, so it refuses a database
+// that already holds a user, and writes nothing there. On PostgreSQL too
+// when LATCHKEY_TEST_POSTGRES_DSN is set.
+func TestSeedRefusesADatabaseWithUsers(t *testing.T) {
+	const appID = "5eed0000-0000-4000-8000-00000000a003"
+	var seedErr error
+	in := apptest.Start(t, apptest.Options{
+		Tenant: func(*storage.Tenant) {},
+		Seed: func(ctx context.Context, st storage.Storage) error {
+			err := st.CreateApplication(ctx, storage.Application{ID: appID, TenantID: manage.DefaultTenantID,
+				Name: "Seed", Active: true, State: "Active"})
+			if err != nil {
+				return err
+			}
+			err = st.CreateUser(ctx, storage.User{ID: "0000aaaa-0000-4000-8000-000000000001", TenantID: manage.DefaultTenantID,
+				Active: true, Email: "real@example.com", InsertInstant: 1,
+				Password: storage.PasswordHash{Scheme: "salted-pbkdf2-hmac-sha256", Factor: 24000, Salt: "c2FsdA==", Hash: "aGFzaA=="}})
+			if err != nil {
+				return err
+			}
+			seedErr = st.(*sqlstorage.Store).SeedScale(ctx, sqlstorage.Seed{ApplicationID: appID, Users: 10, Tokens: 100})
+			return nil
+		},
+	})
+	if !errors.Is(seedErr, sqlstorage.ErrSeedNotEmpty) {
+		t.Fatalf("SeedScale on a database with a user: %v, want ErrSeedNotEmpty", seedErr)
+	}
+	res, body := in.Do(t, http.MethodGet, "/api/user/search?queryString=*&numberOfResults=50", nil)
+	var out struct{ Total int }
+	if err := json.Unmarshal(body, &out); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("search: %d %s", res.StatusCode, body)
+	}
+	if out.Total != 1 {
+		t.Fatalf("%d users after the refused seed, want the one real user", out.Total)
 	}
 }
