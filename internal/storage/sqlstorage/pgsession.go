@@ -1,0 +1,235 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// sessionReads batches refresh reads on PostgreSQL (issue 13), the way
+// rotations (pgrotate.go) batch the rotations: the reads by family id that
+// queue while one is at the server go to it as ONE statement, the session
+// select joined with the array of their ids. A refresh is one read and one
+// rotation; with rotations batched, the reads were most of PostgreSQL's
+// statements, and each statement costs the server (and this node) a round
+// trip and a statement's fixed work whatever its rows. Nothing waits on a
+// timer: a read with no concurrent company is alone in its batch.
+//
+// A read changes nothing, so a batch has no commit to wait for: each member
+// gets its rows (or ErrNotFound) as soon as the statement's rows are read,
+// and an error of the batch is every member's error, as it would have been
+// of its own statement. Reads by hash (values of the earlier format) are
+// not batched.
+type sessionReads struct {
+	s       *Store
+	in      chan *readReq
+	quit    chan struct{}
+	stopped chan struct{}
+	wg      sync.WaitGroup
+
+	// started counts statements run, grouped the ones that carried more
+	// than one read: for tests.
+	started, grouped atomic.Int64
+}
+
+// readReq is one read waiting for a batch.
+type readReq struct {
+	ctx context.Context
+	id  string
+	at  int64
+	out chan readRes // buffered: the batcher never blocks on a caller
+}
+
+type readRes struct {
+	sess storage.RefreshSession
+	err  error
+}
+
+func newSessionReads(s *Store) *sessionReads {
+	b := &sessionReads{s: s, in: make(chan *readReq, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+	b.wg.Add(1)
+	go b.loop()
+	return b
+}
+
+// do reads the family id names as at.
+func (b *sessionReads) do(ctx context.Context, id string, at int64) (storage.RefreshSession, error) {
+	req := &readReq{ctx: ctx, id: id, at: at, out: make(chan readRes, 1)}
+	select {
+	case b.in <- req:
+	case <-ctx.Done():
+		return storage.RefreshSession{}, ctx.Err()
+	case <-b.quit:
+		return storage.RefreshSession{}, errStoreClosed
+	}
+	select {
+	case res := <-req.out:
+		return res.sess, res.err
+	case <-ctx.Done():
+		return storage.RefreshSession{}, ctx.Err() // a read: nothing to wait for
+	case <-b.stopped:
+		select {
+		case res := <-req.out:
+			return res.sess, res.err
+		default:
+			return storage.RefreshSession{}, errStoreClosed
+		}
+	}
+}
+
+func (b *sessionReads) loop() {
+	defer b.wg.Done()
+	defer close(b.stopped)
+	batch := make([]*readReq, 0, maxGroup)
+	for {
+		select {
+		case r := <-b.in:
+			batch = append(batch, r)
+		case <-b.quit:
+			b.drain()
+			return
+		}
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case r := <-b.in:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		b.run(batch)
+		clear(batch)
+		batch = batch[:0]
+	}
+}
+
+// drain answers what is still queued once the store closes.
+func (b *sessionReads) drain() {
+	for {
+		select {
+		case r := <-b.in:
+			r.out <- readRes{err: errStoreClosed}
+		default:
+			return
+		}
+	}
+}
+
+// run reads one batch. Members whose context ended while queued are
+// answered without reading.
+func (b *sessionReads) run(batch []*readReq) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.out <- readRes{err: err}
+			continue
+		}
+		live = append(live, r)
+	}
+	switch len(live) {
+	case 0:
+		return
+	case 1:
+		b.started.Add(1)
+		r := live[0]
+		sess, err := b.s.querySession(r.ctx, b.s.sessionSelect()+` WHERE t.id = $1`+sessionOrder, r.id, r.at)
+		r.out <- readRes{sess: sess, err: err}
+		return
+	}
+	b.started.Add(1)
+	b.grouped.Add(1)
+	got, err := b.together(live)
+	for i, r := range live {
+		switch {
+		case err != nil:
+			r.out <- readRes{err: err}
+		case got[i] == nil:
+			r.out <- readRes{err: storage.ErrNotFound}
+		default:
+			r.out <- readRes{sess: *got[i]}
+		}
+	}
+}
+
+// batchSessionSQL is sessionSelect for every (id, at) pair at once, each
+// row carrying its pair's position (1-based) first.
+const batchSessionSQL = `SELECT k.n, t.id, t.tenant_id, t.user_id, t.application_id, t.hash, t.prev_hash, t.rotated_at,
+		t.generation, t.start_instant, t.last_used_at, t.expires_at, t.auth_time, t.scopes, t.dpop_jkt, t.device,
+		t.inserted_at, t.revoked_at, t.revoke_reason, u.doc,
+		EXISTS (SELECT 1 FROM user_action_logs a WHERE a.user_id = t.user_id AND a.prevent_login = TRUE AND a.canceled = FALSE AND a.expiry > k.at),
+		r.doc
+	FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(id, at, n)
+	JOIN refresh_tokens t ON t.id = k.id
+	JOIN users u ON u.id = t.user_id
+	LEFT JOIN registrations r ON r.user_id = t.user_id
+	ORDER BY k.n, r.application_id`
+
+// together runs the batch as one statement and returns each member's
+// session by position (nil: no such family). The statement does not follow
+// any one member's cancellation.
+func (b *sessionReads) together(live []*readReq) ([]*storage.RefreshSession, error) {
+	n := len(live)
+	ids, at := make([]string, n), make([]int64, n)
+	for i, r := range live {
+		ids[i], at[i] = r.id, r.at
+	}
+	rows, err := b.s.r.QueryContext(context.Background(), batchSessionSQL, ids, at)
+	if err != nil {
+		return nil, b.s.wrap(err)
+	}
+	defer rows.Close()
+	out := make([]*storage.RefreshSession, n)
+	var (
+		pos      int64
+		x        tokenRow
+		userDoc  string
+		maybe    bool
+		regDoc   sql.NullString
+		cur      *storage.RefreshSession
+		prevSeen int64
+	)
+	dest := append(append([]any{&pos}, x.dest()...), &userDoc, &maybe, &regDoc)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, b.s.wrap(err)
+		}
+		if pos < 1 || pos > int64(n) {
+			return nil, errors.New("sqlstorage: batched session read: row of no member")
+		}
+		if pos != prevSeen {
+			prevSeen = pos
+			cur = &storage.RefreshSession{MaybePrevented: maybe}
+			if cur.Token, err = x.token(); err != nil {
+				return nil, err
+			}
+			if err := decode(userDoc, &cur.User); err != nil {
+				return nil, err
+			}
+			cur.User.Registrations = []storage.Registration{}
+			out[pos-1] = cur
+		}
+		if regDoc.Valid {
+			var r storage.Registration
+			if err := decode(regDoc.String, &r); err != nil {
+				return nil, err
+			}
+			r.UserID = cur.User.ID
+			cur.User.Registrations = append(cur.User.Registrations, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, b.s.wrap(err)
+	}
+	return out, nil
+}
+
+// close stops the loop; queued reads are answered errStoreClosed.
+func (b *sessionReads) close() {
+	close(b.quit)
+	b.wg.Wait()
+}
