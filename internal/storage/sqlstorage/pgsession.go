@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -30,6 +32,15 @@ type sessionReads struct {
 	quit    chan struct{}
 	stopped chan struct{}
 	wg      sync.WaitGroup
+
+	// conn is the batcher's own connection (used by its loop only), on
+	// which plan_cache_mode is force_generic_plan: PostgreSQL otherwise
+	// plans the batch statement anew on nearly every run (the custom plan
+	// of an array of known length looks cheaper than the generic plan's
+	// 100-element guess), and planning it cost more CPU than running it.
+	// The generic plan is the same index nested loop. nil until first
+	// used, and again after a connection error.
+	conn *sql.Conn
 
 	// started counts statements run, grouped the ones that carried more
 	// than one read: for tests.
@@ -91,6 +102,9 @@ func (b *sessionReads) loop() {
 			batch = append(batch, r)
 		case <-b.quit:
 			b.drain()
+			if b.conn != nil {
+				_ = b.conn.Close()
+			}
 			return
 		}
 	more:
@@ -131,18 +145,13 @@ func (b *sessionReads) run(batch []*readReq) {
 		}
 		live = append(live, r)
 	}
-	switch len(live) {
-	case 0:
-		return
-	case 1:
-		b.started.Add(1)
-		r := live[0]
-		sess, err := b.s.querySession(r.ctx, b.s.sessionSelect()+` WHERE t.id = $1`+sessionOrder, r.id, r.at)
-		r.out <- readRes{sess: sess, err: err}
+	if len(live) == 0 {
 		return
 	}
 	b.started.Add(1)
-	b.grouped.Add(1)
+	if len(live) > 1 {
+		b.grouped.Add(1)
+	}
 	got, err := b.together(live)
 	for i, r := range live {
 		switch {
@@ -178,7 +187,7 @@ func (b *sessionReads) together(live []*readReq) ([]*storage.RefreshSession, err
 	for i, r := range live {
 		ids[i], at[i] = r.id, r.at
 	}
-	rows, err := b.s.r.QueryContext(context.Background(), batchSessionSQL, ids, at)
+	rows, err := b.query(context.Background(), ids, at)
 	if err != nil {
 		return nil, b.s.wrap(err)
 	}
@@ -226,6 +235,36 @@ func (b *sessionReads) together(live []*readReq) ([]*storage.RefreshSession, err
 		return nil, b.s.wrap(err)
 	}
 	return out, nil
+}
+
+// query runs the batch statement on the batcher's connection, taking one
+// from the pool when it has none. A read changes nothing, so when that
+// connection fails (dropped, or the server restarted) it is closed and the
+// statement runs once more on the pool, as database/sql retries a pooled
+// statement on a bad connection.
+func (b *sessionReads) query(ctx context.Context, ids []string, at []int64) (*sql.Rows, error) {
+	if b.conn == nil {
+		c, err := b.s.r.DB.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.ExecContext(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+			_ = c.Close()
+			return b.s.r.QueryContext(ctx, batchSessionSQL, ids, at)
+		}
+		b.conn = c
+	}
+	rows, err := b.conn.QueryContext(ctx, batchSessionSQL, ids, at)
+	if err == nil {
+		return rows, nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code[:2] != "08" && pgErr.Code[:2] != "57" {
+		return nil, err // the server refused the statement: the same elsewhere
+	}
+	_ = b.conn.Close()
+	b.conn = nil
+	return b.s.r.QueryContext(ctx, batchSessionSQL, ids, at)
 }
 
 // close stops the loop; queued reads are answered errStoreClosed.
