@@ -251,7 +251,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	p := newPool(db, false)
 	s := &Store{dialect: DialectPostgres, w: p, r: p, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}
 	s.rotations = newRotations(s)
-	s.reads = newSessionReads(s)
+	s.reads = newSessionReads(s, n)
 	return s, nil
 }
 

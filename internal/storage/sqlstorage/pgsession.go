@@ -41,6 +41,9 @@ type sessionReads struct {
 	// The generic plan is the same index nested loop. nil until first
 	// used, and again after a connection error.
 	conn *sql.Conn
+	// pin says whether the batcher may hold a connection of its own: not
+	// in a pool so small that holding one would starve the other queries.
+	pin bool
 
 	// started counts statements run, grouped the ones that carried more
 	// than one read: for tests.
@@ -60,8 +63,12 @@ type readRes struct {
 	err  error
 }
 
-func newSessionReads(s *Store) *sessionReads {
-	b := &sessionReads{s: s, in: make(chan *readReq, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+// minPinnedPool is the smallest pool the read batcher takes a connection
+// of its own from.
+const minPinnedPool = 4
+
+func newSessionReads(s *Store, poolSize int) *sessionReads {
+	b := &sessionReads{s: s, pin: poolSize >= minPinnedPool, in: make(chan *readReq, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
 	b.wg.Add(1)
 	go b.loop()
 	return b
@@ -241,8 +248,12 @@ func (b *sessionReads) together(live []*readReq) ([]*storage.RefreshSession, err
 // from the pool when it has none. A read changes nothing, so when that
 // connection fails (dropped, or the server restarted) it is closed and the
 // statement runs once more on the pool, as database/sql retries a pooled
-// statement on a bad connection.
+// statement on a bad connection. In a pool smaller than minPinnedPool it
+// runs on the pool (planned as PostgreSQL chooses).
 func (b *sessionReads) query(ctx context.Context, ids []string, at []int64) (*sql.Rows, error) {
+	if !b.pin {
+		return b.s.r.QueryContext(ctx, batchSessionSQL, ids, at)
+	}
 	if b.conn == nil {
 		c, err := b.s.r.DB.Conn(ctx)
 		if err != nil {

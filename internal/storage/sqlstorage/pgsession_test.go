@@ -109,3 +109,33 @@ func TestSessionReadsBatchOnPostgres(t *testing.T) {
 		t.Errorf("unknown family: %v, want ErrNotFound", got[3].err)
 	}
 }
+
+// TestSessionReadsInOneConnectionPool: with a pool of one connection
+// (--database-max-conns 1) the read batcher keeps none for itself, so a
+// refresh read does not leave every other query waiting for ever.
+func TestSessionReadsInOneConnectionPool(t *testing.T) {
+	dsn := postgresDSNOptional()
+	if dsn == "" {
+		t.Skip("PostgreSQL only (set " + TestPostgresEnv + ")")
+	}
+	ctx := context.Background()
+	schemaDSN, drop, err := NewTestSchema(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = drop() })
+	s, err := Open(ctx, schemaDSN, Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	benchSeed(t, s, 1)
+	if _, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-0", At: time.Now().UnixMilli()}); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := s.GetRefreshToken(wait, "tok-0"); err != nil {
+		t.Fatalf("a query after a refresh read, in a one-connection pool: %v", err)
+	}
+}
