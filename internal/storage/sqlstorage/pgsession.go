@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -110,7 +111,7 @@ func (b *sessionReads) loop() {
 		case <-b.quit:
 			b.drain()
 			if b.conn != nil {
-				_ = b.conn.Close()
+				b.release(context.Background())
 			}
 			return
 		}
@@ -273,9 +274,19 @@ func (b *sessionReads) query(ctx context.Context, ids []string, at []int64) (*sq
 	if errors.As(err, &pgErr) && pgErr.Code[:2] != "08" && pgErr.Code[:2] != "57" {
 		return nil, err // the server refused the statement: the same elsewhere
 	}
+	b.release(ctx)
+	return b.s.r.QueryContext(ctx, batchSessionSQL, ids, at)
+}
+
+// release hands the batcher's connection back to the pool (which discards
+// it when it is broken) with the pool's plan_cache_mode.
+// It waits at most a few seconds for a server that no longer answers.
+func (b *sessionReads) release(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_, _ = b.conn.ExecContext(ctx, `RESET plan_cache_mode`)
 	_ = b.conn.Close()
 	b.conn = nil
-	return b.s.r.QueryContext(ctx, batchSessionSQL, ids, at)
 }
 
 // close stops the loop; queued reads are answered errStoreClosed.
