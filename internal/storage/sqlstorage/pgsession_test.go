@@ -139,3 +139,33 @@ func TestSessionReadsInOneConnectionPool(t *testing.T) {
 		t.Fatalf("a query after a refresh read, in a one-connection pool: %v", err)
 	}
 }
+
+// TestSessionReadsAfterTheirConnectionDied: when the server ends the read
+// batcher's own connection (a restart, an administrator), the next refresh
+// read still succeeds: the batcher drops that connection and reads on the
+// pool.
+func TestSessionReadsAfterTheirConnectionDied(t *testing.T) {
+	if postgresDSNOptional() == "" {
+		t.Skip("PostgreSQL only (set " + TestPostgresEnv + ")")
+	}
+	s := OpenTest(t)
+	benchSeed(t, s, 1)
+	ctx := context.Background()
+	k := storage.SessionKey{ID: "tok-0", At: time.Now().UnixMilli()}
+	if _, err := s.FindRefreshSession(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	var ended int
+	if err := s.w.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE pid <> pg_backend_pid() AND datname = current_database() AND query LIKE '%WITH ORDINALITY%'`).Scan(&ended); err != nil {
+		t.Fatal(err)
+	}
+	if ended < 1 { // other packages' tests may share the database
+		t.Fatalf("ended %d connections, want the batcher's one", ended)
+	}
+	for i := range 3 {
+		if got, err := s.FindRefreshSession(ctx, k); err != nil || got.Token.ID != "tok-0" {
+			t.Fatalf("read %d after the batcher's connection died: %+v, %v", i, got.Token, err)
+		}
+	}
+}
