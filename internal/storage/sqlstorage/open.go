@@ -67,9 +67,12 @@ type Store struct {
 	// statement on PostgreSQL (pgrotate.go); nil on SQLite, whose
 	// committer groups them.
 	rotations *rotations
-	logger    *slog.Logger
-	feed      *changeFeed // PostgreSQL only (changes.go)
-	path      string      // the SQLite file (absolute); "" on PostgreSQL
+	// reads batches concurrent refresh reads by family id into one
+	// statement on PostgreSQL (pgsession.go); nil on SQLite.
+	reads  *sessionReads
+	logger *slog.Logger
+	feed   *changeFeed // PostgreSQL only (changes.go)
+	path   string      // the SQLite file (absolute); "" on PostgreSQL
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -248,6 +251,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 	p := newPool(db, false)
 	s := &Store{dialect: DialectPostgres, w: p, r: p, logger: opts.Logger, feed: newChangeFeed(cfg, opts.Logger)}
 	s.rotations = newRotations(s)
+	s.reads = newSessionReads(s, n)
 	return s, nil
 }
 
@@ -292,6 +296,9 @@ func (s *Store) Close() error {
 	var err error
 	if s.rotations != nil {
 		s.rotations.close()
+	}
+	if s.reads != nil {
+		s.reads.close()
 	}
 	if s.commits != nil {
 		err = s.commits.close()

@@ -35,6 +35,9 @@ const sessionOrder = ` ORDER BY r.application_id`
 // history of superseded ones only when that finds nothing, as
 // FindRefreshTokenByHash does.
 func (s *Store) FindRefreshSession(ctx context.Context, k storage.SessionKey) (storage.RefreshSession, error) {
+	if k.ID != "" && s.reads != nil {
+		return s.reads.do(ctx, k.ID, k.At) // PostgreSQL: batched (pgsession.go)
+	}
 	sel := s.sessionSelect()
 	if k.ID != "" {
 		return s.querySession(ctx, sel+` WHERE t.id = $1`+sessionOrder, k.ID, k.At)

@@ -2,6 +2,7 @@ package sqlstorage
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -14,7 +15,7 @@ func (s *Store) ListRevocations(ctx context.Context, appID string, since time.Ti
 	if limit <= 0 {
 		return []storage.RefreshToken{}, nil
 	}
-	revoked, err := s.queryTokens(ctx, s.r, listRevokedSQL, appID, ms(since), afterID, limit)
+	revoked, err := s.queryTokens(ctx, s.r, s.revocationsSQL(listRevokedSQL), appID, ms(since), afterID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -29,16 +30,36 @@ func (s *Store) ListRevocations(ctx context.Context, appID string, since time.Ti
 // feed's order (migration 0080), not every token of the application.
 const listRevokedSQL = `SELECT ` + tokenColumns + ` FROM refresh_tokens
 		WHERE application_id = $1 AND revoked_at IS NOT NULL
-		  AND (revoked_at > $2 OR (revoked_at = $2 AND id > $3))
+		  AND ` + afterCursor + `
+		ORDER BY revoked_at, id LIMIT $4`
+
+// afterCursor is the feed's keyset condition: after ($2, $3) in
+// (revoked_at, id) order.
+const afterCursor = `(revoked_at > $2 OR (revoked_at = $2 AND id > $3))`
+
+// revocationsSQL is a feed query for s's dialect. PostgreSQL does not
+// take afterCursor's OR as a range of the (application_id, revoked_at, id)
+// index: it read the application's every revoked token from the index,
+// filtering (602 ms for the first page at 516,000 revoked tokens, issue
+// 13's scale); the row comparison, which means the same for these NOT
+// NULL columns, is an index condition there (0.2 ms).
+func (s *Store) revocationsSQL(query string) string {
+	if s.dialect != DialectPostgres {
+		return query
+	}
+	return strings.Replace(query, afterCursor, `(revoked_at, id) > ($2, $3)`, 1)
+}
+
+// listTombstonesSQL: the same keyset on session_tombstones.
+const listTombstonesSQL = `SELECT id, tenant_id, user_id, application_id, expires_at, revoked_at, revoke_reason
+		FROM session_tombstones WHERE application_id = $1
+		  AND ` + afterCursor + `
 		ORDER BY revoked_at, id LIMIT $4`
 
 // listTombstones is ListRevocations' query on session_tombstones: the same
 // keyset, so the two ordered lists merge into one.
 func (s *Store) listTombstones(ctx context.Context, appID string, since time.Time, afterID string, limit int) ([]storage.RefreshToken, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, tenant_id, user_id, application_id, expires_at, revoked_at, revoke_reason
-		FROM session_tombstones WHERE application_id = $1
-		  AND (revoked_at > $2 OR (revoked_at = $2 AND id > $3))
-		ORDER BY revoked_at, id LIMIT $4`, appID, ms(since), afterID, limit)
+	rows, err := s.r.QueryContext(ctx, s.revocationsSQL(listTombstonesSQL), appID, ms(since), afterID, limit)
 	if err != nil {
 		return nil, s.wrap(err)
 	}

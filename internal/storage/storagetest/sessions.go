@@ -3,7 +3,9 @@ package storagetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ var sessionTests = []struct {
 	{"FindRefreshSession", testFindRefreshSession},
 	{"RotationWithoutHistory", testRotationWithoutHistory},
 	{"ConcurrentRotationWithoutHistory", testConcurrentRotationWithoutHistory},
+	{"ConcurrentFindRefreshSession", testConcurrentFindRefreshSession},
 }
 
 // testFindRefreshSession: by id and by current or superseded hash, the
@@ -151,4 +154,65 @@ func testSessionPrevented(t *testing.T, s storage.Storage, userID string) {
 	must(t, err)
 	check(at, true, "a lock in force")
 	check(at+3_600_000, false, "the lock has expired")
+}
+
+// testConcurrentFindRefreshSession: many refreshes reading at once (which
+// a backend may serve with shared statements) each get their own family,
+// user and registrations, and the prevention flag as at their own instant;
+// an unknown family is ErrNotFound.
+func testConcurrentFindRefreshSession(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	seed(t, s)
+	must(t, s.CreateApplication(ctx, newApp("app0", true)))
+	const users = 6
+	for i := range users {
+		id := fmt.Sprint("cu", i)
+		must(t, s.CreateUser(ctx, newUser(id, id+"@example.com", id)))
+		for j := range i % 3 { // 0, 1 or 2 registrations
+			must(t, s.CreateRegistration(ctx, storage.Registration{ID: fmt.Sprint("creg", i, j), UserID: id,
+				ApplicationID: []string{"app1", "app0"}[j], Roles: []string{fmt.Sprint("role", i)}}))
+		}
+		must(t, s.CreateRefreshToken(ctx, newToken("crt"+fmt.Sprint(i), id, "app1", "cs"+fmt.Sprint(i))))
+	}
+	at := base.UnixMilli()
+	_, err := s.TakeUserAction(ctx, newActionLog("clock", "cu1", true, at+3_600_000), nil)
+	must(t, err)
+	want := map[string]storage.RefreshSession{} // by ID and At
+	var keys []storage.SessionKey
+	for i := range users {
+		for _, when := range []int64{at, at + 7_200_000} {
+			k := storage.SessionKey{ID: fmt.Sprint("crt", i), At: when}
+			got, err := s.FindRefreshSession(ctx, k)
+			must(t, err)
+			if got.User.ID != fmt.Sprint("cu", i) || len(got.User.Registrations) != i%3 || got.MaybePrevented != (i == 1 && when == at) {
+				t.Fatalf("%+v alone: user %s, %d registrations, prevented %v", k, got.User.ID, len(got.User.Registrations), got.MaybePrevented)
+			}
+			want[fmt.Sprint(k.ID, k.At)] = got
+			keys = append(keys, k)
+		}
+	}
+	keys = append(keys, storage.SessionKey{ID: "crt-none", At: at})
+	const rounds = 8
+	errs := parallel(len(keys)*rounds, func(n int) error {
+		k := keys[n%len(keys)]
+		got, err := s.FindRefreshSession(ctx, k)
+		if k.ID == "crt-none" {
+			if !errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("unknown family: %v, want ErrNotFound", err)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%+v: %w", k, err)
+		}
+		if !reflect.DeepEqual(got, want[fmt.Sprint(k.ID, k.At)]) {
+			return fmt.Errorf("%+v read concurrently:\n got  %+v\n want %+v", k, got, want[fmt.Sprint(k.ID, k.At)])
+		}
+		return nil
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

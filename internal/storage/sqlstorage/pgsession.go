@@ -1,0 +1,296 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// sessionReads batches refresh reads on PostgreSQL (issue 13), the way
+// rotations (pgrotate.go) batch the rotations: the reads by family id that
+// queue while one is at the server go to it as ONE statement, the session
+// select joined with the array of their ids. A refresh is one read and one
+// rotation; with rotations batched, the reads were most of PostgreSQL's
+// statements, and each statement costs the server (and this node) a round
+// trip and a statement's fixed work whatever its rows. Nothing waits on a
+// timer: a read with no concurrent company is alone in its batch.
+//
+// A read changes nothing, so a batch has no commit to wait for: each member
+// gets its rows (or ErrNotFound) as soon as the statement's rows are read,
+// and an error of the batch is every member's error, as it would have been
+// of its own statement. Reads by hash (values of the earlier format) are
+// not batched.
+type sessionReads struct {
+	s       *Store
+	in      chan *readReq
+	quit    chan struct{}
+	stopped chan struct{}
+	wg      sync.WaitGroup
+
+	// conn is the batcher's own connection (used by its loop only), on
+	// which plan_cache_mode is force_generic_plan: PostgreSQL otherwise
+	// plans the batch statement anew on nearly every run (the custom plan
+	// of an array of known length looks cheaper than the generic plan's
+	// 100-element guess), and planning it cost more CPU than running it.
+	// The generic plan is the same index nested loop. nil until first
+	// used, and again after a connection error.
+	conn *sql.Conn
+	// pin says whether the batcher may hold a connection of its own: not
+	// in a pool so small that holding one would starve the other queries.
+	pin bool
+
+	// started counts statements run, grouped the ones that carried more
+	// than one read: for tests.
+	started, grouped atomic.Int64
+}
+
+// readReq is one read waiting for a batch.
+type readReq struct {
+	ctx context.Context
+	id  string
+	at  int64
+	out chan readRes // buffered: the batcher never blocks on a caller
+}
+
+type readRes struct {
+	sess storage.RefreshSession
+	err  error
+}
+
+// minPinnedPool is the smallest pool the read batcher takes a connection
+// of its own from.
+const minPinnedPool = 4
+
+func newSessionReads(s *Store, poolSize int) *sessionReads {
+	b := &sessionReads{s: s, pin: poolSize >= minPinnedPool, in: make(chan *readReq, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+	b.wg.Add(1)
+	go b.loop()
+	return b
+}
+
+// do reads the family id names as at.
+func (b *sessionReads) do(ctx context.Context, id string, at int64) (storage.RefreshSession, error) {
+	req := &readReq{ctx: ctx, id: id, at: at, out: make(chan readRes, 1)}
+	select {
+	case b.in <- req:
+	case <-ctx.Done():
+		return storage.RefreshSession{}, ctx.Err()
+	case <-b.quit:
+		return storage.RefreshSession{}, errStoreClosed
+	}
+	select {
+	case res := <-req.out:
+		return res.sess, res.err
+	case <-ctx.Done():
+		return storage.RefreshSession{}, ctx.Err() // a read: nothing to wait for
+	case <-b.stopped:
+		select {
+		case res := <-req.out:
+			return res.sess, res.err
+		default:
+			return storage.RefreshSession{}, errStoreClosed
+		}
+	}
+}
+
+func (b *sessionReads) loop() {
+	defer b.wg.Done()
+	defer close(b.stopped)
+	batch := make([]*readReq, 0, maxGroup)
+	for {
+		select {
+		case r := <-b.in:
+			batch = append(batch, r)
+		case <-b.quit:
+			b.drain()
+			if b.conn != nil {
+				b.release(context.Background())
+			}
+			return
+		}
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case r := <-b.in:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		b.run(batch)
+		clear(batch)
+		batch = batch[:0]
+	}
+}
+
+// drain answers what is still queued once the store closes.
+func (b *sessionReads) drain() {
+	for {
+		select {
+		case r := <-b.in:
+			r.out <- readRes{err: errStoreClosed}
+		default:
+			return
+		}
+	}
+}
+
+// run reads one batch. Members whose context ended while queued are
+// answered without reading.
+func (b *sessionReads) run(batch []*readReq) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.out <- readRes{err: err}
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	b.started.Add(1)
+	if len(live) > 1 {
+		b.grouped.Add(1)
+	}
+	got, err := b.together(live)
+	for i, r := range live {
+		switch {
+		case err != nil:
+			r.out <- readRes{err: err}
+		case got[i] == nil:
+			r.out <- readRes{err: storage.ErrNotFound}
+		default:
+			r.out <- readRes{sess: *got[i]}
+		}
+	}
+}
+
+// batchSessionSQL is sessionSelect for every (id, at) pair at once, each
+// row carrying its pair's position (1-based) first.
+const batchSessionSQL = `SELECT k.n, t.id, t.tenant_id, t.user_id, t.application_id, t.hash, t.prev_hash, t.rotated_at,
+		t.generation, t.start_instant, t.last_used_at, t.expires_at, t.auth_time, t.scopes, t.dpop_jkt, t.device,
+		t.inserted_at, t.revoked_at, t.revoke_reason, u.doc,
+		EXISTS (SELECT 1 FROM user_action_logs a WHERE a.user_id = t.user_id AND a.prevent_login = TRUE AND a.canceled = FALSE AND a.expiry > k.at),
+		r.doc
+	FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(id, at, n)
+	JOIN refresh_tokens t ON t.id = k.id
+	JOIN users u ON u.id = t.user_id
+	LEFT JOIN registrations r ON r.user_id = t.user_id
+	ORDER BY k.n, r.application_id`
+
+// together runs the batch as one statement and returns each member's
+// session by position (nil: no such family). The statement does not follow
+// any one member's cancellation.
+func (b *sessionReads) together(live []*readReq) ([]*storage.RefreshSession, error) {
+	n := len(live)
+	ids, at := make([]string, n), make([]int64, n)
+	for i, r := range live {
+		ids[i], at[i] = r.id, r.at
+	}
+	rows, err := b.query(context.Background(), ids, at)
+	if err != nil {
+		return nil, b.s.wrap(err)
+	}
+	defer rows.Close()
+	out := make([]*storage.RefreshSession, n)
+	var (
+		pos      int64
+		x        tokenRow
+		userDoc  string
+		maybe    bool
+		regDoc   sql.NullString
+		cur      *storage.RefreshSession
+		prevSeen int64
+	)
+	dest := append(append([]any{&pos}, x.dest()...), &userDoc, &maybe, &regDoc)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, b.s.wrap(err)
+		}
+		if pos < 1 || pos > int64(n) {
+			return nil, errors.New("sqlstorage: batched session read: row of no member")
+		}
+		if pos != prevSeen {
+			prevSeen = pos
+			cur = &storage.RefreshSession{MaybePrevented: maybe}
+			if cur.Token, err = x.token(); err != nil {
+				return nil, err
+			}
+			if err := decode(userDoc, &cur.User); err != nil {
+				return nil, err
+			}
+			cur.User.Registrations = []storage.Registration{}
+			out[pos-1] = cur
+		}
+		if regDoc.Valid {
+			var r storage.Registration
+			if err := decode(regDoc.String, &r); err != nil {
+				return nil, err
+			}
+			r.UserID = cur.User.ID
+			cur.User.Registrations = append(cur.User.Registrations, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, b.s.wrap(err)
+	}
+	return out, nil
+}
+
+// query runs the batch statement on the batcher's connection, taking one
+// from the pool when it has none. A read changes nothing, so when that
+// connection fails (dropped, or the server restarted) it is closed and the
+// statement runs once more on the pool, as database/sql retries a pooled
+// statement on a bad connection. In a pool smaller than minPinnedPool it
+// runs on the pool (planned as PostgreSQL chooses).
+func (b *sessionReads) query(ctx context.Context, ids []string, at []int64) (*sql.Rows, error) {
+	if !b.pin {
+		return b.s.r.QueryContext(ctx, batchSessionSQL, ids, at)
+	}
+	if b.conn == nil {
+		c, err := b.s.r.DB.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.ExecContext(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+			_ = c.Close()
+			return b.s.r.QueryContext(ctx, batchSessionSQL, ids, at)
+		}
+		b.conn = c
+	}
+	rows, err := b.conn.QueryContext(ctx, batchSessionSQL, ids, at)
+	if err == nil {
+		return rows, nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code[:2] != "08" && pgErr.Code[:2] != "57" {
+		return nil, err // the server refused the statement: the same elsewhere
+	}
+	b.release(ctx)
+	return b.s.r.QueryContext(ctx, batchSessionSQL, ids, at)
+}
+
+// release hands the batcher's connection back to the pool (which discards
+// it when it is broken) with the pool's plan_cache_mode.
+// It waits at most a few seconds for a server that no longer answers.
+func (b *sessionReads) release(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_, _ = b.conn.ExecContext(ctx, `RESET plan_cache_mode`)
+	_ = b.conn.Close()
+	b.conn = nil
+}
+
+// close stops the loop; queued reads are answered errStoreClosed.
+func (b *sessionReads) close() {
+	close(b.quit)
+	b.wg.Wait()
+}

@@ -1,0 +1,171 @@
+package sqlstorage
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// TestSessionReadsBatchOnPostgres: refresh reads that queue while one is at
+// the server go to PostgreSQL as one statement, and each member gets its
+// own family, user, registrations (in application id order) and prevention
+// flag as at its own instant, exactly what the one-family read returns;
+// an unknown family is ErrNotFound without disturbing the others.
+func TestSessionReadsBatchOnPostgres(t *testing.T) {
+	if postgresDSNOptional() == "" {
+		t.Skip("PostgreSQL only (set " + TestPostgresEnv + "); SQLite reads on its own pool")
+	}
+	s := OpenTest(t)
+	if s.reads == nil {
+		t.Fatal("a PostgreSQL store has no read batcher")
+	}
+	ctx := context.Background()
+	now := time.Now()
+	at := now.UnixMilli()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
+	for _, app := range []string{"b", "a"} {
+		must(s.CreateApplication(ctx, storage.Application{ID: app, TenantID: "t", Active: true}))
+	}
+	for _, u := range []string{"two-regs", "no-regs", "locked"} {
+		must(s.CreateUser(ctx, storage.User{ID: u, TenantID: "t", Email: u + "@example.com", Active: true}))
+		must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: "tok-" + u, TenantID: "t", UserID: u, ApplicationID: "a",
+			Hash: benchHash("sec-" + u), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now}))
+	}
+	for _, app := range []string{"b", "a"} {
+		must(s.CreateRegistration(ctx, storage.Registration{ID: "reg-" + app, UserID: "two-regs", ApplicationID: app, Roles: []string{"r-" + app}}))
+	}
+	must(s.CreateRegistration(ctx, storage.Registration{ID: "reg-locked", UserID: "locked", ApplicationID: "a"}))
+	_, err := s.TakeUserAction(ctx, storage.UserActionLog{ID: "lock", TenantID: "t", ActioneeUserID: "locked", UserActionID: "x",
+		Name: "Lock", ApplicationIDs: []string{}, Expiry: at + 3_600_000, InsertInstant: at, PreventLogin: true, Temporal: true}, nil)
+	must(err)
+
+	// Hold the first read at the server: the batcher waits on it while the
+	// others queue.
+	lock, err := s.w.BeginTx(ctx, nil)
+	must(err)
+	_, err = lock.ExecContext(ctx, `LOCK TABLE registrations IN ACCESS EXCLUSIVE MODE`)
+	must(err)
+	t.Cleanup(func() { _ = lock.Rollback() })
+	type res struct {
+		sess storage.RefreshSession
+		err  error
+	}
+	read := func(id string, at int64) <-chan res {
+		out := make(chan res, 1)
+		go func() {
+			sess, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: id, At: at})
+			out <- res{sess, err}
+		}()
+		return out
+	}
+	first := read("tok-no-regs", at)
+	waitFor(t, "the first read to start", func() bool { return s.reads.started.Load() == 1 })
+	keys := []storage.SessionKey{
+		{ID: "tok-two-regs", At: at}, {ID: "tok-locked", At: at}, {ID: "tok-none", At: at},
+		{ID: "tok-locked", At: at + 7_200_000}, {ID: "tok-two-regs", At: at},
+	}
+	queued := make([]<-chan res, len(keys))
+	for i, k := range keys {
+		queued[i] = read(k.ID, k.At)
+	}
+	waitFor(t, "five reads to queue", func() bool { return len(s.reads.in) == len(keys) })
+	must(lock.Rollback())
+
+	got := []res{<-first}
+	for _, ch := range queued {
+		got = append(got, <-ch)
+	}
+	if n, g := s.reads.started.Load(), s.reads.grouped.Load(); n != 2 || g != 1 {
+		t.Fatalf("%d statements, %d of them grouped; want 2 and 1 (the queued reads in one statement)", n, g)
+	}
+	// Each answer is what the read of that family alone returns.
+	for i, k := range append([]storage.SessionKey{{ID: "tok-no-regs", At: at}}, keys...) {
+		want, wantErr := s.FindRefreshSession(ctx, k)
+		if !errors.Is(got[i].err, wantErr) || !reflect.DeepEqual(got[i].sess, want) {
+			t.Errorf("%s at %d: batched %+v, %v; alone %+v, %v", k.ID, k.At, got[i].sess, got[i].err, want, wantErr)
+		}
+	}
+	// And those are right: spot-check what a refresh relies on.
+	if r := got[1].sess.User.Registrations; len(r) != 2 || r[0].ApplicationID != "a" || r[1].ApplicationID != "b" || r[0].UserID != "two-regs" {
+		t.Errorf("two-regs: registrations %+v, want a then b", r)
+	}
+	if got[0].sess.User.ID != "no-regs" || len(got[0].sess.User.Registrations) != 0 {
+		t.Errorf("no-regs: %+v", got[0].sess.User)
+	}
+	if !got[2].sess.MaybePrevented || got[4].sess.MaybePrevented || got[2].sess.Token.ID != "tok-locked" {
+		t.Errorf("locked: prevented %v in force, %v after expiry; want true, false", got[2].sess.MaybePrevented, got[4].sess.MaybePrevented)
+	}
+	if !errors.Is(got[3].err, storage.ErrNotFound) {
+		t.Errorf("unknown family: %v, want ErrNotFound", got[3].err)
+	}
+}
+
+// TestSessionReadsInOneConnectionPool: with a pool of one connection
+// (--database-max-conns 1) the read batcher keeps none for itself, so a
+// refresh read does not leave every other query waiting for ever.
+func TestSessionReadsInOneConnectionPool(t *testing.T) {
+	dsn := postgresDSNOptional()
+	if dsn == "" {
+		t.Skip("PostgreSQL only (set " + TestPostgresEnv + ")")
+	}
+	ctx := context.Background()
+	schemaDSN, drop, err := NewTestSchema(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = drop() })
+	s, err := Open(ctx, schemaDSN, Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	benchSeed(t, s, 1)
+	if _, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-0", At: time.Now().UnixMilli()}); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := s.GetRefreshToken(wait, "tok-0"); err != nil {
+		t.Fatalf("a query after a refresh read, in a one-connection pool: %v", err)
+	}
+}
+
+// TestSessionReadsAfterTheirConnectionDied: when the server ends the read
+// batcher's own connection (a restart, an administrator), the next refresh
+// read still succeeds: the batcher drops that connection and reads on the
+// pool.
+func TestSessionReadsAfterTheirConnectionDied(t *testing.T) {
+	if postgresDSNOptional() == "" {
+		t.Skip("PostgreSQL only (set " + TestPostgresEnv + ")")
+	}
+	s := OpenTest(t)
+	benchSeed(t, s, 1)
+	ctx := context.Background()
+	k := storage.SessionKey{ID: "tok-0", At: time.Now().UnixMilli()}
+	if _, err := s.FindRefreshSession(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	var ended int
+	if err := s.w.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE pid <> pg_backend_pid() AND datname = current_database() AND query LIKE '%WITH ORDINALITY%'`).Scan(&ended); err != nil {
+		t.Fatal(err)
+	}
+	if ended < 1 { // other packages' tests may share the database
+		t.Fatalf("ended %d connections, want the batcher's one", ended)
+	}
+	for i := range 3 {
+		if got, err := s.FindRefreshSession(ctx, k); err != nil || got.Token.ID != "tok-0" {
+			t.Fatalf("read %d after the batcher's connection died: %+v, %v", i, got.Token, err)
+		}
+	}
+}
