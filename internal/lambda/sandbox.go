@@ -42,6 +42,9 @@ type sandbox struct {
 	joining     []*goja.Object  // arrays being joined, for cycles (as goja's own join)
 	globals     map[string]bool // enumerable globals after hardening
 	symbols     int
+	names       int   // own string-keyed globals after hardening, as shape counts them
+	allSymbols  int   // own symbol-keyed globals after hardening, enumerable or not
+	shape       shape // the global object's, when readable
 	globalProto *goja.Object
 	hardened    bool              // set once the builtins are frozen; the global's guards apply from then on
 	uses        int               // calls served
@@ -75,6 +78,14 @@ func newSandbox(cfg Config) *sandbox {
 		sb.globals[k] = true
 	}
 	sb.symbols = len(g.Symbols())
+	if sh := newShape(g); sh.valid {
+		// Trust the counts only if they agree with goja's own listings.
+		all, err := rt.RunString("Object.getOwnPropertySymbols(globalThis).length")
+		n, syms := sh.count()
+		if err == nil && n == len(g.GetOwnPropertyNames()) && int64(syms) == all.ToInteger() {
+			sb.shape, sb.names, sb.allSymbols = sh, n, syms
+		}
+	}
 	return sb
 }
 
@@ -105,7 +116,15 @@ func (sb *sandbox) clean() (ok bool) {
 		}
 	}()
 	g := sb.rt.GlobalObject()
-	if g.Prototype() != sb.globalProto || len(g.Symbols()) != sb.symbols {
+	if g.Prototype() != sb.globalProto {
+		return false
+	}
+	if sb.shape.valid {
+		if n, syms := sb.shape.count(); n == sb.names && syms == sb.allSymbols {
+			return true
+		}
+	}
+	if len(g.Symbols()) != sb.symbols {
 		return false
 	}
 	keys, err := sb.objectKeys(goja.Undefined(), g)
