@@ -100,8 +100,24 @@ const maxCached = 1024
 // New returns an engine with cfg's limits.
 func New(cfg Config) *Engine {
 	cfg = cfg.withDefaults()
-	return &Engine{cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent),
+	e := &Engine{cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent),
 		idle: make(chan *sandbox, cfg.MaxConcurrent), cache: map[string]cached{}}
+	// Each idle sandbox has a goroutine waiting for its next call (serve);
+	// when the engine is collected, they end.
+	runtime.AddCleanup(e, retireIdle, e.idle)
+	return e
+}
+
+// retireIdle ends the goroutines of the sandboxes left in an engine's pool.
+func retireIdle(idle chan *sandbox) {
+	for {
+		select {
+		case sb := <-idle:
+			close(sb.jobs)
+		default:
+			return
+		}
+	}
 }
 
 // Input is one populate call's arguments, as JSON values: what

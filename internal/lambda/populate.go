@@ -34,11 +34,11 @@ func (e *Engine) Populate(ctx context.Context, l Lambda, in Input) Result {
 	return e.merge(ctx, l, in.Claims, out)
 }
 
-// run runs one call on its own goroutine, so that a builtin deaf to the
-// interrupt cannot hold the caller: past the deadline the runtime is
-// abandoned, and its slot is freed only when it really returns. Waiting for
-// a slot is bounded by Config.MaxWait; the call itself by Timeout plus a
-// tenth, from when it has a runtime.
+// run runs one call on the sandbox's own goroutine (serve), so that a
+// builtin deaf to the interrupt cannot hold the caller: past the hard
+// deadline the runtime is abandoned, and its slot is freed only when it
+// really returns. Waiting for a slot is bounded by Config.MaxWait; the call
+// itself by Timeout plus a tenth, from when it has a runtime.
 func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Input) outcome {
 	if f := e.acquire(ctx, l); f != nil {
 		return outcome{failure: f}
@@ -51,27 +51,19 @@ func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Inpu
 	var a *args
 	if in != nil {
 		if a, err = sb.arguments(*in); err != nil {
+			close(sb.jobs) // as a runtime that failed a call, it is not reused
 			<-e.slots
 			return outcome{failure: &Failure{l.ID, ReasonInternal, err.Error()}}
 		}
 	}
 	w := newWatch(e.cfg.Timeout, e.cfg.MemoryLimit)
-	hard := time.NewTimer(e.cfg.Timeout + e.cfg.Timeout/10)
-	defer hard.Stop()
-	done := make(chan outcome, 1)
-	go func() {
-		defer func() { <-e.slots }()
-		out, reusable := e.execute(l, prog, a, sb, w)
-		if reusable {
-			e.release(sb)
-		}
-		done <- out
-	}()
+	w.arm()
+	j := &job{e: e, l: l, prog: prog, a: a, w: w, done: make(chan outcome, 1)}
+	sb.jobs <- j
 	select {
-	case out := <-done:
+	case out := <-j.done:
 		return out
-	case <-hard.C:
-		w.stop(ReasonTimeout)
+	case <-w.abandon:
 	case <-ctx.Done():
 		w.stop(ReasonCancelled)
 	}
@@ -111,14 +103,20 @@ func (e *Engine) sandbox() (sb *sandbox, err error) {
 			err = fmt.Errorf("lambda: building a runtime: %v", p)
 		}
 	}()
-	return newSandbox(e.cfg), nil
+	sb = newSandbox(e.cfg)
+	go sb.serve()
+	return sb, nil
 }
 
-// release keeps a clean runtime for the next call.
-func (e *Engine) release(sb *sandbox) {
+// release keeps a clean runtime for the next call, and reports whether it
+// did; a runtime the pool has no room for ends its goroutine.
+func (e *Engine) release(sb *sandbox) bool {
 	select {
 	case e.idle <- sb:
+		return true
 	default:
+		close(sb.jobs)
+		return false
 	}
 }
 

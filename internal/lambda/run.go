@@ -16,6 +16,37 @@ type outcome struct {
 	failure *Failure
 }
 
+// job is one call handed to a sandbox's goroutine.
+type job struct {
+	e    *Engine
+	l    Lambda
+	prog *goja.Program
+	a    *args
+	w    *watch
+	done chan outcome // buffered: an abandoned call's outcome is dropped
+}
+
+// serve runs the sandbox's calls, one at a time, on a goroutine of its own
+// that lives as long as the sandbox: handing a call to a parked goroutine
+// costs less than starting one, and its stack, grown by the first calls,
+// stays grown. It ends when the sandbox is not reused (jobs closed). It
+// keeps no reference to an engine between calls, so an engine nobody uses
+// any more is collected, and its idle sandboxes' goroutines end with it
+// (New).
+func (sb *sandbox) serve() {
+	for j := range sb.jobs {
+		e := j.e
+		out, reusable := e.execute(j.l, j.prog, j.a, sb, j.w)
+		if reusable {
+			e.release(sb) // before the caller learns the outcome: its next call finds sb idle
+		} else {
+			close(sb.jobs)
+		}
+		<-e.slots
+		j.done <- out
+	}
+}
+
 // execute runs one call on sb, which is either fresh or was left clean by
 // its previous call. With args nil it only loads the body and looks for
 // populate (Validate). It reports whether sb may serve another call: not

@@ -30,7 +30,8 @@ var removed = []string{
 type sandbox struct {
 	rt      *goja.Runtime
 	cfg     Config
-	w       *watch // the current call's
+	jobs    chan *job // the calls for serve; closed when sb is not reused
+	w       *watch    // the current call's
 	console console
 
 	jsonParse   goja.Callable
@@ -56,7 +57,7 @@ type sandbox struct {
 // installed, builtins frozen. It costs milliseconds, once per pooled runtime.
 func newSandbox(cfg Config) *sandbox {
 	rt := goja.New()
-	sb := &sandbox{rt: rt, cfg: cfg, w: newWatch(0, math.MaxInt64)}
+	sb := &sandbox{rt: rt, cfg: cfg, w: newWatch(0, math.MaxInt64), jobs: make(chan *job)}
 	rt.SetMaxCallStackSize(cfg.MaxCallDepth)
 	g := rt.GlobalObject()
 	for _, name := range removed {
