@@ -15,23 +15,34 @@ type args struct {
 // arguments builds populate's arguments in sb's runtime from the caller's
 // values. It runs on the caller's goroutine, before the call starts, so that
 // a call abandoned at its deadline never reads memory the caller has since
-// reused; it runs no JavaScript.
-func (sb *sandbox) arguments(in Input) (a *args, err error) {
+// reused; it runs no JavaScript. An argument the body cannot read is passed
+// as undefined, and a Lazy one is then never called.
+func (sb *sandbox) arguments(in Input, unread unread) (a *args, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			a, err = nil, errArguments{p}
 		}
 	}()
-	a = &args{jwt: sb.toJS(in.Claims), user: goja.Undefined(), registration: goja.Undefined()}
-	a.user, a.registration = sb.object(in.User), sb.object(in.Registration)
-	ctx := sb.rt.NewObject()
-	sb.define(ctx, "scopes", sb.toJS(append([]string{}, in.Scopes...)))
-	a.context = ctx
+	a = &args{jwt: sb.toJS(in.Claims), user: goja.Undefined(), registration: goja.Undefined(), context: goja.Undefined()}
+	if !unread[argUser] {
+		a.user = sb.object(in.User)
+	}
+	if !unread[argRegistration] {
+		a.registration = sb.object(in.Registration)
+	}
+	if !unread[argContext] {
+		ctx := sb.rt.NewObject()
+		sb.define(ctx, "scopes", sb.toJS(append([]string{}, in.Scopes...)))
+		a.context = ctx
+	}
 	return a, nil
 }
 
 // object converts Input.User or Input.Registration; nil is undefined.
 func (sb *sandbox) object(v any) goja.Value {
+	if lazy, ok := v.(Lazy); ok {
+		v = lazy()
+	}
 	switch x := v.(type) {
 	case nil:
 		return goja.Undefined()

@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-
-	"github.com/dop251/goja"
 )
 
 // Config holds the limits of every call. Zero fields take the defaults
@@ -90,7 +88,7 @@ type Engine struct {
 type cached struct {
 	lastUpdate int64
 	body       string
-	prog       *goja.Program
+	c          *compiled
 }
 
 // maxCached bounds the program cache; past it an arbitrary entry is evicted
@@ -131,8 +129,10 @@ func retireIdle(idle chan *sandbox) {
 // the JSON object, whose members are converted only when the body reads
 // them (lazyObject: token minting passes these). A nil Registration is
 // passed as undefined, FusionAuth's value for a user not registered for the
-// application. Populate reads them only before it returns and never changes
-// them.
+// application. Either may also be a Lazy that returns one of these:
+// Populate then calls it only if the body can read the argument (a body
+// that never names user does not make the caller encode the user). Populate
+// reads them only before it returns and never changes them.
 type Input struct {
 	Claims       map[string]any
 	User         any
@@ -141,6 +141,10 @@ type Input struct {
 	// an empty array when there are none.
 	Scopes []string
 }
+
+// Lazy is an argument computed only when the body can read it, on the
+// caller's goroutine before the call starts.
+type Lazy func() any
 
 // Result is the outcome of one call. Claims is always safe to sign: on
 // success a new map with the lambda's additions and every reserved claim as

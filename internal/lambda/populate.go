@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/dop251/goja"
 )
 
 // Populate runs l's populate(jwt, user, registration, context) on a copy of
@@ -23,11 +21,11 @@ import (
 // and before signing, and signs Result.Claims.
 func (e *Engine) Populate(ctx context.Context, l Lambda, in Input) Result {
 	unchanged := Result{Claims: in.Claims}
-	prog, err := e.program(l)
+	c, err := e.program(l)
 	if err != nil {
 		return e.failed(ctx, l, unchanged, &Failure{l.ID, ReasonInvalid, err.Error()}, nil)
 	}
-	out := e.run(ctx, l, prog, &in)
+	out := e.run(ctx, l, c, &in)
 	if out.failure != nil {
 		return e.failed(ctx, l, unchanged, out.failure, out.console)
 	}
@@ -39,7 +37,7 @@ func (e *Engine) Populate(ctx context.Context, l Lambda, in Input) Result {
 // deadline the runtime is abandoned, and its slot is freed only when it
 // really returns. Waiting for a slot is bounded by Config.MaxWait; the call
 // itself by Timeout plus a tenth, from when it has a runtime.
-func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Input) outcome {
+func (e *Engine) run(ctx context.Context, l Lambda, c *compiled, in *Input) outcome {
 	if f := e.acquire(ctx, l); f != nil {
 		return outcome{failure: f}
 	}
@@ -50,7 +48,7 @@ func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Inpu
 	}
 	var a *args
 	if in != nil {
-		if a, err = sb.arguments(*in); err != nil {
+		if a, err = sb.arguments(*in, c.unread); err != nil {
 			close(sb.jobs) // as a runtime that failed a call, it is not reused
 			<-e.slots
 			return outcome{failure: &Failure{l.ID, ReasonInternal, err.Error()}}
@@ -58,7 +56,7 @@ func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Inpu
 	}
 	w := newWatch(e.cfg.Timeout, e.cfg.MemoryLimit)
 	w.arm()
-	j := &job{e: e, l: l, prog: prog, a: a, w: w, done: make(chan outcome, 1)}
+	j := &job{e: e, l: l, prog: c.prog, a: a, w: w, done: make(chan outcome, 1)}
 	sb.jobs <- j
 	select {
 	case out := <-j.done:
@@ -121,12 +119,12 @@ func (e *Engine) release(sb *sandbox) bool {
 }
 
 // program returns l's compiled body, compiling it once per id and version.
-func (e *Engine) program(l Lambda) (*goja.Program, error) {
+func (e *Engine) program(l Lambda) (*compiled, error) {
 	e.mu.Lock()
 	c, ok := e.cache[l.ID]
 	e.mu.Unlock()
 	if ok && c.lastUpdate == l.LastUpdateInstant && c.body == l.Body {
-		return c.prog, nil
+		return c.c, nil
 	}
 	prog, err := compile(l)
 	if err != nil {
@@ -140,7 +138,7 @@ func (e *Engine) program(l Lambda) (*goja.Program, error) {
 			break
 		}
 	}
-	e.cache[l.ID] = cached{lastUpdate: l.LastUpdateInstant, body: l.Body, prog: prog}
+	e.cache[l.ID] = cached{lastUpdate: l.LastUpdateInstant, body: l.Body, c: prog}
 	return prog, nil
 }
 
