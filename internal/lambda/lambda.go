@@ -140,8 +140,10 @@ func (e refusedError) Error() string { return string(e) }
 // opt-in), and hold no BigInt literal (bigint.go); it then runs inside a
 // function, called with the global object as this, so that its top-level
 // declarations are made anew by every call and never left behind on a
-// reused runtime. The function returns populate. The prefix shares the
-// body's first line, so line numbers in errors match.
+// reused runtime (except for bodies whose functions no call can get hold
+// of, whose populate a runtime keeps: keepable). The function returns
+// populate. The prefix shares the body's first line, so line numbers in
+// errors match.
 func compile(l Lambda) (*compiled, error) {
 	name := "lambda " + l.ID
 	tree, err := parser.ParseFile(nil, name, l.Body, 0)
@@ -157,11 +159,12 @@ func compile(l Lambda) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &compiled{prog: prog, unread: unreadArguments(tree)}, nil
+	return &compiled{prog: prog, unread: unreadArguments(tree), keep: keepable(tree)}, nil
 }
 
 // compiled is a body ready to run in any runtime.
 type compiled struct {
 	prog   *goja.Program
 	unread unread // the arguments the body cannot read
+	keep   bool   // a runtime may keep populate for later calls (keepable)
 }

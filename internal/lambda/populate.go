@@ -56,7 +56,7 @@ func (e *Engine) run(ctx context.Context, l Lambda, c *compiled, in *Input) outc
 	}
 	w := newWatch(e.cfg.Timeout, e.cfg.MemoryLimit)
 	w.arm()
-	j := &job{e: e, l: l, prog: c.prog, a: a, w: w, done: make(chan outcome, 1)}
+	j := &job{e: e, l: l, c: c, a: a, w: w, done: make(chan outcome, 1)}
 	sb.jobs <- j
 	select {
 	case out := <-j.done:

@@ -20,7 +20,7 @@ type outcome struct {
 type job struct {
 	e    *Engine
 	l    Lambda
-	prog *goja.Program
+	c    *compiled
 	a    *args
 	w    *watch
 	done chan outcome // buffered: an abandoned call's outcome is dropped
@@ -36,7 +36,7 @@ type job struct {
 func (sb *sandbox) serve() {
 	for j := range sb.jobs {
 		e := j.e
-		out, reusable := e.execute(j.l, j.prog, j.a, sb, j.w)
+		out, reusable := e.execute(j.l, j.c, j.a, sb, j.w)
 		if reusable {
 			e.release(sb) // before the caller learns the outcome: its next call finds sb idle
 		} else {
@@ -52,7 +52,7 @@ func (sb *sandbox) serve() {
 // populate (Validate). It reports whether sb may serve another call: not
 // after a stop (deadline, memory, cancel), a fault, or a global it cannot
 // remove.
-func (e *Engine) execute(l Lambda, prog *goja.Program, a *args, sb *sandbox, w *watch) (out outcome, reusable bool) {
+func (e *Engine) execute(l Lambda, c *compiled, a *args, sb *sandbox, w *watch) (out outcome, reusable bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			out, reusable = outcome{failure: &Failure{l.ID, ReasonInternal, fmt.Sprint(p)}}, false
@@ -61,7 +61,7 @@ func (e *Engine) execute(l Lambda, prog *goja.Program, a *args, sb *sandbox, w *
 	}()
 	sb.begin(w, l.Debug)
 	w.start(sb.rt)
-	out = sb.call1(l, prog, a)
+	out = sb.call1(l, c, a)
 	w.finish()
 	if _, stopped := w.stopped(); stopped {
 		return out, false
@@ -80,20 +80,26 @@ func (e *Engine) execute(l Lambda, prog *goja.Program, a *args, sb *sandbox, w *
 // microsecond a call at this rate.
 const maxUses = 10000
 
-// call1 loads the body and calls populate.
-func (sb *sandbox) call1(l Lambda, prog *goja.Program, a *args) outcome {
+// call1 loads the body and calls populate. A body whose populate may be
+// kept (keepable) is loaded once per runtime; the others on every call.
+func (sb *sandbox) call1(l Lambda, c *compiled, a *args) outcome {
 	rt := sb.rt
-	wrapper, err := rt.RunProgram(prog)
-	if err != nil {
-		return outcome{failure: sb.failure(l, err)}
-	}
-	v, err := function(wrapper)(rt.GlobalObject())
-	if err != nil {
-		return outcome{failure: sb.failure(l, err)}
-	}
-	populate, ok := goja.AssertFunction(v)
-	if !ok {
-		return outcome{failure: &Failure{l.ID, ReasonNoPopulate, ""}}
+	populate, ok := sb.kept[c]
+	if !ok || a == nil {
+		wrapper, err := rt.RunProgram(c.prog)
+		if err != nil {
+			return outcome{failure: sb.failure(l, err)}
+		}
+		v, err := function(wrapper)(rt.GlobalObject())
+		if err != nil {
+			return outcome{failure: sb.failure(l, err)}
+		}
+		if populate, ok = goja.AssertFunction(v); !ok {
+			return outcome{failure: &Failure{l.ID, ReasonNoPopulate, ""}}
+		}
+		if c.keep && a != nil {
+			sb.keep(c, populate)
+		}
 	}
 	if a == nil {
 		return outcome{}

@@ -47,9 +47,10 @@ type sandbox struct {
 	allSymbols  int   // own symbol-keyed globals after hardening, enumerable or not
 	shape       shape // the global object's, when readable
 	globalProto *goja.Object
-	hardened    bool              // set once the builtins are frozen; the global's guards apply from then on
-	uses        int               // calls served
-	dec         *jsontext.Decoder // splitObject's, reused
+	hardened    bool                        // set once the builtins are frozen; the global's guards apply from then on
+	uses        int                         // calls served
+	kept        map[*compiled]goja.Callable // populate of keepable bodies, by body
+	dec         *jsontext.Decoder           // splitObject's, reused
 	src         *bytes.Reader
 }
 

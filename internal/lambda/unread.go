@@ -56,7 +56,7 @@ func unreadArguments(prog *ast.Program) (u unread) {
 	if decl == nil || decl.ParameterList == nil {
 		return unread{}
 	}
-	names := identifierCounts(prog)
+	names, _ := identifierCounts(prog)
 	if names["populate"] != 1 || names["arguments"] != 0 {
 		return unread{}
 	}
@@ -74,11 +74,12 @@ func unreadArguments(prog *ast.Program) (u unread) {
 }
 
 // identifierCounts counts the occurrences of every identifier in prog, by
-// name: references, declarations, parameters, labels and property names.
-func identifierCounts(prog *ast.Program) map[string]int {
-	counts := map[string]int{}
+// name: references, declarations, parameters, labels and property names
+// (all), and separately those that are the callee of a call, f(...) (calls).
+func identifierCounts(prog *ast.Program) (all, calls map[string]int) {
+	all, calls = map[string]int{}, map[string]int{}
 	seen := map[uintptr]bool{}
-	identifier := reflect.TypeFor[ast.Identifier]()
+	callees := map[*ast.Identifier]bool{}
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
 		switch v.Kind() {
@@ -87,14 +88,26 @@ func identifierCounts(prog *ast.Program) map[string]int {
 				return
 			}
 			seen[v.Pointer()] = true
+			switch n := v.Interface().(type) {
+			case *ast.Identifier:
+				all[string(n.Name)]++
+				if callees[n] {
+					calls[string(n.Name)]++
+				}
+				return
+			case *ast.CallExpression:
+				if id, ok := n.Callee.(*ast.Identifier); ok {
+					callees[id] = true
+				}
+			}
 			walk(v.Elem())
 		case reflect.Interface:
 			if !v.IsNil() {
 				walk(v.Elem())
 			}
 		case reflect.Struct:
-			if v.Type() == identifier {
-				counts[v.FieldByName("Name").String()]++
+			if v.Type() == reflect.TypeFor[ast.Identifier]() {
+				all[v.FieldByName("Name").String()]++
 				return
 			}
 			for i := range v.NumField() {
@@ -109,5 +122,5 @@ func identifierCounts(prog *ast.Program) map[string]int {
 		}
 	}
 	walk(reflect.ValueOf(prog))
-	return counts
+	return all, calls
 }
