@@ -47,6 +47,7 @@ type sandbox struct {
 	allSymbols  int   // own symbol-keyed globals after hardening, enumerable or not
 	shape       shape // the global object's, when readable
 	globalProto *goja.Object
+	protoNames  map[string]bool // Object.prototype's own property names (put)
 	hardened    bool                        // set once the builtins are frozen; the global's guards apply from then on
 	uses        int                         // calls served
 	kept        map[*compiled]goja.Callable // populate of keepable bodies, by body
@@ -74,6 +75,10 @@ func newSandbox(cfg Config) *sandbox {
 	sb.installConsole()
 	sb.harden()
 	sb.hardened = true
+	sb.protoNames = map[string]bool{}
+	for _, k := range object.Get("prototype").ToObject(rt).GetOwnPropertyNames() {
+		sb.protoNames[k] = true
+	}
 	sb.globals = map[string]bool{}
 	sb.globalProto = g.Prototype()
 	for _, k := range g.Keys() {
