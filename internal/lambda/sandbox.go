@@ -47,7 +47,7 @@ type sandbox struct {
 	allSymbols  int   // own symbol-keyed globals after hardening, enumerable or not
 	shape       shape // the global object's, when readable
 	globalProto *goja.Object
-	protoNames  map[string]bool // Object.prototype's own property names (put)
+	protoNames  map[string]bool             // Object.prototype's own property names (put)
 	hardened    bool                        // set once the builtins are frozen; the global's guards apply from then on
 	uses        int                         // calls served
 	kept        map[*compiled]goja.Callable // populate of keepable bodies, by body
