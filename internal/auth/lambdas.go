@@ -29,9 +29,12 @@ func (s *Service) populate(ctx context.Context, id string, claims map[string]any
 		s.log.WarnContext(ctx, "lambda not available; the token is issued without it", "lambdaId", id, "err", err)
 		return claims
 	}
-	in := lambda.Input{Claims: claims, User: jsonView(g.user), Scopes: g.scopes}
-	if g.reg != nil {
-		in.Registration = jsonView(*g.reg)
+	// The user and the registration are encoded only if the body can read
+	// them (lambda.Lazy).
+	user, reg := g.user, g.reg
+	in := lambda.Input{Claims: claims, User: lambda.Lazy(func() any { return jsonView(user) }), Scopes: g.scopes}
+	if reg != nil {
+		in.Registration = lambda.Lazy(func() any { return jsonView(*reg) })
 	}
 	return s.cfg.Lambdas.Populate(ctx, engineLambda(l), in).Claims
 }

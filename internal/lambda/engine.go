@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-
-	"github.com/dop251/goja"
 )
 
 // Config holds the limits of every call. Zero fields take the defaults
@@ -90,7 +88,7 @@ type Engine struct {
 type cached struct {
 	lastUpdate int64
 	body       string
-	prog       *goja.Program
+	c          *compiled
 }
 
 // maxCached bounds the program cache; past it an arbitrary entry is evicted
@@ -100,8 +98,24 @@ const maxCached = 1024
 // New returns an engine with cfg's limits.
 func New(cfg Config) *Engine {
 	cfg = cfg.withDefaults()
-	return &Engine{cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent),
+	e := &Engine{cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent),
 		idle: make(chan *sandbox, cfg.MaxConcurrent), cache: map[string]cached{}}
+	// Each idle sandbox has a goroutine waiting for its next call (serve);
+	// when the engine is collected, they end.
+	runtime.AddCleanup(e, retireIdle, e.idle)
+	return e
+}
+
+// retireIdle ends the goroutines of the sandboxes left in an engine's pool.
+func retireIdle(idle chan *sandbox) {
+	for {
+		select {
+		case sb := <-idle:
+			close(sb.jobs)
+		default:
+			return
+		}
+	}
 }
 
 // Input is one populate call's arguments, as JSON values: what
@@ -115,8 +129,10 @@ func New(cfg Config) *Engine {
 // the JSON object, whose members are converted only when the body reads
 // them (lazyObject: token minting passes these). A nil Registration is
 // passed as undefined, FusionAuth's value for a user not registered for the
-// application. Populate reads them only before it returns and never changes
-// them.
+// application. Either may also be a Lazy that returns one of these:
+// Populate then calls it only if the body can read the argument (a body
+// that never names user does not make the caller encode the user). Populate
+// reads them only before it returns and never changes them.
 type Input struct {
 	Claims       map[string]any
 	User         any
@@ -125,6 +141,10 @@ type Input struct {
 	// an empty array when there are none.
 	Scopes []string
 }
+
+// Lazy is an argument computed only when the body can read it, on the
+// caller's goroutine before the call starts.
+type Lazy func() any
 
 // Result is the outcome of one call. Claims is always safe to sign: on
 // success a new map with the lambda's additions and every reserved claim as

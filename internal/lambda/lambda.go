@@ -107,7 +107,7 @@ func (e *Engine) Validate(l Lambda) []FieldError {
 // checkBody compiles the body and loads it in a sandbox; it returns "" when a
 // populate function is defined, else a message for the administrator.
 func (e *Engine) checkBody(l Lambda) string {
-	prog, err := compile(l)
+	c, err := compile(l)
 	var refused refusedError
 	switch {
 	case errors.As(err, &refused):
@@ -115,7 +115,7 @@ func (e *Engine) checkBody(l Lambda) string {
 	case err != nil:
 		return "The lambda body is not valid JavaScript: " + err.Error()
 	}
-	out := e.run(context.Background(), l, prog, nil)
+	out := e.run(context.Background(), l, c, nil)
 	if out.failure == nil {
 		return ""
 	}
@@ -140,9 +140,11 @@ func (e refusedError) Error() string { return string(e) }
 // opt-in), and hold no BigInt literal (bigint.go); it then runs inside a
 // function, called with the global object as this, so that its top-level
 // declarations are made anew by every call and never left behind on a
-// reused runtime. The function returns populate. The prefix shares the
-// body's first line, so line numbers in errors match.
-func compile(l Lambda) (*goja.Program, error) {
+// reused runtime (except for bodies whose functions no call can get hold
+// of, whose populate a runtime keeps: keepable). The function returns
+// populate. The prefix shares the body's first line, so line numbers in
+// errors match.
+func compile(l Lambda) (*compiled, error) {
 	name := "lambda " + l.ID
 	tree, err := parser.ParseFile(nil, name, l.Body, 0)
 	if err != nil {
@@ -152,6 +154,17 @@ func compile(l Lambda) (*goja.Program, error) {
 		pos := tree.File.Position(int(at) - tree.File.Base())
 		return nil, refusedError(fmt.Sprintf("Line %d:%d a BigInt literal; BigInt values are not available in lambdas", pos.Line, pos.Column))
 	}
-	return goja.Compile(name, "(function () {"+l.Body+
+	prog, err := goja.Compile(name, "(function () {"+l.Body+
 		"\n;return typeof populate === \"function\" ? populate : undefined;\n})", false)
+	if err != nil {
+		return nil, err
+	}
+	return &compiled{prog: prog, unread: unreadArguments(tree), keep: keepable(tree)}, nil
+}
+
+// compiled is a body ready to run in any runtime.
+type compiled struct {
+	prog   *goja.Program
+	unread unread // the arguments the body cannot read
+	keep   bool   // a runtime may keep populate for later calls (keepable)
 }

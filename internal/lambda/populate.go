@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/dop251/goja"
 )
 
 // Populate runs l's populate(jwt, user, registration, context) on a copy of
@@ -23,23 +21,23 @@ import (
 // and before signing, and signs Result.Claims.
 func (e *Engine) Populate(ctx context.Context, l Lambda, in Input) Result {
 	unchanged := Result{Claims: in.Claims}
-	prog, err := e.program(l)
+	c, err := e.program(l)
 	if err != nil {
 		return e.failed(ctx, l, unchanged, &Failure{l.ID, ReasonInvalid, err.Error()}, nil)
 	}
-	out := e.run(ctx, l, prog, &in)
+	out := e.run(ctx, l, c, &in)
 	if out.failure != nil {
 		return e.failed(ctx, l, unchanged, out.failure, out.console)
 	}
 	return e.merge(ctx, l, in.Claims, out)
 }
 
-// run runs one call on its own goroutine, so that a builtin deaf to the
-// interrupt cannot hold the caller: past the deadline the runtime is
-// abandoned, and its slot is freed only when it really returns. Waiting for
-// a slot is bounded by Config.MaxWait; the call itself by Timeout plus a
-// tenth, from when it has a runtime.
-func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Input) outcome {
+// run runs one call on the sandbox's own goroutine (serve), so that a
+// builtin deaf to the interrupt cannot hold the caller: past the hard
+// deadline the runtime is abandoned, and its slot is freed only when it
+// really returns. Waiting for a slot is bounded by Config.MaxWait; the call
+// itself by Timeout plus a tenth, from when it has a runtime.
+func (e *Engine) run(ctx context.Context, l Lambda, c *compiled, in *Input) outcome {
 	if f := e.acquire(ctx, l); f != nil {
 		return outcome{failure: f}
 	}
@@ -50,28 +48,20 @@ func (e *Engine) run(ctx context.Context, l Lambda, prog *goja.Program, in *Inpu
 	}
 	var a *args
 	if in != nil {
-		if a, err = sb.arguments(*in); err != nil {
+		if a, err = sb.arguments(*in, c.unread); err != nil {
+			close(sb.jobs) // as a runtime that failed a call, it is not reused
 			<-e.slots
 			return outcome{failure: &Failure{l.ID, ReasonInternal, err.Error()}}
 		}
 	}
 	w := newWatch(e.cfg.Timeout, e.cfg.MemoryLimit)
-	hard := time.NewTimer(e.cfg.Timeout + e.cfg.Timeout/10)
-	defer hard.Stop()
-	done := make(chan outcome, 1)
-	go func() {
-		defer func() { <-e.slots }()
-		out, reusable := e.execute(l, prog, a, sb, w)
-		if reusable {
-			e.release(sb)
-		}
-		done <- out
-	}()
+	w.arm()
+	j := &job{e: e, l: l, c: c, a: a, w: w, done: make(chan outcome, 1)}
+	sb.jobs <- j
 	select {
-	case out := <-done:
+	case out := <-j.done:
 		return out
-	case <-hard.C:
-		w.stop(ReasonTimeout)
+	case <-w.abandon:
 	case <-ctx.Done():
 		w.stop(ReasonCancelled)
 	}
@@ -111,24 +101,30 @@ func (e *Engine) sandbox() (sb *sandbox, err error) {
 			err = fmt.Errorf("lambda: building a runtime: %v", p)
 		}
 	}()
-	return newSandbox(e.cfg), nil
+	sb = newSandbox(e.cfg)
+	go sb.serve()
+	return sb, nil
 }
 
-// release keeps a clean runtime for the next call.
-func (e *Engine) release(sb *sandbox) {
+// release keeps a clean runtime for the next call, and reports whether it
+// did; a runtime the pool has no room for ends its goroutine.
+func (e *Engine) release(sb *sandbox) bool {
 	select {
 	case e.idle <- sb:
+		return true
 	default:
+		close(sb.jobs)
+		return false
 	}
 }
 
 // program returns l's compiled body, compiling it once per id and version.
-func (e *Engine) program(l Lambda) (*goja.Program, error) {
+func (e *Engine) program(l Lambda) (*compiled, error) {
 	e.mu.Lock()
 	c, ok := e.cache[l.ID]
 	e.mu.Unlock()
 	if ok && c.lastUpdate == l.LastUpdateInstant && c.body == l.Body {
-		return c.prog, nil
+		return c.c, nil
 	}
 	prog, err := compile(l)
 	if err != nil {
@@ -142,7 +138,7 @@ func (e *Engine) program(l Lambda) (*goja.Program, error) {
 			break
 		}
 	}
-	e.cache[l.ID] = cached{lastUpdate: l.LastUpdateInstant, body: l.Body, prog: prog}
+	e.cache[l.ID] = cached{lastUpdate: l.LastUpdateInstant, body: l.Body, c: prog}
 	return prog, nil
 }
 

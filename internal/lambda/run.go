@@ -16,12 +16,43 @@ type outcome struct {
 	failure *Failure
 }
 
+// job is one call handed to a sandbox's goroutine.
+type job struct {
+	e    *Engine
+	l    Lambda
+	c    *compiled
+	a    *args
+	w    *watch
+	done chan outcome // buffered: an abandoned call's outcome is dropped
+}
+
+// serve runs the sandbox's calls, one at a time, on a goroutine of its own
+// that lives as long as the sandbox: handing a call to a parked goroutine
+// costs less than starting one, and its stack, grown by the first calls,
+// stays grown. It ends when the sandbox is not reused (jobs closed). It
+// keeps no reference to an engine between calls, so an engine nobody uses
+// any more is collected, and its idle sandboxes' goroutines end with it
+// (New).
+func (sb *sandbox) serve() {
+	for j := range sb.jobs {
+		e := j.e
+		out, reusable := e.execute(j.l, j.c, j.a, sb, j.w)
+		if reusable {
+			e.release(sb) // before the caller learns the outcome: its next call finds sb idle
+		} else {
+			close(sb.jobs)
+		}
+		<-e.slots
+		j.done <- out
+	}
+}
+
 // execute runs one call on sb, which is either fresh or was left clean by
 // its previous call. With args nil it only loads the body and looks for
 // populate (Validate). It reports whether sb may serve another call: not
 // after a stop (deadline, memory, cancel), a fault, or a global it cannot
 // remove.
-func (e *Engine) execute(l Lambda, prog *goja.Program, a *args, sb *sandbox, w *watch) (out outcome, reusable bool) {
+func (e *Engine) execute(l Lambda, c *compiled, a *args, sb *sandbox, w *watch) (out outcome, reusable bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			out, reusable = outcome{failure: &Failure{l.ID, ReasonInternal, fmt.Sprint(p)}}, false
@@ -30,7 +61,7 @@ func (e *Engine) execute(l Lambda, prog *goja.Program, a *args, sb *sandbox, w *
 	}()
 	sb.begin(w, l.Debug)
 	w.start(sb.rt)
-	out = sb.call1(l, prog, a)
+	out = sb.call1(l, c, a)
 	w.finish()
 	if _, stopped := w.stopped(); stopped {
 		return out, false
@@ -49,20 +80,26 @@ func (e *Engine) execute(l Lambda, prog *goja.Program, a *args, sb *sandbox, w *
 // microsecond a call at this rate.
 const maxUses = 10000
 
-// call1 loads the body and calls populate.
-func (sb *sandbox) call1(l Lambda, prog *goja.Program, a *args) outcome {
+// call1 loads the body and calls populate. A body whose populate may be
+// kept (keepable) is loaded once per runtime; the others on every call.
+func (sb *sandbox) call1(l Lambda, c *compiled, a *args) outcome {
 	rt := sb.rt
-	wrapper, err := rt.RunProgram(prog)
-	if err != nil {
-		return outcome{failure: sb.failure(l, err)}
-	}
-	v, err := function(wrapper)(rt.GlobalObject())
-	if err != nil {
-		return outcome{failure: sb.failure(l, err)}
-	}
-	populate, ok := goja.AssertFunction(v)
-	if !ok {
-		return outcome{failure: &Failure{l.ID, ReasonNoPopulate, ""}}
+	populate, ok := sb.kept[c]
+	if !ok || a == nil {
+		wrapper, err := rt.RunProgram(c.prog)
+		if err != nil {
+			return outcome{failure: sb.failure(l, err)}
+		}
+		v, err := function(wrapper)(rt.GlobalObject())
+		if err != nil {
+			return outcome{failure: sb.failure(l, err)}
+		}
+		if populate, ok = goja.AssertFunction(v); !ok {
+			return outcome{failure: &Failure{l.ID, ReasonNoPopulate, ""}}
+		}
+		if c.keep && a != nil {
+			sb.keep(c, populate)
+		}
 	}
 	if a == nil {
 		return outcome{}

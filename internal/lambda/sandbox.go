@@ -30,7 +30,8 @@ var removed = []string{
 type sandbox struct {
 	rt      *goja.Runtime
 	cfg     Config
-	w       *watch // the current call's
+	jobs    chan *job // the calls for serve; closed when sb is not reused
+	w       *watch    // the current call's
 	console console
 
 	jsonParse   goja.Callable
@@ -42,10 +43,15 @@ type sandbox struct {
 	joining     []*goja.Object  // arrays being joined, for cycles (as goja's own join)
 	globals     map[string]bool // enumerable globals after hardening
 	symbols     int
+	names       int   // own string-keyed globals after hardening, as shape counts them
+	allSymbols  int   // own symbol-keyed globals after hardening, enumerable or not
+	shape       shape // the global object's, when readable
 	globalProto *goja.Object
-	hardened    bool              // set once the builtins are frozen; the global's guards apply from then on
-	uses        int               // calls served
-	dec         *jsontext.Decoder // splitObject's, reused
+	protoNames  map[string]bool             // Object.prototype's own property names (put)
+	hardened    bool                        // set once the builtins are frozen; the global's guards apply from then on
+	uses        int                         // calls served
+	kept        map[*compiled]goja.Callable // populate of keepable bodies, by body
+	dec         *jsontext.Decoder           // splitObject's, reused
 	src         *bytes.Reader
 }
 
@@ -53,7 +59,7 @@ type sandbox struct {
 // installed, builtins frozen. It costs milliseconds, once per pooled runtime.
 func newSandbox(cfg Config) *sandbox {
 	rt := goja.New()
-	sb := &sandbox{rt: rt, cfg: cfg, w: newWatch(0, math.MaxInt64)}
+	sb := &sandbox{rt: rt, cfg: cfg, w: newWatch(0, math.MaxInt64), jobs: make(chan *job)}
 	rt.SetMaxCallStackSize(cfg.MaxCallDepth)
 	g := rt.GlobalObject()
 	for _, name := range removed {
@@ -69,12 +75,24 @@ func newSandbox(cfg Config) *sandbox {
 	sb.installConsole()
 	sb.harden()
 	sb.hardened = true
+	sb.protoNames = map[string]bool{}
+	for _, k := range object.Get("prototype").ToObject(rt).GetOwnPropertyNames() {
+		sb.protoNames[k] = true
+	}
 	sb.globals = map[string]bool{}
 	sb.globalProto = g.Prototype()
 	for _, k := range g.Keys() {
 		sb.globals[k] = true
 	}
 	sb.symbols = len(g.Symbols())
+	if sh := newShape(g); sh.valid {
+		// Trust the counts only if they agree with goja's own listings.
+		all, err := rt.RunString("Object.getOwnPropertySymbols(globalThis).length")
+		n, syms := sh.count()
+		if err == nil && n == len(g.GetOwnPropertyNames()) && int64(syms) == all.ToInteger() {
+			sb.shape, sb.names, sb.allSymbols = sh, n, syms
+		}
+	}
 	return sb
 }
 
@@ -105,7 +123,15 @@ func (sb *sandbox) clean() (ok bool) {
 		}
 	}()
 	g := sb.rt.GlobalObject()
-	if g.Prototype() != sb.globalProto || len(g.Symbols()) != sb.symbols {
+	if g.Prototype() != sb.globalProto {
+		return false
+	}
+	if sb.shape.valid {
+		if n, syms := sb.shape.count(); n == sb.names && syms == sb.allSymbols {
+			return true
+		}
+	}
+	if len(g.Symbols()) != sb.symbols {
 		return false
 	}
 	keys, err := sb.objectKeys(goja.Undefined(), g)

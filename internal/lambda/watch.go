@@ -21,23 +21,33 @@ const memoryTick = time.Millisecond
 // than the limit since the call began, or when the caller gives up. Stopping
 // interrupts the runtime (goja checks between instructions) and raises a flag
 // that the guarded builtins check, since goja's interrupt does not reach into
-// native builtins. The first reason wins.
+// native builtins. The first reason wins. Past the hard deadline (the
+// deadline plus a tenth) it closes abandon, and the caller returns without
+// waiting for the call.
+//
+// One timer does all three: it fires every memoryTick (and at the
+// deadline), checks the allocations and the time, and re-arms itself until
+// the call finishes or is abandoned. A call that ends before its first tick
+// costs one timer armed and stopped.
 type watch struct {
 	timeout time.Duration
+	hard    time.Duration // timeout plus a tenth
 	limit   uint64
 	base    uint64
+	t0      time.Time
 	reason  atomic.Pointer[Reason]
+	abandon chan struct{} // closed at the hard deadline if the call has not finished
 
-	mu       sync.Mutex
-	rt       *goja.Runtime
-	done     bool
-	deadline *time.Timer
-	tick     *time.Timer
-	sample   []metrics.Sample
+	mu     sync.Mutex
+	rt     *goja.Runtime
+	done   bool
+	timer  *time.Timer
+	sample []metrics.Sample
 }
 
 func newWatch(timeout time.Duration, limit int64) *watch {
-	w := &watch{timeout: timeout, limit: uint64(limit), sample: []metrics.Sample{{Name: allocsMetric}}}
+	w := &watch{timeout: timeout, hard: timeout + timeout/10, limit: uint64(limit),
+		sample: []metrics.Sample{{Name: allocsMetric}}, abandon: make(chan struct{})}
 	w.base = w.allocated()
 	return w
 }
@@ -50,30 +60,52 @@ func (w *watch) allocated() uint64 {
 	return w.sample[0].Value.Uint64()
 }
 
-// start arms the deadline and the memory check for rt; a stop that came
-// before start interrupts rt at once (goja then interrupts its next run).
+// arm starts the clock; the caller arms the watch before handing the call
+// over, so the hard deadline holds however late the call starts.
+func (w *watch) arm() {
+	w.t0 = time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timer = time.AfterFunc(min(memoryTick, w.timeout), w.tick)
+}
+
+// start gives the watch the call's runtime; a stop that came before start
+// interrupts rt at once (goja then interrupts its next run).
 func (w *watch) start(rt *goja.Runtime) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.rt = rt
 	if r := w.reason.Load(); r != nil {
 		rt.Interrupt(*r)
-		return
 	}
-	w.deadline = time.AfterFunc(w.timeout, func() { w.stop(ReasonTimeout) })
-	w.tick = time.AfterFunc(memoryTick, w.checkMemory)
 }
 
-func (w *watch) checkMemory() {
+// tick checks the allocations and the deadlines, and re-arms the timer for
+// the next check while the call runs.
+func (w *watch) tick() {
 	if w.allocated()-w.base > w.limit {
 		w.stop(ReasonMemory)
-		return
+	}
+	elapsed := time.Since(w.t0)
+	if elapsed >= w.timeout {
+		w.stop(ReasonTimeout)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.done {
-		w.tick.Reset(memoryTick)
+	if w.done {
+		return
 	}
+	if elapsed >= w.hard {
+		close(w.abandon)
+		return
+	}
+	next := memoryTick
+	if left := w.timeout - elapsed; left > 0 {
+		next = min(next, left)
+	} else {
+		next = min(next, w.hard-elapsed)
+	}
+	w.timer.Reset(next)
 }
 
 // stop records the reason (the first one wins) and interrupts the runtime.
@@ -96,13 +128,12 @@ func (w *watch) stopped() (Reason, bool) {
 	return "", false
 }
 
-// finish disarms the timers; the runtime is never used again.
+// finish disarms the timer; the runtime is never used again by this call.
 func (w *watch) finish() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.done = true
-	if w.deadline != nil {
-		w.deadline.Stop()
-		w.tick.Stop()
+	if w.timer != nil {
+		w.timer.Stop()
 	}
 }
