@@ -113,6 +113,11 @@ func measureCeiling(ctx context.Context, o Options, t *target, creds []Credentia
 	}
 	c.ThroughputRatio, c.CPURatio = ceilingRatios(rep.Throughput, serverMs, c.HashesPerSecond, c.CPUMsPerHash)
 	rep.Ceiling = c
+	if m := c.Machine; m != nil && m.BusyCPUs-m.BenchCPUs > 0.25 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("other processes kept %.2f CPUs busy during the hash ceiling: its hashes/s, "+
+			"and logins/s / hashes/s, are this machine's share, not its ceiling; hash CPU / server CPU per login depends less on the load",
+			m.BusyCPUs-m.BenchCPUs))
+	}
 	rep.Notes = append(rep.Notes, "the hash ceiling ran after the login run with no load: "+
 		"during the login run the bench's own CPU shared the machine with the server, during the ceiling run nothing of the bench's but the hashing ran")
 }
