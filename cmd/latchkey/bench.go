@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/latchkeyhq/latchkey/internal/bench"
+	"github.com/latchkeyhq/latchkey/internal/password"
 )
 
 const benchUsage = `Usage: latchkey bench [flags]
@@ -27,6 +28,12 @@ refresh-oauth, validate, mixed; and timing, which is not a load: it sends
 account's first and later wrong password) one at a time and compares their
 latencies (medians, Mann-Whitney U). A closed loop by default (--clients busy
 clients); --rate R sends R requests/s whatever the answers (open loop).
+
+After a login run against a server on this machine, it measures the hash
+ceiling: the tenant's password scheme and factor (read with --api-key)
+hashed by latchkey's own implementation on as many goroutines as the
+machine has CPUs for --ceiling, with no load running; it prints hashes/s,
+CPU per hash, logins/s over hashes/s and hash CPU over server CPU per login.
 
 It creates its own users and application with --api-key and deletes them
 afterwards (also on Ctrl-C), or uses existing users (--users, --login-id).
@@ -56,6 +63,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	password := fs.String("password", getenv("LATCHKEY_BENCH_PASSWORD"), "that user's password (env LATCHKEY_BENCH_PASSWORD)")
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "the server's process id (default: found by the listening port on this machine)")
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
+	fs.DurationVar(&o.Ceiling, "ceiling", o.Ceiling, "login mode: how long the hash ceiling runs after the login run (0 = none)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), benchUsage)
@@ -80,6 +88,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return 2
 	}
 	o.Users = users
+	o.Hasher = loginHasher
 	if err := o.Validate(); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			fmt.Fprintf(stderr, "latchkey bench: %s\n", line)
@@ -108,6 +117,18 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return 1
 	}
 	return 0
+}
+
+// loginHasher is the bench's hash ceiling: latchkey's own verification at
+// scheme and factor, of a password hashed once beforehand, which is the
+// hash a successful login runs.
+func loginHasher(scheme string, factor int) (func(), string, int, error) {
+	const plain = "latchkey bench ceiling"
+	h, err := password.Hash(plain, scheme, factor)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	return func() { _, _ = password.Verify(plain, h) }, h.Scheme, h.Factor, nil
 }
 
 func benchUsers(file, loginID, password string) ([]bench.Credential, error) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
+	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // TestBenchCommand runs `latchkey bench` against the in-process server: the
@@ -74,5 +75,64 @@ func TestBenchCommandRefusals(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", c, errOut.String(), tt.code, tt.stderr)
 			}
 		})
+	}
+}
+
+// TestBenchLoginCeiling runs a login bench against the in-process server:
+// the report holds the hash ceiling at the tenant's scheme and factor, with
+// positive figures, in JSON and in text; without an API key to read the
+// tenant, it says the scheme is unknown instead.
+func TestBenchLoginCeiling(t *testing.T) {
+	in := apptest.Start(t, apptest.Options{Tenant: func(tn *storage.Tenant) {
+		tn.PasswordEncryptionConfiguration.EncryptionScheme = "salted-pbkdf2-hmac-sha256"
+		tn.PasswordEncryptionConfiguration.EncryptionSchemeFactor = 1000
+	}})
+	var out, errOut bytes.Buffer
+	args := []string{"bench", "--url", in.URL, "--mode", "login", "--clients", "2", "--requests", "6",
+		"--ceiling", "300ms", "--api-key", in.APIKey}
+	if code := run(context.Background(), append(args, "--json"), noEnv, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var rep struct {
+		OK      int
+		Ceiling *struct {
+			Scheme                                                  string
+			Factor, Goroutines, Hashes                              int
+			Source                                                  string
+			Seconds, HashesPerSecond, CPUMsPerHash, ThroughputRatio float64
+		}
+		Notes []string
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("--json output does not parse: %v\n%s", err, out.String())
+	}
+	c := rep.Ceiling
+	if rep.OK != 6 || c == nil {
+		t.Fatalf("ok %d, ceiling %+v, notes %q; want 6 logins and a ceiling", rep.OK, c, rep.Notes)
+	}
+	if c.Scheme != "salted-pbkdf2-hmac-sha256" || c.Factor != 1000 || !strings.Contains(c.Source, "tenant") ||
+		c.Goroutines < 1 || c.Hashes < c.Goroutines || c.Seconds <= 0 || c.HashesPerSecond <= 0 ||
+		c.CPUMsPerHash <= 0 || c.ThroughputRatio <= 0 {
+		t.Errorf("ceiling %+v; want the tenant's scheme and factor and positive figures", *c)
+	}
+
+	out.Reset()
+	if code := run(context.Background(), args, noEnv, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "ceiling      salted-pbkdf2-hmac-sha256 factor 1000") ||
+		!strings.Contains(out.String(), "logins/s / hashes/s") {
+		t.Fatalf("text report, exit %d:\n%s%s", code, out.String(), errOut.String())
+	}
+
+	// Existing users and no API key: the tenant cannot be read.
+	if resp, body := in.Do(t, "POST", "/api/user", map[string]any{"user": map[string]any{
+		"email": "ceiling@example.com", "password": "correct horse battery"}}); resp.StatusCode != 200 {
+		t.Fatalf("create user: %d %s", resp.StatusCode, body)
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"bench", "--url", in.URL, "--mode", "login", "--clients", "1",
+		"--requests", "2", "--login-id", "ceiling@example.com", "--password", "correct horse battery"}, noEnv, &out, &errOut); code != 0 ||
+		strings.Contains(out.String(), "ceiling      ") ||
+		!strings.Contains(out.String(), "hash ceiling not measured: the password scheme is unknown") {
+		t.Fatalf("text report without --api-key, exit %d:\n%s%s", code, out.String(), errOut.String())
 	}
 }

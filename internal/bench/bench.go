@@ -87,6 +87,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 		}
 		rep.Machine = machineReport(mach, machAfter, elapsed, server, selfAfter.cpu-self.cpu)
 	}
+	measureCeiling(ctx, o, t, creds, &rep)
 	return rep, nil
 }
 

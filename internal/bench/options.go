@@ -55,6 +55,11 @@ type Options struct {
 	ServerPID     int  // the server's process; 0 = find it by the listening port
 	AllowRemote   bool // allow a target that is not a loopback address
 
+	// Ceiling is how long a login run's hash ceiling runs afterwards (0 =
+	// none); Hasher hashes for it (nil = no ceiling).
+	Ceiling time.Duration
+	Hasher  Hasher
+
 	// Progress, when set, receives a one-line status several times a
 	// second (the command passes a TTY writer or nothing).
 	Progress func(Status)
@@ -66,7 +71,7 @@ type Credential struct{ LoginID, Password string }
 // Defaults are the command's defaults.
 func Defaults() Options {
 	return Options{URL: "http://127.0.0.1:9011", Mode: OpRefreshCookie, Mix: DefaultMix, Clients: 16,
-		Duration: 10 * time.Second, Timeout: 10 * time.Second}
+		Duration: 10 * time.Second, Timeout: 10 * time.Second, Ceiling: DefaultCeiling}
 }
 
 // Validate lists every problem with o at once.
@@ -91,6 +96,9 @@ func (o Options) Validate() error {
 	}
 	if o.Requests < 0 {
 		errs = append(errs, fmt.Errorf("requests %d: want 0 (no count bound) or more", o.Requests))
+	}
+	if o.Ceiling < 0 || o.Ceiling > time.Minute {
+		errs = append(errs, fmt.Errorf("ceiling %s: want 0 (none) to 1m", o.Ceiling))
 	}
 	if o.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("timeout %s: want more than 0", o.Timeout))

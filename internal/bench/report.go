@@ -31,6 +31,9 @@ type Report struct {
 	LoadGeneratorCPUMsPerRequest float64 `json:"loadGeneratorCpuMsPerRequest,omitempty"`
 	// Machine is the whole machine's CPU in the phase (Linux only).
 	Machine *MachineReport `json:"machine,omitempty"`
+	// Ceiling is the password hash's throughput ceiling on this machine,
+	// measured after a login run (login mode only).
+	Ceiling *CeilingReport `json:"ceiling,omitempty"`
 	// RunID is in the login id of every user the run creates (UserLoginID)
 	// and in the name of its application.
 	RunID              string   `json:"runId"`
@@ -136,6 +139,9 @@ func (r Report) WriteText(w io.Writer) {
 	}
 	if m := r.Machine; m != nil {
 		fmt.Fprintf(w, "  machine      %s\n", m.text())
+	}
+	if c := r.Ceiling; c != nil {
+		c.writeText(w)
 	}
 	switch {
 	case r.UsersCreated == 0 && r.ApplicationCreated == "":
