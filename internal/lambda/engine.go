@@ -15,7 +15,9 @@ import (
 type Config struct {
 	// Timeout bounds one call, load and populate together (default 100 ms).
 	// JavaScript is interrupted at the deadline; Populate itself returns a
-	// tenth later even when a builtin ignores the interrupt.
+	// tenth later even when a builtin ignores the interrupt. Time the whole
+	// process stood still (an overloaded machine not running it) does not
+	// count, up to one more Timeout.
 	Timeout time.Duration
 	// MemoryLimit bounds the bytes the whole process allocates while a call
 	// runs (default 32 MiB), checked every millisecond; the call is stopped

@@ -12,7 +12,8 @@ import (
 // were, as FusionAuth does for JWT populate lambdas (extend/code/lambdas
 // "Exceptions"), and the failure is logged with the lambda's id. Whatever
 // the body does, Populate returns within Config.Timeout plus a tenth of it
-// once the call has a runtime; before that it waits at most Config.MaxWait
+// once the call has a runtime (plus up to one more Timeout during which the
+// process was not running at all); before that it waits at most Config.MaxWait
 // for a free slot, and builds a runtime if none is idle (milliseconds).
 //
 // Token minting calls it once per token and lambda: with the access token's
