@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,10 @@ func (o Options) withDefaults() Options {
 // Store implements storage.Storage on SQLite or PostgreSQL.
 type Store struct {
 	dialect string
+	// closeOnce makes Close idempotent (its second call returns the first's
+	// error): the batchers' channels must be closed once.
+	closeOnce sync.Once
+	closeErr  error
 	// w runs writes, r runs reads. On PostgreSQL both are the same pool. On
 	// SQLite w is a single connection whose transactions BEGIN IMMEDIATE, so
 	// writers queue in Go instead of failing with SQLITE_BUSY (see
@@ -288,8 +293,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the change feed and closes the pools.
+// Close stops the change feed and closes the pools. Calling it again
+// returns the first call's error.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
 	if s.feed != nil {
 		s.feed.close()
 	}

@@ -34,6 +34,12 @@ type sessionReads struct {
 	stopped chan struct{}
 	wg      sync.WaitGroup
 
+	// closing is cancelled when the store closes: it ends a batch still at
+	// the server (one waiting on a lock, or on a server that stopped
+	// answering), so that Close does not wait for it.
+	closing context.Context
+	cancel  context.CancelFunc
+
 	// conn is the batcher's own connection (used by its loop only), on
 	// which plan_cache_mode is force_generic_plan: PostgreSQL otherwise
 	// plans the batch statement anew on nearly every run (the custom plan
@@ -70,6 +76,7 @@ const minPinnedPool = 4
 
 func newSessionReads(s *Store, poolSize int) *sessionReads {
 	b := &sessionReads{s: s, pin: poolSize >= minPinnedPool, in: make(chan *readReq, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+	b.closing, b.cancel = context.WithCancel(context.Background())
 	b.wg.Add(1)
 	go b.loop()
 	return b
@@ -160,16 +167,46 @@ func (b *sessionReads) run(batch []*readReq) {
 	if len(live) > 1 {
 		b.grouped.Add(1)
 	}
-	got, err := b.together(live)
+	ctx, stop := b.batchContext(live)
+	got, errs, err := b.together(ctx, live)
+	stop()
 	for i, r := range live {
 		switch {
 		case err != nil:
 			r.out <- readRes{err: err}
+		case errs[i] != nil:
+			r.out <- readRes{err: errs[i]}
 		case got[i] == nil:
 			r.out <- readRes{err: storage.ErrNotFound}
 		default:
 			r.out <- readRes{sess: *got[i]}
 		}
+	}
+}
+
+// batchContext is the context of one batch's statement: it follows no one
+// member's cancellation, but ends when every member has given up (nobody
+// waits for the rows any more) or the store closes. Each member's caller
+// already stops waiting at its own deadline (do); this ends the statement
+// at the server too, so that a batch stuck on a lock does not hold every
+// later read, nor Close. stop releases what it registered.
+func (b *sessionReads) batchContext(live []*readReq) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(b.closing)
+	var waiting atomic.Int64
+	waiting.Store(int64(len(live)))
+	stops := make([]func() bool, 0, len(live))
+	for _, r := range live {
+		stops = append(stops, context.AfterFunc(r.ctx, func() {
+			if waiting.Add(-1) == 0 {
+				cancel()
+			}
+		}))
+	}
+	return ctx, func() {
+		for _, s := range stops {
+			s()
+		}
+		cancel()
 	}
 }
 
@@ -187,20 +224,21 @@ const batchSessionSQL = `SELECT k.n, t.id, t.tenant_id, t.user_id, t.application
 	ORDER BY k.n, r.application_id`
 
 // together runs the batch as one statement and returns each member's
-// session by position (nil: no such family). The statement does not follow
-// any one member's cancellation.
-func (b *sessionReads) together(live []*readReq) ([]*storage.RefreshSession, error) {
+// session by position (nil: no such family). A stored document that does
+// not decode fails its own member only (errs), as its own read would have;
+// an error of the statement is every member's (err).
+func (b *sessionReads) together(ctx context.Context, live []*readReq) (out []*storage.RefreshSession, errs []error, err error) {
 	n := len(live)
 	ids, at := make([]string, n), make([]int64, n)
 	for i, r := range live {
 		ids[i], at[i] = r.id, r.at
 	}
-	rows, err := b.query(context.Background(), ids, at)
+	rows, err := b.query(ctx, ids, at)
 	if err != nil {
-		return nil, b.s.wrap(err)
+		return nil, nil, b.s.wrap(err)
 	}
 	defer rows.Close()
-	out := make([]*storage.RefreshSession, n)
+	out, errs = make([]*storage.RefreshSession, n), make([]error, n)
 	var (
 		pos      int64
 		x        tokenRow
@@ -213,36 +251,42 @@ func (b *sessionReads) together(live []*readReq) ([]*storage.RefreshSession, err
 	dest := append(append([]any{&pos}, x.dest()...), &userDoc, &maybe, &regDoc)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return nil, b.s.wrap(err)
+			return nil, nil, b.s.wrap(err)
 		}
 		if pos < 1 || pos > int64(n) {
-			return nil, errors.New("sqlstorage: batched session read: row of no member")
+			return nil, nil, errors.New("sqlstorage: batched session read: row of no member")
 		}
 		if pos != prevSeen {
 			prevSeen = pos
 			cur = &storage.RefreshSession{MaybePrevented: maybe}
+			out[pos-1] = cur
 			if cur.Token, err = x.token(); err != nil {
-				return nil, err
+				errs[pos-1] = err
+				continue
 			}
 			if err := decode(userDoc, &cur.User); err != nil {
-				return nil, err
+				errs[pos-1] = err
+				continue
 			}
 			cur.User.Registrations = []storage.Registration{}
-			out[pos-1] = cur
+		}
+		if errs[pos-1] != nil {
+			continue
 		}
 		if regDoc.Valid {
 			var r storage.Registration
 			if err := decode(regDoc.String, &r); err != nil {
-				return nil, err
+				errs[pos-1] = err
+				continue
 			}
 			r.UserID = cur.User.ID
 			cur.User.Registrations = append(cur.User.Registrations, r)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, b.s.wrap(err)
+		return nil, nil, b.s.wrap(err)
 	}
-	return out, nil
+	return out, errs, nil
 }
 
 // query runs the batch statement on the batcher's connection, taking one
@@ -262,6 +306,9 @@ func (b *sessionReads) query(ctx context.Context, ids []string, at []int64) (*sq
 		}
 		if _, err := c.ExecContext(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
 			_ = c.Close()
+			if ctx.Err() == nil {
+				b.pin = false // a server that refuses the setting: the pool from now on
+			}
 			return b.s.r.QueryContext(ctx, batchSessionSQL, ids, at)
 		}
 		b.conn = c
@@ -274,7 +321,10 @@ func (b *sessionReads) query(ctx context.Context, ids []string, at []int64) (*sq
 	if errors.As(err, &pgErr) && pgErr.Code[:2] != "08" && pgErr.Code[:2] != "57" {
 		return nil, err // the server refused the statement: the same elsewhere
 	}
-	b.release(ctx)
+	b.release(context.Background())
+	if ctx.Err() != nil {
+		return nil, err // the batch was given up: nobody waits for a retry
+	}
 	return b.s.r.QueryContext(ctx, batchSessionSQL, ids, at)
 }
 
@@ -291,6 +341,7 @@ func (b *sessionReads) release(ctx context.Context) {
 
 // close stops the loop; queued reads are answered errStoreClosed.
 func (b *sessionReads) close() {
+	b.cancel()
 	close(b.quit)
 	b.wg.Wait()
 }

@@ -169,3 +169,119 @@ func TestSessionReadsAfterTheirConnectionDied(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionReadsGiveUpWithTheirCallers: a batch stuck at the server (here
+// on a lock) is ended once every member's caller has given up, so later
+// reads are not held behind it, and Close returns while the lock is still
+// held. Without it the statement waited on the lock with no deadline and
+// Close waited for it.
+func TestSessionReadsGiveUpWithTheirCallers(t *testing.T) {
+	if postgresDSNOptional() == "" {
+		t.Skip("PostgreSQL only (set " + TestPostgresEnv + ")")
+	}
+	s := OpenTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
+	must(s.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
+	must(s.CreateUser(ctx, storage.User{ID: "u", TenantID: "t", Email: "u@example.com", Active: true}))
+	must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: "tok", TenantID: "t", UserID: "u", ApplicationID: "a",
+		Hash: benchHash("sec"), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now}))
+
+	lock, err := s.w.BeginTx(ctx, nil)
+	must(err)
+	_, err = lock.ExecContext(ctx, `LOCK TABLE registrations IN ACCESS EXCLUSIVE MODE`)
+	must(err)
+	defer func() { _ = lock.Rollback() }()
+
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := s.FindRefreshSession(short, storage.SessionKey{ID: "tok", At: now.UnixMilli()}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("read behind the lock: %v, want its deadline", err)
+	}
+	// The abandoned statement is cancelled at the server: nothing of the
+	// batcher's still waits on the lock.
+	waitFor(t, "the abandoned statement to end", func() bool {
+		var n int
+		err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND state = 'active' AND query LIKE '%WITH ORDINALITY%' AND pid <> pg_backend_pid()`).Scan(&n)
+		return err == nil && n == 0
+	})
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not return while a lock held the batcher's last statement")
+	}
+}
+
+// TestSessionReadsABadDocumentFailsOnlyItsRead: a stored user document that
+// does not decode fails the read of that family only; the other reads of
+// the same batch get their sessions, as their own statements would have.
+func TestSessionReadsABadDocumentFailsOnlyItsRead(t *testing.T) {
+	if postgresDSNOptional() == "" {
+		t.Skip("PostgreSQL only (set " + TestPostgresEnv + ")")
+	}
+	s := OpenTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	at := now.UnixMilli()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
+	must(s.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
+	for _, u := range []string{"first", "bad", "good"} {
+		must(s.CreateUser(ctx, storage.User{ID: u, TenantID: "t", Email: u + "@example.com", Active: true}))
+		must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: "tok-" + u, TenantID: "t", UserID: u, ApplicationID: "a",
+			Hash: benchHash("sec-" + u), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now}))
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE users SET doc = '{"id": 7' WHERE id = 'bad'`); err != nil {
+		t.Skipf("the users document column takes no malformed text here: %v", err)
+	}
+	lock, err := s.w.BeginTx(ctx, nil)
+	must(err)
+	_, err = lock.ExecContext(ctx, `LOCK TABLE registrations IN ACCESS EXCLUSIVE MODE`)
+	must(err)
+	defer func() { _ = lock.Rollback() }()
+	type res struct {
+		sess storage.RefreshSession
+		err  error
+	}
+	read := func(id string) <-chan res {
+		out := make(chan res, 1)
+		go func() {
+			sess, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: id, At: at})
+			out <- res{sess, err}
+		}()
+		return out
+	}
+	first := read("tok-first")
+	waitFor(t, "the first read to start", func() bool { return s.reads.started.Load() == 1 })
+	bad, good := read("tok-bad"), read("tok-good")
+	waitFor(t, "two reads to queue", func() bool { return len(s.reads.in) == 2 })
+	must(lock.Rollback())
+	if r := <-first; r.err != nil {
+		t.Fatal(r.err)
+	}
+	rb, rg := <-bad, <-good
+	if g := s.reads.grouped.Load(); g != 1 {
+		t.Fatalf("%d grouped statements, want the two queued reads in one", g)
+	}
+	if rb.err == nil {
+		t.Errorf("the malformed user's read succeeded: %+v", rb.sess.User)
+	}
+	if rg.err != nil || rg.sess.User.ID != "good" {
+		t.Errorf("the other read of the batch: %+v, %v; want its session", rg.sess.User, rg.err)
+	}
+}
