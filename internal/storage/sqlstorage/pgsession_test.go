@@ -182,17 +182,8 @@ func TestSessionReadsGiveUpWithTheirCallers(t *testing.T) {
 	s := OpenTest(t)
 	ctx := context.Background()
 	now := time.Now()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
-	must(s.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
-	must(s.CreateUser(ctx, storage.User{ID: "u", TenantID: "t", Email: "u@example.com", Active: true}))
-	must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: "tok", TenantID: "t", UserID: "u", ApplicationID: "a",
-		Hash: benchHash("sec"), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now}))
+	must := mustNil(t)
+	sessionsOf(t, s, now, "u")
 
 	lock, err := s.w.BeginTx(ctx, nil)
 	must(err)
@@ -202,7 +193,7 @@ func TestSessionReadsGiveUpWithTheirCallers(t *testing.T) {
 
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	if _, err := s.FindRefreshSession(short, storage.SessionKey{ID: "tok", At: now.UnixMilli()}); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := s.FindRefreshSession(short, storage.SessionKey{ID: "tok-u", At: now.UnixMilli()}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("read behind the lock: %v, want its deadline", err)
 	}
 	// The abandoned statement is cancelled at the server: nothing of the
@@ -233,19 +224,8 @@ func TestSessionReadsABadDocumentFailsOnlyItsRead(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	at := now.UnixMilli()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
-	must(s.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
-	for _, u := range []string{"first", "bad", "good"} {
-		must(s.CreateUser(ctx, storage.User{ID: u, TenantID: "t", Email: u + "@example.com", Active: true}))
-		must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: "tok-" + u, TenantID: "t", UserID: u, ApplicationID: "a",
-			Hash: benchHash("sec-" + u), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now}))
-	}
+	must := mustNil(t)
+	sessionsOf(t, s, now, "first", "bad", "good")
 	if _, err := s.w.ExecContext(ctx, `UPDATE users SET doc = '{"id": 7' WHERE id = 'bad'`); err != nil {
 		t.Skipf("the users document column takes no malformed text here: %v", err)
 	}
@@ -283,5 +263,29 @@ func TestSessionReadsABadDocumentFailsOnlyItsRead(t *testing.T) {
 	}
 	if rg.err != nil || rg.sess.User.ID != "good" {
 		t.Errorf("the other read of the batch: %+v, %v; want its session", rg.sess.User, rg.err)
+	}
+}
+
+// mustNil fails the test on a non-nil error.
+func mustNil(t *testing.T) func(error) {
+	return func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sessionsOf stores tenant t, application a, and for each user u a refresh
+// token family tok-u issued at now.
+func sessionsOf(t *testing.T, s *Store, now time.Time, users ...string) {
+	t.Helper()
+	ctx, must := context.Background(), mustNil(t)
+	must(s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
+	must(s.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
+	for _, u := range users {
+		must(s.CreateUser(ctx, storage.User{ID: u, TenantID: "t", Email: u + "@example.com", Active: true}))
+		must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: "tok-" + u, TenantID: "t", UserID: u, ApplicationID: "a",
+			Hash: benchHash("sec-" + u), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now}))
 	}
 }
