@@ -1,7 +1,15 @@
 package lambda
 
 import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestBoundedBodiesAreRecognised: the proof admits the usual FusionAuth
@@ -98,4 +106,155 @@ func TestBoundedBodiesAreRecognised(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBoundedBodiesRunOnTheCallersGoroutine: a call of a bounded body runs
+// its JavaScript on the goroutine that called Populate; the same work with a
+// loop added (not bounded) runs on the runtime's own goroutine. Seen from
+// outside: while the call runs, the goroutine whose stack holds goja's
+// interpreter running populate is found in a dump of every goroutine's
+// stack.
+func TestBoundedBodiesRunOnTheCallersGoroutine(t *testing.T) {
+	e, _ := newTestEngine(t, Config{MaxConcurrent: 1})
+	// Comparing two equal 4 MiB strings the body cannot tell apart in
+	// advance keeps the call busy for a while, without allocating.
+	big := strings.Repeat("x", 4<<20)
+	user, err := json.Marshal(map[string]any{"a": big, "b": big})
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := strings.Repeat("jwt.same = a == b;\n", 300)
+	bounded := `function populate(jwt, user) { var a = user.a, b = user.b;` + work + `}`
+	looping := `function populate(jwt, user) { var a = user.a, b = user.b;` + work + `for (;;) { break; } }`
+	for _, tt := range []struct {
+		name, body string
+		onCaller   bool
+	}{{"bounded", bounded, true}, {"not bounded", looping, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := jwtLambda("g-"+tt.name, tt.body)
+			in := Input{Claims: baseClaims(), User: json.RawMessage(user)}
+			mustSucceed(t, e.Populate(context.Background(), l, in)) // the runtime is built, on the caller's goroutine
+			for attempt := 0; ; attempt++ {
+				caller, runner := interpreterGoroutine(t, func() { mustSucceed(t, e.Populate(context.Background(), l, in)) })
+				if runner == "" {
+					if attempt == 20 {
+						t.Fatal("the call was never seen running")
+					}
+					continue
+				}
+				if got := runner == caller; got != tt.onCaller {
+					t.Errorf("ran on the caller's goroutine: %v, want %v (caller %s, interpreter %s)", got, tt.onCaller, caller, runner)
+				}
+				return
+			}
+		})
+	}
+}
+
+// interpreterGoroutine runs call on the current goroutine while another one
+// dumps every goroutine's stack until call returns, and reports the id of
+// the current goroutine and that of the first goroutine seen running goja's
+// interpreter for a lambda call ("" if none was seen).
+func interpreterGoroutine(t *testing.T, call func()) (caller, runner string) {
+	t.Helper()
+	caller = goroutineID(stack(false))
+	done := make(chan struct{})
+	found := make(chan string, 1)
+	go func() {
+		seen := ""
+		defer func() { found <- seen }()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			for _, g := range strings.Split(stack(true), "\n\n") {
+				if strings.Contains(g, "(*sandbox).call1(") && strings.Contains(g, "github.com/dop251/goja.(*vm).run(") {
+					seen = goroutineID(g)
+					return
+				}
+			}
+		}
+	}()
+	call()
+	close(done)
+	return caller, <-found
+}
+
+func stack(all bool) string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, all)])
+}
+
+// goroutineID reads the id from a stack dump's header, "goroutine 7 [running]:".
+func goroutineID(dump string) string {
+	f := strings.Fields(dump)
+	if len(f) < 2 || f[0] != "goroutine" {
+		panic("unexpected stack dump: " + dump)
+	}
+	return f[1]
+}
+
+// TestBoundedBodiesEndWithLargeInputs runs bodies made of random sequences
+// of bounded statements, each as heavy as the proof allows (the largest
+// concatenations, joins, comparisons and conversions of a large input), on
+// the caller's goroutine: each is proved bounded, and each call ends as a
+// success or as a failure the limits give (timeout, memory, too-large, or an
+// exception), never as a fault, and returns. How late the slowest call
+// returned past its deadline is logged, not asserted (a test's timing is
+// not evidence; docs/decisions.md, "Lambda calls").
+func TestBoundedBodiesEndWithLargeInputs(t *testing.T) {
+	e, _ := newTestEngine(t, Config{Timeout: 100 * time.Millisecond})
+	roles := make([]string, 100000)
+	data := map[string]any{}
+	for i := range roles {
+		roles[i] = "role-" + strconv.Itoa(i)
+		if i < 1000 {
+			data["k"+strconv.Itoa(i)] = strings.Repeat("v", i)
+		}
+	}
+	user, err := json.Marshal(map[string]any{"big": strings.Repeat("x", 1<<20), "big2": strings.Repeat("x", 1<<20),
+		"uni": strings.Repeat("é", 1<<19), "roles": roles, "data": data, "n": "1" + strings.Repeat("0", 1<<20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	statements := []string{
+		`jwt.a = user.big + user.big + user.uni + user.big;`,
+		"jwt.b = `${user.uni}${user.big}!`;",
+		`jwt.c = user.roles + "";`,
+		`jwt.d = [user.roles, user.roles, user.roles, user.data] + "";`,
+		`jwt.e = user.big == user.big2 && user.big < user.uni;`,
+		`jwt.f = -user.n + +user.big;`,
+		`jwt.g = user.data[user.big] === undefined;`,
+		`jwt.h = {x: user.roles, y: user.data};`,
+		`jwt.i = user.big in user.data ? 1 : typeof user.uni;`,
+		`var arr = []; arr.length = 4294967295; jwt.k = arr.length;`,
+		`jwt.l = user.data + user.roles + user.uni;`,
+		`delete user.data.k1; jwt.m = user.data.k999;`,
+		`jwt.o = [user.big, user.uni, user.roles];`,
+	}
+	rnd := rand.New(rand.NewPCG(14, 1))
+	var late time.Duration
+	for i := range 40 {
+		var b strings.Builder
+		for range 1 + rnd.IntN(30) {
+			b.WriteString(statements[rnd.IntN(len(statements))])
+		}
+		body := "function populate(jwt, user) {" + b.String() + "}"
+		l := jwtLambda("large-"+strconv.Itoa(i), body)
+		if c, err := e.program(l); err != nil || !c.bounded {
+			t.Fatalf("body %d is not bounded (%v): %s", i, err, body)
+		}
+		var r Result
+		start := time.Now()
+		within(t, 10*time.Second, func() {
+			r = e.Populate(context.Background(), l, Input{Claims: baseClaims(), User: json.RawMessage(user)})
+		})
+		late = max(late, time.Since(start)-e.cfg.Timeout)
+		if f, ok := r.Err.(*Failure); ok && !slices.Contains([]Reason{ReasonTimeout, ReasonMemory, ReasonTooLarge, ReasonException}, f.Reason) {
+			t.Errorf("body %d: %s (%s)", i, f.Reason, f.Detail)
+		}
+	}
+	t.Logf("the slowest call returned %v after its deadline", late)
 }

@@ -14,7 +14,10 @@ import (
 // the body does, Populate returns within Config.Timeout plus a tenth of it
 // once the call has a runtime (plus up to one more Timeout during which the
 // process was not running at all); before that it waits at most Config.MaxWait
-// for a free slot, and builds a runtime if none is idle (milliseconds).
+// for a free slot, and builds a runtime if none is idle (milliseconds). A
+// body proved bounded runs on the caller's goroutine, and its call may end
+// later than that by one step the interrupt cannot split, whose work is
+// linear in the input's size or bounded by MaxStringLength (bounded).
 //
 // Token minting calls it once per token and lambda: with the access token's
 // claims for application.lambdaConfiguration.accessTokenPopulateId, with the
