@@ -21,7 +21,8 @@ import (
 //     setter or method: without them every statement runs at most once, and
 //     the only JavaScript that runs is populate's own (keepable already
 //     makes populate callable only by name, and calls are excluded);
-//   - calls, new, tagged templates, instanceof (which calls
+//   - calls (but for console's methods: consoleMethods), new, tagged
+//     templates, instanceof (which calls
 //     Symbol.hasInstance with any argument), spread, destructuring and
 //     for-of (which run iterators), with, this and yield/await: no builtin is
 //     called with arguments the body chooses;
@@ -66,13 +67,19 @@ func bounded(prog *ast.Program) bool {
 		return false
 	}
 	pr := proof{written: map[string]bool{}}
+	named := map[string]bool{}
 	for _, b := range params.List {
-		if id, ok := b.Target.(*ast.Identifier); !ok || b.Initializer != nil || hookNames[string(id.Name)] {
+		id, ok := b.Target.(*ast.Identifier)
+		if !ok || b.Initializer != nil || hookNames[string(id.Name)] {
 			return false
 		}
+		named[string(id.Name)] = true
 	}
 	if populate.Body == nil || !pr.statements(populate.Body.List) {
 		return false
+	}
+	if pr.logs && (named["console"] || pr.written["console"]) {
+		return false // console is then not the frozen global
 	}
 	for _, e := range pr.operands {
 		if !pr.reads(e) {
@@ -97,6 +104,7 @@ var hookNames = map[string]bool{
 type proof struct {
 	written  map[string]bool  // every name assigned or declared, and every property name written
 	operands []ast.Expression // the operands of every concatenation
+	logs     bool             // the body calls console's methods
 }
 
 // numericKey stands in written for every property written with a number
@@ -259,9 +267,30 @@ func (p *proof) expression(e ast.Expression) bool {
 		return p.expression(e.Expression)
 	case *ast.Optional:
 		return p.expression(e.Expression)
+	case *ast.CallExpression:
+		return p.console(e)
 	default:
 		return false
 	}
+}
+
+// consoleMethods are the console functions (installConsole) a bounded body
+// may call, as console.log(...): each converts and keeps its arguments only
+// up to MaxConsoleBytes, so a call costs at most one argument's conversion,
+// linear in the input. The console object and the global binding are
+// frozen; a body could only shadow the name, and then it is not bounded.
+var consoleMethods = map[string]bool{"log": true, "info": true, "debug": true, "error": true}
+
+func (p *proof) console(e *ast.CallExpression) bool {
+	d, ok := e.Callee.(*ast.DotExpression)
+	if !ok || !consoleMethods[string(d.Identifier.Name)] {
+		return false
+	}
+	if id, ok := d.Left.(*ast.Identifier); !ok || id.Name != "console" {
+		return false
+	}
+	p.logs = true
+	return p.expressions(e.ArgumentList)
 }
 
 // property admits a plain keyed value ({a: x, "b": y, 1: z}) and a

@@ -40,6 +40,7 @@ func TestBoundedBodiesAreRecognised(t *testing.T) {
 		{"returns early", `function populate(jwt, user) { if (!user.data) return; jwt.x = 1; }`, true},
 		{"a builtin stored, never called", `function populate(jwt) { jwt.f = Math.max; var m = JSON; jwt.m = m.parse; }`, true},
 		{"counter", `function populate(jwt) { var i = 0; i++; jwt.i = i; }`, true},
+		{"console", `function populate(jwt, user) { console.info("populating", user.email); console.debug(jwt); }`, true},
 
 		{"for", `function populate(jwt) { for (var i = 0; i < 1; i++) {} }`, false},
 		{"for ever, broken", `function populate(jwt) { for (;;) { break; } }`, false},
@@ -49,7 +50,13 @@ func TestBoundedBodiesAreRecognised(t *testing.T) {
 		{"for-of", `function populate(jwt, user) { for (var r of user.roles) {} }`, false},
 		{"labelled block", `function populate(jwt) { a: { break a; } }`, false},
 		{"call", `function populate(jwt) { jwt.m = Math.max(1, 2); }`, false},
-		{"console", `function populate(jwt) { console.log("x"); }`, false},
+		{"console shadowed", `function populate(jwt) { var console = {log: Array.prototype.sort}; console.log([2, 1]); }`, false},
+		{"console as a parameter", `function populate(jwt, console) { console.log(1); }`, false},
+		{"console spread", `function populate(jwt, user) { console.log(...user.roles); }`, false},
+		{"console by key", `function populate(jwt) { console["log"](1); }`, false},
+		{"console method taken", `function populate(jwt) { (0, console.log)(1); }`, false},
+		{"console apply", `function populate(jwt, user) { console.log.apply(null, user.roles); }`, false},
+		{"console, other method", `function populate(jwt) { console.warn(1); }`, false},
 		{"optional call", `function populate(jwt, user) { user.f?.(); }`, false},
 		{"new", `function populate(jwt) { jwt.d = new Date(0); }`, false},
 		{"tagged template", "function populate(jwt) { jwt.s = String.raw`x`; }", false},
@@ -233,6 +240,7 @@ func TestBoundedBodiesEndWithLargeInputs(t *testing.T) {
 		`jwt.l = user.data + user.roles + user.uni;`,
 		`delete user.data.k1; jwt.m = user.data.k999;`,
 		`jwt.o = [user.big, user.uni, user.roles];`,
+		`console.log(user.big, user.uni, user.roles, user.data); console.error(user.roles);`,
 	}
 	rnd := rand.New(rand.NewPCG(14, 1))
 	var late time.Duration
