@@ -7,8 +7,9 @@ import (
 
 // bounded reports whether a body is proved to run only its own code, each
 // statement at most once, and builtins that the guards bound: such a call
-// runs on the caller's goroutine (Engine.run), since no single step of it
-// can outlast the watch's interrupt by more than a short copy. The call
+// runs on the caller's goroutine (Engine.run), since no step of it that the
+// watch's interrupt cannot split does more than work linear in its input
+// (or bounded by the guards). The call
 // still has its watch: the deadline interrupts it and the memory limit
 // stops it, as on a runtime's goroutine (docs/decisions.md, "Lambda calls").
 //
@@ -22,10 +23,10 @@ import (
 //     the only JavaScript that runs is populate's own (keepable already
 //     makes populate callable only by name, and calls are excluded);
 //   - calls (but for console's methods: consoleMethods), new, tagged
-//     templates, instanceof (which calls
-//     Symbol.hasInstance with any argument), spread, destructuring and
-//     for-of (which run iterators), with, this and yield/await: no builtin is
-//     called with arguments the body chooses;
+//     templates, instanceof (which calls Symbol.hasInstance with any
+//     argument), spread, destructuring and for-of (which run iterators),
+//     with, this, regular-expression literals and yield/await: no builtin
+//     is called with arguments the body chooses;
 //   - writes to the names through which a runtime calls a value implicitly
 //     (hookNames: toString, valueOf, toJSON, __proto__, ...) and writes
 //     through a computed member other than a literal key: an implicit
