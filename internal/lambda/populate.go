@@ -81,8 +81,8 @@ func (e *Engine) run(ctx context.Context, l Lambda, c *compiled, in *Input) outc
 
 // here runs a call of a bounded body on the caller's goroutine. Its watch
 // interrupts it at the deadline, stops it at the memory limit and when ctx
-// ends, as on the sandbox's goroutine; nothing is abandoned, since no step
-// of a bounded body outlasts an interrupt by more than a short copy.
+// ends, as on the sandbox's goroutine. Nothing is abandoned: a step of a
+// bounded body that the interrupt cannot split is linear in its input.
 func (e *Engine) here(ctx context.Context, l Lambda, c *compiled, a *args, sb *sandbox, w *watch) outcome {
 	if ctx.Done() != nil {
 		defer context.AfterFunc(ctx, func() { w.stop(ReasonCancelled) })()
