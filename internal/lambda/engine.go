@@ -15,7 +15,9 @@ import (
 type Config struct {
 	// Timeout bounds one call, load and populate together (default 100 ms).
 	// JavaScript is interrupted at the deadline; Populate itself returns a
-	// tenth later even when a builtin ignores the interrupt. Time the whole
+	// tenth later even when a builtin ignores the interrupt (for a bounded
+	// body, run on the caller's goroutine, after at most one more step
+	// linear in the input: Populate). Time the whole
 	// process stood still (an overloaded machine not running it) does not
 	// count, up to one more Timeout.
 	Timeout time.Duration

@@ -159,12 +159,13 @@ func compile(l Lambda) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &compiled{prog: prog, unread: unreadArguments(tree), keep: keepable(tree)}, nil
+	return &compiled{prog: prog, unread: unreadArguments(tree), keep: keepable(tree), bounded: bounded(tree)}, nil
 }
 
 // compiled is a body ready to run in any runtime.
 type compiled struct {
-	prog   *goja.Program
-	unread unread // the arguments the body cannot read
-	keep   bool   // a runtime may keep populate for later calls (keepable)
+	prog    *goja.Program
+	unread  unread // the arguments the body cannot read
+	keep    bool   // a runtime may keep populate for later calls (keepable)
+	bounded bool   // a call may run on the caller's goroutine (bounded)
 }

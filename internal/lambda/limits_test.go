@@ -130,6 +130,7 @@ func TestHugeAllocationsAreBounded(t *testing.T) {
 		"match compiles":         `var s = "(a)".repeat(1 << 18); s = s + s + s + s; "a".match(s);`,
 		"RegExp subclass":        `class R extends RegExp {} var s = "(a)".repeat(1 << 18); new R(s + s + s + s);`,
 		"BigInt from a string":   `var b = (void 0, globalThis["Big" + "Int"])("1") << 10000000000000n;`,
+		"console arguments":      `console.log.apply(null, new Array(131072).fill("x".repeat(1 << 20))); throw "logged";`,
 	}
 	var before runtime.MemStats
 	runtime.GC()

@@ -37,12 +37,7 @@ func (sb *sandbox) serve() {
 	for j := range sb.jobs {
 		e := j.e
 		out, reusable := e.execute(j.l, j.c, j.a, sb, j.w)
-		if reusable {
-			e.release(sb) // before the caller learns the outcome: its next call finds sb idle
-		} else {
-			close(sb.jobs)
-		}
-		<-e.slots
+		e.settle(sb, reusable) // before the caller learns the outcome: its next call finds sb idle
 		j.done <- out
 	}
 }

@@ -246,11 +246,21 @@ func (c *console) add(level string, args []goja.Value) {
 	if level == "debug" && !c.debug || c.truncated {
 		return
 	}
-	parts := make([]string, len(args))
+	// The arguments are converted and joined only up to what is left to
+	// keep: joining them all first made one allocation as large as their
+	// sum, and 131,072 arguments (apply's limit) of 1 MiB each ended the
+	// process (TestHugeAllocationsAreBounded, "console arguments").
+	var b strings.Builder
 	for i, a := range args {
-		parts[i] = a.String()
+		if b.Len() > c.left {
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a.String())
 	}
-	text := strings.Join(parts, " ")
+	text := b.String()
 	if len(text) > c.left {
 		text = strings.ToValidUTF8(text[:c.left], "") + " …(console output truncated)"
 		c.truncated = true
