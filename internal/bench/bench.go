@@ -26,7 +26,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 		return rep, err
 	}
 	t := &target{api: &api{base: base.String(), apiKey: o.APIKey, tenantID: o.TenantID,
-		http: &http.Client{Timeout: o.Timeout, Transport: transport(o.Clients)}}}
+		http: &http.Client{Timeout: o.Timeout, Transport: newConns(o.Clients)}}}
 	defer t.http.CloseIdleConnections()
 	rep = Report{Target: base.String(), Mode: o.Mode, Loop: "closed", Clients: o.Clients}
 	if o.Mode == ModeMixed {
