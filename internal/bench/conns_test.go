@@ -120,3 +120,27 @@ func TestConnsCancelEndsRequestWaitingForAnswer(t *testing.T) {
 		t.Fatalf("request cancelled while the server holds it: %v, want context.Canceled", err)
 	}
 }
+
+func TestConnsReadChunkedAnswerAndReuseConnection(t *testing.T) {
+	srv, opened := connServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "first part, ")
+		w.(http.Flusher).Flush() // no Content-Length: the answer is chunked
+		_, _ = io.WriteString(w, "second part")
+	})
+	c := &http.Client{Transport: newConns(1)}
+	defer c.CloseIdleConnections()
+	for range 3 {
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(b) != "first part, second part" || len(resp.TransferEncoding) == 0 {
+			t.Fatalf("chunked answer: %q, %v (transfer encoding %v)", b, err, resp.TransferEncoding)
+		}
+	}
+	if n := opened.Load(); n != 1 {
+		t.Fatalf("3 chunked answers opened %d connections, want 1", n)
+	}
+}
