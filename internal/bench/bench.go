@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -26,7 +27,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 		return rep, err
 	}
 	t := &target{api: &api{base: base.String(), apiKey: o.APIKey, tenantID: o.TenantID,
-		http: &http.Client{Timeout: o.Timeout, Transport: transport(o.Clients)}}}
+		http: &http.Client{Timeout: o.Timeout, Transport: newConns(o.Clients)}}}
 	defer t.http.CloseIdleConnections()
 	rep = Report{Target: base.String(), Mode: o.Mode, Loop: "closed", Clients: o.Clients}
 	if o.Mode == ModeMixed {
@@ -57,9 +58,12 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	}
 	p := &phase{t: t, o: o, sessions: sessions, pick: picker(o), rec: newRecorder()}
 	srv := watchServer(o, base, &rep)
+	rep.LoadGeneratorProcs = loadProcs(o, rep.Server)
+	restore := runtime.GOMAXPROCS(rep.LoadGeneratorProcs)
 	self, selfErr := readProcStat(os.Getpid())
 	mach, machErr := readMachine()
 	elapsed := p.run(ctx)
+	runtime.GOMAXPROCS(restore) // the login ceiling hashes on every CPU
 	if srv != nil {
 		srv.finish(rep.Server)
 	}
@@ -89,6 +93,17 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	}
 	measureCeiling(ctx, o, t, creds, &rep)
 	return rep, nil
+}
+
+// loadProcs is the measured phase's GOMAXPROCS (Options.Procs).
+func loadProcs(o Options, srv *ServerReport) int {
+	switch {
+	case o.Procs > 0:
+		return o.Procs
+	case srv != nil && !srv.SameProcess:
+		return 1
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // transport keeps one idle connection per client, so a closed loop reuses

@@ -55,6 +55,12 @@ type Options struct {
 	ServerPID     int  // the server's process; 0 = find it by the listening port
 	AllowRemote   bool // allow a target that is not a loopback address
 
+	// Procs is the bench's Go processors (GOMAXPROCS) during the measured
+	// phase: 0 = one when the server is another process on this machine
+	// (an idle processor's spinning and wake-ups are CPU taken from the
+	// server it shares the machine with), otherwise unchanged.
+	Procs int
+
 	// Ceiling is how long a login run's hash ceiling runs afterwards (0 =
 	// none); Hasher hashes for it (nil = no ceiling).
 	Ceiling time.Duration
@@ -102,6 +108,9 @@ func (o Options) Validate() error {
 	}
 	if o.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("timeout %s: want more than 0", o.Timeout))
+	}
+	if o.Procs < 0 {
+		errs = append(errs, fmt.Errorf("procs %d: want 0 (automatic) or more", o.Procs))
 	}
 	if len(o.Users) == 0 && o.APIKey == "" {
 		errs = append(errs, errors.New("no users: give --api-key (to create test users), --users or --login-id/--password"))

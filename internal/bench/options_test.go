@@ -4,15 +4,16 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestValidateListsEveryProblem(t *testing.T) {
-	o := Options{Mode: "fast", Clients: 0, Rate: -1, Duration: 0, Requests: -1, Timeout: 0, Ceiling: -1}
+	o := Options{Mode: "fast", Clients: 0, Rate: -1, Duration: 0, Requests: -1, Timeout: 0, Ceiling: -1, Procs: -1}
 	err := o.Validate()
-	for _, want := range []string{"mode", "clients", "rate", "duration", "requests", "timeout", "ceiling", "no users"} {
+	for _, want := range []string{"mode", "clients", "rate", "duration", "requests", "timeout", "ceiling", "procs", "no users"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("validate() = %v; want a line about %s", err, want)
 		}
@@ -101,5 +102,28 @@ func TestCheckTarget(t *testing.T) {
 		if err == nil && u.Path != "" {
 			t.Errorf("checkTarget(%q) kept path %q", tt.url, u.Path)
 		}
+	}
+}
+
+func TestLoadProcsOneBesideAServerOnThisMachine(t *testing.T) {
+	all := runtime.GOMAXPROCS(0)
+	other := &ServerReport{PID: 1}
+	same := &ServerReport{PID: 1, SameProcess: true}
+	for _, c := range []struct {
+		name  string
+		procs int
+		srv   *ServerReport
+		want  int
+	}{
+		{"server another process here", 0, other, 1},
+		{"server in the bench's process", 0, same, all},
+		{"server elsewhere", 0, nil, all},
+		{"--procs given", 3, other, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := loadProcs(Options{Procs: c.procs}, c.srv); got != c.want {
+				t.Fatalf("loadProcs = %d, want %d", got, c.want)
+			}
+		})
 	}
 }

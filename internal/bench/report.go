@@ -29,6 +29,8 @@ type Report struct {
 	// LoadGeneratorCPUMsPerRequest is the bench's own CPU per request: on
 	// a shared machine, what the load took from the server.
 	LoadGeneratorCPUMsPerRequest float64 `json:"loadGeneratorCpuMsPerRequest,omitempty"`
+	// LoadGeneratorProcs is the bench's GOMAXPROCS during the run (--procs).
+	LoadGeneratorProcs int `json:"loadGeneratorProcs,omitempty"`
 	// Machine is the whole machine's CPU in the phase (Linux only).
 	Machine *MachineReport `json:"machine,omitempty"`
 	// Ceiling is the password hash's throughput ceiling on this machine,
@@ -135,7 +137,8 @@ func (r Report) WriteText(w io.Writer) {
 			s.CPUMsPerRequest, mib(s.RSSBytesBefore), mib(s.RSSBytesAfter))
 	}
 	if r.LoadGeneratorCPUMsPerRequest > 0 {
-		fmt.Fprintf(w, "  bench        %.3f ms CPU per request (the load generator itself)\n", r.LoadGeneratorCPUMsPerRequest)
+		fmt.Fprintf(w, "  bench        %.3f ms CPU per request (the load generator itself, GOMAXPROCS %d)\n",
+			r.LoadGeneratorCPUMsPerRequest, r.LoadGeneratorProcs)
 	}
 	if m := r.Machine; m != nil {
 		fmt.Fprintf(w, "  machine      %s\n", m.text())

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -47,9 +48,13 @@ func TestEachModeAgainstLatchkey(t *testing.T) {
 	in := startServer(t)
 	for _, mode := range Modes {
 		t.Run(mode, func(t *testing.T) {
+			procs := runtime.GOMAXPROCS(0)
 			rep, err := Run(context.Background(), opts(in, mode, 3, 30))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if runtime.GOMAXPROCS(0) != procs || rep.LoadGeneratorProcs == 0 {
+				t.Fatalf("GOMAXPROCS %d after the run (%d before), reported %d", runtime.GOMAXPROCS(0), procs, rep.LoadGeneratorProcs)
 			}
 			if rep.Requests != 30 || rep.OK != 30 || len(rep.Errors) != 0 {
 				t.Fatalf("requests %d, ok %d, errors %v %v; want 30 ok", rep.Requests, rep.OK, rep.Errors, rep.ErrorSamples)

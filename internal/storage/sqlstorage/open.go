@@ -234,7 +234,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*Store, error)
 		// pgx's parse errors can echo the DSN; keep only what is safe.
 		return nil, errors.New("sqlstorage: invalid PostgreSQL URL (check its syntax)")
 	}
-	db := openConnector(stdlib.GetConnector(*cfg), opts)
+	db := openConnector(stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(widenBackendHeap)), opts)
 	n := opts.MaxOpenConns
 	if n <= 0 {
 		n = 20
