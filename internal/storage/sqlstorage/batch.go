@@ -8,12 +8,13 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// batcher is the queue shared by the three group-forming loops: SQLite's
-// group commit (groupcommit.go) and PostgreSQL's rotation and session-read
-// batches (pgrotate.go, pgsession.go). Callers queue members; one loop
-// takes the first, adds whatever else is queued by then, up to maxGroup,
-// without waiting, answers the members whose context ended while queued,
-// and hands the others to run, one group at a time, in queue order.
+// batcher is the one loop that forms the groups of SQLite's group commit
+// (groupcommit.go) and of PostgreSQL's rotation and session-read batches
+// (pgrotate.go, pgsession.go); each of those says only what running a group
+// means. Callers queue members; the loop takes the first, adds whatever
+// else is queued by then, up to maxGroup, without waiting, answers the
+// members whose context ended while queued, and hands the others to run,
+// one group at a time, in queue order.
 // Nothing waits on a timer: a member with no company is a group of one.
 // When the store closes, a running group finishes and the members still
 // queued are answered errStoreClosed.

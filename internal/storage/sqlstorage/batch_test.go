@@ -3,8 +3,10 @@ package sqlstorage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -53,16 +55,22 @@ func newTestMember(ctx context.Context, n int, key string) *testMember {
 	return &testMember{ctx: ctx, n: n, key: key, out: make(chan error, 1)}
 }
 
+// receive returns the next value from ch.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
 // next returns the next group run.
 func (g *gatedBatcher) next(t *testing.T) []int {
 	t.Helper()
-	select {
-	case ns := <-g.groups:
-		return ns
-	case <-time.After(30 * time.Second):
-		t.Fatal("timed out waiting for a group")
-		return nil
-	}
+	return receive(t, g.groups, "a group")
 }
 
 func (g *gatedBatcher) expect(t *testing.T, want ...int) {
@@ -74,43 +82,41 @@ func (g *gatedBatcher) expect(t *testing.T, want ...int) {
 
 func answer(t *testing.T, m *testMember) error {
 	t.Helper()
-	select {
-	case err := <-m.out:
-		return err
-	case <-time.After(30 * time.Second):
-		t.Fatalf("member %d was never answered", m.n)
-		return nil
-	}
+	return receive(t, m.out, fmt.Sprintf("the answer to member %d", m.n))
 }
 
 func TestBatcherGroupsWhatQueuedWhileAGroupRanUpToMaxGroupInOrder(t *testing.T) {
-	g := newGatedBatcher(t, nil)
-	ctx := context.Background()
-	g.in <- newTestMember(ctx, 0, "")
-	g.expect(t, 0) // alone: nothing waits for company
-	all := []*testMember{}
-	for n := 1; n <= maxGroup; n++ {
-		m := newTestMember(ctx, n, "")
-		all = append(all, m)
-		g.in <- m // fills the queue exactly
-	}
-	last := newTestMember(ctx, maxGroup+1, "")
-	all = append(all, last)
-	go func() { g.in <- last }() // queued as soon as there is room
-	g.proceed <- struct{}{}
-	want := make([]int, maxGroup)
-	for i := range want {
-		want[i] = i + 1
-	}
-	g.expect(t, want...)
-	g.proceed <- struct{}{}
-	g.expect(t, maxGroup+1)
-	g.proceed <- struct{}{}
-	for _, m := range all {
-		if err := answer(t, m); err != nil {
-			t.Fatalf("member %d: %v", m.n, err)
+	// In a bubble, synctest.Wait makes sure the member beyond a full queue
+	// is waiting to be queued before the group ahead of it ends.
+	synctest.Test(t, func(t *testing.T) {
+		g := newGatedBatcher(t, nil)
+		ctx := context.Background()
+		g.in <- newTestMember(ctx, 0, "")
+		g.expect(t, 0) // alone: nothing waits for company
+		all := []*testMember{}
+		for n := 1; n <= maxGroup+1; n++ {
+			all = append(all, newTestMember(ctx, n, ""))
 		}
-	}
+		for _, m := range all[:maxGroup] {
+			g.in <- m // fills the queue exactly
+		}
+		go func() { g.in <- all[maxGroup] }()
+		synctest.Wait()
+		g.proceed <- struct{}{}
+		want := make([]int, maxGroup)
+		for i := range want {
+			want[i] = i + 1
+		}
+		g.expect(t, want...)
+		g.proceed <- struct{}{}
+		g.expect(t, maxGroup+1)
+		g.proceed <- struct{}{}
+		for _, m := range all {
+			if err := answer(t, m); err != nil {
+				t.Fatalf("member %d: %v", m.n, err)
+			}
+		}
+	})
 }
 
 func TestBatcherHoldsASecondMemberOfAKeyForTheNextGroupAheadOfLaterOnes(t *testing.T) {
@@ -182,13 +188,9 @@ func TestBatcherCallWaitsForItsOutcomeUnlessToldToLeave(t *testing.T) {
 	waitFor(t, "the leaving member to queue", func() bool { return len(g.in) == 1 })
 	cancelWaiting()
 	cancelLeaving()
-	select {
-	case r := <-leaves: // while group 0 still runs
-		if r.answer != nil || !errors.Is(r.err, context.Canceled) {
-			t.Fatalf("the leaving caller got %+v, want its context's error", r)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the caller told to leave did not leave with its context")
+	// While group 0 still runs:
+	if r := receive(t, leaves, "the caller told to leave to leave"); r.answer != nil || !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("the leaving caller got %+v, want its context's error", r)
 	}
 	select {
 	case r := <-stays:
