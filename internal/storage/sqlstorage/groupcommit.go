@@ -4,11 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"sync"
 	"sync/atomic"
-
-	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // committer is SQLite's group commit. Every write of a SQLite store runs on
@@ -31,11 +27,8 @@ import (
 // every caller gets the outcome of its own function (the functions given to
 // tx are safe to run more than once).
 type committer struct {
-	w       *pool
-	in      chan *commitReq
-	quit    chan struct{}
-	stopped chan struct{} // closed once the loop has returned
-	wg      sync.WaitGroup
+	batcher[*commitReq] // batch.go
+	w                   *pool
 
 	// The savepoint statements, prepared once on the writer (nil when
 	// preparing failed: they then run unprepared).
@@ -53,19 +46,13 @@ type commitReq struct {
 	out chan error // buffered: the committer never blocks on a caller
 }
 
-// maxGroup bounds one group, so one commit's fsync covers at most this many
-// transactions and a caller that queued behind a very long queue waits for
-// at most one group before its own.
-const maxGroup = 256
-
-// errStoreClosed answers writes queued when the store closes.
-var errStoreClosed = fmt.Errorf("%w: sqlstorage: store closed", storage.ErrUnavailable)
+func (r *commitReq) caller() context.Context { return r.ctx }
+func (r *commitReq) fail(err error)          { r.out <- err }
 
 func newCommitter(w *pool) *committer {
-	c := &committer{w: w, in: make(chan *commitReq, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+	c := &committer{w: w}
 	c.prepare()
-	c.wg.Add(1)
-	go c.loop()
+	c.start(c.run)
 	return c
 }
 
@@ -91,82 +78,16 @@ func (c *committer) prepare() {
 // by one group), so its answer is always what happened to its write.
 func (c *committer) do(ctx context.Context, fn func(q querier) error) error {
 	r := &commitReq{ctx: ctx, fn: fn, out: make(chan error, 1)}
-	select {
-	case c.in <- r:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.quit:
-		return errStoreClosed
+	err, unanswered := call(&c.batcher, ctx, r, r.out, false)
+	if unanswered != nil {
+		return unanswered
 	}
-	select {
-	case err := <-r.out:
-		return err
-	case <-c.stopped:
-		// Queued just as the store closed: answered by the loop's last
-		// group, or never run.
-		select {
-		case err := <-r.out:
-			return err
-		default:
-			return errStoreClosed
-		}
-	}
+	return err
 }
 
-func (c *committer) loop() {
-	defer c.wg.Done()
-	defer close(c.stopped)
-	group := make([]*commitReq, 0, maxGroup)
-	for {
-		var first *commitReq
-		select {
-		case first = <-c.in:
-		case <-c.quit:
-			c.drain()
-			return
-		}
-		group = append(group[:0], first)
-	more:
-		for len(group) < maxGroup {
-			select {
-			case r := <-c.in:
-				group = append(group, r)
-			default:
-				break more
-			}
-		}
-		c.run(group)
-		clear(group) // drop the references until the next group
-	}
-}
-
-// drain answers what is still queued once the store closes.
-func (c *committer) drain() {
-	for {
-		select {
-		case r := <-c.in:
-			r.out <- errStoreClosed
-		default:
-			return
-		}
-	}
-}
-
-// run commits one group. Members whose context ended while queued are
-// answered without running.
-func (c *committer) run(group []*commitReq) {
-	live := group[:0:0]
-	for _, r := range group {
-		if err := r.ctx.Err(); err != nil {
-			r.out <- err
-			continue
-		}
-		live = append(live, r)
-	}
-	switch len(live) {
-	case 0:
-		return
-	case 1:
+// run commits one group (batch.go calls it with the live members).
+func (c *committer) run(live []*commitReq) {
+	if len(live) == 1 {
 		live[0].out <- c.alone(live[0])
 		return
 	}
@@ -250,8 +171,7 @@ func (c *committer) step(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query st
 // close stops the loop; queued writes are answered errStoreClosed. Writes
 // in a running group finish first.
 func (c *committer) close() error {
-	close(c.quit)
-	c.wg.Wait()
+	c.stop()
 	var errs []error
 	for _, st := range []*sql.Stmt{c.savepoint, c.release, c.rollbackTo} {
 		if st != nil {

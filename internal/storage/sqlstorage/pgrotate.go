@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -39,11 +38,8 @@ import (
 // and no Outbox); a rotation that writes history or events is a
 // transaction of its own, as before.
 type rotations struct {
-	s       *Store
-	in      chan *rotReq
-	quit    chan struct{}
-	stopped chan struct{}
-	wg      sync.WaitGroup
+	batcher[*rotReq] // batch.go, keyed by token: one rotation of a token per batch
+	s                *Store
 
 	// started counts batches begun (a lone rotation counts as one),
 	// grouped the statements that carried more than one rotation: for
@@ -63,119 +59,30 @@ type rotRes struct {
 	err error // errNoSwap when the compare-and-swap matched nothing
 }
 
+func (r *rotReq) caller() context.Context { return r.ctx }
+func (r *rotReq) fail(err error)          { r.out <- rotRes{err: err} }
+
 func newRotations(s *Store) *rotations {
-	b := &rotations{s: s, in: make(chan *rotReq, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
-	b.wg.Add(1)
-	go b.loop()
+	b := &rotations{s: s}
+	b.key = func(r *rotReq) string { return r.r.ID }
+	b.start(b.run)
 	return b
 }
 
 // do runs one rotation's swap and returns its outcome after its commit.
 func (b *rotations) do(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error) {
 	req := &rotReq{ctx: ctx, r: r, out: make(chan rotRes, 1)}
-	select {
-	case b.in <- req:
-	case <-ctx.Done():
-		return storage.RefreshToken{}, ctx.Err()
-	case <-b.quit:
-		return storage.RefreshToken{}, errStoreClosed
+	res, err := call(&b.batcher, ctx, req, req.out, false)
+	if err != nil {
+		return storage.RefreshToken{}, err
 	}
-	select {
-	case res := <-req.out:
-		return res.t, res.err
-	case <-b.stopped:
-		select {
-		case res := <-req.out:
-			return res.t, res.err
-		default:
-			return storage.RefreshToken{}, errStoreClosed
-		}
-	}
+	return res.t, res.err
 }
 
-func (b *rotations) loop() {
-	defer b.wg.Done()
-	defer close(b.stopped)
-	var next []*rotReq // rotations deferred to the next batch (same token)
-	batch := make([]*rotReq, 0, maxGroup)
-	ids := map[string]bool{}
-	for {
-		if len(next) == 0 {
-			select {
-			case r := <-b.in:
-				next = append(next, r)
-			case <-b.quit:
-				b.drain()
-				return
-			}
-		}
-		batch, next = b.take(batch[:0], next, ids)
-	more:
-		for len(batch) < maxGroup {
-			select {
-			case r := <-b.in:
-				if ids[r.r.ID] {
-					next = append(next, r)
-					continue
-				}
-				ids[r.r.ID] = true
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		b.run(batch)
-		clear(batch)
-		clear(ids)
-	}
-}
-
-// take moves the deferred rotations into batch, one per token, and returns
-// the ones still deferred.
-func (b *rotations) take(batch, deferred []*rotReq, ids map[string]bool) ([]*rotReq, []*rotReq) {
-	rest := deferred[:0]
-	for _, r := range deferred {
-		if ids[r.r.ID] || len(batch) == maxGroup {
-			rest = append(rest, r)
-			continue
-		}
-		ids[r.r.ID] = true
-		batch = append(batch, r)
-	}
-	clear(deferred[len(rest):])
-	return batch, rest
-}
-
-// drain answers what is still queued once the store closes.
-func (b *rotations) drain() {
-	for {
-		select {
-		case r := <-b.in:
-			r.out <- rotRes{err: errStoreClosed}
-		default:
-			return
-		}
-	}
-}
-
-// run commits one batch. Members whose context ended while queued are
-// answered without running.
-func (b *rotations) run(batch []*rotReq) {
-	live := batch[:0:0]
-	for _, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			r.out <- rotRes{err: err}
-			continue
-		}
-		live = append(live, r)
-	}
-	if len(live) > 0 {
-		b.started.Add(1)
-	}
-	switch len(live) {
-	case 0:
-		return
-	case 1:
+// run commits one batch (batch.go calls it with the live members).
+func (b *rotations) run(live []*rotReq) {
+	b.started.Add(1)
+	if len(live) == 1 {
 		r := live[0]
 		t, err := b.s.rotateOne(r.ctx, r.r)
 		r.out <- rotRes{t: t, err: err}
@@ -278,6 +185,5 @@ func (b *rotations) together(live []*rotReq) (map[string]rotRes, error) {
 // close stops the loop; queued rotations are answered errStoreClosed, a
 // running batch finishes first.
 func (b *rotations) close() {
-	close(b.quit)
-	b.wg.Wait()
+	b.stop()
 }

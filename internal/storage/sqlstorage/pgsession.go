@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,11 +27,8 @@ import (
 // of its own statement. Reads by hash (values of the earlier format) are
 // not batched.
 type sessionReads struct {
-	s       *Store
-	in      chan *readReq
-	quit    chan struct{}
-	stopped chan struct{}
-	wg      sync.WaitGroup
+	batcher[*readReq] // batch.go
+	s                 *Store
 
 	// closing is cancelled when the store closes: it ends a batch still at
 	// the server (one waiting on a lock, or on a server that stopped
@@ -70,99 +66,32 @@ type readRes struct {
 	err  error
 }
 
+func (r *readReq) caller() context.Context { return r.ctx }
+func (r *readReq) fail(err error)          { r.out <- readRes{err: err} }
+
 // minPinnedPool is the smallest pool the read batcher takes a connection
 // of its own from.
 const minPinnedPool = 4
 
 func newSessionReads(s *Store, poolSize int) *sessionReads {
-	b := &sessionReads{s: s, pin: poolSize >= minPinnedPool, in: make(chan *readReq, maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+	b := &sessionReads{s: s, pin: poolSize >= minPinnedPool}
 	b.closing, b.cancel = context.WithCancel(context.Background())
-	b.wg.Add(1)
-	go b.loop()
+	b.start(b.run)
 	return b
 }
 
 // do reads the family id names as at.
 func (b *sessionReads) do(ctx context.Context, id string, at int64) (storage.RefreshSession, error) {
 	req := &readReq{ctx: ctx, id: id, at: at, out: make(chan readRes, 1)}
-	select {
-	case b.in <- req:
-	case <-ctx.Done():
-		return storage.RefreshSession{}, ctx.Err()
-	case <-b.quit:
-		return storage.RefreshSession{}, errStoreClosed
+	res, err := call(&b.batcher, ctx, req, req.out, true) // a read: nothing to wait for once ctx ends
+	if err != nil {
+		return storage.RefreshSession{}, err
 	}
-	select {
-	case res := <-req.out:
-		return res.sess, res.err
-	case <-ctx.Done():
-		return storage.RefreshSession{}, ctx.Err() // a read: nothing to wait for
-	case <-b.stopped:
-		select {
-		case res := <-req.out:
-			return res.sess, res.err
-		default:
-			return storage.RefreshSession{}, errStoreClosed
-		}
-	}
+	return res.sess, res.err
 }
 
-func (b *sessionReads) loop() {
-	defer b.wg.Done()
-	defer close(b.stopped)
-	batch := make([]*readReq, 0, maxGroup)
-	for {
-		select {
-		case r := <-b.in:
-			batch = append(batch, r)
-		case <-b.quit:
-			b.drain()
-			if b.conn != nil {
-				b.release(context.Background())
-			}
-			return
-		}
-	more:
-		for len(batch) < maxGroup {
-			select {
-			case r := <-b.in:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		b.run(batch)
-		clear(batch)
-		batch = batch[:0]
-	}
-}
-
-// drain answers what is still queued once the store closes.
-func (b *sessionReads) drain() {
-	for {
-		select {
-		case r := <-b.in:
-			r.out <- readRes{err: errStoreClosed}
-		default:
-			return
-		}
-	}
-}
-
-// run reads one batch. Members whose context ended while queued are
-// answered without reading.
-func (b *sessionReads) run(batch []*readReq) {
-	live := batch[:0:0]
-	for _, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			r.out <- readRes{err: err}
-			continue
-		}
-		live = append(live, r)
-	}
-	if len(live) == 0 {
-		return
-	}
+// run reads one batch (batch.go calls it with the live members).
+func (b *sessionReads) run(live []*readReq) {
 	b.started.Add(1)
 	if len(live) > 1 {
 		b.grouped.Add(1)
@@ -342,6 +271,8 @@ func (b *sessionReads) release(ctx context.Context) {
 // close stops the loop; queued reads are answered errStoreClosed.
 func (b *sessionReads) close() {
 	b.cancel()
-	close(b.quit)
-	b.wg.Wait()
+	b.stop()
+	if b.conn != nil { // the loop has returned: its connection is free
+		b.release(context.Background())
+	}
 }
