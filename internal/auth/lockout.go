@@ -127,6 +127,9 @@ type charge struct {
 	res      *storage.LoginReservation
 	// stale: checkLock found failures on a counter a success resets.
 	stale bool
+	// settled frees the attempt's place in flight (inflight.go), once its
+	// reservation is given back or kept; nil for a charge not reserved.
+	settled func()
 }
 
 // refund is what a success gives back (storage.Login.Refund): the
@@ -152,22 +155,30 @@ func (c charge) refund() *storage.LoginReservation {
 // evaluated (storage.ReserveLoginAttempt), so N concurrent guesses on any
 // number of nodes get at most the threshold's number of hashes. A locked
 // counter refuses the attempt with a *LockedError, unhashed and uncharged.
+// The attempt first takes its place among the counters' unsettled attempts
+// (inflight.go); the caller calls c.settled when the login has ended.
 func (s *Service) reserve(ctx context.Context, t storage.Tenant, account, ip string, fail event) (charge, error) {
-	c := charge{counters: s.counters(t, account, ip)}
+	c := charge{counters: s.counters(t, account, ip), settled: func() {}}
+	settled, err := s.inflight.hold(ctx, c.counters)
+	if err != nil {
+		return c, fmt.Errorf("auth: wait for the account's attempts in flight: %w", err)
+	}
 	// Charged even when the client hangs up: a guess must not go uncounted
 	// because its sender stopped listening.
 	wctx, cancel := detached(ctx)
 	defer cancel()
 	r, err := s.cfg.Store.ReserveLoginAttempt(wctx, s.cfg.Now(), c.counters)
 	if err != nil {
+		settled()
 		return c, fmt.Errorf("auth: reserve login attempt: %w", err)
 	}
 	if !r.Allowed {
+		settled()
 		fail.outcome = "locked"
 		s.emit(ctx, fail)
 		return c, &LockedError{Until: r.LockedUntil}
 	}
-	c.res = &r
+	c.res, c.settled = &r, settled
 	return c, nil
 }
 
@@ -184,9 +195,11 @@ func (s *Service) reserve(ctx context.Context, t storage.Tenant, account, ip str
 // `latchkey bench --mode timing`, without them a real account's first
 // failure was 6–8 % slower at the median (docs/performance.md).
 func (s *Service) unknownUser(ctx context.Context, tenant storage.Tenant, app storage.Application, req LoginRequest, fail event) error {
-	if _, err := s.reserve(ctx, tenant, unknownLoginKey(req.LoginID), req.lockoutIP(), fail); err != nil {
+	ch, err := s.reserve(ctx, tenant, unknownLoginKey(req.LoginID), req.lockoutIP(), fail)
+	if err != nil {
 		return err
 	}
+	defer ch.settled()
 	// The reads a found account makes before its hash (login preventions,
 	// second-factor methods), made for no account, so both cost alike.
 	if _, err := s.loginPreventions(ctx, noAccountID, s.cfg.Now()); err != nil {
@@ -197,6 +210,7 @@ func (s *Service) unknownUser(ctx context.Context, tenant storage.Tenant, app st
 	}
 	scheme, factor := tenantScheme(tenant)
 	s.pw.DummyVerify(req.Password, scheme, factor)
+	releaseHashSlot(ctx) // where a real account's refusal releases it
 	fail.outcome = "unknown_user"
 	s.emit(ctx, fail)
 	if err := s.failWrite(ctx, tenant, nil, true); err != nil {

@@ -46,6 +46,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 	if err != nil {
 		return Tokens{}, err
 	}
+	defer ch.settled()
 
 	// An outcome that withholds tokens (outcome.go) is decided before
 	// anything is written.

@@ -55,7 +55,12 @@ func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant st
 	user storage.User, ch charge, fail event) (Tokens, error) {
 	ok, verr := s.pw.Verify(req.Password, user.Password)
 	now := s.cfg.Now()
-	if outcome, err := verdict(ok, verr, user, now); outcome != "" {
+	outcome, err := verdict(ok, verr, user, now)
+	if scheme, factor := tenantScheme(tenant); outcome != "" || !s.pw.NeedsRehash(user.Password, scheme, factor) {
+		// No hash is left to compute (a success due a rehash keeps its slot).
+		releaseHashSlot(ctx)
+	}
+	if outcome != "" {
 		return Tokens{}, s.refuse(ctx, tenant, ch, verr, fail, outcome, err, &attempt{req, user})
 	}
 	out, err := s.grantLogin(ctx, req, tenant, app, user, ch, now)

@@ -118,6 +118,9 @@ type Service struct {
 	sealers  []sealer // Config.SealKeys, never empty
 
 	verifier EmailVerifier // nil: a 212 carries no emailVerificationId
+
+	// inflight bounds the unsettled login attempts per lockout counter.
+	inflight inflight
 }
 
 // New returns a Service.

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
 )
 
 // Handler returns the complete HTTP handler: the route table wrapped in the
@@ -83,6 +85,8 @@ func (s *Server) guard(rt *route, gate *Gate) http.Handler {
 				return
 			}
 			defer release()
+			// The login gives the slot back once its hash has answered.
+			r = r.WithContext(auth.WithHashSlot(r.Context(), release))
 		}
 		keyFirst := rt.auth.kind == authAPIKey || rt.auth.kind == authKeyOrAnonymous
 		if keyFirst {

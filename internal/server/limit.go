@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -79,9 +80,13 @@ func (g *Gate) Drain() { g.draining.Store(true) }
 func (g *Gate) Draining() bool { return g.draining.Load() }
 
 // acquire takes a verification slot, waiting in the bounded queue for at
-// most g.wait. ok=false means the request must be refused.
+// most g.wait. ok=false means the request must be refused. release may be
+// called more than once (a login releases its slot when its hash has
+// answered, the middleware again when the request ends); only the first
+// call frees the slot.
 func (g *Gate) acquire(ctx context.Context) (release func(), ok bool) {
-	release = func() { <-g.slots }
+	var once sync.Once
+	release = func() { once.Do(func() { <-g.slots }) }
 	select {
 	case g.slots <- struct{}{}:
 		return release, true
