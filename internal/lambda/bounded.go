@@ -222,15 +222,21 @@ func keyName(key ast.Expression) (string, bool) {
 		name = string(k.Name)
 	case *ast.StringLiteral:
 		name = string(k.Value)
-		if numberLike(name) {
-			return numericKey, true
-		}
 	case *ast.NumberLiteral:
 		return numericKey, true
 	default:
 		return "", false
 	}
-	return name, !hookNames[name]
+	return propName(name), !hookNames[name]
+}
+
+// propName is the name written records for a name or key: numericKey for
+// one a number could name (jwt.Infinity is jwt[1e999]), else the name.
+func propName(name string) string {
+	if numberLike(name) {
+		return numericKey
+	}
+	return name
 }
 
 func (p *proof) expressions(list []ast.Expression) bool {
