@@ -56,10 +56,11 @@ func (t *conns) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, stop, err := c.send(ctx, req)
-	if err != nil && reused && ctx.Err() == nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
-		// The server closed the idle connection before reading the
-		// request (a keep-alive timeout): nothing was answered, so it is
-		// sent again on a new one, as net/http's Transport does.
+	if err != nil && reused && ctx.Err() == nil && resendable(req, err) {
+		// The server closed the kept connection (a keep-alive timeout
+		// that get's peek did not yet see) before it could have read the
+		// whole request, or the request may be sent twice: it is sent
+		// again on a new connection, as net/http's Transport does.
 		if c, _, err = t.dial(ctx, req.URL.Host); err != nil {
 			return nil, err
 		}
@@ -82,6 +83,35 @@ func (t *conns) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = &body{r: resp.Body, eof: resp.Body == http.NoBody, done: reuse}
 	return resp, nil
 }
+
+// resendable reports whether a request that failed on a kept connection
+// may be sent again: only when the connection was found closed (EOF, reset,
+// broken pipe) and either the request did not reach the server whole (its
+// write failed) or sending it twice changes nothing (GET, HEAD, OPTIONS
+// without a body). A POST written in full may have been processed before
+// the connection closed: a refresh sent again would look like its token
+// reused, so that is an error, as with net/http.
+func resendable(req *http.Request, err error) bool {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
+		return false
+	}
+	var w writeError
+	if errors.As(err, &w) {
+		return true
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return req.Body == nil || req.Body == http.NoBody
+	}
+	return false
+}
+
+// writeError is an error writing a request: its end never reached the
+// server.
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return e.err.Error() }
+func (e writeError) Unwrap() error { return e.err }
 
 // rewound is req with its body to be sent again.
 func rewound(req *http.Request) (*http.Request, error) {
@@ -121,10 +151,10 @@ func (c *conn) send(ctx context.Context, req *http.Request) (*http.Response, fun
 // exchange writes req and reads its response head.
 func (c *conn) exchange(req *http.Request) (*http.Response, error) {
 	if err := req.Write(c.bw); err != nil {
-		return nil, err
+		return nil, writeError{err}
 	}
 	if err := c.bw.Flush(); err != nil {
-		return nil, err
+		return nil, writeError{err}
 	}
 	// io.EOF here: closed before any byte of an answer (ReadResponse
 	// would say io.ErrUnexpectedEOF either way).
@@ -134,17 +164,24 @@ func (c *conn) exchange(req *http.Request) (*http.Response, error) {
 	return http.ReadResponse(c.br, req)
 }
 
-// get takes an idle connection (reused) or dials one.
+// get takes an idle connection (reused) that the server has not closed,
+// or dials one.
 func (t *conns) get(ctx context.Context, host string) (c *conn, reused bool, err error) {
-	t.mu.Lock()
-	if n := len(t.idle); n > 0 {
+	for {
+		t.mu.Lock()
+		n := len(t.idle)
+		if n == 0 {
+			t.mu.Unlock()
+			return t.dial(ctx, host)
+		}
 		c := t.idle[n-1]
 		t.idle = t.idle[:n-1]
 		t.mu.Unlock()
-		return c, true, nil
+		if c.br.Buffered() == 0 && !closedByPeer(c.c) {
+			return c, true, nil
+		}
+		c.c.Close()
 	}
-	t.mu.Unlock()
-	return t.dial(ctx, host)
 }
 
 func (t *conns) dial(ctx context.Context, host string) (*conn, bool, error) {

@@ -144,3 +144,35 @@ func TestConnsReadChunkedAnswerAndReuseConnection(t *testing.T) {
 		t.Fatalf("3 chunked answers opened %d connections, want 1", n)
 	}
 }
+
+// TestConnsDoNotResendAPostTheServerMayHaveProcessed: a POST that the
+// server read in full and then closed the connection on without answering
+// (a handler that panicked, a server that crashed after rotating a refresh
+// token) is reported as an error, never sent again: a second refresh with
+// the same token would look like a token reused.
+func TestConnsDoNotResendAPostTheServerMayHaveProcessed(t *testing.T) {
+	var seen atomic.Int64
+	srv, _ := connServer(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if string(b) != "refresh" {
+			_, _ = w.Write(b)
+			return
+		}
+		seen.Add(1)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close() // processed, and no answer
+		}
+	})
+	c := &http.Client{Transport: newConns(1)}
+	defer c.CloseIdleConnections()
+	if _, err := post(t, c, srv.URL, "first"); err != nil { // the connection is now kept
+		t.Fatal(err)
+	}
+	if _, err := post(t, c, srv.URL, "refresh"); err == nil {
+		t.Error("a POST the server closed the connection on was answered")
+	}
+	if n := seen.Load(); n != 1 {
+		t.Fatalf("the server received the POST %d times, want 1", n)
+	}
+}

@@ -1,6 +1,9 @@
 package lambda
 
 import (
+	"errors"
+	"strconv"
+
 	"github.com/dop251/goja/ast"
 	"github.com/dop251/goja/token"
 )
@@ -109,8 +112,19 @@ type proof struct {
 }
 
 // numericKey stands in written for every property written with a number
-// literal as its key.
+// literal as its key, and for every string key a number could name: jwt[1]
+// and jwt["1"] are the same property, so a write through one and a read
+// through the other must meet.
 const numericKey = "0"
+
+// numberLike reports whether a string key could be the name of a number
+// key (ToString of a number literal: "1", "1.5", "1e+21", "Infinity"). It
+// answers yes for more than that (any string ParseFloat reads, "NaN"):
+// too many names taken for written only makes fewer bodies bounded.
+func numberLike(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange) || s == "Infinity" || s == "NaN"
+}
 
 func (p *proof) statements(list []ast.Statement) bool {
 	for _, st := range list {
@@ -213,7 +227,16 @@ func keyName(key ast.Expression) (string, bool) {
 	default:
 		return "", false
 	}
-	return name, !hookNames[name]
+	return propName(name), !hookNames[name]
+}
+
+// propName is the name written records for a name or key: numericKey for
+// one a number could name (jwt.Infinity is jwt[1e999]), else the name.
+func propName(name string) string {
+	if numberLike(name) {
+		return numericKey
+	}
+	return name
 }
 
 func (p *proof) expressions(list []ast.Expression) bool {

@@ -56,11 +56,11 @@ func (p *proof) reads(e ast.Expression) bool {
 	case nil:
 		return true
 	case *ast.Identifier:
-		return !p.written[string(e.Name)]
+		return !p.written[propName(string(e.Name))]
 	case *ast.StringLiteral, *ast.NumberLiteral, *ast.BooleanLiteral, *ast.NullLiteral:
 		return true
 	case *ast.DotExpression:
-		return !p.written[string(e.Identifier.Name)] && p.reads(e.Left)
+		return !p.written[propName(string(e.Identifier.Name))] && p.reads(e.Left)
 	case *ast.BracketExpression:
 		name, ok := keyName(e.Member)
 		return ok && !p.written[name] && p.reads(e.Left)

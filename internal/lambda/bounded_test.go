@@ -95,6 +95,18 @@ func TestBoundedBodiesAreRecognised(t *testing.T) {
 		{"doubling through a claim", `function populate(jwt, user) { jwt.s = user.x + user.x; jwt.t = jwt.s + jwt.s; }`, false},
 		{"doubling through an alias", `function populate(jwt, user) { var o = user.data; o.s = user.x + user.x; jwt.t = user.data.s + user.data.s; }`, false},
 		{"doubling through an array", `function populate(jwt, user) { var a = [user.x + user.x]; jwt.t = a[0] + a[0]; }`, false},
+		{"doubling through a numeric-like key", `function populate(jwt, user) { jwt["1"] = user.x + user.x + user.x + user.x;
+			jwt["2"] = jwt[1] + jwt[1] + jwt[1] + jwt[1]; jwt["3"] = jwt[2] + jwt[2] + jwt[2] + jwt[2]; }`, false},
+		{"doubling through a number key read as a string", `function populate(jwt, user) { jwt[1] = user.x + user.x;
+			jwt.t = jwt["1"] + jwt["1"]; }`, false},
+		{"doubling through a number key in a literal", `function populate(jwt, user) { jwt[2] = {1e0: user.x + user.x};
+			jwt.t = jwt["2"]["1"] + jwt["2"]["1"]; }`, false},
+		{"doubling through Infinity written as a number", `function populate(jwt, user) { jwt[1e999] = user.x + user.x;
+			jwt.t = jwt.Infinity + jwt.Infinity; }`, false},
+		{"doubling through Infinity read as a number", `function populate(jwt, user) { jwt.Infinity = user.x + user.x;
+			jwt.t = jwt[1e999] + jwt[1e999]; }`, false},
+		{"doubling through a variable named Infinity", `function populate(jwt, user) { var Infinity = user.x + user.x;
+			jwt.t = Infinity + Infinity; }`, false},
 		{"doubling through a computed read", `function populate(jwt, user) { jwt.s = user.x + user.x; jwt.t = jwt[user.k] + jwt[user.k]; }`, false},
 		{"doubling through catch", `function populate(jwt, user) { try { throw user.x + user.x; } catch (e) { jwt.t = e + e; } }`, false},
 		{"nested concatenation", `function populate(jwt, user) { jwt.t = (user.c ? user.x + user.x : "") + user.x; }`, false},
