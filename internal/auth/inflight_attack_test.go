@@ -29,8 +29,8 @@ func (h *blockingHasher) Verify(plain string, ph storage.PasswordHash) (bool, er
 	return h.hasher.Verify(plain, ph)
 }
 
-// placeFull reports whether every place of key is taken and waiters tried
-// for one: users attempts hold or wait for a place.
+// placeFull reports how many attempts hold or wait for a place of key, and
+// whether some of them wait.
 func (f *inflight) placeFull(key string) (users int, full bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -38,7 +38,7 @@ func (f *inflight) placeFull(key string) (users int, full bool) {
 	if k == nil {
 		return 0, false
 	}
-	return k.users, len(k.slots) == cap(k.slots)
+	return k.taken + len(k.waiting), len(k.waiting) > 0
 }
 
 // TestAttemptsFromOneAddressDoNotTakeTheAccountCeilingFromOthers: guesses
@@ -220,5 +220,60 @@ func TestConcurrentGuessesOnTwoNodesGetAtMostThresholdHashes(t *testing.T) {
 	wg.Wait()
 	if hashes := e.hasher.evals.Load() + oh.evals.Load(); hashes != 3 || kinds["invalid"] != 3 || kinds["locked"] != n-3 {
 		t.Fatalf("%d hashes, answers %v; want 3 hashes, 3 refused and %d locked", hashes, kinds, n-3)
+	}
+}
+
+// TestPlacesNeverExceedTheBoundAndAllComeBack: attempts on shared counters,
+// many of them giving up at any moment (while waiting, or just as a place
+// is handed to them), never hold more places of a counter than its bound,
+// and once all have ended no place or waiter is left on this node.
+func TestPlacesNeverExceedTheBoundAndAllComeBack(t *testing.T) {
+	var f inflight
+	policy := func(n int) storage.LockoutPolicy { return storage.LockoutPolicy{Threshold: n} }
+	a := []storage.LoginCounter{{Key: "u@1", Account: "u", Policy: policy(3), ResetOnSuccess: true},
+		{Key: "u@1/h", Account: "u", Policy: policy(4)}, {Key: "u", Account: "u", Policy: policy(5)}}
+	b := []storage.LoginCounter{{Key: "u@2/h", Account: "u", Policy: policy(4)}, {Key: "u", Account: "u", Policy: policy(5)}}
+	var mu sync.Mutex
+	inside := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range 400 {
+		cs := a
+		if i%3 == 0 {
+			cs = b
+		}
+		wg.Go(func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if i%2 == 0 {
+				go func() {
+					for range i % 7 {
+						runtime.Gosched()
+					}
+					cancel()
+				}()
+			}
+			release, err := f.hold(ctx, cs)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			for _, c := range cs {
+				if inside[c.Key]++; inside[c.Key] > c.Policy.Threshold-1 {
+					t.Errorf("%d attempts hold %s, bound %d", inside[c.Key], c.Key, c.Policy.Threshold-1)
+				}
+			}
+			mu.Unlock()
+			runtime.Gosched()
+			mu.Lock()
+			for _, c := range cs {
+				inside[c.Key]--
+			}
+			mu.Unlock()
+			release()
+		})
+	}
+	wg.Wait()
+	if len(f.keys) != 0 {
+		t.Fatalf("places left after every attempt ended: %d keys", len(f.keys))
 	}
 }
