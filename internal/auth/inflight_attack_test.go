@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -275,5 +276,30 @@ func TestPlacesNeverExceedTheBoundAndAllComeBack(t *testing.T) {
 	wg.Wait()
 	if len(f.keys) != 0 {
 		t.Fatalf("places left after every attempt ended: %d keys", len(f.keys))
+	}
+}
+
+// panickingReserve is the real store whose ReserveLoginAttempt panics (a
+// storage bug; the server's middleware recovers and goes on serving).
+type panickingReserve struct{ storage.Storage }
+
+func (panickingReserve) ReserveLoginAttempt(context.Context, time.Time, []storage.LoginCounter) (storage.LoginReservation, error) {
+	panic("storage bug")
+}
+
+// TestAPanickingReservationLeavesNoPlaceBehind: an attempt whose
+// reservation panics gives its places back, so a node that survives the
+// panic does not keep one place fewer for the account ever after.
+func TestAPanickingReservationLeavesNoPlaceBehind(t *testing.T) {
+	e := newEnv(t)
+	e.svc.cfg.Store = panickingReserve{e.store}
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: goodPass, ApplicationID: appID, IPAddress: "192.0.2.1"})
+	}()
+	for _, key := range []string{ipKey(userID), ipKey(userID) + "/h", userID} {
+		if a := e.svc.inflight.attempts(key); a != 0 {
+			t.Fatalf("%d places of %s still taken after the attempt panicked", a, key)
+		}
 	}
 }
