@@ -28,7 +28,7 @@ func (f *inflight) attempts(key string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if k := f.keys[key]; k != nil {
-		return k.users
+		return k.taken + len(k.waiting)
 	}
 	return 0
 }

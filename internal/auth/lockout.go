@@ -163,17 +163,22 @@ func (s *Service) reserve(ctx context.Context, t storage.Tenant, account, ip str
 	if err != nil {
 		return c, fmt.Errorf("auth: wait for the account's attempts in flight: %w", err)
 	}
+	// The places go back unless the charge takes them, even on a panic
+	// (recovered by the server: a lost place would be lost for good).
+	defer func() {
+		if c.res == nil {
+			settled()
+		}
+	}()
 	// Charged even when the client hangs up: a guess must not go uncounted
 	// because its sender stopped listening.
 	wctx, cancel := detached(ctx)
 	defer cancel()
 	r, err := s.cfg.Store.ReserveLoginAttempt(wctx, s.cfg.Now(), c.counters)
 	if err != nil {
-		settled()
 		return c, fmt.Errorf("auth: reserve login attempt: %w", err)
 	}
 	if !r.Allowed {
-		settled()
 		fail.outcome = "locked"
 		s.emit(ctx, fail)
 		return c, &LockedError{Until: r.LockedUntil}
