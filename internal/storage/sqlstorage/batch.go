@@ -16,8 +16,9 @@ import (
 // members whose context ended while queued, and hands the others to run,
 // one group at a time, in queue order.
 // Nothing waits on a timer: a member with no company is a group of one.
-// When the store closes, a running group finishes and the members still
-// queued are answered errStoreClosed.
+// When the store closes, a running group finishes; each member still
+// queued is answered exactly once: errStoreClosed, or by a last group run
+// with it.
 type batcher[M member] struct {
 	in      chan M
 	quit    chan struct{}
@@ -187,7 +188,7 @@ func (b *batcher[M]) drain() {
 }
 
 // stop ends the loop once its running group is done; queued members are
-// answered errStoreClosed.
+// answered errStoreClosed or run in a last group, each exactly once.
 func (b *batcher[M]) stop() {
 	close(b.quit)
 	b.wg.Wait()

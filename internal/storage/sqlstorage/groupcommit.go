@@ -168,8 +168,8 @@ func (c *committer) step(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query st
 	return err
 }
 
-// close stops the loop; queued writes are answered errStoreClosed. Writes
-// in a running group finish first.
+// close stops the loop; queued writes are answered errStoreClosed or run
+// in a last group, each exactly once. Writes in a running group finish first.
 func (c *committer) close() error {
 	c.stop()
 	var errs []error

@@ -182,8 +182,8 @@ func (b *rotations) together(live []*rotReq) (map[string]rotRes, error) {
 	return got, nil
 }
 
-// close stops the loop; queued rotations are answered errStoreClosed, a
-// running batch finishes first.
+// close stops the loop; queued rotations are answered errStoreClosed or
+// run in a last batch, each exactly once; a running batch finishes first.
 func (b *rotations) close() {
 	b.stop()
 }

@@ -268,7 +268,8 @@ func (b *sessionReads) release(ctx context.Context) {
 	b.conn = nil
 }
 
-// close stops the loop; queued reads are answered errStoreClosed.
+// close stops the loop; queued reads are answered errStoreClosed or run in
+// a last batch, each exactly once.
 func (b *sessionReads) close() {
 	b.cancel()
 	b.stop()
