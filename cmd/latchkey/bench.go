@@ -24,9 +24,10 @@ latency percentiles, errors by status, and the server's CPU per request and
 memory when it runs on this machine, with the bench's own CPU and how many of
 the machine's CPUs were busy (and whose) during the run. Modes: login, refresh-cookie,
 refresh-oauth, validate, mixed; and timing, which is not a load: it sends
---samples interleaved failed logins of each kind (unknown id, a real
-account's first and later wrong password) one at a time and compares their
-latencies (medians, Mann-Whitney U). A closed loop by default (--clients busy
+--samples interleaved failed logins of each kind (an unknown id's and a
+real account's first and later wrong password) one at a time and compares
+each account's kind with the unknown id's of the same attempt (medians,
+Mann-Whitney U). A closed loop by default (--clients busy
 clients); --rate R sends R requests/s whatever the answers (open loop).
 
 After a login run against a server on this machine, it measures the hash

@@ -28,16 +28,25 @@ type TimingOptions struct {
 	Samples     int // per kind (default 200)
 }
 
-// The three kinds of failed login compared. Each real account gets one
-// first failure and one later failure, from one client address of its own
-// (named in the body's ipAddress, which counts because the API key vouches
-// for it), so neither the lockout threshold, the per-address share nor the
-// account ceiling is reached and no per-address rate limit applies.
+// The four kinds of failed login. Each real account and each unknown id
+// gets one first failure and one later failure, from one client address of
+// its own (named in the body's ipAddress, which counts because the API key
+// vouches for it), so neither the lockout threshold, the per-address share
+// nor the account ceiling is reached and no per-address rate limit applies.
+// Like is compared with like: an account's first failure with an unknown
+// id's first, its later failure with an unknown id's later one. Someone
+// probing a login id knows how often they tried it; what must not show is
+// whether it exists (a first failure writes the attempt counters' rows, a
+// later one updates them, for both).
 const (
-	KindUnknown = "unknown-id"
-	KindFirst   = "wrong-password-first"
-	KindLater   = "wrong-password-later"
+	KindUnknown      = "unknown-id"
+	KindUnknownLater = "unknown-id-later"
+	KindFirst        = "wrong-password-first"
+	KindLater        = "wrong-password-later"
 )
+
+// against is the unknown-id kind each real account's kind is compared with.
+var against = map[string]string{KindFirst: KindUnknown, KindLater: KindUnknownLater}
 
 // TimingSample summarises one kind: medians and spread in milliseconds.
 type TimingSample struct {
@@ -48,10 +57,12 @@ type TimingSample struct {
 	P90Ms    float64 `json:"p90Ms"`
 }
 
-// TimingComparison compares a real account's kind with the unknown id.
+// TimingComparison compares a real account's kind with the unknown id's
+// kind of the same attempt (Against).
 type TimingComparison struct {
-	Kind string `json:"kind"`
-	// MedianDiffPct is (median(kind) − median(unknown)) / median(unknown).
+	Kind    string `json:"kind"`
+	Against string `json:"against"`
+	// MedianDiffPct is (median(kind) − median(against)) / median(against).
 	MedianDiffPct float64 `json:"medianDiffPct"`
 	U             float64 `json:"u"`
 	P             float64 `json:"p"`
@@ -73,8 +84,9 @@ type TimingReport struct {
 }
 
 // RunTiming creates Samples users, then sends, one at a time, rounds of
-// three failed logins in a random order (an unknown id, a fresh account's
-// first wrong password, the previous round's account's second) so drift in
+// four failed logins in a random order (a fresh unknown id, a fresh
+// account's first wrong password, the previous round's unknown id's and
+// account's second) so drift in
 // the machine's load falls on every kind alike, and compares the latencies.
 func RunTiming(ctx context.Context, o TimingOptions) (rep TimingReport, err error) {
 	if o.Samples <= 0 {
@@ -129,7 +141,8 @@ func RunTiming(ctx context.Context, o TimingOptions) (rep TimingReport, err erro
 				func() { send(KindFirst, creds[i].LoginID, timingAddr(0, i)) })
 		}
 		if i > 0 {
-			steps = append(steps, func() { send(KindLater, creds[i-1].LoginID, timingAddr(0, i-1)) })
+			steps = append(steps, func() { send(KindLater, creds[i-1].LoginID, timingAddr(0, i-1)) },
+				func() { send(KindUnknownLater, unknownID(i-1), timingAddr(1, i-1)) })
 		}
 		rng.Shuffle(len(steps), func(a, b int) { steps[a], steps[b] = steps[b], steps[a] })
 		for _, s := range steps {
@@ -163,24 +176,25 @@ func (t *target) failedLogin(ctx context.Context, loginID, addr string) (time.Du
 	return time.Since(from), o.status
 }
 
-// compareTiming summarises each kind and compares the real account's kinds
-// with the unknown id.
+// compareTiming summarises each kind and compares each of the real
+// account's kinds with the unknown id's of the same attempt.
 func compareTiming(lat map[string][]float64) ([]TimingSample, []TimingComparison, bool) {
 	var samples []TimingSample
-	for _, k := range []string{KindUnknown, KindFirst, KindLater} {
+	for _, k := range []string{KindUnknown, KindUnknownLater, KindFirst, KindLater} {
 		d := lat[k]
 		samples = append(samples, TimingSample{Kind: k, N: len(d), MedianMs: round3(median(d)),
 			P10Ms: round3(quantile(d, 0.10)), P90Ms: round3(quantile(d, 0.90))})
 	}
-	base := median(lat[KindUnknown])
-	equal := base > 0
+	equal := true
 	var cmp []TimingComparison
 	for _, k := range []string{KindFirst, KindLater} {
-		c := TimingComparison{Kind: k}
+		c := TimingComparison{Kind: k, Against: against[k]}
+		base := median(lat[c.Against])
+		equal = equal && base > 0
 		if base > 0 {
 			c.MedianDiffPct = round3((median(lat[k]) - base) / base * 100)
 		}
-		c.U, c.P = MannWhitney(lat[k], lat[KindUnknown])
+		c.U, c.P = MannWhitney(lat[k], lat[c.Against])
 		c.Equal = base > 0 && c.MedianDiffPct >= -5 && c.MedianDiffPct <= 5 && c.P > 0.01
 		equal = equal && c.Equal
 		cmp = append(cmp, c)
@@ -217,7 +231,7 @@ func (r TimingReport) WriteText(w io.Writer) {
 		if !c.Equal {
 			verdict = "DIFFERENT"
 		}
-		fmt.Fprintf(w, "%s vs %s: median %+.2f%%, Mann-Whitney U=%.0f p=%.4f  %s\n", c.Kind, KindUnknown, c.MedianDiffPct, c.U, c.P, verdict)
+		fmt.Fprintf(w, "%s vs %s: median %+.2f%%, Mann-Whitney U=%.0f p=%.4f  %s\n", c.Kind, c.Against, c.MedianDiffPct, c.U, c.P, verdict)
 	}
 	if r.Unexpected > 0 {
 		fmt.Fprintf(w, "unexpected answers (not 404): %d\n", r.Unexpected)
