@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,19 +89,8 @@ func (p *cutProxy) upstream(c, s net.Conn) {
 // fate is unknown to the caller, which is why a rotation's retry is
 // answered within the retry window (internal/auth).
 func TestConnectionDroppedMidQueryIsUnavailable(t *testing.T) {
-	dsn := os.Getenv(TestPostgresEnv)
-	if dsn == "" {
-		if os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
-			t.Fatalf("%s is not set and LATCHKEY_REQUIRE_ALL=1", TestPostgresEnv)
-		}
-		t.Skipf("%s not set: this test drops a PostgreSQL connection", TestPostgresEnv)
-	}
 	ctx := context.Background()
-	schemaDSN, drop, err := NewTestSchema(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = drop() })
+	schemaDSN := postgresSchema(t)
 	u, err := url.Parse(schemaDSN)
 	if err != nil {
 		t.Fatal(err)

@@ -177,13 +177,8 @@ func TestTxRetries(t *testing.T) {
 // TestPostgresConcurrentMigrate: N nodes opening one empty schema at once
 // migrate it exactly once (advisory lock) and all start.
 func TestPostgresConcurrentMigrate(t *testing.T) {
-	dsn := postgresDSN(t)
 	ctx := context.Background()
-	schemaDSN, drop, err := NewTestSchema(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { drop() })
+	schemaDSN := postgresSchema(t)
 	var wg sync.WaitGroup
 	stores := make([]*Store, 5)
 	errs := make([]error, 5)

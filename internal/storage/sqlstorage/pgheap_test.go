@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"testing"
 )
 
@@ -15,19 +14,9 @@ import (
 // CPU; a server that refuses it, here to a role that may not execute
 // repeat, must still serve the store, as it did before the statement.
 func TestPostgresOpensWhenTheHeapStatementIsRefused(t *testing.T) {
-	dsn := os.Getenv(TestPostgresEnv)
-	if dsn == "" {
-		if os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
-			t.Fatalf("%s is not set and LATCHKEY_REQUIRE_ALL=1", TestPostgresEnv)
-		}
-		t.Skipf("%s not set: this test needs a PostgreSQL role", TestPostgresEnv)
-	}
+	dsn := postgresDSN(t)
 	ctx := context.Background()
-	schemaURL, drop, err := NewTestSchema(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = drop() })
+	schemaURL := postgresSchema(t)
 	u, err := url.Parse(schemaURL)
 	if err != nil {
 		t.Fatal(err)

@@ -114,16 +114,8 @@ func TestSessionReadsBatchOnPostgres(t *testing.T) {
 // (--database-max-conns 1) the read batcher keeps none for itself, so a
 // refresh read does not leave every other query waiting for ever.
 func TestSessionReadsInOneConnectionPool(t *testing.T) {
-	dsn := postgresDSNOptional()
-	if dsn == "" {
-		t.Skip("PostgreSQL only (set " + TestPostgresEnv + ")")
-	}
 	ctx := context.Background()
-	schemaDSN, drop, err := NewTestSchema(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = drop() })
+	schemaDSN := postgresSchema(t)
 	s, err := Open(ctx, schemaDSN, Options{MaxOpenConns: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,18 @@ func postgresDSN(t testing.TB) string {
 	return dsn
 }
 
+// postgresSchema returns the URL of a fresh schema of the test PostgreSQL,
+// dropped at cleanup (postgresDSN's skip or failure when there is none).
+func postgresSchema(t testing.TB) string {
+	t.Helper()
+	schemaURL, drop, err := NewTestSchema(context.Background(), postgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = drop() })
+	return schemaURL
+}
+
 func TestConformancePostgres(t *testing.T) {
 	dsn := postgresDSN(t)
 	storagetest.Run(t, func(t *testing.T) storage.Storage {
