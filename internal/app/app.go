@@ -46,7 +46,7 @@ type Options struct {
 	// (DefaultHTTPLimits). Tests use it to shorten a timeout.
 	HTTP HTTPLimits
 	// Limits bound concurrent password verification (zero: server's
-	// defaults, 2×GOMAXPROCS at once).
+	// defaults: 4×GOMAXPROCS requests at once, of which 2×GOMAXPROCS hash).
 	Limits server.Limits
 	// JanitorInterval overrides the janitor's pass interval (default
 	// janitor.DefaultInterval, 5 min); tests shorten it.

@@ -44,9 +44,14 @@ type CeilingReport struct {
 	CPUMsPerHash float64 `json:"cpuMsPerHash"`
 	// ThroughputRatio is the login run's logins/s over HashesPerSecond.
 	ThroughputRatio float64 `json:"throughputRatio"`
-	// CPURatio is CPUMsPerHash over the server's CPU per login (0 when the
-	// server's CPU was not measured separately): the share of a login's CPU
-	// that is the hash.
+	// ServerCPUMsPerLogin is the server's CPU in the login run over its
+	// successful logins (0 when the server's CPU was not measured apart
+	// from the bench's). A refused request (503 from a busy hashing gate)
+	// costs the server almost nothing: counted as a login, it would lower
+	// the divisor and raise CPURatio.
+	ServerCPUMsPerLogin float64 `json:"serverCpuMsPerLogin,omitempty"`
+	// CPURatio is CPUMsPerHash over ServerCPUMsPerLogin (0 when that was
+	// not measured): the share of a login's CPU that is the hash.
 	CPURatio float64 `json:"cpuRatio,omitempty"`
 	// Machine is the machine's CPU during the ceiling run.
 	Machine *MachineReport `json:"machine,omitempty"`
@@ -62,6 +67,15 @@ func ceilingRatios(loginsPerSecond, serverCPUMsPerLogin, hashesPerSecond, cpuMsP
 		cpu = cpuMsPerHash / serverCPUMsPerLogin
 	}
 	return throughput, cpu
+}
+
+// serverCPUMsPerLogin is the server's CPU per successful login of a login
+// run, or 0 when the server's CPU was not measured apart from the bench's.
+func serverCPUMsPerLogin(rep Report) float64 {
+	if rep.Server == nil || rep.Server.SameProcess || rep.OK == 0 {
+		return 0
+	}
+	return rep.Server.CPUSeconds * 1000 / float64(rep.OK)
 }
 
 // measureCeiling adds the hash ceiling to a finished login run's report,
@@ -107,12 +121,12 @@ func measureCeiling(ctx context.Context, o Options, t *target, creds []Credentia
 			c.Machine = machineReport(mach, machAfter, elapsed, 0, cpu)
 		}
 	}
-	var serverMs float64
-	if !rep.Server.SameProcess {
-		serverMs = rep.Server.CPUMsPerRequest
-	}
-	c.ThroughputRatio, c.CPURatio = ceilingRatios(rep.Throughput, serverMs, c.HashesPerSecond, c.CPUMsPerHash)
+	c.ServerCPUMsPerLogin = serverCPUMsPerLogin(*rep)
+	c.ThroughputRatio, c.CPURatio = ceilingRatios(rep.Throughput, c.ServerCPUMsPerLogin, c.HashesPerSecond, c.CPUMsPerHash)
 	rep.Ceiling = c
+	if failed := rep.Requests - rep.OK; failed > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d of %d logins failed: the ratios count the %d successful ones only", failed, rep.Requests, rep.OK))
+	}
 	if m := c.Machine; m != nil && m.BusyCPUs-m.BenchCPUs > 0.25 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("other processes kept %.2f CPUs busy during the hash ceiling: its hashes/s, "+
 			"and logins/s / hashes/s, are this machine's share, not its ceiling; hash CPU / server CPU per login depends less on the load",
@@ -183,7 +197,7 @@ func (c CeilingReport) writeText(w io.Writer) {
 		c.Scheme, c.Factor, c.Source, c.HashesPerSecond, c.Goroutines, c.Seconds, c.CPUMsPerHash)
 	line := fmt.Sprintf("  ratios       logins/s / hashes/s %.2f", c.ThroughputRatio)
 	if c.CPURatio > 0 {
-		line += fmt.Sprintf(", hash CPU / server CPU per login %.2f", c.CPURatio)
+		line += fmt.Sprintf(", hash CPU / server CPU per login %.2f (%.3f ms per successful login)", c.CPURatio, c.ServerCPUMsPerLogin)
 	} else {
 		line += ", hash CPU / server CPU per login not measured (the server's CPU was not measured apart from the bench's)"
 	}

@@ -22,3 +22,22 @@ func TestCeilingRatios(t *testing.T) {
 		}
 	}
 }
+
+// TestCeilingDividesByTheSuccessfulLogins: logins refused 503 by a busy
+// hashing gate cost the server almost nothing; counted as logins they
+// lowered the server's CPU per login and raised the CPU ratio (argon2id
+// runs refused 4–12 of 150–228). The ratio divides by the successful ones.
+func TestCeilingDividesByTheSuccessfulLogins(t *testing.T) {
+	rep := Report{OpReport: OpReport{Requests: 150, OK: 120}, Server: &ServerReport{CPUSeconds: 6}}
+	if got := serverCPUMsPerLogin(rep); got != 50 {
+		t.Errorf("server CPU per login %v ms, want 6 s / 120 successful logins = 50", got)
+	}
+	rep.Server.SameProcess = true
+	if got := serverCPUMsPerLogin(rep); got != 0 {
+		t.Errorf("server in the bench's process: %v, want 0 (not measured apart)", got)
+	}
+	rep = Report{OpReport: OpReport{Requests: 10}, Server: &ServerReport{CPUSeconds: 1}}
+	if got := serverCPUMsPerLogin(rep); got != 0 {
+		t.Errorf("no successful login: %v, want 0", got)
+	}
+}

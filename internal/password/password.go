@@ -137,12 +137,19 @@ func hashWith(plain, scheme string, factor int) (storage.PasswordHash, error) {
 	if factor, err = checkHash(plain, scheme, factor); err != nil {
 		return storage.PasswordHash{}, err
 	}
-	h, err := s.hash(plain, factor)
+	h, err := hashOnTurn(s, plain, factor)
 	if err != nil {
 		return storage.PasswordHash{}, err
 	}
 	h.Scheme, h.Factor = name, factor
 	return h, nil
+}
+
+// hashOnTurn is s.hash while holding one of the process's hashing turns
+// (turns.go).
+func hashOnTurn(s scheme, plain string, factor int) (storage.PasswordHash, error) {
+	defer takeTurn()()
+	return s.hash(plain, factor)
 }
 
 // Verify reports whether plain matches the stored hash. A password longer
@@ -156,6 +163,7 @@ func Verify(plain string, h storage.PasswordHash) (bool, error) {
 	if len(plain) > s.maxBytes() {
 		return false, nil
 	}
+	defer takeTurn()()
 	return s.verify(plain, h)
 }
 

@@ -20,8 +20,13 @@ import (
 // §5.7 "hash concurrency"). Zero fields take the defaults.
 type Limits struct {
 	// HashConcurrency is how many password-verifying requests run at once
-	// (default 2×GOMAXPROCS: the KDF is CPU-bound, more would only queue on
-	// the scheduler while holding their memory).
+	// (default 4×GOMAXPROCS). A login holds its slot through its attempt's
+	// reservation, a durable commit that is no work for the CPUs, then
+	// through its hash; with 2×GOMAXPROCS slots most holders were waiting
+	// for that commit and the CPUs idled. The hashes themselves run at
+	// most 2×GOMAXPROCS at once whatever this says (internal/password's
+	// turns): the KDF is CPU-bound, more would only queue on the scheduler
+	// while holding their memory.
 	HashConcurrency int
 	// HashQueue is how many more may wait for a slot (default
 	// 4×HashConcurrency). Beyond that a request is refused at once.
@@ -36,7 +41,7 @@ type Limits struct {
 
 func (l Limits) withDefaults() Limits {
 	if l.HashConcurrency <= 0 {
-		l.HashConcurrency = 2 * runtime.GOMAXPROCS(0)
+		l.HashConcurrency = 4 * runtime.GOMAXPROCS(0)
 	}
 	if l.HashQueue < 0 {
 		l.HashQueue = 0

@@ -201,7 +201,7 @@ func TestHashLimitOversizedBodyNeverQueues(t *testing.T) {
 
 func TestLimitsDefaults(t *testing.T) {
 	l := Limits{}.withDefaults()
-	if l.HashConcurrency != 2*runtime.GOMAXPROCS(0) || l.HashQueue != 4*l.HashConcurrency || l.HashWait <= 0 {
+	if l.HashConcurrency != 4*runtime.GOMAXPROCS(0) || l.HashQueue != 4*l.HashConcurrency || l.HashWait <= 0 {
 		t.Fatalf("defaults %+v", l)
 	}
 	if l := (Limits{HashQueue: -1}).withDefaults(); l.HashQueue != 0 {

@@ -169,6 +169,15 @@ func sqliteDSNSync(path string, immediate bool, synchronous string) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	if immediate {
 		q.Set("_txlock", "immediate")
+		// The writer keeps its temporary files in memory: the group
+		// commit's per-member savepoint journals the pages a member
+		// changes, and past 64 KiB (a successful login changes 16–17
+		// pages) SQLite moved that sub-journal to a temporary file, opened,
+		// written page by page and closed in nearly every commit holding a
+		// login. In memory it costs the size of the pages journaled, no
+		// more than the largest member changes (docs/decisions.md "SQLite
+		// sub-journals spill at SQLite's default").
+		q.Add("_pragma", "temp_store(MEMORY)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
