@@ -37,8 +37,9 @@ func TestAcknowledgedWritesSurviveKill9DuringCheckpoints(t *testing.T) {
 	checkpoints := 0
 	sc := bufio.NewScanner(out)
 	// Kill after several checkpoints, and after the acknowledgements that
-	// followed the last of them.
-	for sc.Scan() && (checkpoints < 5 || len(acked) < 25*checkpointEvery) {
+	// followed the last of them; give up (and fail below) if checkpoints
+	// never come.
+	for sc.Scan() && (checkpoints < 5 || len(acked) < 25*checkpointEvery) && len(acked) < 1000*checkpointEvery {
 		line := sc.Text()
 		if n, ok := strings.CutPrefix(line, "checkpoints "); ok {
 			fmt.Sscan(n, &checkpoints)
@@ -53,7 +54,7 @@ func TestAcknowledgedWritesSurviveKill9DuringCheckpoints(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	if checkpoints < 5 {
-		t.Fatalf("the child ended after %d checkpoints and %d writes", checkpoints, len(acked))
+		t.Fatalf("the child was stopped after %d checkpoints and %d writes; want 5 checkpoints", checkpoints, len(acked))
 	}
 	s, err := Open(context.Background(), path, Options{})
 	if err != nil {
