@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/loghygiene"
 )
 
 // The background checkpointer (checkpoint.go): what a user of the store
@@ -216,7 +217,7 @@ func TestCheckpointWaitsForALongReaderThenCatchesUp(t *testing.T) {
 // logged and counted, commits are not affected, and the writer's own
 // checkpoint still bounds the WAL.
 func TestFailedCheckpointIsReportedAndWritesGoOn(t *testing.T) {
-	var logs syncBuffer
+	var logs loghygiene.Buffer
 	s := openCheckpointTest(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	// The checkpointer's connection breaks: every checkpoint fails.
 	if err := s.checkpoints.db.Close(); err != nil {
@@ -253,23 +254,3 @@ func TestCloseLeavesTheDatabaseInItsFile(t *testing.T) {
 		t.Fatalf("database file holds %d rows after Close; want %d", n, 3*checkpointEvery+7)
 	}
 }
-
-// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
