@@ -64,7 +64,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	password := fs.String("password", getenv("LATCHKEY_BENCH_PASSWORD"), "that user's password (env LATCHKEY_BENCH_PASSWORD)")
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "the server's process id (default: found by the listening port on this machine)")
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
-	fs.IntVar(&o.Procs, "procs", 0, "the bench's Go processors during the run (0 = 1 when the server runs on this machine, else all)")
+	fs.IntVar(&o.Procs, "procs", 0, "the bench's Go processors during the run (0 = when the server runs on this machine, 1 for a closed loop and 2 for an open loop (--rate), whose latency counts the bench's own hold-ups; else all)")
 	fs.DurationVar(&o.Ceiling, "ceiling", o.Ceiling, "login mode: how long the hash ceiling runs after the login run (0 = none)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.Usage = func() {

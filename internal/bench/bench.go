@@ -97,13 +97,22 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 
 // loadProcs is the measured phase's GOMAXPROCS (Options.Procs).
 func loadProcs(o Options, srv *ServerReport) int {
+	all := runtime.GOMAXPROCS(0)
 	switch {
 	case o.Procs > 0:
 		return o.Procs
+	case srv != nil && !srv.SameProcess && o.Rate > 0:
+		// An open loop counts latency from when a request was due, so
+		// whatever holds up the bench's one thread (its collector, the
+		// kernel running the server on that CPU) delays every request due
+		// meanwhile and is counted as the server's latency: two
+		// processors keep sending and reading while one is held up
+		// (docs/decisions.md, "One Go processor for the load").
+		return min(2, all)
 	case srv != nil && !srv.SameProcess:
 		return 1
 	}
-	return runtime.GOMAXPROCS(0)
+	return all
 }
 
 // transport keeps one idle connection per client, so a closed loop reuses

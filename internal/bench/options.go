@@ -56,9 +56,11 @@ type Options struct {
 	AllowRemote   bool // allow a target that is not a loopback address
 
 	// Procs is the bench's Go processors (GOMAXPROCS) during the measured
-	// phase: 0 = one when the server is another process on this machine
-	// (an idle processor's spinning and wake-ups are CPU taken from the
-	// server it shares the machine with), otherwise unchanged.
+	// phase: 0 = when the server is another process on this machine, one
+	// for a closed loop (an idle processor's spinning and wake-ups are CPU
+	// taken from the server it shares the machine with) and two for an
+	// open loop (its latency counts any hold-up of the bench itself);
+	// otherwise unchanged.
 	Procs int
 
 	// Ceiling is how long a login run's hash ceiling runs afterwards (0 =

@@ -105,23 +105,30 @@ func TestCheckTarget(t *testing.T) {
 	}
 }
 
-func TestLoadProcsOneBesideAServerOnThisMachine(t *testing.T) {
+// TestLoadProcsBesideAServerOnThisMachine: one processor for a closed loop
+// beside a local server, two for an open loop (its latency counts the
+// bench's own hold-ups), all otherwise, --procs above all.
+func TestLoadProcsBesideAServerOnThisMachine(t *testing.T) {
 	all := runtime.GOMAXPROCS(0)
 	other := &ServerReport{PID: 1}
 	same := &ServerReport{PID: 1, SameProcess: true}
 	for _, c := range []struct {
 		name  string
 		procs int
+		rate  float64
 		srv   *ServerReport
 		want  int
 	}{
-		{"server another process here", 0, other, 1},
-		{"server in the bench's process", 0, same, all},
-		{"server elsewhere", 0, nil, all},
-		{"--procs given", 3, other, 3},
+		{"closed loop, server another process here", 0, 0, other, 1},
+		{"open loop, server another process here", 0, 2000, other, min(2, all)},
+		{"server in the bench's process", 0, 0, same, all},
+		{"open loop, server in the bench's process", 0, 2000, same, all},
+		{"server elsewhere", 0, 2000, nil, all},
+		{"--procs given", 3, 0, other, 3},
+		{"--procs given, open loop", 1, 2000, other, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := loadProcs(Options{Procs: c.procs}, c.srv); got != c.want {
+			if got := loadProcs(Options{Procs: c.procs, Rate: c.rate}, c.srv); got != c.want {
 				t.Fatalf("loadProcs = %d, want %d", got, c.want)
 			}
 		})

@@ -37,6 +37,9 @@ type committer struct {
 	// commits counts the transactions committed (a group counts once), for
 	// tests and the benchmark's report.
 	commits atomic.Int64
+	// afterCommit is called after each commit (the checkpointer's count;
+	// it never blocks).
+	afterCommit func()
 }
 
 // commitReq is one write transaction waiting for a group.
@@ -49,8 +52,8 @@ type commitReq struct {
 func (r *commitReq) caller() context.Context { return r.ctx }
 func (r *commitReq) fail(err error)          { r.out <- err }
 
-func newCommitter(w *pool) *committer {
-	c := &committer{w: w}
+func newCommitter(w *pool, afterCommit func()) *committer {
+	c := &committer{w: w, afterCommit: afterCommit}
 	c.prepare()
 	c.start(c.run)
 	return c
@@ -117,7 +120,7 @@ func (c *committer) alone(r *commitReq) (err error) {
 		return err
 	}
 	if err = tx.Commit(); err == nil {
-		c.commits.Add(1)
+		c.committed()
 	}
 	return err
 }
@@ -153,8 +156,15 @@ func (c *committer) together(live []*commitReq) (errs []error, ok bool) {
 	if err := tx.Commit(); err != nil {
 		return nil, false
 	}
-	c.commits.Add(1)
+	c.committed()
 	return errs, true
+}
+
+func (c *committer) committed() {
+	c.commits.Add(1)
+	if c.afterCommit != nil {
+		c.afterCommit()
+	}
 }
 
 // step runs one savepoint statement, prepared when it could be.

@@ -68,6 +68,9 @@ type Store struct {
 	// (groupcommit.go); nil on PostgreSQL, where each pooled connection
 	// commits on its own and the server groups the WAL flushes.
 	commits *committer
+	// checkpoints copies SQLite's WAL into the database file off the
+	// commit path (checkpoint.go); nil on PostgreSQL.
+	checkpoints *checkpointer
 	// rotations batches concurrent refresh-token rotations into one
 	// statement on PostgreSQL (pgrotate.go); nil on SQLite, whose
 	// committer groups them.
@@ -199,7 +202,13 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	if opts.Throwaway {
 		sync = "OFF"
 	}
-	w, err := openSQLiteDB(sqliteDSNSync(abs, true, sync), opts)
+	wdsn := sqliteDSNSync(abs, true, sync)
+	if splitWriter {
+		// The checkpointer below copies the WAL back; the writer's own
+		// checkpoint is only the bound (checkpoint.go).
+		wdsn += "&" + url.Values{"_pragma": {fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages)}}.Encode()
+	}
+	w, err := openSQLiteDB(wdsn, opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 	}
@@ -220,7 +229,12 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 		// clients (docs/performance.md).
 		r.SetMaxIdleConns(n)
 		s.r = newPool(r, true)
-		s.commits = newCommitter(s.w)
+		if s.checkpoints, err = newCheckpointer(sqliteDSNSync(abs, false, sync), opts.Logger, checkpointEvery); err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
+		}
+		s.commits = newCommitter(s.w, s.checkpoints.committed)
 	} else {
 		w.SetMaxOpenConns(n)
 		w.SetMaxIdleConns(n)
@@ -322,6 +336,9 @@ func (s *Store) close() error {
 	}
 	if s.commits != nil {
 		err = s.commits.close()
+	}
+	if s.checkpoints != nil {
+		err = errors.Join(err, s.checkpoints.close())
 	}
 	err = errors.Join(err, s.w.close())
 	if s.r != s.w {
