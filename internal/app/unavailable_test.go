@@ -37,6 +37,14 @@ func TestValidateDuringOutageIs503(t *testing.T) {
 		ks = &keysDown{Storage: st}
 		return ks
 	})
+	// The node makes its RS256 key in the background after it starts and
+	// then reloads its key set; a reload that ran after the rotation below
+	// would already know the new kid. The published key set waits for it.
+	if res, err := http.Get("http://" + r.Addr + "/.well-known/jwks.json"); err != nil {
+		t.Fatal(err)
+	} else if res.Body.Close(); res.StatusCode != 200 {
+		t.Fatalf("jwks before the rotation: %d", res.StatusCode)
+	}
 	other := keys.New(ks.Storage, keys.Options{Issuer: "http://" + r.Addr, PublishAhead: -1}) // an emergency rotation: signs at once
 	ctx := context.Background()
 	if err := other.Init(ctx); err != nil {
