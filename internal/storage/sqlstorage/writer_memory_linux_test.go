@@ -85,21 +85,17 @@ func TestLargeCascadeKeepsTheWriterMemoryBounded(t *testing.T) {
 // TestLargeCascadeChild is the measuring process of the test above; it does
 // nothing unless started by it.
 func TestLargeCascadeChild(t *testing.T) {
-	path := os.Getenv(memChildEnv)
-	if path == "" {
+	s, ok := childStore(t, memChildEnv)
+	if !ok {
 		return
 	}
-	ctx := context.Background()
-	s, err := Open(ctx, path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer s.Close()
+	ctx := context.Background()
 	before := vmHWMKiB(t)
 	// In a savepoint, as the group commit runs every member of a group of
 	// two or more (groupcommit.go, together): a delete that commits beside
 	// any other write, such as a login's, is one.
-	err = s.tx(ctx, func(q querier) error {
+	err := s.tx(ctx, func(q querier) error {
 		for _, stmt := range []string{`SAVEPOINT member`, `DELETE FROM cparent WHERE id = 1`, `RELEASE member`} {
 			if _, err := q.ExecContext(ctx, stmt); err != nil {
 				return err
