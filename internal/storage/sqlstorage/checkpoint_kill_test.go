@@ -81,15 +81,11 @@ func TestAcknowledgedWritesSurviveKill9DuringCheckpoints(t *testing.T) {
 // TestCheckpointKillChild is the writer process of the test above; it does
 // nothing unless started by it.
 func TestCheckpointKillChild(t *testing.T) {
-	path := os.Getenv(killChildEnv)
-	if path == "" {
+	s, ok := childStore(t, killChildEnv)
+	if !ok {
 		return
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := s.exec(ctx, `CREATE TABLE ck (k TEXT PRIMARY KEY, b BLOB NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
@@ -120,4 +116,19 @@ func TestCheckpointKillChild(t *testing.T) {
 		})
 	}
 	wg.Wait() // until killed
+}
+
+// childStore opens the database a parent test named in env, or reports
+// false when this process was not started as that test's child.
+func childStore(t *testing.T, env string) (*Store, bool) {
+	t.Helper()
+	path := os.Getenv(env)
+	if path == "" {
+		return nil, false
+	}
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, true
 }

@@ -172,15 +172,14 @@ func sqliteDSNSync(path string, immediate bool, synchronous string) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	if immediate {
 		q.Set("_txlock", "immediate")
-		// The writer keeps its temporary files in memory: the group
-		// commit's per-member savepoint journals the pages a member
-		// changes, and past 64 KiB (a successful login changes 16–17
-		// pages) SQLite moved that sub-journal to a temporary file, opened,
-		// written page by page and closed in nearly every commit holding a
-		// login. In memory it costs the size of the pages journaled, no
-		// more than the largest member changes (docs/decisions.md "SQLite
-		// sub-journals spill at SQLite's default").
-		q.Add("_pragma", "temp_store(MEMORY)")
+		// temp_store stays SQLite's default (files) on the writer: a
+		// group-commit member's savepoint sub-journal holds the original of
+		// every page the member changes, and in memory (temp_store=MEMORY)
+		// nothing bounds it: an application's delete cascading over its
+		// refresh tokens, or a migration's index build, would need the
+		// whole write's size in RAM at once (docs/decisions.md "SQLite
+		// sub-journals spill at SQLite's default";
+		// TestLargeCascadeKeepsTheWriterMemoryBounded).
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }

@@ -52,23 +52,3 @@ func TestLargeSavepointCommits(t *testing.T) {
 		t.Errorf("%d of %d rows updated", n, rows)
 	}
 }
-
-// TestWriterKeepsSubJournalsInMemory: the writer connection runs with
-// temp_store=MEMORY (2), so a group-commit member's savepoint sub-journal
-// past SQLite's 64 KiB spill threshold (a login changes 16–17 pages) stays
-// in memory instead of going through a temporary file in nearly every
-// commit holding a login.
-func TestWriterKeepsSubJournalsInMemory(t *testing.T) {
-	s := openGroupTest(t)
-	ctx := context.Background()
-	var mode int
-	err := s.write1(ctx, func(q querier) error {
-		return q.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&mode)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mode != 2 {
-		t.Errorf("the writer's temp_store is %d, want 2 (MEMORY)", mode)
-	}
-}
