@@ -96,9 +96,15 @@ func (c *checkpointer) checkpoint(ctx context.Context) (frames, copied int, err 
 	var busy int
 	err = c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
 	if err != nil {
-		c.failures.Add(1)
-		c.logger.Warn("sqlstorage: background WAL checkpoint failed; it is tried again after the next commits, "+
-			"and the writer checkpoints itself once the WAL passes its bound", "err", err, "boundPages", walBackstopPages)
+		// A checkpointer that keeps failing (a broken connection, I/O
+		// errors) would otherwise warn every checkpointEvery commits, tens
+		// of times a second under load: the 1st, 2nd, 4th, 8th… failure
+		// is logged, with the count.
+		if n := c.failures.Add(1); n&(n-1) == 0 {
+			c.logger.Warn("sqlstorage: background WAL checkpoint failed; it is tried again after the next commits, "+
+				"and the writer checkpoints itself once the WAL passes its bound",
+				"err", err, "boundPages", walBackstopPages, "failures", n)
+		}
 	}
 	return frames, copied, err
 }

@@ -19,8 +19,11 @@ const killChildEnv = "LATCHKEY_TEST_CHECKPOINT_KILL_CHILD"
 // TestAcknowledgedWritesSurviveKill9DuringCheckpoints: a process writing
 // as fast as it can, with the background checkpointer copying the WAL
 // meanwhile, is killed with SIGKILL. Every write it had acknowledged is in
-// the database when it is opened again: commits stay durable whatever the
-// checkpointer was doing.
+// the database when it is opened again: a process crash loses no
+// acknowledged commit whatever the checkpointer was doing. A kill leaves
+// the kernel's page cache intact, so this shows crash consistency, not the
+// fsync ordering a power loss needs; that rests on SQLite's checkpoint
+// (the WAL synced before the copy, the file before the WAL restarts).
 func TestAcknowledgedWritesSurviveKill9DuringCheckpoints(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "latchkey.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckpointKillChild$", "-test.count=1")
