@@ -54,6 +54,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.Float64Var(&o.Rate, "rate", 0, "requests per second (open loop); 0 = closed loop")
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "time bound of the measured phase")
 	fs.IntVar(&o.Requests, "requests", 0, "count bound (0 = the time bound only)")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "run the same load this long first, not counted (0 = none): a server just started is still growing its files and filling its caches")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "timeout of one request")
 	fs.StringVar(&o.APIKey, "api-key", getenv("LATCHKEY_BENCH_API_KEY"), "API key to create and delete test users and an application (env LATCHKEY_BENCH_API_KEY)")
 	fs.StringVar(&o.ApplicationID, "application-id", "", "use this application instead of creating one")

@@ -60,6 +60,19 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	srv := watchServer(o, base, &rep)
 	rep.LoadGeneratorProcs = loadProcs(o, rep.Server)
 	restore := runtime.GOMAXPROCS(rep.LoadGeneratorProcs)
+	if o.Warmup > 0 {
+		// The same load on the same sessions, before anything is
+		// measured: the server's and the machine's CPU counters are read
+		// after it, and its requests are not in the report.
+		wo := o
+		wo.Duration, wo.Requests, wo.Progress = o.Warmup, 0, nil
+		w := &phase{t: t, o: wo, sessions: sessions, pick: p.pick, rec: newRecorder()}
+		rep.WarmupSeconds = w.run(ctx).Seconds()
+		rep.WarmupRequests, _ = w.rec.total()
+		if srv != nil {
+			srv.restart(rep.Server)
+		}
+	}
 	self, selfErr := readProcStat(os.Getpid())
 	mach, machErr := readMachine()
 	elapsed := p.run(ctx)
@@ -225,6 +238,14 @@ func watchServer(o Options, base *url.URL, rep *Report) *serverWatch {
 		rep.Notes = append(rep.Notes, "the server runs in the bench's own process: its CPU includes the load generator's")
 	}
 	return &serverWatch{pid: pid, before: before}
+}
+
+// restart samples the process again as the start of the measured phase
+// (after a warm-up).
+func (w *serverWatch) restart(s *ServerReport) {
+	if now, err := readProcStat(w.pid); err == nil {
+		w.before, s.RSSBytesBefore = now, now.rss
+	}
 }
 
 // finish samples the process again and fills s.

@@ -45,7 +45,12 @@ type Options struct {
 	Rate     float64       // requests per second; 0 = closed loop
 	Duration time.Duration // time bound of the measured phase (always > 0)
 	Requests int           // count bound; 0 = only the time bound
-	Timeout  time.Duration // per request
+	// Warmup runs the same load for this long before the measured phase,
+	// uncounted (0 = none): a server just started commits its first
+	// writes while its files grow and its caches fill, which an open
+	// loop's tail would otherwise count.
+	Warmup  time.Duration
+	Timeout time.Duration // per request
 
 	APIKey        string // management API key: create users/application and delete them afterwards
 	ApplicationID string // use this application instead of creating one
@@ -101,6 +106,9 @@ func (o Options) Validate() error {
 	}
 	if o.Duration <= 0 || o.Duration > MaxDuration {
 		errs = append(errs, fmt.Errorf("duration %s: want more than 0 and at most %s (a run always stops by itself)", o.Duration, MaxDuration))
+	}
+	if o.Warmup < 0 || o.Warmup > MaxDuration {
+		errs = append(errs, fmt.Errorf("warmup %s: want 0 (none) to %s", o.Warmup, MaxDuration))
 	}
 	if o.Requests < 0 {
 		errs = append(errs, fmt.Errorf("requests %d: want 0 (no count bound) or more", o.Requests))

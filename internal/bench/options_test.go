@@ -11,9 +11,9 @@ import (
 )
 
 func TestValidateListsEveryProblem(t *testing.T) {
-	o := Options{Mode: "fast", Clients: 0, Rate: -1, Duration: 0, Requests: -1, Timeout: 0, Ceiling: -1, Procs: -1}
+	o := Options{Mode: "fast", Clients: 0, Rate: -1, Duration: 0, Requests: -1, Timeout: 0, Ceiling: -1, Procs: -1, Warmup: -1}
 	err := o.Validate()
-	for _, want := range []string{"mode", "clients", "rate", "duration", "requests", "timeout", "ceiling", "procs", "no users"} {
+	for _, want := range []string{"mode", "clients", "rate", "duration", "requests", "timeout", "ceiling", "procs", "warmup", "no users"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("validate() = %v; want a line about %s", err, want)
 		}

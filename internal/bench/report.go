@@ -11,14 +11,18 @@ import (
 
 // Report is a run's result; --json prints it as is.
 type Report struct {
-	Target      string  `json:"target"`
-	Mode        string  `json:"mode"`
-	Mix         string  `json:"mix,omitempty"`
-	Loop        string  `json:"loop"` // "closed" or "open"
-	Clients     int     `json:"clients"`
-	Rate        float64 `json:"rate,omitempty"`
-	Seconds     float64 `json:"seconds"` // the measured phase, until its last answer
-	Interrupted bool    `json:"interrupted,omitempty"`
+	Target  string  `json:"target"`
+	Mode    string  `json:"mode"`
+	Mix     string  `json:"mix,omitempty"`
+	Loop    string  `json:"loop"` // "closed" or "open"
+	Clients int     `json:"clients"`
+	Rate    float64 `json:"rate,omitempty"`
+	Seconds float64 `json:"seconds"` // the measured phase, until its last answer
+	// WarmupSeconds and WarmupRequests describe the uncounted phase
+	// before it (--warmup), when there was one.
+	WarmupSeconds  float64 `json:"warmupSeconds,omitempty"`
+	WarmupRequests int     `json:"warmupRequests,omitempty"`
+	Interrupted    bool    `json:"interrupted,omitempty"`
 
 	OpReport // every operation together
 	// Unsent counts, in an open loop, the requests that were due before the
@@ -119,6 +123,9 @@ func (r Report) WriteText(w io.Writer) {
 		mode += " (" + r.Mix + ")"
 	}
 	fmt.Fprintf(w, "latchkey bench: %s, %s, %.1f s against %s\n", mode, loop, r.Seconds, r.Target)
+	if r.WarmupSeconds > 0 {
+		fmt.Fprintf(w, "  warm-up      %.1f s and %d requests before, not counted\n", r.WarmupSeconds, r.WarmupRequests)
+	}
 	if r.Interrupted {
 		fmt.Fprintln(w, "interrupted: the figures cover the run until then")
 	}

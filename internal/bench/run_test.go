@@ -319,3 +319,29 @@ func TestRemoteTargetRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmupIsNotCounted: a warm-up runs the same load first and is left
+// out of the figures: the count bound applies to the measured phase alone,
+// and the report says how long the warm-up ran and what it sent. (The
+// warm-up's 2 s only has to let each client start one validation.)
+func TestWarmupIsNotCounted(t *testing.T) {
+	in := startServer(t)
+	o := opts(in, OpValidate, 3, 30)
+	o.Warmup = 2 * time.Second
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Requests != 30 || rep.OK != 30 {
+		t.Fatalf("measured %d requests (%d ok); want the 30 of the count bound, the warm-up's not among them", rep.Requests, rep.OK)
+	}
+	if rep.WarmupRequests < 3 || rep.WarmupSeconds < 2 {
+		t.Fatalf("warm-up %d requests in %.2f s; want every client's requests over 2 s", rep.WarmupRequests, rep.WarmupSeconds)
+	}
+	var text strings.Builder
+	rep.WriteText(&text)
+	if !strings.Contains(text.String(), "warm-up") || !strings.Contains(text.String(), "not counted") {
+		t.Fatalf("the report does not mention the warm-up:\n%s", text.String())
+	}
+	assertCleanedUp(t, in, rep, 3)
+}
