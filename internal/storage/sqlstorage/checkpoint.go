@@ -38,18 +38,17 @@ const (
 type checkpointer struct {
 	db     *sql.DB // one connection of its own, never the writer's
 	logger *slog.Logger
-	every  int64
 	since  atomic.Int64  // commits since the last kick
 	kick   chan struct{} // buffered: a kick never blocks a commit
 	quit   chan struct{}
 	done   chan struct{}
 
-	// runs and failures count checkpoints finished and failed (tests; a
-	// failure is logged, and the next kick tries again).
+	// runs and failures count checkpoints finished and failed (tests; the
+	// 1st, 2nd, 4th… failure is logged, and the next kick tries again).
 	runs, failures atomic.Int64
 }
 
-func newCheckpointer(dsn string, logger *slog.Logger, every int64) (*checkpointer, error) {
+func newCheckpointer(dsn string, logger *slog.Logger) (*checkpointer, error) {
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -57,16 +56,16 @@ func newCheckpointer(dsn string, logger *slog.Logger, every int64) (*checkpointe
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxIdleTime(0)
-	c := &checkpointer{db: db, logger: logger, every: every,
+	c := &checkpointer{db: db, logger: logger,
 		kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go c.loop()
 	return c, nil
 }
 
 // committed counts one commit of the writer and wakes the loop every
-// c.every commits. It never blocks.
+// checkpointEvery commits. It never blocks.
 func (c *checkpointer) committed() {
-	if c.since.Add(1) < c.every {
+	if c.since.Add(1) < checkpointEvery {
 		return
 	}
 	c.since.Store(0)

@@ -228,7 +228,7 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 		// clients (docs/performance.md).
 		r.SetMaxIdleConns(n)
 		s.r = newPool(r, true)
-		if s.checkpoints, err = newCheckpointer(sqliteDSNSync(abs, false, sync), opts.Logger, checkpointEvery); err != nil {
+		if s.checkpoints, err = newCheckpointer(sqliteDSNSync(abs, false, sync), opts.Logger); err != nil {
 			w.Close()
 			r.Close()
 			return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
