@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -53,13 +54,13 @@ func TestLoginReleasesItsHashSlotOnceTheHashAnswered(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			if tc.rehashDue {
-				h, err := password.Hash(goodPass, testAlg, testFactor+1)
+				h, err := password.Hash(context.Background(), goodPass, testAlg, testFactor+1)
 				must(t, err)
 				must(t, e.store.ChangeUser(e.ctx, storage.UserChange{UserID: userID, Now: e.clock.Now(), Password: &h}))
 			}
 			e.clock.Advance(time.Second)
 			w := &slotWatch{p: e.watch(), e: e}
-			ctx := WithHashSlot(e.ctx, w.release)
+			ctx := WithHashSlot(e.ctx, w.release, 0)
 			_, err := e.svc.Login(ctx, LoginRequest{LoginID: tc.loginID, Password: tc.pass, ApplicationID: appID, IPAddress: "192.0.2.1"})
 			if tc.wantErr != nil {
 				wantErr(t, err, tc.wantErr)

@@ -1,6 +1,17 @@
 package password
 
-import "runtime"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+)
+
+// ErrBusy: a wait for a hashing turn ended (its context was cancelled or
+// its deadline passed) before a turn came, so nothing was hashed. The
+// server answers it as its hashing gate answers when busy: 503.
+var ErrBusy = errors.New("password: no hashing turn before the wait ended")
 
 // turns bounds how many password hashes this process computes at once, at
 // 2×GOMAXPROCS (as many as the CPUs can usefully run, and a little more so
@@ -9,11 +20,32 @@ import "runtime"
 // a login keeps its place there while its attempt's reservation commits,
 // which is no work for the CPUs; the turn is held only while the KDF runs,
 // which is what costs CPU and, for argon2id, 19 MiB of memory each.
-// Holders wait for nothing, so a wait for a turn always ends.
+// Holders wait for nothing, so a wait for a turn always ends; a waiter
+// whose context ends first gives up (ErrBusy) and the caller decides what
+// a hash that never ran means (a login gives its reservation back).
 var turns = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
 
-// takeTurn waits for a turn and returns its release.
-func takeTurn() (release func()) {
-	turns <- struct{}{}
-	return func() { <-turns }
+// waiting counts the callers blocked in takeTurn (HeldTurns.Waiting).
+var waiting atomic.Int64
+
+// takeTurn waits for a turn and returns its release, or ErrBusy (wrapping
+// ctx's error) when ctx ends first. A free turn is taken even when ctx has
+// ended already: only a wait is given up, so an idle server hashes exactly
+// as it always did.
+func takeTurn(ctx context.Context) (release func(), err error) {
+	select {
+	case turns <- struct{}{}:
+		return giveTurn, nil
+	default:
+	}
+	waiting.Add(1)
+	defer waiting.Add(-1)
+	select {
+	case turns <- struct{}{}:
+		return giveTurn, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrBusy, ctx.Err())
+	}
 }
+
+func giveTurn() { <-turns }

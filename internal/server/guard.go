@@ -85,8 +85,9 @@ func (s *Server) guard(rt *route, gate *Gate) http.Handler {
 				return
 			}
 			defer release()
-			// The login gives the slot back once its hash has answered.
-			r = r.WithContext(auth.WithHashSlot(r.Context(), release))
+			// The login gives the slot back once its hash has answered,
+			// and waits for a hashing turn no longer than for the slot.
+			r = r.WithContext(auth.WithHashSlot(r.Context(), release, gate.wait))
 		}
 		keyFirst := rt.auth.kind == authAPIKey || rt.auth.kind == authKeyOrAnonymous
 		if keyFirst {
