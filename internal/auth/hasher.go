@@ -11,8 +11,9 @@ import (
 // package's own tests can count hash evaluations (a locked account must not
 // evaluate the hash; an unknown user must cost what a wrong password costs);
 // production always uses passwordHasher. Each call waits for a hashing turn
-// at most as turnContext says, and is password.ErrBusy when it hashed
-// nothing because that wait ended (notHashed).
+// until ctx ends (its client goes away, or the server's gate bound the wait:
+// password.WithTurnWait), and is password.ErrBusy when it hashed nothing
+// because that wait ended (notHashed).
 type hasher interface {
 	Hash(ctx context.Context, plain, scheme string, factor int) (storage.PasswordHash, error)
 	Verify(ctx context.Context, plain string, h storage.PasswordHash) (bool, error)
@@ -23,20 +24,14 @@ type hasher interface {
 type passwordHasher struct{}
 
 func (passwordHasher) Hash(ctx context.Context, plain, scheme string, factor int) (storage.PasswordHash, error) {
-	ctx, cancel := turnContext(ctx)
-	defer cancel()
 	return password.Hash(ctx, plain, scheme, factor)
 }
 
 func (passwordHasher) Verify(ctx context.Context, plain string, h storage.PasswordHash) (bool, error) {
-	ctx, cancel := turnContext(ctx)
-	defer cancel()
 	return password.Verify(ctx, plain, h)
 }
 
 func (passwordHasher) DummyVerify(ctx context.Context, plain, scheme string, factor int) error {
-	ctx, cancel := turnContext(ctx)
-	defer cancel()
 	return password.DummyVerify(ctx, plain, scheme, factor)
 }
 

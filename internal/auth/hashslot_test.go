@@ -60,7 +60,7 @@ func TestLoginReleasesItsHashSlotOnceTheHashAnswered(t *testing.T) {
 			}
 			e.clock.Advance(time.Second)
 			w := &slotWatch{p: e.watch(), e: e}
-			ctx := WithHashSlot(e.ctx, w.release, 0)
+			ctx := WithHashSlot(e.ctx, w.release)
 			_, err := e.svc.Login(ctx, LoginRequest{LoginID: tc.loginID, Password: tc.pass, ApplicationID: appID, IPAddress: "192.0.2.1"})
 			if tc.wantErr != nil {
 				wantErr(t, err, tc.wantErr)

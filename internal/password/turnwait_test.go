@@ -44,7 +44,8 @@ func waitingFor(t *testing.T, held *HeldTurns, n int, done <-chan error) {
 // TestWaitForATurnEndsWithItsContext: with every hashing turn taken, a
 // Verify, a Hash and a DummyVerify whose context ends while they wait
 // return ErrBusy (wrapping the context's error) without running the KDF,
-// and leave no turn taken. Before, the wait ignored the context: a login
+// and leave no turn taken; so does a wait whose context's deadline has
+// passed, or whose WithTurnWait bound runs out. Before, the wait ignored the context: a login
 // whose client had left, or that the gate would have refused long ago,
 // still waited and hashed.
 func TestWaitForATurnEndsWithItsContext(t *testing.T) {
@@ -80,15 +81,25 @@ func TestWaitForATurnEndsWithItsContext(t *testing.T) {
 			}
 		})
 	}
-	t.Run("deadline passed", func(t *testing.T) {
-		held := HoldTurnsForTest()
-		defer held.Release()
-		ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
-		defer cancel()
-		if _, err := Verify(ctx, "pw", h); !errors.Is(err, ErrBusy) || !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("err = %v, want ErrBusy wrapping context.DeadlineExceeded", err)
-		}
-	})
+	past, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	for what, ctx := range map[string]context.Context{
+		"deadline passed": past,
+		// The gate's bound (server guard.go): a nanosecond here, so the
+		// wait surely ends while the turns are held.
+		"turn wait bound": WithTurnWait(context.Background(), time.Nanosecond),
+	} {
+		t.Run(what, func(t *testing.T) {
+			held := HoldTurnsForTest()
+			defer held.Release()
+			if _, err := Verify(ctx, "pw", h); !errors.Is(err, ErrBusy) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want ErrBusy wrapping context.DeadlineExceeded", err)
+			}
+			if n := c.runs.Load(); n != 0 {
+				t.Fatalf("the KDF ran %d times", n)
+			}
+		})
+	}
 }
 
 // TestFreeTurnIsTakenWhateverTheContext: only a wait is given up. With a

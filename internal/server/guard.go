@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/password"
 )
 
 // Handler returns the complete HTTP handler: the route table wrapped in the
@@ -85,9 +86,10 @@ func (s *Server) guard(rt *route, gate *Gate) http.Handler {
 				return
 			}
 			defer release()
-			// The login gives the slot back once its hash has answered,
-			// and waits for a hashing turn no longer than for the slot.
-			r = r.WithContext(auth.WithHashSlot(r.Context(), release, gate.wait))
+			// The login gives the slot back once its hash has answered.
+			// Each of the request's hashes waits for its turn no longer
+			// than the request could wait for the slot.
+			r = r.WithContext(password.WithTurnWait(auth.WithHashSlot(r.Context(), release), gate.wait))
 		}
 		keyFirst := rt.auth.kind == authAPIKey || rt.auth.kind == authKeyOrAnonymous
 		if keyFirst {

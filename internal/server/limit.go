@@ -33,8 +33,8 @@ type Limits struct {
 	HashQueue int
 	// HashWait is how long a queued request waits for a slot before it is
 	// refused (default 2s, well inside a browser's patience). An admitted
-	// request waits no longer for each hashing turn (auth.WithHashSlot),
-	// and is then refused the same way.
+	// request waits no longer for each hashing turn
+	// (password.WithTurnWait), and is then refused the same way.
 	HashWait time.Duration
 	// Rates overrides the per-address rate limits by rule name
 	// (ratelimit.go); a Rate with Limit 0 turns its rule off.
