@@ -243,7 +243,7 @@ func seedSPA(spaURL string) func(context.Context, storage.Storage) error {
 		if err := st.CreateApplication(ctx, app); err != nil {
 			return err
 		}
-		ph, err := password.Hash(spaPassword, "salted-pbkdf2-hmac-sha256", 1000)
+		ph, err := password.Hash(context.Background(), spaPassword, "salted-pbkdf2-hmac-sha256", 1000)
 		if err != nil {
 			return err
 		}

@@ -127,11 +127,11 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 // hash a successful login runs.
 func loginHasher(scheme string, factor int) (func(), string, int, error) {
 	const plain = "latchkey bench ceiling"
-	h, err := password.Hash(plain, scheme, factor)
+	h, err := password.Hash(context.Background(), plain, scheme, factor)
 	if err != nil {
 		return nil, "", 0, err
 	}
-	return func() { _, _ = password.Verify(plain, h) }, h.Scheme, h.Factor, nil
+	return func() { _, _ = password.Verify(context.Background(), plain, h) }, h.Scheme, h.Factor, nil
 }
 
 func benchUsers(file, loginID, password string) ([]bench.Credential, error) {

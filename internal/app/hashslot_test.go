@@ -52,7 +52,7 @@ func TestHashSlotFreedWhileLoginCommits(t *testing.T) {
 				func(st storage.Storage) storage.Storage { hw.Storage = st; return hw })
 			ctx := context.Background()
 			t0 := manage.NewDefaultTenant("", time.Now()).PasswordEncryptionConfiguration
-			ph, err := password.Hash(userPass, t0.EncryptionScheme, t0.EncryptionSchemeFactor)
+			ph, err := password.Hash(context.Background(), userPass, t0.EncryptionScheme, t0.EncryptionSchemeFactor)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -75,7 +75,7 @@ func start(t *testing.T, opts app.Options, edit func(*config.Config), wrap func(
 	t.Helper()
 	var st storage.Storage = sqlstorage.OpenTest(t)
 	ctx := context.Background()
-	ph, err := password.Hash(userPass, password.PBKDF2SHA256, 1000)
+	ph, err := password.Hash(context.Background(), userPass, password.PBKDF2SHA256, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

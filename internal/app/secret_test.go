@@ -32,7 +32,7 @@ const sessionApp = "5ec2e700-0000-4000-8000-0000000000a1"
 func seedSession(t *testing.T, st storage.Storage) {
 	t.Helper()
 	ctx := context.Background()
-	ph, err := password.Hash(userPass, password.PBKDF2SHA256, 1000)
+	ph, err := password.Hash(context.Background(), userPass, password.PBKDF2SHA256, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func BenchmarkLogin(b *testing.B) {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if ok, err := password.Verify(goodPass, u.Password); !ok || err != nil {
+			if ok, err := password.Verify(context.Background(), goodPass, u.Password); !ok || err != nil {
 				b.Fatal("verify failed", err)
 			}
 		}
@@ -58,7 +59,7 @@ func BenchmarkLoginOverHash(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		if ok, err := password.Verify(goodPass, u.Password); !ok || err != nil {
+		if ok, err := password.Verify(context.Background(), goodPass, u.Password); !ok || err != nil {
 			b.Fatal("verify failed", err)
 		}
 		login, hash = login+t1.Sub(t0), hash+time.Since(t1)

@@ -75,14 +75,14 @@ type countingHasher struct {
 	evals atomic.Int64
 }
 
-func (h *countingHasher) Verify(plain string, ph storage.PasswordHash) (bool, error) {
+func (h *countingHasher) Verify(ctx context.Context, plain string, ph storage.PasswordHash) (bool, error) {
 	h.evals.Add(1)
-	return h.hasher.Verify(plain, ph)
+	return h.hasher.Verify(ctx, plain, ph)
 }
 
-func (h *countingHasher) DummyVerify(plain, scheme string, factor int) {
+func (h *countingHasher) DummyVerify(ctx context.Context, plain, scheme string, factor int) error {
 	h.evals.Add(1)
-	h.hasher.DummyVerify(plain, scheme, factor)
+	return h.hasher.DummyVerify(ctx, plain, scheme, factor)
 }
 
 type env struct {
@@ -152,7 +152,7 @@ func newEnv(t testing.TB, opts ...func(*world)) *env {
 	other.ID, other.Name, other.OAuthConfiguration.ClientID = otherApp, "Forums", otherApp
 	must(t, st.CreateApplication(ctx, other))
 	pec := w.tenant.PasswordEncryptionConfiguration
-	h, err := password.Hash(goodPass, pec.EncryptionScheme, pec.EncryptionSchemeFactor)
+	h, err := password.Hash(context.Background(), goodPass, pec.EncryptionScheme, pec.EncryptionSchemeFactor)
 	must(t, err)
 	w.user.Password = h
 	must(t, st.CreateUser(ctx, w.user))

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -53,7 +54,7 @@ func TestLoginReleasesItsHashSlotOnceTheHashAnswered(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			if tc.rehashDue {
-				h, err := password.Hash(goodPass, testAlg, testFactor+1)
+				h, err := password.Hash(context.Background(), goodPass, testAlg, testFactor+1)
 				must(t, err)
 				must(t, e.store.ChangeUser(e.ctx, storage.UserChange{UserID: userID, Now: e.clock.Now(), Password: &h}))
 			}

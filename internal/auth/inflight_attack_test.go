@@ -22,12 +22,12 @@ type blockingHasher struct {
 	open    chan struct{}
 }
 
-func (h *blockingHasher) Verify(plain string, ph storage.PasswordHash) (bool, error) {
+func (h *blockingHasher) Verify(ctx context.Context, plain string, ph storage.PasswordHash) (bool, error) {
 	if plain == h.block {
 		h.started <- struct{}{}
 		<-h.open
 	}
-	return h.hasher.Verify(plain, ph)
+	return h.hasher.Verify(ctx, plain, ph)
 }
 
 // placeFull reports how many attempts hold or wait for a place of key, and

@@ -214,8 +214,12 @@ func (s *Service) unknownUser(ctx context.Context, tenant storage.Tenant, app st
 		return err
 	}
 	scheme, factor := tenantScheme(tenant)
-	s.pw.DummyVerify(req.Password, scheme, factor)
+	err = s.pw.DummyVerify(ctx, req.Password, scheme, factor)
 	releaseHashSlot(ctx) // where a real account's refusal releases it
+	if err != nil {
+		// The turn never came: answered as a real account's would be.
+		return s.notHashed(ctx, ch, fmt.Errorf("auth: verify password: %w", err))
+	}
 	fail.outcome = "unknown_user"
 	s.emit(ctx, fail)
 	if err := s.failWrite(ctx, tenant, nil, true); err != nil {

@@ -114,7 +114,7 @@ func (s *Service) CheckPassword(ctx context.Context, t storage.Tenant, u storage
 	if err != nil {
 		return err
 	}
-	ok, verr := s.pw.Verify(plain, u.Password)
+	ok, verr := s.pw.Verify(ctx, plain, u.Password)
 	if outcome, err := verdict(ok, verr, u, s.cfg.Now()); outcome != "" {
 		return s.refuse(ctx, t.WithDefaults(), ch, verr, fail, outcome, err, nil)
 	}

@@ -164,7 +164,7 @@ func (s *Service) rehash(ctx context.Context, tenant storage.Tenant, user *stora
 	if !s.pw.NeedsRehash(user.Password, scheme, factor) {
 		return
 	}
-	h, err := s.pw.Hash(plain, scheme, factor)
+	h, err := s.pw.Hash(ctx, plain, scheme, factor)
 	if err != nil {
 		s.log.WarnContext(ctx, "password rehash failed", "user_id", user.ID, "scheme", scheme, "err", err)
 		return

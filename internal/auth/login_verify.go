@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -17,8 +18,11 @@ import (
 // the threshold tell "right password, deactivated account" from "wrong
 // password" by whether the next try locks (security-bar L2). An expired user
 // is answered 410 (§1.3), a different shape already, and is not counted; an
-// unusable stored hash is the operator's fault, not a guess.
+// unusable stored hash is the operator's fault, not a guess. A hash that
+// never ran (its wait for a hashing turn ended first) checked nothing and
+// is no refusal at all (notHashed).
 const (
+	outcomeNotHashed     = "not_hashed"
 	outcomeHashError     = "hash_error"
 	outcomeWrongPassword = "wrong_password"
 	outcomeInactive      = "inactive_user"
@@ -30,6 +34,8 @@ const (
 // expiry is told only to someone who knows the password (§1.3: 410).
 func verdict(ok bool, verr error, user storage.User, now time.Time) (string, error) {
 	switch {
+	case errors.Is(verr, password.ErrBusy):
+		return outcomeNotHashed, fmt.Errorf("auth: verify password: %w", verr)
 	case verr != nil:
 		return outcomeHashError, ErrInvalidCredentials
 	case !ok:
@@ -53,7 +59,7 @@ func verdict(ok bool, verr error, user storage.User, now time.Time) (string, err
 // user.login.success first waits for its webhooks, which may refuse it.
 func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
 	user storage.User, ch charge, fail event) (Tokens, error) {
-	ok, verr := s.pw.Verify(req.Password, user.Password)
+	ok, verr := s.pw.Verify(ctx, req.Password, user.Password)
 	now := s.cfg.Now()
 	outcome, err := verdict(ok, verr, user, now)
 	if scheme, factor := tenantScheme(tenant); outcome != "" || !s.pw.NeedsRehash(user.Password, scheme, factor) {
@@ -117,6 +123,9 @@ type attempt struct {
 // whatever the cause.
 func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, ch charge, verr error, fail event,
 	outcome string, err error, a *attempt) error {
+	if outcome == outcomeNotHashed {
+		return s.notHashed(ctx, ch, err)
+	}
 	if verr != nil {
 		// An unreadable stored hash is an operator problem, not the caller's;
 		// it is logged and answered like a wrong password, without counting.
@@ -149,6 +158,24 @@ func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, ch charge, 
 	s.noteLock(ctx, ch.res.LockedUntil, fail)
 	if werr := s.failWrite(ctx, tenant, msgs, false); werr != nil {
 		return werr
+	}
+	return err
+}
+
+// notHashed ends an attempt whose hash never ran: its wait for a hashing
+// turn ended first (password.ErrBusy, err: the gate's wait passed, or the
+// client went away). Nothing was checked, so nothing is counted: the
+// reservation is given back as if the login never happened (its one
+// charge; failures counted before stay), and nothing else is written,
+// emitted or issued. The server answers 503, as its gate does when busy.
+// An unknown login id's attempt ends here the same way, after the same
+// reads and with the same write, so a busy server tells nobody which
+// accounts exist.
+func (s *Service) notHashed(ctx context.Context, ch charge, err error) error {
+	if ch.res != nil {
+		if rerr := s.giveBack(ctx, *ch.res, false); rerr != nil {
+			return rerr
+		}
 	}
 	return err
 }

@@ -98,15 +98,16 @@ type probedHasher struct {
 	p *probe
 }
 
-func (h *probedHasher) Verify(plain string, ph storage.PasswordHash) (bool, error) {
-	ok, err := h.hasher.Verify(plain, ph)
+func (h *probedHasher) Verify(ctx context.Context, plain string, ph storage.PasswordHash) (bool, error) {
+	ok, err := h.hasher.Verify(ctx, plain, ph)
 	h.done()
 	return ok, err
 }
 
-func (h *probedHasher) DummyVerify(plain, scheme string, factor int) {
-	h.hasher.DummyVerify(plain, scheme, factor)
+func (h *probedHasher) DummyVerify(ctx context.Context, plain, scheme string, factor int) error {
+	err := h.hasher.DummyVerify(ctx, plain, scheme, factor)
 	h.done()
+	return err
 }
 
 func (h *probedHasher) done() {

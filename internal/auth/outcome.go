@@ -226,7 +226,7 @@ func (s *Service) SetEmailVerifier(v EmailVerifier) { s.verifier = v }
 // and only a right password reaches the rule's finish.
 func (s *Service) heldLogin(ctx context.Context, f loginFacts, rule *loginRule, w *Withheld,
 	ch charge, fail event) error {
-	ok, verr := s.pw.Verify(f.req.Password, f.user.Password)
+	ok, verr := s.pw.Verify(ctx, f.req.Password, f.user.Password)
 	if outcome, err := verdict(ok, verr, f.user, s.cfg.Now()); outcome != "" {
 		releaseHashSlot(ctx) // a refusal hashes nothing more; a success may rehash
 		return s.refuse(ctx, f.tenant, ch, verr, fail, outcome, err, &attempt{f.req, f.user})

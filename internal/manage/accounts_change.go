@@ -195,7 +195,7 @@ func (a *Accounts) passwordChange(ctx context.Context, f MailFor, plain string, 
 	}
 	pe := f.Tenant.PasswordEncryptionConfiguration
 	e := &Invalid{}
-	h, err := hashChecked(e, policyCheck{field: "password", plain: plain, user: f.User, tenant: f.Tenant,
+	h, err := hashChecked(ctx, e, policyCheck{field: "password", plain: plain, user: f.User, tenant: f.Tenant,
 		scheme: pe.EncryptionScheme, factor: pe.EncryptionSchemeFactor, previous: prev, minimumAge: minimumAge, now: a.Now()})
 	if err != nil {
 		return storage.UserChange{}, "", err

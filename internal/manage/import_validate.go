@@ -86,7 +86,7 @@ func (v *importValidator) user(ctx context.Context, i int, in ImportUser) (stora
 	if len(in.Memberships) > 0 {
 		v.field(i, "invalid", "memberships", "latchkey does not import group memberships.")
 	}
-	if err := v.password(i, in, &u); err != nil {
+	if err := v.password(ctx, i, in, &u); err != nil {
 		return u, err
 	}
 	for j, r := range in.Registrations {
@@ -166,7 +166,7 @@ func (v *importValidator) seenOnce(i int, seen map[string]int, key, field, what 
 // verifies, and it must parse as that scheme's hash, so a bad record is
 // refused now rather than failing its user's login), or hashes a plain
 // password with the request's scheme or the tenant's.
-func (v *importValidator) password(i int, in ImportUser, u *storage.User) error {
+func (v *importValidator) password(ctx context.Context, i int, in ImportUser, u *storage.User) error {
 	if in.Password == "" {
 		v.field(i, "blank", "password", "You must specify the [password] property.")
 		return nil
@@ -192,7 +192,10 @@ func (v *importValidator) password(i int, in ImportUser, u *storage.User) error 
 		pe := v.tenant.PasswordEncryptionConfiguration
 		scheme, factor = pe.EncryptionScheme, pe.EncryptionSchemeFactor
 	}
-	h, err := password.Hash(in.Password, scheme, factor)
+	h, err := password.Hash(ctx, in.Password, scheme, factor)
+	if errors.Is(err, password.ErrBusy) {
+		return err // the import stops: a busy server is no problem of the record
+	}
 	if err != nil {
 		v.field(i, "invalid", "password", "The plain-text [password] cannot be hashed with ["+truncate(scheme, 64)+"]: "+hashProblem(err))
 		return nil

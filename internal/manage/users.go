@@ -40,7 +40,7 @@ type Users struct {
 	Now    func() time.Time
 	// Hash hashes a user's password once it passed the policy (nil:
 	// password.Hash). The Kickstart dry run sets password.HashCheap.
-	Hash func(plain, scheme string, factor int) (storage.PasswordHash, error)
+	Hash func(ctx context.Context, plain, scheme string, factor int) (storage.PasswordHash, error)
 	// Events publishes user.create, user.update, ... (nil: none).
 	Events *events.Publisher
 	// Revokes prepares the jwt.refresh-token.revoke of a deactivation,
@@ -144,7 +144,7 @@ func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.
 	checkBirthDate(e, u.BirthDate)
 	if in.Password == "" {
 		e.Field("blank", "user.password", "You must specify the [user.password] property.")
-	} else if err := us.setPassword(e, &u, in, tenant, nil); err != nil {
+	} else if err := us.setPassword(ctx, e, &u, in, tenant, nil); err != nil {
 		return storage.User{}, tenant, nil, err
 	}
 	return u, tenant, e, nil

@@ -51,7 +51,7 @@ func (us *Users) Update(ctx context.Context, scope Scope, id string, change func
 		if err != nil {
 			return u, err
 		}
-		if err := us.setPassword(e, &u, in, tenant, prev); err != nil {
+		if err := us.setPassword(ctx, e, &u, in, tenant, prev); err != nil {
 			return u, err
 		}
 	}

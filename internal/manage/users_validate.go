@@ -99,7 +99,7 @@ func validEmail(v string) bool {
 // user.password) and stores its hash in u. previous are the user's current
 // and remembered hashes, newest first (none for a new user), which
 // rememberPreviousPasswords compares with.
-func (us *Users) setPassword(e *Invalid, u *storage.User, in UserInput, t storage.Tenant, previous []storage.PasswordHash) error {
+func (us *Users) setPassword(ctx context.Context, e *Invalid, u *storage.User, in UserInput, t storage.Tenant, previous []storage.PasswordHash) error {
 	scheme, factor := t.PasswordEncryptionConfiguration.EncryptionScheme, t.PasswordEncryptionConfiguration.EncryptionSchemeFactor
 	if in.EncryptionScheme != "" && in.EncryptionScheme != scheme {
 		if !password.Supported(in.EncryptionScheme) {
@@ -111,7 +111,7 @@ func (us *Users) setPassword(e *Invalid, u *storage.User, in UserInput, t storag
 	if in.Factor != 0 {
 		factor = in.Factor
 	}
-	h, err := hashChecked(e, policyCheck{field: "user.password", plain: in.Password, user: *u, tenant: t,
+	h, err := hashChecked(ctx, e, policyCheck{field: "user.password", plain: in.Password, user: *u, tenant: t,
 		scheme: scheme, factor: factor, previous: previous, now: us.Now(), hash: us.Hash})
 	if err != nil || h == nil {
 		return err
@@ -134,7 +134,7 @@ type policyCheck struct {
 	minimumAge bool
 	now        time.Time
 	// hash is Users.Hash (nil: password.Hash).
-	hash func(plain, scheme string, factor int) (storage.PasswordHash, error)
+	hash func(ctx context.Context, plain, scheme string, factor int) (storage.PasswordHash, error)
 }
 
 // hashChecked applies the tenant's password policy (password.Rules.Check:
@@ -142,8 +142,9 @@ type policyCheck struct {
 // breached-password check) and hashes a password that passes. Problems go
 // to e with FusionAuth's codes and the hash is nil. The length limits are
 // checked before any hashing, so a huge password costs nothing
-// (security-bar.md §4.3).
-func hashChecked(e *Invalid, c policyCheck) (*storage.PasswordHash, error) {
+// (security-bar.md §4.3). Its hashes wait for a turn until ctx ends: then
+// the error is password.ErrBusy, and nothing was judged or hashed.
+func hashChecked(ctx context.Context, e *Invalid, c policyCheck) (*storage.PasswordHash, error) {
 	ch := password.Change{Field: c.field, Scheme: c.scheme, LoginIDs: password.UserLoginIDs(c.user),
 		Previous: c.previous, Now: c.now}
 	if c.minimumAge {
@@ -152,7 +153,11 @@ func hashChecked(e *Invalid, c policyCheck) (*storage.PasswordHash, error) {
 			ch.LastUpdate = time.UnixMilli(c.user.PasswordLastUpdateInstant)
 		}
 	}
-	if errs := password.TenantRules(c.tenant).Check(c.plain, ch); len(errs) > 0 {
+	errs, err := password.TenantRules(c.tenant).Check(ctx, c.plain, ch)
+	if err != nil {
+		return nil, err
+	}
+	if len(errs) > 0 {
 		for _, fe := range errs {
 			kind := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(fe.Code, fe.Field), "["), "]")
 			e.Field(kind, fe.Field, fe.Message)
@@ -163,7 +168,7 @@ func hashChecked(e *Invalid, c policyCheck) (*storage.PasswordHash, error) {
 	if hash == nil {
 		hash = password.Hash
 	}
-	h, err := hash(c.plain, c.scheme, c.factor)
+	h, err := hash(ctx, c.plain, c.scheme, c.factor)
 	switch {
 	case errors.Is(err, password.ErrTooLong):
 		e.Field("tooLong", c.field, "The ["+c.field+"] is too long for the hashing scheme.")

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -20,14 +21,14 @@ func TestHashCheap(t *testing.T) {
 		{"factor too high", "pw", PBKDF2SHA256, 1 << 30},
 		{"factor too low", "pw", Bcrypt, 1},
 	} {
-		_, want := Hash(tc.plain, tc.scheme, tc.factor)
-		_, got := HashCheap(tc.plain, tc.scheme, tc.factor)
+		_, want := Hash(context.Background(), tc.plain, tc.scheme, tc.factor)
+		_, got := HashCheap(context.Background(), tc.plain, tc.scheme, tc.factor)
 		if want == nil || got == nil || got.Error() != want.Error() {
 			t.Errorf("%s: HashCheap %v, Hash %v", tc.name, got, want)
 		}
 	}
 	for _, scheme := range []string{PBKDF2SHA256, PBKDF2SHA256512, Bcrypt, Argon2id} {
-		h, err := HashCheap("correct horse", scheme, 0)
+		h, err := HashCheap(context.Background(), "correct horse", scheme, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", scheme, err)
 		}
@@ -35,10 +36,10 @@ func TestHashCheap(t *testing.T) {
 		if h.Factor != lo || h.Scheme != scheme {
 			t.Errorf("%s: hashed at %s factor %d, want factor %d", scheme, h.Scheme, h.Factor, lo)
 		}
-		if ok, err := Verify("correct horse", h); !ok || err != nil {
+		if ok, err := Verify(context.Background(), "correct horse", h); !ok || err != nil {
 			t.Errorf("%s: the cheap hash does not verify its password: %v", scheme, err)
 		}
-		if ok, _ := Verify("correct horsf", h); ok {
+		if ok, _ := Verify(context.Background(), "correct horsf", h); ok {
 			t.Errorf("%s: the cheap hash verifies another password", scheme)
 		}
 	}

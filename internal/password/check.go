@@ -1,6 +1,8 @@
 package password
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -63,27 +65,33 @@ const bcryptMaxChars = 50
 //     password is a common one (package breached).
 //
 // A password over MaxBytes is [tooLong] at once: no counting, no KDF, no
-// list lookup. Step 5 runs one Verify per remembered hash.
-func (r Rules) Check(plain string, c Change) []FieldError {
+// list lookup. Step 5 runs one Verify per remembered hash; its wait for a
+// hashing turn ends with ctx, and then Check's error is ErrBusy (the
+// password was not judged).
+func (r Rules) Check(ctx context.Context, plain string, c Change) ([]FieldError, error) {
 	if blank(plain) {
-		return []FieldError{fieldError("blank", c.Field, "is required.")}
+		return []FieldError{fieldError("blank", c.Field, "is required.")}, nil
 	}
 	if errs := r.Validate(plain, c.Field, c.LoginIDs); len(errs) > 0 {
-		return errs
+		return errs, nil
 	}
 	if canonical(orDefault(c.Scheme)) == Bcrypt && (Length(plain) > bcryptMaxChars || len(plain) > bcryptMaxBytes) {
-		return []FieldError{fieldError("tooLong", c.Field, "must be at most [50] characters long (72 bytes in UTF-8) with the bcrypt scheme.")}
+		return []FieldError{fieldError("tooLong", c.Field, "must be at most [50] characters long (72 bytes in UTF-8) with the bcrypt scheme.")}, nil
 	}
 	if c.MinimumAge.TooYoung(c.LastUpdate, c.Now) {
-		return []FieldError{fieldError("tooYoung", c.Field, "was changed too recently; try again after ["+strconv.Itoa(c.MinimumAge.Seconds)+"] seconds.")}
+		return []FieldError{fieldError("tooYoung", c.Field, "was changed too recently; try again after ["+strconv.Itoa(c.MinimumAge.Seconds)+"] seconds.")}, nil
 	}
 	if rp := r.RememberPreviousPasswords; rp.Enabled {
-		if reused, _ := Reused(plain, c.Previous, rp.Count); reused {
-			return []FieldError{fieldError("previouslyUsed", c.Field, "matches one of the last ["+strconv.Itoa(rp.Count)+"] passwords and may not be used again.")}
+		reused, err := Reused(ctx, plain, c.Previous, rp.Count)
+		if errors.Is(err, ErrBusy) {
+			return nil, err
+		}
+		if reused {
+			return []FieldError{fieldError("previouslyUsed", c.Field, "matches one of the last ["+strconv.Itoa(rp.Count)+"] passwords and may not be used again.")}, nil
 		}
 	}
 	if r.BreachDetection.Enabled && breached.Common(plain) {
-		return []FieldError{fieldError("breachedCommonPassword", c.Field, "property value has been breached and may not be used, please select a different password.")}
+		return []FieldError{fieldError("breachedCommonPassword", c.Field, "property value has been breached and may not be used, please select a different password.")}, nil
 	}
-	return nil
+	return nil, nil
 }

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -88,16 +89,16 @@ func TestDummyVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%d", tt.scheme, tt.factor), func(t *testing.T) {
-			real, err := Hash("pw", tt.uses, tt.factor)
+			real, err := Hash(context.Background(), "pw", tt.uses, tt.factor)
 			if err != nil {
 				t.Fatal(err)
 			}
 			rec := recording(t, tt.uses)
-			if ok, err := Verify("wrong", real); ok || err != nil {
+			if ok, err := Verify(context.Background(), "wrong", real); ok || err != nil {
 				t.Fatalf("real Verify = %v, %v", ok, err)
 			}
-			DummyVerify("wrong", tt.scheme, tt.factor)
-			DummyVerify("pw", tt.scheme, tt.factor)
+			DummyVerify(context.Background(), "wrong", tt.scheme, tt.factor)
+			DummyVerify(context.Background(), "pw", tt.scheme, tt.factor)
 			if len(rec.hashes) != 3 {
 				t.Fatalf("%d verifications for one real and two dummy ones; want 3", len(rec.hashes))
 			}
@@ -113,16 +114,16 @@ func TestDummyVerify(t *testing.T) {
 		})
 	}
 	t.Run("too long", func(t *testing.T) {
-		real, err := Hash("pw", Bcrypt, 4)
+		real, err := Hash(context.Background(), "pw", Bcrypt, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rec := recording(t, Bcrypt)
 		long := strings.Repeat("x", 1<<20)
-		if ok, _ := Verify(long, real); ok {
+		if ok, _ := Verify(context.Background(), long, real); ok {
 			t.Fatal("a too-long password matched")
 		}
-		DummyVerify(long, Bcrypt, 4)
+		DummyVerify(context.Background(), long, Bcrypt, 4)
 		if len(rec.hashes) != 0 {
 			t.Fatalf("%d verifications for a too-long password; want 0 (as Verify)", len(rec.hashes))
 		}

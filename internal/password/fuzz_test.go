@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func FuzzStoredHash(f *testing.F) {
 		if checkErr == nil && !cheap(h) {
 			return // well-formed but seconds of work: bounded, not fuzzed
 		}
-		ok, err := Verify("fuzz password, in no seed", h)
+		ok, err := Verify(context.Background(), "fuzz password, in no seed", h)
 		if ok {
 			t.Fatalf("a fuzzed record matched: %+v", h)
 		}
@@ -64,9 +65,9 @@ func FuzzHashRoundTrip(f *testing.F) {
 		if name == Argon2id {
 			return // 19 MiB per hash; covered by TestHashVerifyRoundTrip
 		}
-		h, err := HashLegacy(plain, name, 1+int(idx)%4)
+		h, err := HashLegacy(context.Background(), plain, name, 1+int(idx)%4)
 		if name == Bcrypt {
-			h, err = HashLegacy(plain, name, bcrypt.MinCost)
+			h, err = HashLegacy(context.Background(), plain, name, bcrypt.MinCost)
 		}
 		if errors.Is(err, ErrTooLong) && len(plain) > 72 {
 			return
@@ -77,10 +78,10 @@ func FuzzHashRoundTrip(f *testing.F) {
 		if err := CheckStored(h); err != nil {
 			t.Fatalf("CheckStored(%+v): %v", h, err)
 		}
-		if ok, err := Verify(plain, h); !ok || err != nil {
+		if ok, err := Verify(context.Background(), plain, h); !ok || err != nil {
 			t.Fatalf("Verify(own password) = %v, %v for %+v", ok, err, h)
 		}
-		if ok, err := Verify(plain+"x", h); ok || err != nil {
+		if ok, err := Verify(context.Background(), plain+"x", h); ok || err != nil {
 			t.Fatalf("Verify(password+x) = %v, %v", ok, err)
 		}
 	})

@@ -1,6 +1,11 @@
 package password
 
-import "github.com/latchkeyhq/latchkey/internal/storage"
+import (
+	"context"
+	"errors"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
 
 // MaxRemembered bounds the hashes one password change verifies (each is a
 // full KDF run): 24, Windows' "Enforce password history" maximum. A tenant
@@ -14,8 +19,10 @@ const MaxRemembered = 24
 // about which one did; a password over MaxBytes matches none and costs
 // nothing. A hash that cannot be verified (unknown scheme, malformed)
 // cannot match; the first such error is returned for logging, next to the
-// answer for the others.
-func Reused(plain string, previous []storage.PasswordHash, count int) (bool, error) {
+// answer for the others. A wait for a hashing turn that ctx ends stops it
+// with ErrBusy: the answer is then unknown, and the caller must not take it
+// for "not reused".
+func Reused(ctx context.Context, plain string, previous []storage.PasswordHash, count int) (bool, error) {
 	n := min(count, len(previous), MaxRemembered)
 	if n <= 0 || len(plain) > MaxBytes {
 		return false, nil
@@ -23,7 +30,10 @@ func Reused(plain string, previous []storage.PasswordHash, count int) (bool, err
 	var reused bool
 	var first error
 	for _, h := range previous[:n] {
-		ok, err := Verify(plain, h)
+		ok, err := Verify(ctx, plain, h)
+		if errors.Is(err, ErrBusy) {
+			return false, err
+		}
 		reused = reused || ok
 		if err != nil && first == nil {
 			first = err

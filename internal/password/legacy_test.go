@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -96,7 +97,7 @@ func TestImportedHashVectors(t *testing.T) {
 				plain string
 				want  bool
 			}{{v.plain, true}, {v.plain + "x", false}, {strings.ToUpper(v.plain) + "A", false}, {"wrong", false}} {
-				ok, err := Verify(c.plain, v.h)
+				ok, err := Verify(context.Background(), c.plain, v.h)
 				if err != nil || ok != c.want {
 					t.Fatalf("Verify(%q) = %v, %v; want %v", c.plain, ok, err, c.want)
 				}
@@ -118,15 +119,15 @@ func TestLegacyHashRoundTrip(t *testing.T) {
 	}
 	for name, shape := range shapes {
 		t.Run(name, func(t *testing.T) {
-			if _, err := Hash("pw", name, 0); !errors.Is(err, ErrLegacyScheme) {
+			if _, err := Hash(context.Background(), "pw", name, 0); !errors.Is(err, ErrLegacyScheme) {
 				t.Fatalf("Hash with a legacy scheme: err = %v, want ErrLegacyScheme", err)
 			}
-			h, err := HashLegacy("correct horse", name, 0)
+			h, err := HashLegacy(context.Background(), "correct horse", name, 0)
 			if err != nil || h.Scheme != name || !shape(h) {
 				t.Fatalf("HashLegacy = %+v, %v", h, err)
 			}
 			for plain, want := range map[string]bool{"correct horse": true, "correct hors": false, "": false} {
-				if ok, err := Verify(plain, h); err != nil || ok != want {
+				if ok, err := Verify(context.Background(), plain, h); err != nil || ok != want {
 					t.Fatalf("Verify(%q) = %v, %v; want %v", plain, ok, err, want)
 				}
 			}
@@ -161,7 +162,7 @@ func TestLegacyAlwaysRehashed(t *testing.T) {
 	}
 	// Even if a tenant were (wrongly) configured with a legacy scheme, no
 	// rehash is attempted into it.
-	md5, _ := HashLegacy("pw", SaltedMD5, 1)
+	md5, _ := HashLegacy(context.Background(), "pw", SaltedMD5, 1)
 	if NeedsRehash(md5, SaltedMD5, 1) {
 		t.Fatal("NeedsRehash targets a legacy scheme")
 	}

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -75,20 +76,21 @@ func Legacy(scheme string) bool { return legacy[canonical(scheme)] }
 
 // Hash hashes plain with scheme ("" = Default) and factor (0 = the scheme's
 // default: 24000 PBKDF2 iterations, bcrypt cost 10, argon2id t=2). A legacy
-// scheme is ErrLegacyScheme.
-func Hash(plain, scheme string, factor int) (storage.PasswordHash, error) {
+// scheme is ErrLegacyScheme. It waits for a hashing turn (turns.go) until
+// ctx ends, then ErrBusy without hashing.
+func Hash(ctx context.Context, plain, scheme string, factor int) (storage.PasswordHash, error) {
 	if Legacy(scheme) {
 		return storage.PasswordHash{}, fmt.Errorf("%w: %q", ErrLegacyScheme, scheme)
 	}
-	return hashWith(plain, scheme, factor)
+	return hashWith(ctx, plain, scheme, factor)
 }
 
 // HashLegacy hashes plain with any scheme Verify accepts, the legacy ones
 // included, exactly as the system the users come from stored it. It exists
 // for tests and export tooling (an import fixture); a user's new password
 // always goes through Hash.
-func HashLegacy(plain, scheme string, factor int) (storage.PasswordHash, error) {
-	return hashWith(plain, scheme, factor)
+func HashLegacy(ctx context.Context, plain, scheme string, factor int) (storage.PasswordHash, error) {
+	return hashWith(ctx, plain, scheme, factor)
 }
 
 // HashCheap refuses exactly what Hash refuses (scheme, length, factor) and
@@ -96,7 +98,7 @@ func HashLegacy(plain, scheme string, factor int) (storage.PasswordHash, error) 
 // the Kickstart dry run, whose hashes are thrown away: at the real factor it
 // hashed every password of the file twice, most of a fresh start (issue 13).
 // The result verifies like any hash; it is never stored for real.
-func HashCheap(plain, scheme string, factor int) (storage.PasswordHash, error) {
+func HashCheap(ctx context.Context, plain, scheme string, factor int) (storage.PasswordHash, error) {
 	if Legacy(scheme) {
 		return storage.PasswordHash{}, fmt.Errorf("%w: %q", ErrLegacyScheme, scheme)
 	}
@@ -107,7 +109,7 @@ func HashCheap(plain, scheme string, factor int) (storage.PasswordHash, error) {
 	if err != nil {
 		return storage.PasswordHash{}, err
 	}
-	return hashWith(plain, scheme, lo)
+	return hashWith(ctx, plain, scheme, lo)
 }
 
 // checkHash is what hashWith refuses, before any work; it returns the
@@ -129,7 +131,7 @@ func checkHash(plain, scheme string, factor int) (int, error) {
 	return factor, nil
 }
 
-func hashWith(plain, scheme string, factor int) (storage.PasswordHash, error) {
+func hashWith(ctx context.Context, plain, scheme string, factor int) (storage.PasswordHash, error) {
 	s, name, err := lookup(scheme)
 	if err != nil {
 		return storage.PasswordHash{}, err
@@ -137,7 +139,7 @@ func hashWith(plain, scheme string, factor int) (storage.PasswordHash, error) {
 	if factor, err = checkHash(plain, scheme, factor); err != nil {
 		return storage.PasswordHash{}, err
 	}
-	h, err := hashOnTurn(s, plain, factor)
+	h, err := hashOnTurn(ctx, s, plain, factor)
 	if err != nil {
 		return storage.PasswordHash{}, err
 	}
@@ -146,16 +148,22 @@ func hashWith(plain, scheme string, factor int) (storage.PasswordHash, error) {
 }
 
 // hashOnTurn is s.hash while holding one of the process's hashing turns
-// (turns.go).
-func hashOnTurn(s scheme, plain string, factor int) (storage.PasswordHash, error) {
-	defer takeTurn()()
+// (turns.go), or ErrBusy when ctx ends before one is free.
+func hashOnTurn(ctx context.Context, s scheme, plain string, factor int) (storage.PasswordHash, error) {
+	release, err := takeTurn(ctx)
+	if err != nil {
+		return storage.PasswordHash{}, err
+	}
+	defer release()
 	return s.hash(plain, factor)
 }
 
 // Verify reports whether plain matches the stored hash. A password longer
 // than the scheme can hash without truncation never matches. A stored
 // factor outside the scheme's bounds is ErrFactor before any work is done.
-func Verify(plain string, h storage.PasswordHash) (bool, error) {
+// It waits for a hashing turn (turns.go) until ctx ends, then ErrBusy
+// without hashing.
+func Verify(ctx context.Context, plain string, h storage.PasswordHash) (bool, error) {
 	s, h, err := stored(h)
 	if err != nil {
 		return false, err
@@ -163,7 +171,11 @@ func Verify(plain string, h storage.PasswordHash) (bool, error) {
 	if len(plain) > s.maxBytes() {
 		return false, nil
 	}
-	defer takeTurn()()
+	release, err := takeTurn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	return s.verify(plain, h)
 }
 
@@ -209,7 +221,9 @@ var dummySalt = make([]byte, saltBytes)
 // matches (dummyHash), so the work is the same by construction: one KDF
 // evaluation with the same parameters, or none for a password the scheme
 // refuses as too long. An unknown scheme costs what the default scheme does.
-func DummyVerify(plain, scheme string, factor int) {
+// Its one error is Verify's ErrBusy: ctx ended before a turn came, so like
+// a real verification it hashed nothing.
+func DummyVerify(ctx context.Context, plain, scheme string, factor int) error {
 	s, name, err := lookup(scheme)
 	if err != nil {
 		s, name = schemes[Default], Default
@@ -219,7 +233,10 @@ func DummyVerify(plain, scheme string, factor int) {
 	}
 	h := s.dummyHash(factor)
 	h.Scheme, h.Factor = name, factor
-	_, _ = Verify(plain, h)
+	if _, err := Verify(ctx, plain, h); errors.Is(err, ErrBusy) {
+		return err
+	}
+	return nil
 }
 
 // NeedsRehash reports whether h should be replaced by a hash with scheme and

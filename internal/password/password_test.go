@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"errors"
 	"regexp"
 	"strings"
@@ -35,7 +36,7 @@ func TestFusionAuthPBKDF2Vectors(t *testing.T) {
 				plain string
 				want  bool
 			}{{tt.plain, true}, {tt.plain + "x", false}, {strings.ToUpper(tt.plain), false}, {"", false}} {
-				ok, err := Verify(c.plain, h)
+				ok, err := Verify(context.Background(), c.plain, h)
 				if err != nil || ok != c.want {
 					t.Fatalf("Verify(%q) = %v, %v; want %v", c.plain, ok, err, c.want)
 				}
@@ -58,18 +59,18 @@ func TestHashVerifyRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantScheme, func(t *testing.T) {
-			h, err := Hash("correct horse", tt.scheme, tt.factor)
+			h, err := Hash(context.Background(), "correct horse", tt.scheme, tt.factor)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if h.Scheme != tt.wantScheme || h.Factor != tt.wantFactor || !tt.shape(h) {
 				t.Fatalf("Hash = %+v", h)
 			}
-			if h2, _ := Hash("correct horse", tt.scheme, tt.factor); h2.Hash == h.Hash {
+			if h2, _ := Hash(context.Background(), "correct horse", tt.scheme, tt.factor); h2.Hash == h.Hash {
 				t.Fatal("two hashes of one password are equal: salt not random")
 			}
 			for plain, want := range map[string]bool{"correct horse": true, "correct hors": false, "Correct horse": false, "correct horse ": false} {
-				if ok, err := Verify(plain, h); err != nil || ok != want {
+				if ok, err := Verify(context.Background(), plain, h); err != nil || ok != want {
 					t.Fatalf("Verify(%q) = %v, %v; want %v", plain, ok, err, want)
 				}
 			}
@@ -81,18 +82,18 @@ func TestHashVerifyRoundTrip(t *testing.T) {
 // "password + anything" a valid login (security-bar L7, ASVS 5.0 6.2.8).
 func TestBcryptNeverTruncates(t *testing.T) {
 	p72 := strings.Repeat("a", 72)
-	h, err := Hash(p72, Bcrypt, 4)
+	h, err := Hash(context.Background(), p72, Bcrypt, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := Verify(p72, h); !ok || err != nil {
+	if ok, err := Verify(context.Background(), p72, h); !ok || err != nil {
 		t.Fatalf("72-byte password: %v, %v", ok, err)
 	}
 	for _, long := range []string{p72 + "b", p72 + p72, strings.Repeat("é", 37)} {
-		if ok, err := Verify(long, h); ok || err != nil {
+		if ok, err := Verify(context.Background(), long, h); ok || err != nil {
 			t.Fatalf("Verify(%d bytes) = %v, %v; want false, nil", len(long), ok, err)
 		}
-		if _, err := Hash(long, Bcrypt, 4); !errors.Is(err, ErrTooLong) {
+		if _, err := Hash(context.Background(), long, Bcrypt, 4); !errors.Is(err, ErrTooLong) {
 			t.Fatalf("Hash(%d bytes) err = %v, want ErrTooLong", len(long), err)
 		}
 	}
@@ -101,14 +102,14 @@ func TestBcryptNeverTruncates(t *testing.T) {
 // TestFusionAuthBcryptSplitForm: FusionAuth's import format keeps the 22
 // salt characters and the 31 hash characters apart.
 func TestFusionAuthBcryptSplitForm(t *testing.T) {
-	h, err := Hash("s3cret!", Bcrypt, 4)
+	h, err := Hash(context.Background(), "s3cret!", Bcrypt, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	full := h.Hash // $2a$04$ + 22 salt + 31 hash
 	split := storage.PasswordHash{Scheme: Bcrypt, Factor: 4, Salt: full[7:29], Hash: full[29:]}
 	for plain, want := range map[string]bool{"s3cret!": true, "s3cret": false} {
-		if ok, err := Verify(plain, split); err != nil || ok != want {
+		if ok, err := Verify(context.Background(), plain, split); err != nil || ok != want {
 			t.Fatalf("split form Verify(%q) = %v, %v", plain, ok, err)
 		}
 	}
@@ -121,14 +122,14 @@ func TestRefusals(t *testing.T) {
 		run  func() error
 		want error
 	}{
-		{"hash unknown scheme", func() error { _, err := Hash("pw", "salted-sha1", 0); return err }, ErrUnknownScheme},
-		{"hash legacy scheme", func() error { _, err := Hash("pw", SaltedMD5, 0); return err }, ErrLegacyScheme},
+		{"hash unknown scheme", func() error { _, err := Hash(context.Background(), "pw", "salted-sha1", 0); return err }, ErrUnknownScheme},
+		{"hash legacy scheme", func() error { _, err := Hash(context.Background(), "pw", SaltedMD5, 0); return err }, ErrLegacyScheme},
 		{"verify unknown scheme", func() error { return verifyErr("pw", storage.PasswordHash{Scheme: "md5-crypt", Hash: "x"}) }, ErrUnknownScheme},
-		{"hash 1 MB", func() error { _, err := Hash(huge, "", 0); return err }, ErrTooLong},
-		{"pbkdf2 factor -1", func() error { _, err := Hash("pw", PBKDF2SHA256, -1); return err }, ErrFactor},
-		{"pbkdf2 factor huge", func() error { _, err := Hash("pw", PBKDF2SHA256, 1e9); return err }, ErrFactor},
-		{"bcrypt cost 32", func() error { _, err := Hash("pw", Bcrypt, 32); return err }, ErrFactor},
-		{"argon2 t=0 (negative)", func() error { _, err := Hash("pw", Argon2id, -3); return err }, ErrFactor},
+		{"hash 1 MB", func() error { _, err := Hash(context.Background(), huge, "", 0); return err }, ErrTooLong},
+		{"pbkdf2 factor -1", func() error { _, err := Hash(context.Background(), "pw", PBKDF2SHA256, -1); return err }, ErrFactor},
+		{"pbkdf2 factor huge", func() error { _, err := Hash(context.Background(), "pw", PBKDF2SHA256, 1e9); return err }, ErrFactor},
+		{"bcrypt cost 32", func() error { _, err := Hash(context.Background(), "pw", Bcrypt, 32); return err }, ErrFactor},
+		{"argon2 t=0 (negative)", func() error { _, err := Hash(context.Background(), "pw", Argon2id, -3); return err }, ErrFactor},
 		{"stored pbkdf2 bad base64", func() error {
 			return verifyErr("pw", storage.PasswordHash{Scheme: PBKDF2SHA256, Factor: 1, Salt: "!!", Hash: "P4so51Jv+r/T+vCp3cClaXU0KEWsgPxwxS/ifOLi1wQ="})
 		}, ErrMalformedHash},
@@ -157,8 +158,8 @@ func TestRefusals(t *testing.T) {
 		})
 	}
 	// A 1 MB login attempt against a real hash is a plain "no", not an error.
-	h, _ := Hash("pw", PBKDF2SHA256, 1)
-	if ok, err := Verify(huge, h); ok || err != nil {
+	h, _ := Hash(context.Background(), "pw", PBKDF2SHA256, 1)
+	if ok, err := Verify(context.Background(), huge, h); ok || err != nil {
 		t.Fatalf("Verify(1 MB) = %v, %v", ok, err)
 	}
 	if !Supported(Bcrypt) || Supported("salted-md5") || Supported("") {
@@ -168,7 +169,7 @@ func TestRefusals(t *testing.T) {
 
 // verifyErr returns Verify's error, failing loudly if a refusal said yes.
 func verifyErr(plain string, h storage.PasswordHash) error {
-	ok, err := Verify(plain, h)
+	ok, err := Verify(context.Background(), plain, h)
 	if ok {
 		return errors.New("malformed hash matched")
 	}

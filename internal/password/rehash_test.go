@@ -1,15 +1,16 @@
 package password
 
 import (
+	"context"
 	"testing"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 func TestNeedsRehash(t *testing.T) {
-	pb, _ := Hash("pw", PBKDF2SHA256, 0)
-	bc, _ := Hash("pw", Bcrypt, 4)
-	ar, _ := Hash("pw", Argon2id, 0)
+	pb, _ := Hash(context.Background(), "pw", PBKDF2SHA256, 0)
+	bc, _ := Hash(context.Background(), "pw", Bcrypt, 4)
+	ar, _ := Hash(context.Background(), "pw", Argon2id, 0)
 	weakArgon := storage.PasswordHash{Scheme: Argon2id, Factor: 2,
 		Hash: "$argon2id$v=19$m=4096,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdHNhbHRzYWx0c2FsdHNhbHQ"}
 	tests := []struct {

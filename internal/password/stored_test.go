@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -53,7 +54,7 @@ func TestStoredHashBounds(t *testing.T) {
 			if err := CheckStored(tt.h); !errors.Is(err, tt.want) {
 				t.Fatalf("CheckStored err = %v, want %v", err, tt.want)
 			}
-			ok, err := Verify("password", tt.h)
+			ok, err := Verify(context.Background(), "password", tt.h)
 			if ok || !errors.Is(err, tt.want) {
 				t.Fatalf("Verify = %v, %v; want false, %v", ok, err, tt.want)
 			}
@@ -72,7 +73,7 @@ func TestFactorRangeMatchesStoredBounds(t *testing.T) {
 		if err != nil || lo < 1 || hi < lo {
 			t.Fatalf("FactorRange(%s) = %d, %d, %v", s, lo, hi, err)
 		}
-		if _, err := Hash("pw", s, hi+1); !errors.Is(err, ErrFactor) {
+		if _, err := Hash(context.Background(), "pw", s, hi+1); !errors.Is(err, ErrFactor) {
 			t.Errorf("%s: Hash at factor %d: err = %v, want ErrFactor", s, hi+1, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -44,7 +45,7 @@ func TestVerificationsAtOnceNeverExceedTheTurns(t *testing.T) {
 	n := 3 * cap(turns)
 	var wg sync.WaitGroup
 	for range n {
-		wg.Go(func() { _, _ = Verify("pw", h) })
+		wg.Go(func() { _, _ = Verify(context.Background(), "pw", h) })
 	}
 	for range n {
 		<-g.entered

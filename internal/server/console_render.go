@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -131,6 +133,13 @@ func (s *Server) consoleForbidden(w http.ResponseWriter, r *http.Request, why st
 // consoleError answers a fault (the database down: 503, anything else 500)
 // with a page that says so, logged with the request id.
 func (s *Server) consoleError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, password.ErrBusy) {
+		s.noteBusy(r, nil)
+		w.Header().Set("Retry-After", "1")
+		s.renderConsolePage(w, r, http.StatusServiceUnavailable, "error", consolePage{Title: "Error",
+			Problem: "Too many sign-ins are being processed. Try again shortly."})
+		return
+	}
 	status := http.StatusInternalServerError
 	msg := "Something went wrong on the server. Request id " + requestID(r.Context()) + "."
 	if storage.Transient(err) {

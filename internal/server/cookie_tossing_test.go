@@ -22,7 +22,7 @@ func tossingStack(t *testing.T) *stack {
 	t.Helper()
 	s := newStack(t)
 	ctx := context.Background()
-	ph, err := password.Hash(alicePass, "salted-pbkdf2-hmac-sha256", testFactor)
+	ph, err := password.Hash(context.Background(), alicePass, "salted-pbkdf2-hmac-sha256", testFactor)
 	must(t, err)
 	must(t, s.Store.CreateUser(ctx, storage.User{ID: malloryID, TenantID: tenantID, Active: true, Email: malloryEmail,
 		Verified: true, Password: ph}))

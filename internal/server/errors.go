@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/mfa"
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -93,6 +94,13 @@ func writeOAuthError(w http.ResponseWriter, status int, e OAuthError) {
 // writeInternal logs err with the request id and answers a generic 500 (or 503
 // when the database is unavailable). Never leaks the error text.
 func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, password.ErrBusy) {
+		// A hash waited for a turn until its request's wait ended: the
+		// gate's busy answer, whichever route it was.
+		s.noteBusy(r, nil)
+		writeBusy(w)
+		return
+	}
 	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		// An outage fails every request the same way: the first is logged,
 		// then one line a minute with the count (observe.Throttle).

@@ -48,7 +48,7 @@ func newUpstream(t *testing.T, users ...upstreamUser) *stack {
 			return err
 		}
 		for i, u := range users {
-			ph, err := password.Hash(alicePass, "salted-pbkdf2-hmac-sha256", testFactor)
+			ph, err := password.Hash(context.Background(), alicePass, "salted-pbkdf2-hmac-sha256", testFactor)
 			if err != nil {
 				return err
 			}

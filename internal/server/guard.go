@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/password"
 )
 
 // Handler returns the complete HTTP handler: the route table wrapped in the
@@ -86,7 +87,9 @@ func (s *Server) guard(rt *route, gate *Gate) http.Handler {
 			}
 			defer release()
 			// The login gives the slot back once its hash has answered.
-			r = r.WithContext(auth.WithHashSlot(r.Context(), release))
+			// Each of the request's hashes waits for its turn no longer
+			// than the request could wait for the slot.
+			r = r.WithContext(password.WithTurnWait(auth.WithHashSlot(r.Context(), release), gate.wait))
 		}
 		keyFirst := rt.auth.kind == authAPIKey || rt.auth.kind == authKeyOrAnonymous
 		if keyFirst {

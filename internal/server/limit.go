@@ -32,7 +32,9 @@ type Limits struct {
 	// 4×HashConcurrency). Beyond that a request is refused at once.
 	HashQueue int
 	// HashWait is how long a queued request waits for a slot before it is
-	// refused (default 2s, well inside a browser's patience).
+	// refused (default 2s, well inside a browser's patience). An admitted
+	// request waits no longer for each hashing turn
+	// (password.WithTurnWait), and is then refused the same way.
 	HashWait time.Duration
 	// Rates overrides the per-address rate limits by rule name
 	// (ratelimit.go); a Rate with Limit 0 turns its rule off.
@@ -148,28 +150,54 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *route, g *Gat
 }
 
 // refuseBusy answers 503 with Retry-After (RFC 9110 §15.6.4, §10.2.3) in the
-// endpoint's own error format. It is logged at 1, 2, 4, 8, ... refusals so a
-// storm cannot flood the log.
+// endpoint's own error format.
 func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, rt *route, g *Gate) {
+	s.noteBusy(r, g)
+	switch {
+	case rt.html:
+		s.busyPage(w, r, "")
+	case rt.oauthErrors():
+		writeBusyOAuth(w)
+	default:
+		writeBusy(w)
+	}
+}
+
+// noteBusy counts a request refused because the server is busy hashing
+// (at the gate, or because its wait for a hashing turn ended: the error
+// password.ErrBusy). It is logged at 1, 2, 4, 8, ... refusals so a storm
+// cannot flood the log.
+func (s *Server) noteBusy(r *http.Request, g *Gate) {
+	if g == nil {
+		g = s.gate
+	}
 	if n := g.shed.Add(1); n&(n-1) == 0 {
 		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "password verification refused: server busy",
 			slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path),
 			slog.String("ip", s.clientIP(r)), slog.Int64("refused_total", n))
 	}
+}
+
+// writeBusy is the busy 503 of /api/* (FusionAuth's error body).
+func writeBusy(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "1")
-	if rt.html {
-		s.errorPage(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", "",
-			"Too many sign-ins are being processed. Try again shortly.", "")
-		return
-	}
-	if rt.oauthErrors() {
-		writeOAuthError(w, http.StatusServiceUnavailable, OAuthError{"temporarily_unavailable", "",
-			"Too many logins are being processed. Try again shortly."})
-		return
-	}
 	var e Errors
 	e.General("TooManyRequests", "Too many logins are being processed. Try again shortly.")
 	writeErrors(w, http.StatusServiceUnavailable, &e)
+}
+
+// writeBusyOAuth is the busy 503 of /oauth2/token (RFC 6749 §5.2's shape).
+func writeBusyOAuth(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	writeOAuthError(w, http.StatusServiceUnavailable, OAuthError{"temporarily_unavailable", "",
+		"Too many logins are being processed. Try again shortly."})
+}
+
+// busyPage is the busy 503 of the hosted pages, in locale.
+func (s *Server) busyPage(w http.ResponseWriter, r *http.Request, locale string) {
+	w.Header().Set("Retry-After", "1")
+	s.errorPage(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", "",
+		"Too many sign-ins are being processed. Try again shortly.", locale)
 }
 
 type errReader struct{ err error }

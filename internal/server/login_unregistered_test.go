@@ -25,7 +25,7 @@ const (
 // addCarol stores carol: a user of the tenant with no registration at all.
 func (s *stack) addCarol(t *testing.T) {
 	t.Helper()
-	ph, err := password.Hash(alicePass, "salted-pbkdf2-hmac-sha256", testFactor)
+	ph, err := password.Hash(context.Background(), alicePass, "salted-pbkdf2-hmac-sha256", testFactor)
 	must(t, err)
 	must(t, s.Store.CreateUser(context.Background(), storage.User{ID: carolID, TenantID: tenantID, Active: true,
 		Email: carolEmail, Verified: true, Password: ph, InsertInstant: s.Clock.Now().UnixMilli()}))

@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -187,6 +188,9 @@ func (s *Server) authorizeFailure(w http.ResponseWriter, r *http.Request, a auth
 		s.redirectError(w, r, a, params, ae.Code, ae.Reason, ae.Description)
 	case errors.As(err, &ae):
 		s.errorPage(w, r, http.StatusBadRequest, ae.Code, ae.Reason, ae.Description, params.Get("locale"))
+	case errors.Is(err, password.ErrBusy):
+		s.noteBusy(r, nil)
+		s.busyPage(w, r, params.Get("locale"))
 	case errors.Is(err, storage.ErrUnavailable):
 		w.Header().Set("Retry-After", "1")
 		s.errorPage(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", "", "The service is temporarily unavailable. Try again shortly.", params.Get("locale"))

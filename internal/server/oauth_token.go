@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -283,6 +284,9 @@ func (s *Server) writeGrantError(w http.ResponseWriter, r *http.Request, err err
 		bad("invalid_request", "missing_code_verifier", "The code_verifier parameter is required.")
 	case errors.Is(err, auth.ErrInvalidVerifier):
 		bad("invalid_request", "invalid_pkce_code_verifier", "The code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~].")
+	case errors.Is(err, password.ErrBusy):
+		s.noteBusy(r, nil)
+		writeBusyOAuth(w)
 	case errors.Is(err, storage.ErrUnavailable):
 		w.Header().Set("Retry-After", "1")
 		writeOAuthError(w, http.StatusServiceUnavailable, OAuthError{"temporarily_unavailable", "", "The database is unavailable. Try again shortly."})

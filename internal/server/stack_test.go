@@ -141,7 +141,7 @@ func buildStack(t testing.TB, o stackOpts, edit ...func(apps map[string]*storage
 					return err
 				}
 			}
-			ph, err := password.Hash(alicePass, "salted-pbkdf2-hmac-sha256", testFactor)
+			ph, err := password.Hash(context.Background(), alicePass, "salted-pbkdf2-hmac-sha256", testFactor)
 			if err != nil {
 				return err
 			}

@@ -46,7 +46,7 @@ func TestUserImport(t *testing.T) {
 	}
 	dave, err := s.Store.GetUser(ctx, importedDaveID)
 	must(t, err)
-	if ok, _ := password.Verify("plain text password", dave.Password); !ok || dave.Password.Scheme != password.PBKDF2SHA256 {
+	if ok, _ := password.Verify(context.Background(), "plain text password", dave.Password); !ok || dave.Password.Scheme != password.PBKDF2SHA256 {
 		t.Fatalf("a plain-text import is hashed with the tenant's scheme: %+v", dave.Password)
 	}
 
@@ -112,7 +112,7 @@ func TestImportedUsersLogInAndAreRehashed(t *testing.T) {
 	} {
 		t.Run(c.scheme, func(t *testing.T) {
 			plain := "old password of scheme " + c.scheme
-			h, err := password.HashLegacy(plain, c.scheme, c.factor)
+			h, err := password.HashLegacy(context.Background(), plain, c.scheme, c.factor)
 			must(t, err)
 			pw, salt, factor := importForm(h)
 			id := fmt.Sprintf("0f1a2b3c-0000-4000-8000-%012d", 900+i)
