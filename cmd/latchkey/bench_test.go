@@ -97,7 +97,7 @@ func TestBenchLoginCeiling(t *testing.T) {
 		OK      int
 		Ceiling *struct {
 			Scheme                                                  string
-			Factor, Goroutines, Hashes                              int
+			Factor, Goroutines, Hashes, WarmupHashes                int
 			Source                                                  string
 			Seconds, HashesPerSecond, CPUMsPerHash, ThroughputRatio float64
 		}
@@ -112,13 +112,14 @@ func TestBenchLoginCeiling(t *testing.T) {
 	}
 	if c.Scheme != "salted-pbkdf2-hmac-sha256" || c.Factor != 1000 || !strings.Contains(c.Source, "tenant") ||
 		c.Goroutines < 1 || c.Hashes < c.Goroutines || c.Seconds <= 0 || c.HashesPerSecond <= 0 ||
-		c.CPUMsPerHash <= 0 || c.ThroughputRatio <= 0 {
-		t.Errorf("ceiling %+v; want the tenant's scheme and factor and positive figures", *c)
+		c.CPUMsPerHash <= 0 || c.ThroughputRatio <= 0 || c.WarmupHashes < 4*c.Goroutines {
+		t.Errorf("ceiling %+v; want the tenant's scheme and factor, positive figures and at least 4 uncounted hashes per goroutine first", *c)
 	}
 
 	out.Reset()
 	if code := run(context.Background(), args, noEnv, &out, &errOut); code != 0 ||
 		!strings.Contains(out.String(), "ceiling      salted-pbkdf2-hmac-sha256 factor 1000") ||
+		!strings.Contains(out.String(), " uncounted)") ||
 		!strings.Contains(out.String(), "logins/s / hashes/s") {
 		t.Fatalf("text report, exit %d:\n%s%s", code, out.String(), errOut.String())
 	}

@@ -12,6 +12,7 @@ import (
 )
 
 func main() {
+	execLazyFree()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// The first signal starts a graceful drain; restoring the default

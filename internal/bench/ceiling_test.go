@@ -1,6 +1,11 @@
 package bench
 
-import "testing"
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+)
 
 // TestCeilingRatios: logins/s over hashes/s, and a hash's CPU over the
 // server's CPU per login; an unmeasured divisor gives 0, not Inf or NaN.
@@ -39,5 +44,24 @@ func TestCeilingDividesByTheSuccessfulLogins(t *testing.T) {
 	rep = Report{OpReport: OpReport{Requests: 10}, Server: &ServerReport{CPUSeconds: 1}}
 	if got := serverCPUMsPerLogin(rep); got != 0 {
 		t.Errorf("no successful login: %v, want 0", got)
+	}
+}
+
+// TestRunCeilingCallsEachGoroutineItsMinimum: the warm-up's bound is a
+// number of hashes per goroutine as well as a time (a fresh process's first
+// argon2id hashes are slow, so a time alone could end before any page is
+// reused); the measured run needs one each; a cancelled run stops at once.
+func TestRunCeilingCallsEachGoroutineItsMinimum(t *testing.T) {
+	var calls atomic.Int64
+	verify := func() { calls.Add(1) }
+	_, n := runCeiling(context.Background(), 3, 0, ceilingWarmupEach, verify)
+	if n < 3*ceilingWarmupEach || int64(n) != calls.Load() {
+		t.Errorf("warm-up with no time left: %d hashes counted, %d made; want at least %d, all counted", n, calls.Load(), 3*ceilingWarmupEach)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls.Store(0)
+	if _, n := runCeiling(ctx, 3, time.Hour, ceilingWarmupEach, verify); n != 3 {
+		t.Errorf("cancelled: %d hashes; want 3 (each goroutine's first, then it stops)", n)
 	}
 }

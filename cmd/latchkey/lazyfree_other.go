@@ -1,0 +1,7 @@
+//go:build !linux
+
+package main
+
+// execLazyFree does nothing: MADV_DONTNEED is the runtime's default on Linux
+// only.
+func execLazyFree() {}
