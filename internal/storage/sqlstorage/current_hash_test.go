@@ -94,26 +94,20 @@ func TestFamiliesFromBeforeCurHashRotate(t *testing.T) {
 	s := open()
 	benchSeed(t, s, 3) // tok-0, tok-1, tok-2 with secrets sec-0..2
 	// Back to the schema of 0080, then rows as its code wrote them.
-	for _, q := range []string{`ALTER TABLE refresh_tokens DROP COLUMN cur_hash`, `DELETE FROM schema_migrations WHERE version = 90`} {
+	downgrade := []string{`DROP TRIGGER refresh_tokens_hash_kept`}
+	if s.dialect == DialectPostgres {
+		downgrade = []string{`DROP TRIGGER refresh_tokens_hash_kept ON refresh_tokens`, `DROP FUNCTION refresh_tokens_hash_kept()`}
+	}
+	for _, q := range append(downgrade, `ALTER TABLE refresh_tokens DROP COLUMN cur_hash`, `DELETE FROM schema_migrations WHERE version = 90`) {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	h := benchHash
-	oldRotate := func(id, old, next string, history bool) { // the rotation of ed488bf
+	oldRotate := func(id, old, next string, history bool) {
 		t.Helper()
-		at := ms(time.Now())
-		res, err := s.w.ExecContext(ctx, `UPDATE refresh_tokens
-			SET prev_hash = hash, hash = $3, rotated_at = $4, last_used_at = $4, expires_at = $5, generation = generation + 1
-			WHERE id = $1 AND hash = $2 AND revoked_at IS NULL`, id, h(old), h(next), at, at+3_600_000)
-		if n, _ := res.RowsAffected(); err != nil || n != 1 {
-			t.Fatalf("rotation of %s: %v, %d rows", id, err, n)
-		}
-		if history {
-			if _, err := s.w.ExecContext(ctx, `INSERT INTO refresh_token_history (hash, token_id, superseded_at) VALUES ($1, $2, $3)`,
-				h(old), id, at); err != nil {
-				t.Fatal(err)
-			}
+		if err := rotateAsBefore0090(s, id, old, next, history); err != nil {
+			t.Fatalf("rotation of %s: %v", id, err)
 		}
 	}
 	oldRotate("tok-0", "sec-0", "a1", false)
@@ -186,6 +180,62 @@ func TestFamiliesFromBeforeCurHashRotate(t *testing.T) {
 		t.Fatal("a family never rotated is not current by hash")
 	}
 	want("never rotated", got, err, "sec-2", "", 0)
+}
+
+// rotateAsBefore0090 is the rotation of the code before migration 0090
+// (ed488bf), as a node still running it during a rolling upgrade sends it:
+// the one-row compare-and-swap on hash, then the history row.
+func rotateAsBefore0090(s *Store, id, old, next string, history bool) error {
+	ctx := context.Background()
+	at := ms(time.Now())
+	res, err := s.w.ExecContext(ctx, `UPDATE refresh_tokens
+		SET prev_hash = hash, hash = $3, rotated_at = $4, last_used_at = $4, expires_at = $5, generation = generation + 1
+		WHERE id = $1 AND hash = $2 AND revoked_at IS NULL`, id, benchHash(old), benchHash(next), at, at+3_600_000)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%d rows rotated", n)
+	}
+	if history {
+		_, err = s.w.ExecContext(ctx, `INSERT INTO refresh_token_history (hash, token_id, superseded_at) VALUES ($1, $2, $3)`,
+			benchHash(old), id, at)
+	}
+	return err
+}
+
+// TestEarlierCodeCannotReviveAFirstValue: during a rolling upgrade a node
+// on the code before migration 0090 takes hash for the current hash. For a
+// family a new node rotated, hash is the family's first value, rotated
+// away: that node's rotation of a replay of it is refused by the schema
+// (the replay gets an error, not a token) and the family is unchanged,
+// while families the new code never rotated still rotate there.
+func TestEarlierCodeCannotReviveAFirstValue(t *testing.T) {
+	ctx := context.Background()
+	s := OpenTest(t)
+	benchSeed(t, s, 2)
+	at := time.Now()
+	if _, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: "tok-0", OldHash: benchHash("sec-0"), NewHash: benchHash("a1"),
+		At: at, ExpiresAt: at.Add(time.Hour), NoHistory: true}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.GetRefreshToken(ctx, "tok-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rotateAsBefore0090(s, "tok-0", "sec-0", "stolen", false); err == nil {
+		t.Fatal("the earlier code rotated a replay of the family's first value")
+	}
+	got, err := s.GetRefreshToken(ctx, "tok-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Hash, want.Hash) || !bytes.Equal(got.PrevHash, want.PrevHash) || got.Generation != want.Generation {
+		t.Fatalf("the family changed: %+v, was %+v", got, want)
+	}
+	if err := rotateAsBefore0090(s, "tok-1", "sec-1", "b1", false); err != nil {
+		t.Fatalf("the earlier code's rotation of a family never rotated since: %v", err)
+	}
 }
 
 // reopenableTestStore opens the same test database more than once (SQLite
