@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -123,11 +124,17 @@ func TestReuseDetectedForTheFamilysWholeLife(t *testing.T) {
 // the new session's id.
 func (e *env) legacySession(id string) (string, string) {
 	e.t.Helper()
+	return e.legacySessionAs(id, newID())
+}
+
+// legacySessionAs is legacySession with the new session's id given.
+func (e *env) legacySessionAs(id, newSession string) (string, string) {
+	e.t.Helper()
 	rec := e.record(id)
 	_, err := e.store.RevokeRefreshTokens(e.ctx, storage.RefreshTokenFilter{ID: id}, e.clock.Now(), "test")
 	must(e.t, err)
 	raw := newRefreshValue() // the format before issue 13
-	rec.ID, rec.Hash, rec.RevokedAt, rec.RevokeReason = newID(), hashToken(raw), time.Time{}, ""
+	rec.ID, rec.Hash, rec.RevokedAt, rec.RevokeReason = newSession, hashToken(raw), time.Time{}, ""
 	must(e.t, e.store.CreateRefreshToken(e.ctx, rec))
 	return raw, rec.ID
 }
@@ -153,6 +160,34 @@ func TestLegacyValueRotatesIntoTheNewFormat(t *testing.T) {
 	_, err = e.refresh(old)
 	wantErr(t, err, ErrRefreshNotFound)
 	e.assertFamilyDead(next.RefreshTokenID, "reuse", next.RefreshToken)
+}
+
+// A family whose id is not a UUID (a record made outside auth) keeps
+// handing out values of the earlier format, which are looked up by hash:
+// each successor refreshes (its rotation stores it where the by-hash lookup
+// finds it, not in cur_hash, migration 0090), and every value it replaced,
+// presented after the retry window, is reuse that ends the family.
+func TestEarlierFormatFamilyKeepsRotating(t *testing.T) {
+	for back := 1; back <= 3; back++ {
+		t.Run(fmt.Sprintf("%d generations back", back), func(t *testing.T) {
+			e := newEnv(t, oneTimeUse(0))
+			v, id := e.legacySessionAs(e.login().RefreshTokenID, "imported-session")
+			values := []string{v}
+			for range 3 {
+				e.clock.Advance(time.Minute)
+				next, err := e.refresh(v)
+				must(t, err)
+				if v = next.RefreshToken; len(v) != legacyChars || next.RefreshTokenID != id {
+					t.Fatalf("successor %q of family %s", v, next.RefreshTokenID)
+				}
+				values = append(values, v)
+			}
+			e.clock.Advance(DefaultRetryWindow + time.Second)
+			_, err := e.refresh(values[3-back])
+			wantErr(t, err, ErrRefreshNotFound)
+			e.assertFamilyDead(id, "reuse", values...)
+		})
+	}
 }
 
 // Adversarial: the family id is public (the access token's sid). A made-up

@@ -376,7 +376,12 @@ type Rotation struct {
 	// NoHistory keeps OldHash out of the history: the old value carries its
 	// family id and generation (auth's format since issue 13) and is
 	// recognised without a row of its own, so a session's storage stays one
-	// row however often it rotates.
+	// row however often it rotates. Its successor names the family too and
+	// is read by id, so NewHash need not be found by hash
+	// (FindRefreshTokenByHash): storage may keep it out of the index that
+	// lookup uses. Without NoHistory, NewHash is found by hash (the
+	// successor of an earlier-format value is of that format when the
+	// family id is not a UUID).
 	NoHistory bool
 	// Outbox messages (the refresh's webhook events) are enqueued in the
 	// same transaction when the swap succeeds.

@@ -227,8 +227,11 @@ type RefreshTokenStore interface {
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	GetRefreshToken(ctx context.Context, id string) (RefreshToken, error)
 	// FindRefreshTokenByHash finds the record whose current hash, or any
-	// superseded hash, equals hash. current reports which: false means the
-	// presented secret was rotated away (grace or reuse, the caller decides).
+	// superseded hash kept in the history, equals hash. current reports
+	// which: false means the presented secret was rotated away (grace or
+	// reuse, the caller decides). A current hash that a rotation without
+	// history wrote (Rotation.NoHistory: a value that names its family) is
+	// not looked up by hash: that family is found by id.
 	FindRefreshTokenByHash(ctx context.Context, hash []byte) (t RefreshToken, current bool, err error)
 	// FindRefreshSession is a refresh's one read: the family k names, with
 	// its user and the user's registrations, in one round trip. Revoked

@@ -119,23 +119,14 @@ func refusedWhole(err error) bool {
 	return errors.As(err, &pgErr)
 }
 
-// batchRotateSQL is the batch's statement: the one-row UPDATE of
-// RotateRefreshToken, for every (id, expected hash) pair at once.
+// batchRotateSQL is the batch's statement: rotateSQL for every (id,
+// expected hash) pair at once.
 var batchRotateSQL = `UPDATE refresh_tokens AS t
-	SET prev_hash = t.hash, hash = v.new_hash, rotated_at = v.at, last_used_at = v.at, expires_at = v.expires_at,
-		generation = t.generation + 1
+	SET prev_hash = COALESCE(t.cur_hash, t.hash), cur_hash = v.new_hash, rotated_at = v.at, last_used_at = v.at,
+		expires_at = v.expires_at, generation = t.generation + 1
 	FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bigint[]) AS v(id, old_hash, new_hash, at, expires_at)
-	WHERE t.id = v.id AND t.hash = v.old_hash AND t.revoked_at IS NULL
-	RETURNING ` + qualified("t", tokenColumns)
-
-// qualified prefixes each column of a comma-separated list with table.
-func qualified(table, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = table + "." + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
-}
+	WHERE t.id = v.id AND COALESCE(t.cur_hash, t.hash) = v.old_hash AND t.revoked_at IS NULL
+	RETURNING ` + tokenColumnsOf("t")
 
 // together runs the batch as one statement, which commits on its own, and
 // returns the swapped tokens by id. The rows are read to the end and

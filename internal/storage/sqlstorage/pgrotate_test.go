@@ -152,10 +152,15 @@ func TestRotationsBatchOnPostgres(t *testing.T) {
 
 // TestRotationsBatchRefusedRunsAlone: when PostgreSQL refuses a batch's
 // statement (here one member's new hash is another token's current hash, a
-// unique violation), nothing of it is applied, and each rotation runs
-// again alone: only the faulty one is refused.
+// unique violation of an index the test adds: the schema no longer makes
+// current hashes unique since migration 0090), nothing of it is applied,
+// and each rotation runs again alone: only the faulty one is refused.
 func TestRotationsBatchRefusedRunsAlone(t *testing.T) {
 	s, rotate, release := openRotationsTest(t, 6)
+	if _, err := s.w.ExecContext(context.Background(),
+		`CREATE UNIQUE INDEX test_current_hash ON refresh_tokens ((COALESCE(cur_hash, hash)))`); err != nil {
+		t.Fatal(err)
+	}
 	first := rotate("tok-0", benchHash("sec-0"), benchHash("new-0"))
 	waitFor(t, "the lone rotation of tok-0 to start", func() bool { return s.rotations.started.Load() == 1 })
 	chs := map[string]<-chan rotRes{}

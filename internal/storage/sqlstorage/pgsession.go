@@ -141,9 +141,7 @@ func (b *sessionReads) batchContext(live []*readReq) (context.Context, func()) {
 
 // batchSessionSQL is sessionSelect for every (id, at) pair at once, each
 // row carrying its pair's position (1-based) first.
-const batchSessionSQL = `SELECT k.n, t.id, t.tenant_id, t.user_id, t.application_id, t.hash, t.prev_hash, t.rotated_at,
-		t.generation, t.start_instant, t.last_used_at, t.expires_at, t.auth_time, t.scopes, t.dpop_jkt, t.device,
-		t.inserted_at, t.revoked_at, t.revoke_reason, u.doc,
+var batchSessionSQL = `SELECT k.n, ` + tokenColumnsOf("t") + `, u.doc,
 		EXISTS (SELECT 1 FROM user_action_logs a WHERE a.user_id = t.user_id AND a.prevent_login = TRUE AND a.canceled = FALSE AND a.expiry > k.at),
 		r.doc
 	FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(id, at, n)

@@ -3,7 +3,6 @@ package sqlstorage
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -20,7 +19,7 @@ func (s *Store) sessionSelect() string {
 	if s.dialect == DialectPostgres {
 		preventing = "a.prevent_login = TRUE AND a.canceled = FALSE"
 	}
-	return `SELECT ` + prefixed("t", tokenColumns) + `, u.doc,
+	return `SELECT ` + tokenColumnsOf("t") + `, u.doc,
 		EXISTS (SELECT 1 FROM user_action_logs a WHERE a.user_id = t.user_id AND ` + preventing + ` AND a.expiry > $2),
 		r.doc
 	FROM refresh_tokens t
@@ -42,7 +41,7 @@ func (s *Store) FindRefreshSession(ctx context.Context, k storage.SessionKey) (s
 	if k.ID != "" {
 		return s.querySession(ctx, sel+` WHERE t.id = $1`+sessionOrder, k.ID, k.At)
 	}
-	out, err := s.querySession(ctx, sel+` WHERE t.hash = $1`+sessionOrder, k.Hash, k.At)
+	out, err := s.querySession(ctx, sel+` WHERE t.hash = $1 AND t.cur_hash IS NULL`+sessionOrder, k.Hash, k.At) // currentByHash
 	if err != storage.ErrNotFound {
 		return out, err
 	}
@@ -103,13 +102,4 @@ func (s *Store) querySession(ctx context.Context, query string, arg any, at int6
 		return out, storage.ErrNotFound
 	}
 	return out, nil
-}
-
-// prefixed qualifies every column of a column list with a table alias.
-func prefixed(alias, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = alias + "." + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
 }

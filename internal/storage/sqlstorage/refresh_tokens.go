@@ -11,8 +11,39 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-const tokenColumns = `id, tenant_id, user_id, application_id, hash, prev_hash, rotated_at, generation, start_instant,
+// storedTokenColumns are the columns a new family is inserted with, in
+// tokenRow's order. hash is the family's first hash, written once: the
+// UNIQUE index on it is what the earlier format's values are looked up by
+// (FindRefreshTokenByHash), and a rotation of a value that names its family
+// writes the new hash to cur_hash instead, so that it moves no entry of that
+// index (migration 0090).
+const storedTokenColumns = `id, tenant_id, user_id, application_id, hash, prev_hash, rotated_at, generation, start_instant,
 	last_used_at, expires_at, auth_time, scopes, dpop_jkt, device, inserted_at, revoked_at, revoke_reason`
+
+// currentHashSQL is the family's current hash: the last rotation's when it
+// wrote cur_hash, else hash.
+const currentHashSQL = `COALESCE(cur_hash, hash)`
+
+// tokenColumns reads storedTokenColumns back, with the current hash in
+// hash's place.
+var tokenColumns = tokenColumnsOf("")
+
+// tokenColumnsOf is tokenColumns with every column qualified by alias
+// ("t": t.id, ..., COALESCE(t.cur_hash, t.hash), ...), "" for none.
+func tokenColumnsOf(alias string) string {
+	if alias != "" {
+		alias += "."
+	}
+	cols := strings.Split(storedTokenColumns, ",")
+	for i, c := range cols {
+		if c = strings.TrimSpace(c); c == "hash" {
+			cols[i] = "COALESCE(" + alias + "cur_hash, " + alias + "hash)"
+		} else {
+			cols[i] = alias + c
+		}
+	}
+	return strings.Join(cols, ", ")
+}
 
 // tokenRow receives one row's tokenColumns.
 type tokenRow struct {
@@ -77,7 +108,7 @@ func insertToken(ctx context.Context, q querier, t storage.RefreshToken) error {
 	if !t.RevokedAt.IsZero() {
 		revoked = ms(t.RevokedAt)
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO refresh_tokens (`+tokenColumns+`)
+	_, err = q.ExecContext(ctx, `INSERT INTO refresh_tokens (`+storedTokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		t.ID, t.TenantID, t.UserID, app, t.Hash, t.PrevHash, ms(t.RotatedAt), t.Generation, ms(t.StartInstant),
 		ms(t.LastUsedAt), ms(t.ExpiresAt), ms(t.AuthTime), scopes, t.DPoPJKT, device, ms(t.InsertedAt), revoked, t.RevokeReason)
@@ -93,8 +124,12 @@ func (s *Store) GetRefreshToken(ctx context.Context, id string) (storage.Refresh
 // FindRefreshTokenByHash looks the hash up as the current secret first, then in
 // the history of superseded secrets (current=false). Revoked families are
 // returned too: the caller decides what a revoked or superseded hash means.
+// A current hash is found here when it is in the indexed column hash with
+// no cur_hash beside it: the first hash of a family never rotated, or the
+// last one a rotation with history wrote (currentByHash). A hash a rotation
+// without history wrote is its family's by id only (storage.Rotation).
 func (s *Store) FindRefreshTokenByHash(ctx context.Context, hash []byte) (storage.RefreshToken, bool, error) {
-	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
+	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE `+currentByHash, hash))
 	if err == nil {
 		return t, true, nil
 	}
@@ -159,11 +194,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, r storage.Rotation) (sto
 // matched no row.
 func (s *Store) rotateOne(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error) {
 	var out storage.RefreshToken
+	query := rotateSQL
+	if !r.NoHistory {
+		query = rotateIndexedSQL
+	}
 	swap := func(q querier) error {
-		t, err := scanToken(q.QueryRowContext(ctx, `UPDATE refresh_tokens
-			SET prev_hash = hash, hash = $3, rotated_at = $4, last_used_at = $4, expires_at = $5, generation = generation + 1
-			WHERE id = $1 AND hash = $2 AND revoked_at IS NULL
-			RETURNING `+tokenColumns, r.ID, r.OldHash, r.NewHash, ms(r.At), ms(r.ExpiresAt)))
+		t, err := scanToken(q.QueryRowContext(ctx, query, r.ID, r.OldHash, r.NewHash, ms(r.At), ms(r.ExpiresAt)))
 		if errors.Is(err, sql.ErrNoRows) {
 			return errNoSwap
 		}
@@ -184,6 +220,32 @@ func (s *Store) rotateOne(ctx context.Context, r storage.Rotation) (storage.Refr
 	}
 	return out, s.tx(ctx, swap)
 }
+
+// currentByHash is the by-hash lookup's condition on $1: hash holds the
+// current hash (nothing in cur_hash), answered from the UNIQUE index on hash.
+const currentByHash = `hash = $1 AND cur_hash IS NULL`
+
+// rotateSQL is the compare-and-swap of a rotation without history: the
+// value it replaces and the one it hands out name their family and are read
+// by id, so the new hash goes to cur_hash, which no index holds, and hash,
+// the family's first, stays put (at 10,000,000 tokens, moving its entry in
+// the UNIQUE index was the largest extra cost of a refresh, issue 13).
+var rotateSQL = `UPDATE refresh_tokens
+	SET prev_hash = ` + currentHashSQL + `, cur_hash = $3, rotated_at = $4, last_used_at = $4, expires_at = $5,
+		generation = generation + 1
+	WHERE id = $1 AND ` + currentHashSQL + ` = $2 AND revoked_at IS NULL
+	RETURNING ` + tokenColumns
+
+// rotateIndexedSQL is the compare-and-swap of a rotation with history: the
+// value it replaces is of the earlier format, looked up by hash, and so may
+// be the one it hands out (a family whose id is not a UUID keeps that
+// format), so the new hash goes to the indexed column hash, where
+// currentByHash finds it.
+var rotateIndexedSQL = `UPDATE refresh_tokens
+	SET prev_hash = ` + currentHashSQL + `, hash = $3, cur_hash = NULL, rotated_at = $4, last_used_at = $4, expires_at = $5,
+		generation = generation + 1
+	WHERE id = $1 AND ` + currentHashSQL + ` = $2 AND revoked_at IS NULL
+	RETURNING ` + tokenColumns
 
 // errNoSwap: the rotation's UPDATE matched no row.
 var errNoSwap = errors.New("sqlstorage: rotation matched no row")

@@ -28,7 +28,7 @@ func (s *Store) ListRevocations(ctx context.Context, appID string, since time.Ti
 
 // listRevokedSQL reads the index of revoked tokens by application in the
 // feed's order (migration 0080), not every token of the application.
-const listRevokedSQL = `SELECT ` + tokenColumns + ` FROM refresh_tokens
+var listRevokedSQL = `SELECT ` + tokenColumns + ` FROM refresh_tokens
 		WHERE application_id = $1 AND revoked_at IS NOT NULL
 		  AND ` + afterCursor + `
 		ORDER BY revoked_at, id LIMIT $4`

@@ -213,7 +213,7 @@ func (s *Store) SeedScale(ctx context.Context, o Seed) error {
 			rows = append(rows, row)
 		}
 		err := s.tx(ctx, func(q querier) error {
-			return s.insertRows(ctx, unprepared(q), `INSERT INTO refresh_tokens (`+tokenColumns+`) VALUES `, rows)
+			return s.insertRows(ctx, unprepared(q), `INSERT INTO refresh_tokens (`+storedTokenColumns+`, cur_hash) VALUES `, rows)
 		})
 		if err != nil {
 			return fmt.Errorf("sqlstorage: seed: tokens %d-: %w", start, err)
@@ -270,8 +270,9 @@ func (s *Store) seedDropIndexes(ctx context.Context) ([]string, error) {
 	return defs, nil
 }
 
-// seedToken is token i's row in tokenColumns' order, as insertToken and
-// the rotations that followed would have left it.
+// seedToken is token i's row in storedTokenColumns' order and cur_hash, as
+// insertToken and the rotations that followed would have left it: a rotated
+// family's current hash in cur_hash, its first one in hash.
 func seedToken(i, users int, app storage.Application, now time.Time) ([]any, error) {
 	const day = 24 * time.Hour
 	gen := seedGeneration(i)
@@ -279,7 +280,11 @@ func seedToken(i, users int, app storage.Application, now time.Time) ([]any, err
 	lastUsed := start
 	var prev []byte
 	var rotated int64 // 0 = never rotated, as insertToken stores it
+	current := sha256.Sum256([]byte(SeedTokenValue(i)))
+	hash, cur := current[:], any(nil)
 	if gen > 0 {
+		first := sha256.Sum256(fmt.Appendf(nil, "latchkey-seed/first/%d", i))
+		hash, cur = first[:], current[:]
 		lastUsed = start.Add(now.Sub(start) * time.Duration(gen) / 41)
 		h := sha256.Sum256(fmt.Appendf(nil, "latchkey-seed/previous/%d", i))
 		prev = h[:]
@@ -295,7 +300,6 @@ func seedToken(i, users int, app storage.Application, now time.Time) ([]any, err
 		expires = now.Add(-time.Duration(1+i%72) * time.Hour)
 		revoked, reason = ms(expires.Add(-day)), "logout"
 	}
-	hash := sha256.Sum256([]byte(SeedTokenValue(i)))
 	device, err := encode(storage.DeviceInfo{LastAccessedAddress: fmt.Sprintf("198.51.100.%d", i%250+1),
 		LastAccessedInstant: ms(lastUsed)})
 	if err != nil {
@@ -305,7 +309,7 @@ func seedToken(i, users int, app storage.Application, now time.Time) ([]any, err
 	if err != nil {
 		return nil, err
 	}
-	return []any{SeedTokenID(i), app.TenantID, SeedUserID(SeedTokenUser(i, users)), app.ID, hash[:], prev,
+	return []any{SeedTokenID(i), app.TenantID, SeedUserID(SeedTokenUser(i, users)), app.ID, hash, prev,
 		rotated, gen, ms(start), ms(lastUsed), ms(expires), ms(start), scopes, "", device, ms(start),
-		revoked, reason}, nil
+		revoked, reason, cur}, nil
 }

@@ -21,6 +21,8 @@ var sessionTests = []struct {
 	{"RotationWithoutHistory", testRotationWithoutHistory},
 	{"ConcurrentRotationWithoutHistory", testConcurrentRotationWithoutHistory},
 	{"ConcurrentFindRefreshSession", testConcurrentFindRefreshSession},
+	{"RotatedFamilyReadByID", testRotatedFamilyReadByID},
+	{"EarlierFormatRotatedOnce", testEarlierFormatRotatedOnce},
 }
 
 // testFindRefreshSession: by id and by current or superseded hash, the
