@@ -1,6 +1,10 @@
 package main
 
-import "strings"
+import (
+	"log/slog"
+	"strconv"
+	"strings"
+)
 
 // lazyFree is the GODEBUG setting `latchkey serve` and `latchkey demo` run
 // with unless the operator's GODEBUG says otherwise: the Go runtime hands
@@ -20,31 +24,69 @@ const lazyFree = "madvdontneed=0"
 
 // lazyFreeEnv returns the environment to execute the process again with,
 // for the long-running commands (serve, demo) when GODEBUG does not already
-// name madvdontneed; nil means run as is. The setting in the new
-// environment is what stops a second execution.
+// set madvdontneed; nil means run as is. The setting in the new environment
+// is what stops a second execution.
 func lazyFreeEnv(args, environ []string) []string {
 	if len(args) == 0 || (args[0] != "serve" && args[0] != "demo") {
 		return nil
 	}
-	godebug, at := "", -1
-	for i, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "GODEBUG="); ok {
-			godebug, at = v, i
-		}
-	}
-	for _, setting := range strings.Split(godebug, ",") {
-		if strings.HasPrefix(strings.TrimSpace(setting), "madvdontneed=") {
-			return nil
-		}
+	godebug, at := firstGODEBUG(environ)
+	if _, set := madvdontneed(godebug); set {
+		return nil
 	}
 	env := append([]string(nil), environ...)
-	if at < 0 {
+	switch {
+	case at < 0:
 		return append(env, "GODEBUG="+lazyFree)
-	}
-	if godebug == "" {
+	case godebug == "":
 		env[at] = "GODEBUG=" + lazyFree
-	} else {
+	default:
 		env[at] = "GODEBUG=" + godebug + "," + lazyFree
 	}
 	return env
+}
+
+// firstGODEBUG is GODEBUG's value as the runtime reads it (the first entry
+// of the environment), and its index (-1 when there is none).
+func firstGODEBUG(environ []string) (string, int) {
+	for i, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "GODEBUG="); ok {
+			return v, i
+		}
+	}
+	return "", -1
+}
+
+// madvdontneed is the value GODEBUG sets for madvdontneed and whether it
+// sets one, parsed as the runtime does: fields split at commas, untrimmed
+// (" madvdontneed=0" names nothing), an integer value, the last one wins.
+func madvdontneed(godebug string) (value int, set bool) {
+	for _, field := range strings.Split(godebug, ",") {
+		if v, ok := strings.CutPrefix(field, "madvdontneed="); ok {
+			if n, err := strconv.ParseInt(v, 10, 32); err == nil {
+				value, set = int(n), true
+			}
+		}
+	}
+	return value, set
+}
+
+// lazyFreeFailed is why main's execution of the binary with lazyFree did
+// not happen (nil when it was not needed or succeeded); serve and demo log
+// it once they have a logger (logLazyFree).
+var lazyFreeFailed error
+
+// logLazyFree says at start whether freed memory is returned lazily: an
+// operator reading RSS needs to know which, and a failed execution must
+// not go unnoticed.
+func logLazyFree(logger *slog.Logger, getenv func(string) string) {
+	switch v, set := madvdontneed(getenv("GODEBUG")); {
+	case lazyFreeFailed != nil:
+		logger.Warn("freed memory is returned to the kernel at once (MADV_DONTNEED): could not run again with GODEBUG="+lazyFree,
+			"err", lazyFreeFailed)
+	case set && v == 0:
+		logger.Info("freed memory is returned to the kernel lazily (GODEBUG=" + lazyFree + ")")
+	case set:
+		logger.Info("freed memory is returned to the kernel at once (GODEBUG madvdontneed=" + strconv.Itoa(v) + ")")
+	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	execLazyFree()
+	lazyFreeFailed = execLazyFree()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// The first signal starts a graceful drain; restoring the default

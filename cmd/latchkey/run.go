@@ -105,6 +105,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	tuneGC(getenv)
 	logger := app.NewLogger(cfg, stderr)
+	logLazyFree(logger, getenv)
 	a, err := app.Open(ctx, cfg, app.Options{Logger: logger})
 	if err != nil {
 		fmt.Fprintf(stderr, "latchkey serve: cannot start: %v\n", err)
@@ -146,6 +147,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	o.Out = stdout
 	o.Logger = app.NewLogger(config.Default(), stderr)
+	if lazyFreeFailed != nil {
+		logLazyFree(o.Logger, os.Getenv)
+	}
 	if err := demo.Run(ctx, o); err != nil {
 		// demo's errors already say "demo: ..."; do not say it twice.
 		fmt.Fprintf(stderr, "latchkey demo: %s\n", strings.TrimPrefix(err.Error(), "demo: "))
