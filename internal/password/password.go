@@ -159,7 +159,8 @@ func hashOnTurn(ctx context.Context, s scheme, plain string, factor int) (storag
 }
 
 // Verify reports whether plain matches the stored hash. A password longer
-// than the scheme can hash without truncation never matches. A stored
+// than the scheme can hash without truncation never matches (after a turn,
+// without hashing). A stored
 // factor outside the scheme's bounds is ErrFactor before any work is done.
 // It waits for a hashing turn (turns.go) until ctx ends, then ErrBusy
 // without hashing.
@@ -168,14 +169,17 @@ func Verify(ctx context.Context, plain string, h storage.PasswordHash) (bool, er
 	if err != nil {
 		return false, err
 	}
-	if len(plain) > s.maxBytes() {
-		return false, nil
-	}
 	release, err := takeTurn(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer release()
+	if len(plain) > s.maxBytes() {
+		// No match, but only after a turn, as an unknown login id's dummy
+		// verification at the tenant's scheme: a busy server answers both
+		// alike (ErrBusy), whatever scheme the account's hash has.
+		return false, nil
+	}
 	return s.verify(plain, h)
 }
 

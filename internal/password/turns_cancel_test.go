@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -114,5 +115,56 @@ func TestFreeTurnIsTakenWhateverTheContext(t *testing.T) {
 	cancel()
 	if ok, err := Verify(ctx, "pw", h); !ok || err != nil {
 		t.Fatalf("Verify with a free turn and an ended context = %v, %v; want true, nil", ok, err)
+	}
+}
+
+// TestBusyHistoryCheckIsNoPass: a password change's history check whose
+// verifications never got a turn judged nothing, so Check returns ErrBusy
+// and no field errors; it must not read as "not reused", after which the
+// change would go on to store a remembered password once a turn came free.
+// The same holds when an unusable remembered hash comes first (its error
+// must not hide ErrBusy).
+func TestBusyHistoryCheckIsNoPass(t *testing.T) {
+	reusedPw := "Ribbon-anchor-velvet-88"
+	prev := []storage.PasswordHash{mustHash(t, reusedPw, PBKDF2SHA256, 1)}
+	r := DefaultRules()
+	r.RememberPreviousPasswords = RememberPrevious{Enabled: true, Count: 3}
+	for name, p := range map[string][]storage.PasswordHash{
+		"busy first":         prev,
+		"unusable then busy": append([]storage.PasswordHash{{Scheme: "no-such-scheme"}}, prev...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			held := HoldTurnsForTest()
+			defer held.Release()
+			ctx := WithTurnWait(context.Background(), time.Nanosecond)
+			errs, err := r.Check(ctx, reusedPw, Change{Field: "password", Previous: p})
+			if !errors.Is(err, ErrBusy) || errs != nil {
+				t.Fatalf("Check of a reused password while busy = %v, %v; want nil, ErrBusy", errs, err)
+			}
+			if reused, err := Reused(ctx, reusedPw, p, 3); reused || !errors.Is(err, ErrBusy) {
+				t.Fatalf("Reused while busy = %v, %v; want false, ErrBusy", reused, err)
+			}
+		})
+	}
+}
+
+// TestTooLongPasswordWaitsForATurnLikeAnyOther: a password longer than the
+// stored hash's scheme accepts (bcrypt's 72 bytes) never matches, but only
+// after a turn: an unknown login id's dummy verification at a tenant's
+// PBKDF2 waits for one, so on a busy server both must answer ErrBusy, not
+// "wrong password" for the account and "busy" for the unknown id.
+func TestTooLongPasswordWaitsForATurnLikeAnyOther(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	h := mustHash(t, "short enough", Bcrypt, 4)
+	if ok, err := Verify(context.Background(), long, h); ok || err != nil {
+		t.Fatalf("idle: %v, %v; want no match and no error", ok, err)
+	}
+	held := HoldTurnsForTest()
+	defer held.Release()
+	ctx := WithTurnWait(context.Background(), time.Nanosecond)
+	_, accountErr := Verify(ctx, long, h)
+	unknownErr := DummyVerify(ctx, long, PBKDF2SHA256, 0)
+	if !errors.Is(accountErr, ErrBusy) || !errors.Is(unknownErr, ErrBusy) {
+		t.Errorf("busy: the account's verification %v, the unknown id's %v; want ErrBusy for both", accountErr, unknownErr)
 	}
 }
