@@ -2,11 +2,13 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/events"
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -165,6 +167,12 @@ func (s *Service) rehash(ctx context.Context, tenant storage.Tenant, user *stora
 		return
 	}
 	h, err := s.pw.Hash(ctx, plain, scheme, factor)
+	if errors.Is(err, password.ErrBusy) {
+		// A busy server: the next login tries again. Logged at debug, or a
+		// scheme migration under load would log a line per login.
+		s.log.DebugContext(ctx, "password rehash postponed: no hashing turn", "user_id", user.ID, "scheme", scheme)
+		return
+	}
 	if err != nil {
 		s.log.WarnContext(ctx, "password rehash failed", "user_id", user.ID, "scheme", scheme, "err", err)
 		return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"slices"
 	"strings"
@@ -103,5 +104,49 @@ func TestRequestsWhoseTurnNeverCameAnswerBusy(t *testing.T) {
 	// Nothing is stuck: with the turns back, the same requests work.
 	if res := s.login(storeApp, nil); res.status != http.StatusOK {
 		t.Fatalf("login after the busy ones: %d %s", res.status, res.body)
+	}
+}
+
+// TestPagesAndChangesWhoseTurnNeverCameAnswerBusy: the hosted login page's
+// form, the console's sign-in and an API-key password change whose hash
+// waits for a turn until its client goes away answer the gate's 503 with
+// Retry-After: 1 in their own format (an HTML page, the JSON body), never
+// a 500 page; the change stores nothing (alice's password still works).
+func TestPagesAndChangesWhoseTurnNeverCameAnswerBusy(t *testing.T) {
+	s := newOAuthStack(t)
+	_, challenge := pkce("busy")
+	b := newBrowser(s)
+	v := formFields(t, b.get("/oauth2/authorize?"+authzQuery(storeApp, storeCallback, challenge).Encode()))
+	v.Set("loginId", aliceEmail)
+	v.Set("password", "guess")
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cookies []string
+	for _, c := range b.hc.Jar.Cookies(u) {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": s.URL, "Sec-Fetch-Site": "same-origin"}
+	hosted := serveBusy(t, s, call{method: "POST", path: "/oauth2/authorize", body: v.Encode(),
+		hdr: map[string]string{"Content-Type": form["Content-Type"], "Origin": s.URL, "Sec-Fetch-Site": "same-origin", "Cookie": strings.Join(cookies, "; ")}})
+	if _, err := s.Srv.Manage.Console.CreateAdmin(context.Background(), "deputy@example.test", "deputy console password"); err != nil {
+		t.Fatal(err)
+	}
+	console := serveBusy(t, s, call{method: "POST", path: "/admin/login", hdr: form,
+		body: url.Values{"loginId": {"deputy@example.test"}, "password": {"guess"}}.Encode()})
+	for name, rec := range map[string]*httptest.ResponseRecorder{"hosted login": hosted, "console sign-in": console} {
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" ||
+			!strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+			t.Errorf("busy %s: %d %q Retry-After %q; want a 503 page with Retry-After: 1", name, rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Retry-After"))
+		}
+	}
+	change := serveBusy(t, s, call{method: "POST", path: "/api/user/change-password", hdr: admin,
+		body: `{"loginId":"` + aliceEmail + `","password":"Ribbon-anchor-velvet-88"}`})
+	if change.Code != http.StatusServiceUnavailable || change.Body.String() != busyJSON || change.Header().Get("Retry-After") != "1" {
+		t.Errorf("busy password change: %d %s, want the gate's 503", change.Code, change.Body)
+	}
+	if res := s.login(storeApp, nil); res.status != http.StatusOK {
+		t.Fatalf("alice's password after the busy change: login %d %s", res.status, res.body)
 	}
 }
