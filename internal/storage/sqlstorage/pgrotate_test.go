@@ -1,6 +1,7 @@
 package sqlstorage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -187,5 +188,49 @@ func TestRotationsBatchRefusedRunsAlone(t *testing.T) {
 	}
 	if g := s.rotations.grouped.Load(); g != 1 {
 		t.Errorf("%d grouped statements, want 1 (refused, then each alone)", g)
+	}
+}
+
+// TestRotationsBatchComparesTheCurrentHash: in a PostgreSQL batch, each
+// member's compare-and-swap is against the family's current hash
+// (COALESCE(cur_hash, hash)), not the indexed first one: a replay of the
+// first value of a family rotated since (the login value a thief kept) is
+// refused and changes nothing, while the holder's current value rotates,
+// and the previous hash it records is that current value, not the first.
+func TestRotationsBatchComparesTheCurrentHash(t *testing.T) {
+	s, rotate, release := openRotationsTest(t, 4)
+	ctx := context.Background()
+	now := time.Now()
+	for _, id := range []string{"tok-1", "tok-2"} {
+		if _, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: id, OldHash: benchHash("sec-" + id[4:]),
+			NewHash: benchHash("a1-" + id), At: now, ExpiresAt: now.Add(time.Hour), NoHistory: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := s.rotations.started.Load()
+	first := rotate("tok-0", benchHash("sec-0"), benchHash("new-0"))
+	waitFor(t, "the lone rotation", func() bool { return s.rotations.started.Load() == before+1 })
+	replay := rotate("tok-1", benchHash("sec-1"), benchHash("stolen"))
+	legit := rotate("tok-2", benchHash("a1-tok-2"), benchHash("a2-tok-2"))
+	other := rotate("tok-3", benchHash("sec-3"), benchHash("new-3"))
+	waitFor(t, "three rotations to queue", func() bool { return len(s.rotations.in) == 3 })
+	release()
+	if r := <-first; r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r := <-replay; !errors.Is(r.err, storage.ErrConflict) {
+		t.Errorf("a batched replay of a rotated family's first value: %v, hash %x; want ErrConflict", r.err, r.t.Hash)
+	}
+	if got := currentHash(t, s, "tok-1"); !bytes.Equal(got, benchHash("a1-tok-1")) {
+		t.Errorf("tok-1's current hash changed to %x", got)
+	}
+	if r := <-legit; r.err != nil || !bytes.Equal(r.t.Hash, benchHash("a2-tok-2")) || !bytes.Equal(r.t.PrevHash, benchHash("a1-tok-2")) {
+		t.Errorf("a batched second rotation: %v, hash %x prev %x; want a2 with previous a1", r.err, r.t.Hash, r.t.PrevHash)
+	}
+	if r := <-other; r.err != nil {
+		t.Fatal(r.err)
+	}
+	if g := s.rotations.grouped.Load(); g != 1 {
+		t.Errorf("%d grouped batches; the test needs the three in one statement", g)
 	}
 }
