@@ -118,7 +118,7 @@ func (s *Store) UndoLogin(ctx context.Context, u storage.LoginUndo) (storage.Log
 		// (the feed resource servers poll) for a session that never existed.
 		// Its history rows, if any, go with it (ON DELETE CASCADE).
 		if t := l.RefreshToken; t != nil {
-			if _, err := q.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE id = $1 AND `+currentHashSQL+` = $2 AND user_id = $3`,
+			if _, err := q.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE id = $1 AND `+currentHashOf("")+` = $2 AND user_id = $3`,
 				t.ID, t.Hash, l.UserID); err != nil {
 				return err
 			}

@@ -122,10 +122,10 @@ func refusedWhole(err error) bool {
 // batchRotateSQL is the batch's statement: rotateSQL for every (id,
 // expected hash) pair at once.
 var batchRotateSQL = `UPDATE refresh_tokens AS t
-	SET prev_hash = COALESCE(t.cur_hash, t.hash), cur_hash = v.new_hash, rotated_at = v.at, last_used_at = v.at,
+	SET prev_hash = ` + currentHashOf("t") + `, cur_hash = v.new_hash, rotated_at = v.at, last_used_at = v.at,
 		expires_at = v.expires_at, generation = t.generation + 1
 	FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bigint[]) AS v(id, old_hash, new_hash, at, expires_at)
-	WHERE t.id = v.id AND COALESCE(t.cur_hash, t.hash) = v.old_hash AND t.revoked_at IS NULL
+	WHERE t.id = v.id AND ` + currentHashOf("t") + ` = v.old_hash AND t.revoked_at IS NULL
 	RETURNING ` + tokenColumnsOf("t")
 
 // together runs the batch as one statement, which commits on its own, and

@@ -41,7 +41,7 @@ func (s *Store) FindRefreshSession(ctx context.Context, k storage.SessionKey) (s
 	if k.ID != "" {
 		return s.querySession(ctx, sel+` WHERE t.id = $1`+sessionOrder, k.ID, k.At)
 	}
-	out, err := s.querySession(ctx, sel+` WHERE t.hash = $1 AND t.cur_hash IS NULL`+sessionOrder, k.Hash, k.At) // currentByHash
+	out, err := s.querySession(ctx, sel+` WHERE `+currentByHashOf("t", "$1")+sessionOrder, k.Hash, k.At)
 	if err != storage.ErrNotFound {
 		return out, err
 	}

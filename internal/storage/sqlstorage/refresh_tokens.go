@@ -12,7 +12,8 @@ import (
 )
 
 // storedTokenColumns are the columns a new family is inserted with, in
-// tokenRow's order. hash is the family's first hash, written once: the
+// tokenRow's order. hash is the family's first hash, or the last one a
+// rotation with history (or the code before migration 0090) wrote: the
 // UNIQUE index on it is what the earlier format's values are looked up by
 // (FindRefreshTokenByHash), and a rotation of a value that names its family
 // writes the new hash to cur_hash instead, so that it moves no entry of that
@@ -20,9 +21,25 @@ import (
 const storedTokenColumns = `id, tenant_id, user_id, application_id, hash, prev_hash, rotated_at, generation, start_instant,
 	last_used_at, expires_at, auth_time, scopes, dpop_jkt, device, inserted_at, revoked_at, revoke_reason`
 
-// currentHashSQL is the family's current hash: the last rotation's when it
-// wrote cur_hash, else hash.
-const currentHashSQL = `COALESCE(cur_hash, hash)`
+// currentHashOf is the family's current hash, its columns qualified by
+// alias ("" for none): the last rotation's when it wrote cur_hash, else
+// hash. Every read and every compare-and-swap of the current hash uses it.
+func currentHashOf(alias string) string {
+	if alias != "" {
+		alias += "."
+	}
+	return "COALESCE(" + alias + "cur_hash, " + alias + "hash)"
+}
+
+// currentByHashOf is the by-hash lookup's condition on param: hash holds
+// the current hash (nothing in cur_hash beside it), answered from the
+// UNIQUE index on hash; alias as in currentHashOf.
+func currentByHashOf(alias, param string) string {
+	if alias != "" {
+		alias += "."
+	}
+	return alias + "hash = " + param + " AND " + alias + "cur_hash IS NULL"
+}
 
 // tokenColumns reads storedTokenColumns back, with the current hash in
 // hash's place.
@@ -31,15 +48,15 @@ var tokenColumns = tokenColumnsOf("")
 // tokenColumnsOf is tokenColumns with every column qualified by alias
 // ("t": t.id, ..., COALESCE(t.cur_hash, t.hash), ...), "" for none.
 func tokenColumnsOf(alias string) string {
-	if alias != "" {
-		alias += "."
-	}
 	cols := strings.Split(storedTokenColumns, ",")
 	for i, c := range cols {
-		if c = strings.TrimSpace(c); c == "hash" {
-			cols[i] = "COALESCE(" + alias + "cur_hash, " + alias + "hash)"
-		} else {
-			cols[i] = alias + c
+		switch c = strings.TrimSpace(c); {
+		case c == "hash":
+			cols[i] = currentHashOf(alias)
+		case alias != "":
+			cols[i] = alias + "." + c
+		default:
+			cols[i] = c
 		}
 	}
 	return strings.Join(cols, ", ")
@@ -221,31 +238,33 @@ func (s *Store) rotateOne(ctx context.Context, r storage.Rotation) (storage.Refr
 	return out, s.tx(ctx, swap)
 }
 
-// currentByHash is the by-hash lookup's condition on $1: hash holds the
-// current hash (nothing in cur_hash), answered from the UNIQUE index on hash.
-const currentByHash = `hash = $1 AND cur_hash IS NULL`
+// currentByHash is currentByHashOf on $1, unqualified.
+var currentByHash = currentByHashOf("", "$1")
 
 // rotateSQL is the compare-and-swap of a rotation without history: the
 // value it replaces and the one it hands out name their family and are read
-// by id, so the new hash goes to cur_hash, which no index holds, and hash,
-// the family's first, stays put (at 10,000,000 tokens, moving its entry in
-// the UNIQUE index was the largest extra cost of a refresh, issue 13).
-var rotateSQL = `UPDATE refresh_tokens
-	SET prev_hash = ` + currentHashSQL + `, cur_hash = $3, rotated_at = $4, last_used_at = $4, expires_at = $5,
-		generation = generation + 1
-	WHERE id = $1 AND ` + currentHashSQL + ` = $2 AND revoked_at IS NULL
-	RETURNING ` + tokenColumns
+// by id, so the new hash goes to cur_hash, which no index holds, and hash
+// stays put (at 10,000,000 tokens, moving its entry in the UNIQUE index was
+// the largest extra cost of a refresh, issue 13).
+var rotateSQL = rotationSQL("cur_hash = $3")
 
 // rotateIndexedSQL is the compare-and-swap of a rotation with history: the
 // value it replaces is of the earlier format, looked up by hash, and so may
 // be the one it hands out (a family whose id is not a UUID keeps that
 // format), so the new hash goes to the indexed column hash, where
 // currentByHash finds it.
-var rotateIndexedSQL = `UPDATE refresh_tokens
-	SET prev_hash = ` + currentHashSQL + `, hash = $3, cur_hash = NULL, rotated_at = $4, last_used_at = $4, expires_at = $5,
+var rotateIndexedSQL = rotationSQL("hash = $3, cur_hash = NULL")
+
+// rotationSQL is the one-row compare-and-swap of a rotation ($1 id, $2 the
+// expected current hash, $3 the new one, $4 at, $5 expires), storing the
+// new hash as store says.
+func rotationSQL(store string) string {
+	return `UPDATE refresh_tokens
+	SET prev_hash = ` + currentHashOf("") + `, ` + store + `, rotated_at = $4, last_used_at = $4, expires_at = $5,
 		generation = generation + 1
-	WHERE id = $1 AND ` + currentHashSQL + ` = $2 AND revoked_at IS NULL
+	WHERE id = $1 AND ` + currentHashOf("") + ` = $2 AND revoked_at IS NULL
 	RETURNING ` + tokenColumns
+}
 
 // errNoSwap: the rotation's UPDATE matched no row.
 var errNoSwap = errors.New("sqlstorage: rotation matched no row")
