@@ -17,6 +17,7 @@ type GateStats interface {
 	Queued() int   // requests waiting for a slot
 	Capacity() int // slots
 	Refused() int64
+	Abandoned() int64 // waits whose client went away (not refusals)
 	Draining() bool
 }
 
@@ -32,6 +33,9 @@ func (m *Metrics) WatchGate(g GateStats) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "latchkey_hash_gate_refused_total",
 			Help: "Password-verifying requests refused with 503 because the queue was full or the wait too long."},
 			func() float64 { return float64(g.Refused()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "latchkey_hash_gate_abandoned_total",
+			Help: "Password-verifying requests whose client went away while they waited for a hashing slot or turn (not counted as refused)."},
+			func() float64 { return float64(g.Abandoned()) }),
 		gauge("latchkey_draining", "1 once shutdown has begun (readiness reports 503).", func() float64 {
 			if g.Draining() {
 				return 1

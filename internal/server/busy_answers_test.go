@@ -150,3 +150,23 @@ func TestPagesAndChangesWhoseTurnNeverCameAnswerBusy(t *testing.T) {
 		t.Fatalf("alice's password after the busy change: login %d %s", res.status, res.body)
 	}
 }
+
+// TestLoginWhoseClientLeftWaitingForATurnIsNoRefusal: a login admitted by
+// the gate whose hash waits for a turn until its client goes away is
+// counted as abandoned, not as a busy refusal.
+func TestLoginWhoseClientLeftWaitingForATurnIsNoRefusal(t *testing.T) {
+	s := newStack(t)
+	g := s.Srv.Gate
+	if g == nil {
+		t.Fatal("the stack's server has no gate")
+	}
+	refused, gone := g.Refused(), g.Abandoned()
+	rec := serveBusy(t, s, call{method: "POST", path: "/api/login",
+		body: `{"loginId":"` + aliceEmail + `","password":"guess","applicationId":"` + storeApp + `"}`})
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d %s, want the busy 503", rec.Code, rec.Body)
+	}
+	if g.Refused() != refused || g.Abandoned() != gone+1 {
+		t.Fatalf("refused %d→%d, abandoned %d→%d: want the hang-up counted as abandoned only", refused, g.Refused(), gone, g.Abandoned())
+	}
+}

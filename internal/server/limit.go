@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -68,6 +69,9 @@ type Gate struct {
 	wait     time.Duration
 	draining atomic.Bool
 	shed     atomic.Int64
+	// gone counts the requests whose client went away while they waited
+	// (Abandoned): not refusals, the server answered nobody.
+	gone atomic.Int64
 	// rates holds this node's per-address buckets (ratelimit.go).
 	rates *limiter
 }
@@ -166,10 +170,19 @@ func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, rt *route, g
 // noteBusy counts a request refused because the server is busy hashing
 // (at the gate, or because its wait for a hashing turn ended: the error
 // password.ErrBusy). It is logged at 1, 2, 4, 8, ... refusals so a storm
-// cannot flood the log.
+// cannot flood the log. A request whose client went away while it waited
+// is not a refusal: nobody reads the answer, and counting it would report
+// a server that turns logins away when its clients only gave up. It is
+// counted apart (Abandoned) and logged at debug.
 func (s *Server) noteBusy(r *http.Request, g *Gate) {
 	if g == nil {
 		g = s.gate
+	}
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		n := g.gone.Add(1)
+		s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "client went away while waiting to verify a password",
+			slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path), slog.Int64("abandoned_total", n))
+		return
 	}
 	if n := g.shed.Add(1); n&(n-1) == 0 {
 		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "password verification refused: server busy",
@@ -226,3 +239,7 @@ func (g *Gate) Capacity() int { return cap(g.slots) }
 
 // Refused counts the requests refused with 503 since start (metrics).
 func (g *Gate) Refused() int64 { return g.shed.Load() }
+
+// Abandoned counts the password-verifying requests whose client went away
+// while they waited for a slot or a hashing turn, since start (metrics).
+func (g *Gate) Abandoned() int64 { return g.gone.Load() }
