@@ -56,7 +56,7 @@ func setupBusyNote(t *target) (string, bool) {
 	if t.busy == nil || t.busy.Load() == 0 {
 		return "", false
 	}
-	return fmt.Sprintf("the server answered %d setup requests busy (503 or 429): each was sent again after its Retry-After", t.busy.Load()), true
+	return fmt.Sprintf("the server answered setup requests busy (503 or 429) %d times: each was sent again after its Retry-After", t.busy.Load()), true
 }
 
 // prepare finds or creates the application and the users, fills t's

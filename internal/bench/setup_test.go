@@ -59,7 +59,7 @@ func TestSetupSendsBusyAnswersAgain(t *testing.T) {
 	if rep.OK != 6 {
 		t.Fatalf("%d of %d logins ok (errors %v)", rep.OK, rep.Requests, rep.Errors)
 	}
-	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "setup requests busy") }) {
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "answered setup requests busy") }) {
 		t.Errorf("notes %q do not say the server answered setup busy", rep.Notes)
 	}
 	assertCleanedUp(t, in, rep, 3)
