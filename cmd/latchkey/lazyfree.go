@@ -20,14 +20,20 @@ import (
 // memory pressure (docs/deploy.md). The runtime reads the setting once, at
 // start, so it cannot be set from inside the process: main executes the
 // binary again with it (lazyFreeEnv).
+//
+// `latchkey bench` runs with it too: its hash ceiling is the server's hash
+// without the rest of a login, so it must hash as the server does. Without
+// it the ceiling's argon2id hashes faulted their memory in again
+// throughout the measured seconds, 5–9 % of its CPU, which the server no
+// longer pays (docs/performance.md, 3 December 2026, 20:20 UTC).
 const lazyFree = "madvdontneed=0"
 
 // lazyFreeEnv returns the environment to execute the process again with,
-// for the long-running commands (serve, demo) when GODEBUG does not already
+// for the long-running commands (serve, demo) and bench when GODEBUG does not already
 // set madvdontneed; nil means run as is. The setting in the new environment
 // is what stops a second execution.
 func lazyFreeEnv(args, environ []string) []string {
-	if len(args) == 0 || (args[0] != "serve" && args[0] != "demo") {
+	if len(args) == 0 || (args[0] != "serve" && args[0] != "demo" && args[0] != "bench") {
 		return nil
 	}
 	godebug, at := firstGODEBUG(environ)

@@ -22,6 +22,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/openapi/openapitest"
 	"github.com/latchkeyhq/latchkey/internal/outbox"
+	"github.com/latchkeyhq/latchkey/internal/server"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
@@ -55,6 +56,9 @@ type Options struct {
 	// JanitorInterval overrides the janitor's pass interval
 	// (app.Options.JanitorInterval), e.g. to see a pass within a test.
 	JanitorInterval time.Duration
+	// Limits bound concurrent password verification (app.Options.Limits),
+	// e.g. a short wait for a hashing turn.
+	Limits server.Limits
 }
 
 // Instance is a running App.
@@ -105,7 +109,7 @@ func Start(t testing.TB, o Options) *Instance {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, cfg, app.Options{Store: st, Now: o.Now, Logger: logger, Listener: ln, Webhooks: o.Webhooks,
-		JanitorInterval: o.JanitorInterval})
+		JanitorInterval: o.JanitorInterval, Limits: o.Limits})
 	if err != nil {
 		cancel()
 		_ = ln.Close()

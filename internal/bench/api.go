@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +23,32 @@ type api struct {
 	http     *http.Client
 	apiKey   string
 	tenantID string
+	// busyWait, when positive, is how long do keeps sending a request
+	// again that the server answered 503 or 429 with a Retry-After:
+	// setup's requests (forSetup), never the measured load's, whose
+	// refusals are counted.
+	busyWait time.Duration
+	// busy counts the busy answers do waited out (shared by the copies
+	// forSetup makes).
+	busy *atomic.Int64
+}
+
+// forSetup returns a copy of a for the requests that prepare a run
+// (creating the application and the users, the refresh runs' first
+// logins): each may take timeout, at least the run's own per-request
+// timeout, and a busy answer is sent again after its Retry-After for up to
+// busyWait. Each such request hashes a password on the server, and a server
+// just started hashes its first memory-hard ones slowly (setupTimeout).
+func (a *api) forSetup(timeout, busyWait time.Duration) *api {
+	b := *a
+	if b.busy == nil {
+		b.busy = new(atomic.Int64)
+	}
+	if timeout > a.http.Timeout {
+		b.http = &http.Client{Timeout: timeout, Transport: a.http.Transport}
+	}
+	b.busyWait = busyWait
+	return &b
 }
 
 // maxBody bounds what is read of a response: tokens and small JSON objects.
@@ -38,7 +66,67 @@ type outcome struct {
 func (o outcome) ok() bool { return o.err == nil && o.status == http.StatusOK }
 
 // do sends a request and decodes a 200 JSON body into out (when not nil).
+// With busyWait set, a 503 or 429 answer with a Retry-After the server
+// gives (RFC 9110 §10.2.3: seconds or a date) is sent again after that
+// delay, until a delay would end past busyWait from the first send or ctx
+// ends; the last answer is returned.
 func (a *api) do(ctx context.Context, method, path string, body io.Reader, hdr http.Header, out any) (outcome, http.Header) {
+	if a.busyWait <= 0 {
+		return a.send(ctx, method, path, body, hdr, out)
+	}
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = io.ReadAll(body); err != nil { // always an in-memory reader
+			return outcome{err: err}, nil
+		}
+	}
+	giveUp := time.Now().Add(a.busyWait)
+	for {
+		var r io.Reader
+		if body != nil {
+			r = bytes.NewReader(b)
+		}
+		o, h := a.send(ctx, method, path, r, hdr, out)
+		wait, busy := retryAfter(o, h, time.Now())
+		if !busy || time.Now().Add(wait).After(giveUp) {
+			return o, h
+		}
+		if a.busy != nil {
+			a.busy.Add(1)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return o, h
+		case <-t.C:
+		}
+	}
+}
+
+// retryAfter is the delay a 503 (busy) or 429 (rate limited) answer asks
+// for in its Retry-After header, as seconds or an HTTP date; busy is false
+// for any other answer, and for one without a Retry-After it can read.
+func retryAfter(o outcome, h http.Header, now time.Time) (wait time.Duration, busy bool) {
+	if o.status != http.StatusServiceUnavailable && o.status != http.StatusTooManyRequests {
+		return 0, false
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseUint(v, 10, 31); err == nil {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// send is one request of do.
+func (a *api) send(ctx context.Context, method, path string, body io.Reader, hdr http.Header, out any) (outcome, http.Header) {
 	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
 	if err != nil {
 		return outcome{err: err}, nil

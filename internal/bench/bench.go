@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,7 +28,7 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 		return rep, err
 	}
 	t := &target{api: &api{base: base.String(), apiKey: o.APIKey, tenantID: o.TenantID,
-		http: &http.Client{Timeout: o.Timeout, Transport: newConns(o.Clients)}}}
+		http: &http.Client{Timeout: o.Timeout, Transport: newConns(o.Clients)}, busy: new(atomic.Int64)}}
 	defer t.http.CloseIdleConnections()
 	rep = Report{Target: base.String(), Mode: o.Mode, Loop: "closed", Clients: o.Clients}
 	if o.Mode == ModeMixed {
@@ -55,6 +56,9 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	}
 	if ctx.Err() != nil {
 		return rep, fmt.Errorf("bench: interrupted during setup: %w", ctx.Err())
+	}
+	if note, ok := setupBusyNote(t); ok {
+		rep.Notes = append(rep.Notes, note)
 	}
 	p := &phase{t: t, o: o, sessions: sessions, pick: picker(o), rec: newRecorder()}
 	srv := watchServer(o, base, &rep)

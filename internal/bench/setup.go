@@ -29,11 +29,43 @@ func (c *created) addUser(id string) {
 // on the server.
 const setupWorkers = 4
 
+// setupTimeout is the least time each request that prepares a run may take
+// (the run's --timeout when that is longer), and setupBusyWait how long one
+// is sent again while the server answers it busy (503 or 429 with a
+// Retry-After). Each creates a user or logs one in, which hashes a
+// password, and a server just started hashes its first memory-hard
+// passwords slowly: argon2id's 19 MiB per hash grow a fresh heap, whose
+// every first touch of a page faults, and on the 2-CPU development VM
+// creating 4 users at a time with the 10 s default timeout failed against a
+// fresh argon2id server in 6 of 7 attempts (docs/performance.md). A
+// setup that fails measures nothing; one that waits delays the run only.
+const (
+	setupTimeout  = 2 * time.Minute
+	setupBusyWait = 2 * time.Minute
+)
+
+// setupTarget is t for the requests that prepare a run (api.forSetup).
+func setupTarget(o Options, t *target) *target {
+	s := *t
+	s.api = t.api.forSetup(max(o.Timeout, setupTimeout), setupBusyWait)
+	return &s
+}
+
+// setupBusyNote says how often the server answered setup busy, if it did.
+func setupBusyNote(t *target) (string, bool) {
+	if t.busy == nil || t.busy.Load() == 0 {
+		return "", false
+	}
+	return fmt.Sprintf("the server answered setup requests busy (503 or 429) %d times: each was sent again after its Retry-After", t.busy.Load()), true
+}
+
 // prepare finds or creates the application and the users, fills t's
 // application and client secret, and returns one credential per client.
 // Everything it creates is recorded in c as soon as it exists, so cleanup
 // removes it even when prepare fails halfway or the run is interrupted.
-func prepare(ctx context.Context, o Options, t *target, c *created) ([]Credential, error) {
+func prepare(ctx context.Context, o Options, run *target, c *created) ([]Credential, error) {
+	t := setupTarget(o, run)
+	defer func() { run.appID, run.clientSecret = t.appID, t.clientSecret }()
 	t.appID, t.clientSecret = o.ApplicationID, o.ClientSecret
 	if t.appID == "" && len(o.Users) == 0 {
 		app, err := t.createApplication(ctx, "latchkey bench "+c.runID, o.Duration)
@@ -117,7 +149,8 @@ func newRunID() string { return strings.ToLower(rand.Text()[:10]) }
 // openSessions logs every client in before the measured phase, a few at a
 // time: with the OAuth password grant for refresh-oauth (the refresh token
 // then belongs to the OAuth client), else with /api/login.
-func openSessions(ctx context.Context, o Options, t *target, creds []Credential) ([]*session, error) {
+func openSessions(ctx context.Context, o Options, run *target, creds []Credential) ([]*session, error) {
+	t := setupTarget(o, run)
 	sessions := make([]*session, len(creds))
 	var mu sync.Mutex
 	var firstErr error
