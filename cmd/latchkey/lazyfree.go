@@ -24,7 +24,7 @@ import (
 // `latchkey bench` runs with it too: its hash ceiling is the server's hash
 // without the rest of a login, so it must hash as the server does. Without
 // it the ceiling's argon2id hashes faulted their memory in again
-// throughout the measured seconds, 5–9 % of its CPU, which the server no
+// throughout the measured seconds, 3.9–9.7 % of its profile's samples, which the server no
 // longer pays (docs/performance.md, 3 December 2026, 20:20 UTC).
 const lazyFree = "madvdontneed=0"
 

@@ -89,17 +89,20 @@ func (a *api) do(ctx context.Context, method, path string, body io.Reader, hdr h
 		}
 		o, h := a.send(ctx, method, path, r, hdr, out)
 		wait, busy := retryAfter(o, h, time.Now())
-		if !busy || time.Now().Add(wait).After(giveUp) {
+		if !busy || time.Now().Add(max(wait, time.Second)).After(giveUp) {
 			return o, h
 		}
 		if a.busy != nil {
 			a.busy.Add(1)
 		}
-		t := time.NewTimer(wait)
+		// At least a second between two sends: a Retry-After of 0 or a
+		// past date (not latchkey's, perhaps a proxy's) must not turn
+		// into a tight loop.
+		t := time.NewTimer(max(wait, time.Second))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return o, h
+			return outcome{err: ctx.Err()}, nil
 		case <-t.C:
 		}
 	}

@@ -170,10 +170,12 @@ func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, rt *route, g
 // noteBusy counts a request refused because the server is busy hashing
 // (at the gate, or because its wait for a hashing turn ended: the error
 // password.ErrBusy). It is logged at 1, 2, 4, 8, ... refusals so a storm
-// cannot flood the log. A request whose client went away while it waited
-// is not a refusal: nobody reads the answer, and counting it would report
-// a server that turns logins away when its clients only gave up. It is
-// counted apart (Abandoned) and logged at debug.
+// cannot flood the log. A request whose context was cancelled while it
+// waited (its client went away, or the server's read timeout or a forced
+// shutdown ended it) was not turned away by the gate: nobody reads the
+// answer. It is counted apart (Abandoned) and logged at debug. It still
+// means every slot or turn was taken: docs/deploy.md tells operators to
+// alert on both counts.
 func (s *Server) noteBusy(r *http.Request, g *Gate) {
 	if g == nil {
 		g = s.gate
