@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -126,4 +127,57 @@ func appJWT(enabled bool, ttlSec, refreshMin int, exp, usage, alg string) storag
 	return storage.ApplicationJWTConfig{Enabled: enabled, TimeToLiveInSeconds: ttlSec,
 		RefreshTokenTimeToLiveInMinutes: refreshMin, RefreshTokenExpirationPolicy: exp,
 		RefreshTokenUsagePolicy: usage, SigningAlgorithm: alg}
+}
+
+// Under the Fixed policy a refresh keeps the expiry it read (storage then
+// leaves it unwritten); an administrator who changes the refresh TTL (the
+// tenant API forgets the cached tenant) moves it at the next refresh to
+// start + the new TTL, longer or shorter, under both usage policies,
+// and the janitor goes by the expiry stored: not purged past the old one,
+// refused and purged past the new one.
+func TestFixedExpiryFollowsAChangedTTL(t *testing.T) {
+	for _, usage := range []string{usageReusable, usageOneTimeUse} {
+		t.Run(usage, func(t *testing.T) {
+			e := newEnv(t, func(w *world) { w.tenant.JWTConfiguration.RefreshTokenUsagePolicy = usage })
+			start := e.clock.Now()
+			tok := e.login()
+			value := tok.RefreshToken
+			step := func(at, wantExpires time.Duration) {
+				t.Helper()
+				e.clock.Advance(start.Add(at).Sub(e.clock.Now()))
+				got, err := e.refresh(value)
+				must(t, err)
+				if !got.RefreshExpiresAt.Equal(start.Add(wantExpires)) {
+					t.Fatalf("at start+%v: expires start+%v, want start+%v", at, got.RefreshExpiresAt.Sub(start), wantExpires)
+				}
+				if rec := e.record(tok.RefreshTokenID); !rec.ExpiresAt.Equal(start.Add(wantExpires)) {
+					t.Fatalf("at start+%v: stored expiry start+%v, want start+%v", at, rec.ExpiresAt.Sub(start), wantExpires)
+				}
+				value = got.RefreshToken
+			}
+			step(10*time.Minute, 60*time.Minute)
+			step(20*time.Minute, 60*time.Minute)
+			ten, err := e.store.GetTenant(e.ctx, tenantID)
+			must(t, err)
+			ten.JWTConfiguration.RefreshTokenTimeToLiveInMinutes = 120
+			must(t, e.store.UpdateTenant(e.ctx, ten))
+			e.svc.ForgetTenant(tenantID) // as the tenant API does
+			step(30*time.Minute, 120*time.Minute)
+			step(40*time.Minute, 120*time.Minute)
+			e.clock.Advance(start.Add(90 * time.Minute).Sub(e.clock.Now()))
+			e.janitorPass()
+			step(90*time.Minute, 120*time.Minute)
+			ten.JWTConfiguration.RefreshTokenTimeToLiveInMinutes = 100
+			must(t, e.store.UpdateTenant(e.ctx, ten))
+			e.svc.ForgetTenant(tenantID)
+			step(95*time.Minute, 100*time.Minute)
+			e.clock.Advance(start.Add(101 * time.Minute).Sub(e.clock.Now()))
+			_, err = e.refresh(value)
+			wantErr(t, err, ErrRefreshNotFound)
+			e.janitorPass()
+			if _, err := e.store.GetRefreshToken(e.ctx, tok.RefreshTokenID); !errors.Is(err, storage.ErrNotFound) {
+				t.Fatalf("the family after its new expiry and a janitor pass: %v, want ErrNotFound", err)
+			}
+		})
+	}
 }

@@ -105,8 +105,9 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	case st != stCurrent:
 		value, err = s.previousValue(ctx, rt, v, st, gen, c, now, ev, req)
 	case c.set.Usage == usageReusable:
+		read := rt.ExpiresAt
 		rt.ExpiresAt = c.set.refreshExpiry(rt.StartInstant, now)
-		value, err = raw, s.cfg.Store.TouchRefreshToken(ctx, rt.ID, now, rt.ExpiresAt)
+		value, err = raw, s.cfg.Store.TouchRefreshToken(ctx, rt.ID, now, rt.ExpiresAt, read)
 	default:
 		value, rt, committed, err = s.rotate(ctx, rt, v, gen, c.set, now, msgs)
 	}

@@ -26,10 +26,13 @@ func (s *Service) rotate(ctx context.Context, rt storage.RefreshToken, v value, 
 	set settings, now time.Time, msgs []storage.OutboxMessage) (string, storage.RefreshToken, bool, error) {
 	next := s.successor(v.raw, rt.ID, gen+1)
 	// The expiry is recomputed from the original StartInstant: rotation slides
-	// the window but never moves the maximum lifetime (§10.3).
+	// the window but never moves the maximum lifetime (§10.3). Under the
+	// Fixed policy it is the one read, unless the TTL changed since: storage
+	// then leaves it unwritten (OldExpiresAt).
 	rotated, err := s.cfg.Store.RotateRefreshToken(ctx, storage.Rotation{
 		ID: rt.ID, OldHash: v.hash, NewHash: hashToken(next), At: now,
-		ExpiresAt: set.refreshExpiry(rt.StartInstant, now), NoHistory: v.family != "", Outbox: msgs,
+		ExpiresAt: set.refreshExpiry(rt.StartInstant, now), OldExpiresAt: rt.ExpiresAt,
+		NoHistory: v.family != "", Outbox: msgs,
 	})
 	if err == nil {
 		return next, rotated, true, nil

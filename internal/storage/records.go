@@ -373,6 +373,14 @@ type Rotation struct {
 	NewHash   []byte    // becomes the current hash; OldHash becomes PrevHash and history
 	At        time.Time // RotatedAt and LastUsedAt
 	ExpiresAt time.Time // new effective expiry
+	// OldExpiresAt is the expiry the caller read with OldHash. When
+	// ExpiresAt equals it (the Fixed policy, a sliding one at its maximum
+	// lifetime, an unchanged TTL), storage may leave the stored expiry
+	// unwritten, so that the rotation moves no entry of the index on it;
+	// it does so only while the row still holds that expiry, so the
+	// outcome is the one of writing ExpiresAt. A zero OldExpiresAt asks
+	// nothing: the expiry is written.
+	OldExpiresAt time.Time
 	// NoHistory keeps OldHash out of the history: the old value carries its
 	// family id and generation (auth's format since issue 13) and is
 	// recognised without a row of its own, so a session's storage stays one

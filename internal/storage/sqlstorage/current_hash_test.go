@@ -33,28 +33,7 @@ func TestRotationWritesNoPageOfTheHashIndex(t *testing.T) {
 		JOIN pragma_index_info(il.name) ii WHERE il."unique" = 1 AND ii.name = 'hash'`).Scan(&index); err != nil {
 		t.Fatalf("the UNIQUE index on hash: %v", err)
 	}
-	pages := func() map[int64][]byte {
-		t.Helper()
-		rows, err := s.w.QueryContext(ctx, `SELECT p.pgno, p.data FROM sqlite_dbpage p
-			WHERE p.pgno IN (SELECT pageno FROM dbstat WHERE name = $1)`, index)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		out := map[int64][]byte{}
-		for rows.Next() {
-			var pgno int64
-			var data []byte
-			if err := rows.Scan(&pgno, &data); err != nil {
-				t.Fatal(err)
-			}
-			out[pgno] = data
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	pages := func() map[int64][]byte { return indexPages(t, s, index) }
 	before := pages()
 	if len(before) < 3 {
 		t.Fatalf("the index has %d pages; the test needs several", len(before))

@@ -215,8 +215,20 @@ func (s *Store) rotateOne(ctx context.Context, r storage.Rotation) (storage.Refr
 	if !r.NoHistory {
 		query = rotateIndexedSQL
 	}
+	keep := keepsExpiry(r.OldExpiresAt, r.ExpiresAt)
 	swap := func(q querier) error {
-		t, err := scanToken(q.QueryRowContext(ctx, query, r.ID, r.OldHash, r.NewHash, ms(r.At), ms(r.ExpiresAt)))
+		args := []any{r.ID, r.OldHash, r.NewHash, ms(r.At), ms(r.ExpiresAt)}
+		var t storage.RefreshToken
+		err := sql.ErrNoRows
+		if keep {
+			t, err = scanToken(q.QueryRowContext(ctx, query.keep, args...))
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			// The expiry changes, or the row no longer holds the one the
+			// caller read (a concurrent touch; or the swap fails anyway):
+			// the statement that writes it.
+			t, err = scanToken(q.QueryRowContext(ctx, query.write, args...))
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return errNoSwap
 		}
@@ -238,6 +250,17 @@ func (s *Store) rotateOne(ctx context.Context, r storage.Rotation) (storage.Refr
 	return out, s.tx(ctx, swap)
 }
 
+// keepsExpiry reports whether a write whose new expiry is next, of a row
+// read with expiry old, is tried first without writing expires_at: the
+// index refresh_tokens_live_expires (migration 0080) holds that column, and
+// SQLite deletes and reinserts the entry of every index whose column a
+// statement sets, whether or not the value changes. Under the default Fixed
+// expiration policy a rotation's expiry never changes; at 10,000,000 tokens
+// the entry it rewrote was in a random, cold leaf of that index (issue 13).
+func keepsExpiry(old, next time.Time) bool {
+	return !old.IsZero() && ms(old) == ms(next)
+}
+
 // currentByHash is currentByHashOf on $1, unqualified.
 var currentByHash = currentByHashOf("", "$1")
 
@@ -255,25 +278,58 @@ var rotateSQL = rotationSQL("cur_hash = $3")
 // currentByHash finds it.
 var rotateIndexedSQL = rotationSQL("hash = $3, cur_hash = NULL")
 
+// rotationStatements are a rotation's two forms of its compare-and-swap
+// (rotationSQL).
+type rotationStatements struct{ keep, write string }
+
 // rotationSQL is the one-row compare-and-swap of a rotation ($1 id, $2 the
 // expected current hash, $3 the new one, $4 at, $5 expires), storing the
-// new hash as store says.
-func rotationSQL(store string) string {
-	return `UPDATE refresh_tokens
-	SET prev_hash = ` + currentHashOf("") + `, ` + store + `, rotated_at = $4, last_used_at = $4, expires_at = $5,
-		generation = generation + 1
-	WHERE id = $1 AND ` + currentHashOf("") + ` = $2 AND revoked_at IS NULL
+// new hash as store says. write sets expires_at to $5; keep leaves it
+// unwritten and matches only a row whose expires_at already is $5, so
+// either, when it matches, leaves the row as write does (keepsExpiry).
+func rotationSQL(store string) rotationStatements {
+	set := `UPDATE refresh_tokens
+	SET prev_hash = ` + currentHashOf("") + `, ` + store + `, rotated_at = $4, last_used_at = $4, generation = generation + 1`
+	where := `
+	WHERE id = $1 AND ` + currentHashOf("") + ` = $2 AND revoked_at IS NULL`
+	returning := `
 	RETURNING ` + tokenColumns
+	return rotationStatements{
+		keep:  set + where + ` AND expires_at = $5` + returning,
+		write: set + `, expires_at = $5` + where + returning,
+	}
 }
 
 // errNoSwap: the rotation's UPDATE matched no row.
 var errNoSwap = errors.New("sqlstorage: rotation matched no row")
 
-// TouchRefreshToken records a use without rotation (Reusable policy).
-func (s *Store) TouchRefreshToken(ctx context.Context, id string, at, expiresAt time.Time) error {
-	return s.mustAffect(s.exec(ctx, `UPDATE refresh_tokens SET last_used_at = $2, expires_at = $3
-		WHERE id = $1 AND revoked_at IS NULL`, id, ms(at), ms(expiresAt)))
+// TouchRefreshToken records a use without rotation (Reusable policy). An
+// expiry that stays what the caller read (old) is left unwritten while the
+// row holds it, as a rotation's (keepsExpiry).
+func (s *Store) TouchRefreshToken(ctx context.Context, id string, at, expiresAt, old time.Time) error {
+	keep := keepsExpiry(old, expiresAt)
+	return s.write1(ctx, func(q querier) error {
+		args := []any{id, ms(at), ms(expiresAt)}
+		var res sql.Result
+		var err error
+		if keep {
+			res, err = q.ExecContext(ctx, touchKeepSQL, args...)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				return nil
+			}
+		}
+		return mustAffectTx(q.ExecContext(ctx, `UPDATE refresh_tokens SET last_used_at = $2, expires_at = $3
+			WHERE id = $1 AND revoked_at IS NULL`, args...))
+	})
 }
+
+// touchKeepSQL is a touch that leaves expires_at as it is ($3), and matches
+// only while it is.
+const touchKeepSQL = `UPDATE refresh_tokens SET last_used_at = $2
+	WHERE id = $1 AND revoked_at IS NULL AND expires_at = $3`
 
 // RevokeRefreshTokens revokes every live token matching f (fields ANDed) and
 // returns them as revoked. An empty filter is refused: it would revoke every

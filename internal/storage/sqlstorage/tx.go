@@ -109,8 +109,10 @@ func mustAffectTx(res interface{ RowsAffected() (int64, error) }, err error) err
 
 // write1 runs fn, one write statement, on the writer: through the group
 // commit on SQLite, on the pool with retries of serialization failures on
-// PostgreSQL (where a single statement commits on its own). The error is
-// mapped.
+// PostgreSQL (where a single statement commits on its own). fn may try
+// statements in turn when at most one of them changes a row (a rotation's
+// keep and write forms): on PostgreSQL each then commits on its own, and a
+// retry runs fn again from its start. The error is mapped.
 func (s *Store) write1(ctx context.Context, fn func(q querier) error) error {
 	var err error
 	for range maxTxAttempts {

@@ -160,16 +160,16 @@ func testTouch(t *testing.T, s storage.Storage) {
 	seed(t, s)
 	must(t, s.CreateRefreshToken(ctx, newToken("rt1", "u1", "app1", "s0")))
 	at, exp := base.Add(time.Minute), base.Add(48*time.Hour)
-	must(t, s.TouchRefreshToken(ctx, "rt1", at, exp))
+	must(t, s.TouchRefreshToken(ctx, "rt1", at, exp, time.Time{}))
 	got, err := s.GetRefreshToken(ctx, "rt1")
 	must(t, err)
 	if !got.LastUsedAt.Equal(at) || !got.ExpiresAt.Equal(exp) || got.Generation != 0 || string(got.Hash) != string(hash("s0")) {
 		t.Fatalf("after touch: %+v", got)
 	}
-	wantErr(t, s.TouchRefreshToken(ctx, "nope", at, exp), storage.ErrNotFound)
+	wantErr(t, s.TouchRefreshToken(ctx, "nope", at, exp, time.Time{}), storage.ErrNotFound)
 	_, err = s.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{ID: "rt1"}, at, "logout")
 	must(t, err)
-	wantErr(t, s.TouchRefreshToken(ctx, "rt1", at.Add(time.Minute), exp.Add(time.Hour)), storage.ErrNotFound)
+	wantErr(t, s.TouchRefreshToken(ctx, "rt1", at.Add(time.Minute), exp.Add(time.Hour), exp), storage.ErrNotFound)
 	after, err := s.GetRefreshToken(ctx, "rt1")
 	must(t, err)
 	if !after.ExpiresAt.Equal(exp) {
