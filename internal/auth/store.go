@@ -50,7 +50,7 @@ type Store interface {
 	// FindRefreshSession: a refresh's one read (refresh.go).
 	FindRefreshSession(ctx context.Context, k storage.SessionKey) (storage.RefreshSession, error)
 	RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error)
-	TouchRefreshToken(ctx context.Context, id string, at, expiresAt, old time.Time) error
+	TouchRefreshToken(ctx context.Context, id string, at, expiresAt, readExpiresAt time.Time) error
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)
 	// Authorization codes and login sessions (codes.go, sessions.go).
 	storage.OAuthStore

@@ -245,11 +245,11 @@ type RefreshTokenStore interface {
 	// Exactly one of N concurrent rotations of one token succeeds.
 	RotateRefreshToken(ctx context.Context, r Rotation) (RefreshToken, error)
 	// TouchRefreshToken records a use without rotating (Reusable policy):
-	// LastUsedAt and ExpiresAt. old is the expiry the caller read, as
+	// LastUsedAt and ExpiresAt. readExpiresAt is the expiry the caller read, as
 	// Rotation.OldExpiresAt: storage may leave an unchanged expiry
 	// unwritten while the row holds it (zero asks nothing). ErrNotFound
 	// when unknown or revoked.
-	TouchRefreshToken(ctx context.Context, id string, at, expiresAt, old time.Time) error
+	TouchRefreshToken(ctx context.Context, id string, at, expiresAt, readExpiresAt time.Time) error
 	// RevokeRefreshTokens revokes every live token matching f and returns them.
 	RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter, at time.Time, reason string, audit ...AuditEntry) ([]RefreshToken, error)
 	// DeleteExpiredRefreshTokens removes tokens (and their history) that expired

@@ -132,23 +132,9 @@ func TestKeptExpiryStatementsFindTheRowByID(t *testing.T) {
 // through the writer, WAL included.
 func indexPages(t *testing.T, s *Store, index string) map[int64][]byte {
 	t.Helper()
-	rows, err := s.w.QueryContext(context.Background(), `SELECT p.pgno, p.data FROM sqlite_dbpage p
-		WHERE p.pgno IN (SELECT pageno FROM dbstat WHERE name = $1)`, index)
+	pages, err := s.IndexPagesForTest(context.Background(), index)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	out := map[int64][]byte{}
-	for rows.Next() {
-		var pgno int64
-		var data []byte
-		if err := rows.Scan(&pgno, &data); err != nil {
-			t.Fatal(err)
-		}
-		out[pgno] = data
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return pages
 }

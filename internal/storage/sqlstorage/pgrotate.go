@@ -123,8 +123,9 @@ func refusedWhole(err error) bool {
 // expected hash) pair at once. It writes every member's expiry, also one
 // that stays what its caller read (Rotation.OldExpiresAt): one statement has
 // one SET list, and PostgreSQL, unlike SQLite, compares an indexed column's
-// old and new values, so an unchanged expires_at moves no index entry and
-// leaves the update HOT-eligible.
+// old and new values, so an unchanged expires_at keeps the update
+// HOT-eligible, and a HOT update moves no index entry (keepsExpiry: the
+// one-row path does not try the keep form on PostgreSQL either).
 var batchRotateSQL = `UPDATE refresh_tokens AS t
 	SET prev_hash = ` + currentHashOf("t") + `, cur_hash = v.new_hash, rotated_at = v.at, last_used_at = v.at,
 		expires_at = v.expires_at, generation = t.generation + 1

@@ -215,7 +215,7 @@ func (s *Store) rotateOne(ctx context.Context, r storage.Rotation) (storage.Refr
 	if !r.NoHistory {
 		query = rotateIndexedSQL
 	}
-	keep := keepsExpiry(r.OldExpiresAt, r.ExpiresAt)
+	keep := s.keepsExpiry(r.OldExpiresAt, r.ExpiresAt)
 	swap := func(q querier) error {
 		args := []any{r.ID, r.OldHash, r.NewHash, ms(r.At), ms(r.ExpiresAt)}
 		var t storage.RefreshToken
@@ -257,8 +257,11 @@ func (s *Store) rotateOne(ctx context.Context, r storage.Rotation) (storage.Refr
 // statement sets, whether or not the value changes. Under the default Fixed
 // expiration policy a rotation's expiry never changes; at 10,000,000 tokens
 // the entry it rewrote was in a random, cold leaf of that index (issue 13).
-func keepsExpiry(old, next time.Time) bool {
-	return !old.IsZero() && ms(old) == ms(next)
+// SQLite only: PostgreSQL compares an indexed column's old and new values
+// itself (an unchanged one moves no index entry when the update is HOT), so
+// there the keep form would only add a statement to a lost race.
+func (s *Store) keepsExpiry(old, next time.Time) bool {
+	return s.dialect == DialectSQLite && !old.IsZero() && ms(old) == ms(next)
 }
 
 // currentByHash is currentByHashOf on $1, unqualified.
@@ -304,10 +307,10 @@ func rotationSQL(store string) rotationStatements {
 var errNoSwap = errors.New("sqlstorage: rotation matched no row")
 
 // TouchRefreshToken records a use without rotation (Reusable policy). An
-// expiry that stays what the caller read (old) is left unwritten while the
+// expiry that stays what the caller read (readExpiresAt) is left unwritten while the
 // row holds it, as a rotation's (keepsExpiry).
-func (s *Store) TouchRefreshToken(ctx context.Context, id string, at, expiresAt, old time.Time) error {
-	keep := keepsExpiry(old, expiresAt)
+func (s *Store) TouchRefreshToken(ctx context.Context, id string, at, expiresAt, readExpiresAt time.Time) error {
+	keep := s.keepsExpiry(readExpiresAt, expiresAt)
 	return s.write1(ctx, func(q querier) error {
 		args := []any{id, ms(at), ms(expiresAt)}
 		var res sql.Result

@@ -128,3 +128,29 @@ func (s *Store) ForgetLastMigrationForTest(ctx context.Context) error {
 	_, err := s.exec(ctx, `DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)`)
 	return err
 }
+
+// IndexPagesForTest returns every page of the SQLite index named index, by
+// page number, as stored (sqlite_dbpage), read on the writer connection
+// (which sees every committed write). Tests compare two reads to show a
+// write left the index untouched. It fails on PostgreSQL.
+func (s *Store) IndexPagesForTest(ctx context.Context, index string) (map[int64][]byte, error) {
+	if s.dialect != DialectSQLite {
+		return nil, errors.New("sqlstorage: IndexPagesForTest needs SQLite")
+	}
+	rows, err := s.w.QueryContext(ctx, `SELECT p.pgno, p.data FROM sqlite_dbpage p
+		WHERE p.pgno IN (SELECT pageno FROM dbstat WHERE name = $1)`, index)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][]byte{}
+	for rows.Next() {
+		var pgno int64
+		var data []byte
+		if err := rows.Scan(&pgno, &data); err != nil {
+			return nil, err
+		}
+		out[pgno] = data
+	}
+	return out, rows.Err()
+}
