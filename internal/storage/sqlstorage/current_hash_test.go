@@ -21,13 +21,8 @@ import (
 // through the writer, WAL included.
 func TestRotationWritesNoPageOfTheHashIndex(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
 	const n = 400 // an index of several pages
-	benchSeed(t, s, n)
+	s := openSeeded(t, n)
 	var index string
 	if err := s.w.QueryRowContext(ctx, `SELECT il.name FROM pragma_index_list('refresh_tokens') il
 		JOIN pragma_index_info(il.name) ii WHERE il."unique" = 1 AND ii.name = 'hash'`).Scan(&index); err != nil {

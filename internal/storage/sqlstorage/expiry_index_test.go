@@ -22,13 +22,8 @@ import (
 // sees a change when there is one.
 func TestUnchangedExpiryWritesNoPageOfTheExpiryIndex(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
 	const n = 400 // an index of several pages
-	benchSeed(t, s, n)
+	s := openSeeded(t, n)
 	const index = "refresh_tokens_live_expires"
 	before := indexPages(t, s, index)
 	if len(before) < 2 {
@@ -137,4 +132,17 @@ func indexPages(t *testing.T, s *Store, index string) map[int64][]byte {
 		t.Fatal(err)
 	}
 	return pages
+}
+
+// openSeeded opens a SQLite store of its own with n refresh tokens made as
+// benchSeed makes them, closed when the test ends.
+func openSeeded(t *testing.T, n int) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	benchSeed(t, s, n)
+	return s
 }
