@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -103,21 +102,7 @@ func TestKeptExpiryStatementsFindTheRowByID(t *testing.T) {
 	}
 	defer s.Close()
 	for name, q := range map[string]string{"rotation": rotateSQL.keep, "rotation with history": rotateIndexedSQL.keep, "touch": touchKeepSQL} {
-		rows, err := s.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+q, "id", []byte("x"), []byte("y"), 1, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var steps []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			steps = append(steps, detail)
-		}
-		rows.Close()
-		if plan := strings.Join(steps, "\n"); plan != "SEARCH refresh_tokens USING INDEX sqlite_autoindex_refresh_tokens_1 (id=?)" {
+		if plan := queryPlan(t, s, q, "id", []byte("x"), []byte("y"), 1, 2); plan != "SEARCH refresh_tokens USING INDEX sqlite_autoindex_refresh_tokens_1 (id=?)" {
 			t.Errorf("the %s that keeps the expiry:\n%s", name, plan)
 		}
 	}

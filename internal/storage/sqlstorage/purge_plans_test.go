@@ -20,23 +20,7 @@ func TestRefreshTokenPurgeAndFeedPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	plan := func(query string, args ...any) string {
-		rows, err := s.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var steps []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			steps = append(steps, detail)
-		}
-		return strings.Join(steps, "\n")
-	}
+	plan := func(query string, args ...any) string { return queryPlan(t, s, query, args...) }
 	purge := plan(purgeRefreshTokensSQL, 1, 2, 500)
 	if !strings.Contains(purge, "refresh_tokens_live_expires (expires_at>? AND expires_at<?)") ||
 		!strings.Contains(purge, "refresh_tokens_revoked (revoked_at<?)") || strings.Contains(purge, "revoked_at=?") {
@@ -92,4 +76,28 @@ func TestRevocationFeedPlansOnPostgres(t *testing.T) {
 			t.Errorf("the revocation feed of %s does not read %s from the cursor on:\n%s", name, c2.index, p)
 		}
 	}
+}
+
+// queryPlan is SQLite's EXPLAIN QUERY PLAN of query with args, its steps'
+// details one per line.
+func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var steps []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(steps, "\n")
 }
