@@ -152,9 +152,27 @@ func (a *api) send(ctx context.Context, method, path string, body io.Reader, hdr
 			o.err = fmt.Errorf("%s %s: response is not the expected JSON: %w", method, path, err)
 		}
 	} else if resp.StatusCode >= 300 {
-		o.err = fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(b[:min(len(b), 300)])))
+		o.err = &statusError{method, path, resp.StatusCode, strings.TrimSpace(string(b[:min(len(b), 300)]))}
 	}
 	return o, resp.Header
+}
+
+// errNotFound matches an answer 404 (errors.Is).
+var errNotFound = errors.New("not found")
+
+// statusError is an answer of 300 or more, with the start of its body.
+type statusError struct {
+	method, path string
+	status       int
+	body         string
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.status, e.body)
+}
+
+func (e *statusError) Is(target error) bool {
+	return target == errNotFound && e.status == http.StatusNotFound
 }
 
 func jsonBody(v any) (io.Reader, http.Header) {
@@ -204,7 +222,7 @@ type application struct {
 //
 // Tokens outlive the run (an hour, or the run's length and ten minutes),
 // so a long validate run does not turn into a run of 401s.
-func (a *api) createApplication(ctx context.Context, name string, run time.Duration) (application, error) {
+func (a *api) createApplication(ctx context.Context, id, name string, run time.Duration) (application, error) {
 	ttl := max(time.Hour, run+10*time.Minute)
 	in := map[string]any{"application": map[string]any{
 		"name": name,
@@ -218,9 +236,9 @@ func (a *api) createApplication(ctx context.Context, name string, run time.Durat
 			"clientAuthenticationPolicy": "Required"},
 	}}
 	var out struct{ Application application }
-	err := a.manage(ctx, http.MethodPost, "/api/application", in, &out)
-	if err == nil && out.Application.ID == "" {
-		err = errors.New("POST /api/application: no application id in the response")
+	err := a.manage(ctx, http.MethodPost, "/api/application/"+url.PathEscape(id), in, &out)
+	if err == nil && out.Application.ID != id {
+		err = fmt.Errorf("POST /api/application/%s: the response names application %q", id, out.Application.ID)
 	}
 	return out.Application, err
 }
@@ -237,9 +255,9 @@ func (a *api) clientSecret(ctx context.Context, appID string) (string, error) {
 	return out.OAuthConfiguration.ClientSecret, err
 }
 
-// createUser creates a user registered to appID in one call (POST
-// /api/user/registration, fusionauth-api.md §7.2) and returns its id.
-func (a *api) createUser(ctx context.Context, c Credential, appID string) (string, error) {
+// createUser creates user id registered to appID in one call (POST
+// /api/user/registration/{userId}, fusionauth-api.md §7.2).
+func (a *api) createUser(ctx context.Context, id string, c Credential, appID string) error {
 	in := map[string]any{
 		"user":                         map[string]any{"email": c.LoginID, "password": c.Password},
 		"registration":                 map[string]any{"applicationId": appID},
@@ -252,11 +270,11 @@ func (a *api) createUser(ctx context.Context, c Credential, appID string) (strin
 			ID string `json:"id"`
 		} `json:"user"`
 	}
-	err := a.manage(ctx, http.MethodPost, "/api/user/registration", in, &out)
-	if err == nil && out.User.ID == "" {
-		err = errors.New("POST /api/user/registration: no user id in the response")
+	err := a.manage(ctx, http.MethodPost, "/api/user/registration/"+url.PathEscape(id), in, &out)
+	if err == nil && out.User.ID != id {
+		err = fmt.Errorf("POST /api/user/registration/%s: the response names user %q", id, out.User.ID)
 	}
-	return out.User.ID, err
+	return err
 }
 
 // deleteUser removes a user for good (hardDelete, fusionauth-api.md §7.1),

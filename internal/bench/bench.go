@@ -40,11 +40,9 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	made := created{runID: newRunID()}
 	rep.RunID = made.runID
 	defer func() {
+		rep.Cleanup = cleanup(ctx, t, &made) // first: it forgets what was never created
 		rep.UsersCreated = len(made.users)
-		if made.appID != "" {
-			rep.ApplicationCreated = made.appID
-		}
-		rep.Cleanup = cleanup(ctx, t, &made)
+		rep.ApplicationCreated = made.appID
 	}()
 	creds, err := prepare(ctx, o, t, &made)
 	if err != nil {

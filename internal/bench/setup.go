@@ -5,23 +5,44 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
-// created is what a run made on the server, to be deleted afterwards.
+// created is what a run made on the server, or may have made, to be
+// deleted afterwards. The bench chooses each user's and the application's
+// id itself and records it before the request that creates it is sent: a
+// request whose answer never came (a timeout, a dropped connection) or was
+// not a success may still have created it (a 503 from a proxy or a server
+// that had committed), and cleanup deletes by id whatever exists. An id
+// that cleanup finds absent was never created and is forgotten.
 type created struct {
 	runID string
 	mu    sync.Mutex
-	users []string
+	users map[string]bool // id: the creation was answered 200
 	appID string
+	appOK bool
 }
 
-func (c *created) addUser(id string) {
+// sending records a user id before its creation is sent.
+func (c *created) sending(id string) {
 	c.mu.Lock()
-	c.users = append(c.users, id)
+	if c.users == nil {
+		c.users = map[string]bool{}
+	}
+	c.users[id] = false
+	c.mu.Unlock()
+}
+
+// confirm records that id's creation was answered 200.
+func (c *created) confirm(id string) {
+	c.mu.Lock()
+	c.users[id] = true
 	c.mu.Unlock()
 }
 
@@ -68,11 +89,11 @@ func prepare(ctx context.Context, o Options, run *target, c *created) ([]Credent
 	defer func() { run.appID, run.clientSecret = t.appID, t.clientSecret }()
 	t.appID, t.clientSecret = o.ApplicationID, o.ClientSecret
 	if t.appID == "" && len(o.Users) == 0 {
-		app, err := t.createApplication(ctx, "latchkey bench "+c.runID, o.Duration)
+		app, err := createApplication(ctx, t, c, o.Duration)
 		if err != nil {
-			return nil, fmt.Errorf("create the test application: %w", err)
+			return nil, err
 		}
-		c.appID, t.appID, t.clientSecret = app.ID, app.ID, app.OAuth.ClientSecret
+		t.appID, t.clientSecret = app.ID, app.OAuth.ClientSecret
 	}
 	if t.clientSecret == "" && o.usesOAuth() {
 		if o.APIKey == "" {
@@ -114,12 +135,13 @@ func createUsers(ctx context.Context, n int, t *target, c *created) ([]Credentia
 	for range setupWorkers {
 		wg.Go(func() {
 			for i := range next {
-				uid, err := t.createUser(ctx, creds[i], t.appID)
-				if err != nil {
+				id := uuid.NewString()
+				c.sending(id)
+				if err := t.createUser(ctx, id, creds[i], t.appID); err != nil {
 					errs <- fmt.Errorf("create test user %s: %w", creds[i].LoginID, err)
 					return
 				}
-				c.addUser(uid)
+				c.confirm(id)
 			}
 		})
 	}
@@ -141,6 +163,23 @@ feed:
 		err = <-errs
 	}
 	return creds, err
+}
+
+// createApplication creates the run's application with an id recorded in c
+// before the request is sent.
+func createApplication(ctx context.Context, t *target, c *created, run time.Duration) (application, error) {
+	id := uuid.NewString()
+	c.mu.Lock()
+	c.appID = id
+	c.mu.Unlock()
+	app, err := t.createApplication(ctx, id, "latchkey bench "+c.runID, run)
+	if err != nil {
+		return app, fmt.Errorf("create the test application: %w", err)
+	}
+	c.mu.Lock()
+	c.appOK = true
+	c.mu.Unlock()
+	return app, nil
 }
 
 // newRunID tells one run's users and application from another's.
@@ -222,22 +261,37 @@ type Cleanup struct {
 const cleanupTimeout = time.Minute
 
 // cleanup hard-deletes what the run created: the users (with their
-// registrations and refresh tokens), then the application.
+// registrations and refresh tokens), then the application. A user or an
+// application whose creation was not answered 200 is deleted if it exists;
+// when it does not (404), it was never created: c forgets it, and it is
+// neither counted nor an error.
 func cleanup(ctx context.Context, t *target, c *created) Cleanup {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var out Cleanup
-	for _, id := range c.users {
-		if err := t.deleteUser(ctx, id); err != nil {
+	ids := slices.Sorted(maps.Keys(c.users))
+	for _, id := range ids {
+		err := t.deleteUser(ctx, id)
+		if !c.users[id] && errors.Is(err, errNotFound) {
+			delete(c.users, id)
+			continue
+		}
+		if err != nil {
 			out.Errors = append(out.Errors, fmt.Sprintf("delete user %s: %v", id, err))
 			continue
 		}
 		out.UsersDeleted++
 	}
 	if c.appID != "" {
-		if err := t.deleteApplication(ctx, c.appID); err != nil {
+		err := t.deleteApplication(ctx, c.appID)
+		switch {
+		case !c.appOK && errors.Is(err, errNotFound):
+			c.appID = ""
+		case err != nil:
 			out.Errors = append(out.Errors, fmt.Sprintf("delete application %s: %v", c.appID, err))
-		} else {
+		default:
 			out.ApplicationDeleted = true
 		}
 	}

@@ -108,11 +108,11 @@ func RunTiming(ctx context.Context, o TimingOptions) (rep TimingReport, err erro
 	made := created{runID: newRunID()}
 	rep = TimingReport{Target: base.String(), Mode: ModeTiming, RunID: made.runID}
 	defer func() { rep.Cleanup = cleanup(ctx, t, &made) }()
-	app, err := t.createApplication(ctx, "latchkey bench "+made.runID, time.Hour)
+	app, err := createApplication(ctx, t, &made, time.Hour)
 	if err != nil {
-		return rep, fmt.Errorf("bench: create the test application: %w", err)
+		return rep, fmt.Errorf("bench: %w", err)
 	}
-	made.appID, t.appID = app.ID, app.ID
+	t.appID = app.ID
 	creds, err := createUsers(ctx, o.Samples, t, &made)
 	if err != nil {
 		return rep, fmt.Errorf("bench: %w", err)

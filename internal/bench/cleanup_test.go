@@ -1,0 +1,115 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// answerOnce is a proxy in front of a real server: the first POST whose
+// path starts with prefix is handled by first (which may forward it to
+// the server itself); every other request is forwarded unchanged.
+func answerOnce(t *testing.T, server, prefix string, first func(w http.ResponseWriter, r *http.Request, forward func() int)) string {
+	t.Helper()
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	var done atomic.Bool
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, prefix) || !done.CompareAndSwap(false, true) {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		forward := func() int {
+			req := r.Clone(context.Background())
+			req.URL.Scheme, req.URL.Host, req.RequestURI = u.Scheme, u.Host, ""
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Errorf("forward %s: %v", r.URL.Path, err)
+				return 0
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		first(w, r, forward)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// TestCleanupDeletesWhatUnansweredCreationsMade: a user or an application
+// whose creation the server committed but whose answer the bench never
+// got, or got as a failure, is deleted after the run all the same (the
+// bench chose its id and recorded it before sending); one whose creation
+// never reached the server is neither reported nor a cleanup error.
+func TestCleanupDeletesWhatUnansweredCreationsMade(t *testing.T) {
+	committedThen := func(answer func(w http.ResponseWriter)) func(w http.ResponseWriter, r *http.Request, forward func() int) {
+		return func(w http.ResponseWriter, r *http.Request, forward func() int) {
+			if status := forward(); status != http.StatusOK {
+				t.Errorf("the server answered %s %d, want 200 (the test needs it created)", r.URL.Path, status)
+			}
+			answer(w)
+		}
+	}
+	busy := func(w http.ResponseWriter) { // what a proxy or a server whose answer failed after its commit may say
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, `{"generalErrors":[{"code":"[ServiceUnavailable]"}]}`, http.StatusServiceUnavailable)
+	}
+	dropped := func(w http.ResponseWriter) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return
+		}
+		conn.Close()
+	}
+	neverSent := func(w http.ResponseWriter, _ *http.Request, _ func() int) {
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+	}
+	for _, tc := range []struct {
+		name, prefix string
+		first        func(w http.ResponseWriter, r *http.Request, forward func() int)
+		users        int  // created, as the report counts them
+		app          bool // the application was created
+	}{
+		{"user committed, answered 503 with Retry-After", "/api/user/registration", committedThen(busy), 1, true},
+		{"user committed, connection dropped", "/api/user/registration", committedThen(dropped), 1, true},
+		{"user never created, answered 502", "/api/user/registration", neverSent, 0, true},
+		{"application committed, connection dropped", "/api/application", committedThen(dropped), 0, true},
+		{"application never created, answered 502", "/api/application", neverSent, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := startServer(t)
+			o := opts(in, OpLogin, 1, 2)
+			o.URL = answerOnce(t, in.URL, tc.prefix, tc.first)
+			rep, err := Run(context.Background(), o)
+			if err == nil {
+				t.Fatalf("the run succeeded although a creation failed (report %+v)", rep)
+			}
+			if rep.UsersCreated != tc.users || rep.Cleanup.UsersDeleted != tc.users || len(rep.Cleanup.Errors) > 0 {
+				t.Errorf("report: %d users created, cleanup %+v; want %d created and deleted, no errors", rep.UsersCreated, rep.Cleanup, tc.users)
+			}
+			if tc.app != (rep.ApplicationCreated != "") || rep.Cleanup.ApplicationDeleted != tc.app {
+				t.Errorf("report: application %q, deleted %v; want created and deleted %v", rep.ApplicationCreated, rep.Cleanup.ApplicationDeleted, tc.app)
+			}
+			// Nothing the run made is left: no user with the run's login id,
+			// no application named after the run.
+			if resp, _ := in.Do(t, http.MethodGet, "/api/user?email="+url.QueryEscape(UserLoginID(rep.RunID, 0)), nil); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("user %s still there after cleanup: %d", UserLoginID(rep.RunID, 0), resp.StatusCode)
+			}
+			_, body := in.Do(t, http.MethodGet, "/api/application", nil)
+			if strings.Contains(string(body), rep.RunID) {
+				t.Errorf("an application of run %s is still there after cleanup", rep.RunID)
+			}
+		})
+	}
+}
