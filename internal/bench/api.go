@@ -157,8 +157,12 @@ func (a *api) send(ctx context.Context, method, path string, body io.Reader, hdr
 	return o, resp.Header
 }
 
-// errNotFound matches an answer 404 (errors.Is).
-var errNotFound = errors.New("not found")
+// errNotFound matches an answer 404, errDuplicateEmail a 400 whose body
+// names the error code [duplicate]user.email (errors.Is).
+var (
+	errNotFound       = errors.New("not found")
+	errDuplicateEmail = errors.New("duplicate email")
+)
 
 // statusError is an answer of 300 or more, with the start of its body.
 type statusError struct {
@@ -172,7 +176,13 @@ func (e *statusError) Error() string {
 }
 
 func (e *statusError) Is(target error) bool {
-	return target == errNotFound && e.status == http.StatusNotFound
+	switch target {
+	case errNotFound:
+		return e.status == http.StatusNotFound
+	case errDuplicateEmail:
+		return e.status == http.StatusBadRequest && strings.Contains(e.body, `"[duplicate]user.email"`)
+	}
+	return false
 }
 
 func jsonBody(v any) (io.Reader, http.Header) {
@@ -237,8 +247,8 @@ func (a *api) createApplication(ctx context.Context, id, name string, run time.D
 	}}
 	var out struct{ Application application }
 	err := a.manage(ctx, http.MethodPost, "/api/application/"+url.PathEscape(id), in, &out)
-	if err == nil && out.Application.ID != id {
-		err = fmt.Errorf("POST /api/application/%s: the response names application %q", id, out.Application.ID)
+	if err == nil && out.Application.ID == "" {
+		err = fmt.Errorf("POST /api/application/%s: no application id in the response", id)
 	}
 	return out.Application, err
 }
@@ -255,9 +265,9 @@ func (a *api) clientSecret(ctx context.Context, appID string) (string, error) {
 	return out.OAuthConfiguration.ClientSecret, err
 }
 
-// createUser creates user id registered to appID in one call (POST
-// /api/user/registration/{userId}, fusionauth-api.md §7.2).
-func (a *api) createUser(ctx context.Context, id string, c Credential, appID string) error {
+// createUser creates a user registered to appID in one call (POST
+// /api/user/registration, fusionauth-api.md §7.2) and returns its id.
+func (a *api) createUser(ctx context.Context, c Credential, appID string) (string, error) {
 	in := map[string]any{
 		"user":                         map[string]any{"email": c.LoginID, "password": c.Password},
 		"registration":                 map[string]any{"applicationId": appID},
@@ -270,11 +280,26 @@ func (a *api) createUser(ctx context.Context, id string, c Credential, appID str
 			ID string `json:"id"`
 		} `json:"user"`
 	}
-	err := a.manage(ctx, http.MethodPost, "/api/user/registration/"+url.PathEscape(id), in, &out)
-	if err == nil && out.User.ID != id {
-		err = fmt.Errorf("POST /api/user/registration/%s: the response names user %q", id, out.User.ID)
+	err := a.manage(ctx, http.MethodPost, "/api/user/registration", in, &out)
+	if err == nil && out.User.ID == "" {
+		err = errors.New("POST /api/user/registration: no user id in the response")
 	}
-	return err
+	return out.User.ID, err
+}
+
+// findUserID returns the id of the user whose email is email (GET
+// /api/user?email=), or errNotFound.
+func (a *api) findUserID(ctx context.Context, email string) (string, error) {
+	var out struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	err := a.manage(ctx, http.MethodGet, "/api/user?email="+url.QueryEscape(email), nil, &out)
+	if err == nil && out.User.ID == "" {
+		err = fmt.Errorf("GET /api/user?email=%s: no user id in the response", email)
+	}
+	return out.User.ID, err
 }
 
 // deleteUser removes a user for good (hardDelete, fusionauth-api.md §7.1),

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -15,34 +14,30 @@ import (
 )
 
 // created is what a run made on the server, or may have made, to be
-// deleted afterwards. The bench chooses each user's and the application's
-// id itself and records it before the request that creates it is sent: a
-// request whose answer never came (a timeout, a dropped connection) or was
-// not a success may still have created it (a 503 from a proxy or a server
-// that had committed), and cleanup deletes by id whatever exists. An id
-// that cleanup finds absent was never created and is forgotten.
+// deleted afterwards. A creation whose answer never came (a timeout, a
+// dropped connection) or was a failure may still have been committed (a
+// 503 from a proxy, or from a server whose deadline passed after its
+// commit). Such users are kept by login id, which is the run's own
+// (UserLoginID), and cleanup looks each one up; the application's id the
+// bench chooses itself and records before sending its creation.
 type created struct {
-	runID string
-	mu    sync.Mutex
-	users map[string]bool // id: the creation was answered 200
-	appID string
-	appOK bool
+	runID  string
+	mu     sync.Mutex
+	users  []string // ids of users whose creation was answered 200
+	unsure []string // login ids of users whose creation was not
+	appID  string
+	appOK  bool // the application's creation was answered 200
 }
 
-// sending records a user id before its creation is sent.
-func (c *created) sending(id string) {
+func (c *created) addUser(id string) {
 	c.mu.Lock()
-	if c.users == nil {
-		c.users = map[string]bool{}
-	}
-	c.users[id] = false
+	c.users = append(c.users, id)
 	c.mu.Unlock()
 }
 
-// confirm records that id's creation was answered 200.
-func (c *created) confirm(id string) {
+func (c *created) addUnsure(loginID string) {
 	c.mu.Lock()
-	c.users[id] = true
+	c.unsure = append(c.unsure, loginID)
 	c.mu.Unlock()
 }
 
@@ -135,13 +130,19 @@ func createUsers(ctx context.Context, n int, t *target, c *created) ([]Credentia
 	for range setupWorkers {
 		wg.Go(func() {
 			for i := range next {
-				id := uuid.NewString()
-				c.sending(id)
-				if err := t.createUser(ctx, id, creds[i], t.appID); err != nil {
+				uid, err := t.createUser(ctx, creds[i], t.appID)
+				if errors.Is(err, errDuplicateEmail) {
+					// The login id is this run's: the server has it from an
+					// earlier send of this request (a busy answer sent again
+					// after the first had committed).
+					uid, err = t.findUserID(ctx, creds[i].LoginID)
+				}
+				if err != nil {
+					c.addUnsure(creds[i].LoginID)
 					errs <- fmt.Errorf("create test user %s: %w", creds[i].LoginID, err)
 					return
 				}
-				c.confirm(id)
+				c.addUser(uid)
 			}
 		})
 	}
@@ -177,7 +178,7 @@ func createApplication(ctx context.Context, t *target, c *created, run time.Dura
 		return app, fmt.Errorf("create the test application: %w", err)
 	}
 	c.mu.Lock()
-	c.appOK = true
+	c.appID, c.appOK = app.ID, true // a server that ignored the id named its own
 	c.mu.Unlock()
 	return app, nil
 }
@@ -254,46 +255,92 @@ type Cleanup struct {
 	UsersDeleted       int      `json:"usersDeleted"`
 	ApplicationDeleted bool     `json:"applicationDeleted"`
 	Errors             []string `json:"errors,omitempty"`
+	Notes              []string `json:"notes,omitempty"`
 }
 
 // cleanupTimeout bounds the deletions; they run on a context of their own,
 // so an interrupted run still cleans up.
 const cleanupTimeout = time.Minute
 
+// recheckAfter is how long cleanup waits before looking again for what an
+// unanswered creation may have made and the first look did not find: a
+// server may still be hashing or committing a request the bench gave up on.
+const recheckAfter = 2 * time.Second
+
 // cleanup hard-deletes what the run created: the users (with their
-// registrations and refresh tokens), then the application. A user or an
-// application whose creation was not answered 200 is deleted if it exists;
-// when it does not (404), it was never created: c forgets it, and it is
-// neither counted nor an error.
+// registrations and refresh tokens), then the application. Users and an
+// application whose creation was not answered 200 are looked up (by login
+// id, by the application's id) and deleted when found; when they are not
+// found, cleanup looks again after recheckAfter, then leaves them out of
+// the counts and names them in a note.
 func cleanup(ctx context.Context, t *target, c *created) Cleanup {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out Cleanup
-	ids := slices.Sorted(maps.Keys(c.users))
-	for _, id := range ids {
-		err := t.deleteUser(ctx, id)
-		if !c.users[id] && errors.Is(err, errNotFound) {
-			delete(c.users, id)
-			continue
-		}
-		if err != nil {
+	for _, id := range c.users {
+		if err := t.deleteUser(ctx, id); err != nil {
 			out.Errors = append(out.Errors, fmt.Sprintf("delete user %s: %v", id, err))
 			continue
 		}
 		out.UsersDeleted++
 	}
-	if c.appID != "" {
+	// findUnsure deletes each unsure user it finds and returns the login ids
+	// it did not find.
+	findUnsure := func(loginIDs []string) (absent []string) {
+		for _, l := range loginIDs {
+			id, err := t.findUserID(ctx, l)
+			if errors.Is(err, errNotFound) {
+				absent = append(absent, l)
+				continue
+			}
+			if err == nil {
+				c.users = append(c.users, id)
+				err = t.deleteUser(ctx, id)
+			}
+			if err != nil {
+				out.Errors = append(out.Errors, fmt.Sprintf("delete user %s (its creation was not answered): %v", l, err))
+				continue
+			}
+			out.UsersDeleted++
+		}
+		return absent
+	}
+	deleteApp := func() (absent bool) {
 		err := t.deleteApplication(ctx, c.appID)
 		switch {
 		case !c.appOK && errors.Is(err, errNotFound):
-			c.appID = ""
+			return true
 		case err != nil:
 			out.Errors = append(out.Errors, fmt.Sprintf("delete application %s: %v", c.appID, err))
 		default:
 			out.ApplicationDeleted = true
 		}
+		return false
+	}
+	absent := findUnsure(c.unsure)
+	// The application goes after the users it was found with, and before
+	// a second look: a creation still under way then finds no application
+	// to register its user to.
+	appAbsent := c.appID != "" && deleteApp()
+	if len(absent) > 0 || appAbsent {
+		select {
+		case <-ctx.Done():
+		case <-time.After(recheckAfter):
+		}
+		absent = findUnsure(absent)
+		if appAbsent {
+			appAbsent = deleteApp()
+		}
+	}
+	if len(absent) > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("%d user creations were not answered and their users were not found %s later: %s; a server still working on them may create them after the run",
+			len(absent), recheckAfter, strings.Join(absent, ", ")))
+	}
+	if appAbsent {
+		out.Notes = append(out.Notes, fmt.Sprintf("the application's creation was not answered and application %s was not found %s later", c.appID, recheckAfter))
+		c.appID = ""
 	}
 	return out
 }

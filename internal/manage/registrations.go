@@ -62,7 +62,11 @@ func (rs *Registrations) Register(ctx context.Context, scope Scope, userID strin
 
 // RegisterNew creates a user and their registration in one call, and
 // issues the tokens FusionAuth returns with it (access and refresh token).
-// Nothing is left behind when a step after the user's creation fails.
+// Nothing is stored when validation fails. The user, the registration and
+// the verification mail commit together, before the tokens are issued: when
+// issuing fails after that commit (a database error, the request's deadline),
+// the call returns the error but the user and registration stay, and the
+// same request sent again is answered [duplicate]user.email.
 func (rs *Registrations) RegisterNew(ctx context.Context, in NewRegistration) (Created, error) {
 	u, tenant, e, err := rs.Users.newUser(ctx, in.UserID, in.User)
 	if err != nil {
