@@ -66,7 +66,7 @@ func (rs *Registrations) Register(ctx context.Context, scope Scope, userID strin
 // the verification mail commit together, before the tokens are issued: when
 // issuing fails after that commit (a database error, the request's deadline),
 // the call returns the error but the user and registration stay, and the
-// same request sent again is answered [duplicate]user.email.
+// same request sent again is refused as a duplicate.
 func (rs *Registrations) RegisterNew(ctx context.Context, in NewRegistration) (Created, error) {
 	u, tenant, e, err := rs.Users.newUser(ctx, in.UserID, in.User)
 	if err != nil {
