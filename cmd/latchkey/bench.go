@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,7 +105,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	line.clear()
 	if err != nil {
 		fmt.Fprintf(stderr, "latchkey bench: %s\n", strings.TrimPrefix(err.Error(), "bench: "))
-		for _, e := range rep.Cleanup.Errors {
+		for _, e := range slices.Concat(rep.Cleanup.Errors, rep.Cleanup.Notes) {
 			fmt.Fprintf(stderr, "latchkey bench: cleanup: %s\n", e)
 		}
 		return 1
@@ -197,7 +198,7 @@ func runTiming(ctx context.Context, o bench.TimingOptions, asJSON bool, stdout, 
 	rep, err := bench.RunTiming(ctx, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "latchkey bench: %s\n", strings.TrimPrefix(err.Error(), "bench: "))
-		for _, e := range rep.Cleanup.Errors {
+		for _, e := range slices.Concat(rep.Cleanup.Errors, rep.Cleanup.Notes) {
 			fmt.Fprintf(stderr, "latchkey bench: cleanup: %s\n", e)
 		}
 		return 1

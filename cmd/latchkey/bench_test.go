@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -135,5 +139,33 @@ func TestBenchLoginCeiling(t *testing.T) {
 		strings.Contains(out.String(), "ceiling      ") ||
 		!strings.Contains(out.String(), "hash ceiling not measured: the password scheme is unknown") {
 		t.Fatalf("text report without --api-key, exit %d:\n%s%s", code, out.String(), errOut.String())
+	}
+}
+
+// TestBenchCommandShowsCleanupNotes: a run that fails in setup prints what
+// its cleanup could not account for. A proxy answers the user's creation
+// 502 without sending it on: the command exits 1 and says the creation was
+// not confirmed and the user not found, naming the login id.
+func TestBenchCommandShowsCleanupNotes(t *testing.T) {
+	in := apptest.Start(t, apptest.Options{})
+	u, err := url.Parse(in.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/user/registration" {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"bench", "--url", ts.URL, "--api-key", in.APIKey, "--mode", "validate",
+		"--clients", "1", "--requests", "1"}, noEnv, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "cleanup: 1 user creation was not confirmed and not found") ||
+		!strings.Contains(errOut.String(), "latchkey-bench-") {
+		t.Fatalf("exit %d, stderr %q; want 1 and the cleanup's note", code, errOut.String())
 	}
 }

@@ -175,6 +175,18 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.status, e.body)
 }
 
+// maybeDone reports whether a creation that ended with err may have been
+// committed all the same: no answer (a timeout, a dropped connection), a
+// server error (5xx), or a timeout or rate limit answer (408, 429). A
+// refusal (400, 401, 403, 404, ...) means the server did not create it.
+func maybeDone(err error) bool {
+	var se *statusError
+	if !errors.As(err, &se) {
+		return err != nil
+	}
+	return se.status >= 500 || se.status == http.StatusRequestTimeout || se.status == http.StatusTooManyRequests
+}
+
 func (e *statusError) Is(target error) bool {
 	switch target {
 	case errNotFound:

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -8,8 +9,10 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // answerOnce is a proxy in front of a real server: the first POST whose
@@ -79,6 +82,12 @@ func TestCleanupDeletesWhatUnansweredCreationsMade(t *testing.T) {
 	neverSent := func(w http.ResponseWriter, _ *http.Request, _ func() int) {
 		http.Error(w, "bad gateway", http.StatusBadGateway)
 	}
+	refused := func(status int) func(w http.ResponseWriter, _ *http.Request, _ func() int) {
+		return func(w http.ResponseWriter, _ *http.Request, _ func() int) {
+			http.Error(w, `{"generalErrors":[{"code":"[refused]"}]}`, status)
+		}
+	}
+	shortRecheck(t)
 	for _, tc := range []struct {
 		name, prefix string
 		first        func(w http.ResponseWriter, r *http.Request, forward func() int)
@@ -89,9 +98,12 @@ func TestCleanupDeletesWhatUnansweredCreationsMade(t *testing.T) {
 	}{
 		{"user committed, answered 503 with Retry-After", "/api/user/registration", committedThen(busy), "", 1, true, ""},
 		{"user committed, connection dropped", "/api/user/registration", committedThen(dropped), "EOF", 1, true, ""},
-		{"user never created, answered 502", "/api/user/registration", neverSent, "502", 0, true, "1 user creations were not answered"},
+		{"user never created, answered 502", "/api/user/registration", neverSent, "502", 0, true, "1 user creation was not confirmed"},
 		{"application committed, connection dropped", "/api/application", committedThen(dropped), "EOF", 0, true, ""},
-		{"application never created, answered 502", "/api/application", neverSent, "502", 0, false, "the application's creation was not answered"},
+		{"application never created, answered 502", "/api/application", neverSent, "502", 0, false, "the application's creation was not confirmed"},
+		// A refusal creates nothing: no lookup, no note, no cleanup error.
+		{"user refused, answered 400", "/api/user/registration", refused(http.StatusBadRequest), "400", 0, true, ""},
+		{"application refused, answered 401", "/api/application", refused(http.StatusUnauthorized), "401", 0, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := startServer(t)
@@ -127,5 +139,74 @@ func TestCleanupDeletesWhatUnansweredCreationsMade(t *testing.T) {
 				t.Errorf("an application of run %s is still there after cleanup", rep.RunID)
 			}
 		})
+	}
+}
+
+// shortRecheck shortens cleanup's wait before its second look for the
+// duration of t.
+func shortRecheck(t *testing.T) {
+	old := recheckAfter
+	recheckAfter = 50 * time.Millisecond
+	t.Cleanup(func() { recheckAfter = old })
+}
+
+// TestCleanupLooksAgainForACreationStillUnderWay: a user's creation that
+// the server commits only after cleanup's first look (a server still
+// hashing a request the bench gave up on) is found by the second look and
+// deleted. The proxy answers the creation 502, and sends it to the server
+// when cleanup first looks for the user, answering that look 404.
+func TestCleanupLooksAgainForACreationStillUnderWay(t *testing.T) {
+	shortRecheck(t)
+	in := startServer(t)
+	u, err := url.Parse(in.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	var held *http.Request // the creation, not yet sent
+	var heldBody []byte
+	var mu sync.Mutex
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/api/user/registration" && held == nil:
+			held = r.Clone(context.Background())
+			heldBody, _ = io.ReadAll(r.Body)
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+		case r.Method == http.MethodGet && r.URL.Path == "/api/user" && held != nil && heldBody != nil:
+			req := held
+			req.Body = io.NopCloser(bytes.NewReader(heldBody))
+			req.URL.Scheme, req.URL.Host, req.RequestURI = u.Scheme, u.Host, ""
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Errorf("send the held creation: %v", err)
+			} else {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("the held creation was answered %d", resp.StatusCode)
+				}
+			}
+			heldBody = nil // sent: the next look goes to the server
+			http.Error(w, `{}`, http.StatusNotFound)
+		default:
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	o := opts(in, OpLogin, 1, 2)
+	o.URL = ts.URL
+	rep, err := Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "502") {
+		t.Fatalf("the run ended with %v, want the creation's 502", err)
+	}
+	if rep.UsersCreated != 1 || rep.Cleanup.UsersDeleted != 1 || len(rep.Cleanup.Errors) > 0 || len(rep.Cleanup.Notes) > 0 {
+		t.Fatalf("report: %d users created, cleanup %+v; want the user found by the second look and deleted", rep.UsersCreated, rep.Cleanup)
+	}
+	if resp, _ := in.Do(t, http.MethodGet, "/api/user?email="+url.QueryEscape(UserLoginID(rep.RunID, 0)), nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("user %s still there after cleanup: %d", UserLoginID(rep.RunID, 0), resp.StatusCode)
 	}
 }

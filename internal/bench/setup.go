@@ -132,13 +132,16 @@ func createUsers(ctx context.Context, n int, t *target, c *created) ([]Credentia
 			for i := range next {
 				uid, err := t.createUser(ctx, creds[i], t.appID)
 				if errors.Is(err, errDuplicateEmail) {
-					// The login id is this run's: the server has it from an
-					// earlier send of this request (a busy answer sent again
-					// after the first had committed).
+					// The login id is this run's (its run id has 50 random
+					// bits): the server has it from an earlier send of this
+					// request, a busy answer sent again after the first had
+					// committed.
 					uid, err = t.findUserID(ctx, creds[i].LoginID)
 				}
 				if err != nil {
-					c.addUnsure(creds[i].LoginID)
+					if maybeDone(err) {
+						c.addUnsure(creds[i].LoginID)
+					}
 					errs <- fmt.Errorf("create test user %s: %w", creds[i].LoginID, err)
 					return
 				}
@@ -175,6 +178,11 @@ func createApplication(ctx context.Context, t *target, c *created, run time.Dura
 	c.mu.Unlock()
 	app, err := t.createApplication(ctx, id, "latchkey bench "+c.runID, run)
 	if err != nil {
+		if !maybeDone(err) {
+			c.mu.Lock()
+			c.appID = "" // refused: nothing to delete
+			c.mu.Unlock()
+		}
 		return app, fmt.Errorf("create the test application: %w", err)
 	}
 	c.mu.Lock()
@@ -265,7 +273,7 @@ const cleanupTimeout = time.Minute
 // recheckAfter is how long cleanup waits before looking again for what an
 // unanswered creation may have made and the first look did not find: a
 // server may still be hashing or committing a request the bench gave up on.
-const recheckAfter = 2 * time.Second
+var recheckAfter = 2 * time.Second // a variable for tests
 
 // cleanup hard-deletes what the run created: the users (with their
 // registrations and refresh tokens), then the application. Users and an
@@ -288,19 +296,23 @@ func cleanup(ctx context.Context, t *target, c *created) Cleanup {
 	}
 	// findUnsure deletes each unsure user it finds and returns the login ids
 	// it did not find.
-	findUnsure := func(loginIDs []string) (absent []string) {
+	// findUnsure deletes each unsure user it finds and returns the login ids
+	// it did not find, or could not look up (last: the final look, after
+	// which a failed lookup is an error).
+	findUnsure := func(loginIDs []string, last bool) (absent []string) {
 		for _, l := range loginIDs {
 			id, err := t.findUserID(ctx, l)
-			if errors.Is(err, errNotFound) {
+			if errors.Is(err, errNotFound) || (err != nil && !last) {
 				absent = append(absent, l)
 				continue
 			}
-			if err == nil {
-				c.users = append(c.users, id)
-				err = t.deleteUser(ctx, id)
-			}
 			if err != nil {
-				out.Errors = append(out.Errors, fmt.Sprintf("delete user %s (its creation was not answered): %v", l, err))
+				out.Errors = append(out.Errors, fmt.Sprintf("look up user %s (its creation was not confirmed): %v", l, err))
+				continue
+			}
+			c.users = append(c.users, id)
+			if err := t.deleteUser(ctx, id); err != nil {
+				out.Errors = append(out.Errors, fmt.Sprintf("delete user %s: %v", id, err))
 				continue
 			}
 			out.UsersDeleted++
@@ -319,7 +331,7 @@ func cleanup(ctx context.Context, t *target, c *created) Cleanup {
 		}
 		return false
 	}
-	absent := findUnsure(c.unsure)
+	absent := findUnsure(c.unsure, false)
 	// The application goes after the users it was found with, and before
 	// a second look: a creation still under way then finds no application
 	// to register its user to.
@@ -329,17 +341,21 @@ func cleanup(ctx context.Context, t *target, c *created) Cleanup {
 		case <-ctx.Done():
 		case <-time.After(recheckAfter):
 		}
-		absent = findUnsure(absent)
+		absent = findUnsure(absent, true)
 		if appAbsent {
 			appAbsent = deleteApp()
 		}
 	}
 	if len(absent) > 0 {
-		out.Notes = append(out.Notes, fmt.Sprintf("%d user creations were not answered and their users were not found %s later: %s; a server still working on them may create them after the run",
-			len(absent), recheckAfter, strings.Join(absent, ", ")))
+		what := fmt.Sprintf("%d user creations were", len(absent))
+		if len(absent) == 1 {
+			what = "1 user creation was"
+		}
+		out.Notes = append(out.Notes, fmt.Sprintf("%s not confirmed and not found %s later: %s; a server still working on them may create them after the run",
+			what, recheckAfter, strings.Join(absent, ", ")))
 	}
 	if appAbsent {
-		out.Notes = append(out.Notes, fmt.Sprintf("the application's creation was not answered and application %s was not found %s later", c.appID, recheckAfter))
+		out.Notes = append(out.Notes, fmt.Sprintf("the application's creation was not confirmed and application %s was not found %s later", c.appID, recheckAfter))
 		c.appID = ""
 	}
 	return out
