@@ -295,8 +295,6 @@ func cleanup(ctx context.Context, t *target, c *created) Cleanup {
 		out.UsersDeleted++
 	}
 	// findUnsure deletes each unsure user it finds and returns the login ids
-	// it did not find.
-	// findUnsure deletes each unsure user it finds and returns the login ids
 	// it did not find, or could not look up (last: the final look, after
 	// which a failed lookup is an error).
 	findUnsure := func(loginIDs []string, last bool) (absent []string) {
