@@ -175,6 +175,16 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.status, e.body)
 }
 
+func (e *statusError) Is(target error) bool {
+	switch target {
+	case errNotFound:
+		return e.status == http.StatusNotFound
+	case errDuplicateEmail:
+		return e.status == http.StatusBadRequest && strings.Contains(e.body, `"[duplicate]user.email"`)
+	}
+	return false
+}
+
 // maybeDone reports whether a creation that ended with err may have been
 // committed all the same: no answer (a timeout, a dropped connection), a
 // server error (5xx), or a timeout or rate limit answer (408, 429). A
@@ -185,16 +195,6 @@ func maybeDone(err error) bool {
 		return err != nil
 	}
 	return se.status >= 500 || se.status == http.StatusRequestTimeout || se.status == http.StatusTooManyRequests
-}
-
-func (e *statusError) Is(target error) bool {
-	switch target {
-	case errNotFound:
-		return e.status == http.StatusNotFound
-	case errDuplicateEmail:
-		return e.status == http.StatusBadRequest && strings.Contains(e.body, `"[duplicate]user.email"`)
-	}
-	return false
 }
 
 func jsonBody(v any) (io.Reader, http.Header) {

@@ -15,10 +15,12 @@ import (
 	"time"
 )
 
-// answerOnce is a proxy in front of a real server: the first POST whose
-// path starts with prefix is handled by first (which may forward it to
-// the server itself); every other request is forwarded unchanged.
-func answerOnce(t *testing.T, server, prefix string, first func(w http.ResponseWriter, r *http.Request, forward func() int)) string {
+// interpose starts a proxy in front of a real server and returns its URL.
+// handle sees each request first and returns false to have it forwarded
+// unchanged; to answer it itself it may deliver a request to the server
+// with send (a clone of r with body as its body), which returns the
+// server's status after reading its answer.
+func interpose(t *testing.T, server string, handle func(w http.ResponseWriter, r *http.Request, send func(r *http.Request, body []byte) int) bool) string {
 	t.Helper()
 	u, err := url.Parse(server)
 	if err != nil {
@@ -27,28 +29,42 @@ func answerOnce(t *testing.T, server, prefix string, first func(w http.ResponseW
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	var done atomic.Bool
+	send := func(r *http.Request, body []byte) int {
+		req := r.Clone(context.Background())
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.URL.Scheme, req.URL.Host, req.RequestURI = u.Scheme, u.Host, ""
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Errorf("send %s to the server: %v", r.URL.Path, err)
+			return 0
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, prefix) || !done.CompareAndSwap(false, true) {
+		if !handle(w, r, send) {
 			proxy.ServeHTTP(w, r)
-			return
 		}
-		forward := func() int {
-			req := r.Clone(context.Background())
-			req.URL.Scheme, req.URL.Host, req.RequestURI = u.Scheme, u.Host, ""
-			resp, err := tr.RoundTrip(req)
-			if err != nil {
-				t.Errorf("forward %s: %v", r.URL.Path, err)
-				return 0
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return resp.StatusCode
-		}
-		first(w, r, forward)
 	}))
 	t.Cleanup(ts.Close)
 	return ts.URL
+}
+
+// answerOnce is a proxy in front of a real server: the first POST whose
+// path starts with prefix is handled by first (which may forward it to
+// the server itself); every other request is forwarded unchanged.
+func answerOnce(t *testing.T, server, prefix string, first func(w http.ResponseWriter, r *http.Request, forward func() int)) string {
+	t.Helper()
+	var done atomic.Bool
+	return interpose(t, server, func(w http.ResponseWriter, r *http.Request, send func(*http.Request, []byte) int) bool {
+		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, prefix) || !done.CompareAndSwap(false, true) {
+			return false
+		}
+		body, _ := io.ReadAll(r.Body)
+		first(w, r, func() int { return send(r, body) })
+		return true
+	})
 }
 
 // TestCleanupDeletesWhatUnansweredCreationsMade: a user or an application
@@ -158,47 +174,30 @@ func shortRecheck(t *testing.T) {
 func TestCleanupLooksAgainForACreationStillUnderWay(t *testing.T) {
 	shortRecheck(t)
 	in := startServer(t)
-	u, err := url.Parse(in.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
 	var held *http.Request // the creation, not yet sent
 	var heldBody []byte
 	var mu sync.Mutex
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	proxyURL := interpose(t, in.URL, func(w http.ResponseWriter, r *http.Request, send func(*http.Request, []byte) int) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
 		case r.Method == http.MethodPost && r.URL.Path == "/api/user/registration" && held == nil:
-			held = r.Clone(context.Background())
+			held = r
 			heldBody, _ = io.ReadAll(r.Body)
 			http.Error(w, "bad gateway", http.StatusBadGateway)
-		case r.Method == http.MethodGet && r.URL.Path == "/api/user" && held != nil && heldBody != nil:
-			req := held
-			req.Body = io.NopCloser(bytes.NewReader(heldBody))
-			req.URL.Scheme, req.URL.Host, req.RequestURI = u.Scheme, u.Host, ""
-			resp, err := tr.RoundTrip(req)
-			if err != nil {
-				t.Errorf("send the held creation: %v", err)
-			} else {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					t.Errorf("the held creation was answered %d", resp.StatusCode)
-				}
+		case r.Method == http.MethodGet && r.URL.Path == "/api/user" && heldBody != nil:
+			if status := send(held, heldBody); status != http.StatusOK {
+				t.Errorf("the held creation was answered %d", status)
 			}
 			heldBody = nil // sent: the next look goes to the server
 			http.Error(w, `{}`, http.StatusNotFound)
 		default:
-			proxy.ServeHTTP(w, r)
+			return false
 		}
-	}))
-	t.Cleanup(ts.Close)
+		return true
+	})
 	o := opts(in, OpLogin, 1, 2)
-	o.URL = ts.URL
+	o.URL = proxyURL
 	rep, err := Run(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("the run ended with %v, want the creation's 502", err)
