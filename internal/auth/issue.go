@@ -84,7 +84,7 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Tokens, error) {
 	}
 	issue := req.RefreshToken && wantsRefresh(LoginRequest{}, app, reg)
 	if issue {
-		g.refreshID = newID()
+		g.refreshID = newTimeOrderedID(now)
 	}
 	if err := s.mint(ctx, g, now, &out); err != nil {
 		return Tokens{}, err

@@ -60,7 +60,7 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 	// The login's record (recent logins, login-record search) rides in the
 	// same write (storage.UndoLogin, should a caller take a login back,
 	// removes exactly this record by its id).
-	p.rec.Record = &storage.LoginRecord{ID: newID(), UserID: user.ID, TenantID: user.TenantID, ApplicationID: app.ID,
+	p.rec.Record = &storage.LoginRecord{ID: newTimeOrderedID(now), UserID: user.ID, TenantID: user.TenantID, ApplicationID: app.ID,
 		Instant: p.rec.At, IPAddress: req.IPAddress, LoginID: req.LoginID}
 	// A lock that commits after Login read the user's actions is caught
 	// in the write itself (storage.LoginGate): 409, not a session.
@@ -88,7 +88,7 @@ func (s *Service) planLogin(ctx context.Context, req LoginRequest, tenant storag
 		p.g.scopes = req.Scopes
 	}
 	if wantsRefresh(req, app, p.reg) {
-		p.g.refreshID = newID()
+		p.g.refreshID = newTimeOrderedID(now)
 		raw, rt := s.newRefresh(p.g, now, req)
 		p.rec.RefreshToken, p.raw = &rt, raw
 	}

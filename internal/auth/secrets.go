@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -28,6 +30,27 @@ func newID() string {
 	var u uuid.UUID
 	copy(u[:], randomBytes(16))
 	u[6] = (u[6] & 0x0f) | 0x40 // RFC 9562 §5.4 version 4
+	u[8] = (u[8] & 0x3f) | 0x80 // variant 10
+	return u.String()
+}
+
+// newTimeOrderedID returns a version 7 UUID (RFC 9562 §5.7): the 48 bits of
+// at's Unix milliseconds, then 74 random bits. It names rows written once per
+// login into tables that grow with every login (refresh-token families,
+// login records): the index on their primary key then takes each new entry
+// at its right-hand end, where the leaf is already cached and is shared by
+// the commit's other new rows, instead of at a random leaf of an index that
+// at 10,000,000 entries is mostly not cached (docs/decisions.md,
+// "Time-ordered ids for what every login inserts"). Uniqueness rests on the
+// 74 random bits, as a version 4 UUID's rests on its 122; nothing relies on
+// these ids being unguessable (a family id is the access token's sid).
+func newTimeOrderedID(at time.Time) string {
+	var u uuid.UUID
+	copy(u[6:], randomBytes(10))
+	var ms [8]byte
+	binary.BigEndian.PutUint64(ms[:], uint64(at.UnixMilli()))
+	copy(u[:6], ms[2:])
+	u[6] = (u[6] & 0x0f) | 0x70 // version 7
 	u[8] = (u[8] & 0x3f) | 0x80 // variant 10
 	return u.String()
 }
