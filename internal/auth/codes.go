@@ -57,7 +57,7 @@ func (s *Service) IssueCode(ctx context.Context, a Authorization, session storag
 	c := storage.AuthorizationCode{Hash: hashToken(raw), ClientID: a.App.ID, TenantID: a.App.TenantID,
 		UserID: session.UserID, RedirectURI: a.RedirectURI, Scopes: a.Scopes, Nonce: a.Nonce,
 		CodeChallenge: a.Challenge, CodeChallengeMethod: a.Method, SessionID: session.ID,
-		AuthTime: session.AuthTime, AuthType: session.AuthType, GrantID: newID(),
+		AuthTime: session.AuthTime, AuthType: session.AuthType, GrantID: newTimeOrderedID(now),
 		CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}
 	if err := s.cfg.Store.CreateAuthorizationCode(ctx, c); err != nil {
 		return "", fmt.Errorf("auth: store authorization code: %w", err)

@@ -47,8 +47,10 @@ func newID() string {
 func newTimeOrderedID(at time.Time) string {
 	var u uuid.UUID
 	copy(u[6:], randomBytes(10))
+	// RFC 9562's 48 bits hold 1970 to 10889: an instant outside (a zero
+	// time.Time) is pinned to the nearer end instead of wrapping around.
 	var ms [8]byte
-	binary.BigEndian.PutUint64(ms[:], uint64(at.UnixMilli()))
+	binary.BigEndian.PutUint64(ms[:], uint64(max(0, min(at.UnixMilli(), 1<<48-1))))
 	copy(u[:6], ms[2:])
 	u[6] = (u[6] & 0x0f) | 0x70 // version 7
 	u[8] = (u[8] & 0x3f) | 0x80 // variant 10

@@ -51,3 +51,21 @@ func sortedGroup(g []string) []string {
 	slices.Sort(g)
 	return g
 }
+
+// An instant the 48 bits cannot hold is pinned to the nearer end, not
+// wrapped into an arbitrary one.
+func TestTimeOrderedIDsPinInstantsOutOfRange(t *testing.T) {
+	for _, c := range []struct {
+		at   time.Time
+		want int64 // Unix milliseconds
+	}{
+		{time.Time{}, 0},
+		{time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC), 0},
+		{time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), 1<<48 - 1},
+	} {
+		u := uuid.MustParse(newTimeOrderedID(c.at))
+		if sec, nsec := u.Time().UnixTime(); time.Unix(sec, nsec).UnixMilli() != c.want {
+			t.Errorf("%v: carries %d ms, want %d", c.at, time.Unix(sec, nsec).UnixMilli(), c.want)
+		}
+	}
+}
