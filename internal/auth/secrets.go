@@ -38,8 +38,9 @@ func newID() string {
 // at's Unix milliseconds, then 74 random bits. It names rows written once per
 // login into tables that grow with every login (refresh-token families,
 // login records): the index on their primary key then takes each new entry
-// at its right-hand end, where the leaf is already cached and is shared by
-// the commit's other new rows, instead of at a random leaf of an index that
+// next to the previous new ones (the right-hand end, once the ids of other
+// kinds are gone), where the leaf is already cached and is shared by the
+// commit's other new rows, instead of at a random leaf of an index that
 // at 10,000,000 entries is mostly not cached (docs/decisions.md,
 // "Time-ordered ids for what every login inserts"). Uniqueness rests on the
 // 74 random bits, as a version 4 UUID's rests on its 122; nothing relies on

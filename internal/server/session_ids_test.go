@@ -9,12 +9,12 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// Every way a session starts names it, and the login's record, with a
-// version 7 UUID carrying the server's clock (docs/decisions.md,
-// "Time-ordered ids for what every login inserts"): the native login, a
-// user created with a registration and tokens, and the authorization code
-// flow. The refresh-token id, the access token's sid and the login record
-// agree.
+// Each call site that names a session or a login record uses a version 7
+// UUID carrying the server's clock (docs/decisions.md, "Time-ordered ids for
+// what every login inserts"): the native login (its family and its login
+// record), a user created with a registration and tokens, and the
+// authorization code flow's grant. The access token's sid equals the
+// refresh-token id.
 func TestSessionsAreNamedByTimeOrderedIDs(t *testing.T) {
 	s := newOAuthStack(t)
 	s.Clock.Advance(1234 * time.Millisecond) // an instant with milliseconds

@@ -63,7 +63,8 @@ func SeedTokenKind(i int) string {
 }
 
 // seedUUID is a version-4-shaped UUID derived from label and i: random-
-// looking, as real ids are (index and page-split behaviour), yet reproducible.
+// looking, as user ids and the families made before version 7 ids are
+// (index and page-split behaviour), yet reproducible.
 func seedUUID(label string, i int) uuid.UUID {
 	h := sha256.Sum256(fmt.Appendf(nil, "latchkey-seed/%s/%d", label, i))
 	var u uuid.UUID
