@@ -34,15 +34,22 @@ func TestSessionsAreNamedByTimeOrderedIDs(t *testing.T) {
 		}
 	}
 
-	res := s.login(storeApp, nil)
-	if res.status != 200 {
-		t.Fatalf("login: %d %s", res.status, res.body)
+	// session checks an answer that started one: its refresh-token id
+	// (idKey) is time-ordered and is the access token's (tokenKey) sid.
+	session := func(what string, res result, tokenKey, idKey string) {
+		t.Helper()
+		if res.status != 200 {
+			t.Fatalf("%s: %d %s", what, res.status, res.body)
+		}
+		body := res.json(t)
+		id, _ := body[idKey].(string)
+		check(what+" "+idKey, id)
+		if sid := jwtClaims(t, body[tokenKey].(string))["sid"]; sid != id {
+			t.Fatalf("%s: sid %v, %s %q", what, sid, idKey, id)
+		}
 	}
-	body := res.json(t)
-	check("login refreshTokenId", body["refreshTokenId"].(string))
-	if sid := jwtClaims(t, body["token"].(string))["sid"]; sid != body["refreshTokenId"] {
-		t.Fatalf("login: sid %v, refreshTokenId %v", sid, body["refreshTokenId"])
-	}
+
+	session("login", s.login(storeApp, nil), "token", "refreshTokenId")
 	// The login record (read from storage: FusionAuth's recent-login
 	// answer carries no id).
 	recs, _, err := s.Store.ListLoginRecords(context.Background(), storage.LoginRecordFilter{UserID: aliceID, Limit: 10})
@@ -52,22 +59,11 @@ func TestSessionsAreNamedByTimeOrderedIDs(t *testing.T) {
 	}
 	check("login record", recs[0].ID)
 
-	created := s.do(call{method: "POST", path: "/api/user/registration", hdr: map[string]string{"Authorization": apiKey},
-		body: `{"user":{"email":"erin@example.test","password":"erin's own passphrase"},"registration":{"applicationId":"` + storeApp + `"}}`})
-	if created.status != 200 {
-		t.Fatalf("create with registration: %d %s", created.status, created.body)
-	}
-	check("created user's sid", jwtClaims(t, created.json(t)["token"].(string))["sid"].(string))
+	session("create with registration", s.do(call{method: "POST", path: "/api/user/registration", hdr: map[string]string{"Authorization": apiKey},
+		body: `{"user":{"email":"erin@example.test","password":"erin's own passphrase"},"registration":{"applicationId":"` + storeApp + `"}}`}),
+		"token", "refreshTokenId")
 
 	verifier, challenge := pkce("forums-verifier-")
 	q := newBrowser(s).login(authzQuery(forumsApp, forumsCallback, challenge))
-	ex := s.exchange(forumsApp, q.Get("code"), forumsCallback, verifier)
-	if ex.status != 200 {
-		t.Fatalf("exchange: %d %s", ex.status, ex.body)
-	}
-	tok := ex.json(t)
-	check("code flow refresh_token_id", tok["refresh_token_id"].(string))
-	if sid := jwtClaims(t, tok["access_token"].(string))["sid"]; sid != tok["refresh_token_id"] {
-		t.Fatalf("code flow: sid %v, refresh_token_id %v", sid, tok["refresh_token_id"])
-	}
+	session("code flow", s.exchange(forumsApp, q.Get("code"), forumsCallback, verifier), "access_token", "refresh_token_id")
 }
