@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -104,11 +103,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	rep, err := bench.Run(ctx, o)
 	line.clear()
 	if err != nil {
-		fmt.Fprintf(stderr, "latchkey bench: %s\n", strings.TrimPrefix(err.Error(), "bench: "))
-		for _, e := range slices.Concat(rep.Cleanup.Errors, rep.Cleanup.Notes) {
-			fmt.Fprintf(stderr, "latchkey bench: cleanup: %s\n", e)
-		}
-		return 1
+		return failed(stderr, err, rep.Cleanup)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -191,17 +186,23 @@ func (l *ttyLine) clear() {
 	}
 }
 
+// failed reports a run that failed, with what its cleanup has to say, and
+// returns the exit status 1.
+func failed(stderr io.Writer, err error, c bench.Cleanup) int {
+	fmt.Fprintf(stderr, "latchkey bench: %s\n", strings.TrimPrefix(err.Error(), "bench: "))
+	for _, e := range c.Messages() {
+		fmt.Fprintf(stderr, "latchkey bench: cleanup: %s\n", e)
+	}
+	return 1
+}
+
 // runTiming runs `latchkey bench --mode timing`: exit status 0 when the
 // failed logins' timings are equal by the report's bar, 1 when they are not
 // or the run failed.
 func runTiming(ctx context.Context, o bench.TimingOptions, asJSON bool, stdout, stderr io.Writer) int {
 	rep, err := bench.RunTiming(ctx, o)
 	if err != nil {
-		fmt.Fprintf(stderr, "latchkey bench: %s\n", strings.TrimPrefix(err.Error(), "bench: "))
-		for _, e := range slices.Concat(rep.Cleanup.Errors, rep.Cleanup.Notes) {
-			fmt.Fprintf(stderr, "latchkey bench: cleanup: %s\n", e)
-		}
-		return 1
+		return failed(stderr, err, rep.Cleanup)
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)

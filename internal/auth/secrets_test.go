@@ -9,8 +9,8 @@ import (
 )
 
 // A login's new rows are named by version 7 UUIDs whose order is the order
-// of their instants, so the primary-key index takes them at its end; two ids
-// of the same millisecond still differ.
+// of their instants, so the primary-key index takes each next to the one
+// before; two ids of the same millisecond still differ.
 func TestTimeOrderedIDsSortByTheirInstant(t *testing.T) {
 	base := time.Date(2026, 12, 4, 2, 50, 0, 0, time.UTC)
 	var ids []string

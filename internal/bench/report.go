@@ -162,7 +162,7 @@ func (r Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  cleanup      %d of %d users deleted, application %s deleted: %v\n",
 			r.Cleanup.UsersDeleted, r.UsersCreated, r.ApplicationCreated, r.Cleanup.ApplicationDeleted)
 	}
-	for _, e := range slices.Concat(r.Cleanup.Errors, r.Cleanup.Notes) {
+	for _, e := range r.Cleanup.Messages() {
 		fmt.Fprintf(w, "    %s\n", e)
 	}
 	for _, n := range r.Notes {

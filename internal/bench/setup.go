@@ -266,6 +266,10 @@ type Cleanup struct {
 	Notes              []string `json:"notes,omitempty"`
 }
 
+// Messages is what a user is told about the cleanup: its errors, then its
+// notes.
+func (c Cleanup) Messages() []string { return slices.Concat(c.Errors, c.Notes) }
+
 // cleanupTimeout bounds the deletions; they run on a context of their own,
 // so an interrupted run still cleans up.
 const cleanupTimeout = time.Minute

@@ -237,7 +237,7 @@ func (r TimingReport) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "unexpected answers (not 404): %d\n", r.Unexpected)
 	}
 	fmt.Fprintf(w, "verdict     %s (bar: |median difference| ≤ 5%% and p > 0.01)\n", map[bool]string{true: "EQUAL", false: "NOT EQUAL"}[r.Equal])
-	if e := slices.Concat(r.Cleanup.Errors, r.Cleanup.Notes); len(e) > 0 {
+	if e := r.Cleanup.Messages(); len(e) > 0 {
 		fmt.Fprintf(w, "cleanup     %s\n", strings.Join(e, "; "))
 	}
 }
