@@ -75,8 +75,10 @@ type Store struct {
 	// statement on PostgreSQL (pgrotate.go); nil on SQLite, whose
 	// committer groups them.
 	rotations *rotations
-	// reads batches concurrent refresh reads by family id into one
-	// statement on PostgreSQL (pgsession.go); nil on SQLite.
+	// reads batches concurrent refresh reads by family id: into one
+	// statement on PostgreSQL (pgsession.go), into one read transaction
+	// on SQLite (sqlitesession.go); nil on SQLite without the split
+	// writer or with fewer than minBatchedSQLitePool reader connections.
 	reads  *sessionReads
 	logger *slog.Logger
 	feed   *changeFeed // PostgreSQL only (changes.go)
@@ -234,6 +236,9 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 			return nil, fmt.Errorf("sqlstorage: open SQLite %s: %w", abs, err)
 		}
 		s.commits = newCommitter(s.w, s.checkpoints.committed)
+		if n >= minBatchedSQLitePool {
+			s.reads = newSessionReads(s, n) // refresh reads batched (sqlitesession.go)
+		}
 	} else {
 		w.SetMaxOpenConns(n)
 		w.SetMaxIdleConns(n)

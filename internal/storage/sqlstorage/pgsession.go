@@ -12,20 +12,23 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// sessionReads batches refresh reads on PostgreSQL (issue 13), the way
-// rotations (pgrotate.go) batch the rotations: the reads by family id that
-// queue while one is at the server go to it as ONE statement, the session
-// select joined with the array of their ids. A refresh is one read and one
-// rotation; with rotations batched, the reads were most of PostgreSQL's
-// statements, and each statement costs the server (and this node) a round
-// trip and a statement's fixed work whatever its rows. Nothing waits on a
+// sessionReads batches refresh reads (issue 13): the reads by family id
+// that queue while one batch runs are run together. Nothing waits on a
 // timer: a read with no concurrent company is alone in its batch.
 //
+// On PostgreSQL (this file) a batch is ONE statement, the session select
+// joined with the array of their ids, the way rotations (pgrotate.go) batch
+// the rotations. A refresh is one read and one rotation; with rotations
+// batched, the reads were most of PostgreSQL's statements, and each
+// statement costs the server (and this node) a round trip and a
+// statement's fixed work whatever its rows. On SQLite (sqlitesession.go) a
+// batch is one read transaction, so that its reads share the pages they
+// read from the file.
+//
 // A read changes nothing, so a batch has no commit to wait for: each member
-// gets its rows (or ErrNotFound) as soon as the statement's rows are read,
-// and an error of the batch is every member's error, as it would have been
-// of its own statement. Reads by hash (values of the earlier format) are
-// not batched.
+// gets its rows (or ErrNotFound) as soon as they are read, and an error of
+// the batch is every member's error, as it would have been of its own
+// statement. Reads by hash (values of the earlier format) are not batched.
 type sessionReads struct {
 	batcher[*readReq] // batch.go
 	s                 *Store
@@ -36,14 +39,15 @@ type sessionReads struct {
 	closing context.Context
 	cancel  context.CancelFunc
 
-	// conn is the batcher's own connection (used by its loop only), on
-	// which plan_cache_mode is force_generic_plan: PostgreSQL otherwise
+	// conn is the batcher's own connection (used by its loop only). On
+	// PostgreSQL, plan_cache_mode is force_generic_plan on it: PostgreSQL otherwise
 	// plans the batch statement anew on nearly every run (the custom plan
 	// of an array of known length looks cheaper than the generic plan's
 	// 100-element guess), and planning it cost more CPU than running it.
 	// The generic plan is the same index nested loop. nil until first
 	// used, and again after a connection error.
 	conn *sql.Conn
+	stmt *sql.Stmt // SQLite: the one-family read, prepared on conn
 	// pin says whether the batcher may hold a connection of its own: not
 	// in a pool so small that holding one would starve the other queries.
 	pin bool
@@ -97,7 +101,14 @@ func (b *sessionReads) run(live []*readReq) {
 		b.grouped.Add(1)
 	}
 	ctx, stop := b.batchContext(live)
-	got, errs, err := b.together(ctx, live)
+	var got []*storage.RefreshSession
+	var errs []error
+	var err error
+	if b.s.dialect == DialectSQLite {
+		got, errs, err = b.inOneTransaction(ctx, live)
+	} else {
+		got, errs, err = b.together(ctx, live)
+	}
 	stop()
 	for i, r := range live {
 		switch {
@@ -271,7 +282,14 @@ func (b *sessionReads) release(ctx context.Context) {
 func (b *sessionReads) close() {
 	b.cancel()
 	b.stop()
-	if b.conn != nil { // the loop has returned: its connection is free
-		b.release(context.Background())
+	if b.conn == nil { // the loop has returned: its connection is free
+		return
 	}
+	if b.s.dialect == DialectSQLite {
+		_ = b.stmt.Close()
+		_ = b.conn.Close()
+		b.conn, b.stmt = nil, nil
+		return
+	}
+	b.release(context.Background())
 }

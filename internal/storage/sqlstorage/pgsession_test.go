@@ -4,24 +4,23 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// TestSessionReadsBatchOnPostgres: refresh reads that queue while one is at
-// the server go to PostgreSQL as one statement, and each member gets its
-// own family, user, registrations (in application id order) and prevention
-// flag as at its own instant, exactly what the one-family read returns;
-// an unknown family is ErrNotFound without disturbing the others.
-func TestSessionReadsBatchOnPostgres(t *testing.T) {
-	if postgresDSNOptional() == "" {
-		t.Skip("PostgreSQL only (set " + TestPostgresEnv + "); SQLite reads on its own pool")
-	}
+// TestSessionReadsBatch: refresh reads that queue while one batch runs are
+// read together (on PostgreSQL as one statement, on SQLite in one read
+// transaction), and each member gets its own family, user, registrations
+// (in application id order) and prevention flag as at its own instant,
+// exactly what the one-family read returns; an unknown family is
+// ErrNotFound without disturbing the others.
+func TestSessionReadsBatch(t *testing.T) {
 	s := OpenTest(t)
 	if s.reads == nil {
-		t.Fatal("a PostgreSQL store has no read batcher")
+		t.Fatalf("a %s store has no read batcher", s.dialect)
 	}
 	ctx := context.Background()
 	now := time.Now()
@@ -49,13 +48,9 @@ func TestSessionReadsBatchOnPostgres(t *testing.T) {
 		Name: "Lock", ApplicationIDs: []string{}, Expiry: at + 3_600_000, InsertInstant: at, PreventLogin: true, Temporal: true}, nil)
 	must(err)
 
-	// Hold the first read at the server: the batcher waits on it while the
-	// others queue.
-	lock, err := s.w.BeginTx(ctx, nil)
-	must(err)
-	_, err = lock.ExecContext(ctx, `LOCK TABLE registrations IN ACCESS EXCLUSIVE MODE`)
-	must(err)
-	t.Cleanup(func() { _ = lock.Rollback() })
+	// Hold the first read: the batcher waits on it while the others queue.
+	release := holdReads(t, s)
+	base := s.reads.started.Load()
 	type res struct {
 		sess storage.RefreshSession
 		err  error
@@ -69,7 +64,7 @@ func TestSessionReadsBatchOnPostgres(t *testing.T) {
 		return out
 	}
 	first := read("tok-no-regs", at)
-	waitFor(t, "the first read to start", func() bool { return s.reads.started.Load() == 1 })
+	waitFor(t, "the first read to start", func() bool { return s.reads.started.Load() == base+1 })
 	keys := []storage.SessionKey{
 		{ID: "tok-two-regs", At: at}, {ID: "tok-locked", At: at}, {ID: "tok-none", At: at},
 		{ID: "tok-locked", At: at + 7_200_000}, {ID: "tok-two-regs", At: at},
@@ -79,14 +74,14 @@ func TestSessionReadsBatchOnPostgres(t *testing.T) {
 		queued[i] = read(k.ID, k.At)
 	}
 	waitFor(t, "five reads to queue", func() bool { return len(s.reads.in) == len(keys) })
-	must(lock.Rollback())
+	release()
 
 	got := []res{<-first}
 	for _, ch := range queued {
 		got = append(got, <-ch)
 	}
-	if n, g := s.reads.started.Load(), s.reads.grouped.Load(); n != 2 || g != 1 {
-		t.Fatalf("%d statements, %d of them grouped; want 2 and 1 (the queued reads in one statement)", n, g)
+	if n, g := s.reads.started.Load()-base, s.reads.grouped.Load(); n != 2 || g != 1 {
+		t.Fatalf("%d batches, %d of them grouped; want 2 and 1 (the queued reads in one)", n, g)
 	}
 	// Each answer is what the read of that family alone returns.
 	for i, k := range append([]storage.SessionKey{{ID: "tok-no-regs", At: at}}, keys...) {
@@ -207,25 +202,18 @@ func TestSessionReadsGiveUpWithTheirCallers(t *testing.T) {
 
 // TestSessionReadsABadDocumentFailsOnlyItsRead: a stored user document that
 // does not decode fails the read of that family only; the other reads of
-// the same batch get their sessions, as their own statements would have.
+// the same batch get their sessions, as their own reads would have.
 func TestSessionReadsABadDocumentFailsOnlyItsRead(t *testing.T) {
-	if postgresDSNOptional() == "" {
-		t.Skip("PostgreSQL only (set " + TestPostgresEnv + ")")
-	}
 	s := OpenTest(t)
 	ctx := context.Background()
 	now := time.Now()
 	at := now.UnixMilli()
-	must := mustNil(t)
 	sessionsOf(t, s, now, "first", "bad", "good")
 	if _, err := s.w.ExecContext(ctx, `UPDATE users SET doc = '{"id": 7' WHERE id = 'bad'`); err != nil {
 		t.Fatalf("storing a malformed user document: %v", err)
 	}
-	lock, err := s.w.BeginTx(ctx, nil)
-	must(err)
-	_, err = lock.ExecContext(ctx, `LOCK TABLE registrations IN ACCESS EXCLUSIVE MODE`)
-	must(err)
-	defer func() { _ = lock.Rollback() }()
+	release := holdReads(t, s)
+	base, grouped := s.reads.started.Load(), s.reads.grouped.Load()
 	type res struct {
 		sess storage.RefreshSession
 		err  error
@@ -239,16 +227,16 @@ func TestSessionReadsABadDocumentFailsOnlyItsRead(t *testing.T) {
 		return out
 	}
 	first := read("tok-first")
-	waitFor(t, "the first read to start", func() bool { return s.reads.started.Load() == 1 })
+	waitFor(t, "the first read to start", func() bool { return s.reads.started.Load() == base+1 })
 	bad, good := read("tok-bad"), read("tok-good")
 	waitFor(t, "two reads to queue", func() bool { return len(s.reads.in) == 2 })
-	must(lock.Rollback())
+	release()
 	if r := <-first; r.err != nil {
 		t.Fatal(r.err)
 	}
 	rb, rg := <-bad, <-good
-	if g := s.reads.grouped.Load(); g != 1 {
-		t.Fatalf("%d grouped statements, want the two queued reads in one", g)
+	if g := s.reads.grouped.Load() - grouped; g != 1 {
+		t.Fatalf("%d grouped batches, want the two queued reads in one", g)
 	}
 	if rb.err == nil {
 		t.Errorf("the malformed user's read succeeded: %+v", rb.sess.User)
@@ -256,6 +244,34 @@ func TestSessionReadsABadDocumentFailsOnlyItsRead(t *testing.T) {
 	if rg.err != nil || rg.sess.User.ID != "good" {
 		t.Errorf("the other read of the batch: %+v, %v; want its session", rg.sess.User, rg.err)
 	}
+}
+
+// holdReads makes the read batcher's next batch wait until release is
+// called (or the test ends): on PostgreSQL behind a lock on registrations,
+// on SQLite by holding the batcher's own connection (a read is run on it
+// first, so that it has one), at which its BEGIN waits.
+func holdReads(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	ctx, must := context.Background(), mustNil(t)
+	if s.dialect == DialectPostgres {
+		lock, err := s.w.BeginTx(ctx, nil)
+		must(err)
+		_, err = lock.ExecContext(ctx, `LOCK TABLE registrations IN ACCESS EXCLUSIVE MODE`)
+		must(err)
+		release = sync.OnceFunc(func() { must(lock.Rollback()) })
+		t.Cleanup(release)
+		return release
+	}
+	if _, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "no such family"}); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a read to give the batcher its connection: %v", err)
+	}
+	held, free := make(chan struct{}), make(chan struct{})
+	conn := s.reads.conn // the loop is idle: it answered the read above
+	go func() { _ = conn.Raw(func(any) error { close(held); <-free; return nil }) }()
+	<-held
+	release = sync.OnceFunc(func() { close(free) })
+	t.Cleanup(release)
+	return release
 }
 
 // mustNil fails the test on a non-nil error.

@@ -35,7 +35,7 @@ const sessionOrder = ` ORDER BY r.application_id`
 // FindRefreshTokenByHash does.
 func (s *Store) FindRefreshSession(ctx context.Context, k storage.SessionKey) (storage.RefreshSession, error) {
 	if k.ID != "" && s.reads != nil {
-		return s.reads.do(ctx, k.ID, k.At) // PostgreSQL: batched (pgsession.go)
+		return s.reads.do(ctx, k.ID, k.At) // batched (pgsession.go, sqlitesession.go)
 	}
 	sel := s.sessionSelect()
 	if k.ID != "" {
@@ -49,11 +49,16 @@ func (s *Store) FindRefreshSession(ctx context.Context, k storage.SessionKey) (s
 }
 
 func (s *Store) querySession(ctx context.Context, query string, arg any, at int64) (storage.RefreshSession, error) {
-	var out storage.RefreshSession
 	rows, err := s.r.QueryContext(ctx, query, arg, at)
 	if err != nil {
-		return out, s.wrap(err)
+		return storage.RefreshSession{}, s.wrap(err)
 	}
+	return s.scanRefreshSession(rows)
+}
+
+// scanRefreshSession reads one family's rows of the session select and closes them.
+func (s *Store) scanRefreshSession(rows *sql.Rows) (storage.RefreshSession, error) {
+	var out storage.RefreshSession
 	defer rows.Close()
 	var x tokenRow
 	var userDoc string
@@ -77,6 +82,7 @@ func (s *Store) querySession(ctx context.Context, query string, arg any, at int6
 			return out, s.wrap(err)
 		}
 		if n == 0 {
+			var err error
 			if out.Token, err = x.token(); err != nil {
 				return out, err
 			}
