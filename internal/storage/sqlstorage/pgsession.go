@@ -25,10 +25,12 @@ import (
 // batch is one read transaction, so that its reads share the pages they
 // read from the file.
 //
-// A read changes nothing, so a batch has no commit to wait for: each member
-// gets its rows (or ErrNotFound) as soon as they are read, and an error of
-// the batch is every member's error, as it would have been of its own
-// statement. Reads by hash (values of the earlier format) are not batched.
+// A read changes nothing, so a batch has no commit to wait for: on
+// PostgreSQL each member is answered once the statement's rows are read,
+// on SQLite as soon as its own family is read. An error of the batch is
+// the error of every member not yet answered, as it would have been of its
+// own statement. Reads by hash (values of the earlier format) are not
+// batched.
 type sessionReads struct {
 	batcher[*readReq] // batch.go
 	s                 *Store
@@ -45,16 +47,23 @@ type sessionReads struct {
 	// of an array of known length looks cheaper than the generic plan's
 	// 100-element guess), and planning it cost more CPU than running it.
 	// The generic plan is the same index nested loop. nil until first
-	// used, and again after a connection error.
+	// used, and again after a connection error (on SQLite, after any
+	// error of a batch).
 	conn *sql.Conn
-	stmt *sql.Stmt // SQLite: the one-family read, prepared on conn
+	// SQLite: the one-family read and the transaction's two statements,
+	// prepared on conn (sqlitesession.go).
+	stmt, begin, commit *sql.Stmt
+	// afterRead, when set (by tests, before the first read), is called on
+	// SQLite after each member's read and answer, inside the batch's
+	// transaction, with the batch's context and the member's family id.
+	afterRead func(ctx context.Context, id string)
 	// pin says whether the batcher may hold a connection of its own: not
 	// in a pool so small that holding one would starve the other queries.
 	pin bool
 
-	// started counts statements run, grouped the ones that carried more
-	// than one read: for tests.
-	started, grouped atomic.Int64
+	// started counts batches begun, grouped the ones that carried more
+	// than one read, ended the ones that returned: for tests.
+	started, grouped, ended atomic.Int64
 }
 
 // readReq is one read waiting for a batch.
@@ -94,26 +103,25 @@ func (b *sessionReads) do(ctx context.Context, id string, at int64) (storage.Ref
 	return res.sess, res.err
 }
 
-// run reads one batch (batch.go calls it with the live members).
+// run reads one batch (batch.go calls it with the live members) and
+// answers each member.
 func (b *sessionReads) run(live []*readReq) {
 	b.started.Add(1)
 	if len(live) > 1 {
 		b.grouped.Add(1)
 	}
+	defer b.ended.Add(1)
 	ctx, stop := b.batchContext(live)
-	var got []*storage.RefreshSession
-	var errs []error
-	var err error
+	defer stop()
 	if b.s.dialect == DialectSQLite {
-		got, errs, err = b.inOneTransaction(ctx, live)
-	} else {
-		got, errs, err = b.together(ctx, live)
+		b.inOneTransaction(ctx, live) // answers each member as soon as it is read
+		return
 	}
-	stop()
+	got, errs, err := b.together(ctx, live)
 	for i, r := range live {
 		switch {
 		case err != nil:
-			r.out <- readRes{err: err}
+			r.out <- readRes{err: b.closedOr(err)}
 		case errs[i] != nil:
 			r.out <- readRes{err: errs[i]}
 		case got[i] == nil:
@@ -122,6 +130,17 @@ func (b *sessionReads) run(live []*readReq) {
 			r.out <- readRes{sess: *got[i]}
 		}
 	}
+}
+
+// closedOr is the error a member is answered when its batch failed:
+// errStoreClosed when the batch was ended by the store closing (its
+// context then reports only "canceled", although the caller's is fine),
+// err otherwise.
+func (b *sessionReads) closedOr(err error) error {
+	if b.closing.Err() != nil && errors.Is(err, context.Canceled) {
+		return errStoreClosed
+	}
+	return err
 }
 
 // batchContext is the context of one batch's statement: it follows no one
@@ -286,9 +305,7 @@ func (b *sessionReads) close() {
 		return
 	}
 	if b.s.dialect == DialectSQLite {
-		_ = b.stmt.Close()
-		_ = b.conn.Close()
-		b.conn, b.stmt = nil, nil
+		b.closeSQLiteConn(nil)
 		return
 	}
 	b.release(context.Background())

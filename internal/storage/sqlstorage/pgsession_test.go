@@ -265,8 +265,11 @@ func holdReads(t *testing.T, s *Store) (release func()) {
 	if _, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "no such family"}); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("a read to give the batcher its connection: %v", err)
 	}
+	// A member is answered before its batch's COMMIT: wait for the batch
+	// to end, after which the loop is idle and its connection free.
+	waitFor(t, "the read's batch to end", func() bool { return s.reads.ended.Load() == s.reads.started.Load() })
 	held, free := make(chan struct{}), make(chan struct{})
-	conn := s.reads.conn // the loop is idle: it answered the read above
+	conn := s.reads.conn
 	go func() { _ = conn.Raw(func(any) error { close(held); <-free; return nil }) }()
 	<-held
 	release = sync.OnceFunc(func() { close(free) })

@@ -56,7 +56,9 @@ func (s *Store) querySession(ctx context.Context, query string, arg any, at int6
 	return s.scanRefreshSession(rows)
 }
 
-// scanRefreshSession reads one family's rows of the session select and closes them.
+// scanRefreshSession reads one family's rows of the session select and
+// closes them. A stored document that does not decode is a badDocument
+// error: that family's, not the statement's.
 func (s *Store) scanRefreshSession(rows *sql.Rows) (storage.RefreshSession, error) {
 	var out storage.RefreshSession
 	defer rows.Close()
@@ -84,10 +86,10 @@ func (s *Store) scanRefreshSession(rows *sql.Rows) (storage.RefreshSession, erro
 		if n == 0 {
 			var err error
 			if out.Token, err = x.token(); err != nil {
-				return out, err
+				return out, badDocument{err}
 			}
 			if err := decode(userDoc, &out.User); err != nil {
-				return out, err
+				return out, badDocument{err}
 			}
 			out.User.Registrations = []storage.Registration{}
 		}
@@ -95,7 +97,7 @@ func (s *Store) scanRefreshSession(rows *sql.Rows) (storage.RefreshSession, erro
 		if regDoc.Valid {
 			var r storage.Registration
 			if err := decode(regDoc.String, &r); err != nil {
-				return out, err
+				return out, badDocument{err}
 			}
 			r.UserID = out.User.ID
 			out.User.Registrations = append(out.User.Registrations, r)
@@ -109,3 +111,9 @@ func (s *Store) scanRefreshSession(rows *sql.Rows) (storage.RefreshSession, erro
 	}
 	return out, nil
 }
+
+// badDocument is a stored document of one family that does not decode.
+type badDocument struct{ err error }
+
+func (e badDocument) Error() string { return e.err.Error() }
+func (e badDocument) Unwrap() error { return e.err }

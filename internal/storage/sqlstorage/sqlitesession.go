@@ -2,6 +2,7 @@ package sqlstorage
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 
@@ -24,7 +25,8 @@ import (
 //
 // The transaction begins after every member was queued, so each member
 // sees every commit acknowledged before its caller asked, as its own
-// transaction would have.
+// transaction would have. Each member is answered as soon as its family is
+// read; the batch's later members do not hold it.
 
 // minBatchedSQLitePool is the smallest reader pool in which refresh reads
 // are batched on SQLite: the batcher keeps one reader connection for
@@ -32,43 +34,57 @@ import (
 // (a pool of one would have none).
 const minBatchedSQLitePool = minPinnedPool
 
-// inOneTransaction reads each member's family in one read transaction.
-// A stored document that does not decode fails its own member only (errs);
-// an error of the transaction or the connection is every member's (err),
-// and the connection is given up (a new one is taken for the next batch).
-func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) (out []*storage.RefreshSession, errs []error, err error) {
+// inOneTransaction reads each member's family in one read transaction and
+// answers it. A stored document that does not decode fails its own member
+// only; any other error (of the connection, the transaction, a statement,
+// or the batch's context) fails the members not yet answered, and the
+// connection is given up, so that no read transaction can stay open on it
+// and hold back the checkpoints; the next batch takes another.
+func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
+	fail := func(from int, err error) {
+		err = b.closedOr(b.s.wrap(err))
+		for _, r := range live[from:] {
+			r.out <- readRes{err: err}
+		}
+	}
 	if err := b.sqliteConn(ctx); err != nil {
-		return nil, nil, b.s.wrap(err)
+		fail(0, err)
+		return
 	}
-	if _, err := b.conn.ExecContext(ctx, `BEGIN`); err != nil {
-		b.dropSQLiteConn()
-		return nil, nil, b.s.wrap(err)
+	if _, err := b.begin.ExecContext(ctx); err != nil {
+		b.closeSQLiteConn(driver.ErrBadConn)
+		fail(0, err)
+		return
 	}
-	out, errs = make([]*storage.RefreshSession, len(live)), make([]error, len(live))
 	for i, r := range live {
 		rows, err := b.stmt.QueryContext(ctx, r.id, r.at)
-		if err != nil {
-			b.dropSQLiteConn()
-			return nil, nil, b.s.wrap(err)
+		var sess storage.RefreshSession
+		if err == nil {
+			sess, err = b.s.scanRefreshSession(rows)
 		}
-		sess, err := b.s.scanRefreshSession(rows)
+		var bad badDocument
 		switch {
-		case errors.Is(err, storage.ErrNotFound):
-		case err != nil:
-			errs[i] = err
+		case err == nil:
+			r.out <- readRes{sess: sess}
+		case errors.Is(err, storage.ErrNotFound), errors.As(err, &bad):
+			r.out <- readRes{err: err}
 		default:
-			out[i] = &sess
+			b.closeSQLiteConn(driver.ErrBadConn)
+			fail(i, err)
+			return
+		}
+		if b.afterRead != nil {
+			b.afterRead(ctx, r.id)
 		}
 	}
-	if _, err := b.conn.ExecContext(ctx, `COMMIT`); err != nil {
-		b.dropSQLiteConn()
-		return nil, nil, b.s.wrap(err)
+	if _, err := b.commit.ExecContext(ctx); err != nil {
+		b.closeSQLiteConn(driver.ErrBadConn) // every member is answered already
 	}
-	return out, errs, nil
 }
 
 // sqliteConn takes the batcher's connection from the reader pool and
-// prepares the one-family read on it, when it has none.
+// prepares the one-family read and the transaction's statements on it,
+// when it has none.
 func (b *sessionReads) sqliteConn(ctx context.Context) error {
 	if b.conn != nil {
 		return nil
@@ -77,21 +93,35 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := c.PrepareContext(ctx, b.s.sessionSelect()+` WHERE t.id = $1`+sessionOrder)
-	if err != nil {
-		_ = c.Close()
-		return err
+	b.conn = c
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&b.stmt, b.s.sessionSelect() + ` WHERE t.id = $1` + sessionOrder},
+		{&b.begin, `BEGIN`},
+		{&b.commit, `COMMIT`},
+	} {
+		if *p.st, err = c.PrepareContext(ctx, p.sql); err != nil {
+			b.closeSQLiteConn(err)
+			return err
+		}
 	}
-	b.conn, b.stmt = c, st
 	return nil
 }
 
-// dropSQLiteConn ends the batcher's connection after an error: the pool
-// discards it (so no read transaction can stay open on it and hold back
-// the checkpoints), and the next batch takes another.
-func (b *sessionReads) dropSQLiteConn() {
-	_ = b.stmt.Close()
-	_ = b.conn.Raw(func(any) error { return driver.ErrBadConn })
+// closeSQLiteConn closes the batcher's statements and hands its connection
+// back to the pool: discarded when bad is driver.ErrBadConn (after an
+// error: closing it ends any transaction open on it), kept otherwise.
+func (b *sessionReads) closeSQLiteConn(bad error) {
+	for _, st := range []*sql.Stmt{b.stmt, b.begin, b.commit} {
+		if st != nil {
+			_ = st.Close()
+		}
+	}
+	if errors.Is(bad, driver.ErrBadConn) {
+		_ = b.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
 	_ = b.conn.Close()
-	b.conn, b.stmt = nil, nil
+	b.conn, b.stmt, b.begin, b.commit = nil, nil, nil, nil
 }

@@ -21,6 +21,7 @@ func TestSQLiteSessionReadsInASmallPool(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { s.Close() })
 		benchSeed(t, s, 1)
 		if batched := s.reads != nil; batched != (n >= minBatchedSQLitePool) {
 			t.Errorf("pool of %d: batched %v", n, batched)
@@ -33,38 +34,124 @@ func TestSQLiteSessionReadsInASmallPool(t *testing.T) {
 			t.Fatalf("pool of %d: a read after a refresh read: %v", n, err)
 		}
 		cancel()
-		s.Close()
 	}
 }
 
-// TestSQLiteSessionReadsAfterTheirCallersGaveUp: a batch whose every
-// caller gave up while it waited gives its connection up (no read
-// transaction stays open on it: a TRUNCATE checkpoint still empties the
-// WAL), and the next refresh reads are answered.
-func TestSQLiteSessionReadsAfterTheirCallersGaveUp(t *testing.T) {
-	if postgresDSNOptional() != "" {
-		t.Skip("SQLite's batcher (PostgreSQL's: TestSessionReadsGiveUpWithTheirCallers)")
+// sqliteBatchOfTwo stores families tok-a and tok-b and reads them as one
+// SQLite batch of two (a first read held the batcher while they queued),
+// calling afterA inside the batch's transaction after tok-a's read and
+// answer. It returns the two answers.
+func sqliteBatchOfTwo(t *testing.T, s *Store, now time.Time, ctxA, ctxB context.Context, afterA func(ctx context.Context)) (a, b <-chan readRes) {
+	t.Helper()
+	if s.dialect != DialectSQLite {
+		t.Skip("SQLite's batch transaction")
 	}
-	s := OpenTest(t)
-	ctx := context.Background()
-	now := time.Now()
-	sessionsOf(t, s, now, "u")
-	k := storage.SessionKey{ID: "tok-u", At: now.UnixMilli()}
-	release := holdReads(t, s)
-	base := s.reads.started.Load()
-	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	defer cancel()
-	if _, err := s.FindRefreshSession(short, k); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("read behind the held batcher: %v, want its deadline", err)
-	}
-	release()
-	waitFor(t, "the abandoned batch to run", func() bool { return s.reads.started.Load() == base+1 })
-	for i := range 3 {
-		if got, err := s.FindRefreshSession(ctx, k); err != nil || got.Token.ID != "tok-u" || got.User.ID != "u" {
-			t.Fatalf("read %d after the abandoned batch: %+v, %v", i, got.Token, err)
+	sessionsOf(t, s, now, "a", "b", "first")
+	s.reads.afterRead = func(ctx context.Context, id string) { // before any read: the loop reads it after a receive
+		if id == "tok-a" {
+			afterA(ctx)
 		}
 	}
-	if err := s.TouchRefreshToken(ctx, "tok-u", now, now.Add(2*time.Hour), now.Add(time.Hour)); err != nil {
+	release := holdReads(t, s)
+	base := s.reads.started.Load()
+	read := func(ctx context.Context, id string) <-chan readRes {
+		out := make(chan readRes, 1)
+		go func() {
+			sess, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: id, At: now.UnixMilli()})
+			out <- readRes{sess, err}
+		}()
+		return out
+	}
+	first := read(context.Background(), "tok-first")
+	waitFor(t, "the first read to start", func() bool { return s.reads.started.Load() == base+1 })
+	a = read(ctxA, "tok-a")
+	waitFor(t, "the first member to queue", func() bool { return len(s.reads.in) == 1 })
+	b = read(ctxB, "tok-b")
+	waitFor(t, "the second member to queue", func() bool { return len(s.reads.in) == 2 })
+	release()
+	if r := <-first; r.err != nil {
+		t.Fatal(r.err)
+	}
+	return a, b
+}
+
+// TestSQLiteSessionReadsOfABatchShareOneSnapshot: the members of a batch
+// are read in one read transaction, so a write committed between two
+// members' reads is not seen by the later one (it was queued before that
+// write); each member is answered as soon as its own family is read, not
+// when the batch ends; and the next read sees the write.
+func TestSQLiteSessionReadsOfABatchShareOneSnapshot(t *testing.T) {
+	s := OpenTest(t)
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Millisecond)
+	later := now.Add(3 * time.Hour)
+	var answeredEarly bool
+	var gotA readRes
+	var a <-chan readRes
+	aSet := make(chan struct{})
+	a, b := sqliteBatchOfTwo(t, s, now, ctx, ctx, func(context.Context) {
+		<-aSet
+		select {
+		case gotA = <-a:
+			answeredEarly = true
+		case <-time.After(30 * time.Second):
+		}
+		if err := s.TouchRefreshToken(ctx, "tok-b", now, later, now.Add(time.Hour)); err != nil {
+			t.Error(err)
+		}
+	})
+	close(aSet)
+	rb := <-b
+	if !answeredEarly {
+		t.Fatal("the batch's first member was not answered before the second was read")
+	}
+	if gotA.err != nil || gotA.sess.Token.ID != "tok-a" {
+		t.Fatalf("first member: %+v, %v", gotA.sess.Token, gotA.err)
+	}
+	if rb.err != nil || !rb.sess.Token.ExpiresAt.Equal(now.Add(time.Hour)) {
+		t.Fatalf("second member: expires %v, %v; want %v, the value before the write committed during its batch (one snapshot)",
+			rb.sess.Token.ExpiresAt, rb.err, now.Add(time.Hour))
+	}
+	after, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-b", At: now.UnixMilli()})
+	if err != nil || !after.Token.ExpiresAt.Equal(later) {
+		t.Fatalf("read after the write: expires %v, %v; want %v", after.Token.ExpiresAt, err, later)
+	}
+}
+
+// TestSQLiteSessionReadsAfterABatchFailedHalfway: a batch that fails after
+// its transaction began (here: every caller gave up after the first
+// member's read) keeps the answer already given, ends its transaction by
+// giving its connection up (a TRUNCATE checkpoint then empties the WAL),
+// and the next refresh reads are answered.
+func TestSQLiteSessionReadsAfterABatchFailedHalfway(t *testing.T) {
+	s := OpenTest(t)
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Millisecond)
+	ctxA, cancelA := context.WithCancel(ctx)
+	ctxB, cancelB := context.WithCancel(ctx)
+	defer cancelA()
+	defer cancelB()
+	a, b := sqliteBatchOfTwo(t, s, now, ctxA, ctxB, func(bctx context.Context) {
+		cancelA()
+		cancelB()
+		select { // the batch's context ends once every caller has given up
+		case <-bctx.Done():
+		case <-time.After(30 * time.Second):
+			t.Error("the batch's context did not end when its callers gave up")
+		}
+	})
+	if r := <-a; r.err != nil || r.sess.Token.ID != "tok-a" {
+		t.Fatalf("the member read before the failure: %+v, %v; want its session", r.sess.Token, r.err)
+	}
+	if r := <-b; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("the member whose caller gave up: %v", r.err)
+	}
+	for i := range 3 {
+		if got, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-b", At: now.UnixMilli()}); err != nil || got.User.ID != "b" {
+			t.Fatalf("read %d after the failed batch: %+v, %v", i, got.Token, err)
+		}
+	}
+	if err := s.TouchRefreshToken(ctx, "tok-a", now, now.Add(2*time.Hour), now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	var busy, log, done int
