@@ -11,9 +11,10 @@ import (
 // batcher is the one loop that forms the groups of SQLite's group commit
 // (groupcommit.go), of PostgreSQL's rotation batches (pgrotate.go) and of
 // the refresh-read batches of both (pgsession.go, sqlitesession.go); each
-// of those says only what running a group means. Callers queue members; the loop takes the first, adds whatever
-// else is queued by then, up to maxGroup, without waiting, answers the
-// members whose context ended while queued, and hands the others to run,
+// of those says only what running a group means. Callers queue members;
+// the loop takes the first, adds whatever else is queued by then, up to
+// maxGroup, without waiting, answers the members whose context ended while
+// queued, and hands the others to run,
 // one group at a time, in queue order.
 // Nothing waits on a timer: a member with no company is a group of one.
 // When the store closes, a running group finishes; each member still

@@ -228,7 +228,11 @@ func TestSessionReadsABadDocumentFailsOnlyItsRead(t *testing.T) {
 	}
 	first := read("tok-first")
 	waitFor(t, "the first read to start", func() bool { return s.reads.started.Load() == base+1 })
-	bad, good := read("tok-bad"), read("tok-good")
+	// In this order: the bad document first, so that the good one is read
+	// after the failure.
+	bad := read("tok-bad")
+	waitFor(t, "the bad read to queue", func() bool { return len(s.reads.in) == 1 })
+	good := read("tok-good")
 	waitFor(t, "two reads to queue", func() bool { return len(s.reads.in) == 2 })
 	release()
 	if r := <-first; r.err != nil {
@@ -275,6 +279,41 @@ func holdReads(t *testing.T, s *Store) (release func()) {
 	release = sync.OnceFunc(func() { close(free) })
 	t.Cleanup(release)
 	return release
+}
+
+// TestSessionReadsEndedByClose: a read whose batch is running when the
+// store closes is answered errStoreClosed (storage.ErrUnavailable), not
+// the bare "context canceled" of the batch's context, although its own
+// caller's context is fine.
+func TestSessionReadsEndedByClose(t *testing.T) {
+	s := OpenTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	sessionsOf(t, s, now, "u")
+	release := holdReads(t, s)
+	base := s.reads.started.Load()
+	out := make(chan error, 1)
+	go func() {
+		_, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-u", At: now.UnixMilli()})
+		out <- err
+	}()
+	waitFor(t, "the read's batch to start", func() bool { return s.reads.started.Load() == base+1 })
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	waitFor(t, "the store to start closing", func() bool { return s.reads.closing.Err() != nil })
+	if s.dialect == DialectSQLite {
+		release() // the held connection does not follow contexts: let the batch see its own
+	}
+	select {
+	case err := <-out:
+		if !errors.Is(err, errStoreClosed) || !errors.Is(err, storage.ErrUnavailable) {
+			t.Fatalf("read ended by Close: %v, want errStoreClosed", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the read ended by Close was not answered")
+	}
+	release()
+	<-closed
 }
 
 // mustNil fails the test on a non-nil error.

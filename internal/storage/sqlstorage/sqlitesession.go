@@ -41,26 +41,28 @@ const minBatchedSQLitePool = minPinnedPool
 // connection is given up, so that no read transaction can stay open on it
 // and hold back the checkpoints; the next batch takes another.
 func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
-	fail := func(from int, err error) {
-		err = b.closedOr(b.s.wrap(err))
+	fail := func(from int, err error) { // err as the store answers it (wrapped)
+		err = b.closedOr(err)
 		for _, r := range live[from:] {
 			r.out <- readRes{err: err}
 		}
 	}
 	if err := b.sqliteConn(ctx); err != nil {
-		fail(0, err)
+		fail(0, b.s.wrap(err))
 		return
 	}
 	if _, err := b.begin.ExecContext(ctx); err != nil {
 		b.closeSQLiteConn(driver.ErrBadConn)
-		fail(0, err)
+		fail(0, b.s.wrap(err))
 		return
 	}
 	for i, r := range live {
 		rows, err := b.stmt.QueryContext(ctx, r.id, r.at)
 		var sess storage.RefreshSession
-		if err == nil {
-			sess, err = b.s.scanRefreshSession(rows)
+		if err != nil {
+			err = b.s.wrap(err)
+		} else {
+			sess, err = b.s.scanRefreshSession(rows) // wrapped already
 		}
 		var bad badDocument
 		switch {
@@ -77,8 +79,11 @@ func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
 			b.afterRead(ctx, r.id)
 		}
 	}
-	if _, err := b.commit.ExecContext(ctx); err != nil {
-		b.closeSQLiteConn(driver.ErrBadConn) // every member is answered already
+	// Every member is answered already, and their callers may be gone (a
+	// handler's context ends when it returns), which ends ctx: the COMMIT
+	// of a read transaction waits for nothing, so it runs regardless.
+	if _, err := b.commit.ExecContext(context.WithoutCancel(ctx)); err != nil {
+		b.closeSQLiteConn(driver.ErrBadConn)
 	}
 }
 

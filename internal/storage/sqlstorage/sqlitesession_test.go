@@ -90,7 +90,11 @@ func TestSQLiteSessionReadsOfABatchShareOneSnapshot(t *testing.T) {
 	var a <-chan readRes
 	aSet := make(chan struct{})
 	a, b := sqliteBatchOfTwo(t, s, now, ctx, ctx, func(context.Context) {
-		<-aSet
+		select { // a is set once sqliteBatchOfTwo returns
+		case <-aSet:
+		case <-time.After(30 * time.Second):
+			return
+		}
 		select {
 		case gotA = <-a:
 			answeredEarly = true
@@ -160,5 +164,53 @@ func TestSQLiteSessionReadsAfterABatchFailedHalfway(t *testing.T) {
 	}
 	if busy != 0 || log != 0 {
 		t.Fatalf("checkpoint after the batches: busy %d, %d frames left in the WAL; want 0, 0 (no read transaction left open)", busy, log)
+	}
+}
+
+// TestSQLiteSessionReadsAnswerEachMemberOnce: when a batch fails after its
+// first member was answered (here: the store starts closing), the first
+// member keeps its one answer and every later member gets exactly one,
+// errStoreClosed. The batch is run directly, with answer channels nobody
+// reads, so a second answer would block it and a missing one shows.
+func TestSQLiteSessionReadsAnswerEachMemberOnce(t *testing.T) {
+	s := OpenTest(t)
+	if s.dialect != DialectSQLite {
+		t.Skip("SQLite's batch transaction")
+	}
+	ctx := context.Background()
+	now := time.Now()
+	sessionsOf(t, s, now, "a", "b", "c")
+	s.reads.afterRead = func(_ context.Context, id string) {
+		if id == "tok-a" {
+			s.reads.cancel() // what Close does first: ends the batch's context
+		}
+	}
+	if _, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "no such family"}); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatal(err)
+	}
+	waitFor(t, "the loop to be idle", func() bool { return s.reads.ended.Load() == s.reads.started.Load() })
+	var live []*readReq
+	for _, id := range []string{"tok-a", "tok-b", "tok-c"} {
+		live = append(live, &readReq{ctx: ctx, id: id, at: now.UnixMilli(), out: make(chan readRes, 1)})
+	}
+	done := make(chan struct{})
+	go func() { s.reads.run(live); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the batch did not return: a member was answered twice")
+	}
+	for i, r := range live {
+		if n := len(r.out); n != 1 {
+			t.Fatalf("member %d has %d answers, want 1", i, n)
+		}
+	}
+	if r := <-live[0].out; r.err != nil || r.sess.Token.ID != "tok-a" {
+		t.Errorf("the member answered before the failure: %+v, %v; want its session", r.sess.Token, r.err)
+	}
+	for _, m := range live[1:] {
+		if r := <-m.out; !errors.Is(r.err, errStoreClosed) {
+			t.Errorf("%s, after the store started closing: %v; want errStoreClosed", m.id, r.err)
+		}
 	}
 }
