@@ -42,10 +42,11 @@ type sessionReads struct {
 	cancel  context.CancelFunc
 
 	// conn is the batcher's own connection (used by its loop only). On
-	// PostgreSQL, plan_cache_mode is force_generic_plan on it: PostgreSQL otherwise
-	// plans the batch statement anew on nearly every run (the custom plan
-	// of an array of known length looks cheaper than the generic plan's
-	// 100-element guess), and planning it cost more CPU than running it.
+	// PostgreSQL, plan_cache_mode is force_generic_plan on it: PostgreSQL
+	// otherwise plans the batch statement anew on nearly every run (the
+	// custom plan of an array of known length looks cheaper than the
+	// generic plan's 100-element guess), and planning it cost more CPU
+	// than running it.
 	// The generic plan is the same index nested loop. nil until first
 	// used, and again after a connection error (on SQLite, after any
 	// error of a batch).
