@@ -126,16 +126,50 @@ func waitCheckpoints(t *testing.T, s *Store, n int64) {
 	}
 }
 
-// holdCheckpointer takes the checkpointer's one connection until the test
-// ends, waiting for a checkpoint in progress: no background checkpoint
-// writes into the database file while the test copies it.
-func holdCheckpointer(t *testing.T, s *Store) {
+// holdCheckpointer takes the checkpointer's one connection, waiting for a
+// checkpoint in progress: no background checkpoint writes into the
+// database file until the returned release is called (or the test ends).
+func holdCheckpointer(t *testing.T, s *Store) (release func()) {
 	t.Helper()
 	conn, err := s.checkpoints.db.Conn(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() }) // before the store's Close (cleanups run last-in first)
+	release = func() { _ = conn.Close() } // a second Close does nothing
+	t.Cleanup(release)                    // before the store's Close (cleanups run last-in first)
+	return release
+}
+
+// wholeCheckpoint runs the checkpointer's checkpoint until one copies every
+// frame of the WAL. Call it with no write in flight. A PASSIVE checkpoint
+// beside a commit stops short of the WAL's end (at a reader's snapshot, or
+// at the end it saw when it started); the database file alone is then not
+// a database: its header may count a page that only the WAL holds, and
+// SQLite opening the file without its WAL reports "database disk image is
+// malformed" (the store, which reads both, is unaffected). The deadline
+// only keeps a broken checkpointer from hanging the test.
+func wholeCheckpoint(t *testing.T, s *Store) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		frames, copied, err := s.checkpoints.checkpoint(context.Background())
+		if err == nil && frames >= 0 && copied == frames {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint copied the whole WAL: last %d of %d frames, %v", copied, frames, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
 }
 
 // TestWritesReachTheDatabaseFileWithoutACommitCheckpointing: a few hundred
@@ -145,45 +179,27 @@ func holdCheckpointer(t *testing.T, s *Store) {
 // file would not have them yet).
 func TestWritesReachTheDatabaseFileWithoutACommitCheckpointing(t *testing.T) {
 	s := openCheckpointTest(t, Options{})
+	wholeCheckpoint(t, s) // the schema is in the file: its size before the writes
+	before := fileSize(t, s.path)
 	ran := s.checkpoints.runs.Load()
-	writeRowsFrom(t, s, 1, "a", 2*checkpointEvery, 100) // two kicks at least
-	waitCheckpoints(t, s, ran)                          // the commits kicked it
-	// A checkpoint that ran beside the last commits stopped at the
-	// snapshot the writer was still reading (a PASSIVE checkpoint copies
-	// only the frames no reader needs). The database file alone is then
-	// not a database: its header may count a page that only the WAL holds
-	// (SQLite reports "database disk image is malformed" when it opens it
-	// without the WAL; the store, which reads both, is unaffected). With
-	// every write answered, one more checkpoint copies the whole WAL.
-	waitWholeCheckpoint(t, s)
-	holdCheckpointer(t, s)
+	writeRowsFrom(t, s, 1, "a", 2*checkpointEvery, 100) // two kicks
+	// Both checkpoints the commits kicked; the second copied at least the
+	// first checkpointEvery commits, whose pages lie past the file's end.
+	waitCheckpoints(t, s, ran+1)
+	release := holdCheckpointer(t, s)
 	if frames := walSize(t, s) / walPage; frames >= walBackstopPages {
 		t.Fatalf("WAL of %d pages: the writer's own checkpoint would have run", frames)
 	}
+	// In WAL mode only a checkpoint writes into the database file.
+	if after := fileSize(t, s.path); after <= before {
+		t.Fatalf("database file of %d bytes after the commits, %d before: the checkpointer copied nothing", after, before)
+	}
+	release()
+	// What the file alone holds, once a checkpoint copied the whole WAL.
+	wholeCheckpoint(t, s)
+	holdCheckpointer(t, s)
 	if n := fileRows(t, s.path); n != 2*checkpointEvery {
 		t.Fatalf("the database file holds %d of the %d committed rows after a whole checkpoint", n, 2*checkpointEvery)
-	}
-}
-
-// waitWholeCheckpoint kicks the checkpointer until one of its checkpoints
-// copied every frame of the WAL. Call it with no write in flight. The
-// deadline only keeps a broken checkpointer from hanging the test.
-func waitWholeCheckpoint(t *testing.T, s *Store) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n := s.checkpoints.runs.Load()
-		select {
-		case s.checkpoints.kick <- struct{}{}:
-		default: // one is due already
-		}
-		waitCheckpoints(t, s, n)
-		if s.checkpoints.whole.Load() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no checkpoint copied the whole WAL")
-		}
 	}
 }
 
