@@ -39,7 +39,10 @@ run() { # round side port pid mode
 	# The janitor's last pass on that database (its lease is taken for one
 	# interval, 5 minutes), to tell the runs a pass overlapped.
 	local pass=""
-	[ -f "$db" ] && pass=$(sqlite3 -readonly "$db" "SELECT strftime('%H:%M:%S', expires_at / 1000 - 300, 'unixepoch') FROM leases" 2>/dev/null)
+	case $db in
+	postgres://* | postgresql://*) pass=$(psql "$db" -Atc "SELECT to_char(to_timestamp(expires_at / 1000 - 300) AT TIME ZONE 'UTC', 'HH24:MI:SS') FROM leases" 2>/dev/null) ;;
+	*) [ -f "$db" ] && pass=$(sqlite3 -readonly "$db" "SELECT strftime('%H:%M:%S', expires_at / 1000 - 300, 'unixepoch') FROM leases" 2>/dev/null) ;;
+	esac
 	echo -n "$(date -u +%T) janitor ${pass:--} "
 	python3 - "$j" "$1" "$2" "$5" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, sys
