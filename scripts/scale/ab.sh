@@ -36,14 +36,17 @@ run() { # round side port pid mode
 	local j="$OUT/$1-$2-$5.json"
 	"$BIN" bench --url http://127.0.0.1:$3 --server-pid $4 --application-id $APP --mode $5 --clients $CLIENTS --duration $DURATION --json >"$j" 2>"$j.err"
 	local db=$EMPTY; [ "$2" = seeded ] && db=$SEEDED
-	# The janitor's last pass on that database (its lease is taken for one
-	# interval, 5 minutes), to tell the runs a pass overlapped.
+	# When the janitor's last pass on that database started (its lease is
+	# taken for one interval, 5 minutes) and when this server last logged
+	# a purge (a pass's end), to tell the runs a pass overlapped.
 	local pass=""
 	case $db in
-	postgres://* | postgresql://*) pass=$(psql "$db" -Atc "SELECT to_char(to_timestamp(expires_at / 1000 - 300) AT TIME ZONE 'UTC', 'HH24:MI:SS') FROM leases" 2>/dev/null) ;;
-	*) [ -f "$db" ] && pass=$(sqlite3 -readonly "$db" "SELECT strftime('%H:%M:%S', expires_at / 1000 - 300, 'unixepoch') FROM leases" 2>/dev/null) ;;
+	postgres://* | postgresql://*) pass=$(psql "$db" -Atc "SELECT to_char(to_timestamp(expires_at / 1000 - 300) AT TIME ZONE 'UTC', 'HH24:MI:SS') FROM leases WHERE name = 'janitor'" 2>/dev/null) ;;
+	*) [ -f "$db" ] && pass=$(sqlite3 -readonly "$db" "SELECT strftime('%H:%M:%S', expires_at / 1000 - 300, 'unixepoch') FROM leases WHERE name = 'janitor'" 2>/dev/null) ;;
 	esac
-	echo -n "$(date -u +%T) janitor ${pass:--} "
+	local purged
+	purged=$(grep '"janitor purged"' "$OUT/srv-$2.log" 2>/dev/null | tail -n 1 | sed -n 's/^time=[0-9-]*T\([0-9:]*\).*/\1/p')
+	echo -n "$(date -u +%T) janitor start ${pass:--} purged ${purged:--} "
 	python3 - "$j" "$1" "$2" "$5" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, sys
 f, rnd, side, mode, load = sys.argv[1:]
