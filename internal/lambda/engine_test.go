@@ -25,8 +25,7 @@ func TestIdleRuntimesEndWithTheEngine(t *testing.T) {
 		}
 		before = n
 	}
-	useAnEngine(t)
-	if n := servingGoroutines(); n <= before {
+	if n := useAnEngine(t); n <= before {
 		t.Fatalf("%d runtime goroutines after the calls, %d before: the pooled runtimes have none?", n, before)
 	}
 	deadline := time.Now().Add(time.Minute)
@@ -52,8 +51,10 @@ func servingGoroutines() int {
 }
 
 // useAnEngine runs concurrent calls on an engine of its own, so that it
-// pools several runtimes, and drops it.
-func useAnEngine(t *testing.T) {
+// pools several runtimes, counts the runtimes' goroutines while the engine
+// is still reachable, and drops it. (Counted after it returns, a collection
+// in between could already have ended them.)
+func useAnEngine(t *testing.T) (serving int) {
 	e, _ := newTestEngine(t, Config{MaxConcurrent: 3, MaxWait: time.Minute})
 	var wg sync.WaitGroup
 	for range 3 {
@@ -65,4 +66,7 @@ func useAnEngine(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	serving = servingGoroutines()
+	runtime.KeepAlive(e)
+	return serving
 }
