@@ -60,7 +60,8 @@ func TestPasswordlessInChromium(t *testing.T) {
 	passwordless := func() []exchange {
 		return rec.find(func(e exchange) bool { return e.Method == http.MethodPost && e.Path == "/api/passwordless/login" })
 	}
-	run(t, tab, "log out", chromedp.Click(chromedp.ID("logout")), waitState("login", 10*time.Second))
+	// 30 s: under a full -race run the 10 s it had once ran out.
+	run(t, tab, "log out", chromedp.Click(chromedp.ID("logout")), waitState("login", 30*time.Second))
 	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
 	err := chromedp.Do(ctx, chromedp.Navigate(link),
 		poll(`document.getElementById('login-error').textContent.includes('unknown, used or expired')`, 20*time.Second))
