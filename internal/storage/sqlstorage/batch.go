@@ -14,8 +14,7 @@ import (
 // of those says only what running a group means. Callers queue members;
 // the loop takes the first, adds whatever else is queued by then, up to
 // maxGroup, without waiting, answers the members whose context ended while
-// queued, and hands the others to run,
-// one group at a time, in queue order.
+// queued, and hands the others to run, one group at a time, in queue order.
 // Nothing waits on a timer: a member with no company is a group of one.
 // When the store closes, a running group finishes; each member still
 // queued is answered exactly once: errStoreClosed, or by a last group run
