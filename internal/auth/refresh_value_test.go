@@ -69,6 +69,15 @@ func TestRefreshValueNamesItsFamily(t *testing.T) {
 	if fam != rt0.RefreshTokenID || gen != 0 {
 		t.Fatalf("login value names family %s generation %d, want %s and 0", fam, gen, rt0.RefreshTokenID)
 	}
+	// The login's family is created ReadByID: its first value is found
+	// through the family (and refreshes, below), never by its hash.
+	sum0 := sha256.Sum256([]byte(rt0.RefreshToken))
+	if rec := e.record(rt0.RefreshTokenID); string(rec.Hash) != string(sum0[:]) || rec.Generation != 0 {
+		t.Fatalf("login record: hash is SHA-256 of the value %v, generation %d", string(rec.Hash) == string(sum0[:]), rec.Generation)
+	}
+	if _, _, err := e.store.FindRefreshTokenByHash(e.ctx, sum0[:]); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("the login's value was found by hash: %v", err)
+	}
 	e.clock.Advance(time.Minute)
 	rt1, err := e.refresh(rt0.RefreshToken)
 	must(t, err)

@@ -187,6 +187,7 @@ func (s *Service) issueRefresh(ctx context.Context, g grant, now time.Time, req 
 // storing it.
 func (s *Service) newRefresh(g grant, now time.Time, req LoginRequest) (string, storage.RefreshToken) {
 	raw := s.firstValue(g.refreshID)
+	v := readValue(raw)
 	dev := req.Device
 	dev.LastAccessedAddress = req.IPAddress
 	dev.LastAccessedInstant = now.UnixMilli()
@@ -195,7 +196,8 @@ func (s *Service) newRefresh(g grant, now time.Time, req LoginRequest) (string, 
 		TenantID:      g.user.TenantID,
 		UserID:        g.user.ID,
 		ApplicationID: g.app.ID,
-		Hash:          hashToken(raw),
+		Hash:          v.hash,
+		ReadByID:      v.family == g.refreshID, // looked up by id (refresh_value.go)
 		StartInstant:  now,
 		LastUsedAt:    now,
 		ExpiresAt:     g.set.refreshExpiry(now, now),

@@ -347,6 +347,12 @@ type RefreshToken struct {
 	InsertedAt   time.Time
 	RevokedAt    time.Time // zero: live
 	RevokeReason string    // logout | admin | reuse | password_changed | user_deactivated | ...
+	// ReadByID, on creation only, says that every value of the family names
+	// it (read by id, never by hash: auth's values since issue 13). Its
+	// hashes are then not looked up by hash (FindRefreshTokenByHash does not
+	// find the family, as after a rotation without history), and storage
+	// need not index them. Reads leave it false.
+	ReadByID bool
 }
 
 // DeviceInfo is FusionAuth's refresh token metaData.device.

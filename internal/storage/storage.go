@@ -230,8 +230,9 @@ type RefreshTokenStore interface {
 	// superseded hash kept in the history, equals hash. current reports
 	// which: false means the presented secret was rotated away (grace or
 	// reuse, the caller decides). A current hash that a rotation without
-	// history wrote (Rotation.NoHistory: a value that names its family) is
-	// not looked up by hash: that family is found by id.
+	// history wrote (Rotation.NoHistory: a value that names its family), or
+	// the first hash of a family created ReadByID, is not looked up by hash:
+	// that family is found by id.
 	FindRefreshTokenByHash(ctx context.Context, hash []byte) (t RefreshToken, current bool, err error)
 	// FindRefreshSession is a refresh's one read: the family k names, with
 	// its user and the user's registrations, in one round trip. Revoked

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -101,8 +102,9 @@ func scanToken(row interface{ Scan(...any) error }) (storage.RefreshToken, error
 }
 
 // CreateRefreshToken stores a new token family (generation as given, no history).
-// ErrConflict on a duplicate id or hash; ErrNotFound when the user or
-// application does not exist.
+// ErrConflict on a duplicate id or hash (a hash of a family created
+// ReadByID is not in the UNIQUE index, so not compared); ErrNotFound when
+// the user or application does not exist.
 func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error {
 	return s.tx(ctx, func(q querier) error { return insertToken(ctx, q, t) })
 }
@@ -125,11 +127,32 @@ func insertToken(ctx context.Context, q querier, t storage.RefreshToken) error {
 	if !t.RevokedAt.IsZero() {
 		revoked = ms(t.RevokedAt)
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO refresh_tokens (`+storedTokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-		t.ID, t.TenantID, t.UserID, app, t.Hash, t.PrevHash, ms(t.RotatedAt), t.Generation, ms(t.StartInstant),
-		ms(t.LastUsedAt), ms(t.ExpiresAt), ms(t.AuthTime), scopes, t.DPoPJKT, device, ms(t.InsertedAt), revoked, t.RevokeReason)
+	hash, cur := t.Hash, any(nil)
+	if t.ReadByID {
+		hash, cur = familyKey(t.ID), t.Hash
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO refresh_tokens (`+storedTokenColumns+`, cur_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		t.ID, t.TenantID, t.UserID, app, hash, t.PrevHash, ms(t.RotatedAt), t.Generation, ms(t.StartInstant),
+		ms(t.LastUsedAt), ms(t.ExpiresAt), ms(t.AuthTime), scopes, t.DPoPJKT, device, ms(t.InsertedAt), revoked, t.RevokeReason, cur)
 	return err
+}
+
+// familyKey is what the column hash holds for a family created ReadByID,
+// whose current hash goes to cur_hash from the start: a value the UNIQUE
+// index on hash needs (the column is NOT NULL) and that is never a SHA-256
+// hash (16 bytes for a UUID in its canonical form, more than 32 for any
+// other id), unique as the id is. A secret's hash
+// would put the new entry at a random place in that index, a cold leaf to
+// read, dirty and write back at 10,000,000 tokens (issue 13: the rotations
+// stopped moving that entry with migration 0090, and a login was the last
+// write to put one there). A family id is a UUID of version 7, ordered by
+// time, so new entries go next to each other.
+func familyKey(id string) []byte {
+	if u, err := uuid.Parse(id); err == nil && u.String() == id {
+		return u[:]
+	}
+	return []byte("refresh-token-family-id-not-a-hash:" + id) // 35 bytes and more
 }
 
 // GetRefreshToken returns the token family by id (revoked or not).

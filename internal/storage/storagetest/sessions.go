@@ -23,6 +23,7 @@ var sessionTests = []struct {
 	{"ConcurrentFindRefreshSession", testConcurrentFindRefreshSession},
 	{"RotatedFamilyReadByID", testRotatedFamilyReadByID},
 	{"EarlierFormatRotatedOnce", testEarlierFormatRotatedOnce},
+	{"FamilyCreatedReadByID", testFamilyCreatedReadByID},
 }
 
 // testFindRefreshSession: by id and by current or superseded hash, the
@@ -217,4 +218,92 @@ func testConcurrentFindRefreshSession(t *testing.T, s storage.Storage) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// testFamilyCreatedReadByID: a family created ReadByID (a login's, whose
+// values name it) reads back with its hash by id, in the session read and
+// in the list of the user's tokens; its hash finds nothing by hash, before
+// and after a rotation; it rotates like any other (the previous hash kept,
+// a stale one refused without a change) and is revoked by id. Ids of a
+// UUID's canonical form and any other id, one after another: each family
+// keeps its own hash.
+func testFamilyCreatedReadByID(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	seed(t, s)
+	ids := []string{"019ae8f2-0c4a-7d3e-8a41-5b6c7d8e9f01", "019ae8f2-0c4a-7d3e-8a41-5b6c7d8e9f02", "rt-by-id",
+		"019AE8F2-0C4A-7D3E-8A41-5B6C7D8E9F01"} // the first id in capitals: another id, not the same family
+	for i, id := range ids {
+		tok := newToken(id, "u1", "app1", fmt.Sprint("first-", i))
+		tok.ReadByID = true
+		must(t, s.CreateRefreshToken(ctx, tok))
+	}
+	for i, id := range ids {
+		first := hash(fmt.Sprint("first-", i))
+		got, err := s.GetRefreshToken(ctx, id)
+		must(t, err)
+		if !bytes.Equal(got.Hash, first) || got.PrevHash != nil || got.Generation != 0 || got.ReadByID {
+			t.Fatalf("%s read back: hash %x prev %x generation %d ReadByID %v", id, got.Hash, got.PrevHash, got.Generation, got.ReadByID)
+		}
+		sess, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: id})
+		must(t, err)
+		if !bytes.Equal(sess.Token.Hash, first) || sess.User.ID != "u1" {
+			t.Fatalf("%s session: hash %x user %q", id, sess.Token.Hash, sess.User.ID)
+		}
+		_, _, err = s.FindRefreshTokenByHash(ctx, first)
+		wantErr(t, err, storage.ErrNotFound)
+		_, err = s.FindRefreshSession(ctx, storage.SessionKey{Hash: first})
+		wantErr(t, err, storage.ErrNotFound)
+	}
+	list, err := s.ListRefreshTokens(ctx, "u1")
+	must(t, err)
+	seen := 0
+	for _, tok := range list {
+		for i, id := range ids {
+			if tok.ID == id {
+				seen++
+				if !bytes.Equal(tok.Hash, hash(fmt.Sprint("first-", i))) {
+					t.Fatalf("%s listed with hash %x", id, tok.Hash)
+				}
+			}
+		}
+	}
+	if seen != len(ids) {
+		t.Fatalf("%d of the %d families listed", seen, len(ids))
+	}
+
+	// A stale hash changes nothing; the current one rotates.
+	id, first := ids[0], hash("first-0")
+	_, err = s.RotateRefreshToken(ctx, storage.Rotation{ID: id, OldHash: hash("other"), NewHash: hash("x"),
+		At: base, ExpiresAt: base.Add(time.Hour), NoHistory: true})
+	wantErr(t, err, storage.ErrConflict)
+	if got, err := s.GetRefreshToken(ctx, id); err != nil || !bytes.Equal(got.Hash, first) || got.Generation != 0 {
+		t.Fatalf("after a refused rotation: %+v, %v", got, err)
+	}
+	at := base.Add(time.Minute)
+	got, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: id, OldHash: first, NewHash: hash("second-0"),
+		At: at, ExpiresAt: at.Add(time.Hour), NoHistory: true})
+	must(t, err)
+	if got.Generation != 1 || !bytes.Equal(got.Hash, hash("second-0")) || !bytes.Equal(got.PrevHash, first) {
+		t.Fatalf("rotated: %+v", got)
+	}
+	for _, h := range [][]byte{first, hash("second-0")} {
+		_, _, err = s.FindRefreshTokenByHash(ctx, h)
+		wantErr(t, err, storage.ErrNotFound)
+	}
+	_, err = s.RotateRefreshToken(ctx, storage.Rotation{ID: id, OldHash: first, NewHash: hash("y"),
+		At: at, ExpiresAt: at.Add(time.Hour), NoHistory: true})
+	wantErr(t, err, storage.ErrConflict)
+	// The other families did not move.
+	for i, other := range ids[1:] {
+		got, err := s.GetRefreshToken(ctx, other)
+		must(t, err)
+		if !bytes.Equal(got.Hash, hash(fmt.Sprint("first-", i+1))) || got.Generation != 0 {
+			t.Fatalf("%s after another family's rotation: %+v", other, got)
+		}
+	}
+	_, err = s.RevokeRefreshTokens(ctx, storage.RefreshTokenFilter{ID: id}, at, "admin")
+	must(t, err)
+	_, err = s.RotateRefreshToken(ctx, storage.Rotation{ID: id, OldHash: hash("second-0"), NewHash: hash("z"),
+		At: at, ExpiresAt: at.Add(time.Hour), NoHistory: true})
+	wantErr(t, err, storage.ErrConflict)
 }

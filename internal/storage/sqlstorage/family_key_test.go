@@ -1,0 +1,86 @@
+package sqlstorage
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// TestLoginFamiliesKeepSecretHashesOutOfTheHashIndex: a family created
+// ReadByID (every login's since this change) stores no hash of a secret
+// in the column the UNIQUE index on refresh_tokens.hash holds, so a login
+// adds no entry at a random place of that index (issue 13: at 10,000,000
+// tokens that entry went to a cold leaf on every login). Families with
+// time-ordered (version 7) ids, created one after another, sort in the
+// order they were created: their entries go next to each other. A family
+// created without ReadByID (the earlier format, looked up by hash) still
+// stores its hash there. Both backends.
+func TestLoginFamiliesKeepSecretHashesOutOfTheHashIndex(t *testing.T) {
+	for dialect, s := range testStores(t) {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Now()
+			must := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
+			must(s.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
+			must(s.CreateUser(ctx, storage.User{ID: "u", TenantID: "t", Email: "u@example.com"}))
+			create := func(id string, readByID bool) []byte {
+				secret := make([]byte, 32)
+				_, _ = rand.Read(secret)
+				sum := sha256.Sum256(secret)
+				must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: id, TenantID: "t", UserID: "u", ApplicationID: "a",
+					Hash: sum[:], StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now,
+					ReadByID: readByID}))
+				return sum[:]
+			}
+			indexed := func(h []byte) int {
+				var n int
+				must(s.r.QueryRowContext(ctx, `SELECT count(*) FROM refresh_tokens WHERE hash = $1`, h).Scan(&n))
+				return n
+			}
+			var ids []string
+			for range 64 {
+				id := uuid.Must(uuid.NewV7()).String()
+				ids = append(ids, id)
+				if h := create(id, true); indexed(h) != 0 {
+					t.Fatalf("family %s created ReadByID: its secret's hash is in the hash column", id)
+				}
+			}
+			rows, err := s.r.QueryContext(ctx, `SELECT id FROM refresh_tokens ORDER BY hash`)
+			must(err)
+			var sorted []string
+			for rows.Next() {
+				var id string
+				must(rows.Scan(&id))
+				sorted = append(sorted, id)
+			}
+			must(rows.Err())
+			if !slices.Equal(sorted, ids) {
+				t.Fatalf("by the hash column the families sort as\n%v\nnot in the order they were created\n%v", sorted, ids)
+			}
+			if h := create("earlier-format", false); indexed(h) != 1 {
+				t.Fatal("a family created without ReadByID: its hash is not in the hash column")
+			}
+			// Reads see the secret's hash either way.
+			got, err := s.GetRefreshToken(ctx, ids[0])
+			must(err)
+			var stored []byte
+			must(s.r.QueryRowContext(ctx, `SELECT hash FROM refresh_tokens WHERE id = $1`, ids[0]).Scan(&stored))
+			if bytes.Equal(got.Hash, stored) || len(stored) != 16 {
+				t.Fatalf("family %s: the hash column holds %x (%d bytes), read back %x", ids[0], stored, len(stored), got.Hash)
+			}
+		})
+	}
+}
