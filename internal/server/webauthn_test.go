@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -106,8 +107,9 @@ func TestPasskeyRegisterAndUsernamelessLogin(t *testing.T) {
 	if claims["authenticationType"] != "WebAuthn" || claims["sub"] != aliceID {
 		t.Fatalf("claims %v", claims)
 	}
-	if rt, _, err := s.Store.FindRefreshTokenByHash(t.Context(), sha(refresh)); err != nil || rt.UserID != aliceID {
-		t.Fatalf("refresh token not recorded: %v", err)
+	id, _ := body["refreshTokenId"].(string)
+	if rt, err := s.Store.GetRefreshToken(t.Context(), id); err != nil || rt.UserID != aliceID || !bytes.Equal(rt.Hash, sha(refresh)) {
+		t.Fatalf("refresh token %q not recorded: %v", id, err)
 	}
 
 	// The same assertion again: its challenge is spent (404), nothing issued.
