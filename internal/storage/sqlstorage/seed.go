@@ -272,8 +272,12 @@ func (s *Store) seedDropIndexes(ctx context.Context) ([]string, error) {
 }
 
 // seedToken is token i's row in storedTokenColumns' order and cur_hash, as
-// insertToken and the rotations that followed would have left it: a rotated
-// family's current hash in cur_hash, its first one in hash.
+// the code of migration 0090 (before families were created ReadByID) and
+// the rotations that followed would have left it: a rotated family's
+// current hash in cur_hash, its first one in hash. That is a database
+// upgraded from then, the harder case: every family's entry in the UNIQUE
+// index on hash is at a random place, where a family created since has its
+// id's (familyKey).
 func seedToken(i, users int, app storage.Application, now time.Time) ([]any, error) {
 	const day = 24 * time.Hour
 	gen := seedGeneration(i)
