@@ -77,12 +77,14 @@ export async function boot({ load }) {
     const claims = client.claims();
     show('app');
     $('who').textContent = claims?.email ?? claims?.sub ?? '?';
+    // The session line gets its countdown and expiry now, not once the
+    // backend has answered: filling them moves the Log out button, which
+    // must not move under a click (a person's, or a test's).
+    schedule();
     if (!(await load(client, $('content')))) {
       log('error', 'The backend refused the token');
       showLogin();
-      return;
     }
-    schedule();
   }
 
   // Step 9: when exp is (about to be) reached, refresh, then repeat 7-8.
