@@ -351,7 +351,10 @@ type RefreshToken struct {
 	// it (read by id, never by hash: auth's values since issue 13). Its
 	// hashes are then not looked up by hash (FindRefreshTokenByHash does not
 	// find the family, as after a rotation without history), and storage
-	// need not index them. Reads leave it false.
+	// need not index them. Such a family must be rotated without history
+	// (Rotation.NoHistory), as auth does for every value that names its
+	// family: a rotation with history puts its new hash where the lookup by
+	// hash finds it. Reads leave it false.
 	ReadByID bool
 }
 

@@ -13,8 +13,9 @@ import (
 )
 
 // storedTokenColumns are the columns a new family is inserted with, in
-// tokenRow's order. hash is the family's first hash, or the last one a
-// rotation with history (or the code before migration 0090) wrote: the
+// tokenRow's order. hash is the family's first hash (for a family created
+// ReadByID, its familyKey instead), or the last one a rotation with history
+// (or the code before migration 0090) wrote: the
 // UNIQUE index on it is what the earlier format's values are looked up by
 // (FindRefreshTokenByHash), and a rotation of a value that names its family
 // writes the new hash to cur_hash instead, so that it moves no entry of that
@@ -128,7 +129,7 @@ func insertToken(ctx context.Context, q querier, t storage.RefreshToken) error {
 		revoked = ms(t.RevokedAt)
 	}
 	hash, cur := t.Hash, any(nil)
-	if t.ReadByID {
+	if t.ReadByID && len(t.Hash) > 0 { // without a hash there is nothing to keep out of the index
 		hash, cur = familyKey(t.ID), t.Hash
 	}
 	_, err = q.ExecContext(ctx, `INSERT INTO refresh_tokens (`+storedTokenColumns+`, cur_hash)
@@ -141,16 +142,18 @@ func insertToken(ctx context.Context, q querier, t storage.RefreshToken) error {
 // familyKey is what the column hash holds for a family created ReadByID,
 // whose current hash goes to cur_hash from the start: a value the UNIQUE
 // index on hash needs (the column is NOT NULL) and that is never a SHA-256
-// hash (16 bytes for a UUID in its canonical form, more than 32 for any
-// other id), unique as the id is. A secret's hash
-// would put the new entry at a random place in that index, a cold leaf to
-// read, dirty and write back at 10,000,000 tokens (issue 13: the rotations
-// stopped moving that entry with migration 0090, and a login was the last
-// write to put one there). A family id is a UUID of version 7, ordered by
-// time, so new entries go next to each other.
+// hash (20 bytes for a UUID in its canonical form, more than 32 for any
+// other id), unique as the id is. A secret's hash would put the new entry
+// at a random place in that index, a cold leaf to read, dirty and write
+// back at 10,000,000 tokens (issue 13: the rotations stopped moving that
+// entry with migration 0090, and a login was the last write to put one
+// there). A family id is a UUID of version 7, ordered by time, and the
+// four 0xff bytes before it sort it after every hash but those few that
+// begin with them: new entries go to the index's right-hand end, one after
+// another, where both databases fill a leaf before they split it.
 func familyKey(id string) []byte {
 	if u, err := uuid.Parse(id); err == nil && u.String() == id {
-		return u[:]
+		return append([]byte{0xff, 0xff, 0xff, 0xff}, u[:]...)
 	}
 	return []byte("refresh-token-family-id-not-a-hash:" + id) // 35 bytes and more
 }
@@ -165,9 +168,10 @@ func (s *Store) GetRefreshToken(ctx context.Context, id string) (storage.Refresh
 // the history of superseded secrets (current=false). Revoked families are
 // returned too: the caller decides what a revoked or superseded hash means.
 // A current hash is found here when it is in the indexed column hash with
-// no cur_hash beside it: the first hash of a family never rotated, or the
-// last one a rotation with history wrote (currentByHash). A hash a rotation
-// without history wrote is its family's by id only (storage.Rotation).
+// no cur_hash beside it: the first hash of a family never rotated and not
+// created ReadByID, or the last one a rotation with history wrote
+// (currentByHash). A hash a rotation without history wrote, and the first
+// hash of a family created ReadByID, are their family's by id only.
 func (s *Store) FindRefreshTokenByHash(ctx context.Context, hash []byte) (storage.RefreshToken, bool, error) {
 	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE `+currentByHash, hash))
 	if err == nil {
