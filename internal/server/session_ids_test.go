@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -35,8 +37,11 @@ func TestSessionsAreNamedByTimeOrderedIDs(t *testing.T) {
 	}
 
 	// session checks an answer that started one: its refresh-token id
-	// (idKey) is time-ordered and is the access token's (tokenKey) sid.
-	session := func(what string, res result, tokenKey, idKey string) {
+	// (idKey) is time-ordered and is the access token's (tokenKey) sid,
+	// and the family was created ReadByID (docs/decisions.md, "A login's
+	// family keeps its secret's hash out of the hash index"): its value
+	// (valueKey) is stored as a hash read by id, and is not found by hash.
+	session := func(what string, res result, tokenKey, idKey, valueKey string) {
 		t.Helper()
 		if res.status != 200 {
 			t.Fatalf("%s: %d %s", what, res.status, res.body)
@@ -47,9 +52,16 @@ func TestSessionsAreNamedByTimeOrderedIDs(t *testing.T) {
 		if sid := jwtClaims(t, body[tokenKey].(string))["sid"]; sid != id {
 			t.Fatalf("%s: sid %v, %s %q", what, sid, idKey, id)
 		}
+		value, _ := body[valueKey].(string)
+		if rt, err := s.Store.GetRefreshToken(context.Background(), id); err != nil || value == "" || !bytes.Equal(rt.Hash, sha(value)) {
+			t.Fatalf("%s: family %s read by id: %v; its hash is the value's (%q): %v", what, id, err, value, bytes.Equal(rt.Hash, sha(value)))
+		}
+		if _, _, err := s.Store.FindRefreshTokenByHash(context.Background(), sha(value)); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("%s: the first value was found by hash (%v): the family was not created ReadByID", what, err)
+		}
 	}
 
-	session("login", s.login(storeApp, nil), "token", "refreshTokenId")
+	session("login", s.login(storeApp, nil), "token", "refreshTokenId", "refreshToken")
 	// The login record (read from storage: FusionAuth's recent-login
 	// answer carries no id).
 	recs, _, err := s.Store.ListLoginRecords(context.Background(), storage.LoginRecordFilter{UserID: aliceID, Limit: 10})
@@ -61,9 +73,9 @@ func TestSessionsAreNamedByTimeOrderedIDs(t *testing.T) {
 
 	session("create with registration", s.do(call{method: "POST", path: "/api/user/registration", hdr: map[string]string{"Authorization": apiKey},
 		body: `{"user":{"email":"erin@example.test","password":"erin's own passphrase"},"registration":{"applicationId":"` + storeApp + `"}}`}),
-		"token", "refreshTokenId")
+		"token", "refreshTokenId", "refreshToken")
 
 	verifier, challenge := pkce("forums-verifier-")
 	q := newBrowser(s).login(authzQuery(forumsApp, forumsCallback, challenge))
-	session("code flow", s.exchange(forumsApp, q.Get("code"), forumsCallback, verifier), "access_token", "refresh_token_id")
+	session("code flow", s.exchange(forumsApp, q.Get("code"), forumsCallback, verifier), "access_token", "refresh_token_id", "refresh_token")
 }

@@ -90,3 +90,62 @@ func TestLoginFamiliesKeepSecretHashesOutOfTheHashIndex(t *testing.T) {
 		})
 	}
 }
+
+// TestRollbackBelow0090RestoresTheHashColumn: the statement docs/deploy.md
+// gives before an earlier binary (one that reads hash as the current hash)
+// starts again leaves every family's current hash in hash: families created
+// ReadByID, rotated or not, with a UUID id or another, and families of the
+// earlier format. Each is then found by its current hash as that code looks
+// it up (WHERE hash = $1), and the 0090 trigger lets the statement through.
+// Both backends.
+func TestRollbackBelow0090RestoresTheHashColumn(t *testing.T) {
+	const rollback = `UPDATE refresh_tokens SET hash = cur_hash, cur_hash = NULL WHERE cur_hash IS NOT NULL` // docs/deploy.md
+	for dialect, s := range testStores(t) {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Now()
+			must := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
+			must(s.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
+			must(s.CreateUser(ctx, storage.User{ID: "u", TenantID: "t", Email: "u@example.com"}))
+			h := func(v string) []byte { x := sha256.Sum256([]byte(v)); return x[:] }
+			current := map[string][]byte{}
+			for _, f := range []struct {
+				id       string
+				readByID bool
+				rotate   bool
+			}{
+				{uuid.Must(uuid.NewV7()).String(), true, false},
+				{uuid.Must(uuid.NewV7()).String(), true, true},
+				{"not-a-uuid", true, true},
+				{"earlier-format", false, true},
+			} {
+				must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: f.id, TenantID: "t", UserID: "u", ApplicationID: "a",
+					Hash: h(f.id + "/0"), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now,
+					ReadByID: f.readByID}))
+				current[f.id] = h(f.id + "/0")
+				if f.rotate {
+					_, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: f.id, OldHash: h(f.id + "/0"), NewHash: h(f.id + "/1"),
+						At: now, ExpiresAt: now.Add(time.Hour), NoHistory: f.readByID})
+					must(err)
+					current[f.id] = h(f.id + "/1")
+				}
+			}
+			_, err := s.w.ExecContext(ctx, rollback)
+			must(err)
+			for id, want := range current {
+				var found string
+				var cur []byte
+				must(s.r.QueryRowContext(ctx, `SELECT id, cur_hash FROM refresh_tokens WHERE hash = $1`, want).Scan(&found, &cur))
+				if found != id || cur != nil {
+					t.Fatalf("by %s's current hash the earlier code finds %q (cur_hash %x)", id, found, cur)
+				}
+			}
+		})
+	}
+}
