@@ -27,29 +27,20 @@ import (
 func TestLoginFamiliesKeepSecretHashesOutOfTheHashIndex(t *testing.T) {
 	for dialect, s := range testStores(t) {
 		t.Run(dialect, func(t *testing.T) {
-			ctx := context.Background()
-			now := time.Now()
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			must(s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
-			must(s.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
-			must(s.CreateUser(ctx, storage.User{ID: "u", TenantID: "t", Email: "u@example.com"}))
+			ctx, now := context.Background(), time.Now()
+			tokenOwner(t, s)
 			create := func(id string, readByID bool) []byte {
 				secret := make([]byte, 32)
 				_, _ = rand.Read(secret)
 				sum := sha256.Sum256(secret)
-				must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: id, TenantID: "t", UserID: "u", ApplicationID: "a",
+				must(t, s.CreateRefreshToken(ctx, storage.RefreshToken{ID: id, TenantID: "t", UserID: "u", ApplicationID: "a",
 					Hash: sum[:], StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now,
 					ReadByID: readByID}))
 				return sum[:]
 			}
 			indexed := func(h []byte) int {
 				var n int
-				must(s.r.QueryRowContext(ctx, `SELECT count(*) FROM refresh_tokens WHERE hash = $1`, h).Scan(&n))
+				must(t, s.r.QueryRowContext(ctx, `SELECT count(*) FROM refresh_tokens WHERE hash = $1`, h).Scan(&n))
 				return n
 			}
 			// Families of the earlier format first: their hashes are at
@@ -68,22 +59,22 @@ func TestLoginFamiliesKeepSecretHashesOutOfTheHashIndex(t *testing.T) {
 				}
 			}
 			rows, err := s.r.QueryContext(ctx, `SELECT id FROM refresh_tokens ORDER BY hash`)
-			must(err)
+			must(t, err)
 			var sorted []string
 			for rows.Next() {
 				var id string
-				must(rows.Scan(&id))
+				must(t, rows.Scan(&id))
 				sorted = append(sorted, id)
 			}
-			must(rows.Err())
+			must(t, rows.Err())
 			if len(sorted) != 32+len(ids) || !slices.Equal(sorted[32:], ids) {
 				t.Fatalf("by the hash column the families sort as\n%v\nnot after the 32 earlier ones in the order they were created\n%v", sorted, ids)
 			}
 			// Reads see the secret's hash either way.
 			got, err := s.GetRefreshToken(ctx, ids[0])
-			must(err)
+			must(t, err)
 			var stored []byte
-			must(s.r.QueryRowContext(ctx, `SELECT hash FROM refresh_tokens WHERE id = $1`, ids[0]).Scan(&stored))
+			must(t, s.r.QueryRowContext(ctx, `SELECT hash FROM refresh_tokens WHERE id = $1`, ids[0]).Scan(&stored))
 			if bytes.Equal(got.Hash, stored) || len(stored) != 20 {
 				t.Fatalf("family %s: the hash column holds %x (%d bytes), read back %x", ids[0], stored, len(stored), got.Hash)
 			}
@@ -102,17 +93,8 @@ func TestRollbackBelow0090RestoresTheHashColumn(t *testing.T) {
 	const rollback = `UPDATE refresh_tokens SET hash = cur_hash, cur_hash = NULL WHERE cur_hash IS NOT NULL` // docs/deploy.md
 	for dialect, s := range testStores(t) {
 		t.Run(dialect, func(t *testing.T) {
-			ctx := context.Background()
-			now := time.Now()
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			must(s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
-			must(s.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
-			must(s.CreateUser(ctx, storage.User{ID: "u", TenantID: "t", Email: "u@example.com"}))
+			ctx, now := context.Background(), time.Now()
+			tokenOwner(t, s)
 			h := func(v string) []byte { x := sha256.Sum256([]byte(v)); return x[:] }
 			current := map[string][]byte{}
 			for _, f := range []struct {
@@ -125,27 +107,37 @@ func TestRollbackBelow0090RestoresTheHashColumn(t *testing.T) {
 				{"not-a-uuid", true, true},
 				{"earlier-format", false, true},
 			} {
-				must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: f.id, TenantID: "t", UserID: "u", ApplicationID: "a",
+				must(t, s.CreateRefreshToken(ctx, storage.RefreshToken{ID: f.id, TenantID: "t", UserID: "u", ApplicationID: "a",
 					Hash: h(f.id + "/0"), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now,
 					ReadByID: f.readByID}))
 				current[f.id] = h(f.id + "/0")
 				if f.rotate {
 					_, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: f.id, OldHash: h(f.id + "/0"), NewHash: h(f.id + "/1"),
 						At: now, ExpiresAt: now.Add(time.Hour), NoHistory: f.readByID})
-					must(err)
+					must(t, err)
 					current[f.id] = h(f.id + "/1")
 				}
 			}
 			_, err := s.w.ExecContext(ctx, rollback)
-			must(err)
+			must(t, err)
 			for id, want := range current {
 				var found string
 				var cur []byte
-				must(s.r.QueryRowContext(ctx, `SELECT id, cur_hash FROM refresh_tokens WHERE hash = $1`, want).Scan(&found, &cur))
+				must(t, s.r.QueryRowContext(ctx, `SELECT id, cur_hash FROM refresh_tokens WHERE hash = $1`, want).Scan(&found, &cur))
 				if found != id || cur != nil {
 					t.Fatalf("by %s's current hash the earlier code finds %q (cur_hash %x)", id, found, cur)
 				}
 			}
 		})
 	}
+}
+
+// tokenOwner creates tenant "t", application "a" and user "u", for refresh
+// tokens to belong to.
+func tokenOwner(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	must(t, s.CreateTenant(ctx, storage.Tenant{ID: "t"}))
+	must(t, s.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
+	must(t, s.CreateUser(ctx, storage.User{ID: "u", TenantID: "t", Email: "u@example.com"}))
 }
