@@ -29,14 +29,17 @@ func TestLoginFamiliesKeepSecretHashesOutOfTheHashIndex(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			ctx, now := context.Background(), time.Now()
 			tokenOwner(t, s)
-			create := func(id string, readByID bool) []byte {
-				secret := make([]byte, 32)
-				_, _ = rand.Read(secret)
-				sum := sha256.Sum256(secret)
+			create := func(id string, readByID bool, hash []byte) []byte {
+				if hash == nil {
+					secret := make([]byte, 32)
+					_, _ = rand.Read(secret)
+					sum := sha256.Sum256(secret)
+					hash = sum[:]
+				}
 				must(t, s.CreateRefreshToken(ctx, storage.RefreshToken{ID: id, TenantID: "t", UserID: "u", ApplicationID: "a",
-					Hash: sum[:], StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now,
+					Hash: hash, StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now,
 					ReadByID: readByID}))
-				return sum[:]
+				return hash
 			}
 			indexed := func(h []byte) int {
 				var n int
@@ -44,17 +47,28 @@ func TestLoginFamiliesKeepSecretHashesOutOfTheHashIndex(t *testing.T) {
 				return n
 			}
 			// Families of the earlier format first: their hashes are at
-			// random places of the index.
-			for i := range 32 {
-				if h := create(fmt.Sprint("earlier-", i), false); indexed(h) != 1 {
+			// random places of the index, and one is as high as a hash not
+			// beginning with four 0xff bytes can be.
+			const earlier = 33
+			highest := bytes.Repeat([]byte{0xff}, 32)
+			highest[3] = 0xfe
+			for i := range earlier {
+				var h []byte
+				if i == 0 {
+					h = highest
+				}
+				if h := create(fmt.Sprint("earlier-", i), false, h); indexed(h) != 1 {
 					t.Fatal("a family created without ReadByID: its hash is not in the hash column")
 				}
 			}
 			var ids []string
+			var firsts [][]byte
 			for range 64 {
 				id := uuid.Must(uuid.NewV7()).String()
 				ids = append(ids, id)
-				if h := create(id, true); indexed(h) != 0 {
+				h := create(id, true, nil)
+				firsts = append(firsts, h)
+				if indexed(h) != 0 {
 					t.Fatalf("family %s created ReadByID: its secret's hash is in the hash column", id)
 				}
 			}
@@ -67,16 +81,20 @@ func TestLoginFamiliesKeepSecretHashesOutOfTheHashIndex(t *testing.T) {
 				sorted = append(sorted, id)
 			}
 			must(t, rows.Err())
-			if len(sorted) != 32+len(ids) || !slices.Equal(sorted[32:], ids) {
-				t.Fatalf("by the hash column the families sort as\n%v\nnot after the 32 earlier ones in the order they were created\n%v", sorted, ids)
+			if len(sorted) != earlier+len(ids) || !slices.Equal(sorted[earlier:], ids) {
+				t.Fatalf("by the hash column the families sort as\n%v\nnot after the %d earlier ones in the order they were created\n%v", sorted, earlier, ids)
 			}
-			// Reads see the secret's hash either way.
-			got, err := s.GetRefreshToken(ctx, ids[0])
-			must(t, err)
-			var stored []byte
-			must(t, s.r.QueryRowContext(ctx, `SELECT hash FROM refresh_tokens WHERE id = $1`, ids[0]).Scan(&stored))
-			if bytes.Equal(got.Hash, stored) || len(stored) != 20 {
-				t.Fatalf("family %s: the hash column holds %x (%d bytes), read back %x", ids[0], stored, len(stored), got.Hash)
+			// The column holds four 0xff bytes and the id's; reads see the
+			// secret's hash.
+			for i, id := range ids {
+				got, err := s.GetRefreshToken(ctx, id)
+				must(t, err)
+				var stored []byte
+				must(t, s.r.QueryRowContext(ctx, `SELECT hash FROM refresh_tokens WHERE id = $1`, id).Scan(&stored))
+				u := uuid.MustParse(id)
+				if !bytes.Equal(stored, append([]byte{0xff, 0xff, 0xff, 0xff}, u[:]...)) || !bytes.Equal(got.Hash, firsts[i]) {
+					t.Fatalf("family %s: the hash column holds %x, read back %x, created with %x", id, stored, got.Hash, firsts[i])
+				}
 			}
 		})
 	}

@@ -104,6 +104,7 @@ export async function boot({ load }) {
         (await client.getToken()) ? await showApp() : showLogin(); // null: step 11
       } catch (e) {
         log('error', String(e.message ?? e));
+        clearTimeout(timer); // showApp may have scheduled one before its load failed
         timer = setTimeout(schedule, 2000);
       }
     }, Math.max(0, exp - 1000 - Date.now()));
