@@ -13,7 +13,8 @@ import (
 )
 
 // testStores is a fresh store on SQLite and, when configured, on
-// PostgreSQL.
+// PostgreSQL; under LATCHKEY_REQUIRE_ALL=1 an unconfigured PostgreSQL fails
+// the test (postgresDSN) instead of leaving it out.
 func testStores(t *testing.T) map[string]*Store {
 	lite, err := Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"), Options{})
 	if err != nil {
@@ -21,7 +22,7 @@ func testStores(t *testing.T) map[string]*Store {
 	}
 	t.Cleanup(func() { lite.Close() })
 	out := map[string]*Store{DialectSQLite: lite}
-	if os.Getenv(TestPostgresEnv) != "" {
+	if os.Getenv(TestPostgresEnv) != "" || os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
 		out[DialectPostgres] = openPostgresTest(t, postgresDSN(t))
 	}
 	return out
