@@ -51,9 +51,12 @@ type sessionReads struct {
 	// used, and again after a connection error (on SQLite, after any
 	// error of a batch).
 	conn *sql.Conn
-	// SQLite: the one-family read and the transaction's two statements,
-	// prepared on conn (sqlitesession.go).
-	stmt, begin, commit *sql.Stmt
+	// SQLite: the one-family read's two statements (the token; the user
+	// and its registrations, when users does not keep them), the log
+	// reads of users, and the transaction's two statements, prepared on
+	// conn (sqlitesession.go, usercache.go).
+	token, user, since, last, begin, commit *sql.Stmt
+	users                                   *userCache
 	// afterRead, when set (by tests, before the first read), is called on
 	// SQLite after each member's read and answer, inside the batch's
 	// transaction, with the batch's context and the member's family id.
@@ -89,6 +92,9 @@ const minPinnedPool = 4
 
 func newSessionReads(s *Store, poolSize int) *sessionReads {
 	b := &sessionReads{s: s, pin: poolSize >= minPinnedPool}
+	if s.dialect == DialectSQLite {
+		b.users = newUserCache()
+	}
 	b.closing, b.cancel = context.WithCancel(context.Background())
 	b.start(b.run)
 	return b

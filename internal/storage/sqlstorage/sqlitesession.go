@@ -21,7 +21,10 @@ import (
 // 1M users and 10M tokens those trees are four levels deep. The reads of
 // one batch share those pages: the roots and inner pages are read once per
 // batch, and each member reads only what is its own (docs/performance.md,
-// "Refresh reads batched on SQLite").
+// "Refresh reads batched on SQLite"). The users and registrations those
+// reads met are kept between batches (usercache.go): a member reads them
+// from the tables only when they are not kept (not met yet, or named by
+// the log of changes the batch read first).
 //
 // The transaction begins after every member was queued, so each member
 // sees every commit acknowledged before its caller asked, as its own
@@ -56,14 +59,13 @@ func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
 		fail(0, b.s.wrap(err))
 		return
 	}
+	if err := b.users.sync(ctx, b.since, b.last); err != nil {
+		b.closeSQLiteConn(driver.ErrBadConn)
+		fail(0, b.s.wrap(err))
+		return
+	}
 	for i, r := range live {
-		rows, err := b.stmt.QueryContext(ctx, r.id, r.at)
-		var sess storage.RefreshSession
-		if err != nil {
-			err = b.s.wrap(err)
-		} else {
-			sess, err = b.s.scanRefreshSession(rows) // wrapped already
-		}
+		sess, err := b.cachedSession(ctx, r.id, r.at) // wrapped already
 		var bad badDocument
 		switch {
 		case err == nil:
@@ -103,7 +105,10 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 		st  **sql.Stmt
 		sql string
 	}{
-		{&b.stmt, b.s.sessionSelect() + ` WHERE t.id = $1` + sessionOrder},
+		{&b.token, sessionTokenSQL},
+		{&b.user, sessionUserSQL},
+		{&b.since, userChangesSinceSQL},
+		{&b.last, userChangesLastSQL},
 		{&b.begin, `BEGIN`},
 		{&b.commit, `COMMIT`},
 	} {
@@ -119,7 +124,7 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 // back to the pool: discarded when bad is driver.ErrBadConn (after an
 // error: closing it ends any transaction open on it), kept otherwise.
 func (b *sessionReads) closeSQLiteConn(bad error) {
-	for _, st := range []*sql.Stmt{b.stmt, b.begin, b.commit} {
+	for _, st := range []*sql.Stmt{b.token, b.user, b.since, b.last, b.begin, b.commit} {
 		if st != nil {
 			_ = st.Close()
 		}
@@ -128,5 +133,7 @@ func (b *sessionReads) closeSQLiteConn(bad error) {
 		_ = b.conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	_ = b.conn.Close()
-	b.conn, b.stmt, b.begin, b.commit = nil, nil, nil, nil
+	b.conn, b.token, b.user, b.since, b.last, b.begin, b.commit = nil, nil, nil, nil, nil, nil, nil
+	// A batch that failed may have applied part of the log.
+	b.users.unsync()
 }

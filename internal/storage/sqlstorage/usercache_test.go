@@ -1,0 +1,321 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// openCachedSQLite opens a SQLite store whose refresh reads are batched,
+// and so go through the user cache, with user u registered to application
+// a (roles r0) and holding family tok-u.
+func openCachedSQLite(t *testing.T, now time.Time) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "l.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if s.reads == nil || s.reads.users == nil {
+		t.Fatal("the default SQLite store does not batch its refresh reads through the user cache")
+	}
+	sessionsOf(t, s, now, "u")
+	mustNil(t)(s.CreateRegistration(context.Background(), storage.Registration{ID: "reg-u-a", ApplicationID: "a", UserID: "u", Roles: []string{"r0"}}))
+	return s
+}
+
+// readSession reads family tok-u and reports whether the cache answered
+// the user and registrations (a hit) or the tables did.
+func readSession(t *testing.T, s *Store, now time.Time) (storage.RefreshSession, bool, error) {
+	t.Helper()
+	hits := s.reads.users.hits.Load()
+	sess, err := s.FindRefreshSession(context.Background(), storage.SessionKey{ID: "tok-u", At: now.UnixMilli()})
+	return sess, s.reads.users.hits.Load() > hits, err
+}
+
+func regSummary(u storage.User) string {
+	var out []string
+	for _, r := range u.Registrations {
+		out = append(out, r.ApplicationID+":"+strings.Join(r.Roles, "+"))
+	}
+	return strings.Join(out, ",")
+}
+
+// TestRefreshReadsSeeEveryUserChangeAtOnce: the refresh read keeps users
+// and registrations between batches (usercache.go), and every kind of
+// change to them is seen by the next read: the user's document, a
+// registration's roles, a registration added and deleted, an
+// application's delete cascading to its registrations, a lock, and a
+// change written by another connection to the file (another process: it
+// goes through the same triggers). After each change the read is a miss
+// and the one after it a hit, so the cache was in use throughout.
+func TestRefreshReadsSeeEveryUserChangeAtOnce(t *testing.T) {
+	ctx, must := context.Background(), mustNil(t)
+	now := time.Now().Truncate(time.Millisecond)
+	s := openCachedSQLite(t, now)
+	must(s.CreateApplication(ctx, storage.Application{ID: "b", TenantID: "t", Active: true}))
+
+	other, err := sql.Open("sqlite", s.path)
+	must(err)
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	_, err = other.Exec(`PRAGMA busy_timeout = 10000`)
+	must(err)
+
+	check := func(step, wantFirst, wantRegs string, wantActive, wantPrevented bool) {
+		t.Helper()
+		for i, wantHit := range []bool{false, true} {
+			sess, hit, err := readSession(t, s, now)
+			if err != nil {
+				t.Fatalf("%s: read %d: %v", step, i+1, err)
+			}
+			if hit != wantHit {
+				t.Errorf("%s: read %d: cache hit %v, want %v", step, i+1, hit, wantHit)
+			}
+			if sess.User.FirstName != wantFirst || regSummary(sess.User) != wantRegs || sess.User.Active != wantActive || sess.MaybePrevented != wantPrevented {
+				t.Fatalf("%s: read %d: firstName %q, registrations %q, active %v, prevented %v; want %q, %q, %v, %v",
+					step, i+1, sess.User.FirstName, regSummary(sess.User), sess.User.Active, sess.MaybePrevented,
+					wantFirst, wantRegs, wantActive, wantPrevented)
+			}
+			if sess.Token.ID != "tok-u" {
+				t.Fatalf("%s: read %d: token %q", step, i+1, sess.Token.ID)
+			}
+		}
+	}
+	check("first reads", "", "a:r0", true, false)
+
+	u, err := s.GetUser(ctx, "u")
+	must(err)
+	u.FirstName = "Ada"
+	must(s.UpdateUser(ctx, u))
+	check("user updated", "Ada", "a:r0", true, false)
+
+	r, err := s.GetRegistration(ctx, "u", "a")
+	must(err)
+	r.Roles = []string{"r1", "r2"}
+	must(s.UpdateRegistration(ctx, r))
+	check("registration's roles updated", "Ada", "a:r1+r2", true, false)
+
+	must(s.CreateRegistration(ctx, storage.Registration{ID: "reg-u-b", ApplicationID: "b", UserID: "u", Roles: []string{"x"}}))
+	check("registration added", "Ada", "a:r1+r2,b:x", true, false)
+
+	must(s.DeleteRegistration(ctx, "u", "a"))
+	check("registration deleted", "Ada", "b:x", true, false)
+
+	must(s.DeleteApplication(ctx, "b"))
+	check("application deleted (its registrations cascade)", "Ada", "", true, false)
+
+	u, err = s.GetUser(ctx, "u")
+	must(err)
+	u.Active = false
+	must(s.UpdateUser(ctx, u))
+	check("user deactivated", "Ada", "", false, false)
+
+	_, err = other.Exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'Grace', '$.active', json('true')) WHERE id = 'u'`)
+	must(err)
+	check("user changed by another connection", "Grace", "", true, false)
+
+	_, err = other.Exec(`INSERT INTO registrations (id, user_id, application_id, doc) VALUES ('reg-u-a2', 'u', 'a', '{"id":"reg-u-a2","applicationId":"a","roles":["y"],"verified":false,"insertInstant":0,"lastUpdateInstant":0}')`)
+	must(err)
+	check("registration added by another connection", "Grace", "a:y", true, false)
+
+	// A lock is not a change of the user's row: the read still takes the
+	// user from the cache, and reads the lock from its table.
+	_, err = other.Exec(`INSERT INTO user_action_logs (id, user_id, tenant_id, prevent_login, canceled, expiry, insert_instant, doc)
+		VALUES ('lock-u', 'u', 't', 1, 0, $1, $2, '{}')`, now.Add(time.Hour).UnixMilli(), now.UnixMilli())
+	must(err)
+	if sess, hit, err := readSession(t, s, now); err != nil || !hit || !sess.MaybePrevented || sess.User.FirstName != "Grace" {
+		t.Fatalf("user locked: prevented %v, hit %v, firstName %q, %v; want a hit that reads the lock", sess.MaybePrevented, hit, sess.User.FirstName, err)
+	}
+
+	must(s.DeleteUser(ctx, "u"))
+	if _, _, err := readSession(t, s, now); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("after the user's delete: %v, want ErrNotFound", err)
+	}
+}
+
+// TestUserCacheForgetsEverythingWhenItFellBehindTheLog: a batch that does
+// not find the log entry it applied last (trimmed away, or the log
+// emptied), or finds more entries than it applies one by one, forgets
+// every user, so a change it can no longer read from the log is seen. The
+// log trims itself (a trigger) and never hands a number out twice.
+func TestUserCacheForgetsEverythingWhenItFellBehindTheLog(t *testing.T) {
+	ctx, must := context.Background(), mustNil(t)
+	now := time.Now().Truncate(time.Millisecond)
+	s := openCachedSQLite(t, now)
+	must(s.CreateUser(ctx, storage.User{ID: "v", TenantID: "t", Active: true}))
+	other, err := sql.Open("sqlite", s.path)
+	must(err)
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	_, err = other.Exec(`PRAGMA busy_timeout = 10000`)
+	must(err)
+	exec := func(q string) {
+		t.Helper()
+		if _, err := other.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	fill := func(step string) {
+		t.Helper()
+		for range 2 {
+			if _, _, err := readSession(t, s, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, hit, err := readSession(t, s, now); err != nil || !hit {
+			t.Fatalf("%s: the cache does not hold u: hit %v, %v", step, hit, err)
+		}
+	}
+	expect := func(step, first string) {
+		t.Helper()
+		resets := s.reads.users.resets.Load()
+		sess, hit, err := readSession(t, s, now)
+		if err != nil || hit || sess.User.FirstName != first {
+			t.Fatalf("%s: firstName %q, hit %v, %v; want %q from the tables", step, sess.User.FirstName, hit, err, first)
+		}
+		if s.reads.users.resets.Load() != resets+1 {
+			t.Fatalf("%s: the cache was not reset", step)
+		}
+	}
+
+	fill("trimmed")
+	exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'One') WHERE id = 'u'`)
+	exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'V') WHERE id = 'v'`)
+	exec(`DELETE FROM user_changes WHERE seq < (SELECT max(seq) FROM user_changes)`) // u's entry and the last one read
+	expect("the entries since the last batch trimmed away", "One")
+
+	fill("emptied")
+	exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'Two') WHERE id = 'u'`)
+	exec(`DELETE FROM user_changes`)
+	expect("the log emptied", "Two")
+
+	fill("far behind")
+	var before int64
+	must(other.QueryRow(`SELECT COALESCE(max(seq), 0) FROM user_changes`).Scan(&before))
+	exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'Three') WHERE id = 'u'`)
+	const n = 70000
+	exec(fmt.Sprintf(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %d)
+		INSERT INTO user_changes (user_id) SELECT 'nobody' FROM c`, n))
+	expect("more entries than a batch applies", "Three")
+	var last, kept int64
+	must(other.QueryRow(`SELECT max(seq), count(*) FROM user_changes`).Scan(&last, &kept))
+	if last != before+1+n {
+		t.Errorf("the log's last number is %d, want %d: a number was handed out twice or skipped", last, before+1+n)
+	}
+	if kept > 65536+4096 {
+		t.Errorf("the log keeps %d entries: it does not trim itself", kept)
+	}
+
+	// Fewer entries than a batch's bound are applied one by one: no reset.
+	fill("a few behind")
+	resets := s.reads.users.resets.Load()
+	exec(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100)
+		INSERT INTO user_changes (user_id) SELECT 'nobody' FROM c`)
+	exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'Four') WHERE id = 'u'`)
+	sess, hit, err := readSession(t, s, now)
+	if err != nil || hit || sess.User.FirstName != "Four" || s.reads.users.resets.Load() != resets {
+		t.Fatalf("a few entries behind: firstName %q, hit %v, resets %d→%d, %v", sess.User.FirstName, hit, resets, s.reads.users.resets.Load(), err)
+	}
+}
+
+// TestUserCacheIsBounded: the cache keeps at most its bound of users, and
+// reads of more users than that are still right.
+func TestUserCacheIsBounded(t *testing.T) {
+	ctx, must := context.Background(), mustNil(t)
+	now := time.Now().Truncate(time.Millisecond)
+	s := openCachedSQLite(t, now)
+	s.reads.users.max = 3 // before the loop reads it: set before the next read queues
+	var ids []string
+	for i := range 10 {
+		id := fmt.Sprintf("w%d", i)
+		ids = append(ids, id)
+		must(s.CreateUser(ctx, storage.User{ID: id, TenantID: "t", FirstName: id, Active: true}))
+		must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: "tok-" + id, TenantID: "t", UserID: id, ApplicationID: "a",
+			Hash: benchHash("sec-" + id), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now}))
+	}
+	for range 3 {
+		for _, id := range ids {
+			sess, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-" + id, At: now.UnixMilli()})
+			if err != nil || sess.User.FirstName != id {
+				t.Fatalf("%s: firstName %q, %v", id, sess.User.FirstName, err)
+			}
+		}
+	}
+	// The loop is idle after the last answer; its map is read after the
+	// store closed, when nothing else touches it.
+	s.Close()
+	if n := len(s.reads.users.entries); n > 3 || n == 0 {
+		t.Fatalf("the cache holds %d users, want 1 to 3", n)
+	}
+}
+
+// TestRefreshReadsSeeRoleChangesUnderLoad: while readers read a session
+// in batches, a writer changes the user's roles again and again. Every
+// read that began after a change was acknowledged sees that change or a
+// later one, never an earlier one: the cache never serves what a commit
+// acknowledged before the read replaced.
+func TestRefreshReadsSeeRoleChangesUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Millisecond)
+	s := openCachedSQLite(t, now)
+	var acked atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var stale atomic.Int64
+	var reads atomic.Int64
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				want := acked.Load()
+				sess, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-u", At: now.UnixMilli()})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				reads.Add(1)
+				var got int64
+				if len(sess.User.Registrations) == 1 {
+					fmt.Sscanf(sess.User.Registrations[0].Roles[0], "r%d", &got)
+				}
+				if got < want {
+					stale.Add(1)
+					t.Errorf("a read begun after change %d was acknowledged saw roles %v", want, sess.User.Registrations[0].Roles)
+					return
+				}
+			}
+		}()
+	}
+	r, err := s.GetRegistration(ctx, "u", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := int64(1); v <= 300 && stale.Load() == 0; v++ {
+		r.Roles = []string{fmt.Sprintf("r%d", v)}
+		if err := s.UpdateRegistration(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		acked.Store(v)
+	}
+	close(stop)
+	wg.Wait()
+	if s.reads.users.hits.Load() == 0 || reads.Load() < 300 {
+		t.Fatalf("%d reads, %d cache hits: the test did not exercise the cache", reads.Load(), s.reads.users.hits.Load())
+	}
+}
