@@ -55,8 +55,8 @@ type sessionReads struct {
 	// and its registrations, when users does not keep them), the log
 	// reads of users, and the transaction's two statements, prepared on
 	// conn (sqlitesession.go, usercache.go).
-	token, user, since, last, begin, commit *sql.Stmt
-	users                                   *userCache
+	token, user, since, begin, commit *sql.Stmt
+	users                             *userCache
 	// afterRead, when set (by tests, before the first read), is called on
 	// SQLite after each member's read and answer, inside the batch's
 	// transaction, with the batch's context and the member's family id.

@@ -59,7 +59,7 @@ func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
 		fail(0, b.s.wrap(err))
 		return
 	}
-	if err := b.users.sync(ctx, b.since, b.last); err != nil {
+	if err := b.users.sync(ctx, b.since); err != nil {
 		b.closeSQLiteConn(driver.ErrBadConn)
 		fail(0, b.s.wrap(err))
 		return
@@ -108,7 +108,6 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 		{&b.token, sessionTokenSQL},
 		{&b.user, sessionUserSQL},
 		{&b.since, userChangesSinceSQL},
-		{&b.last, userChangesLastSQL},
 		{&b.begin, `BEGIN`},
 		{&b.commit, `COMMIT`},
 	} {
@@ -124,7 +123,7 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 // back to the pool: discarded when bad is driver.ErrBadConn (after an
 // error: closing it ends any transaction open on it), kept otherwise.
 func (b *sessionReads) closeSQLiteConn(bad error) {
-	for _, st := range []*sql.Stmt{b.token, b.user, b.since, b.last, b.begin, b.commit} {
+	for _, st := range []*sql.Stmt{b.token, b.user, b.since, b.begin, b.commit} {
 		if st != nil {
 			_ = st.Close()
 		}
@@ -133,7 +132,7 @@ func (b *sessionReads) closeSQLiteConn(bad error) {
 		_ = b.conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	_ = b.conn.Close()
-	b.conn, b.token, b.user, b.since, b.last, b.begin, b.commit = nil, nil, nil, nil, nil, nil, nil
+	b.conn, b.token, b.user, b.since, b.begin, b.commit = nil, nil, nil, nil, nil, nil
 	// A batch that failed may have applied part of the log.
 	b.users.unsync()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"sync/atomic"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -18,7 +19,8 @@ import (
 // users and registrations between batches").
 //
 // It is exact, not eventually consistent: triggers log every change of a
-// user's row or of its registrations (migration 0100, user_changes), and
+// user's row or of its registrations (migration 0100, user_changes; seq
+// is AUTOINCREMENT, never handed out twice), and
 // each batch, in its own read transaction and before any member's read,
 // reads the log's entries since the last batch and forgets every user they
 // name. What a batch takes from the cache is therefore what its own
@@ -32,13 +34,12 @@ import (
 type userCache struct {
 	entries map[string]cachedUser
 	max     int // userCacheMax; tests set less
-	// seq and seqUser are the last log entry applied; synced is false
-	// until the first batch read them and after any error of a batch,
-	// and the next batch then forgets everything and starts from the
-	// log's end.
-	seq     int64
-	seqUser string
-	synced  bool
+	// seq is the number of the last log entry applied; synced is false
+	// until the first batch read it and after any error of a batch, and
+	// the next batch then forgets everything and starts from the log's
+	// end.
+	seq    int64
+	synced bool
 
 	// For tests: reads answered from the cache and from the tables, and
 	// the times everything was forgotten.
@@ -70,10 +71,12 @@ func (c *userCache) unsync() { c.synced = false }
 
 // The statements the cache adds to the batcher's connection.
 var (
-	// userChangesSinceSQL: the entry last applied and those after it.
-	userChangesSinceSQL = `SELECT seq, user_id FROM user_changes WHERE seq >= $1 ORDER BY seq LIMIT $2`
-	// userChangesLastSQL: the log's end.
-	userChangesLastSQL = `SELECT seq, user_id FROM user_changes ORDER BY seq DESC LIMIT 1`
+	// userChangesSinceSQL: the last number handed out, with each entry
+	// after $1 (at most $2); one row with NULLs when there is none, and no
+	// row before the log's first entry.
+	userChangesSinceSQL = `SELECT s.seq, c.seq, c.user_id FROM sqlite_sequence s
+		LEFT JOIN user_changes c ON c.seq > $1
+		WHERE s.name = 'user_changes' ORDER BY c.seq LIMIT $2`
 	// sessionTokenSQL: the session read without the user and registrations.
 	sessionTokenSQL = `SELECT ` + tokenColumns + `,
 		EXISTS (SELECT 1 FROM user_action_logs a WHERE a.user_id = refresh_tokens.user_id AND a.prevent_login = 1 AND a.canceled = 0 AND a.expiry > $2)
@@ -85,51 +88,65 @@ var (
 
 // sync applies the log's entries since the last batch. It runs first in
 // the batch's read transaction, so that the snapshot it reads is the one
-// every member's read uses.
-func (c *userCache) sync(ctx context.Context, since, last *sql.Stmt) error {
-	if c.synced {
-		rows, err := since.QueryContext(ctx, c.seq, userChangesBatch+1)
+// every member's read uses. The log's numbers are AUTOINCREMENT's: each
+// is one more than the last (a rolled-back write takes its number back),
+// and sqlite_sequence holds the last one handed out, so an entry that is
+// gone before it was applied (trimmed away, deleted by hand) shows as a
+// gap and makes the batch forget everything.
+func (c *userCache) sync(ctx context.Context, since *sql.Stmt) error {
+	if !c.synced {
+		clear(c.entries)
+		c.resets.Add(1)
+		top, _, _, err := c.read(ctx, since, math.MaxInt64, 1)
 		if err != nil {
 			return err
 		}
-		n, ok := 0, true
-		var seq int64
-		var user string
-		for rows.Next() {
-			if err := rows.Scan(&seq, &user); err != nil {
-				rows.Close()
-				return err
-			}
-			n++
-			switch {
-			case n == 1 && c.seq > 0 && (seq != c.seq || user != c.seqUser):
-				ok = false // the last entry applied was trimmed away: too far behind
-			case n == 1 && c.seq > 0:
-				// the entry applied last time
-			case ok:
-				delete(c.entries, user)
-				c.seq, c.seqUser = seq, user
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if c.seq > 0 && n == 0 {
-			ok = false // the log lost its newest entry: not the log this cache read
-		}
-		if ok && n <= userChangesBatch {
-			return nil
-		}
+		c.seq, c.synced = top, true
+		return nil
 	}
-	clear(c.entries)
-	c.resets.Add(1)
-	c.seq, c.seqUser = 0, ""
-	err := last.QueryRowContext(ctx).Scan(&c.seq, &c.seqUser)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	top, n, ok, err := c.read(ctx, since, c.seq, userChangesBatch+1)
+	if err != nil {
 		return err
 	}
-	c.synced = true
+	if !ok || n > userChangesBatch || c.seq != top {
+		c.synced = false
+		return c.sync(ctx, since)
+	}
 	return nil
+}
+
+// read runs the log read for the entries after seq (at most limit),
+// forgetting each entry's user and advancing c.seq while the entries follow
+// one another from c.seq. top is the last number handed out (0: none yet),
+// n the entries read, ok false at the first gap.
+func (c *userCache) read(ctx context.Context, since *sql.Stmt, after int64, limit int) (top int64, n int, ok bool, err error) {
+	rows, err := since.QueryContext(ctx, after, limit)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer rows.Close()
+	ok = true
+	for rows.Next() {
+		var seq sql.NullInt64
+		var user sql.NullString
+		if err := rows.Scan(&top, &seq, &user); err != nil {
+			return 0, 0, false, err
+		}
+		if !seq.Valid {
+			continue // no entry after seq: the one row of sqlite_sequence alone
+		}
+		n++
+		if !ok || seq.Int64 != c.seq+1 {
+			ok = false
+			continue
+		}
+		delete(c.entries, user.String)
+		c.seq = seq.Int64
+	}
+	if err := rows.Err(); err != nil { // Next ended on an error: part of the log is unread
+		return 0, 0, false, err
+	}
+	return top, n, ok, nil
 }
 
 // cachedSession reads the family id names as at: the token from the table, the
