@@ -101,6 +101,18 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 		return err
 	}
 	b.conn = c
+	var parts int
+	if err := c.QueryRowContext(ctx, userChangesSchemaSQL).Scan(&parts); err != nil {
+		b.closeSQLiteConn(err)
+		return err
+	}
+	if off := parts != userChangesSchemaParts; off != b.users.off {
+		b.users.off = off
+		if off && b.s.logger != nil {
+			b.s.logger.Warn("the users' change log or one of its triggers (migration 0100) is missing: refresh reads take every user from the tables",
+				"found", parts, "want", userChangesSchemaParts)
+		}
+	}
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string

@@ -28,12 +28,22 @@ import (
 // before a refresh asked is seen by that refresh. A write by another
 // process sharing the file goes through the same triggers.
 //
+// When the log's table or one of its triggers is missing (sqlitesession.go
+// checks on each connection it prepares), nothing is kept.
+//
 // It belongs to the batcher's one loop (batch.go), so nothing locks it.
 // Documents are kept as stored and decoded for each read, so that no
 // caller shares a value with another.
 type userCache struct {
 	entries map[string]cachedUser
-	max     int // userCacheMax; tests set less
+	bytes   int // the documents' lengths, summed over entries
+	// max and maxBytes bound the users kept and their documents' bytes
+	// (userCacheMax, userCacheMaxBytes; tests set less).
+	max, maxBytes int
+	// off is set when the log's table or one of its triggers is missing
+	// (checked on each connection the batcher prepares): nothing is then
+	// kept, and every read takes the user from the tables.
+	off bool
 	// seq is the number of the last log entry applied; synced is false
 	// until the first batch read it and after any error of a batch, and
 	// the next batch then forgets everything and starts from the log's
@@ -53,16 +63,60 @@ type cachedUser struct {
 	regs []string
 }
 
-// userCacheMax bounds the users kept (about a kilobyte each); when full,
-// one kept user is dropped for each new one.
-const userCacheMax = 10000
+func (u cachedUser) size() int {
+	n := len(u.doc)
+	for _, r := range u.regs {
+		n += len(r)
+	}
+	return n
+}
+
+// The cache's bounds: at most userCacheMax users and userCacheMaxBytes of
+// documents; a user whose documents exceed userCacheMaxUser is not kept.
+// When full, kept users are dropped, any ones, for each new one.
+const (
+	userCacheMax      = 10000
+	userCacheMaxBytes = 16 << 20
+	userCacheMaxUser  = 64 << 10
+)
 
 // userChangesBatch bounds the log entries a batch applies one by one; a
 // batch that finds more forgets everything instead.
 const userChangesBatch = 4096
 
 func newUserCache() *userCache {
-	return &userCache{entries: map[string]cachedUser{}, max: userCacheMax}
+	return &userCache{entries: map[string]cachedUser{}, max: userCacheMax, maxBytes: userCacheMaxBytes}
+}
+
+// forget drops one kept user.
+func (c *userCache) forget(id string) {
+	if u, ok := c.entries[id]; ok {
+		c.bytes -= u.size()
+		delete(c.entries, id)
+	}
+}
+
+// forgetAll drops every kept user.
+func (c *userCache) forgetAll() {
+	clear(c.entries)
+	c.bytes = 0
+	c.resets.Add(1)
+}
+
+// keep adds a user read from the tables, within the bounds.
+func (c *userCache) keep(id string, u cachedUser) {
+	n := u.size()
+	if c.off || n > userCacheMaxUser || n > c.maxBytes {
+		return
+	}
+	for k := range c.entries {
+		if len(c.entries) < c.max && c.bytes+n <= c.maxBytes {
+			break
+		}
+		c.forget(k)
+	}
+	c.entries[id] = u
+	c.bytes += n
 }
 
 // unsync makes the next batch forget every user and start from the log's
@@ -71,12 +125,21 @@ func (c *userCache) unsync() { c.synced = false }
 
 // The statements the cache adds to the batcher's connection.
 var (
-	// userChangesSinceSQL: the last number handed out, with each entry
-	// after $1 (at most $2); one row with NULLs when there is none, and no
-	// row before the log's first entry.
-	userChangesSinceSQL = `SELECT s.seq, c.seq, c.user_id FROM sqlite_sequence s
-		LEFT JOIN user_changes c ON c.seq > $1
-		WHERE s.name = 'user_changes' ORDER BY c.seq LIMIT $2`
+	// userChangesSinceSQL: the last number handed out (NULL before the
+	// log's first entry), with each entry after $1 (at most $2); one row
+	// with NULL entry columns when there is none.
+	userChangesSinceSQL = `SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'user_changes'), c.seq, c.user_id
+		FROM (SELECT 1) LEFT JOIN user_changes c ON c.seq > $1 ORDER BY c.seq LIMIT $2`
+	// userChangesSchemaSQL counts what the cache relies on: the log's
+	// table with AUTOINCREMENT and its eight triggers (migration 0100). A
+	// later migration that rebuilds users or registrations drops their
+	// triggers with them.
+	userChangesSchemaSQL = `SELECT count(*) FROM sqlite_master WHERE
+		(type = 'table' AND name = 'user_changes' AND sql LIKE '%AUTOINCREMENT%')
+		OR (type = 'trigger' AND name IN ('users_changed_insert', 'users_key_changed', 'users_changed_update',
+			'users_changed_delete', 'registrations_changed_insert', 'registrations_key_changed',
+			'registrations_changed_update', 'registrations_changed_delete'))`
+	userChangesSchemaParts = 9
 	// sessionTokenSQL: the session read without the user and registrations.
 	sessionTokenSQL = `SELECT ` + tokenColumns + `,
 		EXISTS (SELECT 1 FROM user_action_logs a WHERE a.user_id = refresh_tokens.user_id AND a.prevent_login = 1 AND a.canceled = 0 AND a.expiry > $2)
@@ -92,11 +155,12 @@ var (
 // is one more than the last (a rolled-back write takes its number back),
 // and sqlite_sequence holds the last one handed out, so an entry that is
 // gone before it was applied (trimmed away, deleted by hand) shows as a
-// gap and makes the batch forget everything.
+// gap and makes the batch forget everything. (An INSERT OR FAIL that fails
+// after writing entries leaves sqlite_sequence behind them; every batch
+// then forgets everything until the next write: slower, never stale.)
 func (c *userCache) sync(ctx context.Context, since *sql.Stmt) error {
 	if !c.synced {
-		clear(c.entries)
-		c.resets.Add(1)
+		c.forgetAll()
 		top, _, _, err := c.read(ctx, since, math.MaxInt64, 1)
 		if err != nil {
 			return err
@@ -108,7 +172,7 @@ func (c *userCache) sync(ctx context.Context, since *sql.Stmt) error {
 	if err != nil {
 		return err
 	}
-	if !ok || n > userChangesBatch || c.seq != top {
+	if c.off || !ok || n > userChangesBatch || c.seq != top {
 		c.synced = false
 		return c.sync(ctx, since)
 	}
@@ -127,11 +191,12 @@ func (c *userCache) read(ctx context.Context, since *sql.Stmt, after int64, limi
 	defer rows.Close()
 	ok = true
 	for rows.Next() {
-		var seq sql.NullInt64
+		var last, seq sql.NullInt64
 		var user sql.NullString
-		if err := rows.Scan(&top, &seq, &user); err != nil {
+		if err := rows.Scan(&last, &seq, &user); err != nil {
 			return 0, 0, false, err
 		}
+		top = last.Int64 // NULL (no row in sqlite_sequence) as 0: with an entry, a gap
 		if !seq.Valid {
 			continue // no entry after seq: the one row of sqlite_sequence alone
 		}
@@ -140,7 +205,7 @@ func (c *userCache) read(ctx context.Context, since *sql.Stmt, after int64, limi
 			ok = false
 			continue
 		}
-		delete(c.entries, user.String)
+		c.forget(user.String)
 		c.seq = seq.Int64
 	}
 	if err := rows.Err(); err != nil { // Next ended on an error: part of the log is unread
@@ -188,13 +253,7 @@ func (b *sessionReads) cachedSession(ctx context.Context, id string, at int64) (
 		out.User.Registrations = append(out.User.Registrations, r)
 	}
 	if !ok {
-		if len(c.entries) >= c.max {
-			for k := range c.entries {
-				delete(c.entries, k)
-				break
-			}
-		}
-		c.entries[out.Token.UserID] = u
+		c.keep(out.Token.UserID, u)
 	}
 	return out, nil
 }

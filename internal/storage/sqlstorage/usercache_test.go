@@ -147,7 +147,42 @@ func TestRefreshReadsSeeEveryUserChangeAtOnce(t *testing.T) {
 	_, err = other.Exec(`REPLACE INTO registrations (id, user_id, application_id, doc) VALUES ('reg-u-a2', 'w', 'a', '{"id":"reg-u-a2","applicationId":"a","roles":["w"]}')`)
 	must(err)
 	check("u's registration replaced by w's", "Replaced", "", true, true)
+	// A registration's id changed to one of u's (UPDATE OR REPLACE deletes
+	// u's, registrations_key_changed logs it).
+	_, err = other.Exec(`INSERT INTO registrations (id, user_id, application_id, doc) VALUES ('reg-u-a3', 'u', 'a', '{"id":"reg-u-a3","applicationId":"a","roles":["z"]}')`)
+	must(err)
+	check("registration added again", "Replaced", "a:z", true, true)
+	must(s.CreateApplication(ctx, storage.Application{ID: "c", TenantID: "t", Active: true}))
+	_, err = other.Exec(`INSERT INTO registrations (id, user_id, application_id, doc) VALUES ('reg-w-c', 'w', 'c', '{"id":"reg-w-c","applicationId":"c","roles":[]}')`)
+	must(err)
+	_, err = other.Exec(`UPDATE OR REPLACE registrations SET id = 'reg-u-a3' WHERE id = 'reg-w-c'`)
+	must(err)
+	check("u's registration replaced by another's changed id", "Replaced", "", true, true)
 	_, err = other.Exec(`DELETE FROM user_action_logs`)
+	must(err)
+
+	// Another user's row REPLACEd onto u's email or username deletes u's
+	// row (users_changed_insert logs it), as does another user's key
+	// changed onto u's (users_key_changed).
+	_, err = other.Exec(`UPDATE users SET email_lower = 'u@example.com', username_lower = 'uname' WHERE id = 'u'`)
+	must(err)
+	check("u's email and username set", "Replaced", "", true, false)
+	_, err = other.Exec(`REPLACE INTO users (id, tenant_id, email_lower, doc) VALUES ('x', 't', 'u@example.com', '{"id":"x","tenantId":"t","active":true}')`)
+	must(err)
+	if _, _, err := readSession(t, s, now); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("u's row replaced by x's, by email: %v, want ErrNotFound (the user is gone)", err)
+	}
+	_, err = other.Exec(`INSERT INTO users (id, tenant_id, username_lower, doc) VALUES ('u', 't', 'uname', '{"id":"u","tenantId":"t","active":true,"firstName":"Back"}')`)
+	must(err)
+	check("u back", "Back", "", true, false)
+	_, err = other.Exec(`UPDATE OR REPLACE users SET username_lower = 'uname' WHERE id = 'x'`)
+	must(err)
+	if _, _, err := readSession(t, s, now); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("u's row replaced by x's username change: %v, want ErrNotFound (the user is gone)", err)
+	}
+	_, err = other.Exec(`DELETE FROM users WHERE id = 'x'`)
+	must(err)
+	_, err = other.Exec(`INSERT INTO users (id, tenant_id, doc) VALUES ('u', 't', '{"id":"u","tenantId":"t","active":true}')`)
 	must(err)
 
 	// A user deleted and created again with its id (and a new session) is
@@ -267,6 +302,18 @@ func TestUserCacheIsBounded(t *testing.T) {
 	now := time.Now().Truncate(time.Millisecond)
 	s := openCachedSQLite(t, now)
 	s.reads.users.max = 3 // before the loop reads it: set before the next read queues
+	big := strings.Repeat("b", userCacheMaxUser)
+	must(s.CreateUser(ctx, storage.User{ID: "big", TenantID: "t", FirstName: big, Active: true}))
+	must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: "tok-big", TenantID: "t", UserID: "big", ApplicationID: "a",
+		Hash: benchHash("sec-big"), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now}))
+	for range 2 {
+		hits := s.reads.users.hits.Load()
+		sess, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-big", At: now.UnixMilli()})
+		if err != nil || sess.User.FirstName != big || s.reads.users.hits.Load() != hits {
+			t.Fatalf("a user over %d bytes: %d bytes read, %v, hit %v; want it read from the tables, never kept",
+				userCacheMaxUser, len(sess.User.FirstName), err, s.reads.users.hits.Load() != hits)
+		}
+	}
 	var ids []string
 	for i := range 10 {
 		id := fmt.Sprintf("w%d", i)
@@ -289,6 +336,77 @@ func TestUserCacheIsBounded(t *testing.T) {
 	if n := len(s.reads.users.entries); n > 3 || n == 0 {
 		t.Fatalf("the cache holds %d users, want 1 to 3", n)
 	}
+	var sum int
+	for _, u := range s.reads.users.entries {
+		sum += u.size()
+	}
+	if sum != s.reads.users.bytes {
+		t.Fatalf("the cache counts %d bytes, holds %d", s.reads.users.bytes, sum)
+	}
+}
+
+// TestUserCacheKeepsWithinItsBytes: past its byte bound the cache drops
+// users for new ones.
+func TestUserCacheKeepsWithinItsBytes(t *testing.T) {
+	ctx, must := context.Background(), mustNil(t)
+	now := time.Now().Truncate(time.Millisecond)
+	s := openCachedSQLite(t, now)
+	s.reads.users.maxBytes = 2500 // each user below is about 1,100 bytes
+	for i := range 6 {
+		id := fmt.Sprintf("m%d", i)
+		must(s.CreateUser(ctx, storage.User{ID: id, TenantID: "t", FirstName: strings.Repeat("m", 1000), Active: true}))
+		must(s.CreateRefreshToken(ctx, storage.RefreshToken{ID: "tok-" + id, TenantID: "t", UserID: id, ApplicationID: "a",
+			Hash: benchHash("sec-" + id), StartInstant: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), InsertedAt: now}))
+		if _, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-" + id, At: now.UnixMilli()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if c := s.reads.users; c.bytes > 2500 || len(c.entries) != 2 {
+		t.Fatalf("the cache holds %d users, %d bytes; want 2 within 2,500 bytes", len(c.entries), c.bytes)
+	}
+}
+
+// TestUserCacheIsOffWithoutItsTriggers: a database whose log triggers are
+// missing (a later migration rebuilding users drops them, or a hand) is
+// read without the cache, so a change no trigger logs is still seen.
+func TestUserCacheIsOffWithoutItsTriggers(t *testing.T) {
+	ctx, must := context.Background(), mustNil(t)
+	now := time.Now().Truncate(time.Millisecond)
+	path := filepath.Join(t.TempDir(), "l.db")
+	s, err := Open(ctx, path, Options{})
+	must(err)
+	var parts int
+	must(s.w.QueryRowContext(ctx, userChangesSchemaSQL).Scan(&parts))
+	if parts != userChangesSchemaParts {
+		t.Fatalf("after the migrations the log has %d of its %d parts", parts, userChangesSchemaParts)
+	}
+	sessionsOf(t, s, now, "u")
+	must(s.Close())
+
+	other, err := sql.Open("sqlite", path)
+	must(err)
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	_, err = other.Exec(`PRAGMA busy_timeout = 10000`)
+	must(err)
+	_, err = other.Exec(`DROP TRIGGER users_changed_update`)
+	must(err)
+
+	s, err = Open(ctx, path, Options{})
+	must(err)
+	defer s.Close()
+	for i, name := range []string{"One", "Two", "Three"} {
+		_, err = other.Exec(`UPDATE users SET doc = json_set(doc, '$.firstName', $1) WHERE id = 'u'`, name)
+		must(err)
+		sess, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-u", At: now.UnixMilli()})
+		if err != nil || sess.User.FirstName != name {
+			t.Fatalf("read %d: firstName %q, %v; want %q", i+1, sess.User.FirstName, err, name)
+		}
+	}
+	if !s.reads.users.off || s.reads.users.hits.Load() != 0 || len(s.reads.users.entries) != 0 {
+		t.Fatalf("the cache is on without its triggers: off %v, %d hits, %d kept", s.reads.users.off, s.reads.users.hits.Load(), len(s.reads.users.entries))
+	}
 }
 
 // TestRefreshReadsSeeRoleChangesUnderLoad: while readers read a session
@@ -303,6 +421,9 @@ func TestRefreshReadsSeeRoleChangesUnderLoad(t *testing.T) {
 	var acked atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var once sync.Once
+	end := func() { once.Do(func() { close(stop); wg.Wait() }) }
+	defer end() // also when the test fails early: no reader outlives it
 	var stale atomic.Int64
 	var reads atomic.Int64
 	for range 6 {
@@ -349,8 +470,7 @@ func TestRefreshReadsSeeRoleChangesUnderLoad(t *testing.T) {
 		from := reads.Load()
 		waitFor(t, "reads after a change", func() bool { return reads.Load() >= from+2 || stale.Load() > 0 })
 	}
-	close(stop)
-	wg.Wait()
+	end()
 	if s.reads.users.hits.Load() == 0 || reads.Load() < 300 {
 		t.Fatalf("%d reads, %d cache hits: the test did not exercise the cache", reads.Load(), s.reads.users.hits.Load())
 	}
