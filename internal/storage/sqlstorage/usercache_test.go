@@ -33,6 +33,23 @@ func openCachedSQLite(t *testing.T, now time.Time) *Store {
 	return s
 }
 
+// anotherConnection opens the SQLite file at path as another process
+// would: its own connection, SQLite's defaults (foreign keys off), the
+// store's triggers; closed when the test ends.
+func anotherConnection(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	other.SetMaxOpenConns(1)
+	if _, err := other.Exec(`PRAGMA busy_timeout = 10000`); err != nil {
+		t.Fatal(err)
+	}
+	return other
+}
+
 // readSession reads family tok-u and reports whether the cache answered
 // the user and registrations (a hit) or the tables did.
 func readSession(t *testing.T, s *Store, now time.Time) (storage.RefreshSession, bool, error) {
@@ -64,12 +81,8 @@ func TestRefreshReadsSeeEveryUserChangeAtOnce(t *testing.T) {
 	s := openCachedSQLite(t, now)
 	must(s.CreateApplication(ctx, storage.Application{ID: "b", TenantID: "t", Active: true}))
 
-	other, err := sql.Open("sqlite", s.path)
-	must(err)
-	defer other.Close()
-	other.SetMaxOpenConns(1)
-	_, err = other.Exec(`PRAGMA busy_timeout = 10000`)
-	must(err)
+	other := anotherConnection(t, s.path)
+	var err error
 
 	check := func(step, wantFirst, wantRegs string, wantActive, wantPrevented bool) {
 		t.Helper()
@@ -208,12 +221,7 @@ func TestUserCacheForgetsEverythingWhenItFellBehindTheLog(t *testing.T) {
 	now := time.Now().Truncate(time.Millisecond)
 	s := openCachedSQLite(t, now)
 	must(s.CreateUser(ctx, storage.User{ID: "v", TenantID: "t", Active: true}))
-	other, err := sql.Open("sqlite", s.path)
-	must(err)
-	defer other.Close()
-	other.SetMaxOpenConns(1)
-	_, err = other.Exec(`PRAGMA busy_timeout = 10000`)
-	must(err)
+	other := anotherConnection(t, s.path)
 	exec := func(q string) {
 		t.Helper()
 		if _, err := other.Exec(q); err != nil {
@@ -384,12 +392,7 @@ func TestUserCacheIsOffWithoutItsTriggers(t *testing.T) {
 	sessionsOf(t, s, now, "u")
 	must(s.Close())
 
-	other, err := sql.Open("sqlite", path)
-	must(err)
-	defer other.Close()
-	other.SetMaxOpenConns(1)
-	_, err = other.Exec(`PRAGMA busy_timeout = 10000`)
-	must(err)
+	other := anotherConnection(t, path)
 	_, err = other.Exec(`DROP TRIGGER users_changed_update`)
 	must(err)
 
