@@ -62,13 +62,24 @@ func (a *App) openStore(ctx context.Context) (storage.Storage, error) {
 }
 
 // watch registers the collectors read at scrape time: the hashing gate, the
-// database pools (when the store exposes them) and the outbox queues.
+// database pools (when the store exposes them), the outbox queues and the
+// SQLite user cache (when the store has one).
 func (a *App) watch(opts Options) {
 	a.metrics.WatchGate(a.gate)
 	if p, ok := a.store.(interface{ Pools() map[string]*sql.DB }); ok {
 		a.metrics.WatchPools(p.Pools())
 	}
 	a.metrics.WatchOutbox(a.store, opts.Now, "mail", events.Queue)
+	if c, ok := a.store.(interface {
+		UserCacheStats() (sqlstorage.UserCacheStats, bool)
+	}); ok {
+		if _, has := c.UserCacheStats(); has {
+			a.metrics.WatchUserCache(func() observe.UserCacheStats {
+				st, _ := c.UserCacheStats()
+				return observe.UserCacheStats{Hits: st.Hits, Misses: st.Misses, Resets: st.Resets, Users: st.Users, Bytes: st.Bytes, Off: st.Off}
+			})
+		}
+	}
 }
 
 // Metrics is the App's registry (tests scrape it in process).

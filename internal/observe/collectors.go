@@ -103,3 +103,46 @@ func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(outboxAge, prometheus.GaugeValue, age, q)
 	}
 }
+
+// UserCacheStats is what a SQLite store's user cache reports
+// (sqlstorage.Store.UserCacheStats).
+type UserCacheStats struct {
+	Hits, Misses, Resets, Users, Bytes int64
+	Off                                bool
+}
+
+var (
+	userCacheReads  = prometheus.NewDesc("latchkey_sqlite_user_cache_reads_total", "SQLite refresh reads by where their user and registrations came from: result=\"hit\" (kept between batches) or \"miss\" (read from the tables).", []string{"result"}, nil)
+	userCacheResets = prometheus.NewDesc("latchkey_sqlite_user_cache_resets_total", "Times the SQLite user cache forgot every user (its first batch, a gap in the change log, an error of a batch, a schema change).", nil, nil)
+	userCacheUsers  = prometheus.NewDesc("latchkey_sqlite_user_cache_users", "Users the SQLite user cache keeps now.", nil, nil)
+	userCacheBytes  = prometheus.NewDesc("latchkey_sqlite_user_cache_bytes", "Bytes of the stored documents the SQLite user cache keeps now.", nil, nil)
+	userCacheOn     = prometheus.NewDesc("latchkey_sqlite_user_cache_enabled", "0 when the users' change log or one of its triggers (migration 0100) is missing, so the cache keeps nothing; 1 otherwise.", nil, nil)
+)
+
+// WatchUserCache registers the SQLite user cache's counters and gauges,
+// read from stats at scrape time.
+func (m *Metrics) WatchUserCache(stats func() UserCacheStats) {
+	m.reg.MustRegister(userCacheCollector(stats))
+}
+
+type userCacheCollector func() UserCacheStats
+
+func (c userCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{userCacheReads, userCacheResets, userCacheUsers, userCacheBytes, userCacheOn} {
+		ch <- d
+	}
+}
+
+func (c userCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c()
+	on := 1.0
+	if st.Off {
+		on = 0
+	}
+	ch <- prometheus.MustNewConstMetric(userCacheReads, prometheus.CounterValue, float64(st.Hits), "hit")
+	ch <- prometheus.MustNewConstMetric(userCacheReads, prometheus.CounterValue, float64(st.Misses), "miss")
+	ch <- prometheus.MustNewConstMetric(userCacheResets, prometheus.CounterValue, float64(st.Resets))
+	ch <- prometheus.MustNewConstMetric(userCacheUsers, prometheus.GaugeValue, float64(st.Users))
+	ch <- prometheus.MustNewConstMetric(userCacheBytes, prometheus.GaugeValue, float64(st.Bytes))
+	ch <- prometheus.MustNewConstMetric(userCacheOn, prometheus.GaugeValue, on)
+}

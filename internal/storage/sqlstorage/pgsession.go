@@ -53,10 +53,11 @@ type sessionReads struct {
 	conn *sql.Conn
 	// SQLite: the one-family read's two statements (the token; the user
 	// and its registrations, when users does not keep them), the log
-	// reads of users, and the transaction's two statements, prepared on
-	// conn (sqlitesession.go, usercache.go).
-	token, user, since, begin, commit *sql.Stmt
-	users                             *userCache
+	// read of users and the check of the log's schema, and the
+	// transaction's two statements, prepared on conn (sqlitesession.go,
+	// usercache.go).
+	token, user, since, schema, begin, commit *sql.Stmt
+	users                                     *userCache
 	// afterRead, when set (by tests, before the first read), is called on
 	// SQLite after each member's read and answer, inside the batch's
 	// transaction, with the batch's context and the member's family id.

@@ -59,7 +59,7 @@ func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
 		fail(0, b.s.wrap(err))
 		return
 	}
-	if err := b.users.sync(ctx, b.since); err != nil {
+	if err := b.users.sync(ctx, b.since, b.usersLogged); err != nil {
 		b.closeSQLiteConn(driver.ErrBadConn)
 		fail(0, b.s.wrap(err))
 		return
@@ -101,18 +101,6 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 		return err
 	}
 	b.conn = c
-	var parts int
-	if err := c.QueryRowContext(ctx, userChangesSchemaSQL).Scan(&parts); err != nil {
-		b.closeSQLiteConn(err)
-		return err
-	}
-	if off := parts != userChangesSchemaParts; off != b.users.off {
-		b.users.off = off
-		if off && b.s.logger != nil {
-			b.s.logger.Warn("the users' change log or one of its triggers (migration 0100) is missing: refresh reads take every user from the tables",
-				"found", parts, "want", userChangesSchemaParts)
-		}
-	}
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string
@@ -120,6 +108,7 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 		{&b.token, sessionTokenSQL},
 		{&b.user, sessionUserSQL},
 		{&b.since, userChangesSinceSQL},
+		{&b.schema, userChangesSchemaSQL},
 		{&b.begin, `BEGIN`},
 		{&b.commit, `COMMIT`},
 	} {
@@ -131,11 +120,29 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 	return nil
 }
 
+// usersLogged reports whether the log of changed users is complete in the
+// batch's snapshot: its table and its eight triggers exist (migration
+// 0100). The cache calls it when the schema changed since it last did
+// (usercache.go), and keeps nothing while it reports false; it warns when
+// that starts.
+func (b *sessionReads) usersLogged(ctx context.Context) (bool, error) {
+	var parts int
+	if err := b.schema.QueryRowContext(ctx).Scan(&parts); err != nil {
+		return false, err
+	}
+	on := parts == userChangesSchemaParts
+	if !on && !b.users.off && b.s.logger != nil {
+		b.s.logger.Warn("the users' change log or one of its triggers (migration 0100) is missing: refresh reads take every user from the tables",
+			"found", parts, "want", userChangesSchemaParts)
+	}
+	return on, nil
+}
+
 // closeSQLiteConn closes the batcher's statements and hands its connection
 // back to the pool: discarded when bad is driver.ErrBadConn (after an
 // error: closing it ends any transaction open on it), kept otherwise.
 func (b *sessionReads) closeSQLiteConn(bad error) {
-	for _, st := range []*sql.Stmt{b.token, b.user, b.since, b.begin, b.commit} {
+	for _, st := range []*sql.Stmt{b.token, b.user, b.since, b.schema, b.begin, b.commit} {
 		if st != nil {
 			_ = st.Close()
 		}
@@ -144,7 +151,7 @@ func (b *sessionReads) closeSQLiteConn(bad error) {
 		_ = b.conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	_ = b.conn.Close()
-	b.conn, b.token, b.user, b.since, b.begin, b.commit = nil, nil, nil, nil, nil, nil
+	b.conn, b.token, b.user, b.since, b.schema, b.begin, b.commit = nil, nil, nil, nil, nil, nil, nil
 	// A batch that failed may have applied part of the log.
 	b.users.unsync()
 }

@@ -28,8 +28,11 @@ import (
 // before a refresh asked is seen by that refresh. A write by another
 // process sharing the file goes through the same triggers.
 //
-// When the log's table or one of its triggers is missing (sqlitesession.go
-// checks on each connection it prepares), nothing is kept.
+// When the log's table or one of its triggers is missing, nothing is kept:
+// the log read also returns the schema's version (SQLite's schema cookie,
+// which every CREATE and DROP changes), and when it differs from the last
+// one checked, the batch checks the table and its triggers in its own
+// snapshot (sessionReads.usersLogged) and forgets everything.
 //
 // It belongs to the batcher's one loop (batch.go), so nothing locks it.
 // Documents are kept as stored and decoded for each read, so that no
@@ -41,9 +44,11 @@ type userCache struct {
 	// (userCacheMax, userCacheMaxBytes; tests set less).
 	max, maxBytes int
 	// off is set when the log's table or one of its triggers is missing
-	// (checked on each connection the batcher prepares): nothing is then
-	// kept, and every read takes the user from the tables.
-	off bool
+	// (checked in the batch that first sees a schema version, schema):
+	// nothing is then kept, and every read takes the user from the tables.
+	off     bool
+	schema  int64 // the schema version last checked
+	checked bool  // schema holds one
 	// seq is the number of the last log entry applied; synced is false
 	// until the first batch read it and after any error of a batch, and
 	// the next batch then forgets everything and starts from the log's
@@ -51,9 +56,13 @@ type userCache struct {
 	seq    int64
 	synced bool
 
-	// For tests: reads answered from the cache and from the tables, and
-	// the times everything was forgotten.
+	// For metrics (UserCacheStats) and tests: reads answered from the
+	// cache and from the tables, the times everything was forgotten, and
+	// what is kept now (entries and bytes as of the last change, and
+	// off), written by the batcher's loop and read by scrapes.
 	hits, misses, resets atomic.Int64
+	kept, keptBytes      atomic.Int64
+	disabled             atomic.Bool
 }
 
 // cachedUser is one user's stored document and its registrations' in
@@ -93,6 +102,7 @@ func (c *userCache) forget(id string) {
 	if u, ok := c.entries[id]; ok {
 		c.bytes -= u.size()
 		delete(c.entries, id)
+		c.publish()
 	}
 }
 
@@ -101,6 +111,13 @@ func (c *userCache) forgetAll() {
 	clear(c.entries)
 	c.bytes = 0
 	c.resets.Add(1)
+	c.publish()
+}
+
+// publish makes what is kept now readable by scrapes.
+func (c *userCache) publish() {
+	c.kept.Store(int64(len(c.entries)))
+	c.keptBytes.Store(int64(c.bytes))
 }
 
 // keep adds a user read from the tables, within the bounds.
@@ -117,6 +134,7 @@ func (c *userCache) keep(id string, u cachedUser) {
 	}
 	c.entries[id] = u
 	c.bytes += n
+	c.publish()
 }
 
 // unsync makes the next batch forget every user and start from the log's
@@ -126,9 +144,10 @@ func (c *userCache) unsync() { c.synced = false }
 // The statements the cache adds to the batcher's connection.
 var (
 	// userChangesSinceSQL: the last number handed out (NULL before the
-	// log's first entry), with each entry after $1 (at most $2); one row
-	// with NULL entry columns when there is none.
-	userChangesSinceSQL = `SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'user_changes'), c.seq, c.user_id
+	// log's first entry) and the schema's version, with each entry after
+	// $1 (at most $2); one row with NULL entry columns when there is none.
+	userChangesSinceSQL = `SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'user_changes'),
+		(SELECT schema_version FROM pragma_schema_version), c.seq, c.user_id
 		FROM (SELECT 1) LEFT JOIN user_changes c ON c.seq > $1 ORDER BY c.seq LIMIT $2`
 	// userChangesSchemaSQL counts what the cache relies on: the log's
 	// table with AUTOINCREMENT and its eight triggers (migration 0100). A
@@ -158,23 +177,33 @@ var (
 // gap and makes the batch forget everything. (An INSERT OR FAIL that fails
 // after writing entries leaves sqlite_sequence behind them; every batch
 // then forgets everything until the next write: slower, never stale.)
-func (c *userCache) sync(ctx context.Context, since *sql.Stmt) error {
-	if !c.synced {
-		c.forgetAll()
-		top, _, _, err := c.read(ctx, since, math.MaxInt64, 1)
-		if err != nil {
-			return err
-		}
-		c.seq, c.synced = top, true
-		return nil
+//
+// When the schema's version is not the one last checked, logged says
+// whether the log is complete (its table and triggers exist), and the
+// batch forgets everything: while a trigger was missing, changes may have
+// gone unlogged.
+func (c *userCache) sync(ctx context.Context, since *sql.Stmt, logged func(context.Context) (bool, error)) error {
+	after, limit := c.seq, userChangesBatch+1
+	if !c.synced || c.off {
+		after, limit = math.MaxInt64, 1 // the log's end and the schema's version only
 	}
-	top, n, ok, err := c.read(ctx, since, c.seq, userChangesBatch+1)
+	top, schema, n, ok, err := c.read(ctx, since, after, limit)
 	if err != nil {
 		return err
 	}
-	if c.off || !ok || n > userChangesBatch || c.seq != top {
-		c.synced = false
-		return c.sync(ctx, since)
+	if !c.checked || schema != c.schema {
+		on, err := logged(ctx)
+		if err != nil {
+			return err
+		}
+		c.off, c.schema, c.checked, c.synced = !on, schema, true, false
+		c.disabled.Store(c.off)
+	}
+	// Off, nothing is kept and the log is not followed (it is read only
+	// for the schema's version).
+	if !c.synced || !c.off && (!ok || n > userChangesBatch || c.seq != top) {
+		c.forgetAll()
+		c.seq, c.synced = top, true
 	}
 	return nil
 }
@@ -182,19 +211,20 @@ func (c *userCache) sync(ctx context.Context, since *sql.Stmt) error {
 // read runs the log read for the entries after seq (at most limit),
 // forgetting each entry's user and advancing c.seq while the entries follow
 // one another from c.seq. top is the last number handed out (0: none yet),
-// n the entries read, ok false at the first gap.
-func (c *userCache) read(ctx context.Context, since *sql.Stmt, after int64, limit int) (top int64, n int, ok bool, err error) {
+// schema the schema's version, n the entries read, ok false at the first
+// gap.
+func (c *userCache) read(ctx context.Context, since *sql.Stmt, after int64, limit int) (top, schema int64, n int, ok bool, err error) {
 	rows, err := since.QueryContext(ctx, after, limit)
 	if err != nil {
-		return 0, 0, false, err
+		return 0, 0, 0, false, err
 	}
 	defer rows.Close()
 	ok = true
 	for rows.Next() {
 		var last, seq sql.NullInt64
 		var user sql.NullString
-		if err := rows.Scan(&last, &seq, &user); err != nil {
-			return 0, 0, false, err
+		if err := rows.Scan(&last, &schema, &seq, &user); err != nil {
+			return 0, 0, 0, false, err
 		}
 		top = last.Int64 // NULL (no row in sqlite_sequence) as 0: with an entry, a gap
 		if !seq.Valid {
@@ -209,9 +239,9 @@ func (c *userCache) read(ctx context.Context, since *sql.Stmt, after int64, limi
 		c.seq = seq.Int64
 	}
 	if err := rows.Err(); err != nil { // Next ended on an error: part of the log is unread
-		return 0, 0, false, err
+		return 0, 0, 0, false, err
 	}
-	return top, n, ok, nil
+	return top, schema, n, ok, nil
 }
 
 // cachedSession reads the family id names as at: the token from the table, the
@@ -284,4 +314,24 @@ func (b *sessionReads) readUser(ctx context.Context, userID string) (cachedUser,
 		return u, storage.ErrNotFound
 	}
 	return u, nil
+}
+
+// UserCacheStats is what the SQLite refresh reads' user cache did since the
+// store opened, and what it keeps now (docs/deploy.md, "Metrics").
+type UserCacheStats struct {
+	Hits, Misses int64 // refresh reads whose user and registrations came from the cache, from the tables
+	Resets       int64 // times it forgot every user (its first batch, a gap in the log, an error, a schema change)
+	Users, Bytes int64 // users kept now, and their documents' bytes
+	Off          bool  // the change log or one of its triggers is missing: nothing is kept
+}
+
+// UserCacheStats reports the user cache; ok is false when the store has
+// none (PostgreSQL, or a SQLite pool too small to batch its refresh reads).
+func (s *Store) UserCacheStats() (st UserCacheStats, ok bool) {
+	if s.reads == nil || s.reads.users == nil {
+		return st, false
+	}
+	c := s.reads.users
+	return UserCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Resets: c.resets.Load(),
+		Users: c.kept.Load(), Bytes: c.keptBytes.Load(), Off: c.disabled.Load()}, true
 }

@@ -412,6 +412,56 @@ func TestUserCacheIsOffWithoutItsTriggers(t *testing.T) {
 	}
 }
 
+// TestUserCacheFollowsItsTriggersWhileRunning: a trigger dropped while
+// the server runs (by another process, as an operator or a careless
+// migration would) turns the cache off at the next batch, before that
+// batch reads: a change the missing trigger did not log is never served
+// stale. Created again, the cache starts over and serves hits again. The
+// metrics' view (UserCacheStats) follows.
+func TestUserCacheFollowsItsTriggersWhileRunning(t *testing.T) {
+	must := mustNil(t)
+	now := time.Now().Truncate(time.Millisecond)
+	s := openCachedSQLite(t, now)
+	other := anotherConnection(t, s.path)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := other.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	read := func(step, want string, wantHit bool) {
+		t.Helper()
+		sess, hit, err := readSession(t, s, now)
+		if err != nil || sess.User.FirstName != want || hit != wantHit {
+			t.Fatalf("%s: firstName %q, hit %v, %v; want %q, hit %v", step, sess.User.FirstName, hit, err, want, wantHit)
+		}
+	}
+	read("first read", "", false)
+	read("second read", "", true)
+	if st, ok := s.UserCacheStats(); !ok || st.Off || st.Users != 1 || st.Hits < 1 || st.Bytes <= 0 {
+		t.Fatalf("stats with the user kept: %+v, %v", st, ok)
+	}
+
+	var trigger string
+	must(other.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'users_changed_update'`).Scan(&trigger))
+	exec(`DROP TRIGGER users_changed_update`)
+	exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'Unlogged') WHERE id = 'u'`)
+	read("a trigger dropped and the user changed", "Unlogged", false)
+	read("while the trigger is missing", "Unlogged", false)
+	if st, _ := s.UserCacheStats(); !st.Off || st.Users != 0 {
+		t.Fatalf("stats without the trigger: %+v", st)
+	}
+
+	exec(trigger)
+	read("the trigger created again", "Unlogged", false)
+	read("and read again", "Unlogged", true)
+	exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'Logged') WHERE id = 'u'`)
+	read("a change logged again", "Logged", false)
+	if st, _ := s.UserCacheStats(); st.Off || st.Users != 1 {
+		t.Fatalf("stats with the trigger back: %+v", st)
+	}
+}
+
 // TestRefreshReadsSeeRoleChangesUnderLoad: while readers read a session
 // in batches, a writer changes the user's roles again and again. Every
 // read that began after a change was acknowledged sees that change or a
