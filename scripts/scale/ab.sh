@@ -12,13 +12,15 @@
 # requests read the database from disk) and then on the empty one.
 # One line per run: round, side, mode, load average, ok/s, server CPU
 # ms per request, p99 ms, failed requests. PostgreSQL: set EMPTY and
-# SEEDED to two postgres:// URLs.
+# SEEDED to two postgres:// URLs. Many users: CLIENTS=10000 RATE=2000 (each
+# session is its own user; the bench creates them on both servers).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 REPO=$PWD
 BIN=${BIN:-./latchkey} EMPTY=${EMPTY:?} SEEDED=${SEEDED:?}
 EMPTY_PORT=${EMPTY_PORT:-9531} SEEDED_PORT=${SEEDED_PORT:-9532}
 ROUNDS=${ROUNDS:-2} DURATION=${DURATION:-8s} CLIENTS=${CLIENTS:-16}
+RATE=${RATE:-0} WARMUP=${WARMUP:-0s} # RATE > 0: an open loop of RATE/s over CLIENTS sessions
 MODES=${MODES:-refresh-cookie refresh-oauth validate login}
 OUT=${OUT:-/tmp/scale-ab}
 APP=5ca1e000-0000-4000-8000-00000000a001
@@ -34,7 +36,7 @@ start() { # name db port
 }
 run() { # round side port pid mode
 	local j="$OUT/$1-$2-$5.json"
-	"$BIN" bench --url http://127.0.0.1:$3 --server-pid $4 --application-id $APP --mode $5 --clients $CLIENTS --duration $DURATION --json >"$j" 2>"$j.err"
+	"$BIN" bench --url http://127.0.0.1:$3 --server-pid $4 --application-id $APP --mode $5 --clients $CLIENTS --rate $RATE --warmup $WARMUP --duration $DURATION --json >"$j" 2>"$j.err"
 	local db=$EMPTY; [ "$2" = seeded ] && db=$SEEDED
 	# When the janitor's last pass on that database started (its lease is
 	# taken for one interval, 5 minutes) and when this server last logged
