@@ -31,9 +31,18 @@ SRV=
 start() { # part
 	local dir="$OUT/$1-db"
 	rm -rf "$dir"; mkdir -p "$dir"
+	if curl -fs http://127.0.0.1:$PORT/api/status >/dev/null; then
+		echo "port $PORT is in use: another server would be measured (set PORT)" >&2; exit 1
+	fi
 	"$BIN" serve --addr 127.0.0.1:$PORT --database-url "$dir/latchkey.db" --kickstart "$REPO/scripts/scale/kickstart.json" >>"$OUT/srv-$1.log" 2>&1 &
 	SRV=$!
-	for _ in $(seq 300); do curl -fs http://127.0.0.1:$PORT/api/status >/dev/null && return; sleep 0.1; done
+	for _ in $(seq 300); do
+		if curl -fs http://127.0.0.1:$PORT/api/status >/dev/null; then
+			kill -0 $SRV 2>/dev/null && return
+			break
+		fi
+		sleep 0.1
+	done
 	echo "server did not start: $OUT/srv-$1.log" >&2; exit 1
 }
 stop() { kill $SRV 2>/dev/null; wait $SRV 2>/dev/null; SRV=; }

@@ -113,6 +113,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.warnUnindexedSearch(ctx)
+	s.checkUsersLog(ctx)
 	return s, nil
 }
 

@@ -52,12 +52,13 @@ type sessionReads struct {
 	// error of a batch).
 	conn *sql.Conn
 	// SQLite: the one-family read's two statements (the token; the user
-	// and its registrations, when users does not keep them), the log
-	// read of users and the check of the log's schema, and the
-	// transaction's two statements, prepared on conn (sqlitesession.go,
+	// and its registrations, when users does not keep them), the user
+	// cache's three (the log read, prepared when first needed; the
+	// schema's version; the check of the log's schema), and the
+	// transaction's two, prepared on conn (sqlitesession.go,
 	// usercache.go).
-	token, user, since, schema, begin, commit *sql.Stmt
-	users                                     *userCache
+	token, user, sinceStmt, schemaVersion, schema, begin, commit *sql.Stmt
+	users                                                        *userCache
 	// afterRead, when set (by tests, before the first read), is called on
 	// SQLite after each member's read and answer, inside the batch's
 	// transaction, with the batch's context and the member's family id.

@@ -59,7 +59,7 @@ func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
 		fail(0, b.s.wrap(err))
 		return
 	}
-	if err := b.users.sync(ctx, b.since, b.usersLogged); err != nil {
+	if err := b.users.sync(ctx, b); err != nil {
 		b.closeSQLiteConn(driver.ErrBadConn)
 		fail(0, b.s.wrap(err))
 		return
@@ -107,7 +107,7 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 	}{
 		{&b.token, sessionTokenSQL},
 		{&b.user, sessionUserSQL},
-		{&b.since, userChangesSinceSQL},
+		{&b.schemaVersion, schemaVersionSQL},
 		{&b.schema, userChangesSchemaSQL},
 		{&b.begin, `BEGIN`},
 		{&b.commit, `COMMIT`},
@@ -120,29 +120,68 @@ func (b *sessionReads) sqliteConn(ctx context.Context) error {
 	return nil
 }
 
-// usersLogged reports whether the log of changed users is complete in the
-// batch's snapshot: its table and its eight triggers exist (migration
-// 0100). The cache calls it when the schema changed since it last did
-// (usercache.go), and keeps nothing while it reports false; it warns when
-// that starts.
-func (b *sessionReads) usersLogged(ctx context.Context) (bool, error) {
+// since, version and complete are the user cache's reads (usersLog,
+// usercache.go) on the batcher's connection, in the batch's transaction.
+func (b *sessionReads) since(ctx context.Context) (*sql.Stmt, error) {
+	if b.sinceStmt == nil {
+		st, err := b.conn.PrepareContext(ctx, userChangesSinceSQL)
+		if err != nil {
+			return nil, err
+		}
+		b.sinceStmt = st
+	}
+	return b.sinceStmt, nil
+}
+
+func (b *sessionReads) version(ctx context.Context) (v int64, err error) {
+	err = b.schemaVersion.QueryRowContext(ctx).Scan(&v)
+	return v, err
+}
+
+// complete warns when the log turns out incomplete while the cache was on
+// (or before its first check, unless the check at open warned already).
+func (b *sessionReads) complete(ctx context.Context) (bool, error) {
 	var parts int
 	if err := b.schema.QueryRowContext(ctx).Scan(&parts); err != nil {
 		return false, err
 	}
 	on := parts == userChangesSchemaParts
-	if !on && !b.users.off && b.s.logger != nil {
-		b.s.logger.Warn("the users' change log or one of its triggers (migration 0100) is missing: refresh reads take every user from the tables",
-			"found", parts, "want", userChangesSchemaParts)
+	if !on && !b.users.disabled.Load() {
+		b.s.warnIncompleteUsersLog(parts)
 	}
 	return on, nil
+}
+
+// checkUsersLog checks, once the migrations ran, that the users' change
+// log is complete, so that the metrics and the log say so from the start;
+// the first batch checks again in its own snapshot, and again after any
+// schema change (usercache.go).
+func (s *Store) checkUsersLog(ctx context.Context) {
+	if s.reads == nil || s.reads.users == nil {
+		return
+	}
+	var parts int
+	if err := s.r.QueryRowContext(ctx, userChangesSchemaSQL).Scan(&parts); err != nil {
+		return // the first batch checks
+	}
+	if parts != userChangesSchemaParts {
+		s.warnIncompleteUsersLog(parts)
+		s.reads.users.disabled.Store(true)
+	}
+}
+
+func (s *Store) warnIncompleteUsersLog(parts int) {
+	if s.logger != nil {
+		s.logger.Warn("the users' change log or one of its triggers (migration 0100) is missing: refresh reads take every user from the tables",
+			"found", parts, "want", userChangesSchemaParts)
+	}
 }
 
 // closeSQLiteConn closes the batcher's statements and hands its connection
 // back to the pool: discarded when bad is driver.ErrBadConn (after an
 // error: closing it ends any transaction open on it), kept otherwise.
 func (b *sessionReads) closeSQLiteConn(bad error) {
-	for _, st := range []*sql.Stmt{b.token, b.user, b.since, b.schema, b.begin, b.commit} {
+	for _, st := range []*sql.Stmt{b.token, b.user, b.sinceStmt, b.schemaVersion, b.schema, b.begin, b.commit} {
 		if st != nil {
 			_ = st.Close()
 		}
@@ -151,7 +190,7 @@ func (b *sessionReads) closeSQLiteConn(bad error) {
 		_ = b.conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	_ = b.conn.Close()
-	b.conn, b.token, b.user, b.since, b.schema, b.begin, b.commit = nil, nil, nil, nil, nil, nil, nil
+	b.conn, b.token, b.user, b.sinceStmt, b.schemaVersion, b.schema, b.begin, b.commit = nil, nil, nil, nil, nil, nil, nil, nil
 	// A batch that failed may have applied part of the log.
 	b.users.unsync()
 }

@@ -159,6 +159,9 @@ var (
 			'users_changed_delete', 'registrations_changed_insert', 'registrations_key_changed',
 			'registrations_changed_update', 'registrations_changed_delete'))`
 	userChangesSchemaParts = 9
+	// schemaVersionSQL: the schema's version alone, read while the log is
+	// incomplete (its table may be gone).
+	schemaVersionSQL = `SELECT schema_version FROM pragma_schema_version`
 	// sessionTokenSQL: the session read without the user and registrations.
 	sessionTokenSQL = `SELECT ` + tokenColumns + `,
 		EXISTS (SELECT 1 FROM user_action_logs a WHERE a.user_id = refresh_tokens.user_id AND a.prevent_login = 1 AND a.canceled = 0 AND a.expiry > $2)
@@ -167,6 +170,20 @@ var (
 	// session read's order (one row with a NULL registration for none).
 	sessionUserSQL = `SELECT u.doc, r.doc FROM users u LEFT JOIN registrations r ON r.user_id = u.id WHERE u.id = $1` + sessionOrder
 )
+
+// usersLog is what sync reads, in the batch's read transaction
+// (sessionReads implements it on the batcher's connection,
+// sqlitesession.go).
+type usersLog interface {
+	// since is the log read (userChangesSinceSQL), prepared when first
+	// needed: preparing it fails while the log's table is missing.
+	since(ctx context.Context) (*sql.Stmt, error)
+	// version reads the schema's version alone.
+	version(ctx context.Context) (int64, error)
+	// complete reports whether the log's table and its eight triggers
+	// exist.
+	complete(ctx context.Context) (bool, error)
+}
 
 // sync applies the log's entries since the last batch. It runs first in
 // the batch's read transaction, so that the snapshot it reads is the one
@@ -178,32 +195,74 @@ var (
 // after writing entries leaves sqlite_sequence behind them; every batch
 // then forgets everything until the next write: slower, never stale.)
 //
-// When the schema's version is not the one last checked, logged says
-// whether the log is complete (its table and triggers exist), and the
-// batch forgets everything: while a trigger was missing, changes may have
-// gone unlogged.
-func (c *userCache) sync(ctx context.Context, since *sql.Stmt, logged func(context.Context) (bool, error)) error {
-	after, limit := c.seq, userChangesBatch+1
-	if !c.synced || c.off {
-		after, limit = math.MaxInt64, 1 // the log's end and the schema's version only
-	}
-	top, schema, n, ok, err := c.read(ctx, since, after, limit)
-	if err != nil {
-		return err
-	}
-	if !c.checked || schema != c.schema {
-		on, err := logged(ctx)
+// The log read also returns the schema's version. When it is not the one
+// last checked, the batch checks whether the log is complete (its table
+// and triggers exist) and forgets everything: while a trigger was missing,
+// changes may have gone unlogged. Off, a batch reads the version alone
+// (the log's table may be gone), and nothing is kept.
+func (c *userCache) sync(ctx context.Context, log usersLog) error {
+	if !c.checked || c.off {
+		v, err := log.version(ctx)
 		if err != nil {
 			return err
 		}
-		c.off, c.schema, c.checked, c.synced = !on, schema, true, false
-		c.disabled.Store(c.off)
+		if !c.checked || v != c.schema {
+			if err := c.check(ctx, log, v); err != nil {
+				return err
+			}
+		}
+		if c.off {
+			return nil
+		}
 	}
-	// Off, nothing is kept and the log is not followed (it is read only
-	// for the schema's version).
-	if !c.synced || !c.off && (!ok || n > userChangesBatch || c.seq != top) {
+	after, limit := c.seq, userChangesBatch+1
+	if !c.synced {
+		after, limit = math.MaxInt64, 1 // the log's end and the schema's version only
+	}
+	var top, schema int64
+	var n int
+	ok := false
+	since, err := log.since(ctx)
+	if err == nil {
+		top, schema, n, ok, err = c.read(ctx, since, after, limit)
+	}
+	if err != nil {
+		// The log's table dropped since the last check fails its read:
+		// off, if this snapshot says so; the batch fails otherwise.
+		if v, verr := log.version(ctx); verr == nil && v != c.schema {
+			if cerr := c.check(ctx, log, v); cerr == nil && c.off {
+				return nil
+			}
+		}
+		return err
+	}
+	if schema != c.schema {
+		if err := c.check(ctx, log, schema); err != nil {
+			return err
+		}
+		if c.off {
+			return nil
+		}
+	}
+	if !c.synced || !ok || n > userChangesBatch || c.seq != top {
 		c.forgetAll()
 		c.seq, c.synced = top, true
+	}
+	return nil
+}
+
+// check records schema version v and whether the log is complete in it.
+// Either way the cache starts over: off, it forgets everything now; on,
+// the batch does (synced is false).
+func (c *userCache) check(ctx context.Context, log usersLog, v int64) error {
+	on, err := log.complete(ctx)
+	if err != nil {
+		return err
+	}
+	c.off, c.schema, c.checked, c.synced = !on, v, true, false
+	c.disabled.Store(c.off)
+	if c.off && len(c.entries) > 0 {
+		c.forgetAll()
 	}
 	return nil
 }

@@ -399,6 +399,9 @@ func TestUserCacheIsOffWithoutItsTriggers(t *testing.T) {
 	s, err = Open(ctx, path, Options{})
 	must(err)
 	defer s.Close()
+	if st, ok := s.UserCacheStats(); !ok || !st.Off {
+		t.Fatalf("before any read, the metrics' view says the cache is on: %+v, %v", st, ok)
+	}
 	for i, name := range []string{"One", "Two", "Three"} {
 		_, err = other.Exec(`UPDATE users SET doc = json_set(doc, '$.firstName', $1) WHERE id = 'u'`, name)
 		must(err)
@@ -460,6 +463,51 @@ func TestUserCacheFollowsItsTriggersWhileRunning(t *testing.T) {
 	if st, _ := s.UserCacheStats(); st.Off || st.Users != 1 {
 		t.Fatalf("stats with the trigger back: %+v", st)
 	}
+
+	// Dropped, a change it does not log, and created again, all between
+	// two reads: the cache never saw it missing, but the schema moved.
+	read("kept again", "Logged", true)
+	exec(`DROP TRIGGER users_changed_update`)
+	exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'Unlogged between reads') WHERE id = 'u'`)
+	exec(trigger)
+	read("a trigger dropped and created again between reads", "Unlogged between reads", false)
+	read("kept after that", "Unlogged between reads", true)
+
+	// The log's table and all its triggers dropped: refreshes go on, from
+	// the tables; created again, the cache starts over.
+	var parts []string
+	rows, err := other.Query(`SELECT sql FROM sqlite_master WHERE name = 'user_changes' OR (type = 'trigger' AND sql LIKE '%user_changes%') ORDER BY type`) // the table first
+	must(err)
+	for rows.Next() {
+		var q string
+		must(rows.Scan(&q))
+		parts = append(parts, q)
+	}
+	must(rows.Err())
+	rows.Close()
+	if len(parts) != userChangesSchemaParts+1 { // and user_changes_trim
+		t.Fatalf("found %d parts of the log: %q", len(parts), parts)
+	}
+	exec(`DROP TABLE user_changes`) // its triggers and user_changes_trim go with it
+	for _, q := range parts[1:] {
+		if strings.Contains(q, "ON users") || strings.Contains(q, "ON registrations") {
+			name := strings.Fields(q)[2]
+			exec(`DROP TRIGGER IF EXISTS ` + name)
+		}
+	}
+	exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'No log') WHERE id = 'u'`)
+	read("the log's table dropped", "No log", false)
+	read("still without it", "No log", false)
+	if st, _ := s.UserCacheStats(); !st.Off || st.Users != 0 {
+		t.Fatalf("stats without the log's table: %+v", st)
+	}
+	for _, q := range parts {
+		exec(q)
+	}
+	read("the log created again", "No log", false)
+	read("kept with the log back", "No log", true)
+	exec(`UPDATE users SET doc = json_set(doc, '$.firstName', 'Logged again') WHERE id = 'u'`)
+	read("a change in the new log", "Logged again", false)
 }
 
 // TestRefreshReadsSeeRoleChangesUnderLoad: while readers read a session
