@@ -32,7 +32,8 @@ import (
 // the log read also returns the schema's version (SQLite's schema cookie,
 // which every CREATE and DROP changes), and when it differs from the last
 // one checked, the batch checks the table and its triggers in its own
-// snapshot (sessionReads.usersLogged) and forgets everything.
+// snapshot (usersLog.complete) and forgets everything. While they are
+// missing, a batch reads the schema's version alone.
 //
 // It belongs to the batcher's one loop (batch.go), so nothing locks it.
 // Documents are kept as stored and decoded for each read, so that no

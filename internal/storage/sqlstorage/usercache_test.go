@@ -377,7 +377,8 @@ func TestUserCacheKeepsWithinItsBytes(t *testing.T) {
 
 // TestUserCacheIsOffWithoutItsTriggers: a database whose log triggers are
 // missing (a later migration rebuilding users drops them, or a hand) is
-// read without the cache, so a change no trigger logs is still seen.
+// read without the cache, so a change no trigger logs is still seen; so is
+// one without the log's table at all.
 func TestUserCacheIsOffWithoutItsTriggers(t *testing.T) {
 	ctx, must := context.Background(), mustNil(t)
 	now := time.Now().Truncate(time.Millisecond)
@@ -398,7 +399,6 @@ func TestUserCacheIsOffWithoutItsTriggers(t *testing.T) {
 
 	s, err = Open(ctx, path, Options{})
 	must(err)
-	defer s.Close()
 	if st, ok := s.UserCacheStats(); !ok || !st.Off {
 		t.Fatalf("before any read, the metrics' view says the cache is on: %+v, %v", st, ok)
 	}
@@ -412,6 +412,30 @@ func TestUserCacheIsOffWithoutItsTriggers(t *testing.T) {
 	}
 	if !s.reads.users.off || s.reads.users.hits.Load() != 0 || len(s.reads.users.entries) != 0 {
 		t.Fatalf("the cache is on without its triggers: off %v, %d hits, %d kept", s.reads.users.off, s.reads.users.hits.Load(), len(s.reads.users.entries))
+	}
+	must(s.Close())
+
+	// Without the log's table at all, a store opened on the file reads
+	// sessions (the log read, which names the table, is never prepared).
+	for _, q := range []string{`DROP TABLE user_changes`, `DROP TRIGGER users_changed_insert`, `DROP TRIGGER users_key_changed`,
+		`DROP TRIGGER users_changed_delete`, `DROP TRIGGER registrations_changed_insert`, `DROP TRIGGER registrations_key_changed`,
+		`DROP TRIGGER registrations_changed_update`, `DROP TRIGGER registrations_changed_delete`} {
+		_, err = other.Exec(q)
+		must(err)
+	}
+	s, err = Open(ctx, path, Options{})
+	must(err)
+	defer s.Close()
+	for i, name := range []string{"Four", "Five"} {
+		_, err = other.Exec(`UPDATE users SET doc = json_set(doc, '$.firstName', $1) WHERE id = 'u'`, name)
+		must(err)
+		sess, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-u", At: now.UnixMilli()})
+		if err != nil || sess.User.FirstName != name {
+			t.Fatalf("without the log's table, read %d: firstName %q, %v; want %q", i+1, sess.User.FirstName, err, name)
+		}
+	}
+	if st, _ := s.UserCacheStats(); !st.Off || st.Users != 0 {
+		t.Fatalf("without the log's table: %+v", st)
 	}
 }
 
