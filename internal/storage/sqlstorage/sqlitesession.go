@@ -146,7 +146,7 @@ func (b *sessionReads) complete(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	on := parts == userChangesSchemaParts
-	if !on && !b.users.disabled.Load() {
+	if !on && !b.users.off.Load() {
 		b.s.warnIncompleteUsersLog(parts)
 	}
 	return on, nil
@@ -166,7 +166,7 @@ func (s *Store) checkUsersLog(ctx context.Context) {
 	}
 	if parts != userChangesSchemaParts {
 		s.warnIncompleteUsersLog(parts)
-		s.reads.users.disabled.Store(true)
+		s.reads.users.off.Store(true)
 	}
 }
 

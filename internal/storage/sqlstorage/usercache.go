@@ -40,14 +40,17 @@ import (
 // caller shares a value with another.
 type userCache struct {
 	entries map[string]cachedUser
-	bytes   int // the documents' lengths, summed over entries
+	// users and bytes count entries and their documents' lengths (the
+	// loop writes them with entries; scrapes read them, UserCacheStats).
+	users, bytes atomic.Int64
 	// max and maxBytes bound the users kept and their documents' bytes
 	// (userCacheMax, userCacheMaxBytes; tests set less).
-	max, maxBytes int
+	max, maxBytes int64
 	// off is set when the log's table or one of its triggers is missing
-	// (checked in the batch that first sees a schema version, schema):
-	// nothing is then kept, and every read takes the user from the tables.
-	off     bool
+	// (checked when the store opens, and by the batch that first sees a
+	// schema version): nothing is then kept, and every read takes the
+	// user from the tables. Scrapes read it too.
+	off     atomic.Bool
 	schema  int64 // the schema version last checked
 	checked bool  // schema holds one
 	// seq is the number of the last log entry applied; synced is false
@@ -58,12 +61,8 @@ type userCache struct {
 	synced bool
 
 	// For metrics (UserCacheStats) and tests: reads answered from the
-	// cache and from the tables, the times everything was forgotten, and
-	// what is kept now (entries and bytes as of the last change, and
-	// off), written by the batcher's loop and read by scrapes.
+	// cache and from the tables, and the times everything was forgotten.
 	hits, misses, resets atomic.Int64
-	kept, keptBytes      atomic.Int64
-	disabled             atomic.Bool
 }
 
 // cachedUser is one user's stored document and its registrations' in
@@ -73,12 +72,12 @@ type cachedUser struct {
 	regs []string
 }
 
-func (u cachedUser) size() int {
+func (u cachedUser) size() int64 {
 	n := len(u.doc)
 	for _, r := range u.regs {
 		n += len(r)
 	}
-	return n
+	return int64(n)
 }
 
 // The cache's bounds: at most userCacheMax users and userCacheMaxBytes of
@@ -101,41 +100,35 @@ func newUserCache() *userCache {
 // forget drops one kept user.
 func (c *userCache) forget(id string) {
 	if u, ok := c.entries[id]; ok {
-		c.bytes -= u.size()
+		c.bytes.Add(-u.size())
+		c.users.Add(-1)
 		delete(c.entries, id)
-		c.publish()
 	}
 }
 
 // forgetAll drops every kept user.
 func (c *userCache) forgetAll() {
 	clear(c.entries)
-	c.bytes = 0
+	c.bytes.Store(0)
+	c.users.Store(0)
 	c.resets.Add(1)
-	c.publish()
-}
-
-// publish makes what is kept now readable by scrapes.
-func (c *userCache) publish() {
-	c.kept.Store(int64(len(c.entries)))
-	c.keptBytes.Store(int64(c.bytes))
 }
 
 // keep adds a user read from the tables, within the bounds.
 func (c *userCache) keep(id string, u cachedUser) {
 	n := u.size()
-	if c.off || n > userCacheMaxUser || n > c.maxBytes {
+	if c.off.Load() || n > userCacheMaxUser || n > c.maxBytes {
 		return
 	}
 	for k := range c.entries {
-		if len(c.entries) < c.max && c.bytes+n <= c.maxBytes {
+		if int64(len(c.entries)) < c.max && c.bytes.Load()+n <= c.maxBytes {
 			break
 		}
 		c.forget(k)
 	}
 	c.entries[id] = u
-	c.bytes += n
-	c.publish()
+	c.bytes.Add(n)
+	c.users.Add(1)
 }
 
 // unsync makes the next batch forget every user and start from the log's
@@ -202,7 +195,7 @@ type usersLog interface {
 // changes may have gone unlogged. Off, a batch reads the version alone
 // (the log's table may be gone), and nothing is kept.
 func (c *userCache) sync(ctx context.Context, log usersLog) error {
-	if !c.checked || c.off {
+	if !c.checked || c.off.Load() {
 		v, err := log.version(ctx)
 		if err != nil {
 			return err
@@ -212,7 +205,7 @@ func (c *userCache) sync(ctx context.Context, log usersLog) error {
 				return err
 			}
 		}
-		if c.off {
+		if c.off.Load() {
 			return nil
 		}
 	}
@@ -231,7 +224,7 @@ func (c *userCache) sync(ctx context.Context, log usersLog) error {
 		// The log's table dropped since the last check fails its read:
 		// off, if this snapshot says so; the batch fails otherwise.
 		if v, verr := log.version(ctx); verr == nil && v != c.schema {
-			if cerr := c.check(ctx, log, v); cerr == nil && c.off {
+			if cerr := c.check(ctx, log, v); cerr == nil && c.off.Load() {
 				return nil
 			}
 		}
@@ -241,7 +234,7 @@ func (c *userCache) sync(ctx context.Context, log usersLog) error {
 		if err := c.check(ctx, log, schema); err != nil {
 			return err
 		}
-		if c.off {
+		if c.off.Load() {
 			return nil
 		}
 	}
@@ -260,9 +253,9 @@ func (c *userCache) check(ctx context.Context, log usersLog, v int64) error {
 	if err != nil {
 		return err
 	}
-	c.off, c.schema, c.checked, c.synced = !on, v, true, false
-	c.disabled.Store(c.off)
-	if c.off && len(c.entries) > 0 {
+	c.off.Store(!on)
+	c.schema, c.checked, c.synced = v, true, false
+	if !on && len(c.entries) > 0 {
 		c.forgetAll()
 	}
 	return nil
@@ -393,5 +386,5 @@ func (s *Store) UserCacheStats() (st UserCacheStats, ok bool) {
 	}
 	c := s.reads.users
 	return UserCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Resets: c.resets.Load(),
-		Users: c.kept.Load(), Bytes: c.keptBytes.Load(), Off: c.disabled.Load()}, true
+		Users: c.users.Load(), Bytes: c.bytes.Load(), Off: c.off.Load()}, true
 }

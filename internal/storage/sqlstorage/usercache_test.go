@@ -344,12 +344,12 @@ func TestUserCacheIsBounded(t *testing.T) {
 	if n := len(s.reads.users.entries); n > 3 || n == 0 {
 		t.Fatalf("the cache holds %d users, want 1 to 3", n)
 	}
-	var sum int
+	var sum int64
 	for _, u := range s.reads.users.entries {
 		sum += u.size()
 	}
-	if sum != s.reads.users.bytes {
-		t.Fatalf("the cache counts %d bytes, holds %d", s.reads.users.bytes, sum)
+	if c := s.reads.users; sum != c.bytes.Load() || int64(len(c.entries)) != c.users.Load() {
+		t.Fatalf("the cache counts %d users and %d bytes, holds %d and %d", c.users.Load(), c.bytes.Load(), len(c.entries), sum)
 	}
 }
 
@@ -370,8 +370,8 @@ func TestUserCacheKeepsWithinItsBytes(t *testing.T) {
 		}
 	}
 	s.Close()
-	if c := s.reads.users; c.bytes > 2500 || len(c.entries) != 2 {
-		t.Fatalf("the cache holds %d users, %d bytes; want 2 within 2,500 bytes", len(c.entries), c.bytes)
+	if c := s.reads.users; c.bytes.Load() > 2500 || len(c.entries) != 2 {
+		t.Fatalf("the cache holds %d users, %d bytes; want 2 within 2,500 bytes", len(c.entries), c.bytes.Load())
 	}
 }
 
@@ -410,8 +410,8 @@ func TestUserCacheIsOffWithoutItsTriggers(t *testing.T) {
 			t.Fatalf("read %d: firstName %q, %v; want %q", i+1, sess.User.FirstName, err, name)
 		}
 	}
-	if !s.reads.users.off || s.reads.users.hits.Load() != 0 || len(s.reads.users.entries) != 0 {
-		t.Fatalf("the cache is on without its triggers: off %v, %d hits, %d kept", s.reads.users.off, s.reads.users.hits.Load(), len(s.reads.users.entries))
+	if !s.reads.users.off.Load() || s.reads.users.hits.Load() != 0 || len(s.reads.users.entries) != 0 {
+		t.Fatalf("the cache is on without its triggers: off %v, %d hits, %d kept", s.reads.users.off.Load(), s.reads.users.hits.Load(), len(s.reads.users.entries))
 	}
 	must(s.Close())
 
