@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -101,9 +100,12 @@ func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error
 		writeBusy(w)
 		return
 	}
-	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		// An outage fails every request the same way: the first is logged,
-		// then one line a minute with the count (observe.Throttle).
+	if storage.Transient(err) {
+		// The database did not answer, or not within the request's
+		// deadline (Config.RequestTimeout): 503 with Retry-After, as the
+		// OAuth and hosted-page routes answer it in their formats, never a
+		// 500. An outage fails every request the same way: the first is
+		// logged, then one line a minute with the count (observe.Throttle).
 		if ok, n := s.failureLog().Allow("database unavailable: " + err.Error()); ok {
 			s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "database unavailable",
 				slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()),

@@ -191,7 +191,7 @@ func (s *Server) authorizeFailure(w http.ResponseWriter, r *http.Request, a auth
 	case errors.Is(err, password.ErrBusy):
 		s.noteBusy(r, nil)
 		s.busyPage(w, r, params.Get("locale"))
-	case errors.Is(err, storage.ErrUnavailable):
+	case storage.Transient(err):
 		w.Header().Set("Retry-After", "1")
 		s.errorPage(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", "", "The service is temporarily unavailable. Try again shortly.", params.Get("locale"))
 	default:

@@ -287,7 +287,7 @@ func (s *Server) writeGrantError(w http.ResponseWriter, r *http.Request, err err
 	case errors.Is(err, password.ErrBusy):
 		s.noteBusy(r, nil)
 		writeBusyOAuth(w)
-	case errors.Is(err, storage.ErrUnavailable):
+	case storage.Transient(err):
 		w.Header().Set("Retry-After", "1")
 		writeOAuthError(w, http.StatusServiceUnavailable, OAuthError{"temporarily_unavailable", "", "The database is unavailable. Try again shortly."})
 	case errors.Is(err, auth.ErrVetoed):

@@ -123,7 +123,7 @@ func (s *Server) hostedSendCode(w http.ResponseWriter, r *http.Request, a auth.A
 	switch {
 	case errors.Is(err, auth.ErrTwoFactorNotFound):
 		s.loginPage(w, r, a, params, http.StatusOK, "", "twoFactor.error.expired")
-	case errors.Is(err, storage.ErrUnavailable):
+	case storage.Transient(err):
 		s.authorizeFailure(w, r, a, params, err)
 	case err != nil:
 		// An unknown method (a tampered form) or no mail configured: the
