@@ -37,7 +37,8 @@ machine has CPUs for --ceiling, with no load running; it prints hashes/s,
 CPU per hash, logins/s over hashes/s and hash CPU over server CPU per login.
 
 It creates its own users and application with --api-key and deletes them
-afterwards (also on Ctrl-C), or uses existing users (--users, --login-id).
+afterwards (also on Ctrl-C), or uses existing users (--users, --login-id),
+or, for a refresh run, existing sessions (--refresh-tokens).
 Only loopback targets unless --allow-remote. docs/performance.md explains it.
 
 `
@@ -61,6 +62,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "its OAuth client secret, for refresh-oauth (read with --api-key when empty)")
 	fs.StringVar(&o.TenantID, "tenant-id", "", "X-FusionAuth-TenantId for the management calls, when the server has several tenants")
 	usersFile := fs.String("users", "", "file of existing users, one loginId:password per line")
+	tokensFile := fs.String("refresh-tokens", "", "file of existing sessions' refresh tokens, one per line, for a refresh run instead of logging users in (a benchmark database's, e.g. from latchkey seed --print-tokens); the run rotates them and writes the latest values back")
 	loginID := fs.String("login-id", "", "one existing user's login id (with --password)")
 	password := fs.String("password", getenv("LATCHKEY_BENCH_PASSWORD"), "that user's password (env LATCHKEY_BENCH_PASSWORD)")
 	fs.IntVar(&o.ServerPID, "server-pid", 0, "the server's process id (default: found by the listening port on this machine)")
@@ -91,6 +93,16 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return 2
 	}
 	o.Users = users
+	if *tokensFile != "" {
+		b, err := os.ReadFile(*tokensFile)
+		if err == nil {
+			o.RefreshTokens, err = bench.ParseRefreshTokens(string(b))
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "latchkey bench: %v\n", err)
+			return 2
+		}
+	}
 	o.Hasher = loginHasher
 	if err := o.Validate(); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
@@ -102,6 +114,11 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	o.Progress = line.show
 	rep, err := bench.Run(ctx, o)
 	line.clear()
+	if *tokensFile != "" {
+		if err := saveRefreshTokens(*tokensFile, o.RefreshTokens); err != nil {
+			fmt.Fprintf(stderr, "latchkey bench: %v (the sessions' latest values are lost: presenting the old ones is reuse, which revokes them)\n", err)
+		}
+	}
 	if err != nil {
 		return failed(stderr, err, rep.Cleanup)
 	}
@@ -116,6 +133,18 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return 1
 	}
 	return 0
+}
+
+// saveRefreshTokens replaces file with the sessions' latest refresh
+// tokens, one per line, through a temporary file and a rename, so a crash
+// leaves the old file or the new one.
+func saveRefreshTokens(file string, tokens []string) error {
+	tmp := file + ".tmp"
+	err := os.WriteFile(tmp, []byte(strings.Join(tokens, "\n")+"\n"), 0o600)
+	if err == nil {
+		err = os.Rename(tmp, file)
+	}
+	return err
 }
 
 // loginHasher is the bench's hash ceiling: latchkey's own verification at

@@ -19,6 +19,8 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	appID := fs.String("application-id", "", "the application the users are registered to and the tokens belong to (required; e.g. one a --kickstart creates)")
 	users := fs.Int("users", 1_000_000, "users to create")
 	tokens := fs.Int("tokens", 10_000_000, "refresh tokens to create, spread evenly over the users: 85 % live, 15 % revoked (two thirds of those expired)")
+	printN := fs.Int("print-tokens", 0, "print this many refresh tokens of the population --users and --tokens describe (live, of distinct users drawn at random, at least 7 days from expiry after the seeding) instead of seeding, for latchkey bench --refresh-tokens; nothing is opened or written")
+	sample := fs.Uint64("sample", 1, "with --print-tokens: which random draw (the same number prints the same tokens)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: latchkey seed --application-id ID [--users N] [--tokens N] [serve flags]\n\n"+
 			"Writes N users (as the user import writes them) and N refresh tokens (as logins and\n"+
@@ -26,12 +28,15 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 			"measure among (docs/performance.md). Their ids and values are fixed and their users\n"+
 			"share a known password, so only a database without users or refresh tokens is seeded\n"+
 			"(seed an empty database once, made for benchmarks; never a production one).\n"+
-			"Stop the server first.\n\n")
+			"Stop the server first. With --print-tokens it prints sessions of that population\n"+
+			"for latchkey bench --refresh-tokens instead, and touches no database.\n\n")
 		fs.PrintDefaults()
 	}
 	cfg, code, done := c.load(args, getenv, func() error {
 		switch {
-		case *appID == "":
+		case *printN < 0:
+			return errors.New("--print-tokens must not be negative")
+		case *appID == "" && *printN == 0:
 			return errors.New("--application-id is required")
 		case *users < 0 || *tokens < 0 || *tokens > 0 && *users == 0:
 			return errors.New("--users and --tokens must be positive (tokens need users)")
@@ -40,6 +45,16 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	})
 	if done {
 		return code
+	}
+	if *printN > 0 {
+		picked, err := sqlstorage.SeedSample(*printN, *users, *tokens, 7*24*time.Hour, *sample)
+		if err != nil {
+			return c.fail(err)
+		}
+		for _, i := range picked {
+			fmt.Fprintln(stdout, sqlstorage.SeedTokenValue(i))
+		}
+		return 0
 	}
 	a, err := c.open(ctx, cfg)
 	if err != nil {

@@ -78,6 +78,11 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	self, selfErr := readProcStat(os.Getpid())
 	mach, machErr := readMachine()
 	elapsed := p.run(ctx)
+	for i, s := range sessions {
+		if i < len(o.RefreshTokens) {
+			o.RefreshTokens[i] = s.refresh // the latest value (Options.RefreshTokens)
+		}
+	}
 	runtime.GOMAXPROCS(restore) // the login ceiling hashes on every CPU
 	if srv != nil {
 		srv.finish(rep.Server)

@@ -57,6 +57,15 @@ type Options struct {
 	ClientSecret  string // its OAuth client secret (refresh-oauth), read with the API key when empty
 	TenantID      string // X-FusionAuth-TenantId for the management calls, when the server has several tenants
 	Users         []Credential
+	// RefreshTokens are existing sessions: a refresh run starts each
+	// client (or, in an open loop, each session) from one of them instead
+	// of logging a user in. The run rotates them, so a value presented
+	// again afterwards is a reused one, which revokes its family; Run
+	// therefore writes each session's latest value back into this slice
+	// as it ends (the command saves them to the file they came from).
+	// They belong on a database made for benchmarks (latchkey seed
+	// --print-tokens), never on a production one.
+	RefreshTokens []string
 	ServerPID     int  // the server's process; 0 = find it by the listening port
 	AllowRemote   bool // allow a target that is not a loopback address
 
@@ -122,13 +131,54 @@ func (o Options) Validate() error {
 	if o.Procs < 0 {
 		errs = append(errs, fmt.Errorf("procs %d: want 0 (automatic) or more", o.Procs))
 	}
-	if len(o.Users) == 0 && o.APIKey == "" {
+	if len(o.RefreshTokens) > 0 {
+		errs = append(errs, o.refreshTokensProblems()...)
+	} else if len(o.Users) == 0 && o.APIKey == "" {
 		errs = append(errs, errors.New("no users: give --api-key (to create test users), --users or --login-id/--password"))
 	}
 	if len(o.Users) > 0 && o.ApplicationID == "" && o.Mode != OpLogin {
 		errs = append(errs, errors.New("existing users need --application-id (the application they are registered to) for refresh and validate"))
 	}
 	return errors.Join(errs...)
+}
+
+// refreshTokensProblems lists what is wrong with a run over existing
+// refresh tokens.
+func (o Options) refreshTokensProblems() (errs []error) {
+	if o.Mode != OpRefreshOAuth && o.Mode != OpRefreshCookie {
+		errs = append(errs, fmt.Errorf("refresh tokens are for the refresh-oauth and refresh-cookie modes, not %s", o.Mode))
+	}
+	if len(o.Users) > 0 {
+		errs = append(errs, errors.New("give existing users or refresh tokens, not both"))
+	}
+	if o.ApplicationID == "" {
+		errs = append(errs, errors.New("refresh tokens need --application-id (the application they were issued to)"))
+	}
+	if o.Clients > len(o.RefreshTokens) {
+		errs = append(errs, fmt.Errorf("clients %d: only %d refresh tokens (each client or session needs its own)", o.Clients, len(o.RefreshTokens)))
+	}
+	return errs
+}
+
+// ParseRefreshTokens reads a refresh-tokens file: one value per line.
+// Blank lines and lines starting with # are skipped; a value is what a
+// login returned, so one holding a space or a quote is refused.
+func ParseRefreshTokens(text string) ([]string, error) {
+	var tokens []string
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.ContainsAny(line, " \t\"';,") {
+			return nil, fmt.Errorf("refresh-tokens file line %d: want one refresh token value", i+1)
+		}
+		tokens = append(tokens, line)
+	}
+	if len(tokens) == 0 {
+		return nil, errors.New("refresh-tokens file: no refresh tokens")
+	}
+	return tokens, nil
 }
 
 // weight is one operation of a mix.

@@ -100,6 +100,9 @@ func prepare(ctx context.Context, o Options, run *target, c *created) ([]Credent
 		}
 		t.clientSecret = secret
 	}
+	if len(o.RefreshTokens) > 0 {
+		return make([]Credential, o.Clients), nil // sessions without a login (openSessions)
+	}
 	if len(o.Users) > 0 {
 		creds := make([]Credential, o.Clients)
 		for i := range creds {
@@ -207,6 +210,10 @@ func openSessions(ctx context.Context, o Options, run *target, creds []Credentia
 	for i, cred := range creds {
 		s := &session{cred: cred}
 		sessions[i] = s
+		if len(o.RefreshTokens) > 0 {
+			s.refresh = o.RefreshTokens[i] // an existing session: nothing to log in
+			continue
+		}
 		if o.Mode == OpLogin {
 			continue // a login run needs no session before it starts
 		}

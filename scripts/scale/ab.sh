@@ -14,6 +14,11 @@
 # ms per request, p99 ms, failed requests. PostgreSQL: set EMPTY and
 # SEEDED to two postgres:// URLs. Many users: CLIENTS=10000 RATE=2000 (each
 # session is its own user; the bench creates them on both servers).
+# Seeded sessions: SEEDED_TOKENS=file makes the refresh runs on the seeded
+# server refresh the sessions in that file instead of ones the bench opens
+# (latchkey seed --print-tokens N --users 1000000 --tokens 10000000 >file,
+# N >= CLIENTS: families at random places of the seeded trees, each of its
+# own user); the bench writes their latest values back after each run.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 REPO=$PWD
@@ -23,6 +28,7 @@ ROUNDS=${ROUNDS:-2} DURATION=${DURATION:-8s} CLIENTS=${CLIENTS:-16}
 RATE=${RATE:-0} WARMUP=${WARMUP:-0s} # RATE > 0: an open loop of RATE/s over CLIENTS sessions
 MODES=${MODES:-refresh-cookie refresh-oauth validate login}
 OUT=${OUT:-/tmp/scale-ab}
+SEEDED_TOKENS=${SEEDED_TOKENS:-}
 APP=5ca1e000-0000-4000-8000-00000000a001
 export LATCHKEY_API_KEY=${LATCHKEY_API_KEY:-bench-0123456789abcdef0123456789abcdef0123456789}
 export LATCHKEY_BENCH_API_KEY=$LATCHKEY_API_KEY
@@ -35,8 +41,11 @@ start() { # name db port
 	for _ in $(seq 300); do curl -fs http://127.0.0.1:$3/api/status >/dev/null && return; sleep 0.1; done
 }
 run() { # round side port pid mode
-	local j="$OUT/$1-$2-$5.json"
-	"$BIN" bench --url http://127.0.0.1:$3 --server-pid $4 --application-id $APP --mode $5 --clients $CLIENTS --rate $RATE --warmup $WARMUP --duration $DURATION --json >"$j" 2>"$j.err"
+	local j="$OUT/$1-$2-$5.json" sessions=()
+	if [ "$2" = seeded ] && [ -n "$SEEDED_TOKENS" ] && [ "${5#refresh-}" != "$5" ]; then
+		sessions=(--refresh-tokens "$SEEDED_TOKENS")
+	fi
+	"$BIN" bench --url http://127.0.0.1:$3 --server-pid $4 --application-id $APP --mode $5 --clients $CLIENTS --rate $RATE --warmup $WARMUP --duration $DURATION "${sessions[@]}" --json >"$j" 2>"$j.err"
 	local db=$EMPTY; [ "$2" = seeded ] && db=$SEEDED
 	# When the janitor's last pass on that database started (its lease is
 	# taken for one interval, 5 minutes) and when this server last logged

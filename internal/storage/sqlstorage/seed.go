@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -278,11 +279,56 @@ func (s *Store) seedDropIndexes(ctx context.Context) ([]string, error) {
 // upgraded from then, the harder case: every family's entry in the UNIQUE
 // index on hash is at a random place, where a family created since has its
 // id's (familyKey).
+// seedLifetime is how long after its last use a seeded token expires.
+const seedLifetime = 30 * 24 * time.Hour
+
+// seedTimes are seeded token i's creation and last use, for a seed made at
+// now: created up to 30 days before, last used (rotated) in between in
+// proportion to its generation.
+func seedTimes(i int, now time.Time) (start, lastUsed time.Time) {
+	start = now.Add(-time.Duration(i%30)*24*time.Hour - time.Duration(i%86_400)*time.Second)
+	lastUsed = start
+	if gen := seedGeneration(i); gen > 0 {
+		lastUsed = start.Add(now.Sub(start) * time.Duration(gen) / 41)
+	}
+	return start, lastUsed
+}
+
+// SeedSample draws n seeded tokens at random (seed fixes the draw) among
+// tokens spread over users: each live, each of a distinct user, and each
+// unexpired for at least left after the seeding whatever the application's
+// expiration policy (Fixed counts the lifetime from the login, the
+// family's start; SlidingWindow from its last use, which is later; a
+// rotation stores the policy's expiry). Their values
+// (SeedTokenValue) are sessions spread over the whole population, for
+// latchkey bench --refresh-tokens (latchkey seed --print-tokens).
+func SeedSample(n, users, tokens int, left time.Duration, seed uint64) ([]int, error) {
+	if n < 1 || users < 1 || tokens < 1 {
+		return nil, errors.New("sqlstorage: a sample needs n, users and tokens above 0")
+	}
+	var now time.Time // any instant: only the difference matters
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	seen := make(map[int]bool, n)
+	out := make([]int, 0, n)
+	for tries := 0; len(out) < n && tries < 100*n+10_000; tries++ {
+		i := r.IntN(tokens)
+		u := SeedTokenUser(i, users)
+		if start, _ := seedTimes(i, now); SeedTokenKind(i) != SeedLive || seen[u] || start.Add(seedLifetime).Sub(now) < left {
+			continue
+		}
+		seen[u] = true
+		out = append(out, i)
+	}
+	if len(out) < n {
+		return nil, fmt.Errorf("sqlstorage: found %d of %d live tokens of distinct users with %s left among %d tokens over %d users", len(out), n, left, tokens, users)
+	}
+	return out, nil
+}
+
 func seedToken(i, users int, app storage.Application, now time.Time) ([]any, error) {
 	const day = 24 * time.Hour
 	gen := seedGeneration(i)
-	start := now.Add(-time.Duration(i%30)*day - time.Duration(i%86_400)*time.Second)
-	lastUsed := start
+	start, lastUsed := seedTimes(i, now)
 	var prev []byte
 	var rotated int64 // 0 = never rotated, as insertToken stores it
 	current := sha256.Sum256([]byte(SeedTokenValue(i)))
@@ -290,12 +336,11 @@ func seedToken(i, users int, app storage.Application, now time.Time) ([]any, err
 	if gen > 0 {
 		first := sha256.Sum256(fmt.Appendf(nil, "latchkey-seed/first/%d", i))
 		hash, cur = first[:], current[:]
-		lastUsed = start.Add(now.Sub(start) * time.Duration(gen) / 41)
 		h := sha256.Sum256(fmt.Appendf(nil, "latchkey-seed/previous/%d", i))
 		prev = h[:]
 		rotated = ms(lastUsed)
 	}
-	expires := lastUsed.Add(30 * day)
+	expires := lastUsed.Add(seedLifetime)
 	var revoked any
 	reason := ""
 	switch SeedTokenKind(i) {

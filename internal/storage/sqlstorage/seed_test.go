@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
 	"github.com/latchkeyhq/latchkey/internal/manage"
@@ -23,6 +24,7 @@ func TestSeedScaleTokensWorkWithTheRealRefresh(t *testing.T) {
 	const appID = "5eed0000-0000-4000-8000-00000000a002"
 	const users, tokens = 1000, 10000
 	var seededUsers, seededTokens int
+	seededAt := time.Now()
 	in := apptest.Start(t, apptest.Options{
 		Tenant: func(tn *storage.Tenant) {
 			tn.JWTConfiguration = storage.TenantJWTConfiguration{Enabled: true, TimeToLiveInSeconds: 300,
@@ -80,6 +82,23 @@ func TestSeedScaleTokensWorkWithTheRealRefresh(t *testing.T) {
 		if status, next := refresh(sqlstorage.SeedTokenValue(i)); status == http.StatusOK || next != "" {
 			t.Fatalf("%s seeded token %d refreshed: status %d", sqlstorage.SeedTokenKind(i), i, status)
 		}
+	}
+	// A sample (latchkey seed --print-tokens) is live rows of distinct users
+	// that expire no sooner than it promises after the seeding, under the
+	// SlidingWindow policy (the stored expiry) and under Fixed (from the start).
+	const left = 7 * 24 * time.Hour
+	sample, err := sqlstorage.SeedSample(300, users, tokens, left, 9)
+	if err != nil || len(sample) != 300 {
+		t.Fatalf("sample: %d, %v", len(sample), err)
+	}
+	owners := map[string]bool{}
+	for _, i := range sample {
+		rt, err := in.Store.GetRefreshToken(context.Background(), sqlstorage.SeedTokenID(i))
+		fixed := rt.StartInstant.Add(30 * 24 * time.Hour) // the Fixed policy's expiry, the example Kickstart's lifetime
+		if err != nil || !rt.RevokedAt.IsZero() || rt.ExpiresAt.Before(seededAt.Add(left)) || fixed.Before(seededAt.Add(left)) || owners[rt.UserID] {
+			t.Fatalf("sampled token %d: %+v, %v (seeded at %s; a repeated user: %v)", i, rt, err, seededAt, owners[rt.UserID])
+		}
+		owners[rt.UserID] = true
 	}
 	// The seeded users are there as the import leaves them: registered, found by email.
 	res, body := in.Do(t, http.MethodGet, "/api/user?email="+sqlstorage.SeedUserEmail(users-1), nil)
