@@ -114,6 +114,7 @@ func (c *committer) alone(r *commitReq) (err error) {
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
+			err = endedByCaller(r.ctx, err)
 		}
 	}()
 	if err = r.fn(txq{tx: tx, p: c.w}); err != nil {

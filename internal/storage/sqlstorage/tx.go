@@ -3,6 +3,8 @@ package sqlstorage
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -47,12 +49,26 @@ func (s *Store) tryTx(ctx context.Context, fn func(q querier) error) (err error)
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
+			err = endedByCaller(ctx, err)
 		}
 	}()
 	if err = fn(txq{tx: tx, p: s.w}); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// endedByCaller is err, or the caller's context's error with it when err
+// is database/sql's ErrTxDone because that context ended: database/sql
+// rolls a transaction back as soon as its context ends, and the statements
+// and the Commit that follow find it done. Nothing was committed, and the
+// caller is told its deadline passed (a 503 with Retry-After at the HTTP
+// layer, storage.Transient) instead of an internal error.
+func endedByCaller(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("%w (%w)", cerr, err)
+	}
+	return err
 }
 
 // exec runs one write statement (atomic on its own) and returns rows affected.

@@ -1,0 +1,46 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"runtime"
+	"testing"
+)
+
+// TestTransactionEndedByItsCallerSaysSo: when a write transaction's context
+// ends while it runs (a request's deadline passing under load),
+// database/sql rolls it back and the statements after find it done
+// (sql.ErrTxDone). The store answers the context's error, which the HTTP
+// layer answers 503 with Retry-After (storage.Transient), not an internal
+// error (a 500, as a load test over cold seeded sessions met), and nothing
+// of the transaction is kept. On SQLite's group commit (a transaction
+// alone in its group) and on PostgreSQL when configured.
+func TestTransactionEndedByItsCallerSaysSo(t *testing.T) {
+	for dialect, s := range testStores(t) {
+		t.Run(dialect, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			err := s.tx(ctx, func(q querier) error {
+				if _, err := q.ExecContext(ctx, `INSERT INTO leases (name, owner, expires_at) VALUES ('ended', 'test', 1)`); err != nil {
+					return err
+				}
+				cancel()
+				for { // until database/sql has rolled the transaction back
+					_, err := q.ExecContext(context.Background(), `SELECT 1`)
+					if err != nil {
+						return err
+					}
+					runtime.Gosched()
+				}
+			})
+			if !errors.Is(err, context.Canceled) || !errors.Is(err, sql.ErrTxDone) {
+				t.Fatalf("a transaction whose context ended: %v; want the context's error", err)
+			}
+			var n int
+			if err := s.r.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM leases WHERE name = 'ended'`).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("rows of the ended transaction: %d, %v; want none", n, err)
+			}
+		})
+	}
+}
