@@ -181,3 +181,46 @@ func TestFixedExpiryFollowsAChangedTTL(t *testing.T) {
 		})
 	}
 }
+
+// A family whose stored expiry was computed under SlidingWindow, refreshed
+// after the tenant switched to Fixed past start + TTL, is refused as
+// expired, under both usage policies, and nothing of it changes: before,
+// the refresh was answered with a new token whose expiry (start + TTL)
+// had passed already.
+func TestPolicyChangedToFixedRefusesWhatFixedExpired(t *testing.T) {
+	for _, usage := range []string{usageReusable, usageOneTimeUse} {
+		t.Run(usage, func(t *testing.T) {
+			e := newEnv(t, func(w *world) {
+				w.tenant.JWTConfiguration.RefreshTokenExpirationPolicy = policySliding
+				w.tenant.JWTConfiguration.RefreshTokenUsagePolicy = usage
+			})
+			start := e.clock.Now()
+			tok := e.login()
+			value := tok.RefreshToken
+			for _, at := range []time.Duration{50 * time.Minute, 100 * time.Minute} {
+				e.clock.Advance(start.Add(at).Sub(e.clock.Now()))
+				got, err := e.refresh(value)
+				must(t, err)
+				value = got.RefreshToken
+			}
+			before := e.record(tok.RefreshTokenID)
+			if !before.ExpiresAt.Equal(start.Add(160 * time.Minute)) {
+				t.Fatalf("sliding expiry after the refresh at start+100m: start+%v", before.ExpiresAt.Sub(start))
+			}
+			ten, err := e.store.GetTenant(e.ctx, tenantID)
+			must(t, err)
+			ten.JWTConfiguration.RefreshTokenExpirationPolicy = policyFixed
+			must(t, e.store.UpdateTenant(e.ctx, ten))
+			e.svc.ForgetTenant(tenantID) // as the tenant API does
+			e.clock.Advance(time.Minute)
+			got, err := e.refresh(value)
+			if !errors.Is(err, ErrRefreshNotFound) {
+				t.Fatalf("refresh at start+101m under Fixed (expired at start+60m): %v, expires start+%v; want refused", err, got.RefreshExpiresAt.Sub(start))
+			}
+			if after := e.record(tok.RefreshTokenID); !after.ExpiresAt.Equal(before.ExpiresAt) || !after.LastUsedAt.Equal(before.LastUsedAt) ||
+				!after.RevokedAt.IsZero() || after.Generation != before.Generation {
+				t.Fatalf("the refused family changed: %+v, was %+v", after, before)
+			}
+		})
+	}
+}

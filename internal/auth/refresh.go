@@ -70,6 +70,13 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	if err != nil {
 		return Tokens{}, err
 	}
+	if !now.Before(c.set.refreshExpiry(rt.StartInstant, now)) {
+		// The stored expiry was computed under another policy or lifetime
+		// (an administrator changed the tenant's or the application's):
+		// under the one in force the family has expired, and a refresh
+		// would answer a token that expired already.
+		return refuse("expired")
+	}
 	if !req.OAuth && !c.app.LoginConfiguration.AllowTokenRefresh {
 		ev.outcome = "not_allowed"
 		s.emit(ctx, ev)
