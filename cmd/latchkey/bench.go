@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -83,6 +84,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "latchkey bench: unexpected argument %q (the target is --url)\n", fs.Arg(0))
 		return 2
 	}
+	if o.Mode == bench.ModeTiming && *tokensFile != "" {
+		fmt.Fprintln(stderr, "latchkey bench: --refresh-tokens is for the refresh modes, not timing")
+		return 2
+	}
 	if o.Mode == bench.ModeTiming {
 		return runTiming(ctx, bench.TimingOptions{URL: o.URL, APIKey: o.APIKey, TenantID: o.TenantID,
 			Timeout: o.Timeout, AllowRemote: o.AllowRemote, Samples: *samples}, *asJSON, stdout, stderr)
@@ -114,8 +119,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	o.Progress = line.show
 	rep, err := bench.Run(ctx, o)
 	line.clear()
-	if *tokensFile != "" {
-		if err := saveRefreshTokens(*tokensFile, o.RefreshTokens); err != nil {
+	if *tokensFile != "" && rep.RefreshTokens != nil {
+		if err := saveRefreshTokens(*tokensFile, rep.RefreshTokens); err != nil {
 			fmt.Fprintf(stderr, "latchkey bench: %v (the sessions' latest values are lost: presenting the old ones is reuse, which revokes them)\n", err)
 		}
 	}
@@ -136,15 +141,33 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // saveRefreshTokens replaces file with the sessions' latest refresh
-// tokens, one per line, through a temporary file and a rename, so a crash
-// leaves the old file or the new one.
-func saveRefreshTokens(file string, tokens []string) error {
-	tmp := file + ".tmp"
-	err := os.WriteFile(tmp, []byte(strings.Join(tokens, "\n")+"\n"), 0o600)
-	if err == nil {
-		err = os.Rename(tmp, file)
+// tokens, one per line (mode 0600: they are credentials), through a new
+// temporary file beside it, flushed to disk, and a rename: a crash or a
+// power loss leaves the old file or the new one.
+func saveRefreshTokens(file string, tokens []string) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*")
+	if err != nil {
+		return err
 	}
-	return err
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = f.WriteString(strings.Join(tokens, "\n") + "\n"); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), file)
 }
 
 // loginHasher is the bench's hash ceiling: latchkey's own verification at

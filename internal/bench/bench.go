@@ -78,9 +78,10 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	self, selfErr := readProcStat(os.Getpid())
 	mach, machErr := readMachine()
 	elapsed := p.run(ctx)
-	for i, s := range sessions {
-		if i < len(o.RefreshTokens) {
-			o.RefreshTokens[i] = s.refresh // the latest value (Options.RefreshTokens)
+	if len(o.RefreshTokens) > 0 {
+		rep.RefreshTokens, rep.UncertainSessions = latestTokens(o.RefreshTokens, sessions)
+		if rep.UncertainSessions > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%d sessions are left out of the refresh tokens to keep: their last refresh got no answer (timeout, dropped connection or interrupt), so the value they hold may be one the server has rotated, whose use would be reuse", rep.UncertainSessions))
 		}
 	}
 	runtime.GOMAXPROCS(restore) // the login ceiling hashes on every CPU
@@ -113,6 +114,20 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	}
 	measureCeiling(ctx, o, t, creds, &rep)
 	return rep, nil
+}
+
+// latestTokens is what to keep of a run over existing sessions
+// (Options.RefreshTokens): each session's latest value, except those whose
+// last refresh got no answer, then the tokens no session used.
+func latestTokens(given []string, sessions []*session) (keep []string, unsure int) {
+	for _, s := range sessions {
+		if s.unsure {
+			unsure++
+			continue
+		}
+		keep = append(keep, s.refresh)
+	}
+	return append(keep, given[min(len(sessions), len(given)):]...), unsure
 }
 
 // loadProcs is the measured phase's GOMAXPROCS (Options.Procs).

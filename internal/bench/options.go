@@ -60,11 +60,11 @@ type Options struct {
 	// RefreshTokens are existing sessions: a refresh run starts each
 	// client (or, in an open loop, each session) from one of them instead
 	// of logging a user in. The run rotates them, so a value presented
-	// again afterwards is a reused one, which revokes its family; Run
-	// therefore writes each session's latest value back into this slice
-	// as it ends (the command saves them to the file they came from).
-	// They belong on a database made for benchmarks (latchkey seed
-	// --print-tokens), never on a production one.
+	// again afterwards is a reused one, which revokes its family; the
+	// report therefore holds the sessions' latest values
+	// (Report.RefreshTokens), which the command saves to the file they
+	// came from. They belong on a database made for benchmarks (latchkey
+	// seed --print-tokens), never on a production one.
 	RefreshTokens []string
 	ServerPID     int  // the server's process; 0 = find it by the listening port
 	AllowRemote   bool // allow a target that is not a loopback address
@@ -165,6 +165,7 @@ func (o Options) refreshTokensProblems() (errs []error) {
 // login returned, so one holding a space or a quote is refused.
 func ParseRefreshTokens(text string) ([]string, error) {
 	var tokens []string
+	seen := map[string]bool{}
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -173,6 +174,11 @@ func ParseRefreshTokens(text string) ([]string, error) {
 		if strings.ContainsAny(line, " \t\"';,") {
 			return nil, fmt.Errorf("refresh-tokens file line %d: want one refresh token value", i+1)
 		}
+		if seen[line] {
+			// Two sessions of one family would consume each other's values.
+			return nil, fmt.Errorf("refresh-tokens file line %d: a refresh token given twice", i+1)
+		}
+		seen[line] = true
 		tokens = append(tokens, line)
 	}
 	if len(tokens) == 0 {

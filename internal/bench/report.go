@@ -47,6 +47,13 @@ type Report struct {
 	ApplicationCreated string   `json:"applicationCreated,omitempty"` // its id
 	Cleanup            Cleanup  `json:"cleanup"`
 	Notes              []string `json:"notes,omitempty"`
+	// RefreshTokens are, for a run over existing sessions
+	// (Options.RefreshTokens), the values to keep for the next run: each
+	// session's latest, without the UncertainSessions, whose last refresh
+	// got no answer, then the tokens no session used. Nil when the run
+	// did not get to its measured phase.
+	RefreshTokens     []string `json:"-"`
+	UncertainSessions int      `json:"uncertainSessions,omitempty"`
 }
 
 // OpReport is one operation's figures (or all of them together).

@@ -17,6 +17,11 @@ type session struct {
 	// token value, and cookie the name of the cookie it arrived in
 	// (refresh_token, or a per-application name some servers use).
 	access, refresh, cookie string
+	// unsure says the last refresh got no answer (a timeout, a dropped
+	// connection, the run interrupted, a body that did not decode): the
+	// server may have rotated the value without the session hearing the
+	// new one, so the value it holds may be a used one.
+	unsure bool
 }
 
 // target is what the load operations need to know about the server.
@@ -91,6 +96,7 @@ func (t *target) refreshCookieOp(ctx context.Context, s *session) (o outcome, ro
 	hdr.Set("Cookie", (&http.Cookie{Name: name, Value: s.refresh}).String())
 	var out loginResponse
 	o, h := t.do(ctx, http.MethodPost, "/api/jwt/refresh", body, hdr, &out)
+	s.unsure = o.err != nil
 	if !o.ok() {
 		return o, false
 	}
@@ -119,6 +125,7 @@ func (t *target) refreshOAuth(ctx context.Context, s *session) (o outcome, rotat
 		"client_id": {t.appID}, "client_secret": {t.clientSecret}})
 	var out tokenResponse
 	o, _ = t.do(ctx, http.MethodPost, "/oauth2/token", body, hdr, &out)
+	s.unsure = o.err != nil
 	if !o.ok() {
 		return o, false
 	}
