@@ -20,9 +20,10 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	users := fs.Int("users", 1_000_000, "users to create")
 	tokens := fs.Int("tokens", 10_000_000, "refresh tokens to create, spread evenly over the users: 85 % live, 15 % revoked (two thirds of those expired)")
 	printN := fs.Int("print-tokens", 0, "print this many refresh tokens of the population --users and --tokens describe (live, of distinct users drawn at random, at least 7 days from expiry after the seeding) instead of seeding, for latchkey bench --refresh-tokens; nothing is opened or written")
-	sample := fs.Uint64("sample", 1, "with --print-tokens: which random draw (the same number prints the same tokens)")
+	draw := fs.Int("sample", 1, "with --print-tokens: which draw, 1, 2, ... (the same number prints the same tokens; draws of the same size share no user)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: latchkey seed --application-id ID [--users N] [--tokens N] [serve flags]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: latchkey seed --application-id ID [--users N] [--tokens N] [serve flags]\n"+
+			"       latchkey seed --print-tokens N [--sample K] [--users N] [--tokens N]\n\n"+
 			"Writes N users (as the user import writes them) and N refresh tokens (as logins and\n"+
 			"rotations leave them) into the database the serve settings name, for latchkey bench to\n"+
 			"measure among (docs/performance.md). Their ids and values are fixed and their users\n"+
@@ -47,7 +48,7 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return code
 	}
 	if *printN > 0 {
-		picked, err := sqlstorage.SeedSample(*printN, *users, *tokens, 7*24*time.Hour, *sample)
+		picked, err := sqlstorage.SeedSample(*printN, *draw, *users, *tokens, 7*24*time.Hour)
 		if err != nil {
 			return c.fail(err)
 		}

@@ -272,13 +272,6 @@ func (s *Store) seedDropIndexes(ctx context.Context) ([]string, error) {
 	return defs, nil
 }
 
-// seedToken is token i's row in storedTokenColumns' order and cur_hash, as
-// the code of migration 0090 (before families were created ReadByID) and
-// the rotations that followed would have left it: a rotated family's
-// current hash in cur_hash, its first one in hash. That is a database
-// upgraded from then, the harder case: every family's entry in the UNIQUE
-// index on hash is at a random place, where a family created since has its
-// id's (familyKey).
 // seedLifetime is how long after its last use a seeded token expires.
 const seedLifetime = 30 * 24 * time.Hour
 
@@ -294,23 +287,30 @@ func seedTimes(i int, now time.Time) (start, lastUsed time.Time) {
 	return start, lastUsed
 }
 
-// SeedSample draws n seeded tokens at random (seed fixes the draw) among
+// SeedSample is draw number draw (1, 2, ...) of n seeded tokens among
 // tokens spread over users: each live, each of a distinct user, and each
 // unexpired for at least left after the seeding whatever the application's
 // expiration policy (Fixed counts the lifetime from the login, the
 // family's start; SlidingWindow from its last use, which is later; a
-// rotation stores the policy's expiry). Their values
+// rotation stores the policy's expiry). The draws are consecutive blocks
+// of one fixed random sequence of such tokens, users never repeating
+// within it, so draws of the same n share no user: one experiment's
+// rotations never turn another's values into reused ones. Their values
 // (SeedTokenValue) are sessions spread over the whole population, for
 // latchkey bench --refresh-tokens (latchkey seed --print-tokens).
-func SeedSample(n, users, tokens int, left time.Duration, seed uint64) ([]int, error) {
-	if n < 1 || users < 1 || tokens < 1 {
-		return nil, errors.New("sqlstorage: a sample needs n, users and tokens above 0")
+func SeedSample(n, draw, users, tokens int, left time.Duration) ([]int, error) {
+	if n < 1 || draw < 1 || users < 1 || tokens < 1 {
+		return nil, errors.New("sqlstorage: a sample needs n, draw, users and tokens above 0")
+	}
+	want := n * draw
+	if want > users || want > tokens {
+		return nil, fmt.Errorf("sqlstorage: draw %d of %d sessions of distinct users needs %d users and tokens; there are %d users and %d tokens", draw, n, want, users, tokens)
 	}
 	var now time.Time // any instant: only the difference matters
-	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	seen := make(map[int]bool, n)
-	out := make([]int, 0, n)
-	for tries := 0; len(out) < n && tries < 100*n+10_000; tries++ {
+	r := rand.New(rand.NewPCG(0x5eed5a3b1e, 0x5eed))
+	seen := make(map[int]bool, want)
+	out := make([]int, 0, want)
+	for tries := 0; len(out) < want && tries < 100*want+10_000; tries++ {
 		i := r.IntN(tokens)
 		u := SeedTokenUser(i, users)
 		if start, _ := seedTimes(i, now); SeedTokenKind(i) != SeedLive || seen[u] || start.Add(seedLifetime).Sub(now) < left {
@@ -319,12 +319,19 @@ func SeedSample(n, users, tokens int, left time.Duration, seed uint64) ([]int, e
 		seen[u] = true
 		out = append(out, i)
 	}
-	if len(out) < n {
-		return nil, fmt.Errorf("sqlstorage: found %d of %d live tokens of distinct users with %s left among %d tokens over %d users", len(out), n, left, tokens, users)
+	if len(out) < want {
+		return nil, fmt.Errorf("sqlstorage: found %d of the %d live tokens of distinct users with %s left that draw %d of %d needs, among %d tokens over %d users", len(out), want, left, draw, n, tokens, users)
 	}
-	return out, nil
+	return out[want-n:], nil
 }
 
+// seedToken is token i's row in storedTokenColumns' order and cur_hash, as
+// the code of migration 0090 (before families were created ReadByID) and
+// the rotations that followed would have left it: a rotated family's
+// current hash in cur_hash, its first one in hash. That is a database
+// upgraded from then, the harder case: every family's entry in the UNIQUE
+// index on hash is at a random place, where a family created since has its
+// id's (familyKey).
 func seedToken(i, users int, app storage.Application, now time.Time) ([]any, error) {
 	const day = 24 * time.Hour
 	gen := seedGeneration(i)

@@ -83,13 +83,25 @@ func TestSeedScaleTokensWorkWithTheRealRefresh(t *testing.T) {
 			t.Fatalf("%s seeded token %d refreshed: status %d", sqlstorage.SeedTokenKind(i), i, status)
 		}
 	}
-	// A sample (latchkey seed --print-tokens) is live rows of distinct users
+	// A sample (latchkey seed --print-tokens) is live rows of distinct users,
+	// none of another draw's,
 	// that expire no sooner than it promises after the seeding, under the
 	// SlidingWindow policy (the stored expiry) and under Fixed (from the start).
 	const left = 7 * 24 * time.Hour
-	sample, err := sqlstorage.SeedSample(300, users, tokens, left, 9)
+	sample, err := sqlstorage.SeedSample(300, 2, users, tokens, left)
 	if err != nil || len(sample) != 300 {
 		t.Fatalf("sample: %d, %v", len(sample), err)
+	}
+	first, err := sqlstorage.SeedSample(300, 1, users, tokens, left)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range first {
+		for _, j := range sample {
+			if sqlstorage.SeedTokenUser(i, users) == sqlstorage.SeedTokenUser(j, users) {
+				t.Fatalf("draws 1 and 2 share user %d (tokens %d and %d)", sqlstorage.SeedTokenUser(i, users), i, j)
+			}
+		}
 	}
 	owners := map[string]bool{}
 	for _, i := range sample {
