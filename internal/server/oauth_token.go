@@ -191,7 +191,7 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, form
 	app, err := s.clientApplication(r, clientID)
 	if err != nil {
 		if !errors.Is(err, storage.ErrNotFound) {
-			s.writeInternal(w, r, err)
+			s.writeGrantError(w, r, err) // OAuth's format: 503 temporarily_unavailable when transient
 			return storage.Application{}, false, false
 		}
 		return s.clientFailure(w, "invalid_client_id", "The client could not be verified.")

@@ -55,6 +55,22 @@ func TestRefreshPastItsDeadlineAnswersUnavailable(t *testing.T) {
 		t.Fatalf("API refresh past its deadline: %d Retry-After %q %s; want FusionAuth's 503 with Retry-After: 1",
 			api.Code, api.Header().Get("Retry-After"), api.Body)
 	}
+	// The same with the client's application not cached (an update forgets
+	// it), so that the client's lookup is what meets the deadline: OAuth's
+	// 503 too, not FusionAuth's error JSON.
+	if res := s.do(call{method: "PATCH", path: "/api/application/" + storeApp, hdr: map[string]string{"Authorization": apiKey},
+		body: `{"application":{"name":"Store, renamed","jwtConfiguration":{"enabled":false,"timeToLiveInSeconds":300,
+			"refreshTokenTimeToLiveInMinutes":60,"refreshTokenExpirationPolicy":"Fixed","refreshTokenUsagePolicy":"OneTimeUse"}}}`}); res.status != http.StatusOK {
+		t.Fatalf("PATCH application: %d %s", res.status, res.body)
+	}
+	lookup := late(call{method: "POST", path: "/oauth2/token", hdr: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		body: url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {storeApp}, "client_secret": {secret}}.Encode()})
+	oerr.Error = ""
+	if lookup.Code != http.StatusServiceUnavailable || lookup.Header().Get("Retry-After") != "1" ||
+		json.Unmarshal(lookup.Body.Bytes(), &oerr) != nil || oerr.Error != "temporarily_unavailable" {
+		t.Fatalf("OAuth refresh whose client lookup is past the deadline: %d Retry-After %q %s; want 503 temporarily_unavailable",
+			lookup.Code, lookup.Header().Get("Retry-After"), lookup.Body)
+	}
 	again := s.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {storeApp}, "client_secret": {secret}})
 	if next, _ := again.json(t)["refresh_token"].(string); again.status != http.StatusOK || next == "" || next == rt {
 		t.Fatalf("the refresh token after two late refreshes: %d %s; want it unconsumed", again.status, again.body)
