@@ -224,3 +224,31 @@ func TestPolicyChangedToFixedRefusesWhatFixedExpired(t *testing.T) {
 		})
 	}
 }
+
+// A SlidingWindow family whose lifetime the administrator shortened is
+// refused once its last use plus the new lifetime has passed, though its
+// stored expiry (last use plus the old one) has not; nothing of it changes.
+func TestShortenedSlidingLifetimeRefusesWhatItExpired(t *testing.T) {
+	e := newEnv(t, func(w *world) { w.tenant.JWTConfiguration.RefreshTokenExpirationPolicy = policySliding })
+	start := e.clock.Now()
+	tok := e.login()
+	e.clock.Advance(10 * time.Minute)
+	got, err := e.refresh(tok.RefreshToken)
+	must(t, err)
+	before := e.record(tok.RefreshTokenID)
+	if !before.ExpiresAt.Equal(start.Add(70 * time.Minute)) {
+		t.Fatalf("stored expiry after the refresh at start+10m: start+%v", before.ExpiresAt.Sub(start))
+	}
+	ten, err := e.store.GetTenant(e.ctx, tenantID)
+	must(t, err)
+	ten.JWTConfiguration.RefreshTokenTimeToLiveInMinutes = 30
+	must(t, e.store.UpdateTenant(e.ctx, ten))
+	e.svc.ForgetTenant(tenantID)
+	e.clock.Advance(35 * time.Minute) // start+45m: last use + 30m has passed, last use + 60m has not
+	if _, err := e.refresh(got.RefreshToken); !errors.Is(err, ErrRefreshNotFound) {
+		t.Fatalf("refresh 35m after the last use under a 30m lifetime: %v; want refused", err)
+	}
+	if after := e.record(tok.RefreshTokenID); !after.ExpiresAt.Equal(before.ExpiresAt) || after.Generation != before.Generation || !after.RevokedAt.IsZero() {
+		t.Fatalf("the refused family changed: %+v, was %+v", after, before)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -70,11 +71,13 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 	if err != nil {
 		return Tokens{}, err
 	}
-	if !now.Before(c.set.refreshExpiry(rt.StartInstant, now)) {
+	if !now.Before(policyExpiry(c.set, rt)) {
 		// The stored expiry was computed under another policy or lifetime
 		// (an administrator changed the tenant's or the application's):
 		// under the one in force the family has expired, and a refresh
-		// would answer a token that expired already.
+		// would answer a token that expired already. Like the stored
+		// expiry's check above, this comes before reuse detection: an
+		// expired family's old value is refused as expired, not revoked.
 		return refuse("expired")
 	}
 	if !req.OAuth && !c.app.LoginConfiguration.AllowTokenRefresh {
@@ -250,4 +253,15 @@ func (s *Service) refreshedSID(ctx context.Context, tokenID string, g grant) (st
 		return "", fmt.Errorf("auth: session of grant: %w", err)
 	}
 	return sid, nil
+}
+
+// policyExpiry is when the policy in force (set) ends rt: from its start
+// under Fixed, from its last use under the sliding policies (capped by the
+// maximum lifetime).
+func policyExpiry(set settings, rt storage.RefreshToken) time.Time {
+	last := rt.LastUsedAt
+	if last.IsZero() {
+		last = rt.StartInstant
+	}
+	return set.refreshExpiry(rt.StartInstant, last)
 }
