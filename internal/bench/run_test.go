@@ -73,11 +73,33 @@ func TestEachModeAgainstLatchkey(t *testing.T) {
 				t.Errorf("server = %+v, notes %v; want this process, found by port", s, rep.Notes)
 			}
 			// The server shares the bench's process: its CPU is the bench's.
-			if m := rep.Machine; m == nil || m.CPUs < 1 || m.ServerCPUs != 0 {
+			// The machine's counters advance in ticks (and an idle CPU's
+			// lazily), so these runs of a few tens of milliseconds may see
+			// none of them move, and the report then has no machine line
+			// rather than a made-up one; TestMachineLineOfARunInOneProcess
+			// runs long enough to have one.
+			if m := rep.Machine; m != nil && (m.CPUs < 1 || m.ServerCPUs != 0) {
 				t.Errorf("machine = %+v; want the CPUs counted and no separate server share", m)
 			}
 			assertCleanedUp(t, in, rep, 3)
 		})
+	}
+}
+
+// TestMachineLineOfARunInOneProcess: a run long enough for the machine's
+// CPU counters to move (300 ms, many ticks on every CPU) reports the
+// machine's CPUs, and no server share apart from the bench's when the
+// server is this process.
+func TestMachineLineOfARunInOneProcess(t *testing.T) {
+	in := startServer(t)
+	o := opts(in, OpValidate, 2, 0)
+	o.Duration = 300 * time.Millisecond
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := rep.Machine; m == nil || m.CPUs < 1 || m.ServerCPUs != 0 || m.BusyCPUs <= 0 {
+		t.Fatalf("machine = %+v after %.3f s; want the CPUs counted, some busy, and no separate server share", m, rep.Seconds)
 	}
 }
 
