@@ -140,11 +140,16 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	return 0
 }
 
-// saveRefreshTokens replaces file with the sessions' latest refresh
-// tokens, one per line (mode 0600: they are credentials), through a new
-// temporary file beside it, flushed to disk, and a rename: a crash or a
-// power loss leaves the old file or the new one.
+// saveRefreshTokens replaces file (the file a symbolic link names, when it
+// is one) with the sessions' latest refresh tokens, one per line, without
+// the file's comments: a new file beside it (mode 0600, as os.CreateTemp
+// makes it: they are credentials), flushed to disk, renamed over the old
+// one, and the directory flushed, so that after a crash or a power loss
+// the file holds the new values.
 func saveRefreshTokens(file string, tokens []string) (err error) {
+	if target, err := filepath.EvalSymlinks(file); err == nil {
+		file = target
+	}
 	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*")
 	if err != nil {
 		return err
@@ -155,10 +160,11 @@ func saveRefreshTokens(file string, tokens []string) (err error) {
 			_ = os.Remove(f.Name())
 		}
 	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
+	text := strings.Join(tokens, "\n")
+	if len(tokens) > 0 {
+		text += "\n"
 	}
-	if _, err = f.WriteString(strings.Join(tokens, "\n") + "\n"); err != nil {
+	if _, err = f.WriteString(text); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {
@@ -167,7 +173,15 @@ func saveRefreshTokens(file string, tokens []string) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), file)
+	if err = os.Rename(f.Name(), file); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(file))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }
 
 // loginHasher is the bench's hash ceiling: latchkey's own verification at

@@ -147,7 +147,7 @@ func TestBenchRefreshesSeededSessions(t *testing.T) {
 	defer held.Close()
 	var hout, herr bytes.Buffer
 	code = run(context.Background(), []string{"bench", "--url", held.URL, "--mode", "refresh-oauth", "--application-id", app,
-		"--refresh-tokens", three, "--clients", "3", "--requests", "12", "--timeout", "300ms", "--ceiling", "0", "--json"}, getenv, &hout, &herr)
+		"--refresh-tokens", three, "--clients", "3", "--requests", "12", "--timeout", "3s", "--ceiling", "0", "--json"}, getenv, &hout, &herr)
 	var hrep struct {
 		OK                int
 		UncertainSessions int

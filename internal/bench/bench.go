@@ -79,9 +79,12 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 	mach, machErr := readMachine()
 	elapsed := p.run(ctx)
 	if len(o.RefreshTokens) > 0 {
-		rep.RefreshTokens, rep.UncertainSessions = latestTokens(o.RefreshTokens, sessions)
+		rep.RefreshTokens, rep.UncertainSessions, rep.RefusedSessions = latestTokens(o.RefreshTokens, sessions)
 		if rep.UncertainSessions > 0 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%d sessions are left out of the refresh tokens to keep: their last refresh got no answer (timeout, dropped connection or interrupt), so the value they hold may be one the server has rotated, whose use would be reuse", rep.UncertainSessions))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%d sessions are left out of the refresh tokens to keep: their last refresh got no usable answer (a timeout, a dropped connection, an interrupt, a 5xx), so the value they hold may be one the server has rotated, whose use would be reuse", rep.UncertainSessions))
+		}
+		if rep.RefusedSessions > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%d sessions are left out of the refresh tokens to keep: the server refused their value (revoked, expired or reused)", rep.RefusedSessions))
 		}
 	}
 	runtime.GOMAXPROCS(restore) // the login ceiling hashes on every CPU
@@ -117,17 +120,23 @@ func Run(ctx context.Context, o Options) (rep Report, err error) {
 }
 
 // latestTokens is what to keep of a run over existing sessions
-// (Options.RefreshTokens): each session's latest value, except those whose
-// last refresh got no answer, then the tokens no session used.
-func latestTokens(given []string, sessions []*session) (keep []string, unsure int) {
+// (Options.RefreshTokens): each session's latest value, except those
+// whose value may be used (unsure) or was refused, then the tokens no
+// session used. keep is never nil: a run that keeps nothing still replaces
+// the file, whose values may all be used ones by then.
+func latestTokens(given []string, sessions []*session) (keep []string, unsure, refused int) {
+	keep = make([]string, 0, len(given))
 	for _, s := range sessions {
-		if s.unsure {
+		switch {
+		case s.unsure:
 			unsure++
-			continue
+		case s.refused:
+			refused++
+		default:
+			keep = append(keep, s.refresh)
 		}
-		keep = append(keep, s.refresh)
 	}
-	return append(keep, given[min(len(sessions), len(given)):]...), unsure
+	return append(keep, given[min(len(sessions), len(given)):]...), unsure, refused
 }
 
 // loadProcs is the measured phase's GOMAXPROCS (Options.Procs).

@@ -49,11 +49,13 @@ type Report struct {
 	Notes              []string `json:"notes,omitempty"`
 	// RefreshTokens are, for a run over existing sessions
 	// (Options.RefreshTokens), the values to keep for the next run: each
-	// session's latest, without the UncertainSessions, whose last refresh
-	// got no answer, then the tokens no session used. Nil when the run
-	// did not get to its measured phase.
+	// session's latest, without the UncertainSessions (whose value the
+	// server may have rotated unheard) and the RefusedSessions (whose value
+	// it refused), then the tokens no session used. Nil when the run did
+	// not get to its measured phase; empty (not nil) when it kept nothing.
 	RefreshTokens     []string `json:"-"`
 	UncertainSessions int      `json:"uncertainSessions,omitempty"`
+	RefusedSessions   int      `json:"refusedSessions,omitempty"`
 }
 
 // OpReport is one operation's figures (or all of them together).

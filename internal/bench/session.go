@@ -17,11 +17,28 @@ type session struct {
 	// token value, and cookie the name of the cookie it arrived in
 	// (refresh_token, or a per-application name some servers use).
 	access, refresh, cookie string
-	// unsure says the last refresh got no answer (a timeout, a dropped
-	// connection, the run interrupted, a body that did not decode): the
-	// server may have rotated the value without the session hearing the
-	// new one, so the value it holds may be a used one.
-	unsure bool
+	// unsure says the last refresh got no answer the session could use (a
+	// timeout, a dropped connection, the run interrupted, a 200 whose body
+	// did not decode, a 5xx, which a server may answer after its commit):
+	// the server may have rotated the value without the session hearing
+	// the new one, so the value it holds may be a used one. refused says
+	// the server refused the value (a 4xx other than 429: revoked,
+	// expired, reused), so it will not refresh again.
+	unsure, refused bool
+}
+
+// settle records what a refresh's answer says about the value the session
+// holds (see unsure and refused); a 429 says nothing about it.
+func (s *session) settle(o outcome) {
+	switch {
+	case o.ok():
+		s.unsure, s.refused = false, false
+	case o.status == 0, o.status == http.StatusOK, o.status >= 500:
+		s.unsure = true
+	case o.status == http.StatusTooManyRequests:
+	default:
+		s.refused = true
+	}
 }
 
 // target is what the load operations need to know about the server.
@@ -96,7 +113,7 @@ func (t *target) refreshCookieOp(ctx context.Context, s *session) (o outcome, ro
 	hdr.Set("Cookie", (&http.Cookie{Name: name, Value: s.refresh}).String())
 	var out loginResponse
 	o, h := t.do(ctx, http.MethodPost, "/api/jwt/refresh", body, hdr, &out)
-	s.unsure = o.err != nil
+	s.settle(o)
 	if !o.ok() {
 		return o, false
 	}
@@ -125,7 +142,7 @@ func (t *target) refreshOAuth(ctx context.Context, s *session) (o outcome, rotat
 		"client_id": {t.appID}, "client_secret": {t.clientSecret}})
 	var out tokenResponse
 	o, _ = t.do(ctx, http.MethodPost, "/oauth2/token", body, hdr, &out)
-	s.unsure = o.err != nil
+	s.settle(o)
 	if !o.ok() {
 		return o, false
 	}

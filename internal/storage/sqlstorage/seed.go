@@ -302,10 +302,10 @@ func SeedSample(n, draw, users, tokens int, left time.Duration) ([]int, error) {
 	if n < 1 || draw < 1 || users < 1 || tokens < 1 {
 		return nil, errors.New("sqlstorage: a sample needs n, draw, users and tokens above 0")
 	}
-	want := n * draw
-	if want > users || want > tokens {
-		return nil, fmt.Errorf("sqlstorage: draw %d of %d sessions of distinct users needs %d users and tokens; there are %d users and %d tokens", draw, n, want, users, tokens)
+	if n > users || draw > users/n || n*draw > tokens {
+		return nil, fmt.Errorf("sqlstorage: draw %d of %d sessions of distinct users needs %d users and tokens; there are %d users and %d tokens", draw, n, n*draw, users, tokens)
 	}
+	want := n * draw
 	var now time.Time // any instant: only the difference matters
 	r := rand.New(rand.NewPCG(0x5eed5a3b1e, 0x5eed))
 	seen := make(map[int]bool, want)
