@@ -49,7 +49,7 @@ func (a *App) openObservability(ctx context.Context, opts Options) error {
 // openStore opens cfg's database with its pools instrumented: query latency
 // into the registry, and a span per statement when tracing is on.
 func (a *App) openStore(ctx context.Context) (storage.Storage, error) {
-	o := sqlstorage.Options{Logger: a.log, MaxOpenConns: a.cfg.DatabaseMaxConns}
+	o := sqlstorage.Options{Logger: a.log, MaxOpenConns: a.cfg.DatabaseMaxConns, Prewarm: a.cfg.SQLitePrewarm != "off"}
 	qm, err := sqlstorage.NewQueryMetrics(a.metrics.Registry())
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)

@@ -28,6 +28,12 @@ type Config struct {
 	// DatabaseURL is a SQLite file path, a sqlite: URL, or a postgres:// URL
 	// (LATCHKEY_DATABASE_URL).
 	DatabaseURL string
+	// SQLitePrewarm is auto (default; empty means auto) or off
+	// (LATCHKEY_SQLITE_PREWARM):
+	// whether the SQLite file is asked into the operating system's page
+	// cache in the background at start when it fits in half of the memory
+	// available (internal/storage/sqlstorage/prewarm.go).
+	SQLitePrewarm string
 	// DatabaseMaxConns caps the connection pool (LATCHKEY_DATABASE_MAX_CONNS);
 	// 0 keeps the backend's default (PostgreSQL 20 per node; SQLite one writer
 	// plus a reader pool). See docs/deploy.md for sizing.
@@ -140,6 +146,7 @@ func Default() Config {
 	return Config{
 		Addr:            "127.0.0.1:9011",
 		DatabaseURL:     "latchkey.db",
+		SQLitePrewarm:   "auto",
 		Issuer:          "http://localhost:9011",
 		LogFormat:       "text",
 		LogLevel:        "info",
@@ -177,6 +184,8 @@ var settings = []setting{
 		str: func(c *Config) *string { return &c.DatabaseURL }},
 	{flag: "database-max-conns", env: "LATCHKEY_DATABASE_MAX_CONNS", help: "maximum open database connections of this node (0: the backend's default)",
 		num: func(c *Config) *int { return &c.DatabaseMaxConns }},
+	{flag: "sqlite-prewarm", env: "LATCHKEY_SQLITE_PREWARM", help: "auto: at start, ask the OS to read the SQLite file into its page cache in the background when it fits in half of the memory available; off: read pages only as requests need them",
+		str: func(c *Config) *string { return &c.SQLitePrewarm }},
 	{flag: "kickstart", env: "LATCHKEY_KICKSTART", help: "path of a FusionAuth-format Kickstart file applied once to a fresh database",
 		str: func(c *Config) *string { return &c.Kickstart }},
 	{flag: "issuer", env: "LATCHKEY_ISSUER", help: "public base URL: the iss claim and the OIDC discovery base",
@@ -330,6 +339,9 @@ func (c Config) Validate() error {
 		} else if st.IsDir() {
 			p = append(p, fmt.Sprintf("kickstart: %q is a directory, not a file", c.Kickstart))
 		}
+	}
+	if c.SQLitePrewarm != "" && c.SQLitePrewarm != "auto" && c.SQLitePrewarm != "off" {
+		p = append(p, fmt.Sprintf("sqlite prewarm %q: use auto or off", c.SQLitePrewarm))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		p = append(p, fmt.Sprintf("log format %q: use text or json", c.LogFormat))

@@ -70,8 +70,15 @@ func TestEverySettingHasFlagAndEnv(t *testing.T) {
 		"LATCHKEY_COOKIE_SAMESITE":  "Strict",
 		"LATCHKEY_TRUSTED_PROXIES":  "10.0.0.0/8, 192.168.1.1",
 		"LATCHKEY_SHUTDOWN_TIMEOUT": "3s",
+		"LATCHKEY_SQLITE_PREWARM":   "off",
+	}
+	if d := load(t, nil, nil); d.SQLitePrewarm != "auto" || d.Validate() != nil {
+		t.Fatalf("default SQLite prewarm = %q (%v), want auto", d.SQLitePrewarm, d.Validate())
 	}
 	c := load(t, nil, e)
+	if c.SQLitePrewarm != "off" {
+		t.Fatalf("LATCHKEY_SQLITE_PREWARM=off read as %q", c.SQLitePrewarm)
+	}
 	if c.DatabaseURL != "sqlite:/tmp/x.db" || c.Kickstart != "ks.json" || c.Issuer != "https://login.example.com" ||
 		c.LogFormat != "json" || c.Level().String() != "DEBUG" || c.SameSite() != http.SameSiteStrictMode ||
 		c.ShutdownTimeout != 3*time.Second {
@@ -128,6 +135,7 @@ func TestValidateRejects(t *testing.T) {
 		{"cache TTL over an hour", "cache-ttl", "61m"},
 		{"SMTP root CAs missing", "smtp-root-cas", "/nonexistent/ca.pem"},
 		{"SMTP root CAs not PEM", "smtp-root-cas", "config_test.go"},
+		{"SQLite prewarm neither auto nor off", "sqlite-prewarm", "on"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,251 @@
+package sqlstorage
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/latchkeyhq/latchkey/internal/loghygiene"
+)
+
+// resident is the share of the file at path in the page cache (mincore).
+func resident(t *testing.T, path string) float64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	page := os.Getpagesize()
+	vec := make([]byte, (len(m)+page-1)/page)
+	// x/sys/unix has no wrapper for mincore(2).
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatal(errno)
+	}
+	in := 0
+	for _, v := range vec {
+		in += int(v & 1)
+	}
+	return float64(in) / float64(len(vec))
+}
+
+// evicted writes size random bytes to a new file, flushes it and asks the
+// kernel to drop it from the page cache, and returns its path. A file
+// system that keeps it cached anyway (tmpfs) cannot show a prewarm: the
+// test is skipped there, and fails under LATCHKEY_REQUIRE_ALL=1.
+func evicted(t *testing.T, size int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cold.db")
+	b := make([]byte, size)
+	_, _ = rand.Read(b)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dropFromCache(t, path)
+	return path
+}
+
+// dropFromCache flushes the file at path and asks the kernel to drop it
+// from the page cache.
+func dropFromCache(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+	if r := resident(t, path); r > 0.1 {
+		msg := "the file system keeps the test file cached after POSIX_FADV_DONTNEED, so a prewarm cannot be observed"
+		if os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
+			t.Fatalf("%s (%.0f %% resident; LATCHKEY_REQUIRE_ALL=1)", msg, 100*r)
+		}
+		t.Skip(msg)
+	}
+}
+
+// waitResident waits until the whole file is in the page cache: a prewarm's
+// reads are asynchronous. The deadline only keeps a broken prewarm from
+// hanging the test; 32 MiB are read in milliseconds.
+func waitResident(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := resident(t, path)
+		if r == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%.1f %% of the file is in the page cache after the prewarm, want all of it", 100*r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func plenty() (int64, error) { return 1 << 40, nil }
+
+// TestPrewarmReadsTheFileIntoThePageCache: a file dropped from the page
+// cache stays out of it by itself, and is all in it after a prewarm.
+func TestPrewarmReadsTheFileIntoThePageCache(t *testing.T) {
+	const size = 32 << 20 // 32 chunks: the prewarm asks chunk by chunk
+	path := evicted(t, size)
+	time.Sleep(100 * time.Millisecond)
+	if r := resident(t, path); r > 0.1 {
+		t.Fatalf("%.0f %% of the file came back into the page cache by itself: nothing to measure the prewarm against", 100*r)
+	}
+	r := prewarmFile(context.Background(), path, plenty)
+	if r.err != nil || r.skipped != "" || r.asked != size || r.size != size {
+		t.Fatalf("prewarm = %+v, want all %d bytes asked for", r, size)
+	}
+	waitResident(t, path)
+}
+
+// TestPrewarmLeavesAFileLargerThanHalfTheMemory: a file larger than half
+// of the memory available is not read (it could push out a working set
+// larger than itself), and the reason is given; exactly half is read.
+func TestPrewarmLeavesAFileLargerThanHalfTheMemory(t *testing.T) {
+	const size = 4 << 20
+	path := evicted(t, size)
+	r := prewarmFile(context.Background(), path, func() (int64, error) { return 2*size - 1, nil })
+	if r.asked != 0 || !strings.Contains(r.skipped, "larger than half of the memory available") {
+		t.Fatalf("prewarm = %+v, want it skipped as too large", r)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := resident(t, path); got > 0.1 {
+		t.Fatalf("%.0f %% of a skipped file is in the page cache", 100*got)
+	}
+	r = prewarmFile(context.Background(), path, func() (int64, error) { return 0, errors.New("no meminfo") })
+	if r.asked != 0 || !strings.Contains(r.skipped, "no meminfo") {
+		t.Fatalf("prewarm with the memory unknown = %+v, want it skipped, saying why", r)
+	}
+	r = prewarmFile(context.Background(), path, func() (int64, error) { return 2 * size, nil })
+	if r.asked != size || r.skipped != "" {
+		t.Fatalf("prewarm of a file of exactly half the memory = %+v, want it read", r)
+	}
+	waitResident(t, path)
+}
+
+// TestPrewarmStopsWhenAsked: a prewarm whose context ended asks for
+// nothing more.
+func TestPrewarmStopsWhenAsked(t *testing.T) {
+	path := evicted(t, 4<<20)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if r := prewarmFile(ctx, path, plenty); r.asked != 0 || r.err != nil {
+		t.Fatalf("prewarm after its end = %+v, want nothing asked", r)
+	}
+}
+
+// TestStoreOpenedWithPrewarmReadsItsFile: a store opened with Prewarm on a
+// database file the page cache had dropped brings it back in the
+// background, logs it, and closes cleanly; without Prewarm nothing is
+// started.
+func TestStoreOpenedWithPrewarmReadsItsFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "warm.db")
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.prewarm != nil {
+		t.Fatal("a store opened without Prewarm started one")
+	}
+	if _, err := s.exec(context.Background(), `CREATE TABLE ck (k TEXT PRIMARY KEY, b BLOB NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	writeRows(t, s, "a", 2000, 5000) // about 10 MB in the file
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dropFromCache(t, path)
+	var logs loghygiene.Buffer
+	s, err = Open(context.Background(), path, Options{Prewarm: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-s.prewarm.done
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.prewarm.result; r.err != nil || r.skipped != "" || r.asked != r.size || r.size < 10<<20 {
+		t.Fatalf("prewarm = %+v, want the whole file (%d bytes) asked for", r, fi.Size())
+	}
+	waitResident(t, path)
+	if !strings.Contains(logs.String(), "sqlite prewarm: the database file was asked into the page cache") {
+		t.Fatalf("log %q does not say the prewarm ran", logs.String())
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAvailableMemoryReadsMeminfoAndTheCgroupLimit: MemAvailable, and the
+// room under a cgroup's memory limit (v1 and v2) when that is smaller; no
+// limit ("max", v1's huge number) leaves MemAvailable.
+func TestAvailableMemoryReadsMeminfoAndTheCgroupLimit(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, s string) string {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mi := write("meminfo", "MemTotal:       24000000 kB\nMemFree:        1000 kB\nMemAvailable:   20000000 kB\n")
+	if got, err := memAvailable(mi); err != nil || got != 20000000*1024 {
+		t.Fatalf("memAvailable = %d, %v", got, err)
+	}
+	if _, err := memAvailable(write("old-meminfo", "MemTotal: 1 kB\n")); err == nil {
+		t.Fatal("a meminfo without MemAvailable was read as a number")
+	}
+
+	root := filepath.Join(dir, "cg")
+	write("cg/svc/memory.max", "1073741824\n")
+	write("cg/svc/memory.current", "268435456\n")
+	v2 := write("self-v2", "0::/svc\n")
+	if left, ok := cgroupMemoryLeft(v2, root); !ok || left != 768<<20 {
+		t.Fatalf("v2 left = %d, %v; want 768 MiB", left, ok)
+	}
+	write("cg/unlimited/memory.max", "max\n")
+	write("cg/unlimited/memory.current", "1\n")
+	if _, ok := cgroupMemoryLeft(write("self-v2-max", "0::/unlimited\n"), root); ok {
+		t.Fatal("memory.max \"max\" read as a limit")
+	}
+	write("cg/memory/box/memory.limit_in_bytes", "536870912\n")
+	write("cg/memory/box/memory.usage_in_bytes", "805306368\n")
+	if left, ok := cgroupMemoryLeft(write("self-v1", "9:pids:/\n4:memory:/box\n0::/\n"), root); !ok || left != 0 {
+		t.Fatalf("v1 over its limit: left = %d, %v; want 0", left, ok)
+	}
+	write("cg/memory/free/memory.limit_in_bytes", "9223372036854771712\n")
+	write("cg/memory/free/memory.usage_in_bytes", "1\n")
+	if _, ok := cgroupMemoryLeft(write("self-v1-free", "4:memory:/free\n"), root); ok {
+		t.Fatal("v1's unlimited read as a limit")
+	}
+}
