@@ -66,6 +66,9 @@ func (c *offlineCommand) open(ctx context.Context, cfg config.Config) (*app.App,
 	if err != nil {
 		return nil, err
 	}
+	// A command that runs once and exits has no use for the database file
+	// in the page cache (LATCHKEY_SQLITE_PREWARM is for a serving node).
+	cfg.SQLitePrewarm = "off"
 	a, err := app.Open(ctx, cfg, app.Options{Logger: app.NewLogger(cfg, c.stderr), Listener: ln})
 	if err != nil {
 		ln.Close()

@@ -362,5 +362,8 @@ func (s *Store) close() error {
 	if s.r != s.w {
 		err = errors.Join(err, s.r.close())
 	}
+	if s.prewarm != nil {
+		s.prewarm.release() // after every connection: prewarm.go
+	}
 	return err
 }

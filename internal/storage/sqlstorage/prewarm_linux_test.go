@@ -7,17 +7,17 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/latchkeyhq/latchkey/internal/loghygiene"
 )
 
-// resident is the share of the file at path in the page cache (mincore).
+// resident is the share of the file at path in the page cache.
 func resident(t *testing.T, path string) float64 {
 	t.Helper()
 	f, err := os.Open(path)
@@ -29,22 +29,40 @@ func resident(t *testing.T, path string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	r, err := residentShare(f, fi.Size())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Munmap(m)
-	page := os.Getpagesize()
-	vec := make([]byte, (len(m)+page-1)/page)
-	// x/sys/unix has no wrapper for mincore(2).
-	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
-		t.Fatal(errno)
+	return r
+}
+
+// diskTempDir is a temporary directory on a file system with a page cache
+// to drop: t.TempDir, or one under the package's directory when the
+// temporary directory is a tmpfs (whose files are the page cache).
+func diskTempDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil || st.Type != unix.TMPFS_MAGIC {
+		return dir
 	}
-	in := 0
-	for _, v := range vec {
-		in += int(v & 1)
+	dir, err := os.MkdirTemp(".", ".prewarm-test-")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return float64(in) / float64(len(vec))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// prewarmPath runs prewarmFile on the file at path.
+func prewarmPath(t *testing.T, ctx context.Context, path string, available func() (int64, error)) prewarmResult {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return prewarmFile(ctx, f, available)
 }
 
 // evicted writes size random bytes to a new file, flushes it and asks the
@@ -53,7 +71,7 @@ func resident(t *testing.T, path string) float64 {
 // test is skipped there, and fails under LATCHKEY_REQUIRE_ALL=1.
 func evicted(t *testing.T, size int) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "cold.db")
+	path := filepath.Join(diskTempDir(t), "cold.db")
 	b := make([]byte, size)
 	_, _ = rand.Read(b)
 	if err := os.WriteFile(path, b, 0o600); err != nil {
@@ -87,19 +105,21 @@ func dropFromCache(t *testing.T, path string) {
 	}
 }
 
-// waitResident waits until the whole file is in the page cache: a prewarm's
-// reads are asynchronous. The deadline only keeps a broken prewarm from
-// hanging the test; 32 MiB are read in milliseconds.
+// waitResident waits until at least 90 % of the file is in the page cache
+// (the kernel's readahead may drop a page under memory pressure; without
+// a prewarm none comes back): a prewarm's reads are asynchronous. The
+// deadline only keeps a broken prewarm from hanging the test; 32 MiB are
+// read in milliseconds.
 func waitResident(t *testing.T, path string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		r := resident(t, path)
-		if r == 1 {
+		if r >= 0.9 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%.1f %% of the file is in the page cache after the prewarm, want all of it", 100*r)
+			t.Fatalf("%.1f %% of the file is in the page cache after the prewarm, want at least 90 %%", 100*r)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -116,7 +136,7 @@ func TestPrewarmReadsTheFileIntoThePageCache(t *testing.T) {
 	if r := resident(t, path); r > 0.1 {
 		t.Fatalf("%.0f %% of the file came back into the page cache by itself: nothing to measure the prewarm against", 100*r)
 	}
-	r := prewarmFile(context.Background(), path, plenty)
+	r := prewarmPath(t, context.Background(), path, plenty)
 	if r.err != nil || r.skipped != "" || r.asked != size || r.size != size {
 		t.Fatalf("prewarm = %+v, want all %d bytes asked for", r, size)
 	}
@@ -129,7 +149,7 @@ func TestPrewarmReadsTheFileIntoThePageCache(t *testing.T) {
 func TestPrewarmLeavesAFileLargerThanHalfTheMemory(t *testing.T) {
 	const size = 4 << 20
 	path := evicted(t, size)
-	r := prewarmFile(context.Background(), path, func() (int64, error) { return 2*size - 1, nil })
+	r := prewarmPath(t, context.Background(), path, func() (int64, error) { return 2*size - 1, nil })
 	if r.asked != 0 || !strings.Contains(r.skipped, "larger than half of the memory available") {
 		t.Fatalf("prewarm = %+v, want it skipped as too large", r)
 	}
@@ -137,11 +157,11 @@ func TestPrewarmLeavesAFileLargerThanHalfTheMemory(t *testing.T) {
 	if got := resident(t, path); got > 0.1 {
 		t.Fatalf("%.0f %% of a skipped file is in the page cache", 100*got)
 	}
-	r = prewarmFile(context.Background(), path, func() (int64, error) { return 0, errors.New("no meminfo") })
+	r = prewarmPath(t, context.Background(), path, func() (int64, error) { return 0, errors.New("no meminfo") })
 	if r.asked != 0 || !strings.Contains(r.skipped, "no meminfo") {
 		t.Fatalf("prewarm with the memory unknown = %+v, want it skipped, saying why", r)
 	}
-	r = prewarmFile(context.Background(), path, func() (int64, error) { return 2 * size, nil })
+	r = prewarmPath(t, context.Background(), path, func() (int64, error) { return 2 * size, nil })
 	if r.asked != size || r.skipped != "" {
 		t.Fatalf("prewarm of a file of exactly half the memory = %+v, want it read", r)
 	}
@@ -154,7 +174,7 @@ func TestPrewarmStopsWhenAsked(t *testing.T) {
 	path := evicted(t, 4<<20)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if r := prewarmFile(ctx, path, plenty); r.asked != 0 || r.err != nil {
+	if r := prewarmPath(t, ctx, path, plenty); r.asked != 0 || r.err != nil {
 		t.Fatalf("prewarm after its end = %+v, want nothing asked", r)
 	}
 }
@@ -164,8 +184,7 @@ func TestPrewarmStopsWhenAsked(t *testing.T) {
 // background, logs it, and closes cleanly; without Prewarm nothing is
 // started.
 func TestStoreOpenedWithPrewarmReadsItsFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "warm.db")
+	path := filepath.Join(diskTempDir(t), "warm.db")
 	s, err := Open(context.Background(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -243,9 +262,84 @@ func TestAvailableMemoryReadsMeminfoAndTheCgroupLimit(t *testing.T) {
 	if left, ok := cgroupMemoryLeft(write("self-v1", "9:pids:/\n4:memory:/box\n0::/\n"), root); !ok || left != 0 {
 		t.Fatalf("v1 over its limit: left = %d, %v; want 0", left, ok)
 	}
+	// The inactive file cache is not counted as used.
+	write("cg/svc/memory.stat", "anon 1\ninactive_file 134217728\nactive_file 5\n")
+	if left, ok := cgroupMemoryLeft(v2, root); !ok || left != 896<<20 {
+		t.Fatalf("v2 left with 128 MiB inactive file cache = %d, %v; want 896 MiB", left, ok)
+	}
+	// memory.high below memory.max, and a parent's tighter limit, count.
+	write("cg/svc/memory.high", "805306368\n")
+	if left, ok := cgroupMemoryLeft(v2, root); !ok || left != 640<<20 {
+		t.Fatalf("v2 left under memory.high = %d, %v; want 640 MiB", left, ok)
+	}
+	write("cg/slice/memory.max", "536870912\n")
+	write("cg/slice/memory.current", "268435456\n")
+	write("cg/slice/child/memory.max", "max\n")
+	write("cg/slice/child/memory.current", "1\n")
+	if left, ok := cgroupMemoryLeft(write("self-v2-nested", "0::/slice/child\n"), root); !ok || left != 256<<20 {
+		t.Fatalf("v2 left under the parent's limit = %d, %v; want 256 MiB", left, ok)
+	}
+	// A path that is not under the mount (a container's view on v1, or
+	// without its own namespace) is read at the mount: the container's.
+	write("cg/memory/memory.limit_in_bytes", "2147483648\n")
+	write("cg/memory/memory.usage_in_bytes", "1073741824\n")
+	if left, ok := cgroupMemoryLeft(write("self-v1-docker", "4:memory:/docker/0123abcd\n"), root); !ok || left != 1<<30 {
+		t.Fatalf("v1 container left = %d, %v; want 1 GiB from the mount's own files", left, ok)
+	}
 	write("cg/memory/free/memory.limit_in_bytes", "9223372036854771712\n")
 	write("cg/memory/free/memory.usage_in_bytes", "1\n")
-	if _, ok := cgroupMemoryLeft(write("self-v1-free", "4:memory:/free\n"), root); ok {
-		t.Fatal("v1's unlimited read as a limit")
+	if left, ok := cgroupMemoryLeft(write("self-v1-free", "4:memory:/free\n"), root); !ok || left != 1<<30 {
+		t.Fatalf("v1 unlimited under a limited mount: left = %d, %v; want the mount's 1 GiB, not the unlimited one", left, ok)
+	}
+	if _, ok := cgroupMemoryLeft(write("self-none", "4:memory:/free\n"), filepath.Join(dir, "elsewhere")); ok {
+		t.Fatal("a limit read where no cgroup files are")
+	}
+}
+
+// heldLocks counts the POSIX locks this process holds on the file at path
+// (/proc/locks: "id: POSIX ADVISORY READ|WRITE pid maj:min:inode start end").
+func heldLocks(t *testing.T, path string) int {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, ino := strconv.Itoa(os.Getpid()), ":"+strconv.FormatUint(st.Ino, 10)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 6 && f[1] == "POSIX" && f[4] == pid && strings.HasSuffix(f[5], ino) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPrewarmKeepsSQLitesLocks: closing any descriptor of a file drops
+// every POSIX lock the process holds on it, so the prewarm's descriptor
+// stays open until the store's connections are closed. While the store is
+// open after its prewarm, SQLite's lock on the file (a WAL reader's) is
+// still held; without it another process could take the exclusive lock and
+// delete the WAL the store writes to.
+func TestPrewarmKeepsSQLitesLocks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "locked.db")
+	s, err := Open(context.Background(), path, Options{Prewarm: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	<-s.prewarm.done
+	if r := s.prewarm.result; r.err != nil || r.asked != r.size {
+		t.Fatalf("prewarm = %+v, want the file asked for", r)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := heldLocks(t, path); n == 0 {
+		t.Fatal("after the prewarm the process holds no lock on the database file: closing the prewarm's descriptor dropped SQLite's")
 	}
 }

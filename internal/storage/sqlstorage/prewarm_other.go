@@ -9,6 +9,10 @@ import (
 
 const prewarmSupported = false
 
-func willNeed(*os.File, int64, int64) error { return errors.New("not supported") }
+var errPrewarmUnsupported = errors.New("not supported on this operating system")
 
-func availableMemory() (int64, error) { return 0, errors.New("not supported") }
+func willNeed(*os.File, int64, int64) error { return errPrewarmUnsupported }
+
+func residentShare(*os.File, int64) (float64, error) { return 0, errPrewarmUnsupported }
+
+func availableMemory() (int64, error) { return 0, errPrewarmUnsupported }
