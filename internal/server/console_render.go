@@ -140,6 +140,9 @@ func (s *Server) consoleError(w http.ResponseWriter, r *http.Request, err error)
 			Problem: "Too many sign-ins are being processed. Try again shortly."})
 		return
 	}
+	if s.clientGone(w, r, err) {
+		return
+	}
 	status := http.StatusInternalServerError
 	msg := "Something went wrong on the server. Request id " + requestID(r.Context()) + "."
 	if storage.Transient(err) {

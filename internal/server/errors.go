@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -90,6 +91,28 @@ func writeOAuthError(w http.ResponseWriter, status int, e OAuthError) {
 	writeJSON(w, status, e)
 }
 
+// statusClientGone is nginx's 499 "Client Closed Request": the answer to a
+// request whose client went away before it was answered. Nobody reads it;
+// it keeps such requests apart from the server's own errors in the access
+// log and the metrics.
+const statusClientGone = 499
+
+// clientGone answers 499 and logs at debug level when err ended the request
+// because its client went away (the request's context canceled: the
+// connection closed, or the client gave up), instead of a 500 and an
+// error line for what is not the server's error. The operation's outcome
+// is whatever its storage made of the cancellation: a transaction not
+// committed is rolled back (as after any error), one committed is kept.
+func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, err error) bool {
+	if !errors.Is(err, context.Canceled) || !errors.Is(r.Context().Err(), context.Canceled) {
+		return false
+	}
+	s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "client went away before its answer",
+		slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	w.WriteHeader(statusClientGone)
+	return true
+}
+
 // writeInternal logs err with the request id and answers a generic 500 (or 503
 // when the database is unavailable). Never leaks the error text.
 func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error) {
@@ -98,6 +121,9 @@ func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error
 		// gate's busy answer, whichever route it was.
 		s.noteBusy(r, nil)
 		writeBusy(w)
+		return
+	}
+	if s.clientGone(w, r, err) {
 		return
 	}
 	if storage.Transient(err) {

@@ -194,6 +194,7 @@ func (s *Server) authorizeFailure(w http.ResponseWriter, r *http.Request, a auth
 	case storage.Transient(err):
 		w.Header().Set("Retry-After", "1")
 		s.errorPage(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", "", "The service is temporarily unavailable. Try again shortly.", params.Get("locale"))
+	case s.clientGone(w, r, err):
 	default:
 		s.Logger.ErrorContext(r.Context(), "authorize: internal error", "request_id", requestID(r.Context()), "error", err.Error())
 		s.errorPage(w, r, http.StatusInternalServerError, "server_error", "", "An internal error occurred. Request id "+requestID(r.Context())+".", params.Get("locale"))

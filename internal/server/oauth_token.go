@@ -294,6 +294,7 @@ func (s *Server) writeGrantError(w http.ResponseWriter, r *http.Request, err err
 		// A transactional webhook refused the login or refresh (504 on
 		// /api/*; here OAuth's nearest error, RFC 6749 §5.2 has no 504).
 		writeOAuthError(w, http.StatusGatewayTimeout, OAuthError{"temporarily_unavailable", "webhook_transaction", "The webhooks this login requires did not accept it."})
+	case s.clientGone(w, r, err):
 	default:
 		s.Logger.ErrorContext(r.Context(), "oauth token: internal error", "request_id", requestID(r.Context()), "error", err.Error())
 		writeOAuthError(w, http.StatusInternalServerError, OAuthError{"server_error", "unknown", "An internal error occurred. Request id " + requestID(r.Context()) + "."})

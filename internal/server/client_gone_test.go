@@ -1,0 +1,59 @@
+package server_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/latchkeyhq/latchkey/internal/loghygiene"
+)
+
+// TestRefreshWhoseClientWentAwayIsNoServerError: a refresh whose client went
+// away before it was answered (the request's context canceled, as when the
+// connection closes or the client's timeout fires) is answered 499, logged
+// at debug level as the client's doing, and consumes nothing: the same
+// refresh token refreshes afterwards. Before, each such request was logged
+// as an internal error and counted as a 500 (thousands of ERROR lines when a
+// load balancer's timeout fires under load).
+func TestRefreshWhoseClientWentAwayIsNoServerError(t *testing.T) {
+	var logs loghygiene.Buffer
+	s := newLoggedStack(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	grant := s.token(url.Values{"grant_type": {"password"}, "client_id": {storeApp}, "client_secret": {secret},
+		"username": {aliceEmail}, "password": {alicePass}, "scope": {"offline_access"}})
+	rt, _ := grant.json(t)["refresh_token"].(string)
+	if grant.status != 200 || rt == "" {
+		t.Fatalf("password grant: %d %s", grant.status, grant.body)
+	}
+	gone := func(c call) *httptest.ResponseRecorder {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req := httptest.NewRequestWithContext(ctx, c.method, c.path, strings.NewReader(c.body))
+		for k, v := range c.hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		s.Srv.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	oauth := gone(call{method: "POST", path: "/oauth2/token", hdr: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		body: url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {storeApp}, "client_secret": {secret}}.Encode()})
+	api := gone(call{method: "POST", path: "/api/jwt/refresh", hdr: map[string]string{"Content-Type": "application/json"},
+		body: `{"refreshToken":"` + rt + `"}`})
+	for name, rec := range map[string]*httptest.ResponseRecorder{"/oauth2/token": oauth, "/api/jwt/refresh": api} {
+		if rec.Code != 499 {
+			t.Errorf("%s refresh whose client went away: %d %s; want 499", name, rec.Code, rec.Body)
+		}
+	}
+	out := logs.String()
+	if strings.Contains(out, "level=ERROR") || strings.Count(out, "client went away before its answer") != 2 {
+		t.Fatalf("log: want two debug lines saying the client went away, and no error:\n%s", out)
+	}
+	again := s.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {storeApp}, "client_secret": {secret}})
+	if next, _ := again.json(t)["refresh_token"].(string); again.status != 200 || next == "" || next == rt {
+		t.Fatalf("the refresh token after two abandoned refreshes: %d %s; want it unconsumed", again.status, again.body)
+	}
+}
