@@ -30,13 +30,7 @@ func TestRefreshPastItsDeadlineAnswersUnavailable(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 		defer cancel()
-		req := httptest.NewRequestWithContext(ctx, c.method, c.path, strings.NewReader(c.body))
-		for k, v := range c.hdr {
-			req.Header.Set(k, v)
-		}
-		rec := httptest.NewRecorder()
-		s.Srv.Handler().ServeHTTP(rec, req)
-		return rec
+		return s.doIn(ctx, c)
 	}
 	oauth := late(call{method: "POST", path: "/oauth2/token", hdr: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
 		body: url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {storeApp}, "client_secret": {secret}}.Encode()})

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -203,6 +204,19 @@ func (s *stack) do(c call) result {
 	b, err := io.ReadAll(res.Body)
 	must(s.t, err)
 	return result{res.StatusCode, res.Header, b}
+}
+
+// doIn serves c in the handler itself (no connection) with ctx as the
+// request's context: a deadline passed, or a client gone (canceled).
+func (s *stack) doIn(ctx context.Context, c call) *httptest.ResponseRecorder {
+	s.t.Helper()
+	req := httptest.NewRequestWithContext(ctx, c.method, c.path, strings.NewReader(c.body))
+	for k, v := range c.hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	s.Srv.Handler().ServeHTTP(rec, req)
+	return rec
 }
 
 // login posts alice's credentials for app and returns the result.
