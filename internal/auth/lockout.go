@@ -207,11 +207,13 @@ func (s *Service) unknownUser(ctx context.Context, tenant storage.Tenant, app st
 	defer ch.settled()
 	// The reads a found account makes before its hash (login preventions,
 	// second-factor methods), made for no account, so both cost alike.
+	// Failed (the client gone, the database down), nothing was checked:
+	// the reservation goes back, as a real account's does (Login).
 	if _, err := s.loginPreventions(ctx, noAccountID, s.cfg.Now()); err != nil {
-		return err
+		return s.notHashed(ctx, ch, err)
 	}
 	if _, err := s.secondFactorMethods(ctx, req, tenant, app, storage.User{ID: noAccountID}); err != nil {
-		return err
+		return s.notHashed(ctx, ch, err)
 	}
 	scheme, factor := tenantScheme(tenant)
 	err = s.pw.DummyVerify(ctx, req.Password, scheme, factor)

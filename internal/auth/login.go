@@ -50,12 +50,16 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 
 	// An outcome that withholds tokens (outcome.go) is decided before
 	// anything is written.
+	// A read that fails here (the client gone, the database down) ends a
+	// login whose password was never checked: its reservation goes back,
+	// as when its hashing turn never came, or a correct password could
+	// lock the account.
 	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: s.cfg.Now()}
 	if facts.preventions, err = s.loginPreventions(ctx, user.ID, facts.now); err != nil {
-		return Tokens{}, err
+		return Tokens{}, s.notHashed(ctx, ch, err)
 	}
 	if facts.twoFactor, err = s.secondFactorMethods(ctx, req, tenant, app, user); err != nil {
-		return Tokens{}, err
+		return Tokens{}, s.notHashed(ctx, ch, err)
 	}
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.heldLogin(ctx, facts, rule, w, ch, fail)

@@ -75,8 +75,23 @@ func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant st
 		s.rehash(ctx, tenant, &out.User, req.Password)
 	case errors.Is(err, ErrRegistrationRequired):
 		s.rehash(ctx, tenant, &user, req.Password)
+	case interrupted(err) && ch.res != nil:
+		// The password was right and the login's write did not happen (the
+		// client gone, the database down before it): no guess to count.
+		// The success's own write gives the reservation back (Refund); this
+		// one does when that write never came.
+		if rerr := s.giveBack(ctx, *ch.res, false); rerr != nil {
+			return Tokens{}, rerr
+		}
 	}
 	return out, err
+}
+
+// interrupted reports whether err ended an operation by its circumstances
+// (its caller gone, the database unavailable or past the deadline), not by
+// anything about the request.
+func interrupted(err error) bool {
+	return errors.Is(err, context.Canceled) || storage.Transient(err)
 }
 
 // grantLogin is the one way a login that is authenticated ends in tokens,
