@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
@@ -49,5 +50,28 @@ func TestRefreshWhoseClientWentAwayIsNoServerError(t *testing.T) {
 	again := s.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {storeApp}, "client_secret": {secret}})
 	if next, _ := again.json(t)["refresh_token"].(string); again.status != 200 || next == "" || next == rt {
 		t.Fatalf("the refresh token after two abandoned refreshes: %d %s; want it unconsumed", again.status, again.body)
+	}
+}
+
+// TestCanceledWorkOfALiveClientIsAServerError: an operation that ended with
+// context.Canceled while its request's client is still there (a cancel of
+// the server's own) is not the client's doing: 500 and an error line, as
+// before; the same error with the request's context canceled is 499 at
+// debug level.
+func TestCanceledWorkOfALiveClientIsAServerError(t *testing.T) {
+	var logs loghygiene.Buffer
+	s := newLoggedStack(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	canceled := fmt.Errorf("auth: something of the server's own: %w", context.Canceled)
+	live := httptest.NewRecorder()
+	s.Srv.WriteInternalForTest(live, httptest.NewRequest("POST", "/api/jwt/refresh", nil), canceled)
+	if live.Code != 500 || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("canceled work of a live client: %d, log:\n%s\nwant 500 and an error line", live.Code, logs.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	gone := httptest.NewRecorder()
+	s.Srv.WriteInternalForTest(gone, httptest.NewRequestWithContext(ctx, "POST", "/api/jwt/refresh", nil), canceled)
+	if gone.Code != 499 || strings.Count(logs.String(), "level=ERROR") != 1 || !strings.Contains(logs.String(), "client went away before its answer") {
+		t.Fatalf("the same error with the client gone: %d, log:\n%s\nwant 499 and no second error line", gone.Code, logs.String())
 	}
 }

@@ -109,6 +109,12 @@ func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, err error) b
 	}
 	s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "client went away before its answer",
 		slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	// Under overload clients and load balancers give up first: a count
+	// once a minute keeps that visible at the default level.
+	if ok, n := s.failureLog().Allow("clients went away"); ok {
+		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "requests whose client went away before their answer",
+			slog.String("path", r.URL.Path), slog.Int("repeated", n))
+	}
 	w.WriteHeader(statusClientGone)
 	return true
 }

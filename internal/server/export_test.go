@@ -1,5 +1,7 @@
 package server
 
+import "net/http"
+
 // RouteForTest is what the external tests may know of a route-table row.
 type RouteForTest struct {
 	Pattern string
@@ -16,4 +18,10 @@ func (s *Server) RoutesForTest() []RouteForTest {
 		out = append(out, RouteForTest{Pattern: rt.pattern, Body: rt.body, HTML: rt.html, Global: rt.global})
 	}
 	return out
+}
+
+// WriteInternalForTest answers err as an /api/* route answers an error no
+// other case claims (writeInternal).
+func (s *Server) WriteInternalForTest(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeInternal(w, r, err)
 }

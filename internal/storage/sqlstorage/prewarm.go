@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 )
 
@@ -92,8 +93,12 @@ func startPrewarm(path string, logger *slog.Logger) *prewarmer {
 		case r.asked < r.size:
 			logger.Info("sqlite prewarm stopped", "path", path, "asked_bytes", r.asked, "size_bytes", r.size)
 		default:
+			resident := "unknown"
+			if r.resident >= 0 {
+				resident = strconv.Itoa(int(100 * r.resident))
+			}
 			logger.Info("sqlite prewarm: the database file was asked into the page cache", "path", path, "size_bytes", r.size,
-				"resident_percent", int(100*r.resident), "took", time.Since(begun).Round(time.Millisecond).String())
+				"resident_percent", resident, "took", time.Since(begun).Round(time.Millisecond).String())
 		}
 	}()
 	return p

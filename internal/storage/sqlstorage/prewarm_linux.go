@@ -122,14 +122,16 @@ func cgroupMemoryLeft(selfCgroup, root string) (left int64, ok bool) {
 		}
 		mount := filepath.Join(root, h.mount)
 		dir := filepath.Join(mount, parts[2])
-		if _, err := os.Stat(dir); err != nil {
+		// A path outside the mount ("/../..": a process outside its cgroup
+		// namespace's root) is read at the mount too.
+		if _, err := os.Stat(dir); err != nil || (dir != mount && !strings.HasPrefix(dir, mount+string(filepath.Separator))) {
 			dir = mount
 		}
 		for {
 			if l, limited := h.left(dir); limited && (!ok || l < left) {
 				left, ok = l, true
 			}
-			if dir == mount || !strings.HasPrefix(dir, mount) {
+			if dir == mount {
 				break
 			}
 			dir = filepath.Dir(dir)
