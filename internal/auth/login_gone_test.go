@@ -9,15 +9,19 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// goneAt is the real store with the login's client going away at one
-// point (fault injection by embedding, design.md: no mocks): right after
-// the attempt's reservation, or when the registrations are read after a
-// correct password (the success's plan, before its write). gone cancels
-// the login's context.
+// goneAt is the real store with a login failing at one point (fault
+// injection by embedding, design.md: no mocks): its client going away
+// right after the attempt's reservation, or when the registrations are
+// read after a correct password (the success's plan, before its write),
+// or that read failing (regsErr); or the login's write committing and its
+// answer being lost (lostCommit: RecordLogin's commit happens, the caller
+// gets ErrUnavailable, as from PostgreSQL when the connection drops during
+// COMMIT). gone cancels the login's context.
 type goneAt struct {
 	storage.Storage
-	afterReserve, atRegistrations bool
-	gone                          context.CancelFunc
+	afterReserve, atRegistrations, lostCommit bool
+	regsErr                                   error
+	gone                                      context.CancelFunc
 }
 
 func (s *goneAt) ReserveLoginAttempt(ctx context.Context, now time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
@@ -32,20 +36,46 @@ func (s *goneAt) ListRegistrations(ctx context.Context, userID string) ([]storag
 	if s.atRegistrations {
 		s.gone()
 	}
+	if s.regsErr != nil {
+		return nil, s.regsErr
+	}
 	return s.Storage.ListRegistrations(ctx, userID)
 }
 
+func (s *goneAt) RecordLogin(ctx context.Context, l storage.Login) error {
+	if err := s.Storage.RecordLogin(ctx, l); err != nil || !s.lostCommit {
+		return err
+	}
+	return storage.ErrUnavailable
+}
+
+// goneHasher is the real hasher whose client goes away once the password
+// was checked.
+type goneHasher struct {
+	hasher
+	gone func()
+}
+
+func (h *goneHasher) Verify(ctx context.Context, plain string, ph storage.PasswordHash) (bool, error) {
+	ok, err := h.hasher.Verify(ctx, plain, ph)
+	h.gone()
+	return ok, err
+}
+
 // TestLoginsWhoseClientWentAwayDoNotLock: at the lockout threshold − 1
-// failures (tooManyAttempts 3, two wrong passwords), logins whose client
-// goes away after the attempt was charged, before its password was checked
-// (any password) or after a correct one was accepted but before the login
-// was written, end with the context's error, leave every counter as it was
-// and write nothing; then the correct password logs in. Before, each such
-// login kept its charge as a failure, and a user whose client timed out
-// (a load balancer's timeout under load) was locked out with the right
-// password. A wrong password whose client goes away after its check is
-// still counted (TestLoginsWhoseTurnNeverCameDoNotLock covers the wait for
-// a turn; lockout_test.go the counted refusals).
+// failures (tooManyAttempts 3, two wrong passwords), logins that end
+// without tokens for reasons not the password's leave every counter as it
+// was and write nothing: the client gone after the attempt was charged and
+// before its password was checked (any password; an unknown login id's
+// attempt too), or after a correct password and before the login's write;
+// the database failing then; any other failure after a correct password.
+// Then the correct password logs in. Before, each such login kept its
+// charge as a failure, and a user whose client timed out (a load
+// balancer's timeout under load) was locked out with the right password.
+// A login whose write committed but whose answer was lost is not given back
+// a second time (the write gave it back: a second refund would erase a real
+// failure). A wrong password whose client goes away once it was checked is
+// counted.
 func TestLoginsWhoseClientWentAwayDoNotLock(t *testing.T) {
 	e := newEnv(t)
 	for range 2 {
@@ -72,8 +102,8 @@ func TestLoginsWhoseClientWentAwayDoNotLock(t *testing.T) {
 			t.Fatalf("login %d gone after its reservation: %v, want context.Canceled", i, err)
 		}
 	}
-	// An unknown login id's attempt the same way: its counter as before.
-	// (The counters' rows exist after it, with no failure in them.)
+	// An unknown login id's attempt the same way. (Its counters' rows exist
+	// after it, with no failure in them.)
 	if err := login("nobody@example.com", "guess"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("unknown login id gone after its reservation: %v, want context.Canceled", err)
 	}
@@ -89,21 +119,54 @@ func TestLoginsWhoseClientWentAwayDoNotLock(t *testing.T) {
 		}
 	}
 	g.atRegistrations = false
+	for _, fault := range []error{storage.ErrUnavailable, errors.New("something else")} {
+		g.regsErr = fault
+		for i := range 3 {
+			if err := login(userEmail, goodPass); !errors.Is(err, fault) {
+				t.Fatalf("correct login %d whose registrations read failed: %v, want %v", i, err, fault)
+			}
+		}
+	}
+	g.regsErr = nil
 	if after := counts(t, e, userID); after != before {
-		t.Fatalf("counters after the abandoned logins %+v, before %+v", after, before)
+		t.Fatalf("counters after the unfinished logins %+v, before %+v", after, before)
 	}
 	toks, err := e.store.ListRefreshTokens(e.ctx, userID)
 	must(t, err)
-	if len(toks) != 0 {
-		t.Fatalf("abandoned logins left %d refresh tokens", len(toks))
+	u, err := e.store.GetUser(e.ctx, userID)
+	must(t, err)
+	if len(toks) != 0 || u.LastLoginInstant != 0 {
+		t.Fatalf("unfinished logins left %d refresh tokens, lastLoginInstant %d", len(toks), u.LastLoginInstant)
 	}
-	// A wrong password checked before its client went away is counted.
-	g.atRegistrations = true // never reached by a refusal
-	if err := login(userEmail, "guess-4"); !errors.Is(err, ErrInvalidCredentials) {
-		t.Fatalf("wrong password: %v", err)
+
+	// A login whose write committed and whose answer was lost: its own
+	// write reset the address's counter and took its charge off the
+	// others, which keep their two real failures.
+	g.lostCommit = true
+	if err := login(userEmail, goodPass); !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("login whose commit's answer was lost: %v, want ErrUnavailable", err)
 	}
-	g.atRegistrations = false
-	if f := counts(t, e, userID); f[0].Count != 3 {
-		t.Fatalf("counter after a wrong password: %+v, want 3 failures", f[0])
+	g.lostCommit = false
+	after := counts(t, e, userID)
+	if after[0].Count != 0 || after[1].Count != before[1].Count || after[2].Count != before[2].Count {
+		t.Fatalf("counters after a committed login whose answer was lost %+v, before %+v: want the address's reset and the others' two failures kept (no second refund)",
+			after, before)
+	}
+
+	// A wrong password whose client goes away once it was checked counts.
+	e.clock.Advance(time.Second)
+	pw := e.svc.pw
+	gh := &goneHasher{hasher: pw}
+	e.svc.pw = gh
+	ctx, cancel := context.WithCancel(e.ctx)
+	gh.gone = cancel
+	_, err = e.svc.Login(ctx, LoginRequest{LoginID: userEmail, Password: "guess-4", ApplicationID: appID, IPAddress: "192.0.2.1"})
+	cancel()
+	e.svc.pw = pw
+	if !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("wrong password whose client left after its check: %v, want ErrInvalidCredentials", err)
+	}
+	if f := counts(t, e, userID); f[0].Count != 1 || f[2].Count != before[2].Count+1 {
+		t.Fatalf("counters after a checked wrong password whose client left: %+v, want one more failure", f)
 	}
 }

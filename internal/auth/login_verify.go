@@ -75,23 +75,36 @@ func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant st
 		s.rehash(ctx, tenant, &out.User, req.Password)
 	case errors.Is(err, ErrRegistrationRequired):
 		s.rehash(ctx, tenant, &user, req.Password)
-	case interrupted(err) && ch.res != nil:
-		// The password was right and the login's write did not happen (the
-		// client gone, the database down before it): no guess to count.
+	case ch.res != nil:
+		// The password was right and the login ended without its tokens
+		// (the client gone, the database down, a webhook's veto, a lock
+		// that came between the read and the write): no guess to count.
 		// The success's own write gives the reservation back (Refund); this
-		// one does when that write never came.
-		if rerr := s.giveBack(ctx, *ch.res, false); rerr != nil {
-			return Tokens{}, rerr
+		// one does when that write did not happen.
+		if rerr := s.giveBackUnlessLoggedIn(ctx, *ch.res, user.ID, now); rerr != nil {
+			return Tokens{}, errors.Join(err, rerr)
 		}
 	}
 	return out, err
 }
 
-// interrupted reports whether err ended an operation by its circumstances
-// (its caller gone, the database unavailable or past the deadline), not by
-// anything about the request.
-func interrupted(err error) bool {
-	return errors.Is(err, context.Canceled) || storage.Transient(err)
+// giveBackUnlessLoggedIn gives the reservation of a login with a correct
+// password back unless the login's write happened after all: a commit whose
+// answer was lost (PostgreSQL's, when the connection drops or the caller's
+// context ends during COMMIT) has given it back already, and refunds are
+// not idempotent (a second would erase a real failure). The write sets the
+// user's lastLoginInstant to the login's instant, which tells.
+func (s *Service) giveBackUnlessLoggedIn(ctx context.Context, r storage.LoginReservation, userID string, now time.Time) error {
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	u, err := s.cfg.Store.GetUser(wctx, userID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("auth: read user after an unfinished login: %w", err)
+	}
+	if err == nil && u.LastLoginInstant == now.UnixMilli() {
+		return nil
+	}
+	return s.giveBack(ctx, r, false)
 }
 
 // grantLogin is the one way a login that is authenticated ends in tokens,
