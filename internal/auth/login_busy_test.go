@@ -47,6 +47,39 @@ func counts(t *testing.T, e *env, account string) [3]storage.LoginFailures {
 	return out
 }
 
+// nearLockout is an env one failure from the lockout (tooManyAttempts 3,
+// two wrong passwords from 192.0.2.1) and its user's counters then.
+func nearLockout(t *testing.T) (*env, [3]storage.LoginFailures) {
+	t.Helper()
+	e := newEnv(t)
+	for range 2 {
+		_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: "wrong", ApplicationID: appID, IPAddress: "192.0.2.1"})
+		wantErr(t, err, ErrInvalidCredentials)
+	}
+	before := counts(t, e, userID)
+	if before[0].Count != 2 {
+		t.Fatalf("counter after two failures: %+v", before[0])
+	}
+	return e, before
+}
+
+// untouched fails the test unless the user's counters are still before and
+// no login of it was written (no refresh token, no lastLoginInstant) after
+// what (logins that must have changed nothing).
+func untouched(t *testing.T, e *env, before [3]storage.LoginFailures, what string) {
+	t.Helper()
+	if after := counts(t, e, userID); after != before {
+		t.Fatalf("counters after the %s %+v, before %+v", what, after, before)
+	}
+	toks, err := e.store.ListRefreshTokens(e.ctx, userID)
+	must(t, err)
+	u, err := e.store.GetUser(e.ctx, userID)
+	must(t, err)
+	if len(toks) != 0 || u.LastLoginInstant != 0 {
+		t.Fatalf("%s left %d refresh tokens, lastLoginInstant %d", what, len(toks), u.LastLoginInstant)
+	}
+}
+
 // TestLoginsWhoseTurnNeverCameDoNotLock is the adversarial case: at the
 // lockout threshold − 1 failures (tooManyAttempts 3, two failures), logins
 // whose wait for a hashing turn ends before one comes (the server busy with
@@ -57,15 +90,7 @@ func counts(t *testing.T, e *env, account string) [3]storage.LoginFailures {
 // correct password logs in. Before, such a login could not give up: it
 // waited and hashed, and a wrong password then locked the account.
 func TestLoginsWhoseTurnNeverCameDoNotLock(t *testing.T) {
-	e := newEnv(t)
-	for range 2 {
-		_, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: "wrong", ApplicationID: appID, IPAddress: "192.0.2.1"})
-		wantErr(t, err, ErrInvalidCredentials)
-	}
-	before := counts(t, e, userID)
-	if before[0].Count != 2 {
-		t.Fatalf("counter after two failures: %+v", before[0])
-	}
+	e, before := nearLockout(t)
 	held := password.HoldTurnsForTest()
 	defer held.Release()
 	for i, pass := range []string{"guess-1", "guess-2", "guess-3", goodPass, "guess-4", "guess-5"} {
@@ -74,16 +99,7 @@ func TestLoginsWhoseTurnNeverCameDoNotLock(t *testing.T) {
 		}
 	}
 	held.Release()
-	if after := counts(t, e, userID); after != before {
-		t.Fatalf("counters after the busy logins %+v, before %+v", after, before)
-	}
-	toks, err := e.store.ListRefreshTokens(e.ctx, userID)
-	must(t, err)
-	u, err := e.store.GetUser(e.ctx, userID)
-	must(t, err)
-	if len(toks) != 0 || u.LastLoginInstant != 0 {
-		t.Fatalf("busy logins left %d refresh tokens, lastLoginInstant %d", len(toks), u.LastLoginInstant)
-	}
+	untouched(t, e, before, "busy logins")
 	e.login()
 	if f := counts(t, e, userID); f[0].Count != 0 {
 		t.Fatalf("counter after the correct login: %+v", f[0])
