@@ -76,7 +76,7 @@ func (a *App) watch(opts Options) {
 		if _, has := c.UserCacheStats(); has {
 			a.metrics.WatchUserCache(func() observe.UserCacheStats {
 				st, _ := c.UserCacheStats()
-				return observe.UserCacheStats{Hits: st.Hits, Misses: st.Misses, Resets: st.Resets, Users: st.Users, Bytes: st.Bytes, Off: st.Off}
+				return observe.UserCacheStats{Hits: st.Hits, Misses: st.Misses, Resets: st.Resets, Users: st.Users, Bytes: st.Bytes, Off: st.Off, ReadAhead: st.ReadAhead}
 			})
 		}
 	}

@@ -23,7 +23,7 @@ import (
 // (a miss: the cache starts empty, its one reset), the next two from the
 // cache (hits). A second login changes the user (its last login), which
 // the change log reports: the next refresh is a miss again. One user is
-// kept, and the cache is on.
+// kept, and the cache is on. No refresh read was read ahead.
 func TestUserCacheMetrics(t *testing.T) {
 	const (
 		key   = "usercache-metrics-key-0123456789abcdef0123456789"
@@ -118,5 +118,9 @@ func TestUserCacheMetrics(t *testing.T) {
 	}
 	if ms := fams["latchkey_sqlite_user_cache_resets_total"].GetMetric(); len(ms) != 1 || ms[0].GetCounter().GetValue() != 1 {
 		t.Errorf("resets %v, want 1 (the first batch)", ms)
+	}
+	// One refresh at a time: no batch has a later member to read ahead.
+	if ms := fams["latchkey_sqlite_refresh_reads_ahead_total"].GetMetric(); len(ms) != 1 || ms[0].GetCounter().GetValue() != 0 {
+		t.Errorf("reads ahead %v, want one series at 0", ms)
 	}
 }

@@ -109,6 +109,7 @@ func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 type UserCacheStats struct {
 	Hits, Misses, Resets, Users, Bytes int64
 	Off                                bool
+	ReadAhead                          int64 // refresh reads run ahead of their batch (sqlstorage readahead.go)
 }
 
 var (
@@ -116,6 +117,7 @@ var (
 	userCacheResets = prometheus.NewDesc("latchkey_sqlite_user_cache_resets_total", "Times the SQLite user cache forgot every user (its first batch, a gap in the change log, an error of a batch, a schema change).", nil, nil)
 	userCacheUsers  = prometheus.NewDesc("latchkey_sqlite_user_cache_users", "Users the SQLite user cache keeps now.", nil, nil)
 	userCacheBytes  = prometheus.NewDesc("latchkey_sqlite_user_cache_bytes", "Bytes of the stored documents the SQLite user cache keeps now.", nil, nil)
+	readsAhead      = prometheus.NewDesc("latchkey_sqlite_refresh_reads_ahead_total", "SQLite refresh reads run ahead of their batch on a pooled connection because the batch before read the file from the disk: 0 while the file's pages are in the page cache.", nil, nil)
 	userCacheOn     = prometheus.NewDesc("latchkey_sqlite_user_cache_enabled", "0 when the users' change log or one of its triggers (migration 0100) is missing, so the cache keeps nothing; 1 otherwise.", nil, nil)
 )
 
@@ -128,7 +130,7 @@ func (m *Metrics) WatchUserCache(stats func() UserCacheStats) {
 type userCacheCollector func() UserCacheStats
 
 func (c userCacheCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{userCacheReads, userCacheResets, userCacheUsers, userCacheBytes, userCacheOn} {
+	for _, d := range []*prometheus.Desc{userCacheReads, userCacheResets, userCacheUsers, userCacheBytes, userCacheOn, readsAhead} {
 		ch <- d
 	}
 }
@@ -145,4 +147,5 @@ func (c userCacheCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(userCacheUsers, prometheus.GaugeValue, float64(st.Users))
 	ch <- prometheus.MustNewConstMetric(userCacheBytes, prometheus.GaugeValue, float64(st.Bytes))
 	ch <- prometheus.MustNewConstMetric(userCacheOn, prometheus.GaugeValue, on)
+	ch <- prometheus.MustNewConstMetric(readsAhead, prometheus.CounterValue, float64(st.ReadAhead))
 }

@@ -59,6 +59,10 @@ type sessionReads struct {
 	// usercache.go).
 	token, user, sinceStmt, schemaVersion, schema, begin, commit *sql.Stmt
 	users                                                        *userCache
+	// ahead reads a batch's later members ahead of it while the file
+	// comes from the disk (readahead.go); nil on PostgreSQL and in a pool
+	// too small for it.
+	ahead *readAhead
 	// afterRead, when set (by tests, before the first read), is called on
 	// SQLite after each member's read and answer, inside the batch's
 	// transaction, with the batch's context and the member's family id.
@@ -96,6 +100,7 @@ func newSessionReads(s *Store, poolSize int) *sessionReads {
 	b := &sessionReads{s: s, pin: poolSize >= minPinnedPool}
 	if s.dialect == DialectSQLite {
 		b.users = newUserCache()
+		b.ahead = newReadAhead(s, poolSize)
 	}
 	b.closing, b.cancel = context.WithCancel(context.Background())
 	b.start(b.run)
@@ -310,6 +315,9 @@ func (b *sessionReads) release(ctx context.Context) {
 func (b *sessionReads) close() {
 	b.cancel()
 	b.stop()
+	if b.ahead != nil {
+		b.ahead.stop() // after the loop: nothing queues reads ahead any more
+	}
 	if b.conn == nil { // the loop has returned: its connection is free
 		return
 	}

@@ -50,6 +50,9 @@ func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
 			r.out <- readRes{err: err}
 		}
 	}
+	if b.ahead != nil {
+		defer b.ahead.end(b.ahead.begin(ctx, live))
+	}
 	if err := b.sqliteConn(ctx); err != nil {
 		fail(0, b.s.wrap(err))
 		return
@@ -76,6 +79,9 @@ func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
 			b.closeSQLiteConn(driver.ErrBadConn)
 			fail(i, err)
 			return
+		}
+		if b.ahead != nil {
+			b.ahead.done(i)
 		}
 		if b.afterRead != nil {
 			b.afterRead(ctx, r.id)

@@ -376,6 +376,7 @@ type UserCacheStats struct {
 	Resets       int64 // times it forgot every user (its first batch, a gap in the log, an error, a schema change)
 	Users, Bytes int64 // users kept now, and their documents' bytes
 	Off          bool  // the change log or one of its triggers is missing: nothing is kept
+	ReadAhead    int64 // refresh reads run ahead of their batch while the file came from the disk (readahead.go)
 }
 
 // UserCacheStats reports the user cache; ok is false when the store has
@@ -385,6 +386,10 @@ func (s *Store) UserCacheStats() (st UserCacheStats, ok bool) {
 		return st, false
 	}
 	c := s.reads.users
-	return UserCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Resets: c.resets.Load(),
-		Users: c.users.Load(), Bytes: c.bytes.Load(), Off: c.off.Load()}, true
+	st = UserCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Resets: c.resets.Load(),
+		Users: c.users.Load(), Bytes: c.bytes.Load(), Off: c.off.Load()}
+	if a := s.reads.ahead; a != nil {
+		st.ReadAhead = a.read.Load()
+	}
+	return st, true
 }

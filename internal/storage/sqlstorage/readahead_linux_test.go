@@ -1,0 +1,84 @@
+package sqlstorage
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// TestReadAheadWhenTheFileComesFromTheDisk: with the database file dropped
+// from the page cache, concurrent refresh reads of sessions spread over it
+// count block reads (getrusage), and the batches after such a batch read
+// their later members ahead; every read is answered with its own family.
+func TestReadAheadWhenTheFileComesFromTheDisk(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(diskTempDir(t), "cold.db")
+	if _, ok := blockReads(); !ok {
+		t.Fatal("getrusage failed")
+	}
+	// latchkey seed's rows at a small scale: about 8 MB, families
+	// spread over it, each of its own user.
+	const users, tokens, reads = 1000, 10000, 800
+	now := time.Now()
+	seed, err := Open(ctx, path, Options{Throwaway: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := mustNil(t)
+	must(seed.CreateTenant(ctx, storage.Tenant{ID: "t"}))
+	must(seed.CreateApplication(ctx, storage.Application{ID: "a", TenantID: "t", Active: true}))
+	must(seed.SeedScale(ctx, Seed{ApplicationID: "a", Users: users, Tokens: tokens, Now: now}))
+	must(seed.Close())
+	dropFromCache(t, path)
+	sample, err := SeedSample(reads, 1, users, tokens, time.Hour)
+	must(err)
+
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ids := make([]string, len(sample))
+	for k, i := range sample {
+		ids[k] = SeedTokenID(i)
+	}
+	userOf := map[string]string{}
+	for _, i := range sample {
+		userOf[SeedTokenID(i)] = SeedUserID(SeedTokenUser(i, users))
+	}
+	rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ids))
+	const readers = 32
+	for r := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := r; i < len(ids); i += readers {
+				got, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: ids[i], At: now.UnixMilli()})
+				if err == nil && (got.Token.ID != ids[i] || got.User.ID != userOf[ids[i]]) {
+					err = fmt.Errorf("read of %s answered %s of %s", ids[i], got.Token.ID, got.User.ID)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if q := s.reads.ahead.queued.Load(); q == 0 {
+		t.Fatalf("%d reads of a file dropped from the page cache in %d batches handed no read ahead", len(ids), s.reads.started.Load())
+	}
+	t.Logf("%d batches, %d reads ahead handed, %d run", s.reads.started.Load(), s.reads.ahead.queued.Load(), s.reads.ahead.read.Load())
+}
