@@ -117,7 +117,7 @@ var (
 	userCacheResets = prometheus.NewDesc("latchkey_sqlite_user_cache_resets_total", "Times the SQLite user cache forgot every user (its first batch, a gap in the change log, an error of a batch, a schema change).", nil, nil)
 	userCacheUsers  = prometheus.NewDesc("latchkey_sqlite_user_cache_users", "Users the SQLite user cache keeps now.", nil, nil)
 	userCacheBytes  = prometheus.NewDesc("latchkey_sqlite_user_cache_bytes", "Bytes of the stored documents the SQLite user cache keeps now.", nil, nil)
-	readsAhead      = prometheus.NewDesc("latchkey_sqlite_refresh_reads_ahead_total", "SQLite refresh reads run ahead of their batch on a pooled connection because the batch before read the file from the disk: 0 while the file's pages are in the page cache.", nil, nil)
+	readsAhead      = prometheus.NewDesc("latchkey_sqlite_refresh_reads_ahead_total", "SQLite refresh reads run ahead of their batch on a pooled connection because the batch before read from the disk: steady growth means the working set does not fit in the page cache.", nil, nil)
 	userCacheOn     = prometheus.NewDesc("latchkey_sqlite_user_cache_enabled", "0 when the users' change log or one of its triggers (migration 0100) is missing, so the cache keeps nothing; 1 otherwise.", nil, nil)
 )
 

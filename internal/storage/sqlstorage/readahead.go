@@ -25,9 +25,15 @@ import (
 //
 // It runs only while the process reads from the disk: the batch before
 // counted block reads (getrusage's ru_inblock, blockReads) over its span.
-// Reading ahead a page already cached costs a read's CPU for nothing, so a
-// warm node, however loaded, never does it. Where the count is not kept
-// (another operating system, or no I/O accounting), it never runs.
+// Reading ahead a page already cached costs a read's CPU for nothing, so
+// it is not done on CPU load alone, only after a span in which the process
+// went to the disk: for refresh reads that missed the page cache, or for
+// anything else of the process (the janitor's reads, pages evicted and
+// read again); the batch after a span without any does not read ahead.
+// Not while the prewarm (prewarm.go) is submitting its reads: those count
+// too, and it brings in the whole file in file order faster than random
+// reads would. Where the count is not kept (another operating system, or
+// no I/O accounting), it never runs.
 type readAhead struct {
 	s    *Store
 	q    chan readAheadReq
@@ -46,8 +52,13 @@ type readAhead struct {
 	// ahead of it or of an earlier one is not run.
 	reached atomic.Int64
 	// queued counts the reads ahead handed to the helpers, read those
-	// that ran: for tests and metrics.
-	queued, read atomic.Int64
+	// that ran and found their family's rows, skipped those not run (the
+	// batch had read the member, or the batch or its caller had ended):
+	// for tests and metrics.
+	queued, read, skipped atomic.Int64
+	// beforeRead, when set (by tests, before the first batch), is called
+	// by a helper before it looks at each read ahead it takes.
+	beforeRead func()
 }
 
 type readAheadReq struct {
@@ -80,7 +91,7 @@ func (a *readAhead) begin(ctx context.Context, live []*readReq) (before int64) {
 	before, _ = a.blocks()
 	a.base = a.next
 	a.next += int64(len(live))
-	if !a.cold || len(live) < 2 {
+	if !a.cold || len(live) < 2 || a.prewarming() {
 		return before
 	}
 	a.once.Do(a.start)
@@ -93,6 +104,21 @@ func (a *readAhead) begin(ctx context.Context, live []*readReq) (before int64) {
 		}
 	}
 	return before
+}
+
+// prewarming reports whether the store's prewarm is still submitting its
+// reads.
+func (a *readAhead) prewarming() bool {
+	p := a.s.prewarm // set before Open returns, so before any batch
+	if p == nil {
+		return false
+	}
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
 }
 
 // done is called once the batch has read its member i.
@@ -117,17 +143,25 @@ func (a *readAhead) start() {
 func (a *readAhead) loop() {
 	defer a.wg.Done()
 	for req := range a.q {
+		if a.beforeRead != nil {
+			a.beforeRead()
+		}
 		if req.ctx.Err() != nil || req.r.ctx.Err() != nil || req.n <= a.reached.Load() {
+			a.skipped.Add(1)
 			continue
 		}
 		rows, err := a.s.r.QueryContext(req.ctx, a.sql, req.r.id, req.r.at)
 		if err != nil {
 			continue
 		}
+		n := 0
 		for rows.Next() { // each row's columns are read: its pages, overflow included
+			n++
+		}
+		if rows.Err() == nil && n > 0 {
+			a.read.Add(1)
 		}
 		_ = rows.Close()
-		a.read.Add(1)
 	}
 }
 

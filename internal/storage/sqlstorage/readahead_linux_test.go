@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -15,13 +16,12 @@ import (
 // TestReadAheadWhenTheFileComesFromTheDisk: with the database file dropped
 // from the page cache, concurrent refresh reads of sessions spread over it
 // count block reads (getrusage), and the batches after such a batch read
-// their later members ahead; every read is answered with its own family.
+// their later members ahead, finding their rows; every read is answered
+// with its own family. A kernel without I/O accounting counts nothing:
+// the test is skipped there, and fails under LATCHKEY_REQUIRE_ALL=1.
 func TestReadAheadWhenTheFileComesFromTheDisk(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(diskTempDir(t), "cold.db")
-	if _, ok := blockReads(); !ok {
-		t.Fatal("getrusage failed")
-	}
 	// latchkey seed's rows at a small scale: about 8 MB, families
 	// spread over it, each of its own user.
 	const users, tokens, reads = 1000, 10000, 800
@@ -52,6 +52,7 @@ func TestReadAheadWhenTheFileComesFromTheDisk(t *testing.T) {
 	for _, i := range sample {
 		userOf[SeedTokenID(i)] = SeedUserID(SeedTokenUser(i, users))
 	}
+	before, _ := blockReads()
 	rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 	var wg sync.WaitGroup
 	errs := make(chan error, len(ids))
@@ -77,8 +78,17 @@ func TestReadAheadWhenTheFileComesFromTheDisk(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if q := s.reads.ahead.queued.Load(); q == 0 {
-		t.Fatalf("%d reads of a file dropped from the page cache in %d batches handed no read ahead", len(ids), s.reads.started.Load())
+	if after, _ := blockReads(); after == before {
+		// The kernel keeps no I/O accounting (CONFIG_TASK_IO_ACCOUNTING):
+		// nothing is read ahead there, by design.
+		msg := "this kernel counted no block reads for reads of a file dropped from the page cache"
+		if os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
+			t.Fatalf("%s (LATCHKEY_REQUIRE_ALL=1)", msg)
+		}
+		t.Skip(msg)
+	}
+	if q, r := s.reads.ahead.queued.Load(), s.reads.ahead.read.Load(); q == 0 || r == 0 {
+		t.Fatalf("%d reads of a file dropped from the page cache in %d batches: %d reads ahead handed, %d read their family; want some", len(ids), s.reads.started.Load(), q, r)
 	}
 	t.Logf("%d batches, %d reads ahead handed, %d run", s.reads.started.Load(), s.reads.ahead.queued.Load(), s.reads.ahead.read.Load())
 }

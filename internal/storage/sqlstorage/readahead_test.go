@@ -49,9 +49,11 @@ func readBatch(t *testing.T, s *Store, now time.Time, first string, ids ...strin
 
 // TestReadAheadOnlyAfterABatchThatReadTheDisk: a SQLite read batch hands its
 // later members to the read-ahead helpers only when the batch before it
-// counted block reads of the process; on a node whose reads all come from
-// the page cache nothing is read twice. The batch's answers are its own
-// either way, and the metric counts the reads ahead.
+// counted block reads of the process, and only that one batch: on a node
+// whose reads all come from the page cache nothing is read twice. A helper
+// reads its member's rows (the metric counts them); a member the batch has
+// read already is not read ahead. The batch's answers are its own either
+// way.
 func TestReadAheadOnlyAfterABatchThatReadTheDisk(t *testing.T) {
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "l.db"), Options{})
 	if err != nil {
@@ -64,46 +66,101 @@ func TestReadAheadOnlyAfterABatchThatReadTheDisk(t *testing.T) {
 	}
 	now := time.Now()
 	sessionsOf(t, s, now, "a", "b", "c", "x", "y", "z", "first")
+	// The process's block reads are the test's: a batch "reads the disk"
+	// when a hook inside it adds one.
 	var disk atomic.Int64
-	var reading atomic.Bool // while set, the disk is read between any two looks
-	a.blocks = func() (int64, bool) {
-		if reading.Load() {
-			return disk.Add(1), true
-		}
-		return disk.Load(), true
-	}
-
-	readBatch(t, s, now, "tok-first", "tok-a", "tok-b", "tok-c")
-	if q := a.queued.Load(); q != 0 {
-		t.Fatalf("batches with no block reads handed %d reads ahead, want none", q)
-	}
-
-	reading.Store(true)
-	// The first read's batch counts block reads, so the next batch reads
-	// its second and third members ahead; its first member's read waits
-	// until they have run, so that the test sees them run.
-	// (The batcher's goroutine may not end the test: the wait is bounded,
-	// and the count is checked below.)
-	s.reads.afterRead = func(ctx context.Context, id string) {
-		for deadline := time.Now().Add(30 * time.Second); id == "tok-x" && a.read.Load() < 2 && time.Now().Before(deadline); {
+	a.blocks = func() (int64, bool) { return disk.Load(), true }
+	// Hooks run on the batcher's and the helpers' goroutines, which may not
+	// end the test: their waits are bounded, and the counts are checked
+	// below.
+	waitUntil := func(cond func() bool) {
+		for deadline := time.Now().Add(30 * time.Second); !cond() && time.Now().Before(deadline); {
 			time.Sleep(time.Millisecond)
 		}
 	}
+	counts := func() (q, r, sk int64) { return a.queued.Load(), a.read.Load(), a.skipped.Load() }
+
+	readBatch(t, s, now, "tok-first", "tok-a", "tok-b", "tok-c")
+	if q, _, _ := counts(); q != 0 {
+		t.Fatalf("batches with no block reads handed %d reads ahead, want none", q)
+	}
+
+	// The first read's batch reads the disk, so the next batch hands its
+	// second and third members ahead; its first member's read waits until
+	// they have run, so that the test sees them run.
+	s.reads.afterRead = func(ctx context.Context, id string) {
+		switch id {
+		case "tok-first":
+			disk.Add(1)
+		case "tok-x":
+			waitUntil(func() bool { return a.read.Load() == 2 })
+		}
+	}
 	readBatch(t, s, now, "tok-first", "tok-x", "tok-y", "tok-z")
-	s.reads.afterRead = nil
-	if q, r := a.queued.Load(), a.read.Load(); q != 2 || r != 2 {
-		t.Fatalf("after a batch that read the disk: %d reads ahead handed, %d run; want 2 and 2", q, r)
+	if q, r, sk := counts(); q != 2 || r != 2 || sk != 0 {
+		t.Fatalf("after a batch that read the disk: %d reads ahead handed, %d read their family, %d skipped; want 2, 2, 0", q, r, sk)
 	}
 	if st, _ := s.UserCacheStats(); st.ReadAhead != 2 {
 		t.Fatalf("UserCacheStats().ReadAhead = %d, want 2", st.ReadAhead)
 	}
 
-	reading.Store(false)
-	readBatch(t, s, now, "tok-first", "tok-a", "tok-b") // the last batch read the disk: ahead again
-	q := a.queued.Load()
+	// That batch read no disk itself: the ones after it read nothing ahead.
+	s.reads.afterRead = nil
+	readBatch(t, s, now, "tok-first", "tok-a", "tok-b")
+	if q, _, _ := counts(); q != 2 {
+		t.Fatalf("a batch after a batch without block reads handed %d reads ahead, want none", q-2)
+	}
+
+	// Helpers that come to members the batch has read already skip them,
+	// while the batch is still open: the helpers wait until the batch has
+	// read its last member.
+	release := make(chan struct{})
+	a.beforeRead = func() { <-release }
+	s.reads.afterRead = func(ctx context.Context, id string) {
+		switch id {
+		case "tok-first":
+			disk.Add(1)
+		case "tok-c":
+			close(release)
+			waitUntil(func() bool { return a.skipped.Load() == 2 })
+		}
+	}
+	readBatch(t, s, now, "tok-first", "tok-a", "tok-b", "tok-c")
+	if q, r, sk := counts(); q != 4 || r != 2 || sk != 2 {
+		t.Fatalf("members read before their helpers came: %d handed, %d read, %d skipped; want 4, 2 and 2", q, r, sk)
+	}
+}
+
+// TestReadAheadWaitsForThePrewarm: while the store's prewarm is still
+// submitting its reads (which count as block reads too), a batch after one
+// that read the disk reads nothing ahead; once it is done, it does.
+func TestReadAheadWaitsForThePrewarm(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "l.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	now := time.Now()
+	sessionsOf(t, s, now, "x", "y", "z", "first")
+	a := s.reads.ahead
+	var disk atomic.Int64
+	a.blocks = func() (int64, bool) { return disk.Load(), true }
+	s.reads.afterRead = func(ctx context.Context, id string) {
+		if id == "tok-first" {
+			disk.Add(1) // the batch before the one measured reads the disk
+		}
+	}
+	running := &prewarmer{done: make(chan struct{})} // submitting until done closes
+	s.prewarm = running
+	t.Cleanup(func() { s.prewarm = nil }) // before Close: it has no file to stop
 	readBatch(t, s, now, "tok-first", "tok-x", "tok-y", "tok-z")
-	if a.queued.Load() != q {
-		t.Fatalf("a batch after batches without block reads handed %d reads ahead, want none", a.queued.Load()-q)
+	if q := a.queued.Load(); q != 0 {
+		t.Fatalf("during the prewarm %d reads ahead were handed, want none", q)
+	}
+	close(running.done)
+	readBatch(t, s, now, "tok-first", "tok-x", "tok-y", "tok-z")
+	if q := a.queued.Load(); q != 2 {
+		t.Fatalf("after the prewarm %d reads ahead were handed, want 2", q)
 	}
 }
 

@@ -50,12 +50,14 @@ func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
 			r.out <- readRes{err: err}
 		}
 	}
-	if b.ahead != nil {
-		defer b.ahead.end(b.ahead.begin(ctx, live))
-	}
 	if err := b.sqliteConn(ctx); err != nil {
 		fail(0, b.s.wrap(err))
 		return
+	}
+	if b.ahead != nil {
+		// begin runs now (after the batch has its connection, so that its
+		// helpers do not compete for it), end once the batch is done.
+		defer b.ahead.end(b.ahead.begin(ctx, live))
 	}
 	if _, err := b.begin.ExecContext(ctx); err != nil {
 		b.closeSQLiteConn(driver.ErrBadConn)
