@@ -2,7 +2,6 @@ package sqlstorage
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -55,28 +54,21 @@ func TestReadAheadWhenTheFileComesFromTheDisk(t *testing.T) {
 	before, _ := blockReads()
 	rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 	var wg sync.WaitGroup
-	errs := make(chan error, len(ids))
 	const readers = 32
 	for r := range readers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := r; i < len(ids); i += readers {
 				got, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: ids[i], At: now.UnixMilli()})
-				if err == nil && (got.Token.ID != ids[i] || got.User.ID != userOf[ids[i]]) {
-					err = fmt.Errorf("read of %s answered %s of %s", ids[i], got.Token.ID, got.User.ID)
-				}
-				if err != nil {
-					errs <- err
+				if err != nil || got.Token.ID != ids[i] || got.User.ID != userOf[ids[i]] {
+					t.Errorf("read of %s answered %s of %s, %v", ids[i], got.Token.ID, got.User.ID, err)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
+	if t.Failed() {
+		return
 	}
 	if after, _ := blockReads(); after == before {
 		// The kernel keeps no I/O accounting (CONFIG_TASK_IO_ACCOUNTING):
