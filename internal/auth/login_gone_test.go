@@ -11,7 +11,9 @@ import (
 
 // goneAt is the real store with a login failing at one point (fault
 // injection by embedding, design.md: no mocks): its client going away
-// right after the attempt's reservation, or when the registrations are
+// right after the attempt's reservation, or at the read of the user's
+// second-factor methods before the hash, or that read failing
+// (methodsErr), or when the registrations are
 // read after a correct password (the success's plan, before its write),
 // or that read failing (regsErr); or the login's write committing and its
 // answer being lost (lostCommit: RecordLogin's commit happens, the caller
@@ -19,9 +21,21 @@ import (
 // COMMIT). gone cancels the login's context.
 type goneAt struct {
 	storage.Storage
-	afterReserve, atRegistrations, lostCommit bool
-	regsErr                                   error
-	gone                                      context.CancelFunc
+	afterReserve, atMethods, atRegistrations, lostCommit bool
+	methodsErr, regsErr                                  error
+	gone                                                 context.CancelFunc
+}
+
+// ListTwoFactorMethods is the last read before the hash: the client goes
+// away at it (atMethods), or it fails (methodsErr).
+func (s *goneAt) ListTwoFactorMethods(ctx context.Context, userID string) ([]storage.TwoFactorMethod, error) {
+	if s.atMethods {
+		s.gone()
+	}
+	if s.methodsErr != nil {
+		return nil, s.methodsErr
+	}
+	return s.Storage.ListTwoFactorMethods(ctx, userID)
 }
 
 func (s *goneAt) ReserveLoginAttempt(ctx context.Context, now time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
@@ -104,7 +118,31 @@ func TestLoginsWhoseClientWentAwayDoNotLock(t *testing.T) {
 			t.Fatalf("unknown login id's counter after the abandoned attempt: %+v, want no failure", c)
 		}
 	}
-	g.afterReserve, g.atRegistrations = false, true
+	// The same at the last read before the hash, the second-factor
+	// methods': the client gone there, or the read failing.
+	g.afterReserve, g.atMethods = false, true
+	for i, loginID := range []string{userEmail, userEmail, "nobody@example.com"} {
+		pass := []string{"guess-1", goodPass, "guess"}[i]
+		if err := login(loginID, pass); !errors.Is(err, context.Canceled) {
+			t.Fatalf("login %d gone at its second-factor read: %v, want context.Canceled", i, err)
+		}
+	}
+	g.atMethods, g.methodsErr = false, storage.ErrUnavailable
+	for i, pass := range []string{"guess-1", goodPass} {
+		if err := login(userEmail, pass); !errors.Is(err, storage.ErrUnavailable) {
+			t.Fatalf("login %d whose second-factor read failed: %v, want ErrUnavailable", i, err)
+		}
+	}
+	if err := login("nobody@example.com", "guess"); !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("unknown login id whose second-factor read failed: %v, want ErrUnavailable", err)
+	}
+	g.methodsErr = nil
+	for _, c := range counts(t, e, unknownLoginKey("nobody@example.com")) {
+		if c.Count != 0 || !c.LockedUntil.IsZero() {
+			t.Fatalf("unknown login id's counter after attempts ended at its second-factor read: %+v, want no failure", c)
+		}
+	}
+	g.atRegistrations = true
 	for i := range 3 {
 		if err := login(userEmail, goodPass); !errors.Is(err, context.Canceled) {
 			t.Fatalf("correct login %d gone before its write: %v, want context.Canceled", i, err)
