@@ -75,3 +75,24 @@ func TestCanceledWorkOfALiveClientIsAServerError(t *testing.T) {
 		t.Fatalf("the same error with the client gone: %d, log:\n%s\nwant 499 and no second error line", gone.Code, logs.String())
 	}
 }
+
+// TestCORSWhoseClientWentAwayWarnsNothing: a cross-origin request whose
+// client went away while the allowed origins were loading logs no warning
+// that loading them failed (it did not: the load goes on for the next
+// request, which is answered with the origin allowed).
+func TestCORSWhoseClientWentAwayWarnsNothing(t *testing.T) {
+	var logs loghygiene.Buffer
+	s := newLoggedStack(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	preflight := call{method: "OPTIONS", path: "/api/login", hdr: map[string]string{
+		"Origin": storeSite, "Access-Control-Request-Method": "POST"}}
+	s.Srv.ForgetOrigins() // the next request loads the set
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.doIn(ctx, preflight)
+	if out := logs.String(); strings.Contains(out, "level=WARN") {
+		t.Fatalf("a preflight whose client went away logged a warning:\n%s", out)
+	}
+	if rec := s.doIn(context.Background(), preflight); rec.Header().Get("Access-Control-Allow-Origin") != storeSite {
+		t.Fatalf("the next preflight: %d, Access-Control-Allow-Origin %q, want %q", rec.Code, rec.Header().Get("Access-Control-Allow-Origin"), storeSite)
+	}
+}

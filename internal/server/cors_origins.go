@@ -86,6 +86,12 @@ func (s *Server) ForgetOrigins() { s.originCache().Forget(struct{}{}) }
 func (s *Server) allowedOrigins(ctx context.Context) *originSet {
 	o, err := s.originCache().Get(ctx, struct{}{})
 	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// The client went away while the set was loading (the load
+			// goes on for the next request): nothing failed.
+			s.Logger.DebugContext(ctx, "cors: client went away while the allowed origins loaded")
+			return &originSet{}
+		}
 		s.Logger.WarnContext(ctx, "cors: loading allowed origins failed; allowing none", "error", err.Error())
 		return &originSet{}
 	}
