@@ -86,7 +86,7 @@ func (s *Server) ForgetOrigins() { s.originCache().Forget(struct{}{}) }
 func (s *Server) allowedOrigins(ctx context.Context) *originSet {
 	o, err := s.originCache().Get(ctx, struct{}{})
 	if err != nil {
-		if errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled) { // as clientGone
+		if wentAway(ctx, err) {
 			// The client went away while the set was loading (the load
 			// goes on for the next request): nothing failed.
 			s.Logger.DebugContext(ctx, "cors: client went away while the allowed origins loaded")

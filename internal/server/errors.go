@@ -104,7 +104,7 @@ const statusClientGone = 499
 // is whatever its storage made of the cancellation: a transaction not
 // committed is rolled back (as after any error), one committed is kept.
 func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, err error) bool {
-	if !errors.Is(err, context.Canceled) || !errors.Is(r.Context().Err(), context.Canceled) {
+	if !wentAway(r.Context(), err) {
 		return false
 	}
 	s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "client went away before its answer",
@@ -117,6 +117,13 @@ func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, err error) b
 	}
 	w.WriteHeader(statusClientGone)
 	return true
+}
+
+// wentAway reports whether err ended work of the request whose context is
+// ctx because its client went away: the error is a cancellation and so is
+// the end of the request's context (the server's own deadline is not).
+func wentAway(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled)
 }
 
 // writeInternal logs err with the request id and answers a generic 500 (or 503
