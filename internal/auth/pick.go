@@ -10,7 +10,11 @@ import (
 )
 
 // maxCandidates bounds the lookups one request can cause by sending many
-// refresh cookies.
+// refresh cookies. A request with more distinct values of a token's shape
+// is refused, not cut short: the values a browser sends last (a cookie of
+// Path=/, the identity server's own, after the longer paths a sibling
+// subdomain can plant) would be the ones never looked at, and the pick
+// would then see only the planter's sessions.
 const maxCandidates = 8
 
 // PickRequest is a request that carried more than one refresh token at
@@ -38,6 +42,11 @@ type PickRequest struct {
 // answering with the planted session would log the victim in as the
 // attacker. ErrRefreshNotFound too when nothing usable is left.
 func (s *Service) PickRefreshToken(ctx context.Context, req PickRequest) (string, error) {
+	if shapedValues(req.Values) > maxCandidates {
+		s.emit(ctx, event{name: evCookieConflict, level: slog.LevelWarn, appID: req.ApplicationID, ip: req.IPAddress,
+			outcome: "too_many_values"})
+		return "", ErrRefreshNotFound
+	}
 	cands, err := s.candidates(ctx, req)
 	if err != nil {
 		return "", err
@@ -69,14 +78,26 @@ type candidate struct {
 	current bool
 }
 
-// candidates looks up at most maxCandidates distinct values of a token's
-// shape and keeps those that Refresh would not refuse for their state.
+// shapedValues counts the distinct values of a token's shape.
+func shapedValues(values []string) int {
+	seen := map[string]bool{}
+	for _, raw := range values {
+		if tokenShaped(raw) {
+			seen[raw] = true
+		}
+	}
+	return len(seen)
+}
+
+// candidates looks up the distinct values of a token's shape (at most
+// maxCandidates: PickRefreshToken refuses more) and keeps those that
+// Refresh would not refuse for their state.
 func (s *Service) candidates(ctx context.Context, req PickRequest) ([]candidate, error) {
 	now := s.cfg.Now()
 	seen := map[string]bool{}
 	var out []candidate
 	for _, raw := range req.Values {
-		if seen[raw] || !tokenShaped(raw) || len(seen) >= maxCandidates {
+		if seen[raw] || !tokenShaped(raw) {
 			continue
 		}
 		seen[raw] = true

@@ -70,6 +70,18 @@ func TestRefreshCookieTossing(t *testing.T) {
 		{"attacker's session planted last", func(v, a string) string { return "refresh_token=" + v + "; refresh_token=" + a }, storeApp, storeSite, nil, 404},
 		{"attacker's session, the SPA names its token", func(v, a string) string { return "refresh_token=" + a + "; refresh_token=" + v }, storeApp, storeSite,
 			func(jwt string) string { return `{"token":"` + jwt + `"}` }, 200},
+		// More values than are looked up: the victim's, sent last as a
+		// browser sends the Path=/ cookie after longer paths, must not be
+		// the one left unread while the attacker's is picked.
+		{"attacker's session and seven planted values before the victim's", func(v, a string) string {
+			return "refresh_token=" + a + "; " + plantedValues("refresh_token", 7) + "; refresh_token=" + v
+		}, storeApp, storeSite, nil, 404},
+		{"the same, the SPA names its token", func(v, a string) string {
+			return "refresh_token=" + a + "; " + plantedValues("refresh_token", 7) + "; refresh_token=" + v
+		}, storeApp, storeSite, func(jwt string) string { return `{"token":"` + jwt + `"}` }, 404},
+		{"seven planted values and the victim's: eight, all read", func(v, a string) string {
+			return plantedValues("refresh_token", 7) + "; refresh_token=" + v
+		}, storeApp, storeSite, nil, 200},
 		{"scoped: garbage planted first", func(v, a string) string { return scoped + "=planted-garbage; " + scoped + "=" + v }, forumsApp, forumsSite, nil, 200},
 		{"scoped: attacker's session planted first", func(v, a string) string { return scoped + "=" + a + "; " + scoped + "=" + v }, forumsApp, forumsSite, nil, 404},
 	}
@@ -101,6 +113,16 @@ func TestRefreshCookieTossing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// plantedValues is n cookies of name whose values have a refresh token's
+// shape (92 base64url characters) and name no session.
+func plantedValues(name string, n int) string {
+	var out []string
+	for i := range n {
+		out = append(out, name+"="+strings.Repeat(string(rune('A'+i)), 92))
+	}
+	return strings.Join(out, "; ")
 }
 
 // TestLogoutCookieTossing: a planted cookie cannot keep the user's session

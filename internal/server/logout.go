@@ -46,6 +46,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		// session alive through a logout; ending the planter's session
 		// is no harm to anyone but the planter.
 		values = s.refreshCookies(r, req.ApplicationID)
+		if len(values) > maxLogoutCookies {
+			values = values[:maxLogoutCookies]
+		}
 	}
 	proof, _, err := s.dpopProof(r, "")
 	if err != nil {
@@ -71,6 +74,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	s.clearTokenCookies(w, r, name)
 	writeEmpty(w, http.StatusOK)
 }
+
+// maxLogoutCookies bounds the refresh cookie values one logout ends (each
+// costs a lookup; a 32 KiB Cookie header holds about 350). A sibling
+// subdomain can put only a few cookies of one name ahead of the identity
+// server's own (one per longer path that matches /api/logout, and its
+// Partitioned twin), far fewer than this.
+const maxLogoutCookies = 32
 
 // logoutParams reads the query form and, for a JSON body, the JSON form
 // over it. FusionAuth's logout is always 200: a body that is empty or does
