@@ -62,19 +62,24 @@ func (s *Server) checkHostedForm(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodPost {
 		return true
 	}
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, r, http.StatusBadRequest, "invalid_request", "", "The form could not be read.", "")
+		return false
+	}
+	if r.URL.Path == "/oauth2/authorize" && !r.PostForm.Has("loginId") && !r.PostForm.Has("password") && !r.PostForm.Has(passkeyField) {
+		// A POST authorization request (RFC 6749 §3.1), not the login form:
+		// a relying party's own page (another origin) may send it, as it may
+		// link to the GET form. It carries no credential, so it can do
+		// nothing a GET cannot: show the login page, or answer a live SSO
+		// session with a code for the client's registered redirect_uri.
+		return true
+	}
 	origin := r.Header.Get("Origin")
 	crossSite := r.Header.Get("Sec-Fetch-Site") == "cross-site" || r.Header.Get("Sec-Fetch-Site") == "same-site"
 	if (origin != "" && !s.sameOrigin(r, origin)) || crossSite {
 		s.errorPage(w, r, http.StatusForbidden, "invalid_request", "invalid_origin",
 			"This form can only be submitted from its own page.", "")
 		return false
-	}
-	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, r, http.StatusBadRequest, "invalid_request", "", "The form could not be read.", "")
-		return false
-	}
-	if r.URL.Path == "/oauth2/authorize" && !r.PostForm.Has("loginId") && !r.PostForm.Has("password") && !r.PostForm.Has(passkeyField) {
-		return true // a POST authorization request (RFC 6749 §3.1), not the login form
 	}
 	got, want := r.PostForm.Get(csrfField), singleCookie(r, s.csrfCookieName(r))
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {

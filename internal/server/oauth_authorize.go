@@ -36,6 +36,17 @@ func authorizeRequest(v url.Values) auth.AuthorizeRequest {
 		MaxAge: g("max_age"), LoginHint: g("login_hint"), TenantID: g("tenantId")}
 }
 
+// repeatedParam is the first authorization parameter params holds more
+// than once, "" when none is repeated.
+func repeatedParam(params url.Values) string {
+	for _, n := range authorizeParams {
+		if len(params[n]) > 1 {
+			return n
+		}
+	}
+	return ""
+}
+
 // authorize handles GET and POST /oauth2/authorize (FusionAuth endpoints.mdx,
 // Authorize; RFC 6749 §4.1; OIDC Core §3.1.2): with a live single sign-on
 // session of an application that opted in, a code at once; otherwise the
@@ -52,6 +63,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			s.hostedPasskeyLogin(w, r, params)
 			return
 		}
+	}
+	if name := repeatedParam(params); name != "" {
+		// RFC 6749 §3.1: a parameter sent twice is invalid_request, and its
+		// redirect_uri cannot be trusted to carry the answer (§4.1.2.1).
+		s.errorPage(w, r, http.StatusBadRequest, "invalid_request", "", "The parameter "+name+" was sent more than once.", "")
+		return
 	}
 	a, err := s.Auth.CheckAuthorize(r.Context(), authorizeRequest(params))
 	if err != nil {
