@@ -109,6 +109,7 @@ func (s *Server) applicationKeyID(r *http.Request, appID string) (string, error)
 // client require it to equal the URL the document was fetched from
 // (Discovery §4.3). It lists exactly what latchkey implements: the code flow
 // with PKCE S256 (no implicit, no device flow, query response mode only),
+// the client_credentials grant (for entities),
 // RFC 7009 revocation and RFC 7662 introspection (neither is in FusionAuth),
 // RP-initiated logout, and RFC 9207's iss in the authorization response.
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
@@ -126,7 +127,7 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 		"revocation_endpoint":                   base + "/oauth2/revoke",
 		"end_session_endpoint":                  base + "/oauth2/logout",
 		"jwks_uri":                              base + "/.well-known/jwks.json",
-		"grant_types_supported":                 []string{"authorization_code", "password", "refresh_token"},
+		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "password", "refresh_token"},
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
 		"code_challenge_methods_supported":      []string{"S256"},

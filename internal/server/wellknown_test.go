@@ -38,16 +38,16 @@ func TestOIDCDiscoveryWithGoOIDC(t *testing.T) {
 
 // TestOIDCDiscoveryAdvertisesOnlyWhatExists pins the discovery document to
 // what latchkey implements (the code flow with PKCE S256, query response
-// mode, revocation, introspection, RP-initiated logout, no implicit or
-// device flow, no back-channel logout), and every endpoint it names answers
-// something other than 404.
+// mode, the client_credentials grant, revocation, introspection,
+// RP-initiated and back-channel logout, no implicit or device flow), and
+// every endpoint it names answers something other than 404.
 func TestOIDCDiscoveryAdvertisesOnlyWhatExists(t *testing.T) {
 	s := newStack(t)
 	doc := s.do(call{method: "GET", path: "/.well-known/openid-configuration"}).json(t)
 	for key, want := range map[string]string{
 		"response_types_supported":                       "[code]",
 		"response_modes_supported":                       "[query]",
-		"grant_types_supported":                          "[authorization_code password refresh_token]",
+		"grant_types_supported":                          "[authorization_code client_credentials password refresh_token]",
 		"code_challenge_methods_supported":               "[S256]",
 		"authorization_endpoint":                         s.URL + "/oauth2/authorize",
 		"token_endpoint":                                 s.URL + "/oauth2/token",
