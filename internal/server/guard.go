@@ -33,10 +33,11 @@ func (s *Server) handler(rs []route) http.Handler {
 	return s.middleware(gate, s.cors(corsSurface(rs), mux))
 }
 
-// notFound answers unknown paths: 404 with FusionAuth's error body
-// (unknown_paths.go).
+// notFound answers what no row serves: 405 with Allow when the path is one
+// the table names literally with other methods (the mux's catch-all "/"
+// takes those too), else 404; FusionAuth's error body (unknown_paths.go).
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeUnknownPath(w, r, nil)
+	writeUnknownPath(w, r, s.paths.methods[r.URL.Path])
 }
 
 // guard is the one middleware that reads a route's row, in this order: the

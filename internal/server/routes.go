@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -449,6 +450,10 @@ func globalRoutes(rs []route) []route {
 // methodNotAllowed answers 405 with the Allow header (RFC 9110 §15.5.6).
 func methodNotAllowed(allow string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeUnknownPath(w, r, strings.Split(allow, ", "))
+			return
+		}
 		w.Header().Set("Allow", allow)
 		writeEmpty(w, http.StatusMethodNotAllowed)
 	}

@@ -9,8 +9,8 @@ import (
 // 404 with FusionAuth's error body, with or without a key; a path it serves
 // with other methods is 405 with Allow, even where a wildcard row would
 // match it (GET /api/user/forgot-password is not GET /api/user/{id}), never
-// a misleading 400 [couldNotConvert] or 401. Real wildcard rows keep their
-// answers.
+// a misleading 400 [couldNotConvert] or 401, nor a 404 for a path that
+// exists. Real wildcard rows keep their answers.
 func TestUnknownPathsAnswer404JSON(t *testing.T) {
 	s := newStack(t)
 	for _, c := range []struct {
@@ -26,6 +26,13 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		{"GET", "/api/user/import", 405, "POST", "[MethodNotAllowed]"},
 		{"GET", "/api/user/forgot-password/extra", 404, "", "[NotFound]"},
 		{"PUT", "/api/entity/search", 405, "GET, POST", "[MethodNotAllowed]"},
+		// Literal paths no wildcard row shadows: the mux's catch-all took
+		// these, and answered 404 "There is no API".
+		{"PUT", "/api/user", 405, "POST, GET", "[MethodNotAllowed]"},
+		{"OPTIONS", "/api/user", 405, "POST, GET", "[MethodNotAllowed]"},
+		{"PUT", "/api/jwt/validate", 405, "GET", "[MethodNotAllowed]"},
+		// A cookie-spending path's own 405 row answers the same body.
+		{"GET", "/api/login", 405, "POST", "[MethodNotAllowed]"},
 	} {
 		for _, key := range []string{apiKey, ""} {
 			res := s.api(c.method, c.path, nil, "Authorization", key)
