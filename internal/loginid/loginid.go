@@ -10,20 +10,36 @@
 // it whatever case it is typed in. An ASCII identifier is returned as
 // given: its case is the user's, and storage compares it
 // case-insensitively. This is the width, case and normalization mapping of
-// PRECIS UsernameCaseMapped (RFC 8265 §3.3) without its refusal of
-// characters outside the IdentifierClass, which email addresses need.
+// PRECIS UsernameCaseMapped (RFC 8265 §3.3) with NFKC for its width
+// mapping; Disallowed applies its IdentifierClass, without its Bidi Rule.
+//
+// Disallowed reports an identifier holding a character PRECIS's
+// IdentifierClass (RFC 8264 §4.2, golang.org/x/text/secure/precis)
+// disallows once it is normalized: a default-ignorable or format character
+// (zero-width space, soft hyphen, word joiner, bidi marks and controls,
+// tags, variation selectors, Hangul fillers; the zero-width joiners except
+// where RFC 5892's CONTEXTJ rules need them, after a virama), a control, a
+// private-use or unassigned code point, a symbol or non-ASCII punctuation,
+// and any space but one ASCII space between two RFC 8265 userparts (so no
+// leading, trailing or doubled space either). Such characters
+// are invisible or drawn like others, so an identifier holding one would be
+// a second account that looks like the first. ASCII punctuation is allowed
+// (email addresses use it); the Bidi Rule is not applied, since it is
+// meant for a whole right-to-left label and would refuse an Arabic local
+// part at a Latin domain.
 //
 // LooksLike reports an identifier whose letters, mapped to the Latin
 // letters they are drawn like (a small table of the confusables that
-// matter: Cyrillic, Greek, dotless i, ...), spell an ASCII identifier it is
-// not, or whose dot- or at-separated labels mix Latin with Cyrillic or
-// Greek letters: such an identifier exists only to be mistaken for another,
-// and account creation refuses it.
+// matter: Cyrillic, Greek, Armenian, dotless i, ...), spell an ASCII
+// identifier it is not, or with a dot- or at-separated label that mixes
+// scripts beyond what Unicode TR39's "highly restrictive" level allows
+// (Latin with Han and kana, with Han and Bopomofo, or with Han and
+// Hangul): such an identifier exists only to be mistaken for another, and
+// account creation refuses it.
 package loginid
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
@@ -73,6 +89,9 @@ var confusables = map[rune]rune{
 	// Greek
 	'α': 'a', 'β': 'b', 'ε': 'e', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p',
 	'τ': 't', 'υ': 'u', 'χ': 'x', 'γ': 'y', 'ω': 'w', 'η': 'n',
+	// Armenian (Unicode confusables.txt)
+	'ա': 'w', 'գ': 'q', 'զ': 'q', 'հ': 'h', 'ո': 'n', 'ռ': 'n', 'ս': 'u', 'ց': 'g',
+	'ք': 'f', 'օ': 'o',
 }
 
 // LooksLike reports whether id (normalized) is a look-alike of a Latin
@@ -98,18 +117,4 @@ func LooksLike(id string) bool {
 		}
 	}
 	return false
-}
-
-// mixed reports a label holding Latin letters and Cyrillic or Greek ones.
-func mixed(label string) bool {
-	var latin, other bool
-	for _, r := range label {
-		switch {
-		case unicode.Is(unicode.Latin, r):
-			latin = true
-		case unicode.Is(unicode.Cyrillic, r), unicode.Is(unicode.Greek, r):
-			other = true
-		}
-	}
-	return latin && other
 }

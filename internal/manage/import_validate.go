@@ -103,7 +103,8 @@ func (v *importValidator) user(ctx context.Context, i int, in ImportUser) (stora
 // identity checks email and username as a user create does
 // (checkIdentity): normalized the same way (internal/loginid: NFKC, case
 // folding), so a full-width copy of another record's address is that
-// address, and a look-alike of a Latin identifier is refused; a username
+// address, and an identifier with invisible or other disallowed characters
+// or a look-alike of a Latin identifier is refused; a username
 // may not be another record's email. It makes none of create's per-user
 // database lookups (validateDbConstraints makes one per request).
 func (v *importValidator) identity(i int, u *storage.User) {
@@ -117,6 +118,8 @@ func (v *importValidator) identity(i int, u *storage.User) {
 	case u.Email == "":
 	case !validEmail(u.Email):
 		v.field(i, "notEmail", "email", "The [email] property is not a valid email address.")
+	case loginid.Disallowed(u.Email):
+		v.field(i, "invalid", "email", "The [email] property contains invisible, control or other characters not allowed in an address.")
 	case loginid.LooksLike(u.Email):
 		v.field(i, "invalid", "email", "The [email] property mixes scripts or imitates another address with look-alike characters.")
 	default:
@@ -126,6 +129,8 @@ func (v *importValidator) identity(i int, u *storage.User) {
 	case u.Username == "":
 	case utf8.RuneCountInString(u.Username) > 191 || strings.IndexFunc(u.Username, unicode.IsControl) >= 0:
 		v.field(i, "invalid", "username", "The [username] property is too long or contains control characters.")
+	case loginid.Disallowed(u.Username):
+		v.field(i, "invalid", "username", "The [username] property contains invisible, control or other characters not allowed in a login.")
 	case loginid.LooksLike(u.Username):
 		v.field(i, "invalid", "username", "The [username] property mixes scripts or imitates another login with look-alike characters.")
 	default:

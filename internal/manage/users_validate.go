@@ -18,8 +18,10 @@ import (
 // required, the email is stored lower-case (FusionAuth) and both are unique
 // in the tenant, case-insensitively. Both are normalized first
 // (internal/loginid: NFKC, case folding), so a full-width copy of an
-// address is that address; a look-alike of a Latin identifier (a dotless
-// i, Cyrillic letters drawn like Latin ones, mixed scripts) is refused, and
+// address is that address; an identifier with invisible or other
+// disallowed characters (zero-width, bidi controls, ...) and a look-alike
+// of a Latin identifier (a dotless i, Cyrillic or Armenian letters drawn
+// like Latin ones, mixed scripts) are refused, and
 // neither may equal another user's other identifier (a username that is
 // someone's email would log in as either). self is the user being updated.
 func (us *Users) checkIdentity(ctx context.Context, e *Invalid, u *storage.User, self string) error {
@@ -31,6 +33,8 @@ func (us *Users) checkIdentity(ctx context.Context, e *Invalid, u *storage.User,
 	}
 	if u.Email != "" && !validEmail(u.Email) {
 		e.Field("notEmail", "user.email", "The [user.email] property is not a valid email address.")
+	} else if u.Email != "" && loginid.Disallowed(u.Email) {
+		e.Field("invalid", "user.email", "The [user.email] property contains invisible, control or other characters not allowed in an address.")
 	} else if u.Email != "" && loginid.LooksLike(u.Email) {
 		e.Field("invalid", "user.email", "The [user.email] property mixes scripts or imitates another address with look-alike characters.")
 	} else if u.Email != "" {
@@ -43,6 +47,8 @@ func (us *Users) checkIdentity(ctx context.Context, e *Invalid, u *storage.User,
 	if u.Username != "" {
 		if utf8.RuneCountInString(u.Username) > 191 || strings.IndexFunc(u.Username, unicode.IsControl) >= 0 {
 			e.Field("invalid", "user.username", "The [user.username] property is too long or contains control characters.")
+		} else if loginid.Disallowed(u.Username) {
+			e.Field("invalid", "user.username", "The [user.username] property contains invisible, control or other characters not allowed in a login.")
 		} else if loginid.LooksLike(u.Username) {
 			e.Field("invalid", "user.username", "The [user.username] property mixes scripts or imitates another login with look-alike characters.")
 		} else if taken, err := us.takenAny(ctx, u.TenantID, u.Username, self); err != nil {

@@ -16,9 +16,9 @@ import (
 // ids as a user create does (TestLookAlikeLoginIDs): a full-width copy of
 // another record's address, or of a stored user's, is a duplicate named by
 // the record's index and field; a dotless-i, Cyrillic or mixed-script
-// look-alike is refused as invalid; a username may not be another record's
-// or a stored user's email. Each refused batch writes nothing, not even its
-// good records.
+// look-alike, or an id with an invisible character, is refused as
+// invalid; a username may not be another record's or a stored user's
+// email. Each refused batch writes nothing, not even its good records.
 func TestUserImportLookAlikeLoginIDs(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
@@ -46,6 +46,12 @@ func TestUserImportLookAlikeLoginIDs(t *testing.T) {
 			map[string]string{"users[1].email": "[invalid]users[1].email", "users[1].username": "[invalid]users[1].username"}},
 		{"mixed scripts in the domain", false,
 			`{"email":"mallory@еxample.test","password":"x"}`,
+			map[string]string{"users[1].email": "[invalid]users[1].email"}},
+		{"invisible characters", false,
+			`{"email":"nora\u200b@example.test","username":"ali\u00adce","password":"x"}`,
+			map[string]string{"users[1].email": "[invalid]users[1].email", "users[1].username": "[invalid]users[1].username"}},
+		{"Armenian mixed with Latin", false,
+			`{"email":"n\u0585ra@example.test","password":"x"}`,
 			map[string]string{"users[1].email": "[invalid]users[1].email"}},
 		{"username that is users[0]'s email, full-width", false,
 			`{"username":"ＮＯＲＡ@example.test","password":"x"}`,
