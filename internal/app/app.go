@@ -23,6 +23,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/kickstart"
 	"github.com/latchkeyhq/latchkey/internal/lambda"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/mfa"
 	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/server"
@@ -210,6 +211,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	}
 	if err := a.startBackchannel(opts); err != nil {
 		return a, fmt.Errorf("back-channel logout: %w", err)
+	}
+	if err := a.startPasswordlessJobs(opts); err != nil {
+		return a, fmt.Errorf("passwordless jobs: %w", err)
 	}
 	a.janitor = newJanitor(a.store, a.Server.Auth, a.Server.Manage.Actions, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
@@ -402,6 +406,24 @@ func (a *App) Close() error {
 		a.closeErr = errors.Join(errs...)
 	})
 	return a.closeErr
+}
+
+// startPasswordlessJobs adds the worker of keyless passwordless starts
+// (mfa.PasswordlessQueue: the lookup, the code and its mail, off the
+// request path) to the outbox workers, woken by a start on this node.
+func (a *App) startPasswordlessJobs(opts Options) error {
+	svc, mailer := a.Server.MFA, a.Server.Mailer
+	w, err := outbox.New(outbox.Config{Store: a.store, Queue: mfa.PasswordlessQueue,
+		Deliver: func(ctx context.Context, m storage.OutboxMessage) error {
+			return svc.RunPasswordlessJob(ctx, mailer, m)
+		},
+		Now: opts.Now, Logger: a.log.With("queue", mfa.PasswordlessQueue), Observe: counted(a.metrics, nil)})
+	if err != nil {
+		return err
+	}
+	a.workers.extra = append(a.workers.extra, w)
+	svc.Notify = w.Notify
+	return nil
 }
 
 // NewLogger builds the operator's logger: text or JSON at the configured

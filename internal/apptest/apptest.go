@@ -20,6 +20,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/app"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/openapi/openapitest"
 	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/server"
@@ -59,6 +60,9 @@ type Options struct {
 	// Limits bound concurrent password verification (app.Options.Limits),
 	// e.g. a short wait for a hashing turn.
 	Limits server.Limits
+	// Tracing replaces the configured tracing (app.Options.Tracing), e.g.
+	// spans recorded in memory.
+	Tracing *observe.Tracing
 }
 
 // Instance is a running App.
@@ -109,7 +113,7 @@ func Start(t testing.TB, o Options) *Instance {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, cfg, app.Options{Store: st, Now: o.Now, Logger: logger, Listener: ln, Webhooks: o.Webhooks,
-		JanitorInterval: o.JanitorInterval, Limits: o.Limits})
+		JanitorInterval: o.JanitorInterval, Limits: o.Limits, Tracing: o.Tracing})
 	if err != nil {
 		cancel()
 		_ = ln.Close()

@@ -62,8 +62,12 @@ type passwordlessData struct {
 }
 
 // StartPasswordless makes a code. With an API key the code is answered
-// (404 for an unknown login id, as FusionAuth); without one it is emailed
-// and nothing about the account is answered.
+// (404 for an unknown login id, as FusionAuth). Without one the request
+// only stores a job (PasswordlessQueue) and answers nothing: the answer and
+// the work on the request path are the same whether the login id names an
+// account or not, and the lookup, the per-user limit, the code and its mail
+// happen in the job's worker (RunPasswordlessJob), where a caller cannot
+// time them — as keyless forgot password does (manage.Accounts.RunJob).
 func (s *Service) StartPasswordless(ctx context.Context, sc manage.Scope, mailer Mailer, req PasswordlessStart) (Started, error) {
 	inv := &manage.Invalid{}
 	if req.ApplicationID == "" {
@@ -79,26 +83,35 @@ func (s *Service) StartPasswordless(ctx context.Context, sc manage.Scope, mailer
 	if err != nil {
 		return Started{}, err
 	}
-	user, err := s.findUser(ctx, sc, "", req.LoginID)
-	if errors.Is(err, manage.ErrNotFound) && !req.HasAPIKey {
-		return Started{}, nil // the same answer as for a real account
+	if !req.HasAPIKey {
+		return Started{}, s.enqueuePasswordless(ctx, passwordlessJob{TenantID: s.tenantOf(sc), ApplicationID: app.ID,
+			LoginID: req.LoginID, LoginStrategy: req.LoginStrategy, State: req.State})
 	}
+	user, err := s.findUser(ctx, sc, "", req.LoginID)
 	if err != nil {
 		return Started{}, err
 	}
+	code, d, err := s.issuePasswordless(ctx, app, user, req.LoginStrategy, req.State, false)
+	if err != nil {
+		return Started{}, err
+	}
+	return Started{Code: code, OneTimeCode: d.OneTimeCode}, nil
+}
+
+// issuePasswordless counts a code against user's limit (ErrRateLimited
+// past it) and stores the code's challenge; sent marks it emailed already.
+func (s *Service) issuePasswordless(ctx context.Context, app storage.Application, user storage.User, strategy string,
+	state map[string]any, sent bool) (string, passwordlessData, error) {
 	n, err := s.Store.CountEvent(ctx, "passwordless:"+user.ID, s.now(), passwordlessWindow)
 	if err != nil {
-		return Started{}, err
+		return "", passwordlessData{}, err
 	}
 	if n > passwordlessLimit {
 		s.event(ctx, "passwordless_rate_limited", user.ID, "refused")
-		if req.HasAPIKey {
-			return Started{}, ErrRateLimited
-		}
-		return Started{}, nil
+		return "", passwordlessData{}, ErrRateLimited
 	}
-	d := passwordlessData{ApplicationID: app.ID, State: req.State, Sent: !req.HasAPIKey}
-	if req.LoginStrategy == "FormField" {
+	d := passwordlessData{ApplicationID: app.ID, State: state, Sent: sent}
+	if strategy == "FormField" {
 		d.OneTimeCode = auth.NumericCode(6)
 		d.OneTimeCodeHash = auth.CodeHash("passwordless", d.OneTimeCode)
 	}
@@ -107,13 +120,9 @@ func (s *Service) StartPasswordless(ctx context.Context, sc manage.Scope, mailer
 	now := s.now()
 	if err := s.Store.CreateChallenge(ctx, storage.Challenge{Hash: hashString("passwordless:" + code), Kind: storage.ChallengePasswordless,
 		UserID: user.ID, TenantID: user.TenantID, CreatedAt: now, ExpiresAt: now.Add(passwordlessTTL), Data: b}); err != nil {
-		return Started{}, err
+		return "", passwordlessData{}, err
 	}
-	if !req.HasAPIKey {
-		s.mailCode(ctx, mailer, app, user, code, d)
-		return Started{}, nil
-	}
-	return Started{Code: code, OneTimeCode: d.OneTimeCode}, nil
+	return code, d, nil
 }
 
 // passwordlessApp is the application, which must allow passwordless login.
@@ -163,31 +172,32 @@ func (s *Service) SendPasswordless(ctx context.Context, mailer Mailer, code stri
 		return nil
 	}
 	app, _ := s.Store.GetApplication(ctx, d.ApplicationID)
-	s.mailCode(ctx, mailer, app, user, code, d)
+	if err := s.mailCode(ctx, mailer, app, user, code, d); err != nil {
+		// The caller's answer must not differ by it.
+		s.log().ErrorContext(ctx, "passwordless code not sent", "user_id", user.ID, "err", err)
+	}
 	return nil
 }
 
-// mailCode sends the passwordless email; a failure is logged (the caller's
-// answer must not differ by it).
-func (s *Service) mailCode(ctx context.Context, mailer Mailer, app storage.Application, user storage.User, code string, d passwordlessData) {
+// mailCode sends the passwordless email. Without a mail path or an
+// address nothing can be sent: that is logged, not an error.
+func (s *Service) mailCode(ctx context.Context, mailer Mailer, app storage.Application, user storage.User, code string, d passwordlessData) error {
 	if mailer == nil || user.Email == "" {
 		s.log().WarnContext(ctx, "passwordless code not sent: no mail path or no address", "user_id", user.ID)
-		return
+		return nil
 	}
 	tenant, err := s.Store.GetTenant(ctx, user.TenantID)
-	if err == nil {
-		data := map[string]any{"code": code}
-		if d.OneTimeCode != "" {
-			data["oneTimeCode"] = d.OneTimeCode
-		}
-		if d.State != nil {
-			data["state"] = d.State
-		}
-		err = mailer.SendTemplate(ctx, tenant, app, MailPasswordless, user, user.Email, data)
-	}
 	if err != nil {
-		s.log().ErrorContext(ctx, "passwordless code not sent", "user_id", user.ID, "err", err)
+		return err
 	}
+	data := map[string]any{"code": code}
+	if d.OneTimeCode != "" {
+		data["oneTimeCode"] = d.OneTimeCode
+	}
+	if d.State != nil {
+		data["state"] = d.State
+	}
+	return mailer.SendTemplate(ctx, tenant, app, MailPasswordless, user, user.Email, data)
 }
 
 // PasswordlessLogin is POST /api/passwordless/login.

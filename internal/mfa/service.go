@@ -20,6 +20,8 @@ type Store interface {
 	storage.TwoFactorStore
 	storage.ChallengeStore
 	storage.WebAuthnStore
+	// EnqueueOutbox stores a keyless passwordless start's job.
+	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
 }
 
 // Service implements the use cases. Its dependencies are fields.
@@ -30,6 +32,9 @@ type Service struct {
 	Logger *slog.Logger
 	// TenantID is the default tenant.
 	TenantID string
+	// Notify wakes this node's PasswordlessQueue worker once a keyless
+	// start stored its job (nil: the worker finds it when it polls).
+	Notify func()
 }
 
 func (s *Service) now() time.Time {

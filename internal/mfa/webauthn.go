@@ -210,10 +210,7 @@ func (s *Service) findUser(ctx context.Context, sc manage.Scope, userID, loginID
 	if userID != "" {
 		return s.user(ctx, sc, userID)
 	}
-	tenant := s.TenantID
-	if sc.TenantID != "" {
-		tenant = sc.TenantID
-	}
+	tenant := s.tenantOf(sc)
 	u, err := s.Store.FindUser(ctx, storage.UserFilter{TenantID: tenant, Email: loginID})
 	if errors.Is(err, storage.ErrNotFound) {
 		u, err = s.Store.FindUser(ctx, storage.UserFilter{TenantID: tenant, Username: loginID})
@@ -222,6 +219,15 @@ func (s *Service) findUser(ctx context.Context, sc manage.Scope, userID, loginID
 		return u, manage.ErrNotFound
 	}
 	return u, err
+}
+
+// tenantOf is the tenant a login id is looked up in: the scope's, else
+// the default.
+func (s *Service) tenantOf(sc manage.Scope) string {
+	if sc.TenantID != "" {
+		return sc.TenantID
+	}
+	return s.TenantID
 }
 
 func truncate(s string, n int) string {

@@ -26,6 +26,12 @@ type mailStack struct {
 // pointing at it; edit changes the world as newStack's edit does.
 func newMailStack(t *testing.T, edit ...func(apps map[string]*storage.Application, tn *storage.Tenant)) *mailStack {
 	t.Helper()
+	return buildMailStack(t, stackOpts{}, edit...)
+}
+
+// buildMailStack is newMailStack with buildStack's options.
+func buildMailStack(t *testing.T, o stackOpts, edit ...func(apps map[string]*storage.Application, tn *storage.Tenant)) *mailStack {
+	t.Helper()
 	smtpL, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	httpL, err := net.Listen("tcp", "127.0.0.1:0")
@@ -37,7 +43,7 @@ func newMailStack(t *testing.T, edit ...func(apps map[string]*storage.Applicatio
 		e := &tn.EmailConfiguration
 		e.Host, e.Port, e.Security, e.DefaultFromEmail, e.DefaultFromName = "127.0.0.1", port, "NONE", "no-reply@example.test", "Latchkey"
 	}}, edit...)
-	return &mailStack{stack: newStack(t, all...), inbox: c}
+	return &mailStack{stack: buildStack(t, o, all...), inbox: c}
 }
 
 // mailTo waits until n messages to addr have arrived (the outbox worker
@@ -74,13 +80,13 @@ func (s *mailStack) noMailTo(addr string) {
 	}
 }
 
-// drained waits until no mail or account job is pending.
+// drained waits until no mail, account job or passwordless job is pending.
 func (s *mailStack) drained() {
 	s.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		busy := 0
-		for _, q := range []string{"mail", "account"} {
+		for _, q := range []string{"account", "passwordless", "mail"} {
 			d, err := s.Store.OutboxDepth(context.Background(), q)
 			must(s.t, err)
 			busy += d.Pending

@@ -19,8 +19,9 @@ type passwordlessRequest struct {
 
 // startPasswordless handles POST /api/passwordless/start: with an API key
 // 200 {"code"} (+ oneTimeCode for FormField), as FusionAuth; without one
-// (latchkey's extension) the code is emailed and the answer is 200 {}
-// whether or not the login id names anyone.
+// (latchkey's extension) the request stores a job that emails the code and
+// answers 200 {}, with the same work whether or not the login id names
+// anyone (mfa.Service.StartPasswordless).
 func (s *Server) startPasswordless(w http.ResponseWriter, r *http.Request) {
 	var req passwordlessRequest
 	if !s.decodeJSON(w, r, &req, false) {

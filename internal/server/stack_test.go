@@ -15,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/apptest"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/observe"
 	"github.com/latchkeyhq/latchkey/internal/openapi/openapitest"
 	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/password"
@@ -106,6 +107,8 @@ type stackOpts struct {
 	cfg      func(*config.Config)
 	webhooks outbox.Config
 	janitor  time.Duration // the janitor's pass interval (0: the default)
+	tracing  *observe.Tracing
+	store    storage.Storage // nil: apptest's fresh store
 }
 
 func buildStack(t testing.TB, o stackOpts, edit ...func(apps map[string]*storage.Application, tenant *storage.Tenant)) *stack {
@@ -123,7 +126,7 @@ func buildStack(t testing.TB, o stackOpts, edit ...func(apps map[string]*storage
 	apps := map[string]*storage.Application{
 		storeApp: mkApp(storeApp, "Store", storeSite, false), forumsApp: mkApp(forumsApp, "Forums", forumsSite, true)}
 	in := apptest.Start(t, apptest.Options{Now: clk.Now, APIKey: apiKey, Logger: o.logger, Config: o.cfg, Webhooks: o.webhooks,
-		JanitorInterval: o.janitor,
+		JanitorInterval: o.janitor, Tracing: o.tracing, Store: o.store,
 		Tenant: func(tn *storage.Tenant) {
 			tn.JWTConfiguration = storage.TenantJWTConfiguration{Enabled: true, TimeToLiveInSeconds: 300,
 				RefreshTokenTimeToLiveInMinutes: 60, RefreshTokenExpirationPolicy: "Fixed", RefreshTokenUsagePolicy: "OneTimeUse"}
