@@ -108,12 +108,12 @@ func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, err error) b
 		return false
 	}
 	s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "client went away before its answer",
-		slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		slog.String("request_id", requestID(r.Context())), slog.String("route", requestRoute(r)), slog.String("error", err.Error()))
 	// Under overload clients and load balancers give up first: a count
 	// once a minute keeps that visible at the default level.
 	if ok, n := s.failureLog().Allow("clients went away"); ok {
 		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "requests whose client went away before their answer",
-			slog.String("path", r.URL.Path), slog.Int("repeated", n))
+			slog.String("route", requestRoute(r)), slog.Int("repeated", n))
 	}
 	w.WriteHeader(statusClientGone)
 	return true
@@ -157,7 +157,7 @@ func (s *Server) writeInternal(w http.ResponseWriter, r *http.Request, err error
 		return
 	}
 	s.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
-		slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		slog.String("request_id", requestID(r.Context())), slog.String("route", requestRoute(r)), slog.String("error", err.Error()))
 	var e Errors
 	e.General("InternalError", "An internal error occurred. Request id "+requestID(r.Context())+".")
 	writeErrors(w, http.StatusInternalServerError, &e)

@@ -183,12 +183,12 @@ func (s *Server) noteBusy(r *http.Request, g *Gate) {
 	if errors.Is(r.Context().Err(), context.Canceled) {
 		n := g.gone.Add(1)
 		s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "client went away while waiting to verify a password",
-			slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path), slog.Int64("abandoned_total", n))
+			slog.String("request_id", requestID(r.Context())), slog.String("route", requestRoute(r)), slog.Int64("abandoned_total", n))
 		return
 	}
 	if n := g.shed.Add(1); n&(n-1) == 0 {
 		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "password verification refused: server busy",
-			slog.String("request_id", requestID(r.Context())), slog.String("path", r.URL.Path),
+			slog.String("request_id", requestID(r.Context())), slog.String("route", requestRoute(r)),
 			slog.String("ip", s.clientIP(r)), slog.Int64("refused_total", n))
 	}
 }

@@ -1,6 +1,11 @@
 package server_test
 
 import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"net/url"
 	"strings"
 	"testing"
@@ -8,6 +13,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/loghygiene"
+	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // loggedStack is newStack's world with the logger at debug into buf.
@@ -121,4 +127,116 @@ func TestLogHygiene(t *testing.T) {
 func jsonString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", `\r`, "\n", `\n`)
 	return `"` + r.Replace(s) + `"`
+}
+
+// TestDebugLogNamesRoutesNotTheirSecrets (security-bar.md G1): identifiers
+// that are secrets travel in paths (a changePasswordId sets the password, a
+// twoFactorTrustId skips the second factor, a verificationId verifies the
+// address) and codes in query strings (PKCE challenge, state, an upstream
+// provider's code). With the logger at debug the log holds none of them,
+// nor the SHA-256 that storage keeps of them; each request's line still
+// names its route (the route table's pattern), and so do the
+// api_key_failure and rate_limited events of requests on such paths.
+func TestDebugLogNamesRoutesNotTheirSecrets(t *testing.T) {
+	var buf loghygiene.Buffer
+	s := newLoggedStack(t, loghygiene.NewLogger(&buf), func(_ map[string]*storage.Application, tn *storage.Tenant) {
+		tn.EmailConfiguration.VerifyEmail = true
+	})
+	key := map[string]string{"Authorization": apiKey}
+	ok := func(c call, want int) result {
+		t.Helper()
+		res := s.do(c)
+		if res.status != want {
+			t.Fatalf("%s %s: %d %s, want %d", c.method, c.path, res.status, res.body, want)
+		}
+		return res
+	}
+
+	// A trust from a second step with trustComputer.
+	ok(call{method: "POST", path: "/api/user/two-factor/" + aliceID, hdr: key,
+		body: `{"method":"authenticator","secret":"` + totpTestSecret + `","code":"` + s.totp(totpTestSecret) + `"}`}, 200)
+	login := s.login(storeApp, key)
+	if login.status != 242 {
+		t.Fatalf("login of a two-factor user: %d %s", login.status, login.body)
+	}
+	twoFactorID := login.json(t)["twoFactorId"].(string)
+	s.Clock.Advance(30 * time.Second)
+	trust := ok(call{method: "POST", path: "/api/two-factor/login",
+		body: `{"twoFactorId":"` + twoFactorID + `","code":"` + s.totp(totpTestSecret) + `","trustComputer":true}`}, 200).json(t)["twoFactorTrustId"].(string)
+	ok(call{method: "GET", path: "/api/two-factor/status/" + trust + "?userId=" + aliceID + "&applicationId=" + storeApp, hdr: key}, 200)
+	ok(call{method: "GET", path: "/api/two-factor/status/" + trust, hdr: map[string]string{"Authorization": "wrong-api-key-0000111122223333444455556666"}}, 401)
+
+	// A verificationId, in the path and in a query string.
+	bob := "0f1a2b3c-0000-4000-8000-0000000000b7"
+	must(t, s.Store.CreateUser(context.Background(), storage.User{ID: bob, TenantID: tenantID, Active: true,
+		Email: "bob@example.test", Username: "bob"}))
+	verification := ok(call{method: "PUT", path: "/api/user/verify-email?email=bob@example.test&sendVerifyEmail=false", hdr: key}, 200).
+		json(t)["verificationId"].(string)
+	ok(call{method: "GET", path: "/api/user?verificationId=" + verification, hdr: key}, 200)
+	ok(call{method: "POST", path: "/api/user/verify-email/" + verification, hdr: map[string]string{"Content-Type": "text/plain"}}, 200)
+
+	// A changePasswordId: checked, then spent to set the password.
+	changeID := ok(call{method: "POST", path: "/api/user/forgot-password", hdr: key,
+		body: `{"loginId":"` + aliceEmail + `","sendForgotPasswordMessage":false}`}, 200).json(t)["changePasswordId"].(string)
+	ok(call{method: "GET", path: "/api/user/change-password/" + changeID}, 200)
+	ok(call{method: "POST", path: "/api/user/change-password/" + changeID, body: `{"password":"an entirely new passphrase"}`}, 200)
+
+	// Refused by the per-address limit (20 a minute): the rate_limited
+	// event names the route too.
+	limited := false
+	for range 30 {
+		if s.do(call{method: "GET", path: "/api/user/change-password/" + changeID}).status == 429 {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("no 429 from /api/user/change-password in 30 requests")
+	}
+
+	// Codes in query strings, and a secret in a path no route matches.
+	challenge, state, upstream, stray := "pkce-challenge-"+rand.Text(), "state-"+rand.Text(), "upstream-code-"+rand.Text(), "stray-"+rand.Text()
+	s.do(call{method: "GET", path: "/oauth2/authorize?client_id=" + storeApp + "&response_type=code&redirect_uri=" + url.QueryEscape(storeSite+"/cb") +
+		"&code_challenge=" + challenge + "&code_challenge_method=S256&state=" + state})
+	ok(call{method: "GET", path: "/oauth2/callback?code=" + upstream + "&state=" + state}, 400)
+	ok(call{method: "GET", path: "/api/no-such-thing/" + stray, hdr: key}, 404)
+
+	logs := buf.String()
+	if !strings.Contains(logs, "level=DEBUG msg=request") {
+		t.Fatal("the access log did not run at debug: the scan below would prove nothing")
+	}
+	var secrets []string
+	for _, v := range []string{trust, verification, changeID} {
+		h := sha256.Sum256([]byte(v))
+		secrets = append(secrets, v, hex.EncodeToString(h[:]), base64.StdEncoding.EncodeToString(h[:]),
+			base64.RawURLEncoding.EncodeToString(h[:]), base64.RawStdEncoding.EncodeToString(h[:]))
+	}
+	secrets = append(secrets, challenge, state, upstream, stray)
+	if leaks := loghygiene.Leaks(logs, secrets...); len(leaks) != 0 {
+		t.Errorf("secrets in the debug log: %v", leaks)
+	}
+
+	logged := map[string]int{}
+	for _, r := range loghygiene.Records(logs) {
+		if r["msg"] == "request" {
+			logged[r["route"]]++
+		}
+	}
+	for _, route := range []string{
+		"GET /api/two-factor/status/{twoFactorTrustId}", "POST /api/user/verify-email/{verificationId}", "GET /api/user",
+		"GET /api/user/change-password/{changePasswordId}", "POST /api/user/change-password/{changePasswordId}",
+		"GET /oauth2/authorize", "GET /oauth2/callback", "unmatched",
+	} {
+		if logged[route] == 0 {
+			t.Errorf("no request line names the route %q; lines by route: %v", route, logged)
+		}
+	}
+	events := map[string]string{}
+	for _, e := range loghygiene.Events(logs) {
+		events[e["event"]] = e["route"]
+	}
+	if events["api_key_failure"] != "GET /api/two-factor/status/{twoFactorTrustId}" ||
+		events["rate_limited"] != "GET /api/user/change-password/{changePasswordId}" {
+		t.Errorf("security events name routes %v, want the refused key's and the limited request's", events)
+	}
 }

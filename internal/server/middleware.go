@@ -48,8 +48,10 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // deadline, panic recovery (a generic 500, logged with the id, never a stack
 // trace to the client), security headers, the draining answer of
 // /api/status, an api_key_failure security event for a 401 on a route whose
-// auth class uses API keys, and an access log line that names no secret (no
-// query string, no headers). What depends on the route is guard's (guard.go).
+// auth class uses API keys, and an access log line that names no secret: the
+// route's pattern, not the path (whose segments can be live secrets, e.g. a
+// changePasswordId or a twoFactorTrustId), no query string, no headers.
+// What depends on the route is guard's (guard.go).
 func (s *Server) middleware(gate *Gate, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -78,7 +80,7 @@ func (s *Server) middleware(gate *Gate, next http.Handler) http.Handler {
 					panic(p)
 				}
 				s.Logger.LogAttrs(ctx, slog.LevelError, "panic", slog.String("request_id", id),
-					slog.String("path", r.URL.Path), slog.Any("panic", p))
+					slog.String("route", routeLabel(rec.route)), slog.Any("panic", p))
 				if rec.status == 0 {
 					var e Errors
 					e.General("InternalError", "An internal error occurred. Request id "+id+".")
@@ -86,7 +88,7 @@ func (s *Server) middleware(gate *Gate, next http.Handler) http.Handler {
 				}
 			}
 			if rec.status == http.StatusUnauthorized && rec.route != nil && rec.route.auth.keyFailureEvent() {
-				s.apiKeyFailure(ctx, r, id)
+				s.apiKeyFailure(ctx, r, rec.route, id)
 			}
 			d := time.Since(start)
 			if rec.status == 0 {
@@ -95,7 +97,7 @@ func (s *Server) middleware(gate *Gate, next http.Handler) http.Handler {
 			observed(routeLabel(rec.route), rec.status, d)
 			endSpan(rec)
 			s.Logger.LogAttrs(ctx, slog.LevelDebug, "request", slog.String("request_id", id),
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("method", r.Method), slog.String("route", routeLabel(rec.route)),
 				slog.Int("status", rec.status), slog.Duration("duration", d))
 		}()
 		if drainingStatus(rec, r, gate) {
@@ -107,11 +109,12 @@ func (s *Server) middleware(gate *Gate, next http.Handler) http.Handler {
 
 // apiKeyFailure logs the security event for a refused API key
 // (security-bar.md G1, §4.12). It names whether a key was presented, never
-// the key, and the path only (a key put in the query string stays out).
-func (s *Server) apiKeyFailure(ctx context.Context, r *http.Request, id string) {
+// the key, and the route only (neither a key put in the query string nor
+// an identifier in the path).
+func (s *Server) apiKeyFailure(ctx context.Context, r *http.Request, rt *route, id string) {
 	s.Logger.LogAttrs(ctx, slog.LevelWarn, "security event", slog.String("event", "api_key_failure"),
 		slog.String("outcome", "refused"), slog.Bool("key_presented", r.Header.Get("Authorization") != ""),
-		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.String("method", r.Method), slog.String("route", routeLabel(rt)),
 		slog.String("ip", s.clientIP(r)), slog.String("request_id", id))
 }
 

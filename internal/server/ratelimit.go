@@ -210,5 +210,5 @@ func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request, rt *route, 
 // nothing from the request body.
 func (s *Server) rateEvent(ctx context.Context, r *http.Request, rt *route) {
 	s.Logger.WarnContext(ctx, "security event", "event", "rate_limited", "outcome", rt.rate.name,
-		"ip", s.clientIP(r), "path", r.URL.Path, "request_id", requestID(ctx))
+		"ip", s.clientIP(r), "route", rt.pattern, "request_id", requestID(ctx))
 }

@@ -44,11 +44,21 @@ func (s *Server) childSpan(ctx context.Context, name string) (context.Context, t
 }
 
 // routeLabel is the route-table pattern that served a request, the one name
-// metrics and traces use for it: a bounded set, never the raw path (which an
-// attacker chooses).
+// metrics, traces and logs use for it: a bounded set, never the raw path
+// (which an attacker chooses, and whose segments can be secrets: a
+// changePasswordId, a twoFactorTrustId).
 func routeLabel(rt *route) string {
 	if rt == nil {
 		return "unmatched"
 	}
 	return rt.pattern
+}
+
+// requestRoute is routeLabel for a log line written under guard, from the
+// request the route table's mux matched (its Pattern is the row's).
+func requestRoute(r *http.Request) string {
+	if r.Pattern == "" || r.Pattern == "/" {
+		return "unmatched"
+	}
+	return r.Pattern
 }
