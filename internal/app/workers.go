@@ -26,7 +26,8 @@ type workers struct {
 	mail  *mail.Worker
 	jobs  *outbox.Worker
 	hooks *outbox.Worker
-	// extra are the other queues' workers (back-channel logout).
+	// extra are the other queues' workers (back-channel logout, keyless
+	// passwordless starts).
 	extra []*outbox.Worker
 	log   *slog.Logger
 }
