@@ -288,7 +288,7 @@ func TestConsoleRefusesNonAdmins(t *testing.T) {
 // cross-site.
 func TestConsoleRefusesCrossSiteForms(t *testing.T) {
 	s, c, token := newAdminConsole(t, "/admin/users/"+aliceID)
-	lock := url.Values{"csrf": {token}, "confirm": {"yes"}}
+	lock := url.Values{"csrf": {token}, "confirm": {"yes"}, "duration": {"never"}}
 	for _, tc := range []struct {
 		name   string
 		origin string

@@ -141,9 +141,24 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, status int, 
 	s.renderConsolePage(w, r, status, "user", p)
 }
 
-// lockDurations are the lock form's choices; "never" ends only by unlock.
+// lockDurations are the lock form's choices; "never" (0 here) ends only
+// by unlock. A value the form does not offer is refused, never read as one
+// of them.
 var lockDurations = map[string]time.Duration{"1h": time.Hour, "1d": 24 * time.Hour, "7d": 7 * 24 * time.Hour,
-	"30d": 30 * 24 * time.Hour}
+	"30d": 30 * 24 * time.Hour, "never": 0}
+
+// lockUntil is the end of a lock of the form's duration from now; false
+// when the form does not offer that duration.
+func lockUntil(duration string, now time.Time) (time.Time, bool) {
+	d, ok := lockDurations[duration]
+	switch {
+	case !ok:
+		return time.Time{}, false
+	case d == 0:
+		return time.UnixMilli(math.MaxInt64), true
+	}
+	return now.Add(d), true
+}
 
 // consoleUserAction handles POST /admin/users/{id}/{action}: lock, unlock,
 // deactivate, reactivate, revoke (every session), end-session (one),
@@ -176,9 +191,10 @@ func (s *Server) consoleUserAction(w http.ResponseWriter, r *http.Request) {
 	notice := ""
 	switch action {
 	case "lock":
-		until := time.UnixMilli(math.MaxInt64)
-		if d, ok := lockDurations[r.PostFormValue("duration")]; ok {
-			until = s.Now().Add(d)
+		until, ok := lockUntil(r.PostFormValue("duration"), s.Now())
+		if !ok {
+			s.renderUser(w, r, http.StatusBadRequest, consolePage{Fields: map[string]string{"duration": "Choose one of the offered durations."}})
+			return
 		}
 		_, err = s.Manage.Console.Lock(ctx, id, r.PostFormValue("comment"), until)
 		notice = "locked"

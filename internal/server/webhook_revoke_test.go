@@ -140,7 +140,7 @@ func revokeCases() []revokeCase {
 		}},
 		{name: "console: lock", do: func(t *testing.T, _ *stack, c *consoleClient, user, _, _, _ string) {
 			token := csrf(t, c.get("/admin/users/"+user))
-			wantConsoleStatus(t, "lock", c.post("/admin/users/"+user+"/lock", url.Values{"csrf": {token}, "confirm": {"yes"}}), 303)
+			wantConsoleStatus(t, "lock", c.post("/admin/users/"+user+"/lock", url.Values{"csrf": {token}, "confirm": {"yes"}, "duration": {"never"}}), 303)
 		}},
 		{name: "console: deactivate", do: func(t *testing.T, _ *stack, c *consoleClient, user, _, _, _ string) {
 			token := csrf(t, c.get("/admin/users/"+user))
