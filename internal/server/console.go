@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -148,4 +149,39 @@ func (s *Server) refuseCrossSite(w http.ResponseWriter, r *http.Request) bool {
 	}
 	s.consoleForbidden(w, r, "This form can only be sent from the console's own pages.")
 	return true
+}
+
+// readConsoleForm parses the form of an unsafe console request (every
+// route.sameOrigin row) once, before the CSRF token or any field is read:
+// a body over the route's bound is the 413 page and one that cannot be
+// parsed the 400 page, with nothing done. Left to PostFormValue, either
+// would read as a form without fields, so a large edit was answered as a
+// forged one (no CSRF token). ok=false: the refusal is written.
+func (s *Server) readConsoleForm(w http.ResponseWriter, r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	// ParseForm reads a urlencoded body; a multipart one (which
+	// PostFormValue would read) is read by ParseMultipartForm, whose
+	// ErrNotMultipart only says the form was urlencoded. The body is
+	// already bounded, so it fits in memory.
+	err := r.ParseForm()
+	if err == nil {
+		if err = r.ParseMultipartForm(maxBody); errors.Is(err, http.ErrNotMultipart) {
+			err = nil
+		}
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &tooLarge):
+		s.renderConsolePage(w, r, http.StatusRequestEntityTooLarge, "error", consolePage{Title: "Form too large",
+			Problem: fmt.Sprintf("The form was too large (more than %d KiB); nothing was changed. Go back, shorten what you typed and send it again.", tooLarge.Limit>>10)})
+	default:
+		s.renderConsolePage(w, r, http.StatusBadRequest, "error", consolePage{Title: "Form not readable",
+			Problem: "The form could not be read; nothing was changed. Reload the page and try again."})
+	}
+	return false
 }

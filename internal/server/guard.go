@@ -43,7 +43,8 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // guard is the one middleware that reads a route's row, in this order: the
 // CSRF guard of cookie-spending routes, the console's same-origin rule,
 // public CORS headers, the body
-// bound, the per-address rate limit, the hashing gate, authentication and
+// bound, the per-address rate limit, the console's form (read within the
+// bound: 413 over it), the hashing gate, authentication and
 // the tenant header. An API key
 // is checked before the tenant header (a key's tenant must match it); other
 // credentials after, so a bad header is reported before any token is looked at.
@@ -78,6 +79,9 @@ func (s *Server) guard(rt *route, gate *Gate) http.Handler {
 			if r = s.rateLimited(w, r, rt, gate); r == nil {
 				return
 			}
+		}
+		if rt.sameOrigin && !s.readConsoleForm(w, r) {
+			return
 		}
 		if rt.password != noPassword {
 			_, span := s.childSpan(r.Context(), "hash gate")
