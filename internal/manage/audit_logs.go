@@ -100,9 +100,7 @@ func (al *AuditLogs) Search(ctx context.Context, scope Scope, q AuditQuery) ([]s
 		}
 		s.Asc = dir == "ASC"
 	}
-	if q.StartRow < 0 || q.NumberOfResults < 0 {
-		e.Field("invalid", "search.startRow", "The [startRow] and [numberOfResults] must not be negative.")
-	}
+	checkPaging(e, searchPaging(q.StartRow, q.NumberOfResults)...)
 	if err := e.Err(); err != nil {
 		return nil, 0, err
 	}

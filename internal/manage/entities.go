@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -198,6 +199,29 @@ func (es *Entities) Get(ctx context.Context, scope Scope, id string) (storage.En
 		return en, ErrNotFound
 	}
 	return en, notFound(err)
+}
+
+// Search is GET/POST /api/entity/search as far as latchkey implements it:
+// the entities of List with one of ids (all when none), one page of them
+// and their total, by every search's rule (paging.go).
+func (es *Entities) Search(ctx context.Context, scope Scope, ids []string, startRow, numberOfResults int) ([]storage.Entity, int, error) {
+	e := &Invalid{}
+	checkPaging(e, searchPaging(startRow, numberOfResults)...)
+	checkFilterIDs(e, "search.ids", ids)
+	if err := e.Err(); err != nil {
+		return nil, 0, err
+	}
+	ens, err := es.List(ctx, scope)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(ids) > 0 {
+		ens = slices.DeleteFunc(ens, func(en storage.Entity) bool {
+			return !slices.ContainsFunc(ids, func(id string) bool { return strings.EqualFold(id, en.ID) })
+		})
+	}
+	page, err := PageOf(ens, startRow, numberOfResults)
+	return page, len(ens), err
 }
 
 // List lists the scope's entities.

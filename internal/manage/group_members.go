@@ -201,7 +201,14 @@ func (ms *Members) Search(ctx context.Context, scope Scope, groupID, userID stri
 	if groupID == "" && userID == "" {
 		return nil, 0, invalid("blank", "search.groupId", "Search by [groupId], [userId] or both.")
 	}
-	f := storage.GroupMemberFilter{GroupID: groupID, Offset: max(startRow, 0), Limit: pageSize(numberOfResults, 25)}
+	e := &Invalid{}
+	checkPaging(e, searchPaging(startRow, numberOfResults)...)
+	checkFilterID(e, "search.groupId", groupID)
+	checkFilterID(e, "search.userId", userID)
+	if err := e.Err(); err != nil {
+		return nil, 0, err
+	}
+	f := storage.GroupMemberFilter{GroupID: groupID, Offset: startRow, Limit: pageSize(numberOfResults, 25)}
 	if userID != "" {
 		f.UserIDs = []string{userID}
 	}
@@ -224,16 +231,4 @@ func nilIfMissing(err error) error {
 		return nil
 	}
 	return err
-}
-
-// MaxPageSize bounds every page a search answers (numberOfResults, limit):
-// a caller asking for more gets this many and pages on with startRow.
-const MaxPageSize = 500
-
-// pageSize is n within [1, MaxPageSize], def when n is not positive.
-func pageSize(n, def int) int {
-	if n <= 0 {
-		return def
-	}
-	return min(n, MaxPageSize)
 }

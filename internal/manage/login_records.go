@@ -45,8 +45,11 @@ type LoginRecordQuery struct {
 // Recent returns a user's (or, without userID, everyone's) newest logins:
 // offset and limit as GET /api/user/recent-login takes them.
 func (lr *LoginRecords) Recent(ctx context.Context, scope Scope, userID string, offset, limit int) ([]LoginRecordView, error) {
-	if offset < 0 || limit < 0 {
-		return nil, invalid("invalid", "limit", "The [offset] and [limit] must not be negative.")
+	e := &Invalid{}
+	checkPaging(e, paging{"offset", offset}, paging{"limit", limit})
+	checkFilterID(e, "userId", userID)
+	if err := e.Err(); err != nil {
+		return nil, err
 	}
 	views, _, err := lr.search(ctx, scope, LoginRecordQuery{UserID: userID, StartRow: offset, NumberOfResults: pageSize(limit, 10)})
 	return views, err
@@ -56,12 +59,9 @@ func (lr *LoginRecords) Recent(ctx context.Context, scope Scope, userID string, 
 // when asked (it costs a count).
 func (lr *LoginRecords) Search(ctx context.Context, scope Scope, q LoginRecordQuery) ([]LoginRecordView, int, error) {
 	e := &Invalid{}
-	if q.StartRow < 0 {
-		e.Field("invalid", "search.startRow", "The [startRow] must not be negative.")
-	}
-	if q.NumberOfResults < 0 {
-		e.Field("invalid", "search.numberOfResults", "The [numberOfResults] must not be negative.")
-	}
+	checkPaging(e, searchPaging(q.StartRow, q.NumberOfResults)...)
+	checkFilterID(e, "search.userId", q.UserID)
+	checkFilterID(e, "search.applicationId", q.ApplicationID)
 	if q.Start != 0 && q.End != 0 && q.End < q.Start {
 		e.Field("invalid", "search.end", "The [end] is before the [start].")
 	}

@@ -131,21 +131,11 @@ func checkSearch(q SearchQuery) *Invalid {
 	if len(q.IDs) > MaxPageSize {
 		e.Field("tooMany", "search.ids", "At most "+itoa(MaxPageSize)+" ids per request.")
 	}
-	for _, id := range q.IDs {
-		if !ValidID(id) {
-			e.Field("couldNotConvert", "search.ids", "The id ["+truncate(id, 64)+"] is not a valid UUID.")
-			break
-		}
-	}
+	checkFilterIDs(e, "search.ids", q.IDs)
 	if len(q.QueryString) > 1024 {
 		e.Field("tooLong", "search.queryString", "The [queryString] is longer than 1024 characters.")
 	}
-	if q.StartRow < 0 {
-		e.Field("invalid", "search.startRow", "The [startRow] must not be negative.")
-	}
-	if q.NumberOfResults < 0 {
-		e.Field("invalid", "search.numberOfResults", "The [numberOfResults] must not be negative.")
-	}
+	checkPaging(e, searchPaging(q.StartRow, q.NumberOfResults)...)
 	if len(q.SortFields) > 5 {
 		e.Field("tooMany", "search.sortFields", "At most 5 sort fields.")
 	}

@@ -69,10 +69,12 @@ func (ws *Webhooks) Deliveries(ctx context.Context, state string, limit int) ([]
 	default:
 		return nil, 0, invalid("invalid", "state", "Invalid [state] ["+truncate(state, 64)+"]. It must be [Failed] or [Pending].")
 	}
-	if limit <= 0 {
-		limit = 25
+	e := &Invalid{}
+	checkPaging(e, paging{"numberOfResults", limit})
+	if err := e.Err(); err != nil {
+		return nil, 0, err
 	}
-	msgs, err := ws.Store.ListOutbox(ctx, storage.OutboxFilter{Queue: events.Queue, State: outboxState, Limit: min(limit, 500)})
+	msgs, err := ws.Store.ListOutbox(ctx, storage.OutboxFilter{Queue: events.Queue, State: outboxState, Limit: pageSize(limit, 25)})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -88,8 +88,10 @@ func (ws *Webhooks) SearchEventLogs(ctx context.Context, q WebhookEventLogQuery)
 	if q.EventType != "" && !events.Known(q.EventType) {
 		e.Field("invalid", "search.eventType", "Unknown event type ["+truncate(q.EventType, 64)+"].")
 	}
-	if q.StartRow < 0 || q.Count < 0 || q.Count > 500 {
-		e.Field("invalid", "search.numberOfResults", "[startRow] must not be negative and [numberOfResults] at most 500.")
+	checkPaging(e, searchPaging(q.StartRow, q.Count)...)
+	if q.Count > MaxPageSize {
+		// Refused, not clamped: a page of the newest maxLogScan deliveries.
+		e.Field("invalid", "search.numberOfResults", "The [numberOfResults] must be at most 500.")
 	}
 	if err := e.Err(); err != nil {
 		return nil, 0, err

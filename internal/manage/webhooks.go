@@ -105,6 +105,12 @@ type WebhookSearch struct {
 // description then id, and how many match in all. Webhooks are few, so
 // the search runs over the list.
 func (ws *Webhooks) Search(ctx context.Context, q WebhookSearch) ([]storage.Webhook, int, error) {
+	e := &Invalid{}
+	checkPaging(e, searchPaging(q.StartRow, q.NumberOfResults)...)
+	checkFilterID(e, "search.tenantId", q.TenantID)
+	if err := e.Err(); err != nil {
+		return nil, 0, err
+	}
 	list, err := ws.Store.ListWebhooks(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -120,12 +126,8 @@ func (ws *Webhooks) Search(ctx context.Context, q WebhookSearch) ([]storage.Webh
 		}
 		return list[i].ID < list[j].ID
 	})
-	total := len(list)
-	if q.NumberOfResults <= 0 {
-		q.NumberOfResults = 25
-	}
-	start := min(max(q.StartRow, 0), total)
-	return list[start:min(start+min(q.NumberOfResults, 500), total)], total, nil
+	page, err := PageOf(list, q.StartRow, q.NumberOfResults)
+	return page, len(list), err
 }
 
 // Update replaces webhook id with change's result (a PUT, or a PATCH applied

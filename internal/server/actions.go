@@ -37,10 +37,13 @@ func (s *Server) getActions(w http.ResponseWriter, r *http.Request) {
 		s.writeAction(w, r, l, err)
 		return
 	}
-	f := manage.ActionFilter{PreventingLogin: isFlag(r, "preventingLogin")}
-	if v := queryValue(r, "active"); v != "" {
-		active := v == "true"
-		f.Active = &active
+	var f manage.ActionFilter
+	var ok bool
+	if f.Active, ok = queryBool(w, r, "active"); !ok {
+		return
+	}
+	if f.PreventingLogin, ok = queryFlag(w, r, "preventingLogin"); !ok {
+		return
 	}
 	userID := queryValue(r, "userId")
 	if userID == "" {

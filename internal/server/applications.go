@@ -34,7 +34,11 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 // listApplications handles GET /api/application (active ones) and
 // GET /api/application?inactive=true.
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
-	as, err := s.Manage.Applications.List(r.Context(), scope(r), isFlag(r, "inactive"))
+	inactive, ok := queryFlag(w, r, "inactive")
+	if !ok {
+		return
+	}
+	as, err := s.Manage.Applications.List(r.Context(), scope(r), inactive)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -78,9 +82,13 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	reactivate, ok := queryFlag(w, r, "reactivate")
+	if !ok {
+		return
+	}
 	var a storage.Application
 	var err error
-	if r.Method == http.MethodPut && isFlag(r, "reactivate") {
+	if r.Method == http.MethodPut && reactivate {
 		a, err = s.Manage.Applications.Reactivate(r.Context(), scope(r), id)
 	} else {
 		a, err = s.Manage.Applications.Update(r.Context(), scope(r), id, func(cur storage.Application) (storage.Application, error) {
@@ -104,8 +112,12 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	hard, ok := queryFlag(w, r, "hardDelete")
+	if !ok {
+		return
+	}
 	del := s.Manage.Applications.Deactivate
-	if isFlag(r, "hardDelete") {
+	if hard {
 		del = s.Manage.Applications.Delete
 	}
 	err := del(r.Context(), scope(r), id)

@@ -173,32 +173,44 @@ func (s *Server) getEntity(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, err, func() any { return map[string]any{"entity": s.entityView(r, en)} })
 }
 
-// searchEntities handles GET /api/entity/search (ids=, or all of the
-// tenant's) and POST /api/entity/search: FusionAuth's result shape; the
-// search itself is not implemented beyond ids and listing.
+// searchEntities handles GET /api/entity/search (ids=, startRow=,
+// numberOfResults=) and POST /api/entity/search {"search":{"ids",
+// "startRow","numberOfResults"}}: FusionAuth's result shape; the search
+// itself is not implemented beyond ids and listing (a queryString is
+// ignored).
 func (s *Server) searchEntities(w http.ResponseWriter, r *http.Request) {
-	ens, err := s.Manage.Entities.List(r.Context(), scope(r))
+	var req struct {
+		Search struct {
+			IDs             []string `json:"ids"`
+			StartRow        int      `json:"startRow"`
+			NumberOfResults int      `json:"numberOfResults"`
+		} `json:"search"`
+	}
+	q := &req.Search
+	if r.Method == http.MethodPost {
+		if !s.decodeJSON(w, r, &req, true) {
+			return
+		}
+	} else {
+		var ok bool
+		q.IDs = r.URL.Query()["ids"]
+		if q.StartRow, ok = queryInt(w, r, "startRow"); !ok {
+			return
+		}
+		if q.NumberOfResults, ok = queryInt(w, r, "numberOfResults"); !ok {
+			return
+		}
+	}
+	ens, total, err := s.Manage.Entities.Search(r.Context(), scope(r), q.IDs, q.StartRow, q.NumberOfResults)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	ids := r.URL.Query()["ids"]
-	out := []entityBody{}
-	for _, en := range ens {
-		if len(ids) == 0 || contains(ids, en.ID) {
-			out = append(out, s.entityView(r, en))
-		}
+	out := make([]entityBody, len(ens))
+	for i, en := range ens {
+		out[i] = s.entityView(r, en)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entities": out, "total": len(out)})
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
+	writeJSON(w, http.StatusOK, map[string]any{"entities": out, "total": total})
 }
 
 // updateEntity handles PUT and PATCH /api/entity/{id}.

@@ -73,19 +73,12 @@ func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	total := len(gs)
-	writeJSON(w, http.StatusOK, map[string]any{"groups": page(gs, req.Search.StartRow, req.Search.NumberOfResults), "total": total})
-}
-
-// page is one page of list (numberOfResults 0: 25, bounded by
-// manage.MaxPageSize).
-func page[T any](list []T, startRow, n int) []T {
-	if n <= 0 {
-		n = 25
+	page, err := manage.PageOf(gs, req.Search.StartRow, req.Search.NumberOfResults)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	n = min(n, manage.MaxPageSize)
-	startRow = min(max(startRow, 0), len(list))
-	return list[startRow:min(startRow+n, len(list))]
+	writeJSON(w, http.StatusOK, map[string]any{"groups": page, "total": len(gs)})
 }
 
 // updateGroup handles PUT and PATCH /api/group/{id}; PUT's roleIds replace

@@ -103,12 +103,12 @@ func (s *Server) searchLambdas(w http.ResponseWriter, r *http.Request) {
 			hits = append(hits, l)
 		}
 	}
-	if q.NumberOfResults <= 0 {
-		q.NumberOfResults = 25
+	page, err := manage.PageOf(hits, q.StartRow, q.NumberOfResults)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	start := min(max(q.StartRow, 0), len(hits))
-	page := append([]storage.Lambda{}, hits[start:min(start+min(q.NumberOfResults, 500), len(hits))]...)
-	writeJSON(w, http.StatusOK, map[string]any{"lambdas": page, "total": len(hits)})
+	writeJSON(w, http.StatusOK, map[string]any{"lambdas": append([]storage.Lambda{}, page...), "total": len(hits)})
 }
 
 // updateLambda handles PUT and PATCH /api/lambda/{id}: the type is kept;

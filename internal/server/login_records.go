@@ -40,9 +40,14 @@ func (s *Server) searchLoginRecords(w http.ResponseWriter, r *http.Request) {
 	in := &req.Search
 	if !s.readRangeSearch(w, r, &req, &in.rangePage, func() {
 		in.ApplicationID, in.UserID = queryValue(r, "applicationId"), queryValue(r, "userId")
-		req.RetrieveTotal = isFlag(r, "retrieveTotal")
 	}) {
 		return
+	}
+	if r.Method == http.MethodGet {
+		var ok bool
+		if req.RetrieveTotal, ok = queryFlag(w, r, "retrieveTotal"); !ok {
+			return
+		}
 	}
 	q := manage.LoginRecordQuery{ApplicationID: in.ApplicationID, UserID: in.UserID, Start: in.Start, End: in.End,
 		StartRow: in.StartRow, NumberOfResults: in.NumberOfResults, RetrieveTotal: req.RetrieveTotal}

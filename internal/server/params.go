@@ -56,6 +56,28 @@ func queryValue(r *http.Request, name string) string {
 	return v
 }
 
-// isFlag reads a boolean query flag such as hardDelete=true; the TypeScript
-// client's "undefined"/"null" literals count as absent (queryValue).
-func isFlag(r *http.Request, name string) bool { return strings.EqualFold(queryValue(r, name), "true") }
+// queryBool reads an optional boolean query parameter: nil when absent
+// (the TypeScript client's "undefined"/"null" literals count as absent,
+// queryValue), else true or false in any case. Anything else answers 400
+// [couldNotConvert]<name>, as a UUID that is not one does (pathID): read as
+// false, hardDelete=yes would quietly soft-delete and active=maybe list
+// nothing.
+func queryBool(w http.ResponseWriter, r *http.Request, name string) (*bool, bool) {
+	v := queryValue(r, name)
+	switch {
+	case v == "":
+		return nil, true
+	case strings.EqualFold(v, "true"), strings.EqualFold(v, "false"):
+		b := strings.EqualFold(v, "true")
+		return &b, true
+	}
+	writeFieldError(w, "couldNotConvert", name, "Invalid ["+name+"] ["+truncate(v, 64)+"]. It must be true or false.")
+	return nil, false
+}
+
+// queryFlag is queryBool for a flag such as hardDelete=true: absent is
+// false.
+func queryFlag(w http.ResponseWriter, r *http.Request, name string) (bool, bool) {
+	b, ok := queryBool(w, r, name)
+	return b != nil && *b, ok
+}

@@ -52,14 +52,16 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) {
 // searchQueryParams reads GET /api/user/search's parameters; a number that
 // is not one is a 400 naming it.
 func searchQueryParams(w http.ResponseWriter, r *http.Request) (manage.SearchQuery, bool) {
-	q := manage.SearchQuery{QueryString: queryValue(r, "queryString"), Query: queryValue(r, "query"),
-		AccurateTotal: isFlag(r, "accurateTotal")}
+	q := manage.SearchQuery{QueryString: queryValue(r, "queryString"), Query: queryValue(r, "query")}
+	var ok bool
+	if q.AccurateTotal, ok = queryFlag(w, r, "accurateTotal"); !ok {
+		return q, false
+	}
 	for _, id := range r.URL.Query()["ids"] {
 		if id != "" && id != "undefined" && id != "null" {
 			q.IDs = append(q.IDs, id)
 		}
 	}
-	var ok bool
 	if q.StartRow, ok = queryInt(w, r, "startRow"); !ok {
 		return q, false
 	}

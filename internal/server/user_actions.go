@@ -28,7 +28,11 @@ func (s *Server) createUserAction(w http.ResponseWriter, r *http.Request) {
 // the others) and GET /api/user-action/{id}.
 func (s *Server) getUserActions(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("id") == "" {
-		as, err := s.Manage.UserActions.List(r.Context(), isFlag(r, "inactive"))
+		inactive, ok := queryFlag(w, r, "inactive")
+		if !ok {
+			return
+		}
+		as, err := s.Manage.UserActions.List(r.Context(), inactive)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -51,7 +55,11 @@ func (s *Server) updateUserAction(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if r.Method == http.MethodPut && isFlag(r, "reactivate") {
+	reactivate, ok := queryFlag(w, r, "reactivate")
+	if !ok {
+		return
+	}
+	if r.Method == http.MethodPut && reactivate {
 		a, err := s.Manage.UserActions.SetActive(r.Context(), id, true)
 		s.writeUserAction(w, r, a, err)
 		return
@@ -71,8 +79,12 @@ func (s *Server) deleteUserAction(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	hard, ok := queryFlag(w, r, "hardDelete")
+	if !ok {
+		return
+	}
 	var err error
-	if isFlag(r, "hardDelete") {
+	if hard {
 		err = s.Manage.UserActions.Delete(r.Context(), id)
 	} else {
 		_, err = s.Manage.UserActions.SetActive(r.Context(), id, false)

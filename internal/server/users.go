@@ -130,7 +130,11 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if r.Method == http.MethodPut && isFlag(r, "reactivate") {
+	reactivate, ok := queryFlag(w, r, "reactivate")
+	if !ok {
+		return
+	}
+	if r.Method == http.MethodPut && reactivate {
 		u, err := s.Manage.Users.Reactivate(r.Context(), scope(r), id)
 		s.writeUser(w, r, u, err)
 		return
@@ -151,8 +155,12 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	hard, ok := queryFlag(w, r, "hardDelete")
+	if !ok {
+		return
+	}
 	del := s.Manage.Users.Deactivate
-	if isFlag(r, "hardDelete") {
+	if hard {
 		del = s.Manage.Users.Delete
 	}
 	if err := del(r.Context(), scope(r), id); err != nil {

@@ -22,7 +22,15 @@ type verifyEmailResponse struct {
 // 200 with no body, the same work whatever the address names, rate-limited.
 func (s *Server) generateEmailVerification(w http.ResponseWriter, r *http.Request) {
 	_, withKey := apiKeyFromContext(r.Context())
-	send := !withKey || queryValue(r, "sendVerifyEmail") == "" || isFlag(r, "sendVerifyEmail")
+	send := true
+	if withKey {
+		// Without a key the answer never depends on the parameters.
+		b, ok := queryBool(w, r, "sendVerifyEmail")
+		if !ok {
+			return
+		}
+		send = b == nil || *b
+	}
 	id, code, err := s.Manage.Accounts.GenerateVerification(r.Context(), scope(r), manage.GenerateVerification{
 		Email: queryValue(r, "email"), ApplicationID: queryValue(r, "applicationId"), WithKey: withKey, Send: send})
 	switch {

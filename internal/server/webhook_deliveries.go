@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
 )
@@ -14,7 +13,10 @@ import (
 // listWebhookDeliveries handles GET /api/webhook/delivery?state=Failed|Pending&numberOfResults=:
 // 200 {"deliveries":[…],"total"}, newest first.
 func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
-	limit, _ := strconv.Atoi(queryValue(r, "numberOfResults"))
+	limit, ok := queryInt(w, r, "numberOfResults")
+	if !ok {
+		return
+	}
 	list, total, err := s.Manage.Webhooks.Deliveries(r.Context(), queryValue(r, "state"), limit)
 	if err != nil {
 		s.writeError(w, r, err)

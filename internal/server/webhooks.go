@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -106,8 +105,13 @@ func (s *Server) searchWebhooks(w http.ResponseWriter, r *http.Request) {
 		q = req.Search
 	} else {
 		q = manage.WebhookSearch{Description: queryValue(r, "description"), URL: queryValue(r, "url"), TenantID: queryValue(r, "tenantId")}
-		q.NumberOfResults, _ = strconv.Atoi(queryValue(r, "numberOfResults"))
-		q.StartRow, _ = strconv.Atoi(queryValue(r, "startRow"))
+		var ok bool
+		if q.NumberOfResults, ok = queryInt(w, r, "numberOfResults"); !ok {
+			return
+		}
+		if q.StartRow, ok = queryInt(w, r, "startRow"); !ok {
+			return
+		}
 	}
 	list, total, err := s.Manage.Webhooks.Search(r.Context(), q)
 	s.writeWebhooks(w, r, list, total, err)
