@@ -107,7 +107,8 @@ type Challenge struct {
 	TenantID  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
-	// Attempts counts wrong answers (FailChallenge).
+	// Attempts counts wrong answers (FailChallenge), or answers reserved
+	// before their check (ReserveChallengeAttempt).
 	Attempts int
 	Data     []byte
 }
@@ -126,6 +127,14 @@ type ChallengeStore interface {
 	// max the challenge is deleted (it can no longer be answered).
 	// ErrNotFound when it is not live.
 	FailChallenge(ctx context.Context, kind string, hash []byte, now time.Time, max int) (int, error)
+	// ReserveChallengeAttempt counts one answer before it is checked and
+	// returns the new count, only while fewer than max were counted: of any
+	// number of concurrent calls (on any number of nodes) at most max
+	// succeed. ErrNotFound when the challenge is not live or has max
+	// already; it is not deleted (a right answer under the last reservation
+	// can still consume it), so readers refuse one whose Attempts reached
+	// their max.
+	ReserveChallengeAttempt(ctx context.Context, kind string, hash []byte, now time.Time, max int) (int, error)
 	// UpdateChallengeData replaces a live challenge's Data; ErrNotFound when
 	// it is not live.
 	UpdateChallengeData(ctx context.Context, kind string, hash []byte, data []byte, now time.Time) error

@@ -61,6 +61,22 @@ func (s *Store) FailChallenge(ctx context.Context, kind string, hash []byte, now
 	return n, err
 }
 
+// ReserveChallengeAttempt counts an answer before it is checked, in one
+// UPDATE whose WHERE refuses a challenge already at max: the statement is
+// where concurrent answers are ordered (SQLite serializes writers;
+// PostgreSQL re-evaluates the WHERE on the row's latest version after
+// taking its lock), so at most max answers are ever counted, on any number
+// of nodes.
+func (s *Store) ReserveChallengeAttempt(ctx context.Context, kind string, hash []byte, now time.Time, max int) (int, error) {
+	var n int
+	err := s.write1(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, `UPDATE challenges SET attempts = attempts + 1
+			WHERE hash = $1 AND kind = $2 AND expires_at > $3 AND attempts < $4 RETURNING attempts`,
+			hash, kind, ms(now), max).Scan(&n)
+	})
+	return n, err
+}
+
 // UpdateChallengeData replaces a live challenge's data.
 func (s *Store) UpdateChallengeData(ctx context.Context, kind string, hash, data []byte, now time.Time) error {
 	return s.mustAffect(s.exec(ctx, `UPDATE challenges SET data = $4 WHERE hash = $1 AND kind = $2 AND expires_at > $3`,

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -24,6 +25,8 @@ var mfaTests = []struct {
 	{"Challenges", testChallenges},
 	{"ChallengeConsumeConcurrent", testChallengeConsumeConcurrent},
 	{"ChallengeAttempts", testChallengeAttempts},
+	{"ChallengeReserveAttempt", testChallengeReserveAttempt},
+	{"ChallengeReserveAttemptConcurrent", testChallengeReserveAttemptConcurrent},
 	{"PurgeChallenges", testPurgeChallenges},
 	{"CountEvent", testCountEvent},
 	{"WebAuthnCredentials", testWebAuthnCredentials},
@@ -224,6 +227,60 @@ func testChallengeAttempts(t *testing.T, s storage.Storage) {
 	wantErr(t, err, storage.ErrNotFound) // gone at the cap
 	_, err = s.FailChallenge(ctx, c.Kind, c.Hash, base, 3)
 	wantErr(t, err, storage.ErrNotFound)
+}
+
+// testChallengeReserveAttempt: answers are counted before their check up
+// to max; then, and for an expired or unknown challenge, ErrNotFound. The
+// challenge stays readable (with its count) and consumable.
+func testChallengeReserveAttempt(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	c := challenge("reserved", storage.ChallengeTwoFactorLogin, "u1", time.Minute)
+	must(t, s.CreateChallenge(ctx, c))
+	for want := 1; want <= 3; want++ {
+		n, err := s.ReserveChallengeAttempt(ctx, c.Kind, c.Hash, base, 3)
+		must(t, err)
+		wantEqual(t, "reserved attempts", n, want)
+	}
+	_, err := s.ReserveChallengeAttempt(ctx, c.Kind, c.Hash, base, 3)
+	wantErr(t, err, storage.ErrNotFound)
+	got, err := s.GetChallenge(ctx, c.Kind, c.Hash, base)
+	must(t, err)
+	wantEqual(t, "attempts after a refused reservation", got.Attempts, 3)
+	_, err = s.ConsumeChallenge(ctx, c.Kind, c.Hash, base)
+	must(t, err)
+
+	e := challenge("expiring", storage.ChallengeTwoFactorEnable, "u1", time.Minute)
+	must(t, s.CreateChallenge(ctx, e))
+	_, err = s.ReserveChallengeAttempt(ctx, e.Kind, e.Hash, e.ExpiresAt, 3)
+	wantErr(t, err, storage.ErrNotFound)
+	_, err = s.ReserveChallengeAttempt(ctx, storage.ChallengePasswordless, e.Hash, base, 3)
+	wantErr(t, err, storage.ErrNotFound)
+	_, err = s.ReserveChallengeAttempt(ctx, e.Kind, hash("unknown"), base, 3)
+	wantErr(t, err, storage.ErrNotFound)
+	got, err = s.GetChallenge(ctx, e.Kind, e.Hash, base)
+	must(t, err)
+	wantEqual(t, "attempts of refused reservations", got.Attempts, 0)
+}
+
+// testChallengeReserveAttemptConcurrent: of many concurrent reservations
+// on one challenge exactly max succeed.
+func testChallengeReserveAttemptConcurrent(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	c := challenge("raced", storage.ChallengeTwoFactorLogin, "u1", time.Minute)
+	must(t, s.CreateChallenge(ctx, c))
+	errs := parallel(24, func(int) error { _, err := s.ReserveChallengeAttempt(ctx, c.Kind, c.Hash, base, 5); return err })
+	ok, other := countNil(errs)
+	if ok != 5 {
+		t.Fatalf("%d of 24 concurrent reservations succeeded, want 5", ok)
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("a refused reservation failed otherwise: %v", other)
+		}
+	}
+	got, err := s.GetChallenge(ctx, c.Kind, c.Hash, base)
+	must(t, err)
+	wantEqual(t, "attempts", got.Attempts, 5)
 }
 
 func testCountEvent(t *testing.T, s storage.Storage) {
