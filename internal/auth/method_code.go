@@ -16,7 +16,7 @@ import (
 // address before an email method is added, or proves a method before it is
 // removed. One live code per user and target; it lives
 // twoFactorOneTimeCodeIdTimeToLiveInSeconds (60 s), is single use and dies
-// after maxTwoFactorAttempts wrong tries.
+// after maxTwoFactorAttempts tries.
 
 const defaultMethodCodeTTL = 60 * time.Second
 
@@ -55,7 +55,9 @@ func (s *Service) IssueMethodCode(ctx context.Context, user storage.User, target
 }
 
 // checkIssuedCode checks code against the user's live code for target:
-// consumed when right, counted (and ended at the cap) when wrong.
+// consumed when right. Each answer is counted before it is checked
+// (ReserveChallengeAttempt), so of any number of concurrent answers at most
+// maxTwoFactorAttempts are checked against one code; then it is dead.
 func (s *Service) checkIssuedCode(ctx context.Context, userID, target, code string) (bool, error) {
 	now := s.cfg.Now()
 	key := methodCodeKey(userID, target)
@@ -66,11 +68,13 @@ func (s *Service) checkIssuedCode(ctx context.Context, userID, target, code stri
 	if err != nil {
 		return false, err
 	}
-	if !sameSecret(c.Data, CodeHash("method", code)) {
-		if _, err := s.cfg.Store.FailChallenge(ctx, storage.ChallengeTwoFactorEnable, key, now, maxTwoFactorAttempts); err != nil &&
-			!errors.Is(err, storage.ErrNotFound) {
-			return false, err
+	if _, err := s.cfg.Store.ReserveChallengeAttempt(ctx, storage.ChallengeTwoFactorEnable, key, now, maxTwoFactorAttempts); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil // its answers are spent, or it is gone
 		}
+		return false, err
+	}
+	if !sameSecret(c.Data, CodeHash("method", code)) {
 		return false, nil
 	}
 	_, err = s.cfg.Store.ConsumeChallenge(ctx, storage.ChallengeTwoFactorEnable, key, now)

@@ -109,6 +109,11 @@ func (s *Service) loadPending(ctx context.Context, twoFactorID string, now time.
 	if err != nil {
 		return p, fmt.Errorf("auth: read twoFactorId: %w", err)
 	}
+	if c.Attempts >= maxTwoFactorAttempts {
+		// Its five answers were all reserved (TwoFactorLogin): nothing more
+		// is checked or sent for it.
+		return p, ErrTwoFactorNotFound
+	}
 	if err := json.Unmarshal(c.Data, &p.login); err != nil {
 		return p, fmt.Errorf("auth: decode twoFactorId: %w", err)
 	}
@@ -138,7 +143,10 @@ func (s *Service) loadPending(ctx context.Context, twoFactorID string, now time.
 // ErrInvalidTwoFactorCode, counts toward the tenant's lockout like a wrong
 // password and toward the twoFactorId's attempt cap; the id survives a
 // wrong code (FusionAuth's hosted page lets the user retry) and is
-// consumed by the right one, so it is single use.
+// consumed by the right one, so it is single use. The cap is reserved
+// before the code is checked, as a password login reserves before its hash:
+// of any number of concurrent requests with one id, at most
+// maxTwoFactorAttempts get their code checked, on any number of nodes.
 func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest) (Tokens, error) {
 	now := s.cfg.Now()
 	p, err := s.loadPending(ctx, req.TwoFactorID, now)
@@ -150,12 +158,21 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	if err != nil {
 		return Tokens{}, err
 	}
+	// One of the id's answers is spent before the code is checked; a check
+	// that fails (the database down) keeps it spent: the user has others,
+	// and a new login gives five more.
+	if _, err := s.cfg.Store.ReserveChallengeAttempt(ctx, storage.ChallengeTwoFactorLogin, p.hash, now, maxTwoFactorAttempts); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return Tokens{}, ErrTwoFactorNotFound
+		}
+		return Tokens{}, fmt.Errorf("auth: reserve two-factor attempt: %w", err)
+	}
 	ok, err := s.checkSecondFactor(ctx, p, req.Code, now)
 	if err != nil {
 		return Tokens{}, err
 	}
 	if !ok {
-		return Tokens{}, s.wrongCode(ctx, p, ch, fail, now)
+		return Tokens{}, s.wrongCode(ctx, ch, fail)
 	}
 	// The id is spent before anything is issued: of two requests racing
 	// with one id (and two good codes), one gets tokens.
@@ -199,16 +216,10 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	return out, nil
 }
 
-// wrongCode records a refused code: the attempt cap of the id and the
-// lockout counter of the user (security-bar L3: a second factor is a
-// credential, guesses count).
-func (s *Service) wrongCode(ctx context.Context, p pending, ch charge, fail event, now time.Time) error {
-	wctx, cancel := detached(ctx)
-	defer cancel()
-	if _, err := s.cfg.Store.FailChallenge(wctx, storage.ChallengeTwoFactorLogin, p.hash, now, maxTwoFactorAttempts); err != nil &&
-		!errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("auth: count two-factor attempt: %w", err)
-	}
+// wrongCode records a refused code (its attempt of the id was reserved
+// before the check) on the lockout counters of the user (security-bar L3: a
+// second factor is a credential, guesses count).
+func (s *Service) wrongCode(ctx context.Context, ch charge, fail event) error {
 	fail.outcome = "wrong_code"
 	if err := s.countFailure(ctx, ch, fail, nil); err != nil {
 		return err
