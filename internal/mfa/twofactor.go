@@ -193,6 +193,12 @@ func (s *Service) Methods(ctx context.Context, userID string) ([]storage.TwoFact
 // DisableRequest is DELETE /api/user/two-factor[/{userId}].
 type DisableRequest struct {
 	UserID, MethodID, Code string
+	// ByUser: the user's own JWT asks. Its code is then a guess that
+	// counts toward the user's lockout, and a locked account is refused
+	// (auth.GuardCode), from IPAddress. An API key's code is checked as
+	// FusionAuth checks it, uncounted.
+	ByUser    bool
+	IPAddress string
 }
 
 // Disable removes a method with a current code of it, or every method with
@@ -225,28 +231,44 @@ func (s *Service) Disable(ctx context.Context, scope manage.Scope, req DisableRe
 	if m == nil {
 		return invalid("invalid", "methodId", "The [methodId] property does not name a two-factor method of the user.")
 	}
-	if h, ok := auth.RecoveryHash(req.Code); ok {
-		err := s.Store.DisableTwoFactor(ctx, user.ID, h)
-		if errors.Is(err, storage.ErrNotFound) {
-			return ErrInvalidCode
-		}
-		if err == nil {
-			s.event(ctx, "two_factor_method_remove", user.ID, "all_by_recovery_code")
-		}
-		return err
+	removed := ""
+	check := func(ctx context.Context) (ok bool, err error) {
+		removed, ok, err = s.removeWithCode(ctx, user.ID, *m, req.Code)
+		return ok, err
 	}
-	ok, err := s.Auth.CheckMethodCode(ctx, *m, req.Code)
-	if err != nil || !ok {
-		if err == nil {
+	if req.ByUser {
+		err = s.Auth.GuardCode(ctx, auth.CodeCheck{User: user, IPAddress: req.IPAddress}, check)
+	} else {
+		var ok bool
+		if ok, err = check(ctx); err == nil && !ok {
 			err = ErrInvalidCode
 		}
+	}
+	if err != nil {
 		return err
 	}
-	if err := s.Store.RemoveTwoFactorMethod(ctx, user.ID, m.ID); err != nil {
-		return err
-	}
-	s.event(ctx, "two_factor_method_remove", user.ID, m.Method)
+	s.event(ctx, "two_factor_method_remove", user.ID, removed)
 	return nil
+}
+
+// removeWithCode checks code, a recovery code (its shape says so) or a
+// current code of m, and removes what the right one removes: every method
+// and recovery code, or m. removed names what went, for the event.
+func (s *Service) removeWithCode(ctx context.Context, userID string, m storage.TwoFactorMethod, code string) (removed string, ok bool, err error) {
+	if h, isRecovery := auth.RecoveryHash(code); isRecovery {
+		err := s.Store.DisableTwoFactor(ctx, userID, h)
+		if errors.Is(err, storage.ErrNotFound) {
+			return "", false, nil
+		}
+		return "all_by_recovery_code", err == nil, err
+	}
+	if ok, err := s.Auth.CheckMethodCode(ctx, m, code); err != nil || !ok {
+		return "", false, err
+	}
+	if err := s.Store.RemoveTwoFactorMethod(ctx, userID, m.ID); err != nil {
+		return "", false, err
+	}
+	return m.Method, true, nil
 }
 
 // RecoveryCodes is POST /api/user/two-factor/recovery-code/{userId}: a

@@ -51,8 +51,9 @@ var (
 	rateHostedLogin = &rateLimit{"hosted-login", 20, time.Minute}
 	// rateCodes: keyless steps that take or mail a one-time code (the
 	// second step of a login, an emailed login code, passwordless start,
-	// send and login; 30 a minute). Wrong codes also count toward the
-	// user's lockout; this bounds one address across many users.
+	// send and login, a method removed with the user's JWT; 30 a minute).
+	// Wrong codes also count toward the user's lockout; this bounds one
+	// address across many users.
 	rateCodes = &rateLimit{"one-time-codes", 30, time.Minute}
 	// rateLogin: keyless password logins (/api/login, 120 a minute). The
 	// lockout counts per account and address, so this is what bounds one

@@ -330,7 +330,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/user/two-factor", handler: s.enableTwoFactor, auth: accessToken, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "DELETE /api/user/two-factor", handler: s.disableTwoFactor, auth: accessToken, tenantHeader: true,
-			cors: corsCredentialed, spendsCookie: true, body: maxBody},
+			cors: corsCredentialed, spendsCookie: true, rate: rateCodes, body: maxBody},
 		{pattern: "POST /api/user/two-factor/{userId}", handler: s.enableTwoFactor, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
 		{pattern: "PUT /api/user/two-factor/{userId}", handler: s.renameTwoFactor, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/user/two-factor/{userId}", handler: s.disableTwoFactor, auth: apiKey("/api/user/two-factor"), tenantHeader: true, body: maxBody},

@@ -143,6 +143,8 @@ func (s *Server) twoFactorUser(w http.ResponseWriter, r *http.Request) (string, 
 // methodId and code in the query or a JSON body: a current code removes
 // that method, a recovery code removes all. With an API key (the userId
 // form) and no code, the method is removed without one (mfa.AdminRemove).
+// With the user's JWT a wrong code counts toward the user's lockout and a
+// locked account is refused (409, as /api/two-factor/login answers it).
 func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 	userID, sc, ok := s.twoFactorUser(w, r)
 	if !ok {
@@ -158,7 +160,11 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) {
 		// admin removing a user's method), audited with the key as the actor.
 		err = s.MFA.AdminRemove(r.Context(), sc, mfa.RemoveRequest{UserID: userID, MethodID: req.MethodID})
 	} else {
-		err = s.MFA.Disable(r.Context(), sc, mfa.DisableRequest{UserID: userID, MethodID: req.MethodID, Code: req.Code})
+		// The user's own JWT: its codes count toward the user's lockout, by
+		// the connection's address (a token holder does not choose it).
+		byUser := r.PathValue("userId") == ""
+		err = s.MFA.Disable(r.Context(), sc, mfa.DisableRequest{UserID: userID, MethodID: req.MethodID, Code: req.Code,
+			ByUser: byUser, IPAddress: s.clientIP(r)})
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -211,9 +211,11 @@ func TestTwoFactorLoginBadInput(t *testing.T) {
 // TestOneTimeCodeRoutesAreRateLimited: the keyless steps that take or mail
 // a one-time code share a per-address limit (30 a minute): guesses from one
 // address stop with 429 before the handler runs, whichever of those routes
-// they go to, and an API key is not counted.
+// they go to (a method removed with the user's JWT too), and an API key is
+// not counted.
 func TestOneTimeCodeRoutesAreRateLimited(t *testing.T) {
 	s := newStack(t)
+	bearer := map[string]string{"Authorization": "Bearer " + s.jwtFor(), "Origin": storeSite}
 	for i := range 30 {
 		path := "/api/two-factor/login"
 		if i%2 == 1 {
@@ -230,6 +232,10 @@ func TestOneTimeCodeRoutesAreRateLimited(t *testing.T) {
 	}
 	if !strings.Contains(string(res.body), "[RateLimitedException]") {
 		t.Fatalf("429 body: %s", res.body)
+	}
+	res = s.do(call{method: "DELETE", path: "/api/user/two-factor?methodId=AAAA&code=123456", hdr: bearer})
+	if res.status != http.StatusTooManyRequests {
+		t.Fatalf("a method removal by JWT past the limit: %d %s", res.status, res.body)
 	}
 	res = s.do(call{method: "POST", path: "/api/passwordless/start", hdr: map[string]string{"Authorization": apiKey},
 		body: `{"loginId":"` + aliceEmail + `","applicationId":"` + storeApp + `"}`})
