@@ -151,7 +151,18 @@ type FederatedLogin struct {
 	// request's noJWT; the hosted login page, whose tokens come from the
 	// authorization code).
 	NoJWT bool
+	// TwoFactorTrustID is a trusted device's twoFactorTrustId (the
+	// fusionauth.trust cookie): a valid one skips the second factor.
+	TwoFactorTrustID string
 }
+
+// federatedRules are the outcomes of loginRules that judge a federated
+// login, in FusionAuth's order: a user action that prevents the login
+// (409), then the second factor (242). The provider vouched for the
+// user's first factor only: a user with two-factor methods is asked for
+// one, as after a password, or whoever controls the upstream account would
+// skip it.
+var federatedRules = []string{WithheldLoginPrevented, WithheldTwoFactor}
 
 // IssueFederated issues what /api/login would for a user an identity
 // provider authenticated (POST /api/identity-provider/login, and the hosted
@@ -165,7 +176,11 @@ type FederatedLogin struct {
 // /api/login records them. A user action that prevents the login is 409
 // (*Withheld, WithheldLoginPrevented), whether it was in force when the
 // login read the user's actions or committed between that read and the
-// write (RecordLogin's gate); either way nothing is written.
+// write (RecordLogin's gate); either way nothing is written. A user with
+// a second factor (secondFactorMethods: the login policy, the user's
+// methods, a trusted device) gets 242 (WithheldTwoFactor) and only the
+// pending login is written; TwoFactorLogin then issues what this would
+// have (authenticationType OPENID_CONNECT, the event naming the provider).
 func (s *Service) IssueFederated(ctx context.Context, l FederatedLogin) (Tokens, error) {
 	user, app := l.User, l.Application
 	tenant, err := s.tenant(ctx, user.TenantID)
@@ -176,16 +191,18 @@ func (s *Service) IssueFederated(ctx context.Context, l FederatedLogin) (Tokens,
 	// The login id of the login record is the email the provider vouched
 	// for.
 	req := LoginRequest{ApplicationID: app.ID, LoginID: user.Email, IPAddress: l.IPAddress, UserAgent: l.UserAgent,
-		NoJWT: l.NoJWT, authType: authOpenIDConnect, provider: &l.Provider}
-	// The same user-action rule as a password login's (outcome.go), read
-	// before anything is signed or written.
-	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now}
+		NoJWT: l.NoJWT, TwoFactorTrustID: l.TwoFactorTrustID, authType: authOpenIDConnect, provider: &l.Provider}
+	// The same user-action and second-factor rules as a password login's
+	// (outcome.go), read before anything is signed or written.
+	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now, withoutPassword: true}
 	if facts.preventions, err = s.loginPreventions(ctx, user.ID, now); err != nil {
 		return Tokens{}, err
 	}
-	if w := preventedByAction(facts); w != nil {
-		w.Kind, w.User = WithheldLoginPrevented, user
-		return Tokens{}, s.withhold(ctx, facts, &loginRule{kind: WithheldLoginPrevented}, w, charge{})
+	if facts.twoFactor, err = s.secondFactorMethods(ctx, req, tenant, app, user); err != nil {
+		return Tokens{}, err
+	}
+	if rule, w := withheld(facts, federatedRules...); w != nil {
+		return Tokens{}, s.withhold(ctx, facts, rule, w, charge{})
 	}
 	p, err := s.planLogin(ctx, req, tenant, app, user, charge{}, now)
 	if err != nil {
@@ -195,7 +212,6 @@ func (s *Service) IssueFederated(ctx context.Context, l FederatedLogin) (Tokens,
 	if err != nil {
 		return Tokens{}, err
 	}
-	ev.outcome = "federated"
 	s.emit(ctx, ev)
 	return out, nil
 }

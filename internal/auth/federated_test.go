@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +54,75 @@ func TestFederatedLoginPrevented(t *testing.T) {
 				t.Fatalf("stale %v, noJWT %v: a prevented federated login left traces", stale, noJWT)
 			}
 		}
+	}
+}
+
+// TestFederatedLoginSecondFactor (adversarial): a federated login of a user
+// with an authenticator is withheld with 242 as a password login is
+// (twoFactorId, methods without secrets) and writes nothing but the
+// pending login: no refresh token, login record or lastLoginInstant. A
+// wrong code issues nothing. The right code issues what IssueFederated
+// would have: authenticationType OPENID_CONNECT, a refresh token, the
+// login recorded (and logged as federated) under the email the provider
+// vouched for, and no 203 for a password the user never typed; a lock
+// taken between the steps is still 409. The trust of the second step
+// spares the next federated login.
+func TestFederatedLoginSecondFactor(t *testing.T) {
+	e := newEnv(t, func(w *world) { w.user.PasswordChangeRequired = true })
+	e.enrolTOTP()
+	app, err := e.store.GetApplication(e.ctx, appID)
+	must(t, err)
+	user, err := e.store.GetUser(e.ctx, userID)
+	must(t, err)
+	federated := func(trust string) (Tokens, error) {
+		return e.svc.IssueFederated(e.ctx, FederatedLogin{User: user, Application: app, IPAddress: "192.0.2.1", TwoFactorTrustID: trust,
+			Provider: storage.IdentityProvider{ID: "0f1a2b3c-0000-4000-8000-0000000000c1", Name: "Upstream"}})
+	}
+	before := e.traces()
+	unchanged := func(step string) {
+		t.Helper()
+		after := e.traces()
+		if len(after.live) != len(before.live) || len(after.records) != len(before.records) ||
+			after.user.LastLoginInstant != before.user.LastLoginInstant || after.reg.LastLoginInstant != before.reg.LastLoginInstant {
+			t.Fatalf("%s left traces", step)
+		}
+	}
+
+	tok, err := federated("")
+	w := held242(t, err)
+	if tok.AccessToken != "" || tok.RefreshToken != "" {
+		t.Fatal("tokens with the 242")
+	}
+	unchanged("the 242")
+	_, err = e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: w.TwoFactorID, Code: "000000"})
+	wantErr(t, err, ErrInvalidTwoFactorCode)
+	unchanged("a wrong code")
+
+	// A lock taken between the steps is the second step's 409.
+	e.lock("lock-1")
+	_, err = e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: w.TwoFactorID, Code: e.code()})
+	var held *Withheld
+	if !errors.As(err, &held) || held.Kind != WithheldLoginPrevented {
+		t.Fatalf("second step under a lock = %v, want 409", err)
+	}
+	unchanged("a prevented second step")
+	e.clock.Advance(2 * time.Hour) // the lock expires
+
+	_, err = federated("")
+	w = held242(t, err)
+	tok, err = e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: w.TwoFactorID, Code: e.code(), TrustComputer: true})
+	must(t, err)
+	if tok.AuthType != authOpenIDConnect || tok.RefreshToken == "" || e.claims(tok.AccessToken)["authenticationType"] != authOpenIDConnect {
+		t.Fatalf("after the second factor: authType %q, refresh %v, claims %v", tok.AuthType, tok.RefreshToken != "", e.claims(tok.AccessToken))
+	}
+	if n := strings.Count(e.logs.String(), `"outcome":"federated"`); n != 1 {
+		t.Fatalf("the second step logged %d federated successes, want 1", n)
+	}
+	after := e.traces()
+	if len(after.records) != len(before.records)+1 || after.records[0].LoginID != user.Email {
+		t.Fatalf("login records after the second factor: %+v", after.records)
+	}
+	if trusted, err := federated(tok.TwoFactorTrustID); err != nil || trusted.AccessToken == "" {
+		t.Fatalf("a trusted device was asked again: %v", err)
 	}
 }

@@ -105,6 +105,9 @@ func (s *Service) issueLogin(ctx context.Context, req LoginRequest, app storage.
 	if !out.Registered {
 		ev.outcome = "success_not_registered"
 	}
+	if req.provider != nil {
+		ev.outcome = "federated" // IssueFederated's, or its second step's
+	}
 	// No token for a user not registered for the named application: one whose
 	// aud names the application would be accepted by its resource servers
 	// (FusionAuth issues one; latchkey deliberately does not).

@@ -38,6 +38,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/password"
@@ -123,9 +124,14 @@ var loginRules = []loginRule{
 	{kind: WithheldEmailUnverified, check: unverifiedGated, finish: issueFormFieldVerification},
 }
 
-// withheld returns the first outcome that holds for f, or nil.
-func withheld(f loginFacts) (*loginRule, *Withheld) {
+// withheld returns the first outcome that holds for f, or nil; only, when
+// given, are the kinds of the rules that judge this login (a federated
+// login's, federatedRules).
+func withheld(f loginFacts, only ...string) (*loginRule, *Withheld) {
 	for i := range loginRules {
+		if len(only) > 0 && !slices.Contains(only, loginRules[i].kind) {
+			continue
+		}
 		if w := loginRules[i].check(f); w != nil {
 			w.Kind, w.User = loginRules[i].kind, f.user
 			return &loginRules[i], w

@@ -48,6 +48,11 @@ type pendingLogin struct {
 	// was typed (a 203 to answer after the second factor).
 	PasswordReason string         `json:"passwordReason,omitempty"`
 	State          map[string]any `json:"state,omitempty"`
+	// The identity provider of a federated first step (IssueFederated):
+	// the second step is judged by federatedRules and its event names the
+	// provider.
+	IdentityProviderID   string `json:"identityProviderId,omitempty"`
+	IdentityProviderName string `json:"identityProviderName,omitempty"`
 	// The emailed code of this login (POST /api/two-factor/send): only its
 	// hash, the method it went to and when it stops working.
 	EmailMethodID    string `json:"emailMethodId,omitempty"`
@@ -72,6 +77,9 @@ func (s *Service) startTwoFactor(ctx context.Context, req LoginRequest, tenant s
 	user storage.User, passwordReason string, now time.Time) (string, error) {
 	p := pendingLogin{ApplicationID: app.ID, IPAddress: req.IPAddress, UserAgent: req.UserAgent, NoJWT: req.NoJWT, Device: req.Device,
 		DPoPJKT: req.DPoPJKT, AuthType: req.authType, PasswordReason: passwordReason}
+	if req.provider != nil {
+		p.IdentityProviderID, p.IdentityProviderName = req.provider.ID, req.provider.Name
+	}
 	data, err := json.Marshal(p)
 	if err != nil {
 		return "", err
@@ -194,13 +202,19 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 		DPoPJKT: req.DPoPJKT, authType: p.login.AuthType}
 	// The outcomes after the second factor (409 for a lock taken since the
 	// first step, 203, 212), as FusionAuth
-	// answers them from /api/two-factor/login.
+	// answers them from /api/two-factor/login; a federated first step's
+	// are IssueFederated's, and its login is recorded as that one's.
+	var only []string
+	if id := p.login.IdentityProviderID; id != "" {
+		lr.LoginID, lr.provider = p.user.Email, &storage.IdentityProvider{ID: id, Name: p.login.IdentityProviderName}
+		only = federatedRules
+	}
 	facts := loginFacts{req: lr, tenant: p.tenant, app: p.app, user: p.user, now: now, secondFactorDone: true,
 		withoutPassword: true, passwordReason: p.login.PasswordReason}
 	if facts.preventions, err = s.loginPreventions(ctx, p.user.ID, now); err != nil {
 		return Tokens{}, err
 	}
-	if rule, w := withheld(facts); w != nil {
+	if rule, w := withheld(facts, only...); w != nil {
 		return Tokens{}, s.withhold(ctx, facts, rule, w, ch)
 	}
 	out, err := s.grantLogin(ctx, lr, p.tenant, p.app, p.user, ch, now)
