@@ -199,6 +199,19 @@ func TestHostedSignInWithProvider(t *testing.T) {
 // upstream's callback URL and the final redirect's query.
 func signInWithUpstream(t *testing.T, b *browser, down, up *stack, email, challenge string) (string, url.Values) {
 	t.Helper()
+	callback := upstreamCallback(t, b, down, up, email, challenge)
+	q := redirectQuery(t, b.get(callback), forumsCallback)
+	if q.Get("state") != "st-1" || q.Get("iss") != down.URL {
+		t.Fatalf("final redirect %v", q)
+	}
+	return callback, q
+}
+
+// upstreamCallback takes b from down's hosted login page through the "Sign
+// in with Upstream" button and up's login page as email, and returns the
+// callback URL the upstream sends the browser back to (not yet followed).
+func upstreamCallback(t *testing.T, b *browser, down, up *stack, email, challenge string) string {
+	t.Helper()
 	page := b.get("/oauth2/authorize?" + authzQuery(forumsApp, forumsCallback, challenge).Encode())
 	m := buttonRe.FindStringSubmatch(string(page.body))
 	if m == nil {
@@ -218,11 +231,7 @@ func signInWithUpstream(t *testing.T, b *browser, down, up *stack, email, challe
 	if !strings.HasPrefix(callback, down.URL+"/oauth2/callback?") {
 		t.Fatalf("upstream answer %d %q", back.status, callback)
 	}
-	q := redirectQuery(t, b.get(callback), forumsCallback)
-	if q.Get("state") != "st-1" || q.Get("iss") != down.URL {
-		t.Fatalf("final redirect %v", q)
-	}
-	return callback, q
+	return callback
 }
 
 // TestIdentityProviderLoginPrevented (adversarial): while a user action

@@ -85,7 +85,8 @@ type identityProviderLoginRequest struct {
 // (identity-providers/openid-connect.mdx, TS identityProviderLogin): the
 // SPA brings the code the upstream provider gave it; latchkey redeems it,
 // verifies the id token, links or creates the user (linkingStrategy) and
-// answers like /api/login, cookies included.
+// answers like /api/login, cookies included, and 242 for a user with a
+// second factor.
 func (s *Server) identityProviderLogin(w http.ResponseWriter, r *http.Request) {
 	var req identityProviderLoginRequest
 	if !s.decodeJSON(w, r, &req, false) {
@@ -124,8 +125,12 @@ func (s *Server) identityProviderLogin(w http.ResponseWriter, r *http.Request) {
 		s.federationFailure(w, r, err)
 		return
 	}
+	// A user with a second factor is answered 242 as by /api/login
+	// (writeWithheld); the fusionauth.trust cookie of a trusted device
+	// spares it (FusionAuth's IdentityProviderLoginRequest has no
+	// twoFactorTrustId).
 	t, err := s.Auth.IssueFederated(r.Context(), auth.FederatedLogin{User: user, Application: app, Provider: p,
-		IPAddress: ip, UserAgent: r.UserAgent(), NoJWT: req.NoJWT})
+		IPAddress: ip, UserAgent: r.UserAgent(), NoJWT: req.NoJWT, TwoFactorTrustID: s.trustID(r, "")})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -146,10 +146,12 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 	// records it (lastLoginInstant, the login record, user.login.success
 	// naming the provider); the tokens come from the code.
 	t, err := s.Auth.IssueFederated(r.Context(), auth.FederatedLogin{User: user, Application: app, Provider: p,
-		IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), NoJWT: true})
+		IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), NoJWT: true, TwoFactorTrustID: s.trustID(r, "")})
 	if err != nil {
-		// Refused as the page's password login is (a user action that
-		// prevents the login: access_denied, login_prevented).
+		// Refused or withheld as the page's password login is (a user
+		// action that prevents the login: access_denied, login_prevented; a
+		// second factor: the two-factor page, whose completion starts the
+		// session with the pending login's OPENID_CONNECT).
 		s.hostedLoginFailure(w, r, a, params, "", err)
 		return
 	}

@@ -104,7 +104,7 @@ func (s *Server) hostedTwoFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	authType := "PASSWORD"
 	if t.AuthType != "" {
-		authType = t.AuthType // the first step was a passkey
+		authType = t.AuthType // the first step was a passkey or an identity provider
 	}
 	s.startHostedSession(w, r, a, params, t.User, authType)
 }
