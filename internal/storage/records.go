@@ -273,6 +273,8 @@ type APIKey struct {
 	TenantID    string // empty: global
 	KeyHash     []byte // SHA-256 of the raw key
 	Description string
+	// Attributes are metaData.attributes besides "description"; nil: none.
+	Attributes map[string]string
 	// Endpoints maps an endpoint path to allowed methods; empty = all.
 	Endpoints         map[string][]string
 	KeyManager        bool

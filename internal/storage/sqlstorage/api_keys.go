@@ -9,23 +9,45 @@ import (
 
 // CreateAPIKey stores a key by hash; ErrConflict on a duplicate id or hash.
 func (s *Store) CreateAPIKey(ctx context.Context, k storage.APIKey, audit ...storage.AuditEntry) error {
-	endpoints, err := json.Marshal(k.Endpoints)
+	endpoints, attributes, err := apiKeyDocs(k)
 	if err != nil {
 		return err
 	}
-	_, err = s.execAudited(ctx, audit, `INSERT INTO api_keys (id, tenant_id, key_hash, description, endpoints, key_manager, expiration_instant, insert_instant)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		k.ID, k.TenantID, k.KeyHash, k.Description, string(endpoints), k.KeyManager, k.ExpirationInstant, k.InsertInstant)
+	_, err = s.execAudited(ctx, audit, `INSERT INTO api_keys (id, tenant_id, key_hash, description, attributes, endpoints, key_manager, expiration_instant, insert_instant)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		k.ID, k.TenantID, k.KeyHash, k.Description, attributes, endpoints, k.KeyManager, k.ExpirationInstant, k.InsertInstant)
 	return err
 }
 
-const apiKeyColumns = `id, tenant_id, key_hash, description, endpoints, key_manager, expiration_instant, insert_instant, last_update_instant`
+// apiKeyDocs encodes k's endpoints and attributes as stored; no attribute
+// is "{}", as a key stored before the column existed reads.
+func apiKeyDocs(k storage.APIKey) (endpoints, attributes string, err error) {
+	b, err := json.Marshal(k.Endpoints)
+	if err != nil {
+		return "", "", err
+	}
+	attributes = "{}"
+	if len(k.Attributes) > 0 {
+		if attributes, err = encode(k.Attributes); err != nil {
+			return "", "", err
+		}
+	}
+	return string(b), attributes, nil
+}
+
+const apiKeyColumns = `id, tenant_id, key_hash, description, attributes, endpoints, key_manager, expiration_instant, insert_instant, last_update_instant`
 
 func scanAPIKey(s *Store, row interface{ Scan(...any) error }) (storage.APIKey, error) {
 	var k storage.APIKey
-	var endpoints string
-	if err := row.Scan(&k.ID, &k.TenantID, &k.KeyHash, &k.Description, &endpoints, &k.KeyManager, &k.ExpirationInstant, &k.InsertInstant, &k.LastUpdateInstant); err != nil {
+	var endpoints, attributes string
+	if err := row.Scan(&k.ID, &k.TenantID, &k.KeyHash, &k.Description, &attributes, &endpoints, &k.KeyManager, &k.ExpirationInstant, &k.InsertInstant, &k.LastUpdateInstant); err != nil {
 		return storage.APIKey{}, s.wrap(err)
+	}
+	if err := decode(attributes, &k.Attributes); err != nil {
+		return storage.APIKey{}, err
+	}
+	if len(k.Attributes) == 0 {
+		k.Attributes = nil
 	}
 	return k, decode(endpoints, &k.Endpoints)
 }
@@ -72,13 +94,13 @@ func (s *Store) DeleteAPIKey(ctx context.Context, id string, audit ...storage.Au
 // ErrConflict when another key has k.KeyHash. The change applies to the
 // next request on every node: keys are never cached.
 func (s *Store) UpdateAPIKey(ctx context.Context, k storage.APIKey, audit ...storage.AuditEntry) error {
-	endpoints, err := json.Marshal(k.Endpoints)
+	endpoints, attributes, err := apiKeyDocs(k)
 	if err != nil {
 		return err
 	}
-	n, err := s.execAudited(ctx, audit, `UPDATE api_keys SET tenant_id = $2, key_hash = $3, description = $4, endpoints = $5,
-		key_manager = $6, expiration_instant = $7, last_update_instant = $8 WHERE id = $1`,
-		k.ID, k.TenantID, k.KeyHash, k.Description, string(endpoints), k.KeyManager, k.ExpirationInstant, k.LastUpdateInstant)
+	n, err := s.execAudited(ctx, audit, `UPDATE api_keys SET tenant_id = $2, key_hash = $3, description = $4, attributes = $5, endpoints = $6,
+		key_manager = $7, expiration_instant = $8, last_update_instant = $9 WHERE id = $1`,
+		k.ID, k.TenantID, k.KeyHash, k.Description, attributes, endpoints, k.KeyManager, k.ExpirationInstant, k.LastUpdateInstant)
 	if err == nil && n == 0 {
 		return storage.ErrNotFound
 	}

@@ -9,15 +9,16 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// testAPIKeyUpdate: an update replaces every field but the insert instant,
-// the old hash stops finding the key at once, another key's hash is a
-// conflict that changes nothing, an unknown id is ErrNotFound, and the audit
-// entry commits with the change only.
+// testAPIKeyUpdate: an update replaces every field but the insert instant
+// (the attributes as a whole), the old hash stops finding the key at once,
+// another key's hash is a conflict that changes nothing, an unknown id is
+// ErrNotFound, and the audit entry commits with the change only.
 func testAPIKeyUpdate(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
-	must(t, s.CreateAPIKey(ctx, storage.APIKey{ID: "k1", KeyHash: hash("one"), Description: "first", InsertInstant: 1}))
+	must(t, s.CreateAPIKey(ctx, storage.APIKey{ID: "k1", KeyHash: hash("one"), Description: "first",
+		Attributes: map[string]string{"owner": "bob"}, InsertInstant: 1}))
 	must(t, s.CreateAPIKey(ctx, storage.APIKey{ID: "k2", KeyHash: hash("two"), InsertInstant: 2}))
-	want := storage.APIKey{ID: "k1", TenantID: tenantID, KeyHash: hash("three"), Description: "second",
+	want := storage.APIKey{ID: "k1", TenantID: tenantID, KeyHash: hash("three"), Description: "second", Attributes: map[string]string{"team": "ops"},
 		Endpoints: map[string][]string{"/api/user": {"GET"}}, KeyManager: true, ExpirationInstant: 99, InsertInstant: 1, LastUpdateInstant: 7}
 	must(t, s.UpdateAPIKey(ctx, want, newEntry("Updated the API key with Id [k1]", "admin@example.com", 7)))
 	got, err := s.GetAPIKey(ctx, "k1")

@@ -15,7 +15,7 @@ func testAPIKeys(t *testing.T, s storage.Storage) {
 	if n != 0 {
 		t.Fatalf("CountAPIKeys on empty store = %d", n)
 	}
-	k := storage.APIKey{ID: "k1", KeyHash: hash("raw-key"), Description: "bootstrap",
+	k := storage.APIKey{ID: "k1", KeyHash: hash("raw-key"), Description: "bootstrap", Attributes: map[string]string{"owner": "bob", "ticket": "OPS-1"},
 		Endpoints: map[string][]string{"/api/user": {"GET", "POST"}}, KeyManager: true,
 		ExpirationInstant: base.Add(time.Hour).UnixMilli(), InsertInstant: base.UnixMilli()}
 	must(t, s.CreateAPIKey(ctx, k))

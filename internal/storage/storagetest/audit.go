@@ -157,10 +157,11 @@ func testAuditLog(t *testing.T, s storage.Storage) {
 	}
 }
 
-// testAPIKeyListing: keys are read back by id and listed, oldest first.
+// testAPIKeyListing: keys are read back by id (attributes included) and
+// listed, oldest first.
 func testAPIKeyListing(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
-	k1 := storage.APIKey{ID: "k1", KeyHash: hash("one"), Description: "one", Endpoints: map[string][]string{"/api/user": {"GET"}}, InsertInstant: 2}
+	k1 := storage.APIKey{ID: "k1", KeyHash: hash("one"), Description: "one", Attributes: map[string]string{"owner": "bob"}, Endpoints: map[string][]string{"/api/user": {"GET"}}, InsertInstant: 2}
 	k2 := storage.APIKey{ID: "k2", TenantID: tenantID, KeyHash: hash("two"), KeyManager: true, InsertInstant: 1}
 	must(t, s.CreateAPIKey(ctx, k1))
 	must(t, s.CreateAPIKey(ctx, k2))
