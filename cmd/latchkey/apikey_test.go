@@ -14,8 +14,8 @@ import (
 // new key that works against the server, and `revoke --key-file -` kills the
 // leaked Kickstart key by its value read from standard input: the server
 // refuses it from then on while the new key keeps working. Refusals (an
-// unknown id, a value no key has, bad flags) exit non-zero and change
-// nothing.
+// unknown id, a value no key has, bad flags, an endpoint latchkey does not
+// serve) exit non-zero and change nothing.
 func TestAPIKeyCommands(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "keys.db")
 	_, stop := serveFile(t, db, backupKickstart(t))
@@ -42,6 +42,7 @@ func TestAPIKeyCommands(t *testing.T) {
 		{"revoke"},
 		{"create", "--endpoint", "/api/application"},
 		{"create", "--endpoint", "/api/application=FETCH"},
+		{"create", "--endpoint", "/api/applications=GET"},
 	} {
 		if code, _, errs := cli("no-such-key-0123456789abcdef\n", refused...); code == 0 {
 			t.Errorf("%v: exit 0 (%s)", refused, errs)

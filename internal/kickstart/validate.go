@@ -2,17 +2,11 @@ package kickstart
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 )
-
-// endpointMethods are the methods a permission may list, spelled as
-// /api/api-key accepts them.
-var endpointMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 // keyName names a key in errors by position and description, never by its
 // value: the error ends up in logs.
@@ -24,12 +18,13 @@ func keyName(i int, k apiKey) string {
 }
 
 // checkKey checks what can be checked without the database: the key's
-// length, its tenantId's form and its permissions. That the tenant exists
-// is checked when the key is created (apply).
+// value, its tenantId's form and its permissions, by the rules of
+// /api/api-key (manage.APIKeyValueProblems, manage.EndpointProblems). That
+// the tenant exists is checked when the key is created (apply).
 func checkKey(i int, k *apiKey) error {
 	name := keyName(i, *k)
-	if len(k.Key) < 16 {
-		return fmt.Errorf("%s: key must be at least 16 characters", name)
+	if ps := manage.APIKeyValueProblems(k.Key); len(ps) > 0 {
+		return fmt.Errorf("%s: key: %s", name, ps[0].Message)
 	}
 	if k.TenantID != "" {
 		if _, err := uuid.Parse(k.TenantID); err != nil || len(k.TenantID) != 36 {
@@ -37,20 +32,9 @@ func checkKey(i int, k *apiKey) error {
 		}
 		k.TenantID = strings.ToLower(k.TenantID)
 	}
-	for _, ep := range slices.Sorted(maps.Keys(k.Permissions.Endpoints)) {
-		if !slices.Contains(manage.EndpointPermissions, ep) {
-			return fmt.Errorf("%s: permissions.endpoints: %q is not an endpoint latchkey serves (known: %s)",
-				name, ep, strings.Join(manage.EndpointPermissions, ", "))
-		}
-		methods := k.Permissions.Endpoints[ep]
-		if len(methods) == 0 {
-			return fmt.Errorf("%s: permissions.endpoints[%q] lists no methods", name, ep)
-		}
-		for _, m := range methods {
-			if !slices.Contains(endpointMethods, m) {
-				return fmt.Errorf("%s: permissions.endpoints[%q]: unknown method %q (want GET, POST, PUT, PATCH or DELETE)", name, ep, m)
-			}
-		}
+	if ps := manage.EndpointProblems(k.Permissions.Endpoints); len(ps) > 0 {
+		return fmt.Errorf("%s: permissions.endpoints: %s (known endpoints: %s)",
+			name, ps[0].Message, strings.Join(manage.EndpointPermissions, ", "))
 	}
 	return nil
 }

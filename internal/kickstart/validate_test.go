@@ -7,8 +7,11 @@ import (
 
 // TestCheckAPIKeyPermissions: a restricted key whose endpoints or methods
 // latchkey does not know would silently grant less than the file says (a
-// typo such as /api/users grants nothing). Such a file is refused with an
-// error naming the key by index and description, never by its value.
+// typo such as /api/users grants nothing), and a key value the raw
+// Authorization header cannot carry (whitespace, control characters,
+// non-ASCII; fewer than 16 characters) could never be sent: the rules of
+// /api/api-key. Such a file is refused with an error naming the key by
+// index and description, never by its value.
 func TestCheckAPIKeyPermissions(t *testing.T) {
 	const super = `{"key":"kickstart-super-key-0123456789","description":"bootstrap"}`
 	restricted := func(perms string) string {
@@ -20,11 +23,15 @@ func TestCheckAPIKeyPermissions(t *testing.T) {
 		wants []string // empty: accepted
 	}{
 		{"known endpoints and methods", restricted(`{"/api/user":["GET","PATCH"],"/api/user/registration":["POST"]}`), nil},
-		{"unknown path", restricted(`{"/api/users":["GET"]}`), []string{`apiKeys[1] ("Store backend")`, `"/api/users"`}},
-		{"path without /api", restricted(`{"user":["GET"]}`), []string{`apiKeys[1]`, `"user"`}},
-		{"unknown method", restricted(`{"/api/user":["GET","FETCH"]}`), []string{`apiKeys[1] ("Store backend")`, `"FETCH"`, `"/api/user"`}},
-		{"lower-case method", restricted(`{"/api/user":["get"]}`), []string{`apiKeys[1]`, `"get"`}},
-		{"no methods", restricted(`{"/api/user":[]}`), []string{`apiKeys[1]`, `"/api/user"`, "no methods"}},
+		{"unknown path", restricted(`{"/api/users":["GET"]}`), []string{`apiKeys[1] ("Store backend")`, `[/api/users]`, "/api/user/registration"}},
+		{"path without /api", restricted(`{"user":["GET"]}`), []string{`apiKeys[1]`, `[user]`}},
+		{"unknown method", restricted(`{"/api/user":["GET","FETCH"]}`), []string{`apiKeys[1] ("Store backend")`, `[FETCH]`, `[/api/user]`}},
+		{"lower-case method", restricted(`{"/api/user":["get"]}`), []string{`apiKeys[1]`, `[get]`}},
+		{"no methods", restricted(`{"/api/user":[]}`), []string{`apiKeys[1]`, `[/api/user]`, "no methods"}},
+		{"value with spaces around", `{"key":"  kickstart-spaced-0123456789  ","description":"spaced"}`, []string{`apiKeys[1] ("spaced")`, "visible ASCII"}},
+		{"value with a newline", `{"key":"kickstart-newline-0123456789\n"}`, []string{`apiKeys[1]`, "visible ASCII"}},
+		{"value of 9 characters in 18 bytes", `{"key":"ééééééééé"}`, []string{`apiKeys[1]`, "16 characters"}},
+		{"value of 15 characters", `{"key":"kickstart-12345"}`, []string{`apiKeys[1]`, "16 characters"}},
 		{"tenantId not a UUID", `{"key":"kickstart-tenant-key-0123456789","tenantId":"default"}`, []string{`apiKeys[1]`, `"default"`, "UUID"}},
 		{"tenantId UUID", `{"key":"kickstart-tenant-key-0123456789","tenantId":"B54CA84B-ACEB-4215-9678-473AFDEAABED"}`, nil},
 	}

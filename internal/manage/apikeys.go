@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -121,11 +122,14 @@ func Permits(k storage.APIKey, endpoint, method string) bool {
 
 // NewAPIKey is a create request.
 type NewAPIKey struct {
-	ID                string // "" generates one
-	Key               string // "" generates one
-	TenantID          string
-	Endpoints         map[string][]string
-	Description       string
+	ID          string // "" generates one
+	Key         string // "" generates one
+	TenantID    string
+	Endpoints   map[string][]string
+	Description string
+	// Attributes are metaData.attributes besides "description"
+	// (Description), kept as given (FusionAuth's Map<String, String>).
+	Attributes        map[string]string
 	KeyManager        bool
 	ExpirationInstant int64
 }
@@ -164,8 +168,8 @@ func (ks *APIKeys) Create(ctx context.Context, caller storage.APIKey, in NewAPIK
 		return CreatedAPIKey{}, err
 	}
 	rec := storage.APIKey{
-		ID: in.ID, TenantID: in.TenantID, KeyHash: HashAPIKey(in.Key), Description: in.Description, Endpoints: in.Endpoints,
-		KeyManager: in.KeyManager, ExpirationInstant: in.ExpirationInstant, InsertInstant: ks.Now().UnixMilli(),
+		ID: in.ID, TenantID: in.TenantID, KeyHash: HashAPIKey(in.Key), Description: in.Description, Attributes: otherAttributes(in.Attributes),
+		Endpoints: in.Endpoints, KeyManager: in.KeyManager, ExpirationInstant: in.ExpirationInstant, InsertInstant: ks.Now().UnixMilli(),
 	}
 	if _, err := ks.Store.GetAPIKeyByHash(ctx, rec.KeyHash); err == nil {
 		return CreatedAPIKey{}, invalid("duplicate", "apiKey.key", "An API key with this value already exists.")
@@ -180,14 +184,26 @@ func (ks *APIKeys) Create(ctx context.Context, caller storage.APIKey, in NewAPIK
 	return CreatedAPIKey{Record: rec, Key: in.Key}, nil
 }
 
+// otherAttributes is attrs without "description", which is kept as
+// Description; nil when nothing is left.
+func otherAttributes(attrs map[string]string) map[string]string {
+	out := maps.Clone(attrs)
+	delete(out, "description")
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // check validates in, generating a blank key and fixing a scoped caller's
 // tenant on it.
 func (ks *APIKeys) check(ctx context.Context, caller storage.APIKey, in *NewAPIKey) (*Invalid, error) {
 	e := &Invalid{}
 	if in.Key == "" {
 		in.Key = rand.Text() + rand.Text()
-	} else if len(in.Key) < minAPIKeyLength {
-		e.Field("tooShort", "apiKey.key", "The key must be at least 16 characters long. Leave it blank to have one generated.")
+	}
+	for _, p := range APIKeyValueProblems(in.Key) {
+		e.Field(p.Kind, p.Field, p.Message+" Leave it blank to have one generated.")
 	}
 	if caller.TenantID != "" {
 		if in.TenantID != "" && in.TenantID != caller.TenantID {
@@ -202,7 +218,7 @@ func (ks *APIKeys) check(ctx context.Context, caller storage.APIKey, in *NewAPIK
 			return nil, err
 		}
 	}
-	validateEndpoints(e, in.Endpoints)
+	e.Problems = append(e.Problems, EndpointProblems(in.Endpoints)...)
 	if len(caller.Endpoints) > 0 {
 		if in.KeyManager {
 			e.Field("invalid", "apiKey.keyManager", "An endpoint-restricted key cannot create a key manager.")
@@ -217,19 +233,54 @@ func (ks *APIKeys) check(ctx context.Context, caller storage.APIKey, in *NewAPIK
 	return e, nil
 }
 
+// APIKeyValueProblems lists what is wrong with key, a key value chosen by
+// whoever creates the key (the API, Kickstart): fewer than 16 characters, or
+// a character other than visible ASCII. FusionAuth's docs set no rule ("the
+// API key is simply a string"), but a key travels as the raw Authorization
+// header value, which HTTP trims of surrounding whitespace and which carries
+// no control character and no non-ASCII text verbatim: such a key could only
+// ever work through Basic, so it is refused rather than stored. A space
+// inside is refused too ("Bearer x..." would read as a token). Messages
+// never show the value.
+func APIKeyValueProblems(key string) []Problem {
+	var ps []Problem
+	if utf8.RuneCountInString(key) < minAPIKeyLength {
+		ps = append(ps, Problem{Kind: "tooShort", Field: "apiKey.key", Message: "The key must be at least 16 characters long."})
+	}
+	if strings.ContainsFunc(key, func(r rune) bool { return r < '!' || r > '~' }) {
+		ps = append(ps, Problem{Kind: "invalid", Field: "apiKey.key",
+			Message: "The key may hold only visible ASCII characters: no spaces, control characters or non-ASCII letters, which the Authorization header does not carry verbatim."})
+	}
+	return ps
+}
+
 var endpointMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 
-func validateEndpoints(e *Invalid, eps map[string][]string) {
+// EndpointProblems lists what is wrong with eps, a key's
+// permissions.endpoints: an endpoint not in EndpointPermissions, one listing
+// no method, a method other than GET, POST, PUT, PATCH or DELETE (upper
+// case, as routes check them). Any of these would grant nothing, silently,
+// so the API and Kickstart refuse them alike.
+func EndpointProblems(eps map[string][]string) []Problem {
+	var ps []Problem
+	add := func(msg string) {
+		ps = append(ps, Problem{Kind: "invalid", Field: "apiKey.permissions.endpoints", Message: msg})
+	}
 	for _, ep := range slices.Sorted(maps.Keys(eps)) {
-		if !strings.HasPrefix(ep, "/api/") {
-			e.Field("invalid", "apiKey.permissions.endpoints", "Endpoint ["+truncate(ep, 64)+"] must start with /api/.")
+		name := truncate(ep, 64)
+		if !slices.Contains(EndpointPermissions, ep) {
+			add("Endpoint [" + name + "] is not an endpoint latchkey serves.")
+		}
+		if len(eps[ep]) == 0 {
+			add("Endpoint [" + name + "] lists no methods.")
 		}
 		for _, m := range eps[ep] {
 			if !slices.Contains(endpointMethods, m) {
-				e.Field("invalid", "apiKey.permissions.endpoints", "Method ["+truncate(m, 16)+"] must be one of GET, POST, PUT, PATCH, DELETE.")
+				add("Method [" + truncate(m, 16) + "] of endpoint [" + name + "] must be one of GET, POST, PUT, PATCH, DELETE.")
 			}
 		}
 	}
+	return ps
 }
 
 // endpointsWithin reports whether want grants nothing beyond have. An empty

@@ -3,6 +3,8 @@ package manage
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -36,10 +38,13 @@ type APIKeyMetaData struct {
 // ViewAPIKey is k as the API shows it.
 func ViewAPIKey(k storage.APIKey) APIKeyView {
 	v := APIKeyView{ID: k.ID, TenantID: k.TenantID, Permissions: APIKeyPermissions{Endpoints: k.Endpoints},
-		MetaData: APIKeyMetaData{Attributes: map[string]string{}}, KeyManager: k.KeyManager,
+		MetaData: APIKeyMetaData{Attributes: maps.Clone(k.Attributes)}, KeyManager: k.KeyManager,
 		ExpirationInstant: k.ExpirationInstant, InsertInstant: k.InsertInstant, LastUpdateInstant: max(k.LastUpdateInstant, k.InsertInstant)}
 	if v.Permissions.Endpoints == nil {
 		v.Permissions.Endpoints = map[string][]string{}
+	}
+	if v.MetaData.Attributes == nil {
+		v.MetaData.Attributes = map[string]string{}
 	}
 	if k.Description != "" {
 		v.MetaData.Attributes["description"] = k.Description
@@ -71,14 +76,25 @@ func (ks *APIKeys) managed(ctx context.Context, caller storage.APIKey, id string
 	if err != nil {
 		return storage.APIKey{}, err
 	}
-	if len(caller.Endpoints) > 0 && (k.KeyManager || !endpointsWithin(k.Endpoints, caller.Endpoints)) {
+	if !mayManage(caller, k) {
 		return storage.APIKey{}, ErrForbidden
 	}
 	return k, nil
 }
 
-// List returns every key the caller's scope sees (latchkey's extension for
-// the console: FusionAuth has no list endpoint), never a key value.
+// mayManage reports whether caller, a key manager seeing k's tenant, holds
+// permissions equal to or greater than k's (apikeys.mdx): a super key
+// manager manages every key; a restricted one no key manager and no key
+// granting an endpoint or method it lacks.
+func mayManage(caller, k storage.APIKey) bool {
+	return len(caller.Endpoints) == 0 || (!k.KeyManager && endpointsWithin(k.Endpoints, caller.Endpoints))
+}
+
+// List returns the keys the caller could retrieve one by one (latchkey's
+// extension for the console: FusionAuth has no list endpoint), never a key
+// value: those of its tenant scope that it may manage (mayManage). A
+// restricted manager is not shown the keys Get refuses it, not even their
+// ids or permissions.
 func (ks *APIKeys) List(ctx context.Context, caller storage.APIKey) ([]APIKeyView, error) {
 	if err := ks.MayCreate(caller); err != nil {
 		return nil, err
@@ -87,6 +103,7 @@ func (ks *APIKeys) List(ctx context.Context, caller storage.APIKey) ([]APIKeyVie
 	if err != nil {
 		return nil, err
 	}
+	keys = slices.DeleteFunc(keys, func(k storage.APIKey) bool { return !mayManage(caller, k) })
 	out := make([]APIKeyView, len(keys))
 	for i, k := range keys {
 		out[i] = ViewAPIKey(k)
@@ -128,7 +145,7 @@ func (ks *APIKeys) Update(ctx context.Context, caller storage.APIKey, id string,
 		return APIKeyView{}, err
 	}
 	rec := cur
-	rec.TenantID, rec.Description, rec.Endpoints = in.TenantID, in.Description, in.Endpoints
+	rec.TenantID, rec.Description, rec.Attributes, rec.Endpoints = in.TenantID, in.Description, otherAttributes(in.Attributes), in.Endpoints
 	rec.KeyManager, rec.ExpirationInstant, rec.LastUpdateInstant = in.KeyManager, in.ExpirationInstant, ks.Now().UnixMilli()
 	if !keep {
 		rec.KeyHash = HashAPIKey(in.Key)

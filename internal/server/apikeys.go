@@ -41,17 +41,12 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	k := c.Record
-	out := apiKeyView{ID: k.ID, Key: c.Key, TenantID: k.TenantID, Permissions: apiKeyPerms{Endpoints: k.Endpoints},
-		MetaData: req.view.MetaData, KeyManager: k.KeyManager, ExpirationInstant: k.ExpirationInstant,
-		InsertInstant: k.InsertInstant, LastUpdateInstant: k.InsertInstant}
-	if out.Permissions.Endpoints == nil {
-		out.Permissions.Endpoints = map[string][]string{}
-	}
-	if out.MetaData.Attributes == nil {
-		out.MetaData.Attributes = map[string]string{}
-	}
-	// The raw key is shown once, in this response; only its hash is kept.
+	// The answer is the stored key as GET shows it, never the request
+	// echoed, plus the raw key: shown once, here; only its hash is kept.
+	v := manage.ViewAPIKey(c.Record)
+	out := apiKeyView{ID: v.ID, Key: c.Key, TenantID: v.TenantID, Permissions: apiKeyPerms(v.Permissions),
+		MetaData: apiKeyMetaData(v.MetaData), KeyManager: v.KeyManager, ExpirationInstant: v.ExpirationInstant,
+		InsertInstant: v.InsertInstant, LastUpdateInstant: v.LastUpdateInstant}
 	writeJSON(w, http.StatusOK, map[string]any{"apiKey": out})
 }
 
@@ -98,11 +93,10 @@ func (s *Server) updateAPIKey(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"apiKey": k})
 }
 
-// apiKeyRequest is what create and update read: the calling key, the body
-// and the key it describes.
+// apiKeyRequest is what create and update read: the calling key and the
+// key the body describes.
 type apiKeyRequest struct {
 	caller storage.APIKey
-	view   apiKeyView
 	key    manage.NewAPIKey
 }
 
@@ -128,8 +122,8 @@ func (s *Server) readAPIKeyRequest(w http.ResponseWriter, r *http.Request,
 		return apiKeyRequest{}, false
 	}
 	in := req.APIKey
-	return apiKeyRequest{caller: caller, view: in, key: manage.NewAPIKey{ID: id, Key: in.Key, TenantID: in.TenantID,
-		Endpoints: in.Permissions.Endpoints, Description: in.MetaData.Attributes["description"],
+	return apiKeyRequest{caller: caller, key: manage.NewAPIKey{ID: id, Key: in.Key, TenantID: in.TenantID,
+		Endpoints: in.Permissions.Endpoints, Description: in.MetaData.Attributes["description"], Attributes: in.MetaData.Attributes,
 		KeyManager: in.KeyManager, ExpirationInstant: in.ExpirationInstant}}, true
 }
 
