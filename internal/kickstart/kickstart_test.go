@@ -99,7 +99,7 @@ func TestKickstartFailures(t *testing.T) {
 			[]string{`apiKeys[1] ("other")`, "tenantId 00000000-0000-4000-8000-000000000000: no such tenant"}},
 		{"unknown endpoint", `{"apiKeys":[{"key":"#{ENV.LK_TEST_KEY}"},
 			{"key":"kickstart-store-key-0123456789","permissions":{"endpoints":{"/api/users":["GET"]}}}]}`,
-			[]string{`apiKeys[1]`, `"/api/users"`}},
+			[]string{`apiKeys[1]`, `[/api/users]`}},
 		{"self-referencing variable", `{"variables":{"a":"#{a}"},"apiKeys":[{"key":"#{a}"}]}`, []string{"refers to itself"}},
 	}
 	for _, tt := range tests {
