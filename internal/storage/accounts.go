@@ -106,7 +106,8 @@ type UserChange struct {
 	// Issue creates identifiers (after DropIdentifiers).
 	Issue []Identifier
 	// RevokeReason, when not empty, revokes every live refresh token of the
-	// user at Now with this reason.
+	// user at Now with this reason, and ends the user's live login sessions
+	// (single sign-on).
 	RevokeReason string
 	// ResetFailures deletes the user's lockout counter.
 	ResetFailures bool

@@ -198,7 +198,8 @@ func (l UserActionLog) ActiveAt(now int64) bool {
 }
 
 // SessionRevocation asks a write to revoke a user's live refresh tokens in
-// its transaction: all of them, or those of ApplicationIDs when set.
+// its transaction: all of them, or those of ApplicationIDs when set. All of
+// them also ends the user's live login sessions (single sign-on).
 type SessionRevocation struct {
 	UserID         string
 	ApplicationIDs []string

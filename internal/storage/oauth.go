@@ -38,15 +38,21 @@ type AuthorizationCode struct {
 // the single sign-on cookie's value when the login set one (the
 // application opted in to SSO), nil otherwise.
 type LoginSession struct {
-	ID        string
-	Hash      []byte
-	TenantID  string
-	UserID    string
-	AuthTime  time.Time
-	AuthType  string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	RevokedAt time.Time // zero: live
+	ID       string
+	Hash     []byte
+	TenantID string
+	UserID   string
+	AuthTime time.Time
+	AuthType string
+	// SecondFactor: the login completed a second factor (the hosted
+	// two-factor step, or a passkey worth two factors), so a single sign-on
+	// hit need not ask for one again.
+	SecondFactor bool
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	// RevokedAt is when the session ended (zero: live): a logout, or the
+	// revocation of every refresh token of its user (EndUserLoginSessions).
+	RevokedAt time.Time
 }
 
 // OAuthStore stores authorization codes and login sessions.

@@ -252,6 +252,9 @@ type RefreshTokenStore interface {
 	// when unknown or revoked.
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt, readExpiresAt time.Time) error
 	// RevokeRefreshTokens revokes every live token matching f and returns them.
+	// A filter naming only a user (all of that user's tokens) also ends the
+	// user's live login sessions at at, in the same transaction: single
+	// sign-on ends with them (FusionAuth's SSO session is a refresh token).
 	RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter, at time.Time, reason string, audit ...AuditEntry) ([]RefreshToken, error)
 	// DeleteExpiredRefreshTokens removes tokens (and their history) that expired
 	// or were revoked before the given instant, and tombstones of deleted

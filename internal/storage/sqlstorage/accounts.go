@@ -153,6 +153,9 @@ func (s *Store) sideEffects(ctx context.Context, q querier, c storage.UserChange
 			WHERE user_id = $3 AND revoked_at IS NULL`, ms(c.Now), c.RevokeReason, c.UserID); err != nil {
 			return err
 		}
+		if err := endUserSessions(ctx, q, c.UserID, c.Now); err != nil {
+			return err
+		}
 	}
 	if c.ResetFailures {
 		if _, err := q.ExecContext(ctx, `DELETE FROM login_failures WHERE account = $1`, c.UserID); err != nil {

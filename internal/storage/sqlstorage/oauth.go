@@ -78,7 +78,7 @@ func (s *Store) insertGrant(ctx context.Context, q querier, hash []byte, grant *
 	return err
 }
 
-const sessionColumns = `id, hash, tenant_id, user_id, auth_time, auth_type, created_at, expires_at, revoked_at`
+const sessionColumns = `id, hash, tenant_id, user_id, auth_time, auth_type, created_at, expires_at, revoked_at, second_factor`
 
 // CreateLoginSession stores a new login session.
 func (s *Store) CreateLoginSession(ctx context.Context, ls storage.LoginSession) error {
@@ -86,8 +86,8 @@ func (s *Store) CreateLoginSession(ctx context.Context, ls storage.LoginSession)
 	if len(ls.Hash) > 0 {
 		hash = ls.Hash
 	}
-	_, err := s.exec(ctx, `INSERT INTO login_sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		ls.ID, hash, ls.TenantID, ls.UserID, ms(ls.AuthTime), ls.AuthType, ms(ls.CreatedAt), ms(ls.ExpiresAt), ms(ls.RevokedAt))
+	_, err := s.exec(ctx, `INSERT INTO login_sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		ls.ID, hash, ls.TenantID, ls.UserID, ms(ls.AuthTime), ls.AuthType, ms(ls.CreatedAt), ms(ls.ExpiresAt), ms(ls.RevokedAt), ls.SecondFactor)
 	return err
 }
 
@@ -114,7 +114,7 @@ func (s *Store) GrantSession(ctx context.Context, tokenID string) (string, error
 func (s *Store) scanSession(row *sql.Row) (storage.LoginSession, error) {
 	var ls storage.LoginSession
 	var authTime, created, expires, revoked int64
-	err := row.Scan(&ls.ID, &ls.Hash, &ls.TenantID, &ls.UserID, &authTime, &ls.AuthType, &created, &expires, &revoked)
+	err := row.Scan(&ls.ID, &ls.Hash, &ls.TenantID, &ls.UserID, &authTime, &ls.AuthType, &created, &expires, &revoked, &ls.SecondFactor)
 	if err != nil {
 		return ls, s.wrap(err)
 	}
@@ -144,6 +144,18 @@ func (s *Store) EndLoginSession(ctx context.Context, id string, at time.Time, re
 		return enqueueTx(ctx, q, msgs)
 	})
 	return out, err
+}
+
+// endUserSessions ends every live login session of userID at at, in the
+// transaction of a revocation of all the user's refresh tokens: FusionAuth's
+// SSO session is itself a refresh token, so whatever revokes them all
+// (password change, global logout, DELETE /api/jwt/refresh?userId=, a lock
+// of every application) ends single sign-on too. A revocation scoped to
+// applications does not call it.
+func endUserSessions(ctx context.Context, q querier, userID string, at time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE login_sessions SET revoked_at = $1
+		WHERE user_id = $2 AND revoked_at = 0 AND expires_at > $1`, ms(at), userID)
+	return err
 }
 
 // PurgeAuthorizationCodes deletes at most limit codes expired before before.

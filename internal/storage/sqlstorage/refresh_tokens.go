@@ -369,7 +369,8 @@ func (s *Store) RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenF
 }
 
 // RevokeRefreshTokensWith is RevokeRefreshTokens with the events that
-// commit with it (r.Outbox), in one transaction.
+// commit with it (r.Outbox), in one transaction. A filter of a user alone
+// also ends the user's login sessions (endUserSessions).
 func (s *Store) RevokeRefreshTokensWith(ctx context.Context, r storage.Revocation) ([]storage.RefreshToken, error) {
 	f := r.Filter
 	args := []any{ms(r.At), r.Reason}
@@ -390,6 +391,11 @@ func (s *Store) RevokeRefreshTokensWith(ctx context.Context, r storage.Revocatio
 			WHERE revoked_at IS NULL AND `+strings.Join(where, " AND ")+` RETURNING `+tokenColumns, args...)
 		if err != nil {
 			return err
+		}
+		if f.ID == "" && f.ApplicationID == "" {
+			if err := endUserSessions(ctx, q, f.UserID, r.At); err != nil {
+				return err
+			}
 		}
 		if err := insertAudit(ctx, q, r.Audit); err != nil {
 			return err

@@ -102,6 +102,11 @@ func (s *Store) TakeUserActionWith(ctx context.Context, a storage.ActionTaking) 
 			if err != nil {
 				return err
 			}
+			if len(revoke.ApplicationIDs) == 0 {
+				if err := endUserSessions(ctx, q, revoke.UserID, revoke.At); err != nil {
+					return err
+				}
+			}
 		}
 		if err := insertAudit(ctx, q, a.Audit); err != nil {
 			return err

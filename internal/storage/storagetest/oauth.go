@@ -17,6 +17,8 @@ var oauthTests = []struct {
 	{"AuthorizationCodeRedeemOnce", testCodeRedeemOnce},
 	{"AuthorizationCodeConcurrentRedeem", testCodeConcurrentRedeem},
 	{"LoginSessionEndRevokesGrants", testLoginSessionEnd},
+	{"LoginSessionSecondFactor", testLoginSessionSecondFactor},
+	{"LoginSessionsEndWithTheirRevocation", testSessionsEndWithTheirRevocation},
 	{"PurgeAuthorizationCodes", testPurgeAuthorizationCodes},
 	{"PurgeLoginSessions", testPurgeLoginSessions},
 }

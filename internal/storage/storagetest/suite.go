@@ -64,6 +64,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 	}
 	t.Run("EventsCommitWithTheChange", func(t *testing.T) { testEventsCommitWithTheChange(t, newStorage) })
 	t.Run("EventsRollBackWithTheChange", func(t *testing.T) { testEventsRollBackWithTheChange(t, newStorage) })
+	t.Run("RevokingAllTokensEndsLoginSessions", func(t *testing.T) { testRevokingAllTokensEndsLoginSessions(t, newStorage) })
 	for _, rc := range revokeCases {
 		t.Run("RefreshTokenRevoke/"+rc.name, func(t *testing.T) {
 			testRevoke(t, newStorage(t), rc)
