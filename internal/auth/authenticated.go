@@ -88,6 +88,6 @@ func (s *Service) LoginAuthenticated(ctx context.Context, r AuthenticatedLogin) 
 		return Tokens{}, s.withhold(ctx, facts, rule, w, charge{})
 	}
 	out, err := s.grantLogin(ctx, req, tenant, app, user, ch, now)
-	out.State = r.State
+	out.State, out.SecondFactor = r.State, r.SecondFactor
 	return out, err
 }

@@ -42,6 +42,9 @@ const (
 // validated request a. The user must be registered for the application:
 // latchkey issues no token to an unregistered user (docs/decisions.md), so
 // the refusal comes now, as access_denied, rather than at the exchange.
+// Nor is a code issued while a user action prevents the user's login to
+// the application (*Withheld, WithheldLoginPrevented): a single sign-on
+// session started before the action must not outlive it.
 func (s *Service) IssueCode(ctx context.Context, a Authorization, session storage.LoginSession, ip string) (string, error) {
 	regs, err := s.cfg.Store.ListRegistrations(ctx, session.UserID)
 	if err != nil {
@@ -53,6 +56,15 @@ func (s *Service) IssueCode(ctx context.Context, a Authorization, session storag
 		return "", ErrRegistrationRequired
 	}
 	now := s.cfg.Now()
+	actions, err := s.preventingActions(ctx, session.UserID, a.App.ID, now)
+	if err != nil {
+		return "", err
+	}
+	if len(actions) > 0 {
+		s.emit(ctx, event{name: evLoginFailure, level: slog.LevelInfo, userID: session.UserID, appID: a.App.ID,
+			ip: ip, outcome: "login_prevented"})
+		return "", &Withheld{Kind: WithheldLoginPrevented, User: storage.User{ID: session.UserID}, Actions: actions}
+	}
 	raw := newRefreshValue()
 	c := storage.AuthorizationCode{Hash: hashToken(raw), ClientID: a.App.ID, TenantID: a.App.TenantID,
 		UserID: session.UserID, RedirectURI: a.RedirectURI, Scopes: a.Scopes, Nonce: a.Nonce,
@@ -117,7 +129,7 @@ func (s *Service) ExchangeCode(ctx context.Context, req ExchangeRequest) (Tokens
 		return Tokens{}, s.codeReplay(ctx, c, ev)
 	}
 	if outcome := codeMismatch(c, req, now); outcome != "" {
-		return Tokens{}, s.consumeCode(ctx, c, ev, outcome)
+		return Tokens{}, s.consumeCode(ctx, c, ev, outcome, ErrInvalidCode)
 	}
 	return s.redeem(ctx, c, req, now, ev)
 }
@@ -154,8 +166,8 @@ func verifierMatches(challenge, method, verifier string) bool {
 }
 
 // consumeCode marks a code used after a failed attempt (FusionAuth deletes
-// it): whoever tried, the code is burnt.
-func (s *Service) consumeCode(ctx context.Context, c storage.AuthorizationCode, ev event, outcome string) error {
+// it): whoever tried, the code is burnt, and refusal is the answer.
+func (s *Service) consumeCode(ctx context.Context, c storage.AuthorizationCode, ev event, outcome string, refusal error) error {
 	err := s.cfg.Store.RedeemAuthorizationCode(ctx, c.Hash, s.cfg.Now(), nil)
 	if errors.Is(err, storage.ErrConflict) {
 		return s.codeReplay(ctx, c, ev)
@@ -165,7 +177,7 @@ func (s *Service) consumeCode(ctx context.Context, c storage.AuthorizationCode, 
 	}
 	ev.outcome = outcome
 	s.emit(ctx, ev)
-	return ErrInvalidCode
+	return refusal
 }
 
 // codeReplay revokes what the code's first use issued.
@@ -187,10 +199,21 @@ func (s *Service) codeReplay(ctx context.Context, c storage.AuthorizationCode, e
 func (s *Service) redeem(ctx context.Context, c storage.AuthorizationCode, req ExchangeRequest, now time.Time, ev event) (Tokens, error) {
 	g, err := s.codeGrant(ctx, c, req)
 	if errors.Is(err, storage.ErrNotFound) {
-		return Tokens{}, s.consumeCode(ctx, c, ev, "context_gone")
+		return Tokens{}, s.consumeCode(ctx, c, ev, "context_gone", ErrInvalidCode)
 	}
 	if err != nil {
 		return Tokens{}, err
+	}
+	// A user action taken since the code was issued refuses the exchange
+	// as the password grant is refused (400 invalid_grant,
+	// login_prevented), and burns the code.
+	actions, err := s.preventingActions(ctx, c.UserID, req.App.ID, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if len(actions) > 0 {
+		return Tokens{}, s.consumeCode(ctx, c, ev, "login_prevented",
+			&Withheld{Kind: WithheldLoginPrevented, User: g.user, Actions: actions})
 	}
 	// The grant record is the session the tokens belong to (their sid): it
 	// is what a replay, /oauth2/revoke or a logout revokes. Its secret is

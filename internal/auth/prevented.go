@@ -46,6 +46,23 @@ func (s *Service) loginPreventions(ctx context.Context, userID string, now time.
 	return actions, nil
 }
 
+// preventingActions are the user's actions in force at now that prevent a
+// login to appID: what refuses a code to a single sign-on session, and its
+// exchange.
+func (s *Service) preventingActions(ctx context.Context, userID, appID string, now time.Time) ([]storage.UserActionLog, error) {
+	all, err := s.loginPreventions(ctx, userID, now)
+	if err != nil {
+		return nil, err
+	}
+	var out []storage.UserActionLog
+	for _, a := range all {
+		if a.Prevents(appID, now.UnixMilli()) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
 // preventedByAction is 409 (actioning-users.mdx, login.mdx): an action in
 // force with preventLogin that names no applications, or names this
 // login's, refuses it with the actions. Like every outcome it is told only

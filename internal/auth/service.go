@@ -216,6 +216,10 @@ type Tokens struct {
 	// AuthType is how a two-factor login's first step authenticated
 	// (empty: a password), for the hosted page's login session.
 	AuthType string
+	// SecondFactor: the login completed a second factor (POST
+	// /api/two-factor/login, or a passkey worth two factors), which the
+	// hosted page's login session records for single sign-on.
+	SecondFactor bool
 }
 
 // RefreshRequest exchanges a refresh token for a new access token.

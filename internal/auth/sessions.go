@@ -19,15 +19,27 @@ const LoginSessionTTL = 8 * time.Hour
 // expired, or its user can no longer log in).
 var ErrNoSession = errors.New("auth: no login session")
 
+// SessionStart is a login on the hosted page that ends in a login session.
+type SessionStart struct {
+	User     storage.User
+	AuthType string // FusionAuth's authenticationType of the login
+	// SecondFactor: the login completed a second factor
+	// (Tokens.SecondFactor); ResumeSession reads it.
+	SecondFactor bool
+	// Cookie: the application opted in to single sign-on, so the session
+	// gets an SSO cookie value.
+	Cookie bool
+}
+
 // StartSession records a login on the hosted page: the session the id
-// token's sid names. With cookie, it also returns the single sign-on cookie
-// value (only its hash is stored).
-func (s *Service) StartSession(ctx context.Context, user storage.User, authType string, cookie bool) (storage.LoginSession, string, error) {
+// token's sid names. With st.Cookie, it also returns the single sign-on
+// cookie value (only its hash is stored).
+func (s *Service) StartSession(ctx context.Context, st SessionStart) (storage.LoginSession, string, error) {
 	now := s.cfg.Now()
-	ls := storage.LoginSession{ID: newID(), TenantID: user.TenantID, UserID: user.ID, AuthTime: now,
-		AuthType: authType, CreatedAt: now, ExpiresAt: now.Add(LoginSessionTTL)}
+	ls := storage.LoginSession{ID: newID(), TenantID: st.User.TenantID, UserID: st.User.ID, AuthTime: now,
+		AuthType: st.AuthType, SecondFactor: st.SecondFactor, CreatedAt: now, ExpiresAt: now.Add(LoginSessionTTL)}
 	var raw string
-	if cookie {
+	if st.Cookie {
 		raw = newRefreshValue()
 		ls.Hash = hashToken(raw)
 	}
@@ -35,6 +47,58 @@ func (s *Service) StartSession(ctx context.Context, user storage.User, authType 
 		return storage.LoginSession{}, "", fmt.Errorf("auth: create login session: %w", err)
 	}
 	return ls, raw, nil
+}
+
+// SessionResume is a single sign-on hit: the live session of an SSO
+// cookie (Session) offered to a validated authorize request.
+type SessionResume struct {
+	Session storage.LoginSession
+	User    storage.User
+	// TwoFactorTrustID is the device's trust (the fusionauth.trust cookie).
+	TwoFactorTrustID     string
+	IPAddress, UserAgent string
+	// Interactive: the user can be shown a page (not prompt=none); only
+	// then is a pending login started.
+	Interactive bool
+}
+
+// ResumeSession decides whether a single sign-on session may sign its user
+// in to a's application at once. It may, unless the rule of a password
+// login (secondFactorMethods: the application's login policy else the
+// tenant's, the user's methods, this device's trust under the
+// application's trustPolicy) asks this user for a second factor now and
+// the session's login did not complete one: a session started where no
+// second factor was asked must not open an application that asks for one.
+// Then the answer is a *Withheld of kind WithheldTwoFactor with the methods
+// and, when r.Interactive, the twoFactorId of a pending login of the
+// session's user for this application; TwoFactorLogin completes it like
+// the second step of a password login, and the hosted page then starts a
+// new session that records the factor.
+func (s *Service) ResumeSession(ctx context.Context, a Authorization, r SessionResume) error {
+	if r.Session.SecondFactor {
+		return nil
+	}
+	tenant, err := s.tenant(ctx, a.App.TenantID)
+	if err != nil {
+		return fmt.Errorf("auth: get tenant %q: %w", a.App.TenantID, err)
+	}
+	req := LoginRequest{ApplicationID: a.App.ID, IPAddress: r.IPAddress, UserAgent: r.UserAgent, NoJWT: true, OAuth: true,
+		TwoFactorTrustID: r.TwoFactorTrustID, authType: r.Session.AuthType}
+	methods, err := s.secondFactorMethods(ctx, req, tenant, a.App, r.User)
+	if err != nil || len(methods) == 0 {
+		return err
+	}
+	w := needsSecondFactor(loginFacts{twoFactor: methods}) // the methods without their secrets
+	w.Kind, w.User = WithheldTwoFactor, r.User
+	s.emit(ctx, event{name: evLoginWithheld, level: slog.LevelInfo, userID: r.User.ID, appID: a.App.ID,
+		ip: r.IPAddress, outcome: "sso_" + WithheldTwoFactor})
+	if !r.Interactive {
+		return w
+	}
+	if w.TwoFactorID, err = s.startTwoFactor(ctx, req, tenant, a.App, r.User, "", s.cfg.Now()); err != nil {
+		return err
+	}
+	return w
 }
 
 // Session returns the live session of an SSO cookie value whose user may

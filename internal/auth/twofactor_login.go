@@ -221,7 +221,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	if err != nil {
 		return Tokens{}, err
 	}
-	out.State, out.AuthType = p.login.State, p.login.AuthType
+	out.State, out.AuthType, out.SecondFactor = p.login.State, p.login.AuthType, true
 	if req.TrustComputer {
 		if err := s.trustDevice(ctx, p.tenant, p.app, p.user, now, &out); err != nil {
 			return Tokens{}, err

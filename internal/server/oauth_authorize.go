@@ -49,8 +49,10 @@ func repeatedParam(params url.Values) string {
 
 // authorize handles GET and POST /oauth2/authorize (FusionAuth endpoints.mdx,
 // Authorize; RFC 6749 §4.1; OIDC Core §3.1.2): with a live single sign-on
-// session of an application that opted in, a code at once; otherwise the
-// hosted login page, whose form posts back here (hostedLogin).
+// session of an application that opted in, a code at once, or first the
+// second factor this application asks for and the session's login did not
+// give (resumeSession); otherwise the hosted login page, whose form posts
+// back here (hostedLogin).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
@@ -76,11 +78,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.App.OAuthConfiguration.SSOEnabled && !a.PromptLogin && a.MaxAge != 0 {
-		ls, _, err := s.Auth.Session(r.Context(), singleCookie(r, s.ssoCookieName(r)))
+		ls, user, err := s.Auth.Session(r.Context(), singleCookie(r, s.ssoCookieName(r)))
 		switch {
 		case err == nil && ls.TenantID == a.App.TenantID &&
 			(a.MaxAge < 0 || s.Now().Sub(ls.AuthTime) <= time.Duration(a.MaxAge)*time.Second):
-			s.finishAuthorize(w, r, a, params, ls)
+			s.resumeSession(w, r, a, params, ls, user)
 			return
 		case err != nil && !errors.Is(err, auth.ErrNoSession):
 			s.authorizeFailure(w, r, a, params, err)
@@ -93,6 +95,31 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.loginPage(w, r, a, params, http.StatusOK, params.Get("login_hint"), "")
+}
+
+// resumeSession answers an authorize request with the live SSO session ls
+// of user: a code, unless this application asks this user for a second
+// factor the session's login did not complete (auth.ResumeSession). Then
+// the hosted two-factor page for a pending login of the session's user,
+// whose completion starts a new session recording the factor and replaces
+// the SSO cookie; with prompt=none, which shows no page, login_required
+// (OIDC Core §3.1.2.6) and never a code.
+func (s *Server) resumeSession(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values,
+	ls storage.LoginSession, user storage.User) {
+	err := s.Auth.ResumeSession(r.Context(), a, auth.SessionResume{Session: ls, User: user, TwoFactorTrustID: s.trustID(r, ""),
+		IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), Interactive: !a.PromptNone})
+	var held *auth.Withheld
+	switch {
+	case err == nil:
+		s.finishAuthorize(w, r, a, params, ls)
+	case errors.As(err, &held) && a.PromptNone:
+		s.redirectError(w, r, a, params, "login_required", "multi_factor_challenge_required",
+			"The user must complete a second factor.")
+	case errors.As(err, &held):
+		s.twoFactorPage(w, r, a, params, held.TwoFactorID, emailMethods(held.Methods), "", "")
+	default:
+		s.authorizeFailure(w, r, a, params, err)
+	}
 }
 
 // hostedLogin handles the login form: the same Login use case as
@@ -116,14 +143,16 @@ func (s *Server) hostedLogin(w http.ResponseWriter, r *http.Request, params url.
 		s.hostedLoginFailure(w, r, a, params, loginID, err)
 		return
 	}
-	s.startHostedSession(w, r, a, params, t.User, "PASSWORD")
+	s.startHostedSession(w, r, a, params, t, "PASSWORD")
 }
 
 // startHostedSession ends a login on the hosted page: a login session (with
 // the SSO cookie when the application opted in) and the code. authType is
-// how the user signed in (FusionAuth's authenticationType).
-func (s *Server) startHostedSession(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, user storage.User, authType string) {
-	ls, raw, err := s.Auth.StartSession(r.Context(), user, authType, a.App.OAuthConfiguration.SSOEnabled)
+// how the user signed in (FusionAuth's authenticationType); the session
+// records whether the login t completed a second factor.
+func (s *Server) startHostedSession(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, t auth.Tokens, authType string) {
+	ls, raw, err := s.Auth.StartSession(r.Context(), auth.SessionStart{User: t.User, AuthType: authType,
+		SecondFactor: t.SecondFactor, Cookie: a.App.OAuthConfiguration.SSOEnabled})
 	if err != nil {
 		s.authorizeFailure(w, r, a, params, err)
 		return
@@ -176,8 +205,14 @@ func (s *Server) hostedLoginFailure(w http.ResponseWriter, r *http.Request, a au
 // FusionAuth's userState.
 func (s *Server) finishAuthorize(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, ls storage.LoginSession) {
 	code, err := s.Auth.IssueCode(r.Context(), a, ls, s.clientIP(r))
-	if errors.Is(err, auth.ErrRegistrationRequired) {
+	var held *auth.Withheld
+	switch {
+	case errors.Is(err, auth.ErrRegistrationRequired):
 		s.redirectError(w, r, a, params, "access_denied", "registration_required", "The user is not registered for this application.")
+		return
+	case errors.As(err, &held) && held.Kind == auth.WithheldLoginPrevented:
+		// As the page's password login is refused (hostedLoginFailure).
+		s.redirectError(w, r, a, params, "access_denied", "login_prevented", "A user action prevents this user from logging in.")
 		return
 	}
 	if err != nil {

@@ -155,7 +155,7 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 		s.hostedLoginFailure(w, r, a, params, "", err)
 		return
 	}
-	s.startHostedSession(w, r, a, params, t.User, "OPENID_CONNECT")
+	s.startHostedSession(w, r, a, params, t, "OPENID_CONNECT")
 }
 
 // providerButtons lists the "Sign in with …" buttons of the login page.

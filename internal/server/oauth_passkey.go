@@ -55,5 +55,5 @@ func (s *Server) hostedPasskeyLogin(w http.ResponseWriter, r *http.Request, para
 		s.hostedLoginFailure(w, r, a, params, "", err)
 		return
 	}
-	s.startHostedSession(w, r, a, params, t.User, auth.AuthWebAuthn)
+	s.startHostedSession(w, r, a, params, t, auth.AuthWebAuthn)
 }

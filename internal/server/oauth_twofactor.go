@@ -106,7 +106,7 @@ func (s *Server) hostedTwoFactor(w http.ResponseWriter, r *http.Request) {
 	if t.AuthType != "" {
 		authType = t.AuthType // the first step was a passkey or an identity provider
 	}
-	s.startHostedSession(w, r, a, params, t.User, authType)
+	s.startHostedSession(w, r, a, params, t, authType)
 }
 
 // hostedSendCode emails a code for the pending login (the use case behind
