@@ -23,7 +23,13 @@ const authOneTimePassword = "ONE_TIME_PASSWORD"
 // access token, so a password change never lengthens a session. Unknown,
 // used and expired values, and a request naming another application than
 // the one it was issued for, are the same ErrInvalidCredentials as a wrong
-// password.
+// password. The value is a first factor only (it proves the mailbox that
+// got the forgot-password mail): a user with two-factor methods is asked
+// for one (242, secondFactorMethods: the login policy, the user's
+// methods, a trusted device) as after a password. The value is spent all
+// the same, so a 242 leaves nothing reusable but its twoFactorId; the
+// pending login carries what the value allowed, and TwoFactorLogin issues
+// that (issueOneTimePassword).
 func (s *Service) oneTimePasswordLogin(ctx context.Context, req LoginRequest) (Tokens, error) {
 	if !ValidIdentifier(req.OneTimePassword) {
 		return Tokens{}, ErrInvalidCredentials
@@ -62,21 +68,29 @@ func (s *Service) oneTimePasswordLogin(ctx context.Context, req LoginRequest) (T
 	if _, err := verdict(true, nil, user, now); err != nil {
 		return Tokens{}, err
 	}
-	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now}
+	req.authType, req.oneTimePassword = authOneTimePassword, &id.Data
+	// The same outcomes as a password login's (409, 242, 203, 212), decided
+	// before anything is written; no password was typed, so the password
+	// rules judge only its age.
+	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now, withoutPassword: true}
 	if facts.preventions, err = s.loginPreventions(ctx, user.ID, now); err != nil {
+		return Tokens{}, err
+	}
+	if facts.twoFactor, err = s.secondFactorMethods(ctx, req, tenant, app, user); err != nil {
 		return Tokens{}, err
 	}
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.withhold(ctx, facts, rule, w, charge{})
 	}
-	return s.issueOneTimePassword(ctx, req, tenant, app, user, id.Data, now)
+	return s.issueOneTimePassword(ctx, req, tenant, app, user, id.Data, charge{}, now)
 }
 
-// issueOneTimePassword signs and stores the login the identifier allows.
+// issueOneTimePassword signs and stores the login the identifier allows
+// (at once, or after the second factor with that step's charge).
 func (s *Service) issueOneTimePassword(ctx context.Context, req LoginRequest, tenant storage.Tenant, app storage.Application,
-	user storage.User, d storage.IdentifierData, now time.Time) (Tokens, error) {
+	user storage.User, d storage.IdentifierData, ch charge, now time.Time) (Tokens, error) {
 	req.NoJWT = req.NoJWT || !d.IssueJWT
-	p, err := s.planLogin(ctx, req, tenant, app, user, charge{}, now)
+	p, err := s.planLogin(ctx, req, tenant, app, user, ch, now)
 	if err != nil {
 		return Tokens{}, err
 	}

@@ -82,3 +82,58 @@ func TestCheckPassword(t *testing.T) {
 		t.Fatalf("locked account: %v, %d hashes", err, e.hasher.evals.Load()-before)
 	}
 }
+
+// TestOneTimePasswordLoginSecondFactor (adversarial): the oneTimePassword
+// of a user with an authenticator is a first factor only. Its login is
+// withheld with 242 as a password login is (twoFactorId, methods without
+// secrets) and writes nothing but the pending login: no token, no refresh
+// token, no login record or lastLoginInstant; the value is spent, so it
+// cannot be tried again. A wrong code issues nothing. The right code
+// issues what the oneTimePassword allowed: authenticationType
+// ONE_TIME_PASSWORD, a refresh token continuing the original session's
+// start, the forgot-password state. A trusted device is not asked again;
+// a user without a second factor logs in at once (TestOneTimePasswordLogin).
+func TestOneTimePasswordLoginSecondFactor(t *testing.T) {
+	e := newEnv(t)
+	e.enrolTOTP()
+	start := e.clock.Now().Add(-30 * time.Minute)
+	allows := storage.IdentifierData{ApplicationID: appID, IssueJWT: true, IssueRefreshToken: true,
+		RefreshTokenStart: start.UnixMilli(), AuthTime: start.UnixMilli(), State: map[string]any{"k": "v"}}
+	before := e.traces()
+	unchanged := func(step string) {
+		t.Helper()
+		after := e.traces()
+		if len(after.live) != len(before.live) || len(after.records) != len(before.records) ||
+			after.user.LastLoginInstant != before.user.LastLoginInstant || after.reg.LastLoginInstant != before.reg.LastLoginInstant {
+			t.Fatalf("%s left traces", step)
+		}
+	}
+
+	otp := e.issueOTP(allows, time.Minute)
+	tok, err := e.svc.Login(e.ctx, LoginRequest{OneTimePassword: otp, ApplicationID: appID})
+	w := held242(t, err)
+	if tok.AccessToken != "" || tok.RefreshToken != "" {
+		t.Fatal("tokens with the 242")
+	}
+	unchanged("the 242")
+	_, err = e.svc.Login(e.ctx, LoginRequest{OneTimePassword: otp, ApplicationID: appID})
+	wantErr(t, err, ErrInvalidCredentials) // spent by the 242
+	_, err = e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: w.TwoFactorID, Code: "000000"})
+	wantErr(t, err, ErrInvalidTwoFactorCode)
+	unchanged("a wrong code")
+
+	tok, err = e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: w.TwoFactorID, Code: e.code(), TrustComputer: true})
+	must(t, err)
+	if tok.RefreshToken == "" || tok.State["k"] != "v" || e.claims(tok.AccessToken)["authenticationType"] != authOneTimePassword {
+		t.Fatalf("after the second factor: %+v, claims %v", tok, e.claims(tok.AccessToken))
+	}
+	if rt := e.record(tok.RefreshTokenID); !rt.StartInstant.Equal(start) {
+		t.Fatalf("refresh token starts %s, want the original session's start %s", rt.StartInstant, start)
+	}
+
+	trusted, err := e.svc.Login(e.ctx, LoginRequest{OneTimePassword: e.issueOTP(allows, time.Minute), ApplicationID: appID,
+		TwoFactorTrustID: tok.TwoFactorTrustID})
+	if err != nil || trusted.AccessToken == "" {
+		t.Fatalf("a trusted device was asked again: %v", err)
+	}
+}

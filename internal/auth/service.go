@@ -185,6 +185,9 @@ type LoginRequest struct {
 	// provider is the identity provider of a federated login
 	// (IssueFederated): its user.login.success names it.
 	provider *storage.IdentityProvider
+	// oneTimePassword is what a spent oneTimePassword allows (login_otp.go),
+	// kept by a pending login so its second step issues that.
+	oneTimePassword *storage.IdentifierData
 	// OneTimePassword, when set, is the credential instead of LoginID and
 	// Password: a change-password answer's oneTimePassword (login_otp.go).
 	OneTimePassword string

@@ -53,6 +53,9 @@ type pendingLogin struct {
 	// provider.
 	IdentityProviderID   string `json:"identityProviderId,omitempty"`
 	IdentityProviderName string `json:"identityProviderName,omitempty"`
+	// OneTimePassword is what the oneTimePassword of a first step allowed
+	// (issueOneTimePassword issues it after the second factor).
+	OneTimePassword *storage.IdentifierData `json:"oneTimePassword,omitempty"`
 	// The emailed code of this login (POST /api/two-factor/send): only its
 	// hash, the method it went to and when it stops working.
 	EmailMethodID    string `json:"emailMethodId,omitempty"`
@@ -79,6 +82,9 @@ func (s *Service) startTwoFactor(ctx context.Context, req LoginRequest, tenant s
 		DPoPJKT: req.DPoPJKT, AuthType: req.authType, PasswordReason: passwordReason}
 	if req.provider != nil {
 		p.IdentityProviderID, p.IdentityProviderName = req.provider.ID, req.provider.Name
+	}
+	if d := req.oneTimePassword; d != nil {
+		p.OneTimePassword, p.State = d, d.State
 	}
 	data, err := json.Marshal(p)
 	if err != nil {
@@ -217,7 +223,12 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	if rule, w := withheld(facts, only...); w != nil {
 		return Tokens{}, s.withhold(ctx, facts, rule, w, ch)
 	}
-	out, err := s.grantLogin(ctx, lr, p.tenant, p.app, p.user, ch, now)
+	var out Tokens
+	if d := p.login.OneTimePassword; d != nil {
+		out, err = s.issueOneTimePassword(ctx, lr, p.tenant, p.app, p.user, *d, ch, now)
+	} else {
+		out, err = s.grantLogin(ctx, lr, p.tenant, p.app, p.user, ch, now)
+	}
 	if err != nil {
 		return Tokens{}, err
 	}

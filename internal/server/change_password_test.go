@@ -264,3 +264,87 @@ func TestUserByChangePasswordID(t *testing.T) {
 		t.Fatalf("unknown id: %d", res.status)
 	}
 }
+
+// otpLogin is POST /api/login with a oneTimePassword for the Store, with
+// hdr (a trust cookie).
+func (s *stack) otpLogin(otp string, hdr map[string]string) result {
+	s.t.Helper()
+	return s.do(call{method: "POST", path: "/api/login", hdr: hdr,
+		body: `{"oneTimePassword":"` + otp + `","applicationId":"` + storeApp + `"}`})
+}
+
+// resetOTP walks forgot password and change password for alice and
+// returns the answer's oneTimePassword.
+func (s *stack) resetOTP(newPassword string) string {
+	s.t.Helper()
+	res := s.do(call{method: "POST", path: "/api/user/change-password/" + s.forgotID(`{}`), body: `{"password":"` + newPassword + `"}`})
+	if res.status != 200 {
+		s.t.Fatalf("change password: %d %s", res.status, res.body)
+	}
+	return res.json(s.t)["oneTimePassword"].(string)
+}
+
+// TestOneTimePasswordLoginAsksForSecondFactor (adversarial): whoever reads
+// alice's mailbox can reset her password, but the change-password answer's
+// oneTimePassword does not skip her authenticator. Its login answers 242
+// with the same body as a password login's (twoFactorId and methods, golden
+// login-242): no token, no cookie, no refresh token, login record or
+// lastLoginInstant written; the oneTimePassword is spent. A wrong code is
+// 421 and issues nothing; the right one issues the one-time-password login
+// (authenticationType ONE_TIME_PASSWORD, the refresh cookie). A trusted
+// device is no way around it: every oneTimePassword comes from a password
+// change, which ends every trust (TestTrustEndsWithPasswordChange; the
+// trust that does skip the step is TestOneTimePasswordLoginSecondFactor's).
+// Alice without a second factor logs in at once (TestChangePasswordWithID).
+func TestOneTimePasswordLoginAsksForSecondFactor(t *testing.T) {
+	s := newStack(t)
+	enableTOTP(t, s)
+	s.Clock.Advance(time.Minute) // a login now would write a later lastLoginInstant
+	before := traceAlice(t, s)
+
+	otp := s.resetOTP("a brand new passphrase")
+	res := s.otpLogin(otp, nil)
+	if res.status != 242 || len(res.header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("one-time-password login of a two-factor user: %d %s, cookies %v", res.status, res.body, res.header.Values("Set-Cookie"))
+	}
+	managementGolden(t, "login-242", res.status, methodIDs(twoFactorID(res.body)))
+	if now := traceAlice(t, s); now != before {
+		t.Fatalf("the 242 left traces: %+v → %+v", before, now)
+	}
+	if again := s.otpLogin(otp, nil); again.status != 404 {
+		t.Fatalf("the oneTimePassword again after the 242: %d %s", again.status, again.body)
+	}
+	id := res.json(t)["twoFactorId"].(string)
+
+	if r := twoFactorLogin(s, id, "000000", true); r.status != 421 || len(r.header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("wrong code: %d %s, cookies %v", r.status, r.body, r.header.Values("Set-Cookie"))
+	}
+	if now := traceAlice(t, s); now != before {
+		t.Fatalf("a wrong code left traces: %+v → %+v", before, now)
+	}
+
+	res = twoFactorLogin(s, id, s.totp(totpTestSecret), true)
+	if res.status != 200 || cookieValue(res, "refresh_token") == "" {
+		t.Fatalf("second step: %d %s", res.status, res.body)
+	}
+	if c := s.validate(res.json(t)["token"].(string)); c["authenticationType"] != "ONE_TIME_PASSWORD" || c["sub"] != aliceID {
+		t.Fatalf("after the second factor: claims %v", c)
+	}
+	if now := traceAlice(t, s); now.sessions != before.sessions+1 || now.logins != before.logins+1 || now.lastLogin == before.lastLogin {
+		t.Fatalf("the login was not recorded once: %+v → %+v", before, now)
+	}
+
+	trust := cookieValue(res, "fusionauth.trust")
+	if trust == "" {
+		t.Fatalf("trustComputer set no trust cookie: %v", res.header.Values("Set-Cookie"))
+	}
+	res = s.otpLogin(s.resetOTP("another new passphrase"), map[string]string{"Cookie": "fusionauth.trust=" + trust})
+	if res.status != 242 || cookieValue(res, "access_token") != "" || cookieValue(res, "refresh_token") != "" {
+		t.Fatalf("a trust from before the reset: %d %s %v; a password change ends every trust", res.status, res.body, res.header.Values("Set-Cookie"))
+	}
+	s.Clock.Advance(30 * time.Second) // a TOTP code is accepted once
+	res = twoFactorLogin(s, res.json(t)["twoFactorId"].(string), s.totp(totpTestSecret), false)
+	if res.status != 200 || cookieValue(res, "refresh_token") == "" {
+		t.Fatalf("second step after the second reset: %d %s", res.status, res.body)
+	}
+}
