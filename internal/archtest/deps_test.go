@@ -89,6 +89,9 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/mergepatch", func(d string) bool {
 			return strings.HasPrefix(d, module+"/") && d != module+"/internal/mergepatch"
 		}, "a leaf: JSON only"},
+		{"internal/jsonnum", func(d string) bool {
+			return strings.HasPrefix(d, module+"/") && d != module+"/internal/jsonnum"
+		}, "a leaf: JSON only"},
 		{"internal/kickstart", func(d string) bool {
 			return d == module+"/internal/server" || strings.HasPrefix(d, module+"/internal/app")
 		}, "Kickstart drives the server through an http.Handler it is given"},

@@ -17,6 +17,7 @@ import (
 	json "github.com/go-json-experiment/json"
 	"github.com/google/uuid"
 
+	"github.com/latchkeyhq/latchkey/internal/jsonnum"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -167,7 +168,7 @@ func load(path string, getenv func(string) (string, bool)) (plan, error) {
 		APIKeys   []any             `json:"apiKeys"`
 		Requests  []any             `json:"requests"`
 	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	if err := json.Unmarshal(raw, &doc, jsonnum.Options); err != nil {
 		return plan{}, fmt.Errorf("not valid Kickstart JSON: %w", err)
 	}
 	vars := map[string]string{"FUSIONAUTH_TENANT_ID": manage.DefaultTenantID, "defaultTenantId": manage.DefaultTenantID,
@@ -185,12 +186,12 @@ func load(path string, getenv func(string) (string, bool)) (plan, error) {
 	tree, err := s.tree(map[string]any{"apiKeys": doc.APIKeys, "requests": doc.Requests}, "", 0)
 	if err == nil {
 		var b []byte
-		if b, err = json.Marshal(tree); err == nil {
+		if b, err = json.Marshal(tree, jsonnum.Options); err == nil {
 			var out struct {
 				APIKeys  []apiKey  `json:"apiKeys"`
 				Requests []request `json:"requests"`
 			}
-			err = json.Unmarshal(b, &out)
+			err = json.Unmarshal(b, &out, jsonnum.Options)
 			p.keys, p.requests = out.APIKeys, out.Requests
 		}
 	}
@@ -279,7 +280,7 @@ func send(ctx context.Context, o Options, key string, n int, r request) error {
 	var body []byte
 	if r.Body != nil {
 		var err error
-		if body, err = json.Marshal(r.Body); err != nil {
+		if body, err = json.Marshal(r.Body, jsonnum.Options); err != nil {
 			return fmt.Errorf("kickstart: request %d (%s %s): %w", n, r.Method, r.URL, err)
 		}
 	}

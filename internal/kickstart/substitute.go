@@ -11,6 +11,8 @@ import (
 
 	json "github.com/go-json-experiment/json"
 	"github.com/google/uuid"
+
+	"github.com/latchkeyhq/latchkey/internal/jsonnum"
 )
 
 // substituter resolves FusionAuth's Kickstart placeholders. It works on the
@@ -158,7 +160,7 @@ func (s *substituter) tree(v any, path string, depth int) (any, error) {
 				return nil, err
 			}
 			var inc any
-			if err := json.Unmarshal([]byte(text), &inc); err != nil {
+			if err := json.Unmarshal([]byte(text), &inc, jsonnum.Options); err != nil {
 				return nil, fmt.Errorf("include %q: %w", v, err)
 			}
 			return s.tree(inc, path, depth+1)

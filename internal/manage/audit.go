@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/jsonnum"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -116,7 +117,7 @@ func jsonValue(v any) any {
 		return nil
 	}
 	var out any
-	if json.Unmarshal(b, &out) != nil {
+	if jsonnum.Unmarshal(b, &out) != nil { // a number in data stays as the API shows it
 		return nil
 	}
 	return out

@@ -10,6 +10,8 @@ import (
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/latchkeyhq/latchkey/internal/jsonnum"
 )
 
 // The decode failures with their own answers: 415 and an empty body.
@@ -41,7 +43,9 @@ func (b badBody) Unwrap() error { return b.err }
 // and a case variant is simply unknown), trailing data and over-deep nesting are
 // refused. Unknown members are ignored, as FusionAuth's clients send extra
 // fields. The JSON v2 decoder is used for exactly these properties
-// (docs/decisions.md, "strict JSON decoding").
+// (docs/decisions.md, "strict JSON decoding"). A number in free-form JSON
+// (data) is kept as sent, and one beyond a float64's range refused
+// (internal/jsonnum).
 //
 // An empty body leaves v untouched and is accepted when allowEmpty is true.
 // On failure it writes the response itself and returns false.
@@ -66,7 +70,7 @@ func decodeBody(r *http.Request, v any, allowEmpty bool) error {
 	case !isJSON(r.Header.Get("Content-Type")):
 		err = errUnsupportedMediaType
 	default:
-		err = json.Unmarshal(body, v)
+		err = json.Unmarshal(body, v, jsonnum.Options)
 	}
 	if err != nil {
 		return badBody{err}

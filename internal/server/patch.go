@@ -6,6 +6,7 @@ import (
 
 	json "github.com/go-json-experiment/json"
 
+	"github.com/latchkeyhq/latchkey/internal/jsonnum"
 	"github.com/latchkeyhq/latchkey/internal/mergepatch"
 )
 
@@ -19,10 +20,10 @@ func decodePatch(r *http.Request, current, into any) error {
 	if err := decodeBody(r, &patch, false); err != nil {
 		return err
 	}
-	raw, err := json.Marshal(current)
+	raw, err := json.Marshal(current, jsonnum.Options)
 	var base map[string]any
 	if err == nil {
-		err = json.Unmarshal(raw, &base)
+		err = json.Unmarshal(raw, &base, jsonnum.Options)
 	}
 	if err != nil {
 		return err
@@ -31,9 +32,9 @@ func decodePatch(r *http.Request, current, into any) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/merge-patch+json" {
 		mode = mergepatch.RFC7396
 	}
-	raw, err = json.Marshal(mergepatch.Merge(base, patch, mode))
+	raw, err = json.Marshal(mergepatch.Merge(base, patch, mode), jsonnum.Options)
 	if err == nil {
-		err = json.Unmarshal(raw, into)
+		err = json.Unmarshal(raw, into, jsonnum.Options)
 	}
 	if err != nil {
 		return badBody{err}

@@ -7,6 +7,7 @@ import (
 
 	json "github.com/go-json-experiment/json"
 
+	"github.com/latchkeyhq/latchkey/internal/jsonnum"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -41,9 +42,9 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req signUpRequest
-	b, err := json.Marshal(raw)
+	b, err := json.Marshal(raw, jsonnum.Options)
 	if err == nil {
-		err = json.Unmarshal(b, &req)
+		err = json.Unmarshal(b, &req, jsonnum.Options)
 	}
 	if err != nil {
 		writeDecodeError(w, badBody{err})

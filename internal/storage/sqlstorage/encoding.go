@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/jsonnum"
 )
 
 // ms stores an instant as UTC milliseconds; the zero time is 0 so that "unset"
@@ -32,8 +34,11 @@ func encode(v any) (string, error) {
 	return string(b), nil
 }
 
+// decode reads a document encode wrote. A number in free-form JSON (data)
+// comes back as the json.Number it was stored from, never a float64 that
+// would round it (internal/jsonnum).
 func decode(doc string, v any) error {
-	if err := json.Unmarshal([]byte(doc), v); err != nil {
+	if err := jsonnum.Unmarshal([]byte(doc), v); err != nil {
 		return fmt.Errorf("sqlstorage: decode %T: %w", v, err)
 	}
 	return nil
