@@ -55,6 +55,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Ping", func(t *testing.T, s storage.Storage) { must(t, s.Ping(context.Background())) }},
 		{"DatabaseTime", testDatabaseTime},
 		{"EventCounts", testEventCounts},
+		{"DataNumbersKeptExactly", testDataNumbersKeptExactly},
 	}
 	tests = append(tests, eventTests...)
 	for _, tc := range append(append(append(append(append(append(append(tests, mailTests...), accountTests...), mfaTests...), directoryTests...), janitorTests...), oauthTests...), sessionTests...) {
