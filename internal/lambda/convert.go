@@ -74,15 +74,6 @@ func (sb *sandbox) toJS(v any) goja.Value {
 		return goja.Null()
 	case string, bool, int, int32, int64, uint32, float64:
 		return rt.ToValue(x)
-	case json.Number:
-		// A number of free-form JSON (internal/jsonnum) is a JavaScript
-		// number, the double the runtime's JSON.parse makes of it: an
-		// integer beyond 2^53 rounds, as in any JavaScript engine.
-		f, err := x.Float64()
-		if err != nil {
-			panic(err)
-		}
-		return rt.ToValue(f)
 	case []string:
 		items := make([]any, len(x))
 		for i, s := range x {

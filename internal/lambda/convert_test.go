@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 )
 
@@ -27,5 +28,37 @@ func TestClaimsNamedLikeObjectPrototypeMembers(t *testing.T) {
 	}
 	if out["__proto__"] != "p" || out["toString"] != "t" {
 		t.Errorf("the claims came back as %v, %v", out["__proto__"], out["toString"])
+	}
+}
+
+// TestDataNumbersAreJavaScriptNumbers: a number the API kept exactly (a
+// json.Number, internal/jsonnum) reaches the body as a JavaScript number,
+// the double JSON.parse makes of it, whether the user is passed as a map or
+// as JSON; claims the body builds from it encode as numbers.
+func TestDataNumbersAreJavaScriptNumbers(t *testing.T) {
+	e, _ := newTestEngine(t, Config{})
+	data := map[string]any{"big": json.Number("9007199254740993"), "huge": json.Number("12345678901234567890"),
+		"tenth": json.Number("0.1"), "negzero": json.Number("-0"), "list": []any{json.Number("2")}}
+	body := `function populate(jwt, user) {
+		var d = user.data;
+		jwt.out = [typeof d.big, d.big === 9007199254740992, d.huge === 12345678901234567890, d.tenth + 0.2 === 0.1 + 0.2,
+			Object.is(d.negzero, -0), d.list[0] * 21].join(",");
+		jwt.copy = d;
+	}`
+	asJSON, err := json.Marshal(map[string]any{"email": "ana@example.com", "data": data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, user := range map[string]any{"map": map[string]any{"email": "ana@example.com", "data": data}, "JSON": json.RawMessage(asJSON)} {
+		t.Run(name, func(t *testing.T) {
+			out := mustSucceed(t, e.Populate(context.Background(), jwtLambda("numbers", body), Input{Claims: baseClaims(), User: user}))
+			if want := "number,true,true,true,true,42"; out["out"] != want {
+				t.Errorf("out = %v, want %v", out["out"], want)
+			}
+			b, err := json.Marshal(out["copy"])
+			if want := `{"big":9007199254740992,"huge":12345678901234567000,"list":[2],"negzero":-0,"tenth":0.1}`; err != nil || string(b) != want {
+				t.Errorf("copy encodes as %s (%v), want %s", b, err, want)
+			}
+		})
 	}
 }
