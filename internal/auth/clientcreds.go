@@ -72,7 +72,7 @@ func (s *Service) ClientCredentialsGrant(ctx context.Context, clientID, secret, 
 	}
 	set := resolveSettings(tenant, storage.Application{})
 	if j := typ.JWTConfiguration; j.Enabled && j.TimeToLiveInSeconds > 0 {
-		set.AccessTTL = time.Duration(j.TimeToLiveInSeconds) * time.Second
+		set.AccessTTL = storage.Lifetime(j.TimeToLiveInSeconds, time.Second)
 	}
 	now := s.cfg.Now()
 	c := map[string]any{"iss": s.issuer(tenant), "sub": en.ID, "iat": now.Unix(), "exp": now.Add(set.AccessTTL).Unix(),

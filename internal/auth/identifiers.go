@@ -89,5 +89,5 @@ func NewIdentifier(kind string, g storage.SecureGenerator, ttl int, user storage
 	data storage.IdentifierData) (string, storage.Identifier) {
 	raw := GenerateIdentifier(g)
 	return raw, storage.Identifier{Hash: HashIdentifier(raw), Kind: kind, UserID: user.ID, TenantID: user.TenantID,
-		CreatedAt: now, ExpiresAt: now.Add(time.Duration(ttl) * time.Second), Data: data}
+		CreatedAt: now, ExpiresAt: now.Add(storage.Lifetime(ttl, time.Second)), Data: data}
 }

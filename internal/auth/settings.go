@@ -57,25 +57,25 @@ type settings struct {
 func resolveSettings(t storage.Tenant, a storage.Application) settings {
 	tj := t.JWTConfiguration
 	s := settings{
-		AccessTTL:   time.Duration(tj.TimeToLiveInSeconds) * time.Second,
-		RefreshTTL:  time.Duration(tj.RefreshTokenTimeToLiveInMinutes) * time.Minute,
+		AccessTTL:   storage.Lifetime(tj.TimeToLiveInSeconds, time.Second),
+		RefreshTTL:  storage.Lifetime(tj.RefreshTokenTimeToLiveInMinutes, time.Minute),
 		Expiration:  tj.RefreshTokenExpirationPolicy,
 		Usage:       tj.RefreshTokenUsagePolicy,
-		MaxLifetime: time.Duration(tj.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes) * time.Minute,
-		Grace:       time.Duration(tj.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds) * time.Second,
+		MaxLifetime: storage.Lifetime(tj.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes, time.Minute),
+		Grace:       storage.Lifetime(tj.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds, time.Second),
 		Alg:         tj.SigningAlgorithm,
 	}
 	if aj := a.JWTConfiguration; aj.Enabled {
-		s.AccessTTL = time.Duration(aj.TimeToLiveInSeconds) * time.Second
-		s.RefreshTTL = time.Duration(aj.RefreshTokenTimeToLiveInMinutes) * time.Minute
+		s.AccessTTL = storage.Lifetime(aj.TimeToLiveInSeconds, time.Second)
+		s.RefreshTTL = storage.Lifetime(aj.RefreshTokenTimeToLiveInMinutes, time.Minute)
 		s.Expiration = aj.RefreshTokenExpirationPolicy
 		s.Usage = aj.RefreshTokenUsagePolicy
-		s.MaxLifetime = time.Duration(aj.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes) * time.Minute
+		s.MaxLifetime = storage.Lifetime(aj.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes, time.Minute)
 		s.Alg = aj.SigningAlgorithm
 		s.AccessKeyID, s.IDKeyID = aj.AccessTokenKeyID, aj.IDTokenKeyID
 	}
 	if g := a.JWTConfiguration.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds; g > 0 {
-		s.Grace = time.Duration(g) * time.Second
+		s.Grace = storage.Lifetime(g, time.Second)
 	}
 	if s.AccessTTL <= 0 {
 		s.AccessTTL = defaultAccessTTL
@@ -130,8 +130,8 @@ func lockoutPolicy(c storage.FailedAuthenticationConfiguration) (p storage.Locko
 	}
 	p = storage.LockoutPolicy{
 		Threshold:    c.TooManyAttempts,
-		Window:       time.Duration(c.ResetCountInSeconds) * time.Second,
-		LockDuration: time.Duration(c.ActionDuration) * durationUnit(c.ActionDurationUnit),
+		Window:       storage.Lifetime(c.ResetCountInSeconds, time.Second),
+		LockDuration: storage.Lifetime(c.ActionDuration, storage.ActionDurationUnit(c.ActionDurationUnit)),
 	}
 	if p.Threshold <= 0 {
 		p.Threshold = defaultLockThreshold
@@ -143,27 +143,6 @@ func lockoutPolicy(c storage.FailedAuthenticationConfiguration) (p storage.Locko
 		p.LockDuration = defaultLockDuration
 	}
 	return p, true
-}
-
-// durationUnit maps FusionAuth's ExpiryUnit enum; months and years are
-// approximated (30 and 365 days), which only matters for absurd lockouts.
-func durationUnit(u string) time.Duration {
-	switch u {
-	case "SECONDS":
-		return time.Second
-	case "HOURS":
-		return time.Hour
-	case "DAYS":
-		return 24 * time.Hour
-	case "WEEKS":
-		return 7 * 24 * time.Hour
-	case "MONTHS":
-		return 30 * 24 * time.Hour
-	case "YEARS":
-		return 365 * 24 * time.Hour
-	default: // MINUTES, FusionAuth's default unit
-		return time.Minute
-	}
 }
 
 // appActive reports whether an application may be used: FusionAuth marks a

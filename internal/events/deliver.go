@@ -72,8 +72,8 @@ func (p *Publisher) request(ctx context.Context, w storage.Webhook, body []byte)
 		}
 		h[SignatureHeader] = jwt
 	}
-	return Request{URL: w.URL, ConnectTimeout: time.Duration(w.ConnectTimeout) * time.Millisecond,
-		ReadTimeout: time.Duration(w.ReadTimeout) * time.Millisecond, Header: h, Body: body}, nil
+	return Request{URL: w.URL, ConnectTimeout: storage.Lifetime(w.ConnectTimeout, time.Millisecond),
+		ReadTimeout: storage.Lifetime(w.ReadTimeout, time.Millisecond), Header: h, Body: body}, nil
 }
 
 func (p *Publisher) post(ctx context.Context, w storage.Webhook, body []byte) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -288,5 +289,6 @@ func (p *Publisher) Committed(msgs []storage.OutboxMessage) {
 
 // timeoutOf is a webhook's whole budget for one request.
 func timeoutOf(w storage.Webhook) time.Duration {
-	return time.Duration(w.ConnectTimeout+w.ReadTimeout) * time.Millisecond
+	c, r := storage.Lifetime(w.ConnectTimeout, time.Millisecond), storage.Lifetime(w.ReadTimeout, time.Millisecond)
+	return min(c, math.MaxInt64-max(r, 0)) + r // saturates, as each part does
 }

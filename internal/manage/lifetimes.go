@@ -25,7 +25,7 @@ func LongestTokenLifetime(ctx context.Context, st LifetimeStore) (time.Duration,
 		return 0, err
 	}
 	for _, t := range tenants {
-		longest = max(longest, time.Duration(t.JWTConfiguration.TimeToLiveInSeconds)*time.Second)
+		longest = max(longest, storage.Lifetime(t.JWTConfiguration.TimeToLiveInSeconds, time.Second))
 	}
 	for _, inactive := range []bool{false, true} {
 		apps, err := st.ListApplications(ctx, inactive)
@@ -33,7 +33,7 @@ func LongestTokenLifetime(ctx context.Context, st LifetimeStore) (time.Duration,
 			return 0, err
 		}
 		for _, a := range apps {
-			longest = max(longest, time.Duration(a.JWTConfiguration.TimeToLiveInSeconds)*time.Second)
+			longest = max(longest, storage.Lifetime(a.JWTConfiguration.TimeToLiveInSeconds, time.Second))
 		}
 	}
 	return longest, nil
@@ -52,7 +52,7 @@ func LongestLockoutWindow(ctx context.Context, st interface {
 		return 0, err
 	}
 	for _, t := range tenants {
-		longest = max(longest, time.Duration(t.FailedAuthenticationConfiguration.ResetCountInSeconds)*time.Second)
+		longest = max(longest, storage.Lifetime(t.FailedAuthenticationConfiguration.ResetCountInSeconds, time.Second))
 	}
 	return longest, nil
 }

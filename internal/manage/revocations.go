@@ -86,10 +86,10 @@ func (rv *Revocations) Page(ctx context.Context, app storage.Application, cursor
 func (rv *Revocations) accessLifetime(ctx context.Context, app storage.Application) time.Duration {
 	ttl := defaultAccessTTL
 	if app.JWTConfiguration.Enabled {
-		ttl = max(ttl, time.Duration(app.JWTConfiguration.TimeToLiveInSeconds)*time.Second)
+		ttl = max(ttl, storage.Lifetime(app.JWTConfiguration.TimeToLiveInSeconds, time.Second))
 	}
 	if t, err := rv.Store.GetTenant(ctx, app.TenantID); err == nil {
-		ttl = max(ttl, time.Duration(t.JWTConfiguration.TimeToLiveInSeconds)*time.Second)
+		ttl = max(ttl, storage.Lifetime(t.JWTConfiguration.TimeToLiveInSeconds, time.Second))
 	}
 	return ttl
 }

@@ -75,10 +75,14 @@ func validateSystemConfiguration(c storage.SystemConfiguration) *Invalid {
 	if c.ReportTimezone == "" {
 		e.Field("blank", "systemConfiguration.reportTimezone", "You must specify the [systemConfiguration.reportTimezone] property.")
 	}
+	cc := c.CORSConfiguration
 	if lr := c.LoginRecordConfiguration; lr != nil && lr.Delete.Enabled && lr.Delete.NumberOfDaysToRetain < 1 {
 		e.Field("invalid", "systemConfiguration.loginRecordConfiguration.delete.numberOfDaysToRetain", "Keep login records for at least one day.")
 	}
-	cc := c.CORSConfiguration
+	if lr := c.LoginRecordConfiguration; lr != nil {
+		checkSetting(e, "systemConfiguration.loginRecordConfiguration.delete.numberOfDaysToRetain", lr.Delete.NumberOfDaysToRetain, 0)
+	}
+	checkSetting(e, p+".preflightMaxAgeInSeconds", cc.PreflightMaxAgeInSeconds, time.Second)
 	for _, m := range cc.AllowedMethods {
 		if !slices.Contains(corsMethodNames, m) {
 			e.Field("invalid", p+".allowedMethods", "Unknown method ["+truncate(m, 16)+"]. Use GET, POST, PUT, DELETE, HEAD, OPTIONS or PATCH.")

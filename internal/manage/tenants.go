@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"math"
 	"slices"
 	"time"
 
@@ -107,9 +108,11 @@ func validateTenant(t storage.Tenant) *Invalid {
 	if f.ResetCountInSeconds < 1 {
 		e.Field("invalid", "tenant.failedAuthenticationConfiguration.resetCountInSeconds", "The value must be at least 1.")
 	}
+	checkSetting(e, "tenant.failedAuthenticationConfiguration.resetCountInSeconds", f.ResetCountInSeconds, time.Second)
 	if f.ActionDuration < 1 {
 		e.Field("invalid", "tenant.failedAuthenticationConfiguration.actionDuration", "The value must be at least 1.")
 	}
+	checkSetting(e, "tenant.failedAuthenticationConfiguration.actionDuration", f.ActionDuration, storage.ActionDurationUnit(f.ActionDurationUnit))
 	if !slices.Contains(durationUnits, f.ActionDurationUnit) {
 		e.Field("invalid", "tenant.failedAuthenticationConfiguration.actionDurationUnit", "Use one of MINUTES, HOURS, DAYS, WEEKS, MONTHS, YEARS.")
 	}
@@ -139,15 +142,33 @@ func validateTenant(t storage.Tenant) *Invalid {
 	return e
 }
 
+// checkSetting refuses a lifetime setting of n units above FusionAuth's
+// bound (its fields are Java Integers) or too long for a Duration (2^31
+// minutes is 4,000 years; a Duration holds 292): such a value would
+// otherwise reach a conversion that saturates (storage.Lifetime), never
+// the lifetime asked for. unit 0 is a count no Duration holds.
+func checkSetting(e *Invalid, field string, n int, unit time.Duration) {
+	if !storage.SettingFits(n, unit) {
+		most := storage.MaxSetting
+		if unit > 0 {
+			most = min(most, int(math.MaxInt64/int64(unit)))
+		}
+		e.Field("invalid", field, "The value must be at most "+itoa(most)+".")
+	}
+}
+
 // validateLifetimes checks a jwtConfiguration (tenant or application) against
 // the documented limits (fusionauth-api.md §6.1, §10.10).
 func validateLifetimes(e *Invalid, prefix string, ttl, refreshTTL int, expiration, usage string, maxTTL, grace int, alg string) {
 	if ttl < 1 {
 		e.Field("invalid", prefix+".timeToLiveInSeconds", "The value must be greater than 0.")
 	}
+	checkSetting(e, prefix+".timeToLiveInSeconds", ttl, time.Second)
 	if refreshTTL < 1 {
 		e.Field("invalid", prefix+".refreshTokenTimeToLiveInMinutes", "The value must be greater than 0.")
 	}
+	checkSetting(e, prefix+".refreshTokenTimeToLiveInMinutes", refreshTTL, time.Minute)
+	checkSetting(e, prefix+".refreshTokenSlidingWindowConfiguration.maximumTimeToLiveInMinutes", maxTTL, time.Minute)
 	if !slices.Contains(expirationPolicies, expiration) {
 		e.Field("invalid", prefix+".refreshTokenExpirationPolicy", "Use Fixed, SlidingWindow or SlidingWindowWithMaximumLifetime.")
 	}

@@ -3,6 +3,7 @@ package manage
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/password"
@@ -40,6 +41,7 @@ func validateAccounts(e *Invalid, t storage.Tenant) {
 		if ttl < 1 {
 			e.Field("invalid", p+name, "The value must be greater than 0.")
 		}
+		checkSetting(e, p+name, ttl, time.Second)
 	}
 	for _, g := range []struct {
 		name       string
@@ -66,9 +68,11 @@ func validateAccounts(e *Invalid, t storage.Tenant) {
 	if t.MinimumPasswordAge.Seconds < 1 {
 		e.Field("invalid", "tenant.minimumPasswordAge.seconds", "The value must be greater than 0.")
 	}
+	checkSetting(e, "tenant.minimumPasswordAge.seconds", t.MinimumPasswordAge.Seconds, time.Second)
 	if t.MaximumPasswordAge.Days < 1 {
 		e.Field("invalid", "tenant.maximumPasswordAge.days", "The value must be greater than 0.")
 	}
+	checkSetting(e, "tenant.maximumPasswordAge.days", t.MaximumPasswordAge.Days, 0) // calendar days (AddDate), no Duration
 }
 
 // checkGenerator checks a SecureGenerator (FusionAuth: randomBytes 16-128

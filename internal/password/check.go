@@ -44,7 +44,7 @@ type MinimumAge struct {
 // TooYoung reports whether a password set at lastUpdate may not be changed
 // at now.
 func (m MinimumAge) TooYoung(lastUpdate, now time.Time) bool {
-	return m.Enabled && !lastUpdate.IsZero() && lastUpdate.Add(time.Duration(m.Seconds)*time.Second).After(now)
+	return m.Enabled && !lastUpdate.IsZero() && lastUpdate.Add(storage.Lifetime(m.Seconds, time.Second)).After(now)
 }
 
 // bcryptMaxChars is FusionAuth's maxLength for the bcrypt scheme

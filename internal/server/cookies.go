@@ -65,7 +65,7 @@ func (s *Server) emitCookie(w http.ResponseWriter, c *http.Cookie, maxAge int) {
 	switch {
 	case maxAge > 0:
 		c.MaxAge = maxAge
-		c.Expires = s.Now().Add(time.Duration(maxAge) * time.Second).UTC()
+		c.Expires = s.Now().Add(storage.Lifetime(maxAge, time.Second)).UTC()
 	case maxAge < 0:
 		c.MaxAge = -1 // net/http renders Max-Age=0
 		c.Expires = time.Unix(0, 0).UTC()
@@ -97,8 +97,12 @@ func (s *Server) setTokenCookies(w http.ResponseWriter, r *http.Request, t auth.
 	if !t.RefreshExpiresAt.IsZero() {
 		remaining := t.RefreshExpiresAt.Sub(s.Now())
 		// Round up: a token valid for 0.4 s more must not become a session
-		// cookie (0) or a deletion (< 0).
-		maxAge = int((remaining + time.Second - 1) / time.Second)
+		// cookie (0) or a deletion (< 0). Divided first, so that the
+		// longest lifetime (a Duration near its maximum) cannot wrap.
+		maxAge = int(remaining / time.Second)
+		if remaining%time.Second > 0 {
+			maxAge++
+		}
 		if maxAge <= 0 {
 			maxAge = 1
 		}

@@ -81,7 +81,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		ls, user, err := s.Auth.Session(r.Context(), singleCookie(r, s.ssoCookieName(r)))
 		switch {
 		case err == nil && ls.TenantID == a.App.TenantID &&
-			(a.MaxAge < 0 || s.Now().Sub(ls.AuthTime) <= time.Duration(a.MaxAge)*time.Second):
+			(a.MaxAge < 0 || s.Now().Sub(ls.AuthTime) <= storage.Lifetime(a.MaxAge, time.Second)):
 			s.resumeSession(w, r, a, params, ls, user)
 			return
 		case err != nil && !errors.Is(err, auth.ErrNoSession):
