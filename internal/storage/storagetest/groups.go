@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"testing"
 
@@ -85,16 +86,16 @@ func testGroupMembers(t *testing.T, s storage.Storage) {
 	must(t, s.CreateGroup(ctx, newGroup("g2", "Two")))
 	at := base.UnixMilli()
 	saved, err := s.SaveGroupMembers(ctx, []storage.GroupMember{
-		{ID: "m1", GroupID: "g1", UserID: u.ID, InsertInstant: at, Data: map[string]any{"n": 1.0}},
+		{ID: "m1", GroupID: "g1", UserID: u.ID, InsertInstant: at, Data: map[string]any{"n": json.Number("1")}},
 		{ID: "m2", GroupID: "g1", UserID: "u2", InsertInstant: at + 1},
 		{ID: "m3", GroupID: "g2", UserID: u.ID, InsertInstant: at + 2},
 	}, nil)
 	must(t, err)
 	wantEqual(t, "saved", memberIDs(saved), []string{"g1/u1", "g1/u2", "g2/u1"})
 	// Again for the same pair: the stored id and instant stay, data changes.
-	again, err := s.SaveGroupMembers(ctx, []storage.GroupMember{{ID: "m9", GroupID: "g1", UserID: u.ID, InsertInstant: at + 9, Data: map[string]any{"n": 2.0}}}, nil)
+	again, err := s.SaveGroupMembers(ctx, []storage.GroupMember{{ID: "m9", GroupID: "g1", UserID: u.ID, InsertInstant: at + 9, Data: map[string]any{"n": json.Number("2")}}}, nil)
 	must(t, err)
-	wantEqual(t, "upsert", again, []storage.GroupMember{{ID: "m1", GroupID: "g1", UserID: u.ID, InsertInstant: at, Data: map[string]any{"n": 2.0}}})
+	wantEqual(t, "upsert", again, []storage.GroupMember{{ID: "m1", GroupID: "g1", UserID: u.ID, InsertInstant: at, Data: map[string]any{"n": json.Number("2")}}})
 
 	_, err = s.SaveGroupMembers(ctx, []storage.GroupMember{
 		{ID: "m5", GroupID: "g2", UserID: "u2", InsertInstant: at},
