@@ -79,14 +79,7 @@ func TestFederatedLoginSecondFactor(t *testing.T) {
 			Provider: storage.IdentityProvider{ID: "0f1a2b3c-0000-4000-8000-0000000000c1", Name: "Upstream"}})
 	}
 	before := e.traces()
-	unchanged := func(step string) {
-		t.Helper()
-		after := e.traces()
-		if len(after.live) != len(before.live) || len(after.records) != len(before.records) ||
-			after.user.LastLoginInstant != before.user.LastLoginInstant || after.reg.LastLoginInstant != before.reg.LastLoginInstant {
-			t.Fatalf("%s left traces", step)
-		}
-	}
+	unchanged := e.noNewTraces(before)
 
 	tok, err := federated("")
 	w := held242(t, err)

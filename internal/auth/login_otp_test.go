@@ -100,14 +100,7 @@ func TestOneTimePasswordLoginSecondFactor(t *testing.T) {
 	allows := storage.IdentifierData{ApplicationID: appID, IssueJWT: true, IssueRefreshToken: true,
 		RefreshTokenStart: start.UnixMilli(), AuthTime: start.UnixMilli(), State: map[string]any{"k": "v"}}
 	before := e.traces()
-	unchanged := func(step string) {
-		t.Helper()
-		after := e.traces()
-		if len(after.live) != len(before.live) || len(after.records) != len(before.records) ||
-			after.user.LastLoginInstant != before.user.LastLoginInstant || after.reg.LastLoginInstant != before.reg.LastLoginInstant {
-			t.Fatalf("%s left traces", step)
-		}
-	}
+	unchanged := e.noNewTraces(before)
 
 	otp := e.issueOTP(allows, time.Minute)
 	tok, err := e.svc.Login(e.ctx, LoginRequest{OneTimePassword: otp, ApplicationID: appID})

@@ -36,6 +36,20 @@ func (e *env) traces() traces {
 	return tr
 }
 
+// noNewTraces returns a check that, called after a step, fails the test
+// when the step issued anything since before: a refresh token, a login
+// record, or a lastLoginInstant of the user or the registration.
+func (e *env) noNewTraces(before traces) func(step string) {
+	return func(step string) {
+		e.t.Helper()
+		after := e.traces()
+		if len(after.live) != len(before.live) || len(after.records) != len(before.records) ||
+			after.user.LastLoginInstant != before.user.LastLoginInstant || after.reg.LastLoginInstant != before.reg.LastLoginInstant {
+			e.t.Fatalf("%s left traces", step)
+		}
+	}
+}
+
 // TestRefusedLoginLeavesOnlyTheCount (adversarial): every refusal leaves no
 // trace but the failure count (the wrong password's and the inactive
 // user's only), and every anti-enumeration refusal (wrong password,
