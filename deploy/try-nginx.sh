@@ -130,8 +130,8 @@ say "4 refreshes through nginx: 200, rotated each time"
 # address reached latchkey through X-Forwarded-For (the nodes' socket peer is
 # nginx at 127.0.0.1), and the address the client forged in front was not
 # believed: latchkey takes the right-most entry that is not a trusted proxy.
-ra=$(grep -c 'path=/api/jwt/refresh' "$WORK/a.log" || true)
-rb=$(grep -c 'path=/api/jwt/refresh' "$WORK/b.log" || true)
+ra=$(grep -c 'route="POST /api/jwt/refresh"' "$WORK/a.log" || true)
+rb=$(grep -c 'route="POST /api/jwt/refresh"' "$WORK/b.log" || true)
 [ "$ra" -ge 1 ] && [ "$rb" -ge 1 ] || fail "refreshes were not spread over both nodes (a=$ra b=$rb)"
 say "node a served $ra refreshes, node b $rb"
 if grep -q '203.0.113.66' "$WORK/a.log" "$WORK/b.log"; then
