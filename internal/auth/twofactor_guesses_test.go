@@ -57,7 +57,8 @@ func race(n int, fn func(i int)) {
 // TestConcurrentWrongCodesCheckAtMostFiveAgainstOneTwoFactorID: 150
 // wrong codes sent at once with one twoFactorId get at most five codes
 // checked (maxTwoFactorAttempts), each a 421 counted toward the lockout;
-// every other request is a 404 with no check. Before, each request that
+// every other request is a 404 (or refused by the hourly ceilings its
+// neighbours' charges reached) with no check. Before, each request that
 // had read the pending login before the fifth failure deleted it had its
 // code checked (up to 8 of 150 seen over HTTP). Sequentially, the fifth
 // answer may still be the right code.
@@ -68,23 +69,28 @@ func TestConcurrentWrongCodesCheckAtMostFiveAgainstOneTwoFactorID(t *testing.T) 
 	e.svc.cfg.Store = checks
 	e.clock.Run()
 	id, wrong := e.pendingID(), e.wrongTOTP()
-	var invalid, notFound atomic.Int64
+	var invalid, notFound, locked atomic.Int64
 	var other sync.Map
 	race(150, func(i int) {
 		_, err := e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: id, Code: wrong, IPAddress: "192.0.2.1"})
+		var le *LockedError
 		switch {
 		case errors.Is(err, ErrInvalidTwoFactorCode):
 			invalid.Add(1)
 		case errors.Is(err, ErrTwoFactorNotFound):
 			notFound.Add(1)
+		case errors.As(err, &le):
+			// The per-address and per-account hourly ceilings, charged
+			// before the check by the requests in flight: unchecked too.
+			locked.Add(1)
 		default:
 			other.Store(i, err)
 		}
 	})
 	other.Range(func(k, v any) bool { t.Fatalf("request %v: %v", k, v); return false })
-	if n := checks.n.Load(); n > maxTwoFactorAttempts || n != invalid.Load() || invalid.Load()+notFound.Load() != 150 {
-		t.Fatalf("%d codes checked, %d answered 421, %d 404: want at most %d checked, each a 421, the rest 404",
-			n, invalid.Load(), notFound.Load(), maxTwoFactorAttempts)
+	if n := checks.n.Load(); n > maxTwoFactorAttempts || n != invalid.Load() || invalid.Load()+notFound.Load()+locked.Load() != 150 {
+		t.Fatalf("%d codes checked, %d answered 421, %d 404, %d locked: want at most %d checked, each a 421, the rest 404 or locked",
+			n, invalid.Load(), notFound.Load(), locked.Load(), maxTwoFactorAttempts)
 	}
 	if c := counts(t, e, userID); c[0].Count != int(invalid.Load()) {
 		t.Fatalf("lockout counter %d after %d wrong codes", c[0].Count, invalid.Load())
@@ -105,6 +111,49 @@ func TestConcurrentWrongCodesCheckAtMostFiveAgainstOneTwoFactorID(t *testing.T) 
 	}
 	if tok, err := e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: id, Code: e.code()}); err != nil || tok.AccessToken == "" {
 		t.Fatalf("the right code as the fifth answer: %v", err)
+	}
+}
+
+// TestConcurrentCodesOverManyPendingLoginsCheckAtMostTheThreshold: a
+// caller who knows the password can open any number of pending logins (a
+// right password answered 242 costs nothing), five answers each. Sent at
+// once, their wrong codes get at most the lockout threshold's number of
+// checks (three here), because each code is charged to the user's lockout
+// counters before it is checked; the rest are refused as locked, their
+// codes unchecked, and no id's answer is spent on them. Before, the
+// lockout was only read up front and counted after the check, so each
+// request that read it unlocked had its code checked.
+func TestConcurrentCodesOverManyPendingLoginsCheckAtMostTheThreshold(t *testing.T) {
+	e := newEnv(t) // three failures lock
+	e.enrolTOTP()
+	checks := &codeChecks{Storage: e.store}
+	e.svc.cfg.Store = checks
+	e.clock.Run()
+	wrong := e.wrongTOTP()
+	ids := make([]string, 12)
+	for i := range ids {
+		ids[i] = e.pendingID()
+	}
+	var invalid, locked atomic.Int64
+	var other sync.Map
+	race(len(ids)*maxTwoFactorAttempts, func(i int) {
+		_, err := e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: ids[i%len(ids)], Code: wrong, IPAddress: "192.0.2.1"})
+		var le *LockedError
+		switch {
+		case errors.Is(err, ErrInvalidTwoFactorCode):
+			invalid.Add(1)
+		case errors.As(err, &le):
+			locked.Add(1)
+		default:
+			other.Store(i, err)
+		}
+	})
+	other.Range(func(k, v any) bool { t.Fatalf("request %v: %v", k, v); return false })
+	if n := checks.n.Load(); n > 3 || n != invalid.Load() {
+		t.Fatalf("%d codes checked, %d answered 421, %d locked: want at most 3 checked, each a 421", n, invalid.Load(), locked.Load())
+	}
+	if c := counts(t, e, userID); c[0].Count != int(invalid.Load()) || c[0].LockedUntil.IsZero() {
+		t.Fatalf("lockout counter %+v after %d wrong codes: want that count, locked", c[0], invalid.Load())
 	}
 }
 

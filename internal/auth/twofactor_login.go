@@ -168,33 +168,43 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 		return Tokens{}, err
 	}
 	fail := event{name: evTwoFactorFailure, level: slog.LevelInfo, userID: p.user.ID, appID: p.app.ID, ip: req.IPAddress}
-	ch, err := s.checkLock(ctx, p.tenant, p.user.ID, lockoutIP(req.IPAddress, p.login.IPAddress), fail)
+	// The code is charged to the user's lockout counters before it is
+	// checked, as a password is before its hash: a locked account's code is
+	// never checked, and concurrent codes, over any number of pending
+	// logins (a right password answered 242 costs nothing), get at most the
+	// threshold's number of checks. A code not checked gives its charge
+	// back; a right one's is refunded with the login's write.
+	ch, err := s.reserve(ctx, p.tenant, p.user.ID, lockoutIP(req.IPAddress, p.login.IPAddress), fail)
 	if err != nil {
 		return Tokens{}, err
 	}
+	defer ch.settled()
 	// One of the id's answers is spent before the code is checked; a check
 	// that fails (the database down) keeps it spent: the user has others,
 	// and a new login gives five more.
 	if _, err := s.cfg.Store.ReserveChallengeAttempt(ctx, storage.ChallengeTwoFactorLogin, p.hash, now, maxTwoFactorAttempts); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return Tokens{}, ErrTwoFactorNotFound
+			return Tokens{}, s.notHashed(ctx, ch, ErrTwoFactorNotFound)
 		}
-		return Tokens{}, fmt.Errorf("auth: reserve two-factor attempt: %w", err)
+		return Tokens{}, s.notHashed(ctx, ch, fmt.Errorf("auth: reserve two-factor attempt: %w", err))
 	}
 	ok, err := s.checkSecondFactor(ctx, p, req.Code, now)
 	if err != nil {
-		return Tokens{}, err
+		return Tokens{}, s.notHashed(ctx, ch, err)
 	}
 	if !ok {
-		return Tokens{}, s.wrongCode(ctx, ch, fail)
+		fail.outcome = "wrong_code"
+		s.emit(ctx, fail)
+		s.noteLock(ctx, ch.res.LockedUntil, fail)
+		return Tokens{}, ErrInvalidTwoFactorCode
 	}
 	// The id is spent before anything is issued: of two requests racing
 	// with one id (and two good codes), one gets tokens.
 	if _, err := s.cfg.Store.ConsumeChallenge(ctx, storage.ChallengeTwoFactorLogin, p.hash, now); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return Tokens{}, ErrTwoFactorNotFound
+			return Tokens{}, s.notHashed(ctx, ch, ErrTwoFactorNotFound)
 		}
-		return Tokens{}, fmt.Errorf("auth: consume twoFactorId: %w", err)
+		return Tokens{}, s.notHashed(ctx, ch, fmt.Errorf("auth: consume twoFactorId: %w", err))
 	}
 	ip := req.IPAddress
 	if ip == "" {
@@ -218,7 +228,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	facts := loginFacts{req: lr, tenant: p.tenant, app: p.app, user: p.user, now: now, secondFactorDone: true,
 		withoutPassword: true, passwordReason: p.login.PasswordReason}
 	if facts.preventions, err = s.loginPreventions(ctx, p.user.ID, now); err != nil {
-		return Tokens{}, err
+		return Tokens{}, s.notHashed(ctx, ch, err)
 	}
 	if rule, w := withheld(facts, only...); w != nil {
 		return Tokens{}, s.withhold(ctx, facts, rule, w, ch)
@@ -228,6 +238,14 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 		out, err = s.issueOneTimePassword(ctx, lr, p.tenant, p.app, p.user, *d, ch, now)
 	} else {
 		out, err = s.grantLogin(ctx, lr, p.tenant, p.app, p.user, ch, now)
+	}
+	if err != nil && !errors.Is(err, ErrRegistrationRequired) {
+		// The code was right and the login ended without its tokens: no
+		// guess to count, unless the login's write happened after all
+		// (passwordLogin's rule).
+		if rerr := s.giveBackUnlessLoggedIn(ctx, *ch.res, p.user.ID, now); rerr != nil {
+			return Tokens{}, errors.Join(err, rerr)
+		}
 	}
 	if err != nil {
 		return Tokens{}, err
@@ -239,17 +257,6 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 		}
 	}
 	return out, nil
-}
-
-// wrongCode records a refused code (its attempt of the id was reserved
-// before the check) on the lockout counters of the user (security-bar L3: a
-// second factor is a credential, guesses count).
-func (s *Service) wrongCode(ctx context.Context, ch charge, fail event) error {
-	fail.outcome = "wrong_code"
-	if err := s.countFailure(ctx, ch, fail, nil); err != nil {
-		return err
-	}
-	return ErrInvalidTwoFactorCode
 }
 
 // checkSecondFactor tries code as a recovery code (its shape says so),
