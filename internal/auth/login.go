@@ -123,7 +123,7 @@ func (s *Service) findUser(ctx context.Context, tenantID, loginID string) (stora
 }
 
 // countFailure charges a failure of a step checked before it was charged
-// (checkLock: a second factor's code, a password asked for again) to the
+// (checkLock: a password asked for again) to the
 // attempt's counters, with the failure's events (msgs) in a write of their
 // own after it.
 func (s *Service) countFailure(ctx context.Context, ch charge, ev event, msgs []storage.OutboxMessage) error {
