@@ -54,6 +54,34 @@ func race(n int, fn func(i int)) {
 	wg.Wait()
 }
 
+// outcomes tallies the answers of concurrent code checks: a wrong code
+// (421), a spent or unknown twoFactorId (404), a locked account (409);
+// anything else fails the test when it is read.
+type outcomes struct {
+	invalid, notFound, locked atomic.Int64
+	other                     sync.Map
+}
+
+func (o *outcomes) add(i int, err error) {
+	var le *LockedError
+	switch {
+	case errors.Is(err, ErrInvalidTwoFactorCode):
+		o.invalid.Add(1)
+	case errors.Is(err, ErrTwoFactorNotFound):
+		o.notFound.Add(1)
+	case errors.As(err, &le):
+		o.locked.Add(1)
+	default:
+		o.other.Store(i, err)
+	}
+}
+
+// noOther fails the test on an answer of another kind.
+func (o *outcomes) noOther(t *testing.T) {
+	t.Helper()
+	o.other.Range(func(k, v any) bool { t.Fatalf("request %v: %v", k, v); return false })
+}
+
 // TestConcurrentWrongCodesCheckAtMostFiveAgainstOneTwoFactorID: 150
 // wrong codes sent at once with one twoFactorId get at most five codes
 // checked (maxTwoFactorAttempts), each a 421 counted toward the lockout;
@@ -69,31 +97,20 @@ func TestConcurrentWrongCodesCheckAtMostFiveAgainstOneTwoFactorID(t *testing.T) 
 	e.svc.cfg.Store = checks
 	e.clock.Run()
 	id, wrong := e.pendingID(), e.wrongTOTP()
-	var invalid, notFound, locked atomic.Int64
-	var other sync.Map
+	var o outcomes
 	race(150, func(i int) {
+		// A lock here comes from the per-address and per-account hourly
+		// ceilings, charged before the check by the requests in flight.
 		_, err := e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: id, Code: wrong, IPAddress: "192.0.2.1"})
-		var le *LockedError
-		switch {
-		case errors.Is(err, ErrInvalidTwoFactorCode):
-			invalid.Add(1)
-		case errors.Is(err, ErrTwoFactorNotFound):
-			notFound.Add(1)
-		case errors.As(err, &le):
-			// The per-address and per-account hourly ceilings, charged
-			// before the check by the requests in flight: unchecked too.
-			locked.Add(1)
-		default:
-			other.Store(i, err)
-		}
+		o.add(i, err)
 	})
-	other.Range(func(k, v any) bool { t.Fatalf("request %v: %v", k, v); return false })
-	if n := checks.n.Load(); n > maxTwoFactorAttempts || n != invalid.Load() || invalid.Load()+notFound.Load()+locked.Load() != 150 {
+	o.noOther(t)
+	if n := checks.n.Load(); n > maxTwoFactorAttempts || n != o.invalid.Load() || o.invalid.Load()+o.notFound.Load()+o.locked.Load() != 150 {
 		t.Fatalf("%d codes checked, %d answered 421, %d 404, %d locked: want at most %d checked, each a 421, the rest 404 or locked",
-			n, invalid.Load(), notFound.Load(), locked.Load(), maxTwoFactorAttempts)
+			n, o.invalid.Load(), o.notFound.Load(), o.locked.Load(), maxTwoFactorAttempts)
 	}
-	if c := counts(t, e, userID); c[0].Count != int(invalid.Load()) {
-		t.Fatalf("lockout counter %d after %d wrong codes", c[0].Count, invalid.Load())
+	if c := counts(t, e, userID); c[0].Count != int(o.invalid.Load()) {
+		t.Fatalf("lockout counter %d after %d wrong codes", c[0].Count, o.invalid.Load())
 	}
 	// The id is spent: even the right code is not checked.
 	before := checks.n.Load()
@@ -134,26 +151,17 @@ func TestConcurrentCodesOverManyPendingLoginsCheckAtMostTheThreshold(t *testing.
 	for i := range ids {
 		ids[i] = e.pendingID()
 	}
-	var invalid, locked atomic.Int64
-	var other sync.Map
+	var o outcomes
 	race(len(ids)*maxTwoFactorAttempts, func(i int) {
 		_, err := e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: ids[i%len(ids)], Code: wrong, IPAddress: "192.0.2.1"})
-		var le *LockedError
-		switch {
-		case errors.Is(err, ErrInvalidTwoFactorCode):
-			invalid.Add(1)
-		case errors.As(err, &le):
-			locked.Add(1)
-		default:
-			other.Store(i, err)
-		}
+		o.add(i, err)
 	})
-	other.Range(func(k, v any) bool { t.Fatalf("request %v: %v", k, v); return false })
-	if n := checks.n.Load(); n > 3 || n != invalid.Load() {
-		t.Fatalf("%d codes checked, %d answered 421, %d locked: want at most 3 checked, each a 421", n, invalid.Load(), locked.Load())
+	o.noOther(t)
+	if n := checks.n.Load(); n > 3 || n != o.invalid.Load() || o.invalid.Load()+o.locked.Load() != int64(len(ids)*maxTwoFactorAttempts) {
+		t.Fatalf("%d codes checked, %d answered 421, %d locked: want at most 3 checked, each a 421, the rest locked", n, o.invalid.Load(), o.locked.Load())
 	}
-	if c := counts(t, e, userID); c[0].Count != int(invalid.Load()) || c[0].LockedUntil.IsZero() {
-		t.Fatalf("lockout counter %+v after %d wrong codes: want that count, locked", c[0], invalid.Load())
+	if c := counts(t, e, userID); c[0].Count != int(o.invalid.Load()) || c[0].LockedUntil.IsZero() {
+		t.Fatalf("lockout counter %+v after %d wrong codes: want that count, locked", c[0], o.invalid.Load())
 	}
 }
 
@@ -200,26 +208,17 @@ func TestConcurrentGuardedGuessesCheckAtMostTheThreshold(t *testing.T) {
 	user, err := e.store.GetUser(e.ctx, userID)
 	must(t, err)
 	e.clock.Run()
-	var checked, invalid, locked atomic.Int64
-	var other sync.Map
+	var checked atomic.Int64
+	var o outcomes
 	race(150, func(i int) {
-		err := e.svc.GuardCode(e.ctx, CodeCheck{User: user, IPAddress: "192.0.2.1"}, func(context.Context) (bool, error) {
+		o.add(i, e.svc.GuardCode(e.ctx, CodeCheck{User: user, IPAddress: "192.0.2.1"}, func(context.Context) (bool, error) {
 			checked.Add(1)
 			return false, nil
-		})
-		var l *LockedError
-		switch {
-		case errors.Is(err, ErrInvalidTwoFactorCode):
-			invalid.Add(1)
-		case errors.As(err, &l):
-			locked.Add(1)
-		default:
-			other.Store(i, err)
-		}
+		}))
 	})
-	other.Range(func(k, v any) bool { t.Fatalf("request %v: %v", k, v); return false })
-	if checked.Load() > 3 || checked.Load() != invalid.Load() || invalid.Load()+locked.Load() != 150 {
+	o.noOther(t)
+	if checked.Load() > 3 || checked.Load() != o.invalid.Load() || o.invalid.Load()+o.locked.Load() != 150 {
 		t.Fatalf("%d checked, %d answered 421, %d locked: want at most 3 checked, each a 421, the rest locked",
-			checked.Load(), invalid.Load(), locked.Load())
+			checked.Load(), o.invalid.Load(), o.locked.Load())
 	}
 }
