@@ -77,11 +77,18 @@ func (s *Service) checkIssuedCode(ctx context.Context, userID, target, code stri
 	if !sameSecret(c.Data, CodeHash("method", code)) {
 		return false, nil
 	}
-	_, err = s.cfg.Store.ConsumeChallenge(ctx, storage.ChallengeTwoFactorEnable, key, now)
+	// The code may have been replaced (a new send) since it was read: the
+	// answer is right only when the code it consumes is the one it was
+	// checked against. Otherwise the old code would be accepted once more,
+	// and the new one spent by an answer that never matched it.
+	spent, err := s.cfg.Store.ConsumeChallenge(ctx, storage.ChallengeTwoFactorEnable, key, now)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil // another request spent it first
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	return sameSecret(spent.Data, c.Data), nil
 }
 
 // CheckAddressCode checks the code sent to prove email before an email
