@@ -9,6 +9,9 @@
 #         3 s warm-up, 10 s measured (target: >= 4,000/s, <= 0.35 ms CPU).
 # open:   RUNS runs of refresh-oauth and of refresh-cookie at 2,000/s over
 #         64 sessions, 5 s warm-up, 20 s measured (target: p99 < 10 ms).
+# login:  ROUNDS runs of login, 16 clients, 10 s warm-up, 15 s measured, with
+#         the hash ceiling measured in the same run (--ceiling 10s; target:
+#         logins/s >= 90 % of hashes/s); the ratios follow the line.
 # One line per run: mode, load average, ok/s, server CPU ms per request,
 # p50/p99/p99.9 ms, unsent and failed requests, and the CPUs other processes
 # used during the run (the machine is quiet when that is about 0).
@@ -25,7 +28,7 @@ export LATCHKEY_BENCH_API_KEY=$LATCHKEY_API_KEY
 export LATCHKEY_RATE_LIMITS=login=0/1m,refresh=0/1m,token=0/1m
 unset LATCHKEY_SECRET_FILE LATCHKEY_DATABASE_URL
 mkdir -p "$OUT"
-PARTS=${*:-closed open}
+PARTS=${*:-closed open login}
 
 SRV=
 start() { # part
@@ -62,6 +65,10 @@ other = m.get("busyCpus", 0) - m.get("serverCpus", 0) - m.get("benchCpus", 0)
 print(f"{name:12} {mode:14} load {load}  {r['throughput']:6.0f} ok/s  {r['server']['cpuMsPerRequest']:.3f} ms CPU/req"
       f"  p50 {l['p50']:.2f} p99 {l['p99']:.2f} p99.9 {l['p999']:.2f} ms  unsent {r.get('unsent', 0)} failed {r['requests'] - r['ok']}"
       f"  other CPUs {other:.2f}")
+c = r.get("ceiling")
+if c:
+    print(f"{'':12} ceiling {c['scheme']} x {c['factor']}: {c['hashesPerSecond']:.1f} hashes/s at {c['cpuMsPerHash']:.2f} ms"
+          f"  server {c.get('serverCpuMsPerLogin', 0):.2f} ms/login  ratios {c['throughputRatio']:.2f} (throughput), {c.get('cpuRatio', 0):.2f} (CPU)")
 PY
 }
 
@@ -83,6 +90,12 @@ for part in $PARTS; do
 			done
 		done
 		stop ;;
-	*) echo "unknown part $part (closed, open)" >&2; exit 2 ;;
+	login)
+		start login
+		for round in $(seq "$ROUNDS"); do
+			run login-r$round login --clients 16 --warmup 10s --duration 15s --ceiling 10s
+		done
+		stop ;;
+	*) echo "unknown part $part (closed, open, login)" >&2; exit 2 ;;
 	esac
 done
