@@ -217,6 +217,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeEmpty(w, http.StatusNotFound)
 	case errors.Is(err, manage.ErrForbidden), errors.Is(err, auth.ErrAPIKeyRequired):
 		writeEmpty(w, http.StatusUnauthorized)
+	case errors.Is(err, manage.ErrContended):
+		var e Errors
+		e.General("ConcurrentModification", "The record was changed by other requests while this one was applied, every time it was tried. Nothing of this request was changed; send it again.")
+		writeErrors(w, http.StatusConflict, &e)
 	case errors.Is(err, manage.ErrDisabled):
 		writeEmpty(w, http.StatusForbidden)
 	case errors.Is(err, auth.ErrExpiredUser):

@@ -13,6 +13,11 @@ var (
 	// ErrConflict: a uniqueness constraint was violated (duplicate id, email,
 	// username, registration) or a compare-and-swap lost its race.
 	ErrConflict = errors.New("storage: conflict")
+	// ErrStale: a conditional write found the record changed since the
+	// caller read it (optimistic concurrency: the write names the revision
+	// it read). Nothing was written; the caller reads again and re-applies
+	// its change (manage.retryStale), so no acknowledged write is lost.
+	ErrStale = errors.New("storage: changed since it was read")
 	// ErrUnavailable: the database cannot be reached right now. The HTTP layer
 	// answers 503 and the caller may retry.
 	ErrUnavailable = errors.New("storage: unavailable")
