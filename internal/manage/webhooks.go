@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -198,6 +199,7 @@ func (ws *Webhooks) validate(ctx context.Context, w *storage.Webhook) (*Invalid,
 		w.Headers = map[string]string{}
 	}
 	checkHeaders(e, w.Headers)
+	checkBasicUser(e, w.HTTPAuthenticationUsername)
 	if w.SSLCertificateKeyID != "" || w.SSLCertificate != "" {
 		e.Field("invalid", "webhook.sslCertificateKeyId", "latchkey checks a webhook's TLS certificate against the system's trusted roots; a certificate of its own is not supported.")
 	}
@@ -215,8 +217,27 @@ func checkWebhookURL(e *Invalid, raw string) {
 		return
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" {
-		e.Field("invalid", "webhook.url", "The [webhook.url] must be an absolute http or https URL without user information or fragment.")
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil || u.Fragment != "" || !dialablePort(u.Port()) {
+		e.Field("invalid", "webhook.url", "The [webhook.url] must be an absolute http or https URL with a host, a port from 1 to 65535 if any, and no user information or fragment.")
+	}
+}
+
+// dialablePort: no port (the scheme's), or 1–65535. url.Parse takes any
+// digits, and a delivery to port 0 or 99999 could only fail at dial time.
+func dialablePort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// checkBasicUser refuses a Basic user-id a receiver cannot read back: RFC
+// 7617 §2 splits user-id and password at the first colon, and allows no
+// control characters.
+func checkBasicUser(e *Invalid, user string) {
+	if strings.ContainsFunc(user, func(r rune) bool { return r == ':' || r < ' ' || r == 0x7f }) {
+		e.Field("invalid", "webhook.httpAuthenticationUsername", "The [webhook.httpAuthenticationUsername] property may not hold a colon or control characters (RFC 7617).")
 	}
 }
 
