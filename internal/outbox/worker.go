@@ -73,7 +73,7 @@ type Config struct {
 	// messages enqueued on other nodes, and retries falling due.
 	PollInterval time.Duration
 	// MaxAttempts before a message is dead (12: with the default backoff,
-	// about a day of retries).
+	// about 12 hours of retries, TestDefaultRetriesLastAboutTwelveHours).
 	MaxAttempts int
 	// BaseBackoff and MaxBackoff shape the retry delay: BaseBackoff·2^(n-1)
 	// after the n-th attempt, capped, ±20 % jitter (30s, 4h).

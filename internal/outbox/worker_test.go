@@ -267,3 +267,20 @@ func TestNewRefusesALeaseShorterThanADelivery(t *testing.T) {
 		t.Fatal("a lease no longer than the attempt timeout was accepted")
 	}
 }
+
+// With the defaults a message is retried for about 12 hours before it is
+// dead (docs/api.md, mail): the waits between its MaxAttempts attempts add
+// up to 12.3 hours, give or take the ±20 % jitter.
+func TestDefaultRetriesLastAboutTwelveHours(t *testing.T) {
+	w, err := New(Config{Store: sqlstorage.OpenTest(t), Queue: "mail", Deliver: func(context.Context, storage.OutboxMessage) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total time.Duration
+	for n := 1; n < w.cfg.MaxAttempts; n++ {
+		total += w.backoff(n)
+	}
+	if total < 9*time.Hour || total > 15*time.Hour {
+		t.Fatalf("the default retries last %v, want about 12 hours", total)
+	}
+}
