@@ -167,12 +167,19 @@ func (s *Service) verifyAssertion(ctx context.Context, a *Assertion, parsed *pro
 	if err != nil {
 		return err
 	}
-	pu := passkeyUser{user: a.User, creds: []storage.WebAuthnCredential{a.Credential}}
+	creds, err := s.ownCredentials(ctx, a)
+	if err != nil {
+		return err
+	}
+	pu := passkeyUser{user: a.User, creds: creds}
 	session := a.Ceremony.Session
 	session.UserID = pu.WebAuthnID() // a usernameless ceremony is bound once the passkey names its user
 	got, err := wa.ValidateLogin(pu, session, parsed)
 	if err != nil {
 		return ceremonyError(err, "credential.response.authenticatorData")
+	}
+	if !bytes.Equal(got.ID, a.Credential.CredentialID) {
+		return invalid("invalid", "credential.id", "The passkey is unknown or is not the user's.")
 	}
 	prev, next := a.Credential.SignCount, got.Authenticator.SignCount
 	// WebAuthn §6.1.1: a counter that does not grow, when either is not
@@ -195,6 +202,28 @@ func (s *Service) verifyAssertion(ctx context.Context, a *Assertion, parsed *pro
 	a.Verified = parsed.Response.AuthenticatorData.Flags.HasUserVerified()
 	a.Credential.SignCount, a.Credential.LastUseInstant = next, now.UnixMilli()
 	return nil
+}
+
+// ownCredentials is every passkey of the assertion's user, the presented
+// one as Assert read it. The library requires the user to own every
+// credential a named ceremony allowed (all the user's passkeys when it
+// started), so giving it only the presented one refused every named login
+// of a user with two passkeys.
+func (s *Service) ownCredentials(ctx context.Context, a *Assertion) ([]storage.WebAuthnCredential, error) {
+	creds, err := s.Store.ListWebAuthnCredentials(ctx, a.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	found := false
+	for i := range creds {
+		if creds[i].ID == a.Credential.ID {
+			creds[i], found = a.Credential, true
+		}
+	}
+	if !found { // deleted since Assert read it
+		return nil, invalid("invalid", "credential.id", "The passkey is unknown or is not the user's.")
+	}
+	return creds, nil
 }
 
 // PasskeyLogin is POST /api/webauthn/login.
