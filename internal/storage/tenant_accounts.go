@@ -154,10 +154,16 @@ func (c ExternalIdentifierConfiguration) WithDefaults() ExternalIdentifierConfig
 // WithDefaults returns t with the sections of the account flows at
 // FusionAuth's defaults where unset: the identifier lifetimes, the
 // remembered-password count (1), the minimum (30 s) and maximum (180 days)
-// password ages, and the SMTP server, from address, verification strategy
-// and unverified behaviour of emailConfiguration. Template ids are left as
-// they are (empty means latchkey's default template; internal/manage).
+// password ages, the SMTP server, from address, verification strategy
+// and unverified behaviour of emailConfiguration, and the two-factor
+// methods (MultiFactor). Template ids are left as they are (empty means
+// latchkey's default template; internal/manage).
 func (t Tenant) WithDefaults() Tenant {
+	// The API shows the effective methods, and a PATCH merges into them: a
+	// tenant stored without the section (nil, the defaults) patched with
+	// {"email":{"enabled":true}} keeps the authenticator on.
+	mf := t.MultiFactor()
+	t.MultiFactorConfiguration = &mf
 	t.ExternalIdentifierConfiguration = t.ExternalIdentifierConfiguration.WithDefaults()
 	if t.PasswordValidationRules.RememberPreviousPasswords.Count == 0 {
 		t.PasswordValidationRules.RememberPreviousPasswords.Count = 1
