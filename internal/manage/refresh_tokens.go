@@ -55,11 +55,14 @@ type RefreshTokens struct {
 
 // List returns userID's live tokens that scope sees; never ErrNotFound.
 func (rt *RefreshTokens) List(ctx context.Context, scope Scope, userID string) ([]storage.RefreshToken, error) {
-	switch {
-	case userID == "":
+	if userID == "" {
 		return nil, invalid("blank", "userId", "You must specify the [userId] parameter as a user id.")
-	case !ValidID(userID):
-		return nil, invalid("couldNotConvert", "userId", "The [userId] parameter is not a valid user id (a UUID).")
+	}
+	// The same answer as Revoke's for a userId that is not a UUID.
+	e := &Invalid{}
+	checkFilterID(e, "userId", userID)
+	if err := e.Err(); err != nil {
+		return nil, err
 	}
 	ts, err := rt.Store.ListRefreshTokens(ctx, userID)
 	if err != nil {
@@ -102,11 +105,8 @@ type Revocation struct {
 // (ErrForbidden).
 func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) error {
 	e := &Invalid{}
-	for _, p := range [][2]string{{"applicationId", q.ApplicationID}, {"userId", q.UserID}} {
-		if field, v := p[0], p[1]; v != "" && !ValidID(v) {
-			e.Field("invalid", field, "The ["+field+"] parameter is not a valid id.")
-		}
-	}
+	checkFilterID(e, "applicationId", q.ApplicationID)
+	checkFilterID(e, "userId", q.UserID)
 	if q.ID == "" && q.Token == "" && q.UserID == "" && q.ApplicationID == "" {
 		e.General("missing", "Name a refresh token (id or token) or a userId and/or applicationId.")
 	}

@@ -27,12 +27,22 @@ func (s *Service) Credential(ctx context.Context, sc manage.Scope, owner, id str
 // Credentials lists a user's passkeys (400 [invalid]userId for an unknown
 // user, as FusionAuth answers).
 func (s *Service) Credentials(ctx context.Context, sc manage.Scope, userID string) ([]storage.WebAuthnCredential, error) {
-	if _, err := s.user(ctx, sc, userID); errors.Is(err, manage.ErrNotFound) {
-		return nil, invalid("invalid", "userId", "The [userId] property does not name a user.")
-	} else if err != nil {
+	if err := s.passkeyOwner(ctx, sc, userID); err != nil {
 		return nil, err
 	}
 	return s.Store.ListWebAuthnCredentials(ctx, userID)
+}
+
+// passkeyOwner checks the user GET and DELETE /api/webauthn?userId= name:
+// one FusionAuth validation serves both (validateCredentialGetDelete), so
+// an unknown user is 400 [invalid]userId for each, not 404.
+func (s *Service) passkeyOwner(ctx context.Context, sc manage.Scope, userID string) error {
+	if _, err := s.user(ctx, sc, userID); errors.Is(err, manage.ErrNotFound) {
+		return invalid("invalid", "userId", "The [userId] property does not name a user.")
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // DeleteCredential deletes one passkey.
@@ -51,9 +61,10 @@ func (s *Service) DeleteCredential(ctx context.Context, sc manage.Scope, owner, 
 	return nil
 }
 
-// DeleteCredentials deletes every passkey of a user.
+// DeleteCredentials deletes every passkey of a user (400 [invalid]userId
+// for an unknown user, as Credentials).
 func (s *Service) DeleteCredentials(ctx context.Context, sc manage.Scope, userID string) error {
-	if _, err := s.user(ctx, sc, userID); err != nil {
+	if err := s.passkeyOwner(ctx, sc, userID); err != nil {
 		return err
 	}
 	_, err := s.Store.DeleteWebAuthnCredentials(ctx, userID)

@@ -28,6 +28,19 @@ func optionalPathID(w http.ResponseWriter, r *http.Request, name, field string) 
 	return pathID(w, r, name, field)
 }
 
+// optionalID is pathID's rule for an id read from the body or the query:
+// absent ("") passes; anything else that is not a UUID answers 400
+// [couldNotConvert]<field>, as FusionAuth does when it cannot convert a
+// request's UUID field, rather than reading as "no such user" (404) or as
+// absent.
+func optionalID(w http.ResponseWriter, field, v string) bool {
+	if v != "" && !validUUID(v) {
+		writeFieldError(w, "couldNotConvert", field, "Invalid ["+field+"] ["+truncate(v, 64)+"]. It must be a UUID.")
+		return false
+	}
+	return true
+}
+
 // validUUID reports whether v is a UUID in FusionAuth's canonical form.
 func validUUID(v string) bool {
 	if len(v) != 36 {

@@ -47,9 +47,14 @@ func (s *Server) listRefreshTokens(w http.ResponseWriter, r *http.Request) {
 }
 
 // getRefreshToken handles GET /api/jwt/refresh/{id} (API key): 404 when the
-// token is unknown, revoked or expired.
+// token is unknown, revoked or expired, 400 [couldNotConvert]tokenId when
+// the id is not a UUID.
 func (s *Server) getRefreshToken(w http.ResponseWriter, r *http.Request) {
-	t, err := s.Manage.RefreshTokens.Get(r.Context(), scope(r), r.PathValue("id"))
+	id, ok := pathID(w, r, "id", "tokenId")
+	if !ok {
+		return
+	}
+	t, err := s.Manage.RefreshTokens.Get(r.Context(), scope(r), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -68,8 +73,13 @@ type revokeRequest struct {
 // (fusionauth-api.md §2.4): /{id}, ?token=, ?userId=, ?applicationId=,
 // userId+applicationId, the same as a JSON body, and token= as a form body.
 // 200 with no body; 404 when a named token (by id or value) is not live
-// (manage.RefreshTokens.Revoke).
+// (manage.RefreshTokens.Revoke); 400 [couldNotConvert]<field> for a
+// tokenId, userId or applicationId that is not a UUID.
 func (s *Server) revokeRefreshTokens(w http.ResponseWriter, r *http.Request) {
+	id, ok := optionalPathID(w, r, "id", "tokenId")
+	if !ok {
+		return
+	}
 	req := revokeRequest{ApplicationID: queryValue(r, "applicationId"), Token: queryValue(r, "token"), UserID: queryValue(r, "userId")}
 	ct := r.Header.Get("Content-Type")
 	switch {
@@ -86,7 +96,7 @@ func (s *Server) revokeRefreshTokens(w http.ResponseWriter, r *http.Request) {
 			req.Token = v
 		}
 	}
-	err := s.Manage.RefreshTokens.Revoke(r.Context(), scope(r), manage.Revocation{ID: r.PathValue("id"), Token: req.Token,
+	err := s.Manage.RefreshTokens.Revoke(r.Context(), scope(r), manage.Revocation{ID: id, Token: req.Token,
 		UserID: req.UserID, ApplicationID: req.ApplicationID})
 	if err != nil {
 		s.writeError(w, r, err)

@@ -244,8 +244,10 @@ func (s *Server) sendTwoFactorCode(w http.ResponseWriter, r *http.Request) {
 	userID, sc := req.UserID, scope(r)
 	if _, isKey := apiKeyFromContext(r.Context()); !isKey {
 		userID, sc = jwtUser(r)
-	} else if !validUUID(userID) {
+	} else if userID == "" {
 		writeFieldError(w, "missing", "userId", "You must specify the [userId] property with an API key.")
+		return
+	} else if !optionalID(w, "userId", userID) {
 		return
 	}
 	err := s.MFA.SendMethodCode(r.Context(), sc, s.Mailer, mfa.SendRequest{UserID: userID, Method: req.Method,

@@ -65,6 +65,9 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
 	in := manage.VerifyEmail{VerificationID: firstOf(req.VerificationID, r.PathValue("verificationId")),
 		OneTimeCode: req.OneTimeCode, WithKey: withKey}
 	if withKey {
+		if !optionalID(w, "userId", req.UserID) {
+			return
+		}
 		in.UserID = req.UserID
 	}
 	if err := s.Manage.Accounts.VerifyEmail(r.Context(), scope(r), in); err != nil {

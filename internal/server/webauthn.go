@@ -77,6 +77,8 @@ func (s *Server) startWebAuthnRegistration(w http.ResponseWriter, r *http.Reques
 	sc := scope(r)
 	if _, isKey := apiKeyFromContext(r.Context()); !isKey {
 		req.UserID, sc = jwtUser(r)
+	} else if !optionalID(w, "userId", req.UserID) {
+		return
 	}
 	opts, err := s.MFA.StartRegistration(r.Context(), sc, mfa.RegisterStart{UserID: req.UserID, DisplayName: req.DisplayName,
 		Name: req.Name, UserAgent: req.UserAgent, Workflow: req.Workflow, Origin: requestOrigin(r, req.Origin)})
@@ -197,6 +199,9 @@ func (s *Server) listWebAuthnCredentials(w http.ResponseWriter, r *http.Request)
 		writeFieldError(w, "invalid", "userId", "You must specify the [userId] parameter.")
 		return
 	}
+	if !optionalID(w, "userId", userID) {
+		return
+	}
 	cs, err := s.MFA.Credentials(r.Context(), sc, userID)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -226,8 +231,11 @@ func (s *Server) deleteWebAuthnCredential(w http.ResponseWriter, r *http.Request
 // deleteWebAuthnCredentials handles DELETE /api/webauthn?userId= (API key).
 func (s *Server) deleteWebAuthnCredentials(w http.ResponseWriter, r *http.Request) {
 	userID := queryValue(r, "userId")
-	if !validUUID(userID) {
+	if userID == "" {
 		writeFieldError(w, "invalid", "userId", "You must specify the [userId] parameter.")
+		return
+	}
+	if !optionalID(w, "userId", userID) {
 		return
 	}
 	if err := s.MFA.DeleteCredentials(r.Context(), scope(r), userID); err != nil {

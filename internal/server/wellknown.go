@@ -28,15 +28,19 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 
 // publicKey handles GET /api/jwt/public-key (fusionauth-api.md §2.7): all
 // published keys as {"publicKeys":{kid:pem}}, or one as {"publicKey":pem}
-// with ?kid= or ?applicationId=. Unknown kid or application: empty 404.
+// with ?kid= or ?applicationId=. Unknown kid or application: empty 404;
+// an applicationId that is not a UUID: 400 [couldNotConvert]applicationId.
 func (s *Server) publicKey(w http.ResponseWriter, r *http.Request) {
 	pems, err := s.Keys.PublicKeyPEMs(r.Context())
 	if err != nil {
 		s.writeInternal(w, r, err)
 		return
 	}
-	kid := queryValue(r, "kid")
-	if appID := queryValue(r, "applicationId"); appID != "" && kid == "" {
+	kid, appID := queryValue(r, "kid"), queryValue(r, "applicationId")
+	if !optionalID(w, "applicationId", appID) {
+		return
+	}
+	if appID != "" && kid == "" {
 		if kid, err = s.applicationKeyID(r, appID); err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
 				writeEmpty(w, http.StatusNotFound)
