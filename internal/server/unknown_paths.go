@@ -18,9 +18,21 @@ type pathIndex struct {
 	wild    map[string][]int    // patterns with wildcards -> the wildcards' segment positions
 }
 
+// notServed are FusionAuth API paths latchkey does not serve that a
+// wildcard row would take: listed as literal paths without methods, each
+// answers 404 [NotFound] for every method, with or without a key, like any
+// path no row serves (docs/compatibility.md), rather than as, say, POST
+// /api/user/{userId} (a 401, or [couldNotConvert]userId).
+var notServed = []string{
+	"/api/user/verify-registration", // verifyUserRegistration, resendRegistrationVerification
+}
+
 // indexPaths builds the index of rs.
 func indexPaths(rs []route) *pathIndex {
 	ix := &pathIndex{literal: map[string]bool{}, methods: map[string][]string{}, wild: map[string][]int{}}
+	for _, p := range notServed {
+		ix.literal[p] = true
+	}
 	for _, rt := range rs {
 		method, path, ok := strings.Cut(rt.pattern, " ")
 		if !ok {
