@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 	"net/http"
 	"net/url"
@@ -345,11 +346,14 @@ func TestHostedLoginUnregistered(t *testing.T) {
 	wantRedirectError(t, s, res, forumsCallback, "access_denied", "registration_required", "st-1")
 }
 
-// TestHostedLoginRateLimited: one address gets 20 hosted-login posts a
-// minute, then a 429 page with Retry-After, whatever accounts it tries (the
+// TestHostedLoginRateLimited: one address gets the rule's 20 hosted-login
+// posts (a minute by default), then a 429 page with Retry-After, whatever accounts it tries (the
 // per-account lockout does not stop a spray over many accounts).
 func TestHostedLoginRateLimited(t *testing.T) {
-	s := newOAuthStack(t)
+	// The rule's 20 attempts, refilled over a day rather than a minute:
+	// at 20 a minute a loaded machine refilled one while the 20 hashed
+	// attempts ran, and the 21st passed.
+	s := buildOAuthStack(t, stackOpts{cfg: func(c *config.Config) { c.RateLimits = "hosted-login=20/24h" }})
 	_, challenge := pkce("rate-limited-")
 	b := newBrowser(s)
 	page := b.get("/oauth2/authorize?" + authzQuery(forumsApp, forumsCallback, challenge).Encode())
