@@ -23,7 +23,8 @@ const authOneTimePassword = "ONE_TIME_PASSWORD"
 // access token, so a password change never lengthens a session. Unknown,
 // used and expired values, and a request naming another application than
 // the one it was issued for, are the same ErrInvalidCredentials as a wrong
-// password. The value is a first factor only (it proves the mailbox that
+// password. A locked account is refused as by a password login, the value
+// left unspent. The value is a first factor only (it proves the mailbox that
 // got the forgot-password mail): a user with two-factor methods is asked
 // for one (242, secondFactorMethods: the login policy, the user's
 // methods, a trusted device) as after a password. The value is spent all
@@ -47,6 +48,16 @@ func (s *Service) oneTimePasswordLogin(ctx context.Context, req LoginRequest) (T
 		req.ApplicationID = app
 	}
 	app, tenant, err := s.loginContext(ctx, req)
+	if err != nil {
+		return Tokens{}, err
+	}
+	// A locked account is refused as a password login is (*LockedError,
+	// 409), before the value is consumed: a password login refused so is
+	// neither checked nor charged, and this one spends nothing either, so
+	// the refusal writes nothing and the value stays usable, within its
+	// lifetime, once the lock has passed.
+	fail := event{name: evLoginFailure, level: slog.LevelInfo, userID: peek.UserID, appID: app.ID, ip: req.IPAddress}
+	ch, err := s.checkLock(ctx, tenant, peek.UserID, req.lockoutIP(), fail)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -82,7 +93,9 @@ func (s *Service) oneTimePasswordLogin(ctx context.Context, req LoginRequest) (T
 	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.withhold(ctx, facts, rule, w, charge{})
 	}
-	return s.issueOneTimePassword(ctx, req, tenant, app, user, id.Data, charge{}, now)
+	// A success resets the failures of this account and address, as a
+	// password login's does (ch.refund).
+	return s.issueOneTimePassword(ctx, req, tenant, app, user, id.Data, ch, now)
 }
 
 // issueOneTimePassword signs and stores the login the identifier allows
