@@ -103,6 +103,8 @@ type world struct {
 	app    storage.Application
 	user   storage.User
 	roles  []string
+	// noPassword: the user has none (one an identity provider created).
+	noPassword bool
 }
 
 func defaultWorld() world {
@@ -151,10 +153,12 @@ func newEnv(t testing.TB, opts ...func(*world)) *env {
 	other := w.app
 	other.ID, other.Name, other.OAuthConfiguration.ClientID = otherApp, "Forums", otherApp
 	must(t, st.CreateApplication(ctx, other))
-	pec := w.tenant.PasswordEncryptionConfiguration
-	h, err := password.Hash(context.Background(), goodPass, pec.EncryptionScheme, pec.EncryptionSchemeFactor)
-	must(t, err)
-	w.user.Password = h
+	if !w.noPassword {
+		pec := w.tenant.PasswordEncryptionConfiguration
+		h, err := password.Hash(context.Background(), goodPass, pec.EncryptionScheme, pec.EncryptionSchemeFactor)
+		must(t, err)
+		w.user.Password = h
+	}
 	must(t, st.CreateUser(ctx, w.user))
 	if w.roles != nil {
 		must(t, st.CreateRegistration(ctx, storage.Registration{ID: "reg-1", ApplicationID: appID, UserID: userID, Roles: w.roles}))

@@ -156,14 +156,6 @@ type FederatedLogin struct {
 	TwoFactorTrustID string
 }
 
-// federatedRules are the outcomes of loginRules that judge a federated
-// login, in FusionAuth's order: a user action that prevents the login
-// (409), then the second factor (242). The provider vouched for the
-// user's first factor only: a user with two-factor methods is asked for
-// one, as after a password, or whoever controls the upstream account would
-// skip it.
-var federatedRules = []string{WithheldLoginPrevented, WithheldTwoFactor}
-
 // IssueFederated issues what /api/login would for a user an identity
 // provider authenticated (POST /api/identity-provider/login, and the hosted
 // login page's "Sign in with …" with NoJWT), through the same plan and
@@ -181,6 +173,12 @@ var federatedRules = []string{WithheldLoginPrevented, WithheldTwoFactor}
 // methods, a trusted device) gets 242 (WithheldTwoFactor) and only the
 // pending login is written; TwoFactorLogin then issues what this would
 // have (authenticationType OPENID_CONNECT, the event naming the provider).
+// The provider vouched for the first factor only, so every rule of a
+// password login judges it, as FusionAuth's Complete Login answers 409,
+// 242, 203 and 212 (identity-providers/_identity-provider-login-response-body.mdx):
+// 203 for a user whose password must be changed, but never for a user
+// without a password (mustChangePassword), and 212 for an unverified
+// email where the tenant gates it.
 func (s *Service) IssueFederated(ctx context.Context, l FederatedLogin) (Tokens, error) {
 	user, app := l.User, l.Application
 	tenant, err := s.tenant(ctx, user.TenantID)
@@ -192,8 +190,8 @@ func (s *Service) IssueFederated(ctx context.Context, l FederatedLogin) (Tokens,
 	// for.
 	req := LoginRequest{ApplicationID: app.ID, LoginID: user.Email, IPAddress: l.IPAddress, UserAgent: l.UserAgent,
 		NoJWT: l.NoJWT, TwoFactorTrustID: l.TwoFactorTrustID, authType: authOpenIDConnect, provider: &l.Provider}
-	// The same user-action and second-factor rules as a password login's
-	// (outcome.go), read before anything is signed or written.
+	// The same rules as a password login's (outcome.go), decided before
+	// anything is signed or written.
 	facts := loginFacts{req: req, tenant: tenant, app: app, user: user, now: now, withoutPassword: true}
 	if facts.preventions, err = s.loginPreventions(ctx, user.ID, now); err != nil {
 		return Tokens{}, err
@@ -201,7 +199,7 @@ func (s *Service) IssueFederated(ctx context.Context, l FederatedLogin) (Tokens,
 	if facts.twoFactor, err = s.secondFactorMethods(ctx, req, tenant, app, user); err != nil {
 		return Tokens{}, err
 	}
-	if rule, w := withheld(facts, federatedRules...); w != nil {
+	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.withhold(ctx, facts, rule, w, charge{})
 	}
 	p, err := s.planLogin(ctx, req, tenant, app, user, charge{}, now)

@@ -64,11 +64,11 @@ func TestFederatedLoginPrevented(t *testing.T) {
 // wrong code issues nothing. The right code issues what IssueFederated
 // would have: authenticationType OPENID_CONNECT, a refresh token, the
 // login recorded (and logged as federated) under the email the provider
-// vouched for, and no 203 for a password the user never typed; a lock
-// taken between the steps is still 409. The trust of the second step
-// spares the next federated login.
+// vouched for, and no 203 for a user without a password (one an identity
+// provider created: nothing to change); a lock taken between the steps is
+// still 409. The trust of the second step spares the next federated login.
 func TestFederatedLoginSecondFactor(t *testing.T) {
-	e := newEnv(t, func(w *world) { w.user.PasswordChangeRequired = true })
+	e := newEnv(t, func(w *world) { w.user.PasswordChangeRequired, w.noPassword = true, true })
 	e.enrolTOTP()
 	app, err := e.store.GetApplication(e.ctx, appID)
 	must(t, err)

@@ -38,7 +38,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/password"
@@ -106,6 +105,10 @@ type loginFacts struct {
 	preventions []storage.UserActionLog
 }
 
+// federated: the first factor was an identity provider's (IssueFederated,
+// or the second step of one).
+func (f loginFacts) federated() bool { return f.req.provider != nil }
+
 // loginRule is one outcome. check must not write; finish, when set, runs
 // once the password verified and fills in what the answer carries.
 type loginRule struct {
@@ -124,14 +127,9 @@ var loginRules = []loginRule{
 	{kind: WithheldEmailUnverified, check: unverifiedGated, finish: issueFormFieldVerification},
 }
 
-// withheld returns the first outcome that holds for f, or nil; only, when
-// given, are the kinds of the rules that judge this login (a federated
-// login's, federatedRules).
-func withheld(f loginFacts, only ...string) (*loginRule, *Withheld) {
+// withheld returns the first outcome that holds for f, or nil.
+func withheld(f loginFacts) (*loginRule, *Withheld) {
 	for i := range loginRules {
-		if len(only) > 0 && !slices.Contains(only, loginRules[i].kind) {
-			continue
-		}
 		if w := loginRules[i].check(f); w != nil {
 			w.Kind, w.User = loginRules[i].kind, f.user
 			return &loginRules[i], w
@@ -143,8 +141,14 @@ func withheld(f loginFacts, only ...string) (*loginRule, *Withheld) {
 // mustChangePassword is 203 (accounts spec §9.4): an administrator asked
 // for it (user.passwordChangeRequired), the password is older than
 // maximumPasswordAge, it fails the rules with validateOnLogin, or breach
-// detection requires a change for a common password.
+// detection requires a change for a common password. A federated login
+// of a user without a password (one its identity provider created) is
+// never 203: there is no password to change, and FusionAuth keeps no
+// passwordChangeRequired on such a user (docs/compatibility.md).
 func mustChangePassword(f loginFacts) *Withheld {
+	if f.federated() && f.user.Password.Hash == "" {
+		return nil
+	}
 	if f.user.PasswordChangeRequired {
 		return &Withheld{ChangePasswordReason: password.ReasonAdministrative}
 	}

@@ -49,8 +49,7 @@ type pendingLogin struct {
 	PasswordReason string         `json:"passwordReason,omitempty"`
 	State          map[string]any `json:"state,omitempty"`
 	// The identity provider of a federated first step (IssueFederated):
-	// the second step is judged by federatedRules and its event names the
-	// provider.
+	// the second step's event names the provider.
 	IdentityProviderID   string `json:"identityProviderId,omitempty"`
 	IdentityProviderName string `json:"identityProviderName,omitempty"`
 	// OneTimePassword is what the oneTimePassword of a first step allowed
@@ -217,20 +216,18 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	lr := LoginRequest{ApplicationID: p.app.ID, IPAddress: ip, UserAgent: ua, NoJWT: p.login.NoJWT, Device: p.login.Device,
 		DPoPJKT: req.DPoPJKT, authType: p.login.AuthType}
 	// The outcomes after the second factor (409 for a lock taken since the
-	// first step, 203, 212), as FusionAuth
-	// answers them from /api/two-factor/login; a federated first step's
-	// are IssueFederated's, and its login is recorded as that one's.
-	var only []string
+	// first step, 203, 212), as FusionAuth answers them from
+	// /api/two-factor/login; a federated first step is judged as
+	// IssueFederated judges it, and its login is recorded as that one's.
 	if id := p.login.IdentityProviderID; id != "" {
 		lr.LoginID, lr.provider = p.user.Email, &storage.IdentityProvider{ID: id, Name: p.login.IdentityProviderName}
-		only = federatedRules
 	}
 	facts := loginFacts{req: lr, tenant: p.tenant, app: p.app, user: p.user, now: now, secondFactorDone: true,
 		withoutPassword: true, passwordReason: p.login.PasswordReason}
 	if facts.preventions, err = s.loginPreventions(ctx, p.user.ID, now); err != nil {
 		return Tokens{}, s.notHashed(ctx, ch, err)
 	}
-	if rule, w := withheld(facts, only...); w != nil {
+	if rule, w := withheld(facts); w != nil {
 		return Tokens{}, s.withhold(ctx, facts, rule, w, ch)
 	}
 	var out Tokens
