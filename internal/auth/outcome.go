@@ -106,8 +106,10 @@ type loginFacts struct {
 }
 
 // federated: the first factor was an identity provider's (IssueFederated,
-// or the second step of one).
-func (f loginFacts) federated() bool { return f.req.provider != nil }
+// the second step of one, or that of a single sign-on session one
+// started: the pending login and the session keep its authenticationType,
+// not its provider).
+func (f loginFacts) federated() bool { return f.req.authType == authOpenIDConnect }
 
 // loginRule is one outcome. check must not write; finish, when set, runs
 // once the password verified and fills in what the answer carries.

@@ -72,8 +72,10 @@ type SessionResume struct {
 // Then the answer is a *Withheld of kind WithheldTwoFactor with the methods
 // and, when r.Interactive, the twoFactorId of a pending login of the
 // session's user for this application; TwoFactorLogin completes it like
-// the second step of a password login, and the hosted page then starts a
-// new session that records the factor.
+// the second step of a password login (judged, after the code, as the
+// session's own login was: a federated session's as IssueFederated, by
+// its authType), and the hosted page then starts a new session that
+// records the factor.
 func (s *Service) ResumeSession(ctx context.Context, a Authorization, r SessionResume) error {
 	if r.Session.SecondFactor {
 		return nil

@@ -217,7 +217,8 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 		DPoPJKT: req.DPoPJKT, authType: p.login.AuthType}
 	// The outcomes after the second factor (409 for a lock taken since the
 	// first step, 203, 212), as FusionAuth answers them from
-	// /api/two-factor/login; a federated first step is judged as
+	// /api/two-factor/login; a federated first step (its authType: also a
+	// federated SSO session's step, ResumeSession) is judged as
 	// IssueFederated judges it, and its login is recorded as that one's.
 	if id := p.login.IdentityProviderID; id != "" {
 		lr.LoginID, lr.provider = p.user.Email, &storage.IdentityProvider{ID: id, Name: p.login.IdentityProviderName}
