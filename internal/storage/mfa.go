@@ -151,6 +151,23 @@ type ChallengeStore interface {
 	// its first event and returns the count in the current window, so N
 	// nodes share one limit.
 	CountEvent(ctx context.Context, key string, at time.Time, window time.Duration) (int, error)
+	// IssueChallenge counts one event under l.Key at c.CreatedAt (as
+	// CountEvent) and, while the count is at most l.Max, stores c and
+	// enqueues msgs (the mail carrying c's secret), in one transaction:
+	// the count, the challenge and its messages commit together or not at
+	// all. It returns the count; over l.Max nothing is stored, the count
+	// included. ErrConflict when c's hash or a message's id exists, and
+	// then nothing is stored either: a message id derived from a job's id
+	// makes a retry of a job that committed a no-op.
+	IssueChallenge(ctx context.Context, c Challenge, l RateLimit, msgs ...OutboxMessage) (int, error)
+}
+
+// RateLimit is at most Max events under Key per fixed Window (CountEvent's
+// counter).
+type RateLimit struct {
+	Key    string
+	Window time.Duration
+	Max    int
 }
 
 // WebAuthnCredential is a passkey (FusionAuth WebAuthnCredential, accounts

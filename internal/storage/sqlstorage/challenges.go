@@ -2,6 +2,7 @@ package sqlstorage
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -17,11 +18,43 @@ func scanChallenge(row interface{ Scan(...any) error }) (storage.Challenge, erro
 	return c, err
 }
 
+const insertChallengeSQL = `INSERT INTO challenges (` + challengeColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+
+func challengeArgs(c storage.Challenge) []any {
+	return []any{c.Hash, c.Kind, c.UserID, c.TenantID, ms(c.CreatedAt), ms(c.ExpiresAt), c.Attempts, c.Data}
+}
+
 // CreateChallenge stores a challenge.
 func (s *Store) CreateChallenge(ctx context.Context, c storage.Challenge) error {
-	_, err := s.exec(ctx, `INSERT INTO challenges (`+challengeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		c.Hash, c.Kind, c.UserID, c.TenantID, ms(c.CreatedAt), ms(c.ExpiresAt), c.Attempts, c.Data)
+	_, err := s.exec(ctx, insertChallengeSQL, challengeArgs(c)...)
 	return err
+}
+
+// errOverLimit rolls IssueChallenge's transaction back, its count with it.
+var errOverLimit = errors.New("sqlstorage: over the limit")
+
+// IssueChallenge counts, stores the challenge and enqueues its messages in
+// one transaction. The messages go first: a retry whose message ids were
+// committed already fails on them before anything is counted.
+func (s *Store) IssueChallenge(ctx context.Context, c storage.Challenge, l storage.RateLimit, msgs ...storage.OutboxMessage) (int, error) {
+	var n int
+	err := s.tx(ctx, func(q querier) error {
+		if err := enqueueTx(ctx, q, msgs); err != nil {
+			return err
+		}
+		if err := q.QueryRowContext(ctx, countEventSQL, l.Key, ms(c.CreatedAt), l.Window.Milliseconds()).Scan(&n); err != nil {
+			return err
+		}
+		if n > l.Max {
+			return errOverLimit
+		}
+		_, err := q.ExecContext(ctx, insertChallengeSQL, challengeArgs(c)...)
+		return err
+	})
+	if errors.Is(err, errOverLimit) {
+		return n, nil
+	}
+	return n, err
 }
 
 // GetChallenge reads a live challenge.

@@ -29,6 +29,8 @@ var mfaTests = []struct {
 	{"ChallengeReserveAttemptConcurrent", testChallengeReserveAttemptConcurrent},
 	{"PurgeChallenges", testPurgeChallenges},
 	{"CountEvent", testCountEvent},
+	{"IssueChallenge", testIssueChallenge},
+	{"IssueChallengeConcurrent", testIssueChallengeConcurrent},
 	{"WebAuthnCredentials", testWebAuthnCredentials},
 	{"WebAuthnSignCountCAS", testWebAuthnSignCount},
 	{"DeleteUserRemovesSecondFactors", testDeleteUserRemovesSecondFactors},
