@@ -217,3 +217,10 @@ func (c codeMailer) SendTemplate(ctx context.Context, tenant storage.Tenant, app
 	to storage.User, address string, data map[string]any) error {
 	return c.m.SendCode(ctx, c.q, tenant, app, purpose, to, address, data, c.now())
 }
+
+func (c codeMailer) ComposeTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
+	to storage.User, address string, data map[string]any) (storage.OutboxMessage, bool, error) {
+	return c.m.ComposeCode(ctx, tenant, app, purpose, to, address, data, c.now())
+}
+
+func (c codeMailer) Queued() { c.m.CodeQueued() }

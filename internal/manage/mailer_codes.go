@@ -39,6 +39,22 @@ type Enqueuer interface {
 // mfa.MailTwoFactor and mfa.MailPasswordless) to address and enqueues it.
 func (m *Mailer) SendCode(ctx context.Context, q Enqueuer, tenant storage.Tenant, app storage.Application, purpose string,
 	to storage.User, address string, data map[string]any, now time.Time) error {
+	msg, ok, err := m.ComposeCode(ctx, tenant, app, purpose, to, address, data, now)
+	if err != nil || !ok {
+		return err
+	}
+	if err := q.EnqueueOutbox(ctx, msg); err != nil {
+		return err
+	}
+	m.CodeQueued()
+	return nil
+}
+
+// ComposeCode renders what SendCode enqueues, for a caller that stores it
+// with the change it belongs to (the code's challenge) and then calls
+// CodeQueued; ok is false when nothing is to be sent (no address).
+func (m *Mailer) ComposeCode(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
+	to storage.User, address string, data map[string]any, now time.Time) (storage.OutboxMessage, bool, error) {
 	k := mailPasswordless
 	switch purpose {
 	case "passwordless":
@@ -49,20 +65,15 @@ func (m *Mailer) SendCode(ctx context.Context, q Enqueuer, tenant storage.Tenant
 			k.tenant = func(storage.EmailTemplateIDs) string { return id }
 		}
 	default:
-		return errNoMailKind
+		return storage.OutboxMessage{}, false, errNoMailKind
 	}
 	to.Email = address
 	f := MailFor{Tenant: tenant, User: to}
 	if app.ID != "" {
 		f.App = &app
 	}
-	msg, ok, err := m.message(ctx, k, f, data, now)
-	if err != nil || !ok {
-		return err
-	}
-	if err := q.EnqueueOutbox(ctx, msg); err != nil {
-		return err
-	}
-	m.notify(mail.Queue)
-	return nil
+	return m.message(ctx, k, f, data, now)
 }
+
+// CodeQueued wakes the mail worker once a composed code's mail is stored.
+func (m *Mailer) CodeQueued() { m.notify(mail.Queue) }

@@ -91,18 +91,49 @@ func (s *Service) StartPasswordless(ctx context.Context, sc manage.Scope, mailer
 	if err != nil {
 		return Started{}, err
 	}
-	code, d, err := s.issuePasswordless(ctx, app, user, req.LoginStrategy, req.State, false)
+	code, d, err := s.issuePasswordless(ctx, app, user, req.LoginStrategy, req.State, nil)
 	if err != nil {
 		return Started{}, err
 	}
 	return Started{Code: code, OneTimeCode: d.OneTimeCode}, nil
 }
 
-// issuePasswordless counts a code against user's limit (ErrRateLimited
-// past it) and stores the code's challenge; sent marks it emailed already.
+// codeMail is where issuePasswordless sends the code: the mail path, and
+// the id of the mail (the same on every run of one job).
+type codeMail struct {
+	mailer Mailer
+	id     string
+}
+
+// issuePasswordless makes a code and stores it counted against user's
+// limit (ErrRateLimited past it). With mail the code's email is stored in
+// the same transaction (Store.IssueChallenge): the count, the code and its
+// mail commit together or not at all, and a mail id stored already
+// (storage.ErrConflict) stores and counts nothing.
 func (s *Service) issuePasswordless(ctx context.Context, app storage.Application, user storage.User, strategy string,
-	state map[string]any, sent bool) (string, passwordlessData, error) {
-	n, err := s.Store.CountEvent(ctx, "passwordless:"+user.ID, s.now(), passwordlessWindow)
+	state map[string]any, mail *codeMail) (string, passwordlessData, error) {
+	d := passwordlessData{ApplicationID: app.ID, State: state, Sent: mail != nil}
+	if strategy == "FormField" {
+		d.OneTimeCode = auth.NumericCode(6)
+		d.OneTimeCodeHash = auth.CodeHash("passwordless", d.OneTimeCode)
+	}
+	code := auth.NewSecretValue()
+	var msgs []storage.OutboxMessage
+	if mail != nil {
+		msg, ok, err := s.composeCode(ctx, mail.mailer, app, user, code, d)
+		if err != nil {
+			return "", passwordlessData{}, err
+		}
+		if ok {
+			msg.ID = mail.id
+			msgs = append(msgs, msg)
+		}
+	}
+	b, _ := json.Marshal(d)
+	now := s.now()
+	n, err := s.Store.IssueChallenge(ctx, storage.Challenge{Hash: hashString("passwordless:" + code), Kind: storage.ChallengePasswordless,
+		UserID: user.ID, TenantID: user.TenantID, CreatedAt: now, ExpiresAt: now.Add(passwordlessTTL), Data: b},
+		storage.RateLimit{Key: "passwordless:" + user.ID, Window: passwordlessWindow, Max: passwordlessLimit}, msgs...)
 	if err != nil {
 		return "", passwordlessData{}, err
 	}
@@ -110,17 +141,8 @@ func (s *Service) issuePasswordless(ctx context.Context, app storage.Application
 		s.event(ctx, "passwordless_rate_limited", user.ID, "refused")
 		return "", passwordlessData{}, ErrRateLimited
 	}
-	d := passwordlessData{ApplicationID: app.ID, State: state, Sent: sent}
-	if strategy == "FormField" {
-		d.OneTimeCode = auth.NumericCode(6)
-		d.OneTimeCodeHash = auth.CodeHash("passwordless", d.OneTimeCode)
-	}
-	code := auth.NewSecretValue()
-	b, _ := json.Marshal(d)
-	now := s.now()
-	if err := s.Store.CreateChallenge(ctx, storage.Challenge{Hash: hashString("passwordless:" + code), Kind: storage.ChallengePasswordless,
-		UserID: user.ID, TenantID: user.TenantID, CreatedAt: now, ExpiresAt: now.Add(passwordlessTTL), Data: b}); err != nil {
-		return "", passwordlessData{}, err
+	if len(msgs) > 0 {
+		mail.mailer.Queued()
 	}
 	return code, d, nil
 }
@@ -190,6 +212,21 @@ func (s *Service) mailCode(ctx context.Context, mailer Mailer, app storage.Appli
 	if err != nil {
 		return err
 	}
+	return mailer.SendTemplate(ctx, tenant, app, MailPasswordless, user, user.Email, codeMailData(code, d))
+}
+
+// composeCode renders the passwordless email without storing it.
+func (s *Service) composeCode(ctx context.Context, mailer Mailer, app storage.Application, user storage.User, code string,
+	d passwordlessData) (storage.OutboxMessage, bool, error) {
+	tenant, err := s.Store.GetTenant(ctx, user.TenantID)
+	if err != nil {
+		return storage.OutboxMessage{}, false, err
+	}
+	return mailer.ComposeTemplate(ctx, tenant, app, MailPasswordless, user, user.Email, codeMailData(code, d))
+}
+
+// codeMailData is the passwordless email's model.
+func codeMailData(code string, d passwordlessData) map[string]any {
 	data := map[string]any{"code": code}
 	if d.OneTimeCode != "" {
 		data["oneTimeCode"] = d.OneTimeCode
@@ -197,7 +234,7 @@ func (s *Service) mailCode(ctx context.Context, mailer Mailer, app storage.Appli
 	if d.State != nil {
 		data["state"] = d.State
 	}
-	return mailer.SendTemplate(ctx, tenant, app, MailPasswordless, user, user.Email, data)
+	return data
 }
 
 // PasswordlessLogin is POST /api/passwordless/login.

@@ -51,11 +51,14 @@ func (s *Service) enqueuePasswordless(ctx context.Context, j passwordlessJob) er
 }
 
 // RunPasswordlessJob does a keyless start's work (the Deliver of the
-// PasswordlessQueue worker, with mailer the mail path): the lookup, the
-// per-user limit (five codes a minute, as with an API key), the code and
-// its mail. An unknown login id, an application no longer allowing
-// passwordless and a start over the limit end the job quietly, which only
-// the database and the logs know. An error is retried by the outbox.
+// PasswordlessQueue worker, with mailer the mail path): the lookup, then
+// the per-user limit (five codes a minute, as with an API key), the code
+// and its mail in one write keyed by the job (issuePasswordless), so
+// however often the outbox runs the job (a failed write is retried, a run
+// whose outcome was lost is run again) the limit is charged once and one
+// code is live, whose mail is queued. An unknown login id, an application
+// no longer allowing passwordless and a start over the limit end the job
+// quietly, which only the database and the logs know.
 func (s *Service) RunPasswordlessJob(ctx context.Context, mailer Mailer, m storage.OutboxMessage) error {
 	var j passwordlessJob
 	if err := json.Unmarshal(m.Payload, &j); err != nil {
@@ -77,12 +80,27 @@ func (s *Service) RunPasswordlessJob(ctx context.Context, mailer Mailer, m stora
 	if err != nil {
 		return err
 	}
-	code, d, err := s.issuePasswordless(ctx, app, user, j.LoginStrategy, j.State, true)
-	if errors.Is(err, ErrRateLimited) {
+	if mailer == nil || user.Email == "" {
+		s.log().WarnContext(ctx, "passwordless code not sent: no mail path or no address", "user_id", user.ID)
 		return nil
 	}
-	if err != nil {
-		return err
+	_, _, err = s.issuePasswordless(ctx, app, user, j.LoginStrategy, j.State, &codeMail{mailer: mailer, id: jobMailID(m.ID)})
+	if errors.Is(err, ErrRateLimited) || errors.Is(err, storage.ErrConflict) {
+		// Over the limit; or the job's mail is stored already: an earlier
+		// run committed its code and mail, and the outbox lost that run's
+		// outcome (a crash, an expired lease). Its one write is its last
+		// step, so there is nothing left to do.
+		return nil
 	}
-	return s.mailCode(ctx, mailer, app, user, code, d)
+	return err
+}
+
+// jobMailSpace names the mail ids derived from passwordless job ids.
+var jobMailSpace = uuid.MustParse("4672851a-99b9-47c3-bfb1-066dcedb7172")
+
+// jobMailID is the id of the mail of job jobID, the same on every run of
+// the job: the key that makes a run after one that committed store and
+// count nothing (storage.ChallengeStore.IssueChallenge).
+func jobMailID(jobID string) string {
+	return uuid.NewSHA1(jobMailSpace, []byte(jobID)).String()
 }

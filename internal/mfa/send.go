@@ -18,6 +18,13 @@ import (
 type Mailer interface {
 	SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
 		to storage.User, address string, data map[string]any) error
+	// ComposeTemplate renders the message SendTemplate would enqueue
+	// without storing it (ok false: nothing to send), for a use case that
+	// stores it in the transaction of the code it carries
+	// (Store.IssueChallenge); Queued then wakes the mail worker.
+	ComposeTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
+		to storage.User, address string, data map[string]any) (storage.OutboxMessage, bool, error)
+	Queued()
 }
 
 // Purposes of Mailer.SendTemplate.
