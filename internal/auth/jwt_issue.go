@@ -21,11 +21,13 @@ var ErrInvalidKey = errors.New("auth: no such signing key")
 // application of the same tenant, authenticationType JWT_SSO, with that
 // application's roles, expiring no later than the source token. A user not
 // registered for the target gets no token (Registered false, 202), as on
-// /api/login. ErrUnknownApplication for an unknown or inactive target;
+// /api/login. The token keeps the source's sid and cnf.jkt (its session and
+// DPoP key). ErrUnknownApplication for an unknown or inactive target;
 // ErrInvalidToken when the source's session was revoked or its user can no
 // longer log in.
 func (s *Service) IssueForApplication(ctx context.Context, claims map[string]any, targetID, ip string) (Tokens, error) {
-	if sid, _ := claims["sid"].(string); sid != "" {
+	sid, _ := claims["sid"].(string)
+	if sid != "" {
 		rt, err := s.cfg.Store.GetRefreshToken(ctx, sid)
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && !rt.RevokedAt.IsZero()) {
 			return Tokens{}, ErrInvalidToken
@@ -65,8 +67,12 @@ func (s *Service) IssueForApplication(ctx context.Context, claims map[string]any
 		return out, nil
 	}
 	authTime := time.Unix(int64(numberClaim(claims, "auth_time")), 0)
+	// The new token is the source's session and key in another audience:
+	// the same sid, so ending the session ends it too (userinfo, the
+	// revocation feed, a later /api/jwt/issue), and the same cnf.jkt, so a
+	// DPoP-bound token never buys an unbound one (RFC 9449 §6.1).
 	g := grant{tenant: tenant, app: app, user: user, reg: reg, authType: authJWTSSO, authTime: authTime,
-		set: resolveSettings(tenant, app), maxExp: int64(exp)}
+		set: resolveSettings(tenant, app), maxExp: int64(exp), refreshID: sid, jkt: boundKey(claims)}
 	if err := s.mint(ctx, g, s.cfg.Now(), &out); err != nil {
 		return Tokens{}, err
 	}
@@ -77,6 +83,13 @@ func (s *Service) IssueForApplication(ctx context.Context, claims map[string]any
 func numberClaim(c map[string]any, name string) float64 {
 	v, _ := c[name].(float64)
 	return v
+}
+
+// boundKey is the cnf.jkt of verified claims, "" when unbound.
+func boundKey(c map[string]any) string {
+	cnf, _ := c["cnf"].(map[string]any)
+	jkt, _ := cnf["jkt"].(string)
+	return jkt
 }
 
 // VendRequest is POST /api/jwt/vend's body.
