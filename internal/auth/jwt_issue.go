@@ -66,10 +66,21 @@ func (s *Service) IssueForApplication(ctx context.Context, claims map[string]any
 	if reg == nil {
 		return out, nil
 	}
+	if sid != "" {
+		// Before the token exists: the target's revocation feed lists the
+		// session once it ends (a session revoked meanwhile buys nothing).
+		err := s.cfg.Store.AddSessionApplication(ctx, sid, app.ID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return Tokens{}, ErrInvalidToken
+		}
+		if err != nil {
+			return Tokens{}, fmt.Errorf("auth: issue: record the session's application: %w", err)
+		}
+	}
 	authTime := time.Unix(int64(numberClaim(claims, "auth_time")), 0)
 	// The new token is the source's session and key in another audience:
 	// the same sid, so ending the session ends it too (userinfo, the
-	// revocation feed, a later /api/jwt/issue), and the same cnf.jkt, so a
+	// target's revocation feed, a later /api/jwt/issue), and the same cnf.jkt, so a
 	// DPoP-bound token never buys an unbound one (RFC 9449 §6.1).
 	g := grant{tenant: tenant, app: app, user: user, reg: reg, authType: authJWTSSO, authTime: authTime,
 		set: resolveSettings(tenant, app), maxExp: int64(exp), refreshID: sid, jkt: boundKey(claims)}

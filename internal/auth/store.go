@@ -52,6 +52,9 @@ type Store interface {
 	RotateRefreshToken(ctx context.Context, r storage.Rotation) (storage.RefreshToken, error)
 	TouchRefreshToken(ctx context.Context, id string, at, expiresAt, readExpiresAt time.Time) error
 	RevokeRefreshTokens(ctx context.Context, f storage.RefreshTokenFilter, at time.Time, reason string, audit ...storage.AuditEntry) ([]storage.RefreshToken, error)
+	// AddSessionApplication: /api/jwt/issue puts the session in the
+	// target's revocation feed (jwt_issue.go).
+	AddSessionApplication(ctx context.Context, sessionID, appID string) error
 	// Authorization codes and login sessions (codes.go, sessions.go).
 	storage.OAuthStore
 	// The client_credentials grant reads entities and grants (clientcreds.go).

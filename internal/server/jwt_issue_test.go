@@ -1,7 +1,14 @@
 package server_test
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"testing"
+
+	"github.com/latchkeyhq/latchkey/jwtverify"
 )
 
 // issue GETs /api/jwt/issue for app with the given Authorization and DPoP
@@ -108,6 +115,56 @@ func TestIssuedJWTEndsWithItsSession(t *testing.T) {
 		}
 	}
 	if got := userinfo(otherIssued); got != 200 {
+		t.Fatalf("a token issued from another session: %d, want 200", got)
+	}
+}
+
+// The session a token was issued from is in the revocation feed of the
+// application it was issued for once it ends (not only in its own), so a
+// resource server of that application, polling its own feed with its own
+// credentials, refuses the issued token within one poll. A token issued
+// from another session stays accepted, and an application nothing was
+// issued for does not list the session.
+func TestIssuedJWTInTargetRevocationFeed(t *testing.T) {
+	s := newOAuthStack(t)
+	ctx := context.Background()
+	v, err := jwtverify.New(ctx, jwtverify.Config{
+		Issuer: s.URL, JWKSURL: s.URL + "/.well-known/jwks.json", Audience: forumsApp, Now: s.Clock.Now,
+		RevocationURL: s.URL + "/api/jwt/revocations", ClientID: forumsApp, ClientSecret: secret,
+	})
+	must(t, err)
+	rs := httptest.NewServer(v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "forum") })))
+	t.Cleanup(rs.Close)
+	must(t, v.PollRevocations(ctx))
+	cursor := s.feed(basicAuth(forumsApp, secret), "").json(t)["cursor"].(string)
+
+	login := s.login(storeApp, nil).json(t)
+	sid := login["refreshTokenId"].(string)
+	issued := s.issue(forumsApp, "Bearer "+login["token"].(string), "").json(t)["token"].(string)
+	otherSrc := s.login(storeApp, nil).json(t)["token"].(string)
+	otherIssued := s.issue(forumsApp, "Bearer "+otherSrc, "").json(t)["token"].(string)
+	if got := getCart(t, rs.URL, "Bearer "+issued, ""); got != 200 {
+		t.Fatalf("forums resource before the session ends: %d", got)
+	}
+
+	s.Clock.Advance(10 * 1e9)
+	if r := s.do(call{method: "DELETE", path: "/api/jwt/refresh/" + sid, hdr: map[string]string{"Authorization": apiKey}}); r.status != 200 {
+		t.Fatalf("end the session: %d %s", r.status, r.body)
+	}
+	for _, tc := range []struct {
+		app    string
+		listed bool
+	}{{forumsApp, true}, {storeApp, true}, {wikiApp, false}} {
+		res := s.feed(basicAuth(tc.app, secret), "?since="+cursor)
+		if res.status != 200 || slices.Contains(sids(t, res), sid) != tc.listed {
+			t.Fatalf("feed of %s: %d %s, want the session listed: %v", tc.app, res.status, res.body, tc.listed)
+		}
+	}
+	must(t, v.PollRevocations(ctx))
+	if got := getCart(t, rs.URL, "Bearer "+issued, ""); got != 401 {
+		t.Fatalf("forums resource after the session ended and one poll: %d, want 401", got)
+	}
+	if got := getCart(t, rs.URL, "Bearer "+otherIssued, ""); got != 200 {
 		t.Fatalf("a token issued from another session: %d, want 200", got)
 	}
 }

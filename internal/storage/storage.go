@@ -256,6 +256,12 @@ type RefreshTokenStore interface {
 	// user's live login sessions at at, in the same transaction: single
 	// sign-on ends with them (FusionAuth's SSO session is a refresh token).
 	RevokeRefreshTokens(ctx context.Context, f RefreshTokenFilter, at time.Time, reason string, audit ...AuditEntry) ([]RefreshToken, error)
+	// AddSessionApplication records that access tokens of the live session
+	// sessionID (their sid) were issued for appID (GET /api/jwt/issue), so
+	// that ListRevocations(appID) lists the session once it is revoked.
+	// Idempotent; the session's own application records nothing (its feed
+	// lists it already). ErrNotFound when the session is unknown or revoked.
+	AddSessionApplication(ctx context.Context, sessionID, appID string) error
 	// DeleteExpiredRefreshTokens removes tokens (and their history) that expired
 	// or were revoked before the given instant, and tombstones of deleted
 	// sessions revoked before it. Returns how many.
@@ -270,7 +276,9 @@ type RevocationFeed interface {
 	// id breaks ties, so a bulk revocation sharing one instant pages through.
 	// Sessions of hard-deleted users and applications are listed too
 	// (tombstones, RevokeReason user_deleted / application_deleted), so a
-	// hard delete does not leave their JWTs accepted until exp.
+	// hard delete does not leave their JWTs accepted until exp. So are
+	// revoked sessions of other applications that issued tokens for appID
+	// (AddSessionApplication), with their own ApplicationID.
 	ListRevocations(ctx context.Context, appID string, since time.Time, afterID string, limit int) ([]RefreshToken, error)
 }
 

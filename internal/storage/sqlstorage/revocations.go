@@ -23,7 +23,45 @@ func (s *Store) ListRevocations(ctx context.Context, appID string, since time.Ti
 	if err != nil {
 		return nil, err
 	}
-	return mergeRevocations(revoked, deleted, limit), nil
+	issued, err := s.queryTokens(ctx, s.r, s.revocationsSQL(listIssuedSQL), appID, ms(since), afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return mergeRevocations(mergeRevocations(revoked, deleted, limit), issued, limit), nil
+}
+
+// listIssuedSQL: the same keyset on the revoked sessions of other
+// applications that issued tokens for $1 (session_applications, migration
+// 0130). The planner starts from the smaller side: the revoked tokens after
+// the cursor (refresh_tokens_revoked), or the application's sessions.
+var listIssuedSQL = `SELECT ` + tokenColumns + ` FROM refresh_tokens
+		WHERE id IN (SELECT session_id FROM session_applications WHERE application_id = $1)
+		  AND revoked_at IS NOT NULL AND ` + afterCursor + `
+		ORDER BY revoked_at, id LIMIT $4`
+
+// AddSessionApplication records appID among the applications sessionID's
+// tokens were issued for; a second call, or the session's own
+// application, adds nothing. A session that is gone or revoked is
+// ErrNotFound, read in the same transaction as the insert.
+func (s *Store) AddSessionApplication(ctx context.Context, sessionID, appID string) error {
+	return s.tx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `INSERT INTO session_applications (session_id, application_id)
+			SELECT id, $2 FROM refresh_tokens
+			WHERE id = $1 AND revoked_at IS NULL AND (application_id IS NULL OR application_id <> $2)
+			ON CONFLICT DO NOTHING`, sessionID, appID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var live bool
+		err = q.QueryRowContext(ctx, `SELECT revoked_at IS NULL FROM refresh_tokens WHERE id = $1`, sessionID).Scan(&live)
+		if err == nil && !live {
+			return storage.ErrNotFound
+		}
+		return err // sql.ErrNoRows: ErrNotFound (wrap)
+	})
 }
 
 // listRevokedSQL reads the index of revoked tokens by application in the

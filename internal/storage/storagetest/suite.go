@@ -41,6 +41,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"RefreshTokenRevokeEmptyFilter", testRevokeEmptyFilter},
 		{"RefreshTokenDeleteExpired", testDeleteExpired},
 		{"ListRevocations", testListRevocations},
+		{"IssuedSessionsInFeed", testIssuedSessionsInFeed},
 		{"DeletedSessionsInFeed", testDeletedSessionsInFeed},
 		{"SigningKeys", testSigningKeys},
 		{"SigningKeysConcurrentInsert", testConcurrentSigningKeyInsert},
