@@ -86,6 +86,12 @@ type UserChange struct {
 	UserID string
 	// Now stamps revocations, and decides whether Consume is still live.
 	Now time.Time
+	// IfRevision, when not 0, is the revision of the user the change was
+	// computed from (User.Revision): ChangeUser answers ErrStale and
+	// changes nothing when the row has another, because a write committed
+	// since the read. Every write of the row, with a condition or not,
+	// adds 1 to its revision.
+	IfRevision int64
 	// Replace, when set, replaces the whole user row as UpdateUser does
 	// (the management API's PUT and PATCH), password hash included.
 	Replace *User
@@ -145,9 +151,10 @@ type AccountStore interface {
 	// duplicate id, email or username (nothing is created).
 	CreateAccount(ctx context.Context, a NewAccount) error
 	// ChangeUser applies c in one transaction. ErrNotFound when the user is
-	// unknown or Consume names no live identifier of theirs; ErrConflict
-	// when Replace takes another user's email or username. On any error
-	// nothing changed.
+	// unknown or Consume names no live identifier of theirs; ErrStale when
+	// IfRevision is not the row's; ErrConflict (ErrDuplicateEmail,
+	// ErrDuplicateUsername) when Replace takes another user's email or
+	// username. On any error nothing changed.
 	ChangeUser(ctx context.Context, c UserChange) error
 	// GetIdentifier returns the identifier of kind whose hash is hash while
 	// it is live at now (ErrNotFound otherwise); it is not consumed.

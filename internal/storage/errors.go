@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Sentinel errors. Backends wrap driver errors into these so that callers never
@@ -18,6 +19,12 @@ var (
 	// it read). Nothing was written; the caller reads again and re-applies
 	// its change (manage.retryStale), so no acknowledged write is lost.
 	ErrStale = errors.New("storage: changed since it was read")
+	// ErrDuplicateEmail and ErrDuplicateUsername are the ErrConflict of a
+	// user's email or username held by another user of the tenant (errors.Is
+	// matches both them and ErrConflict), so a caller names the field that
+	// collided without reading driver errors.
+	ErrDuplicateEmail    = fmt.Errorf("%w: email", ErrConflict)
+	ErrDuplicateUsername = fmt.Errorf("%w: username", ErrConflict)
 	// ErrUnavailable: the database cannot be reached right now. The HTTP layer
 	// answers 503 and the caller may retry.
 	ErrUnavailable = errors.New("storage: unavailable")

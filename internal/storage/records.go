@@ -241,6 +241,10 @@ type User struct {
 
 	// Password is the hash record (scheme, factor, salt, hash); never serialized.
 	Password PasswordHash `json:"-"`
+	// Revision is the row's write counter as read (1 for a new row; every
+	// write of the row adds 1): the condition of a read-modify-write
+	// (UserChange.IfRevision). Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // PasswordHash is a stored password hash in FusionAuth's terms.
@@ -265,6 +269,9 @@ type Registration struct {
 	InsertInstant      int64          `json:"insertInstant"`
 	LastUpdateInstant  int64          `json:"lastUpdateInstant"`
 	LastLoginInstant   int64          `json:"lastLoginInstant,omitempty"`
+	// Revision is the row's write counter as read, like User.Revision:
+	// UpdateRegistration writes only while the row still has it.
+	Revision int64 `json:"-"`
 }
 
 // APIKey is a management API key. Only the SHA-256 of the key is stored.

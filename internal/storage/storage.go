@@ -96,7 +96,7 @@ type UserStore interface {
 	// FindUser finds one user by email or username within a tenant.
 	FindUser(ctx context.Context, f UserFilter) (User, error)
 	// UpdateUser replaces the user row (including the password hash).
-	UpdateUser(ctx context.Context, u User, audit ...AuditEntry) error // ErrNotFound, ErrConflict
+	UpdateUser(ctx context.Context, u User, audit ...AuditEntry) error // ErrNotFound, ErrConflict (ErrDuplicateEmail, ErrDuplicateUsername)
 	// DeleteUser removes the user, their registrations, refresh tokens and
 	// lockout counters (hard delete; soft delete is UpdateUser with
 	// Active=false), leaving the sessions as tombstones in the revocation feed
@@ -193,7 +193,11 @@ type RegistrationStore interface {
 	CreateRegistration(ctx context.Context, r Registration, audit ...AuditEntry) error // ErrConflict when already registered
 	GetRegistration(ctx context.Context, userID, applicationID string) (Registration, error)
 	ListRegistrations(ctx context.Context, userID string) ([]Registration, error)
-	UpdateRegistration(ctx context.Context, r Registration, audit ...AuditEntry) error // ErrNotFound
+	// UpdateRegistration replaces the registration of (r.UserID,
+	// r.ApplicationID): ErrNotFound when there is none; when r.Revision is
+	// not 0 (r was read, then changed), ErrStale and nothing changed when
+	// the row has another revision.
+	UpdateRegistration(ctx context.Context, r Registration, audit ...AuditEntry) error
 	DeleteRegistration(ctx context.Context, userID, applicationID string, audit ...AuditEntry) error
 }
 

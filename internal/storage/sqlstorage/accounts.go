@@ -54,9 +54,9 @@ func (s *Store) CreateAccount(ctx context.Context, a storage.NewAccount) error {
 // are (SQLite json_patch, RFC 7396; PostgreSQL jsonb ||).
 func (s *Store) mergeUserDoc() string {
 	if s.dialect == DialectPostgres {
-		return `UPDATE users SET doc = (doc::jsonb || CAST($2 AS jsonb))::text WHERE id = $1`
+		return `UPDATE users SET doc = (doc::jsonb || CAST($2 AS jsonb))::text, revision = revision + 1 WHERE id = $1`
 	}
-	return `UPDATE users SET doc = json_patch(doc, $2) WHERE id = $1`
+	return `UPDATE users SET doc = json_patch(doc, $2), revision = revision + 1 WHERE id = $1`
 }
 
 // ChangeUser applies a user change and everything that goes with it in one
@@ -79,9 +79,12 @@ func (s *Store) ChangeUser(ctx context.Context, c storage.UserChange) error {
 		}
 	}
 	return s.tx(ctx, func(q querier) error {
-		old, err := lockPassword(ctx, q, s.dialect, c.UserID)
+		old, rev, err := lockUser(ctx, q, s.dialect, c.UserID)
 		if err != nil {
 			return err
+		}
+		if c.IfRevision != 0 && rev != c.IfRevision {
+			return storage.ErrStale
 		}
 		if c.Delete {
 			if err := deleteUserTx(ctx, q, c.UserID, c.Now); err != nil {
@@ -109,7 +112,7 @@ func (s *Store) ChangeUser(ctx context.Context, c storage.UserChange) error {
 			u := c.Replace
 			next = u.Password
 			if _, err := q.ExecContext(ctx, `UPDATE users SET tenant_id = $2, email_lower = $3, username_lower = $4, doc = $5,
-				pw_scheme = $6, pw_factor = $7, pw_salt = $8, pw_hash = $9 WHERE id = $1`,
+				pw_scheme = $6, pw_factor = $7, pw_salt = $8, pw_hash = $9, revision = revision + 1 WHERE id = $1`,
 				c.UserID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), replaceDoc,
 				u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash); err != nil {
 				return err
@@ -119,7 +122,7 @@ func (s *Store) ChangeUser(ctx context.Context, c storage.UserChange) error {
 			}
 		case c.Password != nil:
 			next = *c.Password
-			if _, err := q.ExecContext(ctx, `UPDATE users SET pw_scheme = $2, pw_factor = $3, pw_salt = $4, pw_hash = $5 WHERE id = $1`,
+			if _, err := q.ExecContext(ctx, `UPDATE users SET pw_scheme = $2, pw_factor = $3, pw_salt = $4, pw_hash = $5, revision = revision + 1 WHERE id = $1`,
 				c.UserID, next.Scheme, next.Factor, next.Salt, next.Hash); err != nil {
 				return err
 			}
@@ -168,21 +171,24 @@ func (s *Store) sideEffects(ctx context.Context, q querier, c storage.UserChange
 	return enqueueTx(ctx, q, c.Outbox)
 }
 
-// lockPassword reads the user's password hash inside the transaction,
-// locking the row on PostgreSQL so two changes of one user serialise (SQLite
-// has one writer). ErrNotFound when the user is unknown.
-func lockPassword(ctx context.Context, q querier, dialect, userID string) (storage.PasswordHash, error) {
+// lockUser reads the user's password hash and revision inside the
+// transaction, locking the row on PostgreSQL so two changes of one user
+// serialise (SQLite has one writer): the revision read is the latest
+// committed, and stays so until this transaction ends. ErrNotFound when the
+// user is unknown.
+func lockUser(ctx context.Context, q querier, dialect, userID string) (storage.PasswordHash, int64, error) {
 	lock := ""
 	if dialect == DialectPostgres {
 		lock = " FOR UPDATE"
 	}
 	var h storage.PasswordHash
-	err := q.QueryRowContext(ctx, `SELECT pw_scheme, pw_factor, pw_salt, pw_hash FROM users WHERE id = $1`+lock, userID).
-		Scan(&h.Scheme, &h.Factor, &h.Salt, &h.Hash)
+	var rev int64
+	err := q.QueryRowContext(ctx, `SELECT pw_scheme, pw_factor, pw_salt, pw_hash, revision FROM users WHERE id = $1`+lock, userID).
+		Scan(&h.Scheme, &h.Factor, &h.Salt, &h.Hash, &rev)
 	if errors.Is(err, sql.ErrNoRows) {
-		return h, storage.ErrNotFound
+		return h, rev, storage.ErrNotFound
 	}
-	return h, err
+	return h, rev, err
 }
 
 // consumeFor deletes a live identifier of userID; ErrNotFound when there is

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -33,7 +34,7 @@ func (s *Store) wrap(err error) error {
 	if errors.As(err, &pgErr) {
 		switch {
 		case pgErr.Code == "23505": // unique_violation
-			return fmt.Errorf("%w: %s", storage.ErrConflict, pgErr.ConstraintName)
+			return fmt.Errorf("%w: %s", userKeyConflict(pgErr.ConstraintName), pgErr.ConstraintName)
 		case pgErr.Code == "23503": // foreign_key_violation: the referenced row is missing
 			return fmt.Errorf("%w: %s", storage.ErrNotFound, pgErr.ConstraintName)
 		case pgErr.Code[:2] == "08", pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "53300":
@@ -46,7 +47,7 @@ func (s *Store) wrap(err error) error {
 	if errors.As(err, &sqErr) {
 		switch sqErr.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+			return fmt.Errorf("%w: %w", userKeyConflict(sqliteUniqueIndex(sqErr.Error())), err)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
 		}
@@ -67,6 +68,35 @@ func (s *Store) wrap(err error) error {
 		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlstorage: %w", err)
+}
+
+// userKeyConflict is the ErrConflict of a violated unique index: the
+// users' email and username indexes (migration 0001, users_email and
+// users_username) have their own, so the caller names the field that
+// collided.
+func userKeyConflict(index string) error {
+	switch index {
+	case "users_email":
+		return storage.ErrDuplicateEmail
+	case "users_username":
+		return storage.ErrDuplicateUsername
+	}
+	return storage.ErrConflict
+}
+
+// sqliteUniqueIndex names the users index a SQLite unique violation is
+// about. SQLite reports no index name, only its columns ("UNIQUE constraint
+// failed: users.tenant_id, users.email_lower",
+// https://www.sqlite.org/c3ref/errcode.html), whose set is unique to each
+// index; "" for every other.
+func sqliteUniqueIndex(msg string) string {
+	switch {
+	case strings.Contains(msg, "users.email_lower"):
+		return "users_email"
+	case strings.Contains(msg, "users.username_lower"):
+		return "users_username"
+	}
+	return ""
 }
 
 // retryable reports PostgreSQL serialization failures and deadlocks, which

@@ -11,12 +11,14 @@ import (
 // a JSON document column in place, so RecordLogin needs no read-modify-write
 // round trip inside its write transaction (SQLite json_set,
 // https://www.sqlite.org/json1.html#jset; PostgreSQL jsonb_set; doc stays TEXT
-// on both).
+// on both). It raises the row's revision like every write of the row
+// (migration 0130), so a management update computed from a read before the
+// login writes again instead of putting the old lastLoginInstant back.
 func (s *Store) setLastLogin(table, where string) string {
 	if s.dialect == DialectPostgres {
-		return `UPDATE ` + table + ` SET doc = jsonb_set(doc::jsonb, '{lastLoginInstant}', to_jsonb(CAST($1 AS BIGINT)))::text WHERE ` + where
+		return `UPDATE ` + table + ` SET revision = revision + 1, doc = jsonb_set(doc::jsonb, '{lastLoginInstant}', to_jsonb(CAST($1 AS BIGINT)))::text WHERE ` + where
 	}
-	return `UPDATE ` + table + ` SET doc = json_set(doc, '$.lastLoginInstant', CAST($1 AS INTEGER)) WHERE ` + where
+	return `UPDATE ` + table + ` SET revision = revision + 1, doc = json_set(doc, '$.lastLoginInstant', CAST($1 AS INTEGER)) WHERE ` + where
 }
 
 // RecordLogin writes a successful login in one transaction: one commit, so
@@ -79,11 +81,11 @@ func (s *Store) RecordLogin(ctx context.Context, l storage.Login) error {
 // which wrote another instant, is left alone.
 func (s *Store) restoreLastLogin(table, where string) string {
 	if s.dialect == DialectPostgres {
-		return `UPDATE ` + table + ` SET doc = (CASE WHEN CAST($1 AS BIGINT) = 0 THEN doc::jsonb - 'lastLoginInstant'
+		return `UPDATE ` + table + ` SET revision = revision + 1, doc = (CASE WHEN CAST($1 AS BIGINT) = 0 THEN doc::jsonb - 'lastLoginInstant'
 			ELSE jsonb_set(doc::jsonb, '{lastLoginInstant}', to_jsonb(CAST($1 AS BIGINT))) END)::text
 			WHERE doc::jsonb -> 'lastLoginInstant' = to_jsonb(CAST($2 AS BIGINT)) AND ` + where
 	}
-	return `UPDATE ` + table + ` SET doc = CASE WHEN CAST($1 AS INTEGER) = 0 THEN json_remove(doc, '$.lastLoginInstant')
+	return `UPDATE ` + table + ` SET revision = revision + 1, doc = CASE WHEN CAST($1 AS INTEGER) = 0 THEN json_remove(doc, '$.lastLoginInstant')
 		ELSE json_set(doc, '$.lastLoginInstant', CAST($1 AS INTEGER)) END
 		WHERE json_extract(doc, '$.lastLoginInstant') = CAST($2 AS INTEGER) AND ` + where
 }

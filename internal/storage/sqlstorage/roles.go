@@ -16,10 +16,10 @@ import (
 // every matching string element).
 func (s *Store) dropRoleSQL() string {
 	if s.dialect == DialectPostgres {
-		return `UPDATE registrations SET doc = jsonb_set(doc::jsonb, '{roles}', (doc::jsonb -> 'roles') - CAST($2 AS TEXT))::text
+		return `UPDATE registrations SET revision = revision + 1, doc = jsonb_set(doc::jsonb, '{roles}', (doc::jsonb -> 'roles') - CAST($2 AS TEXT))::text
 			WHERE application_id = $1 AND doc::jsonb -> 'roles' ? CAST($2 AS TEXT)`
 	}
-	return `UPDATE registrations SET doc = json_set(doc, '$.roles',
+	return `UPDATE registrations SET revision = revision + 1, doc = json_set(doc, '$.roles',
 			json((SELECT json_group_array(value) FROM json_each(registrations.doc, '$.roles') WHERE value <> $2)))
 		WHERE application_id = $1 AND EXISTS (SELECT 1 FROM json_each(registrations.doc, '$.roles') WHERE value = $2)`
 }
@@ -28,12 +28,12 @@ func (s *Store) dropRoleSQL() string {
 // application $1 that holds it.
 func (s *Store) renameRoleSQL() string {
 	if s.dialect == DialectPostgres {
-		return `UPDATE registrations SET doc = jsonb_set(doc::jsonb, '{roles}',
+		return `UPDATE registrations SET revision = revision + 1, doc = jsonb_set(doc::jsonb, '{roles}',
 				(SELECT jsonb_agg(CASE WHEN e = to_jsonb(CAST($2 AS TEXT)) THEN to_jsonb(CAST($3 AS TEXT)) ELSE e END)
 				 FROM jsonb_array_elements(doc::jsonb -> 'roles') e))::text
 			WHERE application_id = $1 AND doc::jsonb -> 'roles' ? CAST($2 AS TEXT)`
 	}
-	return `UPDATE registrations SET doc = json_set(doc, '$.roles',
+	return `UPDATE registrations SET revision = revision + 1, doc = json_set(doc, '$.roles',
 			json((SELECT json_group_array(CASE WHEN value = $2 THEN $3 ELSE value END) FROM json_each(registrations.doc, '$.roles'))))
 		WHERE application_id = $1 AND EXISTS (SELECT 1 FROM json_each(registrations.doc, '$.roles') WHERE value = $2)`
 }

@@ -232,14 +232,15 @@ func (s *Store) queryUsers(ctx context.Context, query string, args ...any) ([]st
 	for rows.Next() {
 		var u storage.User
 		var doc string
-		if err := rows.Scan(&doc, &u.Password.Scheme, &u.Password.Factor, &u.Password.Salt, &u.Password.Hash); err != nil {
+		var rev int64
+		if err := rows.Scan(&doc, &u.Password.Scheme, &u.Password.Factor, &u.Password.Salt, &u.Password.Hash, &rev); err != nil {
 			return nil, s.wrap(err)
 		}
 		pw := u.Password
 		if err := decode(doc, &u); err != nil {
 			return nil, err
 		}
-		u.Password = pw
+		u.Password, u.Revision = pw, rev
 		out = append(out, u)
 	}
 	return out, s.wrap(rows.Err())

@@ -584,6 +584,7 @@ func TestRefreshReadsSeeRoleChangesUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Revision = 0 // each write replaces the roles whatever the row's revision
 	for v := int64(1); v <= 300 && stale.Load() == 0; v++ {
 		r.Roles = []string{fmt.Sprintf("r%d", v)}
 		if err := s.UpdateRegistration(ctx, r); err != nil {

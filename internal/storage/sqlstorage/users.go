@@ -57,19 +57,20 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User, audit ...storage
 	})
 }
 
-const userColumns = `doc, pw_scheme, pw_factor, pw_salt, pw_hash`
+const userColumns = `doc, pw_scheme, pw_factor, pw_salt, pw_hash, revision`
 
 func (s *Store) scanUser(row *sql.Row) (storage.User, error) {
 	var u storage.User
 	var doc string
 	var pw storage.PasswordHash
-	if err := row.Scan(&doc, &pw.Scheme, &pw.Factor, &pw.Salt, &pw.Hash); err != nil {
+	var rev int64
+	if err := row.Scan(&doc, &pw.Scheme, &pw.Factor, &pw.Salt, &pw.Hash, &rev); err != nil {
 		return u, s.wrap(err)
 	}
 	if err := decode(doc, &u); err != nil {
 		return u, err
 	}
-	u.Password = pw
+	u.Password, u.Revision = pw, rev
 	return u, nil
 }
 
@@ -112,7 +113,7 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User, audit ...storage
 	}
 	return s.tx(ctx, func(q querier) error {
 		if err := mustAffectTx(q.ExecContext(ctx, `UPDATE users SET tenant_id = $2, email_lower = $3, username_lower = $4, doc = $5,
-			pw_scheme = $6, pw_factor = $7, pw_salt = $8, pw_hash = $9 WHERE id = $1`,
+			pw_scheme = $6, pw_factor = $7, pw_salt = $8, pw_hash = $9, revision = revision + 1 WHERE id = $1`,
 			u.ID, u.TenantID, lowerOrNull(u.Email), lowerOrNull(u.Username), doc,
 			u.Password.Scheme, u.Password.Factor, u.Password.Salt, u.Password.Hash)); err != nil {
 			return err

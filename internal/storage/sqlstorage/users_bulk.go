@@ -64,7 +64,7 @@ func (s *Store) ListRegistrationsOf(ctx context.Context, userIDs []string) (map[
 	out := map[string][]storage.Registration{}
 	for _, part := range chunks(userIDs) {
 		w := &whereBuilder{}
-		rows, err := s.r.QueryContext(ctx, `SELECT user_id, doc FROM registrations WHERE user_id IN `+w.inList(part)+
+		rows, err := s.r.QueryContext(ctx, `SELECT `+registrationColumns+` FROM registrations WHERE user_id IN `+w.inList(part)+
 			` ORDER BY user_id, application_id`, w.args...)
 		if err != nil {
 			return nil, s.wrap(err)

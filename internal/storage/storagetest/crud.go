@@ -75,7 +75,7 @@ func testUsers(t *testing.T, s storage.Storage) {
 	must(t, s.CreateUser(ctx, u))
 	got, err := s.GetUser(ctx, "u1")
 	must(t, err)
-	wantEqual(t, "user (incl. password hash)", got, u)
+	wantEqual(t, "user (incl. password hash)", unrevised(got), u)
 	wantErr(t, s.CreateUser(ctx, newUser("u1", "other@example.com", "")), storage.ErrConflict)
 
 	// Several users without a username (or email) must coexist.
@@ -115,7 +115,7 @@ func testUsers(t *testing.T, s storage.Storage) {
 	must(t, s.UpdateUser(ctx, u))
 	got, err = s.GetUser(ctx, "u1")
 	must(t, err)
-	wantEqual(t, "updated user", got, u)
+	wantEqual(t, "updated user", unrevised(got), u)
 	_, err = s.FindUser(ctx, storage.UserFilter{TenantID: tenantID, Email: "ada@example.com"})
 	wantErr(t, err, storage.ErrNotFound) // the old email no longer finds anyone
 	wantErr(t, s.UpdateUser(ctx, newUser("missing", "m@example.com", "")), storage.ErrNotFound)
@@ -164,5 +164,6 @@ func testUpdateUserConflict(t *testing.T, s storage.Storage) {
 	wantErr(t, s.UpdateUser(ctx, stolen), storage.ErrConflict)
 	got, err := s.GetUser(ctx, "u2")
 	must(t, err)
-	wantEqual(t, "user after refused update", got, b)
+	wantEqual(t, "revision after refused update", got.Revision, int64(1))
+	wantEqual(t, "user after refused update", unrevised(got), b)
 }

@@ -29,6 +29,9 @@ func snapshotUndo(t *testing.T, s storage.Storage, userID, appID string) undoWor
 	must(t, err)
 	w.reg, err = s.GetRegistration(ctx, userID, appID)
 	must(t, err)
+	// The login and its undo are two writes of the rows: what they hold is
+	// as before, their revisions are not.
+	w.user, w.reg = unrevised(w.user), unrevisedReg(w.reg)
 	w.live, err = s.ListRefreshTokens(ctx, userID)
 	must(t, err)
 	w.feed, err = s.ListRevocations(ctx, appID, time.Time{}, "", 100)

@@ -233,7 +233,7 @@ func testGetUsersAndRegistrations(t *testing.T, s storage.Storage) {
 	if len(users) != 2 || users[0].ID != "u2" || users[1].ID != u.ID {
 		t.Fatalf("GetUsers = %+v", users)
 	}
-	wantEqual(t, "user with its password hash", users[1], u)
+	wantEqual(t, "user with its password hash", unrevised(users[1]), unrevised(u))
 	regs, err := s.ListRegistrationsOf(ctx, []string{u.ID, "u2"})
 	must(t, err)
 	if len(regs[u.ID]) != 1 || regs[u.ID][0].ApplicationID != app.ID || len(regs["u2"]) != 0 {

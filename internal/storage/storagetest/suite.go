@@ -59,7 +59,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"DataNumbersKeptExactly", testDataNumbersKeptExactly},
 	}
 	tests = append(tests, eventTests...)
-	for _, tc := range append(append(append(append(append(append(append(tests, mailTests...), accountTests...), mfaTests...), directoryTests...), janitorTests...), oauthTests...), sessionTests...) {
+	for _, tc := range append(append(append(append(append(append(append(append(tests, mailTests...), accountTests...), revisionTests...), mfaTests...), directoryTests...), janitorTests...), oauthTests...), sessionTests...) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStorage(t))
 		})
@@ -105,6 +105,27 @@ func wantEqual[T any](t *testing.T, what string, got, want T) {
 func hash(s string) []byte {
 	h := sha256.Sum256([]byte(s))
 	return h[:]
+}
+
+// unrevised is u without the revisions a read fills in (User.Revision,
+// Registration.Revision): the record apart from how often its rows were
+// written.
+func unrevised(u storage.User) storage.User {
+	u.Revision = 0
+	if u.Registrations != nil {
+		regs := make([]storage.Registration, len(u.Registrations))
+		for i, r := range u.Registrations {
+			regs[i] = unrevisedReg(r)
+		}
+		u.Registrations = regs
+	}
+	return u
+}
+
+// unrevisedReg is r without its revision (unrevised).
+func unrevisedReg(r storage.Registration) storage.Registration {
+	r.Revision = 0
+	return r
 }
 
 func newTenant(id string) storage.Tenant {
