@@ -139,6 +139,11 @@ func (rs *Registrations) store(ctx context.Context, u storage.User, reg storage.
 	if errors.Is(err, storage.ErrConflict) {
 		return invalid("duplicate", "registration", "The user is already registered for this application.")
 	}
+	if errors.Is(err, storage.ErrNotFound) {
+		// The user was deleted since it was read (or the application,
+		// which its foreign key finds): the caller's 404.
+		return ErrNotFound
+	}
 	if err == nil {
 		rs.Users.Events.Committed(evs)
 	}
@@ -164,8 +169,23 @@ func (rs *Registrations) Get(ctx context.Context, scope Scope, userID, appID str
 // Update replaces roles, data, username, timezone and preferredLanguages of
 // a registration with change's result (a PUT, or a PATCH applied to the
 // current one); roles must be the application's. An error of change is
-// returned as it is.
+// returned as it is. Like Users.Update, the write is conditional on the
+// registration's revision as read, and a try that lost to another write
+// (another update, a login's lastLoginInstant) reads and applies change
+// again (retryStale): ErrContended when every try lost, ErrNotFound when
+// the registration was deleted meanwhile.
 func (rs *Registrations) Update(ctx context.Context, scope Scope, userID, appID string, change func(storage.Registration) (storage.Registration, error)) (storage.Registration, error) {
+	var reg storage.Registration
+	err := retryStale(func() error {
+		var err error
+		reg, err = rs.updateOnce(ctx, scope, userID, appID, change)
+		return err
+	})
+	return reg, err
+}
+
+// updateOnce is one try of Update.
+func (rs *Registrations) updateOnce(ctx context.Context, scope Scope, userID, appID string, change func(storage.Registration) (storage.Registration, error)) (storage.Registration, error) {
 	cur, err := rs.Get(ctx, scope, userID, appID)
 	if err != nil {
 		return cur, err
@@ -181,12 +201,14 @@ func (rs *Registrations) Update(ctx context.Context, scope Scope, userID, appID 
 	e := &Invalid{}
 	reg.ID, reg.UserID, reg.ApplicationID, reg.Verified = cur.ID, cur.UserID, cur.ApplicationID, cur.Verified
 	reg.InsertInstant, reg.LastLoginInstant, reg.LastUpdateInstant = cur.InsertInstant, cur.LastLoginInstant, rs.Now().UnixMilli()
+	reg.Revision = cur.Revision // the condition of the write
 	reg.Roles = checkRoles(e, app, reg.Roles, false)
 	if err := e.Err(); err != nil {
 		return reg, err
 	}
-	return reg, rs.Store.UpdateRegistration(ctx, reg, audit(ctx, rs.Now(), app.TenantID,
+	err = rs.Store.UpdateRegistration(ctx, reg, audit(ctx, rs.Now(), app.TenantID,
 		"Updated the registration of the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", cur, reg))
+	return reg, notFound(err) // deleted since the read: the caller's 404
 }
 
 // Delete removes a registration; the user's refresh tokens for that

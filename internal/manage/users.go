@@ -188,7 +188,7 @@ func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Regi
 	a.Outbox = append(a.Outbox, evs...)
 	err = us.Store.CreateAccount(ctx, a)
 	if errors.Is(err, storage.ErrConflict) {
-		return invalid("duplicate", "user.email", "A user with this email, username or id already exists.")
+		return duplicateUser(err, u)
 	}
 	if err == nil && mailed {
 		us.Mail.notify(mail.Queue)
@@ -197,6 +197,20 @@ func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Regi
 		us.Events.Committed(evs)
 	}
 	return err
+}
+
+// duplicateUser is the problem of a uniqueness race lost at the database
+// (checkIdentity found no holder, a concurrent write took the value since):
+// the field that collided, as the pre-check would have named it. A conflict
+// on neither index is the id's (a create's only other unique key).
+func duplicateUser(err error, u storage.User) error {
+	switch {
+	case errors.Is(err, storage.ErrDuplicateUsername):
+		return invalid("duplicate", "user.username", "A user with username ["+u.Username+"] already exists.")
+	case errors.Is(err, storage.ErrDuplicateEmail):
+		return invalid("duplicate", "user.email", "A user with email ["+u.Email+"] already exists.")
+	}
+	return invalid("duplicate", "user.id", "A user with Id ["+u.ID+"] already exists.")
 }
 
 // issue mints the token of a create. The user is already stored; if minting

@@ -22,7 +22,32 @@ import (
 // email address is unverified and gets a verification mail when
 // emailConfiguration.verifyEmailWhenChanged says so. An error of change is
 // returned as it is.
+//
+// The write is conditional on the user's revision as read (optimistic
+// concurrency, docs/decisions.md): when another write of the user
+// committed in between (another update, a login's lastLoginInstant), the
+// user is read again and change applied again (retryStale), so no
+// acknowledged write is overwritten; everything the update causes (mail,
+// events, audit) is computed anew by each try and commits only with the
+// one that wins. ErrContended when every try lost; ErrNotFound when the
+// user was deleted meanwhile.
 func (us *Users) Update(ctx context.Context, scope Scope, id string, change func(storage.User) (UserInput, error)) (storage.User, error) {
+	var u storage.User
+	err := retryStale(func() error {
+		var err error
+		u, err = us.updateOnce(ctx, scope, id, change)
+		return err
+	})
+	if err != nil {
+		return u, err
+	}
+	return us.withRegistrations(ctx, u)
+}
+
+// updateOnce is one try of Update: read, apply change, write on the
+// condition that the user's revision is still the one read (storage.ErrStale
+// otherwise, nothing written).
+func (us *Users) updateOnce(ctx context.Context, scope Scope, id string, change func(storage.User) (UserInput, error)) (storage.User, error) {
 	cur, err := us.load(ctx, scope, id)
 	if err != nil {
 		return cur, err
@@ -70,16 +95,21 @@ func (us *Users) Update(ctx context.Context, scope Scope, id string, change func
 	c.Outbox = append(c.Outbox, evs...)
 	cur.Registrations, cur.Memberships = nil, nil
 	c.Audit = []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Updated the user with Id ["+u.ID+"]", cur, u)}
-	if err := us.Store.ChangeUser(ctx, c); errors.Is(err, storage.ErrConflict) {
-		return u, invalid("duplicate", "user.email", "A user with this email or username already exists.")
-	} else if err != nil {
+	c.IfRevision = cur.Revision
+	switch err := us.Store.ChangeUser(ctx, c); {
+	case errors.Is(err, storage.ErrConflict):
+		return u, duplicateUser(err, u)
+	case errors.Is(err, storage.ErrNotFound):
+		// Deleted since the read: the caller's 404, as if it had come first.
+		return u, ErrNotFound
+	case err != nil:
 		return u, err
 	}
 	if mailed {
 		us.Mail.notify(mail.Queue)
 	}
 	us.Events.Committed(evs)
-	return us.withRegistrations(ctx, u)
+	return u, nil
 }
 
 // updateEvents are user.update (the user before and after, with their

@@ -101,9 +101,11 @@ func (s *Server) updateRegistration(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rewind := replayBody(r)
 	reg, err := s.Manage.Registrations.Update(r.Context(), scope(r), userID, r.PathValue("applicationId"),
 		func(cur storage.Registration) (storage.Registration, error) {
 			var req registrationRequest
+			rewind()
 			err := decodeReplacement(r, registrationResponse{cur}, &req)
 			return req.Registration, err
 		})

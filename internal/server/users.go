@@ -139,8 +139,10 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		s.writeUser(w, r, u, err)
 		return
 	}
+	rewind := replayBody(r)
 	u, err := s.Manage.Users.Update(r.Context(), scope(r), id, func(cur storage.User) (manage.UserInput, error) {
 		var req userRequest
+		rewind()
 		cur.Registrations = nil
 		err := decodeReplacement(r, map[string]any{"user": cur}, &req)
 		return req.User.input(), err
