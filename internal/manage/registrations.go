@@ -31,6 +31,8 @@ type Registrations struct {
 	// Revokes prepares the jwt.refresh-token.revoke of a deleted
 	// registration's sessions (nil: none).
 	Revokes RevokeEventer
+
+	updates recordLocks // Update's, by user and application id
 }
 
 // NewRegistration registers a user created in the same call (the form
@@ -176,6 +178,7 @@ func (rs *Registrations) Get(ctx context.Context, scope Scope, userID, appID str
 // the registration was deleted meanwhile.
 func (rs *Registrations) Update(ctx context.Context, scope Scope, userID, appID string, change func(storage.Registration) (storage.Registration, error)) (storage.Registration, error) {
 	var reg storage.Registration
+	defer rs.updates.lock(strings.ToLower(userID + "/" + appID))()
 	err := retryStale(func() error {
 		var err error
 		reg, err = rs.updateOnce(ctx, scope, userID, appID, change)

@@ -46,6 +46,8 @@ type Users struct {
 	// Revokes prepares the jwt.refresh-token.revoke of a deactivation,
 	// deletion or password change that ends sessions (nil: none).
 	Revokes RevokeEventer
+
+	updates recordLocks // Update's, by user id
 }
 
 // UserInput is the user of a create or update request: the profile plus the

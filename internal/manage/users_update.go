@@ -33,11 +33,13 @@ import (
 // user was deleted meanwhile.
 func (us *Users) Update(ctx context.Context, scope Scope, id string, change func(storage.User) (UserInput, error)) (storage.User, error) {
 	var u storage.User
+	unlock := us.updates.lock(strings.ToLower(id))
 	err := retryStale(func() error {
 		var err error
 		u, err = us.updateOnce(ctx, scope, id, change)
 		return err
 	})
+	unlock()
 	if err != nil {
 		return u, err
 	}

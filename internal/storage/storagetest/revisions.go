@@ -222,8 +222,8 @@ func testUserKeyConflictsNameTheKey(t *testing.T, s storage.Storage) {
 		return x
 	}
 	for _, tc := range []struct {
-		name string
-		user storage.User
+		name      string
+		user      storage.User
 		want, not error
 	}{
 		{"username", takes("bob@example.com", u.Username), storage.ErrDuplicateUsername, storage.ErrDuplicateEmail},
