@@ -12,7 +12,7 @@ import (
 // round trip inside its write transaction (SQLite json_set,
 // https://www.sqlite.org/json1.html#jset; PostgreSQL jsonb_set; doc stays TEXT
 // on both). It raises the row's revision like every write of the row
-// (migration 0130), so a management update computed from a read before the
+// (migration 0140), so a management update computed from a read before the
 // login writes again instead of putting the old lastLoginInstant back.
 func (s *Store) setLastLogin(table, where string) string {
 	if s.dialect == DialectPostgres {
