@@ -15,6 +15,10 @@ const (
 	// IdentifierOneTimePassword is the oneTimePassword a change-password
 	// answer carries, exchanged once at POST /api/login.
 	IdentifierOneTimePassword = "one_time_password"
+	// IdentifierTrustToken is FusionAuth's trustToken: the proof of a
+	// completed two-factor login, spent by one change of the password of a
+	// user with two-factor methods (POST /api/user/change-password).
+	IdentifierTrustToken = "trust_token"
 )
 
 // Identifier is a single-use secret handed to a user: a changePasswordId, a
@@ -58,6 +62,9 @@ type IdentifierData struct {
 	IssueRefreshToken bool  `json:"issueRefreshToken,omitempty"`
 	RefreshTokenStart int64 `json:"refreshTokenStart,omitempty"` // ms
 	AuthTime          int64 `json:"authTime,omitempty"`          // ms
+	// TrustChallenge is the SHA-256 of the trustChallenge a trustToken is
+	// bound to (POST /api/two-factor/start): the token is only good with it.
+	TrustChallenge []byte `json:"trustChallenge,omitempty"`
 }
 
 // IdentifierRef names an identifier to consume.
@@ -106,6 +113,10 @@ type UserChange struct {
 	// there is none (unknown, used, expired, another user's), ChangeUser
 	// returns ErrNotFound and changes nothing.
 	Consume *IdentifierRef
+	// ConsumeTrust names a second live identifier of this user that is
+	// deleted, as Consume (the trustToken a change of the password of a user
+	// with two-factor methods spends).
+	ConsumeTrust *IdentifierRef
 	// DropIdentifiers deletes the user's identifiers of these kinds (the
 	// outstanding changePasswordIds once the password changed).
 	DropIdentifiers []string
@@ -151,10 +162,10 @@ type AccountStore interface {
 	// duplicate id, email or username (nothing is created).
 	CreateAccount(ctx context.Context, a NewAccount) error
 	// ChangeUser applies c in one transaction. ErrNotFound when the user is
-	// unknown or Consume names no live identifier of theirs; ErrStale when
-	// IfRevision is not the row's; ErrConflict (ErrDuplicateEmail,
-	// ErrDuplicateUsername) when Replace takes another user's email or
-	// username. On any error nothing changed.
+	// unknown or Consume or ConsumeTrust names no live identifier of
+	// theirs; ErrStale when IfRevision is not the row's; ErrConflict
+	// (ErrDuplicateEmail, ErrDuplicateUsername) when Replace takes another
+	// user's email or username. On any error nothing changed.
 	ChangeUser(ctx context.Context, c UserChange) error
 	// GetIdentifier returns the identifier of kind whose hash is hash while
 	// it is live at now (ErrNotFound otherwise); it is not consumed.

@@ -101,8 +101,11 @@ func (s *Store) ChangeUser(ctx context.Context, c storage.UserChange) error {
 				return err
 			}
 		}
-		if c.Consume != nil {
-			if err := consumeFor(ctx, q, c.UserID, *c.Consume, c.Now); err != nil {
+		for _, ref := range []*storage.IdentifierRef{c.Consume, c.ConsumeTrust} {
+			if ref == nil {
+				continue
+			}
+			if err := consumeFor(ctx, q, c.UserID, *ref, c.Now); err != nil {
 				return err
 			}
 		}

@@ -19,6 +19,7 @@ var accountTests = []struct {
 	{"DeleteUserEndsSessions", testDeleteUserEndsSessions},
 	{"ChangeUserRefusedChangesNothing", testChangeUserRefusedChangesNothing},
 	{"ChangeUserConcurrentConsume", testChangeUserConcurrentConsume},
+	{"ChangeUserConsumesTrust", testChangeUserConsumesTrust},
 	{"ChangeUserReplace", testChangeUserReplace},
 	{"Identifiers", testIdentifiers},
 	{"IdentifierConcurrentConsume", testIdentifierConcurrentConsume},
@@ -207,6 +208,55 @@ func testChangeUserConcurrentConsume(t *testing.T, s storage.Storage) {
 	hist, err := s.PasswordHistory(ctx, "u1", 10)
 	must(t, err)
 	wantEqual(t, "one remembered hash", len(hist), 1)
+}
+
+// testChangeUserConsumesTrust: a change that spends a changePasswordId and
+// a trustToken spends both or neither: a trustToken that is unknown,
+// expired, of another kind or another user's refuses the change, and the
+// changePasswordId stays live; a good one is gone with the change.
+func testChangeUserConsumesTrust(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	changeFixture(t, s)
+	must(t, s.CreateUser(ctx, newUser("u2", "grace@example.com", "grace")))
+	must(t, s.ChangeUser(ctx, storage.UserChange{UserID: "u1", Now: base, Issue: []storage.Identifier{
+		newIdentifier("tt-1", storage.IdentifierTrustToken, "u1", base.Add(3*time.Minute))}}))
+	must(t, s.ChangeUser(ctx, storage.UserChange{UserID: "u2", Now: base, Issue: []storage.Identifier{
+		newIdentifier("tt-u2", storage.IdentifierTrustToken, "u2", base.Add(3*time.Minute))}}))
+	change := func(trust *storage.IdentifierRef, at time.Time) storage.UserChange {
+		return storage.UserChange{UserID: "u1", Now: at, Consume: ref("cp-1", storage.IdentifierChangePassword),
+			ConsumeTrust: trust, Password: ptr(pw("bmV3")), RememberPasswords: 3}
+	}
+	for name, c := range map[string]storage.UserChange{
+		"unknown trustToken":    change(ref("nope", storage.IdentifierTrustToken), base.Add(time.Minute)),
+		"expired trustToken":    change(ref("tt-1", storage.IdentifierTrustToken), base.Add(4*time.Minute)),
+		"another kind":          change(ref("cp-2", storage.IdentifierTrustToken), base.Add(time.Minute)),
+		"another user's":        change(ref("tt-u2", storage.IdentifierTrustToken), base.Add(time.Minute)),
+		"trustToken as Consume": {UserID: "u1", Now: base.Add(time.Minute), Consume: ref("tt-1", storage.IdentifierChangePassword)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantErr(t, s.ChangeUser(ctx, c), storage.ErrNotFound)
+			u, err := s.GetUser(ctx, "u1")
+			must(t, err)
+			wantEqual(t, "password", u.Password, newUser("u1", "", "").Password)
+			_, err = s.GetIdentifier(ctx, storage.IdentifierChangePassword, hash("cp-1"), base.Add(time.Minute))
+			must(t, err)
+			_, err = s.GetIdentifier(ctx, storage.IdentifierTrustToken, hash("tt-1"), base.Add(time.Minute))
+			must(t, err)
+		})
+	}
+	must(t, s.ChangeUser(ctx, change(ref("tt-1", storage.IdentifierTrustToken), base.Add(time.Minute))))
+	for _, r := range []*storage.IdentifierRef{ref("cp-1", storage.IdentifierChangePassword), ref("tt-1", storage.IdentifierTrustToken)} {
+		_, err := s.GetIdentifier(ctx, r.Kind, r.Hash, base.Add(time.Minute))
+		wantErr(t, err, storage.ErrNotFound)
+	}
+	_, err := s.GetIdentifier(ctx, storage.IdentifierTrustToken, hash("tt-u2"), base.Add(time.Minute))
+	must(t, err)
+	// Spent: the same trustToken (with a live changePasswordId) changes nothing.
+	again := change(ref("tt-1", storage.IdentifierTrustToken), base.Add(time.Minute))
+	again.Consume = ref("cp-2", storage.IdentifierChangePassword)
+	wantErr(t, s.ChangeUser(ctx, again), storage.ErrNotFound)
+	_, err = s.GetIdentifier(ctx, storage.IdentifierChangePassword, hash("cp-2"), base.Add(time.Minute))
+	must(t, err)
 }
 
 // testChangeUserReplace: the management API's full replacement, with an
