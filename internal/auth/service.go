@@ -212,6 +212,9 @@ type Tokens struct {
 	// fusionauth.trust cookie. TrustExpiresAt is its end.
 	TwoFactorTrustID string
 	TrustExpiresAt   time.Time
+	// TrustToken is a completed second factor's trustToken (POST
+	// /api/two-factor/login; twofactor_stepup.go).
+	TrustToken string
 	// State is the state a flow carried (forgot password's, returned by a
 	// one-time-password login; passwordless and two-factor starts'), the
 	// answer's state (FusionAuth login.mdx).

@@ -60,6 +60,9 @@ type pendingLogin struct {
 	EmailMethodID    string `json:"emailMethodId,omitempty"`
 	EmailCodeHash    []byte `json:"emailCodeHash,omitempty"`
 	EmailCodeExpires int64  `json:"emailCodeExpires,omitempty"`
+	// TrustChallenge is the hash of a step-up's trustChallenge
+	// (TrustChallengeHash), which binds the trustToken its completion issues.
+	TrustChallenge []byte `json:"trustChallenge,omitempty"`
 }
 
 // TwoFactorLoginRequest is POST /api/two-factor/login.
@@ -71,6 +74,10 @@ type TwoFactorLoginRequest struct {
 	UserAgent     string // the second step's; the first step's when empty
 	Device        storage.DeviceInfo
 	DPoPJKT       string
+	// TrustToken asks for a trustToken with the tokens (POST
+	// /api/two-factor/login answers one, as FusionAuth's does; the hosted
+	// page has no use for it).
+	TrustToken bool
 }
 
 // startTwoFactor stores a pending login for user and returns its
@@ -85,17 +92,26 @@ func (s *Service) startTwoFactor(ctx context.Context, req LoginRequest, tenant s
 	if d := req.oneTimePassword; d != nil {
 		p.OneTimePassword, p.State = d, d.State
 	}
-	data, err := json.Marshal(p)
-	if err != nil {
+	raw := newRefreshValue()
+	if err := s.storePending(ctx, hashToken(raw), p, user, now); err != nil {
 		return "", err
 	}
-	raw := newRefreshValue()
-	c := storage.Challenge{Hash: hashToken(raw), Kind: storage.ChallengeTwoFactorLogin, UserID: user.ID,
-		TenantID: tenant.ID, CreatedAt: now, ExpiresAt: now.Add(defaultTwoFactorIDTTL), Data: data}
-	if err := s.cfg.Store.CreateChallenge(ctx, c); err != nil {
-		return "", fmt.Errorf("auth: store twoFactorId: %w", err)
-	}
 	return raw, nil
+}
+
+// storePending stores p as the challenge of the twoFactorId whose hash is
+// hash (a login's 242, or a step-up's start).
+func (s *Service) storePending(ctx context.Context, hash []byte, p pendingLogin, user storage.User, now time.Time) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	c := storage.Challenge{Hash: hash, Kind: storage.ChallengeTwoFactorLogin, UserID: user.ID,
+		TenantID: user.TenantID, CreatedAt: now, ExpiresAt: now.Add(defaultTwoFactorIDTTL), Data: data}
+	if err := s.cfg.Store.CreateChallenge(ctx, c); err != nil {
+		return fmt.Errorf("auth: store twoFactorId: %w", err)
+	}
+	return nil
 }
 
 // pending is a live twoFactorId with its user, tenant and application.
@@ -249,6 +265,11 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 		return Tokens{}, err
 	}
 	out.State, out.AuthType, out.SecondFactor = p.login.State, p.login.AuthType, true
+	if req.TrustToken {
+		if out.TrustToken, err = s.issueTrustToken(ctx, p, now); err != nil {
+			return Tokens{}, err
+		}
+	}
 	if req.TrustComputer {
 		if err := s.trustDevice(ctx, p.tenant, p.app, p.user, now, &out); err != nil {
 			return Tokens{}, err
@@ -286,6 +307,9 @@ func (s *Service) checkSecondFactor(ctx context.Context, p pending, code string,
 	}
 	if !sameSecret(CodeHash("login:"+string(p.hash), code), l.EmailCodeHash) {
 		return false, nil
+	}
+	if l.EmailMethodID == "" {
+		return true, nil // a step-up's own code, sent by no method
 	}
 	if err := s.cfg.Store.MarkTwoFactorUsed(ctx, p.user.ID, l.EmailMethodID, now); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return false, fmt.Errorf("auth: mark method used: %w", err)

@@ -26,6 +26,9 @@ type AccountsStore interface {
 	PasswordHistory(ctx context.Context, userID string, n int) ([]storage.PasswordHash, error)
 	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)
+	// ListTwoFactorMethods: a user with methods needs a trustToken to
+	// change the password (accounts_trust.go).
+	ListTwoFactorMethods(ctx context.Context, userID string) ([]storage.TwoFactorMethod, error)
 }
 
 // PasswordChecker checks a user's current password as a login does

@@ -27,6 +27,11 @@ type ChangePassword struct {
 	// issues a refresh token continuing that session, which the change
 	// itself revoked with every other.
 	RefreshToken string
+	// TrustToken and TrustChallenge: the proof of a just-completed second
+	// factor that a change of the password of a user with two-factor
+	// methods spends, in every mode (trust.go).
+	TrustToken     string
+	TrustChallenge string
 }
 
 // PasswordChanged is the answer: a oneTimePassword that logs in once
@@ -84,6 +89,10 @@ func (a *Accounts) changeWithID(ctx context.Context, in ChangePassword) (Passwor
 	if !u.Active {
 		return PasswordChanged{}, ErrNotFound // a deactivated account is not recovered by email
 	}
+	trust, err := a.trust(ctx, u, in)
+	if err != nil {
+		return PasswordChanged{}, err
+	}
 	appID := id.Data.ApplicationID
 	if appID == "" {
 		appID = in.ApplicationID
@@ -97,7 +106,7 @@ func (a *Accounts) changeWithID(ctx context.Context, in ChangePassword) (Passwor
 	if err != nil {
 		return PasswordChanged{}, err
 	}
-	c.Consume = &ref
+	c.Consume, c.ConsumeTrust = &ref, trust
 	if e := f.Tenant.EmailConfiguration; id.Data.Email != "" && id.Data.Email == u.Email && e.VerifyEmail && !u.Verified &&
 		(e.ImplicitEmailVerificationAllowed == nil || *e.ImplicitEmailVerificationAllowed) {
 		verified := true
@@ -127,6 +136,12 @@ func (a *Accounts) changeWithJWT(ctx context.Context, in ChangePassword) (Passwo
 	if err != nil {
 		return PasswordChanged{}, notFound(err)
 	}
+	// Before the current password: a stolen access token without the
+	// second factor cannot even try passwords.
+	trust, err := a.trust(ctx, u, in)
+	if err != nil {
+		return PasswordChanged{}, err
+	}
 	f, err := a.mailFor(ctx, u, in.ApplicationID)
 	if err != nil {
 		return PasswordChanged{}, err
@@ -147,8 +162,9 @@ func (a *Accounts) changeWithJWT(ctx context.Context, in ChangePassword) (Passwo
 	if err != nil {
 		return PasswordChanged{}, err
 	}
+	c.ConsumeTrust = trust
 	if err := a.commit(ctx, c); err != nil {
-		return PasswordChanged{}, err
+		return PasswordChanged{}, trustSpent(err, trust)
 	}
 	return PasswordChanged{OneTimePassword: otpRaw}, nil
 }
@@ -163,6 +179,13 @@ func (a *Accounts) changeWithKey(ctx context.Context, scope Scope, in ChangePass
 	if errors.Is(err, ErrNotFound) {
 		return invalid("invalid", "loginId", "No user exists with the [loginId].")
 	} else if err != nil {
+		return err
+	}
+	// FusionAuth asks the API key for the trustToken too (its GET check
+	// has a loginId form for this): an administrator without the user's
+	// second factor sets a password with PUT /api/user instead.
+	trust, err := a.trust(ctx, u, in)
+	if err != nil {
 		return err
 	}
 	f, err := a.mailFor(ctx, u, in.ApplicationID)
@@ -181,7 +204,8 @@ func (a *Accounts) changeWithKey(ctx context.Context, scope Scope, in ChangePass
 		return err
 	}
 	c.Issue = nil // FusionAuth answers the API-key mode with no body: no oneTimePassword
-	return a.commit(ctx, c)
+	c.ConsumeTrust = trust
+	return trustSpent(a.commit(ctx, c), trust)
 }
 
 // passwordChange checks plain against the tenant's policy (field
@@ -208,7 +232,7 @@ func (a *Accounts) passwordChange(ctx context.Context, f MailFor, plain string, 
 	c := storage.UserChange{UserID: f.User.ID, Now: now, Password: h, RememberPasswords: remembered(f.Tenant),
 		Fields: storage.UserFields{PasswordChangeRequired: &notRequired, PasswordLastUpdateInstant: now.UnixMilli(),
 			LastUpdateInstant: now.UnixMilli()},
-		DropIdentifiers: []string{storage.IdentifierChangePassword}, ResetFailures: true}
+		DropIdentifiers: []string{storage.IdentifierChangePassword, storage.IdentifierTrustToken}, ResetFailures: true}
 	if f.Tenant.JWTConfiguration.RefreshTokenRevocationPolicy.OnPasswordChanged {
 		c.RevokeReason = "password_changed"
 		revs, err := revokeEvents(ctx, a.Revokes, auth.Revoked{TenantID: f.User.TenantID,
@@ -254,8 +278,9 @@ func (a *Accounts) commit(ctx context.Context, c storage.UserChange) error {
 }
 
 // CheckChangePassword is FusionAuth's "check" (GET /api/user/change-password;
-// accounts spec §4.2): nil when a change of this kind could go ahead. It
-// consumes nothing. The id is checked without authentication, the user of
+// accounts spec §4.2): nil when a change of this kind could go ahead, the
+// [TrustTokenRequired] refusal when the user has two-factor methods (the
+// change needs a trustToken; the check takes none). It consumes nothing. The id is checked without authentication, the user of
 // an access token, or (API key) a login id.
 func (a *Accounts) CheckChangePassword(ctx context.Context, scope Scope, in ChangePassword) error {
 	switch {
@@ -267,16 +292,25 @@ func (a *Accounts) CheckChangePassword(ctx context.Context, scope Scope, in Chan
 		if err != nil {
 			return notFound(err)
 		}
-		_, err = a.Store.GetUser(ctx, id.UserID)
-		return notFound(err)
+		u, err := a.Store.GetUser(ctx, id.UserID)
+		if err != nil {
+			return notFound(err)
+		}
+		return a.trustNeeded(ctx, u)
 	case in.UserID != "":
-		_, err := a.Store.GetUser(ctx, in.UserID)
-		return notFound(err)
+		u, err := a.Store.GetUser(ctx, in.UserID)
+		if err != nil {
+			return notFound(err)
+		}
+		return a.trustNeeded(ctx, u)
 	case in.LoginID != "" && !in.WithKey:
 		return ErrForbidden
 	case in.LoginID != "":
-		_, err := a.Users.Find(ctx, scope, UserQuery{LoginID: in.LoginID})
-		return err
+		u, err := a.Users.Find(ctx, scope, UserQuery{LoginID: in.LoginID})
+		if err != nil {
+			return err
+		}
+		return a.trustNeeded(ctx, u)
 	}
 	e := &Invalid{}
 	e.General("invalidGET", "Give a changePasswordId, an access token or, with an API key, a loginId.")

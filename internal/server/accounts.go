@@ -79,6 +79,8 @@ type changePasswordRequest struct {
 	LoginID          string `json:"loginId"`
 	ApplicationID    string `json:"applicationId"`
 	RefreshToken     string `json:"refreshToken"`
+	TrustChallenge   string `json:"trustChallenge"`
+	TrustToken       string `json:"trustToken"`
 }
 
 // changePasswordResponse is FusionAuth's ChangePasswordResponse.
@@ -91,7 +93,10 @@ type changePasswordResponse struct {
 // (users.mdx "Change a User's Password") in FusionAuth's three modes: a
 // changePasswordId (the body's wins over the path's; no authentication), an
 // access token (Bearer, DPoP or the access_token cookie) with the current
-// password, or an API key with a loginId. The first two answer
+// password, or an API key with a loginId. For a user with two-factor
+// methods each mode also needs a trustToken (and its trustChallenge, when
+// the step-up gave one): else 400 [TrustTokenRequired] and nothing changes
+// (manage/accounts_trust.go). The first two answer
 // {"oneTimePassword"} (and the forgot-password state); the third has no
 // body. Everything it changes is one transaction (manage.Accounts).
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
@@ -104,6 +109,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.CurrentPassword, in.Password, in.ApplicationID = req.CurrentPassword, req.Password, req.ApplicationID
+	in.TrustToken, in.TrustChallenge = req.TrustToken, req.TrustChallenge
 	if in.UserID != "" {
 		// The caller's session continues after the change through the
 		// oneTimePassword; the cookie wins over the body (accounts spec §4.3).
@@ -122,7 +128,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 
 // checkChangePassword handles GET /api/user/change-password[/{changePasswordId}]
 // (TS checkChangePasswordUsing{Id,JWT,LoginId}; accounts spec §4.2): 200
-// when the change could go ahead, 404 for an unknown or expired id. It
+// when the change could go ahead, 404 for an unknown or expired id, 400
+// [TrustTokenRequired] for a user with two-factor methods. It
 // consumes nothing. ipAddress, loginIdTypes and the old clients' username
 // are accepted and ignored.
 func (s *Server) checkChangePassword(w http.ResponseWriter, r *http.Request) {

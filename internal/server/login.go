@@ -112,6 +112,8 @@ type loginAnswer struct {
 	loginResponse
 	State            map[string]any `json:"state,omitempty"`
 	TwoFactorTrustID string         `json:"twoFactorTrustId,omitempty"`
+	// TrustToken: a completed second factor's (POST /api/two-factor/login).
+	TrustToken string `json:"trustToken,omitempty"`
 }
 
 // writeLogin is the one answer of a successful login, whatever proved the
@@ -138,7 +140,7 @@ func (s *Server) writeLogin(w http.ResponseWriter, r *http.Request, t auth.Token
 		RefreshTokenID: t.RefreshTokenID,
 		State:          t.State,
 		User:           t.User,
-	}, State: t.State, TwoFactorTrustID: t.TwoFactorTrustID}
+	}, State: t.State, TwoFactorTrustID: t.TwoFactorTrustID, TrustToken: t.TrustToken}
 	if t.AccessToken != "" {
 		resp.TokenExpirationInstant = t.AccessTokenExpiresAt.UnixMilli()
 	}

@@ -323,6 +323,8 @@ func (s *Server) routes() []route {
 			cors: corsCredentialed, rate: rateCodes, body: maxBody},
 		{pattern: "POST /api/two-factor/login", handler: s.twoFactorLogin, auth: public, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, rate: rateCodes, body: maxBody},
+		// twofactor_start.go: a step-up, whose completion answers a trustToken.
+		{pattern: "POST /api/two-factor/start", handler: s.startTwoFactor, auth: apiKey("/api/two-factor"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/two-factor/status", handler: s.twoFactorStatus, auth: apiKey("/api/two-factor"), tenantHeader: true},
 		{pattern: "GET /api/two-factor/status/{twoFactorTrustId}", handler: s.twoFactorStatus, auth: apiKey("/api/two-factor"), tenantHeader: true},
 		{pattern: "POST /api/two-factor/status", handler: s.twoFactorStatus, auth: apiKey("/api/two-factor"), tenantHeader: true, body: maxBody},
