@@ -274,10 +274,14 @@ func (s *stack) otpLogin(otp string, hdr map[string]string) result {
 }
 
 // resetOTP walks forgot password and change password for alice and
-// returns the answer's oneTimePassword.
+// returns the answer's oneTimePassword; alice has two-factor methods here,
+// so each change spends the trustToken of a step-up first
+// (TestChangePasswordNeedsTrustToken).
 func (s *stack) resetOTP(newPassword string) string {
 	s.t.Helper()
-	res := s.do(call{method: "POST", path: "/api/user/change-password/" + s.forgotID(`{}`), body: `{"password":"` + newPassword + `"}`})
+	trust := s.stepUpTrust("")
+	res := s.do(call{method: "POST", path: "/api/user/change-password/" + s.forgotID(`{}`),
+		body: `{"password":"` + newPassword + `","trustToken":"` + trust + `"}`})
 	if res.status != 200 {
 		s.t.Fatalf("change password: %d %s", res.status, res.body)
 	}
@@ -299,11 +303,18 @@ func (s *stack) resetOTP(newPassword string) string {
 func TestOneTimePasswordLoginAsksForSecondFactor(t *testing.T) {
 	s := newStack(t)
 	enableTOTP(t, s)
+	// The step-up the change needs is a login of its own: traced before.
+	trustToken := s.stepUpTrust("")
 	s.Clock.Advance(time.Minute) // a login now would write a later lastLoginInstant
 	before := traceAlice(t, s)
 
-	otp := s.resetOTP("a brand new passphrase")
-	res := s.otpLogin(otp, nil)
+	res := s.do(call{method: "POST", path: "/api/user/change-password/" + s.forgotID(`{}`),
+		body: `{"password":"a brand new passphrase","trustToken":"` + trustToken + `"}`})
+	if res.status != 200 {
+		t.Fatalf("change password: %d %s", res.status, res.body)
+	}
+	otp := res.json(t)["oneTimePassword"].(string)
+	res = s.otpLogin(otp, nil)
 	if res.status != 242 || len(res.header.Values("Set-Cookie")) != 0 {
 		t.Fatalf("one-time-password login of a two-factor user: %d %s, cookies %v", res.status, res.body, res.header.Values("Set-Cookie"))
 	}

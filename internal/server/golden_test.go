@@ -57,7 +57,7 @@ var (
 	tokenPlaceholders = placeholders{
 		keyNamed: setOf("token", "refreshToken", "refreshTokenId", "access_token", "refresh_token", "refresh_token_id",
 			"id_token", "jti", "sid", "id", "kid", "x", "y", "n", "e", "publicKey", "iss", "changePasswordId",
-			"change_password_id", "emailVerificationId", "oneTimePassword", "twoFactorTrustId", "twoFactorId", "two_factor_id"),
+			"change_password_id", "emailVerificationId", "oneTimePassword", "twoFactorTrustId", "twoFactorId", "two_factor_id", "trustToken"),
 		instants: true, instantClaims: setOf("exp", "iat", "auth_time"), instantName: true,
 	}
 	webauthnPlaceholders = placeholders{keyNamed: setOf("challenge")}

@@ -161,8 +161,10 @@ func TestDebugLogNamesRoutesNotTheirSecrets(t *testing.T) {
 	}
 	twoFactorID := login.json(t)["twoFactorId"].(string)
 	s.Clock.Advance(30 * time.Second)
-	trust := ok(call{method: "POST", path: "/api/two-factor/login",
-		body: `{"twoFactorId":"` + twoFactorID + `","code":"` + s.totp(totpTestSecret) + `","trustComputer":true}`}, 200).json(t)["twoFactorTrustId"].(string)
+	second := ok(call{method: "POST", path: "/api/two-factor/login",
+		body: `{"twoFactorId":"` + twoFactorID + `","code":"` + s.totp(totpTestSecret) + `","trustComputer":true}`}, 200).json(t)
+	// The trustToken alice's password change spends, a secret in a body.
+	trust, trustToken := second["twoFactorTrustId"].(string), second["trustToken"].(string)
 	ok(call{method: "GET", path: "/api/two-factor/status/" + trust + "?userId=" + aliceID + "&applicationId=" + storeApp, hdr: key}, 200)
 	ok(call{method: "GET", path: "/api/two-factor/status/" + trust, hdr: map[string]string{"Authorization": "wrong-api-key-0000111122223333444455556666"}}, 401)
 
@@ -178,8 +180,9 @@ func TestDebugLogNamesRoutesNotTheirSecrets(t *testing.T) {
 	// A changePasswordId: checked, then spent to set the password.
 	changeID := ok(call{method: "POST", path: "/api/user/forgot-password", hdr: key,
 		body: `{"loginId":"` + aliceEmail + `","sendForgotPasswordMessage":false}`}, 200).json(t)["changePasswordId"].(string)
-	ok(call{method: "GET", path: "/api/user/change-password/" + changeID}, 200)
-	ok(call{method: "POST", path: "/api/user/change-password/" + changeID, body: `{"password":"an entirely new passphrase"}`}, 200)
+	ok(call{method: "GET", path: "/api/user/change-password/" + changeID}, 400) // [TrustTokenRequired]: alice has an authenticator
+	ok(call{method: "POST", path: "/api/user/change-password/" + changeID,
+		body: `{"password":"an entirely new passphrase","trustToken":"` + trustToken + `"}`}, 200)
 
 	// Refused by the per-address limit (20 a minute): the rate_limited
 	// event names the route too.
@@ -206,7 +209,7 @@ func TestDebugLogNamesRoutesNotTheirSecrets(t *testing.T) {
 		t.Fatal("the access log did not run at debug: the scan below would prove nothing")
 	}
 	var secrets []string
-	for _, v := range []string{trust, verification, changeID} {
+	for _, v := range []string{trust, trustToken, verification, changeID} {
 		h := sha256.Sum256([]byte(v))
 		secrets = append(secrets, v, hex.EncodeToString(h[:]), base64.StdEncoding.EncodeToString(h[:]),
 			base64.RawURLEncoding.EncodeToString(h[:]), base64.RawStdEncoding.EncodeToString(h[:]))
