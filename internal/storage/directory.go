@@ -168,6 +168,10 @@ type UserActionLog struct {
 	// taken: user.action with phase "end" is owed at Expiry, unless the
 	// action is cancelled first (EndEventSent once it went out).
 	SendEndEvent bool `json:"-"`
+	// Revision is the row's write counter as read (1 for a new row; every
+	// write adds 1): UpdateUserActionLog writes only while the row still
+	// has it, when it is not 0. Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // EndDue is when l's end event is due (ms), 0 when none is owed.
@@ -253,6 +257,9 @@ type UserActionStore interface {
 	// ListUserActionLogs lists the actions taken on a user, oldest first.
 	ListUserActionLogs(ctx context.Context, userID string) ([]UserActionLog, error)
 	// UpdateUserActionLog replaces an action taken (modify, cancel).
+	// ErrNotFound when it is gone; ErrStale, nothing written, when
+	// l.Revision is not 0 and not the row's (a write committed since l was
+	// read).
 	UpdateUserActionLog(ctx context.Context, l UserActionLog, audit ...AuditEntry) error
 	// LoginPreventions lists the user's actions that prevent login and are
 	// in force at now (ms): the login gate's read.

@@ -13,6 +13,10 @@ type EntityType struct {
 	Permissions       []EntityTypePermission `json:"permissions"`
 	InsertInstant     int64                  `json:"insertInstant"`
 	LastUpdateInstant int64                  `json:"lastUpdateInstant"`
+	// Revision is the row's write counter as read (1 for a new row; every
+	// write adds 1): UpdateEntityType writes only while the row still has
+	// it, when it is not 0. Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // EntityJWTConfiguration is entityType.jwtConfiguration: when enabled, the
@@ -48,6 +52,9 @@ type Entity struct {
 	ParentID          string         `json:"parentId,omitempty"`
 	InsertInstant     int64          `json:"insertInstant"`
 	LastUpdateInstant int64          `json:"lastUpdateInstant"`
+	// Revision is the row's write counter as read, like
+	// EntityType.Revision (UpdateEntity). Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // EntityGrant gives a recipient (another entity, or a user) permissions on
@@ -68,7 +75,12 @@ type EntityStore interface {
 	CreateEntityType(ctx context.Context, t EntityType, audit ...AuditEntry) error // ErrConflict: id or name taken
 	GetEntityType(ctx context.Context, id string) (EntityType, error)
 	ListEntityTypes(ctx context.Context) ([]EntityType, error)
-	UpdateEntityType(ctx context.Context, t EntityType, audit ...AuditEntry) error // ErrNotFound, ErrConflict (name)
+	// UpdateEntityType replaces the type: ErrNotFound, ErrConflict (name),
+	// ErrStale when t.Revision is not 0 and not the row's (nothing
+	// written). A permission the type no longer has leaves every grant on
+	// its entities in the same transaction, so no grant names a
+	// permission of no type.
+	UpdateEntityType(ctx context.Context, t EntityType, audit ...AuditEntry) error
 	// DeleteEntityType removes the type, its entities and their grants.
 	DeleteEntityType(ctx context.Context, id string, audit ...AuditEntry) error
 
@@ -77,12 +89,17 @@ type EntityStore interface {
 	FindEntityByClientID(ctx context.Context, clientID string) (Entity, error)
 	// ListEntities lists a tenant's entities ordered by name.
 	ListEntities(ctx context.Context, tenantID string) ([]Entity, error)
-	UpdateEntity(ctx context.Context, e Entity, audit ...AuditEntry) error // ErrNotFound, ErrConflict (clientId)
+	// UpdateEntity replaces the entity: ErrNotFound, ErrConflict
+	// (clientId), ErrStale when e.Revision is not 0 and not the row's.
+	UpdateEntity(ctx context.Context, e Entity, audit ...AuditEntry) error
 	// DeleteEntity removes the entity and every grant on it or to it.
 	DeleteEntity(ctx context.Context, id string, audit ...AuditEntry) error
 
 	// UpsertEntityGrant creates or replaces the grant of g.EntityID to its
-	// recipient, keeping the existing id and insert instant.
+	// recipient, keeping the existing id and insert instant, atomically:
+	// concurrent first grants to one recipient all succeed, one creating
+	// and the others replacing. ErrNotFound when the entity or the
+	// recipient is gone.
 	UpsertEntityGrant(ctx context.Context, g EntityGrant, audit ...AuditEntry) (EntityGrant, error)
 	// GetEntityGrant finds the grant on entityID to the recipient entity or user.
 	GetEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string) (EntityGrant, error)

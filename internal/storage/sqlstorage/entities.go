@@ -3,6 +3,7 @@ package sqlstorage
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -21,24 +22,109 @@ func (s *Store) CreateEntityType(ctx context.Context, t storage.EntityType, audi
 func (s *Store) GetEntityType(ctx context.Context, id string) (storage.EntityType, error) {
 	var t storage.EntityType
 	var doc string
-	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM entity_types WHERE id = $1`, id).Scan(&doc); err != nil {
+	var rev int64
+	if err := s.r.QueryRowContext(ctx, `SELECT doc, revision FROM entity_types WHERE id = $1`, id).Scan(&doc, &rev); err != nil {
 		return t, s.wrap(err)
 	}
-	return t, decode(doc, &t)
+	err := decode(doc, &t)
+	t.Revision = rev
+	return t, err
 }
 
 // ListEntityTypes lists every type by name.
 func (s *Store) ListEntityTypes(ctx context.Context) ([]storage.EntityType, error) {
-	return listDocs[storage.EntityType](ctx, s, `SELECT doc FROM entity_types ORDER BY name`)
+	rows, err := s.r.QueryContext(ctx, `SELECT doc, revision FROM entity_types ORDER BY name`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	out := []storage.EntityType{}
+	for rows.Next() {
+		var t storage.EntityType
+		var doc string
+		var rev int64
+		if err := rows.Scan(&doc, &rev); err != nil {
+			return nil, s.wrap(err)
+		}
+		if err := decode(doc, &t); err != nil {
+			return nil, err
+		}
+		t.Revision = rev
+		out = append(out, t)
+	}
+	return out, s.wrap(rows.Err())
 }
 
-// UpdateEntityType replaces the type.
+// UpdateEntityType replaces the type, on the condition that its revision
+// is still t.Revision when that is not 0, and takes every permission the
+// type no longer has out of the grants on its entities, in one
+// transaction.
 func (s *Store) UpdateEntityType(ctx context.Context, t storage.EntityType, audit ...storage.AuditEntry) error {
 	doc, err := encode(t)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE entity_types SET name = $2, doc = $3 WHERE id = $1`, t.ID, t.Name, doc))
+	names := make([]string, len(t.Permissions))
+	for i, p := range t.Permissions {
+		names[i] = p.Name
+	}
+	kept, err := encode(names)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE entity_types SET name = $2, doc = $3, revision = revision + 1
+			WHERE id = $1 AND ($4 = 0 OR revision = $4)`, t.ID, t.Name, doc, t.Revision)
+		if err := revised(ctx, q, res, err, "entity_types", t.ID); err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, s.keepGrantPermissionsSQL(), t.ID, kept); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
+	})
+}
+
+// keepGrantPermissionsSQL keeps in the permissions of every grant on an
+// entity of type $1 only the names of the JSON array $2 (the type's
+// permissions), rewriting only the grants that hold another; as
+// dropRoleSQL does for roles (SQLite json_each/json_group_array,
+// PostgreSQL jsonb_array_elements/jsonb_agg).
+func (s *Store) keepGrantPermissionsSQL() string {
+	if s.dialect == DialectPostgres {
+		return `UPDATE entity_grants SET doc = jsonb_set(doc::jsonb, '{permissions}',
+				(SELECT COALESCE(jsonb_agg(e), '[]'::jsonb) FROM jsonb_array_elements(doc::jsonb -> 'permissions') e
+				 WHERE e IN (SELECT jsonb_array_elements(CAST($2 AS TEXT)::jsonb))))::text
+			WHERE entity_id IN (SELECT id FROM entities WHERE type_id = $1)
+			AND EXISTS (SELECT 1 FROM jsonb_array_elements(doc::jsonb -> 'permissions') e
+				WHERE e NOT IN (SELECT jsonb_array_elements(CAST($2 AS TEXT)::jsonb)))`
+	}
+	return `UPDATE entity_grants SET doc = json_set(doc, '$.permissions',
+			json((SELECT json_group_array(value) FROM json_each(entity_grants.doc, '$.permissions')
+				WHERE value IN (SELECT value FROM json_each($2)))))
+		WHERE entity_id IN (SELECT id FROM entities WHERE type_id = $1)
+		AND EXISTS (SELECT 1 FROM json_each(entity_grants.doc, '$.permissions') WHERE value NOT IN (SELECT value FROM json_each($2)))`
+}
+
+// revised ends a conditional write of the row of table with id (res, err
+// its result): nil when it changed the row; when it changed none,
+// ErrNotFound if the row is gone and ErrStale if its revision moved on,
+// asked in the same transaction.
+func revised(ctx context.Context, q querier, res sql.Result, err error, table, id string) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var one int
+	switch err := q.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = $1`, id).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return storage.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return storage.ErrStale
 }
 
 // DeleteEntityType removes the type; entities and grants cascade.
@@ -58,16 +144,19 @@ func (s *Store) CreateEntity(ctx context.Context, e storage.Entity, audit ...sto
 	return err
 }
 
-const entitySelect = `SELECT type_id, doc FROM entities `
+const entitySelect = `SELECT type_id, doc, revision FROM entities `
 
-func (s *Store) scanEntity(row *sql.Row) (storage.Entity, error) {
+// scanEntity reads entitySelect's columns: TypeID and Revision are
+// json:"-", so they live only in their columns.
+func (s *Store) scanEntity(row interface{ Scan(...any) error }) (storage.Entity, error) {
 	var e storage.Entity
 	var typeID, doc string
-	if err := row.Scan(&typeID, &doc); err != nil {
+	var rev int64
+	if err := row.Scan(&typeID, &doc, &rev); err != nil {
 		return e, s.wrap(err)
 	}
 	err := decode(doc, &e)
-	e.TypeID = typeID
+	e.TypeID, e.Revision = typeID, rev
 	return e, err
 }
 
@@ -90,28 +179,30 @@ func (s *Store) ListEntities(ctx context.Context, tenantID string) ([]storage.En
 	defer rows.Close()
 	var out []storage.Entity
 	for rows.Next() {
-		var e storage.Entity
-		var typeID, doc string
-		if err := rows.Scan(&typeID, &doc); err != nil {
-			return nil, s.wrap(err)
-		}
-		if err := decode(doc, &e); err != nil {
+		e, err := s.scanEntity(rows)
+		if err != nil {
 			return nil, err
 		}
-		e.TypeID = typeID
 		out = append(out, e)
 	}
 	return out, s.wrap(rows.Err())
 }
 
-// UpdateEntity replaces the entity (its type stays).
+// UpdateEntity replaces the entity (its type stays), on the condition
+// that its revision is still e.Revision when that is not 0.
 func (s *Store) UpdateEntity(ctx context.Context, e storage.Entity, audit ...storage.AuditEntry) error {
 	doc, err := encode(e)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE entities SET client_id = $2, name = $3, doc = $4 WHERE id = $1`,
-		e.ID, e.ClientID, e.Name, doc))
+	return s.tx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE entities SET client_id = $2, name = $3, doc = $4, revision = revision + 1
+			WHERE id = $1 AND ($5 = 0 OR revision = $5)`, e.ID, e.ClientID, e.Name, doc, e.Revision)
+		if err := revised(ctx, q, res, err, "entities", e.ID); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
+	})
 }
 
 // DeleteEntity removes the entity; grants on it and to it cascade.
@@ -128,46 +219,47 @@ func recipient(recipientEntityID, userID string) (string, any) {
 }
 
 // UpsertEntityGrant replaces the grant of its entity to its recipient, or
-// creates it; the stored id and insert instant win over g's.
+// creates it; the stored id and insert instant win over g's. One
+// statement, INSERT ... ON CONFLICT DO UPDATE on the recipient's unique
+// index (SQLite https://www.sqlite.org/lang_upsert.html, PostgreSQL
+// https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT):
+// a SELECT then INSERT lost to a concurrent first grant at READ COMMITTED.
 func (s *Store) UpsertEntityGrant(ctx context.Context, g storage.EntityGrant, audit ...storage.AuditEntry) (storage.EntityGrant, error) {
-	err := s.tx(ctx, func(q querier) error {
-		where, who := recipient(g.RecipientEntityID, g.UserID)
-		var doc string
-		err := q.QueryRowContext(ctx, `SELECT doc FROM entity_grants WHERE entity_id = $1 AND `+where, g.EntityID, who).Scan(&doc)
-		switch err {
-		case nil:
-			var old storage.EntityGrant
-			if err := decode(doc, &old); err != nil {
-				return err
-			}
-			g.ID, g.InsertInstant = old.ID, old.InsertInstant
-			if doc, err = encode(g); err != nil {
-				return err
-			}
-			if _, err = q.ExecContext(ctx, `UPDATE entity_grants SET doc = $1 WHERE id = $2`, doc, g.ID); err != nil {
-				return err
-			}
-			return insertAudit(ctx, q, audit)
-		case sql.ErrNoRows:
-			if doc, err = encode(g); err != nil {
-				return err
-			}
-			var rec, user any
-			if g.RecipientEntityID != "" {
-				rec = g.RecipientEntityID
-			} else {
-				user = g.UserID
-			}
-			if _, err = q.ExecContext(ctx, `INSERT INTO entity_grants (id, entity_id, recipient_entity_id, user_id, doc)
-				VALUES ($1, $2, $3, $4, $5)`, g.ID, g.EntityID, rec, user, doc); err != nil {
-				return err
-			}
-			return insertAudit(ctx, q, audit)
-		default:
+	doc, err := encode(g)
+	if err != nil {
+		return g, err
+	}
+	var rec, user any
+	target := `(entity_id, user_id) WHERE user_id IS NOT NULL`
+	if g.RecipientEntityID != "" {
+		rec, target = g.RecipientEntityID, `(entity_id, recipient_entity_id) WHERE recipient_entity_id IS NOT NULL`
+	} else {
+		user = g.UserID
+	}
+	keep := `json_set(excluded.doc, '$.id', entity_grants.id, '$.insertInstant', json_extract(entity_grants.doc, '$.insertInstant'))`
+	if s.dialect == DialectPostgres {
+		keep = `jsonb_set(jsonb_set(excluded.doc::jsonb, '{id}', to_jsonb(entity_grants.id)), '{insertInstant}',
+			COALESCE(entity_grants.doc::jsonb -> 'insertInstant', excluded.doc::jsonb -> 'insertInstant'))::text`
+	}
+	var out storage.EntityGrant
+	err = s.tx(ctx, func(q querier) error {
+		var stored string
+		if err := q.QueryRowContext(ctx, `INSERT INTO entity_grants (id, entity_id, recipient_entity_id, user_id, doc)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT `+target+` DO UPDATE SET doc = `+keep+` RETURNING doc`,
+			g.ID, g.EntityID, rec, user, doc).Scan(&stored); err != nil {
 			return err
 		}
+		out = storage.EntityGrant{}
+		if err := decode(stored, &out); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
 	})
-	return g, err
+	if err != nil {
+		return g, err
+	}
+	out.EntityID = g.EntityID
+	return out, nil
 }
 
 // GetEntityGrant finds the grant on entityID to a recipient entity or user.

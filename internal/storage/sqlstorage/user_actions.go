@@ -119,11 +119,16 @@ func (s *Store) TakeUserActionWith(ctx context.Context, a storage.ActionTaking) 
 	return revoked, nil
 }
 
+// actionLogColumns are what queryActionLogsOn reads: Revision is
+// json:"-", so it lives only in its column.
+const actionLogColumns = `doc, revision`
+
 func (s *Store) queryActionLogs(ctx context.Context, query string, args ...any) ([]storage.UserActionLog, error) {
 	return s.queryActionLogsOn(ctx, s.r, query, args...)
 }
 
-// queryActionLogsOn reads actions taken on q (a pool or a transaction).
+// queryActionLogsOn reads actions taken on q (a pool or a transaction):
+// query selects actionLogColumns.
 func (s *Store) queryActionLogsOn(ctx context.Context, q querier, query string, args ...any) ([]storage.UserActionLog, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -131,16 +136,18 @@ func (s *Store) queryActionLogsOn(ctx context.Context, q querier, query string, 
 	}
 	defer rows.Close()
 	var docs []actionLogDoc
+	var revs []int64
 	for rows.Next() {
 		var doc string
+		var rev int64
 		var d actionLogDoc
-		if err := rows.Scan(&doc); err != nil {
+		if err := rows.Scan(&doc, &rev); err != nil {
 			return nil, s.wrap(err)
 		}
 		if err := decode(doc, &d); err != nil {
 			return nil, err
 		}
-		docs = append(docs, d)
+		docs, revs = append(docs, d), append(revs, rev)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.wrap(err)
@@ -149,14 +156,14 @@ func (s *Store) queryActionLogsOn(ctx context.Context, q querier, query string, 
 	for i, d := range docs {
 		out[i] = d.UserActionLog
 		out[i].TenantID, out[i].PreventLogin, out[i].Temporal, out[i].Canceled = d.TenantID, d.PreventLogin, d.Temporal, d.Canceled
-		out[i].SendEndEvent = d.SendEndEvent
+		out[i].SendEndEvent, out[i].Revision = d.SendEndEvent, revs[i]
 	}
 	return out, nil
 }
 
 // GetUserActionLog returns the action taken with id, or ErrNotFound.
 func (s *Store) GetUserActionLog(ctx context.Context, id string) (storage.UserActionLog, error) {
-	logs, err := s.queryActionLogs(ctx, `SELECT doc FROM user_action_logs WHERE id = $1`, id)
+	logs, err := s.queryActionLogs(ctx, `SELECT `+actionLogColumns+` FROM user_action_logs WHERE id = $1`, id)
 	if err != nil {
 		return storage.UserActionLog{}, err
 	}
@@ -168,7 +175,7 @@ func (s *Store) GetUserActionLog(ctx context.Context, id string) (storage.UserAc
 
 // ListUserActionLogs lists the actions taken on userID, oldest first.
 func (s *Store) ListUserActionLogs(ctx context.Context, userID string) ([]storage.UserActionLog, error) {
-	return s.queryActionLogs(ctx, `SELECT doc FROM user_action_logs WHERE user_id = $1 ORDER BY insert_instant, id`, userID)
+	return s.queryActionLogs(ctx, `SELECT `+actionLogColumns+` FROM user_action_logs WHERE user_id = $1 ORDER BY insert_instant, id`, userID)
 }
 
 // UpdateUserActionLog replaces an action taken (modify, cancel).
@@ -177,15 +184,20 @@ func (s *Store) UpdateUserActionLog(ctx context.Context, l storage.UserActionLog
 }
 
 // UpdateUserActionLogWith is UpdateUserActionLog with the events that
-// commit with it, in one transaction.
+// commit with it, in one transaction. The write holds only while the row's
+// revision is still l.Revision (when that is not 0): a modify computed
+// from an action read before a cancel committed gets ErrStale instead of
+// writing canceled back to false.
 func (s *Store) UpdateUserActionLogWith(ctx context.Context, l storage.UserActionLog, outbox []storage.OutboxMessage, audit ...storage.AuditEntry) error {
 	doc, err := encodeActionLog(l)
 	if err != nil {
 		return err
 	}
 	return s.tx(ctx, func(q querier) error {
-		if err := mustAffectTx(q.ExecContext(ctx, `UPDATE user_action_logs SET prevent_login = $2, canceled = $3, expiry = $4, doc = $5, end_due = $6
-			WHERE id = $1`, l.ID, l.PreventLogin, l.Canceled, l.Expiry, doc, l.EndDue())); err != nil {
+		res, err := q.ExecContext(ctx, `UPDATE user_action_logs SET prevent_login = $2, canceled = $3, expiry = $4, doc = $5, end_due = $6,
+			revision = revision + 1 WHERE id = $1 AND ($7 = 0 OR revision = $7)`,
+			l.ID, l.PreventLogin, l.Canceled, l.Expiry, doc, l.EndDue(), l.Revision)
+		if err := revised(ctx, q, res, err, "user_action_logs", l.ID); err != nil {
 			return err
 		}
 		if err := insertAudit(ctx, q, audit); err != nil {
@@ -198,7 +210,7 @@ func (s *Store) UpdateUserActionLogWith(ctx context.Context, l storage.UserActio
 // DueUserActionEnds lists the actions whose end event is due at now: the
 // partial index user_action_logs_end_due holds only those owed one.
 func (s *Store) DueUserActionEnds(ctx context.Context, now int64, limit int) ([]storage.UserActionLog, error) {
-	return s.queryActionLogs(ctx, `SELECT doc FROM user_action_logs WHERE end_due > 0 AND end_due <= $1
+	return s.queryActionLogs(ctx, `SELECT `+actionLogColumns+` FROM user_action_logs WHERE end_due > 0 AND end_due <= $1
 		ORDER BY end_due, id LIMIT $2`, now, limit)
 }
 
@@ -217,7 +229,7 @@ func (s *Store) EndUserActionWith(ctx context.Context, l storage.UserActionLog, 
 	}
 	ended := false
 	err = s.tx(ctx, func(q querier) error {
-		res, err := q.ExecContext(ctx, `UPDATE user_action_logs SET end_due = 0, doc = $3 WHERE id = $1 AND end_due = $2`, l.ID, due, doc)
+		res, err := q.ExecContext(ctx, `UPDATE user_action_logs SET end_due = 0, doc = $3, revision = revision + 1 WHERE id = $1 AND end_due = $2`, l.ID, due, doc)
 		if err != nil {
 			return err
 		}
@@ -243,7 +255,7 @@ func (s *Store) loginPreventionsOn(ctx context.Context, q querier, userID string
 	if s.dialect == DialectPostgres {
 		preventing = "prevent_login = TRUE AND canceled = FALSE"
 	}
-	return s.queryActionLogsOn(ctx, q, `SELECT doc FROM user_action_logs WHERE user_id = $1 AND `+preventing+`
+	return s.queryActionLogsOn(ctx, q, `SELECT `+actionLogColumns+` FROM user_action_logs WHERE user_id = $1 AND `+preventing+`
 		AND expiry > $2 ORDER BY insert_instant, id`, userID, now)
 }
 

@@ -82,6 +82,7 @@ func testTakeUserAction(t *testing.T, s storage.Storage) {
 	}
 	got, err := s.GetUserActionLog(ctx, "l1")
 	must(t, err)
+	lock.Revision = 1 // a new row's
 	wantEqual(t, "action log", got, lock)
 
 	_, err = s.TakeUserAction(ctx, newActionLog("l2", u.ID, false, 0), nil) // not temporal
@@ -108,6 +109,7 @@ func testTakeUserAction(t *testing.T, s storage.Storage) {
 		t.Fatalf("a cancelled lock still prevents login: %+v", prev)
 	}
 	got, _ = s.GetUserActionLog(ctx, "l1")
+	lock.Revision = 2 // every write adds 1
 	wantEqual(t, "cancelled", got, lock)
 	wantErr(t, s.UpdateUserActionLog(ctx, newActionLog("missing", u.ID, true, 1)), storage.ErrNotFound)
 	must(t, s.DeleteUserAt(ctx, u.ID, base))
