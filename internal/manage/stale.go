@@ -12,8 +12,12 @@ import (
 var ErrContended = errors.New("manage: the record kept changing while the request was applied")
 
 // staleTries bounds retryStale. Each try is a read and one conditional
-// write, so only a record written this often at once exhausts it.
-const staleTries = 16
+// write, so only a record written this often at once exhausts it: a try
+// loses only to a write that committed after its read, so among n
+// requests writing one record at once each loses at most n-1 tries, and
+// none is refused while n <= staleTries (20 permissions added to one
+// entity type at once all apply: TestConcurrentPermissionChangesAllKept).
+const staleTries = 32
 
 // retryStale runs try — read the record, apply the request's change to
 // what was read, write it on the condition that the record is unchanged
