@@ -54,7 +54,24 @@ func (as *Actions) Cancel(ctx context.Context, scope Scope, id string, in Action
 	return as.change(ctx, scope, id, in, true)
 }
 
+// change is Modify or Cancel. The write holds only while the action is
+// as it was read (its revision; storage.ErrStale otherwise), and each try
+// of retryStale reads it again, checks it again and computes its events
+// and audit again: a modify that lost to a cancel answered 200 finds the
+// action ended and gets the 400 below instead of undoing the cancel.
 func (as *Actions) change(ctx context.Context, scope Scope, id string, in ActionRequest, cancel bool) (storage.UserActionLog, error) {
+	var l storage.UserActionLog
+	err := retryStale(func() error {
+		var err error
+		l, err = as.changeOnce(ctx, scope, id, in, cancel)
+		return err
+	})
+	return l, err
+}
+
+// changeOnce is one try of change: read, check, write on the condition
+// that the action's revision is still the one read.
+func (as *Actions) changeOnce(ctx context.Context, scope Scope, id string, in ActionRequest, cancel bool) (storage.UserActionLog, error) {
 	cur, err := as.Get(ctx, scope, id)
 	if err != nil {
 		return cur, err

@@ -68,21 +68,27 @@ func (es *Entities) ListTypes(ctx context.Context) ([]storage.EntityType, error)
 }
 
 // UpdateType replaces a type through change; id, permissions (they have
-// their own API) and insert instant stay.
+// their own API) and insert instant stay. Like every change of a type here
+// it is a read-modify-write retried by retryStale: the write holds only
+// while the type is as it was read, so a concurrent change answered before
+// it is never overwritten (docs/decisions.md); change runs once per try.
 func (es *Entities) UpdateType(ctx context.Context, id string, change func(storage.EntityType) (storage.EntityType, error)) (storage.EntityType, error) {
-	cur, err := es.GetType(ctx, id)
-	if err != nil {
-		return cur, err
-	}
-	t, err := change(cur)
-	if err != nil {
-		return t, err
-	}
-	t.ID, t.Permissions, t.InsertInstant, t.LastUpdateInstant = cur.ID, cur.Permissions, cur.InsertInstant, es.now()
-	if err := validateEntityType(t).Err(); err != nil {
-		return t, err
-	}
-	return t, conflict(notFound(es.Store.UpdateEntityType(ctx, t, audit(ctx, es.Now(), "", "Updated the entity type with Id ["+t.ID+"]", cur, t))), "duplicate", "entityType.name", "An entity type with that name already exists.")
+	var t storage.EntityType
+	err := retryStale(func() error {
+		cur, err := es.GetType(ctx, id)
+		if err != nil {
+			return err
+		}
+		if t, err = change(cur); err != nil {
+			return err
+		}
+		t.ID, t.Permissions, t.InsertInstant, t.LastUpdateInstant, t.Revision = cur.ID, cur.Permissions, cur.InsertInstant, es.now(), cur.Revision
+		if err := validateEntityType(t).Err(); err != nil {
+			return err
+		}
+		return conflict(notFound(es.Store.UpdateEntityType(ctx, t, audit(ctx, es.Now(), "", "Updated the entity type with Id ["+t.ID+"]", cur, t))), "duplicate", "entityType.name", "An entity type with that name already exists.")
+	})
+	return t, err
 }
 
 // DeleteType removes a type with its entities and their grants.
@@ -94,41 +100,48 @@ func (es *Entities) DeleteType(ctx context.Context, id string) error {
 	return notFound(es.Store.DeleteEntityType(ctx, id, audit(ctx, es.Now(), "", "Deleted the entity type with Id ["+id+"]", t, nil)))
 }
 
-// AddPermission adds a permission (names are unique per type and immutable).
+// AddPermission adds a permission (names are unique per type and
+// immutable), on the type as it is when the write holds (retryStale): of
+// concurrent adds, each one answered 200 is kept.
 func (es *Entities) AddPermission(ctx context.Context, typeID, id string, p storage.EntityTypePermission) (storage.EntityTypePermission, error) {
-	t, err := es.GetType(ctx, typeID)
-	if err != nil {
-		return p, err
-	}
 	if id == "" {
 		id = newID()
 	}
-	now := es.now()
-	p.ID, p.InsertInstant, p.LastUpdateInstant = id, now, now
-	old := t
-	t.Permissions = append(slices.Clip(t.Permissions), p)
-	if err := validateEntityType(t).Err(); err != nil {
-		return p, err
-	}
-	return p, notFound(es.Store.UpdateEntityType(ctx, t,
-		audit(ctx, es.Now(), "", "Added the permission ["+p.Name+"] to the entity type with Id ["+t.ID+"]", old, t)))
+	err := retryStale(func() error {
+		t, err := es.GetType(ctx, typeID)
+		if err != nil {
+			return err
+		}
+		now := es.now()
+		p.ID, p.InsertInstant, p.LastUpdateInstant = id, now, now
+		old := t
+		t.Permissions = append(slices.Clip(t.Permissions), p)
+		if err := validateEntityType(t).Err(); err != nil {
+			return err
+		}
+		return notFound(es.Store.UpdateEntityType(ctx, t,
+			audit(ctx, es.Now(), "", "Added the permission ["+p.Name+"] to the entity type with Id ["+t.ID+"]", old, t)))
+	})
+	return p, err
 }
 
-// DeletePermission removes a permission of a type by id.
+// DeletePermission removes a permission of a type by id; the store takes
+// its name out of every grant on the type's entities in the same write.
 func (es *Entities) DeletePermission(ctx context.Context, typeID, id string) error {
-	t, err := es.GetType(ctx, typeID)
-	if err != nil {
-		return err
-	}
-	for i, p := range t.Permissions {
-		if p.ID == id {
-			old := t
-			t.Permissions = slices.Delete(slices.Clone(t.Permissions), i, i+1)
-			return notFound(es.Store.UpdateEntityType(ctx, t,
-				audit(ctx, es.Now(), "", "Deleted the permission ["+p.Name+"] of the entity type with Id ["+t.ID+"]", old, t)))
+	return retryStale(func() error {
+		t, err := es.GetType(ctx, typeID)
+		if err != nil {
+			return err
 		}
-	}
-	return ErrNotFound
+		i := slices.IndexFunc(t.Permissions, func(p storage.EntityTypePermission) bool { return p.ID == id })
+		if i < 0 {
+			return ErrNotFound
+		}
+		old, name := t, t.Permissions[i].Name
+		t.Permissions = slices.Delete(slices.Clone(t.Permissions), i, i+1)
+		return notFound(es.Store.UpdateEntityType(ctx, t,
+			audit(ctx, es.Now(), "", "Deleted the permission ["+name+"] of the entity type with Id ["+t.ID+"]", old, t)))
+	})
 }
 
 func validateEntityType(t storage.EntityType) *Invalid {
@@ -238,22 +251,27 @@ func (es *Entities) List(ctx context.Context, scope Scope) ([]storage.Entity, er
 }
 
 // Update replaces an entity through change; id, type, tenant stay, a blank
-// secret keeps the old one.
+// secret keeps the old one. A read-modify-write retried by retryStale, as
+// UpdateType; change runs once per try.
 func (es *Entities) Update(ctx context.Context, scope Scope, id string, change func(storage.Entity) (storage.Entity, error)) (storage.Entity, error) {
-	cur, err := es.Get(ctx, scope, id)
-	if err != nil {
-		return cur, err
-	}
-	en, err := change(cur)
-	if err != nil {
-		return en, err
-	}
-	en.ID, en.TypeID, en.TenantID, en.InsertInstant, en.LastUpdateInstant = cur.ID, cur.TypeID, cur.TenantID, cur.InsertInstant, es.now()
-	finishEntity(&en, cur.ClientSecret)
-	if en.Name == "" {
-		return en, invalid("blank", "entity.name", "You must specify the [entity.name] property.")
-	}
-	return en, conflict(notFound(es.Store.UpdateEntity(ctx, en, audit(ctx, es.Now(), en.TenantID, "Updated the entity with Id ["+en.ID+"]", cur, en))), "duplicate", "entity.clientId", "An entity with that clientId already exists.")
+	var en storage.Entity
+	err := retryStale(func() error {
+		cur, err := es.Get(ctx, scope, id)
+		if err != nil {
+			return err
+		}
+		if en, err = change(cur); err != nil {
+			return err
+		}
+		en.ID, en.TypeID, en.TenantID, en.InsertInstant, en.LastUpdateInstant = cur.ID, cur.TypeID, cur.TenantID, cur.InsertInstant, es.now()
+		en.Revision = cur.Revision
+		finishEntity(&en, cur.ClientSecret)
+		if en.Name == "" {
+			return invalid("blank", "entity.name", "You must specify the [entity.name] property.")
+		}
+		return conflict(notFound(es.Store.UpdateEntity(ctx, en, audit(ctx, es.Now(), en.TenantID, "Updated the entity with Id ["+en.ID+"]", cur, en))), "duplicate", "entity.clientId", "An entity with that clientId already exists.")
+	})
+	return en, err
 }
 
 // Delete removes an entity and its grants.

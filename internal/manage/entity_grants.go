@@ -12,10 +12,38 @@ import (
 // userId) permissions on entityID, replacing an earlier grant to the same
 // recipient (grants.mdx: POST /api/entity/{id}/grant). Every permission must
 // be one of the entity type's.
+//
+// When the entity or the recipient is deleted between these checks and the
+// write, the store refuses the write (ErrNotFound, a foreign key): the
+// checks run again, so the answer is the one a request after the deletion
+// gets (404 for the entity, 400 for the recipient), never a 500.
 func (es *Entities) UpsertGrant(ctx context.Context, scope Scope, entityID string, g storage.EntityGrant) (storage.EntityGrant, error) {
-	en, err := es.Get(ctx, scope, entityID)
+	en, err := es.checkGrant(ctx, scope, entityID, g)
 	if err != nil {
 		return g, err
+	}
+	if g.Permissions == nil {
+		g.Permissions = []string{}
+	}
+	now := es.now()
+	g.ID, g.EntityID, g.InsertInstant, g.LastUpdateInstant = newID(), entityID, now, now
+	stored, err := es.Store.UpsertEntityGrant(ctx, g, audit(ctx, es.Now(), en.TenantID, "Granted "+grantRecipient(g.RecipientEntityID, g.UserID)+
+		" permissions on the entity with Id ["+entityID+"]", nil, g))
+	if errors.Is(err, storage.ErrNotFound) {
+		if _, again := es.checkGrant(ctx, scope, entityID, g); again != nil {
+			return g, again
+		}
+		return g, ErrNotFound
+	}
+	return stored, err
+}
+
+// checkGrant checks a grant on entityID as UpsertGrant describes and
+// returns the entity.
+func (es *Entities) checkGrant(ctx context.Context, scope Scope, entityID string, g storage.EntityGrant) (storage.Entity, error) {
+	en, err := es.Get(ctx, scope, entityID)
+	if err != nil {
+		return en, err
 	}
 	e := &Invalid{}
 	switch {
@@ -32,23 +60,14 @@ func (es *Entities) UpsertGrant(ctx context.Context, scope Scope, entityID strin
 	}
 	t, err := es.Store.GetEntityType(ctx, en.TypeID)
 	if err != nil {
-		return g, err
+		return en, notFound(err)
 	}
 	for _, p := range g.Permissions {
 		if !slices.ContainsFunc(t.Permissions, func(tp storage.EntityTypePermission) bool { return tp.Name == p }) {
 			e.Field("invalid", "grant.permissions", "The permission ["+truncate(p, 64)+"] is not a permission of the entity's type.")
 		}
 	}
-	if err := e.Err(); err != nil {
-		return g, err
-	}
-	if g.Permissions == nil {
-		g.Permissions = []string{}
-	}
-	now := es.now()
-	g.ID, g.EntityID, g.InsertInstant, g.LastUpdateInstant = newID(), entityID, now, now
-	return es.Store.UpsertEntityGrant(ctx, g, audit(ctx, es.Now(), en.TenantID, "Granted "+grantRecipient(g.RecipientEntityID, g.UserID)+
-		" permissions on the entity with Id ["+entityID+"]", nil, g))
+	return en, e.Err()
 }
 
 // GetGrant returns the grant on entityID to a recipient entity or user.

@@ -61,7 +61,9 @@ func (s *Server) updateEntityType(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rewind := replayBody(r)
 	t, err := s.Manage.Entities.UpdateType(r.Context(), id, func(cur storage.EntityType) (storage.EntityType, error) {
+		rewind()
 		var req entityTypeRequest
 		err := decodeReplacement(r, entityTypeRequest{cur}, &req)
 		return req.EntityType, err
@@ -219,7 +221,9 @@ func (s *Server) updateEntity(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rewind := replayBody(r)
 	en, err := s.Manage.Entities.Update(r.Context(), scope(r), id, func(cur storage.Entity) (storage.Entity, error) {
+		rewind()
 		var req struct {
 			Entity entityBody `json:"entity"`
 		}

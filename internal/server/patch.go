@@ -74,3 +74,25 @@ func decodeReplacement(r *http.Request, current, into any) error {
 	}
 	return decodeBody(r, into, false)
 }
+
+// replayBody reads r's body once and returns rewind, which makes the next
+// read of r.Body read it again from its start (a failed read fails again
+// the same way): a change closure that decodes the body runs once per try
+// of a conditional write (manage's retryStale), and a PATCH applies to the
+// record as each try read it.
+func replayBody(r *http.Request) (rewind func()) {
+	body, err := readBody(r)
+	return func() {
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), failedRead{err}))
+	}
+}
+
+// failedRead ends a replayed body: io.EOF, or the error its read ended with.
+type failedRead struct{ err error }
+
+func (f failedRead) Read([]byte) (int, error) {
+	if f.err == nil {
+		return 0, io.EOF
+	}
+	return 0, f.err
+}
