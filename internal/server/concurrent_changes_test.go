@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/openapi/openapitest"
+	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
 
 // together sends calls at once: every goroutine waits for one channel to
@@ -186,24 +188,33 @@ func TestConcurrentEntityPatchesAllKept(t *testing.T) {
 
 // TestConcurrentFirstGrantsNo500: first grants on one entity to one
 // recipient sent at once are all answered 200 (one creates, the others
-// replace it) and one grant remains.
+// replace it) and one grant remains; a round per new recipient. (On
+// PostgreSQL a SELECT then INSERT let two of them both find no grant.)
 func TestConcurrentFirstGrantsNo500(t *testing.T) {
-	s := newOAuthStack(t)
+	s := newStack(t)
 	key := map[string]string{"Authorization": apiKey}
-	api, client, _ := machineWorld(t, s)
-	other := s.apiOK("POST", "/api/entity", map[string]any{"entity": map[string]any{"name": "other",
-		"type": map[string]any{"id": s.apiOK("GET", "/api/entity/"+api, nil)["entity"].(map[string]any)["type"].(map[string]any)["id"]}}})["entity"].(map[string]any)["id"].(string)
-	var calls []call
-	for range 20 {
-		calls = append(calls, call{method: "POST", path: "/api/entity/" + other + "/grant", hdr: key, body: `{"grant":{"recipientEntityId":"` + client + `","permissions":["read"]}}`})
+	typeID, _ := entityType(t, s, "Service", "read")
+	entity := func(name string) string {
+		return s.apiOK("POST", "/api/entity", map[string]any{"entity": map[string]any{"name": name, "type": map[string]any{"id": typeID}}})["entity"].(map[string]any)["id"].(string)
 	}
-	for i, r := range together(t, s, calls) {
-		if r.status != 200 {
-			t.Fatalf("grant %d: %d %s", i, r.status, r.body)
+	api := entity("api")
+	for round := range 6 {
+		recipient := entity(fmt.Sprint("client-", round))
+		var calls []call
+		for range 20 {
+			calls = append(calls, call{method: "POST", path: "/api/entity/" + api + "/grant", hdr: key, body: `{"grant":{"recipientEntityId":"` + recipient + `","permissions":["read"]}}`})
+		}
+		for i, r := range together(t, s, calls) {
+			if r.status != 200 {
+				t.Fatalf("round %d: grant %d: %d %s", round, i, r.status, r.body)
+			}
+		}
+		if g := s.api("GET", "/api/entity/"+api+"/grant?recipientEntityId="+recipient, nil); g.status != 200 {
+			t.Fatalf("round %d: the grant: %d %s", round, g.status, g.body)
 		}
 	}
-	if gs := s.apiOK("GET", "/api/entity/"+other+"/grant", nil)["grants"].([]any); len(gs) != 1 {
-		t.Fatalf("%d grants to one recipient, want 1", len(gs))
+	if gs := s.apiOK("GET", "/api/entity/"+api+"/grant", nil)["grants"].([]any); len(gs) != 6 {
+		t.Fatalf("%d grants to 6 recipients, want one each", len(gs))
 	}
 }
 
@@ -234,5 +245,39 @@ func TestDeletedPermissionLeavesGrants(t *testing.T) {
 	}
 	if r := s.api("POST", "/api/entity/"+api+"/grant", map[string]any{"grant": map[string]any{"recipientEntityId": client, "permissions": []string{"read"}}}); r.status != 400 {
 		t.Fatalf("a grant of the deleted permission: %d %s", r.status, r.body)
+	}
+}
+
+// recipientVanishes is the real store with the grant's user deleted just
+// before the grant is written: a deletion committed between the use
+// case's checks and its write.
+type recipientVanishes struct{ storage.Storage }
+
+func (s recipientVanishes) UpsertEntityGrant(ctx context.Context, g storage.EntityGrant, audit ...storage.AuditEntry) (storage.EntityGrant, error) {
+	if g.UserID != "" {
+		if err := s.DeleteUser(ctx, g.UserID); err != nil {
+			return g, err
+		}
+	}
+	return s.Storage.UpsertEntityGrant(ctx, g, audit...)
+}
+
+// TestGrantToUserDeletedMeanwhile: a grant to a user deleted after the
+// request's checks and before its write answers what a grant to an unknown
+// user answers (400 on grant.userId), not a 500, and stores nothing.
+func TestGrantToUserDeletedMeanwhile(t *testing.T) {
+	s := buildStack(t, stackOpts{store: recipientVanishes{sqlstorage.OpenTest(t)}})
+	typeID, _ := entityType(t, s, "Service", "read")
+	api := s.apiOK("POST", "/api/entity", map[string]any{"entity": map[string]any{"name": "api", "type": map[string]any{"id": typeID}}})["entity"].(map[string]any)["id"].(string)
+	grant := map[string]any{"grant": map[string]any{"userId": aliceID, "permissions": []string{"read"}}}
+	res := s.api("POST", "/api/entity/"+api+"/grant", grant)
+	if res.status != 400 || !strings.Contains(string(res.body), `"grant.userId"`) {
+		t.Fatalf("a grant to a user deleted meanwhile: %d %s", res.status, res.body)
+	}
+	if unknown := s.api("POST", "/api/entity/"+api+"/grant", grant); string(unknown.body) != string(res.body) {
+		t.Fatalf("deleted meanwhile %s, unknown %s: want the same answer", res.body, unknown.body)
+	}
+	if gs := s.apiOK("GET", "/api/entity/"+api+"/grant", nil)["grants"].([]any); len(gs) != 0 {
+		t.Fatalf("grants stored: %v", gs)
 	}
 }
