@@ -44,28 +44,6 @@ func decodePatch(r *http.Request, current, into any) error {
 	return nil
 }
 
-// replayBody returns rewind, to be called before each read of r's body: a
-// use case applies its change once per try (manage.retryStale reads the
-// record again after a concurrent write), and each try decodes the same
-// body. The first call keeps a copy of what is read; later calls replay
-// it. A retry follows only a try whose change decoded the whole body, so
-// the copy is complete by then.
-func replayBody(r *http.Request) (rewind func()) {
-	var kept bytes.Buffer
-	first := true
-	return func() {
-		if first {
-			first = false
-			r.Body = struct {
-				io.Reader
-				io.Closer
-			}{io.TeeReader(r.Body, &kept), r.Body}
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(kept.Bytes()))
-	}
-}
-
 // decodeReplacement decodes a PUT body, or applies a PATCH body to current,
 // into into: the change a use case's update applies.
 func decodeReplacement(r *http.Request, current, into any) error {
