@@ -109,7 +109,7 @@ func newServer(ctx context.Context, st storage.Storage, cfg config.Config, opts 
 	srv = &server.Server{
 		Store: st, Keys: km, Auth: svc, Hosted: pages, Manage: mg, Events: pub, Logger: log, Now: opts.Now,
 		MFA:    &mfa.Service{Store: st, Auth: svc, Now: opts.Now, Logger: log, TenantID: manage.DefaultTenantID},
-		Mailer: codeMailer{m: mg.Mail, q: st, now: opts.Now},
+		Mailer: manage.CodeMailer{Mail: mg.Mail, Queue: st, Now: opts.Now},
 		Config: server.Config{Issuer: cfg.Issuer, CookieSameSite: cfg.SameSite(), TrustedProxies: cfg.Proxies(),
 			CookiePrefix: cfg.CookiePrefix, OriginCacheTTL: cfg.CacheTTL, RequestTimeout: opts.HTTP.RequestTimeout},
 		Gate: gate, Metrics: w.metrics, Tally: counts,
@@ -204,23 +204,3 @@ func schemaOnly(ctx context.Context, st *sqlstorage.Store) bool {
 	n, err := st.CountAPIKeys(ctx)
 	return err == nil && n == 0
 }
-
-// codeMailer is internal/mfa's Mailer on manage's mail path (templates and
-// the outbox).
-type codeMailer struct {
-	m   *manage.Mailer
-	q   manage.Enqueuer
-	now func() time.Time
-}
-
-func (c codeMailer) SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
-	to storage.User, address string, data map[string]any) error {
-	return c.m.SendCode(ctx, c.q, tenant, app, purpose, to, address, data, c.now())
-}
-
-func (c codeMailer) ComposeTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
-	to storage.User, address string, data map[string]any) (storage.OutboxMessage, bool, error) {
-	return c.m.ComposeCode(ctx, tenant, app, purpose, to, address, data, c.now())
-}
-
-func (c codeMailer) Queued() { c.m.CodeQueued() }

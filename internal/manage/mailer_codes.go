@@ -77,3 +77,27 @@ func (m *Mailer) ComposeCode(ctx context.Context, tenant storage.Tenant, app sto
 
 // CodeQueued wakes the mail worker once a composed code's mail is stored.
 func (m *Mailer) CodeQueued() { m.notify(mail.Queue) }
+
+// CodeMailer is internal/mfa's Mailer on this mail path: a code's mail is
+// rendered by Mail and stored through Queue (the outbox), at Now.
+type CodeMailer struct {
+	Mail  *Mailer
+	Queue Enqueuer
+	Now   func() time.Time
+}
+
+// SendTemplate renders and enqueues a code's mail (SendCode).
+func (c CodeMailer) SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
+	to storage.User, address string, data map[string]any) error {
+	return c.Mail.SendCode(ctx, c.Queue, tenant, app, purpose, to, address, data, c.Now())
+}
+
+// ComposeTemplate renders a code's mail without storing it (ComposeCode),
+// for a caller that stores it in its own transaction.
+func (c CodeMailer) ComposeTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
+	to storage.User, address string, data map[string]any) (storage.OutboxMessage, bool, error) {
+	return c.Mail.ComposeCode(ctx, tenant, app, purpose, to, address, data, c.Now())
+}
+
+// Queued wakes the mail worker after such a caller committed (CodeQueued).
+func (c CodeMailer) Queued() { c.Mail.CodeQueued() }

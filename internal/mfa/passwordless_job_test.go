@@ -60,25 +60,6 @@ func (s *codeMailFails) EnqueueOutbox(ctx context.Context, msgs ...storage.Outbo
 	return s.Storage.EnqueueOutbox(ctx, msgs...)
 }
 
-// mailPath is mfa.Mailer on manage's mail path, as the App wires it.
-type mailPath struct {
-	m   *manage.Mailer
-	q   manage.Enqueuer
-	now func() time.Time
-}
-
-func (p mailPath) SendTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
-	to storage.User, address string, data map[string]any) error {
-	return p.m.SendCode(ctx, p.q, tenant, app, purpose, to, address, data, p.now())
-}
-
-func (p mailPath) ComposeTemplate(ctx context.Context, tenant storage.Tenant, app storage.Application, purpose string,
-	to storage.User, address string, data map[string]any) (storage.OutboxMessage, bool, error) {
-	return p.m.ComposeCode(ctx, tenant, app, purpose, to, address, data, p.now())
-}
-
-func (p mailPath) Queued() { p.m.CodeQueued() }
-
 // jobEnv is a real store (with codeMailFails in front), the mfa service, and
 // the real outbox worker of the passwordless queue, polled by the test.
 type jobEnv struct {
@@ -106,7 +87,7 @@ func newJobEnv(t *testing.T) *jobEnv {
 	must(t, km.Init(ctx))
 	a := auth.New(auth.Config{Store: st, Keys: km, Now: clk.Now, TenantID: tn.ID})
 	svc := &mfa.Service{Store: st, Auth: a, Now: clk.Now, TenantID: tn.ID}
-	path := mailPath{m: manage.New(st, a, clk.Now).Mail, q: st, now: clk.Now}
+	path := manage.CodeMailer{Mail: manage.New(st, a, clk.Now).Mail, Queue: st, Now: clk.Now}
 	w, err := outbox.New(outbox.Config{Store: st, Queue: mfa.PasswordlessQueue, Now: clk.Now, Concurrency: 1,
 		BaseBackoff: time.Second, MaxBackoff: time.Second, // a retry is due two (fake) seconds later
 		Deliver: func(ctx context.Context, m storage.OutboxMessage) error { return svc.RunPasswordlessJob(ctx, path, m) }})
@@ -212,7 +193,7 @@ func TestPasswordlessJobRunAgainAfterItsOutcomeWasLost(t *testing.T) {
 		t.Fatalf("claimed %d jobs, want the start's", len(claimed))
 	}
 	// The crashed node's run: its write commits, its outcome is never recorded.
-	mailer := mailPath{m: manage.New(e.store, e.svc.Auth, e.clock.Now).Mail, q: e.store, now: e.clock.Now}
+	mailer := manage.CodeMailer{Mail: manage.New(e.store, e.svc.Auth, e.clock.Now).Mail, Queue: e.store, Now: e.clock.Now}
 	must(t, e.svc.RunPasswordlessJob(e.ctx, mailer, claimed[0]))
 	e.clock.Advance(2 * time.Second) // the lease expires
 	if n := e.poll(); n != 1 {
