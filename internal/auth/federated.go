@@ -43,7 +43,20 @@ type FederatedRequest struct {
 // creates one, LinkByEmailForExistingUser only links, Disabled only
 // accepts existing links) and registers them for the application when the
 // provider's applicationConfiguration says createRegistration.
+//
+// Two first logins of one new upstream account at once (a double click)
+// both find no link and both try to write it; the loser's write is a
+// conflict, and it resolves the account again, now through the winner's
+// link and registration.
 func (s *Service) FederatedUser(ctx context.Context, req FederatedRequest) (storage.User, storage.Application, error) {
+	u, app, err := s.federatedUser(ctx, req)
+	if errors.Is(err, storage.ErrConflict) {
+		u, app, err = s.federatedUser(ctx, req)
+	}
+	return u, app, err
+}
+
+func (s *Service) federatedUser(ctx context.Context, req FederatedRequest) (storage.User, storage.Application, error) {
 	p := req.Provider
 	app, err := s.application(ctx, req.ApplicationID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && !appActive(app)) {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -117,5 +118,56 @@ func TestFederatedLoginSecondFactor(t *testing.T) {
 	}
 	if trusted, err := federated(tok.TwoFactorTrustID); err != nil || trusted.AccessToken == "" {
 		t.Fatalf("a trusted device was asked again: %v", err)
+	}
+}
+
+// otherClickFirst is the real store on which, the first time an account is
+// to be written, another first login of the same upstream account (a
+// double click) runs to its end first.
+type otherClickFirst struct {
+	storage.Storage
+	other func()
+}
+
+func (s *otherClickFirst) CreateFederatedAccount(ctx context.Context, a storage.FederatedAccount) error {
+	if f := s.other; f != nil {
+		s.other = nil
+		f()
+	}
+	return s.Storage.CreateFederatedAccount(ctx, a)
+}
+
+// Two first logins of one new upstream account at once both log the same
+// new user in: the one whose write loses (a conflict: the other wrote the
+// user and the link first) resolves the account again through the other's
+// link. Before, it was a 500. One user, one link, one registration.
+func TestFirstFederatedLoginsAtOnceShareTheAccount(t *testing.T) {
+	e := newEnv(t)
+	const providerID = "0f1a2b3c-0000-4000-8000-0000000000c7"
+	p := storage.IdentityProvider{ID: providerID, Type: "OpenIDConnect", Name: "Upstream", Enabled: true, LinkingStrategy: "LinkByEmail",
+		ApplicationConfiguration: map[string]storage.IdentityProviderAppConfig{appID: {Enabled: true, CreateRegistration: true}}}
+	must(t, e.store.CreateIdentityProvider(e.ctx, p))
+	req := FederatedRequest{Provider: p, ApplicationID: appID, IPAddress: "192.0.2.1",
+		Claims: map[string]any{"sub": "upstream-new-1", "email": "new-upstream@example.test", "email_verified": true}}
+	st := &otherClickFirst{Storage: e.store}
+	svc := New(Config{Store: st, Keys: e.keys, Now: e.clock.Now, TenantID: tenantID})
+	var other storage.User
+	var otherErr error
+	st.other = func() { other, _, otherErr = e.svc.FederatedUser(e.ctx, req) }
+	u, _, err := svc.FederatedUser(e.ctx, req)
+	if otherErr != nil || err != nil {
+		t.Fatalf("first logins at once: %v and %v", otherErr, err)
+	}
+	if u.ID == "" || u.ID != other.ID {
+		t.Fatalf("the two logins got users %q and %q, want the same one", other.ID, u.ID)
+	}
+	found, err := e.store.FindUser(e.ctx, storage.UserFilter{TenantID: tenantID, Email: "new-upstream@example.test"})
+	must(t, err)
+	link, err := e.store.GetIdentityProviderLink(e.ctx, providerID, "upstream-new-1")
+	must(t, err)
+	regs, err := e.store.ListRegistrations(e.ctx, u.ID)
+	must(t, err)
+	if found.ID != u.ID || link.UserID != u.ID || len(regs) != 1 || regs[0].ApplicationID != appID {
+		t.Fatalf("user %s, link to %s, registrations %+v; want one of each for %s", found.ID, link.UserID, regs, u.ID)
 	}
 }
