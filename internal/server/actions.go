@@ -50,6 +50,9 @@ func (s *Server) getActions(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, "blank", "userId", "You must specify the [userId] parameter.")
 		return
 	}
+	if !optionalID(w, "userId", userID) {
+		return
+	}
 	ls, err := s.Manage.Actions.List(r.Context(), scope(r), userID, f)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -275,6 +275,9 @@ func (s *Server) getEntityGrants(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, user := queryValue(r, "recipientEntityId"), queryValue(r, "userId")
+	if !optionalID(w, "recipientEntityId", rec) || !optionalID(w, "userId", user) {
+		return
+	}
 	if rec == "" && user == "" {
 		gs, err := s.Manage.Entities.ListGrants(r.Context(), scope(r), id)
 		s.answer(w, r, err, map[string]any{"grants": gs})
@@ -294,7 +297,11 @@ func (s *Server) deleteEntityGrant(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := s.Manage.Entities.DeleteGrant(r.Context(), scope(r), id, queryValue(r, "recipientEntityId"), queryValue(r, "userId"))
+	rec, user := queryValue(r, "recipientEntityId"), queryValue(r, "userId")
+	if !optionalID(w, "recipientEntityId", rec) || !optionalID(w, "userId", user) {
+		return
+	}
+	err := s.Manage.Entities.DeleteGrant(r.Context(), scope(r), id, rec, user)
 	s.answer(w, r, err, nil)
 }
 

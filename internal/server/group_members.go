@@ -51,6 +51,9 @@ func (s *Server) deleteMembers(w http.ResponseWriter, r *http.Request) {
 	}
 	q := manage.MemberRemoval{MemberIDs: req.MemberIDs, Members: req.Members,
 		GroupID: queryValue(r, "groupId"), UserID: queryValue(r, "userId")}
+	if !optionalID(w, "groupId", q.GroupID) || !optionalID(w, "userId", q.UserID) {
+		return
+	}
 	if id := r.PathValue("id"); id != "" {
 		mid, ok := pathID(w, r, "id", "memberId")
 		if !ok {

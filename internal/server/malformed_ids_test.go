@@ -52,6 +52,13 @@ func TestMalformedIDsAreRefused(t *testing.T) {
 		{"PUT", "/api/user/verify-registration?email=" + aliceEmail + "&applicationId=" + storeApp, nil, true, 404, "[NotFound]"},
 		{"GET", "/api/user/verify-registration", nil, false, 404, "[NotFound]"},
 		{"POST", "/api/user/verify-registration/" + unknown, nil, false, 404, "[NotFound]"},
+		{"GET", "/api/user/action?userId=" + bad, nil, false, 400, "[couldNotConvert]userId"},
+		{"GET", "/api/entity/" + unknown + "/grant?userId=" + bad, nil, false, 400, "[couldNotConvert]userId"},
+		{"GET", "/api/entity/" + unknown + "/grant?recipientEntityId=" + bad, nil, false, 400, "[couldNotConvert]recipientEntityId"},
+		{"DELETE", "/api/entity/" + unknown + "/grant?userId=" + bad, nil, false, 400, "[couldNotConvert]userId"},
+		{"DELETE", "/api/entity/" + unknown + "/grant?recipientEntityId=" + bad, nil, false, 400, "[couldNotConvert]recipientEntityId"},
+		{"DELETE", "/api/group/member?groupId=" + bad + "&userId=" + unknown, nil, false, 400, "[couldNotConvert]groupId"},
+		{"DELETE", "/api/group/member?groupId=" + unknown + "&userId=" + bad, nil, false, 400, "[couldNotConvert]userId"},
 	} {
 		name := c.method + " " + c.path
 		if c.keyless {
