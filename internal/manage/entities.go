@@ -221,6 +221,9 @@ func (es *Entities) Search(ctx context.Context, scope Scope, ids []string, start
 	e := &Invalid{}
 	checkPaging(e, searchPaging(startRow, numberOfResults)...)
 	checkFilterIDs(e, "search.ids", ids)
+	if len(ids) > MaxPageSize {
+		e.Field("tooMany", "search.ids", "At most "+itoa(MaxPageSize)+" ids per request.")
+	}
 	if err := e.Err(); err != nil {
 		return nil, 0, err
 	}

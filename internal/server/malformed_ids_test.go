@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -53,6 +54,8 @@ func TestMalformedIDsAreRefused(t *testing.T) {
 		{"GET", "/api/user/verify-registration", nil, false, 404, "[NotFound]"},
 		{"POST", "/api/user/verify-registration/" + unknown, nil, false, 404, "[NotFound]"},
 		{"GET", "/api/user/action?userId=" + bad, nil, false, 400, "[couldNotConvert]userId"},
+		{"GET", "/api/system/webhook-event-log/" + bad, nil, false, 400, "[couldNotConvert]webhookEventLogId"},
+		{"POST", "/api/entity/search", map[string]any{"search": map[string]any{"ids": manyIDs(501)}}, false, 400, "[tooMany]search.ids"},
 		{"GET", "/api/entity/" + unknown + "/grant?userId=" + bad, nil, false, 400, "[couldNotConvert]userId"},
 		{"GET", "/api/entity/" + unknown + "/grant?recipientEntityId=" + bad, nil, false, 400, "[couldNotConvert]recipientEntityId"},
 		{"DELETE", "/api/entity/" + unknown + "/grant?userId=" + bad, nil, false, 400, "[couldNotConvert]userId"},
@@ -87,4 +90,13 @@ func TestMalformedIDsAreRefused(t *testing.T) {
 	// public key of the application's algorithm.
 	s.apiOK("GET", "/api/webauthn?userId="+aliceID, nil)
 	s.apiOK("GET", "/api/jwt/public-key?applicationId="+storeApp, nil, "Authorization", "")
+}
+
+// manyIDs is n distinct UUIDs.
+func manyIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("0f1a2b3c-0000-4000-8000-%012d", i)
+	}
+	return ids
 }

@@ -14,7 +14,11 @@ import (
 // getWebhookEventLog handles GET /api/system/webhook-event-log/{id} (the
 // event's id): 200 {"webhookEventLog"}, 404 with an empty body.
 func (s *Server) getWebhookEventLog(w http.ResponseWriter, r *http.Request) {
-	l, err := s.Manage.Webhooks.EventLog(r.Context(), r.PathValue("id"))
+	id, ok := pathID(w, r, "id", "webhookEventLogId")
+	if !ok {
+		return
+	}
+	l, err := s.Manage.Webhooks.EventLog(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
