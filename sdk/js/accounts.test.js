@@ -106,6 +106,18 @@ test('changePassword as the logged-in user sends the JWT and the current passwor
   assert.equal(storage.getItem(key), fresh);
 });
 
+test('changePassword of a user with a second factor sends the trustToken and its challenge', async () => {
+  const f = fakeFetch({
+    'POST /api/user/change-password': () => [400, { generalErrors: [{ code: '[TrustTokenRequired]' }] }],
+  });
+  const c = client(fakeStorage(), f);
+  await assert.rejects(c.changePassword({ changePasswordId: 'cp-2', password: 'new passphrase' }),
+    (e) => e instanceof APIError && e.status === 400 && e.body.generalErrors[0].code === '[TrustTokenRequired]');
+  assert.deepEqual(f.calls[0].body, { changePasswordId: 'cp-2', password: 'new passphrase', applicationId: APP });
+  await assert.rejects(c.changePassword({ changePasswordId: 'cp-2', password: 'new passphrase', trustToken: 'tt-1', trustChallenge: 'ch-1' }));
+  assert.deepEqual(f.calls[1].body, { changePasswordId: 'cp-2', password: 'new passphrase', applicationId: APP, trustToken: 'tt-1', trustChallenge: 'ch-1' });
+});
+
 test('a wrong current password rejects and keeps the session', async () => {
   const old = tokenFor(nowSec + 60);
   const f = fakeFetch({ 'POST /api/user/change-password': () => [404] });

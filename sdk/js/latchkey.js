@@ -589,12 +589,17 @@ export function createClient(opts) {
      * one-time password, exchanged here for a new JWT and refresh cookie.
      * Resolves like login(): the login detail ({user, token, expiresAt,
      * state}), or {twoFactor} should the server ask for a second factor.
-     * @param {{password: string, changePasswordId?: string, currentPassword?: string}} opts
+     * A user with a second factor also needs `trustToken` (and the
+     * `trustChallenge` it was bound to, if any): the one a two-factor login
+     * or step-up answered; without it the call throws an APIError 400
+     * `[TrustTokenRequired]`.
+     * @param {{password: string, changePasswordId?: string, currentPassword?: string, trustToken?: string, trustChallenge?: string}} opts
      */
-    async changePassword({ password, changePasswordId, currentPassword }) {
+    async changePassword({ password, changePasswordId, currentPassword, trustToken, trustChallenge }) {
+      const trust = { ...(trustToken ? { trustToken } : {}), ...(trustChallenge ? { trustChallenge } : {}) };
       const res = changePasswordId
-        ? await call('POST', '/api/user/change-password', { changePasswordId, password, applicationId })
-        : await call('POST', '/api/user/change-password', { currentPassword, password, applicationId }, { auth: true });
+        ? await call('POST', '/api/user/change-password', { changePasswordId, password, applicationId, ...trust })
+        : await call('POST', '/api/user/change-password', { currentPassword, password, applicationId, ...trust }, { auth: true });
       if (!res?.oneTimePassword) return null;
       return loginCall('/api/login', { oneTimePassword: res.oneTimePassword, applicationId });
     },
