@@ -1,6 +1,6 @@
 // FusionAuth's TypeScript client on issue 14's APIs: lambdas, user import
-// and webhooks, unchanged client methods against a running latchkey started
-// by events_test.go (LATCHKEY_URL, LATCHKEY_API_KEY, LATCHKEY_TENANT_ID,
+// and webhooks, and a hard delete by deleteUserWithRequest: unchanged client
+// methods against a running latchkey started by events_test.go (LATCHKEY_URL, LATCHKEY_API_KEY, LATCHKEY_TENANT_ID,
 // LATCHKEY_BCRYPT_HASH: a bcrypt hash of the imported user's password).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,5 +126,43 @@ test('FusionAuth TypeScript client: lambdas, import, webhooks', async (t) => {
     assert.equal((await rejected(admin.deleteLambda(s.lambdaId))).statusCode, 400);
     assert.equal((await admin.patchApplication(s.appId, { application: { lambdaConfiguration: { accessTokenPopulateId: null } } })).statusCode, 200);
     assert.equal((await admin.deleteLambda(s.lambdaId)).statusCode, 200);
+  });
+
+  await t.test('deleteUserWithRequest hardDelete: the user is gone, user.delete is sent, the email is free again', async () => {
+    const got = [];
+    let arrived;
+    const delivered = new Promise((resolve) => { arrived = resolve; });
+    const receiver = createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const event = JSON.parse(Buffer.concat(chunks).toString()).event;
+        got.push(event);
+        res.writeHead(200).end();
+        if (event.type === 'user.delete') arrived();
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const hook = await admin.createWebhook(null, { webhook: { url: `http://127.0.0.1:${receiver.address().port}/hook`,
+        connectTimeout: 1000, readTimeout: 2000, global: true, eventsEnabled: { 'user.delete': true } } });
+      assert.equal(hook.statusCode, 200);
+      assert.equal((await admin.patchTenant(tenantId, { tenant: { eventConfiguration: { events: {
+        'user.delete': { enabled: true, transactionType: 'None' } } } } })).statusCode, 200);
+      const email = `leaving.${Date.now()}@example.com`;
+      const created = await admin.createUser(null, { user: { email, password: 'a long enough password' } });
+      const userId = created.response.user.id;
+      assert.equal((await admin.deleteUserWithRequest(userId, { hardDelete: true })).statusCode, 200);
+      assert.equal((await rejected(admin.retrieveUser(userId))).statusCode, 404);
+      await delivered;
+      const deleted = got.find((e) => e.type === 'user.delete');
+      assert.equal(deleted.user.id, userId);
+      const again = await admin.createUser(null, { user: { email, password: 'a long enough password' } });
+      assert.equal(again.statusCode, 200);
+      assert.notEqual(again.response.user.id, userId);
+      assert.equal((await admin.deleteWebhook(hook.response.webhook.id)).statusCode, 200);
+    } finally {
+      receiver.close();
+    }
   });
 });

@@ -17,7 +17,9 @@ import (
 // TypeScript client (events.test.mjs): createLambda and an application
 // whose tokens it populates, importUsers with a bcrypt hash the imported
 // user then logs in with, createWebhook with a signed delivery to a
-// receiver in the node process, patchTenant's eventConfiguration.
+// receiver in the node process, patchTenant's eventConfiguration, and
+// deleteUserWithRequest's {hardDelete: true} (the user gone, user.delete
+// delivered, the email free again).
 func TestTypeScriptClientEvents(t *testing.T) {
 	node := need(t, "node")
 	dir, err := filepath.Abs(".")

@@ -124,7 +124,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/user/{id}", handler: s.getUser, auth: apiKey("/api/user"), tenantHeader: true},
 		{pattern: "PUT /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
 		{pattern: "PATCH /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
-		{pattern: "DELETE /api/user/{id}", handler: s.deleteUser, auth: apiKey("/api/user"), tenantHeader: true},
+		{pattern: "DELETE /api/user/{id}", handler: s.deleteUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
 
 		// user_import.go: FusionAuth's bulk import (issue 14), one
 		// transaction per request.

@@ -150,8 +150,15 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	s.writeUser(w, r, u, err)
 }
 
+// userDeleteRequest is FusionAuth's UserDeleteSingleRequest, the body the
+// clients' deleteUserWithRequest sends (eventInfo is not used).
+type userDeleteRequest struct {
+	HardDelete bool `json:"hardDelete"`
+}
+
 // deleteUser handles DELETE /api/user/{id}: a soft delete
-// (manage.Users.Deactivate) unless hardDelete=true removes the user.
+// (manage.Users.Deactivate) unless hardDelete is true, in the query or in
+// the body (UserDeleteSingleRequest), and removes the user.
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "userId")
 	if !ok {
@@ -161,8 +168,12 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	var req userDeleteRequest
+	if !s.decodeJSON(w, r, &req, true) {
+		return
+	}
 	del := s.Manage.Users.Deactivate
-	if hard {
+	if hard || req.HardDelete {
 		del = s.Manage.Users.Delete
 	}
 	if err := del(r.Context(), scope(r), id); err != nil {
