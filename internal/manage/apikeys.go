@@ -74,6 +74,7 @@ var EndpointPermissions = []string{
 	"/api/email/template",
 	"/api/entity",
 	"/api/entity/type",
+	"/api/entity/type/search",
 	"/api/group",
 	"/api/group/member",
 	"/api/group/member/search",

@@ -67,6 +67,23 @@ func (es *Entities) ListTypes(ctx context.Context) ([]storage.EntityType, error)
 	return ts, err
 }
 
+// SearchTypes lists the types whose name matches name (FusionAuth's
+// EntityTypeSearchCriteria.name: a pattern with * wildcards, MatchPattern);
+// every type when name is empty.
+func (es *Entities) SearchTypes(ctx context.Context, name string) ([]storage.EntityType, error) {
+	ts, err := es.ListTypes(ctx)
+	if err != nil || name == "" {
+		return ts, err
+	}
+	out := []storage.EntityType{}
+	for _, t := range ts {
+		if MatchPattern(name, t.Name) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 // UpdateType replaces a type through change; id, permissions (they have
 // their own API) and insert instant stay. Like every change of a type here
 // it is a read-modify-write retried by retryStale: the write holds only

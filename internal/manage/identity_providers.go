@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -58,6 +59,30 @@ func (ps *IdentityProviders) List(ctx context.Context, typ string) ([]storage.Id
 		}
 	}
 	return out, err
+}
+
+// Lookup returns the enabled provider whose domains include domain
+// (FusionAuth's "Lookup an Identity Provider": the managed domains the
+// hosted login sends to their provider), compared without case; an email
+// address counts by its domain. ErrNotFound when none manages it.
+func (ps *IdentityProviders) Lookup(ctx context.Context, domain string) (storage.IdentityProvider, error) {
+	if at := strings.LastIndexByte(domain, '@'); at >= 0 {
+		domain = domain[at+1:]
+	}
+	domain = strings.TrimSpace(domain)
+	if domain == "" {
+		return storage.IdentityProvider{}, ErrNotFound
+	}
+	all, err := ps.Store.ListIdentityProviders(ctx)
+	if err != nil {
+		return storage.IdentityProvider{}, err
+	}
+	for _, p := range all {
+		if p.Enabled && slices.ContainsFunc(p.Domains, func(d string) bool { return strings.EqualFold(strings.TrimSpace(d), domain) }) {
+			return p, nil
+		}
+	}
+	return storage.IdentityProvider{}, ErrNotFound
 }
 
 // Update replaces a provider through change; id, type and insert instant stay.

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -53,6 +54,32 @@ func (s *Server) listEntityTypes(w http.ResponseWriter, r *http.Request) {
 		ts[i] = withPermissions(ts[i])
 	}
 	s.answer(w, r, err, map[string]any{"entityTypes": ts})
+}
+
+// searchEntityTypes handles POST /api/entity/type/search (entity-types.mdx
+// "Search for Entity Types"): {"search":{"name":"*device*","startRow":0,
+// "numberOfResults":25}} answers {"entityTypes":[...],"total":n}.
+func (s *Server) searchEntityTypes(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Search struct {
+			Name            string `json:"name"`
+			StartRow        int    `json:"startRow"`
+			NumberOfResults int    `json:"numberOfResults"`
+		} `json:"search"`
+	}
+	if !s.decodeJSON(w, r, &req, false) {
+		return
+	}
+	ts, err := s.Manage.Entities.SearchTypes(r.Context(), req.Search.Name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	page, err := manage.PageOf(ts, req.Search.StartRow, req.Search.NumberOfResults)
+	for i := range page {
+		page[i] = withPermissions(page[i])
+	}
+	s.answer(w, r, err, map[string]any{"entityTypes": page, "total": len(ts)})
 }
 
 // updateEntityType handles PUT and PATCH /api/entity/type/{id}.

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/federation"
@@ -33,6 +34,46 @@ func (s *Server) createIdentityProvider(w http.ResponseWriter, r *http.Request) 
 func (s *Server) listIdentityProviders(w http.ResponseWriter, r *http.Request) {
 	ps, err := s.Manage.IdentityProviders.List(r.Context(), queryValue(r, "type"))
 	s.answer(w, r, err, map[string]any{"identityProviders": ps})
+}
+
+// identityProviderDetails is FusionAuth's IdentityProviderDetails, what a
+// lookup answers anonymously: enough to start the login, never the client
+// secret or the claim mapping.
+type identityProviderDetails struct {
+	ID             string                `json:"id"`
+	Name           string                `json:"name"`
+	Type           string                `json:"type"`
+	ApplicationIDs []string              `json:"applicationIds"`
+	OAuth2         identityProviderStart `json:"oauth2"`
+}
+
+type identityProviderStart struct {
+	AuthorizationEndpoint string `json:"authorization_endpoint,omitempty"`
+	ClientID              string `json:"client_id"`
+	Issuer                string `json:"issuer,omitempty"`
+	Scope                 string `json:"scope,omitempty"`
+}
+
+// lookupIdentityProvider handles GET /api/identity-provider/lookup?domain=
+// (identity-providers/index.mdx "Lookup an Identity Provider", no API key):
+// the enabled provider managing the domain (or an email address's domain),
+// 404 when none does.
+func (s *Server) lookupIdentityProvider(w http.ResponseWriter, r *http.Request) {
+	p, err := s.Manage.IdentityProviders.Lookup(r.Context(), queryValue(r, "domain"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d := identityProviderDetails{ID: p.ID, Name: p.Name, Type: p.Type, ApplicationIDs: []string{},
+		OAuth2: identityProviderStart{AuthorizationEndpoint: p.OAuth2.AuthorizationEndpoint, ClientID: p.OAuth2.ClientID,
+			Issuer: p.OAuth2.Issuer, Scope: p.OAuth2.Scope}}
+	for id, c := range p.ApplicationConfiguration {
+		if c.Enabled {
+			d.ApplicationIDs = append(d.ApplicationIDs, id)
+		}
+	}
+	slices.Sort(d.ApplicationIDs)
+	writeJSON(w, http.StatusOK, map[string]any{"identityProvider": d})
 }
 
 // getIdentityProvider handles GET /api/identity-provider/{id}.

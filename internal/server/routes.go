@@ -150,6 +150,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/entity/type", handler: s.createEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
 		{pattern: "POST /api/entity/type/{id}", handler: s.createEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/entity/type", handler: s.listEntityTypes, auth: apiKey("/api/entity/type"), tenantHeader: true},
+		{pattern: "POST /api/entity/type/search", handler: s.searchEntityTypes, auth: apiKey("/api/entity/type/search"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/entity/type/{id}", handler: s.getEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true},
 		{pattern: "PUT /api/entity/type/{id}", handler: s.updateEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
 		{pattern: "PATCH /api/entity/type/{id}", handler: s.updateEntityType, auth: apiKey("/api/entity/type"), tenantHeader: true, body: maxBody},
@@ -182,6 +183,8 @@ func (s *Server) routes() []route {
 		{pattern: "PATCH /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/identity-provider/{id}", handler: s.deleteIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true},
 	}), []route{
+		// Anonymous in FusionAuth: the hosted login asks it for an email's domain.
+		{pattern: "GET /api/identity-provider/lookup", handler: s.lookupIdentityProvider, auth: public},
 		{pattern: "POST /api/identity-provider/login", handler: s.identityProviderLogin, auth: optionalAPIKey, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "GET /oauth2/federate/{id}", handler: s.federate, auth: public, html: true},

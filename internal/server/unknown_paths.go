@@ -23,8 +23,20 @@ type pathIndex struct {
 // answers 404 [NotFound] for every method, with or without a key, like any
 // path no row serves (docs/compatibility.md), rather than as, say, POST
 // /api/user/{userId} (a 401, or [couldNotConvert]userId).
+// compat/ts TestFusionAuthClientPathsAreNotIDs finds any the TypeScript
+// client calls that are missing here.
 var notServed = []string{
 	"/api/user/verify-registration", // verifyUserRegistration, resendRegistrationVerification
+	"/api/user/bulk",                // deleteUsers, deleteUsersByQuery
+	"/api/user/comment",             // commentOnUser, retrieveUserComments
+	"/api/user/consent",             // the consent APIs
+	"/api/user/family",              // the family APIs
+	"/api/application/search",       // searchApplications
+	"/api/email/template/search",    // searchEmailTemplates
+	"/api/identity-provider/search", // searchIdentityProviders
+	"/api/identity-provider/link",   // the link APIs
+	"/api/identity-provider/start",  // startIdentityProviderLogin
+	"/api/identity-provider/test",   // the test API
 }
 
 // indexPaths builds the index of rs.

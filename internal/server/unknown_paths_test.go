@@ -31,6 +31,13 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		{"PUT", "/api/user", 405, "POST, GET", "[MethodNotAllowed]"},
 		{"OPTIONS", "/api/user", 405, "POST, GET", "[MethodNotAllowed]"},
 		{"PUT", "/api/jwt/validate", 405, "GET", "[MethodNotAllowed]"},
+		// FusionAuth paths latchkey does not serve that a wildcard row would
+		// take (server.notServed): 404, not [couldNotConvert] or 401.
+		{"DELETE", "/api/user/bulk", 404, "", "[NotFound]"},
+		{"POST", "/api/application/search", 404, "", "[NotFound]"},
+		{"POST", "/api/identity-provider/search", 404, "", "[NotFound]"},
+		{"GET", "/api/user/consent", 404, "", "[NotFound]"},
+		{"POST", "/api/system/event-log/search", 404, "", "[NotFound]"},
 		// A cookie-spending path's own 405 row answers the same body.
 		{"GET", "/api/login", 405, "POST", "[MethodNotAllowed]"},
 	} {
