@@ -36,6 +36,10 @@ var (
 		tenant: func(t storage.EmailTemplateIDs) string { return t.ForgotPasswordEmailTemplateID },
 		app:    func(a storage.ApplicationEmailConfiguration) string { return a.ForgotPasswordEmailTemplateID },
 		def:    mail.DefaultForgotPasswordID}
+	mailSetPassword = mailKind{name: "set password",
+		tenant: func(t storage.EmailTemplateIDs) string { return t.SetPasswordEmailTemplateID },
+		app:    func(a storage.ApplicationEmailConfiguration) string { return a.SetPasswordEmailTemplateID },
+		def:    mail.DefaultSetupPasswordID}
 	mailPasswordUpdate = mailKind{name: "password update", optional: true,
 		tenant: func(t storage.EmailTemplateIDs) string { return t.PasswordUpdateEmailTemplateID },
 		app:    func(a storage.ApplicationEmailConfiguration) string { return a.PasswordUpdateEmailTemplateID },

@@ -83,7 +83,7 @@ func (rs *Registrations) RegisterNew(ctx context.Context, in NewRegistration) (C
 		return Created{}, err
 	}
 	// The user, the registration and the verification mail commit together.
-	if err := rs.Users.storeNew(ctx, u, &reg, tenant, &app); err != nil {
+	if err := rs.Users.storeNew(ctx, u, &reg, tenant, &app, in.User.SendSetPasswordEmail); err != nil {
 		return Created{}, err
 	}
 	t, err := rs.Users.issue(ctx, auth.IssueRequest{UserID: u.ID, ApplicationID: reg.ApplicationID,

@@ -58,7 +58,7 @@ func (rs *Registrations) SignUp(ctx context.Context, in SignUp) (Created, error)
 	if err := e.Err(); err != nil {
 		return Created{}, err
 	}
-	if err := rs.Users.storeNew(ctx, u, &reg, tenant, &app); err != nil {
+	if err := rs.Users.storeNew(ctx, u, &reg, tenant, &app, false); err != nil {
 		return Created{}, err
 	}
 	u.Registrations = []storage.Registration{reg}

@@ -61,6 +61,11 @@ type UserInput struct {
 	// SkipVerification (an API key's skipVerification) creates the user
 	// verified although the tenant verifies addresses, and sends no mail.
 	SkipVerification bool
+	// SendSetPasswordEmail (a create's sendSetPasswordEmail) mails the new
+	// user a changePasswordId to choose their password with (the tenant's
+	// or application's set password template); Password may then be empty,
+	// and the user has no password until they set it (users.mdx).
+	SendSetPasswordEmail bool
 }
 
 // NewUser is a create request.
@@ -102,7 +107,7 @@ func (us *Users) Create(ctx context.Context, in NewUser) (Created, error) {
 		err = e.Err()
 	}
 	if err == nil {
-		err = us.storeNew(ctx, u, nil, tenant, nil)
+		err = us.storeNew(ctx, u, nil, tenant, nil, in.User.SendSetPasswordEmail)
 	}
 	if err != nil {
 		return Created{}, err
@@ -144,20 +149,27 @@ func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.
 	}
 	u.Verified = !tenant.EmailConfiguration.VerifyEmail || in.SkipVerification || u.Email == ""
 	checkBirthDate(e, u.BirthDate)
-	if in.Password == "" {
+	switch {
+	case in.Password != "":
+		if err := us.setPassword(ctx, e, &u, in, tenant, nil); err != nil {
+			return storage.User{}, tenant, nil, err
+		}
+	case !in.SendSetPasswordEmail:
 		e.Field("blank", "user.password", "You must specify the [user.password] property.")
-	} else if err := us.setPassword(ctx, e, &u, in, tenant, nil); err != nil {
-		return storage.User{}, tenant, nil, err
+	}
+	if in.SendSetPasswordEmail && u.Email == "" {
+		e.Field("blank", "user.email", "You must specify the [user.email] property to send the set password email.")
 	}
 	return u, tenant, e, nil
 }
 
 // storeNew creates u (and reg when given) in one transaction with the
 // verification of u's address when the tenant asks for one (the mail goes
-// out with the commit; app, when known, picks its template and links) and
-// the user.create (and user.registration.create) events, and reports a
-// lost uniqueness race as the duplicate the pre-check would have found.
-func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Registration, tenant storage.Tenant, app *storage.Application) error {
+// out with the commit; app, when known, picks its template and links), the
+// set password mail and its changePasswordId when setPassword, and the
+// user.create (and user.registration.create) events, and reports a lost
+// uniqueness race as the duplicate the pre-check would have found.
+func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Registration, tenant storage.Tenant, app *storage.Application, setPassword bool) error {
 	a := storage.NewAccount{User: u, Registration: reg,
 		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Created the user with Id ["+u.ID+"]", nil, u)}}
 	if reg != nil {
@@ -170,6 +182,13 @@ func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Regi
 			return err
 		}
 		a.Issue, a.Outbox = []storage.Identifier{v.id}, v.mail
+	}
+	if setPassword {
+		id, msg, err := us.Mail.issueSetPassword(ctx, MailFor{Tenant: tenant, App: app, User: u}, us.Now())
+		if err != nil {
+			return err
+		}
+		a.Issue, a.Outbox = append(a.Issue, id), append(a.Outbox, msg...)
 	}
 	mailed := len(a.Outbox) > 0
 	created := u

@@ -50,6 +50,28 @@ func (m *Mailer) issueVerification(ctx context.Context, f MailFor, now time.Time
 	return v, nil
 }
 
+// issueSetPassword prepares the changePasswordId a created user sets their
+// first password with (sendSetPasswordEmail) and the set password mail
+// carrying it, for the create's transaction. The id is the tenant's setup
+// password id (its own generator and lifetime, FusionAuth's
+// externalIdentifierConfiguration.setupPasswordId*), redeemed like a
+// forgot-password one (POST /api/user/change-password/{changePasswordId})
+// and bound to the address it was sent to.
+func (m *Mailer) issueSetPassword(ctx context.Context, f MailFor, now time.Time) (storage.Identifier, []storage.OutboxMessage, error) {
+	c := f.Tenant.ExternalIdentifierConfiguration
+	data := storage.IdentifierData{Email: f.User.Email}
+	if f.App != nil {
+		data.ApplicationID = f.App.ID
+	}
+	raw, id := auth.NewIdentifier(storage.IdentifierChangePassword, c.SetupPasswordIDGenerator,
+		c.SetupPasswordIDTimeToLiveInSeconds, f.User, now, data)
+	msg, ok, err := m.message(ctx, mailSetPassword, f, map[string]any{"changePasswordId": raw}, now)
+	if err != nil || !ok {
+		return id, nil, err
+	}
+	return id, []storage.OutboxMessage{msg}, nil
+}
+
 // needsVerification reports whether the tenant verifies addresses and u
 // has one not yet verified (accounts spec §5.3).
 func needsVerification(t storage.Tenant, u storage.User) bool {

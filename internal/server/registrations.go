@@ -15,7 +15,9 @@ type registrationRequest struct {
 	User         *userInput           `json:"user"`
 	Registration storage.Registration `json:"registration"`
 	// SkipVerification creates the user verified without a mail (an API
-	// key's choice); the other flags are accepted and change nothing.
+	// key's choice); SendSetPasswordEmail mails a changePasswordId instead
+	// of requiring user.password (manage.UserInput); the other flags are
+	// accepted and change nothing (docs/compatibility.md).
 	SendSetPasswordEmail         bool `json:"sendSetPasswordEmail"`
 	SkipRegistrationVerification bool `json:"skipRegistrationVerification"`
 	SkipVerification             bool `json:"skipVerification"`
@@ -60,7 +62,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := req.User.input()
-	in.SkipVerification = req.SkipVerification
+	in.SkipVerification, in.SendSetPasswordEmail = req.SkipVerification, req.SendSetPasswordEmail
 	c, err := s.Manage.Registrations.RegisterNew(r.Context(), manage.NewRegistration{UserID: id, User: in,
 		Registration: req.Registration, IPAddress: s.clientIP(r)})
 	if err != nil {

@@ -53,7 +53,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := req.User.input()
-	in.SkipVerification = req.SkipVerification
+	in.SkipVerification, in.SendSetPasswordEmail = req.SkipVerification, req.SendSetPasswordEmail
 	c, err := s.Manage.Users.Create(r.Context(), manage.NewUser{ID: id, User: in,
 		ApplicationID: req.ApplicationID, IPAddress: s.clientIP(r)})
 	if err != nil {
