@@ -14,7 +14,7 @@ import (
 // server's store does (querytime.go).
 func TestConformanceSQLite(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Storage {
-		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"), Options{QueryMetrics: testQueryMetrics})
+		s, err := Open(context.Background(), MigratedSQLiteForTest(t), Options{QueryMetrics: testQueryMetrics})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,13 +3,16 @@ package sqlstorage
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,7 +42,7 @@ func OpenTest(t testing.TB) *Store {
 	ctx := context.Background()
 	dsn := os.Getenv(TestPostgresEnv)
 	if dsn == "" {
-		s, err := Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"), Options{QueryMetrics: testQueryMetrics})
+		s, err := Open(ctx, MigratedSQLiteForTest(t), Options{QueryMetrics: testQueryMetrics})
 		if err != nil {
 			t.Fatalf("open SQLite test store: %v", err)
 		}
@@ -62,6 +65,96 @@ func OpenTest(t testing.TB) *Store {
 		}
 	})
 	return s
+}
+
+// MigratedSQLiteForTest copies a migrated, empty SQLite database into
+// t.TempDir() and returns its path, for Open. Migrating a fresh file runs
+// every migration's DDL, about a second of CPU per store under -race, and
+// the suites open a store per test; the copy is the same file (Open then
+// finds every migration applied). The template is built once per set of
+// migrations, in a directory under os.TempDir() shared by test processes:
+// it is named by a hash of the migrations and written under a temporary
+// name, then renamed, so a process never copies a half-written template and
+// a changed migration gets a new one. Tests of migrating itself open fresh
+// files instead.
+func MigratedSQLiteForTest(t testing.TB) string {
+	t.Helper()
+	sqliteTemplate.once.Do(func() { sqliteTemplate.path, sqliteTemplate.err = buildSQLiteTemplate() })
+	if sqliteTemplate.err != nil {
+		t.Fatalf("SQLite test template: %v", sqliteTemplate.err)
+	}
+	b, err := os.ReadFile(sqliteTemplate.path)
+	if err != nil {
+		t.Fatalf("SQLite test template: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatalf("SQLite test template: %v", err)
+	}
+	return path
+}
+
+var sqliteTemplate struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// buildSQLiteTemplate returns the path of the template for this set of
+// migrations, building it when no earlier process has.
+func buildSQLiteTemplate() (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(migrationFiles, "migrations", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := migrationFiles.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(os.TempDir(), "latchkey-test-templates")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "sqlite-"+hex.EncodeToString(h.Sum(nil))[:24]+".db")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	work, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(work)
+	tmp := filepath.Join(work, "latchkey.db")
+	s, err := Open(context.Background(), tmp, Options{Throwaway: true})
+	if err != nil {
+		return "", err
+	}
+	// Close checkpoints the WAL into the file and removes it
+	// (TestCloseLeavesTheDatabaseInItsFile), so the file alone is the database.
+	if err := s.Close(); err != nil {
+		return "", err
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		return "", err
+	}
+	err = f.Sync()
+	f.Close()
+	if err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", err
+	}
+	return path, nil
 }
 
 // NewTestSchema creates an empty schema with a random name in the database of
