@@ -38,10 +38,11 @@ type noDelivery struct{}
 
 func (noDelivery) Post(context.Context, Request) error { return nil }
 
-// Signer signs claims with the signing key kid as a compact JWS whose
-// header names alg, kid and typ JWT (internal/keys).
+// Signer signs claims with the signing key kid, of algorithm alg (what
+// kid was when the webhook was saved), as a compact JWS whose header names
+// alg, kid and typ JWT (internal/keys).
 type Signer interface {
-	SignWithKey(ctx context.Context, kid string, claims map[string]any) (string, error)
+	SignWithKey(ctx context.Context, kid, alg string, claims map[string]any) (string, error)
 }
 
 // SignatureHeader is FusionAuth's webhook signature header
@@ -65,7 +66,8 @@ func (p *Publisher) request(ctx context.Context, w storage.Webhook, body []byte)
 	}
 	if w.SignatureConfiguration.Enabled {
 		sum := sha256.Sum256(body)
-		jwt, err := p.cfg.Signer.SignWithKey(ctx, w.SignatureConfiguration.SigningKeyID,
+		sc := w.SignatureConfiguration
+		jwt, err := p.cfg.Signer.SignWithKey(ctx, sc.SigningKeyID, sc.SigningKeyAlgorithm,
 			map[string]any{"request_body_sha256": base64.StdEncoding.EncodeToString(sum[:])})
 		if err != nil {
 			return Request{}, fmt.Errorf("events: sign webhook %s: %w", w.ID, err)

@@ -62,22 +62,28 @@ func (m *Manager) Sign(ctx context.Context, alg string, claims map[string]any) (
 }
 
 // SignWithKey signs claims for a webhook whose
-// signatureConfiguration.signingKeyId is kid: with the key that signs for
-// kid's algorithm now (the default algorithm's when kid is no longer
-// known). That is kid itself while it is its algorithm's signing key; after
-// a rotation its successor signs once it is active. The header's kid always
-// names the key used, which the JWKS publishes, so receivers that look keys
-// up by kid follow a rotation without a change.
-func (m *Manager) SignWithKey(ctx context.Context, kid string, claims map[string]any) (string, error) {
+// signatureConfiguration.signingKeyId is kid and whose key was of algorithm
+// alg when the webhook was saved: with the key that signs for kid's
+// algorithm now. That is kid itself while it is its algorithm's signing
+// key; after a rotation its successor signs once it is active, and goes on
+// signing after kid is retired and no longer in the set, since alg still
+// says which algorithm the webhook's receiver expects. Only when kid is
+// unknown and alg is empty (a webhook saved before its algorithm was
+// recorded) does the default algorithm sign. The header's kid always names
+// the key used, which the JWKS publishes, so receivers that look keys up
+// by kid follow a rotation without a change.
+func (m *Manager) SignWithKey(ctx context.Context, kid, alg string, claims map[string]any) (string, error) {
 	wasPending := m.pending.Load() != nil // before the set, as in Sign
 	set, err := m.current(ctx)
 	if err != nil {
 		return "", err
 	}
 	now := m.opts.Now()
-	alg := ES256
 	if k := set.lookup(kid, now); k != nil {
 		alg = k.rec.Algorithm
+	}
+	if alg == "" {
+		alg = ES256
 	}
 	k := set.active(alg, now)
 	if k == nil && (wasPending || m.pending.Load() != nil) {

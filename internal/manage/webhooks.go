@@ -203,8 +203,9 @@ func (ws *Webhooks) validate(ctx context.Context, w *storage.Webhook) (*Invalid,
 	if w.SSLCertificateKeyID != "" || w.SSLCertificate != "" {
 		e.Field("invalid", "webhook.sslCertificateKeyId", "latchkey checks a webhook's TLS certificate against the system's trusted roots; a certificate of its own is not supported.")
 	}
-	if sc := w.SignatureConfiguration; sc.Enabled {
-		if err := ws.checkSigningKey(ctx, e, sc.SigningKeyID); err != nil {
+	w.SignatureConfiguration.SigningKeyAlgorithm = ""
+	if w.SignatureConfiguration.Enabled {
+		if err := ws.checkSigningKey(ctx, e, &w.SignatureConfiguration); err != nil {
 			return e, err
 		}
 	}
@@ -271,10 +272,12 @@ func checkHeaders(e *Invalid, h map[string]string) {
 }
 
 // checkSigningKey requires signingKeyId to name a signing key that is
-// active or still published (key management, /api/key).
-func (ws *Webhooks) checkSigningKey(ctx context.Context, e *Invalid, kid string) error {
+// active or still published (key management, /api/key), and records that
+// key's algorithm: deliveries keep it after the key is retired and dropped
+// (keys.Manager.SignWithKey).
+func (ws *Webhooks) checkSigningKey(ctx context.Context, e *Invalid, sc *storage.SignatureConfiguration) error {
 	const field = "webhook.signatureConfiguration.signingKeyId"
-	if kid == "" {
+	if sc.SigningKeyID == "" {
 		e.Field("blank", field, "You must specify the ["+field+"] property when signing is enabled.")
 		return nil
 	}
@@ -282,9 +285,12 @@ func (ws *Webhooks) checkSigningKey(ctx context.Context, e *Invalid, kid string)
 	if err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(keys, func(k storage.SigningKey) bool { return k.ID == kid }) {
-		e.Field("invalid", field, "The key ["+truncate(kid, 64)+"] is not a signing key.")
+	i := slices.IndexFunc(keys, func(k storage.SigningKey) bool { return k.ID == sc.SigningKeyID })
+	if i < 0 {
+		e.Field("invalid", field, "The key ["+truncate(sc.SigningKeyID, 64)+"] is not a signing key.")
+		return nil
 	}
+	sc.SigningKeyAlgorithm = keys[i].Algorithm
 	return nil
 }
 

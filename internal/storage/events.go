@@ -43,6 +43,10 @@ type Webhook struct {
 type SignatureConfiguration struct {
 	Enabled      bool   `json:"enabled"`
 	SigningKeyID string `json:"signingKeyId,omitempty"`
+	// SigningKeyAlgorithm is the algorithm of the key SigningKeyID named
+	// when the webhook was saved (ES256, RS256): deliveries keep it once
+	// that key is retired and no longer says. Stored, never on the wire.
+	SigningKeyAlgorithm string `json:"-"`
 }
 
 // EventConfiguration is tenant.eventConfiguration: which event types the

@@ -8,7 +8,7 @@ import (
 
 // CreateWebhook stores a webhook; ErrConflict on a duplicate id.
 func (s *Store) CreateWebhook(ctx context.Context, w storage.Webhook) error {
-	doc, err := encode(w)
+	doc, err := encodeWebhook(w)
 	if err != nil {
 		return err
 	}
@@ -18,22 +18,28 @@ func (s *Store) CreateWebhook(ctx context.Context, w storage.Webhook) error {
 
 // GetWebhook returns the webhook or ErrNotFound.
 func (s *Store) GetWebhook(ctx context.Context, id string) (storage.Webhook, error) {
-	var w storage.Webhook
+	var d webhookDoc
 	var doc string
 	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM webhooks WHERE id = $1`, id).Scan(&doc); err != nil {
-		return w, s.wrap(err)
+		return d.Webhook, s.wrap(err)
 	}
-	return w, decode(doc, &w)
+	err := decode(doc, &d)
+	return d.webhook(), err
 }
 
 // ListWebhooks lists every webhook ordered by id.
 func (s *Store) ListWebhooks(ctx context.Context) ([]storage.Webhook, error) {
-	return listDocs[storage.Webhook](ctx, s, `SELECT doc FROM webhooks ORDER BY id`)
+	docs, err := listDocs[webhookDoc](ctx, s, `SELECT doc FROM webhooks ORDER BY id`)
+	out := make([]storage.Webhook, len(docs))
+	for i, d := range docs {
+		out[i] = d.webhook()
+	}
+	return out, err
 }
 
 // UpdateWebhook replaces the webhook; ErrNotFound when it does not exist.
 func (s *Store) UpdateWebhook(ctx context.Context, w storage.Webhook) error {
-	doc, err := encode(w)
+	doc, err := encodeWebhook(w)
 	if err != nil {
 		return err
 	}
@@ -45,4 +51,21 @@ func (s *Store) UpdateWebhook(ctx context.Context, w storage.Webhook) error {
 // the webhook gone.
 func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	return s.mustAffect(s.exec(ctx, `DELETE FROM webhooks WHERE id = $1`, id))
+}
+
+// webhookDoc is the stored form of a webhook: the record's JSON plus the
+// field its JSON form leaves out.
+type webhookDoc struct {
+	storage.Webhook
+	SigningKeyAlgorithm string `json:"signingKeyAlgorithm,omitempty"`
+}
+
+func encodeWebhook(w storage.Webhook) (string, error) {
+	return encode(webhookDoc{Webhook: w, SigningKeyAlgorithm: w.SignatureConfiguration.SigningKeyAlgorithm})
+}
+
+func (d webhookDoc) webhook() storage.Webhook {
+	w := d.Webhook
+	w.SignatureConfiguration.SigningKeyAlgorithm = d.SigningKeyAlgorithm
+	return w
 }

@@ -31,10 +31,12 @@ func newWebhook(id, url string) storage.Webhook {
 	return storage.Webhook{ID: id, URL: url, ConnectTimeout: 1000, ReadTimeout: 2000, Description: "hook " + id,
 		EventsEnabled: map[string]bool{"user.create": true, "user.delete": false}, TenantIDs: []string{tenantID},
 		Headers: map[string]string{"X-Test": "yes"}, HTTPAuthenticationUsername: "u", HTTPAuthenticationPassword: "p",
-		SignatureConfiguration: storage.SignatureConfiguration{Enabled: true, SigningKeyID: "kid-1"},
+		SignatureConfiguration: storage.SignatureConfiguration{Enabled: true, SigningKeyID: "kid-1", SigningKeyAlgorithm: "RS256"},
 		Data:                   map[string]any{"team": "ops"}, InsertInstant: base.UnixMilli(), LastUpdateInstant: base.UnixMilli()}
 }
 
+// testWebhooks: webhooks round-trip whole, the signing key's algorithm
+// (which their JSON form leaves out) included.
 func testWebhooks(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
 	a, b := newWebhook("wh-b", "https://b.example.com/hook"), newWebhook("wh-a", "https://a.example.com/hook")
@@ -51,6 +53,7 @@ func testWebhooks(t *testing.T, s storage.Storage) {
 	wantEqual(t, "listed webhook", list[0], b)
 
 	a.URL, a.EventsEnabled, a.LastUpdateInstant = "https://b2.example.com", map[string]bool{"user.update": true}, base.Add(time.Minute).UnixMilli()
+	a.SignatureConfiguration = storage.SignatureConfiguration{Enabled: true, SigningKeyID: "kid-2", SigningKeyAlgorithm: "ES256"}
 	must(t, s.UpdateWebhook(ctx, a))
 	got, err = s.GetWebhook(ctx, "wh-b")
 	must(t, err)
