@@ -16,8 +16,23 @@ import (
 // When the entity or the recipient is deleted between these checks and the
 // write, the store refuses the write (ErrNotFound, a foreign key): the
 // checks run again, so the answer is the one a request after the deletion
-// gets (404 for the entity, 400 for the recipient), never a 500.
+// gets (404 for the entity, 400 for the recipient), never a 500. When a
+// permission is deleted from the type in between, the store refuses the
+// write too (ErrStale: it checks the permissions again in the write's
+// transaction), and the checks run again: 400 on grant.permissions, as for
+// a request after the deletion, and no grant names the deleted permission.
 func (es *Entities) UpsertGrant(ctx context.Context, scope Scope, entityID string, g storage.EntityGrant) (storage.EntityGrant, error) {
+	out := g
+	err := retryStale(func() error {
+		var err error
+		out, err = es.upsertGrant(ctx, scope, entityID, g)
+		return err
+	})
+	return out, err
+}
+
+// upsertGrant is one attempt of UpsertGrant.
+func (es *Entities) upsertGrant(ctx context.Context, scope Scope, entityID string, g storage.EntityGrant) (storage.EntityGrant, error) {
 	en, err := es.checkGrant(ctx, scope, entityID, g)
 	if err != nil {
 		return g, err

@@ -99,7 +99,9 @@ type EntityStore interface {
 	// recipient, keeping the existing id and insert instant, atomically:
 	// concurrent first grants to one recipient all succeed, one creating
 	// and the others replacing. ErrNotFound when the entity or the
-	// recipient is gone.
+	// recipient is gone; ErrStale, writing nothing, when g names a
+	// permission the entity's type does not have as of the write (one
+	// deleted since the caller checked: the check and the write are one).
 	UpsertEntityGrant(ctx context.Context, g EntityGrant, audit ...AuditEntry) (EntityGrant, error)
 	// GetEntityGrant finds the grant on entityID to the recipient entity or user.
 	GetEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string) (EntityGrant, error)

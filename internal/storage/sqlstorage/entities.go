@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -224,6 +225,8 @@ func recipient(recipientEntityID, userID string) (string, any) {
 // index (SQLite https://www.sqlite.org/lang_upsert.html, PostgreSQL
 // https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT):
 // a SELECT then INSERT lost to a concurrent first grant at READ COMMITTED.
+// Before it, in the same transaction, grantablePermissions checks g's
+// permissions against the entity's type as it is at the write.
 func (s *Store) UpsertEntityGrant(ctx context.Context, g storage.EntityGrant, audit ...storage.AuditEntry) (storage.EntityGrant, error) {
 	doc, err := encode(g)
 	if err != nil {
@@ -243,6 +246,9 @@ func (s *Store) UpsertEntityGrant(ctx context.Context, g storage.EntityGrant, au
 	}
 	var out storage.EntityGrant
 	err = s.tx(ctx, func(q querier) error {
+		if err := s.grantablePermissions(ctx, q, g); err != nil {
+			return err
+		}
 		var stored string
 		if err := q.QueryRowContext(ctx, `INSERT INTO entity_grants (id, entity_id, recipient_entity_id, user_id, doc)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT `+target+` DO UPDATE SET doc = `+keep+` RETURNING doc`,
@@ -288,4 +294,35 @@ func (s *Store) ListEntityGrants(ctx context.Context, entityID string) ([]storag
 func (s *Store) DeleteEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string, audit ...storage.AuditEntry) error {
 	where, who := recipient(recipientEntityID, userID)
 	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM entity_grants WHERE entity_id = $1 AND `+where, entityID, who))
+}
+
+// grantablePermissions is ErrStale when g names a permission its entity's
+// type does not have (deleted since the caller checked), ErrNotFound when
+// the entity is gone. It reads the type in the grant's transaction: on
+// PostgreSQL under FOR SHARE, so a concurrent UpdateEntityType either
+// commits first (and this read, which waits for it, sees its permissions)
+// or waits for the grant to commit (and its keepGrantPermissionsSQL, a
+// later statement at READ COMMITTED, sees the grant and strips it); SQLite
+// has one writer. Either way no stored grant names a deleted permission.
+func (s *Store) grantablePermissions(ctx context.Context, q querier, g storage.EntityGrant) error {
+	query := `SELECT t.doc FROM entities e JOIN entity_types t ON t.id = e.type_id WHERE e.id = $1`
+	if s.dialect == DialectPostgres {
+		query += ` FOR SHARE`
+	}
+	var doc string
+	if err := q.QueryRowContext(ctx, query, g.EntityID).Scan(&doc); errors.Is(err, sql.ErrNoRows) {
+		return storage.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	var t storage.EntityType
+	if err := decode(doc, &t); err != nil {
+		return err
+	}
+	for _, p := range g.Permissions {
+		if !slices.ContainsFunc(t.Permissions, func(tp storage.EntityTypePermission) bool { return tp.Name == p }) {
+			return storage.ErrStale
+		}
+	}
+	return nil
 }
