@@ -80,7 +80,11 @@ func (s *Service) StartStepUp(ctx context.Context, req StepUpRequest) (StepUp, e
 	}
 	raw := newRefreshValue()
 	hash := hashToken(raw)
-	p := pendingLogin{ApplicationID: req.ApplicationID, State: req.State,
+	// No password was presented: the completion's tokens (and its
+	// user.login.success) say the one-time code that was, as FusionAuth's
+	// authenticationtype.json has no two-factor value; a password login's
+	// second step keeps PASSWORD, the credential of its first.
+	p := pendingLogin{ApplicationID: req.ApplicationID, State: req.State, AuthType: authOneTimePassword,
 		TrustChallenge: TrustChallengeHash(req.TrustChallenge),
 		// The start's code is checked as an emailed one is, for as long as
 		// the twoFactorId lives; POST /api/two-factor/send replaces it.

@@ -117,3 +117,25 @@ func TestStepUpStartRefusals(t *testing.T) {
 	_, err = e.svc.StartStepUp(e.ctx, StepUpRequest{User: u, Code: string(bytes.Repeat([]byte("9"), maxStepUpCode+1))})
 	wantErr(t, err, ErrStepUpCode)
 }
+
+// TestStepUpTokensSayOneTimePassword: a step-up proves no password, so the
+// access token its completion issues says authenticationType
+// ONE_TIME_PASSWORD (the code it was completed with), whether that is the
+// start's code or an authenticator's; the second step of a password login
+// still says PASSWORD (TestTwoFactorLoginIssuesLikeLogin).
+func TestStepUpTokensSayOneTimePassword(t *testing.T) {
+	e := newEnv(t)
+	e.enrolTOTP()
+	up := e.stepUp(StepUpRequest{ApplicationID: appID})
+	byStartCode, err := e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: up.TwoFactorID, Code: up.Code})
+	must(t, err)
+	up = e.stepUp(StepUpRequest{ApplicationID: appID})
+	e.clock.Advance(30 * time.Second) // the next TOTP step: a code not used above
+	byAuthenticator, err := e.svc.TwoFactorLogin(e.ctx, TwoFactorLoginRequest{TwoFactorID: up.TwoFactorID, Code: e.code()})
+	must(t, err)
+	for name, tok := range map[string]Tokens{"start's code": byStartCode, "authenticator": byAuthenticator} {
+		if got := e.claims(tok.AccessToken)["authenticationType"]; got != authOneTimePassword || tok.AuthType != authOneTimePassword {
+			t.Errorf("%s: authenticationType %v, answer's %q; want %s", name, got, tok.AuthType, authOneTimePassword)
+		}
+	}
+}
