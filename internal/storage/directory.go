@@ -21,6 +21,10 @@ type Group struct {
 	Roles             []GroupRole
 	InsertInstant     int64
 	LastUpdateInstant int64
+	// Revision is the row's write counter as read (1 for a new row; every
+	// write adds 1), which UpdateGroup names to write only an unchanged row.
+	// Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // GroupRole is one application role a group grants.
@@ -59,7 +63,8 @@ type GroupStore interface {
 	GetGroup(ctx context.Context, id string) (Group, error)
 	// ListGroups lists every group, ordered by name.
 	ListGroups(ctx context.Context) ([]Group, error)
-	// UpdateGroup replaces name, data and roles; ErrNotFound, ErrConflict.
+	// UpdateGroup replaces name, data and roles; ErrNotFound, ErrConflict,
+	// ErrStale when g.Revision is not 0 and not the row's (nothing written).
 	UpdateGroup(ctx context.Context, g Group, audit ...AuditEntry) error
 	// DeleteGroup removes the group and its memberships; ErrNotFound.
 	DeleteGroup(ctx context.Context, id string, audit ...AuditEntry) error
@@ -125,6 +130,10 @@ type UserAction struct {
 	TransactionType          string             `json:"transactionType,omitempty"`
 	InsertInstant            int64              `json:"insertInstant"`
 	LastUpdateInstant        int64              `json:"lastUpdateInstant"`
+	// Revision is the row's write counter as read (1 for a new row; every
+	// write adds 1), which UpdateUserAction names to write only an unchanged row.
+	// Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // UserActionOption is one of userAction.options.
@@ -243,7 +252,8 @@ type UserActionStore interface {
 	GetUserAction(ctx context.Context, id string) (UserAction, error)
 	// ListUserActions lists every definition ordered by name.
 	ListUserActions(ctx context.Context) ([]UserAction, error)
-	// UpdateUserAction: ErrNotFound, ErrConflict (name taken).
+	// UpdateUserAction: ErrNotFound, ErrConflict (name taken), ErrStale
+	// when a.Revision is not 0 and not the row's (nothing written).
 	UpdateUserAction(ctx context.Context, a UserAction, audit ...AuditEntry) error
 	// DeleteUserAction removes the definition; actions taken keep their
 	// copy of its name. ErrNotFound.

@@ -35,6 +35,10 @@ type Webhook struct {
 	Data                map[string]any `json:"data,omitempty"`
 	InsertInstant       int64          `json:"insertInstant"`
 	LastUpdateInstant   int64          `json:"lastUpdateInstant"`
+	// Revision is the row's write counter as read (1 for a new row; every
+	// write adds 1), which UpdateWebhook names to write only an unchanged row.
+	// Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // SignatureConfiguration is webhook.signatureConfiguration: when Enabled,
@@ -75,6 +79,10 @@ type Lambda struct {
 	EngineType        string `json:"engineType"`
 	InsertInstant     int64  `json:"insertInstant"`
 	LastUpdateInstant int64  `json:"lastUpdateInstant"`
+	// Revision is the row's write counter as read (1 for a new row; every
+	// write adds 1), which UpdateLambda names to write only an unchanged row.
+	// Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // LambdaConfiguration is application.lambdaConfiguration: the JWTPopulate
@@ -90,7 +98,9 @@ type WebhookStore interface {
 	GetWebhook(ctx context.Context, id string) (Webhook, error)
 	// ListWebhooks lists every webhook ordered by id.
 	ListWebhooks(ctx context.Context) ([]Webhook, error)
-	UpdateWebhook(ctx context.Context, w Webhook) error // ErrNotFound
+	// UpdateWebhook: ErrNotFound; ErrStale when w.Revision is not 0 and not
+	// the row's (nothing written).
+	UpdateWebhook(ctx context.Context, w Webhook) error
 	DeleteWebhook(ctx context.Context, id string) error // ErrNotFound
 }
 
@@ -100,7 +110,9 @@ type LambdaStore interface {
 	GetLambda(ctx context.Context, id string) (Lambda, error)
 	// ListLambdas lists every lambda ordered by name, then id.
 	ListLambdas(ctx context.Context) ([]Lambda, error)
-	UpdateLambda(ctx context.Context, l Lambda) error  // ErrNotFound
+	// UpdateLambda: ErrNotFound; ErrStale when l.Revision is not 0 and not
+	// the row's (nothing written).
+	UpdateLambda(ctx context.Context, l Lambda) error
 	DeleteLambda(ctx context.Context, id string) error // ErrNotFound
 }
 

@@ -18,6 +18,10 @@ type IdentityProvider struct {
 	ApplicationConfiguration map[string]IdentityProviderAppConfig `json:"applicationConfiguration"`
 	InsertInstant            int64                                `json:"insertInstant"`
 	LastUpdateInstant        int64                                `json:"lastUpdateInstant"`
+	// Revision is the row's write counter as read (1 for a new row; every
+	// write adds 1), which UpdateIdentityProvider names to write only an unchanged row.
+	// Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // IdentityProviderOAuth2 is identityProvider.oauth2: the upstream client
@@ -70,7 +74,9 @@ type IdentityProviderStore interface {
 	CreateIdentityProvider(ctx context.Context, p IdentityProvider, audit ...AuditEntry) error // ErrConflict: id or name taken
 	GetIdentityProvider(ctx context.Context, id string) (IdentityProvider, error)
 	ListIdentityProviders(ctx context.Context) ([]IdentityProvider, error)
-	UpdateIdentityProvider(ctx context.Context, p IdentityProvider, audit ...AuditEntry) error // ErrNotFound, ErrConflict
+	// UpdateIdentityProvider: ErrNotFound, ErrConflict; ErrStale when
+	// p.Revision is not 0 and not the row's (nothing written).
+	UpdateIdentityProvider(ctx context.Context, p IdentityProvider, audit ...AuditEntry) error
 	// DeleteIdentityProvider removes the provider and its links.
 	DeleteIdentityProvider(ctx context.Context, id string, audit ...AuditEntry) error
 	// GetIdentityProviderLink finds the link of an upstream account.

@@ -29,6 +29,10 @@ type EmailTemplate struct {
 	LocalizedTextTemplates map[string]string `json:"localizedTextTemplates,omitempty"`
 	InsertInstant          int64             `json:"insertInstant"`
 	LastUpdateInstant      int64             `json:"lastUpdateInstant"`
+	// Revision is the row's write counter as read (1 for a new row; every
+	// write adds 1), which UpdateEmailTemplate names to write only an unchanged row.
+	// Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // EmailTemplateStore stores email templates.
@@ -37,8 +41,10 @@ type EmailTemplateStore interface {
 	GetEmailTemplate(ctx context.Context, id string) (EmailTemplate, error)
 	// ListEmailTemplates lists every template ordered by name.
 	ListEmailTemplates(ctx context.Context) ([]EmailTemplate, error)
-	UpdateEmailTemplate(ctx context.Context, t EmailTemplate) error // ErrNotFound, ErrConflict (name taken)
-	DeleteEmailTemplate(ctx context.Context, id string) error       // ErrNotFound
+	// UpdateEmailTemplate: ErrNotFound, ErrConflict (name taken); ErrStale
+	// when t.Revision is not 0 and not the row's (nothing written).
+	UpdateEmailTemplate(ctx context.Context, t EmailTemplate) error
+	DeleteEmailTemplate(ctx context.Context, id string) error // ErrNotFound
 }
 
 // Outbox message states.

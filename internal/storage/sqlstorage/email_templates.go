@@ -18,12 +18,7 @@ func (s *Store) CreateEmailTemplate(ctx context.Context, t storage.EmailTemplate
 
 // GetEmailTemplate returns the template or ErrNotFound.
 func (s *Store) GetEmailTemplate(ctx context.Context, id string) (storage.EmailTemplate, error) {
-	var t storage.EmailTemplate
-	var doc string
-	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM email_templates WHERE id = $1`, id).Scan(&doc); err != nil {
-		return t, s.wrap(err)
-	}
-	return t, decode(doc, &t)
+	return getRevised(ctx, s, "email_templates", id, func(t *storage.EmailTemplate) *int64 { return &t.Revision })
 }
 
 // ListEmailTemplates lists every template ordered by name.
@@ -31,14 +26,16 @@ func (s *Store) ListEmailTemplates(ctx context.Context) ([]storage.EmailTemplate
 	return listDocs[storage.EmailTemplate](ctx, s, `SELECT doc FROM email_templates ORDER BY name, id`)
 }
 
-// UpdateEmailTemplate replaces the template; ErrNotFound when missing,
-// ErrConflict when the new name belongs to another template.
+// UpdateEmailTemplate replaces the template, on the condition that its
+// revision is still t.Revision when that is not 0 (updateRevised);
+// ErrNotFound when missing, ErrConflict when the new name belongs to
+// another template.
 func (s *Store) UpdateEmailTemplate(ctx context.Context, t storage.EmailTemplate) error {
 	doc, err := encode(t)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE email_templates SET name = $2, doc = $3 WHERE id = $1`, t.ID, t.Name, doc))
+	return s.updateRevisedAudited(ctx, nil, "email_templates", t.ID, t.Revision, `name = $2, doc = $3`, t.Name, doc)
 }
 
 // DeleteEmailTemplate removes the template; ErrNotFound when missing.

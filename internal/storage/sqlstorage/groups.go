@@ -70,7 +70,7 @@ func (s *Store) ListGroups(ctx context.Context) ([]storage.Group, error) {
 // listGroups reads groups and their roles in one query (a group without
 // roles comes once with NULL role columns).
 func (s *Store) listGroups(ctx context.Context, where string, args ...any) ([]storage.Group, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT g.id, g.tenant_id, g.doc, r.application_id, r.role_id
+	rows, err := s.r.QueryContext(ctx, `SELECT g.id, g.tenant_id, g.doc, g.revision, r.application_id, r.role_id
 		FROM user_groups g LEFT JOIN group_roles r ON r.group_id = g.id`+where+`
 		ORDER BY g.name_lower, g.id, r.application_id, r.role_id`, args...)
 	if err != nil {
@@ -80,8 +80,9 @@ func (s *Store) listGroups(ctx context.Context, where string, args ...any) ([]st
 	out := []storage.Group{}
 	for rows.Next() {
 		var id, tenant, doc string
+		var rev int64
 		var app, role *string
-		if err := rows.Scan(&id, &tenant, &doc, &app, &role); err != nil {
+		if err := rows.Scan(&id, &tenant, &doc, &rev, &app, &role); err != nil {
 			return nil, s.wrap(err)
 		}
 		if len(out) == 0 || out[len(out)-1].ID != id {
@@ -90,7 +91,7 @@ func (s *Store) listGroups(ctx context.Context, where string, args ...any) ([]st
 				return nil, err
 			}
 			out = append(out, storage.Group{ID: id, TenantID: tenant, Name: d.Name, Data: d.Data, Roles: []storage.GroupRole{},
-				InsertInstant: d.InsertInstant, LastUpdateInstant: d.LastUpdateInstant})
+				InsertInstant: d.InsertInstant, LastUpdateInstant: d.LastUpdateInstant, Revision: rev})
 		}
 		if app != nil && role != nil {
 			g := &out[len(out)-1]
@@ -100,15 +101,16 @@ func (s *Store) listGroups(ctx context.Context, where string, args ...any) ([]st
 	return out, s.wrap(rows.Err())
 }
 
-// UpdateGroup replaces the group's name, data and roles in one transaction.
+// UpdateGroup replaces the group's name, data and roles in one
+// transaction, on the condition that its revision is still g.Revision
+// when that is not 0 (updateRevised): the roles are the group's too.
 func (s *Store) UpdateGroup(ctx context.Context, g storage.Group, audit ...storage.AuditEntry) error {
 	doc, err := encodeGroup(g)
 	if err != nil {
 		return err
 	}
 	return s.tx(ctx, func(q querier) error {
-		if err := mustAffectTx(q.ExecContext(ctx, `UPDATE user_groups SET name_lower = $2, doc = $3 WHERE id = $1`,
-			g.ID, strings.ToLower(g.Name), doc)); err != nil {
+		if err := updateRevised(ctx, q, "user_groups", g.ID, g.Revision, `name_lower = $2, doc = $3`, strings.ToLower(g.Name), doc); err != nil {
 			return err
 		}
 		if _, err := q.ExecContext(ctx, `DELETE FROM group_roles WHERE group_id = $1`, g.ID); err != nil {

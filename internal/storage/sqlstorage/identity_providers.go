@@ -18,12 +18,7 @@ func (s *Store) CreateIdentityProvider(ctx context.Context, p storage.IdentityPr
 
 // GetIdentityProvider returns the provider or ErrNotFound.
 func (s *Store) GetIdentityProvider(ctx context.Context, id string) (storage.IdentityProvider, error) {
-	var p storage.IdentityProvider
-	var doc string
-	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM identity_providers WHERE id = $1`, id).Scan(&doc); err != nil {
-		return p, s.wrap(err)
-	}
-	return p, decode(doc, &p)
+	return getRevised(ctx, s, "identity_providers", id, func(p *storage.IdentityProvider) *int64 { return &p.Revision })
 }
 
 // ListIdentityProviders lists every provider by name.
@@ -31,13 +26,14 @@ func (s *Store) ListIdentityProviders(ctx context.Context) ([]storage.IdentityPr
 	return listDocs[storage.IdentityProvider](ctx, s, `SELECT doc FROM identity_providers ORDER BY name`)
 }
 
-// UpdateIdentityProvider replaces a provider.
+// UpdateIdentityProvider replaces a provider, on the condition that its
+// revision is still p.Revision when that is not 0 (updateRevised).
 func (s *Store) UpdateIdentityProvider(ctx context.Context, p storage.IdentityProvider, audit ...storage.AuditEntry) error {
 	doc, err := encode(p)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE identity_providers SET type = $2, name = $3, doc = $4 WHERE id = $1`, p.ID, p.Type, p.Name, doc))
+	return s.updateRevisedAudited(ctx, audit, "identity_providers", p.ID, p.Revision, `type = $2, name = $3, doc = $4`, p.Type, p.Name, doc)
 }
 
 // DeleteIdentityProvider removes a provider; its links cascade.

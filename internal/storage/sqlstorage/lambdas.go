@@ -18,12 +18,7 @@ func (s *Store) CreateLambda(ctx context.Context, l storage.Lambda) error {
 
 // GetLambda returns the lambda or ErrNotFound.
 func (s *Store) GetLambda(ctx context.Context, id string) (storage.Lambda, error) {
-	var l storage.Lambda
-	var doc string
-	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM lambdas WHERE id = $1`, id).Scan(&doc); err != nil {
-		return l, s.wrap(err)
-	}
-	return l, decode(doc, &l)
+	return getRevised(ctx, s, "lambdas", id, func(l *storage.Lambda) *int64 { return &l.Revision })
 }
 
 // ListLambdas lists every lambda ordered by name, then id.
@@ -31,13 +26,15 @@ func (s *Store) ListLambdas(ctx context.Context) ([]storage.Lambda, error) {
 	return listDocs[storage.Lambda](ctx, s, `SELECT doc FROM lambdas ORDER BY name, id`)
 }
 
-// UpdateLambda replaces the lambda; ErrNotFound when it does not exist.
+// UpdateLambda replaces the lambda, on the condition that its revision is
+// still l.Revision when that is not 0 (updateRevised); ErrNotFound when it
+// does not exist.
 func (s *Store) UpdateLambda(ctx context.Context, l storage.Lambda) error {
 	doc, err := encode(l)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE lambdas SET name = $2, doc = $3 WHERE id = $1`, l.ID, l.Name, doc))
+	return s.updateRevisedAudited(ctx, nil, "lambdas", l.ID, l.Revision, `name = $2, doc = $3`, l.Name, doc)
 }
 
 // DeleteLambda removes the lambda; ErrNotFound when it does not exist.

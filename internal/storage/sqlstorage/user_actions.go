@@ -20,12 +20,7 @@ func (s *Store) CreateUserAction(ctx context.Context, a storage.UserAction, audi
 
 // GetUserAction returns the definition or ErrNotFound.
 func (s *Store) GetUserAction(ctx context.Context, id string) (storage.UserAction, error) {
-	var a storage.UserAction
-	var doc string
-	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM user_actions WHERE id = $1`, id).Scan(&doc); err != nil {
-		return a, s.wrap(err)
-	}
-	return a, decode(doc, &a)
+	return getRevised(ctx, s, "user_actions", id, func(a *storage.UserAction) *int64 { return &a.Revision })
 }
 
 // ListUserActions lists every definition ordered by name.
@@ -33,14 +28,15 @@ func (s *Store) ListUserActions(ctx context.Context) ([]storage.UserAction, erro
 	return listDocs[storage.UserAction](ctx, s, `SELECT doc FROM user_actions ORDER BY name_lower, id`)
 }
 
-// UpdateUserAction replaces a definition; ErrNotFound, ErrConflict.
+// UpdateUserAction replaces a definition, on the condition that its
+// revision is still a.Revision when that is not 0 (updateRevised);
+// ErrNotFound, ErrConflict, ErrStale.
 func (s *Store) UpdateUserAction(ctx context.Context, a storage.UserAction, audit ...storage.AuditEntry) error {
 	doc, err := encode(a)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE user_actions SET name_lower = $2, doc = $3 WHERE id = $1`,
-		a.ID, strings.ToLower(a.Name), doc))
+	return s.updateRevisedAudited(ctx, audit, "user_actions", a.ID, a.Revision, `name_lower = $2, doc = $3`, strings.ToLower(a.Name), doc)
 }
 
 // DeleteUserAction removes a definition; ErrNotFound.

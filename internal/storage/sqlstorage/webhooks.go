@@ -18,12 +18,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w storage.Webhook) error {
 
 // GetWebhook returns the webhook or ErrNotFound.
 func (s *Store) GetWebhook(ctx context.Context, id string) (storage.Webhook, error) {
-	var d webhookDoc
-	var doc string
-	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM webhooks WHERE id = $1`, id).Scan(&doc); err != nil {
-		return d.Webhook, s.wrap(err)
-	}
-	err := decode(doc, &d)
+	d, err := getRevised(ctx, s, "webhooks", id, func(d *webhookDoc) *int64 { return &d.Revision })
 	return d.webhook(), err
 }
 
@@ -37,13 +32,15 @@ func (s *Store) ListWebhooks(ctx context.Context) ([]storage.Webhook, error) {
 	return out, err
 }
 
-// UpdateWebhook replaces the webhook; ErrNotFound when it does not exist.
+// UpdateWebhook replaces the webhook, on the condition that its revision
+// is still w.Revision when that is not 0 (updateRevised); ErrNotFound when
+// it does not exist.
 func (s *Store) UpdateWebhook(ctx context.Context, w storage.Webhook) error {
 	doc, err := encodeWebhook(w)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.exec(ctx, `UPDATE webhooks SET doc = $2 WHERE id = $1`, w.ID, doc))
+	return s.updateRevisedAudited(ctx, nil, "webhooks", w.ID, w.Revision, `doc = $2`, doc)
 }
 
 // DeleteWebhook removes the webhook; ErrNotFound when it does not exist.

@@ -46,6 +46,7 @@ func testWebhooks(t *testing.T, s storage.Storage) {
 	wantErr(t, s.CreateWebhook(ctx, newWebhook("wh-a", "https://other.example.com")), storage.ErrConflict)
 	got, err := s.GetWebhook(ctx, "wh-b")
 	must(t, err)
+	a.Revision = 1 // a new row's, as read
 	wantEqual(t, "webhook", got, a)
 	list, err := s.ListWebhooks(ctx)
 	must(t, err)
@@ -57,6 +58,7 @@ func testWebhooks(t *testing.T, s storage.Storage) {
 	must(t, s.UpdateWebhook(ctx, a))
 	got, err = s.GetWebhook(ctx, "wh-b")
 	must(t, err)
+	a.Revision++
 	wantEqual(t, "updated webhook", got, a)
 	wantErr(t, s.UpdateWebhook(ctx, newWebhook("nope", "https://x")), storage.ErrNotFound)
 	must(t, s.DeleteWebhook(ctx, "wh-b"))
@@ -79,6 +81,7 @@ func testLambdas(t *testing.T, s storage.Storage) {
 	wantErr(t, s.CreateLambda(ctx, newLambda("l-a", "Other")), storage.ErrConflict)
 	got, err := s.GetLambda(ctx, "l-a")
 	must(t, err)
+	a.Revision = 1 // a new row's, as read
 	wantEqual(t, "lambda", got, a)
 	list, err := s.ListLambdas(ctx)
 	must(t, err)
@@ -88,6 +91,7 @@ func testLambdas(t *testing.T, s storage.Storage) {
 	must(t, s.UpdateLambda(ctx, a))
 	got, err = s.GetLambda(ctx, "l-a")
 	must(t, err)
+	a.Revision++
 	wantEqual(t, "updated lambda", got, a)
 	list, err = s.ListLambdas(ctx)
 	must(t, err)

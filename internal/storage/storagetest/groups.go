@@ -29,6 +29,7 @@ func testGroups(t *testing.T, s storage.Storage) {
 	must(t, s.CreateGroup(ctx, g))
 	got, err := s.GetGroup(ctx, "g1")
 	must(t, err)
+	g.Revision = 1 // a new row's, as read
 	wantEqual(t, "group", got, g)
 	wantErr(t, s.CreateGroup(ctx, newGroup("g2", "STAFF")), storage.ErrConflict)
 	wantErr(t, s.CreateGroup(ctx, newGroup("g1", "Other")), storage.ErrConflict)
@@ -49,6 +50,7 @@ func testGroups(t *testing.T, s storage.Storage) {
 	g.Name, g.Roles = "Staff members", []storage.GroupRole{{ApplicationID: "app2", RoleID: "r-viewer"}}
 	must(t, s.UpdateGroup(ctx, g))
 	got, _ = s.GetGroup(ctx, "g1")
+	g.Revision++
 	wantEqual(t, "updated group", got, g)
 	if roles, _ := s.GroupRolesOf(ctx, app.ID); len(roles) != 0 {
 		t.Fatalf("roles replaced by the update still listed: %v", roles)

@@ -77,6 +77,7 @@ func testEmailTemplates(t *testing.T, s storage.Storage) {
 	wantErr(t, s.CreateEmailTemplate(ctx, newEmailTemplate("et-c", "Alpha")), storage.ErrConflict)
 	got, err := s.GetEmailTemplate(ctx, "et-a")
 	must(t, err)
+	a.Revision = 1 // a new row's, as read
 	wantEqual(t, "template", got, a)
 	list, err := s.ListEmailTemplates(ctx)
 	must(t, err)
@@ -86,6 +87,7 @@ func testEmailTemplates(t *testing.T, s storage.Storage) {
 	must(t, s.UpdateEmailTemplate(ctx, a))
 	got, err = s.GetEmailTemplate(ctx, "et-a")
 	must(t, err)
+	a.Revision++
 	wantEqual(t, "updated template", got, a)
 	a.Name = "Alpha"
 	wantErr(t, s.UpdateEmailTemplate(ctx, a), storage.ErrConflict)

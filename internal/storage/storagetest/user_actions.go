@@ -24,6 +24,7 @@ func testUserActions(t *testing.T, s storage.Storage) {
 	must(t, s.CreateUserAction(ctx, a))
 	got, err := s.GetUserAction(ctx, "a1")
 	must(t, err)
+	a.Revision = 1 // a new row's, as read
 	wantEqual(t, "user action", got, a)
 	wantErr(t, s.CreateUserAction(ctx, newUserAction("a2", "LOCK", false)), storage.ErrConflict)
 	wantErr(t, s.CreateUserAction(ctx, newUserAction("a1", "Other", false)), storage.ErrConflict)
@@ -36,6 +37,7 @@ func testUserActions(t *testing.T, s storage.Storage) {
 	a.Name, a.Active = "Lock account", false
 	must(t, s.UpdateUserAction(ctx, a))
 	got, _ = s.GetUserAction(ctx, "a1")
+	a.Revision++
 	wantEqual(t, "updated", got, a)
 	a2 := newUserAction("a2", "lock account", false)
 	wantErr(t, s.UpdateUserAction(ctx, a2), storage.ErrConflict)
