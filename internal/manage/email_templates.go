@@ -22,6 +22,8 @@ type EmailTemplatesStore interface {
 type EmailTemplates struct {
 	Store EmailTemplatesStore
 	Now   func() time.Time
+
+	updates recordLocks // Update's, by template id
 }
 
 // Create stores a new template after checking it as FusionAuth does: the
@@ -84,28 +86,32 @@ func (et *EmailTemplates) List(ctx context.Context) ([]storage.EmailTemplate, er
 }
 
 // Update replaces template id with change's result (a PUT, or a PATCH
-// merged into the current template), checked as Create checks.
+// merged into the current template), checked as Create checks. A
+// read-modify-write (recordLocks.rewrite): the write holds only while the
+// template is as read; change runs once per try.
 func (et *EmailTemplates) Update(ctx context.Context, id string, change func(storage.EmailTemplate) (storage.EmailTemplate, error)) (storage.EmailTemplate, error) {
-	cur, err := et.Get(ctx, id)
-	if err != nil {
-		return cur, err
-	}
-	t, err := change(cur)
-	if err != nil {
-		return t, err
-	}
-	t.ID, t.InsertInstant, t.LastUpdateInstant = cur.ID, cur.InsertInstant, et.Now().UnixMilli()
-	e := &Invalid{}
-	checkTemplate(e, t)
-	if err := e.Err(); err != nil {
-		return t, err
-	}
-	if err := et.Store.UpdateEmailTemplate(ctx, t); errors.Is(err, storage.ErrConflict) {
-		return t, invalid("duplicate", "emailTemplate.name", "An email template named ["+truncate(t.Name, 64)+"] already exists.")
-	} else if err != nil {
-		return t, notFound(err)
-	}
-	return t, nil
+	var t storage.EmailTemplate
+	err := et.updates.rewrite(id, func() error {
+		cur, err := et.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if t, err = change(cur); err != nil {
+			return err
+		}
+		t.ID, t.InsertInstant, t.LastUpdateInstant, t.Revision = cur.ID, cur.InsertInstant, et.Now().UnixMilli(), cur.Revision
+		e := &Invalid{}
+		checkTemplate(e, t)
+		if err := e.Err(); err != nil {
+			return err
+		}
+		err = et.Store.UpdateEmailTemplate(ctx, t)
+		if errors.Is(err, storage.ErrConflict) {
+			return invalid("duplicate", "emailTemplate.name", "An email template named ["+truncate(t.Name, 64)+"] already exists.")
+		}
+		return notFound(err)
+	})
+	return t, err
 }
 
 // Delete removes a template no tenant or application names; one in use is

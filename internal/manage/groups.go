@@ -30,6 +30,8 @@ type Groups struct {
 	// whose cached group roles internal/auth keeps with them.
 	Cache ApplicationCache
 	Now   func() time.Time
+
+	updates recordLocks // Update's, by group id
 }
 
 // GroupView is FusionAuth's group object: roles by application id, each a
@@ -121,8 +123,25 @@ func (gs *Groups) List(ctx context.Context, scope Scope, name string) ([]GroupVi
 }
 
 // Update replaces name, data and roleIds of group id with change's result
-// (PUT; a PATCH applied to the current values).
+// (PUT; a PATCH applied to the current values). A read-modify-write
+// (recordLocks.rewrite): the write holds only while the group, its roles
+// with it, is as read; change runs once per try.
 func (gs *Groups) Update(ctx context.Context, scope Scope, id string, change func(GroupInput) (GroupInput, error)) (GroupView, error) {
+	var v GroupView
+	err := gs.updates.rewrite(id, func() error {
+		var err error
+		v, err = gs.updateOnce(ctx, scope, id, change)
+		return err
+	})
+	if err != nil {
+		return GroupView{}, err
+	}
+	return v, nil
+}
+
+// updateOnce is one try of Update; it clears the cached applications of
+// the roles it changed once its write holds.
+func (gs *Groups) updateOnce(ctx context.Context, scope Scope, id string, change func(GroupInput) (GroupInput, error)) (GroupView, error) {
 	cur, err := scopedGet(ctx, gs.Store.GetGroup, id, scope, groupTenant)
 	if err != nil {
 		return GroupView{}, err
@@ -149,8 +168,11 @@ func (gs *Groups) Update(ctx context.Context, scope Scope, id string, change fun
 	if errors.Is(err, storage.ErrConflict) {
 		return GroupView{}, invalid("duplicate", "group.name", "A group named ["+truncate(g.Name, 64)+"] already exists.")
 	}
+	if err != nil {
+		return GroupView{}, notFound(err)
+	}
 	gs.forget(g, cur)
-	return v, notFound(err)
+	return v, nil
 }
 
 // Delete removes the group and its memberships.

@@ -15,6 +15,8 @@ import (
 type IdentityProviders struct {
 	Store storage.IdentityProviderStore
 	Now   func() time.Time
+
+	updates recordLocks // Update's, by provider id
 }
 
 // LinkingStrategies latchkey implements: link by email or create the user
@@ -85,24 +87,30 @@ func (ps *IdentityProviders) Lookup(ctx context.Context, domain string) (storage
 	return storage.IdentityProvider{}, ErrNotFound
 }
 
-// Update replaces a provider through change; id, type and insert instant stay.
+// Update replaces a provider through change; id, type and insert instant
+// stay. A read-modify-write (recordLocks.rewrite): the write holds only
+// while the provider is as read, so a concurrent change answered before
+// it is never overwritten; change runs once per try.
 func (ps *IdentityProviders) Update(ctx context.Context, id string, change func(storage.IdentityProvider) (storage.IdentityProvider, error)) (storage.IdentityProvider, error) {
-	cur, err := ps.Get(ctx, id)
-	if err != nil {
-		return cur, err
-	}
-	p, err := change(cur)
-	if err != nil {
-		return p, err
-	}
-	p.ID, p.Type, p.InsertInstant, p.LastUpdateInstant = cur.ID, cur.Type, cur.InsertInstant, ps.Now().UnixMilli()
-	if p.OAuth2.ClientSecret == "" {
-		p.OAuth2.ClientSecret = cur.OAuth2.ClientSecret
-	}
-	if err := validateIdentityProvider(p).Err(); err != nil {
-		return p, err
-	}
-	return p, conflict(notFound(ps.Store.UpdateIdentityProvider(ctx, p, audit(ctx, ps.Now(), "", "Updated the identity provider with Id ["+p.ID+"]", cur, p))), "duplicate", "identityProvider.name", "An identity provider with that name already exists.")
+	var p storage.IdentityProvider
+	err := ps.updates.rewrite(id, func() error {
+		cur, err := ps.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if p, err = change(cur); err != nil {
+			return err
+		}
+		p.ID, p.Type, p.InsertInstant, p.LastUpdateInstant, p.Revision = cur.ID, cur.Type, cur.InsertInstant, ps.Now().UnixMilli(), cur.Revision
+		if p.OAuth2.ClientSecret == "" {
+			p.OAuth2.ClientSecret = cur.OAuth2.ClientSecret
+		}
+		if err := validateIdentityProvider(p).Err(); err != nil {
+			return err
+		}
+		return conflict(notFound(ps.Store.UpdateIdentityProvider(ctx, p, audit(ctx, ps.Now(), "", "Updated the identity provider with Id ["+p.ID+"]", cur, p))), "duplicate", "identityProvider.name", "An identity provider with that name already exists.")
+	})
+	return p, err
 }
 
 // Delete removes a provider and its links.

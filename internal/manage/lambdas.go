@@ -30,6 +30,8 @@ type Lambdas struct {
 	Engine *lambda.Engine
 	Cache  LambdaCache
 	Now    func() time.Time
+
+	updates recordLocks // Update's, by lambda id
 }
 
 // LambdaDefaults is what a request's omitted fields become: FusionAuth's
@@ -97,25 +99,30 @@ func (ls *Lambdas) List(ctx context.Context, typ string) ([]storage.Lambda, erro
 
 // Update replaces lambda id with change's result (a PUT, or a PATCH applied
 // to the current one). The type cannot change (FusionAuth ignores it on
-// update); the body is validated again.
+// update); the body is validated again. A read-modify-write
+// (recordLocks.rewrite): the write holds only while the lambda is as read;
+// change runs once per try.
 func (ls *Lambdas) Update(ctx context.Context, id string, change func(storage.Lambda) (storage.Lambda, error)) (storage.Lambda, error) {
-	cur, err := ls.Get(ctx, id)
-	if err != nil {
-		return cur, err
-	}
-	l, err := change(cur)
+	var l storage.Lambda
+	err := ls.updates.rewrite(id, func() error {
+		cur, err := ls.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if l, err = change(cur); err != nil {
+			return err
+		}
+		l.ID, l.Type, l.InsertInstant, l.LastUpdateInstant, l.Revision = cur.ID, cur.Type, cur.InsertInstant, ls.Now().UnixMilli(), cur.Revision
+		if l.EngineType == "" {
+			l.EngineType = lambda.EngineGraalJS
+		}
+		if err := ls.validate(l).Err(); err != nil {
+			return err
+		}
+		return notFound(ls.Store.UpdateLambda(ctx, l))
+	})
 	if err != nil {
 		return l, err
-	}
-	l.ID, l.Type, l.InsertInstant, l.LastUpdateInstant = cur.ID, cur.Type, cur.InsertInstant, ls.Now().UnixMilli()
-	if l.EngineType == "" {
-		l.EngineType = lambda.EngineGraalJS
-	}
-	if err := ls.validate(l).Err(); err != nil {
-		return l, err
-	}
-	if err := ls.Store.UpdateLambda(ctx, l); err != nil {
-		return l, notFound(err)
 	}
 	ls.Cache.ForgetLambda(id)
 	return l, nil

@@ -1,6 +1,9 @@
 package manage
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // recordLocks queue this node's read-modify-writes of one record (a user,
 // a registration) one behind the other. Optimistic revisions alone keep
@@ -42,4 +45,13 @@ func (l *recordLocks) lock(key string) (unlock func()) {
 		}
 		l.mu.Unlock()
 	}
+}
+
+// rewrite runs try, a read-modify-write of the record id (a PUT or PATCH
+// of a whole document), behind this node's other rewrites of it and again
+// while its conditional write loses to one from elsewhere (retryStale):
+// ErrContended when every try lost.
+func (l *recordLocks) rewrite(id string, try func() error) error {
+	defer l.lock(strings.ToLower(id))()
+	return retryStale(try)
 }

@@ -25,6 +25,8 @@ type UserActionsStore interface {
 type UserActions struct {
 	Store UserActionsStore
 	Now   func() time.Time
+
+	updates recordLocks // Update's and SetActive's, by definition id
 }
 
 var transactionTypes = []string{"", "None", "Any", "SimpleMajority", "SuperMajority", "AbsoluteMajority"}
@@ -70,34 +72,45 @@ func (ua *UserActions) List(ctx context.Context, inactive bool) ([]storage.UserA
 
 // Update replaces definition id with change's result (PUT, or a PATCH
 // applied to the current one). Actions already taken keep the flags they
-// were taken with.
+// were taken with. A read-modify-write (recordLocks.rewrite): the write
+// holds only while the definition is as read, so neither a concurrent
+// change nor a deactivation answered before it is written over; change
+// runs once per try.
 func (ua *UserActions) Update(ctx context.Context, id string, change func(storage.UserAction) (storage.UserAction, error)) (storage.UserAction, error) {
-	cur, err := ua.Get(ctx, id)
-	if err != nil {
-		return cur, err
-	}
-	a, err := change(cur)
-	if err != nil {
-		return a, err
-	}
-	a.ID, a.Active, a.InsertInstant, a.LastUpdateInstant = cur.ID, cur.Active, cur.InsertInstant, ua.Now().UnixMilli()
-	return a, ua.store(ctx, "Updated", cur, a)
+	var a storage.UserAction
+	err := ua.updates.rewrite(id, func() error {
+		cur, err := ua.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if a, err = change(cur); err != nil {
+			return err
+		}
+		a.ID, a.Active, a.InsertInstant, a.LastUpdateInstant, a.Revision = cur.ID, cur.Active, cur.InsertInstant, ua.Now().UnixMilli(), cur.Revision
+		return ua.store(ctx, "Updated", cur, a)
+	})
+	return a, err
 }
 
 // SetActive deactivates (the soft DELETE) or reactivates a definition. An
-// inactive definition cannot be taken; actions already taken stay.
+// inactive definition cannot be taken; actions already taken stay. A
+// read-modify-write as Update.
 func (ua *UserActions) SetActive(ctx context.Context, id string, active bool) (storage.UserAction, error) {
-	cur, err := ua.Get(ctx, id)
-	if err != nil {
-		return cur, err
-	}
-	a := cur
-	a.Active, a.LastUpdateInstant = active, ua.Now().UnixMilli()
-	verb := "Deactivated"
-	if active {
-		verb = "Reactivated"
-	}
-	return a, ua.store(ctx, verb, cur, a)
+	var a storage.UserAction
+	err := ua.updates.rewrite(id, func() error {
+		cur, err := ua.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		a = cur
+		a.Active, a.LastUpdateInstant = active, ua.Now().UnixMilli()
+		verb := "Deactivated"
+		if active {
+			verb = "Reactivated"
+		}
+		return ua.store(ctx, verb, cur, a)
+	})
+	return a, err
 }
 
 // Delete removes a definition (DELETE ?hardDelete=true); actions taken keep

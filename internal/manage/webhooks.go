@@ -41,6 +41,8 @@ type Webhooks struct {
 	Store     WebhooksStore
 	Publisher WebhookPublisher
 	Now       func() time.Time
+
+	updates recordLocks // Update's, by webhook id
 }
 
 // Bounds of a webhook's timeouts (ms). One attempt takes at most their sum,
@@ -133,29 +135,34 @@ func (ws *Webhooks) Search(ctx context.Context, q WebhookSearch) ([]storage.Webh
 
 // Update replaces webhook id with change's result (a PUT, or a PATCH applied
 // to the current one). A blank httpAuthenticationPassword keeps the stored
-// one, since responses never show it.
+// one, since responses never show it. A read-modify-write
+// (recordLocks.rewrite): the write holds only while the webhook is as
+// read; change runs once per try.
 func (ws *Webhooks) Update(ctx context.Context, id string, change func(storage.Webhook) (storage.Webhook, error)) (storage.Webhook, error) {
-	cur, err := ws.Get(ctx, id)
-	if err != nil {
-		return cur, err
-	}
-	w, err := change(cur)
+	var w storage.Webhook
+	err := ws.updates.rewrite(id, func() error {
+		cur, err := ws.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if w, err = change(cur); err != nil {
+			return err
+		}
+		w.ID, w.InsertInstant, w.LastUpdateInstant, w.Revision = cur.ID, cur.InsertInstant, ws.Now().UnixMilli(), cur.Revision
+		if w.HTTPAuthenticationPassword == "" && w.HTTPAuthenticationUsername != "" {
+			w.HTTPAuthenticationPassword = cur.HTTPAuthenticationPassword
+		}
+		e, err := ws.validate(ctx, &w)
+		if err != nil {
+			return err
+		}
+		if err := e.Err(); err != nil {
+			return err
+		}
+		return notFound(ws.Store.UpdateWebhook(ctx, w))
+	})
 	if err != nil {
 		return w, err
-	}
-	w.ID, w.InsertInstant, w.LastUpdateInstant = cur.ID, cur.InsertInstant, ws.Now().UnixMilli()
-	if w.HTTPAuthenticationPassword == "" && w.HTTPAuthenticationUsername != "" {
-		w.HTTPAuthenticationPassword = cur.HTTPAuthenticationPassword
-	}
-	e, err := ws.validate(ctx, &w)
-	if err != nil {
-		return w, err
-	}
-	if err := e.Err(); err != nil {
-		return w, err
-	}
-	if err := ws.Store.UpdateWebhook(ctx, w); err != nil {
-		return w, notFound(err)
 	}
 	ws.Publisher.ForgetWebhooks()
 	return w, nil

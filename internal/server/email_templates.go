@@ -75,7 +75,9 @@ func (s *Server) updateEmailTemplate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rewind := replayBody(r)
 	t, err := s.Manage.EmailTemplates.Update(r.Context(), id, func(cur storage.EmailTemplate) (storage.EmailTemplate, error) {
+		rewind()
 		var req emailTemplateRequest
 		if err := decodeReplacement(r, emailTemplateResponse{cur}, &req); err != nil {
 			return cur, err

@@ -88,7 +88,9 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rewind := replayBody(r)
 	g, err := s.Manage.Groups.Update(r.Context(), scope(r), id, func(cur manage.GroupInput) (manage.GroupInput, error) {
+		rewind()
 		var curReq groupRequest
 		curReq.Group.Name, curReq.Group.Data, curReq.RoleIDs = cur.Name, cur.Data, cur.RoleIDs
 		var req groupRequest

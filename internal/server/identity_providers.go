@@ -92,7 +92,9 @@ func (s *Server) updateIdentityProvider(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
+	rewind := replayBody(r)
 	p, err := s.Manage.IdentityProviders.Update(r.Context(), id, func(cur storage.IdentityProvider) (storage.IdentityProvider, error) {
+		rewind()
 		req := identityProviderRequest{IdentityProvider: manage.IdentityProviderDefaults()}
 		err := decodeReplacement(r, identityProviderRequest{cur}, &req)
 		return req.IdentityProvider, err

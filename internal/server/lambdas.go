@@ -118,7 +118,9 @@ func (s *Server) updateLambda(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rewind := replayBody(r)
 	l, err := s.Manage.Lambdas.Update(r.Context(), id, func(cur storage.Lambda) (storage.Lambda, error) {
+		rewind()
 		d := manage.LambdaDefaults()
 		req := lambdaRequest{Lambda: &d}
 		if err := decodeReplacement(r, lambdaResponse{cur}, &req); err != nil {

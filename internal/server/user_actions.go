@@ -64,7 +64,9 @@ func (s *Server) updateUserAction(w http.ResponseWriter, r *http.Request) {
 		s.writeUserAction(w, r, a, err)
 		return
 	}
+	rewind := replayBody(r)
 	a, err := s.Manage.UserActions.Update(r.Context(), id, func(cur storage.UserAction) (storage.UserAction, error) {
+		rewind()
 		var req userActionRequest
 		err := decodeReplacement(r, userActionRequest{cur}, &req)
 		return req.UserAction, err

@@ -123,7 +123,9 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rewind := replayBody(r)
 	hook, err := s.Manage.Webhooks.Update(r.Context(), id, func(cur storage.Webhook) (storage.Webhook, error) {
+		rewind()
 		var req webhookRequest
 		if err := decodeReplacement(r, webhookResponse{cur}, &req); err != nil {
 			return cur, err
