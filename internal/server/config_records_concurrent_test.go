@@ -240,3 +240,17 @@ func TestConfigurationWriteBetweenReadAndWriteKept(t *testing.T) {
 		})
 	}
 }
+
+// TestDeactivationKeepsAConcurrentRename: a deactivation of a user action
+// (DELETE without hardDelete, a read-modify-write of the definition) whose
+// read is followed by a rename from elsewhere is answered 200 and keeps
+// the rename: it is applied again to the renamed definition.
+func TestDeactivationKeepsAConcurrentRename(t *testing.T) {
+	s := buildStack(t, stackOpts{store: &writeBetween{Storage: sqlstorage.OpenTest(t)}})
+	id := s.apiOK("POST", "/api/user-action", map[string]any{"userAction": map[string]any{"name": "Warn"}})["userAction"].(map[string]any)["id"].(string)
+	s.apiOK("DELETE", "/api/user-action/"+id, nil)
+	got := s.apiOK("GET", "/api/user-action/"+id, nil)["userAction"].(map[string]any)
+	if got["name"] != "Warn (renamed)" || got["active"] != false {
+		t.Fatalf("after the deactivation: name %q, active %v; want the rename kept and inactive", got["name"], got["active"])
+	}
+}
