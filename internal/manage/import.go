@@ -49,7 +49,9 @@ type ImportRequest struct {
 type ImportUser struct {
 	storage.User
 	// Password is the stored hash in the scheme's import form when
-	// EncryptionScheme is set, else the plain-text password.
+	// EncryptionScheme is set, else the plain-text password (a Salt, a
+	// Factor or a whole self-describing hash without a scheme is refused:
+	// hashWithoutScheme).
 	Password         string `json:"password"`
 	EncryptionScheme string `json:"encryptionScheme"`
 	Factor           int    `json:"factor"`

@@ -176,6 +176,13 @@ func (v *importValidator) password(ctx context.Context, i int, in ImportUser, u 
 		v.field(i, "blank", "password", "You must specify the [password] property.")
 		return nil
 	}
+	if in.EncryptionScheme == "" {
+		if what := hashWithoutScheme(in); what != "" {
+			v.field(i, "blank", "encryptionScheme", "The [password] "+what+", so it is a hash: give its [encryptionScheme]. "+
+				"Without one the [password] is plain text, and the hash itself would become the password.")
+			return nil
+		}
+	}
 	if in.EncryptionScheme != "" {
 		h := storage.PasswordHash{Scheme: in.EncryptionScheme, Factor: in.Factor, Salt: in.Salt, Hash: in.Password}
 		switch err := password.CheckStored(h); {
@@ -207,6 +214,35 @@ func (v *importValidator) password(ctx context.Context, i int, in ImportUser, u 
 	}
 	u.Password, u.PasswordLastUpdateInstant = h, v.now.UnixMilli()
 	return nil
+}
+
+// selfDescribing are the schemes whose hashes carry their own parameters,
+// so one given whole in [password] is recognized without a scheme.
+var selfDescribing = []string{"bcrypt", "argon2id", "phpass-md5", "phpass-sha512"}
+
+// hashWithoutScheme says why a record without an encryptionScheme carries a
+// hash rather than a plain-text password ("" when it does not seem to).
+// FusionAuth hashes [password] as plain text when users[i].encryptionScheme
+// is omitted (apis/users import: "Omitting this value indicates the
+// password is in plain text"), and its [salt] is "Required if
+// encryptionScheme is provided": a record with a salt or a factor but no
+// scheme is a hash whose scheme was left out. Importing it as plain text
+// would make the hash string the user's password (anyone holding the old
+// hash logs in with it, the user with their real password does not), so
+// it is refused.
+func hashWithoutScheme(in ImportUser) string {
+	switch {
+	case in.Salt != "":
+		return "comes with a [salt]"
+	case in.Factor != 0:
+		return "comes with a [factor]"
+	}
+	for _, s := range selfDescribing {
+		if err := password.CheckStored(storage.PasswordHash{Scheme: s, Hash: in.Password}); err == nil || errors.Is(err, password.ErrFactor) {
+			return "is a whole [" + s + "] hash"
+		}
+	}
+	return ""
 }
 
 // hashProblem says why Hash refused, without echoing the password.
