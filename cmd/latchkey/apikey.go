@@ -86,7 +86,10 @@ func runAPIKey(ctx context.Context, args []string, getenv func(string) string, s
 	case "create":
 		created, err := keys.Create(actx, root, manage.NewAPIKey{TenantID: o.tenantID, Endpoints: o.endpoints,
 			Description: o.description, KeyManager: o.keyManager, ExpirationInstant: o.expiresAt})
-		if err != nil {
+		if inv := (*manage.Invalid)(nil); errors.As(err, &inv) {
+			c.fail(err)
+			return 2 // a flag's value refused (--tenant-id, --expires): a usage error
+		} else if err != nil {
 			return c.fail(err)
 		}
 		fmt.Fprintf(stdout, "id=%s\nkey=%s\n", created.Record.ID, created.Key)
@@ -145,6 +148,15 @@ func (o *apiKeyFlags) check(verb string) error {
 	}
 	if verb == "revoke" && (o.id == "") == (o.keyFile == "") {
 		return errors.New("give --id or --key-file, one of them")
+	}
+	// The API's own rule, checked before the database is opened so that an
+	// endpoint latchkey does not serve is a usage error like a malformed one.
+	if ps := manage.EndpointProblems(o.endpoints); len(ps) > 0 {
+		msgs := make([]string, len(ps))
+		for i, p := range ps {
+			msgs[i] = "--endpoint: " + p.Message
+		}
+		return errors.New(strings.Join(msgs, "\n"))
 	}
 	return nil
 }

@@ -36,16 +36,23 @@ func TestAPIKeyCommands(t *testing.T) {
 	if code != 0 || len(newKey) < 32 {
 		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
 	}
-	for _, refused := range [][]string{
-		{"revoke", "--id", "0f1a2b3c-0000-4000-8000-0000000000ff"},
-		{"revoke", "--key-file", "-"},
-		{"revoke"},
-		{"create", "--endpoint", "/api/application"},
-		{"create", "--endpoint", "/api/application=FETCH"},
-		{"create", "--endpoint", "/api/applications=GET"},
+	// A key or id that is not there exits 1; a bad flag or flag value, an
+	// endpoint latchkey does not serve included, is a usage error: 2.
+	for _, refused := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"revoke", "--id", "0f1a2b3c-0000-4000-8000-0000000000ff"}, 1},
+		{[]string{"revoke", "--key-file", "-"}, 1},
+		{[]string{"revoke"}, 2},
+		{[]string{"create", "--endpoint", "/api/application"}, 2},
+		{[]string{"create", "--endpoint", "/api/application=FETCH"}, 2},
+		{[]string{"create", "--endpoint", "/api/applications=GET"}, 2},
+		{[]string{"create", "--endpoint", "/api/nope=GET"}, 2},
+		{[]string{"create", "--tenant-id", "0f1a2b3c-0000-4000-8000-0000000000ff"}, 2},
 	} {
-		if code, _, errs := cli("no-such-key-0123456789abcdef\n", refused...); code == 0 {
-			t.Errorf("%v: exit 0 (%s)", refused, errs)
+		if code, _, errs := cli("no-such-key-0123456789abcdef\n", refused.args...); code != refused.code {
+			t.Errorf("%v: exit %d, want %d (%s)", refused.args, code, refused.code, errs)
 		}
 	}
 	if code, out, errs := cli(backupKey+"\n", "revoke", "--key-file", "-"); code != 0 || !strings.Contains(out, "deleted") {

@@ -16,7 +16,6 @@ import (
 // (pg_dump; docs/deploy.md "Backup and restore").
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	db := config.Default().DatabaseURL
 	if v := getenv("LATCHKEY_DATABASE_URL"); v != "" {
 		db = v
@@ -29,8 +28,8 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 			"of the database file (and remove its -wal and -shm files), start latchkey.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()

@@ -47,7 +47,6 @@ Only loopback targets unless --allow-remote. docs/performance.md explains it.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	o := bench.Defaults()
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&o.URL, "url", o.URL, "base URL of the server")
 	fs.StringVar(&o.Mode, "mode", o.Mode, "what to send: "+strings.Join(bench.Modes, ", ")+", or "+bench.ModeTiming)
 	samples := fs.Int("samples", 200, "timing mode: failed logins of each kind")
@@ -75,10 +74,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(fs.Output(), benchUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return 0
-	} else if err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "latchkey bench: unexpected argument %q (the target is --url)\n", fs.Arg(0))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,7 +28,6 @@ their first login. docs/api.md describes the format.
 
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	o := userimport.Options{}
 	fs.StringVar(&o.URL, "url", "http://127.0.0.1:9011", "base URL of the server")
 	fs.StringVar(&o.APIKey, "api-key", getenv("LATCHKEY_IMPORT_API_KEY"), "API key allowed POST /api/user/import (env LATCHKEY_IMPORT_API_KEY)")
@@ -44,10 +42,8 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprint(fs.Output(), importUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return 0
-	} else if err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "latchkey import: give one FILE (or - for standard input)")

@@ -28,7 +28,7 @@ Usage:
   latchkey seed --application-id ID  fill the database with users and refresh tokens to bench among
   latchkey api-key list|create|revoke  manage API keys on the database (revoke a leaked key)
   latchkey version         print the version, module and commit
-  latchkey help            show this text
+  latchkey help [COMMAND]  show this text, or COMMAND's (as latchkey COMMAND --help)
 
 Every serve setting is a flag and a LATCHKEY_* environment variable; a flag
 beats the environment, which beats the default. Out of the box latchkey
@@ -61,14 +61,67 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "api-key":
 		return runAPIKey(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprint(stdout, app.ReadBuildInfo())
-		return 0
+		return runVersion(args[1:], stdout, stderr)
 	case "help", "--help", "-help", "-h":
-		fmt.Fprint(stdout, usage)
-		return 0
+		return runHelp(ctx, args[1:], getenv, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "latchkey: unknown command %q\n\n%s", args[0], usage)
 	return 2
+}
+
+// runVersion is `latchkey version`: it takes no flags or arguments, and
+// refuses any (exit 2) as every other command refuses one it does not know.
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: latchkey version\n\nPrints the version, module, commit and Go release.\n")
+	}
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "latchkey version: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	fmt.Fprint(stdout, app.ReadBuildInfo())
+	return 0
+}
+
+// runHelp is `latchkey help [COMMAND]`: the general usage, or COMMAND's
+// own (what `latchkey COMMAND --help` prints).
+func runHelp(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0 || args[0] == "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case len(args) > 1:
+		fmt.Fprintf(stderr, "latchkey help: give one command, got %q\n", args)
+		return 2
+	case strings.HasPrefix(args[0], "-"):
+		fmt.Fprintf(stderr, "latchkey help: unknown flag %q\n\n%s", args[0], usage)
+		return 2
+	}
+	return run(ctx, []string{args[0], "--help"}, getenv, stdout, stderr)
+}
+
+// parseFlags parses a command's own flags the way serve and the offline
+// commands do: -h prints the usage on stdout (exit 0), a bad flag prints
+// the error and the usage on stderr (exit 2). When done, the command exits
+// with code.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr) // the command's own later fs.Usage() calls
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = stdout.Write(out.Bytes())
+		return 0, true
+	case err != nil:
+		_, _ = stderr.Write(out.Bytes())
+		return 2, true
+	}
+	return 0, false
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -122,7 +175,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var o demo.Options
 	fs.StringVar(&o.DataDir, "data-dir", "", "folder for the demo's SQLite files (default: under the user cache dir)")
 	fs.BoolVar(&o.OAuth, "oauth", false, "the Store logs in with the authorization code flow and PKCE through latchkey's hosted page instead of its native form")
@@ -136,10 +188,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(fs.Output(), "Usage: latchkey demo [flags]\n\nRuns the identity server, the Store and the Forums, seeded. Ctrl-C stops them.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return 0
-	} else if err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if o.JWTTTL < time.Second || o.RefreshTTL < time.Second {
 		fmt.Fprintf(stderr, "latchkey demo: --jwt-ttl and --refresh-ttl must be at least 1s (got %s and %s)\n", o.JWTTTL, o.RefreshTTL)

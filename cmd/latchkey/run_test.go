@@ -117,6 +117,18 @@ func TestCommands(t *testing.T) {
 		{"no command", nil, 2, nil, "Usage"},
 		{"unknown flag", []string{"serve", "--nope"}, 2, nil, "nope"},
 		{"demo refuses a zero lifetime", []string{"demo", "--jwt-ttl", "0s"}, 2, nil, "at least 1s"},
+		{"version refuses an unknown flag", []string{"version", "--x"}, 2, nil, "-x"},
+		{"version refuses an argument", []string{"version", "now"}, 2, nil, `unexpected argument "now"`},
+		{"help of a command is that command's help", []string{"help", "serve"}, 0, []string{"Usage: latchkey serve", "LATCHKEY_DATABASE_URL"}, ""},
+		{"help of api-key", []string{"help", "api-key"}, 0, []string{"latchkey api-key create"}, ""},
+		{"help of an unknown command", []string{"help", "frobnicate"}, 2, nil, "unknown command"},
+		{"help of help", []string{"help", "help"}, 0, []string{"latchkey serve", "latchkey help [COMMAND]"}, ""},
+		// Every command's --help goes to stdout and exits 0.
+		{"demo help", []string{"demo", "--help"}, 0, []string{"Usage: latchkey demo"}, ""},
+		{"bench help", []string{"bench", "--help"}, 0, []string{"Usage: latchkey bench"}, ""},
+		{"import help", []string{"import", "--help"}, 0, []string{"Usage: latchkey import"}, ""},
+		{"backup help", []string{"backup", "--help"}, 0, []string{"Usage: latchkey backup"}, ""},
+		{"backup refuses an unknown flag", []string{"backup", "--nope"}, 2, nil, "nope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
