@@ -38,8 +38,8 @@ func needsAdminApplication(p plan) bool {
 }
 
 // ensureAdminApplication creates the admin application through the API
-// with the file's key, unless it exists.
-func ensureAdminApplication(ctx context.Context, o Options, key string) error {
+// with the file's key, unless it exists; created says whether it did.
+func ensureAdminApplication(ctx context.Context, o Options, key string) (created bool, err error) {
 	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api/application/"+manage.AdminApplicationID, nil)
 	req.RemoteAddr = "127.0.0.1:0"
 	req.Header.Set("Authorization", key)
@@ -47,18 +47,19 @@ func ensureAdminApplication(ctx context.Context, o Options, key string) error {
 	o.Handler.ServeHTTP(rec, req)
 	switch rec.Code {
 	case http.StatusOK:
-		return nil
+		return false, nil
 	case http.StatusNotFound:
 	default:
-		return fmt.Errorf("kickstart: read the admin console application: status %d", rec.Code)
+		return false, fmt.Errorf("kickstart: read the admin console application: status %d", rec.Code)
 	}
 	b, err := json.Marshal(map[string]any{"application": manage.AdminApplication()})
 	if err != nil {
-		return err
+		return false, err
 	}
 	var body map[string]any
 	if err := json.Unmarshal(b, &body); err != nil {
-		return err
+		return false, err
 	}
-	return send(ctx, o, key, 0, request{Method: http.MethodPost, URL: "/api/application/" + manage.AdminApplicationID, Body: body})
+	err = send(ctx, o, key, 0, request{Method: http.MethodPost, URL: "/api/application/" + manage.AdminApplicationID, Body: body})
+	return err == nil, err
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // claimAndApply runs the two-phase claim (storage.KickstartStore): the node
-// that wins applies p while renewing its claim, then marks it done; the
+// that wins checks that the database is empty (checkEmpty), applies p while
+// renewing its claim, then marks it done; the
 // others poll until done, and take over a claim whose holder stopped
 // renewing it (crashed mid-apply). Nobody returns nil before done, so a
 // node never starts serving while another is still seeding.
@@ -54,7 +55,14 @@ func claimAndApply(ctx context.Context, o Options, p plan) error {
 		case <-t.C:
 		}
 	}
-	err := applyRenewing(ctx, o, owner, p)
+	err := checkEmpty(ctx, o.Store)
+	if err == nil {
+		var done progress
+		done, err = applyRenewing(ctx, o, owner, p)
+		if err != nil {
+			err = fmt.Errorf("%w%s", err, appliedNote(p, done))
+		}
+	}
 	if err != nil {
 		if rerr := o.Store.ReleaseKickstart(context.WithoutCancel(ctx), owner); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("release kickstart claim: %w", rerr))
@@ -74,7 +82,7 @@ func claimAndApply(ctx context.Context, o Options, p plan) error {
 // applyRenewing applies p while a goroutine renews the claim every
 // StaleAfter/3, so a long Kickstart (many password hashes) is not taken
 // over. A lost claim cancels the apply.
-func applyRenewing(ctx context.Context, o Options, owner string, p plan) error {
+func applyRenewing(ctx context.Context, o Options, owner string, p plan) (progress, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stop := make(chan struct{})
@@ -100,7 +108,7 @@ func applyRenewing(ctx context.Context, o Options, owner string, p plan) error {
 			}
 		}
 	}()
-	err := apply(actx, o, p)
+	done, err := apply(actx, o, p)
 	close(stop)
 	<-renewed
 	// Name the renewal failure that cancelled the requests, if that is why
@@ -108,5 +116,5 @@ func applyRenewing(ctx context.Context, o Options, owner string, p plan) error {
 	if cause := context.Cause(actx); err != nil && cause != nil && ctx.Err() == nil {
 		err = errors.Join(err, cause)
 	}
-	return err
+	return done, err
 }

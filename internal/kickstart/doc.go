@@ -8,7 +8,9 @@
 // (storage.KickstartStore's two-phase claim: other nodes wait until it is
 // done, a dead node's stale claim is taken over). The whole file is first
 // applied to a scratch database supplied by the caller (Options.Scratch), so
-// a failing request stops start-up with the real database untouched.
+// a failing request stops start-up with the real database untouched; and,
+// as in FusionAuth, only a database without users, API keys or
+// applications is kickstarted.
 //
 // It may import internal/storage and internal/manage (for the API-key hash
 // and the default tenant id); it must not import internal/server,

@@ -31,6 +31,11 @@ type Store interface {
 	GetAPIKeyByHash(ctx context.Context, hash []byte) (storage.APIKey, error)
 	// GetTenant checks that a key's tenantId names a tenant.
 	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
+	// CountAPIKeys, ListApplications and SearchUsers tell whether the
+	// database is empty (checkEmpty).
+	CountAPIKeys(ctx context.Context) (int, error)
+	ListApplications(ctx context.Context, inactive bool) ([]storage.Application, error)
+	SearchUsers(ctx context.Context, q storage.UserSearch) ([]storage.User, int, error)
 }
 
 // Options configures Run.
@@ -110,9 +115,11 @@ type plan struct {
 //
 // Problems in the file are reported before anything is written: the whole
 // file is first applied to a scratch database (Options.Scratch), and only
-// when every request succeeds there is it applied for real. Start-up stops
-// with the request number, method, URL, status and body of the first
-// failure, and a fixed file works on the next start.
+// when every request succeeds there is it applied for real, and only to an
+// empty database (checkEmpty). Start-up stops with the request number,
+// method, URL, status and body of the first failure, and a fixed file works
+// on the next start. A real run that still fails part-way (the database
+// failed, say) names what it applied and what to do (appliedNote).
 func Run(ctx context.Context, o Options) error {
 	o.defaults()
 	// Done first: an applied file is not read again, so the secrets it
@@ -148,7 +155,8 @@ func dryRun(ctx context.Context, o Options, p plan) error {
 	d := o
 	d.Handler, d.Store = h, st
 	d.Logger = o.Logger.With("dry_run", true)
-	return apply(ctx, d, p)
+	_, err = apply(ctx, d, p)
+	return err
 }
 
 // load reads, substitutes and checks the file.
@@ -232,7 +240,9 @@ func check(p plan) error {
 	return nil
 }
 
-func apply(ctx context.Context, o Options, p plan) error {
+// apply creates p's keys and sends its requests, and reports how far it
+// got.
+func apply(ctx context.Context, o Options, p plan) (done progress, err error) {
 	now := o.Now().UnixMilli()
 	for i, k := range p.keys {
 		// The first key manages keys unless the file says otherwise, so an
@@ -243,9 +253,9 @@ func apply(ctx context.Context, o Options, p plan) error {
 		}
 		if k.TenantID != "" {
 			if _, err := o.Store.GetTenant(ctx, k.TenantID); errors.Is(err, storage.ErrNotFound) {
-				return fmt.Errorf("kickstart: %s: tenantId %s: no such tenant", keyName(i, k), k.TenantID)
+				return done, fmt.Errorf("kickstart: %s: tenantId %s: no such tenant", keyName(i, k), k.TenantID)
 			} else if err != nil {
-				return fmt.Errorf("kickstart: %s: %w", keyName(i, k), err)
+				return done, fmt.Errorf("kickstart: %s: %w", keyName(i, k), err)
 			}
 		}
 		rec := storage.APIKey{ID: uuid.NewString(), TenantID: k.TenantID, KeyHash: manage.HashAPIKey(k.Key), Description: k.Description,
@@ -260,20 +270,24 @@ func apply(ctx context.Context, o Options, p plan) error {
 			_, err = o.Store.GetAPIKeyByHash(ctx, rec.KeyHash)
 		}
 		if err != nil {
-			return fmt.Errorf("kickstart: %s: %w", keyName(i, k), err)
+			return done, fmt.Errorf("kickstart: %s: %w", keyName(i, k), err)
 		}
+		done.keys++
 	}
 	if needsAdminApplication(p) {
-		if err := ensureAdminApplication(ctx, o, p.keys[0].Key); err != nil {
-			return err
+		created, err := ensureAdminApplication(ctx, o, p.keys[0].Key)
+		if err != nil {
+			return done, err
 		}
+		done.admin = created
 	}
 	for i, r := range p.requests {
 		if err := send(ctx, o, p.keys[0].Key, i+1, r); err != nil {
-			return err
+			return done, err
 		}
+		done.requests++
 	}
-	return nil
+	return done, nil
 }
 
 func send(ctx context.Context, o Options, key string, n int, r request) error {
