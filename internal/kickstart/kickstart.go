@@ -266,7 +266,8 @@ func apply(ctx context.Context, o Options, p plan) (done progress, err error) {
 		err := o.Store.CreateAPIKey(ctx, rec, manage.AuditEntry(actx, o.Now(), rec.TenantID,
 			"Created the API key with Id ["+rec.ID+"]", nil, manage.ViewAPIKey(rec)))
 		if errors.Is(err, storage.ErrConflict) {
-			// A previous, released attempt created it already.
+			// The same value listed earlier in the file (keys already in the
+			// database were refused before: checkEmpty).
 			_, err = o.Store.GetAPIKeyByHash(ctx, rec.KeyHash)
 		}
 		if err != nil {
