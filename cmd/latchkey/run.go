@@ -91,7 +91,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 // own (what `latchkey COMMAND --help` prints).
 func runHelp(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	switch {
-	case len(args) == 0 || args[0] == "help":
+	case len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	case len(args) > 1:

@@ -122,6 +122,7 @@ func TestCommands(t *testing.T) {
 		{"help of a command is that command's help", []string{"help", "serve"}, 0, []string{"Usage: latchkey serve", "LATCHKEY_DATABASE_URL"}, ""},
 		{"help of api-key", []string{"help", "api-key"}, 0, []string{"latchkey api-key create"}, ""},
 		{"help of an unknown command", []string{"help", "frobnicate"}, 2, nil, "unknown command"},
+		{"help with an unknown flag", []string{"help", "--x"}, 2, nil, `unknown flag "--x"`},
 		{"help of help", []string{"help", "help"}, 0, []string{"latchkey serve", "latchkey help [COMMAND]"}, ""},
 		// Every command's --help goes to stdout and exits 0.
 		{"demo help", []string{"demo", "--help"}, 0, []string{"Usage: latchkey demo"}, ""},
