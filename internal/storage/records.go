@@ -458,8 +458,11 @@ type SigningKey struct {
 // LoginFailures is the lockout counter of one user (counted in the database so
 // it holds across restarts and nodes).
 type LoginFailures struct {
-	UserID      string
-	Count       int
+	UserID string
+	Count  int
+	// Pending is how many of Count's charges belong to attempts still in
+	// flight (ReserveLoginAttempt, not yet refunded or settled).
+	Pending     int
 	WindowStart time.Time
 	LockedUntil time.Time
 }
@@ -490,12 +493,18 @@ type LoginCounter struct {
 
 // LoginReservation is what ReserveLoginAttempt answers.
 type LoginReservation struct {
-	// Allowed: the attempt was charged to every counter and its password
-	// may be checked. False: a counter is locked and nothing was charged.
+	// Allowed: the attempt was charged to every counter (as pending) and
+	// its password may be checked. False: nothing was charged, because a
+	// counter is locked (LockedUntil) or is full of charges still pending
+	// (InFlight).
 	Allowed bool
-	// LockedUntil is the lock that refused the attempt, or, when allowed,
-	// the latest lock this charge set (zero: none): a wrong guess then
-	// leaves the counter locked with no further write.
+	// InFlight: refused only because a counter's count has reached its
+	// threshold with charges of attempts still in flight, which may yet
+	// be refunded. Not a lock: the caller may try again once they settle.
+	InFlight bool
+	// LockedUntil is the lock that refused the attempt (zero when the
+	// settled failures reach the threshold but hold no lock of their own,
+	// as after the threshold was lowered, and the window never restarts).
 	LockedUntil time.Time
 	// Charged holds each counter with its window's start after the charge,
 	// for the refund (Login.Refund).

@@ -162,8 +162,8 @@ type Login struct {
 	ResetFailures bool
 	// Refund, when not nil, gives back the login's reservation
 	// (ReserveLoginAttempt): counters with ResetOnSuccess are deleted, the
-	// others lose one failure (and a lock that count no longer reaches)
-	// where their window is still the reserved one.
+	// others lose the login's pending charge (and a lock the count no
+	// longer reaches) where their window is still the reserved one.
 	Refund *LoginReservation
 	// RefreshToken, when not nil, is created as by CreateRefreshToken.
 	RefreshToken *RefreshToken
@@ -310,17 +310,27 @@ type LockoutStore interface {
 	GetLoginFailures(ctx context.Context, userID string) (LoginFailures, error)
 	// ResetLoginFailures drops every counter of the account userID.
 	ResetLoginFailures(ctx context.Context, userID string) error
-	// ReserveLoginAttempt charges one attempt at at to every counter in ONE
-	// transaction, before the password is checked, so N concurrent guesses
-	// on any number of nodes get at most Threshold checks per window: while
-	// any counter is locked at at, nothing is charged and the answer is not
-	// Allowed. A charge reaching a counter's threshold locks it at once (the
-	// guess it allowed is already counted); a success refunds it (Login.Refund).
+	// ReserveLoginAttempt charges one pending attempt at at to every
+	// counter in ONE transaction, before the password is checked, so N
+	// concurrent guesses on any number of nodes get at most Threshold
+	// checks per window: a counter whose count (settled failures and
+	// pending charges) has reached its threshold takes no charge. Nothing
+	// is then charged and the answer is not Allowed: LockedUntil when the
+	// counter is locked or its settled failures alone reach the threshold,
+	// InFlight when pending charges fill it (they may yet be refunded).
+	// A charge never locks; its settlement does (SettleLoginFailure), and a
+	// success refunds it (Login.Refund).
 	ReserveLoginAttempt(ctx context.Context, at time.Time, counters []LoginCounter) (LoginReservation, error)
 	// RefundLoginAttempt gives a reservation back on its own, as
 	// Login.Refund does inside RecordLogin (a login whose right password
 	// ends in a withheld answer rather than a session).
 	RefundLoginAttempt(ctx context.Context, r LoginReservation) error
+	// SettleLoginFailure turns r's pending charges into failures at at, with
+	// outbox enqueued in the same transaction: a counter whose settled
+	// failures reach its threshold is locked from at for its LockDuration.
+	// A counter whose window restarted, or that was reset, since the charge
+	// is left as it is. It returns the latest lock it set (zero: none).
+	SettleLoginFailure(ctx context.Context, at time.Time, r LoginReservation, outbox []OutboxMessage) (time.Time, error)
 }
 
 // KickstartStore makes the Kickstart run once across restarts and nodes, in

@@ -16,15 +16,18 @@ import (
 // The count restarts when the window ($5 ms, 0 = never) has passed or a lock
 // has expired; an active lock is kept as is (not extended, so an attacker
 // cannot keep a victim locked out forever by failing during the lock).
+// Only settled failures lock: charges still pending (ReserveLoginAttempt)
+// do not count towards the threshold here.
 // Parameters are CAST so PostgreSQL infers BIGINT, not int4.
 const recordFailureSQL = `INSERT INTO login_failures (user_id, account, count, window_start, locked_until)
 	VALUES ($1, $1, 1, CAST($2 AS BIGINT), CASE WHEN CAST($3 AS BIGINT) > 0 AND 1 >= CAST($3 AS BIGINT) THEN CAST($4 AS BIGINT) ELSE 0 END)
 	ON CONFLICT (user_id) DO UPDATE SET
 	count = CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.count + 1 END,
+	pending = CASE WHEN ` + restartSQL + ` THEN 0 ELSE login_failures.pending END,
 	window_start = CASE WHEN ` + restartSQL + ` THEN CAST($2 AS BIGINT) ELSE login_failures.window_start END,
 	locked_until = CASE
 		WHEN login_failures.locked_until > CAST($2 AS BIGINT) THEN login_failures.locked_until
-		WHEN CAST($3 AS BIGINT) > 0 AND (CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.count + 1 END) >= CAST($3 AS BIGINT) THEN CAST($4 AS BIGINT)
+		WHEN CAST($3 AS BIGINT) > 0 AND (CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.count + 1 - login_failures.pending END) >= CAST($3 AS BIGINT) THEN CAST($4 AS BIGINT)
 		ELSE 0 END
 	RETURNING count, window_start, locked_until`
 
@@ -71,8 +74,8 @@ func (s *Store) RecordLoginFailureWith(ctx context.Context, lf storage.LoginFail
 func (s *Store) GetLoginFailures(ctx context.Context, userID string) (storage.LoginFailures, error) {
 	f := storage.LoginFailures{UserID: userID}
 	var window, locked int64
-	err := s.r.QueryRowContext(ctx, `SELECT count, window_start, locked_until FROM login_failures WHERE user_id = $1`, userID).
-		Scan(&f.Count, &window, &locked)
+	err := s.r.QueryRowContext(ctx, `SELECT count, pending, window_start, locked_until FROM login_failures WHERE user_id = $1`, userID).
+		Scan(&f.Count, &f.Pending, &window, &locked)
 	if err != nil {
 		if err = s.wrap(err); err == storage.ErrNotFound {
 			return storage.LoginFailures{}, nil
@@ -90,29 +93,32 @@ func (s *Store) ResetLoginFailures(ctx context.Context, userID string) error {
 	return err
 }
 
-// reserveSQL charges one attempt to a counter unless it is locked at $2:
-// recordFailureSQL's upsert with a WHERE on its update, so a locked row is
-// left as it is and returns no row. A charge reaching the threshold locks at
-// once. PostgreSQL re-evaluates the WHERE on the latest row version after
-// taking the row's lock, so concurrent reservations on any number of nodes
-// see each other's charges.
-const reserveSQL = `INSERT INTO login_failures (user_id, account, count, window_start, locked_until)
-	VALUES ($1, $6, 1, CAST($2 AS BIGINT), CASE WHEN CAST($3 AS BIGINT) > 0 AND 1 >= CAST($3 AS BIGINT) THEN CAST($4 AS BIGINT) ELSE 0 END)
+// reserveSQL charges one pending attempt to a counter ($1) at $2 unless it
+// is full: locked, or its count (settled failures and pending charges)
+// already at the threshold ($3) in a window ($5 ms) that has not restarted.
+// A full row is left as it is and no row is returned. A charge never locks:
+// its settlement as a failure does (settleSQL), so charges of attempts
+// that turn out to be correct logins cannot lock the account, on any
+// number of nodes. PostgreSQL re-evaluates the WHERE on the latest row
+// version after taking the row's lock, so concurrent reservations on any
+// number of nodes see each other's charges.
+const reserveSQL = `INSERT INTO login_failures (user_id, account, count, pending, window_start, locked_until)
+	VALUES ($1, $4, 1, 1, CAST($2 AS BIGINT), 0)
 	ON CONFLICT (user_id) DO UPDATE SET
 	count = CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.count + 1 END,
+	pending = CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.pending + 1 END,
 	window_start = CASE WHEN ` + restartSQL + ` THEN CAST($2 AS BIGINT) ELSE login_failures.window_start END,
-	locked_until = CASE
-		WHEN CAST($3 AS BIGINT) > 0 AND (CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.count + 1 END) >= CAST($3 AS BIGINT) THEN CAST($4 AS BIGINT)
-		ELSE 0 END
+	locked_until = 0
 	WHERE login_failures.locked_until <= CAST($2 AS BIGINT)
-	RETURNING count, window_start, locked_until`
+		AND (CAST($3 AS BIGINT) <= 0 OR login_failures.count < CAST($3 AS BIGINT) OR ` + restartSQL + `)
+	RETURNING window_start`
 
-// errReservationLocked rolls a reservation back when one of its counters is
-// locked (never returned to callers).
-var errReservationLocked = errors.New("sqlstorage: login counter locked")
+// errReservationRefused rolls a reservation back when one of its counters
+// is full (never returned to callers).
+var errReservationRefused = errors.New("sqlstorage: login counter full")
 
-// ReserveLoginAttempt charges one attempt to every counter in one
-// transaction, or to none when one is locked. Counters are charged in key
+// ReserveLoginAttempt charges one pending attempt to every counter in one
+// transaction, or to none when one is full. Counters are charged in key
 // order, so two reservations sharing counters on PostgreSQL lock their rows
 // in the same order and cannot deadlock.
 func (s *Store) ReserveLoginAttempt(ctx context.Context, at time.Time, counters []storage.LoginCounter) (storage.LoginReservation, error) {
@@ -123,34 +129,91 @@ func (s *Store) ReserveLoginAttempt(ctx context.Context, at time.Time, counters 
 		r = storage.LoginReservation{Allowed: true}
 		for _, c := range sorted {
 			p := c.Policy
-			var count int
-			var window, locked int64
-			err := q.QueryRowContext(ctx, reserveSQL, c.Key, ms(at), p.Threshold, ms(at.Add(p.LockDuration)),
-				p.Window.Milliseconds(), c.Account).Scan(&count, &window, &locked)
+			var window int64
+			err := q.QueryRowContext(ctx, reserveSQL, c.Key, ms(at), p.Threshold, c.Account, p.Window.Milliseconds()).Scan(&window)
 			if errors.Is(err, sql.ErrNoRows) {
-				if err := q.QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE user_id = $1`, c.Key).Scan(&locked); err != nil {
+				r, err = refusal(ctx, q, c, at)
+				if err != nil {
 					return err
 				}
-				r = storage.LoginReservation{LockedUntil: fromMS(locked)}
-				return errReservationLocked
+				return errReservationRefused
 			}
 			if err != nil {
 				return err
-			}
-			if l := fromMS(locked); l.After(r.LockedUntil) {
-				r.LockedUntil = l
 			}
 			r.Charged = append(r.Charged, storage.ChargedCounter{LoginCounter: c, WindowStart: fromMS(window)})
 		}
 		return nil
 	})
-	if errors.Is(err, errReservationLocked) {
+	if errors.Is(err, errReservationRefused) {
 		return r, nil
 	}
 	if err != nil {
 		return storage.LoginReservation{}, err
 	}
 	return r, nil
+}
+
+// refusal says why counter c (its row locked by reserveSQL's upsert) took
+// no charge at at: a lock; else pending charges that fill it (InFlight:
+// they may yet be refunded); else settled failures alone at the threshold
+// without a lock (the threshold was lowered since), refused as locked
+// until the window restarts.
+func refusal(ctx context.Context, q querier, c storage.LoginCounter, at time.Time) (storage.LoginReservation, error) {
+	var pending int
+	var window, locked int64
+	if err := q.QueryRowContext(ctx, `SELECT pending, window_start, locked_until FROM login_failures WHERE user_id = $1`, c.Key).
+		Scan(&pending, &window, &locked); err != nil {
+		return storage.LoginReservation{}, err
+	}
+	switch {
+	case locked > ms(at):
+		return storage.LoginReservation{LockedUntil: fromMS(locked)}, nil
+	case pending > 0:
+		return storage.LoginReservation{InFlight: true}, nil
+	case c.Policy.Window > 0:
+		return storage.LoginReservation{LockedUntil: fromMS(window).Add(c.Policy.Window)}, nil
+	}
+	return storage.LoginReservation{}, nil
+}
+
+// settleSQL turns one pending charge of a counter ($1, charged in the window
+// starting at $2) into a failure at $4; the counter locks until $5 when its
+// settled failures (count − pending) reach the threshold ($3). A lock still
+// in force is kept as it is. A window that restarted, or a counter reset,
+// since the charge holds no charge of it: no row matches.
+const settleSQL = `UPDATE login_failures SET pending = pending - 1,
+	locked_until = CASE WHEN CAST($3 AS BIGINT) > 0 AND count - pending + 1 >= CAST($3 AS BIGINT)
+		AND locked_until <= CAST($4 AS BIGINT) THEN CAST($5 AS BIGINT) ELSE locked_until END
+	WHERE user_id = $1 AND window_start = $2 AND pending > 0
+	RETURNING locked_until`
+
+// SettleLoginFailure settles r's charges as failures and enqueues outbox, in
+// one transaction.
+func (s *Store) SettleLoginFailure(ctx context.Context, at time.Time, r storage.LoginReservation, outbox []storage.OutboxMessage) (time.Time, error) {
+	var latest time.Time
+	err := s.tx(ctx, func(q querier) error {
+		latest = time.Time{}
+		for _, c := range r.Charged {
+			p := c.Policy
+			var locked int64
+			err := q.QueryRowContext(ctx, settleSQL, c.Key, ms(c.WindowStart), p.Threshold, ms(at), ms(at.Add(p.LockDuration))).Scan(&locked)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if l := fromMS(locked); l.After(at) && l.After(latest) {
+				latest = l
+			}
+		}
+		return enqueueTx(ctx, q, outbox)
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return latest, nil
 }
 
 // RefundLoginAttempt gives a reservation back in a transaction of its own.
@@ -160,9 +223,10 @@ func (s *Store) RefundLoginAttempt(ctx context.Context, r storage.LoginReservati
 
 // refundTx gives a successful login's reservation back inside RecordLogin's
 // transaction: a counter reset on success is deleted; any other loses the
-// one failure charged, where its window is still the one charged (a window
-// that restarted meanwhile holds no charge of this attempt), and a lock the
-// remaining count no longer reaches.
+// pending charge, where its window is still the one charged (a window that
+// restarted meanwhile holds no charge of this attempt), and a lock the
+// remaining count no longer reaches (a counter charged before pending was
+// counted has none pending: its count still goes down).
 func refundTx(ctx context.Context, q querier, r *storage.LoginReservation) error {
 	for _, c := range r.Charged {
 		if c.ResetOnSuccess {
@@ -172,6 +236,7 @@ func refundTx(ctx context.Context, q querier, r *storage.LoginReservation) error
 			continue
 		}
 		if _, err := q.ExecContext(ctx, `UPDATE login_failures SET count = count - 1,
+			pending = CASE WHEN pending > 0 THEN pending - 1 ELSE 0 END,
 			locked_until = CASE WHEN CAST($3 AS BIGINT) > 0 AND count - 1 >= CAST($3 AS BIGINT) THEN locked_until ELSE 0 END
 			WHERE user_id = $1 AND window_start = $2 AND count > 0`, c.Key, ms(c.WindowStart), c.Policy.Threshold); err != nil {
 			return err

@@ -149,6 +149,18 @@ var eventWrites = []struct {
 		f, err := s.GetLoginFailures(ctx, "u1")
 		return err == nil && f.Count == 1
 	}},
+	{"SettleLoginFailure", func(ctx context.Context, s storage.Storage, o []storage.OutboxMessage) error {
+		cs := []storage.LoginCounter{{Key: "u1", Account: "u1", Policy: storage.LockoutPolicy{Threshold: 1, Window: time.Minute, LockDuration: time.Minute}}}
+		r, err := s.ReserveLoginAttempt(ctx, base, cs)
+		if err != nil {
+			return err
+		}
+		_, err = s.SettleLoginFailure(ctx, base, r, o)
+		return err
+	}, func(ctx context.Context, s storage.Storage) bool {
+		f, err := s.GetLoginFailures(ctx, "u1")
+		return err == nil && f.Pending == 0 && f.LockedUntil.After(base)
+	}},
 	{"RotateRefreshToken", func(ctx context.Context, s storage.Storage, o []storage.OutboxMessage) error {
 		_, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: "t1", OldHash: hash("s1"), NewHash: hash("s1-next"), At: base, ExpiresAt: base.Add(time.Hour), Outbox: o})
 		return err

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"ReserveLoginAttempt", testReserveLoginAttempt},
 		{"ReserveLoginAttemptRefundUnlocks", testReserveLoginAttemptRefundUnlocks},
 		{"ReserveLoginAttemptConcurrent", testReserveLoginAttemptConcurrent},
+		{"SettleLoginFailure", testSettleLoginFailure},
 		{"Kickstart", testKickstart},
 		{"ServerSecret", testServerSecret},
 		{"Health", testHealth},
