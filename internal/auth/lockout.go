@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 	"time"
 
-	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/loginid"
+	"github.com/latchkeyhq/latchkey/internal/password"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -155,8 +156,11 @@ func (c charge) refund() *storage.LoginReservation {
 // evaluated (storage.ReserveLoginAttempt), so N concurrent guesses on any
 // number of nodes get at most the threshold's number of hashes. A locked
 // counter refuses the attempt with a *LockedError, unhashed and uncharged.
-// The attempt first takes its place among the counters' unsettled attempts
-// (inflight.go); the caller calls c.settled when the login has ended.
+// A counter full of other attempts' charges that are still pending is no
+// lock: the attempt waits for them to settle (chargeCounters). The attempt
+// first takes its place among the counters' unsettled attempts on this node
+// (inflight.go); the caller calls c.settled when the login has ended, after
+// the charge was refunded or settled as a failure (settleFailure).
 func (s *Service) reserve(ctx context.Context, t storage.Tenant, account, ip string, fail event) (charge, error) {
 	c := charge{counters: s.counters(t, account, ip), settled: func() {}}
 	settled, err := s.inflight.hold(ctx, c.counters)
@@ -170,13 +174,13 @@ func (s *Service) reserve(ctx context.Context, t storage.Tenant, account, ip str
 			settled()
 		}
 	}()
-	// Charged even when the client hangs up: a guess must not go uncounted
-	// because its sender stopped listening.
-	wctx, cancel := detached(ctx)
-	defer cancel()
-	r, err := s.cfg.Store.ReserveLoginAttempt(wctx, s.cfg.Now(), c.counters)
+	r, err := s.chargeCounters(ctx, c.counters)
+	if errors.Is(err, errInFlight) {
+		fail.outcome = "in_flight"
+		s.emit(ctx, fail)
+	}
 	if err != nil {
-		return c, fmt.Errorf("auth: reserve login attempt: %w", err)
+		return c, err
 	}
 	if !r.Allowed {
 		fail.outcome = "locked"
@@ -187,6 +191,67 @@ func (s *Service) reserve(ctx context.Context, t storage.Tenant, account, ip str
 	return c, nil
 }
 
+// errInFlight: the counters stayed full of other attempts' pending charges
+// until the request ended. Nothing was charged or checked; the server
+// answers 503 with Retry-After, as when a hash's turn never came.
+var errInFlight = fmt.Errorf("auth: the account's attempts in flight did not settle in time: %w", password.ErrBusy)
+
+// Waits between reservations that found a counter full of pending charges:
+// doubling from the first to the last. Attempts on this node queue in
+// inflight.go instead; these waits are for other nodes' attempts, whose
+// settlements this node is not told of.
+const (
+	inFlightFirstWait = 2 * time.Millisecond
+	inFlightLastWait  = 50 * time.Millisecond
+)
+
+// chargeCounters reserves an attempt on counters, trying again while they
+// are full of pending charges (storage.LoginReservation.InFlight): those
+// are attempts still in flight, on any node, that may be correct logins
+// whose refund frees the place, so they must not lock the account against
+// its own password; only settled failures lock. The wait is bounded by
+// ctx (the request's deadline): errInFlight, nothing charged. A charge is
+// made even when the client hangs up during the write: a guess must not go
+// uncounted because its sender stopped listening.
+func (s *Service) chargeCounters(ctx context.Context, counters []storage.LoginCounter) (storage.LoginReservation, error) {
+	wait := inFlightFirstWait
+	for {
+		wctx, cancel := detached(ctx)
+		r, err := s.cfg.Store.ReserveLoginAttempt(wctx, s.cfg.Now(), counters)
+		cancel()
+		if err != nil {
+			return r, fmt.Errorf("auth: reserve login attempt: %w", err)
+		}
+		if !r.InFlight {
+			return r, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return r, fmt.Errorf("%w (%w)", errInFlight, context.Cause(ctx))
+		case <-t.C:
+		}
+		wait = min(2*wait, inFlightLastWait)
+	}
+}
+
+// settleFailure counts an attempt's pending charge as a failure, with msgs
+// (its user.login.failed events) in the same write: a refusal's one write
+// after its check. It returns the lock the failure set (zero: none).
+func (s *Service) settleFailure(ctx context.Context, ch charge, msgs []storage.OutboxMessage) (time.Time, error) {
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	locked, err := s.cfg.Store.SettleLoginFailure(wctx, s.cfg.Now(), *ch.res, msgs)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("auth: settle login failure: %w", err)
+	}
+	if len(msgs) > 0 {
+		s.cfg.Events.Committed(msgs)
+	}
+	return locked, nil
+}
+
 // unknownUser answers a login id that names no account exactly as a wrong
 // password for a real account is answered, lockout included: the attempt is
 // reserved on the same counters under unknownLoginKey, so after
@@ -194,8 +259,9 @@ func (s *Service) reserve(ctx context.Context, t storage.Tenant, account, ip str
 // 404-versus-409 difference reveals which accounts exist (security-bar L2,
 // L3; FusionAuth itself leaks here). The dummy hash runs while unlocked, and
 // is skipped while locked, mirroring a real account; and where a real
-// account's refusal stores its user.login.failed event, this one commits an
-// empty write, so both cost the same commits (failWrite). It makes the reads
+// account's refusal settles its charge with its user.login.failed event,
+// this one settles its charge alone, so both cost one commit
+// (settleFailure). It makes the reads
 // a found account makes before its hash too, for no account: measured with
 // `latchkey bench --mode timing`, without them a real account's first
 // failure was 6–8 % slower at the median (docs/performance.md).
@@ -224,29 +290,10 @@ func (s *Service) unknownUser(ctx context.Context, tenant storage.Tenant, app st
 	}
 	fail.outcome = "unknown_user"
 	s.emit(ctx, fail)
-	if err := s.failWrite(ctx, tenant, nil, true); err != nil {
+	if _, err := s.settleFailure(ctx, ch, nil); err != nil {
 		return err
 	}
 	return ErrInvalidCredentials
-}
-
-// failWrite is a reserved refusal's one write after the hash, made only
-// when the tenant sends user.login.failed: the event's messages (a real
-// account), or an empty commit (blank, an unknown login id), so the two
-// refusals commit alike.
-func (s *Service) failWrite(ctx context.Context, t storage.Tenant, msgs []storage.OutboxMessage, blank bool) error {
-	if len(msgs) == 0 && blank {
-		pl, err := s.plan(ctx, t, events.UserLoginFailed)
-		if err != nil {
-			return err
-		}
-		if pl.Empty() {
-			return nil
-		}
-	} else if len(msgs) == 0 {
-		return nil
-	}
-	return s.enqueue(ctx, msgs)
 }
 
 // checkLock reads an attempt's counters and returns a *LockedError while

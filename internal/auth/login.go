@@ -123,21 +123,28 @@ func (s *Service) findUser(ctx context.Context, tenantID, loginID string) (stora
 }
 
 // countFailure charges a failure of a step checked before it was charged
-// (checkLock: a password asked for again) to the
-// attempt's counters, with the failure's events (msgs) in a write of their
-// own after it.
+// (checkLock: a password asked for again) to the attempt's counters and
+// settles it at once, with the failure's events (msgs) in the settling
+// write; a locked counter takes no charge, and the events are written on
+// their own.
 func (s *Service) countFailure(ctx context.Context, ch charge, ev event, msgs []storage.OutboxMessage) error {
 	s.emit(ctx, ev)
 	// Counted even when the client hangs up: a guess must not go uncounted
 	// because its sender stopped listening.
 	wctx, cancel := detached(ctx)
 	defer cancel()
-	r, err := s.cfg.Store.ReserveLoginAttempt(wctx, s.cfg.Now(), ch.counters)
+	r, err := s.chargeCounters(wctx, ch.counters)
 	if err != nil {
 		return fmt.Errorf("auth: record login failure: %w", err)
 	}
 	if r.Allowed {
-		s.noteLock(ctx, r.LockedUntil, ev)
+		ch.res = &r
+		locked, err := s.settleFailure(wctx, ch, msgs)
+		if err != nil {
+			return err
+		}
+		s.noteLock(ctx, locked, ev)
+		return nil
 	}
 	if len(msgs) == 0 {
 		return nil

@@ -19,8 +19,8 @@ func withLoginFailedHook(w *world) {
 // names nobody make the same storage writes, before and after the hash, on
 // the first failure and on later ones, with and without a
 // user.login.failed webhook (whose event only the real account's refusal
-// carries: the unknown id's refusal then commits an empty write in its
-// place). Before, the real account's refusal committed its event in a
+// carries): each settles its charge as a failure in one write after the
+// hash, the real account's with its event. Before, the real account's refusal committed its event in a
 // write the unknown id never made. Both also make the reads a found account
 // makes before its hash (login preventions, second-factor methods): before,
 // an unknown id skipped them and a real account's first failure measured
@@ -50,10 +50,7 @@ func TestRefusalsCommitAlike(t *testing.T) {
 			if real != unknown {
 				t.Fatalf("webhook %v, failure %d: real account %+v, unknown id %+v", hook, i+1, real, unknown)
 			}
-			want := writes{reserved: 1, accountReads: 2}
-			if hook {
-				want.after = 1
-			}
+			want := writes{reserved: 1, after: 1, accountReads: 2}
 			if real != want {
 				t.Fatalf("webhook %v, failure %d: %+v, want %+v", hook, i+1, real, want)
 			}

@@ -74,6 +74,10 @@ func (s *Service) passwordLogin(ctx context.Context, req LoginRequest, tenant st
 	case err == nil:
 		s.rehash(ctx, tenant, &out.User, req.Password)
 	case errors.Is(err, ErrRegistrationRequired):
+		// Refused as a guess is: its charge settles as a failure.
+		if serr := s.settleRefused(ctx, ch); serr != nil {
+			return Tokens{}, errors.Join(err, serr)
+		}
 		s.rehash(ctx, tenant, &user, req.Password)
 	case ch.res != nil:
 		// The password was right and the login ended without its tokens
@@ -142,13 +146,13 @@ type attempt struct {
 
 // refuse ends a login the password step refused: it logs an unusable hash
 // and counts a guess (counted). An attempt reserved before its hash
-// (ch.res) is counted already, so a counted refusal writes only its
-// user.login.failed event, when the tenant sends one (failWrite, the write
-// an unknown login id's refusal mirrors); an uncounted refusal gives the
-// reservation back. A step checked before it was charged is charged now
-// (countFailure). A counted refusal of a login (a; nil for a password asked
-// for again) is a user.login.failed event. The caller's answer is err,
-// whatever the cause.
+// (ch.res) has a pending charge: a counted refusal settles it as a failure,
+// with its user.login.failed event when the tenant sends one, in one write
+// (settleFailure, the write an unknown login id's refusal mirrors); an
+// uncounted refusal gives the reservation back. A step checked before it
+// was charged is charged now (countFailure). A counted refusal of a login
+// (a; nil for a password asked for again) is a user.login.failed event.
+// The caller's answer is err, whatever the cause.
 func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, ch charge, verr error, fail event,
 	outcome string, err error, a *attempt) error {
 	if outcome == outcomeNotHashed {
@@ -170,23 +174,27 @@ func (s *Service) refuse(ctx context.Context, tenant storage.Tenant, ch charge, 
 		return err
 	}
 	var msgs []storage.OutboxMessage
+	var perr error
 	if a != nil {
-		var perr error
-		if msgs, perr = s.loginFailed(ctx, tenant, a.req, fail.appID, a.user); perr != nil {
-			return perr
-		}
+		msgs, perr = s.loginFailed(ctx, tenant, a.req, fail.appID, a.user)
 	}
 	if ch.res == nil {
+		if perr != nil {
+			return perr
+		}
 		if cerr := s.countFailure(ctx, ch, fail, msgs); cerr != nil {
 			return cerr
 		}
 		return err
 	}
 	s.emit(ctx, fail)
-	s.noteLock(ctx, ch.res.LockedUntil, fail)
-	if werr := s.failWrite(ctx, tenant, msgs, false); werr != nil {
-		return werr
+	// Settled even when the events could not be prepared: the password
+	// was checked, and a charge left pending would hold a place.
+	locked, serr := s.settleFailure(ctx, ch, msgs)
+	if perr != nil || serr != nil {
+		return errors.Join(perr, serr)
 	}
+	s.noteLock(ctx, locked, fail)
 	return err
 }
 
@@ -223,6 +231,18 @@ func (s *Service) giveBack(ctx context.Context, r storage.LoginReservation, rese
 		return fmt.Errorf("auth: refund login attempt: %w", err)
 	}
 	return nil
+}
+
+// settleRefused settles the charge of a login refused after its credential
+// was accepted (the password grant of a user not registered for the client)
+// as a failure, as its charge was always counted: a charge left pending
+// would fill the counter until its window restarts.
+func (s *Service) settleRefused(ctx context.Context, ch charge) error {
+	if ch.res == nil {
+		return nil
+	}
+	_, err := s.settleFailure(ctx, ch, nil)
+	return err
 }
 
 // counted reports whether a refusal feeds the lockout counter (see the

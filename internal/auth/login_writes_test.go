@@ -49,6 +49,11 @@ func (p *probe) RefundLoginAttempt(ctx context.Context, r storage.LoginReservati
 	return p.Storage.RefundLoginAttempt(ctx, r)
 }
 
+func (p *probe) SettleLoginFailure(ctx context.Context, at time.Time, r storage.LoginReservation, o []storage.OutboxMessage) (time.Time, error) {
+	p.write()
+	return p.Storage.SettleLoginFailure(ctx, at, r, o)
+}
+
 func (p *probe) EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error {
 	p.write()
 	return p.Storage.EnqueueOutbox(ctx, msgs...)

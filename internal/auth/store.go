@@ -33,11 +33,13 @@ type Store interface {
 
 	// RecordLogin: a login's one write, after its hash (login_verify.go).
 	RecordLogin(ctx context.Context, l storage.Login) error
-	// ReserveLoginAttempt, RefundLoginAttempt and GetLoginFailures: lockout
-	// (lockout.go). A success's refund rides on RecordLogin; a withheld
-	// login's right password refunds on its own (outcome.go).
+	// ReserveLoginAttempt, RefundLoginAttempt, SettleLoginFailure and
+	// GetLoginFailures: lockout (lockout.go). A success's refund rides on
+	// RecordLogin; a withheld login's right password refunds on its own
+	// (outcome.go); a refusal settles its charge as a failure.
 	ReserveLoginAttempt(ctx context.Context, at time.Time, counters []storage.LoginCounter) (storage.LoginReservation, error)
 	RefundLoginAttempt(ctx context.Context, r storage.LoginReservation) error
+	SettleLoginFailure(ctx context.Context, at time.Time, r storage.LoginReservation, outbox []storage.OutboxMessage) (time.Time, error)
 	GetLoginFailures(ctx context.Context, key string) (storage.LoginFailures, error)
 	// A oneTimePassword, looked at, then spent (login_otp.go).
 	GetIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Identifier, error)

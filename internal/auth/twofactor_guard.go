@@ -30,7 +30,7 @@ type CodeCheck struct {
 // GuardCode runs check, which checks a code of c.User's second factor and
 // acts on a right one, under a charge of the user's lockout counters
 // reserved before it. A locked account gets a *LockedError and check does
-// not run. check's false (a wrong code) keeps the charge, and GuardCode
+// not run. check's false (a wrong code) settles the charge as a failure, and GuardCode
 // answers ErrInvalidTwoFactorCode; its true, or its error (nothing was
 // judged), gives the charge back. A right code is no login: it gives back
 // its own charge and resets nothing.
@@ -54,6 +54,10 @@ func (s *Service) GuardCode(ctx context.Context, c CodeCheck, check func(ctx con
 	}
 	fail.outcome = "wrong_code"
 	s.emit(ctx, fail)
-	s.noteLock(ctx, ch.res.LockedUntil, fail)
+	locked, err := s.settleFailure(ctx, ch, nil)
+	if err != nil {
+		return err
+	}
+	s.noteLock(ctx, locked, fail)
 	return ErrInvalidTwoFactorCode
 }

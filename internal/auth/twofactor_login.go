@@ -210,7 +210,11 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	if !ok {
 		fail.outcome = "wrong_code"
 		s.emit(ctx, fail)
-		s.noteLock(ctx, ch.res.LockedUntil, fail)
+		locked, err := s.settleFailure(ctx, ch, nil)
+		if err != nil {
+			return Tokens{}, err
+		}
+		s.noteLock(ctx, locked, fail)
 		return Tokens{}, ErrInvalidTwoFactorCode
 	}
 	// The id is spent before anything is issued: of two requests racing
@@ -253,7 +257,11 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	} else {
 		out, err = s.grantLogin(ctx, lr, p.tenant, p.app, p.user, ch, now)
 	}
-	if err != nil && !errors.Is(err, ErrRegistrationRequired) {
+	if errors.Is(err, ErrRegistrationRequired) {
+		if serr := s.settleRefused(ctx, ch); serr != nil {
+			return Tokens{}, errors.Join(err, serr)
+		}
+	} else if err != nil {
 		// The code was right and the login ended without its tokens: no
 		// guess to count, unless the login's write happened after all
 		// (passwordLogin's rule).
