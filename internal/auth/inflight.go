@@ -13,16 +13,15 @@ import (
 // attempts hold a reservation that is not yet settled. A success gives its
 // reservation back only in its one write after the hash (RecordLogin), so
 // while N correct logins of one account are between reservation and write,
-// the counter holds N charges: N reaching the threshold would lock the
-// account against its own correct password. The hashing gate used to bound
-// N by holding its slot to the end of the request; a login now frees that
-// slot once its hash has answered (hashslot.go), and this bound takes over
-// the part that concerned the counters: at most threshold−1 attempts per
-// counter at once (per node, as the gate's bound was). Further
-// attempts on the same counter wait here, before their reservation, in
-// arrival order; they hold their hashing slot meanwhile, and the holders
-// they wait for hold none or make progress with theirs, so the wait always
-// ends.
+// the counter holds N pending charges. The store refuses a charge that
+// finds a counter full of pending charges as in flight, never as locked,
+// and the attempt waits for them to settle (chargeCounters), on whatever
+// node they are; only settled failures lock. This bound is this node's
+// queue in front of that: at most threshold−1 attempts per counter at
+// once, the rest waiting here, before their reservation, in arrival order
+// and without asking the database again and again. They hold their
+// hashing slot meanwhile, and the holders they wait for hold none or make
+// progress with theirs, so the wait always ends.
 type inflight struct {
 	mu   sync.Mutex
 	keys map[string]*inflightKey
