@@ -104,8 +104,9 @@ type RoleChange struct {
 // RoleStore changes application roles.
 type RoleStore interface {
 	// ChangeApplicationRole stores c.Application (ErrNotFound when it is
-	// gone) and carries a rename or deletion through to registrations and
-	// groups.
+	// gone; ErrStale, nothing written, when its Revision is not 0 and not
+	// the row's) and carries a rename or deletion through to
+	// registrations and groups.
 	ChangeApplicationRole(ctx context.Context, c RoleChange, audit ...AuditEntry) error
 }
 

@@ -30,6 +30,10 @@ type Tenant struct {
 	Data                     map[string]any                  `json:"data,omitempty"`
 	InsertInstant            int64                           `json:"insertInstant"`
 	LastUpdateInstant        int64                           `json:"lastUpdateInstant"`
+	// Revision is the row's write counter as read (1 for a new row; every
+	// write of the row adds 1): UpdateTenant writes only while the row
+	// still has it, when it is not 0. Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // TenantJWTConfiguration is tenant.jwtConfiguration: the defaults every
@@ -132,6 +136,9 @@ type Application struct {
 	MultiFactorConfiguration  *ApplicationMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
 	WebAuthnConfiguration     *ApplicationWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
 	PasswordlessConfiguration *PasswordlessConfiguration           `json:"passwordlessConfiguration,omitempty"`
+	// Revision is the row's write counter as read, like Tenant.Revision
+	// (UpdateApplication, ChangeApplicationRole). Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // ApplicationRole is one role an application defines.
@@ -298,7 +305,16 @@ type SystemConfiguration struct {
 	// LoginRecordConfiguration bounds how long login records are kept;
 	// nil (a configuration stored before it existed) means the defaults.
 	LoginRecordConfiguration *LoginRecordConfiguration `json:"loginRecordConfiguration,omitempty"`
+	// Revision is the row's write counter as read, like Tenant.Revision
+	// (PutSystemConfiguration); Unstored when it was read before the first
+	// Put. Never serialized.
+	Revision int64 `json:"-"`
 }
+
+// Unstored is the Revision of a record read as absent (the system
+// configuration before its first Put): a write conditional on it holds
+// only while there is still no row.
+const Unstored int64 = -1
 
 // LoginRecordConfiguration is FusionAuth's
 // systemConfiguration.loginRecordConfiguration.

@@ -56,7 +56,9 @@ type TenantStore interface {
 	CreateTenant(ctx context.Context, t Tenant) error // ErrConflict on duplicate id
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context) ([]Tenant, error)
-	UpdateTenant(ctx context.Context, t Tenant, audit ...AuditEntry) error // ErrNotFound
+	// UpdateTenant replaces the tenant: ErrNotFound; ErrStale, nothing
+	// written, when t.Revision is not 0 and not the row's.
+	UpdateTenant(ctx context.Context, t Tenant, audit ...AuditEntry) error
 }
 
 // ApplicationStore stores applications.
@@ -65,7 +67,9 @@ type ApplicationStore interface {
 	GetApplication(ctx context.Context, id string) (Application, error)
 	// ListApplications lists active applications, or inactive ones when inactive is true.
 	ListApplications(ctx context.Context, inactive bool) ([]Application, error)
-	UpdateApplication(ctx context.Context, a Application, audit ...AuditEntry) error // ErrNotFound
+	// UpdateApplication replaces the application: ErrNotFound; ErrStale,
+	// nothing written, when a.Revision is not 0 and not the row's.
+	UpdateApplication(ctx context.Context, a Application, audit ...AuditEntry) error
 	// DeleteApplication removes the application, its registrations and its
 	// refresh tokens, leaving their sessions as tombstones in the revocation
 	// feed (stamped with the wall clock; DeleteApplicationAt takes the time).
@@ -223,6 +227,9 @@ type APIKeyStore interface {
 type SystemConfigStore interface {
 	// GetSystemConfiguration returns ErrNotFound before the first Put.
 	GetSystemConfiguration(ctx context.Context) (SystemConfiguration, error)
+	// PutSystemConfiguration stores c (creating the row on the first
+	// Put); ErrStale, nothing written, when c.Revision is not 0 and not
+	// the row's (Unstored: a row exists).
 	PutSystemConfiguration(ctx context.Context, c SystemConfiguration, audit ...AuditEntry) error
 }
 

@@ -22,10 +22,13 @@ func (s *Store) CreateApplication(ctx context.Context, a storage.Application, au
 func (s *Store) GetApplication(ctx context.Context, id string) (storage.Application, error) {
 	var a storage.Application
 	var doc string
-	if err := s.r.QueryRowContext(ctx, `SELECT doc FROM applications WHERE id = $1`, id).Scan(&doc); err != nil {
+	var rev int64
+	if err := s.r.QueryRowContext(ctx, `SELECT doc, revision FROM applications WHERE id = $1`, id).Scan(&doc, &rev); err != nil {
 		return a, s.wrap(err)
 	}
-	return a, decode(doc, &a)
+	err := decode(doc, &a)
+	a.Revision = rev
+	return a, err
 }
 
 // ListApplications lists active applications, or inactive ones when inactive
@@ -34,14 +37,29 @@ func (s *Store) ListApplications(ctx context.Context, inactive bool) ([]storage.
 	return listDocs[storage.Application](ctx, s, `SELECT doc FROM applications WHERE active = $1 ORDER BY id`, !inactive)
 }
 
-// UpdateApplication replaces the application; ErrNotFound when missing.
+// UpdateApplication replaces the application, on the condition that its
+// revision is still a.Revision when that is not 0: ErrNotFound when
+// missing, ErrStale when changed since.
 func (s *Store) UpdateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error {
 	doc, err := encode(a)
 	if err != nil {
 		return err
 	}
-	return s.mustAffect(s.execAudited(ctx, audit, `UPDATE applications SET tenant_id = $2, active = $3, doc = $4 WHERE id = $1`,
-		a.ID, a.TenantID, a.Active, doc))
+	return s.tx(ctx, func(q querier) error {
+		if err := updateApplicationTx(ctx, q, a, doc); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
+	})
+}
+
+// updateApplicationTx writes a (doc, its encoding) in UpdateApplication's
+// or ChangeApplicationRole's transaction, raising the row's revision, while
+// the row still has a.Revision when that is not 0.
+func updateApplicationTx(ctx context.Context, q querier, a storage.Application, doc string) error {
+	res, err := q.ExecContext(ctx, `UPDATE applications SET tenant_id = $2, active = $3, doc = $4, revision = revision + 1
+		WHERE id = $1 AND ($5 = 0 OR revision = $5)`, a.ID, a.TenantID, a.Active, doc, a.Revision)
+	return revised(ctx, q, res, err, "applications", a.ID)
 }
 
 // DeleteApplication is DeleteApplicationAt with the wall clock.

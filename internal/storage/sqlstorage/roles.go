@@ -38,8 +38,9 @@ func (s *Store) renameRoleSQL() string {
 		WHERE application_id = $1 AND EXISTS (SELECT 1 FROM json_each(registrations.doc, '$.roles') WHERE value = $2)`
 }
 
-// ChangeApplicationRole stores the application and carries a role's rename
-// or deletion into registrations and groups, in one transaction.
+// ChangeApplicationRole stores the application (on the condition of its
+// revision, as UpdateApplication) and carries a role's rename or deletion
+// into registrations and groups, in one transaction.
 func (s *Store) ChangeApplicationRole(ctx context.Context, c storage.RoleChange, audit ...storage.AuditEntry) error {
 	a := c.Application
 	doc, err := encode(a)
@@ -53,8 +54,7 @@ func (s *Store) ChangeApplicationRole(ctx context.Context, c storage.RoleChange,
 		}
 	}
 	return s.tx(ctx, func(q querier) error {
-		if err := mustAffectTx(q.ExecContext(ctx, `UPDATE applications SET tenant_id = $2, active = $3, doc = $4 WHERE id = $1`,
-			a.ID, a.TenantID, a.Active, doc)); err != nil {
+		if err := updateApplicationTx(ctx, q, a, doc); err != nil {
 			return err
 		}
 		switch {

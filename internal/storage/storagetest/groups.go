@@ -183,6 +183,7 @@ func testApplicationRoleChange(t *testing.T, s storage.Storage) {
 	got, _ = s.GetRegistration(ctx, u.ID, other.ID)
 	wantEqual(t, "another application's role", got.Roles, []string{"admin"})
 	stored, _ := s.GetApplication(ctx, app.ID)
+	app.Revision = 3 // created, updated, its role renamed
 	wantEqual(t, "application", stored, app)
 
 	deleted := app.Roles[0]

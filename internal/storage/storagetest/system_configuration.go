@@ -19,6 +19,7 @@ func testSystemConfiguration(t *testing.T, s storage.Storage) {
 		must(t, s.PutSystemConfiguration(ctx, c))
 		got, err := s.GetSystemConfiguration(ctx)
 		must(t, err)
+		c.Revision = int64(i + 1) // 1 for the new row, raised by each write
 		wantEqual(t, "system configuration", got, c)
 	}
 }
