@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
@@ -39,6 +40,8 @@ type Applications struct {
 	// application's sessions (nil: none); Events wakes the webhook worker.
 	Revokes RevokeEventer
 	Events  *events.Publisher
+
+	updates recordLocks // read-modify-writes, by application id
 }
 
 func applicationTenant(a storage.Application) string { return a.TenantID }
@@ -118,25 +121,28 @@ func (as *Applications) Get(ctx context.Context, scope Scope, id string) (storag
 // PATCH applied to the current one). Id, tenant, state, roles and the
 // insert instant are kept; a blank client secret keeps the old one. An
 // error of change is returned as it is.
+//
+// The write holds only while the application is as it was read (its
+// revision); when another write committed in between (another update, a
+// role change) the application is read again and change applied again
+// (retryStale), so no acknowledged write is overwritten; change runs once
+// per try. ErrContended when every try lost.
 func (as *Applications) Update(ctx context.Context, scope Scope, id string, change func(storage.Application) (storage.Application, error)) (storage.Application, error) {
-	cur, err := as.Get(ctx, scope, id)
-	if err != nil {
-		return cur, err
-	}
-	a, err := change(cur)
-	if err != nil {
-		return a, err
-	}
-	a.ID, a.TenantID, a.Active, a.State, a.Roles, a.InsertInstant = cur.ID, cur.TenantID, cur.Active, cur.State, cur.Roles, cur.InsertInstant
-	finishApplication(&a, cur.OAuthConfiguration.ClientSecret)
-	e := validateApplication(a)
-	if err := checkLambdas(ctx, as.Store, e, a.LambdaConfiguration); err != nil {
-		return a, err
-	}
-	if err := e.Err(); err != nil {
-		return a, err
-	}
-	return a, as.store(ctx, "Updated", cur, &a)
+	var a storage.Application
+	err := as.rewrite(ctx, scope, id, func(cur storage.Application) (storage.Application, string, error) {
+		var err error
+		if a, err = change(cur); err != nil {
+			return a, "", err
+		}
+		a.ID, a.TenantID, a.Active, a.State, a.Roles, a.InsertInstant = cur.ID, cur.TenantID, cur.Active, cur.State, cur.Roles, cur.InsertInstant
+		finishApplication(&a, cur.OAuthConfiguration.ClientSecret)
+		e := validateApplication(a)
+		if err := checkLambdas(ctx, as.Store, e, a.LambdaConfiguration); err != nil {
+			return a, "", err
+		}
+		return a, "Updated", e.Err()
+	})
+	return a, err
 }
 
 // RegenerateSecret gives the application a new client secret, returned
@@ -153,42 +159,53 @@ func (as *Applications) RegenerateSecret(ctx context.Context, scope Scope, id st
 
 // Reactivate makes a soft-deleted application active again.
 func (as *Applications) Reactivate(ctx context.Context, scope Scope, id string) (storage.Application, error) {
-	a, err := as.Get(ctx, scope, id)
-	if err != nil {
-		return a, err
-	}
-	old := a
-	a.Active, a.State = true, "Active"
-	return a, as.store(ctx, "Reactivated", old, &a)
+	var a storage.Application
+	err := as.rewrite(ctx, scope, id, func(cur storage.Application) (storage.Application, string, error) {
+		a = cur
+		a.Active, a.State = true, "Active"
+		return a, "Reactivated", nil
+	})
+	return a, err
 }
 
-// store saves a changed application (verb says how, for the audit entry)
-// and clears this node's cached copy.
-func (as *Applications) store(ctx context.Context, verb string, old storage.Application, a *storage.Application) error {
-	a.LastUpdateInstant = as.Now().UnixMilli()
-	entry := audit(ctx, as.Now(), a.TenantID, verb+" the application with Id ["+a.ID+"]", old, *a)
-	if err := as.Store.UpdateApplication(ctx, *a, entry); err != nil {
-		return err
-	}
-	as.Cache.ForgetApplication(a.ID) // this node at once; others within the cache TTL
-	return nil
+// rewrite is a read-modify-write of the application id: each try reads
+// it, applies edit (the new application and the verb of its audit entry)
+// and writes the result on the condition that the application's revision
+// is still the one read (retryStale). This node's rewrites of one
+// application queue behind each other (recordLocks); its cached copy is
+// cleared whatever the outcome.
+func (as *Applications) rewrite(ctx context.Context, scope Scope, id string, edit func(cur storage.Application) (storage.Application, string, error)) error {
+	unlock := as.updates.lock(strings.ToLower(id))
+	defer unlock()
+	defer as.Cache.ForgetApplication(id) // this node at once; others within the cache TTL
+	return retryStale(func() error {
+		cur, err := as.Get(ctx, scope, id)
+		if err != nil {
+			return err
+		}
+		a, verb, err := edit(cur)
+		if err != nil {
+			return err
+		}
+		a.Revision, a.LastUpdateInstant = cur.Revision, as.Now().UnixMilli()
+		return notFound(as.Store.UpdateApplication(ctx, a, audit(ctx, as.Now(), a.TenantID, verb+" the application with Id ["+a.ID+"]", cur, a)))
+	})
 }
 
 // Deactivate is the soft delete: the application becomes inactive and its
 // refresh tokens are revoked, so nothing issued for it keeps working.
 func (as *Applications) Deactivate(ctx context.Context, scope Scope, id string) error {
-	a, err := as.Get(ctx, scope, id)
+	var a storage.Application
+	err := as.rewrite(ctx, scope, id, func(cur storage.Application) (storage.Application, string, error) {
+		a = cur
+		a.Active, a.State = false, "Inactive"
+		return a, "Deactivated", nil
+	})
 	if err != nil {
 		return err
 	}
-	old := a
-	a.Active, a.State, a.LastUpdateInstant = false, "Inactive", as.Now().UnixMilli()
-	if err = as.Store.UpdateApplication(ctx, a, audit(ctx, as.Now(), a.TenantID, "Deactivated the application with Id ["+a.ID+"]", old, a)); err == nil {
-		err = revokeWith(ctx, as.Store, as.Revokes, as.Events, auth.Revoked{TenantID: a.TenantID,
-			Filter: storage.RefreshTokenFilter{ApplicationID: a.ID}}, as.Now(), "application_deactivated")
-	}
-	as.Cache.ForgetApplication(a.ID)
-	return err
+	return revokeWith(ctx, as.Store, as.Revokes, as.Events, auth.Revoked{TenantID: a.TenantID,
+		Filter: storage.RefreshTokenFilter{ApplicationID: a.ID}}, as.Now(), "application_deactivated")
 }
 
 // Delete removes the application with its registrations and tokens; its

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -21,6 +22,8 @@ type SystemConfigStore interface {
 type SystemConfig struct {
 	Store SystemConfigStore
 	Now   func() time.Time // nil: time.Now
+
+	updates sync.Mutex // this node's Updates, one at a time
 }
 
 func (sc *SystemConfig) now() time.Time {
@@ -35,7 +38,9 @@ func (sc *SystemConfig) now() time.Time {
 func (sc *SystemConfig) Get(ctx context.Context) (storage.SystemConfiguration, error) {
 	c, err := sc.Store.GetSystemConfiguration(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
-		return DefaultSystemConfiguration(), nil
+		c = DefaultSystemConfiguration()
+		c.Revision = storage.Unstored // an Update of it holds only while nothing is stored
+		return c, nil
 	}
 	lr := LoginRecordSettings(c)
 	c.LoginRecordConfiguration = &lr
@@ -51,20 +56,29 @@ func ForPut() storage.SystemConfiguration {
 }
 
 // Update applies change (a PUT's replacement or a PATCH) to the current
-// configuration. An error of change is returned as it is.
+// configuration. An error of change is returned as it is. The write holds
+// only while the configuration is as it was read (its revision), and is
+// tried again on the configuration as it is then (retryStale): change runs
+// once per try, and no acknowledged write is overwritten.
 func (sc *SystemConfig) Update(ctx context.Context, change func(storage.SystemConfiguration) (storage.SystemConfiguration, error)) (storage.SystemConfiguration, error) {
-	cur, err := sc.Get(ctx)
-	if err != nil {
-		return cur, err
-	}
-	c, err := change(cur)
-	if err != nil {
-		return c, err
-	}
-	if err := validateSystemConfiguration(c).Err(); err != nil {
-		return c, err
-	}
-	return c, sc.Store.PutSystemConfiguration(ctx, c, audit(ctx, sc.now(), "", "Updated the system configuration", cur, c))
+	var c storage.SystemConfiguration
+	sc.updates.Lock()
+	defer sc.updates.Unlock()
+	err := retryStale(func() error {
+		cur, err := sc.Get(ctx)
+		if err != nil {
+			return err
+		}
+		if c, err = change(cur); err != nil {
+			return err
+		}
+		c.Revision = cur.Revision
+		if err := validateSystemConfiguration(c).Err(); err != nil {
+			return err
+		}
+		return sc.Store.PutSystemConfiguration(ctx, c, audit(ctx, sc.now(), "", "Updated the system configuration", cur, c))
+	})
+	return c, err
 }
 
 var corsMethodNames = []string{"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"}

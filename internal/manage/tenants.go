@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/password"
@@ -28,6 +29,8 @@ type Tenants struct {
 	Store TenantsStore
 	Cache TenantCache
 	Now   func() time.Time
+
+	updates recordLocks // Update's, by tenant id
 }
 
 // tenantSelf is a tenant's own tenant: a tenant-scoped key sees only its own.
@@ -53,7 +56,34 @@ func (ts *Tenants) Get(ctx context.Context, scope Scope, id string) (storage.Ten
 // failedAuthenticationConfiguration, passwordEncryptionConfiguration,
 // passwordValidationRules, loginConfiguration and issuer. The id and
 // instants are the server's. An error of change is returned as it is.
+//
+// The write holds only while the tenant is as it was read (its revision);
+// when another write committed in between, the tenant is read again and
+// change applied again (retryStale), so no acknowledged write is
+// overwritten; change runs once per try. ErrContended when every try
+// lost. This node's updates of one tenant queue behind each other.
 func (ts *Tenants) Update(ctx context.Context, scope Scope, id string, change func(storage.Tenant) (storage.Tenant, error)) (storage.Tenant, error) {
+	var t storage.Tenant
+	unlock := ts.updates.lock(strings.ToLower(id))
+	err := retryStale(func() error {
+		var err error
+		t, err = ts.updateOnce(ctx, scope, id, change)
+		return err
+	})
+	unlock()
+	if err != nil {
+		return t, err
+	}
+	// This node applies the change at once; other nodes within their
+	// tenant cache's one second.
+	ts.Cache.ForgetTenant(t.ID)
+	return t, nil
+}
+
+// updateOnce is one try of Update: read, apply change, write on the
+// condition that the tenant's revision is still the one read
+// (storage.ErrStale otherwise, nothing written).
+func (ts *Tenants) updateOnce(ctx context.Context, scope Scope, id string, change func(storage.Tenant) (storage.Tenant, error)) (storage.Tenant, error) {
 	cur, err := ts.Get(ctx, scope, id)
 	if err != nil {
 		return cur, err
@@ -62,7 +92,7 @@ func (ts *Tenants) Update(ctx context.Context, scope Scope, id string, change fu
 	if err != nil {
 		return t, err
 	}
-	t.ID, t.InsertInstant, t.LastUpdateInstant = cur.ID, cur.InsertInstant, ts.Now().UnixMilli()
+	t.ID, t.InsertInstant, t.LastUpdateInstant, t.Revision = cur.ID, cur.InsertInstant, ts.Now().UnixMilli(), cur.Revision
 	keepSMTPPassword(&cur, &t)
 	e := validateTenant(t)
 	validateAccounts(e, t)
@@ -73,13 +103,7 @@ func (ts *Tenants) Update(ctx context.Context, scope Scope, id string, change fu
 	if err := e.Err(); err != nil {
 		return t, err
 	}
-	if err := ts.Store.UpdateTenant(ctx, t, audit(ctx, ts.Now(), t.ID, "Updated the tenant with Id ["+t.ID+"]", cur, t)); err != nil {
-		return t, err
-	}
-	// This node applies the change at once; other nodes within their
-	// tenant cache's one second.
-	ts.Cache.ForgetTenant(t.ID)
-	return t, nil
+	return t, notFound(ts.Store.UpdateTenant(ctx, t, audit(ctx, ts.Now(), t.ID, "Updated the tenant with Id ["+t.ID+"]", cur, t)))
 }
 
 var (

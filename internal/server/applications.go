@@ -91,7 +91,9 @@ func (s *Server) updateApplication(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPut && reactivate {
 		a, err = s.Manage.Applications.Reactivate(r.Context(), scope(r), id)
 	} else {
+		rewind := replayBody(r)
 		a, err = s.Manage.Applications.Update(r.Context(), scope(r), id, func(cur storage.Application) (storage.Application, error) {
+			rewind()
 			req := applicationRequest{Application: manage.ApplicationDefaults()}
 			err := decodeReplacement(r, applicationRequest{cur}, &req)
 			return req.Application, err

@@ -39,7 +39,9 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rewind := replayBody(r)
 	role, err := s.Manage.Roles.Update(r.Context(), scope(r), appID, roleID, func(cur storage.ApplicationRole) (storage.ApplicationRole, error) {
+		rewind()
 		var req roleRequest
 		err := decodeReplacement(r, roleRequest{cur}, &req)
 		return req.Role, err

@@ -24,7 +24,9 @@ func (s *Server) getSystemConfiguration(w http.ResponseWriter, r *http.Request) 
 // updateSystemConfiguration handles PUT and PATCH /api/system-configuration.
 // A PUT replaces the object (omitted fields: manage.ForPut).
 func (s *Server) updateSystemConfiguration(w http.ResponseWriter, r *http.Request) {
+	rewind := replayBody(r)
 	c, err := s.Manage.SystemConfig.Update(r.Context(), func(cur storage.SystemConfiguration) (storage.SystemConfiguration, error) {
+		rewind()
 		var req systemConfigRequest // a PATCH merges into the current object
 		if r.Method == http.MethodPut {
 			req.SystemConfiguration = manage.ForPut()

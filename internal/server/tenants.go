@@ -55,7 +55,9 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rewind := replayBody(r)
 	t, err := s.Manage.Tenants.Update(r.Context(), scope(r), id, func(cur storage.Tenant) (storage.Tenant, error) {
+		rewind()
 		var req tenantRequest
 		err := decodeReplacement(r, tenantRequest{cur}, &req)
 		return req.Tenant, err
