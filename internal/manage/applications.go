@@ -128,10 +128,9 @@ func (as *Applications) Get(ctx context.Context, scope Scope, id string) (storag
 // (retryStale), so no acknowledged write is overwritten; change runs once
 // per try. ErrContended when every try lost.
 func (as *Applications) Update(ctx context.Context, scope Scope, id string, change func(storage.Application) (storage.Application, error)) (storage.Application, error) {
-	var a storage.Application
-	err := as.rewrite(ctx, scope, id, func(cur storage.Application) (storage.Application, string, error) {
-		var err error
-		if a, err = change(cur); err != nil {
+	return as.rewrite(ctx, scope, id, func(cur storage.Application) (storage.Application, string, error) {
+		a, err := change(cur)
+		if err != nil {
 			return a, "", err
 		}
 		a.ID, a.TenantID, a.Active, a.State, a.Roles, a.InsertInstant = cur.ID, cur.TenantID, cur.Active, cur.State, cur.Roles, cur.InsertInstant
@@ -142,7 +141,6 @@ func (as *Applications) Update(ctx context.Context, scope Scope, id string, chan
 		}
 		return a, "Updated", e.Err()
 	})
-	return a, err
 }
 
 // RegenerateSecret gives the application a new client secret, returned
@@ -159,45 +157,43 @@ func (as *Applications) RegenerateSecret(ctx context.Context, scope Scope, id st
 
 // Reactivate makes a soft-deleted application active again.
 func (as *Applications) Reactivate(ctx context.Context, scope Scope, id string) (storage.Application, error) {
-	var a storage.Application
-	err := as.rewrite(ctx, scope, id, func(cur storage.Application) (storage.Application, string, error) {
-		a = cur
+	return as.rewrite(ctx, scope, id, func(a storage.Application) (storage.Application, string, error) {
 		a.Active, a.State = true, "Active"
 		return a, "Reactivated", nil
 	})
-	return a, err
 }
 
 // rewrite is a read-modify-write of the application id: each try reads
 // it, applies edit (the new application and the verb of its audit entry)
 // and writes the result on the condition that the application's revision
-// is still the one read (retryStale). This node's rewrites of one
-// application queue behind each other (recordLocks); its cached copy is
-// cleared whatever the outcome.
-func (as *Applications) rewrite(ctx context.Context, scope Scope, id string, edit func(cur storage.Application) (storage.Application, string, error)) error {
+// is still the one read (retryStale); it returns what the last try wrote
+// or tried to. This node's rewrites of one application queue behind each
+// other (recordLocks); its cached copy is cleared whatever the outcome.
+func (as *Applications) rewrite(ctx context.Context, scope Scope, id string, edit func(cur storage.Application) (storage.Application, string, error)) (storage.Application, error) {
 	unlock := as.updates.lock(strings.ToLower(id))
 	defer unlock()
 	defer as.Cache.ForgetApplication(id) // this node at once; others within the cache TTL
-	return retryStale(func() error {
+	var a storage.Application
+	err := retryStale(func() error {
 		cur, err := as.Get(ctx, scope, id)
 		if err != nil {
+			a = cur
 			return err
 		}
-		a, verb, err := edit(cur)
-		if err != nil {
+		var verb string
+		if a, verb, err = edit(cur); err != nil {
 			return err
 		}
 		a.Revision, a.LastUpdateInstant = cur.Revision, as.Now().UnixMilli()
 		return notFound(as.Store.UpdateApplication(ctx, a, audit(ctx, as.Now(), a.TenantID, verb+" the application with Id ["+a.ID+"]", cur, a)))
 	})
+	return a, err
 }
 
 // Deactivate is the soft delete: the application becomes inactive and its
 // refresh tokens are revoked, so nothing issued for it keeps working.
 func (as *Applications) Deactivate(ctx context.Context, scope Scope, id string) error {
-	var a storage.Application
-	err := as.rewrite(ctx, scope, id, func(cur storage.Application) (storage.Application, string, error) {
-		a = cur
+	a, err := as.rewrite(ctx, scope, id, func(a storage.Application) (storage.Application, string, error) {
 		a.Active, a.State = false, "Inactive"
 		return a, "Deactivated", nil
 	})
