@@ -167,6 +167,8 @@ func TestFixedExpiryFollowsAChangedTTL(t *testing.T) {
 			e.clock.Advance(start.Add(90 * time.Minute).Sub(e.clock.Now()))
 			e.janitorPass()
 			step(90*time.Minute, 120*time.Minute)
+			ten, err = e.store.GetTenant(e.ctx, tenantID) // the write above raised its revision
+			must(t, err)
 			ten.JWTConfiguration.RefreshTokenTimeToLiveInMinutes = 100
 			must(t, e.store.UpdateTenant(e.ctx, ten))
 			e.svc.ForgetTenant(tenantID)
