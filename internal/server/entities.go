@@ -60,13 +60,7 @@ func (s *Server) listEntityTypes(w http.ResponseWriter, r *http.Request) {
 // "Search for Entity Types"): {"search":{"name":"*device*","startRow":0,
 // "numberOfResults":25}} answers {"entityTypes":[...],"total":n}.
 func (s *Server) searchEntityTypes(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Search struct {
-			Name            string `json:"name"`
-			StartRow        int    `json:"startRow"`
-			NumberOfResults int    `json:"numberOfResults"`
-		} `json:"search"`
-	}
+	var req nameSearchRequest
 	if !s.decodeJSON(w, r, &req, false) {
 		return
 	}

@@ -54,17 +54,21 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"groups": gs})
 }
 
+// nameSearchRequest is FusionAuth's search by name with paging, the body of
+// POST /api/group/search and POST /api/entity/type/search.
+type nameSearchRequest struct {
+	Search struct {
+		Name            string `json:"name"`
+		StartRow        int    `json:"startRow"`
+		NumberOfResults int    `json:"numberOfResults"`
+	} `json:"search"`
+}
+
 // searchGroups handles POST /api/group/search (groups.mdx "Search for
 // Groups"): {"search":{"name":"*staff*","startRow":0,"numberOfResults":25}}
 // answers {"groups":[...],"total":n}.
 func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Search struct {
-			Name            string `json:"name"`
-			StartRow        int    `json:"startRow"`
-			NumberOfResults int    `json:"numberOfResults"`
-		} `json:"search"`
-	}
+	var req nameSearchRequest
 	if !s.decodeJSON(w, r, &req, false) {
 		return
 	}
