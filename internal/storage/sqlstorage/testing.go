@@ -119,7 +119,8 @@ func buildSQLiteTemplate() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(os.TempDir(), "latchkey-test-templates")
+	// One directory per user: another user's (mode 0700) is not readable.
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("latchkey-test-templates-%d", os.Getuid()))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
