@@ -115,6 +115,46 @@ func TestForgotPasswordKeyless(t *testing.T) {
 	}
 }
 
+// TestMailLinksIgnoreTheRequestHost (adversarial, security bar P4: links
+// only to configured hosts): a keyless forgot-password request whose Host
+// and X-Forwarded-* headers name an attacker's site gets a mail whose link
+// still points at the application's authorized origin, or, with no
+// application, at the server's configured issuer. A link built from the
+// request would hand the attacker the changePasswordId (password-reset
+// poisoning).
+func TestMailLinksIgnoreTheRequestHost(t *testing.T) {
+	s := newMailStack(t)
+	forged := map[string]string{"Host": "evil.example", "X-Forwarded-Host": "evil.example",
+		"X-Forwarded-Proto": "https", "Forwarded": "host=evil.example;proto=https"}
+	ask := func(body string) {
+		t.Helper()
+		if res := s.do(call{method: "POST", path: "/api/user/forgot-password", hdr: forged, body: body}); res.status != 200 {
+			t.Fatalf("forgot password with a forged host: %d %s", res.status, res.body)
+		}
+	}
+	ask(`{"loginId":"` + aliceEmail + `","applicationId":"` + storeApp + `"}`)
+	ask(`{"loginId":"` + aliceEmail + `"}`)
+	msgs := s.mailTo(aliceEmail, 2)
+	issuer := strings.TrimRight(s.Srv.Config.Issuer, "/")
+	if issuer == "" || strings.Contains(issuer, "evil") {
+		t.Fatalf("the stack's issuer %q cannot tell the two apart", issuer)
+	}
+	for i, base := range []string{storeSite, issuer} {
+		m := msgs[i]
+		if id := linkID(t, m, base+"/password/change/"); len(id) != 43 {
+			t.Fatalf("mail %d: changePasswordId %q under %s", i, id, base)
+		}
+		for _, l := range m.Links {
+			if strings.Contains(l, "evil.example") {
+				t.Fatalf("mail %d links to the request's host: %v", i, m.Links)
+			}
+		}
+		if strings.Contains(m.Text+m.HTML, "evil.example") {
+			t.Fatalf("mail %d names the request's host", i)
+		}
+	}
+}
+
 // TestMailFailureNeverFailsTheCall: with the SMTP server down the API
 // answers as usual and the mail waits in the outbox, retried later.
 func TestMailFailureNeverFailsTheCall(t *testing.T) {

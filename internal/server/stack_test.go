@@ -167,7 +167,8 @@ func must(t testing.TB, err error) {
 	}
 }
 
-// call is one HTTP request; hdr values of "" are skipped.
+// call is one HTTP request; hdr values of "" are skipped, and hdr["Host"]
+// is sent as the request's host.
 type call struct {
 	method, path, body string
 	hdr                map[string]string
@@ -199,6 +200,9 @@ func (s *stack) do(c call) result {
 		if v != "" {
 			req.Header.Set(k, v)
 		}
+	}
+	if h := c.hdr["Host"]; h != "" {
+		req.Host = h // the client sends req.Host, not a Host header
 	}
 	// Every exchange is checked against the OpenAPI description.
 	res, err := openapitest.Transport(s.t, nil).RoundTrip(req)
