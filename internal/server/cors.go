@@ -70,8 +70,11 @@ func corsMethods(surface *http.ServeMux, r *http.Request) []string {
 // CORS surface. Allowed origins are the system corsConfiguration's (when
 // enabled) plus every active application's authorizedOriginURLs, compared
 // exactly after normalising the configured values: "null", other schemes,
-// ports or look-alike hosts never match, and "*" is never honoured because
-// these responses carry credentials (Fetch standard, CORS protocol).
+// ports or look-alike hosts never match. A system "*" (alone, with
+// allowCredentials false, as FusionAuth allows it) lets every other origin
+// call without credentials: it is answered "*", never with
+// Access-Control-Allow-Credentials, and such an origin stays foreign to the
+// cookie-spending routes (originSet.credentialed).
 // Refusing a foreign origin on a cookie-spending route is guard's
 // (guard.go): it is a property of the route, CORS or not.
 func (s *Server) cors(surface *http.ServeMux, next http.Handler) http.Handler {
@@ -97,7 +100,7 @@ func (s *Server) cors(surface *http.ServeMux, next http.Handler) http.Handler {
 				writeEmpty(w, http.StatusForbidden)
 				return
 			}
-			hdr.Set("Access-Control-Allow-Origin", origin)
+			hdr.Set("Access-Control-Allow-Origin", set.allowOrigin(origin))
 			if set.credentialed(origin) {
 				hdr.Set("Access-Control-Allow-Credentials", "true")
 			}
@@ -112,7 +115,7 @@ func (s *Server) cors(surface *http.ServeMux, next http.Handler) http.Handler {
 			return
 		}
 		if slices.Contains(methods, r.Method) {
-			hdr.Set("Access-Control-Allow-Origin", origin)
+			hdr.Set("Access-Control-Allow-Origin", set.allowOrigin(origin))
 			if set.credentialed(origin) {
 				hdr.Set("Access-Control-Allow-Credentials", "true")
 			}

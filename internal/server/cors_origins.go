@@ -43,15 +43,30 @@ type originSet struct {
 	// each with its allowCredentials: an origin listed there with
 	// allowCredentials false gets CORS without credentials and never
 	// spends a session cookie (unless an application lists it too).
-	system  map[string]bool
-	headers string
-	maxAge  string
+	system map[string]bool
+	// anyOrigin: the enabled system corsConfiguration lists "*" with
+	// allowCredentials false (manage refuses "*" beside other origins or
+	// with credentials): every origin may call without credentials.
+	anyOrigin bool
+	headers   string
+	maxAge    string
 }
 
 // allowed reports whether origin may make CORS requests at all.
 func (o *originSet) allowed(origin string) bool {
 	_, sys := o.system[origin]
-	return sys || len(o.apps[origin]) > 0
+	return o.anyOrigin || sys || len(o.apps[origin]) > 0
+}
+
+// allowOrigin is the Access-Control-Allow-Origin for an allowed origin: the
+// origin itself when it is listed, else "*" (allowed by the wildcard only,
+// so never with credentials: a browser does not expose a credentialed
+// answer to "*", Fetch standard, CORS check).
+func (o *originSet) allowOrigin(origin string) string {
+	if _, sys := o.system[origin]; sys || len(o.apps[origin]) > 0 {
+		return origin
+	}
+	return "*"
 }
 
 // credentialed reports whether origin may make credentialed requests
@@ -107,6 +122,9 @@ func (s *Server) loadOrigins(ctx context.Context) (*originSet, error) {
 		return nil, err
 	}
 	if c := sc.CORSConfiguration; c.Enabled {
+		// A stored "*" with allowCredentials true (refused on save) is
+		// ignored: a wildcard never carries credentials.
+		o.anyOrigin = !c.AllowCredentials && slices.Contains(c.AllowedOrigins, "*")
 		for _, v := range c.AllowedOrigins {
 			if n := manage.NormalizeOrigin(v); n != "" {
 				o.system[n] = o.system[n] || c.AllowCredentials
