@@ -44,6 +44,9 @@ type GroupView struct {
 	TenantID          string                               `json:"tenantId"`
 	InsertInstant     int64                                `json:"insertInstant"`
 	LastUpdateInstant int64                                `json:"lastUpdateInstant"`
+	// Revision is the group's storage.Group.Revision as read (the
+	// console's forms carry it). Never serialized.
+	Revision int64 `json:"-"`
 }
 
 // GroupInput is a create or update request: the group and roleIds.
@@ -51,6 +54,10 @@ type GroupInput struct {
 	Name    string
 	Data    map[string]any
 	RoleIDs []string
+	// Revision is, for Update's change, the revision of the group as this
+	// try read it (a console form checks it against the one it was opened
+	// from); it is never written.
+	Revision int64
 }
 
 func groupTenant(g storage.Group) string { return g.TenantID }
@@ -150,7 +157,7 @@ func (gs *Groups) updateOnce(ctx context.Context, scope Scope, id string, change
 	for i, r := range cur.Roles {
 		ids[i] = r.RoleID
 	}
-	in, err := change(GroupInput{Name: cur.Name, Data: cur.Data, RoleIDs: ids})
+	in, err := change(GroupInput{Name: cur.Name, Data: cur.Data, RoleIDs: ids, Revision: cur.Revision})
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -248,7 +255,7 @@ func roleApplication(apps []storage.Application, id string) (storage.Application
 // gone are left out.
 func viewGroup(g storage.Group, apps []storage.Application) GroupView {
 	v := GroupView{ID: g.ID, Name: g.Name, Data: g.Data, TenantID: g.TenantID, Roles: map[string][]storage.ApplicationRole{},
-		InsertInstant: g.InsertInstant, LastUpdateInstant: g.LastUpdateInstant}
+		InsertInstant: g.InsertInstant, LastUpdateInstant: g.LastUpdateInstant, Revision: g.Revision}
 	for _, r := range g.Roles {
 		for _, a := range apps {
 			if a.ID != r.ApplicationID {

@@ -171,11 +171,22 @@ var appFields = map[string]string{
 // consoleApplicationSave handles POST /admin/applications/{id}: the JWT
 // and refresh-token policy and lifetimes, CORS origins, cookie scoping and
 // the OAuth settings, through the application API's
-// update (its validation, its audit entry, the caches of every node).
+// update (its validation, its audit entry, the caches of every node): the
+// form's fields onto the application as it is now, while it has the
+// revision the form was opened from (console_revision.go).
 func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	cur, ok := s.consoleApp(w, r)
 	if !ok {
+		return
+	}
+	rev, ok := formRevision(r)
+	if !ok {
+		s.renderApp(w, r, http.StatusBadRequest, newAppForm(cur), consolePage{Problem: badRevision("application")})
+		return
+	}
+	if cur.Revision != rev {
+		s.renderApp(w, r, http.StatusConflict, newAppForm(cur), consolePage{Problem: changedSinceOpened("application")})
 		return
 	}
 	f := appForm{App: cur, Enabled: r.PostFormValue("enabled") == "on", GenerateRefresh: r.PostFormValue("generateRefresh") == "on",
@@ -212,6 +223,9 @@ func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	_, err = s.Manage.Applications.Update(ctx, manage.Scope{}, cur.ID, func(a storage.Application) (storage.Application, error) {
+		if err := sameRevision(a.Revision, rev); err != nil {
+			return a, err
+		}
 		j := &a.JWTConfiguration
 		j.Enabled, j.TimeToLiveInSeconds, j.RefreshTokenTimeToLiveInMinutes = f.Enabled, ttl, refreshTTL
 		j.RefreshTokenExpirationPolicy, j.RefreshTokenUsagePolicy = f.ExpirationPolicy, f.UsagePolicy
@@ -237,6 +251,10 @@ func (s *Server) consoleApplicationSave(w http.ResponseWriter, r *http.Request) 
 	})
 	var inv *manage.Invalid
 	switch {
+	case errors.Is(err, errChangedSinceOpened):
+		if cur, ok = s.consoleApp(w, r); ok {
+			s.renderApp(w, r, http.StatusConflict, newAppForm(cur), consolePage{Problem: changedSinceOpened("application")})
+		}
 	case errors.As(err, &inv):
 		for _, p := range inv.Problems {
 			name := p.Field[strings.LastIndex(p.Field, ".")+1:]

@@ -26,7 +26,7 @@ func appFormOf(t *testing.T, s *stack, appID, token string) url.Values {
 		}
 		return nil
 	}
-	v := url.Values{"csrf": {token}, "ttl": {strconv.Itoa(j.TimeToLiveInSeconds)},
+	v := url.Values{"csrf": {token}, "revision": {strconv.FormatInt(a.Revision, 10)}, "ttl": {strconv.Itoa(j.TimeToLiveInSeconds)},
 		"refreshTTL":  {strconv.Itoa(j.RefreshTokenTimeToLiveInMinutes)},
 		"maxTTL":      {strconv.Itoa(j.RefreshTokenSlidingWindowConfiguration.MaximumTimeToLiveInMinutes)},
 		"grace":       {strconv.Itoa(j.RefreshTokenOneTimeUseConfiguration.GracePeriodInSeconds)},

@@ -47,7 +47,7 @@ func TestConsoleSendsHeadersAndLocalizedMail(t *testing.T) {
 	tn, err := s.Store.GetTenant(ctx, manage.DefaultTenantID)
 	must(t, err)
 	e := tn.EmailConfiguration
-	smtp := url.Values{"csrf": {token}, "smtpHost": {e.Host}, "smtpPort": {strconv.Itoa(e.Port)}, "smtpSecurity": {e.Security},
+	smtp := url.Values{"csrf": {token}, "revision": {pageRevision(t, c.get("/admin/tenant"))}, "smtpHost": {e.Host}, "smtpPort": {strconv.Itoa(e.Port)}, "smtpSecurity": {e.Security},
 		"fromEmail": {e.DefaultFromEmail}, "fromName": {e.DefaultFromName}}
 	for _, bad := range []string{"X-Campaign spring", "X Campaign: spring"} {
 		c.refuseField(t, "/admin/tenant/email", smtp, "smtpHeaders", bad)
@@ -64,7 +64,7 @@ func TestConsoleSendsHeadersAndLocalizedMail(t *testing.T) {
 	path := "/admin/email-templates/" + mail.DefaultForgotPasswordID
 	tpl, err := s.Store.GetEmailTemplate(ctx, mail.DefaultForgotPasswordID)
 	must(t, err)
-	german := url.Values{"csrf": {token}, "name": {tpl.Name}, "subject": {tpl.DefaultSubject}, "html": {tpl.DefaultHTMLTemplate},
+	german := url.Values{"csrf": {token}, "revision": {pageRevision(t, c.get(path))}, "name": {tpl.Name}, "subject": {tpl.DefaultSubject}, "html": {tpl.DefaultHTMLTemplate},
 		"text": {tpl.DefaultTextTemplate}, "locale-0": {"de"}, "new-0": {"1"}, "subject-0": {"Passwort zurücksetzen"},
 		"html-0": {"<p>Hallo ${user.email}</p>"}, "text-0": {"Hallo ${user.email}, Ihr Passwort."}}
 	for field, bad := range map[string]string{"locale-0": "not a locale!", "html-0": "<p>Hallo ${user.email</p>"} {

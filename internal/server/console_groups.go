@@ -86,6 +86,12 @@ func (s *Server) consoleGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderGroup(w http.ResponseWriter, r *http.Request, status int, p consolePage) {
+	s.renderGroupAs(w, r, status, p, r.Method == http.MethodPost && r.PathValue("action") == "rename")
+}
+
+// renderGroupAs is renderGroup with the rename form's name as typed (typed)
+// or as stored (a form refused for its revision shows the current values).
+func (s *Server) renderGroupAs(w http.ResponseWriter, r *http.Request, status int, p consolePage, typed bool) {
 	ctx := r.Context()
 	g, err := s.Manage.Groups.Get(ctx, manage.Scope{}, r.PathValue("id"))
 	if errors.Is(err, manage.ErrNotFound) {
@@ -94,7 +100,7 @@ func (s *Server) renderGroup(w http.ResponseWriter, r *http.Request, status int,
 	}
 	start, _ := strconv.Atoi(r.URL.Query().Get("start"))
 	d := groupData{Group: g, Start: max(0, min(start, manage.TotalCap)), Prev: -1, Next: -1, Name: g.Name}
-	if r.Method == http.MethodPost && r.PathValue("action") == "rename" {
+	if typed {
 		d.Name = r.PostFormValue("name")
 	}
 	var members []storage.GroupMember
@@ -148,16 +154,24 @@ func (s *Server) memberEmails(r *http.Request, members []storage.GroupMember) ([
 // consoleGroupAction handles POST /admin/groups/{id}/{action}: rename
 // (name; a refusal next to the field), roles
 // (the ticked role ids), add (a user by email), remove (a user id), delete
-// (confirmed). Each through the group and member APIs' use cases.
+// (confirmed). Each through the group and member APIs' use cases. Rename
+// and roles carry the group's revision the page was opened from
+// (console_revision.go): each changes only its own field of the group as
+// it is now, and only while it has that revision.
 func (s *Server) consoleGroupAction(w http.ResponseWriter, r *http.Request) {
 	ctx, id, action := r.Context(), r.PathValue("id"), r.PathValue("action")
 	var err error
 	to := consolePath + "/groups/" + id
+	rev, revOK := formRevision(r)
+	if (action == "rename" || action == "roles") && !revOK {
+		s.renderGroupAs(w, r, http.StatusBadRequest, consolePage{Problem: badRevision("group")}, false)
+		return
+	}
 	switch action {
 	case "rename":
 		_, err = s.Manage.Groups.Update(ctx, manage.Scope{}, id, func(in manage.GroupInput) (manage.GroupInput, error) {
 			in.Name = r.PostFormValue("name")
-			return in, nil
+			return in, sameRevision(in.Revision, rev)
 		})
 		var inv *manage.Invalid
 		if errors.As(err, &inv) {
@@ -168,7 +182,7 @@ func (s *Server) consoleGroupAction(w http.ResponseWriter, r *http.Request) {
 	case "roles":
 		_, err = s.Manage.Groups.Update(ctx, manage.Scope{}, id, func(in manage.GroupInput) (manage.GroupInput, error) {
 			in.RoleIDs = append([]string{}, r.PostForm["role"]...)
-			return in, nil
+			return in, sameRevision(in.Revision, rev)
 		})
 	case "add":
 		var u storage.User
@@ -195,6 +209,8 @@ func (s *Server) consoleGroupAction(w http.ResponseWriter, r *http.Request) {
 	}
 	var inv *manage.Invalid
 	switch {
+	case errors.Is(err, errChangedSinceOpened):
+		s.renderGroupAs(w, r, http.StatusConflict, consolePage{Problem: changedSinceOpened("group")}, false)
 	case errors.Is(err, manage.ErrNotFound):
 		s.consoleNotFound(w, r, "group or member")
 	case errors.As(err, &inv):

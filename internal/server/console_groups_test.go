@@ -24,25 +24,26 @@ func TestConsoleRenamesAndPagesGroup(t *testing.T) {
 	must(t, err)
 	path := "/admin/groups/" + g.ID
 	token := csrf(t, c.get(path))
+	rev := pageRevision(t, c.get(path))
 	name := func() string {
 		got, err := s.Store.GetGroup(ctx, g.ID)
 		must(t, err)
 		return got.Name
 	}
 	for _, bad := range []string{"", "Taken"} {
-		res := c.post(path+"/rename", url.Values{"csrf": {token}, "name": {bad}})
+		res := c.post(path+"/rename", url.Values{"csrf": {token}, "revision": {rev}, "name": {bad}})
 		wantFieldError(t, "rename to "+bad, res, "name")
 		// A screen reader is told too: the refusal is in an alert.
 		if !regexp.MustCompile(`<p class="problem" role="alert"[^>]*>Not done: [^<]*name`).Match(res.body) {
 			t.Fatalf("the refusal of %q is in no alert:\n%s", bad, res.body)
 		}
 	}
-	newRefusals(t, s, c).refused(t, path+"/rename", url.Values{"csrf": {token}, "name": {"Pwned"}}, func() {
+	newRefusals(t, s, c).refused(t, path+"/rename", url.Values{"csrf": {token}, "revision": {rev}, "name": {"Pwned"}}, func() {
 		if got := name(); got != "Staff" {
 			t.Fatalf("refused renames changed the name to %q", got)
 		}
 	})
-	wantConsoleStatus(t, "rename", c.post(path+"/rename", url.Values{"csrf": {token}, "name": {"Crew"}}), 303)
+	wantConsoleStatus(t, "rename", c.post(path+"/rename", url.Values{"csrf": {token}, "revision": {rev}, "name": {"Crew"}}), 303)
 	if got := name(); got != "Crew" {
 		t.Fatalf("name after the rename: %q", got)
 	}

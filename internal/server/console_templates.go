@@ -55,7 +55,8 @@ func (s *Server) consoleTemplate(w http.ResponseWriter, r *http.Request) {
 // saved; the tenant's from address), else it is saved through the email
 // template API's update (checked the same way): the default-language
 // fields and the localized versions (the localized from names are the
-// API's).
+// API's), put onto the template as it is now while it has the revision
+// the form was opened from (console_revision.go).
 func (s *Server) consoleTemplateSave(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	cur, err := s.Manage.EmailTemplates.Get(ctx, r.PathValue("id"))
@@ -67,10 +68,24 @@ func (s *Server) consoleTemplateSave(w http.ResponseWriter, r *http.Request) {
 		s.consoleError(w, r, err)
 		return
 	}
-	t := cur
-	t.Name, t.DefaultSubject = strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("subject")
-	t.DefaultHTMLTemplate, t.DefaultTextTemplate = r.PostFormValue("html"), r.PostFormValue("text")
-	locales, paths, localeFields := readLocales(r, &t)
+	rev, ok := formRevision(r)
+	if !ok {
+		s.templateChanged(w, r, http.StatusBadRequest, cur, badRevision("template"))
+		return
+	}
+	if cur.Revision != rev {
+		s.templateChanged(w, r, http.StatusConflict, cur, changedSinceOpened("template"))
+		return
+	}
+	// apply puts the form's fields onto a template (the localized from
+	// names and the rest stay as they are).
+	apply := func(t storage.EmailTemplate) (storage.EmailTemplate, []localeVersion, map[string]string, map[string]string) {
+		t.Name, t.DefaultSubject = strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("subject")
+		t.DefaultHTMLTemplate, t.DefaultTextTemplate = r.PostFormValue("html"), r.PostFormValue("text")
+		locales, paths, localeFields := readLocales(r, &t)
+		return t, locales, paths, localeFields
+	}
+	t, locales, paths, localeFields := apply(cur)
 	data := templateData{Template: t, Locales: locales, PreviewLocale: r.PostFormValue("previewLocale")}
 	p := consolePage{Title: cur.Name, Nav: "templates", Data: data}
 	problems := func(inv *manage.Invalid) {
@@ -107,9 +122,17 @@ func (s *Server) consoleTemplateSave(w http.ResponseWriter, r *http.Request) {
 		s.renderConsolePage(w, r, http.StatusBadRequest, "emailtemplate", p)
 		return
 	}
-	_, err = s.Manage.EmailTemplates.Update(ctx, cur.ID, func(storage.EmailTemplate) (storage.EmailTemplate, error) { return t, nil })
+	_, err = s.Manage.EmailTemplates.Update(ctx, cur.ID, func(now storage.EmailTemplate) (storage.EmailTemplate, error) {
+		if err := sameRevision(now.Revision, rev); err != nil {
+			return now, err
+		}
+		t, _, _, _ := apply(now)
+		return t, nil
+	})
 	var inv *manage.Invalid
 	switch {
+	case errors.Is(err, errChangedSinceOpened):
+		s.templateChanged(w, r, http.StatusConflict, storage.EmailTemplate{}, changedSinceOpened("template"))
 	case errors.As(err, &inv):
 		problems(inv)
 		s.renderConsolePage(w, r, http.StatusBadRequest, "emailtemplate", p)
@@ -118,6 +141,24 @@ func (s *Server) consoleTemplateSave(w http.ResponseWriter, r *http.Request) {
 	default:
 		seeOther(w, r, consolePath+"/email-templates/"+cur.ID, "saved")
 	}
+}
+
+// templateChanged answers a form refused for its revision (problem says
+// why): nothing saved, the form again with the template's current values
+// (cur when already read, else read now).
+func (s *Server) templateChanged(w http.ResponseWriter, r *http.Request, status int, cur storage.EmailTemplate, problem string) {
+	if cur.ID == "" {
+		var err error
+		if cur, err = s.Manage.EmailTemplates.Get(r.Context(), r.PathValue("id")); errors.Is(err, manage.ErrNotFound) {
+			s.consoleNotFound(w, r, "email template")
+			return
+		} else if err != nil {
+			s.consoleError(w, r, err)
+			return
+		}
+	}
+	s.renderConsolePage(w, r, status, "emailtemplate", consolePage{Title: cur.Name, Nav: "templates", Problem: problem,
+		Data: templateData{Template: cur, Locales: localeVersions(cur)}})
 }
 
 // templateProblems puts each message next to its field (localized is

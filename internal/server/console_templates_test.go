@@ -21,7 +21,7 @@ func TestConsolePreviewsTemplateAsPage(t *testing.T) {
 	path := "/admin/email-templates/" + tpl.ID
 	token := csrf(t, c.get(path))
 	html := `<p style="color:red">Hi ${user.email}</p><script>alert(1)</script><img src="https://tracker.example.test/p.gif">`
-	form := url.Values{"csrf": {token}, "name": {tpl.Name}, "subject": {"Hello"}, "html": {html}, "text": {"Hi"},
+	form := url.Values{"csrf": {token}, "revision": {pageRevision(t, c.get(path))}, "name": {tpl.Name}, "subject": {"Hello"}, "html": {html}, "text": {"Hi"},
 		"preview": {"page"}}
 
 	page := c.post(path, form)

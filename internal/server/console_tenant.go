@@ -58,7 +58,9 @@ func (s *Server) renderTenant(w http.ResponseWriter, r *http.Request, status int
 }
 
 // consoleTenantSave handles POST /admin/tenant through the tenant API's
-// update (its validation, audit entry and every node's cache).
+// update (its validation, audit entry and every node's cache): the form's
+// fields onto the tenant as it is now, while it has the revision the page
+// was opened from (console_revision.go).
 func (s *Server) consoleTenantSave(w http.ResponseWriter, r *http.Request) {
 	on := func(name string) bool { return r.PostFormValue(name) == "on" }
 	f := tenantForm{MinLength: r.PostFormValue("minLength"), MaxLength: r.PostFormValue("maxLength"),
@@ -80,12 +82,24 @@ func (s *Server) consoleTenantSave(w http.ResponseWriter, r *http.Request) {
 		s.consoleError(w, r, err)
 		return
 	}
+	rev, ok := formRevision(r)
+	if !ok {
+		s.renderTenant(w, r, http.StatusBadRequest, newTenantForm(cur), consolePage{Problem: badRevision("tenant")})
+		return
+	}
+	if cur.Revision != rev {
+		s.renderTenant(w, r, http.StatusConflict, newTenantForm(cur), consolePage{Problem: changedSinceOpened("tenant")})
+		return
+	}
 	f.Tenant, f.Email = cur, newEmailForm(cur.EmailConfiguration)
 	if len(fields) > 0 {
 		s.renderTenant(w, r, http.StatusBadRequest, f, consolePage{Fields: fields, Problem: "Some settings need fixing."})
 		return
 	}
 	_, err = s.Manage.Tenants.Update(r.Context(), manage.Scope{}, cur.ID, func(t storage.Tenant) (storage.Tenant, error) {
+		if err := sameRevision(t.Revision, rev); err != nil {
+			return t, err
+		}
 		p, l := &t.PasswordValidationRules, &t.FailedAuthenticationConfiguration
 		p.MinLength, p.MaxLength, p.RequireMixedCase, p.RequireNonAlpha, p.RequireNumber, p.ValidateOnLogin =
 			minLen, maxLen, f.MixedCase, f.NonAlpha, f.Number, f.OnLogin
@@ -95,6 +109,8 @@ func (s *Server) consoleTenantSave(w http.ResponseWriter, r *http.Request) {
 	})
 	var inv *manage.Invalid
 	switch {
+	case errors.Is(err, errChangedSinceOpened):
+		s.tenantChanged(w, r)
 	case errors.As(err, &inv):
 		for _, p := range inv.Problems {
 			if ff, ok := tenantFields[p.Field[strings.LastIndex(p.Field, ".")+1:]]; ok {
@@ -107,4 +123,15 @@ func (s *Server) consoleTenantSave(w http.ResponseWriter, r *http.Request) {
 	default:
 		seeOther(w, r, consolePath+"/tenant", "saved")
 	}
+}
+
+// tenantChanged answers a tenant form whose revision is no longer the
+// tenant's: nothing saved, 409, the page with the current values.
+func (s *Server) tenantChanged(w http.ResponseWriter, r *http.Request) {
+	cur, err := s.Manage.Tenants.Get(r.Context(), manage.Scope{}, manage.DefaultTenantID)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	s.renderTenant(w, r, http.StatusConflict, newTenantForm(cur), consolePage{Problem: changedSinceOpened("tenant")})
 }

@@ -59,12 +59,22 @@ func parseHeaders(text string) ([]storage.EmailHeader, bool) {
 // consoleTenantEmail handles POST /admin/tenant/email: the default tenant's
 // SMTP server, credentials and sender, checked here (a port, a known
 // security mode, an address) and saved through the tenant API's update (its
-// audit entry redacts the password; every node's cache).
+// audit entry redacts the password; every node's cache), onto the tenant as
+// it is now while it has the page's revision (console_revision.go).
 func (s *Server) consoleTenantEmail(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	cur, err := s.Manage.Tenants.Get(ctx, manage.Scope{}, manage.DefaultTenantID)
 	if err != nil {
 		s.consoleError(w, r, err)
+		return
+	}
+	rev, ok := formRevision(r)
+	if !ok {
+		s.renderTenant(w, r, http.StatusBadRequest, newTenantForm(cur), consolePage{Problem: badRevision("tenant")})
+		return
+	}
+	if cur.Revision != rev {
+		s.renderTenant(w, r, http.StatusConflict, newTenantForm(cur), consolePage{Problem: changedSinceOpened("tenant")})
 		return
 	}
 	e := emailForm{Host: strings.TrimSpace(r.PostFormValue("smtpHost")), Port: strings.TrimSpace(r.PostFormValue("smtpPort")),
@@ -105,6 +115,9 @@ func (s *Server) consoleTenantEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err = s.Manage.Tenants.Update(ctx, manage.Scope{}, cur.ID, func(t storage.Tenant) (storage.Tenant, error) {
+		if err := sameRevision(t.Revision, rev); err != nil {
+			return t, err
+		}
 		c := &t.EmailConfiguration
 		c.Host, c.Port, c.Username, c.DefaultFromEmail, c.DefaultFromName = e.Host, port, e.Username, e.FromEmail, e.FromName
 		c.Security, c.AdditionalHeaders = e.Security, headers
@@ -118,6 +131,9 @@ func (s *Server) consoleTenantEmail(w http.ResponseWriter, r *http.Request) {
 	})
 	var inv *manage.Invalid
 	switch {
+	case errors.Is(err, errChangedSinceOpened):
+		s.tenantChanged(w, r)
+		return
 	case errors.As(err, &inv):
 		for _, p := range inv.Problems {
 			name := p.Field[strings.LastIndex(p.Field, ".")+1:]

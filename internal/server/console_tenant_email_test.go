@@ -26,7 +26,7 @@ func TestConsoleEditsEmailSettings(t *testing.T) {
 	}
 	before := emailConf()
 	const secret = "smtp-password-never-shown"
-	form := url.Values{"csrf": {token}, "smtpHost": {"smtp.example.test"}, "smtpPort": {"587"}, "smtpSecurity": {"TLS"},
+	form := url.Values{"csrf": {token}, "revision": {pageRevision(t, c.get("/admin/tenant"))}, "smtpHost": {"smtp.example.test"}, "smtpPort": {"587"}, "smtpSecurity": {"TLS"},
 		"smtpUsername": {"mailer"}, "smtpPassword": {secret}, "fromEmail": {"noreply@example.test"}, "fromName": {"Example"}}
 	for field, bad := range map[string]string{"smtpPort": "70000", "smtpSecurity": "STARTSSL", "fromEmail": "not an address",
 		"smtpHost": "smtp://host:25"} {
@@ -60,6 +60,7 @@ func TestConsoleEditsEmailSettings(t *testing.T) {
 	}
 	form.Set("smtpPassword", "")
 	form.Set("fromName", "Example Team")
+	form.Set("revision", pageRevision(t, page)) // the page after the save
 	wantConsoleStatus(t, "save with a blank password", c.post("/admin/tenant/email", form), 303)
 	if got := emailConf(); got.Password != secret || got.DefaultFromName != "Example Team" {
 		t.Fatalf("a blank password did not keep the stored one: %+v", got)

@@ -146,6 +146,19 @@ func csrf(t *testing.T, res result) string {
 	return string(m[1])
 }
 
+var revisionInput = regexp.MustCompile(`name="revision" value="([^"]*)"`)
+
+// pageRevision reads the revision a page's edit form was rendered from
+// (the hidden field every form that saves a configuration record carries).
+func pageRevision(t *testing.T, res result) string {
+	t.Helper()
+	m := revisionInput.FindSubmatch(res.body)
+	if m == nil {
+		t.Fatalf("no revision field in %d page:\n%s", res.status, res.body)
+	}
+	return string(m[1])
+}
+
 func wantConsoleStatus(t *testing.T, what string, res result, want int) {
 	t.Helper()
 	if res.status != want {
@@ -430,7 +443,7 @@ func TestConsoleEndsOneSessionAndMailsAReset(t *testing.T) {
 // impossible maximum is shown next to its field and nothing is saved.
 func TestConsoleEditsTenantRules(t *testing.T) {
 	s, c, token := newAdminConsole(t, "/admin/tenant")
-	form := url.Values{"csrf": {token}, "minLength": {"20"}, "maxLength": {"256"}, "lockout": {"on"}, "attempts": {"3"},
+	form := url.Values{"csrf": {token}, "revision": {pageRevision(t, c.get("/admin/tenant"))}, "minLength": {"20"}, "maxLength": {"256"}, "lockout": {"on"}, "attempts": {"3"},
 		"resetSeconds": {"60"}, "duration": {"5"}, "durationUnit": {"MINUTES"}}
 	bad := url.Values{}
 	for k, v := range form {
@@ -543,7 +556,7 @@ func TestConsoleGroupRolesReachTokens(t *testing.T) {
 	app, err := s.Store.GetApplication(context.Background(), forumsApp)
 	must(t, err)
 	wantConsoleStatus(t, "give the group Forums' role", c.post("/admin/groups/"+group+"/roles",
-		url.Values{"csrf": {token}, "role": {app.Roles[0].ID}}), 303)
+		url.Values{"csrf": {token}, "revision": {pageRevision(t, c.get("/admin/groups/"+group))}, "role": {app.Roles[0].ID}}), 303)
 	wantConsoleStatus(t, "add alice", c.post("/admin/groups/"+group+"/add", url.Values{"csrf": {token}, "email": {aliceEmail}}), 303)
 	if r := roles(); len(r) != 1 || r[0] != app.Roles[0].Name {
 		t.Fatalf("alice's Forums roles as a member: %v", r)
@@ -693,7 +706,7 @@ func TestConsoleEditsEmailTemplate(t *testing.T) {
 	tpl := ts[0]
 	path := "/admin/email-templates/" + tpl.ID
 	token := csrf(t, c.get(path))
-	form := url.Values{"csrf": {token}, "name": {tpl.Name}, "subject": {"Hello ${user.email}"},
+	form := url.Values{"csrf": {token}, "revision": {pageRevision(t, c.get(path))}, "name": {tpl.Name}, "subject": {"Hello ${user.email}"},
 		"html": {"<p>Hi ${user.email}</p>"}, "text": {"Hi ${user.email}"}}
 	preview := url.Values{"preview": {"1"}}
 	for k, v := range form {
@@ -736,7 +749,7 @@ func TestConsoleKeepsItsOwnSessions(t *testing.T) {
 	s, c, _ := newAdminConsole(t, "")
 	path := "/admin/applications/" + manage.AdminApplicationID
 	token := csrf(t, c.get(path))
-	res := c.post(path, url.Values{"csrf": {token}, "enabled": {"on"}, "ttl": {"300"}, "allowRefresh": {"on"},
+	res := c.post(path, url.Values{"csrf": {token}, "revision": {pageRevision(t, c.get(path))}, "enabled": {"on"}, "ttl": {"300"}, "allowRefresh": {"on"},
 		"usagePolicy": {"Reusable"}, "grace": {"0"}, "expirationPolicy": {"Fixed"}, "refreshTTL": {"480"}, "maxTTL": {"480"}})
 	wantFieldError(t, "turn refresh tokens off", res, "generateRefresh")
 	app, err := s.Store.GetApplication(context.Background(), manage.AdminApplicationID)

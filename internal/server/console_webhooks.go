@@ -129,6 +129,7 @@ func formWebhook(r *http.Request, w storage.Webhook) (webhookForm, storage.Webho
 func (s *Server) consoleWebhookSave(w http.ResponseWriter, r *http.Request) {
 	ctx, id := r.Context(), r.PathValue("id")
 	cur := storage.Webhook{}
+	var rev int64 // the revision the edit form was opened from
 	if id != "" {
 		var err error
 		if cur, err = s.Manage.Webhooks.Get(ctx, id); errors.Is(err, manage.ErrNotFound) {
@@ -136,6 +137,15 @@ func (s *Server) consoleWebhookSave(w http.ResponseWriter, r *http.Request) {
 			return
 		} else if err != nil {
 			s.consoleError(w, r, err)
+			return
+		}
+		var ok bool
+		if rev, ok = formRevision(r); !ok {
+			s.renderWebhooks(w, r, http.StatusBadRequest, "webhook", newWebhookForm(cur), consolePage{Title: cur.URL, Problem: badRevision("webhook")})
+			return
+		}
+		if cur.Revision != rev {
+			s.webhookChanged(w, r, cur)
 			return
 		}
 	}
@@ -155,10 +165,20 @@ func (s *Server) consoleWebhookSave(w http.ResponseWriter, r *http.Request) {
 		hook, err = s.Manage.Webhooks.Create(ctx, "", hook)
 		notice = "created"
 	} else {
-		hook, err = s.Manage.Webhooks.Update(ctx, id, func(storage.Webhook) (storage.Webhook, error) { return hook, nil })
+		// The form's fields onto the webhook as it is now (its headers,
+		// credentials, signing and data stay), while it is the form's.
+		hook, err = s.Manage.Webhooks.Update(ctx, id, func(now storage.Webhook) (storage.Webhook, error) {
+			if err := sameRevision(now.Revision, rev); err != nil {
+				return now, err
+			}
+			_, h, _ := formWebhook(r, now)
+			return h, nil
+		})
 	}
 	var inv *manage.Invalid
 	switch {
+	case errors.Is(err, errChangedSinceOpened):
+		s.webhookChanged(w, r, storage.Webhook{})
 	case errors.As(err, &inv):
 		for _, p := range inv.Problems {
 			if ff, ok := webhookFields[p.Field]; ok {
@@ -173,6 +193,23 @@ func (s *Server) consoleWebhookSave(w http.ResponseWriter, r *http.Request) {
 	default:
 		seeOther(w, r, consolePath+"/webhooks/"+hook.ID, notice)
 	}
+}
+
+// webhookChanged answers an edit form opened from an older revision of the
+// webhook: nothing saved, 409, the form again with the current values (cur
+// when already read, else read now).
+func (s *Server) webhookChanged(w http.ResponseWriter, r *http.Request, cur storage.Webhook) {
+	if cur.ID == "" {
+		var err error
+		if cur, err = s.Manage.Webhooks.Get(r.Context(), r.PathValue("id")); errors.Is(err, manage.ErrNotFound) {
+			s.consoleNotFound(w, r, "webhook")
+			return
+		} else if err != nil {
+			s.consoleError(w, r, err)
+			return
+		}
+	}
+	s.renderWebhooks(w, r, http.StatusConflict, "webhook", newWebhookForm(cur), consolePage{Title: cur.URL, Problem: changedSinceOpened("webhook")})
 }
 
 // consoleWebhookAction handles POST /admin/webhooks/{id}/{action}: test

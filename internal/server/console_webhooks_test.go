@@ -58,6 +58,7 @@ func TestConsoleManagesWebhooks(t *testing.T) {
 		edit[k] = v
 	}
 	edit["event"] = []string{"user.create", "user.delete"}
+	edit.Set("revision", pageRevision(t, c.get(path)))
 	wantConsoleStatus(t, "cross-site edit", evil.post(path, edit), 403)
 	wantConsoleStatus(t, "save", c.post(path, edit), 303)
 	got, err := s.Store.GetWebhook(ctx, ws[0].ID)
