@@ -336,3 +336,31 @@ func TestConsoleFormsRefuseATamperedRevision(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleTemplatePreviewKeepsTheRevisionItWasOpenedFrom: previewing a
+// template form opened before the API changed the template shows the
+// preview (nothing saved) with the form's own revision, not the newer
+// one, so that saving from the preview's page is still refused (409) and
+// the API's change survives.
+func TestConsoleTemplatePreviewKeepsTheRevisionItWasOpenedFrom(t *testing.T) {
+	s, c, _ := newAdminConsole(t, "")
+	f := revisionForms["email template"](t, s)
+	form := opened(t, c, f)
+	s.apiOK("PATCH", f.apiPath, f.apiBody)
+	was := f.stored()
+	preview := url.Values{"preview": {"1"}}
+	for k, v := range form {
+		preview[k] = v
+	}
+	shown := c.post(f.post, preview)
+	wantConsoleStatus(t, "preview", shown, 200)
+	if got := pageRevision(t, shown); got != form.Get("revision") {
+		t.Fatalf("the preview's form has revision %s, want the one it was opened from, %s", got, form.Get("revision"))
+	}
+	form.Set("revision", pageRevision(t, shown))
+	wantConsoleStatus(t, "save from the preview", c.post(f.post, form), 409)
+	if now := f.stored(); now != was {
+		t.Fatalf("a refused form wrote:\n%s\n%s", was, now)
+	}
+	f.apiKept()
+}

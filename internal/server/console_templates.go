@@ -68,15 +68,6 @@ func (s *Server) consoleTemplateSave(w http.ResponseWriter, r *http.Request) {
 		s.consoleError(w, r, err)
 		return
 	}
-	rev, ok := formRevision(r)
-	if !ok {
-		s.templateChanged(w, r, http.StatusBadRequest, cur, badRevision("template"))
-		return
-	}
-	if cur.Revision != rev {
-		s.templateChanged(w, r, http.StatusConflict, cur, changedSinceOpened("template"))
-		return
-	}
 	// apply puts the form's fields onto a template (the localized from
 	// names and the rest stay as they are).
 	apply := func(t storage.EmailTemplate) (storage.EmailTemplate, []localeVersion, map[string]string, map[string]string) {
@@ -86,6 +77,10 @@ func (s *Server) consoleTemplateSave(w http.ResponseWriter, r *http.Request) {
 		return t, locales, paths, localeFields
 	}
 	t, locales, paths, localeFields := apply(cur)
+	// A preview saves nothing and is shown again with the revision the form
+	// was opened from (0 when it is not one), so that its save is checked.
+	rev, revOK := formRevision(r)
+	t.Revision = rev
 	data := templateData{Template: t, Locales: locales, PreviewLocale: r.PostFormValue("previewLocale")}
 	p := consolePage{Title: cur.Name, Nav: "templates", Data: data}
 	problems := func(inv *manage.Invalid) {
@@ -115,6 +110,14 @@ func (s *Server) consoleTemplateSave(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.PostFormValue("preview") == "page" {
 		s.consoleTemplatePage(w, r, data)
+		return
+	}
+	if !revOK {
+		s.templateChanged(w, r, http.StatusBadRequest, cur, badRevision("template"))
+		return
+	}
+	if cur.Revision != rev {
+		s.templateChanged(w, r, http.StatusConflict, cur, changedSinceOpened("template"))
 		return
 	}
 	if len(localeFields) > 0 {
