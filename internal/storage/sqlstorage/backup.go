@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -30,12 +31,25 @@ func Backup(ctx context.Context, url, dest string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := os.Stat(abs); err == nil {
+	// The copy is made an empty file of mode 0600 first (VACUUM INTO fills
+	// an empty file): it holds what the database holds, and SQLite would
+	// create it 0644 under the usual umask (TestBackupIsPrivate). O_EXCL
+	// keeps the promise never to overwrite a file.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
 		return 0, fmt.Errorf("%s exists; a backup never overwrites a file", dest)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(abs)
+		return 0, err
 	}
 	src, _ := filepath.Abs(target)
 	db, err := sql.Open("sqlite", sqliteDSN(src, false))
 	if err != nil {
+		_ = os.Remove(abs)
 		return 0, err
 	}
 	defer db.Close()

@@ -203,6 +203,7 @@ func openSQLite(ctx context.Context, path string, opts Options, splitWriter bool
 	if err != nil {
 		return nil, fmt.Errorf("sqlstorage: SQLite path %q: %w", path, err)
 	}
+	privateSQLiteFile(abs, opts.Logger)
 	n := opts.MaxOpenConns
 	if n <= 0 {
 		n = 8
