@@ -76,7 +76,10 @@ type HTTPLimits struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
-	MaxHeaderBytes    int
+	// MaxHeaderBytes bounds the request line and headers as accepted: a
+	// request whose head is longer gets 431 (Run subtracts net/http's
+	// slack; TestHeaderBytesBound).
+	MaxHeaderBytes int
 	// RequestTimeout bounds one request's work from the moment its headers
 	// are read (server.Config.RequestTimeout; zero:
 	// server.DefaultRequestTimeout).
@@ -318,7 +321,7 @@ func (a *App) Run(ctx context.Context) error {
 		ReadTimeout:       l.ReadTimeout,
 		WriteTimeout:      l.WriteTimeout,
 		IdleTimeout:       l.IdleTimeout,
-		MaxHeaderBytes:    l.MaxHeaderBytes,
+		MaxHeaderBytes:    serverHeaderBytes(l.MaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -363,6 +366,18 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// netHTTPHeaderSlack is what net/http reads beyond http.Server.
+// MaxHeaderBytes before it answers 431 (its "bufio slop",
+// Server.initialReadLimitSize): set as is, 32 KiB would accept 36 KiB.
+const netHTTPHeaderSlack = 4096
+
+// serverHeaderBytes is the http.Server.MaxHeaderBytes that makes limit the
+// bytes of request line and headers really accepted; at least 1, since 0
+// means net/http's default of 1 MiB.
+func serverHeaderBytes(limit int) int {
+	return max(limit-netHTTPHeaderSlack, 1)
 }
 
 // Close releases the listener (if Run never took it) and the storage the App

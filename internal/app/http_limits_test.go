@@ -108,3 +108,43 @@ func TestSlowClientsAreCut(t *testing.T) {
 		}
 	})
 }
+
+// headOfSize is a GET /api/status whose request line and headers, final
+// blank line included, are exactly n bytes.
+func headOfSize(t *testing.T, n int) string {
+	t.Helper()
+	const start, end = "GET /api/status HTTP/1.1\r\nHost: latchkey.test\r\nX-Pad: ", "\r\n\r\n"
+	pad := n - len(start) - len(end)
+	if pad < 1 {
+		t.Fatalf("no head of %d bytes", n)
+	}
+	return start + strings.Repeat("a", pad) + end
+}
+
+// TestHeaderBytesBound pins where the header limit really is: a request
+// whose request line and headers take exactly app.DefaultHTTPLimits.
+// MaxHeaderBytes (32 KiB) is served; one byte more is answered 431 and the
+// connection closed. net/http reads MaxHeaderBytes plus 4096 bytes of
+// slack (http.Server.initialReadLimitSize), which app.Run subtracts; the
+// test fails if either moves.
+func TestHeaderBytesBound(t *testing.T) {
+	r := start(t, app.Options{}, nil, nil)
+	limit := app.DefaultHTTPLimits.MaxHeaderBytes
+	for _, tc := range []struct {
+		size int
+		want int
+	}{{limit - 1, http.StatusOK}, {limit, http.StatusOK}, {limit + 1, http.StatusRequestHeaderFieldsTooLarge}, {limit + 4096, http.StatusRequestHeaderFieldsTooLarge}} {
+		c := dial(t, r.Addr)
+		if _, err := io.WriteString(c, headOfSize(t, tc.size)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(c.br, nil)
+		if err != nil {
+			t.Fatalf("%d bytes of headers: %v", tc.size, err)
+		}
+		_ = res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%d bytes of headers: %d, want %d", tc.size, res.StatusCode, tc.want)
+		}
+	}
+}
