@@ -2,42 +2,103 @@ package auth
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// Refusals that must not consume the token: afterwards the record is
-// unchanged and the same value still refreshes for the right caller.
+// TestRefreshRefusalsDoNotConsume: each refusal is refused by the check its
+// case names (the logged outcome), before anything is consumed. The record
+// is as it was, and once the grace period of a rotated value is over, the
+// original value still refreshes for the right caller: a value a refusal had
+// rotated out would then be reuse and revoke the family, and a refusal that
+// touched a Reusable token would have moved its last use (a revoked token
+// can only show that its record did not move). Tokens are DPoP-bound only in
+// the DPoP cases, so no other case is refused for its missing proof instead.
 func TestRefreshRefusalsDoNotConsume(t *testing.T) {
+	const jkt = "good-jkt"
+	setActive := func(e *env, active bool) {
+		u, err := e.store.GetUser(e.ctx, userID)
+		must(e.t, err)
+		u.Active = active
+		must(e.t, e.store.UpdateUser(e.ctx, u))
+	}
 	tests := []struct {
-		name string
-		req  func(raw string) RefreshRequest
+		name    string
+		bound   string // the DPoP key the login binds the token to
+		req     RefreshRequest
+		wantErr error
+		outcome string
+		spoil   func(e *env) // before the refused attempt
+		restore func(e *env) // before the proof that the value still works
+		dead    bool         // the token stays refused (revoked): no such proof
 	}{
-		{"other application", func(raw string) RefreshRequest { return RefreshRequest{RefreshToken: raw, ApplicationID: otherApp} }},
-		{"other application via OAuth", func(raw string) RefreshRequest {
-			return RefreshRequest{RefreshToken: raw, ApplicationID: otherApp, OAuth: true}
-		}},
-		{"other DPoP key", func(raw string) RefreshRequest { return RefreshRequest{RefreshToken: raw, DPoPJKT: "attacker-jkt"} }},
-		{"no DPoP proof", func(raw string) RefreshRequest { return RefreshRequest{RefreshToken: raw} }},
+		{name: "other application", req: RefreshRequest{ApplicationID: otherApp},
+			wantErr: ErrRefreshNotFound, outcome: "wrong_application"},
+		{name: "other application via OAuth", req: RefreshRequest{ApplicationID: otherApp, OAuth: true},
+			wantErr: ErrRefreshNotFound, outcome: "wrong_application"},
+		{name: "other DPoP key", bound: jkt, req: RefreshRequest{ApplicationID: appID, DPoPJKT: "attacker-jkt"},
+			wantErr: ErrRefreshNotFound, outcome: "dpop_key_mismatch"},
+		{name: "no DPoP proof", bound: jkt, req: RefreshRequest{ApplicationID: appID},
+			wantErr: ErrRefreshNotFound, outcome: "dpop_key_mismatch"},
+		{name: "user deactivated", req: RefreshRequest{ApplicationID: appID},
+			wantErr: ErrRefreshNotFound, outcome: "context_gone",
+			spoil: func(e *env) { setActive(e, false) }, restore: func(e *env) { setActive(e, true) }},
+		{name: "login prevented", req: RefreshRequest{ApplicationID: appID},
+			wantErr: ErrRefreshNotFound, outcome: "login_prevented",
+			spoil: func(e *env) { e.lock("lock-1") },
+			restore: func(e *env) {
+				l, err := e.store.GetUserActionLog(e.ctx, "lock-1")
+				must(e.t, err)
+				l.Canceled = true
+				must(e.t, e.store.UpdateUserActionLog(e.ctx, l))
+			}},
+		{name: "revoked", req: RefreshRequest{ApplicationID: appID},
+			wantErr: ErrRefreshNotFound, outcome: "revoked", dead: true,
+			spoil: func(e *env) {
+				_, err := e.store.RevokeRefreshTokens(e.ctx, storage.RefreshTokenFilter{UserID: userID}, e.clock.Now(), "admin")
+				must(e.t, err)
+			}},
+		{name: "scope not granted", req: RefreshRequest{ApplicationID: appID, OAuth: true, Scopes: []string{"openid"}},
+			wantErr: ErrInvalidScope, outcome: "scope_not_granted"},
 	}
 	for _, usage := range []string{usageReusable, usageOneTimeUse} {
 		for _, tc := range tests {
 			t.Run(usage+"/"+tc.name, func(t *testing.T) {
 				e := newEnv(t, func(w *world) { w.tenant.JWTConfiguration.RefreshTokenUsagePolicy = usage })
-				tok, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: goodPass, ApplicationID: appID, DPoPJKT: "good-jkt"})
+				tok, err := e.svc.Login(e.ctx, LoginRequest{LoginID: userEmail, Password: goodPass, ApplicationID: appID, DPoPJKT: tc.bound})
 				must(t, err)
-				before := e.record(tok.RefreshTokenID)
 				e.clock.Advance(time.Minute)
-				_, err = e.svc.Refresh(e.ctx, tc.req(tok.RefreshToken))
-				wantErr(t, err, ErrRefreshNotFound)
-				after := e.record(tok.RefreshTokenID)
-				if after.Generation != before.Generation || !after.LastUsedAt.Equal(before.LastUsedAt) ||
-					!after.RevokedAt.IsZero() || string(after.Hash) != string(before.Hash) {
-					t.Fatalf("refused refresh changed the record: %+v -> %+v", before, after)
+				if tc.spoil != nil {
+					tc.spoil(e)
 				}
-				if _, err := e.svc.Refresh(e.ctx, RefreshRequest{RefreshToken: tok.RefreshToken, ApplicationID: appID, DPoPJKT: "good-jkt"}); err != nil {
+				before := e.record(tok.RefreshTokenID)
+				req := tc.req
+				req.RefreshToken = tok.RefreshToken
+				logged := len(e.logs.String())
+				_, err = e.svc.Refresh(e.ctx, req)
+				wantErr(t, err, tc.wantErr)
+				if got := e.logs.String()[logged:]; !strings.Contains(got, `"outcome":"`+tc.outcome+`"`) {
+					t.Fatalf("refused, but not as %s:\n%s", tc.outcome, got)
+				}
+				after := e.record(tok.RefreshTokenID)
+				if after.Generation != before.Generation || string(after.Hash) != string(before.Hash) ||
+					!after.LastUsedAt.Equal(before.LastUsedAt) || !after.ExpiresAt.Equal(before.ExpiresAt) ||
+					!after.RevokedAt.Equal(before.RevokedAt) {
+					t.Fatalf("refused refresh changed the record: generation %d -> %d, last used %v -> %v, expires %v -> %v, revoked %v -> %v",
+						before.Generation, after.Generation, before.LastUsedAt, after.LastUsedAt, before.ExpiresAt, after.ExpiresAt,
+						before.RevokedAt, after.RevokedAt)
+				}
+				if tc.dead {
+					return
+				}
+				if tc.restore != nil {
+					tc.restore(e)
+				}
+				e.clock.Advance(DefaultRetryWindow + time.Second) // past the grace of a rotated-out value
+				if _, err := e.svc.Refresh(e.ctx, RefreshRequest{RefreshToken: tok.RefreshToken, ApplicationID: appID, DPoPJKT: tc.bound}); err != nil {
 					t.Fatalf("token unusable after a refused attempt: %v", err)
 				}
 			})
