@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -110,17 +111,22 @@ func TestOAuthErrors(t *testing.T) {
 }
 
 // TestOAuthRefreshOtherClient is R8: a token of Store presented by Forums is
-// invalid_grant and is not consumed.
+// invalid_grant and is not consumed: the stored token did not move, and
+// Store still refreshes the value once the grace period of a rotated-out
+// value is over.
 func TestOAuthRefreshOtherClient(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
 	tok, err := oauthConfig(s, oauth2.AuthStyleInHeader, secret).PasswordCredentialsToken(ctx, aliceEmail, alicePass)
 	must(t, err)
+	before := refreshRecord(t, s, tok.RefreshToken)
 	forums := oauthConfig(s, oauth2.AuthStyleInHeader, secret)
 	forums.ClientID = forumsApp
 	if _, err := forums.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
 		t.Fatalf("other client's refresh: %v", err)
 	}
+	requireUntouched(t, s, before)
+	s.Clock.Advance(auth.DefaultRetryWindow + time.Second)
 	if _, err := oauthConfig(s, oauth2.AuthStyleInHeader, secret).TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
 		t.Fatalf("token consumed by the refused attempt: %v", err)
 	}
