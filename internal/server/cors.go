@@ -135,14 +135,21 @@ func (s *Server) cors(surface *http.ServeMux, next http.Handler) http.Handler {
 // (security-bar.md §4.7, R2, L14). An origin the system corsConfiguration
 // allows with allowCredentials false is foreign here: it may read public
 // answers, never spend a cookie. Requests without Origin (non-browser
-// clients) pass. It reports whether it refused.
+// clients) pass, unless Sec-Fetch-Site says a browser sent it from another
+// site (Fetch Metadata, W3C; a page cannot set a Sec- header): without an
+// Origin to check it is foreign. same-site (an SPA on a sibling subdomain),
+// same-origin and none keep passing. It reports whether it refused.
 func (s *Server) refuseForeignOrigin(w http.ResponseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" || s.allowedOrigins(r.Context()).credentialed(origin) || s.sameOrigin(r, origin) {
+	msg := "The request's Origin is not an allowed origin of any application."
+	switch {
+	case origin == "" && r.Header.Get("Sec-Fetch-Site") == "cross-site":
+		msg = "A request from another site must carry an allowed Origin."
+	case origin == "", s.allowedOrigins(r.Context()).credentialed(origin), s.sameOrigin(r, origin):
 		return false
 	}
 	var e Errors
-	e.General("invalidOrigin", "The request's Origin is not an allowed origin of any application.")
+	e.General("invalidOrigin", msg)
 	writeErrors(w, http.StatusForbidden, &e)
 	return true
 }

@@ -106,25 +106,35 @@ func TestCORSPreflight(t *testing.T) {
 }
 
 // TestCookieEndpointsRefuseForeignOrigin is R2: refresh, logout and login
-// from an origin that is not allowed answer 403 and never reach the handler
-// (so nothing is rotated, revoked or issued); without Origin or from the
-// identity host itself they pass.
+// from an origin that is not allowed, or without Origin from a browser on
+// another site (Sec-Fetch-Site: cross-site), answer 403 and never reach the
+// handler (so nothing is rotated, revoked or issued); without Origin from a
+// server (no Sec-Fetch-Site), this site or a sibling subdomain, or from the
+// identity host itself or an allowed origin, they pass.
 func TestCookieEndpointsRefuseForeignOrigin(t *testing.T) {
 	s, _, _ := newUnitServer(t)
 	var reached atomic.Int32
 	hdl := stubbed(s, func(w http.ResponseWriter, r *http.Request) { reached.Add(1) })
 	tests := []struct {
-		name, path, origin string
-		want               int
+		name, path, origin, site string // site: Sec-Fetch-Site
+		want                     int
 	}{
-		{"refresh from evil", "/api/jwt/refresh", "https://evil.test", 403},
-		{"logout from evil", "/api/logout", "https://evil.test", 403},
-		{"login from evil", "/api/login", "https://evil.test", 403},
-		{"refresh from null", "/api/jwt/refresh", "null", 403},
-		{"refresh without origin", "/api/jwt/refresh", "", 200},
-		{"refresh from the identity host", "/api/jwt/refresh", "https://login.example.test", 200},
-		{"refresh from an app", "/api/jwt/refresh", "https://store.example.test", 200},
-		{"oauth token from evil is not cookie-based", "/oauth2/token", "https://evil.test", 200},
+		{"refresh from evil", "/api/jwt/refresh", "https://evil.test", "", 403},
+		{"logout from evil", "/api/logout", "https://evil.test", "", 403},
+		{"login from evil", "/api/login", "https://evil.test", "", 403},
+		{"refresh from null", "/api/jwt/refresh", "null", "", 403},
+		{"refresh without origin", "/api/jwt/refresh", "", "", 200},
+		{"refresh without origin, cross-site", "/api/jwt/refresh", "", "cross-site", 403},
+		{"logout without origin, cross-site", "/api/logout", "", "cross-site", 403},
+		{"login without origin, cross-site", "/api/login", "", "cross-site", 403},
+		{"refresh without origin, same-site", "/api/jwt/refresh", "", "same-site", 200},
+		{"refresh without origin, same-origin", "/api/jwt/refresh", "", "same-origin", 200},
+		{"refresh without origin, user-initiated", "/api/jwt/refresh", "", "none", 200},
+		{"refresh from the identity host", "/api/jwt/refresh", "https://login.example.test", "", 200},
+		{"refresh from an app", "/api/jwt/refresh", "https://store.example.test", "", 200},
+		{"refresh from an app on another site", "/api/jwt/refresh", "https://store.example.test", "cross-site", 200},
+		{"oauth token from evil is not cookie-based", "/oauth2/token", "https://evil.test", "", 200},
+		{"oauth token cross-site is not cookie-based", "/oauth2/token", "", "cross-site", 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,6 +143,9 @@ func TestCookieEndpointsRefuseForeignOrigin(t *testing.T) {
 			req.Header.Set("Cookie", "refresh_token=abc")
 			if tt.origin != "" {
 				req.Header.Set("Origin", tt.origin)
+			}
+			if tt.site != "" {
+				req.Header.Set("Sec-Fetch-Site", tt.site)
 			}
 			rec := httptest.NewRecorder()
 			hdl.ServeHTTP(rec, req)

@@ -163,6 +163,51 @@ func TestRefreshForeignOriginChangesNothing(t *testing.T) {
 	requireRefreshesPastGrace(t, s, refreshCall("refresh_token="+rt, "", storeSite))
 }
 
+// TestCrossSiteFetchWithoutOriginChangesNothing is R2: a browser request
+// from another site that carries no Origin (Sec-Fetch-Site: cross-site) is
+// refused like a foreign origin on refresh and logout, with the cookie or
+// the token in the body: 403 [invalidOrigin], no cookie set or cleared, the
+// stored token unmoved, and the value still refreshes past the grace period
+// from a sibling subdomain's page that sends no Origin (same-site), which
+// keeps working.
+func TestCrossSiteFetchWithoutOriginChangesNothing(t *testing.T) {
+	s := newStack(t)
+	rt := s.login(storeApp, nil).json(t)["refreshToken"].(string)
+	before := refreshRecord(t, s, rt)
+	crossSite := func(path, cookie, body string) call {
+		return call{method: "POST", path: path, body: body,
+			hdr: map[string]string{"Cookie": cookie, "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"}}
+	}
+	login := `{"loginId":"` + aliceEmail + `","password":"` + alicePass + `","applicationId":"` + storeApp + `"}`
+	for _, tc := range []struct {
+		name string
+		c    call
+	}{
+		{"refresh, cookie", crossSite("/api/jwt/refresh", "refresh_token="+rt, "")},
+		{"refresh, body", crossSite("/api/jwt/refresh", "", `{"refreshToken":"`+rt+`"}`)},
+		{"logout, cookie", crossSite("/api/logout", "refresh_token="+rt, "")},
+		{"logout, body", crossSite("/api/logout", "", `{"refreshToken":"`+rt+`"}`)},
+		{"global logout", crossSite("/api/logout", "refresh_token="+rt, `{"global":true}`)},
+		{"login", crossSite("/api/login", "", login)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := s.do(tc.c)
+			if res.status != 403 || !strings.Contains(string(res.body), "[invalidOrigin]") {
+				t.Fatalf("status %d, want 403 [invalidOrigin]: %s", res.status, res.body)
+			}
+			if cs := res.header.Values("Set-Cookie"); len(cs) != 0 {
+				t.Fatalf("a refused request set cookies: %q", cs)
+			}
+			requireUntouched(t, s, before)
+		})
+	}
+	if live, err := s.Store.ListRefreshTokens(context.Background(), aliceID); err != nil || len(live) != 1 {
+		t.Fatalf("the refused login issued a session: %d %v", len(live), err)
+	}
+	requireRefreshesPastGrace(t, s, call{method: "POST", path: "/api/jwt/refresh",
+		hdr: map[string]string{"Cookie": "refresh_token=" + rt, "Sec-Fetch-Site": "same-site"}})
+}
+
 // TestScopedRefreshCookie (workflow step 14): logging in to Forums writes
 // refresh_token_<forums> and leaves Store's refresh_token; each SPA then
 // refreshes with its own cookie while the browser sends both.
