@@ -19,8 +19,8 @@ import (
 func TestCORSWithoutCredentials(t *testing.T) {
 	s, fs, _ := newUnitServer(t)
 	const plain, app = "https://public.example.test", "https://store.example.test"
-	fs.sys = &storage.SystemConfiguration{CORSConfiguration: storage.CORSConfiguration{
-		Enabled: true, AllowCredentials: false, AllowedOrigins: []string{plain, app}}}
+	fs.putSystem(storage.SystemConfiguration{CORSConfiguration: storage.CORSConfiguration{
+		Enabled: true, AllowCredentials: false, AllowedOrigins: []string{plain, app}}})
 	var reached atomic.Int32
 	hdl := stubbed(s, func(w http.ResponseWriter, r *http.Request) { reached.Add(1); w.WriteHeader(200) })
 	serve := func(method, path, origin string, hdr ...string) *httptest.ResponseRecorder {

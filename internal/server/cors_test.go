@@ -62,9 +62,9 @@ func TestCORSMatrix(t *testing.T) {
 // (OPTIONS is not one of their methods: 405, no CORS header).
 func TestCORSPreflight(t *testing.T) {
 	s, fs, _ := newUnitServer(t)
-	fs.sys = &storage.SystemConfiguration{CORSConfiguration: storage.CORSConfiguration{
+	fs.putSystem(storage.SystemConfiguration{CORSConfiguration: storage.CORSConfiguration{
 		Enabled: true, AllowCredentials: true, AllowedOrigins: []string{"https://admin.example.test", "*", "null"},
-		AllowedHeaders: []string{"X-Custom"}, PreflightMaxAgeInSeconds: 600}}
+		AllowedHeaders: []string{"X-Custom"}, PreflightMaxAgeInSeconds: 600}})
 	hdl := s.Handler()
 	tests := []struct {
 		name, path, origin, method string
@@ -179,14 +179,12 @@ func TestCORSCacheFollowsChanges(t *testing.T) {
 	if allowed() {
 		t.Fatal("origin allowed before it was configured")
 	}
-	fs.mu.Lock()
-	a := fs.apps[storeAppID]
-	a.OAuthConfiguration.AuthorizedOriginURLs = append(a.OAuthConfiguration.AuthorizedOriginURLs, "https://NEW.example.test:443/app")
-	fs.apps[storeAppID] = a
-	fs.mu.Unlock()
-	loads := fs.loads.Load()
-	allowed()
-	if fs.loads.Load() != loads {
+	// Changed in the store directly, not through a handler that would
+	// forget the cached set: within its lifetime the set is not reloaded.
+	fs.updateApplication(storeAppID, func(a *storage.Application) {
+		a.OAuthConfiguration.AuthorizedOriginURLs = append(a.OAuthConfiguration.AuthorizedOriginURLs, "https://NEW.example.test:443/app")
+	})
+	if allowed() {
 		t.Fatal("store read again within the cache lifetime")
 	}
 	c.Advance(originTTL)

@@ -64,7 +64,7 @@ func TestHSTSOnlyOverHTTPS(t *testing.T) {
 // hangingStore answers nothing until the caller gives up, like a database
 // behind a network partition (a stopped server refuses at once; this one
 // never answers).
-type hangingStore struct{ *fakeStore }
+type hangingStore struct{ *unitStore }
 
 func (hangingStore) GetAPIKeyByHash(ctx context.Context, _ []byte) (storage.APIKey, error) {
 	<-ctx.Done()

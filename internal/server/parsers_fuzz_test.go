@@ -19,19 +19,6 @@ import (
 // segments an attacker controls. Each asserts an invariant a user relies
 // on, not only "no panic".
 
-// keyStore is fakeStore with one API key.
-type keyStore struct {
-	*fakeStore
-	key storage.APIKey
-}
-
-func (k *keyStore) GetAPIKeyByHash(_ context.Context, hash []byte) (storage.APIKey, error) {
-	if string(hash) == string(k.key.KeyHash) {
-		return k.key, nil
-	}
-	return storage.APIKey{}, storage.ErrNotFound
-}
-
 const fuzzKey = "fuzz-api-key-0123456789abcdef0123456789"
 
 // FuzzAuthorizationHeader: whatever the Authorization header, a management
@@ -47,8 +34,9 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		f.Add(seed)
 	}
 	s, fs, _ := newUnitServer(f)
-	ks := &keyStore{fakeStore: fs, key: storage.APIKey{ID: "k", KeyHash: manage.HashAPIKey(fuzzKey)}}
-	s.Store, s.Manage = ks, manage.New(ks, nil, s.Now)
+	if err := fs.CreateAPIKey(context.Background(), storage.APIKey{ID: "k", KeyHash: manage.HashAPIKey(fuzzKey)}); err != nil {
+		f.Fatal(err)
+	}
 	reached := false
 	hdl := stubbed(s, func(w http.ResponseWriter, r *http.Request) { reached = true })
 	f.Fuzz(func(t *testing.T, header string) {
@@ -79,8 +67,8 @@ func FuzzCORSOrigin(f *testing.F) {
 		f.Add(seed)
 	}
 	s, fs, _ := newUnitServer(f)
-	fs.sys = &storage.SystemConfiguration{CORSConfiguration: storage.CORSConfiguration{Enabled: true, AllowCredentials: false,
-		AllowedOrigins: []string{"https://public.example.test"}}}
+	fs.putSystem(storage.SystemConfiguration{CORSConfiguration: storage.CORSConfiguration{Enabled: true, AllowCredentials: false,
+		AllowedOrigins: []string{"https://public.example.test"}}})
 	allowed := map[string]bool{"https://store.example.test": true, "https://forums.example.test:8443": true, "https://public.example.test": false}
 	reached := false
 	hdl := stubbed(s, func(w http.ResponseWriter, r *http.Request) { reached = true })

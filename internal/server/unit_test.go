@@ -6,58 +6,44 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
+	"github.com/latchkeyhq/latchkey/internal/storage/sqlstorage"
 )
 
-// The helpers of the package's unit tests: a Server over a partial fake
-// store (the methods the CORS and routing tests read) on an injected clock,
-// and the real handler with stubbed endpoints.
+// The helpers of the package's unit tests: a Server over the real store
+// (sqlstorage.OpenTest) seeded through the storage API, on an injected
+// clock, and the real handler with stubbed endpoints.
 
-// fakeStore embeds the contract and implements only what the unit tests of
-// the HTTP layer touch; anything else panics, which the test would notice.
-type fakeStore struct {
-	storage.Storage
-	mu    sync.Mutex
-	apps  map[string]storage.Application
-	sys   *storage.SystemConfiguration
-	loads atomic.Int32
+// unitStore is the real store of a unit test, with the seeding its tests do
+// through the storage API; a failed write fails the test.
+type unitStore struct {
+	*sqlstorage.Store
+	tb testing.TB
 }
 
-func (f *fakeStore) GetSystemConfiguration(context.Context) (storage.SystemConfiguration, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.sys == nil {
-		return storage.SystemConfiguration{}, storage.ErrNotFound
+// putSystem stores c as the system configuration.
+func (u *unitStore) putSystem(c storage.SystemConfiguration) {
+	u.tb.Helper()
+	if err := u.PutSystemConfiguration(context.Background(), c); err != nil {
+		u.tb.Fatalf("put system configuration: %v", err)
 	}
-	return *f.sys, nil
 }
 
-func (f *fakeStore) ListApplications(_ context.Context, inactive bool) ([]storage.Application, error) {
-	f.loads.Add(1)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []storage.Application
-	for _, a := range f.apps {
-		if a.Active != inactive {
-			out = append(out, a)
-		}
+// updateApplication stores the application id as change leaves it.
+func (u *unitStore) updateApplication(id string, change func(*storage.Application)) {
+	u.tb.Helper()
+	a, err := u.GetApplication(context.Background(), id)
+	if err != nil {
+		u.tb.Fatalf("get application %s: %v", id, err)
 	}
-	return out, nil
-}
-
-func (f *fakeStore) GetApplication(_ context.Context, id string) (storage.Application, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, ok := f.apps[id]
-	if !ok {
-		return a, storage.ErrNotFound
+	change(&a)
+	if err := u.UpdateApplication(context.Background(), a); err != nil {
+		u.tb.Fatalf("update application %s: %v", id, err)
 	}
-	return a, nil
 }
 
 const (
@@ -92,14 +78,19 @@ func stubbed(s *Server, h http.HandlerFunc) http.Handler {
 	return s.handler(rs)
 }
 
-func newUnitServer(t testing.TB) (*Server, *fakeStore, *clock) {
+func newUnitServer(t testing.TB) (*Server, *unitStore, *clock) {
 	t.Helper()
-	fs := &fakeStore{apps: map[string]storage.Application{
-		storeAppID: {ID: storeAppID, Active: true, OAuthConfiguration: storage.ApplicationOAuthConfig{
+	fs := &unitStore{Store: sqlstorage.OpenTest(t), tb: t}
+	for _, a := range []storage.Application{
+		{ID: storeAppID, Active: true, OAuthConfiguration: storage.ApplicationOAuthConfig{
 			AuthorizedOriginURLs: []string{"https://store.example.test/"}}},
-		forumsAppID: {ID: forumsAppID, Active: true, CookieConfiguration: storage.ApplicationCookieConfig{Scoped: true},
+		{ID: forumsAppID, Active: true, CookieConfiguration: storage.ApplicationCookieConfig{Scoped: true},
 			OAuthConfiguration: storage.ApplicationOAuthConfig{AuthorizedOriginURLs: []string{"https://forums.example.test:8443"}}},
-	}}
+	} {
+		if err := fs.CreateApplication(context.Background(), a); err != nil {
+			t.Fatalf("create application %s: %v", a.ID, err)
+		}
+	}
 	c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	return &Server{Store: fs, Manage: manage.New(fs, nil, c.Now), Logger: slog.New(slog.DiscardHandler), Now: c.Now,
 		Config: Config{Issuer: "https://login.example.test"}}, fs, c
