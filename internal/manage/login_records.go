@@ -12,7 +12,7 @@ import (
 type LoginRecordsStore interface {
 	applicationReader
 	ListLoginRecords(ctx context.Context, f storage.LoginRecordFilter) ([]storage.LoginRecord, int, error)
-	PurgeLoginRecords(ctx context.Context, before time.Time) (int, error)
+	PurgeLoginRecords(ctx context.Context, before time.Time, limit int) (int, error)
 	GetSystemConfiguration(ctx context.Context) (storage.SystemConfiguration, error)
 }
 
@@ -20,7 +20,6 @@ type LoginRecordsStore interface {
 // (recent-logins.mdx, login/search.mdx) and keeps their number bounded.
 type LoginRecords struct {
 	Store LoginRecordsStore
-	Now   func() time.Time
 }
 
 // LoginRecordView is FusionAuth's login record (DisplayableRawLogin).
@@ -101,10 +100,12 @@ func (lr *LoginRecords) search(ctx context.Context, scope Scope, q LoginRecordQu
 // deletion on by default in latchkey: a busy server writes one row per login).
 const DefaultLoginRecordRetention = 365
 
-// Purge deletes the records older than the system configuration's
-// retention and returns how many; nothing when deletion is turned off. The
-// janitor calls it.
-func (lr *LoginRecords) Purge(ctx context.Context) (int, error) {
+// Purge deletes at most limit records older than the system
+// configuration's retention at now and returns how many; nothing when
+// deletion is turned off. It is the janitor's task login_records
+// (internal/app), and reads the configuration at every call, so a change
+// through the API applies at the next pass.
+func (lr *LoginRecords) Purge(ctx context.Context, now time.Time, limit int) (int, error) {
 	c, err := lr.Store.GetSystemConfiguration(ctx)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return 0, err
@@ -113,7 +114,7 @@ func (lr *LoginRecords) Purge(ctx context.Context) (int, error) {
 	if !d.Enabled {
 		return 0, nil
 	}
-	return lr.Store.PurgeLoginRecords(ctx, lr.Now().AddDate(0, 0, -d.NumberOfDaysToRetain))
+	return lr.Store.PurgeLoginRecords(ctx, now.AddDate(0, 0, -d.NumberOfDaysToRetain), limit)
 }
 
 // LoginRecordSettings is c's loginRecordConfiguration, or the default when

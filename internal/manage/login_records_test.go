@@ -8,10 +8,10 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// TestLoginRecordPurge: Purge (the janitor's call) deletes what is older
-// than the system configuration's retention (365 days by default, also for
-// a configuration stored before the setting existed), and nothing when
-// deletion is turned off.
+// TestLoginRecordPurge: Purge (the janitor's task login_records) deletes
+// what is older than the system configuration's retention (365 days by
+// default, also for a configuration stored before the setting existed), and
+// nothing when deletion is turned off.
 func TestLoginRecordPurge(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
@@ -22,7 +22,7 @@ func TestLoginRecordPurge(t *testing.T) {
 		must(t, st.RecordLogin(ctx, storage.Login{UserID: uid, At: at,
 			Record: &storage.LoginRecord{ID: string(rune('a' + i)), UserID: uid, TenantID: manage.DefaultTenantID, Instant: at}}))
 	}
-	lr := &manage.LoginRecords{Store: st, Now: clock}
+	lr := &manage.LoginRecords{Store: st}
 	sc := &manage.SystemConfig{Store: st, Now: clock}
 	count := func() int {
 		_, n, err := st.ListLoginRecords(ctx, storage.LoginRecordFilter{Limit: 10, Count: true})
@@ -34,7 +34,7 @@ func TestLoginRecordPurge(t *testing.T) {
 	must(t, err)
 	c.LoginRecordConfiguration = nil
 	must(t, st.PutSystemConfiguration(ctx, c))
-	if n, err := lr.Purge(ctx); err != nil || n != 2 || count() != 2 {
+	if n, err := lr.Purge(ctx, now, 10); err != nil || n != 2 || count() != 2 {
 		t.Fatalf("default retention purged %d (%v), %d left; want 2 and 2", n, err, count())
 	}
 	_, err = sc.Update(ctx, func(c storage.SystemConfiguration) (storage.SystemConfiguration, error) {
@@ -42,7 +42,7 @@ func TestLoginRecordPurge(t *testing.T) {
 		return c, nil
 	})
 	must(t, err)
-	if n, _ := lr.Purge(ctx); n != 0 || count() != 2 {
+	if n, _ := lr.Purge(ctx, now, 10); n != 0 || count() != 2 {
 		t.Fatalf("deletion off purged %d", n)
 	}
 	_, err = sc.Update(ctx, func(c storage.SystemConfiguration) (storage.SystemConfiguration, error) {
@@ -50,7 +50,7 @@ func TestLoginRecordPurge(t *testing.T) {
 		return c, nil
 	})
 	must(t, err)
-	if n, _ := lr.Purge(ctx); n != 1 || count() != 1 {
+	if n, _ := lr.Purge(ctx, now, 10); n != 1 || count() != 1 {
 		t.Fatalf("30 days purged %d, left %d", n, count())
 	}
 	_, err = sc.Update(ctx, func(c storage.SystemConfiguration) (storage.SystemConfiguration, error) {

@@ -85,7 +85,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Members:           &Members{Store: st, Now: now},
 		UserActions:       &UserActions{Store: st, Now: now},
 		Actions:           &Actions{Store: st, Now: now, Revokes: a},
-		LoginRecords:      &LoginRecords{Store: st, Now: now},
+		LoginRecords:      &LoginRecords{Store: st},
 		AuditLogs:         &AuditLogs{Store: st, Now: now},
 		Keys:              &Keys{Store: st, Now: now},
 		Entities:          &Entities{Store: st, Now: now},

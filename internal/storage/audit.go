@@ -74,7 +74,8 @@ type LoginRecordFilter struct {
 type LoginRecordStore interface {
 	// ListLoginRecords returns one page and, with f.Count, the total.
 	ListLoginRecords(ctx context.Context, f LoginRecordFilter) ([]LoginRecord, int, error)
-	// PurgeLoginRecords deletes records older than before and returns how
-	// many (the janitor's bound on their number).
-	PurgeLoginRecords(ctx context.Context, before time.Time) (int, error)
+	// PurgeLoginRecords deletes at most limit records older than before,
+	// oldest first, and returns how many (the janitor's task login_records
+	// calls it again while batches come back full).
+	PurgeLoginRecords(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -57,20 +57,12 @@ func (s *Store) ListLoginRecords(ctx context.Context, f storage.LoginRecordFilte
 	return out, total, s.wrap(rows.Err())
 }
 
-// purgeBatch bounds one DELETE of PurgeLoginRecords, so a large backlog is
-// removed in short transactions that never hold the SQLite writer for long.
-const purgeBatch = 5000
-
-// PurgeLoginRecords deletes records older than before, in batches, and
-// returns how many.
-func (s *Store) PurgeLoginRecords(ctx context.Context, before time.Time) (int, error) {
-	total := 0
-	for {
-		n, err := s.exec(ctx, `DELETE FROM login_records WHERE id IN
-			(SELECT id FROM login_records WHERE instant < $1 ORDER BY instant LIMIT $2)`, ms(before), purgeBatch)
-		total += int(n)
-		if err != nil || n < purgeBatch {
-			return total, err
-		}
-	}
+// PurgeLoginRecords deletes one batch of at most limit records older than
+// before, oldest first, through the index on instant (login_records_instant,
+// migration 0043), and returns how many. The janitor bounds the batches, so
+// a large backlog goes in short transactions that never hold the SQLite
+// writer for long.
+func (s *Store) PurgeLoginRecords(ctx context.Context, before time.Time, limit int) (int, error) {
+	return s.purge(ctx, `DELETE FROM login_records WHERE id IN
+		(SELECT id FROM login_records WHERE instant < $1 ORDER BY instant LIMIT $2)`, ms(before), limit)
 }

@@ -75,11 +75,44 @@ func testLoginRecordsUndoAndPurge(t *testing.T, s storage.Storage) {
 	}
 	day := 24 * time.Hour
 	must(t, s.RecordLogin(ctx, storage.Login{UserID: u.ID, At: at + day.Milliseconds(), Record: loginRecord("new", u.ID, "", at+day.Milliseconds())}))
-	n, err := s.PurgeLoginRecords(ctx, base.Add(time.Hour))
+	n, err := s.PurgeLoginRecords(ctx, base.Add(time.Hour), 10)
 	must(t, err)
 	recs, _, _ = s.ListLoginRecords(ctx, storage.LoginRecordFilter{Limit: 10})
 	if n != 1 || len(recs) != 1 || recs[0].ID != "new" {
 		t.Fatalf("purge removed %d, left %+v", n, recs)
+	}
+}
+
+// testPurgeLoginRecordsInBatches: a purge deletes at most limit records,
+// the oldest first, only those strictly older than its instant, and the
+// next call goes on where it stopped (the janitor's batches).
+func testPurgeLoginRecordsInBatches(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	app, u := seed(t, s)
+	hour := time.Hour.Milliseconds()
+	at := base.UnixMilli()
+	for i, id := range []string{"h-3", "h-2", "h-1", "h0", "h+1"} {
+		when := at + int64(i-3)*hour
+		must(t, s.RecordLogin(ctx, storage.Login{UserID: u.ID, ApplicationID: app.ID, At: when, Record: loginRecord(id, u.ID, app.ID, when)}))
+	}
+	left := func() []string {
+		recs, _, err := s.ListLoginRecords(ctx, storage.LoginRecordFilter{Limit: 10})
+		must(t, err)
+		ids := []string{}
+		for _, r := range recs {
+			ids = append(ids, r.ID)
+		}
+		return ids
+	}
+	for _, step := range []struct {
+		n    int
+		left string
+	}{{2, "[h+1 h0 h-1]"}, {1, "[h+1 h0]"}, {0, "[h+1 h0]"}} {
+		n, err := s.PurgeLoginRecords(ctx, base, 2)
+		must(t, err)
+		if got := fmt.Sprint(left()); n != step.n || got != step.left {
+			t.Fatalf("purge with limit 2: removed %d, left %s; want %d, %s", n, got, step.n, step.left)
+		}
 	}
 }
 

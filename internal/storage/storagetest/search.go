@@ -31,6 +31,7 @@ var directoryTests = []struct {
 	{"LoginGateRace", testLoginGateRace},
 	{"LoginRecords", testLoginRecords},
 	{"LoginRecordsUndoAndPurge", testLoginRecordsUndoAndPurge},
+	{"PurgeLoginRecordsInBatches", testPurgeLoginRecordsInBatches},
 	{"AuditLog", testAuditLog},
 	{"AuditWithEveryWrite", testAuditWithEveryWrite},
 	{"APIKeyListing", testAPIKeyListing},
