@@ -218,7 +218,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := a.startPasswordlessJobs(opts); err != nil {
 		return a, fmt.Errorf("passwordless jobs: %w", err)
 	}
-	a.janitor = newJanitor(a.store, a.Server.Auth, a.Server.Manage.Actions, opts.Now, opts.JanitorInterval, a.log)
+	a.janitor = newJanitor(a.store, a.Server.Auth, a.Server.Manage, opts.Now, opts.JanitorInterval, a.log)
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,

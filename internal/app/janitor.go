@@ -25,8 +25,11 @@ const rateCounterKeep = time.Hour
 // challenges: twoFactorIds, WebAuthn challenges, emailed and passwordless
 // codes, device trusts; idle rate counters), and TOTP secrets still sealed
 // with an older key of the server secret are re-sealed (svc). Temporal
-// user actions that expired get their user.action "end" event (actions).
-func newJanitor(st storage.Storage, svc *auth.Service, actions *manage.Actions, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
+// user actions that expired get their user.action "end" event (m.Actions).
+// Login records older than the system configuration's retention go
+// (m.LoginRecords: the configuration is read at every pass, so a change
+// through the API applies at the next one; delete.enabled false keeps all).
+func newJanitor(st storage.Storage, svc *auth.Service, m *manage.Service, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
 	tasks := janitor.Tasks(st, janitor.Retention{
 		TokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
 		LockoutWindow: func(ctx context.Context) (time.Duration, error) { return manage.LongestLockoutWindow(ctx, st) },
@@ -38,7 +41,8 @@ func newJanitor(st storage.Storage, svc *auth.Service, actions *manage.Actions, 
 		janitor.Task{Name: "rate_counters", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
 			return st.PurgeRateCounters(ctx, now.Add(-rateCounterKeep), limit)
 		}},
-		janitor.Task{Name: "user_action_ends", Purge: actions.SendEnds},
+		janitor.Task{Name: "user_action_ends", Purge: m.Actions.SendEnds},
+		janitor.Task{Name: "login_records", Purge: m.LoginRecords.Purge},
 		janitor.Task{Name: "two_factor_reseal", Purge: func(ctx context.Context, _ time.Time, limit int) (int, error) {
 			return svc.ResealTwoFactorSecrets(ctx, limit)
 		}})
