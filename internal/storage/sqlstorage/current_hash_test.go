@@ -64,8 +64,12 @@ func TestRotationWritesNoPageOfTheHashIndex(t *testing.T) {
 // and an earlier-format value rotated away are refused and found only
 // through the history, a never-rotated family is found by hash.
 func TestFamiliesFromBeforeCurHashRotate(t *testing.T) {
+	forEachBackend(t, testFamiliesFromBeforeCurHashRotate)
+}
+
+func testFamiliesFromBeforeCurHashRotate(t *testing.T, dialect string) {
 	ctx := context.Background()
-	open, done := reopenableTestStore(t)
+	open, done := reopenableTestStore(t, dialect)
 	s := open()
 	benchSeed(t, s, 3) // tok-0, tok-1, tok-2 with secrets sec-0..2
 	// Back to the schema of 0080, then rows as its code wrote them.
@@ -186,8 +190,11 @@ func rotateAsBefore0090(s *Store, id, old, next string, history bool) error {
 // (the replay gets an error, not a token) and the family is unchanged,
 // while families the new code never rotated still rotate there.
 func TestEarlierCodeCannotReviveAFirstValue(t *testing.T) {
+	onEachBackend(t, testEarlierCodeCannotReviveAFirstValue)
+}
+
+func testEarlierCodeCannotReviveAFirstValue(t *testing.T, s *Store) {
 	ctx := context.Background()
-	s := OpenTest(t)
 	benchSeed(t, s, 2)
 	at := time.Now()
 	if _, err := s.RotateRefreshToken(ctx, storage.Rotation{ID: "tok-0", OldHash: benchHash("sec-0"), NewHash: benchHash("a1"),
@@ -214,16 +221,16 @@ func TestEarlierCodeCannotReviveAFirstValue(t *testing.T) {
 	}
 }
 
-// reopenableTestStore opens the same test database more than once (SQLite
-// file or PostgreSQL schema); done closes one store, the database is removed
-// at the test's end.
-func reopenableTestStore(t *testing.T) (open func() *Store, done func(*Store)) {
+// reopenableTestStore opens the same test database of dialect more than
+// once (SQLite file or PostgreSQL schema); done closes one store, the
+// database is removed at the test's end.
+func reopenableTestStore(t *testing.T, dialect string) (open func() *Store, done func(*Store)) {
 	t.Helper()
 	ctx := context.Background()
 	url := filepath.Join(t.TempDir(), "latchkey.db")
 	opts := Options{}
-	if dsn := postgresDSNOptional(); dsn != "" {
-		schemaURL, drop, err := NewTestSchema(ctx, dsn)
+	if dialect == DialectPostgres {
+		schemaURL, drop, err := NewTestSchema(ctx, postgresDSN(t))
 		if err != nil {
 			t.Fatal(err)
 		}

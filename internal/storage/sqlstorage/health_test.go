@@ -43,8 +43,11 @@ func TestProbeWriteFailsWhenSQLiteIsFull(t *testing.T) {
 // TestPendingMigrationsCountsMissingRows: a migration whose row is missing
 // (another node has not finished, or it failed) is pending.
 func TestPendingMigrationsCountsMissingRows(t *testing.T) {
+	onEachBackend(t, testPendingMigrationsCountsMissingRows)
+}
+
+func testPendingMigrationsCountsMissingRows(t *testing.T, s *Store) {
 	ctx := context.Background()
-	s := OpenTest(t)
 	if err := s.ForgetLastMigrationForTest(ctx); err != nil {
 		t.Fatal(err)
 	}

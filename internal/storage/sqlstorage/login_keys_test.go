@@ -12,8 +12,11 @@ import (
 // written before keys were normalized, whose key is the plain lower case of
 // an identifier not in normal form, is still found by that identifier.
 func TestLoginKeysNormalizedWithLegacyFallback(t *testing.T) {
+	onEachBackend(t, testLoginKeysNormalizedWithLegacyFallback)
+}
+
+func testLoginKeysNormalizedWithLegacyFallback(t *testing.T, s *Store) {
 	ctx := context.Background()
-	s := OpenTest(t)
 	if err := s.CreateTenant(ctx, storage.Tenant{ID: "t1", Name: "t"}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,10 @@ import (
 // its own transaction (enqueueTx) stores the message exactly when its change
 // commits; a failure after the enqueue leaves neither.
 func TestEnqueueTxCommitsWithTheChange(t *testing.T) {
-	s := OpenTest(t)
+	onEachBackend(t, testEnqueueTxCommitsWithTheChange)
+}
+
+func testEnqueueTxCommitsWithTheChange(t *testing.T, s *Store) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	msg := func(id string) []storage.OutboxMessage {

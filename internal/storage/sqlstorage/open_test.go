@@ -143,8 +143,9 @@ func TestWrapErrors(t *testing.T) {
 
 // TestTxRetries: serialization failures and deadlocks are retried a bounded
 // number of times; other errors are not retried.
-func TestTxRetries(t *testing.T) {
-	s := OpenTest(t)
+func TestTxRetries(t *testing.T) { onEachBackend(t, testTxRetries) }
+
+func testTxRetries(t *testing.T, s *Store) {
 	tests := []struct {
 		name      string
 		failures  int

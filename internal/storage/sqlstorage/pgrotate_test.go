@@ -12,17 +12,15 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// openRotationsTest opens a PostgreSQL test store (skipping on SQLite, whose
-// committer groups rotations) seeded by benchSeed with n tokens, and holds a
+// openRotationsTest opens a PostgreSQL test store (SQLite groups rotations
+// in its committer; without a DSN it skips, or fails under
+// LATCHKEY_REQUIRE_ALL=1) seeded by benchSeed with n tokens, and holds a
 // row lock on tok-0 in a transaction of its own: a rotation of tok-0 then
 // waits in the batcher, and the rotations sent meanwhile queue behind it.
 // release ends the lock.
 func openRotationsTest(t *testing.T, n int) (s *Store, rotate func(id string, old, next []byte) <-chan rotRes, release func()) {
 	t.Helper()
-	if postgresDSNOptional() == "" {
-		t.Skip("PostgreSQL only (set " + TestPostgresEnv + "); SQLite groups rotations in its committer")
-	}
-	s = OpenTest(t)
+	s = openTestOn(t, DialectPostgres)
 	if s.rotations == nil {
 		t.Fatal("a PostgreSQL store has no rotation batcher")
 	}

@@ -17,8 +17,9 @@ import (
 // (in application id order) and prevention flag as at its own instant,
 // exactly what the one-family read returns; an unknown family is
 // ErrNotFound without disturbing the others.
-func TestSessionReadsBatch(t *testing.T) {
-	s := OpenTest(t)
+func TestSessionReadsBatch(t *testing.T) { onEachBackend(t, testSessionReadsBatch) }
+
+func testSessionReadsBatch(t *testing.T, s *Store) {
 	if s.reads == nil {
 		t.Fatalf("a %s store has no read batcher", s.dialect)
 	}
@@ -132,10 +133,7 @@ func TestSessionReadsInOneConnectionPool(t *testing.T) {
 // read still succeeds: the batcher drops that connection and reads on the
 // pool.
 func TestSessionReadsAfterTheirConnectionDied(t *testing.T) {
-	if postgresDSNOptional() == "" {
-		t.Skip("PostgreSQL only (set " + TestPostgresEnv + ")")
-	}
-	s := OpenTest(t)
+	s := openTestOn(t, DialectPostgres)
 	benchSeed(t, s, 1)
 	ctx := context.Background()
 	k := storage.SessionKey{ID: "tok-0", At: time.Now().UnixMilli()}
@@ -163,10 +161,7 @@ func TestSessionReadsAfterTheirConnectionDied(t *testing.T) {
 // held. Without it the statement waited on the lock with no deadline and
 // Close waited for it.
 func TestSessionReadsGiveUpWithTheirCallers(t *testing.T) {
-	if postgresDSNOptional() == "" {
-		t.Skip("PostgreSQL only (set " + TestPostgresEnv + ")")
-	}
-	s := OpenTest(t)
+	s := openTestOn(t, DialectPostgres)
 	ctx := context.Background()
 	now := time.Now()
 	must := mustNil(t)
@@ -204,7 +199,10 @@ func TestSessionReadsGiveUpWithTheirCallers(t *testing.T) {
 // does not decode fails the read of that family only; the other reads of
 // the same batch get their sessions, as their own reads would have.
 func TestSessionReadsABadDocumentFailsOnlyItsRead(t *testing.T) {
-	s := OpenTest(t)
+	onEachBackend(t, testSessionReadsABadDocumentFailsOnlyItsRead)
+}
+
+func testSessionReadsABadDocumentFailsOnlyItsRead(t *testing.T, s *Store) {
 	ctx := context.Background()
 	now := time.Now()
 	at := now.UnixMilli()
@@ -285,8 +283,9 @@ func holdReads(t *testing.T, s *Store) (release func()) {
 // store closes is answered errStoreClosed (storage.ErrUnavailable), not
 // the bare "context canceled" of the batch's context, although its own
 // caller's context is fine.
-func TestSessionReadsEndedByClose(t *testing.T) {
-	s := OpenTest(t)
+func TestSessionReadsEndedByClose(t *testing.T) { onEachBackend(t, testSessionReadsEndedByClose) }
+
+func testSessionReadsEndedByClose(t *testing.T, s *Store) {
 	ctx := context.Background()
 	now := time.Now()
 	sessionsOf(t, s, now, "u")

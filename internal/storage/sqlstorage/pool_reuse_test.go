@@ -14,7 +14,10 @@ import (
 // closing all but two and opening new ones (database/sql's default idle
 // limit), each with its pragmas and prepared statements to run again.
 func TestConcurrentReadsReuseConnections(t *testing.T) {
-	s := OpenTest(t)
+	onEachBackend(t, testConcurrentReadsReuseConnections)
+}
+
+func testConcurrentReadsReuseConnections(t *testing.T, s *Store) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for range 20 {

@@ -39,10 +39,7 @@ func TestRefreshTokenPurgeAndFeedPlans(t *testing.T) {
 // range). The plans of an empty table favour a sequential scan, so the
 // test turns those off to see what the index is used for.
 func TestRevocationFeedPlansOnPostgres(t *testing.T) {
-	if postgresDSNOptional() == "" {
-		t.Skip("PostgreSQL only (set " + TestPostgresEnv + "); SQLite's plans are TestRefreshTokenPurgeAndFeedPlans")
-	}
-	s := OpenTest(t)
+	s := openTestOn(t, DialectPostgres) // SQLite's plans are TestRefreshTokenPurgeAndFeedPlans
 	ctx := context.Background()
 	c, err := s.r.DB.Conn(ctx)
 	if err != nil {

@@ -2,7 +2,6 @@ package sqlstorage
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,10 +26,7 @@ func TestQueryLatencyRecorded(t *testing.T) {
 			url := filepath.Join(t.TempDir(), "latchkey.db")
 			wantErr := "modernc.org/sqlite."
 			if backend == "postgresql" {
-				dsn := os.Getenv(TestPostgresEnv)
-				if dsn == "" {
-					t.Skipf("%s not set", TestPostgresEnv)
-				}
+				dsn := postgresDSN(t)
 				var drop func() error
 				if url, drop, err = NewTestSchema(ctx, dsn); err != nil {
 					t.Fatal(err)

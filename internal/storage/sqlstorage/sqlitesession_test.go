@@ -44,7 +44,7 @@ func TestSQLiteSessionReadsInASmallPool(t *testing.T) {
 func sqliteBatchOfTwo(t *testing.T, s *Store, now time.Time, ctxA, ctxB context.Context, afterA func(ctx context.Context)) (a, b <-chan readRes) {
 	t.Helper()
 	if s.dialect != DialectSQLite {
-		t.Skip("SQLite's batch transaction")
+		t.Fatalf("a %s store: the batch transaction is SQLite's", s.dialect)
 	}
 	sessionsOf(t, s, now, "a", "b", "first")
 	s.reads.afterRead = func(ctx context.Context, id string) { // before any read: the loop reads it after a receive
@@ -81,7 +81,7 @@ func sqliteBatchOfTwo(t *testing.T, s *Store, now time.Time, ctxA, ctxB context.
 // write); each member is answered as soon as its own family is read, not
 // when the batch ends; and the next read sees the write.
 func TestSQLiteSessionReadsOfABatchShareOneSnapshot(t *testing.T) {
-	s := OpenTest(t)
+	s := openTestOn(t, DialectSQLite)
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Millisecond)
 	later := now.Add(3 * time.Hour)
@@ -128,7 +128,7 @@ func TestSQLiteSessionReadsOfABatchShareOneSnapshot(t *testing.T) {
 // giving its connection up (a TRUNCATE checkpoint then empties the WAL),
 // and the next refresh reads are answered.
 func TestSQLiteSessionReadsAfterABatchFailedHalfway(t *testing.T) {
-	s := OpenTest(t)
+	s := openTestOn(t, DialectSQLite)
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Millisecond)
 	ctxA, cancelA := context.WithCancel(ctx)
@@ -173,10 +173,7 @@ func TestSQLiteSessionReadsAfterABatchFailedHalfway(t *testing.T) {
 // errStoreClosed. The batch is run directly, with answer channels nobody
 // reads, so a second answer would block it and a missing one shows.
 func TestSQLiteSessionReadsAnswerEachMemberOnce(t *testing.T) {
-	s := OpenTest(t)
-	if s.dialect != DialectSQLite {
-		t.Skip("SQLite's batch transaction")
-	}
+	s := openTestOn(t, DialectSQLite)
 	ctx := context.Background()
 	now := time.Now()
 	sessionsOf(t, s, now, "a", "b", "c")

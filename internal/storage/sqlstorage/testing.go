@@ -39,16 +39,27 @@ var testQueryMetrics = func() *QueryMetrics {
 // parallel tests never see each other's rows.
 func OpenTest(t testing.TB) *Store {
 	t.Helper()
-	ctx := context.Background()
-	dsn := os.Getenv(TestPostgresEnv)
-	if dsn == "" {
-		s, err := Open(ctx, MigratedSQLiteForTest(t), Options{QueryMetrics: testQueryMetrics})
-		if err != nil {
-			t.Fatalf("open SQLite test store: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+	if dsn := os.Getenv(TestPostgresEnv); dsn != "" {
+		return openTestPostgres(t, dsn)
 	}
+	return openTestSQLite(t)
+}
+
+// openTestSQLite is OpenTest on SQLite, whatever the environment says.
+func openTestSQLite(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), MigratedSQLiteForTest(t), Options{QueryMetrics: testQueryMetrics})
+	if err != nil {
+		t.Fatalf("open SQLite test store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// openTestPostgres is OpenTest on the PostgreSQL database of dsn.
+func openTestPostgres(t testing.TB, dsn string) *Store {
+	t.Helper()
+	ctx := context.Background()
 	schemaURL, drop, err := NewTestSchema(ctx, dsn)
 	if err != nil {
 		t.Fatalf("create PostgreSQL test schema: %v", err)
