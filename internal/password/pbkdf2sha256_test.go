@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -77,21 +78,6 @@ func assertSameAsStdlib(t *testing.T, pw string, salt []byte, iter, keyLen int) 
 	}
 }
 
-// TestPBKDF2SHA256IterationsDoNotAllocate: the allocations of one
-// derivation do not grow with the iteration count. CI runs it without
-// -race in the benchmark smoke step (scripts/test).
-func TestPBKDF2SHA256IterationsDoNotAllocate(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts are not meaningful under -race; scripts/test runs this without it")
-	}
-	allocs := func(iter int) float64 {
-		return testing.AllocsPerRun(5, func() { _, _ = pbkdf2SHA256("pw", []byte("salt"), iter, 64) })
-	}
-	if one, many := allocs(1), allocs(2000); many != one {
-		t.Fatalf("1 iteration: %v allocations; 2000 iterations: %v", one, many)
-	}
-}
-
 func FuzzPBKDF2SHA256(f *testing.F) {
 	f.Add("passwd", []byte("salt"), uint16(1), uint8(64))
 	f.Add(string(make([]byte, 65)), []byte{}, uint16(3), uint8(33))
@@ -112,9 +98,14 @@ func TestPBKDF2SHA256WordsInUse(t *testing.T) {
 
 // TestPBKDF2SHA256SHANIInUse: on a CPU with the SHA extensions the
 // iterations run in registers (chainRegisters), the path measured in
-// docs/performance.md; elsewhere there is nothing to check.
+// docs/performance.md; elsewhere there is nothing to check (a skip, a
+// failure under LATCHKEY_REQUIRE_ALL=1).
 func TestPBKDF2SHA256SHANIInUse(t *testing.T) {
 	if !cpuSHANI {
+		// CI's machines have them: there a missing path fails.
+		if os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
+			t.Fatal("this CPU has no SHA extensions (or is not amd64), so the path docs/performance.md measures is untested (LATCHKEY_REQUIRE_ALL=1)")
+		}
 		t.Skip("this CPU has no SHA extensions (or not amd64)")
 	}
 	if !shaniInUse {
