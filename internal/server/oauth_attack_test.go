@@ -80,11 +80,51 @@ func TestAuthorizeErrorsRedirected(t *testing.T) {
 			wantRedirectError(t, s, res, forumsCallback, tt.code, tt.reason, "st-1")
 		})
 	}
-	// A grant the client does not have.
+	// Control: a valid query of another client still gets its login page
+	// (the errors above are the queries', not the browser's).
 	res := newBrowser(s).get("/oauth2/authorize?" + authzQuery(storeApp, storeCallback, challenge).Encode())
 	if res.status != http.StatusOK {
 		t.Fatalf("store authorize: %d", res.status)
 	}
+}
+
+// TestAuthorizeRefusesAClientWithoutTheCodeGrant: an application whose
+// enabled grants lack authorization_code gets FusionAuth's
+// unauthorized_client / grant_type_disabled at its redirect_uri and no
+// code: not from a browser without a session (no login page either), not
+// from one already signed in (no code issued silently), not from
+// credentials posted straight to the login form.
+func TestAuthorizeRefusesAClientWithoutTheCodeGrant(t *testing.T) {
+	s := newOAuthStack(t, func(apps map[string]*storage.Application, _ *storage.Tenant) {
+		apps[forumsApp].OAuthConfiguration.EnabledGrants = []string{"refresh_token"}
+	})
+	_, challenge := pkce("no-code-grant-")
+	q := authzQuery(forumsApp, forumsCallback, challenge)
+	t.Run("no session", func(t *testing.T) {
+		res := newBrowser(s).get("/oauth2/authorize?" + q.Encode())
+		wantRedirectError(t, s, res, forumsCallback, "unauthorized_client", "grant_type_disabled", "st-1")
+	})
+	t.Run("signed in", func(t *testing.T) {
+		b := newBrowser(s)
+		_, storeChallenge := pkce("no-code-grant-store-")
+		if code := b.login(authzQuery(storeApp, storeCallback, storeChallenge)).Get("code"); code == "" {
+			t.Fatal("the store app, which has the grant, got no code")
+		}
+		res := b.get("/oauth2/authorize?" + q.Encode())
+		wantRedirectError(t, s, res, forumsCallback, "unauthorized_client", "grant_type_disabled", "st-1")
+	})
+	t.Run("credentials posted", func(t *testing.T) {
+		// The form of another client's login page, its fields turned to
+		// forums, as a forged post would be.
+		b := newBrowser(s)
+		form := formFields(t, b.get("/oauth2/authorize?"+authzQuery(storeApp, storeCallback, challenge).Encode()))
+		form.Set("client_id", forumsApp)
+		form.Set("redirect_uri", forumsCallback)
+		form.Set("loginId", aliceEmail)
+		form.Set("password", alicePass)
+		res := b.send(http.MethodPost, "/oauth2/authorize", form.Encode(), map[string]string{"Origin": s.URL, "Sec-Fetch-Site": "same-origin"})
+		wantRedirectError(t, s, res, forumsCallback, "unauthorized_client", "grant_type_disabled", "st-1")
+	})
 }
 
 // TestPKCERules (O4): a public client must send an S256 challenge; plain is

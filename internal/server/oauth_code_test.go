@@ -114,12 +114,20 @@ func TestCodeFlowPublicClient(t *testing.T) {
 	}
 }
 
-// TestAuthorizationCodeLifetime: a code is good for 30 seconds.
+// TestAuthorizationCodeLifetime: a code is good for 30 seconds
+// (FusionAuth's default): of two codes issued at once, one exchanged at
+// 29 s gets its tokens, the other, at 31 s, is refused.
 func TestAuthorizationCodeLifetime(t *testing.T) {
 	s := newOAuthStack(t)
 	verifier, challenge := pkce("lifetime-")
 	q := newBrowser(s).login(authzQuery(forumsApp, forumsCallback, challenge))
-	s.Clock.Advance(31 * time.Second)
+	earlyVerifier, earlyChallenge := pkce("lifetime-early-")
+	early := newBrowser(s).login(authzQuery(forumsApp, forumsCallback, earlyChallenge))
+	s.Clock.Advance(29 * time.Second)
+	if res := s.exchange(forumsApp, early.Get("code"), forumsCallback, earlyVerifier); res.status != http.StatusOK {
+		t.Fatalf("a code exchanged at 29 s: %d %s, want 200", res.status, res.body)
+	}
+	s.Clock.Advance(2 * time.Second)
 	res := s.exchange(forumsApp, q.Get("code"), forumsCallback, verifier)
 	wantOAuthError(t, res, http.StatusBadRequest, "invalid_request", "auth_code_not_found")
 }
