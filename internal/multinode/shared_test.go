@@ -2,31 +2,9 @@ package multinode
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
-	"time"
 )
-
-// propagation is issue #5's bound: a change made through one node is in
-// effect on the others within one second.
-const propagation = time.Second
-
-// within polls check until it reports true and returns how long after from
-// the successful check was sent (what it saw was in effect by then), or
-// false once a check sent after the bound has failed. Polls are 2 ms apart so
-// that the poll period adds almost nothing to what is measured; the loop
-// ends by itself just past the bound.
-func within(from time.Time, check func() bool) (time.Duration, bool) {
-	for {
-		sent := time.Since(from)
-		if check() {
-			return sent, sent <= propagation
-		}
-		if sent > propagation {
-			return sent, false
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
 
 // jwks returns nd's published key set as kid -> alg, and the raw body.
 func jwks(t *testing.T, nd *node) (map[string]string, string) {
@@ -114,12 +92,13 @@ func flip(s string) string {
 }
 
 // TestKeyRotationReachesOtherNode: a rotation through A is published by B
-// and used by B for new tokens within one second, and B keeps accepting
-// tokens signed with the previous key. The cluster signs with a new key
-// 1 ms after its rotation (instead of publishing it for 10 minutes first,
-// TestKeyRotationUnderLoad), so what is measured is the propagation.
+// and used by B for new tokens, pushed by the change feed (B caches for an
+// hour, so waiting out a TTL cannot pass it), and B keeps accepting tokens
+// signed with the previous key. The cluster signs with a new key 1 ms
+// after its rotation (instead of publishing it for 10 minutes first,
+// TestKeyRotationUnderLoad), so what is checked is the propagation.
 func TestKeyRotationReachesOtherNode(t *testing.T) {
-	c := startCluster(t, 2, "LATCHKEY_KEY_PUBLISH_AHEAD=1ms")
+	c := startCluster(t, 2, cachedForAnHour, "LATCHKEY_KEY_PUBLISH_AHEAD=1ms")
 	a, b := c.nodes[0], c.nodes[1]
 	before := login(t, b, userEmail, raceApp).str("token")
 	tests := []struct {
@@ -136,20 +115,14 @@ func TestKeyRotationReachesOtherNode(t *testing.T) {
 			if r.status != 200 || json.Unmarshal(r.body, &out) != nil || out.Key.ID == "" {
 				t.Fatalf("rotate on A: %d %s", r.status, r.body)
 			}
-			rotated := time.Now()
 			// One check for both effects: the request that makes B reload
-			// its key set is the one whose result is measured.
-			took, ok := within(rotated, func() bool {
+			// its key set is the one whose result is checked.
+			pushed(t, fmt.Sprintf("the new %s key published (and signing: %v)", tc.alg, tc.signsWithB), func() bool {
 				if k, _ := jwks(t, b); k[out.Key.ID] != tc.alg {
 					return false
 				}
 				return !tc.signsWithB || kid(t, login(t, b, userEmail, raceApp).str("token")) == out.Key.ID
 			})
-			if !ok {
-				t.Fatalf("B did not publish (and sign with: %v) the new %s key within %s (last check sent after %s)",
-					tc.signsWithB, tc.alg, propagation, took)
-			}
-			t.Logf("in effect on B %s after the rotation was answered", took)
 		})
 	}
 	if s := validate(t, b, before); s != 200 {
@@ -163,10 +136,11 @@ func TestKeyRotationReachesOtherNode(t *testing.T) {
 }
 
 // TestApplicationChangeReachesOtherNode: a change of an application through
-// A's management API is in effect on B within one second: here the access
-// token lifetime, visible as exp - iat of B's next token.
+// A's management API is in effect on B, pushed by the change feed (B
+// caches for an hour): here the access token lifetime, visible as
+// exp - iat of B's next token.
 func TestApplicationChangeReachesOtherNode(t *testing.T) {
-	c := startCluster(t, 2)
+	c := startCluster(t, 2, cachedForAnHour)
 	a, b := c.nodes[0], c.nodes[1]
 	ttl := func() int {
 		tok := login(t, b, userEmail, raceApp).str("token")
@@ -185,11 +159,7 @@ func TestApplicationChangeReachesOtherNode(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("PATCH on A: %d %s", r.status, r.body)
 	}
-	if took, ok := within(time.Now(), func() bool { return ttl() == 120 }); !ok {
-		t.Fatalf("B still issued %d s tokens %s after the change", ttl(), took)
-	} else {
-		t.Logf("in effect on B after %s", took)
-	}
+	pushed(t, "the application's 120 s access tokens", func() bool { return ttl() == 120 })
 	// The change did not leak into the other application.
 	tok := login(t, b, userEmail, strictApp).str("token")
 	var claims struct{ Exp, Iat int }
