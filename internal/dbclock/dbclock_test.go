@@ -15,7 +15,9 @@ func skewed(off time.Duration) Source {
 }
 
 // TestNowFollowsTheDatabase: a node whose own clock is two minutes ahead
-// (Local) still reports the database's time, within the probe's round trip.
+// or behind (Local) still reports the database's time. The bound, 30 s,
+// is far outside any round trip or scheduling delay under load and far
+// inside the two minutes: a clock that followed Local misses it by 90 s.
 func TestNowFollowsTheDatabase(t *testing.T) {
 	for _, localSkew := range []time.Duration{0, 120 * time.Second, -120 * time.Second} {
 		c, err := Start(context.Background(), skewed(0), Options{Local: func() time.Time { return time.Now().Add(localSkew) }})
@@ -24,7 +26,7 @@ func TestNowFollowsTheDatabase(t *testing.T) {
 		}
 		got := c.Now()
 		c.Stop()
-		if d := time.Until(got); d < -50*time.Millisecond || d > 50*time.Millisecond {
+		if d := time.Until(got); d < -30*time.Second || d > 30*time.Second {
 			t.Fatalf("local clock %v off: Now is %v from the database's", localSkew, d)
 		}
 	}
