@@ -105,9 +105,9 @@ func (w *writeCounter) UpdateUser(ctx context.Context, u storage.User, a ...stor
 	w.writes = append(w.writes, "UpdateUser")
 	return w.Storage.UpdateUser(ctx, u, a...)
 }
-func (w *writeCounter) ReserveLoginAttempt(ctx context.Context, at time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
+func (w *writeCounter) ReserveLoginAttempt(ctx context.Context, at, heldUntil time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
 	w.writes = append(w.writes, "ReserveLoginAttempt")
-	return w.Storage.ReserveLoginAttempt(ctx, at, cs)
+	return w.Storage.ReserveLoginAttempt(ctx, at, heldUntil, cs)
 }
 func (w *writeCounter) RecordLoginFailure(ctx context.Context, id string, at time.Time, p storage.LockoutPolicy) (storage.LoginFailures, error) {
 	w.writes = append(w.writes, "RecordLoginFailure")

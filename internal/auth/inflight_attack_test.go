@@ -283,7 +283,7 @@ func TestPlacesNeverExceedTheBoundAndAllComeBack(t *testing.T) {
 // storage bug; the server's middleware recovers and goes on serving).
 type panickingReserve struct{ storage.Storage }
 
-func (panickingReserve) ReserveLoginAttempt(context.Context, time.Time, []storage.LoginCounter) (storage.LoginReservation, error) {
+func (panickingReserve) ReserveLoginAttempt(context.Context, time.Time, time.Time, []storage.LoginCounter) (storage.LoginReservation, error) {
 	panic("storage bug")
 }
 

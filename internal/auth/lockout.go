@@ -205,6 +205,28 @@ const (
 	inFlightLastWait  = 50 * time.Millisecond
 )
 
+// chargeHoldWithoutDeadline is how long an attempt whose context has no
+// deadline may take to its settling write: the server's default request
+// deadline (server.DefaultRequestTimeout). Every request the server
+// serves has a deadline; this is for other callers.
+const chargeHoldWithoutDeadline = 15 * time.Second
+
+// chargeHold is the longest an attempt charged now under ctx holds its
+// charge before settling or refunding it: its work ends by ctx's deadline,
+// then its last write (settleFailure, giveBack: detached) takes at most
+// detachedWriteTimeout. Past that the charge lapses: a node that died
+// mid-login stops blocking the account's logins everywhere, its charges
+// counted as failures (storage.ReserveLoginAttempt). An attempt slower
+// than that is not wrong, only counted: a failure counted already, a
+// correct login's refund still given back.
+func chargeHold(ctx context.Context) time.Duration {
+	hold := chargeHoldWithoutDeadline
+	if d, ok := ctx.Deadline(); ok {
+		hold = max(time.Until(d), 0)
+	}
+	return hold + detachedWriteTimeout
+}
+
 // chargeCounters reserves an attempt on counters, trying again while they
 // are full of pending charges (storage.LoginReservation.InFlight): those
 // are attempts still in flight, on any node, that may be correct logins
@@ -217,7 +239,8 @@ func (s *Service) chargeCounters(ctx context.Context, counters []storage.LoginCo
 	wait := inFlightFirstWait
 	for {
 		wctx, cancel := detached(ctx)
-		r, err := s.cfg.Store.ReserveLoginAttempt(wctx, s.cfg.Now(), counters)
+		now := s.cfg.Now()
+		r, err := s.cfg.Store.ReserveLoginAttempt(wctx, now, now.Add(chargeHold(ctx)), counters)
 		cancel()
 		if err != nil {
 			return r, fmt.Errorf("auth: reserve login attempt: %w", err)

@@ -31,8 +31,8 @@ func (n *nodeStore) RecordLogin(ctx context.Context, l storage.Login) error {
 	return n.Storage.RecordLogin(ctx, l)
 }
 
-func (n *nodeStore) ReserveLoginAttempt(ctx context.Context, at time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
-	r, err := n.Storage.ReserveLoginAttempt(ctx, at, cs)
+func (n *nodeStore) ReserveLoginAttempt(ctx context.Context, at, heldUntil time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
+	r, err := n.Storage.ReserveLoginAttempt(ctx, at, heldUntil, cs)
 	if err == nil && r.InFlight {
 		select {
 		case n.inFlight <- struct{}{}:
@@ -119,7 +119,7 @@ func TestChargesInFlightAreWaitedOnAndOnlySettledFailuresLock(t *testing.T) {
 	elsewhere := func() []storage.LoginReservation { // another node's attempts, reserved and in flight
 		var rs []storage.LoginReservation
 		for range 3 {
-			r, err := e.store.ReserveLoginAttempt(e.ctx, e.clock.Now(), counters)
+			r, err := e.store.ReserveLoginAttempt(e.ctx, e.clock.Now(), e.clock.Now().Add(time.Minute), counters)
 			must(t, err)
 			if !r.Allowed {
 				t.Fatalf("another node's reservation refused: %+v", r)

@@ -38,8 +38,8 @@ func (s *goneAt) ListTwoFactorMethods(ctx context.Context, userID string) ([]sto
 	return s.Storage.ListTwoFactorMethods(ctx, userID)
 }
 
-func (s *goneAt) ReserveLoginAttempt(ctx context.Context, now time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
-	r, err := s.Storage.ReserveLoginAttempt(ctx, now, cs)
+func (s *goneAt) ReserveLoginAttempt(ctx context.Context, now, heldUntil time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
+	r, err := s.Storage.ReserveLoginAttempt(ctx, now, heldUntil, cs)
 	if s.afterReserve {
 		s.gone()
 	}

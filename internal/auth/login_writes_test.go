@@ -35,13 +35,13 @@ func addrKey(account string) string { return account + "@" + addressKey("") }
 // e.login and e.loginAlice.
 func ipKey(account string) string { return account + "@192.0.2.1" }
 
-func (p *probe) ReserveLoginAttempt(ctx context.Context, at time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
+func (p *probe) ReserveLoginAttempt(ctx context.Context, at, heldUntil time.Time, cs []storage.LoginCounter) (storage.LoginReservation, error) {
 	if p.hashed.Load() {
 		p.afterHash.Add(1)
 	} else {
 		p.reserved.Add(1)
 	}
-	return p.Storage.ReserveLoginAttempt(ctx, at, cs)
+	return p.Storage.ReserveLoginAttempt(ctx, at, heldUntil, cs)
 }
 
 func (p *probe) RefundLoginAttempt(ctx context.Context, r storage.LoginReservation) error {

@@ -37,7 +37,7 @@ type Store interface {
 	// GetLoginFailures: lockout (lockout.go). A success's refund rides on
 	// RecordLogin; a withheld login's right password refunds on its own
 	// (outcome.go); a refusal settles its charge as a failure.
-	ReserveLoginAttempt(ctx context.Context, at time.Time, counters []storage.LoginCounter) (storage.LoginReservation, error)
+	ReserveLoginAttempt(ctx context.Context, at, heldUntil time.Time, counters []storage.LoginCounter) (storage.LoginReservation, error)
 	RefundLoginAttempt(ctx context.Context, r storage.LoginReservation) error
 	SettleLoginFailure(ctx context.Context, at time.Time, r storage.LoginReservation, outbox []storage.OutboxMessage) (time.Time, error)
 	GetLoginFailures(ctx context.Context, key string) (storage.LoginFailures, error)

@@ -478,9 +478,12 @@ type LoginFailures struct {
 	Count  int
 	// Pending is how many of Count's charges belong to attempts still in
 	// flight (ReserveLoginAttempt, not yet refunded or settled).
-	Pending     int
-	WindowStart time.Time
-	LockedUntil time.Time
+	Pending int
+	// PendingUntil: the pending charges lapse then (ReserveLoginAttempt's
+	// latest heldUntil; zero when charged by a version that set none).
+	PendingUntil time.Time
+	WindowStart  time.Time
+	LockedUntil  time.Time
 }
 
 // LockoutPolicy parameterises RecordLoginFailure.
@@ -531,6 +534,9 @@ type LoginReservation struct {
 type ChargedCounter struct {
 	LoginCounter
 	WindowStart time.Time
+	// Epoch is the counter's lapse count at the charge: a counter whose
+	// pending charges lapsed since no longer holds this one as pending.
+	Epoch int64
 }
 
 // UserFilter selects users for lookup by a login identifier.

@@ -327,7 +327,17 @@ type LockoutStore interface {
 	// InFlight when pending charges fill it (they may yet be refunded).
 	// A charge never locks; its settlement does (SettleLoginFailure), and a
 	// success refunds it (Login.Refund).
-	ReserveLoginAttempt(ctx context.Context, at time.Time, counters []LoginCounter) (LoginReservation, error)
+	//
+	// heldUntil is the latest the attempt can settle or refund its charges
+	// (its deadline and a margin): a counter's pending charges are in
+	// flight until the latest heldUntil of any of them. Past it they lapse
+	// (their attempt's node died): a reservation that finds the counter
+	// full of lapsed charges counts them as failures settled at that
+	// instant (locking from then when they reach the threshold) instead of
+	// waiting for them. A settlement arriving after its charge lapsed
+	// changes nothing (the charge counts already); a refund gives the
+	// lapsed failure back.
+	ReserveLoginAttempt(ctx context.Context, at, heldUntil time.Time, counters []LoginCounter) (LoginReservation, error)
 	// RefundLoginAttempt gives a reservation back on its own, as
 	// Login.Refund does inside RecordLogin (a login whose right password
 	// ends in a withheld answer rather than a session).
@@ -335,8 +345,9 @@ type LockoutStore interface {
 	// SettleLoginFailure turns r's pending charges into failures at at, with
 	// outbox enqueued in the same transaction: a counter whose settled
 	// failures reach its threshold is locked from at for its LockDuration.
-	// A counter whose window restarted, or that was reset, since the charge
-	// is left as it is. It returns the latest lock it set (zero: none).
+	// A counter whose window restarted, or that was reset, since the charge,
+	// or whose charge lapsed, is left as it is. It returns the latest lock
+	// it set (zero: none).
 	SettleLoginFailure(ctx context.Context, at time.Time, r LoginReservation, outbox []OutboxMessage) (time.Time, error)
 }
 

@@ -73,16 +73,16 @@ func (s *Store) RecordLoginFailureWith(ctx context.Context, lf storage.LoginFail
 // GetLoginFailures returns the counter, or the zero value when there is none.
 func (s *Store) GetLoginFailures(ctx context.Context, userID string) (storage.LoginFailures, error) {
 	f := storage.LoginFailures{UserID: userID}
-	var window, locked int64
-	err := s.r.QueryRowContext(ctx, `SELECT count, pending, window_start, locked_until FROM login_failures WHERE user_id = $1`, userID).
-		Scan(&f.Count, &f.Pending, &window, &locked)
+	var until, window, locked int64
+	err := s.r.QueryRowContext(ctx, `SELECT count, pending, pending_until, window_start, locked_until FROM login_failures WHERE user_id = $1`, userID).
+		Scan(&f.Count, &f.Pending, &until, &window, &locked)
 	if err != nil {
 		if err = s.wrap(err); err == storage.ErrNotFound {
 			return storage.LoginFailures{}, nil
 		}
 		return storage.LoginFailures{}, err
 	}
-	f.WindowStart, f.LockedUntil = fromMS(window), fromMS(locked)
+	f.PendingUntil, f.WindowStart, f.LockedUntil = fromMS(until), fromMS(window), fromMS(locked)
 	return f, nil
 }
 
@@ -101,17 +101,36 @@ func (s *Store) ResetLoginFailures(ctx context.Context, userID string) error {
 // that turn out to be correct logins cannot lock the account, on any
 // number of nodes. PostgreSQL re-evaluates the WHERE on the latest row
 // version after taking the row's lock, so concurrent reservations on any
-// number of nodes see each other's charges.
-const reserveSQL = `INSERT INTO login_failures (user_id, account, count, pending, window_start, locked_until)
-	VALUES ($1, $4, 1, 1, CAST($2 AS BIGINT), 0)
+// number of nodes see each other's charges. The charge is held until $6:
+// the counter's pending charges lapse at the latest heldUntil of theirs
+// (a restarted window holds this charge only).
+const reserveSQL = `INSERT INTO login_failures (user_id, account, count, pending, window_start, locked_until, pending_until)
+	VALUES ($1, $4, 1, 1, CAST($2 AS BIGINT), 0, CAST($6 AS BIGINT))
 	ON CONFLICT (user_id) DO UPDATE SET
 	count = CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.count + 1 END,
 	pending = CASE WHEN ` + restartSQL + ` THEN 1 ELSE login_failures.pending + 1 END,
 	window_start = CASE WHEN ` + restartSQL + ` THEN CAST($2 AS BIGINT) ELSE login_failures.window_start END,
+	pending_until = CASE WHEN ` + restartSQL + ` OR login_failures.pending_until < CAST($6 AS BIGINT)
+		THEN CAST($6 AS BIGINT) ELSE login_failures.pending_until END,
 	locked_until = 0
 	WHERE login_failures.locked_until <= CAST($2 AS BIGINT)
 		AND (CAST($3 AS BIGINT) <= 0 OR login_failures.count < CAST($3 AS BIGINT) OR ` + restartSQL + `)
-	RETURNING window_start`
+	RETURNING window_start, pending_epoch`
+
+// lapseSQL counts a counter's ($1) pending charges as failures when their
+// hold has passed at $4 (their attempts' node died, or is too slow to be
+// waited on): settled at pending_until, they lock from then for $3 ms when
+// they bring the count to the threshold ($2), as their settlements would
+// have, unless a lock was in force then. Conservative: each may be a guess
+// that was checked before its node died, so none is given back; the count
+// is unchanged and the guess bound holds. The epoch moves on, so the
+// lapsed charges' own settlements and refunds, should they still come,
+// tell (settleSQL, refundTx). pending_until 0: charged by a version that
+// set no hold; those never lapse.
+const lapseSQL = `UPDATE login_failures SET pending = 0, pending_epoch = pending_epoch + 1,
+	locked_until = CASE WHEN CAST($2 AS BIGINT) > 0 AND count >= CAST($2 AS BIGINT) AND locked_until <= pending_until
+		THEN pending_until + CAST($3 AS BIGINT) ELSE locked_until END
+	WHERE user_id = $1 AND pending > 0 AND pending_until > 0 AND pending_until <= CAST($4 AS BIGINT)`
 
 // errReservationRefused rolls a reservation back when one of its counters
 // is full (never returned to callers).
@@ -121,27 +140,22 @@ var errReservationRefused = errors.New("sqlstorage: login counter full")
 // transaction, or to none when one is full. Counters are charged in key
 // order, so two reservations sharing counters on PostgreSQL lock their rows
 // in the same order and cannot deadlock.
-func (s *Store) ReserveLoginAttempt(ctx context.Context, at time.Time, counters []storage.LoginCounter) (storage.LoginReservation, error) {
+func (s *Store) ReserveLoginAttempt(ctx context.Context, at, heldUntil time.Time, counters []storage.LoginCounter) (storage.LoginReservation, error) {
 	sorted := slices.Clone(counters)
 	slices.SortFunc(sorted, func(a, b storage.LoginCounter) int { return cmp.Compare(a.Key, b.Key) })
 	var r storage.LoginReservation
 	err := s.tx(ctx, func(q querier) error {
 		r = storage.LoginReservation{Allowed: true}
 		for _, c := range sorted {
-			p := c.Policy
-			var window int64
-			err := q.QueryRowContext(ctx, reserveSQL, c.Key, ms(at), p.Threshold, c.Account, p.Window.Milliseconds()).Scan(&window)
-			if errors.Is(err, sql.ErrNoRows) {
-				r, err = refusal(ctx, q, c, at)
-				if err != nil {
-					return err
-				}
-				return errReservationRefused
-			}
+			cc, refused, err := chargeCounter(ctx, q, c, at, heldUntil)
 			if err != nil {
 				return err
 			}
-			r.Charged = append(r.Charged, storage.ChargedCounter{LoginCounter: c, WindowStart: fromMS(window)})
+			if refused != nil {
+				r = *refused
+				return errReservationRefused
+			}
+			r.Charged = append(r.Charged, cc)
 		}
 		return nil
 	})
@@ -154,38 +168,71 @@ func (s *Store) ReserveLoginAttempt(ctx context.Context, at time.Time, counters 
 	return r, nil
 }
 
+// chargeCounter charges counter c (reserveSQL), or answers why not
+// (refused). A counter full of lapsed charges counts them as failures
+// (lapseSQL) and is tried once more: it then takes the charge, or is
+// locked by them.
+func chargeCounter(ctx context.Context, q querier, c storage.LoginCounter, at, heldUntil time.Time) (storage.ChargedCounter, *storage.LoginReservation, error) {
+	p := c.Policy
+	for lapsed := false; ; lapsed = true {
+		cc := storage.ChargedCounter{LoginCounter: c}
+		var window int64
+		err := q.QueryRowContext(ctx, reserveSQL, c.Key, ms(at), p.Threshold, c.Account, p.Window.Milliseconds(), ms(heldUntil)).
+			Scan(&window, &cc.Epoch)
+		if err == nil {
+			cc.WindowStart = fromMS(window)
+			return cc, nil, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return cc, nil, err
+		}
+		r, lapse, err := refusal(ctx, q, c, at)
+		if err != nil || !lapse || lapsed {
+			return cc, &r, err
+		}
+		if _, err := q.ExecContext(ctx, lapseSQL, c.Key, p.Threshold, p.LockDuration.Milliseconds(), ms(at)); err != nil {
+			return cc, nil, err
+		}
+	}
+}
+
 // refusal says why counter c (its row locked by reserveSQL's upsert) took
 // no charge at at: a lock; else pending charges that fill it (InFlight:
-// they may yet be refunded); else settled failures alone at the threshold
-// without a lock (the threshold was lowered since), refused as locked
-// until the window restarts.
-func refusal(ctx context.Context, q querier, c storage.LoginCounter, at time.Time) (storage.LoginReservation, error) {
+// they may yet be refunded), or lapse when their hold has passed (the
+// caller counts them as failures and tries again); else settled failures
+// alone at the threshold without a lock (the threshold was lowered since),
+// refused as locked until the window restarts.
+func refusal(ctx context.Context, q querier, c storage.LoginCounter, at time.Time) (storage.LoginReservation, bool, error) {
 	var pending int
-	var window, locked int64
-	if err := q.QueryRowContext(ctx, `SELECT pending, window_start, locked_until FROM login_failures WHERE user_id = $1`, c.Key).
-		Scan(&pending, &window, &locked); err != nil {
-		return storage.LoginReservation{}, err
+	var until, window, locked int64
+	if err := q.QueryRowContext(ctx, `SELECT pending, pending_until, window_start, locked_until FROM login_failures WHERE user_id = $1`, c.Key).
+		Scan(&pending, &until, &window, &locked); err != nil {
+		return storage.LoginReservation{}, false, err
 	}
 	switch {
 	case locked > ms(at):
-		return storage.LoginReservation{LockedUntil: fromMS(locked)}, nil
+		return storage.LoginReservation{LockedUntil: fromMS(locked)}, false, nil
 	case pending > 0:
-		return storage.LoginReservation{InFlight: true}, nil
+		return storage.LoginReservation{InFlight: true}, until > 0 && until <= ms(at), nil
 	case c.Policy.Window > 0:
-		return storage.LoginReservation{LockedUntil: fromMS(window).Add(c.Policy.Window)}, nil
+		return storage.LoginReservation{LockedUntil: fromMS(window).Add(c.Policy.Window)}, false, nil
 	}
-	return storage.LoginReservation{}, nil
+	return storage.LoginReservation{}, false, nil
 }
 
 // settleSQL turns one pending charge of a counter ($1, charged in the window
 // starting at $2) into a failure at $4; the counter locks until $5 when its
 // settled failures (count − pending) reach the threshold ($3). A lock still
 // in force is kept as it is. A window that restarted, or a counter reset,
-// since the charge holds no charge of it: no row matches.
+// since the charge holds no charge of it: no row matches. Nor does a
+// counter whose pending charges lapsed since the charge (its epoch, $6,
+// passed): the charge counts as a failure already (lapseSQL), and taking
+// one of the new epoch's charges instead would count a login still in
+// flight, maybe a correct one, as a failure.
 const settleSQL = `UPDATE login_failures SET pending = pending - 1,
 	locked_until = CASE WHEN CAST($3 AS BIGINT) > 0 AND count - pending + 1 >= CAST($3 AS BIGINT)
 		AND locked_until <= CAST($4 AS BIGINT) THEN CAST($5 AS BIGINT) ELSE locked_until END
-	WHERE user_id = $1 AND window_start = $2 AND pending > 0
+	WHERE user_id = $1 AND window_start = $2 AND pending_epoch = $6 AND pending > 0
 	RETURNING locked_until`
 
 // SettleLoginFailure settles r's charges as failures and enqueues outbox, in
@@ -197,7 +244,7 @@ func (s *Store) SettleLoginFailure(ctx context.Context, at time.Time, r storage.
 		for _, c := range r.Charged {
 			p := c.Policy
 			var locked int64
-			err := q.QueryRowContext(ctx, settleSQL, c.Key, ms(c.WindowStart), p.Threshold, ms(at), ms(at.Add(p.LockDuration))).Scan(&locked)
+			err := q.QueryRowContext(ctx, settleSQL, c.Key, ms(c.WindowStart), p.Threshold, ms(at), ms(at.Add(p.LockDuration)), c.Epoch).Scan(&locked)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
@@ -226,7 +273,10 @@ func (s *Store) RefundLoginAttempt(ctx context.Context, r storage.LoginReservati
 // pending charge, where its window is still the one charged (a window that
 // restarted meanwhile holds no charge of this attempt), and a lock the
 // remaining count no longer reaches (a counter charged before pending was
-// counted has none pending: its count still goes down).
+// counted has none pending: its count still goes down). A charge that
+// lapsed since (its epoch, $4, passed) counts as a failure already: the
+// refund gives that failure back, and none of the new epoch's pending
+// charges.
 func refundTx(ctx context.Context, q querier, r *storage.LoginReservation) error {
 	for _, c := range r.Charged {
 		if c.ResetOnSuccess {
@@ -236,9 +286,9 @@ func refundTx(ctx context.Context, q querier, r *storage.LoginReservation) error
 			continue
 		}
 		if _, err := q.ExecContext(ctx, `UPDATE login_failures SET count = count - 1,
-			pending = CASE WHEN pending > 0 THEN pending - 1 ELSE 0 END,
+			pending = CASE WHEN pending_epoch = $4 AND pending > 0 THEN pending - 1 ELSE pending END,
 			locked_until = CASE WHEN CAST($3 AS BIGINT) > 0 AND count - 1 >= CAST($3 AS BIGINT) THEN locked_until ELSE 0 END
-			WHERE user_id = $1 AND window_start = $2 AND count > 0`, c.Key, ms(c.WindowStart), c.Policy.Threshold); err != nil {
+			WHERE user_id = $1 AND window_start = $2 AND count > 0`, c.Key, ms(c.WindowStart), c.Policy.Threshold, c.Epoch); err != nil {
 			return err
 		}
 	}

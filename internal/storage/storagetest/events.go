@@ -151,7 +151,7 @@ var eventWrites = []struct {
 	}},
 	{"SettleLoginFailure", func(ctx context.Context, s storage.Storage, o []storage.OutboxMessage) error {
 		cs := []storage.LoginCounter{{Key: "u1", Account: "u1", Policy: storage.LockoutPolicy{Threshold: 1, Window: time.Minute, LockDuration: time.Minute}}}
-		r, err := s.ReserveLoginAttempt(ctx, base, cs)
+		r, err := s.ReserveLoginAttempt(ctx, base, heldThroughout, cs)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,10 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
+// heldThroughout is the heldUntil of reservations whose charges must not
+// lapse: past every instant the cases that do not test lapsing use.
+var heldThroughout = base.Add(time.Hour)
+
 // reservationCounters are a login's three counters: the tenant's policy for
 // account and address, the address's hourly share, the account's ceiling.
 func reservationCounters(account, addr string, threshold int) []storage.LoginCounter {
@@ -33,14 +37,14 @@ func testReserveLoginAttempt(t *testing.T, s storage.Storage) {
 	cs := reservationCounters("u1", "10.0.0.1", 3)
 	var charged []storage.LoginReservation
 	for i := range 3 {
-		r, err := s.ReserveLoginAttempt(ctx, base.Add(time.Duration(i)*time.Second), cs)
+		r, err := s.ReserveLoginAttempt(ctx, base.Add(time.Duration(i)*time.Second), heldThroughout, cs)
 		must(t, err)
 		if !r.Allowed || r.InFlight || !r.LockedUntil.IsZero() || len(r.Charged) != 3 {
 			t.Fatalf("attempt %d: %+v, want allowed with 3 counters charged and no lock", i, r)
 		}
 		charged = append(charged, r)
 	}
-	r, err := s.ReserveLoginAttempt(ctx, base.Add(3*time.Second), cs)
+	r, err := s.ReserveLoginAttempt(ctx, base.Add(3*time.Second), heldThroughout, cs)
 	must(t, err)
 	if r.Allowed || !r.InFlight || !r.LockedUntil.IsZero() || len(r.Charged) != 0 {
 		t.Fatalf("reservation on a counter full of pending charges: %+v, want in flight and no lock", r)
@@ -61,14 +65,14 @@ func testReserveLoginAttempt(t *testing.T, s storage.Storage) {
 		}
 	}
 	lock := at.Add(5 * time.Minute)
-	r, err = s.ReserveLoginAttempt(ctx, at.Add(time.Second), cs)
+	r, err = s.ReserveLoginAttempt(ctx, at.Add(time.Second), heldThroughout, cs)
 	must(t, err)
 	if r.Allowed || r.InFlight || !r.LockedUntil.Equal(lock) || len(r.Charged) != 0 {
 		t.Fatalf("reservation on a locked counter: %+v, want locked until %v", r, lock)
 	}
 	// Another address of the same account is not locked.
 	other := reservationCounters("u1", "10.0.0.2", 3)
-	r, err = s.ReserveLoginAttempt(ctx, base.Add(4*time.Second), other)
+	r, err = s.ReserveLoginAttempt(ctx, base.Add(4*time.Second), heldThroughout, other)
 	must(t, err)
 	if !r.Allowed {
 		t.Fatalf("another address refused: %+v", r)
@@ -82,7 +86,7 @@ func testReserveLoginAttempt(t *testing.T, s storage.Storage) {
 			t.Fatalf("counter %s = %+v after the refund, want %d and none pending", key, f, want)
 		}
 	}
-	_, err = s.ReserveLoginAttempt(ctx, base, reservationCounters("u2", "10.0.0.1", 3))
+	_, err = s.ReserveLoginAttempt(ctx, base, heldThroughout, reservationCounters("u2", "10.0.0.1", 3))
 	must(t, err)
 	must(t, s.ResetLoginFailures(ctx, "u1"))
 	for _, c := range append(cs, other...) {
@@ -103,12 +107,12 @@ func testReserveLoginAttemptRefundUnlocks(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
 	_, u := seed(t, s)
 	cs := []storage.LoginCounter{{Key: u.ID, Account: u.ID, Policy: storage.LockoutPolicy{Threshold: 1, Window: time.Hour, LockDuration: time.Hour}}}
-	r, err := s.ReserveLoginAttempt(ctx, base, cs)
+	r, err := s.ReserveLoginAttempt(ctx, base, heldThroughout, cs)
 	must(t, err)
 	if !r.Allowed || !r.LockedUntil.IsZero() {
 		t.Fatalf("threshold 1: %+v, want allowed and not locking", r)
 	}
-	if w, err := s.ReserveLoginAttempt(ctx, base, cs); err != nil || w.Allowed || !w.InFlight || !w.LockedUntil.IsZero() {
+	if w, err := s.ReserveLoginAttempt(ctx, base, heldThroughout, cs); err != nil || w.Allowed || !w.InFlight || !w.LockedUntil.IsZero() {
 		t.Fatalf("a second reservation while the first is pending: %+v, %v; want in flight, not locked", w, err)
 	}
 	must(t, s.RecordLogin(ctx, storage.Login{UserID: u.ID, At: base.UnixMilli(), Refund: &r}))
@@ -117,7 +121,7 @@ func testReserveLoginAttemptRefundUnlocks(t *testing.T, s storage.Storage) {
 	if f.Count != 0 || f.Pending != 0 || !f.LockedUntil.IsZero() {
 		t.Fatalf("after the refund: %+v, want count 0 and no lock", f)
 	}
-	if again, err := s.ReserveLoginAttempt(ctx, base, cs); err != nil || !again.Allowed {
+	if again, err := s.ReserveLoginAttempt(ctx, base, heldThroughout, cs); err != nil || !again.Allowed {
 		t.Fatalf("a reservation after the refund: %+v, %v; want allowed", again, err)
 	}
 }
@@ -131,7 +135,7 @@ func testReserveLoginAttemptConcurrent(t *testing.T, s storage.Storage) {
 	cs := reservationCounters("u1", "10.0.0.1", 3)
 	allowed := make([]bool, n)
 	errs := parallel(n, func(i int) error {
-		r, err := s.ReserveLoginAttempt(ctx, base.Add(time.Duration(i)*time.Millisecond), cs)
+		r, err := s.ReserveLoginAttempt(ctx, base.Add(time.Duration(i)*time.Millisecond), heldThroughout, cs)
 		allowed[i] = r.Allowed
 		if err == nil && !r.Allowed && (!r.InFlight || !r.LockedUntil.IsZero()) {
 			return fmt.Errorf("refused reservation %+v, want in flight and not locked", r)
@@ -169,7 +173,7 @@ func testSettleLoginFailure(t *testing.T, s storage.Storage) {
 	cs := []storage.LoginCounter{{Key: u.ID, Account: u.ID, Policy: p}}
 	reserve := func(at time.Time, cs []storage.LoginCounter) storage.LoginReservation {
 		t.Helper()
-		r, err := s.ReserveLoginAttempt(ctx, at, cs)
+		r, err := s.ReserveLoginAttempt(ctx, at, heldThroughout, cs)
 		must(t, err)
 		if !r.Allowed {
 			t.Fatalf("reservation at %v refused: %+v", at, r)
@@ -232,7 +236,7 @@ func testSettleLoginFailure(t *testing.T, s storage.Storage) {
 		settle(base, reserve(base, cs))
 	}
 	lowered := []storage.LoginCounter{{Key: u.ID, Account: u.ID, Policy: storage.LockoutPolicy{Threshold: 2, Window: time.Minute, LockDuration: time.Hour}}}
-	r, err := s.ReserveLoginAttempt(ctx, base.Add(time.Second), lowered)
+	r, err := s.ReserveLoginAttempt(ctx, base.Add(time.Second), heldThroughout, lowered)
 	must(t, err)
 	if r.Allowed || r.InFlight || !r.LockedUntil.Equal(base.Add(time.Minute)) {
 		t.Fatalf("two failures under a threshold lowered to 2: %+v, want locked until the window restarts", r)
