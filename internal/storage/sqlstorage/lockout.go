@@ -139,61 +139,62 @@ var errReservationRefused = errors.New("sqlstorage: login counter full")
 // ReserveLoginAttempt charges one pending attempt to every counter in one
 // transaction, or to none when one is full. Counters are charged in key
 // order, so two reservations sharing counters on PostgreSQL lock their rows
-// in the same order and cannot deadlock.
+// in the same order and cannot deadlock. A counter full of lapsed charges
+// has them counted as failures (lapseSQL, a statement of its own: it holds
+// whatever the reservation's outcome) and the reservation is tried again.
 func (s *Store) ReserveLoginAttempt(ctx context.Context, at, heldUntil time.Time, counters []storage.LoginCounter) (storage.LoginReservation, error) {
 	sorted := slices.Clone(counters)
 	slices.SortFunc(sorted, func(a, b storage.LoginCounter) int { return cmp.Compare(a.Key, b.Key) })
+	for tries := 0; ; tries++ {
+		r, lapsed, err := s.reserve(ctx, at, heldUntil, sorted)
+		if err != nil || lapsed == nil || tries == len(sorted) {
+			return r, err
+		}
+		p := lapsed.Policy
+		if _, err := s.exec(ctx, lapseSQL, lapsed.Key, p.Threshold, p.LockDuration.Milliseconds(), ms(at)); err != nil {
+			return storage.LoginReservation{}, err
+		}
+	}
+}
+
+// reserve is one try of ReserveLoginAttempt: the reservation, or the
+// refusal with the counter (lapsed) whose pending charges lapsed.
+func (s *Store) reserve(ctx context.Context, at, heldUntil time.Time, sorted []storage.LoginCounter) (storage.LoginReservation, *storage.LoginCounter, error) {
 	var r storage.LoginReservation
+	var lapsed *storage.LoginCounter
 	err := s.tx(ctx, func(q querier) error {
-		r = storage.LoginReservation{Allowed: true}
+		r, lapsed = storage.LoginReservation{Allowed: true}, nil
 		for _, c := range sorted {
-			cc, refused, err := chargeCounter(ctx, q, c, at, heldUntil)
+			p := c.Policy
+			cc := storage.ChargedCounter{LoginCounter: c}
+			var window int64
+			err := q.QueryRowContext(ctx, reserveSQL, c.Key, ms(at), p.Threshold, c.Account, p.Window.Milliseconds(), ms(heldUntil)).
+				Scan(&window, &cc.Epoch)
+			if errors.Is(err, sql.ErrNoRows) {
+				var lapse bool
+				if r, lapse, err = refusal(ctx, q, c, at); err != nil {
+					return err
+				}
+				if lapse {
+					lapsed = &c
+				}
+				return errReservationRefused
+			}
 			if err != nil {
 				return err
 			}
-			if refused != nil {
-				r = *refused
-				return errReservationRefused
-			}
+			cc.WindowStart = fromMS(window)
 			r.Charged = append(r.Charged, cc)
 		}
 		return nil
 	})
 	if errors.Is(err, errReservationRefused) {
-		return r, nil
+		return r, lapsed, nil
 	}
 	if err != nil {
-		return storage.LoginReservation{}, err
+		return storage.LoginReservation{}, nil, err
 	}
-	return r, nil
-}
-
-// chargeCounter charges counter c (reserveSQL), or answers why not
-// (refused). A counter full of lapsed charges counts them as failures
-// (lapseSQL) and is tried once more: it then takes the charge, or is
-// locked by them.
-func chargeCounter(ctx context.Context, q querier, c storage.LoginCounter, at, heldUntil time.Time) (storage.ChargedCounter, *storage.LoginReservation, error) {
-	p := c.Policy
-	for lapsed := false; ; lapsed = true {
-		cc := storage.ChargedCounter{LoginCounter: c}
-		var window int64
-		err := q.QueryRowContext(ctx, reserveSQL, c.Key, ms(at), p.Threshold, c.Account, p.Window.Milliseconds(), ms(heldUntil)).
-			Scan(&window, &cc.Epoch)
-		if err == nil {
-			cc.WindowStart = fromMS(window)
-			return cc, nil, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return cc, nil, err
-		}
-		r, lapse, err := refusal(ctx, q, c, at)
-		if err != nil || !lapse || lapsed {
-			return cc, &r, err
-		}
-		if _, err := q.ExecContext(ctx, lapseSQL, c.Key, p.Threshold, p.LockDuration.Milliseconds(), ms(at)); err != nil {
-			return cc, nil, err
-		}
-	}
+	return r, nil, nil
 }
 
 // refusal says why counter c (its row locked by reserveSQL's upsert) took

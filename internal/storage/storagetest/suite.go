@@ -51,6 +51,8 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"ReserveLoginAttemptRefundUnlocks", testReserveLoginAttemptRefundUnlocks},
 		{"ReserveLoginAttemptConcurrent", testReserveLoginAttemptConcurrent},
 		{"SettleLoginFailure", testSettleLoginFailure},
+		{"PendingChargesLapse", testPendingChargesLapse},
+		{"SettlementAfterLapse", testSettlementAfterLapse},
 		{"Kickstart", testKickstart},
 		{"ServerSecret", testServerSecret},
 		{"Health", testHealth},
