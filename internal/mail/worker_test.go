@@ -3,7 +3,6 @@ package mail
 import (
 	"context"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -119,9 +118,10 @@ func TestWorkerServerDownThenUp(t *testing.T) {
 	r.wantRetryThenAdvance(t, r.attempt(t, "m1"))
 	l, err = net.Listen("tcp", "127.0.0.1:"+itoaPort(port))
 	if err != nil {
-		if os.Getenv("LATCHKEY_REQUIRE_ALL") == "1" {
-			t.Fatalf("port %d was taken meanwhile (LATCHKEY_REQUIRE_ALL=1): %v", port, err)
-		}
+		// Another process took the port between our close and this
+		// listen: nothing latchkey does, and not a missing tool, so a
+		// skip even under LATCHKEY_REQUIRE_ALL=1 (a failure would be a
+		// flake).
 		t.Skipf("port %d was taken meanwhile: %v", port, err)
 	}
 	ts := startSMTP(t, serverOpts{}, l)
