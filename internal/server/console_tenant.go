@@ -77,18 +77,8 @@ func (s *Server) consoleTenantSave(w http.ResponseWriter, r *http.Request) {
 	}
 	minLen, maxLen := num("minLength", f.MinLength), num("maxLength", f.MaxLength)
 	attempts, reset, duration := num("attempts", f.Attempts), num("resetSeconds", f.ResetSeconds), num("duration", f.Duration)
-	cur, err := s.Manage.Tenants.Get(r.Context(), manage.Scope{}, manage.DefaultTenantID)
-	if err != nil {
-		s.consoleError(w, r, err)
-		return
-	}
-	rev, ok := formRevision(r)
+	cur, ok := s.tenantAsOpened(w, r)
 	if !ok {
-		s.renderTenant(w, r, http.StatusBadRequest, newTenantForm(cur), consolePage{Problem: badRevision("tenant")})
-		return
-	}
-	if cur.Revision != rev {
-		s.renderTenant(w, r, http.StatusConflict, newTenantForm(cur), consolePage{Problem: changedSinceOpened("tenant")})
 		return
 	}
 	f.Tenant, f.Email = cur, newEmailForm(cur.EmailConfiguration)
@@ -96,8 +86,8 @@ func (s *Server) consoleTenantSave(w http.ResponseWriter, r *http.Request) {
 		s.renderTenant(w, r, http.StatusBadRequest, f, consolePage{Fields: fields, Problem: "Some settings need fixing."})
 		return
 	}
-	_, err = s.Manage.Tenants.Update(r.Context(), manage.Scope{}, cur.ID, func(t storage.Tenant) (storage.Tenant, error) {
-		if err := sameRevision(t.Revision, rev); err != nil {
+	_, err := s.Manage.Tenants.Update(r.Context(), manage.Scope{}, cur.ID, func(t storage.Tenant) (storage.Tenant, error) {
+		if err := sameRevision(t.Revision, cur.Revision); err != nil {
 			return t, err
 		}
 		p, l := &t.PasswordValidationRules, &t.FailedAuthenticationConfiguration
@@ -134,4 +124,26 @@ func (s *Server) tenantChanged(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderTenant(w, r, http.StatusConflict, newTenantForm(cur), consolePage{Problem: changedSinceOpened("tenant")})
+}
+
+// tenantAsOpened reads the default tenant for a save by one of the tenant
+// page's forms: false, with the page answered, when it cannot be read, the
+// form's revision is malformed (400) or the tenant changed since the page
+// was opened (409, its current values shown).
+func (s *Server) tenantAsOpened(w http.ResponseWriter, r *http.Request) (storage.Tenant, bool) {
+	cur, err := s.Manage.Tenants.Get(r.Context(), manage.Scope{}, manage.DefaultTenantID)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return cur, false
+	}
+	rev, ok := formRevision(r)
+	if !ok {
+		s.renderTenant(w, r, http.StatusBadRequest, newTenantForm(cur), consolePage{Problem: badRevision("tenant")})
+		return cur, false
+	}
+	if cur.Revision != rev {
+		s.renderTenant(w, r, http.StatusConflict, newTenantForm(cur), consolePage{Problem: changedSinceOpened("tenant")})
+		return cur, false
+	}
+	return cur, true
 }

@@ -63,18 +63,8 @@ func parseHeaders(text string) ([]storage.EmailHeader, bool) {
 // it is now while it has the page's revision (console_revision.go).
 func (s *Server) consoleTenantEmail(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	cur, err := s.Manage.Tenants.Get(ctx, manage.Scope{}, manage.DefaultTenantID)
-	if err != nil {
-		s.consoleError(w, r, err)
-		return
-	}
-	rev, ok := formRevision(r)
+	cur, ok := s.tenantAsOpened(w, r)
 	if !ok {
-		s.renderTenant(w, r, http.StatusBadRequest, newTenantForm(cur), consolePage{Problem: badRevision("tenant")})
-		return
-	}
-	if cur.Revision != rev {
-		s.renderTenant(w, r, http.StatusConflict, newTenantForm(cur), consolePage{Problem: changedSinceOpened("tenant")})
 		return
 	}
 	e := emailForm{Host: strings.TrimSpace(r.PostFormValue("smtpHost")), Port: strings.TrimSpace(r.PostFormValue("smtpPort")),
@@ -114,8 +104,8 @@ func (s *Server) consoleTenantEmail(w http.ResponseWriter, r *http.Request) {
 		refuse(fields)
 		return
 	}
-	_, err = s.Manage.Tenants.Update(ctx, manage.Scope{}, cur.ID, func(t storage.Tenant) (storage.Tenant, error) {
-		if err := sameRevision(t.Revision, rev); err != nil {
+	_, err := s.Manage.Tenants.Update(ctx, manage.Scope{}, cur.ID, func(t storage.Tenant) (storage.Tenant, error) {
+		if err := sameRevision(t.Revision, cur.Revision); err != nil {
 			return t, err
 		}
 		c := &t.EmailConfiguration
