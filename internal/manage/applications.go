@@ -22,6 +22,8 @@ type ApplicationsStore interface {
 	UpdateApplication(ctx context.Context, a storage.Application, audit ...storage.AuditEntry) error
 	DeleteApplicationWith(ctx context.Context, d storage.ApplicationDeletion) error
 	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
+	// ListTenants: a search ordered by tenant orders by their names.
+	ListTenants(ctx context.Context) ([]storage.Tenant, error)
 }
 
 // ApplicationCache is the node-local application cache a change must clear.

@@ -111,6 +111,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/application", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
 		{pattern: "POST /api/application/{id}", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/application", handler: s.listApplications, auth: apiKey("/api/application"), tenantHeader: true},
+		{pattern: "POST /api/application/search", handler: s.searchApplications, auth: apiKey("/api/application/search"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/application/{id}", handler: s.getApplication, auth: apiKey("/api/application"), tenantHeader: true},
 		{pattern: "GET /api/application/{id}/oauth-configuration", handler: s.getOAuthConfiguration, auth: apiKey("/api/application"), tenantHeader: true},
 		{pattern: "PUT /api/application/{id}", handler: s.updateApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
@@ -276,6 +277,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/email/template/{id}", handler: s.createEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "POST /api/email/template/preview", handler: s.previewEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "GET /api/email/template", handler: s.listEmailTemplates, auth: apiKey("/api/email/template")},
+		{pattern: "POST /api/email/template/search", handler: s.searchEmailTemplates, auth: apiKey("/api/email/template/search"), body: maxBody},
 		{pattern: "GET /api/email/template/{id}", handler: s.getEmailTemplate, auth: apiKey("/api/email/template")},
 		{pattern: "PUT /api/email/template/{id}", handler: s.updateEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "PATCH /api/email/template/{id}", handler: s.updateEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
@@ -316,6 +318,10 @@ func (s *Server) routes() []route {
 		// loginConfiguration.requireAuthentication whether its absence is a 401.
 		{pattern: "POST /api/login", handler: s.login, auth: optionalAPIKey, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, password: verifiesPassword, rate: rateLogin, body: maxBody},
+		// login_ping.go: a backend records a login it made (no credential).
+		{pattern: "PUT /api/login", handler: s.pingLoginWithRequest, auth: apiKey("/api/login"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/login/{userId}", handler: s.pingLogin, auth: apiKey("/api/login"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/login/{userId}/{applicationId}", handler: s.pingLogin, auth: apiKey("/api/login"), tenantHeader: true, body: maxBody},
 
 		// twofactor.go (issue 10): enrolment by API key or by the user's JWT,
 		// and the second step of a login.
@@ -429,7 +435,7 @@ func (s *Server) routes() []route {
 		// with 404; a cookie-spending endpoint must say 405 instead so that a
 		// GET (link, <img>) is clearly refused (security-bar.md R3).
 		// TestRouteTable checks each Allow against the rows above.
-		{pattern: "/api/login", handler: methodNotAllowed("POST"), auth: public},
+		{pattern: "/api/login", handler: methodNotAllowed("POST, PUT"), auth: public},
 		{pattern: "/api/jwt/refresh", handler: methodNotAllowed("GET, POST, DELETE"), auth: public},
 		{pattern: "/api/logout", handler: methodNotAllowed("POST"), auth: public},
 		{pattern: "/api/two-factor/login", handler: methodNotAllowed("POST"), auth: public},

@@ -31,8 +31,6 @@ var notServed = []string{
 	"/api/user/comment",             // commentOnUser, retrieveUserComments
 	"/api/user/consent",             // the consent APIs
 	"/api/user/family",              // the family APIs
-	"/api/application/search",       // searchApplications
-	"/api/email/template/search",    // searchEmailTemplates
 	"/api/identity-provider/search", // searchIdentityProviders
 	"/api/identity-provider/link",   // the link APIs
 	"/api/identity-provider/start",  // startIdentityProviderLogin

@@ -26,6 +26,7 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		{"GET", "/api/user/import", 405, "POST", "[MethodNotAllowed]"},
 		{"GET", "/api/user/forgot-password/extra", 404, "", "[NotFound]"},
 		{"PUT", "/api/entity/search", 405, "GET, POST", "[MethodNotAllowed]"},
+		{"GET", "/api/application/search", 405, "POST", "[MethodNotAllowed]"},
 		// Literal paths no wildcard row shadows: the mux's catch-all took
 		// these, and answered 404 "There is no API".
 		{"PUT", "/api/user", 405, "POST, GET", "[MethodNotAllowed]"},
@@ -34,12 +35,11 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		// FusionAuth paths latchkey does not serve that a wildcard row would
 		// take (server.notServed): 404, not [couldNotConvert] or 401.
 		{"DELETE", "/api/user/bulk", 404, "", "[NotFound]"},
-		{"POST", "/api/application/search", 404, "", "[NotFound]"},
 		{"POST", "/api/identity-provider/search", 404, "", "[NotFound]"},
 		{"GET", "/api/user/consent", 404, "", "[NotFound]"},
 		{"POST", "/api/system/event-log/search", 404, "", "[NotFound]"},
 		// A cookie-spending path's own 405 row answers the same body.
-		{"GET", "/api/login", 405, "POST", "[MethodNotAllowed]"},
+		{"GET", "/api/login", 405, "POST, PUT", "[MethodNotAllowed]"},
 	} {
 		for _, key := range []string{apiKey, ""} {
 			res := s.api(c.method, c.path, nil, "Authorization", key)
