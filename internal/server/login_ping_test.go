@@ -2,8 +2,11 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // pingView is what a login ping changes: alice's lastLoginInstant, her
@@ -74,9 +77,12 @@ func TestLoginPingRecordsLogin(t *testing.T) {
 		t.Errorf("after loginPingWithRequest: lastLoginInstant %v, Store's %v (want %v), record %v", v.user, v.store, last, l)
 	}
 
-	// Without an application: the user's instant only.
+	// Without an application: the user's instant only; a key holding PUT
+	// on /api/login may ping.
+	s.apiOK("POST", "/api/api-key", map[string]any{"apiKey": map[string]any{"key": "pinger-key-0123456789abcdef0123",
+		"permissions": map[string]any{"endpoints": map[string]any{"/api/login": []string{"PUT"}}}}})
 	s.Clock.Advance(time.Minute)
-	if res := s.api("PUT", "/api/login/"+aliceID, nil); res.status != 200 {
+	if res := s.api("PUT", "/api/login/"+aliceID, nil, "Authorization", "pinger-key-0123456789abcdef0123"); res.status != 200 {
 		t.Fatalf("ping without an application: %d %s", res.status, res.body)
 	}
 	if v = s.pingView(aliceID); v.user != float64(s.Clock.Now().UnixMilli()) || v.store != last || len(v.logins) != 4 {
@@ -86,7 +92,8 @@ func TestLoginPingRecordsLogin(t *testing.T) {
 
 // TestLoginPingRefused: a ping without an API key, with a key that does
 // not hold PUT on /api/login, for an unknown, deactivated or other
-// tenant's user, for an unknown application, or with a malformed id or
+// tenant's user, for an unknown, inactive or other tenant's application
+// (400 [invalid]applicationId, as POST /api/login), or with a malformed id or
 // body is refused with FusionAuth's status, and records nothing: no
 // lastLoginInstant, no login record.
 func TestLoginPingRefused(t *testing.T) {
@@ -102,6 +109,12 @@ func TestLoginPingRefused(t *testing.T) {
 	bob := s.apiOK("POST", "/api/user", map[string]any{"user": map[string]any{"email": "bob@example.test", "password": "another long password"}})["user"].(map[string]any)["id"].(string)
 	if res := s.api("DELETE", "/api/user/"+bob, nil); res.status != 200 {
 		t.Fatalf("deactivate bob: %d %s", res.status, res.body)
+	}
+	const otherApp = "0f1a2b3c-0000-4000-8000-0000000000f6"
+	must(t, s.Store.CreateApplication(context.Background(), storage.Application{ID: otherApp, TenantID: otherTenant,
+		Name: "Other", Active: true, State: "Active", Roles: []storage.ApplicationRole{}}))
+	if res := s.api("DELETE", "/api/application/"+forumsApp, nil); res.status != 200 {
+		t.Fatalf("deactivate Forums: %d %s", res.status, res.body)
 	}
 	before, bobBefore := s.pingView(aliceID), s.pingView(bob)
 	ping := "/api/login/" + aliceID + "/" + storeApp
@@ -121,6 +134,8 @@ func TestLoginPingRefused(t *testing.T) {
 		{"deactivated user", "PUT", "/api/login/" + bob, nil, nil, 404, ""},
 		{"other tenant's user, scoped key", "PUT", "/api/login/" + otherUserID, nil, []string{"Authorization", scopedKey}, 404, ""},
 		{"unknown application", "PUT", "/api/login/" + aliceID + "/0f1a2b3c-0000-4000-8000-0000000000ee", nil, nil, 400, "[invalid]applicationId"},
+		{"inactive application", "PUT", "/api/login/" + aliceID + "/" + forumsApp, nil, nil, 400, "[invalid]applicationId"},
+		{"other tenant's application", "PUT", "/api/login/" + aliceID + "/" + otherApp, nil, nil, 400, "[invalid]applicationId"},
 		{"malformed user id", "PUT", "/api/login/alice/" + storeApp, nil, nil, 400, "[couldNotConvert]userId"},
 		{"malformed application id", "PUT", "/api/login/" + aliceID + "/store", nil, nil, 400, "[couldNotConvert]applicationId"},
 		{"JSON without userId", "PUT", "/api/login", map[string]any{"applicationId": storeApp}, nil, 400, "[blank]userId"},
