@@ -329,6 +329,34 @@ test('FusionAuth TypeScript client against latchkey', async (t) => {
     assert.ok(search.response.total >= 2);
   });
 
+  await t.test('loginPing, loginPingWithRequest: a login recorded without a password', async () => {
+    const before = (await admin.retrieveUserRecentLogins(s.userId, 0, 100)).response.logins.length;
+    assert.equal((await admin.loginPing(s.userId, s.appId, '203.0.113.9')).statusCode, 200);
+    const withRequest = await admin.loginPingWithRequest({ userId: s.userId, applicationId: s.appId, ipAddress: '198.51.100.9' });
+    assert.equal(withRequest.statusCode, 200);
+    const logins = (await admin.retrieveUserRecentLogins(s.userId, 0, 100)).response.logins;
+    assert.equal(logins.length, before + 2);
+    assert.deepEqual(logins.slice(0, 2).map((l) => l.ipAddress).sort(), ['198.51.100.9', '203.0.113.9']);
+    const user = (await admin.retrieveUser(s.userId)).response.user;
+    assert.equal(user.lastLoginInstant, logins[0].instant);
+    const unknown = await rejected(admin.loginPing('0f1a2b3c-0000-4000-8000-0000000000ee', s.appId));
+    assert.equal(unknown.statusCode, 404);
+  });
+
+  await t.test('searchApplications, searchEmailTemplates: a page and the total', async () => {
+    const apps = await admin.searchApplications({ search: { name: 'TS-COMPAT', numberOfResults: 5 } });
+    assert.equal(apps.statusCode, 200);
+    assert.ok(apps.response.applications.some((a) => a.id === s.appId && a.name === 'ts-compat'));
+    assert.equal(apps.response.total, apps.response.applications.length);
+    const templates = await admin.searchEmailTemplates({ search: { name: '*', numberOfResults: 1 } });
+    assert.equal(templates.statusCode, 200);
+    assert.equal(templates.response.emailTemplates.length, 1);
+    assert.ok(templates.response.total >= 1);
+    const bad = await rejected(admin.searchEmailTemplates({ search: { orderBy: 'color' } }));
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.exception.fieldErrors['search.orderBy'][0].code, '[invalid]search.orderBy');
+  });
+
   await t.test('searchAuditLogs, createAuditLog, retrieveAuditLog', async () => {
     const found = await admin.searchAuditLogs({ search: { message: '*group*', numberOfResults: 10 } });
     assert.equal(found.statusCode, 200);
