@@ -100,6 +100,7 @@ var EndpointPermissions = []string{
 	"/api/user",
 	"/api/user-action",
 	"/api/user/action",
+	"/api/user/bulk",
 	"/api/user/change-password",
 	"/api/user/forgot-password",
 	"/api/user/import",

@@ -53,6 +53,7 @@ type Service struct {
 	Actions      *Actions
 	LoginRecords *LoginRecords
 	AuditLogs    *AuditLogs
+	BulkDelete   *UserBulkDelete // DELETE /api/user/bulk, over Search and Users
 	// Keys lists signing keys and rotates them (with jwt.public-key.update);
 	// its Rotator is set by the wiring.
 	Keys *Keys
@@ -91,6 +92,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Entities:          &Entities{Store: st, Now: now},
 		IdentityProviders: &IdentityProviders{Store: st, Now: now},
 	}
+	svc.BulkDelete = &UserBulkDelete{Search: svc.Search, Users: users}
 	svc.Console = &Console{Applications: svc.Applications, Users: users, Registrations: svc.Registrations,
 		UserActions: svc.UserActions, Actions: svc.Actions, Now: now}
 	return svc

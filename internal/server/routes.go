@@ -126,6 +126,8 @@ func (s *Server) routes() []route {
 		{pattern: "PUT /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
 		{pattern: "PATCH /api/user/{id}", handler: s.updateUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/user/{id}", handler: s.deleteUser, auth: apiKey("/api/user"), tenantHeader: true, body: maxBody},
+		// users_bulk.go: FusionAuth's bulk delete (deleteUsers, deleteUsersByQuery).
+		{pattern: "DELETE /api/user/bulk", handler: s.deleteUsers, auth: apiKey("/api/user/bulk"), tenantHeader: true, body: maxBody},
 
 		// user_import.go: FusionAuth's bulk import (issue 14), one
 		// transaction per request.
