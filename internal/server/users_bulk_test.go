@@ -165,7 +165,10 @@ func TestBulkDeleteByQueryString(t *testing.T) {
 	wantBulk(t, s.api("DELETE", "/api/user/bulk?queryString=gone.example", nil), false, false)
 
 	// A key scoped to the default tenant matches other@example.test in
-	// neither way: not by its address, not by its id.
+	// neither way, not by its address, not by its id, and a dry run does
+	// not reveal it either.
+	wantBulk(t, s.api("DELETE", "/api/user/bulk?dryRun=true&queryString=other%40example.test", nil, "Authorization", scopedKey), true, false)
+	wantBulk(t, s.api("DELETE", "/api/user/bulk?dryRun=true&userId="+otherUserID, nil, "Authorization", scopedKey), true, false)
 	wantBulk(t, s.api("DELETE", "/api/user/bulk", map[string]any{"queryString": "other@example.test", "hardDelete": true}, "Authorization", scopedKey), false, true)
 	wantBulk(t, s.api("DELETE", "/api/user/bulk?hardDelete=true&userId="+otherUserID, nil, "Authorization", scopedKey), false, true)
 	if res := s.api("GET", "/api/user/"+otherUserID, nil); res.status != 200 || s.userActive(otherUserID) != true {
