@@ -1,5 +1,6 @@
 // FusionAuth's TypeScript client on issue 14's APIs: lambdas, user import
-// and webhooks, and a hard delete by deleteUserWithRequest: unchanged client
+// and webhooks, a hard delete by deleteUserWithRequest and the bulk delete
+// (deleteUsers, deleteUsersByQuery): unchanged client
 // methods against a running latchkey started by events_test.go (LATCHKEY_URL, LATCHKEY_API_KEY, LATCHKEY_TENANT_ID,
 // LATCHKEY_BCRYPT_HASH: a bcrypt hash of the imported user's password).
 import { test } from 'node:test';
@@ -164,5 +165,31 @@ test('FusionAuth TypeScript client: lambdas, import, webhooks', async (t) => {
     } finally {
       receiver.close();
     }
+  });
+
+  await t.test('deleteUsers dryRun changes nothing; deleteUsersByQuery deactivates, deleteUsers hardDelete removes', async () => {
+    const stamp = Date.now();
+    const ids = [];
+    for (const n of [1, 2]) {
+      ids.push((await admin.createUser(null, { user: { email: `bulk${n}.${stamp}@bulk.example.com`, password: 'a long enough password' } })).response.user.id);
+    }
+    const dry = await admin.deleteUsers({ userIds: ids, dryRun: true, hardDelete: true });
+    assert.equal(dry.statusCode, 200);
+    assert.deepEqual(dry.response, { dryRun: true, hardDelete: true, total: 2, userIds: ids });
+    for (const id of ids) assert.equal((await admin.retrieveUser(id)).response.user.active, true);
+
+    const soft = await admin.deleteUsersByQuery({ queryString: `${stamp}@bulk.example.com` });
+    assert.equal(soft.statusCode, 200);
+    assert.equal(soft.response.total, 2);
+    assert.deepEqual([...soft.response.userIds].sort(), [...ids].sort());
+    for (const id of ids) assert.equal((await admin.retrieveUser(id)).response.user.active, false);
+
+    const hard = await admin.deleteUsers({ userIds: ids, hardDelete: true });
+    assert.deepEqual(hard.response, { dryRun: false, hardDelete: true, total: 2, userIds: ids });
+    for (const id of ids) assert.equal((await rejected(admin.retrieveUser(id))).statusCode, 404);
+
+    const bad = await rejected(admin.deleteUsersByQuery({ query: '{"match_all":{}}', hardDelete: true }));
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.exception.fieldErrors.query[0].code, '[invalid]query');
   });
 });
