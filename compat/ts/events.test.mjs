@@ -1,6 +1,6 @@
 // FusionAuth's TypeScript client on issue 14's APIs: lambdas, user import
 // and webhooks, a hard delete by deleteUserWithRequest and the bulk delete
-// (deleteUsers, deleteUsersByQuery): unchanged client
+// (deleteUsers, deactivateUsersByIds, deleteUsersByQuery): unchanged client
 // methods against a running latchkey started by events_test.go (LATCHKEY_URL, LATCHKEY_API_KEY, LATCHKEY_TENANT_ID,
 // LATCHKEY_BCRYPT_HASH: a bcrypt hash of the imported user's password).
 import { test } from 'node:test';
@@ -167,7 +167,7 @@ test('FusionAuth TypeScript client: lambdas, import, webhooks', async (t) => {
     }
   });
 
-  await t.test('deleteUsers dryRun changes nothing; deleteUsersByQuery deactivates, deleteUsers hardDelete removes', async () => {
+  await t.test('deleteUsers dryRun changes nothing; deactivateUsersByIds deactivates; deleteUsersByQuery hardDelete removes', async () => {
     const stamp = Date.now();
     const ids = [];
     for (const n of [1, 2]) {
@@ -178,14 +178,14 @@ test('FusionAuth TypeScript client: lambdas, import, webhooks', async (t) => {
     assert.deepEqual(dry.response, { dryRun: true, hardDelete: true, total: 2, userIds: ids });
     for (const id of ids) assert.equal((await admin.retrieveUser(id)).response.user.active, true);
 
-    const soft = await admin.deleteUsersByQuery({ queryString: `${stamp}@bulk.example.com` });
-    assert.equal(soft.statusCode, 200);
-    assert.equal(soft.response.total, 2);
-    assert.deepEqual([...soft.response.userIds].sort(), [...ids].sort());
+    const soft = await admin.deactivateUsersByIds(ids);
+    assert.deepEqual(soft.response, { dryRun: false, hardDelete: false, total: 2, userIds: ids });
     for (const id of ids) assert.equal((await admin.retrieveUser(id)).response.user.active, false);
 
-    const hard = await admin.deleteUsers({ userIds: ids, hardDelete: true });
-    assert.deepEqual(hard.response, { dryRun: false, hardDelete: true, total: 2, userIds: ids });
+    const hard = await admin.deleteUsersByQuery({ queryString: `${stamp}@bulk.example.com`, hardDelete: true });
+    assert.equal(hard.statusCode, 200);
+    assert.equal(hard.response.total, 2);
+    assert.deepEqual([...hard.response.userIds].sort(), [...ids].sort());
     for (const id of ids) assert.equal((await rejected(admin.retrieveUser(id))).statusCode, 404);
 
     const bad = await rejected(admin.deleteUsersByQuery({ query: '{"match_all":{}}', hardDelete: true }));

@@ -20,8 +20,8 @@ import (
 // receiver in the node process, patchTenant's eventConfiguration, and
 // deleteUserWithRequest's {hardDelete: true} (the user gone, user.delete
 // delivered, the email free again), and the bulk delete: deleteUsers with
-// dryRun (nothing changes), deleteUsersByQuery (deactivated), deleteUsers
-// with hardDelete (gone), an Elasticsearch query refused.
+// dryRun (nothing changes), deactivateUsersByIds (deactivated),
+// deleteUsersByQuery with hardDelete (gone), an Elasticsearch query refused.
 func TestTypeScriptClientEvents(t *testing.T) {
 	node := need(t, "node")
 	dir, err := filepath.Abs(".")
