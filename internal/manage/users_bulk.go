@@ -45,9 +45,9 @@ type BulkDeleteResult struct {
 }
 
 // Delete finds the users q names that scope sees (ids of no such user are
-// skipped), at most q.Limit of them, and unless q.DryRun deactivates each
-// (Users.Deactivate), or deletes it with q.HardDelete (Users.Delete). Each
-// user is its own transaction, as when deleted one by one: a failure
+// skipped; a soft delete skips inactive users), at most q.Limit of them,
+// and unless q.DryRun deactivates each (Users.Deactivate), or deletes it
+// with q.HardDelete (Users.Delete). Each user is its own transaction, as when deleted one by one: a failure
 // partway answers the error with the users before it already deleted, and
 // a repeated call carries on. A user deleted meanwhile by someone else is
 // left out of the result.
@@ -79,20 +79,38 @@ func (b *UserBulkDelete) Delete(ctx context.Context, scope Scope, q BulkDeleteQu
 }
 
 // find is the users q names: by id in the order given (each once:
-// GetUsers), or the search's first matches.
+// GetUsers), or the search's first matches in id order. A soft delete
+// skips users already inactive, so that a caller repeating a soft delete by
+// queryString until total is 0 gets there: the search pages past them, up
+// to TotalCap matches read.
 func (b *UserBulkDelete) find(ctx context.Context, scope Scope, q BulkDeleteQuery) ([]storage.User, error) {
 	limit := pageSize(q.Limit, MaxPageSize)
-	if len(q.UserIDs) == 0 {
-		users, _, err := b.Search.Store.SearchUsers(ctx, storage.UserSearch{TenantID: scope.TenantID,
-			QueryString: q.QueryString, Limit: limit, CountLimit: limit})
-		return users, err
+	wanted := func(u storage.User) bool { return scope.Sees(u.TenantID) && (q.HardDelete || u.Active) }
+	if len(q.UserIDs) > 0 {
+		users, err := b.Search.Store.GetUsers(ctx, lowerIDs(q.UserIDs))
+		if err != nil {
+			return nil, err
+		}
+		users = slices.DeleteFunc(users, func(u storage.User) bool { return !wanted(u) })
+		return users[:min(len(users), limit)], nil
 	}
-	users, err := b.Search.Store.GetUsers(ctx, lowerIDs(q.UserIDs))
-	if err != nil {
-		return nil, err
+	var out []storage.User
+	for offset := 0; offset < TotalCap && len(out) < limit; offset += MaxPageSize {
+		page, _, err := b.Search.Store.SearchUsers(ctx, storage.UserSearch{TenantID: scope.TenantID, QueryString: q.QueryString,
+			Sort: []storage.SortField{{Name: "id"}}, Offset: offset, Limit: MaxPageSize, CountLimit: 1})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range page {
+			if wanted(u) && len(out) < limit {
+				out = append(out, u)
+			}
+		}
+		if len(page) < MaxPageSize {
+			break
+		}
 	}
-	users = slices.DeleteFunc(users, func(u storage.User) bool { return !scope.Sees(u.TenantID) })
-	return users[:min(len(users), limit)], nil
+	return out, nil
 }
 
 // checkBulkDelete refuses what would delete nobody on purpose, or more than

@@ -181,6 +181,42 @@ func TestBulkDeleteByQueryString(t *testing.T) {
 	}
 }
 
+// TestBulkDeleteSoftByQueryStringSkipsInactiveUsers: a soft delete leaves
+// out users already inactive, whether matched or named, so a caller
+// repeating a soft delete by queryString with a limit reaches total 0: the
+// second call deactivates the match the first left, past those it
+// deactivated and past a full search page of inactive users that sort
+// first, and the third finds none. A hard delete still takes them.
+func TestBulkDeleteSoftByQueryStringSkipsInactiveUsers(t *testing.T) {
+	s := newStack(t)
+	for i := range manage.MaxPageSize {
+		must(t, s.Store.CreateUser(context.Background(), storage.User{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), TenantID: tenantID,
+			Email: fmt.Sprintf("gone%04d@soft.example", i), InsertInstant: s.Clock.Now().UnixMilli()}))
+	}
+	ids := s.createUsers("soft1@soft.example", "soft2@soft.example", "soft3@soft.example")
+	var done []string
+	for _, want := range []int{2, 1, 0} {
+		res := s.api("DELETE", "/api/user/bulk?queryString=soft.example&limit=2", nil)
+		wantStatus(t, res, 200)
+		if got := res.json(t)["total"]; got != float64(want) {
+			t.Fatalf("call %d: total %v (%s), want %d", len(done), got, res.body, want)
+		}
+		for _, id := range res.json(t)["userIds"].([]any) {
+			done = append(done, id.(string))
+		}
+	}
+	if !sameSet(done, ids) {
+		t.Fatalf("deactivated %v, want each of %v once", done, ids)
+	}
+	for _, id := range ids {
+		if s.userActive(id) != false {
+			t.Errorf("user %s still active", id)
+		}
+	}
+	wantBulk(t, s.api("DELETE", "/api/user/bulk?userId="+ids[0], nil), false, false)
+	wantBulk(t, s.api("DELETE", "/api/user/bulk?hardDelete=true&userId="+ids[0], nil), false, true, ids[0])
+}
+
 // TestBulkDeleteDryRunChangesNothing: dryRun, in the query or the body,
 // with a soft or a hard delete, by ids or by queryString, answers the users
 // that would be deleted and changes nothing: every user and the audit log
