@@ -45,6 +45,7 @@ type Storage interface {
 	EventWriteStore
 	ImportStore
 	EventCountStore
+	UserCommentStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error

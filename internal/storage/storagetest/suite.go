@@ -60,6 +60,8 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"DatabaseTime", testDatabaseTime},
 		{"EventCounts", testEventCounts},
 		{"DataNumbersKeptExactly", testDataNumbersKeptExactly},
+		{"UserComments", testUserComments},
+		{"DeleteUserDeletesComments", testDeleteUserDeletesComments},
 	}
 	tests = append(tests, eventTests...)
 	for _, tc := range append(append(append(append(append(append(append(append(tests, mailTests...), accountTests...), revisionTests...), mfaTests...), directoryTests...), janitorTests...), oauthTests...), sessionTests...) {
