@@ -102,6 +102,8 @@ var EndpointPermissions = []string{
 	"/api/user/action",
 	"/api/user/bulk",
 	"/api/user/change-password",
+	"/api/user/comment",
+	"/api/user/comment/search",
 	"/api/user/forgot-password",
 	"/api/user/import",
 	"/api/user/recent-login",

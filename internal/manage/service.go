@@ -52,6 +52,7 @@ type Service struct {
 	UserActions  *UserActions
 	Actions      *Actions
 	LoginRecords *LoginRecords
+	Comments     *UserComments
 	AuditLogs    *AuditLogs
 	BulkDelete   *UserBulkDelete // DELETE /api/user/bulk, over Search and Users
 	// Keys lists signing keys and rotates them (with jwt.public-key.update);
@@ -87,6 +88,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		UserActions:       &UserActions{Store: st, Now: now},
 		Actions:           &Actions{Store: st, Now: now, Revokes: a},
 		LoginRecords:      &LoginRecords{Store: st},
+		Comments:          &UserComments{Store: st, Now: now},
 		AuditLogs:         &AuditLogs{Store: st, Now: now},
 		Keys:              &Keys{Store: st, Now: now},
 		Entities:          &Entities{Store: st, Now: now},

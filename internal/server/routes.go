@@ -209,6 +209,11 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/system/login-record/search", handler: s.searchLoginRecords, auth: apiKey("/api/system/login-record/search"), tenantHeader: true},
 		{pattern: "POST /api/system/login-record/search", handler: s.searchLoginRecords, auth: apiKey("/api/system/login-record/search"), tenantHeader: true, body: maxBody},
 
+		// user_comments.go: the notes admins leave on users.
+		{pattern: "POST /api/user/comment", handler: s.addUserComment, auth: apiKey("/api/user/comment"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user/comment/{userId}", handler: s.listUserComments, auth: apiKey("/api/user/comment"), tenantHeader: true},
+		{pattern: "POST /api/user/comment/search", handler: s.searchUserComments, auth: apiKey("/api/user/comment/search"), tenantHeader: true, body: maxBody},
+
 		// groups.go, group_members.go
 		{pattern: "POST /api/group", handler: s.createGroup, auth: apiKey("/api/group"), tenantHeader: true, body: maxBody},
 		{pattern: "POST /api/group/{id}", handler: s.createGroup, auth: apiKey("/api/group"), tenantHeader: true, body: maxBody},

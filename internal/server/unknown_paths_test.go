@@ -25,6 +25,8 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		{"DELETE", "/api/user/change-password", 405, "POST, GET", "[MethodNotAllowed]"},
 		{"GET", "/api/user/import", 405, "POST", "[MethodNotAllowed]"},
 		{"GET", "/api/user/bulk", 405, "DELETE", "[MethodNotAllowed]"},
+		{"GET", "/api/user/comment", 405, "POST", "[MethodNotAllowed]"},
+		{"GET", "/api/user/comment/search", 405, "POST", "[MethodNotAllowed]"},
 		{"GET", "/api/user/forgot-password/extra", 404, "", "[NotFound]"},
 		{"PUT", "/api/entity/search", 405, "GET, POST", "[MethodNotAllowed]"},
 		{"GET", "/api/application/search", 405, "POST", "[MethodNotAllowed]"},
