@@ -144,7 +144,7 @@ func TestUserCommentRefusals(t *testing.T) {
 	} {
 		res := s.api(c.method, c.path, c.body)
 		if res.status != c.status {
-			t.Errorf("%s: %d %s, want %d", c.name, res.status, res.body, c.status)
+			t.Errorf("%s: %d %.200s, want %d", c.name, res.status, res.body, c.status)
 			continue
 		}
 		for _, code := range c.codes {
@@ -154,7 +154,7 @@ func TestUserCommentRefusals(t *testing.T) {
 		}
 	}
 	if cs := s.storedComments(); len(cs) != 0 {
-		t.Fatalf("refused comments were stored: %+v", cs)
+		t.Fatalf("%d refused comments were stored", len(cs))
 	}
 	if _, n, err := s.Store.SearchAuditEntries(context.Background(), storage.AuditSearch{Message: "comment", Limit: 10}); err != nil || n != 0 {
 		t.Fatalf("refused comments left %d audit entries (%v)", n, err)
@@ -195,6 +195,7 @@ func TestUserCommentsNeedTheirPermission(t *testing.T) {
 		{"read-only-key-0123456789abcdef0123456789abcdef", "POST", "/api/user/comment/search", search, 401},
 		{"read-only-key-0123456789abcdef0123456789abcdef", "GET", "/api/user/comment/" + aliceID, nil, 200},
 		{"write-only-key-0123456789abcdef0123456789abcdef", "GET", "/api/user/comment/" + aliceID, nil, 401},
+		{"write-only-key-0123456789abcdef0123456789abcdef", "POST", "/api/user/comment/search", search, 401},
 	} {
 		res := s.api(c.method, c.path, c.body, "Authorization", c.key)
 		if res.status != c.status {
