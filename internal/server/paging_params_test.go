@@ -60,7 +60,7 @@ func TestEverySearchRefusesBadPagingAndFilters(t *testing.T) {
 	// The POST searches: {"search":{...}} with the page in the body.
 	for _, path := range []string{"/api/user/search", "/api/system/audit-log/search", "/api/system/login-record/search",
 		"/api/system/webhook-event-log/search", "/api/lambda/search", "/api/webhook/search", "/api/group/search",
-		"/api/entity/search", "/api/group/member/search"} {
+		"/api/entity/search", "/api/group/member/search", "/api/user/comment/search"} {
 		base := []any{"queryString", "*"}
 		if path == "/api/group/member/search" {
 			base = []any{"userId", aliceID}
@@ -88,6 +88,7 @@ func TestEverySearchRefusesBadPagingAndFilters(t *testing.T) {
 		badParam{"userId not a UUID", "GET", "/api/system/login-record/search?userId=" + bad, nil, "[couldNotConvert]search.userId"},
 		badParam{"applicationId not a UUID", "POST", "/api/system/login-record/search", searchBody("applicationId", bad), "[couldNotConvert]search.applicationId"},
 		badParam{"groupId not a UUID", "POST", "/api/group/member/search", searchBody("groupId", bad), "[couldNotConvert]search.groupId"},
+		badParam{"commenterId not a UUID", "POST", "/api/user/comment/search", searchBody("commenterId", bad), "[couldNotConvert]search.commenterId"},
 		badParam{"userId not a UUID", "GET", "/api/group/member/search?userId=" + bad, nil, "[couldNotConvert]search.userId"},
 		badParam{"tenantId not a UUID", "GET", "/api/webhook/search?tenantId=" + bad, nil, "[couldNotConvert]search.tenantId"},
 		badParam{"ids not UUIDs", "GET", "/api/entity/search?ids=" + bad, nil, "[couldNotConvert]search.ids"},
