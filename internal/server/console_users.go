@@ -79,6 +79,8 @@ type userData struct {
 	Locks    []storage.UserActionLog
 	Sessions []storage.RefreshToken
 	Logins   []manage.LoginRecordView
+	// Comments are the notes admins left on the user (read-only here).
+	Comments []manage.UserComment
 	// Methods are the user's second factors (no secrets).
 	Methods []storage.TwoFactorMethod
 	Self    bool
@@ -118,6 +120,9 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	if err == nil {
 		d.Logins, err = s.Manage.LoginRecords.Recent(ctx, manage.Scope{}, u.ID, 0, 10)
+	}
+	if err == nil {
+		d.Comments, err = s.Manage.Comments.List(ctx, manage.Scope{}, u.ID)
 	}
 	if err == nil {
 		d.Methods, err = s.MFA.Methods(ctx, u.ID)

@@ -260,3 +260,23 @@ func TestUserCommentsGoWithTheirUser(t *testing.T) {
 		t.Fatalf("the deleted user's comments: %d %s", res.status, res.body)
 	}
 }
+
+// TestConsoleUserPageListsComments: the admin console's user page lists
+// the comments on the user, oldest first, as text: markup in a comment is
+// escaped, never rendered.
+func TestConsoleUserPageListsComments(t *testing.T) {
+	s, c, _ := newAdminConsole(t, "")
+	page := c.get("/admin/users/" + aliceID)
+	if page.status != 200 || !strings.Contains(string(page.body), `id="no-comments"`) {
+		t.Fatalf("the user page without comments: %d", page.status)
+	}
+	s.withModerator()
+	s.apiOK("POST", "/api/user/comment", comment(aliceID, moderatorID, "first <script>alert(1)</script>"))
+	s.Clock.Advance(time.Minute)
+	s.apiOK("POST", "/api/user/comment", comment(aliceID, moderatorID, "second"))
+	body := string(c.get("/admin/users/" + aliceID).body)
+	first, second := strings.Index(body, "first &lt;script&gt;alert(1)&lt;/script&gt;"), strings.Index(body, "<td>second</td>")
+	if first < 0 || second < first || strings.Contains(body, "<script>alert(1)") || !strings.Contains(body, moderatorID) {
+		t.Fatalf("the user page's comments (first at %d, second at %d):\n%s", first, second, body)
+	}
+}
