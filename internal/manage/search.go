@@ -118,23 +118,36 @@ func (s *UserSearch) expand(ctx context.Context, users []storage.User) error {
 	return nil
 }
 
+// checkUserSelection checks users chosen by ids or by a queryString (the
+// user search's and the bulk delete's), naming the request's fields: an
+// Elasticsearch query is refused (the database engine answers), ids and a
+// queryString together are refused, and both are bounded.
+func checkUserSelection(e *Invalid, queryField, idsField, queryStringField, query string, ids []string, queryString string) {
+	if query != "" {
+		e.Field("invalid", queryField, "latchkey searches its database: use [queryString] (Elasticsearch queries are not supported).")
+	}
+	if len(ids) > 0 && queryString != "" {
+		e.Field("invalid", idsField, "Choose users by ["+fieldName(idsField)+"] or by [queryString], not both.")
+	}
+	if len(ids) > MaxPageSize {
+		e.Field("tooMany", idsField, "At most "+itoa(MaxPageSize)+" ids per request.")
+	}
+	checkFilterIDs(e, idsField, ids)
+	if len(queryString) > 1024 {
+		e.Field("tooLong", queryStringField, "The [queryString] is longer than 1024 characters.")
+	}
+}
+
+// fieldName is the last part of a dotted request field name.
+func fieldName(f string) string {
+	return f[strings.LastIndex(f, ".")+1:]
+}
+
 // checkSearch refuses what the database engine cannot answer, with
 // FusionAuth's field names.
 func checkSearch(q SearchQuery) *Invalid {
 	e := &Invalid{}
-	if q.Query != "" {
-		e.Field("invalid", "search.query", "latchkey searches its database: use [queryString] (Elasticsearch queries are not supported).")
-	}
-	if len(q.IDs) > 0 && q.QueryString != "" {
-		e.Field("invalid", "search.ids", "Search by [ids] or by [queryString], not both.")
-	}
-	if len(q.IDs) > MaxPageSize {
-		e.Field("tooMany", "search.ids", "At most "+itoa(MaxPageSize)+" ids per request.")
-	}
-	checkFilterIDs(e, "search.ids", q.IDs)
-	if len(q.QueryString) > 1024 {
-		e.Field("tooLong", "search.queryString", "The [queryString] is longer than 1024 characters.")
-	}
+	checkUserSelection(e, "search.query", "search.ids", "search.queryString", q.Query, q.IDs, q.QueryString)
 	checkPaging(e, searchPaging(q.StartRow, q.NumberOfResults)...)
 	if len(q.SortFields) > 5 {
 		e.Field("tooMany", "search.sortFields", "At most 5 sort fields.")

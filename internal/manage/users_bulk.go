@@ -119,21 +119,9 @@ func (b *UserBulkDelete) find(ctx context.Context, scope Scope, q BulkDeleteQuer
 // Field names are the request's (UserDeleteRequest).
 func checkBulkDelete(q BulkDeleteQuery) *Invalid {
 	e := &Invalid{}
-	if q.Query != "" {
-		e.Field("invalid", "query", "latchkey searches its database: use [queryString] (Elasticsearch queries are not supported).")
-	}
-	switch {
-	case len(q.UserIDs) > 0 && q.QueryString != "":
-		e.Field("invalid", "userIds", "Delete by [userIds] or by [queryString], not both.")
-	case len(q.UserIDs) == 0 && q.QueryString == "" && q.Query == "":
+	checkUserSelection(e, "query", "userIds", "queryString", q.Query, q.UserIDs, q.QueryString)
+	if len(q.UserIDs) == 0 && q.QueryString == "" && q.Query == "" {
 		e.Field("blank", "userIds", "Name the users to delete with [userIds] or [queryString].")
-	}
-	if len(q.UserIDs) > MaxPageSize {
-		e.Field("tooMany", "userIds", "At most "+itoa(MaxPageSize)+" ids per request.")
-	}
-	checkFilterIDs(e, "userIds", q.UserIDs)
-	if len(q.QueryString) > 1024 {
-		e.Field("tooLong", "queryString", "The [queryString] is longer than 1024 characters.")
 	}
 	checkPaging(e, paging{"limit", q.Limit})
 	return e
