@@ -85,33 +85,12 @@ func (al *AuditLogs) Search(ctx context.Context, scope Scope, q AuditQuery) ([]s
 		OldValue: q.OldValue, NewValue: q.NewValue, Start: q.Start, End: q.End,
 		Offset: q.StartRow, Limit: pageSize(q.NumberOfResults, 25)}
 	e := &Invalid{}
-	if f := strings.Fields(q.OrderBy); len(f) > 0 {
-		field, dir := f[0], "DESC"
-		if len(f) > 1 {
-			dir = strings.ToUpper(f[1])
-		}
-		if !containsFold(auditOrderFields, field) || len(f) > 2 || (dir != "ASC" && dir != "DESC") {
-			e.Field("invalid", "search.orderBy", "Order by insertInstant, insertUser, message or id, then ASC or DESC.")
-		}
-		for _, name := range auditOrderFields {
-			if strings.EqualFold(name, field) {
-				s.OrderBy = name
-			}
-		}
-		s.Asc = dir == "ASC"
-	}
+	var desc bool
+	s.OrderBy, desc, _ = parseOrderBy(e, q.OrderBy, auditOrderFields, "", true)
+	s.Asc = !desc
 	checkPaging(e, searchPaging(q.StartRow, q.NumberOfResults)...)
 	if err := e.Err(); err != nil {
 		return nil, 0, err
 	}
 	return al.Store.SearchAuditEntries(ctx, s)
-}
-
-func containsFold(list []string, v string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, v) {
-			return true
-		}
-	}
-	return false
 }

@@ -22,30 +22,51 @@ type orderKey[T any] struct {
 	cmp  func(a, b T) int
 }
 
-// sortByOrder orders list by orderBy ("<field> [ASC|DESC]", "name ASC" when
-// empty), ties by id so that pages do not overlap; an unknown field or
-// direction is [invalid]search.orderBy in e and leaves list as it is.
-func sortByOrder[T any](e *Invalid, list []T, orderBy string, keys []orderKey[T], id func(T) string) {
+// parseOrderBy reads a search's orderBy, "<field> [ASC|DESC]" in any case,
+// against the fields the search sorts by: the field as fields spells it and
+// whether the order is descending. An empty orderBy is def, a field
+// without a direction is desc by default; an unknown field, direction or
+// anything more is [invalid]search.orderBy in e (ok false).
+func parseOrderBy(e *Invalid, orderBy string, fields []string, def string, desc bool) (field string, isDesc, ok bool) {
 	f := strings.Fields(orderBy)
 	if len(f) == 0 {
-		f = []string{"name"}
+		return def, desc, true
 	}
-	dir := "ASC"
+	dir := "DESC"
+	if !desc {
+		dir = "ASC"
+	}
 	if len(f) > 1 {
 		dir = strings.ToUpper(f[1])
 	}
-	i := slices.IndexFunc(keys, func(k orderKey[T]) bool { return strings.EqualFold(k.name, f[0]) })
+	i := slices.IndexFunc(fields, func(name string) bool { return strings.EqualFold(name, f[0]) })
 	if i < 0 || len(f) > 2 || (dir != "ASC" && dir != "DESC") {
-		names := make([]string, len(keys))
-		for j, k := range keys {
-			names[j] = k.name
+		names := strings.Join(fields, ", ")
+		if n := len(fields); n > 1 {
+			names = strings.Join(fields[:n-1], ", ") + " or " + fields[n-1]
 		}
-		e.Field("invalid", "search.orderBy", "Order by "+strings.Join(names, ", ")+", then ASC or DESC.")
+		e.Field("invalid", "search.orderBy", "Order by "+names+", then ASC or DESC.")
+		return "", false, false
+	}
+	return fields[i], dir == "DESC", true
+}
+
+// sortByOrder orders list by orderBy ("<field> [ASC|DESC]", "name ASC" when
+// empty; parseOrderBy), ties by id so that pages do not overlap; an unknown
+// field or direction is [invalid]search.orderBy in e and leaves list as it is.
+func sortByOrder[T any](e *Invalid, list []T, orderBy string, keys []orderKey[T], id func(T) string) {
+	names := make([]string, len(keys))
+	for j, k := range keys {
+		names[j] = k.name
+	}
+	field, desc, ok := parseOrderBy(e, orderBy, names, "name", false)
+	if !ok {
 		return
 	}
+	i := slices.Index(names, field)
 	slices.SortStableFunc(list, func(a, b T) int {
 		c := keys[i].cmp(a, b)
-		if dir == "DESC" {
+		if desc {
 			c = -c
 		}
 		return cmp.Or(c, strings.Compare(id(a), id(b)))

@@ -123,17 +123,8 @@ func (uc *UserComments) Search(ctx context.Context, scope Scope, q UserCommentQu
 	checkFilterID(e, "search.tenantId", q.TenantID)
 	checkFilterID(e, "search.userId", q.UserID)
 	f := storage.UserCommentFilter{TenantID: q.TenantID, UserID: strings.ToLower(q.UserID), CommenterID: strings.ToLower(q.CommenterID),
-		Comment: q.Comment, Desc: true, Offset: q.StartRow, Limit: pageSize(q.NumberOfResults, 25)}
-	if o := strings.Fields(q.OrderBy); len(o) > 0 {
-		dir := "DESC"
-		if len(o) > 1 {
-			dir = strings.ToUpper(o[1])
-		}
-		if !strings.EqualFold(o[0], "insertInstant") || len(o) > 2 || (dir != "ASC" && dir != "DESC") {
-			e.Field("invalid", "search.orderBy", "Order by insertInstant, then ASC or DESC.")
-		}
-		f.Desc = dir == "DESC"
-	}
+		Comment: q.Comment, Offset: q.StartRow, Limit: pageSize(q.NumberOfResults, 25)}
+	_, f.Desc, _ = parseOrderBy(e, q.OrderBy, []string{"insertInstant"}, "insertInstant", true)
 	if err := e.Err(); err != nil {
 		return nil, 0, err
 	}
