@@ -62,6 +62,8 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"DataNumbersKeptExactly", testDataNumbersKeptExactly},
 		{"UserComments", testUserComments},
 		{"DeleteUserDeletesComments", testDeleteUserDeletesComments},
+		{"EventLog", testEventLog},
+		{"PurgeEventLogs", testPurgeEventLogs},
 	}
 	tests = append(tests, eventTests...)
 	for _, tc := range append(append(append(append(append(append(append(append(tests, mailTests...), accountTests...), revisionTests...), mfaTests...), directoryTests...), janitorTests...), oauthTests...), sessionTests...) {
