@@ -92,6 +92,8 @@ var EndpointPermissions = []string{
 	"/api/system-configuration",
 	"/api/system/audit-log",
 	"/api/system/audit-log/search",
+	"/api/system/event-log",
+	"/api/system/event-log/search",
 	"/api/system/login-record/search",
 	"/api/system/webhook-event-log",
 	"/api/system/webhook-event-log/search",

@@ -79,6 +79,7 @@ func DefaultSystemConfiguration() storage.SystemConfiguration {
 		// stays bounded (docs/compatibility.md).
 		LoginRecordConfiguration: &storage.LoginRecordConfiguration{
 			Delete: storage.LoginRecordDelete{Enabled: true, NumberOfDaysToRetain: DefaultLoginRecordRetention}},
+		EventLogConfiguration: &storage.EventLogConfiguration{NumberToRetain: DefaultEventLogRetention},
 	}
 }
 

@@ -53,6 +53,7 @@ type Service struct {
 	Actions      *Actions
 	LoginRecords *LoginRecords
 	Comments     *UserComments
+	EventLogs    *EventLogs
 	AuditLogs    *AuditLogs
 	BulkDelete   *UserBulkDelete // DELETE /api/user/bulk, over Search and Users
 	// Keys lists signing keys and rotates them (with jwt.public-key.update);
@@ -89,6 +90,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Actions:           &Actions{Store: st, Now: now, Revokes: a},
 		LoginRecords:      &LoginRecords{Store: st},
 		Comments:          &UserComments{Store: st, Now: now},
+		EventLogs:         &EventLogs{Store: st, Now: now},
 		AuditLogs:         &AuditLogs{Store: st, Now: now},
 		Keys:              &Keys{Store: st, Now: now},
 		Entities:          &Entities{Store: st, Now: now},

@@ -42,8 +42,8 @@ func (sc *SystemConfig) Get(ctx context.Context) (storage.SystemConfiguration, e
 		c.Revision = storage.Unstored // an Update of it holds only while nothing is stored
 		return c, nil
 	}
-	lr := LoginRecordSettings(c)
-	c.LoginRecordConfiguration = &lr
+	lr, ev := LoginRecordSettings(c), EventLogSettings(c)
+	c.LoginRecordConfiguration, c.EventLogConfiguration = &lr, &ev
 	return c, err
 }
 
@@ -95,6 +95,12 @@ func validateSystemConfiguration(c storage.SystemConfiguration) *Invalid {
 	}
 	if lr := c.LoginRecordConfiguration; lr != nil {
 		checkSetting(e, "systemConfiguration.loginRecordConfiguration.delete.numberOfDaysToRetain", lr.Delete.NumberOfDaysToRetain, 0)
+	}
+	if ev := c.EventLogConfiguration; ev != nil {
+		if ev.NumberToRetain < 1 {
+			e.Field("invalid", "systemConfiguration.eventLogConfiguration.numberToRetain", "Keep at least one event log entry.")
+		}
+		checkSetting(e, "systemConfiguration.eventLogConfiguration.numberToRetain", ev.NumberToRetain, 0)
 	}
 	checkSetting(e, p+".preflightMaxAgeInSeconds", cc.PreflightMaxAgeInSeconds, time.Second)
 	for _, m := range cc.AllowedMethods {

@@ -55,6 +55,7 @@ func TestMalformedIDsAreRefused(t *testing.T) {
 		{"POST", "/api/user/verify-registration/" + unknown, nil, false, 404, "[NotFound]"},
 		{"GET", "/api/user/action?userId=" + bad, nil, false, 400, "[couldNotConvert]userId"},
 		{"GET", "/api/system/webhook-event-log/" + bad, nil, false, 400, "[couldNotConvert]webhookEventLogId"},
+		{"GET", "/api/system/event-log/" + bad, nil, false, 400, "[couldNotConvert]eventLogId"},
 		{"POST", "/api/entity/search", map[string]any{"search": map[string]any{"ids": manyIDs(501)}}, false, 400, "[tooMany]search.ids"},
 		{"GET", "/api/entity/" + unknown + "/grant?userId=" + bad, nil, false, 400, "[couldNotConvert]userId"},
 		{"GET", "/api/entity/" + unknown + "/grant?recipientEntityId=" + bad, nil, false, 400, "[couldNotConvert]recipientEntityId"},

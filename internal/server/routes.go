@@ -300,6 +300,10 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/system/webhook-event-log/search", handler: s.searchWebhookEventLogs, auth: apiKey("/api/system/webhook-event-log/search")},
 		{pattern: "POST /api/system/webhook-event-log/search", handler: s.searchWebhookEventLogs, auth: apiKey("/api/system/webhook-event-log/search"), body: maxBody},
 		{pattern: "GET /api/system/webhook-event-log/{id}", handler: s.getWebhookEventLog, auth: apiKey("/api/system/webhook-event-log")},
+		// event_log.go: what failed in background work.
+		{pattern: "GET /api/system/event-log/search", handler: s.searchEventLogs, auth: apiKey("/api/system/event-log/search")},
+		{pattern: "POST /api/system/event-log/search", handler: s.searchEventLogs, auth: apiKey("/api/system/event-log/search"), body: maxBody},
+		{pattern: "GET /api/system/event-log/{id}", handler: s.getEventLog, auth: apiKey("/api/system/event-log")},
 		{pattern: "POST /api/webhook/delivery/{id}/retry", handler: s.retryWebhookDelivery, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "POST /api/webhook/{id}/test", handler: s.testWebhook, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "GET /api/webhook", handler: s.listWebhooks, auth: apiKey("/api/webhook")},

@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// TestRangeSearchParameters: the audit-log, login-record and
-// webhook-event-log searches read start, end, startRow and numberOfResults
+// TestRangeSearchParameters: the audit-log, login-record, webhook-event-log
+// and event-log searches read start, end, startRow and numberOfResults
 // alike, from GET's query string and POST's body: a value that is not a
 // number is a 400 naming the parameter (never a 500 or an ignored filter),
 // and startRow/numberOfResults page the answer.
@@ -15,7 +15,7 @@ func TestRangeSearchParameters(t *testing.T) {
 	for _, msg := range []string{"first", "second", "third"} {
 		s.apiOK("POST", "/api/system/audit-log", map[string]any{"auditLog": map[string]any{"insertUser": "ops@example.test", "message": "range " + msg}})
 	}
-	searches := []string{"/api/system/audit-log/search", "/api/system/login-record/search", "/api/system/webhook-event-log/search"}
+	searches := []string{"/api/system/audit-log/search", "/api/system/login-record/search", "/api/system/webhook-event-log/search", "/api/system/event-log/search"}
 	for _, path := range searches {
 		for _, p := range []string{"start", "end", "startRow", "numberOfResults"} {
 			res := s.api("GET", path+"?"+p+"=yesterday", nil)

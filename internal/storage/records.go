@@ -305,6 +305,9 @@ type SystemConfiguration struct {
 	// LoginRecordConfiguration bounds how long login records are kept;
 	// nil (a configuration stored before it existed) means the defaults.
 	LoginRecordConfiguration *LoginRecordConfiguration `json:"loginRecordConfiguration,omitempty"`
+	// EventLogConfiguration bounds how many event log entries are kept;
+	// nil (a configuration stored before it existed) means the default.
+	EventLogConfiguration *EventLogConfiguration `json:"eventLogConfiguration,omitempty"`
 	// Revision is the row's write counter as read, like Tenant.Revision
 	// (PutSystemConfiguration); Unstored when it was read before the first
 	// Put. Never serialized.
@@ -320,6 +323,13 @@ const Unstored int64 = -1
 // systemConfiguration.loginRecordConfiguration.
 type LoginRecordConfiguration struct {
 	Delete LoginRecordDelete `json:"delete"`
+}
+
+// EventLogConfiguration is FusionAuth's
+// systemConfiguration.eventLogConfiguration: the janitor keeps the newest
+// NumberToRetain entries.
+type EventLogConfiguration struct {
+	NumberToRetain int `json:"numberToRetain"`
 }
 
 // LoginRecordDelete says whether and after how many days login records are
