@@ -132,7 +132,9 @@ type App struct {
 	unfollow  func() // stops the caches following the store's change feed
 	clock     *dbclock.Clock
 	workers   *workers
-	janitor   *janitor.Janitor
+	// lambdaFailures writes failed lambda calls to the event log.
+	lambdaFailures *lambdaFailures
+	janitor        *janitor.Janitor
 
 	closeOnce sync.Once
 	closeErr  error
@@ -200,12 +202,15 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 		return a, err
 	}
 	// One lambda engine per process, shared with the Kickstart dry run.
-	engine := lambda.New(lambda.Config{Logger: a.log})
+	// Its failures go to the event log through a.lambdaFailures.
+	a.lambdaFailures = newLambdaFailures(a.log)
+	engine := lambda.New(lambda.Config{Logger: a.log, Failures: a.lambdaFailures.add})
 	poster := sender.New(sender.Options{DenyPrivate: cfg.WebhookPrivateAddresses == "deny"})
 	if a.Server, a.unfollow, err = newServer(ctx, a.store, cfg, opts, a.log, a.gate,
 		wiring{metrics: a.metrics, secret: sec, engine: engine, poster: poster}); err != nil {
 		return a, err
 	}
+	a.lambdaFailures.el = a.Server.Manage.EventLogs
 	a.Server.Tracing = a.tracing
 	a.Server.Ready = &server.Readiness{Store: a.store, Now: opts.Now, Logger: a.log, ProbeEvery: opts.ReadyProbeEvery}
 	a.handler = a.Server.Handler()
@@ -338,10 +343,13 @@ func (a *App) Run(ctx context.Context) error {
 	// more after the drain (internal/tally), so the last requests count.
 	tallyDone := make(chan struct{})
 	go func() { a.Server.Tally.Run(wctx, 0); close(tallyDone) }()
+	lambdaFailuresDone := make(chan struct{})
+	go func() { a.lambdaFailures.run(wctx); close(lambdaFailuresDone) }()
 	defer func() {
 		stopWorkers()
 		<-janitorDone
 		<-tallyDone
+		<-lambdaFailuresDone
 		waitWorkers(a.cfg.ShutdownTimeout)
 	}()
 	errc := make(chan error, 1)

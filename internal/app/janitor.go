@@ -29,6 +29,8 @@ const rateCounterKeep = time.Hour
 // Login records older than the system configuration's retention go
 // (m.LoginRecords: the configuration is read at every pass, so a change
 // through the API applies at the next one; delete.enabled false keeps all).
+// The event log keeps its newest eventLogConfiguration.numberToRetain
+// entries (m.EventLogs, read the same way).
 func newJanitor(st storage.Storage, svc *auth.Service, m *manage.Service, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
 	tasks := janitor.Tasks(st, janitor.Retention{
 		TokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
@@ -43,6 +45,7 @@ func newJanitor(st storage.Storage, svc *auth.Service, m *manage.Service, now fu
 		}},
 		janitor.Task{Name: "user_action_ends", Purge: m.Actions.SendEnds},
 		janitor.Task{Name: "login_records", Purge: m.LoginRecords.Purge},
+		janitor.Task{Name: "event_log", Purge: m.EventLogs.Purge},
 		janitor.Task{Name: "two_factor_reseal", Purge: func(ctx context.Context, _ time.Time, limit int) (int, error) {
 			return svc.ResealTwoFactorSecrets(ctx, limit)
 		}})

@@ -47,7 +47,8 @@ func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cf
 		return t.WithDefaults().EmailConfiguration, err
 	}
 	mw, err := mail.NewWorker(mail.WorkerConfig{Store: st, Configs: configs, Sender: mail.NewSender(mail.SenderOptions{RootCAs: roots}),
-		Tuning: outbox.Config{Now: now, Logger: log.With("queue", mail.Queue), Observe: counted(metrics, nil)}})
+		Tuning: outbox.Config{Now: now, Logger: log.With("queue", mail.Queue), Observe: counted(metrics, nil),
+			Failed: failedToEventLog(m.EventLogs, mail.FailureMessage, log)}})
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +65,7 @@ func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cf
 			jw.Notify()
 		}
 	}
-	hw, err := webhookWorker(st, pub, cfg, opts, log, metrics)
+	hw, err := webhookWorker(st, pub, failedToEventLog(m.EventLogs, events.FailureMessage, log), cfg, opts, log, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -72,14 +73,14 @@ func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cf
 	return &workers{mail: mw, jobs: jw, hooks: hw, log: log}, nil
 }
 
-// webhookWorker delivers the webhook queue (internal/events): at least
-// once, retried with backoff from cfg.WebhookRetryBase, each attempt
+// webhookWorker delivers the webhook queue (internal/events), its failed
+// attempts told to failed (the event log): at least once, retried with backoff from cfg.WebhookRetryBase, each attempt
 // bounded by half the lease so a slow receiver is never taken over while
 // its delivery still runs. opts.Webhooks overrides for tests.
-func webhookWorker(st storage.Storage, pub *events.Publisher, cfg config.Config, opts Options, log *slog.Logger,
+func webhookWorker(st storage.Storage, pub *events.Publisher, failed func(context.Context, outbox.Outcome), cfg config.Config, opts Options, log *slog.Logger,
 	metrics *observe.Metrics) (*outbox.Worker, error) {
 	c := opts.Webhooks
-	c.Observe = counted(metrics, c.Observe)
+	c.Observe, c.Failed = counted(metrics, c.Observe), failed
 	c.Store, c.Queue, c.Deliver = st, events.Queue, pub.Deliver
 	if c.Lease <= 0 {
 		c.Lease = cfg.WebhookLease

@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/outbox"
@@ -83,7 +86,60 @@ func (p *Publisher) post(ctx context.Context, w storage.Webhook, body []byte) er
 	if err != nil {
 		return err
 	}
-	return p.cfg.Poster.Post(ctx, r)
+	return withoutSecrets(p.cfg.Poster.Post(ctx, r), w)
+}
+
+// scrubbed is an error whose text had a webhook's secrets taken out; it
+// unwraps to the original.
+type scrubbed struct {
+	text string
+	err  error
+}
+
+func (e *scrubbed) Error() string { return e.text }
+func (e *scrubbed) Unwrap() error { return e.err }
+
+// withoutSecrets is err with w's secrets out of its text: the URL as
+// scheme://host/path (no user info, no query: either may hold a token), and
+// the HTTP Basic password and every configured header value replaced. The
+// outbox keeps the text as the delivery's last error, and the webhook event
+// log and the event log show it.
+func withoutSecrets(err error, w storage.Webhook) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	if u, perr := url.Parse(w.URL); perr == nil {
+		safe := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			text = strings.Replace(text, strconv.Quote(ue.URL), strconv.Quote(safe), 1)
+		}
+		text = strings.ReplaceAll(text, w.URL, safe)
+	}
+	secrets := []string{w.HTTPAuthenticationPassword}
+	for _, v := range w.Headers {
+		secrets = append(secrets, v)
+	}
+	for _, v := range secrets {
+		if len(v) >= 4 { // shorter values are too common to redact blindly, and too short to be a secret
+			text = strings.ReplaceAll(text, v, "[redacted]")
+		}
+	}
+	return &scrubbed{text, err}
+}
+
+// FailureMessage is the event log text of a failed attempt of the webhook
+// queue (outbox.Config.Failed): the event type, the webhook's id, the
+// attempt and the error (withoutSecrets). The event's body is not shown.
+func FailureMessage(o outbox.Outcome) string {
+	var msg message
+	_ = json.Unmarshal(o.Message.Payload, &msg) // an unreadable payload names nothing; its error says why
+	text := "Failed to deliver the event [" + msg.Type + "] to the webhook with Id [" + msg.WebhookID + "] (" + o.Attempt() + ")"
+	if o.Err != nil {
+		text += ": " + o.Err.Error()
+	}
+	return text
 }
 
 // Deliver is the webhook queue's outbox.Deliver: it sends one message's

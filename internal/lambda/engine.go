@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,6 +51,11 @@ type Config struct {
 	// Logger receives failures, refused reserved-claim changes, dropped
 	// claims and console output, each with the lambda's id (default: discard).
 	Logger *slog.Logger
+	// Failures, when set, is handed the event log text of each failed call
+	// (FailureMessage), never of one that succeeded: token minting must
+	// not write for a lambda that works. It runs on the caller's goroutine
+	// and must not block (the app queues the text, bounded).
+	Failures func(ctx context.Context, message string)
 }
 
 func (c Config) withDefaults() Config {

@@ -3,6 +3,7 @@ package lambda
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -184,6 +185,26 @@ func (e *Engine) failed(ctx context.Context, l Lambda, res Result, f *Failure, c
 	}
 	e.cfg.Logger.WarnContext(ctx, "lambda failed; the token is issued without its changes", attrs...)
 	e.logConsole(ctx, l, console)
+	if e.cfg.Failures != nil {
+		e.cfg.Failures(ctx, failureMessage(l, f, console))
+	}
 	res.Err = f
 	return res
+}
+
+// failureMessage is the event log text of a failed call: the lambda's name
+// and id, the reason, the exception's text only with debug on (as the log
+// line), then the call's console output, already bounded by
+// Config.MaxConsoleBytes, one line per call (FusionAuth writes a lambda's
+// console output to its Event Log).
+func failureMessage(l Lambda, f *Failure, console []entry) string {
+	var b strings.Builder
+	b.WriteString("The lambda [" + l.Name + "] with Id [" + l.ID + "] failed (" + string(f.Reason) + "); the token was issued without its changes.")
+	if l.Debug && f.Detail != "" {
+		b.WriteString(" " + f.Detail)
+	}
+	for _, en := range console {
+		b.WriteString("\nconsole." + en.level + ": " + en.text)
+	}
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/outbox"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -57,10 +58,58 @@ func deliver(ctx context.Context, cfg WorkerConfig, om storage.OutboxMessage) er
 	if err != nil {
 		return fmt.Errorf("mail: email configuration of tenant %s: %w", om.TenantID, err)
 	}
-	err = cfg.Sender.Send(ctx, c, om.ID, m)
+	err = withoutCredentials(cfg.Sender.Send(ctx, c, om.ID, m), c)
 	var se *SendError
 	if errors.As(err, &se) && se.Permanent {
 		return outbox.Permanent(err)
 	}
 	return err
+}
+
+// scrubbed is an error whose text had the SMTP credentials taken out; it
+// unwraps to the original, so its classification (SendError) stays.
+type scrubbed struct {
+	text string
+	err  error
+}
+
+func (e *scrubbed) Error() string { return e.text }
+func (e *scrubbed) Unwrap() error { return e.err }
+
+// withoutCredentials is err with c's SMTP username and password replaced
+// in its text: the outbox keeps the text as the message's last error and
+// the event log shows it, and a server's reply may echo what it was sent.
+func withoutCredentials(err error, c EmailConfiguration) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	for _, secret := range []string{c.Password, c.Username} {
+		if secret != "" {
+			text = strings.ReplaceAll(text, secret, "[redacted]")
+		}
+	}
+	if text == err.Error() {
+		return err
+	}
+	return &scrubbed{text, err}
+}
+
+// FailureMessage is the event log text of a failed attempt of the mail
+// queue (outbox.Config.Failed): the template, the recipient, the attempt
+// and the error, whose text has no SMTP credential (withoutCredentials).
+// Neither the body nor the subject is shown: a message can carry a reset
+// link or a code.
+func FailureMessage(o outbox.Outcome) string {
+	var m Message
+	_ = json.Unmarshal(o.Message.Payload, &m) // an undecodable payload names no one; its error says why
+	template := m.Template
+	if template == "" {
+		template = "none"
+	}
+	text := "Failed to send the email with template [" + template + "] to [" + m.To.Address + "] (" + o.Attempt() + ")"
+	if o.Err != nil {
+		text += ": " + o.Err.Error()
+	}
+	return text
 }

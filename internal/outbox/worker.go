@@ -20,6 +20,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +83,10 @@ type Config struct {
 	Logger                  *slog.Logger
 	// Observe, when set, is told every outcome (tests, metrics).
 	Observe func(Outcome)
+	// Failed, when set, is told each failed attempt (retried, dead or
+	// lost) once its outcome is recorded: the app writes it to the event
+	// log, where operators look for what background work could not do.
+	Failed func(ctx context.Context, o Outcome)
 }
 
 // Worker drains one queue. Run it in a goroutine; Notify it after an
@@ -224,6 +229,9 @@ func (w *Worker) record(ctx context.Context, m storage.OutboxMessage, derr error
 		// Not recorded: the lease expires and the message is claimed again.
 		w.cfg.Logger.Error("outbox: recording the outcome failed", "queue", w.cfg.Queue, "id", m.ID, "err", err)
 	}
+	if derr != nil && w.cfg.Failed != nil {
+		w.cfg.Failed(ctx, o)
+	}
 	if w.cfg.Observe != nil {
 		w.cfg.Observe(o)
 	}
@@ -245,4 +253,19 @@ func truncate(s string) string {
 		s = s[:maxLen] + "…"
 	}
 	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "")
+}
+
+// Attempt describes o's attempt for the event log: its number and what
+// happens next ("will retry at …", "gave up", or that another worker took
+// the message over).
+func (o Outcome) Attempt() string {
+	n := strconv.Itoa(o.Message.Attempts)
+	switch o.Result {
+	case "retry":
+		return "attempt " + n + ", will retry at " + o.Next.UTC().Format(time.RFC3339)
+	case storage.OutboxDead:
+		return "attempt " + n + ", gave up"
+	default:
+		return "attempt " + n + ", another worker took the message over"
+	}
 }
