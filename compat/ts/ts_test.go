@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/apptest"
 	"github.com/latchkeyhq/latchkey/internal/manage"
+	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // kickstartAppID is the SPA application the Kickstart creates, with one user
@@ -78,12 +79,22 @@ func TestTypeScriptClient(t *testing.T) {
 
 	key := rand.Text() + rand.Text()
 	in := apptest.Start(t, apptest.Options{Kickstart: fmt.Sprintf(kickstart, key)})
+	// What a refused email and a failed webhook delivery write, for
+	// eventlog.test.mjs (nothing in the API creates an entry).
+	for _, m := range []string{
+		"Failed to send the email with template [none] to [kick@example.com] (attempt 1, gave up): mail: send: 550 SMTP recipient refused",
+		"Failed to deliver the event [user.create] to the webhook with Id [0f1a2b3c-0000-4000-8000-0000000000aa] (attempt 1, gave up): webhook answered 500",
+	} {
+		if _, err := in.Store.CreateEventLog(ctx, storage.EventLog{InsertInstant: time.Now().UnixMilli(), Type: storage.EventLogError, Message: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	run(t, ctx, dir, []string{
 		"LATCHKEY_URL=" + in.URL,
 		"LATCHKEY_API_KEY=" + key,
 		"LATCHKEY_APP_ID=" + kickstartAppID,
 		"LATCHKEY_TENANT_ID=" + manage.DefaultTenantID,
-	}, node, "--test", "--test-concurrency=1", "flow.test.mjs", "accounts.test.mjs", "mfa.test.mjs", "comments.test.mjs")
+	}, node, "--test", "--test-concurrency=1", "flow.test.mjs", "accounts.test.mjs", "mfa.test.mjs", "comments.test.mjs", "eventlog.test.mjs")
 }
 
 // installClient runs npm ci once, when the pinned client is not installed.
