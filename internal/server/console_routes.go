@@ -81,6 +81,8 @@ func (s *Server) consoleRoutes() []route {
 			sameOrigin: true, body: form},
 		// console_audit.go
 		{pattern: "GET /admin/audit", handler: s.consoleAudit, auth: consoleAdmin, html: true},
+		// console_event_log.go
+		{pattern: "GET /admin/event-log", handler: s.consoleEventLog, auth: consoleAdmin, html: true},
 	}
 }
 

@@ -173,3 +173,23 @@ func TestEventLogNeedsItsPermission(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleEventLogPage: the console's event log page lists the entries
+// newest first, read-only, with a message's markup escaped as text.
+func TestConsoleEventLogPage(t *testing.T) {
+	s, c, _ := newAdminConsole(t, "")
+	s.withEventLogs()
+	_, err := s.Store.CreateEventLog(context.Background(), storage.EventLog{InsertInstant: s.Clock.Now().UnixMilli() + 10,
+		Type: storage.EventLogError, Message: `Lambda [<script>alert(1)</script>] failed`})
+	must(t, err)
+	res := c.get("/admin/event-log")
+	wantConsoleStatus(t, "event log page", res, 200)
+	body := string(res.body)
+	if strings.Contains(body, "<script>alert(1)") || !strings.Contains(body, "Lambda [&lt;script&gt;alert(1)&lt;/script&gt;] failed") {
+		t.Fatalf("the message's markup is not escaped:\n%s", body)
+	}
+	first, last := strings.Index(body, "&lt;script&gt;"), strings.Index(body, "Failed to send the email to ada@example.test")
+	if first < 0 || last < 0 || first > last || !strings.Contains(body, "4 entries") {
+		t.Fatalf("want 4 entries, newest first:\n%s", body)
+	}
+}
