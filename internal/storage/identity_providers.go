@@ -81,6 +81,17 @@ type IdentityProviderStore interface {
 	DeleteIdentityProvider(ctx context.Context, id string, audit ...AuditEntry) error
 	// GetIdentityProviderLink finds the link of an upstream account.
 	GetIdentityProviderLink(ctx context.Context, providerID, providerUserID string) (IdentityProviderLink, error)
+	// CreateIdentityProviderLink stores an admin's link (FusionAuth's "Link
+	// a User") with the audit entries: ErrConflict when the upstream account
+	// is linked already, ErrNotFound when the provider or the user does not
+	// exist; either way nothing is stored.
+	CreateIdentityProviderLink(ctx context.Context, l IdentityProviderLink, audit ...AuditEntry) error
+	// ListIdentityProviderLinks returns a user's links, to providerID only
+	// when it is set, by provider then upstream id.
+	ListIdentityProviderLinks(ctx context.Context, userID, providerID string) ([]IdentityProviderLink, error)
+	// DeleteIdentityProviderLink removes the link of an upstream account
+	// when it is userID's, with the audit entries; ErrNotFound otherwise.
+	DeleteIdentityProviderLink(ctx context.Context, providerID, providerUserID, userID string, audit ...AuditEntry) error
 	// CreateFederatedAccount writes a FederatedAccount all or nothing:
 	// ErrConflict when the link, the user's email or username, or the
 	// registration exists already.

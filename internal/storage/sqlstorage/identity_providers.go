@@ -53,6 +53,38 @@ func (s *Store) GetIdentityProviderLink(ctx context.Context, providerID, provide
 	return l, decode(doc, &l)
 }
 
+// CreateIdentityProviderLink inserts l and its audit entries in one
+// transaction: the primary key (provider, upstream id) makes a second link
+// of the upstream account ErrConflict, the foreign keys a missing provider
+// or user ErrNotFound.
+func (s *Store) CreateIdentityProviderLink(ctx context.Context, l storage.IdentityProviderLink, audit ...storage.AuditEntry) error {
+	doc, err := encode(l)
+	if err != nil {
+		return err
+	}
+	_, err = s.execAudited(ctx, audit, `INSERT INTO identity_provider_links (identity_provider_id, identity_provider_user_id, user_id, doc)
+		VALUES ($1, $2, $3, $4)`, l.IdentityProviderID, l.IdentityProviderUserID, l.UserID, doc)
+	return err
+}
+
+// ListIdentityProviderLinks returns a user's links (to one provider when
+// providerID is set).
+func (s *Store) ListIdentityProviderLinks(ctx context.Context, userID, providerID string) ([]storage.IdentityProviderLink, error) {
+	if providerID == "" {
+		return listDocs[storage.IdentityProviderLink](ctx, s, `SELECT doc FROM identity_provider_links WHERE user_id = $1
+			ORDER BY identity_provider_id, identity_provider_user_id`, userID)
+	}
+	return listDocs[storage.IdentityProviderLink](ctx, s, `SELECT doc FROM identity_provider_links WHERE user_id = $1
+		AND identity_provider_id = $2 ORDER BY identity_provider_user_id`, userID, providerID)
+}
+
+// DeleteIdentityProviderLink removes the link of an upstream account that
+// is userID's.
+func (s *Store) DeleteIdentityProviderLink(ctx context.Context, providerID, providerUserID, userID string, audit ...storage.AuditEntry) error {
+	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM identity_provider_links
+		WHERE identity_provider_id = $1 AND identity_provider_user_id = $2 AND user_id = $3`, providerID, providerUserID, userID))
+}
+
 // CreateFederatedAccount writes the user, registration and link in one
 // transaction.
 func (s *Store) CreateFederatedAccount(ctx context.Context, a storage.FederatedAccount) error {
