@@ -82,6 +82,8 @@ var EndpointPermissions = []string{
 	"/api/group/member/search",
 	"/api/group/search",
 	"/api/identity-provider",
+	"/api/identity-provider/link",
+	"/api/identity-provider/search",
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
 	"/api/jwt/vend",

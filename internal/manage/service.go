@@ -44,6 +44,9 @@ type Service struct {
 	Entities *Entities
 	// IdentityProviders is the federation configuration.
 	IdentityProviders *IdentityProviders
+	// IdentityProviderLinks are the users' links to their upstream
+	// accounts (FusionAuth's Link API).
+	IdentityProviderLinks *IdentityProviderLinks
 	// The directory (issue 12).
 	Search       *UserSearch
 	Roles        *Roles
@@ -68,33 +71,34 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 	m := &Mailer{Store: st}
 	users := &Users{Store: st, Tokens: a, Mail: m, Now: now, Revokes: a}
 	svc := &Service{
-		Mail:              m,
-		EmailTemplates:    &EmailTemplates{Store: st, Now: now},
-		Accounts:          &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now, Revokes: a},
-		Users:             users,
-		Registrations:     &Registrations{Store: st, Users: users, Now: now, Revokes: a},
-		Applications:      &Applications{Store: st, Cache: a, Now: now, Revokes: a},
-		APIKeys:           &APIKeys{Store: st, Now: now},
-		Tenants:           &Tenants{Store: st, Cache: a, Now: now},
-		SystemConfig:      &SystemConfig{Store: st, Now: now},
-		RefreshTokens:     &RefreshTokens{Store: st, Tokens: a, Now: now},
-		Revocations:       &Revocations{Store: st, Now: now},
-		Webhooks:          &Webhooks{Store: st, Publisher: (*events.Publisher)(nil), Now: now},
-		Lambdas:           &Lambdas{Store: st, Cache: a, Now: now},
-		Import:            &Import{Store: st, Now: now},
-		Search:            &UserSearch{Store: st},
-		Roles:             &Roles{Store: st, Cache: a, Now: now},
-		Groups:            &Groups{Store: st, Cache: a, Now: now},
-		Members:           &Members{Store: st, Now: now},
-		UserActions:       &UserActions{Store: st, Now: now},
-		Actions:           &Actions{Store: st, Now: now, Revokes: a},
-		LoginRecords:      &LoginRecords{Store: st},
-		Comments:          &UserComments{Store: st, Now: now},
-		EventLogs:         &EventLogs{Store: st, Now: now},
-		AuditLogs:         &AuditLogs{Store: st, Now: now},
-		Keys:              &Keys{Store: st, Now: now},
-		Entities:          &Entities{Store: st, Now: now},
-		IdentityProviders: &IdentityProviders{Store: st, Now: now},
+		Mail:                  m,
+		EmailTemplates:        &EmailTemplates{Store: st, Now: now},
+		Accounts:              &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now, Revokes: a},
+		Users:                 users,
+		Registrations:         &Registrations{Store: st, Users: users, Now: now, Revokes: a},
+		Applications:          &Applications{Store: st, Cache: a, Now: now, Revokes: a},
+		APIKeys:               &APIKeys{Store: st, Now: now},
+		Tenants:               &Tenants{Store: st, Cache: a, Now: now},
+		SystemConfig:          &SystemConfig{Store: st, Now: now},
+		RefreshTokens:         &RefreshTokens{Store: st, Tokens: a, Now: now},
+		Revocations:           &Revocations{Store: st, Now: now},
+		Webhooks:              &Webhooks{Store: st, Publisher: (*events.Publisher)(nil), Now: now},
+		Lambdas:               &Lambdas{Store: st, Cache: a, Now: now},
+		Import:                &Import{Store: st, Now: now},
+		Search:                &UserSearch{Store: st},
+		Roles:                 &Roles{Store: st, Cache: a, Now: now},
+		Groups:                &Groups{Store: st, Cache: a, Now: now},
+		Members:               &Members{Store: st, Now: now},
+		UserActions:           &UserActions{Store: st, Now: now},
+		Actions:               &Actions{Store: st, Now: now, Revokes: a},
+		LoginRecords:          &LoginRecords{Store: st},
+		Comments:              &UserComments{Store: st, Now: now},
+		EventLogs:             &EventLogs{Store: st, Now: now},
+		AuditLogs:             &AuditLogs{Store: st, Now: now},
+		Keys:                  &Keys{Store: st, Now: now},
+		Entities:              &Entities{Store: st, Now: now},
+		IdentityProviders:     &IdentityProviders{Store: st, Now: now},
+		IdentityProviderLinks: &IdentityProviderLinks{Store: st, Now: now},
 	}
 	svc.BulkDelete = &UserBulkDelete{Search: svc.Search, Users: users}
 	svc.Console = &Console{Applications: svc.Applications, Users: users, Registrations: svc.Registrations,

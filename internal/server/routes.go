@@ -185,7 +185,14 @@ func (s *Server) routes() []route {
 		{pattern: "PUT /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
 		{pattern: "PATCH /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/identity-provider/{id}", handler: s.deleteIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true},
+		{pattern: "POST /api/identity-provider/search", handler: s.searchIdentityProviders, auth: apiKey("/api/identity-provider/search"), tenantHeader: true, body: maxBody},
 	}), []route{
+		// identity_provider_links.go: users' links to their upstream accounts.
+		// Not global: a link belongs to a user, and a tenant-scoped key links
+		// and sees only its tenant's users.
+		{pattern: "POST /api/identity-provider/link", handler: s.linkUser, auth: apiKey("/api/identity-provider/link"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/identity-provider/link", handler: s.getUserLinks, auth: apiKey("/api/identity-provider/link"), tenantHeader: true},
+		{pattern: "DELETE /api/identity-provider/link", handler: s.unlinkUser, auth: apiKey("/api/identity-provider/link"), tenantHeader: true},
 		// Anonymous in FusionAuth: the hosted login asks it for an email's domain.
 		{pattern: "GET /api/identity-provider/lookup", handler: s.lookupIdentityProvider, auth: public},
 		{pattern: "POST /api/identity-provider/login", handler: s.identityProviderLogin, auth: optionalAPIKey, tenantHeader: true,

@@ -29,8 +29,6 @@ var notServed = []string{
 	"/api/user/verify-registration", // verifyUserRegistration, resendRegistrationVerification
 	"/api/user/consent",             // the consent APIs
 	"/api/user/family",              // the family APIs
-	"/api/identity-provider/search", // searchIdentityProviders
-	"/api/identity-provider/link",   // the link APIs
 	"/api/identity-provider/start",  // startIdentityProviderLogin
 	"/api/identity-provider/test",   // the test API
 }

@@ -30,6 +30,8 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		{"GET", "/api/user/forgot-password/extra", 404, "", "[NotFound]"},
 		{"PUT", "/api/entity/search", 405, "GET, POST", "[MethodNotAllowed]"},
 		{"GET", "/api/application/search", 405, "POST", "[MethodNotAllowed]"},
+		{"GET", "/api/identity-provider/search", 405, "POST", "[MethodNotAllowed]"},
+		{"PUT", "/api/identity-provider/link", 405, "POST, GET, DELETE", "[MethodNotAllowed]"},
 		// Literal paths no wildcard row shadows: the mux's catch-all took
 		// these, and answered 404 "There is no API".
 		{"PUT", "/api/user", 405, "POST, GET", "[MethodNotAllowed]"},
@@ -37,7 +39,7 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		{"PUT", "/api/jwt/validate", 405, "GET", "[MethodNotAllowed]"},
 		// FusionAuth paths latchkey does not serve that a wildcard row would
 		// take (server.notServed): 404, not [couldNotConvert] or 401.
-		{"POST", "/api/identity-provider/search", 404, "", "[NotFound]"},
+		{"POST", "/api/identity-provider/start", 404, "", "[NotFound]"},
 		{"GET", "/api/user/consent", 404, "", "[NotFound]"},
 		// A cookie-spending path's own 405 row answers the same body.
 		{"GET", "/api/login", 405, "POST, PUT", "[MethodNotAllowed]"},
