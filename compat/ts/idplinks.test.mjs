@@ -1,0 +1,61 @@
+// FusionAuth's TypeScript client against latchkey's identity provider Link
+// API and provider search: createUserLink, retrieveUserLink,
+// retrieveUserLinksByUserId, deleteUserLink and searchIdentityProviders, and
+// the client's error for an upstream account linked twice. Run by
+// ts_test.go after flow.test.mjs (the Kickstart's user, kick@example.com,
+// is the one linked).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pkg from '@fusionauth/typescript-client';
+
+const { FusionAuthClient } = pkg;
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run this through ts_test.go (go test ./compat/ts)`);
+  return v;
+};
+const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), env('LATCHKEY_URL'));
+const idpId = '5c6d7e8f-0000-4000-8000-0000000000d1';
+
+test('identity provider links and search through FusionAuth\'s TypeScript client', async () => {
+  await admin.createIdentityProvider(idpId, {
+    identityProvider: {
+      type: 'OpenIDConnect', name: 'Upstream', buttonText: 'Sign in with Upstream', enabled: true,
+      oauth2: { client_id: 'latchkey', client_secret: 'upstream-secret', issuer: 'https://upstream.example.test' },
+    },
+  });
+  const user = (await admin.retrieveUserByEmail('kick@example.com')).response.user;
+
+  const created = await admin.createUserLink({
+    identityProviderLink: { identityProviderId: idpId, identityProviderUserId: 'upstream-42', userId: user.id, displayName: 'kick upstream' },
+  });
+  assert.equal(created.statusCode, 200);
+  assert.equal(created.response.identityProviderLink.userId, user.id);
+  assert.equal(created.response.identityProviderLink.identityProviderName, 'Upstream');
+
+  const one = await admin.retrieveUserLink(idpId, 'upstream-42', user.id);
+  assert.equal(one.response.identityProviderLink.displayName, 'kick upstream');
+  const all = await admin.retrieveUserLinksByUserId(null, user.id);
+  assert.deepEqual(all.response.identityProviderLinks.map((l) => l.identityProviderUserId), ['upstream-42']);
+
+  const found = await admin.searchIdentityProviders({ search: { name: 'upstream', type: 'OpenIDConnect' } });
+  assert.equal(found.response.total, 1);
+  assert.equal(found.response.identityProviders[0].id, idpId);
+  assert.equal(found.response.identityProviders[0].oauth2.client_secret, undefined);
+
+  const other = (await admin.createUser(null, { user: { email: 'linked-twice@example.com', password: 'correct horse battery staple' } })).response.user;
+  try {
+    await admin.createUserLink({ identityProviderLink: { identityProviderId: idpId, identityProviderUserId: 'upstream-42', userId: other.id } });
+    assert.fail('an upstream account was linked to a second user');
+  } catch (e) {
+    if (e instanceof assert.AssertionError) throw e;
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.exception.fieldErrors['identityProviderLink.identityProviderUserId'][0].code,
+      '[duplicate]identityProviderLink.identityProviderUserId');
+  }
+
+  const deleted = await admin.deleteUserLink(idpId, 'upstream-42', user.id);
+  assert.equal(deleted.statusCode, 200);
+  const none = await admin.retrieveUserLinksByUserId(null, user.id);
+  assert.deepEqual(none.response.identityProviderLinks, []);
+});
