@@ -30,7 +30,7 @@ func (s *stack) withProvider(id, name string, enabled bool, apps ...string) {
 	}
 	s.apiOK("POST", "/api/identity-provider/"+id, map[string]any{"identityProvider": map[string]any{
 		"type": "OpenIDConnect", "name": name, "buttonText": "Sign in with " + name, "enabled": enabled,
-		"oauth2": map[string]any{"client_id": "latchkey", "client_secret": linkIdPSecret, "issuer": "https://" + strings.ToLower(strings.ReplaceAll(name, " ", "-")) + ".example.test"},
+		"oauth2":                   map[string]any{"client_id": "latchkey", "client_secret": linkIdPSecret, "issuer": "https://" + strings.ToLower(strings.ReplaceAll(name, " ", "-")) + ".example.test"},
 		"applicationConfiguration": conf}})
 }
 
