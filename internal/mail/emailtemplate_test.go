@@ -2,6 +2,7 @@ package mail
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -140,7 +141,7 @@ func TestComposeAddressesAndLocalizes(t *testing.T) {
 	}
 	want := Message{From: Address{Address: "no-reply@example.com", Display: "Default team"}, To: Address{Address: "ada@example.com"},
 		Subject: "Hallo Ada", HTML: "<p>Hello</p>", Text: "Bonjour", Template: "t1"}
-	if m != want {
+	if !reflect.DeepEqual(m, want) {
 		t.Errorf("got  %+v\nwant %+v", m, want)
 	}
 	tpl.FromEmail = "team@example.com"

@@ -25,23 +25,33 @@ type Address struct {
 // outbox message of Queue "mail"). It is final: a template edited later does
 // not change a message already queued.
 type Message struct {
-	From     Address `json:"from"`
-	To       Address `json:"to"`
-	Subject  string  `json:"subject"`
-	HTML     string  `json:"html,omitempty"`
-	Text     string  `json:"text,omitempty"`
-	Template string  `json:"templateId,omitempty"` // which template made it, for operators
+	From Address `json:"from"`
+	To   Address `json:"to"`
+	// Cc and Bcc are bare addresses (POST /api/email/send's ccAddresses
+	// and bccAddresses): Cc is a header every recipient sees, Bcc only an
+	// envelope recipient.
+	Cc       []string `json:"cc,omitempty"`
+	Bcc      []string `json:"bcc,omitempty"`
+	Subject  string   `json:"subject"`
+	HTML     string   `json:"html,omitempty"`
+	Text     string   `json:"text,omitempty"`
+	Template string   `json:"templateId,omitempty"` // which template made it, for operators
 }
 
 // Validate checks that m can be sent: addresses parse, one-line subject and
 // names, a body.
 func (m Message) Validate() error {
 	for _, a := range []Address{m.From, m.To} {
-		if p, err := mail.ParseAddress(a.Address); err != nil || p.Address != a.Address {
+		if !IsAddress(a.Address) {
 			return fmt.Errorf("mail: %q is not an email address", a.Address)
 		}
 		if strings.ContainsAny(a.Display, "\r\n") {
 			return errors.New("mail: a display name must be one line")
+		}
+	}
+	for _, a := range append(append([]string(nil), m.Cc...), m.Bcc...) {
+		if !IsAddress(a) {
+			return fmt.Errorf("mail: %q is not an email address", a)
 		}
 	}
 	if strings.ContainsAny(m.Subject, "\r\n") {
@@ -51,6 +61,14 @@ func (m Message) Validate() error {
 		return errors.New("mail: the message has no body")
 	}
 	return nil
+}
+
+// IsAddress reports whether a is one bare email address (RFC 5322
+// addr-spec) and nothing else: no display name, no second address, no
+// line break or other header text a caller could smuggle in with it.
+func IsAddress(a string) bool {
+	p, err := mail.ParseAddress(a)
+	return err == nil && p.Address == a
 }
 
 // OutboxMessage wraps m for the outbox. id becomes the Message-ID (so a

@@ -135,6 +135,16 @@ func (s *Sender) build(c EmailConfiguration, id string, m Message) (*gomail.Msg,
 	if err := msg.AddToFormat(oneLine(m.To.Display), m.To.Address); err != nil {
 		return nil, err
 	}
+	if len(m.Cc) > 0 {
+		if err := msg.Cc(m.Cc...); err != nil {
+			return nil, err
+		}
+	}
+	if len(m.Bcc) > 0 {
+		if err := msg.Bcc(m.Bcc...); err != nil { // never written as a header by go-mail
+			return nil, err
+		}
+	}
 	msg.Subject(oneLine(m.Subject))
 	msg.SetMessageIDWithValue(id + "@latchkey")
 	msg.SetDate()

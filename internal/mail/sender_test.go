@@ -242,3 +242,40 @@ func TestSendHeaderInjection(t *testing.T) {
 		t.Errorf("envelope %v, Bcc %q, Subject %q", r.To, p.header.Get("Bcc"), p.header.Get("Subject"))
 	}
 }
+
+// TestSendCopies: a message's Cc addresses are recipients and a Cc header
+// every recipient sees; its Bcc addresses are recipients only, never in a
+// header; a copy address that is not one bare address (a line break and a
+// header after it, a second address) is refused before any connection.
+func TestSendCopies(t *testing.T) {
+	ts := startSMTP(t, serverOpts{}, nil)
+	s := NewSender(SenderOptions{Timeout: 10 * time.Second})
+	m := testMessage()
+	m.Cc, m.Bcc = []string{"cc@example.com"}, []string{"audit@example.com"}
+	if err := send(t, s, smtpConfig(ts, SecurityNone), m); err != nil {
+		t.Fatal(err)
+	}
+	r := waitReceived(t, ts)
+	if want := []string{"ada@example.com", "cc@example.com", "audit@example.com"}; strings.Join(r.To, " ") != strings.Join(want, " ") {
+		t.Errorf("envelope recipients %v, want %v", r.To, want)
+	}
+	p := parseReceived(t, r)
+	if cc := p.header.Get("Cc"); cc != "<cc@example.com>" {
+		t.Errorf("Cc %q", cc)
+	}
+	if p.header.Get("Bcc") != "" || bytes.Contains(r.Data, []byte("audit@example.com")) {
+		t.Errorf("the Bcc address is in the message:\n%s", r.Data)
+	}
+	for _, bad := range []Message{
+		func() Message { m := testMessage(); m.Cc = []string{"cc@example.com\r\nBcc: victim@example.com"}; return m }(),
+		func() Message { m := testMessage(); m.Bcc = []string{"a@example.com, victim@example.com"}; return m }(),
+	} {
+		var se *SendError
+		if err := send(t, s, smtpConfig(ts, SecurityNone), bad); !errors.As(err, &se) || !se.Permanent {
+			t.Errorf("cc %q bcc %q: %v, want a permanent refusal", bad.Cc, bad.Bcc, err)
+		}
+	}
+	if n := len(ts.messages()); n != 1 {
+		t.Errorf("%d messages received, want only the first", n)
+	}
+}
