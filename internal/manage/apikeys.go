@@ -72,6 +72,7 @@ var EndpointPermissions = []string{
 	"/api/application",
 	"/api/application/role",
 	"/api/application/search",
+	"/api/email/send",
 	"/api/email/template",
 	"/api/email/template/search",
 	"/api/entity",

@@ -33,6 +33,8 @@ type Service struct {
 	// The account flows (issue 9).
 	EmailTemplates *EmailTemplates
 	Accounts       *Accounts
+	// EmailSend mails a stored template (POST /api/email/send/{id}).
+	EmailSend *EmailSend
 	// Mail renders the mail the use cases cause; the app sets its BaseURL,
 	// Log and Notify before serving.
 	Mail *Mailer
@@ -73,6 +75,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 	svc := &Service{
 		Mail:                  m,
 		EmailTemplates:        &EmailTemplates{Store: st, Now: now},
+		EmailSend:             &EmailSend{Store: st, Mail: m, Now: now},
 		Accounts:              &Accounts{Store: st, Users: users, Auth: a, Mail: m, Now: now, Revokes: a},
 		Users:                 users,
 		Registrations:         &Registrations{Store: st, Users: users, Now: now, Revokes: a},

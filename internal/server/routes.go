@@ -277,6 +277,10 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/user/verify-email/{verificationId}", handler: s.verifyEmail, auth: keyOrAnonymous("/api/user/verify-email"), tenantHeader: true,
 			cors: corsCredentialed, rate: rateVerifyEmail, body: maxBody},
 
+		// email_send.go: not a global route (templates are shared, the
+		// users mailed are the key's tenant's).
+		{pattern: "POST /api/email/send/{emailTemplateId}", handler: s.sendEmail, auth: apiKey("/api/email/send"), tenantHeader: true, body: maxBody},
+
 		// tenants.go
 		{pattern: "GET /api/tenant", handler: s.listTenants, auth: apiKey("/api/tenant"), tenantHeader: true},
 		{pattern: "GET /api/tenant/{id}", handler: s.getTenant, auth: apiKey("/api/tenant"), tenantHeader: true},
