@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/mail"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/latchkeyhq/latchkey/internal/apptest"
 	"github.com/latchkeyhq/latchkey/internal/mailcatcher"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -307,4 +309,54 @@ func TestSendEmailAnswersOnlyWhatIsQueued(t *testing.T) {
 	}
 	st.armed.Store(false)
 	s.nothingMailed()
+}
+
+// mailUnclaimed is the real store whose mail worker finds nothing to
+// send: the node stops after answering and before any delivery.
+type mailUnclaimed struct{ storage.Storage }
+
+func (m mailUnclaimed) ClaimOutbox(ctx context.Context, c storage.OutboxClaim) ([]storage.OutboxMessage, error) {
+	if c.Queue == "mail" {
+		return nil, nil
+	}
+	return m.Storage.ClaimOutbox(ctx, c)
+}
+
+// TestSendEmailSurvivesARestart: the 202 comes once every message is
+// stored, not sent: a node that answers and stops before its worker sends
+// anything loses nothing, and the next node on the same database delivers
+// every message, rendered as at the request.
+func TestSendEmailSurvivesARestart(t *testing.T) {
+	st := sqlstorage.OpenTest(t)
+	t.Run("answer, then stop", func(t *testing.T) {
+		s := buildMailStack(t, stackOpts{store: mailUnclaimed{st}})
+		id := s.sendTemplate(`Receipt ${(requestData.n)!""}`, "Hi")
+		res := s.api("POST", "/api/email/send/"+id, map[string]any{"userIds": []string{aliceID},
+			"toAddresses": []map[string]string{{"address": "accounting@example.test"}}, "requestData": map[string]any{"n": 7}})
+		wantStatus(t, res, 202)
+		d, err := st.OutboxDepth(context.Background(), "mail")
+		must(t, err)
+		if d.Pending != 2 || len(s.inbox.Messages()) != 0 {
+			t.Fatalf("after the answer: %d pending, %d delivered; want 2 pending, none delivered", d.Pending, len(s.inbox.Messages()))
+		}
+	})
+	// The next node: a new catcher, the tenant's SMTP server moved to it.
+	smtpL, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	httpL, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	c := mailcatcher.Start(smtpL, httpL, mailcatcher.Options{})
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	tn, err := st.GetTenant(ctx, tenantID)
+	must(t, err)
+	tn.EmailConfiguration.Port = smtpL.Addr().(*net.TCPAddr).Port
+	must(t, st.UpdateTenant(ctx, tn))
+	in := apptest.Start(t, apptest.Options{Store: st})
+	s := &mailStack{stack: &stack{t: t, URL: in.URL, Store: st, Srv: in.App.Server}, inbox: c}
+	for _, to := range []string{aliceEmail, "accounting@example.test"} {
+		if m := s.mailTo(to, 1)[0]; m.Subject != "Receipt 7" {
+			t.Errorf("to %s after the restart: %q", to, m.Subject)
+		}
+	}
 }
