@@ -266,9 +266,14 @@ func TestSendCopies(t *testing.T) {
 	if p.header.Get("Bcc") != "" || bytes.Contains(r.Data, []byte("audit@example.com")) {
 		t.Errorf("the Bcc address is in the message:\n%s", r.Data)
 	}
+	copies := func(cc, bcc []string) Message {
+		m := testMessage()
+		m.Cc, m.Bcc = cc, bcc
+		return m
+	}
 	for _, bad := range []Message{
-		func() Message { m := testMessage(); m.Cc = []string{"cc@example.com\r\nBcc: victim@example.com"}; return m }(),
-		func() Message { m := testMessage(); m.Bcc = []string{"a@example.com, victim@example.com"}; return m }(),
+		copies([]string{"cc@example.com\r\nBcc: victim@example.com"}, nil),
+		copies(nil, []string{"a@example.com, victim@example.com"}),
 	} {
 		var se *SendError
 		if err := send(t, s, smtpConfig(ts, SecurityNone), bad); !errors.As(err, &se) || !se.Permanent {
