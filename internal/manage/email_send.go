@@ -140,7 +140,8 @@ func (es *EmailSend) Send(ctx context.Context, scope Scope, templateID string, r
 		}
 		m, err := c.Compose(tn.EmailConfiguration, to, d, langs)
 		if err != nil {
-			return TemplateErrors{RenderErrors: map[string]string{renderPart(err): err.Error()}}, false, nil
+			part, msg := renderError(err)
+			return TemplateErrors{RenderErrors: map[string]string{part: msg}}, false, nil
 		}
 		m.Cc, m.Bcc = req.CCAddresses, req.BCCAddresses
 		om, err := mail.OutboxMessage(uuid.NewString(), tenantID, m, now)
@@ -225,7 +226,8 @@ func (es *EmailSend) template(ctx context.Context, e *Invalid, id string) (*mail
 	}
 	parse := map[string]string{}
 	for _, fe := range errs {
-		parse[renderPart(&mail.FieldRenderError{Field: fe.Field})] = fe.Message
+		part, _ := renderError(&mail.FieldRenderError{Field: fe.Field})
+		parse[part] = fe.Message
 	}
 	return nil, parse, nil
 }
@@ -307,23 +309,26 @@ func dedupeAddresses(in []mail.Address) []mail.Address {
 	return out
 }
 
-// renderPart is FusionAuth's key for the part of an email an error is
-// about (emails.mdx: "the field that failed (i.e. from)"): from, subject,
-// html or text; from for an error that is not a template field's (no
-// from address configured).
-func renderPart(err error) string {
+// renderError is FusionAuth's key for the part of an email an error is
+// about (emails.mdx: "the field that failed (i.e. from)"), from, subject,
+// html or text, and what failed there (line, column, what is missing);
+// from for an error that is not a template field's (no from address).
+func renderError(err error) (part, msg string) {
 	var fe *mail.FieldRenderError
 	if !errors.As(err, &fe) {
-		return "from"
+		return "from", err.Error()
+	}
+	if fe.Err != nil {
+		msg = fe.Err.Error()
 	}
 	switch f := fe.Field; {
 	case strings.Contains(f, "Subject"):
-		return "subject"
+		return "subject", msg
 	case strings.Contains(f, "Html"):
-		return "html"
+		return "html", msg
 	case strings.Contains(f, "Text"):
-		return "text"
+		return "text", msg
 	default:
-		return "from"
+		return "from", msg
 	}
 }

@@ -112,6 +112,7 @@ func TestSendEmailReportsRenderErrorsPerRecipient(t *testing.T) {
 	if _, ok := body["results"]; ok {
 		t.Errorf("alice's message failed: %s", res.body)
 	}
+	managementGolden(t, "email_send_anonymous_render_error", res.status, res.body)
 	anon, _ := body["anonymousResults"].(map[string]any)["nobody@example.test"].(map[string]any)
 	if errs, _ := anon["renderErrors"].(map[string]any); errs["subject"] == nil {
 		t.Fatalf("anonymousResults %s, want renderErrors.subject for nobody@example.test", res.body)
@@ -124,6 +125,7 @@ func TestSendEmailReportsRenderErrorsPerRecipient(t *testing.T) {
 	broken := s.sendTemplate("Hello", `Hi [#if (requestData.order)??]${requestData.order.missing}[/#if]`)
 	res = s.api("POST", "/api/email/send/"+broken, map[string]any{"userIds": []string{aliceID}, "requestData": map[string]any{"order": map[string]any{}}})
 	wantStatus(t, res, 202)
+	managementGolden(t, "email_send_render_error", res.status, res.body)
 	r, _ := res.json(t)["results"].(map[string]any)[aliceID].(map[string]any)
 	if errs, _ := r["renderErrors"].(map[string]any); errs["text"] == nil && errs["html"] == nil {
 		t.Fatalf("results %s, want a render error of alice's body", res.body)
@@ -273,6 +275,7 @@ func TestSendEmailTenantScopedKey(t *testing.T) {
 	if codes := fieldCodes(t, res, "userIds"); !slices.Equal(codes, []string{"[invalid]userIds"}) {
 		t.Fatalf("another tenant's user: %v", codes)
 	}
+	managementGolden(t, "email_send_unknown_user", res.status, res.body)
 	s.nothingMailed()
 	wantStatus(t, s.api("POST", "/api/email/send/"+id, map[string]any{"userIds": []string{aliceID}}, "Authorization", scopedKey), 202)
 	s.mailTo(aliceEmail, 1)
