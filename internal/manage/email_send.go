@@ -106,57 +106,14 @@ func (es *EmailSend) Send(ctx context.Context, scope Scope, templateID string, r
 		return SendResponse{}, err
 	}
 
+	b := &sendBatch{es: es, req: req, c: c, parseErrs: parseErrs, app: app, tenants: map[string]storage.Tenant{}, now: es.Now()}
 	var res SendResponse
-	var msgs []storage.OutboxMessage
-	tenants := map[string]storage.Tenant{}
-	now := es.Now()
-	send := func(tenantID string, to mail.Address, user *storage.User, langs []string) (TemplateErrors, bool, error) {
-		if parseErrs != nil {
-			return TemplateErrors{ParseErrors: parseErrs}, false, nil
-		}
-		tn, ok := tenants[tenantID]
-		if !ok {
-			t, err := es.Store.GetTenant(ctx, tenantID)
-			if err != nil {
-				return TemplateErrors{}, false, err
-			}
-			tn, tenants[tenantID] = t, t
-		}
-		f := MailFor{Tenant: tn, App: app}
-		if user != nil {
-			f.User = *user
-		}
-		vars := map[string]any{"requestData": req.RequestData}
-		if req.RequestData == nil {
-			vars["requestData"] = map[string]any{}
-		}
-		data := es.Mail.data(f, vars)
-		if user == nil {
-			delete(data, "user") // FusionAuth renders toAddresses without a user
-		}
-		d, err := mail.Data(data)
-		if err != nil {
-			return TemplateErrors{}, false, err
-		}
-		m, err := c.Compose(tn.EmailConfiguration, to, d, langs)
-		if err != nil {
-			part, msg := renderError(err)
-			return TemplateErrors{RenderErrors: map[string]string{part: msg}}, false, nil
-		}
-		m.Cc, m.Bcc = req.CCAddresses, req.BCCAddresses
-		om, err := mail.OutboxMessage(uuid.NewString(), tenantID, m, now)
-		if err != nil {
-			return TemplateErrors{RenderErrors: map[string]string{"to": err.Error()}}, false, nil
-		}
-		msgs = append(msgs, om)
-		return TemplateErrors{}, true, nil
-	}
 	for _, u := range users {
 		if u.Email == "" {
 			res.addResult(u.ID, TemplateErrors{RenderErrors: map[string]string{"to": "The user has no email address."}})
 			continue
 		}
-		te, ok, err := send(u.TenantID, mail.Address{Address: u.Email, Display: displayName(u)}, &u, u.PreferredLanguages)
+		te, ok, err := b.add(ctx, u.TenantID, mail.Address{Address: u.Email, Display: displayName(u)}, &u, u.PreferredLanguages)
 		if err != nil {
 			return SendResponse{}, err
 		}
@@ -169,7 +126,7 @@ func (es *EmailSend) Send(ctx context.Context, scope Scope, templateID string, r
 		tenantID = DefaultTenantID
 	}
 	for _, to := range dedupeAddresses(req.ToAddresses) {
-		te, ok, err := send(tenantID, to, nil, req.PreferredLanguages)
+		te, ok, err := b.add(ctx, tenantID, to, nil, req.PreferredLanguages)
 		if err != nil {
 			return SendResponse{}, err
 		}
@@ -180,13 +137,70 @@ func (es *EmailSend) Send(ctx context.Context, scope Scope, templateID string, r
 			res.AnonymousResults[to.Address] = te
 		}
 	}
-	if len(msgs) > 0 {
-		if err := es.Store.EnqueueOutbox(ctx, msgs...); err != nil {
+	if len(b.msgs) > 0 {
+		if err := es.Store.EnqueueOutbox(ctx, b.msgs...); err != nil {
 			return SendResponse{}, err
 		}
 		es.Mail.notify(mail.Queue)
 	}
 	return res, nil
+}
+
+// sendBatch collects the messages of one send.
+type sendBatch struct {
+	es        *EmailSend
+	req       SendRequest
+	c         *mail.Compiled
+	parseErrs map[string]string // the stored template does not parse: nothing can be sent
+	app       *storage.Application
+	tenants   map[string]storage.Tenant // read once per send
+	now       time.Time
+	msgs      []storage.OutboxMessage
+}
+
+// add renders the message to one recipient (user nil for an address
+// without one) in tenantID and collects it; ok false and the errors when
+// the template cannot be rendered for this recipient.
+func (b *sendBatch) add(ctx context.Context, tenantID string, to mail.Address, user *storage.User, langs []string) (TemplateErrors, bool, error) {
+	if b.parseErrs != nil {
+		return TemplateErrors{ParseErrors: b.parseErrs}, false, nil
+	}
+	tn, ok := b.tenants[tenantID]
+	if !ok {
+		t, err := b.es.Store.GetTenant(ctx, tenantID)
+		if err != nil {
+			return TemplateErrors{}, false, err
+		}
+		tn, b.tenants[tenantID] = t, t
+	}
+	f := MailFor{Tenant: tn, App: b.app}
+	if user != nil {
+		f.User = *user
+	}
+	vars := map[string]any{"requestData": b.req.RequestData}
+	if b.req.RequestData == nil {
+		vars["requestData"] = map[string]any{}
+	}
+	data := b.es.Mail.data(f, vars)
+	if user == nil {
+		delete(data, "user") // FusionAuth renders toAddresses without a user
+	}
+	d, err := mail.Data(data)
+	if err != nil {
+		return TemplateErrors{}, false, err
+	}
+	m, err := b.c.Compose(tn.EmailConfiguration, to, d, langs)
+	if err != nil {
+		part, msg := renderError(err)
+		return TemplateErrors{RenderErrors: map[string]string{part: msg}}, false, nil
+	}
+	m.Cc, m.Bcc = b.req.CCAddresses, b.req.BCCAddresses
+	om, err := mail.OutboxMessage(uuid.NewString(), tenantID, m, b.now)
+	if err != nil {
+		return TemplateErrors{RenderErrors: map[string]string{"to": err.Error()}}, false, nil
+	}
+	b.msgs = append(b.msgs, om)
+	return TemplateErrors{}, true, nil
 }
 
 func (r *SendResponse) addResult(userID string, te TemplateErrors) {
