@@ -117,6 +117,42 @@ func TestIdentityProviderLinkDecidesTheLogin(t *testing.T) {
 	}
 }
 
+// TestIdentityProviderLinkToAnotherTenantIsNotFollowed: a provider serves
+// applications of several tenants, and a link names a user of one. An
+// upstream account linked to another tenant's user logs in through this
+// tenant's application as nobody (404, even under LinkByEmail, which would
+// otherwise make a user for its new email): no token for the other
+// tenant's user, no registration, no login recorded on them, no new user,
+// the link unchanged. Once linked within the tenant, the login follows it.
+func TestIdentityProviderLinkToAnotherTenantIsNotFollowed(t *testing.T) {
+	down := newOAuthStack(t)
+	down.withOtherTenant()
+	up := newUpstream(t, upstreamUser{"carol@example.test", true})
+	federate(t, down, up, "LinkByEmail")
+	carolSub := "9b8c7d6e-0000-4000-8000-000000000100"
+	down.apiOK("POST", "/api/identity-provider/link", link(idpID, carolSub, otherUserID))
+	r := idpLogin(down, upstreamCode(t, up, "carol@example.test"))
+	if r.status != 404 {
+		t.Fatalf("login through another tenant's link: %d %s", r.status, r.body)
+	}
+	other := down.apiOK("GET", "/api/user/"+otherUserID, nil)["user"].(map[string]any)
+	if other["lastLoginInstant"] != nil || other["registrations"] != nil {
+		t.Fatalf("the other tenant's user after the refused login: %v", other)
+	}
+	if res := down.api("GET", "/api/user?email=carol@example.test", nil); res.status != 404 {
+		t.Fatalf("a user made for the upstream email: %d %s", res.status, res.body)
+	}
+	if got := down.storedLinks(otherUserID); len(got) != 1 || got[0] != idpID+"/"+carolSub {
+		t.Fatalf("the other tenant's link after the login: %v", got)
+	}
+	down.apiOK("DELETE", linkQuery(idpID, carolSub, otherUserID), nil)
+	down.apiOK("POST", "/api/identity-provider/link", link(idpID, carolSub, aliceID))
+	r = idpLogin(down, upstreamCode(t, up, "carol@example.test"))
+	if r.status != 200 || r.json(t)["user"].(map[string]any)["id"] != aliceID {
+		t.Fatalf("login through this tenant's link: %d %s", r.status, r.body)
+	}
+}
+
 // TestIdentityProviderLinkAPI pins the Link API's answers: the link as
 // created, the provider's name and type with it, never a token (latchkey
 // keeps none, whatever the request sent); linking the same upstream account
