@@ -7,14 +7,7 @@
 // flow.test.mjs (one at a time: this file changes the tenant).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pkg from '@fusionauth/typescript-client';
-
-const { FusionAuthClient } = pkg;
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through ts_test.go (go test ./compat/ts)`);
-  return v;
-};
+import { FusionAuthClient, env } from './env.mjs';
 const url = env('LATCHKEY_URL');
 const tenantId = env('LATCHKEY_TENANT_ID');
 const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), url);

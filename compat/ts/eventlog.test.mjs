@@ -4,14 +4,7 @@
 // here (what a refused email and a failed webhook delivery write).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pkg from '@fusionauth/typescript-client';
-
-const { FusionAuthClient } = pkg;
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through ts_test.go (go test ./compat/ts)`);
-  return v;
-};
+import { FusionAuthClient, env } from './env.mjs';
 const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), env('LATCHKEY_URL'));
 
 test('the event log through FusionAuth\'s TypeScript client', async () => {

@@ -7,14 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import pkg from '@fusionauth/typescript-client';
-
-const { FusionAuthClient } = pkg;
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through events_test.go (go test ./compat/ts)`);
-  return v;
-};
+import { FusionAuthClient, env } from './env.mjs';
 const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), env('LATCHKEY_URL'));
 const anon = new FusionAuthClient(null, env('LATCHKEY_URL'));
 const tenantId = env('LATCHKEY_TENANT_ID');

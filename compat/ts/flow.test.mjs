@@ -6,14 +6,7 @@
 // LATCHKEY_TENANT_ID. The subtests share one user and run in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pkg from '@fusionauth/typescript-client';
-
-const { FusionAuthClient } = pkg;
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through ts_test.go (go test ./compat/ts)`);
-  return v;
-};
+import { FusionAuthClient, env } from './env.mjs';
 const url = env('LATCHKEY_URL');
 const apiKey = env('LATCHKEY_API_KEY');
 const kickstartAppId = env('LATCHKEY_APP_ID');

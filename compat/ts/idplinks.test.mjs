@@ -6,14 +6,7 @@
 // is the one linked).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pkg from '@fusionauth/typescript-client';
-
-const { FusionAuthClient } = pkg;
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through ts_test.go (go test ./compat/ts)`);
-  return v;
-};
+import { FusionAuthClient, env } from './env.mjs';
 const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), env('LATCHKEY_URL'));
 const idpId = '5c6d7e8f-0000-4000-8000-0000000000d1';
 

@@ -6,13 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import pkg from '@fusionauth/typescript-client';
+import { FusionAuthClient, env } from './env.mjs';
 
-const { FusionAuthClient } = pkg;
-const url = process.env.LATCHKEY_URL;
-const admin = new FusionAuthClient(process.env.LATCHKEY_API_KEY, url);
+const url = env('LATCHKEY_URL');
+const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), url);
 const anon = new FusionAuthClient(null, url);
-const tenantId = process.env.LATCHKEY_TENANT_ID;
+const tenantId = env('LATCHKEY_TENANT_ID');
 const origin = 'https://app.example.test';
 const rpId = 'example.test';
 const password = 'correct horse battery staple';

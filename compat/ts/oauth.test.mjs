@@ -7,14 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import pkg from '@fusionauth/typescript-client';
-
-const { FusionAuthClient } = pkg;
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through oauth_test.go (go test ./compat/ts)`);
-  return v;
-};
+import { FusionAuthClient, env } from './env.mjs';
 const url = env('LATCHKEY_URL');
 const appId = env('LATCHKEY_APP_ID');
 const redirectURI = env('LATCHKEY_REDIRECT_URI');
