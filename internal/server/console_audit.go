@@ -37,11 +37,6 @@ func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Entries, d.Total = entries, total
-	if d.Start > 0 {
-		d.Prev = max(0, d.Start-consolePageSize)
-	}
-	if d.Start+len(entries) < total {
-		d.Next = d.Start + consolePageSize
-	}
+	d.Prev, d.Next = pageLinks(d.Start, len(entries), total, consolePageSize)
 	s.renderConsolePage(w, r, http.StatusOK, "audit", consolePage{Title: "Audit log", Nav: "audit", Data: d})
 }

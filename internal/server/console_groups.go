@@ -110,12 +110,7 @@ func (s *Server) renderGroupAs(w http.ResponseWriter, r *http.Request, status in
 	if err == nil {
 		members, d.Total, err = s.Manage.Members.Search(ctx, manage.Scope{}, g.ID, "", d.Start, groupPageSize)
 	}
-	if d.Start > 0 {
-		d.Prev = max(0, d.Start-groupPageSize)
-	}
-	if d.Start+len(members) < d.Total {
-		d.Next = d.Start + groupPageSize
-	}
+	d.Prev, d.Next = pageLinks(d.Start, len(members), d.Total, groupPageSize)
 	if err == nil {
 		d.Members, err = s.memberEmails(r, members)
 	}

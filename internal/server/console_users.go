@@ -17,6 +17,20 @@ import (
 // consolePageSize is the number of users a search page lists.
 const consolePageSize = 25
 
+// pageLinks are the start rows of the pages before and after the page that
+// starts at start and shows shown of total rows, size to a page; -1 where
+// there is none.
+func pageLinks(start, shown, total, size int) (prev, next int) {
+	prev, next = -1, -1
+	if start > 0 {
+		prev = max(0, start-size)
+	}
+	if start+shown < total {
+		next = start + size
+	}
+	return prev, next
+}
+
 // userNotices are the messages after a user action (seeOther's done=).
 var userNotices = map[string]string{
 	"locked":      "The user is locked: their logins are refused and their sessions ended.",
@@ -64,12 +78,7 @@ func (s *Server) consoleUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Users, d.Total = res.Users, res.Total
-	if start > 0 {
-		d.Prev = max(0, start-consolePageSize)
-	}
-	if start+len(res.Users) < res.Total {
-		d.Next = start + consolePageSize
-	}
+	d.Prev, d.Next = pageLinks(start, len(res.Users), res.Total, consolePageSize)
 	s.renderConsolePage(w, r, http.StatusOK, "users", consolePage{Title: "Users", Nav: "users", Data: d})
 }
 
