@@ -235,11 +235,13 @@ func (w *whereBuilder) page(dialect string, offset, limit int) string {
 // likePattern turns a search pattern into LIKE's: '*' is any run of
 // characters, and a pattern without '*' matches values containing it.
 // LIKE's own wildcards and the escape character are escaped, so a caller's
-// '%' or '_' is a literal.
+// '%' or '_' is a literal. A NUL is dropped: no stored text holds one
+// (PostgreSQL refuses it in text, and would answer an error, not a match).
 func likePattern(p string) string {
 	var b strings.Builder
 	for _, r := range p {
 		switch r {
+		case 0:
 		case '\\', '%', '_':
 			b.WriteByte('\\')
 			b.WriteRune(r)

@@ -50,6 +50,7 @@ func testEventLog(t *testing.T, s storage.Storage) {
 		{storage.EventLogFilter{Asc: true}, []int64{ids[0], ids[1], ids[2], ids[3]}, 4},
 		{storage.EventLogFilter{Type: storage.EventLogError}, []int64{ids[2], ids[0]}, 2},
 		{storage.EventLogFilter{Message: "WEBHOOK"}, []int64{ids[2]}, 1},
+		{storage.EventLogFilter{Message: "web\x00hook"}, []int64{ids[2]}, 1}, // a NUL is no error (PostgreSQL refuses it in text)
 		{storage.EventLogFilter{Message: "100%"}, []int64{ids[1]}, 1},
 		{storage.EventLogFilter{Message: "*user"}, []int64{ids[0]}, 1},
 		{storage.EventLogFilter{Start: at + 1, End: at + 1}, []int64{ids[2], ids[1]}, 2},
