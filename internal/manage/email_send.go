@@ -79,6 +79,9 @@ type SendResponse struct {
 func (es *EmailSend) Send(ctx context.Context, scope Scope, templateID string, req SendRequest) (SendResponse, error) {
 	e := &Invalid{}
 	checkSendAddresses(e, req)
+	if len(req.UserIDs)+len(req.ToAddresses) > MaxSendRecipients {
+		return SendResponse{}, e.Err() // before any lookup: a request reads at most MaxSendRecipients users
+	}
 	c, parseErrs, err := es.template(ctx, e, templateID)
 	if err != nil {
 		return SendResponse{}, err

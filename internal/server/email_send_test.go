@@ -178,6 +178,11 @@ func TestSendEmailRefusesBadRequestsQueuingNothing(t *testing.T) {
 			}
 		})
 	}
+	// Too many recipients is refused before any of them is looked up: the
+	// answer names the bound, not each of the unknown users.
+	if codes := fieldCodes(t, s.api("POST", "/api/email/send/"+id, map[string]any{"userIds": many}), "userIds"); len(codes) != 1 {
+		t.Errorf("too many recipients: %v, want only [tooMany]userIds", codes)
+	}
 	s.nothingMailed()
 }
 
