@@ -71,7 +71,7 @@ func doOK(t *testing.T, in *apptest.Instance, method, path string, body any) map
 // id, found through the event log search; none carries the query-string
 // token of the URL, the HTTP Basic password or a configured header's value.
 func TestFailedWebhookDeliveriesAreInTheEventLog(t *testing.T) {
-	const queryToken, basicPassword, headerSecret = "query-token-5d1e9", "basic-secret-a9c2", "header-secret-77ab"
+	const queryToken, pathToken, basicPassword, headerSecret = "query-token-5d1e9", "path-token-c4f0e", "basic-secret-a9c2", "header-secret-77ab"
 	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
 	defer failing.Close()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -86,7 +86,7 @@ func TestFailedWebhookDeliveriesAreInTheEventLog(t *testing.T) {
 	ids := map[string]bool{}
 	for _, base := range []string{failing.URL, closed} {
 		w := doOK(t, in, "POST", "/api/webhook", map[string]any{"webhook": map[string]any{
-			"url": base + "/hook?token=" + queryToken, "connectTimeout": 1000, "readTimeout": 1000, "global": true,
+			"url": base + "/hooks/" + pathToken + "?token=" + queryToken, "connectTimeout": 1000, "readTimeout": 1000, "global": true,
 			"eventsEnabled": map[string]any{"user.create": true}, "headers": map[string]any{"X-Hook-Secret": headerSecret},
 			"httpAuthenticationUsername": "hook-user", "httpAuthenticationPassword": basicPassword}})
 		ids[w["webhook"].(map[string]any)["id"].(string)] = true
@@ -105,7 +105,7 @@ func TestFailedWebhookDeliveriesAreInTheEventLog(t *testing.T) {
 				named[id] = true
 			}
 		}
-		for _, secret := range []string{queryToken, basicPassword, headerSecret} {
+		for _, secret := range []string{queryToken, pathToken, basicPassword, headerSecret} {
 			if strings.Contains(e.Message, secret) {
 				t.Errorf("%q leaked into the event log: %s", secret, e.Message)
 			}

@@ -100,7 +100,8 @@ func (e *scrubbed) Error() string { return e.text }
 func (e *scrubbed) Unwrap() error { return e.err }
 
 // withoutSecrets is err with w's secrets out of its text: the URL as
-// scheme://host/path (no user info, no query: either may hold a token), and
+// scheme://host (no user info, path or query: each may hold a token, as
+// Slack's and Discord's webhook paths do), and
 // the HTTP Basic password and every configured header value replaced. The
 // outbox keeps the text as the delivery's last error, and the webhook event
 // log and the event log show it.
@@ -110,7 +111,7 @@ func withoutSecrets(err error, w storage.Webhook) error {
 	}
 	text := err.Error()
 	if u, perr := url.Parse(w.URL); perr == nil {
-		safe := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+		safe := (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			text = strings.Replace(text, strconv.Quote(ue.URL), strconv.Quote(safe), 1)
