@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
 	"github.com/latchkeyhq/latchkey/internal/outbox"
@@ -71,8 +72,14 @@ func (q *lambdaFailures) run(ctx context.Context) {
 	}
 }
 
+// lambdaFailureWriteTimeout bounds one write, so a database that does
+// not answer cannot hold the server's shutdown on the queue (at most
+// lambdaFailureQueue writes are left when it begins).
+const lambdaFailureWriteTimeout = 2 * time.Second
+
 func (q *lambdaFailures) write(message string) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), lambdaFailureWriteTimeout)
+	defer cancel()
 	if n := q.dropped.Swap(0); n > 0 {
 		message += "\n(" + strconv.FormatInt(n, 10) + " more lambda failures were not written: they came faster than the event log takes them)"
 	}
