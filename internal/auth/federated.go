@@ -20,8 +20,8 @@ var (
 	// not enabled for the application (404).
 	ErrProviderDisabled = errors.New("auth: identity provider not enabled")
 	// ErrNoLink: the upstream account is linked to nobody of the
-	// application's tenant (to nobody, or to another tenant's user) and the
-	// linking strategy does not link or create one (404).
+	// application's tenant and the linking strategy does not link or
+	// create one (404).
 	ErrNoLink = errors.New("auth: no linked user")
 	// ErrLinkRefused: the upstream account cannot be linked: it names no
 	// user id, or its email is not verified upstream and a user with that
@@ -103,16 +103,12 @@ func (s *Service) federatedUser(ctx context.Context, req FederatedRequest) (stor
 func (s *Service) federatedAccount(ctx context.Context, p storage.IdentityProvider, app storage.Application,
 	upstreamID string, claims map[string]any) (storage.User, storage.FederatedAccount, error) {
 	var acct storage.FederatedAccount
-	link, err := s.cfg.Store.GetIdentityProviderLink(ctx, p.ID, upstreamID)
+	// A provider serves applications of several tenants, and each tenant
+	// links the upstream account to a user of its own: the login follows
+	// the link of its application's tenant only.
+	link, err := s.cfg.Store.GetIdentityProviderLink(ctx, app.TenantID, p.ID, upstreamID)
 	if err == nil {
 		u, err := s.cfg.Store.GetUser(ctx, link.UserID)
-		if err == nil && u.TenantID != app.TenantID {
-			// A provider serves applications of several tenants, and a
-			// link names one upstream account's user in one of them: a
-			// login through another tenant's application would otherwise
-			// issue that tenant's tokens for a user it does not hold.
-			return storage.User{}, acct, ErrNoLink
-		}
 		return u, acct, err
 	}
 	if !errors.Is(err, storage.ErrNotFound) {

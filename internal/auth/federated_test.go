@@ -163,7 +163,7 @@ func TestFirstFederatedLoginsAtOnceShareTheAccount(t *testing.T) {
 	}
 	found, err := e.store.FindUser(e.ctx, storage.UserFilter{TenantID: tenantID, Email: "new-upstream@example.test"})
 	must(t, err)
-	link, err := e.store.GetIdentityProviderLink(e.ctx, providerID, "upstream-new-1")
+	link, err := e.store.GetIdentityProviderLink(e.ctx, tenantID, providerID, "upstream-new-1")
 	must(t, err)
 	regs, err := e.store.ListRegistrations(e.ctx, u.ID)
 	must(t, err)

@@ -66,7 +66,7 @@ type Store interface {
 	GetEntityGrant(ctx context.Context, entityID, recipientEntityID, userID string) (storage.EntityGrant, error)
 	// A federated login reads links and writes a first login's account
 	// (federated.go).
-	GetIdentityProviderLink(ctx context.Context, providerID, providerUserID string) (storage.IdentityProviderLink, error)
+	GetIdentityProviderLink(ctx context.Context, tenantID, providerID, providerUserID string) (storage.IdentityProviderLink, error)
 	CreateFederatedAccount(ctx context.Context, a storage.FederatedAccount) error
 	// Second factors and the challenges between login steps (issue 10).
 	storage.TwoFactorStore

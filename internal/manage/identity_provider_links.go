@@ -19,7 +19,7 @@ const MaxLinkValueLength = 255
 type IdentityProviderLinksStore interface {
 	userReader
 	GetIdentityProvider(ctx context.Context, id string) (storage.IdentityProvider, error)
-	GetIdentityProviderLink(ctx context.Context, providerID, providerUserID string) (storage.IdentityProviderLink, error)
+	GetIdentityProviderLink(ctx context.Context, tenantID, providerID, providerUserID string) (storage.IdentityProviderLink, error)
 	CreateIdentityProviderLink(ctx context.Context, l storage.IdentityProviderLink, audit ...storage.AuditEntry) error
 	ListIdentityProviderLinks(ctx context.Context, userID, providerID string) ([]storage.IdentityProviderLink, error)
 	DeleteIdentityProviderLink(ctx context.Context, providerID, providerUserID, userID string, audit ...storage.AuditEntry) error
@@ -61,7 +61,7 @@ type LinkRequest struct {
 // Link links req.UserID, a user of the caller's scope, to their account
 // req.IdentityProviderUserID at an existing provider (POST
 // /api/identity-provider/link). An upstream account is linked to one user
-// at most: linking it again to another user is
+// of each tenant at most: linking it again to another user of the tenant is
 // [duplicate]identityProviderLink.identityProviderUserId and changes
 // nothing; linking it again to the same user answers the link as it is.
 // Another tenant's user is refused exactly like an unknown one.
@@ -87,9 +87,14 @@ func (ls *IdentityProviderLinks) Link(ctx context.Context, scope Scope, req Link
 		e.Field("blank", f+"identityProviderUserId", "You must specify the [identityProviderUserId] property.")
 	case n > MaxLinkValueLength:
 		e.Field("tooLong", f+"identityProviderUserId", "The [identityProviderUserId] is longer than 255 characters.")
+	case strings.ContainsRune(req.IdentityProviderUserID, 0):
+		e.Field("invalid", f+"identityProviderUserId", "The [identityProviderUserId] contains a NUL character.")
 	}
-	if utf8.RuneCountInString(req.DisplayName) > MaxLinkValueLength {
+	switch {
+	case utf8.RuneCountInString(req.DisplayName) > MaxLinkValueLength:
 		e.Field("tooLong", f+"displayName", "The [displayName] is longer than 255 characters.")
+	case strings.ContainsRune(req.DisplayName, 0):
+		e.Field("invalid", f+"displayName", "The [displayName] contains a NUL character.")
 	}
 	switch {
 	case req.UserID == "":
@@ -114,7 +119,7 @@ func (ls *IdentityProviderLinks) Link(ctx context.Context, scope Scope, req Link
 		"Linked the user with Id ["+user.ID+"] to the identity provider with Id ["+p.ID+"]", nil, v))
 	switch {
 	case errors.Is(err, storage.ErrConflict):
-		cur, gerr := ls.Store.GetIdentityProviderLink(ctx, l.IdentityProviderID, l.IdentityProviderUserID)
+		cur, gerr := ls.Store.GetIdentityProviderLink(ctx, l.TenantID, l.IdentityProviderID, l.IdentityProviderUserID)
 		if gerr == nil && cur.UserID == user.ID {
 			return linkView(cur, p), nil
 		}
@@ -126,15 +131,31 @@ func (ls *IdentityProviderLinks) Link(ctx context.Context, scope Scope, req Link
 	return v, err
 }
 
-// Get returns the link of an upstream account, when its user is in the
-// caller's scope and, if userID is set, is that user (FusionAuth's
-// "Retrieve a single link"); ErrNotFound otherwise.
+// Get returns the link of an upstream account in a tenant, when its user is
+// in the caller's scope and, if userID is set, is that user (FusionAuth's
+// "Retrieve a single link"); ErrNotFound otherwise. The tenant is userID's
+// when it is set, else the scoped key's, else the default tenant (each
+// tenant links an upstream account to a user of its own).
 func (ls *IdentityProviderLinks) Get(ctx context.Context, scope Scope, providerID, providerUserID, userID string) (IdentityProviderLink, error) {
 	p, err := ls.provider(ctx, providerID)
 	if err != nil {
 		return IdentityProviderLink{}, err
 	}
-	l, err := ls.Store.GetIdentityProviderLink(ctx, p.ID, providerUserID)
+	if strings.ContainsRune(providerUserID, 0) {
+		return IdentityProviderLink{}, ErrNotFound // Link refuses it: no link holds one
+	}
+	tenantID := scope.TenantID
+	if userID != "" {
+		u, err := ls.user(ctx, scope, userID)
+		if err != nil {
+			return IdentityProviderLink{}, err
+		}
+		tenantID = u.TenantID
+	}
+	if tenantID == "" {
+		tenantID = DefaultTenantID
+	}
+	l, err := ls.Store.GetIdentityProviderLink(ctx, tenantID, p.ID, providerUserID)
 	if err != nil {
 		return IdentityProviderLink{}, notFound(err)
 	}

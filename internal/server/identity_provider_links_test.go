@@ -117,14 +117,14 @@ func TestIdentityProviderLinkDecidesTheLogin(t *testing.T) {
 	}
 }
 
-// TestIdentityProviderLinkToAnotherTenantIsNotFollowed: a provider serves
-// applications of several tenants, and a link names a user of one. An
-// upstream account linked to another tenant's user logs in through this
-// tenant's application as nobody (404, even under LinkByEmail, which would
-// otherwise make a user for its new email): no token for the other
-// tenant's user, no registration, no login recorded on them, no new user,
-// the link unchanged. Once linked within the tenant, the login follows it.
-func TestIdentityProviderLinkToAnotherTenantIsNotFollowed(t *testing.T) {
+// TestIdentityProviderLinksArePerTenant: a provider serves applications of
+// several tenants, and each tenant links an upstream account to a user of
+// its own. An upstream account linked to another tenant's user logs in
+// through this tenant's application as the linking strategy says here
+// (LinkByEmail: a new user of this tenant, linked in this tenant), never
+// as the other tenant's user: no token, registration or login for them,
+// and their tenant's link unchanged.
+func TestIdentityProviderLinksArePerTenant(t *testing.T) {
 	down := newOAuthStack(t)
 	down.withOtherTenant()
 	up := newUpstream(t, upstreamUser{"carol@example.test", true})
@@ -132,24 +132,22 @@ func TestIdentityProviderLinkToAnotherTenantIsNotFollowed(t *testing.T) {
 	carolSub := "9b8c7d6e-0000-4000-8000-000000000100"
 	down.apiOK("POST", "/api/identity-provider/link", link(idpID, carolSub, otherUserID))
 	r := idpLogin(down, upstreamCode(t, up, "carol@example.test"))
-	if r.status != 404 {
-		t.Fatalf("login through another tenant's link: %d %s", r.status, r.body)
+	if r.status != 200 {
+		t.Fatalf("login of an account linked in another tenant: %d %s", r.status, r.body)
+	}
+	u := r.json(t)["user"].(map[string]any)
+	if u["id"] == otherUserID || u["tenantId"] != tenantID || u["email"] != "carol@example.test" {
+		t.Fatalf("the login's user: %v", u)
 	}
 	other := down.apiOK("GET", "/api/user/"+otherUserID, nil)["user"].(map[string]any)
 	if other["lastLoginInstant"] != nil || other["registrations"] != nil {
-		t.Fatalf("the other tenant's user after the refused login: %v", other)
-	}
-	if res := down.api("GET", "/api/user?email=carol@example.test", nil); res.status != 404 {
-		t.Fatalf("a user made for the upstream email: %d %s", res.status, res.body)
+		t.Fatalf("the other tenant's user after the login: %v", other)
 	}
 	if got := down.storedLinks(otherUserID); len(got) != 1 || got[0] != idpID+"/"+carolSub {
 		t.Fatalf("the other tenant's link after the login: %v", got)
 	}
-	down.apiOK("DELETE", linkQuery(idpID, carolSub, otherUserID), nil)
-	down.apiOK("POST", "/api/identity-provider/link", link(idpID, carolSub, aliceID))
-	r = idpLogin(down, upstreamCode(t, up, "carol@example.test"))
-	if r.status != 200 || r.json(t)["user"].(map[string]any)["id"] != aliceID {
-		t.Fatalf("login through this tenant's link: %d %s", r.status, r.body)
+	if got := down.storedLinks(u["id"].(string)); len(got) != 1 || got[0] != idpID+"/"+carolSub {
+		t.Fatalf("this tenant's link made by the login: %v", got)
 	}
 }
 
@@ -213,6 +211,12 @@ func TestIdentityProviderLinkRefusals(t *testing.T) {
 		{"blank upstream id", "POST", "/api/identity-provider/link", link(linkIdP, "  ", moderatorID), 400, []string{"[blank]identityProviderLink.identityProviderUserId"}},
 		{"upstream id too long", "POST", "/api/identity-provider/link", link(linkIdP, strings.Repeat("x", manage.MaxLinkValueLength+1), moderatorID), 400,
 			[]string{"[tooLong]identityProviderLink.identityProviderUserId"}},
+		{"NUL in the upstream id", "POST", "/api/identity-provider/link", link(linkIdP, "a\x00b", moderatorID), 400,
+			[]string{"[invalid]identityProviderLink.identityProviderUserId"}},
+		{"NUL in the display name", "POST", "/api/identity-provider/link", map[string]any{"identityProviderLink": map[string]any{
+			"identityProviderId": linkIdP, "identityProviderUserId": "y", "userId": moderatorID, "displayName": "a\x00b"}}, 400,
+			[]string{"[invalid]identityProviderLink.displayName"}},
+		{"retrieve, NUL in the upstream id", "GET", linkQuery(linkIdP, "a%00b", ""), nil, 404, nil},
 		{"pending link", "POST", "/api/identity-provider/link", map[string]any{"pendingIdPLinkId": "abc", "identityProviderLink": map[string]any{"userId": moderatorID}}, 400,
 			[]string{"[invalid]pendingIdPLinkId"}},
 		{"not JSON", "POST", "/api/identity-provider/link", "{", 400, []string{"[invalid]"}},
@@ -338,7 +342,6 @@ func TestIdentityProviderLinksTenantScope(t *testing.T) {
 		{"retrieve", "GET", linkQuery(linkIdP, "other-upstream", ""), nil, 404, ""},
 		{"retrieve by all three", "GET", linkQuery(linkIdP, "other-upstream", otherUserID), nil, 404, ""},
 		{"unlink", "DELETE", linkQuery(linkIdP, "other-upstream", otherUserID), nil, 404, ""},
-		{"relink to alice", "POST", "/api/identity-provider/link", link(linkIdP, "other-upstream", aliceID), 400, "[duplicate]"},
 		{"search", "POST", "/api/identity-provider/search", map[string]any{"search": map[string]any{}}, 403, "[TenantScopedKey]"},
 	} {
 		res := s.api(c.method, c.path, c.body, "Authorization", scopedKey)
@@ -349,11 +352,17 @@ func TestIdentityProviderLinksTenantScope(t *testing.T) {
 	if got := s.storedLinks(otherUserID); len(got) != 1 || got[0] != linkIdP+"/other-upstream" {
 		t.Fatalf("the other tenant's links after the scoped key's attempts: %v", got)
 	}
-	if got := s.storedLinks(aliceID); len(got) != 0 {
-		t.Fatalf("alice got the other tenant's upstream account: %v", got)
+	// Links are per tenant: the scoped key links the same upstream account
+	// to a user of its own tenant, and the other tenant's link stays.
+	s.apiOK("POST", "/api/identity-provider/link", link(linkIdP, "other-upstream", aliceID), "Authorization", scopedKey)
+	if got := s.apiOK("GET", linkQuery(linkIdP, "other-upstream", ""), nil, "Authorization", scopedKey)["identityProviderLink"].(map[string]any); got["userId"] != aliceID {
+		t.Fatalf("the scoped key's link of other-upstream: %v", got)
+	}
+	if got := s.storedLinks(otherUserID); len(got) != 1 || got[0] != linkIdP+"/other-upstream" {
+		t.Fatalf("the other tenant's links after the scoped key linked the same account: %v", got)
 	}
 	s.apiOK("POST", "/api/identity-provider/link", link(linkIdP, "alice-upstream", aliceID), "Authorization", scopedKey)
-	if ls := s.apiOK("GET", "/api/identity-provider/link?userId="+aliceID, nil, "Authorization", scopedKey)["identityProviderLinks"].([]any); len(ls) != 1 {
+	if ls := s.apiOK("GET", "/api/identity-provider/link?userId="+aliceID, nil, "Authorization", scopedKey)["identityProviderLinks"].([]any); len(ls) != 2 {
 		t.Fatalf("the scoped key's own user's links: %v", ls)
 	}
 }

@@ -79,11 +79,12 @@ type IdentityProviderStore interface {
 	UpdateIdentityProvider(ctx context.Context, p IdentityProvider, audit ...AuditEntry) error
 	// DeleteIdentityProvider removes the provider and its links.
 	DeleteIdentityProvider(ctx context.Context, id string, audit ...AuditEntry) error
-	// GetIdentityProviderLink finds the link of an upstream account.
-	GetIdentityProviderLink(ctx context.Context, providerID, providerUserID string) (IdentityProviderLink, error)
+	// GetIdentityProviderLink finds the link of an upstream account in a
+	// tenant (each tenant links an upstream account to a user of its own).
+	GetIdentityProviderLink(ctx context.Context, tenantID, providerID, providerUserID string) (IdentityProviderLink, error)
 	// CreateIdentityProviderLink stores an admin's link (FusionAuth's "Link
-	// a User") with the audit entries: ErrConflict when the upstream account
-	// is linked already, ErrNotFound when the provider or the user does not
+	// a User") with the audit entries; l.TenantID is its user's tenant:
+	// ErrConflict when the upstream account is linked in that tenant already, ErrNotFound when the provider or the user does not
 	// exist; either way nothing is stored.
 	CreateIdentityProviderLink(ctx context.Context, l IdentityProviderLink, audit ...AuditEntry) error
 	// ListIdentityProviderLinks returns a user's links, to providerID only

@@ -41,12 +41,13 @@ func (s *Store) DeleteIdentityProvider(ctx context.Context, id string, audit ...
 	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM identity_providers WHERE id = $1`, id))
 }
 
-// GetIdentityProviderLink finds the link of an upstream account.
-func (s *Store) GetIdentityProviderLink(ctx context.Context, providerID, providerUserID string) (storage.IdentityProviderLink, error) {
+// GetIdentityProviderLink finds the link of an upstream account in a
+// tenant.
+func (s *Store) GetIdentityProviderLink(ctx context.Context, tenantID, providerID, providerUserID string) (storage.IdentityProviderLink, error) {
 	var l storage.IdentityProviderLink
 	var doc string
 	err := s.r.QueryRowContext(ctx, `SELECT doc FROM identity_provider_links
-		WHERE identity_provider_id = $1 AND identity_provider_user_id = $2`, providerID, providerUserID).Scan(&doc)
+		WHERE tenant_id = $1 AND identity_provider_id = $2 AND identity_provider_user_id = $3`, tenantID, providerID, providerUserID).Scan(&doc)
 	if err != nil {
 		return l, s.wrap(err)
 	}
@@ -54,16 +55,17 @@ func (s *Store) GetIdentityProviderLink(ctx context.Context, providerID, provide
 }
 
 // CreateIdentityProviderLink inserts l and its audit entries in one
-// transaction: the primary key (provider, upstream id) makes a second link
-// of the upstream account ErrConflict, the foreign keys a missing provider
-// or user ErrNotFound.
+// transaction: the primary key (tenant, provider, upstream id) makes a
+// second link of the upstream account in l's tenant ErrConflict, the
+// foreign keys a missing provider or user ErrNotFound. l.TenantID must be
+// its user's tenant.
 func (s *Store) CreateIdentityProviderLink(ctx context.Context, l storage.IdentityProviderLink, audit ...storage.AuditEntry) error {
 	doc, err := encode(l)
 	if err != nil {
 		return err
 	}
-	_, err = s.execAudited(ctx, audit, `INSERT INTO identity_provider_links (identity_provider_id, identity_provider_user_id, user_id, doc)
-		VALUES ($1, $2, $3, $4)`, l.IdentityProviderID, l.IdentityProviderUserID, l.UserID, doc)
+	_, err = s.execAudited(ctx, audit, `INSERT INTO identity_provider_links (tenant_id, identity_provider_id, identity_provider_user_id, user_id, doc)
+		VALUES ($1, $2, $3, $4, $5)`, l.TenantID, l.IdentityProviderID, l.IdentityProviderUserID, l.UserID, doc)
 	return err
 }
 
@@ -116,8 +118,8 @@ func (s *Store) CreateFederatedAccount(ctx context.Context, a storage.FederatedA
 		if err != nil {
 			return err
 		}
-		_, err = q.ExecContext(ctx, `INSERT INTO identity_provider_links (identity_provider_id, identity_provider_user_id, user_id, doc)
-			VALUES ($1, $2, $3, $4)`, a.Link.IdentityProviderID, a.Link.IdentityProviderUserID, a.Link.UserID, doc)
+		_, err = q.ExecContext(ctx, `INSERT INTO identity_provider_links (tenant_id, identity_provider_id, identity_provider_user_id, user_id, doc)
+			VALUES ($1, $2, $3, $4, $5)`, a.Link.TenantID, a.Link.IdentityProviderID, a.Link.IdentityProviderUserID, a.Link.UserID, doc)
 		return err
 	})
 }

@@ -21,7 +21,9 @@ func init() {
 // ErrNotFound, each storing nothing, not even its audit entry; a user's
 // links list by provider then upstream id, of one provider when named; a
 // delete names the user too and removes only that link; deleting the user
-// deletes their links.
+// deletes their links. Links are per tenant: another tenant links the
+// same upstream account to a user of its own, and each tenant finds its
+// own link.
 func testIdentityProviderLinks(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
 	_, u := seed(t, s)
@@ -39,7 +41,7 @@ func testIdentityProviderLinks(t *testing.T, s storage.Storage) {
 	must(t, s.CreateIdentityProviderLink(ctx, link("idp1", "up-a", u.ID)))
 	must(t, s.CreateIdentityProviderLink(ctx, link("idp1", "up-0", u.ID)))
 	must(t, s.CreateIdentityProviderLink(ctx, link("idp1", "up-c", other.ID)))
-	got, err := s.GetIdentityProviderLink(ctx, "idp1", "up-a")
+	got, err := s.GetIdentityProviderLink(ctx, tenantID, "idp1", "up-a")
 	must(t, err)
 	if got != link("idp1", "up-a", u.ID) {
 		t.Fatalf("link %+v", got)
@@ -65,8 +67,25 @@ func testIdentityProviderLinks(t *testing.T, s storage.Storage) {
 		wantErr(t, s.CreateIdentityProviderLink(ctx, c.l, entry), c.want)
 	}
 	audited(1)
-	if got, err := s.GetIdentityProviderLink(ctx, "idp1", "up-a"); err != nil || got.UserID != u.ID {
+	if got, err := s.GetIdentityProviderLink(ctx, tenantID, "idp1", "up-a"); err != nil || got.UserID != u.ID {
 		t.Fatalf("after the refused links: %+v %v", got, err)
+	}
+	const tenant2 = "22222222-2222-2222-2222-222222222222"
+	must(t, s.CreateTenant(ctx, newTenant(tenant2)))
+	carol := newUser("u3", "carol@example.com", "")
+	carol.TenantID = tenant2
+	must(t, s.CreateUser(ctx, carol))
+	theirs := link("idp1", "up-a", carol.ID)
+	theirs.TenantID = tenant2
+	must(t, s.CreateIdentityProviderLink(ctx, theirs))
+	wantErr(t, s.CreateIdentityProviderLink(ctx, theirs), storage.ErrConflict)
+	for tn, want := range map[string]string{tenantID: u.ID, tenant2: carol.ID} {
+		if got, err := s.GetIdentityProviderLink(ctx, tn, "idp1", "up-a"); err != nil || got.UserID != want {
+			t.Fatalf("the link of up-a in tenant %s: %+v %v, want user %s", tn, got, err, want)
+		}
+	}
+	if _, err := s.GetIdentityProviderLink(ctx, tenant2, "idp1", "up-0"); err != storage.ErrNotFound {
+		t.Fatalf("tenant 1's link found in tenant 2: %v", err)
 	}
 	list := func(user, idp string) []string {
 		t.Helper()
@@ -98,8 +117,11 @@ func testIdentityProviderLinks(t *testing.T, s storage.Storage) {
 	audited(1)
 	must(t, s.DeleteIdentityProviderLink(ctx, "idp1", "up-a", u.ID, entry))
 	audited(2)
-	if _, err := s.GetIdentityProviderLink(ctx, "idp1", "up-a"); err != storage.ErrNotFound {
+	if _, err := s.GetIdentityProviderLink(ctx, tenantID, "idp1", "up-a"); err != storage.ErrNotFound {
 		t.Fatalf("deleted link: %v", err)
+	}
+	if got, err := s.GetIdentityProviderLink(ctx, tenant2, "idp1", "up-a"); err != nil || got.UserID != carol.ID {
+		t.Fatalf("tenant 2's link after tenant 1's was deleted: %+v %v", got, err)
 	}
 	if got, want := list(u.ID, ""), []string{"idp1/up-0", "idp2/up-b"}; !slices.Equal(got, want) {
 		t.Fatalf("after the delete: %v, want %v", got, want)

@@ -26,7 +26,7 @@ func testFederatedAccount(t *testing.T, s storage.Storage) {
 	link := storage.IdentityProviderLink{IdentityProviderID: "idp1", IdentityProviderUserID: "up-1", UserID: "u2", TenantID: tenantID}
 	reg := storage.Registration{ID: "reg2", UserID: "u2", ApplicationID: "app1", Roles: []string{}}
 	must(t, s.CreateFederatedAccount(ctx, storage.FederatedAccount{User: &u, Registration: &reg, Link: link}))
-	got, err := s.GetIdentityProviderLink(ctx, "idp1", "up-1")
+	got, err := s.GetIdentityProviderLink(ctx, tenantID, "idp1", "up-1")
 	must(t, err)
 	if got.UserID != "u2" {
 		t.Fatalf("link %+v", got)
@@ -35,15 +35,15 @@ func testFederatedAccount(t *testing.T, s storage.Storage) {
 	clash := newUser("u3", "BOB@example.com", "")
 	err = s.CreateFederatedAccount(ctx, storage.FederatedAccount{User: &clash,
 		Registration: &storage.Registration{ID: "reg3", UserID: "u3", ApplicationID: "app1"},
-		Link:         storage.IdentityProviderLink{IdentityProviderID: "idp1", IdentityProviderUserID: "up-2", UserID: "u3"}})
+		Link:         storage.IdentityProviderLink{IdentityProviderID: "idp1", IdentityProviderUserID: "up-2", UserID: "u3", TenantID: tenantID}})
 	wantErr(t, err, storage.ErrConflict)
-	_, err = s.GetIdentityProviderLink(ctx, "idp1", "up-2")
+	_, err = s.GetIdentityProviderLink(ctx, tenantID, "idp1", "up-2")
 	wantErr(t, err, storage.ErrNotFound)
 	// Linking an existing user (no user, no registration).
 	must(t, s.CreateFederatedAccount(ctx, storage.FederatedAccount{Link: storage.IdentityProviderLink{
-		IdentityProviderID: "idp1", IdentityProviderUserID: "up-3", UserID: "u1"}}))
+		IdentityProviderID: "idp1", IdentityProviderUserID: "up-3", UserID: "u1", TenantID: tenantID}}))
 	wantErr(t, s.CreateFederatedAccount(ctx, storage.FederatedAccount{Link: link}), storage.ErrConflict)
 	must(t, s.DeleteIdentityProvider(ctx, "idp1"))
-	_, err = s.GetIdentityProviderLink(ctx, "idp1", "up-3")
+	_, err = s.GetIdentityProviderLink(ctx, tenantID, "idp1", "up-3")
 	wantErr(t, err, storage.ErrNotFound)
 }
