@@ -4,10 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -66,28 +63,9 @@ func TestJanitorKeepsTheEventLogToItsConfiguredSize(t *testing.T) {
 	}
 	retain := func(n string, want int) {
 		t.Helper()
-		req := httptest.NewRequest(http.MethodPatch, "/api/system-configuration", strings.NewReader(
-			`{"systemConfiguration":{"eventLogConfiguration":{"numberToRetain":`+n+`}}}`))
-		req.Header.Set("Authorization", apiKey)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		a.Handler().ServeHTTP(rec, req)
-		if rec.Code != want {
-			t.Fatalf("PATCH numberToRetain %s: %d %s, want %d", n, rec.Code, rec.Body, want)
-		}
+		patchSystemConfiguration(t, a, apiKey, `{"systemConfiguration":{"eventLogConfiguration":{"numberToRetain":`+n+`}}}`, want)
 	}
-	pass := func() int {
-		t.Helper()
-		done, err := a.janitor.Pass(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, ok := done["event_log"]
-		if !ok {
-			t.Fatalf("the janitor's pass has no event_log task: %v", done)
-		}
-		return n
-	}
+	pass := func() int { t.Helper(); return janitorTask(t, a, "event_log") }
 	same := slices.Equal[[]int64]
 
 	if n := pass(); n != 0 || !same(left(), ids) {

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -93,28 +92,9 @@ func TestJanitorPurgesLoginRecordsByTheConfiguredRetention(t *testing.T) {
 	}
 	retain := func(body string) {
 		t.Helper()
-		req := httptest.NewRequest(http.MethodPatch, "/api/system-configuration", strings.NewReader(
-			`{"systemConfiguration":{"loginRecordConfiguration":{"delete":`+body+`}}}`))
-		req.Header.Set("Authorization", apiKey)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		a.Handler().ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("PATCH /api/system-configuration %s: %d %s", body, rec.Code, rec.Body)
-		}
+		patchSystemConfiguration(t, a, apiKey, `{"systemConfiguration":{"loginRecordConfiguration":{"delete":`+body+`}}}`, http.StatusOK)
 	}
-	pass := func() int {
-		t.Helper()
-		done, err := a.janitor.Pass(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, ok := done["login_records"]
-		if !ok {
-			t.Fatalf("the janitor's pass has no login_records task: %v", done)
-		}
-		return n
-	}
+	pass := func() int { t.Helper(); return janitorTask(t, a, "login_records") }
 
 	record("old", 800)
 	record("inside", 364)
