@@ -79,14 +79,20 @@ func config(p storage.IdentityProvider, ep oauth2.Endpoint, redirectURI string) 
 }
 
 // AuthorizeURL is where the browser goes to log in upstream: the code flow
-// with state, nonce and PKCE S256 (verifier is ours to keep).
-func (c *Client) AuthorizeURL(ctx context.Context, p storage.IdentityProvider, redirectURI, state, nonce, verifier string) (string, error) {
+// with state, nonce and PKCE S256 (verifier is ours to keep), and the
+// user's email as login_hint when the client's request gave one (OIDC Core
+// §3.1.2.1: the provider may fill its login form with it).
+func (c *Client) AuthorizeURL(ctx context.Context, p storage.IdentityProvider, redirectURI, state, nonce, verifier, loginHint string) (string, error) {
 	_, ep, err := c.endpoints(ctx, p)
 	if err != nil {
 		return "", err
 	}
 	cfg := config(p, ep, redirectURI)
-	return cfg.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), nil
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
+	if loginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", loginHint))
+	}
+	return cfg.AuthCodeURL(state, opts...), nil
 }
 
 // Exchange redeems code (with verifier when the authorization request

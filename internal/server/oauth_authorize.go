@@ -51,8 +51,9 @@ func repeatedParam(params url.Values) string {
 // Authorize; RFC 6749 §4.1; OIDC Core §3.1.2): with a live single sign-on
 // session of an application that opted in, a code at once, or first the
 // second factor this application asks for and the session's login did not
-// give (resumeSession); otherwise the hosted login page, whose form posts
-// back here (hostedLogin).
+// give (resumeSession); otherwise the identity provider a hint names
+// (hintedProvider), or the hosted login page, whose form posts back here
+// (hostedLogin).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
@@ -92,6 +93,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if a.PromptNone {
 		// OIDC Core §3.1.2.6: no session the user need not interact for.
 		s.redirectError(w, r, a, params, "login_required", "authentication_required", "The user must sign in.")
+		return
+	}
+	if p, ok := s.hintedProvider(r, a, params); ok {
+		s.startFederation(w, r, a, params, p)
 		return
 	}
 	s.loginPage(w, r, a, params, http.StatusOK, params.Get("login_hint"), "")

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
@@ -64,6 +65,13 @@ func (s *Server) federate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.startFederation(w, r, a, params, p)
+}
+
+// startFederation sends the browser to provider p for the authorization
+// request a (params), holding what the callback needs in the sealed state
+// cookie.
+func (s *Server) startFederation(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, p storage.IdentityProvider) {
 	q := url.Values{}
 	for _, n := range authorizeParams {
 		if v := params.Get(n); v != "" {
@@ -72,7 +80,11 @@ func (s *Server) federate(w http.ResponseWriter, r *http.Request) {
 	}
 	st := federationState{Provider: p.ID, State: rand.Text(), Nonce: rand.Text(), Verifier: rand.Text() + rand.Text(),
 		Params: q.Encode(), Expires: s.Now().Add(federationTTL).Unix()}
-	target, err := s.federation().AuthorizeURL(r.Context(), p, s.callbackURL(r), st.State, st.Nonce, st.Verifier)
+	hint := params.Get("login_hint")
+	if !strings.Contains(hint, "@") {
+		hint = "" // a bare domain chose the provider; it names no account there
+	}
+	target, err := s.federation().AuthorizeURL(r.Context(), p, s.callbackURL(r), st.State, st.Nonce, st.Verifier, hint)
 	if err != nil {
 		s.Logger.InfoContext(r.Context(), "federation: provider unreachable", "request_id", requestID(r.Context()), "error", err.Error())
 		s.redirectError(w, r, a, params, "temporarily_unavailable", "", "The identity provider cannot be reached.")
@@ -99,6 +111,26 @@ func (s *Server) buttonProvider(w http.ResponseWriter, r *http.Request, a auth.A
 		return p, false
 	}
 	return p, true
+}
+
+// hintedProvider is the provider the authorization request asks to skip
+// the login page for (FusionAuth's hints): idp_hint names one by id;
+// otherwise a login_hint that is an email address or a domain names the
+// provider managing that domain. Either must be enabled for the client;
+// anything else (an unknown id, a provider this client does not offer, a
+// domain nobody manages) is no hint, and the login page is shown.
+func (s *Server) hintedProvider(r *http.Request, a auth.Authorization, params url.Values) (storage.IdentityProvider, bool) {
+	var p storage.IdentityProvider
+	var err error
+	switch idp, login := params.Get("idp_hint"), params.Get("login_hint"); {
+	case idp != "":
+		p, err = s.Manage.IdentityProviders.Get(r.Context(), idp)
+	case login != "":
+		p, err = s.Manage.IdentityProviders.Lookup(r.Context(), login)
+	default:
+		return p, false
+	}
+	return p, err == nil && providerFor(p, a.App.ID)
 }
 
 func providerFor(p storage.IdentityProvider, appID string) bool {
