@@ -440,7 +440,8 @@ func (a *App) startPasswordlessJobs(opts Options) error {
 		Deliver: func(ctx context.Context, m storage.OutboxMessage) error {
 			return svc.RunPasswordlessJob(ctx, mailer, m)
 		},
-		Now: opts.Now, Logger: a.log.With("queue", mfa.PasswordlessQueue), Observe: counted(a.metrics, nil)})
+		Now: opts.Now, Logger: a.log.With("queue", mfa.PasswordlessQueue), Observe: counted(a.metrics, nil),
+		Failed: failedToEventLog(a.Server.Manage.EventLogs, jobFailureMessage, a.log)})
 	if err != nil {
 		return err
 	}
@@ -465,7 +466,8 @@ func NewLogger(cfg config.Config, w interface{ Write([]byte) (int, error) }) *sl
 func (a *App) startBackchannel(opts Options) error {
 	sender := &backchannel.Sender{Keys: a.Server.Keys, Now: opts.Now}
 	w, err := outbox.New(outbox.Config{Store: a.store, Queue: auth.BackchannelQueue, Deliver: sender.Deliver,
-		Now: opts.Now, Logger: a.log.With("queue", auth.BackchannelQueue), AttemptTimeout: 30 * time.Second})
+		Now: opts.Now, Logger: a.log.With("queue", auth.BackchannelQueue), AttemptTimeout: 30 * time.Second,
+		Observe: counted(a.metrics, nil), Failed: failedToEventLog(a.Server.Manage.EventLogs, backchannel.FailureMessage, a.log)})
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,12 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,5 +155,44 @@ func TestThrowingLambdaIsInTheEventLog(t *testing.T) {
 	case more := <-st.written:
 		t.Fatalf("a second entry %+v: the working lambda's login wrote one", more)
 	default:
+	}
+}
+
+// failingChanges is the watched store whose ChangeUser fails while fail is
+// set: the write a keyless forgot-password job makes.
+type failingChanges struct {
+	*eventLogWatch
+	fail atomic.Bool
+}
+
+func (s *failingChanges) ChangeUser(ctx context.Context, c storage.UserChange) error {
+	if s.fail.Load() {
+		return errors.New("injected: the database refused the write")
+	}
+	return s.eventLogWatch.ChangeUser(ctx, c)
+}
+
+// TestFailedAccountJobsAreInTheEventLog: a keyless forgot-password request
+// is answered 200 at once and its work is a job; when the job's write
+// fails, the attempt is an Error entry naming the job queue, the attempt
+// and the error, and never the login id the request named (the request is
+// anonymous; its answer tells nobody whether the account exists, and the
+// event log must not either).
+func TestFailedAccountJobsAreInTheEventLog(t *testing.T) {
+	st := &failingChanges{eventLogWatch: newEventLogWatch(t)}
+	in := apptest.Start(t, apptest.Options{Store: st})
+	const email = "jobbed-user@example.test"
+	doOK(t, in, "POST", "/api/user", map[string]any{"user": map[string]any{"email": email, "password": "a long enough password"}})
+	st.fail.Store(true)
+	if res, body := in.Do(t, "POST", "/api/user/forgot-password", map[string]any{"loginId": email}, "Authorization", ""); res.StatusCode != 200 {
+		t.Fatalf("keyless forgot password: %d %s", res.StatusCode, body)
+	}
+	e := st.next(t)
+	if e.Type != storage.EventLogError || !strings.Contains(e.Message, "Failed to run the ["+manage.JobQueue+"] job with Id [") ||
+		!strings.Contains(e.Message, "will retry at") || !strings.Contains(e.Message, "injected: the database refused the write") {
+		t.Fatalf("entry %+v", e)
+	}
+	if strings.Contains(e.Message, "jobbed-user") {
+		t.Fatalf("the login id leaked into the event log: %s", e.Message)
 	}
 }

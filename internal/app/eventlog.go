@@ -24,6 +24,19 @@ func failedToEventLog(el *manage.EventLogs, describe func(outbox.Outcome) string
 	}
 }
 
+// jobFailureMessage is the event log text of a failed attempt of a job
+// queue (the account jobs of keyless forgot-password and verification
+// requests, keyless passwordless starts): the queue, the message's id, the
+// attempt and the error; never the payload, which holds the login id the
+// request named.
+func jobFailureMessage(o outbox.Outcome) string {
+	text := "Failed to run the [" + o.Message.Queue + "] job with Id [" + o.Message.ID + "] (" + o.Attempt() + ")"
+	if o.Err != nil {
+		text += ": " + o.Err.Error()
+	}
+	return text
+}
+
 // lambdaFailures carries the event log texts of failed lambda calls
 // (lambda.Config.Failures) from token minting to one writer, so a login
 // never waits for an event log write: add never blocks, and a text that

@@ -53,7 +53,8 @@ func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cf
 		return nil, err
 	}
 	jw, err := outbox.New(outbox.Config{Store: st, Queue: manage.JobQueue, Deliver: m.Accounts.RunJob,
-		Now: now, Logger: log.With("queue", manage.JobQueue), Observe: counted(metrics, nil)})
+		Now: now, Logger: log.With("queue", manage.JobQueue), Observe: counted(metrics, nil),
+		Failed: failedToEventLog(m.EventLogs, jobFailureMessage, log)})
 	if err != nil {
 		return nil, err
 	}

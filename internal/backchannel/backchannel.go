@@ -59,6 +59,12 @@ func (s *Sender) Deliver(ctx context.Context, m storage.OutboxMessage) error {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	res, err := s.client().Do(req)
 	if err != nil {
+		// The client's error quotes the whole URL; its path or query may hold
+		// a token, and the text is kept (the outbox, the event log).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("backchannel: post to %s: %w", req.URL.Host, err)
 	}
 	defer res.Body.Close()
@@ -70,6 +76,24 @@ func (s *Sender) Deliver(ctx context.Context, m storage.OutboxMessage) error {
 		return outbox.Permanent(fmt.Errorf("backchannel: %s refused the logout token: %s", req.URL.Host, res.Status))
 	}
 	return errors.New("backchannel: " + req.URL.Host + " answered " + res.Status)
+}
+
+// FailureMessage is the event log text of a failed attempt of the
+// back-channel queue (outbox.Config.Failed): the application (client id),
+// the relying party's host, the attempt and the error, which names the
+// host only (Deliver); never the logout URL's path or query, nor the user.
+func FailureMessage(o outbox.Outcome) string {
+	var n auth.BackchannelNotice
+	_ = json.Unmarshal(o.Message.Payload, &n) // an unreadable payload names nothing; its error says why
+	host := ""
+	if u, err := url.Parse(n.URL); err == nil {
+		host = u.Host
+	}
+	text := "Failed to send a back-channel logout token for the application with Id [" + n.ClientID + "] to [" + host + "] (" + o.Attempt() + ")"
+	if o.Err != nil {
+		text += ": " + o.Err.Error()
+	}
+	return text
 }
 
 func (s *Sender) client() *http.Client {

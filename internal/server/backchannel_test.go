@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +68,54 @@ func TestBackchannelLogout(t *testing.T) {
 	case extra := <-got:
 		t.Fatalf("a second notice: %v", extra)
 	case <-time.After(500 * time.Millisecond):
+	}
+}
+
+// TestFailedBackchannelLogoutIsInTheEventLog: a relying party whose
+// back-channel endpoint answers 503, or whose address refuses the
+// connection (the HTTP client's error quotes the whole URL), is retried,
+// each attempt is counted in latchkey_outbox_deliveries_total, and each
+// failure is an Error entry in the event log naming the application and
+// the relying party's host, never the logout URL's path or query (which
+// may carry a token) nor the user.
+func TestFailedBackchannelLogoutIsInTheEventLog(t *testing.T) {
+	const pathToken, queryToken = "bcl-path-token-6f2a", "bcl-query-token-91cd"
+	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
+	t.Cleanup(rp.Close)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	refused := "http://" + l.Addr().String()
+	must(t, l.Close())
+	for name, base := range map[string]string{"answers 503": rp.URL, "refuses the connection": refused} {
+		t.Run(name, func(t *testing.T) {
+			s := newOAuthStack(t, func(apps map[string]*storage.Application, _ *storage.Tenant) {
+				apps[forumsApp].OAuthConfiguration.BackchannelLogoutURL = base + "/" + pathToken + "?k=" + queryToken
+			})
+			verifier, challenge := pkce("backchannel-fail-")
+			b := newBrowser(s)
+			tok := s.exchange(forumsApp, b.login(authzQuery(forumsApp, forumsCallback, challenge)).Get("code"), forumsCallback, verifier)
+			if res := b.get("/oauth2/logout?id_token_hint=" + tok.json(t)["id_token"].(string)); res.status != 200 {
+				t.Fatalf("logout: %d %s", res.status, res.body)
+			}
+			var entries []any
+			waitFor(t, "the failed notice in the event log", func() bool {
+				res := s.do(call{method: "POST", path: "/api/system/event-log/search", hdr: admin, body: `{"search":{"message":"back-channel","type":"Error"}}`})
+				entries, _ = res.json(t)["eventLogs"].([]any)
+				return len(entries) > 0
+			})
+			msg, _ := entries[0].(map[string]any)["message"].(string)
+			host := strings.TrimPrefix(base, "http://")
+			if !strings.Contains(msg, "["+forumsApp+"]") || !strings.Contains(msg, "["+host+"]") || !strings.Contains(msg, "will retry at") {
+				t.Fatalf("entry %q", msg)
+			}
+			for _, secret := range []string{pathToken, queryToken, aliceID, aliceEmail} {
+				if strings.Contains(msg, secret) {
+					t.Fatalf("%q leaked into the event log: %s", secret, msg)
+				}
+			}
+			waitFor(t, "the attempt counted", func() bool {
+				return value(s.scrape(t), "latchkey_outbox_deliveries_total", map[string]string{"queue": "backchannel_logout", "result": "retry"}) >= 1
+			})
+		})
 	}
 }
