@@ -201,8 +201,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if err := manage.EnsureDefaults(ctx, a.store, cfg.Issuer, opts.Now()); err != nil {
 		return a, err
 	}
-	// One lambda engine per process, shared with the Kickstart dry run.
-	// Its failures go to the event log through a.lambdaFailures.
+	// One lambda engine per process; its failures go to the event log
+	// through a.lambdaFailures. The Kickstart dry run has its own, which
+	// logs failures but writes no event log entry: the real run makes the
+	// same calls and reports them.
 	a.lambdaFailures = newLambdaFailures(a.log)
 	engine := lambda.New(lambda.Config{Logger: a.log, Failures: a.lambdaFailures.add})
 	poster := sender.New(sender.Options{DenyPrivate: cfg.WebhookPrivateAddresses == "deny"})
@@ -227,7 +229,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (a *App, err err
 	if cfg.Kickstart != "" {
 		err := kickstart.Run(ctx, kickstart.Options{
 			Path: cfg.Kickstart, Store: a.store, Handler: a.handler, Now: opts.Now, Logger: a.log,
-			Scratch: scratch(cfg, opts, a.log, engine, schemaCopy), Wait: opts.KickstartWait, StaleAfter: opts.KickstartStaleAfter,
+			Scratch: scratch(cfg, opts, a.log, lambda.New(lambda.Config{Logger: a.log.With("kickstart_dry_run", true)}), schemaCopy), Wait: opts.KickstartWait, StaleAfter: opts.KickstartStaleAfter,
 		})
 		if err != nil {
 			return a, err

@@ -196,3 +196,44 @@ func TestFailedAccountJobsAreInTheEventLog(t *testing.T) {
 		t.Fatalf("the login id leaked into the event log: %s", e.Message)
 	}
 }
+
+// TestKickstartDryRunWritesNoEventLog: a Kickstart whose combined
+// registration mints a token through a throwing populate lambda is
+// rehearsed on a throwaway database first; the rehearsal's failure must
+// not reach the real event log, so the lambda's failure is there once,
+// from the real run. A marker lambda failing after start is written after
+// everything queued before it (one writer, in order), so once it is seen
+// the count is final.
+func TestKickstartDryRunWritesNoEventLog(t *testing.T) {
+	const lambdaID, appID = "7d0c1f52-0000-4000-8000-00000000e001", "7d0c1f52-0000-4000-8000-00000000e002"
+	ks := `{"apiKeys":[{"key":"kickstart-key-0123456789abcdef"}],"requests":[
+	  {"method":"POST","url":"/api/lambda/` + lambdaID + `","body":{"lambda":{"name":"Kickstart thrower","type":"JWTPopulate",
+	    "body":"function populate(jwt) { console.log(\"kickstart lambda ran\"); throw new Error(\"no\"); }"}}},
+	  {"method":"POST","url":"/api/application/` + appID + `","body":{"application":{"name":"Kickstart app",
+	    "lambdaConfiguration":{"accessTokenPopulateId":"` + lambdaID + `"}}}},
+	  {"method":"POST","url":"/api/user/registration","body":{"user":{"email":"kick-lambda@example.test","password":"a long enough password"},
+	    "registration":{"applicationId":"` + appID + `"}}}]}`
+	st := newEventLogWatch(t)
+	in := apptest.Start(t, apptest.Options{Store: st, Kickstart: ks})
+	in.APIKey = "kickstart-key-0123456789abcdef"
+	marker := doOK(t, in, "POST", "/api/lambda", map[string]any{"lambda": map[string]any{"name": "Marker", "type": "JWTPopulate",
+		"body": `function populate(jwt) { console.log("marker lambda ran"); throw new Error("marker"); }`}})["lambda"].(map[string]any)["id"].(string)
+	markerApp := doOK(t, in, "POST", "/api/application", map[string]any{"application": map[string]any{"name": "Marker app",
+		"lambdaConfiguration": map[string]any{"accessTokenPopulateId": marker}}})["application"].(map[string]any)["id"].(string)
+	doOK(t, in, "POST", "/api/user/registration", map[string]any{
+		"user":         map[string]any{"email": "marker@example.test", "password": "a long enough password"},
+		"registration": map[string]any{"applicationId": markerApp}})
+	kickstart := 0
+	for {
+		e := st.next(t)
+		if strings.Contains(e.Message, "marker lambda ran") {
+			break
+		}
+		if strings.Contains(e.Message, "kickstart lambda ran") {
+			kickstart++
+		}
+	}
+	if kickstart != 1 {
+		t.Fatalf("the Kickstart's lambda failure was written %d times, want once (the real run's)", kickstart)
+	}
+}
