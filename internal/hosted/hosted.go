@@ -222,6 +222,10 @@ type Data struct {
 	LoginID   string
 	Error     string // a message key
 	Providers []Provider
+	// ManagedDomains: an identity provider offered here signs in the
+	// users of some email domains; the page says an address there needs
+	// no password.
+	ManagedDomains bool
 	// Passkey: the page offers a passkey login; its script runs with
 	// Nonce (the response's CSP allows that nonce only) and starts the
 	// ceremony for ApplicationID.

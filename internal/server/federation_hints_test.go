@@ -145,3 +145,59 @@ func TestHintsNeverOverrideTheRules(t *testing.T) {
 		t.Fatalf("a disabled provider's hint: %d %q", res.status, loc)
 	}
 }
+
+// TestManagedDomainOnTheLoginForm: a provider that manages an email domain
+// (FusionAuth's managed domains) has no button on the login page; the page
+// says an address there needs no password, and submitting one sends the
+// browser to that provider with the address as its login_hint, the
+// password typed (if any) neither checked nor passed on. The sign-in ends
+// with a code as the button's would. An address at another domain still
+// signs in with its password, and a client the provider is not enabled
+// for keeps its password login for the managed domain too.
+func TestManagedDomainOnTheLoginForm(t *testing.T) {
+	const dave, typed = "dave@corp.example.test", "typed-password-3c9e"
+	down := newOAuthStack(t)
+	up := newUpstream(t, upstreamUser{dave, true})
+	federate(t, down, up, "LinkByEmail")
+	if res := down.do(call{method: "PATCH", path: "/api/identity-provider/" + idpID, hdr: map[string]string{"Authorization": apiKey},
+		body: `{"identityProvider":{"domains":["corp.example.test"]}}`}); res.status != 200 {
+		t.Fatalf("domains: %d %s", res.status, res.body)
+	}
+	verifier, challenge := pkce("managed-domain-")
+	b := newBrowser(down)
+	page := b.get("/oauth2/authorize?" + authzQuery(forumsApp, forumsCallback, challenge).Encode())
+	if buttonRe.Match(page.body) || !strings.Contains(string(page.body), `id="managed-domains"`) {
+		t.Fatalf("the page shows the managed provider's button or lacks the hint:\n%s", page.body)
+	}
+	toUpstream := b.submitLogin(page, dave, typed)
+	loc := toUpstream.header.Get("Location")
+	if toUpstream.status != http.StatusFound || !strings.HasPrefix(loc, up.URL+"/oauth2/authorize?") {
+		t.Fatalf("an address at the managed domain: %d %q", toUpstream.status, loc)
+	}
+	if u, _ := url.Parse(loc); u.Query().Get("login_hint") != dave || strings.Contains(loc, typed) {
+		t.Fatalf("to the provider: %q", loc)
+	}
+	v := formFields(t, b.get(loc))
+	v.Set("loginId", dave)
+	v.Set("password", alicePass)
+	back := b.send(http.MethodPost, up.URL+"/oauth2/authorize", v.Encode(), map[string]string{"Origin": up.URL})
+	q := redirectQuery(t, b.get(back.header.Get("Location")), forumsCallback)
+	if id := idTokenClaims(t, down.exchange(forumsApp, q.Get("code"), forumsCallback, verifier)); id["email"] != dave {
+		t.Fatalf("id token %v", id)
+	}
+	// Another domain: the password login as before.
+	if q := newBrowser(down).login(authzQuery(forumsApp, forumsCallback, challenge)); q.Get("code") == "" {
+		t.Fatalf("alice's password login: %v", q)
+	}
+	// The Store client does not offer the provider: no hint, and the
+	// managed address goes through the password check (dave has no
+	// account here, so the usual refusal on the page).
+	sb := newBrowser(down)
+	storePage := sb.get("/oauth2/authorize?" + authzQuery(storeApp, storeCallback, challenge).Encode())
+	if strings.Contains(string(storePage.body), `id="managed-domains"`) {
+		t.Fatal("a client without the provider shows the managed domains hint")
+	}
+	if res := sb.submitLogin(storePage, dave, typed); res.status != http.StatusOK || res.header.Get("Location") != "" {
+		t.Fatalf("the managed address on a client without the provider: %d %q", res.status, res.header.Get("Location"))
+	}
+}

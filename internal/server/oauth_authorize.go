@@ -138,6 +138,17 @@ func (s *Server) hostedLogin(w http.ResponseWriter, r *http.Request, params url.
 		return
 	}
 	loginID, password := params.Get("loginId"), params.Get("password")
+	if p, ok := s.domainProvider(r, a, loginID); ok && strings.Contains(loginID, "@") {
+		// A managed domain (FusionAuth's): its provider signs the user in;
+		// a password typed here is neither checked nor sent anywhere.
+		q := url.Values{}
+		for _, n := range authorizeParams {
+			q.Set(n, params.Get(n))
+		}
+		q.Set("login_hint", loginID)
+		s.startFederation(w, r, a, q, p)
+		return
+	}
 	if loginID == "" || password == "" {
 		s.loginPage(w, r, a, params, http.StatusBadRequest, loginID, "login.error.missing")
 		return
@@ -274,7 +285,8 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, a auth.Au
 // loginPage renders the hosted login form for a.
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, status int, loginID, msg string) {
 	d := &hosted.Data{Lang: params.Get("locale"), AppName: a.App.Name, Action: "/oauth2/authorize",
-		CSRF: s.csrfToken(w, r), LoginID: loginID, Error: msg, Providers: s.providerButtons(r, a, params)}
+		CSRF: s.csrfToken(w, r), LoginID: loginID, Error: msg}
+	d.Providers, d.ManagedDomains = s.providerButtons(r, a, params)
 	for _, n := range authorizeParams {
 		if v := params.Get(n); v != "" {
 			d.Hidden = append(d.Hidden, hosted.Field{Name: n, Value: v})

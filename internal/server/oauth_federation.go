@@ -126,10 +126,17 @@ func (s *Server) hintedProvider(r *http.Request, a auth.Authorization, params ur
 	case idp != "":
 		p, err = s.Manage.IdentityProviders.Get(r.Context(), idp)
 	case login != "":
-		p, err = s.Manage.IdentityProviders.Lookup(r.Context(), login)
+		return s.domainProvider(r, a, login)
 	default:
 		return p, false
 	}
+	return p, err == nil && providerFor(p, a.App.ID)
+}
+
+// domainProvider is the provider enabled for the client that manages the
+// domain of loginID (an email address, or a bare domain), if any.
+func (s *Server) domainProvider(r *http.Request, a auth.Authorization, loginID string) (storage.IdentityProvider, bool) {
+	p, err := s.Manage.IdentityProviders.Lookup(r.Context(), loginID)
 	return p, err == nil && providerFor(p, a.App.ID)
 }
 
@@ -190,11 +197,14 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 	s.startHostedSession(w, r, a, params, t, "OPENID_CONNECT")
 }
 
-// providerButtons lists the "Sign in with …" buttons of the login page.
-func (s *Server) providerButtons(r *http.Request, a auth.Authorization, params url.Values) []hosted.Provider {
+// providerButtons lists the "Sign in with …" buttons of the login page,
+// and says whether a provider enabled for the client manages email
+// domains: such a provider has no button (as in FusionAuth); the user
+// enters an email address at one of its domains instead (hostedLogin).
+func (s *Server) providerButtons(r *http.Request, a auth.Authorization, params url.Values) (buttons []hosted.Provider, managedDomains bool) {
 	ps, err := s.Manage.IdentityProviders.List(r.Context(), "OpenIDConnect")
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	// Only the authorization request travels on: never the login form's
 	// password or CSRF token of a page shown again after a failure.
@@ -204,18 +214,21 @@ func (s *Server) providerButtons(r *http.Request, a auth.Authorization, params u
 			q.Set(n, v)
 		}
 	}
-	var out []hosted.Provider
 	for _, p := range ps {
 		if !providerFor(p, a.App.ID) {
+			continue
+		}
+		if len(p.Domains) > 0 {
+			managedDomains = true
 			continue
 		}
 		text := p.ButtonText
 		if t := p.ApplicationConfiguration[a.App.ID].ButtonText; t != "" {
 			text = t
 		}
-		out = append(out, hosted.Provider{Name: text, URL: "/oauth2/federate/" + p.ID + "?" + q.Encode()})
+		buttons = append(buttons, hosted.Provider{Name: text, URL: "/oauth2/federate/" + p.ID + "?" + q.Encode()})
 	}
-	return out
+	return buttons, managedDomains
 }
 
 // stateAEADs are the ciphers of the federation state cookie, one per key
