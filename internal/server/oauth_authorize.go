@@ -138,16 +138,18 @@ func (s *Server) hostedLogin(w http.ResponseWriter, r *http.Request, params url.
 		return
 	}
 	loginID, password := params.Get("loginId"), params.Get("password")
-	if p, ok := s.domainProvider(r, a, loginID); ok && strings.Contains(loginID, "@") {
-		// A managed domain (FusionAuth's): its provider signs the user in;
-		// a password typed here is neither checked nor sent anywhere.
-		q := url.Values{}
-		for _, n := range authorizeParams {
-			q.Set(n, params.Get(n))
+	if strings.Contains(loginID, "@") {
+		if p, ok := s.domainProvider(r, a, loginID); ok {
+			// A managed domain (FusionAuth's): its provider signs the user in;
+			// a password typed here is neither checked nor sent anywhere.
+			q := url.Values{}
+			for _, n := range authorizeParams {
+				q.Set(n, params.Get(n))
+			}
+			q.Set("login_hint", loginID)
+			s.startFederation(w, r, a, q, p)
+			return
 		}
-		q.Set("login_hint", loginID)
-		s.startFederation(w, r, a, q, p)
-		return
 	}
 	if loginID == "" || password == "" {
 		s.loginPage(w, r, a, params, http.StatusBadRequest, loginID, "login.error.missing")
