@@ -140,17 +140,31 @@ func (a *Authorization) check(req AuthorizeRequest) *AuthorizeError {
 		return e
 	}
 	var unknown []string
-	for _, sc := range strings.Fields(req.Scope) {
-		if !slices.Contains(strings.Fields(providedScopes), sc) {
-			unknown = append(unknown, clip(sc))
-		} else if !slices.Contains(a.Scopes, sc) {
-			a.Scopes = append(a.Scopes, sc)
-		}
-	}
-	if len(unknown) > 0 {
-		return bad("invalid_scope", "unknown_scope", "Invalid scope. The scopes ["+strings.Join(unknown, " ")+"] are unknown.")
+	if a.Scopes, unknown = SplitScopes(req.Scope); len(unknown) > 0 {
+		return bad("invalid_scope", "unknown_scope", UnknownScopesMessage(unknown))
 	}
 	return nil
+}
+
+// SplitScopes reads a scope parameter (RFC 6749 §3.3): the scopes latchkey
+// provides, each once, in the order asked, and the unknown ones (clipped
+// for an error message). The authorization request and the password grant
+// refuse any unknown scope (FusionAuth's unknownScopePolicy Reject).
+func SplitScopes(scope string) (known, unknown []string) {
+	for _, sc := range strings.Fields(scope) {
+		if !slices.Contains(strings.Fields(providedScopes), sc) {
+			unknown = append(unknown, clip(sc))
+		} else if !slices.Contains(known, sc) {
+			known = append(known, sc)
+		}
+	}
+	return known, unknown
+}
+
+// UnknownScopesMessage is the error_description of an invalid_scope for
+// unknown scopes.
+func UnknownScopesMessage(unknown []string) string {
+	return "Invalid scope. The scopes [" + strings.Join(unknown, " ") + "] are unknown."
 }
 
 // checkPKCE: a challenge is required for public clients and by

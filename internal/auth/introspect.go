@@ -13,12 +13,18 @@ import (
 // refresh-token record or code grant it was issued under) was not revoked
 // since: a logout, /oauth2/revoke or a code replay makes its tokens
 // inactive at once here, not only at exp (RFC 7662 §2.2). A token without
-// sid (no session was created) is active until exp. The error is
+// sid (no session was created) is active until exp. An ID token is not an
+// access token (OIDC Core §5.3.1; RFC 8725 §2.8): both are signed by the
+// same keys for the same audience, so it is told apart by at_hash, which
+// every ID token carries (idClaims) and no access token does. The error is
 // ErrInvalidToken for every refusal.
 func (s *Service) Active(ctx context.Context, token string) (map[string]any, error) {
 	claims, err := s.Validate(ctx, token)
 	if err != nil {
 		return nil, err
+	}
+	if _, idToken := claims["at_hash"]; idToken {
+		return nil, ErrInvalidToken
 	}
 	sid, _ := claims["sid"].(string)
 	if sid == "" {

@@ -128,8 +128,21 @@ func pathMatch(pattern, path string) bool {
 		if strings.Count(ps[i], "*") > 1 || !starMatch(ps[i], gs[i], "/?") {
 			return false
 		}
+		if strings.Contains(ps[i], "*") && dotSegment(gs[i]) {
+			// A browser resolves "." and ".." (also written %2e): the code
+			// would land on another path than the pattern allows
+			// (RFC 9700 §4.1.3).
+			return false
+		}
 	}
 	return true
+}
+
+// dotSegment says whether an escaped path segment is "." or "..", in any
+// spelling a browser resolves (the WHATWG URL standard's dot segments).
+func dotSegment(seg string) bool {
+	s := strings.ReplaceAll(strings.ToLower(seg), "%2e", ".")
+	return s == "." || s == ".."
 }
 
 // queryMatch: the same parameters in the same order; a value "*" matches

@@ -86,6 +86,15 @@ func TestRedirectAllowedWildcards(t *testing.T) {
 		{"*://example.com/cb", "https://example.com/cb", false},
 		{"https://*.example.com/cb", "https://u@a.example.com/cb", false},
 		{"https://*.example.com/cb", "https://a.example.com/cb#x", false},
+		// A wildcard segment never stands for a dot segment, which the
+		// browser resolves to another path (RFC 9700 §4.1.3).
+		{"https://example.com/cb/*", "https://example.com/cb/..", false},
+		{"https://example.com/cb/*", "https://example.com/cb/%2e%2E", false},
+		{"https://example.com/cb/*", "https://example.com/cb/.%2e", false},
+		{"https://example.com/cb/*", "https://example.com/cb/.", false},
+		{"https://example.com/*/cb", "https://example.com/../cb", false},
+		{"https://example.com/cb/*", "https://example.com/cb/...", true},
+		{"https://example.com/cb/*", "https://example.com/cb/.well", true},
 	}
 	for _, tt := range tests {
 		if got := RedirectAllowed([]string{tt.pattern}, policyAllowWildcards, tt.uri); got != tt.want {

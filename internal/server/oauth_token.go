@@ -78,6 +78,13 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_request", "invalid_user_credentials", "The username and password parameters are required."})
 			return
 		}
+		// As the authorization request: an unknown scope is refused before
+		// the password is checked (RFC 6749 §3.3, §5.2).
+		var unknown []string
+		if scopes, unknown = auth.SplitScopes(formValue(form, "scope")); len(unknown) > 0 {
+			writeOAuthError(w, http.StatusBadRequest, OAuthError{"invalid_scope", "unknown_scope", auth.UnknownScopesMessage(unknown)})
+			return
+		}
 		t, err = s.Auth.Login(r.Context(), auth.LoginRequest{
 			LoginID: username, Password: password, ApplicationID: app.ID,
 			IPAddress: s.clientIP(r), UserAgent: r.UserAgent(), OAuth: true, Scopes: scopes, DPoPJKT: proof.JKT,
