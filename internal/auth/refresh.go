@@ -80,6 +80,9 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (Tokens, erro
 		// expired family's old value is refused as expired, not revoked.
 		return refuse("expired")
 	}
+	if req.OAuth && req.PublicClient {
+		c.set.Usage = usageOneTimeUse // RefreshRequest.PublicClient
+	}
 	if !req.OAuth && !c.app.LoginConfiguration.AllowTokenRefresh {
 		ev.outcome = "not_allowed"
 		s.emit(ctx, ev)

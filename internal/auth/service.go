@@ -236,10 +236,15 @@ type RefreshRequest struct {
 	// token is not consumed.
 	ApplicationID string
 	OAuth         bool
-	Scopes        []string
-	DPoPJKT       string
-	IPAddress     string
-	UserAgent     string // for events only
+	// PublicClient: an OAuth client that did not authenticate (no secret).
+	// Its refresh tokens rotate whatever the usage policy says (RFC 9700
+	// §4.14.2: a public client's refresh token must be rotated or
+	// sender-constrained); a Reusable policy applies to the others.
+	PublicClient bool
+	Scopes       []string
+	DPoPJKT      string
+	IPAddress    string
+	UserAgent    string // for events only
 }
 
 // orDefault is d when ttl is zero.

@@ -101,8 +101,8 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		t, err = s.Auth.Refresh(r.Context(), auth.RefreshRequest{
-			RefreshToken: rt, ApplicationID: app.ID, OAuth: true, Scopes: scopes, IPAddress: s.clientIP(r), UserAgent: r.UserAgent(),
-			DPoPJKT: proof.JKT,
+			RefreshToken: rt, ApplicationID: app.ID, OAuth: true, PublicClient: !secret, Scopes: scopes, IPAddress: s.clientIP(r),
+			UserAgent: r.UserAgent(), DPoPJKT: proof.JKT,
 		})
 	}
 	if grant != "authorization_code" && err == nil && !t.Registered {
