@@ -46,6 +46,7 @@ type Storage interface {
 	ImportStore
 	EventCountStore
 	UserCommentStore
+	ConsentStore
 	EventLogStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).

@@ -62,6 +62,9 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"DataNumbersKeptExactly", testDataNumbersKeptExactly},
 		{"UserComments", testUserComments},
 		{"DeleteUserDeletesComments", testDeleteUserDeletesComments},
+		{"Consents", testConsents},
+		{"UserConsents", testUserConsents},
+		{"UserConsentsGoWithUserAndConsent", testUserConsentsGoWithUserAndConsent},
 		{"EventLog", testEventLog},
 		{"PurgeEventLogs", testPurgeEventLogs},
 	}
