@@ -221,6 +221,15 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/user/comment/{userId}", handler: s.listUserComments, auth: apiKey("/api/user/comment"), tenantHeader: true},
 		{pattern: "POST /api/user/comment/search", handler: s.searchUserComments, auth: apiKey("/api/user/comment/search"), tenantHeader: true, body: maxBody},
 
+		// user_consents.go: the consents granted to users.
+		{pattern: "POST /api/user/consent", handler: s.grantUserConsent, auth: apiKey("/api/user/consent"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/user/consent/{id}", handler: s.grantUserConsent, auth: apiKey("/api/user/consent"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user/consent", handler: s.listUserConsents, auth: apiKey("/api/user/consent"), tenantHeader: true},
+		{pattern: "GET /api/user/consent/{id}", handler: s.getUserConsent, auth: apiKey("/api/user/consent"), tenantHeader: true},
+		{pattern: "PUT /api/user/consent/{id}", handler: s.updateUserConsent, auth: apiKey("/api/user/consent"), tenantHeader: true, body: maxBody},
+		{pattern: "PATCH /api/user/consent/{id}", handler: s.updateUserConsent, auth: apiKey("/api/user/consent"), tenantHeader: true, body: maxBody},
+		{pattern: "DELETE /api/user/consent/{id}", handler: s.revokeUserConsent, auth: apiKey("/api/user/consent"), tenantHeader: true},
+
 		// groups.go, group_members.go
 		{pattern: "POST /api/group", handler: s.createGroup, auth: apiKey("/api/group"), tenantHeader: true, body: maxBody},
 		{pattern: "POST /api/group/{id}", handler: s.createGroup, auth: apiKey("/api/group"), tenantHeader: true, body: maxBody},
@@ -322,6 +331,16 @@ func (s *Server) routes() []route {
 		{pattern: "PUT /api/webhook/{id}", handler: s.updateWebhook, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "PATCH /api/webhook/{id}", handler: s.updateWebhook, auth: apiKey("/api/webhook"), body: maxBody},
 		{pattern: "DELETE /api/webhook/{id}", handler: s.deleteWebhook, auth: apiKey("/api/webhook")},
+		// consents.go: the consent definitions, global in FusionAuth.
+		{pattern: "POST /api/consent", handler: s.createConsent, auth: apiKey("/api/consent"), body: maxBody},
+		{pattern: "POST /api/consent/{id}", handler: s.createConsent, auth: apiKey("/api/consent"), body: maxBody},
+		{pattern: "GET /api/consent/search", handler: s.searchConsents, auth: apiKey("/api/consent/search")},
+		{pattern: "POST /api/consent/search", handler: s.searchConsents, auth: apiKey("/api/consent/search"), body: maxBody},
+		{pattern: "GET /api/consent", handler: s.listConsents, auth: apiKey("/api/consent")},
+		{pattern: "GET /api/consent/{id}", handler: s.getConsent, auth: apiKey("/api/consent")},
+		{pattern: "PUT /api/consent/{id}", handler: s.updateConsent, auth: apiKey("/api/consent"), body: maxBody},
+		{pattern: "PATCH /api/consent/{id}", handler: s.updateConsent, auth: apiKey("/api/consent"), body: maxBody},
+		{pattern: "DELETE /api/consent/{id}", handler: s.deleteConsent, auth: apiKey("/api/consent")},
 		{pattern: "POST /api/lambda", handler: s.createLambda, auth: apiKey("/api/lambda"), body: maxBody},
 		{pattern: "POST /api/lambda/{id}", handler: s.createLambda, auth: apiKey("/api/lambda"), body: maxBody},
 		{pattern: "POST /api/lambda/search", handler: s.searchLambdas, auth: apiKey("/api/lambda"), body: maxBody},

@@ -27,7 +27,6 @@ type pathIndex struct {
 // client calls that are missing here.
 var notServed = []string{
 	"/api/user/verify-registration", // verifyUserRegistration, resendRegistrationVerification
-	"/api/user/consent",             // the consent APIs
 	"/api/user/family",              // the family APIs
 	"/api/identity-provider/start",  // startIdentityProviderLogin
 	"/api/identity-provider/test",   // the test API

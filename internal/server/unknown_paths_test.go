@@ -27,6 +27,8 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		{"GET", "/api/user/bulk", 405, "DELETE", "[MethodNotAllowed]"},
 		{"GET", "/api/user/comment", 405, "POST", "[MethodNotAllowed]"},
 		{"GET", "/api/user/comment/search", 405, "POST", "[MethodNotAllowed]"},
+		{"PUT", "/api/user/consent", 405, "POST, GET", "[MethodNotAllowed]"},
+		{"DELETE", "/api/consent", 405, "POST, GET", "[MethodNotAllowed]"},
 		{"GET", "/api/user/forgot-password/extra", 404, "", "[NotFound]"},
 		{"PUT", "/api/entity/search", 405, "GET, POST", "[MethodNotAllowed]"},
 		{"GET", "/api/application/search", 405, "POST", "[MethodNotAllowed]"},
@@ -40,7 +42,7 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		// FusionAuth paths latchkey does not serve that a wildcard row would
 		// take (server.notServed): 404, not [couldNotConvert] or 401.
 		{"POST", "/api/identity-provider/start", 404, "", "[NotFound]"},
-		{"GET", "/api/user/consent", 404, "", "[NotFound]"},
+		{"GET", "/api/user/family", 404, "", "[NotFound]"},
 		// A cookie-spending path's own 405 row answers the same body.
 		{"GET", "/api/login", 405, "POST, PUT", "[MethodNotAllowed]"},
 	} {
