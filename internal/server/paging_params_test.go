@@ -60,7 +60,7 @@ func TestEverySearchRefusesBadPagingAndFilters(t *testing.T) {
 	// The POST searches: {"search":{...}} with the page in the body.
 	for _, path := range []string{"/api/user/search", "/api/system/audit-log/search", "/api/system/login-record/search",
 		"/api/system/webhook-event-log/search", "/api/lambda/search", "/api/webhook/search", "/api/group/search",
-		"/api/entity/search", "/api/group/member/search", "/api/user/comment/search", "/api/system/event-log/search"} {
+		"/api/entity/search", "/api/group/member/search", "/api/user/comment/search", "/api/system/event-log/search", "/api/consent/search"} {
 		base := []any{"queryString", "*"}
 		if path == "/api/group/member/search" {
 			base = []any{"userId", aliceID}
@@ -72,7 +72,7 @@ func TestEverySearchRefusesBadPagingAndFilters(t *testing.T) {
 	}
 	// The GET searches: the page in the query.
 	for _, path := range []string{"/api/user/search?queryString=*&", "/api/system/audit-log/search?", "/api/system/login-record/search?",
-		"/api/system/webhook-event-log/search?", "/api/system/event-log/search?", "/api/webhook/search?", "/api/entity/search?", "/api/group/member/search?userId=" + aliceID + "&"} {
+		"/api/system/webhook-event-log/search?", "/api/system/event-log/search?", "/api/webhook/search?", "/api/entity/search?", "/api/group/member/search?userId=" + aliceID + "&", "/api/consent/search?"} {
 		cases = append(cases,
 			badParam{"negative startRow", "GET", path + "startRow=-1", nil, "[invalid]search.startRow"},
 			badParam{"negative numberOfResults", "GET", path + "numberOfResults=-1", nil, "[invalid]search.numberOfResults"},
@@ -125,6 +125,7 @@ func TestEverySearchRefusesBadPagingAndFilters(t *testing.T) {
 		{"GET", "/api/system/webhook-event-log/search?startRow=0&numberOfResults=1"},
 		{"GET", "/api/system/event-log/search?startRow=0&numberOfResults=1"},
 		{"POST", "/api/lambda/search"},
+		{"GET", "/api/consent/search?name=x&startRow=0&numberOfResults=1"},
 		{"GET", "/api/webhook/search?startRow=0&numberOfResults=1"},
 		{"POST", "/api/group/search"},
 		{"GET", "/api/entity/search?startRow=0&numberOfResults=1"},
