@@ -221,9 +221,9 @@ func TestUserConsentsNeedTheirPermission(t *testing.T) {
 	const ucID = "0f1a2b3c-0000-4000-8000-00000000c0e1"
 	s.apiOK("POST", "/api/user/consent/"+ucID, grant(childID, parentID, consentID, "Written"))
 	keys := map[string]map[string][]string{
-		"user-only-key-0123456789abcdef0123456789abcdef":    {"/api/user": {"GET", "POST", "PUT", "PATCH", "DELETE"}},
+		"user-only-key-0123456789abcdef0123456789abcdef":   {"/api/user": {"GET", "POST", "PUT", "PATCH", "DELETE"}},
 		"consent-only-key-0123456789abcdef0123456789abcde": {"/api/consent": {"GET", "POST", "PUT", "PATCH", "DELETE"}},
-		"read-only-key-0123456789abcdef0123456789abcdef":    {"/api/user/consent": {"GET"}},
+		"read-only-key-0123456789abcdef0123456789abcdef":   {"/api/user/consent": {"GET"}},
 	}
 	for key, endpoints := range keys {
 		must(t, s.Store.CreateAPIKey(ctx, storage.APIKey{ID: uuid.NewString(), KeyHash: manage.HashAPIKey(key), Endpoints: endpoints,
