@@ -157,6 +157,8 @@ func TestConsentRefusals(t *testing.T) {
 		{"no consent object", "POST", "/api/consent", map[string]any{}, 400, []string{"[missing]consent"}},
 		{"duplicate name", "POST", "/api/consent", consentBody("MARKETING", nil), 400, []string{"[duplicate]consent.name"}},
 		{"duplicate id", "POST", "/api/consent/" + id, consentBody("Other", nil), 400, []string{"[duplicate]consent.id"}},
+		{"duplicate name with another problem", "POST", "/api/consent", map[string]any{"consent": map[string]any{"name": "marketing",
+			"defaultMinimumAgeForSelfConsent": -1}}, 400, []string{"[duplicate]consent.name", "[invalid]consent.defaultMinimumAgeForSelfConsent"}},
 		{"unknown template", "POST", "/api/consent", consentBody("x", map[string]any{"consentEmailTemplateId": unknown}), 400,
 			[]string{"[invalid]consent.consentEmailTemplateId"}},
 		{"template not a UUID", "POST", "/api/consent", consentBody("x", map[string]any{"consentEmailTemplateId": "'; DROP TABLE consents"}), 400,
