@@ -23,8 +23,9 @@ const CodeTTL = 30 * time.Second
 // authorization_code).
 var (
 	// ErrInvalidCode: unknown, expired, used, issued to another client or
-	// redirect_uri, or a PKCE verifier that does not match. FusionAuth
-	// answers all of them alike (400 invalid_request, auth_code_not_found).
+	// redirect_uri, of a login session that ended since, or a PKCE
+	// verifier that does not match. FusionAuth answers all of them alike
+	// (400 invalid_request, auth_code_not_found).
 	ErrInvalidCode = errors.New("auth: invalid authorization code")
 	// ErrVerifierRequired: the PKCE policy needs a code_verifier.
 	ErrVerifierRequired = errors.New("auth: code_verifier required")
@@ -172,12 +173,23 @@ func (s *Service) consumeCode(ctx context.Context, c storage.AuthorizationCode, 
 	if errors.Is(err, storage.ErrConflict) {
 		return s.codeReplay(ctx, c, ev)
 	}
+	if errors.Is(err, storage.ErrSessionEnded) {
+		return s.sessionEnded(ctx, ev)
+	}
 	if err != nil {
 		return fmt.Errorf("auth: consume authorization code: %w", err)
 	}
 	ev.outcome = outcome
 	s.emit(ctx, ev)
 	return refusal
+}
+
+// sessionEnded refuses a code whose login session ended after it was
+// issued, as any unusable code; nothing was issued or written.
+func (s *Service) sessionEnded(ctx context.Context, ev event) error {
+	ev.outcome = "session_ended"
+	s.emit(ctx, ev)
+	return ErrInvalidCode
 }
 
 // codeReplay revokes what the code's first use issued.
@@ -224,9 +236,16 @@ func (s *Service) redeem(ctx context.Context, c storage.AuthorizationCode, req E
 	if !withRefresh {
 		rec.ExpiresAt = now.Add(g.set.AccessTTL)
 	}
+	// The code's login session must still be live: one that ended (a
+	// logout) since the code was issued takes its code with it. The store
+	// checks it in the redemption's transaction, so a logout racing this
+	// exchange either refuses it or revokes what it issued.
 	err = s.cfg.Store.RedeemAuthorizationCode(ctx, c.Hash, now, &rec)
 	if errors.Is(err, storage.ErrConflict) {
 		return Tokens{}, s.codeReplay(ctx, c, ev)
+	}
+	if errors.Is(err, storage.ErrSessionEnded) {
+		return Tokens{}, s.sessionEnded(ctx, ev)
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: redeem authorization code: %w", err)

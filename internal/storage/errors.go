@@ -28,6 +28,10 @@ var (
 	// ErrUnavailable: the database cannot be reached right now. The HTTP layer
 	// answers 503 and the caller may retry.
 	ErrUnavailable = errors.New("storage: unavailable")
+	// ErrSessionEnded: the login session a record was issued under has
+	// ended (logout, or the revocation of all its user's tokens), so the
+	// write it would have allowed was refused and nothing was written.
+	ErrSessionEnded = errors.New("storage: login session ended")
 )
 
 // Transient reports an error after which the same read may succeed later

@@ -65,7 +65,12 @@ type OAuthStore interface {
 	// not nil, creates grant (as CreateRefreshToken) tied to the code's
 	// session, in one transaction. Of N concurrent calls one succeeds; the
 	// others get ErrConflict and nothing is created. ErrNotFound for an
-	// unknown hash.
+	// unknown hash. ErrSessionEnded, nothing written (the code stays
+	// unused), when the login session the code was issued under has ended:
+	// the check and the redemption are one transaction that holds the
+	// session against EndLoginSession, so either the redemption sees the
+	// session ended or the session's end sees (and revokes) the grant. A
+	// code of no session, or of one no longer stored, is not held back.
 	RedeemAuthorizationCode(ctx context.Context, hash []byte, at time.Time, grant *RefreshToken) error
 	// CreateLoginSession stores s; ErrConflict on a duplicate id or hash.
 	CreateLoginSession(ctx context.Context, s LoginSession) error

@@ -155,11 +155,12 @@ func (s *Store) sideEffects(ctx context.Context, q querier, c storage.UserChange
 		return err
 	}
 	if c.RevokeReason != "" {
-		if _, err := q.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
-			WHERE user_id = $3 AND revoked_at IS NULL`, ms(c.Now), c.RevokeReason, c.UserID); err != nil {
+		// Sessions before tokens (endUserSessions).
+		if err := endUserSessions(ctx, q, c.UserID, c.Now); err != nil {
 			return err
 		}
-		if err := endUserSessions(ctx, q, c.UserID, c.Now); err != nil {
+		if _, err := q.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
+			WHERE user_id = $3 AND revoked_at IS NULL`, ms(c.Now), c.RevokeReason, c.UserID); err != nil {
 			return err
 		}
 	}

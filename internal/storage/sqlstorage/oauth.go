@@ -3,6 +3,7 @@ package sqlstorage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -44,8 +45,12 @@ func (s *Store) GetAuthorizationCode(ctx context.Context, hash []byte) (storage.
 // changes a row (PostgreSQL re-evaluates the WHERE after the winner
 // commits; SQLite has one writer). The grant is inserted in the same
 // transaction, so a replay that loses the swap always finds it to revoke.
+// A code whose login session ended is refused first (sessionEnded).
 func (s *Store) RedeemAuthorizationCode(ctx context.Context, hash []byte, at time.Time, grant *storage.RefreshToken) error {
 	return s.tx(ctx, func(q querier) error {
+		if err := s.sessionEnded(ctx, q, hash); err != nil {
+			return err
+		}
 		res, err := q.ExecContext(ctx, `UPDATE oauth_codes SET redeemed_at = $1 WHERE hash = $2 AND redeemed_at = 0`, ms(at), hash)
 		if err != nil {
 			return err
@@ -62,6 +67,48 @@ func (s *Store) RedeemAuthorizationCode(ctx context.Context, hash []byte, at tim
 		}
 		return storage.ErrConflict
 	})
+}
+
+// sessionEnded answers storage.ErrSessionEnded when the login session of
+// the unused code hash has ended (a used one is ErrConflict, a replay, as
+// without the session). On PostgreSQL it holds the session row FOR SHARE
+// until the redemption commits, so it cannot race the end of the session
+// (EndLoginSession, endUserSessions), which UPDATEs that row before it
+// revokes the session's tokens: either the end committed first (the lock
+// waits for it and reads the ended row), or the end waits for this
+// transaction and its next statement, the revocation, sees the grant this
+// one inserted. SQLite has one writer. A code of no session, or of one no
+// longer stored, passes.
+//
+// The user's row is held first (FOR KEY SHARE, which the grant's foreign
+// key takes anyway): the writes that lock it FOR UPDATE and then end the
+// sessions (a password change, a lock) take the two rows in that order
+// too, so they wait for each other instead of deadlocking.
+func (s *Store) sessionEnded(ctx context.Context, q querier, hash []byte) error {
+	lock := ""
+	if s.dialect == DialectPostgres {
+		lock = " FOR SHARE OF ls"
+		var one int
+		err := q.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = (SELECT user_id FROM oauth_codes WHERE hash = $1)
+			FOR KEY SHARE`, hash).Scan(&one)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	var revoked, redeemed int64
+	err := q.QueryRowContext(ctx, `SELECT ls.revoked_at, c.redeemed_at FROM oauth_codes c
+		JOIN login_sessions ls ON ls.id = c.session_id WHERE c.hash = $1`+lock, hash).Scan(&revoked, &redeemed)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	case revoked == 0:
+		return nil
+	case redeemed != 0:
+		return storage.ErrConflict
+	}
+	return storage.ErrSessionEnded
 }
 
 // insertGrant creates the grant of a redeemed code and ties it to the code's
@@ -151,7 +198,11 @@ func (s *Store) EndLoginSession(ctx context.Context, id string, at time.Time, re
 // SSO session is itself a refresh token, so whatever revokes them all
 // (password change, global logout, DELETE /api/jwt/refresh?userId=, a lock
 // of every application) ends single sign-on too. A revocation scoped to
-// applications does not call it.
+// applications does not call it. Callers end the sessions BEFORE they
+// revoke the tokens, as EndLoginSession does: a code redemption holds its
+// session's row (sessionEnded) until it commits, so the session UPDATE
+// waits for it and the token UPDATE that follows sees its grant; the
+// other order would revoke the tokens, then wait, and miss the grant.
 func endUserSessions(ctx context.Context, q querier, userID string, at time.Time) error {
 	_, err := q.ExecContext(ctx, `UPDATE login_sessions SET revoked_at = $1
 		WHERE user_id = $2 AND revoked_at = 0 AND expires_at > $1`, ms(at), userID)

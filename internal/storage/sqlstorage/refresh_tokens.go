@@ -386,16 +386,17 @@ func (s *Store) RevokeRefreshTokensWith(ctx context.Context, r storage.Revocatio
 	}
 	var out []storage.RefreshToken
 	err := s.tx(ctx, func(q querier) error {
+		// Sessions before tokens (endUserSessions).
+		if f.ID == "" && f.ApplicationID == "" {
+			if err := endUserSessions(ctx, q, f.UserID, r.At); err != nil {
+				return err
+			}
+		}
 		var err error
 		out, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
 			WHERE revoked_at IS NULL AND `+strings.Join(where, " AND ")+` RETURNING `+tokenColumns, args...)
 		if err != nil {
 			return err
-		}
-		if f.ID == "" && f.ApplicationID == "" {
-			if err := endUserSessions(ctx, q, f.UserID, r.At); err != nil {
-				return err
-			}
 		}
 		if err := insertAudit(ctx, q, r.Audit); err != nil {
 			return err

@@ -87,6 +87,12 @@ func (s *Store) TakeUserActionWith(ctx context.Context, a storage.ActionTaking) 
 			return err
 		}
 		if revoke != nil {
+			// Sessions before tokens (endUserSessions).
+			if len(revoke.ApplicationIDs) == 0 {
+				if err := endUserSessions(ctx, q, revoke.UserID, revoke.At); err != nil {
+					return err
+				}
+			}
 			w := &whereBuilder{args: []any{ms(revoke.At), revoke.Reason}}
 			w.add("revoked_at IS NULL AND user_id = ?", revoke.UserID)
 			if len(revoke.ApplicationIDs) > 0 {
@@ -97,11 +103,6 @@ func (s *Store) TakeUserActionWith(ctx context.Context, a storage.ActionTaking) 
 				` RETURNING `+tokenColumns, w.args...)
 			if err != nil {
 				return err
-			}
-			if len(revoke.ApplicationIDs) == 0 {
-				if err := endUserSessions(ctx, q, revoke.UserID, revoke.At); err != nil {
-					return err
-				}
 			}
 		}
 		if err := insertAudit(ctx, q, a.Audit); err != nil {

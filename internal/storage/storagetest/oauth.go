@@ -16,6 +16,8 @@ var oauthTests = []struct {
 	{"AuthorizationCodeRoundTrip", testCodeRoundTrip},
 	{"AuthorizationCodeRedeemOnce", testCodeRedeemOnce},
 	{"AuthorizationCodeConcurrentRedeem", testCodeConcurrentRedeem},
+	{"AuthorizationCodeOfEndedSessionRefused", testCodeOfEndedSessionRefused},
+	{"AuthorizationCodeRedeemRacingSessionEnd", testCodeRedeemRacingSessionEnd},
 	{"LoginSessionEndRevokesGrants", testLoginSessionEnd},
 	{"LoginSessionSecondFactor", testLoginSessionSecondFactor},
 	{"LoginSessionsEndWithTheirRevocation", testSessionsEndWithTheirRevocation},
