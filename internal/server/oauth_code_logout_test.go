@@ -8,11 +8,12 @@ import (
 
 // TestCodeIssuedBeforeLogoutIsRefused: a code taken from the hosted login,
 // then a logout of that browser (GET /oauth2/logout ends its login
-// session): the code no longer exchanges. The answer is the one for any
-// unusable code (400 invalid_request, auth_code_not_found), nothing is
-// issued (no refresh token stored), and asking again changes nothing. A
-// code of another browser's login session, which was not logged out, still
-// exchanges and its tokens work.
+// session): the code no longer exchanges, with the right verifier or a
+// wrong one. The answer is the one for any unusable code (400
+// invalid_request, auth_code_not_found), nothing is issued (no refresh
+// token stored), and asking again changes nothing. A code of another
+// browser's login session, which was not logged out, still exchanges and
+// its tokens work.
 func TestCodeIssuedBeforeLogoutIsRefused(t *testing.T) {
 	s := newOAuthStack(t)
 	verifier, challenge := pkce("code-before-logout-")
@@ -26,8 +27,10 @@ func TestCodeIssuedBeforeLogoutIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		res := s.exchange(forumsApp, ended, forumsCallback, verifier)
+	// A wrong verifier would burn a code; this one is refused all the same.
+	wrong, _ := pkce("another-verifier-")
+	for _, v := range []string{wrong, verifier, verifier} {
+		res := s.exchange(forumsApp, ended, forumsCallback, v)
 		wantOAuthError(t, res, http.StatusBadRequest, "invalid_request", "auth_code_not_found")
 	}
 	if after, _ := s.Store.ListRefreshTokens(t.Context(), aliceID); len(after) != len(before) {
