@@ -36,6 +36,18 @@ type AuditSearch struct {
 	OrderBy                                   string // insertInstant (default), insertUser, message, id
 	Asc                                       bool   // default newest first
 	Offset, Limit                             int
+	// After continues the default order (newest first) after the entry it
+	// names: keyset paging for an export that reads every match in pages,
+	// where an OFFSET would rescan the pages before it and an entry written
+	// meanwhile would shift a page. Any other order with After is an error.
+	After *AuditCursor
+	// SkipTotal leaves the total 0 (the count is a second query).
+	SkipTotal bool
+}
+
+// AuditCursor is the last entry of a page: its insertInstant and id.
+type AuditCursor struct {
+	InsertInstant, ID int64
 }
 
 // AuditStore stores the audit log.
@@ -68,6 +80,15 @@ type LoginRecordFilter struct {
 	Offset, Limit                   int
 	// Count asks for the number of matches in all (an extra query).
 	Count bool
+	// After continues the listing after the record it names (keyset
+	// paging, AuditSearch.After's reasons).
+	After *LoginRecordCursor
+}
+
+// LoginRecordCursor is the last record of a page: its instant and id.
+type LoginRecordCursor struct {
+	Instant int64
+	ID      string
 }
 
 // LoginRecordStore reads and purges login records.

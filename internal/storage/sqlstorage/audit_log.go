@@ -149,8 +149,16 @@ func (s *Store) SearchAuditEntries(ctx context.Context, a storage.AuditSearch) (
 		w.add("insert_instant <= ?", a.End)
 	}
 	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`+w.sql(), w.args...).Scan(&total); err != nil {
-		return nil, 0, s.wrap(err)
+	if !a.SkipTotal {
+		if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`+w.sql(), w.args...).Scan(&total); err != nil {
+			return nil, 0, s.wrap(err)
+		}
+	}
+	if c := a.After; c != nil {
+		if col != "insert_instant" || a.Asc {
+			return nil, 0, errors.New("sqlstorage: an audit cursor continues the newest-first order only")
+		}
+		w.add("(insert_instant < ? OR (insert_instant = ? AND id < ?))", c.InsertInstant, c.InsertInstant, c.ID)
 	}
 	dir := " DESC"
 	if a.Asc {

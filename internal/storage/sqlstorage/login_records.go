@@ -20,7 +20,8 @@ func insertLoginRecord(ctx context.Context, q querier, r storage.LoginRecord) er
 }
 
 // ListLoginRecords returns one page of the records f selects, newest first
-// (ties by id), and with f.Count how many there are in all.
+// (ties by id), and with f.Count how many there are in all; f.After starts
+// after the record it names, in that order.
 func (s *Store) ListLoginRecords(ctx context.Context, f storage.LoginRecordFilter) ([]storage.LoginRecord, int, error) {
 	w := &whereBuilder{}
 	for _, c := range []struct{ col, val string }{{"tenant_id", f.TenantID}, {"user_id", f.UserID}, {"application_id", f.ApplicationID}} {
@@ -39,6 +40,9 @@ func (s *Store) ListLoginRecords(ctx context.Context, f storage.LoginRecordFilte
 		if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_records`+w.sql(), w.args...).Scan(&total); err != nil {
 			return nil, 0, s.wrap(err)
 		}
+	}
+	if c := f.After; c != nil {
+		w.add("(instant < ? OR (instant = ? AND id < ?))", c.Instant, c.Instant, c.ID)
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT id, user_id, tenant_id, application_id, instant, ip_address, login_id
 		FROM login_records`+w.sql()+` ORDER BY instant DESC, id DESC`+w.page(s.dialect, f.Offset, f.Limit), w.args...)

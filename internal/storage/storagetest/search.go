@@ -34,6 +34,8 @@ var directoryTests = []struct {
 	{"PurgeLoginRecordsInBatches", testPurgeLoginRecordsInBatches},
 	{"AuditLog", testAuditLog},
 	{"AuditWithEveryWrite", testAuditWithEveryWrite},
+	{"AuditCursor", testAuditCursor},
+	{"LoginRecordCursor", testLoginRecordCursor},
 	{"APIKeyListing", testAPIKeyListing},
 	{"APIKeyDelete", testAPIKeyDelete},
 	{"APIKeyUpdate", testAPIKeyUpdate},
