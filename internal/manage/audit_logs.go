@@ -13,6 +13,7 @@ type AuditLogsStore interface {
 	CreateAuditEntry(ctx context.Context, e storage.AuditEntry) (storage.AuditEntry, error)
 	GetAuditEntry(ctx context.Context, id int64) (storage.AuditEntry, error)
 	SearchAuditEntries(ctx context.Context, s storage.AuditSearch) ([]storage.AuditEntry, int, error)
+	GetSystemConfiguration(ctx context.Context) (storage.SystemConfiguration, error)
 }
 
 // AuditLogs is the audit log API (audit-logs.mdx). Every management change
@@ -81,6 +82,16 @@ var auditOrderFields = []string{"insertInstant", "insertUser", "message", "id"}
 
 // Search returns one page of the entries the caller sees and their total.
 func (al *AuditLogs) Search(ctx context.Context, scope Scope, q AuditQuery) ([]storage.AuditEntry, int, error) {
+	s, err := auditSearch(scope, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	return al.Store.SearchAuditEntries(ctx, s)
+}
+
+// auditSearch is q validated as the store's search, in the caller's tenant
+// (Search and Export).
+func auditSearch(scope Scope, q AuditQuery) (storage.AuditSearch, error) {
 	s := storage.AuditSearch{TenantID: scope.TenantID, Message: q.Message, User: q.User, Reason: q.Reason,
 		OldValue: q.OldValue, NewValue: q.NewValue, Start: q.Start, End: q.End,
 		Offset: q.StartRow, Limit: pageSize(q.NumberOfResults, 25)}
@@ -89,8 +100,5 @@ func (al *AuditLogs) Search(ctx context.Context, scope Scope, q AuditQuery) ([]s
 	s.OrderBy, desc, _ = parseOrderBy(e, q.OrderBy, auditOrderFields, "", true)
 	s.Asc = !desc
 	checkPaging(e, searchPaging(q.StartRow, q.NumberOfResults)...)
-	if err := e.Err(); err != nil {
-		return nil, 0, err
-	}
-	return al.Store.SearchAuditEntries(ctx, s)
+	return s, e.Err()
 }

@@ -57,6 +57,15 @@ func (lr *LoginRecords) Recent(ctx context.Context, scope Scope, userID string, 
 // Search answers POST/GET /api/system/login-record/search; the total only
 // when asked (it costs a count).
 func (lr *LoginRecords) Search(ctx context.Context, scope Scope, q LoginRecordQuery) ([]LoginRecordView, int, error) {
+	if err := checkLoginRecordQuery(q); err != nil {
+		return nil, 0, err
+	}
+	q.NumberOfResults = pageSize(q.NumberOfResults, 25)
+	return lr.search(ctx, scope, q)
+}
+
+// checkLoginRecordQuery is a search's (and an export's) validation.
+func checkLoginRecordQuery(q LoginRecordQuery) error {
 	e := &Invalid{}
 	checkPaging(e, searchPaging(q.StartRow, q.NumberOfResults)...)
 	checkFilterID(e, "search.userId", q.UserID)
@@ -64,16 +73,17 @@ func (lr *LoginRecords) Search(ctx context.Context, scope Scope, q LoginRecordQu
 	if q.Start != 0 && q.End != 0 && q.End < q.Start {
 		e.Field("invalid", "search.end", "The [end] is before the [start].")
 	}
-	if err := e.Err(); err != nil {
-		return nil, 0, err
-	}
-	q.NumberOfResults = pageSize(q.NumberOfResults, 25)
-	return lr.search(ctx, scope, q)
+	return e.Err()
+}
+
+// loginRecordFilter is q in the caller's tenant, as the store reads it.
+func loginRecordFilter(scope Scope, q LoginRecordQuery) storage.LoginRecordFilter {
+	return storage.LoginRecordFilter{TenantID: scope.TenantID, UserID: q.UserID, ApplicationID: q.ApplicationID,
+		Start: q.Start, End: q.End, Offset: q.StartRow, Limit: q.NumberOfResults, Count: q.RetrieveTotal}
 }
 
 func (lr *LoginRecords) search(ctx context.Context, scope Scope, q LoginRecordQuery) ([]LoginRecordView, int, error) {
-	recs, total, err := lr.Store.ListLoginRecords(ctx, storage.LoginRecordFilter{TenantID: scope.TenantID, UserID: q.UserID,
-		ApplicationID: q.ApplicationID, Start: q.Start, End: q.End, Offset: q.StartRow, Limit: q.NumberOfResults, Count: q.RetrieveTotal})
+	recs, total, err := lr.Store.ListLoginRecords(ctx, loginRecordFilter(scope, q))
 	if err != nil {
 		return nil, 0, err
 	}

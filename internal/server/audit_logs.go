@@ -48,29 +48,42 @@ func (s *Server) getAuditLog(w http.ResponseWriter, r *http.Request) {
 // {"auditLogs":[...],"total":n}.
 func (s *Server) searchAuditLogs(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Search struct {
-			Message   string `json:"message"`
-			User      string `json:"user"`
-			Reason    string `json:"reason"`
-			OldValue  string `json:"oldValue"`
-			NewValue  string `json:"newValue"`
-			OrderBy   string `json:"orderBy"`
-			rangePage `json:",inline"`
-		} `json:"search"`
+		Search auditCriteria `json:"search"`
 	}
-	in := &req.Search
-	if !s.readRangeSearch(w, r, &req, &in.rangePage, func() {
-		in.Message, in.User, in.Reason = queryValue(r, "message"), queryValue(r, "user"), queryValue(r, "reason")
-		in.OldValue, in.NewValue, in.OrderBy = queryValue(r, "oldValue"), queryValue(r, "newValue"), queryValue(r, "orderBy")
-	}) {
+	if !s.readAuditCriteria(w, r, &req, &req.Search) {
 		return
 	}
-	q := manage.AuditQuery{Message: in.Message, User: in.User, Reason: in.Reason, OldValue: in.OldValue, NewValue: in.NewValue,
-		Start: in.Start, End: in.End, OrderBy: in.OrderBy, StartRow: in.StartRow, NumberOfResults: in.NumberOfResults}
-	entries, total, err := s.Manage.AuditLogs.Search(r.Context(), scope(r), q)
+	entries, total, err := s.Manage.AuditLogs.Search(r.Context(), scope(r), req.Search.query())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"auditLogs": entries, "total": total})
+}
+
+// auditCriteria is an audit log search's criteria: the search's "search"
+// and the export's "criteria" (exports.go), or the query parameters of
+// their GET forms.
+type auditCriteria struct {
+	Message   string `json:"message"`
+	User      string `json:"user"`
+	Reason    string `json:"reason"`
+	OldValue  string `json:"oldValue"`
+	NewValue  string `json:"newValue"`
+	OrderBy   string `json:"orderBy"`
+	rangePage `json:",inline"`
+}
+
+// readAuditCriteria reads a POST body into body, which holds in, or a GET's
+// query parameters into in. On false the answer is written.
+func (s *Server) readAuditCriteria(w http.ResponseWriter, r *http.Request, body any, in *auditCriteria) bool {
+	return s.readRangeSearch(w, r, body, &in.rangePage, func() {
+		in.Message, in.User, in.Reason = queryValue(r, "message"), queryValue(r, "user"), queryValue(r, "reason")
+		in.OldValue, in.NewValue, in.OrderBy = queryValue(r, "oldValue"), queryValue(r, "newValue"), queryValue(r, "orderBy")
+	})
+}
+
+func (in auditCriteria) query() manage.AuditQuery {
+	return manage.AuditQuery{Message: in.Message, User: in.User, Reason: in.Reason, OldValue: in.OldValue, NewValue: in.NewValue,
+		Start: in.Start, End: in.End, OrderBy: in.OrderBy, StartRow: in.StartRow, NumberOfResults: in.NumberOfResults}
 }

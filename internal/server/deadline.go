@@ -17,12 +17,11 @@ const importTimeout = 10 * time.Minute
 
 // longRoute is a route with a deadline of its own (route.timeout).
 type longRoute struct {
-	method  string
 	timeout time.Duration
 }
 
-// indexLongRoutes maps the literal path of each route with a timeout to
-// its method and timeout.
+// indexLongRoutes maps "METHOD /literal/path" of each route with a timeout
+// to its timeout.
 func indexLongRoutes(rs []route) map[string]longRoute {
 	out := map[string]longRoute{}
 	for _, rt := range rs {
@@ -33,7 +32,7 @@ func indexLongRoutes(rs []route) map[string]longRoute {
 		if !ok || strings.Contains(path, "{") {
 			panic("server: a route timeout needs a method and a literal path: " + rt.pattern)
 		}
-		out[path] = longRoute{method: method, timeout: rt.timeout}
+		out[method+" "+path] = longRoute{timeout: rt.timeout}
 	}
 	return out
 }
@@ -47,7 +46,7 @@ func (s *Server) requestTimeout(w http.ResponseWriter, r *http.Request) time.Dur
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
 	}
-	if l, ok := s.longRoutes[r.URL.Path]; ok && l.method == r.Method && l.timeout > timeout {
+	if l, ok := s.longRoutes[r.Method+" "+r.URL.Path]; ok && l.timeout > timeout {
 		timeout = l.timeout
 		rc := http.NewResponseController(w)
 		at := time.Now().Add(timeout)

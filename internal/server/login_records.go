@@ -30,17 +30,10 @@ func (s *Server) recentLogins(w http.ResponseWriter, r *http.Request) {
 // numberOfResults, retrieveTotal; {"logins":[...],"total":n}.
 func (s *Server) searchLoginRecords(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Search struct {
-			ApplicationID string `json:"applicationId"`
-			UserID        string `json:"userId"`
-			rangePage     `json:",inline"`
-		} `json:"search"`
-		RetrieveTotal bool `json:"retrieveTotal"`
+		Search        loginRecordCriteria `json:"search"`
+		RetrieveTotal bool                `json:"retrieveTotal"`
 	}
-	in := &req.Search
-	if !s.readRangeSearch(w, r, &req, &in.rangePage, func() {
-		in.ApplicationID, in.UserID = queryValue(r, "applicationId"), queryValue(r, "userId")
-	}) {
+	if !s.readLoginRecordCriteria(w, r, &req, &req.Search) {
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -49,8 +42,8 @@ func (s *Server) searchLoginRecords(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	q := manage.LoginRecordQuery{ApplicationID: in.ApplicationID, UserID: in.UserID, Start: in.Start, End: in.End,
-		StartRow: in.StartRow, NumberOfResults: in.NumberOfResults, RetrieveTotal: req.RetrieveTotal}
+	q := req.Search.query()
+	q.RetrieveTotal = req.RetrieveTotal
 	logins, total, err := s.Manage.LoginRecords.Search(r.Context(), scope(r), q)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -61,4 +54,26 @@ func (s *Server) searchLoginRecords(w http.ResponseWriter, r *http.Request) {
 		out["total"] = total
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// loginRecordCriteria is a login record search's criteria: the search's
+// "search" and the export's "criteria" (exports.go), or the query
+// parameters of their GET forms.
+type loginRecordCriteria struct {
+	ApplicationID string `json:"applicationId"`
+	UserID        string `json:"userId"`
+	rangePage     `json:",inline"`
+}
+
+// readLoginRecordCriteria reads a POST body into body, which holds in, or
+// a GET's query parameters into in. On false the answer is written.
+func (s *Server) readLoginRecordCriteria(w http.ResponseWriter, r *http.Request, body any, in *loginRecordCriteria) bool {
+	return s.readRangeSearch(w, r, body, &in.rangePage, func() {
+		in.ApplicationID, in.UserID = queryValue(r, "applicationId"), queryValue(r, "userId")
+	})
+}
+
+func (in loginRecordCriteria) query() manage.LoginRecordQuery {
+	return manage.LoginRecordQuery{ApplicationID: in.ApplicationID, UserID: in.UserID, Start: in.Start, End: in.End,
+		StartRow: in.StartRow, NumberOfResults: in.NumberOfResults}
 }

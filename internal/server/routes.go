@@ -215,6 +215,8 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/user/recent-login", handler: s.recentLogins, auth: apiKey("/api/user/recent-login"), tenantHeader: true},
 		{pattern: "GET /api/system/login-record/search", handler: s.searchLoginRecords, auth: apiKey("/api/system/login-record/search"), tenantHeader: true},
 		{pattern: "POST /api/system/login-record/search", handler: s.searchLoginRecords, auth: apiKey("/api/system/login-record/search"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/system/login-record/export", handler: s.exportLoginRecords, auth: apiKey("/api/system/login-record/export"), tenantHeader: true, timeout: exportTimeout},
+		{pattern: "POST /api/system/login-record/export", handler: s.exportLoginRecords, auth: apiKey("/api/system/login-record/export"), tenantHeader: true, body: maxBody, timeout: exportTimeout},
 
 		// user_comments.go: the notes admins leave on users.
 		{pattern: "POST /api/user/comment", handler: s.addUserComment, auth: apiKey("/api/user/comment"), tenantHeader: true, body: maxBody},
@@ -265,6 +267,9 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/system/audit-log/{id}", handler: s.getAuditLog, auth: apiKey("/api/system/audit-log"), tenantHeader: true},
 		{pattern: "GET /api/system/audit-log/search", handler: s.searchAuditLogs, auth: apiKey("/api/system/audit-log/search"), tenantHeader: true},
 		{pattern: "POST /api/system/audit-log/search", handler: s.searchAuditLogs, auth: apiKey("/api/system/audit-log/search"), tenantHeader: true, body: maxBody},
+		// exports.go
+		{pattern: "GET /api/system/audit-log/export", handler: s.exportAuditLogs, auth: apiKey("/api/system/audit-log/export"), tenantHeader: true, timeout: exportTimeout},
+		{pattern: "POST /api/system/audit-log/export", handler: s.exportAuditLogs, auth: apiKey("/api/system/audit-log/export"), tenantHeader: true, body: maxBody, timeout: exportTimeout},
 		// accounts.go: forgot and change password (accounts spec §3, §4).
 		// Anonymous callers, API keys and (change password) access tokens
 		// each have their mode; the SPA calls them from its own origin.
