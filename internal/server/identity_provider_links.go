@@ -89,9 +89,9 @@ func (s *Server) unlinkUser(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, s.Manage.IdentityProviderLinks.Unlink(r.Context(), scope(r), providerID, providerUserID, userID), nil)
 }
 
-// searchIdentityProviders handles POST /api/identity-provider/search
-// (identity-providers/index.mdx "Search for Identity Providers", TS
-// searchIdentityProviders): {"search":{"name":"*up*","type":"OpenIDConnect",
+// searchIdentityProviders handles POST /api/identity-provider/search and
+// its GET form (identity-providers/index.mdx "Search for Identity
+// Providers", TS searchIdentityProviders, searchIdentityProvidersByParameters): {"search":{"name":"*up*","type":"OpenIDConnect",
 // "applicationId":…,"tenantId":…,"orderBy":"name ASC","startRow":0,
 // "numberOfResults":25}} answers {"identityProviders":[...],"total":n}, each
 // provider as GET /api/identity-provider/{id} answers it but without its
@@ -108,7 +108,7 @@ func (s *Server) searchIdentityProviders(w http.ResponseWriter, r *http.Request)
 			NumberOfResults int    `json:"numberOfResults"`
 		} `json:"search"`
 	}
-	if !s.decodeJSON(w, r, &req, false) {
+	if !s.readSearch(w, r, &req, &req.Search) {
 		return
 	}
 	in := req.Search

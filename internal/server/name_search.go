@@ -6,8 +6,9 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/manage"
 )
 
-// searchApplications handles POST /api/application/search (applications.mdx
-// "Search for Applications", TS searchApplications):
+// searchApplications handles POST /api/application/search and its GET form
+// (the same fields as query parameters) (applications.mdx "Search for
+// Applications", TS searchApplications):
 // {"search":{"name":"*store*","state":"Active","tenantId":…,"orderBy":"name ASC",
 // "startRow":0,"numberOfResults":25}} answers {"applications":[...],"total":n},
 // each application as GET /api/application answers it.
@@ -22,7 +23,7 @@ func (s *Server) searchApplications(w http.ResponseWriter, r *http.Request) {
 			NumberOfResults int    `json:"numberOfResults"`
 		} `json:"search"`
 	}
-	if !s.decodeJSON(w, r, &req, false) {
+	if !s.readSearch(w, r, &req, &req.Search) {
 		return
 	}
 	in := req.Search
@@ -31,8 +32,8 @@ func (s *Server) searchApplications(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, err, map[string]any{"applications": page, "total": total})
 }
 
-// searchEmailTemplates handles POST /api/email/template/search (emails.mdx
-// "Search for Email Templates", TS searchEmailTemplates):
+// searchEmailTemplates handles POST /api/email/template/search and its GET
+// form (emails.mdx "Search for Email Templates", TS searchEmailTemplates):
 // {"search":{"name":"*welcome*","orderBy":"name ASC","startRow":0,
 // "numberOfResults":25}} answers {"emailTemplates":[...],"total":n}.
 func (s *Server) searchEmailTemplates(w http.ResponseWriter, r *http.Request) {
@@ -44,7 +45,7 @@ func (s *Server) searchEmailTemplates(w http.ResponseWriter, r *http.Request) {
 			NumberOfResults int    `json:"numberOfResults"`
 		} `json:"search"`
 	}
-	if !s.decodeJSON(w, r, &req, false) {
+	if !s.readSearch(w, r, &req, &req.Search) {
 		return
 	}
 	in := req.Search

@@ -111,6 +111,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/application", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
 		{pattern: "POST /api/application/{id}", handler: s.createApplication, auth: apiKey("/api/application"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/application", handler: s.listApplications, auth: apiKey("/api/application"), tenantHeader: true},
+		{pattern: "GET /api/application/search", handler: s.searchApplications, auth: apiKey("/api/application/search"), tenantHeader: true},
 		{pattern: "POST /api/application/search", handler: s.searchApplications, auth: apiKey("/api/application/search"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/application/{id}", handler: s.getApplication, auth: apiKey("/api/application"), tenantHeader: true},
 		{pattern: "GET /api/application/{id}/oauth-configuration", handler: s.getOAuthConfiguration, auth: apiKey("/api/application"), tenantHeader: true},
@@ -185,6 +186,7 @@ func (s *Server) routes() []route {
 		{pattern: "PUT /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
 		{pattern: "PATCH /api/identity-provider/{id}", handler: s.updateIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true, body: maxBody},
 		{pattern: "DELETE /api/identity-provider/{id}", handler: s.deleteIdentityProvider, auth: apiKey("/api/identity-provider"), tenantHeader: true},
+		{pattern: "GET /api/identity-provider/search", handler: s.searchIdentityProviders, auth: apiKey("/api/identity-provider/search"), tenantHeader: true},
 		{pattern: "POST /api/identity-provider/search", handler: s.searchIdentityProviders, auth: apiKey("/api/identity-provider/search"), tenantHeader: true, body: maxBody},
 	}), []route{
 		// identity_provider_links.go: users' links to their upstream accounts.
@@ -221,6 +223,7 @@ func (s *Server) routes() []route {
 		// user_comments.go: the notes admins leave on users.
 		{pattern: "POST /api/user/comment", handler: s.addUserComment, auth: apiKey("/api/user/comment"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/user/comment/{userId}", handler: s.listUserComments, auth: apiKey("/api/user/comment"), tenantHeader: true},
+		{pattern: "GET /api/user/comment/search", handler: s.searchUserComments, auth: apiKey("/api/user/comment/search"), tenantHeader: true},
 		{pattern: "POST /api/user/comment/search", handler: s.searchUserComments, auth: apiKey("/api/user/comment/search"), tenantHeader: true, body: maxBody},
 
 		// user_consents.go: the consents granted to users.
@@ -309,6 +312,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/email/template/{id}", handler: s.createEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "POST /api/email/template/preview", handler: s.previewEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},
 		{pattern: "GET /api/email/template", handler: s.listEmailTemplates, auth: apiKey("/api/email/template")},
+		{pattern: "GET /api/email/template/search", handler: s.searchEmailTemplates, auth: apiKey("/api/email/template/search")},
 		{pattern: "POST /api/email/template/search", handler: s.searchEmailTemplates, auth: apiKey("/api/email/template/search"), body: maxBody},
 		{pattern: "GET /api/email/template/{id}", handler: s.getEmailTemplate, auth: apiKey("/api/email/template")},
 		{pattern: "PUT /api/email/template/{id}", handler: s.updateEmailTemplate, auth: apiKey("/api/email/template"), body: maxBody},

@@ -2,8 +2,10 @@ package server
 
 import (
 	"net/http"
+	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/manage"
 )
@@ -129,4 +131,52 @@ func queryInt64(w http.ResponseWriter, r *http.Request, name string) (int64, boo
 		return 0, false
 	}
 	return n, true
+}
+
+// readSearch reads a search request: a POST's JSON body into body, or a
+// GET's query parameters into search (the "search" object body holds), each
+// parameter named as the object's field (FusionAuth's GET forms,
+// e.g. applications.mdx "Search for Applications"), so both forms reach the
+// use case as one request. A number that is not one is 400 [invalid]<name>,
+// as queryInt answers. On false the answer is written.
+func (s *Server) readSearch(w http.ResponseWriter, r *http.Request, body, search any) bool {
+	if r.Method == http.MethodPost {
+		return s.decodeJSON(w, r, body, false)
+	}
+	return queryInto(w, r, reflect.ValueOf(search).Elem())
+}
+
+// queryInto sets v's string and whole-number fields (and those of its
+// embedded structs) from the query parameters their JSON names name.
+func queryInto(w http.ResponseWriter, r *http.Request, v reflect.Value) bool {
+	for i := 0; i < v.NumField(); i++ {
+		f, sf := v.Field(i), v.Type().Field(i)
+		if sf.Anonymous && f.Kind() == reflect.Struct {
+			if !queryInto(w, r, f) {
+				return false
+			}
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "" || name == "-" || !sf.IsExported() {
+			continue
+		}
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(queryValue(r, name))
+		case reflect.Int:
+			n, ok := queryInt(w, r, name)
+			if !ok {
+				return false
+			}
+			f.SetInt(int64(n))
+		case reflect.Int64:
+			n, ok := queryInt64(w, r, name)
+			if !ok {
+				return false
+			}
+			f.SetInt(n)
+		}
+	}
+	return true
 }

@@ -26,13 +26,14 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		{"GET", "/api/user/import", 405, "POST", "[MethodNotAllowed]"},
 		{"GET", "/api/user/bulk", 405, "DELETE", "[MethodNotAllowed]"},
 		{"GET", "/api/user/comment", 405, "POST", "[MethodNotAllowed]"},
-		{"GET", "/api/user/comment/search", 405, "POST", "[MethodNotAllowed]"},
+		{"PUT", "/api/user/comment/search", 405, "GET, POST", "[MethodNotAllowed]"},
 		{"PUT", "/api/user/consent", 405, "POST, GET", "[MethodNotAllowed]"},
 		{"DELETE", "/api/consent", 405, "POST, GET", "[MethodNotAllowed]"},
 		{"GET", "/api/user/forgot-password/extra", 404, "", "[NotFound]"},
 		{"PUT", "/api/entity/search", 405, "GET, POST", "[MethodNotAllowed]"},
-		{"GET", "/api/application/search", 405, "POST", "[MethodNotAllowed]"},
-		{"GET", "/api/identity-provider/search", 405, "POST", "[MethodNotAllowed]"},
+		{"PUT", "/api/application/search", 405, "GET, POST", "[MethodNotAllowed]"},
+		{"DELETE", "/api/identity-provider/search", 405, "GET, POST", "[MethodNotAllowed]"},
+		{"PUT", "/api/email/template/search", 405, "GET, POST", "[MethodNotAllowed]"},
 		{"PUT", "/api/identity-provider/link", 405, "POST, GET, DELETE", "[MethodNotAllowed]"},
 		// Literal paths no wildcard row shadows: the mux's catch-all took
 		// these, and answered 404 "There is no API".

@@ -40,15 +40,15 @@ func (s *Server) listUserComments(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"userComments": cs})
 }
 
-// searchUserComments handles POST /api/user/comment/search
-// (user-comments.mdx "Search for User Comments"): comment, commenterId,
+// searchUserComments handles POST /api/user/comment/search and its GET
+// form (user-comments.mdx "Search for User Comments"): comment, commenterId,
 // tenantId, userId, orderBy, startRow, numberOfResults;
 // {"total":n,"userComments":[...]}.
 func (s *Server) searchUserComments(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Search manage.UserCommentQuery `json:"search"`
 	}
-	if !s.decodeJSON(w, r, &req, false) {
+	if !s.readSearch(w, r, &req, &req.Search) {
 		return
 	}
 	cs, total, err := s.Manage.Comments.Search(r.Context(), scope(r), req.Search)
