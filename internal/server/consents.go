@@ -72,17 +72,7 @@ func (s *Server) searchConsents(w http.ResponseWriter, r *http.Request) {
 			NumberOfResults int    `json:"numberOfResults"`
 		} `json:"search"`
 	}
-	if r.Method == http.MethodGet {
-		q := &req.Search
-		q.Name, q.OrderBy = queryValue(r, "name"), queryValue(r, "orderBy")
-		var ok bool
-		if q.StartRow, ok = queryInt(w, r, "startRow"); !ok {
-			return
-		}
-		if q.NumberOfResults, ok = queryInt(w, r, "numberOfResults"); !ok {
-			return
-		}
-	} else if !s.decodeJSON(w, r, &req, false) {
+	if !s.readSearch(w, r, &req, &req.Search) {
 		return
 	}
 	in := req.Search

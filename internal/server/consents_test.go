@@ -41,15 +41,6 @@ func (s *stack) emailTemplate() string {
 	return res["emailTemplate"].(map[string]any)["id"].(string)
 }
 
-func consentNames(t *testing.T, v any) []string {
-	t.Helper()
-	out := []string{}
-	for _, c := range v.([]any) {
-		out = append(out, c.(map[string]any)["name"].(string))
-	}
-	return out
-}
-
 // TestConsents pins the consent definitions (apis/consents): create with
 // and without an id (answered with the instants and emailPlus's default
 // hours), retrieve one and all (by name), PUT replaces, PATCH merges
@@ -75,7 +66,7 @@ func TestConsents(t *testing.T) {
 	}
 	res = s.api("GET", "/api/consent/"+id, nil)
 	managementGolden(t, "consent-retrieve", res.status, res.body)
-	if got := consentNames(t, s.apiOK("GET", "/api/consent", nil)["consents"]); !equal(got, []string{"analytics", "Patient Consent"}) {
+	if got := members(t, s.apiOK("GET", "/api/consent", nil)["consents"], "name"); !equal(got, []string{"analytics", "Patient Consent"}) {
 		t.Fatalf("list: %q", got)
 	}
 
@@ -115,7 +106,7 @@ func TestConsents(t *testing.T) {
 			method = "GET"
 		}
 		m := s.apiOK(method, c.path, c.body)
-		if got := consentNames(t, m["consents"]); !equal(got, c.want) || m["total"] != c.total {
+		if got := members(t, m["consents"], "name"); !equal(got, c.want) || m["total"] != c.total {
 			t.Errorf("%s: %q total %v, want %q total %v", c.name, got, m["total"], c.want, c.total)
 		}
 	}

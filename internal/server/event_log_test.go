@@ -12,16 +12,6 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// eventLogMessages are the message members of a list of eventLogs.
-func eventLogMessages(t *testing.T, v any) []string {
-	t.Helper()
-	out := []string{}
-	for _, e := range v.([]any) {
-		out = append(out, e.(map[string]any)["message"].(string))
-	}
-	return out
-}
-
 // withEventLogs stores three entries, one millisecond apart, and returns
 // their ids.
 func (s *stack) withEventLogs() []int64 {
@@ -74,7 +64,7 @@ func TestEventLogSearchAndRetrieve(t *testing.T) {
 	if got := search(map[string]any{"message": "Lambda [Cl\x00aims]"}); got["total"] != 1.0 {
 		t.Fatalf("a NUL in the pattern: %v", got)
 	}
-	if got := eventLogMessages(t, all["eventLogs"]); all["total"] != 3.0 || len(got) != 3 || !strings.HasPrefix(got[0], "Failed to deliver") {
+	if got := members(t, all["eventLogs"], "message"); all["total"] != 3.0 || len(got) != 3 || !strings.HasPrefix(got[0], "Failed to deliver") {
 		t.Fatalf("all, newest first: %v %v", all["total"], got)
 	}
 	res = s.api("POST", "/api/system/event-log/search", map[string]any{"search": map[string]any{"message": "FAILED", "numberOfResults": 1}})
@@ -97,12 +87,12 @@ func TestEventLogSearchAndRetrieve(t *testing.T) {
 			"Failed to deliver the event [user.create] to the webhook: HTTP 500"}, 3},
 	} {
 		m := search(c.q)
-		if got := eventLogMessages(t, m["eventLogs"]); m["total"] != c.total || !equal(got, c.want) {
+		if got := members(t, m["eventLogs"], "message"); m["total"] != c.total || !equal(got, c.want) {
 			t.Errorf("search %v: %v %q, want %v %q", c.q, m["total"], got, c.total, c.want)
 		}
 	}
 	get := s.apiOK("GET", "/api/system/event-log/search?type=Information&message=hello", nil)
-	if got := eventLogMessages(t, get["eventLogs"]); get["total"] != 1.0 || len(got) != 1 {
+	if got := members(t, get["eventLogs"], "message"); get["total"] != 1.0 || len(got) != 1 {
 		t.Fatalf("GET search: %v", get)
 	}
 	for _, c := range []struct{ body, field string }{

@@ -34,16 +34,6 @@ func (s *stack) storedComments() []storage.UserComment {
 	return cs
 }
 
-// commentTexts are the comment members of a list of userComments.
-func commentTexts(t *testing.T, v any) []string {
-	t.Helper()
-	out := []string{}
-	for _, c := range v.([]any) {
-		out = append(out, c.(map[string]any)["comment"].(string))
-	}
-	return out
-}
-
 // TestUserComments pins the User Comment API (user-comments.mdx): a
 // comment is answered with its id and insertInstant; GET
 // /api/user/comment/{userId} lists a user's comments oldest first; the
@@ -70,7 +60,7 @@ func TestUserComments(t *testing.T) {
 	if res.status != 200 {
 		t.Fatalf("list: %d %s", res.status, res.body)
 	}
-	got := commentTexts(t, res.json(t)["userComments"])
+	got := members(t, res.json(t)["userComments"], "comment")
 	if want := []string{"Not sure if this user is violating any rules or not.", "Second: alice about herself", long}; !equal(got, want) {
 		t.Fatalf("alice's comments %q, want %q oldest first", got, want)
 	}
@@ -95,7 +85,7 @@ func TestUserComments(t *testing.T) {
 			t.Fatalf("%s: %d %s", c.name, res.status, res.body)
 		}
 		m := res.json(t)
-		if got := commentTexts(t, m["userComments"]); !equal(got, c.want) || m["total"] != c.total {
+		if got := members(t, m["userComments"], "comment"); !equal(got, c.want) || m["total"] != c.total {
 			t.Errorf("%s: %q total %v, want %q total %v", c.name, got, m["total"], c.want, c.total)
 		}
 	}
@@ -253,7 +243,7 @@ func TestUserCommentsGoWithTheirUser(t *testing.T) {
 	s.apiOK("POST", "/api/user/comment", comment(aliceID, moderatorID, "about alice"))
 	s.apiOK("DELETE", "/api/user/"+aliceID+"?hardDelete=true", nil)
 	m := s.apiOK("POST", "/api/user/comment/search", map[string]any{"search": map[string]any{}})
-	if got := commentTexts(t, m["userComments"]); !equal(got, []string{"by alice"}) {
+	if got := members(t, m["userComments"], "comment"); !equal(got, []string{"by alice"}) {
 		t.Fatalf("after alice's deletion: %q, want only the comment she wrote", got)
 	}
 	if res := s.api("GET", "/api/user/comment/"+aliceID, nil); res.status != 404 {
