@@ -19,6 +19,9 @@ const (
 	// completed two-factor login, spent by one change of the password of a
 	// user with two-factor methods (POST /api/user/change-password).
 	IdentifierTrustToken = "trust_token"
+	// IdentifierRegistrationVerification is FusionAuth's registration
+	// verificationId: it verifies the registration Data.RegistrationID.
+	IdentifierRegistrationVerification = "registration_verification"
 )
 
 // Identifier is a single-use secret handed to a user: a changePasswordId, a
@@ -52,6 +55,9 @@ type IdentifierData struct {
 	// CodeHash is the SHA-256 of the FormField verification strategy's
 	// one-time code, which must be presented with the identifier.
 	CodeHash []byte `json:"codeHash,omitempty"`
+	// RegistrationID is the registration a registration verificationId
+	// verifies (with ApplicationID, its application).
+	RegistrationID string `json:"registrationId,omitempty"`
 	// Reason is the changePasswordReason of a login answered 203.
 	Reason string `json:"reason,omitempty"`
 	// The one-time password's login (FusionAuth BaseLoginAction): a JWT is
@@ -120,6 +126,13 @@ type UserChange struct {
 	// DropIdentifiers deletes the user's identifiers of these kinds (the
 	// outstanding changePasswordIds once the password changed).
 	DropIdentifiers []string
+	// DropRegistrationVerifications deletes the user's registration
+	// verificationIds for this application id (a new one voids the earlier).
+	DropRegistrationVerifications string
+	// VerifyRegistration, when set, marks the user's registration verified;
+	// ErrNotFound (nothing changed) when the user has no registration with
+	// its id.
+	VerifyRegistration *RegistrationVerified
 	// Issue creates identifiers (after DropIdentifiers).
 	Issue []Identifier
 	// RevokeReason, when not empty, revokes every live refresh token of the
@@ -140,6 +153,12 @@ type UserChange struct {
 	Outbox []OutboxMessage
 	// Audit entries are stored with the change (audit.go).
 	Audit []AuditEntry
+}
+
+// RegistrationVerified is a registration verified at Instant (ms).
+type RegistrationVerified struct {
+	RegistrationID string
+	Instant        int64
 }
 
 // NewAccount is a user created with what comes with them, committed by

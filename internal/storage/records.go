@@ -113,20 +113,27 @@ type TenantLoginConfiguration struct {
 
 // Application is FusionAuth's application object.
 type Application struct {
-	ID                  string                  `json:"id"`
-	TenantID            string                  `json:"tenantId"`
-	Name                string                  `json:"name"`
-	Active              bool                    `json:"active"`
-	State               string                  `json:"state"` // Active | Inactive
-	Roles               []ApplicationRole       `json:"roles"`
-	JWTConfiguration    ApplicationJWTConfig    `json:"jwtConfiguration"`
-	LoginConfiguration  ApplicationLoginConfig  `json:"loginConfiguration"`
-	OAuthConfiguration  ApplicationOAuthConfig  `json:"oauthConfiguration"`
-	VerifyRegistration  bool                    `json:"verifyRegistration"`
-	Data                map[string]any          `json:"data,omitempty"`
-	InsertInstant       int64                   `json:"insertInstant"`
-	LastUpdateInstant   int64                   `json:"lastUpdateInstant"`
-	CookieConfiguration ApplicationCookieConfig `json:"cookieConfiguration"`
+	ID                 string                 `json:"id"`
+	TenantID           string                 `json:"tenantId"`
+	Name               string                 `json:"name"`
+	Active             bool                   `json:"active"`
+	State              string                 `json:"state"` // Active | Inactive
+	Roles              []ApplicationRole      `json:"roles"`
+	JWTConfiguration   ApplicationJWTConfig   `json:"jwtConfiguration"`
+	LoginConfiguration ApplicationLoginConfig `json:"loginConfiguration"`
+	OAuthConfiguration ApplicationOAuthConfig `json:"oauthConfiguration"`
+	// VerifyRegistration: a registration for this application starts
+	// unverified and a verification mail is sent with the template
+	// VerificationEmailTemplateID (latchkey's default when empty), a link or,
+	// with VerificationStrategy FormField, a one-time code (registration
+	// verification; internal/manage/registrations_verify.go).
+	VerifyRegistration          bool                    `json:"verifyRegistration"`
+	VerificationEmailTemplateID string                  `json:"verificationEmailTemplateId,omitempty"`
+	VerificationStrategy        string                  `json:"verificationStrategy,omitempty"` // ClickableLink | FormField
+	Data                        map[string]any          `json:"data,omitempty"`
+	InsertInstant               int64                   `json:"insertInstant"`
+	LastUpdateInstant           int64                   `json:"lastUpdateInstant"`
+	CookieConfiguration         ApplicationCookieConfig `json:"cookieConfiguration"`
 	// LambdaConfiguration names the JWT populate lambdas (issue 14).
 	LambdaConfiguration LambdaConfiguration `json:"lambdaConfiguration"`
 	// Self-service sign-up and template overrides (issue 9).
@@ -273,9 +280,12 @@ type Registration struct {
 	Timezone           string         `json:"timezone,omitempty"`
 	PreferredLanguages []string       `json:"preferredLanguages,omitempty"`
 	Verified           bool           `json:"verified"`
-	InsertInstant      int64          `json:"insertInstant"`
-	LastUpdateInstant  int64          `json:"lastUpdateInstant"`
-	LastLoginInstant   int64          `json:"lastLoginInstant,omitempty"`
+	// VerifiedInstant is when the registration was verified (created
+	// verified, or POST /api/user/verify-registration); 0 while it is not.
+	VerifiedInstant   int64 `json:"verifiedInstant,omitempty"`
+	InsertInstant     int64 `json:"insertInstant"`
+	LastUpdateInstant int64 `json:"lastUpdateInstant"`
+	LastLoginInstant  int64 `json:"lastLoginInstant,omitempty"`
 	// Revision is the row's write counter as read, like User.Revision:
 	// UpdateRegistration writes only while the row still has it.
 	Revision int64 `json:"-"`

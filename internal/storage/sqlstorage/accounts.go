@@ -109,6 +109,11 @@ func (s *Store) ChangeUser(ctx context.Context, c storage.UserChange) error {
 				return err
 			}
 		}
+		if v := c.VerifyRegistration; v != nil {
+			if err := s.verifyRegistrationTx(ctx, q, c.UserID, *v); err != nil {
+				return err
+			}
+		}
 		next := old
 		switch {
 		case c.Replace != nil:
@@ -148,6 +153,12 @@ func (s *Store) ChangeUser(ctx context.Context, c storage.UserChange) error {
 func (s *Store) sideEffects(ctx context.Context, q querier, c storage.UserChange) error {
 	for _, kind := range c.DropIdentifiers {
 		if _, err := q.ExecContext(ctx, `DELETE FROM identifiers WHERE user_id = $1 AND kind = $2`, c.UserID, kind); err != nil {
+			return err
+		}
+	}
+	if app := c.DropRegistrationVerifications; app != "" {
+		if _, err := q.ExecContext(ctx, `DELETE FROM identifiers WHERE user_id = $1 AND kind = $2 AND `+s.identifierApp()+` = $3`,
+			c.UserID, storage.IdentifierRegistrationVerification, app); err != nil {
 			return err
 		}
 	}

@@ -24,6 +24,7 @@ var accountTests = []struct {
 	{"Identifiers", testIdentifiers},
 	{"IdentifierConcurrentConsume", testIdentifierConcurrentConsume},
 	{"PasswordHistory", testPasswordHistory},
+	{"VerifyRegistration", testVerifyRegistration},
 }
 
 func newIdentifier(secret, kind, userID string, expires time.Time) storage.Identifier {
