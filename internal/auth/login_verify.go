@@ -130,6 +130,9 @@ func (s *Service) grantLogin(ctx context.Context, req LoginRequest, tenant stora
 	if p.refused {
 		return Tokens{}, s.refuseRegistration(ctx, req, app, user.ID)
 	}
+	if unverifiedRegistration(app, p.reg) {
+		return Tokens{}, s.withholdRegistration(ctx, req, tenant, app, user, *p.reg, now)
+	}
 	out, ev, err := s.commitLogin(ctx, req, tenant, app, user, p, now)
 	if err != nil {
 		return Tokens{}, err

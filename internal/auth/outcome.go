@@ -7,6 +7,7 @@ package auth
 //
 //	203  the password must be changed (changePasswordId, changePasswordReason)
 //	212  the email address is not verified and the tenant gates unverified users
+//	213  the registration is not verified (registration_rule.go)
 //	242  a second factor is needed (issue 10)
 //	409  a user action prevents login (issue 12)
 //
@@ -72,6 +73,9 @@ type Withheld struct {
 	// EmailVerificationID is set on 212 when the tenant's verification
 	// strategy is FormField: a fresh id whose code was just mailed.
 	EmailVerificationID string
+	// RegistrationVerificationID is set on 213 when the application's
+	// verification strategy is FormField (registration_rule.go).
+	RegistrationVerificationID string
 	// TwoFactorID and Methods are the 242 answer: the pending login's id
 	// for POST /api/two-factor/login and the user's methods (no secrets).
 	TwoFactorID string
@@ -227,6 +231,9 @@ func issueFormFieldVerification(ctx context.Context, s *Service, f loginFacts, w
 // the FormField strategy (internal/manage's Accounts).
 type EmailVerifier interface {
 	IssueLoginVerification(ctx context.Context, t storage.Tenant, app *storage.Application, u storage.User) (string, error)
+	// IssueLoginRegistrationVerification is the same for a 213.
+	IssueLoginRegistrationVerification(ctx context.Context, t storage.Tenant, app storage.Application, u storage.User,
+		reg storage.Registration) (string, error)
 }
 
 // SetEmailVerifier wires the account flows in after both are built (the

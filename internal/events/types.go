@@ -14,12 +14,15 @@ const (
 	UserLoginSuccess       = "user.login.success"
 	UserLoginFailed        = "user.login.failed"
 	UserRegistrationCreate = "user.registration.create"
-	UserPasswordUpdate     = "user.password.update"
-	UserEmailVerified      = "user.email.verified"
-	UserBulkCreate         = "user.bulk.create"
-	JWTRefresh             = "jwt.refresh"
-	JWTRefreshTokenRevoke  = "jwt.refresh-token.revoke"
-	JWTPublicKeyUpdate     = "jwt.public-key.update"
+	// UserRegistrationVerified: a registration's verificationId was used
+	// (POST /api/user/verify-registration).
+	UserRegistrationVerified = "user.registration.verified"
+	UserPasswordUpdate       = "user.password.update"
+	UserEmailVerified        = "user.email.verified"
+	UserBulkCreate           = "user.bulk.create"
+	JWTRefresh               = "jwt.refresh"
+	JWTRefreshTokenRevoke    = "jwt.refresh-token.revoke"
+	JWTPublicKeyUpdate       = "jwt.public-key.update"
 	// JWTRefreshTokenReuse is latchkey's own: a superseded refresh token
 	// was presented, and its whole family was revoked (docs/decisions.md,
 	// "What counts as refresh-token reuse"). Named in FusionAuth's style
@@ -36,7 +39,7 @@ const (
 // sent (docs/compatibility.md).
 var Sent = []string{
 	UserAction, UserCreate, UserUpdate, UserDelete, UserDeactivate, UserReactivate, UserLoginSuccess, UserLoginFailed,
-	UserRegistrationCreate, UserPasswordUpdate, UserEmailVerified, UserBulkCreate,
+	UserRegistrationCreate, UserRegistrationVerified, UserPasswordUpdate, UserEmailVerified, UserBulkCreate,
 	JWTRefresh, JWTRefreshTokenRevoke, JWTPublicKeyUpdate, JWTRefreshTokenReuse,
 }
 
@@ -55,7 +58,7 @@ var known = []string{
 	"user.login.new-device", "user.login.suspicious", "user.password.breach",
 	"user.password.reset.send", "user.password.reset.start", "user.password.reset.success",
 	"user.registration.create.complete", "user.registration.delete", "user.registration.delete.complete",
-	"user.registration.update", "user.registration.update.complete", "user.registration.verified",
+	"user.registration.update", "user.registration.update.complete",
 	"user.two-factor.method.add", "user.two-factor.method.remove", "user.update.complete",
 	"user.identity.verified", "user.identity.update",
 	"entity.create", "entity.create.complete", "entity.delete", "entity.delete.complete",

@@ -11,6 +11,9 @@ const (
 	DefaultPasswordUpdateID    = "7a1f5c1e-0004-4c6b-9b1e-6c6174636804"
 	DefaultTwoFactorCodeID     = "7a1f5c1e-0005-4c6b-9b1e-6c6174636805"
 	DefaultPasswordlessID      = "7a1f5c1e-0006-4c6b-9b1e-6c6174636806"
+	// DefaultRegistrationVerificationID is the registration verification
+	// mail of an application with verifyRegistration.
+	DefaultRegistrationVerificationID = "7a1f5c1e-0007-4c6b-9b1e-6c6174636807"
 )
 
 // Defaults returns the templates latchkey ships, one for every email it
@@ -22,6 +25,8 @@ const (
 //	password changed:   user
 //	two-factor code:    user, code
 //	passwordless login: user, code (link) or oneTimeCode, baseUrl, state (optional)
+//	registration verification: user, application, verificationId,
+//	                    verificationOneTimeCode (FormField strategy), baseUrl
 func Defaults() []storage.EmailTemplate {
 	return []storage.EmailTemplate{
 		{
@@ -99,6 +104,34 @@ ${baseUrl}/password/change/${changePasswordId}
 The password of ${user.email} was just changed, and your other sessions were signed out.
 
 If this was not you, reset your password now and tell your administrator.
+`,
+		},
+		{
+			ID: DefaultRegistrationVerificationID, Name: "[latchkey] Registration verification", DefaultSubject: "Confirm your registration",
+			DefaultHTMLTemplate: `<p>Hello[#if user.firstName??] ${user.firstName}[/#if],</p>
+[#if verificationOneTimeCode??]
+<p>Enter this code where you registered to confirm your registration for ${application.name}:</p>
+<p style="font-size:1.5em;letter-spacing:.2em"><strong>${verificationOneTimeCode}</strong></p>
+[#else]
+[#assign url = "${baseUrl}/registration/verify/${verificationId}" /]
+<p>Confirm your registration for ${application.name} by opening this link:</p>
+<p><a href="${url}">${url}</a></p>
+[/#if]
+<p>If you did not register, you can ignore this email.</p>
+`,
+			DefaultTextTemplate: `Hello[#if user.firstName??] ${user.firstName}[/#if],
+
+[#if verificationOneTimeCode??]
+Enter this code where you registered to confirm your registration for ${application.name}:
+
+    ${verificationOneTimeCode}
+[#else]
+Confirm your registration for ${application.name} by opening this link:
+
+${baseUrl}/registration/verify/${verificationId}
+[/#if]
+
+If you did not register, you can ignore this email.
 `,
 		},
 		{

@@ -36,8 +36,8 @@ func TestDefaultsCompileAndAreDistinct(t *testing.T) {
 		}
 		ids[d.ID], names[d.Name] = true, true
 	}
-	if len(ids) != 6 {
-		t.Errorf("%d defaults, want one per email latchkey sends (6)", len(ids))
+	if len(ids) != 7 {
+		t.Errorf("%d defaults, want one per email latchkey sends (7)", len(ids))
 	}
 }
 
@@ -56,6 +56,11 @@ func TestDefaultsRender(t *testing.T) {
 			[]string{"https://login.example.com/email/verify/YkQY5Gsyo4RlfmDciBGRmvfj3RmatUqrbjoIZ19fmw4", "Hello <b>Ada</b>,"}, []string{"<b>Ada</b></p>"}},
 		{DefaultEmailVerificationID, map[string]any{"verificationOneTimeCode": "KX42"},
 			[]string{"<strong>KX42</strong>"}, []string{"    KX42"}, []string{"/email/verify/"}},
+		{DefaultRegistrationVerificationID, nil,
+			[]string{`<a href="https://login.example.com/registration/verify/YkQY5Gsyo4RlfmDciBGRmvfj3RmatUqrbjoIZ19fmw4">`},
+			[]string{"https://login.example.com/registration/verify/YkQY5Gsyo4RlfmDciBGRmvfj3RmatUqrbjoIZ19fmw4"}, nil},
+		{DefaultRegistrationVerificationID, map[string]any{"verificationOneTimeCode": "KX42"},
+			[]string{"<strong>KX42</strong>"}, []string{"    KX42"}, []string{"/registration/verify/"}},
 		{DefaultForgotPasswordID, map[string]any{"state": map[string]any{"redirect": "https://store.example.com/cart?a=1&b=2"}},
 			[]string{`href="https://login.example.com/password/change/aXqFZ2mXz8wGd8aqv4cH0sE3bB1JvQ7mHc5vRq2Z1Xs?redirect=https%3A%2F%2Fstore.example.com%2Fcart%3Fa%3D1%26b%3D2"`},
 			[]string{"https://login.example.com/password/change/aXqFZ2mXz8wGd8aqv4cH0sE3bB1JvQ7mHc5vRq2Z1Xs?redirect=https%3A%2F%2Fstore.example.com%2Fcart%3Fa%3D1%26b%3D2"}, nil},

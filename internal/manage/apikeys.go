@@ -121,6 +121,7 @@ var EndpointPermissions = []string{
 	"/api/user/search",
 	"/api/user/two-factor",
 	"/api/user/verify-email",
+	"/api/user/verify-registration",
 	"/api/webauthn",
 	"/api/webhook",
 }

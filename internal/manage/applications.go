@@ -299,6 +299,9 @@ func validateApplication(a storage.Application) *Invalid {
 		}
 		seen[role.Name] = true
 	}
+	if a.VerificationStrategy != "" && a.VerificationStrategy != "ClickableLink" && a.VerificationStrategy != "FormField" {
+		e.Field("invalid", "application.verificationStrategy", "Use ClickableLink or FormField.")
+	}
 	validateApplicationMultiFactor(e, a.MultiFactorConfiguration)
 	return e
 }

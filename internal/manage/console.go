@@ -99,7 +99,7 @@ func (c *Console) CreateAdmin(ctx context.Context, email, password string) (stor
 	}
 	if _, err := c.Registrations.Get(ctx, Scope{}, u.ID, AdminApplicationID); errors.Is(err, ErrNotFound) {
 		_, err = c.Registrations.Register(ctx, Scope{}, u.ID, storage.Registration{ApplicationID: AdminApplicationID,
-			Roles: []string{AdminRole}})
+			Roles: []string{AdminRole}}, true)
 		return u, err
 	} else if err != nil {
 		return u, err

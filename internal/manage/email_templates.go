@@ -156,7 +156,8 @@ func (et *EmailTemplates) usedBy(ctx context.Context, id string) (string, error)
 		for _, a := range apps {
 			c := a.EmailConfiguration
 			for _, v := range []string{c.EmailVerificationEmailTemplateID, c.EmailVerifiedEmailTemplateID, c.ForgotPasswordEmailTemplateID,
-				c.SetPasswordEmailTemplateID, c.PasswordlessEmailTemplateID, c.PasswordUpdateEmailTemplateID, c.PasswordResetSuccessEmailTemplateID} {
+				c.SetPasswordEmailTemplateID, c.PasswordlessEmailTemplateID, c.PasswordUpdateEmailTemplateID, c.PasswordResetSuccessEmailTemplateID,
+				a.VerificationEmailTemplateID} {
 				if v == id {
 					return "application [" + a.ID + "]", nil
 				}

@@ -22,7 +22,7 @@ import (
 type mailKind struct {
 	name     string
 	tenant   func(storage.EmailTemplateIDs) string
-	app      func(storage.ApplicationEmailConfiguration) string
+	app      func(storage.Application) string
 	def      string // default template id; the flow cannot work without this mail
 	optional bool
 }
@@ -30,20 +30,26 @@ type mailKind struct {
 var (
 	mailVerification = mailKind{name: "email verification",
 		tenant: func(t storage.EmailTemplateIDs) string { return t.VerificationEmailTemplateID },
-		app:    func(a storage.ApplicationEmailConfiguration) string { return a.EmailVerificationEmailTemplateID },
+		app:    func(a storage.Application) string { return a.EmailConfiguration.EmailVerificationEmailTemplateID },
 		def:    mail.DefaultEmailVerificationID}
 	mailForgotPassword = mailKind{name: "forgot password",
 		tenant: func(t storage.EmailTemplateIDs) string { return t.ForgotPasswordEmailTemplateID },
-		app:    func(a storage.ApplicationEmailConfiguration) string { return a.ForgotPasswordEmailTemplateID },
+		app:    func(a storage.Application) string { return a.EmailConfiguration.ForgotPasswordEmailTemplateID },
 		def:    mail.DefaultForgotPasswordID}
 	mailSetPassword = mailKind{name: "set password",
 		tenant: func(t storage.EmailTemplateIDs) string { return t.SetPasswordEmailTemplateID },
-		app:    func(a storage.ApplicationEmailConfiguration) string { return a.SetPasswordEmailTemplateID },
+		app:    func(a storage.Application) string { return a.EmailConfiguration.SetPasswordEmailTemplateID },
 		def:    mail.DefaultSetupPasswordID}
 	mailPasswordUpdate = mailKind{name: "password update", optional: true,
 		tenant: func(t storage.EmailTemplateIDs) string { return t.PasswordUpdateEmailTemplateID },
-		app:    func(a storage.ApplicationEmailConfiguration) string { return a.PasswordUpdateEmailTemplateID },
+		app:    func(a storage.Application) string { return a.EmailConfiguration.PasswordUpdateEmailTemplateID },
 		def:    mail.DefaultPasswordUpdateID}
+	// mailRegistrationVerification: only the application names its template
+	// (application.verificationEmailTemplateId; FusionAuth has no tenant one).
+	mailRegistrationVerification = mailKind{name: "registration verification",
+		tenant: func(storage.EmailTemplateIDs) string { return "" },
+		app:    func(a storage.Application) string { return a.VerificationEmailTemplateID },
+		def:    mail.DefaultRegistrationVerificationID}
 )
 
 // Mailer renders the email a use case causes into an outbox message, which
@@ -81,8 +87,8 @@ type MailFor struct {
 // send, or a user without an email address.
 func (m *Mailer) message(ctx context.Context, k mailKind, f MailFor, vars map[string]any, now time.Time) (storage.OutboxMessage, bool, error) {
 	id := k.tenant(f.Tenant.EmailConfiguration.EmailTemplateIDs)
-	if f.App != nil && k.app(f.App.EmailConfiguration) != "" {
-		id = k.app(f.App.EmailConfiguration)
+	if f.App != nil && k.app(*f.App) != "" {
+		id = k.app(*f.App)
 	}
 	if f.User.Email == "" || (id == "" && k.optional) {
 		return storage.OutboxMessage{}, false, nil

@@ -19,11 +19,11 @@ var (
 	// (SendCode), else the default.
 	mailTwoFactor = mailKind{name: "two-factor code",
 		tenant: func(storage.EmailTemplateIDs) string { return "" },
-		app:    func(storage.ApplicationEmailConfiguration) string { return "" },
+		app:    func(storage.Application) string { return "" },
 		def:    mail.DefaultTwoFactorCodeID}
 	mailPasswordless = mailKind{name: "passwordless login",
 		tenant: func(t storage.EmailTemplateIDs) string { return t.PasswordlessEmailTemplateID },
-		app:    func(a storage.ApplicationEmailConfiguration) string { return a.PasswordlessEmailTemplateID },
+		app:    func(a storage.Application) string { return a.EmailConfiguration.PasswordlessEmailTemplateID },
 		def:    mail.DefaultPasswordlessID}
 )
 

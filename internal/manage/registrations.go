@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/mail"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -42,24 +43,49 @@ type NewRegistration struct {
 	User         UserInput
 	Registration storage.Registration
 	IPAddress    string
+	// SkipRegistrationVerification creates the registration verified even
+	// when the application verifies registrations (an API key's choice).
+	SkipRegistrationVerification bool
+}
+
+// Registered is a registration made, with the verificationId (and the
+// FormField one-time code) of one that starts unverified, for the API
+// key's answer (registrationVerificationId).
+type Registered struct {
+	Registration   storage.Registration
+	VerificationID string
+	OneTimeCode    string
 }
 
 // Register registers the existing user userID. The application must exist
 // and be active, roles must be the application's role names (its default
-// roles when none are given), and the user must not be registered yet.
-func (rs *Registrations) Register(ctx context.Context, scope Scope, userID string, in storage.Registration) (storage.Registration, error) {
+// roles when none are given), and the user must not be registered yet. For
+// an application that verifies registrations the registration starts
+// unverified, unless skipVerification, and its verification mail goes with it.
+func (rs *Registrations) Register(ctx context.Context, scope Scope, userID string, in storage.Registration, skipVerification bool) (Registered, error) {
 	u, err := rs.Users.load(ctx, scope, userID)
 	if err != nil {
-		return storage.Registration{}, err
+		return Registered{}, err
 	}
-	reg, _, e, err := rs.newRegistration(ctx, u.ID, in, true)
+	reg, app, e, err := rs.newRegistration(ctx, u.ID, in, true)
 	if err == nil {
 		err = e.Err()
 	}
-	if err == nil {
-		err = rs.store(ctx, u, reg)
+	if err != nil {
+		return Registered{Registration: reg}, err
 	}
-	return reg, err
+	var v verificationFor
+	if startsUnverified(app, &reg, skipVerification) {
+		t, err := rs.Users.Store.GetTenant(ctx, u.TenantID)
+		if err != nil {
+			return Registered{}, err
+		}
+		if v, err = rs.Users.Mail.issueRegistrationVerification(ctx, t.WithDefaults(), app, u, reg, rs.Now(), true); err != nil {
+			return Registered{}, err
+		}
+	}
+	err = rs.store(ctx, u, reg, v)
+	return Registered{Registration: reg, VerificationID: v.raw, OneTimeCode: v.code}, err
 }
 
 // RegisterNew creates a user and their registration in one call, and
@@ -82,8 +108,10 @@ func (rs *Registrations) RegisterNew(ctx context.Context, in NewRegistration) (C
 	if err := e.Err(); err != nil {
 		return Created{}, err
 	}
-	// The user, the registration and the verification mail commit together.
-	if err := rs.Users.storeNew(ctx, u, &reg, tenant, &app, in.User.SendSetPasswordEmail); err != nil {
+	startsUnverified(app, &reg, in.SkipRegistrationVerification)
+	// The user, the registration and the verification mails commit together.
+	v, err := rs.Users.storeNew(ctx, u, &reg, tenant, &app, in.User.SendSetPasswordEmail)
+	if err != nil {
 		return Created{}, err
 	}
 	t, err := rs.Users.issue(ctx, auth.IssueRequest{UserID: u.ID, ApplicationID: reg.ApplicationID,
@@ -92,7 +120,7 @@ func (rs *Registrations) RegisterNew(ctx context.Context, in NewRegistration) (C
 		return Created{}, err
 	}
 	u.Registrations = []storage.Registration{reg}
-	return Created{User: u, Registration: reg, Tokens: t}, nil
+	return Created{User: u, Registration: reg, Tokens: t, RegistrationVerificationID: v.raw, RegistrationOneTimeCode: v.code}, nil
 }
 
 // newRegistration validates a registration for userID: the application must
@@ -104,6 +132,7 @@ func (rs *Registrations) newRegistration(ctx context.Context, userID string, in 
 	now := rs.Now().UnixMilli()
 	reg := in
 	reg.ID, reg.UserID, reg.Verified, reg.InsertInstant, reg.LastUpdateInstant, reg.LastLoginInstant = newID(), userID, true, now, now, 0
+	reg.VerifiedInstant = now // until startsUnverified says otherwise
 	if reg.ApplicationID == "" {
 		e.Field("blank", "registration.applicationId", "You must specify the [registration.applicationId] property.")
 		return reg, storage.Application{}, e, nil
@@ -127,17 +156,22 @@ func (rs *Registrations) newRegistration(ctx context.Context, userID string, in 
 	return reg, app, e, nil
 }
 
-// store creates reg for u with its user.registration.create event and its
-// audit entry, in one transaction (storage.UserChange.Register).
-func (rs *Registrations) store(ctx context.Context, u storage.User, reg storage.Registration) error {
+// store creates reg for u with its user.registration.create event, its
+// audit entry and its verification v (none when v.raw is empty), in one
+// transaction (storage.UserChange.Register).
+func (rs *Registrations) store(ctx context.Context, u storage.User, reg storage.Registration, v verificationFor) error {
 	evs, err := registrationEvent(ctx, rs.Users.Events, u, reg)
 	if err != nil {
 		return err
 	}
 	entry := audit(ctx, rs.Now(), u.TenantID,
 		"Registered the user with Id ["+reg.UserID+"] for the application with Id ["+reg.ApplicationID+"]", nil, reg)
-	err = rs.Users.Store.ChangeUser(ctx, storage.UserChange{UserID: u.ID, Now: rs.Now(), Register: &reg, Outbox: evs,
-		Audit: []storage.AuditEntry{entry}})
+	c := storage.UserChange{UserID: u.ID, Now: rs.Now(), Register: &reg, Outbox: append(v.mail, evs...),
+		Audit: []storage.AuditEntry{entry}}
+	if v.raw != "" {
+		c.Issue = []storage.Identifier{v.id}
+	}
+	err = rs.Users.Store.ChangeUser(ctx, c)
 	if errors.Is(err, storage.ErrConflict) {
 		return invalid("duplicate", "registration", "The user is already registered for this application.")
 	}
@@ -147,6 +181,9 @@ func (rs *Registrations) store(ctx context.Context, u storage.User, reg storage.
 		return ErrNotFound
 	}
 	if err == nil {
+		if len(v.mail) > 0 {
+			rs.Users.Mail.notify(mail.Queue)
+		}
 		rs.Users.Events.Committed(evs)
 	}
 	return err
@@ -202,7 +239,7 @@ func (rs *Registrations) updateOnce(ctx context.Context, scope Scope, userID, ap
 		return reg, err
 	}
 	e := &Invalid{}
-	reg.ID, reg.UserID, reg.ApplicationID, reg.Verified = cur.ID, cur.UserID, cur.ApplicationID, cur.Verified
+	reg.ID, reg.UserID, reg.ApplicationID, reg.Verified, reg.VerifiedInstant = cur.ID, cur.UserID, cur.ApplicationID, cur.Verified, cur.VerifiedInstant
 	reg.InsertInstant, reg.LastLoginInstant, reg.LastUpdateInstant = cur.InsertInstant, cur.LastLoginInstant, rs.Now().UnixMilli()
 	reg.Revision = cur.Revision // the condition of the write
 	reg.Roles = checkRoles(e, app, reg.Roles, false)

@@ -58,7 +58,10 @@ func (rs *Registrations) SignUp(ctx context.Context, in SignUp) (Created, error)
 	if err := e.Err(); err != nil {
 		return Created{}, err
 	}
-	if err := rs.Users.storeNew(ctx, u, &reg, tenant, &app, false); err != nil {
+	// Without an API key nothing skips verification, and the
+	// verificationId goes only by mail, to the address being signed up.
+	startsUnverified(app, &reg, false)
+	if _, err := rs.Users.storeNew(ctx, u, &reg, tenant, &app, false); err != nil {
 		return Created{}, err
 	}
 	u.Registrations = []storage.Registration{reg}

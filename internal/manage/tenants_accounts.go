@@ -37,6 +37,7 @@ func validateAccounts(e *Invalid, t storage.Tenant) {
 		"twoFactorOneTimeCodeIdTimeToLiveInSeconds": c.TwoFactorOneTimeCodeIDTimeToLiveInSeconds, "twoFactorTrustIdTimeToLiveInSeconds": c.TwoFactorTrustIDTimeToLiveInSeconds,
 		"trustTokenTimeToLiveInSeconds": c.TrustTokenTimeToLiveInSeconds, "webAuthnRegistrationChallengeTimeToLiveInSeconds": c.WebAuthnRegistrationChallengeTimeToLiveInSeconds,
 		"webAuthnAuthenticationChallengeTimeToLiveInSeconds": c.WebAuthnAuthenticationChallengeTimeToLiveInSeconds,
+		"registrationVerificationIdTimeToLiveInSeconds":      c.RegistrationVerificationIDTimeToLiveInSeconds,
 	} {
 		if ttl < 1 {
 			e.Field("invalid", p+name, "The value must be greater than 0.")
@@ -55,6 +56,8 @@ func validateAccounts(e *Invalid, t storage.Tenant) {
 		{"passwordlessLoginGenerator", c.PasswordlessLoginGenerator, true},
 		{"passwordlessLoginOneTimeCodeGenerator", c.PasswordlessLoginOneTimeCodeGenerator, false},
 		{"twoFactorOneTimeCodeIdGenerator", c.TwoFactorOneTimeCodeIDGenerator, false},
+		{"registrationVerificationIdGenerator", c.RegistrationVerificationIDGenerator, true},
+		{"registrationVerificationOneTimeCodeGenerator", c.RegistrationVerificationOneTimeCodeGenerator, false},
 	} {
 		if msg := checkGenerator(g.gen, g.identifier); msg != "" {
 			e.Field("invalid", p+g.name, msg)

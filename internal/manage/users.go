@@ -85,6 +85,9 @@ type Created struct {
 	User         storage.User
 	Registration storage.Registration
 	Tokens       auth.Tokens
+	// The verification of a registration that starts unverified (for an
+	// API key's answer only).
+	RegistrationVerificationID, RegistrationOneTimeCode string
 }
 
 // UserQuery finds a user by email, login id (email, then username:
@@ -107,7 +110,7 @@ func (us *Users) Create(ctx context.Context, in NewUser) (Created, error) {
 		err = e.Err()
 	}
 	if err == nil {
-		err = us.storeNew(ctx, u, nil, tenant, nil, in.User.SendSetPasswordEmail)
+		_, err = us.storeNew(ctx, u, nil, tenant, nil, in.User.SendSetPasswordEmail)
 	}
 	if err != nil {
 		return Created{}, err
@@ -169,7 +172,7 @@ func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.
 // set password mail and its changePasswordId when setPassword, and the
 // user.create (and user.registration.create) events, and reports a lost
 // uniqueness race as the duplicate the pre-check would have found.
-func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Registration, tenant storage.Tenant, app *storage.Application, setPassword bool) error {
+func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Registration, tenant storage.Tenant, app *storage.Application, setPassword bool) (verificationFor, error) {
 	a := storage.NewAccount{User: u, Registration: reg,
 		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Created the user with Id ["+u.ID+"]", nil, u)}}
 	if reg != nil {
@@ -179,16 +182,24 @@ func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Regi
 	if needsVerification(tenant, u) {
 		v, err := us.Mail.issueVerification(ctx, MailFor{Tenant: tenant, App: app, User: u}, us.Now(), true)
 		if err != nil {
-			return err
+			return verificationFor{}, err
 		}
 		a.Issue, a.Outbox = []storage.Identifier{v.id}, v.mail
 	}
 	if setPassword {
 		id, msg, err := us.Mail.issueSetPassword(ctx, MailFor{Tenant: tenant, App: app, User: u}, us.Now())
 		if err != nil {
-			return err
+			return verificationFor{}, err
 		}
 		a.Issue, a.Outbox = append(a.Issue, id), append(a.Outbox, msg...)
+	}
+	var rv verificationFor
+	if reg != nil && app != nil && !reg.Verified {
+		var err error
+		if rv, err = us.Mail.issueRegistrationVerification(ctx, tenant, *app, u, *reg, us.Now(), true); err != nil {
+			return rv, err
+		}
+		a.Issue, a.Outbox = append(a.Issue, rv.id), append(a.Outbox, rv.mail...)
 	}
 	mailed := len(a.Outbox) > 0
 	created := u
@@ -197,19 +208,19 @@ func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Regi
 	}
 	evs, err := userEvent(ctx, us.Events, events.UserCreate, created)
 	if err != nil {
-		return err
+		return rv, err
 	}
 	if reg != nil {
 		more, err := registrationEvent(ctx, us.Events, u, *reg)
 		if err != nil {
-			return err
+			return verificationFor{}, err
 		}
 		evs = append(evs, more...)
 	}
 	a.Outbox = append(a.Outbox, evs...)
 	err = us.Store.CreateAccount(ctx, a)
 	if errors.Is(err, storage.ErrConflict) {
-		return duplicateUser(err, u)
+		return rv, duplicateUser(err, u)
 	}
 	if err == nil && mailed {
 		us.Mail.notify(mail.Queue)
@@ -217,7 +228,7 @@ func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Regi
 	if err == nil {
 		us.Events.Committed(evs)
 	}
-	return err
+	return rv, err
 }
 
 // duplicateUser is the problem of a uniqueness race lost at the database

@@ -23,24 +23,47 @@ type verificationFor struct {
 // key's generateEmailVerificationId (no mail).
 func (m *Mailer) issueVerification(ctx context.Context, f MailFor, now time.Time, send bool) (verificationFor, error) {
 	c := f.Tenant.ExternalIdentifierConfiguration
-	data := storage.IdentifierData{Email: f.User.Email}
+	spec := verificationSpec{kind: storage.IdentifierEmailVerification, idGen: c.EmailVerificationIDGenerator,
+		ttl: c.EmailVerificationIDTimeToLiveInSeconds, mail: mailVerification, data: storage.IdentifierData{Email: f.User.Email}}
+	if f.Tenant.EmailConfiguration.VerificationStrategy == "FormField" {
+		spec.code = &c.EmailVerificationOneTimeCodeGenerator
+	}
+	return m.issueWith(ctx, f, now, send, spec)
+}
+
+// verificationSpec is what differs between the verifications (an email
+// address, a registration): the identifier's kind, generator and lifetime,
+// the code generator of the FormField strategy (nil: a link), the mail and
+// what the identifier remembers.
+type verificationSpec struct {
+	kind  string
+	idGen storage.SecureGenerator
+	ttl   int
+	code  *storage.SecureGenerator
+	mail  mailKind
+	data  storage.IdentifierData
+}
+
+// issueWith prepares a verificationId of spec for f.User, with its one-time
+// code (hashed beside the id) and, when send, the mail carrying them.
+func (m *Mailer) issueWith(ctx context.Context, f MailFor, now time.Time, send bool, spec verificationSpec) (verificationFor, error) {
+	data := spec.data
 	if f.App != nil {
 		data.ApplicationID = f.App.ID
 	}
 	var v verificationFor
 	vars := map[string]any{}
-	if f.Tenant.EmailConfiguration.VerificationStrategy == "FormField" {
-		v.code = auth.GenerateIdentifier(c.EmailVerificationOneTimeCodeGenerator)
+	if spec.code != nil {
+		v.code = auth.GenerateIdentifier(*spec.code)
 		data.CodeHash = auth.HashIdentifier(auth.NormalizeCode(v.code))
 		vars["verificationOneTimeCode"] = v.code
 	}
-	v.raw, v.id = auth.NewIdentifier(storage.IdentifierEmailVerification, c.EmailVerificationIDGenerator,
-		c.EmailVerificationIDTimeToLiveInSeconds, f.User, now, data)
+	v.raw, v.id = auth.NewIdentifier(spec.kind, spec.idGen, spec.ttl, f.User, now, data)
 	vars["verificationId"] = v.raw
 	if !send {
 		return v, nil
 	}
-	msg, ok, err := m.message(ctx, mailVerification, f, vars, now)
+	msg, ok, err := m.message(ctx, spec.mail, f, vars, now)
 	if err != nil {
 		return v, err
 	}

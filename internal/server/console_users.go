@@ -240,7 +240,7 @@ func (s *Server) consoleUserAction(w http.ResponseWriter, r *http.Request) {
 	case "roles":
 		err, notice = s.consoleSetRoles(r, id, self), "roles"
 	case "register":
-		_, err = s.Manage.Registrations.Register(ctx, manage.Scope{}, id, storage.Registration{ApplicationID: r.PostFormValue("application")})
+		_, err = s.Manage.Registrations.Register(ctx, manage.Scope{}, id, storage.Registration{ApplicationID: r.PostFormValue("application")}, false)
 		notice = "registered"
 	default:
 		s.consoleNotFound(w, r, "action")

@@ -12,10 +12,12 @@ import (
 // verified but that ends without tokens (auth.Withheld; login.mdx,
 // _login-response-codes.mdx): never a token, a refresh token or a cookie.
 type withheldAnswer struct {
-	ChangePasswordID     string        `json:"changePasswordId,omitempty"`
-	ChangePasswordReason string        `json:"changePasswordReason,omitempty"`
-	EmailVerificationID  string        `json:"emailVerificationId,omitempty"`
-	User                 *storage.User `json:"user,omitempty"`
+	ChangePasswordID     string `json:"changePasswordId,omitempty"`
+	ChangePasswordReason string `json:"changePasswordReason,omitempty"`
+	EmailVerificationID  string `json:"emailVerificationId,omitempty"`
+	// RegistrationVerificationID: 213 with the FormField strategy.
+	RegistrationVerificationID string        `json:"registrationVerificationId,omitempty"`
+	User                       *storage.User `json:"user,omitempty"`
 	// The 242 answer (accounts spec §10.8): the pending login and the
 	// methods to choose from.
 	Methods     []methodJSON `json:"methods,omitempty"`
@@ -26,10 +28,11 @@ type withheldAnswer struct {
 // password (§9.4), 212 email not verified (§5.4). A kind added in
 // internal/auth gets its row here and in writeWithheldGrant.
 var withheldStatus = map[string]int{
-	auth.WithheldChangePassword:  203,
-	auth.WithheldEmailUnverified: 212,
-	auth.WithheldTwoFactor:       242,
-	auth.WithheldLoginPrevented:  409,
+	auth.WithheldChangePassword:         203,
+	auth.WithheldEmailUnverified:        212,
+	auth.WithheldRegistrationUnverified: 213,
+	auth.WithheldTwoFactor:              242,
+	auth.WithheldLoginPrevented:         409,
 }
 
 // writeWithheld answers /api/login for w: 203 carries only the
@@ -46,7 +49,7 @@ func (s *Server) writeWithheld(w http.ResponseWriter, r *http.Request, held *aut
 		return
 	}
 	a := withheldAnswer{ChangePasswordID: held.ChangePasswordID, ChangePasswordReason: held.ChangePasswordReason,
-		EmailVerificationID: held.EmailVerificationID}
+		EmailVerificationID: held.EmailVerificationID, RegistrationVerificationID: held.RegistrationVerificationID}
 	switch held.Kind {
 	case auth.WithheldTwoFactor:
 		// FusionAuth's 242: {twoFactorId, methods}, no user, no token, and
@@ -96,6 +99,9 @@ func (s *Server) writeWithheldGrant(w http.ResponseWriter, r *http.Request, held
 	case auth.WithheldEmailUnverified:
 		writeJSON(w, http.StatusBadRequest, grantWithheld{Error: "invalid_grant", Reason: "email_verification_required",
 			Description: "The user's email address must be verified before they can log in."})
+	case auth.WithheldRegistrationUnverified:
+		writeJSON(w, http.StatusBadRequest, grantWithheld{Error: "invalid_grant", Reason: "registration_verification_required",
+			Description: "The user's registration must be verified before they can log in."})
 	case auth.WithheldLoginPrevented:
 		writeJSON(w, http.StatusBadRequest, grantWithheld{Error: "invalid_grant", Reason: "login_prevented",
 			Description: "A user action prevents this user from logging in."})

@@ -197,6 +197,8 @@ func (s *Server) hostedLoginFailure(w http.ResponseWriter, r *http.Request, a au
 		msg = "login.error.changePassword"
 	case errors.As(err, &withheld) && withheld.Kind == auth.WithheldEmailUnverified:
 		msg = "login.error.unverified" // 212: the tenant gates unverified users
+	case errors.As(err, &withheld) && withheld.Kind == auth.WithheldRegistrationUnverified:
+		msg = "login.error.registrationUnverified" // 213
 	case errors.As(err, &withheld) && withheld.Kind == auth.WithheldLoginPrevented:
 		// 409 on /api/login; the client is told in the password grant's words.
 		s.redirectError(w, r, a, params, "access_denied", "login_prevented", "A user action prevents this user from logging in.")

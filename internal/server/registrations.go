@@ -15,7 +15,8 @@ type registrationRequest struct {
 	User         *userInput           `json:"user"`
 	Registration storage.Registration `json:"registration"`
 	// SkipVerification creates the user verified without a mail (an API
-	// key's choice); SendSetPasswordEmail mails a changePasswordId instead
+	// key's choice), SkipRegistrationVerification likewise the registration
+	// (registrations_verify.go); SendSetPasswordEmail mails a changePasswordId instead
 	// of requiring user.password (manage.UserInput); the other flags are
 	// accepted and change nothing (docs/compatibility.md).
 	SendSetPasswordEmail         bool `json:"sendSetPasswordEmail"`
@@ -26,6 +27,10 @@ type registrationRequest struct {
 
 type registrationResponse struct {
 	Registration storage.Registration `json:"registration"`
+	// The verification of a registration that starts unverified, for the
+	// API key that made it (FusionAuth's RegistrationResponse).
+	RegistrationVerificationID          string `json:"registrationVerificationId,omitempty"`
+	RegistrationVerificationOneTimeCode string `json:"registrationVerificationOneTimeCode,omitempty"`
 }
 
 // register handles POST /api/user/registration[/{userId}] (registrations.mdx):
@@ -53,8 +58,13 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		reg, err := s.Manage.Registrations.Register(r.Context(), scope(r), userID, req.Registration)
-		s.writeRegistration(w, r, reg, err)
+		reg, err := s.Manage.Registrations.Register(r.Context(), scope(r), userID, req.Registration, req.SkipRegistrationVerification)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, registrationResponse{Registration: reg.Registration,
+			RegistrationVerificationID: reg.VerificationID, RegistrationVerificationOneTimeCode: reg.OneTimeCode})
 		return
 	}
 	id, ok := newUserID(w, r, "userId", req.User.ID)
@@ -64,14 +74,15 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	in := req.User.input()
 	in.SkipVerification, in.SendSetPasswordEmail = req.SkipVerification, req.SendSetPasswordEmail
 	c, err := s.Manage.Registrations.RegisterNew(r.Context(), manage.NewRegistration{UserID: id, User: in,
-		Registration: req.Registration, IPAddress: s.clientIP(r)})
+		Registration: req.Registration, IPAddress: s.clientIP(r), SkipRegistrationVerification: req.SkipRegistrationVerification})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, createdResponse{User: c.User, Registration: &c.Registration, Token: c.Tokens.AccessToken,
 		TokenExpirationInstant: c.Tokens.AccessTokenExpiresAt.UnixMilli(), RefreshToken: c.Tokens.RefreshToken,
-		RefreshTokenID: c.Tokens.RefreshTokenID})
+		RefreshTokenID: c.Tokens.RefreshTokenID, RegistrationVerificationID: c.RegistrationVerificationID,
+		RegistrationVerificationOneTimeCode: c.RegistrationOneTimeCode})
 }
 
 // writeRegistration answers {"registration":{...}}, or the use case's error.
@@ -80,7 +91,7 @@ func (s *Server) writeRegistration(w http.ResponseWriter, r *http.Request, reg s
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, registrationResponse{reg})
+	writeJSON(w, http.StatusOK, registrationResponse{Registration: reg})
 }
 
 // getRegistration handles GET /api/user/registration/{userId}/{applicationId}.
@@ -108,7 +119,7 @@ func (s *Server) updateRegistration(w http.ResponseWriter, r *http.Request) {
 		func(cur storage.Registration) (storage.Registration, error) {
 			var req registrationRequest
 			rewind()
-			err := decodeReplacement(r, registrationResponse{cur}, &req)
+			err := decodeReplacement(r, registrationResponse{Registration: cur}, &req)
 			return req.Registration, err
 		})
 	s.writeRegistration(w, r, reg, err)

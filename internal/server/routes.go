@@ -293,6 +293,13 @@ func (s *Server) routes() []route {
 			cors: corsCredentialed, rate: rateVerifyEmail, body: maxBody},
 		{pattern: "POST /api/user/verify-email/{verificationId}", handler: s.verifyEmail, auth: keyOrAnonymous("/api/user/verify-email"), tenantHeader: true,
 			cors: corsCredentialed, rate: rateVerifyEmail, body: maxBody},
+		// verify_registration.go (registration verification).
+		{pattern: "PUT /api/user/verify-registration", handler: s.resendRegistrationVerification, auth: apiKey("/api/user/verify-registration"), tenantHeader: true,
+			body: maxBody},
+		{pattern: "POST /api/user/verify-registration", handler: s.verifyRegistration, auth: keyOrAnonymous("/api/user/verify-registration"), tenantHeader: true,
+			cors: corsCredentialed, rate: rateVerifyEmail, body: maxBody},
+		{pattern: "POST /api/user/verify-registration/{verificationId}", handler: s.verifyRegistration, auth: keyOrAnonymous("/api/user/verify-registration"), tenantHeader: true,
+			cors: corsCredentialed, rate: rateVerifyEmail, body: maxBody},
 
 		// email_send.go: not a global route (templates are shared, the
 		// users mailed are the key's tenant's).

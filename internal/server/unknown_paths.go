@@ -26,10 +26,9 @@ type pathIndex struct {
 // compat/ts TestFusionAuthClientPathsAreNotIDs finds any the TypeScript
 // client calls that are missing here.
 var notServed = []string{
-	"/api/user/verify-registration", // verifyUserRegistration, resendRegistrationVerification
-	"/api/user/family",              // the family APIs
-	"/api/identity-provider/start",  // startIdentityProviderLogin
-	"/api/identity-provider/test",   // the test API
+	"/api/user/family",             // the family APIs
+	"/api/identity-provider/start", // startIdentityProviderLogin
+	"/api/identity-provider/test",  // the test API
 }
 
 // indexPaths builds the index of rs.

@@ -34,12 +34,16 @@ type userRequest struct {
 // (users.mdx: USER_CREATE; registrations.mdx: REGISTRATION, refreshToken
 // since 1.17.0, refreshTokenId since 1.37.0).
 type createdResponse struct {
-	Registration           *storage.Registration `json:"registration,omitempty"`
-	RefreshToken           string                `json:"refreshToken,omitempty"`
-	RefreshTokenID         string                `json:"refreshTokenId,omitempty"`
-	Token                  string                `json:"token,omitempty"`
-	TokenExpirationInstant int64                 `json:"tokenExpirationInstant,omitempty"`
-	User                   storage.User          `json:"user"`
+	Registration   *storage.Registration `json:"registration,omitempty"`
+	RefreshToken   string                `json:"refreshToken,omitempty"`
+	RefreshTokenID string                `json:"refreshTokenId,omitempty"`
+	// The verification of a registration that starts unverified
+	// (FusionAuth's RegistrationResponse; only ever to an API key).
+	RegistrationVerificationID          string       `json:"registrationVerificationId,omitempty"`
+	RegistrationVerificationOneTimeCode string       `json:"registrationVerificationOneTimeCode,omitempty"`
+	Token                               string       `json:"token,omitempty"`
+	TokenExpirationInstant              int64        `json:"tokenExpirationInstant,omitempty"`
+	User                                storage.User `json:"user"`
 }
 
 // createUser handles POST /api/user and POST /api/user/{id} (users.mdx).

@@ -36,6 +36,10 @@ type ExternalIdentifierConfiguration struct {
 	TrustTokenTimeToLiveInSeconds                      int             `json:"trustTokenTimeToLiveInSeconds"`
 	WebAuthnRegistrationChallengeTimeToLiveInSeconds   int             `json:"webAuthnRegistrationChallengeTimeToLiveInSeconds"`
 	WebAuthnAuthenticationChallengeTimeToLiveInSeconds int             `json:"webAuthnAuthenticationChallengeTimeToLiveInSeconds"`
+	// Registration verification (application.verifyRegistration).
+	RegistrationVerificationIDGenerator           SecureGenerator `json:"registrationVerificationIdGenerator"`
+	RegistrationVerificationIDTimeToLiveInSeconds int             `json:"registrationVerificationIdTimeToLiveInSeconds"`
+	RegistrationVerificationOneTimeCodeGenerator  SecureGenerator `json:"registrationVerificationOneTimeCodeGenerator"`
 }
 
 // RememberPreviousPasswords is passwordValidationRules.rememberPreviousPasswords.
@@ -148,6 +152,9 @@ func (c ExternalIdentifierConfiguration) WithDefaults() ExternalIdentifierConfig
 	ttl(&c.TrustTokenTimeToLiveInSeconds, 180)
 	ttl(&c.WebAuthnRegistrationChallengeTimeToLiveInSeconds, 180)
 	ttl(&c.WebAuthnAuthenticationChallengeTimeToLiveInSeconds, 180)
+	gen(&c.RegistrationVerificationIDGenerator, bytes32)
+	ttl(&c.RegistrationVerificationIDTimeToLiveInSeconds, 86400)
+	gen(&c.RegistrationVerificationOneTimeCodeGenerator, alphaNum6)
 	return c
 }
 
