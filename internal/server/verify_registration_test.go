@@ -97,7 +97,9 @@ func TestRegistrationVerificationLink(t *testing.T) {
 	if reg := s.bobRegistration(bob); reg["verified"] != true || reg["verifiedInstant"] != verifiedAt {
 		t.Fatalf("registration after verification: %v (want verifiedInstant %v)", reg, verifiedAt)
 	}
-	ev := rec.waitFor(events.UserRegistrationVerified, 1)[0].event
+	d := rec.waitFor(events.UserRegistrationVerified, 1)[0]
+	eventGolden(t, "user-registration-verified", d)
+	ev := d.event
 	if r := ev["registration"].(map[string]any); ev["applicationId"] != storeApp || r["verified"] != true || ev["user"].(map[string]any)["id"] != bob {
 		t.Fatalf("user.registration.verified: %v", ev)
 	}
