@@ -174,6 +174,23 @@ func TestRegistrationVerificationRefusals(t *testing.T) {
 		t.Fatalf("legacy path form: %d %s", res.status, res.body)
 	}
 
+	// An id of a registration deleted and made again verifies nothing.
+	again := s.do(call{method: "PUT", path: "/api/user/verify-registration?email=bob@example.test&applicationId=" + storeApp, hdr: admin})
+	if again.status != 404 {
+		t.Fatalf("resend for a verified registration: %d", again.status)
+	}
+	wantStatus(t, s.do(call{method: "DELETE", path: "/api/user/registration/" + bob + "/" + storeApp, hdr: admin}), 200)
+	wantStatus(t, s.do(call{method: "POST", path: "/api/user/registration/" + bob, hdr: admin, body: `{"registration":{"applicationId":"` + storeApp + `"}}`}), 200)
+	stale := s.do(call{method: "PUT", path: "/api/user/verify-registration?email=bob@example.test&applicationId=" + storeApp + "&sendVerifyPasswordEmail=false", hdr: admin}).json(t)["verificationId"].(string)
+	wantStatus(t, s.do(call{method: "DELETE", path: "/api/user/registration/" + bob + "/" + storeApp, hdr: admin}), 200)
+	wantStatus(t, s.do(call{method: "POST", path: "/api/user/registration/" + bob, hdr: admin, body: `{"registration":{"applicationId":"` + storeApp + `"}}`}), 200)
+	if res := s.verifyRegistration(`{"verificationId":"` + stale + `"}`); res.status != 404 {
+		t.Fatalf("the id of a deleted registration verified its successor: %d", res.status)
+	}
+	if reg := s.bobRegistration(bob); reg["verified"] != false {
+		t.Fatalf("the successor registration after a stale id: %v", reg)
+	}
+
 	res := s.do(call{method: "POST", path: "/api/user/registration", hdr: admin, body: `{"user":{"email":"carol@example.test","password":"carol's long passphrase"},` +
 		`"registration":{"applicationId":"` + storeApp + `"},"skipRegistrationVerification":true}`})
 	if m := res.json(t); res.status != 200 || m["registration"].(map[string]any)["verified"] != true || m["registrationVerificationId"] != nil {
@@ -287,5 +304,32 @@ func TestRegistrationVerificationTenantScope(t *testing.T) {
 	}
 	if res := s.verifyRegistration(`{"verificationId":"` + id + `"}`); res.status != 200 {
 		t.Fatalf("the id after the scoped key's attempts: %d %s", res.status, res.body)
+	}
+}
+
+// TestSignUpVerifiesTheRegistration: a keyless sign-up for an application
+// that verifies registrations creates the registration unverified, answers
+// no verificationId (only the mailbox gets it), and
+// mails the registration link beside the email verification.
+func TestSignUpVerifiesTheRegistration(t *testing.T) {
+	s := buildMailStack(t, stackOpts{}, signUpOpen, verifyingRegistrations("ClickableLink"))
+	res := s.do(call{method: "POST", path: "/api/user/registration", body: signUpBody(""), hdr: map[string]string{"Origin": storeSite}})
+	m := res.json(t)
+	if res.status != 200 || m["registrationVerificationId"] != nil || m["registration"].(map[string]any)["verified"] != false {
+		t.Fatalf("sign-up: %d %s", res.status, res.body)
+	}
+	var link string
+	for _, msg := range s.mailTo("dora@example.test", 2) {
+		for _, l := range msg.Links {
+			if strings.Contains(l, "/registration/verify/") {
+				link = linkID(t, msg, "/registration/verify/")
+			}
+		}
+	}
+	if link == "" {
+		t.Fatal("no registration verification link mailed")
+	}
+	if res := s.verifyRegistration(`{"verificationId":"` + link + `"}`); res.status != 200 {
+		t.Fatalf("verify the mailed link: %d %s", res.status, res.body)
 	}
 }
