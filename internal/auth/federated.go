@@ -223,6 +223,9 @@ func (s *Service) IssueFederated(ctx context.Context, l FederatedLogin) (Tokens,
 	if err != nil {
 		return Tokens{}, err
 	}
+	if unverifiedRegistration(app, p.reg) {
+		return Tokens{}, s.withholdRegistration(ctx, req, tenant, app, user, *p.reg, now)
+	}
 	out, ev, err := s.commitLogin(ctx, req, tenant, app, user, p, now)
 	if err != nil {
 		return Tokens{}, err

@@ -107,6 +107,9 @@ func (s *Service) issueOneTimePassword(ctx context.Context, req LoginRequest, te
 	if err != nil {
 		return Tokens{}, err
 	}
+	if unverifiedRegistration(app, p.reg) {
+		return Tokens{}, s.withholdRegistration(ctx, req, tenant, app, user, *p.reg, now)
+	}
 	p.g.authType = authOneTimePassword
 	if rt := p.rec.RefreshToken; rt != nil {
 		if !d.IssueRefreshToken {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -77,6 +78,20 @@ type SessionResume struct {
 // its authType), and the hosted page then starts a new session that
 // records the factor.
 func (s *Service) ResumeSession(ctx context.Context, a Authorization, r SessionResume) error {
+	if a.App.VerifyRegistration {
+		// As a password login of this application: an unverified
+		// registration gets no code (213), whatever session the user has.
+		regs, err := s.cfg.Store.ListRegistrations(ctx, r.User.ID)
+		if err != nil {
+			return fmt.Errorf("auth: registrations of a session's user: %w", err)
+		}
+		if i := slices.IndexFunc(regs, func(g storage.Registration) bool { return g.ApplicationID == a.App.ID }); i >= 0 &&
+			unverifiedRegistration(a.App, &regs[i]) {
+			s.emit(ctx, event{name: evLoginWithheld, level: slog.LevelInfo, userID: r.User.ID, appID: a.App.ID,
+				ip: r.IPAddress, outcome: "sso_" + WithheldRegistrationUnverified})
+			return &Withheld{Kind: WithheldRegistrationUnverified, User: r.User}
+		}
+	}
 	if r.Session.SecondFactor {
 		return nil
 	}

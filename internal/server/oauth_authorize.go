@@ -117,6 +117,10 @@ func (s *Server) resumeSession(w http.ResponseWriter, r *http.Request, a auth.Au
 	switch {
 	case err == nil:
 		s.finishAuthorize(w, r, a, params, ls)
+	case errors.As(err, &held) && held.Kind == auth.WithheldRegistrationUnverified && a.PromptNone:
+		s.redirectError(w, r, a, params, "access_denied", "registration_not_verified", "The user's registration is not verified.")
+	case errors.As(err, &held) && held.Kind == auth.WithheldRegistrationUnverified:
+		s.loginPage(w, r, a, params, http.StatusOK, user.Email, "login.error.registrationUnverified") // 213
 	case errors.As(err, &held) && a.PromptNone:
 		s.redirectError(w, r, a, params, "login_required", "multi_factor_challenge_required",
 			"The user must complete a second factor.")
