@@ -62,6 +62,9 @@ func (s *Service) IssueForApplication(ctx context.Context, claims map[string]any
 	}
 	user.Registrations = regs
 	reg := findRegistration(regs, app.ID)
+	if unverifiedRegistration(app, reg) {
+		reg = nil // not yet a registration that gets tokens (the 213 rule)
+	}
 	out := Tokens{User: user, Application: app, Registered: reg != nil}
 	if reg == nil {
 		return out, nil

@@ -114,3 +114,16 @@ func TestOneTimePasswordLoginRespectsRegistrationVerification(t *testing.T) {
 		t.Fatalf("one-time-password login into an unverified registration: %d %s", login.status, login.body)
 	}
 }
+
+// TestJWTIssueRespectsRegistrationVerification (adversarial): trading a
+// Store token at /api/jwt/issue for one of Forums, whose registration of
+// the user is not verified, answers 202 with no token, as for a user not
+// registered there. Before, it answered a Forums token with its roles.
+func TestJWTIssueRespectsRegistrationVerification(t *testing.T) {
+	s := forumsVerifiesRegistrations(t)
+	src := s.login(storeApp, nil).json(t)["token"].(string)
+	res := s.do(call{method: "GET", path: "/api/jwt/issue?applicationId=" + forumsApp, hdr: map[string]string{"Authorization": "Bearer " + src}})
+	if res.status != 202 || strings.Contains(string(res.body), "token") {
+		t.Fatalf("issue into an unverified registration: %d %s", res.status, res.body)
+	}
+}
