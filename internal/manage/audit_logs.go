@@ -54,8 +54,11 @@ func (al *AuditLogs) Create(ctx context.Context, scope Scope, in AuditInput) (st
 	}
 	data = redact(data).(map[string]any)
 	data["actor"] = ActorFrom(ctx).data()
-	entry := storage.AuditEntry{InsertInstant: al.Now().UnixMilli(), InsertUser: in.InsertUser, Message: in.Message,
-		Reason: in.Reason, Data: data, OldValue: redact(jsonValue(in.OldValue)), NewValue: redact(jsonValue(in.NewValue)),
+	// No stored text holds a NUL (PostgreSQL's cannot): dropped, as the
+	// event log drops it.
+	noNUL := func(s string) string { return strings.ReplaceAll(s, "\x00", "") }
+	entry := storage.AuditEntry{InsertInstant: al.Now().UnixMilli(), InsertUser: noNUL(in.InsertUser), Message: noNUL(in.Message),
+		Reason: noNUL(in.Reason), Data: data, OldValue: redact(jsonValue(in.OldValue)), NewValue: redact(jsonValue(in.NewValue)),
 		TenantID: scope.TenantID}
 	return al.Store.CreateAuditEntry(ctx, entry)
 }

@@ -18,6 +18,9 @@ const (
 	MaxConsentNameLength = 255
 	MaxConsentValues     = 100
 	MaxConsentValueLen   = 255
+	// MaxSelfConsentAge bounds an age of self-consent (a larger one would
+	// overflow the birth date arithmetic and grant instead of refuse).
+	MaxSelfConsentAge = 150
 )
 
 // ConsentsStore is what Consents uses.
@@ -75,6 +78,8 @@ func (cs *Consents) validate(ctx context.Context, c *storage.Consent) (*Invalid,
 		e.Field("blank", "consent.name", "You must specify the [name] property.")
 	case n > MaxConsentNameLength:
 		e.Field("tooLong", "consent.name", "The [name] is longer than "+strconv.Itoa(MaxConsentNameLength)+" characters.")
+	case strings.IndexFunc(c.Name, isControl) >= 0:
+		e.Field("invalid", "consent.name", "The [name] must not contain control characters.")
 	default:
 		if err := cs.checkNameFree(ctx, e, c.ID, c.Name); err != nil {
 			return e, err
@@ -82,12 +87,12 @@ func (cs *Consents) validate(ctx context.Context, c *storage.Consent) (*Invalid,
 	}
 	if c.DefaultMinimumAgeForSelfConsent == nil {
 		e.Field("blank", "consent.defaultMinimumAgeForSelfConsent", "You must specify the [defaultMinimumAgeForSelfConsent] property.")
-	} else if *c.DefaultMinimumAgeForSelfConsent < 0 {
-		e.Field("invalid", "consent.defaultMinimumAgeForSelfConsent", "The [defaultMinimumAgeForSelfConsent] must not be negative.")
+	} else if a := *c.DefaultMinimumAgeForSelfConsent; a < 0 || a > MaxSelfConsentAge {
+		e.Field("invalid", "consent.defaultMinimumAgeForSelfConsent", "The [defaultMinimumAgeForSelfConsent] must be from 0 to "+strconv.Itoa(MaxSelfConsentAge)+".")
 	}
 	for locale, age := range c.CountryMinimumAgeForSelfConsent {
-		if age < 0 || locale == "" || len(locale) > 16 {
-			e.Field("invalid", "consent.countryMinimumAgeForSelfConsent", "Each entry must name a locale and an age that is not negative.")
+		if age < 0 || age > MaxSelfConsentAge || locale == "" || len(locale) > 16 {
+			e.Field("invalid", "consent.countryMinimumAgeForSelfConsent", "Each entry must name a locale and an age from 0 to "+strconv.Itoa(MaxSelfConsentAge)+".")
 			break
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // an export's zoneId names a zone whether or not the host has a zone database
+	"unicode/utf8"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -181,8 +182,11 @@ func compileJavaPattern(p string) ([]func(*strings.Builder, time.Time), error) {
 			out = append(out, field(c, n))
 			i += n
 		default:
-			lit(string(c))
-			i++
+			// A literal character: the whole UTF-8 sequence, not its first
+			// byte (yyyy年MM月 keeps its 年).
+			_, size := utf8.DecodeRuneInString(p[i:])
+			lit(p[i : i+size])
+			i += size
 		}
 	}
 	return out, nil

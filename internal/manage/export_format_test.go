@@ -17,6 +17,7 @@ func TestJavaPatterns(t *testing.T) {
 		{"+05:30", "HH:mm xxx ZZZZ", "02:16 +05:30 GMT+05:30"},
 		{"Asia/Tokyo", "K k D 'o''clock' ''", "5 5 133 o'clock '"},
 		{"Europe/Paris", "[yyyy] G VV", "2025 AD Europe/Paris"},
+		{"Asia/Tokyo", "yyyy年MM月dd日 à HH:mm", "2025年05月13日 à 05:46"}, // literals beyond ASCII kept whole
 	} {
 		f, err := exportFormatFor(c.zone, c.pattern)
 		if err != nil {

@@ -116,3 +116,25 @@ func TestAuditLogAPI(t *testing.T) {
 		t.Fatalf("the scoped key sees %v entries, want its own 1", list["total"])
 	}
 }
+
+// TestAuditLogCreateWithNUL (adversarial): a NUL in an entry's texts or
+// data is not a server error (PostgreSQL stores no NUL in text or JSON):
+// the texts are stored without it, and the data as sent is refused or
+// stored, never answered 500.
+func TestAuditLogCreateWithNUL(t *testing.T) {
+	s := newStack(t)
+	res := s.api("POST", "/api/system/audit-log", map[string]any{"auditLog": map[string]any{"insertUser": "ops\x00@example.test",
+		"message": "Rotated\x00 the key", "reason": "Quar\x00terly"}})
+	if res.status != 200 {
+		t.Fatalf("NUL in the texts: %d %s", res.status, res.body)
+	}
+	e := res.json(t)["auditLog"].(map[string]any)
+	if e["message"] != "Rotated the key" || e["reason"] != "Quarterly" || e["insertUser"] != "ops@example.test" {
+		t.Fatalf("stored %v", e)
+	}
+	res = s.api("POST", "/api/system/audit-log", map[string]any{"auditLog": map[string]any{"insertUser": "ops@example.test",
+		"message": "data", "data": map[string]any{"k": "v\x00"}, "newValue": map[string]any{"x\x00": 1}}})
+	if res.status >= 500 {
+		t.Fatalf("NUL in the data: %d %s", res.status, res.body)
+	}
+}
