@@ -65,12 +65,7 @@ func (s *Server) listConsents(w http.ResponseWriter, r *http.Request) {
 // searchConsents, searchConsentsByParameters): {"consents":[...],"total":n}.
 func (s *Server) searchConsents(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Search struct {
-			Name            string `json:"name"`
-			OrderBy         string `json:"orderBy"`
-			StartRow        int    `json:"startRow"`
-			NumberOfResults int    `json:"numberOfResults"`
-		} `json:"search"`
+		Search nameSearch `json:"search"`
 	}
 	if !s.readSearch(w, r, &req, &req.Search) {
 		return

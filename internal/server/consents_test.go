@@ -137,12 +137,7 @@ func TestConsentRefusals(t *testing.T) {
 	for i := range many {
 		many[i] = uuid.NewString()
 	}
-	for _, c := range []struct {
-		name, method, path string
-		body               any
-		status             int
-		codes              []string
-	}{
+	s.wantRefusals([]refusal{
 		{"nothing", "POST", "/api/consent", map[string]any{"consent": map[string]any{}}, 400,
 			[]string{"[blank]consent.name", "[blank]consent.defaultMinimumAgeForSelfConsent"}},
 		{"no consent object", "POST", "/api/consent", map[string]any{}, 400, []string{"[missing]consent"}},
@@ -190,18 +185,7 @@ func TestConsentRefusals(t *testing.T) {
 			[]string{"[invalid]search.orderBy"}},
 		{"search, negative row", "GET", "/api/consent/search?startRow=-1", nil, 400, []string{"[invalid]search.startRow"}},
 		{"search, row not a number", "GET", "/api/consent/search?startRow=x", nil, 400, []string{"[invalid]startRow"}},
-	} {
-		res := s.api(c.method, c.path, c.body)
-		if res.status != c.status {
-			t.Errorf("%s: %d %.300s, want %d", c.name, res.status, res.body, c.status)
-			continue
-		}
-		for _, code := range c.codes {
-			if !strings.Contains(string(res.body), code) {
-				t.Errorf("%s: %s, want %s", c.name, res.body, code)
-			}
-		}
-	}
+	})
 	if after := s.storedConsents(); len(after) != 1 || after[0].Name != before[0].Name || after[0].Revision != before[0].Revision {
 		t.Fatalf("the refused writes changed the consents: %+v", after)
 	}

@@ -194,12 +194,7 @@ func TestIdentityProviderLinkRefusals(t *testing.T) {
 	s.withProvider(linkIdP, "Upstream", true)
 	s.apiOK("POST", "/api/identity-provider/link", link(linkIdP, upstreamUserID, aliceID))
 	unknown := "0f1a2b3c-0000-4000-8000-00000000dead"
-	for _, c := range []struct {
-		name, method, path string
-		body               any
-		status             int
-		codes              []string
-	}{
+	s.wantRefusals([]refusal{
 		{"linked to alice, to the moderator", "POST", "/api/identity-provider/link", link(linkIdP, upstreamUserID, moderatorID), 400,
 			[]string{"[duplicate]identityProviderLink.identityProviderUserId"}},
 		{"unknown provider", "POST", "/api/identity-provider/link", link(unknown, "x", moderatorID), 400, []string{"[invalid]identityProviderLink.identityProviderId"}},
@@ -231,18 +226,7 @@ func TestIdentityProviderLinkRefusals(t *testing.T) {
 		{"unlink, no upstream id", "DELETE", "/api/identity-provider/link?identityProviderId=" + linkIdP + "&userId=" + aliceID, nil, 400,
 			[]string{"[blank]identityProviderUserId"}},
 		{"unlink, user not a UUID", "DELETE", linkQuery(linkIdP, upstreamUserID, "alice"), nil, 400, []string{"[couldNotConvert]userId"}},
-	} {
-		res := s.api(c.method, c.path, c.body)
-		if res.status != c.status {
-			t.Errorf("%s: %d %.300s, want %d", c.name, res.status, res.body, c.status)
-			continue
-		}
-		for _, code := range c.codes {
-			if !strings.Contains(string(res.body), code) {
-				t.Errorf("%s: %s, want %s", c.name, res.body, code)
-			}
-		}
-	}
+	})
 	if got := s.storedLinks(aliceID); len(got) != 1 || got[0] != linkIdP+"/"+upstreamUserID {
 		t.Fatalf("alice's links after the refusals: %v", got)
 	}

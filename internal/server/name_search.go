@@ -6,6 +6,15 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/manage"
 )
 
+// nameSearch is the search object of the searches by name alone (email
+// templates, consents): FusionAuth's name pattern and its paging.
+type nameSearch struct {
+	Name            string `json:"name"`
+	OrderBy         string `json:"orderBy"`
+	StartRow        int    `json:"startRow"`
+	NumberOfResults int    `json:"numberOfResults"`
+}
+
 // searchApplications handles POST /api/application/search and its GET form
 // (the same fields as query parameters) (applications.mdx "Search for
 // Applications", TS searchApplications):
@@ -38,12 +47,7 @@ func (s *Server) searchApplications(w http.ResponseWriter, r *http.Request) {
 // "numberOfResults":25}} answers {"emailTemplates":[...],"total":n}.
 func (s *Server) searchEmailTemplates(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Search struct {
-			Name            string `json:"name"`
-			OrderBy         string `json:"orderBy"`
-			StartRow        int    `json:"startRow"`
-			NumberOfResults int    `json:"numberOfResults"`
-		} `json:"search"`
+		Search nameSearch `json:"search"`
 	}
 	if !s.readSearch(w, r, &req, &req.Search) {
 		return

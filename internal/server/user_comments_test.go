@@ -106,12 +106,7 @@ func TestUserCommentRefusals(t *testing.T) {
 	s := newStack(t)
 	s.withModerator()
 	unknown := "0f1a2b3c-0000-4000-8000-00000000dead"
-	for _, c := range []struct {
-		name, method, path string
-		body               any
-		status             int
-		codes              []string
-	}{
+	s.wantRefusals([]refusal{
 		{"no comment", "POST", "/api/user/comment", comment(aliceID, moderatorID, ""), 400, []string{"[blank]userComment.comment"}},
 		{"blank comment", "POST", "/api/user/comment", comment(aliceID, moderatorID, " \n\t"), 400, []string{"[blank]userComment.comment"}},
 		{"too long", "POST", "/api/user/comment", comment(aliceID, moderatorID, strings.Repeat("x", manage.MaxUserCommentLength+1)), 400,
@@ -131,18 +126,7 @@ func TestUserCommentRefusals(t *testing.T) {
 			[]string{"[invalid]search.startRow"}},
 		{"search, user not a UUID", "POST", "/api/user/comment/search", map[string]any{"search": map[string]any{"userId": "alice"}}, 400,
 			[]string{"[couldNotConvert]search.userId"}},
-	} {
-		res := s.api(c.method, c.path, c.body)
-		if res.status != c.status {
-			t.Errorf("%s: %d %.200s, want %d", c.name, res.status, res.body, c.status)
-			continue
-		}
-		for _, code := range c.codes {
-			if !strings.Contains(string(res.body), code) {
-				t.Errorf("%s: %s, want %s", c.name, res.body, code)
-			}
-		}
-	}
+	})
 	if cs := s.storedComments(); len(cs) != 0 {
 		t.Fatalf("%d refused comments were stored", len(cs))
 	}

@@ -123,12 +123,7 @@ func TestUserConsentRefusals(t *testing.T) {
 	const ucID = "0f1a2b3c-0000-4000-8000-00000000c0e1"
 	s.apiOK("POST", "/api/user/consent/"+ucID, grant(childID, parentID, consentID, "Written"))
 	unknown := "0f1a2b3c-0000-4000-8000-00000000dead"
-	for _, c := range []struct {
-		name, method, path string
-		body               any
-		status             int
-		codes              []string
-	}{
+	s.wantRefusals([]refusal{
 		{"nothing", "POST", "/api/user/consent", map[string]any{"userConsent": map[string]any{}}, 400,
 			[]string{"[blank]userConsent.userId", "[blank]userConsent.giverUserId", "[blank]userConsent.consentId"}},
 		{"no object", "POST", "/api/user/consent", map[string]any{}, 400, []string{"[missing]userConsent"}},
@@ -160,18 +155,7 @@ func TestUserConsentRefusals(t *testing.T) {
 		{"list, unknown user", "GET", "/api/user/consent?userId=" + unknown, nil, 404, nil},
 		{"list, user not a UUID", "GET", "/api/user/consent?userId=x", nil, 404, nil},
 		{"list, no user", "GET", "/api/user/consent", nil, 400, []string{"[blank]userId"}},
-	} {
-		res := s.api(c.method, c.path, c.body)
-		if res.status != c.status {
-			t.Errorf("%s: %d %.300s, want %d", c.name, res.status, res.body, c.status)
-			continue
-		}
-		for _, code := range c.codes {
-			if !strings.Contains(string(res.body), code) {
-				t.Errorf("%s: %s, want %s", c.name, res.body, code)
-			}
-		}
-	}
+	})
 	got := s.storedUserConsents(childID)
 	if len(got) != 1 || got[0].Revision != 1 || got[0].Values[0] != "Written" || got[0].Status != "Active" {
 		t.Fatalf("the refused writes changed the user consents: %+v", got)
