@@ -26,8 +26,8 @@ type workers struct {
 	mail  *mail.Worker
 	jobs  *outbox.Worker
 	hooks *outbox.Worker
-	// extra are the other queues' workers (back-channel logout, keyless
-	// passwordless starts).
+	// extra are the other queues' workers (Email Plus reminders,
+	// back-channel logout, keyless passwordless starts).
 	extra []*outbox.Worker
 	log   *slog.Logger
 }
@@ -58,6 +58,13 @@ func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cf
 	if err != nil {
 		return nil, err
 	}
+	// Email Plus reminders, due hours after their grant: found by polling.
+	rw, err := outbox.New(outbox.Config{Store: st, Queue: manage.ConsentReminderQueue, Deliver: m.Consents.RunReminder,
+		Now: now, Logger: log.With("queue", manage.ConsentReminderQueue), Observe: counted(metrics, nil),
+		Failed: failedToEventLog(m.EventLogs, jobFailureMessage, log)})
+	if err != nil {
+		return nil, err
+	}
 	m.Mail.Notify = func(queue string) {
 		switch queue {
 		case mail.Queue:
@@ -71,7 +78,7 @@ func newWorkers(st storage.Storage, m *manage.Service, pub *events.Publisher, cf
 		return nil, err
 	}
 	pub.SetNotify(hw.Notify)
-	return &workers{mail: mw, jobs: jw, hooks: hw, log: log}, nil
+	return &workers{mail: mw, jobs: jw, hooks: hw, extra: []*outbox.Worker{rw}, log: log}, nil
 }
 
 // webhookWorker delivers the webhook queue (internal/events), its failed

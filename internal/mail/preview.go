@@ -16,7 +16,7 @@ type PreviewEmail struct {
 }
 
 // SampleData is what a preview renders against: a user and every variable
-// the default templates read, with made-up values.
+// the default templates and a consent's notice read, with made-up values.
 func SampleData() map[string]any {
 	return map[string]any{
 		"user": map[string]any{
@@ -32,6 +32,13 @@ func SampleData() map[string]any {
 		"code":             "835924",
 		"method":           map[string]any{"id": "2KSZ", "method": "email", "email": "ada@example.com"},
 		"state":            map[string]any{},
+		// A consent's notice and reminder (manage.Consents): the consent and
+		// the grant, whose userId is the user it was given to.
+		"consent": map[string]any{"id": "00000000-0000-0000-0000-000000000004", "name": "Patient Consent",
+			"defaultMinimumAgeForSelfConsent": 13, "values": []any{"Written"}, "data": map[string]any{}},
+		"userConsent": map[string]any{"id": "00000000-0000-0000-0000-000000000005", "consentId": "00000000-0000-0000-0000-000000000004",
+			"userId": "00000000-0000-0000-0000-000000000006", "giverUserId": "00000000-0000-0000-0000-000000000001",
+			"status": "Active", "values": []any{"Written"}, "data": map[string]any{}},
 	}
 }
 

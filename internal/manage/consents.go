@@ -28,15 +28,18 @@ type ConsentsStore interface {
 	storage.ConsentStore
 	userReader
 	GetEmailTemplate(ctx context.Context, id string) (storage.EmailTemplate, error)
+	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
+	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
 }
 
 // Consents is FusionAuth's Consent API (apis/consents): the definitions,
 // global as in FusionAuth, and the consents granted to users, which a
-// tenant-scoped key sees only for its tenant's users. Mail to the giver
-// (consentEmailTemplateId, emailPlus) is stored but not sent
-// (docs/compatibility.md).
+// tenant-scoped key sees only for its tenant's users. A grant mails its
+// giver the consent's notice and, with Email Plus, a reminder later
+// (consent_mail.go).
 type Consents struct {
 	Store ConsentsStore
+	Mail  *Mailer
 	Now   func() time.Time
 
 	updates     recordLocks // Update's, by consent id
@@ -108,6 +111,9 @@ func (cs *Consents) validate(ctx context.Context, c *storage.Consent) (*Invalid,
 		p.MinimumTimeToSendEmailInHours = cmp.Or(p.MinimumTimeToSendEmailInHours, 24)
 		if err := cs.checkTemplate(ctx, e, "consent.emailPlus.emailTemplateId", p.EmailTemplateID, p.Enabled); err != nil {
 			return e, err
+		}
+		if p.MaximumTimeToSendEmailInHours > MaxEmailPlusHours {
+			e.Field("invalid", "consent.emailPlus.maximumTimeToSendEmailInHours", "The [maximumTimeToSendEmailInHours] must be at most "+strconv.Itoa(MaxEmailPlusHours)+".")
 		}
 		if p.MinimumTimeToSendEmailInHours < 0 || p.MinimumTimeToSendEmailInHours > p.MaximumTimeToSendEmailInHours {
 			e.Field("invalid", "consent.emailPlus.minimumTimeToSendEmailInHours", "The [minimumTimeToSendEmailInHours] must be between 0 and [maximumTimeToSendEmailInHours].")

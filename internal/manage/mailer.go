@@ -23,7 +23,7 @@ type mailKind struct {
 	name     string
 	tenant   func(storage.EmailTemplateIDs) string
 	app      func(storage.Application) string
-	def      string // default template id; the flow cannot work without this mail
+	def      string // default template id; the flow cannot work without this mail ("": none, the mail is skipped if its template is unusable)
 	optional bool
 }
 
@@ -106,6 +106,13 @@ func (m *Mailer) message(ctx context.Context, k mailKind, f MailFor, vars map[st
 	var msg mail.Message
 	if err == nil {
 		msg, err = c.Compose(cfg, to, data, f.User.PreferredLanguages)
+	}
+	if err != nil && k.def == "" {
+		// A notification of the operator's own template (a consent's) has
+		// no shipped template to send instead: it is not sent, and the
+		// operator is told.
+		m.log().WarnContext(ctx, "email template unusable, not sending", "kind", k.name, "template_id", id, "err", err)
+		return storage.OutboxMessage{}, false, nil
 	}
 	if err != nil {
 		// A template that is gone or refers to data this mail lacks must not

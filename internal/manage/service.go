@@ -97,7 +97,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Actions:               &Actions{Store: st, Now: now, Revokes: a},
 		LoginRecords:          &LoginRecords{Store: st},
 		Comments:              &UserComments{Store: st, Now: now},
-		Consents:              &Consents{Store: st, Now: now},
+		Consents:              &Consents{Store: st, Mail: m, Now: now},
 		EventLogs:             &EventLogs{Store: st, Now: now},
 		AuditLogs:             &AuditLogs{Store: st, Now: now},
 		Keys:                  &Keys{Store: st, Now: now},

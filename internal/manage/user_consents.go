@@ -92,13 +92,21 @@ func (cs *Consents) Grant(ctx context.Context, scope Scope, id string, in UserCo
 	uc := storage.UserConsent{ID: strings.ToLower(id), UserID: user.ID, TenantID: user.TenantID, ConsentID: c.ID, GiverUserID: giver.ID,
 		Status: in.Status, Values: in.Values, Data: in.Data, InsertInstant: now.UnixMilli(), LastUpdateInstant: now.UnixMilli()}
 	v := userConsentView(uc, &c)
-	err = cs.Store.CreateUserConsent(ctx, uc, audit(ctx, now, user.TenantID,
+	msgs, err := cs.grantMail(ctx, c, uc, giver, now)
+	if err != nil {
+		return UserConsent{}, err
+	}
+	err = cs.Store.CreateUserConsent(ctx, uc, msgs, audit(ctx, now, user.TenantID,
 		"Granted the consent with Id ["+c.ID+"] to the user with Id ["+user.ID+"]", nil, userConsentView(uc, nil)))
 	switch {
 	case errors.Is(err, storage.ErrNotFound): // the user or consent was deleted meanwhile
 		return UserConsent{}, invalid("invalid", "userConsent.userId", "No user exists with Id ["+truncate(in.UserID, 64)+"].")
 	case errors.Is(err, storage.ErrConflict):
 		return UserConsent{}, invalid("duplicate", "userConsent.id", "A user consent with Id ["+uc.ID+"] already exists.")
+	case err == nil:
+		for _, m := range msgs {
+			cs.Mail.notify(m.Queue)
+		}
 	}
 	return v, err
 }

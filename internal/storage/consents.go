@@ -65,10 +65,12 @@ type ConsentStore interface {
 	// the audit entries; ErrNotFound.
 	DeleteConsent(ctx context.Context, id string, audit ...AuditEntry) error
 
-	// CreateUserConsent stores uc with the audit entries, its TenantID the
-	// user's: ErrNotFound, nothing stored, when uc.UserID names no user or
-	// uc.ConsentID no consent; ErrConflict on a duplicate id.
-	CreateUserConsent(ctx context.Context, uc UserConsent, audit ...AuditEntry) error
+	// CreateUserConsent stores uc with the outbox messages it causes (the
+	// giver's notice and Email Plus reminder) and the audit entries, its
+	// TenantID the user's: ErrNotFound, nothing stored, when uc.UserID
+	// names no user or uc.ConsentID no consent; ErrConflict on a duplicate
+	// id.
+	CreateUserConsent(ctx context.Context, uc UserConsent, outbox []OutboxMessage, audit ...AuditEntry) error
 	GetUserConsent(ctx context.Context, id string) (UserConsent, error) // ErrNotFound
 	// ListUserConsents lists a user's consents by insertInstant, then id.
 	ListUserConsents(ctx context.Context, userID string) ([]UserConsent, error)

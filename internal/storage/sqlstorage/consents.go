@@ -46,12 +46,12 @@ func (s *Store) DeleteConsent(ctx context.Context, id string, audit ...storage.A
 	return s.mustAffect(s.execAudited(ctx, audit, `DELETE FROM consents WHERE id = $1`, id))
 }
 
-// CreateUserConsent inserts uc with its user's tenant, copied from the user
-// row in the same statement: a user that does not exist (or was deleted
+// CreateUserConsent inserts uc with its user's tenant, read from the user
+// row in the same transaction: a user that does not exist (or was deleted
 // meanwhile) inserts nothing and is ErrNotFound, and so is an unknown
-// consent (the foreign key). The casts type the parameters for
-// PostgreSQL, which cannot infer them in a SELECT list.
-func (s *Store) CreateUserConsent(ctx context.Context, uc storage.UserConsent, audit ...storage.AuditEntry) error {
+// consent (the foreign key). The outbox messages commit with it or not at
+// all.
+func (s *Store) CreateUserConsent(ctx context.Context, uc storage.UserConsent, outbox []storage.OutboxMessage, audit ...storage.AuditEntry) error {
 	return s.tx(ctx, func(q querier) error {
 		var tenantID string
 		if err := q.QueryRowContext(ctx, `SELECT tenant_id FROM users WHERE id = $1`, uc.UserID).Scan(&tenantID); err != nil {
@@ -64,6 +64,9 @@ func (s *Store) CreateUserConsent(ctx context.Context, uc storage.UserConsent, a
 		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO user_consents (id, user_id, tenant_id, consent_id, giver_user_id, doc)
 			VALUES ($1, $2, $3, $4, $5, $6)`, uc.ID, uc.UserID, tenantID, uc.ConsentID, uc.GiverUserID, doc); err != nil {
+			return err
+		}
+		if err := enqueueTx(ctx, q, outbox); err != nil {
 			return err
 		}
 		return insertAudit(ctx, q, audit)

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -81,7 +82,8 @@ func testConsents(t *testing.T, s storage.Storage) {
 // testUserConsents: a user consent takes its user's tenant, round-trips,
 // lists by insertInstant (ties by id) per user, updates with a revision;
 // an unknown user or consent is ErrNotFound and a duplicate id
-// ErrConflict, nothing stored.
+// ErrConflict, nothing stored (neither its outbox messages nor its audit
+// entries); a grant's outbox messages commit with it.
 func testUserConsents(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
 	_, u := seed(t, s)
@@ -89,13 +91,22 @@ func testUserConsents(t *testing.T, s storage.Storage) {
 	at := base.UnixMilli()
 	uc := storage.UserConsent{ID: "uc2", UserID: u.ID, ConsentID: "c1", GiverUserID: u.ID, Status: "Active", Values: []string{"Written"},
 		InsertInstant: at, LastUpdateInstant: at}
-	must(t, s.CreateUserConsent(ctx, uc))
+	granted := storage.OutboxMessage{ID: "0c0c0c0c-0000-4000-8000-000000000001", Queue: "consent_reminder", TenantID: tenantID,
+		Payload: []byte(`{"userConsentId":"uc2"}`), CreatedAt: base, NextAttemptAt: base.Add(30 * time.Hour)}
+	must(t, s.CreateUserConsent(ctx, uc, []storage.OutboxMessage{granted}))
+	if ms, err := s.ListOutbox(ctx, storage.OutboxFilter{Queue: "consent_reminder"}); err != nil || len(ms) != 1 ||
+		ms[0].ID != granted.ID || !ms[0].NextAttemptAt.Equal(granted.NextAttemptAt) || string(ms[0].Payload) != string(granted.Payload) {
+		t.Fatalf("the grant's outbox message: %+v %v", ms, err)
+	}
+	wantErr(t, s.EnqueueOutbox(ctx, granted), storage.ErrConflict) // a job enqueues its mail once by naming it
+	notice := []storage.OutboxMessage{{ID: "0c0c0c0c-0000-4000-8000-000000000002", Queue: "consent_reminder", TenantID: tenantID,
+		Payload: []byte(`{}`), CreatedAt: base}}
 	first := uc
 	first.ID = "uc1"
-	must(t, s.CreateUserConsent(ctx, first))
+	must(t, s.CreateUserConsent(ctx, first, nil))
 	earlier := uc
 	earlier.ID, earlier.InsertInstant = "uc3", at-1
-	must(t, s.CreateUserConsent(ctx, earlier))
+	must(t, s.CreateUserConsent(ctx, earlier, nil))
 	got, err := s.GetUserConsent(ctx, "uc2")
 	must(t, err)
 	want := uc
@@ -115,15 +126,18 @@ func testUserConsents(t *testing.T, s storage.Storage) {
 	entry := storage.AuditEntry{InsertInstant: at, InsertUser: "test", Message: "refused grant"}
 	bad := uc
 	bad.ID, bad.UserID = "uc9", "ghost"
-	wantErr(t, s.CreateUserConsent(ctx, bad, entry), storage.ErrNotFound)
+	wantErr(t, s.CreateUserConsent(ctx, bad, notice, entry), storage.ErrNotFound)
 	bad.UserID, bad.ConsentID = u.ID, "ghost"
-	wantErr(t, s.CreateUserConsent(ctx, bad, entry), storage.ErrNotFound)
-	wantErr(t, s.CreateUserConsent(ctx, uc, entry), storage.ErrConflict)
+	wantErr(t, s.CreateUserConsent(ctx, bad, notice, entry), storage.ErrNotFound)
+	wantErr(t, s.CreateUserConsent(ctx, uc, notice, entry), storage.ErrConflict)
 	if _, n, err := s.SearchAuditEntries(ctx, storage.AuditSearch{Message: "refused", Limit: 10}); err != nil || n != 0 {
 		t.Fatalf("the refused grants' audit entries: %d %v", n, err)
 	}
 	if list, _ := s.ListUserConsents(ctx, u.ID); len(list) != 3 {
 		t.Fatalf("after the refused grants: %d user consents", len(list))
+	}
+	if ms, err := s.ListOutbox(ctx, storage.OutboxFilter{Queue: "consent_reminder"}); err != nil || len(ms) != 1 {
+		t.Fatalf("the refused grants' outbox messages were stored: %d %v", len(ms), err)
 	}
 	got.Status, got.LastUpdateInstant = "Revoked", at+5
 	must(t, s.UpdateUserConsent(ctx, got))
@@ -154,7 +168,7 @@ func testUserConsentsGoWithUserAndConsent(t *testing.T, s storage.Storage) {
 		{ID: "two", UserID: child.ID, ConsentID: "c2", GiverUserID: child.ID},
 	} {
 		uc.Status, uc.InsertInstant = "Active", at
-		must(t, s.CreateUserConsent(ctx, uc))
+		must(t, s.CreateUserConsent(ctx, uc, nil))
 	}
 	must(t, s.DeleteUserAt(ctx, u.ID, base))
 	wantErr(t, func() error { _, err := s.GetUserConsent(ctx, "own"); return err }(), storage.ErrNotFound)
