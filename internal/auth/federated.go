@@ -1,12 +1,15 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/latchkeyhq/latchkey/internal/loginid"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -41,8 +44,10 @@ type FederatedRequest struct {
 
 // FederatedUser finds or makes the local user of an upstream account
 // (linkingStrategy: LinkByEmail links to the user with that email or
-// creates one, LinkByEmailForExistingUser only links, Disabled only
-// accepts existing links) and registers them for the application when the
+// creates one, LinkByEmailForExistingUser only links, LinkByUsername and
+// LinkByUsernameForExistingUser the same by username, LinkAnonymously
+// creates a user without email or username, Disabled only accepts
+// existing links) and registers them for the application when the
 // provider's applicationConfiguration says createRegistration.
 //
 // Two first logins of one new upstream account at once (a double click)
@@ -114,8 +119,13 @@ func (s *Service) federatedAccount(ctx context.Context, p storage.IdentityProvid
 	if !errors.Is(err, storage.ErrNotFound) {
 		return storage.User{}, acct, fmt.Errorf("auth: federated: link: %w", err)
 	}
-	if p.LinkingStrategy == "Disabled" {
+	switch p.LinkingStrategy {
+	case "Disabled":
 		return storage.User{}, acct, ErrNoLink
+	case "LinkAnonymously":
+		return s.linkAnonymously(p, app, upstreamID, claims)
+	case "LinkByUsername", "LinkByUsernameForExistingUser":
+		return s.linkByUsername(ctx, p, app, upstreamID, claims)
 	}
 	email := claimString(claims, p.OAuth2.EmailClaim, "email")
 	verified, _ := claims[orDefaultName(p.OAuth2.EmailVerifiedClaim, "email_verified")].(bool)
@@ -143,6 +153,67 @@ func (s *Service) federatedAccount(ctx context.Context, p storage.IdentityProvid
 	acct.User, acct.Link.UserID = &u, u.ID
 	return u, acct, nil
 }
+
+// linkAnonymously creates a user with neither email nor username for a new
+// upstream account and links it (FusionAuth's "Anonymously Link"): the
+// user signs in through the provider only, and no claim reaches the user.
+func (s *Service) linkAnonymously(p storage.IdentityProvider, app storage.Application, upstreamID string,
+	claims map[string]any) (storage.User, storage.FederatedAccount, error) {
+	now := s.cfg.Now().UnixMilli()
+	u := storage.User{ID: newID(), TenantID: app.TenantID, Active: true, InsertInstant: now, LastUpdateInstant: now}
+	display := cmp.Or(claimString(claims, p.OAuth2.EmailClaim, "email"), claimString(claims, p.OAuth2.UsernameClaim, "preferred_username"), upstreamID)
+	acct := storage.FederatedAccount{User: &u, Link: storage.IdentityProviderLink{IdentityProviderID: p.ID, IdentityProviderUserID: upstreamID,
+		TenantID: app.TenantID, UserID: u.ID, DisplayName: display, InsertInstant: now}}
+	return u, acct, nil
+}
+
+// linkByUsername links a new upstream account to the user of the
+// application's tenant whose username is the provider's username claim
+// (usernameClaim, preferred_username by default), or, under
+// LinkByUsername, creates a user with that username. The provider is
+// trusted with the username as the email strategies trust a verified
+// email (docs/security.md). A username missing upstream, one that is
+// another user's email here (a login id names either), or one a new user
+// could not have (too long, control or invisible characters, a look-alike
+// of another login) is refused.
+func (s *Service) linkByUsername(ctx context.Context, p storage.IdentityProvider, app storage.Application, upstreamID string,
+	claims map[string]any) (storage.User, storage.FederatedAccount, error) {
+	username := claimString(claims, p.OAuth2.UsernameClaim, "preferred_username")
+	if username == "" {
+		return storage.User{}, storage.FederatedAccount{}, ErrLinkRefused
+	}
+	now := s.cfg.Now().UnixMilli()
+	acct := storage.FederatedAccount{Link: storage.IdentityProviderLink{IdentityProviderID: p.ID, IdentityProviderUserID: upstreamID,
+		TenantID: app.TenantID, DisplayName: username, InsertInstant: now}}
+	u, err := s.cfg.Store.FindUser(ctx, storage.UserFilter{TenantID: app.TenantID, Username: username})
+	switch {
+	case err == nil:
+		acct.Link.UserID = u.ID
+		return u, acct, nil
+	case !errors.Is(err, storage.ErrNotFound):
+		return storage.User{}, acct, fmt.Errorf("auth: federated: find user: %w", err)
+	case p.LinkingStrategy != "LinkByUsername":
+		return storage.User{}, acct, ErrNoLink
+	}
+	if utf8.RuneCountInString(username) > maxUsernameLength || loginid.Disallowed(username) || loginid.LooksLike(username) {
+		return storage.User{}, acct, ErrLinkRefused
+	}
+	switch _, err := s.cfg.Store.FindUser(ctx, storage.UserFilter{TenantID: app.TenantID, Email: username}); {
+	case err == nil:
+		return storage.User{}, acct, ErrLinkRefused
+	case !errors.Is(err, storage.ErrNotFound):
+		return storage.User{}, acct, fmt.Errorf("auth: federated: find user: %w", err)
+	}
+	u = storage.User{ID: newID(), TenantID: app.TenantID, Active: true, Username: username,
+		FirstName: claimString(claims, "given_name", ""), LastName: claimString(claims, "family_name", ""),
+		FullName: claimString(claims, "name", ""), InsertInstant: now, LastUpdateInstant: now}
+	acct.User, acct.Link.UserID = &u, u.ID
+	return u, acct, nil
+}
+
+// maxUsernameLength is the longest username a user may have (as the user
+// API's, internal/manage).
+const maxUsernameLength = 191
 
 // defaultRegistration registers userID for app with its default roles.
 func (s *Service) defaultRegistration(userID string, app storage.Application) *storage.Registration {
@@ -204,8 +275,9 @@ func (s *Service) IssueFederated(ctx context.Context, l FederatedLogin) (Tokens,
 	}
 	now := s.cfg.Now()
 	// The login id of the login record is the email the provider vouched
-	// for.
-	req := LoginRequest{ApplicationID: app.ID, LoginID: user.Email, IPAddress: l.IPAddress, UserAgent: l.UserAgent,
+	// for (the username a username strategy linked by; none for an
+	// anonymous link).
+	req := LoginRequest{ApplicationID: app.ID, LoginID: cmp.Or(user.Email, user.Username), IPAddress: l.IPAddress, UserAgent: l.UserAgent,
 		NoJWT: l.NoJWT, TwoFactorTrustID: l.TwoFactorTrustID, authType: authOpenIDConnect, provider: &l.Provider}
 	// The same rules as a password login's (outcome.go), decided before
 	// anything is signed or written.

@@ -22,8 +22,12 @@ type IdentityProviders struct {
 
 // LinkingStrategies latchkey implements: link by email or create the user
 // (LinkByEmail), link to an existing user only
-// (LinkByEmailForExistingUser), or refuse users without a link (Disabled).
-var LinkingStrategies = []string{"LinkByEmail", "LinkByEmailForExistingUser", "Disabled"}
+// (LinkByEmailForExistingUser), the same by username (LinkByUsername,
+// LinkByUsernameForExistingUser), create a user without email or username
+// (LinkAnonymously), or refuse users without a link (Disabled); Disabled
+// stays last (the refusal's message lists the others before it).
+var LinkingStrategies = []string{"LinkByEmail", "LinkByEmailForExistingUser", "LinkByUsername", "LinkByUsernameForExistingUser",
+	"LinkAnonymously", "Disabled"}
 
 // IdentityProviderDefaults are FusionAuth's defaults for omitted fields.
 func IdentityProviderDefaults() storage.IdentityProvider {
@@ -136,7 +140,7 @@ func validateIdentityProvider(p storage.IdentityProvider) *Invalid {
 		e.Field("blank", f+"buttonText", "You must specify the [identityProvider.buttonText] property.")
 	}
 	if !slices.Contains(LinkingStrategies, p.LinkingStrategy) {
-		e.Field("invalid", f+"linkingStrategy", "Use LinkByEmail, LinkByEmailForExistingUser or Disabled.")
+		e.Field("invalid", f+"linkingStrategy", "Use "+strings.Join(LinkingStrategies[:len(LinkingStrategies)-1], ", ")+" or Disabled.")
 	}
 	o := p.OAuth2
 	if o.ClientID == "" {
