@@ -3,10 +3,12 @@ package auth
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/latchkeyhq/latchkey/internal/loginid"
@@ -33,6 +35,23 @@ var (
 	ErrLinkRefused = errors.New("auth: identity provider account cannot be linked")
 )
 
+// PendingLinkTTL is how long a pendingIdPLinkId can be linked (FusionAuth's
+// default pendingAccountLinkTimeToLiveInSeconds, an hour).
+const PendingLinkTTL = time.Hour
+
+// PendingLink is the outcome of a federated login under CreatePendingLink
+// whose upstream account is linked to nobody in the application's tenant:
+// nobody is logged in, and ID (FusionAuth's pendingIdPLinkId, answered
+// with 232) links the account to a user of that tenant through the Link
+// API within PendingLinkTTL.
+type PendingLink struct{ ID string }
+
+func (*PendingLink) Error() string { return "auth: identity provider account waits for a link" }
+
+var (
+	_ error = (*PendingLink)(nil)
+)
+
 // FederatedRequest is a login whose credential an upstream OpenID provider
 // checked: its claims (verified id token and user info).
 type FederatedRequest struct {
@@ -47,7 +66,8 @@ type FederatedRequest struct {
 // creates one, LinkByEmailForExistingUser only links, LinkByUsername and
 // LinkByUsernameForExistingUser the same by username, LinkAnonymously
 // creates a user without email or username, Disabled only accepts
-// existing links) and registers them for the application when the
+// existing links, CreatePendingLink keeps the account for a later link:
+// *PendingLink) and registers them for the application when the
 // provider's applicationConfiguration says createRegistration.
 //
 // Two first logins of one new upstream account at once (a double click)
@@ -80,6 +100,10 @@ func (s *Service) federatedUser(ctx context.Context, req FederatedRequest) (stor
 		return storage.User{}, app, ErrLinkRefused
 	}
 	user, acct, err := s.federatedAccount(ctx, p, app, upstreamID, req.Claims)
+	var pending *PendingLink
+	if errors.As(err, &pending) { // not refused: waiting for its link
+		return storage.User{}, app, err
+	}
 	if err != nil {
 		s.emit(ctx, event{name: evLoginFailure, level: slog.LevelInfo, appID: app.ID, ip: req.IPAddress, outcome: "federated_refused"})
 		return storage.User{}, app, err
@@ -124,6 +148,8 @@ func (s *Service) federatedAccount(ctx context.Context, p storage.IdentityProvid
 		return storage.User{}, acct, ErrNoLink
 	case "LinkAnonymously":
 		return s.linkAnonymously(p, app, upstreamID, claims)
+	case "CreatePendingLink":
+		return storage.User{}, acct, s.pendingLink(ctx, p, app, upstreamID, claims)
 	case "LinkByUsername", "LinkByUsernameForExistingUser":
 		return s.linkByUsername(ctx, p, app, upstreamID, claims)
 	}
@@ -209,6 +235,33 @@ func (s *Service) linkByUsername(ctx context.Context, p storage.IdentityProvider
 		FullName: claimString(claims, "name", ""), InsertInstant: now, LastUpdateInstant: now}
 	acct.User, acct.Link.UserID = &u, u.ID
 	return u, acct, nil
+}
+
+// pendingLink keeps the upstream account for a later link and answers
+// its id (*PendingLink).
+func (s *Service) pendingLink(ctx context.Context, p storage.IdentityProvider, app storage.Application, upstreamID string,
+	claims map[string]any) error {
+	email, username := claimString(claims, p.OAuth2.EmailClaim, "email"), claimString(claims, p.OAuth2.UsernameClaim, "preferred_username")
+	data, err := json.Marshal(storage.PendingIdPLink{IdentityProviderID: p.ID, IdentityProviderUserID: upstreamID, ApplicationID: app.ID,
+		DisplayName: truncateRunes(cmp.Or(email, username, upstreamID), 255), Email: truncateRunes(email, 255), Username: truncateRunes(username, 255)})
+	if err != nil {
+		return err
+	}
+	id := GenerateIdentifier(storage.SecureGenerator{Type: "randomBytes", Length: 32})
+	now := s.cfg.Now()
+	if err := s.cfg.Store.CreateChallenge(ctx, storage.Challenge{Hash: HashIdentifier(id), Kind: storage.ChallengePendingIdPLink,
+		TenantID: app.TenantID, CreatedAt: now, ExpiresAt: now.Add(PendingLinkTTL), Data: data}); err != nil {
+		return fmt.Errorf("auth: federated: pending link: %w", err)
+	}
+	return &PendingLink{ID: id}
+}
+
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
 }
 
 // maxUsernameLength is the longest username a user may have (as the user

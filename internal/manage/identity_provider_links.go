@@ -23,6 +23,8 @@ type IdentityProviderLinksStore interface {
 	CreateIdentityProviderLink(ctx context.Context, l storage.IdentityProviderLink, audit ...storage.AuditEntry) error
 	ListIdentityProviderLinks(ctx context.Context, userID, providerID string) ([]storage.IdentityProviderLink, error)
 	DeleteIdentityProviderLink(ctx context.Context, providerID, providerUserID, userID string, audit ...storage.AuditEntry) error
+	GetChallenge(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Challenge, error)
+	ConsumeChallenge(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Challenge, error)
 }
 
 // IdentityProviderLinks is FusionAuth's Link API

@@ -24,10 +24,11 @@ type IdentityProviders struct {
 // (LinkByEmail), link to an existing user only
 // (LinkByEmailForExistingUser), the same by username (LinkByUsername,
 // LinkByUsernameForExistingUser), create a user without email or username
-// (LinkAnonymously), or refuse users without a link (Disabled); Disabled
+// (LinkAnonymously), keep the account for the Link API to link
+// (CreatePendingLink), or refuse users without a link (Disabled); Disabled
 // stays last (the refusal's message lists the others before it).
 var LinkingStrategies = []string{"LinkByEmail", "LinkByEmailForExistingUser", "LinkByUsername", "LinkByUsernameForExistingUser",
-	"LinkAnonymously", "Disabled"}
+	"LinkAnonymously", "CreatePendingLink", "Disabled"}
 
 // IdentityProviderDefaults are FusionAuth's defaults for omitted fields.
 func IdentityProviderDefaults() storage.IdentityProvider {

@@ -21,7 +21,8 @@ type identityProviderLinkFields struct {
 // User", TS createUserLink): {"identityProviderLink":{identityProviderId,
 // identityProviderUserId, userId, displayName}}, or the same members at the
 // top level (the form deprecated in 1.43.0) -> {"identityProviderLink":{...}}.
-// A pendingIdPLinkId is refused: latchkey makes no pending links.
+// With pendingIdPLinkId ("Complete a Pending Link", TS createUserLink too)
+// the upstream account is the pending link's and only the userId is read.
 func (s *Server) linkUser(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		IdentityProviderLink *identityProviderLinkFields `json:"identityProviderLink"`
@@ -31,13 +32,14 @@ func (s *Server) linkUser(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeJSON(w, r, &req, false) {
 		return
 	}
-	if req.PendingIdPLinkID != "" {
-		writeFieldError(w, "invalid", "pendingIdPLinkId", "latchkey makes no pending links: link with identityProviderLink.")
-		return
-	}
 	in := req.identityProviderLinkFields
 	if req.IdentityProviderLink != nil {
 		in = *req.IdentityProviderLink
+	}
+	if req.PendingIdPLinkID != "" {
+		l, err := s.Manage.IdentityProviderLinks.LinkPending(r.Context(), scope(r), req.PendingIdPLinkID, in.UserID)
+		s.answer(w, r, err, map[string]any{"identityProviderLink": l})
+		return
 	}
 	l, err := s.Manage.IdentityProviderLinks.Link(r.Context(), scope(r), manage.LinkRequest{IdentityProviderID: in.IdentityProviderID,
 		IdentityProviderUserID: in.IdentityProviderUserID, UserID: in.UserID, DisplayName: in.DisplayName})
@@ -65,6 +67,25 @@ func (s *Server) getUserLinks(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeFieldError(w, "blank", "userId", "Give the [userId], or the [identityProviderId] and [identityProviderUserId].")
 	}
+}
+
+// getPendingLink handles GET /api/identity-provider/link/pending/{id}
+// (links.mdx "Retrieve a Pending Link", TS retrievePendingLink):
+// {"pendingIdPLink":{...}}, with "linkCount" when userId names a user of
+// its tenant; 404 for an id that is unknown, expired, used or another
+// tenant's. No identityProviderTenantConfiguration: latchkey keeps no link
+// limits.
+func (s *Server) getPendingLink(w http.ResponseWriter, r *http.Request) {
+	userID := queryValue(r, "userId")
+	if !optionalID(w, "userId", userID) {
+		return
+	}
+	pl, n, err := s.Manage.IdentityProviderLinks.Pending(r.Context(), scope(r), r.PathValue("id"), userID)
+	out := map[string]any{"pendingIdPLink": pl}
+	if n != nil {
+		out["linkCount"] = *n
+	}
+	s.answer(w, r, err, out)
 }
 
 // unlinkUser handles DELETE /api/identity-provider/link (links.mdx "Unlink

@@ -195,10 +195,15 @@ func (s *Server) identityProviderLogin(w http.ResponseWriter, r *http.Request) {
 
 // federationFailure answers a refused federated login: the provider or
 // link unknown is 404 (FusionAuth), an upstream failure or a refused link
-// 400 with a general error naming it.
+// 400 with a general error naming it; an account waiting for a link
+// (CreatePendingLink) is 232 with its pendingIdPLinkId.
 func (s *Server) federationFailure(w http.ResponseWriter, r *http.Request, err error) {
 	var e Errors
+	var pending *auth.PendingLink
 	switch {
+	case errors.As(err, &pending): // CreatePendingLink: 232, only the id (FusionAuth)
+		writeJSON(w, statusPendingLink, map[string]string{"pendingIdPLinkId": pending.ID})
+		return
 	case errors.Is(err, auth.ErrProviderDisabled), errors.Is(err, auth.ErrNoLink):
 		writeEmpty(w, http.StatusNotFound)
 		return
@@ -206,13 +211,17 @@ func (s *Server) federationFailure(w http.ResponseWriter, r *http.Request, err e
 		s.Logger.InfoContext(r.Context(), "federated login refused upstream", "request_id", requestID(r.Context()), "error", err.Error())
 		e.General("ExternalAuthenticationException", "The identity provider did not authenticate the user.")
 	case errors.Is(err, auth.ErrLinkRefused):
-		e.General("IdentityProviderLinkRefused", "The identity provider's account cannot be linked: its email is not verified there, or it names no user id.")
+		e.General("IdentityProviderLinkRefused", "The identity provider's account cannot be linked: its email is not verified there, its username cannot be one here, or it names no user id.")
 	default:
 		s.writeError(w, r, err)
 		return
 	}
 	writeErrors(w, http.StatusBadRequest, &e)
 }
+
+// statusPendingLink is FusionAuth's 232: the identity provider's account
+// waits for a link (identity-providers, Complete the Login).
+const statusPendingLink = 232
 
 func (s *Server) federation() *federation.Client {
 	if s.Federation != nil {

@@ -178,7 +178,12 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.Logger.InfoContext(r.Context(), "federated login refused", "request_id", requestID(r.Context()), "error", err.Error())
-		s.redirectError(w, r, a, params, "access_denied", "", "The sign-in with the identity provider was refused.")
+		desc := "The sign-in with the identity provider was refused."
+		var pending *auth.PendingLink
+		if errors.As(err, &pending) { // the page that links it to an account here is not built (docs/compatibility.md)
+			desc = "The identity provider's account is not linked to an account here."
+		}
+		s.redirectError(w, r, a, params, "access_denied", "", desc)
 		return
 	}
 	// The login itself is recorded as POST /api/identity-provider/login

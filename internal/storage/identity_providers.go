@@ -59,6 +59,21 @@ type IdentityProviderLink struct {
 	InsertInstant          int64  `json:"insertInstant"`
 }
 
+// PendingIdPLink is what a federated login under the CreatePendingLink
+// strategy keeps of an upstream account linked to nobody in the
+// application's tenant, as the Data of a ChallengePendingIdPLink challenge
+// (its hash the pendingIdPLinkId's, its TenantID the application's): the
+// Link API links it to a user of that tenant later (FusionAuth's
+// PendingIdPLink).
+type PendingIdPLink struct {
+	IdentityProviderID     string `json:"identityProviderId"`
+	IdentityProviderUserID string `json:"identityProviderUserId"`
+	ApplicationID          string `json:"applicationId"`
+	DisplayName            string `json:"displayName,omitempty"`
+	Email                  string `json:"email,omitempty"`
+	Username               string `json:"username,omitempty"`
+}
+
 // FederatedAccount is what a federated login writes in one transaction:
 // the new user (nil when linking an existing one), the registration to
 // create (nil when none), and the link (none when IdentityProviderID is

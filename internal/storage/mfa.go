@@ -93,6 +93,8 @@ const (
 	ChallengeWebAuthnAuthentication = "webauthn_authentication"
 	// ChallengePasswordless is a passwordless login code.
 	ChallengePasswordless = "passwordless"
+	// ChallengePendingIdPLink is a pendingIdPLinkId (PendingIdPLink).
+	ChallengePendingIdPLink = "idp_pending_link"
 )
 
 // Challenge is a short-lived secret between two steps of a flow. Only the
