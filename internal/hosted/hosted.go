@@ -226,6 +226,9 @@ type Data struct {
 	// users of some email domains; the page says an address there needs
 	// no password.
 	ManagedDomains bool
+	// LinkProvider and LinkAccount: a sign-in through that provider with
+	// that account waits for a link; signing in here links it.
+	LinkProvider, LinkAccount string
 	// Passkey: the page offers a passkey login; its script runs with
 	// Nonce (the response's CSP allows that nonce only) and starts the
 	// ceremony for ApplicationID.

@@ -116,3 +116,47 @@ func TestIdentityProviderPendingLinkRefusals(t *testing.T) {
 		t.Fatalf("an expired pending link completed: %d %s", res.status, res.body)
 	}
 }
+
+// TestHostedSignInWithPendingLink: on the hosted login page, "Sign in with
+// Upstream" under CreatePendingLink with an account linked to nobody shows
+// the login form saying which upstream account waits (no code yet, nobody
+// linked); a wrong password links nothing and the form says so again;
+// signing in as alice then finishes the authorization for her and links
+// the upstream account to her, so the next "Sign in with Upstream" in
+// another browser is alice's at once.
+func TestHostedSignInWithPendingLink(t *testing.T) {
+	down := newOAuthStack(t)
+	up := newUpstream(t, upstreamUser{"carol@example.test", true})
+	federate(t, down, up, "CreatePendingLink")
+	_, challenge := pkce("pending-")
+	b := newBrowser(down)
+	page := b.get(upstreamCallback(t, b, down, up, "carol@example.test", challenge))
+	notice := "You signed in with Upstream as <strong>carol@example.test</strong>."
+	if page.status != 200 || !strings.Contains(string(page.body), notice) || page.header.Get("Location") != "" {
+		t.Fatalf("the pending link's page: %d %s", page.status, page.body)
+	}
+	if len(down.storedLinks(aliceID)) != 0 {
+		t.Fatal("linked before anyone signed in")
+	}
+	wrong := b.submitLogin(page, aliceEmail, "not-her-password")
+	if wrong.header.Get("Location") != "" || !strings.Contains(string(wrong.body), notice) || len(down.storedLinks(aliceID)) != 0 {
+		t.Fatalf("a wrong password: %d %s", wrong.status, wrong.body)
+	}
+	q := redirectQuery(t, b.submitLogin(wrong, aliceEmail, alicePass), forumsCallback)
+	if q.Get("code") == "" || q.Get("state") != "st-1" {
+		t.Fatalf("alice's sign-in: %v", q)
+	}
+	if got := down.storedLinks(aliceID); len(got) != 1 || got[0] != idpID+"/9b8c7d6e-0000-4000-8000-000000000100" {
+		t.Fatalf("alice's links after her sign-in: %v", got)
+	}
+	// The cookie is gone: alice's next sign-in links nothing more, and the
+	// page says nothing of a pending link.
+	if again := b.get("/oauth2/authorize?" + authzQuery(storeApp, storeCallback, challenge).Encode()); strings.Contains(string(again.body), "pending-link") {
+		t.Fatalf("the notice after the link: %s", again.body)
+	}
+	verifier2, challenge2 := pkce("pending-2-")
+	_, q2 := signInWithUpstream(t, newBrowser(down), down, up, "carol@example.test", challenge2)
+	if id := idTokenClaims(t, down.exchange(forumsApp, q2.Get("code"), forumsCallback, verifier2)); id["sub"] != aliceID {
+		t.Fatalf("the next sign-in with Upstream: %v", id)
+	}
+}

@@ -182,6 +182,7 @@ func (s *Server) startHostedSession(w http.ResponseWriter, r *http.Request, a au
 	if raw != "" {
 		s.writeCookie(w, r, s.ssoCookieName(r), raw, int(auth.LoginSessionTTL/time.Second))
 	}
+	s.completePendingLink(w, r, a, t.User.ID, authType)
 	s.finishAuthorize(w, r, a, params, ls)
 }
 
@@ -295,6 +296,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, a auth.Author
 	d := &hosted.Data{Lang: params.Get("locale"), AppName: a.App.Name, Action: "/oauth2/authorize",
 		CSRF: s.csrfToken(w, r), LoginID: loginID, Error: msg}
 	d.Providers, d.ManagedDomains = s.providerButtons(r, a, params)
+	s.pendingLinkNotice(r, a, d)
 	for _, n := range authorizeParams {
 		if v := params.Get(n); v != "" {
 			d.Hidden = append(d.Hidden, hosted.Field{Name: n, Value: v})

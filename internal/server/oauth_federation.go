@@ -178,12 +178,13 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.Logger.InfoContext(r.Context(), "federated login refused", "request_id", requestID(r.Context()), "error", err.Error())
-		desc := "The sign-in with the identity provider was refused."
 		var pending *auth.PendingLink
-		if errors.As(err, &pending) { // the page that links it to an account here is not built (docs/compatibility.md)
-			desc = "The identity provider's account is not linked to an account here."
+		if errors.As(err, &pending) { // the user signs in here to link it (oauth_pending_link.go)
+			s.showPendingLink(w, r, pending)
+			s.loginPage(w, r, a, params, http.StatusOK, "", "")
+			return
 		}
-		s.redirectError(w, r, a, params, "access_denied", "", desc)
+		s.redirectError(w, r, a, params, "access_denied", "", "The sign-in with the identity provider was refused.")
 		return
 	}
 	// The login itself is recorded as POST /api/identity-provider/login
