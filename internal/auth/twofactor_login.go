@@ -319,7 +319,13 @@ func (s *Service) checkSecondFactor(ctx context.Context, p pending, code string,
 	if l.EmailMethodID == "" {
 		return true, nil // a step-up's own code, sent by no method
 	}
-	if err := s.cfg.Store.MarkTwoFactorUsed(ctx, p.user.ID, l.EmailMethodID, now); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	// The method the code was mailed to must still be the user's: a code
+	// sent before its removal is a wrong code (421), not a second factor.
+	err = s.cfg.Store.MarkTwoFactorUsed(ctx, p.user.ID, l.EmailMethodID, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
 		return false, fmt.Errorf("auth: mark method used: %w", err)
 	}
 	return true, nil
