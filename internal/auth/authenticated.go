@@ -21,6 +21,9 @@ const (
 // passwordless code.
 type AuthenticatedLogin struct {
 	UserID, ApplicationID, IPAddress string
+	// LockoutIP is the address whose lock the login checks (LoginRequest's
+	// rule). Empty: IPAddress.
+	LockoutIP string
 	// UserAgent is the request's, for the login events' info (as a
 	// password login's).
 	UserAgent                 string
@@ -60,7 +63,7 @@ func (s *Service) LoginAuthenticated(ctx context.Context, r AuthenticatedLogin) 
 		return Tokens{}, err
 	}
 	fail := event{name: evLoginFailure, level: slog.LevelInfo, userID: user.ID, appID: app.ID, ip: r.IPAddress}
-	ch, err := s.checkLock(ctx, tenant, user.ID, r.IPAddress, fail)
+	ch, err := s.checkLock(ctx, tenant, user.ID, lockoutIP(r.LockoutIP, r.IPAddress), fail)
 	if err != nil {
 		return Tokens{}, err
 	}

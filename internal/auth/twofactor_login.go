@@ -71,9 +71,13 @@ type TwoFactorLoginRequest struct {
 	Code          string
 	TrustComputer bool
 	IPAddress     string
-	UserAgent     string // the second step's; the first step's when empty
-	Device        storage.DeviceInfo
-	DPoPJKT       string
+	// LockoutIP is the address a wrong code is charged to (LoginRequest's
+	// rule: the connection's unless an API key vouches for IPAddress).
+	// Empty: IPAddress, else the first step's.
+	LockoutIP string
+	UserAgent string // the second step's; the first step's when empty
+	Device    storage.DeviceInfo
+	DPoPJKT   string
 	// TrustToken asks for a trustToken with the tokens (POST
 	// /api/two-factor/login answers one, as FusionAuth's does; the hosted
 	// page has no use for it).
@@ -189,7 +193,7 @@ func (s *Service) TwoFactorLogin(ctx context.Context, req TwoFactorLoginRequest)
 	// logins (a right password answered 242 costs nothing), get at most the
 	// threshold's number of checks. A code not checked gives its charge
 	// back; a right one's is refunded with the login's write.
-	ch, err := s.reserve(ctx, p.tenant, p.user.ID, lockoutIP(req.IPAddress, p.login.IPAddress), fail)
+	ch, err := s.reserve(ctx, p.tenant, p.user.ID, lockoutIP(req.LockoutIP, req.IPAddress, p.login.IPAddress), fail)
 	if err != nil {
 		return Tokens{}, err
 	}

@@ -240,9 +240,11 @@ func codeMailData(code string, d passwordlessData) map[string]any {
 // PasswordlessLogin is POST /api/passwordless/login.
 type PasswordlessLogin struct {
 	Code, OneTimeCode, ApplicationID, IPAddress, DPoPJKT, TwoFactorTrustID string
-	UserAgent                                                              string
-	Device                                                                 storage.DeviceInfo
-	NoJWT                                                                  bool
+	// LockoutIP: auth.AuthenticatedLogin's.
+	LockoutIP string
+	UserAgent string
+	Device    storage.DeviceInfo
+	NoJWT     bool
 }
 
 // LoginPasswordless spends the code and logs its user in through auth
@@ -282,7 +284,7 @@ func (s *Service) LoginPasswordless(ctx context.Context, req PasswordlessLogin) 
 		return auth.Tokens{}, ErrPasswordlessNotFound
 	}
 	return s.Auth.LoginAuthenticated(ctx, auth.AuthenticatedLogin{UserID: c.UserID, ApplicationID: d.ApplicationID,
-		IPAddress: req.IPAddress, UserAgent: req.UserAgent, Device: req.Device, NoJWT: req.NoJWT, DPoPJKT: req.DPoPJKT,
+		IPAddress: req.IPAddress, LockoutIP: req.LockoutIP, UserAgent: req.UserAgent, Device: req.Device, NoJWT: req.NoJWT, DPoPJKT: req.DPoPJKT,
 		TwoFactorTrustID: req.TwoFactorTrustID, Method: auth.AuthPasswordless, State: d.State})
 }
 

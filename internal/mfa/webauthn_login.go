@@ -231,6 +231,7 @@ type PasskeyLogin struct {
 	Credential       json.RawMessage
 	ApplicationID    string
 	IPAddress        string
+	LockoutIP        string // auth.AuthenticatedLogin's
 	UserAgent        string
 	Device           storage.DeviceInfo
 	NoJWT            bool
@@ -258,7 +259,7 @@ func (s *Service) Login(ctx context.Context, req PasskeyLogin) (auth.Tokens, err
 		return auth.Tokens{}, invalid("invalid", "applicationId", "The [applicationId] differs from the one the login started with.")
 	}
 	return s.Auth.LoginAuthenticated(ctx, auth.AuthenticatedLogin{UserID: a.User.ID, ApplicationID: appID,
-		IPAddress: req.IPAddress, UserAgent: req.UserAgent, Device: req.Device, NoJWT: req.NoJWT, DPoPJKT: req.DPoPJKT,
+		IPAddress: req.IPAddress, LockoutIP: req.LockoutIP, UserAgent: req.UserAgent, Device: req.Device, NoJWT: req.NoJWT, DPoPJKT: req.DPoPJKT,
 		TwoFactorTrustID: req.TwoFactorTrustID, Method: auth.AuthWebAuthn, SecondFactor: a.Verified, State: a.Ceremony.State,
 		OAuth: req.OAuth})
 }

@@ -55,6 +55,18 @@ func (s *Server) userIP(r *http.Request, bodyIP string) string {
 	return s.clientIP(r)
 }
 
+// lockoutIP is the address a login step's failures count under (and whose
+// lock it checks): the connection's (clientIP, the trusted-proxy rule), so a
+// keyless caller cannot pick a fresh address per guess with the body's
+// ipAddress; a server-side caller with an API key (on an optionalAPIKey
+// route) vouches for the address of the user it acts for.
+func (s *Server) lockoutIP(r *http.Request, bodyIP string) string {
+	if _, hasKey := apiKeyFromContext(r.Context()); hasKey && bodyIP != "" {
+		return bodyIP
+	}
+	return s.clientIP(r)
+}
+
 // writeDPoPFusion answers a bad proof on /api/*: a FusionAuth field error on
 // the DPoP header, 400.
 func writeDPoPFusion(w http.ResponseWriter, err error) {

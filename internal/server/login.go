@@ -77,20 +77,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// The route is authOptionalAPIKey (authn.go): a valid key is in the context.
 	_, hasKey := apiKeyFromContext(r.Context())
-	// Failures count under the connection's address (the trusted-proxy
-	// rule), so a keyless caller cannot pick a fresh address per guess with
-	// the body's ipAddress; a server-side login with an API key vouches for
-	// the address of the user it acts for.
-	lockIP := s.clientIP(r)
-	if hasKey && req.IPAddress != "" {
-		lockIP = req.IPAddress
-	}
 	t, err := s.Auth.Login(r.Context(), auth.LoginRequest{
 		LoginID:          req.LoginID,
 		Password:         req.Password,
 		ApplicationID:    req.ApplicationID,
 		IPAddress:        ip,
-		LockoutIP:        lockIP,
+		LockoutIP:        s.lockoutIP(r, req.IPAddress),
 		UserAgent:        r.UserAgent(),
 		NoJWT:            req.NoJWT,
 		Device:           req.MetaData.Device,

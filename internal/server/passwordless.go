@@ -75,7 +75,7 @@ func (s *Server) passwordlessLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.MFA.LoginPasswordless(r.Context(), mfa.PasswordlessLogin{Code: req.Code, OneTimeCode: req.OneTimeCode,
-		ApplicationID: req.ApplicationID, IPAddress: ip, UserAgent: r.UserAgent(), DPoPJKT: jkt, TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID),
+		ApplicationID: req.ApplicationID, IPAddress: ip, LockoutIP: s.lockoutIP(r, req.IPAddress), UserAgent: r.UserAgent(), DPoPJKT: jkt, TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID),
 		Device: req.MetaData.Device, NoJWT: req.NoJWT})
 	if err != nil {
 		s.writeError(w, r, err)

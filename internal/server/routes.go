@@ -388,7 +388,7 @@ func (s *Server) routes() []route {
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "POST /api/two-factor/send/{twoFactorId}", handler: s.sendTwoFactorLoginCode, auth: public, tenantHeader: true,
 			cors: corsCredentialed, rate: rateCodes, body: maxBody},
-		{pattern: "POST /api/two-factor/login", handler: s.twoFactorLogin, auth: public, tenantHeader: true,
+		{pattern: "POST /api/two-factor/login", handler: s.twoFactorLogin, auth: optionalAPIKey, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, rate: rateCodes, body: maxBody},
 		// twofactor_start.go: a step-up, whose completion answers a trustToken.
 		{pattern: "POST /api/two-factor/start", handler: s.startTwoFactor, auth: apiKey("/api/two-factor"), tenantHeader: true, body: maxBody},
@@ -415,7 +415,7 @@ func (s *Server) routes() []route {
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "POST /api/webauthn/start", handler: s.startWebAuthnLogin, auth: optionalAPIKey, tenantHeader: true,
 			cors: corsCredentialed, body: maxBody},
-		{pattern: "POST /api/webauthn/login", handler: s.webAuthnLogin, auth: public, tenantHeader: true,
+		{pattern: "POST /api/webauthn/login", handler: s.webAuthnLogin, auth: optionalAPIKey, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, body: maxBody},
 		{pattern: "POST /api/webauthn/assert", handler: s.webAuthnAssert, auth: public, tenantHeader: true, cors: corsCredentialed, body: maxBody},
 		{pattern: "GET /api/webauthn", handler: s.listWebAuthnCredentials, auth: apiKeyOrAccessToken("/api/webauthn"), tenantHeader: true, cors: corsCredentialed},
@@ -429,7 +429,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /api/passwordless/start", handler: s.startPasswordless, auth: optionalAPIKey, tenantHeader: true,
 			cors: corsCredentialed, rate: rateCodes, body: maxBody},
 		{pattern: "POST /api/passwordless/send", handler: s.sendPasswordless, auth: public, tenantHeader: true, cors: corsCredentialed, rate: rateCodes, body: maxBody},
-		{pattern: "POST /api/passwordless/login", handler: s.passwordlessLogin, auth: public, tenantHeader: true,
+		{pattern: "POST /api/passwordless/login", handler: s.passwordlessLogin, auth: optionalAPIKey, tenantHeader: true,
 			cors: corsCredentialed, spendsCookie: true, rate: rateCodes, body: maxBody},
 
 		// jwt.go

@@ -295,8 +295,8 @@ func (s *Server) twoFactorLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.Auth.TwoFactorLogin(r.Context(), auth.TwoFactorLoginRequest{TwoFactorID: req.TwoFactorID, Code: req.Code,
-		TrustComputer: req.TrustComputer, IPAddress: ip, UserAgent: r.UserAgent(), Device: req.MetaData.Device, DPoPJKT: jkt,
-		TrustToken: true})
+		TrustComputer: req.TrustComputer, IPAddress: ip, LockoutIP: s.lockoutIP(r, req.IPAddress), UserAgent: r.UserAgent(),
+		Device: req.MetaData.Device, DPoPJKT: jkt, TrustToken: true})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -139,8 +139,8 @@ func (s *Server) webAuthnLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.MFA.Login(r.Context(), mfa.PasskeyLogin{Credential: req.Credential, ApplicationID: req.ApplicationID,
-		IPAddress: ip, UserAgent: r.UserAgent(), Device: req.MetaData.Device, NoJWT: req.NoJWT, DPoPJKT: jkt,
-		TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID)})
+		IPAddress: ip, LockoutIP: s.lockoutIP(r, req.IPAddress), UserAgent: r.UserAgent(), Device: req.MetaData.Device,
+		NoJWT: req.NoJWT, DPoPJKT: jkt, TwoFactorTrustID: s.trustID(r, req.TwoFactorTrustID)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
