@@ -23,6 +23,9 @@ type AccountsStore interface {
 	userReader
 	ChangeUser(ctx context.Context, c storage.UserChange) error
 	GetIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Identifier, error)
+	// ReserveIdentifierAttempt: a verificationId's one-time code is
+	// counted before it is compared (verification.go).
+	ReserveIdentifierAttempt(ctx context.Context, kind string, hash []byte, now time.Time, max int) (int, error)
 	PasswordHistory(ctx context.Context, userID string, n int) ([]storage.PasswordHash, error)
 	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
 	ListRegistrations(ctx context.Context, userID string) ([]storage.Registration, error)

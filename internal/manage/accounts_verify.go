@@ -2,7 +2,6 @@ package manage
 
 import (
 	"context"
-	"crypto/subtle"
 	"strings"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
@@ -114,13 +113,8 @@ func (a *Accounts) VerifyEmail(ctx context.Context, scope Scope, in VerifyEmail)
 	if !strings.EqualFold(u.Email, id.Data.Email) {
 		return ErrNotFound // the address changed since: the id proves nothing now
 	}
-	if len(id.Data.CodeHash) > 0 {
-		if in.OneTimeCode == "" {
-			return invalid("blank", "oneTimeCode", "You must specify the [oneTimeCode] property.")
-		}
-		if subtle.ConstantTimeCompare(auth.HashIdentifier(auth.NormalizeCode(in.OneTimeCode)), id.Data.CodeHash) != 1 {
-			return invalid("invalid", "oneTimeCode", "The [oneTimeCode] does not match.")
-		}
+	if err := a.checkVerificationCode(ctx, ref, id, in.OneTimeCode); err != nil {
+		return err
 	}
 	evs, err := a.verifiedEvent(ctx, u)
 	if err != nil {

@@ -2,7 +2,6 @@ package manage
 
 import (
 	"context"
-	"crypto/subtle"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
@@ -83,13 +82,8 @@ func (a *Accounts) VerifyRegistration(ctx context.Context, scope Scope, in Verif
 	if reg.ID != id.Data.RegistrationID || reg.Verified {
 		return ErrNotFound
 	}
-	if len(id.Data.CodeHash) > 0 {
-		if in.OneTimeCode == "" {
-			return invalid("blank", "oneTimeCode", "You must specify the [oneTimeCode] property.")
-		}
-		if subtle.ConstantTimeCompare(auth.HashIdentifier(auth.NormalizeCode(in.OneTimeCode)), id.Data.CodeHash) != 1 {
-			return invalid("invalid", "oneTimeCode", "The [oneTimeCode] does not match.")
-		}
+	if err := a.checkVerificationCode(ctx, ref, id, in.OneTimeCode); err != nil {
+		return err
 	}
 	now := a.Now().UnixMilli()
 	reg.Verified, reg.VerifiedInstant = true, now

@@ -193,6 +193,12 @@ type AccountStore interface {
 	// hash is hash if it is live at now; ErrNotFound otherwise. Of
 	// concurrent calls with one identifier, at most one succeeds.
 	ConsumeIdentifier(ctx context.Context, kind string, hash []byte, now time.Time) (Identifier, error)
+	// ReserveIdentifierAttempt counts one answer to a live identifier (a
+	// verificationId's one-time code) before the answer is checked, and
+	// returns the new count, only while fewer than max were counted: of any
+	// number of concurrent calls at most max succeed. ErrNotFound when the
+	// identifier is not live or max answers were counted already.
+	ReserveIdentifierAttempt(ctx context.Context, kind string, hash []byte, now time.Time, max int) (int, error)
 	// PasswordHistory returns up to n of the user's previous password
 	// hashes, newest first (the current one is on the user).
 	PasswordHistory(ctx context.Context, userID string, n int) ([]PasswordHash, error)

@@ -283,6 +283,20 @@ func (s *Store) ConsumeIdentifier(ctx context.Context, kind string, hash []byte,
 	return id, err
 }
 
+// ReserveIdentifierAttempt counts an answer before it is checked, in one
+// UPDATE whose WHERE refuses an identifier already at max (as
+// ReserveChallengeAttempt): the statement orders concurrent answers, so at
+// most max are ever counted, on any number of nodes.
+func (s *Store) ReserveIdentifierAttempt(ctx context.Context, kind string, hash []byte, now time.Time, max int) (int, error) {
+	var n int
+	err := s.write1(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, `UPDATE identifiers SET attempts = attempts + 1
+			WHERE hash = $1 AND kind = $2 AND expires_at > $3 AND attempts < $4 RETURNING attempts`,
+			hash, kind, ms(now), max).Scan(&n)
+	})
+	return n, err
+}
+
 // PasswordHistory returns up to n previous hashes, newest first.
 func (s *Store) PasswordHistory(ctx context.Context, userID string, n int) ([]storage.PasswordHash, error) {
 	out := []storage.PasswordHash{}

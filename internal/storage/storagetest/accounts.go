@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ var accountTests = []struct {
 	{"ChangeUserReplace", testChangeUserReplace},
 	{"Identifiers", testIdentifiers},
 	{"IdentifierConcurrentConsume", testIdentifierConcurrentConsume},
+	{"IdentifierReserveAttempt", testIdentifierReserveAttempt},
+	{"IdentifierReserveAttemptConcurrent", testIdentifierReserveAttemptConcurrent},
 	{"PasswordHistory", testPasswordHistory},
 	{"VerifyRegistration", testVerifyRegistration},
 }
@@ -357,4 +360,59 @@ func testPasswordHistory(t *testing.T, s storage.Storage) {
 	none, err := s.PasswordHistory(ctx, "u2", 5)
 	must(t, err)
 	wantEqual(t, "unknown user", none, []storage.PasswordHash{})
+}
+
+// testIdentifierReserveAttempt: answers to an identifier are counted before
+// their check up to max; then, and for an expired, unknown or other kind's
+// identifier, ErrNotFound. The identifier stays readable and consumable.
+func testIdentifierReserveAttempt(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	changeFixture(t, s)
+	k := storage.IdentifierEmailVerification
+	for want := 1; want <= 3; want++ {
+		n, err := s.ReserveIdentifierAttempt(ctx, k, hash("ver-1"), base, 3)
+		must(t, err)
+		wantEqual(t, "reserved attempts", n, want)
+	}
+	_, err := s.ReserveIdentifierAttempt(ctx, k, hash("ver-1"), base, 3)
+	wantErr(t, err, storage.ErrNotFound)
+	_, err = s.GetIdentifier(ctx, k, hash("ver-1"), base)
+	must(t, err)
+	_, err = s.ConsumeIdentifier(ctx, k, hash("ver-1"), base)
+	must(t, err)
+
+	exp := base.Add(10 * time.Minute) // cp-2's expiry
+	_, err = s.ReserveIdentifierAttempt(ctx, storage.IdentifierChangePassword, hash("cp-2"), exp, 3)
+	wantErr(t, err, storage.ErrNotFound)
+	_, err = s.ReserveIdentifierAttempt(ctx, k, hash("cp-2"), base, 3)
+	wantErr(t, err, storage.ErrNotFound)
+	_, err = s.ReserveIdentifierAttempt(ctx, k, hash("unknown"), base, 3)
+	wantErr(t, err, storage.ErrNotFound)
+	// Refused reservations counted nothing: cp-2 still takes max.
+	for want := 1; want <= 3; want++ {
+		n, err := s.ReserveIdentifierAttempt(ctx, storage.IdentifierChangePassword, hash("cp-2"), base, 3)
+		must(t, err)
+		wantEqual(t, "cp-2 reserved attempts", n, want)
+	}
+}
+
+// testIdentifierReserveAttemptConcurrent: of many concurrent reservations
+// (wrong guesses racing) on one identifier exactly max succeed; the rest
+// are ErrNotFound.
+func testIdentifierReserveAttemptConcurrent(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	changeFixture(t, s)
+	errs := parallel(24, func(int) error {
+		_, err := s.ReserveIdentifierAttempt(ctx, storage.IdentifierEmailVerification, hash("ver-1"), base, 5)
+		return err
+	})
+	ok, other := countNil(errs)
+	if ok != 5 {
+		t.Fatalf("%d of 24 concurrent reservations succeeded, want 5", ok)
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("a refused reservation failed otherwise: %v", other)
+		}
+	}
 }
