@@ -48,6 +48,7 @@ type Storage interface {
 	UserCommentStore
 	ConsentStore
 	EventLogStore
+	IdentityProviderConnectionTestStore
 
 	// Ping answers nil while the database answers (GET /api/status, readiness).
 	Ping(ctx context.Context) error

@@ -67,6 +67,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"UserConsentsGoWithUserAndConsent", testUserConsentsGoWithUserAndConsent},
 		{"EventLog", testEventLog},
 		{"PurgeEventLogs", testPurgeEventLogs},
+		{"IdentityProviderConnectionTests", testIdentityProviderConnectionTests},
 	}
 	tests = append(tests, eventTests...)
 	for _, tc := range append(append(append(append(append(append(append(append(tests, mailTests...), accountTests...), revisionTests...), mfaTests...), directoryTests...), janitorTests...), oauthTests...), sessionTests...) {
