@@ -38,6 +38,9 @@ type IdentityProviderConnectionTestStore interface {
 	// GetIdentityProviderConnectionTest returns the test with id that has
 	// not expired at now (ms); ErrNotFound otherwise.
 	GetIdentityProviderConnectionTest(ctx context.Context, id string, now int64) (IdentityProviderConnectionTest, error)
+	// CountIdentityProviderConnectionTests counts the tests of providerID
+	// that have not expired at now (ms).
+	CountIdentityProviderConnectionTests(ctx context.Context, providerID string, now int64) (int, error)
 	// CompleteIdentityProviderConnectionTest records the outcome of the
 	// test with id, once: it sets r's CompleteInstant, Steps,
 	// IdentityProviderUserID, Email and Username only on a test of

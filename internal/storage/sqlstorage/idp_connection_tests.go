@@ -35,6 +35,14 @@ func (s *Store) GetIdentityProviderConnectionTest(ctx context.Context, id string
 	return t, nil
 }
 
+// CountIdentityProviderConnectionTests counts providerID's unexpired tests.
+func (s *Store) CountIdentityProviderConnectionTests(ctx context.Context, providerID string, now int64) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM identity_provider_connection_tests WHERE identity_provider_id = $1 AND expires_instant > $2`,
+		providerID, now).Scan(&n)
+	return n, s.wrap(err)
+}
+
 // CompleteIdentityProviderConnectionTest records r in one conditional
 // UPDATE: of two concurrent completions at most one changes the row.
 func (s *Store) CompleteIdentityProviderConnectionTest(ctx context.Context, id, providerID string, r storage.IdentityProviderConnectionTest) error {

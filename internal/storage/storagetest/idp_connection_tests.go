@@ -13,7 +13,7 @@ import (
 // only for its own provider and before it expires (anything else is
 // ErrNotFound with nothing changed); an expired test is invisible; a test
 // of an unknown provider or tenant is ErrNotFound, a duplicate id
-// ErrConflict; deleting the provider deletes its tests.
+// ErrConflict; only unexpired tests are counted, per provider; deleting the provider deletes its tests.
 func testIdentityProviderConnectionTests(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
 	seed(t, s)
@@ -42,6 +42,15 @@ func testIdentityProviderConnectionTests(t *testing.T, s storage.Storage) {
 		t.Fatalf("read %+v, want %+v", got, ct)
 	}
 	wantErr(t, getErr("t1", at+1000), storage.ErrNotFound) // expired
+	count := func(provider string, now int64) int {
+		t.Helper()
+		n, err := s.CountIdentityProviderConnectionTests(ctx, provider, now)
+		must(t, err)
+		return n
+	}
+	if a, b, c := count("idp1", at), count("idp1", at+1000), count("idp2", at); a != 1 || b != 0 || c != 0 {
+		t.Fatalf("counts %d %d %d, want 1 0 0", a, b, c)
+	}
 	done := storage.IdentityProviderConnectionTest{CompleteInstant: at + 10, IdentityProviderUserID: "sub-1", Email: "a@example.com", Username: "a",
 		Steps: []storage.IdentityProviderTestStep{{Title: "one", Success: true, Detail: "ok"}, {Title: "two", Detail: "<no>"}}}
 	wantErr(t, s.CompleteIdentityProviderConnectionTest(ctx, "t1", "idp2", done), storage.ErrNotFound) // another provider
