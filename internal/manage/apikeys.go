@@ -87,6 +87,7 @@ var EndpointPermissions = []string{
 	"/api/identity-provider",
 	"/api/identity-provider/link",
 	"/api/identity-provider/search",
+	"/api/identity-provider/test",
 	"/api/jwt/refresh",
 	"/api/jwt/revocations",
 	"/api/jwt/vend",

@@ -49,6 +49,8 @@ type Service struct {
 	// IdentityProviderLinks are the users' links to their upstream
 	// accounts (FusionAuth's Link API).
 	IdentityProviderLinks *IdentityProviderLinks
+	// IdentityProviderTests are the providers' connection tests.
+	IdentityProviderTests *IdentityProviderTests
 	// The directory (issue 12).
 	Search       *UserSearch
 	Roles        *Roles
@@ -104,6 +106,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Entities:              &Entities{Store: st, Now: now},
 		IdentityProviders:     &IdentityProviders{Store: st, Now: now},
 		IdentityProviderLinks: &IdentityProviderLinks{Store: st, Now: now},
+		IdentityProviderTests: &IdentityProviderTests{Store: st, Now: now},
 	}
 	svc.BulkDelete = &UserBulkDelete{Search: svc.Search, Users: users}
 	svc.Console = &Console{Applications: svc.Applications, Users: users, Registrations: svc.Registrations,

@@ -41,7 +41,8 @@ type federationState struct {
 	State    string `json:"s"`
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"`
-	Params   string `json:"q"` // the client's authorization request
+	Params   string `json:"q"`           // the client's authorization request
+	Test     string `json:"t,omitempty"` // a connection test's id: a test-mode sign-in (oauth_federation_test_mode.go)
 	Expires  int64  `json:"e"`
 }
 
@@ -61,6 +62,10 @@ func (s *Server) federate(w http.ResponseWriter, r *http.Request) {
 		s.authorizeFailure(w, r, a, params, err)
 		return
 	}
+	if id := params.Get("connectionTestId"); id != "" {
+		s.federateTest(w, r, a, params, r.PathValue("id"), id)
+		return
+	}
 	p, ok := s.buttonProvider(w, r, a, params, r.PathValue("id"))
 	if !ok {
 		return
@@ -72,6 +77,12 @@ func (s *Server) federate(w http.ResponseWriter, r *http.Request) {
 // request a (params), holding what the callback needs in the sealed state
 // cookie.
 func (s *Server) startFederation(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, p storage.IdentityProvider) {
+	s.startFederationAs(w, r, a, params, p, "")
+}
+
+// startFederationAs is startFederation for connection test test ("" for a
+// sign-in).
+func (s *Server) startFederationAs(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, p storage.IdentityProvider, test string) {
 	q := url.Values{}
 	for _, n := range authorizeParams {
 		if v := params.Get(n); v != "" {
@@ -79,7 +90,7 @@ func (s *Server) startFederation(w http.ResponseWriter, r *http.Request, a auth.
 		}
 	}
 	st := federationState{Provider: p.ID, State: rand.Text(), Nonce: rand.Text(), Verifier: rand.Text() + rand.Text(),
-		Params: q.Encode(), Expires: s.Now().Add(federationTTL).Unix()}
+		Params: q.Encode(), Test: test, Expires: s.Now().Add(federationTTL).Unix()}
 	hint := params.Get("login_hint")
 	if !strings.Contains(hint, "@") {
 		hint = "" // a bare domain chose the provider; it names no account there
@@ -159,6 +170,10 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 	a, err := s.Auth.CheckAuthorize(r.Context(), authorizeRequest(params))
 	if err != nil {
 		s.authorizeFailure(w, r, a, params, err)
+		return
+	}
+	if st.Test != "" {
+		s.testCallback(w, r, st)
 		return
 	}
 	if e := r.URL.Query().Get("error"); e != "" {

@@ -196,6 +196,9 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/identity-provider/link", handler: s.getUserLinks, auth: apiKey("/api/identity-provider/link"), tenantHeader: true},
 		{pattern: "DELETE /api/identity-provider/link", handler: s.unlinkUser, auth: apiKey("/api/identity-provider/link"), tenantHeader: true},
 		{pattern: "GET /api/identity-provider/link/pending/{id}", handler: s.getPendingLink, auth: apiKey("/api/identity-provider/link"), tenantHeader: true},
+		// idp_connection_tests.go: the connection test API (identity-providers/test.mdx).
+		{pattern: "POST /api/identity-provider/test", handler: s.startConnectionTest, auth: apiKey("/api/identity-provider/test"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/identity-provider/test", handler: s.connectionTestResults, auth: apiKey("/api/identity-provider/test"), tenantHeader: true},
 		// Anonymous in FusionAuth: the hosted login asks it for an email's domain.
 		{pattern: "GET /api/identity-provider/lookup", handler: s.lookupIdentityProvider, auth: public},
 		{pattern: "POST /api/identity-provider/login", handler: s.identityProviderLogin, auth: optionalAPIKey, tenantHeader: true,

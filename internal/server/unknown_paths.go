@@ -27,8 +27,7 @@ type pathIndex struct {
 // client calls that are missing here.
 var notServed = []string{
 	"/api/user/family",             // the family APIs
-	"/api/identity-provider/start", // startIdentityProviderLogin
-	"/api/identity-provider/test",  // the test API
+	"/api/identity-provider/start", // startIdentityProviderLogin: HYPR and SAML v2 only (docs/compatibility.md)
 }
 
 // indexPaths builds the index of rs.

@@ -35,6 +35,7 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		{"DELETE", "/api/identity-provider/search", 405, "GET, POST", "[MethodNotAllowed]"},
 		{"PUT", "/api/email/template/search", 405, "GET, POST", "[MethodNotAllowed]"},
 		{"PUT", "/api/identity-provider/link", 405, "POST, GET, DELETE", "[MethodNotAllowed]"},
+		{"DELETE", "/api/identity-provider/test", 405, "POST, GET", "[MethodNotAllowed]"},
 		// Literal paths no wildcard row shadows: the mux's catch-all took
 		// these, and answered 404 "There is no API".
 		{"PUT", "/api/user", 405, "POST, GET", "[MethodNotAllowed]"},
