@@ -134,7 +134,7 @@ func TestIdentityProviderConnectionTestRecordsFailures(t *testing.T) {
 // TestIdentityProviderConnectionTestRefusals (adversarial): the API
 // refuses a missing, malformed or unknown provider or tenant and a
 // missing, unknown or expired test id with FusionAuth's errors, storing
-// nothing; the test-mode sign-in refuses an unknown test, another
+// nothing, and a test beyond the open-test bound; the test-mode sign-in refuses an unknown test, another
 // provider's test and an expired one, recording nothing.
 func TestIdentityProviderConnectionTestRefusals(t *testing.T) {
 	down := newOAuthStack(t)
@@ -181,6 +181,17 @@ func TestIdentityProviderConnectionTestRefusals(t *testing.T) {
 	}
 	if res := down.api("GET", "/api/identity-provider/test?connectionTestId="+id, nil); res.status != 404 {
 		t.Errorf("results of an expired test: %d %s", res.status, res.body)
+	}
+	// At most manage.MaxOpenConnectionTests unexpired tests per provider.
+	for range manage.MaxOpenConnectionTests {
+		startTest(t, down, idpID)
+	}
+	if res := down.api("POST", "/api/identity-provider/test", map[string]any{"identityProviderId": idpID}); res.status != 400 ||
+		!strings.Contains(string(res.body), "[tooMany]identityProviderId") {
+		t.Errorf("one test too many: %d %s", res.status, res.body)
+	}
+	if n := countConnectionTests(t, down); n != manage.MaxOpenConnectionTests {
+		t.Errorf("open tests after the refused one: %d", n)
 	}
 	for _, tid := range []string{foreign, id} {
 		if ct, err := down.Store.GetIdentityProviderConnectionTest(context.Background(), tid, 0); err != nil || ct.CompleteInstant != 0 {
