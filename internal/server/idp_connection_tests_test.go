@@ -244,8 +244,9 @@ func TestIdentityProviderConnectionTestNeedsItsPermission(t *testing.T) {
 }
 
 // TestIdentityProviderConnectionTestTenantScope: a key scoped to a tenant
-// starts tests in its own tenant only (naming another is [invalid]), and
-// another tenant's test is invisible to it.
+// starts tests in its own tenant only (naming another is [invalid]),
+// another tenant's test is invisible to it, and an application of one
+// tenant cannot run another tenant's test.
 func TestIdentityProviderConnectionTestTenantScope(t *testing.T) {
 	down := newOAuthStack(t)
 	down.withOtherTenant()
@@ -254,6 +255,13 @@ func TestIdentityProviderConnectionTestTenantScope(t *testing.T) {
 	theirs := down.apiOK("POST", "/api/identity-provider/test", map[string]any{"identityProviderId": idpID, "tenantId": otherTenant})["connectionTestId"].(string)
 	if res := down.api("GET", "/api/identity-provider/test?connectionTestId="+theirs, nil, "Authorization", scopedKey); res.status != 404 {
 		t.Errorf("another tenant's test with the scoped key: %d %s", res.status, res.body)
+	}
+	// Nor can an application of another tenant run it.
+	if res := runTest(t, down, up, theirs, "dave@example.test"); res.status != 404 || res.header.Get("Location") != "" {
+		t.Errorf("another tenant's test through this tenant's application: %d %q", res.status, res.header.Get("Location"))
+	}
+	if ct, err := down.Store.GetIdentityProviderConnectionTest(context.Background(), theirs, 0); err != nil || ct.CompleteInstant != 0 {
+		t.Errorf("the refused run recorded %+v, %v", ct, err)
 	}
 	res := down.api("POST", "/api/identity-provider/test", map[string]any{"identityProviderId": idpID, "tenantId": otherTenant}, "Authorization", scopedKey)
 	if res.status != 400 || !strings.Contains(string(res.body), "[invalid]tenantId") {
