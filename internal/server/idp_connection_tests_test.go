@@ -61,6 +61,14 @@ func runTestOf(t *testing.T, down, up *stack, provider, id, email string) result
 	return b.get(callback)
 }
 
+// federateStart is the first answer of test id's test-mode sign-in with
+// provider: where the browser is sent, if anywhere.
+func federateStart(t *testing.T, down *stack, provider, id string) result {
+	t.Helper()
+	_, challenge := pkce("conn-test-")
+	return newBrowser(down).get("/oauth2/federate/" + provider + "?" + authzQuery(forumsApp, forumsCallback, challenge, "connectionTestId", id).Encode())
+}
+
 // steps are a result's steps as "title:success" strings.
 func steps(r map[string]any) []string {
 	out := []string{}
@@ -99,6 +107,9 @@ func TestIdentityProviderConnectionTest(t *testing.T) {
 		t.Fatalf("the test created or found a user: %v", err)
 	}
 	// Run again (a replayed or second sign-in): refused, the result kept.
+	if res := federateStart(t, down, idpID, id); res.status != 404 || res.header.Get("Location") != "" {
+		t.Fatalf("second run sent the browser on: %d %q", res.status, res.header.Get("Location"))
+	}
 	if res := runTest(t, down, up, id, "dave@example.test"); res.status != 404 || res.header.Get("Location") != "" {
 		t.Fatalf("second run: %d %q", res.status, res.header.Get("Location"))
 	}
@@ -167,6 +178,9 @@ func TestIdentityProviderConnectionTestRefusals(t *testing.T) {
 	down.apiOK("POST", "/api/identity-provider/"+other, map[string]any{"identityProvider": map[string]any{"type": "OpenIDConnect", "name": "Other", "buttonText": "Other",
 		"oauth2": map[string]any{"client_id": "c", "client_secret": "s", "issuer": up.URL}}})
 	foreign := startTest(t, down, other)
+	if res := federateStart(t, down, idpID, foreign); res.status != 404 || res.header.Get("Location") != "" {
+		t.Errorf("another provider's test sent the browser on: %d %q", res.status, res.header.Get("Location"))
+	}
 	if res := runTest(t, down, up, foreign, "dave@example.test"); res.status != 404 || res.header.Get("Location") != "" {
 		t.Errorf("another provider's test: %d %q", res.status, res.header.Get("Location"))
 	}
@@ -257,6 +271,9 @@ func TestIdentityProviderConnectionTestTenantScope(t *testing.T) {
 		t.Errorf("another tenant's test with the scoped key: %d %s", res.status, res.body)
 	}
 	// Nor can an application of another tenant run it.
+	if res := federateStart(t, down, idpID, theirs); res.status != 404 || res.header.Get("Location") != "" {
+		t.Errorf("another tenant's test sent the browser on: %d %q", res.status, res.header.Get("Location"))
+	}
 	if res := runTest(t, down, up, theirs, "dave@example.test"); res.status != 404 || res.header.Get("Location") != "" {
 		t.Errorf("another tenant's test through this tenant's application: %d %q", res.status, res.header.Get("Location"))
 	}
