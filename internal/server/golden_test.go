@@ -51,7 +51,8 @@ var (
 	managementPlaceholders = placeholders{
 		secrets: map[string]string{"clientSecret": "<secret>", "key": "<secret>", "changePasswordId": "<secret>",
 			"verificationId": "<secret>", "oneTimePassword": "<secret>", "oneTimeCode": "<secret>",
-			"token": "<token>", "refreshToken": "<token>", "issuer": "<issuer>", "publicKey": "<public key>"},
+			"token": "<token>", "refreshToken": "<token>", "issuer": "<issuer>", "publicKey": "<public key>",
+			"connectionTestId": "<secret>"},
 		uuids: true, instants: true, nonZeroInstants: true,
 	}
 	tokenPlaceholders = placeholders{

@@ -89,6 +89,8 @@ func TestIdentityProviderConnectionTest(t *testing.T) {
 	up := newUpstream(t, upstreamUser{"dave@example.test", true})
 	federate(t, down, up, "LinkByEmail")
 	down.apiOK("PATCH", "/api/identity-provider/"+idpID, map[string]any{"identityProvider": map[string]any{"type": "OpenIDConnect", "enabled": false}})
+	started := down.api("POST", "/api/identity-provider/test", map[string]any{"identityProviderId": idpID})
+	managementGolden(t, "identity-provider-test-start", started.status, started.body)
 	id := startTest(t, down, idpID)
 	r := testResult(t, down, id)
 	if r["success"] != false || len(r["steps"].([]any)) != 0 || r["identityProviderId"] != idpID || r["startInstant"] == nil || r["email"] != nil {
@@ -98,6 +100,8 @@ func TestIdentityProviderConnectionTest(t *testing.T) {
 	if res.status != 200 || res.header.Get("Location") != "" || !strings.Contains(string(res.body), "connection test is complete") {
 		t.Fatalf("test-mode callback: %d %q\n%s", res.status, res.header.Get("Location"), res.body)
 	}
+	done := down.api("GET", "/api/identity-provider/test?connectionTestId="+id, nil)
+	managementGolden(t, "identity-provider-test-result", done.status, done.body)
 	r = testResult(t, down, id)
 	want := []string{"Resolve the provider's endpoints:ok", "Authenticate the user at the provider:ok", "Exchange the authorization code:ok", "Resolve the user:ok"}
 	if got := steps(r); !equal(got, want) || r["success"] != true || r["email"] != "dave@example.test" || r["identityProviderUserId"] == "" {
