@@ -40,6 +40,9 @@ func newJanitor(st storage.Storage, svc *auth.Service, m *manage.Service, now fu
 		janitor.Task{Name: "challenges", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
 			return st.PurgeChallenges(ctx, now, limit)
 		}},
+		janitor.Task{Name: "identity_provider_connection_tests", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
+			return st.PurgeIdentityProviderConnectionTests(ctx, now.UnixMilli(), limit)
+		}},
 		janitor.Task{Name: "rate_counters", Purge: func(ctx context.Context, now time.Time, limit int) (int, error) {
 			return st.PurgeRateCounters(ctx, now.Add(-rateCounterKeep), limit)
 		}},

@@ -47,4 +47,7 @@ type IdentityProviderConnectionTestStore interface {
 	// providerID that has not expired at r.CompleteInstant and was not
 	// completed before; anything else is ErrNotFound with nothing changed.
 	CompleteIdentityProviderConnectionTest(ctx context.Context, id, providerID string, r IdentityProviderConnectionTest) error
+	// PurgeIdentityProviderConnectionTests deletes up to limit tests
+	// expired at expiredBefore (ms), and says how many (the janitor).
+	PurgeIdentityProviderConnectionTests(ctx context.Context, expiredBefore int64, limit int) (int, error)
 }

@@ -61,3 +61,10 @@ func (s *Store) CompleteIdentityProviderConnectionTest(ctx context.Context, id, 
 			r.CompleteInstant, string(b), r.IdentityProviderUserID, r.Email, r.Username, id, providerID)))
 	})
 }
+
+// PurgeIdentityProviderConnectionTests deletes a batch of expired tests
+// (the expiry index), one short write like the janitor's other purges.
+func (s *Store) PurgeIdentityProviderConnectionTests(ctx context.Context, expiredBefore int64, limit int) (int, error) {
+	return s.purge(ctx, `DELETE FROM identity_provider_connection_tests WHERE id IN (
+		SELECT id FROM identity_provider_connection_tests WHERE expires_instant <= $1 LIMIT $2)`, expiredBefore, limit)
+}

@@ -78,4 +78,18 @@ func testIdentityProviderConnectionTests(t *testing.T, s storage.Storage) {
 	if _, err := s.GetIdentityProviderConnectionTest(ctx, "t4", at); err != nil {
 		t.Fatalf("another provider's test after the deletion: %v", err)
 	}
+	// The janitor's purge deletes expired tests only, in batches.
+	must(t, s.CreateIdentityProviderConnectionTest(ctx, storage.IdentityProviderConnectionTest{ID: "t5", TenantID: tenantID, IdentityProviderID: "idp2", InsertInstant: at, ExpiresInstant: at + 2000}))
+	if n, err := s.PurgeIdentityProviderConnectionTests(ctx, at+999, 10); err != nil || n != 0 {
+		t.Fatalf("purge before any expired: %d %v", n, err)
+	}
+	if n, err := s.PurgeIdentityProviderConnectionTests(ctx, at+1000, 10); err != nil || n != 1 {
+		t.Fatalf("purge of the expired test: %d %v", n, err)
+	}
+	if _, err := s.GetIdentityProviderConnectionTest(ctx, "t5", at); err != nil {
+		t.Fatalf("the unexpired test after the purge: %v", err)
+	}
+	if n := count("idp2", 0); n != 1 {
+		t.Fatalf("tests left after the purge: %d, want 1", n)
+	}
 }

@@ -17,3 +17,5 @@ CREATE TABLE identity_provider_connection_tests (
 );
 CREATE INDEX identity_provider_connection_tests_provider ON identity_provider_connection_tests (identity_provider_id);
 CREATE INDEX identity_provider_connection_tests_tenant ON identity_provider_connection_tests (tenant_id);
+-- The janitor deletes expired tests (identity_provider_connection_tests task).
+CREATE INDEX identity_provider_connection_tests_expiry ON identity_provider_connection_tests (expires_instant);
