@@ -234,6 +234,7 @@ type User struct {
 	LastName                  string         `json:"lastName,omitempty"`
 	FullName                  string         `json:"fullName,omitempty"`
 	BirthDate                 string         `json:"birthDate,omitempty"`
+	ParentEmail               string         `json:"parentEmail,omitempty"` // a child's parent's address (families: pending children)
 	ImageURL                  string         `json:"imageUrl,omitempty"`
 	MobilePhone               string         `json:"mobilePhone,omitempty"`
 	Timezone                  string         `json:"timezone,omitempty"`

@@ -46,6 +46,7 @@ type Storage interface {
 	ImportStore
 	EventCountStore
 	UserCommentStore
+	FamilyStore
 	ConsentStore
 	EventLogStore
 	IdentityProviderConnectionTestStore

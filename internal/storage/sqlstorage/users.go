@@ -153,5 +153,8 @@ func deleteUserTx(ctx context.Context, q querier, id string, at time.Time) error
 	if err := tombstone(ctx, q, "user_id", id, at, "user_deleted"); err != nil {
 		return err
 	}
+	if err := deleteUserFamiliesTx(ctx, q, id); err != nil { // their memberships cascade
+		return err
+	}
 	return mustAffectTx(q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id))
 }

@@ -1,0 +1,70 @@
+package storage
+
+import (
+	"context"
+	"errors"
+)
+
+// Family roles (FusionAuth's FamilyRole).
+const (
+	FamilyAdult = "Adult"
+	FamilyTeen  = "Teen"
+	FamilyChild = "Child"
+)
+
+// ErrInFamily: the user is already in a family where the rule allows one
+// (families.mdx: an adult belongs to a single family; a family is created
+// only by a user in none). Nothing is stored.
+var ErrInFamily = errors.New("storage: the user is already in a family")
+
+// FamilyMember is one user's membership of a family (FusionAuth's
+// FamilyMember). TenantID is the user's.
+type FamilyMember struct {
+	FamilyID          string
+	UserID            string
+	TenantID          string
+	Role              string // FamilyAdult, FamilyTeen or FamilyChild
+	Owner             bool
+	Data              map[string]any
+	InsertInstant     int64 // ms, when the user joined
+	LastUpdateInstant int64
+}
+
+// Family is a family with its members, oldest member first (ties by user
+// id). It exists while it has a member.
+type Family struct {
+	ID                string
+	TenantID          string
+	InsertInstant     int64
+	LastUpdateInstant int64
+	Members           []FamilyMember
+}
+
+// FamilyStore stores families. Every write locks the user's row first, so
+// concurrent writes about one user see each other.
+type FamilyStore interface {
+	// CreateFamily stores family m.FamilyID with m as its only member, in
+	// the user's tenant, with the audit entries: ErrNotFound when no user
+	// m.UserID exists, ErrConflict when the family id is taken, ErrInFamily
+	// when the user is in any family; nothing is stored then.
+	CreateFamily(ctx context.Context, m FamilyMember, audit ...AuditEntry) error
+	// PutFamilyMember adds the user to family m.FamilyID or, when they are
+	// a member, replaces their role, owner flag and data (their
+	// insertInstant stays). ErrNotFound when the family or the user does
+	// not exist or they are of different tenants; ErrInFamily when m is an
+	// adult and the user is in another family. It returns the family as
+	// written.
+	PutFamilyMember(ctx context.Context, m FamilyMember, audit ...AuditEntry) (Family, error)
+	// RemoveFamilyMember removes the user from the family, and the family
+	// with its last member; ErrNotFound when the user is not a member.
+	RemoveFamilyMember(ctx context.Context, familyID, userID string, audit ...AuditEntry) error
+	// GetFamily returns the family or ErrNotFound.
+	GetFamily(ctx context.Context, id string) (Family, error)
+	// ListUserFamilies returns the families the user is a member of, oldest
+	// first (ties by id); none for an unknown user.
+	ListUserFamilies(ctx context.Context, userID string) ([]Family, error)
+	// ListPendingChildren returns the ids of at most limit users of the
+	// tenant whose parentEmail is parentEmail (case-insensitively) and who
+	// are in no family with an adult owner, by id.
+	ListPendingChildren(ctx context.Context, tenantID, parentEmail string, limit int) ([]string, error)
+}
