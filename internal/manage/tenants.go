@@ -100,6 +100,9 @@ func (ts *Tenants) updateOnce(ctx context.Context, scope Scope, id string, chang
 	if err := checkTemplateIDs(ctx, ts.Store, e, "tenant.emailConfiguration.", tenantTemplateIDs(t)); err != nil {
 		return t, err
 	}
+	if err := checkTemplateIDs(ctx, ts.Store, e, "tenant.familyConfiguration.", validateFamilyConfiguration(e, &t)); err != nil {
+		return t, err
+	}
 	if err := e.Err(); err != nil {
 		return t, err
 	}

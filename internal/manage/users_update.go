@@ -72,6 +72,7 @@ func (us *Users) updateOnce(ctx context.Context, scope Scope, id string, change 
 		return u, err
 	}
 	checkBirthDate(e, u.BirthDate)
+	checkParentEmail(e, &u)
 	changed := in.Password != ""
 	if changed {
 		prev, err := previousPasswords(ctx, us.Store, cur, tenant)

@@ -82,6 +82,17 @@ func checkBirthDate(e *Invalid, v string) {
 	}
 }
 
+// checkParentEmail refuses a parentEmail (users.mdx; the family API's
+// pending children are found by it) that is not one bare address, so a
+// family request email (POST /api/user/family/request) can only name one.
+// It is kept lower-cased: FusionAuth compares addresses case-insensitively.
+func checkParentEmail(e *Invalid, u *storage.User) {
+	u.ParentEmail = strings.ToLower(u.ParentEmail)
+	if u.ParentEmail != "" && (!validEmail(u.ParentEmail) || loginid.Disallowed(u.ParentEmail)) {
+		e.Field("notEmail", "user.parentEmail", "The [user.parentEmail] property is not a valid email address.")
+	}
+}
+
 func (us *Users) taken(ctx context.Context, f storage.UserFilter, self string) (bool, error) {
 	other, err := us.Store.FindUser(ctx, f)
 	if errors.Is(err, storage.ErrNotFound) {

@@ -224,6 +224,16 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/system/login-record/export", handler: s.exportLoginRecords, auth: apiKey("/api/system/login-record/export"), tenantHeader: true, timeout: exportTimeout},
 		{pattern: "POST /api/system/login-record/export", handler: s.exportLoginRecords, auth: apiKey("/api/system/login-record/export"), tenantHeader: true, body: maxBody, timeout: exportTimeout},
 
+		// families.go: the family API (families.mdx).
+		{pattern: "POST /api/user/family", handler: s.createFamily, auth: apiKey("/api/user/family"), tenantHeader: true, body: maxBody},
+		{pattern: "POST /api/user/family/{familyId}", handler: s.createFamily, auth: apiKey("/api/user/family"), tenantHeader: true, body: maxBody},
+		{pattern: "PUT /api/user/family/{familyId}", handler: s.putFamilyMember, auth: apiKey("/api/user/family"), tenantHeader: true, body: maxBody},
+		{pattern: "GET /api/user/family", handler: s.userFamilies, auth: apiKey("/api/user/family"), tenantHeader: true},
+		{pattern: "GET /api/user/family/{familyId}", handler: s.getFamily, auth: apiKey("/api/user/family"), tenantHeader: true},
+		{pattern: "DELETE /api/user/family/{familyId}/{userId}", handler: s.removeFamilyMember, auth: apiKey("/api/user/family"), tenantHeader: true},
+		{pattern: "GET /api/user/family/pending", handler: s.pendingChildren, auth: apiKey("/api/user/family/pending"), tenantHeader: true},
+		{pattern: "POST /api/user/family/request", handler: s.familyRequestEmail, auth: apiKey("/api/user/family/request"), tenantHeader: true, body: maxBody},
+
 		// user_comments.go: the notes admins leave on users.
 		{pattern: "POST /api/user/comment", handler: s.addUserComment, auth: apiKey("/api/user/comment"), tenantHeader: true, body: maxBody},
 		{pattern: "GET /api/user/comment/{userId}", handler: s.listUserComments, auth: apiKey("/api/user/comment"), tenantHeader: true},

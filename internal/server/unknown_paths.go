@@ -26,7 +26,6 @@ type pathIndex struct {
 // compat/ts TestFusionAuthClientPathsAreNotIDs finds any the TypeScript
 // client calls that are missing here.
 var notServed = []string{
-	"/api/user/family",             // the family APIs
 	"/api/identity-provider/start", // startIdentityProviderLogin: HYPR and SAML v2 only (docs/compatibility.md)
 }
 

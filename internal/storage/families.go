@@ -68,3 +68,39 @@ type FamilyStore interface {
 	// are in no family with an adult owner, by id.
 	ListPendingChildren(ctx context.Context, tenantID, parentEmail string, limit int) ([]string, error)
 }
+
+// TenantFamilyConfiguration is tenant.familyConfiguration. Stored and
+// answered whole; the family API enforces Enabled, MinimumOwnerAge and
+// FamilyRequestEmailTemplateID (docs/compatibility.md says which of the
+// others latchkey leaves without effect).
+type TenantFamilyConfiguration struct {
+	AllowChildRegistrations           bool   `json:"allowChildRegistrations"`
+	ConfirmChildEmailTemplateID       string `json:"confirmChildEmailTemplateId,omitempty"`
+	DeleteOrphanedAccounts            bool   `json:"deleteOrphanedAccounts"`
+	DeleteOrphanedAccountsDays        int    `json:"deleteOrphanedAccountsDays"`
+	Enabled                           bool   `json:"enabled"`
+	FamilyRequestEmailTemplateID      string `json:"familyRequestEmailTemplateId,omitempty"`
+	MaximumChildAge                   int    `json:"maximumChildAge"`
+	MinimumOwnerAge                   int    `json:"minimumOwnerAge"`
+	ParentEmailRequired               bool   `json:"parentEmailRequired"`
+	ParentRegistrationEmailTemplateID string `json:"parentRegistrationEmailTemplateId,omitempty"`
+}
+
+// Family is the tenant's family configuration; a tenant stored without
+// one, and the ages and days left 0, read as FusionAuth's defaults
+// (disabled, children up to 12, owners from 21, orphans kept 30 days).
+func (t Tenant) Family() TenantFamilyConfiguration {
+	var c TenantFamilyConfiguration
+	if t.FamilyConfiguration != nil {
+		c = *t.FamilyConfiguration
+	}
+	for _, f := range []struct {
+		v *int
+		d int
+	}{{&c.MaximumChildAge, 12}, {&c.MinimumOwnerAge, 21}, {&c.DeleteOrphanedAccountsDays, 30}} {
+		if *f.v == 0 {
+			*f.v = f.d
+		}
+	}
+	return c
+}

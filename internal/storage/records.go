@@ -27,9 +27,11 @@ type Tenant struct {
 	// Issue 10 (mfa_config.go): nil reads as FusionAuth's defaults.
 	MultiFactorConfiguration *TenantMultiFactorConfiguration `json:"multiFactorConfiguration,omitempty"`
 	WebAuthnConfiguration    *TenantWebAuthnConfiguration    `json:"webAuthnConfiguration,omitempty"`
-	Data                     map[string]any                  `json:"data,omitempty"`
-	InsertInstant            int64                           `json:"insertInstant"`
-	LastUpdateInstant        int64                           `json:"lastUpdateInstant"`
+	// FamilyConfiguration (families.go): nil reads as FusionAuth's defaults.
+	FamilyConfiguration *TenantFamilyConfiguration `json:"familyConfiguration,omitempty"`
+	Data                map[string]any             `json:"data,omitempty"`
+	InsertInstant       int64                      `json:"insertInstant"`
+	LastUpdateInstant   int64                      `json:"lastUpdateInstant"`
 	// Revision is the row's write counter as read (1 for a new row; every
 	// write of the row adds 1): UpdateTenant writes only while the row
 	// still has it, when it is not 0. Never serialized.
