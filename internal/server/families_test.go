@@ -13,12 +13,12 @@ import (
 
 // The family tests' users (the stack's clock reads 2026-03-01).
 const (
-	famParentID  = "0f1a2b3c-0000-4000-8000-0000000fa001" // born 1990: an adult owner
-	famChildID   = "0f1a2b3c-0000-4000-8000-0000000fa002" // born 2016
-	adult2ID  = "0f1a2b3c-0000-4000-8000-0000000fa003" // born 1980
-	youngID   = "0f1a2b3c-0000-4000-8000-0000000fa004" // 21 tomorrow
-	nobirthID = "0f1a2b3c-0000-4000-8000-0000000fa005" // no birthDate
-	familyID  = "0f1a2b3c-0000-4000-8000-0000000fa0f1"
+	famParentID = "0f1a2b3c-0000-4000-8000-0000000fa001" // born 1990: an adult owner
+	famChildID  = "0f1a2b3c-0000-4000-8000-0000000fa002" // born 2016
+	adult2ID    = "0f1a2b3c-0000-4000-8000-0000000fa003" // born 1980
+	youngID     = "0f1a2b3c-0000-4000-8000-0000000fa004" // 21 tomorrow
+	nobirthID   = "0f1a2b3c-0000-4000-8000-0000000fa005" // no birthDate
+	familyID    = "0f1a2b3c-0000-4000-8000-0000000fa0f1"
 )
 
 // familiesOn enables families in the default tenant, owners from 21.
