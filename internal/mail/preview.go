@@ -32,6 +32,7 @@ func SampleData() map[string]any {
 		"code":             "835924",
 		"method":           map[string]any{"id": "2KSZ", "method": "email", "email": "ada@example.com"},
 		"state":            map[string]any{},
+		"parentEmail":      "parent@example.com", // the family request email (families)
 		// A consent's notice and reminder (manage.Consents): the consent and
 		// the grant, whose userId is the user it was given to.
 		"consent": map[string]any{"id": "00000000-0000-0000-0000-000000000004", "name": "Patient Consent",
