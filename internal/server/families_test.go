@@ -340,6 +340,11 @@ func TestFamiliesGoWithTheirUsers(t *testing.T) {
 	if res := s.api("GET", "/api/user/family/"+second, nil); res.status != 404 {
 		t.Fatalf("the family of a deleted only member: %d %s", res.status, res.body)
 	}
+	// Gone, not only memberless: its id can be taken again.
+	adult3 := "0f1a2b3c-0000-4000-8000-0000000fa006"
+	must(t, s.Store.CreateUser(context.Background(), storage.User{ID: adult3, TenantID: tenantID, Active: true,
+		Email: "a006@family.test", BirthDate: "1970-01-01", InsertInstant: s.Clock.Now().UnixMilli()}))
+	s.apiOK("POST", "/api/user/family/"+second, familyBody(adult3, "Adult", true))
 }
 
 // TestFamilyPendingChildren: users created with a parentEmail (checked as

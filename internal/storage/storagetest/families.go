@@ -127,6 +127,9 @@ func testDeleteUserDeletesFamilies(t *testing.T, s storage.Storage) {
 	if _, err := s.GetFamily(ctx, "fb"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("the family of a deleted only member: %v", err)
 	}
+	// Gone, not only memberless: its id is free again.
+	must(t, s.CreateUser(ctx, newUser("u4", "u4@example.com", "u4")))
+	must(t, s.CreateFamily(ctx, member("fb", "u4", storage.FamilyAdult, true, at)))
 	must(t, s.DeleteUserAt(ctx, u.ID, base))
 	f, err := s.GetFamily(ctx, "fa")
 	must(t, err)
