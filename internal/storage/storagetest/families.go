@@ -183,7 +183,7 @@ func testPendingChildren(t *testing.T, s storage.Storage) {
 func testFamilyAdultRace(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
 	_, u := seed(t, s)
-	const n = 6
+	const n = 16
 	at := base.UnixMilli()
 	for i := range n {
 		id := fmt.Sprintf("o%d", i)
