@@ -187,13 +187,14 @@ func (s *Store) families(ctx context.Context, q querier, where string, args ...a
 	return out, rows.Err()
 }
 
-// ListPendingChildren finds the tenant's users by parentEmail (the
-// expression index of migration 0270) that no family with an adult owner
-// holds.
+// ListPendingChildren finds the tenant's users by parentEmail that no
+// family with an adult owner holds (a scan of the tenant's users).
 func (s *Store) ListPendingChildren(ctx context.Context, tenantID, parentEmail string, limit int) ([]string, error) {
-	expr := `lower(json_extract(u.doc, '$.parentEmail'))`
+	// Only a document naming parentEmail is parsed (CASE orders the
+	// evaluation), so the scan of the tenant's users stays cheap.
+	expr := `CASE WHEN u.doc LIKE '%"parentEmail"%' THEN lower(json_extract(u.doc, '$.parentEmail')) END`
 	if s.dialect == DialectPostgres {
-		expr = `lower((u.doc::jsonb) ->> 'parentEmail')`
+		expr = `CASE WHEN u.doc LIKE '%"parentEmail"%' THEN lower((u.doc::jsonb) ->> 'parentEmail') END`
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT u.id FROM users u WHERE u.tenant_id = $1 AND `+expr+` = $2
 		AND NOT EXISTS (SELECT 1 FROM family_members m JOIN family_members o ON o.family_id = m.family_id
