@@ -44,7 +44,6 @@ func TestUnknownPathsAnswer404JSON(t *testing.T) {
 		// FusionAuth paths latchkey does not serve that a wildcard row would
 		// take (server.notServed): 404, not [couldNotConvert] or 401.
 		{"POST", "/api/identity-provider/start", 404, "", "[NotFound]"},
-		{"POST", "/api/identity-provider/test", 404, "", "[NotFound]"},
 		// Served now (families.go): the literal family paths are not user ids.
 		{"PATCH", "/api/user/family/pending", 405, "GET", "[MethodNotAllowed]"},
 		// A cookie-spending path's own 405 row answers the same body.
