@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -255,6 +256,16 @@ func (s *Service) LoginPasswordless(ctx context.Context, req PasswordlessLogin) 
 	}
 	key := hashString("passwordless:" + req.Code)
 	now := s.now()
+	// Every answer is counted before the challenge is even read (as the
+	// two-factor step does), so of any number of concurrent answers to a
+	// FormField code, on any number of nodes, at most maxPasswordlessTry
+	// are ever compared; a link code is spent by its first login anyway.
+	if _, err := s.Store.ReserveChallengeAttempt(ctx, storage.ChallengePasswordless, key, now, maxPasswordlessTry); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return auth.Tokens{}, ErrPasswordlessNotFound
+		}
+		return auth.Tokens{}, fmt.Errorf("mfa: reserve passwordless attempt: %w", err)
+	}
 	c, err := s.Store.GetChallenge(ctx, storage.ChallengePasswordless, key, now)
 	if errors.Is(err, storage.ErrNotFound) {
 		return auth.Tokens{}, ErrPasswordlessNotFound
@@ -267,7 +278,6 @@ func (s *Service) LoginPasswordless(ctx context.Context, req PasswordlessLogin) 
 		return auth.Tokens{}, err
 	}
 	if d.OneTimeCodeHash != nil && !equalHash(d.OneTimeCodeHash, auth.CodeHash("passwordless", req.OneTimeCode)) {
-		_, _ = s.Store.FailChallenge(ctx, storage.ChallengePasswordless, key, now, maxPasswordlessTry)
 		return auth.Tokens{}, ErrPasswordlessNotFound
 	}
 	if req.ApplicationID != "" && !strings.EqualFold(req.ApplicationID, d.ApplicationID) {
