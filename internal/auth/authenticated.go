@@ -62,6 +62,13 @@ func (s *Service) LoginAuthenticated(ctx context.Context, r AuthenticatedLogin) 
 	if err != nil {
 		return Tokens{}, err
 	}
+	// A user is only ever logged in to its own tenant's applications, as a
+	// password login finds its login id only in the application's tenant:
+	// whatever proved the user (a passkey, a code, an identity provider),
+	// another tenant's user is refused before anything is written.
+	if user.TenantID != tenant.ID {
+		return Tokens{}, ErrInvalidCredentials
+	}
 	fail := event{name: evLoginFailure, level: slog.LevelInfo, userID: user.ID, appID: app.ID, ip: r.IPAddress}
 	ch, err := s.checkLock(ctx, tenant, user.ID, lockoutIP(r.LockoutIP, r.IPAddress), fail)
 	if err != nil {

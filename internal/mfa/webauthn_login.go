@@ -133,7 +133,10 @@ func (s *Service) Assert(ctx context.Context, credential json.RawMessage) (Asser
 		return Assertion{}, err
 	}
 	cred, err := s.Store.FindWebAuthnCredential(ctx, parsed.RawID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && c.UserID != "" && cred.UserID != c.UserID) {
+	// The passkey must be the named user's, and always of the ceremony's
+	// tenant: a usernameless ceremony started for one tenant's application
+	// never ends with another tenant's user.
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (cred.TenantID != c.TenantID || (c.UserID != "" && cred.UserID != c.UserID))) {
 		return Assertion{}, invalid("invalid", "credential.id", "The passkey is unknown or is not the user's.")
 	}
 	if err != nil {
@@ -143,7 +146,7 @@ func (s *Service) Assert(ctx context.Context, credential json.RawMessage) (Asser
 		return Assertion{}, invalid("invalid", "credential.response.userHandle", "The user handle is not the passkey's user.")
 	}
 	user, err := s.Store.GetUser(ctx, cred.UserID)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && user.TenantID != c.TenantID) {
 		return Assertion{}, invalid("invalid", "credential.id", "The passkey is unknown or is not the user's.")
 	}
 	if err != nil {
