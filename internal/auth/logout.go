@@ -60,7 +60,11 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
 	}
 	f := storage.RefreshTokenFilter{ID: rt.ID}
 	outcome := "session_revoked"
+	endTrusts := false
 	if global && now.Before(rt.ExpiresAt) {
+		// Logging out everywhere also ends every trusted device of the
+		// user: each proves its second factor again.
+		endTrusts = true
 		f, outcome = storage.RefreshTokenFilter{UserID: rt.UserID}, "all_sessions_revoked"
 		// A page of one application ends every session of the user in that
 		// application only; other applications' sessions are not its to end.
@@ -70,7 +74,7 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.cfg.Store.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: now, Reason: "logout", Outbox: msgs}); err != nil {
+	if _, err := s.cfg.Store.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: now, Reason: "logout", Outbox: msgs, EndTrusts: endTrusts}); err != nil {
 		return fmt.Errorf("auth: revoke on logout: %w", err)
 	}
 	s.cfg.Events.Committed(msgs)

@@ -17,9 +17,12 @@ import (
 // Trust this device (accounts spec §10.9): a login completed with
 // trustComputer gets a twoFactorTrustId (and the fusionauth.trust cookie)
 // that skips the second factor on later logins of the same user until it
-// expires, or until the user's password changes (latchkey's addition: a
-// new password means someone may have been locked out of their own
-// account, so every device proves itself again).
+// expires, or until the user's password changes, a second factor is
+// removed, or every session of the user is revoked (latchkey's addition:
+// each means someone may have been locked out of their own account, so
+// every device proves itself again; the last two delete the trusts in the
+// same write as the change, storage RemoveTwoFactorMethod(s),
+// DisableTwoFactor and Revocation.EndTrusts).
 
 // defaultTrustTTL is FusionAuth's twoFactorTrustIdTimeToLiveInSeconds.
 const defaultTrustTTL = 30 * 24 * time.Hour

@@ -133,8 +133,10 @@ func (rt *RefreshTokens) Revoke(ctx context.Context, scope Scope, q Revocation) 
 		return err
 	}
 	entry := audit(ctx, rt.Now(), tenantID, "Revoked the refresh tokens "+revocationSubject(f), nil, nil)
+	// Every session of a user ended also ends the user's trusted devices
+	// (twoFactorTrustIds), in the same transaction.
 	if _, err := rt.Store.RevokeRefreshTokensWith(ctx, storage.Revocation{Filter: f, At: rt.Now(), Reason: "admin",
-		Outbox: evs, Audit: []storage.AuditEntry{entry}}); err != nil {
+		Outbox: evs, Audit: []storage.AuditEntry{entry}, EndTrusts: f.ID == "" && f.UserID != "" && f.ApplicationID == ""}); err != nil {
 		return err
 	}
 	rt.Events.Committed(evs)

@@ -124,6 +124,10 @@ type Revocation struct {
 	Reason string
 	Outbox []OutboxMessage
 	Audit  []AuditEntry // stored with the revocation (audit.go)
+	// EndTrusts: the twoFactorTrustIds of Filter.UserID are deleted in the
+	// same transaction (every session of the user is being ended, so every
+	// trusted device proves itself again).
+	EndTrusts bool
 }
 
 // KeyRotation is RotateSigningKey with the outbox messages that commit
@@ -159,7 +163,8 @@ type LoginFailure struct {
 // (UserChange, NewAccount, Login, Rotation, UserImport).
 type EventWriteStore interface {
 	// RevokeRefreshTokensWith is RevokeRefreshTokens that enqueues
-	// r.Outbox in the same transaction: both or neither.
+	// r.Outbox (and, with r.EndTrusts, deletes the user's
+	// twoFactorTrustIds) in the same transaction: all or nothing.
 	RevokeRefreshTokensWith(ctx context.Context, r Revocation) ([]RefreshToken, error)
 	// RotateSigningKeyWith is RotateSigningKey that enqueues r.Outbox in
 	// the same transaction: both or neither.

@@ -41,12 +41,13 @@ type TwoFactorStore interface {
 	// RenameTwoFactorMethod sets a method's name; ErrNotFound when unknown.
 	RenameTwoFactorMethod(ctx context.Context, userID, id, name string) error
 	// RemoveTwoFactorMethod deletes one method; removing the last one also
-	// deletes the recovery codes. ErrNotFound when unknown. The audit
-	// entries are written in the same transaction.
+	// deletes the recovery codes. Every twoFactorTrustId of the user ends
+	// with it. ErrNotFound when unknown. The audit entries are written in
+	// the same transaction.
 	RemoveTwoFactorMethod(ctx context.Context, userID, id string, audit ...AuditEntry) error
-	// RemoveTwoFactorMethods deletes every method and recovery code of the
-	// user (an administrator's override: no code asked) and writes the
-	// audit entries, in one transaction. ErrNotFound when the user has no
+	// RemoveTwoFactorMethods deletes every method, recovery code and
+	// twoFactorTrustId of the user (an administrator's override: no code
+	// asked) and writes the audit entries, in one transaction. ErrNotFound when the user has no
 	// method, and then nothing is written.
 	RemoveTwoFactorMethods(ctx context.Context, userID string, audit ...AuditEntry) error
 	// UseTwoFactorStep records that the TOTP code of step was accepted: it
@@ -61,8 +62,8 @@ type TwoFactorStore interface {
 	// ConsumeRecoveryCode deletes the code; ErrNotFound when the user has
 	// no such code. Of concurrent calls with one code at most one succeeds.
 	ConsumeRecoveryCode(ctx context.Context, userID string, hash []byte) error
-	// DisableTwoFactor consumes the recovery code and deletes every method
-	// and recovery code of the user, in one transaction (FusionAuth: a
+	// DisableTwoFactor consumes the recovery code and deletes every method,
+	// recovery code and twoFactorTrustId of the user, in one transaction (FusionAuth: a
 	// recovery code turns two-factor off). ErrNotFound when the code is not
 	// the user's, and then nothing changes.
 	DisableTwoFactor(ctx context.Context, userID string, recoveryHash []byte) error

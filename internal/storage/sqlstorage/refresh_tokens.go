@@ -392,6 +392,11 @@ func (s *Store) RevokeRefreshTokensWith(ctx context.Context, r storage.Revocatio
 				return err
 			}
 		}
+		if r.EndTrusts && f.UserID != "" {
+			if err := endTrusts(ctx, q, f.UserID); err != nil {
+				return err
+			}
+		}
 		var err error
 		out, err = s.queryTokens(ctx, q, `UPDATE refresh_tokens SET revoked_at = $1, revoke_reason = $2
 			WHERE revoked_at IS NULL AND `+strings.Join(where, " AND ")+` RETURNING `+tokenColumns, args...)

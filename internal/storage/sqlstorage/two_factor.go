@@ -102,6 +102,9 @@ func (s *Store) RemoveTwoFactorMethod(ctx context.Context, userID, id string, au
 			AND NOT EXISTS (SELECT 1 FROM two_factor_methods WHERE user_id = $1)`, userID); err != nil {
 			return err
 		}
+		if err := endTrusts(ctx, q, userID); err != nil {
+			return err
+		}
 		return insertAudit(ctx, q, audit)
 	})
 }
@@ -115,6 +118,9 @@ func (s *Store) RemoveTwoFactorMethods(ctx context.Context, userID string, audit
 			return err
 		}
 		if _, err := q.ExecContext(ctx, `DELETE FROM two_factor_recovery_codes WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		if err := endTrusts(ctx, q, userID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, q, audit)
@@ -163,9 +169,19 @@ func (s *Store) DisableTwoFactor(ctx context.Context, userID string, recoveryHas
 		if _, err := q.ExecContext(ctx, `DELETE FROM two_factor_recovery_codes WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
-		_, err := q.ExecContext(ctx, `DELETE FROM two_factor_methods WHERE user_id = $1`, userID)
-		return err
+		if _, err := q.ExecContext(ctx, `DELETE FROM two_factor_methods WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		return endTrusts(ctx, q, userID)
 	})
+}
+
+// endTrusts deletes the user's twoFactorTrustIds (trusted devices), in the
+// caller's transaction: a second factor removed, or every session of the
+// user ended, means every device proves itself again.
+func endTrusts(ctx context.Context, q querier, userID string) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM challenges WHERE user_id = $1 AND kind = $2`, userID, storage.ChallengeTwoFactorTrust)
+	return err
 }
 
 // CountRecoveryCodes counts the user's unused codes.

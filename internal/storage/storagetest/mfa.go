@@ -21,6 +21,7 @@ var mfaTests = []struct {
 	{"TwoFactorSecrets", testTwoFactorSecrets},
 	{"RecoveryCodes", testRecoveryCodes},
 	{"RemoveTwoFactorMethods", testRemoveTwoFactorMethods},
+	{"SecondFactorResetEndsTrusts", testSecondFactorResetEndsTrusts},
 	{"RecoveryCodeConcurrent", testRecoveryCodeConcurrent},
 	{"Challenges", testChallenges},
 	{"ChallengeConsumeConcurrent", testChallengeConsumeConcurrent},
