@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -62,7 +64,10 @@ func (s *Service) StartStepUp(ctx context.Context, req StepUpRequest) (StepUp, e
 		return StepUp{}, ErrStepUpCode
 	}
 	if req.ApplicationID != "" {
-		app, err := s.application(ctx, req.ApplicationID)
+		app, err := storage.Application{}, storage.ErrNotFound
+		if validID(req.ApplicationID) { // every application id is a UUID; nothing else reaches a query
+			app, err = s.application(ctx, req.ApplicationID)
+		}
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && (!appActive(app) || (app.TenantID != "" && app.TenantID != req.User.TenantID))) {
 			return StepUp{}, ErrUnknownApplication
 		}
@@ -117,4 +122,14 @@ func (s *Service) issueTrustToken(ctx context.Context, p pending, now time.Time)
 		return "", fmt.Errorf("auth: store trustToken: %w", err)
 	}
 	return raw, nil
+}
+
+// validID reports whether v is a UUID in FusionAuth's canonical form, the
+// form of every id in the API (manage.ValidID, which auth cannot import).
+func validID(v string) bool {
+	if len(v) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(v)
+	return err == nil
 }

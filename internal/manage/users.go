@@ -280,6 +280,9 @@ func (us *Users) Get(ctx context.Context, scope Scope, id string) (storage.User,
 }
 
 func (us *Users) load(ctx context.Context, scope Scope, id string) (storage.User, error) {
+	if !ValidID(id) { // every user id is a UUID; nothing else reaches a query
+		return storage.User{}, ErrNotFound
+	}
 	return scopedGet(ctx, us.Store.GetUser, id, scope, func(u storage.User) string { return u.TenantID })
 }
 

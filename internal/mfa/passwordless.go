@@ -150,7 +150,10 @@ func (s *Service) issuePasswordless(ctx context.Context, app storage.Application
 
 // passwordlessApp is the application, which must allow passwordless login.
 func (s *Service) passwordlessApp(ctx context.Context, sc manage.Scope, id string) (storage.Application, error) {
-	app, err := s.Store.GetApplication(ctx, id)
+	app, err := storage.Application{}, storage.ErrNotFound
+	if manage.ValidID(id) { // every application id is a UUID; nothing else reaches a query
+		app, err = s.Store.GetApplication(ctx, id)
+	}
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!app.Active || !sc.Sees(app.TenantID))) {
 		return app, invalid("invalid", "applicationId", "The [applicationId] property does not name an active application.")
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/manage"
@@ -302,7 +303,12 @@ func (s *Service) Rename(ctx context.Context, scope manage.Scope, userID, method
 	if err != nil {
 		return err
 	}
-	err = s.Store.RenameTwoFactorMethod(ctx, user.ID, methodID, name)
+	// A method id with a control character (a NUL) names no method and
+	// never reaches a query.
+	err = storage.ErrNotFound
+	if len(methodID) <= 64 && !strings.ContainsFunc(methodID, unicode.IsControl) {
+		err = s.Store.RenameTwoFactorMethod(ctx, user.ID, methodID, name)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return manage.ErrNotFound
 	}

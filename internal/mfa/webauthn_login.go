@@ -46,7 +46,10 @@ func (s *Service) StartLogin(ctx context.Context, sc manage.Scope, req LoginStar
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	app, err := s.Store.GetApplication(ctx, req.ApplicationID)
+	app, err := storage.Application{}, storage.ErrNotFound
+	if manage.ValidID(req.ApplicationID) { // every application id is a UUID; nothing else reaches a query
+		app, err = s.Store.GetApplication(ctx, req.ApplicationID)
+	}
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!app.Active || !sc.Sees(app.TenantID))) {
 		return nil, invalid("invalid", "applicationId", "The [applicationId] property does not name an active application.")
 	}

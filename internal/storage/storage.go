@@ -102,7 +102,8 @@ type ApplicationDeletion struct {
 type UserStore interface {
 	CreateUser(ctx context.Context, u User, audit ...AuditEntry) error // ErrConflict on duplicate id, email or username
 	GetUser(ctx context.Context, id string) (User, error)
-	// FindUser finds one user by email or username within a tenant.
+	// FindUser finds one user by email or username within a tenant; a
+	// login id with a control character (a NUL) is ErrNotFound.
 	FindUser(ctx context.Context, f UserFilter) (User, error)
 	// UpdateUser replaces the user row (including the password hash).
 	UpdateUser(ctx context.Context, u User, audit ...AuditEntry) error // ErrNotFound, ErrConflict (ErrDuplicateEmail, ErrDuplicateUsername)

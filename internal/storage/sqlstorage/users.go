@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/latchkeyhq/latchkey/internal/loginid"
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -82,6 +83,12 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 // FindUser finds a user by email (preferred when both are set) or username
 // within a tenant, case-insensitively.
 func (s *Store) FindUser(ctx context.Context, f storage.UserFilter) (storage.User, error) {
+	// No stored login id holds a control character (PostgreSQL's text
+	// cannot even hold a NUL): such a login id is found nowhere, on either
+	// backend, and never reaches a query.
+	if strings.ContainsFunc(f.Email+f.Username, unicode.IsControl) {
+		return storage.User{}, storage.ErrNotFound
+	}
 	switch {
 	case f.Email != "":
 		return s.findBy(ctx, "email_lower", f.TenantID, f.Email)

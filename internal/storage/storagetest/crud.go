@@ -98,6 +98,11 @@ func testUsers(t *testing.T, s storage.Storage) {
 		{"unknown email", storage.UserFilter{TenantID: tenantID, Email: "nobody@example.com"}, ""},
 		{"empty filter", storage.UserFilter{TenantID: tenantID}, ""},
 		{"email with SQL wildcard", storage.UserFilter{TenantID: tenantID, Email: "%@example.com"}, ""},
+		// A login id with a control character is found nowhere, on every
+		// backend (PostgreSQL's text cannot hold a NUL): not an error.
+		{"email with NUL", storage.UserFilter{TenantID: tenantID, Email: "ada@example.com\x00"}, ""},
+		{"username with NUL", storage.UserFilter{TenantID: tenantID, Username: "a\x00da"}, ""},
+		{"username with a control character", storage.UserFilter{TenantID: tenantID, Username: "ada\n"}, ""},
 	}
 	for _, tc := range find {
 		t.Run("FindUser "+tc.name, func(t *testing.T) {
