@@ -30,8 +30,8 @@ func (s *stack) formFieldLogin(code, otc string) result {
 		body: `{"code":"` + code + `","oneTimeCode":"` + otc + `"}`})
 }
 
-// wrongCode returns a six-digit code other than otc.
-func wrongCode(i int, otc string) string {
+// wrongDigits returns a six-digit code other than otc.
+func wrongDigits(i int, otc string) string {
 	g := fmt.Sprintf("%06d", i)
 	if g == otc {
 		g = "x" + g
@@ -71,7 +71,7 @@ func TestPasswordlessFormFieldConcurrentGuessesCapped(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			if r := s.formFieldLogin(code, wrongCode(i, otc)); r.status == 200 {
+			if r := s.formFieldLogin(code, wrongDigits(i, otc)); r.status == 200 {
 				ok.Add(1)
 			}
 		}()
@@ -95,7 +95,7 @@ func TestPasswordlessFormFieldRightCodeAfterFourWrong(t *testing.T) {
 	s := passwordlessStack(t)
 	code, otc := s.formFieldStart()
 	for i := range 4 {
-		if r := s.formFieldLogin(code, wrongCode(i, otc)); r.status != 404 {
+		if r := s.formFieldLogin(code, wrongDigits(i, otc)); r.status != 404 {
 			t.Fatalf("wrong code %d: %d %s", i, r.status, r.body)
 		}
 	}
@@ -104,7 +104,7 @@ func TestPasswordlessFormFieldRightCodeAfterFourWrong(t *testing.T) {
 	}
 	code, otc = s.formFieldStart()
 	for i := range 5 {
-		s.formFieldLogin(code, wrongCode(i, otc))
+		s.formFieldLogin(code, wrongDigits(i, otc))
 	}
 	if r := s.formFieldLogin(code, otc); r.status != 404 {
 		t.Fatalf("right code after five wrong: %d %s", r.status, r.body)
