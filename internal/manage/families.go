@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -79,12 +80,7 @@ func (fs *Families) Create(ctx context.Context, scope Scope, id string, in Famil
 		return Family{}, err
 	}
 	if ok {
-		if err := fs.enabled(ctx, e, u.TenantID, func(c storage.TenantFamilyConfiguration) {
-			if age, known := ageOn(u.BirthDate, fs.Now()); !known || age < c.MinimumOwnerAge {
-				e.Field("tooYoung", "familyMember.userId", "The user ["+u.ID+"] must be at least ["+itoa(c.MinimumOwnerAge)+
-					"] years old (by user.birthDate) to own a family.")
-			}
-		}); err != nil {
+		if err := fs.enabled(ctx, e, u.TenantID, fs.ownerAge(e, u)); err != nil {
 			return Family{}, err
 		}
 	}
@@ -138,7 +134,11 @@ func (fs *Families) Put(ctx context.Context, scope Scope, id string, in FamilyMe
 		ok = false
 	}
 	if ok {
-		if err := fs.enabled(ctx, e, f.TenantID, nil); err != nil {
+		var check func(storage.TenantFamilyConfiguration)
+		if in.Owner && in.Role == storage.FamilyAdult { // an owner, as at Create
+			check = fs.ownerAge(e, u)
+		}
+		if err := fs.enabled(ctx, e, f.TenantID, check); err != nil {
 			return Family{}, err
 		}
 	}
@@ -200,8 +200,8 @@ func (fs *Families) Pending(ctx context.Context, scope Scope, parentEmail string
 	if strings.TrimSpace(parentEmail) == "" {
 		return nil, invalid("blank", "parentEmail", "You must specify the [parentEmail] parameter.")
 	}
-	if len(parentEmail) > 254 {
-		return []storage.User{}, nil // no stored parentEmail is longer (checkParentEmail)
+	if len(parentEmail) > 254 || strings.IndexFunc(parentEmail, unicode.IsControl) >= 0 {
+		return []storage.User{}, nil // no stored parentEmail is longer or has a control character (checkParentEmail)
 	}
 	ids, err := fs.Store.ListPendingChildren(ctx, scopeTenant(scope), parentEmail, MaxPendingChildren)
 	if err != nil {
@@ -261,6 +261,17 @@ func (fs *Families) enabled(ctx context.Context, e *Invalid, tenantID string, ch
 		check(c)
 	}
 	return nil
+}
+
+// ownerAge refuses u as a family's owner below the tenant's
+// minimumOwnerAge, or without a birthDate (Create and Put).
+func (fs *Families) ownerAge(e *Invalid, u storage.User) func(storage.TenantFamilyConfiguration) {
+	return func(c storage.TenantFamilyConfiguration) {
+		if age, known := ageOn(u.BirthDate, fs.Now()); !known || age < c.MinimumOwnerAge {
+			e.Field("tooYoung", "familyMember.userId", "The user ["+u.ID+"] must be at least ["+itoa(c.MinimumOwnerAge)+
+				"] years old (by user.birthDate) to own a family.")
+		}
+	}
 }
 
 func (fs *Families) family(ctx context.Context, scope Scope, id string) (storage.Family, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -123,7 +124,7 @@ func (ts *IdentityProviderTests) Result(ctx context.Context, scope Scope, id str
 // a test of that provider that has not been completed yet: the check a
 // test-mode sign-in makes before it starts. ErrNotFound otherwise.
 func (ts *IdentityProviderTests) Open(ctx context.Context, id, providerID string) (storage.IdentityProviderConnectionTest, error) {
-	if id == "" || len(id) > 128 {
+	if id == "" || len(id) > 128 || strings.IndexFunc(id, unicode.IsControl) >= 0 { // no id holds one (a NUL fails PostgreSQL)
 		return storage.IdentityProviderConnectionTest{}, ErrNotFound
 	}
 	t, err := ts.Store.GetIdentityProviderConnectionTest(ctx, id, ts.Now().UnixMilli())

@@ -160,3 +160,51 @@ func TestHostedSignInWithPendingLink(t *testing.T) {
 		t.Fatalf("the next sign-in with Upstream: %v", id)
 	}
 }
+
+// TestHostedPendingLinkStaysWithItsForm (adversarial): a pending link is
+// bound to the login form its sign-in through the provider showed. When
+// carol leaves that page and alice, at the same browser, signs in through
+// another authorization request (another application's), nothing is linked
+// to alice and her page says nothing of carol's account; the browser's
+// pending link is gone after her sign-in. A form that names a token the
+// cookie does not hold links nothing either.
+func TestHostedPendingLinkStaysWithItsForm(t *testing.T) {
+	down := newOAuthStack(t)
+	up := newUpstream(t, upstreamUser{"carol@example.test", true})
+	federate(t, down, up, "CreatePendingLink")
+	_, challenge := pkce("pending-")
+	b := newBrowser(down)
+	carols := b.get(upstreamCallback(t, b, down, up, "carol@example.test", challenge))
+	if !strings.Contains(string(carols.body), "carol@example.test") {
+		t.Fatalf("the pending link's page: %d %s", carols.status, carols.body)
+	}
+
+	forged := formFields(t, carols)
+	forged.Set("pending_link", "not-the-token")
+	forged.Set("loginId", aliceEmail)
+	forged.Set("password", alicePass)
+	b.send("POST", "/oauth2/authorize", forged.Encode(), map[string]string{"Origin": down.URL, "Sec-Fetch-Site": "same-origin"})
+	if got := down.storedLinks(aliceID); len(got) != 0 {
+		t.Fatalf("a form with another token linked alice: %v", got)
+	}
+
+	b2 := newBrowser(down)
+	carols = b2.get(upstreamCallback(t, b2, down, up, "carol@example.test", challenge))
+	_, challenge2 := pkce("alice-")
+	alices := b2.get("/oauth2/authorize?" + authzQuery(storeApp, storeCallback, challenge2).Encode())
+	if strings.Contains(string(alices.body), "carol@example.test") || strings.Contains(string(alices.body), "pending-link") {
+		t.Fatalf("alice's own sign-in page names carol's pending link: %s", alices.body)
+	}
+	if q := redirectQuery(t, b2.submitLogin(alices, aliceEmail, alicePass), storeCallback); q.Get("code") == "" {
+		t.Fatalf("alice's sign-in: %v", q)
+	}
+	if got := down.storedLinks(aliceID); len(got) != 0 {
+		t.Fatalf("carol's upstream account was linked to alice: %v", got)
+	}
+	// Carol's abandoned form, submitted after alice's sign-in dropped the
+	// cookie, links nothing.
+	b2.submitLogin(carols, aliceEmail, alicePass)
+	if got := down.storedLinks(aliceID); len(got) != 0 {
+		t.Fatalf("the abandoned form linked after the cookie was dropped: %v", got)
+	}
+}

@@ -22,9 +22,10 @@ const ssoCookie = "latchkey_sso"
 func (s *Server) ssoCookieName(r *http.Request) string { return s.hostCookieName(r, ssoCookie) }
 
 // authorizeParams are the parameters the login form carries through as
-// hidden fields, in this order.
+// hidden fields, in this order; pending_link is a pending link's form token
+// (oauth_pending_link.go).
 var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "response_mode", "scope", "state",
-	"nonce", "code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint", "locale", "tenantId"}
+	"nonce", "code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint", "locale", "tenantId", pendingLinkParam}
 
 // authorizeRequest reads the parameters from the query (GET) or the form
 // (POST, RFC 6749 §3.1). The TS client's "undefined"/"null" are absent.
@@ -182,7 +183,7 @@ func (s *Server) startHostedSession(w http.ResponseWriter, r *http.Request, a au
 	if raw != "" {
 		s.writeCookie(w, r, s.ssoCookieName(r), raw, int(auth.LoginSessionTTL/time.Second))
 	}
-	s.completePendingLink(w, r, a, t.User.ID, authType)
+	s.completePendingLink(w, r, a, params, t.User.ID, authType)
 	s.finishAuthorize(w, r, a, params, ls)
 }
 
@@ -296,7 +297,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, a auth.Author
 	d := &hosted.Data{Lang: params.Get("locale"), AppName: a.App.Name, Action: "/oauth2/authorize",
 		CSRF: s.csrfToken(w, r), LoginID: loginID, Error: msg}
 	d.Providers, d.ManagedDomains = s.providerButtons(r, a, params)
-	s.pendingLinkNotice(r, a, d)
+	s.pendingLinkNotice(r, a, params, d)
 	for _, n := range authorizeParams {
 		if v := params.Get(n); v != "" {
 			d.Hidden = append(d.Hidden, hosted.Field{Name: n, Value: v})

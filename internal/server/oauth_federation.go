@@ -195,9 +195,10 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 		s.Logger.InfoContext(r.Context(), "federated login refused", "request_id", requestID(r.Context()), "error", err.Error())
 		var pending *auth.PendingLink
 		if errors.As(err, &pending) { // the user signs in here to link it (oauth_pending_link.go)
-			s.showPendingLink(w, r, pending)
-			s.loginPage(w, r, a, params, http.StatusOK, "", "")
-			return
+			if s.showPendingLink(w, r, params, pending) {
+				s.loginPage(w, r, a, params, http.StatusOK, "", "")
+				return
+			}
 		}
 		s.redirectError(w, r, a, params, "access_denied", "", "The sign-in with the identity provider was refused.")
 		return
@@ -270,31 +271,45 @@ func stateAEADs(keys [][]byte) []cipher.AEAD {
 }
 
 func (s *Server) sealState(_ context.Context, st federationState) (string, error) {
+	return s.sealJSON(st)
+}
+
+func (s *Server) openState(r *http.Request) (federationState, bool) {
+	var st federationState
+	ok := s.openJSON(singleCookie(r, s.federationCookieName(r)), &st) && s.Now().Unix() <= st.Expires
+	return st, ok
+}
+
+// sealJSON seals v's JSON with the current federation key (AES-GCM), for a
+// cookie the browser can neither read nor alter.
+func (s *Server) sealJSON(v any) (string, error) {
 	aeads := stateAEADs(s.Auth.FederationKeys())
 	if len(aeads) == 0 {
 		return "", errors.New("server: no federation state key")
 	}
-	plain, _ := json.Marshal(st)
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
 	nonce := make([]byte, aeads[0].NonceSize())
 	_, _ = rand.Read(nonce)
 	return base64.RawURLEncoding.EncodeToString(aeads[0].Seal(nonce, nonce, plain, nil)), nil
 }
 
-func (s *Server) openState(r *http.Request) (federationState, bool) {
-	var st federationState
-	raw := singleCookie(r, s.federationCookieName(r))
+// openJSON opens what sealJSON sealed into v under any federation key.
+func (s *Server) openJSON(raw string, v any) bool {
 	b, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil || raw == "" {
-		return st, false
+		return false
 	}
 	for _, aead := range stateAEADs(s.Auth.FederationKeys()) {
 		if len(b) < aead.NonceSize() {
 			continue
 		}
 		plain, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
-		if err == nil && json.Unmarshal(plain, &st) == nil && s.Now().Unix() <= st.Expires {
-			return st, true
+		if err == nil && json.Unmarshal(plain, v) == nil {
+			return true
 		}
 	}
-	return st, false
+	return false
 }

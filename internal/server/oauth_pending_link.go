@@ -1,61 +1,99 @@
 package server
 
 import (
+	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/hosted"
 	"github.com/latchkeyhq/latchkey/internal/manage"
 )
 
-// The hosted login page's pending link (a provider's CreatePendingLink):
-// a sign-in through the provider whose account is linked to nobody in the
-// application's tenant keeps its pendingIdPLinkId in an HttpOnly cookie and
-// shows the login form saying so; the next sign-in on that browser that
-// ends in a session here (a password, a passkey, a second factor after
-// either) links the account to its user, and the cookie goes. The link is
-// made only to a user of the pending link's tenant, once
-// (manage.IdentityProviderLinks.LinkPending).
-const pendingLinkCookie = "latchkey_pending_link"
+// The hosted login page's pending link (a provider's CreatePendingLink): a
+// sign-in through the provider whose account is linked to nobody in the
+// application's tenant shows the login form naming that account, and the
+// sign-in completed on that form (a password or a passkey, with its second
+// factor) links the account to its user. The pending link is bound to that
+// form: its id travels sealed (AES-GCM, the federation keys) in an HttpOnly
+// cookie with a random token, and the form carries the token as the
+// authorization parameter pending_link, so a sign-in that starts anywhere
+// else (another authorization request, another user at the same browser)
+// never links it; the cookie lives federationTTL and goes with the next
+// sign-in whatever comes of it. The link is made only to a user of the
+// pending link's tenant, once (manage.IdentityProviderLinks.LinkPending).
+const (
+	pendingLinkCookie = "latchkey_pending_link"
+	pendingLinkParam  = "pending_link"
+)
+
+type pendingLinkState struct {
+	ID      string `json:"i"`
+	Token   string `json:"t"`
+	Expires int64  `json:"e"`
+}
 
 func (s *Server) pendingLinkCookieName(r *http.Request) string {
 	return s.hostCookieName(r, pendingLinkCookie)
 }
 
-// pendingLinkNotice fills d with the provider and account the browser's
-// pending link names, when it has a live one of a's tenant.
-func (s *Server) pendingLinkNotice(r *http.Request, a auth.Authorization, d *hosted.Data) {
-	c, err := r.Cookie(s.pendingLinkCookieName(r))
-	if err != nil || c.Value == "" {
+// pendingLinkOf is the browser's pending link when the form it posted (or
+// the page shown) carries its token.
+func (s *Server) pendingLinkOf(r *http.Request, params url.Values) (pendingLinkState, bool) {
+	var st pendingLinkState
+	tok := params.Get(pendingLinkParam)
+	if tok == "" || !s.openJSON(singleCookie(r, s.pendingLinkCookieName(r)), &st) || s.Now().Unix() > st.Expires {
+		return st, false
+	}
+	return st, subtle.ConstantTimeCompare([]byte(tok), []byte(st.Token)) == 1
+}
+
+// pendingLinkNotice fills d with the provider and account of the pending
+// link the page's form carries, when it is live and of a's tenant.
+func (s *Server) pendingLinkNotice(r *http.Request, a auth.Authorization, params url.Values, d *hosted.Data) {
+	st, ok := s.pendingLinkOf(r, params)
+	if !ok {
 		return
 	}
-	pl, _, err := s.Manage.IdentityProviderLinks.Pending(r.Context(), manage.Scope{TenantID: a.App.TenantID}, c.Value, "")
+	pl, _, err := s.Manage.IdentityProviderLinks.Pending(r.Context(), manage.Scope{TenantID: a.App.TenantID}, st.ID, "")
 	if err != nil {
 		return
 	}
 	d.LinkProvider, d.LinkAccount = pl.IdentityProviderName, pl.DisplayName
 }
 
-// showPendingLink keeps a sign-in's pending link in the browser's cookie
-// (the caller then shows the login form, which names it).
-func (s *Server) showPendingLink(w http.ResponseWriter, r *http.Request, p *auth.PendingLink) {
-	s.writeCookie(w, r, s.pendingLinkCookieName(r), p.ID, int(auth.PendingLinkTTL.Seconds()))
-	// The login page rendered next reads the pending link from the request.
-	r.AddCookie(&http.Cookie{Name: s.pendingLinkCookieName(r), Value: p.ID})
+// showPendingLink keeps a sign-in's pending link for the login form the
+// caller shows next: the sealed cookie, and its token in params (the
+// form's hidden fields). false when it cannot be sealed.
+func (s *Server) showPendingLink(w http.ResponseWriter, r *http.Request, params url.Values, p *auth.PendingLink) bool {
+	st := pendingLinkState{ID: p.ID, Token: rand.Text(), Expires: s.Now().Add(federationTTL).Unix()}
+	sealed, err := s.sealJSON(st)
+	if err != nil {
+		return false
+	}
+	s.writeCookie(w, r, s.pendingLinkCookieName(r), sealed, int(federationTTL.Seconds()))
+	// The page rendered next reads the pending link from the request.
+	r.AddCookie(&http.Cookie{Name: s.pendingLinkCookieName(r), Value: sealed})
+	params.Set(pendingLinkParam, st.Token)
+	return true
 }
 
-// completePendingLink links the browser's pending link, if any, to the
-// user a hosted sign-in just authenticated (not through a provider: that
-// one is the provider's own user), and drops the cookie whatever comes of
+// completePendingLink links the pending link the completed form carried to
+// the user it just authenticated (not through a provider: that one is the
+// provider's own user), and drops the browser's cookie whatever comes of
 // it: a pending link of another tenant, expired or used links nothing.
-func (s *Server) completePendingLink(w http.ResponseWriter, r *http.Request, a auth.Authorization, userID, authType string) {
-	c, err := r.Cookie(s.pendingLinkCookieName(r))
-	if err != nil || c.Value == "" || authType == "OPENID_CONNECT" {
+func (s *Server) completePendingLink(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, userID, authType string) {
+	if singleCookie(r, s.pendingLinkCookieName(r)) == "" {
 		return
 	}
 	s.writeCookie(w, r, s.pendingLinkCookieName(r), "", -1)
-	_, err = s.Manage.IdentityProviderLinks.LinkPending(r.Context(), manage.Scope{TenantID: a.App.TenantID}, c.Value, userID)
+	st, ok := s.pendingLinkOf(r, params)
+	if !ok || authType == "OPENID_CONNECT" {
+		return
+	}
+	_, err := s.Manage.IdentityProviderLinks.LinkPending(r.Context(), manage.Scope{TenantID: a.App.TenantID}, st.ID, userID)
 	var inv *manage.Invalid
 	switch {
 	case err == nil:
