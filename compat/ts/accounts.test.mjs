@@ -7,21 +7,11 @@
 // flow.test.mjs (one at a time: this file changes the tenant).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FusionAuthClient, env } from './env.mjs';
+import { FusionAuthClient, env, rejected } from './env.mjs';
 const url = env('LATCHKEY_URL');
 const tenantId = env('LATCHKEY_TENANT_ID');
 const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), url);
 const anon = new FusionAuthClient(null, url);
-
-async function rejected(p) {
-  try {
-    const res = await p;
-    assert.fail(`expected a rejection, got ${res.statusCode} ${JSON.stringify(res.response)}`);
-  } catch (e) {
-    if (e instanceof assert.AssertionError) throw e;
-    return e;
-  }
-}
 
 const email = `grace.${Date.now()}@example.com`;
 const password = 'first grace passphrase';

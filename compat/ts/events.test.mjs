@@ -7,22 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { FusionAuthClient, env } from './env.mjs';
+import { FusionAuthClient, env, rejected } from './env.mjs';
 const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), env('LATCHKEY_URL'));
 const anon = new FusionAuthClient(null, env('LATCHKEY_URL'));
 const tenantId = env('LATCHKEY_TENANT_ID');
 const hash = env('LATCHKEY_BCRYPT_HASH'); // $2a$04$<22 salt><31 hash>
 const oldPassword = 'old password from elsewhere';
-
-async function rejected(p) {
-  try {
-    const res = await p;
-    assert.fail(`expected a rejection, got ${res.statusCode} ${JSON.stringify(res.response)}`);
-  } catch (e) {
-    if (e instanceof assert.AssertionError) throw e;
-    return e;
-  }
-}
 
 const jwtPart = (jwt, i) => JSON.parse(Buffer.from(jwt.split('.')[i], 'base64url').toString());
 

@@ -6,7 +6,7 @@
 // LATCHKEY_TENANT_ID. The subtests share one user and run in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FusionAuthClient, env } from './env.mjs';
+import { FusionAuthClient, env, rejected } from './env.mjs';
 const url = env('LATCHKEY_URL');
 const apiKey = env('LATCHKEY_API_KEY');
 const kickstartAppId = env('LATCHKEY_APP_ID');
@@ -16,18 +16,6 @@ const defaultTenantId = env('LATCHKEY_TENANT_ID');
 // setRequestCredentials: node has no cookie jar, so tokens travel in bodies).
 const admin = new FusionAuthClient(apiKey, url);
 const anon = new FusionAuthClient(null, url);
-
-// rejected awaits a promise the client must reject (any non-2xx) and returns
-// the ClientResponse it rejected with.
-async function rejected(p) {
-  try {
-    const res = await p;
-    assert.fail(`expected a rejection, got ${res.statusCode} ${JSON.stringify(res.response)}`);
-  } catch (e) {
-    if (e instanceof assert.AssertionError) throw e;
-    return e;
-  }
-}
 
 const jwtPart = (jwt, i) => JSON.parse(Buffer.from(jwt.split('.')[i], 'base64url').toString());
 const email = `ada.${Date.now()}@example.com`;

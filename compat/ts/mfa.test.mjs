@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { FusionAuthClient, env } from './env.mjs';
+import { FusionAuthClient, env, rejected } from './env.mjs';
 
 const url = env('LATCHKEY_URL');
 const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), url);
@@ -68,16 +68,6 @@ class Authenticator {
     return { id: this.id.toString('base64url'), type: 'public-key', clientExtensionResults: {},
       response: { authenticatorData: ad.toString('base64url'), clientDataJSON: cd.toString('base64url'),
         signature: sig.toString('base64url'), userHandle: this.user.toString('base64url') } };
-  }
-}
-
-async function rejected(p) {
-  try {
-    const res = await p;
-    assert.fail(`expected a rejection, got ${res.statusCode}`);
-  } catch (e) {
-    if (e instanceof assert.AssertionError) throw e;
-    return e;
   }
 }
 

@@ -7,21 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { FusionAuthClient, env } from './env.mjs';
+import { FusionAuthClient, env, rejected } from './env.mjs';
 const url = env('LATCHKEY_URL');
 const appId = env('LATCHKEY_APP_ID');
 const redirectURI = env('LATCHKEY_REDIRECT_URI');
 const anon = new FusionAuthClient(null, url);
-
-async function rejected(p) {
-  try {
-    const res = await p;
-    assert.fail(`expected a rejection, got ${res.statusCode} ${JSON.stringify(res.response)}`);
-  } catch (e) {
-    if (e instanceof assert.AssertionError) throw e;
-    return e;
-  }
-}
 
 const unescape = (s) => s.replace(/&#34;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 

@@ -7,20 +7,10 @@
 // last (it adds an application and a user).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FusionAuthClient, env } from './env.mjs';
+import { FusionAuthClient, env, rejected } from './env.mjs';
 const url = env('LATCHKEY_URL');
 const admin = new FusionAuthClient(env('LATCHKEY_API_KEY'), url);
 const anon = new FusionAuthClient(null, url);
-
-async function rejected(p) {
-  try {
-    const res = await p;
-    assert.fail(`expected a rejection, got ${res.statusCode} ${JSON.stringify(res.response)}`);
-  } catch (e) {
-    if (e instanceof assert.AssertionError) throw e;
-    return e;
-  }
-}
 
 test('registration verification through FusionAuth\'s TypeScript client', async () => {
   const email = `vera.${Date.now()}@example.com`;
