@@ -89,6 +89,9 @@ func TestDependencyDirection(t *testing.T) {
 		{"internal/mergepatch", func(d string) bool {
 			return strings.HasPrefix(d, module+"/") && d != module+"/internal/mergepatch"
 		}, "a leaf: JSON only"},
+		{"internal/jsonpatch", func(d string) bool {
+			return strings.HasPrefix(d, module+"/") && d != module+"/internal/jsonpatch"
+		}, "a leaf: JSON only"},
 		{"internal/jsonnum", func(d string) bool {
 			return strings.HasPrefix(d, module+"/") && d != module+"/internal/jsonnum"
 		}, "a leaf: JSON only"},

@@ -12,6 +12,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/latchkeyhq/latchkey/internal/jsonnum"
+	"github.com/latchkeyhq/latchkey/internal/jsonpatch"
 )
 
 // The decode failures with their own answers: 415 and an empty body.
@@ -119,6 +120,12 @@ func writeDecodeError(w http.ResponseWriter, err error) {
 		writeErrors(w, http.StatusBadRequest, &e)
 		return
 	}
+	var pe *jsonpatch.Error
+	if errors.As(err, &pe) {
+		e.General(jsonPatchCodes[pe.Kind], pe.Reason)
+		writeErrors(w, http.StatusBadRequest, &e)
+		return
+	}
 	var se *json.SemanticError
 	if errors.As(err, &se) && se.JSONPointer != "" && !errors.Is(se.Err, jsontext.ErrDuplicateName) {
 		field := strings.Join(pointerTokens(se.JSONPointer), ".")
@@ -134,6 +141,16 @@ func writeDecodeError(w http.ResponseWriter, err error) {
 	}
 	e.General("invalid", "Your JSON was invalid: "+sanitizeDecodeMessage(err))
 	writeErrors(w, http.StatusBadRequest, &e)
+}
+
+// jsonPatchCodes are the general error codes of a refused RFC 6902 patch
+// (FusionAuth documents none; docs/compatibility.md).
+var jsonPatchCodes = map[jsonpatch.Kind]string{
+	jsonpatch.Malformed:         "invalidJSONPatch",
+	jsonpatch.TooManyOperations: "tooManyOperations",
+	jsonpatch.NotApplicable:     "JSONPatchNotApplicable",
+	jsonpatch.TestFailed:        "JSONPatchTestFailed",
+	jsonpatch.TooLarge:          "JSONPatchTooLarge",
 }
 
 func pointerTokens(p jsontext.Pointer) []string {

@@ -9,15 +9,24 @@ import (
 	json "github.com/go-json-experiment/json"
 
 	"github.com/latchkeyhq/latchkey/internal/jsonnum"
+	"github.com/latchkeyhq/latchkey/internal/jsonpatch"
 	"github.com/latchkeyhq/latchkey/internal/mergepatch"
 )
 
-// decodePatch applies a PATCH body to current (the record's JSON view) and
-// decodes the result into into, which then goes through the same validation as
-// a PUT. Content-Type application/merge-patch+json is RFC 7396; anything else
-// JSON is FusionAuth's legacy merge (internal/mergepatch). A failure of the
-// body is a badBody; failing to encode current is the server's.
+// decodePatch applies a PATCH body to current (the record's JSON view, the
+// shape of the endpoint's PUT request) and decodes the result into into,
+// which then goes through the same validation as a PUT: whatever a patch
+// makes is a body a PUT could have sent. Content-Type
+// application/json-patch+json is RFC 6902 (internal/jsonpatch; its paths
+// are relative to that shape, e.g. /user/firstName),
+// application/merge-patch+json RFC 7396, anything else JSON FusionAuth's
+// legacy merge (internal/mergepatch). A failure of the body is a badBody;
+// failing to encode current is the server's.
 func decodePatch(r *http.Request, current, into any) error {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "application/json-patch+json" {
+		return decodeJSONPatch(r, current, into)
+	}
 	var patch map[string]any
 	if err := decodeBody(r, &patch, false); err != nil {
 		return err
@@ -31,12 +40,38 @@ func decodePatch(r *http.Request, current, into any) error {
 		return err
 	}
 	mode := mergepatch.FusionAuthLegacy
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/merge-patch+json" {
+	if mt == "application/merge-patch+json" {
 		mode = mergepatch.RFC7396
 	}
 	raw, err = json.Marshal(mergepatch.Merge(base, patch, mode), jsonnum.Options)
 	if err == nil {
 		err = json.Unmarshal(raw, into, jsonnum.Options)
+	}
+	if err != nil {
+		return badBody{err}
+	}
+	return nil
+}
+
+// decodeJSONPatch applies an RFC 6902 patch (the body) to current and
+// decodes the result into into. A refused patch is a badBody holding the
+// *jsonpatch.Error (writeDecodeError answers it); so is a result into does
+// not take (a wrong type: [invalid]<field>).
+func decodeJSONPatch(r *http.Request, current, into any) error {
+	body, err := readBody(r)
+	switch {
+	case err != nil:
+		return badBody{err}
+	case len(body) == 0:
+		return badBody{errEmptyBody}
+	}
+	doc, err := json.Marshal(current, jsonnum.Options)
+	if err != nil {
+		return err
+	}
+	out, err := jsonpatch.Apply(doc, body)
+	if err == nil {
+		err = json.Unmarshal(out, into, jsonnum.Options)
 	}
 	if err != nil {
 		return badBody{err}
