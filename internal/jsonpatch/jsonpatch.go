@@ -112,15 +112,11 @@ func apply(p evanphx.Patch, doc []byte, opts *evanphx.ApplyOptions) (out []byte,
 // check refuses what is not a JSON Patch of at most MaxOperations
 // operations.
 func check(patch []byte) error {
-	var top jsontext.Value
-	if err := json.Unmarshal(patch, &top); err != nil {
+	var ops []jsontext.Value // strict: duplicate names and invalid UTF-8 are syntax errors
+	var syntax *jsontext.SyntacticError
+	if err := json.Unmarshal(patch, &ops); errors.As(err, &syntax) {
 		return refuse(Malformed, "The JSON Patch is not valid JSON: %s", clip(strings.TrimPrefix(err.Error(), "jsontext: ")))
-	}
-	if top.Kind() != '[' {
-		return refuse(Malformed, "A JSON Patch is an array of operations.")
-	}
-	var ops []jsontext.Value
-	if err := json.Unmarshal(top, &ops); err != nil {
+	} else if err != nil || ops == nil {
 		return refuse(Malformed, "A JSON Patch is an array of operations.")
 	}
 	if len(ops) > MaxOperations {

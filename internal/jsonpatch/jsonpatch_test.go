@@ -101,6 +101,7 @@ func TestRefusals(t *testing.T) {
 		{"not JSON", `[{"op":`, Malformed},
 		{"an object", `{"user":{"firstName":"Bob"}}`, Malformed},
 		{"a string", `"add"`, Malformed},
+		{"null", `null`, Malformed},
 		{"an operation that is not an object", `[["add"]]`, Malformed},
 		{"no op", `[{"path":"/user/firstName","value":"x"}]`, Malformed},
 		{"op not a string", `[{"op":1,"path":"/user/firstName","value":"x"}]`, Malformed},
@@ -127,7 +128,6 @@ func TestRefusals(t *testing.T) {
 		{"result not an object", `[{"op":"replace","path":"","value":[1]}]`, NotApplicable},
 		{"test of another value", `[{"op":"test","path":"/user/firstName","value":"Bob"},{"op":"replace","path":"/user/firstName","value":"Carol"}]`, TestFailed},
 		{"test of a missing member", `[{"op":"test","path":"/user/lastName","value":"x"}]`, TestFailed},
-		{"copies doubling a value", doubling(40), TooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,8 +139,21 @@ func TestRefusals(t *testing.T) {
 			if pe.Kind != tt.kind {
 				t.Fatalf("kind %d (%s), want %d", pe.Kind, pe.Reason, tt.kind)
 			}
-			if pe.Reason == "" || len(pe.Reason) > 400 {
+			if pe.Reason == "" || len(pe.Reason) > 400 || strings.Contains(pe.Reason, "not valid JSON") != (tt.name == "not JSON" || tt.name == "duplicate member" || tt.name == "invalid UTF-8") {
 				t.Fatalf("reason %q", pe.Reason)
+			}
+		})
+	}
+	// Two bounds refuse growth: the copies' bytes, and the result's.
+	for _, tt := range []struct{ name, patch, reason string }{
+		{"copies doubling a value", doubling(12), "copies more than"},
+		{"a value adding more than the growth", `[{"op":"add","path":"/user/data/more","value":"` + strings.Repeat("y", MaxGrowth) + `"}]`, "larger"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Apply([]byte(doc), []byte(tt.patch))
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Kind != TooLarge || !strings.Contains(pe.Reason, tt.reason) {
+				t.Fatalf("%v, want a TooLarge refusal saying %q", err, tt.reason)
 			}
 		})
 	}
