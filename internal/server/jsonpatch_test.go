@@ -333,3 +333,25 @@ func TestJSONPatchTestGuardsAConcurrentChange(t *testing.T) {
 		t.Fatalf("first name %v, want Carol", got)
 	}
 }
+
+// TestJSONPatchOfARegistrationNeedsItsApplicationInThePath: PATCH
+// /api/user/registration/{userId} finds the application in a merge body's
+// registration.applicationId, which an RFC 6902 array has not: 400
+// [blank]registration.applicationId, the registration as it was; the
+// /{userId}/{applicationId} form applies the same patch.
+func TestJSONPatchOfARegistrationNeedsItsApplicationInThePath(t *testing.T) {
+	s := newStack(t)
+	reg := "/api/user/registration/" + aliceID + "/" + storeApp
+	before := s.apiOK("GET", reg, nil)
+	ops := `[{"op":"add","path":"/registration/timezone","value":"Europe/Paris"}]`
+	res := s.jsonPatch("/api/user/registration/"+aliceID, ops)
+	if res.status != 400 || !slices.Contains(errorCodes(t, res), "[blank]registration.applicationId") {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	if after := s.apiOK("GET", reg, nil); !reflect.DeepEqual(after, before) {
+		t.Fatalf("the registration changed at %v", changedLeaves("", before, after))
+	}
+	if res := s.jsonPatch(reg, ops); res.status != 200 {
+		t.Fatalf("with the application in the path: %d %s", res.status, res.body)
+	}
+}
