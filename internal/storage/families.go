@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Family roles (FusionAuth's FamilyRole).
@@ -67,14 +68,34 @@ type FamilyStore interface {
 	// tenant whose parentEmail is parentEmail (case-insensitively) and who
 	// are in no family with an adult owner, by id.
 	ListPendingChildren(ctx context.Context, tenantID, parentEmail string, limit int) ([]string, error)
+	// DeleteOrphanedChildren hard-deletes, in one transaction, at most
+	// o.Limit users of o.TenantID created before o.CreatedBefore, born
+	// after o.BornAfter and not after o.BornBy (children by birthDate),
+	// who are in no family with an adult owner, oldest first, as
+	// DeleteUserAt does at o.At, with o.Audit's entry for each; it returns
+	// their ids. A user without a birthDate is never one of them.
+	DeleteOrphanedChildren(ctx context.Context, o OrphanedChildren) ([]string, error)
+}
+
+// OrphanedChildren selects the children DeleteOrphanedChildren deletes
+// (tenant.familyConfiguration.deleteOrphanedAccounts). Dates are
+// YYYY-MM-DD, as user.birthDate is stored.
+type OrphanedChildren struct {
+	TenantID      string
+	BornAfter     string // exclusive: born on this day is too old
+	BornBy        string // inclusive: today (a birthDate in the future is no child's)
+	CreatedBefore int64  // ms
+	Limit         int
+	At            time.Time
+	Audit         func(userID string) AuditEntry
 }
 
 // TenantFamilyConfiguration is tenant.familyConfiguration. Stored and
 // answered whole; the family API enforces Enabled, MinimumOwnerAge and
-// FamilyRequestEmailTemplateID (docs/compatibility.md says which of the
-// others latchkey leaves without effect).
+// FamilyRequestEmailTemplateID, the keyless sign-up the child rules
+// (manage/families_children.go), the janitor DeleteOrphanedAccounts.
 type TenantFamilyConfiguration struct {
-	AllowChildRegistrations           bool   `json:"allowChildRegistrations"`
+	AllowChildRegistrations           *bool  `json:"allowChildRegistrations,omitempty"` // nil reads as true (FusionAuth's default)
 	ConfirmChildEmailTemplateID       string `json:"confirmChildEmailTemplateId,omitempty"`
 	DeleteOrphanedAccounts            bool   `json:"deleteOrphanedAccounts"`
 	DeleteOrphanedAccountsDays        int    `json:"deleteOrphanedAccountsDays"`
@@ -88,7 +109,8 @@ type TenantFamilyConfiguration struct {
 
 // Family is the tenant's family configuration; a tenant stored without
 // one, and the ages and days left 0, read as FusionAuth's defaults
-// (disabled, children up to 12, owners from 21, orphans kept 30 days).
+// (disabled, children up to 12, owners from 21, orphans kept 30 days,
+// child registrations allowed).
 func (t Tenant) Family() TenantFamilyConfiguration {
 	var c TenantFamilyConfiguration
 	if t.FamilyConfiguration != nil {
@@ -101,6 +123,10 @@ func (t Tenant) Family() TenantFamilyConfiguration {
 		if *f.v == 0 {
 			*f.v = f.d
 		}
+	}
+	if c.AllowChildRegistrations == nil {
+		yes := true
+		c.AllowChildRegistrations = &yes
 	}
 	return c
 }

@@ -66,6 +66,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"DeleteUserDeletesFamilies", testDeleteUserDeletesFamilies},
 		{"PendingChildren", testPendingChildren},
 		{"FamilyAdultRace", testFamilyAdultRace},
+		{"DeleteOrphanedChildren", testDeleteOrphanedChildren},
 		{"Consents", testConsents},
 		{"UserConsents", testUserConsents},
 		{"UserConsentsGoWithUserAndConsent", testUserConsentsGoWithUserAndConsent},

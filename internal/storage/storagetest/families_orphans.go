@@ -1,0 +1,87 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/latchkeyhq/latchkey/internal/storage"
+)
+
+// testDeleteOrphanedChildren: DeleteOrphanedChildren deletes the tenant's
+// children by birthDate created before the cut who are in no family with
+// an adult owner, oldest first, at most the limit, with an audit entry
+// each; it keeps a child in such a family, a child in a family of
+// children only is deleted, and it keeps an adult, a user without a
+// birthDate, one with a birthDate in the future, a child created after
+// the cut and another tenant's child.
+func testDeleteOrphanedChildren(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	seed(t, s)
+	must(t, s.CreateTenant(ctx, newTenant("t2")))
+	at := base.UnixMilli()
+	user := func(id, birth string, inserted int64, tenant string) {
+		u := newUser(id, id+"@example.com", id)
+		u.BirthDate, u.InsertInstant, u.TenantID = birth, inserted, tenant
+		must(t, s.CreateUser(ctx, u))
+	}
+	user("old-orphan", "2018-01-01", at-3000, tenantID)
+	user("orphan", "2016-06-30", at-2000, tenantID)
+	user("kids-only", "2017-01-01", at-1000, tenantID)
+	user("adopted", "2016-01-01", at-1000, tenantID)
+	user("parent", "1980-01-01", at-5000, tenantID)
+	user("adult", "2000-01-01", at-5000, tenantID)
+	user("nobirth", "", at-5000, tenantID)
+	user("future", "2030-01-01", at-5000, tenantID)
+	user("new-child", "2018-01-01", at+1, tenantID)
+	user("other-tenant", "2018-01-01", at-5000, "t2")
+	must(t, s.CreateFamily(ctx, member("fam", "parent", storage.FamilyAdult, true, at)))
+	if _, err := s.PutFamilyMember(ctx, member("fam", "adopted", storage.FamilyChild, false, at)); err != nil {
+		t.Fatal(err)
+	}
+	must(t, s.CreateFamily(ctx, member("kids", "kids-only", storage.FamilyChild, false, at)))
+
+	o := storage.OrphanedChildren{TenantID: tenantID, BornAfter: "2013-12-06", BornBy: "2026-12-06", CreatedBefore: at, Limit: 2, At: base,
+		Audit: func(id string) storage.AuditEntry {
+			return storage.AuditEntry{InsertInstant: at, InsertUser: "janitor", Message: "Deleted orphaned child [" + id + "]", TenantID: tenantID}
+		}}
+	got, err := s.DeleteOrphanedChildren(ctx, o)
+	must(t, err)
+	if !slices.Equal(got, []string{"old-orphan", "orphan"}) {
+		t.Fatalf("first batch %v, want the two oldest orphans", got)
+	}
+	got, err = s.DeleteOrphanedChildren(ctx, o)
+	must(t, err)
+	if !slices.Equal(got, []string{"kids-only"}) {
+		t.Fatalf("second batch %v, want the child in a family without an adult", got)
+	}
+	if got, err = s.DeleteOrphanedChildren(ctx, o); err != nil || len(got) != 0 {
+		t.Fatalf("third batch %v %v, want none", got, err)
+	}
+	for _, id := range []string{"old-orphan", "orphan", "kids-only"} {
+		if _, err := s.GetUser(ctx, id); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("%s: %v, want deleted", id, err)
+		}
+	}
+	if _, err := s.GetFamily(ctx, "kids"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("the family of the deleted child alone: %v, want gone", err)
+	}
+	for _, id := range []string{"u1", "adopted", "parent", "adult", "nobirth", "future", "new-child", "other-tenant"} {
+		if _, err := s.GetUser(ctx, id); err != nil {
+			t.Fatalf("%s: %v, want kept", id, err)
+		}
+	}
+	if f, err := s.GetFamily(ctx, "fam"); err != nil || len(f.Members) != 2 {
+		t.Fatalf("the adopted child's family: %v %v", f, err)
+	}
+	entries, _, err := s.SearchAuditEntries(ctx, storage.AuditSearch{Message: "Deleted orphaned child", Limit: 10})
+	must(t, err)
+	if len(entries) != 3 {
+		t.Fatalf("%d audit entries, want one per deleted child", len(entries))
+	}
+	o.Limit = 0
+	if got, err := s.DeleteOrphanedChildren(ctx, o); err != nil || len(got) != 0 {
+		t.Fatalf("limit 0: %v %v", got, err)
+	}
+}
