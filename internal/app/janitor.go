@@ -30,7 +30,9 @@ const rateCounterKeep = time.Hour
 // (m.LoginRecords: the configuration is read at every pass, so a change
 // through the API applies at the next one; delete.enabled false keeps all).
 // The event log keeps its newest eventLogConfiguration.numberToRetain
-// entries (m.EventLogs, read the same way).
+// entries (m.EventLogs, read the same way). Children in no family with an
+// adult go deleteOrphanedAccountsDays after signing up in the tenants that
+// ask for it (m.Families, at most manage.MaxOrphansPerPass a pass).
 func newJanitor(st storage.Storage, svc *auth.Service, m *manage.Service, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
 	tasks := janitor.Tasks(st, janitor.Retention{
 		TokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
@@ -49,6 +51,7 @@ func newJanitor(st storage.Storage, svc *auth.Service, m *manage.Service, now fu
 		janitor.Task{Name: "user_action_ends", Purge: m.Actions.SendEnds},
 		janitor.Task{Name: "login_records", Purge: m.LoginRecords.Purge},
 		janitor.Task{Name: "event_log", Purge: m.EventLogs.Purge},
+		janitor.Task{Name: "orphaned_children", Purge: m.Families.PurgeOrphans},
 		janitor.Task{Name: "two_factor_reseal", Purge: func(ctx context.Context, _ time.Time, limit int) (int, error) {
 			return svc.ResealTwoFactorSecrets(ctx, limit)
 		}})

@@ -24,6 +24,8 @@ type FamiliesStore interface {
 	ListUserFamilies(ctx context.Context, userID string) ([]storage.Family, error)
 	ListPendingChildren(ctx context.Context, tenantID, parentEmail string, limit int) ([]string, error)
 	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
+	ListTenants(ctx context.Context) ([]storage.Tenant, error)
+	DeleteOrphanedChildren(ctx context.Context, o storage.OrphanedChildren) ([]string, error)
 }
 
 // Families is FusionAuth's Family API (families.mdx): users grouped as

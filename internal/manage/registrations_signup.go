@@ -27,8 +27,10 @@ type SignUp struct {
 // (no id, no verified, no roles from the body), the tenant's password
 // policy, the required fields of registrationConfiguration, and the
 // verification mail in the same transaction when the tenant verifies
-// addresses. No token is issued: the SPA logs in with /api/login, which
-// applies the tenant's unverified-email rule like any other login.
+// addresses. While the tenant's families are enabled, its child rules
+// apply (signUpChild) and a child's parentEmail is mailed with the account
+// (Users.parentMail). No token is issued: the SPA logs in with /api/login,
+// which applies the tenant's unverified-email rule like any other login.
 func (rs *Registrations) SignUp(ctx context.Context, in SignUp) (Created, error) {
 	appID := in.Registration.ApplicationID
 	if !ValidID(appID) {
@@ -55,13 +57,20 @@ func (rs *Registrations) SignUp(ctx context.Context, in SignUp) (Created, error)
 		return Created{}, err
 	}
 	e.Problems = append(append(e.Problems, ue.Problems...), re.Problems...)
+	child := signUpChild(e, tenant, u, rs.Users.Now())
 	if err := e.Err(); err != nil {
 		return Created{}, err
+	}
+	var parentMail []storage.OutboxMessage
+	if child {
+		if parentMail, err = rs.Users.parentMail(ctx, tenant, u); err != nil {
+			return Created{}, err
+		}
 	}
 	// Without an API key nothing skips verification, and the
 	// verificationId goes only by mail, to the address being signed up.
 	startsUnverified(app, &reg, false)
-	if _, err := rs.Users.storeNew(ctx, u, &reg, tenant, &app, false); err != nil {
+	if _, err := rs.Users.storeNew(ctx, u, &reg, tenant, &app, false, parentMail...); err != nil {
 		return Created{}, err
 	}
 	u.Registrations = []storage.Registration{reg}

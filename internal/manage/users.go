@@ -171,10 +171,12 @@ func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.
 // verification of u's address when the tenant asks for one (the mail goes
 // out with the commit; app, when known, picks its template and links), the
 // set password mail and its changePasswordId when setPassword, and the
-// user.create (and user.registration.create) events, and reports a lost
-// uniqueness race as the duplicate the pre-check would have found.
-func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Registration, tenant storage.Tenant, app *storage.Application, setPassword bool) (verificationFor, error) {
-	a := storage.NewAccount{User: u, Registration: reg,
+// user.create (and user.registration.create) events, and the messages
+// more (a child's parent mail), and reports a lost uniqueness race as the
+// duplicate the pre-check would have found.
+func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Registration, tenant storage.Tenant, app *storage.Application, setPassword bool,
+	more ...storage.OutboxMessage) (verificationFor, error) {
+	a := storage.NewAccount{User: u, Registration: reg, Outbox: more,
 		Audit: []storage.AuditEntry{audit(ctx, us.Now(), u.TenantID, "Created the user with Id ["+u.ID+"]", nil, u)}}
 	if reg != nil {
 		a.Audit = append(a.Audit, audit(ctx, us.Now(), u.TenantID,
@@ -185,7 +187,7 @@ func (us *Users) storeNew(ctx context.Context, u storage.User, reg *storage.Regi
 		if err != nil {
 			return verificationFor{}, err
 		}
-		a.Issue, a.Outbox = []storage.Identifier{v.id}, v.mail
+		a.Issue, a.Outbox = []storage.Identifier{v.id}, append(a.Outbox, v.mail...)
 	}
 	if setPassword {
 		id, msg, err := us.Mail.issueSetPassword(ctx, MailFor{Tenant: tenant, App: app, User: u}, us.Now())

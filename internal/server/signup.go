@@ -17,7 +17,7 @@ import (
 // encryption scheme or a flag meant for an API key.
 var (
 	signUpFields             = []string{"registration", "user"}
-	signUpUserFields         = []string{"birthDate", "data", "email", "firstName", "fullName", "lastName", "middleName", "mobilePhone", "password", "preferredLanguages", "timezone", "username"}
+	signUpUserFields         = []string{"birthDate", "data", "email", "firstName", "fullName", "lastName", "middleName", "mobilePhone", "parentEmail", "password", "preferredLanguages", "timezone", "username"}
 	signUpRegistrationFields = []string{"applicationId", "data", "preferredLanguages", "timezone", "username"}
 )
 
@@ -53,7 +53,7 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 	u := req.User.User
 	in := manage.SignUp{Password: req.User.Password, Registration: req.Registration, NotAllowed: notAllowed(raw),
 		User: storage.User{Email: u.Email, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, FullName: u.FullName,
-			MiddleName: u.MiddleName, BirthDate: u.BirthDate, MobilePhone: u.MobilePhone, Timezone: u.Timezone,
+			MiddleName: u.MiddleName, BirthDate: u.BirthDate, MobilePhone: u.MobilePhone, ParentEmail: u.ParentEmail, Timezone: u.Timezone,
 			PreferredLanguages: u.PreferredLanguages, Data: u.Data}}
 	c, err := s.Manage.Registrations.SignUp(r.Context(), in)
 	if err != nil {
