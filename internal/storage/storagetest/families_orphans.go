@@ -3,7 +3,9 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
@@ -29,7 +31,7 @@ func testDeleteOrphanedChildren(t *testing.T, s storage.Storage) {
 	user("old-orphan", "2018-01-01", at-3000, tenantID)
 	user("orphan", "2016-06-30", at-2000, tenantID)
 	user("kids-only", "2017-01-01", at-1000, tenantID)
-	user("adopted", "2016-01-01", at-1000, tenantID)
+	user("adopted", "2016-01-01", at-4000, tenantID) // the oldest: a batch counts only orphans
 	user("parent", "1980-01-01", at-5000, tenantID)
 	user("adult", "2000-01-01", at-5000, tenantID)
 	user("nobirth", "", at-5000, tenantID)
@@ -83,5 +85,53 @@ func testDeleteOrphanedChildren(t *testing.T, s storage.Storage) {
 	o.Limit = 0
 	if got, err := s.DeleteOrphanedChildren(ctx, o); err != nil || len(got) != 0 {
 		t.Fatalf("limit 0: %v %v", got, err)
+	}
+}
+
+// testOrphanAdoptionRace: children joining a family with an adult owner
+// while DeleteOrphanedChildren runs are either deleted (their join is
+// ErrNotFound) or kept in the family; never is a join answered as done
+// for a child then deleted.
+func testOrphanAdoptionRace(t *testing.T, s storage.Storage) {
+	ctx := context.Background()
+	seed(t, s)
+	const n = 32
+	at := base.UnixMilli()
+	p := newUser("parent", "parent@example.com", "parent")
+	p.BirthDate = "1980-01-01"
+	must(t, s.CreateUser(ctx, p))
+	must(t, s.CreateFamily(ctx, member("fam", "parent", storage.FamilyAdult, true, at)))
+	for i := range n {
+		id := fmt.Sprintf("c%02d", i)
+		u := newUser(id, id+"@example.com", id)
+		u.BirthDate, u.InsertInstant = "2018-01-01", at-1000
+		must(t, s.CreateUser(ctx, u))
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	var deleted []string
+	var delErr error
+	wg.Go(func() {
+		deleted, delErr = s.DeleteOrphanedChildren(ctx, storage.OrphanedChildren{TenantID: tenantID, BornAfter: "2013-12-06", BornBy: "2026-12-06",
+			CreatedBefore: at, Limit: 100, At: base})
+	})
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = s.PutFamilyMember(ctx, member("fam", fmt.Sprintf("c%02d", i), storage.FamilyChild, false, at))
+		})
+	}
+	wg.Wait()
+	must(t, delErr)
+	for i, err := range errs {
+		id := fmt.Sprintf("c%02d", i)
+		_, getErr := s.GetUser(ctx, id)
+		switch {
+		case err == nil && getErr != nil:
+			t.Fatalf("%s joined the family and was deleted (%v); deleted %v", id, getErr, deleted)
+		case errors.Is(err, storage.ErrNotFound) && !errors.Is(getErr, storage.ErrNotFound):
+			t.Fatalf("%s: the join found no user, yet the user is there (%v)", id, getErr)
+		case err != nil && !errors.Is(err, storage.ErrNotFound):
+			t.Fatalf("%s: unexpected error %v", id, err)
+		}
 	}
 }

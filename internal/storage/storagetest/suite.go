@@ -67,6 +67,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"PendingChildren", testPendingChildren},
 		{"FamilyAdultRace", testFamilyAdultRace},
 		{"DeleteOrphanedChildren", testDeleteOrphanedChildren},
+		{"OrphanAdoptionRace", testOrphanAdoptionRace},
 		{"Consents", testConsents},
 		{"UserConsents", testUserConsents},
 		{"UserConsentsGoWithUserAndConsent", testUserConsentsGoWithUserAndConsent},
