@@ -35,10 +35,12 @@ func childStack(t *testing.T) *mailStack {
 	return s
 }
 
-// family sets the tenant's familyConfiguration fields (a PATCH merges).
-func (s *mailStack) family(fields map[string]any) {
+// family sets the tenant's familyConfiguration fields (a PATCH merges)
+// and returns the configuration answered.
+func (s *mailStack) family(fields map[string]any) map[string]any {
 	s.t.Helper()
-	s.apiOK("PATCH", "/api/tenant/"+tenantID, map[string]any{"tenant": map[string]any{"familyConfiguration": fields}})
+	m := s.apiOK("PATCH", "/api/tenant/"+tenantID, map[string]any{"tenant": map[string]any{"familyConfiguration": fields}})
+	return m["tenant"].(map[string]any)["familyConfiguration"].(map[string]any)
 }
 
 // born is the birthDate of someone years old today on the stack's clock
@@ -163,7 +165,9 @@ func TestSignUpChildBirthDates(t *testing.T) {
 // SMTP: the confirmChildEmailTemplateId when a user of the tenant has that
 // address (child, parent and user the parent), else the
 // parentRegistrationEmailTemplateId (child); nothing while the template
-// is not named, and nothing for an adult's parentEmail.
+// is not named, and nothing for an adult's parentEmail. A tenant that
+// never set allowChildRegistrations lets children sign up and answers it
+// as true (FusionAuth's default).
 func TestSignUpChildParentMail(t *testing.T) {
 	s := childStack(t)
 	must(t, s.Store.CreateUser(context.Background(), storage.User{ID: "0f1a2b3c-0000-4000-8000-0000000fa0d2", TenantID: tenantID, Active: true,
@@ -177,7 +181,9 @@ func TestSignUpChildParentMail(t *testing.T) {
 	s.noMailTo("mum@example.test")
 	s.noMailTo("dad@example.test")
 
-	s.family(map[string]any{"confirmChildEmailTemplateId": confirmChildTemplateID, "parentRegistrationEmailTemplateId": parentRegTemplateID})
+	if fc := s.family(map[string]any{"confirmChildEmailTemplateId": confirmChildTemplateID, "parentRegistrationEmailTemplateId": parentRegTemplateID}); fc["allowChildRegistrations"] != true {
+		t.Fatalf("allowChildRegistrations never set answers %v, want FusionAuth's default true", fc["allowChildRegistrations"])
+	}
 	if res := s.signUpAs("kid3@example.test", map[string]any{"birthDate": s.born(9, 0), "parentEmail": "Mum@example.test"}); res.status != 200 {
 		t.Fatalf("sign-up: %d %s", res.status, res.body)
 	}
