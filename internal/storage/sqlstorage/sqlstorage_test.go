@@ -54,15 +54,15 @@ func TestConformancePostgres(t *testing.T) {
 	})
 }
 
-// openPostgresTest opens a store in a fresh schema dropped at cleanup.
+// openPostgresTest opens a store in a fresh database dropped at cleanup.
 func openPostgresTest(t testing.TB, dsn string) *Store {
 	t.Helper()
 	ctx := context.Background()
-	schemaDSN, drop, err := NewTestSchema(ctx, dsn)
+	dbURL, drop, err := NewTestDatabase(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(ctx, schemaDSN, Options{MaxOpenConns: 25, QueryMetrics: testQueryMetrics})
+	s, err := Open(ctx, dbURL, Options{MaxOpenConns: 25, QueryMetrics: testQueryMetrics})
 	if err != nil {
 		drop()
 		t.Fatal(err)

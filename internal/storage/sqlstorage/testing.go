@@ -3,12 +3,10 @@ package sqlstorage
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,8 +33,8 @@ var testQueryMetrics = func() *QueryMetrics {
 
 // OpenTest opens a fresh, migrated store for a test and closes it in
 // t.Cleanup: SQLite in t.TempDir(), or, when LATCHKEY_TEST_POSTGRES_DSN is
-// set, a new PostgreSQL schema of its own that is dropped afterwards, so
-// parallel tests never see each other's rows.
+// set, a new PostgreSQL database of its own (NewTestDatabase) that is dropped
+// afterwards, so parallel tests never see each other's rows.
 func OpenTest(t testing.TB) *Store {
 	t.Helper()
 	if dsn := os.Getenv(TestPostgresEnv); dsn != "" {
@@ -60,11 +58,11 @@ func openTestSQLite(t testing.TB) *Store {
 func openTestPostgres(t testing.TB, dsn string) *Store {
 	t.Helper()
 	ctx := context.Background()
-	schemaURL, drop, err := NewTestSchema(ctx, dsn)
+	dbURL, drop, err := NewTestDatabase(ctx, dsn)
 	if err != nil {
-		t.Fatalf("create PostgreSQL test schema: %v", err)
+		t.Fatalf("create PostgreSQL test database: %v", err)
 	}
-	s, err := Open(ctx, schemaURL, Options{MaxOpenConns: 8, QueryMetrics: testQueryMetrics})
+	s, err := Open(ctx, dbURL, Options{MaxOpenConns: 8, QueryMetrics: testQueryMetrics})
 	if err != nil {
 		drop()
 		t.Fatalf("open PostgreSQL test store: %v", err)
@@ -72,7 +70,7 @@ func openTestPostgres(t testing.TB, dsn string) *Store {
 	t.Cleanup(func() {
 		s.Close()
 		if err := drop(); err != nil {
-			t.Errorf("drop PostgreSQL test schema: %v", err)
+			t.Errorf("drop PostgreSQL test database: %v", err)
 		}
 	})
 	return s
@@ -114,19 +112,7 @@ var sqliteTemplate struct {
 // buildSQLiteTemplate returns the path of the template for this set of
 // migrations, building it when no earlier process has.
 func buildSQLiteTemplate() (string, error) {
-	h := sha256.New()
-	err := fs.WalkDir(migrationFiles, "migrations", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := migrationFiles.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
-		h.Write(b)
-		return nil
-	})
+	sum, err := migrationsHash()
 	if err != nil {
 		return "", err
 	}
@@ -135,7 +121,7 @@ func buildSQLiteTemplate() (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, "sqlite-"+hex.EncodeToString(h.Sum(nil))[:24]+".db")
+	path := filepath.Join(dir, "sqlite-"+sum[:24]+".db")
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
