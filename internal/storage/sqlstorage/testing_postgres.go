@@ -33,9 +33,9 @@ import (
 // deletes every row but the migrations' and restarts the sequences, which
 // makes it the template again. It is reused only when that holds: nobody is
 // connected to it and its schema (tables, columns, indexes, triggers,
-// functions) is the template's, so a test that altered a table or left a
-// connection behind gets its database dropped, never passed on. The
-// template is built once per set of migrations and shared by test
+// functions) and the migrations it records are the template's, so a test
+// that altered a table, forgot a migration or left a connection behind gets
+// its database dropped, never passed on. The template is built once per set of migrations and shared by test
 // processes: it is named by a hash of the migrations, built under a
 // temporary name and renamed, and nobody may connect to it (a connection to
 // a template makes copying it fail). Tests of migrating itself use
@@ -187,8 +187,8 @@ END $$`)
 }
 
 // schemaFingerprint is a digest of the public schema's tables, columns,
-// indexes, constraints, triggers, functions and sequences of database name
-// (read through db when given).
+// indexes, constraints, triggers, functions and sequences of database name,
+// and of the migrations it records as applied (read through db when given).
 func (p *testDatabasePool) schemaFingerprint(ctx context.Context, name string, db ...*sql.DB) (string, error) {
 	var conn *sql.DB
 	if len(db) > 0 {
@@ -218,7 +218,8 @@ func (p *testDatabasePool) schemaFingerprint(ctx context.Context, name string, d
      FROM pg_trigger t WHERE NOT t.tgisinternal),
   (SELECT string_agg(p.proname || ':' || md5(p.prosrc), ',' ORDER BY p.proname)
      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'),
-  (SELECT string_agg(extname || ':' || extversion, ',' ORDER BY extname) FROM pg_extension)))`).Scan(&fp)
+  (SELECT string_agg(extname || ':' || extversion, ',' ORDER BY extname) FROM pg_extension),
+  (SELECT string_agg(version::text || ':' || name, ',' ORDER BY version) FROM schema_migrations)))`).Scan(&fp)
 	return fp, err
 }
 

@@ -2,6 +2,7 @@ package sqlstorage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -11,8 +12,8 @@ import (
 
 // TestPostgresTestDatabasesComeBackEmpty: a database a test is done with is
 // passed to the next test only as the template it was copied from (no row
-// but the migrations', sequences restarted), and never when its schema was
-// changed or a connection to it is left.
+// but the migrations', sequences restarted), and never when its schema or
+// its record of migrations was changed or a connection to it is left.
 func TestPostgresTestDatabasesComeBackEmpty(t *testing.T) {
 	ctx := context.Background()
 	p, err := postgresPoolFor(ctx, postgresDSN(t))
@@ -23,7 +24,9 @@ func TestPostgresTestDatabasesComeBackEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = p.admin.ExecContext(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
+	t.Cleanup(func() {
+		_, _ = p.admin.ExecContext(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+	})
 	open := func() *Store {
 		t.Helper()
 		s, err := Open(ctx, withDatabase(p.u, name), Options{})
@@ -63,6 +66,36 @@ func TestPostgresTestDatabasesComeBackEmpty(t *testing.T) {
 	if id := firstAudit(s); id != firstID {
 		t.Errorf("first audit id after emptying = %d, want %d as in a fresh database", id, firstID)
 	}
+
+	// A migration forgotten (readiness tests do that): not reused, or the
+	// next Open would run it again on a schema that has it.
+	s.Close()
+	s = open()
+	var version int64
+	var mname string
+	var applied any
+	if err := s.r.QueryRowContext(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version DESC LIMIT 1`).Scan(&version, &mname, &applied); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ForgetLastMigrationForTest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := p.empty(ctx, name); err == nil {
+		t.Error("a database that forgot a migration was emptied for reuse")
+	}
+	db, err := sql.Open("pgx", withDatabase(p.u, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, version, mname, applied); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := p.empty(ctx, name); err != nil {
+		t.Fatalf("empty once the migration is recorded again: %v", err)
+	}
+	s = open()
 
 	// A connection left open: not reused.
 	if err := p.empty(ctx, name); err == nil {
