@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	stdjson "encoding/json"
 	"io"
 	"mime"
 	"net/http"
@@ -13,8 +14,12 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/mergepatch"
 )
 
-// decodePatch applies a PATCH body to current (the record's JSON view, the
-// shape of the endpoint's PUT request) and decodes the result into into,
+// decodePatch applies a PATCH body to current (the record as the
+// endpoint's GET shows it, the shape of its PUT request: never a member
+// GET hides, such as a stored password, since an RFC 6902 copy, move or
+// test reads whatever current holds; a secret the result leaves out is
+// kept or cleared by the use case exactly as for a PUT that leaves it
+// out) and decodes the result into into,
 // which then goes through the same validation as a PUT: whatever a patch
 // makes is a body a PUT could have sent. Content-Type
 // application/json-patch+json is RFC 6902 (internal/jsonpatch; its paths
@@ -53,8 +58,10 @@ func decodePatch(r *http.Request, current, into any) error {
 	return nil
 }
 
-// decodeJSONPatch applies an RFC 6902 patch (the body) to current and
-// decodes the result into into. A refused patch is a badBody holding the
+// decodeJSONPatch applies an RFC 6902 patch (the body) to current, encoded
+// as GET's answer is (writeJSON: encoding/json, so a zero number GET
+// leaves out is not there for a test to find either), and decodes the
+// result into into. A refused patch is a badBody holding the
 // *jsonpatch.Error (writeDecodeError answers it); so is a result into does
 // not take (a wrong type: [invalid]<field>).
 func decodeJSONPatch(r *http.Request, current, into any) error {
@@ -65,7 +72,7 @@ func decodeJSONPatch(r *http.Request, current, into any) error {
 	case len(body) == 0:
 		return badBody{errEmptyBody}
 	}
-	doc, err := json.Marshal(current, jsonnum.Options)
+	doc, err := stdjson.Marshal(current) // as writeJSON writes GET's answer
 	if err != nil {
 		return err
 	}
@@ -79,8 +86,9 @@ func decodeJSONPatch(r *http.Request, current, into any) error {
 	return nil
 }
 
-// decodeReplacement decodes a PUT body, or applies a PATCH body to current,
-// into into: the change a use case's update applies.
+// decodeReplacement decodes a PUT body, or applies a PATCH body to current
+// (the record's GET view, see decodePatch), into into: the change a use
+// case's update applies.
 func decodeReplacement(r *http.Request, current, into any) error {
 	if r.Method == http.MethodPatch {
 		return decodePatch(r, current, into)

@@ -48,8 +48,9 @@ func (s *Server) getTenant(w http.ResponseWriter, r *http.Request) {
 }
 
 // updateTenant handles PUT and PATCH /api/tenant/{id} (manage.Tenants.Update;
-// TS updateTenant, patchTenant). A PATCH merges into the stored tenant; an
-// SMTP password left out of either is kept.
+// TS updateTenant, patchTenant). A PATCH applies to the tenant as GET shows
+// it (no SMTP password: a JSON Patch copy, move or test cannot read it);
+// an SMTP password left out of either is kept (manage's keepSMTPPassword).
 func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "tenantId")
 	if !ok {
@@ -59,7 +60,7 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
 	t, err := s.Manage.Tenants.Update(r.Context(), scope(r), id, func(cur storage.Tenant) (storage.Tenant, error) {
 		rewind()
 		var req tenantRequest
-		err := decodeReplacement(r, tenantRequest{cur}, &req)
+		err := decodeReplacement(r, tenantRequest{publicTenant(cur)}, &req)
 		return req.Tenant, err
 	})
 	if err != nil {

@@ -117,7 +117,10 @@ func (s *Server) searchWebhooks(w http.ResponseWriter, r *http.Request) {
 	s.writeWebhooks(w, r, list, total, err)
 }
 
-// updateWebhook handles PUT and PATCH /api/webhook/{id}.
+// updateWebhook handles PUT and PATCH /api/webhook/{id}. A PATCH applies
+// to the webhook as GET shows it (no httpAuthenticationPassword: a JSON
+// Patch copy, move or test cannot read it); a password left out is kept
+// as a PUT's is (manage.Webhooks.Update).
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id", "webhookId")
 	if !ok {
@@ -127,7 +130,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	hook, err := s.Manage.Webhooks.Update(r.Context(), id, func(cur storage.Webhook) (storage.Webhook, error) {
 		rewind()
 		var req webhookRequest
-		if err := decodeReplacement(r, webhookResponse{cur}, &req); err != nil {
+		if err := decodeReplacement(r, webhookResponse{webhookView(cur)}, &req); err != nil {
 			return cur, err
 		}
 		if req.Webhook == nil {
