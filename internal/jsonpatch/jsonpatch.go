@@ -7,10 +7,12 @@
 // strict JSON (no duplicate member names, valid UTF-8), an array of at
 // most MaxOperations objects, each a known op with the members it needs
 // (a string path that is a JSON Pointer, a value, a from). Array indexes
-// are never negative (RFC 6902 has none), a copy may add at most MaxGrowth
-// bytes, and the patched document may be at most MaxGrowth bytes larger
-// than the document was, so a patch that copies a value onto itself again
-// and again is refused long before it could exhaust memory. The result
+// are never negative (RFC 6902 has none), a patch's copies may add at most
+// MaxGrowth bytes, so a patch that copies a value onto itself again and
+// again is refused long before it could exhaust memory, and the patched
+// document may be no larger than the larger of the document and the
+// caller's limit (the route's body limit: a record cannot grow, request by
+// request, past what a PUT could send back). The result
 // must be a JSON object. A patch applies whole or not at all: a failed
 // test, or any operation that cannot apply, refuses the patch.
 //
@@ -28,7 +30,7 @@ import (
 )
 
 // The bounds of a patch: its number of operations, and how many bytes its
-// copies may add and its result may grow by (docs/api.md, "Limits").
+// copies may add (docs/api.md, "Limits"; Apply's limit bounds the result).
 const (
 	MaxOperations = 1000
 	MaxGrowth     = 1 << 20
@@ -49,7 +51,8 @@ const (
 	NotApplicable
 	// TestFailed: a test operation found another value.
 	TestFailed
-	// TooLarge: the copies or the result grew past MaxGrowth.
+	// TooLarge: the copies added more than MaxGrowth bytes, or the result
+	// is larger than both the document and Apply's limit.
 	TooLarge
 )
 
@@ -67,8 +70,10 @@ func refuse(k Kind, format string, args ...any) *Error {
 }
 
 // Apply applies patch (the request body) to doc (a JSON object) and
-// returns the patched document, or an *Error.
-func Apply(doc, patch []byte) ([]byte, error) {
+// returns the patched document, or an *Error. The patched document may be
+// at most max(len(doc), limit) bytes: a patch may fill a document up to
+// limit, and never makes one already larger grow.
+func Apply(doc, patch []byte, limit int) ([]byte, error) {
 	if err := check(patch); err != nil {
 		return nil, err
 	}
@@ -89,8 +94,8 @@ func Apply(doc, patch []byte) ([]byte, error) {
 		return nil, refuse(TestFailed, "A test operation of the JSON Patch failed: %s. Nothing was changed.", clip(err.Error()))
 	case err != nil:
 		return nil, refuse(NotApplicable, "The JSON Patch does not apply to this object: %s. Nothing was changed.", clip(err.Error()))
-	case len(out) > len(doc)+MaxGrowth:
-		return nil, refuse(TooLarge, "The JSON Patch makes the object more than %d bytes larger.", MaxGrowth)
+	case len(out) > max(len(doc), limit):
+		return nil, refuse(TooLarge, "The JSON Patch makes the object %d bytes long; at most %d are allowed.", len(out), max(len(doc), limit))
 	}
 	if v := jsontext.Value(out); v.Kind() != '{' {
 		return nil, refuse(NotApplicable, "The JSON Patch does not leave a JSON object.")

@@ -9,6 +9,9 @@ import (
 	"testing"
 )
 
+// limit is the bound the tests pass Apply: latchkey's body limit.
+const limit = 64 << 10
+
 // same reports whether two JSON texts hold the same value.
 func same(t *testing.T, got []byte, want string) bool {
 	t.Helper()
@@ -49,7 +52,7 @@ func TestApply(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Apply([]byte(doc), []byte(tt.patch))
+			got, err := Apply([]byte(doc), []byte(tt.patch), limit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +67,7 @@ func TestApply(t *testing.T) {
 // document had, come out spelled as they went in.
 func TestApplyKeepsNumbersAsSent(t *testing.T) {
 	got, err := Apply([]byte(`{"data":{"big":12345678901234567890}}`),
-		[]byte(`[{"op":"add","path":"/data/exact","value":9007199254740993}]`))
+		[]byte(`[{"op":"add","path":"/data/exact","value":9007199254740993}]`), limit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +134,7 @@ func TestRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Apply([]byte(doc), []byte(tt.patch))
+			got, err := Apply([]byte(doc), []byte(tt.patch), limit)
 			var pe *Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("got %.100s, %v; want a refusal", got, err)
@@ -147,10 +150,10 @@ func TestRefusals(t *testing.T) {
 	// Two bounds refuse growth: the copies' bytes, and the result's.
 	for _, tt := range []struct{ name, patch, reason string }{
 		{"copies doubling a value", doubling(12), "copies more than"},
-		{"a value adding more than the growth", `[{"op":"add","path":"/user/data/more","value":"` + strings.Repeat("y", MaxGrowth) + `"}]`, "larger"},
+		{"a value making the result larger than the limit", `[{"op":"add","path":"/user/data/more","value":"` + strings.Repeat("y", limit) + `"}]`, "at most"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Apply([]byte(doc), []byte(tt.patch))
+			_, err := Apply([]byte(doc), []byte(tt.patch), limit)
 			var pe *Error
 			if !errors.As(err, &pe) || pe.Kind != TooLarge || !strings.Contains(pe.Reason, tt.reason) {
 				t.Fatalf("%v, want a TooLarge refusal saying %q", err, tt.reason)
@@ -158,7 +161,7 @@ func TestRefusals(t *testing.T) {
 		})
 	}
 	t.Run("at most operations", func(t *testing.T) {
-		if _, err := Apply([]byte(doc), []byte(many(MaxOperations))); err != nil {
+		if _, err := Apply([]byte(doc), []byte(many(MaxOperations)), limit); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -171,18 +174,18 @@ func TestTestOfArraysWithNullIsRefused(t *testing.T) {
 	doc := []byte(`{"a":[null,1]}`)
 	for _, value := range []string{`[null,1]`, `[2,1]`} {
 		var pe *Error
-		_, err := Apply(doc, []byte(`[{"op":"test","path":"/a","value":`+value+`}]`))
+		_, err := Apply(doc, []byte(`[{"op":"test","path":"/a","value":`+value+`}]`), limit)
 		if !errors.As(err, &pe) || pe.Kind != NotApplicable {
 			t.Fatalf("test of %s: %v", value, err)
 		}
 	}
-	if _, err := Apply(doc, []byte(`[{"op":"test","path":"/a/1","value":1},{"op":"remove","path":"/a/0"}]`)); err != nil {
+	if _, err := Apply(doc, []byte(`[{"op":"test","path":"/a/1","value":1},{"op":"remove","path":"/a/0"}]`), limit); err != nil {
 		t.Fatalf("a test of a member beside the null: %v", err)
 	}
 }
 
 // FuzzApply: for any object and any patch, Apply answers a patched JSON
-// object at most MaxGrowth bytes larger, or an *Error; never a panic or
+// object no larger than the larger of the object and the limit, or an *Error; never a panic or
 // another error. A patch of tests only that applies leaves the object
 // as it was.
 func FuzzApply(f *testing.F) {
@@ -201,7 +204,7 @@ func FuzzApply(f *testing.F) {
 		if json.Unmarshal([]byte(doc), &obj) != nil || obj == nil {
 			return
 		}
-		out, err := Apply([]byte(doc), []byte(patch))
+		out, err := Apply([]byte(doc), []byte(patch), limit)
 		if err != nil {
 			var pe *Error
 			if !errors.As(err, &pe) {
@@ -213,7 +216,7 @@ func FuzzApply(f *testing.F) {
 		if json.Unmarshal(out, &got) != nil || got == nil {
 			t.Fatalf("%s on %s gave %s, not an object", patch, doc, out)
 		}
-		if len(out) > len(doc)+MaxGrowth {
+		if len(out) > max(len(doc), limit) {
 			t.Fatalf("grew from %d to %d bytes", len(doc), len(out))
 		}
 		var ops []map[string]any
@@ -227,4 +230,38 @@ func FuzzApply(f *testing.F) {
 			t.Fatalf("tests only changed %s to %s", doc, out)
 		}
 	})
+}
+
+// TestResultAtMostTheLargerOfDocumentAndLimit: a patch may fill a small
+// document up to the limit, byte for byte, and not one byte past it; a
+// document already over the limit may be patched but never grow.
+func TestResultAtMostTheLargerOfDocumentAndLimit(t *testing.T) {
+	tooLarge := func(t *testing.T, err error) {
+		t.Helper()
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Kind != TooLarge {
+			t.Fatalf("%v, want a TooLarge refusal", err)
+		}
+	}
+	small := []byte(`{"data":{}}`)
+	fill := func(n int) []byte { // a patch making small exactly n bytes long
+		return []byte(`[{"op":"add","path":"/data/f","value":"` + strings.Repeat("x", n-len(`{"data":{"f":""}}`)) + `"}]`)
+	}
+	if out, err := Apply(small, fill(limit), limit); err != nil || len(out) != limit {
+		t.Fatalf("up to the limit: %d bytes, %v", len(out), err)
+	}
+	_, err := Apply(small, fill(limit+1), limit)
+	tooLarge(t, err)
+
+	big := []byte(`{"data":{"a":"` + strings.Repeat("x", 3*limit) + `","b":"yy"}}`)
+	if out, err := Apply(big, []byte(`[{"op":"replace","path":"/data/b","value":"zz"}]`), limit); err != nil || len(out) != len(big) {
+		t.Fatalf("a same-size change of a large document: %d bytes, %v", len(out), err)
+	}
+	if _, err := Apply(big, []byte(`[{"op":"remove","path":"/data/b"}]`), limit); err != nil {
+		t.Fatalf("shrinking a large document: %v", err)
+	}
+	_, err = Apply(big, []byte(`[{"op":"replace","path":"/data/b","value":"zzz"}]`), limit)
+	tooLarge(t, err)
+	_, err = Apply(big, []byte(`[{"op":"copy","from":"/data/a","path":"/data/c"}]`), limit)
+	tooLarge(t, err)
 }

@@ -61,7 +61,9 @@ func decodePatch(r *http.Request, current, into any) error {
 // decodeJSONPatch applies an RFC 6902 patch (the body) to current, encoded
 // as GET's answer is (writeJSON: encoding/json, so a zero number GET
 // leaves out is not there for a test to find either), and decodes the
-// result into into. A refused patch is a badBody holding the
+// result into into. The result may be no larger than the
+// larger of current and maxBody (every PATCH route's body limit), so a
+// record never grows past what a PUT could send back. A refused patch is a badBody holding the
 // *jsonpatch.Error (writeDecodeError answers it); so is a result into does
 // not take (a wrong type: [invalid]<field>).
 func decodeJSONPatch(r *http.Request, current, into any) error {
@@ -76,7 +78,7 @@ func decodeJSONPatch(r *http.Request, current, into any) error {
 	if err != nil {
 		return err
 	}
-	out, err := jsonpatch.Apply(doc, body)
+	out, err := jsonpatch.Apply(doc, body, maxBody)
 	if err == nil {
 		err = json.Unmarshal(out, into, jsonnum.Options)
 	}
