@@ -25,7 +25,8 @@ type FamiliesStore interface {
 	ListPendingChildren(ctx context.Context, tenantID, parentEmail string, limit int) ([]string, error)
 	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
 	ListTenants(ctx context.Context) ([]storage.Tenant, error)
-	DeleteOrphanedChildren(ctx context.Context, o storage.OrphanedChildren) ([]string, error)
+	ListOrphanedChildren(ctx context.Context, o storage.OrphanedChildren) ([]string, error)
+	DeleteOrphanedChild(ctx context.Context, o storage.OrphanedChildren, d storage.OrphanDelete) (bool, error)
 }
 
 // Families is FusionAuth's Family API (families.mdx): users grouped as
@@ -34,6 +35,8 @@ type Families struct {
 	Store FamiliesStore
 	Mail  *Mailer
 	Now   func() time.Time
+	// Users prepares the janitor's user deletes' events, as a user's delete.
+	Users *Users
 }
 
 // FamilyMember is FusionAuth's FamilyMember, as requested and answered.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/latchkeyhq/latchkey/internal/events"
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
@@ -96,16 +97,19 @@ func (us *Users) parentMail(ctx context.Context, t storage.Tenant, child storage
 }
 
 // MaxOrphansPerPass bounds the children one janitor pass deletes: each is
-// a user's whole delete (sessions, registrations, families) in one
+// a user's whole delete (sessions, registrations, families) in its own
 // transaction.
 const MaxOrphansPerPass = 100
 
 // PurgeOrphans is the janitor's task orphaned_children: in each tenant with
 // families enabled and deleteOrphanedAccounts, it deletes the children
 // (by birthDate, childCut) created more than deleteOrphanedAccountsDays
-// ago who are in no family with an adult owner (FusionAuth: a child
-// without parental verification), at most MaxOrphansPerPass (and limit)
-// in all, each with an audit entry. The tenants are read at every pass.
+// ago who are in no family with an adult member (FusionAuth: a child
+// without parental verification; a family whose owner left keeps its
+// adults), at most MaxOrphansPerPass (and limit) in all, each as
+// Users.Delete does: with user.delete and jwt.refresh-token.revoke for
+// the webhooks and an audit entry, in the delete's transaction. The
+// tenants are read at every pass.
 func (fs *Families) PurgeOrphans(ctx context.Context, now time.Time, limit int) (int, error) {
 	tenants, err := fs.Store.ListTenants(ctx)
 	if err != nil {
@@ -119,18 +123,51 @@ func (fs *Families) PurgeOrphans(ctx context.Context, now time.Time, limit int) 
 			continue
 		}
 		after, today := childCut(c, now)
-		tenantID, days := t.ID, c.DeleteOrphanedAccountsDays
-		ids, err := fs.Store.DeleteOrphanedChildren(ctx, storage.OrphanedChildren{TenantID: tenantID, BornAfter: after, BornBy: today,
-			CreatedBefore: now.AddDate(0, 0, -days).UnixMilli(), Limit: left, At: now,
-			Audit: func(id string) storage.AuditEntry {
-				return audit(ctx, now, tenantID, "Deleted the user with Id ["+id+"]: a child in no family with an adult "+itoa(days)+
-					" days after signing up (tenant.familyConfiguration.deleteOrphanedAccounts)", nil, nil)
-			}})
+		o := storage.OrphanedChildren{TenantID: t.ID, BornAfter: after, BornBy: today,
+			CreatedBefore: now.AddDate(0, 0, -c.DeleteOrphanedAccountsDays).UnixMilli(), Limit: left, At: now}
+		ids, err := fs.Store.ListOrphanedChildren(ctx, o)
 		if err != nil {
 			return done, err
 		}
-		done += len(ids)
-		left -= len(ids)
+		for _, id := range ids {
+			ok, err := fs.deleteOrphan(ctx, o, id, c.DeleteOrphanedAccountsDays)
+			if err != nil {
+				return done, err
+			}
+			if ok {
+				done++
+				left--
+			}
+		}
 	}
 	return done, nil
+}
+
+// deleteOrphan deletes the orphaned child id with the events Users.Delete
+// sends, if it is still one under its row lock.
+func (fs *Families) deleteOrphan(ctx context.Context, o storage.OrphanedChildren, id string, days int) (bool, error) {
+	us := fs.Users
+	u, err := us.Store.GetUser(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	evs, err := us.userEventWithRegistrations(ctx, events.UserDelete, u)
+	if err != nil {
+		return false, err
+	}
+	revs, err := us.revokeUserEvents(ctx, u)
+	if err != nil {
+		return false, err
+	}
+	evs = append(evs, revs...)
+	ok, err := fs.Store.DeleteOrphanedChild(ctx, o, storage.OrphanDelete{UserID: id, Outbox: evs,
+		Audit: []storage.AuditEntry{audit(ctx, o.At, o.TenantID, "Deleted the user with Id ["+id+"]: a child in no family with an adult "+itoa(days)+
+			" days after signing up (tenant.familyConfiguration.deleteOrphanedAccounts)", u, nil)}})
+	if err != nil || !ok {
+		return false, err
+	}
+	us.Events.Committed(evs)
+	return true, nil
 }

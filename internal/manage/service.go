@@ -100,7 +100,7 @@ func New(st storage.Storage, a Auth, now func() time.Time) *Service {
 		Actions:               &Actions{Store: st, Now: now, Revokes: a},
 		LoginRecords:          &LoginRecords{Store: st},
 		Comments:              &UserComments{Store: st, Now: now},
-		Families:              &Families{Store: st, Mail: m, Now: now},
+		Families:              &Families{Store: st, Mail: m, Now: now, Users: users},
 		Consents:              &Consents{Store: st, Mail: m, Now: now},
 		EventLogs:             &EventLogs{Store: st, Now: now},
 		AuditLogs:             &AuditLogs{Store: st, Now: now},

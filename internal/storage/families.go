@@ -68,16 +68,22 @@ type FamilyStore interface {
 	// tenant whose parentEmail is parentEmail (case-insensitively) and who
 	// are in no family with an adult owner, by id.
 	ListPendingChildren(ctx context.Context, tenantID, parentEmail string, limit int) ([]string, error)
-	// DeleteOrphanedChildren hard-deletes, in one transaction, at most
-	// o.Limit users of o.TenantID created before o.CreatedBefore, born
-	// after o.BornAfter and not after o.BornBy (children by birthDate),
-	// who are in no family with an adult owner, oldest first, as
-	// DeleteUserAt does at o.At, with o.Audit's entry for each; it returns
-	// their ids. A user without a birthDate is never one of them.
-	DeleteOrphanedChildren(ctx context.Context, o OrphanedChildren) ([]string, error)
+	// ListOrphanedChildren returns the ids of at most o.Limit users of
+	// o.TenantID created before o.CreatedBefore, born after o.BornAfter and
+	// not after o.BornBy (children by birthDate), who are in no family
+	// with an adult member, oldest first. A user without a birthDate is
+	// never one of them.
+	ListOrphanedChildren(ctx context.Context, o OrphanedChildren) ([]string, error)
+	// DeleteOrphanedChild hard-deletes the user d.UserID, as DeleteUserAt
+	// does at o.At, with d's outbox messages and audit entries, in one
+	// transaction, only if, under the user's row lock, the user is still
+	// one ListOrphanedChildren(o) selects (a child who joined a family with
+	// an adult meanwhile is kept). It reports whether it deleted the user.
+	DeleteOrphanedChild(ctx context.Context, o OrphanedChildren, d OrphanDelete) (bool, error)
 }
 
-// OrphanedChildren selects the children DeleteOrphanedChildren deletes
+// OrphanedChildren selects the children ListOrphanedChildren lists and
+// DeleteOrphanedChild deletes
 // (tenant.familyConfiguration.deleteOrphanedAccounts). Dates are
 // YYYY-MM-DD, as user.birthDate is stored.
 type OrphanedChildren struct {
@@ -87,7 +93,14 @@ type OrphanedChildren struct {
 	CreatedBefore int64  // ms
 	Limit         int
 	At            time.Time
-	Audit         func(userID string) AuditEntry
+}
+
+// OrphanDelete is one orphaned child's delete: the events and audit a
+// user's delete commits with it.
+type OrphanDelete struct {
+	UserID string
+	Outbox []OutboxMessage
+	Audit  []AuditEntry
 }
 
 // TenantFamilyConfiguration is tenant.familyConfiguration. Stored and

@@ -7,17 +7,40 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// testDeleteOrphanedChildren: DeleteOrphanedChildren deletes the tenant's
+// purgeOrphans lists o's orphaned children and deletes each, with an
+// outbox message and an audit entry named after it, as the janitor does.
+func purgeOrphans(t *testing.T, s storage.Storage, o storage.OrphanedChildren) []string {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := s.ListOrphanedChildren(ctx, o)
+	must(t, err)
+	deleted := []string{}
+	for _, id := range ids {
+		ok, err := s.DeleteOrphanedChild(ctx, o, storage.OrphanDelete{UserID: id, Outbox: []storage.OutboxMessage{outboxMsg("m-"+id, base)},
+			Audit: []storage.AuditEntry{{InsertInstant: base.UnixMilli(), InsertUser: "janitor", Message: "Deleted orphaned child [" + id + "]", TenantID: tenantID}}})
+		must(t, err)
+		if ok {
+			deleted = append(deleted, id)
+		}
+	}
+	return deleted
+}
+
+// testDeleteOrphanedChildren: ListOrphanedChildren lists the tenant's
 // children by birthDate created before the cut who are in no family with
-// an adult owner, oldest first, at most the limit, with an audit entry
-// each; it keeps a child in such a family, a child in a family of
-// children only is deleted, and it keeps an adult, a user without a
-// birthDate, one with a birthDate in the future, a child created after
-// the cut and another tenant's child.
+// an adult member, oldest first, at most the limit, and
+// DeleteOrphanedChild deletes each with its outbox message and audit
+// entry; it keeps a child in a family with an adult owner, a child in a
+// family whose only adult is no owner, a child in a family of children
+// only is deleted, and it keeps an adult, a user without a birthDate,
+// one with a birthDate in the future, a child created after the cut and
+// another tenant's child. DeleteOrphanedChild keeps a user it is given
+// who is no orphan.
 func testDeleteOrphanedChildren(t *testing.T, s storage.Storage) {
 	ctx := context.Background()
 	seed(t, s)
@@ -31,7 +54,8 @@ func testDeleteOrphanedChildren(t *testing.T, s storage.Storage) {
 	user("old-orphan", "2018-01-01", at-3000, tenantID)
 	user("orphan", "2016-06-30", at-2000, tenantID)
 	user("kids-only", "2017-01-01", at-1000, tenantID)
-	user("adopted", "2016-01-01", at-4000, tenantID) // the oldest: a batch counts only orphans
+	user("adopted", "2016-01-01", at-4000, tenantID)    // the oldest: a batch counts only orphans
+	user("with-adult", "2016-01-01", at-4500, tenantID) // in a family whose owner left, with an adult
 	user("parent", "1980-01-01", at-5000, tenantID)
 	user("adult", "2000-01-01", at-5000, tenantID)
 	user("nobirth", "", at-5000, tenantID)
@@ -43,23 +67,25 @@ func testDeleteOrphanedChildren(t *testing.T, s storage.Storage) {
 		t.Fatal(err)
 	}
 	must(t, s.CreateFamily(ctx, member("kids", "kids-only", storage.FamilyChild, false, at)))
+	must(t, s.CreateFamily(ctx, member("adults", "adult", storage.FamilyAdult, false, at)))
+	if _, err := s.PutFamilyMember(ctx, member("adults", "with-adult", storage.FamilyChild, false, at)); err != nil {
+		t.Fatal(err)
+	}
 
-	o := storage.OrphanedChildren{TenantID: tenantID, BornAfter: "2013-12-06", BornBy: "2026-12-06", CreatedBefore: at, Limit: 2, At: base,
-		Audit: func(id string) storage.AuditEntry {
-			return storage.AuditEntry{InsertInstant: at, InsertUser: "janitor", Message: "Deleted orphaned child [" + id + "]", TenantID: tenantID}
-		}}
-	got, err := s.DeleteOrphanedChildren(ctx, o)
-	must(t, err)
-	if !slices.Equal(got, []string{"old-orphan", "orphan"}) {
+	o := storage.OrphanedChildren{TenantID: tenantID, BornAfter: "2013-12-06", BornBy: "2026-12-06", CreatedBefore: at, Limit: 2, At: base}
+	for _, id := range []string{"adopted", "with-adult", "adult", "nobirth", "future", "new-child", "other-tenant", "unknown"} {
+		if ok, err := s.DeleteOrphanedChild(ctx, o, storage.OrphanDelete{UserID: id, Outbox: []storage.OutboxMessage{outboxMsg("m-no-"+id, base)}}); ok || err != nil {
+			t.Fatalf("DeleteOrphanedChild(%s) = %v %v, want kept", id, ok, err)
+		}
+	}
+	if got := purgeOrphans(t, s, o); !slices.Equal(got, []string{"old-orphan", "orphan"}) {
 		t.Fatalf("first batch %v, want the two oldest orphans", got)
 	}
-	got, err = s.DeleteOrphanedChildren(ctx, o)
-	must(t, err)
-	if !slices.Equal(got, []string{"kids-only"}) {
+	if got := purgeOrphans(t, s, o); !slices.Equal(got, []string{"kids-only"}) {
 		t.Fatalf("second batch %v, want the child in a family without an adult", got)
 	}
-	if got, err = s.DeleteOrphanedChildren(ctx, o); err != nil || len(got) != 0 {
-		t.Fatalf("third batch %v %v, want none", got, err)
+	if got := purgeOrphans(t, s, o); len(got) != 0 {
+		t.Fatalf("third batch %v, want none", got)
 	}
 	for _, id := range []string{"old-orphan", "orphan", "kids-only"} {
 		if _, err := s.GetUser(ctx, id); !errors.Is(err, storage.ErrNotFound) {
@@ -69,7 +95,7 @@ func testDeleteOrphanedChildren(t *testing.T, s storage.Storage) {
 	if _, err := s.GetFamily(ctx, "kids"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("the family of the deleted child alone: %v, want gone", err)
 	}
-	for _, id := range []string{"u1", "adopted", "parent", "adult", "nobirth", "future", "new-child", "other-tenant"} {
+	for _, id := range []string{"u1", "adopted", "with-adult", "parent", "adult", "nobirth", "future", "new-child", "other-tenant"} {
 		if _, err := s.GetUser(ctx, id); err != nil {
 			t.Fatalf("%s: %v, want kept", id, err)
 		}
@@ -82,14 +108,17 @@ func testDeleteOrphanedChildren(t *testing.T, s storage.Storage) {
 	if len(entries) != 3 {
 		t.Fatalf("%d audit entries, want one per deleted child", len(entries))
 	}
+	got := outboxIDs(claim(t, s, "A", base.Add(time.Hour), 10))
+	slices.Sort(got)
+	wantEqual(t, "the deletes' outbox messages, none for a user kept", got, []string{"m-kids-only", "m-old-orphan", "m-orphan"})
 	o.Limit = 0
-	if got, err := s.DeleteOrphanedChildren(ctx, o); err != nil || len(got) != 0 {
+	if got, err := s.ListOrphanedChildren(ctx, o); err != nil || len(got) != 0 {
 		t.Fatalf("limit 0: %v %v", got, err)
 	}
 }
 
 // testOrphanAdoptionRace: children joining a family with an adult owner
-// while DeleteOrphanedChildren runs are either deleted (their join is
+// while DeleteOrphanedChild deletes the listed orphans are either deleted (their join is
 // ErrNotFound) or kept in the family; never is a join answered as done
 // for a child then deleted.
 func testOrphanAdoptionRace(t *testing.T, s storage.Storage) {
@@ -112,8 +141,21 @@ func testOrphanAdoptionRace(t *testing.T, s storage.Storage) {
 	var deleted []string
 	var delErr error
 	wg.Go(func() {
-		deleted, delErr = s.DeleteOrphanedChildren(ctx, storage.OrphanedChildren{TenantID: tenantID, BornAfter: "2013-12-06", BornBy: "2026-12-06",
-			CreatedBefore: at, Limit: 100, At: base})
+		o := storage.OrphanedChildren{TenantID: tenantID, BornAfter: "2013-12-06", BornBy: "2026-12-06", CreatedBefore: at, Limit: 100, At: base}
+		var ids []string
+		if ids, delErr = s.ListOrphanedChildren(ctx, o); delErr != nil {
+			return
+		}
+		for _, id := range ids {
+			ok, err := s.DeleteOrphanedChild(ctx, o, storage.OrphanDelete{UserID: id})
+			if err != nil {
+				delErr = err
+				return
+			}
+			if ok {
+				deleted = append(deleted, id)
+			}
+		}
 	})
 	for i := range n {
 		wg.Go(func() {

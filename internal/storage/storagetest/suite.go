@@ -66,7 +66,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"DeleteUserDeletesFamilies", testDeleteUserDeletesFamilies},
 		{"PendingChildren", testPendingChildren},
 		{"FamilyAdultRace", testFamilyAdultRace},
-		{"DeleteOrphanedChildren", testDeleteOrphanedChildren},
+		{"OrphanedChildren", testDeleteOrphanedChildren},
 		{"OrphanAdoptionRace", testOrphanAdoptionRace},
 		{"Consents", testConsents},
 		{"UserConsents", testUserConsents},
