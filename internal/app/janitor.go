@@ -31,8 +31,9 @@ const rateCounterKeep = time.Hour
 // through the API applies at the next one; delete.enabled false keeps all).
 // The event log keeps its newest eventLogConfiguration.numberToRetain
 // entries (m.EventLogs, read the same way). Children in no family with an
-// adult go deleteOrphanedAccountsDays after signing up in the tenants that
-// ask for it (m.Families, at most manage.MaxOrphansPerPass a pass).
+// adult member go deleteOrphanedAccountsDays after signing up in the
+// tenants that ask for it, each with the events of a user's delete
+// (m.Families, at most manage.MaxOrphansPerPass a pass).
 func newJanitor(st storage.Storage, svc *auth.Service, m *manage.Service, now func() time.Time, interval time.Duration, log *slog.Logger) *janitor.Janitor {
 	tasks := janitor.Tasks(st, janitor.Retention{
 		TokenLifetime: func(ctx context.Context) (time.Duration, error) { return manage.LongestTokenLifetime(ctx, st) },
