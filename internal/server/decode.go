@@ -120,6 +120,12 @@ func writeDecodeError(w http.ResponseWriter, err error) {
 		writeErrors(w, http.StatusBadRequest, &e)
 		return
 	}
+	var pt patchTooLarge
+	if errors.As(err, &pt) {
+		e.General("PatchTooLarge", pt.Error())
+		writeErrors(w, http.StatusBadRequest, &e)
+		return
+	}
 	var pe *jsonpatch.Error
 	if errors.As(err, &pe) {
 		e.General(jsonPatchCodes[pe.Kind], pe.Reason)

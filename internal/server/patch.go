@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	stdjson "encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -48,7 +49,11 @@ func decodePatch(r *http.Request, current, into any) error {
 	if mt == "application/merge-patch+json" {
 		mode = mergepatch.RFC7396
 	}
+	before := len(raw)
 	raw, err = json.Marshal(mergepatch.Merge(base, patch, mode), jsonnum.Options)
+	if err == nil && len(raw) > max(before, maxBody) {
+		err = patchTooLarge{size: len(raw), limit: max(before, maxBody)}
+	}
 	if err == nil {
 		err = json.Unmarshal(raw, into, jsonnum.Options)
 	}
@@ -56,6 +61,17 @@ func decodePatch(r *http.Request, current, into any) error {
 		return badBody{err}
 	}
 	return nil
+}
+
+// patchTooLarge refuses a merge patch whose result is larger than both the
+// record before it and maxBody (every PATCH route's body limit): each
+// request could otherwise add a body's worth to a record, which would grow
+// without bound, request by request, past what a PUT could send back
+// (an RFC 6902 patch has the same bound, jsonpatch.Apply's limit).
+type patchTooLarge struct{ size, limit int }
+
+func (e patchTooLarge) Error() string {
+	return fmt.Sprintf("The patch makes the object %d bytes long; at most %d are allowed.", e.size, e.limit)
 }
 
 // decodeJSONPatch applies an RFC 6902 patch (the body) to current, encoded
