@@ -203,16 +203,25 @@ func (s *Store) ListPendingChildren(ctx context.Context, tenantID, parentEmail s
 	if err != nil {
 		return nil, s.wrap(err)
 	}
+	ids, err := scanIDs(rows)
+	if ids == nil && err == nil {
+		ids = []string{}
+	}
+	return ids, s.wrap(err)
+}
+
+// scanIDs reads a query's single column of ids and closes rows.
+func scanIDs(rows *sql.Rows) ([]string, error) {
 	defer rows.Close()
-	ids := []string{}
+	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, s.wrap(err)
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
-	return ids, s.wrap(rows.Err())
+	return ids, rows.Err()
 }
 
 func orEmpty(m map[string]any) map[string]any {

@@ -30,16 +30,8 @@ func (s *Store) ListOrphanedChildren(ctx context.Context, o storage.OrphanedChil
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, s.wrap(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, s.wrap(rows.Err())
+	ids, err := scanIDs(rows)
+	return ids, s.wrap(err)
 }
 
 // DeleteOrphanedChild locks the user's row, as every family write does
