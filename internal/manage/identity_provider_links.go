@@ -3,6 +3,7 @@ package manage
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,7 +21,7 @@ type IdentityProviderLinksStore interface {
 	userReader
 	GetIdentityProvider(ctx context.Context, id string) (storage.IdentityProvider, error)
 	GetIdentityProviderLink(ctx context.Context, tenantID, providerID, providerUserID string) (storage.IdentityProviderLink, error)
-	CreateIdentityProviderLink(ctx context.Context, l storage.IdentityProviderLink, audit ...storage.AuditEntry) error
+	CreateIdentityProviderLink(ctx context.Context, l storage.IdentityProviderLink, maxLinks int, audit ...storage.AuditEntry) error
 	ListIdentityProviderLinks(ctx context.Context, userID, providerID string) ([]storage.IdentityProviderLink, error)
 	DeleteIdentityProviderLink(ctx context.Context, providerID, providerUserID, userID string, audit ...storage.AuditEntry) error
 	GetChallenge(ctx context.Context, kind string, hash []byte, now time.Time) (storage.Challenge, error)
@@ -66,7 +67,11 @@ type LinkRequest struct {
 // of each tenant at most: linking it again to another user of the tenant is
 // [duplicate]identityProviderLink.identityProviderUserId and changes
 // nothing; linking it again to the same user answers the link as it is.
-// Another tenant's user is refused exactly like an unknown one.
+// Another tenant's user is refused exactly like an unknown one. A user who
+// has the links the provider's tenantConfiguration allows them (its
+// enabled limitUserLinkCount for the user's tenant) gets no other:
+// [tooMany]identityProviderLink.userId, nothing changed, decided in the
+// write so that concurrent links never pass the limit together.
 func (ls *IdentityProviderLinks) Link(ctx context.Context, scope Scope, req LinkRequest) (IdentityProviderLink, error) {
 	const f = "identityProviderLink."
 	e := &Invalid{}
@@ -117,7 +122,8 @@ func (ls *IdentityProviderLinks) Link(ctx context.Context, scope Scope, req Link
 	l := storage.IdentityProviderLink{IdentityProviderID: p.ID, IdentityProviderUserID: req.IdentityProviderUserID,
 		UserID: user.ID, TenantID: user.TenantID, DisplayName: req.DisplayName, InsertInstant: now.UnixMilli()}
 	v := linkView(l, p)
-	err := ls.Store.CreateIdentityProviderLink(ctx, l, audit(ctx, now, user.TenantID,
+	maxLinks := p.MaxLinks(user.TenantID)
+	err := ls.Store.CreateIdentityProviderLink(ctx, l, maxLinks, audit(ctx, now, user.TenantID,
 		"Linked the user with Id ["+user.ID+"] to the identity provider with Id ["+p.ID+"]", nil, v))
 	switch {
 	case errors.Is(err, storage.ErrConflict):
@@ -127,6 +133,9 @@ func (ls *IdentityProviderLinks) Link(ctx context.Context, scope Scope, req Link
 		}
 		return IdentityProviderLink{}, invalid("duplicate", f+"identityProviderUserId",
 			"The identity provider user is already linked to a user.")
+	case errors.Is(err, storage.ErrLinkLimit):
+		return IdentityProviderLink{}, invalid("tooMany", f+"userId",
+			"The user has the most links to this identity provider its tenant allows ["+strconv.Itoa(maxLinks)+"].")
 	case errors.Is(err, storage.ErrNotFound): // the user or provider was deleted meanwhile
 		return IdentityProviderLink{}, invalid("invalid", f+"userId", "No user exists with Id ["+truncate(req.UserID, 64)+"].")
 	}

@@ -1,6 +1,10 @@
 package storage
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+)
 
 // IdentityProvider is FusionAuth's OpenID Connect identity provider
 // (apis/identity-providers/openid-connect.mdx), the fields latchkey uses.
@@ -16,8 +20,12 @@ type IdentityProvider struct {
 	LinkingStrategy          string                               `json:"linkingStrategy"`
 	OAuth2                   IdentityProviderOAuth2               `json:"oauth2"`
 	ApplicationConfiguration map[string]IdentityProviderAppConfig `json:"applicationConfiguration"`
-	InsertInstant            int64                                `json:"insertInstant"`
-	LastUpdateInstant        int64                                `json:"lastUpdateInstant"`
+	// TenantConfiguration is identityProvider.tenantConfiguration, by
+	// tenant id: the limit of links a user of that tenant may have to
+	// this provider (FusionAuth 1.32).
+	TenantConfiguration map[string]IdentityProviderTenantConfig `json:"tenantConfiguration,omitempty"`
+	InsertInstant       int64                                   `json:"insertInstant"`
+	LastUpdateInstant   int64                                   `json:"lastUpdateInstant"`
 	// Revision is the row's write counter as read (1 for a new row; every
 	// write adds 1), which UpdateIdentityProvider names to write only an unchanged row.
 	// Never serialized.
@@ -48,6 +56,56 @@ type IdentityProviderAppConfig struct {
 	ButtonText         string `json:"buttonText,omitempty"`
 }
 
+// IdentityProviderTenantConfig is identityProvider.tenantConfiguration[tenantId].
+type IdentityProviderTenantConfig struct {
+	Data               map[string]any                  `json:"data,omitempty"`
+	LimitUserLinkCount IdentityProviderLinkLimitPolicy `json:"limitUserLinkCount"`
+}
+
+// DefaultMaximumLinks is FusionAuth's default limitUserLinkCount.maximumLinks.
+const DefaultMaximumLinks = 42
+
+// UnmarshalJSON reads a tenant's configuration, an omitted
+// limitUserLinkCount or maximumLinks taking FusionAuth's default.
+func (c *IdentityProviderTenantConfig) UnmarshalJSON(b []byte) error {
+	type plain IdentityProviderTenantConfig
+	v := plain{LimitUserLinkCount: IdentityProviderLinkLimitPolicy{MaximumLinks: DefaultMaximumLinks}}
+	err := json.Unmarshal(b, &v)
+	*c = IdentityProviderTenantConfig(v)
+	return err
+}
+
+// IdentityProviderLinkLimitPolicy is FusionAuth's
+// IdentityProviderLimitUserLinkingPolicy: when Enabled, a user has at most
+// MaximumLinks links to the provider.
+type IdentityProviderLinkLimitPolicy struct {
+	Enabled      bool `json:"enabled"`
+	MaximumLinks int  `json:"maximumLinks"`
+}
+
+// UnmarshalJSON reads the policy, an omitted maximumLinks being 42.
+func (l *IdentityProviderLinkLimitPolicy) UnmarshalJSON(b []byte) error {
+	type plain IdentityProviderLinkLimitPolicy
+	v := plain{MaximumLinks: DefaultMaximumLinks}
+	err := json.Unmarshal(b, &v)
+	*l = IdentityProviderLinkLimitPolicy(v)
+	return err
+}
+
+// MaxLinks is how many links a user of tenantID may have to p: its
+// enabled limitUserLinkCount's maximumLinks, or 0 for no limit.
+func (p IdentityProvider) MaxLinks(tenantID string) int {
+	c, ok := p.TenantConfiguration[tenantID]
+	if !ok || !c.LimitUserLinkCount.Enabled {
+		return 0
+	}
+	return c.LimitUserLinkCount.MaximumLinks
+}
+
+// ErrLinkLimit: the link would give its user more links to the provider
+// than maxLinks allows; nothing was written.
+var ErrLinkLimit = errors.New("storage: the user has the most links the identity provider allows")
+
 // IdentityProviderLink ties a user to their account at an identity
 // provider (its uniqueIdClaim value).
 type IdentityProviderLink struct {
@@ -77,11 +135,13 @@ type PendingIdPLink struct {
 // FederatedAccount is what a federated login writes in one transaction:
 // the new user (nil when linking an existing one), the registration to
 // create (nil when none), and the link (none when IdentityProviderID is
-// empty: an earlier login linked the user).
+// empty: an earlier login linked the user). MaxLinks, when not 0, is how
+// many links to the provider the user may have with the new one.
 type FederatedAccount struct {
 	User         *User
 	Registration *Registration
 	Link         IdentityProviderLink
+	MaxLinks     int
 }
 
 // IdentityProviderStore stores identity providers and the users' links.
@@ -100,8 +160,11 @@ type IdentityProviderStore interface {
 	// CreateIdentityProviderLink stores an admin's link (FusionAuth's "Link
 	// a User") with the audit entries; l.TenantID is its user's tenant:
 	// ErrConflict when the upstream account is linked in that tenant already, ErrNotFound when the provider or the user does not
-	// exist; either way nothing is stored.
-	CreateIdentityProviderLink(ctx context.Context, l IdentityProviderLink, audit ...AuditEntry) error
+	// exist, ErrLinkLimit when maxLinks is not 0 and the user would have
+	// more links to the provider than that (decided under the user's
+	// lock: concurrent links never pass it together); nothing is stored
+	// on any error.
+	CreateIdentityProviderLink(ctx context.Context, l IdentityProviderLink, maxLinks int, audit ...AuditEntry) error
 	// ListIdentityProviderLinks returns a user's links, to providerID only
 	// when it is set, by provider then upstream id.
 	ListIdentityProviderLinks(ctx context.Context, userID, providerID string) ([]IdentityProviderLink, error)
@@ -110,6 +173,6 @@ type IdentityProviderStore interface {
 	DeleteIdentityProviderLink(ctx context.Context, providerID, providerUserID, userID string, audit ...AuditEntry) error
 	// CreateFederatedAccount writes a FederatedAccount all or nothing:
 	// ErrConflict when the link, the user's email or username, or the
-	// registration exists already.
+	// registration exists already; ErrLinkLimit as CreateIdentityProviderLink's.
 	CreateFederatedAccount(ctx context.Context, a FederatedAccount) error
 }

@@ -25,7 +25,8 @@ func (s *Store) wrap(err error) error {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return storage.ErrNotFound
-	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrUnavailable):
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrUnavailable),
+		errors.Is(err, storage.ErrLinkLimit):
 		return err
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err

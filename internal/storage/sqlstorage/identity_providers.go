@@ -2,6 +2,8 @@ package sqlstorage
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
@@ -57,15 +59,65 @@ func (s *Store) GetIdentityProviderLink(ctx context.Context, tenantID, providerI
 // CreateIdentityProviderLink inserts l and its audit entries in one
 // transaction: the primary key (tenant, provider, upstream id) makes a
 // second link of the upstream account in l's tenant ErrConflict, the
-// foreign keys a missing provider or user ErrNotFound. l.TenantID must be
-// its user's tenant.
-func (s *Store) CreateIdentityProviderLink(ctx context.Context, l storage.IdentityProviderLink, audit ...storage.AuditEntry) error {
+// foreign keys a missing provider or user ErrNotFound, and a link beyond
+// maxLinks (when not 0) ErrLinkLimit (insertLink). l.TenantID must be its
+// user's tenant.
+func (s *Store) CreateIdentityProviderLink(ctx context.Context, l storage.IdentityProviderLink, maxLinks int, audit ...storage.AuditEntry) error {
+	return s.tx(ctx, func(q querier) error {
+		if err := s.insertLink(ctx, q, l, maxLinks, true); err != nil {
+			return err
+		}
+		return insertAudit(ctx, q, audit)
+	})
+}
+
+// insertLink inserts l; with maxLinks set, only while its user has at
+// most maxLinks links to the provider with it. The count is taken under
+// the user's row lock (lockUser is false for a user the transaction
+// created: nobody else can link it yet), so of two concurrent links at the
+// limit the second counts the first's and is refused; SQLite runs one
+// write transaction at a time.
+func (s *Store) insertLink(ctx context.Context, q querier, l storage.IdentityProviderLink, maxLinks int, lockUser bool) error {
+	if maxLinks > 0 && lockUser {
+		if err := s.lockLinkUser(ctx, q, l.UserID); err != nil {
+			return err
+		}
+	}
 	doc, err := encode(l)
 	if err != nil {
 		return err
 	}
-	_, err = s.execAudited(ctx, audit, `INSERT INTO identity_provider_links (tenant_id, identity_provider_id, identity_provider_user_id, user_id, doc)
-		VALUES ($1, $2, $3, $4, $5)`, l.TenantID, l.IdentityProviderID, l.IdentityProviderUserID, l.UserID, doc)
+	if _, err := q.ExecContext(ctx, `INSERT INTO identity_provider_links (tenant_id, identity_provider_id, identity_provider_user_id, user_id, doc)
+		VALUES ($1, $2, $3, $4, $5)`, l.TenantID, l.IdentityProviderID, l.IdentityProviderUserID, l.UserID, doc); err != nil {
+		return err
+	}
+	if maxLinks <= 0 {
+		return nil
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM identity_provider_links WHERE user_id = $1 AND identity_provider_id = $2`,
+		l.UserID, l.IdentityProviderID).Scan(&n); err != nil {
+		return err
+	}
+	if n > maxLinks {
+		return storage.ErrLinkLimit // the transaction rolls the insert back
+	}
+	return nil
+}
+
+// lockLinkUser locks the user's row against other link writes for the
+// transaction (PostgreSQL's FOR NO KEY UPDATE, which the foreign-key checks
+// of the user's other rows do not wait for); ErrNotFound for no such user.
+func (s *Store) lockLinkUser(ctx context.Context, q querier, userID string) error {
+	query := `SELECT 1 FROM users WHERE id = $1`
+	if s.dialect == DialectPostgres {
+		query += ` FOR NO KEY UPDATE`
+	}
+	var one int
+	err := q.QueryRowContext(ctx, query, userID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.ErrNotFound
+	}
 	return err
 }
 
@@ -114,12 +166,6 @@ func (s *Store) CreateFederatedAccount(ctx context.Context, a storage.FederatedA
 		if a.Link.IdentityProviderID == "" {
 			return nil // a registration only: the user was linked before
 		}
-		doc, err := encode(a.Link)
-		if err != nil {
-			return err
-		}
-		_, err = q.ExecContext(ctx, `INSERT INTO identity_provider_links (tenant_id, identity_provider_id, identity_provider_user_id, user_id, doc)
-			VALUES ($1, $2, $3, $4, $5)`, a.Link.TenantID, a.Link.IdentityProviderID, a.Link.IdentityProviderUserID, a.Link.UserID, doc)
-		return err
+		return s.insertLink(ctx, q, a.Link, a.MaxLinks, a.User == nil)
 	})
 }

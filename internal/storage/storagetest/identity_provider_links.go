@@ -37,10 +37,10 @@ func testIdentityProviderLinks(t *testing.T, s storage.Storage) {
 			TenantID: tenantID, DisplayName: upstream + "@upstream", InsertInstant: base.UnixMilli()}
 	}
 	entry := storage.AuditEntry{InsertInstant: base.UnixMilli(), InsertUser: "test", Message: "Linked for the test"}
-	must(t, s.CreateIdentityProviderLink(ctx, link("idp2", "up-b", u.ID), entry))
-	must(t, s.CreateIdentityProviderLink(ctx, link("idp1", "up-a", u.ID)))
-	must(t, s.CreateIdentityProviderLink(ctx, link("idp1", "up-0", u.ID)))
-	must(t, s.CreateIdentityProviderLink(ctx, link("idp1", "up-c", other.ID)))
+	must(t, s.CreateIdentityProviderLink(ctx, link("idp2", "up-b", u.ID), 0, entry))
+	must(t, s.CreateIdentityProviderLink(ctx, link("idp1", "up-a", u.ID), 0))
+	must(t, s.CreateIdentityProviderLink(ctx, link("idp1", "up-0", u.ID), 0))
+	must(t, s.CreateIdentityProviderLink(ctx, link("idp1", "up-c", other.ID), 0))
 	got, err := s.GetIdentityProviderLink(ctx, tenantID, "idp1", "up-a")
 	must(t, err)
 	if got != link("idp1", "up-a", u.ID) {
@@ -64,7 +64,7 @@ func testIdentityProviderLinks(t *testing.T, s storage.Storage) {
 		{link("idp3", "up-x", u.ID), storage.ErrNotFound},
 		{link("idp1", "up-x", "nobody"), storage.ErrNotFound},
 	} {
-		wantErr(t, s.CreateIdentityProviderLink(ctx, c.l, entry), c.want)
+		wantErr(t, s.CreateIdentityProviderLink(ctx, c.l, 0, entry), c.want)
 	}
 	audited(1)
 	if got, err := s.GetIdentityProviderLink(ctx, tenantID, "idp1", "up-a"); err != nil || got.UserID != u.ID {
@@ -77,8 +77,8 @@ func testIdentityProviderLinks(t *testing.T, s storage.Storage) {
 	must(t, s.CreateUser(ctx, carol))
 	theirs := link("idp1", "up-a", carol.ID)
 	theirs.TenantID = tenant2
-	must(t, s.CreateIdentityProviderLink(ctx, theirs))
-	wantErr(t, s.CreateIdentityProviderLink(ctx, theirs), storage.ErrConflict)
+	must(t, s.CreateIdentityProviderLink(ctx, theirs, 0))
+	wantErr(t, s.CreateIdentityProviderLink(ctx, theirs, 0), storage.ErrConflict)
 	for tn, want := range map[string]string{tenantID: u.ID, tenant2: carol.ID} {
 		if got, err := s.GetIdentityProviderLink(ctx, tn, "idp1", "up-a"); err != nil || got.UserID != want {
 			t.Fatalf("the link of up-a in tenant %s: %+v %v, want user %s", tn, got, err, want)
