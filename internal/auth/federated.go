@@ -33,6 +33,11 @@ var (
 	// email exists here (linking it would hand that account to whoever
 	// controls the upstream one).
 	ErrLinkRefused = errors.New("auth: identity provider account cannot be linked")
+	// ErrLinkLimit: linking the upstream account would give its user more
+	// links to the provider than the provider's tenantConfiguration allows
+	// for the application's tenant (limitUserLinkCount); nothing was
+	// written and nobody logged in.
+	ErrLinkLimit = errors.New("auth: the user has the most links the identity provider allows")
 )
 
 // PendingLinkTTL is how long a pendingIdPLinkId can be linked (FusionAuth's
@@ -119,7 +124,13 @@ func (s *Service) federatedUser(ctx context.Context, req FederatedRequest) (stor
 		acct.Registration = s.defaultRegistration(user.ID, app)
 	}
 	if acct.User != nil || acct.Registration != nil || acct.Link.IdentityProviderID != "" {
-		if err := s.cfg.Store.CreateFederatedAccount(ctx, acct); err != nil {
+		acct.MaxLinks = p.MaxLinks(app.TenantID)
+		err := s.cfg.Store.CreateFederatedAccount(ctx, acct)
+		if errors.Is(err, storage.ErrLinkLimit) {
+			s.emit(ctx, event{name: evLoginFailure, level: slog.LevelInfo, appID: app.ID, ip: req.IPAddress, outcome: "federated_link_limit"})
+			return storage.User{}, app, ErrLinkLimit
+		}
+		if err != nil {
 			return storage.User{}, app, fmt.Errorf("auth: federated: store account: %w", err)
 		}
 	}

@@ -21,38 +21,52 @@ type PendingIdPLink struct {
 	Username               string `json:"username,omitempty"`
 }
 
+// PendingLinkResponse is FusionAuth's IdentityProviderPendingLinkResponse:
+// the pending link; its provider's tenantConfiguration for the pending
+// link's tenant when it has one; and, when a user was named, how many
+// links that user has to the provider.
+type PendingLinkResponse struct {
+	IdentityProviderTenantConfiguration *storage.IdentityProviderTenantConfig `json:"identityProviderTenantConfiguration,omitempty"`
+	LinkCount                           *int                                  `json:"linkCount,omitempty"`
+	PendingIdPLink                      PendingIdPLink                        `json:"pendingIdPLink"`
+}
+
 // Pending returns the pending link id names (kept by a federated login
 // under CreatePendingLink, auth.PendingLink) while it is live and its
 // tenant is in the caller's scope, and, when userID names a user of that
 // tenant, how many links that user has to its provider; ErrNotFound
 // otherwise (an unknown, expired, used or another tenant's id alike).
-func (ls *IdentityProviderLinks) Pending(ctx context.Context, scope Scope, id, userID string) (PendingIdPLink, *int, error) {
+func (ls *IdentityProviderLinks) Pending(ctx context.Context, scope Scope, id, userID string) (PendingLinkResponse, error) {
 	pl, tenantID, err := ls.pending(ctx, scope, id)
 	if err != nil {
-		return PendingIdPLink{}, nil, err
+		return PendingLinkResponse{}, err
 	}
 	p, err := ls.provider(ctx, pl.IdentityProviderID)
 	if err != nil {
-		return PendingIdPLink{}, nil, err
+		return PendingLinkResponse{}, err
 	}
-	v := PendingIdPLink{DisplayName: pl.DisplayName, Email: pl.Email, IdentityProviderID: p.ID, IdentityProviderName: p.Name,
-		IdentityProviderType: p.Type, IdentityProviderUserID: pl.IdentityProviderUserID, Username: pl.Username}
+	out := PendingLinkResponse{PendingIdPLink: PendingIdPLink{DisplayName: pl.DisplayName, Email: pl.Email, IdentityProviderID: p.ID,
+		IdentityProviderName: p.Name, IdentityProviderType: p.Type, IdentityProviderUserID: pl.IdentityProviderUserID, Username: pl.Username}}
+	if c, ok := p.TenantConfiguration[tenantID]; ok {
+		out.IdentityProviderTenantConfiguration = &c
+	}
 	if userID == "" {
-		return v, nil, nil
+		return out, nil
 	}
 	u, err := ls.user(ctx, scope, userID)
 	if err == nil && u.TenantID != tenantID {
 		err = ErrNotFound
 	}
 	if err != nil {
-		return PendingIdPLink{}, nil, err
+		return PendingLinkResponse{}, err
 	}
 	links, err := ls.Store.ListIdentityProviderLinks(ctx, u.ID, p.ID)
 	if err != nil {
-		return PendingIdPLink{}, nil, err
+		return PendingLinkResponse{}, err
 	}
 	n := len(links)
-	return v, &n, nil
+	out.LinkCount = &n
+	return out, nil
 }
 
 // pending reads a live pending link of the caller's scope and its tenant.
@@ -80,7 +94,9 @@ func (ls *IdentityProviderLinks) pending(ctx context.Context, scope Scope, id st
 // Pending Link"), as Link does, and ends the pending link: it links once.
 // An unknown, expired, used or another tenant's id is
 // [invalid]pendingIdPLinkId, a user of another tenant
-// [invalid]identityProviderLink.userId, nothing changed.
+// [invalid]identityProviderLink.userId, a user at the provider's link
+// limit [tooMany]identityProviderLink.userId (Link's): nothing changed,
+// and the pending link stays for another user.
 func (ls *IdentityProviderLinks) LinkPending(ctx context.Context, scope Scope, id, userID string) (IdentityProviderLink, error) {
 	pl, tenantID, err := ls.pending(ctx, scope, id)
 	if errors.Is(err, ErrNotFound) {

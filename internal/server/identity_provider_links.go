@@ -72,19 +72,15 @@ func (s *Server) getUserLinks(w http.ResponseWriter, r *http.Request) {
 // getPendingLink handles GET /api/identity-provider/link/pending/{id}
 // (links.mdx "Retrieve a Pending Link", TS retrievePendingLink):
 // {"pendingIdPLink":{...}}, with "linkCount" when userId names a user of
-// its tenant; 404 for an id that is unknown, expired, used or another
-// tenant's. No identityProviderTenantConfiguration: latchkey keeps no link
-// limits.
+// its tenant and "identityProviderTenantConfiguration" when the provider
+// has one for the pending link's tenant (its link limit); 404 for an id
+// that is unknown, expired, used or another tenant's.
 func (s *Server) getPendingLink(w http.ResponseWriter, r *http.Request) {
 	userID := queryValue(r, "userId")
 	if !optionalID(w, "userId", userID) {
 		return
 	}
-	pl, n, err := s.Manage.IdentityProviderLinks.Pending(r.Context(), scope(r), r.PathValue("id"), userID)
-	out := map[string]any{"pendingIdPLink": pl}
-	if n != nil {
-		out["linkCount"] = *n
-	}
+	out, err := s.Manage.IdentityProviderLinks.Pending(r.Context(), scope(r), r.PathValue("id"), userID)
 	s.answer(w, r, err, out)
 }
 

@@ -210,6 +210,8 @@ func (s *Server) federationFailure(w http.ResponseWriter, r *http.Request, err e
 	case errors.Is(err, federation.ErrUpstream):
 		s.Logger.InfoContext(r.Context(), "federated login refused upstream", "request_id", requestID(r.Context()), "error", err.Error())
 		e.General("ExternalAuthenticationException", "The identity provider did not authenticate the user.")
+	case errors.Is(err, auth.ErrLinkLimit):
+		e.General("IdentityProviderLinkLimitExceeded", "The user has the most links to this identity provider its tenant allows (the provider's tenantConfiguration).")
 	case errors.Is(err, auth.ErrLinkRefused):
 		e.General("IdentityProviderLinkRefused", "The identity provider's account cannot be linked: its email is not verified there, its username cannot be one here, or it names no user id.")
 	default:

@@ -174,6 +174,12 @@ func (s *Server) hostedLogin(w http.ResponseWriter, r *http.Request, params url.
 // how the user signed in (FusionAuth's authenticationType); the session
 // records whether the login t completed a second factor.
 func (s *Server) startHostedSession(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, t auth.Tokens, authType string) {
+	if !s.completePendingLink(w, r, a, params, t.User.ID, authType) {
+		// The pending link would pass the provider's link limit: no link,
+		// no session, no code.
+		s.loginPage(w, r, a, params, http.StatusOK, "", "login.error.linkLimit")
+		return
+	}
 	ls, raw, err := s.Auth.StartSession(r.Context(), auth.SessionStart{User: t.User, AuthType: authType,
 		SecondFactor: t.SecondFactor, Cookie: a.App.OAuthConfiguration.SSOEnabled})
 	if err != nil {
@@ -183,7 +189,6 @@ func (s *Server) startHostedSession(w http.ResponseWriter, r *http.Request, a au
 	if raw != "" {
 		s.writeCookie(w, r, s.ssoCookieName(r), raw, int(auth.LoginSessionTTL/time.Second))
 	}
-	s.completePendingLink(w, r, a, params, t.User.ID, authType)
 	s.finishAuthorize(w, r, a, params, ls)
 }
 

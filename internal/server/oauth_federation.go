@@ -200,6 +200,10 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+		if errors.Is(err, auth.ErrLinkLimit) {
+			s.redirectError(w, r, a, params, "access_denied", "", "The user has the most links to this identity provider their tenant allows.")
+			return
+		}
 		s.redirectError(w, r, a, params, "access_denied", "", "The sign-in with the identity provider was refused.")
 		return
 	}

@@ -57,11 +57,11 @@ func (s *Server) pendingLinkNotice(r *http.Request, a auth.Authorization, params
 	if !ok {
 		return
 	}
-	pl, _, err := s.Manage.IdentityProviderLinks.Pending(r.Context(), manage.Scope{TenantID: a.App.TenantID}, st.ID, "")
+	pl, err := s.Manage.IdentityProviderLinks.Pending(r.Context(), manage.Scope{TenantID: a.App.TenantID}, st.ID, "")
 	if err != nil {
 		return
 	}
-	d.LinkProvider, d.LinkAccount = pl.IdentityProviderName, pl.DisplayName
+	d.LinkProvider, d.LinkAccount = pl.PendingIdPLink.IdentityProviderName, pl.PendingIdPLink.DisplayName
 }
 
 // showPendingLink keeps a sign-in's pending link for the login form the
@@ -83,15 +83,19 @@ func (s *Server) showPendingLink(w http.ResponseWriter, r *http.Request, params 
 // completePendingLink links the pending link the completed form carried to
 // the user it just authenticated (not through a provider: that one is the
 // provider's own user), and drops the browser's cookie whatever comes of
-// it: a pending link of another tenant, expired or used links nothing.
-func (s *Server) completePendingLink(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, userID, authType string) {
+// it: a pending link of another tenant, expired or used links nothing and
+// the sign-in goes on. It is called before the sign-in's session starts:
+// false when the user has the links the provider allows them
+// (manage.IdentityProviderLinks.Link's [tooMany]), and then the caller
+// starts no session and issues no code.
+func (s *Server) completePendingLink(w http.ResponseWriter, r *http.Request, a auth.Authorization, params url.Values, userID, authType string) bool {
 	if singleCookie(r, s.pendingLinkCookieName(r)) == "" {
-		return
+		return true
 	}
 	s.writeCookie(w, r, s.pendingLinkCookieName(r), "", -1)
 	st, ok := s.pendingLinkOf(r, params)
 	if !ok || authType == "OPENID_CONNECT" {
-		return
+		return true
 	}
 	_, err := s.Manage.IdentityProviderLinks.LinkPending(r.Context(), manage.Scope{TenantID: a.App.TenantID}, st.ID, userID)
 	var inv *manage.Invalid
@@ -99,7 +103,13 @@ func (s *Server) completePendingLink(w http.ResponseWriter, r *http.Request, a a
 	case err == nil:
 	case errors.As(err, &inv):
 		s.Logger.InfoContext(r.Context(), "pending identity provider link not made", "request_id", requestID(r.Context()), "error", err.Error())
+		for _, p := range inv.Problems {
+			if p.Kind == "tooMany" {
+				return false
+			}
+		}
 	default:
 		s.Logger.WarnContext(r.Context(), "pending identity provider link failed", "request_id", requestID(r.Context()), "error", err.Error())
 	}
+	return true
 }
