@@ -29,7 +29,7 @@ type EmailSendStore interface {
 	GetUser(ctx context.Context, id string) (storage.User, error)
 	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
 	GetApplication(ctx context.Context, id string) (storage.Application, error)
-	EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage) error
+	EnqueueOutboxAudited(ctx context.Context, msgs []storage.OutboxMessage, audit ...storage.AuditEntry) error
 }
 
 // EmailSend mails a stored template to users and addresses (emails.mdx
@@ -140,10 +140,21 @@ func (es *EmailSend) Send(ctx context.Context, scope Scope, templateID string, r
 			res.AnonymousResults[to.Address] = te
 		}
 	}
+	// One audit entry per accepted send, in the messages' transaction (so
+	// a send is audited exactly when it is queued): the caller, the
+	// template, how many messages were queued, and the recipients as user
+	// ids and a count of addresses; never a rendered message.
+	userIDs := make([]string, 0, len(users))
+	for _, u := range users {
+		userIDs = append(userIDs, u.ID)
+	}
+	tid := strings.ToLower(templateID)
+	entry := audit(ctx, b.now, scope.TenantID, "Sent the email template with Id ["+tid+"] ("+itoa(len(b.msgs))+" messages queued)", nil,
+		map[string]any{"emailTemplateId": tid, "queued": len(b.msgs), "userIds": userIDs, "toAddresses": len(dedupeAddresses(req.ToAddresses))})
+	if err := es.Store.EnqueueOutboxAudited(ctx, b.msgs, entry); err != nil {
+		return SendResponse{}, err
+	}
 	if len(b.msgs) > 0 {
-		if err := es.Store.EnqueueOutbox(ctx, b.msgs...); err != nil {
-			return SendResponse{}, err
-		}
 		es.Mail.notify(mail.Queue)
 	}
 	return res, nil

@@ -116,6 +116,10 @@ type OutboxStore interface {
 	// nothing). NextAttemptAt zero means CreatedAt. ErrConflict on a
 	// duplicate id.
 	EnqueueOutbox(ctx context.Context, msgs ...OutboxMessage) error
+	// EnqueueOutboxAudited stores msgs (none is allowed) and the audit
+	// entries in one transaction: the entries are written exactly when the
+	// messages are.
+	EnqueueOutboxAudited(ctx context.Context, msgs []OutboxMessage, audit ...AuditEntry) error
 	// ClaimOutbox leases due messages to c.Owner and counts an attempt on
 	// each. With several workers (and several nodes sharing PostgreSQL) no
 	// two claims overlap: a message is leased to one owner at a time.

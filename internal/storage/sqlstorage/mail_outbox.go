@@ -40,6 +40,18 @@ func (s *Store) EnqueueOutbox(ctx context.Context, msgs ...storage.OutboxMessage
 	return s.tx(ctx, func(q querier) error { return enqueueTx(ctx, q, msgs) })
 }
 
+// EnqueueOutboxAudited stores the audit entries and msgs in one
+// transaction (the entries first: a message refused after them takes
+// them back).
+func (s *Store) EnqueueOutboxAudited(ctx context.Context, msgs []storage.OutboxMessage, audit ...storage.AuditEntry) error {
+	return s.tx(ctx, func(q querier) error {
+		if err := insertAudit(ctx, q, audit); err != nil {
+			return err
+		}
+		return enqueueTx(ctx, q, msgs)
+	})
+}
+
 // claimSQL leases due rows. On PostgreSQL, FOR UPDATE SKIP LOCKED makes a
 // concurrent claimer pass over rows another transaction is leasing, and
 // READ COMMITTED re-checks a locked row's WHERE against its committed
