@@ -1,7 +1,8 @@
 // FusionAuth's TypeScript client against latchkey's identity provider Link
 // API and provider search: createUserLink, retrieveUserLink,
 // retrieveUserLinksByUserId, deleteUserLink and searchIdentityProviders, and
-// the client's error for an upstream account linked twice. Run by
+// the client's error for an upstream account linked twice, and a provider's
+// link limit (tenantConfiguration) refusing createUserLink. Run by
 // ts_test.go after flow.test.mjs (the Kickstart's user, kick@example.com,
 // is the one linked).
 import { test } from 'node:test';
@@ -51,4 +52,31 @@ test('identity provider links and search through FusionAuth\'s TypeScript client
   assert.equal(deleted.statusCode, 200);
   const none = await admin.retrieveUserLinksByUserId(null, user.id);
   assert.deepEqual(none.response.identityProviderLinks, []);
+});
+
+test('an identity provider\'s link limit through FusionAuth\'s TypeScript client', async () => {
+  const limitedId = '5c6d7e8f-0000-4000-8000-0000000000d2';
+  const user = (await admin.retrieveUserByEmail('kick@example.com')).response.user;
+  await admin.createIdentityProvider(limitedId, {
+    identityProvider: {
+      type: 'OpenIDConnect', name: 'Limited', buttonText: 'Sign in with Limited', enabled: true,
+      oauth2: { client_id: 'latchkey', client_secret: 'upstream-secret', issuer: 'https://limited.example.test' },
+      tenantConfiguration: { [user.tenantId]: { limitUserLinkCount: { enabled: true, maximumLinks: 1 } } },
+    },
+  });
+  const stored = (await admin.retrieveIdentityProvider(limitedId)).response.identityProvider;
+  assert.deepEqual(stored.tenantConfiguration[user.tenantId].limitUserLinkCount, { enabled: true, maximumLinks: 1 });
+
+  await admin.createUserLink({ identityProviderLink: { identityProviderId: limitedId, identityProviderUserId: 'limited-1', userId: user.id } });
+  try {
+    await admin.createUserLink({ identityProviderLink: { identityProviderId: limitedId, identityProviderUserId: 'limited-2', userId: user.id } });
+    assert.fail('a link past the provider\'s limit was made');
+  } catch (e) {
+    if (e instanceof assert.AssertionError) throw e;
+    assert.equal(e.statusCode, 400);
+    assert.equal(e.exception.fieldErrors['identityProviderLink.userId'][0].code, '[tooMany]identityProviderLink.userId');
+  }
+  const links = await admin.retrieveUserLinksByUserId(limitedId, user.id);
+  assert.deepEqual(links.response.identityProviderLinks.map((l) => l.identityProviderUserId), ['limited-1']);
+  await admin.deleteIdentityProvider(limitedId);
 });
