@@ -184,3 +184,29 @@ func TestHostedPendingLinkAtTheLimit(t *testing.T) {
 		t.Fatalf("the next authorization after the refusal: %d %s", again.status, again.header.Get("Location"))
 	}
 }
+
+// TestHostedSignInWithProviderAtTheLinkLimit (adversarial): "Sign in with
+// Upstream" on the hosted page whose account would be linked to alice, who
+// has the links the provider allows, sends the browser back with
+// access_denied: no code, no link, and no session (the next authorization
+// in the browser asks her to sign in).
+func TestHostedSignInWithProviderAtTheLinkLimit(t *testing.T) {
+	down := newOAuthStack(t)
+	up := newUpstream(t, upstreamUser{aliceEmail, true})
+	federate(t, down, up, "LinkByEmail")
+	down.setLinkLimit(idpID, limitConfig(true, 1))
+	down.apiOK("POST", "/api/identity-provider/link", link(idpID, "alices-other-account", aliceID))
+	_, challenge := pkce("limit-")
+	b := newBrowser(down)
+	q := redirectQuery(t, b.get(upstreamCallback(t, b, down, up, aliceEmail, challenge)), forumsCallback)
+	if q.Get("error") != "access_denied" || q.Get("code") != "" {
+		t.Fatalf("the sign-in past the limit: %v", q)
+	}
+	if got := down.storedLinks(aliceID); !slices.Equal(got, []string{idpID + "/alices-other-account"}) {
+		t.Fatalf("alice's links after the refusal: %v", got)
+	}
+	_, challenge2 := pkce("again-")
+	if again := b.get("/oauth2/authorize?" + authzQuery(storeApp, storeCallback, challenge2).Encode()); again.status != http.StatusOK || again.header.Get("Location") != "" {
+		t.Fatalf("the next authorization after the refusal: %d %s", again.status, again.header.Get("Location"))
+	}
+}
