@@ -192,6 +192,10 @@ func (s *Server) registerPage(w http.ResponseWriter, r *http.Request, a auth.Aut
 	c := a.App.RegistrationConfiguration
 	d := &hosted.Data{Lang: params.Get("locale"), AppName: a.App.Name, Action: "/oauth2/register",
 		CSRF: s.csrfToken(w, r), LoginURL: "/oauth2/authorize?" + authorizeQuery(params).Encode()}
+	// A sign-in through an identity provider waiting for a link (the
+	// login page's pending_link): the account created here gets it
+	// (startHostedSession), and the page says so.
+	s.pendingLinkNotice(r, a, params, d)
 	for _, n := range authorizeParams {
 		if v := params.Get(n); v != "" {
 			d.Hidden = append(d.Hidden, hosted.Field{Name: n, Value: v})

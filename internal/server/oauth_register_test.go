@@ -374,3 +374,47 @@ func TestHostedRegistrationRateLimit(t *testing.T) {
 	}
 	s.noUser("dora@example.test")
 }
+
+// TestHostedRegistrationWithPendingLink: a sign-in through an identity
+// provider whose account is linked to nobody here shows the login page
+// naming it, with the offer to create an account instead; the account
+// created on the registration page that link leads to gets the upstream
+// account linked, so the next "Sign in with Upstream", in another
+// browser, is the new user's at once. A refused form links nothing.
+func TestHostedRegistrationWithPendingLink(t *testing.T) {
+	down := buildOAuthStack(t, stackOpts{cfg: noRateLimit}, func(apps map[string]*storage.Application, _ *storage.Tenant) {
+		apps[forumsApp].RegistrationConfiguration = storage.RegistrationConfiguration{Enabled: true, Type: "basic", LoginIDType: "email"}
+	})
+	up := newUpstream(t, upstreamUser{"carol@example.test", true})
+	federate(t, down, up, "CreatePendingLink")
+	_, challenge := pkce("pending-")
+	b := newBrowser(down)
+	login := b.get(upstreamCallback(t, b, down, up, "carol@example.test", challenge))
+	if !strings.Contains(string(login.body), "Or create a new account for it below.") {
+		t.Fatalf("the pending link's page offers no account: %d %s", login.status, login.body)
+	}
+	link := registerLink(login)
+	if u, err := url.Parse(link); err != nil || u.Query().Get("pending_link") == "" {
+		t.Fatalf("register link %q carries no pending link", link)
+	}
+	page := b.get(link)
+	if !strings.Contains(string(page.body), "You signed in with Upstream as <strong>carol@example.test</strong>") {
+		t.Fatalf("the registration page does not name the pending link: %s", page.body)
+	}
+	fields := map[string]string{"user.email": "carol@example.test", "user.password": "short"}
+	if res := b.submitRegister(page, fields); res.status != http.StatusBadRequest {
+		t.Fatalf("a refused form: %d", res.status)
+	}
+	down.noUser("carol@example.test")
+	fields["user.password"] = "carol's own passphrase"
+	q := redirectQuery(t, b.submitRegister(page, fields), forumsCallback)
+	carol := down.do(call{method: "GET", path: "/api/user?email=carol@example.test", hdr: admin}).json(t)["user"].(map[string]any)["id"].(string)
+	if got := down.storedLinks(carol); len(got) != 1 || q.Get("code") == "" {
+		t.Fatalf("carol's links after her sign-up: %v (code %q)", got, q.Get("code"))
+	}
+	verifier2, challenge2 := pkce("pending-2-")
+	_, q2 := signInWithUpstream(t, newBrowser(down), down, up, "carol@example.test", challenge2)
+	if id := idTokenClaims(t, down.exchange(forumsApp, q2.Get("code"), forumsCallback, verifier2)); id["sub"] != carol {
+		t.Fatalf("the next sign-in with Upstream: %v, want %s", id, carol)
+	}
+}
