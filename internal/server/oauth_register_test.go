@@ -418,3 +418,29 @@ func TestHostedRegistrationWithPendingLink(t *testing.T) {
 		t.Fatalf("the next sign-in with Upstream: %v, want %s", id, carol)
 	}
 }
+
+// TestHostedRegistrationWhoseTurnNeverCameAnswersBusy: the registration
+// form waits for a hashing turn as the login form does; one whose client
+// goes away while it waits is answered with the busy page (503,
+// Retry-After: 1) and creates no user.
+func TestHostedRegistrationWhoseTurnNeverCameAnswersBusy(t *testing.T) {
+	s := buildOAuthStack(t, stackOpts{cfg: noRateLimit}, registerOpen)
+	b := newBrowser(s)
+	_, challenge := pkce("busy")
+	v := formFields(t, b.openRegister(authzQuery(storeApp, storeCallback, challenge)))
+	for k, val := range dora() {
+		v.Set(k, val)
+	}
+	u, err := url.Parse(s.URL)
+	must(t, err)
+	var cookies []string
+	for _, c := range b.hc.Jar.Cookies(u) {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	rec := serveBusy(t, s, call{method: "POST", path: "/oauth2/register", body: v.Encode(), hdr: map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded", "Origin": s.URL, "Sec-Fetch-Site": "same-origin", "Cookie": strings.Join(cookies, "; ")}})
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Fatalf("busy registration: %d %q Retry-After %q: %s", rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Retry-After"), rec.Body)
+	}
+	s.noUser("dora@example.test")
+}
