@@ -67,8 +67,8 @@ var registerFields = []string{"user.email", "user.username", "user.password", "p
 // hostedRegister handles GET and POST /oauth2/register. The authorization
 // request is checked exactly as /oauth2/authorize checks it (the same
 // error page or redirect). An application that does not take sign-ups
-// (registrationConfiguration.enabled false) gets its login page, as
-// FusionAuth's register page sends the browser there: a GET is redirected
+// (registrationConfiguration.enabled false) gets its login page (our
+// reading of FusionAuth's, whose docs do not say): a GET is redirected
 // to /oauth2/authorize with the same parameters, a POST shows the login
 // page with 403 and creates nothing. The route's guard already checked a
 // POST's origin and CSRF token, its rate (the keyless sign-up's, shared)

@@ -145,8 +145,8 @@ func TestHostedRegistration(t *testing.T) {
 // TestHostedRegistrationLink: the login page links to the registration
 // page, with the same authorization request, only for an application
 // that takes sign-ups; for another one the registration page is the login
-// page (a redirect to /oauth2/authorize with the same parameters, as
-// FusionAuth's), and its form creates nothing (403).
+// page (a redirect to /oauth2/authorize with the same parameters), and
+// its form creates nothing (403).
 func TestHostedRegistrationLink(t *testing.T) {
 	s := buildOAuthStack(t, stackOpts{cfg: noRateLimit}, registerOpen)
 	b := newBrowser(s)
