@@ -444,3 +444,30 @@ func TestHostedRegistrationWhoseTurnNeverCameAnswersBusy(t *testing.T) {
 	}
 	s.noUser("dora@example.test")
 }
+
+// TestHostedRegistrationByUsername: with loginIdType username the form
+// asks for a username and no email; a blank one is refused at the
+// username field, and a filled one creates a user with that username who
+// gets a code.
+func TestHostedRegistrationByUsername(t *testing.T) {
+	s := buildOAuthStack(t, stackOpts{cfg: noRateLimit}, func(apps map[string]*storage.Application, _ *storage.Tenant) {
+		apps[storeApp].RegistrationConfiguration = storage.RegistrationConfiguration{Enabled: true, Type: "basic", LoginIDType: "username"}
+	})
+	b := newBrowser(s)
+	_, challenge := pkce("username")
+	page := b.openRegister(authzQuery(storeApp, storeCallback, challenge))
+	if body := string(page.body); !strings.Contains(body, `name="user.username"`) || strings.Contains(body, `name="user.email"`) {
+		t.Fatalf("the form for usernames: %s", body)
+	}
+	res := b.submitRegister(page, map[string]string{"user.username": " ", "user.password": "dora's own passphrase"})
+	if res.status != http.StatusBadRequest || !strings.Contains(string(res.body), `id="user.username-error">Required.`) {
+		t.Fatalf("a blank username: %d %s", res.status, res.body)
+	}
+	q := redirectQuery(t, b.submitRegister(page, map[string]string{"user.username": "dora", "user.password": "dora's own passphrase"}), storeCallback)
+	if q.Get("code") == "" {
+		t.Fatalf("no code: %v", q)
+	}
+	if res := s.do(call{method: "GET", path: "/api/user?username=dora", hdr: admin}); res.status != http.StatusOK {
+		t.Fatalf("the user by username: %d %s", res.status, res.body)
+	}
+}
