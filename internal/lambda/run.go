@@ -10,13 +10,13 @@ import (
 
 // outcome is what the call's goroutine hands back.
 type outcome struct {
-	claims  map[string]any
+	claims map[string]any
 	// user and registration are a reconcile call's objects as it left
 	// them (registration nil when it was not passed).
 	user, registration map[string]any
-	dropped []string
-	console []entry
-	failure *Failure
+	dropped            []string
+	console            []entry
+	failure            *Failure
 }
 
 // job is one call handed to a sandbox's goroutine.
