@@ -16,6 +16,7 @@ type IdentityProvider struct {
 	LinkingStrategy          string                               `json:"linkingStrategy"`
 	OAuth2                   IdentityProviderOAuth2               `json:"oauth2"`
 	ApplicationConfiguration map[string]IdentityProviderAppConfig `json:"applicationConfiguration"`
+	LambdaConfiguration      IdentityProviderLambdaConfiguration  `json:"lambdaConfiguration"`
 	InsertInstant            int64                                `json:"insertInstant"`
 	LastUpdateInstant        int64                                `json:"lastUpdateInstant"`
 	// Revision is the row's write counter as read (1 for a new row; every
@@ -39,6 +40,12 @@ type IdentityProviderOAuth2 struct {
 	EmailVerifiedClaim         string `json:"emailVerifiedClaim"`
 	UniqueIDClaim              string `json:"uniqueIdClaim"`
 	UsernameClaim              string `json:"usernameClaim"`
+}
+
+// IdentityProviderLambdaConfiguration is identityProvider.lambdaConfiguration:
+// the OpenIDReconcile lambda run on every login through the provider.
+type IdentityProviderLambdaConfiguration struct {
+	ReconcileID string `json:"reconcileId,omitempty"`
 }
 
 // IdentityProviderAppConfig is identityProvider.applicationConfiguration[appId].
@@ -76,12 +83,17 @@ type PendingIdPLink struct {
 
 // FederatedAccount is what a federated login writes in one transaction:
 // the new user (nil when linking an existing one), the registration to
-// create (nil when none), and the link (none when IdentityProviderID is
-// empty: an earlier login linked the user).
+// create (nil when none), the link (none when IdentityProviderID is
+// empty: an earlier login linked the user), and what the provider's
+// reconcile lambda changed of an existing user and of their existing
+// registration (nil when nothing), each written only while its row still
+// has the Revision read (ErrStale otherwise, nothing written).
 type FederatedAccount struct {
-	User         *User
-	Registration *Registration
-	Link         IdentityProviderLink
+	User                *User
+	Registration        *Registration
+	Link                IdentityProviderLink
+	UpdatedUser         *User
+	UpdatedRegistration *Registration
 }
 
 // IdentityProviderStore stores identity providers and the users' links.
@@ -110,6 +122,7 @@ type IdentityProviderStore interface {
 	DeleteIdentityProviderLink(ctx context.Context, providerID, providerUserID, userID string, audit ...AuditEntry) error
 	// CreateFederatedAccount writes a FederatedAccount all or nothing:
 	// ErrConflict when the link, the user's email or username, or the
-	// registration exists already.
+	// registration exists already; ErrStale when an updated row changed
+	// since it was read.
 	CreateFederatedAccount(ctx context.Context, a FederatedAccount) error
 }
