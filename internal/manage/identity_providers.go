@@ -14,10 +14,17 @@ import (
 // IdentityProviders is FusionAuth's identity-provider API for the
 // OpenIDConnect type (apis/identity-providers/openid-connect.mdx).
 type IdentityProviders struct {
-	Store storage.IdentityProviderStore
+	Store IdentityProvidersStore
 	Now   func() time.Time
 
 	updates recordLocks // Update's, by provider id
+}
+
+// IdentityProvidersStore is what IdentityProviders uses: the providers,
+// and the lambdas lambdaConfiguration.reconcileId names.
+type IdentityProvidersStore interface {
+	storage.IdentityProviderStore
+	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
 }
 
 // LinkingStrategies latchkey implements: link by email or create the user
@@ -45,7 +52,11 @@ func (ps *IdentityProviders) Create(ctx context.Context, id string, p storage.Id
 	}
 	now := ps.Now().UnixMilli()
 	p.ID, p.InsertInstant, p.LastUpdateInstant = id, now, now
-	if err := validateIdentityProvider(p).Err(); err != nil {
+	e := validateIdentityProvider(p)
+	if err := checkReconcileLambda(ctx, ps.Store, e, p.LambdaConfiguration.ReconcileID); err != nil {
+		return p, err
+	}
+	if err := e.Err(); err != nil {
 		return p, err
 	}
 	return p, conflict(ps.Store.CreateIdentityProvider(ctx, p, audit(ctx, ps.Now(), "", "Created the identity provider with Id ["+p.ID+"]", nil, p)), "duplicate", "identityProvider.name", "An identity provider with that name or id already exists.")
@@ -111,7 +122,11 @@ func (ps *IdentityProviders) Update(ctx context.Context, id string, change func(
 		if p.OAuth2.ClientSecret == "" {
 			p.OAuth2.ClientSecret = cur.OAuth2.ClientSecret
 		}
-		if err := validateIdentityProvider(p).Err(); err != nil {
+		e := validateIdentityProvider(p)
+		if err := checkReconcileLambda(ctx, ps.Store, e, p.LambdaConfiguration.ReconcileID); err != nil {
+			return err
+		}
+		if err := e.Err(); err != nil {
 			return err
 		}
 		return conflict(notFound(ps.Store.UpdateIdentityProvider(ctx, p, audit(ctx, ps.Now(), "", "Updated the identity provider with Id ["+p.ID+"]", cur, p))), "duplicate", "identityProvider.name", "An identity provider with that name already exists.")
