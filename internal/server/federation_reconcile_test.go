@@ -58,7 +58,8 @@ func storedAccount(t *testing.T, s *stack, userID string) string {
 // TestIdentityProviderReconcileLambda: an OpenID Connect provider's
 // reconcile lambda maps upstream claims into user.data, firstName and a
 // registration role on the login that creates the user and again on every
-// later one; GET /api/user and the issued token's roles show them.
+// later one; GET /api/user, the issued token's roles and the application's
+// populate lambda see them.
 // Adversarial: a lambda changing protected fields (email, to another
 // user's; username, verified, active, id, tenantId, passwordChangeRequired,
 // the registration's id and applicationId) changes none of them; a lambda
@@ -71,11 +72,24 @@ func TestIdentityProviderReconcileLambda(t *testing.T) {
 	down := newOAuthStack(t)
 	up := newUpstream(t, upstreamUser{"bob@example.test", true}, upstreamUser{"carol@example.test", true})
 	federate(t, down, up, "LinkByEmail")
+	// A populate lambda on the application sees the reconciled user (set
+	// in the store: the seeded application has no full jwtConfiguration;
+	// withReconcile's role change then clears the cached application).
+	populateID := "0f1a2b3c-0000-4000-8000-0000000000e3"
+	down.apiOK("POST", "/api/lambda/"+populateID, map[string]any{"lambda": map[string]any{"name": "Upstream email", "type": "JWTPopulate",
+		"body": "function populate(jwt, user) { jwt.upstreamEmail = user.data && user.data.upstreamEmail; jwt.first = user.firstName; }"}})
+	app, err := down.Store.GetApplication(context.Background(), forumsApp)
+	must(t, err)
+	app.LambdaConfiguration.AccessTokenPopulateID = populateID
+	must(t, down.Store.UpdateApplication(context.Background(), app))
 	withReconcile(t, down, mapClaims)
 
 	res := idpLogin(down, upstreamCode(t, up, "bob@example.test"))
 	wantStatus(t, res, 200)
 	body := res.json(t)
+	if c := jwtClaims(t, body["token"].(string)); c["upstreamEmail"] != "bob@example.test" || c["first"] != "Fed" {
+		t.Fatalf("the populate lambda did not see the reconciled user: %v", c)
+	}
 	bobID := body["user"].(map[string]any)["id"].(string)
 	roles := func(tok string) []any { r, _ := jwtClaims(t, tok)["roles"].([]any); return r }
 	if !slices.Contains(roles(body["token"].(string)), any("moderator")) {
