@@ -68,6 +68,7 @@ func storedAccount(t *testing.T, s *stack, userID string) string {
 // LambdaInvocationException, FusionAuth's "the user will not be created
 // or linked") with nothing written: no user for a new upstream account,
 // and an existing user's record and registration byte for byte as before.
+// Under LinkAnonymously no lambda runs.
 func TestIdentityProviderReconcileLambda(t *testing.T) {
 	down := newOAuthStack(t)
 	up := newUpstream(t, upstreamUser{"bob@example.test", true}, upstreamUser{"carol@example.test", true})
@@ -173,6 +174,15 @@ func TestIdentityProviderReconcileLambda(t *testing.T) {
 				t.Fatalf("a refused first login created the user: %v", err)
 			}
 		})
+	}
+
+	// LinkAnonymously runs no lambda (FusionAuth's "Limitations"): even a
+	// failing one (the last body above) does not stop the login.
+	down.apiOK("PATCH", "/api/identity-provider/"+idpID, map[string]any{"identityProvider": map[string]any{"linkingStrategy": "LinkAnonymously"}})
+	res = idpLogin(down, upstreamCode(t, up, "carol@example.test"))
+	wantStatus(t, res, 200)
+	if u := res.json(t)["user"].(map[string]any); u["firstName"] != nil || u["data"] != nil {
+		t.Fatalf("a lambda ran for an anonymous link: %v", u)
 	}
 }
 
