@@ -262,3 +262,35 @@ func TestHostedSignInWithProviderReconciles(t *testing.T) {
 		t.Fatalf("a refused sign-in created the user: %v", err)
 	}
 }
+
+// TestIdentityProviderReconcileLinksExistingUser: the login that first
+// links an upstream account to an existing user (alice, by her verified
+// email) runs the lambda on her stored record and registration, and
+// writes its changes with the link.
+func TestIdentityProviderReconcileLinksExistingUser(t *testing.T) {
+	down := newOAuthStack(t)
+	up := newUpstream(t, upstreamUser{aliceEmail, true})
+	federate(t, down, up, "LinkByEmail")
+	withReconcile(t, down, mapClaims)
+	res := idpLogin(down, upstreamCode(t, up, aliceEmail))
+	wantStatus(t, res, 200)
+	if id := res.json(t)["user"].(map[string]any)["id"]; id != aliceID {
+		t.Fatalf("linked to %v, want alice", id)
+	}
+	u, err := down.Store.GetUser(context.Background(), aliceID)
+	must(t, err)
+	regs, err := down.Store.ListRegistrations(context.Background(), aliceID)
+	must(t, err)
+	var roles []string
+	for _, r := range regs {
+		if r.ApplicationID == forumsApp {
+			roles = r.Roles
+		}
+	}
+	if u.FirstName != "Fed" || u.Data["upstreamEmail"] != aliceEmail || !slices.Contains(roles, "moderator") {
+		t.Fatalf("alice after the linking login: %q %v roles %v", u.FirstName, u.Data, roles)
+	}
+	if links, err := down.Store.ListIdentityProviderLinks(context.Background(), aliceID, idpID); err != nil || len(links) != 1 {
+		t.Fatalf("alice's links %v %v", links, err)
+	}
+}
