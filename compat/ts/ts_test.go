@@ -94,7 +94,7 @@ func TestTypeScriptClient(t *testing.T) {
 		"LATCHKEY_API_KEY=" + key,
 		"LATCHKEY_APP_ID=" + kickstartAppID,
 		"LATCHKEY_TENANT_ID=" + manage.DefaultTenantID,
-	}, node, "--test", "--test-concurrency=1", "flow.test.mjs", "accounts.test.mjs", "mfa.test.mjs", "comments.test.mjs", "family.test.mjs", "eventlog.test.mjs", "idplinks.test.mjs", "email_send.test.mjs", "consent.test.mjs", "exports.test.mjs", "verifyreg.test.mjs", "idpstart.test.mjs")
+	}, node, "--test", "--test-concurrency=1", "flow.test.mjs", "accounts.test.mjs", "mfa.test.mjs", "comments.test.mjs", "family.test.mjs", "eventlog.test.mjs", "idplinks.test.mjs", "email_send.test.mjs", "consent.test.mjs", "exports.test.mjs", "verifyreg.test.mjs", "idpstart.test.mjs", "reconcile.test.mjs")
 }
 
 // installClient runs npm ci once, when the pinned client is not installed.

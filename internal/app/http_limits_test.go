@@ -113,7 +113,13 @@ func TestSlowClientsAreCut(t *testing.T) {
 // blank line included, are exactly n bytes.
 func headOfSize(t *testing.T, n int) string {
 	t.Helper()
-	const start, end = "GET /api/status HTTP/1.1\r\nHost: latchkey.test\r\nX-Pad: ", "\r\n\r\n"
+	return headOfSizeFor(t, "/api/status", n)
+}
+
+// headOfSizeFor is headOfSize for a GET of path.
+func headOfSizeFor(t *testing.T, path string, n int) string {
+	t.Helper()
+	start, end := "GET "+path+" HTTP/1.1\r\nHost: latchkey.test\r\nX-Pad: ", "\r\n\r\n"
 	pad := n - len(start) - len(end)
 	if pad < 1 {
 		t.Fatalf("no head of %d bytes", n)

@@ -76,3 +76,30 @@ func TestMetricsListener(t *testing.T) {
 		t.Errorf("/metrics on the public listener: %d, want 404", r2.StatusCode)
 	}
 }
+
+// TestMetricsListenerHeaderBound: the metrics listener holds the public
+// listener's header bound (32 KiB), not Go's default of 1 MiB: a scrape
+// at the bound is served, one byte more and 64 KiB are answered 431.
+func TestMetricsListenerHeaderBound(t *testing.T) {
+	a := openTraced(t, func(c *config.Config) { c.MetricsAddr = "127.0.0.1:0" }, app.Options{})
+	runApp(t, a)
+	addr := strings.TrimPrefix(a.MetricsURL(), "http://")
+	limit := app.DefaultHTTPLimits.MaxHeaderBytes
+	for _, tc := range []struct {
+		size int
+		want int
+	}{{limit, http.StatusOK}, {limit + 1, http.StatusRequestHeaderFieldsTooLarge}, {64 << 10, http.StatusRequestHeaderFieldsTooLarge}} {
+		c := dial(t, addr)
+		if _, err := io.WriteString(c, headOfSizeFor(t, "/metrics", tc.size)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(c.br, nil)
+		if err != nil {
+			t.Fatalf("%d bytes of headers: %v", tc.size, err)
+		}
+		_ = res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%d bytes of headers: %d, want %d", tc.size, res.StatusCode, tc.want)
+		}
+	}
+}

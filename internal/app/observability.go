@@ -101,7 +101,12 @@ func (a *App) serveMetrics(ctx context.Context) (stop func()) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.metrics.Handler())
+	// The public listener's header bound and idle timeout hold here too: a
+	// scrape needs a few hundred bytes of headers, and Go's default (1 MiB)
+	// would let any client that reaches this port hold that much per
+	// connection.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		MaxHeaderBytes: serverHeaderBytes(a.limits.MaxHeaderBytes), IdleTimeout: a.limits.IdleTimeout,
 		ErrorLog:    slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
 	go func() {

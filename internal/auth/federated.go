@@ -64,6 +64,12 @@ type FederatedRequest struct {
 	ApplicationID string
 	Claims        map[string]any
 	IPAddress     string
+	// IDToken and RawIDToken are the verified upstream id token's claims
+	// and its encoded form (empty when the provider has no issuer, so no
+	// id token was verified): the reconcile lambda's id_token and
+	// tokens.id_token.
+	IDToken    map[string]any
+	RawIDToken string
 }
 
 // FederatedUser finds or makes the local user of an upstream account
@@ -81,7 +87,7 @@ type FederatedRequest struct {
 // link and registration.
 func (s *Service) FederatedUser(ctx context.Context, req FederatedRequest) (storage.User, storage.Application, error) {
 	u, app, err := s.federatedUser(ctx, req)
-	if errors.Is(err, storage.ErrConflict) {
+	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrStale) {
 		u, app, err = s.federatedUser(ctx, req)
 	}
 	return u, app, err
@@ -120,10 +126,18 @@ func (s *Service) federatedUser(ctx context.Context, req FederatedRequest) (stor
 	if err != nil {
 		return storage.User{}, app, fmt.Errorf("auth: federated: registrations: %w", err)
 	}
-	if findRegistration(regs, app.ID) == nil && ac.CreateRegistration && (acct.Registration == nil) {
+	existing := findRegistration(regs, app.ID)
+	if existing == nil && ac.CreateRegistration && (acct.Registration == nil) {
 		acct.Registration = s.defaultRegistration(user.ID, app)
 	}
-	if acct.User != nil || acct.Registration != nil || acct.Link.IdentityProviderID != "" {
+	// The provider's reconcile lambda, on every login (FusionAuth runs none
+	// for an anonymous link: extend/code/lambdas "Limitations").
+	if p.LambdaConfiguration.ReconcileID != "" && p.LinkingStrategy != "LinkAnonymously" {
+		if user, err = s.reconcile(ctx, req, app, user, existing, &acct); err != nil {
+			return storage.User{}, app, err
+		}
+	}
+	if acct.User != nil || acct.Registration != nil || acct.Link.IdentityProviderID != "" || acct.UpdatedUser != nil || acct.UpdatedRegistration != nil {
 		acct.MaxLinks = p.MaxLinks(app.TenantID)
 		err := s.cfg.Store.CreateFederatedAccount(ctx, acct)
 		if errors.Is(err, storage.ErrLinkLimit) {

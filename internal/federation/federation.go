@@ -100,9 +100,30 @@ func (c *Client) AuthorizeURL(ctx context.Context, p storage.IdentityProvider, r
 // the userinfo endpoint's for what the id token lacks (its sub must be the
 // same). nonce, when not empty, must be the id token's.
 func (c *Client) Exchange(ctx context.Context, p storage.IdentityProvider, code, redirectURI, verifier, nonce string) (map[string]any, error) {
+	up, err := c.ExchangeTokens(ctx, p, code, redirectURI, verifier, nonce)
+	return up.Claims, err
+}
+
+// Upstream is what a code exchange yields: the user's claims (as Exchange
+// returns them) and, when an id token was verified, its own claims and its
+// encoded form (a reconcile lambda's id_token and tokens.id_token). The
+// upstream access and refresh tokens are not kept.
+type Upstream struct {
+	Claims     map[string]any
+	IDToken    map[string]any
+	RawIDToken string
+}
+
+// ExchangeTokens is Exchange, with the verified id token apart.
+func (c *Client) ExchangeTokens(ctx context.Context, p storage.IdentityProvider, code, redirectURI, verifier, nonce string) (Upstream, error) {
+	claims, idt, raw, err := c.exchange(ctx, p, code, redirectURI, verifier, nonce)
+	return Upstream{Claims: claims, IDToken: idt, RawIDToken: raw}, err
+}
+
+func (c *Client) exchange(ctx context.Context, p storage.IdentityProvider, code, redirectURI, verifier, nonce string) (claims, idClaims map[string]any, rawID string, err error) {
 	prov, ep, err := c.endpoints(ctx, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	cfg := config(p, ep, redirectURI)
 	var opts []oauth2.AuthCodeOption
@@ -111,28 +132,32 @@ func (c *Client) Exchange(ctx context.Context, p storage.IdentityProvider, code,
 	}
 	tok, err := cfg.Exchange(c.ctx(ctx), code, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: token: %w", ErrUpstream, err)
+		return nil, nil, "", fmt.Errorf("%w: token: %w", ErrUpstream, err)
 	}
-	claims := map[string]any{}
+	claims = map[string]any{}
 	if prov != nil {
 		raw, _ := tok.Extra("id_token").(string)
 		idt, err := prov.Verifier(&oidc.Config{ClientID: p.OAuth2.ClientID, Now: c.Now}).Verify(c.ctx(ctx), raw)
 		if err != nil {
-			return nil, fmt.Errorf("%w: id token: %w", ErrUpstream, err)
+			return nil, nil, "", fmt.Errorf("%w: id token: %w", ErrUpstream, err)
 		}
 		if nonce != "" && idt.Nonce != nonce {
-			return nil, fmt.Errorf("%w: id token nonce does not match", ErrUpstream)
+			return nil, nil, "", fmt.Errorf("%w: id token nonce does not match", ErrUpstream)
 		}
 		if err := idt.Claims(&claims); err != nil {
-			return nil, fmt.Errorf("%w: id token claims: %w", ErrUpstream, err)
+			return nil, nil, "", fmt.Errorf("%w: id token claims: %w", ErrUpstream, err)
+		}
+		idClaims, rawID = map[string]any{}, raw
+		if err := idt.Claims(&idClaims); err != nil {
+			return nil, nil, "", fmt.Errorf("%w: id token claims: %w", ErrUpstream, err)
 		}
 	}
 	info, err := c.userinfo(ctx, p, prov, tok)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	if sub, ok := claims["sub"]; ok && info != nil && info["sub"] != sub {
-		return nil, fmt.Errorf("%w: userinfo names another subject", ErrUpstream)
+		return nil, nil, "", fmt.Errorf("%w: userinfo names another subject", ErrUpstream)
 	}
 	for k, v := range info {
 		if _, ok := claims[k]; !ok {
@@ -140,9 +165,9 @@ func (c *Client) Exchange(ctx context.Context, p storage.IdentityProvider, code,
 		}
 	}
 	if len(claims) == 0 {
-		return nil, fmt.Errorf("%w: no id token and no userinfo endpoint", ErrUpstream)
+		return nil, nil, "", fmt.Errorf("%w: no id token and no userinfo endpoint", ErrUpstream)
 	}
-	return claims, nil
+	return claims, idClaims, rawID, nil
 }
 
 // userinfo reads the userinfo endpoint, when there is one.

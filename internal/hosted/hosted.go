@@ -21,7 +21,7 @@ import (
 var builtin embed.FS
 
 // Pages a theme may override, and the layout they are drawn in.
-var pages = []string{"login", "error", "logout", "twofactor"}
+var pages = []string{"login", "error", "logout", "twofactor", "register"}
 
 // DefaultTheme is the id of the built-in theme.
 const DefaultTheme = "default"
@@ -188,7 +188,7 @@ func (r *Renderer) CSSPath(themeID string) string {
 	return "/theme/" + t.id + "/styles.css?v=" + t.cssTag
 }
 
-// Render writes page (login, twofactor, error or logout) of themeID in lang to w. The
+// Render writes page (login, register, twofactor, error or logout) of themeID in lang to w. The
 // page is rendered to a buffer first, so a template error never leaves half
 // a page on the wire.
 func (r *Renderer) Render(w io.Writer, page, themeID string, lang language.Tag, d *Data) error {
@@ -235,6 +235,16 @@ type Data struct {
 	Passkey       bool
 	Nonce         string
 	ApplicationID string
+	// RegisterURL: the application takes sign-ups; the login page links
+	// to its registration page there.
+	RegisterURL string
+
+	// Registration page: Inputs are the form's fields in order, Errors
+	// the codes of the form's problems that name no field; LoginURL is
+	// the login page of the same authorization request.
+	Inputs   []Input
+	Errors   []string
+	LoginURL string
 
 	// Two-factor page: Notice is the address a code was just sent to;
 	// Emails the methods a code can be sent to (Name: method id, Value:
@@ -252,6 +262,16 @@ type Data struct {
 // Field is a hidden form field.
 type Field struct{ Name, Value string }
 
+// Input is a field of the registration form: Name is the form field (and
+// the field its errors name, "user.email"), Label a message key, Value
+// what the user typed (never a password), Errors the codes of its
+// problems ("[blank]user.email").
+type Input struct {
+	Name, Label, Type, Value, Autocomplete string
+	Required                               bool
+	Errors                                 []string
+}
+
 // Provider is a "Sign in with …" button.
 type Provider struct{ Name, URL string }
 
@@ -262,6 +282,21 @@ func (d *Data) T(key string) string {
 		return m
 	}
 	return key
+}
+
+// Problem is the message for a problem's code ("[blank]user.email"):
+// the bundle's message for the code, else for its kind ("[blank]"), else
+// a generic one, so a code without a translation never shows as a code.
+func (d *Data) Problem(code string) string {
+	if m, ok := d.messages[code]; ok {
+		return m
+	}
+	if i := strings.IndexByte(code, ']'); strings.HasPrefix(code, "[") && i > 0 {
+		if m, ok := d.messages[code[:i+1]]; ok {
+			return m
+		}
+	}
+	return d.T("register.error.invalid")
 }
 
 // Tf is T with "{name}" replaced by value.

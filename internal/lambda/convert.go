@@ -10,6 +10,9 @@ import (
 // args are populate's arguments, built as plain JavaScript values.
 type args struct {
 	jwt, user, registration, context goja.Value
+	// A reconcile call's (reconcileArguments): its other two arguments.
+	reconcile       bool
+	idToken, tokens goja.Value
 }
 
 // arguments builds populate's arguments in sb's runtime from the caller's
@@ -23,6 +26,9 @@ func (sb *sandbox) arguments(in Input, unread unread) (a *args, err error) {
 			a, err = nil, errArguments{p}
 		}
 	}()
+	if in.reconcile != nil {
+		return sb.reconcileArguments(in.reconcile), nil
+	}
 	a = &args{jwt: sb.toJS(in.Claims), user: goja.Undefined(), registration: goja.Undefined(), context: goja.Undefined()}
 	if !unread[argUser] {
 		a.user = sb.object(in.User)

@@ -8,7 +8,10 @@
 // (time, allocation, call depth, sizes), the reserved claims a lambda may not
 // change, and the failure semantics: a lambda that throws, times out or hits
 // a limit leaves the claims unchanged, is logged with its id, and the login
-// goes on (FusionAuth, extend/code/lambdas "Exceptions").
+// goes on (FusionAuth, extend/code/lambdas "Exceptions"). It also runs
+// OpenID Connect reconcile lambdas, `function reconcile(user, registration,
+// jwt, id_token, tokens)`, in the same sandbox and limits (Reconcile); their
+// failure is the caller's to act on, since FusionAuth then refuses the login.
 //
 // It imports nothing from latchkey and never net/http (internal/archtest):
 // storage of lambda records, the /api/lambda endpoints and the call from

@@ -150,6 +150,8 @@ type Input struct {
 	// Scopes become context.scopes (FusionAuth 1.59): the requested scopes,
 	// an empty array when there are none.
 	Scopes []string
+
+	reconcile *ReconcileInput // a reconcile call's arguments instead (Reconcile)
 }
 
 // Lazy is an argument computed only when the body can read it, on the

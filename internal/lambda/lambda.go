@@ -19,11 +19,17 @@ type Type string
 // idTokenPopulateId both reference a JWTPopulate lambda (lambdas.json).
 const JWTPopulate Type = "JWTPopulate"
 
+// OpenIDReconcile is the lambda an OpenID Connect identity provider names
+// in lambdaConfiguration.reconcileId: reconcile(user, registration, jwt,
+// id_token, tokens) maps the upstream claims onto the user and their
+// registration on every login through the provider (Reconcile).
+const OpenIDReconcile Type = "OpenIDReconcile"
+
 // knownTypes are FusionAuth's other lambda types. They are recognised so that
 // a request naming one gets a message saying latchkey does not run it, rather
 // than one saying the name is unknown.
 var knownTypes = []Type{
-	"OpenIDReconcile", "SAMLv2Reconcile", "SAMLv2Populate", "AppleReconcile",
+	"SAMLv2Reconcile", "SAMLv2Populate", "AppleReconcile",
 	"ExternalJWTReconcile", "FacebookReconcile", "GoogleReconcile", "HYPRReconcile",
 	"TwitterReconcile", "LDAPConnectorReconcile", "LinkedInReconcile", "EpicGamesReconcile",
 	"NintendoReconcile", "SonyPSNReconcile", "SteamReconcile", "TwitchReconcile",
@@ -81,12 +87,12 @@ func (e *Engine) Validate(l Lambda) []FieldError {
 	switch {
 	case l.Type == "":
 		errs = append(errs, fieldError("blank", "lambda.type", "You must specify the [type] of the lambda."))
-	case l.Type == JWTPopulate:
+	case l.Type == JWTPopulate, l.Type == OpenIDReconcile:
 	default:
 		msg := fmt.Sprintf("The lambda type [%s] is not a FusionAuth lambda type.", l.Type)
 		for _, t := range knownTypes {
 			if t == l.Type {
-				msg = fmt.Sprintf("latchkey runs only JWTPopulate lambdas, not [%s].", l.Type)
+				msg = fmt.Sprintf("latchkey runs only JWTPopulate and OpenIDReconcile lambdas, not [%s].", l.Type)
 			}
 		}
 		errs = append(errs, fieldError("invalid", "lambda.type", msg))
@@ -104,8 +110,9 @@ func (e *Engine) Validate(l Lambda) []FieldError {
 	return errs
 }
 
-// checkBody compiles the body and loads it in a sandbox; it returns "" when a
-// populate function is defined, else a message for the administrator.
+// checkBody compiles the body and loads it in a sandbox; it returns "" when
+// the type's function (populate, or reconcile for OpenIDReconcile) is
+// defined, else a message for the administrator.
 func (e *Engine) checkBody(l Lambda) string {
 	c, err := compile(l)
 	var refused refusedError
@@ -121,6 +128,9 @@ func (e *Engine) checkBody(l Lambda) string {
 	}
 	switch out.failure.Reason {
 	case ReasonNoPopulate:
+		if l.Type == OpenIDReconcile {
+			return "The lambda body must define a function named reconcile, e.g. function reconcile(user, registration, jwt, id_token, tokens) {}."
+		}
 		return "The lambda body must define a function named populate, e.g. function populate(jwt, user, registration, context) {}."
 	case ReasonException:
 		return "The lambda body throws while loading: " + out.failure.Detail
@@ -144,8 +154,16 @@ func (e refusedError) Error() string { return string(e) }
 // of, whose populate a runtime keeps: keepable). The function returns
 // populate. The prefix shares the body's first line, so line numbers in
 // errors match.
+//
+// A reconcile body (OpenIDReconcile) returns reconcile instead, and gets
+// none of populate's shortcuts: every argument is built, its function is
+// not kept, and its calls run on the sandbox's goroutine.
 func compile(l Lambda) (*compiled, error) {
 	name := "lambda " + l.ID
+	entry := "populate"
+	if l.Type == OpenIDReconcile {
+		entry = "reconcile"
+	}
 	tree, err := parser.ParseFile(nil, name, l.Body, 0)
 	if err != nil {
 		return nil, err
@@ -155,9 +173,12 @@ func compile(l Lambda) (*compiled, error) {
 		return nil, refusedError(fmt.Sprintf("Line %d:%d a BigInt literal; BigInt values are not available in lambdas", pos.Line, pos.Column))
 	}
 	prog, err := goja.Compile(name, "(function () {"+l.Body+
-		"\n;return typeof populate === \"function\" ? populate : undefined;\n})", false)
+		"\n;return typeof "+entry+" === \"function\" ? "+entry+" : undefined;\n})", false)
 	if err != nil {
 		return nil, err
+	}
+	if l.Type == OpenIDReconcile {
+		return &compiled{prog: prog}, nil
 	}
 	return &compiled{prog: prog, unread: unreadArguments(tree), keep: keepable(tree), bounded: bounded(tree)}, nil
 }

@@ -10,10 +10,13 @@ import (
 
 // outcome is what the call's goroutine hands back.
 type outcome struct {
-	claims  map[string]any
-	dropped []string
-	console []entry
-	failure *Failure
+	claims map[string]any
+	// user and registration are a reconcile call's objects as it left
+	// them (registration nil when it was not passed).
+	user, registration map[string]any
+	dropped            []string
+	console            []entry
+	failure            *Failure
 }
 
 // job is one call handed to a sandbox's goroutine.
@@ -98,6 +101,9 @@ func (sb *sandbox) call1(l Lambda, c *compiled, a *args) outcome {
 	}
 	if a == nil {
 		return outcome{}
+	}
+	if a.reconcile {
+		return sb.reconcile(l, populate, a)
 	}
 	if _, err := populate(goja.Undefined(), a.jwt, a.user, a.registration, a.context); err != nil {
 		return outcome{failure: sb.failure(l, err)}

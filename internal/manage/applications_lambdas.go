@@ -33,3 +33,25 @@ func checkLambdas(ctx context.Context, st interface {
 	}
 	return nil
 }
+
+// checkReconcileLambda requires identityProvider.lambdaConfiguration.reconcileId,
+// when set, to name an OpenIDReconcile lambda (FusionAuth's type for an
+// OpenID Connect provider's reconcile lambda).
+func checkReconcileLambda(ctx context.Context, st interface {
+	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
+}, e *Invalid, id string) error {
+	const field = "identityProvider.lambdaConfiguration.reconcileId"
+	if id == "" {
+		return nil
+	}
+	l, err := st.GetLambda(ctx, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		e.Field("invalid", field, "The lambda ["+truncate(id, 64)+"] does not exist.")
+	case err != nil:
+		return err
+	case l.Type != string(lambda.OpenIDReconcile):
+		e.Field("invalid", field, "The lambda ["+id+"] is of type ["+l.Type+"]; an OpenIDReconcile lambda is required.")
+	}
+	return nil
+}

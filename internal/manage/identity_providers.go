@@ -20,11 +20,13 @@ type IdentityProviders struct {
 	updates recordLocks // Update's, by provider id
 }
 
-// IdentityProvidersStore is what IdentityProviders uses: the providers, and
-// the tenants their tenantConfiguration names.
+// IdentityProvidersStore is what IdentityProviders uses: the providers, the
+// tenants their tenantConfiguration names and the lambdas
+// lambdaConfiguration.reconcileId names.
 type IdentityProvidersStore interface {
 	storage.IdentityProviderStore
 	GetTenant(ctx context.Context, id string) (storage.Tenant, error)
+	GetLambda(ctx context.Context, id string) (storage.Lambda, error)
 }
 
 // LinkingStrategies latchkey implements: link by email or create the user
@@ -55,6 +57,9 @@ func (ps *IdentityProviders) Create(ctx context.Context, id string, p storage.Id
 	e := validateIdentityProvider(p)
 	var err error
 	if p.TenantConfiguration, err = ps.tenantConfiguration(ctx, e, p.TenantConfiguration, nil); err != nil {
+		return p, err
+	}
+	if err := checkReconcileLambda(ctx, ps.Store, e, p.LambdaConfiguration.ReconcileID); err != nil {
 		return p, err
 	}
 	if err := e.Err(); err != nil {
@@ -125,6 +130,9 @@ func (ps *IdentityProviders) Update(ctx context.Context, id string, change func(
 		}
 		e := validateIdentityProvider(p)
 		if p.TenantConfiguration, err = ps.tenantConfiguration(ctx, e, p.TenantConfiguration, cur.TenantConfiguration); err != nil {
+			return err
+		}
+		if err := checkReconcileLambda(ctx, ps.Store, e, p.LambdaConfiguration.ReconcileID); err != nil {
 			return err
 		}
 		if err := e.Err(); err != nil {

@@ -15,6 +15,7 @@ import (
 type LambdasStore interface {
 	storage.LambdaStore
 	ListApplications(ctx context.Context, inactive bool) ([]storage.Application, error)
+	ListIdentityProviders(ctx context.Context) ([]storage.IdentityProvider, error)
 }
 
 // LambdaCache is the node-local lambda cache a change must clear
@@ -128,8 +129,8 @@ func (ls *Lambdas) Update(ctx context.Context, id string, change func(storage.La
 	return l, nil
 }
 
-// Delete removes a lambda no application names; one in use is refused
-// with [inUse]lambdaId, which says where.
+// Delete removes a lambda no application and no identity provider names;
+// one in use is refused with [inUse]lambdaId, which says where.
 func (ls *Lambdas) Delete(ctx context.Context, id string) error {
 	if _, err := ls.Get(ctx, id); err != nil {
 		return err
@@ -148,6 +149,18 @@ func (ls *Lambdas) Delete(ctx context.Context, id string) error {
 	}
 	if len(users) > 0 {
 		return invalid("inUse", "lambdaId", "The lambda is used by application ["+strings.Join(users, "], [")+"]; point it elsewhere first.")
+	}
+	ps, err := ls.Store.ListIdentityProviders(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.LambdaConfiguration.ReconcileID == id {
+			users = append(users, p.ID)
+		}
+	}
+	if len(users) > 0 {
+		return invalid("inUse", "lambdaId", "The lambda is used by identity provider ["+strings.Join(users, "], [")+"]; point it elsewhere first.")
 	}
 	if err := ls.Store.DeleteLambda(ctx, id); err != nil {
 		return notFound(err)

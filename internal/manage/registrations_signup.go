@@ -8,15 +8,21 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
-// SignUp is a self-service sign-up from a SPA: POST /api/user/registration
-// without an API key (accounts spec §8.3; FusionAuth has no keyless form).
-// User and Registration hold only the allow-listed fields; NotAllowed names
-// the request's other fields, each refused with [notAllowed].
+// SignUp is a self-service sign-up: from a SPA, POST /api/user/registration
+// without an API key (accounts spec §8.3; FusionAuth has no keyless form),
+// or the hosted registration form (POST /oauth2/register). User and
+// Registration hold only the allow-listed fields; NotAllowed names the
+// request's other fields, each refused with [notAllowed].
 type SignUp struct {
 	User         storage.User
 	Password     string
 	Registration storage.Registration
 	NotAllowed   []string
+	// PasswordConfirm is the hosted form's second copy of the password
+	// (FusionAuth's passwordConfirm), checked when the application's
+	// registrationConfiguration.confirmPassword asks for it; nil (the API,
+	// whose SPA asks twice itself if it wants) checks nothing.
+	PasswordConfirm *string
 }
 
 // SignUp creates a user and their registration for an application that
@@ -47,6 +53,14 @@ func (rs *Registrations) SignUp(ctx context.Context, in SignUp) (Created, error)
 		e.Field("notAllowed", f, "The ["+f+"] property cannot be set when signing up.")
 	}
 	requireSignUpFields(e, app.RegistrationConfiguration, in.User)
+	if c := in.PasswordConfirm; c != nil && app.RegistrationConfiguration.ConfirmPassword {
+		switch {
+		case *c == "":
+			e.Field("blank", "passwordConfirm", "You must specify the [passwordConfirm] property.")
+		case *c != in.Password:
+			e.Field("doNotMatch", "passwordConfirm", "The [passwordConfirm] does not match the [user.password].")
+		}
+	}
 	u, tenant, ue, err := rs.Users.newUser(ctx, "", UserInput{User: in.User, Password: in.Password})
 	if err != nil {
 		return Created{}, err

@@ -158,12 +158,13 @@ func (s *Server) identityProviderLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := s.userIP(r, req.IPAddress)
-	claims, err := s.federation().Exchange(r.Context(), p, req.Data.Code, req.Data.RedirectURI, req.Data.CodeVerifier, "")
+	up, err := s.federation().ExchangeTokens(r.Context(), p, req.Data.Code, req.Data.RedirectURI, req.Data.CodeVerifier, "")
 	if err != nil {
 		s.federationFailure(w, r, err)
 		return
 	}
-	user, app, err := s.Auth.FederatedUser(r.Context(), auth.FederatedRequest{Provider: p, ApplicationID: req.ApplicationID, Claims: claims, IPAddress: ip})
+	user, app, err := s.Auth.FederatedUser(r.Context(), auth.FederatedRequest{Provider: p, ApplicationID: req.ApplicationID,
+		Claims: up.Claims, IDToken: up.IDToken, RawIDToken: up.RawIDToken, IPAddress: ip})
 	if err != nil {
 		s.federationFailure(w, r, err)
 		return
@@ -212,6 +213,8 @@ func (s *Server) federationFailure(w http.ResponseWriter, r *http.Request, err e
 		e.General("ExternalAuthenticationException", "The identity provider did not authenticate the user.")
 	case errors.Is(err, auth.ErrLinkLimit):
 		e.General("IdentityProviderLinkLimitExceeded", "The user has the most links to this identity provider its tenant allows (the provider's tenantConfiguration).")
+	case errors.Is(err, auth.ErrReconcileFailed):
+		e.General("LambdaInvocationException", "The identity provider's reconcile lambda failed or left a user that cannot be saved; nothing was changed. The log names the lambda.")
 	case errors.Is(err, auth.ErrLinkRefused):
 		e.General("IdentityProviderLinkRefused", "The identity provider's account cannot be linked: its email is not verified there, its username cannot be one here, or it names no user id.")
 	default:

@@ -44,7 +44,7 @@ func TestLambdaAPI(t *testing.T) {
 		{"lambda-patch", "PATCH", "/api/lambda/" + lambdaID, `{"lambda":{"name":"Favourite colour"}}`},
 		{"lambda-invalid-body", "POST", "/api/lambda", `{"lambda":{"name":"Broken","type":"JWTPopulate",` + body("function populate(jwt) { jwt.x = ; }") + `}}`},
 		{"lambda-no-populate", "POST", "/api/lambda", `{"lambda":{"name":"Nothing","type":"JWTPopulate",` + body("var x = 1;") + `}}`},
-		{"lambda-invalid-type", "POST", "/api/lambda", `{"lambda":{"name":"Reconcile","type":"OpenIDReconcile","engineType":"Nashorn",` + body(colorLambda) + `}}`},
+		{"lambda-invalid-type", "POST", "/api/lambda", `{"lambda":{"name":"Reconcile","type":"SAMLv2Reconcile","engineType":"Nashorn",` + body(colorLambda) + `}}`},
 		{"lambda-blank", "POST", "/api/lambda", `{"lambda":{}}`},
 		{"lambda-get-unknown", "GET", "/api/lambda/0f1a2b3c-0000-4000-8000-0000000000df", ""},
 	} {

@@ -137,7 +137,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt *route, g *Gat
 		return none, true
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if rt.password == verifiesPasswordForm && !r.PostForm.Has("password") {
+	if rt.password == verifiesPasswordForm && r.URL.Path == "/oauth2/authorize" && !r.PostForm.Has("password") {
 		return none, true // a POST authorization request, not the login form
 	}
 	if rt.password == verifiesPasswordGrant {

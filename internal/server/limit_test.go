@@ -208,3 +208,26 @@ func TestLimitsDefaults(t *testing.T) {
 		t.Fatalf("negative queue means none, got %d", l.HashQueue)
 	}
 }
+
+// TestHashLimitHoldsTheRegistrationForm: the hosted registration form
+// waits for a hashing slot whatever it carries (it hashes the new
+// password), so with every slot busy and the queue full it is refused
+// at once with the busy page, as the login form is.
+func TestHashLimitHoldsTheRegistrationForm(t *testing.T) {
+	s, _, _ := newUnitServer(t)
+	g := NewGate(Limits{HashConcurrency: 1, HashQueue: 1, HashWait: time.Hour})
+	hold, _ := g.acquire(context.Background())
+	defer hold()
+	g.queue <- struct{}{}
+	defer func() { <-g.queue }()
+	s.Gate = g
+	token := strings.Repeat("c", 40)
+	req := httptest.NewRequest(http.MethodPost, "/oauth2/register", strings.NewReader("csrf="+token+"&user.email=a%40example.test&user.password=a+long+passphrase"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: csrfCookie, Value: token})
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Fatalf("registration form with every slot busy: %d %v %.300s", rec.Code, rec.Header(), rec.Body)
+	}
+}

@@ -303,6 +303,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, a auth.Author
 		CSRF: s.csrfToken(w, r), LoginID: loginID, Error: msg}
 	d.Providers, d.ManagedDomains = s.providerButtons(r, a, params)
 	s.pendingLinkNotice(r, a, params, d)
+	if a.App.RegistrationConfiguration.Enabled {
+		d.RegisterURL = "/oauth2/register?" + authorizeQuery(params).Encode()
+	}
 	for _, n := range authorizeParams {
 		if v := params.Get(n); v != "" {
 			d.Hidden = append(d.Hidden, hosted.Field{Name: n, Value: v})

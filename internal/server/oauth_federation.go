@@ -184,12 +184,12 @@ func (s *Server) federationCallback(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	claims, err := s.federation().Exchange(r.Context(), p, r.URL.Query().Get("code"), s.callbackURL(r), st.Verifier, st.Nonce)
+	up, err := s.federation().ExchangeTokens(r.Context(), p, r.URL.Query().Get("code"), s.callbackURL(r), st.Verifier, st.Nonce)
 	var user storage.User
 	var app storage.Application
 	if err == nil {
 		user, app, err = s.Auth.FederatedUser(r.Context(), auth.FederatedRequest{Provider: p, ApplicationID: a.App.ID,
-			Claims: claims, IPAddress: s.clientIP(r)})
+			Claims: up.Claims, IDToken: up.IDToken, RawIDToken: up.RawIDToken, IPAddress: s.clientIP(r)})
 	}
 	if err != nil {
 		s.Logger.InfoContext(r.Context(), "federated login refused", "request_id", requestID(r.Context()), "error", err.Error())

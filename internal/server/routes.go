@@ -76,7 +76,8 @@ const (
 	// (POST /oauth2/token); its other grants do not wait.
 	verifiesPasswordGrant
 	// verifiesPasswordForm: a hosted form (already parsed by the CSRF
-	// guard) with a password field does (POST /oauth2/authorize).
+	// guard) does: POST /oauth2/authorize with a password field, every
+	// POST /oauth2/register.
 	verifiesPasswordForm
 )
 
@@ -478,6 +479,11 @@ func (s *Server) routes() []route {
 		// oauth_twofactor.go: the hosted page's second step.
 		{pattern: "POST /oauth2/two-factor", handler: s.hostedTwoFactor, auth: public, html: true, hostedForm: true,
 			rate: rateHostedLogin, body: maxBody},
+		// oauth_register.go: the hosted registration page, the keyless
+		// sign-up's use case and rate (one bucket for both).
+		{pattern: "GET /oauth2/register", handler: s.hostedRegister, auth: public, html: true},
+		{pattern: "POST /oauth2/register", handler: s.hostedRegister, auth: public, html: true, hostedForm: true,
+			password: verifiesPasswordForm, rate: rateSignUp, body: maxBody},
 		// hosted.go: a theme's stylesheet.
 		{pattern: "GET /theme/{id}/styles.css", handler: s.themeCSS, auth: public},
 		// oauth_userinfo.go, oauth_introspect.go, oauth_logout.go

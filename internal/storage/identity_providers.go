@@ -20,6 +20,7 @@ type IdentityProvider struct {
 	LinkingStrategy          string                               `json:"linkingStrategy"`
 	OAuth2                   IdentityProviderOAuth2               `json:"oauth2"`
 	ApplicationConfiguration map[string]IdentityProviderAppConfig `json:"applicationConfiguration"`
+	LambdaConfiguration      IdentityProviderLambdaConfiguration  `json:"lambdaConfiguration"`
 	// TenantConfiguration is identityProvider.tenantConfiguration, by
 	// tenant id: the limit of links a user of that tenant may have to
 	// this provider (FusionAuth 1.32).
@@ -47,6 +48,12 @@ type IdentityProviderOAuth2 struct {
 	EmailVerifiedClaim         string `json:"emailVerifiedClaim"`
 	UniqueIDClaim              string `json:"uniqueIdClaim"`
 	UsernameClaim              string `json:"usernameClaim"`
+}
+
+// IdentityProviderLambdaConfiguration is identityProvider.lambdaConfiguration:
+// the OpenIDReconcile lambda run on every login through the provider.
+type IdentityProviderLambdaConfiguration struct {
+	ReconcileID string `json:"reconcileId,omitempty"`
 }
 
 // IdentityProviderAppConfig is identityProvider.applicationConfiguration[appId].
@@ -134,14 +141,20 @@ type PendingIdPLink struct {
 
 // FederatedAccount is what a federated login writes in one transaction:
 // the new user (nil when linking an existing one), the registration to
-// create (nil when none), and the link (none when IdentityProviderID is
-// empty: an earlier login linked the user). MaxLinks, when not 0, is how
-// many links to the provider the user may have with the new one.
+// create (nil when none), the link (none when IdentityProviderID is
+// empty: an earlier login linked the user), and what the provider's
+// reconcile lambda changed of an existing user and of their existing
+// registration (nil when nothing), each written only while its row still
+// has the Revision read (ErrStale otherwise, nothing written). MaxLinks,
+// when not 0, is how many links to the provider the user may have with
+// the new one.
 type FederatedAccount struct {
-	User         *User
-	Registration *Registration
-	Link         IdentityProviderLink
-	MaxLinks     int
+	User                *User
+	Registration        *Registration
+	Link                IdentityProviderLink
+	UpdatedUser         *User
+	UpdatedRegistration *Registration
+	MaxLinks            int
 }
 
 // IdentityProviderStore stores identity providers and the users' links.
@@ -173,6 +186,7 @@ type IdentityProviderStore interface {
 	DeleteIdentityProviderLink(ctx context.Context, providerID, providerUserID, userID string, audit ...AuditEntry) error
 	// CreateFederatedAccount writes a FederatedAccount all or nothing:
 	// ErrConflict when the link, the user's email or username, or the
-	// registration exists already; ErrLinkLimit as CreateIdentityProviderLink's.
+	// registration exists already; ErrStale when an updated row changed
+	// since it was read; ErrLinkLimit as CreateIdentityProviderLink's.
 	CreateFederatedAccount(ctx context.Context, a FederatedAccount) error
 }

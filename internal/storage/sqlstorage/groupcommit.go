@@ -104,20 +104,27 @@ func (c *committer) run(live []*commitReq) {
 	}
 }
 
-// alone runs one member in a transaction of its own, on its own context,
-// exactly as a write transaction ran before group commit.
+// alone runs one member in a transaction of its own. Like a group's, its
+// statements run on a context that cannot end (the caller's values, not its
+// cancellation): once a write started, its caller waits for its outcome
+// (do), so a caller that gives up cannot interrupt it, and the driver
+// starts no goroutine per statement to watch for that (modernc.org/sqlite
+// does, for a context that can end; docs/performance.md "Lone writes on a
+// context that cannot end"). What bounds it is what bounds a group: the
+// writer's busy_timeout on a lock held by another process (open.go), and
+// nothing else waits.
 func (c *committer) alone(r *commitReq) (err error) {
-	tx, err := c.w.BeginTx(r.ctx, nil)
+	ctx := context.WithoutCancel(r.ctx)
+	tx, err := c.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
-			err = endedByCaller(r.ctx, err)
 		}
 	}()
-	if err = r.fn(txq{tx: tx, p: c.w}); err != nil {
+	if err = r.fn(txq{tx: tx, p: c.w, ctx: ctx}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err == nil {

@@ -163,9 +163,49 @@ func (s *Store) CreateFederatedAccount(ctx context.Context, a storage.FederatedA
 				return err
 			}
 		}
+		if err := updateFederated(ctx, q, a); err != nil {
+			return err
+		}
 		if a.Link.IdentityProviderID == "" {
 			return nil // a registration only: the user was linked before
 		}
 		return s.insertLink(ctx, q, a.Link, a.MaxLinks, a.User == nil)
 	})
+}
+
+// updateFederated writes what a reconcile lambda changed of an existing
+// user and registration, each on the condition of its revision as read.
+func updateFederated(ctx context.Context, q querier, a storage.FederatedAccount) error {
+	if u := a.UpdatedUser; u != nil {
+		doc, err := userDoc(*u)
+		if err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, `UPDATE users SET email_lower = $2, username_lower = $3, doc = $4, revision = revision + 1
+			WHERE id = $1 AND revision = $5`, u.ID, lowerOrNull(u.Email), lowerOrNull(u.Username), doc, u.Revision)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return storage.ErrStale
+		}
+		if err := upsertUserSearch(ctx, q, *u); err != nil {
+			return err
+		}
+	}
+	if r := a.UpdatedRegistration; r != nil {
+		doc, err := encode(*r)
+		if err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, `UPDATE registrations SET doc = $3, revision = revision + 1
+			WHERE user_id = $1 AND application_id = $2 AND revision = $4`, r.UserID, r.ApplicationID, doc, r.Revision)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return storage.ErrStale
+		}
+	}
+	return nil
 }

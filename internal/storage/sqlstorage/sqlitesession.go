@@ -43,7 +43,16 @@ const minBatchedSQLitePool = minPinnedPool
 // or the batch's context) fails the members not yet answered, and the
 // connection is given up, so that no read transaction can stay open on it
 // and hold back the checkpoints; the next batch takes another.
+//
+// The statements run on a context that cannot end (stmt): modernc.org/sqlite
+// starts a goroutine per statement run on a context that can, to interrupt
+// SQLite when it ends, and database/sql one per query's rows. ctx (every
+// member gave up, or the store is closing) is looked at before each
+// member's read instead, so a batch whose callers all left stops at the
+// next member, not inside a statement. A SQLite read in WAL mode waits for
+// no lock but in SQLite's own recovery, which busy_timeout bounds (open.go).
 func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
+	stmt := context.WithoutCancel(ctx)
 	fail := func(from int, err error) { // err as the store answers it (wrapped)
 		err = b.closedOr(err)
 		for _, r := range live[from:] {
@@ -59,18 +68,23 @@ func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
 		// helpers do not compete for it), end once the batch is done.
 		defer b.ahead.end(b.ahead.begin(ctx, live))
 	}
-	if _, err := b.begin.ExecContext(ctx); err != nil {
+	if _, err := b.begin.ExecContext(stmt); err != nil {
 		b.closeSQLiteConn(driver.ErrBadConn)
 		fail(0, b.s.wrap(err))
 		return
 	}
-	if err := b.users.sync(ctx, b); err != nil {
+	if err := b.users.sync(stmt, b); err != nil {
 		b.closeSQLiteConn(driver.ErrBadConn)
 		fail(0, b.s.wrap(err))
 		return
 	}
 	for i, r := range live {
-		sess, err := b.cachedSession(ctx, r.id, r.at) // wrapped already
+		if err := ctx.Err(); err != nil {
+			b.closeSQLiteConn(driver.ErrBadConn)
+			fail(i, err)
+			return
+		}
+		sess, err := b.cachedSession(stmt, r.id, r.at) // wrapped already
 		var bad badDocument
 		switch {
 		case err == nil:
@@ -92,7 +106,7 @@ func (b *sessionReads) inOneTransaction(ctx context.Context, live []*readReq) {
 	// Every member is answered already, and their callers may be gone (a
 	// handler's context ends when it returns), which ends ctx: the COMMIT
 	// of a read transaction waits for nothing, so it runs regardless.
-	if _, err := b.commit.ExecContext(context.WithoutCancel(ctx)); err != nil {
+	if _, err := b.commit.ExecContext(stmt); err != nil {
 		b.closeSQLiteConn(driver.ErrBadConn)
 	}
 }

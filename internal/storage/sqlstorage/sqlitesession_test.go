@@ -211,3 +211,25 @@ func TestSQLiteSessionReadsAnswerEachMemberOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteSessionReadsStartNoWatcherPerStatement: a batch's statements
+// run on a context that cannot end, so neither the driver nor database/sql
+// starts a goroutine per statement to watch the callers' contexts (the
+// batch looks at them between members instead:
+// TestSQLiteSessionReadsAfterABatchFailedHalfway). Counted, not timed.
+func TestSQLiteSessionReadsStartNoWatcherPerStatement(t *testing.T) {
+	s := openTestOn(t, DialectSQLite)
+	now := time.Now()
+	sessionsOf(t, s, now, "a")
+	const reads = 50
+	perRead := goroutinesPer(t, reads, func(int) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a request's deadline
+		defer cancel()
+		if got, err := s.FindRefreshSession(ctx, storage.SessionKey{ID: "tok-a", At: now.UnixMilli()}); err != nil || got.User.ID != "a" {
+			t.Fatalf("refresh read: %+v, %v", got.Token, err)
+		}
+	})
+	if perRead >= 1 {
+		t.Fatalf("%.1f goroutines started per refresh read; want fewer than one (none per statement)", perRead)
+	}
+}
