@@ -49,9 +49,11 @@ func (b badBody) Unwrap() error { return b.err }
 // (internal/jsonnum).
 //
 // An empty body leaves v untouched and is accepted when allowEmpty is true.
-// On failure it writes the response itself and returns false.
+// On failure it writes the response itself, gives back the request's rate
+// token (ratelimit_refund.go) and returns false.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) bool {
 	if err := decodeBody(r, v, allowEmpty); err != nil {
+		giveBackToken(r)
 		writeDecodeError(w, err)
 		return false
 	}

@@ -187,7 +187,7 @@ func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request, rt *route, 
 	addr, _ := netip.ParseAddr(s.clientIP(r))
 	allowed, wait := gate.rates.allow(rt.rate, addr)
 	if allowed {
-		return r
+		return withRefund(r, gate.rates, rt.rate, addr)
 	}
 	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))

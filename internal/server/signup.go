@@ -47,6 +47,7 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 		err = json.Unmarshal(b, &req, jsonnum.Options)
 	}
 	if err != nil {
+		giveBackToken(r)
 		writeDecodeError(w, badBody{err})
 		return
 	}
