@@ -79,6 +79,9 @@ func (s *Service) reconcile(ctx context.Context, req FederatedRequest, app stora
 		return user, s.reconcileRefused(ctx, req, app)
 	}
 	nu, kept, err := reconciled(user, in.User, res.User, reconcileUserFields)
+	if p := storage.NULPaths("user", nu); err == nil && len(p) > 0 {
+		err = errors.New("[invalid]" + p[0] + ": holds a NUL character")
+	}
 	if err == nil && nu.BirthDate != "" {
 		if _, perr := time.Parse(time.DateOnly, nu.BirthDate); perr != nil {
 			err = errors.New("[invalid]user.birthDate: not a date YYYY-MM-DD")
@@ -93,6 +96,9 @@ func (s *Service) reconcile(ctx context.Context, req FederatedRequest, app stora
 		nr, keptReg, err = reconciled(*reg, in.Registration, res.Registration, reconcileRegistrationFields)
 		if err == nil {
 			nr.Roles, err = knownRoles(app, nr.Roles)
+		}
+		if p := storage.NULPaths("registration", nr); err == nil && len(p) > 0 {
+			err = errors.New("[invalid]" + p[0] + ": holds a NUL character")
 		}
 		if err != nil {
 			return refuse("reconcile lambda left a registration an update would refuse; the login is refused", "error", err.Error())

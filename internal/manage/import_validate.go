@@ -96,6 +96,9 @@ func (v *importValidator) user(ctx context.Context, i int, in ImportUser) (stora
 		}
 		u.Registrations = append(u.Registrations, reg)
 	}
+	for _, p := range storage.NULPaths("", u) {
+		v.field(i, "invalid", p, "The ["+p+"] property holds a NUL character (U+0000), which cannot be stored.")
+	}
 	v.seenOnce(i, v.seen.ids, u.ID, "id", "user id")
 	return u, nil
 }

@@ -146,6 +146,7 @@ func (rs *Registrations) newRegistration(ctx context.Context, userID string, in 
 		return reg, app, nil, err
 	}
 	reg.Roles = checkRoles(e, app, reg.Roles, true)
+	checkNUL(e, "registration", reg)
 	if userExists {
 		if _, err := rs.Store.GetRegistration(ctx, userID, app.ID); err == nil {
 			e.Field("duplicate", "registration", "The user is already registered for application ["+app.ID+"].")
@@ -243,6 +244,7 @@ func (rs *Registrations) updateOnce(ctx context.Context, scope Scope, userID, ap
 	reg.InsertInstant, reg.LastLoginInstant, reg.LastUpdateInstant = cur.InsertInstant, cur.LastLoginInstant, rs.Now().UnixMilli()
 	reg.Revision = cur.Revision // the condition of the write
 	reg.Roles = checkRoles(e, app, reg.Roles, false)
+	checkNUL(e, "registration", reg)
 	if err := e.Err(); err != nil {
 		return reg, err
 	}

@@ -153,6 +153,7 @@ func (us *Users) newUser(ctx context.Context, id string, in UserInput) (storage.
 	u.Verified = !tenant.EmailConfiguration.VerifyEmail || in.SkipVerification || u.Email == ""
 	checkBirthDate(e, u.BirthDate)
 	checkParentEmail(e, &u)
+	checkNUL(e, "user", u)
 	switch {
 	case in.Password != "":
 		if err := us.setPassword(ctx, e, &u, in, tenant, nil); err != nil {

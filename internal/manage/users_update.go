@@ -73,6 +73,7 @@ func (us *Users) updateOnce(ctx context.Context, scope Scope, id string, change 
 	}
 	checkBirthDate(e, u.BirthDate)
 	checkParentEmail(e, &u)
+	checkNUL(e, "user", u)
 	changed := in.Password != ""
 	if changed {
 		prev, err := previousPasswords(ctx, us.Store, cur, tenant)

@@ -213,6 +213,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeErrors(w, http.StatusBadRequest, fusionErrors(inv))
 	case errors.As(err, &bad):
 		writeDecodeError(w, bad)
+	case errors.Is(err, storage.ErrNUL):
+		// A path the use cases do not check by field (storage.NULPaths).
+		var e Errors
+		e.General("invalid", "A value in the request holds a NUL character (U+0000), which cannot be stored.")
+		writeErrors(w, http.StatusBadRequest, &e)
 	case errors.Is(err, manage.ErrNotFound), errors.Is(err, auth.ErrInvalidCredentials):
 		writeEmpty(w, http.StatusNotFound)
 	case errors.Is(err, manage.ErrForbidden), errors.Is(err, auth.ErrAPIKeyRequired):

@@ -156,6 +156,9 @@ func TestIdentityProviderReconcileLambda(t *testing.T) {
 		{"unknown role", `function reconcile(user, registration) { user.firstName = "Half"; registration.roles.push("owner"); }`},
 		{"no date", `function reconcile(user, registration) { user.firstName = "Half"; user.birthDate = "soon"; }`},
 		{"wrong type", `function reconcile(user, registration) { user.firstName = "Half"; registration.roles = "moderator"; }`},
+		// PostgreSQL cannot store a NUL (storage.ErrNUL): refused on both backends.
+		{"NUL in the user", `function reconcile(user) { user.firstName = "Half"; user.data.nick = "a\u0000b"; }`},
+		{"NUL in the registration", `function reconcile(user, registration) { user.firstName = "Half"; registration.data = {n: String.fromCharCode(0)}; }`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			setReconcileBody(t, down, c.body)

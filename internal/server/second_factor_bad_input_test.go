@@ -81,7 +81,8 @@ func TestSecondFactorAndRecoveryBadInput(t *testing.T) {
 // TestTwoFactorStartAndRenameBadInput: each property of
 // /api/two-factor/start and PUT /api/user/two-factor/{userId} with a NUL
 // on its own: an applicationId that is not a UUID is 400, a methodId with
-// a NUL names no method (404), and the properties stored or echoed are
+// a NUL names no method (404), a name to store with a NUL is 400 (no
+// backend stores one: storage.ErrNUL) and the properties only echoed are
 // accepted; never 500 on either backend.
 func TestTwoFactorStartAndRenameBadInput(t *testing.T) {
 	s := newStack(t)
@@ -99,7 +100,7 @@ func TestTwoFactorStartAndRenameBadInput(t *testing.T) {
 		{"start state", "POST", "/api/two-factor/start", `{"userId":"` + aliceID + `","state":{"k":"` + nul + `"}}`, 200},
 		{"start app", "POST", "/api/two-factor/start", `{"userId":"` + aliceID + `","applicationId":"` + nul + `"}`, 400},
 		{"rename methodId", "PUT", "/api/user/two-factor/" + aliceID, `{"methodId":"` + nul + `","name":"x"}`, 404},
-		{"rename name", "PUT", "/api/user/two-factor/" + aliceID, `{"methodId":"` + ms[0].ID + `","name":"` + nul + `"}`, 200},
+		{"rename name", "PUT", "/api/user/two-factor/" + aliceID, `{"methodId":"` + ms[0].ID + `","name":"` + nul + `"}`, 400},
 	} {
 		if r := s.do(call{method: c.method, path: c.path, hdr: key, body: c.body}); r.status != c.want {
 			t.Errorf("%s: %d %s, want %d", c.name, r.status, r.body, c.want)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/jsonnum"
+	"github.com/latchkeyhq/latchkey/internal/storage"
 )
 
 // ms stores an instant as UTC milliseconds; the zero time is 0 so that "unset"
@@ -26,10 +27,18 @@ func fromMS(v int64) time.Time {
 	return time.UnixMilli(v).UTC()
 }
 
+// encode writes a record as its JSON document. A document holding a NUL
+// character is refused (storage.ErrNUL) on both backends: PostgreSQL's
+// jsonb cannot hold one, so the row would break every later statement that
+// reads it as jsonb; the use cases refuse such input first, naming the
+// field, and this keeps any path they miss from writing one.
 func encode(v any) (string, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("sqlstorage: encode %T: %w", v, err)
+	}
+	if storage.HasNUL(b) {
+		return "", fmt.Errorf("sqlstorage: encode %T: %w", v, storage.ErrNUL)
 	}
 	return string(b), nil
 }
