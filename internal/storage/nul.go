@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"sort"
@@ -70,20 +71,20 @@ func walkNUL(path string, v any, out *[]string) {
 // HasNUL reports whether the JSON text b holds an escaped NUL (\u0000 whose
 // backslash is not itself escaped): encoding/json writes U+0000 so.
 func HasNUL(b []byte) bool {
-	s := string(b)
-	for i := strings.Index(s, `\u0000`); i >= 0; {
+	esc := []byte(`\u0000`)
+	for off := 0; ; {
+		i := bytes.Index(b[off:], esc)
+		if i < 0 {
+			return false
+		}
+		i += off
 		k := 0
-		for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
+		for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
 			k++
 		}
 		if k%2 == 0 {
 			return true
 		}
-		next := strings.Index(s[i+1:], `\u0000`)
-		if next < 0 {
-			break
-		}
-		i += 1 + next
+		off = i + 1
 	}
-	return false
 }
