@@ -179,17 +179,23 @@ func (e *Engine) program(l Lambda) (*compiled, error) {
 
 // failed logs a failure and returns the unchanged claims.
 func (e *Engine) failed(ctx context.Context, l Lambda, res Result, f *Failure, console []entry) Result {
+	e.logFailure(ctx, l, f, console, "lambda failed; the token is issued without its changes", "the token was issued without its changes")
+	res.Err = f
+	return res
+}
+
+// logFailure logs a failed call (logMsg) and sends its event log text
+// (failureMessage with outcome) to Config.Failures.
+func (e *Engine) logFailure(ctx context.Context, l Lambda, f *Failure, console []entry, logMsg, outcome string) {
 	attrs := []any{"lambdaId", l.ID, "lambdaName", l.Name, "reason", string(f.Reason)}
 	if l.Debug && f.Detail != "" {
 		attrs = append(attrs, "error", f.Detail)
 	}
-	e.cfg.Logger.WarnContext(ctx, "lambda failed; the token is issued without its changes", attrs...)
+	e.cfg.Logger.WarnContext(ctx, logMsg, attrs...)
 	e.logConsole(ctx, l, console)
 	if e.cfg.Failures != nil {
-		e.cfg.Failures(ctx, failureMessage(l, f, console))
+		e.cfg.Failures(ctx, failureMessage(l, f, console, outcome))
 	}
-	res.Err = f
-	return res
 }
 
 // failureMessage is the event log text of a failed call: the lambda's name
@@ -197,9 +203,9 @@ func (e *Engine) failed(ctx context.Context, l Lambda, res Result, f *Failure, c
 // line), then the call's console output, already bounded by
 // Config.MaxConsoleBytes, one line per call (FusionAuth writes a lambda's
 // console output to its Event Log).
-func failureMessage(l Lambda, f *Failure, console []entry) string {
+func failureMessage(l Lambda, f *Failure, console []entry, outcome string) string {
 	var b strings.Builder
-	b.WriteString("The lambda [" + l.Name + "] with Id [" + l.ID + "] failed (" + string(f.Reason) + "); the token was issued without its changes.")
+	b.WriteString("The lambda [" + l.Name + "] with Id [" + l.ID + "] failed (" + string(f.Reason) + "); " + outcome + ".")
 	if l.Debug && f.Detail != "" {
 		b.WriteString(" " + f.Detail)
 	}

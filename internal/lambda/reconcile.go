@@ -123,21 +123,6 @@ func (sb *sandbox) reconcile(l Lambda, fn goja.Callable, a *args) outcome {
 
 // reconcileFailed logs a reconcile failure; the login is refused.
 func (e *Engine) reconcileFailed(ctx context.Context, l Lambda, f *Failure, console []entry) ReconcileResult {
-	attrs := []any{"lambdaId", l.ID, "lambdaName", l.Name, "reason", string(f.Reason)}
-	if l.Debug && f.Detail != "" {
-		attrs = append(attrs, "error", f.Detail)
-	}
-	e.cfg.Logger.WarnContext(ctx, "reconcile lambda failed; the login is refused and nothing of it is applied", attrs...)
-	e.logConsole(ctx, l, console)
-	if e.cfg.Failures != nil {
-		msg := "The lambda [" + l.Name + "] with Id [" + l.ID + "] failed (" + string(f.Reason) + "); the login was refused."
-		if l.Debug && f.Detail != "" {
-			msg += " " + f.Detail
-		}
-		for _, en := range console {
-			msg += "\nconsole." + en.level + ": " + en.text
-		}
-		e.cfg.Failures(ctx, msg)
-	}
+	e.logFailure(ctx, l, f, console, "reconcile lambda failed; the login is refused and nothing of it is applied", "the login was refused")
 	return ReconcileResult{Err: f}
 }
