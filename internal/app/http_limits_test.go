@@ -140,17 +140,24 @@ func TestHeaderBytesBound(t *testing.T) {
 		size int
 		want int
 	}{{limit - 1, http.StatusOK}, {limit, http.StatusOK}, {limit + 1, http.StatusRequestHeaderFieldsTooLarge}, {limit + 4096, http.StatusRequestHeaderFieldsTooLarge}} {
-		c := dial(t, r.Addr)
-		if _, err := io.WriteString(c, headOfSize(t, tc.size)); err != nil {
-			t.Fatal(err)
-		}
-		res, err := http.ReadResponse(c.br, nil)
-		if err != nil {
-			t.Fatalf("%d bytes of headers: %v", tc.size, err)
-		}
-		_ = res.Body.Close()
-		if res.StatusCode != tc.want {
-			t.Errorf("%d bytes of headers: %d, want %d", tc.size, res.StatusCode, tc.want)
+		if got := statusOfHead(t, r.Addr, headOfSize(t, tc.size)); got != tc.want {
+			t.Errorf("%d bytes of headers: %d, want %d", tc.size, got, tc.want)
 		}
 	}
+}
+
+// statusOfHead sends head on a new connection to addr and returns the
+// answer's status.
+func statusOfHead(t *testing.T, addr, head string) int {
+	t.Helper()
+	c := dial(t, addr)
+	if _, err := io.WriteString(c, head); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		t.Fatalf("%d bytes of headers: %v", len(head), err)
+	}
+	_ = res.Body.Close()
+	return res.StatusCode
 }

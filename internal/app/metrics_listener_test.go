@@ -89,17 +89,8 @@ func TestMetricsListenerHeaderBound(t *testing.T) {
 		size int
 		want int
 	}{{limit, http.StatusOK}, {limit + 1, http.StatusRequestHeaderFieldsTooLarge}, {64 << 10, http.StatusRequestHeaderFieldsTooLarge}} {
-		c := dial(t, addr)
-		if _, err := io.WriteString(c, headOfSizeFor(t, "/metrics", tc.size)); err != nil {
-			t.Fatal(err)
-		}
-		res, err := http.ReadResponse(c.br, nil)
-		if err != nil {
-			t.Fatalf("%d bytes of headers: %v", tc.size, err)
-		}
-		_ = res.Body.Close()
-		if res.StatusCode != tc.want {
-			t.Errorf("%d bytes of headers: %d, want %d", tc.size, res.StatusCode, tc.want)
+		if got := statusOfHead(t, addr, headOfSizeFor(t, "/metrics", tc.size)); got != tc.want {
+			t.Errorf("%d bytes of headers: %d, want %d", tc.size, got, tc.want)
 		}
 	}
 }

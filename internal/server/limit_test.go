@@ -178,12 +178,7 @@ func TestHashLimitQueueGivesUp(t *testing.T) {
 // are full, so it neither waits for nor reaches a KDF.
 func TestHashLimitOversizedBodyNeverQueues(t *testing.T) {
 	s, _, _ := newUnitServer(t)
-	g := NewGate(Limits{HashConcurrency: 1, HashQueue: 1, HashWait: time.Hour})
-	hold, _ := g.acquire(context.Background())
-	defer hold()
-	g.queue <- struct{}{}
-	defer func() { <-g.queue }()
-	s.Gate = g
+	s.Gate = fullGate(t)
 	hdl := s.Handler()
 	big := `{"loginId":"a@example.test","password":"` + strings.Repeat("x", 1<<20) + `"}`
 	for _, c := range []hashCall{
@@ -215,12 +210,7 @@ func TestLimitsDefaults(t *testing.T) {
 // at once with the busy page, as the login form is.
 func TestHashLimitHoldsTheRegistrationForm(t *testing.T) {
 	s, _, _ := newUnitServer(t)
-	g := NewGate(Limits{HashConcurrency: 1, HashQueue: 1, HashWait: time.Hour})
-	hold, _ := g.acquire(context.Background())
-	defer hold()
-	g.queue <- struct{}{}
-	defer func() { <-g.queue }()
-	s.Gate = g
+	s.Gate = fullGate(t)
 	token := strings.Repeat("c", 40)
 	req := httptest.NewRequest(http.MethodPost, "/oauth2/register", strings.NewReader("csrf="+token+"&user.email=a%40example.test&user.password=a+long+passphrase"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -230,4 +220,16 @@ func TestHashLimitHoldsTheRegistrationForm(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
 		t.Fatalf("registration form with every slot busy: %d %v %.300s", rec.Code, rec.Header(), rec.Body)
 	}
+}
+
+// fullGate is a gate whose one hashing slot is taken and whose one queue
+// place is filled until the test ends: a request that must wait for a
+// slot is refused at once.
+func fullGate(t *testing.T) *Gate {
+	t.Helper()
+	g := NewGate(Limits{HashConcurrency: 1, HashQueue: 1, HashWait: time.Hour})
+	hold, _ := g.acquire(context.Background())
+	g.queue <- struct{}{}
+	t.Cleanup(func() { <-g.queue; hold() })
+	return g
 }

@@ -37,15 +37,35 @@ func authorizeRequest(v url.Values) auth.AuthorizeRequest {
 		MaxAge: g("max_age"), LoginHint: g("login_hint"), TenantID: g("tenantId")}
 }
 
-// repeatedParam is the first authorization parameter params holds more
-// than once, "" when none is repeated.
-func repeatedParam(params url.Values) string {
-	for _, n := range authorizeParams {
-		if len(params[n]) > 1 {
-			return n
+// repeatedParam is the first authorization parameter, or of more, that
+// params holds more than once; "" when none is repeated.
+func repeatedParam(params url.Values, more ...string) string {
+	for _, names := range [][]string{authorizeParams, more} {
+		for _, n := range names {
+			if len(params[n]) > 1 {
+				return n
+			}
 		}
 	}
 	return ""
+}
+
+// checkedAuthorization checks params as an authorization request: a
+// parameter of authorizeParams or more sent twice is invalid_request on
+// the error page (RFC 6749 §3.1: its redirect_uri cannot be trusted to
+// carry the answer, §4.1.2.1), then auth.CheckAuthorize, whose refusal
+// authorizeFailure answers. On a refusal it has answered and returns false.
+func (s *Server) checkedAuthorization(w http.ResponseWriter, r *http.Request, params url.Values, more ...string) (auth.Authorization, bool) {
+	if name := repeatedParam(params, more...); name != "" {
+		s.errorPage(w, r, http.StatusBadRequest, "invalid_request", "", "The parameter "+name+" was sent more than once.", "")
+		return auth.Authorization{}, false
+	}
+	a, err := s.Auth.CheckAuthorize(r.Context(), authorizeRequest(params))
+	if err != nil {
+		s.authorizeFailure(w, r, a, params, err)
+		return a, false
+	}
+	return a, true
 }
 
 // authorize handles GET and POST /oauth2/authorize (FusionAuth endpoints.mdx,
@@ -68,15 +88,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if name := repeatedParam(params); name != "" {
-		// RFC 6749 §3.1: a parameter sent twice is invalid_request, and its
-		// redirect_uri cannot be trusted to carry the answer (§4.1.2.1).
-		s.errorPage(w, r, http.StatusBadRequest, "invalid_request", "", "The parameter "+name+" was sent more than once.", "")
-		return
-	}
-	a, err := s.Auth.CheckAuthorize(r.Context(), authorizeRequest(params))
-	if err != nil {
-		s.authorizeFailure(w, r, a, params, err)
+	a, ok := s.checkedAuthorization(w, r, params)
+	if !ok {
 		return
 	}
 	if a.App.OAuthConfiguration.SSOEnabled && !a.PromptLogin && a.MaxAge != 0 {

@@ -78,19 +78,8 @@ func (s *Server) hostedRegister(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		params = r.PostForm
 	}
-	name := repeatedParam(params)
-	for _, n := range registerFields {
-		if name == "" && len(params[n]) > 1 {
-			name = n
-		}
-	}
-	if name != "" {
-		s.errorPage(w, r, http.StatusBadRequest, "invalid_request", "", "The parameter "+name+" was sent more than once.", "")
-		return
-	}
-	a, err := s.Auth.CheckAuthorize(r.Context(), authorizeRequest(params))
-	if err != nil {
-		s.authorizeFailure(w, r, a, params, err)
+	a, ok := s.checkedAuthorization(w, r, params, registerFields...)
+	if !ok {
 		return
 	}
 	if a.PromptNone {
